@@ -1,0 +1,151 @@
+/*
+ * tenure/store.h -- the embedded store: one SQLite file per business.
+ *
+ * Tables (docs/data-model.md has every column):
+ *   customers      id (internal integer key), ext_id (the business's own id),
+ *                  signed_up_at, country, channel, attrs (JSON object)
+ *   subscriptions  customer_id, ext_id, plan, billing_period (day, week, month,
+ *                  quarter, year), price, currency, started_at, trial_ends_at,
+ *                  current_period_end, cancelled_at, cancel_reason, status
+ *                  (trialing, active, past_due, cancelled, expired)
+ *   event_types    id, name (session, purchase, feature_use, support_ticket, ...)
+ *   events         customer_id, occurred_at, type_id, ext_id, amount -- the large
+ *                  table: WITHOUT ROWID, clustered on (customer_id, occurred_at,
+ *                  type_id, ext_id), so a customer's history is one range scan
+ *                  in time order and a re-imported event is a no-op
+ *   payments       customer_id, paid_at, amount, currency, status (succeeded,
+ *                  failed, refunded), ext_id
+ *   feedback       customer_id, given_at, kind (nps, csat, ces, exit, free or a
+ *                  custom question id), score, answer, language, ext_id
+ * All instants are INTEGER Unix seconds, UTC.  Writers are idempotent: putting
+ * the same record twice changes nothing (customers and subscriptions are
+ * updated in place by their keys; events, payments and feedback are ignored
+ * when already present).
+ *
+ * Opening a file written by an older Tenure upgrades it in one transaction;
+ * opening one written by a newer Tenure fails with TN_ERR_VERSION.
+ */
+#ifndef TENURE_STORE_H
+#define TENURE_STORE_H
+
+#include <stdint.h>
+#include "tenure/error.h"
+#include "tenure/time.h"
+
+typedef struct tn_store tn_store;
+
+enum {
+	TN_STORE_CREATE = 1,   /* create the file if it does not exist */
+	TN_STORE_READONLY = 2, /* open for reading only (no upgrade) */
+};
+
+/* Open (and create or upgrade) the store at PATH.  Returns TN_OK and *out, or
+ * an error: TN_ERR_IO/TN_ERR_DB when the file cannot be opened or is not a
+ * Tenure store, TN_ERR_VERSION when it was written by a newer Tenure. */
+TN_API int tn_store_open(const char *path, int flags, tn_store **out, tn_error *err);
+/* Close; an open write transaction is rolled back. */
+TN_API void tn_store_close(tn_store *s);
+TN_API const char *tn_store_path(const tn_store *s);
+/* The schema version found in the file when it was opened (before any upgrade),
+ * and the version this library writes. */
+TN_API int tn_store_opened_version(const tn_store *s);
+TN_API int tn_store_schema_latest(void);
+
+/* Transactions: everything written between begin and commit lands together
+ * or not at all (also when the process is killed). */
+TN_API int tn_store_begin(tn_store *s, tn_error *err);
+TN_API int tn_store_commit(tn_store *s, tn_error *err);
+TN_API void tn_store_rollback(tn_store *s);
+
+/* ---- writing (used by import and the demo generator) ------------------- */
+
+#define TN_NO_TIME INT64_MIN /* an absent instant */
+
+typedef struct tn_customer_rec {
+	const char *id;         /* required: the business's id */
+	tn_time signed_up_at;   /* TN_NO_TIME if unknown */
+	const char *country;    /* NULL if unknown */
+	const char *channel;    /* acquisition channel; NULL if unknown */
+	const char *attrs_json; /* a JSON object text, or NULL for {} */
+} tn_customer_rec;
+
+typedef struct tn_subscription_rec {
+	const char *id;         /* the business's subscription id, or NULL */
+	const char *customer;   /* required: customer ext id */
+	const char *plan;       /* required */
+	const char *billing_period; /* day|week|month|quarter|year */
+	double price;           /* per billing period, >= 0 */
+	const char *currency;   /* ISO 4217, e.g. "USD" */
+	tn_time started_at;     /* required */
+	tn_time trial_ends_at;  /* TN_NO_TIME if no trial */
+	tn_time current_period_end; /* TN_NO_TIME if unknown */
+	tn_time cancelled_at;   /* TN_NO_TIME if not cancelled */
+	const char *cancel_reason; /* NULL if none */
+	const char *status;     /* trialing|active|past_due|cancelled|expired */
+} tn_subscription_rec;
+
+typedef struct tn_event_rec {
+	const char *customer;   /* required: customer ext id */
+	tn_time at;             /* required */
+	const char *type;       /* required: session, purchase, ... */
+	double amount;          /* NAN when absent */
+	const char *id;         /* the business's event id, or NULL */
+} tn_event_rec;
+
+typedef struct tn_payment_rec {
+	const char *customer;
+	tn_time at;
+	double amount;
+	const char *currency;
+	const char *status;     /* succeeded|failed|refunded */
+	const char *id;         /* or NULL */
+} tn_payment_rec;
+
+typedef struct tn_feedback_rec {
+	const char *customer;
+	tn_time at;
+	const char *kind;       /* nps|csat|ces|exit|free|<custom question id> */
+	double score;           /* NAN when absent */
+	const char *answer;     /* free text or a fixed choice; NULL if none */
+	const char *language;   /* en|ar|fa|...; NULL if unknown */
+	const char *id;         /* or NULL */
+} tn_feedback_rec;
+
+/* Each put returns TN_OK, TN_ERR_NOTFOUND when the customer is unknown (the
+ * message names it), TN_ERR_INPUT for a value the schema refuses, or
+ * TN_ERR_DB.  *added (if not NULL) is 1 when the record was new or changed,
+ * 0 when it was already there as given.  Events are buffered and written in
+ * key order; they are flushed by tn_store_flush() and tn_store_commit(). */
+TN_API int tn_store_put_customer(tn_store *s, const tn_customer_rec *r, int *added, tn_error *err);
+TN_API int tn_store_put_subscription(tn_store *s, const tn_subscription_rec *r, int *added, tn_error *err);
+TN_API int tn_store_put_event(tn_store *s, const tn_event_rec *r, tn_error *err);
+TN_API int tn_store_put_payment(tn_store *s, const tn_payment_rec *r, int *added, tn_error *err);
+TN_API int tn_store_put_feedback(tn_store *s, const tn_feedback_rec *r, int *added, tn_error *err);
+/* Write buffered events; *added (if not NULL) receives how many were new. */
+TN_API int tn_store_flush(tn_store *s, long long *added, tn_error *err);
+
+/* Internal key of customer EXT_ID, or TN_ERR_NOTFOUND. */
+TN_API int tn_store_customer_key(tn_store *s, const char *ext_id, int64_t *key, tn_error *err);
+/* Event-type key of NAME, created when new. */
+TN_API int tn_store_event_type(tn_store *s, const char *name, int64_t *key, tn_error *err);
+/* Buffer an event by internal keys (the demo generator's fast path). */
+TN_API int tn_store_put_event_keys(tn_store *s, int64_t customer, tn_time at, int64_t type, double amount,
+				   tn_error *err);
+
+/* Months in a billing period ("month" 1, "year" 12, "quarter" 3, "week"
+ * 12/52, "day" 12/365); 0 for an unknown period.  Used for MRR. */
+TN_API double tn_period_months(const char *period);
+
+/* ---- reading --------------------------------------------------------- */
+
+typedef struct tn_store_counts {
+	long long customers, subscriptions, events, payments, feedback;
+	tn_time first, last; /* earliest and latest instant in the data */
+} tn_store_counts;
+
+TN_API int tn_store_counts_get(tn_store *s, tn_store_counts *out, tn_error *err);
+
+/* Run SQL (no result rows) -- for migrations, tests and the CLI's maintenance. */
+TN_API int tn_store_exec(tn_store *s, const char *sql, tn_error *err);
+
+#endif

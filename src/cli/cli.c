@@ -1,0 +1,372 @@
+/*
+ * cli.c -- shared CLI helpers: errors, option parsing, progress, and the
+ * table writer behind every command's --format table|csv|json.
+ */
+#include "cli.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int cli_fail(const tn_error *err)
+{
+	fprintf(stderr, "tenure: %s\n", err->msg[0] ? err->msg : tn_status_name(err->code));
+	return err->code == TN_ERR_USAGE ? 2 : 1;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "tenure %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n(see `tenure %s --help`)\n", cmd);
+	return 2;
+}
+
+int cli_is_help(const char *arg)
+{
+	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+int cli_opt(int argc, char **argv, int *i, const char *name, const char **value)
+{
+	const char *a = argv[*i];
+	size_t n = strlen(name);
+	if (strncmp(a, name, n) != 0)
+		return 0;
+	if (a[n] == '=') {
+		*value = a + n + 1;
+		return 1;
+	}
+	if (a[n] != '\0')
+		return 0;
+	if (*i + 1 >= argc) {
+		fprintf(stderr, "tenure %s: option %s needs a value\n", argv[0], name);
+		return -1;
+	}
+	*value = argv[++*i];
+	return 1;
+}
+
+int cli_parse_long(const char *cmd, const char *opt, const char *s, long *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (!*s || *end) {
+		cli_usage_error(cmd, "%s: expected a whole number, found \"%s\"", opt, s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int cli_parse_double(const char *cmd, const char *opt, const char *s, double *out)
+{
+	if (tn_parse_double(s, strlen(s), out)) {
+		cli_usage_error(cmd, "%s: expected a number, found \"%s\"", opt, s);
+		return -1;
+	}
+	return 0;
+}
+
+char **cli_split(const char *s, size_t *n)
+{
+	size_t cnt = *s ? 1 : 0;
+	for (const char *p = s; *p; p++)
+		cnt += *p == ',';
+	char **list = calloc(cnt + 1, sizeof *list);
+	if (!list)
+		return NULL;
+	size_t k = 0;
+	const char *p = s;
+	while (*p && k < cnt) {
+		const char *q = strchr(p, ',');
+		size_t len = q ? (size_t)(q - p) : strlen(p);
+		list[k] = malloc(len + 1);
+		if (!list[k]) {
+			cli_free_list(list);
+			return NULL;
+		}
+		memcpy(list[k], p, len);
+		list[k][len] = '\0';
+		k++;
+		if (!q)
+			break;
+		p = q + 1;
+		if (!*p && k < cnt) { /* trailing comma: an empty last item */
+			list[k++] = calloc(1, 1);
+		}
+	}
+	if (n)
+		*n = k;
+	return list;
+}
+
+void cli_free_list(char **list)
+{
+	if (!list)
+		return;
+	for (char **p = list; *p; p++)
+		free(*p);
+	free(list);
+}
+
+/* ---- progress ---------------------------------------------------------- */
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double last_progress;
+
+void cli_progress(const cli_ctx *ctx, const char *what, double done, double total)
+{
+	if (ctx->quiet || !isatty(2))
+		return;
+	double t = now_seconds();
+	if (t - last_progress < 0.2)
+		return;
+	last_progress = t;
+	if (total > 0)
+		fprintf(stderr, "\r%s: %.0f%% (%.0f of %.0f)   ", what, 100.0 * done / total, done, total);
+	else
+		fprintf(stderr, "\r%s: %.0f   ", what, done);
+}
+
+void cli_progress_done(const cli_ctx *ctx)
+{
+	if (!ctx->quiet && isatty(2) && last_progress > 0)
+		fprintf(stderr, "\r\033[K");
+	last_progress = 0;
+}
+
+/* ---- table output -------------------------------------------------------- */
+
+enum cell_kind { CELL_NULL, CELL_TEXT, CELL_NUM };
+
+typedef struct cell {
+	enum cell_kind kind;
+	char *table; /* rendering for tables */
+	char *exact; /* rendering for csv/json */
+} cell;
+
+struct tn_out {
+	size_t ncols;
+	char **names;
+	cell *cells;
+	size_t ncells, cap;
+};
+
+tn_out *tn_out_new(size_t ncols, const char *const *names)
+{
+	tn_out *t = calloc(1, sizeof *t);
+	if (!t)
+		return NULL;
+	t->ncols = ncols;
+	t->names = calloc(ncols, sizeof *t->names);
+	for (size_t i = 0; i < ncols; i++)
+		t->names[i] = strdup(names[i]);
+	return t;
+}
+
+void tn_out_free(tn_out *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->ncols; i++)
+		free(t->names[i]);
+	free(t->names);
+	for (size_t i = 0; i < t->ncells; i++) {
+		if (t->cells[i].exact != t->cells[i].table)
+			free(t->cells[i].exact);
+		free(t->cells[i].table);
+	}
+	free(t->cells);
+	free(t);
+}
+
+static void push(tn_out *t, enum cell_kind kind, char *table, char *exact)
+{
+	if (t->ncells == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 256;
+		cell *c = realloc(t->cells, cap * sizeof *c);
+		if (!c) {
+			if (exact != table)
+				free(exact);
+			free(table);
+			return;
+		}
+		t->cells = c;
+		t->cap = cap;
+	}
+	t->cells[t->ncells++] = (cell){kind, table, exact};
+}
+
+void tn_out_str(tn_out *t, const char *s)
+{
+	if (!s) {
+		push(t, CELL_NULL, strdup(""), NULL);
+		return;
+	}
+	char *d = strdup(s);
+	push(t, CELL_TEXT, d, d);
+}
+
+void tn_out_int(tn_out *t, long long v)
+{
+	char buf[32];
+	snprintf(buf, sizeof buf, "%lld", v);
+	char *d = strdup(buf);
+	push(t, CELL_NUM, d, d);
+}
+
+void tn_out_num(tn_out *t, double v, int digits)
+{
+	if (isnan(v)) {
+		push(t, CELL_NULL, strdup(""), NULL);
+		return;
+	}
+	char a[64], b[64];
+	snprintf(a, sizeof a, "%.*f", digits, v);
+	/* shortest %.Ng that reads back exactly */
+	for (int p = 6; p <= 17; p++) {
+		snprintf(b, sizeof b, "%.*g", p, v);
+		if (strtod(b, NULL) == v)
+			break;
+	}
+	push(t, CELL_NUM, strdup(a), strdup(b));
+}
+
+static void csv_field(FILE *fp, const char *s)
+{
+	if (!s)
+		return;
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, fp);
+		return;
+	}
+	fputc('"', fp);
+	for (const char *p = s; *p; p++) {
+		if (*p == '"')
+			fputc('"', fp);
+		fputc(*p, fp);
+	}
+	fputc('"', fp);
+}
+
+/* Display width of a UTF-8 string (code points; good enough for tables). */
+static size_t width(const char *s)
+{
+	size_t w = 0;
+	for (; *s; s++)
+		w += ((unsigned char)*s & 0xC0) != 0x80;
+	return w;
+}
+
+void tn_out_print(const tn_out *t, out_format format, FILE *fp)
+{
+	size_t nrows = t->ncols ? t->ncells / t->ncols : 0;
+	if (format == OUT_CSV) {
+		for (size_t j = 0; j < t->ncols; j++) {
+			if (j)
+				fputc(',', fp);
+			csv_field(fp, t->names[j]);
+		}
+		fputc('\n', fp);
+		for (size_t i = 0; i < nrows; i++) {
+			for (size_t j = 0; j < t->ncols; j++) {
+				if (j)
+					fputc(',', fp);
+				csv_field(fp, t->cells[i * t->ncols + j].exact);
+			}
+			fputc('\n', fp);
+		}
+		return;
+	}
+	if (format == OUT_JSON) {
+		cJSON *arr = cJSON_CreateArray();
+		for (size_t i = 0; i < nrows; i++) {
+			cJSON *o = cJSON_CreateObject();
+			for (size_t j = 0; j < t->ncols; j++) {
+				const cell *c = &t->cells[i * t->ncols + j];
+				cJSON *v = c->kind == CELL_NULL ? cJSON_CreateNull()
+					   : c->kind == CELL_NUM ? cJSON_CreateRaw(c->exact)
+								 : cJSON_CreateString(c->exact);
+				cJSON_AddItemToObject(o, t->names[j], v);
+			}
+			cJSON_AddItemToArray(arr, o);
+		}
+		char *s = cJSON_PrintUnformatted(arr);
+		fprintf(fp, "%s\n", s ? s : "[]");
+		free(s);
+		cJSON_Delete(arr);
+		return;
+	}
+	size_t *w = calloc(t->ncols ? t->ncols : 1, sizeof *w);
+	int *right = calloc(t->ncols ? t->ncols : 1, sizeof *right);
+	if (!w || !right) {
+		free(w);
+		free(right);
+		return;
+	}
+	for (size_t j = 0; j < t->ncols; j++) {
+		w[j] = width(t->names[j]);
+		right[j] = nrows > 0;
+	}
+	for (size_t i = 0; i < nrows; i++)
+		for (size_t j = 0; j < t->ncols; j++) {
+			const cell *c = &t->cells[i * t->ncols + j];
+			size_t cw = width(c->table);
+			if (cw > w[j])
+				w[j] = cw;
+			if (c->kind == CELL_TEXT)
+				right[j] = 0;
+		}
+	for (size_t j = 0; j < t->ncols; j++) {
+		size_t pad = w[j] - width(t->names[j]);
+		if (right[j])
+			fprintf(fp, "%*s%s", (int)pad, "", t->names[j]);
+		else
+			fprintf(fp, "%s%*s", t->names[j], j + 1 < t->ncols ? (int)pad : 0, "");
+		fputs(j + 1 < t->ncols ? "  " : "", fp);
+	}
+	fputc('\n', fp);
+	for (size_t j = 0; j < t->ncols; j++) {
+		for (size_t k = 0; k < w[j]; k++)
+			fputc('-', fp);
+		fputs(j + 1 < t->ncols ? "  " : "", fp);
+	}
+	fputc('\n', fp);
+	for (size_t i = 0; i < nrows; i++) {
+		for (size_t j = 0; j < t->ncols; j++) {
+			const char *s = t->cells[i * t->ncols + j].table;
+			size_t pad = w[j] - width(s);
+			if (right[j])
+				fprintf(fp, "%*s%s", (int)pad, "", s);
+			else
+				fprintf(fp, "%s%*s", s, j + 1 < t->ncols ? (int)pad : 0, "");
+			fputs(j + 1 < t->ncols ? "  " : "", fp);
+		}
+		fputc('\n', fp);
+	}
+	free(w);
+	free(right);
+}
+
+void cli_print_json(const cJSON *v)
+{
+	char *s = cJSON_PrintUnformatted(v);
+	if (s) {
+		puts(s);
+		free(s);
+	}
+}

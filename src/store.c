@@ -1,0 +1,776 @@
+/*
+ * store.c -- the SQLite store: open/upgrade, transactions, idempotent writers
+ * and the event write buffer (see include/tenure/store.h).
+ *
+ * Events are the bulk of the data.  They are buffered (TN_EVENT_BUFFER rows),
+ * sorted by the table's clustered key and written with one prepared
+ * INSERT OR IGNORE, so that B-tree pages are filled in order and a re-imported
+ * event costs one key comparison.  The customer id -> key map is held in
+ * memory (proportional to customers, never to events).
+ */
+#include "store_sqlite.h"
+#include "tenure.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TN_APPLICATION_ID 0x54454E55 /* "TENU" */
+#define TN_EVENT_BUFFER (1u << 18)
+
+extern const char *const tn_store_migrations[];
+extern const size_t tn_store_nmigrations;
+
+typedef struct ev_row {
+	int64_t cid, at, tid;
+	double amount;
+	const char *eid; /* points into the buffer's string pool, or "" */
+} ev_row;
+
+typedef struct map_entry {
+	char *key;
+	int64_t val;
+} map_entry;
+
+struct tn_store {
+	sqlite3 *db;
+	char *path;
+	int opened_version;
+	int in_txn;
+	/* prepared statements, made on first use */
+	sqlite3_stmt *ins_customer, *ins_subscription, *ins_event, *ins_payment, *ins_feedback;
+	/* customer ext_id -> key (open addressing) */
+	map_entry *cmap;
+	size_t cmap_cap, cmap_len;
+	int cmap_loaded;
+	/* event-type name -> key */
+	map_entry *types;
+	size_t ntypes;
+	int types_loaded;
+	/* event buffer */
+	ev_row *ev;
+	size_t nev;
+	char *pool;
+	size_t pool_len, pool_cap;
+	int64_t ev_min, ev_max;
+};
+
+int tn_store_schema_latest(void) { return (int)tn_store_nmigrations; }
+sqlite3 *tn_store_sqlite(tn_store *s) { return s->db; }
+const char *tn_store_path(const tn_store *s) { return s->path; }
+int tn_store_opened_version(const tn_store *s) { return s->opened_version; }
+
+int tn_store_db_error(tn_store *s, const char *what, tn_error *err)
+{
+	return tn_error_set(err, TN_ERR_DB, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+sqlite3_stmt *tn_store_prepare(tn_store *s, const char *sql, tn_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		tn_store_db_error(s, "preparing a query", err);
+		return NULL;
+	}
+	return st;
+}
+
+int tn_store_exec(tn_store *s, const char *sql, tn_error *err)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		tn_error_set(err, TN_ERR_DB, "%s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		return TN_ERR_DB;
+	}
+	return TN_OK;
+}
+
+static int pragma_int(sqlite3 *db, const char *sql, int *out)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int migrate(tn_store *s, tn_error *err)
+{
+	int version = 0, app = 0, ntables = 0;
+	if (pragma_int(s->db, "PRAGMA user_version", &version) ||
+	    pragma_int(s->db, "PRAGMA application_id", &app) ||
+	    pragma_int(s->db, "SELECT count(*) FROM sqlite_schema", &ntables))
+		return tn_error_set(err, TN_ERR_DB, "%s: not a Tenure store (cannot read it as SQLite: %s)", s->path,
+				    sqlite3_errmsg(s->db));
+	if (ntables > 0 && app != TN_APPLICATION_ID)
+		return tn_error_set(err, TN_ERR_DB,
+				    "%s: not a Tenure store (an SQLite file of another application); "
+				    "give another --db file",
+				    s->path);
+	s->opened_version = version;
+	int latest = tn_store_schema_latest();
+	if (version > latest)
+		return tn_error_set(err, TN_ERR_VERSION,
+				    "%s: written by a newer Tenure (schema version %d; this tenure %s knows up to %d): "
+				    "upgrade tenure to open it",
+				    s->path, version, tn_version(), latest);
+	if (version == latest)
+		return TN_OK;
+	if (sqlite3_db_readonly(s->db, "main") == 1)
+		return tn_error_set(err, TN_ERR_VERSION,
+				    "%s: schema version %d needs an upgrade to %d; open it for writing once", s->path,
+				    version, latest);
+	if (tn_store_exec(s, "BEGIN IMMEDIATE", err))
+		return TN_ERR_DB;
+	for (int v = version; v < latest; v++)
+		if (tn_store_exec(s, tn_store_migrations[v], err))
+			goto fail;
+	char sql[96];
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d; PRAGMA application_id = %d", latest,
+		 TN_APPLICATION_ID);
+	if (tn_store_exec(s, sql, err) || tn_store_exec(s, "COMMIT", err))
+		goto fail;
+	return TN_OK;
+fail:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return TN_ERR_DB;
+}
+
+int tn_store_open(const char *path, int flags, tn_store **out, tn_error *err)
+{
+	*out = NULL;
+	tn_store *s = calloc(1, sizeof *s);
+	if (!s || !(s->path = strdup(path))) {
+		free(s);
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	}
+	int oflags = (flags & TN_STORE_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	if ((flags & TN_STORE_CREATE) && !(flags & TN_STORE_READONLY))
+		oflags |= SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
+		tn_error_set(err, TN_ERR_IO, "%s: cannot open the store: %s%s", path,
+			     s->db ? sqlite3_errmsg(s->db) : "out of memory",
+			     (flags & TN_STORE_CREATE) ? "" : " (import data or run `tenure demo` first)");
+		tn_store_close(s);
+		return err ? err->code : TN_ERR_IO;
+	}
+	sqlite3_busy_timeout(s->db, 30000);
+	sqlite3_exec(s->db,
+		     "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;"
+		     "PRAGMA synchronous = FULL",
+		     NULL, NULL, NULL);
+	int rc = migrate(s, err);
+	if (rc) {
+		tn_store_close(s);
+		return rc;
+	}
+	s->ev_min = INT64_MAX;
+	s->ev_max = INT64_MIN;
+	*out = s;
+	return TN_OK;
+}
+
+static void map_free(map_entry *m, size_t cap)
+{
+	for (size_t i = 0; i < cap; i++)
+		free(m[i].key);
+	free(m);
+}
+
+void tn_store_close(tn_store *s)
+{
+	if (!s)
+		return;
+	if (s->in_txn)
+		tn_store_rollback(s);
+	sqlite3_finalize(s->ins_customer);
+	sqlite3_finalize(s->ins_subscription);
+	sqlite3_finalize(s->ins_event);
+	sqlite3_finalize(s->ins_payment);
+	sqlite3_finalize(s->ins_feedback);
+	sqlite3_close(s->db);
+	map_free(s->cmap, s->cmap_cap);
+	for (size_t i = 0; i < s->ntypes; i++)
+		free(s->types[i].key);
+	free(s->types);
+	free(s->ev);
+	free(s->pool);
+	free(s->path);
+	free(s);
+}
+
+/* ---- transactions ------------------------------------------------------- */
+
+int tn_store_begin(tn_store *s, tn_error *err)
+{
+	if (s->in_txn)
+		return tn_error_set(err, TN_ERR_DB, "%s: a transaction is already open", s->path);
+	if (tn_store_exec(s, "BEGIN IMMEDIATE", err))
+		return TN_ERR_DB;
+	s->in_txn = 1;
+	return TN_OK;
+}
+
+static int update_bounds(tn_store *s, tn_error *err);
+
+int tn_store_commit(tn_store *s, tn_error *err)
+{
+	if (tn_store_flush(s, NULL, err) || update_bounds(s, err))
+		return err ? err->code : TN_ERR_DB;
+	if (s->in_txn && tn_store_exec(s, "COMMIT", err))
+		return TN_ERR_DB;
+	s->in_txn = 0;
+	return TN_OK;
+}
+
+void tn_store_rollback(tn_store *s)
+{
+	s->nev = 0;
+	s->pool_len = s->pool ? 1 : 0;
+	s->ev_min = INT64_MAX;
+	s->ev_max = INT64_MIN;
+	if (s->in_txn)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->in_txn = 0;
+	/* keys handed out inside the transaction are gone: reload on next use */
+	map_free(s->cmap, s->cmap_cap);
+	s->cmap = NULL;
+	s->cmap_cap = s->cmap_len = 0;
+	s->cmap_loaded = 0;
+	for (size_t i = 0; i < s->ntypes; i++)
+		free(s->types[i].key);
+	free(s->types);
+	s->types = NULL;
+	s->ntypes = 0;
+	s->types_loaded = 0;
+}
+
+/* ---- meta ---------------------------------------------------------------- */
+
+char *tn_store_meta_get(tn_store *s, const char *key)
+{
+	sqlite3_stmt *st = NULL;
+	char *v = NULL;
+	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return v;
+}
+
+int tn_store_meta_set(tn_store *s, const char *key, const char *value, tn_error *err)
+{
+	sqlite3_stmt *st = tn_store_prepare(s, "INSERT INTO meta(key, value) VALUES(?, ?) "
+					       "ON CONFLICT(key) DO UPDATE SET value = excluded.value", err);
+	if (!st)
+		return TN_ERR_DB;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? TN_OK : tn_store_db_error(s, "writing settings", err);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* ---- customer key map ---------------------------------------------------- */
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static int map_grow(tn_store *s)
+{
+	size_t cap = s->cmap_cap ? s->cmap_cap * 2 : 1024;
+	map_entry *m = calloc(cap, sizeof *m);
+	if (!m)
+		return -1;
+	for (size_t i = 0; i < s->cmap_cap; i++) {
+		if (!s->cmap[i].key)
+			continue;
+		size_t j = hash_str(s->cmap[i].key) & (cap - 1);
+		while (m[j].key)
+			j = (j + 1) & (cap - 1);
+		m[j] = s->cmap[i];
+	}
+	free(s->cmap);
+	s->cmap = m;
+	s->cmap_cap = cap;
+	return 0;
+}
+
+static map_entry *map_slot(tn_store *s, const char *key)
+{
+	size_t j = hash_str(key) & (s->cmap_cap - 1);
+	while (s->cmap[j].key && strcmp(s->cmap[j].key, key) != 0)
+		j = (j + 1) & (s->cmap_cap - 1);
+	return &s->cmap[j];
+}
+
+static int map_put(tn_store *s, const char *key, int64_t val)
+{
+	if ((s->cmap_len + 1) * 2 > s->cmap_cap && map_grow(s))
+		return -1;
+	map_entry *e = map_slot(s, key);
+	if (!e->key) {
+		if (!(e->key = strdup(key)))
+			return -1;
+		s->cmap_len++;
+	}
+	e->val = val;
+	return 0;
+}
+
+static int load_customers(tn_store *s, tn_error *err)
+{
+	if (s->cmap_loaded)
+		return TN_OK;
+	if (!s->cmap && map_grow(s))
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	sqlite3_stmt *st = tn_store_prepare(s, "SELECT ext_id, id FROM customers", err);
+	if (!st)
+		return TN_ERR_DB;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (map_put(s, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1))) {
+			sqlite3_finalize(st);
+			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return tn_store_db_error(s, "reading customers", err);
+	s->cmap_loaded = 1;
+	return TN_OK;
+}
+
+int tn_store_customer_key(tn_store *s, const char *ext_id, int64_t *key, tn_error *err)
+{
+	if (load_customers(s, err))
+		return err ? err->code : TN_ERR_DB;
+	map_entry *e = map_slot(s, ext_id);
+	if (!e->key)
+		return tn_error_set(err, TN_ERR_NOTFOUND, "customer \"%s\" is not in the store (import customers first)",
+				    ext_id);
+	*key = e->val;
+	return TN_OK;
+}
+
+int tn_store_event_type(tn_store *s, const char *name, int64_t *key, tn_error *err)
+{
+	if (!s->types_loaded) {
+		sqlite3_stmt *st = tn_store_prepare(s, "SELECT name, id FROM event_types", err);
+		if (!st)
+			return TN_ERR_DB;
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			map_entry *t = realloc(s->types, (s->ntypes + 1) * sizeof *t);
+			if (!t) {
+				sqlite3_finalize(st);
+				return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+			}
+			s->types = t;
+			t[s->ntypes].key = strdup((const char *)sqlite3_column_text(st, 0));
+			t[s->ntypes++].val = sqlite3_column_int64(st, 1);
+		}
+		sqlite3_finalize(st);
+		s->types_loaded = 1;
+	}
+	for (size_t i = 0; i < s->ntypes; i++)
+		if (strcmp(s->types[i].key, name) == 0) {
+			*key = s->types[i].val;
+			return TN_OK;
+		}
+	sqlite3_stmt *st = tn_store_prepare(s, "INSERT INTO event_types(name) VALUES(?) RETURNING id", err);
+	if (!st)
+		return TN_ERR_DB;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return tn_store_db_error(s, "adding an event type", err);
+	map_entry *t = realloc(s->types, (s->ntypes + 1) * sizeof *t);
+	if (!t)
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	s->types = t;
+	t[s->ntypes].key = strdup(name);
+	t[s->ntypes++].val = id;
+	*key = id;
+	return TN_OK;
+}
+
+/* ---- writers ------------------------------------------------------------- */
+
+static int prepare_once(tn_store *s, sqlite3_stmt **st, const char *sql, tn_error *err)
+{
+	if (*st) {
+		sqlite3_reset(*st);
+		sqlite3_clear_bindings(*st);
+		return TN_OK;
+	}
+	*st = tn_store_prepare(s, sql, err);
+	return *st ? TN_OK : TN_ERR_DB;
+}
+
+static void bind_time(sqlite3_stmt *st, int i, tn_time t)
+{
+	if (t == TN_NO_TIME)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_int64(st, i, t);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void bind_num(sqlite3_stmt *st, int i, double v)
+{
+	if (isnan(v))
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_double(st, i, v);
+}
+
+/* Step an upsert with RETURNING id: 1 row when inserted or changed. */
+static int step_upsert(tn_store *s, sqlite3_stmt *st, const char *what, int64_t *id, int *changed,
+		       tn_error *err)
+{
+	int rc = sqlite3_step(st);
+	*changed = 0;
+	if (rc == SQLITE_ROW) {
+		if (id)
+			*id = sqlite3_column_int64(st, 0);
+		*changed = 1;
+		rc = sqlite3_step(st);
+	}
+	if (rc != SQLITE_DONE) {
+		int code = sqlite3_errcode(s->db);
+		tn_error_set(err, code == SQLITE_CONSTRAINT ? TN_ERR_INPUT : TN_ERR_DB, "%s: %s",
+			     code == SQLITE_CONSTRAINT ? "refused by the store" : what, sqlite3_errmsg(s->db));
+		sqlite3_reset(st);
+		return err ? err->code : TN_ERR_DB;
+	}
+	sqlite3_reset(st);
+	return TN_OK;
+}
+
+int tn_store_put_customer(tn_store *s, const tn_customer_rec *r, int *added, tn_error *err)
+{
+	if (load_customers(s, err) ||
+	    prepare_once(s, &s->ins_customer,
+			 "INSERT INTO customers(ext_id, signed_up_at, country, channel, attrs) "
+			 "VALUES(?1, ?2, ?3, ?4, json(coalesce(?5, '{}'))) "
+			 "ON CONFLICT(ext_id) DO UPDATE SET signed_up_at = excluded.signed_up_at, "
+			 "country = excluded.country, channel = excluded.channel, attrs = excluded.attrs "
+			 "WHERE (signed_up_at, country, channel, attrs) IS NOT "
+			 "(excluded.signed_up_at, excluded.country, excluded.channel, excluded.attrs) "
+			 "RETURNING id",
+			 err))
+		return err ? err->code : TN_ERR_DB;
+	sqlite3_stmt *st = s->ins_customer;
+	sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
+	bind_time(st, 2, r->signed_up_at);
+	bind_text(st, 3, r->country);
+	bind_text(st, 4, r->channel);
+	bind_text(st, 5, r->attrs_json);
+	int64_t id = 0;
+	int changed;
+	if (step_upsert(s, st, "writing a customer", &id, &changed, err))
+		return err ? err->code : TN_ERR_DB;
+	if (changed && map_put(s, r->id, id))
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	if (added)
+		*added = changed;
+	return TN_OK;
+}
+
+int tn_store_put_subscription(tn_store *s, const tn_subscription_rec *r, int *added, tn_error *err)
+{
+	int64_t cid;
+	if (tn_store_customer_key(s, r->customer, &cid, err) ||
+	    prepare_once(s, &s->ins_subscription,
+			 "INSERT INTO subscriptions(customer_id, ext_id, plan, billing_period, price, currency, "
+			 "started_at, trial_ends_at, current_period_end, cancelled_at, cancel_reason, status) "
+			 "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+			 "ON CONFLICT(customer_id, started_at, plan) DO UPDATE SET ext_id = excluded.ext_id, "
+			 "billing_period = excluded.billing_period, price = excluded.price, "
+			 "currency = excluded.currency, trial_ends_at = excluded.trial_ends_at, "
+			 "current_period_end = excluded.current_period_end, cancelled_at = excluded.cancelled_at, "
+			 "cancel_reason = excluded.cancel_reason, status = excluded.status "
+			 "WHERE (ext_id, billing_period, price, currency, trial_ends_at, current_period_end, "
+			 "cancelled_at, cancel_reason, status) IS NOT (excluded.ext_id, excluded.billing_period, "
+			 "excluded.price, excluded.currency, excluded.trial_ends_at, excluded.current_period_end, "
+			 "excluded.cancelled_at, excluded.cancel_reason, excluded.status) "
+			 "RETURNING id",
+			 err))
+		return err ? err->code : TN_ERR_DB;
+	sqlite3_stmt *st = s->ins_subscription;
+	sqlite3_bind_int64(st, 1, cid);
+	bind_text(st, 2, r->id);
+	bind_text(st, 3, r->plan);
+	bind_text(st, 4, r->billing_period);
+	sqlite3_bind_double(st, 5, r->price);
+	bind_text(st, 6, r->currency);
+	bind_time(st, 7, r->started_at);
+	bind_time(st, 8, r->trial_ends_at);
+	bind_time(st, 9, r->current_period_end);
+	bind_time(st, 10, r->cancelled_at);
+	bind_text(st, 11, r->cancel_reason);
+	bind_text(st, 12, r->status);
+	int changed;
+	if (step_upsert(s, st, "writing a subscription", NULL, &changed, err))
+		return err ? err->code : TN_ERR_DB;
+	if (added)
+		*added = changed;
+	return TN_OK;
+}
+
+static int insert_ignore(tn_store *s, sqlite3_stmt *st, const char *what, int *added, tn_error *err)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		int code = sqlite3_errcode(s->db);
+		return tn_error_set(err, code == SQLITE_CONSTRAINT ? TN_ERR_INPUT : TN_ERR_DB, "%s: %s",
+				    code == SQLITE_CONSTRAINT ? "refused by the store" : what, sqlite3_errmsg(s->db));
+	}
+	if (added)
+		*added = sqlite3_changes(s->db) > 0;
+	return TN_OK;
+}
+
+int tn_store_put_payment(tn_store *s, const tn_payment_rec *r, int *added, tn_error *err)
+{
+	int64_t cid;
+	if (tn_store_customer_key(s, r->customer, &cid, err) ||
+	    prepare_once(s, &s->ins_payment,
+			 "INSERT OR IGNORE INTO payments(customer_id, paid_at, amount, currency, status, ext_id) "
+			 "VALUES(?1, ?2, ?3, ?4, ?5, coalesce(?6, ''))",
+			 err))
+		return err ? err->code : TN_ERR_DB;
+	sqlite3_stmt *st = s->ins_payment;
+	sqlite3_bind_int64(st, 1, cid);
+	sqlite3_bind_int64(st, 2, r->at);
+	sqlite3_bind_double(st, 3, r->amount);
+	bind_text(st, 4, r->currency);
+	bind_text(st, 5, r->status);
+	bind_text(st, 6, r->id);
+	return insert_ignore(s, st, "writing a payment", added, err);
+}
+
+int tn_store_put_feedback(tn_store *s, const tn_feedback_rec *r, int *added, tn_error *err)
+{
+	int64_t cid;
+	if (tn_store_customer_key(s, r->customer, &cid, err) ||
+	    prepare_once(s, &s->ins_feedback,
+			 "INSERT OR IGNORE INTO feedback(customer_id, given_at, kind, score, answer, language, ext_id) "
+			 "VALUES(?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, ''))",
+			 err))
+		return err ? err->code : TN_ERR_DB;
+	sqlite3_stmt *st = s->ins_feedback;
+	sqlite3_bind_int64(st, 1, cid);
+	sqlite3_bind_int64(st, 2, r->at);
+	bind_text(st, 3, r->kind);
+	bind_num(st, 4, r->score);
+	bind_text(st, 5, r->answer);
+	bind_text(st, 6, r->language);
+	bind_text(st, 7, r->id);
+	return insert_ignore(s, st, "writing feedback", added, err);
+}
+
+/* ---- events -------------------------------------------------------------- */
+
+static int ev_cmp(const void *a, const void *b)
+{
+	const ev_row *x = a, *y = b;
+	if (x->cid != y->cid)
+		return x->cid < y->cid ? -1 : 1;
+	if (x->at != y->at)
+		return x->at < y->at ? -1 : 1;
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
+	return strcmp(x->eid, y->eid);
+}
+
+int tn_store_flush(tn_store *s, long long *added, tn_error *err)
+{
+	long long n_added = 0;
+	if (added)
+		*added = 0;
+	if (s->nev == 0)
+		return TN_OK;
+	if (prepare_once(s, &s->ins_event,
+			 "INSERT OR IGNORE INTO events(customer_id, occurred_at, type_id, ext_id, amount) "
+			 "VALUES(?1, ?2, ?3, ?4, ?5)",
+			 err))
+		return TN_ERR_DB;
+	/* the pool may have moved while growing: eids are stored as offsets */
+	for (size_t i = 0; i < s->nev; i++)
+		s->ev[i].eid = s->pool + (size_t)(uintptr_t)s->ev[i].eid;
+	qsort(s->ev, s->nev, sizeof *s->ev, ev_cmp);
+	sqlite3_stmt *st = s->ins_event;
+	int rc = TN_OK;
+	for (size_t i = 0; i < s->nev; i++) {
+		const ev_row *e = &s->ev[i];
+		sqlite3_bind_int64(st, 1, e->cid);
+		sqlite3_bind_int64(st, 2, e->at);
+		sqlite3_bind_int64(st, 3, e->tid);
+		sqlite3_bind_text(st, 4, e->eid, -1, SQLITE_STATIC);
+		bind_num(st, 5, e->amount);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			rc = tn_store_db_error(s, "writing events", err);
+			sqlite3_reset(st);
+			break;
+		}
+		n_added += sqlite3_changes(s->db);
+		sqlite3_reset(st);
+	}
+	s->nev = 0;
+	s->pool_len = 1; /* offset 0 is the shared empty string */
+	if (added)
+		*added = n_added;
+	return rc;
+}
+
+static int ev_push(tn_store *s, int64_t cid, tn_time at, int64_t tid, double amount, const char *eid,
+		   tn_error *err)
+{
+	if (!s->ev) {
+		s->ev = malloc(TN_EVENT_BUFFER * sizeof *s->ev);
+		s->pool_cap = 1 << 16;
+		s->pool = malloc(s->pool_cap);
+		if (!s->ev || !s->pool)
+			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		s->pool[0] = '\0';
+		s->pool_len = 1;
+	}
+	if (s->nev == TN_EVENT_BUFFER && tn_store_flush(s, NULL, err))
+		return TN_ERR_DB;
+	size_t off = 0;
+	if (eid && *eid) {
+		size_t n = strlen(eid) + 1;
+		if (s->pool_len + n > s->pool_cap) {
+			size_t cap = s->pool_cap;
+			while (s->pool_len + n > cap)
+				cap *= 2;
+			char *p = realloc(s->pool, cap);
+			if (!p)
+				return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+			s->pool = p;
+			s->pool_cap = cap;
+		}
+		off = s->pool_len;
+		memcpy(s->pool + off, eid, n);
+		s->pool_len += n;
+	}
+	s->ev[s->nev++] = (ev_row){cid, at, tid, amount, (const char *)(uintptr_t)off};
+	if (at < s->ev_min)
+		s->ev_min = at;
+	if (at > s->ev_max)
+		s->ev_max = at;
+	return TN_OK;
+}
+
+int tn_store_put_event_keys(tn_store *s, int64_t customer, tn_time at, int64_t type, double amount,
+			    tn_error *err)
+{
+	return ev_push(s, customer, at, type, amount, NULL, err);
+}
+
+int tn_store_put_event(tn_store *s, const tn_event_rec *r, tn_error *err)
+{
+	int64_t cid, tid;
+	if (tn_store_customer_key(s, r->customer, &cid, err) || tn_store_event_type(s, r->type, &tid, err))
+		return err ? err->code : TN_ERR_DB;
+	return ev_push(s, cid, r->at, tid, r->amount, r->id, err);
+}
+
+/* Keep the events' time range in meta, so readers need not scan the table. */
+static int update_bounds(tn_store *s, tn_error *err)
+{
+	if (s->ev_min > s->ev_max)
+		return TN_OK;
+	char buf[32];
+	char *old = tn_store_meta_get(s, "events_first");
+	if (!old || strtoll(old, NULL, 10) > s->ev_min) {
+		snprintf(buf, sizeof buf, "%lld", (long long)s->ev_min);
+		if (tn_store_meta_set(s, "events_first", buf, err)) {
+			free(old);
+			return TN_ERR_DB;
+		}
+	}
+	free(old);
+	old = tn_store_meta_get(s, "events_last");
+	if (!old || strtoll(old, NULL, 10) < s->ev_max) {
+		snprintf(buf, sizeof buf, "%lld", (long long)s->ev_max);
+		if (tn_store_meta_set(s, "events_last", buf, err)) {
+			free(old);
+			return TN_ERR_DB;
+		}
+	}
+	free(old);
+	s->ev_min = INT64_MAX;
+	s->ev_max = INT64_MIN;
+	return TN_OK;
+}
+
+double tn_period_months(const char *p)
+{
+	if (!p)
+		return 0;
+	if (strcmp(p, "month") == 0)
+		return 1;
+	if (strcmp(p, "year") == 0)
+		return 12;
+	if (strcmp(p, "quarter") == 0)
+		return 3;
+	if (strcmp(p, "week") == 0)
+		return 12.0 / 52.0;
+	if (strcmp(p, "day") == 0)
+		return 12.0 / 365.0;
+	return 0;
+}
+
+static long long count_of(tn_store *s, const char *sql)
+{
+	sqlite3_stmt *st;
+	long long n = -1;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_type(st, 0) == SQLITE_NULL ? TN_NO_TIME : sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+int tn_store_counts_get(tn_store *s, tn_store_counts *c, tn_error *err)
+{
+	c->customers = count_of(s, "SELECT count(*) FROM customers");
+	c->subscriptions = count_of(s, "SELECT count(*) FROM subscriptions");
+	c->events = count_of(s, "SELECT count(*) FROM events");
+	c->payments = count_of(s, "SELECT count(*) FROM payments");
+	c->feedback = count_of(s, "SELECT count(*) FROM feedback");
+	c->first = count_of(s, "SELECT min(t) FROM (SELECT min(signed_up_at) t FROM customers UNION ALL "
+			       "SELECT min(started_at) FROM subscriptions UNION ALL "
+			       "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'events_first')");
+	c->last = count_of(s, "SELECT max(t) FROM (SELECT max(signed_up_at) t FROM customers UNION ALL "
+			      "SELECT max(started_at) FROM subscriptions UNION ALL SELECT max(cancelled_at) FROM "
+			      "subscriptions UNION ALL SELECT max(paid_at) FROM payments UNION ALL "
+			      "SELECT max(given_at) FROM feedback UNION ALL "
+			      "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'events_last')");
+	if (c->customers < 0 || c->events < 0)
+		return tn_store_db_error(s, "counting rows", err);
+	return TN_OK;
+}

@@ -1,0 +1,181 @@
+/*
+ * time.c -- parsing and formatting of instants (see include/tenure/time.h).
+ * Civil-date conversion: H. Hinnant, "chrono-Compatible Low-Level Date
+ * Algorithms" (days_from_civil / civil_from_days).
+ */
+#include "tenure/time.h"
+
+#include <stdio.h>
+
+int64_t tn_days_from_civil(int y, int m, int d)
+{
+	y -= m <= 2;
+	const int64_t era = (y >= 0 ? y : y - 399) / 400;
+	const unsigned yoe = (unsigned)(y - era * 400);
+	const unsigned doy = (153u * (unsigned)(m > 2 ? m - 3 : m + 9) + 2) / 5 + (unsigned)d - 1;
+	const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+void tn_civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+	z += 719468;
+	const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	const unsigned doe = (unsigned)(z - era * 146097);
+	const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	const int64_t yy = (int64_t)yoe + era * 400;
+	const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	const unsigned mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yy + (*m <= 2));
+}
+
+static int days_in_month(int y, int m)
+{
+	static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return 29;
+	return dm[m - 1];
+}
+
+/* Read exactly N digits at *p; advance. */
+static int digits(const char **p, const char *end, int n, int *out)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (*p >= end || **p < '0' || **p > '9')
+			return -1;
+		v = v * 10 + (**p - '0');
+		(*p)++;
+	}
+	*out = v;
+	return 0;
+}
+
+int tn_time_parse(const char *s, size_t len, tn_time *out)
+{
+	const char *p = s, *end = s + len;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	if (p == end)
+		return -1;
+
+	/* All digits (optionally signed), other than an 8-digit YYYYMMDD: Unix seconds. */
+	const char *q = p + (*p == '-' || *p == '+');
+	const char *r = q;
+	while (r < end && *r >= '0' && *r <= '9')
+		r++;
+	if (r == end && r > q) {
+		if (r - q == 8 && q == p) {
+			int y = 0, m = 0, d = 0;
+			const char *t = p;
+			digits(&t, end, 4, &y);
+			digits(&t, end, 2, &m);
+			digits(&t, end, 2, &d);
+			if (y >= 1900 && y <= 2200 && m >= 1 && m <= 12 && d >= 1 && d <= days_in_month(y, m)) {
+				*out = tn_days_from_civil(y, m, d) * TN_DAY;
+				return 0;
+			}
+		}
+		if (r - q > 12) /* beyond year 33658: not a plausible time */
+			return -1;
+		int64_t v = 0;
+		for (const char *t = q; t < r; t++)
+			v = v * 10 + (*t - '0');
+		*out = *p == '-' ? -v : v;
+		return 0;
+	}
+
+	int y, mo, d, h = 0, mi = 0, sec = 0;
+	if (digits(&p, end, 4, &y) || p >= end || *p++ != '-' || digits(&p, end, 2, &mo) || p >= end ||
+	    *p++ != '-' || digits(&p, end, 2, &d))
+		return -1;
+	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
+		return -1;
+	int64_t offset = 0;
+	if (p < end) {
+		if (*p != 'T' && *p != 't' && *p != ' ')
+			return -1;
+		p++;
+		if (digits(&p, end, 2, &h) || p >= end || *p++ != ':' || digits(&p, end, 2, &mi))
+			return -1;
+		if (p < end && *p == ':') {
+			p++;
+			if (digits(&p, end, 2, &sec))
+				return -1;
+			if (p < end && (*p == '.' || *p == ',')) { /* fractions are dropped */
+				p++;
+				if (p >= end || *p < '0' || *p > '9')
+					return -1;
+				while (p < end && *p >= '0' && *p <= '9')
+					p++;
+			}
+		}
+		if (h > 24 || mi > 59 || sec > 60 || (h == 24 && (mi || sec)))
+			return -1;
+		if (p < end) {
+			if (*p == 'Z' || *p == 'z') {
+				p++;
+			} else if (*p == '+' || *p == '-') {
+				int sign = *p++ == '-' ? -1 : 1, oh, om = 0;
+				if (digits(&p, end, 2, &oh))
+					return -1;
+				if (p < end && *p == ':')
+					p++;
+				if (p < end && digits(&p, end, 2, &om))
+					return -1;
+				if (oh > 23 || om > 59)
+					return -1;
+				offset = sign * (oh * 3600 + om * 60);
+			} else {
+				return -1;
+			}
+		}
+		if (p != end)
+			return -1;
+	}
+	*out = tn_days_from_civil(y, mo, d) * TN_DAY + h * 3600 + mi * 60 + (sec == 60 ? 59 : sec) - offset;
+	return 0;
+}
+
+char *tn_time_format(tn_time t, char *buf, size_t n)
+{
+	int64_t days = t >= 0 ? t / TN_DAY : -((-t + TN_DAY - 1) / TN_DAY);
+	int64_t rem = t - days * TN_DAY;
+	int y, m, d;
+	tn_civil_from_days(days, &y, &m, &d);
+	snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, (int)(rem / 3600), (int)(rem / 60 % 60),
+		 (int)(rem % 60));
+	return buf;
+}
+
+char *tn_date_format(tn_time t, char *buf, size_t n)
+{
+	int64_t days = t >= 0 ? t / TN_DAY : -((-t + TN_DAY - 1) / TN_DAY);
+	int y, m, d;
+	tn_civil_from_days(days, &y, &m, &d);
+	snprintf(buf, n, "%04d-%02d-%02d", y, m, d);
+	return buf;
+}
+
+tn_time tn_month_start(tn_time t)
+{
+	int64_t days = t >= 0 ? t / TN_DAY : -((-t + TN_DAY - 1) / TN_DAY);
+	int y, m, d;
+	tn_civil_from_days(days, &y, &m, &d);
+	return tn_days_from_civil(y, m, 1) * TN_DAY;
+}
+
+tn_time tn_add_months(tn_time t, int k)
+{
+	int64_t days = t >= 0 ? t / TN_DAY : -((-t + TN_DAY - 1) / TN_DAY);
+	int y, m, d;
+	tn_civil_from_days(days, &y, &m, &d);
+	int mm = y * 12 + (m - 1) + k;
+	y = mm >= 0 ? mm / 12 : -((-mm + 11) / 12);
+	m = mm - y * 12 + 1;
+	return tn_days_from_civil(y, m, 1) * TN_DAY;
+}

@@ -1,0 +1,111 @@
+/* test_csv.c -- the RFC 4180 reader: quoting, CRLF, BOM, errors with positions. */
+#include "testutil.h"
+#include "tenure/csv.h"
+
+static tn_csv *open_str(const char *s, tn_error *err)
+{
+	return tn_csv_open_mem(s, strlen(s), "t.csv", ',', err);
+}
+
+static void test_quoted_fields(void **state)
+{
+	(void)state;
+	tn_error err = {0};
+	const char *in = "\xEF\xBB\xBF" "a,b,c\r\n1,\"x, \"\"y\"\"\",\"multi\nline\"\r\n\r\n3,,\n";
+	tn_csv *r = open_str(in, &err);
+	assert_non_null(r);
+	assert_int_equal(tn_csv_next(r, &err), 1);
+	assert_int_equal(tn_csv_nfields(r), 3);
+	assert_string_equal(tn_csv_field(r, 0, NULL), "a");
+	assert_int_equal(tn_csv_next(r, &err), 1);
+	assert_int_equal(tn_csv_line(r), 2);
+	assert_string_equal(tn_csv_field(r, 1, NULL), "x, \"y\"");
+	size_t len;
+	assert_string_equal(tn_csv_field(r, 2, &len), "multi\nline");
+	assert_int_equal(len, 10);
+	assert_int_equal(tn_csv_next(r, &err), 1); /* blank line skipped */
+	assert_int_equal(tn_csv_line(r), 5);
+	assert_int_equal(tn_csv_nfields(r), 3);
+	assert_string_equal(tn_csv_field(r, 0, NULL), "3");
+	assert_string_equal(tn_csv_field(r, 2, NULL), "");
+	assert_int_equal(tn_csv_next(r, &err), 0);
+	tn_csv_close(r);
+}
+
+static void test_no_final_newline(void **state)
+{
+	(void)state;
+	tn_error err = {0};
+	tn_csv *r = open_str("a,b\n1,2", &err);
+	assert_int_equal(tn_csv_next(r, &err), 1);
+	assert_int_equal(tn_csv_next(r, &err), 1);
+	assert_string_equal(tn_csv_field(r, 1, NULL), "2");
+	assert_int_equal(tn_csv_next(r, &err), 0);
+	tn_csv_close(r);
+}
+
+static void test_errors_have_positions(void **state)
+{
+	(void)state;
+	tn_error err = {0};
+	tn_csv *r = open_str("a,b\n1,\"open\n2,3\n", &err);
+	assert_int_equal(tn_csv_next(r, &err), 1);
+	assert_int_equal(tn_csv_next(r, &err), -1);
+	assert_int_equal(err.code, TN_ERR_INPUT);
+	assert_non_null(strstr(err.msg, "t.csv:2:2:"));
+	assert_non_null(strstr(err.msg, "closing quote"));
+	tn_csv_close(r);
+
+	tn_error_clear(&err);
+	r = open_str("a,b\n1,x\"y\n", &err);
+	assert_int_equal(tn_csv_next(r, &err), 1);
+	assert_int_equal(tn_csv_next(r, &err), -1);
+	assert_non_null(strstr(err.msg, "t.csv:2:2:"));
+	tn_csv_close(r);
+
+	tn_error_clear(&err);
+	r = open_str("\"a\"b\n", &err);
+	assert_int_equal(tn_csv_next(r, &err), -1);
+	assert_non_null(strstr(err.msg, "t.csv:1:1:"));
+	tn_csv_close(r);
+}
+
+static void test_file_larger_than_buffer(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/tenure_csv_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *fp = fdopen(fd, "w");
+	fprintf(fp, "id,text\n");
+	for (int i = 0; i < 200000; i++)
+		fprintf(fp, "%d,\"row %d, with \"\"quotes\"\"\"\r\n", i, i);
+	fclose(fp);
+	tn_error err = {0};
+	tn_csv *r = tn_csv_open(path, ',', &err);
+	assert_non_null(r);
+	assert_int_equal(tn_csv_next(r, &err), 1);
+	int n = 0;
+	char want[64];
+	while (tn_csv_next(r, &err) == 1) {
+		snprintf(want, sizeof want, "row %d, with \"quotes\"", n);
+		if (strcmp(tn_csv_field(r, 1, NULL), want) != 0)
+			fail_msg("row %d: got \"%s\"", n, tn_csv_field(r, 1, NULL));
+		n++;
+	}
+	assert_int_equal(err.code, TN_OK);
+	assert_int_equal(n, 200000);
+	tn_csv_close(r);
+	remove(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_quoted_fields),
+		cmocka_unit_test(test_no_final_newline),
+		cmocka_unit_test(test_errors_have_positions),
+		cmocka_unit_test(test_file_larger_than_buffer),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

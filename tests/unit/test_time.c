@@ -1,0 +1,64 @@
+/* test_time.c -- instants: ISO-8601 with and without zones, dates, Unix seconds. */
+#include "testutil.h"
+#include "tenure/time.h"
+
+static tn_time parse(const char *s)
+{
+	tn_time t = 0;
+	if (tn_time_parse(s, strlen(s), &t) != 0)
+		fail_msg("could not parse \"%s\"", s);
+	return t;
+}
+
+static void test_formats(void **state)
+{
+	(void)state;
+	/* 2024-03-01T09:30:00Z = 1709285400 (date -u -d 2024-03-01T09:30:00Z +%s) */
+	assert_int_equal(parse("2024-03-01T09:30:00Z"), 1709285400);
+	assert_int_equal(parse("2024-03-01 09:30:00"), 1709285400);
+	assert_int_equal(parse("2024-03-01T09:30"), 1709285400);
+	assert_int_equal(parse("2024-03-01T13:00:00+03:30"), 1709285400);
+	assert_int_equal(parse("2024-03-01T04:30:00.250-0500"), 1709285400);
+	assert_int_equal(parse("1709285400"), 1709285400);
+	assert_int_equal(parse("2024-03-01"), 1709251200);
+	assert_int_equal(parse("20240301"), 1709251200);
+	assert_int_equal(parse("1970-01-01"), 0);
+	assert_int_equal(parse("2000-02-29"), 951782400);
+}
+
+static void test_rejects(void **state)
+{
+	(void)state;
+	const char *bad[] = {"", "2024-13-01", "2023-02-29", "2024-03-01T25:00", "2024-03-01X", "yesterday",
+			     "2024-3-1", "2024-03-01T09:30:00+3", "12.5"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		tn_time t;
+		if (tn_time_parse(bad[i], strlen(bad[i]), &t) == 0)
+			fail_msg("\"%s\" should not parse", bad[i]);
+	}
+}
+
+static void test_civil_roundtrip(void **state)
+{
+	(void)state;
+	for (int64_t z = -800000; z <= 800000; z += 37) {
+		int y, m, d;
+		tn_civil_from_days(z, &y, &m, &d);
+		assert_int_equal(tn_days_from_civil(y, m, d), z);
+	}
+	char buf[32];
+	assert_string_equal(tn_time_format(1709285400, buf, sizeof buf), "2024-03-01T09:30:00Z");
+	assert_int_equal(tn_month_start(1709285400), 1709251200);
+	assert_int_equal(tn_add_months(1709285400, 10), parse("2025-01-01"));
+	assert_int_equal(tn_add_months(1709285400, -3), parse("2023-12-01"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_formats),
+		cmocka_unit_test(test_rejects),
+		cmocka_unit_test(test_civil_roundtrip),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
