@@ -63,6 +63,10 @@ TN_API void tn_pred_encoding_free(tn_pred_encoding *e);
 /* Encode F (which must hold every source column; numeric ones numeric) into
  * a row-major nrows x e->p matrix of doubles *X (caller frees with free()). */
 TN_API int tn_pred_encode(const tn_pred_encoding *e, const tn_frame *f, double **x, tn_error *err);
+/* Encode only the N rows listed in ROWS (all rows 0..N-1 when ROWS is NULL)
+ * into the caller's N x e->p buffer X. */
+TN_API int tn_pred_encode_rows(const tn_pred_encoding *e, const tn_frame *f, const size_t *rows,
+			       size_t n, double *x, tn_error *err);
 
 /* The 0/1 target from column COL of F: a numeric column must hold 0/1; a text
  * column is 1 where the value equals POSITIVE (default "Yes", "1", "true"
@@ -194,14 +198,18 @@ typedef struct tn_pred_spec {
 /* Train on every row of F.  Free with tn_pred_model_free. */
 TN_API int tn_pred_train(const tn_frame *f, const tn_pred_spec *spec, const tn_pred_options *o,
 			 tn_pred_model **out, tn_error *err);
-/* Score F: RISK[i] = probability of churn of row i.  When CONTRIB is not NULL
- * it receives nrows x enc->nsrc contributions to the log-odds, summed over
- * the design columns of each source column (logistic: tn_logit_contrib;
- * gbdt: SHAP). */
-TN_API int tn_pred_score(const tn_pred_model *m, const tn_frame *f, double *risk, double *contrib,
-			 tn_error *err);
+/* Score F: RISK[i] = probability of churn of row i.  Rows are encoded in
+ * blocks of 16384, so memory beyond the frame stays small. */
+TN_API int tn_pred_score(const tn_pred_model *m, const tn_frame *f, double *risk, tn_error *err);
+/* Contributions to the log-odds of the N rows ROWS of F: N x enc->nsrc values
+ * into CONTRIB, summed over the design columns of each source column
+ * (logistic: tn_logit_contrib; gbdt: SHAP).  Explaining only the rows shown
+ * keeps scoring fast (TreeSHAP costs far more than prediction). */
+TN_API int tn_pred_explain(const tn_pred_model *m, const tn_frame *f, const size_t *rows, size_t n,
+			   double *contrib, tn_error *err);
 /* A reason in plain words for source S of row ROW of F with contribution C,
- * e.g. "Contract is Month-to-month" or "tenure = 1 (low)"; written to BUF. */
+ * e.g. "Contract is Month-to-month" or "tenure is low (1)" (low/high: below/above the
+ * training mean), "TotalCharges is blank"; written to BUF (N bytes). */
 TN_API void tn_pred_reason(const tn_pred_model *m, const tn_frame *f, size_t row, size_t s,
 			   char *buf, size_t n);
 /* Save as one JSON file (encoding + model; gbdt embeds XGBoost's JSON) / load. */
@@ -211,7 +219,9 @@ TN_API void tn_pred_model_free(tn_pred_model *m);
 
 /* Stratified fold assignment: the rows of each class are shuffled by a
  * Fisher-Yates shuffle driven by SplitMix64(SEED) (Steele et al. 2014) and
- * dealt round-robin to folds 0..K-1.  FOLD has N entries. */
+ * dealt round-robin to folds 0..K-1, negatives first, the deal continuing
+ * with the positives (so fold sizes differ by at most one, and so do the
+ * numbers of positives).  FOLD has N entries. */
 TN_API int tn_pred_folds(const double *y, size_t n, int k, uint64_t seed, int *fold, tn_error *err);
 
 typedef struct tn_pred_cv {

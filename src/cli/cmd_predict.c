@@ -11,6 +11,14 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+static double wall(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 int cmd_predict_features(cli_ctx *ctx, int argc, char **argv);
 int cmd_predict_backtest(cli_ctx *ctx, int argc, char **argv);
@@ -54,11 +62,14 @@ static const char *const usage_text =
 	"                    fold,y,<features> (for checking against other tools)\n"
 	"  --save MODEL      train: where to write the model\n"
 	"  --top N           score: print only the N riskiest rows\n"
+	"  --timing          score: print the seconds spent reading, scoring (with reasons)\n"
+	"                    and ranking on stderr\n"
 	"Output: a table, or --format csv|json.\n";
 
 typedef struct {
 	const char *csv, *target, *positive, *id, *drop, *model, *save, *export_path;
 	long folds, seed, top;
+	int timing;
 	tn_pred_options o;
 } popts;
 
@@ -77,6 +88,10 @@ static int parse(const char *cmd, int argc, char **argv, popts *po)
 		if (cli_is_help(argv[i])) {
 			fputs(usage_text, stdout);
 			return -1;
+		}
+		if (strcmp(argv[i], "--timing") == 0) {
+			po->timing = 1;
+			continue;
 		}
 #define STR(name, field)                                  \
 	if ((r = cli_opt(argc, argv, &i, name, &v)) != 0) { \
@@ -371,6 +386,24 @@ static void reasons(const tn_pred_model *m, const tn_frame *f, size_t i, const d
 	}
 }
 
+/* Contributions for the TOP first rows of the ranking (caller frees *C). */
+static int explain_top(const tn_pred_model *m, const tn_frame *f, const ranked_row *rk, size_t top,
+		       double **c, tn_error *err)
+{
+	size_t ns = m->enc->nsrc;
+	size_t *rows = malloc((top ? top : 1) * sizeof *rows);
+	*c = malloc(top * ns > 0 ? top * ns * sizeof **c : 1);
+	if (!rows || !*c) {
+		free(rows);
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	}
+	for (size_t k = 0; k < top; k++)
+		rows[k] = rk[k].row;
+	int rc = tn_pred_explain(m, f, rows, top, *c, err);
+	free(rows);
+	return rc;
+}
+
 static int run_score(cli_ctx *ctx, int argc, char **argv)
 {
 	popts po;
@@ -384,19 +417,21 @@ static int run_score(cli_ctx *ctx, int argc, char **argv)
 	tn_frame *f = NULL;
 	double *risk = NULL, *contrib = NULL;
 	ranked_row *rk = NULL;
+	double t0 = wall(), t1 = t0, t2 = t0;
 	int rc = tn_pred_load(po.model, &m, &err);
 	if (!rc && !(f = tn_frame_read_csv(po.csv, NULL, 0, &err)))
 		rc = err.code;
 	if (!rc) {
-		size_t n = f->nrows, ns = m->enc->nsrc;
+		size_t n = f->nrows;
 		risk = malloc((n ? n : 1) * sizeof *risk);
-		contrib = malloc((n * ns > 0 ? n * ns : 1) * sizeof *contrib);
 		rk = malloc((n ? n : 1) * sizeof *rk);
-		if (!risk || !contrib || !rk)
+		if (!risk || !rk)
 			rc = tn_error_set(&err, TN_ERR_NOMEM, "out of memory (%zu rows)", n);
 	}
+	t1 = wall();
 	if (!rc)
-		rc = tn_pred_score(m, f, risk, contrib, &err);
+		rc = tn_pred_score(m, f, risk, &err);
+	t2 = wall();
 	int idc = -1;
 	if (!rc && m->id && (idc = tn_frame_find(f, m->id)) < 0)
 		rc = tn_error_set(&err, TN_ERR_INPUT, "%s: no id column \"%s\" (the model was trained with --id %s)",
@@ -406,7 +441,15 @@ static int run_score(cli_ctx *ctx, int argc, char **argv)
 		for (size_t i = 0; i < n; i++)
 			rk[i].risk = risk[i], rk[i].row = i;
 		qsort(rk, n, sizeof *rk, cmp_risk);
-		const char *names[] = {"rank", "id", "risk", "reason_1", "reason_2", "reason_3"};
+		double t3 = wall();
+		rc = explain_top(m, f, rk, top, &contrib, &err);
+		if (po.timing)
+			fprintf(stderr,
+				"timing: rows %zu, read %.3f s, score %.3f s, rank %.3f s, reasons for %zu rows %.3f s\n",
+				n, t1 - t0, t2 - t1, t3 - t2, top, wall() - t3);
+	}
+	if (!rc) {
+		size_t n = f->nrows, top = po.top >= 0 && (size_t)po.top < n ? (size_t)po.top : n;		const char *names[] = {"rank", "id", "risk", "reason_1", "reason_2", "reason_3"};
 		tn_out *t = tn_out_new(6, names);
 		for (size_t k = 0; k < top; k++) {
 			size_t i = rk[k].row;
@@ -422,7 +465,7 @@ static int run_score(cli_ctx *ctx, int argc, char **argv)
 				tn_out_str(t, idbuf);
 			}
 			tn_out_num(t, risk[i], 4);
-			reasons(m, f, i, contrib + i * m->enc->nsrc, rs);
+			reasons(m, f, i, contrib + k * m->enc->nsrc, rs);
 			for (int q = 0; q < 3; q++)
 				tn_out_str(t, rs[q][0] ? rs[q] : NULL);
 		}
