@@ -135,6 +135,9 @@ TN_API int tn_gbdt_contrib(const tn_gbdt *g, const double *x, size_t n, double *
 TN_API int tn_gbdt_to_json(const tn_gbdt *g, char **json, tn_error *err);
 TN_API int tn_gbdt_from_json(const char *json, size_t len, size_t p, tn_gbdt **out, tn_error *err);
 TN_API size_t tn_gbdt_nfeatures(const tn_gbdt *g);
+/* Threads for prediction (0: all cores).  Predictions do not depend on it;
+ * a loaded model starts with 1. */
+TN_API int tn_gbdt_set_threads(tn_gbdt *g, int nthread, tn_error *err);
 TN_API void tn_gbdt_free(tn_gbdt *g);
 
 /* ---- 4. metrics -------------------------------------------------------- */

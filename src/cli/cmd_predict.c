@@ -57,7 +57,8 @@ static const char *const usage_text =
 	"  --rounds N        gbdt boosting rounds (default 300)\n"
 	"  --depth D         gbdt tree depth (default 3)\n"
 	"  --eta E           gbdt learning rate (default 0.05)\n"
-	"  --threads T       gbdt threads (default 1: reproducible)\n"
+	"  --threads T       gbdt threads for training (default 1: reproducible) and for\n"
+	"                    scoring (default 0 = all cores; scores do not depend on it)\n"
 	"  --export FILE     cv: also write the encoded design matrix as CSV with columns\n"
 	"                    fold,y,<features> (for checking against other tools)\n"
 	"  --save MODEL      train: where to write the model\n"
@@ -69,7 +70,7 @@ static const char *const usage_text =
 typedef struct {
 	const char *csv, *target, *positive, *id, *drop, *model, *save, *export_path;
 	long folds, seed, top;
-	int timing;
+	int timing, threads_set;
 	tn_pred_options o;
 } popts;
 
@@ -120,6 +121,8 @@ static int parse(const char *cmd, int argc, char **argv, popts *po)
 		LONG("--top", po->top);
 		LONG("--rounds", po->o.gbdt.rounds);
 		LONG("--depth", po->o.gbdt.depth);
+		if (strcmp(argv[i], "--threads") == 0 || strncmp(argv[i], "--threads=", 10) == 0)
+			po->threads_set = 1;
 		LONG("--threads", po->o.gbdt.nthread);
 #undef STR
 #undef LONG
@@ -419,6 +422,8 @@ static int run_score(cli_ctx *ctx, int argc, char **argv)
 	ranked_row *rk = NULL;
 	double t0 = wall(), t1 = t0, t2 = t0;
 	int rc = tn_pred_load(po.model, &m, &err);
+	if (!rc && m->gbdt)
+		rc = tn_gbdt_set_threads(m->gbdt, po.threads_set ? (int)po.o.gbdt.nthread : 0, &err);
 	if (!rc && !(f = tn_frame_read_csv(po.csv, NULL, 0, &err)))
 		rc = err.code;
 	if (!rc) {
