@@ -53,6 +53,7 @@ struct tn_store {
 	char *pool;
 	size_t pool_len, pool_cap;
 	int64_t ev_min, ev_max;
+	long long ev_added; /* events new since the last tn_store_flush() report */
 };
 
 int tn_store_schema_latest(void) { return (int)tn_store_nmigrations; }
@@ -216,10 +217,11 @@ int tn_store_begin(tn_store *s, tn_error *err)
 }
 
 static int update_bounds(tn_store *s, tn_error *err);
+static int flush_events(tn_store *s, tn_error *err);
 
 int tn_store_commit(tn_store *s, tn_error *err)
 {
-	if (tn_store_flush(s, NULL, err) || update_bounds(s, err))
+	if (flush_events(s, err) || update_bounds(s, err))
 		return err ? err->code : TN_ERR_DB;
 	if (s->in_txn && tn_store_exec(s, "COMMIT", err))
 		return TN_ERR_DB;
@@ -230,6 +232,7 @@ int tn_store_commit(tn_store *s, tn_error *err)
 void tn_store_rollback(tn_store *s)
 {
 	s->nev = 0;
+	s->ev_added = 0;
 	s->pool_len = s->pool ? 1 : 0;
 	s->ev_min = INT64_MAX;
 	s->ev_max = INT64_MIN;
@@ -606,9 +609,16 @@ static int ev_cmp(const void *a, const void *b)
 
 int tn_store_flush(tn_store *s, long long *added, tn_error *err)
 {
-	long long n_added = 0;
+	int rc = flush_events(s, err);
 	if (added)
-		*added = 0;
+		*added = s->ev_added;
+	s->ev_added = 0;
+	return rc;
+}
+
+static int flush_events(tn_store *s, tn_error *err)
+{
+	long long n_added = 0;
 	if (s->nev == 0)
 		return TN_OK;
 	if (prepare_once(s, &s->ins_event,
@@ -639,8 +649,7 @@ int tn_store_flush(tn_store *s, long long *added, tn_error *err)
 	}
 	s->nev = 0;
 	s->pool_len = 1; /* offset 0 is the shared empty string */
-	if (added)
-		*added = n_added;
+	s->ev_added += n_added;
 	return rc;
 }
 
@@ -656,7 +665,7 @@ static int ev_push(tn_store *s, int64_t cid, tn_time at, int64_t tid, double amo
 		s->pool[0] = '\0';
 		s->pool_len = 1;
 	}
-	if (s->nev == TN_EVENT_BUFFER && tn_store_flush(s, NULL, err))
+	if (s->nev == TN_EVENT_BUFFER && flush_events(s, err))
 		return TN_ERR_DB;
 	size_t off = 0;
 	if (eid && *eid) {
