@@ -32,6 +32,7 @@
 #include "tenure/import.h"
 #include "tenure/demo.h"
 #include "tenure/summary.h"
+#include "tenure/utf8.h"
 
 /* The library's version, "MAJOR.MINOR.PATCH". */
 TN_API const char *tn_version(void);

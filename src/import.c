@@ -364,7 +364,7 @@ static int spec_index(const session *ss, const char *name)
 #define COL(name) (v[spec_index(ss, name)].col)
 
 /* Kind-specific checks and the write.  Returns 1 when written. */
-static int write_row(session *ss, raw_value *v, typed_row *t, const char *attrs, long line)
+static int write_row(session *ss, raw_value *v, typed_row *t, const char *attrs, long line, int write)
 {
 	tn_error werr = {0};
 	int added = 0, rc = TN_OK;
@@ -385,6 +385,8 @@ static int write_row(session *ss, raw_value *v, typed_row *t, const char *attrs,
 						 found);
 			}
 		}
+		if (!write)
+			return 1;
 		col = COL("id");
 		rc = tn_store_put_customer(ss->store, &r, &added, &werr);
 		break;
@@ -412,12 +414,16 @@ static int write_row(session *ss, raw_value *v, typed_row *t, const char *attrs,
 		tn_subscription_rec r = {TXT("id"), TXT("customer"), TXT("plan"), TXT("billing_period"),
 					 NUM("price"), cur, start, TIM("trial_ends_at"),
 					 TIM("current_period_end"), cancel, TXT("cancel_reason"), status};
+		if (!write)
+			return 1;
 		col = COL("customer");
 		rc = tn_store_put_subscription(ss->store, &r, &added, &werr);
 		break;
 	}
 	case TN_KIND_EVENTS: {
 		tn_event_rec r = {TXT("customer"), TIM("occurred_at"), TXT("type"), NUM("amount"), TXT("id")};
+		if (!write)
+			return 1;
 		col = COL("customer");
 		rc = tn_store_put_event(ss->store, &r, &werr);
 		added = -1; /* counted at flush */
@@ -426,6 +432,8 @@ static int write_row(session *ss, raw_value *v, typed_row *t, const char *attrs,
 	case TN_KIND_PAYMENTS: {
 		tn_payment_rec r = {TXT("customer"), TIM("paid_at"), NUM("amount"), TXT("currency"), TXT("status"),
 				    TXT("id")};
+		if (!write)
+			return 1;
 		col = COL("customer");
 		rc = tn_store_put_payment(ss->store, &r, &added, &werr);
 		break;
@@ -447,6 +455,8 @@ static int write_row(session *ss, raw_value *v, typed_row *t, const char *attrs,
 			}
 		tn_feedback_rec r = {TXT("customer"), TIM("given_at"), kind, score, TXT("answer"), TXT("language"),
 				     TXT("id")};
+		if (!write)
+			return 1;
 		col = COL("customer");
 		rc = tn_store_put_feedback(ss->store, &r, &added, &werr);
 		break;
@@ -636,11 +646,11 @@ static int import_csv(session *ss, long long total)
 				v[f].line = c >= 0 ? tn_csv_field_line(r, (size_t)c) : line;
 			}
 			good = check_row(ss, v, &t, line);
-			if (good && !ss->failed) {
+			if (good) {
 				char *attrs = NULL;
 				if (ss->o->kind == TN_KIND_CUSTOMERS)
 					attrs = csv_attrs(ss, r, t.text[spec_index(ss, "attrs")]);
-				good = write_row(ss, v, &t, attrs, line);
+				good = write_row(ss, v, &t, attrs, line, !ss->failed);
 				cJSON_free(attrs);
 				if (good < 0) {
 					tn_csv_close(r);
@@ -655,6 +665,9 @@ static int import_csv(session *ss, long long total)
 				csv_out_field(ss->rejects, fv, len);
 				fputc(',', ss->rejects);
 			}
+			/* a short row is padded so the rejects file keeps the header's shape */
+			for (size_t i = tn_csv_nfields(r); i < nh; i++)
+				fputc(',', ss->rejects);
 			csv_out_field(ss->rejects, ss->reason, strlen(ss->reason));
 			fputc('\n', ss->rejects);
 		}
@@ -772,7 +785,7 @@ static int import_jsonl(session *ss, long long total)
 			}
 			if (good)
 				good = check_row(ss, v, &t, lineno);
-			if (good && !ss->failed && ss->o->kind == TN_KIND_CUSTOMERS) {
+			if (good && ss->o->kind == TN_KIND_CUSTOMERS) {
 				/* other keys become attributes */
 				cJSON *a = cJSON_CreateObject();
 				const char *given = t.text[spec_index(ss, "attrs")];
@@ -793,8 +806,8 @@ static int import_jsonl(session *ss, long long total)
 				attrs = a->child || given ? cJSON_PrintUnformatted(a) : NULL;
 				cJSON_Delete(a);
 			}
-			if (good && !ss->failed) {
-				good = write_row(ss, v, &t, attrs, lineno);
+			if (good) {
+				good = write_row(ss, v, &t, attrs, lineno, !ss->failed);
 				if (good < 0) {
 					rc = ss->err->code;
 					cJSON_free(attrs);

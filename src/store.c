@@ -29,6 +29,7 @@ typedef struct ev_row {
 
 typedef struct map_entry {
 	char *key;
+	uint64_t hash; /* compared before the key */
 	int64_t val;
 } map_entry;
 
@@ -299,7 +300,7 @@ static int map_grow(tn_store *s)
 	for (size_t i = 0; i < s->cmap_cap; i++) {
 		if (!s->cmap[i].key)
 			continue;
-		size_t j = hash_str(s->cmap[i].key) & (cap - 1);
+		size_t j = s->cmap[i].hash & (cap - 1);
 		while (m[j].key)
 			j = (j + 1) & (cap - 1);
 		m[j] = s->cmap[i];
@@ -310,10 +311,10 @@ static int map_grow(tn_store *s)
 	return 0;
 }
 
-static map_entry *map_slot(tn_store *s, const char *key)
+static map_entry *map_slot(tn_store *s, const char *key, uint64_t h)
 {
-	size_t j = hash_str(key) & (s->cmap_cap - 1);
-	while (s->cmap[j].key && strcmp(s->cmap[j].key, key) != 0)
+	size_t j = h & (s->cmap_cap - 1);
+	while (s->cmap[j].key && (s->cmap[j].hash != h || strcmp(s->cmap[j].key, key) != 0))
 		j = (j + 1) & (s->cmap_cap - 1);
 	return &s->cmap[j];
 }
@@ -322,10 +323,12 @@ static int map_put(tn_store *s, const char *key, int64_t val)
 {
 	if ((s->cmap_len + 1) * 2 > s->cmap_cap && map_grow(s))
 		return -1;
-	map_entry *e = map_slot(s, key);
+	uint64_t h = hash_str(key);
+	map_entry *e = map_slot(s, key, h);
 	if (!e->key) {
 		if (!(e->key = strdup(key)))
 			return -1;
+		e->hash = h;
 		s->cmap_len++;
 	}
 	e->val = val;
@@ -358,7 +361,7 @@ int tn_store_customer_key(tn_store *s, const char *ext_id, int64_t *key, tn_erro
 {
 	if (load_customers(s, err))
 		return err ? err->code : TN_ERR_DB;
-	map_entry *e = map_slot(s, ext_id);
+	map_entry *e = map_slot(s, ext_id, hash_str(ext_id));
 	if (!e->key)
 		return tn_error_set(err, TN_ERR_NOTFOUND, "customer \"%s\" is not in the store (import customers first)",
 				    ext_id);
@@ -604,6 +607,8 @@ static int ev_cmp(const void *a, const void *b)
 		return x->at < y->at ? -1 : 1;
 	if (x->tid != y->tid)
 		return x->tid < y->tid ? -1 : 1;
+	if (x->eid == y->eid) /* both the shared empty string */
+		return 0;
 	return strcmp(x->eid, y->eid);
 }
 
