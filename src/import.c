@@ -145,6 +145,9 @@ typedef struct session {
 	/* scratch */
 	char *conv[MAX_FIELDS]; /* owned converted strings (JSON numbers, attrs) */
 	const char *cur_line;   /* JSONL: the current line (for key positions) */
+	int64_t cust_key;       /* the current row's customer key (from check_row) */
+	char last_type[64];     /* events: the previous row's type and its key */
+	int64_t last_type_key;
 } session;
 
 static void found_text(const char *s, size_t len, char *out, size_t n)
@@ -346,6 +349,7 @@ static int check_row(session *ss, raw_value *v, typed_row *t, long line)
 		if (tn_store_customer_key(ss->store, t->text[cf], &key, &kerr))
 			return row_error(ss, v[cf].line ? v[cf].line : line, v[cf].col > 0 ? v[cf].col : 1,
 					 "customer: %s", kerr.msg);
+		ss->cust_key = key;
 	}
 	return 1;
 }
@@ -425,7 +429,18 @@ static int write_row(session *ss, raw_value *v, typed_row *t, const char *attrs,
 		if (!write)
 			return 1;
 		col = COL("customer");
-		rc = tn_store_put_event(ss->store, &r, &werr);
+		if (!r.id && strlen(r.type) < sizeof ss->last_type) {
+			/* the fast path: keys known, the type usually the same as the last row's */
+			if (strcmp(r.type, ss->last_type) != 0) {
+				rc = tn_store_event_type(ss->store, r.type, &ss->last_type_key, &werr);
+				snprintf(ss->last_type, sizeof ss->last_type, "%s", rc ? "" : r.type);
+			}
+			if (rc == TN_OK)
+				rc = tn_store_put_event_keys(ss->store, ss->cust_key, r.at, ss->last_type_key, r.amount,
+							     &werr);
+		} else {
+			rc = tn_store_put_event(ss->store, &r, &werr);
+		}
 		added = -1; /* counted at flush */
 		break;
 	}

@@ -150,7 +150,8 @@ int tn_store_open(const char *path, int flags, tn_store **out, tn_error *err)
 		free(s);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	}
-	int oflags = (flags & TN_STORE_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	/* one connection is used by one thread at a time: no SQLite mutexes */
+	int oflags = SQLITE_OPEN_NOMUTEX | ((flags & TN_STORE_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
 	if ((flags & TN_STORE_CREATE) && !(flags & TN_STORE_READONLY))
 		oflags |= SQLITE_OPEN_CREATE;
 	if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
@@ -621,6 +622,81 @@ int tn_store_flush(tn_store *s, long long *added, tn_error *err)
 	return rc;
 }
 
+/* Sort the buffer by (customer, time) with an LSD radix sort on a packed
+ * 64-bit key -- several times faster than qsort here -- then put runs with
+ * equal (customer, time) in full key order with an insertion sort (such runs
+ * are short).  Returns -1 when the keys do not pack (then qsort is used). */
+static int sort_events(tn_store *s)
+{
+	size_t n = s->nev;
+	int64_t cmin = INT64_MAX, cmax = INT64_MIN, tmin = INT64_MAX, tmax = INT64_MIN;
+	for (size_t i = 0; i < n; i++) {
+		const ev_row *e = &s->ev[i];
+		if (e->cid < cmin)
+			cmin = e->cid;
+		if (e->cid > cmax)
+			cmax = e->cid;
+		if (e->at < tmin)
+			tmin = e->at;
+		if (e->at > tmax)
+			tmax = e->at;
+	}
+	uint64_t crange = (uint64_t)(cmax - cmin), trange = (uint64_t)(tmax - tmin);
+	int tbits = 0;
+	while (tbits < 64 && (trange >> tbits))
+		tbits++;
+	int cbits = 0;
+	while (cbits < 64 && (crange >> cbits))
+		cbits++;
+	if (cbits + tbits > 64 || n < 64)
+		return -1;
+	typedef struct { uint64_t key; uint32_t idx; } kv;
+	kv *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+	ev_row *out = malloc(n * sizeof *out);
+	if (!a || !b || !out) {
+		free(a);
+		free(b);
+		free(out);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		a[i].key = ((uint64_t)(s->ev[i].cid - cmin) << tbits) | (uint64_t)(s->ev[i].at - tmin);
+		a[i].idx = (uint32_t)i;
+	}
+	int bits = cbits + tbits;
+	for (int shift = 0; shift < bits; shift += 8) {
+		size_t cnt[257] = {0};
+		for (size_t i = 0; i < n; i++)
+			cnt[((a[i].key >> shift) & 0xFF) + 1]++;
+		for (int k = 0; k < 256; k++)
+			cnt[k + 1] += cnt[k];
+		for (size_t i = 0; i < n; i++)
+			b[cnt[(a[i].key >> shift) & 0xFF]++] = a[i];
+		kv *t = a;
+		a = b;
+		b = t;
+	}
+	for (size_t i = 0; i < n; i++)
+		out[i] = s->ev[a[i].idx];
+	/* equal (customer, time): order by type and event id */
+	for (size_t i = 1; i < n; i++) {
+		if (a[i].key != a[i - 1].key)
+			continue;
+		ev_row x = out[i];
+		size_t j = i;
+		while (j > 0 && a[j - 1].key == a[i].key && ev_cmp(&out[j - 1], &x) > 0) {
+			out[j] = out[j - 1];
+			j--;
+		}
+		out[j] = x;
+	}
+	memcpy(s->ev, out, n * sizeof *out);
+	free(a);
+	free(b);
+	free(out);
+	return 0;
+}
+
 static int flush_events(tn_store *s, tn_error *err)
 {
 	long long n_added = 0;
@@ -634,7 +710,8 @@ static int flush_events(tn_store *s, tn_error *err)
 	/* the pool may have moved while growing: eids are stored as offsets */
 	for (size_t i = 0; i < s->nev; i++)
 		s->ev[i].eid = s->pool + (size_t)(uintptr_t)s->ev[i].eid;
-	qsort(s->ev, s->nev, sizeof *s->ev, ev_cmp);
+	if (sort_events(s))
+		qsort(s->ev, s->nev, sizeof *s->ev, ev_cmp);
 	sqlite3_stmt *st = s->ins_event;
 	int rc = TN_OK;
 	for (size_t i = 0; i < s->nev; i++) {
