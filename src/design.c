@@ -5,6 +5,7 @@
  * in byte order, or the one the caller names), as R's model.matrix with
  * contr.treatment on a factor with sorted levels.
  */
+#define _GNU_SOURCE 1 /* qsort_r */
 #include "tenure/design.h"
 
 #include <math.h>
@@ -17,12 +18,12 @@ static int blank(const tn_column *c, size_t r)
 	return c->is_numeric ? isnan(c->num[r]) : c->text[r][0] == '\0';
 }
 
-static const char *const *g_sort_text; /* qsort has no context argument */
-
-static int cmp_text_idx(const void *a, const void *b)
+/* qsort_r (glibc) comparator: row indices by their text. */
+static int cmp_text_idx(const void *a, const void *b, void *text)
 {
 	const size_t ia = *(const size_t *)a, ib = *(const size_t *)b;
-	return strcmp(g_sort_text[ia], g_sort_text[ib]);
+	char **t = text;
+	return strcmp(t[ia], t[ib]);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -47,8 +48,7 @@ static int text_levels(const tn_column *c, const size_t *rows, size_t n, const c
 	if (!ord)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	memcpy(ord, rows, n * sizeof *ord);
-	g_sort_text = (const char *const *)c->text;
-	qsort(ord, n, sizeof *ord, cmp_text_idx);
+	qsort_r(ord, n, sizeof *ord, cmp_text_idx, c->text);
 	const char **lv = malloc(TN_DESIGN_MAX_LEVELS * sizeof *lv);
 	if (!lv) {
 		free(ord);

@@ -133,12 +133,59 @@ static void test_bad_input(void **state)
 	assert_int_equal(tn_cox_fit(t3, e3, x, 4, 1, NULL, NULL, &fit, &err), TN_ERR_NUMERIC);
 }
 
+
+static void test_design(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/tenure_design_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *fp = fdopen(fd, "w");
+	fputs("t,e,plan,age\n1,1,monthly,20\n2,0,annual,\n3,1,premium,40\n4,0,monthly,50\n5,1,,60\n", fp);
+	fclose(fp);
+	tn_error err = {0};
+	tn_frame *f = tn_frame_read_csv(path, NULL, 0, &err);
+	assert_non_null(f);
+	const char *cols[] = {"plan", "age"}, *req[] = {"t", "e"};
+	tn_design *d;
+	/* rows 2 (blank age) and 5 (blank plan) dropped; levels sorted:
+	 * monthly < premium (annual only on a dropped row); reference monthly */
+	assert_int_equal(tn_design_new(f, cols, 2, req, 2, NULL, 0, &d, &err), TN_OK);
+	assert_int_equal(d->n, 3);
+	assert_int_equal(d->dropped, 2);
+	assert_int_equal(d->p, 2);
+	assert_string_equal(d->names[0], "plan=premium");
+	assert_string_equal(d->names[1], "age");
+	assert_near(d->x[0 * 2 + 0], 0, 0);
+	assert_near(d->x[1 * 2 + 0], 1, 0);
+	assert_near(d->x[1 * 2 + 1], 40, 0);
+	tn_design_free(d);
+	const char *refs[] = {"plan=premium"};
+	assert_int_equal(tn_design_new(f, cols, 2, req, 2, refs, 1, &d, &err), TN_OK);
+	assert_string_equal(d->names[0], "plan=monthly");
+	tn_design_free(d);
+	const char *bad[] = {"plan=gold"};
+	assert_int_equal(tn_design_new(f, cols, 2, req, 2, bad, 1, &d, &err), TN_ERR_USAGE);
+	assert_non_null(strstr(err.msg, "gold"));
+	int *g, ng;
+	char **labels;
+	size_t rows[] = {0, 2, 3};
+	tn_error_clear(&err);
+	assert_int_equal(tn_design_groups(f, "plan", rows, 3, &g, &labels, &ng, &err), TN_OK);
+	assert_int_equal(ng, 2);
+	assert_string_equal(labels[1], "premium");
+	assert_int_equal(g[1], 1);
+	tn_design_groups_free(g, labels, ng);
+	tn_frame_free(f);
+	remove(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rossi_km),     cmocka_unit_test(test_rossi_cox),
 		cmocka_unit_test(test_median_rule),  cmocka_unit_test(test_danger_window),
-		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_bad_input),    cmocka_unit_test(test_design),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
