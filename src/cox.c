@@ -305,6 +305,7 @@ int tn_cox_fit(const double *time, const double *event, const double *x, size_t 
 	int max_iter = opts && opts->max_iter > 0 ? opts->max_iter : 20;
 	double eps = opts && opts->eps > 0 ? opts->eps : 1e-9;
 	double conf = opts && opts->conf > 0 && opts->conf < 1 ? opts->conf : 0.95;
+	const char *const *names = opts ? opts->names : NULL;
 	tn_cox *f = fit_alloc(p);
 	double *u = malloc(p * sizeof *u), *imat = malloc(p * p * sizeof *imat);
 	cox_data d;
@@ -330,8 +331,13 @@ int tn_cox_fit(const double *time, const double *event, const double *x, size_t 
 	double loglik = cox_pass(&d, beta, u, imat, efron);
 	f->loglik_null = loglik;
 	if (cholesky(imat, p, &bad)) {
-		rc = tn_error_set(err, TN_ERR_NUMERIC,
-				  "Cox: covariate %zu is constant or collinear with the others", bad + 1);
+		if (names)
+			rc = tn_error_set(err, TN_ERR_NUMERIC,
+					  "Cox: covariate \"%s\" is constant or a combination of the ones before it; "
+					  "drop it", names[bad]);
+		else
+			rc = tn_error_set(err, TN_ERR_NUMERIC,
+					  "Cox: covariate %zu is constant or collinear with the others", bad + 1);
 		goto done;
 	}
 	chol_solve(imat, p, u);

@@ -28,6 +28,7 @@ typedef struct tn_cox_opts {
 	int max_iter;   /* 0 means 20, as coxph */
 	double eps;     /* 0 means 1e-9, as coxph */
 	double conf;    /* 0 means 0.95: the level of lower/upper */
+	const char *const *names; /* optional p covariate names, for error messages */
 } tn_cox_opts;
 
 typedef struct tn_cox {

@@ -269,7 +269,8 @@ int cmd_drivers(cli_ctx *ctx, int argc, char **argv)
 	double t1 = now();
 	if (d.design->dropped && !ctx->quiet)
 		fprintf(stderr, "tenure drivers: dropped %zu rows with a blank in a used column\n", d.design->dropped);
-	tn_cox_opts o = {strcmp(ties, "breslow") == 0 ? TN_COX_BRESLOW : TN_COX_EFRON, 0, 0, 0};
+	tn_cox_opts o = {strcmp(ties, "breslow") == 0 ? TN_COX_BRESLOW : TN_COX_EFRON, 0, 0, 0,
+			 (const char *const *)d.design->names};
 	tn_cox *fit = NULL;
 	rc = tn_cox_fit(d.time, d.event, d.design->x, d.design->n, d.design->p, d.strata, &o, &fit, &err);
 	double t2 = now();

@@ -315,12 +315,20 @@ int cmd_survival(cli_ctx *ctx, int argc, char **argv)
 	if (d.dropped && !ctx->quiet)
 		fprintf(stderr, "tenure survival: dropped %zu rows with a blank %s, %s%s%s\n", d.dropped, tcol, ecol,
 			by ? " or " : "", by ? by : "");
-	if (!atl) {
+	if (d.n == 0) {
+		surv_data_free(&d);
+		tn_error_set(&err, TN_ERR_INPUT, "%s: no rows with a %s and %s", csv, tcol, ecol);
+		return cli_fail(&err);
+	}
+	if (!atl) { /* a quarter, half and three quarters of the longest time */
 		double tmax = 0;
 		for (size_t i = 0; i < d.n; i++)
 			tmax = d.time[i] > tmax ? d.time[i] : tmax;
-		for (int k = 1; k <= 3; k++)
-			at[nat++] = round(tmax * k / 4);
+		for (int k = 1; k <= 3; k++) {
+			double v = round(tmax * k / 4);
+			if (nat == 0 || v != at[nat - 1])
+				at[nat++] = v;
+		}
 	}
 	int ng = d.labels ? d.ngroups : 1;
 	tn_km **km = calloc((size_t)ng, sizeof *km);

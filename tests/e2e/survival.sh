@@ -56,3 +56,8 @@ $TENURE survival --help >help.txt
 check_contains "help documents --bin" help.txt "--bin W"
 $TENURE drivers --help >help.txt
 check_contains "help documents --reference" help.txt "--reference LIST"
+printf 't,e,x,y\n1,1,1,2\n2,0,2,4\n3,1,3,6\n4,1,1,2\n' >col.csv
+$TENURE drivers --csv col.csv --time t --event e 2>err.txt
+check_contains "collinear covariate named" err.txt 'covariate "y" is constant or a combination'
+printf 't,e\n' >empty.csv
+check_fails "no rows" $TENURE survival --csv empty.csv --time t --event e
