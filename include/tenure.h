@@ -33,6 +33,7 @@
 #include "tenure/demo.h"
 #include "tenure/summary.h"
 #include "tenure/utf8.h"
+#include "tenure/survival.h"
 
 /* The library's version, "MAJOR.MINOR.PATCH". */
 TN_API const char *tn_version(void);
