@@ -43,6 +43,14 @@ static double with_numgrad(unsigned n, const double *x, double *grad, void *data
 	return f0;
 }
 
+/* Counts the calls of an objective that has its own gradient. */
+static double counted(unsigned n, const double *x, double *grad, void *data)
+{
+	numgrad *g = data;
+	g->evals++;
+	return g->f(n, x, grad, g->data);
+}
+
 static nlopt_result run(nlopt_algorithm alg, tn_vo_fn f, void *data, unsigned n, double *theta,
 			double *fmin)
 {
@@ -78,11 +86,10 @@ int tn_vo_minimize(tn_vo_fn f, void *data, unsigned n, double *theta, int has_gr
 	*evals = 0;
 	if (!isfinite(f(n, theta, NULL, data)))
 		return -1;
-	nlopt_result r = has_grad ? run(NLOPT_LD_LBFGS, f, data, n, theta, &fmin)
-				  : run(NLOPT_LD_LBFGS, with_numgrad, &g, n, theta, &fmin);
+	nlopt_result r = run(NLOPT_LD_LBFGS, has_grad ? counted : with_numgrad, &g, n, theta, &fmin);
 	if (r < 0 || !isfinite(fmin)) {
 		/* round-off limited or failed: polish without derivatives */
-		r = run(NLOPT_LN_NELDERMEAD, f, data, n, theta, &fmin);
+		r = run(NLOPT_LN_NELDERMEAD, counted, &g, n, theta, &fmin);
 	}
 	double grad[8];
 	with_numgrad(n, theta, grad, &g);

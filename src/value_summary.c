@@ -62,6 +62,15 @@ size_t tn_value_txns_count(const tn_value_txns *t)
 	return t->n;
 }
 
+tn_time tn_value_txns_last_day(const tn_value_txns *t)
+{
+	int64_t d = INT64_MIN;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->t[i].day > d)
+			d = t->t[i].day;
+	return t->n ? (tn_time)d * TN_DAY : 0;
+}
+
 static uint64_t hash_str(const char *s)
 {
 	uint64_t h = 1469598103934665603ULL; /* FNV-1a */

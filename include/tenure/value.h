@@ -154,6 +154,8 @@ TN_API tn_value_txns *tn_value_txns_new(void);
 TN_API void tn_value_txns_free(tn_value_txns *t);
 TN_API int tn_value_txns_add(tn_value_txns *t, const char *id, tn_time at, double amount, tn_error *err);
 TN_API size_t tn_value_txns_count(const tn_value_txns *t);
+/* The start (UTC midnight) of the day of the latest transaction; 0 when empty. */
+TN_API tn_time tn_value_txns_last_day(const tn_value_txns *t);
 
 /* How a transaction file is laid out.  COLUMNS names the fields when the file
  * has no header (or overrides it); CUSTOMER, DATE, AMOUNT (may be NULL) pick
