@@ -177,8 +177,11 @@ int tn_value_bgnbd_fit(const double *x, const double *t_x, const double *T, size
 	fit->evaluations = evals;
 	fit->converged = conv;
 	if (rc == 0) {
-		fit->loglik = bg_ll(fit->params, &d);
-		tn_vo_se(bg_ll, &d, 4, fit->params, fit->se);
+		fit->loglik = -bg_negll(4, theta, NULL, &d);
+		if (d.c0)
+			tn_vo_se_grad(bg_negll, &d, 4, theta, fit->se);
+		else
+			tn_vo_se(bg_ll, &d, 4, fit->params, fit->se);
 	}
 	free(d.c0);
 	tn_vrows_free(&d.rows);
@@ -217,4 +220,62 @@ double tn_value_bgnbd_unconditional(const double *p, double t)
 	/* eq. 9 */
 	double f = tn_value_hyp2f1(r, b, a + b - 1, t / (alpha + t));
 	return (a + b - 1) / (a - 1) * (1 - exp(r * log(alpha / (alpha + t))) * f);
+}
+
+/* E[Y(t)] for t = 0..H at once: the 2F1 of eq. 10 has the same parameters
+ * for every t, so its series coefficients are computed once and each z_t =
+ * t/(alpha+T+t) costs one Horner pass (vectorised across t). */
+#define PATH_MAX_H 512
+#define PATH_MAX_TERMS 4096
+
+void tn_value_bgnbd_expected_path(const double *p, double x, double t_x, double T, int H, double *E)
+{
+	double r = p[0], alpha = p[1], a = p[2], b = p[3];
+	double A = r + x, B = b + x, C = a + b + x - 1, c = alpha + T;
+	double zmax = H / (c + H);
+	double coef[PATH_MAX_TERMS];
+	int nt = 0;
+	if (H <= PATH_MAX_H && zmax <= 0.9) {
+		double cf = 1, zk = 1, sum = 1;
+		coef[nt++] = 1;
+		for (int k = 0; k < PATH_MAX_TERMS - 1; k++) {
+			cf *= (A + k) * (B + k) / ((C + k) * (k + 1));
+			zk *= zmax;
+			coef[nt++] = cf;
+			double term = cf * zk;
+			sum += term;
+			if (term == 0 || (fabs(term) <= 1e-17 * fabs(sum) && k > 2))
+				break;
+		}
+		if (!(fabs(coef[nt - 1]) * zk <= 1e-16 * fabs(sum)) || !isfinite(sum))
+			nt = 0;
+	}
+	E[0] = 0;
+	if (nt == 0) {
+		for (int t = 1; t <= H; t++)
+			E[t] = tn_value_bgnbd_expected(p, x, t_x, T, t);
+		return;
+	}
+	double den = 1;
+	if (x > 0)
+		den += a / (b + x - 1) * exp(A * (log(c) - log(alpha + t_x)));
+	double K = (a + b + x - 1) / (a - 1) / den, lc = log(c);
+	/* GCC vector extension: four t's per operation, no -m flags needed */
+	typedef double v4 __attribute__((vector_size(32)));
+	v4 z[PATH_MAX_H / 4], acc[PATH_MAX_H / 4];
+	int nv = (H + 3) / 4;
+	for (int v = 0; v < nv; v++) {
+		for (int l = 0; l < 4; l++) {
+			double t = 4.0 * v + l + 1;
+			z[v][l] = t / (c + t);
+		}
+		acc[v] = (v4){0, 0, 0, 0} + coef[nt - 1];
+	}
+	for (int k = nt - 2; k >= 0; k--) {
+		double ck = coef[k];
+		for (int v = 0; v < nv; v++)
+			acc[v] = acc[v] * z[v] + ck;
+	}
+	for (int t = 0; t < H; t++)
+		E[t + 1] = K * (1 - exp(A * (lc - log(c + t + 1.0))) * acc[t / 4][t % 4]);
 }

@@ -48,34 +48,35 @@ double tn_value_gg_ll1(const double *pp, double x, double m)
 
 typedef struct gg_data {
 	const double *x, *m;
+	double *lm;          /* ln m per row (data only: computed once) */
 	size_t n;
+	size_t xmax;         /* whole x up to xmax: per-x terms cached */
+	double *cx, *cdp, *cdq; /* per x: lnG(px+q) - lnG(px) - lnG(q) + px ln x, d/dp, d/dq */
 } gg_data;
 
-static double gg_ll(const double *p, void *vd)
-{
-	const gg_data *d = vd;
-	double ll = 0;
-	for (size_t i = 0; i < d->n; i++)
-		ll += tn_value_gg_ll1(p, d->x[i], d->m[i]);
-	return ll;
-}
-
+/* Negative log-likelihood over log(p, q, gamma) with its analytic gradient;
+ * the terms that depend on x only are computed once per distinct x. */
 static double gg_negll(unsigned n, const double *theta, double *grad, void *vd)
 {
 	(void)n;
 	const gg_data *d = vd;
 	double p = exp(theta[0]), q = exp(theta[1]), g = exp(theta[2]);
-	double ll = 0, dp = 0, dq = 0, dg = 0, lg = log(g), pq = tn_value_digamma(q);
+	double lq = lgamma(q), pq = tn_value_digamma(q), lg = log(g);
+	for (size_t x = 1; x <= d->xmax; x++) {
+		double xx = (double)x, px = p * xx, lx = log(xx);
+		double ppq = tn_value_digamma(px + q);
+		d->cx[x] = lgamma(px + q) - lgamma(px) - lq + px * lx;
+		d->cdp[x] = xx * (ppq - tn_value_digamma(px) + lx);
+		d->cdq[x] = ppq - pq + lg;
+	}
+	double ll = 0, dp = 0, dq = 0, dg = 0;
 	for (size_t i = 0; i < d->n; i++) {
-		double x = d->x[i], m = d->m[i], px = p * x, lgm = log(g + m * x);
-		ll += lgamma(px + q) - lgamma(px) - lgamma(q) + q * lg + (px - 1) * log(m) + px * log(x) -
-		      (px + q) * lgm;
-		if (grad) {
-			double ppq = tn_value_digamma(px + q);
-			dp += x * (ppq - tn_value_digamma(px) + log(m) + log(x) - lgm);
-			dq += ppq - pq + lg - lgm;
-			dg += q / g - (px + q) / (g + m * x);
-		}
+		size_t xi = (size_t)d->x[i];
+		double x = d->x[i], m = d->m[i], px = p * x, gm = g + m * x, lgm = log(gm);
+		ll += d->cx[xi] + q * lg + (px - 1) * d->lm[i] - (px + q) * lgm;
+		dp += d->cdp[xi] + x * (d->lm[i] - lgm);
+		dq += d->cdq[xi] - lgm;
+		dg += q / g - (px + q) / gm;
 	}
 	if (grad) {
 		grad[0] = -dp * p;
@@ -101,15 +102,26 @@ int tn_value_gg_fit(const double *x, const double *m, size_t n, tn_value_fit *fi
 				    "Gamma-Gamma cannot be identified: it needs at least 2 repeat buyers with a "
 				    "positive spend, found %zu",
 				    k);
-	double *buf = malloc(2 * k * sizeof *buf);
+	double xmax = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (x[i] != floor(x[i]))
+			return tn_error_set(err, TN_ERR_INPUT, "row %zu: expected a whole frequency, found %g", i + 1, x[i]);
+		if (x[i] > xmax)
+			xmax = x[i];
+	}
+	if (xmax > 1e7)
+		return tn_error_set(err, TN_ERR_INPUT, "a frequency of %g is beyond 10^7", xmax);
+	size_t nx = (size_t)xmax + 1;
+	double *buf = malloc((3 * k + 3 * nx) * sizeof *buf);
 	if (!buf)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-	gg_data d = {buf, buf + k, k};
+	gg_data d = {buf, buf + k, buf + 2 * k, k, (size_t)xmax, buf + 3 * k, buf + 3 * k + nx, buf + 3 * k + 2 * nx};
 	double msum = 0;
 	for (size_t i = 0, j = 0; i < n; i++)
 		if (x[i] > 0 && m[i] > 0) {
 			buf[j] = x[i];
 			buf[k + j] = m[i];
+			buf[2 * k + j] = log(m[i]);
 			msum += m[i];
 			j++;
 		}
@@ -126,8 +138,8 @@ int tn_value_gg_fit(const double *x, const double *m, size_t n, tn_value_fit *fi
 	fit->evaluations = evals;
 	fit->converged = conv;
 	if (rc == 0) {
-		fit->loglik = gg_ll(fit->params, &d);
-		tn_vo_se(gg_ll, &d, 3, fit->params, fit->se);
+		fit->loglik = -gg_negll(3, theta, NULL, &d);
+		tn_vo_se_grad(gg_negll, &d, 3, theta, fit->se);
 	}
 	free(buf);
 	if (rc)
@@ -143,13 +155,20 @@ double tn_value_gg_mean(const double *pp, double x, double m)
 	return p * (g + x * m) / (p * x + q - 1);
 }
 
+#define CLV_PATH 512
+
 double tn_value_clv(tn_value_model model, const double *tp, double x, double t_x, double T, double spend,
 		    int horizon, double discount, double margin, double *etx)
 {
 	double prev = 0, clv = 0, df = 1, step = 1 / (1 + discount);
+	double path[CLV_PATH + 1];
+	int fast = model == TN_VALUE_BGNBD && horizon <= CLV_PATH;
+	if (fast)
+		tn_value_bgnbd_expected_path(tp, x, t_x, T, horizon, path);
 	for (int k = 1; k <= horizon; k++) {
-		double e = model == TN_VALUE_PNBD ? tn_value_pnbd_expected(tp, x, t_x, T, k)
-						  : tn_value_bgnbd_expected(tp, x, t_x, T, k);
+		double e = fast ? path[k]
+		    : model == TN_VALUE_PNBD ? tn_value_pnbd_expected(tp, x, t_x, T, k)
+					     : tn_value_bgnbd_expected(tp, x, t_x, T, k);
 		df *= step;
 		clv += (e - prev) * df;
 		prev = e;

@@ -29,6 +29,11 @@ typedef double (*tn_vo_ll)(const double *p, void *data);
  * differences with relative step 1e-4; NaN when -H is not positive definite. */
 void tn_vo_se(tn_vo_ll ll, void *data, int n, const double *p, double *se);
 
+/* The same from the analytic gradient of the negative log-likelihood F
+ * over theta = log p, at its minimum THETA: H_theta by central differences
+ * of the gradient, then se(p_i) = p_i sqrt((H_theta^-1)_ii) (delta method). */
+void tn_vo_se_grad(tn_vo_fn f, void *data, unsigned n, const double *theta, double *se);
+
 /* Customers compressed to distinct (x, t_x, T) rows with a weight. */
 typedef struct tn_vrows {
 	size_t n;

@@ -92,7 +92,10 @@ int tn_vo_minimize(tn_vo_fn f, void *data, unsigned n, double *theta, int has_gr
 		r = run(NLOPT_LN_NELDERMEAD, counted, &g, n, theta, &fmin);
 	}
 	double grad[8];
-	with_numgrad(n, theta, grad, &g);
+	if (has_grad)
+		counted(n, theta, grad, &g);
+	else
+		with_numgrad(n, theta, grad, &g);
 	*evals = g.evals;
 	double gmax = 0;
 	int interior = 1;
@@ -145,6 +148,32 @@ static int invert(int n, double *a)
 	}
 	memcpy(a, inv, (size_t)n * n * sizeof *a);
 	return 0;
+}
+
+void tn_vo_se_grad(tn_vo_fn f, void *data, unsigned n, const double *theta, double *se)
+{
+	double H[64], gp[8], gm[8], q[8];
+	for (unsigned i = 0; i < n; i++)
+		se[i] = NAN;
+	for (unsigned j = 0; j < n; j++) {
+		double h = 1e-5;
+		memcpy(q, theta, n * sizeof *q);
+		q[j] = theta[j] + h;
+		f(n, q, gp, data);
+		q[j] = theta[j] - h;
+		f(n, q, gm, data);
+		for (unsigned i = 0; i < n; i++)
+			H[i * n + j] = (gp[i] - gm[i]) / (2 * h);
+	}
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned j = i + 1; j < n; j++)
+			H[i * n + j] = H[j * n + i] = 0.5 * (H[i * n + j] + H[j * n + i]);
+	if (invert((int)n, H))
+		return;
+	/* at a stationary point the Hessian in p = e^theta is J^-1 H_theta J^-1, J = diag(p) */
+	for (unsigned i = 0; i < n; i++)
+		if (H[i * n + i] > 0)
+			se[i] = exp(theta[i]) * sqrt(H[i * n + i]);
 }
 
 void tn_vo_se(tn_vo_ll ll, void *data, int n, const double *p, double *se)
