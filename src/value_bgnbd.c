@@ -15,6 +15,7 @@
  * gradient is analytic (digamma for the A1, A2 terms).
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include "value_internal.h"
 
@@ -58,67 +59,111 @@ double tn_value_bgnbd_ll1(const double *p, double x, double t_x, double T)
 	return A1 + A2 + tn_value_logaddexp(A3, A4);
 }
 
+/* One block of rows: sums of the log-likelihood and its derivatives in
+ * natural parameters, with the per-x caches filled. */
+typedef struct bg_block {
+	const bg_data *d;
+	size_t lo, hi;
+	double r, alpha, a;
+	double s[5]; /* ll, d/dr, d/dalpha, d/da, d/db */
+} bg_block;
+
+static void *bg_rows(void *arg)
+{
+	bg_block *B = arg;
+	const bg_data *d = B->d;
+	const tn_vrows *R = &d->rows;
+	double r = B->r, alpha = B->alpha, a = B->a, lal = log(alpha);
+	double ll = 0, gr = 0, gal = 0, ga = 0, gb = 0;
+	for (size_t i = B->lo; i < B->hi; i++) {
+		size_t x = (size_t)R->x[i];
+		double w = R->w[i], rx = r + R->x[i];
+		double iT = 1 / (alpha + R->T[i]), lT = log(alpha + R->T[i]);
+		double A3 = -rx * lT;
+		double l = d->c0[x] + r * lal, dr = d->cr[x] + lal - lT, dal = r / alpha - rx * iT;
+		double da = d->ca[x], db = d->cb[x];
+		if (x > 0) {
+			double lt = log(alpha + R->t_x[i]);
+			double A4 = d->c4[x] - rx * lt;
+			/* log(e^A3 + e^A4) and the weight w4 of the A4 term */
+			double dd = A4 - A3, e = exp(-fabs(dd)), w4 = dd > 0 ? 1 / (1 + e) : e / (1 + e);
+			l += (dd > 0 ? A4 : A3) + log(1 + e); /* e <= 1: log1p is slower, no more exact here */
+			dr += w4 * (lT - lt);
+			dal += w4 * (rx * iT - rx / (alpha + R->t_x[i]));
+			da += w4 / a;
+			db += w4 * d->c4b[x];
+		} else {
+			l += A3;
+		}
+		ll += w * l;
+		gr += w * dr;
+		gal += w * dal;
+		ga += w * da;
+		gb += w * db;
+	}
+	B->s[0] = ll;
+	B->s[1] = gr;
+	B->s[2] = gal;
+	B->s[3] = ga;
+	B->s[4] = gb;
+	return NULL;
+}
+
+/* Rows are summed in BG_BLOCKS fixed blocks (one per thread when there are
+ * many rows), added in order: the result does not depend on the threads. */
+#define BG_BLOCKS 2
+#define BG_THREAD_MIN 50000
+
 /* Negative log-likelihood over theta = log(r, alpha, a, b), with gradient. */
 static double bg_negll(unsigned n, const double *theta, double *grad, void *vd)
 {
 	(void)n;
 	bg_data *d = vd;
 	double r = exp(theta[0]), alpha = exp(theta[1]), a = exp(theta[2]), b = exp(theta[3]);
-	double ll = 0, gr = 0, gal = 0, ga = 0, gb = 0;
 	const tn_vrows *R = &d->rows;
+	double ll = 0;
 	if (d->c0) {
 		fill_cache(d, r, a, b);
-		double lal = log(alpha);
-		for (size_t i = 0; i < R->n; i++) {
-			size_t x = (size_t)R->x[i];
-			double w = R->w[i], rx = r + R->x[i];
-			double lT = log(alpha + R->T[i]);
-			double A3 = -rx * lT;
-			double l = d->c0[x] + r * lal, dr = d->cr[x] + lal - lT, dal = r / alpha - rx / (alpha + R->T[i]);
-			double da = d->ca[x], db = d->cb[x];
-			if (x > 0) {
-				double lt = log(alpha + R->t_x[i]);
-				double A4 = d->c4[x] - rx * lt;
-				/* log(e^A3 + e^A4) and the weight of the A4 term */
-				double m = A3 > A4 ? A3 : A4;
-				double e3 = exp(A3 - m), e4 = exp(A4 - m), s = e3 + e4;
-				double w4 = e4 / s;
-				l += m + log(s);
-				dr += w4 * (lT - lt);
-				dal += w4 * (rx / (alpha + R->T[i]) - rx / (alpha + R->t_x[i]));
-				da += w4 / a;
-				db += w4 * d->c4b[x];
-			} else {
-				l += A3;
-			}
-			ll += w * l;
-			gr += w * dr;
-			gal += w * dal;
-			ga += w * da;
-			gb += w * db;
-		}
-	} else {
-		/* x too large for a table: plain evaluation, numeric gradient */
-		double p[4] = {r, alpha, a, b};
-		for (size_t i = 0; i < R->n; i++)
-			ll += R->w[i] * tn_value_bgnbd_ll1(p, R->x[i], R->t_x[i], R->T[i]);
+		bg_block blk[BG_BLOCKS];
+		pthread_t th;
+		int started = 0;
+		for (int k = 0; k < BG_BLOCKS; k++)
+			blk[k] = (bg_block){d, R->n * (size_t)k / BG_BLOCKS, R->n * (size_t)(k + 1) / BG_BLOCKS, r, alpha, a,
+					    {0}};
+		if (R->n >= BG_THREAD_MIN)
+			started = pthread_create(&th, NULL, bg_rows, &blk[1]) == 0;
+		bg_rows(&blk[0]);
+		if (started)
+			pthread_join(th, NULL);
+		else
+			for (int k = 1; k < BG_BLOCKS; k++)
+				bg_rows(&blk[k]);
+		double s[5] = {0};
+		for (int k = 0; k < BG_BLOCKS; k++)
+			for (int j = 0; j < 5; j++)
+				s[j] += blk[k].s[j];
+		ll = s[0];
 		if (grad) {
-			for (int k = 0; k < 4; k++) {
-				double q[4] = {theta[0], theta[1], theta[2], theta[3]}, h = 1e-6;
-				q[k] += h;
-				double fp = bg_negll(4, q, NULL, vd);
-				q[k] -= 2 * h;
-				double fm = bg_negll(4, q, NULL, vd);
-				grad[k] = (fp - fm) / (2 * h);
-			}
+			grad[0] = -s[1] * r;
+			grad[1] = -s[2] * alpha;
+			grad[2] = -s[3] * a;
+			grad[3] = -s[4] * b;
 		}
 		return isfinite(ll) ? -ll : HUGE_VAL;
 	}
+	/* x too large for a table: plain evaluation, numeric gradient */
+	double p[4] = {r, alpha, a, b};
+	for (size_t i = 0; i < R->n; i++)
+		ll += R->w[i] * tn_value_bgnbd_ll1(p, R->x[i], R->t_x[i], R->T[i]);
 	if (grad) {
-		grad[0] = -gr * r;
-		grad[1] = -gal * alpha;
-		grad[2] = -ga * a;
-		grad[3] = -gb * b;
+		for (int k = 0; k < 4; k++) {
+			double q[4] = {theta[0], theta[1], theta[2], theta[3]}, h = 1e-6;
+			q[k] += h;
+			double fp = bg_negll(4, q, NULL, vd);
+			q[k] -= 2 * h;
+			double fm = bg_negll(4, q, NULL, vd);
+			grad[k] = (fp - fm) / (2 * h);
+		}
 	}
 	return isfinite(ll) ? -ll : HUGE_VAL;
 }
@@ -260,22 +305,46 @@ void tn_value_bgnbd_expected_path(const double *p, double x, double t_x, double 
 	if (x > 0)
 		den += a / (b + x - 1) * exp(A * (log(c) - log(alpha + t_x)));
 	double K = (a + b + x - 1) / (a - 1) / den, lc = log(c);
-	/* GCC vector extension: four t's per operation, no -m flags needed */
-	typedef double v4 __attribute__((vector_size(32)));
-	v4 z[PATH_MAX_H / 4], acc[PATH_MAX_H / 4];
-	int nv = (H + 3) / 4;
-	for (int v = 0; v < nv; v++) {
-		for (int l = 0; l < 4; l++) {
-			double t = 4.0 * v + l + 1;
-			z[v][l] = t / (c + t);
+	/* Horner in groups of 16 t's (eight 2-wide GCC vectors, SSE2 registers),
+	 * each group with the terms its largest z needs */
+	typedef double v2 __attribute__((vector_size(16)));
+	double res[PATH_MAX_H + 16];
+	for (int g0 = 0; g0 < H; g0 += 16) {
+		double zg = (g0 + 16.0) / (c + g0 + 16.0), zk = 1, sum = 0;
+		int ng = 0;
+		while (ng < nt) {
+			double term = coef[ng] * zk;
+			sum += term;
+			zk *= zg;
+			ng++;
+			if (ng > 3 && fabs(term) <= 1e-17 * fabs(sum))
+				break;
 		}
-		acc[v] = (v4){0, 0, 0, 0} + coef[nt - 1];
-	}
-	for (int k = nt - 2; k >= 0; k--) {
-		double ck = coef[k];
-		for (int v = 0; v < nv; v++)
-			acc[v] = acc[v] * z[v] + ck;
+		v2 z0, z1, z2, z3, z4, z5, z6, z7;
+		v2 *zs[8] = {&z0, &z1, &z2, &z3, &z4, &z5, &z6, &z7};
+		for (int v = 0; v < 8; v++) {
+			double t = g0 + 2.0 * v + 1;
+			*zs[v] = (v2){t / (c + t), (t + 1) / (c + t + 1)};
+		}
+		double top = coef[ng - 1];
+		v2 a0 = {top, top}, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+		for (int k = ng - 2; k >= 0; k--) {
+			v2 ck = {coef[k], coef[k]};
+			a0 = a0 * z0 + ck;
+			a1 = a1 * z1 + ck;
+			a2 = a2 * z2 + ck;
+			a3 = a3 * z3 + ck;
+			a4 = a4 * z4 + ck;
+			a5 = a5 * z5 + ck;
+			a6 = a6 * z6 + ck;
+			a7 = a7 * z7 + ck;
+		}
+		v2 as[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
+		for (int v = 0; v < 8; v++) {
+			res[g0 + 2 * v] = as[v][0];
+			res[g0 + 2 * v + 1] = as[v][1];
+		}
 	}
 	for (int t = 0; t < H; t++)
-		E[t + 1] = K * (1 - exp(A * (lc - log(c + t + 1.0))) * acc[t / 4][t % 4]);
+		E[t + 1] = K * (1 - exp(A * (lc - log(c + t + 1.0))) * res[t]);
 }

@@ -138,6 +138,26 @@ static void test_bgnbd(void **state)
 	assert_near(tn_value_bgnbd_expected(fit.params, 2, 30.43, 38.86, 39), 1.226, 0.0005);
 	/* E[Y(t)] of someone who never came back stays below a new customer's E[X(t)] */
 	assert_true(tn_value_bgnbd_expected(fit.params, 0, 0, 38.86, 39) < tn_value_bgnbd_unconditional(fit.params, 39));
+	/* the vectorised path equals eq. 10 term by term, and the CLV is its discounted increments */
+	double E[105];
+	const double cases[][3] = {{2, 30.43, 38.86}, {0, 0, 2.5}, {0, 0, 38.86}, {40, 38, 38.86}, {1, 0.5, 0.5}};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		tn_value_bgnbd_expected_path(fit.params, cases[c][0], cases[c][1], cases[c][2], 104, E);
+		for (int t = 1; t <= 104; t++) {
+			double want = tn_value_bgnbd_expected(fit.params, cases[c][0], cases[c][1], cases[c][2], t);
+			assert_near(E[t], want, 1e-12 * (1 + want));
+		}
+		double clv = 0, df = 1;
+		for (int t = 1; t <= 104; t++) {
+			df /= 1.01;
+			clv += (E[t] - E[t - 1]) * df;
+		}
+		double etx;
+		assert_near(tn_value_clv(TN_VALUE_BGNBD, fit.params, cases[c][0], cases[c][1], cases[c][2], 20, 104, 0.01,
+					 0.3, &etx),
+			    clv * 20 * 0.3, 1e-9);
+		assert_near(etx, E[104], 1e-12);
+	}
 	double pa = tn_value_bgnbd_palive(fit.params, 2, 30.43, 38.86);
 	assert_true(pa > 0.5 && pa < 1);
 	assert_near(tn_value_bgnbd_palive(fit.params, 0, 0, 38.86), 1, 0);
