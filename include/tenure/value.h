@@ -140,6 +140,27 @@ TN_API double tn_value_gg_mean(const double *p, double x, double m);
 TN_API double tn_value_clv(tn_value_model model, const double *tp, double x, double t_x, double T,
 			   double spend, int horizon, double discount, double margin, double *etx);
 
+/* Scores for many customers (value_score.c). */
+typedef struct tn_value_score_opts {
+	tn_value_model model;      /* TN_VALUE_BGNBD or TN_VALUE_PNBD */
+	const double *tp;          /* its parameters */
+	const double *gp;          /* Gamma-Gamma p, q, gamma, or NULL (no spend: spend and clv NaN) */
+	int horizon;               /* periods ahead */
+	double discount, margin;   /* per period; share of spend that is profit */
+} tn_value_score_opts;
+
+typedef struct tn_value_scores {
+	size_t n, ndistinct;       /* customers, distinct (x, t_x, T, m) scored */
+	double *palive, *expected, *spend, *clv; /* n each */
+} tn_value_scores;
+
+/* Score N customers (M: mean repeat spend, may be NULL).  Identical rows are
+ * scored once; two threads over fixed halves (results do not depend on
+ * threads).  Free with tn_value_scores_free. */
+TN_API int tn_value_score(const tn_value_score_opts *o, const double *x, const double *t_x, const double *T,
+			  const double *m, size_t n, tn_value_scores **out, tn_error *err);
+TN_API void tn_value_scores_free(tn_value_scores *s);
+
 /* ---- from transactions to (x, t_x, T, mean spend) (value_summary.c) ----- */
 
 typedef struct tn_value_summary {

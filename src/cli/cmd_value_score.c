@@ -3,16 +3,12 @@
  * Gamma-Gamma on a customer summary, then write each customer's P(alive),
  * expected transactions over the horizon, expected spend per transaction and
  * CLV.  Also the loaders the value commands share (transactions from a file
- * or the store).  Scoring runs on up to 2 threads over fixed row blocks, so
- * the numbers do not depend on the thread count.
+ * or the store).  Scoring itself is tn_value_score (value_score.c).
  */
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cmd_value.h"
-
-#define SCORE_THREADS 2
 
 void cmd_value_csv_text(FILE *fp, const char *s)
 {
@@ -61,32 +57,6 @@ int cmd_value_load_txns(cli_ctx *ctx, const char *csv, int ws, int nohdr, const 
 
 /* ---- scoring ----------------------------------------------------------------- */
 
-typedef struct score_job {
-	tn_value_model model;
-	const double *tp, *gp; /* transaction and spend model parameters (gp NULL: no spend model) */
-	const double *x, *t_x, *T, *m;
-	double *palive, *etx, *spend, *clv;
-	size_t lo, hi;
-	int horizon;
-	double discount, margin;
-} score_job;
-
-static void *score_rows(void *arg)
-{
-	score_job *j = arg;
-	for (size_t i = j->lo; i < j->hi; i++) {
-		double x = j->x[i], tx = j->t_x[i], T = j->T[i];
-		j->palive[i] = j->model == TN_VALUE_PNBD ? tn_value_pnbd_palive(j->tp, x, tx, T)
-							 : tn_value_bgnbd_palive(j->tp, x, tx, T);
-		j->spend[i] = j->gp ? tn_value_gg_mean(j->gp, x, j->m ? j->m[i] : 0) : NAN;
-		double e;
-		double c = tn_value_clv(j->model, j->tp, x, tx, T, 1, j->horizon, j->discount, j->margin, &e);
-		j->etx[i] = e;
-		j->clv[i] = c * j->spend[i];
-	}
-	return NULL;
-}
-
 static void score_help(void)
 {
 	printf("usage: tenure value score [--csv FILE [--id COL] [--frequency COL] [--recency COL] [--T COL]\n"
@@ -123,7 +93,7 @@ typedef struct score_in {
 	const double *num_ids; /* numeric ids or NULL */
 } score_in;
 
-static void print_scores(cli_ctx *ctx, const score_in *in, const score_job *r)
+static void print_scores(cli_ctx *ctx, const score_in *in, const tn_value_scores *r)
 {
 	if (ctx->format != OUT_TABLE) {
 		int json = ctx->format == OUT_JSON;
@@ -146,7 +116,7 @@ static void print_scores(cli_ctx *ctx, const score_in *in, const score_job *r)
 			const char *fmt = json ? ",\"frequency\":%.17g,\"recency\":%.17g,\"T\":%.17g,\"p_alive\":%.12g,"
 						 "\"expected_transactions\":%.12g"
 					       : ",%.17g,%.17g,%.17g,%.12g,%.12g";
-			printf(fmt, in->x[i], in->t_x[i], in->T[i], r->palive[i], r->etx[i]);
+			printf(fmt, in->x[i], in->t_x[i], in->T[i], r->palive[i], r->expected[i]);
 			if (isfinite(r->spend[i]))
 				printf(json ? ",\"expected_spend\":%.12g,\"clv\":%.12g}" : ",%.12g,%.12g\n", r->spend[i],
 				       r->clv[i]);
@@ -172,7 +142,7 @@ static void print_scores(cli_ctx *ctx, const score_in *in, const score_job *r)
 		tn_out_num(t, in->t_x[i], 2);
 		tn_out_num(t, in->T[i], 2);
 		tn_out_num(t, r->palive[i], 3);
-		tn_out_num(t, r->etx[i], 3);
+		tn_out_num(t, r->expected[i], 3);
 		tn_out_num(t, r->spend[i], 2);
 		tn_out_num(t, r->clv[i], 2);
 	}
@@ -197,31 +167,14 @@ static int run_score(cli_ctx *ctx, const score_in *in, tn_value_model model, int
 			fprintf(stderr, "tenure value score: no spend model: %s\n", gerr.msg);
 	}
 	double t1 = cmd_value_now();
-	double *buf = malloc(4 * (in->n ? in->n : 1) * sizeof *buf);
-	if (!buf) {
-		tn_error_set(&err, TN_ERR_NOMEM, "out of memory scoring %zu customers", in->n);
+	tn_value_score_opts so = {model, tf.params, have_gg ? gf.params : NULL, horizon, d, margin};
+	tn_value_scores *sc;
+	if (tn_value_score(&so, in->x, in->t_x, in->T, in->m, in->n, &sc, &err))
 		return cli_fail(&err);
-	}
-	score_job jobs[SCORE_THREADS];
-	pthread_t th[SCORE_THREADS];
-	int started[SCORE_THREADS] = {0};
-	for (int k = 0; k < SCORE_THREADS; k++) {
-		jobs[k] = (score_job){model, tf.params, have_gg ? gf.params : NULL, in->x, in->t_x, in->T, in->m,
-				      buf, buf + in->n, buf + 2 * in->n, buf + 3 * in->n,
-				      in->n * (size_t)k / SCORE_THREADS, in->n * (size_t)(k + 1) / SCORE_THREADS,
-				      horizon, d, margin};
-		if (k > 0)
-			started[k] = pthread_create(&th[k], NULL, score_rows, &jobs[k]) == 0;
-		if (k > 0 && !started[k])
-			score_rows(&jobs[k]);
-	}
-	score_rows(&jobs[0]);
-	for (int k = 1; k < SCORE_THREADS; k++)
-		if (started[k])
-			pthread_join(th[k], NULL);
 	double t2 = cmd_value_now();
 	if (!ctx->quiet && getenv("TENURE_TIMING"))
-		fprintf(stderr, "value score: %zu customers, fit %.3f s, scoring %.3f s\n", in->n, t1 - t0, t2 - t1);
+		fprintf(stderr, "value score: %zu customers (%zu distinct), fit %.3f s, scoring %.3f s\n", in->n,
+			sc->ndistinct, t1 - t0, t2 - t1);
 	if (ctx->format == OUT_TABLE) {
 		printf("%s: ", tn_value_model_name(model));
 		for (int k = 0; k < tf.nparams; k++)
@@ -230,8 +183,8 @@ static int run_score(cli_ctx *ctx, const score_in *in, tn_value_model model, int
 			printf("| gamma-gamma: p=%.4g q=%.4g gamma=%.4g ", gf.params[0], gf.params[1], gf.params[2]);
 		printf("| horizon %d, discount %g, margin %g\n\n", horizon, d, margin);
 	}
-	print_scores(ctx, in, &jobs[0]);
-	free(buf);
+	print_scores(ctx, in, sc);
+	tn_value_scores_free(sc);
 	return 0;
 }
 
