@@ -3,6 +3,8 @@
 #include "testutil.h"
 #include "tenure/frame.h"
 #include "tenure/value.h"
+#include "tenure/store.h"
+#include <unistd.h>
 
 /* ---- special functions ---------------------------------------------------- */
 
@@ -269,12 +271,66 @@ static void test_summary(void **state)
 	remove("value_bad.csv");
 }
 
+/* the store's purchase events summarised like a file: sessions are ignored,
+ * two purchases on one day are one purchase with the amounts summed */
+static void test_store(void **state)
+{
+	(void)state;
+	tn_error err = {0};
+	char path[] = "/tmp/tenure_value_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	remove(path);
+	tn_store *st;
+	assert_int_equal(tn_store_open(path, TN_STORE_CREATE, &st, &err), TN_OK);
+	const char *ids[] = {"c1", "c2", "c3"};
+	for (int i = 0; i < 3; i++) {
+		tn_customer_rec c = {.id = ids[i], .signed_up_at = TN_NO_TIME};
+		assert_int_equal(tn_store_put_customer(st, &c, NULL, &err), TN_OK);
+	}
+	tn_time d0 = 1704067200; /* 2024-01-01 */
+	struct { const char *c; int day; const char *type; double amt; } ev[] = {
+		{"c1", 0, "purchase", 10}, {"c1", 7, "purchase", 20}, {"c1", 14, "purchase", 30},
+		{"c1", 14, "session", NAN}, {"c2", 3, "purchase", 5}, {"c2", 3, "session", NAN},
+		{"c3", 10, "purchase", 8}, {"c3", 24, "purchase", 4}, {"c3", 24, "purchase", 6}, {"c3", 40, "purchase", 99}};
+	for (size_t i = 0; i < sizeof ev / sizeof ev[0]; i++) {
+		char eid[16];
+		snprintf(eid, sizeof eid, "e%zu", i);
+		tn_event_rec e = {ev[i].c, d0 + ev[i].day * TN_DAY + 3600 * (tn_time)i, ev[i].type, ev[i].amt, eid};
+		assert_int_equal(tn_store_put_event(st, &e, &err), TN_OK);
+	}
+	assert_int_equal(tn_store_flush(st, NULL, &err), TN_OK);
+	tn_value_txns *t;
+	assert_int_equal(tn_value_txns_from_store(st, &t, &err), TN_OK);
+	assert_int_equal(tn_value_txns_count(t), 8);
+	assert_int_equal(tn_value_txns_last_day(t), d0 + 40 * TN_DAY);
+	tn_value_summary *s;
+	assert_int_equal(tn_value_summarize(t, d0 + 28 * TN_DAY, 7, &s, &err), TN_OK);
+	assert_int_equal(s->n, 3);
+	assert_string_equal(s->id[0], "c1");
+	assert_near(s->x[0], 2, 0);
+	assert_near(s->t_x[0], 2, 1e-15);
+	assert_near(s->T[0], 4, 1e-15);
+	assert_near(s->monetary[0], 25, 1e-12);
+	assert_near(s->x[1], 0, 0);
+	assert_near(s->monetary[1], 0, 0);
+	assert_near(s->x[2], 1, 0); /* day 40 is after the calibration end */
+	assert_near(s->t_x[2], 2, 1e-15);
+	assert_near(s->T[2], 18.0 / 7, 1e-15);
+	assert_near(s->monetary[2], 10, 1e-12);
+	tn_value_summary_free(s);
+	tn_value_txns_free(t);
+	tn_store_close(st);
+	remove(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_logaddexp), cmocka_unit_test(test_hyp2f1), cmocka_unit_test(test_sbg),
 		cmocka_unit_test(test_bgnbd),     cmocka_unit_test(test_pnbd),   cmocka_unit_test(test_gg),
-		cmocka_unit_test(test_summary),
+		cmocka_unit_test(test_summary),   cmocka_unit_test(test_store),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
