@@ -34,6 +34,7 @@
 #include "tenure/summary.h"
 #include "tenure/utf8.h"
 #include "tenure/survival.h"
+#include "tenure/value.h"
 
 /* The library's version, "MAJOR.MINOR.PATCH". */
 TN_API const char *tn_version(void);
