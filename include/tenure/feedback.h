@@ -177,6 +177,61 @@ TN_API void tn_fb_wilson(size_t k, size_t n, double *lo, double *hi);
 TN_API int tn_fb_label_store(tn_store *s, const tn_fb_model *m, int force, size_t *nlabelled,
 			     tn_error *err);
 
+/* One row of a store report: a score per segment and period, or an impact
+ * line, or a customer to follow up.  Strings are NUL-terminated in place. */
+typedef struct tn_fb_row {
+	char segment[64];  /* scores: "all", an ATTR value, "churned"/"stayed"; impact: the type */
+	char period[64];   /* scores: "all" or "2025-03"; impact: the theme ("(all)" for the type) */
+	char metric[96];   /* scores: nps, csat, ces, responses, QUESTION=ANSWER; follow-up: customer id */
+	size_t n;          /* answers (scores) or customers affected (impact) */
+	double value;      /* the score; impact: churn rate of the affected customers */
+	double lo, hi;     /* 95% interval; impact: churn rate of the rest (lo), revenue (hi) */
+	double extra;      /* impact: churned customers affected; follow-up: given_at */
+	char text[256];    /* follow-up, labels: the answer (cut); matrix: the quadrant */
+	char kind[48];     /* labels: the feedback kind */
+	char language[8];  /* labels: the detected language */
+} tn_fb_row;
+
+/* Survey scores from the store (docs/feedback.md): NPS, CSAT, CES, response
+ * counts and fixed-choice custom questions (kind = question id, answer =
+ * choice; a kind with at most 20 distinct answers counts as fixed-choice) --
+ * overall, per BY segment (NULL: none; country, channel, plan, or a key of
+ * the customer's attrs JSON), per PERIOD (NULL, "week", "month", "quarter",
+ * "year"), and for customers who churned (a subscription with status
+ * cancelled or expired) vs stayed.  *rows is malloc'd; the caller frees it. */
+TN_API int tn_fb_scores_store(tn_store *s, const char *by, const char *period, tn_fb_row **rows,
+			      size_t *nrows, tn_error *err);
+
+/* Impact per type and theme of the labelled answers (tn_fb_label_store
+ * first): customers affected (n), their churn rate (value), the churn rate
+ * of all other customers (lo), their revenue -- the sum of succeeded
+ * payments (hi), churned customers affected (extra).  Rows with period
+ * "(all)" total a type; by type, then churned customers affected. */
+TN_API int tn_fb_impact_store(tn_store *s, tn_fb_row **rows, size_t *nrows, tn_error *err);
+
+/* Exit reasons (kind exit) ranked by count: segment = type, period = theme,
+ * n = answers, value = share of exit answers, lo/hi = Wilson 95% interval. */
+TN_API int tn_fb_exit_reasons_store(tn_store *s, tn_fb_row **rows, size_t *nrows, tn_error *err);
+
+/* The impact/effort matrix per theme: n = customers affected, extra =
+ * churned customers affected (the impact), value = churn rate, text =
+ * quadrant: "do now" (high impact, low effort), "plan next" (high, high),
+ * "fill in" (low, low), "later" (low, high), or "effort not set"; metric =
+ * the effort.  High impact: churned customers affected at least the median
+ * over themes and more than zero. */
+TN_API int tn_fb_matrix_store(tn_store *s, tn_fb_row **rows, size_t *nrows, tn_error *err);
+
+/* Customers who raised a theme marked fixed (THEME NULL: every fixed theme):
+ * metric = customer id, segment = type, period = theme, extra = given_at,
+ * value = 1 when the customer churned, text = the answer. */
+TN_API int tn_fb_follow_up_store(tn_store *s, const char *theme, tn_fb_row **rows, size_t *nrows,
+				 tn_error *err);
+
+/* The labelled answers: metric = customer id, kind, segment = type,
+ * period = theme, language, value = confidence, lo = 1 when a rule decided,
+ * extra = given_at, text = the answer (cut at 255 bytes). */
+TN_API int tn_fb_labels_store(tn_store *s, tn_fb_row **rows, size_t *nrows, tn_error *err);
+
 /* Effort of THEME ("low" or "high") for the impact/effort matrix, and the
  * "fixed" mark (FIXED_AT, or TN_NO_TIME to clear). */
 TN_API int tn_fb_set_effort(tn_store *s, const char *theme, const char *effort, tn_error *err);
