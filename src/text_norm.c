@@ -211,7 +211,7 @@ static size_t fold_into(const unsigned char *s, size_t n, char *out, int ascii)
 			pending_space = o > 0;
 			continue;
 		}
-		if (c == p1 && c == p2 && is_letter_cp(c))
+		if (!pending_space && c == p1 && c == p2 && is_letter_cp(c))
 			continue;
 		if (pending_space) {
 			out[o++] = ' ';

@@ -24,6 +24,7 @@ static void test_normalize_english(void **state)
 	(void)state;
 	expect_norm("  The APP   Crashes\t\n", "the app crashes");
 	expect_norm("sooooo slowwww!!!", "soo sloww!!!");
+	expect_norm("add dark mode", "add dark mode"); /* a repeat across a space is no repeat */
 	expect_norm("café naïve", "cafe naive");                  /* marks stripped */
 	expect_norm("\xEF\xBC\xA6\xEF\xBD\x95\xEF\xBD\x8C\xEF\xBD\x8C", "full"); /* fullwidth, NFKC */
 	expect_norm("", "");
