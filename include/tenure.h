@@ -35,6 +35,7 @@
 #include "tenure/utf8.h"
 #include "tenure/survival.h"
 #include "tenure/value.h"
+#include "tenure/feedback.h"
 
 /* The library's version, "MAJOR.MINOR.PATCH". */
 TN_API const char *tn_version(void);

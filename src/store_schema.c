@@ -61,6 +61,20 @@ const char *const tn_store_migrations[] = {
 	"  language TEXT,"
 	"  ext_id TEXT NOT NULL DEFAULT '',"
 	"  UNIQUE (customer_id, given_at, kind, ext_id));",
+	/* feedback: labels of free-text answers (type, theme), and the team's
+	 * effort estimate and "fixed" mark per theme (docs/feedback.md) */
+	"CREATE TABLE feedback_labels("
+	"  feedback_id INTEGER PRIMARY KEY REFERENCES feedback(id),"
+	"  type TEXT NOT NULL,"
+	"  theme TEXT NOT NULL,"
+	"  language TEXT NOT NULL,"
+	"  confidence REAL NOT NULL,"
+	"  by_rule INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX feedback_labels_theme ON feedback_labels(theme);"
+	"CREATE TABLE feedback_themes("
+	"  theme TEXT PRIMARY KEY,"
+	"  effort TEXT CHECK (effort IN ('low','high')),"
+	"  fixed_at INTEGER);",
 };
 
 const size_t tn_store_nmigrations = sizeof tn_store_migrations / sizeof tn_store_migrations[0];
