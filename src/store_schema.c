@@ -61,6 +61,10 @@ const char *const tn_store_migrations[] = {
 	"  language TEXT,"
 	"  ext_id TEXT NOT NULL DEFAULT '',"
 	"  UNIQUE (customer_id, given_at, kind, ext_id));",
+	/* 2: named churn definitions (docs/churn.md); rule is the JSON form of tn_churn_def */
+	"CREATE TABLE churn_definitions("
+	"  name TEXT PRIMARY KEY,"
+	"  rule TEXT NOT NULL CHECK (json_valid(rule) AND json_type(rule) = 'object'));",
 };
 
 const size_t tn_store_nmigrations = sizeof tn_store_migrations / sizeof tn_store_migrations[0];
