@@ -32,6 +32,8 @@
 #include "tenure/import.h"
 #include "tenure/demo.h"
 #include "tenure/churn.h"
+#include "tenure/summary.h"
+#include "tenure/utf8.h"
 
 /* The library's version, "MAJOR.MINOR.PATCH". */
 TN_API const char *tn_version(void);
