@@ -32,6 +32,8 @@
 #include "tenure/import.h"
 #include "tenure/demo.h"
 #include "tenure/churn.h"
+#include "tenure/svg.h"
+#include "tenure/report.h"
 #include "tenure/summary.h"
 #include "tenure/utf8.h"
 
