@@ -211,10 +211,51 @@ static int common_opt(const char *cmd, int argc, char **argv, int *i, common *c)
 	return 0;
 }
 
+/* Status rows: a table is collected (column widths need every row); csv and
+ * json are streamed, so memory stays flat whatever the number of customers. */
 typedef struct status_ctx {
 	tn_out *t;
-	long long customers;
+	out_format fmt;
+	long long rows;
 } status_ctx;
+
+static void csv_str(const char *s)
+{
+	if (!s)
+		return;
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, stdout);
+		return;
+	}
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	putchar('"');
+}
+
+static void json_str(const char *s)
+{
+	if (!s) {
+		fputs("null", stdout);
+		return;
+	}
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('"');
+}
+
+static const char *const status_cols[] = {"customer", "spell", "start", "end", "status", "reason", "days", "plan"};
 
 static int status_row(void *ud, const tn_churn_customer *c, tn_error *err)
 {
@@ -223,16 +264,39 @@ static int status_row(void *ud, const tn_churn_customer *c, tn_error *err)
 	for (size_t i = 0; i < c->nspells; i++) {
 		const tn_churn_spell *sp = &c->spells[i];
 		char a[32], b[32];
-		tn_out_str(sc->t, c->id);
-		tn_out_int(sc->t, (long long)i + 1);
-		tn_out_str(sc->t, tn_time_format(sp->start, a, sizeof a));
-		tn_out_str(sc->t, tn_time_format(sp->end, b, sizeof b));
-		tn_out_str(sc->t, sp->churned ? "churned" : "censored");
-		tn_out_str(sc->t, sp->churned ? tn_churn_reason_name(sp->reason) : NULL);
-		tn_out_num(sc->t, (double)(sp->end - sp->start) / TN_DAY, 1);
-		tn_out_str(sc->t, sp->sub >= 0 ? c->subs[sp->sub].plan : NULL);
+		const char *reason = sp->churned ? tn_churn_reason_name(sp->reason) : NULL;
+		const char *plan = sp->sub >= 0 ? c->subs[sp->sub].plan : NULL;
+		double days = (double)(sp->end - sp->start) / TN_DAY;
+		tn_time_format(sp->start, a, sizeof a);
+		tn_time_format(sp->end, b, sizeof b);
+		if (sc->fmt == OUT_TABLE) {
+			tn_out_str(sc->t, c->id);
+			tn_out_int(sc->t, (long long)i + 1);
+			tn_out_str(sc->t, a);
+			tn_out_str(sc->t, b);
+			tn_out_str(sc->t, sp->churned ? "churned" : "censored");
+			tn_out_str(sc->t, reason);
+			tn_out_num(sc->t, days, 1);
+			tn_out_str(sc->t, plan);
+		} else if (sc->fmt == OUT_CSV) {
+			csv_str(c->id);
+			printf(",%zu,%s,%s,%s,", i + 1, a, b, sp->churned ? "churned" : "censored");
+			csv_str(reason);
+			printf(",%.10g,", days);
+			csv_str(plan);
+			putchar('\n');
+		} else {
+			fputs(sc->rows ? ",\n{\"customer\":" : "[{\"customer\":", stdout);
+			json_str(c->id);
+			printf(",\"spell\":%zu,\"start\":\"%s\",\"end\":\"%s\",\"status\":\"%s\",\"reason\":", i + 1, a, b,
+			       sp->churned ? "churned" : "censored");
+			json_str(reason);
+			printf(",\"days\":%.10g,\"plan\":", days);
+			json_str(plan);
+			putchar('}');
+		}
+		sc->rows++;
 	}
-	sc->customers++;
 	return TN_OK;
 }
 
@@ -255,15 +319,18 @@ static int churn_status(cli_ctx *ctx, int argc, char **argv)
 		return 1;
 	tn_error err = {0};
 	tn_churn_def d;
-	const char *names[] = {"customer", "spell", "start", "end", "status", "reason", "days", "plan"};
-	status_ctx sc = {.t = tn_out_new(8, names)};
+	status_ctx sc = {.fmt = ctx->format, .t = ctx->format == OUT_TABLE ? tn_out_new(8, status_cols) : NULL};
+	if (sc.fmt == OUT_CSV)
+		puts("customer,spell,start,end,status,reason,days,plan");
 	tn_churn_scan_opts so = {.as_of = co.as_of};
 	int rc = tn_churn_def_load(s, co.definition, &d, &err);
 	if (!rc)
 		rc = tn_churn_scan(s, &d, &so, status_row, &sc, NULL, &err);
 	tn_store_close(s);
-	if (!rc)
+	if (!rc && sc.fmt == OUT_TABLE)
 		tn_out_print(sc.t, ctx->format, stdout);
+	else if (sc.fmt == OUT_JSON)
+		puts(sc.rows ? "]" : "[]");
 	tn_out_free(sc.t);
 	return rc ? cli_fail(&err) : 0;
 }
