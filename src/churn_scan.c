@@ -549,7 +549,7 @@ int tn_churn_scan(tn_store *s, const tn_churn_def *def, const tn_churn_scan_opts
 		goto out;
 	if (o->want_nps && (rc = cur_open(&sc, &sc.fb,
 					  "SELECT customer_id, given_at, score FROM feedback WHERE kind = 'nps' "
-					  "ORDER BY customer_id, given_at, kind, ext_id",
+					  "ORDER BY customer_id, given_at",
 					  err)))
 		goto out;
 	for (; sc.cu.live; cur_step(&sc, &sc.cu, err)) {

@@ -262,6 +262,30 @@ static void test_definitions_in_store(void **state)
 	assert_int_equal(tn_churn_def_drop(s, "active30", &err), TN_OK);
 	assert_int_equal(tn_churn_def_load(s, "active30", &back, &err), TN_ERR_NOTFOUND);
 	assert_non_null(strstr(err.msg, "cancelled"));
+	/* the stored JSON form: round trip, and malformed rules named */
+	tn_error_clear(&err);
+	tn_churn_def j;
+	assert_int_equal(tn_churn_def_from_json("j", "{\"defection\":{\"window\":14,\"baseline\":60,\"fraction\":0.3},"
+						   "\"failed_payment_days\":0}", &j, &err), TN_OK);
+	assert_near(j.defection_window, 14, 0);
+	assert_near(j.defection_fraction, 0.3, 0);
+	assert_int_equal(j.failed_payment, 1);
+	assert_near(j.failed_payment_days, 0, 0);
+	assert_int_equal(j.cancelled, 0);
+	char *text = tn_churn_def_to_json(&j);
+	assert_string_equal(text, "{\"defection\":{\"window\":14,\"baseline\":60,\"fraction\":0.3},\"failed_payment_days\":0}");
+	free(text);
+	assert_int_equal(tn_churn_def_from_json("k", "{\"inactive_days\":\"x\"}", &j, &err), TN_ERR_INPUT);
+	assert_non_null(strstr(err.msg, "inactive_days: expected a number"));
+	tn_error_clear(&err);
+	assert_int_equal(tn_churn_def_from_json("k", "[1]", &j, &err), TN_ERR_INPUT);
+	tn_error_clear(&err);
+	j.defection_window = 14;
+	j.defection_baseline = 60;
+	j.defection_fraction = 1.5;
+	assert_int_equal(tn_churn_def_check(&j, &err), TN_ERR_USAGE);
+	assert_non_null(strstr(err.msg, "fraction"));
+	tn_error_clear(&err);
 	/* a definition with no rule is refused */
 	tn_error_clear(&err);
 	tn_churn_def empty = {0};
