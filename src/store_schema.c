@@ -61,7 +61,7 @@ const char *const tn_store_migrations[] = {
 	"  language TEXT,"
 	"  ext_id TEXT NOT NULL DEFAULT '',"
 	"  UNIQUE (customer_id, given_at, kind, ext_id));",
-	/* feedback: labels of free-text answers (type, theme), and the team's
+	/* 2: feedback: labels of free-text answers (type, theme), and the team's
 	 * effort estimate and "fixed" mark per theme (docs/feedback.md) */
 	"CREATE TABLE feedback_labels("
 	"  feedback_id INTEGER PRIMARY KEY REFERENCES feedback(id),"
@@ -75,6 +75,10 @@ const char *const tn_store_migrations[] = {
 	"  theme TEXT PRIMARY KEY,"
 	"  effort TEXT CHECK (effort IN ('low','high')),"
 	"  fixed_at INTEGER);",
+	/* 3: named churn definitions (docs/churn.md); rule is the JSON form of tn_churn_def */
+	"CREATE TABLE churn_definitions("
+	"  name TEXT PRIMARY KEY,"
+	"  rule TEXT NOT NULL CHECK (json_valid(rule) AND json_type(rule) = 'object'));",
 };
 
 const size_t tn_store_nmigrations = sizeof tn_store_migrations / sizeof tn_store_migrations[0];
