@@ -31,6 +31,7 @@
 #include "tenure/store.h"
 #include "tenure/import.h"
 #include "tenure/demo.h"
+#include "tenure/actions.h"
 
 /* The library's version, "MAJOR.MINOR.PATCH". */
 TN_API const char *tn_version(void);
