@@ -20,13 +20,14 @@
 #define EXPIRY_KEY "points.expiry_days"
 
 typedef struct pstmts {
-	sqlite3_stmt *key, *rule, *ins, *lot, *bal_up, *bal_down, *bal_get, *due, *open, *lot_set;
+	sqlite3_stmt *key, *refuse, *rule, *ins, *lot, *bal_up, *bal_down, *bal_get, *due, *open, *lot_set;
 } pstmts;
 
 static void pst_free(pstmts *p)
 {
 	sqlite3_finalize(p->key);
 	sqlite3_finalize(p->rule);
+	sqlite3_finalize(p->refuse);
 	sqlite3_finalize(p->ins);
 	sqlite3_finalize(p->lot);
 	sqlite3_finalize(p->bal_up);
@@ -40,8 +41,12 @@ static void pst_free(pstmts *p)
 static int pst_prepare(tn_store *s, pstmts *p, tn_error *err)
 {
 	memset(p, 0, sizeof *p);
-	if (!(p->key = tn_store_prepare(s, "SELECT customer_id, kind, points FROM points_ledger WHERE idem_key = ?",
+	if (!(p->key = tn_store_prepare(s,
+					"SELECT customer_id, kind, points FROM points_ledger WHERE idem_key = ?1 "
+					"UNION ALL SELECT customer_id, 'refused', -points FROM points_refused WHERE idem_key = ?1",
 					err)) ||
+	    !(p->refuse = tn_store_prepare(s, "INSERT INTO points_refused(idem_key, customer_id, at, points) "
+					      "VALUES(?,?,?,?)", err)) ||
 	    !(p->rule = tn_store_prepare(s, "SELECT per_action, per_amount FROM points_rules WHERE event_type = ?",
 					 err)) ||
 	    !(p->ins = tn_store_prepare(s,
@@ -245,8 +250,10 @@ static int apply_one(tn_store *s, pstmts *p, const tn_points_op *op, double expi
 	/* exactly once: a known key is a retry (same entry) or a mistake */
 	sqlite3_bind_text(p->key, 1, op->key, -1, SQLITE_STATIC);
 	if (sqlite3_step(p->key) == SQLITE_ROW) {
+		const char *k = (const char *)sqlite3_column_text(p->key, 1);
+		int refused = strcmp(k, "refused") == 0;
 		int same = sqlite3_column_int64(p->key, 0) == cust &&
-			   strcmp((const char *)sqlite3_column_text(p->key, 1), kind) == 0 &&
+			   (strcmp(k, kind) == 0 || (refused && op->kind == TN_POINTS_REDEEM)) &&
 			   sqlite3_column_int64(p->key, 2) == signed_pts;
 		sqlite3_reset(p->key);
 		if (!same)
@@ -254,7 +261,7 @@ static int apply_one(tn_store *s, pstmts *p, const tn_points_op *op, double expi
 					    "points key \"%s\" was already used for a different entry (customer, kind "
 					    "or points differ)",
 					    op->key);
-		*status = TN_POINTS_DUPLICATE;
+		*status = refused ? TN_POINTS_INSUFFICIENT : TN_POINTS_DUPLICATE;
 		return TN_OK;
 	}
 	sqlite3_reset(p->key);
@@ -289,6 +296,13 @@ static int apply_one(tn_store *s, pstmts *p, const tn_points_op *op, double expi
 		bal = sqlite3_column_int64(p->bal_get, 0);
 	sqlite3_reset(p->bal_get);
 	if (bal < pts) {
+		/* remember the refusal, so that a retry gets the same answer */
+		sqlite3_bind_text(p->refuse, 1, op->key, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(p->refuse, 2, cust);
+		sqlite3_bind_int64(p->refuse, 3, op->at);
+		sqlite3_bind_int64(p->refuse, 4, pts);
+		if (step_done(s, p->refuse, "recording a refused redemption", err))
+			return TN_ERR_DB;
 		*status = TN_POINTS_INSUFFICIENT;
 		return TN_OK;
 	}

@@ -102,6 +102,8 @@ const char *const tn_store_migrations[] = {
 	"  BEGIN SELECT RAISE(ABORT, 'points_ledger is append-only'); END;"
 	"CREATE TRIGGER points_ledger_no_delete BEFORE DELETE ON points_ledger"
 	"  BEGIN SELECT RAISE(ABORT, 'points_ledger is append-only'); END;"
+	"CREATE TABLE points_refused(idem_key TEXT PRIMARY KEY, customer_id INTEGER NOT NULL, at INTEGER NOT NULL,"
+	"  points INTEGER NOT NULL);"
 	"CREATE TABLE points_lots(lot_id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL, at INTEGER NOT NULL,"
 	"  expires_at INTEGER, remaining INTEGER NOT NULL CHECK (remaining >= 0));"
 	"CREATE INDEX points_lots_open ON points_lots(customer_id, at, lot_id) WHERE remaining > 0;"

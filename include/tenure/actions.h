@@ -274,7 +274,9 @@ typedef struct tn_points_op {
  * customer, kind and points / _INSUFFICIENT: a redeem above the balance,
  * nothing written / _NOTHING: the rule gives 0 points) goes to STATUS[i]
  * (may be NULL).  Before a redeem the
- * customer's lots expired by its time are expired.  Redeems consume the
+ * customer's lots expired by its time are expired.  A refused redeem's key
+ * is remembered: retrying it gives the same refusal (use a new key to try
+ * again).  Redeems consume the
  * oldest lots first.  A key reused for a different entry, an unknown
  * customer or an earn with no points and no rule fails the whole batch. */
 TN_API int tn_points_apply(tn_store *s, const tn_points_op *ops, size_t n, int *status, tn_error *err);
