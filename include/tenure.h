@@ -31,6 +31,8 @@
 #include "tenure/store.h"
 #include "tenure/import.h"
 #include "tenure/demo.h"
+#include "tenure/summary.h"
+#include "tenure/utf8.h"
 #include "tenure/actions.h"
 
 /* The library's version, "MAJOR.MINOR.PATCH". */
