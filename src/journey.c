@@ -150,12 +150,20 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 		j->n++;
 	}
 	sqlite3_finalize(st);
-	/* first event of each milestone's type at/after signup: one grouped scan */
+	/* first event of each milestone's type at/after signup: one scan of the
+	 * events in their clustered (customer, time) order, no sort */
 	if (!(st = tn_store_prepare(s,
-				    "SELECT e.customer_id, t.name, min(e.occurred_at) FROM events e "
-				    "JOIN event_types t ON t.id = e.type_id JOIN customers c ON c.id = e.customer_id "
-				    "WHERE t.name IN (?1, ?2, ?3, ?4) AND e.occurred_at >= c.signed_up_at AND "
-				    "e.occurred_at <= ?5 GROUP BY e.customer_id, e.type_id",
+				    "WITH t AS (SELECT (SELECT id FROM event_types WHERE name = ?1) AS t1, "
+				    "(SELECT id FROM event_types WHERE name = ?2) AS t2, "
+				    "(SELECT id FROM event_types WHERE name = ?3) AS t3, "
+				    "(SELECT id FROM event_types WHERE name = ?4) AS t4) "
+				    "SELECT e.customer_id, min(CASE WHEN e.type_id = t.t1 THEN e.occurred_at END), "
+				    "min(CASE WHEN e.type_id = t.t2 THEN e.occurred_at END), "
+				    "min(CASE WHEN e.type_id = t.t3 THEN e.occurred_at END), "
+				    "min(CASE WHEN e.type_id = t.t4 THEN e.occurred_at END) "
+				    "FROM events e CROSS JOIN t JOIN customers c ON c.id = e.customer_id "
+				    "WHERE e.type_id IN (t.t1, t.t2, t.t3, t.t4) AND e.occurred_at >= c.signed_up_at AND "
+				    "e.occurred_at <= ?5 GROUP BY e.customer_id",
 				    err)))
 		goto fail;
 	for (int m = 0; m < TN_MS_COUNT; m++)
@@ -165,10 +173,9 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 		int64_t id = sqlite3_column_int64(st, 0);
 		if (id < 0 || id > maxid || pos[id] < 0)
 			continue;
-		const char *name = (const char *)sqlite3_column_text(st, 1);
 		for (int m = 0; m < TN_MS_COUNT; m++)
-			if (strcmp(name, types[m]) == 0)
-				j->reached[(size_t)pos[id] * TN_MS_COUNT + (size_t)m] = sqlite3_column_int64(st, 2);
+			if (sqlite3_column_type(st, m + 1) != SQLITE_NULL)
+				j->reached[(size_t)pos[id] * TN_MS_COUNT + (size_t)m] = sqlite3_column_int64(st, m + 1);
 	}
 	sqlite3_finalize(st);
 	if (!(st = tn_store_prepare(s, "SELECT customer_id, max(status IN ('trialing','active','past_due')) "
