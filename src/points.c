@@ -20,7 +20,7 @@
 #define EXPIRY_KEY "points.expiry_days"
 
 typedef struct pstmts {
-	sqlite3_stmt *key, *refuse, *rule, *ins, *lot, *bal_up, *bal_down, *bal_get, *due, *open, *lot_set;
+	sqlite3_stmt *key, *refuse, *rule, *ins, *lot, *bal_up, *bal_down, *open, *lot_set;
 } pstmts;
 
 static void pst_free(pstmts *p)
@@ -32,8 +32,6 @@ static void pst_free(pstmts *p)
 	sqlite3_finalize(p->lot);
 	sqlite3_finalize(p->bal_up);
 	sqlite3_finalize(p->bal_down);
-	sqlite3_finalize(p->bal_get);
-	sqlite3_finalize(p->due);
 	sqlite3_finalize(p->open);
 	sqlite3_finalize(p->lot_set);
 }
@@ -51,7 +49,7 @@ static int pst_prepare(tn_store *s, pstmts *p, tn_error *err)
 					 err)) ||
 	    !(p->ins = tn_store_prepare(s,
 					"INSERT INTO points_ledger(customer_id, at, kind, points, expires_at, lot_id, "
-					"idem_key, note) VALUES(?,?,?,?,?,?,?,?)",
+					"idem_key, note) VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(idem_key) DO NOTHING",
 					err)) ||
 	    !(p->lot = tn_store_prepare(s,
 					"INSERT INTO points_lots(lot_id, customer_id, at, expires_at, remaining) "
@@ -66,14 +64,9 @@ static int pst_prepare(tn_store *s, pstmts *p, tn_error *err)
 	     * on the would-be inserted row first */
 	    !(p->bal_down = tn_store_prepare(s, "UPDATE points_balances SET balance = balance + ?2 "
 						"WHERE customer_id = ?1", err)) ||
-	    !(p->bal_get = tn_store_prepare(s, "SELECT balance FROM points_balances WHERE customer_id = ?", err)) ||
-	    !(p->due = tn_store_prepare(s,
-					"SELECT lot_id, remaining FROM points_lots WHERE customer_id = ? AND "
-					"remaining > 0 AND expires_at IS NOT NULL AND expires_at <= ? ORDER BY at, lot_id",
-					err)) ||
 	    !(p->open = tn_store_prepare(s,
-					 "SELECT lot_id, remaining FROM points_lots WHERE customer_id = ? AND "
-					 "remaining > 0 ORDER BY at, lot_id",
+					 "SELECT lot_id, remaining, expires_at FROM points_lots INDEXED BY points_lots_open "
+					 "WHERE customer_id = ? AND remaining > 0 ORDER BY at, lot_id",
 					 err)) ||
 	    !(p->lot_set = tn_store_prepare(s, "UPDATE points_lots SET remaining = ? WHERE lot_id = ?", err))) {
 		pst_free(p);
@@ -115,7 +108,7 @@ static int ledger_add(tn_store *s, pstmts *p, int64_t cust, tn_time at, const ch
 		sqlite3_bind_null(st, 8);
 	if (step_done(s, st, "writing the points ledger", err))
 		return TN_ERR_DB;
-	*id = sqlite3_last_insert_rowid(tn_store_sqlite(s));
+	*id = sqlite3_changes(tn_store_sqlite(s)) > 0 ? sqlite3_last_insert_rowid(tn_store_sqlite(s)) : 0;
 	return TN_OK;
 }
 
@@ -154,56 +147,10 @@ static int expire_lot(tn_store *s, pstmts *p, int64_t cust, int64_t lot, long lo
 typedef struct lot_rem {
 	int64_t lot;
 	long long rem;
+	tn_time expires; /* TN_NO_TIME: never */
 } lot_rem;
 
 #define LOTS_MAX 1000000 /* open lots of one customer read at once */
-
-/* Collect (lot, remaining) rows of a bound query; *v is malloc'ed. */
-static int collect_lots(tn_store *s, sqlite3_stmt *st, lot_rem **v, size_t *n, tn_error *err)
-{
-	size_t cap = 0;
-	*v = NULL;
-	*n = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			size_t nc = cap ? cap * 2 : 16;
-			lot_rem *t = nc <= LOTS_MAX ? realloc(*v, nc * sizeof *t) : NULL;
-			if (!t) {
-				sqlite3_reset(st);
-				free(*v);
-				*v = NULL;
-				return tn_error_set(err, TN_ERR_NOMEM, "too many open points lots for one customer");
-			}
-			*v = t;
-			cap = nc;
-		}
-		(*v)[*n].lot = sqlite3_column_int64(st, 0);
-		(*v)[(*n)++].rem = sqlite3_column_int64(st, 1);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		free(*v);
-		*v = NULL;
-		return tn_store_db_error(s, "reading points lots", err);
-	}
-	return TN_OK;
-}
-
-static int expire_due(tn_store *s, pstmts *p, int64_t cust, tn_time at, tn_error *err)
-{
-	lot_rem *v;
-	size_t n;
-	sqlite3_bind_int64(p->due, 1, cust);
-	sqlite3_bind_int64(p->due, 2, at);
-	if (collect_lots(s, p->due, &v, &n, err))
-		return err ? err->code : TN_ERR_DB;
-	int rc = TN_OK;
-	for (size_t i = 0; i < n && !rc; i++)
-		rc = expire_lot(s, p, cust, v[i].lot, v[i].rem, at, err);
-	free(v);
-	return rc;
-}
 
 static int op_points(pstmts *p, const tn_points_op *op, long long *pts, tn_error *err)
 {
@@ -231,23 +178,14 @@ static int op_points(pstmts *p, const tn_points_op *op, long long *pts, tn_error
 	return TN_OK;
 }
 
-static int apply_one(tn_store *s, pstmts *p, const tn_points_op *op, double expiry_days, int *status, tn_error *err)
+/* Is OP's key known?  Sets *status to DUPLICATE (or INSUFFICIENT for a
+ * remembered refusal) when it is the same entry, -1 when the key is new;
+ * a key used for a different entry is an error. */
+static int key_seen(tn_store *s, pstmts *p, const tn_points_op *op, int64_t cust, const char *kind,
+		    long long signed_pts, int *status, tn_error *err)
 {
-	static const char *kinds[] = {"", "earn", "grant", "redeem"};
-	if (op->kind < TN_POINTS_EARN || op->kind > TN_POINTS_REDEEM)
-		return tn_error_set(err, TN_ERR_USAGE, "points entry: unknown kind %d", op->kind);
-	if (!op->key || !*op->key)
-		return tn_error_set(err, TN_ERR_INPUT, "points entry for %s: an idempotency key is required",
-				    op->customer ? op->customer : "?");
-	int64_t cust;
-	if (tn_store_customer_key(s, op->customer, &cust, err))
-		return err ? err->code : TN_ERR_NOTFOUND;
-	long long pts;
-	if (op_points(p, op, &pts, err))
-		return err ? err->code : TN_ERR_INPUT;
-	const char *kind = kinds[op->kind];
-	long long signed_pts = op->kind == TN_POINTS_REDEEM ? -pts : pts;
-	/* exactly once: a known key is a retry (same entry) or a mistake */
+	(void)s;
+	*status = -1;
 	sqlite3_bind_text(p->key, 1, op->key, -1, SQLITE_STATIC);
 	if (sqlite3_step(p->key) == SQLITE_ROW) {
 		const char *k = (const char *)sqlite3_column_text(p->key, 1);
@@ -265,15 +203,49 @@ static int apply_one(tn_store *s, pstmts *p, const tn_points_op *op, double expi
 		return TN_OK;
 	}
 	sqlite3_reset(p->key);
+	return TN_OK;
+}
+
+static int apply_one(tn_store *s, pstmts *p, const tn_points_op *op, double expiry_days, int *status, tn_error *err)
+{
+	static const char *kinds[] = {"", "earn", "grant", "redeem"};
+	if (op->kind < TN_POINTS_EARN || op->kind > TN_POINTS_REDEEM)
+		return tn_error_set(err, TN_ERR_USAGE, "points entry: unknown kind %d", op->kind);
+	if (!op->key || !*op->key)
+		return tn_error_set(err, TN_ERR_INPUT, "points entry for %s: an idempotency key is required",
+				    op->customer ? op->customer : "?");
+	int64_t cust;
+	if (tn_store_customer_key(s, op->customer, &cust, err))
+		return err ? err->code : TN_ERR_NOTFOUND;
+	long long pts;
+	if (op_points(p, op, &pts, err))
+		return err ? err->code : TN_ERR_INPUT;
+	const char *kind = kinds[op->kind];
+	long long signed_pts = op->kind == TN_POINTS_REDEEM ? -pts : pts;
 	if (pts <= 0) {
 		*status = TN_POINTS_NOTHING;
 		return TN_OK;
+	}
+	/* exactly once: a known key is a retry (same entry) or a mistake.  Earns
+	 * and grants find out from the UNIQUE index as they insert; a redeem
+	 * looks first, since it expires and consumes lots before writing. */
+	if (op->kind == TN_POINTS_REDEEM) {
+		int rc = key_seen(s, p, op, cust, kind, signed_pts, status, err);
+		if (rc || *status == TN_POINTS_DUPLICATE || *status == TN_POINTS_INSUFFICIENT)
+			return rc;
 	}
 	int64_t id;
 	if (op->kind != TN_POINTS_REDEEM) {
 		tn_time exp = expiry_days > 0 ? op->at + (tn_time)llround(expiry_days * TN_DAY) : TN_NO_TIME;
 		if (ledger_add(s, p, cust, op->at, kind, pts, exp, 0, op->key, op->note, &id, err))
 			return TN_ERR_DB;
+		if (!id) { /* the key is taken: a retry, or a mistake */
+			int rc = key_seen(s, p, op, cust, kind, signed_pts, status, err);
+			if (!rc && *status == TN_POINTS_INSUFFICIENT)
+				rc = tn_error_set(err, TN_ERR_INPUT, "points key \"%s\" was already used for a refused "
+								     "redemption", op->key);
+			return rc;
+		}
 		sqlite3_bind_int64(p->lot, 1, id);
 		sqlite3_bind_int64(p->lot, 2, cust);
 		sqlite3_bind_int64(p->lot, 3, op->at);
@@ -287,15 +259,39 @@ static int apply_one(tn_store *s, pstmts *p, const tn_points_op *op, double expi
 		*status = TN_POINTS_APPLIED;
 		return TN_OK;
 	}
-	/* redeem: expire what is due by then, check the balance, consume FIFO */
-	if (expire_due(s, p, cust, op->at, err))
-		return err ? err->code : TN_ERR_DB;
-	long long bal = 0;
-	sqlite3_bind_int64(p->bal_get, 1, cust);
-	if (sqlite3_step(p->bal_get) == SQLITE_ROW)
-		bal = sqlite3_column_int64(p->bal_get, 0);
-	sqlite3_reset(p->bal_get);
-	if (bal < pts) {
+	/* redeem: walk the open lots oldest first (a covering index), noting the
+	 * ones due to expire by then and what to take from the others, and stop
+	 * as soon as the redemption is covered; then write. */
+	lot_rem *v = NULL;
+	size_t n = 0, cap = 0;
+	long long left = pts;
+	int rc = TN_OK, step;
+	sqlite3_bind_int64(p->open, 1, cust);
+	while (left > 0 && (step = sqlite3_step(p->open)) == SQLITE_ROW) {
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			lot_rem *t = nc <= LOTS_MAX ? realloc(v, nc * sizeof *t) : NULL;
+			if (!t) {
+				rc = tn_error_set(err, TN_ERR_NOMEM, "too many open points lots for customer %s", op->customer);
+				break;
+			}
+			v = t;
+			cap = nc;
+		}
+		lot_rem *l = &v[n++];
+		l->lot = sqlite3_column_int64(p->open, 0);
+		l->rem = sqlite3_column_int64(p->open, 1);
+		l->expires = sqlite3_column_type(p->open, 2) == SQLITE_NULL ? TN_NO_TIME : sqlite3_column_int64(p->open, 2);
+		if (l->expires == TN_NO_TIME || l->expires > op->at)
+			left -= l->rem; /* may go below 0: the last lot is taken in part */
+	}
+	sqlite3_reset(p->open);
+	/* expire what is due (whether or not the redemption goes ahead) */
+	for (size_t i = 0; i < n && !rc; i++)
+		if (v[i].expires != TN_NO_TIME && v[i].expires <= op->at)
+			rc = expire_lot(s, p, cust, v[i].lot, v[i].rem, op->at, err);
+	if (!rc && left > 0) {
+		free(v);
 		/* remember the refusal, so that a retry gets the same answer */
 		sqlite3_bind_text(p->refuse, 1, op->key, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(p->refuse, 2, cust);
@@ -306,14 +302,10 @@ static int apply_one(tn_store *s, pstmts *p, const tn_points_op *op, double expi
 		*status = TN_POINTS_INSUFFICIENT;
 		return TN_OK;
 	}
-	lot_rem *v;
-	size_t n;
-	sqlite3_bind_int64(p->open, 1, cust);
-	if (collect_lots(s, p->open, &v, &n, err))
-		return err ? err->code : TN_ERR_DB;
-	long long left = pts;
-	int rc = TN_OK;
+	left = pts;
 	for (size_t i = 0; i < n && left > 0 && !rc; i++) {
+		if (v[i].expires != TN_NO_TIME && v[i].expires <= op->at)
+			continue;
 		long long take = v[i].rem < left ? v[i].rem : left;
 		rc = lot_set(s, p, v[i].lot, v[i].rem - take, err);
 		left -= take;
@@ -321,9 +313,6 @@ static int apply_one(tn_store *s, pstmts *p, const tn_points_op *op, double expi
 	free(v);
 	if (rc)
 		return rc;
-	if (left > 0)
-		return tn_error_set(err, TN_ERR_DB, "points lots of customer %s do not cover the balance (run `tenure "
-						    "points check`)", op->customer);
 	if (ledger_add(s, p, cust, op->at, kind, -pts, TN_NO_TIME, 0, op->key, op->note, &id, err) ||
 	    balance_add(s, p, cust, -pts, 0, err))
 		return TN_ERR_DB;
