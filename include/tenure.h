@@ -39,6 +39,7 @@
 #include "tenure/survival.h"
 #include "tenure/value.h"
 #include "tenure/feedback.h"
+#include "tenure/actions.h"
 
 /* The library's version, "MAJOR.MINOR.PATCH". */
 TN_API const char *tn_version(void);
