@@ -40,6 +40,7 @@
 #include "tenure/value.h"
 #include "tenure/feedback.h"
 #include "tenure/actions.h"
+#include "tenure/predict.h"
 
 /* The library's version, "MAJOR.MINOR.PATCH". */
 TN_API const char *tn_version(void);
