@@ -69,7 +69,7 @@ check-style:
 	@scripts/checksrc.sh
 
 demo: all
-	build/tenure --db demo.db demo --report demo.html
+	build/tenure demo --force
 
 bench: all
 	@bench/run.sh

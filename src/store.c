@@ -29,6 +29,7 @@ typedef struct ev_row {
 
 typedef struct map_entry {
 	char *key;
+	uint64_t hash; /* compared before the key */
 	int64_t val;
 } map_entry;
 
@@ -53,6 +54,7 @@ struct tn_store {
 	char *pool;
 	size_t pool_len, pool_cap;
 	int64_t ev_min, ev_max;
+	long long ev_added; /* events new since the last tn_store_flush() report */
 };
 
 int tn_store_schema_latest(void) { return (int)tn_store_nmigrations; }
@@ -148,7 +150,8 @@ int tn_store_open(const char *path, int flags, tn_store **out, tn_error *err)
 		free(s);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	}
-	int oflags = (flags & TN_STORE_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	/* one connection is used by one thread at a time: no SQLite mutexes */
+	int oflags = SQLITE_OPEN_NOMUTEX | ((flags & TN_STORE_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
 	if ((flags & TN_STORE_CREATE) && !(flags & TN_STORE_READONLY))
 		oflags |= SQLITE_OPEN_CREATE;
 	if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
@@ -216,10 +219,11 @@ int tn_store_begin(tn_store *s, tn_error *err)
 }
 
 static int update_bounds(tn_store *s, tn_error *err);
+static int flush_events(tn_store *s, tn_error *err);
 
 int tn_store_commit(tn_store *s, tn_error *err)
 {
-	if (tn_store_flush(s, NULL, err) || update_bounds(s, err))
+	if (flush_events(s, err) || update_bounds(s, err))
 		return err ? err->code : TN_ERR_DB;
 	if (s->in_txn && tn_store_exec(s, "COMMIT", err))
 		return TN_ERR_DB;
@@ -230,6 +234,7 @@ int tn_store_commit(tn_store *s, tn_error *err)
 void tn_store_rollback(tn_store *s)
 {
 	s->nev = 0;
+	s->ev_added = 0;
 	s->pool_len = s->pool ? 1 : 0;
 	s->ev_min = INT64_MAX;
 	s->ev_max = INT64_MIN;
@@ -296,7 +301,7 @@ static int map_grow(tn_store *s)
 	for (size_t i = 0; i < s->cmap_cap; i++) {
 		if (!s->cmap[i].key)
 			continue;
-		size_t j = hash_str(s->cmap[i].key) & (cap - 1);
+		size_t j = s->cmap[i].hash & (cap - 1);
 		while (m[j].key)
 			j = (j + 1) & (cap - 1);
 		m[j] = s->cmap[i];
@@ -307,10 +312,10 @@ static int map_grow(tn_store *s)
 	return 0;
 }
 
-static map_entry *map_slot(tn_store *s, const char *key)
+static map_entry *map_slot(tn_store *s, const char *key, uint64_t h)
 {
-	size_t j = hash_str(key) & (s->cmap_cap - 1);
-	while (s->cmap[j].key && strcmp(s->cmap[j].key, key) != 0)
+	size_t j = h & (s->cmap_cap - 1);
+	while (s->cmap[j].key && (s->cmap[j].hash != h || strcmp(s->cmap[j].key, key) != 0))
 		j = (j + 1) & (s->cmap_cap - 1);
 	return &s->cmap[j];
 }
@@ -319,10 +324,12 @@ static int map_put(tn_store *s, const char *key, int64_t val)
 {
 	if ((s->cmap_len + 1) * 2 > s->cmap_cap && map_grow(s))
 		return -1;
-	map_entry *e = map_slot(s, key);
+	uint64_t h = hash_str(key);
+	map_entry *e = map_slot(s, key, h);
 	if (!e->key) {
 		if (!(e->key = strdup(key)))
 			return -1;
+		e->hash = h;
 		s->cmap_len++;
 	}
 	e->val = val;
@@ -355,7 +362,7 @@ int tn_store_customer_key(tn_store *s, const char *ext_id, int64_t *key, tn_erro
 {
 	if (load_customers(s, err))
 		return err ? err->code : TN_ERR_DB;
-	map_entry *e = map_slot(s, ext_id);
+	map_entry *e = map_slot(s, ext_id, hash_str(ext_id));
 	if (!e->key)
 		return tn_error_set(err, TN_ERR_NOTFOUND, "customer \"%s\" is not in the store (import customers first)",
 				    ext_id);
@@ -601,14 +608,98 @@ static int ev_cmp(const void *a, const void *b)
 		return x->at < y->at ? -1 : 1;
 	if (x->tid != y->tid)
 		return x->tid < y->tid ? -1 : 1;
+	if (x->eid == y->eid) /* both the shared empty string */
+		return 0;
 	return strcmp(x->eid, y->eid);
 }
 
 int tn_store_flush(tn_store *s, long long *added, tn_error *err)
 {
-	long long n_added = 0;
+	int rc = flush_events(s, err);
 	if (added)
-		*added = 0;
+		*added = s->ev_added;
+	s->ev_added = 0;
+	return rc;
+}
+
+/* Sort the buffer by (customer, time) with an LSD radix sort on a packed
+ * 64-bit key -- several times faster than qsort here -- then put runs with
+ * equal (customer, time) in full key order with an insertion sort (such runs
+ * are short).  Returns -1 when the keys do not pack (then qsort is used). */
+static int sort_events(tn_store *s)
+{
+	size_t n = s->nev;
+	int64_t cmin = INT64_MAX, cmax = INT64_MIN, tmin = INT64_MAX, tmax = INT64_MIN;
+	for (size_t i = 0; i < n; i++) {
+		const ev_row *e = &s->ev[i];
+		if (e->cid < cmin)
+			cmin = e->cid;
+		if (e->cid > cmax)
+			cmax = e->cid;
+		if (e->at < tmin)
+			tmin = e->at;
+		if (e->at > tmax)
+			tmax = e->at;
+	}
+	uint64_t crange = (uint64_t)(cmax - cmin), trange = (uint64_t)(tmax - tmin);
+	int tbits = 0;
+	while (tbits < 64 && (trange >> tbits))
+		tbits++;
+	int cbits = 0;
+	while (cbits < 64 && (crange >> cbits))
+		cbits++;
+	if (cbits + tbits > 64 || n < 64)
+		return -1;
+	typedef struct { uint64_t key; uint32_t idx; } kv;
+	kv *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+	ev_row *out = malloc(n * sizeof *out);
+	if (!a || !b || !out) {
+		free(a);
+		free(b);
+		free(out);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		a[i].key = ((uint64_t)(s->ev[i].cid - cmin) << tbits) | (uint64_t)(s->ev[i].at - tmin);
+		a[i].idx = (uint32_t)i;
+	}
+	int bits = cbits + tbits;
+	for (int shift = 0; shift < bits; shift += 8) {
+		size_t cnt[257] = {0};
+		for (size_t i = 0; i < n; i++)
+			cnt[((a[i].key >> shift) & 0xFF) + 1]++;
+		for (int k = 0; k < 256; k++)
+			cnt[k + 1] += cnt[k];
+		for (size_t i = 0; i < n; i++)
+			b[cnt[(a[i].key >> shift) & 0xFF]++] = a[i];
+		kv *t = a;
+		a = b;
+		b = t;
+	}
+	for (size_t i = 0; i < n; i++)
+		out[i] = s->ev[a[i].idx];
+	/* equal (customer, time): order by type and event id */
+	for (size_t i = 1; i < n; i++) {
+		if (a[i].key != a[i - 1].key)
+			continue;
+		ev_row x = out[i];
+		size_t j = i;
+		while (j > 0 && a[j - 1].key == a[i].key && ev_cmp(&out[j - 1], &x) > 0) {
+			out[j] = out[j - 1];
+			j--;
+		}
+		out[j] = x;
+	}
+	memcpy(s->ev, out, n * sizeof *out);
+	free(a);
+	free(b);
+	free(out);
+	return 0;
+}
+
+static int flush_events(tn_store *s, tn_error *err)
+{
+	long long n_added = 0;
 	if (s->nev == 0)
 		return TN_OK;
 	if (prepare_once(s, &s->ins_event,
@@ -619,7 +710,8 @@ int tn_store_flush(tn_store *s, long long *added, tn_error *err)
 	/* the pool may have moved while growing: eids are stored as offsets */
 	for (size_t i = 0; i < s->nev; i++)
 		s->ev[i].eid = s->pool + (size_t)(uintptr_t)s->ev[i].eid;
-	qsort(s->ev, s->nev, sizeof *s->ev, ev_cmp);
+	if (sort_events(s))
+		qsort(s->ev, s->nev, sizeof *s->ev, ev_cmp);
 	sqlite3_stmt *st = s->ins_event;
 	int rc = TN_OK;
 	for (size_t i = 0; i < s->nev; i++) {
@@ -639,8 +731,7 @@ int tn_store_flush(tn_store *s, long long *added, tn_error *err)
 	}
 	s->nev = 0;
 	s->pool_len = 1; /* offset 0 is the shared empty string */
-	if (added)
-		*added = n_added;
+	s->ev_added += n_added;
 	return rc;
 }
 
@@ -656,7 +747,7 @@ static int ev_push(tn_store *s, int64_t cid, tn_time at, int64_t tid, double amo
 		s->pool[0] = '\0';
 		s->pool_len = 1;
 	}
-	if (s->nev == TN_EVENT_BUFFER && tn_store_flush(s, NULL, err))
+	if (s->nev == TN_EVENT_BUFFER && flush_events(s, err))
 		return TN_ERR_DB;
 	size_t off = 0;
 	if (eid && *eid) {

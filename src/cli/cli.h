@@ -16,6 +16,7 @@ typedef enum { OUT_TABLE, OUT_CSV, OUT_JSON } out_format;
 
 typedef struct cli_ctx {
 	const char *db_path;   /* --db, $TENURE_DB, or "tenure.db" */
+	int db_given;          /* 1 when --db was on the command line */
 	out_format format;     /* --format table|csv|json (default table) */
 	int quiet;             /* --quiet: no progress on stderr */
 	const char *prog;      /* "tenure" */

@@ -81,6 +81,7 @@ int main(int argc, char **argv)
 		}
 		if (a[2] == 'd') {
 			ctx.db_path = v;
+			ctx.db_given = 1;
 		} else if (strcmp(v, "table") == 0) {
 			ctx.format = OUT_TABLE;
 		} else if (strcmp(v, "csv") == 0) {

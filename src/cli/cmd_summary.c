@@ -1,0 +1,178 @@
+/*
+ * cmd_summary.c -- `tenure summary` and `tenure demo`: the first look at a
+ * store, and the demo company that gives a new user something to look at.
+ */
+#include "cli.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void print_summary(cli_ctx *ctx, const tn_summary *m)
+{
+	char asof[16];
+	tn_date_format(m->as_of, asof, sizeof asof);
+	const char *cols[] = {"measure", "value", "meaning"};
+	tn_out *t = tn_out_new(3, cols);
+	struct {
+		const char *name;
+		double v;
+		int digits;
+		const char *meaning;
+	} rows[] = {
+		{"customers", (double)m->customers, 0, "customers in the store"},
+		{"paying", (double)m->paying, 0, "subscriptions active or past due"},
+		{"trialing", (double)m->trialing, 0, "in a free trial"},
+		{"mrr", m->mrr, 2, "monthly recurring revenue of paying subscriptions"},
+		{"churned_30d", (double)m->churned_30d, 0, "subscriptions cancelled or lapsed in the last 30 days"},
+		{"churn_rate_30d_pct", 100 * m->churn_rate_30d, 1, "churned_30d / subscriptions running 30 days ago"},
+		{"reactivated", (double)m->reactivated, 0, "customers who subscribed more than once"},
+		{"nps_90d", m->nps, 1, "% promoters - % detractors, last 90 days"},
+		{"nps_responses_90d", (double)m->nps_responses, 0, "NPS answers, last 90 days"},
+		{"exit_answers", (double)m->exit_answers, 0, "exit-survey answers"},
+		{"events", (double)m->events, 0, "app events (sessions, purchases, ...)"},
+	};
+	if (ctx->format == OUT_TABLE)
+		printf("As of %s\n", asof);
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		tn_out_str(t, rows[i].name);
+		tn_out_num(t, rows[i].v, rows[i].digits);
+		tn_out_str(t, rows[i].meaning);
+	}
+	tn_out_print(t, ctx->format, stdout);
+	tn_out_free(t);
+}
+
+int cmd_summary(cli_ctx *ctx, int argc, char **argv)
+{
+	tn_time as_of = TN_NO_TIME;
+	const char *v;
+	for (int i = 1; i < argc; i++) {
+		int rc;
+		if (cli_is_help(argv[i])) {
+			printf("usage: tenure summary [--as-of DATE]\n\n"
+			       "A first look at the store: customers, paying and trialing subscriptions, MRR,\n"
+			       "subscriptions that ended in the last 30 days and the 30-day churn rate,\n"
+			       "reactivations, NPS of the last 90 days, exit answers and events.\n"
+			       "--as-of DATE  compute as of this date (default: the data's end)\n"
+			       "Definitions: docs/metrics.md.  For churn by period, plan or cohort: tenure churn rate.\n");
+			return 0;
+		}
+		if ((rc = cli_opt(argc, argv, &i, "--as-of", &v)) != 0) {
+			if (rc < 0)
+				return 2;
+			if (tn_time_parse(v, strlen(v), &as_of))
+				return cli_usage_error("summary", "--as-of: expected a date, found \"%s\"", v);
+		} else {
+			return cli_usage_error("summary", "unexpected argument \"%s\"", argv[i]);
+		}
+	}
+	tn_error err = {0};
+	tn_store *s;
+	if (tn_store_open(ctx->db_path, 0, &s, &err))
+		return cli_fail(&err);
+	tn_summary m;
+	int rc = tn_summary_get(s, as_of, &m, &err);
+	tn_store_close(s);
+	if (rc)
+		return cli_fail(&err);
+	print_summary(ctx, &m);
+	return 0;
+}
+
+static void demo_progress(void *ud, double done, double total)
+{
+	cli_progress(ud, "demo", done, total);
+}
+
+int cmd_demo(cli_ctx *ctx, int argc, char **argv)
+{
+	tn_demo_opts o;
+	tn_demo_defaults(&o);
+	int force = 0;
+	const char *v;
+	for (int i = 1; i < argc; i++) {
+		int rc;
+		long n;
+		if (cli_is_help(argv[i])) {
+			printf("usage: tenure demo [--customers N] [--months M] [--seed S] [--end DATE] [--force]\n\n"
+			       "Generate the demo company -- Pulse, a fitness app sold by subscription -- into\n"
+			       "demo.db (or --db FILE) and print a first summary.  The data are synthetic and\n"
+			       "deterministic, with planted effects listed in docs/demo.md.\n\n"
+			       "  --customers N  customers (default 50000)\n"
+			       "  --months M     months of history (default 18)\n"
+			       "  --seed S       random seed (default 42)\n"
+			       "  --end DATE     the data's last day (default 2026-10-31)\n"
+			       "  --force        replace an existing file\n");
+			return 0;
+		}
+		if ((rc = cli_opt(argc, argv, &i, "--customers", &v)) != 0) {
+			if (rc < 0 || cli_parse_long("demo", "--customers", v, &n))
+				return 2;
+			o.customers = n;
+		} else if ((rc = cli_opt(argc, argv, &i, "--months", &v)) != 0) {
+			if (rc < 0 || cli_parse_long("demo", "--months", v, &n))
+				return 2;
+			o.months = (int)n;
+		} else if ((rc = cli_opt(argc, argv, &i, "--seed", &v)) != 0) {
+			if (rc < 0 || cli_parse_long("demo", "--seed", v, &n))
+				return 2;
+			o.seed = (unsigned long long)n;
+		} else if ((rc = cli_opt(argc, argv, &i, "--end", &v)) != 0) {
+			if (rc < 0)
+				return 2;
+			if (tn_time_parse(v, strlen(v), &o.end))
+				return cli_usage_error("demo", "--end: expected a date, found \"%s\"", v);
+		} else if (strcmp(argv[i], "--force") == 0) {
+			force = 1;
+		} else {
+			return cli_usage_error("demo", "unexpected argument \"%s\"", argv[i]);
+		}
+	}
+	const char *path = ctx->db_given ? ctx->db_path : "demo.db";
+	if (access(path, F_OK) == 0) {
+		if (!force) {
+			fprintf(stderr, "tenure: %s exists; give --force to replace it, or another --db\n", path);
+			return 1;
+		}
+		if (remove(path) != 0) {
+			fprintf(stderr, "tenure: %s: cannot remove it\n", path);
+			return 1;
+		}
+		char j[4096];
+		snprintf(j, sizeof j, "%s-journal", path);
+		remove(j);
+	}
+	o.on_progress = demo_progress;
+	o.ud = ctx;
+	tn_error err = {0};
+	tn_store *s;
+	if (tn_store_open(path, TN_STORE_CREATE, &s, &err))
+		return cli_fail(&err);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	tn_demo_result res;
+	int rc = tn_demo_generate(s, &o, &res, &err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cli_progress_done(ctx);
+	if (rc) {
+		tn_store_close(s);
+		return cli_fail(&err);
+	}
+	double secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	fprintf(stderr,
+		"demo company written to %s in %.1f s: %lld customers, %lld subscriptions, %lld events, "
+		"%lld payments, %lld feedback answers\n",
+		path, secs, res.customers, res.subscriptions, res.events, res.payments, res.feedback);
+	tn_summary m;
+	rc = tn_summary_get(s, TN_NO_TIME, &m, &err);
+	tn_store_close(s);
+	if (rc)
+		return cli_fail(&err);
+	print_summary(ctx, &m);
+	if (ctx->format == OUT_TABLE)
+		printf("\nNext: tenure --db %s summary | churn rate | survival | drivers  (tenure help)\n", path);
+	return 0;
+}

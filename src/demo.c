@@ -1,0 +1,447 @@
+/*
+ * demo.c -- the demo company (see include/tenure/demo.h and docs/demo.md).
+ *
+ * "Pulse", a fitness app sold by subscription in the Gulf, Egypt, Iran, the
+ * UK and the US.  Each customer is simulated on their own random stream
+ * (seeded from the run's seed and their number), so the data depend only on
+ * the options.  Churn happens at decision points -- the end of the 7-day trial
+ * and each renewal -- with a probability that is a base rate times planted
+ * multipliers (never finishing onboarding x2.0, premium price x1.3, paid-social
+ * acquisition x1.4, detractor after the day-14 NPS survey x1.6).  App sessions
+ * thin out in the three weeks before a customer leaves.  docs/demo.md lists
+ * every planted effect so analyses can be tested by recovering them.
+ */
+#include "tenure/demo.h"
+#include "demo_text.h"
+#include "store_sqlite.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---- random numbers: xoshiro256** seeded by splitmix64 (Blackman & Vigna) -- */
+
+typedef struct rng {
+	uint64_t s[4];
+} rng;
+
+static uint64_t splitmix(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return z ^ (z >> 31);
+}
+
+static void rng_seed(rng *r, uint64_t seed, uint64_t stream)
+{
+	uint64_t x = seed * 0x100000001B3ull ^ (stream + 0x632BE59BD9B4E019ull);
+	for (int i = 0; i < 4; i++)
+		r->s[i] = splitmix(&x);
+}
+
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+static uint64_t next(rng *r)
+{
+	uint64_t *s = r->s;
+	uint64_t out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return out;
+}
+
+/* uniform in (0, 1) */
+static double unif(rng *r) { return ((double)(next(r) >> 11) + 0.5) * 0x1.0p-53; }
+static int bern(rng *r, double p) { return unif(r) < p; }
+static int pick(rng *r, const double *w, int n)
+{
+	double u = unif(r), c = 0;
+	for (int i = 0; i < n - 1; i++)
+		if (u < (c += w[i]))
+			return i;
+	return n - 1;
+}
+static int poisson(rng *r, double lambda)
+{
+	double l = exp(-lambda), p = 1;
+	int k = 0;
+	do {
+		k++;
+		p *= unif(r);
+	} while (p > l && k < 100);
+	return k - 1;
+}
+/* Gamma(shape >= 1, scale 1): Marsaglia & Tsang (2000). */
+static double gamma1(rng *r, double a)
+{
+	double d = a - 1.0 / 3, c = 1 / sqrt(9 * d);
+	for (;;) {
+		double x, v;
+		do {
+			/* Box-Muller normal */
+			x = sqrt(-2 * log(unif(r))) * cos(2 * M_PI * unif(r));
+			v = 1 + c * x;
+		} while (v <= 0);
+		v = v * v * v;
+		double u = unif(r);
+		if (log(u) < 0.5 * x * x + d - d * v + d * log(v))
+			return d * v;
+	}
+}
+
+/* ---- the business -------------------------------------------------------- */
+
+enum { PLAN_MONTHLY, PLAN_PREMIUM, PLAN_ANNUAL };
+static const char *const plan_name[] = {"monthly", "premium_monthly", "annual"};
+static const char *const plan_period[] = {"month", "month", "year"};
+static const double plan_price[] = {9.99, 19.99, 79.99};
+static const int plan_days[] = {30, 30, 365};
+static const double plan_w[] = {0.55, 0.15, 0.30};
+
+static const char *const countries[] = {"SA", "EG", "AE", "IR", "US", "GB"};
+static const int country_lang[] = {1, 1, 1, 2, 0, 0}; /* 0 en, 1 ar, 2 fa */
+static const double country_w[] = {0.25, 0.20, 0.10, 0.20, 0.15, 0.10};
+static const char *const lang_code[] = {"en", "ar", "fa"};
+static const char *const channels[] = {"organic", "paid_social", "search", "referral"};
+static const double channel_w[] = {0.40, 0.30, 0.20, 0.10};
+static const double channel_cac[] = {0, 30, 12, 5};
+static const double channel_mult[] = {1.0, 1.4, 1.0, 0.7};
+static const char *const age_bands[] = {"18-24", "25-34", "35-44", "45+"};
+static const double age_w[] = {0.30, 0.35, 0.20, 0.15};
+
+/* cancel_reason as a business's cancellation form records it */
+static const char *const reason_label[DEMO_NREASONS] = {
+	"feature not working", "missing feature", "too hard to use", "app crashes",
+	"bad support", "too expensive"};
+
+enum { EV_SESSION, EV_FEATURE, EV_PURCHASE, EV_TICKET, EV_ONBOARD, EV_INVITE, EV_N };
+static const char *const event_name[EV_N] = {"session", "feature_use", "purchase", "support_ticket",
+					     "onboarding_complete", "invite_sent"};
+
+typedef struct gen {
+	tn_store *s;
+	const tn_demo_opts *o;
+	tn_demo_result *res;
+	tn_error *err;
+	int64_t ev_type[EV_N];
+	int64_t first_day, last_day; /* days since epoch */
+} gen;
+
+void tn_demo_defaults(tn_demo_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->customers = 50000;
+	o->months = 18;
+	o->seed = 42;
+	o->end = tn_days_from_civil(2026, 10, 31) * TN_DAY;
+}
+
+static tn_time at_day(rng *r, int64_t day)
+{
+	return day * TN_DAY + (tn_time)(unif(r) * (TN_DAY - 1));
+}
+
+static int put_event(gen *g, rng *r, int64_t cid, int64_t day, int type, double amount)
+{
+	if (day > g->last_day)
+		return TN_OK;
+	g->res->events++;
+	return tn_store_put_event_keys(g->s, cid, at_day(r, day), g->ev_type[type], amount, g->err);
+}
+
+static int put_feedback(gen *g, rng *r, const char *cust, int64_t day, const char *kind, double score,
+			const char *answer, const char *lang)
+{
+	if (day > g->last_day)
+		return TN_OK;
+	tn_feedback_rec f = {cust, at_day(r, day), kind, score, answer, lang, NULL};
+	g->res->feedback++;
+	return tn_store_put_feedback(g->s, &f, NULL, g->err);
+}
+
+static int put_payment(gen *g, rng *r, const char *cust, int64_t day, double amount, const char *status)
+{
+	if (day > g->last_day)
+		return TN_OK;
+	tn_payment_rec p = {cust, at_day(r, day), amount, "USD", status, NULL};
+	g->res->payments++;
+	return tn_store_put_payment(g->s, &p, NULL, g->err);
+}
+
+/* One customer: their attributes, subscription spells, payments, feedback and
+ * app activity. */
+static int gen_customer(gen *g, long i)
+{
+	rng r;
+	rng_seed(&r, g->o->seed, (uint64_t)i);
+	char cust[32], sid[48];
+	snprintf(cust, sizeof cust, "C%06ld", i + 1);
+
+	int64_t span = g->last_day - g->first_day;
+	/* signups grow over time: density ~ t^0.3 */
+	int64_t signup = g->first_day + (int64_t)(span * pow(unif(&r), 1 / 1.3));
+	int country = pick(&r, country_w, 6), lang = country_lang[country];
+	int channel = pick(&r, channel_w, 4);
+	int android = bern(&r, country == 4 || country == 5 ? 0.35 : 0.6);
+	int age = pick(&r, age_w, 4);
+	int plan = pick(&r, plan_w, 3);
+	int onboarded = bern(&r, channel == 1 ? 0.50 : 0.70);
+	double mult = (onboarded ? 1.0 : 2.0) * (plan == PLAN_PREMIUM ? 1.3 : 1.0) * channel_mult[channel];
+	double activity = gamma1(&r, 2.0) * 0.35 * (onboarded ? 1.0 : 0.5);
+
+	char attrs[160];
+	snprintf(attrs, sizeof attrs, "{\"device\":\"%s\",\"age_band\":\"%s\",\"acquisition_cost\":%g}",
+		 android ? "android" : "ios", age_bands[age], channel_cac[channel]);
+	tn_customer_rec c = {cust, at_day(&r, signup), countries[country], channels[channel], attrs};
+	if (tn_store_put_customer(g->s, &c, NULL, g->err))
+		return g->err->code;
+	g->res->customers++;
+	int64_t cid;
+	if (tn_store_customer_key(g->s, cust, &cid, g->err))
+		return g->err->code;
+
+	/* the reason this customer would leave, if they do */
+	double rw[DEMO_NREASONS] = {0.14, 0.10, onboarded ? 0.10 : 0.30, android ? 0.26 : 0.14, 0.10,
+				    plan == PLAN_PREMIUM ? 0.40 : 0.22};
+	double rs = 0;
+	for (int k = 0; k < DEMO_NREASONS; k++)
+		rs += rw[k];
+	for (int k = 0; k < DEMO_NREASONS; k++)
+		rw[k] /= rs;
+	int reason = pick(&r, rw, DEMO_NREASONS);
+
+	/* NPS on day 14 (40% answer): detractors are more likely when the app
+	 * disappoints; after answering 0-6 the churn multiplier rises x1.6 */
+	int nps = -1;
+	if (bern(&r, 0.40)) {
+		double pd = onboarded ? 0.22 : 0.42, pp = onboarded ? 0.45 : 0.25;
+		double u = unif(&r);
+		nps = u < pd ? (int)(unif(&r) * 7) : u < pd + (1 - pd - pp) ? 7 + (int)(unif(&r) * 2)
+									: 9 + (int)(unif(&r) * 2);
+	}
+
+	/* ---- subscription spells ---- */
+	int64_t spell_start = signup;
+	int64_t active_until[4] = {0}, spell_from[4] = {0};
+	int nspells = 0, first_spell = 1;
+	int reactivated_plan = plan;
+	while (nspells < 4 && spell_start <= g->last_day) {
+		int p = first_spell ? plan : reactivated_plan;
+		int trial = first_spell;
+		int64_t pay_day = spell_start + (trial ? 7 : 0);
+		int64_t churn_day = -1, period_end = -1;
+		int involuntary = 0, past_due = 0;
+		int k = 0;
+		for (;; k++) {
+			int64_t cp = pay_day + (int64_t)k * plan_days[p]; /* decision point */
+			if (cp > g->last_day) {
+				period_end = cp;
+				break;
+			}
+			double base = (trial && k == 0) ? 0.18
+				      : p == PLAN_ANNUAL ? 0.30
+				      : (k == (trial ? 1 : 0)) ? 0.16
+							       : 0.06 * pow(0.97, k);
+			double m = mult * (nps >= 0 && nps <= 6 && cp >= signup + 14 ? 1.6 : 1.0);
+			if (!first_spell)
+				m *= 1.2;
+			double pc = base * m;
+			if (pc > 0.9)
+				pc = 0.9;
+			if (bern(&r, pc)) {
+				churn_day = cp - 1 - (int64_t)(unif(&r) * 4);
+				if (churn_day < spell_start)
+					churn_day = spell_start;
+				period_end = cp;
+				break;
+			}
+			/* the charge for the coming period */
+			if (!(trial && k == 0 && cp == spell_start)) {
+				double pf = android ? 0.07 : 0.04;
+				if (bern(&r, pf)) {
+					if (put_payment(g, &r, cust, cp, plan_price[p], "failed"))
+						return g->err->code;
+					if (bern(&r, 0.5)) {
+						if (cp + 3 > g->last_day)
+							past_due = 1;
+						if (put_payment(g, &r, cust, cp + 3, plan_price[p], "succeeded"))
+							return g->err->code;
+					} else {
+						if (cp + 7 > g->last_day) {
+							past_due = 1;
+							period_end = cp + plan_days[p];
+							break;
+						}
+						involuntary = 1;
+						churn_day = cp + 7;
+						period_end = cp;
+						break;
+					}
+				} else if (put_payment(g, &r, cust, cp, plan_price[p], "succeeded")) {
+					return g->err->code;
+				}
+				if (bern(&r, channel == 1 ? 0.06 : 0.015) &&
+				    put_payment(g, &r, cust, cp + 2, plan_price[p], "refunded"))
+					return g->err->code;
+			}
+		}
+		const char *status = churn_day >= 0 ? (involuntary ? "expired" : "cancelled")
+				     : past_due	    ? "past_due"
+				     : (trial && g->last_day < pay_day) ? "trialing"
+									: "active";
+		snprintf(sid, sizeof sid, "S%06ld-%d", i + 1, nspells + 1);
+		tn_subscription_rec sub = {sid,
+					   cust,
+					   plan_name[p],
+					   plan_period[p],
+					   plan_price[p],
+					   "USD",
+					   at_day(&r, spell_start),
+					   trial ? (spell_start + 7) * TN_DAY : TN_NO_TIME,
+					   period_end * TN_DAY,
+					   churn_day >= 0 && !involuntary ? at_day(&r, churn_day) : TN_NO_TIME,
+					   churn_day >= 0 ? (involuntary ? "payment failed"
+									 : (bern(&r, 0.7) ? reason_label[reason] : NULL))
+							  : NULL,
+					   status};
+		if (tn_store_put_subscription(g->s, &sub, NULL, g->err))
+			return g->err->code;
+		g->res->subscriptions++;
+		spell_from[nspells] = spell_start;
+		active_until[nspells] = churn_day >= 0 ? churn_day : g->last_day + 1;
+		nspells++;
+		if (churn_day < 0)
+			break;
+		/* exit survey: half of those who cancel answer, in their language */
+		if (!involuntary && bern(&r, 0.5) &&
+		    put_feedback(g, &r, cust, churn_day, "exit", NAN, demo_text(reason, lang, (unsigned)next(&r)),
+				 lang_code[lang]))
+			return g->err->code;
+		/* some come back: more after a price complaint (a win-back target) */
+		if (!bern(&r, reason == DEMO_PRICING ? 0.14 : 0.07))
+			break;
+		spell_start = churn_day + 20 + (int64_t)(unif(&r) * 100);
+		reactivated_plan = PLAN_MONTHLY;
+		first_spell = 0;
+	}
+
+	/* ---- feedback while subscribed ---- */
+	if (nps >= 0 && signup + 14 < active_until[0] &&
+	    put_feedback(g, &r, cust, signup + 14, "nps", nps, NULL, lang_code[lang]))
+		return g->err->code;
+	if (bern(&r, 0.20) && signup + 10 < active_until[0]) {
+		double w[3] = {0.2, 0.55, 0.25};
+		if (plan == PLAN_PREMIUM)
+			w[0] = 0.1, w[1] = 0.4, w[2] = 0.5;
+		const char *choice[] = {"less", "same", "more"};
+		if (put_feedback(g, &r, cust, signup + 10, "price_vs_expected", NAN, choice[pick(&r, w, 3)],
+				 lang_code[lang]))
+			return g->err->code;
+	}
+	if (bern(&r, 0.04)) {
+		int64_t d = signup + 20 + (int64_t)(unif(&r) * 60);
+		const char *txt = bern(&r, 0.5) ? demo_praise(lang, (unsigned)next(&r))
+						: demo_text(DEMO_FEATURE_REQUEST, lang, (unsigned)next(&r));
+		if (d < active_until[0] && put_feedback(g, &r, cust, d, "free", NAN, txt, lang_code[lang]))
+			return g->err->code;
+	}
+
+	/* ---- app activity ---- */
+	if (onboarded && put_event(g, &r, cid, signup + (int64_t)(unif(&r) * 3), EV_ONBOARD, NAN))
+		return g->err->code;
+	if (onboarded && bern(&r, 0.25)) {
+		int64_t d = signup + 10 + (int64_t)(unif(&r) * 30);
+		if (d < active_until[0] && put_event(g, &r, cid, d, EV_INVITE, NAN))
+			return g->err->code;
+	}
+	int sp = 0;
+	int troubled = reason == DEMO_RELIABILITY || reason == DEMO_CUSTOMER_SERVICE || reason == DEMO_FUNCTIONALITY;
+	for (int64_t d = signup; d <= g->last_day; d++) {
+		while (sp < nspells - 1 && d >= spell_from[sp + 1])
+			sp++;
+		int64_t left = active_until[sp] - d; /* days to this spell's end */
+		double rate;
+		if (d < spell_from[sp] || left <= 0)
+			rate = activity * 0.03; /* the odd look after leaving */
+		else if (left < 21 && active_until[sp] <= g->last_day)
+			rate = activity * (0.2 + 0.8 * (double)left / 21);
+		else
+			rate = activity;
+		int n = poisson(&r, rate);
+		for (int k = 0; k < n; k++) {
+			if (put_event(g, &r, cid, d, EV_SESSION, NAN))
+				return g->err->code;
+			if (bern(&r, 0.35) && put_event(g, &r, cid, d, EV_FEATURE, NAN))
+				return g->err->code;
+			if (bern(&r, 0.03)) {
+				static const double prices[] = {1.99, 4.99, 9.99};
+				if (put_event(g, &r, cid, d, EV_PURCHASE, prices[next(&r) % 3]))
+					return g->err->code;
+			}
+		}
+		if (left > 0 && d >= spell_from[sp]) {
+			double pt = 0.004 * (troubled && left < 30 && active_until[sp] <= g->last_day ? 6 : 1);
+			if (bern(&r, pt)) {
+				if (put_event(g, &r, cid, d, EV_TICKET, NAN))
+					return g->err->code;
+				/* CSAT and CES after support */
+				int bad = troubled && left < 30;
+				if (bern(&r, 0.5) &&
+				    put_feedback(g, &r, cust, d + 1, "csat", bad ? 1 + (int)(unif(&r) * 2.5)
+										 : 3 + (int)(unif(&r) * 2.99),
+						 NULL, lang_code[lang]))
+					return g->err->code;
+				if (bern(&r, 0.3) &&
+				    put_feedback(g, &r, cust, d + 1, "ces", bad ? 4 + (int)(unif(&r) * 3.99)
+										: 1 + (int)(unif(&r) * 3.99),
+						 NULL, lang_code[lang]))
+					return g->err->code;
+			}
+		}
+	}
+	return TN_OK;
+}
+
+int tn_demo_generate(tn_store *s, const tn_demo_opts *o, tn_demo_result *res, tn_error *err)
+{
+	memset(res, 0, sizeof *res);
+	if (o->customers < 1 || o->customers > 100000000)
+		return tn_error_set(err, TN_ERR_USAGE, "--customers: expected 1 to 100000000, found %ld", o->customers);
+	if (o->months < 1 || o->months > 240)
+		return tn_error_set(err, TN_ERR_USAGE, "--months: expected 1 to 240, found %d", o->months);
+	gen g = {.s = s, .o = o, .res = res, .err = err};
+	g.last_day = o->end / TN_DAY;
+	g.first_day = tn_add_months(o->end, -o->months) / TN_DAY;
+	tn_store_counts c;
+	if (tn_store_counts_get(s, &c, err))
+		return err->code;
+	if (c.customers > 0)
+		return tn_error_set(err, TN_ERR_USAGE,
+				    "%s already holds %lld customers: the demo needs an empty store (give another --db)",
+				    tn_store_path(s), c.customers);
+	if (tn_store_begin(s, err))
+		return err->code;
+	int rc = TN_OK;
+	for (int k = 0; k < EV_N && rc == TN_OK; k++)
+		rc = tn_store_event_type(s, event_name[k], &g.ev_type[k], err);
+	for (long i = 0; i < o->customers && rc == TN_OK; i++) {
+		rc = gen_customer(&g, i);
+		if (o->on_progress && (i & 1023) == 0)
+			o->on_progress(o->ud, (double)i, (double)o->customers);
+	}
+	if (rc == TN_OK) {
+		char buf[32];
+		snprintf(buf, sizeof buf, "%lld", (long long)o->end);
+		rc = tn_store_meta_set(s, "data_end", buf, err);
+	}
+	if (rc == TN_OK)
+		rc = tn_store_commit(s, err);
+	if (rc)
+		tn_store_rollback(s);
+	return rc;
+}

@@ -1,0 +1,40 @@
+# demo.sh -- `tenure demo`, `tenure summary`, help for every command, schema rules.
+. "$REPO/tests/e2e/lib.sh"
+
+check "demo with 3000 customers" $TENURE demo --customers 3000
+check_contains "demo prints a summary" check.out "mrr"
+check_eq "demo.db has 3000 customers" "$(sqlite3 demo.db 'SELECT count(*) FROM customers')" "3000"
+check_fails "demo refuses to overwrite" $TENURE demo --customers 10
+check_contains "says how to replace" check.out "--force"
+check "summary as json" $TENURE --db demo.db summary --format json
+check_contains "json has customers" check.out '"measure":"customers","value":3000'
+
+# the same seed gives the same company
+check "second demo, same seed" $TENURE --db demo2.db demo --customers 3000
+a=$(sqlite3 demo.db "SELECT count(*), sum(occurred_at) FROM events")
+b=$(sqlite3 demo2.db "SELECT count(*), sum(occurred_at) FROM events")
+check_eq "demo is deterministic" "$a" "$b"
+
+# planted effect, raw check: customers who never finished onboarding cancel more
+r=$(sqlite3 demo.db "WITH c AS (SELECT cu.id, EXISTS(SELECT 1 FROM events e JOIN event_types t ON t.id = e.type_id
+      WHERE e.customer_id = cu.id AND t.name = 'onboarding_complete') AS onb,
+      EXISTS(SELECT 1 FROM subscriptions s WHERE s.customer_id = cu.id AND s.status IN ('cancelled','expired')) AS gone
+      FROM customers cu)
+    SELECT round((SELECT avg(gone) FROM c WHERE onb = 0) / (SELECT avg(gone) FROM c WHERE onb = 1), 2)")
+check "never-onboarded customers churn more (ratio $r)" awk -v r="$r" 'BEGIN { exit !(r > 1.2) }'
+
+# help for every command
+check "tenure help" $TENURE help
+for cmd in $($TENURE help | awk '/^Commands:/ {on = 1; next} on && /^  [a-z]/ {print $1} /^$/ {on = 0}'); do
+  [ "$cmd" = help ] && continue
+  check "tenure $cmd --help" $TENURE $cmd --help
+  check "tenure help $cmd" $TENURE help $cmd
+done
+check_fails "unknown command" $TENURE frobnicate
+check_fails "bad --format" $TENURE --format xml summary
+
+# an older binary's view: a file from a newer Tenure is refused with a clear message
+sqlite3 demo2.db "PRAGMA user_version = 999"
+check_fails "newer store refused" $TENURE --db demo2.db summary
+check_contains "explains the version" check.out "written by a newer Tenure"
+check_fails "not a store" $TENURE --db customers.csv summary
