@@ -250,4 +250,35 @@ TN_API int tn_pred_cross_validate(const double *x, const double *y, size_t n, si
 				  tn_error *err);
 TN_API void tn_pred_cv_free(tn_pred_cv *cv);
 
+/* ---- 6. features and backtests from the store --------------------------- */
+
+struct tn_store;
+typedef struct tn_pred_features_opts {
+	int64_t as_of;          /* the cut-off instant t (tn_time) */
+	double horizon_days;    /* label: churned within (t, t + horizon] */
+	const char *definition; /* churn definition name (NULL: the built-in "cancelled") */
+} tn_pred_features_opts;
+
+/* One row per customer whose subscription is live at the cut-off, from the
+ * history up to the cut-off only: customer, tenure_days, plan,
+ * billing_period, price, mrr, in_trial, days_to_period_end, subscriptions,
+ * recency_days, events_7d/30d/90d, trend_30_vs_60, event_types_90d,
+ * failed_payments_90d, support_tickets_90d, nps, csat, ces (latest; blank
+ * when none), channel, country, device, age_band (customer attributes), and
+ * the label churned (0/1).  Streams the store in customer key order: memory
+ * is the frame.  Free with tn_frame_free. */
+TN_API int tn_pred_features(struct tn_store *s, const tn_pred_features_opts *o, tn_frame **out,
+			    tn_error *err);
+
+typedef struct tn_pred_backtest {
+	size_t ntrain, ntest;
+	double train_rate, test_rate; /* churn rates */
+	double auc, pr_auc, brier, lift_top10, captured_top10;
+} tn_pred_backtest;
+
+/* Train options O on the features at t - horizon (labels in (t - h, t], all
+ * known at t) and test on the features at t (labels in (t, t + h]). */
+TN_API int tn_pred_backtest_run(struct tn_store *s, const tn_pred_features_opts *o,
+				const tn_pred_options *opt, tn_pred_backtest *out, tn_error *err);
+
 #endif

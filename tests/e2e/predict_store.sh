@@ -1,0 +1,31 @@
+#!/bin/sh
+# predict_store.sh -- `tenure predict features|backtest` on a small demo store:
+# one row per live customer, no leakage from after the cut-off, a useful backtest.
+. "$REPO/tests/e2e/lib.sh"
+$TENURE --db d.db demo --customers 1500 --months 12 >demo.out 2>&1
+check_eq "demo store written" "$?" 0
+$TENURE --db d.db --format csv predict features --as-of 2026-08-31 --horizon 30 >f1.csv 2>f1.err
+check_contains "features header" f1.csv "customer,tenure_days,plan,billing_period,price,mrr"
+rows=$(($(wc -l <f1.csv) - 1))
+check "some live customers" test "$rows" -gt 100
+rate=$(awk -F, 'NR > 1 { s += $NF } END { print s / (NR - 1) }' f1.csv)
+check "label rate strictly between 0 and 1" awk -v r="$rate" 'BEGIN { exit !(r > 0 && r < 1) }'
+
+# no leakage: deleting everything recorded after the cut-off changes no feature
+cut=$(date -u -d '2026-08-31 23:59:59' +%s)
+cp d.db cut.db
+sqlite3 cut.db "DELETE FROM events WHERE occurred_at > $cut; DELETE FROM payments WHERE paid_at > $cut;
+  DELETE FROM feedback WHERE given_at > $cut;"
+$TENURE --db cut.db --format csv predict features --as-of 2026-08-31 --horizon 30 >f2.csv 2>f2.err
+check_eq "features ignore history after the cut-off" "$(cut -d, -f1-24 f2.csv | md5sum)" "$(cut -d, -f1-24 f1.csv | md5sum)"
+
+# the features feed the flat-file commands
+check "cv on the features" $TENURE predict cv --csv f1.csv --target churned --id customer --folds 3
+
+$TENURE --db d.db --format json predict backtest --as-of 2026-08-31 --horizon 30 >bt.json 2>bt.err
+auc=$(sed -n 's/.*"auc":\([0-9.]*\).*/\1/p' bt.json)
+check_near "backtest auc well above chance" "$auc" 0.8 0.15
+check_fails "backtest needs --horizon" $TENURE --db d.db predict backtest --as-of 2026-08-31
+check_fails "bad date is an error" $TENURE --db d.db predict features --as-of 31/08/2026 --horizon 30
+$TENURE predict features --help >h.txt
+check_contains "features help lists columns" h.txt "support_tickets_90d"
