@@ -34,7 +34,8 @@ static const struct {
 	{"in_trial", NUMERIC},        {"days_to_period_end", NUMERIC}, {"subscriptions", NUMERIC},
 	{"recency_days", NUMERIC},    {"events_7d", NUMERIC},          {"events_30d", NUMERIC},
 	{"events_90d", NUMERIC},      {"trend_30_vs_60", NUMERIC},     {"event_types_90d", NUMERIC},
-	{"failed_payments_90d", NUMERIC}, {"support_tickets_90d", NUMERIC}, {"nps", NUMERIC},
+	{"failed_payments_90d", NUMERIC}, {"payment_failing", NUMERIC}, {"support_tickets_90d", NUMERIC},
+	{"nps", NUMERIC},
 	{"csat", NUMERIC},            {"ces", NUMERIC},                {"channel", TEXT},
 	{"country", TEXT},            {"device", TEXT},                {"age_band", TEXT},
 	{"churned", NUMERIC},
@@ -178,7 +179,7 @@ static int on_customer(void *ud, const tn_churn_customer *c, tn_error *err)
 	if (rc)
 		return rc;
 	/* events up to t */
-	double n7 = 0, n30 = 0, n90 = 0, nprev60 = 0, tickets = 0, failed = 0;
+	double n7 = 0, n30 = 0, n90 = 0, nprev60 = 0, tickets = 0, failed = 0, failing = 0;
 	double nps = NAN, csat = NAN, ces = NAN;
 	tn_time last = TN_NO_TIME;
 	uint64_t types = 0;
@@ -205,7 +206,10 @@ static int on_customer(void *ud, const tn_churn_customer *c, tn_error *err)
 	while (x->pay.has_row && sqlite3_column_int64(x->pay.st, 0) == c->key) {
 		tn_time at = sqlite3_column_int64(x->pay.st, 1);
 		const char *st = (const char *)sqlite3_column_text(x->pay.st, 2);
-		failed += (double)(t - at) / TN_DAY < 90 && st && strcmp(st, "failed") == 0;
+		int is_failed = st && strcmp(st, "failed") == 0;
+		failed += (double)(t - at) / TN_DAY < 90 && is_failed;
+		if (!st || strcmp(st, "refunded") != 0)
+			failing = is_failed; /* ordered by time: the latest charge decides */
 		if ((rc = cursor_step(x->store, &x->pay, err)))
 			return rc;
 	}
@@ -242,6 +246,7 @@ static int on_customer(void *ud, const tn_churn_customer *c, tn_error *err)
 	set_num(x, j++, (n30 + 1.0) / (nprev60 / 2.0 + 1.0));
 	set_num(x, j++, (double)__builtin_popcountll(types));
 	set_num(x, j++, failed);
+	set_num(x, j++, failing);
 	set_num(x, j++, tickets);
 	set_num(x, j++, nps);
 	set_num(x, j++, csat);
@@ -309,7 +314,7 @@ int tn_pred_features(tn_store *s, const tn_pred_features_opts *o, tn_frame **out
 	if (!rc)
 		rc = open_cursor(s, &x.pay,
 				 "SELECT customer_id, paid_at, status FROM payments WHERE paid_at <= ?1 "
-				 "ORDER BY customer_id",
+				 "ORDER BY customer_id, paid_at",
 				 o->as_of, err);
 	if (!rc)
 		rc = open_cursor(s, &x.fb,

@@ -263,7 +263,8 @@ typedef struct tn_pred_features_opts {
  * history up to the cut-off only: customer, tenure_days, plan,
  * billing_period, price, mrr, in_trial, days_to_period_end, subscriptions,
  * recency_days, events_7d/30d/90d, trend_30_vs_60, event_types_90d,
- * failed_payments_90d, support_tickets_90d, nps, csat, ces (latest; blank
+ * failed_payments_90d, payment_failing (the latest charge failed),
+ * support_tickets_90d, nps, csat, ces (latest; blank
  * when none), channel, country, device, age_band (customer attributes), and
  * the label churned (0/1).  Streams the store in customer key order: memory
  * is the frame.  Free with tn_frame_free. */
@@ -280,5 +281,50 @@ typedef struct tn_pred_backtest {
  * known at t) and test on the features at t (labels in (t, t + h]). */
 TN_API int tn_pred_backtest_run(struct tn_store *s, const tn_pred_features_opts *o,
 				const tn_pred_options *opt, tn_pred_backtest *out, tn_error *err);
+
+/* ---- 7. alerts ------------------------------------------------------------ */
+
+typedef struct tn_pred_alert_opts {
+	int64_t as_of;            /* evaluate the customers live at this instant */
+	double drop_fraction;     /* activity_drop: events/day in the last 30 days below this
+				     fraction of the rate in the 60 days before (default 0.5) */
+	double drop_min_events;   /* ... with at least this many events in those 60 days (default 10) */
+	double inactive_days;     /* inactive: no event for this many days (default 14) */
+	double detractor_max;     /* detractor: latest NPS <= this (default 6) */
+	double ending_days;       /* ending_high_risk: the paid period ends within this many days */
+	double risk_min;          /* ... and the churn risk is >= this (default 0.3) */
+	const char *model_path;   /* risk model (tenure predict train on features); NULL: a
+				     logistic model fitted on the store at as_of - 30 days */
+} tn_pred_alert_opts;
+
+typedef struct tn_pred_alert_run {
+	size_t customers, raised, still_open, resolved;
+	char risk_error[256]; /* why no risk could be computed ("" when it was) */
+} tn_pred_alert_run;
+
+typedef struct tn_pred_alert {
+	int64_t id;
+	char customer[128];
+	char kind[24];
+	int64_t raised_at, resolved_at, acked_at; /* TN_NO_TIME-like INT64_MIN when absent */
+	double risk;                               /* NaN when not computed */
+	char detail[160];
+} tn_pred_alert;
+
+TN_API tn_pred_alert_opts tn_pred_alert_opts_default(void);
+/* Evaluate the five conditions for every customer live at o->as_of (from
+ * tn_pred_features) and update the alerts table in one transaction: a true
+ * condition with no open episode raises a new alert; a true condition with
+ * an open episode raises nothing; an open episode whose condition is false
+ * (or whose customer is no longer live) is resolved at as_of. */
+TN_API int tn_pred_alerts_update(struct tn_store *s, const tn_pred_alert_opts *o, tn_pred_alert_run *run,
+				 tn_error *err);
+/* Alerts raised at or after SINCE (INT64_MIN: all), newest first; only open,
+ * unacknowledged ones unless ALL.  *out is malloc'ed (caller frees); at most
+ * 1,000,000 rows. */
+TN_API int tn_pred_alerts_list(struct tn_store *s, int64_t since, int all, tn_pred_alert **out, size_t *n,
+			       tn_error *err);
+/* Acknowledge alert ID at instant AT; TN_ERR_NOTFOUND when there is no such alert. */
+TN_API int tn_pred_alerts_ack(struct tn_store *s, int64_t id, int64_t at, tn_error *err);
 
 #endif

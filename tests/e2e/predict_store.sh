@@ -17,7 +17,7 @@ cp d.db cut.db
 sqlite3 cut.db "DELETE FROM events WHERE occurred_at > $cut; DELETE FROM payments WHERE paid_at > $cut;
   DELETE FROM feedback WHERE given_at > $cut;"
 $TENURE --db cut.db --format csv predict features --as-of 2026-08-31 --horizon 30 >f2.csv 2>f2.err
-check_eq "features ignore history after the cut-off" "$(cut -d, -f1-24 f2.csv | md5sum)" "$(cut -d, -f1-24 f1.csv | md5sum)"
+check_eq "features ignore history after the cut-off" "$(cut -d, -f1-25 f2.csv | md5sum)" "$(cut -d, -f1-25 f1.csv | md5sum)"
 
 # the features feed the flat-file commands
 check "cv on the features" $TENURE predict cv --csv f1.csv --target churned --id customer --folds 3
@@ -29,3 +29,25 @@ check_fails "backtest needs --horizon" $TENURE --db d.db predict backtest --as-o
 check_fails "bad date is an error" $TENURE --db d.db predict features --as-of 31/08/2026 --horizon 30
 $TENURE predict features --help >h.txt
 check_contains "features help lists columns" h.txt "support_tickets_90d"
+
+# alerts: raised once per episode, acknowledged, resolved when the condition ends
+$TENURE --db d.db --format csv alerts --as-of 2026-08-31 >a1.csv 2>a1.err
+check_contains "alerts header" a1.csv "id,customer,kind,raised_at,risk,detail,status"
+n1=$(($(wc -l <a1.csv) - 1))
+check "some alerts raised" test "$n1" -gt 0
+check_contains "run summary on stderr" a1.err "raised"
+$TENURE --db d.db --format csv alerts --as-of 2026-08-31 >a2.csv 2>a2.err
+check_contains "second run raises nothing new" a2.err " 0 raised, $n1 still open"
+check_eq "same open alerts listed" "$(cat a2.csv)" "$(cat a1.csv)"
+id=$(awk -F, 'NR == 2 { print $1 }' a1.csv)
+check "ack an alert" $TENURE --db d.db alerts ack "$id"
+$TENURE --db d.db --format csv alerts --no-update >a3.csv 2>&1
+check_eq "acked alert no longer listed" "$(($(wc -l <a3.csv) - 1))" "$((n1 - 1))"
+$TENURE --db d.db --format csv alerts --no-update --all >a4.csv 2>&1
+check_contains "acked alert listed with --all" a4.csv ",acked"
+check_fails "ack of a missing id fails" $TENURE --db d.db alerts ack 999999
+$TENURE --db d.db --format csv alerts --as-of 2026-09-30 --since 2026-09-01 >a5.csv 2>a5.err
+check_contains "a later run resolves ended episodes" a5.err "resolved"
+check "inactivity threshold is configurable" sh -c "$TENURE --db d.db --format csv alerts --no-update --all | grep -q inactive"
+$TENURE alerts --help >ah.txt
+check_contains "alerts help documents thresholds" ah.txt "--inactive-days"
