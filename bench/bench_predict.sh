@@ -31,3 +31,14 @@ for model in logistic gbdt; do
     --csv "$BENCH_DIR/score_$N.csv" --top 100 --timing
   echo "score $model, $N customers: total $SECS s (peak RSS $RSS_MB MB); $(grep timing "$BENCH_DIR/.err")"
 done
+echo
+# features from the store: a demo company of FEAT_CUSTOMERS customers (~106 events each)
+FC=${FEAT_CUSTOMERS:-100000}
+DB="$BENCH_DIR/predict_demo_$FC.db"
+[ -s "$DB" ] || "$TENURE" --db "$DB" demo --customers "$FC" --force >/dev/null
+EV=$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE occurred_at <= strftime('%s','2026-10-01 23:59:59')")
+measure "features" "$TENURE" --db "$DB" predict features --as-of 2026-10-01 --horizon 30 --out "$BENCH_DIR/features.csv"
+echo "features: $FC customers, $EV events up to the cut-off: $SECS s, $(rate "$EV" "$SECS") events/s, peak RSS $RSS_MB MB"
+measure "backtest" "$TENURE" --db "$DB" predict backtest --as-of 2026-09-30 --horizon 30
+echo "backtest (logistic, two feature builds + fit + score): $SECS s, peak RSS $RSS_MB MB"
+sed -n 3p "$BENCH_DIR/.out"
