@@ -104,8 +104,27 @@ static int grow(fctx *x, tn_error *err)
 	return TN_OK;
 }
 
+/* T0 plus K calendar months, the day clamped to the month's length
+ * (Jan 31 + 1 month = Feb 28/29), time of day kept. */
+static tn_time add_months_clamped(tn_time t0, int k)
+{
+	int64_t days = t0 >= 0 ? t0 / TN_DAY : -((-t0 + TN_DAY - 1) / TN_DAY);
+	tn_time tod = t0 - days * TN_DAY;
+	int y, m, d;
+	tn_civil_from_days(days, &y, &m, &d);
+	int mi = (m - 1) + k;
+	y += mi >= 0 ? mi / 12 : -((11 - mi) / 12);
+	m = ((mi % 12) + 12) % 12 + 1;
+	static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int last = mdays[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+	if (d > last)
+		d = last;
+	return tn_days_from_civil(y, m, d) * TN_DAY + tod;
+}
+
 /* The end of the billing period running at T for a subscription paid from
- * PAID_FROM (anniversaries of PAID_FROM; the trial end while in trial). */
+ * PAID_FROM: the first anniversary of PAID_FROM (in the billing period's
+ * steps) after T; the trial end while in trial. */
 static tn_time period_end_at(const tn_churn_sub *sub, tn_time t)
 {
 	if (t < sub->paid_from)
@@ -116,14 +135,12 @@ static tn_time period_end_at(const tn_churn_sub *sub, tn_time t)
 		return sub->paid_from + ((t - sub->paid_from) / len + 1) * len;
 	}
 	int step = strcmp(bp, "year") == 0 ? 12 : strcmp(bp, "quarter") == 0 ? 3 : 1;
-	/* months between, then adjust: tn_add_months keeps the time of month */
-	int k = 0;
-	tn_time e = sub->paid_from;
-	while (e <= t && k < 100000) {
-		k += step;
-		e = sub->paid_from + (tn_add_months(tn_month_start(sub->paid_from), k) -
-				      tn_month_start(sub->paid_from));
-	}
+	/* start from the whole months elapsed (an estimate from 31-day months
+	 * can only be low), then step forward */
+	int k = (int)((t - sub->paid_from) / (31 * (tn_time)TN_DAY)) / step * step;
+	tn_time e = add_months_clamped(sub->paid_from, k);
+	while (e <= t)
+		e = add_months_clamped(sub->paid_from, k += step);
 	return e;
 }
 
