@@ -4,9 +4,11 @@
  * following horizon (docs/predict.md, "Features from the store").
  *
  * The churn module's scan (tn_churn_scan, as of cut-off + horizon) gives
- * customers in key order with their subscriptions and spells; events,
- * payments and feedback are read by three more cursors in the same key order
- * and merged in, so memory is the output frame (proportional to customers)
+ * customers in key order with their subscriptions and spells; for each
+ * customer live at the cut-off, its events of the last 90 days are read by an
+ * index range on the events' primary key (customer, time) -- so older history
+ * is never scanned -- and payments and feedback by two cursors merged in the
+ * same key order.  Memory is the output frame (proportional to customers)
  * plus one customer's counters.  Nothing after the cut-off is read for a
  * feature: rows are filtered by time in SQL, and subscriptions that start
  * after it are ignored.  The label uses the scan's spells: the spell live at
@@ -54,7 +56,8 @@ typedef struct {
 	double horizon_days;
 	tn_frame *f;
 	size_t cap;
-	cursor ev, pay, fb;
+	cursor pay, fb;
+	sqlite3_stmt *ev90, *evlast; /* per customer: events in (t - 90 d, t]; the last event <= t */
 	int support_type;     /* type id of support_ticket, or -1 */
 	size_t nrows;
 } fctx;
@@ -200,23 +203,32 @@ static int on_customer(void *ud, const tn_churn_customer *c, tn_error *err)
 	double nps = NAN, csat = NAN, ces = NAN;
 	tn_time last = TN_NO_TIME;
 	uint64_t types = 0;
-	if ((rc = cursor_seek(x->store, &x->ev, c->key, err)))
-		return rc;
-	while (x->ev.has_row && sqlite3_column_int64(x->ev.st, 0) == c->key) {
-		tn_time at = sqlite3_column_int64(x->ev.st, 1);
-		int ty = sqlite3_column_int(x->ev.st, 2);
+	/* events of the last 90 days by an index range on (customer, time) */
+	sqlite3_stmt *q = x->ev90;
+	sqlite3_bind_int64(q, 1, c->key);
+	int r;
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		tn_time at = sqlite3_column_int64(q, 0);
+		int ty = sqlite3_column_int(q, 1);
 		double age = (double)(t - at) / TN_DAY;
 		last = at > last ? at : last;
 		n7 += age < 7;
 		n30 += age < 30;
-		n90 += age < 90;
-		nprev60 += age >= 30 && age < 90;
-		if (age < 90) {
-			types |= 1ull << (ty & 63);
-			tickets += ty == x->support_type;
-		}
-		if ((rc = cursor_step(x->store, &x->ev, err)))
-			return rc;
+		n90++;
+		nprev60 += age >= 30;
+		types |= 1ull << (ty & 63);
+		tickets += ty == x->support_type;
+	}
+	sqlite3_reset(q);
+	if (r != SQLITE_DONE)
+		return tn_store_db_error(x->store, "reading events", err);
+	if (last == TN_NO_TIME) { /* nothing in 90 days: the last event before */
+		sqlite3_bind_int64(x->evlast, 1, c->key);
+		if ((r = sqlite3_step(x->evlast)) == SQLITE_ROW && sqlite3_column_type(x->evlast, 0) != SQLITE_NULL)
+			last = sqlite3_column_int64(x->evlast, 0);
+		sqlite3_reset(x->evlast);
+		if (r != SQLITE_ROW && r != SQLITE_DONE)
+			return tn_store_db_error(x->store, "reading events", err);
 	}
 	if ((rc = cursor_seek(x->store, &x->pay, c->key, err)))
 		return rc;
@@ -323,11 +335,20 @@ int tn_pred_features(tn_store *s, const tn_pred_features_opts *o, tn_frame **out
 	if (!rc && sqlite3_step(ty) == SQLITE_ROW)
 		x.support_type = sqlite3_column_int(ty, 0);
 	sqlite3_finalize(ty);
-	if (!rc)
-		rc = open_cursor(s, &x.ev,
-				 "SELECT customer_id, occurred_at, type_id FROM events WHERE occurred_at <= ?1 "
-				 "ORDER BY customer_id",
-				 o->as_of, err);
+	if (!rc && (!(x.ev90 = tn_store_prepare(s,
+						"SELECT occurred_at, type_id FROM events WHERE customer_id = ?1 "
+						"AND occurred_at > ?2 AND occurred_at <= ?3",
+						err)) ||
+		    !(x.evlast = tn_store_prepare(s,
+						  "SELECT max(occurred_at) FROM events WHERE customer_id = ?1 "
+						  "AND occurred_at <= ?2",
+						  err))))
+		rc = err ? err->code : TN_ERR_DB;
+	if (!rc) {
+		sqlite3_bind_int64(x.ev90, 2, o->as_of - 90 * (tn_time)TN_DAY);
+		sqlite3_bind_int64(x.ev90, 3, o->as_of);
+		sqlite3_bind_int64(x.evlast, 2, o->as_of);
+	}
 	if (!rc)
 		rc = open_cursor(s, &x.pay,
 				 "SELECT customer_id, paid_at, status FROM payments WHERE paid_at <= ?1 "
@@ -341,7 +362,8 @@ int tn_pred_features(tn_store *s, const tn_pred_features_opts *o, tn_frame **out
 	tn_churn_scan_opts so = {.as_of = o->as_of + (tn_time)(o->horizon_days * TN_DAY)};
 	if (!rc)
 		rc = tn_churn_scan(s, &def, &so, on_customer, &x, NULL, err);
-	sqlite3_finalize(x.ev.st);
+	sqlite3_finalize(x.ev90);
+	sqlite3_finalize(x.evlast);
 	sqlite3_finalize(x.pay.st);
 	sqlite3_finalize(x.fb.st);
 	if (rc) {

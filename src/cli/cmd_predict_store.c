@@ -9,6 +9,14 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+static double wall(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 int cmd_predict_features(cli_ctx *ctx, int argc, char **argv);
 int cmd_predict_backtest(cli_ctx *ctx, int argc, char **argv);
@@ -35,11 +43,13 @@ static const char *const features_usage =
 	"  --horizon DAYS     the label window in days (e.g. 30)\n"
 	"  --definition NAME  a churn definition (tenure churn define); default \"cancelled\"\n"
 	"  --out FILE         features: write CSV to FILE instead of printing\n"
+	"  --timing           features: seconds building and writing (stderr)\n"
 	"  --model, --l2, --rounds, --depth, --eta: as in `tenure predict cv`\n";
 
 typedef struct {
 	const char *as_of, *definition, *out, *model;
 	double horizon;
+	int timing;
 	tn_pred_options o;
 } sopts;
 
@@ -55,6 +65,10 @@ static int parse(const char *cmd, int argc, char **argv, sopts *so)
 		if (cli_is_help(argv[i])) {
 			fputs(features_usage, stdout);
 			return -1;
+		}
+		if (strcmp(argv[i], "--timing") == 0) {
+			so->timing = 1;
+			continue;
 		}
 		if ((r = cli_opt(argc, argv, &i, "--as-of", &so->as_of)) != 0 ||
 		    (r = cli_opt(argc, argv, &i, "--definition", &so->definition)) != 0 ||
@@ -156,7 +170,9 @@ int cmd_predict_features(cli_ctx *ctx, int argc, char **argv)
 	if (tn_store_open(ctx->db_path, 0, &s, &err))
 		return cli_fail(&err);
 	tn_frame *f = NULL;
+	double t0 = wall();
 	int rc = tn_pred_features(s, &fo, &f, &err);
+	double t1 = wall();
 	if (!rc && so.out) {
 		FILE *fp = fopen(so.out, "w");
 		if (!fp)
@@ -169,6 +185,8 @@ int cmd_predict_features(cli_ctx *ctx, int argc, char **argv)
 	} else if (!rc) {
 		print_frame(f, ctx->format, stdout);
 	}
+	if (!rc && so.timing)
+		fprintf(stderr, "timing: %zu customers, build %.3f s, write %.3f s\n", f->nrows, t1 - t0, wall() - t1);
 	tn_frame_free(f);
 	tn_store_close(s);
 	return rc ? cli_fail(&err) : 0;
