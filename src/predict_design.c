@@ -222,7 +222,16 @@ int tn_pred_encode_rows(const tn_pred_encoding *e, const tn_frame *f, const size
 					xr[1] = miss;
 				continue;
 			}
-			const char *v = cell_text(c, i);
+			char nb[40];
+			const char *v;
+			if (!c->is_numeric) {
+				v = cell_text(c, i);
+			} else { /* text in training, numbers here: compare as the frame renders them */
+				if (isnan(c->num[i]))
+					v = TN_PRED_BLANK_LEVEL;
+				else
+					snprintf(nb, sizeof nb, "%.17g", c->num[i]), v = nb;
+			}
 			for (size_t l = 1; l < src->nlevels; l++)
 				if (strcmp(v, src->levels[l]) == 0) {
 					xr[l - 1] = 1.0;

@@ -371,8 +371,9 @@ static void reasons(const tn_pred_model *m, const tn_frame *f, size_t i, const d
 		    char out[3][256])
 {
 	size_t ns = m->enc->nsrc, used[3] = {(size_t)-1, (size_t)-1, (size_t)-1};
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < 3; k++)
 		out[k][0] = '\0';
+	for (int k = 0; k < 3; k++) {
 		size_t best = (size_t)-1;
 		for (size_t s = 0; s < ns; s++) {
 			if (s == used[0] || s == used[1] || !(c[s] > 1e-9))

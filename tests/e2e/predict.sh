@@ -37,3 +37,10 @@ echo '{"format":"x"}' >bad.json
 check_fails "bad model file fails" $TENURE predict score --model bad.json --csv "$T"
 $TENURE predict --help >h.txt
 check_contains "help documents --export" h.txt "--export FILE"
+
+# a column that was text in training and is numeric in the scored file
+printf 'id,plan,y\na,x,1\nb,y,0\nc,x,0\nd,y,1\ne,x,1\nf,y,0\n' >t1.csv
+printf 'id,plan,y\na,1,1\nb,2,0\n' >t2.csv
+check "train small" $TENURE predict train --csv t1.csv --target y --id id --save m1.json
+$TENURE --format csv predict score --model m1.json --csv t2.csv >t2.out 2>&1
+check_eq "text-trained column read as numbers scores cleanly" "$(sed -n 2p t2.out | cut -d, -f1,2,5,6)" "1,a,,"
