@@ -42,7 +42,8 @@ static const char *const features_usage =
 	"  --as-of DATE       the cut-off (ISO date or date-time, UTC)\n"
 	"  --horizon DAYS     the label window in days (e.g. 30)\n"
 	"  --definition NAME  a churn definition (tenure churn define); default \"cancelled\"\n"
-	"  --out FILE         features: write CSV to FILE instead of printing\n"
+	"  --out FILE         features: write CSV to FILE instead of printing (numbers with\n"
+	"                     10 significant digits)\n"
 	"  --timing           features: seconds building and writing (stderr)\n"
 	"  --model, --l2, --rounds, --depth, --eta: as in `tenure predict cv`\n";
 
@@ -135,8 +136,50 @@ static int features_opts(const char *cmd, const sopts *so, tn_pred_features_opts
 	return 0;
 }
 
+static void csv_text(const char *v, FILE *fp)
+{
+	if (!strpbrk(v, ",\"\r\n")) {
+		fputs(v, fp);
+		return;
+	}
+	fputc('"', fp);
+	for (; *v; v++) {
+		if (*v == '"')
+			fputc('"', fp);
+		fputc(*v, fp);
+	}
+	fputc('"', fp);
+}
+
+/* CSV straight to FP, row by row (no table buffered: large outputs). */
+static void write_csv(const tn_frame *f, FILE *fp)
+{
+	for (size_t j = 0; j < f->ncols; j++) {
+		if (j)
+			fputc(',', fp);
+		csv_text(f->cols[j].name, fp);
+	}
+	fputc('\n', fp);
+	for (size_t i = 0; i < f->nrows; i++) {
+		for (size_t j = 0; j < f->ncols; j++) {
+			const tn_column *c = &f->cols[j];
+			if (j)
+				fputc(',', fp);
+			if (!c->is_numeric)
+				csv_text(c->text[i], fp);
+			else if (!isnan(c->num[i]))
+				fprintf(fp, "%.10g", c->num[i]);
+		}
+		fputc('\n', fp);
+	}
+}
+
 static void print_frame(const tn_frame *f, out_format fmt, FILE *fp)
 {
+	if (fmt == OUT_CSV) {
+		write_csv(f, fp);
+		return;
+	}
 	const char **names = malloc(f->ncols * sizeof *names);
 	if (!names)
 		return;
