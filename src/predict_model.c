@@ -103,17 +103,20 @@ int tn_pred_train(const tn_frame *f, const tn_pred_spec *spec, const tn_pred_opt
 	return TN_OK;
 }
 
-#define SCORE_BLOCK 16384
+/* rows encoded at a time: logistic works row by row (a small block stays in
+ * cache); XGBoost's in-place prediction pays a fixed cost per call */
+#define SCORE_BLOCK_LOGIT 16384
+#define SCORE_BLOCK_GBDT 131072
 
 int tn_pred_score(const tn_pred_model *m, const tn_frame *f, double *risk, tn_error *err)
 {
 	size_t n = f->nrows, p = m->enc->p;
-	size_t blk = n < SCORE_BLOCK ? n : SCORE_BLOCK;
+	size_t blk = m->kind == TN_PRED_GBDT ? SCORE_BLOCK_GBDT : SCORE_BLOCK_LOGIT;
+	if (n < blk)
+		blk = n;
 	double *x = malloc(blk * p > 0 ? blk * p * sizeof *x : 1);
-	if (!x)
-		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-	size_t rows[SCORE_BLOCK];
-	int rc = TN_OK;
+	size_t *rows = malloc((blk ? blk : 1) * sizeof *rows);
+	int rc = x && rows ? TN_OK : tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	for (size_t at = 0; at < n && !rc; at += blk) {
 		size_t k = n - at < blk ? n - at : blk;
 		for (size_t r = 0; r < k; r++)
@@ -125,6 +128,7 @@ int tn_pred_score(const tn_pred_model *m, const tn_frame *f, double *risk, tn_er
 			for (size_t r = 0; r < k; r++)
 				risk[at + r] = tn_logit_predict(m->logit, x + r * p);
 	}
+	free(rows);
 	free(x);
 	return rc;
 }

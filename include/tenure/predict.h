@@ -202,7 +202,8 @@ typedef struct tn_pred_spec {
 TN_API int tn_pred_train(const tn_frame *f, const tn_pred_spec *spec, const tn_pred_options *o,
 			 tn_pred_model **out, tn_error *err);
 /* Score F: RISK[i] = probability of churn of row i.  Rows are encoded in
- * blocks of 16384, so memory beyond the frame stays small. */
+ * blocks (16,384 rows for logistic, 131,072 for gbdt), so memory beyond the
+ * frame stays bounded. */
 TN_API int tn_pred_score(const tn_pred_model *m, const tn_frame *f, double *risk, tn_error *err);
 /* Contributions to the log-odds of the N rows ROWS of F: N x enc->nsrc values
  * into CONTRIB, summed over the design columns of each source column
