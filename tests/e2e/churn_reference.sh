@@ -15,6 +15,9 @@ for def in cancelled idle both; do
 done
 check "rate" $TENURE --db d.db --format csv churn rate
 cut -d, -f1-6 check.out > tenure_rate.csv
+cp check.out tenure_rate_full.csv
+check "cohorts" $TENURE --db d.db --format csv cohorts
+cp check.out tenure_cohorts.csv
 
 cat > ref.py <<'EOF'
 import sqlite3, sys, datetime
@@ -152,8 +155,82 @@ with open("ref_rate.csv", "w") as f:
                     ch += 1
         f.write("%s,%d,%d,%d,%d,%d\n" % (iso(a)[:10], cs, new, re, ch, ce))
         a = add_month(a)
+
+# MRR movements (docs/metrics.md): per customer, MRR just before a and b
+import calendar, csv
+msubs = {}
+for cid, start, trial, cpe, canc, status, price, period in db.execute(
+        "SELECT customer_id, started_at, trial_ends_at, current_period_end, cancelled_at, status, price, "
+        "billing_period FROM subscriptions ORDER BY customer_id, started_at, plan"):
+    if start > as_of:
+        continue
+    end = INF
+    if canc is not None:
+        if canc <= as_of:
+            end = canc
+    elif status in ("expired", "cancelled") and cpe is not None and cpe <= as_of:
+        end = cpe
+    months = {"month": 1, "year": 12, "quarter": 3, "week": 12 / 52, "day": 12 / 365}[period]
+    paid = trial if trial is not None and trial > start else start
+    msubs.setdefault(cid, []).append((start, paid, max(end, start), price / months))
+mrr = lambda ss, t: sum(x[3] for x in ss if x[1] < t <= x[2])
+bad = 0
+rows = list(csv.DictReader(open("tenure_rate_full.csv")))
+for r in rows:
+    a = int(datetime.datetime.strptime(r["period"], "%Y-%m-%d").replace(tzinfo=datetime.timezone.utc).timestamp())
+    b = min(add_month(a), as_of + 1)
+    want = dict(mrr_start=0, new_mrr=0, reactivation_mrr=0, expansion_mrr=0, contraction_mrr=0, churned_mrr=0,
+                mrr_end=0)
+    for ss in msubs.values():
+        m0, m1 = mrr(ss, a), mrr(ss, b)
+        want["mrr_start"] += m0
+        want["mrr_end"] += m1
+        if m0 <= 0 and m1 > 0:
+            before = any(x[1] < a and x[2] > x[1] for x in ss)
+            want["reactivation_mrr" if before else "new_mrr"] += m1
+        elif m0 > 0 and m1 <= 0:
+            want["churned_mrr"] += m0
+        elif m1 > m0:
+            want["expansion_mrr"] += m1 - m0
+        elif m1 < m0:
+            want["contraction_mrr"] += m0 - m1
+    for k, v in want.items():
+        if abs(float(r[k]) - v) > 1e-6 * max(1, abs(v)):
+            print("MRR mismatch", r["period"], k, r[k], v)
+            bad += 1
+# cohorts: share alive at each member's own monthly anniversary (start <= t < end)
+def anniversary(t, k):
+    d = datetime.datetime.fromtimestamp(t, datetime.timezone.utc)
+    y, m = divmod(d.month - 1 + k, 12)
+    y, m = d.year + y, m + 1
+    day = min(d.day, calendar.monthrange(y, m)[1])
+    return int(d.replace(year=y, month=m, day=day).timestamp())
+crows = list(csv.DictReader(open("tenure_cohorts.csv")))
+for r in crows:
+    c0 = int(datetime.datetime.strptime(r["cohort"], "%Y-%m-%d").replace(tzinfo=datetime.timezone.utc).timestamp())
+    members = [s for s in sp.values() if s and month_start(s[0][0]) == c0]
+    if int(r["customers"]) != len(members):
+        print("cohort size mismatch", r["cohort"], r["customers"], len(members))
+        bad += 1
+    k = 0
+    while "m%d" % k in r:
+        num = den = 0
+        for s in members:
+            t = anniversary(s[0][0], k)
+            if t > as_of:
+                continue
+            den += 1
+            num += any(x[0] <= t and (x[2] == "censored" or t < x[1]) for x in s)
+        got = r["m%d" % k]
+        if (den == 0) != (got == "") or (den and abs(float(got) - num / den) > 1e-12):
+            print("cohort mismatch", r["cohort"], k, got, num, den)
+            bad += 1
+        k += 1
+print("checked", len(rows), "months of MRR and", len(crows), "cohorts")
+sys.exit(1 if bad else 0)
 EOF
 check "reference implementation runs" $PY ref.py
+check_contains "MRR movements and cohorts identical to the reference" check.out "checked 10 months of MRR and 10 cohorts"
 for def in cancelled idle both; do
   check_eq "$def: $(($(wc -l < ref_$def.csv) - 1)) spells identical to the reference" \
     "$(diff tenure_$def.csv ref_$def.csv | head -5)" ""
