@@ -2,8 +2,8 @@
  * cmd_report.c -- `tenure report --html FILE`: the one-page retention report
  * (report.h).  Sections 1-2 (churn trend, cohorts) come from the store; the
  * survival sections 3-5 (Kaplan-Meier by plan, danger window, Cox drivers)
- * are fitted on the churn frame when the survival library is built in
- * (tenure/survival.h present), and are placeholders otherwise.
+ * are fitted here on the churn frame (tn_churn_frame) with the survival
+ * library; a section that cannot be fitted keeps its placeholder.
  */
 #include "cli.h"
 
@@ -11,13 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- survival sections (3-5), when the survival library is built in ---- */
-#if defined(__has_include)
-#if __has_include("tenure/survival.h")
-#include "tenure/survival.h"
-#define HAVE_SURVIVAL 1
-#endif
-#endif
+/* ---- survival sections (3-5) from the survival library (survival.h) ---- */
 
 typedef struct surv_parts {
 	tn_frame *f;
@@ -26,13 +20,14 @@ typedef struct surv_parts {
 	int *idx, nlev;
 	char **labels;
 	tn_svg_series *series;
-	void **steps;
-	void *danger, *design, *cox;
+	tn_km_steps **steps;
+	tn_danger *danger;
+	tn_design *design;
+	tn_cox *cox;
 	tn_svg_series hz;
 	char sentence[256];
 } surv_parts;
 
-#ifdef HAVE_SURVIVAL
 /* Kaplan-Meier by plan, the danger window (1-day bins) and a Cox model on
  * plan, channel, device and onboarding, all on the churn frame; a section
  * that cannot be fitted keeps its placeholder. */
@@ -140,16 +135,6 @@ static void free_survival(surv_parts *p)
 	free(p->rows);
 	tn_frame_free(p->f);
 }
-#else
-static void add_survival(tn_store *s, const tn_churn_def *d, tn_time as_of, tn_report *r, surv_parts *p)
-{
-	(void)s, (void)d, (void)as_of, (void)r, (void)p;
-}
-static void free_survival(surv_parts *p)
-{
-	(void)p;
-}
-#endif
 
 static const char report_help[] =
 	"usage: tenure report --html FILE [--definition NAME] [--as-of DATE]\n\n"
@@ -194,8 +179,7 @@ int cmd_report(cli_ctx *ctx, int argc, char **argv)
 	int rc = tn_churn_def_load(s, defname, &d, &err);
 	if (!rc)
 		rc = tn_report_from_store(s, &d, as_of, &r, &err);
-	/* HOOK(survival): sections 3-5 from the survival library when it is
-	 * built in (add_survival above, compiled when tenure/survival.h exists). */
+	/* sections 3-5: Kaplan-Meier, danger window and Cox on the churn frame */
 	surv_parts sp = {0};
 	if (!rc)
 		add_survival(s, &d, r.as_of, &r, &sp);
