@@ -204,6 +204,11 @@ typedef struct tn_churn_frame_opts {
 TN_API tn_frame *tn_churn_frame(tn_store *s, const tn_churn_def *def, const tn_churn_frame_opts *opts,
 				tn_error *err);
 
+/* The same table streamed to PATH as RFC 4180 CSV (memory: one customer's
+ * rows at a time; tenure churn export). */
+TN_API int tn_churn_export_csv(tn_store *s, const tn_churn_def *def, const tn_churn_frame_opts *opts,
+			       const char *path, tn_error *err);
+
 /* Write a frame as RFC 4180 CSV to PATH. */
 TN_API int tn_frame_write_csv(const tn_frame *f, const char *path, tn_error *err);
 

@@ -466,15 +466,11 @@ static int churn_export(cli_ctx *ctx, int argc, char **argv)
 	}
 	tn_error err = {0};
 	tn_churn_def d;
-	tn_frame *f = NULL;
 	int rc = tn_churn_def_load(s, co.definition, &d, &err);
-	if (!rc && !(f = tn_churn_frame(s, &d, &fo, &err)))
-		rc = err.code ? err.code : TN_ERR_NOMEM;
+	if (!rc)
+		rc = tn_churn_export_csv(s, &d, &fo, co.csv, &err);
 	tn_store_close(s);
 	cli_free_list(ms);
-	if (!rc)
-		rc = tn_frame_write_csv(f, co.csv, &err);
-	tn_frame_free(f);
 	return rc ? cli_fail(&err) : 0;
 }
 

@@ -436,6 +436,21 @@ static void test_frame_and_csv(void **state)
 	assert_int_equal(back->nrows, 3);
 	assert_int_equal(back->ncols, f->ncols);
 	tn_frame_free(back);
+	/* the streamed export writes the same bytes */
+	char path2[96];
+	snprintf(path2, sizeof path2, "%s.2.csv", db_path);
+	assert_int_equal(tn_churn_export_csv(s, &d, &o, path2, &err), TN_OK);
+	char a[4096], b2[4096];
+	FILE *fa = fopen(path, "rb"), *fb2 = fopen(path2, "rb");
+	assert_non_null(fa);
+	assert_non_null(fb2);
+	size_t na = fread(a, 1, sizeof a, fa), nb = fread(b2, 1, sizeof b2, fb2);
+	fclose(fa);
+	fclose(fb2);
+	assert_int_equal(na, nb);
+	assert_memory_equal(a, b2, na);
+	assert_true(na > 100);
+	unlink(path2);
 	tn_frame_free(f);
 	unlink(path);
 	close_store(s);
