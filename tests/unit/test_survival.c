@@ -40,6 +40,13 @@ static void test_rossi_km(void **state)
 	assert_int_equal(tn_km_steps_new(km, 20, &s, &err), TN_OK);
 	assert_true(s->n <= 20 && s->n >= 2);
 	assert_near(s->surv[s->n - 1], km->surv[km->ntimes - 1], 0);
+	assert_near(s->time[s->n - 1], 52, 0); /* reaches the end of follow-up */
+	for (size_t i = 1; i < s->n; i++)
+		assert_true(s->time[i] > s->time[i - 1] && s->surv[i] <= s->surv[i - 1]);
+	tn_km_steps_free(s);
+	assert_int_equal(tn_km_steps_new(km, 4, &s, &err), TN_OK);
+	assert_true(s->n <= 4);
+	assert_near(s->time[s->n - 1], 52, 0);
 	tn_km_steps_free(s);
 	tn_km_free(km);
 	free(t);
