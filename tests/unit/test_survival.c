@@ -187,12 +187,26 @@ static void test_design(void **state)
 	remove(path);
 }
 
+static void test_distributions(void **state)
+{
+	(void)state;
+	/* chi-square 95% points (Abramowitz & Stegun table 26.8) and the
+	 * normal 97.5% point 1.959964 */
+	assert_near(tn_chisq_upper(3.841459, 1), 0.05, 1e-7);
+	assert_near(tn_chisq_upper(5.991465, 2), 0.05, 1e-7);
+	assert_near(tn_chisq_upper(7.814728, 3), 0.05, 1e-7);
+	assert_near(tn_chisq_upper(18.307038, 10), 0.05, 1e-7);
+	assert_near(tn_chisq_upper(0, 3), 1, 0);
+	assert_near(tn_normal_two_sided(1.959964), 0.05, 1e-7);
+	assert_near(tn_normal_two_sided(-2.575829), 0.01, 1e-7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rossi_km),     cmocka_unit_test(test_rossi_cox),
 		cmocka_unit_test(test_median_rule),  cmocka_unit_test(test_danger_window),
-		cmocka_unit_test(test_bad_input),    cmocka_unit_test(test_design),
+		cmocka_unit_test(test_bad_input),    cmocka_unit_test(test_design), cmocka_unit_test(test_distributions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
