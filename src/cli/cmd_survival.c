@@ -340,8 +340,11 @@ int cmd_survival(cli_ctx *ctx, int argc, char **argv)
 		if (!rc)
 			rc = tn_danger_new(d.time, d.event, d.group, g, d.n, width, 30, &dg[g], &err);
 	}
+	double *obs = calloc((size_t)ng, sizeof *obs), *expd = calloc((size_t)ng, sizeof *expd);
+	if (!rc && (!obs || !expd))
+		rc = tn_error_set(&err, TN_ERR_NOMEM, "out of memory");
 	if (!rc && ng > 1)
-		rc = tn_logrank_test(d.time, d.event, d.group, d.n, ng, &lr, NULL, NULL, &err);
+		rc = tn_logrank_test(d.time, d.event, d.group, d.n, ng, &lr, obs, expd, &err);
 	double t2 = now();
 	if (timing)
 		fprintf(stderr, "timing: read %.3f s, compute %.3f s (%zu rows)\n", t1 - t0, t2 - t1, d.n);
@@ -357,6 +360,12 @@ int cmd_survival(cli_ctx *ctx, int argc, char **argv)
 				cJSON_AddItemToObject(l, "chisq", num(lr.chisq));
 				cJSON_AddNumberToObject(l, "df", lr.df);
 				cJSON_AddItemToObject(l, "p", num(lr.p));
+				cJSON *o = cJSON_AddArrayToObject(l, "observed");
+				cJSON *x = cJSON_AddArrayToObject(l, "expected");
+				for (int g = 0; g < ng; g++) {
+					cJSON_AddItemToArray(o, num(obs[g]));
+					cJSON_AddItemToArray(x, num(expd[g]));
+				}
 			} else {
 				cJSON_AddNullToObject(l, "chisq");
 				cJSON_AddNullToObject(l, "df");
@@ -375,6 +384,8 @@ int cmd_survival(cli_ctx *ctx, int argc, char **argv)
 	}
 	free(km);
 	free(dg);
+	free(obs);
+	free(expd);
 	surv_data_free(&d);
 	return rc ? cli_fail(&err) : 0;
 }
