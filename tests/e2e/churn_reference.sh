@@ -31,17 +31,19 @@ as_of = db.execute("""SELECT max(t) FROM (SELECT max(signed_up_at) t FROM custom
 iso = lambda t: datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 custs = db.execute("SELECT id, ext_id, signed_up_at FROM customers ORDER BY id").fetchall()
 subs = {}
-for cid, start, cpe, canc, status in db.execute(
-        "SELECT customer_id, started_at, current_period_end, cancelled_at, status FROM subscriptions "
+def sub_end(start, trial, cpe, canc, status):  # docs/churn.md, "When a subscription ends"
+    if canc is not None:
+        return canc if canc <= as_of else INF
+    if status in ("expired", "cancelled"):
+        e = cpe if cpe is not None else trial if trial is not None else start
+        return e if e <= as_of else INF
+    return INF
+for cid, start, trial, cpe, canc, status in db.execute(
+        "SELECT customer_id, started_at, trial_ends_at, current_period_end, cancelled_at, status FROM subscriptions "
         "ORDER BY customer_id, started_at, plan"):
     if start > as_of:
         continue
-    end = INF
-    if canc is not None:
-        if canc <= as_of:
-            end = canc
-    elif status in ("expired", "cancelled") and cpe is not None and cpe <= as_of:
-        end = cpe
+    end = sub_end(start, trial, cpe, canc, status)
     subs.setdefault(cid, []).append((start, max(end, start)))
 sessions = {}
 for cid, t in db.execute("SELECT e.customer_id, e.occurred_at FROM events e JOIN event_types y ON y.id = e.type_id "
@@ -164,12 +166,7 @@ for cid, start, trial, cpe, canc, status, price, period in db.execute(
         "billing_period FROM subscriptions ORDER BY customer_id, started_at, plan"):
     if start > as_of:
         continue
-    end = INF
-    if canc is not None:
-        if canc <= as_of:
-            end = canc
-    elif status in ("expired", "cancelled") and cpe is not None and cpe <= as_of:
-        end = cpe
+    end = sub_end(start, trial, cpe, canc, status)
     months = {"month": 1, "year": 12, "quarter": 3, "week": 12 / 52, "day": 12 / 365}[period]
     paid = trial if trial is not None and trial > start else start
     msubs.setdefault(cid, []).append((start, paid, max(end, start), price / months))
