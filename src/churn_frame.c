@@ -184,7 +184,7 @@ static tn_frame *build(tn_store *s, const tn_churn_def *def, const tn_churn_fram
 		opts.nmilestones = 1;
 	}
 	fb b = {.o = &opts, .nmile = opts.nmilestones, .fp = fp, .path = path};
-	tn_churn_scan_opts so = {.as_of = o->as_of};
+	tn_churn_scan_opts so = {.as_of = o->as_of, .on_progress = o->on_progress, .progress_ud = o->progress_ud};
 	tn_frame *f = NULL;
 	if (tn_churn_scan(s, def, &so, attr_pass, &b, &so.as_of, err))
 		goto fail;

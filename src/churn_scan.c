@@ -556,8 +556,21 @@ int tn_churn_scan(tn_store *s, const tn_churn_def *def, const tn_churn_scan_opts
 					  "ORDER BY customer_id, given_at",
 					  err)))
 		goto out;
-	for (; sc.cu.live; cur_step(&sc, &sc.cu, err)) {
+	double total = 0;
+	if (o->on_progress) {
+		sqlite3_stmt *mx = tn_store_prepare(s, "SELECT max(id) FROM customers", err);
+		if (!mx) {
+			rc = TN_ERR_DB;
+			goto out;
+		}
+		if (sqlite3_step(mx) == SQLITE_ROW)
+			total = sqlite3_column_double(mx, 0);
+		sqlite3_finalize(mx);
+	}
+	for (unsigned long nc = 0; sc.cu.live; cur_step(&sc, &sc.cu, err), nc++) {
 		sqlite3_stmt *st = sc.cu.st;
+		if (o->on_progress && (nc & 8191) == 0)
+			o->on_progress(o->progress_ud, (double)sc.cu.cid, total);
 		tn_churn_customer c = {.key = sc.cu.cid,
 				       .id = (const char *)sqlite3_column_text(st, 1),
 				       .signed_up_at = col_time(st, 2),

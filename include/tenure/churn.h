@@ -124,6 +124,10 @@ typedef struct tn_churn_scan_opts {
 	const char *const *milestones; /* event types whose first instant is wanted, or NULL */
 	size_t nmilestones;
 	int want_nps;                  /* 1: fill first_nps */
+	/* optional progress: called every few thousand customers with the
+	 * customer key reached and the largest key */
+	void (*on_progress)(void *ud, double done, double total);
+	void *progress_ud;
 } tn_churn_scan_opts;
 
 /* The latest instant in the store (subscriptions, cancellations, payments,
@@ -159,6 +163,8 @@ typedef struct tn_churn_rate_opts {
 	int period_months;  /* TN_PERIOD_* */
 	const char *by;     /* NULL, "plan", "channel", "country" or an attrs key */
 	tn_time as_of;      /* TN_NO_TIME: the data's end */
+	void (*on_progress)(void *ud, double done, double total); /* optional, as in tn_churn_scan_opts */
+	void *progress_ud;
 } tn_churn_rate_opts;
 
 /* Customer counts follow DEF's spells; MRR follows the subscriptions.
@@ -193,6 +199,8 @@ typedef struct tn_churn_frame_opts {
 	const char *const *milestones; /* onboarding events; NULL: {"onboarding_complete"} */
 	size_t nmilestones;
 	double milestone_days;         /* reached within this many days of the spell start (default 7 when <= 0) */
+	void (*on_progress)(void *ud, double done, double total); /* optional, as in tn_churn_scan_opts */
+	void *progress_ud;
 } tn_churn_frame_opts;
 
 /* One row per spell: customer (text), spell (number), time (days from spell
