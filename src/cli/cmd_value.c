@@ -392,7 +392,8 @@ static void value_help(void)
 	       "Commands:\n"
 	       "  summary   per-customer frequency, recency, T and mean spend from transactions\n"
 	       "  fit       fit sBG (retention), BG/NBD or Pareto/NBD (repeat purchases), Gamma-Gamma (spend)\n"
-	       "  score     per-customer P(alive), expected transactions, expected spend and CLV\n\n"
+	       "  score     per-customer P(alive), expected transactions, expected spend and CLV\n"
+	       "  at-risk   from the store: future profit, value at risk and profitability by segment\n\n"
 	       "`tenure value COMMAND --help` describes each.\n");
 }
 
@@ -408,5 +409,7 @@ int cmd_value(cli_ctx *ctx, int argc, char **argv)
 		return value_fit(ctx, argc - 1, argv + 1);
 	if (strcmp(argv[1], "score") == 0)
 		return value_score(ctx, argc - 1, argv + 1);
-	return cli_usage_error("value", "no subcommand \"%s\" (summary, fit or score)", argv[1]);
+	if (strcmp(argv[1], "at-risk") == 0)
+		return value_atrisk(ctx, argc - 1, argv + 1);
+	return cli_usage_error("value", "no subcommand \"%s\" (summary, fit, score or at-risk)", argv[1]);
 }

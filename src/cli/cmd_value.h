@@ -10,6 +10,7 @@
 int value_summary(cli_ctx *ctx, int argc, char **argv);
 int value_fit(cli_ctx *ctx, int argc, char **argv);
 int value_score(cli_ctx *ctx, int argc, char **argv);
+int value_atrisk(cli_ctx *ctx, int argc, char **argv);
 
 /* Monotonic seconds. */
 double cmd_value_now(void);

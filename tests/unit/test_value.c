@@ -325,12 +325,93 @@ static void test_store(void **state)
 	remove(path);
 }
 
+/* at-risk pipeline on a simulated store: 300 customers in 3 channels, the
+ * "search" ones buying often and staying; segments must add up to the total */
+static void test_segments(void **state)
+{
+	(void)state;
+	tn_error err = {0};
+	char path[] = "/tmp/tenure_value_seg_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	remove(path);
+	tn_store *st;
+	assert_int_equal(tn_store_open(path, TN_STORE_CREATE, &st, &err), TN_OK);
+	const char *ch[] = {"organic", "paid_social", "search"};
+	tn_time d0 = 1704067200; /* 2024-01-01 */
+	unsigned seed = 7;
+	for (int i = 0; i < 300; i++) {
+		char id[16], eid[32];
+		snprintf(id, sizeof id, "u%03d", i);
+		tn_customer_rec c = {.id = id, .signed_up_at = TN_NO_TIME, .channel = ch[i % 3]};
+		assert_int_equal(tn_store_put_customer(st, &c, NULL, &err), TN_OK);
+		int gap = i % 3 == 2 ? 9 : 30, life = i % 3 == 2 ? 300 : 60 + 3 * (i % 40);
+		for (int day = i % 20, k = 0; day < life && day < 360; day += gap + (int)((seed = seed * 1103515245u + 12345u) >> 28), k++) {
+			snprintf(eid, sizeof eid, "%s-%d", id, k);
+			tn_event_rec e = {id, d0 + (tn_time)day * TN_DAY, "purchase", 10.0 + (i % 7) + k % 3, eid};
+			assert_int_equal(tn_store_put_event(st, &e, &err), TN_OK);
+		}
+	}
+	assert_int_equal(tn_store_flush(st, NULL, &err), TN_OK);
+	tn_value_txns *t;
+	tn_value_summary *s;
+	assert_int_equal(tn_value_txns_from_store(st, &t, &err), TN_OK);
+	assert_int_equal(tn_value_summarize(t, tn_value_txns_last_day(t), 7, &s, &err), TN_OK);
+	assert_int_equal(s->n, 300);
+	tn_value_fit tf, gf;
+	assert_int_equal(tn_value_bgnbd_fit(s->x, s->t_x, s->T, s->n, &tf, &err), TN_OK);
+	assert_int_equal(tn_value_gg_fit(s->x, s->monetary, s->n, &gf, &err), TN_OK);
+	tn_value_score_opts so = {TN_VALUE_BGNBD, tf.params, gf.params, 52, 0.01, 0.3};
+	tn_value_scores *sc;
+	assert_int_equal(tn_value_score(&so, s->x, s->t_x, s->T, s->monetary, s->n, &sc, &err), TN_OK);
+	char **lab;
+	assert_int_equal(tn_value_segments_from_store(st, "channel", s->id, s->n, &lab, &err), TN_OK);
+	assert_string_equal(lab[0], "organic");
+	assert_string_equal(lab[2], "search");
+	tn_value_segment *g;
+	size_t ng;
+	assert_int_equal(tn_value_segment_table(lab, s->n, sc->palive, sc->clv, s->revenue, 0.3, &g, &ng, &err), TN_OK);
+	assert_int_equal(ng, 4);
+	assert_string_equal(g[0].label, "search"); /* frequent, loyal buyers are worth most */
+	assert_string_equal(g[3].label, "(all)");
+	double cust = 0, fut = 0, risk = 0, rev = 0, rev2 = 0, clv = 0;
+	for (size_t i = 0; i < 3; i++) {
+		cust += (double)g[i].customers;
+		fut += g[i].future;
+		risk += g[i].at_risk;
+		rev += g[i].revenue;
+		assert_true(g[i].at_risk >= 0 && g[i].p_alive > 0 && g[i].p_alive <= 1);
+		assert_near(g[i].profit, 0.3 * g[i].revenue, 1e-9);
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		rev2 += s->revenue[i];
+		clv += sc->clv[i];
+	}
+	assert_near(cust, 300, 0);
+	assert_near(g[3].future, fut, 1e-9 * fut);
+	assert_near(g[3].future, clv, 1e-9 * clv);
+	assert_near(g[3].at_risk, risk, 1e-9 * risk);
+	assert_near(g[3].revenue, rev, 1e-9);
+	assert_near(rev, rev2, 1e-9);
+	char **bad;
+	assert_int_equal(tn_value_segments_from_store(st, "shoe_size", s->id, s->n, &bad, &err), TN_ERR_USAGE);
+	assert_null(bad);
+	tn_value_segments_free(g, ng);
+	tn_value_labels_free(lab, s->n);
+	tn_value_scores_free(sc);
+	tn_value_summary_free(s);
+	tn_value_txns_free(t);
+	tn_store_close(st);
+	remove(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_logaddexp), cmocka_unit_test(test_hyp2f1), cmocka_unit_test(test_sbg),
 		cmocka_unit_test(test_bgnbd),     cmocka_unit_test(test_pnbd),   cmocka_unit_test(test_gg),
-		cmocka_unit_test(test_summary),   cmocka_unit_test(test_store),
+		cmocka_unit_test(test_summary),   cmocka_unit_test(test_store),  cmocka_unit_test(test_segments),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
