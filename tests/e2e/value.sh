@@ -73,3 +73,6 @@ check_contains "bad date names file:line:column" err2.txt "bad.csv:3:2:"
 check_fails "unknown model" $TENURE value fit --model nope --csv summary.csv
 check_fails "survivors growing" $TENURE value fit --model sbg --survivors 100,90,95
 check "help" sh -c "$TENURE value fit --help | grep -q -- --survivors"
+check "at-risk help" sh -c "$TENURE value at-risk --help | grep -q -- --by"
+check_fails "at-risk without a store" $TENURE --db nothing-here.db value at-risk
+check_fails "score without a store" $TENURE --db nothing-here.db value score
