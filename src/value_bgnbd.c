@@ -17,6 +17,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include "value_internal.h"
 
 #define XCACHE_MAX 1000000 /* per-x cache when max x is at most this */
@@ -273,6 +274,55 @@ double tn_value_bgnbd_unconditional(const double *p, double t)
 #define PATH_MAX_H 512
 #define PATH_MAX_TERMS 4096
 
+/* sum_k coef[k] z[l]^k for 16 z's by Horner: eight 2-wide GCC vectors (SSE2
+ * registers), or four 4-wide ones on CPUs with AVX.  The same IEEE multiply
+ * and add in the same order either way (no FMA), so identical results. */
+typedef double v2 __attribute__((vector_size(16)));
+typedef double v4 __attribute__((vector_size(32)));
+
+static void horner16(const double *coef, int ng, const double *z, double *out)
+{
+	v2 z0 = {z[0], z[1]}, z1 = {z[2], z[3]}, z2 = {z[4], z[5]}, z3 = {z[6], z[7]};
+	v2 z4 = {z[8], z[9]}, z5 = {z[10], z[11]}, z6 = {z[12], z[13]}, z7 = {z[14], z[15]};
+	double top = coef[ng - 1];
+	v2 a0 = {top, top}, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+	for (int k = ng - 2; k >= 0; k--) {
+		v2 ck = {coef[k], coef[k]};
+		a0 = a0 * z0 + ck;
+		a1 = a1 * z1 + ck;
+		a2 = a2 * z2 + ck;
+		a3 = a3 * z3 + ck;
+		a4 = a4 * z4 + ck;
+		a5 = a5 * z5 + ck;
+		a6 = a6 * z6 + ck;
+		a7 = a7 * z7 + ck;
+	}
+	v2 as[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
+	memcpy(out, as, sizeof as);
+}
+
+__attribute__((target("avx"))) static void horner16_avx(const double *coef, int ng, const double *z, double *out)
+{
+	v4 z0 = {z[0], z[1], z[2], z[3]}, z1 = {z[4], z[5], z[6], z[7]};
+	v4 z2 = {z[8], z[9], z[10], z[11]}, z3 = {z[12], z[13], z[14], z[15]};
+	double top = coef[ng - 1];
+	v4 a0 = {top, top, top, top}, a1 = a0, a2 = a0, a3 = a0;
+	for (int k = ng - 2; k >= 0; k--) {
+		v4 ck = {coef[k], coef[k], coef[k], coef[k]};
+		a0 = a0 * z0 + ck;
+		a1 = a1 * z1 + ck;
+		a2 = a2 * z2 + ck;
+		a3 = a3 * z3 + ck;
+	}
+	v4 as[4] = {a0, a1, a2, a3};
+	memcpy(out, as, sizeof as);
+}
+
+static int have_avx(void)
+{
+	return __builtin_cpu_supports("avx") ? 1 : 0;
+}
+
 void tn_value_bgnbd_expected_path(const double *p, double x, double t_x, double T, int H, double *E)
 {
 	double r = p[0], alpha = p[1], a = p[2], b = p[3];
@@ -305,10 +355,9 @@ void tn_value_bgnbd_expected_path(const double *p, double x, double t_x, double 
 	if (x > 0)
 		den += a / (b + x - 1) * exp(A * (log(c) - log(alpha + t_x)));
 	double K = (a + b + x - 1) / (a - 1) / den, lc = log(c);
-	/* Horner in groups of 16 t's (eight 2-wide GCC vectors, SSE2 registers),
-	 * each group with the terms its largest z needs */
-	typedef double v2 __attribute__((vector_size(16)));
+	/* Horner in groups of 16 t's, each group with the terms its largest z needs */
 	double res[PATH_MAX_H + 16];
+	int use_avx = have_avx();
 	for (int g0 = 0; g0 < H; g0 += 16) {
 		double zg = (g0 + 16.0) / (c + g0 + 16.0), zk = 1, sum = 0;
 		int ng = 0;
@@ -320,30 +369,15 @@ void tn_value_bgnbd_expected_path(const double *p, double x, double t_x, double 
 			if (ng > 3 && fabs(term) <= 1e-17 * fabs(sum))
 				break;
 		}
-		v2 z0, z1, z2, z3, z4, z5, z6, z7;
-		v2 *zs[8] = {&z0, &z1, &z2, &z3, &z4, &z5, &z6, &z7};
-		for (int v = 0; v < 8; v++) {
-			double t = g0 + 2.0 * v + 1;
-			*zs[v] = (v2){t / (c + t), (t + 1) / (c + t + 1)};
+		double z[16];
+		for (int l = 0; l < 16; l++) {
+			double t = g0 + l + 1.0;
+			z[l] = t / (c + t);
 		}
-		double top = coef[ng - 1];
-		v2 a0 = {top, top}, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-		for (int k = ng - 2; k >= 0; k--) {
-			v2 ck = {coef[k], coef[k]};
-			a0 = a0 * z0 + ck;
-			a1 = a1 * z1 + ck;
-			a2 = a2 * z2 + ck;
-			a3 = a3 * z3 + ck;
-			a4 = a4 * z4 + ck;
-			a5 = a5 * z5 + ck;
-			a6 = a6 * z6 + ck;
-			a7 = a7 * z7 + ck;
-		}
-		v2 as[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
-		for (int v = 0; v < 8; v++) {
-			res[g0 + 2 * v] = as[v][0];
-			res[g0 + 2 * v + 1] = as[v][1];
-		}
+		if (use_avx)
+			horner16_avx(coef, ng, z, res + g0);
+		else
+			horner16(coef, ng, z, res + g0);
 	}
 	for (int t = 0; t < H; t++)
 		E[t + 1] = K * (1 - exp(A * (lc - log(c + t + 1.0))) * res[t]);
