@@ -53,6 +53,21 @@ static void test_hyp2f1(void **state)
 	/* negative z: 2F1(1, 1; 2; -0.5) = ln(1.5)/0.5 */
 	assert_near(tn_value_hyp2f1(1, 1, 2, -0.5), log(1.5) / 0.5, 1e-14);
 	assert_true(isnan(tn_value_hyp2f1(1, 1, 2, 1)));
+	/* general values from mpmath 1.2.1 hyp2f1 at 40 digits, in the regions the models use:
+	 * Pareto/NBD's 2F1(r+s+x, s+1; r+s+x+1; z) with z -> 1 (c-a-b = -s), the sBG
+	 * 2F1(1, beta+n; alpha+beta+n; 1/(1+d)), and c-a-b within 1e-7 of an integer */
+	static const double ref[][5] = {
+		{3.159, 1.606, 4.159, 0.999, 325.19783245173199678},
+		{8.159, 1.606, 9.159, 0.9999999, 234950.9723537209266},
+		{3.159, 2.553, 4.159, 0.95, 194.32053247750222774},
+		{2.5, 1.5, 3.7, 0.85, 5.2028821779107572872},
+		{0.3, 0.7, 1.0000001, 0.9, 1.5295041222010007873},
+		{12.2, 3.1, 4.4, 0.5, 728.7733911930272756},
+		{1, 12.8, 13.5, 1 / 1.01, 33.950163454333789186},
+		{1, 1.7, 2.4, 1 / 1.001, 27.86790157311053171},
+	};
+	for (size_t i = 0; i < sizeof ref / sizeof ref[0]; i++)
+		assert_near(tn_value_hyp2f1(ref[i][0], ref[i][1], ref[i][2], ref[i][3]) / ref[i][4], 1, 1e-13);
 }
 
 /* ---- sBG ------------------------------------------------------------------ */
@@ -162,6 +177,11 @@ static void test_bgnbd(void **state)
 	}
 	double pa = tn_value_bgnbd_palive(fit.params, 2, 30.43, 38.86);
 	assert_true(pa > 0.5 && pa < 1);
+	/* P(alive) = exp(A1 + A2 + A3 - LL) (FHL 2005a eq. 6 and 13) */
+	const double *q = fit.params;
+	double a123 = lgamma(q[0] + 2) - lgamma(q[0]) + q[0] * log(q[1]) + lgamma(q[2] + q[3]) + lgamma(q[3] + 2) -
+		      lgamma(q[3]) - lgamma(q[2] + q[3] + 2) - (q[0] + 2) * log(q[1] + 38.86);
+	assert_near(pa, exp(a123 - tn_value_bgnbd_ll1(q, 2, 30.43, 38.86)), 1e-12);
 	assert_near(tn_value_bgnbd_palive(fit.params, 0, 0, 38.86), 1, 0);
 	/* no repeat buyers: refused */
 	double zx[3] = {0, 0, 0}, zt[3] = {0, 0, 0}, zT[3] = {10, 20, 30};
@@ -198,6 +218,11 @@ static void test_pnbd(void **state)
 	assert_near(tn_value_pnbd_ll1(p1, 3, 20, 38), tn_value_pnbd_ll1(p2, 3, 20, 38), 1e-8);
 	double pa = tn_value_pnbd_palive(fit.params, 2, 30.43, 38.86);
 	assert_true(pa > 0 && pa < 1);
+	/* P(alive) is the share of the likelihood from "still alive at T" (note 008 eq. 18 vs 22) */
+	const double *q = fit.params;
+	double alive = lgamma(q[0] + 2) - lgamma(q[0]) + q[0] * log(q[1]) + q[2] * log(q[3]) -
+		       (q[0] + 2) * log(q[1] + 38.86) - q[2] * log(q[3] + 38.86);
+	assert_near(pa, exp(alive - tn_value_pnbd_ll1(q, 2, 30.43, 38.86)), 1e-12);
 	assert_true(tn_value_pnbd_expected(fit.params, 2, 30.43, 38.86, 39) > 0);
 	tn_frame_free(f);
 }
