@@ -162,8 +162,10 @@ double tn_value_clv(tn_value_model model, const double *tp, double x, double t_x
 {
 	double prev = 0, clv = 0, df = 1, step = 1 / (1 + discount);
 	double path[CLV_PATH + 1];
-	int fast = model == TN_VALUE_BGNBD && horizon <= CLV_PATH;
-	if (fast)
+	int fast = horizon <= CLV_PATH;
+	if (fast && model == TN_VALUE_PNBD)
+		tn_value_pnbd_expected_path(tp, x, t_x, T, horizon, path);
+	else if (fast)
 		tn_value_bgnbd_expected_path(tp, x, t_x, T, horizon, path);
 	for (int k = 1; k <= horizon; k++) {
 		double e = fast ? path[k]

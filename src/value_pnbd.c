@@ -114,15 +114,25 @@ double tn_value_pnbd_palive(const double *p, double x, double t_x, double T)
 	return 1 / (1 + exp(lo));
 }
 
-double tn_value_pnbd_expected(const double *p, double x, double t_x, double T, double t)
+/* E[Y(t) | alive at T]: note 008 eq. 21 (Schmittlein et al. 1987 eq. 22)
+ * without the P(alive) factor; s = 1 is the limit with ln((beta+T+t)/(beta+T)) */
+static double pnbd_expected_alive(const double *p, double x, double T, double t)
 {
 	double r = p[0], alpha = p[1], s = p[2], beta = p[3];
-	/* note 008 eq. 21 (Schmittlein et al. 1987 eq. 22); s = 1 is the limit
-	 * with ln((beta+T+t)/(beta+T)) */
-	double k;
 	if (fabs(s - 1) < 1e-10)
-		k = (r + x) * (beta + T) / (alpha + T) * log((beta + T + t) / (beta + T));
-	else
-		k = (r + x) * (beta + T) / ((alpha + T) * (s - 1)) * (1 - pow((beta + T) / (beta + T + t), s - 1));
-	return k * tn_value_pnbd_palive(p, x, t_x, T);
+		return (r + x) * (beta + T) / (alpha + T) * log((beta + T + t) / (beta + T));
+	return (r + x) * (beta + T) / ((alpha + T) * (s - 1)) * (1 - pow((beta + T) / (beta + T + t), s - 1));
+}
+
+double tn_value_pnbd_expected(const double *p, double x, double t_x, double T, double t)
+{
+	return pnbd_expected_alive(p, x, T, t) * tn_value_pnbd_palive(p, x, t_x, T);
+}
+
+void tn_value_pnbd_expected_path(const double *p, double x, double t_x, double T, int H, double *E)
+{
+	double pa = tn_value_pnbd_palive(p, x, t_x, T);
+	E[0] = 0;
+	for (int t = 1; t <= H; t++)
+		E[t] = pnbd_expected_alive(p, x, T, t) * pa;
 }

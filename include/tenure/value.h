@@ -117,6 +117,7 @@ TN_API double tn_value_pnbd_expected(const double *p, double x, double t_x, doub
 /* E[Y(t) | x, t_x, T] for t = 0, 1, ..., H into E[0..H] (E[0] = 0): the same
  * numbers as tn_value_bgnbd_expected, computed together (fast for H <= 512). */
 TN_API void tn_value_bgnbd_expected_path(const double *p, double x, double t_x, double T, int H, double *E);
+TN_API void tn_value_pnbd_expected_path(const double *p, double x, double t_x, double T, int H, double *E);
 /* E[X(t)]: expected transactions of a new customer in (0, t] (FHL eq. 9). */
 TN_API double tn_value_bgnbd_unconditional(const double *p, double t);
 

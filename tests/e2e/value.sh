@@ -76,3 +76,6 @@ check "help" sh -c "$TENURE value fit --help | grep -q -- --survivors"
 check "at-risk help" sh -c "$TENURE value at-risk --help | grep -q -- --by"
 check_fails "at-risk without a store" $TENURE --db nothing-here.db value at-risk
 check_fails "score without a store" $TENURE --db nothing-here.db value score
+check "score pareto-nbd" sh -c "$TENURE --format csv value score --model pareto-nbd --csv summary.csv --horizon 39 > pscore.csv"
+check_eq "pareto-nbd score rows" "$(wc -l < pscore.csv)" 2358
+check_eq "pareto-nbd p_alive in (0,1]" "$(awk -F, 'NR > 1 && !($5 > 0 && $5 <= 1)' pscore.csv | wc -l)" 0

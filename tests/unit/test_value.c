@@ -224,6 +224,12 @@ static void test_pnbd(void **state)
 		       (q[0] + 2) * log(q[1] + 38.86) - q[2] * log(q[3] + 38.86);
 	assert_near(pa, exp(alive - tn_value_pnbd_ll1(q, 2, 30.43, 38.86)), 1e-12);
 	assert_true(tn_value_pnbd_expected(fit.params, 2, 30.43, 38.86, 39) > 0);
+	double E[53];
+	tn_value_pnbd_expected_path(fit.params, 2, 30.43, 38.86, 52, E);
+	for (int t = 1; t <= 52; t++) {
+		assert_near(E[t], tn_value_pnbd_expected(fit.params, 2, 30.43, 38.86, t), 1e-14);
+		assert_true(E[t] > E[t - 1]);
+	}
 	tn_frame_free(f);
 }
 
