@@ -20,6 +20,14 @@
 #include <stdlib.h>
 #include "value_internal.h"
 
+/* ln 2F1(a, b; a+1; z) through Euler's transformation (A&S 15.3.3):
+ * (1-z)^(1-b) 2F1(1, a+1-b; a+1; z), whose terms are below z^k, so heavy
+ * buyers (large x, so large a and b) do not overflow the series. */
+static double log_f(double a, double b, double z)
+{
+	return (1 - b) * log1p(-z) + log(tn_value_hyp2f1(1, a + 1 - b, a + 1, z));
+}
+
 /* ln A0 (note 008 eq. 19-20) */
 static double log_A0(const double *p, double x, double t_x, double T)
 {
@@ -33,10 +41,8 @@ static double log_A0(const double *p, double x, double t_x, double T)
 		mx = beta;
 	}
 	double dd = fabs(alpha - beta);
-	double f1 = tn_value_hyp2f1(rsx, b2, rsx + 1, dd / (mx + t_x));
-	double f2 = tn_value_hyp2f1(rsx, b2, rsx + 1, dd / (mx + T));
-	double p1 = log(f1) - rsx * log(mx + t_x);
-	double p2 = log(f2) - rsx * log(mx + T);
+	double p1 = log_f(rsx, b2, dd / (mx + t_x)) - rsx * log(mx + t_x);
+	double p2 = log_f(rsx, b2, dd / (mx + T)) - rsx * log(mx + T);
 	return tn_value_logsubexp(p1, p2);
 }
 

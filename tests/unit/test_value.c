@@ -218,6 +218,12 @@ static void test_pnbd(void **state)
 	assert_near(tn_value_pnbd_ll1(p1, 3, 20, 38), tn_value_pnbd_ll1(p2, 3, 20, 38), 1e-8);
 	double pa = tn_value_pnbd_palive(fit.params, 2, 30.43, 38.86);
 	assert_true(pa > 0 && pa < 1);
+	/* heavy buyers in both branches: the series would overflow without Euler's transformation */
+	double h1[4] = {0.55, 10.6, 0.6, 11.7}, h2[4] = {0.55, 40, 0.6, 2};
+	assert_true(isfinite(tn_value_pnbd_ll1(h1, 900, 30, 38.86)));
+	assert_true(isfinite(tn_value_pnbd_ll1(h2, 900, 30, 38.86)));
+	assert_true(tn_value_pnbd_palive(h2, 900, 38.85, 38.86) > 0.5); /* ~11 purchases a week, none for 0.01 week */
+	assert_true(tn_value_pnbd_palive(h2, 900, 38, 38.86) < 0.1); /* ... none for 0.86 week */
 	/* P(alive) is the share of the likelihood from "still alive at T" (note 008 eq. 18 vs 22) */
 	const double *q = fit.params;
 	double alive = lgamma(q[0] + 2) - lgamma(q[0]) + q[0] * log(q[1]) + q[2] * log(q[3]) -
