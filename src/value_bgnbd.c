@@ -271,7 +271,7 @@ double tn_value_bgnbd_unconditional(const double *p, double t)
 /* E[Y(t)] for t = 0..H at once: the 2F1 of eq. 10 has the same parameters
  * for every t, so its series coefficients are computed once and each z_t =
  * t/(alpha+T+t) costs one Horner pass (vectorised across t). */
-#define PATH_MAX_H 512
+#define PATH_MAX_H TN_VBG_MAX_H
 #define PATH_MAX_TERMS 4096
 
 /* sum_k coef[k] z[l]^k for 16 z's by Horner: eight 2-wide GCC vectors (SSE2
@@ -323,34 +323,49 @@ static int have_avx(void)
 	return __builtin_cpu_supports("avx") ? 1 : 0;
 }
 
+int tn_vbg_coef(const double *p, double x, double zmax, double *coef, int cap)
+{
+	double r = p[0], a = p[2], b = p[3];
+	double A = r + x, B = b + x, C = a + b + x - 1;
+	if (!(zmax <= 0.9) || cap < 8)
+		return 0;
+	double cf = 1, zk = 1, sum = 1;
+	int nt = 0;
+	coef[nt++] = 1;
+	for (int k = 0; k < cap - 1; k++) {
+		cf *= (A + k) * (B + k) / ((C + k) * (k + 1));
+		zk *= zmax;
+		coef[nt++] = cf;
+		double term = cf * zk;
+		sum += term;
+		if (term == 0 || (fabs(term) <= 1e-17 * fabs(sum) && k > 2))
+			break;
+	}
+	if (!(fabs(coef[nt - 1]) * zk <= 1e-16 * fabs(sum)) || !isfinite(sum))
+		return 0;
+	return nt;
+}
+
 void tn_value_bgnbd_expected_path(const double *p, double x, double t_x, double T, int H, double *E)
 {
-	double r = p[0], alpha = p[1], a = p[2], b = p[3];
-	double A = r + x, B = b + x, C = a + b + x - 1, c = alpha + T;
-	double zmax = H / (c + H);
 	double coef[PATH_MAX_TERMS];
-	int nt = 0;
-	if (H <= PATH_MAX_H && zmax <= 0.9) {
-		double cf = 1, zk = 1, sum = 1;
-		coef[nt++] = 1;
-		for (int k = 0; k < PATH_MAX_TERMS - 1; k++) {
-			cf *= (A + k) * (B + k) / ((C + k) * (k + 1));
-			zk *= zmax;
-			coef[nt++] = cf;
-			double term = cf * zk;
-			sum += term;
-			if (term == 0 || (fabs(term) <= 1e-17 * fabs(sum) && k > 2))
-				break;
-		}
-		if (!(fabs(coef[nt - 1]) * zk <= 1e-16 * fabs(sum)) || !isfinite(sum))
-			nt = 0;
-	}
-	E[0] = 0;
+	double c = p[1] + T;
+	int nt = H <= PATH_MAX_H ? tn_vbg_coef(p, x, H / (c + H), coef, PATH_MAX_TERMS) : 0;
 	if (nt == 0) {
+		E[0] = 0;
 		for (int t = 1; t <= H; t++)
 			E[t] = tn_value_bgnbd_expected(p, x, t_x, T, t);
 		return;
 	}
+	tn_vbg_path_coef(p, x, t_x, T, H, coef, nt, E);
+}
+
+void tn_vbg_path_coef(const double *p, double x, double t_x, double T, int H, const double *coef, int nt,
+		      double *E)
+{
+	double r = p[0], alpha = p[1], a = p[2], b = p[3];
+	double A = r + x, c = alpha + T;
+	E[0] = 0;
 	double den = 1;
 	if (x > 0)
 		den += a / (b + x - 1) * exp(A * (log(c) - log(alpha + t_x)));

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "cmd_value.h"
 
 void cmd_value_csv_text(FILE *fp, const char *s)
@@ -154,7 +155,7 @@ static int run_score(cli_ctx *ctx, const score_in *in, tn_value_model model, int
 {
 	tn_error err = {0};
 	tn_value_fit tf, gf;
-	double t0 = cmd_value_now();
+	double t0 = cmd_value_now(), c0 = (double)clock() / CLOCKS_PER_SEC;
 	int rc = model == TN_VALUE_PNBD ? tn_value_pnbd_fit(in->x, in->t_x, in->T, in->n, &tf, &err)
 					: tn_value_bgnbd_fit(in->x, in->t_x, in->T, in->n, &tf, &err);
 	if (rc)
@@ -166,15 +167,15 @@ static int run_score(cli_ctx *ctx, const score_in *in, tn_value_model model, int
 		if (!have_gg)
 			fprintf(stderr, "tenure value score: no spend model: %s\n", gerr.msg);
 	}
-	double t1 = cmd_value_now();
+	double t1 = cmd_value_now(), c1 = (double)clock() / CLOCKS_PER_SEC;
 	tn_value_score_opts so = {model, tf.params, have_gg ? gf.params : NULL, horizon, d, margin};
 	tn_value_scores *sc;
 	if (tn_value_score(&so, in->x, in->t_x, in->T, in->m, in->n, &sc, &err))
 		return cli_fail(&err);
-	double t2 = cmd_value_now();
+	double t2 = cmd_value_now(), c2 = (double)clock() / CLOCKS_PER_SEC;
 	if (!ctx->quiet && getenv("TENURE_TIMING"))
-		fprintf(stderr, "value score: %zu customers (%zu distinct), fit %.3f s, scoring %.3f s\n", in->n,
-			sc->ndistinct, t1 - t0, t2 - t1);
+		fprintf(stderr, "value score: %zu customers (%zu distinct), fit %.3f s (CPU %.3f s), scoring %.3f s "
+			"(CPU %.3f s)\n", in->n, sc->ndistinct, t1 - t0, c1 - c0, t2 - t1, c2 - c1);
 	if (ctx->format == OUT_TABLE) {
 		printf("%s: ", tn_value_model_name(model));
 		for (int k = 0; k < tf.nparams; k++)
