@@ -33,6 +33,15 @@ double cmd_value_now(void)
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+int cmd_value_fail_data(const char *src, const tn_error *err)
+{
+	if (src && strncmp(err->msg, "row ", 4) == 0) {
+		fprintf(stderr, "tenure: %s: data %s\n", src, err->msg);
+		return 1;
+	}
+	return cli_fail(err);
+}
+
 /* ---- tenure value summary ---------------------------------------------------- */
 
 static void summary_help(void)
@@ -378,7 +387,7 @@ int value_fit(cli_ctx *ctx, int argc, char **argv)
 	double secs = cmd_value_now() - t0;
 	tn_frame_free(f);
 	if (rc)
-		return cli_fail(&err);
+		return cmd_value_fail_data(csv, &err);
 	print_fit(ctx, &fit, secs, NULL);
 	return 0;
 }

@@ -92,6 +92,7 @@ typedef struct score_in {
 	const double *x, *t_x, *T, *m;
 	char **ids;            /* text ids or NULL */
 	const double *num_ids; /* numeric ids or NULL */
+	const char *src;       /* the file, for messages (NULL: the store) */
 } score_in;
 
 static void print_scores(cli_ctx *ctx, const score_in *in, const tn_value_scores *r)
@@ -159,7 +160,7 @@ static int run_score(cli_ctx *ctx, const score_in *in, tn_value_model model, int
 	int rc = model == TN_VALUE_PNBD ? tn_value_pnbd_fit(in->x, in->t_x, in->T, in->n, &tf, &err)
 					: tn_value_bgnbd_fit(in->x, in->t_x, in->T, in->n, &tf, &err);
 	if (rc)
-		return cli_fail(&err);
+		return cmd_value_fail_data(in->src, &err);
 	int have_gg = 0;
 	if (in->m) {
 		tn_error gerr = {0};
@@ -241,7 +242,7 @@ int value_score(cli_ctx *ctx, int argc, char **argv)
 		tn_value_txns_free(t);
 		if (rc)
 			return cli_fail(&err);
-		in = (score_in){s->n, s->x, s->t_x, s->T, s->monetary, s->id, NULL};
+		in = (score_in){s->n, s->x, s->t_x, s->T, s->monetary, s->id, NULL, NULL};
 		rc = run_score(ctx, &in, (tn_value_model)m, (int)horizon, d, margin);
 		tn_value_summary_free(s);
 		return rc;
@@ -262,7 +263,8 @@ int value_score(cli_ctx *ctx, int argc, char **argv)
 		tn_frame_free(hdr);
 		return cli_fail(&err);
 	}
-	in = (score_in){f->nrows, f->cols[0].num, f->cols[1].num, f->cols[2].num, fm ? f->cols[3].num : NULL, NULL, NULL};
+	in = (score_in){f->nrows, f->cols[0].num, f->cols[1].num, f->cols[2].num, fm ? f->cols[3].num : NULL, NULL, NULL,
+			csv};
 	if (ii >= 0) {
 		if (hdr->cols[ii].is_numeric)
 			in.num_ids = hdr->cols[ii].num;
