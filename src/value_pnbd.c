@@ -14,9 +14,10 @@
  *   alpha <  beta: A0 = F(r+s+x, r+x; r+s+x+1; (beta-alpha)/(beta+t_x)) / (beta+t_x)^(r+s+x)
  *                     - F(r+s+x, r+x; r+s+x+1; (beta-alpha)/(beta+T))   / (beta+T)^(r+s+x)
  * computed in logs (log-sum-exp, log-difference-exp).  Gradients are central
- * differences; rows are compressed first.
+ * differences; rows are compressed first and summed on two threads.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include "value_internal.h"
 
@@ -56,13 +57,37 @@ double tn_value_pnbd_ll1(const double *p, double x, double t_x, double T)
 	return A1 + A2;
 }
 
+typedef struct pn_block {
+	const tn_vrows *R;
+	const double *p;
+	size_t lo, hi;
+	double ll;
+} pn_block;
+
+static void *pn_rows(void *arg)
+{
+	pn_block *B = arg;
+	double ll = 0;
+	for (size_t i = B->lo; i < B->hi; i++)
+		ll += B->R->w[i] * tn_value_pnbd_ll1(B->p, B->R->x[i], B->R->t_x[i], B->R->T[i]);
+	B->ll = ll;
+	return NULL;
+}
+
+/* The sum over two fixed halves (the second on a thread when there are many
+ * rows), added in order: the result does not depend on the threads. */
 static double pn_ll(const double *p, void *vd)
 {
 	const tn_vrows *R = vd;
-	double ll = 0;
-	for (size_t i = 0; i < R->n; i++)
-		ll += R->w[i] * tn_value_pnbd_ll1(p, R->x[i], R->t_x[i], R->T[i]);
-	return ll;
+	pn_block b[2] = {{R, p, 0, R->n / 2, 0}, {R, p, R->n / 2, R->n, 0}};
+	pthread_t th;
+	int started = R->n >= 4000 && pthread_create(&th, NULL, pn_rows, &b[1]) == 0;
+	pn_rows(&b[0]);
+	if (started)
+		pthread_join(th, NULL);
+	else
+		pn_rows(&b[1]);
+	return b[0].ll + b[1].ll;
 }
 
 static double pn_negll(unsigned n, const double *theta, double *grad, void *vd)
