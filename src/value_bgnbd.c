@@ -274,47 +274,60 @@ double tn_value_bgnbd_unconditional(const double *p, double t)
 #define PATH_MAX_H TN_VBG_MAX_H
 #define PATH_MAX_TERMS 4096
 
-/* sum_k coef[k] z[l]^k for 16 z's by Horner: eight 2-wide GCC vectors (SSE2
- * registers), or four 4-wide ones on CPUs with AVX.  The same IEEE multiply
- * and add in the same order either way (no FMA), so identical results. */
+/* sum_k coef[k] z[l]^k for 16 z's: Horner on the even and the odd
+ * coefficients in z^2 (two independent chains per lane, twice the
+ * instruction-level parallelism of plain Horner), then even + z * odd.
+ * Eight 2-wide GCC vectors (SSE2), or four 4-wide ones on CPUs with AVX: the
+ * same IEEE multiplies and adds in the same order (no FMA), so identical
+ * results either way. */
 typedef double v2 __attribute__((vector_size(16)));
 typedef double v4 __attribute__((vector_size(32)));
 
 static void horner16(const double *coef, int ng, const double *z, double *out)
 {
-	v2 z0 = {z[0], z[1]}, z1 = {z[2], z[3]}, z2 = {z[4], z[5]}, z3 = {z[6], z[7]};
-	v2 z4 = {z[8], z[9]}, z5 = {z[10], z[11]}, z6 = {z[12], z[13]}, z7 = {z[14], z[15]};
-	double top = coef[ng - 1];
-	v2 a0 = {top, top}, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-	for (int k = ng - 2; k >= 0; k--) {
-		v2 ck = {coef[k], coef[k]};
-		a0 = a0 * z0 + ck;
-		a1 = a1 * z1 + ck;
-		a2 = a2 * z2 + ck;
-		a3 = a3 * z3 + ck;
-		a4 = a4 * z4 + ck;
-		a5 = a5 * z5 + ck;
-		a6 = a6 * z6 + ck;
-		a7 = a7 * z7 + ck;
+	int m = (ng + 1) / 2;
+	for (int h = 0; h < 2; h++) { /* two halves of 8 z's: fewer live registers */
+		const double *zz = z + 8 * h;
+		v2 z0 = {zz[0], zz[1]}, z1 = {zz[2], zz[3]}, z2 = {zz[4], zz[5]}, z3 = {zz[6], zz[7]};
+		v2 y0 = z0 * z0, y1 = z1 * z1, y2 = z2 * z2, y3 = z3 * z3;
+		v2 e0 = {0, 0}, e1 = e0, e2 = e0, e3 = e0, o0 = e0, o1 = e0, o2 = e0, o3 = e0;
+		for (int j = m - 1; j >= 0; j--) {
+			double ce = coef[2 * j], co = 2 * j + 1 < ng ? coef[2 * j + 1] : 0;
+			v2 ve = {ce, ce}, vo = {co, co};
+			e0 = e0 * y0 + ve;
+			o0 = o0 * y0 + vo;
+			e1 = e1 * y1 + ve;
+			o1 = o1 * y1 + vo;
+			e2 = e2 * y2 + ve;
+			o2 = o2 * y2 + vo;
+			e3 = e3 * y3 + ve;
+			o3 = o3 * y3 + vo;
+		}
+		v2 as[4] = {e0 + z0 * o0, e1 + z1 * o1, e2 + z2 * o2, e3 + z3 * o3};
+		memcpy(out + 8 * h, as, sizeof as);
 	}
-	v2 as[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
-	memcpy(out, as, sizeof as);
 }
 
 __attribute__((target("avx"))) static void horner16_avx(const double *coef, int ng, const double *z, double *out)
 {
+	int m = (ng + 1) / 2;
 	v4 z0 = {z[0], z[1], z[2], z[3]}, z1 = {z[4], z[5], z[6], z[7]};
 	v4 z2 = {z[8], z[9], z[10], z[11]}, z3 = {z[12], z[13], z[14], z[15]};
-	double top = coef[ng - 1];
-	v4 a0 = {top, top, top, top}, a1 = a0, a2 = a0, a3 = a0;
-	for (int k = ng - 2; k >= 0; k--) {
-		v4 ck = {coef[k], coef[k], coef[k], coef[k]};
-		a0 = a0 * z0 + ck;
-		a1 = a1 * z1 + ck;
-		a2 = a2 * z2 + ck;
-		a3 = a3 * z3 + ck;
+	v4 y0 = z0 * z0, y1 = z1 * z1, y2 = z2 * z2, y3 = z3 * z3;
+	v4 e0 = {0, 0, 0, 0}, e1 = e0, e2 = e0, e3 = e0, o0 = e0, o1 = e0, o2 = e0, o3 = e0;
+	for (int j = m - 1; j >= 0; j--) {
+		double ce = coef[2 * j], co = 2 * j + 1 < ng ? coef[2 * j + 1] : 0;
+		v4 ve = {ce, ce, ce, ce}, vo = {co, co, co, co};
+		e0 = e0 * y0 + ve;
+		o0 = o0 * y0 + vo;
+		e1 = e1 * y1 + ve;
+		o1 = o1 * y1 + vo;
+		e2 = e2 * y2 + ve;
+		o2 = o2 * y2 + vo;
+		e3 = e3 * y3 + ve;
+		o3 = o3 * y3 + vo;
 	}
-	v4 as[4] = {a0, a1, a2, a3};
+	v4 as[4] = {e0 + z0 * o0, e1 + z1 * o1, e2 + z2 * o2, e3 + z3 * o3};
 	memcpy(out, as, sizeof as);
 }
 
