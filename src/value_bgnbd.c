@@ -246,8 +246,17 @@ double tn_value_bgnbd_palive(const double *p, double x, double t_x, double T)
 	return 1 / (1 + exp(lo));
 }
 
+/* Eq. 9 and 10 divide by a - 1 a difference that vanishes at a = 1: there
+ * the functions (smooth in a) are the mean of a = 1 +- A1_STEP. */
+#define A1_STEP 1e-5
+#define NEAR_A1(p) (fabs((p)[2] - 1) < 0.5 * A1_STEP)
+
 double tn_value_bgnbd_expected(const double *p, double x, double t_x, double T, double t)
 {
+	if (NEAR_A1(p)) {
+		double lo[4] = {p[0], p[1], 1 - A1_STEP, p[3]}, hi[4] = {p[0], p[1], 1 + A1_STEP, p[3]};
+		return 0.5 * (tn_value_bgnbd_expected(lo, x, t_x, T, t) + tn_value_bgnbd_expected(hi, x, t_x, T, t));
+	}
 	double r = p[0], alpha = p[1], a = p[2], b = p[3];
 	/* eq. 10 */
 	double z = t / (alpha + T + t);
@@ -262,6 +271,10 @@ double tn_value_bgnbd_expected(const double *p, double x, double t_x, double T, 
 
 double tn_value_bgnbd_unconditional(const double *p, double t)
 {
+	if (NEAR_A1(p)) {
+		double lo[4] = {p[0], p[1], 1 - A1_STEP, p[3]}, hi[4] = {p[0], p[1], 1 + A1_STEP, p[3]};
+		return 0.5 * (tn_value_bgnbd_unconditional(lo, t) + tn_value_bgnbd_unconditional(hi, t));
+	}
 	double r = p[0], alpha = p[1], a = p[2], b = p[3];
 	/* eq. 9 */
 	double f = tn_value_hyp2f1(r, b, a + b - 1, t / (alpha + t));
@@ -361,6 +374,15 @@ int tn_vbg_coef(const double *p, double x, double zmax, double *coef, int cap)
 
 void tn_value_bgnbd_expected_path(const double *p, double x, double t_x, double T, int H, double *E)
 {
+	if (NEAR_A1(p) && H <= PATH_MAX_H) {
+		double lo[4] = {p[0], p[1], 1 - A1_STEP, p[3]}, hi[4] = {p[0], p[1], 1 + A1_STEP, p[3]};
+		double E2[PATH_MAX_H + 1];
+		tn_value_bgnbd_expected_path(lo, x, t_x, T, H, E);
+		tn_value_bgnbd_expected_path(hi, x, t_x, T, H, E2);
+		for (int t = 0; t <= H; t++)
+			E[t] = 0.5 * (E[t] + E2[t]);
+		return;
+	}
 	double coef[PATH_MAX_TERMS];
 	double c = p[1] + T;
 	int nt = H <= PATH_MAX_H ? tn_vbg_coef(p, x, H / (c + H), coef, PATH_MAX_TERMS) : 0;
@@ -376,6 +398,10 @@ void tn_value_bgnbd_expected_path(const double *p, double x, double t_x, double 
 void tn_vbg_path_coef(const double *p, double x, double t_x, double T, int H, const double *coef, int nt,
 		      double *E)
 {
+	if (NEAR_A1(p)) { /* the coefficients were made for a: use the general path */
+		tn_value_bgnbd_expected_path(p, x, t_x, T, H, E);
+		return;
+	}
 	double r = p[0], alpha = p[1], a = p[2], b = p[3];
 	double A = r + x, c = alpha + T;
 	E[0] = 0;

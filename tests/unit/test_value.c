@@ -175,6 +175,15 @@ static void test_bgnbd(void **state)
 			    clv * 20 * 0.3, 1e-9);
 		assert_near(etx, E[104], 1e-12);
 	}
+	/* a = 1 (where eq. 10 is 0/0) lies between a = 1 -+ 0.001 */
+	double q1[4] = {0.25, 4.4, 1, 2.4}, q0[4] = {0.25, 4.4, 0.999, 2.4}, q2[4] = {0.25, 4.4, 1.001, 2.4};
+	double y1 = tn_value_bgnbd_expected(q1, 2, 30, 38, 39), y0 = tn_value_bgnbd_expected(q0, 2, 30, 38, 39);
+	double y2 = tn_value_bgnbd_expected(q2, 2, 30, 38, 39);
+	assert_true(isfinite(y1) && (y1 - y0) * (y2 - y1) > 0);
+	assert_near(y1, 0.5 * (y0 + y2), 1e-6);
+	tn_value_bgnbd_expected_path(q1, 2, 30, 38, 39, E);
+	assert_near(E[39], y1, 1e-9); /* both lose ~1e-11 to the cancellation near a = 1 */
+	assert_true(isfinite(tn_value_bgnbd_unconditional(q1, 39)));
 	double pa = tn_value_bgnbd_palive(fit.params, 2, 30.43, 38.86);
 	assert_true(pa > 0.5 && pa < 1);
 	/* P(alive) = exp(A1 + A2 + A3 - LL) (FHL 2005a eq. 6 and 13) */
