@@ -176,7 +176,7 @@ void tn_pred_reason(const tn_pred_model *m, const tn_frame *f, size_t row, size_
 		if (isnan(v))
 			snprintf(buf, n, "%s is blank", src->name);
 		else
-			snprintf(buf, n, "%s is %s (%.6g)", src->name, v < src->mean ? "low" : "high", v);
+			snprintf(buf, n, "%s is %s (%.5g)", src->name, v < src->mean ? "low" : "high", v);
 	} else if (c->is_numeric) { /* text in training, numbers in this file */
 		snprintf(buf, n, "%s is %.17g", src->name, c->num[row]);
 	} else {

@@ -51,3 +51,10 @@ check_contains "a later run resolves ended episodes" a5.err "resolved"
 check "inactivity threshold is configurable" sh -c "$TENURE --db d.db --format csv alerts --no-update --all | grep -q inactive"
 $TENURE alerts --help >ah.txt
 check_contains "alerts help documents thresholds" ah.txt "--inactive-days"
+
+# train and score straight from the store
+check "train from the store" $TENURE --db d.db predict train --as-of 2026-07-31 --horizon 30 --save st.json
+$TENURE --db d.db --format csv predict score --model st.json --as-of 2026-08-31 --top 3 >ss.csv 2>&1
+check_eq "score from the store: 3 rows + header" "$(wc -l <ss.csv | tr -d ' ')" 4
+check_contains "store ids in the ranking" ss.csv ",C0"
+check_fails "--csv and --as-of together fail" $TENURE --db d.db predict score --model st.json --as-of 2026-08-31 --csv f1.csv
