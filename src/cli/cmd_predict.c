@@ -346,7 +346,8 @@ static int run_cv(cli_ctx *ctx, int argc, char **argv)
 	int r = parse("predict cv", argc, argv, &po);
 	if (r)
 		return r < 0 ? 0 : r;
-	if (from_store("predict cv", &po) || need("predict cv", "--csv or --as-of", po.csv ? po.csv : po.as_of) || need("predict cv", "--target", po.target) ||
+	if (from_store("predict cv", &po) || need("predict cv", "--csv or --as-of", po.csv ? po.csv : po.as_of) ||
+	    need("predict cv", "--target", po.target) ||
 	    model_kind("predict cv", &po))
 		return 2;
 	tn_error err = {0};
@@ -379,7 +380,8 @@ static int run_train(cli_ctx *ctx, int argc, char **argv)
 	if (r)
 		return r < 0 ? 0 : r;
 	if (from_store("predict train", &po) ||
-	    need("predict train", "--csv or --as-of", po.csv ? po.csv : po.as_of) || need("predict train", "--target", po.target) ||
+	    need("predict train", "--csv or --as-of", po.csv ? po.csv : po.as_of) ||
+	    need("predict train", "--target", po.target) ||
 	    need("predict train", "--save", po.save) || model_kind("predict train", &po))
 		return 2;
 	tn_error err = {0};
