@@ -44,3 +44,5 @@ echo "features: $FC customers, $EV events up to the cut-off: $SECS s in all, bui
 measure "backtest" "$TENURE" --db "$DB" predict backtest --as-of 2026-09-30 --horizon 30
 echo "backtest (logistic, two feature builds + fit + score): $SECS s, peak RSS $RSS_MB MB"
 sed -n 3p "$BENCH_DIR/.out"
+measure "alerts" "$TENURE" --db "$DB" --format csv alerts --as-of 2026-10-31
+echo "alerts (features at t and t-30 d, risk model, episodes): $SECS s, peak RSS $RSS_MB MB; $(tail -1 "$BENCH_DIR/.err")"

@@ -48,7 +48,10 @@ check_contains "acked alert listed with --all" a4.csv ",acked"
 check_fails "ack of a missing id fails" $TENURE --db d.db alerts ack 999999
 $TENURE --db d.db --format csv alerts --as-of 2026-09-30 --since 2026-09-01 >a5.csv 2>a5.err
 check_contains "a later run resolves ended episodes" a5.err "resolved"
-check "inactivity threshold is configurable" sh -c "$TENURE --db d.db --format csv alerts --no-update --all | grep -q inactive"
+cp d.db th.db
+$TENURE --db th.db --format csv alerts --as-of 2026-08-31 --inactive-days 100000 --detractor -1 >th.csv 2>&1
+check_eq "thresholds are configurable (no inactive, no detractor alerts)" "$(grep -c -e ',inactive,' -e ',detractor,' th.csv)" 0
+check_contains "default thresholds raise inactive alerts" a1.csv ",inactive,"
 $TENURE alerts --help >ah.txt
 check_contains "alerts help documents thresholds" ah.txt "--inactive-days"
 
