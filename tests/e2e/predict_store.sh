@@ -4,6 +4,7 @@
 . "$REPO/tests/e2e/lib.sh"
 $TENURE --db d.db demo --customers 1500 --months 12 >demo.out 2>&1
 check_eq "demo store written" "$?" 0
+cp d.db th.db # a copy without alerts, for the thresholds check
 $TENURE --db d.db --format csv predict features --as-of 2026-08-31 --horizon 30 >f1.csv 2>f1.err
 check_contains "features header" f1.csv "customer,tenure_days,plan,billing_period,price,mrr"
 rows=$(($(wc -l <f1.csv) - 1))
@@ -48,7 +49,6 @@ check_contains "acked alert listed with --all" a4.csv ",acked"
 check_fails "ack of a missing id fails" $TENURE --db d.db alerts ack 999999
 $TENURE --db d.db --format csv alerts --as-of 2026-09-30 --since 2026-09-01 >a5.csv 2>a5.err
 check_contains "a later run resolves ended episodes" a5.err "resolved"
-cp d.db th.db
 $TENURE --db th.db --format csv alerts --as-of 2026-08-31 --inactive-days 100000 --detractor -1 >th.csv 2>&1
 check_eq "thresholds are configurable (no inactive, no detractor alerts)" "$(grep -c -e ',inactive,' -e ',detractor,' th.csv)" 0
 check_contains "default thresholds raise inactive alerts" a1.csv ",inactive,"
