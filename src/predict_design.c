@@ -233,7 +233,7 @@ int tn_pred_encode_rows(const tn_pred_encoding *e, const tn_frame *f, const size
 					snprintf(nb, sizeof nb, "%.17g", c->num[i]), v = nb;
 			}
 			for (size_t l = 1; l < src->nlevels; l++)
-				if (strcmp(v, src->levels[l]) == 0) {
+				if (v[0] == src->levels[l][0] && strcmp(v, src->levels[l]) == 0) {
 					xr[l - 1] = 1.0;
 					break;
 				}
