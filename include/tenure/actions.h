@@ -230,14 +230,19 @@ TN_API void tn_winback_stats_free(tn_winback_stats *st, size_t n);
 /* Lapsed customers (no live subscription; lapse = their latest cancellation
  * or expired period end) to contact AFTER_DAYS after lapsing, for contact
  * dates in [NOW, NOW + HORIZON days), skipping anyone contacted by a
- * win-back since lapsing; sorted by contact date. */
+ * win-back since lapsing; sorted by contact date.  A share CONTROL_SHARE of
+ * them is marked as the control group to hold out: customer i is a control
+ * when splitmix64(SEED ^ FNV-1a(customer id)) / 2^64 < share, so the draw is
+ * seeded, independent of the day the schedule is run, and stable. */
 typedef struct tn_winback_due {
 	char *customer, *plan;
 	tn_time lapsed_at, contact_on;
 	double price;
+	int control;   /* 1: hold out (record with --control), 0: contact */
 } tn_winback_due;
 TN_API int tn_winback_schedule(tn_store *s, tn_time now, double after_days, double horizon_days,
-			       tn_winback_due **rows, size_t *n, tn_error *err);
+			       double control_share, uint64_t seed, tn_winback_due **rows, size_t *n,
+			       tn_error *err);
 TN_API void tn_winback_due_free(tn_winback_due *rows, size_t n);
 
 /* Reasons given in win-back contacts (trimmed, case-folded), most repeated

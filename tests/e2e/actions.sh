@@ -64,8 +64,8 @@ check_fails "unknown customer in scores" $TENURE $DB offers plan --scores unknow
 check_contains "names the customer" check.out '"zz"'
 
 # ---- win-back -----------------------------------------------------------
-check "winback schedule" $TENURE $DB --format csv winback schedule --after-days 30 --days 7 --now 2024-03-30
-check_eq "d is due on 2024-03-31" "$(sed 1d check.out | cut -d, -f1,2 | tr '\n' ' ')" "2024-03-31,d "
+check "winback schedule" $TENURE $DB --format csv winback schedule --after-days 30 --days 7 --control 0 --now 2024-03-30
+check_eq "d is due on 2024-03-31" "$(sed 1d check.out | cut -d, -f1,2,3 | tr '\n' ' ')" "2024-03-31,d,contact "
 check "winback record d" $TENURE $DB winback record --customer d --campaign spring --channel email --reached yes \
   --reason "Too expensive" --cost 1.5 --at 2024-03-31
 check "winback record d again (idempotent)" $TENURE $DB winback record --customer d --campaign spring \
