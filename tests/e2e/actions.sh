@@ -52,6 +52,9 @@ check "offers report" $TENURE $DB --format csv offers report
 check_eq "plan stored: 2 offered, 0 churned" "$(sed -n 2p check.out | cut -d, -f3,4,5)" "2,0,0"
 check "offers ending --days 10" $TENURE $DB --format csv offers ending --days 10 --now 2024-03-15
 check_eq "only a's period ends within 10 days" "$(sed 1d check.out | cut -d, -f1,4 | tr '\n' ' ')" "a,2024-03-20 "
+# ages on 2024-03-15: a-d 74 days, e 34 days; live ones within 3 days before day 76: a, b, c
+check "offers nearing" $TENURE $DB --quiet --format csv offers nearing --danger-day 76 --window 3 --now 2024-03-15
+check_eq "a, b, c near day 76 (d lapsed)" "$(sed 1d check.out | cut -d, -f1,4 | tr '\n' ' ')" "a,2 b,2 c,2 "
 check "offers call" $TENURE $DB --quiet --format csv offers call --scores scores.csv --min-p 0.4 --now 2024-03-15
 check_eq "call list by value at risk" "$(sed 1d check.out | cut -d, -f1 | tr '\n' ' ')" "c a "
 check "offers plan without scores (estimate)" $TENURE $DB offers plan --dry-run --now 2024-03-15

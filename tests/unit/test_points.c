@@ -276,6 +276,46 @@ static void test_two_processes(void **state)
 	fx_close(&f);
 }
 
+/* Points at risk as of day 20 within 15 days: c0's lot earned on day 0
+ * expires on day 30 (30-day expiry); c1's expires on day 40 (not within),
+ * but c1's P(churn) 0.7 >= 0.5 puts the whole balance at risk. */
+static void test_at_risk(void **state)
+{
+	(void)state;
+	fixture f;
+	fx_open(&f);
+	setup_customers(&f, 3);
+	tn_error err = {0};
+	assert_int_equal(tn_points_set_expiry(f.s, 30, &err), TN_OK);
+	apply1(&f, op(TN_POINTS_EARN, "c0", T0, 40, "a"));
+	apply1(&f, op(TN_POINTS_EARN, "c1", T0 + 10 * DAY, 25, "b"));
+	apply1(&f, op(TN_POINTS_EARN, "c2", T0 + 10 * DAY, 5, "c"));
+	const char *path = "/tmp/tenure-points-scores.csv";
+	FILE *fp = fopen(path, "w");
+	fputs("customer,p_churn,value\nc0,0.1,10\nc1,0.7,10\nc2,0.2,10\n", fp);
+	fclose(fp);
+	tn_scores *sc;
+	assert_int_equal(tn_scores_read_csv(path, &sc, &err), TN_OK);
+	assert_int_equal(tn_scores_attach(f.s, sc, &err), TN_OK);
+	unlink(path);
+	tn_rowset *r;
+	assert_int_equal(tn_points_at_risk(f.s, T0 + 20 * DAY, 15, sc, 0.5, &r, &err), TN_OK);
+	assert_int_equal(r->nrows, 2);
+	/* columns: customer, balance, expiring, first_expiry, p_churn, at_risk, why */
+	assert_string_equal(r->text[0], "c0");
+	assert_near(r->num[2], 40, 0);
+	assert_string_equal(r->text[3], "2024-01-31");
+	assert_near(r->num[5], 40, 0);
+	assert_string_equal(r->text[6], "expiring");
+	assert_string_equal(r->text[r->ncols + 0], "c1");
+	assert_near(r->num[r->ncols + 2], 0, 0);
+	assert_near(r->num[r->ncols + 5], 25, 0);
+	assert_string_equal(r->text[r->ncols + 6], "churn risk");
+	tn_rowset_free(r);
+	tn_scores_free(sc);
+	fx_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -285,6 +325,7 @@ int main(void)
 		cmocka_unit_test(test_rules_and_tiers),
 		cmocka_unit_test(test_invariants_random),
 		cmocka_unit_test(test_two_processes),
+		cmocka_unit_test(test_at_risk),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
