@@ -61,7 +61,25 @@ const char *const tn_store_migrations[] = {
 	"  language TEXT,"
 	"  ext_id TEXT NOT NULL DEFAULT '',"
 	"  UNIQUE (customer_id, given_at, kind, ext_id));",
-	/* 2 (actions): offers with their control group, win-back contacts, the
+	/* 2: feedback: labels of free-text answers (type, theme), and the team's
+	 * effort estimate and "fixed" mark per theme (docs/feedback.md) */
+	"CREATE TABLE feedback_labels("
+	"  feedback_id INTEGER PRIMARY KEY REFERENCES feedback(id),"
+	"  type TEXT NOT NULL,"
+	"  theme TEXT NOT NULL,"
+	"  language TEXT NOT NULL,"
+	"  confidence REAL NOT NULL,"
+	"  by_rule INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX feedback_labels_theme ON feedback_labels(theme);"
+	"CREATE TABLE feedback_themes("
+	"  theme TEXT PRIMARY KEY,"
+	"  effort TEXT CHECK (effort IN ('low','high')),"
+	"  fixed_at INTEGER);",
+	/* 3: named churn definitions (docs/churn.md); rule is the JSON form of tn_churn_def */
+	"CREATE TABLE churn_definitions("
+	"  name TEXT PRIMARY KEY,"
+	"  rule TEXT NOT NULL CHECK (json_valid(rule) AND json_type(rule) = 'object'));",
+	/* 4: offers with their control group, win-back contacts, the
 	 * loyalty-points ledger (append-only) with its lots and balances, tiers,
 	 * and the onboarding milestone map (docs/actions.md) */
 	"CREATE TABLE offer_plans(id INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, source TEXT NOT NULL,"

@@ -1,0 +1,341 @@
+/*
+ * cmd_feedback_store.c -- the `tenure feedback` subcommands that read the
+ * store: classify (without --csv), scores, impact, matrix, effort, fixed and
+ * follow-up.  Each opens the store, calls libtenure, prints a table.
+ */
+#include "feedback_cli.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void fmt_time(double t, char *buf, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Parse "--model FILE --rules FILE" for subcommand argv[0]; 1 = help shown. */
+static int model_opts(int argc, char **argv, const char **model, const char **rules, int *status)
+{
+	for (int i = 1; i < argc; i++) {
+		int r;
+		if (cli_is_help(argv[i])) {
+			printf("usage: tenure feedback %s [--model FILE] [--rules FILE]\n"
+			       "(see `tenure feedback --help` and docs/feedback.md)\n",
+			       argv[0]);
+			*status = 0;
+			return 1;
+		}
+		if ((r = cli_opt(argc, argv, &i, "--model", model)) || (r = cli_opt(argc, argv, &i, "--rules", rules))) {
+			if (r < 0) {
+				*status = 2;
+				return 1;
+			}
+			continue;
+		}
+		*status = cli_usage_error("feedback", "%s: unexpected argument \"%s\"", argv[0], argv[i]);
+		return 1;
+	}
+	return 0;
+}
+
+/* Open the store and label new text answers with the model from the options. */
+static int open_labelled(cli_ctx *ctx, const char *model, const char *rules, int relabel, tn_fb_model *given,
+			 tn_store **s)
+{
+	tn_error err = {0};
+	int status = 0;
+	if (tn_store_open(ctx->db_path, 0, s, &err))
+		return cli_fail(&err);
+	tn_fb_model *m = given ? given : fbcli_model(model, rules, &status);
+	if (!m) {
+		tn_store_close(*s);
+		return status;
+	}
+	size_t n = 0;
+	if (tn_fb_label_store(*s, m, relabel, &n, &err))
+		status = cli_fail(&err);
+	else if (!ctx->quiet && n)
+		fprintf(stderr, "labelled %zu feedback answers\n", n);
+	if (!given)
+		tn_fb_model_free(m);
+	if (status)
+		tn_store_close(*s);
+	return status;
+}
+
+int fbcli_classify_store(cli_ctx *ctx, tn_fb_model *m, int relabel)
+{
+	tn_store *s;
+	int st = open_labelled(ctx, NULL, NULL, relabel, m, &s);
+	if (st)
+		return st;
+	tn_error err = {0};
+	tn_fb_row *rows;
+	size_t n;
+	if (tn_fb_labels_store(s, &rows, &n, &err)) {
+		tn_store_close(s);
+		return cli_fail(&err);
+	}
+	const char *cols[] = {"customer", "given_at", "kind", "type", "theme", "language", "confidence", "answer"};
+	tn_out *t = tn_out_new(8, cols);
+	for (size_t i = 0; i < n; i++) {
+		char when[32];
+		fmt_time(rows[i].extra, when, sizeof when);
+		tn_out_str(t, rows[i].metric);
+		tn_out_str(t, when);
+		tn_out_str(t, rows[i].kind);
+		tn_out_str(t, rows[i].segment);
+		tn_out_str(t, rows[i].period);
+		tn_out_str(t, rows[i].language);
+		tn_out_num(t, rows[i].value, 2);
+		tn_out_str(t, rows[i].text);
+	}
+	tn_out_print(t, ctx->format, stdout);
+	tn_out_free(t);
+	free(rows);
+	tn_store_close(s);
+	return 0;
+}
+
+int fbcli_scores(cli_ctx *ctx, int argc, char **argv)
+{
+	const char *by = NULL, *period = NULL;
+	for (int i = 1; i < argc; i++) {
+		int r;
+		if (cli_is_help(argv[i])) {
+			printf("usage: tenure feedback scores [--by ATTR] [--period week|month|quarter|year]\n\n"
+			       "NPS (promoters 9-10 minus detractors 0-6, in points, 95%% CI from the variance of\n"
+			       "the difference of the two shares), CSAT (%% of 4-5 on 1-5, Wilson CI), CES (mean\n"
+			       "on 1-7, normal CI), response counts, and fixed-choice custom questions as\n"
+			       "QUESTION=ANSWER shares -- overall, per ATTR segment (country, channel, plan or a\n"
+			       "key of the customer attrs, e.g. device), per period, and churned vs stayed.\n");
+			return 0;
+		}
+		if ((r = cli_opt(argc, argv, &i, "--by", &by)) || (r = cli_opt(argc, argv, &i, "--period", &period))) {
+			if (r < 0)
+				return 2;
+			continue;
+		}
+		return cli_usage_error("feedback", "scores: unexpected argument \"%s\"", argv[i]);
+	}
+	tn_error err = {0};
+	tn_store *s;
+	if (tn_store_open(ctx->db_path, 0, &s, &err))
+		return cli_fail(&err);
+	tn_fb_row *rows;
+	size_t n;
+	if (tn_fb_scores_store(s, by, period, &rows, &n, &err)) {
+		tn_store_close(s);
+		return cli_fail(&err);
+	}
+	const char *cols[] = {"segment", "period", "metric", "n", "value", "ci_low", "ci_high"};
+	tn_out *t = tn_out_new(7, cols);
+	for (size_t i = 0; i < n; i++) {
+		tn_out_str(t, rows[i].segment);
+		tn_out_str(t, rows[i].period);
+		tn_out_str(t, rows[i].metric);
+		tn_out_int(t, (long long)rows[i].n);
+		tn_out_num(t, rows[i].value, strcmp(rows[i].metric, "responses") == 0 ? 0 : 2);
+		tn_out_num(t, rows[i].lo, 2);
+		tn_out_num(t, rows[i].hi, 2);
+	}
+	tn_out_print(t, ctx->format, stdout);
+	tn_out_free(t);
+	free(rows);
+	tn_store_close(s);
+	return 0;
+}
+
+int fbcli_impact(cli_ctx *ctx, int argc, char **argv)
+{
+	const char *model = NULL, *rules = NULL;
+	int status = 0;
+	if (model_opts(argc, argv, &model, &rules, &status))
+		return status;
+	tn_store *s;
+	if ((status = open_labelled(ctx, model, rules, 0, NULL, &s)) != 0)
+		return status;
+	tn_error err = {0};
+	tn_fb_row *rows = NULL, *ex = NULL;
+	size_t n = 0, nx = 0;
+	if (tn_fb_impact_store(s, &rows, &n, &err) || tn_fb_exit_reasons_store(s, &ex, &nx, &err)) {
+		free(rows);
+		tn_store_close(s);
+		return cli_fail(&err);
+	}
+	const char *cols[] = {"type", "theme", "customers", "churned", "churn_rate", "rest_churn_rate", "revenue"};
+	tn_out *t = tn_out_new(7, cols);
+	for (size_t i = 0; i < n; i++) {
+		tn_out_str(t, rows[i].segment);
+		tn_out_str(t, rows[i].period);
+		tn_out_int(t, (long long)rows[i].n);
+		tn_out_int(t, (long long)rows[i].extra);
+		tn_out_num(t, rows[i].value, 3);
+		tn_out_num(t, rows[i].lo, 3);
+		tn_out_num(t, rows[i].hi, 2);
+	}
+	const char *xcols[] = {"rank", "exit_reason_type", "exit_reason_theme", "answers", "share", "ci_low", "ci_high"};
+	tn_out *x = tn_out_new(7, xcols);
+	for (size_t i = 0; i < nx; i++) {
+		tn_out_int(x, (long long)i + 1);
+		tn_out_str(x, ex[i].segment);
+		tn_out_str(x, ex[i].period);
+		tn_out_int(x, (long long)ex[i].n);
+		tn_out_num(x, ex[i].value, 3);
+		tn_out_num(x, ex[i].lo, 3);
+		tn_out_num(x, ex[i].hi, 3);
+	}
+	if (ctx->format == OUT_JSON) {
+		/* one JSON document: {"impact": [...], "exit_reasons": [...]} */
+		fputs("{\"impact\": ", stdout);
+		tn_out_print(t, ctx->format, stdout);
+		fputs(", \"exit_reasons\": ", stdout);
+		tn_out_print(x, ctx->format, stdout);
+		fputs("}\n", stdout);
+	} else {
+		tn_out_print(t, ctx->format, stdout);
+		fputc('\n', stdout);
+		tn_out_print(x, ctx->format, stdout);
+	}
+	tn_out_free(t);
+	tn_out_free(x);
+	free(rows);
+	free(ex);
+	tn_store_close(s);
+	return 0;
+}
+
+int fbcli_matrix(cli_ctx *ctx, int argc, char **argv)
+{
+	const char *model = NULL, *rules = NULL;
+	int status = 0;
+	if (model_opts(argc, argv, &model, &rules, &status))
+		return status;
+	tn_store *s;
+	if ((status = open_labelled(ctx, model, rules, 0, NULL, &s)) != 0)
+		return status;
+	tn_error err = {0};
+	tn_fb_row *rows;
+	size_t n;
+	if (tn_fb_matrix_store(s, &rows, &n, &err)) {
+		tn_store_close(s);
+		return cli_fail(&err);
+	}
+	const char *cols[] = {"theme", "type", "customers", "churned", "churn_rate", "revenue", "impact", "effort",
+			      "quadrant"};
+	tn_out *t = tn_out_new(9, cols);
+	for (size_t i = 0; i < n; i++) {
+		tn_out_str(t, rows[i].period);
+		tn_out_str(t, rows[i].segment);
+		tn_out_int(t, (long long)rows[i].n);
+		tn_out_int(t, (long long)rows[i].extra);
+		tn_out_num(t, rows[i].value, 3);
+		tn_out_num(t, rows[i].hi, 2);
+		tn_out_str(t, rows[i].lo > 0 ? "high" : "low");
+		tn_out_str(t, rows[i].metric[0] ? rows[i].metric : NULL);
+		tn_out_str(t, rows[i].text);
+	}
+	tn_out_print(t, ctx->format, stdout);
+	tn_out_free(t);
+	free(rows);
+	tn_store_close(s);
+	return 0;
+}
+
+int fbcli_effort(cli_ctx *ctx, int argc, char **argv)
+{
+	if (argc >= 2 && cli_is_help(argv[1])) {
+		printf("usage: tenure feedback effort THEME low|high\n\n"
+		       "Record the team's estimate of the effort to fix THEME (used by `feedback matrix`).\n");
+		return 0;
+	}
+	if (argc != 3)
+		return cli_usage_error("feedback", "effort: expected THEME and low or high");
+	tn_error err = {0};
+	tn_store *s;
+	if (tn_store_open(ctx->db_path, 0, &s, &err))
+		return cli_fail(&err);
+	int rc = tn_fb_set_effort(s, argv[1], argv[2], &err);
+	tn_store_close(s);
+	return rc ? cli_fail(&err) : 0;
+}
+
+int fbcli_fixed(cli_ctx *ctx, int argc, char **argv)
+{
+	int undo = 0;
+	const char *theme = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			printf("usage: tenure feedback fixed THEME [--undo]\n\n"
+			       "Mark THEME fixed now (--undo clears the mark); `feedback follow-up` then lists\n"
+			       "the customers who raised it before the fix.\n");
+			return 0;
+		}
+		if (strcmp(argv[i], "--undo") == 0)
+			undo = 1;
+		else if (!theme)
+			theme = argv[i];
+		else
+			return cli_usage_error("feedback", "fixed: unexpected argument \"%s\"", argv[i]);
+	}
+	if (!theme)
+		return cli_usage_error("feedback", "fixed: expected a THEME");
+	tn_error err = {0};
+	tn_store *s;
+	if (tn_store_open(ctx->db_path, 0, &s, &err))
+		return cli_fail(&err);
+	int rc = tn_fb_set_fixed(s, theme, undo ? TN_NO_TIME : (tn_time)time(NULL), &err);
+	tn_store_close(s);
+	return rc ? cli_fail(&err) : 0;
+}
+
+int fbcli_follow_up(cli_ctx *ctx, int argc, char **argv)
+{
+	const char *theme = NULL;
+	for (int i = 1; i < argc; i++) {
+		int r;
+		if (cli_is_help(argv[i])) {
+			printf("usage: tenure feedback follow-up [--theme THEME]\n\n"
+			       "Customers who raised a theme marked fixed (before the fix), to tell them.\n");
+			return 0;
+		}
+		if ((r = cli_opt(argc, argv, &i, "--theme", &theme)) != 0) {
+			if (r < 0)
+				return 2;
+			continue;
+		}
+		return cli_usage_error("feedback", "follow-up: unexpected argument \"%s\"", argv[i]);
+	}
+	tn_error err = {0};
+	tn_store *s;
+	if (tn_store_open(ctx->db_path, 0, &s, &err))
+		return cli_fail(&err);
+	tn_fb_row *rows;
+	size_t n;
+	if (tn_fb_follow_up_store(s, theme, &rows, &n, &err)) {
+		tn_store_close(s);
+		return cli_fail(&err);
+	}
+	const char *cols[] = {"customer", "theme", "type", "given_at", "churned", "answer"};
+	tn_out *t = tn_out_new(6, cols);
+	for (size_t i = 0; i < n; i++) {
+		char when[32];
+		fmt_time(rows[i].extra, when, sizeof when);
+		tn_out_str(t, rows[i].metric);
+		tn_out_str(t, rows[i].period);
+		tn_out_str(t, rows[i].segment);
+		tn_out_str(t, when);
+		tn_out_str(t, rows[i].value > 0 ? "yes" : "no");
+		tn_out_str(t, rows[i].text);
+	}
+	tn_out_print(t, ctx->format, stdout);
+	tn_out_free(t);
+	free(rows);
+	tn_store_close(s);
+	return 0;
+}
