@@ -45,6 +45,15 @@ typedef struct tn_scores {
  * Free with tn_scores_free(). */
 TN_API int tn_scores_read_csv(const char *path, tn_scores **out, tn_error *err);
 
+/* The same from two files joined by customer, as the other analyses write
+ * them: P(churn) from RISK_PATH (column p_churn, or risk as `tenure predict
+ * score` writes it) and value from VALUE_PATH (column value, or clv as
+ * `tenure value score` writes it).  Column aliases also hold for
+ * tn_scores_read_csv: customer may be id or customer_id.  A customer of the
+ * risk file with no (or a blank) value gets value 0; *no_value counts them. */
+TN_API int tn_scores_read_pair(const char *risk_path, const char *value_path, tn_scores **out,
+			       size_t *no_value, tn_error *err);
+
 /* Built-in estimate for every customer with a live subscription (trialing,
  * active or past_due) as of NOW:
  *   h    = the plan's monthly churn rate: cancellations in the 90 days before

@@ -10,13 +10,15 @@
 #include <string.h>
 
 static const char *HELP =
-	"usage: tenure offers plan [--scores FILE] [--budget B] [--offer-cost C] [--accept-rate P]\n"
+	"usage: tenure offers plan [--scores FILE | --risk FILE --value FILE] [--budget B]\n"
+	"                          [--offer-cost C] [--accept-rate P]\n"
 	"                          [--control SHARE] [--seed S] [--lead-days D] [--danger-day D]\n"
 	"                          [--now DATE] [--top N] [--dry-run]\n"
 	"       tenure offers report [--plan ID]\n"
 	"       tenure offers ending [--days 30] [--now DATE]\n"
 	"       tenure offers nearing [--danger-day D] [--window 7] [--now DATE]\n"
-	"       tenure offers call [--scores FILE] [--min-p 0.5] [--min-value 0] [--top 20] [--now DATE]\n\n"
+	"       tenure offers call [--scores FILE | --risk FILE --value FILE] [--min-p 0.5]\n"
+	"                          [--min-value 0] [--top 20] [--now DATE]\n\n"
 	"plan     rank customers by expected profit of an offer\n"
 	"           E = P(churn) x accept-rate x value - offer-cost\n"
 	"         (not by risk alone), offer to those with E > 0 in that order until the\n"
@@ -27,7 +29,13 @@ static const char *HELP =
 	"         danger day of age, or their period end.\n"
 	"  --scores FILE    CSV with columns customer, p_churn, value (from churn/risk and\n"
 	"                   value models); without it a built-in estimate from the store is\n"
-	"                   used and said so (docs/actions.md)\n"
+	"                   used and said so (docs/actions.md); columns id and risk, clv\n"
+	"                   are accepted too\n"
+	"  --risk FILE      P(churn) per customer (columns customer or id, p_churn or risk:\n"
+	"                   what `tenure predict score --format csv` writes), with\n"
+	"  --value FILE     value per customer (columns customer, value or clv: what\n"
+	"                   `tenure value score --format csv` writes); joined by customer,\n"
+	"                   a customer without a value counts 0\n"
 	"  --budget B       total offer spend allowed (default: no limit)\n"
 	"  --offer-cost C   cost of one offer (default 5)\n"
 	"  --accept-rate P  P(offer keeps a churner), 0..1 (default 0.3)\n"
@@ -48,7 +56,7 @@ static const char *HELP =
 	"         and value >= --min-value, by value at risk P(churn) x value\n";
 
 typedef struct plan_opts {
-	const char *scores, *now;
+	const char *scores, *risk, *value, *now;
 	double budget, cost, accept, control, lead, danger;
 	long seed, top;
 	int dry;
@@ -90,7 +98,9 @@ static int parse_plan(int argc, char **argv, plan_opts *o)
 				return 2;
 			continue;
 		}
-		if ((r = cli_opt(argc, argv, &i, "--scores", &o->scores)) != 0) {
+		if ((r = cli_opt(argc, argv, &i, "--scores", &o->scores)) != 0 ||
+		    (r = cli_opt(argc, argv, &i, "--risk", &o->risk)) != 0 ||
+		    (r = cli_opt(argc, argv, &i, "--value", &o->value)) != 0) {
 			if (r < 0)
 				return 2;
 			continue;
@@ -127,7 +137,7 @@ static int do_plan(cli_ctx *ctx, int argc, char **argv)
 		rc = cli_fail(&err);
 		goto out;
 	}
-	if (!(sc = act_scores(ctx, s, o.scores, now))) {
+	if (!(sc = act_scores(ctx, s, o.scores, o.risk, o.value, now))) {
 		rc = 1;
 		goto out;
 	}
@@ -246,13 +256,14 @@ static int do_list(cli_ctx *ctx, const char *which, int argc, char **argv)
 {
 	double days = 30, danger = NAN, window = 7, min_p = 0.5, min_value = 0;
 	long top = 20;
-	const char *now_s = NULL, *scores = NULL;
+	const char *now_s = NULL, *scores = NULL, *risk = NULL, *value = NULL;
 	char cmd[32];
 	snprintf(cmd, sizeof cmd, "offers %s", which);
 	for (int i = 1; i < argc; i++) {
 		const char *v;
 		int r;
-		if ((r = cli_opt(argc, argv, &i, "--now", &now_s)) || (r = cli_opt(argc, argv, &i, "--scores", &scores))) {
+		if ((r = cli_opt(argc, argv, &i, "--now", &now_s)) || (r = cli_opt(argc, argv, &i, "--scores", &scores)) ||
+		    (r = cli_opt(argc, argv, &i, "--risk", &risk)) || (r = cli_opt(argc, argv, &i, "--value", &value))) {
 			if (r < 0)
 				return 2;
 			continue;
@@ -334,7 +345,7 @@ static int do_list(cli_ctx *ctx, const char *which, int argc, char **argv)
 		tn_out_free(t);
 		tn_nearing_rows_free(rows, n);
 	} else {
-		tn_scores *sc = act_scores(ctx, s, scores, now);
+		tn_scores *sc = act_scores(ctx, s, scores, risk, value, now);
 		size_t *idx, n;
 		if (!sc) {
 			rc = 1;

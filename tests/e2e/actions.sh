@@ -48,6 +48,14 @@ check_eq "ranked by expected profit" "$(cut -d, -f2,3,6 check.out | tr '\n' ' ')
   "customer,arm,expected_profit b,offer,28 c,offer,10.5 "
 # b: danger day 30 is past; period ends 2024-04-01 -> 7 days before = 2024-03-25
 check_eq "timed before the period end" "$(grep '^1,' check.out | cut -d, -f7)" "2024-03-25"
+# the same from the files other analyses write: predict score (id, risk) and value score (customer, clv)
+printf 'rank,id,risk,reason_1\n1,a,0.9,x\n2,c,0.5,y\n3,b,0.3,z\n' >risk.csv
+printf 'customer,p_alive,clv\na,0.9,10\nb,0.8,200\nc,0.7,\n' >value.csv
+check "offers plan --risk --value" $TENURE $DB --format csv offers plan --risk risk.csv --value value.csv \
+  --accept-rate 0.5 --offer-cost 2 --control 0 --danger-day 30 --now 2024-03-15 --dry-run
+check_contains "says where P(churn) and value come from" check.out "P(churn) from risk.csv, value from value.csv (3 customers; 1 without a value: 0)"
+check_eq "c without a value is not offered" "$(grep ',offer,' check.out | cut -d, -f2 | tr '\n' ' ')" "b a "
+check_fails "--risk without --value" $TENURE $DB offers plan --risk risk.csv
 check "offers report" $TENURE $DB --format csv offers report
 check_eq "plan stored: 2 offered, 0 churned" "$(sed -n 2p check.out | cut -d, -f3,4,5)" "2,0,0"
 check "offers ending --days 10" $TENURE $DB --format csv offers ending --days 10 --now 2024-03-15

@@ -141,6 +141,24 @@ static void test_scores_file(void **state)
 	assert_int_equal(tn_scores_read_csv(path, &sc, &err), TN_ERR_INPUT);
 	assert_non_null(strstr(err.msg, ":3:1: customer: expected each customer once"));
 	tn_error_clear(&err);
+	/* two files as predict score and value score write them */
+	const char *vpath = "/tmp/tenure-value-test.csv";
+	write_file(path, "rank,id,risk\n1,a,0.75\n2,b,0.5\n3,c,0.25\n");
+	write_file(vpath, "customer,clv\nb,40\nc,\na,12.5\nz,1\n");
+	size_t nov;
+	assert_int_equal(tn_scores_read_pair(path, vpath, &sc, &nov, &err), TN_OK);
+	assert_int_equal(sc->n, 3);
+	assert_int_equal(nov, 1);
+	assert_near(sc->p_churn[0], 0.75, 0);
+	assert_near(sc->value[0], 12.5, 0);
+	assert_near(sc->value[1], 40, 0);
+	assert_near(sc->value[2], 0, 0);
+	tn_scores_free(sc);
+	write_file(vpath, "customer,clv\nb,-4\n");
+	assert_int_equal(tn_scores_read_pair(path, vpath, &sc, &nov, &err), TN_ERR_INPUT);
+	assert_non_null(strstr(err.msg, "tenure-value-test.csv:2:2: value: expected a number >= 0, found \"-4\""));
+	unlink(vpath);
+	tn_error_clear(&err);
 	write_file(path, "customer,value\na,1\n");
 	assert_int_equal(tn_scores_read_csv(path, &sc, &err), TN_ERR_INPUT);
 	assert_non_null(strstr(err.msg, "missing p_churn"));
