@@ -10,8 +10,7 @@
  * Control group: blocked randomisation over strata of adjacent expected
  * profit (Fisher's randomised blocks), so both arms have the same profit mix.
  */
-#include "store_sqlite.h"
-#include "tenure.h"
+#include "actions_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -146,6 +145,14 @@ int tn_offers_plan(const double *p_churn, const double *value, size_t n, const t
 			pl->stratum[i] = stratum;
 		}
 		seen += bn;
+	}
+	if (pl->n_offer == 0 && pl->n_control > 0) { /* nothing offered: nothing to compare */
+		for (size_t i = 0; i < n; i++)
+			if (pl->arm[i] == TN_ARM_CONTROL) {
+				pl->arm[i] = TN_ARM_NONE;
+				pl->stratum[i] = 0;
+			}
+		pl->n_control = 0;
 	}
 	*out = pl;
 	return TN_OK;
@@ -316,6 +323,21 @@ int tn_offers_measure(tn_store *s, int64_t plan_id, tn_offer_effect *out, tn_err
 	tn_prop_diff_newcombe(out->churned_control, out->n_control, out->churned_offer, out->n_offer, 1.959963984540054,
 			      &out->uplift);
 	return TN_OK;
+}
+
+int tn_offers_plans(tn_store *s, tn_rowset **out, tn_error *err)
+{
+	sqlite3_stmt *st = tn_store_prepare(
+		s,
+		"SELECT p.id AS plan, strftime('%Y-%m-%d', p.created_at, 'unixepoch') AS as_of, p.source, "
+		"(SELECT count(*) FROM offer_assignments a WHERE a.plan_id = p.id AND a.arm = 'offer') AS offered, "
+		"(SELECT count(*) FROM offer_assignments a WHERE a.plan_id = p.id AND a.arm = 'control') AS control, "
+		"p.params FROM offer_plans p ORDER BY p.id",
+		err);
+	if (!st)
+		return TN_ERR_DB;
+	static const int digits[] = {0, -1, -1, 0, 0, -1};
+	return tn_rowset_from_stmt(s, st, digits, out, err);
 }
 
 /* ---- lists ------------------------------------------------------------------ */

@@ -168,6 +168,10 @@ typedef struct tn_offer_effect {
 } tn_offer_effect;
 TN_API int tn_offers_measure(tn_store *s, int64_t plan_id, tn_offer_effect *out, tn_error *err);
 
+/* The stored plans: plan, as_of, source (scores or estimate), offered,
+ * control, params (JSON). */
+TN_API int tn_offers_plans(tn_store *s, tn_rowset **out, tn_error *err);
+
 /* Subscriptions whose period (or trial) ends within DAYS after NOW. */
 typedef struct tn_ending_row {
 	char *customer, *plan, *status;

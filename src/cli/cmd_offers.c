@@ -15,6 +15,7 @@ static const char *HELP =
 	"                          [--control SHARE] [--seed S] [--lead-days D] [--danger-day D]\n"
 	"                          [--now DATE] [--top N] [--dry-run]\n"
 	"       tenure offers report [--plan ID]\n"
+	"       tenure offers plans\n"
 	"       tenure offers ending [--days 30] [--now DATE]\n"
 	"       tenure offers nearing [--danger-day D] [--window 7] [--now DATE]\n"
 	"       tenure offers call [--scores FILE | --risk FILE --value FILE] [--min-p 0.5]\n"
@@ -50,6 +51,7 @@ static const char *HELP =
 	"report   churn rate of the offer arm vs the control arm of a stored plan (latest\n"
 	"         by default; --plan ID), uplift = control - offer with a 95% Newcombe\n"
 	"         (hybrid score) interval\n"
+	"plans    the stored plans with their parameters\n"
 	"ending   subscriptions whose period or trial ends within --days days\n"
 	"nearing  live customers within --window days before the danger day of age\n"
 	"call     high-value customers at risk for a personal call: P(churn) >= --min-p\n"
@@ -391,7 +393,25 @@ int cmd_offers(cli_ctx *ctx, int argc, char **argv)
 		return do_plan(ctx, argc - 1, argv + 1);
 	if (strcmp(sub, "report") == 0)
 		return do_report(ctx, argc - 1, argv + 1);
+	if (strcmp(sub, "plans") == 0) {
+		if (argc > 2)
+			return cli_usage_error("offers plans", "unexpected argument \"%s\"", argv[2]);
+		tn_store *s;
+		if (act_open(ctx, &s))
+			return 1;
+		tn_error err = {0};
+		tn_rowset *r;
+		int rc = 0;
+		if (tn_offers_plans(s, &r, &err)) {
+			rc = cli_fail(&err);
+		} else {
+			act_print_rowset(ctx, r);
+			tn_rowset_free(r);
+		}
+		tn_store_close(s);
+		return rc;
+	}
 	if (strcmp(sub, "ending") == 0 || strcmp(sub, "nearing") == 0 || strcmp(sub, "call") == 0)
 		return do_list(ctx, sub, argc - 1, argv + 1);
-	return cli_usage_error("offers", "unknown subcommand \"%s\" (plan, report, ending, nearing, call)", sub);
+	return cli_usage_error("offers", "unknown subcommand \"%s\" (plan, report, plans, ending, nearing, call)", sub);
 }

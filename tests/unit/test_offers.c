@@ -37,6 +37,13 @@ static void test_rank_by_profit_and_budget(void **state)
 	assert_near(pl->spend, 4, 1e-12);
 	assert_near(pl->expected_gain, 38.5, 1e-12);
 	tn_offer_plan_free(pl);
+	par.budget = 0; /* nothing offered: no control group either */
+	par.control_share = 0.5;
+	assert_int_equal(tn_offers_plan(p, v, 4, &par, &pl, &err), TN_OK);
+	assert_int_equal(pl->n_offer, 0);
+	assert_int_equal(pl->n_control, 0);
+	tn_offer_plan_free(pl);
+	par.control_share = 0;
 	par.accept_rate = 1.5;
 	assert_int_equal(tn_offers_plan(p, v, 4, &par, &pl, &err), TN_ERR_USAGE);
 }
