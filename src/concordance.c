@@ -14,16 +14,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void bit_add(double *t, size_t m, size_t i, double v)
+/* Counts fit in 32 bits (n < 2^32); adding -1 wraps back exactly. */
+static void bit_add(uint32_t *t, uint32_t *cnt, size_t m, size_t i, uint32_t v)
 {
+	cnt[i] += v;
 	for (i++; i <= m; i += i & (~i + 1))
 		t[i - 1] += v;
 }
 
 /* sum of entries [0, i) */
-static double bit_sum(const double *t, size_t i)
+static uint32_t bit_sum(const uint32_t *t, size_t i)
 {
-	double s = 0;
+	uint32_t s = 0;
 	for (; i > 0; i -= i & (~i + 1))
 		s += t[i - 1];
 	return s;
@@ -39,9 +41,9 @@ int tn_cox_concordance(const double *time, const double *event, const double *lp
 	uint64_t *keys = malloc((n ? n : 1) * sizeof *keys);
 	uint32_t *ord = malloc((n ? n : 1) * sizeof *ord);
 	uint32_t *rank = malloc((n ? n : 1) * sizeof *rank);
-	double *tree = calloc(n ? n : 1, sizeof *tree);
+	uint32_t *tree = calloc(n ? n : 1, sizeof *tree), *cnt = calloc(n ? n : 1, sizeof *cnt);
 	int rc = TN_OK;
-	if (!keys || !ord || !rank || !tree) {
+	if (!keys || !ord || !rank || !tree || !cnt) {
 		rc = tn_error_set(err, TN_ERR_NOMEM, "concordance: out of memory for %zu rows", n);
 		goto done;
 	}
@@ -86,7 +88,7 @@ int tn_cox_concordance(const double *time, const double *event, const double *lp
 		double nd = 0;
 		for (size_t k = first; k <= last; k++)
 			if (event[ord[k]] != 1) {
-				bit_add(tree, m, rank[ord[k]], 1);
+				bit_add(tree, cnt, m, rank[ord[k]], 1);
 				in_tree++;
 			}
 		for (size_t k = first; k <= last; k++) {
@@ -95,7 +97,7 @@ int tn_cox_concordance(const double *time, const double *event, const double *lp
 				continue;
 			nd++;
 			double below = bit_sum(tree, rank[b]);
-			double upto = bit_sum(tree, (size_t)rank[b] + 1);
+			double upto = below + cnt[rank[b]];
 			conc += below;
 			tiex += upto - below;
 			disc += in_tree - upto;
@@ -103,13 +105,13 @@ int tn_cox_concordance(const double *time, const double *event, const double *lp
 		tiey += nd * (nd - 1) / 2;
 		for (size_t k = first; k <= last; k++)
 			if (event[ord[k]] == 1) {
-				bit_add(tree, m, rank[ord[k]], 1);
+				bit_add(tree, cnt, m, rank[ord[k]], 1);
 				in_tree++;
 			}
 		i = first;
 		if (strata && (i == 0 || strata[ord[i - 1]] != s)) { /* stratum done: empty the tree */
 			for (size_t k = i; k < stratum_end; k++)
-				bit_add(tree, m, rank[ord[k]], -1);
+				bit_add(tree, cnt, m, rank[ord[k]], UINT32_MAX);
 			in_tree = 0;
 			stratum_end = i;
 		}
@@ -125,5 +127,6 @@ done:
 	free(ord);
 	free(rank);
 	free(tree);
+	free(cnt);
 	return rc;
 }

@@ -5,10 +5,10 @@
  * in byte order, or the one the caller names), as R's model.matrix with
  * contr.treatment on a factor with sorted levels.
  */
-#define _GNU_SOURCE 1 /* qsort_r */
 #include "tenure/design.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,14 +16,6 @@
 static int blank(const tn_column *c, size_t r)
 {
 	return c->is_numeric ? isnan(c->num[r]) : c->text[r][0] == '\0';
-}
-
-/* qsort_r (glibc) comparator: row indices by their text. */
-static int cmp_text_idx(const void *a, const void *b, void *text)
-{
-	const size_t ia = *(const size_t *)a, ib = *(const size_t *)b;
-	char **t = text;
-	return strcmp(t[ia], t[ib]);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -40,35 +32,72 @@ static char *dupstr(const char *s)
 	return d;
 }
 
-/* Sorted distinct values of text column C over ROWS; pointers into C. */
+#define HASH_SLOTS 4096 /* > 2 * TN_DESIGN_MAX_LEVELS: open addressing stays short */
+
+/* Distinct values of text column C over ROWS, sorted (pointers into C), and
+ * when CODES is not NULL each row's index among them: one pass with a small
+ * open-addressing hash table (FNV-1a), then a sort of the distinct values. */
 static int text_levels(const tn_column *c, const size_t *rows, size_t n, const char ***levels, int *nlev,
-		       const char *path, tn_error *err)
+		       int *codes, const char *path, tn_error *err)
 {
-	size_t *ord = malloc((n ? n : 1) * sizeof *ord);
-	if (!ord)
-		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-	memcpy(ord, rows, n * sizeof *ord);
-	qsort_r(ord, n, sizeof *ord, cmp_text_idx, c->text);
+	int *slot = malloc(HASH_SLOTS * sizeof *slot);
 	const char **lv = malloc(TN_DESIGN_MAX_LEVELS * sizeof *lv);
-	if (!lv) {
-		free(ord);
+	int *remap = malloc(TN_DESIGN_MAX_LEVELS * sizeof *remap);
+	if (!slot || !lv || !remap) {
+		free(slot);
+		free(lv);
+		free(remap);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	}
+	for (size_t h = 0; h < HASH_SLOTS; h++)
+		slot[h] = -1;
 	int k = 0;
 	for (size_t i = 0; i < n; i++) {
-		const char *s = c->text[ord[i]];
-		if (k > 0 && strcmp(lv[k - 1], s) == 0)
-			continue;
-		if (k == TN_DESIGN_MAX_LEVELS) {
-			free(ord);
-			free(lv);
-			return tn_error_set(err, TN_ERR_INPUT,
-					    "%s: column \"%s\" has more than %d distinct values; expected a category",
-					    path, c->name, TN_DESIGN_MAX_LEVELS);
+		const char *s = c->text[rows ? rows[i] : i];
+		uint32_t h = 2166136261u;
+		for (const unsigned char *q = (const unsigned char *)s; *q; q++)
+			h = (h ^ *q) * 16777619u;
+		size_t at = h & (HASH_SLOTS - 1);
+		while (slot[at] >= 0 && strcmp(lv[slot[at]], s) != 0)
+			at = (at + 1) & (HASH_SLOTS - 1);
+		if (slot[at] < 0) {
+			if (k == TN_DESIGN_MAX_LEVELS) {
+				free(slot);
+				free(lv);
+				free(remap);
+				return tn_error_set(err, TN_ERR_INPUT,
+						    "%s: column \"%s\" has more than %d distinct values; expected a category",
+						    path, c->name, TN_DESIGN_MAX_LEVELS);
+			}
+			lv[k] = s;
+			slot[at] = k++;
 		}
-		lv[k++] = s;
+		if (codes)
+			codes[i] = slot[at];
 	}
-	free(ord);
+	if (codes) { /* first-seen order -> sorted order */
+		const char **sorted = malloc((k ? (size_t)k : 1) * sizeof *sorted);
+		if (!sorted) {
+			free(slot);
+			free(lv);
+			free(remap);
+			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		}
+		memcpy(sorted, lv, (size_t)k * sizeof *lv);
+		qsort(sorted, (size_t)k, sizeof *sorted, cmp_str);
+		for (int j = 0; j < k; j++) {
+			const char **hit = bsearch(&lv[j], sorted, (size_t)k, sizeof *sorted, cmp_str);
+			remap[j] = (int)(hit - sorted);
+		}
+		for (size_t i = 0; i < n; i++)
+			codes[i] = remap[codes[i]];
+		memcpy(lv, sorted, (size_t)k * sizeof *lv);
+		free(sorted);
+	} else {
+		qsort(lv, (size_t)k, sizeof *lv, cmp_str);
+	}
+	free(slot);
+	free(remap);
 	*levels = lv;
 	*nlev = k;
 	return TN_OK;
@@ -152,7 +181,7 @@ int tn_design_new(const tn_frame *f, const char *const *cols, size_t ncols, cons
 			p++;
 			continue;
 		}
-		if ((rc = text_levels(c, d->rows, d->n, &lv[k], &nlv[k], f->path, err)))
+		if ((rc = text_levels(c, d->rows, d->n, &lv[k], &nlv[k], NULL, f->path, err)))
 			goto done;
 		ref[k] = 0;
 		for (size_t j = 0; j < nrefs; j++) {
@@ -307,20 +336,8 @@ int tn_design_groups(const tn_frame *f, const char *col, const size_t *rows, siz
 			ix[i] = hit ? (int)(hit - lv) : 0;
 		}
 	} else {
-		size_t *all = NULL;
-		if (!rows) {
-			all = malloc((n ? n : 1) * sizeof *all);
-			if (!all) {
-				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-				goto fail;
-			}
-			for (size_t i = 0; i < n; i++)
-				all[i] = i;
-		}
 		const char **lv;
-		rc = text_levels(cc, rows ? rows : all, n, &lv, &k, f->path, err);
-		free(all);
-		if (rc)
+		if ((rc = text_levels(cc, rows, n, &lv, &k, ix, f->path, err)))
 			goto fail;
 		for (int l = 0; l < k; l++)
 			if (!(lab[l] = dupstr(lv[l]))) {
@@ -328,8 +345,6 @@ int tn_design_groups(const tn_frame *f, const char *col, const size_t *rows, siz
 				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 				goto fail;
 			}
-		for (size_t i = 0; i < n; i++)
-			ix[i] = level_of(lv, k, cc->text[rows ? rows[i] : i]);
 		free(lv);
 	}
 	*idx = ix;

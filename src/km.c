@@ -347,15 +347,14 @@ int tn_km_steps_new(const tn_km *km, size_t max_points, tn_km_steps **out, tn_er
 	s->time[n] = 0;
 	s->surv[n] = s->lower[n] = s->upper[n] = 1;
 	n++;
-	/* Pick event times evenly spread in time; always keep the last. */
+	/* Pick event times evenly spread in time, then always the last time
+	 * (so the chart reaches the end of follow-up). */
 	double tmax = km->ntimes ? km->time[km->ntimes - 1] : 0;
 	double step = tmax / (double)(max_points - 2);
 	double next = 0;
-	for (size_t i = 0; i < km->ntimes && n < max_points - 1; i++) {
+	for (size_t i = 0; i < km->ntimes; i++) {
 		int last = i + 1 == km->ntimes;
-		if (!(km->n_event[i] > 0) && !last)
-			continue;
-		if (km->time[i] < next && !last)
+		if (!last && (n >= max_points - 1 || !(km->n_event[i] > 0) || km->time[i] < next))
 			continue;
 		next = km->time[i] + step;
 		s->time[n] = km->time[i];

@@ -61,3 +61,7 @@ $TENURE drivers --csv col.csv --time t --event e 2>err.txt
 check_contains "collinear covariate named" err.txt 'covariate "y" is constant or a combination'
 printf 't,e\n' >empty.csv
 check_fails "no rows" $TENURE survival --csv empty.csv --time t --event e
+$TENURE --format json survival --csv "$R" --time week --event arrest --bin 4 --unit week >bin.json
+check_contains "numeric bin width" bin.json '"bin_width":4,'
+check_contains "unit in the sentence" bin.json 'act before week '
+check_fails "bad bin" $TENURE survival --csv "$R" --time week --event arrest --bin fortnight

@@ -44,6 +44,15 @@ for (name in names(sets)) {
       put(paste0(p, "upper"), s$upper[i]); put(paste0(p, "cumhaz"), s$cumhaz[i])
       put(paste0(p, "chaz_se"), s$std.chaz[i])
     }
+    ats <- c(min(fit$time) / 2, quantile(fit$time, 0.3, names = FALSE),
+             quantile(fit$time, 0.7, names = FALSE) + 0.5, max(fit$time))
+    sa <- summary(fit, times = ats)
+    for (i in seq_along(ats)) {
+      p <- paste0("at_", g, "_", i - 1, "_")
+      put(paste0(p, "time"), ats[i]); put(paste0(p, "n_risk"), sa$n.risk[i])
+      put(paste0(p, "surv"), sa$surv[i]); put(paste0(p, "se"), sa$std.err[i])
+      put(paste0(p, "lower"), sa$lower[i]); put(paste0(p, "upper"), sa$upper[i])
+    }
     q <- quantile(fit, 0.5)
     put(paste0("med_", g, "_q"), q$quantile[1]); put(paste0("med_", g, "_lower"), q$lower[1])
     put(paste0("med_", g, "_upper"), q$upper[1])

@@ -40,6 +40,13 @@ static void test_rossi_km(void **state)
 	assert_int_equal(tn_km_steps_new(km, 20, &s, &err), TN_OK);
 	assert_true(s->n <= 20 && s->n >= 2);
 	assert_near(s->surv[s->n - 1], km->surv[km->ntimes - 1], 0);
+	assert_near(s->time[s->n - 1], 52, 0); /* reaches the end of follow-up */
+	for (size_t i = 1; i < s->n; i++)
+		assert_true(s->time[i] > s->time[i - 1] && s->surv[i] <= s->surv[i - 1]);
+	tn_km_steps_free(s);
+	assert_int_equal(tn_km_steps_new(km, 4, &s, &err), TN_OK);
+	assert_true(s->n <= 4);
+	assert_near(s->time[s->n - 1], 52, 0);
 	tn_km_steps_free(s);
 	tn_km_free(km);
 	free(t);
@@ -180,12 +187,26 @@ static void test_design(void **state)
 	remove(path);
 }
 
+static void test_distributions(void **state)
+{
+	(void)state;
+	/* chi-square 95% points (Abramowitz & Stegun table 26.8) and the
+	 * normal 97.5% point 1.959964 */
+	assert_near(tn_chisq_upper(3.841459, 1), 0.05, 1e-7);
+	assert_near(tn_chisq_upper(5.991465, 2), 0.05, 1e-7);
+	assert_near(tn_chisq_upper(7.814728, 3), 0.05, 1e-7);
+	assert_near(tn_chisq_upper(18.307038, 10), 0.05, 1e-7);
+	assert_near(tn_chisq_upper(0, 3), 1, 0);
+	assert_near(tn_normal_two_sided(1.959964), 0.05, 1e-7);
+	assert_near(tn_normal_two_sided(-2.575829), 0.01, 1e-7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rossi_km),     cmocka_unit_test(test_rossi_cox),
 		cmocka_unit_test(test_median_rule),  cmocka_unit_test(test_danger_window),
-		cmocka_unit_test(test_bad_input),    cmocka_unit_test(test_design),
+		cmocka_unit_test(test_bad_input),    cmocka_unit_test(test_design), cmocka_unit_test(test_distributions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -126,6 +126,16 @@ static void check_km(const ref *r, const char *g, const tn_km *km)
 		e++;
 	}
 	assert_int_equal(e, count);
+	for (int a = 0; a < 4; a++) { /* summary(fit, times = ...) */
+		snprintf(k, sizeof k, "at_%s_%d_time", g, a);
+		tn_km_value v = tn_km_at(km, get(r, k));
+		const char *f[] = {"n_risk", "surv", "se", "lower", "upper"};
+		double got[] = {v.n_risk, v.surv, v.se, v.lower, v.upper};
+		for (int j = 0; j < 5; j++) {
+			snprintf(k, sizeof k, "at_%s_%d_%s", g, a, f[j]);
+			same(k, got[j], get(r, k));
+		}
+	}
 	snprintf(k, sizeof k, "med_%s_q", g);
 	same(k, km->median, get(r, k));
 	snprintf(k, sizeof k, "med_%s_lower", g);
