@@ -512,6 +512,112 @@ int tn_points_earn_from_events(tn_store *s, tn_time since, long *applied, tn_err
 	return rc;
 }
 
+/* Replay the ledger: per customer, in entry order, earns and grants open
+ * lots, an expire entry empties its lot (it must hold exactly what is left),
+ * a redeem takes from the open lots oldest first (by time, then entry).  The
+ * lots left over must be the stored points_lots, lot by lot. */
+typedef struct rlot {
+	int64_t id;
+	tn_time at;
+	long long rem;
+} rlot;
+
+static int fifo_replay(tn_store *s, tn_points_check *out, tn_error *err)
+{
+	sqlite3_stmt *st = tn_store_prepare(s, "SELECT coalesce(max(id), 0) FROM points_ledger", err);
+	if (!st)
+		return TN_ERR_DB;
+	int64_t maxid = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	if (maxid > 200000000)
+		return tn_error_set(err, TN_ERR_NOMEM, "points check: more than 200,000,000 ledger entries");
+	long long *stored = malloc((size_t)(maxid + 1) * sizeof *stored);
+	rlot *lots = NULL;
+	size_t nl = 0, cap = 0;
+	int rc = TN_OK;
+	if (!stored)
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	for (int64_t i = 0; i <= maxid; i++)
+		stored[i] = -1;
+	if (!(st = tn_store_prepare(s, "SELECT lot_id, remaining FROM points_lots", err))) {
+		free(stored);
+		return TN_ERR_DB;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		if (id >= 0 && id <= maxid)
+			stored[id] = sqlite3_column_int64(st, 1);
+		else
+			out->mismatched_fifo++;
+	}
+	sqlite3_finalize(st);
+	if (!(st = tn_store_prepare(s, "SELECT customer_id, id, kind, points, at, lot_id FROM points_ledger "
+				       "ORDER BY customer_id, id", err))) {
+		free(stored);
+		return TN_ERR_DB;
+	}
+	int64_t cur = INT64_MIN;
+	for (int more = 1; more && !rc;) {
+		more = sqlite3_step(st) == SQLITE_ROW;
+		int64_t cust = more ? sqlite3_column_int64(st, 0) : INT64_MIN + 1;
+		if (cust != cur) { /* compare the finished customer's lots */
+			for (size_t i = 0; i < nl; i++)
+				out->mismatched_fifo += stored[lots[i].id] != lots[i].rem;
+			nl = 0;
+			cur = cust;
+		}
+		if (!more)
+			break;
+		int64_t id = sqlite3_column_int64(st, 1);
+		const char *kind = (const char *)sqlite3_column_text(st, 2);
+		long long pts = sqlite3_column_int64(st, 3);
+		if (strcmp(kind, "earn") == 0 || strcmp(kind, "grant") == 0) {
+			if (nl == cap) {
+				size_t ncap = cap ? cap * 2 : 64;
+				rlot *t = ncap <= 100000000 ? realloc(lots, ncap * sizeof *t) : NULL;
+				if (!t) {
+					rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+					break;
+				}
+				lots = t;
+				cap = ncap;
+			}
+			lots[nl].id = id;
+			lots[nl].at = sqlite3_column_int64(st, 4);
+			lots[nl++].rem = pts;
+		} else if (strcmp(kind, "expire") == 0) { /* its lot must hold exactly -pts */
+			int64_t lot = sqlite3_column_int64(st, 5);
+			size_t i = 0;
+			while (i < nl && lots[i].id != lot)
+				i++;
+			if (i == nl || lots[i].rem != -pts)
+				out->mismatched_fifo++;
+			else
+				lots[i].rem = 0;
+		} else { /* redeem: oldest first by (at, id) */
+			long long left = -pts;
+			while (left > 0) {
+				size_t best = SIZE_MAX;
+				for (size_t i = 0; i < nl; i++)
+					if (lots[i].rem > 0 && (best == SIZE_MAX || lots[i].at < lots[best].at ||
+								(lots[i].at == lots[best].at && lots[i].id < lots[best].id)))
+						best = i;
+				if (best == SIZE_MAX) {
+					out->mismatched_fifo++;
+					break;
+				}
+				long long take = lots[best].rem < left ? lots[best].rem : left;
+				lots[best].rem -= take;
+				left -= take;
+			}
+		}
+	}
+	sqlite3_finalize(st);
+	free(lots);
+	free(stored);
+	return rc;
+}
+
 int tn_points_check_run(tn_store *s, tn_points_check *out, tn_error *err)
 {
 	memset(out, 0, sizeof *out);
@@ -539,7 +645,7 @@ int tn_points_check_run(tn_store *s, tn_points_check *out, tn_error *err)
 	out->mismatched_lots = (long)sqlite3_column_int64(st, 4);
 	out->negative = (long)sqlite3_column_int64(st, 5);
 	sqlite3_finalize(st);
-	return TN_OK;
+	return fifo_replay(s, out, err);
 }
 
 int tn_points_set_tier(tn_store *s, const char *name, int level, const char *basis, double threshold,

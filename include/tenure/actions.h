@@ -315,10 +315,13 @@ TN_API int tn_points_expire(tn_store *s, tn_time now, long *entries, long long *
 TN_API int tn_points_earn_from_events(tn_store *s, tn_time since, long *applied, tn_error *err);
 
 /* Invariants: for every customer the stored balance equals the sum of the
- * ledger and the sum of open lots, and no balance is negative. */
+ * ledger and the sum of open lots, no balance is negative, and replaying the
+ * ledger (earn/grant open lots, expire empties its lot, redeem takes oldest
+ * first) gives the stored lots exactly (mismatched_fifo counts lots or
+ * entries that do not agree). */
 typedef struct tn_points_check {
 	long long entries, customers, outstanding;
-	long mismatched_balance, mismatched_lots, negative;
+	long mismatched_balance, mismatched_lots, negative, mismatched_fifo;
 } tn_points_check;
 TN_API int tn_points_check_run(tn_store *s, tn_points_check *out, tn_error *err);
 

@@ -46,7 +46,8 @@ static const char *HELP =
 	"tiers     list tiers with their members; `tiers set` adds or changes one: a\n"
 	"          customer is in the highest level whose threshold they meet (lifetime\n"
 	"          points, or spend = succeeded minus refunded payments)\n"
-	"check     prove every balance equals the sum of its ledger and of its open lots\n"
+	"check     prove every balance equals the sum of its ledger and of its open lots,\n"
+	"          and that replaying the ledger oldest-first gives the stored lots\n"
 	"          (exit 1 when not)\n"
 	"at-risk   points expiring within --days, and the unused balance of customers with\n"
 	"          P(churn) >= --min-p (from --scores FILE or --risk/--value files as for\n"
@@ -373,17 +374,18 @@ static int run(cli_ctx *ctx, tn_store *s, const char *sub, const char **pos, con
 			return cli_fail(&err);
 		const char *names[] = {"check", "value"};
 		tn_out *t = tn_out_new(2, names);
-		const char *labels[] = {"ledger_entries", "customers", "points_outstanding", "balance_not_ledger_sum",
-					"balance_not_open_lots", "negative_balances"};
+		const char *labels[] = {"ledger_entries",	  "customers",	       "points_outstanding",
+					"balance_not_ledger_sum", "balance_not_open_lots", "negative_balances",
+					"lots_not_fifo_replay"};
 		long long vals[] = {c.entries, c.customers, c.outstanding, c.mismatched_balance, c.mismatched_lots,
-				    c.negative};
-		for (int i = 0; i < 6; i++) {
+				    c.negative, c.mismatched_fifo};
+		for (int i = 0; i < 7; i++) {
 			tn_out_str(t, labels[i]);
 			tn_out_int(t, vals[i]);
 		}
 		tn_out_print(t, ctx->format, stdout);
 		tn_out_free(t);
-		int bad = c.mismatched_balance || c.mismatched_lots || c.negative;
+		int bad = c.mismatched_balance || c.mismatched_lots || c.negative || c.mismatched_fifo;
 		fprintf(stderr, "tenure: points check %s\n", bad ? "FAILED: balances differ from the ledger" : "ok");
 		return bad ? 1 : 0;
 	} else if (!strcmp(sub, "at-risk")) {

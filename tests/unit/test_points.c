@@ -37,6 +37,7 @@ static void check_ok(fixture *f)
 	assert_int_equal(c.mismatched_balance, 0);
 	assert_int_equal(c.mismatched_lots, 0);
 	assert_int_equal(c.negative, 0);
+	assert_int_equal(c.mismatched_fifo, 0);
 }
 
 static void setup_customers(fixture *f, int n)
@@ -316,6 +317,38 @@ static void test_at_risk(void **state)
 	fx_close(&f);
 }
 
+/* The check must fail when the derived tables disagree with the ledger. */
+static void test_check_detects_tampering(void **state)
+{
+	(void)state;
+	fixture f;
+	fx_open(&f);
+	setup_customers(&f, 2);
+	apply1(&f, op(TN_POINTS_EARN, "c0", T0, 10, "e1"));
+	apply1(&f, op(TN_POINTS_EARN, "c0", T0 + DAY, 10, "e2"));
+	apply1(&f, op(TN_POINTS_REDEEM, "c0", T0 + 2 * DAY, 5, "r1"));
+	apply1(&f, op(TN_POINTS_EARN, "c1", T0, 7, "e3"));
+	check_ok(&f);
+	tn_error err = {0};
+	tn_points_check c;
+	/* move the redemption to the newer lot: sums still agree, FIFO does not */
+	assert_int_equal(tn_store_exec(f.s, "UPDATE points_lots SET remaining = 10 WHERE lot_id = 1;"
+					    "UPDATE points_lots SET remaining = 5 WHERE lot_id = 2", &err), TN_OK);
+	assert_int_equal(tn_points_check_run(f.s, &c, &err), TN_OK);
+	assert_int_equal(c.mismatched_lots, 0);
+	assert_int_equal(c.mismatched_fifo, 2);
+	/* a balance that is not the ledger's sum */
+	assert_int_equal(tn_store_exec(f.s, "UPDATE points_balances SET balance = balance + 1 WHERE customer_id = 2",
+				       &err), TN_OK);
+	assert_int_equal(tn_points_check_run(f.s, &c, &err), TN_OK);
+	assert_int_equal(c.mismatched_balance, 1);
+	assert_int_equal(c.mismatched_lots, 1);
+	/* and the ledger refuses to be edited */
+	assert_int_equal(tn_store_exec(f.s, "UPDATE points_ledger SET points = 99 WHERE id = 1", &err), TN_ERR_DB);
+	assert_non_null(strstr(err.msg, "append-only"));
+	fx_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -326,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_invariants_random),
 		cmocka_unit_test(test_two_processes),
 		cmocka_unit_test(test_at_risk),
+		cmocka_unit_test(test_check_detects_tampering),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
