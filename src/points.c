@@ -708,7 +708,7 @@ int tn_points_balances(tn_store *s, const char *customer, tn_rowset **out, tn_er
 	if (customer && tn_store_customer_key(s, customer, &key, err))
 		return err ? err->code : TN_ERR_NOTFOUND;
 	sqlite3_stmt *st = tn_store_prepare(s,
-					    CUSTOMER_STATS "SELECT c.ext_id AS customer, t.balance, t.earned, t.spend, "
+					    CUSTOMER_STATS "SELECT c.ext_id AS customer, t.balance, t.earned, round(t.spend, 2) AS spend, "
 							   "t.tier FROM tiered t JOIN customers c ON c.id = t.customer_id "
 							   "WHERE ?1 = 0 OR t.customer_id = ?1 ORDER BY t.balance DESC, c.ext_id",
 					    err);
