@@ -131,6 +131,11 @@ check_eq "a is silver (50 lifetime points)" "$(sed -n 2p check.out | cut -d, -f1
 check "at-risk" $TENURE $DB --format csv points at-risk --days 40 --scores scores.csv --min-p 0.8 --now 2024-01-26
 check_contains "a's balance at risk" check.out "a,"
 check_fails "earn without key" $TENURE $DB points earn --customer a --points 3
+# by rule from the command line: 5 + floor(2 x 7.25) = 19
+check "earn by rule" $TENURE $DB points earn --customer c --event-type purchase --amount 7.25 --key pc1 --at 2024-03-01
+check "history c" $TENURE $DB --format csv points history --customer c
+check_eq "c earned 19" "$(grep ',pc1,' check.out | cut -d, -f4)" "19"
+check_fails "earn by a rule that does not exist" $TENURE $DB points earn --customer c --event-type session --key pc2
 
 # two processes earning and redeeming at once, with overlapping keys
 {
