@@ -151,6 +151,14 @@ TN_API tn_time tn_offer_send_time(tn_time now, tn_time signed_up_at, tn_time per
  * none, *days = 30 and *n = 0. */
 TN_API int tn_offers_typical_churn_age(tn_store *s, tn_time now, double *days, long *n, tn_error *err);
 
+/* The danger window of age (survival.h, tn_danger_new: daily discrete hazard
+ * of the first cancellation after signup, customers censored at NOW; the run
+ * of days around the peak with at least half the peak's hazard): days
+ * [*from_day, *to_day) and the share of leavers in it.  NaN when there is no
+ * window (too few customers at risk). */
+TN_API int tn_offers_danger_window(tn_store *s, tn_time now, double *from_day, double *to_day, double *share,
+				   tn_error *err);
+
 /* Store a plan (both arms, with expected profit and send time) as one new
  * offer_plans row; SC must be attached.  SEND_AT may be NULL. *plan_id gets
  * the new id. */

@@ -67,6 +67,8 @@ check "offers nearing" $TENURE $DB --quiet --format csv offers nearing --danger-
 check_eq "a, b, c near day 76 (d lapsed)" "$(sed 1d check.out | cut -d, -f1,4 | tr '\n' ' ')" "a,2 b,2 c,2 "
 check "offers call" $TENURE $DB --quiet --format csv offers call --scores scores.csv --min-p 0.4 --now 2024-03-15
 check_eq "call list by value at risk" "$(sed 1d check.out | cut -d, -f1 | tr '\n' ' ')" "c a "
+check_fails "no danger window with 5 customers" $TENURE $DB offers plan --danger-day window --dry-run --scores scores.csv
+check_contains "says why" check.out "too few customers at risk"
 check "offers plan without scores (estimate)" $TENURE $DB offers plan --dry-run --now 2024-03-15
 check_contains "says it uses the built-in estimate" check.out "built-in estimate"
 printf 'customer,p_churn,value\na,0.5,10\nb,x,3\n' >bad.csv

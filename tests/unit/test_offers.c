@@ -256,6 +256,34 @@ static void test_store_plan(void **state)
 	fx_close(&f);
 }
 
+/* 100 customers signed up 100 days ago; 40 cancel at age 5.5 days, 10 at
+ * age 40.5: daily hazard 40/100 on day 5, 10/60 on day 40 (< half the peak),
+ * so the window is day 5 alone with 40 of the 50 leavers. */
+static void test_danger_window(void **state)
+{
+	(void)state;
+	fixture f;
+	fx_open(&f);
+	fx_begin(&f);
+	char id[16];
+	for (int i = 0; i < 100; i++) {
+		snprintf(id, sizeof id, "d%d", i);
+		tn_time su = T0 - 100 * DAY;
+		fx_customer(&f, id, su);
+		tn_time cancel = i < 40 ? su + 5 * DAY + DAY / 2 : i < 50 ? su + 40 * DAY + DAY / 2 : TN_NO_TIME;
+		fx_sub(&f, id, "monthly", 10, su, cancel == TN_NO_TIME ? T0 + 10 * DAY : cancel, cancel,
+		       cancel == TN_NO_TIME ? "active" : "cancelled");
+	}
+	fx_commit(&f);
+	tn_error err = {0};
+	double from, to, share;
+	assert_int_equal(tn_offers_danger_window(f.s, T0, &from, &to, &share, &err), TN_OK);
+	assert_near(from, 5, 0);
+	assert_near(to, 6, 0);
+	assert_near(share, 0.8, 1e-12);
+	fx_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -264,6 +292,7 @@ int main(void)
 		cmocka_unit_test(test_send_time),
 		cmocka_unit_test(test_scores_file),
 		cmocka_unit_test(test_store_plan),
+		cmocka_unit_test(test_danger_window),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
