@@ -127,8 +127,9 @@ typedef struct tn_offer_plan {
 /* Plan offers over N customers given as arrays.  Expected profit of an
  * offer to customer i is
  *     E[profit_i] = p_churn_i x accept_rate x value_i - offer_cost
- * (the net expected value of targeting; Neslin et al. 2006, "Defection
- * detection", J. Marketing Research 43:204, eq. 1 without the contact term).
+ * (the per-customer form of the retention-campaign profit equation of
+ * Neslin et al. 2006, "Defection detection", J. Marketing Research 43:204,
+ * the incentive paid whether or not the customer stays, no contact cost).
  * Customers are ranked by it (ties by index); only E > 0 are candidates.
  * Walking down the ranking in blocks of `block` customers (adjacent in
  * expected profit, so strata are comparable), a seeded shuffle puts
