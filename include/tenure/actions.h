@@ -381,8 +381,8 @@ typedef struct tn_journey {
 	tn_time *signed_up_at;
 	tn_time *reached;   /* n x TN_MS_COUNT: first event at/after signup, TN_NO_TIME if never (by now) */
 	int *furthest;      /* highest milestone reached, -1 none */
-	int *churned;       /* 1: has subscriptions, none live */
-	int *has_subs;
+	int *churned;       /* 1: has subscriptions started by now, none live at now */
+	int *has_subs;      /* 1: a subscription started by now */
 	tn_time now;
 } tn_journey;
 

@@ -168,8 +168,10 @@ check_eq "first impression: 3 of 5 (a, b, c)" "$(grep first_impression check.out
 check_eq "first impression median days: a 10/24, b 1, c 3 -> 1" "$(grep first_impression check.out | cut -d, -f6)" "1"
 check_eq "first value: a only, after 2 days" "$(grep first_value check.out | cut -d, -f4,6)" "1,2"
 check "journey churn" $TENURE $DB --format csv journey churn --now 2024-03-15
-check_eq "none reached: d (back), e (churned)" "$(grep '^none' check.out)" "none,2,1,0.5"
+check_eq "none reached: d, e, both gone on 2024-03-15" "$(grep '^none' check.out)" "none,2,2,1"
 check "journey stuck" $TENURE $DB --format csv journey stuck --days 14 --now 2024-03-15
-check_eq "b, c, d (live again) stuck before first value" "$(sed 1d check.out | cut -d, -f1 | tr '\n' ' ')" "b c d "
+check_eq "b and c stuck before first value" "$(sed 1d check.out | cut -d, -f1 | tr '\n' ' ')" "b c "
+check "journey stuck later" $TENURE $DB --format csv journey stuck --days 14 --now 2024-04-15
+check_eq "d is back (resubscribed 2024-04-10) and stuck too" "$(sed 1d check.out | cut -d, -f1 | tr '\n' ' ')" "b c d "
 check_fails "unknown milestone" $TENURE $DB journey map nope session
 check_fails "stuck needs --days" $TENURE $DB journey stuck
