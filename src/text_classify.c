@@ -220,19 +220,29 @@ static void pick_theme(const tn_fb_model *m, const unsigned char *hit, const uin
 	for (size_t i = 0; i < m->nkws; i++)
 		if (hit[i] && tn_fb_themes[m->kws[i].theme].type == r->type && m->kws[i].theme < 64)
 			kwh[m->kws[i].theme] += 1;
+	/* the theme model's scores for the predicted type's themes, feature by
+	 * feature (one cache line or two per feature) */
+	size_t cand[TN_FB_MAX_THEMES], nc = 0;
+	double sc[TN_FB_MAX_THEMES];
+	for (size_t k = 0; k < m->nthemes; k++)
+		if (m->theme_type[k] == r->type) {
+			sc[nc] = log(m->theme_docs[k] + 1);
+			cand[nc++] = k;
+		}
+	for (size_t i = 0; nc && i < nf; i++) {
+		const float *lp = m->theme_logp + (size_t)(f[i] & (TN_FB_THEME_BUCKETS - 1)) * TN_FB_MAX_THEMES;
+		for (size_t j = 0; j < nc; j++)
+			sc[j] += lp[cand[j]];
+	}
 	double best = -INFINITY;
 	int bi = -1;
-	for (size_t k = 0; k < m->nthemes; k++) {
-		if (m->theme_type[k] != r->type)
-			continue;
-		double sc = log(m->theme_docs[k] + 1);
-		for (size_t i = 0; i < nf; i++)
-			sc += m->theme_logp[(size_t)(f[i] & (TN_FB_THEME_BUCKETS - 1)) * TN_FB_MAX_THEMES + k];
-		sc *= TN_FB_TEMPER;
+	for (size_t j = 0; j < nc; j++) {
+		size_t k = cand[j];
+		double v = sc[j] * TN_FB_TEMPER;
 		if (m->theme_def[k] >= 0 && m->theme_def[k] < 64)
-			sc += KW_BONUS * kwh[m->theme_def[k]];
-		if (sc > best)
-			best = sc, bi = (int)k;
+			v += KW_BONUS * kwh[m->theme_def[k]];
+		if (v > best)
+			best = v, bi = (int)k;
 	}
 	if (bi >= 0) {
 		snprintf(r->theme, sizeof r->theme, "%s", m->theme_name[bi]);
