@@ -113,13 +113,13 @@ static void test_heldout_accuracy(void **state)
 	assert_true(ev.n >= 300);
 	/* floor a bit below the measured held-out accuracy (docs/feedback.md) */
 	double acc = (double)ev.correct / (double)ev.n;
-	if (acc < 0.80)
-		fail_msg("held-out accuracy %.3f below the 0.80 floor", acc);
+	if (acc < 0.83)
+		fail_msg("held-out accuracy %.3f below the 0.83 floor (measured 0.866)", acc);
 	for (int l = TN_LANG_EN; l <= TN_LANG_FA; l++) {
 		assert_true(ev.n_lang[l] >= 100);
 		double a = (double)ev.correct_lang[l] / (double)ev.n_lang[l];
-		if (a < 0.75)
-			fail_msg("%s held-out accuracy %.3f below 0.75", tn_lang_name(l), a);
+		if (a < 0.78)
+			fail_msg("%s held-out accuracy %.3f below 0.78", tn_lang_name(l), a);
 	}
 	/* language detection agrees with the file's language column */
 	assert_true(ev.lang_correct >= ev.lang_n * 95 / 100);
