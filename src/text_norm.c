@@ -171,7 +171,7 @@ static int32_t fold_cp(int32_t c)
 
 static int is_space_cp(int32_t c)
 {
-	if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v')
+	if (c <= ' ' || c == 0x7F) /* white space and control characters (NUL included) */
 		return 1;
 	if (c < 0x80)
 		return 0;
@@ -232,7 +232,7 @@ char *tn_text_normalize(const char *str, size_t len, size_t *outlen, tn_error *e
 	const unsigned char *s = (const unsigned char *)str;
 	int ascii = 1;
 	for (size_t i = 0; i < len; i++)
-		if (s[i] >= 0x80 || s[i] == 0) {
+		if (s[i] >= 0x80) {
 			ascii = 0;
 			break;
 		}

@@ -238,11 +238,11 @@ static void print_eval(cli_ctx *ctx, const tn_fb_eval *ev)
 		tn_out_int(t, (long long)ev->lang_correct);
 		tn_out_num(t, (double)ev->lang_correct / (double)ev->lang_n, 3);
 	}
+	if (ctx->format == OUT_JSON)
+		fputs("{\"accuracy\": ", stdout); /* one document: {"accuracy": [...], "confusion": [...]} */
 	tn_out_print(t, ctx->format, stdout);
 	tn_out_free(t);
-	if (ctx->format == OUT_JSON)
-		return; /* one JSON document: the confusion matrix is in csv/table output */
-	printf("\n");
+	fputs(ctx->format == OUT_JSON ? ", \"confusion\": " : "\n", stdout);
 	const char *ccols[] = {"true\\predicted", "functionality", "feature_request", "usability", "reliability",
 			       "customer_service", "pricing_billing"};
 	tn_out *c = tn_out_new(7, ccols);
@@ -253,6 +253,8 @@ static void print_eval(cli_ctx *ctx, const tn_fb_eval *ev)
 	}
 	tn_out_print(c, ctx->format, stdout);
 	tn_out_free(c);
+	if (ctx->format == OUT_JSON)
+		fputs("}\n", stdout);
 }
 
 static int sub_evaluate(cli_ctx *ctx, int argc, char **argv, int train)

@@ -28,6 +28,14 @@ static void test_normalize_english(void **state)
 	expect_norm("café naïve", "cafe naive");                  /* marks stripped */
 	expect_norm("\xEF\xBC\xA6\xEF\xBD\x95\xEF\xBD\x8C\xEF\xBD\x8C", "full"); /* fullwidth, NFKC */
 	expect_norm("", "");
+	/* control characters, NUL included, are spaces */
+	tn_error err = {0};
+	size_t n;
+	char *o = tn_text_normalize("a\0b\x01c", 5, &n, &err);
+	assert_non_null(o);
+	assert_int_equal(n, 5);
+	assert_string_equal(o, "a b c");
+	free(o);
 }
 
 static void test_normalize_arabic(void **state)
