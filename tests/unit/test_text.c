@@ -31,7 +31,7 @@ static void test_normalize_english(void **state)
 	/* control characters, NUL included, are spaces */
 	tn_error err = {0};
 	size_t n;
-	char *o = tn_text_normalize("a\0b\x01c", 5, &n, &err);
+	char *o = tn_text_normalize("a\0b\001c", 5, &n, &err);
 	assert_non_null(o);
 	assert_int_equal(n, 5);
 	assert_string_equal(o, "a b c");
