@@ -93,3 +93,8 @@ check "fixed" $TENURE --db d.db feedback fixed "app crashes"
 check "follow-up" $TENURE --db d.db --format csv feedback follow-up --theme "app crashes"
 check_eq "follow-up lists customers" "$(awk 'NR > 1' check.out | grep -c ',app crashes,reliability,')" "$(awk 'NR > 1' check.out | wc -l)"
 check_eq "follow-up not empty" "$(awk 'NR > 1' check.out | wc -l | awk '{ print ($1 > 0) }')" 1
+check_fails "scores: bad --period" $TENURE --db d.db feedback scores --period fortnight
+check_contains "period error says what is expected" check.out "expected week, month, quarter or year"
+check_fails "scores: bad --by" $TENURE --db d.db feedback scores --by "x'y"
+check "classify the store again: nothing new" $TENURE --db d.db --format csv feedback classify
+check_eq "no new labels message" "$(grep -c 'labelled' check.out)" 0
