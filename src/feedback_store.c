@@ -28,14 +28,20 @@ static const char text_kinds_sql[] = TEXT_KINDS_SQL;
 
 int tn_fb_label_store(tn_store *s, const tn_fb_model *m, int force, size_t *nlabelled, tn_error *err)
 {
+	/* relabelling starts from an empty table, so the scan below never reads
+	 * rows it is rewriting */
 	char sql[1024];
 	snprintf(sql, sizeof sql,
 		 "SELECT f.id, f.answer FROM feedback f LEFT JOIN feedback_labels l ON l.feedback_id = f.id "
-		 "WHERE f.answer IS NOT NULL AND f.answer <> '' AND %s AND %s ORDER BY f.id",
-		 force ? "1" : "l.feedback_id IS NULL", text_kinds_sql);
+		 "WHERE f.answer IS NOT NULL AND f.answer <> '' AND l.feedback_id IS NULL AND %s ORDER BY f.id",
+		 text_kinds_sql);
 	size_t n = 0;
 	if (tn_store_begin(s, err))
 		return err->code;
+	if (force && tn_store_exec(s, "DELETE FROM feedback_labels", err)) {
+		tn_store_rollback(s);
+		return err->code;
+	}
 	sqlite3_stmt *sel = tn_store_prepare(s, sql, err);
 	sqlite3_stmt *ins = sel ? tn_store_prepare(s,
 						   "INSERT OR REPLACE INTO feedback_labels(feedback_id, type, theme, "
