@@ -11,6 +11,7 @@
  * Pure-ASCII texts take a fast path with the same result.
  */
 #include "tenure/feedback.h"
+#include "tenure/utf8.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -87,43 +88,16 @@ int tn_text_validate(const char *str, size_t len, tn_error *err)
 	if (len > TN_TEXT_MAX)
 		return tn_error_set(err, TN_ERR_INPUT, "text of %zu bytes is longer than the %u-byte limit", len,
 				    TN_TEXT_MAX);
-	size_t i = 0;
-	while (i < len) {
-		unsigned c = s[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		size_t need;
-		uint32_t min, cp;
-		if (c >= 0xC2 && c <= 0xDF)
-			need = 1, min = 0x80, cp = c & 0x1F;
-		else if (c >= 0xE0 && c <= 0xEF)
-			need = 2, min = 0x800, cp = c & 0x0F;
-		else if (c >= 0xF0 && c <= 0xF4)
-			need = 3, min = 0x10000, cp = c & 0x07;
-		else
-			goto bad;
-		for (size_t k = 1; k <= need; k++) {
-			if (i + k >= len || (s[i + k] & 0xC0) != 0x80)
-				goto bad;
-			cp = (cp << 6) | (s[i + k] & 0x3Fu);
-		}
-		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-			goto bad;
-		i += need + 1;
-		continue;
-	bad:
-		if (i + 1 < len)
-			return tn_error_set(err, TN_ERR_INPUT,
-					    "invalid UTF-8 at byte %zu (0x%02X 0x%02X): expected UTF-8 text "
-					    "(re-save the file as UTF-8)",
-					    i + 1, c, s[i + 1]);
+	size_t i;
+	if (tn_utf8_valid(str, len, &i))
+		return TN_OK;
+	if (i + 1 < len)
 		return tn_error_set(err, TN_ERR_INPUT,
-				    "invalid UTF-8 at byte %zu (0x%02X): expected UTF-8 text (re-save the file as UTF-8)",
-				    i + 1, c);
-	}
-	return TN_OK;
+				    "invalid UTF-8 at byte %zu (0x%02X 0x%02X): expected UTF-8 text (re-save the file as UTF-8)",
+				    i + 1, s[i], s[i + 1]);
+	return tn_error_set(err, TN_ERR_INPUT,
+			    "invalid UTF-8 at byte %zu (0x%02X): expected UTF-8 text (re-save the file as UTF-8)", i + 1,
+			    i < len ? s[i] : 0);
 }
 
 /* The Arabic/Persian fold: returns the replacement code point, or -1 to drop. */
