@@ -31,9 +31,16 @@
 #include "tenure/store.h"
 #include "tenure/import.h"
 #include "tenure/demo.h"
+#include "tenure/churn.h"
+#include "tenure/svg.h"
+#include "tenure/report.h"
 #include "tenure/summary.h"
 #include "tenure/utf8.h"
+#include "tenure/survival.h"
+#include "tenure/value.h"
 #include "tenure/feedback.h"
+#include "tenure/actions.h"
+#include "tenure/predict.h"
 
 /* The library's version, "MAJOR.MINOR.PATCH". */
 TN_API const char *tn_version(void);

@@ -61,7 +61,7 @@ const char *const tn_store_migrations[] = {
 	"  language TEXT,"
 	"  ext_id TEXT NOT NULL DEFAULT '',"
 	"  UNIQUE (customer_id, given_at, kind, ext_id));",
-	/* feedback: labels of free-text answers (type, theme), and the team's
+	/* 2: feedback: labels of free-text answers (type, theme), and the team's
 	 * effort estimate and "fixed" mark per theme (docs/feedback.md) */
 	"CREATE TABLE feedback_labels("
 	"  feedback_id INTEGER PRIMARY KEY REFERENCES feedback(id),"
@@ -75,6 +75,63 @@ const char *const tn_store_migrations[] = {
 	"  theme TEXT PRIMARY KEY,"
 	"  effort TEXT CHECK (effort IN ('low','high')),"
 	"  fixed_at INTEGER);",
+	/* 3: named churn definitions (docs/churn.md); rule is the JSON form of tn_churn_def */
+	"CREATE TABLE churn_definitions("
+	"  name TEXT PRIMARY KEY,"
+	"  rule TEXT NOT NULL CHECK (json_valid(rule) AND json_type(rule) = 'object'));",
+	/* 4: offers with their control group, win-back contacts, the
+	 * loyalty-points ledger (append-only) with its lots and balances, tiers,
+	 * and the onboarding milestone map (docs/actions.md) */
+	"CREATE TABLE offer_plans(id INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, source TEXT NOT NULL,"
+	"  params TEXT NOT NULL);"
+	"CREATE TABLE offer_assignments("
+	"  plan_id INTEGER NOT NULL REFERENCES offer_plans(id),"
+	"  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+	"  arm TEXT NOT NULL CHECK (arm IN ('offer','control')),"
+	"  rank INTEGER NOT NULL, stratum INTEGER NOT NULL,"
+	"  p_churn REAL NOT NULL, value REAL NOT NULL, expected_profit REAL NOT NULL, send_at INTEGER,"
+	"  PRIMARY KEY (plan_id, customer_id)) WITHOUT ROWID;"
+	"CREATE TABLE winback_contacts("
+	"  id INTEGER PRIMARY KEY,"
+	"  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+	"  campaign TEXT NOT NULL,"
+	"  contacted_at INTEGER NOT NULL,"
+	"  channel TEXT NOT NULL CHECK (channel IN ('email','call','sms','none')),"
+	"  reached INTEGER NOT NULL CHECK (reached IN (0,1)),"
+	"  control INTEGER NOT NULL DEFAULT 0 CHECK (control IN (0,1)),"
+	"  reason TEXT, offer TEXT,"
+	"  cost REAL NOT NULL DEFAULT 0 CHECK (cost >= 0),"
+	"  UNIQUE (customer_id, campaign, contacted_at, channel));"
+	"CREATE INDEX winback_contacts_campaign ON winback_contacts(campaign, customer_id);"
+	"CREATE TABLE points_rules(event_type TEXT PRIMARY KEY, per_action INTEGER NOT NULL DEFAULT 0,"
+	"  per_amount REAL NOT NULL DEFAULT 0);"
+	"CREATE TABLE points_ledger("
+	"  id INTEGER PRIMARY KEY,"
+	"  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+	"  at INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('earn','grant','redeem','expire')),"
+	"  points INTEGER NOT NULL,"
+	"  expires_at INTEGER, lot_id INTEGER,"
+	"  idem_key TEXT NOT NULL UNIQUE,"
+	"  note TEXT,"
+	"  CHECK ((kind IN ('earn','grant') AND points > 0) OR (kind IN ('redeem','expire') AND points < 0)));"
+	"CREATE INDEX points_ledger_customer ON points_ledger(customer_id);"
+	"CREATE TRIGGER points_ledger_no_update BEFORE UPDATE ON points_ledger"
+	"  BEGIN SELECT RAISE(ABORT, 'points_ledger is append-only'); END;"
+	"CREATE TRIGGER points_ledger_no_delete BEFORE DELETE ON points_ledger"
+	"  BEGIN SELECT RAISE(ABORT, 'points_ledger is append-only'); END;"
+	"CREATE TABLE points_refused(idem_key TEXT PRIMARY KEY, customer_id INTEGER NOT NULL, at INTEGER NOT NULL,"
+	"  points INTEGER NOT NULL);"
+	"CREATE TABLE points_lots(lot_id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL, at INTEGER NOT NULL,"
+	"  expires_at INTEGER, remaining INTEGER NOT NULL CHECK (remaining >= 0));"
+	"CREATE INDEX points_lots_open ON points_lots(customer_id, at, lot_id, remaining, expires_at)"
+	"  WHERE remaining > 0;"
+	"CREATE TABLE points_balances(customer_id INTEGER PRIMARY KEY, balance INTEGER NOT NULL CHECK (balance >= 0),"
+	"  earned INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE points_tiers(name TEXT PRIMARY KEY, level INTEGER NOT NULL UNIQUE,"
+	"  basis TEXT NOT NULL CHECK (basis IN ('points','spend')), threshold REAL NOT NULL, benefits TEXT);"
+	"CREATE TABLE journey_milestones(milestone TEXT PRIMARY KEY CHECK (milestone IN"
+	"  ('first_impression','first_value','intended_value','extended_value')), event_type TEXT NOT NULL);",
 };
 
 const size_t tn_store_nmigrations = sizeof tn_store_migrations / sizeof tn_store_migrations[0];

@@ -1,0 +1,240 @@
+/*
+ * tenure/predict.h -- who is about to leave: churn-risk models on a flat
+ * table (one row per customer), their cross-validated accuracy, and the
+ * reasons behind each score.  docs/predict.md is the user-facing manual.
+ *
+ * The pieces, in the order data flows:
+ *   1. tn_pred_encoding / tn_pred_design: a frame (frame.h) -> a numeric
+ *      design matrix.  Numeric columns are used as they are (a blank becomes
+ *      the column mean plus a 0/1 "is missing" indicator when the training
+ *      data had blanks); text columns become 0/1 indicators, one per level
+ *      except the reference level (the most frequent); a blank text cell is
+ *      its own level "(blank)"; a level unseen in training scores as the
+ *      reference level.
+ *   2. tn_logit_*: L2-regularised logistic regression on standardised inputs,
+ *      fitted by Newton's method (IRLS) with a backtracking line search.
+ *   3. tn_gbdt_*: gradient-boosted trees through XGBoost's C API
+ *      (single-threaded by default, so results are reproducible), with SHAP
+ *      contributions (Lundberg & Lee 2017, TreeSHAP) for reasons.
+ *   4. tn_metrics_*: ROC AUC, average precision, Brier score, lift, deciles.
+ *   5. tn_pred_*: a model = encoding + fitted model; train, score with
+ *      reasons, save/load as one JSON file, and stratified k-fold CV.
+ */
+#ifndef TENURE_PREDICT_H
+#define TENURE_PREDICT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "tenure/error.h"
+#include "tenure/frame.h"
+
+/* ---- 1. encoding ------------------------------------------------------ */
+
+#define TN_PRED_MAX_LEVELS 1000 /* a text column with more levels is an error */
+#define TN_PRED_BLANK_LEVEL "(blank)"
+
+typedef struct tn_pred_source {
+	char *name;          /* the frame column */
+	int is_numeric;
+	double mean;         /* numeric: mean of the non-blank training values */
+	int has_missing;     /* numeric: the training data had blanks -> indicator */
+	size_t nlevels;      /* text: levels[0] is the reference (most frequent) */
+	char **levels;
+	size_t first, nfeat; /* the design columns this source produces */
+} tn_pred_source;
+
+typedef struct tn_pred_encoding {
+	size_t nsrc;
+	tn_pred_source *src;
+	size_t p;            /* number of design columns */
+	char **feature;      /* p names: "tenure", "TotalCharges (missing)", "Contract=Two year" */
+	size_t *feature_src; /* p: index into src */
+} tn_pred_encoding;
+
+/* Learn an encoding from every column of F except the NEXCLUDE names in
+ * EXCLUDE (target, id, dropped columns; names that are absent are an error).
+ * Errors: a text column with more than TN_PRED_MAX_LEVELS levels (probably
+ * an identifier: pass it to --id or --drop), no usable column.  Free with
+ * tn_pred_encoding_free. */
+TN_API int tn_pred_encoding_fit(const tn_frame *f, const char *const *exclude, size_t nexclude,
+				tn_pred_encoding **out, tn_error *err);
+TN_API void tn_pred_encoding_free(tn_pred_encoding *e);
+
+/* Encode F (which must hold every source column; numeric ones numeric) into
+ * a row-major nrows x e->p matrix of doubles *X (caller frees with free()). */
+TN_API int tn_pred_encode(const tn_pred_encoding *e, const tn_frame *f, double **x, tn_error *err);
+
+/* The 0/1 target from column COL of F: a numeric column must hold 0/1; a text
+ * column is 1 where the value equals POSITIVE (default "Yes", "1", "true"
+ * when POSITIVE is NULL are tried in that order).  Blank targets are errors
+ * naming the row.  *Y is caller-freed. */
+TN_API int tn_pred_target(const tn_frame *f, const char *col, const char *positive, double **y,
+			  tn_error *err);
+
+/* ---- 2. logistic regression ------------------------------------------- */
+
+typedef struct tn_logit {
+	size_t p;
+	double intercept;  /* on the standardised scale */
+	double *beta;      /* p, standardised scale: z_j = (x_j - mean_j) / sd_j */
+	double *mean, *sd; /* p, training means and population sd (sd 0 -> feature unused) */
+	double l2;         /* penalty: objective = -loglik + l2/2 * sum beta_j^2 */
+	int iterations;
+	double loglik;     /* unpenalised log-likelihood at the solution */
+} tn_logit;
+
+/* Fit to N rows of the row-major N x P matrix X and 0/1 labels Y.  Newton's
+ * method on the penalised negative log-likelihood (the intercept is not
+ * penalised) with step halving, stopped when the largest Newton step is
+ * below 1e-10 (relative).  With L2 = 0 this is the maximum-likelihood fit of
+ * R's glm(binomial); TN_ERR_NUMERIC when it does not converge in 100 steps
+ * (e.g. perfect separation).  Equivalent to scikit-learn's
+ * LogisticRegression(C = 1/L2) on StandardScaler inputs. */
+TN_API int tn_logit_fit(const double *x, const double *y, size_t n, size_t p, double l2,
+			tn_logit **out, tn_error *err);
+/* Probability of the positive class for one row of P raw values. */
+TN_API double tn_logit_predict(const tn_logit *m, const double *row);
+/* Per-feature contributions to the log-odds of one row:
+ * out[j] = beta_j * (x_j - mean_j) / sd_j (= b_j (x_j - mean_j) in raw units). */
+TN_API void tn_logit_contrib(const tn_logit *m, const double *row, double *out);
+/* Coefficients on the raw scale: out[0] intercept, out[1..p] slopes. */
+TN_API void tn_logit_coef_raw(const tn_logit *m, double *out);
+TN_API void tn_logit_free(tn_logit *m);
+
+/* ---- 3. gradient-boosted trees (XGBoost) ------------------------------ */
+
+typedef struct tn_gbdt_params {
+	int rounds;              /* boosting rounds (default 300) */
+	int depth;               /* max tree depth (default 3) */
+	double eta;              /* learning rate (default 0.05) */
+	double min_child_weight; /* default 1 */
+	double lambda;           /* L2 on leaf weights (default 1) */
+	double subsample;        /* row sampling (default 1: deterministic) */
+	int nthread;             /* default 1 (deterministic) */
+	int seed;                /* default 0 */
+} tn_gbdt_params;
+
+typedef struct tn_gbdt tn_gbdt;
+
+TN_API tn_gbdt_params tn_gbdt_params_default(void);
+/* Fit binary:logistic boosted trees to the N x P matrix X, labels Y. */
+TN_API int tn_gbdt_fit(const double *x, const double *y, size_t n, size_t p,
+		       const tn_gbdt_params *par, tn_gbdt **out, tn_error *err);
+/* Probabilities for N rows into PROB. */
+TN_API int tn_gbdt_predict(const tn_gbdt *g, const double *x, size_t n, double *prob,
+			   tn_error *err);
+/* SHAP contributions to the log-odds: N x (P + 1) into OUT, the last column
+ * of each row being the bias (expected value). */
+TN_API int tn_gbdt_contrib(const tn_gbdt *g, const double *x, size_t n, double *out,
+			   tn_error *err);
+/* The model as XGBoost JSON (*JSON caller-freed, NUL-terminated) and back. */
+TN_API int tn_gbdt_to_json(const tn_gbdt *g, char **json, tn_error *err);
+TN_API int tn_gbdt_from_json(const char *json, size_t len, size_t p, tn_gbdt **out, tn_error *err);
+TN_API size_t tn_gbdt_nfeatures(const tn_gbdt *g);
+TN_API void tn_gbdt_free(tn_gbdt *g);
+
+/* ---- 4. metrics -------------------------------------------------------- */
+
+/* ROC AUC of SCORE for 0/1 labels Y: the Mann-Whitney statistic with tied
+ * scores counted one half (= sklearn.metrics.roc_auc_score).  NaN when Y has
+ * one class only; TN_ERR_NOMEM on allocation failure. */
+TN_API int tn_metrics_auc(const double *score, const double *y, size_t n, double *out, tn_error *err);
+/* Average precision, sum_k (R_k - R_{k-1}) P_k over distinct thresholds in
+ * decreasing order (= sklearn.metrics.average_precision_score). */
+TN_API int tn_metrics_avg_precision(const double *score, const double *y, size_t n, double *out,
+				    tn_error *err);
+/* Brier score: mean (score - y)^2 (Brier 1950). */
+TN_API double tn_metrics_brier(const double *prob, const double *y, size_t n);
+/* The top FRAC of rows by score (ceil(FRAC n) rows; ties broken by row
+ * order): *LIFT = positive rate there / overall rate, *CAPTURED = share of
+ * all positives found there. */
+TN_API int tn_metrics_top(const double *score, const double *y, size_t n, double frac,
+			  double *lift, double *captured, tn_error *err);
+
+typedef struct tn_metrics_bin {
+	size_t n;
+	double mean_pred, observed; /* mean predicted probability, observed rate */
+} tn_metrics_bin;
+/* Calibration table: rows sorted by PROB and cut into NBINS groups of equal
+ * size (group k holds rows floor(k n / NBINS) .. floor((k+1) n / NBINS) - 1). */
+TN_API int tn_metrics_calibration(const double *prob, const double *y, size_t n, size_t nbins,
+				  tn_metrics_bin *bins, tn_error *err);
+
+/* ---- 5. models, scoring, cross-validation ------------------------------ */
+
+typedef enum { TN_PRED_LOGISTIC = 0, TN_PRED_GBDT = 1 } tn_pred_kind;
+
+typedef struct tn_pred_options {
+	tn_pred_kind kind;
+	double l2;           /* logistic penalty (default 1.0) */
+	tn_gbdt_params gbdt;
+} tn_pred_options;
+
+TN_API tn_pred_options tn_pred_options_default(void);
+/* "logistic" / "gbdt" and back; -1 for an unknown name. */
+TN_API int tn_pred_kind_parse(const char *name);
+TN_API const char *tn_pred_kind_name(tn_pred_kind k);
+
+typedef struct tn_pred_model {
+	tn_pred_kind kind;
+	tn_pred_encoding *enc;
+	tn_logit *logit;     /* when kind == TN_PRED_LOGISTIC */
+	tn_gbdt *gbdt;       /* when kind == TN_PRED_GBDT */
+	char *target, *positive, *id; /* as trained (id may be NULL) */
+} tn_pred_model;
+
+typedef struct tn_pred_spec {
+	const char *target;   /* required */
+	const char *positive; /* NULL: see tn_pred_target */
+	const char *id;       /* NULL: no id column */
+	const char *const *drop;
+	size_t ndrop;
+} tn_pred_spec;
+
+/* Train on every row of F.  Free with tn_pred_model_free. */
+TN_API int tn_pred_train(const tn_frame *f, const tn_pred_spec *spec, const tn_pred_options *o,
+			 tn_pred_model **out, tn_error *err);
+/* Score F: RISK[i] = probability of churn of row i.  When CONTRIB is not NULL
+ * it receives nrows x enc->nsrc contributions to the log-odds, summed over
+ * the design columns of each source column (logistic: tn_logit_contrib;
+ * gbdt: SHAP). */
+TN_API int tn_pred_score(const tn_pred_model *m, const tn_frame *f, double *risk, double *contrib,
+			 tn_error *err);
+/* A reason in plain words for source S of row ROW of F with contribution C,
+ * e.g. "Contract is Month-to-month" or "tenure = 1 (low)"; written to BUF. */
+TN_API void tn_pred_reason(const tn_pred_model *m, const tn_frame *f, size_t row, size_t s,
+			   char *buf, size_t n);
+/* Save as one JSON file (encoding + model; gbdt embeds XGBoost's JSON) / load. */
+TN_API int tn_pred_save(const tn_pred_model *m, const char *path, tn_error *err);
+TN_API int tn_pred_load(const char *path, tn_pred_model **out, tn_error *err);
+TN_API void tn_pred_model_free(tn_pred_model *m);
+
+/* Stratified fold assignment: the rows of each class are shuffled by a
+ * Fisher-Yates shuffle driven by SplitMix64(SEED) (Steele et al. 2014) and
+ * dealt round-robin to folds 0..K-1.  FOLD has N entries. */
+TN_API int tn_pred_folds(const double *y, size_t n, int k, uint64_t seed, int *fold, tn_error *err);
+
+typedef struct tn_pred_cv {
+	int k;
+	size_t n, npos;
+	double auc_folds[64];
+	double auc;          /* mean of the fold AUCs (as sklearn cross_val_score) */
+	double auc_pooled;   /* AUC of all out-of-fold predictions together */
+	double pr_auc;       /* average precision of the pooled predictions */
+	double brier;
+	double lift_top10, captured_top10;
+	tn_metrics_bin calib[10];
+	double fit_seconds;  /* wall-clock time spent fitting, all folds */
+	double *oof;         /* n out-of-fold probabilities (owned; tn_pred_cv_free) */
+	int *fold;           /* n fold numbers */
+} tn_pred_cv;
+
+/* K-fold (2 <= K <= 64) cross-validation of options O on the N x P design X
+ * with labels Y.  The encoding is learned once from all rows (it uses no
+ * labels); standardisation and the model are fitted on each training part. */
+TN_API int tn_pred_cross_validate(const double *x, const double *y, size_t n, size_t p,
+				  const tn_pred_options *o, int k, uint64_t seed, tn_pred_cv *out,
+				  tn_error *err);
+TN_API void tn_pred_cv_free(tn_pred_cv *cv);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * tenure/report.h -- the one-page HTML retention report (tenure report
+ * --html FILE): self-contained (inline CSS and SVG, no scripts, fonts or
+ * network references), sections in the order a growth team reads them:
+ *   1. churn-rate trend (monthly customer churn and gross revenue churn)
+ *   2. cohort retention heatmap
+ *   3. survival curves by plan with confidence bands     (survival library)
+ *   4. hazard by customer age with the danger window     (survival library)
+ *   5. churn drivers as hazard ratios (forest chart)     (survival library)
+ * each with a one-line plain-language reading.  Sections 3-5 are filled by
+ * whoever has the survival results (a Kaplan-Meier / Cox fit on the frame
+ * from tn_churn_frame); when a section's data is absent the page says how
+ * to get it instead.
+ */
+#ifndef TENURE_REPORT_H
+#define TENURE_REPORT_H
+
+#include <stddef.h>
+#include "tenure/churn.h"
+#include "tenure/svg.h"
+
+typedef struct tn_report {
+	const char *title;            /* page title; NULL: "Retention report" */
+	const char *store_path;       /* shown in the header, or NULL */
+	const char *definition;       /* churn definition name, or NULL */
+	tn_time as_of;
+	/* 1: ungrouped monthly rows from tn_churn_rate */
+	const tn_churn_rate_row *rates;
+	size_t nrates;
+	/* 2: from tn_cohorts_compute (customers variant) */
+	const tn_cohorts *cohorts;
+	/* 3: survival S(t) by group: x = days, y = S, lo/hi = CI, step = 1 */
+	const tn_svg_series *survival;
+	size_t nsurvival;
+	const char *survival_reading; /* NULL: a reading is derived from the curves */
+	/* 4: hazard by age in days; the danger window [danger_from, danger_to] (NaN: none) */
+	const tn_svg_series *hazard;
+	size_t nhazard;
+	double danger_from, danger_to;
+	const char *hazard_reading;
+	/* 5: drivers: hazard ratio with 95% CI per covariate */
+	size_t ndrivers;
+	const char *const *driver_names;
+	const double *hr, *hr_lo, *hr_hi;
+	const char *drivers_reading;
+} tn_report;
+
+/* Fill R's sections 1 and 2 from the store (rates and cohorts under DEF as
+ * of AS_OF); the arrays are owned by R and freed by tn_report_free_store.
+ * The survival sections are left empty. */
+TN_API int tn_report_from_store(tn_store *s, const tn_churn_def *def, tn_time as_of, tn_report *r, tn_error *err);
+TN_API void tn_report_free_store(tn_report *r);
+
+/* Render R as one HTML page into *out (caller frees with tn_sbuf_free). */
+TN_API int tn_report_render(const tn_report *r, tn_sbuf *out, tn_error *err);
+
+/* Render and write to PATH. */
+TN_API int tn_report_write_html(const tn_report *r, const char *path, tn_error *err);
+
+#endif

@@ -1,0 +1,494 @@
+/*
+ * actions_common.c -- what the action modules (offers, win-back, points,
+ * journey) share: the scores table (P(churn) and value per customer, read
+ * from a scored CSV or estimated from the store), "now" as of the data, and
+ * the Wilson / Newcombe intervals for the difference of two proportions.
+ */
+#include "actions_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- scores ---------------------------------------------------------------- */
+
+void tn_scores_free(tn_scores *sc)
+{
+	if (!sc)
+		return;
+	for (size_t i = 0; i < sc->n; i++)
+		free(sc->customer[i]);
+	free(sc->customer);
+	free(sc->p_churn);
+	free(sc->value);
+	free(sc->key);
+	free(sc->signed_up_at);
+	free(sc->period_end);
+	free(sc);
+}
+
+static int scores_reserve(tn_scores *sc, size_t *cap, size_t want)
+{
+	if (want <= *cap)
+		return 0;
+	size_t nc = *cap ? *cap * 2 : 1024;
+	while (nc < want)
+		nc *= 2;
+	char **c = realloc(sc->customer, nc * sizeof *c);
+	if (!c)
+		return -1;
+	sc->customer = c;
+	double *p = realloc(sc->p_churn, nc * sizeof *p);
+	if (!p)
+		return -1;
+	sc->p_churn = p;
+	double *v = realloc(sc->value, nc * sizeof *v);
+	if (!v)
+		return -1;
+	sc->value = v;
+	*cap = nc;
+	return 0;
+}
+
+/* Arrays that follow n: keys, signup, period end (filled by attach / estimate). */
+static int scores_extras(tn_scores *sc)
+{
+	size_t n = sc->n ? sc->n : 1;
+	free(sc->key);
+	free(sc->signed_up_at);
+	free(sc->period_end);
+	sc->key = calloc(n, sizeof *sc->key);
+	sc->signed_up_at = malloc(n * sizeof *sc->signed_up_at);
+	sc->period_end = malloc(n * sizeof *sc->period_end);
+	if (!sc->key || !sc->signed_up_at || !sc->period_end)
+		return -1;
+	for (size_t i = 0; i < sc->n; i++)
+		sc->signed_up_at[i] = sc->period_end[i] = TN_NO_TIME;
+	return 0;
+}
+
+static uint64_t fnv(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+/* Returns the index of a customer already present (a duplicate) or SIZE_MAX. */
+static size_t dup_check(const tn_scores *sc, size_t *slots, size_t cap, size_t i)
+{
+	size_t j = fnv(sc->customer[i]) & (cap - 1);
+	while (slots[j]) {
+		size_t k = slots[j] - 1;
+		if (strcmp(sc->customer[k], sc->customer[i]) == 0)
+			return k;
+		j = (j + 1) & (cap - 1);
+	}
+	slots[j] = i + 1;
+	return SIZE_MAX;
+}
+
+static int col_index(tn_csv *r, const char *name)
+{
+	for (size_t i = 0; i < tn_csv_nfields(r); i++)
+		if (strcmp(tn_csv_field(r, i, NULL), name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int tn_scores_read_csv(const char *path, tn_scores **out, tn_error *err)
+{
+	*out = NULL;
+	tn_csv *r = tn_csv_open(path, ',', err);
+	if (!r)
+		return err ? err->code : TN_ERR_IO;
+	int rc = tn_csv_next(r, err);
+	if (rc <= 0) {
+		tn_csv_close(r);
+		return rc < 0 ? TN_ERR_INPUT
+			      : tn_error_set(err, TN_ERR_INPUT, "%s:1: expected a header customer,p_churn,value, "
+							       "found an empty file", path);
+	}
+	int ci = col_index(r, "customer"), pi = col_index(r, "p_churn"), vi = col_index(r, "value");
+	if (ci < 0 || pi < 0 || vi < 0) {
+		tn_error_set(err, TN_ERR_INPUT, "%s:1: expected columns customer, p_churn, value; missing %s", path,
+			     ci < 0 ? "customer" : pi < 0 ? "p_churn" : "value");
+		tn_csv_close(r);
+		return TN_ERR_INPUT;
+	}
+	tn_scores *sc = calloc(1, sizeof *sc);
+	size_t cap = 0, hcap = 0, *slots = NULL;
+	if (!sc)
+		goto nomem;
+	while ((rc = tn_csv_next(r, err)) == 1) {
+		long line = tn_csv_line(r);
+		if (tn_csv_nfields(r) <= (size_t)(ci > pi ? (ci > vi ? ci : vi) : (pi > vi ? pi : vi))) {
+			tn_error_set(err, TN_ERR_INPUT, "%s:%ld: expected at least %d fields, found %zu", path, line,
+				     (ci > pi ? (ci > vi ? ci : vi) : (pi > vi ? pi : vi)) + 1, tn_csv_nfields(r));
+			goto fail;
+		}
+		if (sc->n >= TN_SCORES_MAX) {
+			tn_error_set(err, TN_ERR_NOMEM, "%s:%ld: more than %d scored customers", path, line,
+				     TN_SCORES_MAX);
+			goto fail;
+		}
+		if (scores_reserve(sc, &cap, sc->n + 1))
+			goto nomem;
+		const char *cust = tn_csv_field(r, (size_t)ci, NULL);
+		if (!*cust) {
+			tn_error_set(err, TN_ERR_INPUT, "%s:%ld:%d: customer: expected an id, found a blank", path,
+				     line, ci + 1);
+			goto fail;
+		}
+		double p, v;
+		size_t len;
+		const char *ps = tn_csv_field(r, (size_t)pi, &len);
+		if (tn_parse_double(ps, len, &p) || p < 0 || p > 1) {
+			tn_error_set(err, TN_ERR_INPUT, "%s:%ld:%d: p_churn: expected a probability in [0, 1], found \"%s\"",
+				     path, line, pi + 1, ps);
+			goto fail;
+		}
+		const char *vs = tn_csv_field(r, (size_t)vi, &len);
+		if (tn_parse_double(vs, len, &v) || v < 0) {
+			tn_error_set(err, TN_ERR_INPUT, "%s:%ld:%d: value: expected a number >= 0, found \"%s\"", path,
+				     line, vi + 1, vs);
+			goto fail;
+		}
+		if (!(sc->customer[sc->n] = strdup(cust)))
+			goto nomem;
+		sc->p_churn[sc->n] = p;
+		sc->value[sc->n] = v;
+		sc->n++;
+		if (sc->n * 2 > hcap) { /* rebuild the duplicate set */
+			size_t nh = hcap ? hcap * 2 : 4096;
+			free(slots);
+			if (!(slots = calloc(nh, sizeof *slots)))
+				goto nomem;
+			hcap = nh;
+			for (size_t i = 0; i + 1 < sc->n; i++)
+				dup_check(sc, slots, hcap, i);
+		}
+		size_t d = dup_check(sc, slots, hcap, sc->n - 1);
+		if (d != SIZE_MAX) {
+			tn_error_set(err, TN_ERR_INPUT, "%s:%ld:%d: customer: expected each customer once, found \"%s\" again",
+				     path, line, ci + 1, cust);
+			goto fail;
+		}
+	}
+	if (rc < 0)
+		goto fail;
+	free(slots);
+	tn_csv_close(r);
+	if (scores_extras(sc))
+		goto nomem2;
+	*out = sc;
+	return TN_OK;
+nomem:
+	tn_error_set(err, TN_ERR_NOMEM, "%s: out of memory", path);
+fail:
+	free(slots);
+	tn_csv_close(r);
+	tn_scores_free(sc);
+	return err ? err->code : TN_ERR_INPUT;
+nomem2:
+	tn_scores_free(sc);
+	return tn_error_set(err, TN_ERR_NOMEM, "%s: out of memory", path);
+}
+
+/* Per customer key (dense integer ids): signup and live period end. */
+typedef struct cust_info {
+	tn_time signed_up_at, period_end;
+} cust_info;
+
+static int load_cust_info(tn_store *s, cust_info **out, int64_t *maxid, tn_error *err)
+{
+	*out = NULL;
+	sqlite3_stmt *st = tn_store_prepare(s, "SELECT coalesce(max(id), 0) FROM customers", err);
+	if (!st)
+		return TN_ERR_DB;
+	*maxid = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	if (*maxid > 200000000)
+		return tn_error_set(err, TN_ERR_NOMEM, "customer ids above 200,000,000 are not supported here");
+	cust_info *ci = malloc((size_t)(*maxid + 1) * sizeof *ci);
+	if (!ci)
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	for (int64_t i = 0; i <= *maxid; i++)
+		ci[i].signed_up_at = ci[i].period_end = TN_NO_TIME;
+	st = tn_store_prepare(s,
+			      "SELECT c.id, c.signed_up_at, (SELECT max(coalesce(current_period_end, trial_ends_at)) "
+			      "FROM subscriptions WHERE customer_id = c.id AND status IN ('trialing','active','past_due')) "
+			      "FROM customers c",
+			      err);
+	if (!st) {
+		free(ci);
+		return TN_ERR_DB;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		if (id < 0 || id > *maxid)
+			continue;
+		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+			ci[id].signed_up_at = sqlite3_column_int64(st, 1);
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+			ci[id].period_end = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+	*out = ci;
+	return TN_OK;
+}
+
+int tn_scores_attach(tn_store *s, tn_scores *sc, tn_error *err)
+{
+	cust_info *ci;
+	int64_t maxid;
+	if (load_cust_info(s, &ci, &maxid, err))
+		return err ? err->code : TN_ERR_DB;
+	for (size_t i = 0; i < sc->n; i++) {
+		int64_t k;
+		if (tn_store_customer_key(s, sc->customer[i], &k, err)) {
+			free(ci);
+			return err ? err->code : TN_ERR_NOTFOUND;
+		}
+		sc->key[i] = k;
+		if (k >= 0 && k <= maxid) {
+			sc->signed_up_at[i] = ci[k].signed_up_at;
+			sc->period_end[i] = ci[k].period_end;
+		}
+	}
+	free(ci);
+	return TN_OK;
+}
+
+int tn_scores_estimate(tn_store *s, tn_time now, tn_scores **out, tn_error *err)
+{
+	*out = NULL;
+	/* Plan monthly churn over the 90 days before now (see actions.h). */
+	static const char *sql =
+		"WITH w AS (SELECT plan, "
+		"   sum(cancelled_at > ?1 - 90*86400 AND cancelled_at <= ?1) AS cancels, "
+		"   sum(started_at <= ?1 AND (cancelled_at IS NULL OR cancelled_at > ?1 - 90*86400)) AS exposed "
+		"  FROM subscriptions GROUP BY plan), "
+		"act AS (SELECT DISTINCT customer_id FROM events WHERE occurred_at > ?1 - 14*86400 AND occurred_at <= ?1) "
+		"SELECT c.ext_id, c.id, s.plan, s.price, s.billing_period, "
+		"  CASE WHEN w.exposed > 0 THEN w.cancels * 1.0 / w.exposed / 3.0 ELSE 0 END, "
+		"  c.id IN act, c.signed_up_at, coalesce(s.current_period_end, s.trial_ends_at) "
+		"FROM subscriptions s JOIN customers c ON c.id = s.customer_id JOIN w ON w.plan = s.plan "
+		"WHERE s.status IN ('trialing','active','past_due') AND s.started_at <= ?1 "
+		"ORDER BY c.id, s.started_at DESC";
+	sqlite3_stmt *st = tn_store_prepare(s, sql, err);
+	if (!st)
+		return TN_ERR_DB;
+	sqlite3_bind_int64(st, 1, now);
+	tn_scores *sc = calloc(1, sizeof *sc);
+	size_t cap = 0, xcap = 0;
+	if (!sc)
+		goto nomem;
+	sc->estimated = 1;
+	int64_t last = -1;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 1);
+		if (id == last)
+			continue; /* one row per customer: the latest live subscription */
+		last = id;
+		if (scores_reserve(sc, &cap, sc->n + 1))
+			goto nomem;
+		if (sc->n + 1 > xcap) {
+			size_t nx = cap;
+			int64_t *k = realloc(sc->key, nx * sizeof *k);
+			if (!k)
+				goto nomem;
+			sc->key = k;
+			tn_time *a = realloc(sc->signed_up_at, nx * sizeof *a);
+			if (!a)
+				goto nomem;
+			sc->signed_up_at = a;
+			tn_time *b = realloc(sc->period_end, nx * sizeof *b);
+			if (!b)
+				goto nomem;
+			sc->period_end = b;
+			xcap = nx;
+		}
+		double months = tn_period_months((const char *)sqlite3_column_text(st, 4));
+		double monthly = months > 0 ? sqlite3_column_double(st, 3) / months : 0;
+		double h = sqlite3_column_double(st, 5);
+		double p = h * (sqlite3_column_int(st, 6) ? 1.0 : 2.0);
+		double life = 1.0 / (h > 1.0 / 36 ? h : 1.0 / 36);
+		size_t i = sc->n;
+		if (!(sc->customer[i] = strdup((const char *)sqlite3_column_text(st, 0))))
+			goto nomem;
+		sc->p_churn[i] = p < 0.95 ? p : 0.95;
+		sc->value[i] = monthly * life;
+		sc->key[i] = id;
+		sc->signed_up_at[i] = sqlite3_column_type(st, 7) == SQLITE_NULL ? TN_NO_TIME : sqlite3_column_int64(st, 7);
+		sc->period_end[i] = sqlite3_column_type(st, 8) == SQLITE_NULL ? TN_NO_TIME : sqlite3_column_int64(st, 8);
+		sc->n++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		tn_scores_free(sc);
+		return tn_store_db_error(s, "estimating churn and value", err);
+	}
+	if (!sc->key && scores_extras(sc)) {
+		tn_scores_free(sc);
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	}
+	*out = sc;
+	return TN_OK;
+nomem:
+	sqlite3_finalize(st);
+	tn_scores_free(sc);
+	return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+}
+
+int tn_actions_now(tn_store *s, tn_time *now, tn_error *err)
+{
+	tn_store_counts c;
+	if (tn_store_counts_get(s, &c, err))
+		return err ? err->code : TN_ERR_DB;
+	if (c.last == TN_NO_TIME || c.last < 0)
+		return tn_error_set(err, TN_ERR_NOTFOUND, "%s: the store has no data yet (import data or run "
+							   "`tenure demo`), or give --now", tn_store_path(s));
+	*now = c.last;
+	return TN_OK;
+}
+
+/* ---- proportions ------------------------------------------------------------- */
+
+/* Wilson (1927) score interval for x/n. */
+void tn_wilson_interval(long x, long n, double z, double *lo, double *hi)
+{
+	if (n <= 0) {
+		*lo = *hi = NAN;
+		return;
+	}
+	double p = (double)x / (double)n, z2 = z * z, dn = (double)n;
+	double centre = p + z2 / (2 * dn);
+	double half = z * sqrt(p * (1 - p) / dn + z2 / (4 * dn * dn));
+	double den = 1 + z2 / dn;
+	*lo = (centre - half) / den;
+	*hi = (centre + half) / den;
+	if (x == 0)
+		*lo = 0;
+	if (x == n)
+		*hi = 1;
+}
+
+/* Newcombe (1998) method 10: L = d - sqrt((p1-l1)^2 + (u2-p2)^2),
+ * U = d + sqrt((u1-p1)^2 + (p2-l2)^2). */
+void tn_prop_diff_newcombe(long x1, long n1, long x2, long n2, double z, tn_prop_diff *out)
+{
+	out->p1 = n1 > 0 ? (double)x1 / (double)n1 : NAN;
+	out->p2 = n2 > 0 ? (double)x2 / (double)n2 : NAN;
+	out->diff = out->p1 - out->p2;
+	if (n1 <= 0 || n2 <= 0) {
+		out->lo = out->hi = NAN;
+		return;
+	}
+	double l1, u1, l2, u2;
+	tn_wilson_interval(x1, n1, z, &l1, &u1);
+	tn_wilson_interval(x2, n2, z, &l2, &u2);
+	out->lo = out->diff - sqrt((out->p1 - l1) * (out->p1 - l1) + (u2 - out->p2) * (u2 - out->p2));
+	out->hi = out->diff + sqrt((u1 - out->p1) * (u1 - out->p1) + (out->p2 - l2) * (out->p2 - l2));
+}
+
+/* ---- row sets ---------------------------------------------------------------- */
+
+void tn_rowset_free(tn_rowset *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->ncols; i++)
+		free(r->names[i]);
+	for (size_t i = 0; r->text && i < r->nrows * r->ncols; i++)
+		free(r->text[i]);
+	free(r->names);
+	free(r->digits);
+	free(r->num);
+	free(r->text);
+	free(r);
+}
+
+int tn_rowset_from_stmt(tn_store *s, sqlite3_stmt *st, const int *digits, tn_rowset **out, tn_error *err)
+{
+	*out = NULL;
+	size_t nc = (size_t)sqlite3_column_count(st), cap = 0;
+	tn_rowset *r = calloc(1, sizeof *r);
+	if (!r || !(r->names = calloc(nc ? nc : 1, sizeof *r->names)) ||
+	    !(r->digits = malloc((nc ? nc : 1) * sizeof *r->digits)))
+		goto nomem;
+	r->ncols = nc;
+	for (size_t c = 0; c < nc; c++) {
+		if (!(r->names[c] = strdup(sqlite3_column_name(st, (int)c))))
+			goto nomem;
+		r->digits[c] = digits[c];
+	}
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (r->nrows == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			if (ncap > TN_ROWSET_MAX) {
+				sqlite3_finalize(st);
+				tn_rowset_free(r);
+				return tn_error_set(err, TN_ERR_NOMEM, "more than %d rows in one listing", TN_ROWSET_MAX);
+			}
+			double *num = realloc(r->num, ncap * (nc ? nc : 1) * sizeof *num);
+			if (!num)
+				goto nomem;
+			r->num = num;
+			char **text = realloc(r->text, ncap * (nc ? nc : 1) * sizeof *text);
+			if (!text)
+				goto nomem;
+			r->text = text;
+			cap = ncap;
+		}
+		for (size_t c = 0; c < nc; c++) {
+			size_t k = r->nrows * nc + c;
+			int null = sqlite3_column_type(st, (int)c) == SQLITE_NULL;
+			r->num[k] = null || digits[c] < 0 ? NAN : sqlite3_column_double(st, (int)c);
+			r->text[k] = NULL;
+			if (!null && digits[c] < 0 && !(r->text[k] = strdup((const char *)sqlite3_column_text(st, (int)c)))) {
+				r->nrows++;
+				goto nomem;
+			}
+		}
+		r->nrows++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		tn_rowset_free(r);
+		return tn_store_db_error(s, "listing", err);
+	}
+	*out = r;
+	return TN_OK;
+nomem:
+	sqlite3_finalize(st);
+	tn_rowset_free(r);
+	return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+}
+
+int tn_scores_to_temp(tn_store *s, const tn_scores *sc, tn_error *err)
+{
+	if (tn_store_exec(s, "DROP TABLE IF EXISTS temp.tn_risk; CREATE TEMP TABLE tn_risk(customer_id INTEGER "
+			     "PRIMARY KEY, p_churn REAL, value REAL)", err))
+		return TN_ERR_DB;
+	if (!sc)
+		return TN_OK;
+	sqlite3_stmt *st = tn_store_prepare(s, "INSERT OR REPLACE INTO temp.tn_risk VALUES(?,?,?)", err);
+	if (!st)
+		return TN_ERR_DB;
+	for (size_t i = 0; i < sc->n; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, sc->key[i]);
+		sqlite3_bind_double(st, 2, sc->p_churn[i]);
+		sqlite3_bind_double(st, 3, sc->value[i]);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			return tn_store_db_error(s, "loading scores", err);
+		}
+	}
+	sqlite3_finalize(st);
+	return TN_OK;
+}

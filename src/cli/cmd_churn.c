@@ -1,0 +1,580 @@
+/*
+ * cmd_churn.c -- `tenure churn define|list|drop|status|rate|export` and
+ * `tenure cohorts`: churn definitions and measures on the store (churn.h,
+ * docs/churn.md, docs/metrics.md).
+ */
+#include "cli.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char churn_help[] =
+	"usage: tenure churn SUBCOMMAND [OPTIONS]\n\n"
+	"Churn definitions and measures on the store (docs/churn.md, docs/metrics.md).\n\n"
+	"  define NAME RULES...   store a named definition; rules (a customer churns at the\n"
+	"                         earliest one that fires):\n"
+	"      --cancelled              subscription cancelled or not renewed, and no new one\n"
+	"                               within the grace period\n"
+	"      --grace D                grace period in days (default 7)\n"
+	"      --inactive-days N        no event for N days\n"
+	"      --event-types a,b        only these event types count as activity\n"
+	"      --defection-window W --defection-baseline B --defection-fraction F\n"
+	"                               events in the last W days below F times the\n"
+	"                               customer's own rate over the B days before\n"
+	"      --failed-payment-days G  a failed payment not recovered within G days\n"
+	"  list                   the definitions (\"cancelled\" is built in)\n"
+	"  drop NAME              remove a definition\n"
+	"  status [--definition NAME] [--as-of DATE]\n"
+	"                         one row per customer spell: start, end (churn or censoring),\n"
+	"                         status, reason; reactivated customers have several spells\n"
+	"  rate [--period month|quarter|year] [--by plan|channel|country|ATTR]\n"
+	"       [--definition NAME] [--as-of DATE]\n"
+	"                         customers at start, new, reactivated, churned, at end, churn\n"
+	"                         rate; MRR movements, gross revenue churn and NRR per period\n"
+	"  export --csv OUT [--definition NAME] [--as-of DATE] [--all-spells]\n"
+	"       [--milestones a,b] [--milestone-days D]\n"
+	"                         the survival table: time (days), event, covariates\n\n"
+	"DATE is a date or ISO-8601 instant; the default as-of is the data's end.\n"
+	"The default definition is \"cancelled\" (grace 7 days).\n";
+
+static int parse_time_opt(const char *cmd, const char *v, tn_time *out)
+{
+	if (tn_time_parse(v, strlen(v), out))
+		return cli_usage_error(cmd, "--as-of: expected a date (YYYY-MM-DD) or ISO-8601 instant, found \"%s\"",
+				       v);
+	return 0;
+}
+
+static int open_store(cli_ctx *ctx, int flags, tn_store **s)
+{
+	tn_error err = {0};
+	if (tn_store_open(ctx->db_path, flags, s, &err))
+		return cli_fail(&err);
+	return 0;
+}
+
+static int churn_define(cli_ctx *ctx, int argc, char **argv)
+{
+	tn_churn_def d = {0};
+	d.grace_days = 7;
+	const char *v;
+	int r, have_name = 0, grace_given = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (cli_is_help(a)) {
+			fputs(churn_help, stdout);
+			return 0;
+		} else if (strcmp(a, "--cancelled") == 0) {
+			d.cancelled = 1;
+		} else if ((r = cli_opt(argc, argv, &i, "--grace", &v))) {
+			if (r < 0 || cli_parse_double("churn define", "--grace", v, &d.grace_days))
+				return 2;
+			grace_given = 1;
+		} else if ((r = cli_opt(argc, argv, &i, "--inactive-days", &v))) {
+			if (r < 0 || cli_parse_double("churn define", "--inactive-days", v, &d.inactive_days))
+				return 2;
+			if (d.inactive_days <= 0)
+				return cli_usage_error("churn define", "--inactive-days: expected a positive number");
+		} else if ((r = cli_opt(argc, argv, &i, "--event-types", &v))) {
+			if (r < 0)
+				return 2;
+			size_t n;
+			char **list = cli_split(v, &n);
+			if (n > TN_CHURN_MAX_TYPES) {
+				cli_free_list(list);
+				return cli_usage_error("churn define", "--event-types: at most %d types",
+						       TN_CHURN_MAX_TYPES);
+			}
+			for (size_t k = 0; k < n; k++)
+				snprintf(d.types[k], TN_CHURN_NAME_MAX, "%s", list[k]);
+			d.ntypes = n;
+			cli_free_list(list);
+		} else if ((r = cli_opt(argc, argv, &i, "--defection-window", &v))) {
+			if (r < 0 || cli_parse_double("churn define", "--defection-window", v, &d.defection_window))
+				return 2;
+		} else if ((r = cli_opt(argc, argv, &i, "--defection-baseline", &v))) {
+			if (r < 0 || cli_parse_double("churn define", "--defection-baseline", v, &d.defection_baseline))
+				return 2;
+		} else if ((r = cli_opt(argc, argv, &i, "--defection-fraction", &v))) {
+			if (r < 0 || cli_parse_double("churn define", "--defection-fraction", v, &d.defection_fraction))
+				return 2;
+		} else if ((r = cli_opt(argc, argv, &i, "--failed-payment-days", &v))) {
+			if (r < 0 ||
+			    cli_parse_double("churn define", "--failed-payment-days", v, &d.failed_payment_days))
+				return 2;
+			d.failed_payment = 1;
+		} else if (a[0] == '-') {
+			return cli_usage_error("churn define", "unknown option \"%s\"", a);
+		} else if (!have_name) {
+			snprintf(d.name, sizeof d.name, "%s", a);
+			have_name = 1;
+			if (strlen(a) >= sizeof d.name)
+				return cli_usage_error("churn define", "NAME: at most %d characters",
+						       TN_CHURN_NAME_MAX - 1);
+		} else {
+			return cli_usage_error("churn define", "unexpected argument \"%s\"", a);
+		}
+	}
+	if (!have_name)
+		return cli_usage_error("churn define", "expected a NAME");
+	if (grace_given && !d.cancelled)
+		return cli_usage_error("churn define", "--grace applies to --cancelled; add --cancelled");
+	if (d.ntypes && d.inactive_days <= 0 && d.defection_window <= 0)
+		return cli_usage_error("churn define", "--event-types applies to --inactive-days or --defection-window");
+	if ((d.defection_baseline > 0 || d.defection_fraction > 0) && d.defection_window <= 0)
+		return cli_usage_error("churn define", "--defection-baseline/--defection-fraction need --defection-window");
+	tn_error err = {0};
+	tn_store *s;
+	if (tn_churn_def_check(&d, &err))
+		return cli_fail(&err);
+	if (open_store(ctx, TN_STORE_CREATE, &s))
+		return 1;
+	int rc = tn_churn_def_save(s, &d, &err);
+	tn_store_close(s);
+	if (rc)
+		return cli_fail(&err);
+	return 0;
+}
+
+static void print_defs(cli_ctx *ctx, const tn_churn_def *defs, size_t n)
+{
+	const char *names[] = {"name", "rule"};
+	tn_out *t = tn_out_new(2, names);
+	for (size_t i = 0; i < n; i++) {
+		char *json = tn_churn_def_to_json(&defs[i]);
+		tn_out_str(t, defs[i].name);
+		tn_out_str(t, json);
+		free(json);
+	}
+	tn_out_print(t, ctx->format, stdout);
+	tn_out_free(t);
+}
+
+static int churn_list_drop(cli_ctx *ctx, int argc, char **argv, int drop)
+{
+	const char *name = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			fputs(churn_help, stdout);
+			return 0;
+		}
+		if (drop && !name && argv[i][0] != '-')
+			name = argv[i];
+		else
+			return cli_usage_error(drop ? "churn drop" : "churn list", "unexpected argument \"%s\"", argv[i]);
+	}
+	if (drop && !name)
+		return cli_usage_error("churn drop", "expected a NAME");
+	tn_store *s;
+	if (open_store(ctx, 0, &s))
+		return 1;
+	tn_error err = {0};
+	int rc;
+	if (drop) {
+		rc = tn_churn_def_drop(s, name, &err);
+	} else {
+		tn_churn_def *defs;
+		size_t n;
+		if ((rc = tn_churn_def_list(s, &defs, &n, &err)) == TN_OK)
+			print_defs(ctx, defs, n);
+		free(defs);
+	}
+	tn_store_close(s);
+	return rc ? cli_fail(&err) : 0;
+}
+
+/* Options shared by status, rate, export and cohorts. */
+typedef struct common {
+	const char *definition;
+	tn_time as_of;
+	const char *period;
+	const char *by;
+	const char *csv;
+	const char *milestones;
+	double milestone_days;
+	int all_spells, revenue;
+} common;
+
+/* Returns 1 when argv[*i] was a common option, 0 if not, -1 on a usage error. */
+static int common_opt(const char *cmd, int argc, char **argv, int *i, common *c)
+{
+	const char *v;
+	int r;
+	if ((r = cli_opt(argc, argv, i, "--definition", &v)))
+		return r < 0 ? -1 : (c->definition = v, 1);
+	if ((r = cli_opt(argc, argv, i, "--as-of", &v))) {
+		if (r < 0 || parse_time_opt(cmd, v, &c->as_of))
+			return -1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Status rows: a table is collected (column widths need every row); csv and
+ * json are streamed, so memory stays flat whatever the number of customers. */
+typedef struct status_ctx {
+	tn_out *t;
+	out_format fmt;
+	long long rows;
+} status_ctx;
+
+static void csv_str(const char *s)
+{
+	if (!s)
+		return;
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, stdout);
+		return;
+	}
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	putchar('"');
+}
+
+static void json_str(const char *s)
+{
+	if (!s) {
+		fputs("null", stdout);
+		return;
+	}
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('"');
+}
+
+static const char *const status_cols[] = {"customer", "spell", "start", "end", "status", "reason", "days", "plan"};
+
+static int status_row(void *ud, const tn_churn_customer *c, tn_error *err)
+{
+	(void)err;
+	status_ctx *sc = ud;
+	for (size_t i = 0; i < c->nspells; i++) {
+		const tn_churn_spell *sp = &c->spells[i];
+		char a[32], b[32];
+		const char *reason = sp->churned ? tn_churn_reason_name(sp->reason) : NULL;
+		const char *plan = sp->sub >= 0 ? c->subs[sp->sub].plan : NULL;
+		double days = (double)(sp->end - sp->start) / TN_DAY;
+		tn_time_format(sp->start, a, sizeof a);
+		tn_time_format(sp->end, b, sizeof b);
+		if (sc->fmt == OUT_TABLE) {
+			tn_out_str(sc->t, c->id);
+			tn_out_int(sc->t, (long long)i + 1);
+			tn_out_str(sc->t, a);
+			tn_out_str(sc->t, b);
+			tn_out_str(sc->t, sp->churned ? "churned" : "censored");
+			tn_out_str(sc->t, reason);
+			tn_out_num(sc->t, days, 1);
+			tn_out_str(sc->t, plan);
+		} else if (sc->fmt == OUT_CSV) {
+			csv_str(c->id);
+			printf(",%zu,%s,%s,%s,", i + 1, a, b, sp->churned ? "churned" : "censored");
+			csv_str(reason);
+			printf(",%.10g,", days);
+			csv_str(plan);
+			putchar('\n');
+		} else {
+			fputs(sc->rows ? ",\n{\"customer\":" : "[{\"customer\":", stdout);
+			json_str(c->id);
+			printf(",\"spell\":%zu,\"start\":\"%s\",\"end\":\"%s\",\"status\":\"%s\",\"reason\":", i + 1, a, b,
+			       sp->churned ? "churned" : "censored");
+			json_str(reason);
+			printf(",\"days\":%.10g,\"plan\":", days);
+			json_str(plan);
+			putchar('}');
+		}
+		sc->rows++;
+	}
+	return TN_OK;
+}
+
+static int churn_status(cli_ctx *ctx, int argc, char **argv)
+{
+	common co = {.as_of = TN_NO_TIME};
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			fputs(churn_help, stdout);
+			return 0;
+		}
+		int r = common_opt("churn status", argc, argv, &i, &co);
+		if (r < 0)
+			return 2;
+		if (!r)
+			return cli_usage_error("churn status", "unexpected argument \"%s\"", argv[i]);
+	}
+	tn_store *s;
+	if (open_store(ctx, 0, &s))
+		return 1;
+	tn_error err = {0};
+	tn_churn_def d;
+	status_ctx sc = {.fmt = ctx->format, .t = ctx->format == OUT_TABLE ? tn_out_new(8, status_cols) : NULL};
+	if (sc.fmt == OUT_CSV)
+		puts("customer,spell,start,end,status,reason,days,plan");
+	tn_churn_scan_opts so = {.as_of = co.as_of};
+	int rc = tn_churn_def_load(s, co.definition, &d, &err);
+	if (!rc)
+		rc = tn_churn_scan(s, &d, &so, status_row, &sc, NULL, &err);
+	tn_store_close(s);
+	if (!rc && sc.fmt == OUT_TABLE)
+		tn_out_print(sc.t, ctx->format, stdout);
+	else if (sc.fmt == OUT_JSON)
+		puts(sc.rows ? "]" : "[]");
+	tn_out_free(sc.t);
+	return rc ? cli_fail(&err) : 0;
+}
+
+static int parse_period(const char *cmd, const char *p, int *months)
+{
+	if (!p || strcmp(p, "month") == 0)
+		*months = TN_PERIOD_MONTH;
+	else if (strcmp(p, "quarter") == 0)
+		*months = TN_PERIOD_QUARTER;
+	else if (strcmp(p, "year") == 0)
+		*months = TN_PERIOD_YEAR;
+	else
+		return cli_usage_error(cmd, "--period: expected month, quarter or year, found \"%s\"", p);
+	return 0;
+}
+
+static int churn_rate(cli_ctx *ctx, int argc, char **argv)
+{
+	common co = {.as_of = TN_NO_TIME};
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			fputs(churn_help, stdout);
+			return 0;
+		}
+		int r = common_opt("churn rate", argc, argv, &i, &co);
+		if (r < 0)
+			return 2;
+		if (r)
+			continue;
+		if ((r = cli_opt(argc, argv, &i, "--period", &co.period)) || (r = cli_opt(argc, argv, &i, "--by", &co.by))) {
+			if (r < 0)
+				return 2;
+			continue;
+		}
+		return cli_usage_error("churn rate", "unexpected argument \"%s\"", argv[i]);
+	}
+	tn_churn_rate_opts o = {.by = co.by, .as_of = co.as_of};
+	if (parse_period("churn rate", co.period, &o.period_months))
+		return 2;
+	tn_store *s;
+	if (open_store(ctx, 0, &s))
+		return 1;
+	tn_error err = {0};
+	tn_churn_def d;
+	tn_churn_rate_row *rows = NULL;
+	size_t n = 0;
+	int rc = tn_churn_def_load(s, co.definition, &d, &err);
+	if (!rc)
+		rc = tn_churn_rate(s, &d, &o, &rows, &n, &err);
+	tn_store_close(s);
+	if (rc)
+		return cli_fail(&err);
+	const char *names[] = {"period", "group", "customers_start", "new", "reactivated", "churned",
+			       "customers_end", "churn_rate", "mrr_start", "new_mrr", "reactivation_mrr",
+			       "expansion_mrr", "contraction_mrr", "churned_mrr", "mrr_end",
+			       "gross_revenue_churn", "nrr"};
+	size_t skip = co.by ? 0 : 1;
+	const char *nm[17];
+	for (size_t j = 0, k = 0; j < 17; j++)
+		if (!(skip && j == 1))
+			nm[k++] = names[j];
+	tn_out *t = tn_out_new(17 - skip, nm);
+	for (size_t i = 0; i < n; i++) {
+		const tn_churn_rate_row *r = &rows[i];
+		char p[16];
+		tn_date_format(r->period_start, p, sizeof p);
+		tn_out_str(t, p);
+		if (!skip)
+			tn_out_str(t, r->group);
+		tn_out_int(t, r->customers_start);
+		tn_out_int(t, r->new_customers);
+		tn_out_int(t, r->reactivated);
+		tn_out_int(t, r->churned);
+		tn_out_int(t, r->customers_end);
+		tn_out_num(t, r->churn_rate, 4);
+		tn_out_num(t, r->mrr_start, 2);
+		tn_out_num(t, r->new_mrr, 2);
+		tn_out_num(t, r->reactivation_mrr, 2);
+		tn_out_num(t, r->expansion_mrr, 2);
+		tn_out_num(t, r->contraction_mrr, 2);
+		tn_out_num(t, r->churned_mrr, 2);
+		tn_out_num(t, r->mrr_end, 2);
+		tn_out_num(t, r->gross_revenue_churn, 4);
+		tn_out_num(t, r->nrr, 4);
+	}
+	tn_out_print(t, ctx->format, stdout);
+	tn_out_free(t);
+	free(rows);
+	return 0;
+}
+
+static int churn_export(cli_ctx *ctx, int argc, char **argv)
+{
+	common co = {.as_of = TN_NO_TIME};
+	for (int i = 1; i < argc; i++) {
+		const char *v;
+		if (cli_is_help(argv[i])) {
+			fputs(churn_help, stdout);
+			return 0;
+		}
+		int r = common_opt("churn export", argc, argv, &i, &co);
+		if (r < 0)
+			return 2;
+		if (r)
+			continue;
+		if (strcmp(argv[i], "--all-spells") == 0) {
+			co.all_spells = 1;
+		} else if ((r = cli_opt(argc, argv, &i, "--csv", &co.csv)) ||
+			   (r = cli_opt(argc, argv, &i, "--milestones", &co.milestones))) {
+			if (r < 0)
+				return 2;
+		} else if ((r = cli_opt(argc, argv, &i, "--milestone-days", &v))) {
+			if (r < 0 || cli_parse_double("churn export", "--milestone-days", v, &co.milestone_days))
+				return 2;
+		} else {
+			return cli_usage_error("churn export", "unexpected argument \"%s\"", argv[i]);
+		}
+	}
+	if (!co.csv)
+		return cli_usage_error("churn export", "expected --csv OUT");
+	size_t nm = 0;
+	char **ms = co.milestones ? cli_split(co.milestones, &nm) : NULL;
+	tn_churn_frame_opts fo = {.as_of = co.as_of,
+				  .all_spells = co.all_spells,
+				  .milestones = (const char *const *)ms,
+				  .nmilestones = nm,
+				  .milestone_days = co.milestone_days};
+	tn_store *s;
+	if (open_store(ctx, 0, &s)) {
+		cli_free_list(ms);
+		return 1;
+	}
+	tn_error err = {0};
+	tn_churn_def d;
+	tn_frame *f = NULL;
+	int rc = tn_churn_def_load(s, co.definition, &d, &err);
+	if (!rc && !(f = tn_churn_frame(s, &d, &fo, &err)))
+		rc = err.code ? err.code : TN_ERR_NOMEM;
+	tn_store_close(s);
+	cli_free_list(ms);
+	if (!rc)
+		rc = tn_frame_write_csv(f, co.csv, &err);
+	tn_frame_free(f);
+	return rc ? cli_fail(&err) : 0;
+}
+
+int cmd_churn(cli_ctx *ctx, int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(churn_help, stderr);
+		return 2;
+	}
+	const char *sub = argv[1];
+	if (cli_is_help(sub)) {
+		fputs(churn_help, stdout);
+		return 0;
+	}
+	if (strcmp(sub, "define") == 0)
+		return churn_define(ctx, argc - 1, argv + 1);
+	if (strcmp(sub, "list") == 0)
+		return churn_list_drop(ctx, argc - 1, argv + 1, 0);
+	if (strcmp(sub, "drop") == 0)
+		return churn_list_drop(ctx, argc - 1, argv + 1, 1);
+	if (strcmp(sub, "status") == 0)
+		return churn_status(ctx, argc - 1, argv + 1);
+	if (strcmp(sub, "rate") == 0)
+		return churn_rate(ctx, argc - 1, argv + 1);
+	if (strcmp(sub, "export") == 0)
+		return churn_export(ctx, argc - 1, argv + 1);
+	return cli_usage_error("churn", "no subcommand \"%s\"; expected define, list, drop, status, rate or export",
+			       sub);
+}
+
+static const char cohorts_help[] =
+	"usage: tenure cohorts [--period month|quarter|year] [--revenue] [--definition NAME] [--as-of DATE]\n\n"
+	"Retention table by cohort (the period of each customer's first spell start): the share\n"
+	"of the cohort still a customer 0, 1, 2, ... periods after each member's own start, under\n"
+	"the churn definition (default \"cancelled\").  --revenue: the cohort's committed MRR then\n"
+	"over its committed MRR at its start (can exceed 1 with expansion).  A cell counts only\n"
+	"members whose anniversary is not after the as-of; blank when none.  docs/metrics.md.\n";
+
+int cmd_cohorts(cli_ctx *ctx, int argc, char **argv)
+{
+	common co = {.as_of = TN_NO_TIME};
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			fputs(cohorts_help, stdout);
+			return 0;
+		}
+		int r = common_opt("cohorts", argc, argv, &i, &co);
+		if (r < 0)
+			return 2;
+		if (r)
+			continue;
+		if (strcmp(argv[i], "--revenue") == 0) {
+			co.revenue = 1;
+		} else if ((r = cli_opt(argc, argv, &i, "--period", &co.period))) {
+			if (r < 0)
+				return 2;
+		} else {
+			return cli_usage_error("cohorts", "unexpected argument \"%s\"", argv[i]);
+		}
+	}
+	int months;
+	if (parse_period("cohorts", co.period, &months))
+		return 2;
+	tn_store *s;
+	if (open_store(ctx, 0, &s))
+		return 1;
+	tn_error err = {0};
+	tn_churn_def d;
+	tn_cohorts *c = NULL;
+	int rc = tn_churn_def_load(s, co.definition, &d, &err);
+	if (!rc)
+		rc = tn_cohorts_compute(s, &d, months, co.revenue, co.as_of, &c, &err);
+	tn_store_close(s);
+	if (rc)
+		return cli_fail(&err);
+	size_t ncols = 2 + c->nages;
+	char **names = calloc(ncols, sizeof *names);
+	names[0] = strdup("cohort");
+	names[1] = strdup(co.revenue ? "base_mrr" : "customers");
+	for (size_t k = 0; k < c->nages; k++) {
+		char b[32];
+		snprintf(b, sizeof b, "%c%zu", months == 1 ? 'm' : months == 3 ? 'q' : 'y', k);
+		names[2 + k] = strdup(b);
+	}
+	tn_out *t = tn_out_new(ncols, (const char *const *)names);
+	for (size_t i = 0; i < c->ncohorts; i++) {
+		char p[16];
+		tn_out_str(t, tn_date_format(c->cohort_start[i], p, sizeof p));
+		if (co.revenue)
+			tn_out_num(t, c->base_mrr[i], 2);
+		else
+			tn_out_int(t, c->size[i]);
+		for (size_t k = 0; k < c->nages; k++)
+			tn_out_num(t, c->value[i * c->nages + k], 3);
+	}
+	tn_out_print(t, ctx->format, stdout);
+	tn_out_free(t);
+	for (size_t k = 0; k < ncols; k++)
+		free(names[k]);
+	free(names);
+	tn_cohorts_free(c);
+	return 0;
+}

@@ -1,0 +1,386 @@
+/*
+ * cmd_offers.c -- `tenure offers plan|report|ending|nearing|call`: retention
+ * offers ranked by expected profit with a stored control group, and the
+ * lists a retention team works from (src/offers.c does the work).
+ */
+#include "actions_cli.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *HELP =
+	"usage: tenure offers plan [--scores FILE] [--budget B] [--offer-cost C] [--accept-rate P]\n"
+	"                          [--control SHARE] [--seed S] [--lead-days D] [--danger-day D]\n"
+	"                          [--now DATE] [--top N] [--dry-run]\n"
+	"       tenure offers report [--plan ID]\n"
+	"       tenure offers ending [--days 30] [--now DATE]\n"
+	"       tenure offers nearing [--danger-day D] [--window 7] [--now DATE]\n"
+	"       tenure offers call [--scores FILE] [--min-p 0.5] [--min-value 0] [--top 20] [--now DATE]\n\n"
+	"plan     rank customers by expected profit of an offer\n"
+	"           E = P(churn) x accept-rate x value - offer-cost\n"
+	"         (not by risk alone), offer to those with E > 0 in that order until the\n"
+	"         budget is spent, and keep a random control group (seeded, stratified by\n"
+	"         expected profit in blocks of 10) that gets no offer.  The plan and both\n"
+	"         arms are stored (unless --dry-run) so `offers report` can measure it.\n"
+	"         Each offer is timed --lead-days before the next of: the customer's\n"
+	"         danger day of age, or their period end.\n"
+	"  --scores FILE    CSV with columns customer, p_churn, value (from churn/risk and\n"
+	"                   value models); without it a built-in estimate from the store is\n"
+	"                   used and said so (docs/actions.md)\n"
+	"  --budget B       total offer spend allowed (default: no limit)\n"
+	"  --offer-cost C   cost of one offer (default 5)\n"
+	"  --accept-rate P  P(offer keeps a churner), 0..1 (default 0.3)\n"
+	"  --control SHARE  share of the targeted held out as control, 0..0.9 (default 0.1)\n"
+	"  --seed S         seed of the control draw (default 1)\n"
+	"  --lead-days D    send offers D days before the danger day or period end (default 7)\n"
+	"  --danger-day D   the danger window's day of age (default: the store's typical\n"
+	"                   churn age, the median age at cancellation)\n"
+	"  --now DATE       as-of date (default: the latest instant in the data)\n"
+	"  --top N          rows to print (default 20; 0 = all)\n"
+	"  --dry-run        do not store the plan\n"
+	"report   churn rate of the offer arm vs the control arm of a stored plan (latest\n"
+	"         by default; --plan ID), uplift = control - offer with a 95% Newcombe\n"
+	"         (hybrid score) interval\n"
+	"ending   subscriptions whose period or trial ends within --days days\n"
+	"nearing  live customers within --window days before the danger day of age\n"
+	"call     high-value customers at risk for a personal call: P(churn) >= --min-p\n"
+	"         and value >= --min-value, by value at risk P(churn) x value\n";
+
+typedef struct plan_opts {
+	const char *scores, *now;
+	double budget, cost, accept, control, lead, danger;
+	long seed, top;
+	int dry;
+} plan_opts;
+
+static int parse_plan(int argc, char **argv, plan_opts *o)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *v;
+		int r;
+		if (cli_is_help(argv[i])) {
+			fputs(HELP, stdout);
+			return -2;
+		}
+		if (strcmp(argv[i], "--dry-run") == 0) {
+			o->dry = 1;
+			continue;
+		}
+#define NUMOPT(name, field)                                                             \
+	if ((r = cli_opt(argc, argv, &i, name, &v)) != 0) {                             \
+		if (r < 0 || cli_parse_double("offers plan", name, v, &o->field))       \
+			return 2;                                                       \
+		continue;                                                               \
+	}
+		NUMOPT("--budget", budget)
+		NUMOPT("--offer-cost", cost)
+		NUMOPT("--accept-rate", accept)
+		NUMOPT("--control", control)
+		NUMOPT("--lead-days", lead)
+		NUMOPT("--danger-day", danger)
+#undef NUMOPT
+		if ((r = cli_opt(argc, argv, &i, "--seed", &v)) != 0) {
+			if (r < 0 || cli_parse_long("offers plan", "--seed", v, &o->seed))
+				return 2;
+			continue;
+		}
+		if ((r = cli_opt(argc, argv, &i, "--top", &v)) != 0) {
+			if (r < 0 || cli_parse_long("offers plan", "--top", v, &o->top))
+				return 2;
+			continue;
+		}
+		if ((r = cli_opt(argc, argv, &i, "--scores", &o->scores)) != 0) {
+			if (r < 0)
+				return 2;
+			continue;
+		}
+		if ((r = cli_opt(argc, argv, &i, "--now", &o->now)) != 0) {
+			if (r < 0)
+				return 2;
+			continue;
+		}
+		return cli_usage_error("offers plan", "unexpected argument \"%s\"", argv[i]);
+	}
+	return 0;
+}
+
+static int do_plan(cli_ctx *ctx, int argc, char **argv)
+{
+	plan_opts o = {.budget = -1, .cost = 5, .accept = 0.3, .control = 0.1, .lead = 7, .danger = NAN,
+		       .seed = 1, .top = 20};
+	int rc = parse_plan(argc, argv, &o);
+	if (rc)
+		return rc == -2 ? 0 : rc;
+	tn_store *s;
+	if (act_open(ctx, &s))
+		return 1;
+	tn_error err = {0};
+	tn_time now;
+	tn_scores *sc = NULL;
+	tn_offer_plan *plan = NULL;
+	tn_time *send = NULL;
+	if ((rc = act_now(s, "offers plan", o.now, &now)))
+		goto out;
+	long ncancel = -1;
+	if (isnan(o.danger) && tn_offers_typical_churn_age(s, now, &o.danger, &ncancel, &err)) {
+		rc = cli_fail(&err);
+		goto out;
+	}
+	if (!(sc = act_scores(ctx, s, o.scores, now))) {
+		rc = 1;
+		goto out;
+	}
+	tn_offer_params p = {.offer_cost = o.cost, .accept_rate = o.accept, .budget = o.budget,
+			     .control_share = o.control, .seed = (uint64_t)o.seed};
+	if (tn_offers_plan(sc->p_churn, sc->value, sc->n, &p, &plan, &err)) {
+		rc = cli_fail(&err);
+		goto out;
+	}
+	send = malloc((sc->n ? sc->n : 1) * sizeof *send);
+	if (!send) {
+		tn_error_set(&err, TN_ERR_NOMEM, "out of memory");
+		rc = cli_fail(&err);
+		goto out;
+	}
+	for (size_t i = 0; i < sc->n; i++)
+		send[i] = tn_offer_send_time(now, sc->signed_up_at[i], sc->period_end[i], o.danger, o.lead);
+	int64_t id = 0;
+	if (!o.dry) {
+		char params[512];
+		snprintf(params, sizeof params,
+			 "{\"offer_cost\":%.17g,\"accept_rate\":%.17g,\"budget\":%.17g,\"control\":%.17g,"
+			 "\"seed\":%ld,\"lead_days\":%.17g,\"danger_day\":%.17g}",
+			 o.cost, o.accept, o.budget, o.control, o.seed, o.lead, o.danger);
+		if (tn_offers_save(s, sc, plan, send, params, now, &id, &err)) {
+			rc = cli_fail(&err);
+			goto out;
+		}
+	}
+	if (!ctx->quiet) {
+		char d[16];
+		fprintf(stderr,
+			"tenure: offer plan %s%lld as of %s: %zu customers, %zu with expected profit > 0; %zu offers "
+			"(spend %.2f, expected gain %.2f), %zu in the control group; danger day %.1f (%s)\n",
+			o.dry ? "(dry run) " : "", (long long)id, act_date(now, d, sizeof d), plan->n,
+			plan->n_candidates, plan->n_offer, plan->spend, plan->expected_gain, plan->n_control, o.danger,
+			ncancel < 0 ? "--danger-day"
+			: ncancel == 0 ? "no cancellations yet: default 30"
+				       : "typical churn age: median age at cancellation");
+	}
+	const char *names[] = {"rank", "customer", "arm", "p_churn", "value", "expected_profit", "send_on"};
+	tn_out *t = tn_out_new(7, names);
+	long shown = 0;
+	for (size_t r = 0; r < plan->n; r++) {
+		size_t i = plan->order[r];
+		if (plan->arm[i] == TN_ARM_NONE)
+			continue;
+		if (o.top > 0 && shown >= o.top)
+			break;
+		char d[16];
+		tn_out_int(t, (long long)r + 1);
+		tn_out_str(t, sc->customer[i]);
+		tn_out_str(t, plan->arm[i] == TN_ARM_OFFER ? "offer" : "control");
+		tn_out_num(t, sc->p_churn[i], 3);
+		tn_out_num(t, sc->value[i], 2);
+		tn_out_num(t, plan->profit[i], 2);
+		tn_out_str(t, plan->arm[i] == TN_ARM_OFFER ? act_date(send[i], d, sizeof d) : NULL);
+		shown++;
+	}
+	tn_out_print(t, ctx->format, stdout);
+	tn_out_free(t);
+out:
+	free(send);
+	tn_offer_plan_free(plan);
+	tn_scores_free(sc);
+	tn_store_close(s);
+	return rc;
+}
+
+static int do_report(cli_ctx *ctx, int argc, char **argv)
+{
+	long plan = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *v;
+		int r;
+		if ((r = cli_opt(argc, argv, &i, "--plan", &v)) != 0) {
+			if (r < 0 || cli_parse_long("offers report", "--plan", v, &plan))
+				return 2;
+			continue;
+		}
+		return cli_usage_error("offers report", "unexpected argument \"%s\"", argv[i]);
+	}
+	tn_store *s;
+	if (act_open(ctx, &s))
+		return 1;
+	tn_error err = {0};
+	tn_offer_effect e;
+	int rc = 0;
+	if (tn_offers_measure(s, plan, &e, &err)) {
+		rc = cli_fail(&err);
+	} else {
+		const char *names[] = {"plan", "created", "offered", "offer_churned", "control", "control_churned",
+				       "offer_churn", "control_churn", "uplift", "ci95_low", "ci95_high"};
+		tn_out *t = tn_out_new(11, names);
+		char d[16];
+		tn_out_int(t, e.plan_id);
+		tn_out_str(t, act_date(e.created_at, d, sizeof d));
+		tn_out_int(t, e.n_offer);
+		tn_out_int(t, e.churned_offer);
+		tn_out_int(t, e.n_control);
+		tn_out_int(t, e.churned_control);
+		tn_out_num(t, e.uplift.p2, 4);
+		tn_out_num(t, e.uplift.p1, 4);
+		tn_out_num(t, e.uplift.diff, 4);
+		tn_out_num(t, e.uplift.lo, 4);
+		tn_out_num(t, e.uplift.hi, 4);
+		tn_out_print(t, ctx->format, stdout);
+		tn_out_free(t);
+	}
+	tn_store_close(s);
+	return rc;
+}
+
+/* ending / nearing / call share option parsing */
+static int do_list(cli_ctx *ctx, const char *which, int argc, char **argv)
+{
+	double days = 30, danger = NAN, window = 7, min_p = 0.5, min_value = 0;
+	long top = 20;
+	const char *now_s = NULL, *scores = NULL;
+	char cmd[32];
+	snprintf(cmd, sizeof cmd, "offers %s", which);
+	for (int i = 1; i < argc; i++) {
+		const char *v;
+		int r;
+		if ((r = cli_opt(argc, argv, &i, "--now", &now_s)) || (r = cli_opt(argc, argv, &i, "--scores", &scores))) {
+			if (r < 0)
+				return 2;
+			continue;
+		}
+		struct {
+			const char *name;
+			double *dst;
+		} nums[] = {{"--days", &days}, {"--danger-day", &danger}, {"--window", &window}, {"--min-p", &min_p},
+			    {"--min-value", &min_value}};
+		int hit = 0;
+		for (size_t k = 0; k < sizeof nums / sizeof nums[0] && !hit; k++)
+			if ((r = cli_opt(argc, argv, &i, nums[k].name, &v)) != 0) {
+				if (r < 0 || cli_parse_double(cmd, nums[k].name, v, nums[k].dst))
+					return 2;
+				hit = 1;
+			}
+		if (hit)
+			continue;
+		if ((r = cli_opt(argc, argv, &i, "--top", &v)) != 0) {
+			if (r < 0 || cli_parse_long(cmd, "--top", v, &top))
+				return 2;
+			continue;
+		}
+		return cli_usage_error(cmd, "unexpected argument \"%s\"", argv[i]);
+	}
+	tn_store *s;
+	if (act_open(ctx, &s))
+		return 1;
+	tn_error err = {0};
+	tn_time now;
+	int rc = act_now(s, cmd, now_s, &now);
+	if (rc)
+		goto out;
+	char d[16];
+	if (strcmp(which, "ending") == 0) {
+		tn_ending_row *rows;
+		size_t n;
+		if (tn_offers_ending(s, now, days, &rows, &n, &err)) {
+			rc = cli_fail(&err);
+			goto out;
+		}
+		const char *names[] = {"customer", "plan", "status", "ends_on", "renews", "price"};
+		tn_out *t = tn_out_new(6, names);
+		for (size_t i = 0; i < n; i++) {
+			tn_out_str(t, rows[i].customer);
+			tn_out_str(t, rows[i].plan);
+			tn_out_str(t, rows[i].status);
+			tn_out_str(t, act_date(rows[i].ends_at, d, sizeof d));
+			tn_out_str(t, rows[i].renews ? "yes" : "no");
+			tn_out_num(t, rows[i].price, 2);
+		}
+		tn_out_print(t, ctx->format, stdout);
+		tn_out_free(t);
+		tn_ending_rows_free(rows, n);
+	} else if (strcmp(which, "nearing") == 0) {
+		long ncancel = -1;
+		if (isnan(danger) && tn_offers_typical_churn_age(s, now, &danger, &ncancel, &err)) {
+			rc = cli_fail(&err);
+			goto out;
+		}
+		if (!ctx->quiet)
+			fprintf(stderr, "tenure: danger day %.1f (%s)\n", danger,
+				ncancel < 0 ? "--danger-day" : "typical churn age: median age at cancellation");
+		tn_nearing_row *rows;
+		size_t n;
+		if (tn_offers_nearing(s, now, danger, window, &rows, &n, &err)) {
+			rc = cli_fail(&err);
+			goto out;
+		}
+		const char *names[] = {"customer", "plan", "age_days", "days_to_danger"};
+		tn_out *t = tn_out_new(4, names);
+		for (size_t i = 0; i < n; i++) {
+			tn_out_str(t, rows[i].customer);
+			tn_out_str(t, rows[i].plan);
+			tn_out_num(t, rows[i].age_days, 1);
+			tn_out_num(t, rows[i].days_to_danger, 1);
+		}
+		tn_out_print(t, ctx->format, stdout);
+		tn_out_free(t);
+		tn_nearing_rows_free(rows, n);
+	} else {
+		tn_scores *sc = act_scores(ctx, s, scores, now);
+		size_t *idx, n;
+		if (!sc) {
+			rc = 1;
+			goto out;
+		}
+		if (tn_offers_call_list(sc, min_p, min_value, top > 0 ? (size_t)top : 0, &idx, &n, &err)) {
+			tn_scores_free(sc);
+			rc = cli_fail(&err);
+			goto out;
+		}
+		const char *names[] = {"customer", "p_churn", "value", "value_at_risk"};
+		tn_out *t = tn_out_new(4, names);
+		for (size_t k = 0; k < n; k++) {
+			size_t i = idx[k];
+			tn_out_str(t, sc->customer[i]);
+			tn_out_num(t, sc->p_churn[i], 3);
+			tn_out_num(t, sc->value[i], 2);
+			tn_out_num(t, sc->p_churn[i] * sc->value[i], 2);
+		}
+		tn_out_print(t, ctx->format, stdout);
+		tn_out_free(t);
+		free(idx);
+		tn_scores_free(sc);
+	}
+out:
+	tn_store_close(s);
+	return rc;
+}
+
+int cmd_offers(cli_ctx *ctx, int argc, char **argv)
+{
+	if (argc < 2 || cli_is_help(argv[1])) {
+		fputs(HELP, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	for (int i = 2; i < argc; i++)
+		if (cli_is_help(argv[i])) {
+			fputs(HELP, stdout);
+			return 0;
+		}
+	const char *sub = argv[1];
+	if (strcmp(sub, "plan") == 0)
+		return do_plan(ctx, argc - 1, argv + 1);
+	if (strcmp(sub, "report") == 0)
+		return do_report(ctx, argc - 1, argv + 1);
+	if (strcmp(sub, "ending") == 0 || strcmp(sub, "nearing") == 0 || strcmp(sub, "call") == 0)
+		return do_list(ctx, sub, argc - 1, argv + 1);
+	return cli_usage_error("offers", "unknown subcommand \"%s\" (plan, report, ending, nearing, call)", sub);
+}

@@ -1,0 +1,459 @@
+/*
+ * cmd_predict.c -- `tenure predict cv|train|score`: churn-risk models on a
+ * flat CSV file (one row per customer).  The work is in libtenure
+ * (tenure/predict.h); this file parses options and prints.
+ * `tenure predict features|backtest` (from the store) live in
+ * cmd_predict_store.c.
+ */
+#include "cli.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cmd_predict_features(cli_ctx *ctx, int argc, char **argv);
+int cmd_predict_backtest(cli_ctx *ctx, int argc, char **argv);
+
+static const char *const usage_text =
+	"usage: tenure predict SUBCOMMAND [OPTIONS]\n"
+	"\n"
+	"Churn-risk models on a flat CSV file with one row per customer (docs/predict.md).\n"
+	"\n"
+	"  tenure predict cv    --csv FILE --target COL [--positive VALUE] [--id COL] [--drop A,B]\n"
+	"                       [--model logistic|gbdt] [--folds 5] [--seed 1] [--l2 1.0]\n"
+	"                       [--rounds 300 --depth 3 --eta 0.05] [--threads 1] [--export FILE]\n"
+	"      stratified k-fold cross-validation: ROC AUC (mean of folds and per fold), PR AUC\n"
+	"      (average precision), Brier score, lift and share of churners in the top 10%,\n"
+	"      and a calibration table by deciles of predicted risk (in JSON).\n"
+	"  tenure predict train --csv FILE --target COL [same model options] --save MODEL\n"
+	"      fit on every row and save the encoding and the model as one JSON file.\n"
+	"  tenure predict score --model MODEL --csv FILE [--top N]\n"
+	"      rank the rows of FILE by risk (probability of churn) with the three strongest\n"
+	"      reasons pushing risk up: logistic b_j*(x_j - mean_j), gbdt SHAP values.\n"
+	"  tenure predict features --as-of DATE --horizon DAYS [--out FILE]\n"
+	"  tenure predict backtest --as-of DATE --horizon DAYS [--model logistic|gbdt]\n"
+	"      features and backtests from the store (--db); see `tenure predict features --help`.\n"
+	"\n"
+	"Options:\n"
+	"  --csv FILE        the flat file (header row; numeric or text columns)\n"
+	"  --target COL      the churn column: 0/1, or text with --positive naming churn\n"
+	"  --positive VALUE  the value of --target meaning churned (default: Yes, yes, 1, true)\n"
+	"  --id COL          a customer id column, not used as a predictor (shown by score)\n"
+	"  --drop A,B        columns not to use as predictors\n"
+	"  --model NAME      logistic (default) or gbdt; for score: the saved MODEL file\n"
+	"  --folds K         number of folds, 2..64 (default 5)\n"
+	"  --seed S          seed of the fold shuffle (default 1)\n"
+	"  --l2 L            logistic L2 penalty on standardised coefficients (default 1.0 =\n"
+	"                    scikit-learn C = 1/L)\n"
+	"  --rounds N        gbdt boosting rounds (default 300)\n"
+	"  --depth D         gbdt tree depth (default 3)\n"
+	"  --eta E           gbdt learning rate (default 0.05)\n"
+	"  --threads T       gbdt threads (default 1: reproducible)\n"
+	"  --export FILE     cv: also write the encoded design matrix as CSV with columns\n"
+	"                    fold,y,<features> (for checking against other tools)\n"
+	"  --save MODEL      train: where to write the model\n"
+	"  --top N           score: print only the N riskiest rows\n"
+	"Output: a table, or --format csv|json.\n";
+
+typedef struct {
+	const char *csv, *target, *positive, *id, *drop, *model, *save, *export_path;
+	long folds, seed, top;
+	tn_pred_options o;
+} popts;
+
+/* Parse the options every subcommand shares; returns 0, or an exit status. */
+static int parse(const char *cmd, int argc, char **argv, popts *po)
+{
+	memset(po, 0, sizeof *po);
+	po->o = tn_pred_options_default();
+	po->folds = 5;
+	po->seed = 1;
+	po->top = -1;
+	for (int i = 1; i < argc; i++) {
+		const char *v = NULL;
+		long lv;
+		int r;
+		if (cli_is_help(argv[i])) {
+			fputs(usage_text, stdout);
+			return -1;
+		}
+#define STR(name, field)                                  \
+	if ((r = cli_opt(argc, argv, &i, name, &v)) != 0) { \
+		if (r < 0)                                \
+			return 2;                         \
+		po->field = v;                            \
+		continue;                                 \
+	}
+#define LONG(name, field)                                         \
+	if ((r = cli_opt(argc, argv, &i, name, &v)) != 0) {         \
+		if (r < 0 || cli_parse_long(cmd, name, v, &lv)) \
+			return 2;                                 \
+		field = lv;                                       \
+		continue;                                         \
+	}
+		STR("--csv", csv);
+		STR("--target", target);
+		STR("--positive", positive);
+		STR("--id", id);
+		STR("--drop", drop);
+		STR("--model", model);
+		STR("--save", save);
+		STR("--export", export_path);
+		LONG("--folds", po->folds);
+		LONG("--seed", po->seed);
+		LONG("--top", po->top);
+		LONG("--rounds", po->o.gbdt.rounds);
+		LONG("--depth", po->o.gbdt.depth);
+		LONG("--threads", po->o.gbdt.nthread);
+#undef STR
+#undef LONG
+		if ((r = cli_opt(argc, argv, &i, "--l2", &v)) != 0) {
+			if (r < 0 || cli_parse_double(cmd, "--l2", v, &po->o.l2))
+				return 2;
+			continue;
+		}
+		if ((r = cli_opt(argc, argv, &i, "--eta", &v)) != 0) {
+			if (r < 0 || cli_parse_double(cmd, "--eta", v, &po->o.gbdt.eta))
+				return 2;
+			continue;
+		}
+		return cli_usage_error(cmd, "unexpected argument \"%s\" (see tenure predict --help)", argv[i]);
+	}
+	return 0;
+}
+
+static int need(const char *cmd, const char *opt, const char *v)
+{
+	return v ? 0 : cli_usage_error(cmd, "%s is required (see tenure predict --help)", opt);
+}
+
+static int model_kind(const char *cmd, popts *po)
+{
+	if (!po->model)
+		return 0;
+	int k = tn_pred_kind_parse(po->model);
+	if (k < 0)
+		return cli_usage_error(cmd, "--model: expected logistic or gbdt, found \"%s\"", po->model);
+	po->o.kind = (tn_pred_kind)k;
+	return 0;
+}
+
+/* Read the frame and learn the spec's encoding; the caller frees all. */
+static int load_design(popts *po, tn_frame **f, tn_pred_encoding **enc, double **x, double **y,
+		       char ***drop, tn_error *err)
+{
+	size_t nd = 0;
+	*drop = cli_split(po->drop ? po->drop : "", &nd);
+	if (!*drop)
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	const char *ex[66];
+	size_t nex = 0;
+	if (nd > 64)
+		return tn_error_set(err, TN_ERR_USAGE, "--drop: at most 64 columns");
+	ex[nex++] = po->target;
+	if (po->id)
+		ex[nex++] = po->id;
+	for (size_t k = 0; k < nd; k++)
+		ex[nex++] = (*drop)[k];
+	if (!(*f = tn_frame_read_csv(po->csv, NULL, 0, err)))
+		return err->code;
+	int rc = tn_pred_target(*f, po->target, po->positive, y, err);
+	if (!rc)
+		rc = tn_pred_encoding_fit(*f, ex, nex, enc, err);
+	if (!rc)
+		rc = tn_pred_encode(*enc, *f, x, err);
+	return rc;
+}
+
+static int export_matrix(const char *path, const tn_pred_encoding *e, const double *x,
+			 const double *y, const int *fold, size_t n, tn_error *err)
+{
+	FILE *fp = fopen(path, "w");
+	if (!fp)
+		return tn_error_set(err, TN_ERR_IO, "%s: cannot create", path);
+	fputs("fold,y", fp);
+	for (size_t j = 0; j < e->p; j++) {
+		fputs(",\"", fp);
+		for (const char *c = e->feature[j]; *c; c++) {
+			if (*c == '"')
+				fputc('"', fp);
+			fputc(*c, fp);
+		}
+		fputc('"', fp);
+	}
+	fputc('\n', fp);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(fp, "%d,%g", fold[i], y[i]);
+		for (size_t j = 0; j < e->p; j++)
+			fprintf(fp, ",%.17g", x[i * e->p + j]);
+		fputc('\n', fp);
+	}
+	if (fclose(fp))
+		return tn_error_set(err, TN_ERR_IO, "%s: write failed", path);
+	return TN_OK;
+}
+
+static void print_cv(const cli_ctx *ctx, const popts *po, const tn_pred_cv *cv, size_t p)
+{
+	if (ctx->format == OUT_JSON) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "model", tn_pred_kind_name(po->o.kind));
+		cJSON_AddNumberToObject(o, "auc", cv->auc);
+		cJSON *af = cJSON_AddArrayToObject(o, "auc_folds");
+		for (int f = 0; f < cv->k; f++)
+			cJSON_AddItemToArray(af, cJSON_CreateNumber(cv->auc_folds[f]));
+		cJSON_AddNumberToObject(o, "auc_pooled", cv->auc_pooled);
+		cJSON_AddNumberToObject(o, "pr_auc", cv->pr_auc);
+		cJSON_AddNumberToObject(o, "brier", cv->brier);
+		cJSON_AddNumberToObject(o, "lift_top10", cv->lift_top10);
+		cJSON_AddNumberToObject(o, "captured_top10", cv->captured_top10);
+		cJSON_AddNumberToObject(o, "rows", (double)cv->n);
+		cJSON_AddNumberToObject(o, "positives", (double)cv->npos);
+		cJSON_AddNumberToObject(o, "features", (double)p);
+		cJSON_AddNumberToObject(o, "folds", cv->k);
+		cJSON_AddNumberToObject(o, "seed", (double)po->seed);
+		cJSON_AddNumberToObject(o, "fit_seconds", cv->fit_seconds);
+		cJSON *cal = cJSON_AddArrayToObject(o, "calibration");
+		for (int b = 0; b < 10; b++) {
+			cJSON *r = cJSON_CreateObject();
+			cJSON_AddNumberToObject(r, "decile", b + 1);
+			cJSON_AddNumberToObject(r, "n", (double)cv->calib[b].n);
+			cJSON_AddNumberToObject(r, "mean_predicted", cv->calib[b].mean_pred);
+			cJSON_AddNumberToObject(r, "observed", cv->calib[b].observed);
+			cJSON_AddItemToArray(cal, r);
+		}
+		cli_print_json(o);
+		cJSON_Delete(o);
+		return;
+	}
+	const char *names[] = {"metric", "value"};
+	tn_out *t = tn_out_new(2, names);
+	char buf[64];
+	tn_out_str(t, "model");
+	tn_out_str(t, tn_pred_kind_name(po->o.kind));
+	tn_out_str(t, "rows");
+	tn_out_int(t, (long long)cv->n);
+	tn_out_str(t, "churners");
+	tn_out_int(t, (long long)cv->npos);
+	tn_out_str(t, "features");
+	tn_out_int(t, (long long)p);
+	tn_out_str(t, "roc_auc (mean of folds)");
+	tn_out_num(t, cv->auc, 4);
+	for (int f = 0; f < cv->k; f++) {
+		snprintf(buf, sizeof buf, "roc_auc fold %d", f + 1);
+		tn_out_str(t, buf);
+		tn_out_num(t, cv->auc_folds[f], 4);
+	}
+	tn_out_str(t, "roc_auc (pooled)");
+	tn_out_num(t, cv->auc_pooled, 4);
+	tn_out_str(t, "pr_auc (average precision)");
+	tn_out_num(t, cv->pr_auc, 4);
+	tn_out_str(t, "brier");
+	tn_out_num(t, cv->brier, 4);
+	tn_out_str(t, "lift top 10%");
+	tn_out_num(t, cv->lift_top10, 3);
+	tn_out_str(t, "churners captured top 10%");
+	tn_out_num(t, cv->captured_top10, 3);
+	for (int b = 0; b < 10; b++) {
+		snprintf(buf, sizeof buf, "decile %d predicted/observed", b + 1);
+		tn_out_str(t, buf);
+		snprintf(buf, sizeof buf, "%.3f / %.3f", cv->calib[b].mean_pred, cv->calib[b].observed);
+		tn_out_str(t, buf);
+	}
+	tn_out_str(t, "fit seconds (all folds)");
+	tn_out_num(t, cv->fit_seconds, 3);
+	tn_out_print(t, ctx->format, stdout);
+	tn_out_free(t);
+}
+
+static int run_cv(cli_ctx *ctx, int argc, char **argv)
+{
+	popts po;
+	int r = parse("predict cv", argc, argv, &po);
+	if (r)
+		return r < 0 ? 0 : r;
+	if (need("predict cv", "--csv", po.csv) || need("predict cv", "--target", po.target) ||
+	    model_kind("predict cv", &po))
+		return 2;
+	tn_error err = {0};
+	tn_frame *f = NULL;
+	tn_pred_encoding *enc = NULL;
+	double *x = NULL, *y = NULL;
+	char **drop = NULL;
+	tn_pred_cv cv = {0};
+	int rc = load_design(&po, &f, &enc, &x, &y, &drop, &err);
+	if (!rc)
+		rc = tn_pred_cross_validate(x, y, f->nrows, enc->p, &po.o, (int)po.folds, (uint64_t)po.seed, &cv,
+					    &err);
+	if (!rc && po.export_path)
+		rc = export_matrix(po.export_path, enc, x, y, cv.fold, f->nrows, &err);
+	if (!rc)
+		print_cv(ctx, &po, &cv, enc->p);
+	tn_pred_cv_free(&cv);
+	free(x);
+	free(y);
+	cli_free_list(drop);
+	tn_pred_encoding_free(enc);
+	tn_frame_free(f);
+	return rc ? cli_fail(&err) : 0;
+}
+
+static int run_train(cli_ctx *ctx, int argc, char **argv)
+{
+	popts po;
+	int r = parse("predict train", argc, argv, &po);
+	if (r)
+		return r < 0 ? 0 : r;
+	if (need("predict train", "--csv", po.csv) || need("predict train", "--target", po.target) ||
+	    need("predict train", "--save", po.save) || model_kind("predict train", &po))
+		return 2;
+	tn_error err = {0};
+	size_t nd = 0;
+	char **drop = cli_split(po.drop ? po.drop : "", &nd);
+	tn_frame *f = tn_frame_read_csv(po.csv, NULL, 0, &err);
+	tn_pred_model *m = NULL;
+	tn_pred_spec spec = {po.target, po.positive, po.id, (const char *const *)drop, nd};
+	int rc = f ? TN_OK : err.code;
+	if (!rc)
+		rc = tn_pred_train(f, &spec, &po.o, &m, &err);
+	if (!rc)
+		rc = tn_pred_save(m, po.save, &err);
+	if (!rc) {
+		const char *names[] = {"model", "rows", "features", "saved"};
+		tn_out *t = tn_out_new(4, names);
+		tn_out_str(t, tn_pred_kind_name(m->kind));
+		tn_out_int(t, (long long)f->nrows);
+		tn_out_int(t, (long long)m->enc->p);
+		tn_out_str(t, po.save);
+		tn_out_print(t, ctx->format, stdout);
+		tn_out_free(t);
+	}
+	tn_pred_model_free(m);
+	tn_frame_free(f);
+	cli_free_list(drop);
+	return rc ? cli_fail(&err) : 0;
+}
+
+typedef struct {
+	double risk;
+	size_t row;
+} ranked_row;
+
+static int cmp_risk(const void *a, const void *b)
+{
+	const ranked_row *x = a, *y = b;
+	if (x->risk != y->risk)
+		return x->risk > y->risk ? -1 : 1;
+	return (x->row > y->row) - (x->row < y->row);
+}
+
+/* The three largest positive contributions of row I as reason texts. */
+static void reasons(const tn_pred_model *m, const tn_frame *f, size_t i, const double *c,
+		    char out[3][256])
+{
+	size_t ns = m->enc->nsrc, used[3] = {(size_t)-1, (size_t)-1, (size_t)-1};
+	for (int k = 0; k < 3; k++) {
+		out[k][0] = '\0';
+		size_t best = (size_t)-1;
+		for (size_t s = 0; s < ns; s++) {
+			if (s == used[0] || s == used[1] || !(c[s] > 1e-9))
+				continue;
+			if (best == (size_t)-1 || c[s] > c[best])
+				best = s;
+		}
+		if (best == (size_t)-1)
+			break;
+		used[k] = best;
+		char words[200];
+		tn_pred_reason(m, f, i, best, words, sizeof words);
+		snprintf(out[k], 256, "%s (+%.2f)", words, c[best]);
+	}
+}
+
+static int run_score(cli_ctx *ctx, int argc, char **argv)
+{
+	popts po;
+	int r = parse("predict score", argc, argv, &po);
+	if (r)
+		return r < 0 ? 0 : r;
+	if (need("predict score", "--model", po.model) || need("predict score", "--csv", po.csv))
+		return 2;
+	tn_error err = {0};
+	tn_pred_model *m = NULL;
+	tn_frame *f = NULL;
+	double *risk = NULL, *contrib = NULL;
+	ranked_row *rk = NULL;
+	int rc = tn_pred_load(po.model, &m, &err);
+	if (!rc && !(f = tn_frame_read_csv(po.csv, NULL, 0, &err)))
+		rc = err.code;
+	if (!rc) {
+		size_t n = f->nrows, ns = m->enc->nsrc;
+		risk = malloc((n ? n : 1) * sizeof *risk);
+		contrib = malloc((n * ns > 0 ? n * ns : 1) * sizeof *contrib);
+		rk = malloc((n ? n : 1) * sizeof *rk);
+		if (!risk || !contrib || !rk)
+			rc = tn_error_set(&err, TN_ERR_NOMEM, "out of memory (%zu rows)", n);
+	}
+	if (!rc)
+		rc = tn_pred_score(m, f, risk, contrib, &err);
+	int idc = -1;
+	if (!rc && m->id && (idc = tn_frame_find(f, m->id)) < 0)
+		rc = tn_error_set(&err, TN_ERR_INPUT, "%s: no id column \"%s\" (the model was trained with --id %s)",
+				  po.csv, m->id, m->id);
+	if (!rc) {
+		size_t n = f->nrows, top = po.top >= 0 && (size_t)po.top < n ? (size_t)po.top : n;
+		for (size_t i = 0; i < n; i++)
+			rk[i].risk = risk[i], rk[i].row = i;
+		qsort(rk, n, sizeof *rk, cmp_risk);
+		const char *names[] = {"rank", "id", "risk", "reason_1", "reason_2", "reason_3"};
+		tn_out *t = tn_out_new(6, names);
+		for (size_t k = 0; k < top; k++) {
+			size_t i = rk[k].row;
+			char idbuf[64], rs[3][256];
+			tn_out_int(t, (long long)k + 1);
+			if (idc >= 0 && !f->cols[idc].is_numeric) {
+				tn_out_str(t, f->cols[idc].text[i]);
+			} else {
+				if (idc >= 0)
+					snprintf(idbuf, sizeof idbuf, "%.17g", f->cols[idc].num[i]);
+				else
+					snprintf(idbuf, sizeof idbuf, "row %zu", i + 1);
+				tn_out_str(t, idbuf);
+			}
+			tn_out_num(t, risk[i], 4);
+			reasons(m, f, i, contrib + i * m->enc->nsrc, rs);
+			for (int q = 0; q < 3; q++)
+				tn_out_str(t, rs[q][0] ? rs[q] : NULL);
+		}
+		tn_out_print(t, ctx->format, stdout);
+		tn_out_free(t);
+	}
+	free(rk);
+	free(risk);
+	free(contrib);
+	tn_frame_free(f);
+	tn_pred_model_free(m);
+	return rc ? cli_fail(&err) : 0;
+}
+
+int cmd_predict(cli_ctx *ctx, int argc, char **argv)
+{
+	if (argc < 2 || cli_is_help(argv[1])) {
+		fputs(usage_text, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	const char *sub = argv[1];
+	if (strcmp(sub, "cv") == 0)
+		return run_cv(ctx, argc - 1, argv + 1);
+	if (strcmp(sub, "train") == 0)
+		return run_train(ctx, argc - 1, argv + 1);
+	if (strcmp(sub, "score") == 0)
+		return run_score(ctx, argc - 1, argv + 1);
+	if (strcmp(sub, "features") == 0)
+		return cmd_predict_features(ctx, argc - 1, argv + 1);
+	if (strcmp(sub, "backtest") == 0)
+		return cmd_predict_backtest(ctx, argc - 1, argv + 1);
+	return cli_usage_error("predict", "no subcommand \"%s\": expected cv, train, score, features, backtest",
+			       sub);
+}

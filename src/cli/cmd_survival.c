@@ -1,0 +1,391 @@
+/*
+ * cmd_survival.c -- `tenure survival`: Kaplan-Meier curves by group, median
+ * time to leave, survival at chosen ages, the log-rank test and the danger
+ * window, from a flat file.  The data source is one function (load_csv);
+ * a store mode (--definition) can be added beside it.
+ */
+#include "cli.h"
+#include "survcli.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char usage[] =
+    "usage: tenure survival --csv FILE --time COL --event COL [--by COL]\n"
+    "                       [--at T1,T2,...] [--bin day|week|N] [--unit NAME]\n"
+    "                       [--conf LEVEL] [--timing]\n"
+    "\n"
+    "How long customers stay: Kaplan-Meier survival curves (one per group), the\n"
+    "median time to leave with its confidence interval, survival at chosen ages,\n"
+    "the log-rank test between groups, and the danger window (when the risk of\n"
+    "leaving peaks).  Numbers match R survfit(conf.type = \"log-log\") and survdiff.\n"
+    "\n"
+    "  --csv FILE     a flat CSV file with a header line\n"
+    "  --time COL     follow-up time (age of the customer when they left or were\n"
+    "                 last seen), a number >= 0, e.g. days\n"
+    "  --event COL    1 when the customer left at that time, 0 when still there\n"
+    "  --by COL       one curve per value of COL and a log-rank test between them\n"
+    "  --at LIST      ages at which to report survival (default: a quarter, half\n"
+    "                 and three quarters of the longest time)\n"
+    "  --bin W        danger-window bin width: day (1), week (7) or a number\n"
+    "                 (default day)\n"
+    "  --unit NAME    the time unit's name in the danger sentence (default day)\n"
+    "  --conf LEVEL   confidence level of the intervals (default 0.95)\n"
+    "  --timing       print the read and compute times on stderr\n"
+    "\n"
+    "Rows with a blank time, event or group are dropped (counted on stderr).\n"
+    "--format json prints {\"groups\":[{group, n, events, median, median_lower,\n"
+    "median_upper, at:[{time, survival, se, lower, upper}], curve:[...], chart,\n"
+    "danger}], \"logrank\":{chisq, df, p}}.  See docs/survival.md.\n";
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- the data source -------------------------------------------------- */
+
+void surv_data_free(surv_data *d)
+{
+	free(d->time);
+	free(d->event);
+	tn_design_groups_free(d->group, d->labels, d->ngroups);
+	memset(d, 0, sizeof *d);
+}
+
+int surv_load_csv(const char *path, const char *tcol, const char *ecol, const char *bycol, surv_data *d,
+		  tn_error *err)
+{
+	memset(d, 0, sizeof *d);
+	const char *want[3] = {tcol, ecol, bycol};
+	tn_frame *f = tn_frame_read_csv(path, want, bycol ? 3 : 2, err);
+	if (!f)
+		return err->code;
+	const char *req[3] = {tcol, ecol, bycol};
+	tn_design *ds = NULL;
+	int rc = tn_design_new(f, NULL, 0, req, bycol ? 3 : 2, NULL, 0, &ds, err);
+	if (!rc)
+		rc = tn_design_numeric(f, tcol, ds->rows, ds->n, &d->time, err);
+	if (!rc)
+		rc = tn_design_numeric(f, ecol, ds->rows, ds->n, &d->event, err);
+	if (!rc && bycol)
+		rc = tn_design_groups(f, bycol, ds->rows, ds->n, &d->group, &d->labels, &d->ngroups, err);
+	if (!rc) {
+		d->n = ds->n;
+		d->dropped = ds->dropped;
+		/* name the first bad row by its line in the file (header = line 1) */
+		for (size_t i = 0; i < d->n; i++) {
+			if (!(d->time[i] >= 0))
+				rc = tn_error_set(err, TN_ERR_INPUT, "%s:%zu: %s: expected a time >= 0, found %g",
+						  path, ds->rows[i] + 2, tcol, d->time[i]);
+			else if (d->event[i] != 0 && d->event[i] != 1)
+				rc = tn_error_set(err, TN_ERR_INPUT, "%s:%zu: %s: expected 0 or 1, found %g", path,
+						  ds->rows[i] + 2, ecol, d->event[i]);
+			if (rc)
+				break;
+		}
+	}
+	tn_design_free(ds);
+	tn_frame_free(f);
+	if (rc)
+		surv_data_free(d);
+	return rc;
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+static cJSON *num(double v)
+{
+	return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+}
+
+static cJSON *group_json(const tn_km *km, const char *label, const double *at, size_t nat,
+			 const tn_danger *dg, const char *unit)
+{
+	cJSON *g = cJSON_CreateObject();
+	cJSON_AddItemToObject(g, "group", label ? cJSON_CreateString(label) : cJSON_CreateString("all"));
+	cJSON_AddNumberToObject(g, "n", (double)km->n);
+	cJSON_AddNumberToObject(g, "events", km->events);
+	cJSON_AddItemToObject(g, "median", num(km->median));
+	cJSON_AddItemToObject(g, "median_lower", num(km->median_lower));
+	cJSON_AddItemToObject(g, "median_upper", num(km->median_upper));
+	cJSON *a = cJSON_AddArrayToObject(g, "at");
+	for (size_t k = 0; k < nat; k++) {
+		tn_km_value v = tn_km_at(km, at[k]);
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "time", at[k]);
+		cJSON_AddItemToObject(o, "n_risk", num(v.n_risk));
+		cJSON_AddItemToObject(o, "survival", num(v.surv));
+		cJSON_AddItemToObject(o, "se", num(v.se));
+		cJSON_AddItemToObject(o, "lower", num(v.lower));
+		cJSON_AddItemToObject(o, "upper", num(v.upper));
+		cJSON_AddItemToObject(o, "cumhaz", num(v.cumhaz));
+		cJSON_AddItemToArray(a, o);
+	}
+	cJSON *c = cJSON_AddArrayToObject(g, "curve");
+	for (size_t i = 0; i < km->ntimes; i++) {
+		if (!(km->n_event[i] > 0))
+			continue; /* event times, as summary.survfit */
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "time", km->time[i]);
+		cJSON_AddNumberToObject(o, "n_risk", km->n_risk[i]);
+		cJSON_AddNumberToObject(o, "n_event", km->n_event[i]);
+		cJSON_AddItemToObject(o, "survival", num(km->surv[i]));
+		cJSON_AddItemToObject(o, "se", num(km->surv[i] > 0 ? km->se[i] : NAN));
+		cJSON_AddItemToObject(o, "lower", num(km->lower[i]));
+		cJSON_AddItemToObject(o, "upper", num(km->upper[i]));
+		cJSON_AddItemToObject(o, "cumhaz", num(km->cumhaz[i]));
+		cJSON_AddItemToObject(o, "cumhaz_se", num(km->se_cumhaz[i]));
+		cJSON_AddItemToArray(c, o);
+	}
+	tn_km_steps *st = NULL;
+	tn_error err = {0};
+	if (tn_km_steps_new(km, 200, &st, &err) == TN_OK) {
+		cJSON *ch = cJSON_AddObjectToObject(g, "chart");
+		cJSON *arr[4] = {cJSON_AddArrayToObject(ch, "time"), cJSON_AddArrayToObject(ch, "survival"),
+				 cJSON_AddArrayToObject(ch, "lower"), cJSON_AddArrayToObject(ch, "upper")};
+		for (size_t i = 0; i < st->n; i++) {
+			cJSON_AddItemToArray(arr[0], num(st->time[i]));
+			cJSON_AddItemToArray(arr[1], num(st->surv[i]));
+			cJSON_AddItemToArray(arr[2], num(st->lower[i]));
+			cJSON_AddItemToArray(arr[3], num(st->upper[i]));
+		}
+		tn_km_steps_free(st);
+	}
+	if (dg) {
+		char sentence[512];
+		tn_danger_sentence(dg, unit, sentence, sizeof sentence);
+		cJSON *o = cJSON_AddObjectToObject(g, "danger");
+		cJSON_AddNumberToObject(o, "bin_width", dg->width);
+		cJSON_AddItemToObject(o, "from", dg->from >= 0 ? num((double)dg->from * dg->width) : cJSON_CreateNull());
+		cJSON_AddItemToObject(o, "to",
+				      dg->to >= 0 ? num((double)(dg->to + 1) * dg->width) : cJSON_CreateNull());
+		cJSON_AddItemToObject(o, "peak_hazard", dg->peak >= 0 ? num(dg->hazard[dg->peak]) : cJSON_CreateNull());
+		cJSON_AddItemToObject(o, "share_of_events", num(dg->window_share));
+		cJSON_AddStringToObject(o, "sentence", sentence);
+		cJSON *b = cJSON_AddArrayToObject(o, "bins");
+		for (size_t k = 0; k < dg->nbins; k++) {
+			cJSON *e = cJSON_CreateObject();
+			cJSON_AddNumberToObject(e, "from", (double)k * dg->width);
+			cJSON_AddNumberToObject(e, "at_risk", dg->at_risk[k]);
+			cJSON_AddNumberToObject(e, "events", dg->events[k]);
+			cJSON_AddItemToObject(e, "hazard", num(dg->hazard[k]));
+			cJSON_AddItemToArray(b, e);
+		}
+	}
+	return g;
+}
+
+static void print_table(const cli_ctx *ctx, tn_km **km, tn_danger **dg, const surv_data *d, int ng,
+			const double *at, size_t nat, const tn_logrank *lr, const char *unit)
+{
+	const char *cols[] = {"group", "n", "events", "median", "median_lower", "median_upper",
+			      "time", "n_risk", "survival", "se", "lower", "upper"};
+	if (ctx->format == OUT_TABLE) {
+		const char *h[] = {"group", "customers", "left", "median", "median_lower", "median_upper"};
+		tn_out *t = tn_out_new(6, h);
+		for (int g = 0; g < ng; g++) {
+			tn_out_str(t, d->labels ? d->labels[g] : "all");
+			tn_out_int(t, (long long)km[g]->n);
+			tn_out_int(t, (long long)km[g]->events);
+			double m[3] = {km[g]->median, km[g]->median_lower, km[g]->median_upper};
+			for (int k = 0; k < 3; k++)
+				if (isnan(m[k]))
+					tn_out_str(t, "not reached");
+				else
+					tn_out_num(t, m[k], 1);
+		}
+		printf("Time to leave (Kaplan-Meier; median = age by which half have left, %g%% CI):\n",
+		       100 * km[0]->conf_level);
+		tn_out_print(t, OUT_TABLE, stdout);
+		tn_out_free(t);
+		const char *h2[] = {"group", "age", "at_risk", "still_there", "se", "lower", "upper"};
+		t = tn_out_new(7, h2);
+		for (int g = 0; g < ng; g++)
+			for (size_t k = 0; k < nat; k++) {
+				tn_km_value v = tn_km_at(km[g], at[k]);
+				tn_out_str(t, d->labels ? d->labels[g] : "all");
+				tn_out_num(t, at[k], 0);
+				tn_out_num(t, v.n_risk, 0);
+				tn_out_num(t, v.surv, 4);
+				tn_out_num(t, v.se, 4);
+				tn_out_num(t, v.lower, 4);
+				tn_out_num(t, v.upper, 4);
+			}
+		printf("\nShare still there at each age:\n");
+		tn_out_print(t, OUT_TABLE, stdout);
+		tn_out_free(t);
+		if (ng > 1)
+			printf("\nLog-rank test: chi-square %.3f on %d df, p = %.3g (%s)\n", lr->chisq, lr->df, lr->p,
+			       lr->p < 0.05 ? "the groups differ" : "no clear difference between the groups");
+		printf("\nDanger window:\n");
+		for (int g = 0; g < ng; g++) {
+			char s[512];
+			tn_danger_sentence(dg[g], unit, s, sizeof s);
+			printf("  %s: %s\n", d->labels ? d->labels[g] : "all", s);
+		}
+		return;
+	}
+	tn_out *t = tn_out_new(12, cols);
+	for (int g = 0; g < ng; g++)
+		for (size_t k = 0; k < nat; k++) {
+			tn_km_value v = tn_km_at(km[g], at[k]);
+			tn_out_str(t, d->labels ? d->labels[g] : "all");
+			tn_out_int(t, (long long)km[g]->n);
+			tn_out_int(t, (long long)km[g]->events);
+			tn_out_num(t, km[g]->median, 2);
+			tn_out_num(t, km[g]->median_lower, 2);
+			tn_out_num(t, km[g]->median_upper, 2);
+			tn_out_num(t, at[k], 2);
+			tn_out_num(t, v.n_risk, 0);
+			tn_out_num(t, v.surv, 6);
+			tn_out_num(t, v.se, 6);
+			tn_out_num(t, v.lower, 6);
+			tn_out_num(t, v.upper, 6);
+		}
+	tn_out_print(t, ctx->format, stdout);
+	tn_out_free(t);
+}
+
+int cmd_survival(cli_ctx *ctx, int argc, char **argv)
+{
+	const char *csv = NULL, *tcol = NULL, *ecol = NULL, *by = NULL, *atl = NULL, *bin = "day",
+		   *unit = "day", *confs = NULL;
+	int timing = 0;
+	for (int i = 1; i < argc; i++) {
+		int r;
+		if (cli_is_help(argv[i])) {
+			fputs(usage, stdout);
+			return 0;
+		}
+		if (strcmp(argv[i], "--timing") == 0) {
+			timing = 1;
+			continue;
+		}
+		if ((r = cli_opt(argc, argv, &i, "--csv", &csv)) || (r = cli_opt(argc, argv, &i, "--time", &tcol)) ||
+		    (r = cli_opt(argc, argv, &i, "--event", &ecol)) || (r = cli_opt(argc, argv, &i, "--by", &by)) ||
+		    (r = cli_opt(argc, argv, &i, "--at", &atl)) || (r = cli_opt(argc, argv, &i, "--bin", &bin)) ||
+		    (r = cli_opt(argc, argv, &i, "--unit", &unit)) || (r = cli_opt(argc, argv, &i, "--conf", &confs))) {
+			if (r < 0)
+				return 2;
+			continue;
+		}
+		return cli_usage_error("survival", "unexpected argument \"%s\" (see tenure survival --help)", argv[i]);
+	}
+	if (!csv)
+		return cli_usage_error("survival", "expected a data source: --csv FILE");
+	if (!tcol || !ecol)
+		return cli_usage_error("survival", "expected --time COL and --event COL");
+	double width = 1, conf = 0.95;
+	if (strcmp(bin, "week") == 0)
+		width = 7;
+	else if (strcmp(bin, "day") != 0 && (cli_parse_double("survival", "--bin", bin, &width) || !(width > 0)))
+		return cli_usage_error("survival", "--bin: expected day, week or a number > 0, found \"%s\"", bin);
+	if (confs && (cli_parse_double("survival", "--conf", confs, &conf) || !(conf > 0 && conf < 1)))
+		return cli_usage_error("survival", "--conf: expected a level in (0, 1), found \"%s\"", confs);
+	double at[64];
+	size_t nat = 0;
+	if (atl) {
+		size_t n;
+		char **list = cli_split(atl, &n);
+		if (!list)
+			return cli_usage_error("survival", "out of memory");
+		if (n > 64) {
+			cli_free_list(list);
+			return cli_usage_error("survival", "--at: at most 64 times, found %zu", n);
+		}
+		for (size_t k = 0; k < n; k++)
+			if (cli_parse_double("survival", "--at", list[k], &at[nat++])) {
+				cli_free_list(list);
+				return 2;
+			}
+		cli_free_list(list);
+	}
+	tn_error err = {0};
+	surv_data d;
+	double t0 = now();
+	if (surv_load_csv(csv, tcol, ecol, by, &d, &err))
+		return cli_fail(&err);
+	double t1 = now();
+	if (d.dropped && !ctx->quiet)
+		fprintf(stderr, "tenure survival: dropped %zu rows with a blank %s, %s%s%s\n", d.dropped, tcol, ecol,
+			by ? " or " : "", by ? by : "");
+	if (d.n == 0) {
+		surv_data_free(&d);
+		tn_error_set(&err, TN_ERR_INPUT, "%s: no rows with a %s and %s", csv, tcol, ecol);
+		return cli_fail(&err);
+	}
+	if (!atl) { /* a quarter, half and three quarters of the longest time */
+		double tmax = 0;
+		for (size_t i = 0; i < d.n; i++)
+			tmax = d.time[i] > tmax ? d.time[i] : tmax;
+		for (int k = 1; k <= 3; k++) {
+			double v = round(tmax * k / 4);
+			if (nat == 0 || v != at[nat - 1])
+				at[nat++] = v;
+		}
+	}
+	int ng = d.labels ? d.ngroups : 1;
+	tn_km **km = calloc((size_t)ng, sizeof *km);
+	tn_danger **dg = calloc((size_t)ng, sizeof *dg);
+	tn_logrank lr = {0, 0, 1};
+	int rc = km && dg ? TN_OK : tn_error_set(&err, TN_ERR_NOMEM, "out of memory");
+	for (int g = 0; g < ng && !rc; g++) {
+		rc = tn_km_fit(d.time, d.event, d.group, g, d.n, conf, &km[g], &err);
+		if (!rc)
+			rc = tn_danger_new(d.time, d.event, d.group, g, d.n, width, 30, &dg[g], &err);
+	}
+	double *obs = calloc((size_t)ng, sizeof *obs), *expd = calloc((size_t)ng, sizeof *expd);
+	if (!rc && (!obs || !expd))
+		rc = tn_error_set(&err, TN_ERR_NOMEM, "out of memory");
+	if (!rc && ng > 1)
+		rc = tn_logrank_test(d.time, d.event, d.group, d.n, ng, &lr, obs, expd, &err);
+	double t2 = now();
+	if (timing)
+		fprintf(stderr, "timing: read %.3f s, compute %.3f s (%zu rows)\n", t1 - t0, t2 - t1, d.n);
+	if (!rc) {
+		if (ctx->format == OUT_JSON) {
+			cJSON *root = cJSON_CreateObject();
+			cJSON *groups = cJSON_AddArrayToObject(root, "groups");
+			for (int g = 0; g < ng; g++)
+				cJSON_AddItemToArray(groups, group_json(km[g], d.labels ? d.labels[g] : NULL, at, nat,
+									dg[g], unit));
+			cJSON *l = cJSON_AddObjectToObject(root, "logrank");
+			if (ng > 1) {
+				cJSON_AddItemToObject(l, "chisq", num(lr.chisq));
+				cJSON_AddNumberToObject(l, "df", lr.df);
+				cJSON_AddItemToObject(l, "p", num(lr.p));
+				cJSON *o = cJSON_AddArrayToObject(l, "observed");
+				cJSON *x = cJSON_AddArrayToObject(l, "expected");
+				for (int g = 0; g < ng; g++) {
+					cJSON_AddItemToArray(o, num(obs[g]));
+					cJSON_AddItemToArray(x, num(expd[g]));
+				}
+			} else {
+				cJSON_AddNullToObject(l, "chisq");
+				cJSON_AddNullToObject(l, "df");
+				cJSON_AddNullToObject(l, "p");
+			}
+			cJSON_AddNumberToObject(root, "dropped", (double)d.dropped);
+			cli_print_json(root);
+			cJSON_Delete(root);
+		} else {
+			print_table(ctx, km, dg, &d, ng, at, nat, &lr, unit);
+		}
+	}
+	for (int g = 0; km && g < ng; g++) {
+		tn_km_free(km[g]);
+		tn_danger_free(dg[g]);
+	}
+	free(km);
+	free(dg);
+	free(obs);
+	free(expd);
+	surv_data_free(&d);
+	return rc ? cli_fail(&err) : 0;
+}

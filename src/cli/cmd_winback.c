@@ -1,0 +1,259 @@
+/*
+ * cmd_winback.c -- `tenure winback schedule|record|import|report|reasons`:
+ * win-back campaigns and what they cost per customer won back
+ * (src/winback.c does the work).
+ */
+#include "actions_cli.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *HELP =
+	"usage: tenure winback schedule [--after-days 30] [--days 7] [--now DATE]\n"
+	"       tenure winback record --customer ID --campaign NAME --channel email|call|sms\n"
+	"                             --reached yes|no [--reason TEXT] [--offer TEXT] [--cost X]\n"
+	"                             [--at DATE] [--control]\n"
+	"       tenure winback import FILE\n"
+	"       tenure winback report [--campaign NAME] [--window 30] [--now DATE]\n"
+	"       tenure winback reasons [--campaign NAME]\n\n"
+	"schedule  lapsed customers (no live subscription) to contact --after-days days\n"
+	"          after they lapsed, for contact dates in the --days days from now;\n"
+	"          skips anyone already contacted since lapsing\n"
+	"record    record one contact (or, with --control, a customer held out of the\n"
+	"          campaign as its control group: not contacted, channel none)\n"
+	"  --at DATE      when (default: now, the wall clock)\n"
+	"  --cost X       what the contact cost (default 0)\n"
+	"import    record contacts from a CSV with columns customer, campaign, channel,\n"
+	"          reached, at and optional reason, offer, cost, control (yes/no);\n"
+	"          all or nothing, errors name FILE:LINE:COLUMN\n"
+	"report    per campaign, side by side: contacted, reached, won back (a\n"
+	"          subscription started after the first contact, within --window days),\n"
+	"          win rate, revenue regained (payments since the resubscription, or\n"
+	"          its price for one period), total cost, cost per customer won back =\n"
+	"          total cost / won back, and uplift = win rate - control win rate with a\n"
+	"          95% Newcombe hybrid score interval (Newcombe 1998, method 10)\n"
+	"reasons   the reasons given, most repeated first, with counts\n";
+
+static int do_record(cli_ctx *ctx, int argc, char **argv)
+{
+	tn_winback_contact c = {0};
+	const char *reached = NULL, *at = NULL, *cost = NULL;
+	for (int i = 1; i < argc; i++) {
+		int r;
+		if (strcmp(argv[i], "--control") == 0) {
+			c.control = 1;
+			continue;
+		}
+		if ((r = cli_opt(argc, argv, &i, "--customer", &c.customer)) ||
+		    (r = cli_opt(argc, argv, &i, "--campaign", &c.campaign)) ||
+		    (r = cli_opt(argc, argv, &i, "--channel", &c.channel)) ||
+		    (r = cli_opt(argc, argv, &i, "--reached", &reached)) ||
+		    (r = cli_opt(argc, argv, &i, "--reason", &c.reason)) ||
+		    (r = cli_opt(argc, argv, &i, "--offer", &c.offer)) || (r = cli_opt(argc, argv, &i, "--cost", &cost)) ||
+		    (r = cli_opt(argc, argv, &i, "--at", &at))) {
+			if (r < 0)
+				return 2;
+			continue;
+		}
+		return cli_usage_error("winback record", "unexpected argument \"%s\"", argv[i]);
+	}
+	if (!c.customer || !c.campaign)
+		return cli_usage_error("winback record", "--customer and --campaign are required");
+	if (c.control) {
+		c.channel = c.channel ? c.channel : "none";
+	} else {
+		if (!c.channel || !reached)
+			return cli_usage_error("winback record", "--channel and --reached are required (or --control)");
+		if (strcmp(reached, "yes") && strcmp(reached, "no"))
+			return cli_usage_error("winback record", "--reached: expected yes or no, found \"%s\"", reached);
+		c.reached = strcmp(reached, "yes") == 0;
+	}
+	if (cost && cli_parse_double("winback record", "--cost", cost, &c.cost))
+		return 2;
+	c.at = (tn_time)time(NULL);
+	if (at && act_time("winback record", "--at", at, &c.at))
+		return 2;
+	tn_store *s;
+	if (act_open(ctx, &s))
+		return 1;
+	tn_error err = {0};
+	int added = 0, rc = 0;
+	if (tn_winback_record(s, &c, &added, &err))
+		rc = cli_fail(&err);
+	else if (!ctx->quiet)
+		fprintf(stderr, "tenure: %s\n", added ? "recorded" : "already recorded (unchanged)");
+	tn_store_close(s);
+	return rc;
+}
+
+static int do_import(cli_ctx *ctx, int argc, char **argv)
+{
+	if (argc != 2)
+		return cli_usage_error("winback import", "expected one FILE");
+	tn_store *s;
+	if (act_open(ctx, &s))
+		return 1;
+	tn_error err = {0};
+	long rows, added;
+	int rc = 0;
+	if (tn_winback_import_csv(s, argv[1], &rows, &added, &err))
+		rc = cli_fail(&err);
+	else if (!ctx->quiet)
+		fprintf(stderr, "tenure: %s: %ld rows, %ld new contacts\n", argv[1], rows, added);
+	tn_store_close(s);
+	return rc;
+}
+
+static int do_report(cli_ctx *ctx, int argc, char **argv, int reasons)
+{
+	const char *campaign = NULL, *now_s = NULL, *win = NULL;
+	const char *cmd = reasons ? "winback reasons" : "winback report";
+	for (int i = 1; i < argc; i++) {
+		int r;
+		if ((r = cli_opt(argc, argv, &i, "--campaign", &campaign)) ||
+		    (!reasons && ((r = cli_opt(argc, argv, &i, "--now", &now_s)) ||
+				  (r = cli_opt(argc, argv, &i, "--window", &win))))) {
+			if (r < 0)
+				return 2;
+			continue;
+		}
+		return cli_usage_error(cmd, "unexpected argument \"%s\"", argv[i]);
+	}
+	double window = 30;
+	if (win && cli_parse_double(cmd, "--window", win, &window))
+		return 2;
+	tn_store *s;
+	if (act_open(ctx, &s))
+		return 1;
+	tn_error err = {0};
+	int rc = 0;
+	if (reasons) {
+		tn_reason_count *rows;
+		size_t n;
+		if (tn_winback_reasons(s, campaign, &rows, &n, &err)) {
+			rc = cli_fail(&err);
+		} else {
+			const char *names[] = {"rank", "reason", "count"};
+			tn_out *t = tn_out_new(3, names);
+			for (size_t i = 0; i < n; i++) {
+				tn_out_int(t, (long long)i + 1);
+				tn_out_str(t, rows[i].reason);
+				tn_out_int(t, rows[i].count);
+			}
+			tn_out_print(t, ctx->format, stdout);
+			tn_out_free(t);
+			tn_reason_counts_free(rows, n);
+		}
+		tn_store_close(s);
+		return rc;
+	}
+	tn_time now;
+	if ((rc = act_now(s, cmd, now_s, &now))) {
+		tn_store_close(s);
+		return rc;
+	}
+	tn_winback_stats *st;
+	size_t n;
+	if (tn_winback_report(s, campaign, window, now, &st, &n, &err)) {
+		tn_store_close(s);
+		return cli_fail(&err);
+	}
+	const char *names[] = {"campaign", "contacted", "reached", "won_back", "win_rate", "revenue", "cost",
+			       "cost_per_win", "control", "control_won", "control_rate", "uplift", "ci95_low",
+			       "ci95_high"};
+	tn_out *t = tn_out_new(14, names);
+	for (size_t i = 0; i < n; i++) {
+		tn_out_str(t, st[i].campaign);
+		tn_out_int(t, st[i].contacted);
+		tn_out_int(t, st[i].reached);
+		tn_out_int(t, st[i].won);
+		tn_out_num(t, st[i].uplift.p1, 4);
+		tn_out_num(t, st[i].revenue, 2);
+		tn_out_num(t, st[i].cost, 2);
+		tn_out_num(t, st[i].cost_per_win, 2);
+		tn_out_int(t, st[i].controls);
+		tn_out_int(t, st[i].control_won);
+		tn_out_num(t, st[i].uplift.p2, 4);
+		tn_out_num(t, st[i].uplift.diff, 4);
+		tn_out_num(t, st[i].uplift.lo, 4);
+		tn_out_num(t, st[i].uplift.hi, 4);
+	}
+	tn_out_print(t, ctx->format, stdout);
+	tn_out_free(t);
+	tn_winback_stats_free(st, n);
+	tn_store_close(s);
+	return 0;
+}
+
+static int do_schedule(cli_ctx *ctx, int argc, char **argv)
+{
+	const char *now_s = NULL, *after_s = NULL, *days_s = NULL;
+	for (int i = 1; i < argc; i++) {
+		int r;
+		if ((r = cli_opt(argc, argv, &i, "--now", &now_s)) || (r = cli_opt(argc, argv, &i, "--after-days", &after_s)) ||
+		    (r = cli_opt(argc, argv, &i, "--days", &days_s))) {
+			if (r < 0)
+				return 2;
+			continue;
+		}
+		return cli_usage_error("winback schedule", "unexpected argument \"%s\"", argv[i]);
+	}
+	double after = 30, days = 7;
+	if ((after_s && cli_parse_double("winback schedule", "--after-days", after_s, &after)) ||
+	    (days_s && cli_parse_double("winback schedule", "--days", days_s, &days)))
+		return 2;
+	tn_store *s;
+	if (act_open(ctx, &s))
+		return 1;
+	tn_error err = {0};
+	tn_time now;
+	int rc = act_now(s, "winback schedule", now_s, &now);
+	tn_winback_due *rows = NULL;
+	size_t n = 0;
+	if (!rc && tn_winback_schedule(s, now, after, days, &rows, &n, &err))
+		rc = cli_fail(&err);
+	if (!rc) {
+		const char *names[] = {"contact_on", "customer", "lapsed_on", "last_plan", "last_price"};
+		tn_out *t = tn_out_new(5, names);
+		char d1[16], d2[16];
+		for (size_t i = 0; i < n; i++) {
+			tn_out_str(t, act_date(rows[i].contact_on, d1, sizeof d1));
+			tn_out_str(t, rows[i].customer);
+			tn_out_str(t, act_date(rows[i].lapsed_at, d2, sizeof d2));
+			tn_out_str(t, rows[i].plan);
+			tn_out_num(t, rows[i].price, 2);
+		}
+		tn_out_print(t, ctx->format, stdout);
+		tn_out_free(t);
+	}
+	tn_winback_due_free(rows, n);
+	tn_store_close(s);
+	return rc;
+}
+
+int cmd_winback(cli_ctx *ctx, int argc, char **argv)
+{
+	if (argc < 2 || cli_is_help(argv[1])) {
+		fputs(HELP, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	for (int i = 2; i < argc; i++)
+		if (cli_is_help(argv[i])) {
+			fputs(HELP, stdout);
+			return 0;
+		}
+	const char *sub = argv[1];
+	if (strcmp(sub, "schedule") == 0)
+		return do_schedule(ctx, argc - 1, argv + 1);
+	if (strcmp(sub, "record") == 0)
+		return do_record(ctx, argc - 1, argv + 1);
+	if (strcmp(sub, "import") == 0)
+		return do_import(ctx, argc - 1, argv + 1);
+	if (strcmp(sub, "report") == 0)
+		return do_report(ctx, argc - 1, argv + 1, 0);
+	if (strcmp(sub, "reasons") == 0)
+		return do_report(ctx, argc - 1, argv + 1, 1);
+	return cli_usage_error("winback", "unknown subcommand \"%s\" (schedule, record, import, report, reasons)", sub);
+}

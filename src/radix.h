@@ -1,0 +1,30 @@
+/*
+ * radix.h -- internal: LSD radix sorts on 64-bit keys for the survival code
+ * (km.c, cox.c).  Doubles are mapped to order-preserving unsigned keys so
+ * that 10M follow-up times sort in a few linear passes (no comparisons).
+ * Not part of the public API.
+ */
+#ifndef TN_RADIX_H
+#define TN_RADIX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* An unsigned key with the same order as the (non-NaN) double D. */
+static inline uint64_t tn_radix_dkey(double d)
+{
+	union { double d; uint64_t u; } v;
+	v.d = d == 0.0 ? 0.0 : d; /* -0 sorts with +0 */
+	return (v.u >> 63) ? ~v.u : (v.u | 0x8000000000000000ull);
+}
+
+/* Sort KEYS[0..n) ascending in place.  Returns 0, or -1 when out of memory. */
+int tn_radix_sort_u64(uint64_t *keys, size_t n);
+
+/* Fill PERM with the stable ascending order of KEYS (KEYS is not changed):
+ * keys[perm[0]] <= keys[perm[1]] <= ...  When PERM already holds an order
+ * (INIT != 0), that order breaks ties (used for a second, major key).
+ * Returns 0, or -1 when out of memory or n >= 2^32. */
+int tn_radix_order_u64(const uint64_t *keys, size_t n, uint32_t *perm, int init);
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * value_internal.h -- internal: what the value_*.c model files share (the
+ * optimiser, the Hessian standard errors, the (x, t_x, T) compression).
+ * Not part of the public API.
+ */
+#ifndef TENURE_VALUE_INTERNAL_H
+#define TENURE_VALUE_INTERNAL_H
+
+#include <stddef.h>
+#include "tenure/value.h"
+
+/* Digamma psi(x) (value_specfun.c). */
+double tn_value_digamma(double x);
+
+/* An objective to MINIMISE over unconstrained theta (log-parameters), in
+ * NLopt's shape: when grad is not NULL, fill it. */
+typedef double (*tn_vo_fn)(unsigned n, const double *theta, double *grad, void *data);
+
+/* Minimise F from THETA (updated in place).  HAS_GRAD: F fills grad;
+ * otherwise central differences are used.  Returns 0 when an optimum was
+ * found (*converged says whether the tolerance was met cleanly), -1 when
+ * the objective is not finite at the start. */
+int tn_vo_minimize(tn_vo_fn f, void *data, unsigned n, double *theta, int has_grad, int *evals,
+		   int *converged);
+
+/* Log-likelihood in natural parameters for the Hessian. */
+typedef double (*tn_vo_ll)(const double *p, void *data);
+/* Standard errors sqrt(diag((-H)^-1)) of LL at P, H by central second
+ * differences with relative step 1e-4; NaN when -H is not positive definite. */
+void tn_vo_se(tn_vo_ll ll, void *data, int n, const double *p, double *se);
+
+/* The same from the analytic gradient of the negative log-likelihood F
+ * over theta = log p, at its minimum THETA: H_theta by central differences
+ * of the gradient, then se(p_i) = p_i sqrt((H_theta^-1)_ii) (delta method). */
+void tn_vo_se_grad(tn_vo_fn f, void *data, unsigned n, const double *theta, double *se);
+
+/* Customers compressed to distinct (x, t_x, T) rows with a weight. */
+typedef struct tn_vrows {
+	size_t n;
+	double *x, *t_x, *T, *w;
+	double total; /* sum of weights */
+} tn_vrows;
+
+/* Validate and compress; errors name the first bad row (1-based). */
+int tn_vrows_make(const double *x, const double *t_x, const double *T, size_t n, tn_vrows *out,
+		  tn_error *err);
+void tn_vrows_free(tn_vrows *r);
+
+#endif

@@ -1,0 +1,314 @@
+/*
+ * value_optim.c -- maximum likelihood for the customer-base models:
+ * minimisation over log-parameters with NLopt's L-BFGS (Liu & Nocedal 1989)
+ * and analytic or central-difference gradients, Nelder-Mead (NLopt) as the
+ * fallback when L-BFGS stops on round-off; standard errors from the inverse
+ * of a numeric Hessian; and the compression of identical (x, t_x, T) rows
+ * into weighted distinct rows (an open-addressing hash, first-seen order).
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <nlopt.h>
+#include "value_internal.h"
+
+#define LOG_BOUND 30.0 /* parameters between e^-30 and e^30 */
+
+typedef struct numgrad {
+	tn_vo_fn f;
+	void *data;
+	int evals;
+} numgrad;
+
+static double with_numgrad(unsigned n, const double *x, double *grad, void *data)
+{
+	numgrad *g = data;
+	double f0 = g->f(n, x, NULL, g->data);
+	g->evals++;
+	if (grad) {
+		double xx[8];
+		memcpy(xx, x, n * sizeof *x);
+		for (unsigned i = 0; i < n; i++) {
+			double h = 1e-6 * (fabs(x[i]) > 1 ? fabs(x[i]) : 1);
+			xx[i] = x[i] + h;
+			double fp = g->f(n, xx, NULL, g->data);
+			xx[i] = x[i] - h;
+			double fm = g->f(n, xx, NULL, g->data);
+			xx[i] = x[i];
+			grad[i] = (fp - fm) / (2 * h);
+			g->evals += 2;
+		}
+	}
+	return f0;
+}
+
+/* Counts the calls of an objective that has its own gradient. */
+static double counted(unsigned n, const double *x, double *grad, void *data)
+{
+	numgrad *g = data;
+	g->evals++;
+	return g->f(n, x, grad, g->data);
+}
+
+static nlopt_result run(nlopt_algorithm alg, tn_vo_fn f, void *data, unsigned n, double *theta,
+			double *fmin)
+{
+	nlopt_opt o = nlopt_create(alg, n);
+	if (!o)
+		return NLOPT_OUT_OF_MEMORY;
+	double lb[8], ub[8];
+	for (unsigned i = 0; i < n; i++) {
+		lb[i] = -LOG_BOUND;
+		ub[i] = LOG_BOUND;
+	}
+	nlopt_set_lower_bounds(o, lb);
+	nlopt_set_upper_bounds(o, ub);
+	nlopt_set_min_objective(o, f, data);
+	nlopt_set_ftol_rel(o, 1e-13);
+	nlopt_set_xtol_rel(o, 1e-10);
+	nlopt_set_maxeval(o, 5000);
+	if (alg == NLOPT_LD_LBFGS)
+		nlopt_set_vector_storage(o, 10);
+	else
+		nlopt_set_initial_step1(o, 0.1);
+	nlopt_result r = nlopt_optimize(o, theta, fmin);
+	nlopt_destroy(o);
+	return r;
+}
+
+int tn_vo_minimize(tn_vo_fn f, void *data, unsigned n, double *theta, int has_grad, int *evals,
+		   int *converged)
+{
+	numgrad g = {f, data, 0};
+	double fmin;
+	*converged = 0;
+	*evals = 0;
+	if (!isfinite(f(n, theta, NULL, data)))
+		return -1;
+	nlopt_result r = run(NLOPT_LD_LBFGS, has_grad ? counted : with_numgrad, &g, n, theta, &fmin);
+	if (r < 0 || !isfinite(fmin)) {
+		/* round-off limited or failed: polish without derivatives */
+		r = run(NLOPT_LN_NELDERMEAD, counted, &g, n, theta, &fmin);
+	}
+	double grad[8];
+	if (has_grad)
+		counted(n, theta, grad, &g);
+	else
+		with_numgrad(n, theta, grad, &g);
+	*evals = g.evals;
+	double gmax = 0;
+	int interior = 1;
+	for (unsigned i = 0; i < n; i++) {
+		if (fabs(grad[i]) > gmax)
+			gmax = fabs(grad[i]);
+		if (fabs(theta[i]) > LOG_BOUND - 1e-3)
+			interior = 0;
+	}
+	*converged = r > 0 && interior && gmax < 1e-3 * (1 + fabs(fmin)) && isfinite(fmin);
+	return isfinite(fmin) ? 0 : -1;
+}
+
+/* Invert the n x n matrix A (row-major) in place, Gauss-Jordan with partial
+ * pivoting; -1 when singular. */
+static int invert(int n, double *a)
+{
+	double inv[64] = {0};
+	for (int i = 0; i < n; i++)
+		inv[i * n + i] = 1;
+	for (int c = 0; c < n; c++) {
+		int p = c;
+		for (int r = c + 1; r < n; r++)
+			if (fabs(a[r * n + c]) > fabs(a[p * n + c]))
+				p = r;
+		if (!(fabs(a[p * n + c]) > 1e-300))
+			return -1;
+		for (int k = 0; k < n; k++) {
+			double t = a[c * n + k];
+			a[c * n + k] = a[p * n + k];
+			a[p * n + k] = t;
+			t = inv[c * n + k];
+			inv[c * n + k] = inv[p * n + k];
+			inv[p * n + k] = t;
+		}
+		double d = a[c * n + c];
+		for (int k = 0; k < n; k++) {
+			a[c * n + k] /= d;
+			inv[c * n + k] /= d;
+		}
+		for (int r = 0; r < n; r++) {
+			if (r == c)
+				continue;
+			double m = a[r * n + c];
+			for (int k = 0; k < n; k++) {
+				a[r * n + k] -= m * a[c * n + k];
+				inv[r * n + k] -= m * inv[c * n + k];
+			}
+		}
+	}
+	memcpy(a, inv, (size_t)n * n * sizeof *a);
+	return 0;
+}
+
+void tn_vo_se_grad(tn_vo_fn f, void *data, unsigned n, const double *theta, double *se)
+{
+	double H[64], gp[8], gm[8], q[8];
+	for (unsigned i = 0; i < n; i++)
+		se[i] = NAN;
+	for (unsigned j = 0; j < n; j++) {
+		double h = 1e-5;
+		memcpy(q, theta, n * sizeof *q);
+		q[j] = theta[j] + h;
+		f(n, q, gp, data);
+		q[j] = theta[j] - h;
+		f(n, q, gm, data);
+		for (unsigned i = 0; i < n; i++)
+			H[i * n + j] = (gp[i] - gm[i]) / (2 * h);
+	}
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned j = i + 1; j < n; j++)
+			H[i * n + j] = H[j * n + i] = 0.5 * (H[i * n + j] + H[j * n + i]);
+	if (invert((int)n, H))
+		return;
+	/* at a stationary point the Hessian in p = e^theta is J^-1 H_theta J^-1, J = diag(p) */
+	for (unsigned i = 0; i < n; i++)
+		if (H[i * n + i] > 0)
+			se[i] = exp(theta[i]) * sqrt(H[i * n + i]);
+}
+
+void tn_vo_se(tn_vo_ll ll, void *data, int n, const double *p, double *se)
+{
+	double h[8], q[8], H[64];
+	for (int i = 0; i < n; i++) {
+		h[i] = 1e-4 * fabs(p[i]);
+		se[i] = NAN;
+	}
+	double f0 = ll(p, data);
+	for (int i = 0; i < n; i++) {
+		for (int j = i; j < n; j++) {
+			double v;
+			memcpy(q, p, (size_t)n * sizeof *p);
+			if (i == j) {
+				q[i] = p[i] + h[i];
+				double fp = ll(q, data);
+				q[i] = p[i] - h[i];
+				double fm = ll(q, data);
+				v = (fp - 2 * f0 + fm) / (h[i] * h[i]);
+			} else {
+				double f[4];
+				for (int k = 0; k < 4; k++) {
+					q[i] = p[i] + (k & 1 ? -h[i] : h[i]);
+					q[j] = p[j] + (k & 2 ? -h[j] : h[j]);
+					f[k] = ll(q, data);
+				}
+				v = (f[0] - f[1] - f[2] + f[3]) / (4 * h[i] * h[j]);
+			}
+			H[i * n + j] = H[j * n + i] = -v;
+		}
+	}
+	if (invert(n, H))
+		return;
+	for (int i = 0; i < n; i++)
+		if (H[i * n + i] > 0)
+			se[i] = sqrt(H[i * n + i]);
+}
+
+/* ---- compression -------------------------------------------------------- */
+
+static uint64_t mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static uint64_t bits(double v)
+{
+	uint64_t u;
+	if (v == 0)
+		v = 0; /* -0 == +0 */
+	memcpy(&u, &v, sizeof u);
+	return u;
+}
+
+void tn_vrows_free(tn_vrows *r)
+{
+	if (!r)
+		return;
+	free(r->x);
+	memset(r, 0, sizeof *r);
+}
+
+int tn_vrows_make(const double *x, const double *t_x, const double *T, size_t n, tn_vrows *out,
+		  tn_error *err)
+{
+	memset(out, 0, sizeof *out);
+	if (n == 0)
+		return tn_error_set(err, TN_ERR_INPUT, "no customers");
+	if (n > ((size_t)1 << 31))
+		return tn_error_set(err, TN_ERR_NOMEM, "too many customers (%zu; the limit is 2^31)", n);
+	for (size_t i = 0; i < n; i++) {
+		if (!(x[i] >= 0) || x[i] != floor(x[i]) || !(T[i] > 0) || !(t_x[i] >= 0) || !(t_x[i] <= T[i]) ||
+		    (x[i] == 0 && t_x[i] != 0) || !isfinite(T[i]))
+			return tn_error_set(err, TN_ERR_INPUT,
+					    "row %zu: expected a whole x >= 0 and 0 <= t_x <= T with T > 0 "
+					    "(t_x = 0 when x = 0), found x=%g t_x=%g T=%g",
+					    i + 1, x[i], t_x[i], T[i]);
+	}
+	size_t cap = 16;
+	while (cap < 2 * n)
+		cap <<= 1;
+	uint32_t *slot = malloc(cap * sizeof *slot);
+	double *buf = malloc(4 * n * sizeof *buf);
+	if (!slot || !buf) {
+		free(slot);
+		free(buf);
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory compressing %zu customers", n);
+	}
+	memset(slot, 0xff, cap * sizeof *slot);
+	double *ox = buf, *ot = buf + n, *oT = buf + 2 * n, *ow = buf + 3 * n;
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t h = mix(bits(x[i]) ^ mix(bits(t_x[i]) ^ mix(bits(T[i]))));
+		size_t k = h & (cap - 1);
+		for (;;) {
+			uint32_t s = slot[k];
+			if (s == UINT32_MAX) {
+				slot[k] = (uint32_t)m;
+				ox[m] = x[i];
+				ot[m] = t_x[i];
+				oT[m] = T[i];
+				ow[m] = 1;
+				m++;
+				break;
+			}
+			if (ox[s] == x[i] && ot[s] == t_x[i] && oT[s] == T[i]) {
+				ow[s] += 1;
+				break;
+			}
+			k = (k + 1) & (cap - 1);
+		}
+	}
+	free(slot);
+	/* pack the m rows contiguously */
+	double *p = malloc(4 * (m ? m : 1) * sizeof *p);
+	if (!p) {
+		free(buf);
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory compressing %zu customers", n);
+	}
+	memcpy(p, ox, m * sizeof *p);
+	memcpy(p + m, ot, m * sizeof *p);
+	memcpy(p + 2 * m, oT, m * sizeof *p);
+	memcpy(p + 3 * m, ow, m * sizeof *p);
+	free(buf);
+	out->n = m;
+	out->x = p;
+	out->t_x = p + m;
+	out->T = p + 2 * m;
+	out->w = p + 3 * m;
+	out->total = (double)n;
+	return TN_OK;
+}

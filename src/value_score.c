@@ -1,0 +1,136 @@
+/*
+ * value_score.c -- per-customer scores from fitted models: P(alive),
+ * expected transactions over a horizon, expected spend per transaction
+ * (Gamma-Gamma) and CLV (tn_value_clv).  Identical customers (same x, t_x,
+ * T and mean spend) are scored once; the rest run on two threads over two
+ * fixed halves, so the numbers do not depend on the thread count.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "value_internal.h"
+
+typedef struct score_job {
+	const tn_value_score_opts *o;
+	const double *x, *t_x, *T, *m;
+	const uint32_t *todo; /* rows to score */
+	size_t lo, hi;
+	tn_value_scores *out;
+} score_job;
+
+static void *score_rows(void *arg)
+{
+	score_job *j = arg;
+	const tn_value_score_opts *o = j->o;
+	for (size_t k = j->lo; k < j->hi; k++) {
+		size_t i = j->todo[k];
+		double x = j->x[i], tx = j->t_x[i], T = j->T[i];
+		j->out->palive[i] = o->model == TN_VALUE_PNBD ? tn_value_pnbd_palive(o->tp, x, tx, T)
+							      : tn_value_bgnbd_palive(o->tp, x, tx, T);
+		double spend = o->gp ? tn_value_gg_mean(o->gp, x, j->m ? j->m[i] : 0) : NAN;
+		double e, c = tn_value_clv(o->model, o->tp, x, tx, T, 1, o->horizon, o->discount, o->margin, &e);
+		j->out->expected[i] = e;
+		j->out->spend[i] = spend;
+		j->out->clv[i] = c * spend;
+	}
+	return NULL;
+}
+
+static uint64_t mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static uint64_t bits(double v)
+{
+	uint64_t u;
+	memcpy(&u, &v, sizeof u);
+	return u;
+}
+
+void tn_value_scores_free(tn_value_scores *s)
+{
+	if (!s)
+		return;
+	free(s->palive);
+	free(s);
+}
+
+int tn_value_score(const tn_value_score_opts *o, const double *x, const double *t_x, const double *T,
+		   const double *m, size_t n, tn_value_scores **out, tn_error *err)
+{
+	*out = NULL;
+	if (o->model != TN_VALUE_BGNBD && o->model != TN_VALUE_PNBD)
+		return tn_error_set(err, TN_ERR_USAGE, "scores need a BG/NBD or Pareto/NBD model");
+	if (o->horizon < 1 || o->horizon > 100000 || !(o->discount >= 0))
+		return tn_error_set(err, TN_ERR_USAGE, "expected a horizon of 1..100000 periods and a discount >= 0");
+	if (n > UINT32_MAX / 2)
+		return tn_error_set(err, TN_ERR_NOMEM, "too many customers (%zu)", n);
+	tn_value_scores *s = calloc(1, sizeof *s);
+	size_t cap = 16;
+	while (cap < 2 * n)
+		cap <<= 1;
+	uint32_t *slot = malloc(cap * sizeof *slot), *todo = malloc((n ? n : 1) * sizeof *todo);
+	uint32_t *same = malloc((n ? n : 1) * sizeof *same);
+	double *buf = malloc(4 * (n ? n : 1) * sizeof *buf);
+	if (!s || !slot || !todo || !same || !buf) {
+		free(s), free(slot), free(todo), free(same), free(buf);
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory scoring %zu customers", n);
+	}
+	s->n = n;
+	s->palive = buf;
+	s->expected = buf + n;
+	s->spend = buf + 2 * n;
+	s->clv = buf + 3 * n;
+	/* first occurrence of each distinct (x, t_x, T, m) */
+	memset(slot, 0xff, cap * sizeof *slot);
+	size_t nt = 0;
+	for (size_t i = 0; i < n; i++) {
+		double mi = m ? m[i] : 0;
+		uint64_t h = mix(bits(x[i]) ^ mix(bits(t_x[i]) ^ mix(bits(T[i]) ^ mix(bits(mi)))));
+		size_t k = h & (cap - 1);
+		for (;;) {
+			uint32_t f = slot[k];
+			if (f == UINT32_MAX) {
+				slot[k] = (uint32_t)i;
+				todo[nt++] = (uint32_t)i;
+				same[i] = (uint32_t)i;
+				break;
+			}
+			if (x[f] == x[i] && t_x[f] == t_x[i] && T[f] == T[i] && (!m || m[f] == mi)) {
+				same[i] = f;
+				break;
+			}
+			k = (k + 1) & (cap - 1);
+		}
+	}
+	free(slot);
+	score_job jobs[2];
+	for (int k = 0; k < 2; k++)
+		jobs[k] = (score_job){o, x, t_x, T, m, todo, nt * (size_t)k / 2, nt * (size_t)(k + 1) / 2, s};
+	pthread_t th;
+	int started = nt >= 1000 && pthread_create(&th, NULL, score_rows, &jobs[1]) == 0;
+	score_rows(&jobs[0]);
+	if (started)
+		pthread_join(th, NULL);
+	else
+		score_rows(&jobs[1]);
+	for (size_t i = 0; i < n; i++)
+		if (same[i] != i) {
+			size_t f = same[i];
+			s->palive[i] = s->palive[f];
+			s->expected[i] = s->expected[f];
+			s->spend[i] = s->spend[f];
+			s->clv[i] = s->clv[f];
+		}
+	s->ndistinct = nt;
+	free(todo);
+	free(same);
+	*out = s;
+	return TN_OK;
+}

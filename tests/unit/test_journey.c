@@ -1,0 +1,127 @@
+/* test_journey.c -- onboarding milestones on a hand-computed case: funnel
+ * (conversion, median days, monthly cohorts), churn by furthest milestone,
+ * stuck customers, and the milestone map. */
+#include "actions_fixture.h"
+
+static void build(fixture *f)
+{
+	fx_begin(f);
+	const char *ids[] = {"j0", "j1", "j2", "j3", "j4", "j5"};
+	for (int i = 0; i < 6; i++) {
+		tn_time su = i == 5 ? T0 + 31 * DAY : T0;
+		fx_customer(f, ids[i], su);
+		int churned = i == 1 || i == 3;
+		fx_sub(f, ids[i], "monthly", 9.99, su, su + 30 * DAY, churned ? su + 20 * DAY : TN_NO_TIME,
+		       churned ? "cancelled" : "active");
+	}
+	fx_event(f, "j0", T0 + 3600, "session", NAN);
+	fx_event(f, "j0", T0 + 2 * DAY, "feature_use", NAN);
+	fx_event(f, "j0", T0 + 3 * DAY, "feature_use", NAN); /* not the first: ignored */
+	fx_event(f, "j0", T0 + 5 * DAY, "onboarding_complete", NAN);
+	fx_event(f, "j0", T0 + 10 * DAY, "invite_sent", NAN);
+	fx_event(f, "j1", T0 + DAY, "session", NAN);
+	fx_event(f, "j1", T0 + 4 * DAY, "feature_use", NAN);
+	fx_event(f, "j2", T0 + 2 * DAY, "session", NAN);
+	fx_event(f, "j4", T0 - DAY, "session", NAN); /* before signup: does not count */
+	fx_event(f, "j5", T0 + 32 * DAY, "session", NAN);
+	fx_event(f, "j5", T0 + 50 * DAY, "feature_use", NAN); /* after now */
+	fx_commit(f);
+}
+
+static void test_funnel_churn_stuck(void **state)
+{
+	(void)state;
+	fixture f;
+	fx_open(&f);
+	build(&f);
+	tn_error err = {0};
+	tn_journey *j;
+	assert_int_equal(tn_journey_load(f.s, T0 + 40 * DAY, &j, &err), TN_OK);
+	assert_int_equal(j->n, 6);
+	tn_funnel_row *rows;
+	size_t n;
+	assert_int_equal(tn_journey_funnel(j, 0, &rows, &n, &err), TN_OK);
+	assert_int_equal(n, 4);
+	/* first impression: j0 (1/24 day), j1 (1), j2 (2), j5 (1 day) -> median 1 */
+	assert_int_equal(rows[0].customers, 6);
+	assert_int_equal(rows[0].reached, 4);
+	assert_near(rows[0].conversion, 4.0 / 6, 1e-12);
+	assert_near(rows[0].median_days, 1, 1e-12);
+	/* first value: j0 (2), j1 (4) -> median 3 */
+	assert_int_equal(rows[1].reached, 2);
+	assert_near(rows[1].median_days, 3, 1e-12);
+	assert_int_equal(rows[2].reached, 1);
+	assert_near(rows[2].median_days, 5, 1e-12);
+	assert_near(rows[3].median_days, 10, 1e-12);
+	free(rows);
+	assert_int_equal(tn_journey_funnel(j, 1, &rows, &n, &err), TN_OK);
+	assert_int_equal(n, 8);
+	assert_string_equal(rows[0].cohort, "2024-01");
+	assert_int_equal(rows[0].customers, 5);
+	assert_int_equal(rows[0].reached, 3);
+	assert_string_equal(rows[4].cohort, "2024-02");
+	assert_int_equal(rows[4].customers, 1);
+	assert_int_equal(rows[5].reached, 0); /* j5's feature_use is after now */
+	assert_true(isnan(rows[5].median_days));
+	free(rows);
+	tn_journey_churn_row ch[TN_MS_COUNT + 1];
+	tn_journey_churn(j, ch);
+	assert_int_equal(ch[0].furthest, -1); /* none: j3 (churned), j4 */
+	assert_int_equal(ch[0].customers, 2);
+	assert_near(ch[0].churn_rate, 0.5, 1e-12);
+	assert_int_equal(ch[1].customers, 2); /* first impression: j2, j5 */
+	assert_int_equal(ch[1].churned, 0);
+	assert_int_equal(ch[2].customers, 1); /* first value: j1, churned */
+	assert_near(ch[2].churn_rate, 1, 1e-12);
+	assert_int_equal(ch[3].customers, 0);
+	assert_true(isnan(ch[3].churn_rate));
+	assert_int_equal(ch[4].customers, 1);
+	size_t *idx;
+	assert_int_equal(tn_journey_stuck(j, 14, &idx, &n, &err), TN_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(j->customer[idx[0]], "j2");
+	assert_string_equal(j->customer[idx[1]], "j4");
+	free(idx);
+	tn_journey_free(j);
+	fx_close(&f);
+}
+
+static void test_map(void **state)
+{
+	(void)state;
+	fixture f;
+	fx_open(&f);
+	build(&f);
+	tn_error err = {0};
+	assert_int_equal(tn_milestone_parse("intended_value"), TN_MS_INTENDED_VALUE);
+	assert_int_equal(tn_milestone_parse("nope"), -1);
+	assert_int_equal(tn_journey_map(f.s, TN_MS_FIRST_VALUE, "onboarding_complete", &err), TN_OK);
+	char *types[TN_MS_COUNT];
+	int mapped[TN_MS_COUNT];
+	assert_int_equal(tn_journey_types(f.s, types, mapped, &err), TN_OK);
+	assert_string_equal(types[TN_MS_FIRST_VALUE], "onboarding_complete");
+	assert_int_equal(mapped[TN_MS_FIRST_VALUE], 1);
+	assert_string_equal(types[TN_MS_FIRST_IMPRESSION], "session");
+	assert_int_equal(mapped[TN_MS_FIRST_IMPRESSION], 0);
+	tn_journey_types_free(types);
+	/* now only j0 reached first value (day 5) */
+	tn_journey *j;
+	assert_int_equal(tn_journey_load(f.s, T0 + 40 * DAY, &j, &err), TN_OK);
+	tn_funnel_row *rows;
+	size_t n;
+	assert_int_equal(tn_journey_funnel(j, 0, &rows, &n, &err), TN_OK);
+	assert_int_equal(rows[1].reached, 1);
+	assert_near(rows[1].median_days, 5, 1e-12);
+	free(rows);
+	tn_journey_free(j);
+	fx_close(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_funnel_churn_stuck),
+		cmocka_unit_test(test_map),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
