@@ -147,8 +147,12 @@ static int classify_csv(cli_ctx *ctx, tn_fb_model *m, const char *path, const ch
 				     text_col, e2.msg);
 			break;
 		}
-		char conf[32];
-		snprintf(conf, sizeof conf, "%.3f", res.confidence);
+		/* a blank answer gets no label (empty cells, null in JSON) */
+		int blank = strspn(text, " \t\r\n") == len;
+		const char *type = blank ? "" : tn_fb_type_name(res.type), *theme = blank ? "" : res.theme;
+		char conf[32] = "";
+		if (!blank)
+			snprintf(conf, sizeof conf, "%.3f", res.confidence);
 		if (json) {
 			cJSON *o = cJSON_CreateObject();
 			if (export) {
@@ -157,11 +161,20 @@ static int classify_csv(cli_ctx *ctx, tn_fb_model *m, const char *path, const ch
 				for (size_t j = 0; j < ncol; j++)
 					cJSON_AddStringToObject(o, names[j], tn_csv_field(r, j, NULL));
 			}
-			cJSON_AddStringToObject(o, "theme", res.theme);
-			cJSON_AddStringToObject(o, "type", tn_fb_type_name(res.type));
+			if (blank) {
+				cJSON_AddNullToObject(o, "theme");
+				cJSON_AddNullToObject(o, "type");
+			} else {
+				cJSON_AddStringToObject(o, "theme", theme);
+				cJSON_AddStringToObject(o, "type", type);
+			}
 			if (!export) {
 				cJSON_AddStringToObject(o, "language", tn_lang_name(res.language));
-				cJSON_AddNumberToObject(o, "confidence", (double)(long)(res.confidence * 1000 + 0.5) / 1000);
+				if (blank)
+					cJSON_AddNullToObject(o, "confidence");
+				else
+					cJSON_AddNumberToObject(o, "confidence",
+								(double)(long)(res.confidence * 1000 + 0.5) / 1000);
 			}
 			char *s = cJSON_PrintUnformatted(o);
 			if (s)
@@ -171,15 +184,15 @@ static int classify_csv(cli_ctx *ctx, tn_fb_model *m, const char *path, const ch
 		} else if (export) {
 			csv_field(stdout, text);
 			fputc(',', stdout);
-			csv_field(stdout, res.theme);
-			printf(",%s\n", tn_fb_type_name(res.type));
+			csv_field(stdout, theme);
+			printf(",%s\n", type);
 		} else {
 			for (size_t j = 0; j < ncol; j++) {
 				csv_field(stdout, tn_csv_field(r, j, NULL));
 				fputc(',', stdout);
 			}
-			printf("%s,", tn_fb_type_name(res.type));
-			csv_field(stdout, res.theme);
+			printf("%s,", type);
+			csv_field(stdout, theme);
 			printf(",%s,%s\n", tn_lang_name(res.language), conf);
 		}
 		if ((++done & 1023) == 0)

@@ -98,3 +98,6 @@ check_contains "period error says what is expected" check.out "expected week, mo
 check_fails "scores: bad --by" $TENURE --db d.db feedback scores --by "x'y"
 check "classify the store again: nothing new" $TENURE --db d.db --format csv feedback classify
 check_eq "no new labels message" "$(grep -c 'labelled' check.out)" 0
+printf 'id,text\n1,\n2,app crash\n' >blank.csv
+check "blank answers" $TENURE feedback classify --csv blank.csv
+check_eq "blank answer gets no label" "$(sed -n 2p check.out)" "1,,,,und,"
