@@ -167,7 +167,7 @@ int tn_fb_model_add(tn_fb_model *m, const char *text, size_t len, int type, cons
 	return TN_OK;
 }
 
-/* Multinomial NB with Lidstone smoothing over the V buckets in use:
+/* Multinomial NB with additive smoothing (a = TN_FB_ALPHA = 1: Laplace) over the V buckets in use:
  * log P(f | c) = log((n_fc + a) / (n_c + a V)), prior P(c) = (d_c + 1) / (D + C). */
 void tn_fb_model_finish(tn_fb_model *m)
 {

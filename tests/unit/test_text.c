@@ -122,7 +122,7 @@ static void test_heldout_accuracy(void **state)
 	/* floor a bit below the measured held-out accuracy (docs/feedback.md) */
 	double acc = (double)ev.correct / (double)ev.n;
 	if (acc < 0.83)
-		fail_msg("held-out accuracy %.3f below the 0.83 floor (measured 0.866)", acc);
+		fail_msg("held-out accuracy %.3f below the 0.83 floor (measured 0.859)", acc);
 	for (int l = TN_LANG_EN; l <= TN_LANG_FA; l++) {
 		assert_true(ev.n_lang[l] >= 100);
 		double a = (double)ev.correct_lang[l] / (double)ev.n_lang[l];
