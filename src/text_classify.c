@@ -17,6 +17,7 @@
  */
 #include "text_internal.h"
 #include "tenure/csv.h"
+#include "tenure/frame.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -306,6 +307,8 @@ int tn_fb_classify(const tn_fb_model *m, const char *text, size_t len, tn_fb_res
 	return TN_OK;
 }
 
+static void eval_add(tn_fb_eval *ev, int truth, const tn_fb_result *res, int lang_given, const char *theme);
+
 static int col_of(tn_csv *r, const char *name)
 {
 	for (size_t j = 0; name && j < tn_csv_nfields(r); j++)
@@ -354,28 +357,99 @@ int tn_fb_evaluate_csv(const tn_fb_model *m, const char *path, const char *text_
 					  cx + 1, text_col, e2.msg);
 			goto out;
 		}
-		int lang = res.language;
-		if (cg >= 0 && (size_t)cg < nf) {
-			int given = tn_lang_parse(tn_csv_field(r, (size_t)cg, NULL));
-			if (given >= 0) {
-				ev->lang_n++;
-				ev->lang_correct += given == res.language;
-				lang = given;
-			}
-		}
-		ev->n++;
-		ev->correct += res.type == truth;
-		ev->n_lang[lang]++;
-		ev->correct_lang[lang] += res.type == truth;
-		ev->confusion[truth][res.type]++;
-		if (ch >= 0 && (size_t)ch < nf && *tn_csv_field(r, (size_t)ch, NULL)) {
-			ev->theme_n++;
-			ev->theme_correct += strcmp(res.theme, tn_csv_field(r, (size_t)ch, NULL)) == 0;
-		}
+		int given = cg >= 0 && (size_t)cg < nf ? tn_lang_parse(tn_csv_field(r, (size_t)cg, NULL)) : -1;
+		eval_add(ev, truth, &res, given, ch >= 0 && (size_t)ch < nf ? tn_csv_field(r, (size_t)ch, NULL) : NULL);
 	}
 	if (got < 0)
 		rc = err->code;
 out:
 	tn_csv_close(r);
+	return rc;
+}
+
+/* Count one classified row into EV. */
+static void eval_add(tn_fb_eval *ev, int truth, const tn_fb_result *res, int lang_given, const char *theme)
+{
+	int lang = res->language;
+	if (lang_given >= 0) {
+		ev->lang_n++;
+		ev->lang_correct += lang_given == res->language;
+		lang = lang_given;
+	}
+	ev->n++;
+	ev->correct += res->type == truth;
+	ev->n_lang[lang]++;
+	ev->correct_lang[lang] += res->type == truth;
+	ev->confusion[truth][res->type]++;
+	if (theme && *theme) {
+		ev->theme_n++;
+		ev->theme_correct += strcmp(res->theme, theme) == 0;
+	}
+}
+
+int tn_fb_cross_validate(const char *path, const char *text_col, const char *label_col, const char *theme_col,
+			 int k, tn_fb_eval *ev, tn_error *err)
+{
+	memset(ev, 0, sizeof *ev);
+	if (k < 2 || k > 20)
+		return tn_error_set(err, TN_ERR_USAGE, "cross-validation folds: expected 2 to 20, found %d", k);
+	tn_frame *f = tn_frame_read_csv(path, NULL, 0, err);
+	if (!f)
+		return err ? err->code : TN_ERR_IO;
+	int rc = TN_OK;
+	int cx = tn_frame_require(f, text_col, 0, err), cl = cx < 0 ? -1 : tn_frame_require(f, label_col, 0, err);
+	int ch = theme_col ? tn_frame_find(f, theme_col) : -1, cg = tn_frame_find(f, "language");
+	if (cx < 0 || cl < 0) {
+		rc = err ? err->code : TN_ERR_INPUT;
+		goto out;
+	}
+	if (f->cols[cx].is_numeric || f->cols[cl].is_numeric || (ch >= 0 && f->cols[ch].is_numeric) ||
+	    (cg >= 0 && f->cols[cg].is_numeric)) {
+		rc = tn_error_set(err, TN_ERR_INPUT, "%s: the text, label, theme and language columns must hold text",
+				  path);
+		goto out;
+	}
+	if (f->nrows < (size_t)k) {
+		rc = tn_error_set(err, TN_ERR_INPUT, "%s: %zu rows, fewer than the %d folds", path, f->nrows, k);
+		goto out;
+	}
+	char **text = f->cols[cx].text, **label = f->cols[cl].text;
+	for (size_t i = 0; i < f->nrows; i++)
+		if (tn_fb_type_parse(label[i]) < 0) {
+			rc = tn_error_set(err, TN_ERR_INPUT,
+					  "%s:%zu:%d: %s: expected one of functionality, feature_request, usability, "
+					  "reliability, customer_service, pricing_billing; found \"%s\"",
+					  path, i + 2, cl + 1, label_col, label[i]);
+			goto out;
+		}
+	for (int fold = 0; fold < k && rc == TN_OK; fold++) {
+		tn_fb_model *m = tn_fb_model_new(err);
+		if (!m) {
+			rc = err ? err->code : TN_ERR_NOMEM;
+			break;
+		}
+		for (size_t i = 0; i < f->nrows && rc == TN_OK; i++)
+			if ((int)(i % (size_t)k) != fold)
+				rc = tn_fb_model_add(m, text[i], strlen(text[i]), tn_fb_type_parse(label[i]),
+						     ch >= 0 ? f->cols[ch].text[i] : NULL, err);
+		if (rc == TN_OK)
+			tn_fb_model_finish(m);
+		for (size_t i = (size_t)fold; i < f->nrows && rc == TN_OK; i += (size_t)k) {
+			tn_fb_result res;
+			rc = tn_fb_classify(m, text[i], strlen(text[i]), &res, err);
+			if (rc == TN_OK)
+				eval_add(ev, tn_fb_type_parse(label[i]), &res,
+					 cg >= 0 ? tn_lang_parse(f->cols[cg].text[i]) : -1,
+					 ch >= 0 ? f->cols[ch].text[i] : NULL);
+		}
+		tn_fb_model_free(m);
+	}
+	if (rc && err && !strstr(err->msg, path)) {
+		tn_error e2 = *err;
+		tn_error_clear(err);
+		tn_error_set(err, e2.code, "%s: %s", path, e2.msg);
+	}
+out:
+	tn_frame_free(f);
 	return rc;
 }

@@ -147,6 +147,14 @@ typedef struct tn_fb_eval {
 TN_API int tn_fb_evaluate_csv(const tn_fb_model *m, const char *path, const char *text_col,
 			      const char *label_col, tn_fb_eval *out, tn_error *err);
 
+/* K-fold cross-validation on labelled CSV PATH (the rows' fold is their
+ * number modulo K, 2 <= K <= 20): train on K-1 folds (with THEME_COL when
+ * present), classify the held-out fold, and add up the results in *out as
+ * tn_fb_evaluate_csv does.  For a business's own labelled answers, where
+ * there is no separate held-out set. */
+TN_API int tn_fb_cross_validate(const char *path, const char *text_col, const char *label_col,
+				const char *theme_col, int k, tn_fb_eval *out, tn_error *err);
+
 /* ---- 3. survey scores over arrays -------------------------------------- */
 
 typedef struct tn_fb_score {

@@ -24,9 +24,10 @@ static const char usage_text[] =
 	"      verbatim, theme, type.  Without --csv: classify the store's text answers\n"
 	"      (feedback kinds exit, free and other free-text kinds), save the labels in\n"
 	"      the store and print them; --relabel redoes answers labelled before.\n"
-	"  train --csv FILE --text COL --label COL [--theme COL] [--rules FILE] [--save MODEL]\n"
+	"  train --csv FILE --text COL --label COL [--theme COL] [--rules FILE] [--save MODEL] [--cv K]\n"
 	"      Train a model on labelled answers (labels: the six type names) and report\n"
-	"      its accuracy on its own training rows; --save writes the model file.\n"
+	"      its accuracy on its own training rows, or with --cv K the K-fold cross-\n"
+	"      validated accuracy (row i in fold i mod K); --save writes the model file.\n"
 	"  evaluate --csv FILE [--text COL] [--label COL] [--model FILE] [--rules FILE]\n"
 	"      Accuracy overall, per language (the file's language column, else the\n"
 	"      detected one) and per type, with the confusion matrix.  Columns default\n"
@@ -273,7 +274,7 @@ static void print_eval(cli_ctx *ctx, const tn_fb_eval *ev)
 static int sub_evaluate(cli_ctx *ctx, int argc, char **argv, int train)
 {
 	const char *csv = NULL, *text = "text", *label = "type", *theme = "theme", *model = NULL, *rules = NULL,
-		   *save = NULL;
+		   *save = NULL, *cv = NULL;
 	for (int i = 1; i < argc; i++) {
 		int r;
 		if (cli_is_help(argv[i])) {
@@ -283,7 +284,8 @@ static int sub_evaluate(cli_ctx *ctx, int argc, char **argv, int train)
 		if ((r = cli_opt(argc, argv, &i, "--csv", &csv)) || (r = cli_opt(argc, argv, &i, "--text", &text)) ||
 		    (r = cli_opt(argc, argv, &i, "--label", &label)) || (r = cli_opt(argc, argv, &i, "--rules", &rules)) ||
 		    (train && ((r = cli_opt(argc, argv, &i, "--save", &save)) ||
-			       (r = cli_opt(argc, argv, &i, "--theme", &theme)))) ||
+			       (r = cli_opt(argc, argv, &i, "--theme", &theme)) ||
+			       (r = cli_opt(argc, argv, &i, "--cv", &cv)))) ||
 		    (!train && (r = cli_opt(argc, argv, &i, "--model", &model)))) {
 			if (r < 0)
 				return 2;
@@ -313,7 +315,13 @@ static int sub_evaluate(cli_ctx *ctx, int argc, char **argv, int train)
 			return status;
 	}
 	tn_fb_eval ev;
-	if (tn_fb_evaluate_csv(m, csv, text, label, &ev, &err))
+	long folds = 0;
+	if (cv && cli_parse_long("feedback", "--cv", cv, &folds)) {
+		tn_fb_model_free(m);
+		return 2;
+	}
+	if (cv ? tn_fb_cross_validate(csv, text, label, theme, (int)folds, &ev, &err)
+	       : tn_fb_evaluate_csv(m, csv, text, label, &ev, &err))
 		status = cli_fail(&err);
 	else
 		print_eval(ctx, &ev);

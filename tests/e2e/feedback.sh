@@ -40,6 +40,10 @@ check_contains "model file format" m.model "tenure-feedback-model"
 check "evaluate --model" $TENURE --format csv feedback evaluate --csv "$DATA/heldout.csv" --model m.model
 check_eq "saved model = default model" "$(awk -F, '$1 == "overall" { print $5 }' check.out)" "$acc"
 
+check "train --cv 5" $TENURE --format csv feedback train --csv "$DATA/train.csv" --text text --label type --cv 5
+check_eq "cv classifies every row once" "$(awk -F, '$1 == "overall" { print $3 }' check.out)" "$(($(wc -l < "$DATA/train.csv") - 1))"
+check_fails "cv needs 2..20 folds" $TENURE feedback train --csv "$DATA/train.csv" --text text --label type --cv 1
+
 # rules override the model
 printf 'keyword,type,theme\ndark mode,usability,theme request\n' >rules.csv
 check "rules" $TENURE feedback classify --csv in.csv --text comment --rules rules.csv

@@ -210,6 +210,30 @@ static void test_rules_override(void **state)
 	tn_fb_model_free(m);
 }
 
+static void test_cross_validate(void **state)
+{
+	(void)state;
+	tn_error err = {0};
+	tn_fb_eval ev;
+	if (tn_fb_cross_validate("../../data/feedback/train.csv", "text", "type", "theme", 5, &ev, &err))
+		fail_msg("cv: %s", err.msg);
+	assert_true(ev.n >= 900); /* every row classified once */
+	size_t sum = 0;
+	for (int a = 0; a < TN_FB_NTYPES; a++)
+		for (int b = 0; b < TN_FB_NTYPES; b++)
+			sum += ev.confusion[a][b];
+	assert_int_equal(sum, ev.n);
+	/* 5-fold CV measured 0.884 (docs/feedback.md); floor below it */
+	if ((double)ev.correct / (double)ev.n < 0.84)
+		fail_msg("cv accuracy %.3f below 0.84", (double)ev.correct / (double)ev.n);
+	assert_int_equal(tn_fb_cross_validate("../../data/feedback/train.csv", "text", "type", NULL, 1, &ev, &err),
+			 TN_ERR_USAGE);
+	tn_error_clear(&err);
+	assert_int_not_equal(tn_fb_cross_validate("../../data/feedback/train.csv", "body", "type", NULL, 5, &ev, &err),
+			     TN_OK);
+	assert_non_null(strstr(err.msg, "body"));
+}
+
 static void test_train_errors(void **state)
 {
 	(void)state;
@@ -238,7 +262,7 @@ int main(void)
 		cmocka_unit_test(test_normalize_persian),  cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_detect_language),    cmocka_unit_test(test_heldout_accuracy),
 		cmocka_unit_test(test_save_load_roundtrip), cmocka_unit_test(test_rules_override),
-		cmocka_unit_test(test_train_errors),
+		cmocka_unit_test(test_train_errors),       cmocka_unit_test(test_cross_validate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
