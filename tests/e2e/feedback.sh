@@ -105,3 +105,6 @@ check_eq "no new labels message" "$(grep -c 'labelled' check.out)" 0
 printf 'id,text\n1,\n2,app crash\n' >blank.csv
 check "blank answers" $TENURE feedback classify --csv blank.csv
 check_eq "blank answer gets no label" "$(sed -n 2p check.out)" "1,,,,und,"
+printf 'text,type,theme\nslow app,reliability,"a\tb"\n' >badtheme.csv
+check_fails "theme with a tab fails" $TENURE feedback train --csv badtheme.csv --text text --label type
+check_contains "theme error position" check.out "badtheme.csv:2:3: theme:"
