@@ -1,7 +1,7 @@
 # Tenure -- one Makefile.
 #   make          build build/tenure (and build/libtenure.a)
 #   make test     build with AddressSanitizer + UBSan and run every test
-#   make demo     build, then generate the demo company into demo.db and report
+#   make demo     build, generate the demo company into demo.db, print a summary, write demo.html
 #   make bench    run the benchmarks in bench/ (prints figures and the machine)
 #   make fuzz     build the libFuzzer targets and run each for FUZZ_SECONDS
 #   make deps     install the Debian packages the build, tests and benches need
@@ -70,6 +70,8 @@ check-style:
 
 demo: all
 	build/tenure demo --force
+	build/tenure --db demo.db report --html demo.html
+	@echo "report: demo.html (open it in a browser)"
 
 bench: all
 	@bench/run.sh

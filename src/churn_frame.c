@@ -8,7 +8,8 @@
  * with) or from the customer record; onboarding milestones count only when
  * reached within milestone_days of the spell start (a landmark, so that a
  * customer does not get credit for surviving long enough to reach them:
- * immortal-time bias, Suissa 2008, Am J Epidemiol 167(4)).
+ * immortal-time bias, Suissa 2008, Am J Epidemiol 167(4)).  The export
+ * streams the same rows to CSV one customer at a time.
  */
 #include "tenure/churn.h"
 
@@ -30,7 +31,11 @@ typedef struct fb {
 	size_t nattrs;
 	char *attr_keys[MAX_ATTRS];
 	size_t nmile;
+	FILE *fp; /* streaming export: rows are written and dropped per customer */
+	const char *path;
 } fb;
+
+static void write_rows(FILE *fp, const tn_frame *f, size_t from, size_t to);
 
 static int add_col(tn_frame *f, const char *name, int numeric)
 {
@@ -154,10 +159,23 @@ static int row_pass(void *ud, const tn_churn_customer *c, tn_error *err)
 			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	}
 	cJSON_Delete(attrs);
+	if (rc == TN_OK && b->fp && f->nrows) {
+		write_rows(b->fp, f, 0, f->nrows);
+		for (size_t j = 0; j < f->ncols; j++)
+			if (!f->cols[j].is_numeric)
+				for (size_t i = 0; i < f->nrows; i++)
+					free(f->cols[j].text[i]);
+		f->nrows = 0;
+		if (ferror(b->fp))
+			rc = tn_error_set(err, TN_ERR_IO, "%s: write failed", b->path);
+	}
 	return rc;
 }
 
-tn_frame *tn_churn_frame(tn_store *s, const tn_churn_def *def, const tn_churn_frame_opts *o, tn_error *err)
+static void csv_header(FILE *fp, const tn_frame *f);
+
+static tn_frame *build(tn_store *s, const tn_churn_def *def, const tn_churn_frame_opts *o, FILE *fp,
+		       const char *path, tn_error *err)
 {
 	static const char *const default_milestones[] = {"onboarding_complete"};
 	tn_churn_frame_opts opts = *o;
@@ -165,8 +183,8 @@ tn_frame *tn_churn_frame(tn_store *s, const tn_churn_def *def, const tn_churn_fr
 		opts.milestones = default_milestones;
 		opts.nmilestones = 1;
 	}
-	fb b = {.o = &opts, .nmile = opts.nmilestones};
-	tn_churn_scan_opts so = {.as_of = o->as_of};
+	fb b = {.o = &opts, .nmile = opts.nmilestones, .fp = fp, .path = path};
+	tn_churn_scan_opts so = {.as_of = o->as_of, .on_progress = o->on_progress, .progress_ud = o->progress_ud};
 	tn_frame *f = NULL;
 	if (tn_churn_scan(s, def, &so, attr_pass, &b, &so.as_of, err))
 		goto fail;
@@ -197,6 +215,8 @@ tn_frame *tn_churn_frame(tn_store *s, const tn_churn_def *def, const tn_churn_fr
 		goto fail;
 	}
 	b.f = f;
+	if (fp)
+		csv_header(fp, f);
 	so.milestones = opts.milestones;
 	so.nmilestones = opts.nmilestones;
 	so.want_nps = 1;
@@ -210,6 +230,25 @@ fail:
 		free(b.attr_keys[k]);
 	tn_frame_free(f);
 	return NULL;
+}
+
+tn_frame *tn_churn_frame(tn_store *s, const tn_churn_def *def, const tn_churn_frame_opts *o, tn_error *err)
+{
+	return build(s, def, o, NULL, NULL, err);
+}
+
+int tn_churn_export_csv(tn_store *s, const tn_churn_def *def, const tn_churn_frame_opts *o, const char *path,
+			tn_error *err)
+{
+	FILE *fp = fopen(path, "w");
+	if (!fp)
+		return tn_error_set(err, TN_ERR_IO, "%s: cannot write", path);
+	tn_frame *f = build(s, def, o, fp, path, err);
+	int rc = f ? TN_OK : (err && err->code ? err->code : TN_ERR_NOMEM);
+	tn_frame_free(f);
+	if (fclose(fp) != 0 && rc == TN_OK)
+		rc = tn_error_set(err, TN_ERR_IO, "%s: write failed", path);
+	return rc;
 }
 
 static void csv_cell(FILE *fp, const char *s)
@@ -227,18 +266,19 @@ static void csv_cell(FILE *fp, const char *s)
 	fputc('"', fp);
 }
 
-int tn_frame_write_csv(const tn_frame *f, const char *path, tn_error *err)
+static void csv_header(FILE *fp, const tn_frame *f)
 {
-	FILE *fp = fopen(path, "w");
-	if (!fp)
-		return tn_error_set(err, TN_ERR_IO, "%s: cannot write", path);
 	for (size_t j = 0; j < f->ncols; j++) {
 		if (j)
 			fputc(',', fp);
 		csv_cell(fp, f->cols[j].name);
 	}
 	fputc('\n', fp);
-	for (size_t i = 0; i < f->nrows; i++) {
+}
+
+static void write_rows(FILE *fp, const tn_frame *f, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++) {
 		for (size_t j = 0; j < f->ncols; j++) {
 			const tn_column *c = &f->cols[j];
 			if (j)
@@ -250,6 +290,15 @@ int tn_frame_write_csv(const tn_frame *f, const char *path, tn_error *err)
 		}
 		fputc('\n', fp);
 	}
+}
+
+int tn_frame_write_csv(const tn_frame *f, const char *path, tn_error *err)
+{
+	FILE *fp = fopen(path, "w");
+	if (!fp)
+		return tn_error_set(err, TN_ERR_IO, "%s: cannot write", path);
+	csv_header(fp, f);
+	write_rows(fp, f, 0, f->nrows);
 	if (fclose(fp) != 0)
 		return tn_error_set(err, TN_ERR_IO, "%s: write failed", path);
 	return TN_OK;

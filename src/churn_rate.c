@@ -225,7 +225,7 @@ int tn_churn_rate(tn_store *s, const tn_churn_def *def, const tn_churn_rate_opts
 	if (check_period(o->period_months, err))
 		return TN_ERR_USAGE;
 	agg a = {.o = o, .first = INT64_MAX};
-	tn_churn_scan_opts so = {.as_of = o->as_of};
+	tn_churn_scan_opts so = {.as_of = o->as_of, .on_progress = o->on_progress, .progress_ud = o->progress_ud};
 	int rc = tn_churn_scan(s, def, &so, first_pass, &a, &a.as_of, err);
 	if (rc)
 		return rc;

@@ -388,17 +388,21 @@ static int cut_spells(scan *sc, tn_time signed_up, tn_error *err, int64_t cid)
 	return TN_OK;
 }
 
+/* When a subscription ended, as of AS_OF: its cancelled_at; else, when it
+ * is expired or cancelled, its current_period_end, or (no date at all) its
+ * trial end, or its start; else it is open. */
 static void sub_end(tn_churn_sub *x, sqlite3_stmt *st, tn_time as_of)
 {
-	tn_time cpe = col_time(st, 6), cancelled = col_time(st, 7);
+	tn_time trial = col_time(st, 5), cpe = col_time(st, 6), cancelled = col_time(st, 7);
 	const char *status = (const char *)sqlite3_column_text(st, 8);
 	x->end = TN_NO_TIME;
 	if (cancelled != TN_NO_TIME) {
 		if (cancelled <= as_of)
 			x->end = cancelled;
-	} else if (status && (strcmp(status, "expired") == 0 || strcmp(status, "cancelled") == 0) &&
-		   cpe != TN_NO_TIME && cpe <= as_of) {
-		x->end = cpe;
+	} else if (status && (strcmp(status, "expired") == 0 || strcmp(status, "cancelled") == 0)) {
+		tn_time e = cpe != TN_NO_TIME ? cpe : trial != TN_NO_TIME ? trial : x->start;
+		if (e <= as_of)
+			x->end = e;
 	}
 	if (x->end != TN_NO_TIME && x->end < x->start)
 		x->end = x->start;
@@ -552,8 +556,21 @@ int tn_churn_scan(tn_store *s, const tn_churn_def *def, const tn_churn_scan_opts
 					  "ORDER BY customer_id, given_at",
 					  err)))
 		goto out;
-	for (; sc.cu.live; cur_step(&sc, &sc.cu, err)) {
+	double total = 0;
+	if (o->on_progress) {
+		sqlite3_stmt *mx = tn_store_prepare(s, "SELECT max(id) FROM customers", err);
+		if (!mx) {
+			rc = TN_ERR_DB;
+			goto out;
+		}
+		if (sqlite3_step(mx) == SQLITE_ROW)
+			total = sqlite3_column_double(mx, 0);
+		sqlite3_finalize(mx);
+	}
+	for (unsigned long nc = 0; sc.cu.live; cur_step(&sc, &sc.cu, err), nc++) {
 		sqlite3_stmt *st = sc.cu.st;
+		if (o->on_progress && (nc & 8191) == 0)
+			o->on_progress(o->progress_ud, (double)sc.cu.cid, total);
 		tn_churn_customer c = {.key = sc.cu.cid,
 				       .id = (const char *)sqlite3_column_text(st, 1),
 				       .signed_up_at = col_time(st, 2),

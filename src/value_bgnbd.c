@@ -17,6 +17,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include "value_internal.h"
 
 #define XCACHE_MAX 1000000 /* per-x cache when max x is at most this */
@@ -245,8 +246,17 @@ double tn_value_bgnbd_palive(const double *p, double x, double t_x, double T)
 	return 1 / (1 + exp(lo));
 }
 
+/* Eq. 9 and 10 divide by a - 1 a difference that vanishes at a = 1: there
+ * the functions (smooth in a) are the mean of a = 1 +- A1_STEP. */
+#define A1_STEP 1e-5
+#define NEAR_A1(p) (fabs((p)[2] - 1) < 0.5 * A1_STEP)
+
 double tn_value_bgnbd_expected(const double *p, double x, double t_x, double T, double t)
 {
+	if (NEAR_A1(p)) {
+		double lo[4] = {p[0], p[1], 1 - A1_STEP, p[3]}, hi[4] = {p[0], p[1], 1 + A1_STEP, p[3]};
+		return 0.5 * (tn_value_bgnbd_expected(lo, x, t_x, T, t) + tn_value_bgnbd_expected(hi, x, t_x, T, t));
+	}
 	double r = p[0], alpha = p[1], a = p[2], b = p[3];
 	/* eq. 10 */
 	double z = t / (alpha + T + t);
@@ -261,6 +271,10 @@ double tn_value_bgnbd_expected(const double *p, double x, double t_x, double T, 
 
 double tn_value_bgnbd_unconditional(const double *p, double t)
 {
+	if (NEAR_A1(p)) {
+		double lo[4] = {p[0], p[1], 1 - A1_STEP, p[3]}, hi[4] = {p[0], p[1], 1 + A1_STEP, p[3]};
+		return 0.5 * (tn_value_bgnbd_unconditional(lo, t) + tn_value_bgnbd_unconditional(hi, t));
+	}
 	double r = p[0], alpha = p[1], a = p[2], b = p[3];
 	/* eq. 9 */
 	double f = tn_value_hyp2f1(r, b, a + b - 1, t / (alpha + t));
@@ -270,45 +284,134 @@ double tn_value_bgnbd_unconditional(const double *p, double t)
 /* E[Y(t)] for t = 0..H at once: the 2F1 of eq. 10 has the same parameters
  * for every t, so its series coefficients are computed once and each z_t =
  * t/(alpha+T+t) costs one Horner pass (vectorised across t). */
-#define PATH_MAX_H 512
+#define PATH_MAX_H TN_VBG_MAX_H
 #define PATH_MAX_TERMS 4096
+
+/* sum_k coef[k] z[l]^k for 16 z's: Horner on the even and the odd
+ * coefficients in z^2 (two independent chains per lane, twice the
+ * instruction-level parallelism of plain Horner), then even + z * odd.
+ * Eight 2-wide GCC vectors (SSE2), or four 4-wide ones on CPUs with AVX: the
+ * same IEEE multiplies and adds in the same order (no FMA), so identical
+ * results either way. */
+typedef double v2 __attribute__((vector_size(16)));
+typedef double v4 __attribute__((vector_size(32)));
+
+static void horner16(const double *coef, int ng, const double *z, double *out)
+{
+	int m = (ng + 1) / 2;
+	for (int h = 0; h < 2; h++) { /* two halves of 8 z's: fewer live registers */
+		const double *zz = z + 8 * h;
+		v2 z0 = {zz[0], zz[1]}, z1 = {zz[2], zz[3]}, z2 = {zz[4], zz[5]}, z3 = {zz[6], zz[7]};
+		v2 y0 = z0 * z0, y1 = z1 * z1, y2 = z2 * z2, y3 = z3 * z3;
+		v2 e0 = {0, 0}, e1 = e0, e2 = e0, e3 = e0, o0 = e0, o1 = e0, o2 = e0, o3 = e0;
+		for (int j = m - 1; j >= 0; j--) {
+			double ce = coef[2 * j], co = 2 * j + 1 < ng ? coef[2 * j + 1] : 0;
+			v2 ve = {ce, ce}, vo = {co, co};
+			e0 = e0 * y0 + ve;
+			o0 = o0 * y0 + vo;
+			e1 = e1 * y1 + ve;
+			o1 = o1 * y1 + vo;
+			e2 = e2 * y2 + ve;
+			o2 = o2 * y2 + vo;
+			e3 = e3 * y3 + ve;
+			o3 = o3 * y3 + vo;
+		}
+		v2 as[4] = {e0 + z0 * o0, e1 + z1 * o1, e2 + z2 * o2, e3 + z3 * o3};
+		memcpy(out + 8 * h, as, sizeof as);
+	}
+}
+
+__attribute__((target("avx"))) static void horner16_avx(const double *coef, int ng, const double *z, double *out)
+{
+	int m = (ng + 1) / 2;
+	v4 z0 = {z[0], z[1], z[2], z[3]}, z1 = {z[4], z[5], z[6], z[7]};
+	v4 z2 = {z[8], z[9], z[10], z[11]}, z3 = {z[12], z[13], z[14], z[15]};
+	v4 y0 = z0 * z0, y1 = z1 * z1, y2 = z2 * z2, y3 = z3 * z3;
+	v4 e0 = {0, 0, 0, 0}, e1 = e0, e2 = e0, e3 = e0, o0 = e0, o1 = e0, o2 = e0, o3 = e0;
+	for (int j = m - 1; j >= 0; j--) {
+		double ce = coef[2 * j], co = 2 * j + 1 < ng ? coef[2 * j + 1] : 0;
+		v4 ve = {ce, ce, ce, ce}, vo = {co, co, co, co};
+		e0 = e0 * y0 + ve;
+		o0 = o0 * y0 + vo;
+		e1 = e1 * y1 + ve;
+		o1 = o1 * y1 + vo;
+		e2 = e2 * y2 + ve;
+		o2 = o2 * y2 + vo;
+		e3 = e3 * y3 + ve;
+		o3 = o3 * y3 + vo;
+	}
+	v4 as[4] = {e0 + z0 * o0, e1 + z1 * o1, e2 + z2 * o2, e3 + z3 * o3};
+	memcpy(out, as, sizeof as);
+}
+
+static int have_avx(void)
+{
+	return __builtin_cpu_supports("avx") ? 1 : 0;
+}
+
+int tn_vbg_coef(const double *p, double x, double zmax, double *coef, int cap)
+{
+	double r = p[0], a = p[2], b = p[3];
+	double A = r + x, B = b + x, C = a + b + x - 1;
+	if (!(zmax <= 0.9) || cap < 8)
+		return 0;
+	double cf = 1, zk = 1, sum = 1;
+	int nt = 0;
+	coef[nt++] = 1;
+	for (int k = 0; k < cap - 1; k++) {
+		cf *= (A + k) * (B + k) / ((C + k) * (k + 1));
+		zk *= zmax;
+		coef[nt++] = cf;
+		double term = cf * zk;
+		sum += term;
+		if (term == 0 || (fabs(term) <= 1e-17 * fabs(sum) && k > 2))
+			break;
+	}
+	if (!(fabs(coef[nt - 1]) * zk <= 1e-16 * fabs(sum)) || !isfinite(sum))
+		return 0;
+	return nt;
+}
 
 void tn_value_bgnbd_expected_path(const double *p, double x, double t_x, double T, int H, double *E)
 {
-	double r = p[0], alpha = p[1], a = p[2], b = p[3];
-	double A = r + x, B = b + x, C = a + b + x - 1, c = alpha + T;
-	double zmax = H / (c + H);
-	double coef[PATH_MAX_TERMS];
-	int nt = 0;
-	if (H <= PATH_MAX_H && zmax <= 0.9) {
-		double cf = 1, zk = 1, sum = 1;
-		coef[nt++] = 1;
-		for (int k = 0; k < PATH_MAX_TERMS - 1; k++) {
-			cf *= (A + k) * (B + k) / ((C + k) * (k + 1));
-			zk *= zmax;
-			coef[nt++] = cf;
-			double term = cf * zk;
-			sum += term;
-			if (term == 0 || (fabs(term) <= 1e-17 * fabs(sum) && k > 2))
-				break;
-		}
-		if (!(fabs(coef[nt - 1]) * zk <= 1e-16 * fabs(sum)) || !isfinite(sum))
-			nt = 0;
+	if (NEAR_A1(p) && H <= PATH_MAX_H) {
+		double lo[4] = {p[0], p[1], 1 - A1_STEP, p[3]}, hi[4] = {p[0], p[1], 1 + A1_STEP, p[3]};
+		double E2[PATH_MAX_H + 1];
+		tn_value_bgnbd_expected_path(lo, x, t_x, T, H, E);
+		tn_value_bgnbd_expected_path(hi, x, t_x, T, H, E2);
+		for (int t = 0; t <= H; t++)
+			E[t] = 0.5 * (E[t] + E2[t]);
+		return;
 	}
-	E[0] = 0;
+	double coef[PATH_MAX_TERMS];
+	double c = p[1] + T;
+	int nt = H <= PATH_MAX_H ? tn_vbg_coef(p, x, H / (c + H), coef, PATH_MAX_TERMS) : 0;
 	if (nt == 0) {
+		E[0] = 0;
 		for (int t = 1; t <= H; t++)
 			E[t] = tn_value_bgnbd_expected(p, x, t_x, T, t);
 		return;
 	}
+	tn_vbg_path_coef(p, x, t_x, T, H, coef, nt, E);
+}
+
+void tn_vbg_path_coef(const double *p, double x, double t_x, double T, int H, const double *coef, int nt,
+		      double *E)
+{
+	if (NEAR_A1(p)) { /* the coefficients were made for a: use the general path */
+		tn_value_bgnbd_expected_path(p, x, t_x, T, H, E);
+		return;
+	}
+	double r = p[0], alpha = p[1], a = p[2], b = p[3];
+	double A = r + x, c = alpha + T;
+	E[0] = 0;
 	double den = 1;
 	if (x > 0)
 		den += a / (b + x - 1) * exp(A * (log(c) - log(alpha + t_x)));
 	double K = (a + b + x - 1) / (a - 1) / den, lc = log(c);
-	/* Horner in groups of 16 t's (eight 2-wide GCC vectors, SSE2 registers),
-	 * each group with the terms its largest z needs */
-	typedef double v2 __attribute__((vector_size(16)));
+	/* Horner in groups of 16 t's, each group with the terms its largest z needs */
 	double res[PATH_MAX_H + 16];
+	int use_avx = have_avx();
 	for (int g0 = 0; g0 < H; g0 += 16) {
 		double zg = (g0 + 16.0) / (c + g0 + 16.0), zk = 1, sum = 0;
 		int ng = 0;
@@ -320,30 +423,15 @@ void tn_value_bgnbd_expected_path(const double *p, double x, double t_x, double 
 			if (ng > 3 && fabs(term) <= 1e-17 * fabs(sum))
 				break;
 		}
-		v2 z0, z1, z2, z3, z4, z5, z6, z7;
-		v2 *zs[8] = {&z0, &z1, &z2, &z3, &z4, &z5, &z6, &z7};
-		for (int v = 0; v < 8; v++) {
-			double t = g0 + 2.0 * v + 1;
-			*zs[v] = (v2){t / (c + t), (t + 1) / (c + t + 1)};
+		double z[16];
+		for (int l = 0; l < 16; l++) {
+			double t = g0 + l + 1.0;
+			z[l] = t / (c + t);
 		}
-		double top = coef[ng - 1];
-		v2 a0 = {top, top}, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-		for (int k = ng - 2; k >= 0; k--) {
-			v2 ck = {coef[k], coef[k]};
-			a0 = a0 * z0 + ck;
-			a1 = a1 * z1 + ck;
-			a2 = a2 * z2 + ck;
-			a3 = a3 * z3 + ck;
-			a4 = a4 * z4 + ck;
-			a5 = a5 * z5 + ck;
-			a6 = a6 * z6 + ck;
-			a7 = a7 * z7 + ck;
-		}
-		v2 as[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
-		for (int v = 0; v < 8; v++) {
-			res[g0 + 2 * v] = as[v][0];
-			res[g0 + 2 * v + 1] = as[v][1];
-		}
+		if (use_avx)
+			horner16_avx(coef, ng, z, res + g0);
+		else
+			horner16(coef, ng, z, res + g0);
 	}
 	for (int t = 0; t < H; t++)
 		E[t + 1] = K * (1 - exp(A * (lc - log(c + t + 1.0))) * res[t]);

@@ -155,20 +155,35 @@ double tn_value_gg_mean(const double *pp, double x, double m)
 	return p * (g + x * m) / (p * x + q - 1);
 }
 
-#define CLV_PATH 512
+#define CLV_PATH TN_VBG_MAX_H
+
+double tn_vclv_path(const double *E, int H, double d)
+{
+	double clv = 0, df = 1, step = 1 / (1 + d);
+	for (int k = 1; k <= H; k++) {
+		df *= step;
+		clv += (E[k] - E[k - 1]) * df;
+	}
+	return clv;
+}
 
 double tn_value_clv(tn_value_model model, const double *tp, double x, double t_x, double T, double spend,
 		    int horizon, double discount, double margin, double *etx)
 {
+	if (horizon <= CLV_PATH) {
+		double path[CLV_PATH + 1];
+		if (model == TN_VALUE_PNBD)
+			tn_value_pnbd_expected_path(tp, x, t_x, T, horizon, path);
+		else
+			tn_value_bgnbd_expected_path(tp, x, t_x, T, horizon, path);
+		if (etx)
+			*etx = path[horizon];
+		return tn_vclv_path(path, horizon, discount) * spend * margin;
+	}
 	double prev = 0, clv = 0, df = 1, step = 1 / (1 + discount);
-	double path[CLV_PATH + 1];
-	int fast = model == TN_VALUE_BGNBD && horizon <= CLV_PATH;
-	if (fast)
-		tn_value_bgnbd_expected_path(tp, x, t_x, T, horizon, path);
 	for (int k = 1; k <= horizon; k++) {
-		double e = fast ? path[k]
-		    : model == TN_VALUE_PNBD ? tn_value_pnbd_expected(tp, x, t_x, T, k)
-					     : tn_value_bgnbd_expected(tp, x, t_x, T, k);
+		double e = model == TN_VALUE_PNBD ? tn_value_pnbd_expected(tp, x, t_x, T, k)
+						  : tn_value_bgnbd_expected(tp, x, t_x, T, k);
 		df *= step;
 		clv += (e - prev) * df;
 		prev = e;

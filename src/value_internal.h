@@ -34,6 +34,18 @@ void tn_vo_se(tn_vo_ll ll, void *data, int n, const double *p, double *se);
  * of the gradient, then se(p_i) = p_i sqrt((H_theta^-1)_ii) (delta method). */
 void tn_vo_se_grad(tn_vo_fn f, void *data, unsigned n, const double *theta, double *se);
 
+/* BG/NBD eq. 10 for t = 1..H in one pass (value_bgnbd.c): the series
+ * coefficients of 2F1(r+x, b+x; a+b+x-1; z), enough for z <= ZMAX (returns
+ * their number, at most CAP; 0 when ZMAX > 0.9 or CAP is too small), and the
+ * path from them, for H <= TN_VBG_MAX_H and H/(alpha+T+H) <= that ZMAX. */
+#define TN_VBG_MAX_H 512
+int tn_vbg_coef(const double *p, double x, double zmax, double *coef, int cap);
+void tn_vbg_path_coef(const double *p, double x, double t_x, double T, int H, const double *coef, int nt,
+		      double *E);
+
+/* sum_{k=1..H} (E[k] - E[k-1]) / (1+d)^k (value_gg.c) */
+double tn_vclv_path(const double *E, int H, double d);
+
 /* Customers compressed to distinct (x, t_x, T) rows with a weight. */
 typedef struct tn_vrows {
 	size_t n;

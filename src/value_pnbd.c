@@ -14,11 +14,20 @@
  *   alpha <  beta: A0 = F(r+s+x, r+x; r+s+x+1; (beta-alpha)/(beta+t_x)) / (beta+t_x)^(r+s+x)
  *                     - F(r+s+x, r+x; r+s+x+1; (beta-alpha)/(beta+T))   / (beta+T)^(r+s+x)
  * computed in logs (log-sum-exp, log-difference-exp).  Gradients are central
- * differences; rows are compressed first.
+ * differences; rows are compressed first and summed on two threads.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include "value_internal.h"
+
+/* ln 2F1(a, b; a+1; z) through Euler's transformation (A&S 15.3.3):
+ * (1-z)^(1-b) 2F1(1, a+1-b; a+1; z), whose terms are below z^k, so heavy
+ * buyers (large x, so large a and b) do not overflow the series. */
+static double log_f(double a, double b, double z)
+{
+	return (1 - b) * log1p(-z) + log(tn_value_hyp2f1(1, a + 1 - b, a + 1, z));
+}
 
 /* ln A0 (note 008 eq. 19-20) */
 static double log_A0(const double *p, double x, double t_x, double T)
@@ -33,10 +42,8 @@ static double log_A0(const double *p, double x, double t_x, double T)
 		mx = beta;
 	}
 	double dd = fabs(alpha - beta);
-	double f1 = tn_value_hyp2f1(rsx, b2, rsx + 1, dd / (mx + t_x));
-	double f2 = tn_value_hyp2f1(rsx, b2, rsx + 1, dd / (mx + T));
-	double p1 = log(f1) - rsx * log(mx + t_x);
-	double p2 = log(f2) - rsx * log(mx + T);
+	double p1 = log_f(rsx, b2, dd / (mx + t_x)) - rsx * log(mx + t_x);
+	double p2 = log_f(rsx, b2, dd / (mx + T)) - rsx * log(mx + T);
 	return tn_value_logsubexp(p1, p2);
 }
 
@@ -50,13 +57,37 @@ double tn_value_pnbd_ll1(const double *p, double x, double t_x, double T)
 	return A1 + A2;
 }
 
+typedef struct pn_block {
+	const tn_vrows *R;
+	const double *p;
+	size_t lo, hi;
+	double ll;
+} pn_block;
+
+static void *pn_rows(void *arg)
+{
+	pn_block *B = arg;
+	double ll = 0;
+	for (size_t i = B->lo; i < B->hi; i++)
+		ll += B->R->w[i] * tn_value_pnbd_ll1(B->p, B->R->x[i], B->R->t_x[i], B->R->T[i]);
+	B->ll = ll;
+	return NULL;
+}
+
+/* The sum over two fixed halves (the second on a thread when there are many
+ * rows), added in order: the result does not depend on the threads. */
 static double pn_ll(const double *p, void *vd)
 {
 	const tn_vrows *R = vd;
-	double ll = 0;
-	for (size_t i = 0; i < R->n; i++)
-		ll += R->w[i] * tn_value_pnbd_ll1(p, R->x[i], R->t_x[i], R->T[i]);
-	return ll;
+	pn_block b[2] = {{R, p, 0, R->n / 2, 0}, {R, p, R->n / 2, R->n, 0}};
+	pthread_t th;
+	int started = R->n >= 4000 && pthread_create(&th, NULL, pn_rows, &b[1]) == 0;
+	pn_rows(&b[0]);
+	if (started)
+		pthread_join(th, NULL);
+	else
+		pn_rows(&b[1]);
+	return b[0].ll + b[1].ll;
 }
 
 static double pn_negll(unsigned n, const double *theta, double *grad, void *vd)
@@ -114,15 +145,25 @@ double tn_value_pnbd_palive(const double *p, double x, double t_x, double T)
 	return 1 / (1 + exp(lo));
 }
 
-double tn_value_pnbd_expected(const double *p, double x, double t_x, double T, double t)
+/* E[Y(t) | alive at T]: note 008 eq. 21 (Schmittlein et al. 1987 eq. 22)
+ * without the P(alive) factor; s = 1 is the limit with ln((beta+T+t)/(beta+T)) */
+static double pnbd_expected_alive(const double *p, double x, double T, double t)
 {
 	double r = p[0], alpha = p[1], s = p[2], beta = p[3];
-	/* note 008 eq. 21 (Schmittlein et al. 1987 eq. 22); s = 1 is the limit
-	 * with ln((beta+T+t)/(beta+T)) */
-	double k;
 	if (fabs(s - 1) < 1e-10)
-		k = (r + x) * (beta + T) / (alpha + T) * log((beta + T + t) / (beta + T));
-	else
-		k = (r + x) * (beta + T) / ((alpha + T) * (s - 1)) * (1 - pow((beta + T) / (beta + T + t), s - 1));
-	return k * tn_value_pnbd_palive(p, x, t_x, T);
+		return (r + x) * (beta + T) / (alpha + T) * log((beta + T + t) / (beta + T));
+	return (r + x) * (beta + T) / ((alpha + T) * (s - 1)) * (1 - pow((beta + T) / (beta + T + t), s - 1));
+}
+
+double tn_value_pnbd_expected(const double *p, double x, double t_x, double T, double t)
+{
+	return pnbd_expected_alive(p, x, T, t) * tn_value_pnbd_palive(p, x, t_x, T);
+}
+
+void tn_value_pnbd_expected_path(const double *p, double x, double t_x, double T, int H, double *E)
+{
+	double pa = tn_value_pnbd_palive(p, x, t_x, T);
+	E[0] = 0;
+	for (int t = 1; t <= H; t++)
+		E[t] = pnbd_expected_alive(p, x, T, t) * pa;
 }

@@ -12,8 +12,80 @@
 #include <string.h>
 #include "value_internal.h"
 
+/* BG/NBD series coefficients per whole x, shared by all customers */
+typedef struct coef_cache {
+	size_t xmax;
+	size_t *off;   /* xmax + 1 offsets into c */
+	int *nt;       /* 0: not cached */
+	double *c;
+} coef_cache;
+
+#define CACHE_MAX_X 100000
+#define CACHE_MAX_DOUBLES (4u << 20)
+
+static void cache_free(coef_cache *cc)
+{
+	free(cc->off);
+	free(cc->nt);
+	free(cc->c);
+	memset(cc, 0, sizeof *cc);
+}
+
+/* Coefficients for every x present, enough for the largest z of anybody:
+ * H / (alpha + min T + H).  Leaves the cache empty when it does not fit. */
+static void cache_build(coef_cache *cc, const tn_value_score_opts *o, const double *x, const double *T, size_t n)
+{
+	memset(cc, 0, sizeof *cc);
+	if (o->model != TN_VALUE_BGNBD || o->horizon > TN_VBG_MAX_H || n == 0)
+		return;
+	double xmax = 0, tmin = INFINITY;
+	for (size_t i = 0; i < n; i++) {
+		if (x[i] > xmax)
+			xmax = x[i];
+		if (T[i] < tmin)
+			tmin = T[i];
+	}
+	double zmax = o->horizon / (o->tp[1] + tmin + o->horizon);
+	if (!(xmax <= CACHE_MAX_X) || !(zmax <= 0.9))
+		return;
+	cc->xmax = (size_t)xmax;
+	cc->off = calloc(cc->xmax + 1, sizeof *cc->off);
+	cc->nt = calloc(cc->xmax + 1, sizeof *cc->nt);
+	char *seen = calloc(cc->xmax + 1, 1);
+	double tmp[4096];
+	if (!cc->off || !cc->nt || !seen) {
+		free(seen);
+		cache_free(cc);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (x[i] == floor(x[i]))
+			seen[(size_t)x[i]] = 1;
+	size_t total = 0;
+	for (size_t k = 0; k <= cc->xmax; k++)
+		if (seen[k]) {
+			int nt = tn_vbg_coef(o->tp, (double)k, zmax, tmp, 4096);
+			if (total + (size_t)nt > CACHE_MAX_DOUBLES)
+				nt = 0;
+			cc->nt[k] = nt;
+			cc->off[k] = total;
+			total += (size_t)nt;
+		}
+	cc->c = malloc((total ? total : 1) * sizeof *cc->c);
+	if (!cc->c) {
+		free(seen);
+		cache_free(cc);
+		return;
+	}
+	for (size_t k = 0; k <= cc->xmax; k++)
+		if (cc->nt[k])
+			tn_vbg_coef(o->tp, (double)k, zmax, cc->c + cc->off[k], cc->nt[k]);
+	free(seen);
+}
+
 typedef struct score_job {
 	const tn_value_score_opts *o;
+	const coef_cache *cc;
 	const double *x, *t_x, *T, *m;
 	const uint32_t *todo; /* rows to score */
 	size_t lo, hi;
@@ -30,7 +102,16 @@ static void *score_rows(void *arg)
 		j->out->palive[i] = o->model == TN_VALUE_PNBD ? tn_value_pnbd_palive(o->tp, x, tx, T)
 							      : tn_value_bgnbd_palive(o->tp, x, tx, T);
 		double spend = o->gp ? tn_value_gg_mean(o->gp, x, j->m ? j->m[i] : 0) : NAN;
-		double e, c = tn_value_clv(o->model, o->tp, x, tx, T, 1, o->horizon, o->discount, o->margin, &e);
+		double e, c;
+		size_t xi = (size_t)x;
+		if (j->cc->nt && x == (double)xi && xi <= j->cc->xmax && j->cc->nt[xi]) {
+			double E[TN_VBG_MAX_H + 1];
+			tn_vbg_path_coef(o->tp, x, tx, T, o->horizon, j->cc->c + j->cc->off[xi], j->cc->nt[xi], E);
+			e = E[o->horizon];
+			c = tn_vclv_path(E, o->horizon, o->discount) * o->margin;
+		} else {
+			c = tn_value_clv(o->model, o->tp, x, tx, T, 1, o->horizon, o->discount, o->margin, &e);
+		}
 		j->out->expected[i] = e;
 		j->out->spend[i] = spend;
 		j->out->clv[i] = c * spend;
@@ -110,9 +191,11 @@ int tn_value_score(const tn_value_score_opts *o, const double *x, const double *
 		}
 	}
 	free(slot);
+	coef_cache cc;
+	cache_build(&cc, o, x, T, n);
 	score_job jobs[2];
 	for (int k = 0; k < 2; k++)
-		jobs[k] = (score_job){o, x, t_x, T, m, todo, nt * (size_t)k / 2, nt * (size_t)(k + 1) / 2, s};
+		jobs[k] = (score_job){o, &cc, x, t_x, T, m, todo, nt * (size_t)k / 2, nt * (size_t)(k + 1) / 2, s};
 	pthread_t th;
 	int started = nt >= 1000 && pthread_create(&th, NULL, score_rows, &jobs[1]) == 0;
 	score_rows(&jobs[0]);
@@ -129,6 +212,7 @@ int tn_value_score(const tn_value_score_opts *o, const double *x, const double *
 			s->clv[i] = s->clv[f];
 		}
 	s->ndistinct = nt;
+	cache_free(&cc);
 	free(todo);
 	free(same);
 	*out = s;

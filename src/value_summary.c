@@ -229,7 +229,6 @@ static int read_rows(reader *r, const tn_value_read_opts *o, tn_value_txns *t, t
 	char *hdrbuf = NULL;
 	size_t nh = 0;
 	int rc = 0;
-	long first = 0;
 	if (o->columns) {
 		nh = o->ncolumns < TN_CSV_MAX_FIELDS ? o->ncolumns : TN_CSV_MAX_FIELDS;
 		for (size_t i = 0; i < nh; i++)
@@ -270,7 +269,6 @@ static int read_rows(reader *r, const tn_value_read_opts *o, tn_value_txns *t, t
 	size_t need = (size_t)(ci > di ? ci : di);
 	if (ai > (int)need)
 		need = (size_t)ai;
-	(void)first;
 	while ((rc = next_record(r, err)) == 1) {
 		if (r->nf <= need) {
 			tn_error_set(err, TN_ERR_INPUT, "%s:%ld: expected at least %zu fields, found %zu", r->path,
@@ -427,7 +425,7 @@ int tn_value_summarize(const tn_value_txns *t, tn_time cal_end, double unit_days
 		return tn_error_set(err, TN_ERR_INPUT, "no transactions");
 	txn *v = malloc(t->n * sizeof *v);
 	id_ref *ref = malloc(t->ncust * sizeof *ref);
-	double *agg = malloc(5 * t->ncust * sizeof *agg);
+	double *agg = malloc(6 * (t->ncust ? t->ncust : 1) * sizeof *agg);
 	tn_value_summary *s = calloc(1, sizeof *s);
 	char **ids = calloc(t->ncust ? t->ncust : 1, sizeof *ids);
 	if (!v || !ref || !agg || !s || !ids) {
@@ -439,14 +437,14 @@ int tn_value_summarize(const tn_value_txns *t, tn_time cal_end, double unit_days
 	int64_t end = cal_end >= 0 ? cal_end / TN_DAY : -((-cal_end + TN_DAY - 1) / TN_DAY);
 	/* per customer: x, t_x, T, monetary, first (NaN first = not in calibration) */
 	double *ax = agg, *at = agg + t->ncust, *aT = agg + 2 * t->ncust, *am = agg + 3 * t->ncust,
-	       *af = agg + 4 * t->ncust;
+	       *af = agg + 4 * t->ncust, *ar = agg + 5 * t->ncust;
 	for (size_t k = 0; k < t->ncust; k++)
 		af[k] = NAN;
 	for (size_t i = 0; i < t->n;) {
 		uint32_t c = v[i].cust;
 		int64_t first = v[i].day, last = first;
 		long ndays = 0;
-		double rep_sum = 0;
+		double rep_sum = 0, all_sum = 0;
 		size_t j = i;
 		while (j < t->n && v[j].cust == c && v[j].day <= end) {
 			int64_t d = v[j].day;
@@ -458,6 +456,7 @@ int tn_value_summarize(const tn_value_txns *t, tn_time cal_end, double unit_days
 			}
 			if (ndays > 0)
 				rep_sum += amt;
+			all_sum += amt;
 			ndays++;
 			last = d;
 		}
@@ -467,6 +466,7 @@ int tn_value_summarize(const tn_value_txns *t, tn_time cal_end, double unit_days
 			aT[c] = (double)(end - first) / unit_days;
 			am[c] = ndays > 1 ? rep_sum / (double)(ndays - 1) : 0;
 			af[c] = (double)first * TN_DAY;
+			ar[c] = all_sum;
 		}
 		while (j < t->n && v[j].cust == c)
 			j++;
@@ -479,7 +479,7 @@ int tn_value_summarize(const tn_value_txns *t, tn_time cal_end, double unit_days
 			ref[n++] = (id_ref){t->ids + t->id_off[k], (uint32_t)k};
 	qsort(ref, n, sizeof *ref, cmp_ref);
 	s->id = ids;
-	s->x = malloc(5 * (n ? n : 1) * sizeof *s->x);
+	s->x = malloc(6 * (n ? n : 1) * sizeof *s->x);
 	if (!s->x) {
 		free(ref), free(agg);
 		tn_value_summary_free(s);
@@ -489,6 +489,7 @@ int tn_value_summarize(const tn_value_txns *t, tn_time cal_end, double unit_days
 	s->T = s->x + 2 * n;
 	s->monetary = s->x + 3 * n;
 	s->first = s->x + 4 * n;
+	s->revenue = s->x + 5 * n;
 	for (size_t i = 0; i < n; i++) {
 		uint32_t k = ref[i].k;
 		s->id[i] = strdup(ref[i].id);
@@ -503,6 +504,7 @@ int tn_value_summarize(const tn_value_txns *t, tn_time cal_end, double unit_days
 		s->T[i] = aT[k];
 		s->monetary[i] = am[k];
 		s->first[i] = af[k];
+		s->revenue[i] = ar[k];
 	}
 	s->n = n;
 	free(ref);

@@ -124,6 +124,10 @@ typedef struct tn_churn_scan_opts {
 	const char *const *milestones; /* event types whose first instant is wanted, or NULL */
 	size_t nmilestones;
 	int want_nps;                  /* 1: fill first_nps */
+	/* optional progress: called every few thousand customers with the
+	 * customer key reached and the largest key */
+	void (*on_progress)(void *ud, double done, double total);
+	void *progress_ud;
 } tn_churn_scan_opts;
 
 /* The latest instant in the store (subscriptions, cancellations, payments,
@@ -159,6 +163,8 @@ typedef struct tn_churn_rate_opts {
 	int period_months;  /* TN_PERIOD_* */
 	const char *by;     /* NULL, "plan", "channel", "country" or an attrs key */
 	tn_time as_of;      /* TN_NO_TIME: the data's end */
+	void (*on_progress)(void *ud, double done, double total); /* optional, as in tn_churn_scan_opts */
+	void *progress_ud;
 } tn_churn_rate_opts;
 
 /* Customer counts follow DEF's spells; MRR follows the subscriptions.
@@ -193,6 +199,8 @@ typedef struct tn_churn_frame_opts {
 	const char *const *milestones; /* onboarding events; NULL: {"onboarding_complete"} */
 	size_t nmilestones;
 	double milestone_days;         /* reached within this many days of the spell start (default 7 when <= 0) */
+	void (*on_progress)(void *ud, double done, double total); /* optional, as in tn_churn_scan_opts */
+	void *progress_ud;
 } tn_churn_frame_opts;
 
 /* One row per spell: customer (text), spell (number), time (days from spell
@@ -203,6 +211,11 @@ typedef struct tn_churn_frame_opts {
  * Free with tn_frame_free(). */
 TN_API tn_frame *tn_churn_frame(tn_store *s, const tn_churn_def *def, const tn_churn_frame_opts *opts,
 				tn_error *err);
+
+/* The same table streamed to PATH as RFC 4180 CSV (memory: one customer's
+ * rows at a time; tenure churn export). */
+TN_API int tn_churn_export_csv(tn_store *s, const tn_churn_def *def, const tn_churn_frame_opts *opts,
+			       const char *path, tn_error *err);
 
 /* Write a frame as RFC 4180 CSV to PATH. */
 TN_API int tn_frame_write_csv(const tn_frame *f, const char *path, tn_error *err);

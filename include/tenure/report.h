@@ -8,9 +8,9 @@
  *   4. hazard by customer age with the danger window     (survival library)
  *   5. churn drivers as hazard ratios (forest chart)     (survival library)
  * each with a one-line plain-language reading.  Sections 3-5 are filled by
- * whoever has the survival results (a Kaplan-Meier / Cox fit on the frame
- * from tn_churn_frame); when a section's data is absent the page says how
- * to get it instead.
+ * whoever has the survival results (`tenure report` fits Kaplan-Meier, the
+ * danger window and Cox on the frame from tn_churn_frame); when a section's
+ * data is absent the page says how to get it instead.
  */
 #ifndef TENURE_REPORT_H
 #define TENURE_REPORT_H

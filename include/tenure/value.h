@@ -117,6 +117,7 @@ TN_API double tn_value_pnbd_expected(const double *p, double x, double t_x, doub
 /* E[Y(t) | x, t_x, T] for t = 0, 1, ..., H into E[0..H] (E[0] = 0): the same
  * numbers as tn_value_bgnbd_expected, computed together (fast for H <= 512). */
 TN_API void tn_value_bgnbd_expected_path(const double *p, double x, double t_x, double T, int H, double *E);
+TN_API void tn_value_pnbd_expected_path(const double *p, double x, double t_x, double T, int H, double *E);
 /* E[X(t)]: expected transactions of a new customer in (0, t] (FHL eq. 9). */
 TN_API double tn_value_bgnbd_unconditional(const double *p, double t);
 
@@ -169,6 +170,7 @@ typedef struct tn_value_summary {
 	double *x, *t_x, *T;
 	double *monetary;   /* mean repeat spend per period-day; 0 when x == 0 */
 	double *first;      /* first purchase, Unix seconds */
+	double *revenue;    /* all amounts up to the calibration end (first purchase included) */
 } tn_value_summary;
 
 typedef struct tn_value_txns tn_value_txns;
@@ -209,5 +211,34 @@ TN_API int tn_value_txns_from_store(struct tn_store *s, tn_value_txns **out, tn_
 TN_API int tn_value_summarize(const tn_value_txns *t, tn_time cal_end, double unit_days,
 			      tn_value_summary **out, tn_error *err);
 TN_API void tn_value_summary_free(tn_value_summary *s);
+
+/* Segment labels from the store for N customers given by ext_id: BY is
+ * "channel", "country", "device" or "age_band" (from attrs), or "plan" (of
+ * the customer's latest subscription).  (*labels)[i] is "(none)" when
+ * unknown.  Free with tn_value_labels_free(labels, n). */
+TN_API int tn_value_segments_from_store(struct tn_store *s, const char *by, char *const *ids, size_t n,
+					char ***labels, tn_error *err);
+TN_API void tn_value_labels_free(char **labels, size_t n);
+
+/* One segment's value: from per-customer P(alive), CLV (margin already
+ * applied) and revenue to date.  Value at risk = sum (1 - P(alive)) x CLV
+ * given alive, where CLV given alive = CLV / P(alive) (BG/NBD and Pareto/NBD
+ * expected transactions are P(alive) x those of an active customer). */
+typedef struct tn_value_segment {
+	char *label;              /* "(all)" for the total row */
+	size_t customers;
+	double p_alive;           /* mean */
+	double revenue;           /* to date */
+	double profit;            /* revenue x margin */
+	double future;            /* sum of CLV */
+	double at_risk;           /* value at risk */
+} tn_value_segment;
+
+/* Group N customers by LABELS (sorted by future value, largest first; a last
+ * "(all)" row totals them).  *nseg rows; free with tn_value_segments_free. */
+TN_API int tn_value_segment_table(char *const *labels, size_t n, const double *palive, const double *clv,
+				  const double *revenue, double margin, tn_value_segment **out, size_t *nseg,
+				  tn_error *err);
+TN_API void tn_value_segments_free(tn_value_segment *s, size_t nseg);
 
 #endif

@@ -38,6 +38,17 @@ static const char churn_help[] =
 	"DATE is a date or ISO-8601 instant; the default as-of is the data's end.\n"
 	"The default definition is \"cancelled\" (grace 7 days).\n";
 
+typedef struct progress {
+	const cli_ctx *ctx;
+	const char *what;
+} progress;
+
+static void on_progress(void *ud, double done, double total)
+{
+	const progress *p = ud;
+	cli_progress(p->ctx, p->what, done, total);
+}
+
 static int parse_time_opt(const char *cmd, const char *v, tn_time *out)
 {
 	if (tn_time_parse(v, strlen(v), out))
@@ -322,10 +333,12 @@ static int churn_status(cli_ctx *ctx, int argc, char **argv)
 	status_ctx sc = {.fmt = ctx->format, .t = ctx->format == OUT_TABLE ? tn_out_new(8, status_cols) : NULL};
 	if (sc.fmt == OUT_CSV)
 		puts("customer,spell,start,end,status,reason,days,plan");
-	tn_churn_scan_opts so = {.as_of = co.as_of};
+	progress pg = {ctx, "churn status"};
+	tn_churn_scan_opts so = {.as_of = co.as_of, .on_progress = on_progress, .progress_ud = &pg};
 	int rc = tn_churn_def_load(s, co.definition, &d, &err);
 	if (!rc)
 		rc = tn_churn_scan(s, &d, &so, status_row, &sc, NULL, &err);
+	cli_progress_done(ctx);
 	tn_store_close(s);
 	if (!rc && sc.fmt == OUT_TABLE)
 		tn_out_print(sc.t, ctx->format, stdout);
@@ -368,7 +381,8 @@ static int churn_rate(cli_ctx *ctx, int argc, char **argv)
 		}
 		return cli_usage_error("churn rate", "unexpected argument \"%s\"", argv[i]);
 	}
-	tn_churn_rate_opts o = {.by = co.by, .as_of = co.as_of};
+	progress pg = {ctx, "churn rate"};
+	tn_churn_rate_opts o = {.by = co.by, .as_of = co.as_of, .on_progress = on_progress, .progress_ud = &pg};
 	if (parse_period("churn rate", co.period, &o.period_months))
 		return 2;
 	tn_store *s;
@@ -381,6 +395,7 @@ static int churn_rate(cli_ctx *ctx, int argc, char **argv)
 	int rc = tn_churn_def_load(s, co.definition, &d, &err);
 	if (!rc)
 		rc = tn_churn_rate(s, &d, &o, &rows, &n, &err);
+	cli_progress_done(ctx);
 	tn_store_close(s);
 	if (rc)
 		return cli_fail(&err);
@@ -459,6 +474,9 @@ static int churn_export(cli_ctx *ctx, int argc, char **argv)
 				  .milestones = (const char *const *)ms,
 				  .nmilestones = nm,
 				  .milestone_days = co.milestone_days};
+	progress pg = {ctx, "churn export"};
+	fo.on_progress = on_progress;
+	fo.progress_ud = &pg;
 	tn_store *s;
 	if (open_store(ctx, 0, &s)) {
 		cli_free_list(ms);
@@ -466,15 +484,12 @@ static int churn_export(cli_ctx *ctx, int argc, char **argv)
 	}
 	tn_error err = {0};
 	tn_churn_def d;
-	tn_frame *f = NULL;
 	int rc = tn_churn_def_load(s, co.definition, &d, &err);
-	if (!rc && !(f = tn_churn_frame(s, &d, &fo, &err)))
-		rc = err.code ? err.code : TN_ERR_NOMEM;
+	if (!rc)
+		rc = tn_churn_export_csv(s, &d, &fo, co.csv, &err);
+	cli_progress_done(ctx);
 	tn_store_close(s);
 	cli_free_list(ms);
-	if (!rc)
-		rc = tn_frame_write_csv(f, co.csv, &err);
-	tn_frame_free(f);
 	return rc ? cli_fail(&err) : 0;
 }
 

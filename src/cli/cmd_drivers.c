@@ -1,10 +1,11 @@
 /*
  * cmd_drivers.c -- `tenure drivers`: Cox proportional hazards on a flat
  * file: which customer traits and behaviours make leaving sooner or later.
- * The data source is one function (drivers_load_csv); a store mode can be
- * added beside it.
+ * The data is a frame: a CSV file (--csv), or the store's customers under a
+ * named churn definition (--definition), read by drivers_load_frame.
  */
 #include "cli.h"
+#include "survcli.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -12,16 +13,28 @@
 #include <string.h>
 #include <time.h>
 
+/* Store mode's drivers when --covariates is not given: what the business
+ * controls or knows at signup. */
+#define STORE_COVARIATES "reached_onboarding_complete,plan,channel,attr_device,country"
+
 static const char usage[] =
     "usage: tenure drivers --csv FILE --time COL --event COL [--covariates A,B,...]\n"
     "                      [--ties efron|breslow] [--strata COL]\n"
     "                      [--reference COL=LEVEL[,COL=LEVEL...]] [--timing]\n"
+    "       tenure drivers [--definition NAME] [--as-of DATE] [--all-spells] [--covariates ...] ...\n"
     "\n"
     "What drives leaving: a Cox proportional-hazards model.  A hazard ratio of 0.7\n"
     "for a trait means customers with it leave at 70% of the rate of the others at\n"
     "any age (30% less); 1.5 means 50% more.  Numbers match R coxph.\n"
     "\n"
     "  --csv FILE         a flat CSV file with a header line\n"
+    "  --definition NAME  without --csv: the store's customers (--db), time in days\n"
+    "                     from subscribing to churn under this churn definition\n"
+    "                     (default cancelled); default covariates:\n"
+    "                     " STORE_COVARIATES "\n"
+    "                     (also: price, mrr, billing_period, first_nps, attr_KEY)\n"
+    "  --as-of DATE       store mode: censor at this date (default: the data's end)\n"
+    "  --all-spells       store mode: every subscription spell, not only the first\n"
     "  --time COL         follow-up time, a number >= 0\n"
     "  --event COL        1 when the customer left at that time, 0 when still there\n"
     "  --covariates LIST  the drivers to test (default: every other numeric column).\n"
@@ -55,14 +68,12 @@ static void drivers_data_free(drivers_data *d)
 	memset(d, 0, sizeof *d);
 }
 
-/* The data source: a CSV file.  COVS NULL means every other numeric column. */
-static int drivers_load_csv(const char *path, const char *tcol, const char *ecol, char **covs, size_t ncov,
-			    const char *scol, char **refs, size_t nrefs, drivers_data *d, tn_error *err)
+/* The data: frame F (PATH names it in messages).  COVS NULL means every
+ * other numeric column. */
+static int drivers_load_frame(const tn_frame *f, const char *path, const char *tcol, const char *ecol, char **covs,
+			      size_t ncov, const char *scol, char **refs, size_t nrefs, drivers_data *d, tn_error *err)
 {
 	memset(d, 0, sizeof *d);
-	tn_frame *f = tn_frame_read_csv(path, NULL, 0, err);
-	if (!f)
-		return err->code;
 	const char **use = NULL;
 	size_t nuse = 0;
 	int rc = TN_OK;
@@ -79,10 +90,8 @@ static int drivers_load_csv(const char *path, const char *tcol, const char *ecol
 				use[nuse++] = nm;
 		}
 	}
-	if (!use) {
-		tn_frame_free(f);
+	if (!use)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-	}
 	if (nuse == 0)
 		rc = tn_error_set(err, TN_ERR_USAGE, "%s: no covariates: name them with --covariates", path);
 	const char *req[3] = {tcol, ecol, scol};
@@ -108,7 +117,6 @@ static int drivers_load_csv(const char *path, const char *tcol, const char *ecol
 					  d->design->rows[i] + 2, ecol, d->event[i]);
 	}
 	free(use);
-	tn_frame_free(f);
 	if (rc)
 		drivers_data_free(d);
 	return rc;
@@ -197,7 +205,8 @@ int cmd_drivers(cli_ctx *ctx, int argc, char **argv)
 	const char *csv = NULL, *tcol = NULL, *ecol = NULL, *covl = NULL, *ties = "efron", *scol = NULL;
 	char **refs = NULL;
 	size_t nrefs = 0;
-	int timing = 0, rc = 0;
+	int timing = 0, rc = 0, all_spells = 0;
+	const char *defn = NULL, *as_of = NULL;
 	char **covs = NULL;
 	size_t ncov = 0;
 	for (int i = 1; i < argc; i++) {
@@ -210,6 +219,10 @@ int cmd_drivers(cli_ctx *ctx, int argc, char **argv)
 		}
 		if (strcmp(argv[i], "--timing") == 0) {
 			timing = 1;
+			continue;
+		}
+		if (strcmp(argv[i], "--all-spells") == 0) {
+			all_spells = 1;
 			continue;
 		}
 		if ((r = cli_opt(argc, argv, &i, "--reference", &ref)) > 0) {
@@ -232,7 +245,9 @@ int cmd_drivers(cli_ctx *ctx, int argc, char **argv)
 			       (r = cli_opt(argc, argv, &i, "--event", &ecol)) ||
 			       (r = cli_opt(argc, argv, &i, "--covariates", &covl)) ||
 			       (r = cli_opt(argc, argv, &i, "--ties", &ties)) ||
-			       (r = cli_opt(argc, argv, &i, "--strata", &scol)))) {
+			       (r = cli_opt(argc, argv, &i, "--strata", &scol)) ||
+			       (r = cli_opt(argc, argv, &i, "--definition", &defn)) ||
+			       (r = cli_opt(argc, argv, &i, "--as-of", &as_of)))) {
 			if (r < 0)
 				rc = 2;
 			if (r < 0)
@@ -246,8 +261,16 @@ int cmd_drivers(cli_ctx *ctx, int argc, char **argv)
 		rc = cli_usage_error("drivers", "unexpected argument \"%s\" (see tenure drivers --help)", argv[i]);
 		break;
 	}
-	if (!rc && !csv)
-		rc = cli_usage_error("drivers", "expected a data source: --csv FILE");
+	if (!rc && csv && (defn || as_of || all_spells))
+		rc = cli_usage_error("drivers", "--definition, --as-of and --all-spells are for the store, not --csv");
+	if (!rc && !csv) { /* store mode: the churn frame's own columns */
+		if (tcol || ecol)
+			rc = cli_usage_error("drivers", "--time and --event go with --csv");
+		tcol = "time";
+		ecol = "event";
+		if (!covl)
+			covl = STORE_COVARIATES;
+	}
 	if (!rc && (!tcol || !ecol))
 		rc = cli_usage_error("drivers", "expected --time COL and --event COL");
 	if (!rc && strcmp(ties, "efron") && strcmp(ties, "breslow"))
@@ -261,7 +284,12 @@ int cmd_drivers(cli_ctx *ctx, int argc, char **argv)
 	tn_error err = {0};
 	drivers_data d;
 	double t0 = now();
-	rc = drivers_load_csv(csv, tcol, ecol, covs, ncov, scol, refs, nrefs, &d, &err);
+	tn_frame *frame = csv ? tn_frame_read_csv(csv, NULL, 0, &err)
+			      : surv_store_frame(ctx, defn, as_of, all_spells, &err);
+	rc = frame ? drivers_load_frame(frame, csv ? csv : ctx->db_path, tcol, ecol, covs, ncov, scol, refs, nrefs,
+					&d, &err)
+		   : err.code;
+	tn_frame_free(frame);
 	cli_free_list(covs);
 	cli_free_list(refs);
 	if (rc)

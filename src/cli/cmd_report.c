@@ -1,13 +1,140 @@
 /*
  * cmd_report.c -- `tenure report --html FILE`: the one-page retention report
  * (report.h).  Sections 1-2 (churn trend, cohorts) come from the store; the
- * survival sections 3-5 are filled where marked HOOK below once the survival
- * library (Kaplan-Meier, hazard, Cox) is merged.
+ * survival sections 3-5 (Kaplan-Meier by plan, danger window, Cox drivers)
+ * are fitted here on the churn frame (tn_churn_frame) with the survival
+ * library; a section that cannot be fitted keeps its placeholder.
  */
 #include "cli.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* ---- survival sections (3-5) from the survival library (survival.h) ---- */
+
+typedef struct surv_parts {
+	tn_frame *f;
+	double *time, *event, *hx, *hr, *t2, *e2;
+	size_t *rows;
+	int *idx, nlev;
+	char **labels;
+	tn_svg_series *series;
+	tn_km_steps **steps;
+	tn_danger *danger;
+	tn_design *design;
+	tn_cox *cox;
+	tn_svg_series hz;
+	char sentence[256];
+} surv_parts;
+
+/* Kaplan-Meier by plan, the danger window (1-day bins) and a Cox model on
+ * plan, channel, device and onboarding, all on the churn frame; a section
+ * that cannot be fitted keeps its placeholder. */
+static void add_survival(tn_store *s, const tn_churn_def *d, tn_time as_of, tn_report *r, surv_parts *p)
+{
+	tn_error err = {0};
+	tn_churn_frame_opts fo = {.as_of = as_of};
+	if (!(p->f = tn_churn_frame(s, d, &fo, &err)) || p->f->nrows == 0)
+		return;
+	tn_frame *f = p->f;
+	size_t n = f->nrows;
+	int ti = tn_frame_find(f, "time"), ei = tn_frame_find(f, "event");
+	p->rows = malloc(n * sizeof *p->rows);
+	if (!p->rows || ti < 0 || ei < 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		p->rows[i] = i;
+	p->time = f->cols[ti].num;
+	p->event = f->cols[ei].num;
+	if (tn_design_groups(f, "plan", p->rows, n, &p->idx, &p->labels, &p->nlev, &err) == TN_OK && p->nlev > 0 &&
+	    (p->series = calloc((size_t)p->nlev, sizeof *p->series)) &&
+	    (p->steps = calloc((size_t)p->nlev, sizeof *p->steps))) {
+		int g;
+		for (g = 0; g < p->nlev; g++) {
+			tn_km *km = NULL;
+			tn_km_steps *st = NULL;
+			int rc = tn_km_fit(p->time, p->event, p->idx, g, n, 0.95, &km, &err);
+			if (!rc)
+				rc = tn_km_steps_new(km, 300, &st, &err);
+			tn_km_free(km);
+			if (rc)
+				break;
+			p->steps[g] = st;
+			p->series[g] = (tn_svg_series){.name = p->labels[g], .n = st->n, .x = st->time, .y = st->surv,
+						       .lo = st->lower, .hi = st->upper, .step = 1};
+		}
+		if (g == p->nlev) {
+			r->survival = p->series;
+			r->nsurvival = (size_t)p->nlev;
+		}
+	}
+	tn_error_clear(&err);
+	tn_danger *dg = NULL;
+	if (tn_danger_new(p->time, p->event, NULL, 0, n, 1.0, 30, &dg, &err) == TN_OK) {
+		p->danger = dg;
+		size_t nb = dg->nbins < 400 ? dg->nbins : 400;
+		if ((p->hx = malloc(nb * sizeof *p->hx))) {
+			for (size_t k = 0; k < nb; k++)
+				p->hx[k] = (double)k * dg->width;
+			p->hz = (tn_svg_series){.name = "all customers", .n = nb, .x = p->hx, .y = dg->hazard};
+			r->hazard = &p->hz;
+			r->nhazard = 1;
+			if (dg->from >= 0) {
+				r->danger_from = (double)dg->from * dg->width;
+				r->danger_to = (double)(dg->to + 1) * dg->width;
+			}
+			tn_danger_sentence(dg, "day", p->sentence, sizeof p->sentence);
+			r->hazard_reading = p->sentence;
+		}
+	}
+	tn_error_clear(&err);
+	const char *want[] = {"plan", "channel", "attr_device", "reached_onboarding_complete"};
+	const char *cols[4], *req[] = {"time", "event"};
+	size_t nc = 0;
+	for (size_t k = 0; k < 4; k++)
+		if (tn_frame_find(f, want[k]) >= 0)
+			cols[nc++] = want[k];
+	tn_design *des = NULL;
+	tn_cox *cox = NULL;
+	if (tn_design_new(f, cols, nc, req, 2, NULL, 0, &des, &err) || des->n == 0 || des->p == 0 ||
+	    tn_design_numeric(f, "time", des->rows, des->n, &p->t2, &err) ||
+	    tn_design_numeric(f, "event", des->rows, des->n, &p->e2, &err) ||
+	    tn_cox_fit(p->t2, p->e2, des->x, des->n, des->p, NULL, NULL, &cox, &err) ||
+	    !(p->hr = malloc(des->p * sizeof *p->hr))) {
+		p->design = des;
+		p->cox = cox;
+		return;
+	}
+	p->design = des;
+	p->cox = cox;
+	for (size_t j = 0; j < des->p; j++)
+		p->hr[j] = exp(cox->coef[j]);
+	r->ndrivers = des->p;
+	r->driver_names = (const char *const *)des->names;
+	r->hr = p->hr;
+	r->hr_lo = cox->lower;
+	r->hr_hi = cox->upper;
+}
+
+static void free_survival(surv_parts *p)
+{
+	for (int g = 0; p->steps && g < p->nlev; g++)
+		tn_km_steps_free(p->steps[g]);
+	if (p->idx)
+		tn_design_groups_free(p->idx, p->labels, p->nlev);
+	tn_danger_free(p->danger);
+	tn_design_free(p->design);
+	tn_cox_free(p->cox);
+	free(p->steps);
+	free(p->series);
+	free(p->hx);
+	free(p->hr);
+	free(p->t2);
+	free(p->e2);
+	free(p->rows);
+	tn_frame_free(p->f);
+}
 
 static const char report_help[] =
 	"usage: tenure report --html FILE [--definition NAME] [--as-of DATE]\n\n"
@@ -52,11 +179,13 @@ int cmd_report(cli_ctx *ctx, int argc, char **argv)
 	int rc = tn_churn_def_load(s, defname, &d, &err);
 	if (!rc)
 		rc = tn_report_from_store(s, &d, as_of, &r, &err);
-	/* HOOK(survival): fill r.survival (Kaplan-Meier by plan with CI, step = 1),
-	 * r.hazard with r.danger_from/to, and r.driver_names/hr/hr_lo/hr_hi from
-	 * a Cox fit, all on tn_churn_frame(s, &d, ...). */
+	/* sections 3-5: Kaplan-Meier, danger window and Cox on the churn frame */
+	surv_parts sp = {0};
+	if (!rc)
+		add_survival(s, &d, r.as_of, &r, &sp);
 	if (!rc)
 		rc = tn_report_write_html(&r, html, &err);
+	free_survival(&sp);
 	tn_report_free_store(&r);
 	tn_store_close(s);
 	return rc ? cli_fail(&err) : 0;

@@ -1,8 +1,8 @@
 /*
  * cmd_survival.c -- `tenure survival`: Kaplan-Meier curves by group, median
  * time to leave, survival at chosen ages, the log-rank test and the danger
- * window, from a flat file.  The data source is one function (load_csv);
- * a store mode (--definition) can be added beside it.
+ * window, from a flat file (--csv) or from the store under a named churn
+ * definition (--definition): either way a frame, read by surv_load_frame.
  */
 #include "cli.h"
 #include "survcli.h"
@@ -17,6 +17,7 @@ static const char usage[] =
     "usage: tenure survival --csv FILE --time COL --event COL [--by COL]\n"
     "                       [--at T1,T2,...] [--bin day|week|N] [--unit NAME]\n"
     "                       [--conf LEVEL] [--timing]\n"
+    "       tenure survival [--definition NAME] [--as-of DATE] [--all-spells] [--by COL] ...\n"
     "\n"
     "How long customers stay: Kaplan-Meier survival curves (one per group), the\n"
     "median time to leave with its confidence interval, survival at chosen ages,\n"
@@ -24,6 +25,12 @@ static const char usage[] =
     "leaving peaks).  Numbers match R survfit(conf.type = \"log-log\") and survdiff.\n"
     "\n"
     "  --csv FILE     a flat CSV file with a header line\n"
+    "  --definition NAME  without --csv: the store's customers (--db), time in\n"
+    "                 days from subscribing to churn under this churn definition\n"
+    "                 (default cancelled); --by plan, channel, country,\n"
+    "                 billing_period, attr_KEY, reached_onboarding_complete...\n"
+    "  --as-of DATE   store mode: censor at this date (default: the data's end)\n"
+    "  --all-spells   store mode: every subscription spell, not only the first\n"
     "  --time COL     follow-up time (age of the customer when they left or were\n"
     "                 last seen), a number >= 0, e.g. days\n"
     "  --event COL    1 when the customer left at that time, 0 when still there\n"
@@ -58,14 +65,10 @@ void surv_data_free(surv_data *d)
 	memset(d, 0, sizeof *d);
 }
 
-int surv_load_csv(const char *path, const char *tcol, const char *ecol, const char *bycol, surv_data *d,
-		  tn_error *err)
+int surv_load_frame(const tn_frame *f, const char *path, const char *tcol, const char *ecol, const char *bycol,
+		    surv_data *d, tn_error *err)
 {
 	memset(d, 0, sizeof *d);
-	const char *want[3] = {tcol, ecol, bycol};
-	tn_frame *f = tn_frame_read_csv(path, want, bycol ? 3 : 2, err);
-	if (!f)
-		return err->code;
 	const char *req[3] = {tcol, ecol, bycol};
 	tn_design *ds = NULL;
 	int rc = tn_design_new(f, NULL, 0, req, bycol ? 3 : 2, NULL, 0, &ds, err);
@@ -91,7 +94,6 @@ int surv_load_csv(const char *path, const char *tcol, const char *ecol, const ch
 		}
 	}
 	tn_design_free(ds);
-	tn_frame_free(f);
 	if (rc)
 		surv_data_free(d);
 	return rc;
@@ -255,8 +257,8 @@ static void print_table(const cli_ctx *ctx, tn_km **km, tn_danger **dg, const su
 int cmd_survival(cli_ctx *ctx, int argc, char **argv)
 {
 	const char *csv = NULL, *tcol = NULL, *ecol = NULL, *by = NULL, *atl = NULL, *bin = "day",
-		   *unit = "day", *confs = NULL;
-	int timing = 0;
+		   *unit = "day", *confs = NULL, *defn = NULL, *as_of = NULL;
+	int timing = 0, all_spells = 0;
 	for (int i = 1; i < argc; i++) {
 		int r;
 		if (cli_is_help(argv[i])) {
@@ -267,7 +269,12 @@ int cmd_survival(cli_ctx *ctx, int argc, char **argv)
 			timing = 1;
 			continue;
 		}
-		if ((r = cli_opt(argc, argv, &i, "--csv", &csv)) || (r = cli_opt(argc, argv, &i, "--time", &tcol)) ||
+		if (strcmp(argv[i], "--all-spells") == 0) {
+			all_spells = 1;
+			continue;
+		}
+		if ((r = cli_opt(argc, argv, &i, "--csv", &csv)) || (r = cli_opt(argc, argv, &i, "--definition", &defn)) ||
+		    (r = cli_opt(argc, argv, &i, "--as-of", &as_of)) || (r = cli_opt(argc, argv, &i, "--time", &tcol)) ||
 		    (r = cli_opt(argc, argv, &i, "--event", &ecol)) || (r = cli_opt(argc, argv, &i, "--by", &by)) ||
 		    (r = cli_opt(argc, argv, &i, "--at", &atl)) || (r = cli_opt(argc, argv, &i, "--bin", &bin)) ||
 		    (r = cli_opt(argc, argv, &i, "--unit", &unit)) || (r = cli_opt(argc, argv, &i, "--conf", &confs))) {
@@ -277,8 +284,14 @@ int cmd_survival(cli_ctx *ctx, int argc, char **argv)
 		}
 		return cli_usage_error("survival", "unexpected argument \"%s\" (see tenure survival --help)", argv[i]);
 	}
-	if (!csv)
-		return cli_usage_error("survival", "expected a data source: --csv FILE");
+	if (csv && (defn || as_of || all_spells))
+		return cli_usage_error("survival", "--definition, --as-of and --all-spells are for the store, not --csv");
+	if (!csv) { /* store mode: the churn frame's own columns */
+		if (tcol || ecol)
+			return cli_usage_error("survival", "--time and --event go with --csv");
+		tcol = "time";
+		ecol = "event";
+	}
 	if (!tcol || !ecol)
 		return cli_usage_error("survival", "expected --time COL and --event COL");
 	double width = 1, conf = 0.95;
@@ -309,7 +322,16 @@ int cmd_survival(cli_ctx *ctx, int argc, char **argv)
 	tn_error err = {0};
 	surv_data d;
 	double t0 = now();
-	if (surv_load_csv(csv, tcol, ecol, by, &d, &err))
+	const char *want[3] = {tcol, ecol, by};
+	tn_frame *frame = csv ? tn_frame_read_csv(csv, want, by ? 3 : 2, &err)
+			      : surv_store_frame(ctx, defn, as_of, all_spells, &err);
+	if (!frame)
+		return cli_fail(&err);
+	if (!csv)
+		csv = ctx->db_path;
+	int lrc = surv_load_frame(frame, csv, tcol, ecol, by, &d, &err);
+	tn_frame_free(frame);
+	if (lrc)
 		return cli_fail(&err);
 	double t1 = now();
 	if (d.dropped && !ctx->quiet)

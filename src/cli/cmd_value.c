@@ -33,6 +33,15 @@ double cmd_value_now(void)
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+int cmd_value_fail_data(const char *src, const tn_error *err)
+{
+	if (src && strncmp(err->msg, "row ", 4) == 0) {
+		fprintf(stderr, "tenure: %s: data %s\n", src, err->msg);
+		return 1;
+	}
+	return cli_fail(err);
+}
+
 /* ---- tenure value summary ---------------------------------------------------- */
 
 static void summary_help(void)
@@ -378,7 +387,7 @@ int value_fit(cli_ctx *ctx, int argc, char **argv)
 	double secs = cmd_value_now() - t0;
 	tn_frame_free(f);
 	if (rc)
-		return cli_fail(&err);
+		return cmd_value_fail_data(csv, &err);
 	print_fit(ctx, &fit, secs, NULL);
 	return 0;
 }
@@ -392,7 +401,8 @@ static void value_help(void)
 	       "Commands:\n"
 	       "  summary   per-customer frequency, recency, T and mean spend from transactions\n"
 	       "  fit       fit sBG (retention), BG/NBD or Pareto/NBD (repeat purchases), Gamma-Gamma (spend)\n"
-	       "  score     per-customer P(alive), expected transactions, expected spend and CLV\n\n"
+	       "  score     per-customer P(alive), expected transactions, expected spend and CLV\n"
+	       "  at-risk   from the store: future profit, value at risk and profitability by segment\n\n"
 	       "`tenure value COMMAND --help` describes each.\n");
 }
 
@@ -408,5 +418,7 @@ int cmd_value(cli_ctx *ctx, int argc, char **argv)
 		return value_fit(ctx, argc - 1, argv + 1);
 	if (strcmp(argv[1], "score") == 0)
 		return value_score(ctx, argc - 1, argv + 1);
-	return cli_usage_error("value", "no subcommand \"%s\" (summary, fit or score)", argv[1]);
+	if (strcmp(argv[1], "at-risk") == 0)
+		return value_atrisk(ctx, argc - 1, argv + 1);
+	return cli_usage_error("value", "no subcommand \"%s\" (summary, fit, score or at-risk)", argv[1]);
 }

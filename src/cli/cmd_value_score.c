@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "cmd_value.h"
 
 void cmd_value_csv_text(FILE *fp, const char *s)
@@ -91,6 +92,7 @@ typedef struct score_in {
 	const double *x, *t_x, *T, *m;
 	char **ids;            /* text ids or NULL */
 	const double *num_ids; /* numeric ids or NULL */
+	const char *src;       /* the file, for messages (NULL: the store) */
 } score_in;
 
 static void print_scores(cli_ctx *ctx, const score_in *in, const tn_value_scores *r)
@@ -154,11 +156,11 @@ static int run_score(cli_ctx *ctx, const score_in *in, tn_value_model model, int
 {
 	tn_error err = {0};
 	tn_value_fit tf, gf;
-	double t0 = cmd_value_now();
+	double t0 = cmd_value_now(), c0 = (double)clock() / CLOCKS_PER_SEC;
 	int rc = model == TN_VALUE_PNBD ? tn_value_pnbd_fit(in->x, in->t_x, in->T, in->n, &tf, &err)
 					: tn_value_bgnbd_fit(in->x, in->t_x, in->T, in->n, &tf, &err);
 	if (rc)
-		return cli_fail(&err);
+		return cmd_value_fail_data(in->src, &err);
 	int have_gg = 0;
 	if (in->m) {
 		tn_error gerr = {0};
@@ -166,15 +168,15 @@ static int run_score(cli_ctx *ctx, const score_in *in, tn_value_model model, int
 		if (!have_gg)
 			fprintf(stderr, "tenure value score: no spend model: %s\n", gerr.msg);
 	}
-	double t1 = cmd_value_now();
+	double t1 = cmd_value_now(), c1 = (double)clock() / CLOCKS_PER_SEC;
 	tn_value_score_opts so = {model, tf.params, have_gg ? gf.params : NULL, horizon, d, margin};
 	tn_value_scores *sc;
 	if (tn_value_score(&so, in->x, in->t_x, in->T, in->m, in->n, &sc, &err))
 		return cli_fail(&err);
-	double t2 = cmd_value_now();
+	double t2 = cmd_value_now(), c2 = (double)clock() / CLOCKS_PER_SEC;
 	if (!ctx->quiet && getenv("TENURE_TIMING"))
-		fprintf(stderr, "value score: %zu customers (%zu distinct), fit %.3f s, scoring %.3f s\n", in->n,
-			sc->ndistinct, t1 - t0, t2 - t1);
+		fprintf(stderr, "value score: %zu customers (%zu distinct), fit %.3f s (CPU %.3f s), scoring %.3f s "
+			"(CPU %.3f s)\n", in->n, sc->ndistinct, t1 - t0, c1 - c0, t2 - t1, c2 - c1);
 	if (ctx->format == OUT_TABLE) {
 		printf("%s: ", tn_value_model_name(model));
 		for (int k = 0; k < tf.nparams; k++)
@@ -240,7 +242,7 @@ int value_score(cli_ctx *ctx, int argc, char **argv)
 		tn_value_txns_free(t);
 		if (rc)
 			return cli_fail(&err);
-		in = (score_in){s->n, s->x, s->t_x, s->T, s->monetary, s->id, NULL};
+		in = (score_in){s->n, s->x, s->t_x, s->T, s->monetary, s->id, NULL, NULL};
 		rc = run_score(ctx, &in, (tn_value_model)m, (int)horizon, d, margin);
 		tn_value_summary_free(s);
 		return rc;
@@ -261,7 +263,8 @@ int value_score(cli_ctx *ctx, int argc, char **argv)
 		tn_frame_free(hdr);
 		return cli_fail(&err);
 	}
-	in = (score_in){f->nrows, f->cols[0].num, f->cols[1].num, f->cols[2].num, fm ? f->cols[3].num : NULL, NULL, NULL};
+	in = (score_in){f->nrows, f->cols[0].num, f->cols[1].num, f->cols[2].num, fm ? f->cols[3].num : NULL, NULL, NULL,
+			csv};
 	if (ii >= 0) {
 		if (hdr->cols[ii].is_numeric)
 			in.num_ids = hdr->cols[ii].num;

@@ -16,9 +16,17 @@ typedef struct surv_data {
 	int ngroups;
 } surv_data;
 
-/* Read TCOL, ECOL and (optional) BYCOL of the CSV file PATH. */
-int surv_load_csv(const char *path, const char *tcol, const char *ecol, const char *bycol, surv_data *d,
-		  tn_error *err);
+/* Take TCOL, ECOL and (optional) BYCOL of frame F (NAME for messages). */
+int surv_load_frame(const tn_frame *f, const char *name, const char *tcol, const char *ecol, const char *bycol,
+		    surv_data *d, tn_error *err);
+
+/* The store mode: one row per spell under churn DEFINITION (NULL: the
+ * built-in "cancelled") as of AS_OF (NULL: the data's end), from the store
+ * at ctx->db_path; columns time (days), event, plan, channel, ...
+ * (tn_churn_frame).  NULL with err set on failure. */
+struct cli_ctx;
+tn_frame *surv_store_frame(const struct cli_ctx *ctx, const char *definition, const char *as_of, int all_spells,
+			   tn_error *err);
 void surv_data_free(surv_data *d);
 
 #endif

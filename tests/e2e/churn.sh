@@ -116,3 +116,7 @@ check_eq "one first spell per subscriber" "$(awk -F, '$2 == 1' check.out | wc -l
   "$(sqlite3 demo.db 'SELECT count(DISTINCT customer_id) FROM subscriptions')"
 check "demo report" $TENURE --db demo.db report --html demo.html
 check_eq "demo report: no network references" "$(grep -c -E 'https?://' demo.html)" "0"
+check_contains "demo report: survival by plan read out" demo.html "Median lifetime: annual"
+check_contains "demo report: the danger window" demo.html "act before day"
+check_contains "demo report: drivers" demo.html "The strongest driver is"
+check_eq "demo report: no placeholder left" "$(grep -c 'class="pending"' demo.html)" "0"

@@ -73,3 +73,12 @@ check_contains "bad date names file:line:column" err2.txt "bad.csv:3:2:"
 check_fails "unknown model" $TENURE value fit --model nope --csv summary.csv
 check_fails "survivors growing" $TENURE value fit --model sbg --survivors 100,90,95
 check "help" sh -c "$TENURE value fit --help | grep -q -- --survivors"
+check "at-risk help" sh -c "$TENURE value at-risk --help | grep -q -- --by"
+check_fails "at-risk without a store" $TENURE --db nothing-here.db value at-risk
+check_fails "score without a store" $TENURE --db nothing-here.db value score
+check "score pareto-nbd" sh -c "$TENURE --format csv value score --model pareto-nbd --csv summary.csv --horizon 39 > pscore.csv"
+check_eq "pareto-nbd score rows" "$(wc -l < pscore.csv)" 2358
+check_eq "pareto-nbd p_alive in (0,1]" "$(awk -F, 'NR > 1 && !($5 > 0 && $5 <= 1)' pscore.csv | wc -l)" 0
+printf 'frequency,recency,T\n1,5,4\n' > tx_after_T.csv
+$TENURE value fit --model bgnbd --csv tx_after_T.csv 2> err3.txt
+check_contains "t_x > T names the file and row" err3.txt "tx_after_T.csv: data row 1:"

@@ -112,6 +112,9 @@ static void test_cancelled_grace_and_reactivation(void **state)
 	customer(s, "c", JAN1, NULL);
 	customer(s, "d", JAN1, NULL);
 	customer(s, "e", JAN1, NULL); /* no subscription: never a customer */
+	customer(s, "f", JAN1, NULL);
+	/* f: expired with no date at all: ends at its trial end (day 7) */
+	sub(s, "f", "monthly", "month", 10, JAN1, JAN1 + D(7), TN_NO_TIME, TN_NO_TIME, "expired");
 	/* a: cancelled day 60, new subscription day 64 (within 7 grace days): one spell */
 	sub(s, "a", "monthly", "month", 10, JAN1, TN_NO_TIME, JAN1 + D(60), TN_NO_TIME, "cancelled");
 	sub(s, "a", "monthly", "month", 10, JAN1 + D(64), TN_NO_TIME, TN_NO_TIME, TN_NO_TIME, "active");
@@ -128,19 +131,21 @@ static void test_cancelled_grace_and_reactivation(void **state)
 	got g;
 	run(s, &d, JAN1 + D(100), &g);
 	assert_string_equal(g.buf, "a:0-100:censored b:0-60:cancelled b:80-100:censored c:10-100:censored "
-				   "d:0-31:cancelled ");
+				   "d:0-31:cancelled f:0-7:cancelled ");
 	/* as of day 50, a's and b's cancellations have not happened yet */
 	run(s, &d, JAN1 + D(50), &g);
-	assert_string_equal(g.buf, "a:0-50:censored b:0-50:censored c:10-50:censored d:0-31:cancelled ");
+	assert_string_equal(g.buf, "a:0-50:censored b:0-50:censored c:10-50:censored d:0-31:cancelled "
+				   "f:0-7:cancelled ");
 	/* grace 30: b's return at day 80 (20 days after) continues the spell */
 	d.grace_days = 30;
 	run(s, &d, JAN1 + D(100), &g);
-	assert_string_equal(g.buf, "a:0-100:censored b:0-100:censored c:10-100:censored d:0-31:cancelled ");
+	assert_string_equal(g.buf, "a:0-100:censored b:0-100:censored c:10-100:censored d:0-31:cancelled "
+				   "f:0-7:cancelled ");
 	/* grace 0: a's return 4 days later is a reactivation */
 	d.grace_days = 0;
 	run(s, &d, JAN1 + D(100), &g);
 	assert_string_equal(g.buf, "a:0-60:cancelled a:64-100:censored b:0-60:cancelled b:80-100:censored "
-				   "c:10-100:censored d:0-31:cancelled ");
+				   "c:10-100:censored d:0-31:cancelled f:0-7:cancelled ");
 	close_store(s);
 }
 
@@ -436,6 +441,21 @@ static void test_frame_and_csv(void **state)
 	assert_int_equal(back->nrows, 3);
 	assert_int_equal(back->ncols, f->ncols);
 	tn_frame_free(back);
+	/* the streamed export writes the same bytes */
+	char path2[96];
+	snprintf(path2, sizeof path2, "%s.2.csv", db_path);
+	assert_int_equal(tn_churn_export_csv(s, &d, &o, path2, &err), TN_OK);
+	char a[4096], b2[4096];
+	FILE *fa = fopen(path, "rb"), *fb2 = fopen(path2, "rb");
+	assert_non_null(fa);
+	assert_non_null(fb2);
+	size_t na = fread(a, 1, sizeof a, fa), nb = fread(b2, 1, sizeof b2, fb2);
+	fclose(fa);
+	fclose(fb2);
+	assert_int_equal(na, nb);
+	assert_memory_equal(a, b2, na);
+	assert_true(na > 100);
+	unlink(path2);
 	tn_frame_free(f);
 	unlink(path);
 	close_store(s);

@@ -53,6 +53,21 @@ static void test_hyp2f1(void **state)
 	/* negative z: 2F1(1, 1; 2; -0.5) = ln(1.5)/0.5 */
 	assert_near(tn_value_hyp2f1(1, 1, 2, -0.5), log(1.5) / 0.5, 1e-14);
 	assert_true(isnan(tn_value_hyp2f1(1, 1, 2, 1)));
+	/* general values from mpmath 1.2.1 hyp2f1 at 40 digits, in the regions the models use:
+	 * Pareto/NBD's 2F1(r+s+x, s+1; r+s+x+1; z) with z -> 1 (c-a-b = -s), the sBG
+	 * 2F1(1, beta+n; alpha+beta+n; 1/(1+d)), and c-a-b within 1e-7 of an integer */
+	static const double ref[][5] = {
+		{3.159, 1.606, 4.159, 0.999, 325.19783245173199678},
+		{8.159, 1.606, 9.159, 0.9999999, 234950.9723537209266},
+		{3.159, 2.553, 4.159, 0.95, 194.32053247750222774},
+		{2.5, 1.5, 3.7, 0.85, 5.2028821779107572872},
+		{0.3, 0.7, 1.0000001, 0.9, 1.5295041222010007873},
+		{12.2, 3.1, 4.4, 0.5, 728.7733911930272756},
+		{1, 12.8, 13.5, 1 / 1.01, 33.950163454333789186},
+		{1, 1.7, 2.4, 1 / 1.001, 27.86790157311053171},
+	};
+	for (size_t i = 0; i < sizeof ref / sizeof ref[0]; i++)
+		assert_near(tn_value_hyp2f1(ref[i][0], ref[i][1], ref[i][2], ref[i][3]) / ref[i][4], 1, 1e-13);
 }
 
 /* ---- sBG ------------------------------------------------------------------ */
@@ -160,8 +175,22 @@ static void test_bgnbd(void **state)
 			    clv * 20 * 0.3, 1e-9);
 		assert_near(etx, E[104], 1e-12);
 	}
+	/* a = 1 (where eq. 10 is 0/0) lies between a = 1 -+ 0.001 */
+	double q1[4] = {0.25, 4.4, 1, 2.4}, q0[4] = {0.25, 4.4, 0.999, 2.4}, q2[4] = {0.25, 4.4, 1.001, 2.4};
+	double y1 = tn_value_bgnbd_expected(q1, 2, 30, 38, 39), y0 = tn_value_bgnbd_expected(q0, 2, 30, 38, 39);
+	double y2 = tn_value_bgnbd_expected(q2, 2, 30, 38, 39);
+	assert_true(isfinite(y1) && (y1 - y0) * (y2 - y1) > 0);
+	assert_near(y1, 0.5 * (y0 + y2), 1e-6);
+	tn_value_bgnbd_expected_path(q1, 2, 30, 38, 39, E);
+	assert_near(E[39], y1, 1e-9); /* both lose ~1e-11 to the cancellation near a = 1 */
+	assert_true(isfinite(tn_value_bgnbd_unconditional(q1, 39)));
 	double pa = tn_value_bgnbd_palive(fit.params, 2, 30.43, 38.86);
 	assert_true(pa > 0.5 && pa < 1);
+	/* P(alive) = exp(A1 + A2 + A3 - LL) (FHL 2005a eq. 6 and 13) */
+	const double *q = fit.params;
+	double a123 = lgamma(q[0] + 2) - lgamma(q[0]) + q[0] * log(q[1]) + lgamma(q[2] + q[3]) + lgamma(q[3] + 2) -
+		      lgamma(q[3]) - lgamma(q[2] + q[3] + 2) - (q[0] + 2) * log(q[1] + 38.86);
+	assert_near(pa, exp(a123 - tn_value_bgnbd_ll1(q, 2, 30.43, 38.86)), 1e-12);
 	assert_near(tn_value_bgnbd_palive(fit.params, 0, 0, 38.86), 1, 0);
 	/* no repeat buyers: refused */
 	double zx[3] = {0, 0, 0}, zt[3] = {0, 0, 0}, zT[3] = {10, 20, 30};
@@ -198,7 +227,24 @@ static void test_pnbd(void **state)
 	assert_near(tn_value_pnbd_ll1(p1, 3, 20, 38), tn_value_pnbd_ll1(p2, 3, 20, 38), 1e-8);
 	double pa = tn_value_pnbd_palive(fit.params, 2, 30.43, 38.86);
 	assert_true(pa > 0 && pa < 1);
+	/* heavy buyers in both branches: the series would overflow without Euler's transformation */
+	double h1[4] = {0.55, 10.6, 0.6, 11.7}, h2[4] = {0.55, 40, 0.6, 2};
+	assert_true(isfinite(tn_value_pnbd_ll1(h1, 900, 30, 38.86)));
+	assert_true(isfinite(tn_value_pnbd_ll1(h2, 900, 30, 38.86)));
+	assert_true(tn_value_pnbd_palive(h2, 900, 38.85, 38.86) > 0.5); /* ~11 purchases a week, none for 0.01 week */
+	assert_true(tn_value_pnbd_palive(h2, 900, 38, 38.86) < 0.1); /* ... none for 0.86 week */
+	/* P(alive) is the share of the likelihood from "still alive at T" (note 008 eq. 18 vs 22) */
+	const double *q = fit.params;
+	double alive = lgamma(q[0] + 2) - lgamma(q[0]) + q[0] * log(q[1]) + q[2] * log(q[3]) -
+		       (q[0] + 2) * log(q[1] + 38.86) - q[2] * log(q[3] + 38.86);
+	assert_near(pa, exp(alive - tn_value_pnbd_ll1(q, 2, 30.43, 38.86)), 1e-12);
 	assert_true(tn_value_pnbd_expected(fit.params, 2, 30.43, 38.86, 39) > 0);
+	double E[53];
+	tn_value_pnbd_expected_path(fit.params, 2, 30.43, 38.86, 52, E);
+	for (int t = 1; t <= 52; t++) {
+		assert_near(E[t], tn_value_pnbd_expected(fit.params, 2, 30.43, 38.86, t), 1e-14);
+		assert_true(E[t] > E[t - 1]);
+	}
 	tn_frame_free(f);
 }
 
@@ -325,12 +371,93 @@ static void test_store(void **state)
 	remove(path);
 }
 
+/* at-risk pipeline on a simulated store: 300 customers in 3 channels, the
+ * "search" ones buying often and staying; segments must add up to the total */
+static void test_segments(void **state)
+{
+	(void)state;
+	tn_error err = {0};
+	char path[] = "/tmp/tenure_value_seg_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	remove(path);
+	tn_store *st;
+	assert_int_equal(tn_store_open(path, TN_STORE_CREATE, &st, &err), TN_OK);
+	const char *ch[] = {"organic", "paid_social", "search"};
+	tn_time d0 = 1704067200; /* 2024-01-01 */
+	unsigned seed = 7;
+	for (int i = 0; i < 300; i++) {
+		char id[16], eid[32];
+		snprintf(id, sizeof id, "u%03d", i);
+		tn_customer_rec c = {.id = id, .signed_up_at = TN_NO_TIME, .channel = ch[i % 3]};
+		assert_int_equal(tn_store_put_customer(st, &c, NULL, &err), TN_OK);
+		int gap = i % 3 == 2 ? 9 : 30, life = i % 3 == 2 ? 300 : 60 + 3 * (i % 40);
+		for (int day = i % 20, k = 0; day < life && day < 360; day += gap + (int)((seed = seed * 1103515245u + 12345u) >> 28), k++) {
+			snprintf(eid, sizeof eid, "%s-%d", id, k);
+			tn_event_rec e = {id, d0 + (tn_time)day * TN_DAY, "purchase", 10.0 + (i % 7) + k % 3, eid};
+			assert_int_equal(tn_store_put_event(st, &e, &err), TN_OK);
+		}
+	}
+	assert_int_equal(tn_store_flush(st, NULL, &err), TN_OK);
+	tn_value_txns *t;
+	tn_value_summary *s;
+	assert_int_equal(tn_value_txns_from_store(st, &t, &err), TN_OK);
+	assert_int_equal(tn_value_summarize(t, tn_value_txns_last_day(t), 7, &s, &err), TN_OK);
+	assert_int_equal(s->n, 300);
+	tn_value_fit tf, gf;
+	assert_int_equal(tn_value_bgnbd_fit(s->x, s->t_x, s->T, s->n, &tf, &err), TN_OK);
+	assert_int_equal(tn_value_gg_fit(s->x, s->monetary, s->n, &gf, &err), TN_OK);
+	tn_value_score_opts so = {TN_VALUE_BGNBD, tf.params, gf.params, 52, 0.01, 0.3};
+	tn_value_scores *sc;
+	assert_int_equal(tn_value_score(&so, s->x, s->t_x, s->T, s->monetary, s->n, &sc, &err), TN_OK);
+	char **lab;
+	assert_int_equal(tn_value_segments_from_store(st, "channel", s->id, s->n, &lab, &err), TN_OK);
+	assert_string_equal(lab[0], "organic");
+	assert_string_equal(lab[2], "search");
+	tn_value_segment *g;
+	size_t ng;
+	assert_int_equal(tn_value_segment_table(lab, s->n, sc->palive, sc->clv, s->revenue, 0.3, &g, &ng, &err), TN_OK);
+	assert_int_equal(ng, 4);
+	assert_string_equal(g[0].label, "search"); /* frequent, loyal buyers are worth most */
+	assert_string_equal(g[3].label, "(all)");
+	double cust = 0, fut = 0, risk = 0, rev = 0, rev2 = 0, clv = 0;
+	for (size_t i = 0; i < 3; i++) {
+		cust += (double)g[i].customers;
+		fut += g[i].future;
+		risk += g[i].at_risk;
+		rev += g[i].revenue;
+		assert_true(g[i].at_risk >= 0 && g[i].p_alive > 0 && g[i].p_alive <= 1);
+		assert_near(g[i].profit, 0.3 * g[i].revenue, 1e-9);
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		rev2 += s->revenue[i];
+		clv += sc->clv[i];
+	}
+	assert_near(cust, 300, 0);
+	assert_near(g[3].future, fut, 1e-9 * fut);
+	assert_near(g[3].future, clv, 1e-9 * clv);
+	assert_near(g[3].at_risk, risk, 1e-9 * risk);
+	assert_near(g[3].revenue, rev, 1e-9);
+	assert_near(rev, rev2, 1e-9);
+	char **bad;
+	assert_int_equal(tn_value_segments_from_store(st, "shoe_size", s->id, s->n, &bad, &err), TN_ERR_USAGE);
+	assert_null(bad);
+	tn_value_segments_free(g, ng);
+	tn_value_labels_free(lab, s->n);
+	tn_value_scores_free(sc);
+	tn_value_summary_free(s);
+	tn_value_txns_free(t);
+	tn_store_close(st);
+	remove(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_logaddexp), cmocka_unit_test(test_hyp2f1), cmocka_unit_test(test_sbg),
 		cmocka_unit_test(test_bgnbd),     cmocka_unit_test(test_pnbd),   cmocka_unit_test(test_gg),
-		cmocka_unit_test(test_summary),   cmocka_unit_test(test_store),
+		cmocka_unit_test(test_summary),   cmocka_unit_test(test_store),  cmocka_unit_test(test_segments),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
