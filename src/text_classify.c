@@ -345,7 +345,7 @@ int tn_fb_evaluate_csv(const tn_fb_model *m, const char *path, const char *text_
 		const char *label = tn_csv_field(r, (size_t)cl, NULL);
 		int truth = tn_fb_type_parse(label);
 		if (truth < 0) {
-			rc = tn_error_set(err, TN_ERR_INPUT, "%s:%ld:%d: %s: expected one of the six types; found \"%s\"",
+			rc = tn_error_set(err, TN_ERR_INPUT, "%s:%ld:%d: %s: expected one of " TN_FB_TYPE_LIST "; found \"%s\"",
 					  path, tn_csv_field_line(r, (size_t)cl), cl + 1, label_col, label);
 			goto out;
 		}
@@ -417,8 +417,7 @@ int tn_fb_cross_validate(const char *path, const char *text_col, const char *lab
 	for (size_t i = 0; i < f->nrows; i++)
 		if (tn_fb_type_parse(label[i]) < 0) {
 			rc = tn_error_set(err, TN_ERR_INPUT,
-					  "%s:%zu:%d: %s: expected one of functionality, feature_request, usability, "
-					  "reliability, customer_service, pricing_billing; found \"%s\"",
+					  "%s:%zu:%d: %s: expected one of " TN_FB_TYPE_LIST "; found \"%s\"",
 					  path, i + 2, cl + 1, label_col, label[i]);
 			goto out;
 		}

@@ -15,7 +15,7 @@
 #include <string.h>
 
 static const char *const type_names[TN_FB_NTYPES] = {
-	"functionality", "feature_request", "usability", "reliability", "customer_service", "pricing_billing",
+	"functionality", "feature_request", "usability", "reliability", "customer_service", "pricing_billing", "praise",
 };
 
 const char *tn_fb_type_name(int type)
@@ -311,8 +311,7 @@ int tn_fb_model_load_rules(tn_fb_model *m, const char *path, tn_error *err)
 		int type = tn_fb_type_parse(ty);
 		if (type < 0) {
 			rc = tn_error_set(err, TN_ERR_INPUT,
-					  "%s:%ld:%d: type: expected one of functionality, feature_request, usability, "
-					  "reliability, customer_service, pricing_billing; found \"%s\"",
+					  "%s:%ld:%d: type: expected one of " TN_FB_TYPE_LIST "; found \"%s\"",
 					  path, tn_csv_line(r), ct + 1, ty);
 			goto out;
 		}
@@ -358,8 +357,7 @@ int tn_fb_model_train_csv(tn_fb_model *m, const char *path, const char *text_col
 		int type = tn_fb_type_parse(label);
 		if (type < 0) {
 			rc = tn_error_set(err, TN_ERR_INPUT,
-					  "%s:%ld:%d: %s: expected one of functionality, feature_request, usability, "
-					  "reliability, customer_service, pricing_billing; found \"%s\"",
+					  "%s:%ld:%d: %s: expected one of " TN_FB_TYPE_LIST "; found \"%s\"",
 					  path, tn_csv_field_line(r, (size_t)cl), cl + 1, label_col, label);
 			goto out;
 		}

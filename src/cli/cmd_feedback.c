@@ -16,7 +16,8 @@ static const char usage_text[] =
 	"usage: tenure feedback SUBCOMMAND [OPTIONS]\n\n"
 	"Classify customers' free-text answers (English, Arabic, Persian) into six types --\n"
 	"functionality, feature_request, usability, reliability, customer_service,\n"
-	"pricing_billing -- with a short theme and a confidence; survey scores; impact.\n\n"
+	"pricing_billing -- or praise (not a complaint), with a short theme and a\n"
+	"confidence; survey scores; impact.\n\n"
 	"Subcommands:\n"
 	"  classify [--csv FILE --text COL] [--export] [--model FILE] [--rules FILE] [--relabel]\n"
 	"      With --csv: write FILE's rows with type, theme, language, confidence added\n"
@@ -25,7 +26,7 @@ static const char usage_text[] =
 	"      (feedback kinds exit, free and other free-text kinds), save the labels in\n"
 	"      the store and print them; --relabel redoes answers labelled before.\n"
 	"  train --csv FILE --text COL --label COL [--theme COL] [--rules FILE] [--save MODEL] [--cv K]\n"
-	"      Train a model on labelled answers (labels: the six type names) and report\n"
+	"      Train a model on labelled answers (labels: the six type names or praise) and report\n"
 	"      its accuracy on its own training rows, or with --cv K the K-fold cross-\n"
 	"      validated accuracy (row i in fold i mod K); --save writes the model file.\n"
 	"  evaluate --csv FILE [--text COL] [--label COL] [--model FILE] [--rules FILE]\n"
@@ -257,9 +258,10 @@ static void print_eval(cli_ctx *ctx, const tn_fb_eval *ev)
 	tn_out_print(t, ctx->format, stdout);
 	tn_out_free(t);
 	fputs(ctx->format == OUT_JSON ? ", \"confusion\": " : "\n", stdout);
-	const char *ccols[] = {"true\\predicted", "functionality", "feature_request", "usability", "reliability",
-			       "customer_service", "pricing_billing"};
-	tn_out *c = tn_out_new(7, ccols);
+	const char *ccols[TN_FB_NTYPES + 1] = {"true\\predicted"};
+	for (int k = 0; k < TN_FB_NTYPES; k++)
+		ccols[k + 1] = tn_fb_type_name(k);
+	tn_out *c = tn_out_new(TN_FB_NTYPES + 1, ccols);
 	for (int k = 0; k < TN_FB_NTYPES; k++) {
 		tn_out_str(c, tn_fb_type_name(k));
 		for (int j = 0; j < TN_FB_NTYPES; j++)

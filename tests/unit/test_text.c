@@ -118,11 +118,11 @@ static void test_heldout_accuracy(void **state)
 	tn_fb_eval ev;
 	if (tn_fb_evaluate_csv(m, "../../data/feedback/heldout.csv", "text", "type", &ev, &err))
 		fail_msg("evaluate: %s", err.msg);
-	assert_true(ev.n >= 300);
+	assert_true(ev.n >= 330);
 	/* floor a bit below the measured held-out accuracy (docs/feedback.md) */
 	double acc = (double)ev.correct / (double)ev.n;
-	if (acc < 0.83)
-		fail_msg("held-out accuracy %.3f below the 0.83 floor (measured 0.853)", acc);
+	if (acc < 0.81)
+		fail_msg("held-out accuracy %.3f below the 0.81 floor (measured 0.836)", acc);
 	for (int l = TN_LANG_EN; l <= TN_LANG_FA; l++) {
 		assert_true(ev.n_lang[l] >= 100);
 		double a = (double)ev.correct_lang[l] / (double)ev.n_lang[l];
@@ -223,9 +223,9 @@ static void test_cross_validate(void **state)
 		for (int b = 0; b < TN_FB_NTYPES; b++)
 			sum += ev.confusion[a][b];
 	assert_int_equal(sum, ev.n);
-	/* 5-fold CV measured 0.882 (docs/feedback.md); floor below it */
-	if ((double)ev.correct / (double)ev.n < 0.84)
-		fail_msg("cv accuracy %.3f below 0.84", (double)ev.correct / (double)ev.n);
+	/* 5-fold CV measured 0.851 (docs/feedback.md); floor below it */
+	if ((double)ev.correct / (double)ev.n < 0.82)
+		fail_msg("cv accuracy %.3f below 0.82", (double)ev.correct / (double)ev.n);
 	assert_int_equal(tn_fb_cross_validate("../../data/feedback/train.csv", "text", "type", NULL, 1, &ev, &err),
 			 TN_ERR_USAGE);
 	tn_error_clear(&err);
