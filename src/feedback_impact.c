@@ -183,7 +183,7 @@ int tn_fb_matrix_store(tn_store *s, tn_fb_row **rows, size_t *nrows, tn_error *e
 		"SELECT lab.theme, (SELECT l3.type FROM feedback_labels l3 WHERE l3.theme = lab.theme GROUP BY l3.type "
 		"ORDER BY COUNT(*) DESC LIMIT 1), COUNT(*), SUM(cust.churned), COALESCE(ft.effort, ''), "
 		"SUM(cust.revenue) FROM (SELECT DISTINCT l.theme, f.customer_id FROM feedback_labels l JOIN feedback f "
-		"ON f.id = l.feedback_id) lab JOIN cust ON cust.id = lab.customer_id LEFT JOIN feedback_themes ft ON "
+		"ON f.id = l.feedback_id WHERE l.type <> 'praise') lab JOIN cust ON cust.id = lab.customer_id LEFT JOIN feedback_themes ft ON "
 		"ft.theme = lab.theme GROUP BY lab.theme ORDER BY 4 DESC, 3 DESC, 1";
 	int rc = run_report(s, sql, NULL, matrix_row, rows, nrows, err);
 	if (rc || *nrows == 0)

@@ -28,14 +28,20 @@ static const char text_kinds_sql[] = TEXT_KINDS_SQL;
 
 int tn_fb_label_store(tn_store *s, const tn_fb_model *m, int force, size_t *nlabelled, tn_error *err)
 {
+	/* relabelling starts from an empty table, so the scan below never reads
+	 * rows it is rewriting */
 	char sql[1024];
 	snprintf(sql, sizeof sql,
 		 "SELECT f.id, f.answer FROM feedback f LEFT JOIN feedback_labels l ON l.feedback_id = f.id "
-		 "WHERE f.answer IS NOT NULL AND f.answer <> '' AND %s AND %s ORDER BY f.id",
-		 force ? "1" : "l.feedback_id IS NULL", text_kinds_sql);
+		 "WHERE f.answer IS NOT NULL AND f.answer <> '' AND l.feedback_id IS NULL AND %s ORDER BY f.id",
+		 text_kinds_sql);
 	size_t n = 0;
 	if (tn_store_begin(s, err))
 		return err->code;
+	if (force && tn_store_exec(s, "DELETE FROM feedback_labels", err)) {
+		tn_store_rollback(s);
+		return err->code;
+	}
 	sqlite3_stmt *sel = tn_store_prepare(s, sql, err);
 	sqlite3_stmt *ins = sel ? tn_store_prepare(s,
 						   "INSERT OR REPLACE INTO feedback_labels(feedback_id, type, theme, "
@@ -277,6 +283,35 @@ static int scores_sql(const char *by, const char *period, char *sql, size_t size
 	return TN_OK;
 }
 
+static int cmp_choice(const void *a, const void *b)
+{
+	const choice *x = a, *y = b;
+	int c = strcmp(x->kind, y->kind);
+	return c ? c : strcmp(x->answer, y->answer);
+}
+
+/* Report order: overall first, then segments by name, churned/stayed last;
+ * within a segment "all" periods first, then periods in order. */
+static int seg_rank(const char *seg)
+{
+	if (strcmp(seg, "all") == 0)
+		return 0;
+	return strcmp(seg, "churned") == 0 || strcmp(seg, "stayed") == 0 ? 2 : 1;
+}
+
+static int cmp_group(const void *a, const void *b)
+{
+	const group *x = a, *y = b;
+	int rx = seg_rank(x->seg), ry = seg_rank(y->seg);
+	if (rx != ry)
+		return rx - ry;
+	int c = strcmp(x->seg, y->seg);
+	if (c)
+		return c;
+	int px = strcmp(x->per, "all") != 0, py = strcmp(y->per, "all") != 0;
+	return px != py ? px - py : strcmp(x->per, y->per);
+}
+
 int tn_fb_scores_store(tn_store *s, const char *by, const char *period, tn_fb_row **rows, size_t *nrows,
 		       tn_error *err)
 {
@@ -314,7 +349,11 @@ int tn_fb_scores_store(tn_store *s, const char *by, const char *period, tn_fb_ro
 	if (status == TN_OK && rc != SQLITE_DONE)
 		status = tn_store_db_error(s, "reading feedback scores", err);
 	sqlite3_finalize(st);
+	if (gs.n)
+		qsort(gs.g, gs.n, sizeof *gs.g, cmp_group);
 	for (size_t i = 0; i < gs.n; i++) {
+		if (gs.g[i].nch)
+			qsort(gs.g[i].ch, gs.g[i].nch, sizeof *gs.g[i].ch, cmp_choice);
 		if (status == TN_OK)
 			status = emit_group(&out, &gs.g[i], err);
 		free(gs.g[i].nps.v);

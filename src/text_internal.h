@@ -14,7 +14,7 @@
 #define TN_FB_MAX_THEMES 48            /* theme labels per model */
 #define TN_FB_MAX_RULES 4096
 #define TN_FB_MAX_FEATURES 4096        /* features taken from one text */
-#define TN_FB_ALPHA 0.3
+#define TN_FB_ALPHA 1.0                /* additive smoothing (Laplace); chosen by 5-fold CV on train.csv */
 #define TN_FB_KW_HEADS 4096             /* keyword index buckets */
 #define TN_FB_MAX_KWS 2048
 

@@ -15,7 +15,7 @@
 #include <string.h>
 
 static const char *const type_names[TN_FB_NTYPES] = {
-	"functionality", "feature_request", "usability", "reliability", "customer_service", "pricing_billing",
+	"functionality", "feature_request", "usability", "reliability", "customer_service", "pricing_billing", "praise",
 };
 
 const char *tn_fb_type_name(int type)
@@ -115,6 +115,15 @@ void tn_fb_model_free(tn_fb_model *m)
 
 size_t tn_fb_model_ntrain(const tn_fb_model *m) { return m->ntrain; }
 
+/* A theme name is one line of printable text (it is a field of the model file). */
+static int bad_theme(const char *theme)
+{
+	for (const unsigned char *p = (const unsigned char *)theme; *p; p++)
+		if (*p < 0x20 || *p == 0x7F)
+			return 1;
+	return 0;
+}
+
 static int theme_index(tn_fb_model *m, const char *theme, int type, tn_error *err)
 {
 	for (size_t k = 0; k < m->nthemes; k++)
@@ -125,6 +134,9 @@ static int theme_index(tn_fb_model *m, const char *theme, int type, tn_error *er
 	if (strlen(theme) >= TN_FB_THEME_MAX)
 		return -tn_error_set(err, TN_ERR_INPUT, "theme \"%.40s...\" is longer than %d bytes", theme,
 				     TN_FB_THEME_MAX - 1);
+	if (bad_theme(theme))
+		return -tn_error_set(err, TN_ERR_INPUT, "theme \"%.40s\" contains a control character (tab, newline)",
+				     theme);
 	size_t k = m->nthemes++;
 	snprintf(m->theme_name[k], TN_FB_THEME_MAX, "%s", theme);
 	m->theme_type[k] = type;
@@ -167,7 +179,7 @@ int tn_fb_model_add(tn_fb_model *m, const char *text, size_t len, int type, cons
 	return TN_OK;
 }
 
-/* Multinomial NB with Lidstone smoothing over the V buckets in use:
+/* Multinomial NB with additive smoothing (a = TN_FB_ALPHA = 1: Laplace) over the V buckets in use:
  * log P(f | c) = log((n_fc + a) / (n_c + a V)), prior P(c) = (d_c + 1) / (D + C). */
 void tn_fb_model_finish(tn_fb_model *m)
 {
@@ -231,6 +243,8 @@ int tn_fb_model_add_rule(tn_fb_model *m, const char *keyword, int type, const ch
 	if (theme && strlen(theme) >= TN_FB_THEME_MAX)
 		return tn_error_set(err, TN_ERR_INPUT, "rule theme \"%.40s...\" is longer than %d bytes", theme,
 				    TN_FB_THEME_MAX - 1);
+	if (theme && bad_theme(theme))
+		return tn_error_set(err, TN_ERR_INPUT, "rule theme \"%.40s\" contains a control character", theme);
 	size_t len;
 	char *k = tn_text_normalize(keyword, strlen(keyword), &len, err);
 	if (!k)
@@ -297,8 +311,7 @@ int tn_fb_model_load_rules(tn_fb_model *m, const char *path, tn_error *err)
 		int type = tn_fb_type_parse(ty);
 		if (type < 0) {
 			rc = tn_error_set(err, TN_ERR_INPUT,
-					  "%s:%ld:%d: type: expected one of functionality, feature_request, usability, "
-					  "reliability, customer_service, pricing_billing; found \"%s\"",
+					  "%s:%ld:%d: type: expected one of " TN_FB_TYPE_LIST "; found \"%s\"",
 					  path, tn_csv_line(r), ct + 1, ty);
 			goto out;
 		}
@@ -344,8 +357,7 @@ int tn_fb_model_train_csv(tn_fb_model *m, const char *path, const char *text_col
 		int type = tn_fb_type_parse(label);
 		if (type < 0) {
 			rc = tn_error_set(err, TN_ERR_INPUT,
-					  "%s:%ld:%d: %s: expected one of functionality, feature_request, usability, "
-					  "reliability, customer_service, pricing_billing; found \"%s\"",
+					  "%s:%ld:%d: %s: expected one of " TN_FB_TYPE_LIST "; found \"%s\"",
 					  path, tn_csv_field_line(r, (size_t)cl), cl + 1, label_col, label);
 			goto out;
 		}
@@ -353,8 +365,10 @@ int tn_fb_model_train_csv(tn_fb_model *m, const char *path, const char *text_col
 		const char *theme = ch >= 0 && (size_t)ch < nf ? tn_csv_field(r, (size_t)ch, NULL) : NULL;
 		tn_error e2 = {0};
 		if (tn_fb_model_add(m, text, len, type, theme, &e2)) {
-			rc = tn_error_set(err, e2.code, "%s:%ld:%d: %s: %s", path, tn_csv_field_line(r, (size_t)cx),
-					  cx + 1, text_col, e2.msg);
+			int on_theme = strncmp(e2.msg, "theme", 5) == 0 || strncmp(e2.msg, "more than", 9) == 0;
+			int c = on_theme ? ch : cx;
+			rc = tn_error_set(err, e2.code, "%s:%ld:%d: %s: %s", path, tn_csv_field_line(r, (size_t)c), c + 1,
+					  on_theme ? theme_col : text_col, e2.msg);
 			goto out;
 		}
 		n++;

@@ -5,7 +5,7 @@
  *   tenure-feedback-model<TAB>1
  *   buckets<TAB>262144<TAB>32768
  *   ntrain<TAB>N
- *   type<TAB>NAME<TAB>DOCS<TAB>TOKENS          six lines, in TN_FB_* order
+ *   type<TAB>NAME<TAB>DOCS<TAB>TOKENS          one line per label, in TN_FB_* order
  *   theme<TAB>NAME<TAB>TYPE<TAB>DOCS<TAB>TOKENS one line per theme label
  *   rule<TAB>TYPE<TAB>THEME<TAB>KEYWORD         THEME may be empty
  *   t<TAB>BUCKET<TAB>TYPE<TAB>COUNT             non-zero type counts

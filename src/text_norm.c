@@ -11,6 +11,7 @@
  * Pure-ASCII texts take a fast path with the same result.
  */
 #include "tenure/feedback.h"
+#include "tenure/utf8.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -87,43 +88,16 @@ int tn_text_validate(const char *str, size_t len, tn_error *err)
 	if (len > TN_TEXT_MAX)
 		return tn_error_set(err, TN_ERR_INPUT, "text of %zu bytes is longer than the %u-byte limit", len,
 				    TN_TEXT_MAX);
-	size_t i = 0;
-	while (i < len) {
-		unsigned c = s[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		size_t need;
-		uint32_t min, cp;
-		if (c >= 0xC2 && c <= 0xDF)
-			need = 1, min = 0x80, cp = c & 0x1F;
-		else if (c >= 0xE0 && c <= 0xEF)
-			need = 2, min = 0x800, cp = c & 0x0F;
-		else if (c >= 0xF0 && c <= 0xF4)
-			need = 3, min = 0x10000, cp = c & 0x07;
-		else
-			goto bad;
-		for (size_t k = 1; k <= need; k++) {
-			if (i + k >= len || (s[i + k] & 0xC0) != 0x80)
-				goto bad;
-			cp = (cp << 6) | (s[i + k] & 0x3Fu);
-		}
-		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-			goto bad;
-		i += need + 1;
-		continue;
-	bad:
-		if (i + 1 < len)
-			return tn_error_set(err, TN_ERR_INPUT,
-					    "invalid UTF-8 at byte %zu (0x%02X 0x%02X): expected UTF-8 text "
-					    "(re-save the file as UTF-8)",
-					    i + 1, c, s[i + 1]);
+	size_t i;
+	if (tn_utf8_valid(str, len, &i))
+		return TN_OK;
+	if (i + 1 < len)
 		return tn_error_set(err, TN_ERR_INPUT,
-				    "invalid UTF-8 at byte %zu (0x%02X): expected UTF-8 text (re-save the file as UTF-8)",
-				    i + 1, c);
-	}
-	return TN_OK;
+				    "invalid UTF-8 at byte %zu (0x%02X 0x%02X): expected UTF-8 text (re-save the file as UTF-8)",
+				    i + 1, s[i], s[i + 1]);
+	return tn_error_set(err, TN_ERR_INPUT,
+			    "invalid UTF-8 at byte %zu (0x%02X): expected UTF-8 text (re-save the file as UTF-8)", i + 1,
+			    i < len ? s[i] : 0);
 }
 
 /* The Arabic/Persian fold: returns the replacement code point, or -1 to drop. */
@@ -171,7 +145,7 @@ static int32_t fold_cp(int32_t c)
 
 static int is_space_cp(int32_t c)
 {
-	if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v')
+	if (c <= ' ' || c == 0x7F) /* white space and control characters (NUL included) */
 		return 1;
 	if (c < 0x80)
 		return 0;
@@ -232,7 +206,7 @@ char *tn_text_normalize(const char *str, size_t len, size_t *outlen, tn_error *e
 	const unsigned char *s = (const unsigned char *)str;
 	int ascii = 1;
 	for (size_t i = 0; i < len; i++)
-		if (s[i] >= 0x80 || s[i] == 0) {
+		if (s[i] >= 0x80) {
 			ascii = 0;
 			break;
 		}
@@ -274,23 +248,29 @@ char *tn_text_normalize(const char *str, size_t len, size_t *outlen, tn_error *e
 
 /* Common function words, written in the folded spelling (Persian yeh ی and
  * kaf ک), so they match texts typed on either keyboard. */
-static const char *const ar_words[] = {
-	"فی", "علی", "ما", "لا", "هذا", "هذه", "مع", "عن", "الی", "انا", "کل", "بس", "مش", "لیش", "لماذا",
-	"شی", "شیء", "جدا", "کثیر", "عند", "لم", "لن", "یعنی", "والله", "لقد", "کان", "هو", "هی", "اللی",
-	"ولا", "او", "لو", "حتی", "بعد", "قبل", "ان", "انه", "لیس", "ایش", "وش", "شو", "لکن", "فیه", "ماذا",
-	"اذا", "عم", "ده", "دی", "مره", "اوی", "کتیر", "تطبیق", "یا", "الله", "اشتراک", "ممکن", "اصلا",
+#define W(s) {s, sizeof s - 1}
+typedef struct word {
+	const char *w;
+	size_t n;
+} lang_word;
+
+static const lang_word ar_words[] = {
+	W("فی"), W("علی"), W("ما"), W("لا"), W("هذا"), W("هذه"), W("مع"), W("عن"), W("الی"), W("انا"), W("کل"), W("بس"), W("مش"), W("لیش"), W("لماذا"),
+	W("شی"), W("شیء"), W("جدا"), W("کثیر"), W("عند"), W("لم"), W("لن"), W("یعنی"), W("والله"), W("لقد"), W("کان"), W("هو"), W("هی"), W("اللی"),
+	W("ولا"), W("او"), W("لو"), W("حتی"), W("بعد"), W("قبل"), W("ان"), W("انه"), W("لیس"), W("ایش"), W("وش"), W("شو"), W("لکن"), W("فیه"), W("ماذا"),
+	W("اذا"), W("عم"), W("ده"), W("دی"), W("مره"), W("اوی"), W("کتیر"), W("تطبیق"), W("یا"), W("الله"), W("اشتراک"), W("ممکن"), W("اصلا"),
 };
-static const char *const fa_words[] = {
-	"است", "را", "که", "این", "از", "به", "با", "برای", "خیلی", "نمی", "می", "هست", "نیست", "چرا",
-	"کنم", "کنید", "شده", "شد", "بود", "دارم", "ندارم", "یه", "هم", "اما", "ولی", "اپ", "برنامه", "کار",
-	"میشه", "نمیشه", "چی", "اون", "همه", "بدون", "باید", "نمیکنه", "میکنه", "کنه", "بهتر", "خوب", "بد",
-	"پول", "ها", "های", "تو", "رو", "هیچ", "دیگه", "چون", "واقعا", "اصلا", "لطفا", "چطور", "کجا", "دادم",
+static const lang_word fa_words[] = {
+	W("است"), W("را"), W("که"), W("این"), W("از"), W("به"), W("با"), W("برای"), W("خیلی"), W("نمی"), W("می"), W("هست"), W("نیست"), W("چرا"),
+	W("کنم"), W("کنید"), W("شده"), W("شد"), W("بود"), W("دارم"), W("ندارم"), W("یه"), W("هم"), W("اما"), W("ولی"), W("اپ"), W("برنامه"), W("کار"),
+	W("میشه"), W("نمیشه"), W("چی"), W("اون"), W("همه"), W("بدون"), W("باید"), W("نمیکنه"), W("میکنه"), W("کنه"), W("بهتر"), W("خوب"), W("بد"),
+	W("پول"), W("ها"), W("های"), W("تو"), W("رو"), W("هیچ"), W("دیگه"), W("چون"), W("واقعا"), W("اصلا"), W("لطفا"), W("چطور"), W("کجا"), W("دادم"),
 };
 
-static int word_in(const char *w, size_t n, const char *const *list, size_t count)
+static int word_in(const char *w, size_t n, const lang_word *list, size_t count)
 {
 	for (size_t i = 0; i < count; i++)
-		if (strlen(list[i]) == n && memcmp(list[i], w, n) == 0)
+		if (list[i].n == n && memcmp(list[i].w, w, n) == 0)
 			return 1;
 	return 0;
 }

@@ -135,6 +135,11 @@ const tn_fb_theme_def tn_fb_themes[] = {
 	 "not worth|worth it|waste of money|value for money|"
 	 "ما يستاهل|ما يسوى|لا يستحق|مايستاهل|خسارة فلوس|"
 	 "ارزش نداره|نمی ارزه|نمیارزه|حیف پول"},
+	/* praise: not a complaint */
+	{TN_FB_PRAISE, "praise", /* unambiguous phrases only: "would be great if..." is a request */
+	 "love it|love this app|love the app|awesome app|amazing app|thank you|helpful app|best app|well done|"
+	 "رائع|شكرا لكم|شكرا على|احسن تطبيق|يعطيكم العافية|تسلم ايدكم|"
+	 "ممنون|دوستش دارم|بهترین برنامه|دمتون گرم|عالیه"},
 };
 
 const size_t tn_fb_ntheme_defs = sizeof tn_fb_themes / sizeof tn_fb_themes[0];

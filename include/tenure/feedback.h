@@ -6,9 +6,9 @@
  *      validation, NFKC + case folding + mark stripping (utf8proc), an
  *      Arabic/Persian fold table, digits to ASCII; en / ar / fa / mixed.
  *   2. the classifier (src/text_classify.c, src/text_model.c): six feedback
- *      types with a confidence, a short theme per text, user keyword rules
- *      that override, and a model file (save/load) so a business can retrain
- *      on its own labelled answers.
+ *      types (or praise, not a complaint) with a confidence, a short theme per
+ *      text, user keyword rules that override, and a model file (save/load)
+ *      so a business can retrain on its own labelled answers.
  *   3. survey scores over plain arrays (src/feedback_scores.c): NPS with a
  *      confidence interval, CSAT, CES, Wilson intervals.  The store-based
  *      reports (scores by segment and period, impact, effort matrix,
@@ -64,11 +64,16 @@ enum {
 	TN_FB_RELIABILITY,
 	TN_FB_CUSTOMER_SERVICE,
 	TN_FB_PRICING_BILLING,
+	TN_FB_PRAISE, /* not a complaint (thanks, compliments): kept apart from the six problem types */
 	TN_FB_NTYPES
 };
 
-/* "functionality", "feature_request", ...; tn_fb_type_parse returns -1 when
- * NAME is not one of the six. */
+/* The label names, for messages: "functionality, ..., pricing_billing or praise". */
+#define TN_FB_TYPE_LIST \
+	"functionality, feature_request, usability, reliability, customer_service, pricing_billing or praise"
+
+/* "functionality", "feature_request", ..., "praise"; tn_fb_type_parse
+ * returns -1 when NAME is not one of them. */
 TN_API const char *tn_fb_type_name(int type);
 TN_API int tn_fb_type_parse(const char *name);
 
@@ -146,6 +151,14 @@ typedef struct tn_fb_eval {
 } tn_fb_eval;
 TN_API int tn_fb_evaluate_csv(const tn_fb_model *m, const char *path, const char *text_col,
 			      const char *label_col, tn_fb_eval *out, tn_error *err);
+
+/* K-fold cross-validation on labelled CSV PATH (the rows' fold is their
+ * number modulo K, 2 <= K <= 20): train on K-1 folds (with THEME_COL when
+ * present), classify the held-out fold, and add up the results in *out as
+ * tn_fb_evaluate_csv does.  For a business's own labelled answers, where
+ * there is no separate held-out set. */
+TN_API int tn_fb_cross_validate(const char *path, const char *text_col, const char *label_col,
+				const char *theme_col, int k, tn_fb_eval *out, tn_error *err);
 
 /* ---- 3. survey scores over arrays -------------------------------------- */
 

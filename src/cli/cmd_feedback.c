@@ -16,7 +16,8 @@ static const char usage_text[] =
 	"usage: tenure feedback SUBCOMMAND [OPTIONS]\n\n"
 	"Classify customers' free-text answers (English, Arabic, Persian) into six types --\n"
 	"functionality, feature_request, usability, reliability, customer_service,\n"
-	"pricing_billing -- with a short theme and a confidence; survey scores; impact.\n\n"
+	"pricing_billing -- or praise (not a complaint), with a short theme and a\n"
+	"confidence; survey scores; impact.\n\n"
 	"Subcommands:\n"
 	"  classify [--csv FILE --text COL] [--export] [--model FILE] [--rules FILE] [--relabel]\n"
 	"      With --csv: write FILE's rows with type, theme, language, confidence added\n"
@@ -24,9 +25,10 @@ static const char usage_text[] =
 	"      verbatim, theme, type.  Without --csv: classify the store's text answers\n"
 	"      (feedback kinds exit, free and other free-text kinds), save the labels in\n"
 	"      the store and print them; --relabel redoes answers labelled before.\n"
-	"  train --csv FILE --text COL --label COL [--theme COL] [--rules FILE] [--save MODEL]\n"
-	"      Train a model on labelled answers (labels: the six type names) and report\n"
-	"      its accuracy on its own training rows; --save writes the model file.\n"
+	"  train --csv FILE --text COL --label COL [--theme COL] [--rules FILE] [--save MODEL] [--cv K]\n"
+	"      Train a model on labelled answers (labels: the six type names or praise) and report\n"
+	"      its accuracy on its own training rows, or with --cv K the K-fold cross-\n"
+	"      validated accuracy (row i in fold i mod K); --save writes the model file.\n"
 	"  evaluate --csv FILE [--text COL] [--label COL] [--model FILE] [--rules FILE]\n"
 	"      Accuracy overall, per language (the file's language column, else the\n"
 	"      detected one) and per type, with the confusion matrix.  Columns default\n"
@@ -147,8 +149,12 @@ static int classify_csv(cli_ctx *ctx, tn_fb_model *m, const char *path, const ch
 				     text_col, e2.msg);
 			break;
 		}
-		char conf[32];
-		snprintf(conf, sizeof conf, "%.3f", res.confidence);
+		/* a blank answer gets no label (empty cells, null in JSON) */
+		int blank = strspn(text, " \t\r\n") == len;
+		const char *type = blank ? "" : tn_fb_type_name(res.type), *theme = blank ? "" : res.theme;
+		char conf[32] = "";
+		if (!blank)
+			snprintf(conf, sizeof conf, "%.3f", res.confidence);
 		if (json) {
 			cJSON *o = cJSON_CreateObject();
 			if (export) {
@@ -157,11 +163,20 @@ static int classify_csv(cli_ctx *ctx, tn_fb_model *m, const char *path, const ch
 				for (size_t j = 0; j < ncol; j++)
 					cJSON_AddStringToObject(o, names[j], tn_csv_field(r, j, NULL));
 			}
-			cJSON_AddStringToObject(o, "theme", res.theme);
-			cJSON_AddStringToObject(o, "type", tn_fb_type_name(res.type));
+			if (blank) {
+				cJSON_AddNullToObject(o, "theme");
+				cJSON_AddNullToObject(o, "type");
+			} else {
+				cJSON_AddStringToObject(o, "theme", theme);
+				cJSON_AddStringToObject(o, "type", type);
+			}
 			if (!export) {
 				cJSON_AddStringToObject(o, "language", tn_lang_name(res.language));
-				cJSON_AddNumberToObject(o, "confidence", (double)(long)(res.confidence * 1000 + 0.5) / 1000);
+				if (blank)
+					cJSON_AddNullToObject(o, "confidence");
+				else
+					cJSON_AddNumberToObject(o, "confidence",
+								(double)(long)(res.confidence * 1000 + 0.5) / 1000);
 			}
 			char *s = cJSON_PrintUnformatted(o);
 			if (s)
@@ -171,15 +186,15 @@ static int classify_csv(cli_ctx *ctx, tn_fb_model *m, const char *path, const ch
 		} else if (export) {
 			csv_field(stdout, text);
 			fputc(',', stdout);
-			csv_field(stdout, res.theme);
-			printf(",%s\n", tn_fb_type_name(res.type));
+			csv_field(stdout, theme);
+			printf(",%s\n", type);
 		} else {
 			for (size_t j = 0; j < ncol; j++) {
 				csv_field(stdout, tn_csv_field(r, j, NULL));
 				fputc(',', stdout);
 			}
-			printf("%s,", tn_fb_type_name(res.type));
-			csv_field(stdout, res.theme);
+			printf("%s,", type);
+			csv_field(stdout, theme);
 			printf(",%s,%s\n", tn_lang_name(res.language), conf);
 		}
 		if ((++done & 1023) == 0)
@@ -238,14 +253,15 @@ static void print_eval(cli_ctx *ctx, const tn_fb_eval *ev)
 		tn_out_int(t, (long long)ev->lang_correct);
 		tn_out_num(t, (double)ev->lang_correct / (double)ev->lang_n, 3);
 	}
+	if (ctx->format == OUT_JSON)
+		fputs("{\"accuracy\": ", stdout); /* one document: {"accuracy": [...], "confusion": [...]} */
 	tn_out_print(t, ctx->format, stdout);
 	tn_out_free(t);
-	if (ctx->format == OUT_JSON)
-		return; /* one JSON document: the confusion matrix is in csv/table output */
-	printf("\n");
-	const char *ccols[] = {"true\\predicted", "functionality", "feature_request", "usability", "reliability",
-			       "customer_service", "pricing_billing"};
-	tn_out *c = tn_out_new(7, ccols);
+	fputs(ctx->format == OUT_JSON ? ", \"confusion\": " : "\n", stdout);
+	const char *ccols[TN_FB_NTYPES + 1] = {"true\\predicted"};
+	for (int k = 0; k < TN_FB_NTYPES; k++)
+		ccols[k + 1] = tn_fb_type_name(k);
+	tn_out *c = tn_out_new(TN_FB_NTYPES + 1, ccols);
 	for (int k = 0; k < TN_FB_NTYPES; k++) {
 		tn_out_str(c, tn_fb_type_name(k));
 		for (int j = 0; j < TN_FB_NTYPES; j++)
@@ -253,12 +269,14 @@ static void print_eval(cli_ctx *ctx, const tn_fb_eval *ev)
 	}
 	tn_out_print(c, ctx->format, stdout);
 	tn_out_free(c);
+	if (ctx->format == OUT_JSON)
+		fputs("}\n", stdout);
 }
 
 static int sub_evaluate(cli_ctx *ctx, int argc, char **argv, int train)
 {
 	const char *csv = NULL, *text = "text", *label = "type", *theme = "theme", *model = NULL, *rules = NULL,
-		   *save = NULL;
+		   *save = NULL, *cv = NULL;
 	for (int i = 1; i < argc; i++) {
 		int r;
 		if (cli_is_help(argv[i])) {
@@ -268,7 +286,8 @@ static int sub_evaluate(cli_ctx *ctx, int argc, char **argv, int train)
 		if ((r = cli_opt(argc, argv, &i, "--csv", &csv)) || (r = cli_opt(argc, argv, &i, "--text", &text)) ||
 		    (r = cli_opt(argc, argv, &i, "--label", &label)) || (r = cli_opt(argc, argv, &i, "--rules", &rules)) ||
 		    (train && ((r = cli_opt(argc, argv, &i, "--save", &save)) ||
-			       (r = cli_opt(argc, argv, &i, "--theme", &theme)))) ||
+			       (r = cli_opt(argc, argv, &i, "--theme", &theme)) ||
+			       (r = cli_opt(argc, argv, &i, "--cv", &cv)))) ||
 		    (!train && (r = cli_opt(argc, argv, &i, "--model", &model)))) {
 			if (r < 0)
 				return 2;
@@ -298,7 +317,13 @@ static int sub_evaluate(cli_ctx *ctx, int argc, char **argv, int train)
 			return status;
 	}
 	tn_fb_eval ev;
-	if (tn_fb_evaluate_csv(m, csv, text, label, &ev, &err))
+	long folds = 0;
+	if (cv && cli_parse_long("feedback", "--cv", cv, &folds)) {
+		tn_fb_model_free(m);
+		return 2;
+	}
+	if (cv ? tn_fb_cross_validate(csv, text, label, theme, (int)folds, &ev, &err)
+	       : tn_fb_evaluate_csv(m, csv, text, label, &ev, &err))
 		status = cli_fail(&err);
 	else
 		print_eval(ctx, &ev);

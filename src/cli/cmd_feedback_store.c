@@ -168,8 +168,9 @@ int fbcli_impact(cli_ctx *ctx, int argc, char **argv)
 		tn_store_close(s);
 		return cli_fail(&err);
 	}
-	const char *cols[] = {"type", "theme", "customers", "churned", "churn_rate", "rest_churn_rate", "revenue"};
-	tn_out *t = tn_out_new(7, cols);
+	const char *cols[] = {"type", "theme", "customers", "churned", "churn_rate", "rest_churn_rate", "lift",
+			      "revenue"};
+	tn_out *t = tn_out_new(8, cols);
 	for (size_t i = 0; i < n; i++) {
 		tn_out_str(t, rows[i].segment);
 		tn_out_str(t, rows[i].period);
@@ -177,6 +178,7 @@ int fbcli_impact(cli_ctx *ctx, int argc, char **argv)
 		tn_out_int(t, (long long)rows[i].extra);
 		tn_out_num(t, rows[i].value, 3);
 		tn_out_num(t, rows[i].lo, 3);
+		tn_out_num(t, rows[i].lo > 0 ? rows[i].value / rows[i].lo : NAN, 2);
 		tn_out_num(t, rows[i].hi, 2);
 	}
 	const char *xcols[] = {"rank", "exit_reason_type", "exit_reason_theme", "answers", "share", "ci_low", "ci_high"};

@@ -171,6 +171,8 @@ static void test_store_impact(void **state)
 	if (tn_fb_label_store(s, m, 0, &nl, &err))
 		fail_msg("label again: %s", err.msg);
 	assert_int_equal(nl, 0); /* already labelled */
+	assert_int_equal(tn_fb_label_store(s, m, 1, &nl, &err), TN_OK);
+	assert_int_equal(nl, 3); /* relabel: all again */
 	tn_fb_row *r;
 	size_t n;
 	if (tn_fb_impact_store(s, &r, &n, &err))

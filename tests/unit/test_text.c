@@ -28,6 +28,14 @@ static void test_normalize_english(void **state)
 	expect_norm("café naïve", "cafe naive");                  /* marks stripped */
 	expect_norm("\xEF\xBC\xA6\xEF\xBD\x95\xEF\xBD\x8C\xEF\xBD\x8C", "full"); /* fullwidth, NFKC */
 	expect_norm("", "");
+	/* control characters, NUL included, are spaces */
+	tn_error err = {0};
+	size_t n;
+	char *o = tn_text_normalize("a\0b\001c", 5, &n, &err);
+	assert_non_null(o);
+	assert_int_equal(n, 5);
+	assert_string_equal(o, "a b c");
+	free(o);
 }
 
 static void test_normalize_arabic(void **state)
@@ -110,11 +118,11 @@ static void test_heldout_accuracy(void **state)
 	tn_fb_eval ev;
 	if (tn_fb_evaluate_csv(m, "../../data/feedback/heldout.csv", "text", "type", &ev, &err))
 		fail_msg("evaluate: %s", err.msg);
-	assert_true(ev.n >= 300);
+	assert_true(ev.n >= 330);
 	/* floor a bit below the measured held-out accuracy (docs/feedback.md) */
 	double acc = (double)ev.correct / (double)ev.n;
-	if (acc < 0.80)
-		fail_msg("held-out accuracy %.3f below the 0.80 floor", acc);
+	if (acc < 0.81)
+		fail_msg("held-out accuracy %.3f below the 0.81 floor (measured 0.836)", acc);
 	for (int l = TN_LANG_EN; l <= TN_LANG_FA; l++) {
 		assert_true(ev.n_lang[l] >= 100);
 		double a = (double)ev.correct_lang[l] / (double)ev.n_lang[l];
@@ -202,6 +210,30 @@ static void test_rules_override(void **state)
 	tn_fb_model_free(m);
 }
 
+static void test_cross_validate(void **state)
+{
+	(void)state;
+	tn_error err = {0};
+	tn_fb_eval ev;
+	if (tn_fb_cross_validate("../../data/feedback/train.csv", "text", "type", "theme", 5, &ev, &err))
+		fail_msg("cv: %s", err.msg);
+	assert_true(ev.n >= 900); /* every row classified once */
+	size_t sum = 0;
+	for (int a = 0; a < TN_FB_NTYPES; a++)
+		for (int b = 0; b < TN_FB_NTYPES; b++)
+			sum += ev.confusion[a][b];
+	assert_int_equal(sum, ev.n);
+	/* 5-fold CV measured 0.851 (docs/feedback.md); floor below it */
+	if ((double)ev.correct / (double)ev.n < 0.82)
+		fail_msg("cv accuracy %.3f below 0.82", (double)ev.correct / (double)ev.n);
+	assert_int_equal(tn_fb_cross_validate("../../data/feedback/train.csv", "text", "type", NULL, 1, &ev, &err),
+			 TN_ERR_USAGE);
+	tn_error_clear(&err);
+	assert_int_not_equal(tn_fb_cross_validate("../../data/feedback/train.csv", "body", "type", NULL, 5, &ev, &err),
+			     TN_OK);
+	assert_non_null(strstr(err.msg, "body"));
+}
+
 static void test_train_errors(void **state)
 {
 	(void)state;
@@ -230,7 +262,7 @@ int main(void)
 		cmocka_unit_test(test_normalize_persian),  cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_detect_language),    cmocka_unit_test(test_heldout_accuracy),
 		cmocka_unit_test(test_save_load_roundtrip), cmocka_unit_test(test_rules_override),
-		cmocka_unit_test(test_train_errors),
+		cmocka_unit_test(test_train_errors),       cmocka_unit_test(test_cross_validate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,46 @@
+/*
+ * fuzz_text.c -- libFuzzer target for feedback text: any bytes must be
+ * rejected as invalid UTF-8 or give a valid UTF-8 normalisation, a language
+ * and a type, never a crash, a hang or a leak.
+ */
+#include "tenure/feedback.h"
+#include "tenure/utf8.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static tn_fb_model *model;
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	tn_error err = {0};
+	if (!model) { /* kept for the whole run (reachable, not a leak) */
+		model = tn_fb_model_new(&err);
+		if (!model || tn_fb_model_train_csv(model, "data/feedback/train.csv", "text", "type", "theme", NULL, &err))
+			__builtin_trap();
+		tn_fb_model_add_rule(model, "zz rule", TN_FB_USABILITY, "fuzz theme", &err);
+	}
+	const char *s = (const char *)data;
+	int valid = tn_text_validate(s, size, &err) == TN_OK;
+	if (valid != tn_utf8_valid(s, size, NULL) && size <= TN_TEXT_MAX)
+		__builtin_trap(); /* the two validators agree */
+	tn_error_clear(&err);
+	size_t n;
+	char *out = tn_text_normalize(s, size, &n, &err);
+	if (!valid != !out)
+		__builtin_trap();
+	if (out) {
+		if (strlen(out) != n || !tn_utf8_valid(out, n, NULL) || n > 4 * size)
+			__builtin_trap();
+		int lang = tn_text_detect_lang(s, size);
+		if (lang < 0 || lang >= TN_LANG_COUNT)
+			__builtin_trap();
+		tn_fb_result r;
+		if (tn_fb_classify(model, s, size, &r, &err) || r.type < 0 || r.type >= TN_FB_NTYPES ||
+		    !(r.confidence > 0 && r.confidence <= 1) || !r.theme[0])
+			__builtin_trap();
+		free(out);
+	}
+	return 0;
+}
