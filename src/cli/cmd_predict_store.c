@@ -136,6 +136,24 @@ static int features_opts(const char *cmd, const sopts *so, tn_pred_features_opts
 	return 0;
 }
 
+/* A note on stderr when the data end before as-of + horizon: churn that
+ * would happen after the data's end is not seen, so labels are too low. */
+static void warn_short_data(const cli_ctx *ctx, tn_store *s, const tn_pred_features_opts *fo)
+{
+	tn_error err = {0};
+	tn_time end;
+	if (ctx->quiet || tn_churn_data_end(s, &end, &err) || end == TN_NO_TIME)
+		return;
+	tn_time want = fo->as_of + (tn_time)(fo->horizon_days * TN_DAY);
+	if (end < want) {
+		char a[24], b[24];
+		fprintf(stderr,
+			"note: the data end at %s, before the end of the label window %s: churn after the data's "
+			"end is not seen (labels too low)\n",
+			tn_time_format(end, a, sizeof a), tn_time_format(want, b, sizeof b));
+	}
+}
+
 static void csv_text(const char *v, FILE *fp)
 {
 	if (!strpbrk(v, ",\"\r\n")) {
@@ -212,6 +230,7 @@ int cmd_predict_features(cli_ctx *ctx, int argc, char **argv)
 	tn_store *s;
 	if (tn_store_open(ctx->db_path, 0, &s, &err))
 		return cli_fail(&err);
+	warn_short_data(ctx, s, &fo);
 	tn_frame *f = NULL;
 	double t0 = wall();
 	int rc = tn_pred_features(s, &fo, &f, &err);
@@ -248,6 +267,7 @@ int cmd_predict_backtest(cli_ctx *ctx, int argc, char **argv)
 	tn_store *s;
 	if (tn_store_open(ctx->db_path, 0, &s, &err))
 		return cli_fail(&err);
+	warn_short_data(ctx, s, &fo);
 	tn_pred_backtest bt;
 	int rc = tn_pred_backtest_run(s, &fo, &so.o, &bt, &err);
 	tn_store_close(s);

@@ -61,3 +61,5 @@ $TENURE --db d.db --format csv predict score --model st.json --as-of 2026-08-31 
 check_eq "score from the store: 3 rows + header" "$(wc -l <ss.csv | tr -d ' ')" 4
 check_contains "store ids in the ranking" ss.csv ",C0"
 check_fails "--csv and --as-of together fail" $TENURE --db d.db predict score --model st.json --as-of 2026-08-31 --csv f1.csv
+$TENURE --db d.db predict features --as-of 2026-10-20 --horizon 30 --out late.csv 2>late.err
+check_contains "label window past the data's end is flagged" late.err "labels too low"
