@@ -244,4 +244,44 @@ TN_API int tn_value_segment_table(char *const *labels, size_t n, const double *p
 				  tn_error *err);
 TN_API void tn_value_segments_free(tn_value_segment *s, size_t nseg);
 
+
+/* ---- subscribers' value from the store (value_retention.c) ------------- */
+
+struct tn_churn_def;
+typedef struct tn_value_plan_fit {
+	char *plan, *billing_period;
+	double price;         /* per billing period (the first seen) */
+	double period_days;   /* billing period in days (a month is 365.25/12) */
+	size_t customers;     /* first subscriptions on this plan */
+	size_t cohorts;       /* signup-month cohorts observed for a whole period or more */
+	double alpha, beta, loglik, se[2]; /* NaN when not fitted */
+	int converged;
+	double retention[4];  /* r_1..r_4: share renewing at decisions 1..4 */
+	double elv;           /* expected lifetime value of a new subscriber, in money */
+} tn_value_plan_fit;
+
+typedef struct tn_value_live {
+	char *customer;
+	const char *plan;     /* points into the result's plans */
+	double payments;      /* billing periods started in the open spell */
+	double p_churn;       /* 1 - r_payments: not renewing at the next decision */
+	double value;         /* price x DERL: discounted value of the renewals to come */
+} tn_value_live;
+
+typedef struct tn_value_retention_result {
+	tn_time as_of;
+	tn_value_plan_fit *plans;
+	size_t nplans;
+	tn_value_live *live;  /* subscribers whose latest spell is open */
+	size_t nlive;
+} tn_value_retention_result;
+
+/* Fit the sBG per plan to the store's signup cohorts under churn definition
+ * DEF as of AS_OF (TN_NO_TIME: the data's end), and value each live
+ * subscriber, discounting at ANNUAL_DISCOUNT (e.g. 0.10) converted to the
+ * plan's period.  Free *out with tn_value_retention_free(). */
+TN_API int tn_value_retention(struct tn_store *s, const struct tn_churn_def *def, tn_time as_of,
+			      double annual_discount, tn_value_retention_result **out, tn_error *err);
+TN_API void tn_value_retention_free(tn_value_retention_result *r);
+
 #endif

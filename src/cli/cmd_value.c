@@ -392,6 +392,8 @@ int value_fit(cli_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+int cmd_value_retention(cli_ctx *ctx, int argc, char **argv);
+
 /* ---- dispatch ------------------------------------------------------------------------- */
 
 static void value_help(void)
@@ -402,7 +404,8 @@ static void value_help(void)
 	       "  summary   per-customer frequency, recency, T and mean spend from transactions\n"
 	       "  fit       fit sBG (retention), BG/NBD or Pareto/NBD (repeat purchases), Gamma-Gamma (spend)\n"
 	       "  score     per-customer P(alive), expected transactions, expected spend and CLV\n"
-	       "  at-risk   from the store: future profit, value at risk and profitability by segment\n\n"
+	       "  at-risk   from the store: future profit, value at risk and profitability by segment\n"
+	       "  retention from the store: sBG retention per plan, and each live subscriber's value\n\n"
 	       "`tenure value COMMAND --help` describes each.\n");
 }
 
@@ -420,5 +423,7 @@ int cmd_value(cli_ctx *ctx, int argc, char **argv)
 		return value_score(ctx, argc - 1, argv + 1);
 	if (strcmp(argv[1], "at-risk") == 0)
 		return value_atrisk(ctx, argc - 1, argv + 1);
-	return cli_usage_error("value", "no subcommand \"%s\" (summary, fit, score or at-risk)", argv[1]);
+	if (strcmp(argv[1], "retention") == 0)
+		return cmd_value_retention(ctx, argc - 1, argv + 1);
+	return cli_usage_error("value", "no subcommand \"%s\" (summary, fit, score, at-risk or retention)", argv[1]);
 }
