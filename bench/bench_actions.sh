@@ -33,7 +33,10 @@ awk '/^points_apply/ { for (i = 1; i <= NF; i++) if ($i ~ /^ops_per_s=/) { split
      END { printf "points earn/redeem: %d ops/s in batches of %s (target >= 50,000: %s)\n", r, b, (r >= 50000) ? "met" : "NOT met" }' \
   b="$BATCH" "$BENCH_DIR/.out"
 
-if [ ! -f "$D/demo_$DEMO_CUSTOMERS.db" ]; then
+# regenerate the cached demo when missing or written by another schema
+if [ ! -f "$D/demo_$DEMO_CUSTOMERS.db" ] || ! cp "$D/demo_$DEMO_CUSTOMERS.db" "$D/probe.db" ||
+   ! "$TENURE" --db "$D/probe.db" --quiet schema > /dev/null 2>&1; then
+  rm -f "$D/demo_$DEMO_CUSTOMERS.db"
   "$TENURE" --db "$D/demo_$DEMO_CUSTOMERS.db" --quiet demo --customers "$DEMO_CUSTOMERS" > /dev/null
 fi
 cp "$D/demo_$DEMO_CUSTOMERS.db" "$D/demo.db"

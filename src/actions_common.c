@@ -89,17 +89,30 @@ static size_t dup_check(const tn_scores *sc, size_t *slots, size_t cap, size_t i
 	return SIZE_MAX;
 }
 
-static int col_index(tn_csv *r, const char *name)
+/* The first column whose name is one of NAMES (NULL-terminated), or -1. */
+static int col_index(tn_csv *r, const char *const *names)
 {
-	for (size_t i = 0; i < tn_csv_nfields(r); i++)
-		if (strcmp(tn_csv_field(r, i, NULL), name) == 0)
-			return (int)i;
+	for (const char *const *n = names; *n; n++)
+		for (size_t i = 0; i < tn_csv_nfields(r); i++)
+			if (strcmp(tn_csv_field(r, i, NULL), *n) == 0)
+				return (int)i;
 	return -1;
 }
 
-int tn_scores_read_csv(const char *path, tn_scores **out, tn_error *err)
+static const char *const ID_COLS[] = {"customer", "id", "customer_id", NULL};
+static const char *const P_COLS[] = {"p_churn", "risk", "probability", NULL};
+static const char *const V_COLS[] = {"value", "clv", NULL};
+
+enum { NEED_P = 1, NEED_V = 2, BLANK_V_OK = 4 };
+
+/* Read customer ids with P(churn) and/or value (MODE); a blank value is NaN
+ * with BLANK_V_OK, else an error. */
+static int read_scores(const char *path, int mode, tn_scores **out, tn_error *err)
 {
 	*out = NULL;
+	const char *want = (mode & NEED_P) && (mode & NEED_V) ? "customer, p_churn, value"
+			   : (mode & NEED_P)		      ? "customer, p_churn (or risk)"
+							      : "customer, value (or clv)";
 	tn_csv *r = tn_csv_open(path, ',', err);
 	if (!r)
 		return err ? err->code : TN_ERR_IO;
@@ -107,25 +120,28 @@ int tn_scores_read_csv(const char *path, tn_scores **out, tn_error *err)
 	if (rc <= 0) {
 		tn_csv_close(r);
 		return rc < 0 ? TN_ERR_INPUT
-			      : tn_error_set(err, TN_ERR_INPUT, "%s:1: expected a header customer,p_churn,value, "
-							       "found an empty file", path);
+			      : tn_error_set(err, TN_ERR_INPUT, "%s:1: expected a header with columns %s, found an "
+							       "empty file", path, want);
 	}
-	int ci = col_index(r, "customer"), pi = col_index(r, "p_churn"), vi = col_index(r, "value");
-	if (ci < 0 || pi < 0 || vi < 0) {
-		tn_error_set(err, TN_ERR_INPUT, "%s:1: expected columns customer, p_churn, value; missing %s", path,
-			     ci < 0 ? "customer" : pi < 0 ? "p_churn" : "value");
+	int ci = col_index(r, ID_COLS), pi = (mode & NEED_P) ? col_index(r, P_COLS) : -2,
+	    vi = (mode & NEED_V) ? col_index(r, V_COLS) : -2;
+	if (ci < 0 || pi == -1 || vi == -1) {
+		tn_error_set(err, TN_ERR_INPUT, "%s:1: expected columns %s; missing %s", path, want,
+			     ci < 0 ? "customer" : pi == -1 ? "p_churn" : "value");
 		tn_csv_close(r);
 		return TN_ERR_INPUT;
 	}
+	int maxc = ci > pi ? ci : pi;
+	maxc = maxc > vi ? maxc : vi;
 	tn_scores *sc = calloc(1, sizeof *sc);
 	size_t cap = 0, hcap = 0, *slots = NULL;
 	if (!sc)
 		goto nomem;
 	while ((rc = tn_csv_next(r, err)) == 1) {
 		long line = tn_csv_line(r);
-		if (tn_csv_nfields(r) <= (size_t)(ci > pi ? (ci > vi ? ci : vi) : (pi > vi ? pi : vi))) {
+		if (tn_csv_nfields(r) <= (size_t)maxc) {
 			tn_error_set(err, TN_ERR_INPUT, "%s:%ld: expected at least %d fields, found %zu", path, line,
-				     (ci > pi ? (ci > vi ? ci : vi) : (pi > vi ? pi : vi)) + 1, tn_csv_nfields(r));
+				     maxc + 1, tn_csv_nfields(r));
 			goto fail;
 		}
 		if (sc->n >= TN_SCORES_MAX) {
@@ -141,19 +157,24 @@ int tn_scores_read_csv(const char *path, tn_scores **out, tn_error *err)
 				     line, ci + 1);
 			goto fail;
 		}
-		double p, v;
+		double p = NAN, v = NAN;
 		size_t len;
-		const char *ps = tn_csv_field(r, (size_t)pi, &len);
-		if (tn_parse_double(ps, len, &p) || p < 0 || p > 1) {
-			tn_error_set(err, TN_ERR_INPUT, "%s:%ld:%d: p_churn: expected a probability in [0, 1], found \"%s\"",
-				     path, line, pi + 1, ps);
-			goto fail;
+		if (pi >= 0) {
+			const char *ps = tn_csv_field(r, (size_t)pi, &len);
+			if (tn_parse_double(ps, len, &p) || p < 0 || p > 1) {
+				tn_error_set(err, TN_ERR_INPUT,
+					     "%s:%ld:%d: p_churn: expected a probability in [0, 1], found \"%s\"", path,
+					     line, pi + 1, ps);
+				goto fail;
+			}
 		}
-		const char *vs = tn_csv_field(r, (size_t)vi, &len);
-		if (tn_parse_double(vs, len, &v) || v < 0) {
-			tn_error_set(err, TN_ERR_INPUT, "%s:%ld:%d: value: expected a number >= 0, found \"%s\"", path,
-				     line, vi + 1, vs);
-			goto fail;
+		if (vi >= 0) {
+			const char *vs = tn_csv_field(r, (size_t)vi, &len);
+			if (!(len == 0 && (mode & BLANK_V_OK)) && (tn_parse_double(vs, len, &v) || v < 0)) {
+				tn_error_set(err, TN_ERR_INPUT, "%s:%ld:%d: value: expected a number >= 0, found \"%s\"",
+					     path, line, vi + 1, vs);
+				goto fail;
+			}
 		}
 		if (!(sc->customer[sc->n] = strdup(cust)))
 			goto nomem;
@@ -169,10 +190,10 @@ int tn_scores_read_csv(const char *path, tn_scores **out, tn_error *err)
 			for (size_t i = 0; i + 1 < sc->n; i++)
 				dup_check(sc, slots, hcap, i);
 		}
-		size_t d = dup_check(sc, slots, hcap, sc->n - 1);
-		if (d != SIZE_MAX) {
-			tn_error_set(err, TN_ERR_INPUT, "%s:%ld:%d: customer: expected each customer once, found \"%s\" again",
-				     path, line, ci + 1, cust);
+		if (dup_check(sc, slots, hcap, sc->n - 1) != SIZE_MAX) {
+			tn_error_set(err, TN_ERR_INPUT,
+				     "%s:%ld:%d: customer: expected each customer once, found \"%s\" again", path, line,
+				     ci + 1, cust);
 			goto fail;
 		}
 	}
@@ -180,8 +201,10 @@ int tn_scores_read_csv(const char *path, tn_scores **out, tn_error *err)
 		goto fail;
 	free(slots);
 	tn_csv_close(r);
-	if (scores_extras(sc))
-		goto nomem2;
+	if (scores_extras(sc)) {
+		tn_scores_free(sc);
+		return tn_error_set(err, TN_ERR_NOMEM, "%s: out of memory", path);
+	}
 	*out = sc;
 	return TN_OK;
 nomem:
@@ -191,9 +214,55 @@ fail:
 	tn_csv_close(r);
 	tn_scores_free(sc);
 	return err ? err->code : TN_ERR_INPUT;
-nomem2:
-	tn_scores_free(sc);
-	return tn_error_set(err, TN_ERR_NOMEM, "%s: out of memory", path);
+}
+
+int tn_scores_read_csv(const char *path, tn_scores **out, tn_error *err)
+{
+	return read_scores(path, NEED_P | NEED_V, out, err);
+}
+
+int tn_scores_read_pair(const char *risk_path, const char *value_path, tn_scores **out, size_t *no_value,
+			tn_error *err)
+{
+	tn_scores *r = NULL, *v = NULL;
+	size_t *slots = NULL, hcap = 4096;
+	*out = NULL;
+	*no_value = 0;
+	if (read_scores(risk_path, NEED_P, &r, err) || read_scores(value_path, NEED_V | BLANK_V_OK, &v, err))
+		goto fail;
+	while (hcap < 2 * v->n + 2)
+		hcap *= 2;
+	if (!(slots = calloc(hcap, sizeof *slots))) {
+		tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < v->n; i++)
+		dup_check(v, slots, hcap, i);
+	for (size_t i = 0; i < r->n; i++) {
+		size_t j = fnv(r->customer[i]) & (hcap - 1), k = SIZE_MAX;
+		while (slots[j]) {
+			if (strcmp(v->customer[slots[j] - 1], r->customer[i]) == 0) {
+				k = slots[j] - 1;
+				break;
+			}
+			j = (j + 1) & (hcap - 1);
+		}
+		double val = k == SIZE_MAX ? NAN : v->value[k];
+		if (isnan(val)) {
+			val = 0;
+			++*no_value;
+		}
+		r->value[i] = val;
+	}
+	free(slots);
+	tn_scores_free(v);
+	*out = r;
+	return TN_OK;
+fail:
+	free(slots);
+	tn_scores_free(r);
+	tn_scores_free(v);
+	return err ? err->code : TN_ERR_INPUT;
 }
 
 /* Per customer key (dense integer ids): signup and live period end. */

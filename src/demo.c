@@ -12,6 +12,7 @@
  * every planted effect so analyses can be tested by recovering them.
  */
 #include "tenure/demo.h"
+#include "tenure/actions.h"
 #include "demo_text.h"
 #include "store_sqlite.h"
 
@@ -125,6 +126,7 @@ static const char *const event_name[EV_N] = {"session", "feature_use", "purchase
 
 typedef struct gen {
 	tn_store *s;
+	sqlite3_stmt *contact; /* INSERT INTO winback_contacts */
 	const tn_demo_opts *o;
 	tn_demo_result *res;
 	tn_error *err;
@@ -171,6 +173,30 @@ static int put_payment(gen *g, rng *r, const char *cust, int64_t day, double amo
 	tn_payment_rec p = {cust, at_day(r, day), amount, "USD", status, NULL};
 	g->res->payments++;
 	return tn_store_put_payment(g->s, &p, NULL, g->err);
+}
+
+/* Record a win-back contact (the actions module's table). */
+static int demo_contact(gen *g, rng *r, int64_t cid, const char *campaign, int64_t day, const char *channel,
+			int reached, int control, double cost, int reason)
+{
+	if (day > g->last_day)
+		return TN_OK;
+	sqlite3_stmt *st = g->contact;
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, cid);
+	sqlite3_bind_text(st, 2, campaign, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, at_day(r, day));
+	sqlite3_bind_text(st, 4, channel, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, reached);
+	sqlite3_bind_int(st, 6, control);
+	if (reached)
+		sqlite3_bind_text(st, 7, reason_label[reason], -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 7);
+	sqlite3_bind_double(st, 8, cost);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return tn_store_db_error(g->s, "writing a win-back contact", g->err);
+	return TN_OK;
 }
 
 /* One customer: their attributes, subscription spells, payments, feedback and
@@ -322,10 +348,34 @@ static int gen_customer(gen *g, long i)
 		    put_feedback(g, &r, cust, churn_day, "exit", NAN, demo_text(reason, lang, (unsigned)next(&r)),
 				 lang_code[lang]))
 			return g->err->code;
-		/* some come back: more after a price complaint (a win-back target) */
-		if (!bern(&r, reason == DEMO_PRICING ? 0.14 : 0.07))
+		/* win-back, 30 days after leaving (first spell, voluntary): campaign
+		 * "mail" emails; campaign "mail+call" also calls two days later;
+		 * a tenth of each campaign is held out as its control group */
+		double back = reason == DEMO_PRICING ? 0.14 : 0.07;
+		int64_t contact_day = churn_day + 30;
+		int contacted = 0;
+		if (first_spell && !involuntary && contact_day + 2 <= g->last_day) {
+			int call = bern(&r, 0.5), control = bern(&r, 0.1);
+			const char *camp = call ? "mail+call" : "mail";
+			int reached_mail = !control && bern(&r, 0.9);
+			if (demo_contact(g, &r, cid, camp, contact_day, control ? "none" : "email", reached_mail, control,
+					 control ? 0 : 1.60, reason))
+				return g->err->code;
+			if (call && !control) {
+				int reached_call = bern(&r, 0.6);
+				if (demo_contact(g, &r, cid, camp, contact_day + 2, "call", reached_call, 0, 8.25, reason))
+					return g->err->code;
+				back += reached_call ? 0.08 : 0;
+			}
+			back += reached_mail ? 0.01 : 0;
+			contacted = !control;
+		}
+		/* some come back: more after a price complaint, more when called */
+		if (!bern(&r, back))
 			break;
 		spell_start = churn_day + 20 + (int64_t)(unif(&r) * 100);
+		if (contacted && spell_start <= contact_day + 2)
+			spell_start = contact_day + 3 + (int64_t)(unif(&r) * 30);
 		reactivated_plan = PLAN_MONTHLY;
 		first_spell = 0;
 	}
@@ -407,6 +457,28 @@ static int gen_customer(gen *g, long i)
 	return TN_OK;
 }
 
+/* The business's setup for acting on churn: onboarding milestones mapped to
+ * the demo's events, and a loyalty programme (10 points per dollar of in-app
+ * purchases, 50 per invitation, points expire after 180 days) credited from
+ * the events and expired as of the data's end. */
+static int seed_actions(tn_store *s, tn_time end, tn_error *err)
+{
+	static const char *const milestone_event[TN_MS_COUNT] = {"session", "onboarding_complete", "feature_use",
+								  "invite_sent"};
+	for (int m = 0; m < TN_MS_COUNT; m++)
+		if (tn_journey_map(s, m, milestone_event[m], err))
+			return err->code;
+	long applied;
+	if (tn_points_set_rule(s, "purchase", 0, 10, err) || tn_points_set_rule(s, "invite_sent", 50, 0, err) ||
+	    tn_points_set_expiry(s, 180, err) || tn_points_earn_from_events(s, 0, &applied, err))
+		return err->code;
+	long expired_entries;
+	long long expired_points;
+	if (tn_points_expire(s, end, &expired_entries, &expired_points, err))
+		return err->code;
+	return TN_OK;
+}
+
 int tn_demo_generate(tn_store *s, const tn_demo_opts *o, tn_demo_result *res, tn_error *err)
 {
 	memset(res, 0, sizeof *res);
@@ -429,6 +501,10 @@ int tn_demo_generate(tn_store *s, const tn_demo_opts *o, tn_demo_result *res, tn
 	int rc = TN_OK;
 	for (int k = 0; k < EV_N && rc == TN_OK; k++)
 		rc = tn_store_event_type(s, event_name[k], &g.ev_type[k], err);
+	if (rc == TN_OK && !(g.contact = tn_store_prepare(s,
+			     "INSERT OR IGNORE INTO winback_contacts(customer_id, campaign, contacted_at, channel, "
+			     "reached, control, reason, cost) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", err)))
+		rc = err->code;
 	for (long i = 0; i < o->customers && rc == TN_OK; i++) {
 		rc = gen_customer(&g, i);
 		if (o->on_progress && (i & 1023) == 0)
@@ -439,9 +515,12 @@ int tn_demo_generate(tn_store *s, const tn_demo_opts *o, tn_demo_result *res, tn
 		snprintf(buf, sizeof buf, "%lld", (long long)o->end);
 		rc = tn_store_meta_set(s, "data_end", buf, err);
 	}
+	sqlite3_finalize(g.contact);
 	if (rc == TN_OK)
 		rc = tn_store_commit(s, err);
-	if (rc)
+	if (rc) {
 		tn_store_rollback(s);
-	return rc;
+		return rc;
+	}
+	return seed_actions(s, o->end, err);
 }

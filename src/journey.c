@@ -178,10 +178,14 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 				j->reached[(size_t)pos[id] * TN_MS_COUNT + (size_t)m] = sqlite3_column_int64(st, m + 1);
 	}
 	sqlite3_finalize(st);
-	if (!(st = tn_store_prepare(s, "SELECT customer_id, max(status IN ('trialing','active','past_due')) "
-				       "FROM subscriptions GROUP BY customer_id",
+	/* live as of now: started by then, and not ended (cancelled or expired) by then */
+	if (!(st = tn_store_prepare(s,
+				    "SELECT customer_id, max(CASE WHEN status IN ('cancelled','expired') AND "
+				    "coalesce(cancelled_at, current_period_end, started_at) <= ?1 THEN 0 ELSE 1 END) "
+				    "FROM subscriptions WHERE started_at <= ?1 GROUP BY customer_id",
 				    err)))
 		goto fail;
+	sqlite3_bind_int64(st, 1, now);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
 		if (id < 0 || id > maxid || pos[id] < 0)

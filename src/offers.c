@@ -10,8 +10,7 @@
  * Control group: blocked randomisation over strata of adjacent expected
  * profit (Fisher's randomised blocks), so both arms have the same profit mix.
  */
-#include "store_sqlite.h"
-#include "tenure.h"
+#include "actions_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -147,6 +146,14 @@ int tn_offers_plan(const double *p_churn, const double *value, size_t n, const t
 		}
 		seen += bn;
 	}
+	if (pl->n_offer == 0 && pl->n_control > 0) { /* nothing offered: nothing to compare */
+		for (size_t i = 0; i < n; i++)
+			if (pl->arm[i] == TN_ARM_CONTROL) {
+				pl->arm[i] = TN_ARM_NONE;
+				pl->stratum[i] = 0;
+			}
+		pl->n_control = 0;
+	}
 	*out = pl;
 	return TN_OK;
 nomem:
@@ -215,6 +222,53 @@ int tn_offers_typical_churn_age(tn_store *s, tn_time now, double *days, long *n,
 	}
 	free(v);
 	return TN_OK;
+}
+
+int tn_offers_danger_window(tn_store *s, tn_time now, double *from_day, double *to_day, double *share,
+			    tn_error *err)
+{
+	*from_day = *to_day = *share = NAN;
+	sqlite3_stmt *st = tn_store_prepare(
+		s,
+		"SELECT (coalesce(x.t, ?1) - c.signed_up_at) / 86400.0, x.t IS NOT NULL FROM customers c LEFT JOIN "
+		"(SELECT s.customer_id, min(s.cancelled_at) AS t FROM subscriptions s JOIN customers k ON k.id = "
+		"s.customer_id WHERE s.cancelled_at <= ?1 AND s.cancelled_at >= k.signed_up_at GROUP BY s.customer_id) x "
+		"ON x.customer_id = c.id WHERE c.signed_up_at IS NOT NULL AND c.signed_up_at <= ?1",
+		err);
+	if (!st)
+		return TN_ERR_DB;
+	sqlite3_bind_int64(st, 1, now);
+	double *t = NULL, *e = NULL;
+	size_t n = 0, cap = 0;
+	int rc = TN_OK;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 4096;
+			double *a = nc <= 200000000 ? realloc(t, nc * sizeof *a) : NULL;
+			double *b = a ? realloc(e, nc * sizeof *b) : NULL;
+			if (a)
+				t = a;
+			if (!a || !b) {
+				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+				break;
+			}
+			e = b;
+			cap = nc;
+		}
+		t[n] = sqlite3_column_double(st, 0);
+		e[n++] = sqlite3_column_int(st, 1);
+	}
+	sqlite3_finalize(st);
+	tn_danger *d = NULL;
+	if (!rc && n && !(rc = tn_danger_new(t, e, NULL, 0, n, 1.0, 30, &d, err)) && d->from >= 0) {
+		*from_day = (double)d->from * d->width;
+		*to_day = (double)(d->to + 1) * d->width;
+		*share = d->window_share;
+	}
+	tn_danger_free(d);
+	free(t);
+	free(e);
+	return rc;
 }
 
 int tn_offers_save(tn_store *s, const tn_scores *sc, const tn_offer_plan *plan, const tn_time *send_at,
@@ -316,6 +370,21 @@ int tn_offers_measure(tn_store *s, int64_t plan_id, tn_offer_effect *out, tn_err
 	tn_prop_diff_newcombe(out->churned_control, out->n_control, out->churned_offer, out->n_offer, 1.959963984540054,
 			      &out->uplift);
 	return TN_OK;
+}
+
+int tn_offers_plans(tn_store *s, tn_rowset **out, tn_error *err)
+{
+	sqlite3_stmt *st = tn_store_prepare(
+		s,
+		"SELECT p.id AS plan, strftime('%Y-%m-%d', p.created_at, 'unixepoch') AS as_of, p.source, "
+		"(SELECT count(*) FROM offer_assignments a WHERE a.plan_id = p.id AND a.arm = 'offer') AS offered, "
+		"(SELECT count(*) FROM offer_assignments a WHERE a.plan_id = p.id AND a.arm = 'control') AS control, "
+		"p.params FROM offer_plans p ORDER BY p.id",
+		err);
+	if (!st)
+		return TN_ERR_DB;
+	static const int digits[] = {0, -1, -1, 0, 0, -1};
+	return tn_rowset_from_stmt(s, st, digits, out, err);
 }
 
 /* ---- lists ------------------------------------------------------------------ */

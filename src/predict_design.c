@@ -181,52 +181,67 @@ int tn_pred_encode(const tn_pred_encoding *e, const tn_frame *f, double **xout, 
 {
 	*xout = NULL;
 	size_t n = f->nrows, p = e->p;
-	int *col = malloc((e->nsrc ? e->nsrc : 1) * sizeof *col);
+	if (n && p > SIZE_MAX / sizeof(double) / n)
+		return tn_error_set(err, TN_ERR_NOMEM, "design matrix too large");
+	double *x = malloc(n * p > 0 ? n * p * sizeof *x : 1);
+	if (!x)
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory (design matrix %zu x %zu)", n, p);
+	int rc = tn_pred_encode_rows(e, f, NULL, n, x, err);
+	if (rc) {
+		free(x);
+		return rc;
+	}
+	*xout = x;
+	return TN_OK;
+}
+
+int tn_pred_encode_rows(const tn_pred_encoding *e, const tn_frame *f, const size_t *rows, size_t n,
+			double *x, tn_error *err)
+{
+	size_t p = e->p;
+	int colbuf[256], *col = e->nsrc <= 256 ? colbuf : malloc(e->nsrc * sizeof *col);
 	if (!col)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-	for (size_t s = 0; s < e->nsrc; s++) {
-		col[s] = tn_frame_require(f, e->src[s].name, e->src[s].is_numeric, err);
-		if (col[s] < 0) {
-			free(col);
-			return err ? err->code : TN_ERR_INPUT;
-		}
-	}
-	if (n && p > SIZE_MAX / sizeof(double) / n) {
-		free(col);
-		return tn_error_set(err, TN_ERR_NOMEM, "design matrix too large");
-	}
-	double *x = calloc(n * p > 0 ? n * p : 1, sizeof *x);
-	if (!x) {
-		free(col);
-		return tn_error_set(err, TN_ERR_NOMEM, "out of memory (design matrix %zu x %zu)", n, p);
-	}
-	for (size_t s = 0; s < e->nsrc; s++) {
+	int rc = TN_OK;
+	for (size_t s = 0; s < e->nsrc && !rc; s++)
+		if ((col[s] = tn_frame_require(f, e->src[s].name, e->src[s].is_numeric, err)) < 0)
+			rc = err ? err->code : TN_ERR_INPUT;
+	if (!rc)
+		memset(x, 0, n * p * sizeof *x);
+	for (size_t s = 0; s < e->nsrc && !rc; s++) {
 		const tn_pred_source *src = &e->src[s];
 		const tn_column *c = &f->cols[col[s]];
-		if (src->is_numeric) {
-			for (size_t i = 0; i < n; i++) {
+		for (size_t r = 0; r < n; r++) {
+			size_t i = rows ? rows[r] : r;
+			double *xr = x + r * p + src->first;
+			if (src->is_numeric) {
 				double v = c->num[i];
 				int miss = isnan(v);
-				x[i * p + src->first] = miss ? src->mean : v;
+				xr[0] = miss ? src->mean : v;
 				if (src->has_missing)
-					x[i * p + src->first + 1] = miss;
+					xr[1] = miss;
+				continue;
 			}
-			continue;
-		}
-		if (src->nlevels < 2)
-			continue;
-		for (size_t i = 0; i < n; i++) {
-			const char *v = cell_text(c, i);
+			char nb[40];
+			const char *v;
+			if (!c->is_numeric) {
+				v = cell_text(c, i);
+			} else { /* text in training, numbers here: compare as the frame renders them */
+				if (isnan(c->num[i]))
+					v = TN_PRED_BLANK_LEVEL;
+				else
+					snprintf(nb, sizeof nb, "%.17g", c->num[i]), v = nb;
+			}
 			for (size_t l = 1; l < src->nlevels; l++)
 				if (strcmp(v, src->levels[l]) == 0) {
-					x[i * p + src->first + l - 1] = 1.0;
+					xr[l - 1] = 1.0;
 					break;
 				}
 		}
 	}
-	free(col);
-	*xout = x;
-	return TN_OK;
+	if (col != colbuf)
+		free(col);
+	return rc;
 }
 
 int tn_pred_target(const tn_frame *f, const char *name, const char *positive, double **yout,

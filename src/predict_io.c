@@ -6,8 +6,8 @@
  *                 {"name", "type": "text", "levels": [reference, ...]}],
  *    "logistic": {"intercept", "beta", "mean", "sd", "l2"}        (logistic)
  *    "xgboost_json": "<XGBoost's own JSON model, as a string>"}   (gbdt)
- * Doubles are written with cJSON's shortest round-trip form (%.15g, else
- * %.17g), so a loaded model gives bit-identical scores.
+ * Doubles are written with %.17g (exact), so a loaded model gives
+ * bit-identical scores.
  */
 #include "tenure/predict.h"
 
@@ -18,11 +18,20 @@
 
 #define MODEL_FILE_MAX (512L * 1024 * 1024)
 
+/* A number written with %.17g as raw JSON: cJSON's own printer accepts a
+ * 15-digit form when it is merely close, and scores must not move. */
+static cJSON *exact(double v)
+{
+	char buf[40];
+	snprintf(buf, sizeof buf, "%.17g", v);
+	return cJSON_CreateRaw(buf);
+}
+
 static cJSON *num_array(const double *v, size_t n)
 {
 	cJSON *a = cJSON_CreateArray();
 	for (size_t i = 0; a && i < n; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateNumber(v[i]));
+		cJSON_AddItemToArray(a, exact(v[i]));
 	return a;
 }
 
@@ -45,7 +54,7 @@ static cJSON *to_json(const tn_pred_model *m, tn_error *err)
 		cJSON_AddStringToObject(o, "name", src->name);
 		if (src->is_numeric) {
 			cJSON_AddStringToObject(o, "type", "numeric");
-			cJSON_AddNumberToObject(o, "mean", src->mean);
+			cJSON_AddItemToObject(o, "mean", exact(src->mean));
 			cJSON_AddBoolToObject(o, "missing_indicator", src->has_missing);
 		} else {
 			cJSON_AddStringToObject(o, "type", "text");
@@ -56,11 +65,11 @@ static cJSON *to_json(const tn_pred_model *m, tn_error *err)
 	}
 	if (m->kind == TN_PRED_LOGISTIC) {
 		cJSON *lg = cJSON_AddObjectToObject(root, "logistic");
-		cJSON_AddNumberToObject(lg, "intercept", m->logit->intercept);
+		cJSON_AddItemToObject(lg, "intercept", exact(m->logit->intercept));
 		cJSON_AddItemToObject(lg, "beta", num_array(m->logit->beta, m->logit->p));
 		cJSON_AddItemToObject(lg, "mean", num_array(m->logit->mean, m->logit->p));
 		cJSON_AddItemToObject(lg, "sd", num_array(m->logit->sd, m->logit->p));
-		cJSON_AddNumberToObject(lg, "l2", m->logit->l2);
+		cJSON_AddItemToObject(lg, "l2", exact(m->logit->l2));
 	} else {
 		char *xj;
 		if (tn_gbdt_to_json(m->gbdt, &xj, err)) {

@@ -171,7 +171,8 @@ int tn_logit_fit(const double *x, const double *y, size_t n, size_t p, double l2
 		/* grad is now the Newton step direction after the solve */
 		if (cholesky_solve(h, grad, m)) {
 			rc = tn_error_set(err, TN_ERR_NUMERIC,
-					  "logistic regression: the Hessian is singular (collinear columns and --l2 0?)");
+					  "logistic regression: the Hessian is singular (perfect separation, "
+					  "or collinear columns with --l2 0)");
 			goto done;
 		}
 		double step = 1.0, nobj = obj, nll = ll;

@@ -103,46 +103,60 @@ int tn_pred_train(const tn_frame *f, const tn_pred_spec *spec, const tn_pred_opt
 	return TN_OK;
 }
 
-int tn_pred_score(const tn_pred_model *m, const tn_frame *f, double *risk, double *contrib,
-		  tn_error *err)
+/* rows encoded at a time: logistic works row by row (a small block stays in
+ * cache); XGBoost's in-place prediction pays a fixed cost per call */
+#define SCORE_BLOCK_LOGIT 16384
+#define SCORE_BLOCK_GBDT 131072
+
+int tn_pred_score(const tn_pred_model *m, const tn_frame *f, double *risk, tn_error *err)
 {
-	size_t n = f->nrows, p = m->enc->p, ns = m->enc->nsrc;
-	double *x = NULL, *c = NULL;
-	int rc = tn_pred_encode(m->enc, f, &x, err);
-	if (rc)
-		return rc;
-	if (m->kind == TN_PRED_GBDT) {
-		rc = tn_gbdt_predict(m->gbdt, x, n, risk, err);
-		if (!rc && contrib) {
-			if (n && (p + 1) > SIZE_MAX / sizeof(double) / n)
-				rc = tn_error_set(err, TN_ERR_NOMEM, "contribution matrix too large");
-			else if (!(c = malloc((n * (p + 1) > 0 ? n * (p + 1) : 1) * sizeof *c)))
-				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory (SHAP values)");
-			if (!rc)
-				rc = tn_gbdt_contrib(m->gbdt, x, n, c, err);
-			for (size_t i = 0; i < n && !rc; i++) {
-				double *ci = contrib + i * ns;
-				memset(ci, 0, ns * sizeof *ci);
-				for (size_t j = 0; j < p; j++)
-					ci[m->enc->feature_src[j]] += c[i * (p + 1) + j];
-			}
-		}
-	} else {
-		if (contrib && !(c = malloc((p ? p : 1) * sizeof *c)))
-			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-		for (size_t i = 0; i < n && !rc; i++) {
-			risk[i] = tn_logit_predict(m->logit, x + i * p);
-			if (!contrib)
-				continue;
-			tn_logit_contrib(m->logit, x + i * p, c);
-			double *ci = contrib + i * ns;
-			memset(ci, 0, ns * sizeof *ci);
-			for (size_t j = 0; j < p; j++)
-				ci[m->enc->feature_src[j]] += c[j];
-		}
+	size_t n = f->nrows, p = m->enc->p;
+	size_t blk = m->kind == TN_PRED_GBDT ? SCORE_BLOCK_GBDT : SCORE_BLOCK_LOGIT;
+	if (n < blk)
+		blk = n;
+	double *x = malloc(blk * p > 0 ? blk * p * sizeof *x : 1);
+	size_t *rows = malloc((blk ? blk : 1) * sizeof *rows);
+	int rc = x && rows ? TN_OK : tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	for (size_t at = 0; at < n && !rc; at += blk) {
+		size_t k = n - at < blk ? n - at : blk;
+		for (size_t r = 0; r < k; r++)
+			rows[r] = at + r;
+		rc = tn_pred_encode_rows(m->enc, f, rows, k, x, err);
+		if (!rc && m->kind == TN_PRED_GBDT)
+			rc = tn_gbdt_predict(m->gbdt, x, k, risk + at, err);
+		else if (!rc)
+			for (size_t r = 0; r < k; r++)
+				risk[at + r] = tn_logit_predict(m->logit, x + r * p);
 	}
-	free(c);
+	free(rows);
 	free(x);
+	return rc;
+}
+
+int tn_pred_explain(const tn_pred_model *m, const tn_frame *f, const size_t *rows, size_t n,
+		    double *contrib, tn_error *err)
+{
+	size_t p = m->enc->p, ns = m->enc->nsrc;
+	if (n && (p + 1) > SIZE_MAX / sizeof(double) / n)
+		return tn_error_set(err, TN_ERR_NOMEM, "contribution matrix too large");
+	double *x = malloc(n * p > 0 ? n * p * sizeof *x : 1);
+	double *c = malloc(n * (p + 1) > 0 ? n * (p + 1) * sizeof *c : 1);
+	int rc = x && c ? TN_OK : tn_error_set(err, TN_ERR_NOMEM, "out of memory (contributions)");
+	if (!rc)
+		rc = tn_pred_encode_rows(m->enc, f, rows, n, x, err);
+	if (!rc && m->kind == TN_PRED_GBDT)
+		rc = tn_gbdt_contrib(m->gbdt, x, n, c, err);
+	else if (!rc)
+		for (size_t i = 0; i < n; i++)
+			tn_logit_contrib(m->logit, x + i * p, c + i * (p + 1));
+	for (size_t i = 0; i < n && !rc; i++) {
+		double *ci = contrib + i * ns;
+		memset(ci, 0, ns * sizeof *ci);
+		for (size_t j = 0; j < p; j++)
+			ci[m->enc->feature_src[j]] += c[i * (p + 1) + j];
+	}
+	free(x);
+	free(c);
 	return rc;
 }
 
@@ -162,7 +176,9 @@ void tn_pred_reason(const tn_pred_model *m, const tn_frame *f, size_t row, size_
 		if (isnan(v))
 			snprintf(buf, n, "%s is blank", src->name);
 		else
-			snprintf(buf, n, "%s = %.6g (%s)", src->name, v, v < src->mean ? "low" : "high");
+			snprintf(buf, n, "%s is %s (%.5g)", src->name, v < src->mean ? "low" : "high", v);
+	} else if (c->is_numeric) { /* text in training, numbers in this file */
+		snprintf(buf, n, "%s is %.17g", src->name, c->num[row]);
 	} else {
 		snprintf(buf, n, "%s is %s", src->name, c->text[row][0] ? c->text[row] : TN_PRED_BLANK_LEVEL);
 	}
@@ -185,6 +201,7 @@ int tn_pred_folds(const double *y, size_t n, int k, uint64_t seed, int *fold, tn
 	if (!idx)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	uint64_t st = seed;
+	size_t deal = 0; /* one round-robin across both classes: fold sizes differ by <= 1 */
 	for (int cls = 0; cls <= 1; cls++) {
 		size_t m = 0;
 		for (size_t i = 0; i < n; i++)
@@ -197,7 +214,7 @@ int tn_pred_folds(const double *y, size_t n, int k, uint64_t seed, int *fold, tn
 			idx[r] = t;
 		}
 		for (size_t i = 0; i < m; i++)
-			fold[idx[i]] = (int)(i % (size_t)k);
+			fold[idx[i]] = (int)(deal++ % (size_t)k);
 	}
 	free(idx);
 	return TN_OK;

@@ -51,7 +51,7 @@ static const char css[] =
 	"h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd}"
 	".meta{color:#666}.reading{background:#f3f7fb;border-left:4px solid #0072B2;padding:.5em .8em}"
 	".pending{background:#fff8e6;border-left:4px solid #E69F00;padding:.5em .8em}"
-	"svg{max-width:100%;height:auto}table{border-collapse:collapse}td,th{padding:2px 8px;text-align:right}";
+	"svg{max-width:100%;height:auto}table{border-collapse:collapse;margin:.5em 0}td,th{padding:2px 8px;text-align:right}th{border-bottom:1px solid #ccc}td:first-child,th:first-child{text-align:left}";
 
 static void reading(tn_sbuf *b, const char *cls, const char *text)
 {
@@ -259,6 +259,33 @@ static void section_drivers(tn_sbuf *b, const tn_report *r)
 	reading(b, "reading", text);
 }
 
+static void section_table(tn_sbuf *b, const tn_report_table *t, int number)
+{
+	tn_sbuf_printf(b, "<h2>%d. ", number);
+	tn_sbuf_escape(b, t->title);
+	tn_sbuf_printf(b, "</h2>\n");
+	if (t->nrows) {
+		tn_sbuf_printf(b, "<table>\n<tr>");
+		for (size_t j = 0; j < t->ncols; j++) {
+			tn_sbuf_printf(b, "<th>");
+			tn_sbuf_escape(b, t->cols[j]);
+			tn_sbuf_printf(b, "</th>");
+		}
+		tn_sbuf_printf(b, "</tr>\n");
+		for (size_t i = 0; i < t->nrows; i++) {
+			tn_sbuf_printf(b, "<tr>");
+			for (size_t j = 0; j < t->ncols; j++) {
+				tn_sbuf_printf(b, "<td>");
+				tn_sbuf_escape(b, t->cells[i * t->ncols + j] ? t->cells[i * t->ncols + j] : "");
+				tn_sbuf_printf(b, "</td>");
+			}
+			tn_sbuf_printf(b, "</tr>\n");
+		}
+		tn_sbuf_printf(b, "</table>\n");
+	}
+	reading(b, t->nrows ? "reading" : "pending", t->reading ? t->reading : "");
+}
+
 int tn_report_render(const tn_report *r, tn_sbuf *b, tn_error *err)
 {
 	const char *t = r->title ? r->title : "Retention report";
@@ -284,6 +311,8 @@ int tn_report_render(const tn_report *r, tn_sbuf *b, tn_error *err)
 	section_survival(b, r);
 	section_hazard(b, r);
 	section_drivers(b, r);
+	for (size_t i = 0; i < r->ntables; i++)
+		section_table(b, &r->tables[i], 6 + (int)i);
 	tn_sbuf_printf(b, "<p class=\"meta\">Made by Tenure %s.</p>\n</body>\n</html>\n", tn_version());
 	if (b->oom)
 		return tn_error_set(err, TN_ERR_NOMEM, "the report is larger than %zu bytes or out of memory",

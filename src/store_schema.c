@@ -132,6 +132,22 @@ const char *const tn_store_migrations[] = {
 	"  basis TEXT NOT NULL CHECK (basis IN ('points','spend')), threshold REAL NOT NULL, benefits TEXT);"
 	"CREATE TABLE journey_milestones(milestone TEXT PRIMARY KEY CHECK (milestone IN"
 	"  ('first_impression','first_value','intended_value','extended_value')), event_type TEXT NOT NULL);",
+	/* 5: churn-risk alerts (docs/predict.md): one row per episode of a
+	 * condition; an episode stays open (resolved_at NULL) while the condition
+	 * holds, so a run never raises the same episode twice */
+	"CREATE TABLE alerts("
+	"  id INTEGER PRIMARY KEY,"
+	"  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+	"  kind TEXT NOT NULL CHECK (kind IN ('activity_drop','inactive','failed_payment','detractor',"
+	"    'ending_high_risk')),"
+	"  raised_at INTEGER NOT NULL,"
+	"  detail TEXT NOT NULL,"
+	"  risk REAL,"
+	"  last_seen INTEGER NOT NULL,"
+	"  resolved_at INTEGER,"
+	"  acked_at INTEGER);"
+	"CREATE UNIQUE INDEX alerts_open ON alerts(customer_id, kind) WHERE resolved_at IS NULL;"
+	"CREATE INDEX alerts_raised ON alerts(raised_at);",
 };
 
 const size_t tn_store_nmigrations = sizeof tn_store_migrations / sizeof tn_store_migrations[0];

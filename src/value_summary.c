@@ -417,6 +417,28 @@ void tn_value_summary_free(tn_value_summary *s)
 	free(s);
 }
 
+size_t tn_value_summary_drop_unobserved(tn_value_summary *s)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		if (!(s->T[i] > 0)) {
+			free(s->id[i]);
+			continue;
+		}
+		s->id[k] = s->id[i];
+		s->x[k] = s->x[i];
+		s->t_x[k] = s->t_x[i];
+		s->T[k] = s->T[i];
+		s->monetary[k] = s->monetary[i];
+		s->first[k] = s->first[i];
+		s->revenue[k] = s->revenue[i];
+		k++;
+	}
+	size_t dropped = s->n - k;
+	s->n = k;
+	return dropped;
+}
+
 int tn_value_summarize(const tn_value_txns *t, tn_time cal_end, double unit_days, tn_value_summary **out,
 		       tn_error *err)
 {

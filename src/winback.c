@@ -273,9 +273,25 @@ void tn_winback_due_free(tn_winback_due *rows, size_t n)
 	free(rows);
 }
 
-int tn_winback_schedule(tn_store *s, tn_time now, double after_days, double horizon_days, tn_winback_due **rows,
-			size_t *n, tn_error *err)
+/* splitmix64 (Steele, Lea & Flood 2014) of the seed mixed with the id's FNV-1a hash. */
+static double holdout_draw(uint64_t seed, const char *id)
 {
+	uint64_t h = 1469598103934665603ull;
+	for (; *id; id++)
+		h = (h ^ (unsigned char)*id) * 1099511628211ull;
+	uint64_t z = (seed ^ h) + 0x9E3779B97F4A7C15ull;
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	z ^= z >> 31;
+	return (double)(z >> 11) / 9007199254740992.0;
+}
+
+int tn_winback_schedule(tn_store *s, tn_time now, double after_days, double horizon_days, double control_share,
+			uint64_t seed, tn_winback_due **rows, size_t *n, tn_error *err)
+{
+	if (!(control_share >= 0 && control_share < 1))
+		return tn_error_set(err, TN_ERR_USAGE, "control share: expected a number in [0, 1), found %g",
+				    control_share);
 	*rows = NULL;
 	*n = 0;
 	sqlite3_stmt *st = tn_store_prepare(
@@ -290,7 +306,7 @@ int tn_winback_schedule(tn_store *s, tn_time now, double after_days, double hori
 		"  d.customer_id ORDER BY started_at DESC LIMIT 1) "
 		"FROM due d JOIN customers c ON c.id = d.customer_id WHERE d.contact_on >= ?1 AND d.contact_on < ?1 + ?3 "
 		"AND NOT EXISTS (SELECT 1 FROM winback_contacts w WHERE w.customer_id = d.customer_id AND "
-		"  w.contacted_at >= d.lapsed_at) ORDER BY d.contact_on, c.ext_id",
+		"  w.contacted_at >= d.lapsed_at AND w.contacted_at <= ?1) ORDER BY d.contact_on, c.ext_id",
 		err);
 	if (!st)
 		return TN_ERR_DB;
@@ -316,6 +332,7 @@ int tn_winback_schedule(tn_store *s, tn_time now, double after_days, double hori
 		r->lapsed_at = sqlite3_column_int64(st, 1);
 		r->contact_on = sqlite3_column_int64(st, 2);
 		r->price = sqlite3_column_double(st, 4);
+		r->control = r->customer && holdout_draw(seed, r->customer) < control_share;
 	}
 	sqlite3_finalize(st);
 	return TN_OK;

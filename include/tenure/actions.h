@@ -45,6 +45,15 @@ typedef struct tn_scores {
  * Free with tn_scores_free(). */
 TN_API int tn_scores_read_csv(const char *path, tn_scores **out, tn_error *err);
 
+/* The same from two files joined by customer, as the other analyses write
+ * them: P(churn) from RISK_PATH (column p_churn, or risk as `tenure predict
+ * score` writes it) and value from VALUE_PATH (column value, or clv as
+ * `tenure value score` writes it).  Column aliases also hold for
+ * tn_scores_read_csv: customer may be id or customer_id.  A customer of the
+ * risk file with no (or a blank) value gets value 0; *no_value counts them. */
+TN_API int tn_scores_read_pair(const char *risk_path, const char *value_path, tn_scores **out,
+			       size_t *no_value, tn_error *err);
+
 /* Built-in estimate for every customer with a live subscription (trialing,
  * active or past_due) as of NOW:
  *   h    = the plan's monthly churn rate: cancellations in the 90 days before
@@ -118,8 +127,9 @@ typedef struct tn_offer_plan {
 /* Plan offers over N customers given as arrays.  Expected profit of an
  * offer to customer i is
  *     E[profit_i] = p_churn_i x accept_rate x value_i - offer_cost
- * (the net expected value of targeting; Neslin et al. 2006, "Defection
- * detection", J. Marketing Research 43:204, eq. 1 without the contact term).
+ * (the per-customer form of the retention-campaign profit equation of
+ * Neslin et al. 2006, "Defection detection", J. Marketing Research 43:204,
+ * the incentive paid whether or not the customer stays, no contact cost).
  * Customers are ranked by it (ties by index); only E > 0 are candidates.
  * Walking down the ranking in blocks of `block` customers (adjacent in
  * expected profit, so strata are comparable), a seeded shuffle puts
@@ -142,6 +152,14 @@ TN_API tn_time tn_offer_send_time(tn_time now, tn_time signed_up_at, tn_time per
  * none, *days = 30 and *n = 0. */
 TN_API int tn_offers_typical_churn_age(tn_store *s, tn_time now, double *days, long *n, tn_error *err);
 
+/* The danger window of age (survival.h, tn_danger_new: daily discrete hazard
+ * of the first cancellation after signup, customers censored at NOW; the run
+ * of days around the peak with at least half the peak's hazard): days
+ * [*from_day, *to_day) and the share of leavers in it.  NaN when there is no
+ * window (too few customers at risk). */
+TN_API int tn_offers_danger_window(tn_store *s, tn_time now, double *from_day, double *to_day, double *share,
+				   tn_error *err);
+
 /* Store a plan (both arms, with expected profit and send time) as one new
  * offer_plans row; SC must be attached.  SEND_AT may be NULL. *plan_id gets
  * the new id. */
@@ -158,6 +176,10 @@ typedef struct tn_offer_effect {
 	tn_prop_diff uplift; /* p1 = control churn, p2 = offer churn */
 } tn_offer_effect;
 TN_API int tn_offers_measure(tn_store *s, int64_t plan_id, tn_offer_effect *out, tn_error *err);
+
+/* The stored plans: plan, as_of, source (scores or estimate), offered,
+ * control, params (JSON). */
+TN_API int tn_offers_plans(tn_store *s, tn_rowset **out, tn_error *err);
 
 /* Subscriptions whose period (or trial) ends within DAYS after NOW. */
 typedef struct tn_ending_row {
@@ -230,14 +252,19 @@ TN_API void tn_winback_stats_free(tn_winback_stats *st, size_t n);
 /* Lapsed customers (no live subscription; lapse = their latest cancellation
  * or expired period end) to contact AFTER_DAYS after lapsing, for contact
  * dates in [NOW, NOW + HORIZON days), skipping anyone contacted by a
- * win-back since lapsing; sorted by contact date. */
+ * win-back since lapsing; sorted by contact date.  A share CONTROL_SHARE of
+ * them is marked as the control group to hold out: customer i is a control
+ * when splitmix64(SEED ^ FNV-1a(customer id)) / 2^64 < share, so the draw is
+ * seeded, independent of the day the schedule is run, and stable. */
 typedef struct tn_winback_due {
 	char *customer, *plan;
 	tn_time lapsed_at, contact_on;
 	double price;
+	int control;   /* 1: hold out (record with --control), 0: contact */
 } tn_winback_due;
 TN_API int tn_winback_schedule(tn_store *s, tn_time now, double after_days, double horizon_days,
-			       tn_winback_due **rows, size_t *n, tn_error *err);
+			       double control_share, uint64_t seed, tn_winback_due **rows, size_t *n,
+			       tn_error *err);
 TN_API void tn_winback_due_free(tn_winback_due *rows, size_t n);
 
 /* Reasons given in win-back contacts (trimmed, case-folded), most repeated
@@ -297,10 +324,13 @@ TN_API int tn_points_expire(tn_store *s, tn_time now, long *entries, long long *
 TN_API int tn_points_earn_from_events(tn_store *s, tn_time since, long *applied, tn_error *err);
 
 /* Invariants: for every customer the stored balance equals the sum of the
- * ledger and the sum of open lots, and no balance is negative. */
+ * ledger and the sum of open lots, no balance is negative, and replaying the
+ * ledger (earn/grant open lots, expire empties its lot, redeem takes oldest
+ * first) gives the stored lots exactly (mismatched_fifo counts lots or
+ * entries that do not agree). */
 typedef struct tn_points_check {
 	long long entries, customers, outstanding;
-	long mismatched_balance, mismatched_lots, negative;
+	long mismatched_balance, mismatched_lots, negative, mismatched_fifo;
 } tn_points_check;
 TN_API int tn_points_check_run(tn_store *s, tn_points_check *out, tn_error *err);
 
@@ -351,8 +381,8 @@ typedef struct tn_journey {
 	tn_time *signed_up_at;
 	tn_time *reached;   /* n x TN_MS_COUNT: first event at/after signup, TN_NO_TIME if never (by now) */
 	int *furthest;      /* highest milestone reached, -1 none */
-	int *churned;       /* 1: has subscriptions, none live */
-	int *has_subs;
+	int *churned;       /* 1: has subscriptions started by now, none live at now */
+	int *has_subs;      /* 1: a subscription started by now */
 	tn_time now;
 } tn_journey;
 

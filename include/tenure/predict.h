@@ -63,6 +63,10 @@ TN_API void tn_pred_encoding_free(tn_pred_encoding *e);
 /* Encode F (which must hold every source column; numeric ones numeric) into
  * a row-major nrows x e->p matrix of doubles *X (caller frees with free()). */
 TN_API int tn_pred_encode(const tn_pred_encoding *e, const tn_frame *f, double **x, tn_error *err);
+/* Encode only the N rows listed in ROWS (all rows 0..N-1 when ROWS is NULL)
+ * into the caller's N x e->p buffer X. */
+TN_API int tn_pred_encode_rows(const tn_pred_encoding *e, const tn_frame *f, const size_t *rows,
+			       size_t n, double *x, tn_error *err);
 
 /* The 0/1 target from column COL of F: a numeric column must hold 0/1; a text
  * column is 1 where the value equals POSITIVE (default "Yes", "1", "true"
@@ -131,6 +135,9 @@ TN_API int tn_gbdt_contrib(const tn_gbdt *g, const double *x, size_t n, double *
 TN_API int tn_gbdt_to_json(const tn_gbdt *g, char **json, tn_error *err);
 TN_API int tn_gbdt_from_json(const char *json, size_t len, size_t p, tn_gbdt **out, tn_error *err);
 TN_API size_t tn_gbdt_nfeatures(const tn_gbdt *g);
+/* Threads for prediction (0: all cores).  Predictions do not depend on it;
+ * a loaded model starts with 1. */
+TN_API int tn_gbdt_set_threads(tn_gbdt *g, int nthread, tn_error *err);
 TN_API void tn_gbdt_free(tn_gbdt *g);
 
 /* ---- 4. metrics -------------------------------------------------------- */
@@ -194,14 +201,19 @@ typedef struct tn_pred_spec {
 /* Train on every row of F.  Free with tn_pred_model_free. */
 TN_API int tn_pred_train(const tn_frame *f, const tn_pred_spec *spec, const tn_pred_options *o,
 			 tn_pred_model **out, tn_error *err);
-/* Score F: RISK[i] = probability of churn of row i.  When CONTRIB is not NULL
- * it receives nrows x enc->nsrc contributions to the log-odds, summed over
- * the design columns of each source column (logistic: tn_logit_contrib;
- * gbdt: SHAP). */
-TN_API int tn_pred_score(const tn_pred_model *m, const tn_frame *f, double *risk, double *contrib,
-			 tn_error *err);
+/* Score F: RISK[i] = probability of churn of row i.  Rows are encoded in
+ * blocks (16,384 rows for logistic, 131,072 for gbdt), so memory beyond the
+ * frame stays bounded. */
+TN_API int tn_pred_score(const tn_pred_model *m, const tn_frame *f, double *risk, tn_error *err);
+/* Contributions to the log-odds of the N rows ROWS of F: N x enc->nsrc values
+ * into CONTRIB, summed over the design columns of each source column
+ * (logistic: tn_logit_contrib; gbdt: SHAP).  Explaining only the rows shown
+ * keeps scoring fast (TreeSHAP costs far more than prediction). */
+TN_API int tn_pred_explain(const tn_pred_model *m, const tn_frame *f, const size_t *rows, size_t n,
+			   double *contrib, tn_error *err);
 /* A reason in plain words for source S of row ROW of F with contribution C,
- * e.g. "Contract is Month-to-month" or "tenure = 1 (low)"; written to BUF. */
+ * e.g. "Contract is Month-to-month" or "tenure is low (1)" (low/high: below/above the
+ * training mean), "TotalCharges is blank"; written to BUF (N bytes). */
 TN_API void tn_pred_reason(const tn_pred_model *m, const tn_frame *f, size_t row, size_t s,
 			   char *buf, size_t n);
 /* Save as one JSON file (encoding + model; gbdt embeds XGBoost's JSON) / load. */
@@ -211,7 +223,9 @@ TN_API void tn_pred_model_free(tn_pred_model *m);
 
 /* Stratified fold assignment: the rows of each class are shuffled by a
  * Fisher-Yates shuffle driven by SplitMix64(SEED) (Steele et al. 2014) and
- * dealt round-robin to folds 0..K-1.  FOLD has N entries. */
+ * dealt round-robin to folds 0..K-1, negatives first, the deal continuing
+ * with the positives (so fold sizes differ by at most one, and so do the
+ * numbers of positives).  FOLD has N entries. */
 TN_API int tn_pred_folds(const double *y, size_t n, int k, uint64_t seed, int *fold, tn_error *err);
 
 typedef struct tn_pred_cv {
@@ -236,5 +250,82 @@ TN_API int tn_pred_cross_validate(const double *x, const double *y, size_t n, si
 				  const tn_pred_options *o, int k, uint64_t seed, tn_pred_cv *out,
 				  tn_error *err);
 TN_API void tn_pred_cv_free(tn_pred_cv *cv);
+
+/* ---- 6. features and backtests from the store --------------------------- */
+
+struct tn_store;
+typedef struct tn_pred_features_opts {
+	int64_t as_of;          /* the cut-off instant t (tn_time) */
+	double horizon_days;    /* label: churned within (t, t + horizon] */
+	const char *definition; /* churn definition name (NULL: the built-in "cancelled") */
+} tn_pred_features_opts;
+
+/* One row per customer whose subscription is live at the cut-off, from the
+ * history up to the cut-off only: customer, tenure_days, plan,
+ * billing_period, price, mrr, in_trial, days_to_period_end, subscriptions,
+ * recency_days, events_7d/30d/90d, trend_30_vs_60, event_types_90d,
+ * failed_payments_90d, payment_failing (the latest charge failed),
+ * support_tickets_90d, nps, csat, ces (latest; blank
+ * when none), channel, country, device, age_band (customer attributes), and
+ * the label churned (0/1).  Streams the store in customer key order: memory
+ * is the frame.  Free with tn_frame_free. */
+TN_API int tn_pred_features(struct tn_store *s, const tn_pred_features_opts *o, tn_frame **out,
+			    tn_error *err);
+
+typedef struct tn_pred_backtest {
+	size_t ntrain, ntest;
+	double train_rate, test_rate; /* churn rates */
+	double auc, pr_auc, brier, lift_top10, captured_top10;
+} tn_pred_backtest;
+
+/* Train options O on the features at t - horizon (labels in (t - h, t], all
+ * known at t) and test on the features at t (labels in (t, t + h]). */
+TN_API int tn_pred_backtest_run(struct tn_store *s, const tn_pred_features_opts *o,
+				const tn_pred_options *opt, tn_pred_backtest *out, tn_error *err);
+
+/* ---- 7. alerts ------------------------------------------------------------ */
+
+typedef struct tn_pred_alert_opts {
+	int64_t as_of;            /* evaluate the customers live at this instant */
+	double drop_fraction;     /* activity_drop: events/day in the last 30 days below this
+				     fraction of the rate in the 60 days before (default 0.5) */
+	double drop_min_events;   /* ... with at least this many events in those 60 days (default 10) */
+	double inactive_days;     /* inactive: no event for this many days (default 14) */
+	double detractor_max;     /* detractor: latest NPS <= this (default 6) */
+	double ending_days;       /* ending_high_risk: the paid period ends within this many days */
+	double risk_min;          /* ... and the churn risk is >= this (default 0.3) */
+	const char *model_path;   /* risk model (tenure predict train on features); NULL: a
+				     logistic model fitted on the store at as_of - 30 days */
+} tn_pred_alert_opts;
+
+typedef struct tn_pred_alert_run {
+	size_t customers, raised, still_open, resolved;
+	char risk_error[256]; /* why no risk could be computed ("" when it was) */
+} tn_pred_alert_run;
+
+typedef struct tn_pred_alert {
+	int64_t id;
+	char customer[128];
+	char kind[24];
+	int64_t raised_at, resolved_at, acked_at; /* TN_NO_TIME-like INT64_MIN when absent */
+	double risk;                               /* NaN when not computed */
+	char detail[160];
+} tn_pred_alert;
+
+TN_API tn_pred_alert_opts tn_pred_alert_opts_default(void);
+/* Evaluate the five conditions for every customer live at o->as_of (from
+ * tn_pred_features) and update the alerts table in one transaction: a true
+ * condition with no open episode raises a new alert; a true condition with
+ * an open episode raises nothing; an open episode whose condition is false
+ * (or whose customer is no longer live) is resolved at as_of. */
+TN_API int tn_pred_alerts_update(struct tn_store *s, const tn_pred_alert_opts *o, tn_pred_alert_run *run,
+				 tn_error *err);
+/* Alerts raised at or after SINCE (INT64_MIN: all), newest first; only open,
+ * unacknowledged ones unless ALL.  *out is malloc'ed (caller frees); at most
+ * 1,000,000 rows. */
+TN_API int tn_pred_alerts_list(struct tn_store *s, int64_t since, int all, tn_pred_alert **out, size_t *n,
+			       tn_error *err);
+/* Acknowledge alert ID at instant AT; TN_ERR_NOTFOUND when there is no such alert. */
+TN_API int tn_pred_alerts_ack(struct tn_store *s, int64_t id, int64_t at, tn_error *err);
 
 #endif

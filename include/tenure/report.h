@@ -19,6 +19,17 @@
 #include "tenure/churn.h"
 #include "tenure/svg.h"
 
+/* A section shown as a table after the charts (offers, win-back, loyalty,
+ * onboarding): a heading, a one-line reading, and text cells.  With no rows
+ * the reading is shown as a hint on how to fill the section. */
+typedef struct tn_report_table {
+	char *title;
+	char *reading;
+	size_t ncols, nrows;
+	char **cols;  /* ncols names */
+	char **cells; /* nrows x ncols, row-major */
+} tn_report_table;
+
 typedef struct tn_report {
 	const char *title;            /* page title; NULL: "Retention report" */
 	const char *store_path;       /* shown in the header, or NULL */
@@ -43,6 +54,9 @@ typedef struct tn_report {
 	const char *const *driver_names;
 	const double *hr, *hr_lo, *hr_hi;
 	const char *drivers_reading;
+	/* 6..: the actions' tables (tn_report_actions) */
+	const tn_report_table *tables;
+	size_t ntables;
 } tn_report;
 
 /* Fill R's sections 1 and 2 from the store (rates and cohorts under DEF as
@@ -50,6 +64,14 @@ typedef struct tn_report {
  * The survival sections are left empty. */
 TN_API int tn_report_from_store(tn_store *s, const tn_churn_def *def, tn_time as_of, tn_report *r, tn_error *err);
 TN_API void tn_report_free_store(tn_report *r);
+
+/* The sections on acting to keep customers, from the store as of NOW:
+ * retention offers (the latest plan against its control group), win-back
+ * campaigns (cost per customer won back), loyalty points (ledger check and
+ * points at risk) and the onboarding journey (churn by furthest milestone).
+ * *out (n tables) is freed with tn_report_tables_free. */
+TN_API int tn_report_actions(tn_store *s, tn_time now, tn_report_table **out, size_t *n, tn_error *err);
+TN_API void tn_report_tables_free(tn_report_table *t, size_t n);
 
 /* Render R as one HTML page into *out (caller frees with tn_sbuf_free). */
 TN_API int tn_report_render(const tn_report *r, tn_sbuf *out, tn_error *err);

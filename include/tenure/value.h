@@ -211,6 +211,9 @@ TN_API int tn_value_txns_from_store(struct tn_store *s, tn_value_txns **out, tn_
 TN_API int tn_value_summarize(const tn_value_txns *t, tn_time cal_end, double unit_days,
 			      tn_value_summary **out, tn_error *err);
 TN_API void tn_value_summary_free(tn_value_summary *s);
+/* Remove the customers with T = 0 (first purchase on the calibration end:
+ * no observation window, so no model can score them); returns how many. */
+TN_API size_t tn_value_summary_drop_unobserved(tn_value_summary *s);
 
 /* Segment labels from the store for N customers given by ext_id: BY is
  * "channel", "country", "device" or "age_band" (from attrs), or "plan" (of

@@ -32,10 +32,33 @@ int act_now(tn_store *s, const char *cmd, const char *text, tn_time *now)
 	return 0;
 }
 
-tn_scores *act_scores(cli_ctx *ctx, tn_store *s, const char *file, tn_time now)
+tn_scores *act_scores(cli_ctx *ctx, tn_store *s, const char *file, const char *risk, const char *value,
+		      tn_time now)
 {
 	tn_error err = {0};
 	tn_scores *sc = NULL;
+	if (file && (risk || value)) {
+		tn_error_set(&err, TN_ERR_USAGE, "give --scores FILE, or --risk FILE with --value FILE, not both");
+		cli_fail(&err);
+		return NULL;
+	}
+	if (!risk != !value) {
+		tn_error_set(&err, TN_ERR_USAGE, "--risk FILE and --value FILE go together");
+		cli_fail(&err);
+		return NULL;
+	}
+	if (risk) {
+		size_t nov = 0;
+		if (tn_scores_read_pair(risk, value, &sc, &nov, &err) || tn_scores_attach(s, sc, &err)) {
+			tn_scores_free(sc);
+			cli_fail(&err);
+			return NULL;
+		}
+		if (!ctx->quiet)
+			fprintf(stderr, "tenure: P(churn) from %s, value from %s (%zu customers; %zu without a value: 0)\n",
+				risk, value, sc->n, nov);
+		return sc;
+	}
 	if (file) {
 		if (tn_scores_read_csv(file, &sc, &err) || tn_scores_attach(s, sc, &err)) {
 			tn_scores_free(sc);

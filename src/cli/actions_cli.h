@@ -13,9 +13,12 @@ int act_open(cli_ctx *ctx, tn_store **s);
 int act_now(tn_store *s, const char *cmd, const char *text, tn_time *now);
 /* Parse a time option; 0 ok, else prints a usage error and returns 2. */
 int act_time(const char *cmd, const char *opt, const char *text, tn_time *out);
-/* Scores from FILE (attached to the store), or the built-in estimate as of NOW;
- * says on stderr which is used (unless quiet). NULL on failure (printed). */
-tn_scores *act_scores(cli_ctx *ctx, tn_store *s, const char *file, tn_time now);
+/* Scores from FILE (customer, p_churn, value), or from RISK (p_churn or
+ * risk) joined with VALUE (value or clv), attached to the store; else the
+ * built-in estimate as of NOW.  Says on stderr which is used (unless quiet).
+ * NULL on failure (printed). */
+tn_scores *act_scores(cli_ctx *ctx, tn_store *s, const char *file, const char *risk, const char *value,
+		      tn_time now);
 /* Print a row set in the context's format. */
 void act_print_rowset(cli_ctx *ctx, const tn_rowset *r);
 /* Format a date (YYYY-MM-DD) into buf, "" for TN_NO_TIME. */

@@ -10,13 +10,16 @@
 #include <string.h>
 
 static const char *HELP =
-	"usage: tenure offers plan [--scores FILE] [--budget B] [--offer-cost C] [--accept-rate P]\n"
-	"                          [--control SHARE] [--seed S] [--lead-days D] [--danger-day D]\n"
+	"usage: tenure offers plan [--scores FILE | --risk FILE --value FILE] [--budget B]\n"
+	"                          [--offer-cost C] [--accept-rate P]\n"
+	"                          [--control SHARE] [--seed S] [--lead-days D] [--danger-day D|window]\n"
 	"                          [--now DATE] [--top N] [--dry-run]\n"
 	"       tenure offers report [--plan ID]\n"
+	"       tenure offers plans\n"
 	"       tenure offers ending [--days 30] [--now DATE]\n"
-	"       tenure offers nearing [--danger-day D] [--window 7] [--now DATE]\n"
-	"       tenure offers call [--scores FILE] [--min-p 0.5] [--min-value 0] [--top 20] [--now DATE]\n\n"
+	"       tenure offers nearing [--danger-day D|window] [--window 7] [--now DATE]\n"
+	"       tenure offers call [--scores FILE | --risk FILE --value FILE] [--min-p 0.5]\n"
+	"                          [--min-value 0] [--top 20] [--now DATE]\n\n"
 	"plan     rank customers by expected profit of an offer\n"
 	"           E = P(churn) x accept-rate x value - offer-cost\n"
 	"         (not by risk alone), offer to those with E > 0 in that order until the\n"
@@ -27,28 +30,37 @@ static const char *HELP =
 	"         danger day of age, or their period end.\n"
 	"  --scores FILE    CSV with columns customer, p_churn, value (from churn/risk and\n"
 	"                   value models); without it a built-in estimate from the store is\n"
-	"                   used and said so (docs/actions.md)\n"
+	"                   used and said so (docs/actions.md); columns id and risk, clv\n"
+	"                   are accepted too\n"
+	"  --risk FILE      P(churn) per customer (columns customer or id, p_churn or risk:\n"
+	"                   what `tenure predict score --format csv` writes), with\n"
+	"  --value FILE     value per customer (columns customer, value or clv: what\n"
+	"                   `tenure value score --format csv` writes); joined by customer,\n"
+	"                   a customer without a value counts 0\n"
 	"  --budget B       total offer spend allowed (default: no limit)\n"
 	"  --offer-cost C   cost of one offer (default 5)\n"
 	"  --accept-rate P  P(offer keeps a churner), 0..1 (default 0.3)\n"
 	"  --control SHARE  share of the targeted held out as control, 0..0.9 (default 0.1)\n"
 	"  --seed S         seed of the control draw (default 1)\n"
 	"  --lead-days D    send offers D days before the danger day or period end (default 7)\n"
-	"  --danger-day D   the danger window's day of age (default: the store's typical\n"
-	"                   churn age, the median age at cancellation)\n"
+	"  --danger-day D   the danger day of age: a number of days, or `window` for the\n"
+	"                   first day of the survival danger window (docs/survival.md);\n"
+	"                   default: the store's typical churn age, the median age at\n"
+	"                   cancellation\n"
 	"  --now DATE       as-of date (default: the latest instant in the data)\n"
 	"  --top N          rows to print (default 20; 0 = all)\n"
 	"  --dry-run        do not store the plan\n"
 	"report   churn rate of the offer arm vs the control arm of a stored plan (latest\n"
 	"         by default; --plan ID), uplift = control - offer with a 95% Newcombe\n"
 	"         (hybrid score) interval\n"
+	"plans    the stored plans with their parameters\n"
 	"ending   subscriptions whose period or trial ends within --days days\n"
 	"nearing  live customers within --window days before the danger day of age\n"
 	"call     high-value customers at risk for a personal call: P(churn) >= --min-p\n"
 	"         and value >= --min-value, by value at risk P(churn) x value\n";
 
 typedef struct plan_opts {
-	const char *scores, *now;
+	const char *scores, *risk, *value, *now, *danger_s;
 	double budget, cost, accept, control, lead, danger;
 	long seed, top;
 	int dry;
@@ -78,7 +90,6 @@ static int parse_plan(int argc, char **argv, plan_opts *o)
 		NUMOPT("--accept-rate", accept)
 		NUMOPT("--control", control)
 		NUMOPT("--lead-days", lead)
-		NUMOPT("--danger-day", danger)
 #undef NUMOPT
 		if ((r = cli_opt(argc, argv, &i, "--seed", &v)) != 0) {
 			if (r < 0 || cli_parse_long("offers plan", "--seed", v, &o->seed))
@@ -90,7 +101,10 @@ static int parse_plan(int argc, char **argv, plan_opts *o)
 				return 2;
 			continue;
 		}
-		if ((r = cli_opt(argc, argv, &i, "--scores", &o->scores)) != 0) {
+		if ((r = cli_opt(argc, argv, &i, "--danger-day", &o->danger_s)) != 0 ||
+		    (r = cli_opt(argc, argv, &i, "--scores", &o->scores)) != 0 ||
+		    (r = cli_opt(argc, argv, &i, "--risk", &o->risk)) != 0 ||
+		    (r = cli_opt(argc, argv, &i, "--value", &o->value)) != 0) {
 			if (r < 0)
 				return 2;
 			continue;
@@ -102,6 +116,38 @@ static int parse_plan(int argc, char **argv, plan_opts *o)
 		}
 		return cli_usage_error("offers plan", "unexpected argument \"%s\"", argv[i]);
 	}
+	return 0;
+}
+
+/* The danger day: a number, "window" (the survival danger window's first
+ * day) or, by default, the typical churn age.  HOW says which. */
+static int danger_day(cli_ctx *ctx, tn_store *s, const char *cmd, const char *opt, tn_time now, double *day,
+		      char *how, size_t hn)
+{
+	tn_error err = {0};
+	(void)ctx;
+	if (opt && strcmp(opt, "window") == 0) {
+		double from, to, share;
+		if (tn_offers_danger_window(s, now, &from, &to, &share, &err))
+			return cli_fail(&err);
+		if (isnan(from)) {
+			tn_error_set(&err, TN_ERR_NUMERIC, "no danger window: too few customers at risk; give "
+							   "--danger-day DAYS");
+			return cli_fail(&err);
+		}
+		*day = from;
+		snprintf(how, hn, "the danger window, days %.0f to %.0f of age, %.0f%% of leavers", from, to - 1,
+			 100 * share);
+		return 0;
+	}
+	if (opt) {
+		snprintf(how, hn, "--danger-day");
+		return cli_parse_double(cmd, "--danger-day", opt, day) ? 2 : 0;
+	}
+	long n;
+	if (tn_offers_typical_churn_age(s, now, day, &n, &err))
+		return cli_fail(&err);
+	snprintf(how, hn, "%s", n ? "typical churn age: median age at cancellation" : "no cancellations yet: 30");
 	return 0;
 }
 
@@ -122,12 +168,10 @@ static int do_plan(cli_ctx *ctx, int argc, char **argv)
 	tn_time *send = NULL;
 	if ((rc = act_now(s, "offers plan", o.now, &now)))
 		goto out;
-	long ncancel = -1;
-	if (isnan(o.danger) && tn_offers_typical_churn_age(s, now, &o.danger, &ncancel, &err)) {
-		rc = cli_fail(&err);
+	char how[160];
+	if ((rc = danger_day(ctx, s, "offers plan", o.danger_s, now, &o.danger, how, sizeof how)))
 		goto out;
-	}
-	if (!(sc = act_scores(ctx, s, o.scores, now))) {
+	if (!(sc = act_scores(ctx, s, o.scores, o.risk, o.value, now))) {
 		rc = 1;
 		goto out;
 	}
@@ -164,9 +208,7 @@ static int do_plan(cli_ctx *ctx, int argc, char **argv)
 			"(spend %.2f, expected gain %.2f), %zu in the control group; danger day %.1f (%s)\n",
 			o.dry ? "(dry run) " : "", (long long)id, act_date(now, d, sizeof d), plan->n,
 			plan->n_candidates, plan->n_offer, plan->spend, plan->expected_gain, plan->n_control, o.danger,
-			ncancel < 0 ? "--danger-day"
-			: ncancel == 0 ? "no cancellations yet: default 30"
-				       : "typical churn age: median age at cancellation");
+			how);
 	}
 	const char *names[] = {"rank", "customer", "arm", "p_churn", "value", "expected_profit", "send_on"};
 	tn_out *t = tn_out_new(7, names);
@@ -245,14 +287,17 @@ static int do_report(cli_ctx *ctx, int argc, char **argv)
 static int do_list(cli_ctx *ctx, const char *which, int argc, char **argv)
 {
 	double days = 30, danger = NAN, window = 7, min_p = 0.5, min_value = 0;
+	const char *danger_s = NULL;
 	long top = 20;
-	const char *now_s = NULL, *scores = NULL;
+	const char *now_s = NULL, *scores = NULL, *risk = NULL, *value = NULL;
 	char cmd[32];
 	snprintf(cmd, sizeof cmd, "offers %s", which);
 	for (int i = 1; i < argc; i++) {
 		const char *v;
 		int r;
-		if ((r = cli_opt(argc, argv, &i, "--now", &now_s)) || (r = cli_opt(argc, argv, &i, "--scores", &scores))) {
+		if ((r = cli_opt(argc, argv, &i, "--now", &now_s)) || (r = cli_opt(argc, argv, &i, "--scores", &scores)) ||
+		    (r = cli_opt(argc, argv, &i, "--danger-day", &danger_s)) ||
+		    (r = cli_opt(argc, argv, &i, "--risk", &risk)) || (r = cli_opt(argc, argv, &i, "--value", &value))) {
 			if (r < 0)
 				return 2;
 			continue;
@@ -260,8 +305,7 @@ static int do_list(cli_ctx *ctx, const char *which, int argc, char **argv)
 		struct {
 			const char *name;
 			double *dst;
-		} nums[] = {{"--days", &days}, {"--danger-day", &danger}, {"--window", &window}, {"--min-p", &min_p},
-			    {"--min-value", &min_value}};
+		} nums[] = {{"--days", &days}, {"--window", &window}, {"--min-p", &min_p}, {"--min-value", &min_value}};
 		int hit = 0;
 		for (size_t k = 0; k < sizeof nums / sizeof nums[0] && !hit; k++)
 			if ((r = cli_opt(argc, argv, &i, nums[k].name, &v)) != 0) {
@@ -308,14 +352,11 @@ static int do_list(cli_ctx *ctx, const char *which, int argc, char **argv)
 		tn_out_free(t);
 		tn_ending_rows_free(rows, n);
 	} else if (strcmp(which, "nearing") == 0) {
-		long ncancel = -1;
-		if (isnan(danger) && tn_offers_typical_churn_age(s, now, &danger, &ncancel, &err)) {
-			rc = cli_fail(&err);
+		char how[160];
+		if ((rc = danger_day(ctx, s, cmd, danger_s, now, &danger, how, sizeof how)))
 			goto out;
-		}
 		if (!ctx->quiet)
-			fprintf(stderr, "tenure: danger day %.1f (%s)\n", danger,
-				ncancel < 0 ? "--danger-day" : "typical churn age: median age at cancellation");
+			fprintf(stderr, "tenure: danger day %.1f (%s)\n", danger, how);
 		tn_nearing_row *rows;
 		size_t n;
 		if (tn_offers_nearing(s, now, danger, window, &rows, &n, &err)) {
@@ -334,7 +375,7 @@ static int do_list(cli_ctx *ctx, const char *which, int argc, char **argv)
 		tn_out_free(t);
 		tn_nearing_rows_free(rows, n);
 	} else {
-		tn_scores *sc = act_scores(ctx, s, scores, now);
+		tn_scores *sc = act_scores(ctx, s, scores, risk, value, now);
 		size_t *idx, n;
 		if (!sc) {
 			rc = 1;
@@ -380,7 +421,25 @@ int cmd_offers(cli_ctx *ctx, int argc, char **argv)
 		return do_plan(ctx, argc - 1, argv + 1);
 	if (strcmp(sub, "report") == 0)
 		return do_report(ctx, argc - 1, argv + 1);
+	if (strcmp(sub, "plans") == 0) {
+		if (argc > 2)
+			return cli_usage_error("offers plans", "unexpected argument \"%s\"", argv[2]);
+		tn_store *s;
+		if (act_open(ctx, &s))
+			return 1;
+		tn_error err = {0};
+		tn_rowset *r;
+		int rc = 0;
+		if (tn_offers_plans(s, &r, &err)) {
+			rc = cli_fail(&err);
+		} else {
+			act_print_rowset(ctx, r);
+			tn_rowset_free(r);
+		}
+		tn_store_close(s);
+		return rc;
+	}
 	if (strcmp(sub, "ending") == 0 || strcmp(sub, "nearing") == 0 || strcmp(sub, "call") == 0)
 		return do_list(ctx, sub, argc - 1, argv + 1);
-	return cli_usage_error("offers", "unknown subcommand \"%s\" (plan, report, ending, nearing, call)", sub);
+	return cli_usage_error("offers", "unknown subcommand \"%s\" (plan, report, plans, ending, nearing, call)", sub);
 }

@@ -25,7 +25,8 @@ static const char *HELP =
 	"       tenure points history --customer ID\n"
 	"       tenure points tiers [set NAME --level N (--points X | --spend X) [--benefits TEXT]]\n"
 	"       tenure points check\n"
-	"       tenure points at-risk [--days 30] [--scores FILE] [--min-p 0.5] [--now DATE]\n\n"
+	"       tenure points at-risk [--days 30] [--scores FILE | --risk FILE --value FILE]\n"
+	"                             [--min-p 0.5] [--now DATE]\n\n"
 	"An append-only ledger: every entry (earn, grant, redeem, expire) has a unique\n"
 	"idempotency key, so a retried earn or redeem with the same --key is applied once.\n"
 	"Redemptions never take a balance below zero; they use the oldest points first\n"
@@ -45,15 +46,17 @@ static const char *HELP =
 	"tiers     list tiers with their members; `tiers set` adds or changes one: a\n"
 	"          customer is in the highest level whose threshold they meet (lifetime\n"
 	"          points, or spend = succeeded minus refunded payments)\n"
-	"check     prove every balance equals the sum of its ledger and of its open lots\n"
+	"check     prove every balance equals the sum of its ledger and of its open lots,\n"
+	"          and that replaying the ledger oldest-first gives the stored lots\n"
 	"          (exit 1 when not)\n"
 	"at-risk   points expiring within --days, and the unused balance of customers with\n"
-	"          P(churn) >= --min-p (from --scores FILE, else the built-in estimate)\n"
+	"          P(churn) >= --min-p (from --scores FILE or --risk/--value files as for\n"
+	"          `tenure offers plan`, else the built-in estimate)\n"
 	"Times default to the wall clock (--at) or, for at-risk, the latest data (--now).\n";
 
 typedef struct popt {
 	const char *customer, *points, *event_type, *amount, *key, *at, *note, *since, *days, *scores, *min_p,
-		*now, *batch, *level, *spend, *benefits, *per_action, *per_amount, *expiry;
+		*now, *batch, *risk, *value, *level, *spend, *benefits, *per_action, *per_amount, *expiry;
 	int from_events;
 } popt;
 
@@ -75,7 +78,7 @@ static int parse(const char *cmd, int argc, char **argv, int first, popt *o, con
 			    {"--scores", &o->scores},         {"--min-p", &o->min_p},         {"--now", &o->now},
 			    {"--batch", &o->batch},           {"--level", &o->level},         {"--spend", &o->spend},
 			    {"--benefits", &o->benefits},     {"--per-action", &o->per_action}, {"--per-amount", &o->per_amount},
-			    {"--expiry-days", &o->expiry}};
+			    {"--expiry-days", &o->expiry}, {"--risk", &o->risk}, {"--value", &o->value}};
 		for (size_t k = 0; k < sizeof opts / sizeof opts[0] && !r; k++)
 			r = cli_opt(argc, argv, &i, opts[k].name, opts[k].dst);
 		if (r < 0)
@@ -371,17 +374,18 @@ static int run(cli_ctx *ctx, tn_store *s, const char *sub, const char **pos, con
 			return cli_fail(&err);
 		const char *names[] = {"check", "value"};
 		tn_out *t = tn_out_new(2, names);
-		const char *labels[] = {"ledger_entries", "customers", "points_outstanding", "balance_not_ledger_sum",
-					"balance_not_open_lots", "negative_balances"};
+		const char *labels[] = {"ledger_entries",	  "customers",	       "points_outstanding",
+					"balance_not_ledger_sum", "balance_not_open_lots", "negative_balances",
+					"lots_not_fifo_replay"};
 		long long vals[] = {c.entries, c.customers, c.outstanding, c.mismatched_balance, c.mismatched_lots,
-				    c.negative};
-		for (int i = 0; i < 6; i++) {
+				    c.negative, c.mismatched_fifo};
+		for (int i = 0; i < 7; i++) {
 			tn_out_str(t, labels[i]);
 			tn_out_int(t, vals[i]);
 		}
 		tn_out_print(t, ctx->format, stdout);
 		tn_out_free(t);
-		int bad = c.mismatched_balance || c.mismatched_lots || c.negative;
+		int bad = c.mismatched_balance || c.mismatched_lots || c.negative || c.mismatched_fifo;
 		fprintf(stderr, "tenure: points check %s\n", bad ? "FAILED: balances differ from the ledger" : "ok");
 		return bad ? 1 : 0;
 	} else if (!strcmp(sub, "at-risk")) {
@@ -393,7 +397,7 @@ static int run(cli_ctx *ctx, tn_store *s, const char *sub, const char **pos, con
 		int rc = act_now(s, "points at-risk", o->now, &now);
 		if (rc)
 			return rc;
-		tn_scores *sc = act_scores(ctx, s, o->scores, now);
+		tn_scores *sc = act_scores(ctx, s, o->scores, o->risk, o->value, now);
 		if (!sc)
 			return 1;
 		rc = tn_points_at_risk(s, now, days, sc, min_p, &r, &err);

@@ -11,6 +11,14 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+static double wall(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 int cmd_predict_features(cli_ctx *ctx, int argc, char **argv);
 int cmd_predict_backtest(cli_ctx *ctx, int argc, char **argv);
@@ -31,6 +39,11 @@ static const char *const usage_text =
 	"  tenure predict score --model MODEL --csv FILE [--top N]\n"
 	"      rank the rows of FILE by risk (probability of churn) with the three strongest\n"
 	"      reasons pushing risk up: logistic b_j*(x_j - mean_j), gbdt SHAP values.\n"
+	"  cv, train and score also take --as-of DATE [--horizon 30] [--definition NAME] instead of\n"
+	"      --csv: the table is then the store's features at DATE (tenure predict features),\n"
+	"      with --target churned --id customer by default; e.g. score who is live now:\n"
+	"      tenure predict train --as-of 2026-09-30 --save m.json\n"
+	"      tenure predict score --model m.json --as-of 2026-10-31 --top 50\n"
 	"  tenure predict features --as-of DATE --horizon DAYS [--out FILE]\n"
 	"  tenure predict backtest --as-of DATE --horizon DAYS [--model logistic|gbdt]\n"
 	"      features and backtests from the store (--db); see `tenure predict features --help`.\n"
@@ -49,16 +62,22 @@ static const char *const usage_text =
 	"  --rounds N        gbdt boosting rounds (default 300)\n"
 	"  --depth D         gbdt tree depth (default 3)\n"
 	"  --eta E           gbdt learning rate (default 0.05)\n"
-	"  --threads T       gbdt threads (default 1: reproducible)\n"
+	"  --threads T       gbdt threads for training (default 1: reproducible) and for\n"
+	"                    scoring (default 0 = all cores; scores do not depend on it)\n"
 	"  --export FILE     cv: also write the encoded design matrix as CSV with columns\n"
 	"                    fold,y,<features> (for checking against other tools)\n"
 	"  --save MODEL      train: where to write the model\n"
 	"  --top N           score: print only the N riskiest rows\n"
+	"  --timing          score: print the seconds spent reading, scoring (with reasons)\n"
+	"                    and ranking on stderr\n"
 	"Output: a table, or --format csv|json.\n";
 
 typedef struct {
 	const char *csv, *target, *positive, *id, *drop, *model, *save, *export_path;
+	const char *as_of, *definition; /* the store instead of --csv */
+	double horizon;
 	long folds, seed, top;
+	int timing, threads_set;
 	tn_pred_options o;
 } popts;
 
@@ -77,6 +96,10 @@ static int parse(const char *cmd, int argc, char **argv, popts *po)
 		if (cli_is_help(argv[i])) {
 			fputs(usage_text, stdout);
 			return -1;
+		}
+		if (strcmp(argv[i], "--timing") == 0) {
+			po->timing = 1;
+			continue;
 		}
 #define STR(name, field)                                  \
 	if ((r = cli_opt(argc, argv, &i, name, &v)) != 0) { \
@@ -100,11 +123,20 @@ static int parse(const char *cmd, int argc, char **argv, popts *po)
 		STR("--model", model);
 		STR("--save", save);
 		STR("--export", export_path);
+		STR("--as-of", as_of);
+		STR("--definition", definition);
+		if ((r = cli_opt(argc, argv, &i, "--horizon", &v)) != 0) {
+			if (r < 0 || cli_parse_double(cmd, "--horizon", v, &po->horizon))
+				return 2;
+			continue;
+		}
 		LONG("--folds", po->folds);
 		LONG("--seed", po->seed);
 		LONG("--top", po->top);
 		LONG("--rounds", po->o.gbdt.rounds);
 		LONG("--depth", po->o.gbdt.depth);
+		if (strcmp(argv[i], "--threads") == 0 || strncmp(argv[i], "--threads=", 10) == 0)
+			po->threads_set = 1;
 		LONG("--threads", po->o.gbdt.nthread);
 #undef STR
 #undef LONG
@@ -121,6 +153,47 @@ static int parse(const char *cmd, int argc, char **argv, popts *po)
 		return cli_usage_error(cmd, "unexpected argument \"%s\" (see tenure predict --help)", argv[i]);
 	}
 	return 0;
+}
+
+/* --as-of DATE instead of --csv: the table is `tenure predict features` of
+ * the store, with target "churned" and id "customer" by default. */
+static int from_store(const char *cmd, popts *po)
+{
+	if (!po->as_of)
+		return 0;
+	if (po->csv)
+		return cli_usage_error(cmd, "give --csv FILE or --as-of DATE (the store), not both");
+	if (!(po->horizon > 0))
+		po->horizon = 30;
+	if (!po->target)
+		po->target = "churned";
+	if (!po->id)
+		po->id = "customer";
+	if (!po->positive)
+		po->positive = "1";
+	return 0;
+}
+
+/* The frame: --csv FILE, or the store's features at --as-of. */
+static tn_frame *get_frame(const cli_ctx *ctx, const popts *po, tn_error *err)
+{
+	if (!po->as_of)
+		return tn_frame_read_csv(po->csv, NULL, 0, err);
+	tn_time t;
+	if (tn_time_parse(po->as_of, strlen(po->as_of), &t)) {
+		tn_error_set(err, TN_ERR_USAGE, "--as-of: expected a date like 2026-06-30, found \"%s\"", po->as_of);
+		return NULL;
+	}
+	if (strlen(po->as_of) <= 10)
+		t += TN_DAY - 1;
+	tn_store *s;
+	if (tn_store_open(ctx->db_path, 0, &s, err))
+		return NULL;
+	tn_pred_features_opts fo = {.as_of = t, .horizon_days = po->horizon, .definition = po->definition};
+	tn_frame *f = NULL;
+	tn_pred_features(s, &fo, &f, err);
+	tn_store_close(s);
+	return f;
 }
 
 static int need(const char *cmd, const char *opt, const char *v)
@@ -140,7 +213,7 @@ static int model_kind(const char *cmd, popts *po)
 }
 
 /* Read the frame and learn the spec's encoding; the caller frees all. */
-static int load_design(popts *po, tn_frame **f, tn_pred_encoding **enc, double **x, double **y,
+static int load_design(const cli_ctx *ctx, popts *po, tn_frame **f, tn_pred_encoding **enc, double **x, double **y,
 		       char ***drop, tn_error *err)
 {
 	size_t nd = 0;
@@ -156,7 +229,7 @@ static int load_design(popts *po, tn_frame **f, tn_pred_encoding **enc, double *
 		ex[nex++] = po->id;
 	for (size_t k = 0; k < nd; k++)
 		ex[nex++] = (*drop)[k];
-	if (!(*f = tn_frame_read_csv(po->csv, NULL, 0, err)))
+	if (!(*f = get_frame(ctx, po, err)))
 		return err->code;
 	int rc = tn_pred_target(*f, po->target, po->positive, y, err);
 	if (!rc)
@@ -273,7 +346,8 @@ static int run_cv(cli_ctx *ctx, int argc, char **argv)
 	int r = parse("predict cv", argc, argv, &po);
 	if (r)
 		return r < 0 ? 0 : r;
-	if (need("predict cv", "--csv", po.csv) || need("predict cv", "--target", po.target) ||
+	if (from_store("predict cv", &po) || need("predict cv", "--csv or --as-of", po.csv ? po.csv : po.as_of) ||
+	    need("predict cv", "--target", po.target) ||
 	    model_kind("predict cv", &po))
 		return 2;
 	tn_error err = {0};
@@ -282,7 +356,7 @@ static int run_cv(cli_ctx *ctx, int argc, char **argv)
 	double *x = NULL, *y = NULL;
 	char **drop = NULL;
 	tn_pred_cv cv = {0};
-	int rc = load_design(&po, &f, &enc, &x, &y, &drop, &err);
+	int rc = load_design(ctx, &po, &f, &enc, &x, &y, &drop, &err);
 	if (!rc)
 		rc = tn_pred_cross_validate(x, y, f->nrows, enc->p, &po.o, (int)po.folds, (uint64_t)po.seed, &cv,
 					    &err);
@@ -305,13 +379,15 @@ static int run_train(cli_ctx *ctx, int argc, char **argv)
 	int r = parse("predict train", argc, argv, &po);
 	if (r)
 		return r < 0 ? 0 : r;
-	if (need("predict train", "--csv", po.csv) || need("predict train", "--target", po.target) ||
+	if (from_store("predict train", &po) ||
+	    need("predict train", "--csv or --as-of", po.csv ? po.csv : po.as_of) ||
+	    need("predict train", "--target", po.target) ||
 	    need("predict train", "--save", po.save) || model_kind("predict train", &po))
 		return 2;
 	tn_error err = {0};
 	size_t nd = 0;
 	char **drop = cli_split(po.drop ? po.drop : "", &nd);
-	tn_frame *f = tn_frame_read_csv(po.csv, NULL, 0, &err);
+	tn_frame *f = get_frame(ctx, &po, &err);
 	tn_pred_model *m = NULL;
 	tn_pred_spec spec = {po.target, po.positive, po.id, (const char *const *)drop, nd};
 	int rc = f ? TN_OK : err.code;
@@ -353,8 +429,9 @@ static void reasons(const tn_pred_model *m, const tn_frame *f, size_t i, const d
 		    char out[3][256])
 {
 	size_t ns = m->enc->nsrc, used[3] = {(size_t)-1, (size_t)-1, (size_t)-1};
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < 3; k++)
 		out[k][0] = '\0';
+	for (int k = 0; k < 3; k++) {
 		size_t best = (size_t)-1;
 		for (size_t s = 0; s < ns; s++) {
 			if (s == used[0] || s == used[1] || !(c[s] > 1e-9))
@@ -371,42 +448,73 @@ static void reasons(const tn_pred_model *m, const tn_frame *f, size_t i, const d
 	}
 }
 
+/* Contributions for the TOP first rows of the ranking (caller frees *C). */
+static int explain_top(const tn_pred_model *m, const tn_frame *f, const ranked_row *rk, size_t top,
+		       double **c, tn_error *err)
+{
+	size_t ns = m->enc->nsrc;
+	size_t *rows = malloc((top ? top : 1) * sizeof *rows);
+	*c = malloc(top * ns > 0 ? top * ns * sizeof **c : 1);
+	if (!rows || !*c) {
+		free(rows);
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	}
+	for (size_t k = 0; k < top; k++)
+		rows[k] = rk[k].row;
+	int rc = tn_pred_explain(m, f, rows, top, *c, err);
+	free(rows);
+	return rc;
+}
+
 static int run_score(cli_ctx *ctx, int argc, char **argv)
 {
 	popts po;
 	int r = parse("predict score", argc, argv, &po);
 	if (r)
 		return r < 0 ? 0 : r;
-	if (need("predict score", "--model", po.model) || need("predict score", "--csv", po.csv))
+	if (need("predict score", "--model", po.model) || from_store("predict score", &po) ||
+	    need("predict score", "--csv or --as-of", po.csv ? po.csv : po.as_of))
 		return 2;
 	tn_error err = {0};
 	tn_pred_model *m = NULL;
 	tn_frame *f = NULL;
 	double *risk = NULL, *contrib = NULL;
 	ranked_row *rk = NULL;
+	double t0 = wall(), t1 = t0, t2 = t0;
 	int rc = tn_pred_load(po.model, &m, &err);
-	if (!rc && !(f = tn_frame_read_csv(po.csv, NULL, 0, &err)))
+	if (!rc && m->gbdt)
+		rc = tn_gbdt_set_threads(m->gbdt, po.threads_set ? (int)po.o.gbdt.nthread : 0, &err);
+	if (!rc && !(f = get_frame(ctx, &po, &err)))
 		rc = err.code;
 	if (!rc) {
-		size_t n = f->nrows, ns = m->enc->nsrc;
+		size_t n = f->nrows;
 		risk = malloc((n ? n : 1) * sizeof *risk);
-		contrib = malloc((n * ns > 0 ? n * ns : 1) * sizeof *contrib);
 		rk = malloc((n ? n : 1) * sizeof *rk);
-		if (!risk || !contrib || !rk)
+		if (!risk || !rk)
 			rc = tn_error_set(&err, TN_ERR_NOMEM, "out of memory (%zu rows)", n);
 	}
+	t1 = wall();
 	if (!rc)
-		rc = tn_pred_score(m, f, risk, contrib, &err);
+		rc = tn_pred_score(m, f, risk, &err);
+	t2 = wall();
 	int idc = -1;
 	if (!rc && m->id && (idc = tn_frame_find(f, m->id)) < 0)
 		rc = tn_error_set(&err, TN_ERR_INPUT, "%s: no id column \"%s\" (the model was trained with --id %s)",
-				  po.csv, m->id, m->id);
+				  po.csv ? po.csv : "features", m->id, m->id);
 	if (!rc) {
 		size_t n = f->nrows, top = po.top >= 0 && (size_t)po.top < n ? (size_t)po.top : n;
 		for (size_t i = 0; i < n; i++)
 			rk[i].risk = risk[i], rk[i].row = i;
 		qsort(rk, n, sizeof *rk, cmp_risk);
-		const char *names[] = {"rank", "id", "risk", "reason_1", "reason_2", "reason_3"};
+		double t3 = wall();
+		rc = explain_top(m, f, rk, top, &contrib, &err);
+		if (po.timing)
+			fprintf(stderr,
+				"timing: rows %zu, read %.3f s, score %.3f s, rank %.3f s, reasons for %zu rows %.3f s\n",
+				n, t1 - t0, t2 - t1, t3 - t2, top, wall() - t3);
+	}
+	if (!rc) {
+		size_t n = f->nrows, top = po.top >= 0 && (size_t)po.top < n ? (size_t)po.top : n;		const char *names[] = {"rank", "id", "risk", "reason_1", "reason_2", "reason_3"};
 		tn_out *t = tn_out_new(6, names);
 		for (size_t k = 0; k < top; k++) {
 			size_t i = rk[k].row;
@@ -422,7 +530,7 @@ static int run_score(cli_ctx *ctx, int argc, char **argv)
 				tn_out_str(t, idbuf);
 			}
 			tn_out_num(t, risk[i], 4);
-			reasons(m, f, i, contrib + i * m->enc->nsrc, rs);
+			reasons(m, f, i, contrib + k * m->enc->nsrc, rs);
 			for (int q = 0; q < 3; q++)
 				tn_out_str(t, rs[q][0] ? rs[q] : NULL);
 		}

@@ -183,8 +183,19 @@ int cmd_report(cli_ctx *ctx, int argc, char **argv)
 	surv_parts sp = {0};
 	if (!rc)
 		add_survival(s, &d, r.as_of, &r, &sp);
+	/* sections 6-9: offers, win-back, loyalty, onboarding */
+	tn_report_table *tables = NULL;
+	size_t ntables = 0;
+	tn_time now = r.as_of;
+	if (!rc && as_of == TN_NO_TIME)
+		tn_actions_now(s, &now, NULL);
+	if (!rc)
+		rc = tn_report_actions(s, now, &tables, &ntables, &err);
+	r.tables = tables;
+	r.ntables = ntables;
 	if (!rc)
 		rc = tn_report_write_html(&r, html, &err);
+	tn_report_tables_free(tables, ntables);
 	free_survival(&sp);
 	tn_report_free_store(&r);
 	tn_store_close(s);

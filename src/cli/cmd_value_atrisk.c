@@ -87,6 +87,12 @@ int value_atrisk(cli_ctx *ctx, int argc, char **argv)
 		rc = tn_error_set(&err, TN_ERR_INPUT, "%s: no purchase events in the store", ctx->db_path);
 	if (!rc)
 		rc = tn_value_summarize(t, end ? cal : tn_value_txns_last_day(t), ud, &s, &err);
+	if (!rc) {
+		size_t dropped = tn_value_summary_drop_unobserved(s);
+		if (dropped && !ctx->quiet)
+			fprintf(stderr, "tenure value at-risk: %zu customers first bought on the calibration end "
+					"(T = 0) and are left out\n", dropped);
+	}
 	if (!rc)
 		rc = m == TN_VALUE_PNBD ? tn_value_pnbd_fit(s->x, s->t_x, s->T, s->n, &tf, &err)
 					: tn_value_bgnbd_fit(s->x, s->t_x, s->T, s->n, &tf, &err);

@@ -242,6 +242,10 @@ int value_score(cli_ctx *ctx, int argc, char **argv)
 		tn_value_txns_free(t);
 		if (rc)
 			return cli_fail(&err);
+		size_t dropped = tn_value_summary_drop_unobserved(s);
+		if (dropped && !ctx->quiet)
+			fprintf(stderr, "tenure value score: %zu customers first bought on the calibration end (T = 0) "
+					"and are not scored\n", dropped);
 		in = (score_in){s->n, s->x, s->t_x, s->T, s->monetary, s->id, NULL, NULL};
 		rc = run_score(ctx, &in, (tn_value_model)m, (int)horizon, d, margin);
 		tn_value_summary_free(s);

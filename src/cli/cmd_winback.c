@@ -11,7 +11,7 @@
 #include <time.h>
 
 static const char *HELP =
-	"usage: tenure winback schedule [--after-days 30] [--days 7] [--now DATE]\n"
+	"usage: tenure winback schedule [--after-days 30] [--days 7] [--control SHARE] [--seed S] [--now DATE]\n"
 	"       tenure winback record --customer ID --campaign NAME --channel email|call|sms\n"
 	"                             --reached yes|no [--reason TEXT] [--offer TEXT] [--cost X]\n"
 	"                             [--at DATE] [--control]\n"
@@ -20,7 +20,9 @@ static const char *HELP =
 	"       tenure winback reasons [--campaign NAME]\n\n"
 	"schedule  lapsed customers (no live subscription) to contact --after-days days\n"
 	"          after they lapsed, for contact dates in the --days days from now;\n"
-	"          skips anyone already contacted since lapsing\n"
+	"          skips anyone already contacted since lapsing; --control SHARE (default\n"
+	"          0.1) marks a seeded random share as the control group to hold out\n"
+	"          (arm control: record them with --control), --seed S (default 1)\n"
 	"record    record one contact (or, with --control, a customer held out of the\n"
 	"          campaign as its control group: not contacted, channel none)\n"
 	"  --at DATE      when (default: now, the wall clock)\n"
@@ -189,20 +191,24 @@ static int do_report(cli_ctx *ctx, int argc, char **argv, int reasons)
 
 static int do_schedule(cli_ctx *ctx, int argc, char **argv)
 {
-	const char *now_s = NULL, *after_s = NULL, *days_s = NULL;
+	const char *now_s = NULL, *after_s = NULL, *days_s = NULL, *ctl_s = NULL, *seed_s = NULL;
 	for (int i = 1; i < argc; i++) {
 		int r;
 		if ((r = cli_opt(argc, argv, &i, "--now", &now_s)) || (r = cli_opt(argc, argv, &i, "--after-days", &after_s)) ||
-		    (r = cli_opt(argc, argv, &i, "--days", &days_s))) {
+		    (r = cli_opt(argc, argv, &i, "--days", &days_s)) || (r = cli_opt(argc, argv, &i, "--control", &ctl_s)) ||
+		    (r = cli_opt(argc, argv, &i, "--seed", &seed_s))) {
 			if (r < 0)
 				return 2;
 			continue;
 		}
 		return cli_usage_error("winback schedule", "unexpected argument \"%s\"", argv[i]);
 	}
-	double after = 30, days = 7;
+	double after = 30, days = 7, share = 0.1;
+	long seed = 1;
 	if ((after_s && cli_parse_double("winback schedule", "--after-days", after_s, &after)) ||
-	    (days_s && cli_parse_double("winback schedule", "--days", days_s, &days)))
+	    (days_s && cli_parse_double("winback schedule", "--days", days_s, &days)) ||
+	    (ctl_s && cli_parse_double("winback schedule", "--control", ctl_s, &share)) ||
+	    (seed_s && cli_parse_long("winback schedule", "--seed", seed_s, &seed)))
 		return 2;
 	tn_store *s;
 	if (act_open(ctx, &s))
@@ -212,15 +218,16 @@ static int do_schedule(cli_ctx *ctx, int argc, char **argv)
 	int rc = act_now(s, "winback schedule", now_s, &now);
 	tn_winback_due *rows = NULL;
 	size_t n = 0;
-	if (!rc && tn_winback_schedule(s, now, after, days, &rows, &n, &err))
+	if (!rc && tn_winback_schedule(s, now, after, days, share, (uint64_t)seed, &rows, &n, &err))
 		rc = cli_fail(&err);
 	if (!rc) {
-		const char *names[] = {"contact_on", "customer", "lapsed_on", "last_plan", "last_price"};
-		tn_out *t = tn_out_new(5, names);
+		const char *names[] = {"contact_on", "customer", "arm", "lapsed_on", "last_plan", "last_price"};
+		tn_out *t = tn_out_new(6, names);
 		char d1[16], d2[16];
 		for (size_t i = 0; i < n; i++) {
 			tn_out_str(t, act_date(rows[i].contact_on, d1, sizeof d1));
 			tn_out_str(t, rows[i].customer);
+			tn_out_str(t, rows[i].control ? "control" : "contact");
 			tn_out_str(t, act_date(rows[i].lapsed_at, d2, sizeof d2));
 			tn_out_str(t, rows[i].plan);
 			tn_out_num(t, rows[i].price, 2);

@@ -48,12 +48,27 @@ check_eq "ranked by expected profit" "$(cut -d, -f2,3,6 check.out | tr '\n' ' ')
   "customer,arm,expected_profit b,offer,28 c,offer,10.5 "
 # b: danger day 30 is past; period ends 2024-04-01 -> 7 days before = 2024-03-25
 check_eq "timed before the period end" "$(grep '^1,' check.out | cut -d, -f7)" "2024-03-25"
+# the same from the files other analyses write: predict score (id, risk) and value score (customer, clv)
+printf 'rank,id,risk,reason_1\n1,a,0.9,x\n2,c,0.5,y\n3,b,0.3,z\n' >risk.csv
+printf 'customer,p_alive,clv\na,0.9,10\nb,0.8,200\nc,0.7,\n' >value.csv
+check "offers plan --risk --value" $TENURE $DB --format csv offers plan --risk risk.csv --value value.csv \
+  --accept-rate 0.5 --offer-cost 2 --control 0 --danger-day 30 --now 2024-03-15 --dry-run
+check_contains "says where P(churn) and value come from" check.out "P(churn) from risk.csv, value from value.csv (3 customers; 1 without a value: 0)"
+check_eq "c without a value is not offered" "$(grep ',offer,' check.out | cut -d, -f2 | tr '\n' ' ')" "b a "
+check_fails "--risk without --value" $TENURE $DB offers plan --risk risk.csv
 check "offers report" $TENURE $DB --format csv offers report
 check_eq "plan stored: 2 offered, 0 churned" "$(sed -n 2p check.out | cut -d, -f3,4,5)" "2,0,0"
+check "offers plans" $TENURE $DB --format csv offers plans
+check_eq "one stored plan (the dry runs are not)" "$(sed 1d check.out | cut -d, -f1,3,4,5)" "1,scores,2,0"
 check "offers ending --days 10" $TENURE $DB --format csv offers ending --days 10 --now 2024-03-15
 check_eq "only a's period ends within 10 days" "$(sed 1d check.out | cut -d, -f1,4 | tr '\n' ' ')" "a,2024-03-20 "
+# ages on 2024-03-15: a-d 74 days, e 34 days; live ones within 3 days before day 76: a, b, c
+check "offers nearing" $TENURE $DB --quiet --format csv offers nearing --danger-day 76 --window 3 --now 2024-03-15
+check_eq "a, b, c near day 76 (d lapsed)" "$(sed 1d check.out | cut -d, -f1,4 | tr '\n' ' ')" "a,2 b,2 c,2 "
 check "offers call" $TENURE $DB --quiet --format csv offers call --scores scores.csv --min-p 0.4 --now 2024-03-15
 check_eq "call list by value at risk" "$(sed 1d check.out | cut -d, -f1 | tr '\n' ' ')" "c a "
+check_fails "no danger window with 5 customers" $TENURE $DB offers plan --danger-day window --dry-run --scores scores.csv
+check_contains "says why" check.out "too few customers at risk"
 check "offers plan without scores (estimate)" $TENURE $DB offers plan --dry-run --now 2024-03-15
 check_contains "says it uses the built-in estimate" check.out "built-in estimate"
 printf 'customer,p_churn,value\na,0.5,10\nb,x,3\n' >bad.csv
@@ -64,8 +79,8 @@ check_fails "unknown customer in scores" $TENURE $DB offers plan --scores unknow
 check_contains "names the customer" check.out '"zz"'
 
 # ---- win-back -----------------------------------------------------------
-check "winback schedule" $TENURE $DB --format csv winback schedule --after-days 30 --days 7 --now 2024-03-30
-check_eq "d is due on 2024-03-31" "$(sed 1d check.out | cut -d, -f1,2 | tr '\n' ' ')" "2024-03-31,d "
+check "winback schedule" $TENURE $DB --format csv winback schedule --after-days 30 --days 7 --control 0 --now 2024-03-30
+check_eq "d is due on 2024-03-31" "$(sed 1d check.out | cut -d, -f1,2,3 | tr '\n' ' ')" "2024-03-31,d,contact "
 check "winback record d" $TENURE $DB winback record --customer d --campaign spring --channel email --reached yes \
   --reason "Too expensive" --cost 1.5 --at 2024-03-31
 check "winback record d again (idempotent)" $TENURE $DB winback record --customer d --campaign spring \
@@ -118,6 +133,11 @@ check_eq "a is silver (50 lifetime points)" "$(sed -n 2p check.out | cut -d, -f1
 check "at-risk" $TENURE $DB --format csv points at-risk --days 40 --scores scores.csv --min-p 0.8 --now 2024-01-26
 check_contains "a's balance at risk" check.out "a,"
 check_fails "earn without key" $TENURE $DB points earn --customer a --points 3
+# by rule from the command line: 5 + floor(2 x 7.25) = 19
+check "earn by rule" $TENURE $DB points earn --customer c --event-type purchase --amount 7.25 --key pc1 --at 2024-03-01
+check "history c" $TENURE $DB --format csv points history --customer c
+check_eq "c earned 19" "$(grep ',pc1,' check.out | cut -d, -f4)" "19"
+check_fails "earn by a rule that does not exist" $TENURE $DB points earn --customer c --event-type session --key pc2
 
 # two processes earning and redeeming at once, with overlapping keys
 {
@@ -148,8 +168,10 @@ check_eq "first impression: 3 of 5 (a, b, c)" "$(grep first_impression check.out
 check_eq "first impression median days: a 10/24, b 1, c 3 -> 1" "$(grep first_impression check.out | cut -d, -f6)" "1"
 check_eq "first value: a only, after 2 days" "$(grep first_value check.out | cut -d, -f4,6)" "1,2"
 check "journey churn" $TENURE $DB --format csv journey churn --now 2024-03-15
-check_eq "none reached: d (back), e (churned)" "$(grep '^none' check.out)" "none,2,1,0.5"
+check_eq "none reached: d, e, both gone on 2024-03-15" "$(grep '^none' check.out)" "none,2,2,1"
 check "journey stuck" $TENURE $DB --format csv journey stuck --days 14 --now 2024-03-15
-check_eq "b, c, d (live again) stuck before first value" "$(sed 1d check.out | cut -d, -f1 | tr '\n' ' ')" "b c d "
+check_eq "b and c stuck before first value" "$(sed 1d check.out | cut -d, -f1 | tr '\n' ' ')" "b c "
+check "journey stuck later" $TENURE $DB --format csv journey stuck --days 14 --now 2024-04-15
+check_eq "d is back (resubscribed 2024-04-10) and stuck too" "$(sed 1d check.out | cut -d, -f1 | tr '\n' ' ')" "b c d "
 check_fails "unknown milestone" $TENURE $DB journey map nope session
 check_fails "stuck needs --days" $TENURE $DB journey stuck

@@ -37,6 +37,13 @@ static void test_rank_by_profit_and_budget(void **state)
 	assert_near(pl->spend, 4, 1e-12);
 	assert_near(pl->expected_gain, 38.5, 1e-12);
 	tn_offer_plan_free(pl);
+	par.budget = 0; /* nothing offered: no control group either */
+	par.control_share = 0.5;
+	assert_int_equal(tn_offers_plan(p, v, 4, &par, &pl, &err), TN_OK);
+	assert_int_equal(pl->n_offer, 0);
+	assert_int_equal(pl->n_control, 0);
+	tn_offer_plan_free(pl);
+	par.control_share = 0;
 	par.accept_rate = 1.5;
 	assert_int_equal(tn_offers_plan(p, v, 4, &par, &pl, &err), TN_ERR_USAGE);
 }
@@ -141,6 +148,24 @@ static void test_scores_file(void **state)
 	assert_int_equal(tn_scores_read_csv(path, &sc, &err), TN_ERR_INPUT);
 	assert_non_null(strstr(err.msg, ":3:1: customer: expected each customer once"));
 	tn_error_clear(&err);
+	/* two files as predict score and value score write them */
+	const char *vpath = "/tmp/tenure-value-test.csv";
+	write_file(path, "rank,id,risk\n1,a,0.75\n2,b,0.5\n3,c,0.25\n");
+	write_file(vpath, "customer,clv\nb,40\nc,\na,12.5\nz,1\n");
+	size_t nov;
+	assert_int_equal(tn_scores_read_pair(path, vpath, &sc, &nov, &err), TN_OK);
+	assert_int_equal(sc->n, 3);
+	assert_int_equal(nov, 1);
+	assert_near(sc->p_churn[0], 0.75, 0);
+	assert_near(sc->value[0], 12.5, 0);
+	assert_near(sc->value[1], 40, 0);
+	assert_near(sc->value[2], 0, 0);
+	tn_scores_free(sc);
+	write_file(vpath, "customer,clv\nb,-4\n");
+	assert_int_equal(tn_scores_read_pair(path, vpath, &sc, &nov, &err), TN_ERR_INPUT);
+	assert_non_null(strstr(err.msg, "tenure-value-test.csv:2:2: value: expected a number >= 0, found \"-4\""));
+	unlink(vpath);
+	tn_error_clear(&err);
 	write_file(path, "customer,value\na,1\n");
 	assert_int_equal(tn_scores_read_csv(path, &sc, &err), TN_ERR_INPUT);
 	assert_non_null(strstr(err.msg, "missing p_churn"));
@@ -231,6 +256,34 @@ static void test_store_plan(void **state)
 	fx_close(&f);
 }
 
+/* 100 customers signed up 100 days ago; 40 cancel at age 5.5 days, 10 at
+ * age 40.5: daily hazard 40/100 on day 5, 10/60 on day 40 (< half the peak),
+ * so the window is day 5 alone with 40 of the 50 leavers. */
+static void test_danger_window(void **state)
+{
+	(void)state;
+	fixture f;
+	fx_open(&f);
+	fx_begin(&f);
+	char id[16];
+	for (int i = 0; i < 100; i++) {
+		snprintf(id, sizeof id, "d%d", i);
+		tn_time su = T0 - 100 * DAY;
+		fx_customer(&f, id, su);
+		tn_time cancel = i < 40 ? su + 5 * DAY + DAY / 2 : i < 50 ? su + 40 * DAY + DAY / 2 : TN_NO_TIME;
+		fx_sub(&f, id, "monthly", 10, su, cancel == TN_NO_TIME ? T0 + 10 * DAY : cancel, cancel,
+		       cancel == TN_NO_TIME ? "active" : "cancelled");
+	}
+	fx_commit(&f);
+	tn_error err = {0};
+	double from, to, share;
+	assert_int_equal(tn_offers_danger_window(f.s, T0, &from, &to, &share, &err), TN_OK);
+	assert_near(from, 5, 0);
+	assert_near(to, 6, 0);
+	assert_near(share, 0.8, 1e-12);
+	fx_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +292,7 @@ int main(void)
 		cmocka_unit_test(test_send_time),
 		cmocka_unit_test(test_scores_file),
 		cmocka_unit_test(test_store_plan),
+		cmocka_unit_test(test_danger_window),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

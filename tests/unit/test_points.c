@@ -37,6 +37,7 @@ static void check_ok(fixture *f)
 	assert_int_equal(c.mismatched_balance, 0);
 	assert_int_equal(c.mismatched_lots, 0);
 	assert_int_equal(c.negative, 0);
+	assert_int_equal(c.mismatched_fifo, 0);
 }
 
 static void setup_customers(fixture *f, int n)
@@ -276,6 +277,78 @@ static void test_two_processes(void **state)
 	fx_close(&f);
 }
 
+/* Points at risk as of day 20 within 15 days: c0's lot earned on day 0
+ * expires on day 30 (30-day expiry); c1's expires on day 40 (not within),
+ * but c1's P(churn) 0.7 >= 0.5 puts the whole balance at risk. */
+static void test_at_risk(void **state)
+{
+	(void)state;
+	fixture f;
+	fx_open(&f);
+	setup_customers(&f, 3);
+	tn_error err = {0};
+	assert_int_equal(tn_points_set_expiry(f.s, 30, &err), TN_OK);
+	apply1(&f, op(TN_POINTS_EARN, "c0", T0, 40, "a"));
+	apply1(&f, op(TN_POINTS_EARN, "c1", T0 + 10 * DAY, 25, "b"));
+	apply1(&f, op(TN_POINTS_EARN, "c2", T0 + 10 * DAY, 5, "c"));
+	const char *path = "/tmp/tenure-points-scores.csv";
+	FILE *fp = fopen(path, "w");
+	fputs("customer,p_churn,value\nc0,0.1,10\nc1,0.7,10\nc2,0.2,10\n", fp);
+	fclose(fp);
+	tn_scores *sc;
+	assert_int_equal(tn_scores_read_csv(path, &sc, &err), TN_OK);
+	assert_int_equal(tn_scores_attach(f.s, sc, &err), TN_OK);
+	unlink(path);
+	tn_rowset *r;
+	assert_int_equal(tn_points_at_risk(f.s, T0 + 20 * DAY, 15, sc, 0.5, &r, &err), TN_OK);
+	assert_int_equal(r->nrows, 2);
+	/* columns: customer, balance, expiring, first_expiry, p_churn, at_risk, why */
+	assert_string_equal(r->text[0], "c0");
+	assert_near(r->num[2], 40, 0);
+	assert_string_equal(r->text[3], "2024-01-31");
+	assert_near(r->num[5], 40, 0);
+	assert_string_equal(r->text[6], "expiring");
+	assert_string_equal(r->text[r->ncols + 0], "c1");
+	assert_near(r->num[r->ncols + 2], 0, 0);
+	assert_near(r->num[r->ncols + 5], 25, 0);
+	assert_string_equal(r->text[r->ncols + 6], "churn risk");
+	tn_rowset_free(r);
+	tn_scores_free(sc);
+	fx_close(&f);
+}
+
+/* The check must fail when the derived tables disagree with the ledger. */
+static void test_check_detects_tampering(void **state)
+{
+	(void)state;
+	fixture f;
+	fx_open(&f);
+	setup_customers(&f, 2);
+	apply1(&f, op(TN_POINTS_EARN, "c0", T0, 10, "e1"));
+	apply1(&f, op(TN_POINTS_EARN, "c0", T0 + DAY, 10, "e2"));
+	apply1(&f, op(TN_POINTS_REDEEM, "c0", T0 + 2 * DAY, 5, "r1"));
+	apply1(&f, op(TN_POINTS_EARN, "c1", T0, 7, "e3"));
+	check_ok(&f);
+	tn_error err = {0};
+	tn_points_check c;
+	/* move the redemption to the newer lot: sums still agree, FIFO does not */
+	assert_int_equal(tn_store_exec(f.s, "UPDATE points_lots SET remaining = 10 WHERE lot_id = 1;"
+					    "UPDATE points_lots SET remaining = 5 WHERE lot_id = 2", &err), TN_OK);
+	assert_int_equal(tn_points_check_run(f.s, &c, &err), TN_OK);
+	assert_int_equal(c.mismatched_lots, 0);
+	assert_int_equal(c.mismatched_fifo, 2);
+	/* a balance that is not the ledger's sum */
+	assert_int_equal(tn_store_exec(f.s, "UPDATE points_balances SET balance = balance + 1 WHERE customer_id = 2",
+				       &err), TN_OK);
+	assert_int_equal(tn_points_check_run(f.s, &c, &err), TN_OK);
+	assert_int_equal(c.mismatched_balance, 1);
+	assert_int_equal(c.mismatched_lots, 1);
+	/* and the ledger refuses to be edited */
+	assert_int_equal(tn_store_exec(f.s, "UPDATE points_ledger SET points = 99 WHERE id = 1", &err), TN_ERR_DB);
+	assert_non_null(strstr(err.msg, "append-only"));
+	fx_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -285,6 +358,8 @@ int main(void)
 		cmocka_unit_test(test_rules_and_tiers),
 		cmocka_unit_test(test_invariants_random),
 		cmocka_unit_test(test_two_processes),
+		cmocka_unit_test(test_at_risk),
+		cmocka_unit_test(test_check_detects_tampering),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

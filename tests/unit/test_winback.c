@@ -176,15 +176,33 @@ static void test_reasons_and_schedule(void **state)
 	assert_int_equal(r[1].count, 4);
 	tn_reason_counts_free(r, n);
 	tn_winback_due *due;
-	assert_int_equal(tn_winback_schedule(f.s, T0 + 50 * DAY, 30, 7, &due, &n, &err), TN_OK);
+	assert_int_equal(tn_winback_schedule(f.s, T0 + 50 * DAY, 30, 7, 0, 1, &due, &n, &err), TN_OK);
 	assert_int_equal(n, 1);
 	assert_string_equal(due[0].customer, "S1");
 	assert_int_equal(due[0].contact_on, T0 + 55 * DAY);
 	tn_winback_due_free(due, n);
-	assert_int_equal(tn_winback_schedule(f.s, T0 + 40 * DAY, 30, 7, &due, &n, &err), TN_OK);
+	assert_int_equal(tn_winback_schedule(f.s, T0 + 40 * DAY, 30, 7, 0, 1, &due, &n, &err), TN_OK);
 	assert_int_equal(n, 1);
 	assert_string_equal(due[0].customer, "S2");
+	assert_int_equal(due[0].control, 0);
 	tn_winback_due_free(due, n);
+	/* the holdout draw: a share of everyone due on day -30 (the 3,850 lapsed on
+	 * day -60, less the 9 live again) is marked control, seeded and stable */
+	size_t n2, ctl = 0, same = 0;
+	tn_winback_due *d2;
+	assert_int_equal(tn_winback_schedule(f.s, T0 - 31 * DAY, 30, 2, 0.2, 9, &due, &n, &err), TN_OK);
+	assert_int_equal(tn_winback_schedule(f.s, T0 - 31 * DAY, 30, 2, 0.2, 9, &d2, &n2, &err), TN_OK);
+	assert_int_equal(n, 3841);
+	assert_int_equal(n2, n);
+	for (size_t i = 0; i < n; i++) {
+		ctl += (size_t)due[i].control;
+		same += due[i].control == d2[i].control;
+	}
+	assert_int_equal(same, n);
+	assert_true(ctl > 650 && ctl < 890); /* 768 expected; +-4.5 sd */
+	tn_winback_due_free(due, n);
+	tn_winback_due_free(d2, n2);
+	assert_int_equal(tn_winback_schedule(f.s, T0, 30, 7, 1.5, 9, &due, &n, &err), TN_ERR_USAGE);
 	fx_close(&f);
 }
 
