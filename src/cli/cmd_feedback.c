@@ -220,6 +220,20 @@ static void print_eval(cli_ctx *ctx, const tn_fb_eval *ev)
 	tn_out_int(t, (long long)ev->n);
 	tn_out_int(t, (long long)ev->correct);
 	tn_out_num(t, ev->n ? (double)ev->correct / (double)ev->n : NAN, 3);
+	/* the six problem types alone (rows whose true label is not praise) */
+	size_t n6 = 0, c6 = 0;
+	for (int k = 0; k < TN_FB_PRAISE; k++) {
+		c6 += ev->confusion[k][k];
+		for (int j = 0; j < TN_FB_NTYPES; j++)
+			n6 += ev->confusion[k][j];
+	}
+	if (n6 != ev->n) {
+		tn_out_str(t, "overall");
+		tn_out_str(t, "six_types");
+		tn_out_int(t, (long long)n6);
+		tn_out_int(t, (long long)c6);
+		tn_out_num(t, n6 ? (double)c6 / (double)n6 : NAN, 3);
+	}
 	for (int l = 0; l < TN_LANG_COUNT; l++) {
 		if (!ev->n_lang[l])
 			continue;
