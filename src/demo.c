@@ -401,6 +401,19 @@ static int gen_customer(gen *g, long i)
 			return g->err->code;
 	}
 
+	/* complaints while subscribed: 30% of those who will cancel say why in
+	 * the weeks before (the same reason their exit answer gives); 4% of the
+	 * others complain about something and stay */
+	int leaves = active_until[0] <= g->last_day;
+	if (leaves ? bern(&r, 0.30) : bern(&r, 0.04)) {
+		int why = leaves ? reason : (int)(next(&r) % DEMO_NREASONS);
+		int64_t d = leaves ? active_until[0] - 5 - (int64_t)(unif(&r) * 20)
+				   : signup + 10 + (int64_t)(unif(&r) * (double)(g->last_day - signup));
+		if (d > signup && put_feedback(g, &r, cust, d, "free", NAN, demo_text(why, lang, (unsigned)next(&r)),
+					      lang_code[lang]))
+			return g->err->code;
+	}
+
 	/* ---- app activity ---- */
 	if (onboarded && put_event(g, &r, cid, signup + (int64_t)(unif(&r) * 3), EV_ONBOARD, NAN))
 		return g->err->code;

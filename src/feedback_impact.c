@@ -123,10 +123,12 @@ int tn_fb_impact_store(tn_store *s, tn_fb_row **rows, size_t *nrows, tn_error *e
 		"SELECT * FROM ("
 		"SELECT lab.type AS ty, lab.theme AS th, COUNT(*) AS n, SUM(cust.churned) AS k, SUM(cust.revenue), "
 		"tot.n, tot.k FROM (SELECT DISTINCT l.type, l.theme, f.customer_id FROM feedback_labels l JOIN feedback "
-		"f ON f.id = l.feedback_id) lab JOIN cust ON cust.id = lab.customer_id, tot GROUP BY lab.type, lab.theme "
+		"f ON f.id = l.feedback_id WHERE f.kind <> 'exit') lab JOIN cust ON cust.id = lab.customer_id, tot "
+		"GROUP BY lab.type, lab.theme "
 		"UNION ALL "
 		"SELECT lab.type, '(all)', COUNT(*), SUM(cust.churned), SUM(cust.revenue), tot.n, tot.k FROM "
-		"(SELECT DISTINCT l.type, f.customer_id FROM feedback_labels l JOIN feedback f ON f.id = l.feedback_id) "
+		"(SELECT DISTINCT l.type, f.customer_id FROM feedback_labels l JOIN feedback f ON f.id = l.feedback_id "
+		"WHERE f.kind <> 'exit') "
 		"lab JOIN cust ON cust.id = lab.customer_id, tot GROUP BY lab.type) "
 		"ORDER BY ty, th = '(all)' DESC, k DESC, n DESC, th";
 	return run_report(s, sql, NULL, impact_row, rows, nrows, err);

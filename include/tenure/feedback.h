@@ -216,11 +216,18 @@ TN_API int tn_fb_scores_store(tn_store *s, const char *by, const char *period, t
 			      size_t *nrows, tn_error *err);
 
 /* Impact per type and theme of the labelled answers (tn_fb_label_store
- * first): customers affected (n), their churn rate (value), the churn rate
+ * first; answers given in exit surveys are left out): customers affected
+ * (n), their churn rate (value), the churn rate
  * of all other customers (lo), their revenue -- the sum of succeeded
  * payments (hi), churned customers affected (extra).  Rows with period
  * "(all)" total a type; by type, then churned customers affected. */
 TN_API int tn_fb_impact_store(tn_store *s, tn_fb_row **rows, size_t *nrows, tn_error *err);
+/* The hazard ratio, with its 95% interval, of raising each impact row's type
+ * and theme (outside exit surveys) in a Cox model of the time to churn under
+ * DEF (feedback_hazard.c); NaN where nobody or everybody raised it. */
+struct tn_churn_def;
+TN_API int tn_fb_impact_hazard(tn_store *s, const struct tn_churn_def *def, const tn_fb_row *rows, size_t n,
+			       double *hr, double *lo, double *hi, tn_error *err);
 
 /* Exit reasons (kind exit) ranked by count: segment = type, period = theme,
  * n = answers, value = share of exit answers, lo/hi = Wilson 95% interval. */

@@ -153,8 +153,28 @@ int fbcli_scores(cli_ctx *ctx, int argc, char **argv)
 
 int fbcli_impact(cli_ctx *ctx, int argc, char **argv)
 {
-	const char *model = NULL, *rules = NULL;
+	const char *model = NULL, *rules = NULL, *defn = NULL;
 	int status = 0;
+	/* --definition NAME (the churn definition of the hazard ratios) */
+	int m = 1;
+	for (int i = 1; i < argc; i++) {
+		int r = cli_opt(argc, argv, &i, "--definition", &defn);
+		if (r < 0)
+			return 2;
+		if (r == 0)
+			argv[m++] = argv[i];
+	}
+	argc = m;
+	for (int i = 1; i < argc; i++)
+		if (cli_is_help(argv[i])) {
+			printf("usage: tenure feedback impact [--definition NAME] [--model FILE] [--rules FILE]\n\n"
+			       "For each feedback type and theme raised outside exit surveys: customers affected,\n"
+			       "their churn rate against the rest, the lift, the hazard ratio (Cox, Efron ties, on\n"
+			       "the time to churn under churn definition NAME, default cancelled) with its 95%%\n"
+			       "interval, and the revenue they brought; then exit-survey reasons ranked with Wilson\n"
+			       "intervals.  See docs/feedback.md.\n");
+			return 0;
+		}
 	if (model_opts(argc, argv, &model, &rules, &status))
 		return status;
 	tn_store *s;
@@ -168,9 +188,19 @@ int fbcli_impact(cli_ctx *ctx, int argc, char **argv)
 		tn_store_close(s);
 		return cli_fail(&err);
 	}
+	double *hr = calloc(n ? 3 * n : 1, sizeof *hr);
+	tn_churn_def def;
+	if (!hr || tn_churn_def_load(s, defn, &def, &err) ||
+	    tn_fb_impact_hazard(s, &def, rows, n, hr, hr + n, hr + 2 * n, &err)) {
+		free(hr);
+		free(rows);
+		free(ex);
+		tn_store_close(s);
+		return err.code ? cli_fail(&err) : 1;
+	}
 	const char *cols[] = {"type", "theme", "customers", "churned", "churn_rate", "rest_churn_rate", "lift",
-			      "revenue"};
-	tn_out *t = tn_out_new(8, cols);
+			      "hazard_ratio", "hr_low", "hr_high", "revenue"};
+	tn_out *t = tn_out_new(11, cols);
 	for (size_t i = 0; i < n; i++) {
 		tn_out_str(t, rows[i].segment);
 		tn_out_str(t, rows[i].period);
@@ -179,8 +209,12 @@ int fbcli_impact(cli_ctx *ctx, int argc, char **argv)
 		tn_out_num(t, rows[i].value, 3);
 		tn_out_num(t, rows[i].lo, 3);
 		tn_out_num(t, rows[i].lo > 0 ? rows[i].value / rows[i].lo : NAN, 2);
+		tn_out_num(t, hr[i], 2);
+		tn_out_num(t, hr[n + i], 2);
+		tn_out_num(t, hr[2 * n + i], 2);
 		tn_out_num(t, rows[i].hi, 2);
 	}
+	free(hr);
 	const char *xcols[] = {"rank", "exit_reason_type", "exit_reason_theme", "answers", "share", "ci_low", "ci_high"};
 	tn_out *x = tn_out_new(7, xcols);
 	for (size_t i = 0; i < nx; i++) {

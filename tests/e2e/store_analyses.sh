@@ -28,3 +28,11 @@ check "survival under it" $TENURE --db demo.db survival --definition quiet30
 check_fails "unknown definition" $TENURE --db demo.db survival --definition nosuch
 check_contains "names the definitions" check.out "quiet30"
 check_fails "--time is for --csv" $TENURE --db demo.db survival --time t
+
+# feedback impact: complaints about price before leaving go with a higher hazard (demo: 30% of leavers complain)
+check "feedback impact with hazard ratios" $TENURE --db demo.db --quiet --format csv feedback impact
+cp check.out impact.csv
+hr=$(awk -F, '$1 == "pricing_billing" && $2 == "(all)" {print $8}' impact.csv)
+check "price complaints: hazard ratio above 1 ($hr)" awk -v h="$hr" 'BEGIN { exit !(h > 1.05) }'
+hr=$(awk -F, '$1 == "praise" && $2 == "(all)" {print $8}' impact.csv)
+check "praise: hazard ratio below 1 ($hr)" awk -v h="$hr" 'BEGIN { exit !(h != "" && h < 1) }'
