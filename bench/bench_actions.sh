@@ -40,8 +40,10 @@ if [ ! -f "$D/demo_$DEMO_CUSTOMERS.db" ] || ! cp "$D/demo_$DEMO_CUSTOMERS.db" "$
   "$TENURE" --db "$D/demo_$DEMO_CUSTOMERS.db" --quiet demo --customers "$DEMO_CUSTOMERS" > /dev/null
 fi
 cp "$D/demo_$DEMO_CUSTOMERS.db" "$D/demo.db"
+# the demo already runs a points programme (docs/demo.md): earning from the events
+# again is the retry path, every entry found by its idempotency key
 for c in "offers plan --dry-run" "offers ending --days 30" "journey funnel --cohort month" "journey churn" \
-         "winback schedule" "points rule purchase --per-action 10 --per-amount 10" "points earn --from-events" \
+         "winback schedule" "points earn --from-events" \
          "points check"; do
   # shellcheck disable=SC2086
   measure "$c" "$TENURE" --db "$D/demo.db" --quiet $c
