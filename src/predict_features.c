@@ -16,6 +16,7 @@
  */
 #include "tenure/predict.h"
 #include "tenure/churn.h"
+#include "tenure/actions.h"
 #include "store_sqlite.h"
 
 #include <cjson/cJSON.h>
@@ -36,6 +37,7 @@ static const struct {
 	{"in_trial", NUMERIC},        {"days_to_period_end", NUMERIC}, {"subscriptions", NUMERIC},
 	{"recency_days", NUMERIC},    {"events_7d", NUMERIC},          {"events_30d", NUMERIC},
 	{"events_90d", NUMERIC},      {"trend_30_vs_60", NUMERIC},     {"event_types_90d", NUMERIC},
+	{"milestones_reached", NUMERIC},
 	{"failed_payments_90d", NUMERIC}, {"payment_failing", NUMERIC}, {"support_tickets_90d", NUMERIC},
 	{"nps", NUMERIC},
 	{"csat", NUMERIC},            {"ces", NUMERIC},                {"channel", TEXT},
@@ -59,6 +61,12 @@ typedef struct {
 	cursor pay, fb;
 	sqlite3_stmt *ev90, *evlast; /* per customer: events in (t - 90 d, t]; the last event <= t */
 	int support_type;     /* type id of support_ticket, or -1 */
+	/* onboarding: the event types of the journey's milestones (tenure journey
+	 * map), or onboarding_complete when none are mapped; evonb lists the
+	 * distinct types a customer used in their first 30 days */
+	int ms_type[TN_MS_COUNT];
+	int nms;
+	sqlite3_stmt *evonb;
 	size_t nrows;
 } fctx;
 
@@ -256,6 +264,22 @@ static int on_customer(void *ud, const tn_churn_customer *c, tn_error *err)
 		if ((rc = cursor_step(x->store, &x->fb, err)))
 			return rc;
 	}
+	/* onboarding milestones reached in the first 30 days (up to t) */
+	double milestones = NAN;
+	if (x->nms > 0) {
+		tn_time from = c->signed_up_at != TN_NO_TIME && c->signed_up_at < first ? c->signed_up_at : first;
+		tn_time to = from + 30 * (tn_time)TN_DAY < t ? from + 30 * (tn_time)TN_DAY : t;
+		sqlite3_bind_int64(x->evonb, 1, c->key);
+		sqlite3_bind_int64(x->evonb, 2, from);
+		sqlite3_bind_int64(x->evonb, 3, to);
+		milestones = 0;
+		while ((r = sqlite3_step(x->evonb)) == SQLITE_ROW)
+			for (int k = 0; k < x->nms; k++)
+				milestones += sqlite3_column_int(x->evonb, 0) == x->ms_type[k];
+		sqlite3_reset(x->evonb);
+		if (r != SQLITE_DONE)
+			return tn_store_db_error(x->store, "reading events", err);
+	}
 	size_t j = 0;
 	if ((rc = set_text(x, j++, c->id, err)))
 		return rc;
@@ -274,6 +298,7 @@ static int on_customer(void *ud, const tn_churn_customer *c, tn_error *err)
 	/* events in the last 30 days per 30 days of the 60 before, smoothed by +1 */
 	set_num(x, j++, (n30 + 1.0) / (nprev60 / 2.0 + 1.0));
 	set_num(x, j++, (double)__builtin_popcountll(types));
+	set_num(x, j++, milestones);
 	set_num(x, j++, failed);
 	set_num(x, j++, failing);
 	set_num(x, j++, tickets);
@@ -294,6 +319,34 @@ static int on_customer(void *ud, const tn_churn_customer *c, tn_error *err)
 	set_num(x, j++, sp->churned && sp->end <= t + (tn_time)(x->horizon_days * TN_DAY));
 	x->nrows++;
 	x->f->nrows = x->nrows;
+	return TN_OK;
+}
+
+/* The milestones' event-type ids (journey map, else onboarding_complete). */
+static int milestone_types(tn_store *s, fctx *x, tn_error *err)
+{
+	char *names[TN_MS_COUNT] = {0};
+	int mapped[TN_MS_COUNT] = {0}, any = 0;
+	if (tn_journey_types(s, names, mapped, err))
+		return err ? err->code : TN_ERR_DB;
+	for (int m = 0; m < TN_MS_COUNT; m++)
+		any |= mapped[m];
+	sqlite3_stmt *q = tn_store_prepare(s, "SELECT id FROM event_types WHERE name = ?1", err);
+	if (!q) {
+		tn_journey_types_free(names);
+		return TN_ERR_DB;
+	}
+	for (int m = 0; m < TN_MS_COUNT; m++) {
+		const char *name = any ? (mapped[m] ? names[m] : NULL) : (m == 0 ? "onboarding_complete" : NULL);
+		if (!name)
+			continue;
+		sqlite3_bind_text(q, 1, name, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			x->ms_type[x->nms++] = sqlite3_column_int(q, 0);
+		sqlite3_reset(q);
+	}
+	sqlite3_finalize(q);
+	tn_journey_types_free(names);
 	return TN_OK;
 }
 
@@ -335,6 +388,14 @@ int tn_pred_features(tn_store *s, const tn_pred_features_opts *o, tn_frame **out
 	if (!rc && sqlite3_step(ty) == SQLITE_ROW)
 		x.support_type = sqlite3_column_int(ty, 0);
 	sqlite3_finalize(ty);
+	if (!rc)
+		rc = milestone_types(s, &x, err);
+	if (!rc && x.nms > 0 &&
+	    !(x.evonb = tn_store_prepare(s,
+					 "SELECT DISTINCT type_id FROM events WHERE customer_id = ?1 "
+					 "AND occurred_at >= ?2 AND occurred_at <= ?3",
+					 err)))
+		rc = err ? err->code : TN_ERR_DB;
 	if (!rc && (!(x.ev90 = tn_store_prepare(s,
 						"SELECT occurred_at, type_id FROM events WHERE customer_id = ?1 "
 						"AND occurred_at > ?2 AND occurred_at <= ?3",
@@ -364,6 +425,7 @@ int tn_pred_features(tn_store *s, const tn_pred_features_opts *o, tn_frame **out
 		rc = tn_churn_scan(s, &def, &so, on_customer, &x, NULL, err);
 	sqlite3_finalize(x.ev90);
 	sqlite3_finalize(x.evlast);
+	sqlite3_finalize(x.evonb);
 	sqlite3_finalize(x.pay.st);
 	sqlite3_finalize(x.fb.st);
 	if (rc) {

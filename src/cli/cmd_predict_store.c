@@ -31,7 +31,7 @@ static const char *const features_usage =
 	"the churn definition, default the built-in \"cancelled\") within DAYS after DATE.\n"
 	"Columns: customer, tenure_days, plan, billing_period, price, mrr, in_trial,\n"
 	"days_to_period_end, subscriptions, recency_days, events_7d, events_30d, events_90d,\n"
-	"trend_30_vs_60, event_types_90d, failed_payments_90d, payment_failing,\n"
+	"trend_30_vs_60, event_types_90d, milestones_reached, failed_payments_90d, payment_failing,\n"
 	"support_tickets_90d, nps, csat,\n"
 	"ces, channel, country, device, age_band, churned (docs/predict.md).  The table can be\n"
 	"fed to `tenure predict cv|train --csv FILE --target churned --id customer`.\n"

@@ -36,3 +36,15 @@ hr=$(awk -F, '$1 == "pricing_billing" && $2 == "(all)" {print $8}' impact.csv)
 check "price complaints: hazard ratio above 1 ($hr)" awk -v h="$hr" 'BEGIN { exit !(h > 1.05) }'
 hr=$(awk -F, '$1 == "praise" && $2 == "(all)" {print $8}' impact.csv)
 check "praise: hazard ratio below 1 ($hr)" awk -v h="$hr" 'BEGIN { exit !(h != "" && h < 1) }'
+
+# who is about to leave: the backtest separates churners, and the planted drivers (never finishing onboarding,
+# paid-social acquisition) are among the reasons given for the riskiest customers
+check "backtest on the demo" $TENURE --db demo.db --format csv predict backtest --as-of 2026-09-30 --horizon 30
+auc=$(awk -F, 'NR == 2 {print $6}' check.out)
+check "backtest AUC well above chance ($auc)" awk -v a="$auc" 'BEGIN { exit !(a > 0.75) }'
+check "train on the store" $TENURE --db demo.db --quiet predict train --as-of 2026-09-30 --save m.json
+$TENURE --db demo.db --quiet --format csv predict score --model m.json --as-of 2026-10-31 --top 300 > risk.csv 2>/dev/null
+n=$(grep -c 'milestones_reached is low' risk.csv)
+check "never finishing onboarding is a top reason ($n of 300)" test "$n" -gt 30
+n=$(grep -c 'channel is paid_social' risk.csv)
+check "paid-social acquisition is a top reason ($n of 300)" test "$n" -gt 15
