@@ -148,6 +148,15 @@ static int on_customer(void *ud, const tn_churn_customer *c, tn_error *err)
 	return TN_OK;
 }
 
+static int cmp_cohort(const void *a, const void *b)
+{
+	const tn_value_cohort_fit *x = a, *y = b;
+	if (x->plan != y->plan) /* both point into one array: plan order */
+		return x->plan < y->plan ? -1 : 1;
+	int mx = x->year * 12 + x->month, my = y->year * 12 + y->month;
+	return (mx > my) - (mx < my);
+}
+
 typedef struct pooled {
 	const acc *a;
 	int plan;
@@ -184,6 +193,7 @@ void tn_value_retention_free(tn_value_retention_result *r)
 		free(r->plans[i].billing_period);
 	}
 	free(r->plans);
+	free(r->cohorts);
 	for (size_t i = 0; i < r->nlive; i++)
 		free(r->live[i].customer);
 	free(r->live);
@@ -235,6 +245,34 @@ int tn_value_retention(tn_store *s, const tn_churn_def *def, tn_time as_of, doub
 			f->retention[k] = tn_value_sbg_retention(f->alpha, f->beta, k + 1);
 		f->elv = f->price * tn_value_sbg_elv(f->alpha, f->beta, d);
 	}
+	/* each cohort alone, as Fader & Hardie fit one cohort's survivors */
+	if (r && rc == TN_OK) {
+		r->cohorts = calloc(a.ncohorts ? a.ncohorts : 1, sizeof *r->cohorts);
+		if (!r->cohorts)
+			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		for (size_t p = 0; rc == TN_OK && p < a.nplans; p++)
+			for (size_t i = 0; i < a.ncohorts; i++) {
+				const cohort *c = &a.cohorts[i];
+				if (c->plan != (int)p)
+					continue;
+				tn_value_cohort_fit *cf = &r->cohorts[r->ncohorts++];
+				cf->plan = a.plans[p].plan;
+				cf->year = c->month / 12;
+				cf->month = c->month % 12 + 1;
+				cf->customers = c->n;
+				cf->periods = c->observed;
+				cf->alpha = cf->beta = cf->loglik = NAN;
+				tn_value_fit vf;
+				tn_error ce = {0};
+				if (c->observed >= 1 && tn_value_sbg_fit(c->alive, (size_t)c->observed + 1, &vf, &ce) == TN_OK) {
+					cf->alpha = vf.params[0];
+					cf->beta = vf.params[1];
+					cf->loglik = vf.loglik;
+				}
+			}
+	}
+	if (r && rc == TN_OK)
+		qsort(r->cohorts, r->ncohorts, sizeof *r->cohorts, cmp_cohort);
 	if (r && rc == TN_OK) {
 		r->live = calloc(a.nlive ? a.nlive : 1, sizeof *r->live);
 		if (!r->live)

@@ -268,10 +268,20 @@ typedef struct tn_value_live {
 	double value;         /* price x DERL: discounted value of the renewals to come */
 } tn_value_live;
 
+typedef struct tn_value_cohort_fit {
+	const char *plan;     /* points into the result's plans */
+	int year, month;      /* signup month */
+	size_t customers;
+	int periods;          /* whole periods every member was observed for */
+	double alpha, beta, loglik; /* NaN when the cohort alone cannot identify them */
+} tn_value_cohort_fit;
+
 typedef struct tn_value_retention_result {
 	tn_time as_of;
 	tn_value_plan_fit *plans;
 	size_t nplans;
+	tn_value_cohort_fit *cohorts; /* each signup cohort fitted alone, by plan then month */
+	size_t ncohorts;
 	tn_value_live *live;  /* subscribers whose latest spell is open */
 	size_t nlive;
 } tn_value_retention_result;

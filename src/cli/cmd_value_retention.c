@@ -23,13 +23,16 @@ static void help(void)
 	       "  --subscribers      instead, one row per live subscriber: customer, plan, payments so far,\n"
 	       "                     p_churn (not renewing at the next decision: 1 - r_n) and value (price x\n"
 	       "                     discounted expected residual lifetime, Fader & Hardie 2010) -- with\n"
-	       "                     --format csv, the --scores file of `tenure offers plan`\n");
+	       "                     --format csv, the --scores file of `tenure offers plan`\n"
+	       "  --cohorts          instead, each signup-month cohort fitted alone: plan, cohort,\n"
+	       "                     customers, whole periods observed, alpha, beta, loglik (empty when a\n"
+	       "                     cohort alone cannot identify them)\n");
 }
 
 int cmd_value_retention(cli_ctx *ctx, int argc, char **argv)
 {
 	const char *defn = NULL, *as_of_s = NULL, *disc_s = NULL;
-	int subscribers = 0;
+	int subscribers = 0, cohorts = 0;
 	for (int i = 1; i < argc; i++) {
 		int r;
 		if (cli_is_help(argv[i])) {
@@ -38,6 +41,10 @@ int cmd_value_retention(cli_ctx *ctx, int argc, char **argv)
 		}
 		if (strcmp(argv[i], "--subscribers") == 0) {
 			subscribers = 1;
+			continue;
+		}
+		if (strcmp(argv[i], "--cohorts") == 0) {
+			cohorts = 1;
 			continue;
 		}
 		if ((r = cli_opt(argc, argv, &i, "--definition", &defn)) || (r = cli_opt(argc, argv, &i, "--as-of", &as_of_s)) ||
@@ -66,7 +73,24 @@ int cmd_value_retention(cli_ctx *ctx, int argc, char **argv)
 	tn_store_close(s);
 	if (rc)
 		return cli_fail(&err);
-	if (subscribers) {
+	if (cohorts) {
+		const char *cols[] = {"plan", "cohort", "customers", "periods", "alpha", "beta", "loglik"};
+		tn_out *t = tn_out_new(7, cols);
+		for (size_t i = 0; i < r->ncohorts; i++) {
+			const tn_value_cohort_fit *c = &r->cohorts[i];
+			char m[16];
+			snprintf(m, sizeof m, "%04d-%02d", c->year, c->month);
+			tn_out_str(t, c->plan);
+			tn_out_str(t, m);
+			tn_out_int(t, (long long)c->customers);
+			tn_out_int(t, c->periods);
+			tn_out_num(t, c->alpha, 3);
+			tn_out_num(t, c->beta, 3);
+			tn_out_num(t, c->loglik, 1);
+		}
+		tn_out_print(t, ctx->format, stdout);
+		tn_out_free(t);
+	} else if (subscribers) {
 		const char *cols[] = {"customer", "plan", "payments", "p_churn", "value"};
 		tn_out *t = tn_out_new(5, cols);
 		for (size_t i = 0; i < r->nlive; i++) {

@@ -34,3 +34,8 @@ $TENURE --db demo.db --format csv value retention --subscribers > scores.csv 2>/
 check "offers planned from the subscribers' value" $TENURE --db demo.db offers plan --scores scores.csv --budget 100 --offer-cost 5
 check_contains "offers ranked" check.out "expected_profit"
 check_fails "bad discount" $TENURE --db demo.db value retention --discount -1
+
+# the single cohort fitted alone gives the same published figures
+check "cohort fits" $TENURE --db fh.db --format csv value retention --as-of 2017-07-01 --cohorts
+check_eq "one cohort, 7 whole years observed" "$(awk -F, '$1 == "pro" {print $2, $3, $4}' check.out)" "2010-01 1000 7"
+check_near "cohort alpha (Fader & Hardie 2007)" "$(awk -F, '$1 == "pro" {print $5}' check.out)" 0.704 0.0005
