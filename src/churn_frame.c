@@ -12,6 +12,7 @@
  * streams the same rows to CSV one customer at a time.
  */
 #include "tenure/churn.h"
+#include "tenure/csv.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -251,27 +252,12 @@ int tn_churn_export_csv(tn_store *s, const tn_churn_def *def, const tn_churn_fra
 	return rc;
 }
 
-static void csv_cell(FILE *fp, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, fp);
-		return;
-	}
-	fputc('"', fp);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', fp);
-		fputc(*s, fp);
-	}
-	fputc('"', fp);
-}
-
 static void csv_header(FILE *fp, const tn_frame *f)
 {
 	for (size_t j = 0; j < f->ncols; j++) {
 		if (j)
 			fputc(',', fp);
-		csv_cell(fp, f->cols[j].name);
+		tn_csv_write(fp, f->cols[j].name);
 	}
 	fputc('\n', fp);
 }
@@ -284,7 +270,7 @@ static void write_rows(FILE *fp, const tn_frame *f, size_t from, size_t to)
 			if (j)
 				fputc(',', fp);
 			if (!c->is_numeric)
-				csv_cell(fp, c->text[i]);
+				tn_csv_write(fp, c->text[i]);
 			else if (!isnan(c->num[i]))
 				fprintf(fp, "%.10g", c->num[i]);
 		}

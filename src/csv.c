@@ -333,3 +333,27 @@ long tn_csv_line(const tn_csv *r) { return r->rec_line; }
 long tn_csv_field_line(const tn_csv *r, size_t i) { return r->lines[i]; }
 const char *tn_csv_name(const tn_csv *r) { return r->name; }
 long long tn_csv_offset(const tn_csv *r) { return r->consumed + (long long)r->in_pos; }
+
+void tn_csv_write_field(FILE *fp, const char *s, size_t len)
+{
+	int quote = 0;
+	for (size_t i = 0; i < len && !quote; i++)
+		quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
+	if (!quote) {
+		fwrite(s, 1, len, fp);
+		return;
+	}
+	fputc('"', fp);
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '"')
+			fputc('"', fp);
+		fputc(s[i], fp);
+	}
+	fputc('"', fp);
+}
+
+void tn_csv_write(FILE *fp, const char *s)
+{
+	if (s)
+		tn_csv_write_field(fp, s, strlen(s));
+}

@@ -521,25 +521,6 @@ static int name_matches(const field_spec *fs, const char *h)
 	return 0;
 }
 
-static void csv_out_field(FILE *fp, const char *s, size_t len)
-{
-	int quote = 0;
-	for (size_t i = 0; i < len; i++)
-		if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r')
-			quote = 1;
-	if (!quote) {
-		fwrite(s, 1, len, fp);
-		return;
-	}
-	fputc('"', fp);
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '"')
-			fputc('"', fp);
-		fputc(s[i], fp);
-	}
-	fputc('"', fp);
-}
-
 /* Customers: extra CSV columns become attributes (numbers stay numbers). */
 static char *csv_attrs(session *ss, tn_csv *r, const char *given)
 {
@@ -635,7 +616,7 @@ static int import_csv(session *ss, long long total)
 			ss->extra[ss->nextra++] = (int)i;
 	if (ss->rejects) {
 		for (size_t i = 0; i < nh; i++) {
-			csv_out_field(ss->rejects, ss->header[i], strlen(ss->header[i]));
+			tn_csv_write_field(ss->rejects, ss->header[i], strlen(ss->header[i]));
 			fputc(',', ss->rejects);
 		}
 		fputs("error\n", ss->rejects);
@@ -677,13 +658,13 @@ static int import_csv(session *ss, long long total)
 			for (size_t i = 0; i < tn_csv_nfields(r); i++) {
 				size_t len;
 				const char *fv = tn_csv_field(r, i, &len);
-				csv_out_field(ss->rejects, fv, len);
+				tn_csv_write_field(ss->rejects, fv, len);
 				fputc(',', ss->rejects);
 			}
 			/* a short row is padded so the rejects file keeps the header's shape */
 			for (size_t i = tn_csv_nfields(r); i < nh; i++)
 				fputc(',', ss->rejects);
-			csv_out_field(ss->rejects, ss->reason, strlen(ss->reason));
+			tn_csv_write_field(ss->rejects, ss->reason, strlen(ss->reason));
 			fputc('\n', ss->rejects);
 		}
 		if ((ss->res->rows & 0xFFFF) == 0)

@@ -46,6 +46,13 @@ TN_API long tn_csv_line(const tn_csv *r);
 TN_API long tn_csv_field_line(const tn_csv *r, size_t i);
 /* The file name given at open. */
 TN_API const char *tn_csv_name(const tn_csv *r);
+/* Write LEN bytes of S as one RFC 4180 field: as they are, or quoted with
+ * "" escapes when they hold a comma, a quote or a line end.  The writer side
+ * of every CSV Tenure prints (tables, rejects files, exports). */
+TN_API void tn_csv_write_field(FILE *fp, const char *s, size_t len);
+/* The same for a NUL-terminated S (NULL writes an empty field). */
+TN_API void tn_csv_write(FILE *fp, const char *s);
+
 /* Bytes consumed so far (for progress). */
 TN_API long long tn_csv_offset(const tn_csv *r);
 

@@ -119,7 +119,7 @@ void cli_free_list(char **list)
 
 /* ---- progress ---------------------------------------------------------- */
 
-static double now_seconds(void)
+double cli_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -132,7 +132,7 @@ void cli_progress(const cli_ctx *ctx, const char *what, double done, double tota
 {
 	if (ctx->quiet || !isatty(2))
 		return;
-	double t = now_seconds();
+	double t = cli_now();
 	if (t - last_progress < 0.2)
 		return;
 	last_progress = t;
@@ -246,23 +246,6 @@ void tn_out_num(tn_out *t, double v, int digits)
 	push(t, CELL_NUM, strdup(a), strdup(b));
 }
 
-static void csv_field(FILE *fp, const char *s)
-{
-	if (!s)
-		return;
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, fp);
-		return;
-	}
-	fputc('"', fp);
-	for (const char *p = s; *p; p++) {
-		if (*p == '"')
-			fputc('"', fp);
-		fputc(*p, fp);
-	}
-	fputc('"', fp);
-}
-
 /* Display width of a UTF-8 string (code points; good enough for tables). */
 static size_t width(const char *s)
 {
@@ -279,14 +262,14 @@ void tn_out_print(const tn_out *t, out_format format, FILE *fp)
 		for (size_t j = 0; j < t->ncols; j++) {
 			if (j)
 				fputc(',', fp);
-			csv_field(fp, t->names[j]);
+			tn_csv_write(fp, t->names[j]);
 		}
 		fputc('\n', fp);
 		for (size_t i = 0; i < nrows; i++) {
 			for (size_t j = 0; j < t->ncols; j++) {
 				if (j)
 					fputc(',', fp);
-				csv_field(fp, t->cells[i * t->ncols + j].exact);
+				tn_csv_write(fp, t->cells[i * t->ncols + j].exact);
 			}
 			fputc('\n', fp);
 		}

@@ -69,6 +69,9 @@ void tn_out_print(const tn_out *t, out_format format, FILE *fp);
 struct cJSON;
 void cli_print_json(const struct cJSON *v);
 
+/* Seconds on a monotonic clock, for timings. */
+double cli_now(void);
+
 /* Progress on stderr, only when stderr is a terminal and not --quiet.
  * Call with done/total; prints at most a few times a second. */
 void cli_progress(const cli_ctx *ctx, const char *what, double done, double total);

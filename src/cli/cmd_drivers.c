@@ -193,13 +193,6 @@ static void print_fit(const cli_ctx *ctx, const tn_cox *fit, const tn_design *ds
 	}
 }
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 int cmd_drivers(cli_ctx *ctx, int argc, char **argv)
 {
 	const char *csv = NULL, *tcol = NULL, *ecol = NULL, *covl = NULL, *ties = "efron", *scol = NULL;
@@ -283,7 +276,7 @@ int cmd_drivers(cli_ctx *ctx, int argc, char **argv)
 	}
 	tn_error err = {0};
 	drivers_data d;
-	double t0 = now();
+	double t0 = cli_now();
 	tn_frame *frame = csv ? tn_frame_read_csv(csv, NULL, 0, &err)
 			      : surv_store_frame(ctx, defn, as_of, all_spells, &err);
 	rc = frame ? drivers_load_frame(frame, csv ? csv : ctx->db_path, tcol, ecol, covs, ncov, scol, refs, nrefs,
@@ -294,14 +287,14 @@ int cmd_drivers(cli_ctx *ctx, int argc, char **argv)
 	cli_free_list(refs);
 	if (rc)
 		return cli_fail(&err);
-	double t1 = now();
+	double t1 = cli_now();
 	if (d.design->dropped && !ctx->quiet)
 		fprintf(stderr, "tenure drivers: dropped %zu rows with a blank in a used column\n", d.design->dropped);
 	tn_cox_opts o = {strcmp(ties, "breslow") == 0 ? TN_COX_BRESLOW : TN_COX_EFRON, 0, 0, 0,
 			 (const char *const *)d.design->names};
 	tn_cox *fit = NULL;
 	rc = tn_cox_fit(d.time, d.event, d.design->x, d.design->n, d.design->p, d.strata, &o, &fit, &err);
-	double t2 = now();
+	double t2 = cli_now();
 	if (timing)
 		fprintf(stderr, "timing: read %.3f s, fit %.3f s (%zu rows x %zu covariates)\n", t1 - t0, t2 - t1,
 			d.design->n, d.design->p);

@@ -80,21 +80,6 @@ tn_fb_model *fbcli_model(const char *model_path, const char *rules_path, int *st
 	return m;
 }
 
-static void csv_field(FILE *fp, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, fp);
-		return;
-	}
-	fputc('"', fp);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', fp);
-		fputc(*s, fp);
-	}
-	fputc('"', fp);
-}
-
 static int classify_csv(cli_ctx *ctx, tn_fb_model *m, const char *path, const char *text_col, int export)
 {
 	tn_error err = {0};
@@ -127,7 +112,7 @@ static int classify_csv(cli_ctx *ctx, tn_fb_model *m, const char *path, const ch
 			fputs("verbatim,theme,type\n", stdout);
 		else {
 			for (size_t j = 0; j < ncol; j++) {
-				csv_field(stdout, names[j]);
+				tn_csv_write(stdout, names[j]);
 				fputc(',', stdout);
 			}
 			fputs("type,theme,language,confidence\n", stdout);
@@ -184,17 +169,17 @@ static int classify_csv(cli_ctx *ctx, tn_fb_model *m, const char *path, const ch
 			free(s);
 			cJSON_Delete(o);
 		} else if (export) {
-			csv_field(stdout, text);
+			tn_csv_write(stdout, text);
 			fputc(',', stdout);
-			csv_field(stdout, theme);
+			tn_csv_write(stdout, theme);
 			printf(",%s\n", type);
 		} else {
 			for (size_t j = 0; j < ncol; j++) {
-				csv_field(stdout, tn_csv_field(r, j, NULL));
+				tn_csv_write(stdout, tn_csv_field(r, j, NULL));
 				fputc(',', stdout);
 			}
 			printf("%s,", type);
-			csv_field(stdout, theme);
+			tn_csv_write(stdout, theme);
 			printf(",%s,%s\n", tn_lang_name(res.language), conf);
 		}
 		if ((++done & 1023) == 0)

@@ -13,13 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-static double wall(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 int cmd_predict_features(cli_ctx *ctx, int argc, char **argv);
 int cmd_predict_backtest(cli_ctx *ctx, int argc, char **argv);
 
@@ -480,7 +473,7 @@ static int run_score(cli_ctx *ctx, int argc, char **argv)
 	tn_frame *f = NULL;
 	double *risk = NULL, *contrib = NULL;
 	ranked_row *rk = NULL;
-	double t0 = wall(), t1 = t0, t2 = t0;
+	double t0 = cli_now(), t1 = t0, t2 = t0;
 	int rc = tn_pred_load(po.model, &m, &err);
 	if (!rc && m->gbdt)
 		rc = tn_gbdt_set_threads(m->gbdt, po.threads_set ? (int)po.o.gbdt.nthread : 0, &err);
@@ -493,10 +486,10 @@ static int run_score(cli_ctx *ctx, int argc, char **argv)
 		if (!risk || !rk)
 			rc = tn_error_set(&err, TN_ERR_NOMEM, "out of memory (%zu rows)", n);
 	}
-	t1 = wall();
+	t1 = cli_now();
 	if (!rc)
 		rc = tn_pred_score(m, f, risk, &err);
-	t2 = wall();
+	t2 = cli_now();
 	int idc = -1;
 	if (!rc && m->id && (idc = tn_frame_find(f, m->id)) < 0)
 		rc = tn_error_set(&err, TN_ERR_INPUT, "%s: no id column \"%s\" (the model was trained with --id %s)",
@@ -506,12 +499,12 @@ static int run_score(cli_ctx *ctx, int argc, char **argv)
 		for (size_t i = 0; i < n; i++)
 			rk[i].risk = risk[i], rk[i].row = i;
 		qsort(rk, n, sizeof *rk, cmp_risk);
-		double t3 = wall();
+		double t3 = cli_now();
 		rc = explain_top(m, f, rk, top, &contrib, &err);
 		if (po.timing)
 			fprintf(stderr,
 				"timing: rows %zu, read %.3f s, score %.3f s, rank %.3f s, reasons for %zu rows %.3f s\n",
-				n, t1 - t0, t2 - t1, t3 - t2, top, wall() - t3);
+				n, t1 - t0, t2 - t1, t3 - t2, top, cli_now() - t3);
 	}
 	if (!rc) {
 		size_t n = f->nrows, top = po.top >= 0 && (size_t)po.top < n ? (size_t)po.top : n;		const char *names[] = {"rank", "id", "risk", "reason_1", "reason_2", "reason_3"};

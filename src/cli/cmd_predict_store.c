@@ -11,13 +11,6 @@
 #include <string.h>
 #include <time.h>
 
-static double wall(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 int cmd_predict_features(cli_ctx *ctx, int argc, char **argv);
 int cmd_predict_backtest(cli_ctx *ctx, int argc, char **argv);
 
@@ -232,9 +225,9 @@ int cmd_predict_features(cli_ctx *ctx, int argc, char **argv)
 		return cli_fail(&err);
 	warn_short_data(ctx, s, &fo);
 	tn_frame *f = NULL;
-	double t0 = wall();
+	double t0 = cli_now();
 	int rc = tn_pred_features(s, &fo, &f, &err);
-	double t1 = wall();
+	double t1 = cli_now();
 	if (!rc && so.out) {
 		FILE *fp = fopen(so.out, "w");
 		if (!fp)
@@ -248,7 +241,7 @@ int cmd_predict_features(cli_ctx *ctx, int argc, char **argv)
 		print_frame(f, ctx->format, stdout);
 	}
 	if (!rc && so.timing)
-		fprintf(stderr, "timing: %zu customers, build %.3f s, write %.3f s\n", f->nrows, t1 - t0, wall() - t1);
+		fprintf(stderr, "timing: %zu customers, build %.3f s, write %.3f s\n", f->nrows, t1 - t0, cli_now() - t1);
 	tn_frame_free(f);
 	tn_store_close(s);
 	return rc ? cli_fail(&err) : 0;

@@ -48,13 +48,6 @@ static const char usage[] =
     "median_upper, at:[{time, survival, se, lower, upper}], curve:[...], chart,\n"
     "danger}], \"logrank\":{chisq, df, p}}.  See docs/survival.md.\n";
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* ---- the data source -------------------------------------------------- */
 
 void surv_data_free(surv_data *d)
@@ -321,7 +314,7 @@ int cmd_survival(cli_ctx *ctx, int argc, char **argv)
 	}
 	tn_error err = {0};
 	surv_data d;
-	double t0 = now();
+	double t0 = cli_now();
 	const char *want[3] = {tcol, ecol, by};
 	tn_frame *frame = csv ? tn_frame_read_csv(csv, want, by ? 3 : 2, &err)
 			      : surv_store_frame(ctx, defn, as_of, all_spells, &err);
@@ -333,7 +326,7 @@ int cmd_survival(cli_ctx *ctx, int argc, char **argv)
 	tn_frame_free(frame);
 	if (lrc)
 		return cli_fail(&err);
-	double t1 = now();
+	double t1 = cli_now();
 	if (d.dropped && !ctx->quiet)
 		fprintf(stderr, "tenure survival: dropped %zu rows with a blank %s, %s%s%s\n", d.dropped, tcol, ecol,
 			by ? " or " : "", by ? by : "");
@@ -367,7 +360,7 @@ int cmd_survival(cli_ctx *ctx, int argc, char **argv)
 		rc = tn_error_set(&err, TN_ERR_NOMEM, "out of memory");
 	if (!rc && ng > 1)
 		rc = tn_logrank_test(d.time, d.event, d.group, d.n, ng, &lr, obs, expd, &err);
-	double t2 = now();
+	double t2 = cli_now();
 	if (timing)
 		fprintf(stderr, "timing: read %.3f s, compute %.3f s (%zu rows)\n", t1 - t0, t2 - t1, d.n);
 	if (!rc) {

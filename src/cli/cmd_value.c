@@ -26,13 +26,6 @@ static const char *model_title(tn_value_model m)
 	return "";
 }
 
-double cmd_value_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 int cmd_value_fail_data(const char *src, const tn_error *err)
 {
 	if (src && strncmp(err->msg, "row ", 4) == 0) {
@@ -131,7 +124,7 @@ int value_summary(cli_ctx *ctx, int argc, char **argv)
 		/* streamed: a summary may have millions of rows */
 		printf("customer,frequency,recency,T,monetary_value\n");
 		for (size_t i = 0; i < s->n; i++) {
-			cmd_value_csv_text(stdout, s->id[i]);
+			tn_csv_write(stdout, s->id[i]);
 			printf(",%.0f,%.17g,%.17g,%.17g\n", s->x[i], s->t_x[i], s->T[i], s->monetary[i]);
 		}
 	} else {
@@ -267,12 +260,12 @@ static int fit_sbg(cli_ctx *ctx, const char *surv, const char *proj, const char 
 	}
 	tn_error err = {0};
 	tn_value_fit f;
-	double t0 = cmd_value_now();
+	double t0 = cli_now();
 	if (tn_value_sbg_fit(alive, n, &f, &err)) {
 		free(alive);
 		return cli_fail(&err);
 	}
-	double secs = cmd_value_now() - t0;
+	double secs = cli_now() - t0;
 	double a = f.params[0], b = f.params[1];
 	double elv = pr * tn_value_sbg_elv(a, b, d), derl = pr * tn_value_sbg_derl(a, b, (double)n, d);
 	size_t np = n + (size_t)project;
@@ -376,7 +369,7 @@ int value_fit(cli_ctx *ctx, int argc, char **argv)
 	if (!f)
 		return cli_fail(&err);
 	tn_value_fit fit;
-	double t0 = cmd_value_now();
+	double t0 = cli_now();
 	int rc;
 	if (m == TN_VALUE_GG)
 		rc = tn_value_gg_fit(f->cols[0].num, f->cols[1].num, f->nrows, &fit, &err);
@@ -384,7 +377,7 @@ int value_fit(cli_ctx *ctx, int argc, char **argv)
 		rc = tn_value_bgnbd_fit(f->cols[0].num, f->cols[1].num, f->cols[2].num, f->nrows, &fit, &err);
 	else
 		rc = tn_value_pnbd_fit(f->cols[0].num, f->cols[1].num, f->cols[2].num, f->nrows, &fit, &err);
-	double secs = cmd_value_now() - t0;
+	double secs = cli_now() - t0;
 	tn_frame_free(f);
 	if (rc)
 		return cmd_value_fail_data(csv, &err);

@@ -16,15 +16,12 @@ int value_atrisk(cli_ctx *ctx, int argc, char **argv);
  * "SRC: data row N: ..."; other errors as cli_fail does.  Returns 1 or 2. */
 int cmd_value_fail_data(const char *src, const tn_error *err);
 /* Monotonic seconds. */
-double cmd_value_now(void);
 /* Transactions from CSV (or whitespace) file, or from the store's purchase
  * events when CSV is NULL. */
 int cmd_value_load_txns(cli_ctx *ctx, const char *csv, int ws, int nohdr, const char *cols, const char *cust,
 			const char *date, const char *amount, tn_value_txns **out, tn_error *err);
 /* The start of the UTC day of the last transaction. */
 tn_time cmd_value_last_day(const tn_value_txns *t);
-/* Write S as one CSV field (quoted when needed). */
-void cmd_value_csv_text(FILE *fp, const char *s);
 /* The named numeric columns of a summary CSV (all values present). */
 tn_frame *cmd_value_read_summary(const char *csv, const char *const *cols, size_t ncols, tn_error *err);
 

@@ -11,21 +11,6 @@
 #include <time.h>
 #include "cmd_value.h"
 
-void cmd_value_csv_text(FILE *fp, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, fp);
-		return;
-	}
-	fputc('"', fp);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', fp);
-		fputc(*s, fp);
-	}
-	fputc('"', fp);
-}
-
 tn_time cmd_value_last_day(const tn_value_txns *t)
 {
 	return tn_value_txns_last_day(t);
@@ -110,7 +95,7 @@ static void print_scores(cli_ctx *ctx, const score_in *in, const tn_value_scores
 						printf((*p == '"' || *p == '\\') ? "\\%c" : ((unsigned char)*p < 0x20 ? "\\u%04x" : "%c"), *p);
 					putchar('"');
 				} else {
-					cmd_value_csv_text(stdout, in->ids[i]);
+					tn_csv_write(stdout, in->ids[i]);
 				}
 			} else {
 				printf("%.17g", in->num_ids ? in->num_ids[i] : (double)(i + 1));
@@ -156,7 +141,7 @@ static int run_score(cli_ctx *ctx, const score_in *in, tn_value_model model, int
 {
 	tn_error err = {0};
 	tn_value_fit tf, gf;
-	double t0 = cmd_value_now(), c0 = (double)clock() / CLOCKS_PER_SEC;
+	double t0 = cli_now(), c0 = (double)clock() / CLOCKS_PER_SEC;
 	int rc = model == TN_VALUE_PNBD ? tn_value_pnbd_fit(in->x, in->t_x, in->T, in->n, &tf, &err)
 					: tn_value_bgnbd_fit(in->x, in->t_x, in->T, in->n, &tf, &err);
 	if (rc)
@@ -168,12 +153,12 @@ static int run_score(cli_ctx *ctx, const score_in *in, tn_value_model model, int
 		if (!have_gg)
 			fprintf(stderr, "tenure value score: no spend model: %s\n", gerr.msg);
 	}
-	double t1 = cmd_value_now(), c1 = (double)clock() / CLOCKS_PER_SEC;
+	double t1 = cli_now(), c1 = (double)clock() / CLOCKS_PER_SEC;
 	tn_value_score_opts so = {model, tf.params, have_gg ? gf.params : NULL, horizon, d, margin};
 	tn_value_scores *sc;
 	if (tn_value_score(&so, in->x, in->t_x, in->T, in->m, in->n, &sc, &err))
 		return cli_fail(&err);
-	double t2 = cmd_value_now(), c2 = (double)clock() / CLOCKS_PER_SEC;
+	double t2 = cli_now(), c2 = (double)clock() / CLOCKS_PER_SEC;
 	if (!ctx->quiet && getenv("TENURE_TIMING"))
 		fprintf(stderr, "value score: %zu customers (%zu distinct), fit %.3f s (CPU %.3f s), scoring %.3f s "
 			"(CPU %.3f s)\n", in->n, sc->ndistinct, t1 - t0, c1 - c0, t2 - t1, c2 - c1);
