@@ -385,7 +385,6 @@ int value_fit(cli_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
-int cmd_value_retention(cli_ctx *ctx, int argc, char **argv);
 
 /* ---- dispatch ------------------------------------------------------------------------- */
 

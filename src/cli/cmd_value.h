@@ -11,11 +11,11 @@ int value_summary(cli_ctx *ctx, int argc, char **argv);
 int value_fit(cli_ctx *ctx, int argc, char **argv);
 int value_score(cli_ctx *ctx, int argc, char **argv);
 int value_atrisk(cli_ctx *ctx, int argc, char **argv);
+int cmd_value_retention(cli_ctx *ctx, int argc, char **argv);
 
 /* Print a library error about the rows of SRC ("row N: ...") as
  * "SRC: data row N: ..."; other errors as cli_fail does.  Returns 1 or 2. */
 int cmd_value_fail_data(const char *src, const tn_error *err);
-/* Monotonic seconds. */
 /* Transactions from CSV (or whitespace) file, or from the store's purchase
  * events when CSV is NULL. */
 int cmd_value_load_txns(cli_ctx *ctx, const char *csv, int ws, int nohdr, const char *cols, const char *cust,

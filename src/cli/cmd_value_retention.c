@@ -4,7 +4,7 @@
  * worth (tn_value_retention).  --subscribers writes customer, p_churn, value:
  * the scores file `tenure offers plan --scores` takes.
  */
-#include "cli.h"
+#include "cmd_value.h"
 
 #include <math.h>
 #include <string.h>
