@@ -294,4 +294,28 @@ TN_API int tn_value_retention(struct tn_store *s, const struct tn_churn_def *def
 			      double annual_discount, tn_value_retention_result **out, tn_error *err);
 TN_API void tn_value_retention_free(tn_value_retention_result *r);
 
+
+/* ---- segment profitability (value_profit.c) ---------------------------- */
+
+typedef struct tn_value_profit_row {
+	char *segment;
+	size_t customers, subscribers; /* all customers; those with a live subscription */
+	double revenue;     /* succeeded minus refunded payments to date */
+	double future;      /* live subscribers' price x DERL (tn_value_retention) */
+	double at_risk;     /* sum of P(not renewing next) x future value */
+	double acquisition; /* sum of the cost attribute (0 when absent) */
+	double profit;      /* margin x (revenue + future) - acquisition */
+} tn_value_profit_row;
+
+/* Per segment BY ("channel", "country", "plan" (latest subscription) or a
+ * key of the customer attrs): the figures above, with MARGIN the share of
+ * revenue kept (e.g. 0.7 after an app store's 30%), future values discounted
+ * at ANNUAL_DISCOUNT under churn definition DEF, and the acquisition cost
+ * read from attribute COST_KEY (NULL: "acquisition_cost").  Free *rows with
+ * tn_value_profit_free(). */
+TN_API int tn_value_profitability(struct tn_store *s, const struct tn_churn_def *def, const char *by, double margin,
+				  double annual_discount, const char *cost_key, tn_value_profit_row **rows, size_t *n,
+				  tn_error *err);
+TN_API void tn_value_profit_free(tn_value_profit_row *rows, size_t n);
+
 #endif

@@ -397,7 +397,8 @@ static void value_help(void)
 	       "  fit       fit sBG (retention), BG/NBD or Pareto/NBD (repeat purchases), Gamma-Gamma (spend)\n"
 	       "  score     per-customer P(alive), expected transactions, expected spend and CLV\n"
 	       "  at-risk   from the store: future profit, value at risk and profitability by segment\n"
-	       "  retention from the store: sBG retention per plan, and each live subscriber's value\n\n"
+	       "  retention from the store: sBG retention per plan, and each live subscriber's value\n"
+	       "  profitability  from the store: revenue, future value, acquisition cost and profit by segment\n\n"
 	       "`tenure value COMMAND --help` describes each.\n");
 }
 
@@ -417,5 +418,8 @@ int cmd_value(cli_ctx *ctx, int argc, char **argv)
 		return value_atrisk(ctx, argc - 1, argv + 1);
 	if (strcmp(argv[1], "retention") == 0)
 		return cmd_value_retention(ctx, argc - 1, argv + 1);
-	return cli_usage_error("value", "no subcommand \"%s\" (summary, fit, score, at-risk or retention)", argv[1]);
+	if (strcmp(argv[1], "profitability") == 0)
+		return cmd_value_profit(ctx, argc - 1, argv + 1);
+	return cli_usage_error("value", "no subcommand \"%s\" (summary, fit, score, at-risk, retention or profitability)",
+			       argv[1]);
 }

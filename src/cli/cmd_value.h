@@ -12,6 +12,7 @@ int value_fit(cli_ctx *ctx, int argc, char **argv);
 int value_score(cli_ctx *ctx, int argc, char **argv);
 int value_atrisk(cli_ctx *ctx, int argc, char **argv);
 int cmd_value_retention(cli_ctx *ctx, int argc, char **argv);
+int cmd_value_profit(cli_ctx *ctx, int argc, char **argv);
 
 /* Print a library error about the rows of SRC ("row N: ...") as
  * "SRC: data row N: ..."; other errors as cli_fail does.  Returns 1 or 2. */

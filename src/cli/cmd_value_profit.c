@@ -1,0 +1,101 @@
+/*
+ * cmd_value_profit.c -- `tenure value profitability`: which customer
+ * profiles are worth attracting and keeping, and which cost more than they
+ * bring (tn_value_profitability).
+ */
+#include "cmd_value.h"
+
+#include <string.h>
+
+static void help(void)
+{
+	printf("usage: tenure value profitability [--by channel|country|plan|ATTR] [--margin M]\n"
+	       "                                  [--cost-attr KEY] [--definition NAME] [--discount D]\n\n"
+	       "Per segment of customers (a subscription business, from the store):\n"
+	       "  revenue_to_date     succeeded minus refunded payments\n"
+	       "  future_value        live subscribers' discounted value of the renewals to come (sBG per\n"
+	       "                      plan, `tenure value retention --subscribers`)\n"
+	       "  value_at_risk       P(not renewing at the next decision) x that value\n"
+	       "  acquisition_cost    the sum of the customers' cost attribute (0 when absent)\n"
+	       "  profit_to_date      margin x revenue_to_date - acquisition_cost\n"
+	       "  profit              margin x (revenue_to_date + future_value) - acquisition_cost\n"
+	       "  verdict             profitable already (profit_to_date > 0); pays back only if renewals go as\n"
+	       "                      projected (profit > 0); or costs more than it brings\n\n"
+	       "  --by SEGMENT        channel (default), country, plan (latest subscription) or a key of attrs\n"
+	       "  --margin M          share of revenue kept, e.g. 0.7 after an app store's 30%% (default 0.7)\n"
+	       "  --cost-attr KEY     customer attribute holding the acquisition cost (default acquisition_cost)\n"
+	       "  --definition NAME   churn definition for the retention model (default cancelled)\n"
+	       "  --discount D        yearly discount rate of future value (default 0.10)\n");
+}
+
+int cmd_value_profit(cli_ctx *ctx, int argc, char **argv)
+{
+	const char *by = "channel", *margin_s = NULL, *cost = NULL, *defn = NULL, *disc_s = NULL;
+	for (int i = 1; i < argc; i++) {
+		int r;
+		if (cli_is_help(argv[i])) {
+			help();
+			return 0;
+		}
+		if ((r = cli_opt(argc, argv, &i, "--by", &by)) || (r = cli_opt(argc, argv, &i, "--margin", &margin_s)) ||
+		    (r = cli_opt(argc, argv, &i, "--cost-attr", &cost)) ||
+		    (r = cli_opt(argc, argv, &i, "--definition", &defn)) ||
+		    (r = cli_opt(argc, argv, &i, "--discount", &disc_s))) {
+			if (r < 0)
+				return 2;
+			continue;
+		}
+		return cli_usage_error("value profitability", "unexpected argument \"%s\"", argv[i]);
+	}
+	double margin = 0.7, disc = 0.10;
+	if ((margin_s && cli_parse_double("value profitability", "--margin", margin_s, &margin)) ||
+	    (disc_s && cli_parse_double("value profitability", "--discount", disc_s, &disc)))
+		return 2;
+	tn_error err = {0};
+	tn_store *s;
+	if (tn_store_open(ctx->db_path, TN_STORE_READONLY, &s, &err))
+		return cli_fail(&err);
+	tn_churn_def def;
+	tn_value_profit_row *rows = NULL;
+	size_t n = 0;
+	int rc = tn_churn_def_load(s, defn, &def, &err);
+	if (!rc)
+		rc = tn_value_profitability(s, &def, by, margin, disc, cost, &rows, &n, &err);
+	tn_store_close(s);
+	if (rc)
+		return cli_fail(&err);
+	const char *cols[] = {"segment",	  "customers",	      "subscribers",	   "revenue_to_date",
+			      "future_value",	  "value_at_risk",    "acquisition_cost", "profit_to_date",
+			      "profit",		  "profit_per_customer", "verdict"};
+	tn_out *t = tn_out_new(11, cols);
+	tn_value_profit_row all = {.segment = "(all)"};
+	for (size_t i = 0; i <= n; i++) {
+		const tn_value_profit_row *g = i < n ? &rows[i] : &all;
+		if (i < n) {
+			all.customers += g->customers, all.subscribers += g->subscribers, all.revenue += g->revenue;
+			all.future += g->future, all.at_risk += g->at_risk, all.acquisition += g->acquisition;
+			all.profit += g->profit;
+		}
+		double per = g->customers ? g->profit / (double)g->customers : 0;
+		double to_date = margin * g->revenue - g->acquisition;
+		tn_out_str(t, g->segment);
+		tn_out_int(t, (long long)g->customers);
+		tn_out_int(t, (long long)g->subscribers);
+		tn_out_num(t, g->revenue, 2);
+		tn_out_num(t, g->future, 2);
+		tn_out_num(t, g->at_risk, 2);
+		tn_out_num(t, g->acquisition, 2);
+		tn_out_num(t, to_date, 2);
+		tn_out_num(t, g->profit, 2);
+		tn_out_num(t, per, 2);
+		tn_out_str(t, to_date > 0 ? "profitable already"
+			   : per > 0   ? "pays back only if renewals go as projected"
+				       : "costs more than it brings");
+	}
+	if (ctx->format == OUT_TABLE)
+		printf("Profitability by %s (margin %g, future value discounted %g%%/year):\n", by, margin, 100 * disc);
+	tn_out_print(t, ctx->format, stdout);
+	tn_out_free(t);
+	tn_value_profit_free(rows, n);
+	return 0;
+}
