@@ -51,6 +51,27 @@ static const char usage[] =
     "coefficients:[{name, coef, hazard_ratio, se, z, p, lower, upper}], ...}.\n"
     "See docs/survival.md.\n";
 
+/* Keep the columns of COVS (a NULL-terminated list of N) that exist in F and
+ * take at least two values: the store's default drivers adapt to the data a
+ * business has (no device attribute, a single country...). */
+static void keep_varying(const tn_frame *f, char **covs, size_t *n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < *n; i++) {
+		int j = tn_frame_find(f, covs[i]), varies = 0;
+		const tn_column *c = j >= 0 ? &f->cols[j] : NULL;
+		for (size_t r = 1; c && r < f->nrows && !varies; r++)
+			varies = c->is_numeric ? c->num[r] != c->num[0] && !isnan(c->num[r]) && !isnan(c->num[0])
+					       : strcmp(c->text[r], c->text[0]) != 0 && *c->text[r] && *c->text[0];
+		if (varies)
+			covs[k++] = covs[i];
+		else
+			free(covs[i]);
+	}
+	covs[k] = NULL;
+	*n = k;
+}
+
 typedef struct drivers_data {
 	tn_design *design;
 	double *time, *event;
@@ -198,7 +219,7 @@ int cmd_drivers(cli_ctx *ctx, int argc, char **argv)
 	const char *csv = NULL, *tcol = NULL, *ecol = NULL, *covl = NULL, *ties = "efron", *scol = NULL;
 	char **refs = NULL;
 	size_t nrefs = 0;
-	int timing = 0, rc = 0, all_spells = 0;
+	int timing = 0, rc = 0, all_spells = 0, default_covs = 0;
 	const char *defn = NULL, *as_of = NULL;
 	char **covs = NULL;
 	size_t ncov = 0;
@@ -261,8 +282,10 @@ int cmd_drivers(cli_ctx *ctx, int argc, char **argv)
 			rc = cli_usage_error("drivers", "--time and --event go with --csv");
 		tcol = "time";
 		ecol = "event";
-		if (!covl)
+		if (!covl) {
 			covl = STORE_COVARIATES;
+			default_covs = 1;
+		}
 	}
 	if (!rc && (!tcol || !ecol))
 		rc = cli_usage_error("drivers", "expected --time COL and --event COL");
@@ -279,6 +302,14 @@ int cmd_drivers(cli_ctx *ctx, int argc, char **argv)
 	double t0 = cli_now();
 	tn_frame *frame = csv ? tn_frame_read_csv(csv, NULL, 0, &err)
 			      : surv_store_frame(ctx, defn, as_of, all_spells, &err);
+	if (frame && default_covs)
+		keep_varying(frame, covs, &ncov);
+	if (frame && default_covs && ncov == 0) {
+		tn_error_set(&err, TN_ERR_USAGE, "%s: none of the default drivers (" STORE_COVARIATES
+						 ") varies here: name them with --covariates", ctx->db_path);
+		tn_frame_free(frame);
+		frame = NULL;
+	}
 	rc = frame ? drivers_load_frame(frame, csv ? csv : ctx->db_path, tcol, ecol, covs, ncov, scol, refs, nrefs,
 					&d, &err)
 		   : err.code;

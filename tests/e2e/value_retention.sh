@@ -39,3 +39,7 @@ check_fails "bad discount" $TENURE --db demo.db value retention --discount -1
 check "cohort fits" $TENURE --db fh.db --format csv value retention --as-of 2017-07-01 --cohorts
 check_eq "one cohort, 7 whole years observed" "$(awk -F, '$1 == "pro" {print $2, $3, $4}' check.out)" "2010-01 1000 7"
 check_near "cohort alpha (Fader & Hardie 2007)" "$(awk -F, '$1 == "pro" {print $5}' check.out)" 0.704 0.0005
+
+# a store with nothing to compare (one plan, no channel or attributes): drivers says so
+check_fails "drivers with nothing that varies" $TENURE --db fh.db drivers --as-of 2017-07-01
+check_contains "names the way out" check.out "name them with --covariates"
