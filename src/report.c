@@ -295,7 +295,10 @@ int tn_report_render(const tn_report *r, tn_sbuf *b, tn_error *err)
 	tn_sbuf_printf(b, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>", css);
 	tn_sbuf_escape(b, t);
 	char d[32];
-	tn_sbuf_printf(b, "</h1>\n<p class=\"meta\">As of %s", tn_date_format(r->as_of, d, sizeof d));
+	if (r->as_of == TN_NO_TIME)
+		tn_sbuf_printf(b, "</h1>\n<p class=\"meta\">No data yet");
+	else
+		tn_sbuf_printf(b, "</h1>\n<p class=\"meta\">As of %s", tn_date_format(r->as_of, d, sizeof d));
 	if (r->definition) {
 		tn_sbuf_printf(b, " &middot; churn definition <b>");
 		tn_sbuf_escape(b, r->definition);

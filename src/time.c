@@ -31,6 +31,14 @@ void tn_civil_from_days(int64_t z, int *y, int *m, int *d)
 	*y = (int)(yy + (*m <= 2));
 }
 
+/* Days since the epoch of instant T, rounded down (no overflow at the ends
+ * of the range, so TN_NO_TIME formats as a far date rather than trapping). */
+static int64_t floor_days(tn_time t)
+{
+	int64_t d = t / TN_DAY;
+	return t % TN_DAY < 0 ? d - 1 : d;
+}
+
 static int days_in_month(int y, int m)
 {
 	static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -143,7 +151,7 @@ int tn_time_parse(const char *s, size_t len, tn_time *out)
 
 char *tn_time_format(tn_time t, char *buf, size_t n)
 {
-	int64_t days = t >= 0 ? t / TN_DAY : -((-t + TN_DAY - 1) / TN_DAY);
+	int64_t days = floor_days(t);
 	int64_t rem = t - days * TN_DAY;
 	int y, m, d;
 	tn_civil_from_days(days, &y, &m, &d);
@@ -154,7 +162,7 @@ char *tn_time_format(tn_time t, char *buf, size_t n)
 
 char *tn_date_format(tn_time t, char *buf, size_t n)
 {
-	int64_t days = t >= 0 ? t / TN_DAY : -((-t + TN_DAY - 1) / TN_DAY);
+	int64_t days = floor_days(t);
 	int y, m, d;
 	tn_civil_from_days(days, &y, &m, &d);
 	snprintf(buf, n, "%04d-%02d-%02d", y, m, d);
@@ -163,7 +171,7 @@ char *tn_date_format(tn_time t, char *buf, size_t n)
 
 tn_time tn_month_start(tn_time t)
 {
-	int64_t days = t >= 0 ? t / TN_DAY : -((-t + TN_DAY - 1) / TN_DAY);
+	int64_t days = floor_days(t);
 	int y, m, d;
 	tn_civil_from_days(days, &y, &m, &d);
 	return tn_days_from_civil(y, m, 1) * TN_DAY;
@@ -171,7 +179,7 @@ tn_time tn_month_start(tn_time t)
 
 tn_time tn_add_months(tn_time t, int k)
 {
-	int64_t days = t >= 0 ? t / TN_DAY : -((-t + TN_DAY - 1) / TN_DAY);
+	int64_t days = floor_days(t);
 	int y, m, d;
 	tn_civil_from_days(days, &y, &m, &d);
 	int mm = y * 12 + (m - 1) + k;

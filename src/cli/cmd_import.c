@@ -123,7 +123,7 @@ int cmd_import(cli_ctx *ctx, int argc, char **argv)
 	tn_store_close(s);
 	free(map);
 	if (rc) {
-		if (rc == TN_ERR_INPUT)
+		if (rc == TN_ERR_INPUT && res.rejected > 0)
 			fprintf(stderr, "tenure: %s: %lld bad row%s; nothing was imported (use --skip-bad REJECTS.csv "
 					"to import the good rows)\n",
 				file, res.rejected, res.rejected == 1 ? "" : "s");

@@ -38,3 +38,13 @@ sqlite3 demo2.db "PRAGMA user_version = 999"
 check_fails "newer store refused" $TENURE --db demo2.db summary
 check_contains "explains the version" check.out "written by a newer Tenure"
 check_fails "not a store" $TENURE --db customers.csv summary
+
+# a store with no data yet: every report command answers without a crash
+printf 'id\n' > empty.csv
+check "an empty customers file with a header" $TENURE --db empty.db import customers empty.csv
+check_fails "a file without a header" $TENURE --db empty.db import customers /dev/null
+check_contains "says what was expected" check.out "expected a header line, found an empty file"
+check "report on an empty store" $TENURE --db empty.db report --html empty.html
+check_contains "the report says there is no data" empty.html "No data yet"
+check "summary on an empty store" $TENURE --db empty.db summary
+check "churn rate on an empty store" $TENURE --db empty.db churn rate
