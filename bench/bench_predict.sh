@@ -5,7 +5,7 @@
 # (SCORE_N=... to change the number of customers scored).
 set -e
 . "$(dirname "$0")/lib.sh"
-T=${TELCO:-../shared/data/telco/telco_customer_churn.csv}
+T=${TELCO:-tests/data/telco/telco_customer_churn.csv}
 PY=/usr/bin/python3
 N=${SCORE_N:-1000000}
 machine

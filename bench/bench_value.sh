@@ -15,9 +15,9 @@ set -u
 . bench/lib.sh
 PY=/usr/bin/python3
 D=$BENCH_DIR
-[ -f "$D/cdnow_1m.csv" ] || $PY bench/gen_value.py replicate ../shared/data/cdnow/cdnow_customers_summary.csv 1000000 "$D/cdnow_1m.csv"
+[ -f "$D/cdnow_1m.csv" ] || $PY bench/gen_value.py replicate tests/data/cdnow/cdnow_customers_summary.csv 1000000 "$D/cdnow_1m.csv"
 [ -f "$D/synth_1m.csv" ] || $PY bench/gen_value.py synth 1000000 "$D/synth_1m.csv"
-[ -f "$D/cdnow_tx_1m.csv" ] || $PY bench/gen_value.py replicate ../shared/data/cdnow/cdnow_customers_summary_with_transactions.csv 1000000 "$D/cdnow_tx_1m.csv"
+[ -f "$D/cdnow_tx_1m.csv" ] || $PY bench/gen_value.py replicate tests/data/cdnow/cdnow_customers_summary_with_transactions.csv 1000000 "$D/cdnow_tx_1m.csv"
 head -100001 "$D/synth_1m.csv" > "$D/synth_100k.csv"
 # like measure (bench/lib.sh), also the user CPU seconds in USER_S: the machine
 # is shared, so wall time includes waiting for a core

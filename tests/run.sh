@@ -11,7 +11,7 @@ B=${1:-build/asan}
 passed=0; failed=0
 export TENURE="$PWD/$B/tenure"
 export REPO="$PWD"
-export TENURE_SHARED="${TENURE_SHARED:-$PWD/../shared}"
+export TENURE_TEST_DATA="$PWD/tests/data"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}"

@@ -1,6 +1,6 @@
 # lib.sh -- helpers for end-to-end tests; sourced by tests/e2e/*.sh, which run
 # in a fresh temporary directory with $TENURE (the CLI under test) and
-# $TENURE_SHARED (the shared/ folder) set by tests/run.sh, and $REPO the
+# $TENURE_TEST_DATA (tests/data) set by tests/run.sh, and $REPO the
 # checkout.
 #   ok NAME / not_ok NAME DETAIL      record one check
 #   check NAME CMD...                 ok when CMD succeeds

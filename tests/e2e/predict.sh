@@ -1,9 +1,9 @@
 #!/bin/sh
 # predict.sh -- `tenure predict cv|train|score` end to end on the telco file.
 . "$REPO/tests/e2e/lib.sh"
-T="$TENURE_SHARED/data/telco/telco_customer_churn.csv"
+T="$TENURE_TEST_DATA/telco/telco_customer_churn.csv"
 
-# 5-fold ROC AUC of logistic regression; published about 0.84-0.85 (shared/data/README.md)
+# 5-fold ROC AUC of logistic regression; published about 0.84-0.85 (tests/data/README.md)
 $TENURE --format json predict cv --csv "$T" --target Churn --positive Yes --id customerID \
   --model logistic --folds 5 --seed 1 --export m.csv >cv.json 2>cv.err
 check_contains "cv json has auc_folds" cv.json '"auc_folds":['

@@ -1,10 +1,10 @@
 # survival.sh -- `tenure survival` and `tenure drivers` end to end on the
-# Rossi recidivism data; reference numbers from ../shared/data/README.md
+# Rossi recidivism data; reference numbers from tests/data/README.md
 # (R survival 3.5): KM S(52) = 0.736111, SE 0.021205; Cox Efron fin
 # -0.3794222, prio 0.0914971, concordance 0.6403; log-rank by fin from R
 # survdiff: chisq 3.8376 on 1 df (survdiff(Surv(week, arrest) ~ fin, rossi)).
 . "$REPO/tests/e2e/lib.sh"
-R=$TENURE_SHARED/data/survival/rossi.csv
+R=$TENURE_TEST_DATA/survival/rossi.csv
 [ -f "$R" ] || { not_ok "reference data" "missing $R"; exit 1; }
 
 $TENURE --format csv survival --csv "$R" --time week --event arrest --at 52 >km.csv 2>err.txt

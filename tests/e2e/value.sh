@@ -1,8 +1,8 @@
 # value.sh -- `tenure value` end to end: summary of the CDNOW log, the four
-# model fits against the published numbers (../shared/data/README.md), score,
+# model fits against the published numbers (tests/data/README.md), score,
 # and errors.
 . "$REPO/tests/e2e/lib.sh"
-D=$TENURE_SHARED/data/cdnow
+D=$TENURE_TEST_DATA/cdnow
 json() { /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 
 # summary of CDNOW_sample.txt at the 39-week calibration equals the published summary

@@ -3,7 +3,7 @@
 # Fader & Hardie (2007), "How to project customer retention", J. Interactive
 # Marketing 21(1) -- 1000 customers, 631, 468, 382, 326, 289, 262, 241 alive
 # at the start of years 1..7 -- must give their published fit, alpha = 0.704
-# and beta = 1.182 (the figures in ../shared/data/README.md).  Then the
+# and beta = 1.182 (the figures in tests/data/README.md).  Then the
 # subscribers' scores feed `tenure offers plan` on the demo company.
 . "$REPO/tests/e2e/lib.sh"
 

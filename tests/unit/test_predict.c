@@ -217,7 +217,7 @@ static void test_folds_stratified(void **state)
 static void telco_cv(tn_pred_kind kind, double *auc)
 {
 	tn_error err = {0};
-	tn_frame *f = tn_frame_read_csv(require_shared("telco/telco_customer_churn.csv"), NULL, 0, &err);
+	tn_frame *f = tn_frame_read_csv(require_data("telco/telco_customer_churn.csv"), NULL, 0, &err);
 	assert_non_null(f);
 	const char *ex[] = {"Churn", "customerID"};
 	tn_pred_encoding *e = NULL;
@@ -229,7 +229,7 @@ static void telco_cv(tn_pred_kind kind, double *auc)
 	o.kind = kind;
 	tn_pred_cv cv;
 	assert_int_equal(tn_pred_cross_validate(x, y, f->nrows, e->p, &o, 5, 1, &cv, &err), TN_OK);
-	assert_int_equal(cv.npos, 1869); /* 26.5% of 7043 (shared/data/README.md) */
+	assert_int_equal(cv.npos, 1869); /* 26.5% of 7043 (tests/data/README.md) */
 	*auc = cv.auc;
 	assert_true(cv.pr_auc > 0.5 && cv.brier < 0.16 && cv.lift_top10 > 2.0);
 	tn_pred_cv_free(&cv);
@@ -239,7 +239,7 @@ static void telco_cv(tn_pred_kind kind, double *auc)
 	tn_frame_free(f);
 }
 
-/* Published 5-fold AUC for telco is about 0.84-0.85 (shared/data/README.md). */
+/* Published 5-fold AUC for telco is about 0.84-0.85 (tests/data/README.md). */
 static void test_telco_auc_logistic(void **state)
 {
 	(void)state;
@@ -259,7 +259,7 @@ static void test_telco_auc_gbdt(void **state)
 static void round_trip(tn_pred_kind kind)
 {
 	tn_error err = {0};
-	tn_frame *f = tn_frame_read_csv(require_shared("telco/telco_customer_churn.csv"), NULL, 0, &err);
+	tn_frame *f = tn_frame_read_csv(require_data("telco/telco_customer_churn.csv"), NULL, 0, &err);
 	assert_non_null(f);
 	tn_pred_options o = tn_pred_options_default();
 	o.kind = kind;

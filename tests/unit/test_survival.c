@@ -1,6 +1,6 @@
 /* test_survival.c -- Kaplan-Meier, log-rank, Cox and concordance on the
  * Rossi recidivism data against the published numbers in
- * ../shared/data/README.md (R survival 3.5 / lifelines), plus small hand
+ * tests/data/README.md (R survival 3.5 / lifelines), plus small hand
  * checks of the median rule, the danger window and the design matrix. */
 #include "testutil.h"
 #include "tenure/survival.h"
@@ -12,7 +12,7 @@ static const char *const rossi_cov[] = {"fin", "age", "race", "wexp", "mar", "pa
 static tn_frame *rossi(void)
 {
 	tn_error err = {0};
-	tn_frame *f = tn_frame_read_csv(require_shared("survival/rossi.csv"), NULL, 0, &err);
+	tn_frame *f = tn_frame_read_csv(require_data("survival/rossi.csv"), NULL, 0, &err);
 	if (!f)
 		fail_msg("%s", err.msg);
 	return f;

@@ -2,7 +2,7 @@
  *
  * Runs survival_ref.R (R's survival package: survfit log-log, summary.survfit,
  * quantile.survfit, survdiff, coxph efron/breslow with and without strata) on
- * four data sets -- rossi (../shared), R's own lung and veteran (exported by
+ * four data sets -- rossi (tests/data), R's own lung and veteran (exported by
  * the script), and generated data with heavy ties and three groups -- and
  * compares every number to 1e-6.  Fails (never skips) without Rscript or the
  * survival package: install r-cran-survival (scripts/deps.sh, test group). */
@@ -92,7 +92,7 @@ static int setup(void **state)
 	if (!mkdtemp(g_dir))
 		return -1;
 	char cmd[8192];
-	snprintf(cmd, sizeof cmd, "Rscript survival_ref.R %s %s", g_dir, require_shared("survival/rossi.csv"));
+	snprintf(cmd, sizeof cmd, "Rscript survival_ref.R %s %s", g_dir, require_data("survival/rossi.csv"));
 	if (system(cmd) != 0) {
 		fprintf(stderr, "survival_ref.R failed: %s\n", cmd);
 		return -1;

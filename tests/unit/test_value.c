@@ -1,5 +1,5 @@
 /* test_value.c -- the customer-base models against their published fits
- * (../shared/data/README.md) and the special functions in hard regions. */
+ * (tests/data/README.md) and the special functions in hard regions. */
 #include "testutil.h"
 #include "tenure/frame.h"
 #include "tenure/value.h"
@@ -72,7 +72,7 @@ static void test_hyp2f1(void **state)
 
 /* ---- sBG ------------------------------------------------------------------ */
 
-/* Fader & Hardie (2007), Table 1 / ../shared/data/README.md: years 0..7 */
+/* Fader & Hardie (2007), Table 1 / tests/data/README.md: years 0..7 */
 static const double regular[] = {1000, 631, 468, 382, 326, 289, 262, 241};
 static const double highend[] = {1000, 869, 743, 653, 593, 551, 517, 491};
 
@@ -120,7 +120,7 @@ static void test_sbg(void **state)
 static tn_frame *cdnow(const char *rel, int *ix, int *it, int *iT)
 {
 	tn_error err = {0};
-	tn_frame *f = tn_frame_read_csv(require_shared(rel), NULL, 0, &err);
+	tn_frame *f = tn_frame_read_csv(require_data(rel), NULL, 0, &err);
 	if (!f)
 		fail_msg("%s", err.msg);
 	int first = tn_frame_find(f, "frequency") >= 0;
@@ -252,7 +252,7 @@ static void test_gg(void **state)
 {
 	(void)state;
 	tn_error err = {0};
-	tn_frame *f = tn_frame_read_csv(require_shared("cdnow/cdnow_customers_summary_with_transactions.csv"), NULL, 0,
+	tn_frame *f = tn_frame_read_csv(require_data("cdnow/cdnow_customers_summary_with_transactions.csv"), NULL, 0,
 				       &err);
 	assert_non_null(f);
 	int ix = tn_frame_require(f, "x", 1, &err), im = tn_frame_require(f, "zbar", 1, &err);
@@ -280,13 +280,13 @@ static void test_summary(void **state)
 	tn_value_read_opts o = {.whitespace = 1, .no_header = 1, .columns = cols, .ncolumns = 5,
 				.customer = "id", .date = "date", .amount = "amount"};
 	tn_value_txns *t;
-	assert_int_equal(tn_value_txns_read(require_shared("cdnow/CDNOW_sample.txt"), &o, &t, &err), TN_OK);
+	assert_int_equal(tn_value_txns_read(require_data("cdnow/CDNOW_sample.txt"), &o, &t, &err), TN_OK);
 	assert_int_equal(tn_value_txns_count(t), 6919);
 	tn_time end;
 	assert_int_equal(tn_time_parse("1997-09-30", 10, &end), 0);
 	tn_value_summary *s;
 	assert_int_equal(tn_value_summarize(t, end, 7, &s, &err), TN_OK);
-	tn_frame *f = tn_frame_read_csv(require_shared("cdnow/cdnow_customers_summary_with_transactions.csv"), NULL, 0,
+	tn_frame *f = tn_frame_read_csv(require_data("cdnow/cdnow_customers_summary_with_transactions.csv"), NULL, 0,
 				       &err);
 	assert_non_null(f);
 	assert_int_equal(s->n, f->nrows);
