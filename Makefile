@@ -3,17 +3,31 @@
 #   make test     build with AddressSanitizer + UBSan and run every test
 #   make demo     build, generate the demo company into demo.db, print a summary, write demo.html
 #   make bench    run the benchmarks in bench/ (prints figures and the machine)
-#   make fuzz     build the libFuzzer targets and run each for FUZZ_SECONDS
+#   make fuzz     build the libFuzzer targets and run each for FUZZ_SECONDS (default 60)
+#   make install  install bin/tenure, lib/libtenure.a, include/ and the man page under
+#                 $(DESTDIR)$(PREFIX) (PREFIX defaults to /usr/local)
 #   make deps     install the Debian packages the build, tests and benches need
+# CFLAGS, CPPFLAGS and LDFLAGS given on the command line or in the environment are
+# added after the project's flags (so a user's -O0 or -I wins); LDLIBS after the libraries.
 
 CC      ?= cc
 STD     := -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
-WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 INC     := -Iinclude -Isrc
 LIBS    := -lsqlite3 -lcjson -lutf8proc -lnlopt -lxgboost -lm -lpthread
 OPT     := -O2 -g -fvisibility=hidden
 SAN     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
-FUZZ_SECONDS ?= 20
+FUZZ_SECONDS ?= 60
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR  ?= $(PREFIX)/bin
+LIBDIR  ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR  ?= $(PREFIX)/share/man
+INSTALL ?= install
+# the compile and link lines: ours first, then the user's CPPFLAGS/CFLAGS/LDFLAGS
+CC_REL  = $(CC) $(STD) $(INC) $(CPPFLAGS) $(WARN) $(OPT) $(CFLAGS)
+CC_SAN  = $(CC) $(STD) $(INC) $(CPPFLAGS) $(WARN) $(SAN) $(CFLAGS)
 
 LIB_SRC := $(sort $(wildcard src/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
@@ -27,7 +41,7 @@ SAN_OBJ := $(LIB_SRC:src/%.c=build/asan/obj/%.o)
 SAN_CLI := $(CLI_SRC:src/cli/%.c=build/asan/obj/cli/%.o)
 TESTS   := $(TEST_SRC:tests/unit/%.c=build/asan/tests/%)
 
-.PHONY: all test demo bench fuzz deps deps-build deps-test clean check-style
+.PHONY: all test demo bench fuzz deps deps-build deps-test clean check-style install
 .DEFAULT_GOAL := all
 
 all: deps-build build/tenure
@@ -41,10 +55,10 @@ deps-test:
 
 build/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(WARN) $(OPT) $(INC) -c $< -o $@
+	$(CC_REL) -c $< -o $@
 build/asan/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(WARN) $(SAN) $(INC) -c $< -o $@
+	$(CC_SAN) -c $< -o $@
 
 build/libtenure.a: $(REL_OBJ)
 	@rm -f $@
@@ -54,19 +68,22 @@ build/asan/libtenure.a: $(SAN_OBJ)
 	ar rcs $@ $^
 
 build/tenure: $(REL_CLI) build/libtenure.a
-	$(CC) $(OPT) -o $@ $(REL_CLI) build/libtenure.a $(LIBS)
+	$(CC) $(OPT) $(CFLAGS) $(LDFLAGS) -o $@ $(REL_CLI) build/libtenure.a $(LIBS) $(LDLIBS)
 build/asan/tenure: $(SAN_CLI) build/asan/libtenure.a
-	$(CC) $(SAN) -o $@ $(SAN_CLI) build/asan/libtenure.a $(LIBS)
+	$(CC) $(SAN) $(CFLAGS) $(LDFLAGS) -o $@ $(SAN_CLI) build/asan/libtenure.a $(LIBS) $(LDLIBS)
 
 build/asan/tests/%: tests/unit/%.c build/asan/libtenure.a $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(WARN) $(SAN) $(INC) -Itests/unit -o $@ $< build/asan/libtenure.a $(LIBS) -lcmocka
+	$(CC_SAN) -Itests/unit $(LDFLAGS) -o $@ $< build/asan/libtenure.a $(LIBS) -lcmocka $(LDLIBS)
 
+# unit tests and end-to-end tests on the sanitizer build, then the end-to-end
+# tests again on the release build; one "N passed, N failed" line for all
 test: deps-test build/asan/tenure build/tenure $(TESTS) check-style
-	@tests/run.sh build/asan
+	@tests/run.sh build/asan build
 
 check-style:
 	@scripts/checksrc.sh
+	@scripts/check-cross.sh
 
 demo: all
 	build/tenure demo --force
@@ -78,7 +95,7 @@ bench: all
 
 build/fuzz/%: fuzz/%.c $(LIB_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
-	clang $(STD) $(INC) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) $(LIBS)
+	clang $(STD) $(INC) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_SRC) $(LIBS) $(LDLIBS)
 
 fuzz: deps-test $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 	@for f in $(FUZZ_SRC:fuzz/%.c=%); do \
@@ -88,6 +105,18 @@ fuzz: deps-test $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 	    || { tail -40 build/fuzz/$$f.log; exit 1; }; \
 	  grep -E '^(Done|#[0-9]+ *DONE)' build/fuzz/$$f.log | tail -1; \
 	done
+
+# the man page, generated from the CLI's own --help texts
+build/tenure.1: build/tenure scripts/manpage.sh
+	scripts/manpage.sh build/tenure > $@.tmp && mv $@.tmp $@
+
+install: all build/libtenure.a build/tenure.1
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/tenure $(DESTDIR)$(MANDIR)/man1
+	$(INSTALL) -m 755 build/tenure $(DESTDIR)$(BINDIR)/tenure
+	$(INSTALL) -m 644 build/libtenure.a $(DESTDIR)$(LIBDIR)/libtenure.a
+	$(INSTALL) -m 644 include/tenure.h $(DESTDIR)$(INCLUDEDIR)/tenure.h
+	$(INSTALL) -m 644 include/tenure/*.h $(DESTDIR)$(INCLUDEDIR)/tenure/
+	$(INSTALL) -m 644 build/tenure.1 $(DESTDIR)$(MANDIR)/man1/tenure.1
 
 clean:
 	rm -rf build

@@ -6,7 +6,7 @@
 # bench (peers measured in the same run: sqlite3 shell, R, Python).
 set -eu
 BUILD="gcc make pkg-config libsqlite3-dev libcjson-dev libutf8proc-dev libnlopt-dev libxgboost-dev"
-TEST="libcmocka-dev sqlite3 clang libclang-rt-14-dev r-base-core r-cran-survival python3"
+TEST="libcmocka-dev sqlite3 clang libclang-rt-14-dev r-base-core r-cran-survival python3 locales libc6-dev-arm64-cross groff-base man-db"
 BENCH="python3-sklearn python3-xgboost python3-numpy time"
 case "${2:-all}" in
   build) PKGS="$BUILD" ;;

@@ -321,6 +321,9 @@ static void horner16(const double *coef, int ng, const double *z, double *out)
 	}
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+/* The AVX variant exists only on x86; elsewhere horner16 is the one path. */
+#define TN_BGNBD_AVX 1
 __attribute__((target("avx"))) static void horner16_avx(const double *coef, int ng, const double *z, double *out)
 {
 	int m = (ng + 1) / 2;
@@ -348,6 +351,9 @@ static int have_avx(void)
 {
 	return __builtin_cpu_supports("avx") ? 1 : 0;
 }
+#else
+#define TN_BGNBD_AVX 0
+#endif
 
 int tn_vbg_coef(const double *p, double x, double zmax, double *coef, int cap)
 {
@@ -411,7 +417,9 @@ void tn_vbg_path_coef(const double *p, double x, double t_x, double T, int H, co
 	double K = (a + b + x - 1) / (a - 1) / den, lc = log(c);
 	/* Horner in groups of 16 t's, each group with the terms its largest z needs */
 	double res[PATH_MAX_H + 16];
+#if TN_BGNBD_AVX
 	int use_avx = have_avx();
+#endif
 	for (int g0 = 0; g0 < H; g0 += 16) {
 		double zg = (g0 + 16.0) / (c + g0 + 16.0), zk = 1, sum = 0;
 		int ng = 0;
@@ -428,9 +436,11 @@ void tn_vbg_path_coef(const double *p, double x, double t_x, double T, int H, co
 			double t = g0 + l + 1.0;
 			z[l] = t / (c + t);
 		}
+#if TN_BGNBD_AVX
 		if (use_avx)
 			horner16_avx(coef, ng, z, res + g0);
 		else
+#endif
 			horner16(coef, ng, z, res + g0);
 	}
 	for (int t = 0; t < H; t++)

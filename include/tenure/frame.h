@@ -44,7 +44,8 @@ TN_API int tn_frame_find(const tn_frame *f, const char *name);
 TN_API int tn_frame_require(const tn_frame *f, const char *name, int need_numeric, tn_error *err);
 
 /* Parse a number the way the frame does: the whole of S (surrounding spaces
- * allowed), finite.  Returns 0 on success. */
+ * allowed), finite, with a '.' decimal point whatever the C locale is.
+ * Returns 0 on success. */
 TN_API int tn_parse_double(const char *s, size_t len, double *out);
 
 #endif

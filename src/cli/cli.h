@@ -25,6 +25,11 @@ typedef struct cli_ctx {
 /* A command: returns the process exit status (0 ok, 1 failure, 2 usage). */
 typedef int (*cli_fn)(cli_ctx *ctx, int argc, char **argv);
 
+/* Every command's entry point, one per line of commands.def. */
+#define CMD(name, fn, summary) int fn(cli_ctx *ctx, int argc, char **argv);
+#include "commands.def"
+#undef CMD
+
 /* Print "tenure: MESSAGE" to stderr and return the exit status for CODE
  * (2 for usage errors, 1 otherwise). */
 int cli_fail(const tn_error *err);

@@ -6,12 +6,10 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CMD(name, fn, summary) int fn(cli_ctx *ctx, int argc, char **argv);
-#include "commands.def"
-#undef CMD
+#include <unistd.h>
 
 static const struct command {
 	const char *name;
@@ -40,6 +38,26 @@ static void usage(FILE *fp)
 		    "Documentation: README.md and docs/ in the source tree.\n");
 }
 
+/*
+ * Run at exit (atexit): whatever a command printed must have reached its
+ * destination.  A full disk, a closed pipe reader's file or /dev/full shows
+ * up only when stdout is flushed, so flush and close it here and turn a
+ * failure into exit status 1 with a message, as coreutils' close_stdout does.
+ */
+static void close_stdout(void)
+{
+	int failed = ferror(stdout);
+	errno = 0;
+	if (fclose(stdout) != 0)
+		failed = 1;
+	if (failed) {
+		int e = errno;
+		fprintf(stderr, "tenure: cannot write to standard output%s%s\n", e ? ": " : "", e ? strerror(e) : "");
+		fflush(stderr);
+		_exit(1);
+	}
+}
+
 static const struct command *find(const char *name)
 {
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
@@ -51,6 +69,7 @@ static const struct command *find(const char *name)
 int main(int argc, char **argv)
 {
 	cli_ctx ctx = {.db_path = getenv("TENURE_DB"), .format = OUT_TABLE, .prog = "tenure"};
+	atexit(close_stdout);
 	if (!ctx.db_path || !*ctx.db_path)
 		ctx.db_path = "tenure.db";
 

@@ -4,15 +4,49 @@
 # checkout.
 #   ok NAME / not_ok NAME DETAIL      record one check
 #   check NAME CMD...                 ok when CMD succeeds
-#   check_fails NAME CMD...           ok when CMD fails (exit status != 0)
+#   check_fails NAME CMD...           ok when CMD fails: exit status 1..125, not a
+#                                     sanitizer report ($TN_SANITIZER_EXIT), not a signal
+#   fails CMD...                      run CMD (its redirections are the caller's);
+#                                     not ok unless it fails as check_fails wants
 #   check_eq NAME GOT WANT            ok when the strings are equal
 #   check_contains NAME FILE TEXT     ok when FILE contains TEXT
 #   check_near NAME GOT WANT TOL      ok when |GOT - WANT| <= TOL
+# Every CLI call is checked: $TENURE is tests/e2e/tenure-checked, which runs
+# the real binary ($TENURE_BIN) and records "not ok" when a call outside
+# check/check_fails/fails exits non-zero, or when any call dies of a sanitizer
+# report.  Results go to fd 3 (this script's stdout), so a call's own
+# redirections never swallow them.
 REPO=${REPO:-$(cd "$(dirname "$0")/../.." 2>/dev/null && pwd)}
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1"; shift; [ $# -gt 0 ] && printf '    %s\n' "$@"; return 0; }
-check() { n=$1; shift; if "$@" >check.out 2>&1; then ok "$n"; else not_ok "$n" "command failed: $*" "$(tail -5 check.out)"; fi; }
-check_fails() { n=$1; shift; if "$@" >check.out 2>&1; then not_ok "$n" "command succeeded but should fail: $*"; else ok "$n"; fi; }
+TN_SANITIZER_EXIT=${TN_SANITIZER_EXIT:-86}
+if [ -z "${TENURE_BIN:-}" ]; then
+  TENURE_BIN=$TENURE
+  TENURE="$REPO/tests/e2e/tenure-checked"
+fi
+export TENURE TENURE_BIN TN_SANITIZER_EXIT
+exec 3>&1
+ok() { echo "ok - $1" >&3; }
+not_ok() { echo "not ok - $1" >&3; shift; [ $# -gt 0 ] && printf '    %s\n' "$@" >&3; return 0; }
+# status_fail_ok RC: 1..125 and not the sanitizers' code (a "failure" a test may want)
+status_fail_ok() { [ "$1" -ge 1 ] && [ "$1" -le 125 ] && [ "$1" -ne "$TN_SANITIZER_EXIT" ]; }
+check() {
+  n=$1; shift
+  TN_CHECKED=$$ "$@" >check.out 2>&1; rc=$?; TN_CHECKED=
+  if [ "$rc" -eq 0 ]; then ok "$n"
+  else not_ok "$n" "command failed (exit $rc): $*" "$(tail -5 check.out)"; fi
+}
+check_fails() {
+  n=$1; shift
+  TN_CHECKED=$$ "$@" >check.out 2>&1; rc=$?; TN_CHECKED=
+  if [ "$rc" -eq 0 ]; then not_ok "$n" "command succeeded but should fail: $*"
+  elif status_fail_ok "$rc"; then ok "$n"
+  else not_ok "$n" "command crashed (exit $rc; $TN_SANITIZER_EXIT is a sanitizer report, >125 a signal): $*" "$(tail -5 check.out)"; fi
+}
+fails() {
+  TN_CHECKED=$$ "$@"; rc=$?; TN_CHECKED=
+  if [ "$rc" -eq 0 ]; then not_ok "fails: $*" "command succeeded but should fail"
+  elif ! status_fail_ok "$rc"; then not_ok "fails: $*" "command crashed (exit $rc)"; fi
+  return 0
+}
 check_eq() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "got:  $2" "want: $3"; fi; }
 check_contains() { if grep -qF -- "$3" "$2"; then ok "$1"; else not_ok "$1" "$2 does not contain: $3" "$(head -5 "$2")"; fi; }
 check_near() {
