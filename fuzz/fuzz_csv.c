@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <string.h>
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size); /* libFuzzer's entry point */
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	tn_error err = {0};

@@ -16,6 +16,8 @@ static char path[64];
 
 static void cleanup(void) { unlink(path); }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size); /* libFuzzer's entry point */
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	tn_error err = {0};

@@ -12,6 +12,8 @@
 
 static tn_fb_model *model;
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size); /* libFuzzer's entry point */
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	tn_error err = {0};

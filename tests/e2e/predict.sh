@@ -27,11 +27,11 @@ check_eq "scores reproducible" "$(cat s2.csv)" "$(cat s.csv)"
 
 # errors: clear, non-zero
 check_fails "missing target column fails" $TENURE predict cv --csv "$T" --target Nope
-$TENURE predict cv --csv "$T" --target Nope >e.txt 2>&1
+fails $TENURE predict cv --csv "$T" --target Nope >e.txt 2>&1
 check_contains "error names the columns" e.txt 'no column "Nope"; columns are: customerID'
 check_fails "unknown model fails" $TENURE predict cv --csv "$T" --target Churn --model forest
 check_fails "id as predictor is refused" $TENURE predict cv --csv "$T" --target Churn
-$TENURE predict cv --csv "$T" --target Churn >e2.txt 2>&1
+fails $TENURE predict cv --csv "$T" --target Churn >e2.txt 2>&1
 check_contains "identifier hint" e2.txt "pass it to --id"
 echo '{"format":"x"}' >bad.json
 check_fails "bad model file fails" $TENURE predict score --model bad.json --csv "$T"

@@ -44,7 +44,7 @@ check_contains "reference level not a column" band.csv "band=twenties,"
 # bad input: a clear error naming the file, line and column; non-zero exit
 printf 'time,left\n3,1\n4,2\n' >bad.csv
 check_fails "event 2 rejected" $TENURE survival --csv bad.csv --time time --event left
-$TENURE survival --csv bad.csv --time time --event left 2>err.txt
+fails $TENURE survival --csv bad.csv --time time --event left 2>err.txt
 check_contains "error names file:line:column" err.txt "bad.csv:3: left: expected 0 or 1, found 2"
 check_fails "missing column" $TENURE drivers --csv "$R" --time weeks --event arrest
 check_fails "bad ties" $TENURE drivers --csv "$R" --time week --event arrest --ties exact
@@ -57,7 +57,7 @@ check_contains "help documents --bin" help.txt "--bin W"
 $TENURE drivers --help >help.txt
 check_contains "help documents --reference" help.txt "--reference LIST"
 printf 't,e,x,y\n1,1,1,2\n2,0,2,4\n3,1,3,6\n4,1,1,2\n' >col.csv
-$TENURE drivers --csv col.csv --time t --event e 2>err.txt
+fails $TENURE drivers --csv col.csv --time t --event e 2>err.txt
 check_contains "collinear covariate named" err.txt 'covariate "y" is constant or a combination'
 printf 't,e\n' >empty.csv
 check_fails "no rows" $TENURE survival --csv empty.csv --time t --event e

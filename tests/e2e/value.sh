@@ -64,11 +64,11 @@ check_eq "score json rows" "$(json score.json 'len(d)')" 2357
 # errors: no repeat buyers, a bad file, unknown model
 printf 'frequency,recency,T\n0,0,10\n0,0,20\n' > norepeat.csv
 check_fails "no repeat buyers is refused" $TENURE value fit --model bgnbd --csv norepeat.csv
-$TENURE value fit --model bgnbd --csv norepeat.csv 2> err.txt
+fails $TENURE value fit --model bgnbd --csv norepeat.csv 2> err.txt
 check_contains "no repeat buyers message" err.txt "no customer made a repeat purchase"
 printf 'cust,when,amt\na,2024-01-01,1\nb,soon,2\n' > bad.csv
 check_fails "bad date" $TENURE value summary --csv bad.csv --customer cust --date when --amount amt
-$TENURE value summary --csv bad.csv --customer cust --date when --amount amt 2> err2.txt
+fails $TENURE value summary --csv bad.csv --customer cust --date when --amount amt 2> err2.txt
 check_contains "bad date names file:line:column" err2.txt "bad.csv:3:2:"
 check_fails "unknown model" $TENURE value fit --model nope --csv summary.csv
 check_fails "survivors growing" $TENURE value fit --model sbg --survivors 100,90,95
@@ -80,5 +80,5 @@ check "score pareto-nbd" sh -c "$TENURE --format csv value score --model pareto-
 check_eq "pareto-nbd score rows" "$(wc -l < pscore.csv)" 2358
 check_eq "pareto-nbd p_alive in (0,1]" "$(awk -F, 'NR > 1 && !($5 > 0 && $5 <= 1)' pscore.csv | wc -l)" 0
 printf 'frequency,recency,T\n1,5,4\n' > tx_after_T.csv
-$TENURE value fit --model bgnbd --csv tx_after_T.csv 2> err3.txt
+fails $TENURE value fit --model bgnbd --csv tx_after_T.csv 2> err3.txt
 check_contains "t_x > T names the file and row" err3.txt "tx_after_T.csv: data row 1:"
