@@ -101,8 +101,9 @@ fuzz: deps-test $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 	@for f in $(FUZZ_SRC:fuzz/%.c=%); do \
 	  mkdir -p build/fuzz/corpus-$$f; cp fuzz/corpus/$$f/* build/fuzz/corpus-$$f/ 2>/dev/null; \
 	  echo "fuzz $$f for $(FUZZ_SECONDS)s"; \
-	  build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz/corpus-$$f >build/fuzz/$$f.log 2>&1 \
-	    || { tail -40 build/fuzz/$$f.log; exit 1; }; \
+	  build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -artifact_prefix=build/fuzz/$$f- \
+	    build/fuzz/corpus-$$f >build/fuzz/$$f.log 2>&1 \
+	    || { tail -40 build/fuzz/$$f.log; echo "fuzz $$f: a finding (input saved as build/fuzz/$$f-*)"; exit 1; }; \
 	  grep -E '^(Done|#[0-9]+ *DONE)' build/fuzz/$$f.log | tail -1; \
 	done
 
