@@ -93,9 +93,18 @@ demo: all
 bench: all
 	@bench/run.sh
 
-build/fuzz/%: fuzz/%.c $(LIB_SRC) $(HDRS)
+# the library compiled once with the fuzzer's coverage and the sanitizers, linked into each target
+FUZZ_SAN := -g -O1 -fsanitize=address,undefined
+FUZZ_OBJ := $(LIB_SRC:src/%.c=build/fuzz/obj/%.o)
+build/fuzz/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(dir $@)
-	clang $(STD) $(INC) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_SRC) $(LIBS) $(LDLIBS)
+	clang $(STD) $(INC) $(CPPFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(CFLAGS) -c $< -o $@
+build/fuzz/libtenure.a: $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+build/fuzz/%: fuzz/%.c build/fuzz/libtenure.a $(HDRS)
+	@mkdir -p $(dir $@)
+	clang $(STD) $(INC) $(CPPFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer $(CFLAGS) $(LDFLAGS) -o $@ $< build/fuzz/libtenure.a $(LIBS) $(LDLIBS)
 
 fuzz: deps-test $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 	@for f in $(FUZZ_SRC:fuzz/%.c=%); do \
