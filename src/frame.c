@@ -8,45 +8,12 @@
 #include "tenure/frame.h"
 #include "tenure/csv.h"
 
-#include <locale.h>
+#include "numlocale.h"
+
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* The "C" locale, made once: numbers in files are read with a '.' decimal
- * point whatever locale the host program chose (setlocale(LC_NUMERIC, ...)
- * makes plain strtod read "1.5" as 1 in de_DE). */
-static locale_t c_locale;
-static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
-
-static void c_locale_init(void)
-{
-	c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-}
-
-/* strtod in the "C" locale, whatever the calling thread's locale is. */
-static double strtod_c(const char *s, char **end)
-{
-	pthread_once(&c_locale_once, c_locale_init);
-	if (!c_locale)
-		return strtod(s, end); /* out of memory in newlocale: the current locale */
-	locale_t old = uselocale(c_locale);
-	double v = strtod(s, end);
-	uselocale(old);
-	return v;
-}
-
-/* "%.17g" of V in the "C" locale (a '.' decimal point). */
-static void format_c(char *buf, size_t n, double v)
-{
-	pthread_once(&c_locale_once, c_locale_init);
-	locale_t old = c_locale ? uselocale(c_locale) : (locale_t)0;
-	snprintf(buf, n, "%.17g", v);
-	if (c_locale)
-		uselocale(old);
-}
 
 int tn_parse_double(const char *s, size_t len, double *out)
 {
@@ -60,7 +27,7 @@ int tn_parse_double(const char *s, size_t len, double *out)
 	memcpy(buf, s, len);
 	buf[len] = '\0';
 	char *end;
-	double v = strtod_c(buf, &end);
+	double v = tn_strtod_c(buf, &end); /* a '.' whatever the locale */
 	if (end != buf + len || !isfinite(v))
 		return -1;
 	/* strtod accepts hex floats and "inf"; a CSV number is decimal */
@@ -131,7 +98,7 @@ static int to_text(tn_column *c, size_t cap, size_t upto)
 	for (size_t i = 0; i < upto; i++) {
 		char buf[40] = "";
 		if (!isnan(c->num[i]))
-			format_c(buf, sizeof buf, c->num[i]);
+			tn_snprintf_c(buf, sizeof buf, "%.17g", c->num[i]);
 		if (!(c->text[i] = strdup(buf)))
 			return -1;
 	}

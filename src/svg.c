@@ -6,6 +6,7 @@
  * safe palette.
  */
 #include "tenure/svg.h"
+#include "numlocale.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -32,7 +33,7 @@ void tn_sbuf_printf(tn_sbuf *b, const char *fmt, ...)
 		va_list ap;
 		va_start(ap, fmt);
 		size_t room = b->cap - b->len;
-		int n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? room : 0, fmt, ap);
+		int n = tn_vsnprintf_c(b->p ? b->p + b->len : NULL, b->p ? room : 0, fmt, ap); /* '.' decimals */
 		va_end(ap);
 		if (n < 0) {
 			b->oom = 1;

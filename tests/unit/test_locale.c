@@ -2,12 +2,14 @@
  * test_locale.c -- numbers in files are read and re-rendered with a '.'
  * decimal point whatever C locale the host program set: a program that
  * calls setlocale(LC_ALL, "de_DE.UTF-8") (where strtod reads "1.5" as 1 and
- * printf writes "1,5") still gets 1.5 from "1.5".  The de_DE.UTF-8 locale is
+ * printf writes "1,5") still gets 1.5 from "1.5", and a report whose SVG
+ * coordinates read "12.5", not "12,5".  The de_DE.UTF-8 locale is
  * compiled by tests/run.sh into $TENURE_TEST_LOCPATH (Debian package
  * `locales`); without it the tests fail, they are not skipped.
  */
 #include "testutil.h"
 #include "tenure/frame.h"
+#include "tenure/svg.h"
 
 #include <locale.h>
 
@@ -77,12 +79,25 @@ static void test_frame_reads_and_renders_with_a_point(void **state)
 	tn_frame_free(f);
 }
 
+static void test_report_text_uses_a_point(void **state)
+{
+	(void)state;
+	tn_sbuf b = {0};
+	tn_sbuf_printf(&b, "<line x1=\"%.1f\" y1=\"%g\"/>", 12.5, 0.25);
+	assert_false(b.oom);
+	assert_string_equal(b.p, "<line x1=\"12.5\" y1=\"0.25\"/>");
+	tn_sbuf_free(&b);
+	/* and the thread's locale is back as it was */
+	assert_string_equal(localeconv()->decimal_point, ",");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_the_locale_is_active, setup_de, teardown_c),
 		cmocka_unit_test_setup_teardown(test_parse_double_uses_a_point, setup_de, teardown_c),
 		cmocka_unit_test_setup_teardown(test_frame_reads_and_renders_with_a_point, setup_de, teardown_c),
+		cmocka_unit_test_setup_teardown(test_report_text_uses_a_point, setup_de, teardown_c),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
