@@ -42,16 +42,17 @@ first=1
 for B in "$@"; do
   if [ "$first" -eq 1 ]; then tag=""; else tag=" [$B]"; fi
   first=0
-  export TENURE="$PWD/$B/tenure"
+  case "$B" in /*) dir=$B ;; *) dir=$PWD/$B ;; esac
+  export TENURE="$dir/tenure"
   unset TENURE_BIN
   if [ ! -x "$TENURE" ]; then
     echo "FAIL $B/tenure: not built"; failed=$((failed + 1)); continue
   fi
-  for t in "$B"/tests/test_*; do
+  for t in "$dir"/tests/test_*; do
     [ -x "$t" ] || continue
     name=$(basename "$t")
     case "$only" in ""|*"$name"*) ;; *) continue ;; esac
-    (cd tests/unit && "../../$t") >"$log/$name.out" 2>&1
+    (cd tests/unit && "$t") >"$log/$name.out" 2>&1
     rc=$?
     p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log/$name.out" | tail -1)
     f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log/$name.out" | tail -1)

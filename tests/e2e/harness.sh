@@ -55,6 +55,18 @@ else
   not_ok "compile a sanitizer probe" "$(head -3 cc.err)"
 fi
 
+# ---- the unit runner: a program that exits with the sanitizers' status fails, even
+# when cmocka had counted its tests as passed (tests/run.sh on a fake build)
+mkdir -p fakebuild/tests
+cp fake fakebuild/tenure
+printf '#!/bin/sh\necho "[  PASSED  ] 3 test(s)."\nexit %s\n' "$TN_SANITIZER_EXIT" > fakebuild/tests/test_fake_san
+printf '#!/bin/sh\necho "[  PASSED  ] 2 test(s)."\nexit 0\n' > fakebuild/tests/test_fake_ok
+chmod +x fakebuild/tests/test_fake_san fakebuild/tests/test_fake_ok
+(cd "$REPO" && TESTS=test_fake_san,test_fake_ok tests/run.sh "$OLDPWD/fakebuild") > runner.out 2>&1
+check_eq "run.sh exits non-zero" "$?" 1
+check_contains "run.sh names the sanitizer report" runner.out "FAIL test_fake_san: a sanitizer report (exit $TN_SANITIZER_EXIT)"
+check_eq "run.sh counts it as a failure" "$(tail -1 runner.out)" "5 passed, 1 failed"
+
 # ---- a failed write to stdout exits non-zero, for every kind of output -----
 R=$TENURE_TEST_DATA/survival/rossi.csv
 to_full() { "$@" > /dev/full; }
