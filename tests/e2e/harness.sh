@@ -29,6 +29,16 @@ check_eq "a check inside sh -c whose CLI fails in a pipeline" "$(probe 'check x 
 check_eq "check_contains on a missing file" "$(probe 'check_contains x nofile text 2>/dev/null')" "0 1"
 check_eq "check_near on an empty value" "$(probe 'check_near x "" 1 1')" "0 1"
 
+# a signal sent to a background $TENURE reaches the CLI (a test stopping a server)
+printf '#!/bin/sh\ntrap "echo stopped; exit 0" TERM\nwhile :; do sleep 0.1; done\n' > server
+chmod +x server
+TENURE_BIN="$PWD/server" $TENURE > server.out 2>&1 &
+spid=$!
+sleep 0.5
+kill -TERM "$spid"; wait "$spid"; rc=$?
+check_eq "SIGTERM to a background \$TENURE: the CLI stops and exits 0" "$rc,$(cat server.out)" "0,stopped"
+check_eq "no CLI process left behind" "$(ps -eo args | grep -c "^/bin/sh $PWD/server")" 0
+
 # ---- the sanitizers' own exit status (tests/run.sh sets the options) ------
 # (a probe program of its own, whichever build is under test: the options are the point)
 cat > san.c <<'EOF2'
