@@ -88,7 +88,15 @@ for B in "$@"; do
     fi
     passed=$((passed + p)); failed=$((failed + f))
     if [ "$f" -ne 0 ]; then
-      echo "FAIL e2e/$name$tag"; sed 's/^/    /' "$log/$name.out" | tail -60
+      echo "FAIL e2e/$name$tag"
+      # every "not ok" with its detail lines, wherever it is in a long script;
+      # the end of the output when the script died without one
+      if grep -q '^not ok - ' "$log/$name.out"; then
+        awk '/^not ok - / { p = 1; print "    " $0; next } /^    / { if (p) print "    " $0; next } { p = 0 }' \
+          "$log/$name.out" | head -200
+      else
+        sed 's/^/    /' "$log/$name.out" | tail -60
+      fi
     else
       echo "ok   e2e/$name$tag ($p)"
     fi
