@@ -26,6 +26,8 @@ check_eq "fails: a failure" "$(probe 'fails $TENURE 2 > out.txt')" "0 0"
 check_eq "fails: a success" "$(probe 'fails $TENURE 0')" "0 1"
 check_eq "fails: a sanitizer report" "$(probe 'fails $TENURE 86 2>/dev/null')" "0 2"
 check_eq "a check inside sh -c whose CLI fails in a pipeline" "$(probe 'check x sh -c "\$TENURE 1 | cat"')" "1 1"
+check_eq "checked: a failure the caller judges" "$(probe 'checked $TENURE 2; [ $? -eq 2 ] && ok x')" "1 0"
+check_eq "checked: a sanitizer report" "$(probe 'checked $TENURE 86')" "0 1"
 check_eq "check_contains on a missing file" "$(probe 'check_contains x nofile text 2>/dev/null')" "0 1"
 check_eq "check_near on an empty value" "$(probe 'check_near x "" 1 1')" "0 1"
 

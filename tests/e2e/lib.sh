@@ -8,6 +8,9 @@
 #                                     sanitizer report ($TN_SANITIZER_EXIT), not a signal
 #   fails CMD...                      run CMD (its redirections are the caller's);
 #                                     not ok unless it fails as check_fails wants
+#   checked CMD...                    run CMD; its status is the caller's to judge
+#                                     (e.g. a helper that keeps rc=$?); a sanitizer
+#                                     report is still a failure
 #   check_eq NAME GOT WANT            ok when the strings are equal
 #   check_contains NAME FILE TEXT     ok when FILE contains TEXT
 #   check_near NAME GOT WANT TOL      ok when |GOT - WANT| <= TOL
@@ -47,6 +50,7 @@ fails() {
   elif ! status_fail_ok "$rc"; then not_ok "fails: $*" "command crashed (exit $rc)"; fi
   return 0
 }
+checked() { TN_CHECKED=$$ "$@"; rc=$?; TN_CHECKED=; return "$rc"; }
 check_eq() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "got:  $2" "want: $3"; fi; }
 check_contains() { if grep -qF -- "$3" "$2"; then ok "$1"; else not_ok "$1" "$2 does not contain: $3" "$(head -5 "$2")"; fi; }
 check_near() {
