@@ -115,7 +115,7 @@ static int read_scores(const char *path, int mode, tn_scores **out, tn_error *er
 							      : "customer, value (or clv)";
 	tn_csv *r = tn_csv_open(path, ',', err);
 	if (!r)
-		return err ? err->code : TN_ERR_IO;
+		return tn_error_code(err, TN_ERR_IO);
 	int rc = tn_csv_next(r, err);
 	if (rc <= 0) {
 		tn_csv_close(r);
@@ -213,7 +213,7 @@ fail:
 	free(slots);
 	tn_csv_close(r);
 	tn_scores_free(sc);
-	return err ? err->code : TN_ERR_INPUT;
+	return tn_error_code(err, TN_ERR_INPUT);
 }
 
 int tn_scores_read_csv(const char *path, tn_scores **out, tn_error *err)
@@ -262,7 +262,7 @@ fail:
 	free(slots);
 	tn_scores_free(r);
 	tn_scores_free(v);
-	return err ? err->code : TN_ERR_INPUT;
+	return tn_error_code(err, TN_ERR_INPUT);
 }
 
 /* Per customer key (dense integer ids): signup and live period end. */
@@ -276,7 +276,11 @@ static int load_cust_info(tn_store *s, cust_info **out, int64_t *maxid, tn_error
 	sqlite3_stmt *st = tn_store_prepare(s, "SELECT coalesce(max(id), 0) FROM customers", err);
 	if (!st)
 		return TN_ERR_DB;
-	*maxid = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	if (tn_store_step_row(s, st, "reading customers", err)) {
+		sqlite3_finalize(st);
+		return TN_ERR_DB;
+	}
+	*maxid = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	if (*maxid > 200000000)
 		return tn_error_set(err, TN_ERR_NOMEM, "customer ids above 200,000,000 are not supported here");
@@ -294,7 +298,8 @@ static int load_cust_info(tn_store *s, cust_info **out, int64_t *maxid, tn_error
 		free(ci);
 		return TN_ERR_DB;
 	}
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	int step;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
 		if (id < 0 || id > *maxid)
 			continue;
@@ -302,6 +307,11 @@ static int load_cust_info(tn_store *s, cust_info **out, int64_t *maxid, tn_error
 			ci[id].signed_up_at = sqlite3_column_int64(st, 1);
 		if (sqlite3_column_type(st, 2) != SQLITE_NULL)
 			ci[id].period_end = sqlite3_column_int64(st, 2);
+	}
+	if (tn_store_step_end(s, step, "reading customers", err)) {
+		sqlite3_finalize(st);
+		free(ci);
+		return TN_ERR_DB;
 	}
 	sqlite3_finalize(st);
 	*out = ci;
@@ -313,12 +323,12 @@ int tn_scores_attach(tn_store *s, tn_scores *sc, tn_error *err)
 	cust_info *ci;
 	int64_t maxid;
 	if (load_cust_info(s, &ci, &maxid, err))
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	for (size_t i = 0; i < sc->n; i++) {
 		int64_t k;
 		if (tn_store_customer_key(s, sc->customer[i], &k, err)) {
 			free(ci);
-			return err ? err->code : TN_ERR_NOTFOUND;
+			return tn_error_code(err, TN_ERR_NOTFOUND);
 		}
 		sc->key[i] = k;
 		if (k >= 0 && k <= maxid) {
@@ -416,7 +426,7 @@ int tn_actions_now(tn_store *s, tn_time *now, tn_error *err)
 {
 	tn_store_counts c;
 	if (tn_store_counts_get(s, &c, err))
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	if (c.last == TN_NO_TIME || c.last < 0)
 		return tn_error_set(err, TN_ERR_NOTFOUND, "%s: the store has no data yet (import data or run "
 							   "`tenure demo`), or give --now", tn_store_path(s));

@@ -169,7 +169,7 @@ out:
 int tn_churn_def_save(tn_store *s, const tn_churn_def *d, tn_error *err)
 {
 	if (tn_churn_def_check(d, err))
-		return err ? err->code : TN_ERR_USAGE;
+		return tn_error_code(err, TN_ERR_USAGE);
 	if (strcmp(d->name, "cancelled") == 0)
 		return tn_error_set(err, TN_ERR_USAGE,
 				    "\"cancelled\" is the built-in definition; choose another name");
@@ -242,7 +242,7 @@ int tn_churn_def_load(tn_store *s, const char *name, tn_churn_def *d, tn_error *
 	tn_churn_def *all;
 	size_t n;
 	if (tn_churn_def_list(s, &all, &n, err))
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	char names[512];
 	size_t used = 0;
 	names[0] = '\0';

@@ -245,7 +245,7 @@ int tn_churn_export_csv(tn_store *s, const tn_churn_def *def, const tn_churn_fra
 	if (!fp)
 		return tn_error_set(err, TN_ERR_IO, "%s: cannot write", path);
 	tn_frame *f = build(s, def, o, fp, path, err);
-	int rc = f ? TN_OK : (err && err->code ? err->code : TN_ERR_NOMEM);
+	int rc = f ? TN_OK : tn_error_code(err, TN_ERR_NOMEM);
 	tn_frame_free(f);
 	if (fclose(fp) != 0 && rc == TN_OK)
 		rc = tn_error_set(err, TN_ERR_IO, "%s: write failed", path);

@@ -308,7 +308,7 @@ int tn_cox_fit(const double *time, const double *event, const double *x, size_t 
 	*out = NULL;
 	double events = 0;
 	if (check_input(time, event, x, n, p, strata, &events, err))
-		return err ? err->code : TN_ERR_INPUT;
+		return tn_error_code(err, TN_ERR_INPUT);
 	int efron = !opts || opts->ties != TN_COX_BRESLOW;
 	int max_iter = opts && opts->max_iter > 0 ? opts->max_iter : 20;
 	double eps = opts && opts->eps > 0 ? opts->eps : 1e-9;

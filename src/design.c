@@ -126,7 +126,7 @@ static int find_cols(const tn_frame *f, const char *const *names, size_t n, int 
 	for (size_t k = 0; k < n; k++) {
 		idx[k] = tn_frame_require(f, names[k], 0, err);
 		if (idx[k] < 0)
-			return err ? err->code : TN_ERR_INPUT;
+			return tn_error_code(err, TN_ERR_INPUT);
 	}
 	return TN_OK;
 }
@@ -259,7 +259,7 @@ int tn_design_numeric(const tn_frame *f, const char *col, const size_t *rows, si
 	*out = NULL;
 	int c = tn_frame_require(f, col, 1, err);
 	if (c < 0)
-		return err ? err->code : TN_ERR_INPUT;
+		return tn_error_code(err, TN_ERR_INPUT);
 	double *v = malloc((n ? n : 1) * sizeof *v);
 	if (!v)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory for %zu values", n);
@@ -291,7 +291,7 @@ int tn_design_groups(const tn_frame *f, const char *col, const size_t *rows, siz
 	*nlevels = 0;
 	int c = tn_frame_require(f, col, 0, err);
 	if (c < 0)
-		return err ? err->code : TN_ERR_INPUT;
+		return tn_error_code(err, TN_ERR_INPUT);
 	const tn_column *cc = &f->cols[c];
 	int *ix = malloc((n ? n : 1) * sizeof *ix);
 	char **lab = calloc(TN_DESIGN_MAX_LEVELS, sizeof *lab);

@@ -103,7 +103,7 @@ static int impact_row(sqlite3_stmt *st, rowvec *out, tn_error *err)
 {
 	tn_fb_row *r = tn_fb_row_push(out, err);
 	if (!r)
-		return err->code;
+		return tn_error_code(err, TN_ERR_NOMEM);
 	snprintf(r->segment, sizeof r->segment, "%s", tn_fb_col_text(st, 0));
 	snprintf(r->period, sizeof r->period, "%s", tn_fb_col_text(st, 1));
 	long long n = sqlite3_column_int64(st, 2), k = sqlite3_column_int64(st, 3);
@@ -138,7 +138,7 @@ static int exit_row(sqlite3_stmt *st, rowvec *out, tn_error *err)
 {
 	tn_fb_row *r = tn_fb_row_push(out, err);
 	if (!r)
-		return err->code;
+		return tn_error_code(err, TN_ERR_NOMEM);
 	snprintf(r->segment, sizeof r->segment, "%s", tn_fb_col_text(st, 0));
 	snprintf(r->period, sizeof r->period, "%s", tn_fb_col_text(st, 1));
 	size_t k = (size_t)sqlite3_column_int64(st, 2), n = (size_t)sqlite3_column_int64(st, 3);
@@ -161,7 +161,7 @@ static int matrix_row(sqlite3_stmt *st, rowvec *out, tn_error *err)
 {
 	tn_fb_row *r = tn_fb_row_push(out, err);
 	if (!r)
-		return err->code;
+		return tn_error_code(err, TN_ERR_NOMEM);
 	snprintf(r->period, sizeof r->period, "%s", tn_fb_col_text(st, 0));
 	snprintf(r->segment, sizeof r->segment, "%s", tn_fb_col_text(st, 1));
 	r->n = (size_t)sqlite3_column_int64(st, 2);
@@ -219,7 +219,7 @@ static int follow_row(sqlite3_stmt *st, rowvec *out, tn_error *err)
 {
 	tn_fb_row *r = tn_fb_row_push(out, err);
 	if (!r)
-		return err->code;
+		return tn_error_code(err, TN_ERR_NOMEM);
 	snprintf(r->metric, sizeof r->metric, "%s", tn_fb_col_text(st, 0));
 	snprintf(r->segment, sizeof r->segment, "%s", tn_fb_col_text(st, 1));
 	snprintf(r->period, sizeof r->period, "%s", tn_fb_col_text(st, 2));
@@ -245,7 +245,7 @@ static int label_row(sqlite3_stmt *st, rowvec *out, tn_error *err)
 {
 	tn_fb_row *r = tn_fb_row_push(out, err);
 	if (!r)
-		return err->code;
+		return tn_error_code(err, TN_ERR_NOMEM);
 	snprintf(r->metric, sizeof r->metric, "%s", tn_fb_col_text(st, 0));
 	snprintf(r->kind, sizeof r->kind, "%s", tn_fb_col_text(st, 1));
 	snprintf(r->segment, sizeof r->segment, "%s", tn_fb_col_text(st, 2));

@@ -841,6 +841,7 @@ static tn_input_format detect_format(const char *path)
 
 int tn_import(tn_store *s, const char *path, const tn_import_opts *o, tn_import_result *res, tn_error *err)
 {
+	TN_ERROR_ENSURE(err); /* the session reads the code back (ss->err) */
 	memset(res, 0, sizeof *res);
 	if ((int)o->kind < 0 || o->kind >= TN_KIND_COUNT)
 		return tn_error_set(err, TN_ERR_USAGE, "unknown kind of record");

@@ -65,14 +65,24 @@ int tn_journey_types(tn_store *s, char *types[TN_MS_COUNT], int mapped[TN_MS_COU
 	sqlite3_stmt *st = tn_store_prepare(s, "SELECT milestone, event_type FROM journey_milestones", err);
 	if (!st)
 		return TN_ERR_DB;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	int step, rc = TN_OK;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		int m = tn_milestone_parse((const char *)sqlite3_column_text(st, 0));
 		if (m >= 0 && !types[m]) {
-			types[m] = strdup((const char *)sqlite3_column_text(st, 1));
+			if (!(types[m] = strdup((const char *)sqlite3_column_text(st, 1)))) {
+				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+				break;
+			}
 			mapped[m] = 1;
 		}
 	}
+	if (!rc)
+		rc = tn_store_step_end(s, step, "reading journey milestones", err);
 	sqlite3_finalize(st);
+	if (rc) {
+		tn_journey_types_free(types);
+		return rc;
+	}
 	for (int m = 0; m < TN_MS_COUNT; m++)
 		if (!types[m] && !(types[m] = strdup(ms_defaults[m]))) {
 			tn_journey_types_free(types);
@@ -103,8 +113,10 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 	*out = NULL;
 	char *types[TN_MS_COUNT];
 	int mapped[TN_MS_COUNT];
-	if (tn_journey_types(s, types, mapped, err))
-		return err ? err->code : TN_ERR_DB;
+	int rc = tn_journey_types(s, types, mapped, err), step;
+	if (rc)
+		return rc;
+	rc = TN_ERR_DB; /* the status of a jump to fail */
 	tn_journey *j = calloc(1, sizeof *j);
 	int64_t *pos = NULL, maxid = 0;
 	sqlite3_stmt *st = NULL;
@@ -113,13 +125,14 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 	j->now = now;
 	if (!(st = tn_store_prepare(s, "SELECT coalesce(max(id), 0), count(*) FROM customers", err)))
 		goto fail;
-	sqlite3_step(st);
+	if (tn_store_step_row(s, st, "counting customers", err))
+		goto fail;
 	maxid = sqlite3_column_int64(st, 0);
 	size_t cap = (size_t)sqlite3_column_int64(st, 1);
 	sqlite3_finalize(st);
 	st = NULL;
 	if (maxid > JOURNEY_MAX_ID) {
-		tn_error_set(err, TN_ERR_NOMEM, "customer ids above %d are not supported", JOURNEY_MAX_ID);
+		rc = tn_error_set(err, TN_ERR_NOMEM, "customer ids above %d are not supported", JOURNEY_MAX_ID);
 		goto fail;
 	}
 	if (!cap)
@@ -137,7 +150,7 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 				    err)))
 		goto fail;
 	sqlite3_bind_int64(st, 1, now);
-	while (sqlite3_step(st) == SQLITE_ROW && j->n < cap) {
+	while ((step = sqlite3_step(st)) == SQLITE_ROW && j->n < cap) {
 		int64_t id = sqlite3_column_int64(st, 0);
 		if (id < 0 || id > maxid)
 			continue;
@@ -149,6 +162,13 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 			j->reached[j->n * TN_MS_COUNT + (size_t)m] = TN_NO_TIME;
 		j->n++;
 	}
+	if (step == SQLITE_ROW) { /* more rows than counted a moment ago */
+		tn_error_set(err, TN_ERR_DB, "%s: customers were added while reading them; run again",
+			     tn_store_path(s));
+		goto fail;
+	}
+	if (tn_store_step_end(s, step, "reading customers", err))
+		goto fail;
 	sqlite3_finalize(st);
 	/* first event of each milestone's type at/after signup: one scan of the
 	 * events in their clustered (customer, time) order, no sort */
@@ -169,7 +189,7 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 	for (int m = 0; m < TN_MS_COUNT; m++)
 		sqlite3_bind_text(st, m + 1, types[m], -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, now);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
 		if (id < 0 || id > maxid || pos[id] < 0)
 			continue;
@@ -177,6 +197,8 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 			if (sqlite3_column_type(st, m + 1) != SQLITE_NULL)
 				j->reached[(size_t)pos[id] * TN_MS_COUNT + (size_t)m] = sqlite3_column_int64(st, m + 1);
 	}
+	if (tn_store_step_end(s, step, "reading events", err))
+		goto fail;
 	sqlite3_finalize(st);
 	/* live as of now: started by then, and not ended (cancelled or expired) by then */
 	if (!(st = tn_store_prepare(s,
@@ -186,13 +208,15 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 				    err)))
 		goto fail;
 	sqlite3_bind_int64(st, 1, now);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
 		if (id < 0 || id > maxid || pos[id] < 0)
 			continue;
 		j->has_subs[pos[id]] = 1;
 		j->churned[pos[id]] = !sqlite3_column_int(st, 1);
 	}
+	if (tn_store_step_end(s, step, "reading subscriptions", err))
+		goto fail;
 	sqlite3_finalize(st);
 	st = NULL;
 	for (size_t i = 0; i < j->n; i++) {
@@ -206,13 +230,13 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 	*out = j;
 	return TN_OK;
 nomem:
-	tn_error_set(err, TN_ERR_NOMEM, "out of memory loading the journey");
+	rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory loading the journey");
 fail:
 	sqlite3_finalize(st);
 	free(pos);
 	tn_journey_free(j);
 	tn_journey_types_free(types);
-	return err ? err->code : TN_ERR_DB;
+	return rc;
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -161,7 +161,7 @@ int tn_km_fit(const double *time, const double *event, const int *group, int g, 
 	if (!(conf_level > 0 && conf_level < 1))
 		return tn_error_set(err, TN_ERR_USAGE, "confidence level must be in (0, 1), found %g", conf_level);
 	if (check_rows(time, event, n, err))
-		return err ? err->code : TN_ERR_INPUT;
+		return tn_error_code(err, TN_ERR_INPUT);
 	uint64_t *all = NULL, *ev = NULL;
 	size_t na, ne;
 	tn_km *km = calloc(1, sizeof *km);

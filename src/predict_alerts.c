@@ -130,7 +130,7 @@ int tn_pred_alerts_update(tn_store *s, const tn_pred_alert_opts *o, tn_pred_aler
 	    !(res = tn_store_prepare(s,
 				     "UPDATE alerts SET resolved_at = ?1 WHERE resolved_at IS NULL AND last_seen < ?1",
 				     err))) {
-		rc = err ? err->code : TN_ERR_DB;
+		rc = tn_error_code(err, TN_ERR_DB);
 		goto rollback;
 	}
 	int idc = tn_frame_find(f, "customer");
@@ -202,7 +202,7 @@ int tn_pred_alerts_list(tn_store *s, int64_t since, int all, tn_pred_alert **out
 		"AND (?2 OR (a.resolved_at IS NULL AND a.acked_at IS NULL)) ORDER BY a.raised_at DESC, a.id",
 		err);
 	if (!st)
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	sqlite3_bind_int64(st, 1, since);
 	sqlite3_bind_int(st, 2, all);
 	size_t cap = 0;
@@ -248,7 +248,7 @@ int tn_pred_alerts_ack(tn_store *s, int64_t id, int64_t at, tn_error *err)
 {
 	sqlite3_stmt *st = tn_store_prepare(s, "UPDATE alerts SET acked_at = ?2 WHERE id = ?1", err);
 	if (!st)
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, at);
 	int rc = sqlite3_step(st) == SQLITE_DONE ? TN_OK : tn_store_db_error(s, "alerts ack", err);

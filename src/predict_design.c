@@ -117,7 +117,7 @@ int tn_pred_encoding_fit(const tn_frame *f, const char *const *exclude, size_t n
 	*out = NULL;
 	for (size_t k = 0; k < nexclude; k++)
 		if (tn_frame_require(f, exclude[k], 0, err) < 0)
-			return err ? err->code : TN_ERR_USAGE;
+			return tn_error_code(err, TN_ERR_USAGE);
 	tn_pred_encoding *e = calloc(1, sizeof *e);
 	if (!e || !(e->src = calloc(f->ncols ? f->ncols : 1, sizeof *e->src))) {
 		free(e);
@@ -205,7 +205,7 @@ int tn_pred_encode_rows(const tn_pred_encoding *e, const tn_frame *f, const size
 	int rc = TN_OK;
 	for (size_t s = 0; s < e->nsrc && !rc; s++)
 		if ((col[s] = tn_frame_require(f, e->src[s].name, e->src[s].is_numeric, err)) < 0)
-			rc = err ? err->code : TN_ERR_INPUT;
+			rc = tn_error_code(err, TN_ERR_INPUT);
 	if (!rc)
 		memset(x, 0, n * p * sizeof *x);
 	for (size_t s = 0; s < e->nsrc && !rc; s++) {
@@ -250,7 +250,7 @@ int tn_pred_target(const tn_frame *f, const char *name, const char *positive, do
 	*yout = NULL;
 	int j = tn_frame_require(f, name, 0, err);
 	if (j < 0)
-		return err ? err->code : TN_ERR_USAGE;
+		return tn_error_code(err, TN_ERR_USAGE);
 	const tn_column *c = &f->cols[j];
 	double *y = malloc((f->nrows ? f->nrows : 1) * sizeof *y);
 	if (!y)

@@ -328,7 +328,7 @@ static int milestone_types(tn_store *s, fctx *x, tn_error *err)
 	char *names[TN_MS_COUNT] = {0};
 	int mapped[TN_MS_COUNT] = {0}, any = 0;
 	if (tn_journey_types(s, names, mapped, err))
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	for (int m = 0; m < TN_MS_COUNT; m++)
 		any |= mapped[m];
 	sqlite3_stmt *q = tn_store_prepare(s, "SELECT id FROM event_types WHERE name = ?1", err);
@@ -341,8 +341,14 @@ static int milestone_types(tn_store *s, fctx *x, tn_error *err)
 		if (!name)
 			continue;
 		sqlite3_bind_text(q, 1, name, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(q) == SQLITE_ROW)
+		int step = sqlite3_step(q);
+		if (step == SQLITE_ROW)
 			x->ms_type[x->nms++] = sqlite3_column_int(q, 0);
+		else if (tn_store_step_end(s, step, "reading event types", err)) {
+			sqlite3_finalize(q);
+			tn_journey_types_free(names);
+			return TN_ERR_DB;
+		}
 		sqlite3_reset(q);
 	}
 	sqlite3_finalize(q);
@@ -353,7 +359,7 @@ static int milestone_types(tn_store *s, fctx *x, tn_error *err)
 static int open_cursor(tn_store *s, cursor *c, const char *sql, tn_time t, tn_error *err)
 {
 	if (!(c->st = tn_store_prepare(s, sql, err)))
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	sqlite3_bind_int64(c->st, 1, t);
 	return cursor_step(s, c, err);
 }
@@ -385,8 +391,11 @@ int tn_pred_features(tn_store *s, const tn_pred_features_opts *o, tn_frame **out
 	sqlite3_stmt *ty = rc ? NULL : tn_store_prepare(s, "SELECT id FROM event_types WHERE name = 'support_ticket'", err);
 	if (!rc && !ty)
 		rc = TN_ERR_DB;
-	if (!rc && sqlite3_step(ty) == SQLITE_ROW)
+	int step = rc ? SQLITE_DONE : sqlite3_step(ty);
+	if (step == SQLITE_ROW)
 		x.support_type = sqlite3_column_int(ty, 0);
+	else if (!rc)
+		rc = tn_store_step_end(s, step, "reading event types", err);
 	sqlite3_finalize(ty);
 	if (!rc)
 		rc = milestone_types(s, &x, err);
@@ -395,7 +404,7 @@ int tn_pred_features(tn_store *s, const tn_pred_features_opts *o, tn_frame **out
 					 "SELECT DISTINCT type_id FROM events WHERE customer_id = ?1 "
 					 "AND occurred_at >= ?2 AND occurred_at <= ?3",
 					 err)))
-		rc = err ? err->code : TN_ERR_DB;
+		rc = tn_error_code(err, TN_ERR_DB);
 	if (!rc && (!(x.ev90 = tn_store_prepare(s,
 						"SELECT occurred_at, type_id FROM events WHERE customer_id = ?1 "
 						"AND occurred_at > ?2 AND occurred_at <= ?3",
@@ -404,7 +413,7 @@ int tn_pred_features(tn_store *s, const tn_pred_features_opts *o, tn_frame **out
 						  "SELECT max(occurred_at) FROM events WHERE customer_id = ?1 "
 						  "AND occurred_at <= ?2",
 						  err))))
-		rc = err ? err->code : TN_ERR_DB;
+		rc = tn_error_code(err, TN_ERR_DB);
 	if (!rc) {
 		sqlite3_bind_int64(x.ev90, 2, o->as_of - 90 * (tn_time)TN_DAY);
 		sqlite3_bind_int64(x.ev90, 3, o->as_of);

@@ -86,7 +86,7 @@ int tn_pred_save(const tn_pred_model *m, const char *path, tn_error *err)
 {
 	cJSON *root = to_json(m, err);
 	if (!root)
-		return err ? err->code : TN_ERR_NOMEM;
+		return tn_error_code(err, TN_ERR_NOMEM);
 	char *text = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	if (!text)
@@ -236,7 +236,7 @@ int tn_pred_load(const char *path, tn_pred_model **out, tn_error *err)
 	size_t len;
 	char *text = read_all(path, &len, err);
 	if (!text)
-		return err ? err->code : TN_ERR_IO;
+		return tn_error_code(err, TN_ERR_IO);
 	cJSON *root = cJSON_ParseWithLength(text, len);
 	free(text);
 	const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root, "format");

@@ -32,7 +32,7 @@ int tn_report_from_store(tn_store *s, const tn_churn_def *def, tn_time as_of, tn
 	r->definition = def->name;
 	r->store_path = tn_store_path(s);
 	if (as_of == TN_NO_TIME && tn_churn_data_end(s, &as_of, err))
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	r->as_of = as_of;
 	return TN_OK;
 }

@@ -55,7 +55,7 @@ static int add_keywords(tn_fb_model *m, tn_error *err)
 				size_t len;
 				char *k = tn_text_normalize(p, n, &len, err);
 				if (!k)
-					return err ? err->code : TN_ERR_INPUT;
+					return tn_error_code(err, TN_ERR_INPUT);
 				if (len < 3) { /* too short to index: not a useful keyword */
 					free(k);
 				} else {
@@ -150,7 +150,7 @@ int tn_fb_model_add(tn_fb_model *m, const char *text, size_t len, int type, cons
 	size_t nlen;
 	char *t = tn_text_normalize(text, len, &nlen, err);
 	if (!t)
-		return err ? err->code : TN_ERR_INPUT;
+		return tn_error_code(err, TN_ERR_INPUT);
 	uint32_t f[TN_FB_MAX_FEATURES];
 	unsigned char hit[TN_FB_MAX_KWS] = {0};
 	size_t nf = tn_fb_features(t, nlen, f, TN_FB_MAX_FEATURES);
@@ -248,7 +248,7 @@ int tn_fb_model_add_rule(tn_fb_model *m, const char *keyword, int type, const ch
 	size_t len;
 	char *k = tn_text_normalize(keyword, strlen(keyword), &len, err);
 	if (!k)
-		return err ? err->code : TN_ERR_INPUT;
+		return tn_error_code(err, TN_ERR_INPUT);
 	if (len == 0) {
 		free(k);
 		return tn_error_set(err, TN_ERR_INPUT, "empty rule keyword");
@@ -290,9 +290,10 @@ static int missing_col(tn_csv *r, const char *name, tn_error *err)
 
 int tn_fb_model_load_rules(tn_fb_model *m, const char *path, tn_error *err)
 {
+	TN_ERROR_ENSURE(err);
 	tn_csv *r = tn_csv_open(path, ',', err);
 	if (!r)
-		return err ? err->code : TN_ERR_IO;
+		return tn_error_code(err, TN_ERR_IO);
 	int rc = TN_OK;
 	int got = tn_csv_next(r, err);
 	if (got <= 0) {
@@ -331,9 +332,10 @@ out:
 int tn_fb_model_train_csv(tn_fb_model *m, const char *path, const char *text_col, const char *label_col,
 			  const char *theme_col, size_t *nrows, tn_error *err)
 {
+	TN_ERROR_ENSURE(err);
 	tn_csv *r = tn_csv_open(path, ',', err);
 	if (!r)
-		return err ? err->code : TN_ERR_IO;
+		return tn_error_code(err, TN_ERR_IO);
 	int rc = TN_OK;
 	size_t n = 0;
 	int got = tn_csv_next(r, err);

@@ -183,7 +183,7 @@ int tn_value_bgnbd_fit(const double *x, const double *t_x, const double *T, size
 {
 	bg_data d = {0};
 	if (tn_vrows_make(x, t_x, T, n, &d.rows, err))
-		return err ? err->code : TN_ERR_INPUT;
+		return tn_error_code(err, TN_ERR_INPUT);
 	double xmax = 0, rep = 0, Tsum = 0;
 	for (size_t i = 0; i < d.rows.n; i++) {
 		if (d.rows.x[i] > xmax)

@@ -203,6 +203,7 @@ void tn_value_retention_free(tn_value_retention_result *r)
 int tn_value_retention(tn_store *s, const tn_churn_def *def, tn_time as_of, double annual_discount,
 		       tn_value_retention_result **out, tn_error *err)
 {
+	TN_ERROR_ENSURE(err);
 	*out = NULL;
 	if (!(annual_discount > 0))
 		return tn_error_set(err, TN_ERR_USAGE, "the discount rate must be > 0, found %g", annual_discount);

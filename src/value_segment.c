@@ -51,7 +51,7 @@ int tn_value_segments_from_store(struct tn_store *s, const char *by, char *const
 	snprintf(sql, sizeof sql, "SELECT c.ext_id, %s FROM customers c", expr);
 	sqlite3_stmt *st = tn_store_prepare(s, sql, err);
 	if (!st)
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	pair *p = NULL;
 	size_t np = 0, cap = 0;
 	int rc = TN_OK, step;

@@ -324,7 +324,7 @@ int tn_value_txns_read(const char *path, const tn_value_read_opts *o, tn_value_t
 	} else {
 		r.csv = tn_csv_open(path, ',', err);
 		if (!r.csv)
-			return err ? err->code : TN_ERR_IO;
+			return tn_error_code(err, TN_ERR_IO);
 	}
 	tn_value_txns *t = tn_value_txns_new();
 	int rc = t ? read_rows(&r, o, t, err) : (tn_error_set(err, TN_ERR_NOMEM, "out of memory"), -1);
@@ -335,7 +335,7 @@ int tn_value_txns_read(const char *path, const tn_value_read_opts *o, tn_value_t
 	free(r.buf);
 	if (rc) {
 		tn_value_txns_free(t);
-		return err ? err->code : TN_ERR_INPUT;
+		return tn_error_code(err, TN_ERR_INPUT);
 	}
 	*out = t;
 	return TN_OK;
@@ -351,7 +351,7 @@ int tn_value_txns_from_store(struct tn_store *s, tn_value_txns **out, tn_error *
 					    " WHERE et.name = 'purchase'",
 					    err);
 	if (!st)
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	tn_value_txns *t = tn_value_txns_new();
 	int rc = t ? TN_OK : tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	int step;

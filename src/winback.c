@@ -32,7 +32,7 @@ static int record(tn_store *s, sqlite3_stmt *st, const tn_winback_contact *c, in
 		return tn_error_set(err, TN_ERR_INPUT, "%scost: expected a number >= 0, found %g", where, c->cost);
 	int64_t key;
 	if (tn_store_customer_key(s, c->customer, &key, err))
-		return err ? err->code : TN_ERR_NOTFOUND;
+		return tn_error_code(err, TN_ERR_NOTFOUND);
 	sqlite3_reset(st);
 	sqlite3_bind_int64(st, 1, key);
 	sqlite3_bind_text(st, 2, c->campaign, -1, SQLITE_STATIC);
@@ -88,7 +88,7 @@ int tn_winback_import_csv(tn_store *s, const char *path, long *rows, long *added
 	*rows = *added = 0;
 	tn_csv *r = tn_csv_open(path, ',', err);
 	if (!r)
-		return err ? err->code : TN_ERR_IO;
+		return tn_error_code(err, TN_ERR_IO);
 	static const char *names[] = {"customer", "campaign", "channel", "reached", "at",
 				      "reason",   "offer",    "cost",    "control"};
 	int col[9];
@@ -170,7 +170,7 @@ fail:
 	tn_store_rollback(s);
 	tn_csv_close(r);
 	*added = 0;
-	return err && err->code ? err->code : TN_ERR_INPUT;
+	return tn_error_code(err, TN_ERR_INPUT);
 }
 
 void tn_winback_stats_free(tn_winback_stats *st, size_t n)
@@ -314,13 +314,14 @@ int tn_winback_schedule(tn_store *s, tn_time now, double after_days, double hori
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)llround(after_days * TN_DAY));
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)llround(horizon_days * TN_DAY));
 	size_t cap = 0;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	int step, rc = TN_OK;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if (*n == cap) {
 			size_t nc = cap ? cap * 2 : 256;
 			tn_winback_due *t = nc <= WINBACK_MAX_ROWS ? realloc(*rows, nc * sizeof *t) : NULL;
 			if (!t) {
-				sqlite3_finalize(st);
-				return tn_error_set(err, TN_ERR_NOMEM, "out of memory scheduling win-backs");
+				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory scheduling win-backs");
+				break;
 			}
 			*rows = t;
 			cap = nc;
@@ -329,13 +330,24 @@ int tn_winback_schedule(tn_store *s, tn_time now, double after_days, double hori
 		const unsigned char *plan = sqlite3_column_text(st, 3);
 		r->customer = strdup((const char *)sqlite3_column_text(st, 0));
 		r->plan = strdup(plan ? (const char *)plan : "");
+		if (!r->customer || !r->plan) {
+			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory scheduling win-backs");
+			break;
+		}
 		r->lapsed_at = sqlite3_column_int64(st, 1);
 		r->contact_on = sqlite3_column_int64(st, 2);
 		r->price = sqlite3_column_double(st, 4);
-		r->control = r->customer && holdout_draw(seed, r->customer) < control_share;
+		r->control = holdout_draw(seed, r->customer) < control_share;
 	}
+	if (!rc)
+		rc = tn_store_step_end(s, step, "scheduling win-backs", err);
 	sqlite3_finalize(st);
-	return TN_OK;
+	if (rc) {
+		tn_winback_due_free(*rows, *n);
+		*rows = NULL;
+		*n = 0;
+	}
+	return rc;
 }
 
 void tn_reason_counts_free(tn_reason_count *rows, size_t n)
@@ -359,20 +371,31 @@ int tn_winback_reasons(tn_store *s, const char *campaign, tn_reason_count **rows
 	if (campaign)
 		sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
 	size_t cap = 0;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	int step, rc = TN_OK;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if (*n == cap) {
 			size_t nc = cap ? cap * 2 : 64;
 			tn_reason_count *t = nc <= WINBACK_MAX_ROWS ? realloc(*rows, nc * sizeof *t) : NULL;
 			if (!t) {
-				sqlite3_finalize(st);
-				return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+				break;
 			}
 			*rows = t;
 			cap = nc;
 		}
-		(*rows)[*n].reason = strdup((const char *)sqlite3_column_text(st, 0));
+		if (!((*rows)[*n].reason = strdup((const char *)sqlite3_column_text(st, 0)))) {
+			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+			break;
+		}
 		(*rows)[(*n)++].count = (long)sqlite3_column_int64(st, 1);
 	}
+	if (!rc)
+		rc = tn_store_step_end(s, step, "counting win-back reasons", err);
 	sqlite3_finalize(st);
-	return TN_OK;
+	if (rc) {
+		tn_reason_counts_free(*rows, *n);
+		*rows = NULL;
+		*n = 0;
+	}
+	return rc;
 }
