@@ -7,6 +7,7 @@
  * "fraction":0.5},"failed_payment_days":14}; absent keys are rules off.
  */
 #include "store_sqlite.h"
+#include "alloc.h"
 #include "tenure/churn.h"
 
 #include <cjson/cJSON.h>
@@ -197,7 +198,7 @@ int tn_churn_def_list(tn_store *s, tn_churn_def **defs, size_t *n, tn_error *err
 	if (!st)
 		return TN_ERR_DB;
 	size_t cap = 8;
-	tn_churn_def *v = malloc(cap * sizeof *v);
+	tn_churn_def *v = tn_malloc(cap * sizeof *v);
 	int rc = TN_OK;
 	if (!v) {
 		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
@@ -207,7 +208,7 @@ int tn_churn_def_list(tn_store *s, tn_churn_def **defs, size_t *n, tn_error *err
 	int step;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if (*n == cap) {
-			tn_churn_def *nv = cap >= TN_CHURN_MAX_DEFS ? NULL : realloc(v, 2 * cap * sizeof *v);
+			tn_churn_def *nv = cap >= TN_CHURN_MAX_DEFS ? NULL : tn_realloc(v, 2 * cap * sizeof *v);
 			if (!nv) {
 				rc = tn_error_set(err, TN_ERR_NOMEM, "more than %d churn definitions", TN_CHURN_MAX_DEFS);
 				goto out;

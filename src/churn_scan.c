@@ -11,6 +11,7 @@
  * earliest instant any rule fires ends the spell.
  */
 #include "store_sqlite.h"
+#include "alloc.h"
 #include "tenure/churn.h"
 
 #include <math.h>
@@ -79,7 +80,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t size, size_t max, con
 				    (long long)cid, max, what);
 	if (nc > max)
 		nc = max;
-	void *q = realloc(*p, nc * size);
+	void *q = tn_realloc(*p, nc * size);
 	if (!q)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory reading %s", what);
 	*p = q;
@@ -98,7 +99,7 @@ static const char *intern(scan *sc, const char *s, tn_error *err)
 		tn_error_set(err, TN_ERR_NOMEM, "more than %d distinct plans and billing periods", MAX_INTERN);
 		return NULL;
 	}
-	char *d = strdup(s);
+	char *d = tn_strdup(s);
 	if (!d) {
 		tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 		return NULL;
@@ -175,7 +176,7 @@ static int load_types(scan *sc, const tn_churn_scan_opts *o, tn_error *err)
 		}
 		if ((size_t)id >= sc->ntflags) {
 			size_t n = (size_t)id + 1;
-			uint32_t *f = realloc(sc->tflags, n * sizeof *f);
+			uint32_t *f = tn_realloc(sc->tflags, n * sizeof *f);
 			if (!f) {
 				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 				break;

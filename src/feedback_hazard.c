@@ -12,6 +12,7 @@
  * association, docs/feedback.md says more.
  */
 #include "tenure/feedback.h"
+#include "alloc.h"
 #include "tenure/churn.h"
 #include "tenure/cox.h"
 #include "store_sqlite.h"
@@ -43,8 +44,8 @@ int tn_fb_impact_hazard(tn_store *s, const tn_churn_def *def, const tn_fb_row *r
 	int ccol = tn_frame_find(f, "customer"), scol = tn_frame_find(f, "spell"), tcol = tn_frame_find(f, "time"),
 	    ecol = tn_frame_find(f, "event");
 	int rc = TN_OK;
-	id_row *ids = calloc(f->nrows ? f->nrows : 1, sizeof *ids);
-	double *x = calloc(f->nrows ? f->nrows : 1, sizeof *x);
+	id_row *ids = tn_calloc(f->nrows ? f->nrows : 1, sizeof *ids);
+	double *x = tn_calloc(f->nrows ? f->nrows : 1, sizeof *x);
 	size_t nids = 0;
 	if (ccol < 0 || tcol < 0 || ecol < 0 || !ids || !x) {
 		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory (or an unexpected churn frame)");
@@ -68,7 +69,7 @@ int tn_fb_impact_hazard(tn_store *s, const tn_churn_def *def, const tn_fb_row *r
 	}
 	double *t = f->cols[tcol].num, *e = f->cols[ecol].num;
 	/* the frame's rows for first spells only: gather time/event once */
-	double *tt = malloc((nids ? nids : 1) * sizeof *tt), *ee = malloc((nids ? nids : 1) * sizeof *ee);
+	double *tt = tn_malloc((nids ? nids : 1) * sizeof *tt), *ee = tn_malloc((nids ? nids : 1) * sizeof *ee);
 	if (!tt || !ee) {
 		free(tt);
 		free(ee);

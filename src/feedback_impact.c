@@ -6,6 +6,7 @@
  * labels written by tn_fb_label_store (feedback_store.c).
  */
 #include "feedback_internal.h"
+#include "alloc.h"
 #include "store_sqlite.h"
 
 #include <math.h>
@@ -27,7 +28,7 @@ tn_fb_row *tn_fb_row_push(rowvec *r, tn_error *err)
 			tn_error_set(err, TN_ERR_NOMEM, "report has more than %d rows", ROWS_MAX);
 			return NULL;
 		}
-		tn_fb_row *v = realloc(r->v, cap * sizeof *v);
+		tn_fb_row *v = tn_realloc(r->v, cap * sizeof *v);
 		if (!v) {
 			tn_error_set(err, TN_ERR_NOMEM, "out of memory for a report");
 			return NULL;
@@ -190,7 +191,7 @@ int tn_fb_matrix_store(tn_store *s, tn_fb_row **rows, size_t *nrows, tn_error *e
 	int rc = run_report(s, sql, NULL, matrix_row, rows, nrows, err);
 	if (rc || *nrows == 0)
 		return rc;
-	double *imp = malloc(*nrows * sizeof *imp);
+	double *imp = tn_malloc(*nrows * sizeof *imp);
 	if (!imp) {
 		free(*rows);
 		*rows = NULL;

@@ -9,6 +9,7 @@
  * succeeded payments (a refunded payment does not count), in their amounts.
  */
 #include "tenure/feedback.h"
+#include "alloc.h"
 #include "store_sqlite.h"
 #include "feedback_internal.h"
 
@@ -102,7 +103,7 @@ static int dpush(dvec *d, double x)
 {
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 64;
-		double *v = realloc(d->v, cap * sizeof *v);
+		double *v = tn_realloc(d->v, cap * sizeof *v);
 		if (!v)
 			return -1;
 		d->v = v;
@@ -137,7 +138,7 @@ static group *group_get(groups *gs, const char *seg, const char *per, tn_error *
 			return &gs->g[i];
 	if (gs->n == gs->cap) {
 		size_t cap = gs->cap ? gs->cap * 2 : 16;
-		group *g = cap <= GROUPS_MAX ? realloc(gs->g, cap * sizeof *g) : NULL;
+		group *g = cap <= GROUPS_MAX ? tn_realloc(gs->g, cap * sizeof *g) : NULL;
 		if (!g) {
 			tn_error_set(err, TN_ERR_NOMEM, "more than %d segment/period groups", GROUPS_MAX);
 			return NULL;
@@ -168,7 +169,7 @@ static int group_add(group *g, const char *kind, double score, const char *answe
 			if (strcmp(g->ch[i].kind, kind) == 0 && strcmp(g->ch[i].answer, answer) == 0)
 				break;
 		if (i == g->nch) {
-			choice *c = g->nch < CHOICES_MAX ? realloc(g->ch, (g->nch + 1) * sizeof *c) : NULL;
+			choice *c = g->nch < CHOICES_MAX ? tn_realloc(g->ch, (g->nch + 1) * sizeof *c) : NULL;
 			if (!c)
 				return tn_error_set(err, TN_ERR_NOMEM, "too many custom answers (more than %d)", CHOICES_MAX);
 			g->ch = c;

@@ -8,6 +8,7 @@
  * milestone reached, and the customers stuck before first value.
  */
 #include "actions_internal.h"
+#include "alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -69,7 +70,7 @@ int tn_journey_types(tn_store *s, char *types[TN_MS_COUNT], int mapped[TN_MS_COU
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		int m = tn_milestone_parse((const char *)sqlite3_column_text(st, 0));
 		if (m >= 0 && !types[m]) {
-			if (!(types[m] = strdup((const char *)sqlite3_column_text(st, 1)))) {
+			if (!(types[m] = tn_strdup((const char *)sqlite3_column_text(st, 1)))) {
 				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 				break;
 			}
@@ -84,7 +85,7 @@ int tn_journey_types(tn_store *s, char *types[TN_MS_COUNT], int mapped[TN_MS_COU
 		return rc;
 	}
 	for (int m = 0; m < TN_MS_COUNT; m++)
-		if (!types[m] && !(types[m] = strdup(ms_defaults[m]))) {
+		if (!types[m] && !(types[m] = tn_strdup(ms_defaults[m]))) {
 			tn_journey_types_free(types);
 			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 		}
@@ -117,7 +118,7 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 	if (rc)
 		return rc;
 	rc = TN_ERR_DB; /* the status of a jump to fail */
-	tn_journey *j = calloc(1, sizeof *j);
+	tn_journey *j = tn_calloc(1, sizeof *j);
 	int64_t *pos = NULL, maxid = 0;
 	sqlite3_stmt *st = NULL;
 	if (!j)
@@ -137,11 +138,11 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 	}
 	if (!cap)
 		cap = 1;
-	if (!(pos = malloc((size_t)(maxid + 1) * sizeof *pos)) || !(j->customer = calloc(cap, sizeof *j->customer)) ||
-	    !(j->signed_up_at = malloc(cap * sizeof *j->signed_up_at)) ||
-	    !(j->reached = malloc(cap * TN_MS_COUNT * sizeof *j->reached)) ||
-	    !(j->furthest = malloc(cap * sizeof *j->furthest)) || !(j->churned = calloc(cap, sizeof *j->churned)) ||
-	    !(j->has_subs = calloc(cap, sizeof *j->has_subs)))
+	if (!(pos = tn_malloc((size_t)(maxid + 1) * sizeof *pos)) || !(j->customer = tn_calloc(cap, sizeof *j->customer)) ||
+	    !(j->signed_up_at = tn_malloc(cap * sizeof *j->signed_up_at)) ||
+	    !(j->reached = tn_malloc(cap * TN_MS_COUNT * sizeof *j->reached)) ||
+	    !(j->furthest = tn_malloc(cap * sizeof *j->furthest)) || !(j->churned = tn_calloc(cap, sizeof *j->churned)) ||
+	    !(j->has_subs = tn_calloc(cap, sizeof *j->has_subs)))
 		goto nomem;
 	for (int64_t i = 0; i <= maxid; i++)
 		pos[i] = -1;
@@ -155,7 +156,7 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 		if (id < 0 || id > maxid)
 			continue;
 		pos[id] = (int64_t)j->n;
-		if (!(j->customer[j->n] = strdup((const char *)sqlite3_column_text(st, 1))))
+		if (!(j->customer[j->n] = tn_strdup((const char *)sqlite3_column_text(st, 1))))
 			goto nomem;
 		j->signed_up_at[j->n] = sqlite3_column_int64(st, 2);
 		for (int m = 0; m < TN_MS_COUNT; m++)
@@ -266,7 +267,7 @@ static int by_signup(const void *a, const void *b)
 
 static size_t *sorted_by_signup(const tn_journey *j)
 {
-	size_t *idx = malloc((j->n ? j->n : 1) * sizeof *idx);
+	size_t *idx = tn_malloc((j->n ? j->n : 1) * sizeof *idx);
 	if (!idx)
 		return NULL;
 	for (size_t i = 0; i < j->n; i++)
@@ -282,7 +283,7 @@ int tn_journey_funnel(const tn_journey *j, int by_month, tn_funnel_row **rows, s
 	*rows = NULL;
 	*n = 0;
 	size_t *idx = sorted_by_signup(j);
-	double *days = malloc((j->n ? j->n : 1) * sizeof *days);
+	double *days = tn_malloc((j->n ? j->n : 1) * sizeof *days);
 	tn_funnel_row *out = NULL;
 	size_t len = 0, cap = 0;
 	if (!idx || !days)
@@ -301,7 +302,7 @@ int tn_journey_funnel(const tn_journey *j, int by_month, tn_funnel_row **rows, s
 			}
 			if (len == cap) {
 				size_t nc = cap ? cap * 2 : 64;
-				tn_funnel_row *t = realloc(out, nc * sizeof *t);
+				tn_funnel_row *t = tn_realloc(out, nc * sizeof *t);
 				if (!t)
 					goto nomem;
 				out = t;

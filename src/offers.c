@@ -11,6 +11,7 @@
  * profit (Fisher's randomised blocks), so both arms have the same profit mix.
  */
 #include "actions_internal.h"
+#include "alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -64,11 +65,11 @@ int tn_offers_plan(const double *p_churn, const double *value, size_t n, const t
 				    p->control_share);
 	if (!(p->offer_cost >= 0))
 		return tn_error_set(err, TN_ERR_USAGE, "offer cost: expected a number >= 0, found %g", p->offer_cost);
-	tn_offer_plan *pl = calloc(1, sizeof *pl);
+	tn_offer_plan *pl = tn_calloc(1, sizeof *pl);
 	size_t m = n ? n : 1;
 	rank_pair *pairs = NULL;
-	if (!pl || !(pl->order = malloc(m * sizeof *pl->order)) || !(pl->profit = malloc(m * sizeof *pl->profit)) ||
-	    !(pl->arm = calloc(m, 1)) || !(pl->stratum = calloc(m, sizeof *pl->stratum)))
+	if (!pl || !(pl->order = tn_malloc(m * sizeof *pl->order)) || !(pl->profit = tn_malloc(m * sizeof *pl->profit)) ||
+	    !(pl->arm = tn_calloc(m, 1)) || !(pl->stratum = tn_calloc(m, sizeof *pl->stratum)))
 		goto nomem;
 	pl->n = n;
 	size_t ncand = 0;
@@ -78,7 +79,7 @@ int tn_offers_plan(const double *p_churn, const double *value, size_t n, const t
 		ncand += pl->profit[i] > 0;
 	}
 	pl->n_candidates = ncand;
-	if (!(pairs = malloc(m * sizeof *pairs)))
+	if (!(pairs = tn_malloc(m * sizeof *pairs)))
 		goto nomem;
 	for (size_t i = 0; i < n; i++) {
 		pairs[i].profit = pl->profit[i];
@@ -202,7 +203,7 @@ int tn_offers_typical_churn_age(tn_store *s, tn_time now, double *days, long *n,
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if (len == cap) {
 			size_t nc = cap ? cap * 2 : 1024;
-			double *t = nc <= 100000000 ? realloc(v, nc * sizeof *t) : NULL;
+			double *t = nc <= 100000000 ? tn_realloc(v, nc * sizeof *t) : NULL;
 			if (!t) {
 				free(v);
 				sqlite3_finalize(st);
@@ -250,8 +251,8 @@ int tn_offers_danger_window(tn_store *s, tn_time now, double *from_day, double *
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if (n == cap) {
 			size_t nc = cap ? cap * 2 : 4096;
-			double *a = nc <= 200000000 ? realloc(t, nc * sizeof *a) : NULL;
-			double *b = a ? realloc(e, nc * sizeof *b) : NULL;
+			double *a = nc <= 200000000 ? tn_realloc(t, nc * sizeof *a) : NULL;
+			double *b = a ? tn_realloc(e, nc * sizeof *b) : NULL;
 			if (a)
 				t = a;
 			if (!a || !b) {
@@ -405,7 +406,7 @@ int tn_offers_plans(tn_store *s, tn_rowset **out, tn_error *err)
 static char *dup_col(sqlite3_stmt *st, int i)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
-	return strdup(t ? (const char *)t : "");
+	return tn_strdup(t ? (const char *)t : "");
 }
 
 void tn_ending_rows_free(tn_ending_row *rows, size_t n)
@@ -441,7 +442,7 @@ int tn_offers_ending(tn_store *s, tn_time now, double days, tn_ending_row **rows
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if (*n == cap) {
 			size_t nc = cap ? cap * 2 : 256;
-			tn_ending_row *t = nc <= TN_LIST_MAX ? realloc(*rows, nc * sizeof *t) : NULL;
+			tn_ending_row *t = nc <= TN_LIST_MAX ? tn_realloc(*rows, nc * sizeof *t) : NULL;
 			if (!t) {
 				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory listing subscriptions");
 				break;
@@ -503,7 +504,7 @@ int tn_offers_nearing(tn_store *s, tn_time now, double danger_day, double window
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if (*n == cap) {
 			size_t nc = cap ? cap * 2 : 256;
-			tn_nearing_row *t = nc <= TN_LIST_MAX ? realloc(*rows, nc * sizeof *t) : NULL;
+			tn_nearing_row *t = nc <= TN_LIST_MAX ? tn_realloc(*rows, nc * sizeof *t) : NULL;
 			if (!t) {
 				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory listing customers");
 				break;
@@ -537,7 +538,7 @@ int tn_offers_call_list(const tn_scores *sc, double min_p, double min_value, siz
 {
 	*idx = NULL;
 	*n = 0;
-	rank_pair *pairs = malloc((sc->n ? sc->n : 1) * sizeof *pairs);
+	rank_pair *pairs = tn_malloc((sc->n ? sc->n : 1) * sizeof *pairs);
 	if (!pairs)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	size_t k = 0;
@@ -549,7 +550,7 @@ int tn_offers_call_list(const tn_scores *sc, double min_p, double min_value, siz
 	qsort(pairs, k, sizeof *pairs, pair_desc);
 	if (top && k > top)
 		k = top;
-	size_t *out = malloc((k ? k : 1) * sizeof *out);
+	size_t *out = tn_malloc((k ? k : 1) * sizeof *out);
 	if (!out) {
 		free(pairs);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");

@@ -12,6 +12,7 @@
  * entry finds its key and is not applied twice.
  */
 #include "actions_internal.h"
+#include "alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -277,7 +278,7 @@ static int apply_one(tn_store *s, pstmts *p, const tn_points_op *op, double expi
 	while (left > 0 && (step = sqlite3_step(p->open)) == SQLITE_ROW) {
 		if (n == cap) {
 			size_t nc = cap ? cap * 2 : 16;
-			lot_rem *t = nc <= LOTS_MAX ? realloc(v, nc * sizeof *t) : NULL;
+			lot_rem *t = nc <= LOTS_MAX ? tn_realloc(v, nc * sizeof *t) : NULL;
 			if (!t) {
 				rc = tn_error_set(err, TN_ERR_NOMEM, "too many open points lots for customer %s", op->customer);
 				break;
@@ -425,7 +426,7 @@ int tn_points_expire(tn_store *s, tn_time now, long *entries, long long *points,
 		while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 			if (n == cap) {
 				size_t nc = cap ? cap * 2 : 256;
-				due *t = nc <= 50000000 ? realloc(v, nc * sizeof *t) : NULL;
+				due *t = nc <= 50000000 ? tn_realloc(v, nc * sizeof *t) : NULL;
 				if (!t) {
 					rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory expiring points");
 					break;
@@ -474,9 +475,9 @@ int tn_points_earn_from_events(tn_store *s, tn_time since, long *applied, tn_err
 		return TN_ERR_DB;
 	sqlite3_bind_int64(st, 1, since);
 	enum { BATCH = 5000 };
-	tn_points_op *ops = calloc(BATCH, sizeof *ops);
-	char **strs = calloc(BATCH * 3, sizeof *strs);
-	int *status = calloc(BATCH, sizeof *status);
+	tn_points_op *ops = tn_calloc(BATCH, sizeof *ops);
+	char **strs = tn_calloc(BATCH * 3, sizeof *strs);
+	int *status = tn_calloc(BATCH, sizeof *status);
 	int rc = (ops && strs && status) ? TN_OK : tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	size_t k = 0;
 	for (;;) {
@@ -488,9 +489,9 @@ int tn_points_earn_from_events(tn_store *s, tn_time since, long *applied, tn_err
 			snprintf(key, sizeof key, "ev:%lld:%lld:%s:%s", (long long)sqlite3_column_int64(st, 5),
 				 (long long)sqlite3_column_int64(st, 1), (const char *)sqlite3_column_text(st, 2),
 				 (const char *)sqlite3_column_text(st, 4));
-			strs[3 * k] = strdup((const char *)sqlite3_column_text(st, 0));
-			strs[3 * k + 1] = strdup((const char *)sqlite3_column_text(st, 2));
-			strs[3 * k + 2] = strdup(key);
+			strs[3 * k] = tn_strdup((const char *)sqlite3_column_text(st, 0));
+			strs[3 * k + 1] = tn_strdup((const char *)sqlite3_column_text(st, 2));
+			strs[3 * k + 2] = tn_strdup(key);
 			if (!strs[3 * k] || !strs[3 * k + 1] || !strs[3 * k + 2]) {
 				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 				k++;

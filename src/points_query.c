@@ -5,6 +5,7 @@
  * points.c.
  */
 #include "actions_internal.h"
+#include "alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -33,7 +34,7 @@ static int fifo_replay(tn_store *s, tn_points_check *out, tn_error *err)
 	sqlite3_finalize(st);
 	if (maxid > 200000000)
 		return tn_error_set(err, TN_ERR_NOMEM, "points check: more than 200,000,000 ledger entries");
-	long long *stored = malloc((size_t)(maxid + 1) * sizeof *stored);
+	long long *stored = tn_malloc((size_t)(maxid + 1) * sizeof *stored);
 	rlot *lots = NULL;
 	size_t nl = 0, cap = 0;
 	int rc = TN_OK;
@@ -84,7 +85,7 @@ static int fifo_replay(tn_store *s, tn_points_check *out, tn_error *err)
 		if (strcmp(kind, "earn") == 0 || strcmp(kind, "grant") == 0) {
 			if (nl == cap) {
 				size_t ncap = cap ? cap * 2 : 64;
-				rlot *t = ncap <= 100000000 ? realloc(lots, ncap * sizeof *t) : NULL;
+				rlot *t = ncap <= 100000000 ? tn_realloc(lots, ncap * sizeof *t) : NULL;
 				if (!t) {
 					rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 					break;
@@ -209,7 +210,7 @@ int tn_points_tier_of(tn_store *s, const char *customer, char **tier, tn_error *
 	int step = sqlite3_step(st), rc = TN_OK;
 	if (step == SQLITE_ROW) {
 		if (sqlite3_column_type(st, 0) != SQLITE_NULL &&
-		    !(*tier = strdup((const char *)sqlite3_column_text(st, 0))))
+		    !(*tier = tn_strdup((const char *)sqlite3_column_text(st, 0))))
 			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	} else {
 		rc = tn_store_step_end(s, step, "finding a tier", err);

@@ -7,6 +7,7 @@
  * from one run to the next is raised once.
  */
 #include "tenure/predict.h"
+#include "alloc.h"
 #include "tenure/store.h"
 #include "store_sqlite.h"
 
@@ -102,7 +103,7 @@ int tn_pred_alerts_update(tn_store *s, const tn_pred_alert_opts *o, tn_pred_aler
 	double *risk = NULL;
 	sqlite3_stmt *find = NULL, *ins = NULL, *seen = NULL, *res = NULL;
 	int rc = tn_pred_features(s, &fo, &f, err);
-	if (!rc && !(risk = malloc((f->nrows ? f->nrows : 1) * sizeof *risk)))
+	if (!rc && !(risk = tn_malloc((f->nrows ? f->nrows : 1) * sizeof *risk)))
 		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	if (!rc && f->nrows) {
 		/* no risk model (e.g. no churn yet to learn from) only disables the
@@ -215,7 +216,7 @@ int tn_pred_alerts_list(tn_store *s, int64_t since, int all, tn_pred_alert **out
 				break;
 			}
 			size_t nc = cap ? 2 * cap : 64;
-			tn_pred_alert *p = realloc(*out, nc * sizeof *p);
+			tn_pred_alert *p = tn_realloc(*out, nc * sizeof *p);
 			if (!p) {
 				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 				break;

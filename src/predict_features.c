@@ -15,6 +15,7 @@
  * the cut-off churned (under the chosen churn definition) within the horizon.
  */
 #include "tenure/predict.h"
+#include "alloc.h"
 #include "tenure/churn.h"
 #include "tenure/actions.h"
 #include "store_sqlite.h"
@@ -100,12 +101,12 @@ static int grow(fctx *x, tn_error *err)
 	for (size_t j = 0; j < NCOLS; j++) {
 		tn_column *c = &x->f->cols[j];
 		if (c->is_numeric) {
-			double *p = realloc(c->num, nc * sizeof *p);
+			double *p = tn_realloc(c->num, nc * sizeof *p);
 			if (!p)
 				return tn_error_set(err, TN_ERR_NOMEM, "out of memory (features)");
 			c->num = p;
 		} else {
-			char **p = realloc(c->text, nc * sizeof *p);
+			char **p = tn_realloc(c->text, nc * sizeof *p);
 			if (!p)
 				return tn_error_set(err, TN_ERR_NOMEM, "out of memory (features)");
 			c->text = p;
@@ -157,7 +158,7 @@ static tn_time period_end_at(const tn_churn_sub *sub, tn_time t)
 
 static int set_text(fctx *x, size_t col, const char *v, tn_error *err)
 {
-	char *d = strdup(v ? v : "");
+	char *d = tn_strdup(v ? v : "");
 	if (!d)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	x->f->cols[col].text[x->nrows] = d;
@@ -374,8 +375,8 @@ int tn_pred_features(tn_store *s, const tn_pred_features_opts *o, tn_frame **out
 	if (rc)
 		return rc;
 	fctx x = {.store = s, .t = o->as_of, .horizon_days = o->horizon_days, .support_type = -1};
-	tn_frame *f = calloc(1, sizeof *f);
-	if (!f || !(f->cols = calloc(NCOLS, sizeof *f->cols)) || !(f->path = strdup("features"))) {
+	tn_frame *f = tn_calloc(1, sizeof *f);
+	if (!f || !(f->cols = tn_calloc(NCOLS, sizeof *f->cols)) || !(f->path = tn_strdup("features"))) {
 		tn_frame_free(f);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	}
@@ -383,7 +384,7 @@ int tn_pred_features(tn_store *s, const tn_pred_features_opts *o, tn_frame **out
 	x.f = f;
 	for (size_t j = 0; j < NCOLS && !rc; j++) {
 		f->cols[j].is_numeric = COLS[j].kind == NUMERIC;
-		if (!(f->cols[j].name = strdup(COLS[j].name)))
+		if (!(f->cols[j].name = tn_strdup(COLS[j].name)))
 			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	}
 	if (!rc)

@@ -7,6 +7,7 @@
  * section without data says which command fills it.
  */
 #include "tenure/report.h"
+#include "alloc.h"
 #include "tenure/actions.h"
 
 #include <math.h>
@@ -23,28 +24,28 @@ static char *fmt(const char *f, ...)
 	va_start(ap, f);
 	vsnprintf(buf, sizeof buf, f, ap);
 	va_end(ap);
-	return strdup(buf);
+	return tn_strdup(buf);
 }
 
 /* Start table T with NCOLS columns named by the NULL-terminated list. */
 static int table_init(tn_report_table *t, const char *title, const char *const *cols, size_t nrows_max)
 {
 	memset(t, 0, sizeof *t);
-	t->title = strdup(title);
+	t->title = tn_strdup(title);
 	while (cols[t->ncols])
 		t->ncols++;
-	t->cols = calloc(t->ncols, sizeof *t->cols);
-	t->cells = calloc((nrows_max ? nrows_max : 1) * t->ncols, sizeof *t->cells);
+	t->cols = tn_calloc(t->ncols, sizeof *t->cols);
+	t->cells = tn_calloc((nrows_max ? nrows_max : 1) * t->ncols, sizeof *t->cells);
 	if (!t->title || !t->cols || !t->cells)
 		return -1;
 	for (size_t j = 0; j < t->ncols; j++)
-		if (!(t->cols[j] = strdup(cols[j])))
+		if (!(t->cols[j] = tn_strdup(cols[j])))
 			return -1;
 	return 0;
 }
 
-static char *pct(double p) { return isnan(p) ? strdup("") : fmt("%.1f%%", 100 * p); }
-static char *money(double v) { return isnan(v) ? strdup("") : fmt("%.2f", v); }
+static char *pct(double p) { return isnan(p) ? tn_strdup("") : fmt("%.1f%%", 100 * p); }
+static char *money(double v) { return isnan(v) ? tn_strdup("") : fmt("%.2f", v); }
 
 void tn_report_tables_free(tn_report_table *t, size_t n)
 {
@@ -70,7 +71,7 @@ static int offers_table(tn_store *s, tn_report_table *t, tn_error *err)
 	tn_offer_effect e;
 	tn_error e2 = {0};
 	if (tn_offers_measure(s, 0, &e, &e2) != TN_OK || e.n_offer + e.n_control == 0) {
-		t->reading = strdup("No offer plan yet: `tenure offers plan` ranks customers by expected profit and "
+		t->reading = tn_strdup("No offer plan yet: `tenure offers plan` ranks customers by expected profit and "
 				    "keeps a random control group, so the effect can be measured here.");
 		return TN_OK;
 	}
@@ -114,7 +115,7 @@ static int winback_table(tn_store *s, tn_time now, tn_report_table *t, tn_error 
 	double best_extra_cost = NAN;
 	for (size_t i = 0; i < n; i++) {
 		char **c = t->cells + i * t->ncols;
-		c[0] = strdup(st[i].campaign);
+		c[0] = tn_strdup(st[i].campaign);
 		c[1] = fmt("%ld", st[i].contacted);
 		c[2] = fmt("%ld", st[i].reached);
 		c[3] = fmt("%ld", st[i].won);
@@ -123,12 +124,12 @@ static int winback_table(tn_store *s, tn_time now, tn_report_table *t, tn_error 
 		c[6] = money(st[i].cost_per_win);
 		c[7] = st[i].controls ? fmt("%+.1f points (%+.1f to %+.1f)", 100 * st[i].uplift.diff,
 					    100 * st[i].uplift.lo, 100 * st[i].uplift.hi)
-				      : strdup("no control group");
+				      : tn_strdup("no control group");
 		/* what each customer won back *because of* the campaign cost: the
 		 * uplift over the control group, when it is clearly above zero */
 		c[8] = st[i].controls && st[i].uplift.lo > 0
 			       ? money(st[i].cost / (st[i].uplift.diff * (double)st[i].contacted))
-			       : strdup("not measurable");
+			       : tn_strdup("not measurable");
 		if (!isnan(st[i].cost_per_win) && (best == n || st[i].cost_per_win < st[best].cost_per_win))
 			best = i;
 		double extra = st[i].controls && st[i].uplift.lo > 0
@@ -139,10 +140,10 @@ static int winback_table(tn_store *s, tn_time now, tn_report_table *t, tn_error 
 	}
 	t->nrows = n;
 	if (n == 0)
-		t->reading = strdup("No win-back contacts yet: `tenure winback schedule` lists who to contact about 30 "
+		t->reading = tn_strdup("No win-back contacts yet: `tenure winback schedule` lists who to contact about 30 "
 				    "days after they leave; `tenure winback record` or `import` logs each contact.");
 	else if (best == n)
-		t->reading = strdup("No customer won back yet.");
+		t->reading = tn_strdup("No customer won back yet.");
 	else if (best_extra < n)
 		t->reading = fmt("Campaign \"%s\" wins customers back beyond what its control group shows (%+.1f "
 				 "points): %.2f per extra customer won back, %.2f per customer won back in all.",
@@ -165,7 +166,7 @@ static int points_table(tn_store *s, tn_time now, tn_report_table *t, tn_error *
 	tn_points_check ck;
 	tn_error e2 = {0};
 	if (tn_points_check_run(s, &ck, &e2) != TN_OK || ck.entries == 0) {
-		t->reading = strdup("No loyalty points yet: `tenure points rule` sets how actions earn points, "
+		t->reading = tn_strdup("No loyalty points yet: `tenure points rule` sets how actions earn points, "
 				    "`tenure points earn --from-events` credits them.");
 		return TN_OK;
 	}
@@ -189,7 +190,7 @@ static int points_table(tn_store *s, tn_time now, tn_report_table *t, tn_error *
 	c[0] = fmt("%lld", ck.entries);
 	c[1] = fmt("%lld", ck.customers);
 	c[2] = fmt("%lld", ck.outstanding);
-	c[3] = strdup(clean ? "balances = ledger" : "MISMATCH: run tenure points check");
+	c[3] = tn_strdup(clean ? "balances = ledger" : "MISMATCH: run tenure points check");
 	c[4] = fmt("%ld", n_risk);
 	c[5] = fmt("%.0f", pts);
 	t->nrows = 1;
@@ -216,7 +217,7 @@ static int journey_table(tn_store *s, tn_time now, tn_report_table *t, tn_error 
 	tn_journey *j = NULL;
 	if (!any || tn_journey_load(s, now, &j, &e2) != TN_OK || j->n == 0) {
 		tn_journey_free(j);
-		t->reading = strdup("No onboarding milestones mapped: `tenure journey map first_value EVENT_TYPE` "
+		t->reading = tn_strdup("No onboarding milestones mapped: `tenure journey map first_value EVENT_TYPE` "
 				    "(and first_impression, intended_value, extended_value).");
 		return TN_OK;
 	}
@@ -225,7 +226,7 @@ static int journey_table(tn_store *s, tn_time now, tn_report_table *t, tn_error 
 	tn_journey_free(j);
 	for (int k = 0; k <= TN_MS_COUNT; k++) {
 		char **c = t->cells + (size_t)k * t->ncols;
-		c[0] = strdup(rows[k].furthest < 0 ? "none" : tn_milestone_name(rows[k].furthest));
+		c[0] = tn_strdup(rows[k].furthest < 0 ? "none" : tn_milestone_name(rows[k].furthest));
 		c[1] = fmt("%ld", rows[k].customers);
 		c[2] = fmt("%ld", rows[k].churned);
 		c[3] = pct(rows[k].churn_rate);
@@ -242,7 +243,7 @@ int tn_report_actions(tn_store *s, tn_time now, tn_report_table **out, size_t *n
 {
 	*out = NULL;
 	*n = 0;
-	tn_report_table *t = calloc(4, sizeof *t);
+	tn_report_table *t = tn_calloc(4, sizeof *t);
 	if (!t)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	int rc = offers_table(s, &t[0], err);

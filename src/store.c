@@ -9,6 +9,7 @@
  * memory (proportional to customers, never to events).
  */
 #include "store_sqlite.h"
+#include "alloc.h"
 #include "tenure.h"
 
 #include <math.h>
@@ -160,8 +161,8 @@ fail:
 int tn_store_open(const char *path, int flags, tn_store **out, tn_error *err)
 {
 	*out = NULL;
-	tn_store *s = calloc(1, sizeof *s);
-	if (!s || !(s->path = strdup(path))) {
+	tn_store *s = tn_calloc(1, sizeof *s);
+	if (!s || !(s->path = tn_strdup(path))) {
 		free(s);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	}
@@ -280,7 +281,7 @@ int tn_store_meta_get(tn_store *s, const char *key, char **value, tn_error *err)
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	int step = sqlite3_step(st), rc = TN_OK;
 	if (step == SQLITE_ROW) {
-		if (!(*value = strdup((const char *)sqlite3_column_text(st, 0))))
+		if (!(*value = tn_strdup((const char *)sqlite3_column_text(st, 0))))
 			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	} else {
 		rc = tn_store_step_end(s, step, "reading settings", err);
@@ -315,7 +316,7 @@ static uint64_t hash_str(const char *s)
 static int map_grow(tn_store *s)
 {
 	size_t cap = s->cmap_cap ? s->cmap_cap * 2 : 1024;
-	map_entry *m = calloc(cap, sizeof *m);
+	map_entry *m = tn_calloc(cap, sizeof *m);
 	if (!m)
 		return -1;
 	for (size_t i = 0; i < s->cmap_cap; i++) {
@@ -347,7 +348,7 @@ static int map_put(tn_store *s, const char *key, int64_t val)
 	uint64_t h = hash_str(key);
 	map_entry *e = map_slot(s, key, h);
 	if (!e->key) {
-		if (!(e->key = strdup(key)))
+		if (!(e->key = tn_strdup(key)))
 			return -1;
 		e->hash = h;
 		s->cmap_len++;
@@ -398,10 +399,10 @@ int tn_store_event_type(tn_store *s, const char *name, int64_t *key, tn_error *e
 			return TN_ERR_DB;
 		int step, rc = TN_OK;
 		while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-			map_entry *t = realloc(s->types, (s->ntypes + 1) * sizeof *t);
+			map_entry *t = tn_realloc(s->types, (s->ntypes + 1) * sizeof *t);
 			if (t)
 				s->types = t;
-			if (!t || !(t[s->ntypes].key = strdup((const char *)sqlite3_column_text(st, 0)))) {
+			if (!t || !(t[s->ntypes].key = tn_strdup((const char *)sqlite3_column_text(st, 0)))) {
 				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 				break;
 			}
@@ -428,10 +429,10 @@ int tn_store_event_type(tn_store *s, const char *name, int64_t *key, tn_error *e
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW)
 		return tn_store_db_error(s, "adding an event type", err);
-	map_entry *t = realloc(s->types, (s->ntypes + 1) * sizeof *t);
+	map_entry *t = tn_realloc(s->types, (s->ntypes + 1) * sizeof *t);
 	if (t)
 		s->types = t;
-	if (!t || !(t[s->ntypes].key = strdup(name)))
+	if (!t || !(t[s->ntypes].key = tn_strdup(name)))
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	t[s->ntypes++].val = id;
 	*key = id;
@@ -676,8 +677,8 @@ static int sort_events(tn_store *s)
 	if (cbits + tbits > 64 || n < 64)
 		return -1;
 	typedef struct { uint64_t key; uint32_t idx; } kv;
-	kv *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
-	ev_row *out = malloc(n * sizeof *out);
+	kv *a = tn_malloc(n * sizeof *a), *b = tn_malloc(n * sizeof *b);
+	ev_row *out = tn_malloc(n * sizeof *out);
 	if (!a || !b || !out) {
 		free(a);
 		free(b);
@@ -764,9 +765,9 @@ static int ev_push(tn_store *s, int64_t cid, tn_time at, int64_t tid, double amo
 		   tn_error *err)
 {
 	if (!s->ev) {
-		s->ev = malloc(TN_EVENT_BUFFER * sizeof *s->ev);
+		s->ev = tn_malloc(TN_EVENT_BUFFER * sizeof *s->ev);
 		s->pool_cap = 1 << 16;
-		s->pool = malloc(s->pool_cap);
+		s->pool = tn_malloc(s->pool_cap);
 		if (!s->ev || !s->pool)
 			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 		s->pool[0] = '\0';
@@ -781,7 +782,7 @@ static int ev_push(tn_store *s, int64_t cid, tn_time at, int64_t tid, double amo
 			size_t cap = s->pool_cap;
 			while (s->pool_len + n > cap)
 				cap *= 2;
-			char *p = realloc(s->pool, cap);
+			char *p = tn_realloc(s->pool, cap);
 			if (!p)
 				return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 			s->pool = p;

@@ -6,6 +6,7 @@
  * file, and the default model trained from the shipped data/feedback/train.csv.
  */
 #include "text_internal.h"
+#include "alloc.h"
 #include "tenure/csv.h"
 
 #include <errno.h>
@@ -40,8 +41,8 @@ static int add_keywords(tn_fb_model *m, tn_error *err)
 	cap += tn_fb_ntheme_defs;
 	if (cap > TN_FB_MAX_KWS)
 		cap = TN_FB_MAX_KWS;
-	m->kws = calloc(cap, sizeof *m->kws);
-	m->kw_next = calloc(cap, sizeof *m->kw_next);
+	m->kws = tn_calloc(cap, sizeof *m->kws);
+	m->kw_next = tn_calloc(cap, sizeof *m->kw_next);
 	for (size_t h = 0; h < TN_FB_KW_HEADS; h++)
 		m->kw_head[h] = -1;
 	if (!m->kws || !m->kw_next)
@@ -73,15 +74,15 @@ static int add_keywords(tn_fb_model *m, tn_error *err)
 
 tn_fb_model *tn_fb_model_new(tn_error *err)
 {
-	tn_fb_model *m = calloc(1, sizeof *m);
+	tn_fb_model *m = tn_calloc(1, sizeof *m);
 	if (!m) {
 		tn_error_set(err, TN_ERR_NOMEM, "out of memory for a feedback model");
 		return NULL;
 	}
-	m->counts = calloc((size_t)TN_FB_BUCKETS * TN_FB_NTYPES, sizeof *m->counts);
-	m->logp = calloc((size_t)TN_FB_BUCKETS * TN_FB_NTYPES, sizeof *m->logp);
-	m->theme_counts = calloc((size_t)TN_FB_THEME_BUCKETS * TN_FB_MAX_THEMES, sizeof *m->theme_counts);
-	m->theme_logp = calloc((size_t)TN_FB_THEME_BUCKETS * TN_FB_MAX_THEMES, sizeof *m->theme_logp);
+	m->counts = tn_calloc((size_t)TN_FB_BUCKETS * TN_FB_NTYPES, sizeof *m->counts);
+	m->logp = tn_calloc((size_t)TN_FB_BUCKETS * TN_FB_NTYPES, sizeof *m->logp);
+	m->theme_counts = tn_calloc((size_t)TN_FB_THEME_BUCKETS * TN_FB_MAX_THEMES, sizeof *m->theme_counts);
+	m->theme_logp = tn_calloc((size_t)TN_FB_THEME_BUCKETS * TN_FB_MAX_THEMES, sizeof *m->theme_logp);
 	if (!m->counts || !m->logp || !m->theme_counts || !m->theme_logp) {
 		tn_fb_model_free(m);
 		tn_error_set(err, TN_ERR_NOMEM, "out of memory for a feedback model");
@@ -253,7 +254,7 @@ int tn_fb_model_add_rule(tn_fb_model *m, const char *keyword, int type, const ch
 		free(k);
 		return tn_error_set(err, TN_ERR_INPUT, "empty rule keyword");
 	}
-	tn_fb_rule *r = realloc(m->rules, (m->nrules + 1) * sizeof *r);
+	tn_fb_rule *r = tn_realloc(m->rules, (m->nrules + 1) * sizeof *r);
 	if (!r) {
 		free(k);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory for rules");

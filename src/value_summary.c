@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tenure/csv.h"
+#include "alloc.h"
 #include "tenure/frame.h"
 #include "value_internal.h"
 #include "store_sqlite.h"
@@ -43,7 +44,7 @@ struct tn_value_txns {
 
 tn_value_txns *tn_value_txns_new(void)
 {
-	return calloc(1, sizeof(tn_value_txns));
+	return tn_calloc(1, sizeof(tn_value_txns));
 }
 
 void tn_value_txns_free(tn_value_txns *t)
@@ -90,7 +91,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem, size_t max)
 		c = max;
 	if (c < need)
 		return -1;
-	void *q = realloc(*p, c * elem);
+	void *q = tn_realloc(*p, c * elem);
 	if (!q)
 		return -1;
 	*p = q;
@@ -101,7 +102,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem, size_t max)
 static int rehash(tn_value_txns *t)
 {
 	size_t cap = t->hcap ? t->hcap * 2 : 4096;
-	uint32_t *h = malloc(cap * sizeof *h);
+	uint32_t *h = tn_malloc(cap * sizeof *h);
 	if (!h)
 		return -1;
 	memset(h, 0xff, cap * sizeof *h);
@@ -242,7 +243,7 @@ static int read_rows(reader *r, const tn_value_read_opts *o, tn_value_txns *t, t
 			size_t total = 0;
 			for (size_t i = 0; i < r->nf; i++)
 				total += strlen(r->fields[i]) + 1;
-			hdrbuf = malloc(total ? total : 1);
+			hdrbuf = tn_malloc(total ? total : 1);
 			if (!hdrbuf)
 				return tn_error_set(err, TN_ERR_NOMEM, "out of memory"), -1;
 			char *p = hdrbuf;
@@ -445,11 +446,11 @@ int tn_value_summarize(const tn_value_txns *t, tn_time cal_end, double unit_days
 	*out = NULL;
 	if (t->n == 0)
 		return tn_error_set(err, TN_ERR_INPUT, "no transactions");
-	txn *v = malloc(t->n * sizeof *v);
-	id_ref *ref = malloc(t->ncust * sizeof *ref);
-	double *agg = malloc(6 * (t->ncust ? t->ncust : 1) * sizeof *agg);
-	tn_value_summary *s = calloc(1, sizeof *s);
-	char **ids = calloc(t->ncust ? t->ncust : 1, sizeof *ids);
+	txn *v = tn_malloc(t->n * sizeof *v);
+	id_ref *ref = tn_malloc(t->ncust * sizeof *ref);
+	double *agg = tn_malloc(6 * (t->ncust ? t->ncust : 1) * sizeof *agg);
+	tn_value_summary *s = tn_calloc(1, sizeof *s);
+	char **ids = tn_calloc(t->ncust ? t->ncust : 1, sizeof *ids);
 	if (!v || !ref || !agg || !s || !ids) {
 		free(v), free(ref), free(agg), free(s), free(ids);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory summarising %zu transactions", t->n);
@@ -501,7 +502,7 @@ int tn_value_summarize(const tn_value_txns *t, tn_time cal_end, double unit_days
 			ref[n++] = (id_ref){t->ids + t->id_off[k], (uint32_t)k};
 	qsort(ref, n, sizeof *ref, cmp_ref);
 	s->id = ids;
-	s->x = malloc(6 * (n ? n : 1) * sizeof *s->x);
+	s->x = tn_malloc(6 * (n ? n : 1) * sizeof *s->x);
 	if (!s->x) {
 		free(ref), free(agg);
 		tn_value_summary_free(s);
@@ -514,7 +515,7 @@ int tn_value_summarize(const tn_value_txns *t, tn_time cal_end, double unit_days
 	s->revenue = s->x + 5 * n;
 	for (size_t i = 0; i < n; i++) {
 		uint32_t k = ref[i].k;
-		s->id[i] = strdup(ref[i].id);
+		s->id[i] = tn_strdup(ref[i].id);
 		if (!s->id[i]) {
 			free(ref), free(agg);
 			tn_value_summary_free(s);

@@ -7,6 +7,7 @@
  * Newcombe (1998, method 10) interval for a difference of proportions.
  */
 #include "actions_internal.h"
+#include "alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -218,7 +219,7 @@ int tn_winback_report(tn_store *s, const char *campaign, double window_days, tn_
 		if (!cur) {
 			if (len == cap) {
 				size_t nc = cap ? cap * 2 : 8;
-				tn_winback_stats *t = nc <= WINBACK_MAX_ROWS ? realloc(v, nc * sizeof *t) : NULL;
+				tn_winback_stats *t = nc <= WINBACK_MAX_ROWS ? tn_realloc(v, nc * sizeof *t) : NULL;
 				if (!t)
 					goto nomem;
 				v = t;
@@ -226,7 +227,7 @@ int tn_winback_report(tn_store *s, const char *campaign, double window_days, tn_
 			}
 			cur = &v[len];
 			memset(cur, 0, sizeof *cur);
-			if (!(cur->campaign = strdup(name)))
+			if (!(cur->campaign = tn_strdup(name)))
 				goto nomem;
 			len++;
 		}
@@ -318,7 +319,7 @@ int tn_winback_schedule(tn_store *s, tn_time now, double after_days, double hori
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if (*n == cap) {
 			size_t nc = cap ? cap * 2 : 256;
-			tn_winback_due *t = nc <= WINBACK_MAX_ROWS ? realloc(*rows, nc * sizeof *t) : NULL;
+			tn_winback_due *t = nc <= WINBACK_MAX_ROWS ? tn_realloc(*rows, nc * sizeof *t) : NULL;
 			if (!t) {
 				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory scheduling win-backs");
 				break;
@@ -328,8 +329,8 @@ int tn_winback_schedule(tn_store *s, tn_time now, double after_days, double hori
 		}
 		tn_winback_due *r = &(*rows)[(*n)++];
 		const unsigned char *plan = sqlite3_column_text(st, 3);
-		r->customer = strdup((const char *)sqlite3_column_text(st, 0));
-		r->plan = strdup(plan ? (const char *)plan : "");
+		r->customer = tn_strdup((const char *)sqlite3_column_text(st, 0));
+		r->plan = tn_strdup(plan ? (const char *)plan : "");
 		if (!r->customer || !r->plan) {
 			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory scheduling win-backs");
 			break;
@@ -375,7 +376,7 @@ int tn_winback_reasons(tn_store *s, const char *campaign, tn_reason_count **rows
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if (*n == cap) {
 			size_t nc = cap ? cap * 2 : 64;
-			tn_reason_count *t = nc <= WINBACK_MAX_ROWS ? realloc(*rows, nc * sizeof *t) : NULL;
+			tn_reason_count *t = nc <= WINBACK_MAX_ROWS ? tn_realloc(*rows, nc * sizeof *t) : NULL;
 			if (!t) {
 				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 				break;
@@ -383,7 +384,7 @@ int tn_winback_reasons(tn_store *s, const char *campaign, tn_reason_count **rows
 			*rows = t;
 			cap = nc;
 		}
-		if (!((*rows)[*n].reason = strdup((const char *)sqlite3_column_text(st, 0)))) {
+		if (!((*rows)[*n].reason = tn_strdup((const char *)sqlite3_column_text(st, 0)))) {
 			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 			break;
 		}
