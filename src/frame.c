@@ -117,7 +117,8 @@ tn_frame *tn_frame_read_csv(const char *path, const char *const *want, size_t nw
 	size_t cap = 0, nfields = 0;
 	if (!f)
 		goto nomem;
-	f->path = tn_strdup(path);
+	if (!(f->path = tn_strdup(path)))
+		goto nomem;
 	int rc = tn_csv_next(r, err);
 	if (rc <= 0) {
 		if (rc == 0)

@@ -346,8 +346,12 @@ int tn_offers_measure(tn_store *s, int64_t plan_id, tn_offer_effect *out, tn_err
 		return TN_ERR_DB;
 	if (plan_id > 0)
 		sqlite3_bind_int64(st, 1, plan_id);
-	if (sqlite3_step(st) != SQLITE_ROW) {
+	int step = sqlite3_step(st);
+	if (step != SQLITE_ROW) {
+		int rc = tn_store_step_end(s, step, "reading offer plans", err);
 		sqlite3_finalize(st);
+		if (rc)
+			return rc;
 		if (plan_id > 0)
 			return tn_error_set(err, TN_ERR_NOTFOUND, "no offer plan %lld (see `tenure offers plans`)",
 					    (long long)plan_id);
@@ -364,7 +368,6 @@ int tn_offers_measure(tn_store *s, int64_t plan_id, tn_offer_effect *out, tn_err
 	if (!st)
 		return TN_ERR_DB;
 	sqlite3_bind_int64(st, 1, out->plan_id);
-	int step;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *arm = (const char *)sqlite3_column_text(st, 0);
 		long cnt = (long)sqlite3_column_int64(st, 1), ch = (long)sqlite3_column_int64(st, 2);

@@ -186,7 +186,10 @@ static int load_encoding(const cJSON *arr, const char *path, tn_pred_encoding **
 			rc = bad(err, path, "an encoding entry lacks name/type");
 			break;
 		}
-		s->name = tn_strdup(nm->valuestring);
+		if (!(s->name = tn_strdup(nm->valuestring))) {
+			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+			break;
+		}
 		s->is_numeric = strcmp(ty->valuestring, "numeric") == 0;
 		if (s->is_numeric) {
 			const cJSON *mu = cJSON_GetObjectItemCaseSensitive(o, "mean");
@@ -201,8 +204,11 @@ static int load_encoding(const cJSON *arr, const char *path, tn_pred_encoding **
 				rc = bad(err, path, "bad text levels");
 				break;
 			}
-			cJSON_ArrayForEach(l, lv) s->levels[s->nlevels++] =
-				tn_strdup(cJSON_IsString(l) ? l->valuestring : "");
+			cJSON_ArrayForEach(l, lv) if (!(s->levels[s->nlevels++] =
+								tn_strdup(cJSON_IsString(l) ? l->valuestring : "")))
+				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+			if (rc)
+				break;
 			s->nfeat = nl ? nl - 1 : 0;
 		}
 		s->first = total;
@@ -219,7 +225,10 @@ static int load_encoding(const cJSON *arr, const char *path, tn_pred_encoding **
 				snprintf(name, sizeof name, "%s%s", src->name, k ? " (missing)" : "");
 			else
 				snprintf(name, sizeof name, "%s=%s", src->name, src->levels[k + 1]);
-			e->feature[e->p] = tn_strdup(name);
+			if (!(e->feature[e->p] = tn_strdup(name))) {
+				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+				break;
+			}
 			e->feature_src[e->p++] = s;
 		}
 	}

@@ -70,7 +70,10 @@ static int offers_table(tn_store *s, tn_report_table *t, tn_error *err)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	tn_offer_effect e;
 	tn_error e2 = {0};
-	if (tn_offers_measure(s, 0, &e, &e2) != TN_OK || e.n_offer + e.n_control == 0) {
+	int rc = tn_offers_measure(s, 0, &e, &e2);
+	if (rc && rc != TN_ERR_NOTFOUND) /* a failed read is not "no plan" */
+		return tn_error_set(err, rc, "%s", e2.msg);
+	if (rc || e.n_offer + e.n_control == 0) {
 		t->reading = tn_strdup("No offer plan yet: `tenure offers plan` ranks customers by expected profit and "
 				    "keeps a random control group, so the effect can be measured here.");
 		return TN_OK;
@@ -104,9 +107,9 @@ static int winback_table(tn_store *s, tn_time now, tn_report_table *t, tn_error 
 					   "cost per extra customer won", NULL};
 	tn_winback_stats *st = NULL;
 	size_t n = 0;
-	tn_error e2 = {0};
-	if (tn_winback_report(s, NULL, 30, now, &st, &n, &e2) != TN_OK)
-		n = 0;
+	int rc = tn_winback_report(s, NULL, 30, now, &st, &n, err);
+	if (rc)
+		return rc;
 	if (table_init(t, "Win-back campaigns", cols, n)) {
 		tn_winback_stats_free(st, n);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
@@ -164,8 +167,10 @@ static int points_table(tn_store *s, tn_time now, tn_report_table *t, tn_error *
 	if (table_init(t, "Loyalty points", cols, 1))
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	tn_points_check ck;
-	tn_error e2 = {0};
-	if (tn_points_check_run(s, &ck, &e2) != TN_OK || ck.entries == 0) {
+	int rc = tn_points_check_run(s, &ck, err);
+	if (rc)
+		return rc;
+	if (ck.entries == 0) {
 		t->reading = tn_strdup("No loyalty points yet: `tenure points rule` sets how actions earn points, "
 				    "`tenure points earn --from-events` credits them.");
 		return TN_OK;
@@ -173,7 +178,9 @@ static int points_table(tn_store *s, tn_time now, tn_report_table *t, tn_error *
 	tn_rowset *risk = NULL;
 	long n_risk = 0;
 	double pts = 0;
-	if (tn_points_at_risk(s, now, 30, NULL, 1.1, &risk, &e2) == TN_OK && risk) {
+	if ((rc = tn_points_at_risk(s, now, 30, NULL, 1.1, &risk, err)))
+		return rc;
+	if (risk) {
 		size_t col = risk->ncols;
 		for (size_t j = 0; j < risk->ncols; j++)
 			if (strcmp(risk->names[j], "expiring") == 0)
@@ -209,13 +216,16 @@ static int journey_table(tn_store *s, tn_time now, tn_report_table *t, tn_error 
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	char *types[TN_MS_COUNT] = {0};
 	int mapped[TN_MS_COUNT] = {0}, any = 0;
-	tn_error e2 = {0};
-	if (tn_journey_types(s, types, mapped, &e2) == TN_OK)
-		for (int m = 0; m < TN_MS_COUNT; m++)
-			any |= mapped[m];
+	int rc = tn_journey_types(s, types, mapped, err);
+	if (rc)
+		return rc;
+	for (int m = 0; m < TN_MS_COUNT; m++)
+		any |= mapped[m];
 	tn_journey_types_free(types);
 	tn_journey *j = NULL;
-	if (!any || tn_journey_load(s, now, &j, &e2) != TN_OK || j->n == 0) {
+	if (any && (rc = tn_journey_load(s, now, &j, err)))
+		return rc;
+	if (!any || j->n == 0) {
 		tn_journey_free(j);
 		t->reading = tn_strdup("No onboarding milestones mapped: `tenure journey map first_value EVENT_TYPE` "
 				    "(and first_impression, intended_value, extended_value).");
@@ -253,6 +263,11 @@ int tn_report_actions(tn_store *s, tn_time now, tn_report_table **out, size_t *n
 		rc = points_table(s, now, &t[2], err);
 	if (!rc)
 		rc = journey_table(s, now, &t[3], err);
+	/* every cell is a string (fmt/tn_strdup): a NULL one is an allocation that failed */
+	for (size_t i = 0; !rc && i < 4; i++)
+		for (size_t k = 0; !rc && k < t[i].nrows * t[i].ncols; k++)
+			if (!t[i].cells[k])
+				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	if (rc) {
 		tn_report_tables_free(t, 4);
 		return rc;

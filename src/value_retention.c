@@ -67,6 +67,11 @@ static int plan_index(acc *a, const tn_churn_sub *sub)
 	memset(&p[a->nplans], 0, sizeof *p);
 	p[a->nplans].plan = tn_strdup(sub->plan);
 	p[a->nplans].billing_period = tn_strdup(sub->billing_period);
+	if (!p[a->nplans].plan || !p[a->nplans].billing_period) {
+		free(p[a->nplans].plan);
+		free(p[a->nplans].billing_period);
+		return -1;
+	}
 	p[a->nplans].price = sub->price;
 	p[a->nplans].period_days = period_days(sub->billing_period);
 	p[a->nplans].alpha = p[a->nplans].beta = p[a->nplans].loglik = NAN;
@@ -144,7 +149,10 @@ static int on_customer(void *ud, const tn_churn_customer *c, tn_error *err)
 		}
 		double lpd = period_days(ls->billing_period);
 		double done = lpd > 0 ? floor((double)(a->as_of - last->start) / TN_DAY / lpd) + 1 : 1;
-		a->live[a->nlive++] = (live_row){tn_strdup(c->id), lp, done};
+		char *id = tn_strdup(c->id);
+		if (!id)
+			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		a->live[a->nlive++] = (live_row){id, lp, done};
 	}
 	return TN_OK;
 }
