@@ -8,7 +8,7 @@
  * (an import's row counts are those before it).  The operations: CSV imports
  * of customers and subscriptions and a JSON Lines import of events into a
  * fresh store, and one analysis on it: the churn frame, a Kaplan-Meier fit on
- * it and the monthly churn rate.
+ * it, the monthly churn rate and the retention value (sBG) by plan.
  */
 #include "testutil.h"
 #include "tenure.h"
@@ -166,7 +166,8 @@ static void test_import_persistent(void **state)
 	assert_true(import_points[1] > 20);
 }
 
-/* The analysis: churn frame -> Kaplan-Meier, and the monthly churn rate. */
+/* The analysis: churn frame -> Kaplan-Meier, and the monthly churn rate;
+ * then the sBG retention value per plan. */
 static int analysis(tn_store *s, double *median, size_t *nrates, tn_error *err)
 {
 	tn_churn_def def;
@@ -189,6 +190,13 @@ static int analysis(tn_store *s, double *median, size_t *nrates, tn_error *err)
 	tn_churn_rate_opts ro = {.period_months = TN_PERIOD_MONTH, .as_of = TN_NO_TIME};
 	rc = tn_churn_rate(s, &def, &ro, &rows, nrates, err);
 	free(rows);
+	if (rc)
+		return rc;
+	tn_value_retention_result *vr = NULL;
+	rc = tn_value_retention(s, &def, TN_NO_TIME, 0.1, &vr, err);
+	if (!rc)
+		*nrates += 1000 * vr->nplans; /* part of the answer compared below */
+	tn_value_retention_free(vr);
 	return rc;
 }
 
@@ -203,7 +211,7 @@ static void walk_analysis(int persist)
 	double want_median = NAN;
 	size_t want_rates = 0;
 	assert_int_equal(analysis(s, &want_median, &want_rates, &err), TN_OK);
-	assert_true(want_rates > 0);
+	assert_true(want_rates > 1000); /* rates and at least one plan valued */
 	long n;
 	for (n = 1;; n++) {
 		double median = NAN;
