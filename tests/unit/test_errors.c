@@ -170,6 +170,68 @@ static void test_locked_store_read_loops_fail(void **state)
 	tn_store_close(s);
 }
 
+/* A store whose customers table has a corrupt leaf page (its last one): a
+ * scan returns the first rows and then SQLITE_CORRUPT, which must be the
+ * result -- never the rows read so far with TN_OK. */
+static void test_corrupt_store_fails_mid_scan(void **state)
+{
+	(void)state;
+	char path[160];
+	snprintf(path, sizeof path, "%s/corrupt.db", dir);
+	tn_store *s;
+	tn_error err = {0};
+	assert_int_equal(tn_store_open(path, TN_STORE_CREATE, &s, &err), TN_OK);
+	assert_int_equal(tn_store_begin(s, &err), TN_OK);
+	for (int i = 0; i < 3000; i++) {
+		char id[32];
+		snprintf(id, sizeof id, "customer-%05d", i);
+		tn_customer_rec c = {.id = id, .signed_up_at = 1704067200 + i * 600, .country = "SA", .channel = "organic"};
+		assert_int_equal(tn_store_put_customer(s, &c, NULL, &err), TN_OK);
+	}
+	assert_int_equal(tn_store_commit(s, &err), TN_OK);
+	tn_journey *j = NULL;
+	assert_int_equal(tn_journey_load(s, 1800000000, &j, &err), TN_OK);
+	assert_int_equal(j->n, 3000);
+	tn_journey_free(j);
+	tn_store_close(s);
+
+	/* the last leaf page of the customers table, by the dbstat table */
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT max(pageno), (SELECT page_size FROM pragma_page_size) FROM "
+						"dbstat WHERE name = 'customers' AND pagetype = 'leaf'",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	long page = (long)sqlite3_column_int64(st, 0), size = (long)sqlite3_column_int64(st, 1);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	assert_true(page > 2);
+	FILE *fp = fopen(path, "r+b");
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, (page - 1) * size, SEEK_SET), 0);
+	for (int k = 0; k < 64; k++)
+		fputc(0xFF, fp);
+	fclose(fp);
+
+	assert_int_equal(tn_store_open(path, 0, &s, &err), TN_OK);
+	j = NULL;
+	tn_error_clear(&err);
+	int rc = tn_journey_load(s, 1800000000, &j, &err);
+	if (rc != TN_ERR_DB || !strstr(err.msg, "malformed"))
+		fail_msg("journey on a corrupt store: status %d (%s), %zu customers read", rc, err.msg, j ? j->n : 0);
+	assert_null(j);
+	tn_nearing_row *nr = NULL;
+	size_t n = 0;
+	tn_error_clear(&err);
+	rc = tn_offers_nearing(s, 1800000000, 4000, 4000, &nr, &n, &err);
+	assert_int_equal(rc, TN_ERR_DB);
+	assert_null(nr);
+	tn_store_close(s);
+	unlink(path);
+}
+
 /* The callback interrupts the connection: the next step of the customers
  * cursor fails, which must end the scan with an error, not as the end. */
 typedef struct scan_ud {
@@ -283,6 +345,7 @@ int main(void)
 		cmocka_unit_test(test_unlocked_reads_work),
 		cmocka_unit_test(test_locked_store_read_loops_fail),
 		cmocka_unit_test(test_churn_scan_cursor_error_is_a_status),
+		cmocka_unit_test(test_corrupt_store_fails_mid_scan),
 		cmocka_unit_test(test_null_err_is_allowed),
 		cmocka_unit_test(test_error_code_never_ok),
 	};
