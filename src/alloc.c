@@ -60,6 +60,8 @@ unsigned long tn_alloc_failed_count(void)
 
 char *tn_strdup(const char *s)
 {
+	if (!s) /* sqlite3_column_text() of a NOT NULL column: SQLite ran out of memory */
+		return counted(NULL);
 	size_t n = strlen(s) + 1;
 	char *d = tn_malloc(n);
 	if (d)

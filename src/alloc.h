@@ -18,6 +18,8 @@
 void *tn_malloc(size_t size);
 void *tn_calloc(size_t n, size_t size);
 void *tn_realloc(void *p, size_t size);
+/* tn_strdup(NULL) is NULL, a failure: what sqlite3_column_text() returns for
+ * a NOT NULL column when SQLite is out of memory. */
 char *tn_strdup(const char *s);
 
 /* Allocations that returned NULL in this thread so far (real or injected):
