@@ -210,7 +210,9 @@ int tn_churn_def_list(tn_store *s, tn_churn_def **defs, size_t *n, tn_error *err
 		if (*n == cap) {
 			tn_churn_def *nv = cap >= TN_CHURN_MAX_DEFS ? NULL : tn_realloc(v, 2 * cap * sizeof *v);
 			if (!nv) {
-				rc = tn_error_set(err, TN_ERR_NOMEM, "more than %d churn definitions", TN_CHURN_MAX_DEFS);
+				rc = cap >= TN_CHURN_MAX_DEFS
+					     ? tn_error_set(err, TN_ERR_NOMEM, "more than %d churn definitions", TN_CHURN_MAX_DEFS)
+					     : tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 				goto out;
 			}
 			v = nv;

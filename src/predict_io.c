@@ -265,6 +265,12 @@ int tn_pred_load(const char *path, tn_pred_model **out, tn_error *err)
 		m->target = opt_string(root, "target");
 		m->positive = opt_string(root, "positive");
 		m->id = opt_string(root, "id");
+		if ((cJSON_IsString(cJSON_GetObjectItemCaseSensitive(root, "target")) && !m->target) ||
+		    (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(root, "positive")) && !m->positive) ||
+		    (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(root, "id")) && !m->id))
+			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	}
+	if (!rc) {
 		rc = load_encoding(cJSON_GetObjectItemCaseSensitive(root, "encoding"), path, &m->enc, err);
 	}
 	if (!rc && m->kind == TN_PRED_LOGISTIC) {
