@@ -873,8 +873,11 @@ static int import_jsonl(session *ss, long long total)
 		if ((ss->res->rows & 0xFFFF) == 0)
 			progress(ss, offset, total);
 	}
-	if (rc == TN_OK && ferror(fp))
-		rc = tn_error_set(ss->err, TN_ERR_IO, "%s: read error: %s", ss->path, strerror(errno));
+	/* getline returns -1 at the end, on a read error and when out of memory:
+	 * only the first is the end of the data */
+	if (rc == TN_OK && (ferror(fp) || !feof(fp)))
+		rc = errno == ENOMEM ? tn_error_set(ss->err, TN_ERR_NOMEM, "%s: out of memory reading", ss->path)
+				     : tn_error_set(ss->err, TN_ERR_IO, "%s: read error: %s", ss->path, strerror(errno));
 	free(line);
 	if (fp != stdin)
 		fclose(fp);

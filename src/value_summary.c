@@ -10,6 +10,7 @@
  * Transactions come from a CSV file, a whitespace-separated file (like the
  * CDNOW logs), or the store's `purchase` events.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -180,6 +181,10 @@ static int next_record(reader *r, tn_error *err)
 	}
 	for (;;) {
 		ssize_t len = getline(&r->buf, &r->bufcap, r->fp);
+		if (len < 0 && (ferror(r->fp) || !feof(r->fp))) /* not the end: a read error or out of memory */
+			return tn_error_set(err, errno == ENOMEM ? TN_ERR_NOMEM : TN_ERR_IO, "%s:%ld: cannot read: %s",
+					    r->path, r->line + 1, strerror(errno)),
+			       -1;
 		if (len < 0)
 			return 0;
 		r->line++;
