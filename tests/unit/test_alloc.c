@@ -13,6 +13,7 @@
 #include "testutil.h"
 #include "tenure.h"
 #include "alloc.h"
+#include "store_sqlite.h"
 
 #include <sqlite3.h>
 #include <unistd.h>
@@ -253,6 +254,48 @@ static void test_analysis_persistent(void **state)
 	assert_true(analysis_points[1] > 10);
 }
 
+/* SQLite's own allocations stay SQLite's, but their failure must surface:
+ * with a hard heap limit just above what SQLite holds now, raised step by
+ * step, the analysis fails with a store error until it has room -- never a
+ * short answer with TN_OK. */
+static void test_sqlite_out_of_memory_surfaces(void **state)
+{
+	(void)state;
+	const char *db = dbfile;
+	if (rows_in(db, "customers") != 4)
+		import_all(0);
+	tn_store *s;
+	tn_error err = {0};
+	assert_int_equal(tn_store_open(db, TN_STORE_READONLY, &s, &err), TN_OK);
+	double want_median = NAN;
+	size_t want_rates = 0;
+	assert_int_equal(analysis(s, &want_median, &want_rates, &err), TN_OK);
+	long failures = 0;
+	for (sqlite3_int64 extra = 0;; extra += 4096) {
+		sqlite3_db_release_memory(tn_store_sqlite(s));
+		sqlite3_hard_heap_limit64(sqlite3_memory_used() + extra);
+		double median = NAN;
+		size_t nrates = 0;
+		tn_error_clear(&err);
+		int rc = analysis(s, &median, &nrates, &err);
+		sqlite3_hard_heap_limit64(0);
+		if (rc == TN_OK) {
+			assert_true((isnan(median) && isnan(want_median)) || median == want_median);
+			assert_int_equal(nrates, want_rates);
+			break;
+		}
+		failures++;
+		if (rc != TN_ERR_DB && rc != TN_ERR_NOMEM)
+			fail_msg("analysis with SQLite's heap limited to %lld more bytes: status %d (%s)", (long long)extra,
+				 rc, err.msg);
+		assert_true(err.msg[0] != '\0');
+		assert_true(extra < 64 << 20);
+	}
+	print_message("SQLite out of memory: %ld heap limits failed cleanly before the analysis ran\n", failures);
+	assert_true(failures > 0);
+	tn_store_close(s);
+}
+
 /* The hook itself: the N-th allocation fails, the ones before do not. */
 static void test_hook(void **state)
 {
@@ -285,6 +328,7 @@ int main(void)
 		cmocka_unit_test(test_import_persistent),
 		cmocka_unit_test(test_analysis_transient),
 		cmocka_unit_test(test_analysis_persistent),
+		cmocka_unit_test(test_sqlite_out_of_memory_surfaces),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
