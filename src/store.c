@@ -171,18 +171,20 @@ int tn_store_open(const char *path, int flags, tn_store **out, tn_error *err)
 	if ((flags & TN_STORE_CREATE) && !(flags & TN_STORE_READONLY))
 		oflags |= SQLITE_OPEN_CREATE;
 	if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
-		tn_error_set(err, TN_ERR_IO, "%s: cannot open the store: %s%s", path,
-			     s->db ? sqlite3_errmsg(s->db) : "out of memory",
-			     (flags & TN_STORE_CREATE) ? "" : " (import data or run `tenure demo` first)");
+		int rc = tn_error_set(err, TN_ERR_IO, "%s: cannot open the store: %s%s", path,
+				      s->db ? sqlite3_errmsg(s->db) : "out of memory",
+				      (flags & TN_STORE_CREATE) ? "" : " (import data or run `tenure demo` first)");
 		tn_store_close(s);
-		return tn_error_code(err, TN_ERR_IO);
+		return rc;
 	}
 	sqlite3_busy_timeout(s->db, 30000);
-	sqlite3_exec(s->db,
-		     "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;"
-		     "PRAGMA synchronous = FULL",
-		     NULL, NULL, NULL);
-	int rc = migrate(s, err);
+	/* foreign keys are part of the schema's meaning: not having them is an error */
+	int rc = tn_store_exec(s,
+			       "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;"
+			       "PRAGMA synchronous = FULL",
+			       err);
+	if (!rc)
+		rc = migrate(s, err);
 	if (rc) {
 		tn_store_close(s);
 		return rc;
