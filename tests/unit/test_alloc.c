@@ -56,10 +56,32 @@ static long long rows_in(const char *db, const char *table)
 	return n;
 }
 
+static const char *const tables[] = {"customers", "subscriptions", "events", "event_types", "meta"};
+#define NTABLES (sizeof tables / sizeof *tables)
+
+/* Rows in each of the tables above, through one connection. */
+static void rows_all(const char *db, long long n[NTABLES])
+{
+	sqlite3 *h;
+	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	for (size_t t = 0; t < NTABLES; t++) {
+		char sql[128];
+		snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", tables[t]);
+		sqlite3_stmt *st;
+		assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		n[t] = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(h);
+}
+
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof dir, "/tmp/tenure_oom_XXXXXX");
+	/* a memory file system when there is one: the walks open and commit
+	 * hundreds of stores, and fsync on a disk would dominate the test */
+	snprintf(dir, sizeof dir, "%s/tenure_oom_XXXXXX", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
 	assert_non_null(mkdtemp(dir));
 	snprintf(dbfile, sizeof dbfile, "%s/t.db", dir);
 	write_file("customers.csv", "id,signed_up_at,country,channel,device\n"
@@ -91,18 +113,14 @@ static int teardown(void **state)
 	return 0;
 }
 
-static const char *const tables[] = {"customers", "subscriptions", "events", "event_types", "meta"};
-#define NTABLES (sizeof tables / sizeof *tables)
-
 /* Import FILE of KIND into the store at DB with the N-th allocation failing;
  * returns the number of failure points walked. */
 static long walk_import(const char *db, tn_kind kind, const char *file, int persist)
 {
 	long n;
 	for (n = 1;; n++) {
-		long long before[NTABLES];
-		for (size_t t = 0; t < NTABLES; t++)
-			before[t] = rows_in(db, tables[t]);
+		long long before[NTABLES], after[NTABLES];
+		rows_all(db, before);
 		tn_store *s;
 		tn_error err = {0};
 		assert_int_equal(tn_store_open(db, 0, &s, &err), TN_OK);
@@ -124,10 +142,11 @@ static long walk_import(const char *db, tn_kind kind, const char *file, int pers
 				 persist ? "persistent" : "transient", rc, err.msg);
 		assert_true(err.msg[0] != '\0');
 		assert_int_equal(res.committed, 0);
+		rows_all(db, after);
 		for (size_t t = 0; t < NTABLES; t++)
-			if (rows_in(db, tables[t]) != before[t])
+			if (after[t] != before[t])
 				fail_msg("import %s, allocation %ld failed: %s has %lld rows, %lld before", file, n,
-					 tables[t], rows_in(db, tables[t]), before[t]);
+					 tables[t], after[t], before[t]);
 	}
 	return n - 1;
 }
@@ -296,6 +315,84 @@ static void test_sqlite_out_of_memory_surfaces(void **state)
 	tn_store_close(s);
 }
 
+/* The demo generator: a small company written in one transaction, then the
+ * milestones and loyalty points it seeds (their own transactions, after the
+ * company's commit).  Each failure gives out-of-memory; the company is in
+ * the store whole or not at all. */
+static long demo_points[2];
+
+static void walk_demo(int persist)
+{
+	char db[160];
+	snprintf(db, sizeof db, "%s/demo.db", dir);
+	/* the company's rows when written in full */
+	long long full[5];
+	{
+		unlink(db);
+		tn_store *s;
+		tn_error err = {0};
+		assert_int_equal(tn_store_open(db, TN_STORE_CREATE, &s, &err), TN_OK);
+		tn_demo_opts o = {.customers = 3, .months = 2, .seed = 7, .end = 1719705600};
+		tn_demo_result res;
+		assert_int_equal(tn_demo_generate(s, &o, &res, &err), TN_OK);
+		tn_store_close(s);
+		static const char *const t5[] = {"customers", "subscriptions", "events", "payments", "feedback"};
+		for (int t = 0; t < 5; t++)
+			full[t] = rows_in(db, t5[t]);
+	}
+	long n;
+	for (n = 1;; n++) {
+		unlink(db);
+		tn_store *s;
+		tn_error err = {0};
+		assert_int_equal(tn_store_open(db, TN_STORE_CREATE, &s, &err), TN_OK);
+		tn_demo_opts o = {.customers = 3, .months = 2, .seed = 7, .end = 1719705600};
+		tn_demo_result res;
+		tn_alloc_fail_at(n, persist);
+		int rc = tn_demo_generate(s, &o, &res, &err);
+		long failed = tn_alloc_failures();
+		tn_alloc_fail_at(0, 0);
+		tn_store_close(s);
+		if (!failed) {
+			if (rc != TN_OK)
+				fail_msg("demo without an injected failure: %s", err.msg);
+			assert_int_equal(rows_in(db, "customers"), 3);
+			break;
+		}
+		if (rc != TN_ERR_NOMEM)
+			fail_msg("demo, allocation %ld failed (%s): status %d (%s), expected out of memory", n,
+				 persist ? "persistent" : "transient", rc, err.msg);
+		assert_true(err.msg[0] != '\0');
+		static const char *const demo_tables[] = {"customers", "subscriptions", "events", "payments",
+							  "feedback"};
+		long long nc = rows_in(db, "customers");
+		if (nc != 0 && nc != 3)
+			fail_msg("demo, allocation %ld failed: %lld of 3 customers written", n, nc);
+		for (size_t t = 0; t < sizeof demo_tables / sizeof *demo_tables; t++)
+			if (nc == 0 ? rows_in(db, demo_tables[t]) != 0 : rows_in(db, demo_tables[t]) != full[t])
+				fail_msg("demo, allocation %ld failed: %s has %lld rows", n, demo_tables[t],
+					 rows_in(db, demo_tables[t]));
+	}
+	unlink(db);
+	demo_points[persist] = n - 1;
+}
+
+static void test_demo_transient(void **state)
+{
+	(void)state;
+	walk_demo(0);
+	print_message("demo: %ld allocation failure points walked (transient)\n", demo_points[0]);
+	assert_true(demo_points[0] > 20);
+}
+
+static void test_demo_persistent(void **state)
+{
+	(void)state;
+	walk_demo(1);
+	print_message("demo: %ld allocation failure points walked (persistent)\n", demo_points[1]);
+	assert_true(demo_points[1] > 20);
+}
+
 /* The hook itself: the N-th allocation fails, the ones before do not. */
 static void test_hook(void **state)
 {
@@ -329,6 +426,8 @@ int main(void)
 		cmocka_unit_test(test_analysis_transient),
 		cmocka_unit_test(test_analysis_persistent),
 		cmocka_unit_test(test_sqlite_out_of_memory_surfaces),
+		cmocka_unit_test(test_demo_transient),
+		cmocka_unit_test(test_demo_persistent),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
