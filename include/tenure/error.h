@@ -8,8 +8,10 @@
  * what went wrong first, e.g. "events.csv:1042:2: occurred_at: expected ...".
  *
  * The contract, kept by every libtenure function that takes `tn_error *err`:
- *  1. ERR may be NULL.  The function then fails in the same way and returns
- *     the same status; only the message is dropped.
+ *  1. ERR may be NULL.  The function then fails in the same cases, with a
+ *     status != TN_OK (the callee's own status wherever it is passed on;
+ *     tn_error_code's fallback where only a NULL pointer told of the
+ *     failure); only the message is dropped.
  *  2. The returned status is the truth; ERR only carries the message.  A
  *     function that fails returns a code != TN_OK (or NULL for a function
  *     that returns a pointer) and sets ERR when it is not NULL.
