@@ -109,7 +109,10 @@ int tn_pred_alerts_update(tn_store *s, const tn_pred_alert_opts *o, tn_pred_aler
 		/* no risk model (e.g. no churn yet to learn from) only disables the
 		 * ending_high_risk alert */
 		tn_error rerr = {0};
-		if (risks(s, o, f, risk, &rerr)) {
+		int rrc = risks(s, o, f, risk, &rerr);
+		if (rrc == TN_ERR_NOMEM || rrc == TN_ERR_DB || rrc == TN_ERR_IO) /* not "no model": a failure */
+			rc = tn_error_set(err, rrc, "%s", rerr.msg);
+		else if (rrc) {
 			for (size_t i = 0; i < f->nrows; i++)
 				risk[i] = NAN;
 			snprintf(run->risk_error, sizeof run->risk_error, "%.200s", rerr.msg);

@@ -152,7 +152,12 @@ int tn_winback_import_csv(tn_store *s, const char *path, long *rows, long *added
 		int a = 0;
 		int64_t key;
 		tn_error e2 = {0};
-		if (tn_store_customer_key(s, c.customer, &key, &e2)) {
+		int krc = tn_store_customer_key(s, c.customer, &key, &e2);
+		if (krc && krc != TN_ERR_NOTFOUND) { /* the store failed, not the row */
+			tn_error_set(err, krc, "%s:%ld: %s", path, line, e2.msg);
+			goto fail;
+		}
+		if (krc) {
 			tn_error_set(err, e2.code, "%s:%ld:%d: customer: expected a customer in the store, found \"%.200s\"",
 				     path, line, col[0] + 1, c.customer);
 			goto fail;
