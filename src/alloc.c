@@ -74,6 +74,11 @@ static void *json_malloc(size_t size)
 	return tn_malloc(size);
 }
 
+/* cJSON's hooks are process-wide: set them once, before main() where the
+ * compiler allows (so no thread can be using cJSON while they change). */
+#if defined(__GNUC__)
+__attribute__((constructor))
+#endif
 static void hook_json(void)
 {
 	cJSON_Hooks h = {json_malloc, free};
@@ -82,8 +87,10 @@ static void hook_json(void)
 
 void tn_alloc_hook_json(void)
 {
+#if !defined(__GNUC__)
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, hook_json);
+#endif
 }
 
 void tn_alloc_fail_at(long nth, int persist)

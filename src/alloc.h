@@ -27,8 +27,8 @@ char *tn_strdup(const char *s);
  * (cJSON_Parse returns NULL for both) compares it before and after. */
 unsigned long tn_alloc_failed_count(void);
 
-/* Route cJSON's allocations through tn_malloc (once per process; the memory
- * stays free()-compatible, so objects made before are still freed right). */
+/* Route cJSON's allocations through tn_malloc (once per process, before
+ * main() with GCC and Clang; the memory stays free()-compatible). */
 void tn_alloc_hook_json(void);
 
 /* Test hook: make the NTH allocation from now fail (1 = the next one), and
