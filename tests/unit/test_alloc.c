@@ -201,7 +201,7 @@ static int analysis(tn_store *s, double *median, size_t *nrates, tn_error *err)
 	tn_km *km = NULL;
 	int rc = tn_km_fit(f->cols[tc].num, f->cols[ec].num, NULL, 0, f->nrows, 0.95, &km, err);
 	if (!rc)
-		*median = km->median;
+		*median = isnan(km->median) ? -1 : km->median; /* not reached: -1, so that the sum below compares */
 	tn_km_free(km);
 	tn_frame_free(f);
 	if (rc)
@@ -214,8 +214,14 @@ static int analysis(tn_store *s, double *median, size_t *nrates, tn_error *err)
 		return rc;
 	tn_value_retention_result *vr = NULL;
 	rc = tn_value_retention(s, &def, TN_NO_TIME, 0.1, &vr, err);
-	if (!rc)
-		*nrates += 1000 * vr->nplans; /* part of the answer compared below */
+	if (!rc) { /* part of the answer compared below: every fitted number */
+		*nrates += 1000 * vr->nplans + 100000 * vr->nlive;
+		for (size_t p = 0; p < vr->nplans; p++)
+			*median += (isnan(vr->plans[p].alpha) ? 0 : vr->plans[p].alpha) +
+				   (isnan(vr->plans[p].elv) ? 0 : vr->plans[p].elv);
+		for (size_t c = 0; c < vr->ncohorts; c++)
+			*median += isnan(vr->cohorts[c].alpha) ? 0.5 : vr->cohorts[c].alpha;
+	}
 	tn_value_retention_free(vr);
 	return rc;
 }
@@ -244,7 +250,10 @@ static void walk_analysis(int persist)
 		if (!failed) {
 			assert_int_equal(rc, TN_OK);
 			/* the same answer as without any injection */
-			assert_true((isnan(median) && isnan(want_median)) || median == want_median);
+			/* relative 1e-9: the tiny store's sBG fits sit at a boundary (alpha ~ 1e15), where
+			 * the optimiser's last bits are not reproducible */
+			if (!(fabs(median - want_median) <= 1e-9 * fabs(want_median)))
+				fail_msg("the answer after the walk: %.17g, expected %.17g", median, want_median);
 			assert_int_equal(nrates, want_rates);
 			break;
 		}
@@ -299,7 +308,10 @@ static void test_sqlite_out_of_memory_surfaces(void **state)
 		int rc = analysis(s, &median, &nrates, &err);
 		sqlite3_hard_heap_limit64(0);
 		if (rc == TN_OK) {
-			assert_true((isnan(median) && isnan(want_median)) || median == want_median);
+			/* relative 1e-9: the tiny store's sBG fits sit at a boundary (alpha ~ 1e15), where
+			 * the optimiser's last bits are not reproducible */
+			if (!(fabs(median - want_median) <= 1e-9 * fabs(want_median)))
+				fail_msg("the answer after the walk: %.17g, expected %.17g", median, want_median);
 			assert_int_equal(nrates, want_rates);
 			break;
 		}
