@@ -5,6 +5,7 @@
  * the Wilson / Newcombe intervals for the difference of two proportions.
  */
 #include "actions_internal.h"
+#include "alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -34,15 +35,15 @@ static int scores_reserve(tn_scores *sc, size_t *cap, size_t want)
 	size_t nc = *cap ? *cap * 2 : 1024;
 	while (nc < want)
 		nc *= 2;
-	char **c = realloc(sc->customer, nc * sizeof *c);
+	char **c = tn_realloc(sc->customer, nc * sizeof *c);
 	if (!c)
 		return -1;
 	sc->customer = c;
-	double *p = realloc(sc->p_churn, nc * sizeof *p);
+	double *p = tn_realloc(sc->p_churn, nc * sizeof *p);
 	if (!p)
 		return -1;
 	sc->p_churn = p;
-	double *v = realloc(sc->value, nc * sizeof *v);
+	double *v = tn_realloc(sc->value, nc * sizeof *v);
 	if (!v)
 		return -1;
 	sc->value = v;
@@ -57,9 +58,9 @@ static int scores_extras(tn_scores *sc)
 	free(sc->key);
 	free(sc->signed_up_at);
 	free(sc->period_end);
-	sc->key = calloc(n, sizeof *sc->key);
-	sc->signed_up_at = malloc(n * sizeof *sc->signed_up_at);
-	sc->period_end = malloc(n * sizeof *sc->period_end);
+	sc->key = tn_calloc(n, sizeof *sc->key);
+	sc->signed_up_at = tn_malloc(n * sizeof *sc->signed_up_at);
+	sc->period_end = tn_malloc(n * sizeof *sc->period_end);
 	if (!sc->key || !sc->signed_up_at || !sc->period_end)
 		return -1;
 	for (size_t i = 0; i < sc->n; i++)
@@ -115,7 +116,7 @@ static int read_scores(const char *path, int mode, tn_scores **out, tn_error *er
 							      : "customer, value (or clv)";
 	tn_csv *r = tn_csv_open(path, ',', err);
 	if (!r)
-		return err ? err->code : TN_ERR_IO;
+		return tn_error_code(err, TN_ERR_IO);
 	int rc = tn_csv_next(r, err);
 	if (rc <= 0) {
 		tn_csv_close(r);
@@ -133,7 +134,7 @@ static int read_scores(const char *path, int mode, tn_scores **out, tn_error *er
 	}
 	int maxc = ci > pi ? ci : pi;
 	maxc = maxc > vi ? maxc : vi;
-	tn_scores *sc = calloc(1, sizeof *sc);
+	tn_scores *sc = tn_calloc(1, sizeof *sc);
 	size_t cap = 0, hcap = 0, *slots = NULL;
 	if (!sc)
 		goto nomem;
@@ -176,7 +177,7 @@ static int read_scores(const char *path, int mode, tn_scores **out, tn_error *er
 				goto fail;
 			}
 		}
-		if (!(sc->customer[sc->n] = strdup(cust)))
+		if (!(sc->customer[sc->n] = tn_strdup(cust)))
 			goto nomem;
 		sc->p_churn[sc->n] = p;
 		sc->value[sc->n] = v;
@@ -184,7 +185,7 @@ static int read_scores(const char *path, int mode, tn_scores **out, tn_error *er
 		if (sc->n * 2 > hcap) { /* rebuild the duplicate set */
 			size_t nh = hcap ? hcap * 2 : 4096;
 			free(slots);
-			if (!(slots = calloc(nh, sizeof *slots)))
+			if (!(slots = tn_calloc(nh, sizeof *slots)))
 				goto nomem;
 			hcap = nh;
 			for (size_t i = 0; i + 1 < sc->n; i++)
@@ -213,7 +214,7 @@ fail:
 	free(slots);
 	tn_csv_close(r);
 	tn_scores_free(sc);
-	return err ? err->code : TN_ERR_INPUT;
+	return tn_error_code(err, TN_ERR_INPUT);
 }
 
 int tn_scores_read_csv(const char *path, tn_scores **out, tn_error *err)
@@ -232,7 +233,7 @@ int tn_scores_read_pair(const char *risk_path, const char *value_path, tn_scores
 		goto fail;
 	while (hcap < 2 * v->n + 2)
 		hcap *= 2;
-	if (!(slots = calloc(hcap, sizeof *slots))) {
+	if (!(slots = tn_calloc(hcap, sizeof *slots))) {
 		tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 		goto fail;
 	}
@@ -262,7 +263,7 @@ fail:
 	free(slots);
 	tn_scores_free(r);
 	tn_scores_free(v);
-	return err ? err->code : TN_ERR_INPUT;
+	return tn_error_code(err, TN_ERR_INPUT);
 }
 
 /* Per customer key (dense integer ids): signup and live period end. */
@@ -276,11 +277,15 @@ static int load_cust_info(tn_store *s, cust_info **out, int64_t *maxid, tn_error
 	sqlite3_stmt *st = tn_store_prepare(s, "SELECT coalesce(max(id), 0) FROM customers", err);
 	if (!st)
 		return TN_ERR_DB;
-	*maxid = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	if (tn_store_step_row(s, st, "reading customers", err)) {
+		sqlite3_finalize(st);
+		return TN_ERR_DB;
+	}
+	*maxid = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	if (*maxid > 200000000)
 		return tn_error_set(err, TN_ERR_NOMEM, "customer ids above 200,000,000 are not supported here");
-	cust_info *ci = malloc((size_t)(*maxid + 1) * sizeof *ci);
+	cust_info *ci = tn_malloc((size_t)(*maxid + 1) * sizeof *ci);
 	if (!ci)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	for (int64_t i = 0; i <= *maxid; i++)
@@ -294,7 +299,8 @@ static int load_cust_info(tn_store *s, cust_info **out, int64_t *maxid, tn_error
 		free(ci);
 		return TN_ERR_DB;
 	}
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	int step;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
 		if (id < 0 || id > *maxid)
 			continue;
@@ -302,6 +308,11 @@ static int load_cust_info(tn_store *s, cust_info **out, int64_t *maxid, tn_error
 			ci[id].signed_up_at = sqlite3_column_int64(st, 1);
 		if (sqlite3_column_type(st, 2) != SQLITE_NULL)
 			ci[id].period_end = sqlite3_column_int64(st, 2);
+	}
+	if (tn_store_step_end(s, step, "reading customers", err)) {
+		sqlite3_finalize(st);
+		free(ci);
+		return TN_ERR_DB;
 	}
 	sqlite3_finalize(st);
 	*out = ci;
@@ -313,12 +324,12 @@ int tn_scores_attach(tn_store *s, tn_scores *sc, tn_error *err)
 	cust_info *ci;
 	int64_t maxid;
 	if (load_cust_info(s, &ci, &maxid, err))
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	for (size_t i = 0; i < sc->n; i++) {
 		int64_t k;
 		if (tn_store_customer_key(s, sc->customer[i], &k, err)) {
 			free(ci);
-			return err ? err->code : TN_ERR_NOTFOUND;
+			return tn_error_code(err, TN_ERR_NOTFOUND);
 		}
 		sc->key[i] = k;
 		if (k >= 0 && k <= maxid) {
@@ -350,7 +361,7 @@ int tn_scores_estimate(tn_store *s, tn_time now, tn_scores **out, tn_error *err)
 	if (!st)
 		return TN_ERR_DB;
 	sqlite3_bind_int64(st, 1, now);
-	tn_scores *sc = calloc(1, sizeof *sc);
+	tn_scores *sc = tn_calloc(1, sizeof *sc);
 	size_t cap = 0, xcap = 0;
 	if (!sc)
 		goto nomem;
@@ -366,15 +377,15 @@ int tn_scores_estimate(tn_store *s, tn_time now, tn_scores **out, tn_error *err)
 			goto nomem;
 		if (sc->n + 1 > xcap) {
 			size_t nx = cap;
-			int64_t *k = realloc(sc->key, nx * sizeof *k);
+			int64_t *k = tn_realloc(sc->key, nx * sizeof *k);
 			if (!k)
 				goto nomem;
 			sc->key = k;
-			tn_time *a = realloc(sc->signed_up_at, nx * sizeof *a);
+			tn_time *a = tn_realloc(sc->signed_up_at, nx * sizeof *a);
 			if (!a)
 				goto nomem;
 			sc->signed_up_at = a;
-			tn_time *b = realloc(sc->period_end, nx * sizeof *b);
+			tn_time *b = tn_realloc(sc->period_end, nx * sizeof *b);
 			if (!b)
 				goto nomem;
 			sc->period_end = b;
@@ -386,7 +397,7 @@ int tn_scores_estimate(tn_store *s, tn_time now, tn_scores **out, tn_error *err)
 		double p = h * (sqlite3_column_int(st, 6) ? 1.0 : 2.0);
 		double life = 1.0 / (h > 1.0 / 36 ? h : 1.0 / 36);
 		size_t i = sc->n;
-		if (!(sc->customer[i] = strdup((const char *)sqlite3_column_text(st, 0))))
+		if (!(sc->customer[i] = tn_strdup((const char *)sqlite3_column_text(st, 0))))
 			goto nomem;
 		sc->p_churn[i] = p < 0.95 ? p : 0.95;
 		sc->value[i] = monthly * life;
@@ -416,7 +427,7 @@ int tn_actions_now(tn_store *s, tn_time *now, tn_error *err)
 {
 	tn_store_counts c;
 	if (tn_store_counts_get(s, &c, err))
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	if (c.last == TN_NO_TIME || c.last < 0)
 		return tn_error_set(err, TN_ERR_NOTFOUND, "%s: the store has no data yet (import data or run "
 							   "`tenure demo`), or give --now", tn_store_path(s));
@@ -484,13 +495,13 @@ int tn_rowset_from_stmt(tn_store *s, sqlite3_stmt *st, const int *digits, tn_row
 {
 	*out = NULL;
 	size_t nc = (size_t)sqlite3_column_count(st), cap = 0;
-	tn_rowset *r = calloc(1, sizeof *r);
-	if (!r || !(r->names = calloc(nc ? nc : 1, sizeof *r->names)) ||
-	    !(r->digits = malloc((nc ? nc : 1) * sizeof *r->digits)))
+	tn_rowset *r = tn_calloc(1, sizeof *r);
+	if (!r || !(r->names = tn_calloc(nc ? nc : 1, sizeof *r->names)) ||
+	    !(r->digits = tn_malloc((nc ? nc : 1) * sizeof *r->digits)))
 		goto nomem;
 	r->ncols = nc;
 	for (size_t c = 0; c < nc; c++) {
-		if (!(r->names[c] = strdup(sqlite3_column_name(st, (int)c))))
+		if (!(r->names[c] = tn_strdup(sqlite3_column_name(st, (int)c))))
 			goto nomem;
 		r->digits[c] = digits[c];
 	}
@@ -503,11 +514,11 @@ int tn_rowset_from_stmt(tn_store *s, sqlite3_stmt *st, const int *digits, tn_row
 				tn_rowset_free(r);
 				return tn_error_set(err, TN_ERR_NOMEM, "more than %d rows in one listing", TN_ROWSET_MAX);
 			}
-			double *num = realloc(r->num, ncap * (nc ? nc : 1) * sizeof *num);
+			double *num = tn_realloc(r->num, ncap * (nc ? nc : 1) * sizeof *num);
 			if (!num)
 				goto nomem;
 			r->num = num;
-			char **text = realloc(r->text, ncap * (nc ? nc : 1) * sizeof *text);
+			char **text = tn_realloc(r->text, ncap * (nc ? nc : 1) * sizeof *text);
 			if (!text)
 				goto nomem;
 			r->text = text;
@@ -518,7 +529,7 @@ int tn_rowset_from_stmt(tn_store *s, sqlite3_stmt *st, const int *digits, tn_row
 			int null = sqlite3_column_type(st, (int)c) == SQLITE_NULL;
 			r->num[k] = null || digits[c] < 0 ? NAN : sqlite3_column_double(st, (int)c);
 			r->text[k] = NULL;
-			if (!null && digits[c] < 0 && !(r->text[k] = strdup((const char *)sqlite3_column_text(st, (int)c)))) {
+			if (!null && digits[c] < 0 && !(r->text[k] = tn_strdup((const char *)sqlite3_column_text(st, (int)c)))) {
 				r->nrows++;
 				goto nomem;
 			}

@@ -7,6 +7,7 @@
  * "fraction":0.5},"failed_payment_days":14}; absent keys are rules off.
  */
 #include "store_sqlite.h"
+#include "alloc.h"
 #include "tenure/churn.h"
 
 #include <cjson/cJSON.h>
@@ -169,7 +170,7 @@ out:
 int tn_churn_def_save(tn_store *s, const tn_churn_def *d, tn_error *err)
 {
 	if (tn_churn_def_check(d, err))
-		return err ? err->code : TN_ERR_USAGE;
+		return tn_error_code(err, TN_ERR_USAGE);
 	if (strcmp(d->name, "cancelled") == 0)
 		return tn_error_set(err, TN_ERR_USAGE,
 				    "\"cancelled\" is the built-in definition; choose another name");
@@ -197,7 +198,7 @@ int tn_churn_def_list(tn_store *s, tn_churn_def **defs, size_t *n, tn_error *err
 	if (!st)
 		return TN_ERR_DB;
 	size_t cap = 8;
-	tn_churn_def *v = malloc(cap * sizeof *v);
+	tn_churn_def *v = tn_malloc(cap * sizeof *v);
 	int rc = TN_OK;
 	if (!v) {
 		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
@@ -207,9 +208,11 @@ int tn_churn_def_list(tn_store *s, tn_churn_def **defs, size_t *n, tn_error *err
 	int step;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if (*n == cap) {
-			tn_churn_def *nv = cap >= TN_CHURN_MAX_DEFS ? NULL : realloc(v, 2 * cap * sizeof *v);
+			tn_churn_def *nv = cap >= TN_CHURN_MAX_DEFS ? NULL : tn_realloc(v, 2 * cap * sizeof *v);
 			if (!nv) {
-				rc = tn_error_set(err, TN_ERR_NOMEM, "more than %d churn definitions", TN_CHURN_MAX_DEFS);
+				rc = cap >= TN_CHURN_MAX_DEFS
+					     ? tn_error_set(err, TN_ERR_NOMEM, "more than %d churn definitions", TN_CHURN_MAX_DEFS)
+					     : tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 				goto out;
 			}
 			v = nv;
@@ -242,7 +245,7 @@ int tn_churn_def_load(tn_store *s, const char *name, tn_churn_def *d, tn_error *
 	tn_churn_def *all;
 	size_t n;
 	if (tn_churn_def_list(s, &all, &n, err))
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	char names[512];
 	size_t used = 0;
 	names[0] = '\0';

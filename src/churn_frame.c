@@ -12,6 +12,7 @@
  * streams the same rows to CSV one customer at a time.
  */
 #include "tenure/churn.h"
+#include "alloc.h"
 #include "tenure/csv.h"
 
 #include <cjson/cJSON.h>
@@ -41,7 +42,7 @@ static void write_rows(FILE *fp, const tn_frame *f, size_t from, size_t to);
 static int add_col(tn_frame *f, const char *name, int numeric)
 {
 	tn_column *c = &f->cols[f->ncols++];
-	c->name = strdup(name);
+	c->name = tn_strdup(name);
 	c->is_numeric = numeric;
 	return c->name ? 0 : -1;
 }
@@ -56,12 +57,12 @@ static int grow_rows(fb *b, tn_error *err)
 	for (size_t j = 0; j < b->f->ncols; j++) {
 		tn_column *c = &b->f->cols[j];
 		if (c->is_numeric) {
-			double *p = realloc(c->num, nc * sizeof *p);
+			double *p = tn_realloc(c->num, nc * sizeof *p);
 			if (!p)
 				return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 			c->num = p;
 		} else {
-			char **p = realloc(c->text, nc * sizeof *p);
+			char **p = tn_realloc(c->text, nc * sizeof *p);
 			if (!p)
 				return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 			c->text = p;
@@ -73,7 +74,7 @@ static int grow_rows(fb *b, tn_error *err)
 
 static int set_text(tn_column *c, size_t row, const char *s)
 {
-	c->text[row] = strdup(s ? s : "");
+	c->text[row] = tn_strdup(s ? s : "");
 	if (!s || !*s)
 		c->nblank++;
 	return c->text[row] ? 0 : -1;
@@ -85,6 +86,8 @@ static int attr_pass(void *ud, const tn_churn_customer *c, tn_error *err)
 	cJSON *o = cJSON_Parse(c->attrs ? c->attrs : "{}");
 	const cJSON *x;
 	int rc = TN_OK;
+	if (!o) /* the store holds only valid JSON objects (a CHECK): out of memory */
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory reading attributes");
 	cJSON_ArrayForEach(x, o)
 	{
 		size_t i = 0;
@@ -96,7 +99,7 @@ static int attr_pass(void *ud, const tn_churn_customer *c, tn_error *err)
 			rc = tn_error_set(err, TN_ERR_NOMEM, "more than %d attribute keys in customers.attrs", MAX_ATTRS);
 			break;
 		}
-		if (!(b->attr_keys[b->nattrs++] = strdup(x->string))) {
+		if (!(b->attr_keys[b->nattrs++] = tn_strdup(x->string))) {
 			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 			break;
 		}
@@ -112,6 +115,8 @@ static int row_pass(void *ud, const tn_churn_customer *c, tn_error *err)
 	size_t nsp = b->o->all_spells ? c->nspells : (c->nspells ? 1 : 0);
 	cJSON *attrs = nsp && b->nattrs ? cJSON_Parse(c->attrs ? c->attrs : "{}") : NULL;
 	int rc = TN_OK;
+	if (nsp && b->nattrs && !attrs) /* valid JSON in the store: out of memory */
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory reading attributes");
 	int64_t mdays = (int64_t)llround((b->o->milestone_days > 0 ? b->o->milestone_days : 7) * TN_DAY);
 	for (size_t i = 0; i < nsp && rc == TN_OK; i++) {
 		const tn_churn_spell *sp = &c->spells[i];
@@ -189,9 +194,9 @@ static tn_frame *build(tn_store *s, const tn_churn_def *def, const tn_churn_fram
 	tn_frame *f = NULL;
 	if (tn_churn_scan(s, def, &so, attr_pass, &b, &so.as_of, err))
 		goto fail;
-	f = calloc(1, sizeof *f);
-	if (!f || !(f->cols = calloc(C_FIXED + b.nattrs + b.nmile + 1, sizeof *f->cols)) ||
-	    !(f->path = strdup(tn_store_path(s)))) {
+	f = tn_calloc(1, sizeof *f);
+	if (!f || !(f->cols = tn_calloc(C_FIXED + b.nattrs + b.nmile + 1, sizeof *f->cols)) ||
+	    !(f->path = tn_strdup(tn_store_path(s)))) {
 		tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 		goto fail;
 	}
@@ -245,7 +250,7 @@ int tn_churn_export_csv(tn_store *s, const tn_churn_def *def, const tn_churn_fra
 	if (!fp)
 		return tn_error_set(err, TN_ERR_IO, "%s: cannot write", path);
 	tn_frame *f = build(s, def, o, fp, path, err);
-	int rc = f ? TN_OK : (err && err->code ? err->code : TN_ERR_NOMEM);
+	int rc = f ? TN_OK : tn_error_code(err, TN_ERR_NOMEM);
 	tn_frame_free(f);
 	if (fclose(fp) != 0 && rc == TN_OK)
 		rc = tn_error_set(err, TN_ERR_IO, "%s: write failed", path);

@@ -15,6 +15,7 @@
  * MRR movements; Baremetrics defines NRR and revenue churn the same way).
  */
 #include "tenure/churn.h"
+#include "alloc.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -83,8 +84,8 @@ static int group_index(agg *a, const char *g, tn_error *err)
 			return (int)i;
 	if (a->ngroups >= MAX_GROUPS)
 		return tn_error_set(err, TN_ERR_NOMEM, "more than %d groups", MAX_GROUPS), -1;
-	char(*ng)[TN_CHURN_NAME_MAX] = realloc(a->groups, (a->ngroups + 1) * sizeof *ng);
-	tn_churn_rate_row *nr = ng ? realloc(a->rows, (a->ngroups + 1) * a->nperiods * sizeof *nr) : NULL;
+	char(*ng)[TN_CHURN_NAME_MAX] = tn_realloc(a->groups, (a->ngroups + 1) * sizeof *ng);
+	tn_churn_rate_row *nr = ng ? tn_realloc(a->rows, (a->ngroups + 1) * a->nperiods * sizeof *nr) : NULL;
 	if (ng)
 		a->groups = ng;
 	if (!nr)
@@ -198,7 +199,7 @@ static int make_bounds(agg *a, int months, tn_error *err)
 	for (tn_time x = t; x <= a->as_of; x = tn_add_months(x, months))
 		if (++n > MAX_PERIODS)
 			return tn_error_set(err, TN_ERR_NOMEM, "more than %d periods in the data", MAX_PERIODS);
-	a->bounds = malloc((n + 1) * sizeof *a->bounds);
+	a->bounds = tn_malloc((n + 1) * sizeof *a->bounds);
 	if (!a->bounds)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i <= n; i++) {
@@ -337,7 +338,7 @@ int tn_cohorts_compute(tn_store *s, const tn_churn_def *def, int period_months, 
 	int rc = tn_churn_scan(s, def, &so, first_pass, &a, &a.as_of, err);
 	if (rc)
 		return rc;
-	tn_cohorts *c = calloc(1, sizeof *c);
+	tn_cohorts *c = tn_calloc(1, sizeof *c);
 	if (!c)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	c->revenue = revenue;
@@ -350,12 +351,12 @@ int tn_cohorts_compute(tn_store *s, const tn_churn_def *def, int period_months, 
 	size_t n = a.nperiods;
 	cagg ca = {.c = c, .as_of = a.as_of};
 	c->ncohorts = c->nages = n;
-	c->cohort_start = malloc(n * sizeof *c->cohort_start);
-	c->size = calloc(n, sizeof *c->size);
-	c->base_mrr = calloc(n, sizeof *c->base_mrr);
-	c->value = malloc(n * n * sizeof *c->value);
-	ca.num = calloc(n * n, sizeof *ca.num);
-	ca.den = calloc(n * n, sizeof *ca.den);
+	c->cohort_start = tn_malloc(n * sizeof *c->cohort_start);
+	c->size = tn_calloc(n, sizeof *c->size);
+	c->base_mrr = tn_calloc(n, sizeof *c->base_mrr);
+	c->value = tn_malloc(n * n * sizeof *c->value);
+	ca.num = tn_calloc(n * n, sizeof *ca.num);
+	ca.den = tn_calloc(n * n, sizeof *ca.den);
 	if (!c->cohort_start || !c->size || !c->base_mrr || !c->value || !ca.num || !ca.den) {
 		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	} else {

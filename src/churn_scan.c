@@ -11,6 +11,7 @@
  * earliest instant any rule fires ends the spell.
  */
 #include "store_sqlite.h"
+#include "alloc.h"
 #include "tenure/churn.h"
 
 #include <math.h>
@@ -63,6 +64,7 @@ typedef struct scan {
 	tn_churn_spell *spells;
 	size_t nspells, spells_cap;
 	tn_time milestone_at[MAX_MILESTONES];
+	int rc; /* the first cursor error: sticky, so a failed step is never read as the end */
 } scan;
 
 static int grow(void **p, size_t *cap, size_t need, size_t size, size_t max, const char *what, int64_t cid,
@@ -78,7 +80,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t size, size_t max, con
 				    (long long)cid, max, what);
 	if (nc > max)
 		nc = max;
-	void *q = realloc(*p, nc * size);
+	void *q = tn_realloc(*p, nc * size);
 	if (!q)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory reading %s", what);
 	*p = q;
@@ -97,7 +99,7 @@ static const char *intern(scan *sc, const char *s, tn_error *err)
 		tn_error_set(err, TN_ERR_NOMEM, "more than %d distinct plans and billing periods", MAX_INTERN);
 		return NULL;
 	}
-	char *d = strdup(s);
+	char *d = tn_strdup(s);
 	if (!d) {
 		tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 		return NULL;
@@ -116,7 +118,10 @@ static int cur_step(scan *sc, cursor *c, tn_error *err)
 	c->live = 0;
 	if (rc == SQLITE_DONE)
 		return TN_OK;
-	return tn_store_db_error(sc->s, "reading the store", err);
+	int code = tn_store_db_error(sc->s, "reading the store", err);
+	if (!sc->rc)
+		sc->rc = code;
+	return code;
 }
 
 static int cur_open(scan *sc, cursor *c, const char *sql, tn_error *err)
@@ -161,7 +166,8 @@ static int load_types(scan *sc, const tn_churn_scan_opts *o, tn_error *err)
 	char names[400];
 	size_t used = 0;
 	names[0] = '\0';
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	int step;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
 		const char *name = (const char *)sqlite3_column_text(st, 1);
 		if (id < 0 || id > MAX_TYPE_ID) {
@@ -170,7 +176,7 @@ static int load_types(scan *sc, const tn_churn_scan_opts *o, tn_error *err)
 		}
 		if ((size_t)id >= sc->ntflags) {
 			size_t n = (size_t)id + 1;
-			uint32_t *f = realloc(sc->tflags, n * sizeof *f);
+			uint32_t *f = tn_realloc(sc->tflags, n * sizeof *f);
 			if (!f) {
 				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 				break;
@@ -191,6 +197,8 @@ static int load_types(scan *sc, const tn_churn_scan_opts *o, tn_error *err)
 		if (w > 0 && (size_t)w < sizeof names - used)
 			used += (size_t)w;
 	}
+	if (rc == TN_OK && step != SQLITE_DONE)
+		rc = tn_store_db_error(sc->s, "reading event types", err);
 	sqlite3_finalize(st);
 	for (size_t i = 0; rc == TN_OK && i < d->ntypes; i++)
 		if (!found[i])
@@ -489,7 +497,7 @@ static int read_customer(scan *sc, int64_t cid, const tn_churn_scan_opts *o, dou
 				*nps = sqlite3_column_double(c->st, 2);
 	}
 	(void)o;
-	return err && err->code ? err->code : TN_OK;
+	return sc->rc;
 }
 
 static void scan_free(scan *sc)
@@ -515,7 +523,7 @@ int tn_churn_scan(tn_store *s, const tn_churn_def *def, const tn_churn_scan_opts
 	tn_churn_scan_opts none = {.as_of = TN_NO_TIME};
 	const tn_churn_scan_opts *o = opts ? opts : &none;
 	if (tn_churn_def_check(def, err))
-		return err ? err->code : TN_ERR_USAGE;
+		return tn_error_code(err, TN_ERR_USAGE);
 	if (o->nmilestones > MAX_MILESTONES)
 		return tn_error_set(err, TN_ERR_USAGE, "at most %d milestone event types", MAX_MILESTONES);
 	scan sc = {.s = s, .def = def, .as_of = o->as_of, .nmilestones = o->nmilestones};
@@ -563,9 +571,14 @@ int tn_churn_scan(tn_store *s, const tn_churn_def *def, const tn_churn_scan_opts
 			rc = TN_ERR_DB;
 			goto out;
 		}
-		if (sqlite3_step(mx) == SQLITE_ROW)
+		int step = sqlite3_step(mx);
+		if (step == SQLITE_ROW)
 			total = sqlite3_column_double(mx, 0);
+		else
+			rc = tn_store_db_error(s, "counting customers", err);
 		sqlite3_finalize(mx);
+		if (rc)
+			goto out;
 	}
 	for (unsigned long nc = 0; sc.cu.live; cur_step(&sc, &sc.cu, err), nc++) {
 		sqlite3_stmt *st = sc.cu.st;
@@ -591,8 +604,7 @@ int tn_churn_scan(tn_store *s, const tn_churn_def *def, const tn_churn_scan_opts
 		if ((rc = fn(ud, &c, err)))
 			goto out;
 	}
-	if (err && err->code)
-		rc = err->code;
+	rc = sc.rc; /* a failed step of the customers cursor ends the loop: report it */
 out:
 	scan_free(&sc);
 	return rc;

@@ -7,6 +7,7 @@
  * O(n log n) after one radix sort.
  */
 #include "tenure/cox.h"
+#include "alloc.h"
 #include "radix.h"
 
 #include <math.h>
@@ -38,10 +39,10 @@ int tn_cox_concordance(const double *time, const double *event, const double *lp
 	memset(counts, 0, 4 * sizeof *counts);
 	if (n >= UINT32_MAX)
 		return tn_error_set(err, TN_ERR_INPUT, "concordance: too many rows (%zu)", n);
-	uint64_t *keys = malloc((n ? n : 1) * sizeof *keys);
-	uint32_t *ord = malloc((n ? n : 1) * sizeof *ord);
-	uint32_t *rank = malloc((n ? n : 1) * sizeof *rank);
-	uint32_t *tree = calloc(n ? n : 1, sizeof *tree), *cnt = calloc(n ? n : 1, sizeof *cnt);
+	uint64_t *keys = tn_malloc((n ? n : 1) * sizeof *keys);
+	uint32_t *ord = tn_malloc((n ? n : 1) * sizeof *ord);
+	uint32_t *rank = tn_malloc((n ? n : 1) * sizeof *rank);
+	uint32_t *tree = tn_calloc(n ? n : 1, sizeof *tree), *cnt = tn_calloc(n ? n : 1, sizeof *cnt);
 	int rc = TN_OK;
 	if (!keys || !ord || !rank || !tree || !cnt) {
 		rc = tn_error_set(err, TN_ERR_NOMEM, "concordance: out of memory for %zu rows", n);

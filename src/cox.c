@@ -13,6 +13,7 @@
  * the log-likelihood, its gradient u and the information imat.
  */
 #include "tenure/cox.h"
+#include "alloc.h"
 #include "tenure/survival.h"
 #include "radix.h"
 
@@ -206,17 +207,17 @@ static int data_build(cox_data *d, const double *time, const double *event, cons
 	memset(d, 0, sizeof *d);
 	d->n = n;
 	d->p = p;
-	uint64_t *keys = malloc(n * sizeof *keys);
-	uint32_t *perm = malloc(n * sizeof *perm);
-	d->x = malloc(n * p * sizeof *d->x);
-	d->time = malloc(n * sizeof *d->time);
-	d->status = malloc(n * sizeof *d->status);
-	d->strata = malloc(n * sizeof *d->strata);
-	d->eta = malloc(n * sizeof *d->eta);
-	d->a = malloc(p * sizeof *d->a);
-	d->a2 = malloc(p * sizeof *d->a2);
-	d->cmat = malloc(p * p * sizeof *d->cmat);
-	d->cmat2 = malloc(p * p * sizeof *d->cmat2);
+	uint64_t *keys = tn_malloc(n * sizeof *keys);
+	uint32_t *perm = tn_malloc(n * sizeof *perm);
+	d->x = tn_malloc(n * p * sizeof *d->x);
+	d->time = tn_malloc(n * sizeof *d->time);
+	d->status = tn_malloc(n * sizeof *d->status);
+	d->strata = tn_malloc(n * sizeof *d->strata);
+	d->eta = tn_malloc(n * sizeof *d->eta);
+	d->a = tn_malloc(p * sizeof *d->a);
+	d->a2 = tn_malloc(p * sizeof *d->a2);
+	d->cmat = tn_malloc(p * p * sizeof *d->cmat);
+	d->cmat2 = tn_malloc(p * p * sizeof *d->cmat2);
 	if (!keys || !perm || !d->x || !d->time || !d->status || !d->strata || !d->eta || !d->a || !d->a2 ||
 	    !d->cmat || !d->cmat2)
 		goto nomem;
@@ -283,8 +284,8 @@ static int check_input(const double *time, const double *event, const double *x,
 
 static tn_cox *fit_alloc(size_t p)
 {
-	tn_cox *f = calloc(1, sizeof *f);
-	double *b = calloc(8 * p + p * p, sizeof(double));
+	tn_cox *f = tn_calloc(1, sizeof *f);
+	double *b = tn_calloc(8 * p + p * p, sizeof(double));
 	if (!f || !b) {
 		free(f);
 		free(b);
@@ -308,14 +309,14 @@ int tn_cox_fit(const double *time, const double *event, const double *x, size_t 
 	*out = NULL;
 	double events = 0;
 	if (check_input(time, event, x, n, p, strata, &events, err))
-		return err ? err->code : TN_ERR_INPUT;
+		return tn_error_code(err, TN_ERR_INPUT);
 	int efron = !opts || opts->ties != TN_COX_BRESLOW;
 	int max_iter = opts && opts->max_iter > 0 ? opts->max_iter : 20;
 	double eps = opts && opts->eps > 0 ? opts->eps : 1e-9;
 	double conf = opts && opts->conf > 0 && opts->conf < 1 ? opts->conf : 0.95;
 	const char *const *names = opts ? opts->names : NULL;
 	tn_cox *f = fit_alloc(p);
-	double *u = malloc(p * sizeof *u), *imat = malloc(p * p * sizeof *imat);
+	double *u = tn_malloc(p * sizeof *u), *imat = tn_malloc(p * p * sizeof *imat);
 	cox_data d;
 	if (!f || !u || !imat) {
 		tn_cox_free(f);

@@ -7,6 +7,7 @@
  * bottleneck and because errors must carry line and column.
  */
 #include "tenure/csv.h"
+#include "alloc.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -37,19 +38,19 @@ struct tn_csv {
 
 static tn_csv *csv_new(const char *name, char delim, tn_error *err)
 {
-	tn_csv *r = calloc(1, sizeof *r);
+	tn_csv *r = tn_calloc(1, sizeof *r);
 	if (!r) {
 		tn_error_set(err, TN_ERR_NOMEM, "out of memory opening %s", name);
 		return NULL;
 	}
-	r->name = strdup(name);
+	r->name = tn_strdup(name);
 	r->delim = delim;
 	r->line = 1;
 	r->rec_cap = 4096;
-	r->rec = malloc(r->rec_cap);
+	r->rec = tn_malloc(r->rec_cap);
 	r->fields_cap = 64;
-	r->starts = malloc(r->fields_cap * sizeof *r->starts);
-	r->lines = malloc(r->fields_cap * sizeof *r->lines);
+	r->starts = tn_malloc(r->fields_cap * sizeof *r->starts);
+	r->lines = tn_malloc(r->fields_cap * sizeof *r->lines);
 	if (!r->name || !r->rec || !r->starts || !r->lines) {
 		tn_csv_close(r);
 		tn_error_set(err, TN_ERR_NOMEM, "out of memory opening %s", name);
@@ -73,7 +74,7 @@ tn_csv *tn_csv_open(const char *path, char delim, tn_error *err)
 	}
 	r->fp = fp;
 	r->owns_fp = fp != stdin;
-	r->in = malloc(READ_CHUNK);
+	r->in = tn_malloc(READ_CHUNK);
 	if (!r->in) {
 		tn_csv_close(r);
 		tn_error_set(err, TN_ERR_NOMEM, "out of memory opening %s", path);
@@ -142,7 +143,7 @@ static int rec_reserve(tn_csv *r, size_t extra, tn_error *err)
 			     r->name, r->rec_line, r->nfields + 1, TN_CSV_MAX_RECORD);
 		return -1;
 	}
-	char *p = realloc(r->rec, cap);
+	char *p = tn_realloc(r->rec, cap);
 	if (!p)
 		return tn_error_set(err, TN_ERR_NOMEM, "%s:%ld: out of memory", r->name, r->rec_line), -1;
 	r->rec = p;
@@ -158,10 +159,10 @@ static int begin_field(tn_csv *r, tn_error *err)
 					    r->name, r->rec_line, TN_CSV_MAX_FIELDS),
 			       -1;
 		size_t cap = r->fields_cap * 2;
-		size_t *s = realloc(r->starts, cap * sizeof *s);
+		size_t *s = tn_realloc(r->starts, cap * sizeof *s);
 		if (s)
 			r->starts = s;
-		long *l = realloc(r->lines, cap * sizeof *l);
+		long *l = tn_realloc(r->lines, cap * sizeof *l);
 		if (l)
 			r->lines = l;
 		if (!s || !l)

@@ -494,6 +494,7 @@ static int seed_actions(tn_store *s, tn_time end, tn_error *err)
 
 int tn_demo_generate(tn_store *s, const tn_demo_opts *o, tn_demo_result *res, tn_error *err)
 {
+	TN_ERROR_ENSURE(err);
 	memset(res, 0, sizeof *res);
 	if (o->customers < 1 || o->customers > 100000000)
 		return tn_error_set(err, TN_ERR_USAGE, "--customers: expected 1 to 100000000, found %ld", o->customers);

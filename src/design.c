@@ -6,6 +6,7 @@
  * contr.treatment on a factor with sorted levels.
  */
 #include "tenure/design.h"
+#include "alloc.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -26,7 +27,7 @@ static int cmp_str(const void *a, const void *b)
 static char *dupstr(const char *s)
 {
 	size_t len = strlen(s);
-	char *d = malloc(len + 1);
+	char *d = tn_malloc(len + 1);
 	if (d)
 		memcpy(d, s, len + 1);
 	return d;
@@ -40,9 +41,9 @@ static char *dupstr(const char *s)
 static int text_levels(const tn_column *c, const size_t *rows, size_t n, const char ***levels, int *nlev,
 		       int *codes, const char *path, tn_error *err)
 {
-	int *slot = malloc(HASH_SLOTS * sizeof *slot);
-	const char **lv = malloc(TN_DESIGN_MAX_LEVELS * sizeof *lv);
-	int *remap = malloc(TN_DESIGN_MAX_LEVELS * sizeof *remap);
+	int *slot = tn_malloc(HASH_SLOTS * sizeof *slot);
+	const char **lv = tn_malloc(TN_DESIGN_MAX_LEVELS * sizeof *lv);
+	int *remap = tn_malloc(TN_DESIGN_MAX_LEVELS * sizeof *remap);
 	if (!slot || !lv || !remap) {
 		free(slot);
 		free(lv);
@@ -76,7 +77,7 @@ static int text_levels(const tn_column *c, const size_t *rows, size_t n, const c
 			codes[i] = slot[at];
 	}
 	if (codes) { /* first-seen order -> sorted order */
-		const char **sorted = malloc((k ? (size_t)k : 1) * sizeof *sorted);
+		const char **sorted = tn_malloc((k ? (size_t)k : 1) * sizeof *sorted);
 		if (!sorted) {
 			free(slot);
 			free(lv);
@@ -126,7 +127,7 @@ static int find_cols(const tn_frame *f, const char *const *names, size_t n, int 
 	for (size_t k = 0; k < n; k++) {
 		idx[k] = tn_frame_require(f, names[k], 0, err);
 		if (idx[k] < 0)
-			return err ? err->code : TN_ERR_INPUT;
+			return tn_error_code(err, TN_ERR_INPUT);
 	}
 	return TN_OK;
 }
@@ -135,10 +136,10 @@ int tn_design_new(const tn_frame *f, const char *const *cols, size_t ncols, cons
 		  size_t nreq, const char *const *refs, size_t nrefs, tn_design **out, tn_error *err)
 {
 	*out = NULL;
-	int *ci = calloc(ncols + nreq + 1, sizeof *ci);
-	tn_design *d = calloc(1, sizeof *d);
-	const char ***lv = calloc(ncols + 1, sizeof *lv);
-	int *nlv = calloc(ncols + 1, sizeof *nlv), *ref = calloc(ncols + 1, sizeof *ref);
+	int *ci = tn_calloc(ncols + nreq + 1, sizeof *ci);
+	tn_design *d = tn_calloc(1, sizeof *d);
+	const char ***lv = tn_calloc(ncols + 1, sizeof *lv);
+	int *nlv = tn_calloc(ncols + 1, sizeof *nlv), *ref = tn_calloc(ncols + 1, sizeof *ref);
 	int rc = TN_OK;
 	if (!ci || !d || !lv || !nlv || !ref) {
 		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
@@ -160,7 +161,7 @@ int tn_design_new(const tn_frame *f, const char *const *cols, size_t ncols, cons
 			goto done;
 		}
 	}
-	d->rows = malloc((f->nrows ? f->nrows : 1) * sizeof *d->rows);
+	d->rows = tn_malloc((f->nrows ? f->nrows : 1) * sizeof *d->rows);
 	if (!d->rows) {
 		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 		goto done;
@@ -199,8 +200,8 @@ int tn_design_new(const tn_frame *f, const char *const *cols, size_t ncols, cons
 		p += nlv[k] > 0 ? (size_t)nlv[k] - 1 : 0;
 	}
 	d->p = p;
-	d->names = calloc(p ? p : 1, sizeof *d->names);
-	d->x = calloc((d->n ? d->n : 1) * (p ? p : 1), sizeof *d->x);
+	d->names = tn_calloc(p ? p : 1, sizeof *d->names);
+	d->x = tn_calloc((d->n ? d->n : 1) * (p ? p : 1), sizeof *d->x);
 	if (!d->names || !d->x) {
 		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory for %zu x %zu design", d->n, p);
 		goto done;
@@ -224,7 +225,7 @@ int tn_design_new(const tn_frame *f, const char *const *cols, size_t ncols, cons
 			if (l == ref[k])
 				continue;
 			size_t len = strlen(c->name) + strlen(lv[k][l]) + 2;
-			d->names[j] = malloc(len);
+			d->names[j] = tn_malloc(len);
 			if (!d->names[j]) {
 				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 				goto done;
@@ -259,8 +260,8 @@ int tn_design_numeric(const tn_frame *f, const char *col, const size_t *rows, si
 	*out = NULL;
 	int c = tn_frame_require(f, col, 1, err);
 	if (c < 0)
-		return err ? err->code : TN_ERR_INPUT;
-	double *v = malloc((n ? n : 1) * sizeof *v);
+		return tn_error_code(err, TN_ERR_INPUT);
+	double *v = tn_malloc((n ? n : 1) * sizeof *v);
 	if (!v)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory for %zu values", n);
 	for (size_t i = 0; i < n; i++)
@@ -291,10 +292,10 @@ int tn_design_groups(const tn_frame *f, const char *col, const size_t *rows, siz
 	*nlevels = 0;
 	int c = tn_frame_require(f, col, 0, err);
 	if (c < 0)
-		return err ? err->code : TN_ERR_INPUT;
+		return tn_error_code(err, TN_ERR_INPUT);
 	const tn_column *cc = &f->cols[c];
-	int *ix = malloc((n ? n : 1) * sizeof *ix);
-	char **lab = calloc(TN_DESIGN_MAX_LEVELS, sizeof *lab);
+	int *ix = tn_malloc((n ? n : 1) * sizeof *ix);
+	char **lab = tn_calloc(TN_DESIGN_MAX_LEVELS, sizeof *lab);
 	if (!ix || !lab) {
 		free(ix);
 		free(lab);
@@ -302,7 +303,7 @@ int tn_design_groups(const tn_frame *f, const char *col, const size_t *rows, siz
 	}
 	int k = 0, rc = TN_OK;
 	if (cc->is_numeric) {
-		double *v = malloc((n ? n : 1) * sizeof *v), lv[TN_DESIGN_MAX_LEVELS];
+		double *v = tn_malloc((n ? n : 1) * sizeof *v), lv[TN_DESIGN_MAX_LEVELS];
 		if (!v) {
 			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 			goto fail;

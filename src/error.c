@@ -27,6 +27,13 @@ int tn_error_set(tn_error *err, int code, const char *fmt, ...)
 	return code;
 }
 
+int tn_error_code(const tn_error *err, int fallback)
+{
+	if (err && err->code != TN_OK)
+		return err->code;
+	return fallback != TN_OK ? fallback : TN_ERR_DB;
+}
+
 const char *tn_status_name(int code)
 {
 	switch (code) {

@@ -12,6 +12,7 @@
  * association, docs/feedback.md says more.
  */
 #include "tenure/feedback.h"
+#include "alloc.h"
 #include "tenure/churn.h"
 #include "tenure/cox.h"
 #include "store_sqlite.h"
@@ -39,12 +40,12 @@ int tn_fb_impact_hazard(tn_store *s, const tn_churn_def *def, const tn_fb_row *r
 	tn_churn_frame_opts fo = {.as_of = TN_NO_TIME};
 	tn_frame *f = tn_churn_frame(s, def, &fo, err);
 	if (!f)
-		return err->code;
+		return tn_error_code(err, TN_ERR_DB);
 	int ccol = tn_frame_find(f, "customer"), scol = tn_frame_find(f, "spell"), tcol = tn_frame_find(f, "time"),
 	    ecol = tn_frame_find(f, "event");
 	int rc = TN_OK;
-	id_row *ids = calloc(f->nrows ? f->nrows : 1, sizeof *ids);
-	double *x = calloc(f->nrows ? f->nrows : 1, sizeof *x);
+	id_row *ids = tn_calloc(f->nrows ? f->nrows : 1, sizeof *ids);
+	double *x = tn_calloc(f->nrows ? f->nrows : 1, sizeof *x);
 	size_t nids = 0;
 	if (ccol < 0 || tcol < 0 || ecol < 0 || !ids || !x) {
 		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory (or an unexpected churn frame)");
@@ -68,7 +69,7 @@ int tn_fb_impact_hazard(tn_store *s, const tn_churn_def *def, const tn_fb_row *r
 	}
 	double *t = f->cols[tcol].num, *e = f->cols[ecol].num;
 	/* the frame's rows for first spells only: gather time/event once */
-	double *tt = malloc((nids ? nids : 1) * sizeof *tt), *ee = malloc((nids ? nids : 1) * sizeof *ee);
+	double *tt = tn_malloc((nids ? nids : 1) * sizeof *tt), *ee = tn_malloc((nids ? nids : 1) * sizeof *ee);
 	if (!tt || !ee) {
 		free(tt);
 		free(ee);
@@ -86,7 +87,8 @@ int tn_fb_impact_hazard(tn_store *s, const tn_churn_def *def, const tn_fb_row *r
 		sqlite3_bind_text(st, 1, rows[i].segment, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, rows[i].period, -1, SQLITE_STATIC);
 		size_t with = 0;
-		while (sqlite3_step(st) == SQLITE_ROW) {
+		int step;
+		while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 			id_row key = {(const char *)sqlite3_column_text(st, 0), 0};
 			id_row *hit = bsearch(&key, ids, nids, sizeof *ids, cmp_id);
 			if (hit) {
@@ -94,6 +96,8 @@ int tn_fb_impact_hazard(tn_store *s, const tn_churn_def *def, const tn_fb_row *r
 				with++;
 			}
 		}
+		if ((rc = tn_store_step_end(s, step, "reading feedback labels", err)))
+			break;
 		if (with == 0 || with == nids)
 			continue;
 		const char *name = "raised";

@@ -6,6 +6,7 @@
  * labels written by tn_fb_label_store (feedback_store.c).
  */
 #include "feedback_internal.h"
+#include "alloc.h"
 #include "store_sqlite.h"
 
 #include <math.h>
@@ -27,7 +28,7 @@ tn_fb_row *tn_fb_row_push(rowvec *r, tn_error *err)
 			tn_error_set(err, TN_ERR_NOMEM, "report has more than %d rows", ROWS_MAX);
 			return NULL;
 		}
-		tn_fb_row *v = realloc(r->v, cap * sizeof *v);
+		tn_fb_row *v = tn_realloc(r->v, cap * sizeof *v);
 		if (!v) {
 			tn_error_set(err, TN_ERR_NOMEM, "out of memory for a report");
 			return NULL;
@@ -103,7 +104,7 @@ static int impact_row(sqlite3_stmt *st, rowvec *out, tn_error *err)
 {
 	tn_fb_row *r = tn_fb_row_push(out, err);
 	if (!r)
-		return err->code;
+		return tn_error_code(err, TN_ERR_NOMEM);
 	snprintf(r->segment, sizeof r->segment, "%s", tn_fb_col_text(st, 0));
 	snprintf(r->period, sizeof r->period, "%s", tn_fb_col_text(st, 1));
 	long long n = sqlite3_column_int64(st, 2), k = sqlite3_column_int64(st, 3);
@@ -138,7 +139,7 @@ static int exit_row(sqlite3_stmt *st, rowvec *out, tn_error *err)
 {
 	tn_fb_row *r = tn_fb_row_push(out, err);
 	if (!r)
-		return err->code;
+		return tn_error_code(err, TN_ERR_NOMEM);
 	snprintf(r->segment, sizeof r->segment, "%s", tn_fb_col_text(st, 0));
 	snprintf(r->period, sizeof r->period, "%s", tn_fb_col_text(st, 1));
 	size_t k = (size_t)sqlite3_column_int64(st, 2), n = (size_t)sqlite3_column_int64(st, 3);
@@ -161,7 +162,7 @@ static int matrix_row(sqlite3_stmt *st, rowvec *out, tn_error *err)
 {
 	tn_fb_row *r = tn_fb_row_push(out, err);
 	if (!r)
-		return err->code;
+		return tn_error_code(err, TN_ERR_NOMEM);
 	snprintf(r->period, sizeof r->period, "%s", tn_fb_col_text(st, 0));
 	snprintf(r->segment, sizeof r->segment, "%s", tn_fb_col_text(st, 1));
 	r->n = (size_t)sqlite3_column_int64(st, 2);
@@ -190,7 +191,7 @@ int tn_fb_matrix_store(tn_store *s, tn_fb_row **rows, size_t *nrows, tn_error *e
 	int rc = run_report(s, sql, NULL, matrix_row, rows, nrows, err);
 	if (rc || *nrows == 0)
 		return rc;
-	double *imp = malloc(*nrows * sizeof *imp);
+	double *imp = tn_malloc(*nrows * sizeof *imp);
 	if (!imp) {
 		free(*rows);
 		*rows = NULL;
@@ -219,7 +220,7 @@ static int follow_row(sqlite3_stmt *st, rowvec *out, tn_error *err)
 {
 	tn_fb_row *r = tn_fb_row_push(out, err);
 	if (!r)
-		return err->code;
+		return tn_error_code(err, TN_ERR_NOMEM);
 	snprintf(r->metric, sizeof r->metric, "%s", tn_fb_col_text(st, 0));
 	snprintf(r->segment, sizeof r->segment, "%s", tn_fb_col_text(st, 1));
 	snprintf(r->period, sizeof r->period, "%s", tn_fb_col_text(st, 2));
@@ -245,7 +246,7 @@ static int label_row(sqlite3_stmt *st, rowvec *out, tn_error *err)
 {
 	tn_fb_row *r = tn_fb_row_push(out, err);
 	if (!r)
-		return err->code;
+		return tn_error_code(err, TN_ERR_NOMEM);
 	snprintf(r->metric, sizeof r->metric, "%s", tn_fb_col_text(st, 0));
 	snprintf(r->kind, sizeof r->kind, "%s", tn_fb_col_text(st, 1));
 	snprintf(r->segment, sizeof r->segment, "%s", tn_fb_col_text(st, 2));

@@ -9,6 +9,7 @@
  * succeeded payments (a refunded payment does not count), in their amounts.
  */
 #include "tenure/feedback.h"
+#include "alloc.h"
 #include "store_sqlite.h"
 #include "feedback_internal.h"
 
@@ -28,6 +29,7 @@ static const char text_kinds_sql[] = TEXT_KINDS_SQL;
 
 int tn_fb_label_store(tn_store *s, const tn_fb_model *m, int force, size_t *nlabelled, tn_error *err)
 {
+	TN_ERROR_ENSURE(err);
 	/* relabelling starts from an empty table, so the scan below never reads
 	 * rows it is rewriting */
 	char sql[1024];
@@ -101,7 +103,7 @@ static int dpush(dvec *d, double x)
 {
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 64;
-		double *v = realloc(d->v, cap * sizeof *v);
+		double *v = tn_realloc(d->v, cap * sizeof *v);
 		if (!v)
 			return -1;
 		d->v = v;
@@ -136,7 +138,7 @@ static group *group_get(groups *gs, const char *seg, const char *per, tn_error *
 			return &gs->g[i];
 	if (gs->n == gs->cap) {
 		size_t cap = gs->cap ? gs->cap * 2 : 16;
-		group *g = cap <= GROUPS_MAX ? realloc(gs->g, cap * sizeof *g) : NULL;
+		group *g = cap <= GROUPS_MAX ? tn_realloc(gs->g, cap * sizeof *g) : NULL;
 		if (!g) {
 			tn_error_set(err, TN_ERR_NOMEM, "more than %d segment/period groups", GROUPS_MAX);
 			return NULL;
@@ -167,7 +169,7 @@ static int group_add(group *g, const char *kind, double score, const char *answe
 			if (strcmp(g->ch[i].kind, kind) == 0 && strcmp(g->ch[i].answer, answer) == 0)
 				break;
 		if (i == g->nch) {
-			choice *c = g->nch < CHOICES_MAX ? realloc(g->ch, (g->nch + 1) * sizeof *c) : NULL;
+			choice *c = g->nch < CHOICES_MAX ? tn_realloc(g->ch, (g->nch + 1) * sizeof *c) : NULL;
 			if (!c)
 				return tn_error_set(err, TN_ERR_NOMEM, "too many custom answers (more than %d)", CHOICES_MAX);
 			g->ch = c;
@@ -187,7 +189,7 @@ static int emit_score(rowvec *out, const group *g, const char *metric, const tn_
 		return TN_OK;
 	tn_fb_row *r = tn_fb_row_push(out, err);
 	if (!r)
-		return err->code;
+		return tn_error_code(err, TN_ERR_NOMEM);
 	snprintf(r->segment, sizeof r->segment, "%s", g->seg);
 	snprintf(r->period, sizeof r->period, "%s", g->per);
 	snprintf(r->metric, sizeof r->metric, "%s", metric);
@@ -202,16 +204,16 @@ static int emit_group(rowvec *out, const group *g, tn_error *err)
 {
 	tn_fb_score sc = {.n = g->responses, .value = (double)g->responses, .lo = NAN, .hi = NAN};
 	if (emit_score(out, g, "responses", &sc, err))
-		return err->code;
+		return tn_error_code(err, TN_ERR_NOMEM);
 	tn_fb_nps(g->nps.v, g->nps.n, &sc);
 	if (emit_score(out, g, "nps", &sc, err))
-		return err->code;
+		return tn_error_code(err, TN_ERR_NOMEM);
 	tn_fb_csat(g->csat.v, g->csat.n, &sc);
 	if (emit_score(out, g, "csat", &sc, err))
-		return err->code;
+		return tn_error_code(err, TN_ERR_NOMEM);
 	tn_fb_ces(g->ces.v, g->ces.n, &sc);
 	if (emit_score(out, g, "ces", &sc, err))
-		return err->code;
+		return tn_error_code(err, TN_ERR_NOMEM);
 	for (size_t i = 0; i < g->nch; i++) {
 		size_t tot = 0;
 		for (size_t j = 0; j < g->nch; j++)
@@ -224,7 +226,7 @@ static int emit_group(rowvec *out, const group *g, tn_error *err)
 		c.lo *= 100;
 		c.hi *= 100;
 		if (emit_score(out, g, metric, &c, err))
-			return err->code;
+			return tn_error_code(err, TN_ERR_NOMEM);
 	}
 	return TN_OK;
 }
@@ -315,6 +317,7 @@ static int cmp_group(const void *a, const void *b)
 int tn_fb_scores_store(tn_store *s, const char *by, const char *period, tn_fb_row **rows, size_t *nrows,
 		       tn_error *err)
 {
+	TN_ERROR_ENSURE(err);
 	*rows = NULL;
 	*nrows = 0;
 	char sql[2048];

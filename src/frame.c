@@ -6,6 +6,7 @@
  * numbers with %.17g (exact for doubles) so nothing is lost.
  */
 #include "tenure/frame.h"
+#include "alloc.h"
 #include "tenure/csv.h"
 
 #include "numlocale.h"
@@ -92,14 +93,14 @@ int tn_frame_require(const tn_frame *f, const char *name, int need_numeric, tn_e
 /* Turn numeric column C (rows [0, upto)) into text. */
 static int to_text(tn_column *c, size_t cap, size_t upto)
 {
-	c->text = calloc(cap, sizeof *c->text);
+	c->text = tn_calloc(cap, sizeof *c->text);
 	if (!c->text)
 		return -1;
 	for (size_t i = 0; i < upto; i++) {
 		char buf[40] = "";
 		if (!isnan(c->num[i]))
 			tn_snprintf_c(buf, sizeof buf, "%.17g", c->num[i]);
-		if (!(c->text[i] = strdup(buf)))
+		if (!(c->text[i] = tn_strdup(buf)))
 			return -1;
 	}
 	free(c->num);
@@ -113,12 +114,13 @@ tn_frame *tn_frame_read_csv(const char *path, const char *const *want, size_t nw
 	tn_csv *r = tn_csv_open(path, ',', err);
 	if (!r)
 		return NULL;
-	tn_frame *f = calloc(1, sizeof *f);
+	tn_frame *f = tn_calloc(1, sizeof *f);
 	size_t *src = NULL; /* frame column -> csv field index */
 	size_t cap = 0, nfields = 0;
 	if (!f)
 		goto nomem;
-	f->path = strdup(path);
+	if (!(f->path = tn_strdup(path)))
+		goto nomem;
 	int rc = tn_csv_next(r, err);
 	if (rc <= 0) {
 		if (rc == 0)
@@ -127,8 +129,8 @@ tn_frame *tn_frame_read_csv(const char *path, const char *const *want, size_t nw
 	}
 	nfields = tn_csv_nfields(r);
 	f->ncols = want ? nwant : nfields;
-	f->cols = calloc(f->ncols ? f->ncols : 1, sizeof *f->cols);
-	src = calloc(f->ncols ? f->ncols : 1, sizeof *src);
+	f->cols = tn_calloc(f->ncols ? f->ncols : 1, sizeof *f->cols);
+	src = tn_calloc(f->ncols ? f->ncols : 1, sizeof *src);
 	if (!f->cols || !src || !f->path)
 		goto nomem;
 	if (want) {
@@ -155,7 +157,7 @@ tn_frame *tn_frame_read_csv(const char *path, const char *const *want, size_t nw
 			src[j] = j;
 	}
 	for (size_t j = 0; j < f->ncols; j++) {
-		f->cols[j].name = strdup(tn_csv_field(r, src[j], NULL));
+		f->cols[j].name = tn_strdup(tn_csv_field(r, src[j], NULL));
 		f->cols[j].is_numeric = 1;
 		if (!f->cols[j].name)
 			goto nomem;
@@ -171,12 +173,12 @@ tn_frame *tn_frame_read_csv(const char *path, const char *const *want, size_t nw
 			for (size_t j = 0; j < f->ncols; j++) {
 				tn_column *c = &f->cols[j];
 				if (c->is_numeric) {
-					double *p = realloc(c->num, ncap * sizeof *p);
+					double *p = tn_realloc(c->num, ncap * sizeof *p);
 					if (!p)
 						goto nomem;
 					c->num = p;
 				} else {
-					char **p = realloc(c->text, ncap * sizeof *p);
+					char **p = tn_realloc(c->text, ncap * sizeof *p);
 					if (!p)
 						goto nomem;
 					c->text = p;
@@ -202,7 +204,7 @@ tn_frame *tn_frame_read_csv(const char *path, const char *const *want, size_t nw
 				if (to_text(c, cap, f->nrows))
 					goto nomem;
 			}
-			if (!(c->text[f->nrows] = strdup(blank ? "" : s)))
+			if (!(c->text[f->nrows] = tn_strdup(blank ? "" : s)))
 				goto nomem;
 		}
 		f->nrows++;

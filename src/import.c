@@ -11,6 +11,7 @@
  * what was found.
  */
 #include "tenure/import.h"
+#include "alloc.h"
 #include "tenure/csv.h"
 #include "tenure/frame.h"
 #include "tenure/utf8.h"
@@ -203,6 +204,22 @@ static int row_error(session *ss, long line, long col, const char *fmt, ...)
 	return 0;
 }
 
+/* Out of memory: the import stops (nothing is committed).  Returns -1, the
+ * row functions' "stop" value. */
+static int oom(session *ss)
+{
+	tn_error_set(ss->err, TN_ERR_NOMEM, "%s: out of memory importing", ss->path);
+	return -1;
+}
+
+/* cJSON_Parse, telling out-of-memory (-1) from bad JSON (*out NULL, 0). */
+static int json_parse(const char *text, size_t len, cJSON **out)
+{
+	unsigned long failed = tn_alloc_failed_count();
+	*out = cJSON_ParseWithLength(text, len);
+	return !*out && tn_alloc_failed_count() != failed ? -1 : 0;
+}
+
 /* Canonical value of an enum, or NULL. */
 static const char *enum_value(const char *const *choices, const char *s, size_t len, char *buf, size_t n)
 {
@@ -331,9 +348,9 @@ static int check_row(session *ss, raw_value *v, typed_row *t, long line)
 		if (s[len] != '\0') {
 			/* trimmed id: copy */
 			free(ss->conv[f]);
-			ss->conv[f] = malloc(len + 1);
+			ss->conv[f] = tn_malloc(len + 1);
 			if (!ss->conv[f])
-				return row_error(ss, line, col, "out of memory");
+				return oom(ss);
 			memcpy(ss->conv[f], s, len);
 			ss->conv[f][len] = '\0';
 			t->text[f] = ss->conv[f];
@@ -346,7 +363,12 @@ static int check_row(session *ss, raw_value *v, typed_row *t, long line)
 	if (cf >= 0) {
 		int64_t key;
 		tn_error kerr = {0};
-		if (tn_store_customer_key(ss->store, t->text[cf], &key, &kerr))
+		int krc = tn_store_customer_key(ss->store, t->text[cf], &key, &kerr);
+		if (krc && krc != TN_ERR_NOTFOUND) { /* the store, not the row: stop */
+			tn_error_set(ss->err, krc, "%s:%ld: %s", ss->path, line, kerr.msg);
+			return -1;
+		}
+		if (krc)
 			return row_error(ss, v[cf].line ? v[cf].line : line, v[cf].col > 0 ? v[cf].col : 1,
 					 "customer: %s", kerr.msg);
 		ss->cust_key = key;
@@ -379,7 +401,9 @@ static int write_row(session *ss, raw_value *v, typed_row *t, const char *attrs,
 		if (!attrs && TXT("attrs"))
 			r.attrs_json = TXT("attrs");
 		if (r.attrs_json) {
-			cJSON *j = cJSON_Parse(r.attrs_json);
+			cJSON *j;
+			if (json_parse(r.attrs_json, strlen(r.attrs_json), &j))
+				return oom(ss);
 			int okobj = cJSON_IsObject(j);
 			cJSON_Delete(j);
 			if (!okobj) {
@@ -521,15 +545,19 @@ static int name_matches(const field_spec *fs, const char *h)
 	return 0;
 }
 
-/* Customers: extra CSV columns become attributes (numbers stay numbers). */
-static char *csv_attrs(session *ss, tn_csv *r, const char *given)
+/* Customers: extra CSV columns become attributes (numbers stay numbers).
+ * Returns 0 with *out (or NULL: no attributes), -1 when out of memory. */
+static int csv_attrs(session *ss, tn_csv *r, const char *given, char **out)
 {
+	*out = NULL;
 	if (ss->nextra == 0)
-		return NULL;
-	cJSON *o = given ? cJSON_Parse(given) : cJSON_CreateObject();
+		return 0;
+	cJSON *o;
+	if (given ? json_parse(given, strlen(given), &o) : !(o = cJSON_CreateObject()))
+		return oom(ss);
 	if (!cJSON_IsObject(o)) {
 		cJSON_Delete(o);
-		return NULL; /* the attrs check reports it */
+		return 0; /* the attrs check reports it */
 	}
 	for (size_t i = 0; i < ss->nextra; i++) {
 		size_t len;
@@ -538,14 +566,16 @@ static char *csv_attrs(session *ss, tn_csv *r, const char *given)
 			continue;
 		double d;
 		cJSON_DeleteItemFromObjectCaseSensitive(o, ss->header[ss->extra[i]]);
-		if (tn_parse_double(v, len, &d) == 0)
-			cJSON_AddNumberToObject(o, ss->header[ss->extra[i]], d);
-		else
-			cJSON_AddStringToObject(o, ss->header[ss->extra[i]], v);
+		cJSON *added = tn_parse_double(v, len, &d) == 0 ? cJSON_AddNumberToObject(o, ss->header[ss->extra[i]], d)
+							       : cJSON_AddStringToObject(o, ss->header[ss->extra[i]], v);
+		if (!added) {
+			cJSON_Delete(o);
+			return oom(ss);
+		}
 	}
-	char *out = cJSON_PrintUnformatted(o);
+	*out = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
-	return out;
+	return *out ? 0 : oom(ss);
 }
 
 static void progress(session *ss, long long done, long long total)
@@ -569,8 +599,8 @@ static int import_csv(session *ss, long long total)
 		return tn_error_set(ss->err, rerr.code, "%s", rerr.msg);
 	}
 	size_t nh = tn_csv_nfields(r);
-	ss->header = calloc(nh, sizeof *ss->header);
-	ss->extra = calloc(nh, sizeof *ss->extra);
+	ss->header = tn_calloc(nh, sizeof *ss->header);
+	ss->extra = tn_calloc(nh, sizeof *ss->extra);
 	if (!ss->header || !ss->extra) {
 		tn_csv_close(r);
 		return tn_error_set(ss->err, TN_ERR_NOMEM, "out of memory");
@@ -578,7 +608,10 @@ static int import_csv(session *ss, long long total)
 	ss->nheader = nh;
 	for (size_t i = 0; i < nh; i++) {
 		const char *h = tn_csv_field(r, i, NULL);
-		ss->header[i] = strdup(h);
+		if (!(ss->header[i] = tn_strdup(h))) {
+			tn_csv_close(r);
+			return tn_error_set(ss->err, TN_ERR_NOMEM, "out of memory");
+		}
 	}
 	int used_by_map[4096] = {0};
 	for (size_t f = 0; f < ss->nspec; f++) {
@@ -644,9 +677,10 @@ static int import_csv(session *ss, long long total)
 			good = check_row(ss, v, &t, line);
 			if (good) {
 				char *attrs = NULL;
-				if (ss->o->kind == TN_KIND_CUSTOMERS)
-					attrs = csv_attrs(ss, r, t.text[spec_index(ss, "attrs")]);
-				good = write_row(ss, v, &t, attrs, line, !ss->failed);
+				if (good > 0 && ss->o->kind == TN_KIND_CUSTOMERS)
+					good = csv_attrs(ss, r, t.text[spec_index(ss, "attrs")], &attrs) ? -1 : 1;
+				if (good > 0)
+					good = write_row(ss, v, &t, attrs, line, !ss->failed);
 				cJSON_free(attrs);
 				if (good < 0) {
 					tn_csv_close(r);
@@ -732,7 +766,11 @@ static int import_jsonl(session *ss, long long total)
 		if (!tn_utf8_valid(line, (size_t)n, &bad)) {
 			good = row_error(ss, lineno, (long)bad + 1, "expected UTF-8 text, found the invalid byte 0x%02X",
 					 (unsigned char)line[bad]);
-		} else if (!(obj = cJSON_ParseWithLength(line, (size_t)n)) || !cJSON_IsObject(obj)) {
+		} else if (json_parse(line, (size_t)n, &obj)) {
+			oom(ss);
+			rc = TN_ERR_NOMEM;
+			break;
+		} else if (!obj || !cJSON_IsObject(obj)) {
 			const char *ep = obj ? line : cJSON_GetErrorPtr();
 			long col = ep && ep >= line && ep <= line + n ? (long)(ep - line) + 1 : 1;
 			good = row_error(ss, lineno, col, "expected a JSON object on one line, found %s",
@@ -769,7 +807,10 @@ static int import_jsonl(session *ss, long long total)
 					v[f].len = strlen(numbuf[f]);
 				} else if (fs->type == F_JSON && cJSON_IsObject(item)) {
 					free(ss->conv[f]);
-					ss->conv[f] = cJSON_PrintUnformatted(item);
+					if (!(ss->conv[f] = cJSON_PrintUnformatted(item))) {
+						good = oom(ss);
+						break;
+					}
 					v[f].s = ss->conv[f];
 					v[f].len = v[f].s ? strlen(v[f].s) : 0;
 				} else {
@@ -779,28 +820,37 @@ static int import_jsonl(session *ss, long long total)
 					break;
 				}
 			}
-			if (good)
+			if (good > 0)
 				good = check_row(ss, v, &t, lineno);
-			if (good && ss->o->kind == TN_KIND_CUSTOMERS) {
+			if (good > 0 && ss->o->kind == TN_KIND_CUSTOMERS) {
 				/* other keys become attributes */
 				cJSON *a = cJSON_CreateObject();
 				const char *given = t.text[spec_index(ss, "attrs")];
-				cJSON *g = given ? cJSON_Parse(given) : NULL;
-				for (cJSON *it = g ? g->child : NULL; it; it = it->next)
-					cJSON_AddItemToObject(a, it->string, cJSON_Duplicate(it, 1));
+				cJSON *g = NULL;
+				int nomem = !a || (given && json_parse(given, strlen(given), &g));
+				for (cJSON *it = g ? g->child : NULL; it && !nomem; it = it->next)
+					nomem = !cJSON_AddItemToObject(a, it->string, cJSON_Duplicate(it, 1));
 				for (cJSON *it = obj->child; it; it = it->next) {
 					int known = 0;
 					for (size_t f = 0; f < ss->nspec && !known; f++)
 						known = ss->key_of[f] ? strcmp(it->string, ss->key_of[f]) == 0
 								      : name_matches(&ss->spec[f], it->string);
-					if (!known && !cJSON_IsNull(it)) {
+					if (!known && !cJSON_IsNull(it) && !nomem) {
 						cJSON_DeleteItemFromObjectCaseSensitive(a, it->string);
-						cJSON_AddItemToObject(a, it->string, cJSON_Duplicate(it, 1));
+						nomem = !cJSON_AddItemToObject(a, it->string, cJSON_Duplicate(it, 1));
 					}
 				}
 				cJSON_Delete(g);
-				attrs = a->child || given ? cJSON_PrintUnformatted(a) : NULL;
+				if (!nomem && (a->child || given))
+					nomem = !(attrs = cJSON_PrintUnformatted(a));
 				cJSON_Delete(a);
+				if (nomem)
+					good = oom(ss);
+			}
+			if (good < 0) {
+				rc = TN_ERR_NOMEM;
+				cJSON_Delete(obj);
+				break;
 			}
 			if (good) {
 				good = write_row(ss, v, &t, attrs, lineno, !ss->failed);
@@ -823,8 +873,11 @@ static int import_jsonl(session *ss, long long total)
 		if ((ss->res->rows & 0xFFFF) == 0)
 			progress(ss, offset, total);
 	}
-	if (rc == TN_OK && ferror(fp))
-		rc = tn_error_set(ss->err, TN_ERR_IO, "%s: read error: %s", ss->path, strerror(errno));
+	/* getline returns -1 at the end, on a read error and when out of memory:
+	 * only the first is the end of the data */
+	if (rc == TN_OK && (ferror(fp) || !feof(fp)))
+		rc = errno == ENOMEM ? tn_error_set(ss->err, TN_ERR_NOMEM, "%s: out of memory reading", ss->path)
+				     : tn_error_set(ss->err, TN_ERR_IO, "%s: read error: %s", ss->path, strerror(errno));
 	free(line);
 	if (fp != stdin)
 		fclose(fp);
@@ -841,6 +894,8 @@ static tn_input_format detect_format(const char *path)
 
 int tn_import(tn_store *s, const char *path, const tn_import_opts *o, tn_import_result *res, tn_error *err)
 {
+	TN_ERROR_ENSURE(err); /* the session reads the code back (ss->err) */
+	tn_alloc_hook_json(); /* so that json_parse can tell out-of-memory from bad JSON */
 	memset(res, 0, sizeof *res);
 	if ((int)o->kind < 0 || o->kind >= TN_KIND_COUNT)
 		return tn_error_set(err, TN_ERR_USAGE, "unknown kind of record");

@@ -8,6 +8,7 @@
  * milestone reached, and the customers stuck before first value.
  */
 #include "actions_internal.h"
+#include "alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -65,16 +66,26 @@ int tn_journey_types(tn_store *s, char *types[TN_MS_COUNT], int mapped[TN_MS_COU
 	sqlite3_stmt *st = tn_store_prepare(s, "SELECT milestone, event_type FROM journey_milestones", err);
 	if (!st)
 		return TN_ERR_DB;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	int step, rc = TN_OK;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		int m = tn_milestone_parse((const char *)sqlite3_column_text(st, 0));
 		if (m >= 0 && !types[m]) {
-			types[m] = strdup((const char *)sqlite3_column_text(st, 1));
+			if (!(types[m] = tn_strdup((const char *)sqlite3_column_text(st, 1)))) {
+				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+				break;
+			}
 			mapped[m] = 1;
 		}
 	}
+	if (!rc)
+		rc = tn_store_step_end(s, step, "reading journey milestones", err);
 	sqlite3_finalize(st);
+	if (rc) {
+		tn_journey_types_free(types);
+		return rc;
+	}
 	for (int m = 0; m < TN_MS_COUNT; m++)
-		if (!types[m] && !(types[m] = strdup(ms_defaults[m]))) {
+		if (!types[m] && !(types[m] = tn_strdup(ms_defaults[m]))) {
 			tn_journey_types_free(types);
 			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 		}
@@ -103,9 +114,11 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 	*out = NULL;
 	char *types[TN_MS_COUNT];
 	int mapped[TN_MS_COUNT];
-	if (tn_journey_types(s, types, mapped, err))
-		return err ? err->code : TN_ERR_DB;
-	tn_journey *j = calloc(1, sizeof *j);
+	int rc = tn_journey_types(s, types, mapped, err), step;
+	if (rc)
+		return rc;
+	rc = TN_ERR_DB; /* the status of a jump to fail */
+	tn_journey *j = tn_calloc(1, sizeof *j);
 	int64_t *pos = NULL, maxid = 0;
 	sqlite3_stmt *st = NULL;
 	if (!j)
@@ -113,22 +126,23 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 	j->now = now;
 	if (!(st = tn_store_prepare(s, "SELECT coalesce(max(id), 0), count(*) FROM customers", err)))
 		goto fail;
-	sqlite3_step(st);
+	if (tn_store_step_row(s, st, "counting customers", err))
+		goto fail;
 	maxid = sqlite3_column_int64(st, 0);
 	size_t cap = (size_t)sqlite3_column_int64(st, 1);
 	sqlite3_finalize(st);
 	st = NULL;
 	if (maxid > JOURNEY_MAX_ID) {
-		tn_error_set(err, TN_ERR_NOMEM, "customer ids above %d are not supported", JOURNEY_MAX_ID);
+		rc = tn_error_set(err, TN_ERR_NOMEM, "customer ids above %d are not supported", JOURNEY_MAX_ID);
 		goto fail;
 	}
 	if (!cap)
 		cap = 1;
-	if (!(pos = malloc((size_t)(maxid + 1) * sizeof *pos)) || !(j->customer = calloc(cap, sizeof *j->customer)) ||
-	    !(j->signed_up_at = malloc(cap * sizeof *j->signed_up_at)) ||
-	    !(j->reached = malloc(cap * TN_MS_COUNT * sizeof *j->reached)) ||
-	    !(j->furthest = malloc(cap * sizeof *j->furthest)) || !(j->churned = calloc(cap, sizeof *j->churned)) ||
-	    !(j->has_subs = calloc(cap, sizeof *j->has_subs)))
+	if (!(pos = tn_malloc((size_t)(maxid + 1) * sizeof *pos)) || !(j->customer = tn_calloc(cap, sizeof *j->customer)) ||
+	    !(j->signed_up_at = tn_malloc(cap * sizeof *j->signed_up_at)) ||
+	    !(j->reached = tn_malloc(cap * TN_MS_COUNT * sizeof *j->reached)) ||
+	    !(j->furthest = tn_malloc(cap * sizeof *j->furthest)) || !(j->churned = tn_calloc(cap, sizeof *j->churned)) ||
+	    !(j->has_subs = tn_calloc(cap, sizeof *j->has_subs)))
 		goto nomem;
 	for (int64_t i = 0; i <= maxid; i++)
 		pos[i] = -1;
@@ -137,18 +151,25 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 				    err)))
 		goto fail;
 	sqlite3_bind_int64(st, 1, now);
-	while (sqlite3_step(st) == SQLITE_ROW && j->n < cap) {
+	while ((step = sqlite3_step(st)) == SQLITE_ROW && j->n < cap) {
 		int64_t id = sqlite3_column_int64(st, 0);
 		if (id < 0 || id > maxid)
 			continue;
 		pos[id] = (int64_t)j->n;
-		if (!(j->customer[j->n] = strdup((const char *)sqlite3_column_text(st, 1))))
+		if (!(j->customer[j->n] = tn_strdup((const char *)sqlite3_column_text(st, 1))))
 			goto nomem;
 		j->signed_up_at[j->n] = sqlite3_column_int64(st, 2);
 		for (int m = 0; m < TN_MS_COUNT; m++)
 			j->reached[j->n * TN_MS_COUNT + (size_t)m] = TN_NO_TIME;
 		j->n++;
 	}
+	if (step == SQLITE_ROW) { /* more rows than counted a moment ago */
+		tn_error_set(err, TN_ERR_DB, "%s: customers were added while reading them; run again",
+			     tn_store_path(s));
+		goto fail;
+	}
+	if (tn_store_step_end(s, step, "reading customers", err))
+		goto fail;
 	sqlite3_finalize(st);
 	/* first event of each milestone's type at/after signup: one scan of the
 	 * events in their clustered (customer, time) order, no sort */
@@ -169,7 +190,7 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 	for (int m = 0; m < TN_MS_COUNT; m++)
 		sqlite3_bind_text(st, m + 1, types[m], -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, now);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
 		if (id < 0 || id > maxid || pos[id] < 0)
 			continue;
@@ -177,6 +198,8 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 			if (sqlite3_column_type(st, m + 1) != SQLITE_NULL)
 				j->reached[(size_t)pos[id] * TN_MS_COUNT + (size_t)m] = sqlite3_column_int64(st, m + 1);
 	}
+	if (tn_store_step_end(s, step, "reading events", err))
+		goto fail;
 	sqlite3_finalize(st);
 	/* live as of now: started by then, and not ended (cancelled or expired) by then */
 	if (!(st = tn_store_prepare(s,
@@ -186,13 +209,15 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 				    err)))
 		goto fail;
 	sqlite3_bind_int64(st, 1, now);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
 		if (id < 0 || id > maxid || pos[id] < 0)
 			continue;
 		j->has_subs[pos[id]] = 1;
 		j->churned[pos[id]] = !sqlite3_column_int(st, 1);
 	}
+	if (tn_store_step_end(s, step, "reading subscriptions", err))
+		goto fail;
 	sqlite3_finalize(st);
 	st = NULL;
 	for (size_t i = 0; i < j->n; i++) {
@@ -206,13 +231,13 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 	*out = j;
 	return TN_OK;
 nomem:
-	tn_error_set(err, TN_ERR_NOMEM, "out of memory loading the journey");
+	rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory loading the journey");
 fail:
 	sqlite3_finalize(st);
 	free(pos);
 	tn_journey_free(j);
 	tn_journey_types_free(types);
-	return err ? err->code : TN_ERR_DB;
+	return rc;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -242,7 +267,7 @@ static int by_signup(const void *a, const void *b)
 
 static size_t *sorted_by_signup(const tn_journey *j)
 {
-	size_t *idx = malloc((j->n ? j->n : 1) * sizeof *idx);
+	size_t *idx = tn_malloc((j->n ? j->n : 1) * sizeof *idx);
 	if (!idx)
 		return NULL;
 	for (size_t i = 0; i < j->n; i++)
@@ -258,7 +283,7 @@ int tn_journey_funnel(const tn_journey *j, int by_month, tn_funnel_row **rows, s
 	*rows = NULL;
 	*n = 0;
 	size_t *idx = sorted_by_signup(j);
-	double *days = malloc((j->n ? j->n : 1) * sizeof *days);
+	double *days = tn_malloc((j->n ? j->n : 1) * sizeof *days);
 	tn_funnel_row *out = NULL;
 	size_t len = 0, cap = 0;
 	if (!idx || !days)
@@ -277,7 +302,7 @@ int tn_journey_funnel(const tn_journey *j, int by_month, tn_funnel_row **rows, s
 			}
 			if (len == cap) {
 				size_t nc = cap ? cap * 2 : 64;
-				tn_funnel_row *t = realloc(out, nc * sizeof *t);
+				tn_funnel_row *t = tn_realloc(out, nc * sizeof *t);
 				if (!t)
 					goto nomem;
 				out = t;

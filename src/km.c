@@ -11,6 +11,7 @@
  * radix sort (radix.c) and merged, so a fit is a few linear passes.
  */
 #include "tenure/survival.h"
+#include "alloc.h"
 #include "radix.h"
 
 #include <float.h>
@@ -121,8 +122,8 @@ static int sorted_keys(const double *time, const double *event, const int *group
 			na++;
 			ne += event[i] == 1;
 		}
-	*all = malloc((na ? na : 1) * sizeof **all);
-	*ev = malloc((ne ? ne : 1) * sizeof **ev);
+	*all = tn_malloc((na ? na : 1) * sizeof **all);
+	*ev = tn_malloc((ne ? ne : 1) * sizeof **ev);
 	if (!*all || !*ev)
 		return -1;
 	size_t a = 0, e = 0;
@@ -161,10 +162,10 @@ int tn_km_fit(const double *time, const double *event, const int *group, int g, 
 	if (!(conf_level > 0 && conf_level < 1))
 		return tn_error_set(err, TN_ERR_USAGE, "confidence level must be in (0, 1), found %g", conf_level);
 	if (check_rows(time, event, n, err))
-		return err ? err->code : TN_ERR_INPUT;
+		return tn_error_code(err, TN_ERR_INPUT);
 	uint64_t *all = NULL, *ev = NULL;
 	size_t na, ne;
-	tn_km *km = calloc(1, sizeof *km);
+	tn_km *km = tn_calloc(1, sizeof *km);
 	if (!km || sorted_keys(time, event, group, g, n, &all, &na, &ev, &ne)) {
 		free(all);
 		free(ev);
@@ -174,7 +175,7 @@ int tn_km_fit(const double *time, const double *event, const int *group, int g, 
 	size_t nt = 0;
 	for (size_t i = 0; i < na; i++)
 		nt += i == 0 || all[i] != all[i - 1];
-	double *block = malloc((nt ? nt : 1) * 11 * sizeof(double));
+	double *block = tn_malloc((nt ? nt : 1) * 11 * sizeof(double));
 	if (!block) {
 		free(all);
 		free(ev);
@@ -332,8 +333,8 @@ int tn_km_steps_new(const tn_km *km, size_t max_points, tn_km_steps **out, tn_er
 	*out = NULL;
 	if (max_points < 4)
 		max_points = 4;
-	tn_km_steps *s = calloc(1, sizeof *s);
-	double *block = malloc(4 * max_points * sizeof(double));
+	tn_km_steps *s = tn_calloc(1, sizeof *s);
+	double *block = tn_malloc(4 * max_points * sizeof(double));
 	if (!s || !block) {
 		free(s);
 		free(block);

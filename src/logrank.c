@@ -14,6 +14,7 @@
  * half-censoring correction, since a customer's exit day is known).
  */
 #include "tenure/survival.h"
+#include "alloc.h"
 #include "radix.h"
 
 #include <math.h>
@@ -79,9 +80,9 @@ int tn_logrank_test(const double *time, const double *event, const int *group, s
 					    ngroups - 1);
 	}
 	size_t k = (size_t)ngroups;
-	uint64_t *keys = malloc((n ? n : 1) * sizeof *keys);
-	uint32_t *perm = malloc((n ? n : 1) * sizeof *perm);
-	double *mem = calloc(4 * k + k * k + k * k, sizeof(double));
+	uint64_t *keys = tn_malloc((n ? n : 1) * sizeof *keys);
+	uint32_t *perm = tn_malloc((n ? n : 1) * sizeof *perm);
+	double *mem = tn_calloc(4 * k + k * k + k * k, sizeof(double));
 	if (!keys || !perm || !mem) {
 		free(keys);
 		free(perm);
@@ -138,7 +139,7 @@ int tn_logrank_test(const double *time, const double *event, const int *group, s
 	if (expected)
 		memcpy(expected, exp_, k * sizeof *exp_);
 	/* the groups with E > 0, the first dropped */
-	int *use = malloc(k * sizeof *use);
+	int *use = tn_malloc(k * sizeof *use);
 	if (!use) {
 		rc = tn_error_set(err, TN_ERR_NOMEM, "log-rank: out of memory");
 		goto done;
@@ -155,7 +156,7 @@ int tn_logrank_test(const double *time, const double *event, const int *group, s
 			for (int c = 0; c < q; c++)
 				sub[r * q + c] = var[(size_t)use[r + 1] * k + (size_t)use[c + 1]];
 		}
-		double *b0 = malloc((size_t)q * sizeof *b0);
+		double *b0 = tn_malloc((size_t)q * sizeof *b0);
 		if (!b0) {
 			free(use);
 			rc = tn_error_set(err, TN_ERR_NOMEM, "log-rank: out of memory");
@@ -216,8 +217,8 @@ int tn_danger_new(const double *time, const double *event, const int *group, int
 				    "danger window: %.0f bins of width %g; use a wider bin (at most %d bins)", nb,
 				    width, TN_MAX_BINS);
 	size_t nbins = (size_t)nb;
-	tn_danger *d = calloc(1, sizeof *d);
-	double *block = calloc(3 * nbins + nbins, sizeof(double));
+	tn_danger *d = tn_calloc(1, sizeof *d);
+	double *block = tn_calloc(3 * nbins + nbins, sizeof(double));
 	if (!d || !block) {
 		free(d);
 		free(block);

@@ -11,6 +11,7 @@
  * profit (Fisher's randomised blocks), so both arms have the same profit mix.
  */
 #include "actions_internal.h"
+#include "alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -64,11 +65,11 @@ int tn_offers_plan(const double *p_churn, const double *value, size_t n, const t
 				    p->control_share);
 	if (!(p->offer_cost >= 0))
 		return tn_error_set(err, TN_ERR_USAGE, "offer cost: expected a number >= 0, found %g", p->offer_cost);
-	tn_offer_plan *pl = calloc(1, sizeof *pl);
+	tn_offer_plan *pl = tn_calloc(1, sizeof *pl);
 	size_t m = n ? n : 1;
 	rank_pair *pairs = NULL;
-	if (!pl || !(pl->order = malloc(m * sizeof *pl->order)) || !(pl->profit = malloc(m * sizeof *pl->profit)) ||
-	    !(pl->arm = calloc(m, 1)) || !(pl->stratum = calloc(m, sizeof *pl->stratum)))
+	if (!pl || !(pl->order = tn_malloc(m * sizeof *pl->order)) || !(pl->profit = tn_malloc(m * sizeof *pl->profit)) ||
+	    !(pl->arm = tn_calloc(m, 1)) || !(pl->stratum = tn_calloc(m, sizeof *pl->stratum)))
 		goto nomem;
 	pl->n = n;
 	size_t ncand = 0;
@@ -78,7 +79,7 @@ int tn_offers_plan(const double *p_churn, const double *value, size_t n, const t
 		ncand += pl->profit[i] > 0;
 	}
 	pl->n_candidates = ncand;
-	if (!(pairs = malloc(m * sizeof *pairs)))
+	if (!(pairs = tn_malloc(m * sizeof *pairs)))
 		goto nomem;
 	for (size_t i = 0; i < n; i++) {
 		pairs[i].profit = pl->profit[i];
@@ -198,10 +199,11 @@ int tn_offers_typical_churn_age(tn_store *s, tn_time now, double *days, long *n,
 	sqlite3_bind_int64(st, 1, now);
 	double *v = NULL;
 	size_t len = 0, cap = 0;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	int step;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if (len == cap) {
 			size_t nc = cap ? cap * 2 : 1024;
-			double *t = nc <= 100000000 ? realloc(v, nc * sizeof *t) : NULL;
+			double *t = nc <= 100000000 ? tn_realloc(v, nc * sizeof *t) : NULL;
 			if (!t) {
 				free(v);
 				sqlite3_finalize(st);
@@ -211,6 +213,11 @@ int tn_offers_typical_churn_age(tn_store *s, tn_time now, double *days, long *n,
 			cap = nc;
 		}
 		v[len++] = sqlite3_column_double(st, 0);
+	}
+	if (tn_store_step_end(s, step, "reading cancellations", err)) {
+		free(v);
+		sqlite3_finalize(st);
+		return TN_ERR_DB;
 	}
 	sqlite3_finalize(st);
 	*n = (long)len;
@@ -240,12 +247,12 @@ int tn_offers_danger_window(tn_store *s, tn_time now, double *from_day, double *
 	sqlite3_bind_int64(st, 1, now);
 	double *t = NULL, *e = NULL;
 	size_t n = 0, cap = 0;
-	int rc = TN_OK;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	int rc = TN_OK, step;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if (n == cap) {
 			size_t nc = cap ? cap * 2 : 4096;
-			double *a = nc <= 200000000 ? realloc(t, nc * sizeof *a) : NULL;
-			double *b = a ? realloc(e, nc * sizeof *b) : NULL;
+			double *a = nc <= 200000000 ? tn_realloc(t, nc * sizeof *a) : NULL;
+			double *b = a ? tn_realloc(e, nc * sizeof *b) : NULL;
 			if (a)
 				t = a;
 			if (!a || !b) {
@@ -258,6 +265,8 @@ int tn_offers_danger_window(tn_store *s, tn_time now, double *from_day, double *
 		t[n] = sqlite3_column_double(st, 0);
 		e[n++] = sqlite3_column_int(st, 1);
 	}
+	if (!rc)
+		rc = tn_store_step_end(s, step, "reading tenures", err);
 	sqlite3_finalize(st);
 	tn_danger *d = NULL;
 	if (!rc && n && !(rc = tn_danger_new(t, e, NULL, 0, n, 1.0, 30, &d, err)) && d->from >= 0) {
@@ -275,7 +284,7 @@ int tn_offers_save(tn_store *s, const tn_scores *sc, const tn_offer_plan *plan, 
 		   const char *params_json, tn_time now, int64_t *plan_id, tn_error *err)
 {
 	if (tn_store_begin(s, err))
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	sqlite3_stmt *st = tn_store_prepare(s, "INSERT INTO offer_plans(created_at, source, params) VALUES(?,?,?)",
 					    err);
 	if (!st)
@@ -323,7 +332,7 @@ int tn_offers_save(tn_store *s, const tn_scores *sc, const tn_offer_plan *plan, 
 	return tn_store_commit(s, err);
 fail:
 	tn_store_rollback(s);
-	return err ? err->code : TN_ERR_DB;
+	return tn_error_code(err, TN_ERR_DB);
 }
 
 int tn_offers_measure(tn_store *s, int64_t plan_id, tn_offer_effect *out, tn_error *err)
@@ -337,8 +346,12 @@ int tn_offers_measure(tn_store *s, int64_t plan_id, tn_offer_effect *out, tn_err
 		return TN_ERR_DB;
 	if (plan_id > 0)
 		sqlite3_bind_int64(st, 1, plan_id);
-	if (sqlite3_step(st) != SQLITE_ROW) {
+	int step = sqlite3_step(st);
+	if (step != SQLITE_ROW) {
+		int rc = tn_store_step_end(s, step, "reading offer plans", err);
 		sqlite3_finalize(st);
+		if (rc)
+			return rc;
 		if (plan_id > 0)
 			return tn_error_set(err, TN_ERR_NOTFOUND, "no offer plan %lld (see `tenure offers plans`)",
 					    (long long)plan_id);
@@ -355,7 +368,7 @@ int tn_offers_measure(tn_store *s, int64_t plan_id, tn_offer_effect *out, tn_err
 	if (!st)
 		return TN_ERR_DB;
 	sqlite3_bind_int64(st, 1, out->plan_id);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *arm = (const char *)sqlite3_column_text(st, 0);
 		long cnt = (long)sqlite3_column_int64(st, 1), ch = (long)sqlite3_column_int64(st, 2);
 		if (strcmp(arm, "offer") == 0) {
@@ -365,6 +378,10 @@ int tn_offers_measure(tn_store *s, int64_t plan_id, tn_offer_effect *out, tn_err
 			out->n_control = cnt;
 			out->churned_control = ch;
 		}
+	}
+	if (tn_store_step_end(s, step, "reading an offer plan's arms", err)) {
+		sqlite3_finalize(st);
+		return TN_ERR_DB;
 	}
 	sqlite3_finalize(st);
 	tn_prop_diff_newcombe(out->churned_control, out->n_control, out->churned_offer, out->n_offer, 1.959963984540054,
@@ -392,7 +409,7 @@ int tn_offers_plans(tn_store *s, tn_rowset **out, tn_error *err)
 static char *dup_col(sqlite3_stmt *st, int i)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
-	return strdup(t ? (const char *)t : "");
+	return tn_strdup(t ? (const char *)t : "");
 }
 
 void tn_ending_rows_free(tn_ending_row *rows, size_t n)
@@ -424,13 +441,14 @@ int tn_offers_ending(tn_store *s, tn_time now, double days, tn_ending_row **rows
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int64(st, 2, now + (tn_time)llround(days * TN_DAY));
 	size_t cap = 0;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	int step, rc = TN_OK;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if (*n == cap) {
 			size_t nc = cap ? cap * 2 : 256;
-			tn_ending_row *t = nc <= TN_LIST_MAX ? realloc(*rows, nc * sizeof *t) : NULL;
+			tn_ending_row *t = nc <= TN_LIST_MAX ? tn_realloc(*rows, nc * sizeof *t) : NULL;
 			if (!t) {
-				sqlite3_finalize(st);
-				return tn_error_set(err, TN_ERR_NOMEM, "out of memory listing subscriptions");
+				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory listing subscriptions");
+				break;
 			}
 			*rows = t;
 			cap = nc;
@@ -439,12 +457,23 @@ int tn_offers_ending(tn_store *s, tn_time now, double days, tn_ending_row **rows
 		r->customer = dup_col(st, 0);
 		r->plan = dup_col(st, 1);
 		r->status = dup_col(st, 2);
+		if (!r->customer || !r->plan || !r->status) {
+			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory listing subscriptions");
+			break;
+		}
 		r->ends_at = sqlite3_column_int64(st, 3);
 		r->renews = sqlite3_column_int(st, 4);
 		r->price = sqlite3_column_double(st, 5);
 	}
+	if (!rc)
+		rc = tn_store_step_end(s, step, "listing subscriptions", err);
 	sqlite3_finalize(st);
-	return TN_OK;
+	if (rc) {
+		tn_ending_rows_free(*rows, *n);
+		*rows = NULL;
+		*n = 0;
+	}
+	return rc;
 }
 
 void tn_nearing_rows_free(tn_nearing_row *rows, size_t n)
@@ -474,13 +503,14 @@ int tn_offers_nearing(tn_store *s, tn_time now, double danger_day, double window
 	sqlite3_bind_double(st, 2, danger_day);
 	sqlite3_bind_double(st, 3, window);
 	size_t cap = 0;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	int step, rc = TN_OK;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if (*n == cap) {
 			size_t nc = cap ? cap * 2 : 256;
-			tn_nearing_row *t = nc <= TN_LIST_MAX ? realloc(*rows, nc * sizeof *t) : NULL;
+			tn_nearing_row *t = nc <= TN_LIST_MAX ? tn_realloc(*rows, nc * sizeof *t) : NULL;
 			if (!t) {
-				sqlite3_finalize(st);
-				return tn_error_set(err, TN_ERR_NOMEM, "out of memory listing customers");
+				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory listing customers");
+				break;
 			}
 			*rows = t;
 			cap = nc;
@@ -488,11 +518,22 @@ int tn_offers_nearing(tn_store *s, tn_time now, double danger_day, double window
 		tn_nearing_row *r = &(*rows)[(*n)++];
 		r->customer = dup_col(st, 0);
 		r->plan = dup_col(st, 1);
+		if (!r->customer || !r->plan) {
+			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory listing customers");
+			break;
+		}
 		r->age_days = sqlite3_column_double(st, 2);
 		r->days_to_danger = danger_day - r->age_days;
 	}
+	if (!rc)
+		rc = tn_store_step_end(s, step, "listing customers", err);
 	sqlite3_finalize(st);
-	return TN_OK;
+	if (rc) {
+		tn_nearing_rows_free(*rows, *n);
+		*rows = NULL;
+		*n = 0;
+	}
+	return rc;
 }
 
 int tn_offers_call_list(const tn_scores *sc, double min_p, double min_value, size_t top, size_t **idx, size_t *n,
@@ -500,7 +541,7 @@ int tn_offers_call_list(const tn_scores *sc, double min_p, double min_value, siz
 {
 	*idx = NULL;
 	*n = 0;
-	rank_pair *pairs = malloc((sc->n ? sc->n : 1) * sizeof *pairs);
+	rank_pair *pairs = tn_malloc((sc->n ? sc->n : 1) * sizeof *pairs);
 	if (!pairs)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	size_t k = 0;
@@ -512,7 +553,7 @@ int tn_offers_call_list(const tn_scores *sc, double min_p, double min_value, siz
 	qsort(pairs, k, sizeof *pairs, pair_desc);
 	if (top && k > top)
 		k = top;
-	size_t *out = malloc((k ? k : 1) * sizeof *out);
+	size_t *out = tn_malloc((k ? k : 1) * sizeof *out);
 	if (!out) {
 		free(pairs);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");

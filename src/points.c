@@ -12,6 +12,7 @@
  * entry finds its key and is not applied twice.
  */
 #include "actions_internal.h"
+#include "alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -140,7 +141,7 @@ static int expire_lot(tn_store *s, pstmts *p, int64_t cust, int64_t lot, long lo
 	snprintf(key, sizeof key, "expire:%lld", (long long)lot);
 	if (ledger_add(s, p, cust, at, "expire", -rem, TN_NO_TIME, lot, key, NULL, &id, err) ||
 	    lot_set(s, p, lot, 0, err) || balance_add(s, p, cust, -rem, 0, err))
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	return TN_OK;
 }
 
@@ -165,6 +166,12 @@ static int op_points(pstmts *p, const tn_points_op *op, long long *pts, tn_error
 	sqlite3_bind_text(p->rule, 1, op->event_type, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(p->rule);
 	if (rc != SQLITE_ROW) {
+		if (rc != SQLITE_DONE) { /* a failed read is not a missing rule */
+			rc = tn_error_set(err, TN_ERR_DB, "reading points rules: %s",
+					  sqlite3_errmsg(sqlite3_db_handle(p->rule)));
+			sqlite3_reset(p->rule);
+			return rc;
+		}
 		sqlite3_reset(p->rule);
 		return tn_error_set(err, TN_ERR_NOTFOUND,
 				    "points entry %s: no earn rule for event type \"%s\" (set one with `tenure points rule`)",
@@ -184,10 +191,10 @@ static int op_points(pstmts *p, const tn_points_op *op, long long *pts, tn_error
 static int key_seen(tn_store *s, pstmts *p, const tn_points_op *op, int64_t cust, const char *kind,
 		    long long signed_pts, int *status, tn_error *err)
 {
-	(void)s;
 	*status = -1;
 	sqlite3_bind_text(p->key, 1, op->key, -1, SQLITE_STATIC);
-	if (sqlite3_step(p->key) == SQLITE_ROW) {
+	int step = sqlite3_step(p->key);
+	if (step == SQLITE_ROW) {
 		const char *k = (const char *)sqlite3_column_text(p->key, 1);
 		int refused = strcmp(k, "refused") == 0;
 		int same = sqlite3_column_int64(p->key, 0) == cust &&
@@ -202,8 +209,9 @@ static int key_seen(tn_store *s, pstmts *p, const tn_points_op *op, int64_t cust
 		*status = refused ? TN_POINTS_INSUFFICIENT : TN_POINTS_DUPLICATE;
 		return TN_OK;
 	}
+	int rc = tn_store_step_end(s, step, "looking up a points key", err);
 	sqlite3_reset(p->key);
-	return TN_OK;
+	return rc;
 }
 
 static int apply_one(tn_store *s, pstmts *p, const tn_points_op *op, double expiry_days, int *status, tn_error *err)
@@ -216,10 +224,10 @@ static int apply_one(tn_store *s, pstmts *p, const tn_points_op *op, double expi
 				    op->customer ? op->customer : "?");
 	int64_t cust;
 	if (tn_store_customer_key(s, op->customer, &cust, err))
-		return err ? err->code : TN_ERR_NOTFOUND;
+		return tn_error_code(err, TN_ERR_NOTFOUND);
 	long long pts;
 	if (op_points(p, op, &pts, err))
-		return err ? err->code : TN_ERR_INPUT;
+		return tn_error_code(err, TN_ERR_INPUT);
 	const char *kind = kinds[op->kind];
 	long long signed_pts = op->kind == TN_POINTS_REDEEM ? -pts : pts;
 	if (pts <= 0) {
@@ -270,7 +278,7 @@ static int apply_one(tn_store *s, pstmts *p, const tn_points_op *op, double expi
 	while (left > 0 && (step = sqlite3_step(p->open)) == SQLITE_ROW) {
 		if (n == cap) {
 			size_t nc = cap ? cap * 2 : 16;
-			lot_rem *t = nc <= LOTS_MAX ? realloc(v, nc * sizeof *t) : NULL;
+			lot_rem *t = nc <= LOTS_MAX ? tn_realloc(v, nc * sizeof *t) : NULL;
 			if (!t) {
 				rc = tn_error_set(err, TN_ERR_NOMEM, "too many open points lots for customer %s", op->customer);
 				break;
@@ -320,23 +328,30 @@ static int apply_one(tn_store *s, pstmts *p, const tn_points_op *op, double expi
 	return TN_OK;
 }
 
+static int read_expiry(tn_store *s, double *d, tn_error *err)
+{
+	char *v;
+	*d = 0;
+	int rc = tn_store_meta_get(s, EXPIRY_KEY, &v, err);
+	if (v && tn_parse_double(v, strlen(v), d))
+		*d = 0;
+	free(v);
+	return rc;
+}
+
 double tn_points_expiry_days(tn_store *s)
 {
-	char *v = tn_store_meta_get(s, EXPIRY_KEY);
-	double d = 0;
-	if (v && tn_parse_double(v, strlen(v), &d))
-		d = 0;
-	free(v);
-	return d;
+	double d;
+	return read_expiry(s, &d, NULL) ? NAN : d;
 }
 
 int tn_points_apply(tn_store *s, const tn_points_op *ops, size_t n, int *status, tn_error *err)
 {
 	if (tn_store_begin(s, err))
-		return err ? err->code : TN_ERR_DB;
-	double expiry = tn_points_expiry_days(s);
+		return tn_error_code(err, TN_ERR_DB);
+	double expiry;
 	pstmts p;
-	if (pst_prepare(s, &p, err)) {
+	if (read_expiry(s, &expiry, err) || pst_prepare(s, &p, err)) {
 		tn_store_rollback(s);
 		return TN_ERR_DB;
 	}
@@ -386,7 +401,7 @@ int tn_points_set_expiry(tn_store *s, double days, tn_error *err)
 int tn_points_expire(tn_store *s, tn_time now, long *entries, long long *points, tn_error *err)
 {
 	if (tn_store_begin(s, err))
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	pstmts p;
 	if (pst_prepare(s, &p, err)) {
 		tn_store_rollback(s);
@@ -407,10 +422,11 @@ int tn_points_expire(tn_store *s, tn_time now, long *entries, long long *points,
 	size_t n = 0, cap = 0;
 	if (st) {
 		sqlite3_bind_int64(st, 1, now);
-		while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+		int step;
+		while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 			if (n == cap) {
 				size_t nc = cap ? cap * 2 : 256;
-				due *t = nc <= 50000000 ? realloc(v, nc * sizeof *t) : NULL;
+				due *t = nc <= 50000000 ? tn_realloc(v, nc * sizeof *t) : NULL;
 				if (!t) {
 					rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory expiring points");
 					break;
@@ -422,6 +438,8 @@ int tn_points_expire(tn_store *s, tn_time now, long *entries, long long *points,
 			v[n].cust = sqlite3_column_int64(st, 1);
 			v[n++].rem = sqlite3_column_int64(st, 2);
 		}
+		if (!rc)
+			rc = tn_store_step_end(s, step, "reading points lots", err);
 		sqlite3_finalize(st);
 	}
 	for (size_t i = 0; i < n && !rc; i++) {
@@ -457,21 +475,23 @@ int tn_points_earn_from_events(tn_store *s, tn_time since, long *applied, tn_err
 		return TN_ERR_DB;
 	sqlite3_bind_int64(st, 1, since);
 	enum { BATCH = 5000 };
-	tn_points_op *ops = calloc(BATCH, sizeof *ops);
-	char **strs = calloc(BATCH * 3, sizeof *strs);
-	int *status = calloc(BATCH, sizeof *status);
+	tn_points_op *ops = tn_calloc(BATCH, sizeof *ops);
+	char **strs = tn_calloc(BATCH * 3, sizeof *strs);
+	int *status = tn_calloc(BATCH, sizeof *status);
 	int rc = (ops && strs && status) ? TN_OK : tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	size_t k = 0;
 	for (;;) {
-		int more = !rc && sqlite3_step(st) == SQLITE_ROW;
+		int step = rc ? SQLITE_DONE : sqlite3_step(st), more = step == SQLITE_ROW;
+		if (!more && !rc)
+			rc = tn_store_step_end(s, step, "reading events for points", err);
 		if (more) {
 			char key[512];
 			snprintf(key, sizeof key, "ev:%lld:%lld:%s:%s", (long long)sqlite3_column_int64(st, 5),
 				 (long long)sqlite3_column_int64(st, 1), (const char *)sqlite3_column_text(st, 2),
 				 (const char *)sqlite3_column_text(st, 4));
-			strs[3 * k] = strdup((const char *)sqlite3_column_text(st, 0));
-			strs[3 * k + 1] = strdup((const char *)sqlite3_column_text(st, 2));
-			strs[3 * k + 2] = strdup(key);
+			strs[3 * k] = tn_strdup((const char *)sqlite3_column_text(st, 0));
+			strs[3 * k + 1] = tn_strdup((const char *)sqlite3_column_text(st, 2));
+			strs[3 * k + 2] = tn_strdup(key);
 			if (!strs[3 * k] || !strs[3 * k + 1] || !strs[3 * k + 2]) {
 				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 				k++;
@@ -491,11 +511,9 @@ int tn_points_earn_from_events(tn_store *s, tn_time since, long *applied, tn_err
 			/* the read statement must not hold the database across our writes:
 			 * SQLite allows a write transaction while this read is pending on
 			 * the same connection */
-			if (!rc && tn_points_apply(s, ops, k, status, err) == TN_OK)
+			if (!rc && !(rc = tn_points_apply(s, ops, k, status, err)))
 				for (size_t i = 0; i < k; i++)
 					*applied += status[i] == TN_POINTS_APPLIED;
-			else if (!rc)
-				rc = err ? err->code : TN_ERR_DB;
 			for (size_t i = 0; i < 3 * k; i++) {
 				free(strs[i]);
 				strs[i] = NULL;

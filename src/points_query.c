@@ -5,6 +5,7 @@
  * points.c.
  */
 #include "actions_internal.h"
+#include "alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -25,11 +26,15 @@ static int fifo_replay(tn_store *s, tn_points_check *out, tn_error *err)
 	sqlite3_stmt *st = tn_store_prepare(s, "SELECT coalesce(max(id), 0) FROM points_ledger", err);
 	if (!st)
 		return TN_ERR_DB;
-	int64_t maxid = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	if (tn_store_step_row(s, st, "counting ledger entries", err)) {
+		sqlite3_finalize(st);
+		return TN_ERR_DB;
+	}
+	int64_t maxid = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	if (maxid > 200000000)
 		return tn_error_set(err, TN_ERR_NOMEM, "points check: more than 200,000,000 ledger entries");
-	long long *stored = malloc((size_t)(maxid + 1) * sizeof *stored);
+	long long *stored = tn_malloc((size_t)(maxid + 1) * sizeof *stored);
 	rlot *lots = NULL;
 	size_t nl = 0, cap = 0;
 	int rc = TN_OK;
@@ -41,12 +46,18 @@ static int fifo_replay(tn_store *s, tn_points_check *out, tn_error *err)
 		free(stored);
 		return TN_ERR_DB;
 	}
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	int step;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
 		if (id >= 0 && id <= maxid)
 			stored[id] = sqlite3_column_int64(st, 1);
 		else
 			out->mismatched_fifo++;
+	}
+	if (tn_store_step_end(s, step, "reading points lots", err)) {
+		sqlite3_finalize(st);
+		free(stored);
+		return TN_ERR_DB;
 	}
 	sqlite3_finalize(st);
 	if (!(st = tn_store_prepare(s, "SELECT customer_id, id, kind, points, at, lot_id FROM points_ledger "
@@ -56,7 +67,9 @@ static int fifo_replay(tn_store *s, tn_points_check *out, tn_error *err)
 	}
 	int64_t cur = INT64_MIN;
 	for (int more = 1; more && !rc;) {
-		more = sqlite3_step(st) == SQLITE_ROW;
+		more = (step = sqlite3_step(st)) == SQLITE_ROW;
+		if (!more && (rc = tn_store_step_end(s, step, "reading the points ledger", err)))
+			break;
 		int64_t cust = more ? sqlite3_column_int64(st, 0) : INT64_MIN + 1;
 		if (cust != cur) { /* compare the finished customer's lots */
 			for (size_t i = 0; i < nl; i++)
@@ -72,7 +85,7 @@ static int fifo_replay(tn_store *s, tn_points_check *out, tn_error *err)
 		if (strcmp(kind, "earn") == 0 || strcmp(kind, "grant") == 0) {
 			if (nl == cap) {
 				size_t ncap = cap ? cap * 2 : 64;
-				rlot *t = ncap <= 100000000 ? realloc(lots, ncap * sizeof *t) : NULL;
+				rlot *t = ncap <= 100000000 ? tn_realloc(lots, ncap * sizeof *t) : NULL;
 				if (!t) {
 					rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 					break;
@@ -189,22 +202,28 @@ int tn_points_tier_of(tn_store *s, const char *customer, char **tier, tn_error *
 	*tier = NULL;
 	int64_t key;
 	if (tn_store_customer_key(s, customer, &key, err))
-		return err ? err->code : TN_ERR_NOTFOUND;
+		return tn_error_code(err, TN_ERR_NOTFOUND);
 	sqlite3_stmt *st = tn_store_prepare(s, CUSTOMER_STATS "SELECT tier FROM tiered WHERE customer_id = ?", err);
 	if (!st)
 		return TN_ERR_DB;
 	sqlite3_bind_int64(st, 1, key);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		*tier = strdup((const char *)sqlite3_column_text(st, 0));
+	int step = sqlite3_step(st), rc = TN_OK;
+	if (step == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 0) != SQLITE_NULL &&
+		    !(*tier = tn_strdup((const char *)sqlite3_column_text(st, 0))))
+			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	} else {
+		rc = tn_store_step_end(s, step, "finding a tier", err);
+	}
 	sqlite3_finalize(st);
-	return TN_OK;
+	return rc;
 }
 
 int tn_points_balances(tn_store *s, const char *customer, tn_rowset **out, tn_error *err)
 {
 	int64_t key = 0;
 	if (customer && tn_store_customer_key(s, customer, &key, err))
-		return err ? err->code : TN_ERR_NOTFOUND;
+		return tn_error_code(err, TN_ERR_NOTFOUND);
 	sqlite3_stmt *st = tn_store_prepare(s,
 					    CUSTOMER_STATS "SELECT c.ext_id AS customer, t.balance, t.earned, round(t.spend, 2) AS spend, "
 							   "t.tier FROM tiered t JOIN customers c ON c.id = t.customer_id "
@@ -221,7 +240,7 @@ int tn_points_history(tn_store *s, const char *customer, tn_rowset **out, tn_err
 {
 	int64_t key;
 	if (tn_store_customer_key(s, customer, &key, err))
-		return err ? err->code : TN_ERR_NOTFOUND;
+		return tn_error_code(err, TN_ERR_NOTFOUND);
 	sqlite3_stmt *st = tn_store_prepare(
 		s,
 		"SELECT id AS entry, strftime('%Y-%m-%dT%H:%M:%SZ', at, 'unixepoch') AS at, kind, points, "
@@ -262,7 +281,7 @@ int tn_points_at_risk(tn_store *s, tn_time now, double days, const tn_scores *sc
 		      tn_error *err)
 {
 	if (tn_scores_to_temp(s, sc, err))
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	sqlite3_stmt *st = tn_store_prepare(
 		s,
 		"WITH x AS (SELECT customer_id, sum(remaining) AS pts, min(expires_at) AS first_exp FROM points_lots "

@@ -7,6 +7,7 @@
  * from one run to the next is raised once.
  */
 #include "tenure/predict.h"
+#include "alloc.h"
 #include "tenure/store.h"
 #include "store_sqlite.h"
 
@@ -102,13 +103,16 @@ int tn_pred_alerts_update(tn_store *s, const tn_pred_alert_opts *o, tn_pred_aler
 	double *risk = NULL;
 	sqlite3_stmt *find = NULL, *ins = NULL, *seen = NULL, *res = NULL;
 	int rc = tn_pred_features(s, &fo, &f, err);
-	if (!rc && !(risk = malloc((f->nrows ? f->nrows : 1) * sizeof *risk)))
+	if (!rc && !(risk = tn_malloc((f->nrows ? f->nrows : 1) * sizeof *risk)))
 		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	if (!rc && f->nrows) {
 		/* no risk model (e.g. no churn yet to learn from) only disables the
 		 * ending_high_risk alert */
 		tn_error rerr = {0};
-		if (risks(s, o, f, risk, &rerr)) {
+		int rrc = risks(s, o, f, risk, &rerr);
+		if (rrc == TN_ERR_NOMEM || rrc == TN_ERR_DB || rrc == TN_ERR_IO) /* not "no model": a failure */
+			rc = tn_error_set(err, rrc, "%s", rerr.msg);
+		else if (rrc) {
 			for (size_t i = 0; i < f->nrows; i++)
 				risk[i] = NAN;
 			snprintf(run->risk_error, sizeof run->risk_error, "%.200s", rerr.msg);
@@ -130,7 +134,7 @@ int tn_pred_alerts_update(tn_store *s, const tn_pred_alert_opts *o, tn_pred_aler
 	    !(res = tn_store_prepare(s,
 				     "UPDATE alerts SET resolved_at = ?1 WHERE resolved_at IS NULL AND last_seen < ?1",
 				     err))) {
-		rc = err ? err->code : TN_ERR_DB;
+		rc = tn_error_code(err, TN_ERR_DB);
 		goto rollback;
 	}
 	int idc = tn_frame_find(f, "customer");
@@ -202,7 +206,7 @@ int tn_pred_alerts_list(tn_store *s, int64_t since, int all, tn_pred_alert **out
 		"AND (?2 OR (a.resolved_at IS NULL AND a.acked_at IS NULL)) ORDER BY a.raised_at DESC, a.id",
 		err);
 	if (!st)
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	sqlite3_bind_int64(st, 1, since);
 	sqlite3_bind_int(st, 2, all);
 	size_t cap = 0;
@@ -215,7 +219,7 @@ int tn_pred_alerts_list(tn_store *s, int64_t since, int all, tn_pred_alert **out
 				break;
 			}
 			size_t nc = cap ? 2 * cap : 64;
-			tn_pred_alert *p = realloc(*out, nc * sizeof *p);
+			tn_pred_alert *p = tn_realloc(*out, nc * sizeof *p);
 			if (!p) {
 				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 				break;
@@ -248,7 +252,7 @@ int tn_pred_alerts_ack(tn_store *s, int64_t id, int64_t at, tn_error *err)
 {
 	sqlite3_stmt *st = tn_store_prepare(s, "UPDATE alerts SET acked_at = ?2 WHERE id = ?1", err);
 	if (!st)
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, at);
 	int rc = sqlite3_step(st) == SQLITE_DONE ? TN_OK : tn_store_db_error(s, "alerts ack", err);

@@ -6,6 +6,7 @@
  * comes from after its own cut-off (docs/predict.md).
  */
 #include "tenure/predict.h"
+#include "alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -30,7 +31,7 @@ int tn_pred_backtest_run(struct tn_store *s, const tn_pred_features_opts *o,
 	tn_pred_spec spec = {"churned", "1", "customer", NULL, 0};
 	if (!rc)
 		rc = tn_pred_train(tr, &spec, opt, &m, err);
-	if (!rc && !(risk = malloc(te->nrows * sizeof *risk)))
+	if (!rc && !(risk = tn_malloc(te->nrows * sizeof *risk)))
 		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	if (!rc)
 		rc = tn_pred_score(m, te, risk, err);

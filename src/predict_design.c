@@ -8,6 +8,7 @@
  * which is the reference); a blank text cell is the level "(blank)".
  */
 #include "tenure/predict.h"
+#include "alloc.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -48,7 +49,7 @@ static int cmp_str(const void *a, const void *b)
 static int text_levels(const tn_frame *f, const tn_column *c, tn_pred_source *s, tn_error *err)
 {
 	size_t n = f->nrows;
-	const char **v = malloc((n ? n : 1) * sizeof *v);
+	const char **v = tn_malloc((n ? n : 1) * sizeof *v);
 	if (!v)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++)
@@ -71,7 +72,7 @@ static int text_levels(const tn_frame *f, const tn_column *c, tn_pred_source *s,
 				    "if it is an identifier pass it to --id, else --drop it",
 				    f->path, c->name, nd, TN_PRED_MAX_LEVELS);
 	}
-	s->levels = calloc(nd ? nd : 1, sizeof *s->levels);
+	s->levels = tn_calloc(nd ? nd : 1, sizeof *s->levels);
 	if (!s->levels) {
 		free(v);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
@@ -79,10 +80,10 @@ static int text_levels(const tn_frame *f, const tn_column *c, tn_pred_source *s,
 	s->nlevels = nd;
 	size_t o = 0;
 	if (nd)
-		s->levels[o++] = strdup(v[best]);
+		s->levels[o++] = tn_strdup(v[best]);
 	for (size_t l = 0; l < nd; l++)
 		if (l != best)
-			s->levels[o++] = strdup(v[l]);
+			s->levels[o++] = tn_strdup(v[l]);
 	free(v);
 	for (size_t l = 0; l < nd; l++)
 		if (!s->levels[l])
@@ -93,7 +94,7 @@ static int text_levels(const tn_frame *f, const tn_column *c, tn_pred_source *s,
 static int add_feature(tn_pred_encoding *e, size_t s, const char *a, const char *b, tn_error *err)
 {
 	size_t n = strlen(a) + (b ? strlen(b) : 0) + 2;
-	char *name = malloc(n);
+	char *name = tn_malloc(n);
 	if (!name)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	snprintf(name, n, "%s%s", a, b ? b : "");
@@ -117,9 +118,9 @@ int tn_pred_encoding_fit(const tn_frame *f, const char *const *exclude, size_t n
 	*out = NULL;
 	for (size_t k = 0; k < nexclude; k++)
 		if (tn_frame_require(f, exclude[k], 0, err) < 0)
-			return err ? err->code : TN_ERR_USAGE;
-	tn_pred_encoding *e = calloc(1, sizeof *e);
-	if (!e || !(e->src = calloc(f->ncols ? f->ncols : 1, sizeof *e->src))) {
+			return tn_error_code(err, TN_ERR_USAGE);
+	tn_pred_encoding *e = tn_calloc(1, sizeof *e);
+	if (!e || !(e->src = tn_calloc(f->ncols ? f->ncols : 1, sizeof *e->src))) {
 		free(e);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	}
@@ -130,7 +131,7 @@ int tn_pred_encoding_fit(const tn_frame *f, const char *const *exclude, size_t n
 		if (excluded(c->name, exclude, nexclude))
 			continue;
 		tn_pred_source *s = &e->src[e->nsrc++];
-		if (!(s->name = strdup(c->name)))
+		if (!(s->name = tn_strdup(c->name)))
 			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 		s->is_numeric = c->is_numeric;
 		if (c->is_numeric) {
@@ -151,8 +152,8 @@ int tn_pred_encoding_fit(const tn_frame *f, const char *const *exclude, size_t n
 	if (rc == TN_OK && maxfeat == 0)
 		rc = tn_error_set(err, TN_ERR_INPUT, "%s: no usable predictor columns (all dropped or constant)",
 				  f->path);
-	if (rc == TN_OK && (!(e->feature = calloc(maxfeat, sizeof *e->feature)) ||
-			    !(e->feature_src = calloc(maxfeat, sizeof *e->feature_src))))
+	if (rc == TN_OK && (!(e->feature = tn_calloc(maxfeat, sizeof *e->feature)) ||
+			    !(e->feature_src = tn_calloc(maxfeat, sizeof *e->feature_src))))
 		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	for (size_t s = 0; s < e->nsrc && rc == TN_OK; s++) {
 		tn_pred_source *src = &e->src[s];
@@ -183,7 +184,7 @@ int tn_pred_encode(const tn_pred_encoding *e, const tn_frame *f, double **xout, 
 	size_t n = f->nrows, p = e->p;
 	if (n && p > SIZE_MAX / sizeof(double) / n)
 		return tn_error_set(err, TN_ERR_NOMEM, "design matrix too large");
-	double *x = malloc(n * p > 0 ? n * p * sizeof *x : 1);
+	double *x = tn_malloc(n * p > 0 ? n * p * sizeof *x : 1);
 	if (!x)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory (design matrix %zu x %zu)", n, p);
 	int rc = tn_pred_encode_rows(e, f, NULL, n, x, err);
@@ -199,13 +200,13 @@ int tn_pred_encode_rows(const tn_pred_encoding *e, const tn_frame *f, const size
 			double *x, tn_error *err)
 {
 	size_t p = e->p;
-	int colbuf[256], *col = e->nsrc <= 256 ? colbuf : malloc(e->nsrc * sizeof *col);
+	int colbuf[256], *col = e->nsrc <= 256 ? colbuf : tn_malloc(e->nsrc * sizeof *col);
 	if (!col)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	int rc = TN_OK;
 	for (size_t s = 0; s < e->nsrc && !rc; s++)
 		if ((col[s] = tn_frame_require(f, e->src[s].name, e->src[s].is_numeric, err)) < 0)
-			rc = err ? err->code : TN_ERR_INPUT;
+			rc = tn_error_code(err, TN_ERR_INPUT);
 	if (!rc)
 		memset(x, 0, n * p * sizeof *x);
 	for (size_t s = 0; s < e->nsrc && !rc; s++) {
@@ -250,9 +251,9 @@ int tn_pred_target(const tn_frame *f, const char *name, const char *positive, do
 	*yout = NULL;
 	int j = tn_frame_require(f, name, 0, err);
 	if (j < 0)
-		return err ? err->code : TN_ERR_USAGE;
+		return tn_error_code(err, TN_ERR_USAGE);
 	const tn_column *c = &f->cols[j];
-	double *y = malloc((f->nrows ? f->nrows : 1) * sizeof *y);
+	double *y = tn_malloc((f->nrows ? f->nrows : 1) * sizeof *y);
 	if (!y)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	const char *pos = positive;

@@ -15,6 +15,7 @@
  * the cut-off churned (under the chosen churn definition) within the horizon.
  */
 #include "tenure/predict.h"
+#include "alloc.h"
 #include "tenure/churn.h"
 #include "tenure/actions.h"
 #include "store_sqlite.h"
@@ -100,12 +101,12 @@ static int grow(fctx *x, tn_error *err)
 	for (size_t j = 0; j < NCOLS; j++) {
 		tn_column *c = &x->f->cols[j];
 		if (c->is_numeric) {
-			double *p = realloc(c->num, nc * sizeof *p);
+			double *p = tn_realloc(c->num, nc * sizeof *p);
 			if (!p)
 				return tn_error_set(err, TN_ERR_NOMEM, "out of memory (features)");
 			c->num = p;
 		} else {
-			char **p = realloc(c->text, nc * sizeof *p);
+			char **p = tn_realloc(c->text, nc * sizeof *p);
 			if (!p)
 				return tn_error_set(err, TN_ERR_NOMEM, "out of memory (features)");
 			c->text = p;
@@ -157,7 +158,7 @@ static tn_time period_end_at(const tn_churn_sub *sub, tn_time t)
 
 static int set_text(fctx *x, size_t col, const char *v, tn_error *err)
 {
-	char *d = strdup(v ? v : "");
+	char *d = tn_strdup(v ? v : "");
 	if (!d)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	x->f->cols[col].text[x->nrows] = d;
@@ -328,7 +329,7 @@ static int milestone_types(tn_store *s, fctx *x, tn_error *err)
 	char *names[TN_MS_COUNT] = {0};
 	int mapped[TN_MS_COUNT] = {0}, any = 0;
 	if (tn_journey_types(s, names, mapped, err))
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	for (int m = 0; m < TN_MS_COUNT; m++)
 		any |= mapped[m];
 	sqlite3_stmt *q = tn_store_prepare(s, "SELECT id FROM event_types WHERE name = ?1", err);
@@ -341,8 +342,14 @@ static int milestone_types(tn_store *s, fctx *x, tn_error *err)
 		if (!name)
 			continue;
 		sqlite3_bind_text(q, 1, name, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(q) == SQLITE_ROW)
+		int step = sqlite3_step(q);
+		if (step == SQLITE_ROW)
 			x->ms_type[x->nms++] = sqlite3_column_int(q, 0);
+		else if (tn_store_step_end(s, step, "reading event types", err)) {
+			sqlite3_finalize(q);
+			tn_journey_types_free(names);
+			return TN_ERR_DB;
+		}
 		sqlite3_reset(q);
 	}
 	sqlite3_finalize(q);
@@ -353,7 +360,7 @@ static int milestone_types(tn_store *s, fctx *x, tn_error *err)
 static int open_cursor(tn_store *s, cursor *c, const char *sql, tn_time t, tn_error *err)
 {
 	if (!(c->st = tn_store_prepare(s, sql, err)))
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	sqlite3_bind_int64(c->st, 1, t);
 	return cursor_step(s, c, err);
 }
@@ -368,8 +375,8 @@ int tn_pred_features(tn_store *s, const tn_pred_features_opts *o, tn_frame **out
 	if (rc)
 		return rc;
 	fctx x = {.store = s, .t = o->as_of, .horizon_days = o->horizon_days, .support_type = -1};
-	tn_frame *f = calloc(1, sizeof *f);
-	if (!f || !(f->cols = calloc(NCOLS, sizeof *f->cols)) || !(f->path = strdup("features"))) {
+	tn_frame *f = tn_calloc(1, sizeof *f);
+	if (!f || !(f->cols = tn_calloc(NCOLS, sizeof *f->cols)) || !(f->path = tn_strdup("features"))) {
 		tn_frame_free(f);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	}
@@ -377,7 +384,7 @@ int tn_pred_features(tn_store *s, const tn_pred_features_opts *o, tn_frame **out
 	x.f = f;
 	for (size_t j = 0; j < NCOLS && !rc; j++) {
 		f->cols[j].is_numeric = COLS[j].kind == NUMERIC;
-		if (!(f->cols[j].name = strdup(COLS[j].name)))
+		if (!(f->cols[j].name = tn_strdup(COLS[j].name)))
 			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	}
 	if (!rc)
@@ -385,8 +392,11 @@ int tn_pred_features(tn_store *s, const tn_pred_features_opts *o, tn_frame **out
 	sqlite3_stmt *ty = rc ? NULL : tn_store_prepare(s, "SELECT id FROM event_types WHERE name = 'support_ticket'", err);
 	if (!rc && !ty)
 		rc = TN_ERR_DB;
-	if (!rc && sqlite3_step(ty) == SQLITE_ROW)
+	int step = rc ? SQLITE_DONE : sqlite3_step(ty);
+	if (step == SQLITE_ROW)
 		x.support_type = sqlite3_column_int(ty, 0);
+	else if (!rc)
+		rc = tn_store_step_end(s, step, "reading event types", err);
 	sqlite3_finalize(ty);
 	if (!rc)
 		rc = milestone_types(s, &x, err);
@@ -395,7 +405,7 @@ int tn_pred_features(tn_store *s, const tn_pred_features_opts *o, tn_frame **out
 					 "SELECT DISTINCT type_id FROM events WHERE customer_id = ?1 "
 					 "AND occurred_at >= ?2 AND occurred_at <= ?3",
 					 err)))
-		rc = err ? err->code : TN_ERR_DB;
+		rc = tn_error_code(err, TN_ERR_DB);
 	if (!rc && (!(x.ev90 = tn_store_prepare(s,
 						"SELECT occurred_at, type_id FROM events WHERE customer_id = ?1 "
 						"AND occurred_at > ?2 AND occurred_at <= ?3",
@@ -404,7 +414,7 @@ int tn_pred_features(tn_store *s, const tn_pred_features_opts *o, tn_frame **out
 						  "SELECT max(occurred_at) FROM events WHERE customer_id = ?1 "
 						  "AND occurred_at <= ?2",
 						  err))))
-		rc = err ? err->code : TN_ERR_DB;
+		rc = tn_error_code(err, TN_ERR_DB);
 	if (!rc) {
 		sqlite3_bind_int64(x.ev90, 2, o->as_of - 90 * (tn_time)TN_DAY);
 		sqlite3_bind_int64(x.ev90, 3, o->as_of);

@@ -6,6 +6,7 @@
  * TreeSHAP) from XGBoosterPredictFromDMatrix with type 2 (contributions).
  */
 #include "tenure/predict.h"
+#include "alloc.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -45,7 +46,7 @@ static int make_dmatrix(const double *x, size_t n, size_t p, DMatrixHandle *dm, 
 {
 	if (n && p > SIZE_MAX / sizeof(float) / n)
 		return tn_error_set(err, TN_ERR_NOMEM, "matrix too large");
-	float *f = malloc((n * p > 0 ? n * p : 1) * sizeof *f);
+	float *f = tn_malloc((n * p > 0 ? n * p : 1) * sizeof *f);
 	if (!f)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory (%zu x %zu floats)", n, p);
 	for (size_t i = 0; i < n * p; i++)
@@ -98,8 +99,8 @@ int tn_gbdt_fit(const double *x, const double *y, size_t n, size_t p, const tn_g
 	int rc = make_dmatrix(x, n, p, &dm, err);
 	if (rc)
 		return rc;
-	float *lab = malloc(n * sizeof *lab);
-	tn_gbdt *g = calloc(1, sizeof *g);
+	float *lab = tn_malloc(n * sizeof *lab);
+	tn_gbdt *g = tn_calloc(1, sizeof *g);
 	if (!lab || !g) {
 		free(lab);
 		free(g);
@@ -188,7 +189,7 @@ int tn_gbdt_predict(const tn_gbdt *g, const double *x, size_t n, double *prob, t
 	size_t p = g->p;
 	if (p > SIZE_MAX / sizeof(float) / n)
 		return tn_error_set(err, TN_ERR_NOMEM, "matrix too large");
-	float *f = malloc(n * p * sizeof *f);
+	float *f = tn_malloc(n * p * sizeof *f);
 	if (!f)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory (%zu x %zu floats)", n, p);
 	for (size_t i = 0; i < n * p; i++)
@@ -225,7 +226,7 @@ int tn_gbdt_to_json(const tn_gbdt *g, char **json, tn_error *err)
 	const char *buf;
 	if (XGBoosterSaveModelToBuffer(g->booster, "{\"format\": \"json\"}", &len, &buf))
 		return xgb_fail(err, "saving the model");
-	char *s = malloc((size_t)len + 1);
+	char *s = tn_malloc((size_t)len + 1);
 	if (!s)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	memcpy(s, buf, (size_t)len);
@@ -237,7 +238,7 @@ int tn_gbdt_to_json(const tn_gbdt *g, char **json, tn_error *err)
 int tn_gbdt_from_json(const char *json, size_t len, size_t p, tn_gbdt **out, tn_error *err)
 {
 	*out = NULL;
-	tn_gbdt *g = calloc(1, sizeof *g);
+	tn_gbdt *g = tn_calloc(1, sizeof *g);
 	if (!g)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	g->p = p;

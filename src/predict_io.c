@@ -10,6 +10,7 @@
  * bit-identical scores.
  */
 #include "tenure/predict.h"
+#include "alloc.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -86,7 +87,7 @@ int tn_pred_save(const tn_pred_model *m, const char *path, tn_error *err)
 {
 	cJSON *root = to_json(m, err);
 	if (!root)
-		return err ? err->code : TN_ERR_NOMEM;
+		return tn_error_code(err, TN_ERR_NOMEM);
 	char *text = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	if (!text)
@@ -121,7 +122,7 @@ static char *read_all(const char *path, size_t *len, tn_error *err)
 		tn_error_set(err, TN_ERR_IO, "%s: cannot read (or larger than %ld bytes)", path, MODEL_FILE_MAX);
 		return NULL;
 	}
-	char *buf = malloc((size_t)sz + 1);
+	char *buf = tn_malloc((size_t)sz + 1);
 	if (!buf || fread(buf, 1, (size_t)sz, fp) != (size_t)sz) {
 		free(buf);
 		fclose(fp);
@@ -157,7 +158,7 @@ static int get_array(const cJSON *a, size_t p, double *out)
 static char *opt_string(const cJSON *root, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
-	return cJSON_IsString(v) ? strdup(v->valuestring) : NULL;
+	return cJSON_IsString(v) ? tn_strdup(v->valuestring) : NULL;
 }
 
 /* Rebuild the encoding (names of design columns included) from JSON. */
@@ -168,8 +169,8 @@ static int load_encoding(const cJSON *arr, const char *path, tn_pred_encoding **
 		return bad(err, path, "no \"encoding\" array");
 	/* Reuse tn_pred_encoding_fit's naming by building a one-row frame would be
 	 * heavier than writing the few lines here. */
-	tn_pred_encoding *e = calloc(1, sizeof *e);
-	if (!e || !(e->src = calloc(ns, sizeof *e->src))) {
+	tn_pred_encoding *e = tn_calloc(1, sizeof *e);
+	if (!e || !(e->src = tn_calloc(ns, sizeof *e->src))) {
 		free(e);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	}
@@ -185,7 +186,10 @@ static int load_encoding(const cJSON *arr, const char *path, tn_pred_encoding **
 			rc = bad(err, path, "an encoding entry lacks name/type");
 			break;
 		}
-		s->name = strdup(nm->valuestring);
+		if (!(s->name = tn_strdup(nm->valuestring))) {
+			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+			break;
+		}
 		s->is_numeric = strcmp(ty->valuestring, "numeric") == 0;
 		if (s->is_numeric) {
 			const cJSON *mu = cJSON_GetObjectItemCaseSensitive(o, "mean");
@@ -196,19 +200,22 @@ static int load_encoding(const cJSON *arr, const char *path, tn_pred_encoding **
 			const cJSON *lv = cJSON_GetObjectItemCaseSensitive(o, "levels"), *l;
 			size_t nl = (size_t)cJSON_GetArraySize(lv);
 			if (!cJSON_IsArray(lv) || nl > TN_PRED_MAX_LEVELS ||
-			    !(s->levels = calloc(nl ? nl : 1, sizeof *s->levels))) {
+			    !(s->levels = tn_calloc(nl ? nl : 1, sizeof *s->levels))) {
 				rc = bad(err, path, "bad text levels");
 				break;
 			}
-			cJSON_ArrayForEach(l, lv) s->levels[s->nlevels++] =
-				strdup(cJSON_IsString(l) ? l->valuestring : "");
+			cJSON_ArrayForEach(l, lv) if (!(s->levels[s->nlevels++] =
+								tn_strdup(cJSON_IsString(l) ? l->valuestring : "")))
+				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+			if (rc)
+				break;
 			s->nfeat = nl ? nl - 1 : 0;
 		}
 		s->first = total;
 		total += s->nfeat;
 	}
-	if (!rc && (!(e->feature = calloc(total ? total : 1, sizeof *e->feature)) ||
-		    !(e->feature_src = calloc(total ? total : 1, sizeof *e->feature_src))))
+	if (!rc && (!(e->feature = tn_calloc(total ? total : 1, sizeof *e->feature)) ||
+		    !(e->feature_src = tn_calloc(total ? total : 1, sizeof *e->feature_src))))
 		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	for (size_t s = 0; s < e->nsrc && !rc; s++) {
 		const tn_pred_source *src = &e->src[s];
@@ -218,7 +225,10 @@ static int load_encoding(const cJSON *arr, const char *path, tn_pred_encoding **
 				snprintf(name, sizeof name, "%s%s", src->name, k ? " (missing)" : "");
 			else
 				snprintf(name, sizeof name, "%s=%s", src->name, src->levels[k + 1]);
-			e->feature[e->p] = strdup(name);
+			if (!(e->feature[e->p] = tn_strdup(name))) {
+				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+				break;
+			}
 			e->feature_src[e->p++] = s;
 		}
 	}
@@ -236,7 +246,7 @@ int tn_pred_load(const char *path, tn_pred_model **out, tn_error *err)
 	size_t len;
 	char *text = read_all(path, &len, err);
 	if (!text)
-		return err ? err->code : TN_ERR_IO;
+		return tn_error_code(err, TN_ERR_IO);
 	cJSON *root = cJSON_ParseWithLength(text, len);
 	free(text);
 	const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root, "format");
@@ -244,7 +254,7 @@ int tn_pred_load(const char *path, tn_pred_model **out, tn_error *err)
 		cJSON_Delete(root);
 		return bad(err, path, "expected a JSON object with \"format\": \"tenure-risk-model\"");
 	}
-	tn_pred_model *m = calloc(1, sizeof *m);
+	tn_pred_model *m = tn_calloc(1, sizeof *m);
 	int rc = m ? TN_OK : tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(root, "model");
 	int k = cJSON_IsString(kind) ? tn_pred_kind_parse(kind->valuestring) : -1;
@@ -255,15 +265,21 @@ int tn_pred_load(const char *path, tn_pred_model **out, tn_error *err)
 		m->target = opt_string(root, "target");
 		m->positive = opt_string(root, "positive");
 		m->id = opt_string(root, "id");
+		if ((cJSON_IsString(cJSON_GetObjectItemCaseSensitive(root, "target")) && !m->target) ||
+		    (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(root, "positive")) && !m->positive) ||
+		    (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(root, "id")) && !m->id))
+			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	}
+	if (!rc) {
 		rc = load_encoding(cJSON_GetObjectItemCaseSensitive(root, "encoding"), path, &m->enc, err);
 	}
 	if (!rc && m->kind == TN_PRED_LOGISTIC) {
 		const cJSON *lg = cJSON_GetObjectItemCaseSensitive(root, "logistic");
 		size_t p = m->enc->p;
-		tn_logit *g = calloc(1, sizeof *g);
+		tn_logit *g = tn_calloc(1, sizeof *g);
 		m->logit = g;
-		if (!g || !(g->beta = calloc(p ? p : 1, sizeof(double))) ||
-		    !(g->mean = calloc(p ? p : 1, sizeof(double))) || !(g->sd = calloc(p ? p : 1, sizeof(double))))
+		if (!g || !(g->beta = tn_calloc(p ? p : 1, sizeof(double))) ||
+		    !(g->mean = tn_calloc(p ? p : 1, sizeof(double))) || !(g->sd = tn_calloc(p ? p : 1, sizeof(double))))
 			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 		const cJSON *ic = cJSON_GetObjectItemCaseSensitive(lg, "intercept");
 		const cJSON *l2 = cJSON_GetObjectItemCaseSensitive(lg, "l2");

@@ -11,6 +11,7 @@
  * Z'WZ + l2 I, W = diag p(1-p)) is solved by Cholesky factorisation.
  */
 #include "tenure/predict.h"
+#include "alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -104,14 +105,14 @@ int tn_logit_fit(const double *x, const double *y, size_t n, size_t p, double l2
 	if (!(l2 >= 0))
 		return tn_error_set(err, TN_ERR_USAGE, "logistic regression: --l2 must be >= 0");
 	size_t m = p + 1;
-	tn_logit *g = calloc(1, sizeof *g);
+	tn_logit *g = tn_calloc(1, sizeof *g);
 	double *z = NULL, *c = NULL, *cn = NULL, *grad = NULL, *h = NULL;
 	int rc = TN_OK;
-	if (!g || !(g->beta = calloc(p ? p : 1, sizeof(double))) ||
-	    !(g->mean = calloc(p ? p : 1, sizeof(double))) || !(g->sd = calloc(p ? p : 1, sizeof(double))) ||
-	    (n && p > SIZE_MAX / sizeof(double) / n) || !(z = malloc((n * p > 0 ? n * p : 1) * sizeof *z)) ||
-	    !(c = calloc(m, sizeof *c)) || !(cn = calloc(m, sizeof *cn)) ||
-	    !(grad = calloc(m, sizeof *grad)) || !(h = calloc(m * m, sizeof *h))) {
+	if (!g || !(g->beta = tn_calloc(p ? p : 1, sizeof(double))) ||
+	    !(g->mean = tn_calloc(p ? p : 1, sizeof(double))) || !(g->sd = tn_calloc(p ? p : 1, sizeof(double))) ||
+	    (n && p > SIZE_MAX / sizeof(double) / n) || !(z = tn_malloc((n * p > 0 ? n * p : 1) * sizeof *z)) ||
+	    !(c = tn_calloc(m, sizeof *c)) || !(cn = tn_calloc(m, sizeof *cn)) ||
+	    !(grad = tn_calloc(m, sizeof *grad)) || !(h = tn_calloc(m * m, sizeof *h))) {
 		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory (logistic regression, %zu x %zu)", n, p);
 		goto done;
 	}

@@ -6,6 +6,7 @@
  * top of the ranking, and a calibration table by equal-size groups.
  */
 #include "tenure/predict.h"
+#include "alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -26,7 +27,7 @@ static int cmp_desc(const void *a, const void *b)
 
 static ranked *sorted_desc(const double *score, size_t n, tn_error *err)
 {
-	ranked *r = malloc((n ? n : 1) * sizeof *r);
+	ranked *r = tn_malloc((n ? n : 1) * sizeof *r);
 	if (!r) {
 		tn_error_set(err, TN_ERR_NOMEM, "out of memory (sorting %zu scores)", n);
 		return NULL;

@@ -5,6 +5,7 @@
  * part 5 and docs/predict.md).  Saving and loading live in predict_io.c.
  */
 #include "tenure/predict.h"
+#include "alloc.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -47,7 +48,7 @@ void tn_pred_model_free(tn_pred_model *m)
 
 static char *dup_or_null(const char *s)
 {
-	return s ? strdup(s) : NULL;
+	return s ? tn_strdup(s) : NULL;
 }
 
 /* Fit options O to the N x P matrix X. */
@@ -75,7 +76,7 @@ int tn_pred_train(const tn_frame *f, const tn_pred_spec *spec, const tn_pred_opt
 	for (size_t k = 0; k < spec->ndrop; k++)
 		ex[nex++] = spec->drop[k];
 	double *y = NULL, *x = NULL;
-	tn_pred_model *m = calloc(1, sizeof *m);
+	tn_pred_model *m = tn_calloc(1, sizeof *m);
 	if (!m)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	m->kind = o->kind;
@@ -87,7 +88,7 @@ int tn_pred_train(const tn_frame *f, const tn_pred_spec *spec, const tn_pred_opt
 	if (!rc)
 		rc = fit(x, y, f->nrows, m->enc->p, o, &m->logit, &m->gbdt, err);
 	if (!rc) {
-		m->target = strdup(spec->target);
+		m->target = tn_strdup(spec->target);
 		m->positive = dup_or_null(spec->positive);
 		m->id = dup_or_null(spec->id);
 		if (!m->target || (spec->positive && !m->positive) || (spec->id && !m->id))
@@ -114,8 +115,8 @@ int tn_pred_score(const tn_pred_model *m, const tn_frame *f, double *risk, tn_er
 	size_t blk = m->kind == TN_PRED_GBDT ? SCORE_BLOCK_GBDT : SCORE_BLOCK_LOGIT;
 	if (n < blk)
 		blk = n;
-	double *x = malloc(blk * p > 0 ? blk * p * sizeof *x : 1);
-	size_t *rows = malloc((blk ? blk : 1) * sizeof *rows);
+	double *x = tn_malloc(blk * p > 0 ? blk * p * sizeof *x : 1);
+	size_t *rows = tn_malloc((blk ? blk : 1) * sizeof *rows);
 	int rc = x && rows ? TN_OK : tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	for (size_t at = 0; at < n && !rc; at += blk) {
 		size_t k = n - at < blk ? n - at : blk;
@@ -139,8 +140,8 @@ int tn_pred_explain(const tn_pred_model *m, const tn_frame *f, const size_t *row
 	size_t p = m->enc->p, ns = m->enc->nsrc;
 	if (n && (p + 1) > SIZE_MAX / sizeof(double) / n)
 		return tn_error_set(err, TN_ERR_NOMEM, "contribution matrix too large");
-	double *x = malloc(n * p > 0 ? n * p * sizeof *x : 1);
-	double *c = malloc(n * (p + 1) > 0 ? n * (p + 1) * sizeof *c : 1);
+	double *x = tn_malloc(n * p > 0 ? n * p * sizeof *x : 1);
+	double *c = tn_malloc(n * (p + 1) > 0 ? n * (p + 1) * sizeof *c : 1);
 	int rc = x && c ? TN_OK : tn_error_set(err, TN_ERR_NOMEM, "out of memory (contributions)");
 	if (!rc)
 		rc = tn_pred_encode_rows(m->enc, f, rows, n, x, err);
@@ -197,7 +198,7 @@ int tn_pred_folds(const double *y, size_t n, int k, uint64_t seed, int *fold, tn
 {
 	if (k < 2 || k > 64)
 		return tn_error_set(err, TN_ERR_USAGE, "--folds: expected 2..64, found %d", k);
-	size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+	size_t *idx = tn_malloc((n ? n : 1) * sizeof *idx);
 	if (!idx)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	uint64_t st = seed;
@@ -235,10 +236,10 @@ static int cv_fold(const double *x, const double *y, size_t n, size_t p, const t
 	size_t ntr = 0, nte = 0;
 	for (size_t i = 0; i < n; i++)
 		fold[i] == f ? nte++ : ntr++;
-	double *xtr = malloc((ntr * p > 0 ? ntr * p : 1) * sizeof *xtr);
-	double *ytr = malloc((ntr ? ntr : 1) * sizeof *ytr);
-	double *xte = malloc((nte * p > 0 ? nte * p : 1) * sizeof *xte);
-	double *pte = malloc((nte ? nte : 1) * sizeof *pte);
+	double *xtr = tn_malloc((ntr * p > 0 ? ntr * p : 1) * sizeof *xtr);
+	double *ytr = tn_malloc((ntr ? ntr : 1) * sizeof *ytr);
+	double *xte = tn_malloc((nte * p > 0 ? nte * p : 1) * sizeof *xte);
+	double *pte = tn_malloc((nte ? nte : 1) * sizeof *pte);
 	int rc = TN_OK;
 	if (!xtr || !ytr || !xte || !pte)
 		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory (cross-validation)");
@@ -291,9 +292,9 @@ int tn_pred_cross_validate(const double *x, const double *y, size_t n, size_t p,
 				    "cross-validation needs at least %d rows of each class (found %zu positive, "
 				    "%zu negative)",
 				    k, cv->npos, n - cv->npos);
-	cv->oof = malloc((n ? n : 1) * sizeof *cv->oof);
-	cv->fold = malloc((n ? n : 1) * sizeof *cv->fold);
-	double *sy = malloc((n ? n : 1) * sizeof *sy), *ss = malloc((n ? n : 1) * sizeof *ss);
+	cv->oof = tn_malloc((n ? n : 1) * sizeof *cv->oof);
+	cv->fold = tn_malloc((n ? n : 1) * sizeof *cv->fold);
+	double *sy = tn_malloc((n ? n : 1) * sizeof *sy), *ss = tn_malloc((n ? n : 1) * sizeof *ss);
 	int rc = TN_OK;
 	if (!cv->oof || !cv->fold || !sy || !ss)
 		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");

@@ -5,6 +5,7 @@
  * times (days) usually sort in two passes.
  */
 #include "radix.h"
+#include "alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,7 @@
 
 static uint32_t *histograms(const uint64_t *keys, size_t n, const uint32_t *perm)
 {
-	uint32_t *h = calloc((size_t)DIGITS * RADIX, sizeof *h);
+	uint32_t *h = tn_calloc((size_t)DIGITS * RADIX, sizeof *h);
 	if (!h)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
@@ -47,7 +48,7 @@ int tn_radix_sort_u64(uint64_t *keys, size_t n)
 	if (n >= UINT32_MAX)
 		return -1;
 	uint32_t *h = histograms(keys, n, NULL);
-	uint64_t *tmp = malloc(n * sizeof *tmp);
+	uint64_t *tmp = tn_malloc(n * sizeof *tmp);
 	if (!h || !tmp) {
 		free(h);
 		free(tmp);
@@ -84,7 +85,7 @@ int tn_radix_order_u64(const uint64_t *keys, size_t n, uint32_t *perm, int init)
 	if (n < 2)
 		return 0;
 	uint32_t *h = histograms(keys, n, NULL);
-	uint32_t *tmp = malloc(n * sizeof *tmp);
+	uint32_t *tmp = tn_malloc(n * sizeof *tmp);
 	if (!h || !tmp) {
 		free(h);
 		free(tmp);

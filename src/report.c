@@ -6,6 +6,7 @@
  * mailed as one file.
  */
 #include "tenure.h"
+#include "alloc.h"
 #include "tenure/report.h"
 
 #include <math.h>
@@ -32,7 +33,7 @@ int tn_report_from_store(tn_store *s, const tn_churn_def *def, tn_time as_of, tn
 	r->definition = def->name;
 	r->store_path = tn_store_path(s);
 	if (as_of == TN_NO_TIME && tn_churn_data_end(s, &as_of, err))
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	r->as_of = as_of;
 	return TN_OK;
 }
@@ -68,9 +69,9 @@ static void section_rates(tn_sbuf *b, const tn_report *r)
 		reading(b, "pending", "No customers in the store yet: import data or run `tenure demo`.");
 		return;
 	}
-	double *x = malloc(n * sizeof *x), *cr = malloc(n * sizeof *cr), *rc = malloc(n * sizeof *rc);
-	char(*lab)[16] = malloc(n * sizeof *lab);
-	const char **labels = malloc(n * sizeof *labels);
+	double *x = tn_malloc(n * sizeof *x), *cr = tn_malloc(n * sizeof *cr), *rc = tn_malloc(n * sizeof *rc);
+	char(*lab)[16] = tn_malloc(n * sizeof *lab);
+	const char **labels = tn_malloc(n * sizeof *labels);
 	if (!x || !cr || !rc || !lab || !labels) {
 		b->oom = 1;
 		goto out;
@@ -125,8 +126,8 @@ static void section_cohorts(tn_sbuf *b, const tn_report *r)
 		return;
 	}
 	size_t n = c->ncohorts, m = c->nages;
-	char(*rl)[40] = malloc(n * sizeof *rl), (*cl)[24] = malloc(m * sizeof *cl);
-	const char **rows = malloc(n * sizeof *rows), **cols = malloc(m * sizeof *cols);
+	char(*rl)[40] = tn_malloc(n * sizeof *rl), (*cl)[24] = tn_malloc(m * sizeof *cl);
+	const char **rows = tn_malloc(n * sizeof *rows), **cols = tn_malloc(m * sizeof *cols);
 	if (!rl || !cl || !rows || !cols) {
 		b->oom = 1;
 		goto out;

@@ -7,6 +7,7 @@
  * section without data says which command fills it.
  */
 #include "tenure/report.h"
+#include "alloc.h"
 #include "tenure/actions.h"
 
 #include <math.h>
@@ -23,28 +24,28 @@ static char *fmt(const char *f, ...)
 	va_start(ap, f);
 	vsnprintf(buf, sizeof buf, f, ap);
 	va_end(ap);
-	return strdup(buf);
+	return tn_strdup(buf);
 }
 
 /* Start table T with NCOLS columns named by the NULL-terminated list. */
 static int table_init(tn_report_table *t, const char *title, const char *const *cols, size_t nrows_max)
 {
 	memset(t, 0, sizeof *t);
-	t->title = strdup(title);
+	t->title = tn_strdup(title);
 	while (cols[t->ncols])
 		t->ncols++;
-	t->cols = calloc(t->ncols, sizeof *t->cols);
-	t->cells = calloc((nrows_max ? nrows_max : 1) * t->ncols, sizeof *t->cells);
+	t->cols = tn_calloc(t->ncols, sizeof *t->cols);
+	t->cells = tn_calloc((nrows_max ? nrows_max : 1) * t->ncols, sizeof *t->cells);
 	if (!t->title || !t->cols || !t->cells)
 		return -1;
 	for (size_t j = 0; j < t->ncols; j++)
-		if (!(t->cols[j] = strdup(cols[j])))
+		if (!(t->cols[j] = tn_strdup(cols[j])))
 			return -1;
 	return 0;
 }
 
-static char *pct(double p) { return isnan(p) ? strdup("") : fmt("%.1f%%", 100 * p); }
-static char *money(double v) { return isnan(v) ? strdup("") : fmt("%.2f", v); }
+static char *pct(double p) { return isnan(p) ? tn_strdup("") : fmt("%.1f%%", 100 * p); }
+static char *money(double v) { return isnan(v) ? tn_strdup("") : fmt("%.2f", v); }
 
 void tn_report_tables_free(tn_report_table *t, size_t n)
 {
@@ -69,8 +70,11 @@ static int offers_table(tn_store *s, tn_report_table *t, tn_error *err)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	tn_offer_effect e;
 	tn_error e2 = {0};
-	if (tn_offers_measure(s, 0, &e, &e2) != TN_OK || e.n_offer + e.n_control == 0) {
-		t->reading = strdup("No offer plan yet: `tenure offers plan` ranks customers by expected profit and "
+	int rc = tn_offers_measure(s, 0, &e, &e2);
+	if (rc && rc != TN_ERR_NOTFOUND) /* a failed read is not "no plan" */
+		return tn_error_set(err, rc, "%s", e2.msg);
+	if (rc || e.n_offer + e.n_control == 0) {
+		t->reading = tn_strdup("No offer plan yet: `tenure offers plan` ranks customers by expected profit and "
 				    "keeps a random control group, so the effect can be measured here.");
 		return TN_OK;
 	}
@@ -103,9 +107,9 @@ static int winback_table(tn_store *s, tn_time now, tn_report_table *t, tn_error 
 					   "cost per extra customer won", NULL};
 	tn_winback_stats *st = NULL;
 	size_t n = 0;
-	tn_error e2 = {0};
-	if (tn_winback_report(s, NULL, 30, now, &st, &n, &e2) != TN_OK)
-		n = 0;
+	int rc = tn_winback_report(s, NULL, 30, now, &st, &n, err);
+	if (rc)
+		return rc;
 	if (table_init(t, "Win-back campaigns", cols, n)) {
 		tn_winback_stats_free(st, n);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
@@ -114,7 +118,7 @@ static int winback_table(tn_store *s, tn_time now, tn_report_table *t, tn_error 
 	double best_extra_cost = NAN;
 	for (size_t i = 0; i < n; i++) {
 		char **c = t->cells + i * t->ncols;
-		c[0] = strdup(st[i].campaign);
+		c[0] = tn_strdup(st[i].campaign);
 		c[1] = fmt("%ld", st[i].contacted);
 		c[2] = fmt("%ld", st[i].reached);
 		c[3] = fmt("%ld", st[i].won);
@@ -123,12 +127,12 @@ static int winback_table(tn_store *s, tn_time now, tn_report_table *t, tn_error 
 		c[6] = money(st[i].cost_per_win);
 		c[7] = st[i].controls ? fmt("%+.1f points (%+.1f to %+.1f)", 100 * st[i].uplift.diff,
 					    100 * st[i].uplift.lo, 100 * st[i].uplift.hi)
-				      : strdup("no control group");
+				      : tn_strdup("no control group");
 		/* what each customer won back *because of* the campaign cost: the
 		 * uplift over the control group, when it is clearly above zero */
 		c[8] = st[i].controls && st[i].uplift.lo > 0
 			       ? money(st[i].cost / (st[i].uplift.diff * (double)st[i].contacted))
-			       : strdup("not measurable");
+			       : tn_strdup("not measurable");
 		if (!isnan(st[i].cost_per_win) && (best == n || st[i].cost_per_win < st[best].cost_per_win))
 			best = i;
 		double extra = st[i].controls && st[i].uplift.lo > 0
@@ -139,10 +143,10 @@ static int winback_table(tn_store *s, tn_time now, tn_report_table *t, tn_error 
 	}
 	t->nrows = n;
 	if (n == 0)
-		t->reading = strdup("No win-back contacts yet: `tenure winback schedule` lists who to contact about 30 "
+		t->reading = tn_strdup("No win-back contacts yet: `tenure winback schedule` lists who to contact about 30 "
 				    "days after they leave; `tenure winback record` or `import` logs each contact.");
 	else if (best == n)
-		t->reading = strdup("No customer won back yet.");
+		t->reading = tn_strdup("No customer won back yet.");
 	else if (best_extra < n)
 		t->reading = fmt("Campaign \"%s\" wins customers back beyond what its control group shows (%+.1f "
 				 "points): %.2f per extra customer won back, %.2f per customer won back in all.",
@@ -163,16 +167,20 @@ static int points_table(tn_store *s, tn_time now, tn_report_table *t, tn_error *
 	if (table_init(t, "Loyalty points", cols, 1))
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	tn_points_check ck;
-	tn_error e2 = {0};
-	if (tn_points_check_run(s, &ck, &e2) != TN_OK || ck.entries == 0) {
-		t->reading = strdup("No loyalty points yet: `tenure points rule` sets how actions earn points, "
+	int rc = tn_points_check_run(s, &ck, err);
+	if (rc)
+		return rc;
+	if (ck.entries == 0) {
+		t->reading = tn_strdup("No loyalty points yet: `tenure points rule` sets how actions earn points, "
 				    "`tenure points earn --from-events` credits them.");
 		return TN_OK;
 	}
 	tn_rowset *risk = NULL;
 	long n_risk = 0;
 	double pts = 0;
-	if (tn_points_at_risk(s, now, 30, NULL, 1.1, &risk, &e2) == TN_OK && risk) {
+	if ((rc = tn_points_at_risk(s, now, 30, NULL, 1.1, &risk, err)))
+		return rc;
+	if (risk) {
 		size_t col = risk->ncols;
 		for (size_t j = 0; j < risk->ncols; j++)
 			if (strcmp(risk->names[j], "expiring") == 0)
@@ -189,7 +197,7 @@ static int points_table(tn_store *s, tn_time now, tn_report_table *t, tn_error *
 	c[0] = fmt("%lld", ck.entries);
 	c[1] = fmt("%lld", ck.customers);
 	c[2] = fmt("%lld", ck.outstanding);
-	c[3] = strdup(clean ? "balances = ledger" : "MISMATCH: run tenure points check");
+	c[3] = tn_strdup(clean ? "balances = ledger" : "MISMATCH: run tenure points check");
 	c[4] = fmt("%ld", n_risk);
 	c[5] = fmt("%.0f", pts);
 	t->nrows = 1;
@@ -208,15 +216,18 @@ static int journey_table(tn_store *s, tn_time now, tn_report_table *t, tn_error 
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	char *types[TN_MS_COUNT] = {0};
 	int mapped[TN_MS_COUNT] = {0}, any = 0;
-	tn_error e2 = {0};
-	if (tn_journey_types(s, types, mapped, &e2) == TN_OK)
-		for (int m = 0; m < TN_MS_COUNT; m++)
-			any |= mapped[m];
+	int rc = tn_journey_types(s, types, mapped, err);
+	if (rc)
+		return rc;
+	for (int m = 0; m < TN_MS_COUNT; m++)
+		any |= mapped[m];
 	tn_journey_types_free(types);
 	tn_journey *j = NULL;
-	if (!any || tn_journey_load(s, now, &j, &e2) != TN_OK || j->n == 0) {
+	if (any && (rc = tn_journey_load(s, now, &j, err)))
+		return rc;
+	if (!any || j->n == 0) {
 		tn_journey_free(j);
-		t->reading = strdup("No onboarding milestones mapped: `tenure journey map first_value EVENT_TYPE` "
+		t->reading = tn_strdup("No onboarding milestones mapped: `tenure journey map first_value EVENT_TYPE` "
 				    "(and first_impression, intended_value, extended_value).");
 		return TN_OK;
 	}
@@ -225,7 +236,7 @@ static int journey_table(tn_store *s, tn_time now, tn_report_table *t, tn_error 
 	tn_journey_free(j);
 	for (int k = 0; k <= TN_MS_COUNT; k++) {
 		char **c = t->cells + (size_t)k * t->ncols;
-		c[0] = strdup(rows[k].furthest < 0 ? "none" : tn_milestone_name(rows[k].furthest));
+		c[0] = tn_strdup(rows[k].furthest < 0 ? "none" : tn_milestone_name(rows[k].furthest));
 		c[1] = fmt("%ld", rows[k].customers);
 		c[2] = fmt("%ld", rows[k].churned);
 		c[3] = pct(rows[k].churn_rate);
@@ -242,7 +253,7 @@ int tn_report_actions(tn_store *s, tn_time now, tn_report_table **out, size_t *n
 {
 	*out = NULL;
 	*n = 0;
-	tn_report_table *t = calloc(4, sizeof *t);
+	tn_report_table *t = tn_calloc(4, sizeof *t);
 	if (!t)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	int rc = offers_table(s, &t[0], err);
@@ -252,6 +263,11 @@ int tn_report_actions(tn_store *s, tn_time now, tn_report_table **out, size_t *n
 		rc = points_table(s, now, &t[2], err);
 	if (!rc)
 		rc = journey_table(s, now, &t[3], err);
+	/* every cell is a string (fmt/tn_strdup): a NULL one is an allocation that failed */
+	for (size_t i = 0; !rc && i < 4; i++)
+		for (size_t k = 0; !rc && k < t[i].nrows * t[i].ncols; k++)
+			if (!t[i].cells[k])
+				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	if (rc) {
 		tn_report_tables_free(t, 4);
 		return rc;

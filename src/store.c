@@ -9,6 +9,7 @@
  * memory (proportional to customers, never to events).
  */
 #include "store_sqlite.h"
+#include "alloc.h"
 #include "tenure.h"
 
 #include <math.h>
@@ -65,6 +66,21 @@ int tn_store_opened_version(const tn_store *s) { return s->opened_version; }
 int tn_store_db_error(tn_store *s, const char *what, tn_error *err)
 {
 	return tn_error_set(err, TN_ERR_DB, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+int tn_store_step_end(tn_store *s, int step, const char *what, tn_error *err)
+{
+	return step == SQLITE_DONE ? TN_OK : tn_store_db_error(s, what, err);
+}
+
+int tn_store_step_row(tn_store *s, sqlite3_stmt *st, const char *what, tn_error *err)
+{
+	int step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		return TN_OK;
+	if (step == SQLITE_DONE)
+		return tn_error_set(err, TN_ERR_DB, "%s: %s: the query returned no row", s->path, what);
+	return tn_store_db_error(s, what, err);
 }
 
 sqlite3_stmt *tn_store_prepare(tn_store *s, const char *sql, tn_error *err)
@@ -145,8 +161,8 @@ fail:
 int tn_store_open(const char *path, int flags, tn_store **out, tn_error *err)
 {
 	*out = NULL;
-	tn_store *s = calloc(1, sizeof *s);
-	if (!s || !(s->path = strdup(path))) {
+	tn_store *s = tn_calloc(1, sizeof *s);
+	if (!s || !(s->path = tn_strdup(path))) {
 		free(s);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	}
@@ -155,18 +171,20 @@ int tn_store_open(const char *path, int flags, tn_store **out, tn_error *err)
 	if ((flags & TN_STORE_CREATE) && !(flags & TN_STORE_READONLY))
 		oflags |= SQLITE_OPEN_CREATE;
 	if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
-		tn_error_set(err, TN_ERR_IO, "%s: cannot open the store: %s%s", path,
-			     s->db ? sqlite3_errmsg(s->db) : "out of memory",
-			     (flags & TN_STORE_CREATE) ? "" : " (import data or run `tenure demo` first)");
+		int rc = tn_error_set(err, TN_ERR_IO, "%s: cannot open the store: %s%s", path,
+				      s->db ? sqlite3_errmsg(s->db) : "out of memory",
+				      (flags & TN_STORE_CREATE) ? "" : " (import data or run `tenure demo` first)");
 		tn_store_close(s);
-		return err ? err->code : TN_ERR_IO;
+		return rc;
 	}
 	sqlite3_busy_timeout(s->db, 30000);
-	sqlite3_exec(s->db,
-		     "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;"
-		     "PRAGMA synchronous = FULL",
-		     NULL, NULL, NULL);
-	int rc = migrate(s, err);
+	/* foreign keys are part of the schema's meaning: not having them is an error */
+	int rc = tn_store_exec(s,
+			       "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;"
+			       "PRAGMA synchronous = FULL",
+			       err);
+	if (!rc)
+		rc = migrate(s, err);
 	if (rc) {
 		tn_store_close(s);
 		return rc;
@@ -224,7 +242,7 @@ static int flush_events(tn_store *s, tn_error *err);
 int tn_store_commit(tn_store *s, tn_error *err)
 {
 	if (flush_events(s, err) || update_bounds(s, err))
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	if (s->in_txn && tn_store_exec(s, "COMMIT", err))
 		return TN_ERR_DB;
 	s->in_txn = 0;
@@ -256,17 +274,22 @@ void tn_store_rollback(tn_store *s)
 
 /* ---- meta ---------------------------------------------------------------- */
 
-char *tn_store_meta_get(tn_store *s, const char *key)
+int tn_store_meta_get(tn_store *s, const char *key, char **value, tn_error *err)
 {
-	sqlite3_stmt *st = NULL;
-	char *v = NULL;
-	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL) != SQLITE_OK)
-		return NULL;
+	*value = NULL;
+	sqlite3_stmt *st = tn_store_prepare(s, "SELECT value FROM meta WHERE key = ?", err);
+	if (!st)
+		return TN_ERR_DB;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = strdup((const char *)sqlite3_column_text(st, 0));
+	int step = sqlite3_step(st), rc = TN_OK;
+	if (step == SQLITE_ROW) {
+		if (!(*value = tn_strdup((const char *)sqlite3_column_text(st, 0))))
+			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	} else {
+		rc = tn_store_step_end(s, step, "reading settings", err);
+	}
 	sqlite3_finalize(st);
-	return v;
+	return rc;
 }
 
 int tn_store_meta_set(tn_store *s, const char *key, const char *value, tn_error *err)
@@ -295,7 +318,7 @@ static uint64_t hash_str(const char *s)
 static int map_grow(tn_store *s)
 {
 	size_t cap = s->cmap_cap ? s->cmap_cap * 2 : 1024;
-	map_entry *m = calloc(cap, sizeof *m);
+	map_entry *m = tn_calloc(cap, sizeof *m);
 	if (!m)
 		return -1;
 	for (size_t i = 0; i < s->cmap_cap; i++) {
@@ -327,7 +350,7 @@ static int map_put(tn_store *s, const char *key, int64_t val)
 	uint64_t h = hash_str(key);
 	map_entry *e = map_slot(s, key, h);
 	if (!e->key) {
-		if (!(e->key = strdup(key)))
+		if (!(e->key = tn_strdup(key)))
 			return -1;
 		e->hash = h;
 		s->cmap_len++;
@@ -361,7 +384,7 @@ static int load_customers(tn_store *s, tn_error *err)
 int tn_store_customer_key(tn_store *s, const char *ext_id, int64_t *key, tn_error *err)
 {
 	if (load_customers(s, err))
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	map_entry *e = map_slot(s, ext_id, hash_str(ext_id));
 	if (!e->key)
 		return tn_error_set(err, TN_ERR_NOTFOUND, "customer \"%s\" is not in the store (import customers first)",
@@ -376,17 +399,22 @@ int tn_store_event_type(tn_store *s, const char *name, int64_t *key, tn_error *e
 		sqlite3_stmt *st = tn_store_prepare(s, "SELECT name, id FROM event_types", err);
 		if (!st)
 			return TN_ERR_DB;
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			map_entry *t = realloc(s->types, (s->ntypes + 1) * sizeof *t);
-			if (!t) {
-				sqlite3_finalize(st);
-				return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		int step, rc = TN_OK;
+		while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+			map_entry *t = tn_realloc(s->types, (s->ntypes + 1) * sizeof *t);
+			if (t)
+				s->types = t;
+			if (!t || !(t[s->ntypes].key = tn_strdup((const char *)sqlite3_column_text(st, 0)))) {
+				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+				break;
 			}
-			s->types = t;
-			t[s->ntypes].key = strdup((const char *)sqlite3_column_text(st, 0));
 			t[s->ntypes++].val = sqlite3_column_int64(st, 1);
 		}
+		if (!rc)
+			rc = tn_store_step_end(s, step, "reading event types", err);
 		sqlite3_finalize(st);
+		if (rc)
+			return rc;
 		s->types_loaded = 1;
 	}
 	for (size_t i = 0; i < s->ntypes; i++)
@@ -403,11 +431,11 @@ int tn_store_event_type(tn_store *s, const char *name, int64_t *key, tn_error *e
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW)
 		return tn_store_db_error(s, "adding an event type", err);
-	map_entry *t = realloc(s->types, (s->ntypes + 1) * sizeof *t);
-	if (!t)
+	map_entry *t = tn_realloc(s->types, (s->ntypes + 1) * sizeof *t);
+	if (t)
+		s->types = t;
+	if (!t || !(t[s->ntypes].key = tn_strdup(name)))
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-	s->types = t;
-	t[s->ntypes].key = strdup(name);
 	t[s->ntypes++].val = id;
 	*key = id;
 	return TN_OK;
@@ -467,7 +495,7 @@ static int step_upsert(tn_store *s, sqlite3_stmt *st, const char *what, int64_t 
 		tn_error_set(err, code == SQLITE_CONSTRAINT ? TN_ERR_INPUT : TN_ERR_DB, "%s: %s",
 			     code == SQLITE_CONSTRAINT ? "refused by the store" : what, sqlite3_errmsg(s->db));
 		sqlite3_reset(st);
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	}
 	sqlite3_reset(st);
 	return TN_OK;
@@ -485,7 +513,7 @@ int tn_store_put_customer(tn_store *s, const tn_customer_rec *r, int *added, tn_
 			 "(excluded.signed_up_at, excluded.country, excluded.channel, excluded.attrs) "
 			 "RETURNING id",
 			 err))
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	sqlite3_stmt *st = s->ins_customer;
 	sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
 	bind_time(st, 2, r->signed_up_at);
@@ -495,7 +523,7 @@ int tn_store_put_customer(tn_store *s, const tn_customer_rec *r, int *added, tn_
 	int64_t id = 0;
 	int changed;
 	if (step_upsert(s, st, "writing a customer", &id, &changed, err))
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	if (changed && map_put(s, r->id, id))
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	if (added)
@@ -522,7 +550,7 @@ int tn_store_put_subscription(tn_store *s, const tn_subscription_rec *r, int *ad
 			 "excluded.cancelled_at, excluded.cancel_reason, excluded.status) "
 			 "RETURNING id",
 			 err))
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	sqlite3_stmt *st = s->ins_subscription;
 	sqlite3_bind_int64(st, 1, cid);
 	bind_text(st, 2, r->id);
@@ -538,7 +566,7 @@ int tn_store_put_subscription(tn_store *s, const tn_subscription_rec *r, int *ad
 	bind_text(st, 12, r->status);
 	int changed;
 	if (step_upsert(s, st, "writing a subscription", NULL, &changed, err))
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	if (added)
 		*added = changed;
 	return TN_OK;
@@ -566,7 +594,7 @@ int tn_store_put_payment(tn_store *s, const tn_payment_rec *r, int *added, tn_er
 			 "INSERT OR IGNORE INTO payments(customer_id, paid_at, amount, currency, status, ext_id) "
 			 "VALUES(?1, ?2, ?3, ?4, ?5, coalesce(?6, ''))",
 			 err))
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	sqlite3_stmt *st = s->ins_payment;
 	sqlite3_bind_int64(st, 1, cid);
 	sqlite3_bind_int64(st, 2, r->at);
@@ -585,7 +613,7 @@ int tn_store_put_feedback(tn_store *s, const tn_feedback_rec *r, int *added, tn_
 			 "INSERT OR IGNORE INTO feedback(customer_id, given_at, kind, score, answer, language, ext_id) "
 			 "VALUES(?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, ''))",
 			 err))
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	sqlite3_stmt *st = s->ins_feedback;
 	sqlite3_bind_int64(st, 1, cid);
 	sqlite3_bind_int64(st, 2, r->at);
@@ -651,8 +679,8 @@ static int sort_events(tn_store *s)
 	if (cbits + tbits > 64 || n < 64)
 		return -1;
 	typedef struct { uint64_t key; uint32_t idx; } kv;
-	kv *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
-	ev_row *out = malloc(n * sizeof *out);
+	kv *a = tn_malloc(n * sizeof *a), *b = tn_malloc(n * sizeof *b);
+	ev_row *out = tn_malloc(n * sizeof *out);
 	if (!a || !b || !out) {
 		free(a);
 		free(b);
@@ -739,9 +767,9 @@ static int ev_push(tn_store *s, int64_t cid, tn_time at, int64_t tid, double amo
 		   tn_error *err)
 {
 	if (!s->ev) {
-		s->ev = malloc(TN_EVENT_BUFFER * sizeof *s->ev);
+		s->ev = tn_malloc(TN_EVENT_BUFFER * sizeof *s->ev);
 		s->pool_cap = 1 << 16;
-		s->pool = malloc(s->pool_cap);
+		s->pool = tn_malloc(s->pool_cap);
 		if (!s->ev || !s->pool)
 			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 		s->pool[0] = '\0';
@@ -756,7 +784,7 @@ static int ev_push(tn_store *s, int64_t cid, tn_time at, int64_t tid, double amo
 			size_t cap = s->pool_cap;
 			while (s->pool_len + n > cap)
 				cap *= 2;
-			char *p = realloc(s->pool, cap);
+			char *p = tn_realloc(s->pool, cap);
 			if (!p)
 				return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 			s->pool = p;
@@ -784,7 +812,7 @@ int tn_store_put_event(tn_store *s, const tn_event_rec *r, tn_error *err)
 {
 	int64_t cid, tid;
 	if (tn_store_customer_key(s, r->customer, &cid, err) || tn_store_event_type(s, r->type, &tid, err))
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	return ev_push(s, cid, r->at, tid, r->amount, r->id, err);
 }
 
@@ -794,7 +822,9 @@ static int update_bounds(tn_store *s, tn_error *err)
 	if (s->ev_min > s->ev_max)
 		return TN_OK;
 	char buf[32];
-	char *old = tn_store_meta_get(s, "events_first");
+	char *old;
+	if (tn_store_meta_get(s, "events_first", &old, err))
+		return TN_ERR_DB;
 	if (!old || strtoll(old, NULL, 10) > s->ev_min) {
 		snprintf(buf, sizeof buf, "%lld", (long long)s->ev_min);
 		if (tn_store_meta_set(s, "events_first", buf, err)) {
@@ -803,7 +833,8 @@ static int update_bounds(tn_store *s, tn_error *err)
 		}
 	}
 	free(old);
-	old = tn_store_meta_get(s, "events_last");
+	if (tn_store_meta_get(s, "events_last", &old, err))
+		return TN_ERR_DB;
 	if (!old || strtoll(old, NULL, 10) < s->ev_max) {
 		snprintf(buf, sizeof buf, "%lld", (long long)s->ev_max);
 		if (tn_store_meta_set(s, "events_last", buf, err)) {
@@ -834,34 +865,39 @@ double tn_period_months(const char *p)
 	return 0;
 }
 
-static long long count_of(tn_store *s, const char *sql)
+/* One integer from an aggregate query; NULL reads as TN_NO_TIME. */
+static int count_of(tn_store *s, const char *sql, long long *out, tn_error *err)
 {
-	sqlite3_stmt *st;
-	long long n = -1;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_type(st, 0) == SQLITE_NULL ? TN_NO_TIME : sqlite3_column_int64(st, 0);
+	sqlite3_stmt *st = tn_store_prepare(s, sql, err);
+	if (!st)
+		return TN_ERR_DB;
+	int rc = tn_store_step_row(s, st, "counting rows", err);
+	if (!rc)
+		*out = sqlite3_column_type(st, 0) == SQLITE_NULL ? TN_NO_TIME : sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	return n;
+	return rc;
 }
 
 int tn_store_counts_get(tn_store *s, tn_store_counts *c, tn_error *err)
 {
-	c->customers = count_of(s, "SELECT count(*) FROM customers");
-	c->subscriptions = count_of(s, "SELECT count(*) FROM subscriptions");
-	c->events = count_of(s, "SELECT count(*) FROM events");
-	c->payments = count_of(s, "SELECT count(*) FROM payments");
-	c->feedback = count_of(s, "SELECT count(*) FROM feedback");
-	c->first = count_of(s, "SELECT min(t) FROM (SELECT min(signed_up_at) t FROM customers UNION ALL "
-			       "SELECT min(started_at) FROM subscriptions UNION ALL "
-			       "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'events_first')");
-	c->last = count_of(s, "SELECT max(t) FROM (SELECT max(signed_up_at) t FROM customers UNION ALL "
-			      "SELECT max(started_at) FROM subscriptions UNION ALL SELECT max(cancelled_at) FROM "
-			      "subscriptions UNION ALL SELECT max(paid_at) FROM payments UNION ALL "
-			      "SELECT max(given_at) FROM feedback UNION ALL "
-			      "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'events_last')");
-	if (c->customers < 0 || c->events < 0)
-		return tn_store_db_error(s, "counting rows", err);
+	long long first, last;
+	if (count_of(s, "SELECT count(*) FROM customers", &c->customers, err) ||
+	    count_of(s, "SELECT count(*) FROM subscriptions", &c->subscriptions, err) ||
+	    count_of(s, "SELECT count(*) FROM events", &c->events, err) ||
+	    count_of(s, "SELECT count(*) FROM payments", &c->payments, err) ||
+	    count_of(s, "SELECT count(*) FROM feedback", &c->feedback, err) ||
+	    count_of(s, "SELECT min(t) FROM (SELECT min(signed_up_at) t FROM customers UNION ALL "
+			"SELECT min(started_at) FROM subscriptions UNION ALL "
+			"SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'events_first')",
+		     &first, err) ||
+	    count_of(s, "SELECT max(t) FROM (SELECT max(signed_up_at) t FROM customers UNION ALL "
+			"SELECT max(started_at) FROM subscriptions UNION ALL SELECT max(cancelled_at) FROM "
+			"subscriptions UNION ALL SELECT max(paid_at) FROM payments UNION ALL "
+			"SELECT max(given_at) FROM feedback UNION ALL "
+			"SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'events_last')",
+		     &last, err))
+		return TN_ERR_DB;
+	c->first = first;
+	c->last = last;
 	return TN_OK;
 }

@@ -17,10 +17,23 @@ sqlite3_stmt *tn_store_prepare(tn_store *s, const char *sql, tn_error *err);
 /* Set err from the handle's current message; returns TN_ERR_DB. */
 int tn_store_db_error(tn_store *s, const char *what, tn_error *err);
 
+/* How a read loop ended: STEP is the last sqlite3_step() result.  TN_OK for
+ * SQLITE_DONE; anything else (SQLITE_BUSY, CORRUPT, NOMEM, IOERR...) is the
+ * store's error naming WHAT, never the end of the data.  Call it before
+ * sqlite3_finalize(), which would reset the message.  Every read loop ends
+ *     while ((step = sqlite3_step(st)) == SQLITE_ROW) ...
+ *     rc = tn_store_step_end(s, step, "reading x", err); */
+int tn_store_step_end(tn_store *s, int step, const char *what, tn_error *err);
+
+/* Step a query that returns one row (an aggregate): TN_OK with the row
+ * current, or the store's error -- also when it returned no row. */
+int tn_store_step_row(tn_store *s, sqlite3_stmt *st, const char *what, tn_error *err);
+
 /* Read / write a text value in the meta table (key-value settings that belong
- * with the data: churn definitions, thresholds...).  get returns NULL when
- * absent; the caller frees the result. */
-char *tn_store_meta_get(tn_store *s, const char *key);
+ * with the data: churn definitions, thresholds...).  get sets *value to NULL
+ * when the key is absent (TN_OK), to a copy the caller frees when present, and
+ * returns the store's error (never "absent") when the read fails. */
+int tn_store_meta_get(tn_store *s, const char *key, char **value, tn_error *err);
 int tn_store_meta_set(tn_store *s, const char *key, const char *value, tn_error *err);
 
 #endif

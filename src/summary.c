@@ -34,12 +34,16 @@ static int one_row(tn_store *s, const char *sql, tn_time as_of, double *vals, in
 
 int tn_summary_get(tn_store *s, tn_time as_of, tn_summary *o, tn_error *err)
 {
+	TN_ERROR_ENSURE(err);
 	memset(o, 0, sizeof *o);
 	tn_store_counts c;
 	if (tn_store_counts_get(s, &c, err))
 		return err->code;
 	if (as_of == TN_NO_TIME) {
-		char *end = tn_store_meta_get(s, "data_end");
+		char *end;
+		int rc = tn_store_meta_get(s, "data_end", &end, err);
+		if (rc)
+			return rc;
 		as_of = end ? strtoll(end, NULL, 10) : (c.last == TN_NO_TIME ? 0 : c.last);
 		free(end);
 	}

@@ -7,6 +7,7 @@
  */
 #include "tenure/svg.h"
 #include "numlocale.h"
+#include "alloc.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -50,7 +51,7 @@ void tn_sbuf_printf(tn_sbuf *b, const char *fmt, ...)
 			b->oom = 1;
 			return;
 		}
-		char *p = realloc(b->p, cap);
+		char *p = tn_realloc(b->p, cap);
 		if (!p) {
 			b->oom = 1;
 			return;

@@ -265,7 +265,7 @@ int tn_fb_classify(const tn_fb_model *m, const char *text, size_t len, tn_fb_res
 	size_t tlen;
 	char *t = tn_text_normalize(text, len, &tlen, err);
 	if (!t)
-		return err ? err->code : TN_ERR_INPUT;
+		return tn_error_code(err, TN_ERR_INPUT);
 	r->language = tn_text_detect_lang(text, len);
 	uint32_t f[TN_FB_MAX_FEATURES];
 	unsigned char hit[TN_FB_MAX_KWS];
@@ -320,10 +320,11 @@ static int col_of(tn_csv *r, const char *name)
 int tn_fb_evaluate_csv(const tn_fb_model *m, const char *path, const char *text_col, const char *label_col,
 		       tn_fb_eval *ev, tn_error *err)
 {
+	TN_ERROR_ENSURE(err);
 	memset(ev, 0, sizeof *ev);
 	tn_csv *r = tn_csv_open(path, ',', err);
 	if (!r)
-		return err ? err->code : TN_ERR_IO;
+		return tn_error_code(err, TN_ERR_IO);
 	int rc = TN_OK, got = tn_csv_next(r, err);
 	if (got <= 0) {
 		rc = got < 0 ? err->code : tn_error_set(err, TN_ERR_INPUT, "%s: empty file, expected a header", path);
@@ -395,12 +396,12 @@ int tn_fb_cross_validate(const char *path, const char *text_col, const char *lab
 		return tn_error_set(err, TN_ERR_USAGE, "cross-validation folds: expected 2 to 20, found %d", k);
 	tn_frame *f = tn_frame_read_csv(path, NULL, 0, err);
 	if (!f)
-		return err ? err->code : TN_ERR_IO;
+		return tn_error_code(err, TN_ERR_IO);
 	int rc = TN_OK;
 	int cx = tn_frame_require(f, text_col, 0, err), cl = cx < 0 ? -1 : tn_frame_require(f, label_col, 0, err);
 	int ch = theme_col ? tn_frame_find(f, theme_col) : -1, cg = tn_frame_find(f, "language");
 	if (cx < 0 || cl < 0) {
-		rc = err ? err->code : TN_ERR_INPUT;
+		rc = tn_error_code(err, TN_ERR_INPUT);
 		goto out;
 	}
 	if (f->cols[cx].is_numeric || f->cols[cl].is_numeric || (ch >= 0 && f->cols[ch].is_numeric) ||
@@ -424,7 +425,7 @@ int tn_fb_cross_validate(const char *path, const char *text_col, const char *lab
 	for (int fold = 0; fold < k && rc == TN_OK; fold++) {
 		tn_fb_model *m = tn_fb_model_new(err);
 		if (!m) {
-			rc = err ? err->code : TN_ERR_NOMEM;
+			rc = tn_error_code(err, TN_ERR_NOMEM);
 			break;
 		}
 		for (size_t i = 0; i < f->nrows && rc == TN_OK; i++)

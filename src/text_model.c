@@ -6,6 +6,7 @@
  * file, and the default model trained from the shipped data/feedback/train.csv.
  */
 #include "text_internal.h"
+#include "alloc.h"
 #include "tenure/csv.h"
 
 #include <errno.h>
@@ -40,8 +41,8 @@ static int add_keywords(tn_fb_model *m, tn_error *err)
 	cap += tn_fb_ntheme_defs;
 	if (cap > TN_FB_MAX_KWS)
 		cap = TN_FB_MAX_KWS;
-	m->kws = calloc(cap, sizeof *m->kws);
-	m->kw_next = calloc(cap, sizeof *m->kw_next);
+	m->kws = tn_calloc(cap, sizeof *m->kws);
+	m->kw_next = tn_calloc(cap, sizeof *m->kw_next);
 	for (size_t h = 0; h < TN_FB_KW_HEADS; h++)
 		m->kw_head[h] = -1;
 	if (!m->kws || !m->kw_next)
@@ -55,7 +56,7 @@ static int add_keywords(tn_fb_model *m, tn_error *err)
 				size_t len;
 				char *k = tn_text_normalize(p, n, &len, err);
 				if (!k)
-					return err ? err->code : TN_ERR_INPUT;
+					return tn_error_code(err, TN_ERR_INPUT);
 				if (len < 3) { /* too short to index: not a useful keyword */
 					free(k);
 				} else {
@@ -73,15 +74,15 @@ static int add_keywords(tn_fb_model *m, tn_error *err)
 
 tn_fb_model *tn_fb_model_new(tn_error *err)
 {
-	tn_fb_model *m = calloc(1, sizeof *m);
+	tn_fb_model *m = tn_calloc(1, sizeof *m);
 	if (!m) {
 		tn_error_set(err, TN_ERR_NOMEM, "out of memory for a feedback model");
 		return NULL;
 	}
-	m->counts = calloc((size_t)TN_FB_BUCKETS * TN_FB_NTYPES, sizeof *m->counts);
-	m->logp = calloc((size_t)TN_FB_BUCKETS * TN_FB_NTYPES, sizeof *m->logp);
-	m->theme_counts = calloc((size_t)TN_FB_THEME_BUCKETS * TN_FB_MAX_THEMES, sizeof *m->theme_counts);
-	m->theme_logp = calloc((size_t)TN_FB_THEME_BUCKETS * TN_FB_MAX_THEMES, sizeof *m->theme_logp);
+	m->counts = tn_calloc((size_t)TN_FB_BUCKETS * TN_FB_NTYPES, sizeof *m->counts);
+	m->logp = tn_calloc((size_t)TN_FB_BUCKETS * TN_FB_NTYPES, sizeof *m->logp);
+	m->theme_counts = tn_calloc((size_t)TN_FB_THEME_BUCKETS * TN_FB_MAX_THEMES, sizeof *m->theme_counts);
+	m->theme_logp = tn_calloc((size_t)TN_FB_THEME_BUCKETS * TN_FB_MAX_THEMES, sizeof *m->theme_logp);
 	if (!m->counts || !m->logp || !m->theme_counts || !m->theme_logp) {
 		tn_fb_model_free(m);
 		tn_error_set(err, TN_ERR_NOMEM, "out of memory for a feedback model");
@@ -150,7 +151,7 @@ int tn_fb_model_add(tn_fb_model *m, const char *text, size_t len, int type, cons
 	size_t nlen;
 	char *t = tn_text_normalize(text, len, &nlen, err);
 	if (!t)
-		return err ? err->code : TN_ERR_INPUT;
+		return tn_error_code(err, TN_ERR_INPUT);
 	uint32_t f[TN_FB_MAX_FEATURES];
 	unsigned char hit[TN_FB_MAX_KWS] = {0};
 	size_t nf = tn_fb_features(t, nlen, f, TN_FB_MAX_FEATURES);
@@ -248,12 +249,12 @@ int tn_fb_model_add_rule(tn_fb_model *m, const char *keyword, int type, const ch
 	size_t len;
 	char *k = tn_text_normalize(keyword, strlen(keyword), &len, err);
 	if (!k)
-		return err ? err->code : TN_ERR_INPUT;
+		return tn_error_code(err, TN_ERR_INPUT);
 	if (len == 0) {
 		free(k);
 		return tn_error_set(err, TN_ERR_INPUT, "empty rule keyword");
 	}
-	tn_fb_rule *r = realloc(m->rules, (m->nrules + 1) * sizeof *r);
+	tn_fb_rule *r = tn_realloc(m->rules, (m->nrules + 1) * sizeof *r);
 	if (!r) {
 		free(k);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory for rules");
@@ -290,9 +291,10 @@ static int missing_col(tn_csv *r, const char *name, tn_error *err)
 
 int tn_fb_model_load_rules(tn_fb_model *m, const char *path, tn_error *err)
 {
+	TN_ERROR_ENSURE(err);
 	tn_csv *r = tn_csv_open(path, ',', err);
 	if (!r)
-		return err ? err->code : TN_ERR_IO;
+		return tn_error_code(err, TN_ERR_IO);
 	int rc = TN_OK;
 	int got = tn_csv_next(r, err);
 	if (got <= 0) {
@@ -331,9 +333,10 @@ out:
 int tn_fb_model_train_csv(tn_fb_model *m, const char *path, const char *text_col, const char *label_col,
 			  const char *theme_col, size_t *nrows, tn_error *err)
 {
+	TN_ERROR_ENSURE(err);
 	tn_csv *r = tn_csv_open(path, ',', err);
 	if (!r)
-		return err ? err->code : TN_ERR_IO;
+		return tn_error_code(err, TN_ERR_IO);
 	int rc = TN_OK;
 	size_t n = 0;
 	int got = tn_csv_next(r, err);

@@ -11,6 +11,7 @@
  * Pure-ASCII texts take a fast path with the same result.
  */
 #include "tenure/feedback.h"
+#include "alloc.h"
 #include "tenure/utf8.h"
 
 #include <stdint.h>
@@ -211,7 +212,7 @@ char *tn_text_normalize(const char *str, size_t len, size_t *outlen, tn_error *e
 			break;
 		}
 	if (ascii) {
-		char *out = malloc(len + 1);
+		char *out = tn_malloc(len + 1);
 		if (!out) {
 			tn_error_set(err, TN_ERR_NOMEM, "out of memory normalising a text");
 			return NULL;
@@ -231,7 +232,7 @@ char *tn_text_normalize(const char *str, size_t len, size_t *outlen, tn_error *e
 		return NULL;
 	}
 	/* the fold never lengthens a code point's encoding beyond 4 bytes */
-	char *out = malloc((size_t)m * 4 + 1);
+	char *out = tn_malloc((size_t)m * 4 + 1);
 	if (!out) {
 		free(mapped);
 		tn_error_set(err, TN_ERR_NOMEM, "out of memory normalising a text");

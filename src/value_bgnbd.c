@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "value_internal.h"
+#include "alloc.h"
 
 #define XCACHE_MAX 1000000 /* per-x cache when max x is at most this */
 
@@ -183,7 +184,7 @@ int tn_value_bgnbd_fit(const double *x, const double *t_x, const double *T, size
 {
 	bg_data d = {0};
 	if (tn_vrows_make(x, t_x, T, n, &d.rows, err))
-		return err ? err->code : TN_ERR_INPUT;
+		return tn_error_code(err, TN_ERR_INPUT);
 	double xmax = 0, rep = 0, Tsum = 0;
 	for (size_t i = 0; i < d.rows.n; i++) {
 		if (d.rows.x[i] > xmax)
@@ -199,7 +200,7 @@ int tn_value_bgnbd_fit(const double *x, const double *t_x, const double *T, size
 	}
 	if (xmax <= XCACHE_MAX) {
 		d.xmax = (size_t)xmax;
-		d.c0 = malloc(6 * (d.xmax + 1) * sizeof *d.c0);
+		d.c0 = tn_malloc(6 * (d.xmax + 1) * sizeof *d.c0);
 		if (!d.c0) {
 			tn_vrows_free(&d.rows);
 			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");

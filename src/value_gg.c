@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "value_internal.h"
+#include "alloc.h"
 
 const char *tn_value_model_name(tn_value_model m)
 {
@@ -112,7 +113,7 @@ int tn_value_gg_fit(const double *x, const double *m, size_t n, tn_value_fit *fi
 	if (xmax > 1e7)
 		return tn_error_set(err, TN_ERR_INPUT, "a frequency of %g is beyond 10^7", xmax);
 	size_t nx = (size_t)xmax + 1;
-	double *buf = malloc((3 * k + 3 * nx) * sizeof *buf);
+	double *buf = tn_malloc((3 * k + 3 * nx) * sizeof *buf);
 	if (!buf)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	gg_data d = {buf, buf + k, buf + 2 * k, k, (size_t)xmax, buf + 3 * k, buf + 3 * k + nx, buf + 3 * k + 2 * nx};

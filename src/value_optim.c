@@ -12,6 +12,7 @@
 #include <string.h>
 #include <nlopt.h>
 #include "value_internal.h"
+#include "alloc.h"
 
 #define LOG_BOUND 30.0 /* parameters between e^-30 and e^30 */
 
@@ -261,8 +262,8 @@ int tn_vrows_make(const double *x, const double *t_x, const double *T, size_t n,
 	size_t cap = 16;
 	while (cap < 2 * n)
 		cap <<= 1;
-	uint32_t *slot = malloc(cap * sizeof *slot);
-	double *buf = malloc(4 * n * sizeof *buf);
+	uint32_t *slot = tn_malloc(cap * sizeof *slot);
+	double *buf = tn_malloc(4 * n * sizeof *buf);
 	if (!slot || !buf) {
 		free(slot);
 		free(buf);
@@ -294,7 +295,7 @@ int tn_vrows_make(const double *x, const double *t_x, const double *T, size_t n,
 	}
 	free(slot);
 	/* pack the m rows contiguously */
-	double *p = malloc(4 * (m ? m : 1) * sizeof *p);
+	double *p = tn_malloc(4 * (m ? m : 1) * sizeof *p);
 	if (!p) {
 		free(buf);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory compressing %zu customers", n);

@@ -104,7 +104,7 @@ int tn_value_pnbd_fit(const double *x, const double *t_x, const double *T, size_
 {
 	tn_vrows R;
 	if (tn_vrows_make(x, t_x, T, n, &R, err))
-		return err ? err->code : TN_ERR_INPUT;
+		return tn_error_code(err, TN_ERR_INPUT);
 	double rep = 0, Tsum = 0;
 	for (size_t i = 0; i < R.n; i++) {
 		if (R.x[i] > 0)

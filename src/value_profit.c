@@ -10,6 +10,7 @@
  * bring.
  */
 #include "tenure/value.h"
+#include "alloc.h"
 #include "tenure/churn.h"
 #include "store_sqlite.h"
 
@@ -62,7 +63,7 @@ int tn_value_profitability(tn_store *s, const tn_churn_def *def, const char *by,
 	int rc = tn_value_retention(s, def, TN_NO_TIME, annual_discount, &ret, err);
 	if (rc)
 		return rc;
-	live_ref *live = malloc((ret->nlive ? ret->nlive : 1) * sizeof *live);
+	live_ref *live = tn_malloc((ret->nlive ? ret->nlive : 1) * sizeof *live);
 	if (!live) {
 		tn_value_retention_free(ret);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
@@ -99,7 +100,7 @@ int tn_value_profitability(tn_store *s, const tn_churn_def *def, const char *by,
 		if (k == n) {
 			if (n == cap) {
 				size_t nc = cap ? cap * 2 : 16;
-				tn_value_profit_row *g = nc > 100000 ? NULL : realloc(rows, nc * sizeof *g);
+				tn_value_profit_row *g = nc > 100000 ? NULL : tn_realloc(rows, nc * sizeof *g);
 				if (!g) {
 					rc = tn_error_set(err, TN_ERR_NOMEM, "more than 100000 segments, or out of memory");
 					break;
@@ -108,7 +109,7 @@ int tn_value_profitability(tn_store *s, const tn_churn_def *def, const char *by,
 				cap = nc;
 			}
 			memset(&rows[n], 0, sizeof rows[n]);
-			if (!(rows[n].segment = strdup(label))) {
+			if (!(rows[n].segment = tn_strdup(label))) {
 				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 				break;
 			}

@@ -15,6 +15,7 @@
  * Marketing Science 29(1), eq. 6) times the price per period.
  */
 #include "tenure/value.h"
+#include "alloc.h"
 #include "tenure/churn.h"
 #include "value_internal.h"
 
@@ -59,13 +60,18 @@ static int plan_index(acc *a, const tn_churn_sub *sub)
 	for (size_t i = 0; i < a->nplans; i++)
 		if (strcmp(a->plans[i].plan, sub->plan) == 0)
 			return (int)i;
-	tn_value_plan_fit *p = realloc(a->plans, (a->nplans + 1) * sizeof *p);
+	tn_value_plan_fit *p = tn_realloc(a->plans, (a->nplans + 1) * sizeof *p);
 	if (!p)
 		return -1;
 	a->plans = p;
 	memset(&p[a->nplans], 0, sizeof *p);
-	p[a->nplans].plan = strdup(sub->plan);
-	p[a->nplans].billing_period = strdup(sub->billing_period);
+	p[a->nplans].plan = tn_strdup(sub->plan);
+	p[a->nplans].billing_period = tn_strdup(sub->billing_period);
+	if (!p[a->nplans].plan || !p[a->nplans].billing_period) {
+		free(p[a->nplans].plan);
+		free(p[a->nplans].billing_period);
+		return -1;
+	}
 	p[a->nplans].price = sub->price;
 	p[a->nplans].period_days = period_days(sub->billing_period);
 	p[a->nplans].alpha = p[a->nplans].beta = p[a->nplans].loglik = NAN;
@@ -79,7 +85,7 @@ static cohort *cohort_of(acc *a, int plan, int month)
 			return &a->cohorts[i];
 	if (a->ncohorts == a->cap) {
 		size_t cap = a->cap ? a->cap * 2 : 64;
-		cohort *c = realloc(a->cohorts, cap * sizeof *c);
+		cohort *c = tn_realloc(a->cohorts, cap * sizeof *c);
 		if (!c)
 			return NULL;
 		a->cohorts = c;
@@ -135,7 +141,7 @@ static int on_customer(void *ud, const tn_churn_customer *c, tn_error *err)
 			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 		if (a->nlive == a->live_cap) {
 			size_t cap = a->live_cap ? a->live_cap * 2 : 1024;
-			live_row *r = realloc(a->live, cap * sizeof *r);
+			live_row *r = tn_realloc(a->live, cap * sizeof *r);
 			if (!r)
 				return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 			a->live = r;
@@ -143,7 +149,10 @@ static int on_customer(void *ud, const tn_churn_customer *c, tn_error *err)
 		}
 		double lpd = period_days(ls->billing_period);
 		double done = lpd > 0 ? floor((double)(a->as_of - last->start) / TN_DAY / lpd) + 1 : 1;
-		a->live[a->nlive++] = (live_row){strdup(c->id), lp, done};
+		char *id = tn_strdup(c->id);
+		if (!id)
+			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		a->live[a->nlive++] = (live_row){id, lp, done};
 	}
 	return TN_OK;
 }
@@ -203,6 +212,7 @@ void tn_value_retention_free(tn_value_retention_result *r)
 int tn_value_retention(tn_store *s, const tn_churn_def *def, tn_time as_of, double annual_discount,
 		       tn_value_retention_result **out, tn_error *err)
 {
+	TN_ERROR_ENSURE(err);
 	*out = NULL;
 	if (!(annual_discount > 0))
 		return tn_error_set(err, TN_ERR_USAGE, "the discount rate must be > 0, found %g", annual_discount);
@@ -214,7 +224,7 @@ int tn_value_retention(tn_store *s, const tn_churn_def *def, tn_time as_of, doub
 	a.as_of = as_of;
 	tn_churn_scan_opts so = {.as_of = as_of};
 	int rc = tn_churn_scan(s, def, &so, on_customer, &a, NULL, err);
-	tn_value_retention_result *r = calloc(1, sizeof *r);
+	tn_value_retention_result *r = tn_calloc(1, sizeof *r);
 	if (!r && rc == TN_OK)
 		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	if (r) {
@@ -247,7 +257,7 @@ int tn_value_retention(tn_store *s, const tn_churn_def *def, tn_time as_of, doub
 	}
 	/* each cohort alone, as Fader & Hardie fit one cohort's survivors */
 	if (r && rc == TN_OK) {
-		r->cohorts = calloc(a.ncohorts ? a.ncohorts : 1, sizeof *r->cohorts);
+		r->cohorts = tn_calloc(a.ncohorts ? a.ncohorts : 1, sizeof *r->cohorts);
 		if (!r->cohorts)
 			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 		for (size_t p = 0; rc == TN_OK && p < a.nplans; p++)
@@ -274,7 +284,7 @@ int tn_value_retention(tn_store *s, const tn_churn_def *def, tn_time as_of, doub
 	if (r && rc == TN_OK)
 		qsort(r->cohorts, r->ncohorts, sizeof *r->cohorts, cmp_cohort);
 	if (r && rc == TN_OK) {
-		r->live = calloc(a.nlive ? a.nlive : 1, sizeof *r->live);
+		r->live = tn_calloc(a.nlive ? a.nlive : 1, sizeof *r->live);
 		if (!r->live)
 			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 		for (size_t i = 0; rc == TN_OK && i < a.nlive; i++) {

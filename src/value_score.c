@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "value_internal.h"
+#include "alloc.h"
 
 /* BG/NBD series coefficients per whole x, shared by all customers */
 typedef struct coef_cache {
@@ -49,9 +50,9 @@ static void cache_build(coef_cache *cc, const tn_value_score_opts *o, const doub
 	if (!(xmax <= CACHE_MAX_X) || !(zmax <= 0.9))
 		return;
 	cc->xmax = (size_t)xmax;
-	cc->off = calloc(cc->xmax + 1, sizeof *cc->off);
-	cc->nt = calloc(cc->xmax + 1, sizeof *cc->nt);
-	char *seen = calloc(cc->xmax + 1, 1);
+	cc->off = tn_calloc(cc->xmax + 1, sizeof *cc->off);
+	cc->nt = tn_calloc(cc->xmax + 1, sizeof *cc->nt);
+	char *seen = tn_calloc(cc->xmax + 1, 1);
 	double tmp[4096];
 	if (!cc->off || !cc->nt || !seen) {
 		free(seen);
@@ -71,7 +72,7 @@ static void cache_build(coef_cache *cc, const tn_value_score_opts *o, const doub
 			cc->off[k] = total;
 			total += (size_t)nt;
 		}
-	cc->c = malloc((total ? total : 1) * sizeof *cc->c);
+	cc->c = tn_malloc((total ? total : 1) * sizeof *cc->c);
 	if (!cc->c) {
 		free(seen);
 		cache_free(cc);
@@ -152,13 +153,13 @@ int tn_value_score(const tn_value_score_opts *o, const double *x, const double *
 		return tn_error_set(err, TN_ERR_USAGE, "expected a horizon of 1..100000 periods and a discount >= 0");
 	if (n > UINT32_MAX / 2)
 		return tn_error_set(err, TN_ERR_NOMEM, "too many customers (%zu)", n);
-	tn_value_scores *s = calloc(1, sizeof *s);
+	tn_value_scores *s = tn_calloc(1, sizeof *s);
 	size_t cap = 16;
 	while (cap < 2 * n)
 		cap <<= 1;
-	uint32_t *slot = malloc(cap * sizeof *slot), *todo = malloc((n ? n : 1) * sizeof *todo);
-	uint32_t *same = malloc((n ? n : 1) * sizeof *same);
-	double *buf = malloc(4 * (n ? n : 1) * sizeof *buf);
+	uint32_t *slot = tn_malloc(cap * sizeof *slot), *todo = tn_malloc((n ? n : 1) * sizeof *todo);
+	uint32_t *same = tn_malloc((n ? n : 1) * sizeof *same);
+	double *buf = tn_malloc(4 * (n ? n : 1) * sizeof *buf);
 	if (!s || !slot || !todo || !same || !buf) {
 		free(s), free(slot), free(todo), free(same), free(buf);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory scoring %zu customers", n);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tenure/value.h"
+#include "alloc.h"
 #include "store_sqlite.h"
 
 typedef struct pair {
@@ -51,14 +52,14 @@ int tn_value_segments_from_store(struct tn_store *s, const char *by, char *const
 	snprintf(sql, sizeof sql, "SELECT c.ext_id, %s FROM customers c", expr);
 	sqlite3_stmt *st = tn_store_prepare(s, sql, err);
 	if (!st)
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	pair *p = NULL;
 	size_t np = 0, cap = 0;
 	int rc = TN_OK, step;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if (np == cap) {
 			size_t nc = cap ? 2 * cap : 1024;
-			pair *q = nc <= (SIZE_MAX / sizeof *p) / 2 ? realloc(p, nc * sizeof *p) : NULL;
+			pair *q = nc <= (SIZE_MAX / sizeof *p) / 2 ? tn_realloc(p, nc * sizeof *p) : NULL;
 			if (!q) {
 				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory reading customers");
 				break;
@@ -68,8 +69,8 @@ int tn_value_segments_from_store(struct tn_store *s, const char *by, char *const
 		}
 		const char *id = (const char *)sqlite3_column_text(st, 0);
 		const char *lb = (const char *)sqlite3_column_text(st, 1);
-		p[np].id = strdup(id ? id : "");
-		p[np].label = strdup(lb && *lb ? lb : "(none)");
+		p[np].id = tn_strdup(id ? id : "");
+		p[np].label = tn_strdup(lb && *lb ? lb : "(none)");
 		np++;
 		if (!p[np - 1].id || !p[np - 1].label) {
 			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory reading customers");
@@ -79,7 +80,7 @@ int tn_value_segments_from_store(struct tn_store *s, const char *by, char *const
 	if (rc == TN_OK && step != SQLITE_DONE)
 		rc = tn_store_db_error(s, "reading customer segments", err);
 	sqlite3_finalize(st);
-	char **out = rc == TN_OK ? calloc(n ? n : 1, sizeof *out) : NULL;
+	char **out = rc == TN_OK ? tn_calloc(n ? n : 1, sizeof *out) : NULL;
 	if (rc == TN_OK && !out)
 		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	if (rc == TN_OK) {
@@ -87,7 +88,7 @@ int tn_value_segments_from_store(struct tn_store *s, const char *by, char *const
 		for (size_t i = 0; i < n && rc == TN_OK; i++) {
 			pair key = {ids[i], NULL};
 			pair *f = np ? bsearch(&key, p, np, sizeof *p, cmp_pair) : NULL;
-			out[i] = strdup(f ? f->label : "(none)");
+			out[i] = tn_strdup(f ? f->label : "(none)");
 			if (!out[i])
 				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 		}
@@ -150,7 +151,7 @@ int tn_value_segment_table(char *const *labels, size_t n, const double *palive, 
 {
 	*out = NULL;
 	*nseg = 0;
-	lab_ref *r = malloc((n ? n : 1) * sizeof *r);
+	lab_ref *r = tn_malloc((n ? n : 1) * sizeof *r);
 	if (!r)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++)
@@ -160,7 +161,7 @@ int tn_value_segment_table(char *const *labels, size_t n, const double *palive, 
 	for (size_t i = 0; i < n; i++)
 		if (i == 0 || strcmp(r[i].label, r[i - 1].label) != 0)
 			ng++;
-	tn_value_segment *g = calloc(ng + 1, sizeof *g);
+	tn_value_segment *g = tn_calloc(ng + 1, sizeof *g);
 	if (!g) {
 		free(r);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
@@ -169,7 +170,7 @@ int tn_value_segment_table(char *const *labels, size_t n, const double *palive, 
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0 && strcmp(r[i].label, r[i - 1].label) != 0)
 			k++;
-		if (!g[k].label && !(g[k].label = strdup(r[i].label))) {
+		if (!g[k].label && !(g[k].label = tn_strdup(r[i].label))) {
 			free(r);
 			tn_value_segments_free(g, ng + 1);
 			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
@@ -181,7 +182,7 @@ int tn_value_segment_table(char *const *labels, size_t n, const double *palive, 
 		add(&g[ng], palive[j], c, rev, margin);
 	}
 	free(r);
-	g[ng].label = strdup("(all)");
+	g[ng].label = tn_strdup("(all)");
 	if (!g[ng].label) {
 		tn_value_segments_free(g, ng + 1);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");

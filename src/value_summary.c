@@ -10,12 +10,14 @@
  * Transactions come from a CSV file, a whitespace-separated file (like the
  * CDNOW logs), or the store's `purchase` events.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "tenure/csv.h"
+#include "alloc.h"
 #include "tenure/frame.h"
 #include "value_internal.h"
 #include "store_sqlite.h"
@@ -43,7 +45,7 @@ struct tn_value_txns {
 
 tn_value_txns *tn_value_txns_new(void)
 {
-	return calloc(1, sizeof(tn_value_txns));
+	return tn_calloc(1, sizeof(tn_value_txns));
 }
 
 void tn_value_txns_free(tn_value_txns *t)
@@ -90,7 +92,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem, size_t max)
 		c = max;
 	if (c < need)
 		return -1;
-	void *q = realloc(*p, c * elem);
+	void *q = tn_realloc(*p, c * elem);
 	if (!q)
 		return -1;
 	*p = q;
@@ -101,7 +103,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem, size_t max)
 static int rehash(tn_value_txns *t)
 {
 	size_t cap = t->hcap ? t->hcap * 2 : 4096;
-	uint32_t *h = malloc(cap * sizeof *h);
+	uint32_t *h = tn_malloc(cap * sizeof *h);
 	if (!h)
 		return -1;
 	memset(h, 0xff, cap * sizeof *h);
@@ -179,6 +181,10 @@ static int next_record(reader *r, tn_error *err)
 	}
 	for (;;) {
 		ssize_t len = getline(&r->buf, &r->bufcap, r->fp);
+		if (len < 0 && (ferror(r->fp) || !feof(r->fp))) /* not the end: a read error or out of memory */
+			return tn_error_set(err, errno == ENOMEM ? TN_ERR_NOMEM : TN_ERR_IO, "%s:%ld: cannot read: %s",
+					    r->path, r->line + 1, strerror(errno)),
+			       -1;
 		if (len < 0)
 			return 0;
 		r->line++;
@@ -242,7 +248,7 @@ static int read_rows(reader *r, const tn_value_read_opts *o, tn_value_txns *t, t
 			size_t total = 0;
 			for (size_t i = 0; i < r->nf; i++)
 				total += strlen(r->fields[i]) + 1;
-			hdrbuf = malloc(total ? total : 1);
+			hdrbuf = tn_malloc(total ? total : 1);
 			if (!hdrbuf)
 				return tn_error_set(err, TN_ERR_NOMEM, "out of memory"), -1;
 			char *p = hdrbuf;
@@ -324,7 +330,7 @@ int tn_value_txns_read(const char *path, const tn_value_read_opts *o, tn_value_t
 	} else {
 		r.csv = tn_csv_open(path, ',', err);
 		if (!r.csv)
-			return err ? err->code : TN_ERR_IO;
+			return tn_error_code(err, TN_ERR_IO);
 	}
 	tn_value_txns *t = tn_value_txns_new();
 	int rc = t ? read_rows(&r, o, t, err) : (tn_error_set(err, TN_ERR_NOMEM, "out of memory"), -1);
@@ -335,7 +341,7 @@ int tn_value_txns_read(const char *path, const tn_value_read_opts *o, tn_value_t
 	free(r.buf);
 	if (rc) {
 		tn_value_txns_free(t);
-		return err ? err->code : TN_ERR_INPUT;
+		return tn_error_code(err, TN_ERR_INPUT);
 	}
 	*out = t;
 	return TN_OK;
@@ -351,7 +357,7 @@ int tn_value_txns_from_store(struct tn_store *s, tn_value_txns **out, tn_error *
 					    " WHERE et.name = 'purchase'",
 					    err);
 	if (!st)
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	tn_value_txns *t = tn_value_txns_new();
 	int rc = t ? TN_OK : tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	int step;
@@ -445,11 +451,11 @@ int tn_value_summarize(const tn_value_txns *t, tn_time cal_end, double unit_days
 	*out = NULL;
 	if (t->n == 0)
 		return tn_error_set(err, TN_ERR_INPUT, "no transactions");
-	txn *v = malloc(t->n * sizeof *v);
-	id_ref *ref = malloc(t->ncust * sizeof *ref);
-	double *agg = malloc(6 * (t->ncust ? t->ncust : 1) * sizeof *agg);
-	tn_value_summary *s = calloc(1, sizeof *s);
-	char **ids = calloc(t->ncust ? t->ncust : 1, sizeof *ids);
+	txn *v = tn_malloc(t->n * sizeof *v);
+	id_ref *ref = tn_malloc(t->ncust * sizeof *ref);
+	double *agg = tn_malloc(6 * (t->ncust ? t->ncust : 1) * sizeof *agg);
+	tn_value_summary *s = tn_calloc(1, sizeof *s);
+	char **ids = tn_calloc(t->ncust ? t->ncust : 1, sizeof *ids);
 	if (!v || !ref || !agg || !s || !ids) {
 		free(v), free(ref), free(agg), free(s), free(ids);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory summarising %zu transactions", t->n);
@@ -501,7 +507,7 @@ int tn_value_summarize(const tn_value_txns *t, tn_time cal_end, double unit_days
 			ref[n++] = (id_ref){t->ids + t->id_off[k], (uint32_t)k};
 	qsort(ref, n, sizeof *ref, cmp_ref);
 	s->id = ids;
-	s->x = malloc(6 * (n ? n : 1) * sizeof *s->x);
+	s->x = tn_malloc(6 * (n ? n : 1) * sizeof *s->x);
 	if (!s->x) {
 		free(ref), free(agg);
 		tn_value_summary_free(s);
@@ -514,7 +520,7 @@ int tn_value_summarize(const tn_value_txns *t, tn_time cal_end, double unit_days
 	s->revenue = s->x + 5 * n;
 	for (size_t i = 0; i < n; i++) {
 		uint32_t k = ref[i].k;
-		s->id[i] = strdup(ref[i].id);
+		s->id[i] = tn_strdup(ref[i].id);
 		if (!s->id[i]) {
 			free(ref), free(agg);
 			tn_value_summary_free(s);

@@ -7,6 +7,7 @@
  * Newcombe (1998, method 10) interval for a difference of proportions.
  */
 #include "actions_internal.h"
+#include "alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -32,7 +33,7 @@ static int record(tn_store *s, sqlite3_stmt *st, const tn_winback_contact *c, in
 		return tn_error_set(err, TN_ERR_INPUT, "%scost: expected a number >= 0, found %g", where, c->cost);
 	int64_t key;
 	if (tn_store_customer_key(s, c->customer, &key, err))
-		return err ? err->code : TN_ERR_NOTFOUND;
+		return tn_error_code(err, TN_ERR_NOTFOUND);
 	sqlite3_reset(st);
 	sqlite3_bind_int64(st, 1, key);
 	sqlite3_bind_text(st, 2, c->campaign, -1, SQLITE_STATIC);
@@ -88,7 +89,7 @@ int tn_winback_import_csv(tn_store *s, const char *path, long *rows, long *added
 	*rows = *added = 0;
 	tn_csv *r = tn_csv_open(path, ',', err);
 	if (!r)
-		return err ? err->code : TN_ERR_IO;
+		return tn_error_code(err, TN_ERR_IO);
 	static const char *names[] = {"customer", "campaign", "channel", "reached", "at",
 				      "reason",   "offer",    "cost",    "control"};
 	int col[9];
@@ -151,7 +152,12 @@ int tn_winback_import_csv(tn_store *s, const char *path, long *rows, long *added
 		int a = 0;
 		int64_t key;
 		tn_error e2 = {0};
-		if (tn_store_customer_key(s, c.customer, &key, &e2)) {
+		int krc = tn_store_customer_key(s, c.customer, &key, &e2);
+		if (krc && krc != TN_ERR_NOTFOUND) { /* the store failed, not the row */
+			tn_error_set(err, krc, "%s:%ld: %s", path, line, e2.msg);
+			goto fail;
+		}
+		if (krc) {
 			tn_error_set(err, e2.code, "%s:%ld:%d: customer: expected a customer in the store, found \"%.200s\"",
 				     path, line, col[0] + 1, c.customer);
 			goto fail;
@@ -170,7 +176,7 @@ fail:
 	tn_store_rollback(s);
 	tn_csv_close(r);
 	*added = 0;
-	return err && err->code ? err->code : TN_ERR_INPUT;
+	return tn_error_code(err, TN_ERR_INPUT);
 }
 
 void tn_winback_stats_free(tn_winback_stats *st, size_t n)
@@ -218,7 +224,7 @@ int tn_winback_report(tn_store *s, const char *campaign, double window_days, tn_
 		if (!cur) {
 			if (len == cap) {
 				size_t nc = cap ? cap * 2 : 8;
-				tn_winback_stats *t = nc <= WINBACK_MAX_ROWS ? realloc(v, nc * sizeof *t) : NULL;
+				tn_winback_stats *t = nc <= WINBACK_MAX_ROWS ? tn_realloc(v, nc * sizeof *t) : NULL;
 				if (!t)
 					goto nomem;
 				v = t;
@@ -226,7 +232,7 @@ int tn_winback_report(tn_store *s, const char *campaign, double window_days, tn_
 			}
 			cur = &v[len];
 			memset(cur, 0, sizeof *cur);
-			if (!(cur->campaign = strdup(name)))
+			if (!(cur->campaign = tn_strdup(name)))
 				goto nomem;
 			len++;
 		}
@@ -314,28 +320,40 @@ int tn_winback_schedule(tn_store *s, tn_time now, double after_days, double hori
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)llround(after_days * TN_DAY));
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)llround(horizon_days * TN_DAY));
 	size_t cap = 0;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	int step, rc = TN_OK;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if (*n == cap) {
 			size_t nc = cap ? cap * 2 : 256;
-			tn_winback_due *t = nc <= WINBACK_MAX_ROWS ? realloc(*rows, nc * sizeof *t) : NULL;
+			tn_winback_due *t = nc <= WINBACK_MAX_ROWS ? tn_realloc(*rows, nc * sizeof *t) : NULL;
 			if (!t) {
-				sqlite3_finalize(st);
-				return tn_error_set(err, TN_ERR_NOMEM, "out of memory scheduling win-backs");
+				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory scheduling win-backs");
+				break;
 			}
 			*rows = t;
 			cap = nc;
 		}
 		tn_winback_due *r = &(*rows)[(*n)++];
 		const unsigned char *plan = sqlite3_column_text(st, 3);
-		r->customer = strdup((const char *)sqlite3_column_text(st, 0));
-		r->plan = strdup(plan ? (const char *)plan : "");
+		r->customer = tn_strdup((const char *)sqlite3_column_text(st, 0));
+		r->plan = tn_strdup(plan ? (const char *)plan : "");
+		if (!r->customer || !r->plan) {
+			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory scheduling win-backs");
+			break;
+		}
 		r->lapsed_at = sqlite3_column_int64(st, 1);
 		r->contact_on = sqlite3_column_int64(st, 2);
 		r->price = sqlite3_column_double(st, 4);
-		r->control = r->customer && holdout_draw(seed, r->customer) < control_share;
+		r->control = holdout_draw(seed, r->customer) < control_share;
 	}
+	if (!rc)
+		rc = tn_store_step_end(s, step, "scheduling win-backs", err);
 	sqlite3_finalize(st);
-	return TN_OK;
+	if (rc) {
+		tn_winback_due_free(*rows, *n);
+		*rows = NULL;
+		*n = 0;
+	}
+	return rc;
 }
 
 void tn_reason_counts_free(tn_reason_count *rows, size_t n)
@@ -359,20 +377,31 @@ int tn_winback_reasons(tn_store *s, const char *campaign, tn_reason_count **rows
 	if (campaign)
 		sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
 	size_t cap = 0;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	int step, rc = TN_OK;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if (*n == cap) {
 			size_t nc = cap ? cap * 2 : 64;
-			tn_reason_count *t = nc <= WINBACK_MAX_ROWS ? realloc(*rows, nc * sizeof *t) : NULL;
+			tn_reason_count *t = nc <= WINBACK_MAX_ROWS ? tn_realloc(*rows, nc * sizeof *t) : NULL;
 			if (!t) {
-				sqlite3_finalize(st);
-				return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+				break;
 			}
 			*rows = t;
 			cap = nc;
 		}
-		(*rows)[*n].reason = strdup((const char *)sqlite3_column_text(st, 0));
+		if (!((*rows)[*n].reason = tn_strdup((const char *)sqlite3_column_text(st, 0)))) {
+			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+			break;
+		}
 		(*rows)[(*n)++].count = (long)sqlite3_column_int64(st, 1);
 	}
+	if (!rc)
+		rc = tn_store_step_end(s, step, "counting win-back reasons", err);
 	sqlite3_finalize(st);
-	return TN_OK;
+	if (rc) {
+		tn_reason_counts_free(*rows, *n);
+		*rows = NULL;
+		*n = 0;
+	}
+	return rc;
 }

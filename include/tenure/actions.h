@@ -313,6 +313,7 @@ TN_API int tn_points_set_rule(tn_store *s, const char *event_type, long long per
 			      tn_error *err);
 /* Points expire DAYS after they are earned (0 = never; applies to new entries). */
 TN_API int tn_points_set_expiry(tn_store *s, double days, tn_error *err);
+/* The expiry in days (0 = never); NAN when the store cannot be read. */
 TN_API double tn_points_expiry_days(tn_store *s);
 
 /* Expire every lot with expires_at <= NOW (one 'expire' entry per lot, key

@@ -166,15 +166,25 @@ struct tn_out {
 	size_t ncells, cap;
 };
 
+/* Out of memory while building output: a table with a cell missing would
+ * shift every later cell, so the tool stops with a message instead
+ * (the library reports TN_ERR_NOMEM; this is the CLI's own bookkeeping). */
+static void *need(void *p)
+{
+	if (!p) {
+		fputs("tenure: out of memory building the output\n", stderr);
+		exit(1);
+	}
+	return p;
+}
+
 tn_out *tn_out_new(size_t ncols, const char *const *names)
 {
-	tn_out *t = calloc(1, sizeof *t);
-	if (!t)
-		return NULL;
+	tn_out *t = need(calloc(1, sizeof *t));
 	t->ncols = ncols;
-	t->names = calloc(ncols, sizeof *t->names);
+	t->names = need(calloc(ncols ? ncols : 1, sizeof *t->names));
 	for (size_t i = 0; i < ncols; i++)
-		t->names[i] = strdup(names[i]);
+		t->names[i] = need(strdup(names[i]));
 	return t;
 }
 
@@ -198,16 +208,13 @@ static void push(tn_out *t, enum cell_kind kind, char *table, char *exact)
 {
 	if (t->ncells == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 256;
-		cell *c = realloc(t->cells, cap * sizeof *c);
-		if (!c) {
-			if (exact != table)
-				free(exact);
-			free(table);
-			return;
-		}
+		cell *c = need(realloc(t->cells, cap * sizeof *c));
 		t->cells = c;
 		t->cap = cap;
 	}
+	need(table);
+	if (kind != CELL_NULL)
+		need(exact);
 	t->cells[t->ncells++] = (cell){kind, table, exact};
 }
 
