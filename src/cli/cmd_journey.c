@@ -143,24 +143,25 @@ static int do_analysis(cli_ctx *ctx, tn_store *s, const char *sub, int argc, cha
 	return rc;
 }
 
-int cmd_journey(cli_ctx *ctx, int argc, char **argv)
+/* Open the store and run subcommand argv[0] on it. */
+static int with_store(cli_ctx *ctx, int argc, char **argv)
 {
-	if (argc < 2 || cli_is_help(argv[1])) {
-		fputs(HELP, argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
-	}
-	for (int i = 2; i < argc; i++)
-		if (cli_is_help(argv[i])) {
-			fputs(HELP, stdout);
-			return 0;
-		}
-	const char *sub = argv[1];
-	if (strcmp(sub, "map") && strcmp(sub, "funnel") && strcmp(sub, "churn") && strcmp(sub, "stuck"))
-		return cli_usage_error("journey", "unknown subcommand \"%s\" (map, funnel, churn, stuck)", sub);
 	tn_store *s;
 	if (act_open(ctx, &s))
 		return 1;
-	int rc = !strcmp(sub, "map") ? do_map(ctx, s, argc - 1, argv + 1) : do_analysis(ctx, s, sub, argc - 1, argv + 1);
+	int rc = !strcmp(argv[0], "map") ? do_map(ctx, s, argc, argv) : do_analysis(ctx, s, argv[0], argc, argv);
 	tn_store_close(s);
 	return rc;
+}
+
+static const cli_sub SUBS[] = {
+	{"map", with_store, "show the milestone events, or map one"},
+	{"funnel", with_store, "share reaching each milestone, by signup cohort"},
+	{"churn", with_store, "churn by milestone reached"},
+	{"stuck", with_store, "live customers who have not reached first value"},
+};
+
+int cmd_journey(cli_ctx *ctx, int argc, char **argv)
+{
+	return cli_dispatch(ctx, "journey", HELP, SUBS, sizeof SUBS / sizeof SUBS[0], argc, argv);
 }

@@ -405,41 +405,38 @@ out:
 	return rc;
 }
 
+static int do_plans(cli_ctx *ctx, int argc, char **argv)
+{
+	if (argc > 1)
+		return cli_usage_error("offers plans", "unexpected argument \"%s\"", argv[1]);
+	tn_store *s;
+	if (act_open(ctx, &s))
+		return 1;
+	tn_error err = {0};
+	tn_rowset *r;
+	int rc = 0;
+	if (tn_offers_plans(s, &r, &err)) {
+		rc = cli_fail(&err);
+	} else {
+		act_print_rowset(ctx, r);
+		tn_rowset_free(r);
+	}
+	tn_store_close(s);
+	return rc;
+}
+
+static int do_list_sub(cli_ctx *ctx, int argc, char **argv) { return do_list(ctx, argv[0], argc, argv); }
+
+static const cli_sub SUBS[] = {
+	{"plan", do_plan, "rank customers by expected profit of an offer, with a control group"},
+	{"report", do_report, "churn of the offer arm against the control arm of a plan"},
+	{"plans", do_plans, "the stored plans"},
+	{"ending", do_list_sub, "subscriptions whose period or trial ends soon"},
+	{"nearing", do_list_sub, "live customers just before the danger day of age"},
+	{"call", do_list_sub, "high-value customers at risk, for a personal call"},
+};
+
 int cmd_offers(cli_ctx *ctx, int argc, char **argv)
 {
-	if (argc < 2 || cli_is_help(argv[1])) {
-		fputs(HELP, argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
-	}
-	for (int i = 2; i < argc; i++)
-		if (cli_is_help(argv[i])) {
-			fputs(HELP, stdout);
-			return 0;
-		}
-	const char *sub = argv[1];
-	if (strcmp(sub, "plan") == 0)
-		return do_plan(ctx, argc - 1, argv + 1);
-	if (strcmp(sub, "report") == 0)
-		return do_report(ctx, argc - 1, argv + 1);
-	if (strcmp(sub, "plans") == 0) {
-		if (argc > 2)
-			return cli_usage_error("offers plans", "unexpected argument \"%s\"", argv[2]);
-		tn_store *s;
-		if (act_open(ctx, &s))
-			return 1;
-		tn_error err = {0};
-		tn_rowset *r;
-		int rc = 0;
-		if (tn_offers_plans(s, &r, &err)) {
-			rc = cli_fail(&err);
-		} else {
-			act_print_rowset(ctx, r);
-			tn_rowset_free(r);
-		}
-		tn_store_close(s);
-		return rc;
-	}
-	if (strcmp(sub, "ending") == 0 || strcmp(sub, "nearing") == 0 || strcmp(sub, "call") == 0)
-		return do_list(ctx, sub, argc - 1, argv + 1);
-	return cli_usage_error("offers", "unknown subcommand \"%s\" (plan, report, plans, ending, nearing, call)", sub);
+	return cli_dispatch(ctx, "offers", HELP, SUBS, sizeof SUBS / sizeof SUBS[0], argc, argv);
 }

@@ -240,27 +240,18 @@ static int do_schedule(cli_ctx *ctx, int argc, char **argv)
 	return rc;
 }
 
+static int do_results(cli_ctx *ctx, int argc, char **argv) { return do_report(ctx, argc, argv, 0); }
+static int do_reasons(cli_ctx *ctx, int argc, char **argv) { return do_report(ctx, argc, argv, 1); }
+
+static const cli_sub SUBS[] = {
+	{"schedule", do_schedule, "who is due a win-back contact, with a control group"},
+	{"record", do_record, "record one contact or outcome"},
+	{"import", do_import, "record contacts and outcomes from a CSV"},
+	{"report", do_results, "cost per customer won back, against the control group"},
+	{"reasons", do_reasons, "why lapsed customers left"},
+};
+
 int cmd_winback(cli_ctx *ctx, int argc, char **argv)
 {
-	if (argc < 2 || cli_is_help(argv[1])) {
-		fputs(HELP, argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
-	}
-	for (int i = 2; i < argc; i++)
-		if (cli_is_help(argv[i])) {
-			fputs(HELP, stdout);
-			return 0;
-		}
-	const char *sub = argv[1];
-	if (strcmp(sub, "schedule") == 0)
-		return do_schedule(ctx, argc - 1, argv + 1);
-	if (strcmp(sub, "record") == 0)
-		return do_record(ctx, argc - 1, argv + 1);
-	if (strcmp(sub, "import") == 0)
-		return do_import(ctx, argc - 1, argv + 1);
-	if (strcmp(sub, "report") == 0)
-		return do_report(ctx, argc - 1, argv + 1, 0);
-	if (strcmp(sub, "reasons") == 0)
-		return do_report(ctx, argc - 1, argv + 1, 1);
-	return cli_usage_error("winback", "unknown subcommand \"%s\" (schedule, record, import, report, reasons)", sub);
+	return cli_dispatch(ctx, "winback", HELP, SUBS, sizeof SUBS / sizeof SUBS[0], argc, argv);
 }
