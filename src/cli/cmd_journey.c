@@ -59,25 +59,28 @@ static int do_map(cli_ctx *ctx, tn_store *s, int argc, char **argv)
 
 static int do_analysis(cli_ctx *ctx, tn_store *s, const char *sub, int argc, char **argv)
 {
-	const char *now_s = NULL, *cohort = NULL, *days_s = NULL;
+	const char *now_s = NULL, *cohort = NULL;
+	double days = NAN; /* NaN: not given */
 	char cmd[32];
 	snprintf(cmd, sizeof cmd, "journey %s", sub);
-	for (int i = 1; i < argc; i++) {
-		int r;
-		if ((r = cli_opt(argc, argv, &i, "--now", &now_s)) ||
-		    (!strcmp(sub, "funnel") && (r = cli_opt(argc, argv, &i, "--cohort", &cohort))) ||
-		    (!strcmp(sub, "stuck") && (r = cli_opt(argc, argv, &i, "--days", &days_s)))) {
-			if (r < 0)
-				return 2;
-			continue;
-		}
-		return cli_usage_error(cmd, "unexpected argument \"%s\"", argv[i]);
-	}
+	int stuck = !strcmp(sub, "stuck"), funnel = !strcmp(sub, "funnel");
+	const cli_option churn_opts[] = {{"--now", CLI_STR, &now_s, 0, 0, NULL}, {NULL, 0, NULL, 0, 0, NULL}};
+	const cli_option funnel_opts[] = {{"--now", CLI_STR, &now_s, 0, 0, NULL},
+					  {"--cohort", CLI_STR, &cohort, 0, 0, NULL},
+					  {NULL, 0, NULL, 0, 0, NULL}};
+	const cli_option stuck_opts[] = {{"--now", CLI_STR, &now_s, 0, 0, NULL},
+					 {"--days", CLI_DOUBLE, &days, 0, 0, "days since signup"},
+					 {NULL, 0, NULL, 0, 0, NULL}};
+	int st = cli_parse(cmd, HELP, funnel ? funnel_opts : stuck ? stuck_opts : churn_opts, argc, argv, NULL, 0,
+			   NULL);
+	if (st >= 0)
+		return st;
 	if (cohort && strcmp(cohort, "month"))
 		return cli_usage_error(cmd, "--cohort: expected month, found \"%s\"", cohort);
-	double days = 0;
-	if (!strcmp(sub, "stuck") && (!days_s || cli_parse_double(cmd, "--days", days_s, &days)))
-		return days_s ? 2 : cli_usage_error(cmd, "--days N is required");
+	if (stuck && isnan(days))
+		return cli_usage_error(cmd, "--days N is required");
+	if (!stuck)
+		days = 0;
 	tn_time now;
 	int rc = act_now(s, cmd, now_s, &now);
 	if (rc)
