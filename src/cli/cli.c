@@ -121,6 +121,22 @@ static int set_option(const char *cmd, const cli_option *o, const char *value)
 		if (tn_parse_double(value, strlen(value), (double *)o->dest))
 			return cli_usage_error(cmd, "%s (%s): expected a number, found \"%s\"", o->name, what, value);
 		return 0;
+	case CLI_LIST: {
+		cli_list *l = o->dest;
+		size_t n;
+		char **add = cli_split(value, &n);
+		char **grown = add ? realloc(l->items, (l->n + n + 1) * sizeof *grown) : NULL;
+		if (!grown) {
+			cli_free_list(add);
+			return cli_usage_error(cmd, "%s: out of memory", o->name);
+		}
+		l->items = grown;
+		memcpy(grown + l->n, add, n * sizeof *add);
+		l->n += n;
+		grown[l->n] = NULL;
+		free(add); /* the items now belong to the list */
+		return 0;
+	}
 	case CLI_TIME:
 		if (tn_time_parse(value, strlen(value), (tn_time *)o->dest))
 			return cli_usage_error(cmd,

@@ -50,8 +50,16 @@ typedef enum {
 	CLI_STR,    /* any text: *(const char **)dest points into argv */
 	CLI_INT,    /* a whole number in [min, max]: *(long *)dest */
 	CLI_DOUBLE, /* a finite number (C-locale syntax): *(double *)dest */
-	CLI_TIME    /* a date, date-time or Unix seconds: *(tn_time *)dest */
+	CLI_TIME,   /* a date, date-time or Unix seconds: *(tn_time *)dest */
+	CLI_LIST    /* "a,b,c", repeatable: the items are added to *(cli_list *)dest */
 } cli_kind;
+
+/* The items of a CLI_LIST option: NULL-terminated, the caller frees them with
+ * cli_free_list(items) whatever cli_parse returns. */
+typedef struct cli_list {
+	char **items;
+	size_t n;
+} cli_list;
 
 /* One option of a command: NAME is "--name"; it is given as "--name VALUE"
  * or "--name=VALUE" (a CLI_FLAG takes no value).  HELP names the value in

@@ -76,3 +76,15 @@ run $T --db demo.db churn define bad --inactive-days 0
 check_eq "churn define --inactive-days 0: exit 2" "$rc" 2
 run $T --db demo.db churn define g --grace 3
 check_contains "churn define --grace without --cancelled" err.txt '--grace applies to --cancelled'
+
+# a repeatable list option (CLI_LIST): two --reference options act as one comma list
+awk 'BEGIN { srand(3); print "time,event,plan,country";
+  for (i = 0; i < 300; i++) { p = (i % 3 == 0 ? "a" : (i % 3 == 1 ? "b" : "c")); c = (i % 2 ? "x" : "y");
+    t = int(-log(rand()) * (p == "a" ? 50 : (p == "b" ? 80 : 120))) + 1; print t "," (rand() < 0.8) "," p "," c } }' > refs.csv
+run $T drivers --csv refs.csv --time time --event event --covariates plan,country --reference plan=b --reference country=y --format csv
+check_eq "drivers --reference twice: exit 0" "$rc" 0
+cut -d, -f1 out.txt | tr '\n' ' ' > levels.txt
+check_contains "drivers --reference twice: both references applied" levels.txt 'driver plan=a plan=c country=x '
+mv out.txt twice.txt
+run $T drivers --csv refs.csv --time time --event event --covariates plan,country --reference plan=b,country=y --format csv
+check_eq "drivers --reference a,b: the same fit" "$(cat out.txt)" "$(cat twice.txt)"
