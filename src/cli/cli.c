@@ -206,12 +206,11 @@ int cli_dispatch(cli_ctx *ctx, const char *cmd, const char *help, const cli_sub 
 	for (size_t k = 0; k < nsubs; k++)
 		if (strcmp(subs[k].name, argv[1]) == 0)
 			return subs[k].fn(ctx, argc - 1, argv + 1);
-	char names[512];
-	size_t at = 0;
-	names[0] = '\0';
-	for (size_t k = 0; k < nsubs && at < sizeof names; k++)
-		at += (size_t)snprintf(names + at, sizeof names - at, "%s%s", k ? ", " : "", subs[k].name);
-	return cli_usage_error(cmd, "unknown subcommand \"%s\" (%s)", argv[1], names);
+	fprintf(stderr, "tenure %s: unknown subcommand \"%s\"; the subcommands are:\n", cmd, argv[1]);
+	for (size_t k = 0; k < nsubs; k++)
+		fprintf(stderr, "  %-10s %s\n", subs[k].name, subs[k].help);
+	fprintf(stderr, "(see `tenure %s --help`)\n", cmd);
+	return 2;
 }
 
 char **cli_split(const char *s, size_t *n)

@@ -85,7 +85,7 @@ int cli_parse(const char *cmd, const char *help, const cli_option *opts, int arg
 typedef struct cli_sub {
 	const char *name;
 	cli_fn fn;
-	const char *help; /* one line, for the "unknown subcommand" message */
+	const char *help; /* one line, listed after an unknown subcommand */
 } cli_sub;
 
 /* Run the subcommand of CMD named by ARGV[1] from SUBS (NSUBS entries).

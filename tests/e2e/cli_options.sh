@@ -56,9 +56,10 @@ for c in churn offers winback journey points; do
   check_eq "$c --help: exit 0" "$rc" 0
 done
 run $T points nosuch
-check_contains "points nosuch: lists the subcommands" err.txt '(rule, earn, redeem, grant, import, expire, balance, history, tiers, check, at-risk)'
+check_contains "points nosuch: lists the subcommands" err.txt '  at-risk    points expiring and balances of likely churners'
+check_eq "points nosuch: one line per subcommand" "$(grep -c '^  [a-z-]* ' err.txt)" 11
 run $T journey nosuch
-check_contains "journey nosuch: lists the subcommands" err.txt '(map, funnel, churn, stuck)'
+check_contains "journey nosuch: lists the subcommands" err.txt '  stuck      live customers who have not reached first value'
 run $T offers plans extra
 check_eq "offers plans extra: exit 2" "$rc" 2
 
