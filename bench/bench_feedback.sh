@@ -31,7 +31,7 @@ got=$(($(wc -l < "$D/out.csv") - 1))
 read -r SECS USER_SECS RSS_KB < "$D/.time"
 echo "feedback classify:  $N texts in ${SECS}s wall = $(rate "$N" "$SECS") texts/s; ${USER_SECS}s CPU = $(rate "$N" "$USER_SECS") texts/s on one core; peak RSS $((RSS_KB / 1024)) MB; file $(du -m "$D/texts_$N.csv" | cut -f1) MB"
 
-cc -std=c17 -D_POSIX_C_SOURCE=200809L -O2 -Iinclude -o "$D/scores_bench" bench/feedback_scores_bench.c build/libtenure.a \
+cc -std=c17 -D_POSIX_C_SOURCE=200809L -O2 -Iinclude -Isrc -o "$D/scores_bench" bench/feedback_scores_bench.c build/libtenure.a \
   -lsqlite3 -lcjson -lutf8proc -lnlopt -lxgboost -lm -lpthread
 measure "feedback scores $ANSWERS" "$D/scores_bench" "$ANSWERS"
 echo "feedback scores:    $(cat "$BENCH_DIR/.out") (peak RSS ${RSS_MB} MB, 3 x $ANSWERS doubles in memory)"

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include "tenure/feedback.h"
+#include "rng.h" /* the library's one RNG (src/rng.h) */
 
 static double now(void)
 {
@@ -26,9 +27,10 @@ int main(int argc, char **argv)
 	       *ces = malloc((size_t)n * sizeof *ces);
 	if (!nps || !csat || !ces)
 		return 1;
-	uint64_t x = 88172645463325252u; /* xorshift64 (Marsaglia 2003) */
+	tn_rng r;
+	tn_rng_seed(&r, 1, 0);
 	for (long i = 0; i < n; i++) {
-		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		uint64_t x = tn_rng_next(&r);
 		nps[i] = (double)(x % 11);
 		csat[i] = (double)(1 + (x >> 8) % 5);
 		ces[i] = (double)(1 + (x >> 16) % 7);

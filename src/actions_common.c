@@ -6,7 +6,9 @@
  */
 #include "actions_internal.h"
 #include "alloc.h"
+#include "hashmap.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,28 +70,6 @@ static int scores_extras(tn_scores *sc)
 	return 0;
 }
 
-static uint64_t fnv(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
-/* Returns the index of a customer already present (a duplicate) or SIZE_MAX. */
-static size_t dup_check(const tn_scores *sc, size_t *slots, size_t cap, size_t i)
-{
-	size_t j = fnv(sc->customer[i]) & (cap - 1);
-	while (slots[j]) {
-		size_t k = slots[j] - 1;
-		if (strcmp(sc->customer[k], sc->customer[i]) == 0)
-			return k;
-		j = (j + 1) & (cap - 1);
-	}
-	slots[j] = i + 1;
-	return SIZE_MAX;
-}
-
 /* The first column whose name is one of NAMES (NULL-terminated), or -1. */
 static int col_index(tn_csv *r, const char *const *names)
 {
@@ -135,8 +115,9 @@ static int read_scores(const char *path, int mode, tn_scores **out, tn_error *er
 	int maxc = ci > pi ? ci : pi;
 	maxc = maxc > vi ? maxc : vi;
 	tn_scores *sc = tn_calloc(1, sizeof *sc);
-	size_t cap = 0, hcap = 0, *slots = NULL;
-	if (!sc)
+	tn_strmap *seen = tn_strmap_new(); /* the customers so far, to refuse a second row */
+	size_t cap = 0;
+	if (!sc || !seen)
 		goto nomem;
 	while ((rc = tn_csv_next(r, err)) == 1) {
 		long line = tn_csv_line(r);
@@ -182,16 +163,10 @@ static int read_scores(const char *path, int mode, tn_scores **out, tn_error *er
 		sc->p_churn[sc->n] = p;
 		sc->value[sc->n] = v;
 		sc->n++;
-		if (sc->n * 2 > hcap) { /* rebuild the duplicate set */
-			size_t nh = hcap ? hcap * 2 : 4096;
-			free(slots);
-			if (!(slots = tn_calloc(nh, sizeof *slots)))
-				goto nomem;
-			hcap = nh;
-			for (size_t i = 0; i + 1 < sc->n; i++)
-				dup_check(sc, slots, hcap, i);
-		}
-		if (dup_check(sc, slots, hcap, sc->n - 1) != SIZE_MAX) {
+		int added = tn_strmap_add(seen, cust, NULL);
+		if (added < 0)
+			goto nomem;
+		if (!added) {
 			tn_error_set(err, TN_ERR_INPUT,
 				     "%s:%ld:%d: customer: expected each customer once, found \"%s\" again", path, line,
 				     ci + 1, cust);
@@ -200,7 +175,7 @@ static int read_scores(const char *path, int mode, tn_scores **out, tn_error *er
 	}
 	if (rc < 0)
 		goto fail;
-	free(slots);
+	tn_strmap_free(seen);
 	tn_csv_close(r);
 	if (scores_extras(sc)) {
 		tn_scores_free(sc);
@@ -211,7 +186,7 @@ static int read_scores(const char *path, int mode, tn_scores **out, tn_error *er
 nomem:
 	tn_error_set(err, TN_ERR_NOMEM, "%s: out of memory", path);
 fail:
-	free(slots);
+	tn_strmap_free(seen);
 	tn_csv_close(r);
 	tn_scores_free(sc);
 	return tn_error_code(err, TN_ERR_INPUT);
@@ -226,41 +201,36 @@ int tn_scores_read_pair(const char *risk_path, const char *value_path, tn_scores
 			tn_error *err)
 {
 	tn_scores *r = NULL, *v = NULL;
-	size_t *slots = NULL, hcap = 4096;
+	tn_strmap *vmap = NULL; /* value file: customer -> row */
 	*out = NULL;
 	*no_value = 0;
 	if (read_scores(risk_path, NEED_P, &r, err) || read_scores(value_path, NEED_V | BLANK_V_OK, &v, err))
 		goto fail;
-	while (hcap < 2 * v->n + 2)
-		hcap *= 2;
-	if (!(slots = tn_calloc(hcap, sizeof *slots))) {
-		tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-		goto fail;
+	if (!(vmap = tn_strmap_new()))
+		goto nomem;
+	for (size_t i = 0; i < v->n; i++) {
+		size_t k;
+		if (tn_strmap_add(vmap, v->customer[i], &k) < 0)
+			goto nomem;
+		assert(k == i); /* read_scores refused a customer twice */
 	}
-	for (size_t i = 0; i < v->n; i++)
-		dup_check(v, slots, hcap, i);
 	for (size_t i = 0; i < r->n; i++) {
-		size_t j = fnv(r->customer[i]) & (hcap - 1), k = SIZE_MAX;
-		while (slots[j]) {
-			if (strcmp(v->customer[slots[j] - 1], r->customer[i]) == 0) {
-				k = slots[j] - 1;
-				break;
-			}
-			j = (j + 1) & (hcap - 1);
-		}
-		double val = k == SIZE_MAX ? NAN : v->value[k];
+		size_t k = tn_strmap_find(vmap, r->customer[i]);
+		double val = k == TN_STRMAP_NONE ? NAN : v->value[k];
 		if (isnan(val)) {
 			val = 0;
 			++*no_value;
 		}
 		r->value[i] = val;
 	}
-	free(slots);
+	tn_strmap_free(vmap);
 	tn_scores_free(v);
 	*out = r;
 	return TN_OK;
+nomem:
+	tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 fail:
-	free(slots);
+	tn_strmap_free(vmap);
 	tn_scores_free(r);
 	tn_scores_free(v);
 	return tn_error_code(err, TN_ERR_INPUT);

@@ -15,6 +15,7 @@
 #include "tenure/cox.h"
 #include "alloc.h"
 #include "tenure/survival.h"
+#include "linalg.h"
 #include "radix.h"
 
 #include <math.h>
@@ -137,47 +138,6 @@ static double cox_pass(cox_data *d, const double *beta, double *u, double *imat,
 		for (size_t k = 0; k < j; k++)
 			imat[k * p + j] = imat[j * p + k];
 	return loglik;
-}
-
-/* Cholesky factor of the p x p matrix A (lower, in place); -1 with the
- * failing column in *bad when not positive definite. */
-static int cholesky(double *a, size_t p, size_t *bad)
-{
-	for (size_t j = 0; j < p; j++) {
-		double s = a[j * p + j];
-		for (size_t k = 0; k < j; k++)
-			s -= a[j * p + k] * a[j * p + k];
-		if (!(s > 1e-10 * (fabs(a[j * p + j]) + 1e-300))) {
-			*bad = j;
-			return -1;
-		}
-		double l = sqrt(s);
-		a[j * p + j] = l;
-		for (size_t i = j + 1; i < p; i++) {
-			double t = a[i * p + j];
-			for (size_t k = 0; k < j; k++)
-				t -= a[i * p + k] * a[j * p + k];
-			a[i * p + j] = t / l;
-		}
-	}
-	return 0;
-}
-
-/* Solve L L' x = b in place. */
-static void chol_solve(const double *l, size_t p, double *b)
-{
-	for (size_t i = 0; i < p; i++) {
-		double t = b[i];
-		for (size_t k = 0; k < i; k++)
-			t -= l[i * p + k] * b[k];
-		b[i] = t / l[i * p + i];
-	}
-	for (size_t i = p; i-- > 0;) {
-		double t = b[i];
-		for (size_t k = i + 1; k < p; k++)
-			t -= l[k * p + i] * b[k];
-		b[i] = t / l[i * p + i];
-	}
 }
 
 void tn_cox_free(tn_cox *fit)
@@ -339,7 +299,7 @@ int tn_cox_fit(const double *time, const double *event, const double *x, size_t 
 	/* coxfit6: loglik at beta = 0, then Newton-Raphson with step halving */
 	double loglik = cox_pass(&d, beta, u, imat, efron);
 	f->loglik_null = loglik;
-	if (cholesky(imat, p, &bad)) {
+	if (tn_la_cholesky(imat, p, 1e-10, &bad)) {
 		if (names)
 			rc = tn_error_set(err, TN_ERR_NUMERIC,
 					  "Cox: covariate \"%s\" is constant or a combination of the ones before it; "
@@ -349,7 +309,7 @@ int tn_cox_fit(const double *time, const double *event, const double *x, size_t 
 					  "Cox: covariate %zu is constant or collinear with the others", bad + 1);
 		goto done;
 	}
-	chol_solve(imat, p, u);
+	tn_la_cholesky_solve(imat, p, u);
 	for (size_t j = 0; j < p; j++)
 		newbeta[j] = beta[j] + u[j];
 	int halving = 0, iter;
@@ -381,19 +341,19 @@ int tn_cox_fit(const double *time, const double *event, const double *x, size_t 
 			halving = 0;
 			loglik = newlk;
 			memcpy(beta, newbeta, p * sizeof *beta);
-			if (cholesky(imat, p, &bad)) {
+			if (tn_la_cholesky(imat, p, 1e-10, &bad)) {
 				rc = tn_error_set(err, TN_ERR_NUMERIC,
 						  "Cox: information matrix singular at covariate %zu (collinear?)", bad + 1);
 				goto done;
 			}
-			chol_solve(imat, p, u);
+			tn_la_cholesky_solve(imat, p, u);
 			for (size_t j = 0; j < p; j++)
 				newbeta[j] = beta[j] + u[j];
 		}
 	}
 	f->iterations = iter > max_iter ? max_iter : iter;
 	f->loglik = cox_pass(&d, beta, u, imat, efron);
-	if (cholesky(imat, p, &bad)) {
+	if (tn_la_cholesky(imat, p, 1e-10, &bad)) {
 		rc = tn_error_set(err, TN_ERR_NUMERIC, "Cox: information matrix singular at covariate %zu", bad + 1);
 		goto done;
 	}
@@ -401,7 +361,7 @@ int tn_cox_fit(const double *time, const double *event, const double *x, size_t 
 		double *col = u;
 		memset(col, 0, p * sizeof *col);
 		col[j] = 1;
-		chol_solve(imat, p, col);
+		tn_la_cholesky_solve(imat, p, col);
 		for (size_t k = 0; k < p; k++)
 			f->var[k * p + j] = col[k];
 	}

@@ -14,50 +14,19 @@
 #include "tenure/demo.h"
 #include "tenure/actions.h"
 #include "demo_text.h"
+#include "rng.h"
 #include "store_sqlite.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-/* ---- random numbers: xoshiro256** seeded by splitmix64 (Blackman & Vigna) -- */
+/* ---- random numbers: xoshiro256** (rng.h) and the draws the demo needs -- */
 
-typedef struct rng {
-	uint64_t s[4];
-} rng;
+typedef tn_rng rng;
 
-static uint64_t splitmix(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-	return z ^ (z >> 31);
-}
-
-static void rng_seed(rng *r, uint64_t seed, uint64_t stream)
-{
-	uint64_t x = seed * 0x100000001B3ull ^ (stream + 0x632BE59BD9B4E019ull);
-	for (int i = 0; i < 4; i++)
-		r->s[i] = splitmix(&x);
-}
-
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-static uint64_t next(rng *r)
-{
-	uint64_t *s = r->s;
-	uint64_t out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return out;
-}
-
-/* uniform in (0, 1) */
-static double unif(rng *r) { return ((double)(next(r) >> 11) + 0.5) * 0x1.0p-53; }
+static uint64_t next(rng *r) { return tn_rng_next(r); }
+static double unif(rng *r) { return tn_rng_unif(r); }
 static int bern(rng *r, double p) { return unif(r) < p; }
 static int pick(rng *r, const double *w, int n)
 {
@@ -204,7 +173,7 @@ static int demo_contact(gen *g, rng *r, int64_t cid, const char *campaign, int64
 static int gen_customer(gen *g, long i)
 {
 	rng r;
-	rng_seed(&r, g->o->seed, (uint64_t)i);
+	tn_rng_seed(&r, g->o->seed, (uint64_t)i);
 	char cust[32], sid[48];
 	snprintf(cust, sizeof cust, "C%06ld", i + 1);
 

@@ -7,7 +7,9 @@
  */
 #include "tenure/design.h"
 #include "alloc.h"
+#include "hashmap.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,53 +35,46 @@ static char *dupstr(const char *s)
 	return d;
 }
 
-#define HASH_SLOTS 4096 /* > 2 * TN_DESIGN_MAX_LEVELS: open addressing stays short */
-
 /* Distinct values of text column C over ROWS, sorted (pointers into C), and
- * when CODES is not NULL each row's index among them: one pass with a small
- * open-addressing hash table (FNV-1a), then a sort of the distinct values. */
+ * when CODES is not NULL each row's index among them: one pass with the
+ * string map (first-seen order), then a sort of the distinct values. */
 static int text_levels(const tn_column *c, const size_t *rows, size_t n, const char ***levels, int *nlev,
 		       int *codes, const char *path, tn_error *err)
 {
-	int *slot = tn_malloc(HASH_SLOTS * sizeof *slot);
+	tn_strmap *slot = tn_strmap_new();
 	const char **lv = tn_malloc(TN_DESIGN_MAX_LEVELS * sizeof *lv);
 	int *remap = tn_malloc(TN_DESIGN_MAX_LEVELS * sizeof *remap);
 	if (!slot || !lv || !remap) {
-		free(slot);
+		tn_strmap_free(slot);
 		free(lv);
 		free(remap);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	}
-	for (size_t h = 0; h < HASH_SLOTS; h++)
-		slot[h] = -1;
 	int k = 0;
 	for (size_t i = 0; i < n; i++) {
 		const char *s = c->text[rows ? rows[i] : i];
-		uint32_t h = 2166136261u;
-		for (const unsigned char *q = (const unsigned char *)s; *q; q++)
-			h = (h ^ *q) * 16777619u;
-		size_t at = h & (HASH_SLOTS - 1);
-		while (slot[at] >= 0 && strcmp(lv[slot[at]], s) != 0)
-			at = (at + 1) & (HASH_SLOTS - 1);
-		if (slot[at] < 0) {
-			if (k == TN_DESIGN_MAX_LEVELS) {
-				free(slot);
+		size_t at = tn_strmap_find(slot, s);
+		if (at == TN_STRMAP_NONE) {
+			if (k == TN_DESIGN_MAX_LEVELS || tn_strmap_add(slot, s, &at) < 0) {
+				tn_strmap_free(slot);
 				free(lv);
 				free(remap);
+				if (k < TN_DESIGN_MAX_LEVELS)
+					return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 				return tn_error_set(err, TN_ERR_INPUT,
 						    "%s: column \"%s\" has more than %d distinct values; expected a category",
 						    path, c->name, TN_DESIGN_MAX_LEVELS);
 			}
-			lv[k] = s;
-			slot[at] = k++;
+			assert(at == (size_t)k); /* levels are numbered in order of first sight */
+			lv[k++] = s;
 		}
 		if (codes)
-			codes[i] = slot[at];
+			codes[i] = (int)at;
 	}
 	if (codes) { /* first-seen order -> sorted order */
 		const char **sorted = tn_malloc((k ? (size_t)k : 1) * sizeof *sorted);
 		if (!sorted) {
-			free(slot);
+			tn_strmap_free(slot);
 			free(lv);
 			free(remap);
 			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
@@ -97,7 +92,7 @@ static int text_levels(const tn_column *c, const size_t *rows, size_t n, const c
 	} else {
 		qsort(lv, (size_t)k, sizeof *lv, cmp_str);
 	}
-	free(slot);
+	tn_strmap_free(slot);
 	free(remap);
 	*levels = lv;
 	*nlev = k;

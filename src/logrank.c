@@ -15,6 +15,7 @@
  */
 #include "tenure/survival.h"
 #include "alloc.h"
+#include "linalg.h"
 #include "radix.h"
 
 #include <math.h>
@@ -25,42 +26,6 @@
 
 #define TN_MAX_GROUPS 10000
 #define TN_MAX_BINS 1000000
-
-/* Solve A x = b (m x m, row-major, destroyed) by Gaussian elimination with
- * partial pivoting; returns -1 when singular. */
-static int solve(double *a, double *b, int m)
-{
-	for (int c = 0; c < m; c++) {
-		int piv = c;
-		for (int r = c + 1; r < m; r++)
-			if (fabs(a[r * m + c]) > fabs(a[piv * m + c]))
-				piv = r;
-		if (fabs(a[piv * m + c]) < 1e-12)
-			return -1;
-		if (piv != c) {
-			for (int k = 0; k < m; k++) {
-				double t = a[c * m + k];
-				a[c * m + k] = a[piv * m + k];
-				a[piv * m + k] = t;
-			}
-			double t = b[c];
-			b[c] = b[piv];
-			b[piv] = t;
-		}
-		for (int r = c + 1; r < m; r++) {
-			double f = a[r * m + c] / a[c * m + c];
-			for (int k = c; k < m; k++)
-				a[r * m + k] -= f * a[c * m + k];
-			b[r] -= f * b[c];
-		}
-	}
-	for (int c = m - 1; c >= 0; c--) {
-		for (int k = c + 1; k < m; k++)
-			b[c] -= a[c * m + k] * b[k];
-		b[c] /= a[c * m + c];
-	}
-	return 0;
-}
 
 int tn_logrank_test(const double *time, const double *event, const int *group, size_t n,
 		    int ngroups, tn_logrank *out, double *observed, double *expected, tn_error *err)
@@ -163,7 +128,7 @@ int tn_logrank_test(const double *time, const double *event, const int *group, s
 			goto done;
 		}
 		memcpy(b0, b, (size_t)q * sizeof *b);
-		if (solve(sub, b, q)) {
+		if (tn_la_solve(sub, b, (size_t)q, 1e-12)) {
 			free(b0);
 			free(use);
 			rc = tn_error_set(err, TN_ERR_NUMERIC, "log-rank: the variance matrix is singular");

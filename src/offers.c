@@ -12,19 +12,11 @@
  */
 #include "actions_internal.h"
 #include "alloc.h"
+#include "rng.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* splitmix64 (Steele, Lea & Flood 2014): a small seeded generator. */
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-	return z ^ (z >> 31);
-}
 
 /* Ranking: sort (profit, index) pairs; ties go to the lower index. */
 typedef struct rank_pair {
@@ -113,7 +105,7 @@ int tn_offers_plan(const double *p_churn, const double *value, size_t n, const t
 		for (size_t j = 0; j < bcap; j++)
 			loc[j] = j;
 		for (size_t j = 0; j < k && j < bcap; j++) {
-			size_t r = j + (size_t)(splitmix64(&rng) % (uint64_t)(bcap - j));
+			size_t r = j + (size_t)(tn_rng_splitmix64(&rng) % (uint64_t)(bcap - j));
 			size_t t = loc[j];
 			loc[j] = loc[r];
 			loc[r] = t;

@@ -12,6 +12,7 @@
  */
 #include "tenure/predict.h"
 #include "alloc.h"
+#include "linalg.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -60,40 +61,6 @@ static double objective(const double *z, const double *y, size_t n, size_t p, co
 		pen += c[j + 1] * c[j + 1];
 	*loglik = ll;
 	return -ll + 0.5 * l2 * pen;
-}
-
-/* Solve A x = b in place (A symmetric positive definite, m x m, row-major,
- * destroyed); returns -1 when A is not positive definite. */
-static int cholesky_solve(double *a, double *b, size_t m)
-{
-	for (size_t j = 0; j < m; j++) {
-		double d = a[j * m + j];
-		for (size_t k = 0; k < j; k++)
-			d -= a[j * m + k] * a[j * m + k];
-		if (!(d > 0))
-			return -1;
-		d = sqrt(d);
-		a[j * m + j] = d;
-		for (size_t i = j + 1; i < m; i++) {
-			double s = a[i * m + j];
-			for (size_t k = 0; k < j; k++)
-				s -= a[i * m + k] * a[j * m + k];
-			a[i * m + j] = s / d;
-		}
-	}
-	for (size_t i = 0; i < m; i++) { /* L u = b */
-		double s = b[i];
-		for (size_t k = 0; k < i; k++)
-			s -= a[i * m + k] * b[k];
-		b[i] = s / a[i * m + i];
-	}
-	for (size_t i = m; i-- > 0;) { /* L' x = u */
-		double s = b[i];
-		for (size_t k = i + 1; k < m; k++)
-			s -= a[k * m + i] * b[k];
-		b[i] = s / a[i * m + i];
-	}
-	return 0;
 }
 
 int tn_logit_fit(const double *x, const double *y, size_t n, size_t p, double l2, tn_logit **out,
@@ -170,12 +137,13 @@ int tn_logit_fit(const double *x, const double *y, size_t n, size_t p, double l2
 			for (size_t k = j + 1; k < m; k++)
 				h[j * m + k] = h[k * m + j];
 		/* grad is now the Newton step direction after the solve */
-		if (cholesky_solve(h, grad, m)) {
+		if (tn_la_cholesky(h, m, 0, NULL)) {
 			rc = tn_error_set(err, TN_ERR_NUMERIC,
 					  "logistic regression: the Hessian is singular (perfect separation, "
 					  "or collinear columns with --l2 0)");
 			goto done;
 		}
+		tn_la_cholesky_solve(h, m, grad);
 		double step = 1.0, nobj = obj, nll = ll;
 		for (int half = 0; half < 40; half++, step *= 0.5) {
 			for (size_t j = 0; j < m; j++)

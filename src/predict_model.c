@@ -6,6 +6,7 @@
  */
 #include "tenure/predict.h"
 #include "alloc.h"
+#include "rng.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -185,15 +186,6 @@ void tn_pred_reason(const tn_pred_model *m, const tn_frame *f, size_t row, size_
 	}
 }
 
-/* SplitMix64 (Steele, Lea & Flood 2014) */
-static uint64_t splitmix64(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-	return z ^ (z >> 31);
-}
-
 int tn_pred_folds(const double *y, size_t n, int k, uint64_t seed, int *fold, tn_error *err)
 {
 	if (k < 2 || k > 64)
@@ -209,7 +201,7 @@ int tn_pred_folds(const double *y, size_t n, int k, uint64_t seed, int *fold, tn
 			if ((y[i] > 0.5) == cls)
 				idx[m++] = i;
 		for (size_t i = m; i > 1; i--) { /* Fisher-Yates */
-			size_t r = (size_t)(splitmix64(&st) % (uint64_t)i);
+			size_t r = (size_t)(tn_rng_splitmix64(&st) % (uint64_t)i);
 			size_t t = idx[i - 1];
 			idx[i - 1] = idx[r];
 			idx[r] = t;

@@ -8,6 +8,7 @@
  * event costs one key comparison.  The customer id -> key map is held in
  * memory (proportional to customers, never to events).
  */
+#include "hashmap.h"
 #include "store_sqlite.h"
 #include "alloc.h"
 #include "tenure.h"
@@ -28,12 +29,6 @@ typedef struct ev_row {
 	const char *eid; /* points into the buffer's string pool, or "" */
 } ev_row;
 
-typedef struct map_entry {
-	char *key;
-	uint64_t hash; /* compared before the key */
-	int64_t val;
-} map_entry;
-
 struct tn_store {
 	sqlite3 *db;
 	char *path;
@@ -41,13 +36,11 @@ struct tn_store {
 	int in_txn;
 	/* prepared statements, made on first use */
 	sqlite3_stmt *ins_customer, *ins_subscription, *ins_event, *ins_payment, *ins_feedback;
-	/* customer ext_id -> key (open addressing) */
-	map_entry *cmap;
-	size_t cmap_cap, cmap_len;
+	/* customer ext_id -> key */
+	tn_strmap *cmap;
 	int cmap_loaded;
 	/* event-type name -> key */
-	map_entry *types;
-	size_t ntypes;
+	tn_strmap *types;
 	int types_loaded;
 	/* event buffer */
 	ev_row *ev;
@@ -195,13 +188,6 @@ int tn_store_open(const char *path, int flags, tn_store **out, tn_error *err)
 	return TN_OK;
 }
 
-static void map_free(map_entry *m, size_t cap)
-{
-	for (size_t i = 0; i < cap; i++)
-		free(m[i].key);
-	free(m);
-}
-
 void tn_store_close(tn_store *s)
 {
 	if (!s)
@@ -214,10 +200,8 @@ void tn_store_close(tn_store *s)
 	sqlite3_finalize(s->ins_payment);
 	sqlite3_finalize(s->ins_feedback);
 	sqlite3_close(s->db);
-	map_free(s->cmap, s->cmap_cap);
-	for (size_t i = 0; i < s->ntypes; i++)
-		free(s->types[i].key);
-	free(s->types);
+	tn_strmap_free(s->cmap);
+	tn_strmap_free(s->types);
 	free(s->ev);
 	free(s->pool);
 	free(s->path);
@@ -260,15 +244,11 @@ void tn_store_rollback(tn_store *s)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->in_txn = 0;
 	/* keys handed out inside the transaction are gone: reload on next use */
-	map_free(s->cmap, s->cmap_cap);
+	tn_strmap_free(s->cmap);
 	s->cmap = NULL;
-	s->cmap_cap = s->cmap_len = 0;
 	s->cmap_loaded = 0;
-	for (size_t i = 0; i < s->ntypes; i++)
-		free(s->types[i].key);
-	free(s->types);
+	tn_strmap_free(s->types);
 	s->types = NULL;
-	s->ntypes = 0;
 	s->types_loaded = 0;
 }
 
@@ -307,55 +287,15 @@ int tn_store_meta_set(tn_store *s, const char *key, const char *value, tn_error 
 
 /* ---- customer key map ---------------------------------------------------- */
 
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
-static int map_grow(tn_store *s)
-{
-	size_t cap = s->cmap_cap ? s->cmap_cap * 2 : 1024;
-	map_entry *m = tn_calloc(cap, sizeof *m);
-	if (!m)
-		return -1;
-	for (size_t i = 0; i < s->cmap_cap; i++) {
-		if (!s->cmap[i].key)
-			continue;
-		size_t j = s->cmap[i].hash & (cap - 1);
-		while (m[j].key)
-			j = (j + 1) & (cap - 1);
-		m[j] = s->cmap[i];
-	}
-	free(s->cmap);
-	s->cmap = m;
-	s->cmap_cap = cap;
-	return 0;
-}
-
-static map_entry *map_slot(tn_store *s, const char *key, uint64_t h)
-{
-	size_t j = h & (s->cmap_cap - 1);
-	while (s->cmap[j].key && (s->cmap[j].hash != h || strcmp(s->cmap[j].key, key) != 0))
-		j = (j + 1) & (s->cmap_cap - 1);
-	return &s->cmap[j];
-}
-
+/* Remember customer KEY -> VAL (the store's integer key). */
 static int map_put(tn_store *s, const char *key, int64_t val)
 {
-	if ((s->cmap_len + 1) * 2 > s->cmap_cap && map_grow(s))
+	size_t k;
+	if (!s->cmap && !(s->cmap = tn_strmap_new()))
 		return -1;
-	uint64_t h = hash_str(key);
-	map_entry *e = map_slot(s, key, h);
-	if (!e->key) {
-		if (!(e->key = tn_strdup(key)))
-			return -1;
-		e->hash = h;
-		s->cmap_len++;
-	}
-	e->val = val;
+	if (tn_strmap_add(s->cmap, key, &k) < 0)
+		return -1;
+	tn_strmap_set(s->cmap, k, val);
 	return 0;
 }
 
@@ -363,7 +303,7 @@ static int load_customers(tn_store *s, tn_error *err)
 {
 	if (s->cmap_loaded)
 		return TN_OK;
-	if (!s->cmap && map_grow(s))
+	if (!s->cmap && !(s->cmap = tn_strmap_new()))
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	sqlite3_stmt *st = tn_store_prepare(s, "SELECT ext_id, id FROM customers", err);
 	if (!st)
@@ -383,13 +323,14 @@ static int load_customers(tn_store *s, tn_error *err)
 
 int tn_store_customer_key(tn_store *s, const char *ext_id, int64_t *key, tn_error *err)
 {
-	if (load_customers(s, err))
-		return tn_error_code(err, TN_ERR_DB);
-	map_entry *e = map_slot(s, ext_id, hash_str(ext_id));
-	if (!e->key)
+	int rc = load_customers(s, err);
+	if (rc)
+		return rc;
+	size_t k = tn_strmap_find(s->cmap, ext_id);
+	if (k == TN_STRMAP_NONE)
 		return tn_error_set(err, TN_ERR_NOTFOUND, "customer \"%s\" is not in the store (import customers first)",
 				    ext_id);
-	*key = e->val;
+	*key = tn_strmap_val(s->cmap, k);
 	return TN_OK;
 }
 
@@ -399,16 +340,18 @@ int tn_store_event_type(tn_store *s, const char *name, int64_t *key, tn_error *e
 		sqlite3_stmt *st = tn_store_prepare(s, "SELECT name, id FROM event_types", err);
 		if (!st)
 			return TN_ERR_DB;
+		if (!s->types && !(s->types = tn_strmap_new())) {
+			sqlite3_finalize(st);
+			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		}
 		int step, rc = TN_OK;
 		while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-			map_entry *t = tn_realloc(s->types, (s->ntypes + 1) * sizeof *t);
-			if (t)
-				s->types = t;
-			if (!t || !(t[s->ntypes].key = tn_strdup((const char *)sqlite3_column_text(st, 0)))) {
-				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-				break;
+			size_t k;
+			if (tn_strmap_add(s->types, (const char *)sqlite3_column_text(st, 0), &k) < 0) {
+				sqlite3_finalize(st);
+				return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 			}
-			t[s->ntypes++].val = sqlite3_column_int64(st, 1);
+			tn_strmap_set(s->types, k, sqlite3_column_int64(st, 1));
 		}
 		if (!rc)
 			rc = tn_store_step_end(s, step, "reading event types", err);
@@ -417,11 +360,11 @@ int tn_store_event_type(tn_store *s, const char *name, int64_t *key, tn_error *e
 			return rc;
 		s->types_loaded = 1;
 	}
-	for (size_t i = 0; i < s->ntypes; i++)
-		if (strcmp(s->types[i].key, name) == 0) {
-			*key = s->types[i].val;
-			return TN_OK;
-		}
+	size_t k = tn_strmap_find(s->types, name);
+	if (k != TN_STRMAP_NONE) {
+		*key = tn_strmap_val(s->types, k);
+		return TN_OK;
+	}
 	sqlite3_stmt *st = tn_store_prepare(s, "INSERT INTO event_types(name) VALUES(?) RETURNING id", err);
 	if (!st)
 		return TN_ERR_DB;
@@ -431,12 +374,9 @@ int tn_store_event_type(tn_store *s, const char *name, int64_t *key, tn_error *e
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW)
 		return tn_store_db_error(s, "adding an event type", err);
-	map_entry *t = tn_realloc(s->types, (s->ntypes + 1) * sizeof *t);
-	if (t)
-		s->types = t;
-	if (!t || !(t[s->ntypes].key = tn_strdup(name)))
+	if (tn_strmap_add(s->types, name, &k) < 0)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-	t[s->ntypes++].val = id;
+	tn_strmap_set(s->types, k, id);
 	*key = id;
 	return TN_OK;
 }

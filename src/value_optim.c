@@ -6,13 +6,16 @@
  * of a numeric Hessian; and the compression of identical (x, t_x, T) rows
  * into weighted distinct rows (an open-addressing hash, first-seen order).
  */
+#include <assert.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <nlopt.h>
+#include "hashmap.h"
 #include "value_internal.h"
 #include "alloc.h"
+#include "linalg.h"
 
 #define LOG_BOUND 30.0 /* parameters between e^-30 and e^30 */
 
@@ -110,50 +113,9 @@ int tn_vo_minimize(tn_vo_fn f, void *data, unsigned n, double *theta, int has_gr
 	return isfinite(fmin) ? 0 : -1;
 }
 
-/* Invert the n x n matrix A (row-major) in place, Gauss-Jordan with partial
- * pivoting; -1 when singular. */
-static int invert(int n, double *a)
-{
-	double inv[64] = {0};
-	for (int i = 0; i < n; i++)
-		inv[i * n + i] = 1;
-	for (int c = 0; c < n; c++) {
-		int p = c;
-		for (int r = c + 1; r < n; r++)
-			if (fabs(a[r * n + c]) > fabs(a[p * n + c]))
-				p = r;
-		if (!(fabs(a[p * n + c]) > 1e-300))
-			return -1;
-		for (int k = 0; k < n; k++) {
-			double t = a[c * n + k];
-			a[c * n + k] = a[p * n + k];
-			a[p * n + k] = t;
-			t = inv[c * n + k];
-			inv[c * n + k] = inv[p * n + k];
-			inv[p * n + k] = t;
-		}
-		double d = a[c * n + c];
-		for (int k = 0; k < n; k++) {
-			a[c * n + k] /= d;
-			inv[c * n + k] /= d;
-		}
-		for (int r = 0; r < n; r++) {
-			if (r == c)
-				continue;
-			double m = a[r * n + c];
-			for (int k = 0; k < n; k++) {
-				a[r * n + k] -= m * a[c * n + k];
-				inv[r * n + k] -= m * inv[c * n + k];
-			}
-		}
-	}
-	memcpy(a, inv, (size_t)n * n * sizeof *a);
-	return 0;
-}
-
 void tn_vo_se_grad(tn_vo_fn f, void *data, unsigned n, const double *theta, double *se)
 {
-	double H[64], gp[8], gm[8], q[8];
+	double H[64], work[64], gp[8], gm[8], q[8];
 	for (unsigned i = 0; i < n; i++)
 		se[i] = NAN;
 	for (unsigned j = 0; j < n; j++) {
@@ -169,7 +131,7 @@ void tn_vo_se_grad(tn_vo_fn f, void *data, unsigned n, const double *theta, doub
 	for (unsigned i = 0; i < n; i++)
 		for (unsigned j = i + 1; j < n; j++)
 			H[i * n + j] = H[j * n + i] = 0.5 * (H[i * n + j] + H[j * n + i]);
-	if (invert((int)n, H))
+	if (tn_la_invert(H, n, 1e-300, work))
 		return;
 	/* at a stationary point the Hessian in p = e^theta is J^-1 H_theta J^-1, J = diag(p) */
 	for (unsigned i = 0; i < n; i++)
@@ -179,7 +141,7 @@ void tn_vo_se_grad(tn_vo_fn f, void *data, unsigned n, const double *theta, doub
 
 void tn_vo_se(tn_vo_ll ll, void *data, int n, const double *p, double *se)
 {
-	double h[8], q[8], H[64];
+	double h[8], q[8], H[64], work[64];
 	for (int i = 0; i < n; i++) {
 		h[i] = 1e-4 * fabs(p[i]);
 		se[i] = NAN;
@@ -207,7 +169,7 @@ void tn_vo_se(tn_vo_ll ll, void *data, int n, const double *p, double *se)
 			H[i * n + j] = H[j * n + i] = -v;
 		}
 	}
-	if (invert(n, H))
+	if (tn_la_invert(H, (size_t)n, 1e-300, work))
 		return;
 	for (int i = 0; i < n; i++)
 		if (H[i * n + i] > 0)
@@ -216,24 +178,6 @@ void tn_vo_se(tn_vo_ll ll, void *data, int n, const double *p, double *se)
 
 /* ---- compression -------------------------------------------------------- */
 
-static uint64_t mix(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
-
-static uint64_t bits(double v)
-{
-	uint64_t u;
-	if (v == 0)
-		v = 0; /* -0 == +0 */
-	memcpy(&u, &v, sizeof u);
-	return u;
-}
 
 void tn_vrows_free(tn_vrows *r)
 {
@@ -259,41 +203,31 @@ int tn_vrows_make(const double *x, const double *t_x, const double *T, size_t n,
 					    "(t_x = 0 when x = 0), found x=%g t_x=%g T=%g",
 					    i + 1, x[i], t_x[i], T[i]);
 	}
-	size_t cap = 16;
-	while (cap < 2 * n)
-		cap <<= 1;
-	uint32_t *slot = tn_malloc(cap * sizeof *slot);
+	uint32_t *first = tn_malloc(n * sizeof *first);
 	double *buf = tn_malloc(4 * n * sizeof *buf);
-	if (!slot || !buf) {
-		free(slot);
+	const double *cols[3] = {x, t_x, T};
+	if (!first || !buf || tn_hash_rows(cols, 3, n, first) == SIZE_MAX) {
+		free(first);
 		free(buf);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory compressing %zu customers", n);
 	}
-	memset(slot, 0xff, cap * sizeof *slot);
 	double *ox = buf, *ot = buf + n, *oT = buf + 2 * n, *ow = buf + 3 * n;
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
-		uint64_t h = mix(bits(x[i]) ^ mix(bits(t_x[i]) ^ mix(bits(T[i]))));
-		size_t k = h & (cap - 1);
-		for (;;) {
-			uint32_t s = slot[k];
-			if (s == UINT32_MAX) {
-				slot[k] = (uint32_t)m;
-				ox[m] = x[i];
-				ot[m] = t_x[i];
-				oT[m] = T[i];
-				ow[m] = 1;
-				m++;
-				break;
-			}
-			if (ox[s] == x[i] && ot[s] == t_x[i] && oT[s] == T[i]) {
-				ow[s] += 1;
-				break;
-			}
-			k = (k + 1) & (cap - 1);
+		size_t f = first[i];
+		assert(f <= i);
+		if (f == i) { /* a new row: first[i] becomes its number among the distinct rows */
+			first[i] = (uint32_t)m;
+			ox[m] = x[i];
+			ot[m] = t_x[i];
+			oT[m] = T[i];
+			ow[m] = 1;
+			m++;
+		} else { /* a repeat of row f < i, whose first[f] was renumbered above */
+			ow[first[f]] += 1;
 		}
 	}
-	free(slot);
+	free(first);
 	/* pack the m rows contiguously */
 	double *p = tn_malloc(4 * (m ? m : 1) * sizeof *p);
 	if (!p) {

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "hashmap.h"
 #include "value_internal.h"
 #include "alloc.h"
 
@@ -120,21 +121,6 @@ static void *score_rows(void *arg)
 	return NULL;
 }
 
-static uint64_t mix(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	return h;
-}
-
-static uint64_t bits(double v)
-{
-	uint64_t u;
-	memcpy(&u, &v, sizeof u);
-	return u;
-}
-
 void tn_value_scores_free(tn_value_scores *s)
 {
 	if (!s)
@@ -154,14 +140,13 @@ int tn_value_score(const tn_value_score_opts *o, const double *x, const double *
 	if (n > UINT32_MAX / 2)
 		return tn_error_set(err, TN_ERR_NOMEM, "too many customers (%zu)", n);
 	tn_value_scores *s = tn_calloc(1, sizeof *s);
-	size_t cap = 16;
-	while (cap < 2 * n)
-		cap <<= 1;
-	uint32_t *slot = tn_malloc(cap * sizeof *slot), *todo = tn_malloc((n ? n : 1) * sizeof *todo);
+	uint32_t *todo = tn_malloc((n ? n : 1) * sizeof *todo);
 	uint32_t *same = tn_malloc((n ? n : 1) * sizeof *same);
 	double *buf = tn_malloc(4 * (n ? n : 1) * sizeof *buf);
-	if (!s || !slot || !todo || !same || !buf) {
-		free(s), free(slot), free(todo), free(same), free(buf);
+	/* the first occurrence of each distinct (x, t_x, T, m) */
+	const double *cols[4] = {x, t_x, T, m};
+	if (!s || !todo || !same || !buf || tn_hash_rows(cols, m ? 4 : 3, n, same) == SIZE_MAX) {
+		free(s), free(todo), free(same), free(buf);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory scoring %zu customers", n);
 	}
 	s->n = n;
@@ -169,29 +154,10 @@ int tn_value_score(const tn_value_score_opts *o, const double *x, const double *
 	s->expected = buf + n;
 	s->spend = buf + 2 * n;
 	s->clv = buf + 3 * n;
-	/* first occurrence of each distinct (x, t_x, T, m) */
-	memset(slot, 0xff, cap * sizeof *slot);
 	size_t nt = 0;
-	for (size_t i = 0; i < n; i++) {
-		double mi = m ? m[i] : 0;
-		uint64_t h = mix(bits(x[i]) ^ mix(bits(t_x[i]) ^ mix(bits(T[i]) ^ mix(bits(mi)))));
-		size_t k = h & (cap - 1);
-		for (;;) {
-			uint32_t f = slot[k];
-			if (f == UINT32_MAX) {
-				slot[k] = (uint32_t)i;
-				todo[nt++] = (uint32_t)i;
-				same[i] = (uint32_t)i;
-				break;
-			}
-			if (x[f] == x[i] && t_x[f] == t_x[i] && T[f] == T[i] && (!m || m[f] == mi)) {
-				same[i] = f;
-				break;
-			}
-			k = (k + 1) & (cap - 1);
-		}
-	}
-	free(slot);
+	for (size_t i = 0; i < n; i++)
+		if (same[i] == i)
+			todo[nt++] = (uint32_t)i;
 	coef_cache cc;
 	cache_build(&cc, o, x, T, n);
 	score_job jobs[2];

@@ -11,6 +11,7 @@
  * CDNOW logs), or the store's `purchase` events.
  */
 #include <errno.h>
+#include <assert.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "tenure/csv.h"
 #include "alloc.h"
 #include "tenure/frame.h"
+#include "hashmap.h"
 #include "value_internal.h"
 #include "store_sqlite.h"
 
@@ -35,12 +37,8 @@ typedef struct txn {
 struct tn_value_txns {
 	txn *t;
 	size_t n, cap;
-	char *ids;             /* NUL-separated ids */
-	size_t ids_len, ids_cap;
-	size_t *id_off;        /* offset of customer k's id */
-	size_t ncust, cust_cap;
-	uint32_t *hash;        /* open addressing over customers */
-	size_t hcap;
+	tn_strmap *cust;       /* customer id -> customer number k */
+	size_t ncust;          /* tn_strmap_count(cust) */
 };
 
 tn_value_txns *tn_value_txns_new(void)
@@ -53,9 +51,7 @@ void tn_value_txns_free(tn_value_txns *t)
 	if (!t)
 		return;
 	free(t->t);
-	free(t->ids);
-	free(t->id_off);
-	free(t->hash);
+	tn_strmap_free(t->cust);
 	free(t);
 }
 
@@ -71,14 +67,6 @@ tn_time tn_value_txns_last_day(const tn_value_txns *t)
 		if (t->t[i].day > d)
 			d = t->t[i].day;
 	return t->n ? (tn_time)d * TN_DAY : 0;
-}
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
 }
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem, size_t max)
@@ -100,45 +88,21 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem, size_t max)
 	return 0;
 }
 
-static int rehash(tn_value_txns *t)
-{
-	size_t cap = t->hcap ? t->hcap * 2 : 4096;
-	uint32_t *h = tn_malloc(cap * sizeof *h);
-	if (!h)
-		return -1;
-	memset(h, 0xff, cap * sizeof *h);
-	for (size_t k = 0; k < t->ncust; k++) {
-		size_t i = hash_str(t->ids + t->id_off[k]) & (cap - 1);
-		while (h[i] != UINT32_MAX)
-			i = (i + 1) & (cap - 1);
-		h[i] = (uint32_t)k;
-	}
-	free(t->hash);
-	t->hash = h;
-	t->hcap = cap;
-	return 0;
-}
-
-/* The customer number of ID, added when new; -1 when out of memory. */
+/* The customer number of ID, added when new; -1 when out of memory or over
+ * the limits (TXN_MAX customers, ID_BYTES_MAX bytes of ids). */
 static long intern(tn_value_txns *t, const char *id)
 {
-	if (2 * (t->ncust + 1) > t->hcap && rehash(t))
+	if (!t->cust && !(t->cust = tn_strmap_new()))
 		return -1;
-	size_t i = hash_str(id) & (t->hcap - 1);
-	while (t->hash[i] != UINT32_MAX) {
-		if (strcmp(t->ids + t->id_off[t->hash[i]], id) == 0)
-			return t->hash[i];
-		i = (i + 1) & (t->hcap - 1);
-	}
-	size_t len = strlen(id) + 1;
-	if (grow((void **)&t->ids, &t->ids_cap, t->ids_len + len, 1, ID_BYTES_MAX) ||
-	    grow((void **)&t->id_off, &t->cust_cap, t->ncust + 1, sizeof(size_t), TXN_MAX))
+	size_t k = tn_strmap_find(t->cust, id);
+	if (k != TN_STRMAP_NONE)
+		return (long)k;
+	if (t->ncust >= TXN_MAX || strlen(id) + 1 > ID_BYTES_MAX - tn_strmap_bytes(t->cust) ||
+	    tn_strmap_add(t->cust, id, &k) < 0)
 		return -1;
-	memcpy(t->ids + t->ids_len, id, len);
-	t->id_off[t->ncust] = t->ids_len;
-	t->ids_len += len;
-	t->hash[i] = (uint32_t)t->ncust;
-	return (long)t->ncust++;
+	assert(k == t->ncust); /* customers are numbered in order of first sight */
+	t->ncust = k + 1;
+	return (long)k;
 }
 
 int tn_value_txns_add(tn_value_txns *t, const char *id, tn_time at, double amount, tn_error *err)
@@ -504,7 +468,7 @@ int tn_value_summarize(const tn_value_txns *t, tn_time cal_end, double unit_days
 	size_t n = 0;
 	for (size_t k = 0; k < t->ncust; k++)
 		if (!isnan(af[k]))
-			ref[n++] = (id_ref){t->ids + t->id_off[k], (uint32_t)k};
+			ref[n++] = (id_ref){tn_strmap_key(t->cust, k), (uint32_t)k};
 	qsort(ref, n, sizeof *ref, cmp_ref);
 	s->id = ids;
 	s->x = tn_malloc(6 * (n ? n : 1) * sizeof *s->x);

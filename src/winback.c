@@ -8,6 +8,8 @@
  */
 #include "actions_internal.h"
 #include "alloc.h"
+#include "hashmap.h"
+#include "rng.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -279,17 +281,14 @@ void tn_winback_due_free(tn_winback_due *rows, size_t n)
 	free(rows);
 }
 
-/* splitmix64 (Steele, Lea & Flood 2014) of the seed mixed with the id's FNV-1a hash. */
+/* SplitMix64 of the seed mixed with the id's FNV-1a hash: a draw in [0, 1)
+ * that depends on the seed and the id only.  The hash starts from the value
+ * the first schedules were drawn with (FNV's offset basis short of its last
+ * digit), so that a seed keeps choosing the same control group. */
 static double holdout_draw(uint64_t seed, const char *id)
 {
-	uint64_t h = 1469598103934665603ull;
-	for (; *id; id++)
-		h = (h ^ (unsigned char)*id) * 1099511628211ull;
-	uint64_t z = (seed ^ h) + 0x9E3779B97F4A7C15ull;
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-	z ^= z >> 31;
-	return (double)(z >> 11) / 9007199254740992.0;
+	uint64_t x = seed ^ tn_hash_fnv1a(id, 1469598103934665603ull);
+	return tn_rng_u01(tn_rng_splitmix64(&x));
 }
 
 int tn_winback_schedule(tn_store *s, tn_time now, double after_days, double horizon_days, double control_share,

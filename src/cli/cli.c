@@ -4,7 +4,9 @@
  */
 #include "cli.h"
 
+#include <assert.h>
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -73,6 +75,142 @@ int cli_parse_double(const char *cmd, const char *opt, const char *s, double *ou
 		return -1;
 	}
 	return 0;
+}
+
+/* ---- options and subcommands from a table ------------------------------ */
+
+/* A whole number: optional '-', then digits only, within [MIN, MAX].  Returns
+ * 0, or -1 for a word that is no whole number, or -2 when it is out of range. */
+static int parse_whole(const char *s, long min, long max, long *out)
+{
+	const char *p = s + (*s == '-');
+	if (*p < '0' || *p > '9')
+		return -1;
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (*end)
+		return -1;
+	if (errno == ERANGE || v < min || v > max)
+		return -2;
+	*out = v;
+	return 0;
+}
+
+/* Store VALUE for option O of CMD; 0 or a printed usage error (2). */
+static int set_option(const char *cmd, const cli_option *o, const char *value)
+{
+	const char *what = o->help ? o->help : "value";
+	switch (o->kind) {
+	case CLI_FLAG:
+		*(int *)o->dest = 1;
+		return 0;
+	case CLI_STR:
+		*(const char **)o->dest = value;
+		return 0;
+	case CLI_INT: {
+		int rc = parse_whole(value, o->min, o->max, (long *)o->dest);
+		if (rc == -1)
+			return cli_usage_error(cmd, "%s (%s): expected a whole number, found \"%s\"", o->name, what, value);
+		if (rc == -2)
+			return cli_usage_error(cmd, "%s (%s): expected a whole number from %ld to %ld, found \"%s\"",
+					       o->name, what, o->min, o->max, value);
+		return 0;
+	}
+	case CLI_DOUBLE:
+		if (tn_parse_double(value, strlen(value), (double *)o->dest))
+			return cli_usage_error(cmd, "%s (%s): expected a number, found \"%s\"", o->name, what, value);
+		return 0;
+	case CLI_LIST: {
+		cli_list *l = o->dest;
+		size_t n;
+		char **add = cli_split(value, &n);
+		char **grown = add ? realloc(l->items, (l->n + n + 1) * sizeof *grown) : NULL;
+		if (!grown) {
+			cli_free_list(add);
+			return cli_usage_error(cmd, "%s: out of memory", o->name);
+		}
+		l->items = grown;
+		memcpy(grown + l->n, add, n * sizeof *add);
+		l->n += n;
+		grown[l->n] = NULL;
+		free(add); /* the items now belong to the list */
+		return 0;
+	}
+	case CLI_TIME:
+		if (tn_time_parse(value, strlen(value), (tn_time *)o->dest))
+			return cli_usage_error(cmd,
+					       "%s: expected a date (YYYY-MM-DD), a date-time or Unix seconds, found \"%s\"",
+					       o->name, value);
+		return 0;
+	}
+	assert(!"unknown option kind");
+	return 2;
+}
+
+int cli_parse(const char *cmd, const char *help, const cli_option *opts, int argc, char **argv, const char **pos,
+	      size_t npos, size_t *ngot)
+{
+	size_t got = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (cli_is_help(a)) {
+			fputs(help, stdout);
+			return 0;
+		}
+		if (a[0] != '-' || !a[1]) { /* a word, or "-" (standard input) */
+			if (got == npos)
+				return cli_usage_error(cmd, "unexpected argument \"%s\"", a);
+			pos[got++] = a;
+			continue;
+		}
+		const char *eq = strchr(a, '=');
+		size_t len = eq ? (size_t)(eq - a) : strlen(a);
+		const cli_option *o = opts;
+		while (o->name && !(strlen(o->name) == len && strncmp(o->name, a, len) == 0))
+			o++;
+		if (!o->name)
+			return cli_usage_error(cmd, "unknown option \"%s\"", a);
+		assert(o->dest);
+		const char *value = NULL;
+		if (o->kind == CLI_FLAG) {
+			if (eq)
+				return cli_usage_error(cmd, "%s takes no value", o->name);
+		} else if (eq) {
+			value = eq + 1;
+		} else if (i + 1 < argc) {
+			value = argv[++i];
+		} else {
+			return cli_usage_error(cmd, "option %s needs a value", o->name);
+		}
+		if (set_option(cmd, o, value))
+			return 2;
+	}
+	if (ngot)
+		*ngot = got;
+	return -1;
+}
+
+int cli_dispatch(cli_ctx *ctx, const char *cmd, const char *help, const cli_sub *subs, size_t nsubs, int argc,
+		 char **argv)
+{
+	if (argc < 2) {
+		fputs(help, stderr);
+		return 2;
+	}
+	for (int i = 1; i < argc; i++)
+		if (cli_is_help(argv[i])) {
+			fputs(help, stdout);
+			return 0;
+		}
+	for (size_t k = 0; k < nsubs; k++)
+		if (strcmp(subs[k].name, argv[1]) == 0)
+			return subs[k].fn(ctx, argc - 1, argv + 1);
+	fprintf(stderr, "tenure %s: unknown subcommand \"%s\"; the subcommands are:\n", cmd, argv[1]);
+	for (size_t k = 0; k < nsubs; k++)
+		fprintf(stderr, "  %-10s %s\n", subs[k].name, subs[k].help);
+	fprintf(stderr, "(see `tenure %s --help`)\n", cmd);
+	return 2;
 }
 
 char **cli_split(const char *s, size_t *n)

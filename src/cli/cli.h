@@ -47,6 +47,58 @@ int cli_opt(int argc, char **argv, int *i, const char *name, const char **value)
 /* Parse a whole argument as a number; prints a usage error and returns -1 if not. */
 int cli_parse_long(const char *cmd, const char *opt, const char *s, long *out);
 int cli_parse_double(const char *cmd, const char *opt, const char *s, double *out);
+/* ---- options and subcommands from a table ------------------------------ */
+
+/* The kind of value an option takes. */
+typedef enum {
+	CLI_FLAG,   /* no value: sets *(int *)dest to 1 */
+	CLI_STR,    /* any text: *(const char **)dest points into argv */
+	CLI_INT,    /* a whole number in [min, max]: *(long *)dest */
+	CLI_DOUBLE, /* a finite number (C-locale syntax): *(double *)dest */
+	CLI_TIME,   /* a date, date-time or Unix seconds: *(tn_time *)dest */
+	CLI_LIST    /* "a,b,c", repeatable: the items are added to *(cli_list *)dest */
+} cli_kind;
+
+/* The items of a CLI_LIST option: NULL-terminated, the caller frees them with
+ * cli_free_list(items) whatever cli_parse returns. */
+typedef struct cli_list {
+	char **items;
+	size_t n;
+} cli_list;
+
+/* One option of a command: NAME is "--name"; it is given as "--name VALUE"
+ * or "--name=VALUE" (a CLI_FLAG takes no value).  HELP names the value in
+ * error messages ("months of history").  A table ends with {NULL}. */
+typedef struct cli_option {
+	const char *name;
+	cli_kind kind;
+	void *dest;
+	long min, max; /* CLI_INT only: the accepted range */
+	const char *help;
+} cli_option;
+
+/* Parse ARGV[1..ARGC) of command CMD ("churn rate") against OPTS.  Words that
+ * do not start with '-' go to POS[0..NPOS) in order (*NGOT counts them when
+ * NGOT is not NULL).  "--help" or "-h" prints HELP to stdout.  A value is
+ * parsed strictly: the whole word, in range, or a usage error naming the
+ * option.  Returns -1 to go on, or the exit status the command must return
+ * (0 after the help, 2 after a usage error, which is printed). */
+int cli_parse(const char *cmd, const char *help, const cli_option *opts, int argc, char **argv, const char **pos,
+	      size_t npos, size_t *ngot);
+
+/* A subcommand: FN gets argv with argv[0] = its name. */
+typedef struct cli_sub {
+	const char *name;
+	cli_fn fn;
+	const char *help; /* one line, listed after an unknown subcommand */
+} cli_sub;
+
+/* Run the subcommand of CMD named by ARGV[1] from SUBS (NSUBS entries).
+ * No subcommand: HELP on stderr, 2.  "--help" or "-h" anywhere: HELP on
+ * stdout, 0.  An unknown name is a usage error listing the known ones. */
+int cli_dispatch(cli_ctx *ctx, const char *cmd, const char *help, const cli_sub *subs, size_t nsubs, int argc,
+		 char **argv);
+
 /* Split "a,b,c" into a NULL-terminated array of strings (caller frees with
  * cli_free_list).  Empty string gives an empty list. */
 char **cli_split(const char *s, size_t *n);

@@ -49,14 +49,6 @@ static void on_progress(void *ud, double done, double total)
 	cli_progress(p->ctx, p->what, done, total);
 }
 
-static int parse_time_opt(const char *cmd, const char *v, tn_time *out)
-{
-	if (tn_time_parse(v, strlen(v), out))
-		return cli_usage_error(cmd, "--as-of: expected a date (YYYY-MM-DD) or ISO-8601 instant, found \"%s\"",
-				       v);
-	return 0;
-}
-
 static int open_store(cli_ctx *ctx, int flags, tn_store **s)
 {
 	tn_error err = {0};
@@ -69,66 +61,52 @@ static int churn_define(cli_ctx *ctx, int argc, char **argv)
 {
 	tn_churn_def d = {0};
 	d.grace_days = 7;
-	const char *v;
-	int r, have_name = 0, grace_given = 0;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (cli_is_help(a)) {
-			fputs(churn_help, stdout);
-			return 0;
-		} else if (strcmp(a, "--cancelled") == 0) {
-			d.cancelled = 1;
-		} else if ((r = cli_opt(argc, argv, &i, "--grace", &v))) {
-			if (r < 0 || cli_parse_double("churn define", "--grace", v, &d.grace_days))
-				return 2;
-			grace_given = 1;
-		} else if ((r = cli_opt(argc, argv, &i, "--inactive-days", &v))) {
-			if (r < 0 || cli_parse_double("churn define", "--inactive-days", v, &d.inactive_days))
-				return 2;
-			if (d.inactive_days <= 0)
-				return cli_usage_error("churn define", "--inactive-days: expected a positive number");
-		} else if ((r = cli_opt(argc, argv, &i, "--event-types", &v))) {
-			if (r < 0)
-				return 2;
-			size_t n;
-			char **list = cli_split(v, &n);
-			if (n > TN_CHURN_MAX_TYPES) {
-				cli_free_list(list);
-				return cli_usage_error("churn define", "--event-types: at most %d types",
-						       TN_CHURN_MAX_TYPES);
-			}
-			for (size_t k = 0; k < n; k++)
-				snprintf(d.types[k], TN_CHURN_NAME_MAX, "%s", list[k]);
-			d.ntypes = n;
-			cli_free_list(list);
-		} else if ((r = cli_opt(argc, argv, &i, "--defection-window", &v))) {
-			if (r < 0 || cli_parse_double("churn define", "--defection-window", v, &d.defection_window))
-				return 2;
-		} else if ((r = cli_opt(argc, argv, &i, "--defection-baseline", &v))) {
-			if (r < 0 || cli_parse_double("churn define", "--defection-baseline", v, &d.defection_baseline))
-				return 2;
-		} else if ((r = cli_opt(argc, argv, &i, "--defection-fraction", &v))) {
-			if (r < 0 || cli_parse_double("churn define", "--defection-fraction", v, &d.defection_fraction))
-				return 2;
-		} else if ((r = cli_opt(argc, argv, &i, "--failed-payment-days", &v))) {
-			if (r < 0 ||
-			    cli_parse_double("churn define", "--failed-payment-days", v, &d.failed_payment_days))
-				return 2;
-			d.failed_payment = 1;
-		} else if (a[0] == '-') {
-			return cli_usage_error("churn define", "unknown option \"%s\"", a);
-		} else if (!have_name) {
-			snprintf(d.name, sizeof d.name, "%s", a);
-			have_name = 1;
-			if (strlen(a) >= sizeof d.name)
-				return cli_usage_error("churn define", "NAME: at most %d characters",
-						       TN_CHURN_NAME_MAX - 1);
-		} else {
-			return cli_usage_error("churn define", "unexpected argument \"%s\"", a);
-		}
-	}
-	if (!have_name)
+	/* NaN: not given (a parsed number is never NaN) */
+	double grace = NAN, inactive = NAN, failed_days = NAN;
+	const char *types = NULL, *name = NULL;
+	const cli_option opts[] = {
+		{"--cancelled", CLI_FLAG, &d.cancelled, 0, 0, NULL},
+		{"--grace", CLI_DOUBLE, &grace, 0, 0, "grace period in days"},
+		{"--inactive-days", CLI_DOUBLE, &inactive, 0, 0, "days without an event"},
+		{"--event-types", CLI_STR, &types, 0, 0, NULL},
+		{"--defection-window", CLI_DOUBLE, &d.defection_window, 0, 0, "days"},
+		{"--defection-baseline", CLI_DOUBLE, &d.defection_baseline, 0, 0, "days"},
+		{"--defection-fraction", CLI_DOUBLE, &d.defection_fraction, 0, 0, "a fraction of the usual rate"},
+		{"--failed-payment-days", CLI_DOUBLE, &failed_days, 0, 0, "days to recover a failed payment"},
+		{NULL, 0, NULL, 0, 0, NULL},
+	};
+	int st = cli_parse("churn define", churn_help, opts, argc, argv, &name, 1, NULL);
+	if (st >= 0)
+		return st;
+	if (!name)
 		return cli_usage_error("churn define", "expected a NAME");
+	if (strlen(name) >= sizeof d.name)
+		return cli_usage_error("churn define", "NAME: at most %d characters", TN_CHURN_NAME_MAX - 1);
+	snprintf(d.name, sizeof d.name, "%s", name);
+	int grace_given = !isnan(grace);
+	if (grace_given)
+		d.grace_days = grace;
+	if (!isnan(inactive)) {
+		if (inactive <= 0)
+			return cli_usage_error("churn define", "--inactive-days: expected a positive number");
+		d.inactive_days = inactive;
+	}
+	if (!isnan(failed_days)) {
+		d.failed_payment_days = failed_days;
+		d.failed_payment = 1;
+	}
+	if (types) {
+		size_t n;
+		char **list = cli_split(types, &n);
+		if (n > TN_CHURN_MAX_TYPES) {
+			cli_free_list(list);
+			return cli_usage_error("churn define", "--event-types: at most %d types", TN_CHURN_MAX_TYPES);
+		}
+		for (size_t k = 0; k < n; k++)
+			snprintf(d.types[k], TN_CHURN_NAME_MAX, "%s", list[k]);
+		d.ntypes = n;
+		cli_free_list(list);
+	}
 	if (grace_given && !d.cancelled)
 		return cli_usage_error("churn define", "--grace applies to --cancelled; add --cancelled");
 	if (d.ntypes && d.inactive_days <= 0 && d.defection_window <= 0)
@@ -165,16 +143,10 @@ static void print_defs(cli_ctx *ctx, const tn_churn_def *defs, size_t n)
 static int churn_list_drop(cli_ctx *ctx, int argc, char **argv, int drop)
 {
 	const char *name = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i])) {
-			fputs(churn_help, stdout);
-			return 0;
-		}
-		if (drop && !name && argv[i][0] != '-')
-			name = argv[i];
-		else
-			return cli_usage_error(drop ? "churn drop" : "churn list", "unexpected argument \"%s\"", argv[i]);
-	}
+	const cli_option none[] = {{NULL, 0, NULL, 0, 0, NULL}};
+	int st = cli_parse(drop ? "churn drop" : "churn list", churn_help, none, argc, argv, &name, drop ? 1 : 0, NULL);
+	if (st >= 0)
+		return st;
 	if (drop && !name)
 		return cli_usage_error("churn drop", "expected a NAME");
 	tn_store *s;
@@ -207,20 +179,11 @@ typedef struct common {
 	int all_spells, revenue;
 } common;
 
-/* Returns 1 when argv[*i] was a common option, 0 if not, -1 on a usage error. */
-static int common_opt(const char *cmd, int argc, char **argv, int *i, common *c)
-{
-	const char *v;
-	int r;
-	if ((r = cli_opt(argc, argv, i, "--definition", &v)))
-		return r < 0 ? -1 : (c->definition = v, 1);
-	if ((r = cli_opt(argc, argv, i, "--as-of", &v))) {
-		if (r < 0 || parse_time_opt(cmd, v, &c->as_of))
-			return -1;
-		return 1;
-	}
-	return 0;
-}
+/* The options of status, rate, export and cohorts (a cli_option table's first rows). */
+#define COMMON_OPTS(co)                                          \
+	{"--definition", CLI_STR, &(co).definition, 0, 0, NULL}, \
+	{"--as-of", CLI_TIME, &(co).as_of, 0, 0, NULL}
+#define END_OPTS {NULL, 0, NULL, 0, 0, NULL}
 
 /* Status rows: a table is collected (column widths need every row); csv and
  * json are streamed, so memory stays flat whatever the number of customers. */
@@ -314,17 +277,10 @@ static int status_row(void *ud, const tn_churn_customer *c, tn_error *err)
 static int churn_status(cli_ctx *ctx, int argc, char **argv)
 {
 	common co = {.as_of = TN_NO_TIME};
-	for (int i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i])) {
-			fputs(churn_help, stdout);
-			return 0;
-		}
-		int r = common_opt("churn status", argc, argv, &i, &co);
-		if (r < 0)
-			return 2;
-		if (!r)
-			return cli_usage_error("churn status", "unexpected argument \"%s\"", argv[i]);
-	}
+	const cli_option opts[] = {COMMON_OPTS(co), END_OPTS};
+	int st = cli_parse("churn status", churn_help, opts, argc, argv, NULL, 0, NULL);
+	if (st >= 0)
+		return st;
 	tn_store *s;
 	if (open_store(ctx, 0, &s))
 		return 1;
@@ -364,23 +320,11 @@ static int parse_period(const char *cmd, const char *p, int *months)
 static int churn_rate(cli_ctx *ctx, int argc, char **argv)
 {
 	common co = {.as_of = TN_NO_TIME};
-	for (int i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i])) {
-			fputs(churn_help, stdout);
-			return 0;
-		}
-		int r = common_opt("churn rate", argc, argv, &i, &co);
-		if (r < 0)
-			return 2;
-		if (r)
-			continue;
-		if ((r = cli_opt(argc, argv, &i, "--period", &co.period)) || (r = cli_opt(argc, argv, &i, "--by", &co.by))) {
-			if (r < 0)
-				return 2;
-			continue;
-		}
-		return cli_usage_error("churn rate", "unexpected argument \"%s\"", argv[i]);
-	}
+	const cli_option opts[] = {COMMON_OPTS(co), {"--period", CLI_STR, &co.period, 0, 0, NULL},
+				   {"--by", CLI_STR, &co.by, 0, 0, NULL}, END_OPTS};
+	int st = cli_parse("churn rate", churn_help, opts, argc, argv, NULL, 0, NULL);
+	if (st >= 0)
+		return st;
 	progress pg = {ctx, "churn rate"};
 	tn_churn_rate_opts o = {.by = co.by, .as_of = co.as_of, .on_progress = on_progress, .progress_ud = &pg};
 	if (parse_period("churn rate", co.period, &o.period_months))
@@ -441,30 +385,15 @@ static int churn_rate(cli_ctx *ctx, int argc, char **argv)
 static int churn_export(cli_ctx *ctx, int argc, char **argv)
 {
 	common co = {.as_of = TN_NO_TIME};
-	for (int i = 1; i < argc; i++) {
-		const char *v;
-		if (cli_is_help(argv[i])) {
-			fputs(churn_help, stdout);
-			return 0;
-		}
-		int r = common_opt("churn export", argc, argv, &i, &co);
-		if (r < 0)
-			return 2;
-		if (r)
-			continue;
-		if (strcmp(argv[i], "--all-spells") == 0) {
-			co.all_spells = 1;
-		} else if ((r = cli_opt(argc, argv, &i, "--csv", &co.csv)) ||
-			   (r = cli_opt(argc, argv, &i, "--milestones", &co.milestones))) {
-			if (r < 0)
-				return 2;
-		} else if ((r = cli_opt(argc, argv, &i, "--milestone-days", &v))) {
-			if (r < 0 || cli_parse_double("churn export", "--milestone-days", v, &co.milestone_days))
-				return 2;
-		} else {
-			return cli_usage_error("churn export", "unexpected argument \"%s\"", argv[i]);
-		}
-	}
+	const cli_option opts[] = {COMMON_OPTS(co),
+				   {"--all-spells", CLI_FLAG, &co.all_spells, 0, 0, NULL},
+				   {"--csv", CLI_STR, &co.csv, 0, 0, NULL},
+				   {"--milestones", CLI_STR, &co.milestones, 0, 0, NULL},
+				   {"--milestone-days", CLI_DOUBLE, &co.milestone_days, 0, 0, "days"},
+				   END_OPTS};
+	int st = cli_parse("churn export", churn_help, opts, argc, argv, NULL, 0, NULL);
+	if (st >= 0)
+		return st;
 	if (!co.csv)
 		return cli_usage_error("churn export", "expected --csv OUT");
 	size_t nm = 0;
@@ -493,31 +422,21 @@ static int churn_export(cli_ctx *ctx, int argc, char **argv)
 	return rc ? cli_fail(&err) : 0;
 }
 
+static int churn_list(cli_ctx *ctx, int argc, char **argv) { return churn_list_drop(ctx, argc, argv, 0); }
+static int churn_drop(cli_ctx *ctx, int argc, char **argv) { return churn_list_drop(ctx, argc, argv, 1); }
+
+static const cli_sub churn_subs[] = {
+	{"define", churn_define, "store a named definition"},
+	{"list", churn_list, "the definitions"},
+	{"drop", churn_drop, "remove a definition"},
+	{"status", churn_status, "one row per customer spell"},
+	{"rate", churn_rate, "churn rate and MRR movements per period"},
+	{"export", churn_export, "the survival table as CSV"},
+};
+
 int cmd_churn(cli_ctx *ctx, int argc, char **argv)
 {
-	if (argc < 2) {
-		fputs(churn_help, stderr);
-		return 2;
-	}
-	const char *sub = argv[1];
-	if (cli_is_help(sub)) {
-		fputs(churn_help, stdout);
-		return 0;
-	}
-	if (strcmp(sub, "define") == 0)
-		return churn_define(ctx, argc - 1, argv + 1);
-	if (strcmp(sub, "list") == 0)
-		return churn_list_drop(ctx, argc - 1, argv + 1, 0);
-	if (strcmp(sub, "drop") == 0)
-		return churn_list_drop(ctx, argc - 1, argv + 1, 1);
-	if (strcmp(sub, "status") == 0)
-		return churn_status(ctx, argc - 1, argv + 1);
-	if (strcmp(sub, "rate") == 0)
-		return churn_rate(ctx, argc - 1, argv + 1);
-	if (strcmp(sub, "export") == 0)
-		return churn_export(ctx, argc - 1, argv + 1);
-	return cli_usage_error("churn", "no subcommand \"%s\"; expected define, list, drop, status, rate or export",
-			       sub);
+	return cli_dispatch(ctx, "churn", churn_help, churn_subs, sizeof churn_subs / sizeof churn_subs[0], argc, argv);
 }
 
 static const char cohorts_help[] =
@@ -531,25 +450,11 @@ static const char cohorts_help[] =
 int cmd_cohorts(cli_ctx *ctx, int argc, char **argv)
 {
 	common co = {.as_of = TN_NO_TIME};
-	for (int i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i])) {
-			fputs(cohorts_help, stdout);
-			return 0;
-		}
-		int r = common_opt("cohorts", argc, argv, &i, &co);
-		if (r < 0)
-			return 2;
-		if (r)
-			continue;
-		if (strcmp(argv[i], "--revenue") == 0) {
-			co.revenue = 1;
-		} else if ((r = cli_opt(argc, argv, &i, "--period", &co.period))) {
-			if (r < 0)
-				return 2;
-		} else {
-			return cli_usage_error("cohorts", "unexpected argument \"%s\"", argv[i]);
-		}
-	}
+	const cli_option opts[] = {COMMON_OPTS(co), {"--revenue", CLI_FLAG, &co.revenue, 0, 0, NULL},
+				   {"--period", CLI_STR, &co.period, 0, 0, NULL}, END_OPTS};
+	int st = cli_parse("cohorts", cohorts_help, opts, argc, argv, NULL, 0, NULL);
+	if (st >= 0)
+		return st;
 	int months;
 	if (parse_period("cohorts", co.period, &months))
 		return 2;

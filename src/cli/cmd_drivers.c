@@ -217,63 +217,29 @@ static void print_fit(const cli_ctx *ctx, const tn_cox *fit, const tn_design *ds
 int cmd_drivers(cli_ctx *ctx, int argc, char **argv)
 {
 	const char *csv = NULL, *tcol = NULL, *ecol = NULL, *covl = NULL, *ties = "efron", *scol = NULL;
-	char **refs = NULL;
-	size_t nrefs = 0;
+	cli_list refs = {NULL, 0}; /* --reference, repeatable */
 	int timing = 0, rc = 0, all_spells = 0, default_covs = 0;
 	const char *defn = NULL, *as_of = NULL;
 	char **covs = NULL;
 	size_t ncov = 0;
-	for (int i = 1; i < argc; i++) {
-		int r;
-		const char *ref = NULL;
-		if (cli_is_help(argv[i])) {
-			fputs(usage, stdout);
-			cli_free_list(refs);
-			return 0;
-		}
-		if (strcmp(argv[i], "--timing") == 0) {
-			timing = 1;
-			continue;
-		}
-		if (strcmp(argv[i], "--all-spells") == 0) {
-			all_spells = 1;
-			continue;
-		}
-		if ((r = cli_opt(argc, argv, &i, "--reference", &ref)) > 0) {
-			size_t n;
-			char **add = cli_split(ref, &n);
-			char **grown = add ? realloc(refs, (nrefs + n + 1) * sizeof *refs) : NULL;
-			if (!grown) {
-				cli_free_list(add);
-				cli_free_list(refs);
-				return cli_usage_error("drivers", "out of memory");
-			}
-			refs = grown;
-			for (size_t k = 0; k < n; k++)
-				refs[nrefs++] = add[k];
-			refs[nrefs] = NULL;
-			free(add);
-			continue;
-		}
-		if (r == 0 && ((r = cli_opt(argc, argv, &i, "--csv", &csv)) || (r = cli_opt(argc, argv, &i, "--time", &tcol)) ||
-			       (r = cli_opt(argc, argv, &i, "--event", &ecol)) ||
-			       (r = cli_opt(argc, argv, &i, "--covariates", &covl)) ||
-			       (r = cli_opt(argc, argv, &i, "--ties", &ties)) ||
-			       (r = cli_opt(argc, argv, &i, "--strata", &scol)) ||
-			       (r = cli_opt(argc, argv, &i, "--definition", &defn)) ||
-			       (r = cli_opt(argc, argv, &i, "--as-of", &as_of)))) {
-			if (r < 0)
-				rc = 2;
-			if (r < 0)
-				break;
-			continue;
-		}
-		if (r < 0) {
-			rc = 2;
-			break;
-		}
-		rc = cli_usage_error("drivers", "unexpected argument \"%s\" (see tenure drivers --help)", argv[i]);
-		break;
+	const cli_option opts[] = {
+		{"--timing", CLI_FLAG, &timing, 0, 0, NULL},
+		{"--all-spells", CLI_FLAG, &all_spells, 0, 0, NULL},
+		{"--reference", CLI_LIST, &refs, 0, 0, NULL},
+		{"--csv", CLI_STR, &csv, 0, 0, NULL},
+		{"--time", CLI_STR, &tcol, 0, 0, NULL},
+		{"--event", CLI_STR, &ecol, 0, 0, NULL},
+		{"--covariates", CLI_STR, &covl, 0, 0, NULL},
+		{"--ties", CLI_STR, &ties, 0, 0, NULL},
+		{"--strata", CLI_STR, &scol, 0, 0, NULL},
+		{"--definition", CLI_STR, &defn, 0, 0, NULL},
+		{"--as-of", CLI_STR, &as_of, 0, 0, NULL},
+		{NULL, 0, NULL, 0, 0, NULL},
+	};
+	int parsed = cli_parse("drivers", usage, opts, argc, argv, NULL, 0, NULL);
+	if (parsed >= 0) {
+		cli_free_list(refs.items);
+		return parsed;
 	}
 	if (!rc && csv && (defn || as_of || all_spells))
 		rc = cli_usage_error("drivers", "--definition, --as-of and --all-spells are for the store, not --csv");
@@ -294,7 +260,7 @@ int cmd_drivers(cli_ctx *ctx, int argc, char **argv)
 	if (!rc && covl && !(covs = cli_split(covl, &ncov)))
 		rc = cli_usage_error("drivers", "out of memory");
 	if (rc) {
-		cli_free_list(refs);
+		cli_free_list(refs.items);
 		return rc;
 	}
 	tn_error err = {0};
@@ -310,12 +276,12 @@ int cmd_drivers(cli_ctx *ctx, int argc, char **argv)
 		tn_frame_free(frame);
 		frame = NULL;
 	}
-	rc = frame ? drivers_load_frame(frame, csv ? csv : ctx->db_path, tcol, ecol, covs, ncov, scol, refs, nrefs,
+	rc = frame ? drivers_load_frame(frame, csv ? csv : ctx->db_path, tcol, ecol, covs, ncov, scol, refs.items, refs.n,
 					&d, &err)
 		   : err.code;
 	tn_frame_free(frame);
 	cli_free_list(covs);
-	cli_free_list(refs);
+	cli_free_list(refs.items);
 	if (rc)
 		return cli_fail(&err);
 	double t1 = cli_now();

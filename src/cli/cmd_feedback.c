@@ -275,25 +275,31 @@ static void print_eval(cli_ctx *ctx, const tn_fb_eval *ev)
 static int sub_evaluate(cli_ctx *ctx, int argc, char **argv, int train)
 {
 	const char *csv = NULL, *text = "text", *label = "type", *theme = "theme", *model = NULL, *rules = NULL,
-		   *save = NULL, *cv = NULL;
-	for (int i = 1; i < argc; i++) {
-		int r;
-		if (cli_is_help(argv[i])) {
-			fputs(usage_text, stdout);
-			return 0;
-		}
-		if ((r = cli_opt(argc, argv, &i, "--csv", &csv)) || (r = cli_opt(argc, argv, &i, "--text", &text)) ||
-		    (r = cli_opt(argc, argv, &i, "--label", &label)) || (r = cli_opt(argc, argv, &i, "--rules", &rules)) ||
-		    (train && ((r = cli_opt(argc, argv, &i, "--save", &save)) ||
-			       (r = cli_opt(argc, argv, &i, "--theme", &theme)) ||
-			       (r = cli_opt(argc, argv, &i, "--cv", &cv)))) ||
-		    (!train && (r = cli_opt(argc, argv, &i, "--model", &model)))) {
-			if (r < 0)
-				return 2;
-			continue;
-		}
-		return cli_usage_error("feedback", "%s: unexpected argument \"%s\"", argv[0], argv[i]);
-	}
+		   *save = NULL;
+	long folds = 0; /* 0: --cv not given */
+	const cli_option train_opts[] = {
+		{"--csv", CLI_STR, &csv, 0, 0, NULL},
+		{"--text", CLI_STR, &text, 0, 0, NULL},
+		{"--label", CLI_STR, &label, 0, 0, NULL},
+		{"--rules", CLI_STR, &rules, 0, 0, NULL},
+		{"--save", CLI_STR, &save, 0, 0, NULL},
+		{"--theme", CLI_STR, &theme, 0, 0, NULL},
+		{"--cv", CLI_INT, &folds, 2, 20, "cross-validation folds"},
+		{NULL, 0, NULL, 0, 0, NULL},
+	};
+	const cli_option evaluate_opts[] = {
+		{"--csv", CLI_STR, &csv, 0, 0, NULL},
+		{"--text", CLI_STR, &text, 0, 0, NULL},
+		{"--label", CLI_STR, &label, 0, 0, NULL},
+		{"--rules", CLI_STR, &rules, 0, 0, NULL},
+		{"--model", CLI_STR, &model, 0, 0, NULL},
+		{NULL, 0, NULL, 0, 0, NULL},
+	};
+	char cmd[32];
+	snprintf(cmd, sizeof cmd, "feedback %s", argv[0]);
+	int parsed = cli_parse(cmd, usage_text, train ? train_opts : evaluate_opts, argc, argv, NULL, 0, NULL);
+	if (parsed >= 0)
+		return parsed;
 	if (!csv)
 		return cli_usage_error("feedback", "%s needs --csv FILE", argv[0]);
 	tn_error err = {0};
@@ -316,12 +322,7 @@ static int sub_evaluate(cli_ctx *ctx, int argc, char **argv, int train)
 			return status;
 	}
 	tn_fb_eval ev;
-	long folds = 0;
-	if (cv && cli_parse_long("feedback", "--cv", cv, &folds)) {
-		tn_fb_model_free(m);
-		return 2;
-	}
-	if (cv ? tn_fb_cross_validate(csv, text, label, theme, (int)folds, &ev, &err)
+	if (folds ? tn_fb_cross_validate(csv, text, label, theme, (int)folds, &ev, &err)
 	       : tn_fb_evaluate_csv(m, csv, text, label, &ev, &err))
 		status = cli_fail(&err);
 	else
@@ -334,28 +335,18 @@ static int sub_classify(cli_ctx *ctx, int argc, char **argv)
 {
 	const char *csv = NULL, *text = "text", *model = NULL, *rules = NULL;
 	int export = 0, relabel = 0;
-	for (int i = 1; i < argc; i++) {
-		int r;
-		if (cli_is_help(argv[i])) {
-			fputs(usage_text, stdout);
-			return 0;
-		}
-		if (strcmp(argv[i], "--export") == 0) {
-			export = 1;
-			continue;
-		}
-		if (strcmp(argv[i], "--relabel") == 0) {
-			relabel = 1;
-			continue;
-		}
-		if ((r = cli_opt(argc, argv, &i, "--csv", &csv)) || (r = cli_opt(argc, argv, &i, "--text", &text)) ||
-		    (r = cli_opt(argc, argv, &i, "--model", &model)) || (r = cli_opt(argc, argv, &i, "--rules", &rules))) {
-			if (r < 0)
-				return 2;
-			continue;
-		}
-		return cli_usage_error("feedback", "classify: unexpected argument \"%s\"", argv[i]);
-	}
+	const cli_option opts[] = {
+		{"--export", CLI_FLAG, &export, 0, 0, NULL},
+		{"--relabel", CLI_FLAG, &relabel, 0, 0, NULL},
+		{"--csv", CLI_STR, &csv, 0, 0, NULL},
+		{"--text", CLI_STR, &text, 0, 0, NULL},
+		{"--model", CLI_STR, &model, 0, 0, NULL},
+		{"--rules", CLI_STR, &rules, 0, 0, NULL},
+		{NULL, 0, NULL, 0, 0, NULL},
+	};
+	int parsed = cli_parse("feedback classify", usage_text, opts, argc, argv, NULL, 0, NULL);
+	if (parsed >= 0)
+		return parsed;
 	int status = 0;
 	tn_fb_model *m = fbcli_model(model, rules, &status);
 	if (!m)

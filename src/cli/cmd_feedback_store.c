@@ -18,29 +18,29 @@ static void fmt_time(double t, char *buf, size_t n)
 	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* Parse "--model FILE --rules FILE" for subcommand argv[0]; 1 = help shown. */
-static int model_opts(int argc, char **argv, const char **model, const char **rules, int *status)
+#define END_OPTS {NULL, 0, NULL, 0, 0, NULL}
+
+/* Parse "[--model FILE] [--rules FILE]", and "[--definition NAME]" when DEFN
+ * is not NULL, for subcommand argv[0]; --help prints HELP (NULL: a short
+ * usage).  Returns -1 to go on, else the exit status (cli_parse). */
+static int model_opts(int argc, char **argv, const char *help, const char **model, const char **rules,
+		      const char **defn)
 {
-	for (int i = 1; i < argc; i++) {
-		int r;
-		if (cli_is_help(argv[i])) {
-			printf("usage: tenure feedback %s [--model FILE] [--rules FILE]\n"
-			       "(see `tenure feedback --help` and docs/feedback.md)\n",
-			       argv[0]);
-			*status = 0;
-			return 1;
-		}
-		if ((r = cli_opt(argc, argv, &i, "--model", model)) || (r = cli_opt(argc, argv, &i, "--rules", rules))) {
-			if (r < 0) {
-				*status = 2;
-				return 1;
-			}
-			continue;
-		}
-		*status = cli_usage_error("feedback", "%s: unexpected argument \"%s\"", argv[0], argv[i]);
-		return 1;
-	}
-	return 0;
+	char cmd[64], usage[160];
+	snprintf(cmd, sizeof cmd, "feedback %s", argv[0]);
+	snprintf(usage, sizeof usage,
+		 "usage: tenure feedback %s [--model FILE] [--rules FILE]\n"
+		 "(see `tenure feedback --help` and docs/feedback.md)\n",
+		 argv[0]);
+	cli_option opts[] = {
+		{"--model", CLI_STR, model, 0, 0, NULL},
+		{"--rules", CLI_STR, rules, 0, 0, NULL},
+		{"--definition", CLI_STR, defn, 0, 0, NULL},
+		END_OPTS,
+	};
+	if (!defn)
+		opts[2] = (cli_option)END_OPTS;
+	return cli_parse(cmd, help ? help : usage, opts, argc, argv, NULL, 0, NULL);
 }
 
 /* Open the store and label new text answers with the model from the options. */
@@ -105,24 +105,18 @@ int fbcli_classify_store(cli_ctx *ctx, tn_fb_model *m, int relabel)
 int fbcli_scores(cli_ctx *ctx, int argc, char **argv)
 {
 	const char *by = NULL, *period = NULL;
-	for (int i = 1; i < argc; i++) {
-		int r;
-		if (cli_is_help(argv[i])) {
-			printf("usage: tenure feedback scores [--by ATTR] [--period week|month|quarter|year]\n\n"
-			       "NPS (promoters 9-10 minus detractors 0-6, in points, 95%% CI from the variance of\n"
-			       "the difference of the two shares), CSAT (%% of 4-5 on 1-5, Wilson CI), CES (mean\n"
-			       "on 1-7, normal CI), response counts, and fixed-choice custom questions as\n"
-			       "QUESTION=ANSWER shares -- overall, per ATTR segment (country, channel, plan or a\n"
-			       "key of the customer attrs, e.g. device), per period, and churned vs stayed.\n");
-			return 0;
-		}
-		if ((r = cli_opt(argc, argv, &i, "--by", &by)) || (r = cli_opt(argc, argv, &i, "--period", &period))) {
-			if (r < 0)
-				return 2;
-			continue;
-		}
-		return cli_usage_error("feedback", "scores: unexpected argument \"%s\"", argv[i]);
-	}
+	static const char help[] =
+		"usage: tenure feedback scores [--by ATTR] [--period week|month|quarter|year]\n\n"
+		"NPS (promoters 9-10 minus detractors 0-6, in points, 95% CI from the variance of\n"
+		"the difference of the two shares), CSAT (% of 4-5 on 1-5, Wilson CI), CES (mean\n"
+		"on 1-7, normal CI), response counts, and fixed-choice custom questions as\n"
+		"QUESTION=ANSWER shares -- overall, per ATTR segment (country, channel, plan or a\n"
+		"key of the customer attrs, e.g. device), per period, and churned vs stayed.\n";
+	const cli_option opts[] = {{"--by", CLI_STR, &by, 0, 0, NULL}, {"--period", CLI_STR, &period, 0, 0, NULL},
+				   END_OPTS};
+	int st = cli_parse("feedback scores", help, opts, argc, argv, NULL, 0, NULL);
+	if (st >= 0)
+		return st;
 	tn_error err = {0};
 	tn_store *s;
 	if (tn_store_open(ctx->db_path, 0, &s, &err))
@@ -154,28 +148,16 @@ int fbcli_scores(cli_ctx *ctx, int argc, char **argv)
 int fbcli_impact(cli_ctx *ctx, int argc, char **argv)
 {
 	const char *model = NULL, *rules = NULL, *defn = NULL;
-	int status = 0;
-	/* --definition NAME (the churn definition of the hazard ratios) */
-	int m = 1;
-	for (int i = 1; i < argc; i++) {
-		int r = cli_opt(argc, argv, &i, "--definition", &defn);
-		if (r < 0)
-			return 2;
-		if (r == 0)
-			argv[m++] = argv[i];
-	}
-	argc = m;
-	for (int i = 1; i < argc; i++)
-		if (cli_is_help(argv[i])) {
-			printf("usage: tenure feedback impact [--definition NAME] [--model FILE] [--rules FILE]\n\n"
-			       "For each feedback type and theme raised outside exit surveys: customers affected,\n"
-			       "their churn rate against the rest, the lift, the hazard ratio (Cox, Efron ties, on\n"
-			       "the time to churn under churn definition NAME, default cancelled) with its 95%%\n"
-			       "interval, and the revenue they brought; then exit-survey reasons ranked with Wilson\n"
-			       "intervals.  See docs/feedback.md.\n");
-			return 0;
-		}
-	if (model_opts(argc, argv, &model, &rules, &status))
+	static const char help[] =
+		"usage: tenure feedback impact [--definition NAME] [--model FILE] [--rules FILE]\n\n"
+		"For each feedback type and theme raised outside exit surveys: customers affected,\n"
+		"their churn rate against the rest, the lift, the hazard ratio (Cox, Efron ties, on\n"
+		"the time to churn under churn definition NAME, default cancelled) with its 95%\n"
+		"interval, and the revenue they brought; then exit-survey reasons ranked with Wilson\n"
+		"intervals.  See docs/feedback.md.\n";
+	/* --definition NAME: the churn definition of the hazard ratios */
+	int status = model_opts(argc, argv, help, &model, &rules, &defn);
+	if (status >= 0)
 		return status;
 	tn_store *s;
 	if ((status = open_labelled(ctx, model, rules, 0, NULL, &s)) != 0)
@@ -249,8 +231,8 @@ int fbcli_impact(cli_ctx *ctx, int argc, char **argv)
 int fbcli_matrix(cli_ctx *ctx, int argc, char **argv)
 {
 	const char *model = NULL, *rules = NULL;
-	int status = 0;
-	if (model_opts(argc, argv, &model, &rules, &status))
+	int status = model_opts(argc, argv, NULL, &model, &rules, NULL);
+	if (status >= 0)
 		return status;
 	tn_store *s;
 	if ((status = open_labelled(ctx, model, rules, 0, NULL, &s)) != 0)
@@ -305,20 +287,13 @@ int fbcli_fixed(cli_ctx *ctx, int argc, char **argv)
 {
 	int undo = 0;
 	const char *theme = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i])) {
-			printf("usage: tenure feedback fixed THEME [--undo]\n\n"
-			       "Mark THEME fixed now (--undo clears the mark); `feedback follow-up` then lists\n"
-			       "the customers who raised it before the fix.\n");
-			return 0;
-		}
-		if (strcmp(argv[i], "--undo") == 0)
-			undo = 1;
-		else if (!theme)
-			theme = argv[i];
-		else
-			return cli_usage_error("feedback", "fixed: unexpected argument \"%s\"", argv[i]);
-	}
+	const cli_option opts[] = {{"--undo", CLI_FLAG, &undo, 0, 0, NULL}, END_OPTS};
+	int st = cli_parse("feedback fixed", "usage: tenure feedback fixed THEME [--undo]\n\n"
+					     "Mark THEME fixed now (--undo clears the mark); `feedback follow-up` then lists\n"
+					     "the customers who raised it before the fix.\n",
+			   opts, argc, argv, &theme, 1, NULL);
+	if (st >= 0)
+		return st;
 	if (!theme)
 		return cli_usage_error("feedback", "fixed: expected a THEME");
 	tn_error err = {0};
@@ -333,20 +308,12 @@ int fbcli_fixed(cli_ctx *ctx, int argc, char **argv)
 int fbcli_follow_up(cli_ctx *ctx, int argc, char **argv)
 {
 	const char *theme = NULL;
-	for (int i = 1; i < argc; i++) {
-		int r;
-		if (cli_is_help(argv[i])) {
-			printf("usage: tenure feedback follow-up [--theme THEME]\n\n"
-			       "Customers who raised a theme marked fixed (before the fix), to tell them.\n");
-			return 0;
-		}
-		if ((r = cli_opt(argc, argv, &i, "--theme", &theme)) != 0) {
-			if (r < 0)
-				return 2;
-			continue;
-		}
-		return cli_usage_error("feedback", "follow-up: unexpected argument \"%s\"", argv[i]);
-	}
+	const cli_option opts[] = {{"--theme", CLI_STR, &theme, 0, 0, NULL}, END_OPTS};
+	int st = cli_parse("feedback follow-up", "usage: tenure feedback follow-up [--theme THEME]\n\n"
+						 "Customers who raised a theme marked fixed (before the fix), to tell them.\n",
+			   opts, argc, argv, NULL, 0, NULL);
+	if (st >= 0)
+		return st;
 	tn_error err = {0};
 	tn_store *s;
 	if (tn_store_open(ctx->db_path, 0, &s, &err))

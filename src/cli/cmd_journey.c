@@ -59,25 +59,28 @@ static int do_map(cli_ctx *ctx, tn_store *s, int argc, char **argv)
 
 static int do_analysis(cli_ctx *ctx, tn_store *s, const char *sub, int argc, char **argv)
 {
-	const char *now_s = NULL, *cohort = NULL, *days_s = NULL;
+	const char *now_s = NULL, *cohort = NULL;
+	double days = NAN; /* NaN: not given */
 	char cmd[32];
 	snprintf(cmd, sizeof cmd, "journey %s", sub);
-	for (int i = 1; i < argc; i++) {
-		int r;
-		if ((r = cli_opt(argc, argv, &i, "--now", &now_s)) ||
-		    (!strcmp(sub, "funnel") && (r = cli_opt(argc, argv, &i, "--cohort", &cohort))) ||
-		    (!strcmp(sub, "stuck") && (r = cli_opt(argc, argv, &i, "--days", &days_s)))) {
-			if (r < 0)
-				return 2;
-			continue;
-		}
-		return cli_usage_error(cmd, "unexpected argument \"%s\"", argv[i]);
-	}
+	int stuck = !strcmp(sub, "stuck"), funnel = !strcmp(sub, "funnel");
+	const cli_option churn_opts[] = {{"--now", CLI_STR, &now_s, 0, 0, NULL}, {NULL, 0, NULL, 0, 0, NULL}};
+	const cli_option funnel_opts[] = {{"--now", CLI_STR, &now_s, 0, 0, NULL},
+					  {"--cohort", CLI_STR, &cohort, 0, 0, NULL},
+					  {NULL, 0, NULL, 0, 0, NULL}};
+	const cli_option stuck_opts[] = {{"--now", CLI_STR, &now_s, 0, 0, NULL},
+					 {"--days", CLI_DOUBLE, &days, 0, 0, "days since signup"},
+					 {NULL, 0, NULL, 0, 0, NULL}};
+	int st = cli_parse(cmd, HELP, funnel ? funnel_opts : stuck ? stuck_opts : churn_opts, argc, argv, NULL, 0,
+			   NULL);
+	if (st >= 0)
+		return st;
 	if (cohort && strcmp(cohort, "month"))
 		return cli_usage_error(cmd, "--cohort: expected month, found \"%s\"", cohort);
-	double days = 0;
-	if (!strcmp(sub, "stuck") && (!days_s || cli_parse_double(cmd, "--days", days_s, &days)))
-		return days_s ? 2 : cli_usage_error(cmd, "--days N is required");
+	if (stuck && isnan(days))
+		return cli_usage_error(cmd, "--days N is required");
+	if (!stuck)
+		days = 0;
 	tn_time now;
 	int rc = act_now(s, cmd, now_s, &now);
 	if (rc)
@@ -143,24 +146,25 @@ static int do_analysis(cli_ctx *ctx, tn_store *s, const char *sub, int argc, cha
 	return rc;
 }
 
-int cmd_journey(cli_ctx *ctx, int argc, char **argv)
+/* Open the store and run subcommand argv[0] on it. */
+static int with_store(cli_ctx *ctx, int argc, char **argv)
 {
-	if (argc < 2 || cli_is_help(argv[1])) {
-		fputs(HELP, argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
-	}
-	for (int i = 2; i < argc; i++)
-		if (cli_is_help(argv[i])) {
-			fputs(HELP, stdout);
-			return 0;
-		}
-	const char *sub = argv[1];
-	if (strcmp(sub, "map") && strcmp(sub, "funnel") && strcmp(sub, "churn") && strcmp(sub, "stuck"))
-		return cli_usage_error("journey", "unknown subcommand \"%s\" (map, funnel, churn, stuck)", sub);
 	tn_store *s;
 	if (act_open(ctx, &s))
 		return 1;
-	int rc = !strcmp(sub, "map") ? do_map(ctx, s, argc - 1, argv + 1) : do_analysis(ctx, s, sub, argc - 1, argv + 1);
+	int rc = !strcmp(argv[0], "map") ? do_map(ctx, s, argc, argv) : do_analysis(ctx, s, argv[0], argc, argv);
 	tn_store_close(s);
 	return rc;
+}
+
+static const cli_sub SUBS[] = {
+	{"map", with_store, "show the milestone events, or map one"},
+	{"funnel", with_store, "share reaching each milestone, by signup cohort"},
+	{"churn", with_store, "churn by milestone reached"},
+	{"stuck", with_store, "live customers who have not reached first value"},
+};
+
+int cmd_journey(cli_ctx *ctx, int argc, char **argv)
+{
+	return cli_dispatch(ctx, "journey", HELP, SUBS, sizeof SUBS / sizeof SUBS[0], argc, argv);
 }

@@ -5,6 +5,7 @@
  */
 #include "actions_cli.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,57 +67,26 @@ typedef struct plan_opts {
 	int dry;
 } plan_opts;
 
+/* -1 to go on, else the exit status (cli_parse). */
 static int parse_plan(int argc, char **argv, plan_opts *o)
 {
-	for (int i = 1; i < argc; i++) {
-		const char *v;
-		int r;
-		if (cli_is_help(argv[i])) {
-			fputs(HELP, stdout);
-			return -2;
-		}
-		if (strcmp(argv[i], "--dry-run") == 0) {
-			o->dry = 1;
-			continue;
-		}
-#define NUMOPT(name, field)                                                             \
-	if ((r = cli_opt(argc, argv, &i, name, &v)) != 0) {                             \
-		if (r < 0 || cli_parse_double("offers plan", name, v, &o->field))       \
-			return 2;                                                       \
-		continue;                                                               \
-	}
-		NUMOPT("--budget", budget)
-		NUMOPT("--offer-cost", cost)
-		NUMOPT("--accept-rate", accept)
-		NUMOPT("--control", control)
-		NUMOPT("--lead-days", lead)
-#undef NUMOPT
-		if ((r = cli_opt(argc, argv, &i, "--seed", &v)) != 0) {
-			if (r < 0 || cli_parse_long("offers plan", "--seed", v, &o->seed))
-				return 2;
-			continue;
-		}
-		if ((r = cli_opt(argc, argv, &i, "--top", &v)) != 0) {
-			if (r < 0 || cli_parse_long("offers plan", "--top", v, &o->top))
-				return 2;
-			continue;
-		}
-		if ((r = cli_opt(argc, argv, &i, "--danger-day", &o->danger_s)) != 0 ||
-		    (r = cli_opt(argc, argv, &i, "--scores", &o->scores)) != 0 ||
-		    (r = cli_opt(argc, argv, &i, "--risk", &o->risk)) != 0 ||
-		    (r = cli_opt(argc, argv, &i, "--value", &o->value)) != 0) {
-			if (r < 0)
-				return 2;
-			continue;
-		}
-		if ((r = cli_opt(argc, argv, &i, "--now", &o->now)) != 0) {
-			if (r < 0)
-				return 2;
-			continue;
-		}
-		return cli_usage_error("offers plan", "unexpected argument \"%s\"", argv[i]);
-	}
-	return 0;
+	const cli_option opts[] = {
+		{"--dry-run", CLI_FLAG, &o->dry, 0, 0, NULL},
+		{"--budget", CLI_DOUBLE, &o->budget, 0, 0, "total offer spend"},
+		{"--offer-cost", CLI_DOUBLE, &o->cost, 0, 0, "cost of one offer"},
+		{"--accept-rate", CLI_DOUBLE, &o->accept, 0, 0, "P(offer keeps a churner)"},
+		{"--control", CLI_DOUBLE, &o->control, 0, 0, "control share"},
+		{"--lead-days", CLI_DOUBLE, &o->lead, 0, 0, "days before the danger day"},
+		{"--seed", CLI_INT, &o->seed, LONG_MIN, LONG_MAX, "random seed"},
+		{"--top", CLI_INT, &o->top, 0, LONG_MAX, "rows to print"},
+		{"--danger-day", CLI_STR, &o->danger_s, 0, 0, NULL},
+		{"--scores", CLI_STR, &o->scores, 0, 0, NULL},
+		{"--risk", CLI_STR, &o->risk, 0, 0, NULL},
+		{"--value", CLI_STR, &o->value, 0, 0, NULL},
+		{"--now", CLI_STR, &o->now, 0, 0, NULL},
+		{NULL, 0, NULL, 0, 0, NULL},
+	};
+	return cli_parse("offers plan", HELP, opts, argc, argv, NULL, 0, NULL);
 }
 
 /* The danger day: a number, "window" (the survival danger window's first
@@ -156,8 +126,8 @@ static int do_plan(cli_ctx *ctx, int argc, char **argv)
 	plan_opts o = {.budget = -1, .cost = 5, .accept = 0.3, .control = 0.1, .lead = 7, .danger = NAN,
 		       .seed = 1, .top = 20};
 	int rc = parse_plan(argc, argv, &o);
-	if (rc)
-		return rc == -2 ? 0 : rc;
+	if (rc >= 0)
+		return rc;
 	tn_store *s;
 	if (act_open(ctx, &s))
 		return 1;
@@ -242,16 +212,10 @@ out:
 static int do_report(cli_ctx *ctx, int argc, char **argv)
 {
 	long plan = 0;
-	for (int i = 1; i < argc; i++) {
-		const char *v;
-		int r;
-		if ((r = cli_opt(argc, argv, &i, "--plan", &v)) != 0) {
-			if (r < 0 || cli_parse_long("offers report", "--plan", v, &plan))
-				return 2;
-			continue;
-		}
-		return cli_usage_error("offers report", "unexpected argument \"%s\"", argv[i]);
-	}
+	const cli_option opts[] = {{"--plan", CLI_INT, &plan, 0, LONG_MAX, "plan id"}, {NULL, 0, NULL, 0, 0, NULL}};
+	int parsed = cli_parse("offers report", HELP, opts, argc, argv, NULL, 0, NULL);
+	if (parsed >= 0)
+		return parsed;
 	tn_store *s;
 	if (act_open(ctx, &s))
 		return 1;
@@ -292,36 +256,22 @@ static int do_list(cli_ctx *ctx, const char *which, int argc, char **argv)
 	const char *now_s = NULL, *scores = NULL, *risk = NULL, *value = NULL;
 	char cmd[32];
 	snprintf(cmd, sizeof cmd, "offers %s", which);
-	for (int i = 1; i < argc; i++) {
-		const char *v;
-		int r;
-		if ((r = cli_opt(argc, argv, &i, "--now", &now_s)) || (r = cli_opt(argc, argv, &i, "--scores", &scores)) ||
-		    (r = cli_opt(argc, argv, &i, "--danger-day", &danger_s)) ||
-		    (r = cli_opt(argc, argv, &i, "--risk", &risk)) || (r = cli_opt(argc, argv, &i, "--value", &value))) {
-			if (r < 0)
-				return 2;
-			continue;
-		}
-		struct {
-			const char *name;
-			double *dst;
-		} nums[] = {{"--days", &days}, {"--window", &window}, {"--min-p", &min_p}, {"--min-value", &min_value}};
-		int hit = 0;
-		for (size_t k = 0; k < sizeof nums / sizeof nums[0] && !hit; k++)
-			if ((r = cli_opt(argc, argv, &i, nums[k].name, &v)) != 0) {
-				if (r < 0 || cli_parse_double(cmd, nums[k].name, v, nums[k].dst))
-					return 2;
-				hit = 1;
-			}
-		if (hit)
-			continue;
-		if ((r = cli_opt(argc, argv, &i, "--top", &v)) != 0) {
-			if (r < 0 || cli_parse_long(cmd, "--top", v, &top))
-				return 2;
-			continue;
-		}
-		return cli_usage_error(cmd, "unexpected argument \"%s\"", argv[i]);
-	}
+	const cli_option opts[] = {
+		{"--now", CLI_STR, &now_s, 0, 0, NULL},
+		{"--scores", CLI_STR, &scores, 0, 0, NULL},
+		{"--danger-day", CLI_STR, &danger_s, 0, 0, NULL},
+		{"--risk", CLI_STR, &risk, 0, 0, NULL},
+		{"--value", CLI_STR, &value, 0, 0, NULL},
+		{"--days", CLI_DOUBLE, &days, 0, 0, "days ahead"},
+		{"--window", CLI_DOUBLE, &window, 0, 0, "days before the danger day"},
+		{"--min-p", CLI_DOUBLE, &min_p, 0, 0, "least P(churn)"},
+		{"--min-value", CLI_DOUBLE, &min_value, 0, 0, "least value"},
+		{"--top", CLI_INT, &top, 0, LONG_MAX, "rows to print"},
+		{NULL, 0, NULL, 0, 0, NULL},
+	};
+	int parsed = cli_parse(cmd, HELP, opts, argc, argv, NULL, 0, NULL);
+	if (parsed >= 0)
+		return parsed;
 	tn_store *s;
 	if (act_open(ctx, &s))
 		return 1;
@@ -405,41 +355,38 @@ out:
 	return rc;
 }
 
+static int do_plans(cli_ctx *ctx, int argc, char **argv)
+{
+	if (argc > 1)
+		return cli_usage_error("offers plans", "unexpected argument \"%s\"", argv[1]);
+	tn_store *s;
+	if (act_open(ctx, &s))
+		return 1;
+	tn_error err = {0};
+	tn_rowset *r;
+	int rc = 0;
+	if (tn_offers_plans(s, &r, &err)) {
+		rc = cli_fail(&err);
+	} else {
+		act_print_rowset(ctx, r);
+		tn_rowset_free(r);
+	}
+	tn_store_close(s);
+	return rc;
+}
+
+static int do_list_sub(cli_ctx *ctx, int argc, char **argv) { return do_list(ctx, argv[0], argc, argv); }
+
+static const cli_sub SUBS[] = {
+	{"plan", do_plan, "rank customers by expected profit of an offer, with a control group"},
+	{"report", do_report, "churn of the offer arm against the control arm of a plan"},
+	{"plans", do_plans, "the stored plans"},
+	{"ending", do_list_sub, "subscriptions whose period or trial ends soon"},
+	{"nearing", do_list_sub, "live customers just before the danger day of age"},
+	{"call", do_list_sub, "high-value customers at risk, for a personal call"},
+};
+
 int cmd_offers(cli_ctx *ctx, int argc, char **argv)
 {
-	if (argc < 2 || cli_is_help(argv[1])) {
-		fputs(HELP, argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
-	}
-	for (int i = 2; i < argc; i++)
-		if (cli_is_help(argv[i])) {
-			fputs(HELP, stdout);
-			return 0;
-		}
-	const char *sub = argv[1];
-	if (strcmp(sub, "plan") == 0)
-		return do_plan(ctx, argc - 1, argv + 1);
-	if (strcmp(sub, "report") == 0)
-		return do_report(ctx, argc - 1, argv + 1);
-	if (strcmp(sub, "plans") == 0) {
-		if (argc > 2)
-			return cli_usage_error("offers plans", "unexpected argument \"%s\"", argv[2]);
-		tn_store *s;
-		if (act_open(ctx, &s))
-			return 1;
-		tn_error err = {0};
-		tn_rowset *r;
-		int rc = 0;
-		if (tn_offers_plans(s, &r, &err)) {
-			rc = cli_fail(&err);
-		} else {
-			act_print_rowset(ctx, r);
-			tn_rowset_free(r);
-		}
-		tn_store_close(s);
-		return rc;
-	}
-	if (strcmp(sub, "ending") == 0 || strcmp(sub, "nearing") == 0 || strcmp(sub, "call") == 0)
-		return do_list(ctx, sub, argc - 1, argv + 1);
-	return cli_usage_error("offers", "unknown subcommand \"%s\" (plan, report, plans, ending, nearing, call)", sub);
+	return cli_dispatch(ctx, "offers", HELP, SUBS, sizeof SUBS / sizeof SUBS[0], argc, argv);
 }

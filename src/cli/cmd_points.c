@@ -60,38 +60,37 @@ typedef struct popt {
 	int from_events;
 } popt;
 
-static int parse(const char *cmd, int argc, char **argv, int first, popt *o, const char **pos, int npos)
+/* Every subcommand's options (each checks the ones it needs); the values are
+ * parsed where they are used. */
+static int parse(const char *cmd, int argc, char **argv, popt *o, const char **pos, size_t npos)
 {
-	int np = 0;
-	for (int i = first; i < argc; i++) {
-		int r = 0;
-		if (strcmp(argv[i], "--from-events") == 0) {
-			o->from_events = 1;
-			continue;
-		}
-		struct {
-			const char *name;
-			const char **dst;
-		} opts[] = {{"--customer", &o->customer},     {"--points", &o->points},       {"--event-type", &o->event_type},
-			    {"--amount", &o->amount},         {"--key", &o->key},             {"--at", &o->at},
-			    {"--note", &o->note},             {"--since", &o->since},         {"--days", &o->days},
-			    {"--scores", &o->scores},         {"--min-p", &o->min_p},         {"--now", &o->now},
-			    {"--batch", &o->batch},           {"--level", &o->level},         {"--spend", &o->spend},
-			    {"--benefits", &o->benefits},     {"--per-action", &o->per_action}, {"--per-amount", &o->per_amount},
-			    {"--expiry-days", &o->expiry}, {"--risk", &o->risk}, {"--value", &o->value}};
-		for (size_t k = 0; k < sizeof opts / sizeof opts[0] && !r; k++)
-			r = cli_opt(argc, argv, &i, opts[k].name, opts[k].dst);
-		if (r < 0)
-			return 2;
-		if (r)
-			continue;
-		if (argv[i][0] != '-' && np < npos) {
-			pos[np++] = argv[i];
-			continue;
-		}
-		return cli_usage_error(cmd, "unexpected argument \"%s\"", argv[i]);
-	}
-	return 0;
+	const cli_option opts[] = {
+		{"--from-events", CLI_FLAG, &o->from_events, 0, 0, NULL},
+		{"--customer", CLI_STR, &o->customer, 0, 0, NULL},
+		{"--points", CLI_STR, &o->points, 0, 0, NULL},
+		{"--event-type", CLI_STR, &o->event_type, 0, 0, NULL},
+		{"--amount", CLI_STR, &o->amount, 0, 0, NULL},
+		{"--key", CLI_STR, &o->key, 0, 0, NULL},
+		{"--at", CLI_STR, &o->at, 0, 0, NULL},
+		{"--note", CLI_STR, &o->note, 0, 0, NULL},
+		{"--since", CLI_STR, &o->since, 0, 0, NULL},
+		{"--days", CLI_STR, &o->days, 0, 0, NULL},
+		{"--scores", CLI_STR, &o->scores, 0, 0, NULL},
+		{"--min-p", CLI_STR, &o->min_p, 0, 0, NULL},
+		{"--now", CLI_STR, &o->now, 0, 0, NULL},
+		{"--batch", CLI_STR, &o->batch, 0, 0, NULL},
+		{"--level", CLI_STR, &o->level, 0, 0, NULL},
+		{"--spend", CLI_STR, &o->spend, 0, 0, NULL},
+		{"--benefits", CLI_STR, &o->benefits, 0, 0, NULL},
+		{"--per-action", CLI_STR, &o->per_action, 0, 0, NULL},
+		{"--per-amount", CLI_STR, &o->per_amount, 0, 0, NULL},
+		{"--expiry-days", CLI_STR, &o->expiry, 0, 0, NULL},
+		{"--risk", CLI_STR, &o->risk, 0, 0, NULL},
+		{"--value", CLI_STR, &o->value, 0, 0, NULL},
+		{NULL, 0, NULL, 0, 0, NULL},
+	};
+	int st = cli_parse(cmd, HELP, opts, argc, argv, pos, npos, NULL);
+	return st < 0 ? 0 : st;
 }
 
 static int get_at(const char *cmd, const char *s, tn_time *at)
@@ -412,28 +411,39 @@ static int run(cli_ctx *ctx, tn_store *s, const char *sub, const char **pos, con
 	return 0;
 }
 
-int cmd_points(cli_ctx *ctx, int argc, char **argv)
+/* One subcommand: argv[0] is its name. */
+static int points_sub(cli_ctx *ctx, int argc, char **argv)
 {
-	if (argc < 2 || cli_is_help(argv[1])) {
-		fputs(HELP, argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
-	}
-	for (int i = 2; i < argc; i++)
-		if (cli_is_help(argv[i])) {
-			fputs(HELP, stdout);
-			return 0;
-		}
 	popt o = {0};
 	const char *pos[2] = {0};
 	char cmd[48];
-	snprintf(cmd, sizeof cmd, "points %s", argv[1]);
-	int rc = parse(cmd, argc, argv, 2, &o, pos, 2);
+	snprintf(cmd, sizeof cmd, "points %s", argv[0]);
+	int rc = parse(cmd, argc, argv, &o, pos, 2);
 	if (rc)
 		return rc;
 	tn_store *s;
 	if (act_open(ctx, &s))
 		return 1;
-	rc = run(ctx, s, argv[1], pos, &o);
+	rc = run(ctx, s, argv[0], pos, &o);
 	tn_store_close(s);
 	return rc;
+}
+
+static const cli_sub SUBS[] = {
+	{"rule", points_sub, "list or set the earn rules"},
+	{"earn", points_sub, "add points"},
+	{"redeem", points_sub, "spend points"},
+	{"grant", points_sub, "add points by hand"},
+	{"import", points_sub, "apply a CSV of ledger entries"},
+	{"expire", points_sub, "expire lots past their expiry"},
+	{"balance", points_sub, "balances and tiers"},
+	{"history", points_sub, "a customer's ledger"},
+	{"tiers", points_sub, "list or set tiers"},
+	{"check", points_sub, "prove the ledger consistent"},
+	{"at-risk", points_sub, "points expiring and balances of likely churners"},
+};
+
+int cmd_points(cli_ctx *ctx, int argc, char **argv)
+{
+	return cli_dispatch(ctx, "points", HELP, SUBS, sizeof SUBS / sizeof SUBS[0], argc, argv);
 }

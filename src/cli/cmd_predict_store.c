@@ -52,56 +52,25 @@ static int parse(const char *cmd, int argc, char **argv, sopts *so)
 	memset(so, 0, sizeof *so);
 	so->o = tn_pred_options_default();
 	so->horizon = NAN;
-	for (int i = 1; i < argc; i++) {
-		const char *v;
-		int r;
-		long lv;
-		if (cli_is_help(argv[i])) {
-			fputs(features_usage, stdout);
-			return -1;
-		}
-		if (strcmp(argv[i], "--timing") == 0) {
-			so->timing = 1;
-			continue;
-		}
-		if ((r = cli_opt(argc, argv, &i, "--as-of", &so->as_of)) != 0 ||
-		    (r = cli_opt(argc, argv, &i, "--definition", &so->definition)) != 0 ||
-		    (r = cli_opt(argc, argv, &i, "--out", &so->out)) != 0 ||
-		    (r = cli_opt(argc, argv, &i, "--model", &so->model)) != 0) {
-			if (r < 0)
-				return 2;
-			continue;
-		}
-		if ((r = cli_opt(argc, argv, &i, "--horizon", &v)) != 0) {
-			if (r < 0 || cli_parse_double(cmd, "--horizon", v, &so->horizon))
-				return 2;
-			continue;
-		}
-		if ((r = cli_opt(argc, argv, &i, "--l2", &v)) != 0) {
-			if (r < 0 || cli_parse_double(cmd, "--l2", v, &so->o.l2))
-				return 2;
-			continue;
-		}
-		if ((r = cli_opt(argc, argv, &i, "--eta", &v)) != 0) {
-			if (r < 0 || cli_parse_double(cmd, "--eta", v, &so->o.gbdt.eta))
-				return 2;
-			continue;
-		}
-		if ((r = cli_opt(argc, argv, &i, "--rounds", &v)) != 0) {
-			if (r < 0 || cli_parse_long(cmd, "--rounds", v, &lv))
-				return 2;
-			so->o.gbdt.rounds = (int)lv;
-			continue;
-		}
-		if ((r = cli_opt(argc, argv, &i, "--depth", &v)) != 0) {
-			if (r < 0 || cli_parse_long(cmd, "--depth", v, &lv))
-				return 2;
-			so->o.gbdt.depth = (int)lv;
-			continue;
-		}
-		return cli_usage_error(cmd, "unexpected argument \"%s\" (see tenure predict features --help)",
-				       argv[i]);
-	}
+	long rounds = so->o.gbdt.rounds, depth = so->o.gbdt.depth;
+	const cli_option opts[] = {
+		{"--timing", CLI_FLAG, &so->timing, 0, 0, NULL},
+		{"--as-of", CLI_STR, &so->as_of, 0, 0, NULL},
+		{"--definition", CLI_STR, &so->definition, 0, 0, NULL},
+		{"--out", CLI_STR, &so->out, 0, 0, NULL},
+		{"--model", CLI_STR, &so->model, 0, 0, NULL},
+		{"--horizon", CLI_DOUBLE, &so->horizon, 0, 0, "days"},
+		{"--l2", CLI_DOUBLE, &so->o.l2, 0, 0, "ridge penalty"},
+		{"--eta", CLI_DOUBLE, &so->o.gbdt.eta, 0, 0, "learning rate"},
+		{"--rounds", CLI_INT, &rounds, 1, 100000, "boosting rounds"},
+		{"--depth", CLI_INT, &depth, 1, 30, "tree depth"},
+		{NULL, 0, NULL, 0, 0, NULL},
+	};
+	int st = cli_parse(cmd, features_usage, opts, argc, argv, NULL, 0, NULL);
+	if (st >= 0)
+		return st == 0 ? -1 : st; /* -1: the help was shown */
+	so->o.gbdt.rounds = (int)rounds;
+	so->o.gbdt.depth = (int)depth;
 	if (!so->as_of)
 		return cli_usage_error(cmd, "--as-of DATE is required");
 	if (!(so->horizon > 0))

@@ -252,31 +252,24 @@ int cmd_survival(cli_ctx *ctx, int argc, char **argv)
 	const char *csv = NULL, *tcol = NULL, *ecol = NULL, *by = NULL, *atl = NULL, *bin = "day",
 		   *unit = "day", *confs = NULL, *defn = NULL, *as_of = NULL;
 	int timing = 0, all_spells = 0;
-	for (int i = 1; i < argc; i++) {
-		int r;
-		if (cli_is_help(argv[i])) {
-			fputs(usage, stdout);
-			return 0;
-		}
-		if (strcmp(argv[i], "--timing") == 0) {
-			timing = 1;
-			continue;
-		}
-		if (strcmp(argv[i], "--all-spells") == 0) {
-			all_spells = 1;
-			continue;
-		}
-		if ((r = cli_opt(argc, argv, &i, "--csv", &csv)) || (r = cli_opt(argc, argv, &i, "--definition", &defn)) ||
-		    (r = cli_opt(argc, argv, &i, "--as-of", &as_of)) || (r = cli_opt(argc, argv, &i, "--time", &tcol)) ||
-		    (r = cli_opt(argc, argv, &i, "--event", &ecol)) || (r = cli_opt(argc, argv, &i, "--by", &by)) ||
-		    (r = cli_opt(argc, argv, &i, "--at", &atl)) || (r = cli_opt(argc, argv, &i, "--bin", &bin)) ||
-		    (r = cli_opt(argc, argv, &i, "--unit", &unit)) || (r = cli_opt(argc, argv, &i, "--conf", &confs))) {
-			if (r < 0)
-				return 2;
-			continue;
-		}
-		return cli_usage_error("survival", "unexpected argument \"%s\" (see tenure survival --help)", argv[i]);
-	}
+	const cli_option opts[] = {
+		{"--timing", CLI_FLAG, &timing, 0, 0, NULL},
+		{"--all-spells", CLI_FLAG, &all_spells, 0, 0, NULL},
+		{"--csv", CLI_STR, &csv, 0, 0, NULL},
+		{"--definition", CLI_STR, &defn, 0, 0, NULL},
+		{"--as-of", CLI_STR, &as_of, 0, 0, NULL},
+		{"--time", CLI_STR, &tcol, 0, 0, NULL},
+		{"--event", CLI_STR, &ecol, 0, 0, NULL},
+		{"--by", CLI_STR, &by, 0, 0, NULL},
+		{"--at", CLI_STR, &atl, 0, 0, NULL},
+		{"--bin", CLI_STR, &bin, 0, 0, NULL},
+		{"--unit", CLI_STR, &unit, 0, 0, NULL},
+		{"--conf", CLI_STR, &confs, 0, 0, NULL},
+		{NULL, 0, NULL, 0, 0, NULL},
+	};
+	int parsed = cli_parse("survival", usage, opts, argc, argv, NULL, 0, NULL);
+	if (parsed >= 0)
+		return parsed;
 	if (csv && (defn || as_of || all_spells))
 		return cli_usage_error("survival", "--definition, --as-of and --all-spells are for the store, not --csv");
 	if (!csv) { /* store mode: the churn frame's own columns */

@@ -37,65 +37,53 @@ int cmd_value_fail_data(const char *src, const tn_error *err)
 
 /* ---- tenure value summary ---------------------------------------------------- */
 
-static void summary_help(void)
-{
-	printf("usage: tenure value summary [--csv FILE [--whitespace] [--no-header] [--columns A,B,...]\n"
-	       "                            --customer COL --date COL [--amount COL]]\n"
-	       "                            [--calibration-end DATE] [--unit days|weeks]\n\n"
-	       "Summarise a transaction log per customer, like lifetimes' summary_data_from_transaction_data:\n"
-	       "  frequency       x, the number of repeat purchase days (purchases on one UTC day count once)\n"
-	       "  recency         t_x, from the first to the last purchase day\n"
-	       "  T               from the first purchase day to the calibration end\n"
-	       "  monetary_value  the mean amount of the repeat purchase days (0 when x = 0)\n"
-	       "Purchases after the calibration end are ignored; customers who first bought after it are left out.\n\n"
-	       "Options:\n"
-	       "  --csv FILE             the transaction file (\"-\" for standard input); without it the store's\n"
-	       "                         `purchase` events are used (customer ext_id, occurred_at, amount)\n"
-	       "  --whitespace           fields are separated by blanks (e.g. CDNOW_master.txt), not commas\n"
-	       "  --no-header            the first line is data; name the fields with --columns\n"
-	       "  --columns A,B,...      field names, in order (override the header line)\n"
-	       "  --customer COL         the customer id field\n"
-	       "  --date COL             the date field: YYYY-MM-DD, YYYYMMDD, ISO-8601 or Unix seconds\n"
-	       "  --amount COL           the amount field (optional; monetary_value is 0 without it)\n"
-	       "  --calibration-end DATE the end of the calibration period (inclusive); default: the last\n"
-	       "                         purchase day\n"
-	       "  --unit days|weeks      the unit of recency and T (default weeks)\n\n"
-	       "Example (CDNOW sample, 39-week calibration):\n"
-	       "  tenure value summary --csv CDNOW_sample.txt --whitespace --no-header \\\n"
-	       "    --columns master,id,date,cds,amount --customer id --date date --amount amount \\\n"
-	       "    --calibration-end 1997-09-30 --format csv\n");
-}
+static const char summary_help[] =
+	"usage: tenure value summary [--csv FILE [--whitespace] [--no-header] [--columns A,B,...]\n"
+	"                            --customer COL --date COL [--amount COL]]\n"
+	"                            [--calibration-end DATE] [--unit days|weeks]\n\n"
+	"Summarise a transaction log per customer, like lifetimes' summary_data_from_transaction_data:\n"
+	"  frequency       x, the number of repeat purchase days (purchases on one UTC day count once)\n"
+	"  recency         t_x, from the first to the last purchase day\n"
+	"  T               from the first purchase day to the calibration end\n"
+	"  monetary_value  the mean amount of the repeat purchase days (0 when x = 0)\n"
+	"Purchases after the calibration end are ignored; customers who first bought after it are left out.\n\n"
+	"Options:\n"
+	"  --csv FILE             the transaction file (\"-\" for standard input); without it the store's\n"
+	"                         `purchase` events are used (customer ext_id, occurred_at, amount)\n"
+	"  --whitespace           fields are separated by blanks (e.g. CDNOW_master.txt), not commas\n"
+	"  --no-header            the first line is data; name the fields with --columns\n"
+	"  --columns A,B,...      field names, in order (override the header line)\n"
+	"  --customer COL         the customer id field\n"
+	"  --date COL             the date field: YYYY-MM-DD, YYYYMMDD, ISO-8601 or Unix seconds\n"
+	"  --amount COL           the amount field (optional; monetary_value is 0 without it)\n"
+	"  --calibration-end DATE the end of the calibration period (inclusive); default: the last\n"
+	"                         purchase day\n"
+	"  --unit days|weeks      the unit of recency and T (default weeks)\n\n"
+	"Example (CDNOW sample, 39-week calibration):\n"
+	"  tenure value summary --csv CDNOW_sample.txt --whitespace --no-header \\\n"
+	"    --columns master,id,date,cds,amount --customer id --date date --amount amount \\\n"
+	"    --calibration-end 1997-09-30 --format csv\n";
 
 int value_summary(cli_ctx *ctx, int argc, char **argv)
 {
 	const char *csv = NULL, *cols = NULL, *cust = NULL, *date = NULL, *amount = NULL, *end = NULL,
 		   *unit = "weeks";
 	int ws = 0, nohdr = 0;
-	for (int i = 1; i < argc; i++) {
-		int r;
-		if (cli_is_help(argv[i])) {
-			summary_help();
-			return 0;
-		}
-		if (strcmp(argv[i], "--whitespace") == 0) {
-			ws = 1;
-			continue;
-		}
-		if (strcmp(argv[i], "--no-header") == 0) {
-			nohdr = 1;
-			continue;
-		}
-		if ((r = cli_opt(argc, argv, &i, "--csv", &csv)) || (r = cli_opt(argc, argv, &i, "--columns", &cols)) ||
-		    (r = cli_opt(argc, argv, &i, "--customer", &cust)) || (r = cli_opt(argc, argv, &i, "--date", &date)) ||
-		    (r = cli_opt(argc, argv, &i, "--amount", &amount)) ||
-		    (r = cli_opt(argc, argv, &i, "--calibration-end", &end)) ||
-		    (r = cli_opt(argc, argv, &i, "--unit", &unit))) {
-			if (r < 0)
-				return 2;
-			continue;
-		}
-		return cli_usage_error("value summary", "unexpected argument \"%s\"", argv[i]);
-	}
+	const cli_option opts[] = {
+		{"--whitespace", CLI_FLAG, &ws, 0, 0, NULL},
+		{"--no-header", CLI_FLAG, &nohdr, 0, 0, NULL},
+		{"--csv", CLI_STR, &csv, 0, 0, NULL},
+		{"--columns", CLI_STR, &cols, 0, 0, NULL},
+		{"--customer", CLI_STR, &cust, 0, 0, NULL},
+		{"--date", CLI_STR, &date, 0, 0, NULL},
+		{"--amount", CLI_STR, &amount, 0, 0, NULL},
+		{"--calibration-end", CLI_STR, &end, 0, 0, NULL},
+		{"--unit", CLI_STR, &unit, 0, 0, NULL},
+		{NULL, 0, NULL, 0, 0, NULL},
+	};
+	int parsed = cli_parse("value summary", summary_help, opts, argc, argv, NULL, 0, NULL);
+	if (parsed >= 0)
+		return parsed;
 	double unit_days;
 	if (strcmp(unit, "days") == 0)
 		unit_days = 1;

@@ -9,60 +9,51 @@
 #include <string.h>
 #include "cmd_value.h"
 
-static void atrisk_help(void)
-{
-	printf("usage: tenure value at-risk [--db FILE] [--by channel|country|device|age_band|plan]\n"
-	       "                            [--model bgnbd|pareto-nbd] [--horizon N] [--discount D] [--margin M]\n"
-	       "                            [--calibration-end DATE] [--unit days|weeks]\n\n"
-	       "Summarise the store's purchase events per customer, fit the transaction model (BG/NBD by\n"
-	       "default) and Gamma-Gamma, score every customer, and total by segment:\n"
-	       "  churn_probability   mean of 1 - P(alive)\n"
-	       "  future_profit       sum of CLV over the horizon (margin applied)\n"
-	       "  value_at_risk       sum of (1 - P(alive)) x CLV given alive (CLV / P(alive)): what the\n"
-	       "                      customers who have probably left would have been worth\n"
-	       "  revenue_to_date     purchases up to the calibration end; profit_to_date = revenue x margin\n"
-	       "  total_profit        profit_to_date + future_profit\n"
-	       "Segments are ordered by future profit; the last row, (all), totals every customer.\n\n"
-	       "Options:\n"
-	       "  --by SEGMENT        channel (default), country, device, age_band (customer attrs) or plan\n"
-	       "                      (latest subscription)\n"
-	       "  --model NAME        bgnbd (default) or pareto-nbd\n"
-	       "  --horizon N         periods ahead (default 52)\n"
-	       "  --discount D        discount rate per period (default 0.01)\n"
-	       "  --margin M          profit share of revenue (default 0.3)\n"
-	       "  --calibration-end DATE   default: the last purchase day\n"
-	       "  --unit days|weeks   the period (default weeks)\n");
-}
+static const char atrisk_help[] =
+	"usage: tenure value at-risk [--db FILE] [--by channel|country|device|age_band|plan]\n"
+	"                            [--model bgnbd|pareto-nbd] [--horizon N] [--discount D] [--margin M]\n"
+	"                            [--calibration-end DATE] [--unit days|weeks]\n\n"
+	"Summarise the store's purchase events per customer, fit the transaction model (BG/NBD by\n"
+	"default) and Gamma-Gamma, score every customer, and total by segment:\n"
+	"  churn_probability   mean of 1 - P(alive)\n"
+	"  future_profit       sum of CLV over the horizon (margin applied)\n"
+	"  value_at_risk       sum of (1 - P(alive)) x CLV given alive (CLV / P(alive)): what the\n"
+	"                      customers who have probably left would have been worth\n"
+	"  revenue_to_date     purchases up to the calibration end; profit_to_date = revenue x margin\n"
+	"  total_profit        profit_to_date + future_profit\n"
+	"Segments are ordered by future profit; the last row, (all), totals every customer.\n\n"
+	"Options:\n"
+	"  --by SEGMENT        channel (default), country, device, age_band (customer attrs) or plan\n"
+	"                      (latest subscription)\n"
+	"  --model NAME        bgnbd (default) or pareto-nbd\n"
+	"  --horizon N         periods ahead (default 52)\n"
+	"  --discount D        discount rate per period (default 0.01)\n"
+	"  --margin M          profit share of revenue (default 0.3)\n"
+	"  --calibration-end DATE   default: the last purchase day\n"
+	"  --unit days|weeks   the period (default weeks)\n";
 
 int value_atrisk(cli_ctx *ctx, int argc, char **argv)
 {
-	const char *by = "channel", *model = "bgnbd", *hs = NULL, *ds = NULL, *ms = NULL, *end = NULL, *unit = "weeks";
-	for (int i = 1; i < argc; i++) {
-		int r;
-		if (cli_is_help(argv[i])) {
-			atrisk_help();
-			return 0;
-		}
-		if ((r = cli_opt(argc, argv, &i, "--by", &by)) || (r = cli_opt(argc, argv, &i, "--model", &model)) ||
-		    (r = cli_opt(argc, argv, &i, "--horizon", &hs)) || (r = cli_opt(argc, argv, &i, "--discount", &ds)) ||
-		    (r = cli_opt(argc, argv, &i, "--margin", &ms)) ||
-		    (r = cli_opt(argc, argv, &i, "--calibration-end", &end)) ||
-		    (r = cli_opt(argc, argv, &i, "--unit", &unit))) {
-			if (r < 0)
-				return 2;
-			continue;
-		}
-		return cli_usage_error("value at-risk", "unexpected argument \"%s\"", argv[i]);
-	}
+	const char *by = "channel", *model = "bgnbd", *end = NULL, *unit = "weeks";
+	long horizon = 52;
+	double d = 0.01, margin = 0.3;
+	const cli_option opts[] = {
+		{"--by", CLI_STR, &by, 0, 0, NULL},
+		{"--model", CLI_STR, &model, 0, 0, NULL},
+		{"--horizon", CLI_INT, &horizon, 1, 10000, "periods ahead"},
+		{"--discount", CLI_DOUBLE, &d, 0, 0, "discount rate per period"},
+		{"--margin", CLI_DOUBLE, &margin, 0, 0, "profit share of revenue"},
+		{"--calibration-end", CLI_STR, &end, 0, 0, NULL},
+		{"--unit", CLI_STR, &unit, 0, 0, NULL},
+		{NULL, 0, NULL, 0, 0, NULL},
+	};
+	int parsed = cli_parse("value at-risk", atrisk_help, opts, argc, argv, NULL, 0, NULL);
+	if (parsed >= 0)
+		return parsed;
 	int m = tn_value_model_parse(model);
 	if (m != TN_VALUE_BGNBD && m != TN_VALUE_PNBD)
 		return cli_usage_error("value at-risk", "--model: expected bgnbd or pareto-nbd, found \"%s\"", model);
-	long horizon = 52;
-	double d = 0.01, margin = 0.3, ud = strcmp(unit, "days") == 0 ? 1 : strcmp(unit, "weeks") == 0 ? 7 : 0;
-	if ((hs && cli_parse_long("value at-risk", "--horizon", hs, &horizon)) ||
-	    (ds && cli_parse_double("value at-risk", "--discount", ds, &d)) ||
-	    (ms && cli_parse_double("value at-risk", "--margin", ms, &margin)))
-		return 2;
+	double ud = strcmp(unit, "days") == 0 ? 1 : strcmp(unit, "weeks") == 0 ? 7 : 0;
 	if (!ud)
 		return cli_usage_error("value at-risk", "--unit: expected days or weeks, found \"%s\"", unit);
 	tn_time cal = 0;

@@ -7,50 +7,40 @@
 
 #include <string.h>
 
-static void help(void)
-{
-	printf("usage: tenure value profitability [--by channel|country|plan|ATTR] [--margin M]\n"
-	       "                                  [--cost-attr KEY] [--definition NAME] [--discount D]\n\n"
-	       "Per segment of customers (a subscription business, from the store):\n"
-	       "  revenue_to_date     succeeded minus refunded payments\n"
-	       "  future_value        live subscribers' discounted value of the renewals to come (sBG per\n"
-	       "                      plan, `tenure value retention --subscribers`)\n"
-	       "  value_at_risk       P(not renewing at the next decision) x that value\n"
-	       "  acquisition_cost    the sum of the customers' cost attribute (0 when absent)\n"
-	       "  profit_to_date      margin x revenue_to_date - acquisition_cost\n"
-	       "  profit              margin x (revenue_to_date + future_value) - acquisition_cost\n"
-	       "  verdict             profitable already (profit_to_date > 0); pays back only if renewals go as\n"
-	       "                      projected (profit > 0); or costs more than it brings\n\n"
-	       "  --by SEGMENT        channel (default), country, plan (latest subscription) or a key of attrs\n"
-	       "  --margin M          share of revenue kept, e.g. 0.7 after an app store's 30%% (default 0.7)\n"
-	       "  --cost-attr KEY     customer attribute holding the acquisition cost (default acquisition_cost)\n"
-	       "  --definition NAME   churn definition for the retention model (default cancelled)\n"
-	       "  --discount D        yearly discount rate of future value (default 0.10)\n");
-}
+static const char help[] =
+	"usage: tenure value profitability [--by channel|country|plan|ATTR] [--margin M]\n"
+	"                                  [--cost-attr KEY] [--definition NAME] [--discount D]\n\n"
+	"Per segment of customers (a subscription business, from the store):\n"
+	"  revenue_to_date     succeeded minus refunded payments\n"
+	"  future_value        live subscribers' discounted value of the renewals to come (sBG per\n"
+	"                      plan, `tenure value retention --subscribers`)\n"
+	"  value_at_risk       P(not renewing at the next decision) x that value\n"
+	"  acquisition_cost    the sum of the customers' cost attribute (0 when absent)\n"
+	"  profit_to_date      margin x revenue_to_date - acquisition_cost\n"
+	"  profit              margin x (revenue_to_date + future_value) - acquisition_cost\n"
+	"  verdict             profitable already (profit_to_date > 0); pays back only if renewals go as\n"
+	"                      projected (profit > 0); or costs more than it brings\n\n"
+	"  --by SEGMENT        channel (default), country, plan (latest subscription) or a key of attrs\n"
+	"  --margin M          share of revenue kept, e.g. 0.7 after an app store's 30% (default 0.7)\n"
+	"  --cost-attr KEY     customer attribute holding the acquisition cost (default acquisition_cost)\n"
+	"  --definition NAME   churn definition for the retention model (default cancelled)\n"
+	"  --discount D        yearly discount rate of future value (default 0.10)\n";
 
 int cmd_value_profit(cli_ctx *ctx, int argc, char **argv)
 {
-	const char *by = "channel", *margin_s = NULL, *cost = NULL, *defn = NULL, *disc_s = NULL;
-	for (int i = 1; i < argc; i++) {
-		int r;
-		if (cli_is_help(argv[i])) {
-			help();
-			return 0;
-		}
-		if ((r = cli_opt(argc, argv, &i, "--by", &by)) || (r = cli_opt(argc, argv, &i, "--margin", &margin_s)) ||
-		    (r = cli_opt(argc, argv, &i, "--cost-attr", &cost)) ||
-		    (r = cli_opt(argc, argv, &i, "--definition", &defn)) ||
-		    (r = cli_opt(argc, argv, &i, "--discount", &disc_s))) {
-			if (r < 0)
-				return 2;
-			continue;
-		}
-		return cli_usage_error("value profitability", "unexpected argument \"%s\"", argv[i]);
-	}
+	const char *by = "channel", *cost = NULL, *defn = NULL;
 	double margin = 0.7, disc = 0.10;
-	if ((margin_s && cli_parse_double("value profitability", "--margin", margin_s, &margin)) ||
-	    (disc_s && cli_parse_double("value profitability", "--discount", disc_s, &disc)))
-		return 2;
+	const cli_option opts[] = {
+		{"--by", CLI_STR, &by, 0, 0, NULL},
+		{"--margin", CLI_DOUBLE, &margin, 0, 0, "share of revenue kept"},
+		{"--cost-attr", CLI_STR, &cost, 0, 0, NULL},
+		{"--definition", CLI_STR, &defn, 0, 0, NULL},
+		{"--discount", CLI_DOUBLE, &disc, 0, 0, "yearly discount rate"},
+		{NULL, 0, NULL, 0, 0, NULL},
+	};
+	int parsed = cli_parse("value profitability", help, opts, argc, argv, NULL, 0, NULL);
+	if (parsed >= 0)
+		return parsed;
 	tn_error err = {0};
 	tn_store *s;
 	if (tn_store_open(ctx->db_path, TN_STORE_READONLY, &s, &err))

@@ -43,34 +43,32 @@ int cmd_value_load_txns(cli_ctx *ctx, const char *csv, int ws, int nohdr, const 
 
 /* ---- scoring ----------------------------------------------------------------- */
 
-static void score_help(void)
-{
-	printf("usage: tenure value score [--csv FILE [--id COL] [--frequency COL] [--recency COL] [--T COL]\n"
-	       "                          [--monetary COL]] [--model bgnbd|pareto-nbd]\n"
-	       "                          [--horizon N] [--discount D] [--margin M]\n"
-	       "                          [--calibration-end DATE] [--unit days|weeks]\n\n"
-	       "Fit the transaction model (BG/NBD by default) and the Gamma-Gamma spend model, then write per\n"
-	       "customer:\n"
-	       "  p_alive                P(the customer is still active | x, t_x, T)\n"
-	       "  expected_transactions  E[transactions in the next N periods | x, t_x, T]\n"
-	       "  expected_spend         E[spend per transaction | x, mean spend] (Gamma-Gamma)\n"
-	       "  clv                    sum over periods k = 1..N of expected transactions in period k x\n"
-	       "                         expected spend x margin / (1 + discount)^k\n"
-	       "Without --csv the store's purchase events are summarised first (like `tenure value summary`).\n"
-	       "Without a spend column (or with fewer than 2 repeat buyers) expected_spend and clv are empty.\n\n"
-	       "Options:\n"
-	       "  --csv FILE          per-customer summary (columns as in `tenure value summary --format csv`)\n"
-	       "  --id COL            customer id column (default customer, if present; else the row number)\n"
-	       "  --frequency COL     repeat transactions x (default frequency)\n"
-	       "  --recency COL       t_x (default recency)\n"
-	       "  --T COL             T (default T)\n"
-	       "  --monetary COL      mean repeat spend (default monetary_value, if present)\n"
-	       "  --model NAME        bgnbd (default) or pareto-nbd\n"
-	       "  --horizon N         periods (of the recency/T unit) to look ahead (default 52)\n"
-	       "  --discount D        discount rate per period (default 0.01)\n"
-	       "  --margin M          profit margin applied to spend (default 0.3)\n"
-	       "  --calibration-end DATE, --unit days|weeks   for the store (defaults: last purchase day, weeks)\n");
-}
+static const char score_help[] =
+	"usage: tenure value score [--csv FILE [--id COL] [--frequency COL] [--recency COL] [--T COL]\n"
+	"                          [--monetary COL]] [--model bgnbd|pareto-nbd]\n"
+	"                          [--horizon N] [--discount D] [--margin M]\n"
+	"                          [--calibration-end DATE] [--unit days|weeks]\n\n"
+	"Fit the transaction model (BG/NBD by default) and the Gamma-Gamma spend model, then write per\n"
+	"customer:\n"
+	"  p_alive                P(the customer is still active | x, t_x, T)\n"
+	"  expected_transactions  E[transactions in the next N periods | x, t_x, T]\n"
+	"  expected_spend         E[spend per transaction | x, mean spend] (Gamma-Gamma)\n"
+	"  clv                    sum over periods k = 1..N of expected transactions in period k x\n"
+	"                         expected spend x margin / (1 + discount)^k\n"
+	"Without --csv the store's purchase events are summarised first (like `tenure value summary`).\n"
+	"Without a spend column (or with fewer than 2 repeat buyers) expected_spend and clv are empty.\n\n"
+	"Options:\n"
+	"  --csv FILE          per-customer summary (columns as in `tenure value summary --format csv`)\n"
+	"  --id COL            customer id column (default customer, if present; else the row number)\n"
+	"  --frequency COL     repeat transactions x (default frequency)\n"
+	"  --recency COL       t_x (default recency)\n"
+	"  --T COL             T (default T)\n"
+	"  --monetary COL      mean repeat spend (default monetary_value, if present)\n"
+	"  --model NAME        bgnbd (default) or pareto-nbd\n"
+	"  --horizon N         periods (of the recency/T unit) to look ahead (default 52)\n"
+	"  --discount D        discount rate per period (default 0.01)\n"
+	"  --margin M          profit margin applied to spend (default 0.3)\n"
+	"  --calibration-end DATE, --unit days|weeks   for the store (defaults: last purchase day, weeks)\n";
 
 typedef struct score_in {
 	size_t n;
@@ -178,35 +176,30 @@ static int run_score(cli_ctx *ctx, const score_in *in, tn_value_model model, int
 int value_score(cli_ctx *ctx, int argc, char **argv)
 {
 	const char *csv = NULL, *idc = NULL, *fx = "frequency", *fr = "recency", *fT = "T", *fm = NULL,
-		   *model = "bgnbd", *hs = NULL, *ds = NULL, *ms = NULL, *end = NULL, *unit = "weeks";
-	for (int i = 1; i < argc; i++) {
-		int r;
-		if (cli_is_help(argv[i])) {
-			score_help();
-			return 0;
-		}
-		if ((r = cli_opt(argc, argv, &i, "--csv", &csv)) || (r = cli_opt(argc, argv, &i, "--id", &idc)) ||
-		    (r = cli_opt(argc, argv, &i, "--frequency", &fx)) || (r = cli_opt(argc, argv, &i, "--recency", &fr)) ||
-		    (r = cli_opt(argc, argv, &i, "--T", &fT)) || (r = cli_opt(argc, argv, &i, "--monetary", &fm)) ||
-		    (r = cli_opt(argc, argv, &i, "--model", &model)) || (r = cli_opt(argc, argv, &i, "--horizon", &hs)) ||
-		    (r = cli_opt(argc, argv, &i, "--discount", &ds)) || (r = cli_opt(argc, argv, &i, "--margin", &ms)) ||
-		    (r = cli_opt(argc, argv, &i, "--calibration-end", &end)) ||
-		    (r = cli_opt(argc, argv, &i, "--unit", &unit))) {
-			if (r < 0)
-				return 2;
-			continue;
-		}
-		return cli_usage_error("value score", "unexpected argument \"%s\"", argv[i]);
-	}
+		   *model = "bgnbd", *end = NULL, *unit = "weeks";
+	long horizon = 52;
+	double d = 0.01, margin = 0.3;
+	const cli_option opts[] = {
+		{"--csv", CLI_STR, &csv, 0, 0, NULL},
+		{"--id", CLI_STR, &idc, 0, 0, NULL},
+		{"--frequency", CLI_STR, &fx, 0, 0, NULL},
+		{"--recency", CLI_STR, &fr, 0, 0, NULL},
+		{"--T", CLI_STR, &fT, 0, 0, NULL},
+		{"--monetary", CLI_STR, &fm, 0, 0, NULL},
+		{"--model", CLI_STR, &model, 0, 0, NULL},
+		{"--horizon", CLI_INT, &horizon, 1, 10000, "periods ahead"},
+		{"--discount", CLI_DOUBLE, &d, 0, 0, "discount rate per period"},
+		{"--margin", CLI_DOUBLE, &margin, 0, 0, "profit share of revenue"},
+		{"--calibration-end", CLI_STR, &end, 0, 0, NULL},
+		{"--unit", CLI_STR, &unit, 0, 0, NULL},
+		{NULL, 0, NULL, 0, 0, NULL},
+	};
+	int parsed = cli_parse("value score", score_help, opts, argc, argv, NULL, 0, NULL);
+	if (parsed >= 0)
+		return parsed;
 	int m = tn_value_model_parse(model);
 	if (m != TN_VALUE_BGNBD && m != TN_VALUE_PNBD)
 		return cli_usage_error("value score", "--model: expected bgnbd or pareto-nbd, found \"%s\"", model);
-	long horizon = 52;
-	double d = 0.01, margin = 0.3;
-	if ((hs && cli_parse_long("value score", "--horizon", hs, &horizon)) ||
-	    (ds && cli_parse_double("value score", "--discount", ds, &d)) ||
-	    (ms && cli_parse_double("value score", "--margin", ms, &margin)))
-		return 2;
 	if (horizon < 1 || horizon > 10000 || !(d >= 0) || !(margin >= 0))
 		return cli_usage_error("value score", "expected --horizon 1..10000, --discount >= 0, --margin >= 0");
 	tn_error err = {0};

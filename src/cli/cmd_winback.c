@@ -5,6 +5,7 @@
  */
 #include "actions_cli.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,26 +42,23 @@ static const char *HELP =
 static int do_record(cli_ctx *ctx, int argc, char **argv)
 {
 	tn_winback_contact c = {0};
-	const char *reached = NULL, *at = NULL, *cost = NULL;
-	for (int i = 1; i < argc; i++) {
-		int r;
-		if (strcmp(argv[i], "--control") == 0) {
-			c.control = 1;
-			continue;
-		}
-		if ((r = cli_opt(argc, argv, &i, "--customer", &c.customer)) ||
-		    (r = cli_opt(argc, argv, &i, "--campaign", &c.campaign)) ||
-		    (r = cli_opt(argc, argv, &i, "--channel", &c.channel)) ||
-		    (r = cli_opt(argc, argv, &i, "--reached", &reached)) ||
-		    (r = cli_opt(argc, argv, &i, "--reason", &c.reason)) ||
-		    (r = cli_opt(argc, argv, &i, "--offer", &c.offer)) || (r = cli_opt(argc, argv, &i, "--cost", &cost)) ||
-		    (r = cli_opt(argc, argv, &i, "--at", &at))) {
-			if (r < 0)
-				return 2;
-			continue;
-		}
-		return cli_usage_error("winback record", "unexpected argument \"%s\"", argv[i]);
-	}
+	const char *reached = NULL;
+	c.at = (tn_time)time(NULL);
+	const cli_option opts[] = {
+		{"--control", CLI_FLAG, &c.control, 0, 0, NULL},
+		{"--customer", CLI_STR, &c.customer, 0, 0, NULL},
+		{"--campaign", CLI_STR, &c.campaign, 0, 0, NULL},
+		{"--channel", CLI_STR, &c.channel, 0, 0, NULL},
+		{"--reached", CLI_STR, &reached, 0, 0, NULL},
+		{"--reason", CLI_STR, &c.reason, 0, 0, NULL},
+		{"--offer", CLI_STR, &c.offer, 0, 0, NULL},
+		{"--cost", CLI_DOUBLE, &c.cost, 0, 0, "cost of the contact"},
+		{"--at", CLI_TIME, &c.at, 0, 0, NULL},
+		{NULL, 0, NULL, 0, 0, NULL},
+	};
+	int st = cli_parse("winback record", HELP, opts, argc, argv, NULL, 0, NULL);
+	if (st >= 0)
+		return st;
 	if (!c.customer || !c.campaign)
 		return cli_usage_error("winback record", "--customer and --campaign are required");
 	if (c.control) {
@@ -72,11 +70,6 @@ static int do_record(cli_ctx *ctx, int argc, char **argv)
 			return cli_usage_error("winback record", "--reached: expected yes or no, found \"%s\"", reached);
 		c.reached = strcmp(reached, "yes") == 0;
 	}
-	if (cost && cli_parse_double("winback record", "--cost", cost, &c.cost))
-		return 2;
-	c.at = (tn_time)time(NULL);
-	if (at && act_time("winback record", "--at", at, &c.at))
-		return 2;
 	tn_store *s;
 	if (act_open(ctx, &s))
 		return 1;
@@ -110,22 +103,18 @@ static int do_import(cli_ctx *ctx, int argc, char **argv)
 
 static int do_report(cli_ctx *ctx, int argc, char **argv, int reasons)
 {
-	const char *campaign = NULL, *now_s = NULL, *win = NULL;
+	const char *campaign = NULL, *now_s = NULL;
 	const char *cmd = reasons ? "winback reasons" : "winback report";
-	for (int i = 1; i < argc; i++) {
-		int r;
-		if ((r = cli_opt(argc, argv, &i, "--campaign", &campaign)) ||
-		    (!reasons && ((r = cli_opt(argc, argv, &i, "--now", &now_s)) ||
-				  (r = cli_opt(argc, argv, &i, "--window", &win))))) {
-			if (r < 0)
-				return 2;
-			continue;
-		}
-		return cli_usage_error(cmd, "unexpected argument \"%s\"", argv[i]);
-	}
 	double window = 30;
-	if (win && cli_parse_double(cmd, "--window", win, &window))
-		return 2;
+	const cli_option opts[] = {
+		{"--campaign", CLI_STR, &campaign, 0, 0, NULL},
+		{reasons ? NULL : "--now", CLI_STR, &now_s, 0, 0, NULL}, /* reasons: the table ends here */
+		{"--window", CLI_DOUBLE, &window, 0, 0, "days"},
+		{NULL, 0, NULL, 0, 0, NULL},
+	};
+	int parsed = cli_parse(cmd, HELP, opts, argc, argv, NULL, 0, NULL);
+	if (parsed >= 0)
+		return parsed;
 	tn_store *s;
 	if (act_open(ctx, &s))
 		return 1;
@@ -191,25 +180,20 @@ static int do_report(cli_ctx *ctx, int argc, char **argv, int reasons)
 
 static int do_schedule(cli_ctx *ctx, int argc, char **argv)
 {
-	const char *now_s = NULL, *after_s = NULL, *days_s = NULL, *ctl_s = NULL, *seed_s = NULL;
-	for (int i = 1; i < argc; i++) {
-		int r;
-		if ((r = cli_opt(argc, argv, &i, "--now", &now_s)) || (r = cli_opt(argc, argv, &i, "--after-days", &after_s)) ||
-		    (r = cli_opt(argc, argv, &i, "--days", &days_s)) || (r = cli_opt(argc, argv, &i, "--control", &ctl_s)) ||
-		    (r = cli_opt(argc, argv, &i, "--seed", &seed_s))) {
-			if (r < 0)
-				return 2;
-			continue;
-		}
-		return cli_usage_error("winback schedule", "unexpected argument \"%s\"", argv[i]);
-	}
+	const char *now_s = NULL;
 	double after = 30, days = 7, share = 0.1;
 	long seed = 1;
-	if ((after_s && cli_parse_double("winback schedule", "--after-days", after_s, &after)) ||
-	    (days_s && cli_parse_double("winback schedule", "--days", days_s, &days)) ||
-	    (ctl_s && cli_parse_double("winback schedule", "--control", ctl_s, &share)) ||
-	    (seed_s && cli_parse_long("winback schedule", "--seed", seed_s, &seed)))
-		return 2;
+	const cli_option opts[] = {
+		{"--now", CLI_STR, &now_s, 0, 0, NULL},
+		{"--after-days", CLI_DOUBLE, &after, 0, 0, "days after lapsing"},
+		{"--days", CLI_DOUBLE, &days, 0, 0, "days of contact dates"},
+		{"--control", CLI_DOUBLE, &share, 0, 0, "control share"},
+		{"--seed", CLI_INT, &seed, LONG_MIN, LONG_MAX, "random seed"},
+		{NULL, 0, NULL, 0, 0, NULL},
+	};
+	int st = cli_parse("winback schedule", HELP, opts, argc, argv, NULL, 0, NULL);
+	if (st >= 0)
+		return st;
 	tn_store *s;
 	if (act_open(ctx, &s))
 		return 1;
@@ -240,27 +224,18 @@ static int do_schedule(cli_ctx *ctx, int argc, char **argv)
 	return rc;
 }
 
+static int do_results(cli_ctx *ctx, int argc, char **argv) { return do_report(ctx, argc, argv, 0); }
+static int do_reasons(cli_ctx *ctx, int argc, char **argv) { return do_report(ctx, argc, argv, 1); }
+
+static const cli_sub SUBS[] = {
+	{"schedule", do_schedule, "who is due a win-back contact, with a control group"},
+	{"record", do_record, "record one contact or outcome"},
+	{"import", do_import, "record contacts and outcomes from a CSV"},
+	{"report", do_results, "cost per customer won back, against the control group"},
+	{"reasons", do_reasons, "why lapsed customers left"},
+};
+
 int cmd_winback(cli_ctx *ctx, int argc, char **argv)
 {
-	if (argc < 2 || cli_is_help(argv[1])) {
-		fputs(HELP, argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
-	}
-	for (int i = 2; i < argc; i++)
-		if (cli_is_help(argv[i])) {
-			fputs(HELP, stdout);
-			return 0;
-		}
-	const char *sub = argv[1];
-	if (strcmp(sub, "schedule") == 0)
-		return do_schedule(ctx, argc - 1, argv + 1);
-	if (strcmp(sub, "record") == 0)
-		return do_record(ctx, argc - 1, argv + 1);
-	if (strcmp(sub, "import") == 0)
-		return do_import(ctx, argc - 1, argv + 1);
-	if (strcmp(sub, "report") == 0)
-		return do_report(ctx, argc - 1, argv + 1, 0);
-	if (strcmp(sub, "reasons") == 0)
-		return do_report(ctx, argc - 1, argv + 1, 1);
-	return cli_usage_error("winback", "unknown subcommand \"%s\" (schedule, record, import, report, reasons)", sub);
+	return cli_dispatch(ctx, "winback", HELP, SUBS, sizeof SUBS / sizeof SUBS[0], argc, argv);
 }
