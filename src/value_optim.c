@@ -7,11 +7,13 @@
  * into weighted distinct rows (an open-addressing hash, first-seen order).
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <nlopt.h>
 #include "value_internal.h"
+#include "tenure/warn.h"
 
 #define LOG_BOUND 30.0 /* parameters between e^-30 and e^30 */
 
@@ -211,6 +213,63 @@ void tn_vo_se(tn_vo_ll ll, void *data, int n, const double *p, double *se)
 	for (int i = 0; i < n; i++)
 		if (H[i * n + i] > 0)
 			se[i] = sqrt(H[i * n + i]);
+}
+
+/* ---- degenerate fits ------------------------------------------------------ */
+
+#define DIVERGE 1e6  /* a parameter beyond 1e6 or below 1e-6 is running off */
+#define SE_RATIO 10  /* a standard error 10 times the estimate: not identified */
+
+int tn_vo_warnings(tn_warnings *w, const char *what, int np, const char *const *names, const double *p,
+		   const double *se, int converged, double nobs, double nmin, const char *nobs_what)
+{
+	int rc = TN_OK;
+	if (nobs < nmin)
+		return tn_warn(w, 1,
+			       "%s: %g %s for %d parameters (at least %g needed): the data cannot identify the model; "
+			       "its numbers mean nothing",
+			       what, nobs, nobs_what, np, nmin);
+	if (!converged)
+		rc |= tn_warn(w, 1, "%s: the optimiser did not converge: the estimates are not a maximum of the likelihood",
+			      what);
+	int big = 0;
+	for (int k = 0; k < np; k++) {
+		int off = (p[k] > DIVERGE || p[k] < 1 / DIVERGE) && !(se[k] < p[k]);
+		big += p[k] > DIVERGE;
+		if (off)
+			rc |= tn_warn(w, 1,
+				      "%s: %s = %.4g is running off to %s (a boundary of the model): the data do not "
+				      "identify it",
+				      what, names[k], p[k], p[k] > DIVERGE ? "infinity" : "0");
+		else if (!(se[k] <= SE_RATIO * p[k]))
+			rc |= tn_warn(w, 1,
+				      "%s: %s = %.4g is not identified by the data (standard error %s%.4g%s)", what, names[k],
+				      p[k], isfinite(se[k]) ? "" : "not finite: ", se[k],
+				      isfinite(se[k]) ? ", over 10 times the estimate" : "");
+	}
+	if (np == 2 && big == 2 && !strcmp(names[0], "alpha") && !strcmp(names[1], "beta"))
+		rc |= tn_warn(w, 1,
+			      "%s: alpha and beta both run off to infinity: every customer looks alike (churn %.4g per "
+			      "period), and the sBG reduces to a geometric model",
+			      what, p[0] / (p[0] + p[1]));
+	return rc ? TN_ERR_NOMEM : TN_OK;
+}
+
+int tn_value_fit_warnings(const tn_value_fit *f, tn_warnings *w)
+{
+	char what[64];
+	snprintf(what, sizeof what, "%s fit", tn_value_model_name(f->model));
+	switch (f->model) {
+	case TN_VALUE_SBG: /* the periods after the first count: two are needed for two parameters */
+		return tn_vo_warnings(w, what, f->nparams, f->names, f->params, f->se, f->converged,
+				      (double)f->ndistinct - 1, 2, "period(s) of survivors");
+	case TN_VALUE_GG:
+		return tn_vo_warnings(w, what, f->nparams, f->names, f->params, f->se, f->converged, (double)f->n, 3,
+				      "repeat buyer(s)");
+	default:
+		return tn_vo_warnings(w, what, f->nparams, f->names, f->params, f->se, f->converged,
+				      (double)f->ndistinct, 4, "distinct customer row(s)");
+	}
 }
 
 /* ---- compression -------------------------------------------------------- */

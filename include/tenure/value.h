@@ -64,6 +64,16 @@ typedef struct tn_value_fit {
 	size_t ndistinct;        /* distinct rows after compression */
 } tn_value_fit;
 
+/* The fit's warnings (tenure/warn.h), all severe: too few data for the
+ * model (sBG: fewer than 2 periods after the first count; BG/NBD and
+ * Pareto/NBD: fewer than 4 distinct customer rows; Gamma-Gamma: fewer than
+ * 3 repeat buyers), not converged, a parameter running off to 0 or
+ * infinity (below 1e-6 or above 1e6 and its standard error not below it),
+ * a parameter not identified (standard error not finite or above 10 times
+ * the estimate).  TN_OK or TN_ERR_NOMEM. */
+struct tn_warnings;
+TN_API int tn_value_fit_warnings(const tn_value_fit *f, struct tn_warnings *w);
+
 /* Model name ("sbg", "bgnbd", "pareto-nbd", "gamma-gamma"). */
 TN_API const char *tn_value_model_name(tn_value_model m);
 /* Parse a model name (also "bg-nbd", "pnbd", "gg"); -1 if unknown. */
