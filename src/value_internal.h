@@ -37,7 +37,7 @@ void tn_vo_se_grad(tn_vo_fn f, void *data, unsigned n, const double *theta, doub
 /* The warnings of a fit of NP parameters P (names NAMES, standard errors
  * SE) labelled WHAT, on NOBS data points (NOBS_WHAT, e.g. "customers") of
  * which the model needs at least NMIN: too few data, not converged, a
- * parameter running off to 0 or infinity (beyond 1e-6 / 1e6 with a
+ * parameter running off to 0 or infinity (beyond 1e-3 / 1e3 with a
  * standard error not below the estimate), a parameter whose standard error
  * is not finite or above 10 times the estimate.  All are severe. */
 struct tn_warnings;

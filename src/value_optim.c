@@ -217,7 +217,7 @@ void tn_vo_se(tn_vo_ll ll, void *data, int n, const double *p, double *se)
 
 /* ---- degenerate fits ------------------------------------------------------ */
 
-#define DIVERGE 1e6  /* a parameter beyond 1e6 or below 1e-6 is running off */
+#define DIVERGE 1e3  /* beyond 1e3 or below 1e-3 with a standard error as large: running off */
 #define SE_RATIO 10  /* a standard error 10 times the estimate: not identified */
 
 int tn_vo_warnings(tn_warnings *w, const char *what, int np, const char *const *names, const double *p,

@@ -17,8 +17,10 @@
 #include "tenure/value.h"
 #include "tenure/churn.h"
 #include "value_internal.h"
+#include "tenure/warn.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -198,6 +200,25 @@ void tn_value_retention_free(tn_value_retention_result *r)
 		free(r->live[i].customer);
 	free(r->live);
 	free(r);
+}
+
+int tn_value_retention_warnings(const tn_value_retention_result *r, tn_warnings *w)
+{
+	static const char *const names[2] = {"alpha", "beta"};
+	int rc = TN_OK;
+	for (size_t i = 0; i < r->nplans; i++) {
+		const tn_value_plan_fit *f = &r->plans[i];
+		if (isnan(f->alpha))
+			continue; /* not fitted: no cohort has lived a whole period yet */
+		char what[160];
+		snprintf(what, sizeof what, "plan \"%s\" (%s)", f->plan, f->billing_period);
+		double p[2] = {f->alpha, f->beta};
+		rc |= tn_vo_warnings(w, what, 2, names, p, f->se, f->converged, (double)f->customers, 2, "customer(s)");
+		if (!isfinite(f->elv))
+			rc |= tn_warn(w, 1, "%s: the lifetime value cannot be computed at alpha = %.4g, beta = %.4g", what,
+				      f->alpha, f->beta);
+	}
+	return rc ? TN_ERR_NOMEM : TN_OK;
 }
 
 int tn_value_retention(tn_store *s, const tn_churn_def *def, tn_time as_of, double annual_discount,

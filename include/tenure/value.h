@@ -68,7 +68,7 @@ typedef struct tn_value_fit {
  * model (sBG: fewer than 2 periods after the first count; BG/NBD and
  * Pareto/NBD: fewer than 4 distinct customer rows; Gamma-Gamma: fewer than
  * 3 repeat buyers), not converged, a parameter running off to 0 or
- * infinity (below 1e-6 or above 1e6 and its standard error not below it),
+ * infinity (below 1e-3 or above 1e3 and its standard error not below it),
  * a parameter not identified (standard error not finite or above 10 times
  * the estimate).  TN_OK or TN_ERR_NOMEM. */
 struct tn_warnings;
@@ -303,6 +303,9 @@ typedef struct tn_value_retention_result {
 TN_API int tn_value_retention(struct tn_store *s, const struct tn_churn_def *def, tn_time as_of,
 			      double annual_discount, tn_value_retention_result **out, tn_error *err);
 TN_API void tn_value_retention_free(tn_value_retention_result *r);
+/* Warnings of the plan fits, as tn_value_fit_warnings (each names its plan;
+ * a plan needs 2 customers), and a lifetime value that cannot be computed. */
+TN_API int tn_value_retention_warnings(const tn_value_retention_result *r, struct tn_warnings *w);
 
 
 /* ---- segment profitability (value_profit.c) ---------------------------- */

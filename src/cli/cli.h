@@ -64,6 +64,9 @@ void tn_out_num(tn_out *t, double v, int digits);
 /* Print in FORMAT to FP: aligned columns (numbers right-aligned), RFC 4180
  * CSV with a header, or a JSON array of objects. */
 void tn_out_print(const tn_out *t, out_format format, FILE *fp);
+/* The table as a cJSON array of objects (what --format json prints), to
+ * put inside a larger document; NULL when out of memory. */
+struct cJSON *tn_out_json(const tn_out *t);
 
 struct cJSON;
 /* Print a cJSON value (as JSON, tenure/json.h) to stdout followed by a newline. */
