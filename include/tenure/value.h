@@ -304,7 +304,9 @@ TN_API int tn_value_retention(struct tn_store *s, const struct tn_churn_def *def
 			      double annual_discount, tn_value_retention_result **out, tn_error *err);
 TN_API void tn_value_retention_free(tn_value_retention_result *r);
 /* Warnings of the plan fits, as tn_value_fit_warnings (each names its plan;
- * a plan needs 2 customers), and a lifetime value that cannot be computed. */
+ * a plan needs 2 customers and a cohort observed for 2 whole periods), and
+ * a lifetime value that cannot be computed.  Severe only when every fitted
+ * plan is degenerate. */
 TN_API int tn_value_retention_warnings(const tn_value_retention_result *r, struct tn_warnings *w);
 
 

@@ -30,9 +30,9 @@ static void help(void)
 	       "                     cohort alone cannot identify them)\n\n"
 	       "--format json prints {\"warnings\": [...], \"plans\" (or \"subscribers\", \"cohorts\"): [...]}.\n"
 	       "Warnings come first (on stderr with --format csv): a plan whose fit the data cannot identify\n"
-	       "(fewer than 2 customers, alpha or beta running off to 0 or infinity, a standard error over 10\n"
-	       "times its estimate) or that did not converge is named; its numbers must not be used, and the\n"
-	       "exit status is then 3.\n");
+	       "(fewer than 2 customers, every cohort observed for one period only, alpha or beta running off\n"
+	       "to 0 or infinity, a standard error over 10 times its estimate) or that did not converge is\n"
+	       "named; its numbers must not be used.  The exit status is 3 when no plan has a usable fit.\n");
 }
 
 int cmd_value_retention(cli_ctx *ctx, int argc, char **argv)
