@@ -9,6 +9,7 @@
 #include "store_sqlite.h"
 #include "tenure/churn.h"
 
+#include "tenure/json.h"
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
@@ -109,7 +110,7 @@ char *tn_churn_def_to_json(const tn_churn_def *d)
 	}
 	if (d->failed_payment)
 		cJSON_AddNumberToObject(o, "failed_payment_days", d->failed_payment_days);
-	char *s = cJSON_PrintUnformatted(o);
+	char *s = tn_json_print(o);
 	cJSON_Delete(o);
 	return s;
 }

@@ -12,6 +12,7 @@
 #include "tenure/predict.h"
 
 #include <cjson/cJSON.h>
+#include "tenure/json.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +23,7 @@
  * 15-digit form when it is merely close, and scores must not move. */
 static cJSON *exact(double v)
 {
-	char buf[40];
-	snprintf(buf, sizeof buf, "%.17g", v);
-	return cJSON_CreateRaw(buf);
+	return tn_json_num(v); /* shortest exact digits; null if not finite */
 }
 
 static cJSON *num_array(const double *v, size_t n)
@@ -87,7 +86,7 @@ int tn_pred_save(const tn_pred_model *m, const char *path, tn_error *err)
 	cJSON *root = to_json(m, err);
 	if (!root)
 		return err ? err->code : TN_ERR_NOMEM;
-	char *text = cJSON_PrintUnformatted(root);
+	char *text = tn_json_print(root);
 	cJSON_Delete(root);
 	if (!text)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory (model JSON)");
