@@ -240,19 +240,17 @@ static int export_matrix(const char *path, const tn_pred_encoding *e, const doub
 		return tn_error_set(err, TN_ERR_IO, "%s: cannot create", path);
 	fputs("fold,y", fp);
 	for (size_t j = 0; j < e->p; j++) {
-		fputs(",\"", fp);
-		for (const char *c = e->feature[j]; *c; c++) {
-			if (*c == '"')
-				fputc('"', fp);
-			fputc(*c, fp);
-		}
-		fputc('"', fp);
+		fputc(',', fp);
+		tn_csv_write(fp, e->feature[j]);
 	}
 	fputc('\n', fp);
 	for (size_t i = 0; i < n; i++) {
-		fprintf(fp, "%d,%g", fold[i], y[i]);
-		for (size_t j = 0; j < e->p; j++)
-			fprintf(fp, ",%.17g", x[i * e->p + j]);
+		fprintf(fp, "%d,", fold[i]);
+		tn_csv_write_num(fp, y[i]);
+		for (size_t j = 0; j < e->p; j++) {
+			fputc(',', fp);
+			tn_csv_write_num(fp, x[i * e->p + j]);
+		}
 		fputc('\n', fp);
 	}
 	if (fclose(fp))

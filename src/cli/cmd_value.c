@@ -125,7 +125,12 @@ int value_summary(cli_ctx *ctx, int argc, char **argv)
 		printf("customer,frequency,recency,T,monetary_value\n");
 		for (size_t i = 0; i < s->n; i++) {
 			tn_csv_write(stdout, s->id[i]);
-			printf(",%.0f,%.17g,%.17g,%.17g\n", s->x[i], s->t_x[i], s->T[i], s->monetary[i]);
+			double v[4] = {s->x[i], s->t_x[i], s->T[i], s->monetary[i]};
+			for (int k = 0; k < 4; k++) {
+				putchar(',');
+				tn_csv_write_num(stdout, v[k]);
+			}
+			putchar('\n');
 		}
 	} else {
 		tn_out *o = tn_out_new(5, names);
