@@ -221,7 +221,8 @@ void tn_vo_se(tn_vo_ll ll, void *data, int n, const double *p, double *se)
 #define SE_RATIO 10  /* a standard error 10 times the estimate: not identified */
 
 int tn_vo_warnings(tn_warnings *w, const char *what, int np, const char *const *names, const double *p,
-		   const double *se, int converged, double nobs, double nmin, const char *nobs_what)
+		   const double *se, const int *pairs, int npairs, int converged, double nobs, double nmin,
+		   const char *nobs_what)
 {
 	int rc = TN_OK;
 	if (nobs < nmin)
@@ -232,10 +233,26 @@ int tn_vo_warnings(tn_warnings *w, const char *what, int np, const char *const *
 	if (!converged)
 		rc |= tn_warn(w, 1, "%s: the optimiser did not converge: the estimates are not a maximum of the likelihood",
 			      what);
-	int big = 0;
+	int done[8] = {0};
+	/* a mixing distribution whose two parameters run off together: its
+	 * limit is a point mass (no heterogeneity), a model with one parameter
+	 * less whose predictions are well defined */
+	for (int k = 0; k < npairs; k++) {
+		int i = pairs[3 * k], j = pairs[3 * k + 1], beta = pairs[3 * k + 2];
+		if (!(p[i] > DIVERGE && p[j] > DIVERGE))
+			continue;
+		done[i] = done[j] = 1;
+		rc |= tn_warn(w, 0,
+			      "%s: %s = %.4g and %s = %.4g both run off to infinity: every customer looks alike here "
+			      "(the %s mixing distribution collapses to its mean %s = %.4g), so these two parameters are "
+			      "not identified, though the predictions are those of the limiting model",
+			      what, names[i], p[i], names[j], p[j], beta ? "beta" : "gamma",
+			      beta ? "probability" : "rate", beta ? p[i] / (p[i] + p[j]) : p[i] / p[j]);
+	}
 	for (int k = 0; k < np; k++) {
+		if (done[k])
+			continue;
 		int off = (p[k] > DIVERGE || p[k] < 1 / DIVERGE) && !(se[k] < p[k]);
-		big += p[k] > DIVERGE;
 		if (off)
 			rc |= tn_warn(w, 1,
 				      "%s: %s = %.4g is running off to %s (a boundary of the model): the data do not "
@@ -247,28 +264,28 @@ int tn_vo_warnings(tn_warnings *w, const char *what, int np, const char *const *
 				      p[k], isfinite(se[k]) ? "" : "not finite: ", se[k],
 				      isfinite(se[k]) ? ", over 10 times the estimate" : "");
 	}
-	if (np == 2 && big == 2 && !strcmp(names[0], "alpha") && !strcmp(names[1], "beta"))
-		rc |= tn_warn(w, 1,
-			      "%s: alpha and beta both run off to infinity: every customer looks alike (churn %.4g per "
-			      "period), and the sBG reduces to a geometric model",
-			      what, p[0] / (p[0] + p[1]));
 	return rc ? TN_ERR_NOMEM : TN_OK;
 }
 
 int tn_value_fit_warnings(const tn_value_fit *f, tn_warnings *w)
 {
+	/* mixing pairs {i, j, 1 = beta / 0 = gamma}: sBG (alpha, beta) ~ Beta;
+	 * BG/NBD (r, alpha) ~ Gamma, (a, b) ~ Beta; Pareto/NBD (r, alpha),
+	 * (s, beta) ~ Gamma; Gamma-Gamma (q, gamma) ~ Gamma */
+	static const int sbg[] = {0, 1, 1}, bg[] = {0, 1, 0, 2, 3, 1}, pn[] = {0, 1, 0, 2, 3, 0}, gg[] = {1, 2, 0};
 	char what[64];
 	snprintf(what, sizeof what, "%s fit", tn_value_model_name(f->model));
 	switch (f->model) {
 	case TN_VALUE_SBG: /* the periods after the first count: two are needed for two parameters */
-		return tn_vo_warnings(w, what, f->nparams, f->names, f->params, f->se, f->converged,
+		return tn_vo_warnings(w, what, f->nparams, f->names, f->params, f->se, sbg, 1, f->converged,
 				      (double)f->ndistinct - 1, 2, "period(s) of survivors");
 	case TN_VALUE_GG:
-		return tn_vo_warnings(w, what, f->nparams, f->names, f->params, f->se, f->converged, (double)f->n, 3,
-				      "repeat buyer(s)");
+		return tn_vo_warnings(w, what, f->nparams, f->names, f->params, f->se, gg, 1, f->converged,
+				      (double)f->n, 3, "repeat buyer(s)");
 	default:
-		return tn_vo_warnings(w, what, f->nparams, f->names, f->params, f->se, f->converged,
-				      (double)f->ndistinct, 4, "distinct customer row(s)");
+		return tn_vo_warnings(w, what, f->nparams, f->names, f->params, f->se,
+				      f->model == TN_VALUE_BGNBD ? bg : pn, 2, f->converged, (double)f->ndistinct, 4,
+				      "distinct customer row(s)");
 	}
 }
 

@@ -205,6 +205,7 @@ void tn_value_retention_free(tn_value_retention_result *r)
 int tn_value_retention_warnings(const tn_value_retention_result *r, tn_warnings *w)
 {
 	static const char *const names[2] = {"alpha", "beta"};
+	static const int pair[3] = {0, 1, 1}; /* Beta(alpha, beta) */
 	int rc = TN_OK;
 	size_t fitted = 0, bad = 0;
 	for (size_t i = 0; i < r->nplans; i++) {
@@ -221,8 +222,8 @@ int tn_value_retention_warnings(const tn_value_retention_result *r, tn_warnings 
 		double p[2] = {f->alpha, f->beta};
 		tn_warnings one = {0};
 		if (longest >= 2)
-			rc |= tn_vo_warnings(&one, what, 2, names, p, f->se, f->converged, (double)f->customers, 2,
-					     "customer(s)");
+			rc |= tn_vo_warnings(&one, what, 2, names, p, f->se, pair, 1, f->converged, (double)f->customers,
+					     2, "customer(s)");
 		else /* the cause of the flat likelihood, rather than its symptoms */
 			rc |= tn_warn(&one, 1,
 				      "%s: every cohort was observed for %d whole period(s): only the first renewal rate "

@@ -64,13 +64,18 @@ typedef struct tn_value_fit {
 	size_t ndistinct;        /* distinct rows after compression */
 } tn_value_fit;
 
-/* The fit's warnings (tenure/warn.h), all severe: too few data for the
- * model (sBG: fewer than 2 periods after the first count; BG/NBD and
- * Pareto/NBD: fewer than 4 distinct customer rows; Gamma-Gamma: fewer than
- * 3 repeat buyers), not converged, a parameter running off to 0 or
- * infinity (below 1e-3 or above 1e3 and its standard error not below it),
- * a parameter not identified (standard error not finite or above 10 times
- * the estimate).  TN_OK or TN_ERR_NOMEM. */
+/* The fit's warnings (tenure/warn.h).  Severe (the numbers mean nothing):
+ * too few data for the model (sBG: fewer than 2 periods after the first
+ * count; BG/NBD and Pareto/NBD: fewer than 4 distinct customer rows;
+ * Gamma-Gamma: fewer than 3 repeat buyers), not converged, a parameter
+ * running off to 0 or infinity alone (below 1e-3 or above 1e3 and its
+ * standard error not below it), a parameter not identified (standard error
+ * not finite or above 10 times the estimate).  Not severe: both parameters
+ * of a mixing distribution running off to infinity together (sBG alpha and
+ * beta, BG/NBD r and alpha or a and b, Pareto/NBD r and alpha or s and
+ * beta, Gamma-Gamma q and gamma): every customer looks alike there, the
+ * model reduces to its limit and its predictions stand.  TN_OK or
+ * TN_ERR_NOMEM. */
 struct tn_warnings;
 TN_API int tn_value_fit_warnings(const tn_value_fit *f, struct tn_warnings *w);
 

@@ -66,7 +66,8 @@ check_contains "Cox not converged: said plainly" t3.txt "did not converge in 20 
 $TENURE --format json value fit --model sbg --survivors 100,50,0 >sbg.json
 check_eq "sBG 100,50,0: exit 3" "$?" "3"
 check_contains "sBG 100,50,0: alpha runs off" sbg.json 'alpha = '
-check_contains "sBG 100,50,0: a geometric" sbg.json 'reduces to a geometric model'
+check_contains "sBG 100,50,0: alpha and beta run off together" sbg.json 'both run off to infinity'
+check_contains "sBG 100,50,0: the lifetime value is missing, said" sbg.json 'lifetime values cannot be computed'
 python3 -m json.tool sbg.json >/dev/null && ok "sBG 100,50,0: valid JSON" || not_ok "sBG 100,50,0: valid JSON"
 $TENURE value fit --model sbg --survivors 100,50 >sbg1.txt
 check_eq "sBG on one period: exit 3" "$?" "3"
@@ -87,3 +88,20 @@ check_contains "singular log-rank: the curves printed" sing.txt "Share still the
 check_contains "singular log-rank: says why" sing.txt "no log-rank test: its variance matrix is singular"
 $TENURE --format json survival --csv sing.csv --time t --event e --by g >sing.json
 check_contains "singular log-rank: null test" sing.json '"logrank":{"chisq":null,"df":null,"p":null}'
+
+# drivers on a 15-customer demo store: the Cox fit does not converge
+check "small demo store" $TENURE --db small.db demo --customers 15
+$TENURE --db small.db drivers >small.txt 2>&1
+check_eq "small store drivers: exit 3" "$?" "3"
+check_eq "small store drivers: the warning comes first" "$(head -c 38 small.txt)" "warning: the Cox fit did not converge "
+$TENURE --db small.db --format json drivers >small.json 2>/dev/null
+check_contains "small store drivers: converged false" small.json '"converged":false'
+check_contains "small store drivers: JSON warning" small.json '"warnings":["the Cox fit did not converge'
+
+# the demo's spend model: Gamma-Gamma q and gamma run off together (every
+# customer's spend rate alike) -- said, but the predictions stand: exit 0
+check "demo store" $TENURE --db demo.db demo --customers 300
+$TENURE --db demo.db --format json value at-risk >atrisk.json 2>/dev/null
+check_eq "collapsed spend mixture: exit 0" "$?" "0"
+check_contains "collapsed spend mixture: said" atrisk.json 'both run off to infinity: every customer looks alike'
+check_contains "at-risk JSON: warnings and segments" atrisk.json '"segments":[{"segment":'
