@@ -332,10 +332,11 @@ typedef struct tn_value_profit_row {
  * revenue kept (e.g. 0.7 after an app store's 30%), future values discounted
  * at ANNUAL_DISCOUNT under churn definition DEF, and the acquisition cost
  * read from attribute COST_KEY (NULL: "acquisition_cost").  Free *rows with
- * tn_value_profit_free(). */
+ * tn_value_profit_free().  The warnings of the retention fits behind the
+ * future values (tn_value_retention_warnings) go to WARN when not NULL. */
 TN_API int tn_value_profitability(struct tn_store *s, const struct tn_churn_def *def, const char *by, double margin,
 				  double annual_discount, const char *cost_key, tn_value_profit_row **rows, size_t *n,
-				  tn_error *err);
+				  struct tn_warnings *warn, tn_error *err);
 TN_API void tn_value_profit_free(tn_value_profit_row *rows, size_t n);
 
 #endif

@@ -105,3 +105,6 @@ $TENURE --db demo.db --format json value at-risk >atrisk.json 2>/dev/null
 check_eq "collapsed spend mixture: exit 0" "$?" "0"
 check_contains "collapsed spend mixture: said" atrisk.json 'both run off to infinity: every customer looks alike'
 check_contains "at-risk JSON: warnings and segments" atrisk.json '"segments":[{"segment":'
+$TENURE --db demo.db --format json value profitability >profit.json 2>/dev/null
+check_eq "profitability: exit 0" "$?" "0"
+check_contains "profitability JSON: warnings and segments" profit.json '"segments":[{"segment":'
