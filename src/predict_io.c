@@ -38,7 +38,7 @@ static cJSON *to_json(const tn_pred_model *m, tn_error *err)
 {
 	cJSON *root = cJSON_CreateObject();
 	cJSON_AddStringToObject(root, "format", "tenure-risk-model");
-	cJSON_AddNumberToObject(root, "version", 1);
+	tn_json_add_num(root, "version", 1);
 	cJSON_AddStringToObject(root, "model", tn_pred_kind_name(m->kind));
 	cJSON_AddStringToObject(root, "target", m->target ? m->target : "");
 	if (m->positive)

@@ -158,8 +158,8 @@ static void print_fit(const cli_ctx *ctx, const tn_cox *fit, const tn_design *ds
 	if (ctx->format == OUT_JSON) {
 		cJSON *root = cJSON_CreateObject();
 		cli_warnings_json(root, w);
-		cJSON_AddNumberToObject(root, "n", (double)fit->n);
-		cJSON_AddNumberToObject(root, "events", fit->events);
+		tn_json_add_num(root, "n", (double)fit->n);
+		tn_json_add_num(root, "events", fit->events);
 		cJSON_AddItemToObject(root, "loglik_null", num(fit->loglik_null));
 		cJSON_AddItemToObject(root, "loglik", num(fit->loglik));
 		cJSON_AddItemToObject(root, "concordance", num(fit->concordance));
@@ -179,11 +179,11 @@ static void print_fit(const cli_ctx *ctx, const tn_cox *fit, const tn_design *ds
 		}
 		cJSON_AddStringToObject(root, "ties", ties);
 		cJSON_AddItemToObject(root, "lr_chisq", num(fit->lr_chisq));
-		cJSON_AddNumberToObject(root, "lr_df", (double)fit->p);
+		tn_json_add_num(root, "lr_df", (double)fit->p);
 		cJSON_AddItemToObject(root, "lr_p", num(fit->lr_p));
-		cJSON_AddNumberToObject(root, "iterations", fit->iterations);
+		tn_json_add_num(root, "iterations", fit->iterations);
 		cJSON_AddBoolToObject(root, "converged", fit->converged);
-		cJSON_AddNumberToObject(root, "dropped", (double)ds->dropped);
+		tn_json_add_num(root, "dropped", (double)ds->dropped);
 		cli_print_json(root);
 		cJSON_Delete(root);
 		return;

@@ -160,7 +160,7 @@ static int classify_csv(cli_ctx *ctx, tn_fb_model *m, const char *path, const ch
 				if (blank)
 					cJSON_AddNullToObject(o, "confidence");
 				else
-					cJSON_AddNumberToObject(o, "confidence",
+					tn_json_add_num(o, "confidence",
 								(double)(long)(res.confidence * 1000 + 0.5) / 1000);
 			}
 			char *s = tn_json_print(o);

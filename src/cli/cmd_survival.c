@@ -104,8 +104,8 @@ static cJSON *group_json(const tn_km *km, const char *label, const double *at, s
 {
 	cJSON *g = cJSON_CreateObject();
 	cJSON_AddItemToObject(g, "group", label ? cJSON_CreateString(label) : cJSON_CreateString("all"));
-	cJSON_AddNumberToObject(g, "n", (double)km->n);
-	cJSON_AddNumberToObject(g, "events", km->events);
+	tn_json_add_num(g, "n", (double)km->n);
+	tn_json_add_num(g, "events", km->events);
 	cJSON_AddItemToObject(g, "median", num(km->median));
 	cJSON_AddItemToObject(g, "median_lower", num(km->median_lower));
 	cJSON_AddItemToObject(g, "median_upper", num(km->median_upper));
@@ -113,7 +113,7 @@ static cJSON *group_json(const tn_km *km, const char *label, const double *at, s
 	for (size_t k = 0; k < nat; k++) {
 		tn_km_value v = tn_km_at(km, at[k]);
 		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "time", at[k]);
+		tn_json_add_num(o, "time", at[k]);
 		cJSON_AddItemToObject(o, "n_risk", num(v.n_risk));
 		cJSON_AddItemToObject(o, "survival", num(v.surv));
 		cJSON_AddItemToObject(o, "se", num(v.se));
@@ -127,9 +127,9 @@ static cJSON *group_json(const tn_km *km, const char *label, const double *at, s
 		if (!(km->n_event[i] > 0))
 			continue; /* event times, as summary.survfit */
 		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "time", km->time[i]);
-		cJSON_AddNumberToObject(o, "n_risk", km->n_risk[i]);
-		cJSON_AddNumberToObject(o, "n_event", km->n_event[i]);
+		tn_json_add_num(o, "time", km->time[i]);
+		tn_json_add_num(o, "n_risk", km->n_risk[i]);
+		tn_json_add_num(o, "n_event", km->n_event[i]);
 		cJSON_AddItemToObject(o, "survival", num(km->surv[i]));
 		cJSON_AddItemToObject(o, "se", num(km->surv[i] > 0 ? km->se[i] : NAN));
 		cJSON_AddItemToObject(o, "lower", num(km->lower[i]));
@@ -156,7 +156,7 @@ static cJSON *group_json(const tn_km *km, const char *label, const double *at, s
 		char sentence[512];
 		tn_danger_sentence(dg, unit, sentence, sizeof sentence);
 		cJSON *o = cJSON_AddObjectToObject(g, "danger");
-		cJSON_AddNumberToObject(o, "bin_width", dg->width);
+		tn_json_add_num(o, "bin_width", dg->width);
 		cJSON_AddItemToObject(o, "from", dg->from >= 0 ? num((double)dg->from * dg->width) : cJSON_CreateNull());
 		cJSON_AddItemToObject(o, "to",
 				      dg->to >= 0 ? num((double)(dg->to + 1) * dg->width) : cJSON_CreateNull());
@@ -166,9 +166,9 @@ static cJSON *group_json(const tn_km *km, const char *label, const double *at, s
 		cJSON *b = cJSON_AddArrayToObject(o, "bins");
 		for (size_t k = 0; k < dg->nbins; k++) {
 			cJSON *e = cJSON_CreateObject();
-			cJSON_AddNumberToObject(e, "from", (double)k * dg->width);
-			cJSON_AddNumberToObject(e, "at_risk", dg->at_risk[k]);
-			cJSON_AddNumberToObject(e, "events", dg->events[k]);
+			tn_json_add_num(e, "from", (double)k * dg->width);
+			tn_json_add_num(e, "at_risk", dg->at_risk[k]);
+			tn_json_add_num(e, "events", dg->events[k]);
 			cJSON_AddItemToObject(e, "hazard", num(dg->hazard[k]));
 			cJSON_AddItemToArray(b, e);
 		}
@@ -390,7 +390,7 @@ int cmd_survival(cli_ctx *ctx, int argc, char **argv)
 			cJSON *l = cJSON_AddObjectToObject(root, "logrank");
 			if (have_lr) {
 				cJSON_AddItemToObject(l, "chisq", num(lr.chisq));
-				cJSON_AddNumberToObject(l, "df", lr.df);
+				tn_json_add_num(l, "df", lr.df);
 				cJSON_AddItemToObject(l, "p", num(lr.p));
 				cJSON *o = cJSON_AddArrayToObject(l, "observed");
 				cJSON *x = cJSON_AddArrayToObject(l, "expected");
@@ -403,7 +403,7 @@ int cmd_survival(cli_ctx *ctx, int argc, char **argv)
 				cJSON_AddNullToObject(l, "df");
 				cJSON_AddNullToObject(l, "p");
 			}
-			cJSON_AddNumberToObject(root, "dropped", (double)d.dropped);
+			tn_json_add_num(root, "dropped", (double)d.dropped);
 			cli_print_json(root);
 			cJSON_Delete(root);
 		} else {

@@ -203,10 +203,10 @@ static int print_fit(const cli_ctx *ctx, const tn_value_fit *f, double secs, cJS
 		cJSON_AddItemToObject(out, "se", se);
 		tn_json_add_num(out, "loglik", f->loglik);
 		cJSON_AddBoolToObject(out, "converged", f->converged);
-		cJSON_AddNumberToObject(out, "n", (double)f->n);
-		cJSON_AddNumberToObject(out, "distinct_rows", (double)f->ndistinct);
-		cJSON_AddNumberToObject(out, "evaluations", f->evaluations);
-		cJSON_AddNumberToObject(out, "fit_seconds", secs);
+		tn_json_add_num(out, "n", (double)f->n);
+		tn_json_add_num(out, "distinct_rows", (double)f->ndistinct);
+		tn_json_add_num(out, "evaluations", f->evaluations);
+		tn_json_add_num(out, "fit_seconds", secs);
 		while (o->child) {
 			cJSON *c = cJSON_DetachItemViaPointer(o, o->child);
 			cJSON_AddItemToObject(out, c->string, c);
@@ -299,12 +299,12 @@ static int fit_sbg(cli_ctx *ctx, const char *surv, const char *proj, const char 
 		cJSON *x = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(x, "projection");
 		for (size_t k = 0; k < np; k++) {
 			cJSON *row = cJSON_CreateObject();
-			cJSON_AddNumberToObject(row, "period", (double)k);
+			tn_json_add_num(row, "period", (double)k);
 			if (k < n)
-				cJSON_AddNumberToObject(row, "observed", alive[k]);
-			cJSON_AddNumberToObject(row, "survival", tn_value_sbg_survival(a, b, (double)k));
+				tn_json_add_num(row, "observed", alive[k]);
+			tn_json_add_num(row, "survival", tn_value_sbg_survival(a, b, (double)k));
 			if (k)
-				cJSON_AddNumberToObject(row, "retention", tn_value_sbg_retention(a, b, (double)k));
+				tn_json_add_num(row, "retention", tn_value_sbg_retention(a, b, (double)k));
 			cJSON_AddItemToArray(arr, row);
 		}
 		tn_json_add_num(x, "price", pr);
