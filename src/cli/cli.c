@@ -294,8 +294,8 @@ void tn_out_print(const tn_out *t, out_format format, FILE *fp)
 	}
 	if (format == OUT_JSON) {
 		cJSON *arr = tn_out_json(t);
-		if (!arr || tn_json_write(fp, arr))
-			fputs("[]\n", fp);
+		if (!arr || tn_json_write(fp, arr) == TN_ERR_NOMEM)
+			fputs("tenure: out of memory writing JSON\n", stderr);
 		cJSON_Delete(arr);
 		return;
 	}
@@ -352,5 +352,6 @@ void tn_out_print(const tn_out *t, out_format format, FILE *fp)
 
 void cli_print_json(const cJSON *v)
 {
-	tn_json_write(stdout, v);
+	if (tn_json_write(stdout, v) == TN_ERR_NOMEM)
+		fputs("tenure: out of memory writing JSON\n", stderr);
 }
