@@ -25,6 +25,8 @@
 #define TENURE_H
 
 #include "tenure/error.h"
+#include "tenure/warn.h"
+#include "tenure/json.h"
 #include "tenure/time.h"
 #include "tenure/csv.h"
 #include "tenure/frame.h"

@@ -10,6 +10,7 @@
 #include "alloc.h"
 #include "tenure/churn.h"
 
+#include "tenure/json.h"
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
@@ -93,10 +94,10 @@ char *tn_churn_def_to_json(const tn_churn_def *d)
 		return NULL;
 	if (d->cancelled) {
 		cJSON_AddBoolToObject(o, "cancelled", 1);
-		cJSON_AddNumberToObject(o, "grace_days", d->grace_days);
+		tn_json_add_num(o, "grace_days", d->grace_days);
 	}
 	if (d->inactive_days > 0)
-		cJSON_AddNumberToObject(o, "inactive_days", d->inactive_days);
+		tn_json_add_num(o, "inactive_days", d->inactive_days);
 	if (d->ntypes) {
 		cJSON *a = cJSON_AddArrayToObject(o, "event_types");
 		for (size_t i = 0; i < d->ntypes; i++)
@@ -104,13 +105,13 @@ char *tn_churn_def_to_json(const tn_churn_def *d)
 	}
 	if (d->defection_window > 0) {
 		cJSON *x = cJSON_AddObjectToObject(o, "defection");
-		cJSON_AddNumberToObject(x, "window", d->defection_window);
-		cJSON_AddNumberToObject(x, "baseline", d->defection_baseline);
-		cJSON_AddNumberToObject(x, "fraction", d->defection_fraction);
+		tn_json_add_num(x, "window", d->defection_window);
+		tn_json_add_num(x, "baseline", d->defection_baseline);
+		tn_json_add_num(x, "fraction", d->defection_fraction);
 	}
 	if (d->failed_payment)
-		cJSON_AddNumberToObject(o, "failed_payment_days", d->failed_payment_days);
-	char *s = cJSON_PrintUnformatted(o);
+		tn_json_add_num(o, "failed_payment_days", d->failed_payment_days);
+	char *s = tn_json_print(o);
 	cJSON_Delete(o);
 	return s;
 }

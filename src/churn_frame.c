@@ -276,8 +276,8 @@ static void write_rows(FILE *fp, const tn_frame *f, size_t from, size_t to)
 				fputc(',', fp);
 			if (!c->is_numeric)
 				tn_csv_write(fp, c->text[i]);
-			else if (!isnan(c->num[i]))
-				fprintf(fp, "%.10g", c->num[i]);
+			else
+				tn_csv_write_num(fp, c->num[i]);
 		}
 		fputc('\n', fp);
 	}

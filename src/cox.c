@@ -16,10 +16,12 @@
 #include "alloc.h"
 #include "tenure/survival.h"
 #include "linalg.h"
+#include "tenure/warn.h"
 #include "radix.h"
 
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -145,6 +147,7 @@ void tn_cox_free(tn_cox *fit)
 	if (!fit)
 		return;
 	free(fit->coef);
+	free(fit->infinite);
 	free(fit);
 }
 
@@ -245,12 +248,15 @@ static int check_input(const double *time, const double *event, const double *x,
 static tn_cox *fit_alloc(size_t p)
 {
 	tn_cox *f = tn_calloc(1, sizeof *f);
-	double *b = tn_calloc(8 * p + p * p, sizeof(double));
-	if (!f || !b) {
+	double *b = tn_calloc(9 * p + p * p, sizeof(double));
+	int *inf = tn_calloc(p, sizeof *inf);
+	if (!f || !b || !inf) {
 		free(f);
 		free(b);
+		free(inf);
 		return NULL;
 	}
+	f->infinite = inf;
 	f->coef = b;
 	f->se = b + p;
 	f->z = b + 2 * p;
@@ -258,9 +264,65 @@ static tn_cox *fit_alloc(size_t p)
 	f->lower = b + 4 * p;
 	f->upper = b + 5 * p;
 	f->means = b + 6 * p;
-	/* b + 7p: spare (newbeta) */
-	f->var = b + 8 * p;
+	/* b + 7p: spare (newbeta); b + 8p: the score at the estimate */
+	f->var = b + 9 * p;
 	return f;
+}
+
+/* R survival's coxph.fit (3.5): infs <- abs(coxfit$u %*% var); converged:
+ * infs <- !is.finite(u) | (infs > eps & infs > toler.inf * abs(coef)) with
+ * toler.inf = sqrt(eps), "Loglik converged before variable ...; coefficient
+ * may be infinite"; not converged: "one or more coefficients may be
+ * infinite" when max(lp) > 500 or any infs is not finite. */
+static void flag_infinite(tn_cox *f, const double *score, double eps, const cox_data *d)
+{
+	size_t p = f->p;
+	int any = 0;
+	for (size_t j = 0; j < p; j++) {
+		double s = 0;
+		for (size_t k = 0; k < p; k++)
+			s += score[k] * f->var[k * p + j];
+		double inf = fabs(s);
+		if (f->converged)
+			f->infinite[j] = !isfinite(score[j]) || (inf > eps && inf > sqrt(eps) * fabs(f->coef[j]));
+		else
+			any |= !isfinite(inf);
+	}
+	if (!f->converged) {
+		for (size_t i = 0; i < d->n && !any; i++) {
+			double e = 0;
+			for (size_t j = 0; j < p; j++)
+				e += d->x[i * p + j] * f->coef[j];
+			any = e > 500;
+		}
+		for (size_t j = 0; j < p; j++)
+			f->infinite[j] = any;
+	}
+	f->ninfinite = 0;
+	for (size_t j = 0; j < p; j++)
+		f->ninfinite += f->infinite[j] != 0;
+}
+
+int tn_cox_warnings(const tn_cox *fit, const char *const *names, tn_warnings *w)
+{
+	int rc = TN_OK;
+	if (!fit->converged)
+		rc |= tn_warn(w, 1,
+			      "the Cox fit did not converge in %d iterations: its coefficients are not a maximum "
+			      "of the likelihood and must not be used",
+			      fit->iterations);
+	for (size_t j = 0; j < fit->p; j++) {
+		if (!fit->infinite[j])
+			continue;
+		char num[32];
+		snprintf(num, sizeof num, "%zu", j + 1);
+		rc |= tn_warn(w, 0,
+			      "the likelihood converged before \"%s\": its coefficient may be infinite (%.4g); "
+			      "its hazard ratio, standard error and p-value mean nothing (R: \"coefficient may be "
+			      "infinite\")",
+			      names ? names[j] : num, fit->coef[j]);
+	}
+	return rc ? TN_ERR_NOMEM : TN_OK;
 }
 
 int tn_cox_fit(const double *time, const double *event, const double *x, size_t n, size_t p,
@@ -353,6 +415,8 @@ int tn_cox_fit(const double *time, const double *event, const double *x, size_t 
 	}
 	f->iterations = iter > max_iter ? max_iter : iter;
 	f->loglik = cox_pass(&d, beta, u, imat, efron);
+	double *score = f->coef + 8 * p;
+	memcpy(score, u, p * sizeof *u);
 	if (tn_la_cholesky(imat, p, 1e-10, &bad)) {
 		rc = tn_error_set(err, TN_ERR_NUMERIC, "Cox: information matrix singular at covariate %zu", bad + 1);
 		goto done;
@@ -385,6 +449,7 @@ int tn_cox_fit(const double *time, const double *event, const double *x, size_t 
 		f->lower[j] = exp(f->coef[j] - zq * f->se[j]);
 		f->upper[j] = exp(f->coef[j] + zq * f->se[j]);
 	}
+	flag_infinite(f, score, eps, &d);
 	f->lr_chisq = 2 * (f->loglik - f->loglik_null);
 	f->lr_p = tn_chisq_upper(f->lr_chisq, (int)p);
 	/* concordance on the centred linear predictor, sorted order */

@@ -8,6 +8,9 @@
  */
 #include "tenure/csv.h"
 #include "alloc.h"
+#include "tenure/json.h"
+
+#include <math.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -351,6 +354,13 @@ void tn_csv_write_field(FILE *fp, const char *s, size_t len)
 		fputc(s[i], fp);
 	}
 	fputc('"', fp);
+}
+
+void tn_csv_write_num(FILE *fp, double v)
+{
+	char buf[40];
+	if (isfinite(v))
+		fputs(tn_json_num_text(v, buf, sizeof buf), fp);
 }
 
 void tn_csv_write(FILE *fp, const char *s)

@@ -104,7 +104,9 @@ int tn_fb_impact_hazard(tn_store *s, const tn_churn_def *def, const tn_fb_row *r
 		tn_cox_opts o = {TN_COX_EFRON, 0, 0, 0, &name};
 		tn_cox *fit = NULL;
 		tn_error ce = {0};
-		if (tn_cox_fit(tt, ee, x, nids, 1, NULL, &o, &fit, &ce) == TN_OK) {
+		/* a degenerate fit (not converged, or R's "coefficient may be
+		 * infinite") leaves the ratio NaN rather than print 1e9 */
+		if (tn_cox_fit(tt, ee, x, nids, 1, NULL, &o, &fit, &ce) == TN_OK && fit->converged && !fit->ninfinite) {
 			hr[i] = exp(fit->coef[0]);
 			lo[i] = fit->lower[0];
 			hi[i] = fit->upper[0];

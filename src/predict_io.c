@@ -13,6 +13,7 @@
 #include "alloc.h"
 
 #include <cjson/cJSON.h>
+#include "tenure/json.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +24,7 @@
  * 15-digit form when it is merely close, and scores must not move. */
 static cJSON *exact(double v)
 {
-	char buf[40];
-	snprintf(buf, sizeof buf, "%.17g", v);
-	return cJSON_CreateRaw(buf);
+	return tn_json_num(v); /* shortest exact digits; null if not finite */
 }
 
 static cJSON *num_array(const double *v, size_t n)
@@ -40,7 +39,7 @@ static cJSON *to_json(const tn_pred_model *m, tn_error *err)
 {
 	cJSON *root = cJSON_CreateObject();
 	cJSON_AddStringToObject(root, "format", "tenure-risk-model");
-	cJSON_AddNumberToObject(root, "version", 1);
+	tn_json_add_num(root, "version", 1);
 	cJSON_AddStringToObject(root, "model", tn_pred_kind_name(m->kind));
 	cJSON_AddStringToObject(root, "target", m->target ? m->target : "");
 	if (m->positive)
@@ -88,7 +87,7 @@ int tn_pred_save(const tn_pred_model *m, const char *path, tn_error *err)
 	cJSON *root = to_json(m, err);
 	if (!root)
 		return tn_error_code(err, TN_ERR_NOMEM);
-	char *text = cJSON_PrintUnformatted(root);
+	char *text = tn_json_print(root);
 	cJSON_Delete(root);
 	if (!text)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory (model JSON)");

@@ -34,6 +34,20 @@ void tn_vo_se(tn_vo_ll ll, void *data, int n, const double *p, double *se);
  * of the gradient, then se(p_i) = p_i sqrt((H_theta^-1)_ii) (delta method). */
 void tn_vo_se_grad(tn_vo_fn f, void *data, unsigned n, const double *theta, double *se);
 
+/* The warnings of a fit of NP parameters P (names NAMES, standard errors
+ * SE) labelled WHAT, on NOBS data points (NOBS_WHAT, e.g. "customers") of
+ * which the model needs at least NMIN.  Severe: too few data, not
+ * converged, a parameter running off to 0 or infinity alone (beyond 1e-3 /
+ * 1e3 with a standard error not below the estimate), a parameter whose
+ * standard error is not finite or above 10 times the estimate.  Not
+ * severe: both parameters of a mixing distribution running off together
+ * (NPAIRS triples {i, j, 1 = beta / 0 = gamma} in PAIRS): the mixture
+ * collapses to a point, a limit whose predictions are well defined. */
+struct tn_warnings;
+int tn_vo_warnings(struct tn_warnings *w, const char *what, int np, const char *const *names, const double *p,
+		   const double *se, const int *pairs, int npairs, int converged, double nobs, double nmin,
+		   const char *nobs_what);
+
 /* BG/NBD eq. 10 for t = 1..H in one pass (value_bgnbd.c): the series
  * coefficients of 2F1(r+x, b+x; a+b+x-1; z), enough for z <= ZMAX (returns
  * their number, at most CAP; 0 when ZMAX > 0.9 or CAP is too small), and the

@@ -8,6 +8,7 @@
  */
 #include <assert.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "value_internal.h"
 #include "alloc.h"
 #include "linalg.h"
+#include "tenure/warn.h"
 
 #define LOG_BOUND 30.0 /* parameters between e^-30 and e^30 */
 
@@ -174,6 +176,80 @@ void tn_vo_se(tn_vo_ll ll, void *data, int n, const double *p, double *se)
 	for (int i = 0; i < n; i++)
 		if (H[i * n + i] > 0)
 			se[i] = sqrt(H[i * n + i]);
+}
+
+/* ---- degenerate fits ------------------------------------------------------ */
+
+#define DIVERGE 1e3  /* beyond 1e3 or below 1e-3 with a standard error as large: running off */
+#define SE_RATIO 10  /* a standard error 10 times the estimate: not identified */
+
+int tn_vo_warnings(tn_warnings *w, const char *what, int np, const char *const *names, const double *p,
+		   const double *se, const int *pairs, int npairs, int converged, double nobs, double nmin,
+		   const char *nobs_what)
+{
+	int rc = TN_OK;
+	if (nobs < nmin)
+		return tn_warn(w, 1,
+			       "%s: %g %s for %d parameters (at least %g needed): the data cannot identify the model; "
+			       "its numbers mean nothing",
+			       what, nobs, nobs_what, np, nmin);
+	if (!converged)
+		rc |= tn_warn(w, 1, "%s: the optimiser did not converge: the estimates are not a maximum of the likelihood",
+			      what);
+	int done[8] = {0};
+	/* a mixing distribution whose two parameters run off together: its
+	 * limit is a point mass (no heterogeneity), a model with one parameter
+	 * less whose predictions are well defined */
+	for (int k = 0; k < npairs; k++) {
+		int i = pairs[3 * k], j = pairs[3 * k + 1], beta = pairs[3 * k + 2];
+		if (!(p[i] > DIVERGE && p[j] > DIVERGE))
+			continue;
+		done[i] = done[j] = 1;
+		rc |= tn_warn(w, 0,
+			      "%s: %s = %.4g and %s = %.4g both run off to infinity: every customer looks alike here "
+			      "(the %s mixing distribution collapses to its mean %s = %.4g), so these two parameters are "
+			      "not identified, though the predictions are those of the limiting model",
+			      what, names[i], p[i], names[j], p[j], beta ? "beta" : "gamma",
+			      beta ? "probability" : "rate", beta ? p[i] / (p[i] + p[j]) : p[i] / p[j]);
+	}
+	for (int k = 0; k < np; k++) {
+		if (done[k])
+			continue;
+		int off = (p[k] > DIVERGE || p[k] < 1 / DIVERGE) && !(se[k] < p[k]);
+		if (off)
+			rc |= tn_warn(w, 1,
+				      "%s: %s = %.4g is running off to %s (a boundary of the model): the data do not "
+				      "identify it",
+				      what, names[k], p[k], p[k] > DIVERGE ? "infinity" : "0");
+		else if (!(se[k] <= SE_RATIO * p[k]))
+			rc |= tn_warn(w, 1,
+				      "%s: %s = %.4g is not identified by the data (standard error %s%.4g%s)", what, names[k],
+				      p[k], isfinite(se[k]) ? "" : "not finite: ", se[k],
+				      isfinite(se[k]) ? ", over 10 times the estimate" : "");
+	}
+	return rc ? TN_ERR_NOMEM : TN_OK;
+}
+
+int tn_value_fit_warnings(const tn_value_fit *f, tn_warnings *w)
+{
+	/* mixing pairs {i, j, 1 = beta / 0 = gamma}: sBG (alpha, beta) ~ Beta;
+	 * BG/NBD (r, alpha) ~ Gamma, (a, b) ~ Beta; Pareto/NBD (r, alpha),
+	 * (s, beta) ~ Gamma; Gamma-Gamma (q, gamma) ~ Gamma */
+	static const int sbg[] = {0, 1, 1}, bg[] = {0, 1, 0, 2, 3, 1}, pn[] = {0, 1, 0, 2, 3, 0}, gg[] = {1, 2, 0};
+	char what[64];
+	snprintf(what, sizeof what, "%s fit", tn_value_model_name(f->model));
+	switch (f->model) {
+	case TN_VALUE_SBG: /* the periods after the first count: two are needed for two parameters */
+		return tn_vo_warnings(w, what, f->nparams, f->names, f->params, f->se, sbg, 1, f->converged,
+				      (double)f->ndistinct - 1, 2, "period(s) of survivors");
+	case TN_VALUE_GG:
+		return tn_vo_warnings(w, what, f->nparams, f->names, f->params, f->se, gg, 1, f->converged,
+				      (double)f->n, 3, "repeat buyer(s)");
+	default:
+		return tn_vo_warnings(w, what, f->nparams, f->names, f->params, f->se,
+				      f->model == TN_VALUE_BGNBD ? bg : pn, 2, f->converged, (double)f->ndistinct, 4,
+				      "distinct customer row(s)");
+	}
 }
 
 /* ---- compression -------------------------------------------------------- */

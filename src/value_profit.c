@@ -11,6 +11,7 @@
  */
 #include "tenure/value.h"
 #include "alloc.h"
+#include "tenure/warn.h"
 #include "tenure/churn.h"
 #include "store_sqlite.h"
 
@@ -48,7 +49,7 @@ void tn_value_profit_free(tn_value_profit_row *rows, size_t n)
 
 int tn_value_profitability(tn_store *s, const tn_churn_def *def, const char *by, double margin,
 			   double annual_discount, const char *cost_key, tn_value_profit_row **out, size_t *nout,
-			   tn_error *err)
+			   tn_warnings *warn, tn_error *err)
 {
 	*out = NULL;
 	*nout = 0;
@@ -63,6 +64,10 @@ int tn_value_profitability(tn_store *s, const tn_churn_def *def, const char *by,
 	int rc = tn_value_retention(s, def, TN_NO_TIME, annual_discount, &ret, err);
 	if (rc)
 		return rc;
+	if (warn && tn_value_retention_warnings(ret, warn)) {
+		tn_value_retention_free(ret);
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	}
 	live_ref *live = tn_malloc((ret->nlive ? ret->nlive : 1) * sizeof *live);
 	if (!live) {
 		tn_value_retention_free(ret);

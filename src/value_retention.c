@@ -18,8 +18,10 @@
 #include "alloc.h"
 #include "tenure/churn.h"
 #include "value_internal.h"
+#include "tenure/warn.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -207,6 +209,47 @@ void tn_value_retention_free(tn_value_retention_result *r)
 		free(r->live[i].customer);
 	free(r->live);
 	free(r);
+}
+
+int tn_value_retention_warnings(const tn_value_retention_result *r, tn_warnings *w)
+{
+	static const char *const names[2] = {"alpha", "beta"};
+	static const int pair[3] = {0, 1, 1}; /* Beta(alpha, beta) */
+	int rc = TN_OK;
+	size_t fitted = 0, bad = 0;
+	for (size_t i = 0; i < r->nplans; i++) {
+		const tn_value_plan_fit *f = &r->plans[i];
+		if (isnan(f->alpha))
+			continue; /* not fitted: no cohort has lived a whole period yet */
+		fitted++;
+		int longest = 0; /* whole periods observed in the plan's longest cohort */
+		for (size_t k = 0; k < r->ncohorts; k++)
+			if (r->cohorts[k].plan == f->plan && r->cohorts[k].periods > longest)
+				longest = r->cohorts[k].periods;
+		char what[160];
+		snprintf(what, sizeof what, "plan \"%s\" (%s)", f->plan, f->billing_period);
+		double p[2] = {f->alpha, f->beta};
+		tn_warnings one = {0};
+		if (longest >= 2)
+			rc |= tn_vo_warnings(&one, what, 2, names, p, f->se, pair, 1, f->converged, (double)f->customers,
+					     2, "customer(s)");
+		else /* the cause of the flat likelihood, rather than its symptoms */
+			rc |= tn_warn(&one, 1,
+				      "%s: every cohort was observed for %d whole period(s): only the first renewal rate "
+				      "is identified, not alpha and beta, the later rates or the lifetime value",
+				      what, longest);
+		if (!isfinite(f->elv))
+			rc |= tn_warn(&one, 1, "%s: the lifetime value cannot be computed at alpha = %.4g, beta = %.4g",
+				      what, f->alpha, f->beta);
+		/* one degenerate plan does not void the others: severe only when all are */
+		bad += one.severe;
+		for (size_t k = 0; k < one.n; k++)
+			rc |= tn_warn(w, 0, "%s", one.msg[k]);
+		tn_warnings_free(&one);
+	}
+	if (fitted && bad == fitted)
+		w->severe = 1;
+	return rc ? TN_ERR_NOMEM : TN_OK;
 }
 
 int tn_value_retention(tn_store *s, const tn_churn_def *def, tn_time as_of, double annual_discount,

@@ -48,6 +48,14 @@ typedef struct tn_cox {
 	double lr_p;
 	double concordance;   /* (concordant + tied_risk / 2) / (concordant + discordant + tied_risk) */
 	double concordant, discordant, tied_risk, tied_time;
+	/* R's check for a monotone likelihood (survival's coxph.fit): after
+	 * convergence, coefficient j "may be infinite" when the next Newton
+	 * step |(u' I^-1)_j| (u the score at the estimate, I the information)
+	 * exceeds both eps and sqrt(eps) |coef_j|, or u_j is not finite.
+	 * Without convergence, every coefficient is suspect when the linear
+	 * predictor passes 500 or a step is not finite (all flags set). */
+	int *infinite;        /* p flags */
+	size_t ninfinite;     /* how many are set */
 } tn_cox;
 
 /* Fit.  OPTS may be NULL (defaults).  *OUT is freed with tn_cox_free().
@@ -57,6 +65,12 @@ typedef struct tn_cox {
 TN_API int tn_cox_fit(const double *time, const double *event, const double *x, size_t n, size_t p,
 		      const int *strata, const tn_cox_opts *opts, tn_cox **out, tn_error *err);
 TN_API void tn_cox_free(tn_cox *fit);
+
+/* The fit's warnings, in R's words where R has them: not converged
+ * (severe: the estimates are not a maximum), coefficients that may be
+ * infinite (each named, from NAMES when not NULL).  TN_OK or TN_ERR_NOMEM. */
+struct tn_warnings;
+TN_API int tn_cox_warnings(const tn_cox *fit, const char *const *names, struct tn_warnings *w);
 
 /* Harrell's concordance of the risk score LP (higher = leaves sooner)
  * within strata (NULL: one), counting pairs as R's concordance(): a pair is

@@ -52,6 +52,9 @@ TN_API const char *tn_csv_name(const tn_csv *r);
 TN_API void tn_csv_write_field(FILE *fp, const char *s, size_t len);
 /* The same for a NUL-terminated S (NULL writes an empty field). */
 TN_API void tn_csv_write(FILE *fp, const char *s);
+/* A number field: the shortest digits that read back exactly (as JSON,
+ * tenure/json.h); an empty field for NaN or an infinity. */
+TN_API void tn_csv_write_num(FILE *fp, double v);
 
 /* Bytes consumed so far (for progress). */
 TN_API long long tn_csv_offset(const tn_csv *r);

@@ -224,7 +224,8 @@ TN_API int tn_fb_scores_store(tn_store *s, const char *by, const char *period, t
 TN_API int tn_fb_impact_store(tn_store *s, tn_fb_row **rows, size_t *nrows, tn_error *err);
 /* The hazard ratio, with its 95% interval, of raising each impact row's type
  * and theme (outside exit surveys) in a Cox model of the time to churn under
- * DEF (feedback_hazard.c); NaN where nobody or everybody raised it. */
+ * DEF (feedback_hazard.c); NaN where nobody or everybody raised it, or where
+ * the Cox fit is degenerate (not converged, or the coefficient may be infinite). */
 struct tn_churn_def;
 TN_API int tn_fb_impact_hazard(tn_store *s, const struct tn_churn_def *def, const tn_fb_row *rows, size_t n,
 			       double *hr, double *lo, double *hi, tn_error *err);

@@ -64,6 +64,21 @@ typedef struct tn_value_fit {
 	size_t ndistinct;        /* distinct rows after compression */
 } tn_value_fit;
 
+/* The fit's warnings (tenure/warn.h).  Severe (the numbers mean nothing):
+ * too few data for the model (sBG: fewer than 2 periods after the first
+ * count; BG/NBD and Pareto/NBD: fewer than 4 distinct customer rows;
+ * Gamma-Gamma: fewer than 3 repeat buyers), not converged, a parameter
+ * running off to 0 or infinity alone (below 1e-3 or above 1e3 and its
+ * standard error not below it), a parameter not identified (standard error
+ * not finite or above 10 times the estimate).  Not severe: both parameters
+ * of a mixing distribution running off to infinity together (sBG alpha and
+ * beta, BG/NBD r and alpha or a and b, Pareto/NBD r and alpha or s and
+ * beta, Gamma-Gamma q and gamma): every customer looks alike there, the
+ * model reduces to its limit and its predictions stand.  TN_OK or
+ * TN_ERR_NOMEM. */
+struct tn_warnings;
+TN_API int tn_value_fit_warnings(const tn_value_fit *f, struct tn_warnings *w);
+
 /* Model name ("sbg", "bgnbd", "pareto-nbd", "gamma-gamma"). */
 TN_API const char *tn_value_model_name(tn_value_model m);
 /* Parse a model name (also "bg-nbd", "pnbd", "gg"); -1 if unknown. */
@@ -293,6 +308,11 @@ typedef struct tn_value_retention_result {
 TN_API int tn_value_retention(struct tn_store *s, const struct tn_churn_def *def, tn_time as_of,
 			      double annual_discount, tn_value_retention_result **out, tn_error *err);
 TN_API void tn_value_retention_free(tn_value_retention_result *r);
+/* Warnings of the plan fits, as tn_value_fit_warnings (each names its plan;
+ * a plan needs 2 customers and a cohort observed for 2 whole periods), and
+ * a lifetime value that cannot be computed.  Severe only when every fitted
+ * plan is degenerate. */
+TN_API int tn_value_retention_warnings(const tn_value_retention_result *r, struct tn_warnings *w);
 
 
 /* ---- segment profitability (value_profit.c) ---------------------------- */
@@ -312,10 +332,11 @@ typedef struct tn_value_profit_row {
  * revenue kept (e.g. 0.7 after an app store's 30%), future values discounted
  * at ANNUAL_DISCOUNT under churn definition DEF, and the acquisition cost
  * read from attribute COST_KEY (NULL: "acquisition_cost").  Free *rows with
- * tn_value_profit_free(). */
+ * tn_value_profit_free().  The warnings of the retention fits behind the
+ * future values (tn_value_retention_warnings) go to WARN when not NULL. */
 TN_API int tn_value_profitability(struct tn_store *s, const struct tn_churn_def *def, const char *by, double margin,
 				  double annual_discount, const char *cost_key, tn_value_profit_row **rows, size_t *n,
-				  tn_error *err);
+				  struct tn_warnings *warn, tn_error *err);
 TN_API void tn_value_profit_free(tn_value_profit_row *rows, size_t n);
 
 #endif

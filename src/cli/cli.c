@@ -380,14 +380,13 @@ void tn_out_num(tn_out *t, double v, int digits)
 		push(t, CELL_NULL, strdup(""), NULL);
 		return;
 	}
+	if (!isfinite(v)) { /* shown in tables, null in JSON, empty in CSV */
+		push(t, CELL_NULL, strdup(v > 0 ? "inf" : "-inf"), NULL);
+		return;
+	}
 	char a[64], b[64];
 	snprintf(a, sizeof a, "%.*f", digits, v);
-	/* shortest %.Ng that reads back exactly */
-	for (int p = 6; p <= 17; p++) {
-		snprintf(b, sizeof b, "%.*g", p, v);
-		if (strtod(b, NULL) == v)
-			break;
-	}
+	tn_json_num_text(v, b, sizeof b); /* shortest digits that read back exactly */
 	push(t, CELL_NUM, strdup(a), strdup(b));
 }
 
@@ -398,6 +397,24 @@ static size_t width(const char *s)
 	for (; *s; s++)
 		w += ((unsigned char)*s & 0xC0) != 0x80;
 	return w;
+}
+
+cJSON *tn_out_json(const tn_out *t)
+{
+	size_t nrows = t->ncols ? t->ncells / t->ncols : 0;
+	cJSON *arr = cJSON_CreateArray();
+	for (size_t i = 0; arr && i < nrows; i++) {
+		cJSON *o = cJSON_CreateObject();
+		for (size_t j = 0; o && j < t->ncols; j++) {
+			const cell *c = &t->cells[i * t->ncols + j];
+			cJSON *v = c->kind == CELL_NULL  ? cJSON_CreateNull()
+				   : c->kind == CELL_NUM ? cJSON_CreateRaw(c->exact)
+							 : cJSON_CreateString(c->exact);
+			cJSON_AddItemToObject(o, t->names[j], v);
+		}
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
 }
 
 void tn_out_print(const tn_out *t, out_format format, FILE *fp)
@@ -421,21 +438,9 @@ void tn_out_print(const tn_out *t, out_format format, FILE *fp)
 		return;
 	}
 	if (format == OUT_JSON) {
-		cJSON *arr = cJSON_CreateArray();
-		for (size_t i = 0; i < nrows; i++) {
-			cJSON *o = cJSON_CreateObject();
-			for (size_t j = 0; j < t->ncols; j++) {
-				const cell *c = &t->cells[i * t->ncols + j];
-				cJSON *v = c->kind == CELL_NULL ? cJSON_CreateNull()
-					   : c->kind == CELL_NUM ? cJSON_CreateRaw(c->exact)
-								 : cJSON_CreateString(c->exact);
-				cJSON_AddItemToObject(o, t->names[j], v);
-			}
-			cJSON_AddItemToArray(arr, o);
-		}
-		char *s = cJSON_PrintUnformatted(arr);
-		fprintf(fp, "%s\n", s ? s : "[]");
-		free(s);
+		cJSON *arr = tn_out_json(t);
+		if (!arr || tn_json_write(fp, arr) == TN_ERR_NOMEM)
+			fputs("tenure: out of memory writing JSON\n", stderr);
 		cJSON_Delete(arr);
 		return;
 	}
@@ -492,9 +497,6 @@ void tn_out_print(const tn_out *t, out_format format, FILE *fp)
 
 void cli_print_json(const cJSON *v)
 {
-	char *s = cJSON_PrintUnformatted(v);
-	if (s) {
-		puts(s);
-		free(s);
-	}
+	if (tn_json_write(stdout, v) == TN_ERR_NOMEM)
+		fputs("tenure: out of memory writing JSON\n", stderr);
 }

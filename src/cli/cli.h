@@ -121,10 +121,23 @@ void tn_out_num(tn_out *t, double v, int digits);
 /* Print in FORMAT to FP: aligned columns (numbers right-aligned), RFC 4180
  * CSV with a header, or a JSON array of objects. */
 void tn_out_print(const tn_out *t, out_format format, FILE *fp);
+/* The table as a cJSON array of objects (what --format json prints), to
+ * put inside a larger document; NULL when out of memory. */
+struct cJSON *tn_out_json(const tn_out *t);
 
-/* Print a cJSON value (as JSON) to stdout followed by a newline. */
 struct cJSON;
+/* Print a cJSON value (as JSON, tenure/json.h) to stdout followed by a newline. */
 void cli_print_json(const struct cJSON *v);
+
+/* A result's warnings (warnings.c): shown first -- "warning: ..." lines
+ * on stdout before a table, on stderr with --format csv, nothing in json
+ * (the caller adds them with cli_warnings_json as the first key
+ * "warnings": [...], empty when none).  cli_warnings_status is the exit
+ * status: TN_EXIT_DEGENERATE (3) when a warning makes the numbers unusable
+ * (not converged, unidentifiable, at a boundary), else 0. */
+void cli_warnings_print(const cli_ctx *ctx, const tn_warnings *w);
+void cli_warnings_json(struct cJSON *root, const tn_warnings *w);
+int cli_warnings_status(const tn_warnings *w);
 
 /* Seconds on a monotonic clock, for timings. */
 double cli_now(void);

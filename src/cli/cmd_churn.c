@@ -5,6 +5,8 @@
  */
 #include "cli.h"
 
+#include <cjson/cJSON.h>
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,43 +193,8 @@ typedef struct status_ctx {
 	tn_out *t;
 	out_format fmt;
 	long long rows;
+	tn_json_stream js; /* json: the one JSON writer, an item at a time */
 } status_ctx;
-
-static void csv_str(const char *s)
-{
-	if (!s)
-		return;
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, stdout);
-		return;
-	}
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"')
-			putchar('"');
-		putchar(*s);
-	}
-	putchar('"');
-}
-
-static void json_str(const char *s)
-{
-	if (!s) {
-		fputs("null", stdout);
-		return;
-	}
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
-}
 
 static const char *const status_cols[] = {"customer", "spell", "start", "end", "status", "reason", "days", "plan"};
 
@@ -253,21 +220,28 @@ static int status_row(void *ud, const tn_churn_customer *c, tn_error *err)
 			tn_out_num(sc->t, days, 1);
 			tn_out_str(sc->t, plan);
 		} else if (sc->fmt == OUT_CSV) {
-			csv_str(c->id);
+			tn_csv_write(stdout, c->id);
 			printf(",%zu,%s,%s,%s,", i + 1, a, b, sp->churned ? "churned" : "censored");
-			csv_str(reason);
-			printf(",%.10g,", days);
-			csv_str(plan);
+			tn_csv_write(stdout, reason);
+			putchar(',');
+			tn_csv_write_num(stdout, days);
+			putchar(',');
+			tn_csv_write(stdout, plan);
 			putchar('\n');
 		} else {
-			fputs(sc->rows ? ",\n{\"customer\":" : "[{\"customer\":", stdout);
-			json_str(c->id);
-			printf(",\"spell\":%zu,\"start\":\"%s\",\"end\":\"%s\",\"status\":\"%s\",\"reason\":", i + 1, a, b,
-			       sp->churned ? "churned" : "censored");
-			json_str(reason);
-			printf(",\"days\":%.10g,\"plan\":", days);
-			json_str(plan);
-			putchar('}');
+			cJSON *o = cJSON_CreateObject();
+			if (!o)
+				return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+			cJSON_AddStringToObject(o, "customer", c->id);
+			tn_json_add_num(o, "spell", (double)(i + 1));
+			cJSON_AddStringToObject(o, "start", a);
+			cJSON_AddStringToObject(o, "end", b);
+			cJSON_AddStringToObject(o, "status", sp->churned ? "churned" : "censored");
+			cJSON_AddItemToObject(o, "reason", reason ? cJSON_CreateString(reason) : cJSON_CreateNull());
+			tn_json_add_num(o, "days", days);
+			cJSON_AddItemToObject(o, "plan", plan ? cJSON_CreateString(plan) : cJSON_CreateNull());
+			tn_json_stream_item(&sc->js, o);
+			cJSON_Delete(o);
 		}
 		sc->rows++;
 	}
@@ -289,6 +263,8 @@ static int churn_status(cli_ctx *ctx, int argc, char **argv)
 	status_ctx sc = {.fmt = ctx->format, .t = ctx->format == OUT_TABLE ? tn_out_new(8, status_cols) : NULL};
 	if (sc.fmt == OUT_CSV)
 		puts("customer,spell,start,end,status,reason,days,plan");
+	else if (sc.fmt == OUT_JSON)
+		tn_json_stream_begin(&sc.js, stdout);
 	progress pg = {ctx, "churn status"};
 	tn_churn_scan_opts so = {.as_of = co.as_of, .on_progress = on_progress, .progress_ud = &pg};
 	int rc = tn_churn_def_load(s, co.definition, &d, &err);
@@ -299,7 +275,7 @@ static int churn_status(cli_ctx *ctx, int argc, char **argv)
 	if (!rc && sc.fmt == OUT_TABLE)
 		tn_out_print(sc.t, ctx->format, stdout);
 	else if (sc.fmt == OUT_JSON)
-		puts(sc.rows ? "]" : "[]");
+		tn_json_stream_end(&sc.js);
 	tn_out_free(sc.t);
 	return rc ? cli_fail(&err) : 0;
 }

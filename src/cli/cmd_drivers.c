@@ -48,7 +48,14 @@ static const char usage[] =
     "\n"
     "Rows with a blank in a used column are dropped (counted on stderr).\n"
     "--format json prints {n, events, loglik_null, loglik, concordance,\n"
-    "coefficients:[{name, coef, hazard_ratio, se, z, p, lower, upper}], ...}.\n"
+    "coefficients:[{name, coef, hazard_ratio, se, z, p, lower, upper,\n"
+    "may_be_infinite}], ..., converged, warnings:[...]}.\n"
+    "\n"
+    "Warnings come first (before the table; on stderr with --format csv; \"warnings\"\n"
+    "in JSON).  A coefficient that may be infinite (R: \"Loglik converged before\n"
+    "variable ...\") is flagged and its effect shown as \"infinite?\"; the others\n"
+    "stand (exit status 0).  A fit that did not converge is printed with a warning\n"
+    "and exit status 3: its numbers must not be used.\n"
     "See docs/survival.md.\n";
 
 /* Keep the columns of COVS (a NULL-terminated list of N) that exist in F and
@@ -143,17 +150,16 @@ static int drivers_load_frame(const tn_frame *f, const char *path, const char *t
 	return rc;
 }
 
-static cJSON *num(double v)
-{
-	return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
-}
+#define num tn_json_num
 
-static void print_fit(const cli_ctx *ctx, const tn_cox *fit, const tn_design *ds, const char *ties)
+static void print_fit(const cli_ctx *ctx, const tn_cox *fit, const tn_design *ds, const char *ties,
+		      const tn_warnings *w)
 {
 	if (ctx->format == OUT_JSON) {
 		cJSON *root = cJSON_CreateObject();
-		cJSON_AddNumberToObject(root, "n", (double)fit->n);
-		cJSON_AddNumberToObject(root, "events", fit->events);
+		cli_warnings_json(root, w);
+		tn_json_add_num(root, "n", (double)fit->n);
+		tn_json_add_num(root, "events", fit->events);
 		cJSON_AddItemToObject(root, "loglik_null", num(fit->loglik_null));
 		cJSON_AddItemToObject(root, "loglik", num(fit->loglik));
 		cJSON_AddItemToObject(root, "concordance", num(fit->concordance));
@@ -168,15 +174,16 @@ static void print_fit(const cli_ctx *ctx, const tn_cox *fit, const tn_design *ds
 			cJSON_AddItemToObject(o, "p", num(fit->pvalue[j]));
 			cJSON_AddItemToObject(o, "lower", num(fit->lower[j]));
 			cJSON_AddItemToObject(o, "upper", num(fit->upper[j]));
+			cJSON_AddBoolToObject(o, "may_be_infinite", fit->infinite[j]);
 			cJSON_AddItemToArray(co, o);
 		}
 		cJSON_AddStringToObject(root, "ties", ties);
 		cJSON_AddItemToObject(root, "lr_chisq", num(fit->lr_chisq));
-		cJSON_AddNumberToObject(root, "lr_df", (double)fit->p);
+		tn_json_add_num(root, "lr_df", (double)fit->p);
 		cJSON_AddItemToObject(root, "lr_p", num(fit->lr_p));
-		cJSON_AddNumberToObject(root, "iterations", fit->iterations);
+		tn_json_add_num(root, "iterations", fit->iterations);
 		cJSON_AddBoolToObject(root, "converged", fit->converged);
-		cJSON_AddNumberToObject(root, "dropped", (double)ds->dropped);
+		tn_json_add_num(root, "dropped", (double)ds->dropped);
 		cli_print_json(root);
 		cJSON_Delete(root);
 		return;
@@ -186,7 +193,9 @@ static void print_fit(const cli_ctx *ctx, const tn_cox *fit, const tn_design *ds
 	for (size_t j = 0; j < fit->p; j++) {
 		double hr = exp(fit->coef[j]);
 		char eff[64];
-		if (fit->pvalue[j] >= 0.05)
+		if (fit->infinite[j] || !fit->converged)
+			snprintf(eff, sizeof eff, "infinite?");
+		else if (fit->pvalue[j] >= 0.05)
 			snprintf(eff, sizeof eff, "unclear");
 		else
 			snprintf(eff, sizeof eff, "%+.0f%% risk", 100 * (hr - 1));
@@ -200,6 +209,7 @@ static void print_fit(const cli_ctx *ctx, const tn_cox *fit, const tn_design *ds
 		tn_out_num(t, fit->se[j], 4);
 		tn_out_num(t, fit->z[j], 2);
 	}
+	cli_warnings_print(ctx, w);
 	if (ctx->format == OUT_TABLE) {
 		printf("Drivers of leaving (Cox model, %s ties): %zu customers, %.0f left\n", ties, fit->n, fit->events);
 		printf("Hazard ratio per unit (or vs the reference value), 95%% CI; effect shown when p < 0.05.\n\n");
@@ -295,9 +305,14 @@ int cmd_drivers(cli_ctx *ctx, int argc, char **argv)
 	if (timing)
 		fprintf(stderr, "timing: read %.3f s, fit %.3f s (%zu rows x %zu covariates)\n", t1 - t0, t2 - t1,
 			d.design->n, d.design->p);
-	if (!rc)
-		print_fit(ctx, fit, d.design, ties);
+	tn_warnings w = {0};
+	if (!rc) {
+		tn_cox_warnings(fit, (const char *const *)d.design->names, &w);
+		print_fit(ctx, fit, d.design, ties, &w);
+	}
+	int status = cli_warnings_status(&w);
+	tn_warnings_free(&w);
 	tn_cox_free(fit);
 	drivers_data_free(&d);
-	return rc ? cli_fail(&err) : 0;
+	return rc ? cli_fail(&err) : status;
 }

@@ -160,10 +160,10 @@ static int classify_csv(cli_ctx *ctx, tn_fb_model *m, const char *path, const ch
 				if (blank)
 					cJSON_AddNullToObject(o, "confidence");
 				else
-					cJSON_AddNumberToObject(o, "confidence",
+					tn_json_add_num(o, "confidence",
 								(double)(long)(res.confidence * 1000 + 0.5) / 1000);
 			}
-			char *s = cJSON_PrintUnformatted(o);
+			char *s = tn_json_print(o);
 			if (s)
 				puts(s);
 			free(s);
@@ -252,11 +252,6 @@ static void print_eval(cli_ctx *ctx, const tn_fb_eval *ev)
 		tn_out_int(t, (long long)ev->lang_correct);
 		tn_out_num(t, (double)ev->lang_correct / (double)ev->lang_n, 3);
 	}
-	if (ctx->format == OUT_JSON)
-		fputs("{\"accuracy\": ", stdout); /* one document: {"accuracy": [...], "confusion": [...]} */
-	tn_out_print(t, ctx->format, stdout);
-	tn_out_free(t);
-	fputs(ctx->format == OUT_JSON ? ", \"confusion\": " : "\n", stdout);
 	const char *ccols[TN_FB_NTYPES + 1] = {"true\\predicted"};
 	for (int k = 0; k < TN_FB_NTYPES; k++)
 		ccols[k + 1] = tn_fb_type_name(k);
@@ -266,10 +261,19 @@ static void print_eval(cli_ctx *ctx, const tn_fb_eval *ev)
 		for (int j = 0; j < TN_FB_NTYPES; j++)
 			tn_out_int(c, (long long)ev->confusion[k][j]);
 	}
-	tn_out_print(c, ctx->format, stdout);
+	if (ctx->format == OUT_JSON) { /* one document: {"accuracy": [...], "confusion": [...]} */
+		cJSON *root = cJSON_CreateObject();
+		cJSON_AddItemToObject(root, "accuracy", tn_out_json(t));
+		cJSON_AddItemToObject(root, "confusion", tn_out_json(c));
+		cli_print_json(root);
+		cJSON_Delete(root);
+	} else {
+		tn_out_print(t, ctx->format, stdout);
+		fputc('\n', stdout);
+		tn_out_print(c, ctx->format, stdout);
+	}
+	tn_out_free(t);
 	tn_out_free(c);
-	if (ctx->format == OUT_JSON)
-		fputs("}\n", stdout);
 }
 
 static int sub_evaluate(cli_ctx *ctx, int argc, char **argv, int train)

@@ -5,6 +5,7 @@
  */
 #include "feedback_cli.h"
 
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,11 +211,11 @@ int fbcli_impact(cli_ctx *ctx, int argc, char **argv)
 	}
 	if (ctx->format == OUT_JSON) {
 		/* one JSON document: {"impact": [...], "exit_reasons": [...]} */
-		fputs("{\"impact\": ", stdout);
-		tn_out_print(t, ctx->format, stdout);
-		fputs(", \"exit_reasons\": ", stdout);
-		tn_out_print(x, ctx->format, stdout);
-		fputs("}\n", stdout);
+		cJSON *root = cJSON_CreateObject();
+		cJSON_AddItemToObject(root, "impact", tn_out_json(t));
+		cJSON_AddItemToObject(root, "exit_reasons", tn_out_json(x));
+		cli_print_json(root);
+		cJSON_Delete(root);
 	} else {
 		tn_out_print(t, ctx->format, stdout);
 		fputc('\n', stdout);

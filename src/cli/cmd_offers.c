@@ -6,6 +6,7 @@
 #include "actions_cli.h"
 
 #include <limits.h>
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,12 +162,24 @@ static int do_plan(cli_ctx *ctx, int argc, char **argv)
 		send[i] = tn_offer_send_time(now, sc->signed_up_at[i], sc->period_end[i], o.danger, o.lead);
 	int64_t id = 0;
 	if (!o.dry) {
-		char params[512];
-		snprintf(params, sizeof params,
-			 "{\"offer_cost\":%.17g,\"accept_rate\":%.17g,\"budget\":%.17g,\"control\":%.17g,"
-			 "\"seed\":%ld,\"lead_days\":%.17g,\"danger_day\":%.17g}",
-			 o.cost, o.accept, o.budget, o.control, o.seed, o.lead, o.danger);
-		if (tn_offers_save(s, sc, plan, send, params, now, &id, &err)) {
+		cJSON *pj = cJSON_CreateObject();
+		tn_json_add_num(pj, "offer_cost", o.cost);
+		tn_json_add_num(pj, "accept_rate", o.accept);
+		tn_json_add_num(pj, "budget", o.budget);
+		tn_json_add_num(pj, "control", o.control);
+		tn_json_add_num(pj, "seed", (double)o.seed);
+		tn_json_add_num(pj, "lead_days", o.lead);
+		tn_json_add_num(pj, "danger_day", o.danger);
+		char *params = pj ? tn_json_print(pj) : NULL;
+		cJSON_Delete(pj);
+		if (!params) {
+			tn_error_set(&err, TN_ERR_NOMEM, "out of memory");
+			rc = cli_fail(&err);
+			goto out;
+		}
+		int bad = tn_offers_save(s, sc, plan, send, params, now, &id, &err);
+		free(params);
+		if (bad) {
 			rc = cli_fail(&err);
 			goto out;
 		}

@@ -240,19 +240,17 @@ static int export_matrix(const char *path, const tn_pred_encoding *e, const doub
 		return tn_error_set(err, TN_ERR_IO, "%s: cannot create", path);
 	fputs("fold,y", fp);
 	for (size_t j = 0; j < e->p; j++) {
-		fputs(",\"", fp);
-		for (const char *c = e->feature[j]; *c; c++) {
-			if (*c == '"')
-				fputc('"', fp);
-			fputc(*c, fp);
-		}
-		fputc('"', fp);
+		fputc(',', fp);
+		tn_csv_write(fp, e->feature[j]);
 	}
 	fputc('\n', fp);
 	for (size_t i = 0; i < n; i++) {
-		fprintf(fp, "%d,%g", fold[i], y[i]);
-		for (size_t j = 0; j < e->p; j++)
-			fprintf(fp, ",%.17g", x[i * e->p + j]);
+		fprintf(fp, "%d,", fold[i]);
+		tn_csv_write_num(fp, y[i]);
+		for (size_t j = 0; j < e->p; j++) {
+			fputc(',', fp);
+			tn_csv_write_num(fp, x[i * e->p + j]);
+		}
 		fputc('\n', fp);
 	}
 	if (fclose(fp))
@@ -265,28 +263,28 @@ static void print_cv(const cli_ctx *ctx, const popts *po, const tn_pred_cv *cv, 
 	if (ctx->format == OUT_JSON) {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "model", tn_pred_kind_name(po->o.kind));
-		cJSON_AddNumberToObject(o, "auc", cv->auc);
+		tn_json_add_num(o, "auc", cv->auc);
 		cJSON *af = cJSON_AddArrayToObject(o, "auc_folds");
 		for (int f = 0; f < cv->k; f++)
-			cJSON_AddItemToArray(af, cJSON_CreateNumber(cv->auc_folds[f]));
-		cJSON_AddNumberToObject(o, "auc_pooled", cv->auc_pooled);
-		cJSON_AddNumberToObject(o, "pr_auc", cv->pr_auc);
-		cJSON_AddNumberToObject(o, "brier", cv->brier);
-		cJSON_AddNumberToObject(o, "lift_top10", cv->lift_top10);
-		cJSON_AddNumberToObject(o, "captured_top10", cv->captured_top10);
-		cJSON_AddNumberToObject(o, "rows", (double)cv->n);
-		cJSON_AddNumberToObject(o, "positives", (double)cv->npos);
-		cJSON_AddNumberToObject(o, "features", (double)p);
-		cJSON_AddNumberToObject(o, "folds", cv->k);
-		cJSON_AddNumberToObject(o, "seed", (double)po->seed);
-		cJSON_AddNumberToObject(o, "fit_seconds", cv->fit_seconds);
+			cJSON_AddItemToArray(af, tn_json_num(cv->auc_folds[f]));
+		tn_json_add_num(o, "auc_pooled", cv->auc_pooled);
+		tn_json_add_num(o, "pr_auc", cv->pr_auc);
+		tn_json_add_num(o, "brier", cv->brier);
+		tn_json_add_num(o, "lift_top10", cv->lift_top10);
+		tn_json_add_num(o, "captured_top10", cv->captured_top10);
+		tn_json_add_num(o, "rows", (double)cv->n);
+		tn_json_add_num(o, "positives", (double)cv->npos);
+		tn_json_add_num(o, "features", (double)p);
+		tn_json_add_num(o, "folds", cv->k);
+		tn_json_add_num(o, "seed", (double)po->seed);
+		tn_json_add_num(o, "fit_seconds", cv->fit_seconds);
 		cJSON *cal = cJSON_AddArrayToObject(o, "calibration");
 		for (int b = 0; b < 10; b++) {
 			cJSON *r = cJSON_CreateObject();
-			cJSON_AddNumberToObject(r, "decile", b + 1);
-			cJSON_AddNumberToObject(r, "n", (double)cv->calib[b].n);
-			cJSON_AddNumberToObject(r, "mean_predicted", cv->calib[b].mean_pred);
-			cJSON_AddNumberToObject(r, "observed", cv->calib[b].observed);
+			tn_json_add_num(r, "decile", b + 1);
+			tn_json_add_num(r, "n", (double)cv->calib[b].n);
+			tn_json_add_num(r, "mean_predicted", cv->calib[b].mean_pred);
+			tn_json_add_num(r, "observed", cv->calib[b].observed);
 			cJSON_AddItemToArray(cal, r);
 		}
 		cli_print_json(o);

@@ -108,6 +108,8 @@ static void add_survival(tn_store *s, const tn_churn_def *d, tn_time as_of, tn_r
 	}
 	p->design = des;
 	p->cox = cox;
+	if (!cox->converged || cox->ninfinite)
+		return; /* a degenerate fit (tn_cox_warnings): no drivers figure rather than a wrong one */
 	for (size_t j = 0; j < des->p; j++)
 		p->hr[j] = exp(cox->coef[j]);
 	r->ndrivers = des->p;

@@ -44,9 +44,12 @@ static const char usage[] =
     "  --timing       print the read and compute times on stderr\n"
     "\n"
     "Rows with a blank time, event or group are dropped (counted on stderr).\n"
-    "--format json prints {\"groups\":[{group, n, events, median, median_lower,\n"
-    "median_upper, at:[{time, survival, se, lower, upper}], curve:[...], chart,\n"
-    "danger}], \"logrank\":{chisq, df, p}}.  See docs/survival.md.\n";
+    "--format json prints {\"warnings\":[...], \"groups\":[{group, n, events, median,\n"
+    "median_lower, median_upper, at:[{time, survival, se, lower, upper}], curve:[...],\n"
+    "chart, danger}], \"logrank\":{chisq, df, p}}.  See docs/survival.md.\n"
+    "When the log-rank test cannot be computed (a singular variance, fewer than two\n"
+    "groups with customers at risk at an event) the curves are still printed, a\n"
+    "warning says why (first; on stderr with --format csv) and chisq, df, p are null.\n";
 
 /* ---- the data source -------------------------------------------------- */
 
@@ -94,18 +97,15 @@ int surv_load_frame(const tn_frame *f, const char *path, const char *tcol, const
 
 /* ---- output ------------------------------------------------------------ */
 
-static cJSON *num(double v)
-{
-	return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
-}
+#define num tn_json_num
 
 static cJSON *group_json(const tn_km *km, const char *label, const double *at, size_t nat,
 			 const tn_danger *dg, const char *unit)
 {
 	cJSON *g = cJSON_CreateObject();
 	cJSON_AddItemToObject(g, "group", label ? cJSON_CreateString(label) : cJSON_CreateString("all"));
-	cJSON_AddNumberToObject(g, "n", (double)km->n);
-	cJSON_AddNumberToObject(g, "events", km->events);
+	tn_json_add_num(g, "n", (double)km->n);
+	tn_json_add_num(g, "events", km->events);
 	cJSON_AddItemToObject(g, "median", num(km->median));
 	cJSON_AddItemToObject(g, "median_lower", num(km->median_lower));
 	cJSON_AddItemToObject(g, "median_upper", num(km->median_upper));
@@ -113,7 +113,7 @@ static cJSON *group_json(const tn_km *km, const char *label, const double *at, s
 	for (size_t k = 0; k < nat; k++) {
 		tn_km_value v = tn_km_at(km, at[k]);
 		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "time", at[k]);
+		tn_json_add_num(o, "time", at[k]);
 		cJSON_AddItemToObject(o, "n_risk", num(v.n_risk));
 		cJSON_AddItemToObject(o, "survival", num(v.surv));
 		cJSON_AddItemToObject(o, "se", num(v.se));
@@ -127,9 +127,9 @@ static cJSON *group_json(const tn_km *km, const char *label, const double *at, s
 		if (!(km->n_event[i] > 0))
 			continue; /* event times, as summary.survfit */
 		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "time", km->time[i]);
-		cJSON_AddNumberToObject(o, "n_risk", km->n_risk[i]);
-		cJSON_AddNumberToObject(o, "n_event", km->n_event[i]);
+		tn_json_add_num(o, "time", km->time[i]);
+		tn_json_add_num(o, "n_risk", km->n_risk[i]);
+		tn_json_add_num(o, "n_event", km->n_event[i]);
 		cJSON_AddItemToObject(o, "survival", num(km->surv[i]));
 		cJSON_AddItemToObject(o, "se", num(km->surv[i] > 0 ? km->se[i] : NAN));
 		cJSON_AddItemToObject(o, "lower", num(km->lower[i]));
@@ -156,7 +156,7 @@ static cJSON *group_json(const tn_km *km, const char *label, const double *at, s
 		char sentence[512];
 		tn_danger_sentence(dg, unit, sentence, sizeof sentence);
 		cJSON *o = cJSON_AddObjectToObject(g, "danger");
-		cJSON_AddNumberToObject(o, "bin_width", dg->width);
+		tn_json_add_num(o, "bin_width", dg->width);
 		cJSON_AddItemToObject(o, "from", dg->from >= 0 ? num((double)dg->from * dg->width) : cJSON_CreateNull());
 		cJSON_AddItemToObject(o, "to",
 				      dg->to >= 0 ? num((double)(dg->to + 1) * dg->width) : cJSON_CreateNull());
@@ -166,9 +166,9 @@ static cJSON *group_json(const tn_km *km, const char *label, const double *at, s
 		cJSON *b = cJSON_AddArrayToObject(o, "bins");
 		for (size_t k = 0; k < dg->nbins; k++) {
 			cJSON *e = cJSON_CreateObject();
-			cJSON_AddNumberToObject(e, "from", (double)k * dg->width);
-			cJSON_AddNumberToObject(e, "at_risk", dg->at_risk[k]);
-			cJSON_AddNumberToObject(e, "events", dg->events[k]);
+			tn_json_add_num(e, "from", (double)k * dg->width);
+			tn_json_add_num(e, "at_risk", dg->at_risk[k]);
+			tn_json_add_num(e, "events", dg->events[k]);
 			cJSON_AddItemToObject(e, "hazard", num(dg->hazard[k]));
 			cJSON_AddItemToArray(b, e);
 		}
@@ -215,9 +215,11 @@ static void print_table(const cli_ctx *ctx, tn_km **km, tn_danger **dg, const su
 		printf("\nShare still there at each age:\n");
 		tn_out_print(t, OUT_TABLE, stdout);
 		tn_out_free(t);
-		if (ng > 1)
+		if (ng > 1 && lr)
 			printf("\nLog-rank test: chi-square %.3f on %d df, p = %.3g (%s)\n", lr->chisq, lr->df, lr->p,
 			       lr->p < 0.05 ? "the groups differ" : "no clear difference between the groups");
+		else if (ng > 1)
+			printf("\nLog-rank test: not computed (see the warning above)\n");
 		printf("\nDanger window:\n");
 		for (int g = 0; g < ng; g++) {
 			char s[512];
@@ -351,22 +353,37 @@ int cmd_survival(cli_ctx *ctx, int argc, char **argv)
 	double *obs = calloc((size_t)ng, sizeof *obs), *expd = calloc((size_t)ng, sizeof *expd);
 	if (!rc && (!obs || !expd))
 		rc = tn_error_set(&err, TN_ERR_NOMEM, "out of memory");
-	if (!rc && ng > 1)
-		rc = tn_logrank_test(d.time, d.event, d.group, d.n, ng, &lr, obs, expd, &err);
+	tn_warnings w = {0};
+	int have_lr = 0;
+	if (!rc && ng > 1) {
+		tn_error lerr = {0};
+		int lrs = tn_logrank_test(d.time, d.event, d.group, d.n, ng, &lr, obs, expd, &lerr);
+		if (lrs == TN_ERR_NUMERIC) /* the curves stand; say why the test is missing */
+			tn_warn(&w, 0, "no log-rank test: its variance matrix is singular (at every event time nobody "
+				       "else is at risk to compare with)");
+		else if (lrs)
+			rc = tn_error_set(&err, lrs, "%s", lerr.msg);
+		else if (lr.df == 0)
+			tn_warn(&w, 0, "no log-rank test: fewer than two groups have an expected event (customers at "
+				       "risk when someone leaves), so there is nothing to compare");
+		else
+			have_lr = 1;
+	}
 	double t2 = cli_now();
 	if (timing)
 		fprintf(stderr, "timing: read %.3f s, compute %.3f s (%zu rows)\n", t1 - t0, t2 - t1, d.n);
 	if (!rc) {
 		if (ctx->format == OUT_JSON) {
 			cJSON *root = cJSON_CreateObject();
+			cli_warnings_json(root, &w);
 			cJSON *groups = cJSON_AddArrayToObject(root, "groups");
 			for (int g = 0; g < ng; g++)
 				cJSON_AddItemToArray(groups, group_json(km[g], d.labels ? d.labels[g] : NULL, at, nat,
 									dg[g], unit));
 			cJSON *l = cJSON_AddObjectToObject(root, "logrank");
-			if (ng > 1) {
+			if (have_lr) {
 				cJSON_AddItemToObject(l, "chisq", num(lr.chisq));
-				cJSON_AddNumberToObject(l, "df", lr.df);
+				tn_json_add_num(l, "df", lr.df);
 				cJSON_AddItemToObject(l, "p", num(lr.p));
 				cJSON *o = cJSON_AddArrayToObject(l, "observed");
 				cJSON *x = cJSON_AddArrayToObject(l, "expected");
@@ -379,11 +396,12 @@ int cmd_survival(cli_ctx *ctx, int argc, char **argv)
 				cJSON_AddNullToObject(l, "df");
 				cJSON_AddNullToObject(l, "p");
 			}
-			cJSON_AddNumberToObject(root, "dropped", (double)d.dropped);
+			tn_json_add_num(root, "dropped", (double)d.dropped);
 			cli_print_json(root);
 			cJSON_Delete(root);
 		} else {
-			print_table(ctx, km, dg, &d, ng, at, nat, &lr, unit);
+			cli_warnings_print(ctx, &w);
+			print_table(ctx, km, dg, &d, ng, at, nat, have_lr ? &lr : NULL, unit);
 		}
 	}
 	for (int g = 0; km && g < ng; g++) {
@@ -395,5 +413,6 @@ int cmd_survival(cli_ctx *ctx, int argc, char **argv)
 	free(obs);
 	free(expd);
 	surv_data_free(&d);
+	tn_warnings_free(&w);
 	return rc ? cli_fail(&err) : 0;
 }

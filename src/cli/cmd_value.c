@@ -113,7 +113,12 @@ int value_summary(cli_ctx *ctx, int argc, char **argv)
 		printf("customer,frequency,recency,T,monetary_value\n");
 		for (size_t i = 0; i < s->n; i++) {
 			tn_csv_write(stdout, s->id[i]);
-			printf(",%.0f,%.17g,%.17g,%.17g\n", s->x[i], s->t_x[i], s->T[i], s->monetary[i]);
+			double v[4] = {s->x[i], s->t_x[i], s->T[i], s->monetary[i]};
+			for (int k = 0; k < 4; k++) {
+				putchar(',');
+				tn_csv_write_num(stdout, v[k]);
+			}
+			putchar('\n');
 		}
 	} else {
 		tn_out *o = tn_out_new(5, names);
@@ -158,33 +163,38 @@ static void fit_help(void)
 	       "  --recency COL      time of the last repeat transaction t_x (default recency)\n"
 	       "  --T COL            time from the first transaction to the calibration end (default T)\n"
 	       "  --monetary COL     mean repeat spend (default monetary_value)\n\n"
-	       "--format json prints {\"model\":..., \"params\":{...}, \"se\":{...}, \"loglik\":..., \"converged\":...}.\n");
+	       "--format json prints {\"warnings\":[...], \"model\":..., \"params\":{...}, \"se\":{...}, \"loglik\":...,\n"
+	       "\"converged\":...}.\n\n"
+	       "Warnings come first (before the table; on stderr with --format csv).  A fit the data cannot\n"
+	       "identify (too few customers or periods, a parameter running off to 0 or infinity, a standard\n"
+	       "error over 10 times its estimate) or that did not converge is printed with its warnings and\n"
+	       "the exit status is 3: its numbers must not be used.\n");
 }
 
 /* Print a fit: a readable block (table), the parameters (csv), or one JSON
  * object (json) extended by EXTRA when not NULL (taken over). */
-static void print_fit(const cli_ctx *ctx, const tn_value_fit *f, double secs, cJSON *extra)
+static int print_fit(const cli_ctx *ctx, const tn_value_fit *f, double secs, cJSON *extra, tn_warnings *w)
 {
+	tn_value_fit_warnings(f, w);
+	int status = cli_warnings_status(w);
 	if (ctx->format == OUT_JSON) {
 		cJSON *o = extra ? extra : cJSON_CreateObject();
 		cJSON *p = cJSON_CreateObject(), *se = cJSON_CreateObject();
 		for (int k = 0; k < f->nparams; k++) {
-			cJSON_AddNumberToObject(p, f->names[k], f->params[k]);
-			if (isfinite(f->se[k]))
-				cJSON_AddNumberToObject(se, f->names[k], f->se[k]);
-			else
-				cJSON_AddNullToObject(se, f->names[k]);
+			tn_json_add_num(p, f->names[k], f->params[k]);
+			tn_json_add_num(se, f->names[k], f->se[k]);
 		}
 		cJSON *out = cJSON_CreateObject();
+		cli_warnings_json(out, w);
 		cJSON_AddStringToObject(out, "model", tn_value_model_name(f->model));
 		cJSON_AddItemToObject(out, "params", p);
 		cJSON_AddItemToObject(out, "se", se);
-		cJSON_AddNumberToObject(out, "loglik", f->loglik);
+		tn_json_add_num(out, "loglik", f->loglik);
 		cJSON_AddBoolToObject(out, "converged", f->converged);
-		cJSON_AddNumberToObject(out, "n", (double)f->n);
-		cJSON_AddNumberToObject(out, "distinct_rows", (double)f->ndistinct);
-		cJSON_AddNumberToObject(out, "evaluations", f->evaluations);
-		cJSON_AddNumberToObject(out, "fit_seconds", secs);
+		tn_json_add_num(out, "n", (double)f->n);
+		tn_json_add_num(out, "distinct_rows", (double)f->ndistinct);
+		tn_json_add_num(out, "evaluations", f->evaluations);
+		tn_json_add_num(out, "fit_seconds", secs);
 		while (o->child) {
 			cJSON *c = cJSON_DetachItemViaPointer(o, o->child);
 			cJSON_AddItemToObject(out, c->string, c);
@@ -192,10 +202,11 @@ static void print_fit(const cli_ctx *ctx, const tn_value_fit *f, double secs, cJ
 		cJSON_Delete(o);
 		cli_print_json(out);
 		cJSON_Delete(out);
-		return;
+		return status;
 	}
 	if (extra)
 		cJSON_Delete(extra);
+	cli_warnings_print(ctx, w);
 	const char *names[] = {"param", "estimate", "std_error"};
 	tn_out *t = tn_out_new(3, names);
 	for (int k = 0; k < f->nparams; k++) {
@@ -215,6 +226,7 @@ static void print_fit(const cli_ctx *ctx, const tn_value_fit *f, double secs, cJ
 	}
 	tn_out_print(t, ctx->format, stdout);
 	tn_out_free(t);
+	return status;
 }
 
 static int fit_sbg(cli_ctx *ctx, const char *surv, const char *proj, const char *price, const char *disc)
@@ -256,7 +268,11 @@ static int fit_sbg(cli_ctx *ctx, const char *surv, const char *proj, const char 
 	double secs = cli_now() - t0;
 	double a = f.params[0], b = f.params[1];
 	double elv = pr * tn_value_sbg_elv(a, b, d), derl = pr * tn_value_sbg_derl(a, b, (double)n, d);
+	tn_warnings w = {0};
+	if (!isfinite(elv) || !isfinite(derl))
+		tn_warn(&w, 1, "the lifetime values cannot be computed at alpha = %.4g, beta = %.4g", a, b);
 	size_t np = n + (size_t)project;
+	int status;
 	const char *names[] = {"period", "observed", "expected", "survival", "retention"};
 	tn_out *t = tn_out_new(5, names);
 	for (size_t k = 0; k < np; k++) {
@@ -271,21 +287,21 @@ static int fit_sbg(cli_ctx *ctx, const char *surv, const char *proj, const char 
 		cJSON *x = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(x, "projection");
 		for (size_t k = 0; k < np; k++) {
 			cJSON *row = cJSON_CreateObject();
-			cJSON_AddNumberToObject(row, "period", (double)k);
+			tn_json_add_num(row, "period", (double)k);
 			if (k < n)
-				cJSON_AddNumberToObject(row, "observed", alive[k]);
-			cJSON_AddNumberToObject(row, "survival", tn_value_sbg_survival(a, b, (double)k));
+				tn_json_add_num(row, "observed", alive[k]);
+			tn_json_add_num(row, "survival", tn_value_sbg_survival(a, b, (double)k));
 			if (k)
-				cJSON_AddNumberToObject(row, "retention", tn_value_sbg_retention(a, b, (double)k));
+				tn_json_add_num(row, "retention", tn_value_sbg_retention(a, b, (double)k));
 			cJSON_AddItemToArray(arr, row);
 		}
-		cJSON_AddNumberToObject(x, "price", pr);
-		cJSON_AddNumberToObject(x, "discount", d);
-		cJSON_AddNumberToObject(x, "expected_lifetime_value", elv);
-		cJSON_AddNumberToObject(x, "derl", derl);
-		print_fit(ctx, &f, secs, x);
+		tn_json_add_num(x, "price", pr);
+		tn_json_add_num(x, "discount", d);
+		tn_json_add_num(x, "expected_lifetime_value", elv);
+		tn_json_add_num(x, "derl", derl);
+		status = print_fit(ctx, &f, secs, x, &w);
 	} else {
-		print_fit(ctx, &f, secs, NULL);
+		status = print_fit(ctx, &f, secs, NULL, &w);
 		if (ctx->format == OUT_TABLE) {
 			printf("\nprojection (cohort of %.0f):\n", alive[0]);
 			tn_out_print(t, ctx->format, stdout);
@@ -295,9 +311,10 @@ static int fit_sbg(cli_ctx *ctx, const char *surv, const char *proj, const char 
 			       pr, d, elv, n - 1, n, derl);
 		}
 	}
+	tn_warnings_free(&w);
 	tn_out_free(t);
 	free(alive);
-	return 0;
+	return status;
 }
 
 /* Read COLS (NCOLS numeric columns) of a summary CSV into a frame. */
@@ -369,8 +386,10 @@ int value_fit(cli_ctx *ctx, int argc, char **argv)
 	tn_frame_free(f);
 	if (rc)
 		return cmd_value_fail_data(csv, &err);
-	print_fit(ctx, &fit, secs, NULL);
-	return 0;
+	tn_warnings w = {0};
+	int status = print_fit(ctx, &fit, secs, NULL, &w);
+	tn_warnings_free(&w);
+	return status;
 }
 
 

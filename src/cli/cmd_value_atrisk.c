@@ -9,6 +9,8 @@
 #include <string.h>
 #include "cmd_value.h"
 
+#include <cjson/cJSON.h>
+
 static const char atrisk_help[] =
 	"usage: tenure value at-risk [--db FILE] [--by channel|country|device|age_band|plan]\n"
 	"                            [--model bgnbd|pareto-nbd] [--horizon N] [--discount D] [--margin M]\n"
@@ -30,7 +32,10 @@ static const char atrisk_help[] =
 	"  --discount D        discount rate per period (default 0.01)\n"
 	"  --margin M          profit share of revenue (default 0.3)\n"
 	"  --calibration-end DATE   default: the last purchase day\n"
-	"  --unit days|weeks   the period (default weeks)\n";
+	"  --unit days|weeks   the period (default weeks)\n\n"
+	"--format json prints {\"warnings\": [...], \"segments\": [...]}.  The fits' warnings (as\n"
+	"`tenure value fit`) come first (on stderr with --format csv); when a fit is degenerate the\n"
+	"exit status is 3: the values mean nothing.\n";
 
 int value_atrisk(cli_ctx *ctx, int argc, char **argv)
 {
@@ -98,6 +103,12 @@ int value_atrisk(cli_ctx *ctx, int argc, char **argv)
 	if (!rc)
 		rc = tn_value_segment_table(labels, s->n, sc->palive, sc->clv, s->revenue, margin, &seg, &nseg, &err);
 	tn_store_close(st);
+	tn_warnings w = {0};
+	if (!rc) { /* the fits' warnings, first */
+		tn_value_fit_warnings(&tf, &w);
+		tn_value_fit_warnings(&gf, &w);
+		cli_warnings_print(ctx, &w);
+	}
 	if (!rc) {
 		const char *all[] = {"segment", "customers", "churn_probability", "future_profit", "value_at_risk",
 				     "at_risk_share", "revenue_to_date", "profit_to_date", "total_profit",
@@ -134,7 +145,15 @@ int value_atrisk(cli_ctx *ctx, int argc, char **argv)
 			}
 			if (tab)
 				printf(part == 0 ? "value at risk by %s:\n" : "\nprofitability by %s:\n", by);
-			tn_out_print(o, ctx->format, stdout);
+			if (ctx->format == OUT_JSON) { /* {"warnings": [...], "segments": [...]} */
+				cJSON *root = cJSON_CreateObject();
+				cli_warnings_json(root, &w);
+				cJSON_AddItemToObject(root, "segments", tn_out_json(o));
+				cli_print_json(root);
+				cJSON_Delete(root);
+			} else {
+				tn_out_print(o, ctx->format, stdout);
+			}
 			tn_out_free(o);
 		}
 	}
@@ -143,5 +162,7 @@ int value_atrisk(cli_ctx *ctx, int argc, char **argv)
 	tn_value_scores_free(sc);
 	tn_value_summary_free(s);
 	tn_value_txns_free(t);
-	return rc ? cli_fail(&err) : 0;
+	int status = cli_warnings_status(&w);
+	tn_warnings_free(&w);
+	return rc ? cli_fail(&err) : status;
 }

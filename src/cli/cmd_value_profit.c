@@ -5,6 +5,7 @@
  */
 #include "cmd_value.h"
 
+#include <cjson/cJSON.h>
 #include <string.h>
 
 static const char help[] =
@@ -21,10 +22,13 @@ static const char help[] =
 	"  verdict             profitable already (profit_to_date > 0); pays back only if renewals go as\n"
 	"                      projected (profit > 0); or costs more than it brings\n\n"
 	"  --by SEGMENT        channel (default), country, plan (latest subscription) or a key of attrs\n"
-	"  --margin M          share of revenue kept, e.g. 0.7 after an app store's 30% (default 0.7)\n"
+	"  --margin M          share of revenue kept, e.g. 0.7 after an app store's 30%% (default 0.7)\n"
 	"  --cost-attr KEY     customer attribute holding the acquisition cost (default acquisition_cost)\n"
 	"  --definition NAME   churn definition for the retention model (default cancelled)\n"
-	"  --discount D        yearly discount rate of future value (default 0.10)\n";
+	"  --discount D        yearly discount rate of future value (default 0.10)\n\n"
+	"--format json prints {\"warnings\": [...], \"segments\": [...]}.  The retention fits' warnings\n"
+	"(as `tenure value retention`) come first (on stderr with --format csv); the exit status is 3\n"
+	"when no plan has a usable fit.\n";
 
 int cmd_value_profit(cli_ctx *ctx, int argc, char **argv)
 {
@@ -48,12 +52,16 @@ int cmd_value_profit(cli_ctx *ctx, int argc, char **argv)
 	tn_churn_def def;
 	tn_value_profit_row *rows = NULL;
 	size_t n = 0;
+	tn_warnings w = {0};
 	int rc = tn_churn_def_load(s, defn, &def, &err);
 	if (!rc)
-		rc = tn_value_profitability(s, &def, by, margin, disc, cost, &rows, &n, &err);
+		rc = tn_value_profitability(s, &def, by, margin, disc, cost, &rows, &n, &w, &err);
 	tn_store_close(s);
-	if (rc)
+	if (rc) {
+		tn_warnings_free(&w);
 		return cli_fail(&err);
+	}
+	cli_warnings_print(ctx, &w); /* the retention fits' warnings, first */
 	const char *cols[] = {"segment",	  "customers",	      "subscribers",	   "revenue_to_date",
 			      "future_value",	  "value_at_risk",    "acquisition_cost", "profit_to_date",
 			      "profit",		  "profit_per_customer", "verdict"};
@@ -84,8 +92,18 @@ int cmd_value_profit(cli_ctx *ctx, int argc, char **argv)
 	}
 	if (ctx->format == OUT_TABLE)
 		printf("Profitability by %s (margin %g, future value discounted %g%%/year):\n", by, margin, 100 * disc);
-	tn_out_print(t, ctx->format, stdout);
+	if (ctx->format == OUT_JSON) { /* {"warnings": [...], "segments": [...]} */
+		cJSON *root = cJSON_CreateObject();
+		cli_warnings_json(root, &w);
+		cJSON_AddItemToObject(root, "segments", tn_out_json(t));
+		cli_print_json(root);
+		cJSON_Delete(root);
+	} else {
+		tn_out_print(t, ctx->format, stdout);
+	}
 	tn_out_free(t);
 	tn_value_profit_free(rows, n);
-	return 0;
+	int status = cli_warnings_status(&w);
+	tn_warnings_free(&w);
+	return status;
 }

@@ -6,6 +6,7 @@
  */
 #include "cmd_value.h"
 
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <string.h>
 
@@ -26,7 +27,12 @@ static void help(void)
 	       "                     --format csv, the --scores file of `tenure offers plan`\n"
 	       "  --cohorts          instead, each signup-month cohort fitted alone: plan, cohort,\n"
 	       "                     customers, whole periods observed, alpha, beta, loglik (empty when a\n"
-	       "                     cohort alone cannot identify them)\n");
+	       "                     cohort alone cannot identify them)\n\n"
+	       "--format json prints {\"warnings\": [...], \"plans\" (or \"subscribers\", \"cohorts\"): [...]}.\n"
+	       "Warnings come first (on stderr with --format csv): a plan whose fit the data cannot identify\n"
+	       "(fewer than 2 customers, every cohort observed for one period only, alpha or beta running off\n"
+	       "to 0 or infinity, a standard error over 10 times its estimate) or that did not converge is\n"
+	       "named; its numbers must not be used.  The exit status is 3 when no plan has a usable fit.\n");
 }
 
 int cmd_value_retention(cli_ctx *ctx, int argc, char **argv)
@@ -73,9 +79,15 @@ int cmd_value_retention(cli_ctx *ctx, int argc, char **argv)
 	tn_store_close(s);
 	if (rc)
 		return cli_fail(&err);
+	tn_warnings w = {0};
+	tn_value_retention_warnings(r, &w);
+	cli_warnings_print(ctx, &w);
+	tn_out *t;
+	const char *key;
 	if (cohorts) {
 		const char *cols[] = {"plan", "cohort", "customers", "periods", "alpha", "beta", "loglik"};
-		tn_out *t = tn_out_new(7, cols);
+		key = "cohorts";
+		t = tn_out_new(7, cols);
 		for (size_t i = 0; i < r->ncohorts; i++) {
 			const tn_value_cohort_fit *c = &r->cohorts[i];
 			char m[16];
@@ -88,11 +100,10 @@ int cmd_value_retention(cli_ctx *ctx, int argc, char **argv)
 			tn_out_num(t, c->beta, 3);
 			tn_out_num(t, c->loglik, 1);
 		}
-		tn_out_print(t, ctx->format, stdout);
-		tn_out_free(t);
 	} else if (subscribers) {
 		const char *cols[] = {"customer", "plan", "payments", "p_churn", "value"};
-		tn_out *t = tn_out_new(5, cols);
+		key = "subscribers";
+		t = tn_out_new(5, cols);
 		for (size_t i = 0; i < r->nlive; i++) {
 			const tn_value_live *l = &r->live[i];
 			if (isnan(l->value))
@@ -103,13 +114,12 @@ int cmd_value_retention(cli_ctx *ctx, int argc, char **argv)
 			tn_out_num(t, l->p_churn, 4);
 			tn_out_num(t, l->value, 2);
 		}
-		tn_out_print(t, ctx->format, stdout);
-		tn_out_free(t);
 	} else {
 		const char *cols[] = {"plan",  "billing_period", "price", "customers", "cohorts", "alpha", "alpha_se",
 				      "beta",  "beta_se", "renew_1", "renew_2", "renew_3", "renew_4", "lifetime_value",
 				      "loglik"};
-		tn_out *t = tn_out_new(15, cols);
+		key = "plans";
+		t = tn_out_new(15, cols);
 		for (size_t i = 0; i < r->nplans; i++) {
 			const tn_value_plan_fit *f = &r->plans[i];
 			tn_out_str(t, f->plan);
@@ -132,9 +142,19 @@ int cmd_value_retention(cli_ctx *ctx, int argc, char **argv)
 			       "decision k; lifetime_value = price x expected payments, discounted %g%%/year):\n",
 			       tn_date_format(r->as_of, d, sizeof d), 100 * disc);
 		}
-		tn_out_print(t, ctx->format, stdout);
-		tn_out_free(t);
 	}
+	if (ctx->format == OUT_JSON) { /* {"warnings": [...], "plans" | "subscribers" | "cohorts": [...]} */
+		cJSON *root = cJSON_CreateObject();
+		cli_warnings_json(root, &w);
+		cJSON_AddItemToObject(root, key, tn_out_json(t));
+		cli_print_json(root);
+		cJSON_Delete(root);
+	} else {
+		tn_out_print(t, ctx->format, stdout);
+	}
+	tn_out_free(t);
 	tn_value_retention_free(r);
-	return 0;
+	int status = cli_warnings_status(&w);
+	tn_warnings_free(&w);
+	return status;
 }

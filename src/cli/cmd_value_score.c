@@ -11,6 +11,8 @@
 #include <time.h>
 #include "cmd_value.h"
 
+#include <cjson/cJSON.h>
+
 tn_time cmd_value_last_day(const tn_value_txns *t)
 {
 	return tn_value_txns_last_day(t);
@@ -68,7 +70,9 @@ static const char score_help[] =
 	"  --horizon N         periods (of the recency/T unit) to look ahead (default 52)\n"
 	"  --discount D        discount rate per period (default 0.01)\n"
 	"  --margin M          profit margin applied to spend (default 0.3)\n"
-	"  --calibration-end DATE, --unit days|weeks   for the store (defaults: last purchase day, weeks)\n";
+	"  --calibration-end DATE, --unit days|weeks   for the store (defaults: last purchase day, weeks)\n"
+	"The fits' warnings (as `tenure value fit`) come first: before the table, on stderr with\n"
+	"--format csv or json.  When a fit is degenerate the exit status is 3: the scores mean nothing.\n";
 
 typedef struct score_in {
 	size_t n;
@@ -80,36 +84,47 @@ typedef struct score_in {
 
 static void print_scores(cli_ctx *ctx, const score_in *in, const tn_value_scores *r)
 {
-	if (ctx->format != OUT_TABLE) {
-		int json = ctx->format == OUT_JSON;
-		printf(json ? "[" : "customer,frequency,recency,T,p_alive,expected_transactions,expected_spend,clv\n");
+	if (ctx->format == OUT_JSON) { /* one array, streamed a customer at a time */
+		tn_json_stream js;
+		tn_json_stream_begin(&js, stdout);
 		for (size_t i = 0; i < in->n; i++) {
-			if (json)
-				printf("%s{\"customer\":", i ? ",\n" : "");
-			if (in->ids) {
-				if (json) {
-					putchar('"');
-					for (const char *p = in->ids[i]; *p; p++)
-						printf((*p == '"' || *p == '\\') ? "\\%c" : ((unsigned char)*p < 0x20 ? "\\u%04x" : "%c"), *p);
-					putchar('"');
-				} else {
-					tn_csv_write(stdout, in->ids[i]);
-				}
-			} else {
-				printf("%.17g", in->num_ids ? in->num_ids[i] : (double)(i + 1));
+			cJSON *o = cJSON_CreateObject();
+			if (!o) {
+				js.failed = 1;
+				break;
 			}
-			const char *fmt = json ? ",\"frequency\":%.17g,\"recency\":%.17g,\"T\":%.17g,\"p_alive\":%.12g,"
-						 "\"expected_transactions\":%.12g"
-					       : ",%.17g,%.17g,%.17g,%.12g,%.12g";
-			printf(fmt, in->x[i], in->t_x[i], in->T[i], r->palive[i], r->expected[i]);
-			if (isfinite(r->spend[i]))
-				printf(json ? ",\"expected_spend\":%.12g,\"clv\":%.12g}" : ",%.12g,%.12g\n", r->spend[i],
-				       r->clv[i]);
+			if (in->ids)
+				cJSON_AddStringToObject(o, "customer", in->ids[i]);
 			else
-				printf(json ? ",\"expected_spend\":null,\"clv\":null}" : ",,\n");
+				tn_json_add_num(o, "customer", in->num_ids ? in->num_ids[i] : (double)(i + 1));
+			tn_json_add_num(o, "frequency", in->x[i]);
+			tn_json_add_num(o, "recency", in->t_x[i]);
+			tn_json_add_num(o, "T", in->T[i]);
+			tn_json_add_num(o, "p_alive", r->palive[i]);
+			tn_json_add_num(o, "expected_transactions", r->expected[i]);
+			tn_json_add_num(o, "expected_spend", r->spend[i]);
+			tn_json_add_num(o, "clv", isfinite(r->spend[i]) ? r->clv[i] : NAN);
+			tn_json_stream_item(&js, o);
+			cJSON_Delete(o);
 		}
-		if (json)
-			printf("]\n");
+		tn_json_stream_end(&js);
+		return;
+	}
+	if (ctx->format == OUT_CSV) {
+		puts("customer,frequency,recency,T,p_alive,expected_transactions,expected_spend,clv");
+		for (size_t i = 0; i < in->n; i++) {
+			if (in->ids)
+				tn_csv_write(stdout, in->ids[i]);
+			else
+				tn_csv_write_num(stdout, in->num_ids ? in->num_ids[i] : (double)(i + 1));
+			double v[7] = {in->x[i], in->t_x[i], in->T[i], r->palive[i], r->expected[i], r->spend[i],
+				       isfinite(r->spend[i]) ? r->clv[i] : NAN};
+			for (int k = 0; k < 7; k++) {
+				putchar(',');
+				tn_csv_write_num(stdout, v[k]);
+			}
+			putchar('\n');
+		}
 		return;
 	}
 	const char *names[] = {"customer", "frequency", "recency", "T", "p_alive", "expected_transactions",
@@ -160,6 +175,18 @@ static int run_score(cli_ctx *ctx, const score_in *in, tn_value_model model, int
 	if (!ctx->quiet && getenv("TENURE_TIMING"))
 		fprintf(stderr, "value score: %zu customers (%zu distinct), fit %.3f s (CPU %.3f s), scoring %.3f s "
 			"(CPU %.3f s)\n", in->n, sc->ndistinct, t1 - t0, c1 - c0, t2 - t1, c2 - c1);
+	/* the fits' warnings first: before the table, else on stderr (the
+	 * scores stay one CSV table or one JSON array) */
+	tn_warnings w = {0};
+	tn_value_fit_warnings(&tf, &w);
+	if (have_gg)
+		tn_value_fit_warnings(&gf, &w);
+	cli_ctx wctx = *ctx;
+	if (wctx.format == OUT_JSON)
+		wctx.format = OUT_CSV;
+	cli_warnings_print(&wctx, &w);
+	int status = cli_warnings_status(&w);
+	tn_warnings_free(&w);
 	if (ctx->format == OUT_TABLE) {
 		printf("%s: ", tn_value_model_name(model));
 		for (int k = 0; k < tf.nparams; k++)
@@ -170,7 +197,7 @@ static int run_score(cli_ctx *ctx, const score_in *in, tn_value_model model, int
 	}
 	print_scores(ctx, in, sc);
 	tn_value_scores_free(sc);
-	return 0;
+	return status;
 }
 
 int value_score(cli_ctx *ctx, int argc, char **argv)
