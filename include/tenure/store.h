@@ -111,16 +111,21 @@ typedef struct tn_feedback_rec {
 	const char *id;         /* or NULL */
 } tn_feedback_rec;
 
+/* What a put did to the store. */
+enum { TN_PUT_UNCHANGED = 0, TN_PUT_ADDED = 1, TN_PUT_UPDATED = 2 };
+
 /* Each put returns TN_OK, TN_ERR_NOTFOUND when the customer is unknown (the
  * message names it), TN_ERR_INPUT for a value the schema refuses, or
- * TN_ERR_DB.  *added (if not NULL) is 1 when the record was new or changed,
- * 0 when it was already there as given.  Events are buffered and written in
- * key order; they are flushed by tn_store_flush() and tn_store_commit(). */
-TN_API int tn_store_put_customer(tn_store *s, const tn_customer_rec *r, int *added, tn_error *err);
-TN_API int tn_store_put_subscription(tn_store *s, const tn_subscription_rec *r, int *added, tn_error *err);
+ * TN_ERR_DB.  *outcome (if not NULL) is TN_PUT_ADDED for a new record,
+ * TN_PUT_UPDATED when a record with the same key (docs/import.md,
+ * "Idempotence") was there with other values, TN_PUT_UNCHANGED when it was
+ * there as given.  Events are buffered and written in key order; they are
+ * flushed by tn_store_flush() and tn_store_commit(). */
+TN_API int tn_store_put_customer(tn_store *s, const tn_customer_rec *r, int *outcome, tn_error *err);
+TN_API int tn_store_put_subscription(tn_store *s, const tn_subscription_rec *r, int *outcome, tn_error *err);
 TN_API int tn_store_put_event(tn_store *s, const tn_event_rec *r, tn_error *err);
-TN_API int tn_store_put_payment(tn_store *s, const tn_payment_rec *r, int *added, tn_error *err);
-TN_API int tn_store_put_feedback(tn_store *s, const tn_feedback_rec *r, int *added, tn_error *err);
+TN_API int tn_store_put_payment(tn_store *s, const tn_payment_rec *r, int *outcome, tn_error *err);
+TN_API int tn_store_put_feedback(tn_store *s, const tn_feedback_rec *r, int *outcome, tn_error *err);
 /* Write buffered events; *added (if not NULL) receives how many were new. */
 TN_API int tn_store_flush(tn_store *s, long long *added, tn_error *err);
 

@@ -132,12 +132,14 @@ int cmd_import(cli_ctx *ctx, int argc, char **argv)
 		return rc == TN_ERR_USAGE ? 2 : 1;
 	}
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-	const char *cols[] = {"kind", "file", "rows", "added", "unchanged", "rejected", "seconds", "rows_per_s"};
-	tn_out *t = tn_out_new(8, cols);
+	const char *cols[] = {"kind", "file", "rows", "added", "updated", "unchanged", "rejected", "seconds",
+			      "rows_per_s"};
+	tn_out *t = tn_out_new(9, cols);
 	tn_out_str(t, tn_kind_name(o.kind));
 	tn_out_str(t, file);
 	tn_out_int(t, res.rows);
 	tn_out_int(t, res.added);
+	tn_out_int(t, res.updated);
 	tn_out_int(t, res.unchanged);
 	tn_out_int(t, res.rejected);
 	tn_out_num(t, secs, 2);
