@@ -317,7 +317,7 @@ static int sub_evaluate(cli_ctx *ctx, int argc, char **argv, int train)
 	}
 	tn_fb_eval ev;
 	long folds = 0;
-	if (cv && cli_parse_long("feedback", "--cv", cv, &folds)) {
+	if (cv && cli_parse_range("feedback", "--cv", cv, 0, INT_MAX, &folds)) {
 		tn_fb_model_free(m);
 		return 2;
 	}

@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -103,7 +104,7 @@ static int parse(const char *cmd, int argc, char **argv, popts *po)
 	}
 #define LONG(name, field)                                         \
 	if ((r = cli_opt(argc, argv, &i, name, &v)) != 0) {         \
-		if (r < 0 || cli_parse_long(cmd, name, v, &lv)) \
+		if (r < 0 || cli_parse_range(cmd, name, v, 0, INT_MAX, &lv)) \
 			return 2;                                 \
 		field = lv;                                       \
 		continue;                                         \

@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -88,13 +89,13 @@ static int parse(const char *cmd, int argc, char **argv, sopts *so)
 			continue;
 		}
 		if ((r = cli_opt(argc, argv, &i, "--rounds", &v)) != 0) {
-			if (r < 0 || cli_parse_long(cmd, "--rounds", v, &lv))
+			if (r < 0 || cli_parse_range(cmd, "--rounds", v, 1, INT_MAX, &lv))
 				return 2;
 			so->o.gbdt.rounds = (int)lv;
 			continue;
 		}
 		if ((r = cli_opt(argc, argv, &i, "--depth", &v)) != 0) {
-			if (r < 0 || cli_parse_long(cmd, "--depth", v, &lv))
+			if (r < 0 || cli_parse_range(cmd, "--depth", v, 1, INT_MAX, &lv))
 				return 2;
 			so->o.gbdt.depth = (int)lv;
 			continue;
