@@ -328,8 +328,9 @@ int cmd_survival(cli_ctx *ctx, int argc, char **argv)
 		return cli_fail(&err);
 	double t1 = cli_now();
 	if (d.dropped && !ctx->quiet)
-		fprintf(stderr, "tenure survival: dropped %zu rows with a blank %s, %s%s%s\n", d.dropped, tcol, ecol,
-			by ? " or " : "", by ? by : "");
+		fprintf(stderr,
+			"tenure survival: n=%zu, %zu observation%s deleted due to missingness (blank or NA in %s, %s%s%s)\n",
+			d.n, d.dropped, d.dropped == 1 ? "" : "s", tcol, ecol, by ? " or " : "", by ? by : "");
 	if (d.n == 0) {
 		surv_data_free(&d);
 		tn_error_set(&err, TN_ERR_INPUT, "%s: no rows with a %s and %s", csv, tcol, ecol);
