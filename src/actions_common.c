@@ -265,54 +265,63 @@ fail:
 	return err ? err->code : TN_ERR_INPUT;
 }
 
-/* Per customer key (dense integer ids): signup and live period end. */
+/* Per customer key: signup and live period end, in key order (looked up by
+ * binary search: an array indexed by the key took gigabytes for sparse keys). */
 typedef struct cust_info {
+	int64_t key;
 	tn_time signed_up_at, period_end;
 } cust_info;
 
-static int load_cust_info(tn_store *s, cust_info **out, int64_t *maxid, tn_error *err)
+static int load_cust_info(tn_store *s, cust_info **out, size_t *n, tn_error *err)
 {
 	*out = NULL;
-	sqlite3_stmt *st = tn_store_prepare(s, "SELECT coalesce(max(id), 0) FROM customers", err);
+	*n = 0;
+	sqlite3_stmt *st = tn_store_prepare(s, "SELECT count(*) FROM customers", err);
 	if (!st)
 		return TN_ERR_DB;
-	*maxid = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	size_t cap = sqlite3_step(st) == SQLITE_ROW ? (size_t)sqlite3_column_int64(st, 0) : 0;
 	sqlite3_finalize(st);
-	if (*maxid > 200000000)
-		return tn_error_set(err, TN_ERR_NOMEM, "customer ids above 200,000,000 are not supported here");
-	cust_info *ci = malloc((size_t)(*maxid + 1) * sizeof *ci);
+	cust_info *ci = malloc((cap ? cap : 1) * sizeof *ci);
 	if (!ci)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-	for (int64_t i = 0; i <= *maxid; i++)
-		ci[i].signed_up_at = ci[i].period_end = TN_NO_TIME;
 	st = tn_store_prepare(s,
 			      "SELECT c.id, c.signed_up_at, (SELECT max(coalesce(current_period_end, trial_ends_at)) "
 			      "FROM subscriptions WHERE customer_id = c.id AND status IN ('trialing','active','past_due')) "
-			      "FROM customers c",
+			      "FROM customers c ORDER BY c.id",
 			      err);
 	if (!st) {
 		free(ci);
 		return TN_ERR_DB;
 	}
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
-		if (id < 0 || id > *maxid)
-			continue;
-		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
-			ci[id].signed_up_at = sqlite3_column_int64(st, 1);
-		if (sqlite3_column_type(st, 2) != SQLITE_NULL)
-			ci[id].period_end = sqlite3_column_int64(st, 2);
+	while (sqlite3_step(st) == SQLITE_ROW && *n < cap) {
+		cust_info *c = &ci[(*n)++];
+		c->key = sqlite3_column_int64(st, 0);
+		c->signed_up_at = sqlite3_column_type(st, 1) != SQLITE_NULL ? sqlite3_column_int64(st, 1) : TN_NO_TIME;
+		c->period_end = sqlite3_column_type(st, 2) != SQLITE_NULL ? sqlite3_column_int64(st, 2) : TN_NO_TIME;
 	}
 	sqlite3_finalize(st);
 	*out = ci;
 	return TN_OK;
 }
 
+static const cust_info *cust_find(const cust_info *ci, size_t n, int64_t key)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ci[mid].key < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && ci[lo].key == key ? &ci[lo] : NULL;
+}
+
 int tn_scores_attach(tn_store *s, tn_scores *sc, tn_error *err)
 {
 	cust_info *ci;
-	int64_t maxid;
-	if (load_cust_info(s, &ci, &maxid, err))
+	size_t nci;
+	if (load_cust_info(s, &ci, &nci, err))
 		return err ? err->code : TN_ERR_DB;
 	for (size_t i = 0; i < sc->n; i++) {
 		int64_t k;
@@ -321,9 +330,10 @@ int tn_scores_attach(tn_store *s, tn_scores *sc, tn_error *err)
 			return err ? err->code : TN_ERR_NOTFOUND;
 		}
 		sc->key[i] = k;
-		if (k >= 0 && k <= maxid) {
-			sc->signed_up_at[i] = ci[k].signed_up_at;
-			sc->period_end[i] = ci[k].period_end;
+		const cust_info *c = cust_find(ci, nci, k);
+		if (c) {
+			sc->signed_up_at[i] = c->signed_up_at;
+			sc->period_end[i] = c->period_end;
 		}
 	}
 	free(ci);
