@@ -350,7 +350,7 @@ int tn_scores_estimate(tn_store *s, tn_time now, tn_scores **out, tn_error *err)
 		"   sum(started_at <= ?1 AND (cancelled_at IS NULL OR cancelled_at > ?1 - 90*86400)) AS exposed "
 		"  FROM subscriptions GROUP BY plan), "
 		"act AS (SELECT DISTINCT customer_id FROM events WHERE occurred_at > ?1 - 14*86400 AND occurred_at <= ?1) "
-		"SELECT c.ext_id, c.id, s.plan, s.price, s.billing_period, "
+		"SELECT c.ext_id, c.id, s.plan, tn_money(s.price, s.currency, s.started_at), s.billing_period, "
 		"  CASE WHEN w.exposed > 0 THEN w.cancels * 1.0 / w.exposed / 3.0 ELSE 0 END, "
 		"  c.id IN act, c.signed_up_at, coalesce(s.current_period_end, s.trial_ends_at) "
 		"FROM subscriptions s JOIN customers c ON c.id = s.customer_id JOIN w ON w.plan = s.plan "

@@ -92,10 +92,16 @@ static const field_spec feedback_fields[] = {
 	{"id", "response_id,feedback_id", F_ID, 0, NULL},
 	{NULL, NULL, 0, 0, NULL}};
 
+static const field_spec rate_fields[] = {
+	{"date", "valid_from,from,at,day", F_TIME, 1, NULL},
+	{"currency", "", F_TEXT, 1, NULL},
+	{"rate", "", F_NUM, 1, NULL},
+	{NULL, NULL, 0, 0, NULL}};
+
 static const field_spec *const kind_fields[TN_KIND_COUNT] = {customer_fields, subscription_fields, event_fields,
-							     payment_fields, feedback_fields};
+							     payment_fields, feedback_fields, rate_fields};
 static const char *const kind_names[TN_KIND_COUNT] = {"customers", "subscriptions", "events", "payments",
-						      "feedback"};
+						      "feedback", "rates"};
 
 int tn_kind_parse(const char *name)
 {
@@ -393,8 +399,9 @@ static int spec_index(const session *ss, const char *name)
 static int seen_once(session *ss, raw_value *v, typed_row *t, long line)
 {
 	char buf[96];
-	const char *idv = TXT("id"), *what = "id";
-	long col = idv ? COL("id") : COL("customer");
+	int has_id = spec_index(ss, "id") >= 0;
+	const char *idv = has_id ? TXT("id") : NULL, *what = "id";
+	long col = idv ? COL("id") : ss->o->kind == TN_KIND_RATES ? COL("currency") : COL("customer");
 	size_t klen;
 	char *key;
 	if (idv) {
@@ -404,6 +411,12 @@ static int seen_once(session *ss, raw_value *v, typed_row *t, long line)
 			key[0] = 'i';
 			memcpy(key + 1, idv, klen);
 		}
+	} else if (ss->o->kind == TN_KIND_RATES) {
+		what = "(currency, date)";
+		klen = 40;
+		key = malloc(klen);
+		if (key)
+			klen = (size_t)snprintf(key, klen, "r%s%c%lld", TXT("currency"), 0x1F, (long long)TIM("date"));
 	} else {
 		const char *f2 = ss->o->kind == TN_KIND_SUBSCRIPTIONS ? "started_at"
 				 : ss->o->kind == TN_KIND_PAYMENTS    ? "paid_at"
@@ -454,14 +467,23 @@ static int seen_once(session *ss, raw_value *v, typed_row *t, long line)
 	if (first == line)
 		return 1;
 	char found[128];
-	if (idv)
-		found_text(idv, strlen(idv), found, sizeof found);
-	else
-		found_text(TXT("customer"), strlen(TXT("customer")), found, sizeof found);
+	const char *named = idv ? idv : ss->o->kind == TN_KIND_RATES ? TXT("currency") : TXT("customer");
+	found_text(named, strlen(named), found, sizeof found);
 	return row_error(ss, line, col,
 			 "%s: expected each %s once in a file, found %s%s again (first on line %ld, again on line %ld)",
 			 what, idv ? (ss->o->kind == TN_KIND_CUSTOMERS ? "customer id" : "record id") : "record",
-			 idv ? "" : "customer ", found, first, line);
+			 idv ? "" : ss->o->kind == TN_KIND_RATES ? "currency " : "customer ", found, first, line);
+}
+
+static int currency_ok(session *ss, raw_value *v, typed_row *t, long line)
+{
+	const char *cur = TXT("currency");
+	if (tn_currency_code_ok(cur))
+		return 1;
+	char found[128];
+	found_text(cur, strlen(cur), found, sizeof found);
+	return row_error(ss, line, COL("currency"),
+			 "currency: expected a three-letter ISO 4217 code (USD, EUR, SAR, IRR), found %s", found);
 }
 
 /* Kind-specific checks and the write.  Returns 1 when written. */
@@ -485,14 +507,8 @@ static int write_row(session *ss, raw_value *v, typed_row *t, const char *attrs,
 	}
 	case TN_KIND_SUBSCRIPTIONS: {
 		const char *cur = TXT("currency");
-		if (strlen(cur) != 3 || !isupper((unsigned char)cur[0]) || !isupper((unsigned char)cur[1]) ||
-		    !isupper((unsigned char)cur[2])) {
-			char found[128];
-			found_text(cur, strlen(cur), found, sizeof found);
-			return row_error(ss, line, COL("currency"),
-					 "currency: expected a three-letter ISO 4217 code (USD, EUR, SAR, IRR), found %s",
-					 found);
-		}
+		if (!currency_ok(ss, v, t, line))
+			return 0;
 		if (NUM("price") < 0)
 			return row_error(ss, line, COL("price"), "price: expected zero or more, found %g",
 					 NUM("price"));
@@ -537,6 +553,8 @@ static int write_row(session *ss, raw_value *v, typed_row *t, const char *attrs,
 		break;
 	}
 	case TN_KIND_PAYMENTS: {
+		if (!currency_ok(ss, v, t, line))
+			return 0;
 		tn_payment_rec r = {TXT("customer"), TIM("paid_at"), NUM("amount"), TXT("currency"), TXT("status"),
 				    TXT("id")};
 		if (!seen_once(ss, v, t, line))
@@ -570,6 +588,21 @@ static int write_row(session *ss, raw_value *v, typed_row *t, const char *attrs,
 			return 1;
 		col = COL("customer");
 		rc = tn_store_put_feedback(ss->store, &r, &added, &werr);
+		break;
+	}
+	case TN_KIND_RATES: {
+		if (!currency_ok(ss, v, t, line))
+			return 0;
+		if (!(NUM("rate") > 0))
+			return row_error(ss, line, COL("rate"),
+					 "rate: expected more than 0 (units of the reporting currency per 1 %s), found %g",
+					 TXT("currency"), NUM("rate"));
+		if (!seen_once(ss, v, t, line))
+			return 0;
+		if (!write)
+			return 1;
+		col = COL("currency");
+		rc = tn_store_put_rate(ss->store, TXT("currency"), TIM("date"), NUM("rate"), &added, &werr);
 		break;
 	}
 	default:

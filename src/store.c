@@ -169,6 +169,8 @@ int tn_store_open(const char *path, int flags, tn_store **out, tn_error *err)
 		     "PRAGMA synchronous = FULL",
 		     NULL, NULL, NULL);
 	int rc = migrate(s, err);
+	if (rc == TN_OK && tn_store_money_register(s) != SQLITE_OK)
+		rc = tn_store_db_error(s, "opening the store", err);
 	if (rc) {
 		tn_store_close(s);
 		return rc;

@@ -23,4 +23,8 @@ int tn_store_db_error(tn_store *s, const char *what, tn_error *err);
 char *tn_store_meta_get(tn_store *s, const char *key);
 int tn_store_meta_set(tn_store *s, const char *key, const char *value, tn_error *err);
 
+/* Register the SQL function tn_money(AMOUNT, CURRENCY, AT) on S's connection
+ * (currency.c): AMOUNT in the reporting currency.  Returns a SQLite code. */
+int tn_store_money_register(tn_store *s);
+
 #endif

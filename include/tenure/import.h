@@ -22,6 +22,7 @@ typedef enum {
 	TN_KIND_EVENTS,
 	TN_KIND_PAYMENTS,
 	TN_KIND_FEEDBACK,
+	TN_KIND_RATES, /* exchange rates into the reporting currency: date, currency, rate */
 	TN_KIND_COUNT
 } tn_kind;
 

@@ -126,6 +126,21 @@ TN_API int tn_store_put_subscription(tn_store *s, const tn_subscription_rec *r, 
 TN_API int tn_store_put_event(tn_store *s, const tn_event_rec *r, tn_error *err);
 TN_API int tn_store_put_payment(tn_store *s, const tn_payment_rec *r, int *outcome, tn_error *err);
 TN_API int tn_store_put_feedback(tn_store *s, const tn_feedback_rec *r, int *outcome, tn_error *err);
+/* ---- money: one reporting currency (docs/metrics.md, "Currency") ---------
+ * Amounts are summed in the store's reporting currency: the setting, else the
+ * currency of the first subscription imported, else of the first payment,
+ * else USD.  An amount in another currency is multiplied by that currency's
+ * rate in force at its date (subscriptions: started_at; payments: paid_at):
+ * the latest rate on or before it.  RATE is how many units of the reporting
+ * currency one unit of CUR buys.  An amount with no such rate makes the
+ * analysis fail with an error naming the currency and the date. */
+TN_API int tn_currency_code_ok(const char *cur); /* three capital letters */
+TN_API int tn_store_reporting_currency(tn_store *s, char out[4], tn_error *err);
+TN_API int tn_store_set_reporting_currency(tn_store *s, const char *cur, tn_error *err);
+/* *outcome as for the puts (the key is CUR and VALID_FROM). */
+TN_API int tn_store_put_rate(tn_store *s, const char *cur, tn_time valid_from, double rate, int *outcome,
+			     tn_error *err);
+
 /* Write buffered events; *added (if not NULL) receives how many were new. */
 TN_API int tn_store_flush(tn_store *s, long long *added, tn_error *err);
 

@@ -484,6 +484,70 @@ static void test_jsonl_line_cap_while_reading(void **state)
 	tn_store_close(s);
 }
 
+/* Subscriptions in USD, EUR and SAR used to be summed as one number (10 + 10 +
+ * 100 = 120).  Now MRR is in the reporting currency (the first
+ * subscription's: USD): without rates the summary is an error naming the
+ * currency; with rates it is 10 + 10 x 1.1 (EUR rate in force on Feb 5) +
+ * 100 x 0.25 = 46; the rate after a date does not apply before it. */
+static void test_currencies_converted(void **state)
+{
+	(void)state;
+	tn_store *s = fresh_store();
+	tn_error err;
+	tn_import_result res;
+	write_file("m_c.csv", "id,signed_up_at\na,2024-01-01\nb,2024-01-01\nc,2024-01-01\n");
+	write_file("m_s.csv", "customer,plan,period,price,currency,started_at\na,pro,month,10,USD,2024-01-05\n"
+			      "b,pro,month,10,EUR,2024-02-05\nc,pro,month,100,SAR,2024-03-05\n");
+	assert_int_equal(run_import(s, TN_KIND_CUSTOMERS, "m_c.csv", NULL, &res, &err), TN_OK);
+	assert_int_equal(run_import(s, TN_KIND_SUBSCRIPTIONS, "m_s.csv", NULL, &res, &err), TN_OK);
+	char cur[4];
+	assert_int_equal(tn_store_reporting_currency(s, cur, &err), TN_OK);
+	assert_string_equal(cur, "USD");
+	tn_summary sm;
+	tn_error_clear(&err);
+	assert_int_not_equal(tn_summary_get(s, TN_NO_TIME, &sm, &err), TN_OK);
+	if (!strstr(err.msg, "an amount in EUR (on 2024-02-05) cannot be added to the reporting currency USD"))
+		fail_msg("%s", err.msg);
+	/* rates: bad ones refused with positions, nothing written */
+	write_file("r_bad.csv", "date,currency,rate\n2024-01-01,eur,1.1\n2024-01-01,SAR,0\n2024-01-01,SAR,0.25\n"
+				"2024-01-01,SAR,0.26\n");
+	expect_refused(s, TN_KIND_RATES, "r_bad.csv", "r_bad.csv:2:2: currency: expected a three-letter ISO 4217 code",
+		       "currency_rates", 0);
+	assert_int_equal(nerrors, 3);
+	assert_non_null(strstr(errors[1], "r_bad.csv:3:3: rate: expected more than 0"));
+	assert_non_null(strstr(errors[2], "r_bad.csv:5:2: (currency, date): expected each record once in a file, "
+					  "found currency \"SAR\" again (first on line 4, again on line 5)"));
+	write_file("r.csv", "date,currency,rate\n2024-03-01,EUR,1.2\n2024-01-01,EUR,1.1\n2024-01-01,SAR,0.25\n");
+	assert_int_equal(run_import(s, TN_KIND_RATES, "r.csv", NULL, &res, &err), TN_OK);
+	assert_int_equal(res.added, 3);
+	assert_int_equal(tn_summary_get(s, TN_NO_TIME, &sm, &err), TN_OK);
+	assert_near(sm.mrr, 10 + 10 * 1.1 + 100 * 0.25, 1e-9);
+	/* a corrected rate is an update, and is used */
+	write_file("r2.csv", "date,currency,rate\n2024-01-01,EUR,1.0\n");
+	assert_int_equal(run_import(s, TN_KIND_RATES, "r2.csv", NULL, &res, &err), TN_OK);
+	assert_int_equal(res.updated, 1);
+	assert_int_equal(tn_summary_get(s, TN_NO_TIME, &sm, &err), TN_OK);
+	assert_near(sm.mrr, 10 + 10 * 1.0 + 100 * 0.25, 1e-9);
+	/* an amount dated before the first rate of its currency is an error */
+	write_file("m_s2.csv", "customer,plan,period,price,currency,started_at\na,pro,month,5,SAR,2023-12-01\n");
+	assert_int_equal(run_import(s, TN_KIND_SUBSCRIPTIONS, "m_s2.csv", NULL, &res, &err), TN_OK);
+	tn_error_clear(&err);
+	assert_int_not_equal(tn_summary_get(s, TN_NO_TIME, &sm, &err), TN_OK);
+	if (!strstr(err.msg, "an amount in SAR on 2023-12-01 cannot be added to the reporting currency USD: the first "
+			     "SAR rate is from 2024-01-01"))
+		fail_msg("%s", err.msg);
+	/* payments' currency is checked as subscriptions' is */
+	write_file("p_cur.csv", "customer,paid_at,amount,currency,status\na,2024-03-01,10,usd,paid\n");
+	expect_refused(s, TN_KIND_PAYMENTS, "p_cur.csv", "p_cur.csv:2:4: currency: expected a three-letter", "payments",
+		       0);
+	/* the reporting currency is a store setting */
+	assert_int_equal(tn_store_set_reporting_currency(s, "EUR", &err), TN_OK);
+	assert_int_equal(tn_store_reporting_currency(s, cur, &err), TN_OK);
+	assert_string_equal(cur, "EUR");
+	assert_int_not_equal(tn_store_set_reporting_currency(s, "euro", &err), TN_OK);
+	tn_store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -499,6 +563,7 @@ int main(void)
 		cmocka_unit_test(test_duplicates_in_a_file),
 		cmocka_unit_test(test_added_updated_unchanged),
 		cmocka_unit_test(test_jsonl_line_cap_while_reading),
+		cmocka_unit_test(test_currencies_converted),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
