@@ -46,7 +46,7 @@ static const char usage[] =
     "                     (repeat the option or separate with commas)\n"
     "  --timing           print the read and fit times on stderr\n"
     "\n"
-    "Rows with a blank in a used column are dropped (counted on stderr).\n"
+    "Rows with a blank or NA in a used column are dropped (counted on stderr, as R does).\n"
     "--format json prints {n, events, loglik_null, loglik, concordance,\n"
     "coefficients:[{name, coef, hazard_ratio, se, z, p, lower, upper}], ...}.\n"
     "See docs/survival.md.\n";

@@ -43,7 +43,7 @@ static const char usage[] =
     "  --conf LEVEL   confidence level of the intervals (default 0.95)\n"
     "  --timing       print the read and compute times on stderr\n"
     "\n"
-    "Rows with a blank time, event or group are dropped (counted on stderr).\n"
+    "Rows with a blank or NA time, event or group are dropped (counted on stderr, as R does).\n"
     "--format json prints {\"groups\":[{group, n, events, median, median_lower,\n"
     "median_upper, at:[{time, survival, se, lower, upper}], curve:[...], chart,\n"
     "danger}], \"logrank\":{chisq, df, p}}.  See docs/survival.md.\n";

@@ -25,3 +25,27 @@ check_eq "dropped counted in JSON" "$(jq '.dropped' na.json)" "2"
 printf 'time,event\n1,1\nNA,1\n3,0\n4,1\n,0\n6,1\n' >na2.csv
 $TENURE survival --csv na2.csv --time time --event event >/dev/null 2>na.err
 check_contains "survival says so too" na.err "n=4, 2 observations deleted due to missingness"
+
+# import: refused with FILE:LINE:COLUMN, nothing written
+printf 'id,signed_up_at\nc1,20240301\nc2,20240230\n' >d.csv
+check_fails "20240230 refused (was 1970-08-23)" $TENURE --db i.db import customers d.csv
+check_contains "date error has a position" check.out "d.csv:3:2: signed_up_at:"
+check_eq "nothing written" "$(sqlite3 i.db 'SELECT count(*) FROM customers')" "0"
+printf 'id,country\nc1,SA\nc2,IR\nc1,EG\n' >dup.csv
+check_fails "a customer twice in a file refused" $TENURE --db i.db import customers dup.csv
+check_contains "names both lines" check.out 'dup.csv:4:1: id: expected each customer id once in a file, found "c1" again (first on line 2, again on line 4)'
+printf 'id,country\nc1,SA\nc2,IR\n' >c.csv
+check "import customers" $TENURE --db i.db import customers c.csv
+printf 'id,country\nc1,SA\nc2,EG\nc3,IR\n' >c2.csv
+check "re-import a changed file" $TENURE --db i.db --format json import customers c2.csv
+check_eq "added / updated / unchanged" "$(jq -c '.[0] | [.added, .updated, .unchanged]' check.out)" "[1,1,1]"
+
+# several currencies: one reporting currency, rates convert, a missing rate is an error
+printf 'customer,plan,period,price,currency,started_at\nc1,pro,month,10,USD,2024-01-05\nc2,pro,month,10,EUR,2024-02-05\nc3,pro,month,100,SAR,2024-03-05\n' >s.csv
+check "import subscriptions in 3 currencies" $TENURE --db i.db import subscriptions s.csv
+check_fails "summary without rates fails" $TENURE --db i.db summary
+check_contains "names the currency" check.out "an amount in EUR (on 2024-02-05) cannot be added to the reporting currency USD"
+printf 'date,currency,rate\n2024-01-01,EUR,1.1\n2024-03-01,EUR,1.2\n2024-01-01,SAR,0.25\n' >r.csv
+check "import rates" $TENURE --db i.db import rates r.csv
+check "summary with rates" $TENURE --db i.db --format json summary
+check_eq "MRR 10 + 10 x 1.1 + 100 x 0.25" "$(jq '.[] | select(.measure == "mrr") | .value' check.out)" "46"
