@@ -526,7 +526,7 @@ static int write_row(session *ss, raw_value *v, typed_row *t, const char *attrs,
 			return 0;
 		if (!write)
 			return 1;
-		col = COL("customer");
+		col = r.id ? COL("id") : COL("customer");
 		rc = tn_store_put_subscription(ss->store, &r, &added, &werr);
 		break;
 	}
@@ -829,7 +829,7 @@ static ssize_t read_line(FILE *fp, char **buf, size_t *cap, size_t max, int *too
 	size_t n = 0;
 	int c = EOF;
 	*too_long = 0;
-	while ((c = getc(fp)) != EOF) {
+	while ((c = getc_unlocked(fp)) != EOF) {
 		if (n + 2 > *cap) {
 			size_t nc = *cap ? *cap * 2 : 4096;
 			char *p = realloc(*buf, nc);

@@ -53,6 +53,6 @@ check_contains "JSON Lines error names line and column" check.out 'ev.jsonl:2:18
 
 # usage errors
 check_fails "unknown kind" $TENURE --db t.db import things customers.csv
-check_contains "unknown kind explained" check.out 'KIND: expected customers, subscriptions, events, payments or feedback'
+check_contains "unknown kind explained" check.out 'KIND: expected customers, subscriptions, events, payments, feedback or rates'
 check_fails "missing file" $TENURE --db t.db import events nosuch.csv
 check_contains "missing file named" check.out 'nosuch.csv: cannot open'

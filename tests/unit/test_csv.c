@@ -163,6 +163,27 @@ static void test_group_labels_exact(void **state)
 	assert_string_equal(tn_format_double(1e21, buf, sizeof buf), "1e+21");
 }
 
+/* A record over 16 MiB is refused while it is read, at its line and field. */
+static void test_record_cap(void **state)
+{
+	(void)state;
+	size_t n = (17u << 20);
+	char *buf = malloc(n + 32);
+	assert_non_null(buf);
+	memcpy(buf, "a,b\n1,", 6);
+	memset(buf + 6, 'x', n);
+	memcpy(buf + 6 + n, "\n", 2);
+	tn_error err = {0};
+	tn_csv *r = tn_csv_open_mem(buf, n + 7, "big.csv", ',', &err);
+	assert_non_null(r);
+	assert_int_equal(tn_csv_next(r, &err), 1);
+	assert_int_equal(tn_csv_next(r, &err), -1);
+	if (!strstr(err.msg, "big.csv:2:2: record longer than 16777216 bytes"))
+		fail_msg("%s", err.msg);
+	tn_csv_close(r);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -172,6 +193,7 @@ int main(void)
 		cmocka_unit_test(test_file_larger_than_buffer),
 		cmocka_unit_test(test_frame_na_is_missing),
 		cmocka_unit_test(test_group_labels_exact),
+		cmocka_unit_test(test_record_cap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
