@@ -155,7 +155,7 @@ typedef struct session {
 	int64_t cust_key;       /* the current row's customer key (from check_row) */
 	char last_type[64];     /* events: the previous row's type and its key */
 	int64_t last_type_key;
-	sqlite3_stmt *seen;     /* records' keys seen in this file, with their line */
+	sqlite3_stmt *seen, *seen_line; /* records' keys seen in this file, with their line */
 } session;
 
 static void found_text(const char *s, size_t len, char *out, size_t n)
@@ -442,21 +442,30 @@ static int seen_once(session *ss, raw_value *v, typed_row *t, long line)
 				  "WITHOUT ROWID; DELETE FROM temp.tn_import_seen",
 				  NULL, NULL, NULL);
 		if (rc == SQLITE_OK)
-			rc = sqlite3_prepare_v2(db,
-						"INSERT INTO temp.tn_import_seen(key, line) VALUES(?1, ?2) "
-						"ON CONFLICT(key) DO UPDATE SET line = line RETURNING line",
+			rc = sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO temp.tn_import_seen(key, line) VALUES(?1, ?2)",
 						-1, &ss->seen, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_prepare_v2(db, "SELECT line FROM temp.tn_import_seen WHERE key = ?1", -1,
+						&ss->seen_line, NULL);
 	}
 	long first = line;
 	if (rc == SQLITE_OK) {
-		sqlite3_bind_blob(ss->seen, 1, key, (int)klen, SQLITE_TRANSIENT);
+		sqlite3_bind_blob(ss->seen, 1, key, (int)klen, SQLITE_STATIC);
 		sqlite3_bind_int64(ss->seen, 2, line);
 		rc = sqlite3_step(ss->seen);
-		if (rc == SQLITE_ROW) {
-			first = (long)sqlite3_column_int64(ss->seen, 0);
-			rc = SQLITE_OK;
-		}
 		sqlite3_reset(ss->seen);
+		if (rc == SQLITE_DONE)
+			rc = SQLITE_OK;
+		if (rc == SQLITE_OK && sqlite3_changes(tn_store_sqlite(ss->store)) == 0) {
+			/* seen before: on which line? (only on the error path) */
+			sqlite3_bind_blob(ss->seen_line, 1, key, (int)klen, SQLITE_STATIC);
+			rc = sqlite3_step(ss->seen_line);
+			if (rc == SQLITE_ROW) {
+				first = (long)sqlite3_column_int64(ss->seen_line, 0);
+				rc = SQLITE_OK;
+			}
+			sqlite3_reset(ss->seen_line);
+		}
 	}
 	free(key);
 	if (rc != SQLITE_OK) {
@@ -1084,6 +1093,7 @@ int tn_import(tn_store *s, const char *path, const tn_import_opts *o, tn_import_
 		free(ss.conv[f]);
 	if (ss.seen) {
 		sqlite3_finalize(ss.seen);
+		sqlite3_finalize(ss.seen_line);
 		sqlite3_exec(tn_store_sqlite(s), "DELETE FROM temp.tn_import_seen", NULL, NULL, NULL);
 	}
 	return rc;
