@@ -49,3 +49,10 @@ printf 'date,currency,rate\n2024-01-01,EUR,1.1\n2024-03-01,EUR,1.2\n2024-01-01,S
 check "import rates" $TENURE --db i.db import rates r.csv
 check "summary with rates" $TENURE --db i.db --format json summary
 check_eq "MRR 10 + 10 x 1.1 + 100 x 0.25" "$(jq '.[] | select(.measure == "mrr") | .value' check.out)" "46"
+
+# predict keeps rows with a missing predictor (imputed, docs/predict.md) and says how many; NA is missing, not a level
+awk 'BEGIN { print "y,age,plan"; for (i = 1; i <= 200; i++) { a = 20 + (i * 7) % 40; y = (i * 13) % 5 < 2;
+  p = i % 2 ? "a" : "b"; if (i % 17 == 0) a = "NA"; if (i % 23 == 0) p = ""; print y "," a "," p } }' >pr.csv
+$TENURE predict cv --csv pr.csv --target y >pr.out 2>pr.err
+check_eq "predict with NA exits 0" "$?" "0"
+check_contains "predict says how many rows had a missing predictor" pr.err "n=200, 19 rows with a missing predictor (blank or NA) kept"
