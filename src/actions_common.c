@@ -236,34 +236,33 @@ fail:
 	return tn_error_code(err, TN_ERR_INPUT);
 }
 
-/* Per customer key (dense integer ids): signup and live period end. */
+/* Per customer key: signup and live period end, in key order (looked up by
+ * binary search: an array indexed by the key took gigabytes for sparse keys). */
 typedef struct cust_info {
+	int64_t key;
 	tn_time signed_up_at, period_end;
 } cust_info;
 
-static int load_cust_info(tn_store *s, cust_info **out, int64_t *maxid, tn_error *err)
+static int load_cust_info(tn_store *s, cust_info **out, size_t *n, tn_error *err)
 {
 	*out = NULL;
-	sqlite3_stmt *st = tn_store_prepare(s, "SELECT coalesce(max(id), 0) FROM customers", err);
+	*n = 0;
+	sqlite3_stmt *st = tn_store_prepare(s, "SELECT count(*) FROM customers", err);
 	if (!st)
 		return TN_ERR_DB;
 	if (tn_store_step_row(s, st, "reading customers", err)) {
 		sqlite3_finalize(st);
 		return TN_ERR_DB;
 	}
-	*maxid = sqlite3_column_int64(st, 0);
+	size_t cap = (size_t)sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	if (*maxid > 200000000)
-		return tn_error_set(err, TN_ERR_NOMEM, "customer ids above 200,000,000 are not supported here");
-	cust_info *ci = tn_malloc((size_t)(*maxid + 1) * sizeof *ci);
+	cust_info *ci = tn_malloc((cap ? cap : 1) * sizeof *ci);
 	if (!ci)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-	for (int64_t i = 0; i <= *maxid; i++)
-		ci[i].signed_up_at = ci[i].period_end = TN_NO_TIME;
 	st = tn_store_prepare(s,
 			      "SELECT c.id, c.signed_up_at, (SELECT max(coalesce(current_period_end, trial_ends_at)) "
 			      "FROM subscriptions WHERE customer_id = c.id AND status IN ('trialing','active','past_due')) "
-			      "FROM customers c",
+			      "FROM customers c ORDER BY c.id",
 			      err);
 	if (!st) {
 		free(ci);
@@ -271,15 +270,14 @@ static int load_cust_info(tn_store *s, cust_info **out, int64_t *maxid, tn_error
 	}
 	int step;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
-		if (id < 0 || id > *maxid)
-			continue;
-		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
-			ci[id].signed_up_at = sqlite3_column_int64(st, 1);
-		if (sqlite3_column_type(st, 2) != SQLITE_NULL)
-			ci[id].period_end = sqlite3_column_int64(st, 2);
+		if (*n >= cap) /* customers added since the count: not in this snapshot */
+			break;
+		cust_info *c = &ci[(*n)++];
+		c->key = sqlite3_column_int64(st, 0);
+		c->signed_up_at = sqlite3_column_type(st, 1) != SQLITE_NULL ? sqlite3_column_int64(st, 1) : TN_NO_TIME;
+		c->period_end = sqlite3_column_type(st, 2) != SQLITE_NULL ? sqlite3_column_int64(st, 2) : TN_NO_TIME;
 	}
-	if (tn_store_step_end(s, step, "reading customers", err)) {
+	if (step != SQLITE_ROW && tn_store_step_end(s, step, "reading customers", err)) {
 		sqlite3_finalize(st);
 		free(ci);
 		return TN_ERR_DB;
@@ -289,11 +287,24 @@ static int load_cust_info(tn_store *s, cust_info **out, int64_t *maxid, tn_error
 	return TN_OK;
 }
 
+static const cust_info *cust_find(const cust_info *ci, size_t n, int64_t key)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ci[mid].key < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && ci[lo].key == key ? &ci[lo] : NULL;
+}
+
 int tn_scores_attach(tn_store *s, tn_scores *sc, tn_error *err)
 {
 	cust_info *ci;
-	int64_t maxid;
-	if (load_cust_info(s, &ci, &maxid, err))
+	size_t nci;
+	if (load_cust_info(s, &ci, &nci, err))
 		return tn_error_code(err, TN_ERR_DB);
 	for (size_t i = 0; i < sc->n; i++) {
 		int64_t k;
@@ -302,9 +313,10 @@ int tn_scores_attach(tn_store *s, tn_scores *sc, tn_error *err)
 			return tn_error_code(err, TN_ERR_NOTFOUND);
 		}
 		sc->key[i] = k;
-		if (k >= 0 && k <= maxid) {
-			sc->signed_up_at[i] = ci[k].signed_up_at;
-			sc->period_end[i] = ci[k].period_end;
+		const cust_info *c = cust_find(ci, nci, k);
+		if (c) {
+			sc->signed_up_at[i] = c->signed_up_at;
+			sc->period_end[i] = c->period_end;
 		}
 	}
 	free(ci);
@@ -321,7 +333,7 @@ int tn_scores_estimate(tn_store *s, tn_time now, tn_scores **out, tn_error *err)
 		"   sum(started_at <= ?1 AND (cancelled_at IS NULL OR cancelled_at > ?1 - 90*86400)) AS exposed "
 		"  FROM subscriptions GROUP BY plan), "
 		"act AS (SELECT DISTINCT customer_id FROM events WHERE occurred_at > ?1 - 14*86400 AND occurred_at <= ?1) "
-		"SELECT c.ext_id, c.id, s.plan, s.price, s.billing_period, "
+		"SELECT c.ext_id, c.id, s.plan, tn_money(s.price, s.currency, s.started_at), s.billing_period, "
 		"  CASE WHEN w.exposed > 0 THEN w.cancels * 1.0 / w.exposed / 3.0 ELSE 0 END, "
 		"  c.id IN act, c.signed_up_at, coalesce(s.current_period_end, s.trial_ends_at) "
 		"FROM subscriptions s JOIN customers c ON c.id = s.customer_id JOIN w ON w.plan = s.plan "

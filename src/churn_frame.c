@@ -13,6 +13,7 @@
  */
 #include "tenure/churn.h"
 #include "alloc.h"
+#include "tenure/frame.h"
 #include "tenure/csv.h"
 
 #include <cjson/cJSON.h>
@@ -144,7 +145,7 @@ static int row_pass(void *ud, const tn_churn_customer *c, tn_error *err)
 			if (cJSON_IsString(x))
 				v = x->valuestring;
 			else if (cJSON_IsNumber(x))
-				snprintf(num, sizeof num, "%.17g", x->valuedouble);
+				tn_format_double(x->valuedouble, num, sizeof num); /* exact and shortest */
 			else if (cJSON_IsBool(x))
 				v = cJSON_IsTrue(x) ? "true" : "false";
 			bad |= set_text(&col[j], r, v);

@@ -16,6 +16,7 @@
  */
 #include "tenure/churn.h"
 #include "alloc.h"
+#include "tenure/frame.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -32,7 +33,7 @@ typedef struct agg {
 	tn_time as_of;
 	size_t nperiods;
 	tn_time *bounds;     /* nperiods + 1 instants */
-	char (*groups)[TN_CHURN_NAME_MAX];
+	char **groups;       /* whole group names (malloc'ed) */
 	size_t ngroups;
 	tn_churn_rate_row *rows; /* ngroups x nperiods */
 } agg;
@@ -48,12 +49,11 @@ static tn_time period_floor(tn_time t, int months)
 
 /* The group value of a customer: plan of its first subscription, channel,
  * country, or an attrs key (text or number). */
-static void group_of(const tn_churn_customer *c, const char *by, char *out, size_t n)
+static char *group_of(const tn_churn_customer *c, const char *by)
 {
-	out[0] = '\0';
 	const char *v = NULL;
 	if (!by)
-		return;
+		return strdup("");
 	if (strcmp(by, "plan") == 0)
 		v = c->nsubs ? c->subs[0].plan : NULL;
 	else if (strcmp(by, "channel") == 0)
@@ -63,18 +63,18 @@ static void group_of(const tn_churn_customer *c, const char *by, char *out, size
 	else {
 		cJSON *o = cJSON_Parse(c->attrs ? c->attrs : "{}");
 		const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, by);
-		if (cJSON_IsString(x))
-			snprintf(out, n, "%s", x->valuestring);
-		else if (cJSON_IsNumber(x))
-			snprintf(out, n, "%g", x->valuedouble);
+		char num[40];
+		if (cJSON_IsString(x) && *x->valuestring)
+			v = x->valuestring;
+		else if (cJSON_IsNumber(x)) /* exact: %g merged 1234567 and 1234568 */
+			v = tn_format_double(x->valuedouble, num, sizeof num);
 		else if (cJSON_IsBool(x))
-			snprintf(out, n, "%s", cJSON_IsTrue(x) ? "true" : "false");
+			v = cJSON_IsTrue(x) ? "true" : "false";
+		char *out = strdup(v ? v : "(none)");
 		cJSON_Delete(o);
-		if (!out[0])
-			snprintf(out, n, "(none)");
-		return;
+		return out;
 	}
-	snprintf(out, n, "%s", v && *v ? v : "(none)");
+	return strdup(v && *v ? v : "(none)");
 }
 
 static int group_index(agg *a, const char *g, tn_error *err)
@@ -84,18 +84,20 @@ static int group_index(agg *a, const char *g, tn_error *err)
 			return (int)i;
 	if (a->ngroups >= MAX_GROUPS)
 		return tn_error_set(err, TN_ERR_NOMEM, "more than %d groups", MAX_GROUPS), -1;
-	char(*ng)[TN_CHURN_NAME_MAX] = tn_realloc(a->groups, (a->ngroups + 1) * sizeof *ng);
+	char **ng = tn_realloc(a->groups, (a->ngroups + 1) * sizeof *ng);
 	tn_churn_rate_row *nr = ng ? tn_realloc(a->rows, (a->ngroups + 1) * a->nperiods * sizeof *nr) : NULL;
 	if (ng)
 		a->groups = ng;
-	if (!nr)
+	if (nr)
+		a->rows = nr;
+	char *copy = nr ? tn_strdup(g) : NULL;
+	if (!copy)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory"), -1;
-	a->rows = nr;
-	snprintf(a->groups[a->ngroups], TN_CHURN_NAME_MAX, "%s", g);
+	a->groups[a->ngroups] = copy;
 	tn_churn_rate_row *r = &a->rows[a->ngroups * a->nperiods];
 	memset(r, 0, a->nperiods * sizeof *r);
 	for (size_t p = 0; p < a->nperiods; p++) {
-		snprintf(r[p].group, sizeof r[p].group, "%s", g);
+		r[p].group = copy;
 		r[p].period_start = a->bounds[p];
 		r[p].period_end = a->bounds[p + 1];
 	}
@@ -150,9 +152,9 @@ static int rate_pass(void *ud, const tn_churn_customer *c, tn_error *err)
 	agg *a = ud;
 	if (!c->nspells && !c->nsubs)
 		return TN_OK;
-	char g[TN_CHURN_NAME_MAX];
-	group_of(c, a->o->by, g, sizeof g);
-	int gi = group_index(a, g, err);
+	char *g = group_of(c, a->o->by);
+	int gi = g ? group_index(a, g, err) : (tn_error_set(err, TN_ERR_NOMEM, "out of memory"), -1);
+	free(g);
 	if (gi < 0)
 		return TN_ERR_NOMEM;
 	tn_churn_rate_row *r = &a->rows[(size_t)gi * a->nperiods];
@@ -247,11 +249,32 @@ int tn_churn_rate(tn_store *s, const tn_churn_def *def, const tn_churn_rate_opts
 						   r->mrr_start
 					 : NAN;
 		}
-		*rows = a.rows;
-		*nrows = n;
-		a.rows = NULL;
+		/* one allocation for the caller: the rows, then their group names */
+		size_t pool = 0;
+		for (size_t g = 0; g < a.ngroups; g++)
+			pool += strlen(a.groups[g]) + 1;
+		tn_churn_rate_row *out = n ? malloc(n * sizeof *out + pool) : NULL;
+		if (n && !out) {
+			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		} else if (n) {
+			memcpy(out, a.rows, n * sizeof *out);
+			char *names = (char *)(out + n);
+			for (size_t g = 0; g < a.ngroups; g++) {
+				size_t len = strlen(a.groups[g]) + 1;
+				memcpy(names, a.groups[g], len);
+				for (size_t p = 0; p < a.nperiods; p++)
+					out[g * a.nperiods + p].group = names;
+				names += len;
+			}
+		}
+		if (rc == TN_OK) {
+			*rows = out;
+			*nrows = n;
+		}
 	}
 	free(a.rows);
+	for (size_t g = 0; g < a.ngroups; g++)
+		free(a.groups[g]);
 	free(a.groups);
 	free(a.bounds);
 	return rc;

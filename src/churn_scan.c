@@ -543,7 +543,9 @@ int tn_churn_scan(tn_store *s, const tn_churn_def *def, const tn_churn_scan_opts
 			   "SELECT id, ext_id, signed_up_at, country, channel, attrs FROM customers ORDER BY id",
 			   err)) ||
 	    (rc = cur_open(&sc, &sc.su,
-			   "SELECT customer_id, plan, billing_period, price, started_at, trial_ends_at, "
+			   /* price in the reporting currency (currency.c) */
+			   "SELECT customer_id, plan, billing_period, tn_money(price, currency, started_at), "
+			   "started_at, trial_ends_at, "
 			   "current_period_end, cancelled_at, status FROM subscriptions "
 			   "ORDER BY customer_id, started_at, plan",
 			   err)))

@@ -142,8 +142,8 @@ static int rec_reserve(tn_csv *r, size_t extra, tn_error *err)
 	while (cap < r->rec_len + extra)
 		cap *= 2;
 	if (cap > TN_CSV_MAX_RECORD + 1) {
-		tn_error_set(err, TN_ERR_INPUT, "%s:%ld:%zu: record longer than %u bytes (a missing closing quote?)",
-			     r->name, r->rec_line, r->nfields + 1, TN_CSV_MAX_RECORD);
+		tn_error_set(err, TN_ERR_INPUT, "%s:%ld:%zu: record longer than %u bytes (a missing closing quote?); stopped reading there",
+			     r->name, r->rec_line, r->nfields ? r->nfields : 1, TN_CSV_MAX_RECORD);
 		return -1;
 	}
 	char *p = tn_realloc(r->rec, cap);

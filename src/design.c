@@ -320,7 +320,7 @@ int tn_design_groups(const tn_frame *f, const char *col, const size_t *rows, siz
 		free(v);
 		for (int l = 0; l < k; l++) {
 			char buf[64];
-			snprintf(buf, sizeof buf, "%g", lv[l]);
+			tn_format_double(lv[l], buf, sizeof buf); /* %g made 1234567 and 1234568 one label */
 			if (!(lab[l] = dupstr(buf))) {
 				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 				goto fail;

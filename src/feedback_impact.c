@@ -16,7 +16,7 @@
 
 #define CUSTOMERS_CTE \
 	"WITH cust AS (SELECT c.id, " CHURNED_SQL " AS churned, " \
-	"COALESCE((SELECT SUM(p.amount) FROM payments p WHERE p.customer_id = c.id AND p.status = 'succeeded'), 0) " \
+	"COALESCE((SELECT SUM(tn_money(p.amount, p.currency, p.paid_at)) FROM payments p WHERE p.customer_id = c.id AND p.status = 'succeeded'), 0) " \
 	"AS revenue FROM customers c), " \
 	"tot AS (SELECT COUNT(*) AS n, COALESCE(SUM(churned), 0) AS k FROM cust) "
 

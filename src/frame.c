@@ -39,6 +39,16 @@ int tn_parse_double(const char *s, size_t len, double *out)
 	return 0;
 }
 
+char *tn_format_double(double x, char *buf, size_t n)
+{
+	for (int p = 1; p <= 17; p++) {
+		snprintf(buf, n, "%.*g", p, x);
+		if (strtod(buf, NULL) == x || !isfinite(x))
+			break;
+	}
+	return buf;
+}
+
 void tn_frame_free(tn_frame *f)
 {
 	if (!f)
@@ -193,7 +203,12 @@ tn_frame *tn_frame_read_csv(const char *path, const char *const *want, size_t nw
 			size_t k = 0;
 			while (k < len && (s[k] == ' ' || s[k] == '\t'))
 				k++;
-			int blank = k == len;
+			size_t e = len;
+			while (e > k && (s[e - 1] == ' ' || s[e - 1] == '\t'))
+				e--;
+			/* blank and R's NA are missing values (R: read.csv's na.strings);
+			 * an NA used to turn a numeric column into text */
+			int blank = k == len || (e - k == 2 && s[k] == 'N' && s[k + 1] == 'A');
 			c->nblank += (size_t)blank;
 			if (c->is_numeric) {
 				double v = NAN;

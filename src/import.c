@@ -15,6 +15,7 @@
 #include "tenure/csv.h"
 #include "tenure/frame.h"
 #include "tenure/utf8.h"
+#include "store_sqlite.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -92,10 +93,16 @@ static const field_spec feedback_fields[] = {
 	{"id", "response_id,feedback_id", F_ID, 0, NULL},
 	{NULL, NULL, 0, 0, NULL}};
 
+static const field_spec rate_fields[] = {
+	{"date", "valid_from,from,at,day", F_TIME, 1, NULL},
+	{"currency", "", F_TEXT, 1, NULL},
+	{"rate", "", F_NUM, 1, NULL},
+	{NULL, NULL, 0, 0, NULL}};
+
 static const field_spec *const kind_fields[TN_KIND_COUNT] = {customer_fields, subscription_fields, event_fields,
-							     payment_fields, feedback_fields};
+							     payment_fields, feedback_fields, rate_fields};
 static const char *const kind_names[TN_KIND_COUNT] = {"customers", "subscriptions", "events", "payments",
-						      "feedback"};
+						      "feedback", "rates"};
 
 int tn_kind_parse(const char *name)
 {
@@ -149,6 +156,7 @@ typedef struct session {
 	int64_t cust_key;       /* the current row's customer key (from check_row) */
 	char last_type[64];     /* events: the previous row's type and its key */
 	int64_t last_type_key;
+	sqlite3_stmt *seen, *seen_line; /* records' keys seen in this file, with their line */
 } session;
 
 static void found_text(const char *s, size_t len, char *out, size_t n)
@@ -301,6 +309,11 @@ static int check_row(session *ss, raw_value *v, typed_row *t, long line)
 			continue;
 		}
 		size_t bad;
+		const char *nul = memchr(s, '\0', len);
+		if (nul)
+			return row_error(ss, rv->line ? rv->line : line, col,
+					 "%s: expected text without NUL bytes, found a NUL byte at byte %zu of the value",
+					 fs->name, (size_t)(nul - s) + 1);
 		if (!tn_utf8_valid(s, len, &bad))
 			return row_error(ss, rv->line ? rv->line : line, col,
 					 "%s: expected UTF-8 text, found the invalid byte 0x%02X at byte %zu of the value",
@@ -308,8 +321,18 @@ static int check_row(session *ss, raw_value *v, typed_row *t, long line)
 		switch (fs->type) {
 		case F_ID:
 		case F_TEXT:
-		case F_JSON:
 			break;
+		case F_JSON: {
+			cJSON *j = cJSON_ParseWithLength(s, len);
+			int okobj = cJSON_IsObject(j);
+			cJSON_Delete(j);
+			if (!okobj) {
+				found_text(s, len, found, sizeof found);
+				return row_error(ss, rv->line ? rv->line : line, col, "%s: expected a JSON object, found %s",
+						 fs->name, found);
+			}
+			break;
+		}
 		case F_TIME:
 			if (tn_time_parse(s, len, &t->time[f])) {
 				found_text(s, len, found, sizeof found);
@@ -389,6 +412,111 @@ static int spec_index(const session *ss, const char *name)
 #define NUM(name) (t->num[spec_index(ss, name)])
 #define COL(name) (v[spec_index(ss, name)].col)
 
+/* A record may appear once per file: the same key twice (the later row would
+ * silently win, or be stored twice) is an error naming both lines.  The key is
+ * the record's id when given, else the key the store matches it on
+ * (docs/import.md, "Idempotence"); events without an id are not checked.
+ * The keys live in a temporary SQLite table (memory does not grow with a big
+ * file).  Returns 1 when the record is new in this file. */
+static int seen_once(session *ss, raw_value *v, typed_row *t, long line)
+{
+	char buf[96];
+	int has_id = spec_index(ss, "id") >= 0;
+	const char *idv = has_id ? TXT("id") : NULL, *what = "id";
+	long col = idv ? COL("id") : ss->o->kind == TN_KIND_RATES ? COL("currency") : COL("customer");
+	size_t klen;
+	char *key;
+	if (idv) {
+		klen = strlen(idv) + 1;
+		key = malloc(klen + 1);
+		if (key) {
+			key[0] = 'i';
+			memcpy(key + 1, idv, klen);
+		}
+	} else if (ss->o->kind == TN_KIND_RATES) {
+		what = "(currency, date)";
+		klen = 40;
+		key = malloc(klen);
+		if (key)
+			klen = (size_t)snprintf(key, klen, "r%s%c%lld", TXT("currency"), 0x1F, (long long)TIM("date"));
+	} else {
+		const char *f2 = ss->o->kind == TN_KIND_SUBSCRIPTIONS ? "started_at"
+				 : ss->o->kind == TN_KIND_PAYMENTS    ? "paid_at"
+								      : "given_at";
+		const char *f3 = ss->o->kind == TN_KIND_SUBSCRIPTIONS ? "plan"
+				 : ss->o->kind == TN_KIND_PAYMENTS    ? "status"
+								      : "kind";
+		snprintf(buf, sizeof buf, "(customer, %s, %s)", f2, f3);
+		what = buf;
+		const char *cust = TXT("customer"), *third = TXT(f3);
+		klen = strlen(cust) + strlen(third) + 40;
+		key = malloc(klen);
+		if (key)
+			klen = (size_t)snprintf(key, klen, "k%s%c%lld%c%s", cust, 0x1F, (long long)TIM(f2), 0x1F, third);
+	}
+	if (!key)
+		return row_error(ss, line, col, "out of memory");
+	int rc = SQLITE_OK;
+	if (!ss->seen) {
+		sqlite3 *db = tn_store_sqlite(ss->store);
+		rc = sqlite3_exec(db,
+				  "CREATE TEMP TABLE IF NOT EXISTS tn_import_seen(key BLOB PRIMARY KEY, line INTEGER) "
+				  "WITHOUT ROWID; DELETE FROM temp.tn_import_seen",
+				  NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO temp.tn_import_seen(key, line) VALUES(?1, ?2)",
+						-1, &ss->seen, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_prepare_v2(db, "SELECT line FROM temp.tn_import_seen WHERE key = ?1", -1,
+						&ss->seen_line, NULL);
+	}
+	long first = line;
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_blob(ss->seen, 1, key, (int)klen, SQLITE_STATIC);
+		sqlite3_bind_int64(ss->seen, 2, line);
+		rc = sqlite3_step(ss->seen);
+		sqlite3_reset(ss->seen);
+		if (rc == SQLITE_DONE)
+			rc = SQLITE_OK;
+		if (rc == SQLITE_OK && sqlite3_changes(tn_store_sqlite(ss->store)) == 0) {
+			/* seen before: on which line? (only on the error path) */
+			sqlite3_bind_blob(ss->seen_line, 1, key, (int)klen, SQLITE_STATIC);
+			rc = sqlite3_step(ss->seen_line);
+			if (rc == SQLITE_ROW) {
+				first = (long)sqlite3_column_int64(ss->seen_line, 0);
+				rc = SQLITE_OK;
+			}
+			sqlite3_reset(ss->seen_line);
+		}
+	}
+	free(key);
+	if (rc != SQLITE_OK) {
+		tn_error e = {0};
+		tn_store_db_error(ss->store, "remembering the file's keys", &e);
+		return row_error(ss, line, col, "%s", e.msg);
+	}
+	if (first == line)
+		return 1;
+	char found[128];
+	const char *named = idv ? idv : ss->o->kind == TN_KIND_RATES ? TXT("currency") : TXT("customer");
+	found_text(named, strlen(named), found, sizeof found);
+	return row_error(ss, line, col,
+			 "%s: expected each %s once in a file, found %s%s again (first on line %ld, again on line %ld)",
+			 what, idv ? (ss->o->kind == TN_KIND_CUSTOMERS ? "customer id" : "record id") : "record",
+			 idv ? "" : ss->o->kind == TN_KIND_RATES ? "currency " : "customer ", found, first, line);
+}
+
+static int currency_ok(session *ss, raw_value *v, typed_row *t, long line)
+{
+	const char *cur = TXT("currency");
+	if (tn_currency_code_ok(cur))
+		return 1;
+	char found[128];
+	found_text(cur, strlen(cur), found, sizeof found);
+	return row_error(ss, line, COL("currency"),
+			 "currency: expected a three-letter ISO 4217 code (USD, EUR, SAR, IRR), found %s", found);
+}
+
 /* Kind-specific checks and the write.  Returns 1 when written. */
 static int write_row(session *ss, raw_value *v, typed_row *t, const char *attrs, long line, int write)
 {
@@ -399,20 +527,9 @@ static int write_row(session *ss, raw_value *v, typed_row *t, const char *attrs,
 	case TN_KIND_CUSTOMERS: {
 		tn_customer_rec r = {TXT("id"), TIM("signed_up_at"), TXT("country"), TXT("channel"), attrs};
 		if (!attrs && TXT("attrs"))
-			r.attrs_json = TXT("attrs");
-		if (r.attrs_json) {
-			cJSON *j;
-			if (json_parse(r.attrs_json, strlen(r.attrs_json), &j))
-				return oom(ss);
-			int okobj = cJSON_IsObject(j);
-			cJSON_Delete(j);
-			if (!okobj) {
-				char found[128];
-				found_text(r.attrs_json, strlen(r.attrs_json), found, sizeof found);
-				return row_error(ss, line, COL("attrs"), "attrs: expected a JSON object, found %s",
-						 found);
-			}
-		}
+			r.attrs_json = TXT("attrs"); /* an object: check_row saw to it */
+		if (!seen_once(ss, v, t, line))
+			return 0;
 		if (!write)
 			return 1;
 		col = COL("id");
@@ -421,14 +538,8 @@ static int write_row(session *ss, raw_value *v, typed_row *t, const char *attrs,
 	}
 	case TN_KIND_SUBSCRIPTIONS: {
 		const char *cur = TXT("currency");
-		if (strlen(cur) != 3 || !isupper((unsigned char)cur[0]) || !isupper((unsigned char)cur[1]) ||
-		    !isupper((unsigned char)cur[2])) {
-			char found[128];
-			found_text(cur, strlen(cur), found, sizeof found);
-			return row_error(ss, line, COL("currency"),
-					 "currency: expected a three-letter ISO 4217 code (USD, EUR, SAR, IRR), found %s",
-					 found);
-		}
+		if (!currency_ok(ss, v, t, line))
+			return 0;
 		if (NUM("price") < 0)
 			return row_error(ss, line, COL("price"), "price: expected zero or more, found %g",
 					 NUM("price"));
@@ -442,14 +553,18 @@ static int write_row(session *ss, raw_value *v, typed_row *t, const char *attrs,
 		tn_subscription_rec r = {TXT("id"), TXT("customer"), TXT("plan"), TXT("billing_period"),
 					 NUM("price"), cur, start, TIM("trial_ends_at"),
 					 TIM("current_period_end"), cancel, TXT("cancel_reason"), status};
+		if (!seen_once(ss, v, t, line))
+			return 0;
 		if (!write)
 			return 1;
-		col = COL("customer");
+		col = r.id ? COL("id") : COL("customer");
 		rc = tn_store_put_subscription(ss->store, &r, &added, &werr);
 		break;
 	}
 	case TN_KIND_EVENTS: {
 		tn_event_rec r = {TXT("customer"), TIM("occurred_at"), TXT("type"), NUM("amount"), TXT("id")};
+		if (r.id && !seen_once(ss, v, t, line))
+			return 0;
 		if (!write)
 			return 1;
 		col = COL("customer");
@@ -469,8 +584,12 @@ static int write_row(session *ss, raw_value *v, typed_row *t, const char *attrs,
 		break;
 	}
 	case TN_KIND_PAYMENTS: {
+		if (!currency_ok(ss, v, t, line))
+			return 0;
 		tn_payment_rec r = {TXT("customer"), TIM("paid_at"), NUM("amount"), TXT("currency"), TXT("status"),
 				    TXT("id")};
+		if (!seen_once(ss, v, t, line))
+			return 0;
 		if (!write)
 			return 1;
 		col = COL("customer");
@@ -494,10 +613,27 @@ static int write_row(session *ss, raw_value *v, typed_row *t, const char *attrs,
 			}
 		tn_feedback_rec r = {TXT("customer"), TIM("given_at"), kind, score, TXT("answer"), TXT("language"),
 				     TXT("id")};
+		if (!seen_once(ss, v, t, line))
+			return 0;
 		if (!write)
 			return 1;
 		col = COL("customer");
 		rc = tn_store_put_feedback(ss->store, &r, &added, &werr);
+		break;
+	}
+	case TN_KIND_RATES: {
+		if (!currency_ok(ss, v, t, line))
+			return 0;
+		if (!(NUM("rate") > 0))
+			return row_error(ss, line, COL("rate"),
+					 "rate: expected more than 0 (units of the reporting currency per 1 %s), found %g",
+					 TXT("currency"), NUM("rate"));
+		if (!seen_once(ss, v, t, line))
+			return 0;
+		if (!write)
+			return 1;
+		col = COL("currency");
+		rc = tn_store_put_rate(ss->store, TXT("currency"), TIM("date"), NUM("rate"), &added, &werr);
 		break;
 	}
 	default:
@@ -509,9 +645,11 @@ static int write_row(session *ss, raw_value *v, typed_row *t, const char *attrs,
 		tn_error_set(ss->err, rc, "%s:%ld: %s", ss->path, line, werr.msg);
 		return -1;
 	}
-	if (added == 1)
+	if (added == TN_PUT_ADDED)
 		ss->res->added++;
-	else if (added == 0)
+	else if (added == TN_PUT_UPDATED)
+		ss->res->updated++;
+	else if (added == TN_PUT_UNCHANGED)
 		ss->res->unchanged++;
 	return 1;
 }
@@ -724,6 +862,53 @@ static long key_column(const char *line, const char *key)
 	return p ? (long)(p - line) + 1 : 1;
 }
 
+/* Read one line (with its newline) into *BUF; stop reading once it is longer
+ * than MAX bytes, so a huge line never sits in memory (*too_long is set).
+ * Returns the number of bytes read, or -1 at the end of the file. */
+static ssize_t read_line(FILE *fp, char **buf, size_t *cap, size_t max, int *too_long)
+{
+	size_t n = 0;
+	int c = EOF;
+	*too_long = 0;
+	while ((c = getc_unlocked(fp)) != EOF) {
+		if (n + 2 > *cap) {
+			size_t nc = *cap ? *cap * 2 : 4096;
+			char *p = realloc(*buf, nc);
+			if (!p) {
+				errno = ENOMEM;
+				return -2;
+			}
+			*buf = p;
+			*cap = nc;
+		}
+		(*buf)[n++] = (char)c;
+		if (c == '\n')
+			break;
+		if (n > max) {
+			*too_long = 1;
+			break;
+		}
+	}
+	if (n == 0)
+		return -1;
+	(*buf)[n] = '\0';
+	return (ssize_t)n;
+}
+
+/* Column of the first escaped NUL (\u0000) in a JSON line, or 0: cJSON would
+ * end the string there and cut the value short. */
+static long escaped_nul(const char *line, size_t n)
+{
+	for (size_t i = 0; i + 6 <= n; i++) {
+		if (line[i] != '\\')
+			continue;
+		if (line[i + 1] == 'u' && memcmp(line + i + 2, "0000", 4) == 0)
+			return (long)i + 1;
+		i++; /* skip the escaped character (\\ included) */
+	}
+	return 0;
+}
+
 static int import_jsonl(session *ss, long long total)
 {
 	FILE *fp = strcmp(ss->path, "-") == 0 ? stdin : fopen(ss->path, "rb");
@@ -741,13 +926,16 @@ static int import_jsonl(session *ss, long long total)
 		const char *src = map_source(ss->o, ss->spec[f].name);
 		ss->key_of[f] = src;
 	}
-	int rc = TN_OK;
-	while ((n = getline(&line, &cap, fp)) != -1) {
+	int rc = TN_OK, too_long;
+	while ((n = read_line(fp, &line, &cap, JSONL_MAX_LINE, &too_long)) >= 0) {
 		lineno++;
 		offset += n;
-		if ((size_t)n > JSONL_MAX_LINE) {
-			rc = tn_error_set(ss->err, TN_ERR_INPUT, "%s:%ld:1: line longer than %u bytes", ss->path, lineno,
-					  JSONL_MAX_LINE);
+		if (too_long) {
+			rc = tn_error_set(ss->err, TN_ERR_INPUT, "%s:%ld:%u: expected a line of at most %u bytes, found a longer one",
+					  ss->path, lineno, JSONL_MAX_LINE + 1, JSONL_MAX_LINE);
+			ss->failed = 1;
+			if (ss->o->on_error && ss->nerrors < ss->max_errors)
+				ss->o->on_error(ss->o->ud, ss->err->msg);
 			break;
 		}
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
@@ -763,7 +951,13 @@ static int import_jsonl(session *ss, long long total)
 		char *attrs = NULL;
 		if (lineno == 1 && n >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0)
 			memmove(line, line + 3, (size_t)(n -= 3) + 1);
-		if (!tn_utf8_valid(line, (size_t)n, &bad)) {
+		const char *nul = memchr(line, '\0', (size_t)n);
+		long enul = nul ? 0 : escaped_nul(line, (size_t)n);
+		if (nul) {
+			good = row_error(ss, lineno, (long)(nul - line) + 1, "expected text without NUL bytes, found a NUL byte");
+		} else if (enul) {
+			good = row_error(ss, lineno, enul, "expected text without NUL characters, found \\u0000");
+		} else if (!tn_utf8_valid(line, (size_t)n, &bad)) {
 			good = row_error(ss, lineno, (long)bad + 1, "expected UTF-8 text, found the invalid byte 0x%02X",
 					 (unsigned char)line[bad]);
 		} else if (json_parse(line, (size_t)n, &obj)) {
@@ -873,11 +1067,10 @@ static int import_jsonl(session *ss, long long total)
 		if ((ss->res->rows & 0xFFFF) == 0)
 			progress(ss, offset, total);
 	}
-	/* getline returns -1 at the end, on a read error and when out of memory:
-	 * only the first is the end of the data */
-	if (rc == TN_OK && (ferror(fp) || !feof(fp)))
-		rc = errno == ENOMEM ? tn_error_set(ss->err, TN_ERR_NOMEM, "%s: out of memory reading", ss->path)
-				     : tn_error_set(ss->err, TN_ERR_IO, "%s: read error: %s", ss->path, strerror(errno));
+	if (n == -2)
+		rc = tn_error_set(ss->err, TN_ERR_NOMEM, "%s:%ld: out of memory reading a line", ss->path, lineno + 1);
+	if (rc == TN_OK && ferror(fp))
+		rc = tn_error_set(ss->err, TN_ERR_IO, "%s: read error: %s", ss->path, strerror(errno));
 	free(line);
 	if (fp != stdin)
 		fclose(fp);
@@ -948,5 +1141,10 @@ int tn_import(tn_store *s, const char *path, const tn_import_opts *o, tn_import_
 	free(ss.extra);
 	for (size_t f = 0; f < MAX_FIELDS; f++)
 		free(ss.conv[f]);
+	if (ss.seen) {
+		sqlite3_finalize(ss.seen);
+		sqlite3_finalize(ss.seen_line);
+		sqlite3_exec(tn_store_sqlite(s), "DELETE FROM temp.tn_import_seen", NULL, NULL, NULL);
+	}
 	return rc;
 }

@@ -107,7 +107,21 @@ void tn_journey_free(tn_journey *j)
 	free(j);
 }
 
-#define JOURNEY_MAX_ID 200000000
+/* Position of customer key ID in the sorted IDS[0..n), or -1.  Keys are
+ * looked up, not used as indices: an array sized by the largest key took
+ * gigabytes for sparse keys. */
+static int64_t index_of(const int64_t *ids, size_t n, int64_t id)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && ids[lo] == id ? (int64_t)lo : -1;
+}
 
 int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 {
@@ -119,33 +133,26 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 		return rc;
 	rc = TN_ERR_DB; /* the status of a jump to fail */
 	tn_journey *j = tn_calloc(1, sizeof *j);
-	int64_t *pos = NULL, maxid = 0;
+	int64_t *ids = NULL; /* the loaded customers' keys, ascending */
 	sqlite3_stmt *st = NULL;
 	if (!j)
 		goto nomem;
 	j->now = now;
-	if (!(st = tn_store_prepare(s, "SELECT coalesce(max(id), 0), count(*) FROM customers", err)))
+	if (!(st = tn_store_prepare(s, "SELECT count(*) FROM customers", err)))
 		goto fail;
 	if (tn_store_step_row(s, st, "counting customers", err))
 		goto fail;
-	maxid = sqlite3_column_int64(st, 0);
-	size_t cap = (size_t)sqlite3_column_int64(st, 1);
+	size_t cap = (size_t)sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	st = NULL;
-	if (maxid > JOURNEY_MAX_ID) {
-		rc = tn_error_set(err, TN_ERR_NOMEM, "customer ids above %d are not supported", JOURNEY_MAX_ID);
-		goto fail;
-	}
 	if (!cap)
 		cap = 1;
-	if (!(pos = tn_malloc((size_t)(maxid + 1) * sizeof *pos)) || !(j->customer = tn_calloc(cap, sizeof *j->customer)) ||
+	if (!(ids = tn_malloc(cap * sizeof *ids)) || !(j->customer = tn_calloc(cap, sizeof *j->customer)) ||
 	    !(j->signed_up_at = tn_malloc(cap * sizeof *j->signed_up_at)) ||
 	    !(j->reached = tn_malloc(cap * TN_MS_COUNT * sizeof *j->reached)) ||
 	    !(j->furthest = tn_malloc(cap * sizeof *j->furthest)) || !(j->churned = tn_calloc(cap, sizeof *j->churned)) ||
 	    !(j->has_subs = tn_calloc(cap, sizeof *j->has_subs)))
 		goto nomem;
-	for (int64_t i = 0; i <= maxid; i++)
-		pos[i] = -1;
 	if (!(st = tn_store_prepare(s, "SELECT id, ext_id, signed_up_at FROM customers WHERE signed_up_at IS NOT NULL "
 				       "AND signed_up_at <= ? ORDER BY id",
 				    err)))
@@ -153,9 +160,7 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 	sqlite3_bind_int64(st, 1, now);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW && j->n < cap) {
 		int64_t id = sqlite3_column_int64(st, 0);
-		if (id < 0 || id > maxid)
-			continue;
-		pos[id] = (int64_t)j->n;
+		ids[j->n] = id; /* ORDER BY id: ascending */
 		if (!(j->customer[j->n] = tn_strdup((const char *)sqlite3_column_text(st, 1))))
 			goto nomem;
 		j->signed_up_at[j->n] = sqlite3_column_int64(st, 2);
@@ -192,11 +197,12 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 	sqlite3_bind_int64(st, 5, now);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
-		if (id < 0 || id > maxid || pos[id] < 0)
+		int64_t at = index_of(ids, j->n, id);
+		if (at < 0)
 			continue;
 		for (int m = 0; m < TN_MS_COUNT; m++)
 			if (sqlite3_column_type(st, m + 1) != SQLITE_NULL)
-				j->reached[(size_t)pos[id] * TN_MS_COUNT + (size_t)m] = sqlite3_column_int64(st, m + 1);
+				j->reached[(size_t)at * TN_MS_COUNT + (size_t)m] = sqlite3_column_int64(st, m + 1);
 	}
 	if (tn_store_step_end(s, step, "reading events", err))
 		goto fail;
@@ -211,10 +217,11 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 	sqlite3_bind_int64(st, 1, now);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
-		if (id < 0 || id > maxid || pos[id] < 0)
+		int64_t at = index_of(ids, j->n, id);
+		if (at < 0)
 			continue;
-		j->has_subs[pos[id]] = 1;
-		j->churned[pos[id]] = !sqlite3_column_int(st, 1);
+		j->has_subs[at] = 1;
+		j->churned[at] = !sqlite3_column_int(st, 1);
 	}
 	if (tn_store_step_end(s, step, "reading subscriptions", err))
 		goto fail;
@@ -226,7 +233,7 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 			if (j->reached[i * TN_MS_COUNT + (size_t)m] != TN_NO_TIME)
 				j->furthest[i] = m;
 	}
-	free(pos);
+	free(ids);
 	tn_journey_types_free(types);
 	*out = j;
 	return TN_OK;
@@ -234,7 +241,7 @@ nomem:
 	rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory loading the journey");
 fail:
 	sqlite3_finalize(st);
-	free(pos);
+	free(ids);
 	tn_journey_free(j);
 	tn_journey_types_free(types);
 	return rc;

@@ -422,7 +422,7 @@ int tn_offers_ending(tn_store *s, tn_time now, double days, tn_ending_row **rows
 	*n = 0;
 	sqlite3_stmt *st = tn_store_prepare(
 		s,
-		"SELECT c.ext_id, s.plan, s.status, e, s.cancelled_at IS NULL, s.price FROM ("
+		"SELECT c.ext_id, s.plan, s.status, e, s.cancelled_at IS NULL, tn_money(s.price, s.currency, s.started_at) FROM ("
 		"  SELECT *, CASE WHEN status = 'trialing' THEN coalesce(trial_ends_at, current_period_end)"
 		"  ELSE current_period_end END AS e FROM subscriptions"
 		"  WHERE status IN ('trialing','active','past_due') OR (cancelled_at IS NOT NULL AND current_period_end > ?1)"

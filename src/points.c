@@ -485,13 +485,18 @@ int tn_points_earn_from_events(tn_store *s, tn_time since, long *applied, tn_err
 		if (!more && !rc)
 			rc = tn_store_step_end(s, step, "reading events for points", err);
 		if (more) {
-			char key[512];
-			snprintf(key, sizeof key, "ev:%lld:%lld:%s:%s", (long long)sqlite3_column_int64(st, 5),
-				 (long long)sqlite3_column_int64(st, 1), (const char *)sqlite3_column_text(st, 2),
-				 (const char *)sqlite3_column_text(st, 4));
+			/* the whole key, however long the event id: a cut key made
+			 * two events one, and the second was never credited */
+			const char *type = (const char *)sqlite3_column_text(st, 2);
+			const char *eid = (const char *)sqlite3_column_text(st, 4);
+			long long cid = sqlite3_column_int64(st, 5), at = sqlite3_column_int64(st, 1);
+			int klen = snprintf(NULL, 0, "ev:%lld:%lld:%s:%s", cid, at, type, eid);
+			char *key = klen >= 0 ? tn_malloc((size_t)klen + 1) : NULL;
+			if (key)
+				snprintf(key, (size_t)klen + 1, "ev:%lld:%lld:%s:%s", cid, at, type, eid);
 			strs[3 * k] = tn_strdup((const char *)sqlite3_column_text(st, 0));
-			strs[3 * k + 1] = tn_strdup((const char *)sqlite3_column_text(st, 2));
-			strs[3 * k + 2] = tn_strdup(key);
+			strs[3 * k + 1] = tn_strdup(type);
+			strs[3 * k + 2] = key;
 			if (!strs[3 * k] || !strs[3 * k + 1] || !strs[3 * k + 2]) {
 				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 				k++;

@@ -189,8 +189,9 @@ int tn_points_set_tier(tn_store *s, const char *name, int level, const char *bas
 
 /* Per-customer points and spend, and the tier they reach (a SQL fragment). */
 #define CUSTOMER_STATS                                                                                        \
-	"WITH spend AS (SELECT customer_id, sum(CASE status WHEN 'succeeded' THEN amount WHEN 'refunded' THEN " \
-	"  -amount ELSE 0 END) AS spend FROM payments GROUP BY customer_id), "                                \
+	"WITH spend AS (SELECT customer_id, sum(CASE status WHEN 'succeeded' THEN tn_money(amount, currency, "    \
+	"  paid_at) WHEN 'refunded' THEN -tn_money(amount, currency, paid_at) ELSE 0 END) AS spend FROM payments " \
+	"  GROUP BY customer_id), "                                                                          \
 	"st AS (SELECT b.customer_id, b.balance, b.earned, coalesce(sp.spend, 0) AS spend FROM points_balances b " \
 	"  LEFT JOIN spend sp ON sp.customer_id = b.customer_id), "                                             \
 	"tiered AS (SELECT st.*, (SELECT name FROM points_tiers t WHERE (t.basis = 'points' AND t.threshold <= " \

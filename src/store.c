@@ -36,6 +36,8 @@ struct tn_store {
 	int in_txn;
 	/* prepared statements, made on first use */
 	sqlite3_stmt *ins_customer, *ins_subscription, *ins_event, *ins_payment, *ins_feedback;
+	sqlite3_stmt *find_subscription, *upd_subscription, *find_payment, *upd_payment, *find_feedback,
+		*upd_feedback;
 	/* customer ext_id -> key */
 	tn_strmap *cmap;
 	int cmap_loaded;
@@ -178,6 +180,8 @@ int tn_store_open(const char *path, int flags, tn_store **out, tn_error *err)
 			       err);
 	if (!rc)
 		rc = migrate(s, err);
+	if (rc == TN_OK && tn_store_money_register(s) != SQLITE_OK)
+		rc = tn_store_db_error(s, "opening the store", err);
 	if (rc) {
 		tn_store_close(s);
 		return rc;
@@ -198,6 +202,12 @@ void tn_store_close(tn_store *s)
 	sqlite3_finalize(s->ins_subscription);
 	sqlite3_finalize(s->ins_event);
 	sqlite3_finalize(s->ins_payment);
+	sqlite3_finalize(s->find_subscription);
+	sqlite3_finalize(s->upd_subscription);
+	sqlite3_finalize(s->find_payment);
+	sqlite3_finalize(s->upd_payment);
+	sqlite3_finalize(s->find_feedback);
+	sqlite3_finalize(s->upd_feedback);
 	sqlite3_finalize(s->ins_feedback);
 	sqlite3_close(s->db);
 	tn_strmap_free(s->cmap);
@@ -441,7 +451,7 @@ static int step_upsert(tn_store *s, sqlite3_stmt *st, const char *what, int64_t 
 	return TN_OK;
 }
 
-int tn_store_put_customer(tn_store *s, const tn_customer_rec *r, int *added, tn_error *err)
+int tn_store_put_customer(tn_store *s, const tn_customer_rec *r, int *outcome, tn_error *err)
 {
 	if (load_customers(s, err) ||
 	    prepare_once(s, &s->ins_customer,
@@ -455,6 +465,7 @@ int tn_store_put_customer(tn_store *s, const tn_customer_rec *r, int *added, tn_
 			 err))
 		return tn_error_code(err, TN_ERR_DB);
 	sqlite3_stmt *st = s->ins_customer;
+	int existed = s->cmap && tn_strmap_find(s->cmap, r->id) != TN_STRMAP_NONE;
 	sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
 	bind_time(st, 2, r->signed_up_at);
 	bind_text(st, 3, r->country);
@@ -466,53 +477,27 @@ int tn_store_put_customer(tn_store *s, const tn_customer_rec *r, int *added, tn_
 		return tn_error_code(err, TN_ERR_DB);
 	if (changed && map_put(s, r->id, id))
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-	if (added)
-		*added = changed;
+	if (outcome)
+		*outcome = !changed ? TN_PUT_UNCHANGED : existed ? TN_PUT_UPDATED : TN_PUT_ADDED;
 	return TN_OK;
 }
 
-int tn_store_put_subscription(tn_store *s, const tn_subscription_rec *r, int *added, tn_error *err)
+/* Step FIND (bound by the caller): the id of the stored record with the same
+ * key, or 0 when there is none. */
+static int find_row(tn_store *s, sqlite3_stmt *find, const char *what, int64_t *id, tn_error *err)
 {
-	int64_t cid;
-	if (tn_store_customer_key(s, r->customer, &cid, err) ||
-	    prepare_once(s, &s->ins_subscription,
-			 "INSERT INTO subscriptions(customer_id, ext_id, plan, billing_period, price, currency, "
-			 "started_at, trial_ends_at, current_period_end, cancelled_at, cancel_reason, status) "
-			 "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
-			 "ON CONFLICT(customer_id, started_at, plan) DO UPDATE SET ext_id = excluded.ext_id, "
-			 "billing_period = excluded.billing_period, price = excluded.price, "
-			 "currency = excluded.currency, trial_ends_at = excluded.trial_ends_at, "
-			 "current_period_end = excluded.current_period_end, cancelled_at = excluded.cancelled_at, "
-			 "cancel_reason = excluded.cancel_reason, status = excluded.status "
-			 "WHERE (ext_id, billing_period, price, currency, trial_ends_at, current_period_end, "
-			 "cancelled_at, cancel_reason, status) IS NOT (excluded.ext_id, excluded.billing_period, "
-			 "excluded.price, excluded.currency, excluded.trial_ends_at, excluded.current_period_end, "
-			 "excluded.cancelled_at, excluded.cancel_reason, excluded.status) "
-			 "RETURNING id",
-			 err))
-		return tn_error_code(err, TN_ERR_DB);
-	sqlite3_stmt *st = s->ins_subscription;
-	sqlite3_bind_int64(st, 1, cid);
-	bind_text(st, 2, r->id);
-	bind_text(st, 3, r->plan);
-	bind_text(st, 4, r->billing_period);
-	sqlite3_bind_double(st, 5, r->price);
-	bind_text(st, 6, r->currency);
-	bind_time(st, 7, r->started_at);
-	bind_time(st, 8, r->trial_ends_at);
-	bind_time(st, 9, r->current_period_end);
-	bind_time(st, 10, r->cancelled_at);
-	bind_text(st, 11, r->cancel_reason);
-	bind_text(st, 12, r->status);
-	int changed;
-	if (step_upsert(s, st, "writing a subscription", NULL, &changed, err))
-		return tn_error_code(err, TN_ERR_DB);
-	if (added)
-		*added = changed;
-	return TN_OK;
+	int rc = sqlite3_step(find);
+	*id = rc == SQLITE_ROW ? sqlite3_column_int64(find, 0) : 0;
+	if (rc == SQLITE_ROW)
+		rc = SQLITE_DONE;
+	sqlite3_reset(find);
+	return rc == SQLITE_DONE ? TN_OK : tn_store_db_error(s, what, err);
 }
 
-static int insert_ignore(tn_store *s, sqlite3_stmt *st, const char *what, int *added, tn_error *err)
+/* Step INS (new record) or UPD (bound, ?1 = the stored id, changes nothing
+ * when the values are the same) and say which happened. */
+static int step_write(tn_store *s, sqlite3_stmt *st, int64_t existing, const char *what, int *outcome,
+		      tn_error *err)
 {
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
@@ -521,48 +506,145 @@ static int insert_ignore(tn_store *s, sqlite3_stmt *st, const char *what, int *a
 		return tn_error_set(err, code == SQLITE_CONSTRAINT ? TN_ERR_INPUT : TN_ERR_DB, "%s: %s",
 				    code == SQLITE_CONSTRAINT ? "refused by the store" : what, sqlite3_errmsg(s->db));
 	}
-	if (added)
-		*added = sqlite3_changes(s->db) > 0;
+	if (outcome)
+		*outcome = sqlite3_changes(s->db) == 0 ? TN_PUT_UNCHANGED
+			   : existing ? TN_PUT_UPDATED : TN_PUT_ADDED;
 	return TN_OK;
 }
 
-int tn_store_put_payment(tn_store *s, const tn_payment_rec *r, int *added, tn_error *err)
+int tn_store_put_subscription(tn_store *s, const tn_subscription_rec *r, int *outcome, tn_error *err)
 {
-	int64_t cid;
+	int64_t cid, existing;
+	/* matched on the subscription id when given, else on (customer, started_at, plan) */
 	if (tn_store_customer_key(s, r->customer, &cid, err) ||
-	    prepare_once(s, &s->ins_payment,
-			 "INSERT OR IGNORE INTO payments(customer_id, paid_at, amount, currency, status, ext_id) "
-			 "VALUES(?1, ?2, ?3, ?4, ?5, coalesce(?6, ''))",
+	    prepare_once(s, &s->find_subscription,
+			 "SELECT id, 0 FROM subscriptions WHERE ?1 IS NOT NULL AND ext_id = ?1 UNION ALL "
+			 "SELECT id, 1 FROM subscriptions WHERE customer_id = ?2 AND started_at = ?3 AND plan = ?4 "
+			 "ORDER BY 2 LIMIT 1",
 			 err))
 		return tn_error_code(err, TN_ERR_DB);
-	sqlite3_stmt *st = s->ins_payment;
-	sqlite3_bind_int64(st, 1, cid);
-	sqlite3_bind_int64(st, 2, r->at);
-	sqlite3_bind_double(st, 3, r->amount);
-	bind_text(st, 4, r->currency);
-	bind_text(st, 5, r->status);
-	bind_text(st, 6, r->id);
-	return insert_ignore(s, st, "writing a payment", added, err);
+	bind_text(s->find_subscription, 1, r->id);
+	sqlite3_bind_int64(s->find_subscription, 2, cid);
+	bind_time(s->find_subscription, 3, r->started_at);
+	bind_text(s->find_subscription, 4, r->plan);
+	if (find_row(s, s->find_subscription, "reading a subscription", &existing, err))
+		return tn_error_code(err, TN_ERR_DB);
+	sqlite3_stmt *st;
+	if (existing) {
+		if (prepare_once(s, &s->upd_subscription,
+				 "UPDATE subscriptions SET customer_id = ?2, ext_id = ?3, plan = ?4, billing_period = ?5, "
+				 "price = ?6, currency = ?7, started_at = ?8, trial_ends_at = ?9, "
+				 "current_period_end = ?10, cancelled_at = ?11, cancel_reason = ?12, status = ?13 "
+				 "WHERE id = ?1 AND (customer_id, ext_id, plan, billing_period, price, currency, "
+				 "started_at, trial_ends_at, current_period_end, cancelled_at, cancel_reason, status) "
+				 "IS NOT (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+				 err))
+			return tn_error_code(err, TN_ERR_DB);
+		st = s->upd_subscription;
+	} else {
+		if (prepare_once(s, &s->ins_subscription,
+				 "INSERT INTO subscriptions(id, customer_id, ext_id, plan, billing_period, price, "
+				 "currency, started_at, trial_ends_at, current_period_end, cancelled_at, "
+				 "cancel_reason, status) "
+				 "VALUES(NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+				 err))
+			return tn_error_code(err, TN_ERR_DB);
+		st = s->ins_subscription;
+	}
+	if (existing)
+		sqlite3_bind_int64(st, 1, existing);
+	sqlite3_bind_int64(st, 2, cid);
+	bind_text(st, 3, r->id);
+	bind_text(st, 4, r->plan);
+	bind_text(st, 5, r->billing_period);
+	sqlite3_bind_double(st, 6, r->price);
+	bind_text(st, 7, r->currency);
+	bind_time(st, 8, r->started_at);
+	bind_time(st, 9, r->trial_ends_at);
+	bind_time(st, 10, r->current_period_end);
+	bind_time(st, 11, r->cancelled_at);
+	bind_text(st, 12, r->cancel_reason);
+	bind_text(st, 13, r->status);
+	return step_write(s, st, existing, "writing a subscription", outcome, err);
 }
 
-int tn_store_put_feedback(tn_store *s, const tn_feedback_rec *r, int *added, tn_error *err)
+int tn_store_put_payment(tn_store *s, const tn_payment_rec *r, int *outcome, tn_error *err)
 {
-	int64_t cid;
+	int64_t cid, existing;
+	/* matched on the payment id when given, else on (customer, paid_at, status) */
 	if (tn_store_customer_key(s, r->customer, &cid, err) ||
-	    prepare_once(s, &s->ins_feedback,
-			 "INSERT OR IGNORE INTO feedback(customer_id, given_at, kind, score, answer, language, ext_id) "
-			 "VALUES(?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, ''))",
+	    prepare_once(s, &s->find_payment,
+			 "SELECT id FROM payments WHERE ?1 <> '' AND ext_id = ?1 UNION ALL "
+			 "SELECT id FROM payments WHERE coalesce(?1, '') = '' AND customer_id = ?2 AND paid_at = ?3 AND status = ?4 AND ext_id = '' "
+			 "LIMIT 1",
 			 err))
 		return tn_error_code(err, TN_ERR_DB);
-	sqlite3_stmt *st = s->ins_feedback;
-	sqlite3_bind_int64(st, 1, cid);
-	sqlite3_bind_int64(st, 2, r->at);
-	bind_text(st, 3, r->kind);
-	bind_num(st, 4, r->score);
-	bind_text(st, 5, r->answer);
-	bind_text(st, 6, r->language);
-	bind_text(st, 7, r->id);
-	return insert_ignore(s, st, "writing feedback", added, err);
+	bind_text(s->find_payment, 1, r->id);
+	sqlite3_bind_int64(s->find_payment, 2, cid);
+	sqlite3_bind_int64(s->find_payment, 3, r->at);
+	bind_text(s->find_payment, 4, r->status);
+	if (find_row(s, s->find_payment, "reading a payment", &existing, err))
+		return tn_error_code(err, TN_ERR_DB);
+	sqlite3_stmt **slot = existing ? &s->upd_payment : &s->ins_payment;
+	if (prepare_once(s, slot,
+			 existing ? "UPDATE payments SET customer_id = ?2, paid_at = ?3, amount = ?4, currency = ?5, "
+				    "status = ?6 WHERE id = ?1 AND (customer_id, paid_at, amount, currency, status) "
+				    "IS NOT (?2, ?3, ?4, ?5, ?6)"
+				  : "INSERT INTO payments(id, customer_id, paid_at, amount, currency, status, ext_id) "
+				    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, ''))",
+			 err))
+		return tn_error_code(err, TN_ERR_DB);
+	sqlite3_stmt *st = *slot;
+	if (existing)
+		sqlite3_bind_int64(st, 1, existing);
+	sqlite3_bind_int64(st, 2, cid);
+	sqlite3_bind_int64(st, 3, r->at);
+	sqlite3_bind_double(st, 4, r->amount);
+	bind_text(st, 5, r->currency);
+	bind_text(st, 6, r->status);
+	if (!existing)
+		bind_text(st, 7, r->id);
+	return step_write(s, st, existing, "writing a payment", outcome, err);
+}
+
+int tn_store_put_feedback(tn_store *s, const tn_feedback_rec *r, int *outcome, tn_error *err)
+{
+	int64_t cid, existing;
+	/* matched on the response id when given, else on (customer, given_at, kind) */
+	if (tn_store_customer_key(s, r->customer, &cid, err) ||
+	    prepare_once(s, &s->find_feedback,
+			 "SELECT id FROM feedback WHERE ?1 <> '' AND ext_id = ?1 UNION ALL "
+			 "SELECT id FROM feedback WHERE coalesce(?1, '') = '' AND customer_id = ?2 AND given_at = ?3 AND kind = ?4 AND ext_id = '' "
+			 "LIMIT 1",
+			 err))
+		return tn_error_code(err, TN_ERR_DB);
+	bind_text(s->find_feedback, 1, r->id);
+	sqlite3_bind_int64(s->find_feedback, 2, cid);
+	sqlite3_bind_int64(s->find_feedback, 3, r->at);
+	bind_text(s->find_feedback, 4, r->kind);
+	if (find_row(s, s->find_feedback, "reading feedback", &existing, err))
+		return tn_error_code(err, TN_ERR_DB);
+	sqlite3_stmt **slot = existing ? &s->upd_feedback : &s->ins_feedback;
+	if (prepare_once(s, slot,
+			 existing ? "UPDATE feedback SET customer_id = ?2, given_at = ?3, kind = ?4, score = ?5, "
+				    "answer = ?6, language = ?7 WHERE id = ?1 AND (customer_id, given_at, kind, score, "
+				    "answer, language) IS NOT (?2, ?3, ?4, ?5, ?6, ?7)"
+				  : "INSERT INTO feedback(id, customer_id, given_at, kind, score, answer, language, ext_id) "
+				    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, coalesce(?8, ''))",
+			 err))
+		return tn_error_code(err, TN_ERR_DB);
+	sqlite3_stmt *st = *slot;
+	if (existing)
+		sqlite3_bind_int64(st, 1, existing);
+	sqlite3_bind_int64(st, 2, cid);
+	sqlite3_bind_int64(st, 3, r->at);
+	bind_text(st, 4, r->kind);
+	bind_num(st, 5, r->score);
+	bind_text(st, 6, r->answer);
+	bind_text(st, 7, r->language);
+	if (!existing)
+		bind_text(st, 8, r->id);
+	return step_write(s, st, existing, "writing feedback", outcome, err);
 }
 
 /* ---- events -------------------------------------------------------------- */

@@ -148,6 +148,17 @@ const char *const tn_store_migrations[] = {
 	"  acked_at INTEGER);"
 	"CREATE UNIQUE INDEX alerts_open ON alerts(customer_id, kind) WHERE resolved_at IS NULL;"
 	"CREATE INDEX alerts_raised ON alerts(raised_at);",
+	/* 6: imports match payments and feedback on their id (docs/import.md,
+	 * "Idempotence"); exchange rates into the store's reporting currency
+	 * (meta key reporting_currency; docs/metrics.md, "Currency"): RATE units
+	 * of the reporting currency buy one unit of CURRENCY from VALID_FROM on */
+	"CREATE INDEX payments_ext_id ON payments(ext_id);"
+	"CREATE INDEX feedback_ext_id ON feedback(ext_id);"
+	"CREATE TABLE currency_rates("
+	"  currency TEXT NOT NULL CHECK (length(currency) = 3 AND currency = upper(currency)),"
+	"  valid_from INTEGER NOT NULL,"
+	"  rate REAL NOT NULL CHECK (rate > 0),"
+	"  PRIMARY KEY (currency, valid_from)) WITHOUT ROWID;",
 };
 
 const size_t tn_store_nmigrations = sizeof tn_store_migrations / sizeof tn_store_migrations[0];

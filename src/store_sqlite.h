@@ -36,4 +36,8 @@ int tn_store_step_row(tn_store *s, sqlite3_stmt *st, const char *what, tn_error 
 int tn_store_meta_get(tn_store *s, const char *key, char **value, tn_error *err);
 int tn_store_meta_set(tn_store *s, const char *key, const char *value, tn_error *err);
 
+/* Register the SQL function tn_money(AMOUNT, CURRENCY, AT) on S's connection
+ * (currency.c): AMOUNT in the reporting currency.  Returns a SQLite code. */
+int tn_store_money_register(tn_store *s);
+
 #endif

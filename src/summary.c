@@ -54,7 +54,7 @@ int tn_summary_get(tn_store *s, tn_time as_of, tn_summary *o, tn_error *err)
 	if (one_row(s,
 		    "SELECT sum(status IN ('active','past_due') OR (status = 'trialing' AND trial_ends_at <= ?1)),"
 		    " sum(status = 'trialing' AND coalesce(trial_ends_at, ?1 + 1) > ?1),"
-		    " total(CASE WHEN status IN ('active','past_due') THEN price / (CASE billing_period"
+		    " total(CASE WHEN status IN ('active','past_due') THEN tn_money(price, currency, started_at) / (CASE billing_period"
 		    " WHEN 'month' THEN 1.0 WHEN 'year' THEN 12.0 WHEN 'quarter' THEN 3.0"
 		    " WHEN 'week' THEN 12.0/52 WHEN 'day' THEN 12.0/365 END) END)"
 		    " FROM subscriptions WHERE started_at <= ?1",

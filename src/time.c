@@ -71,7 +71,9 @@ int tn_time_parse(const char *s, size_t len, tn_time *out)
 	if (p == end)
 		return -1;
 
-	/* All digits (optionally signed), other than an 8-digit YYYYMMDD: Unix seconds. */
+	/* All digits (optionally signed): Unix seconds, except that exactly 8
+	 * unsigned digits are always a compact date YYYYMMDD (a bad one such as
+	 * 20240230 is an error, never the Unix second 20240230 of 1970). */
 	const char *q = p + (*p == '-' || *p == '+');
 	const char *r = q;
 	while (r < end && *r >= '0' && *r <= '9')
@@ -87,6 +89,7 @@ int tn_time_parse(const char *s, size_t len, tn_time *out)
 				*out = tn_days_from_civil(y, m, d) * TN_DAY;
 				return 0;
 			}
+			return -1;
 		}
 		if (r - q > 12) /* beyond year 33658: not a plausible time */
 			return -1;

@@ -89,7 +89,8 @@ int tn_value_profitability(tn_store *s, const tn_churn_def *def, const char *by,
 		snprintf(seg, sizeof seg, "json_extract(c.attrs, '$.%s')", by);
 	snprintf(sql, sizeof sql,
 		 "SELECT c.ext_id, coalesce(CAST(%s AS TEXT), '(none)'), "
-		 "coalesce((SELECT total(CASE p.status WHEN 'succeeded' THEN p.amount WHEN 'refunded' THEN -p.amount "
+		 "coalesce((SELECT total(CASE p.status WHEN 'succeeded' THEN tn_money(p.amount, p.currency, p.paid_at) "
+		 "WHEN 'refunded' THEN -tn_money(p.amount, p.currency, p.paid_at) "
 		 "ELSE 0 END) FROM payments p WHERE p.customer_id = c.id), 0), "
 		 "coalesce(CAST(json_extract(c.attrs, '$.%s') AS REAL), 0) FROM customers c",
 		 seg, cost_key ? cost_key : "acquisition_cost");

@@ -150,7 +150,7 @@ TN_API double tn_churn_mrr_at(const tn_churn_customer *c, tn_time t, int committ
 enum { TN_PERIOD_MONTH = 1, TN_PERIOD_QUARTER = 3, TN_PERIOD_YEAR = 12 };
 
 typedef struct tn_churn_rate_row {
-	char group[TN_CHURN_NAME_MAX]; /* "" without grouping */
+	const char *group; /* "" without grouping; whole (no length limit), inside the rows' allocation */
 	tn_time period_start, period_end; /* [start, end); end capped at as-of + 1 s */
 	long long customers_start, new_customers, reactivated, churned, customers_end;
 	double churn_rate; /* churned / customers_start (NaN when 0) */

@@ -3,8 +3,10 @@
  *
  * This is how the analyses take "any flat file" (tenure survival --csv,
  * tenure drivers --csv, tenure value fit --csv, tenure predict cv --csv ...).
- * A column is numeric when every non-blank cell parses as a finite number;
- * blank cells are NaN there.  Otherwise it is a text column ("" for blanks).
+ * A cell is missing when it is blank or R's NA (the text NA, surrounding
+ * spaces allowed).  A column is numeric when every non-missing cell parses as
+ * a finite number; missing cells are NaN there.  Otherwise it is a text
+ * column ("" for missing cells).
  * The whole file is held in memory: 8 bytes per numeric cell.
  */
 #ifndef TENURE_FRAME_H
@@ -47,5 +49,10 @@ TN_API int tn_frame_require(const tn_frame *f, const char *name, int need_numeri
  * allowed), finite, with a '.' decimal point whatever the C locale is.
  * Returns 0 on success. */
 TN_API int tn_parse_double(const char *s, size_t len, double *out);
+
+/* Write X as the shortest %.Ng (N <= 17) that reads back as exactly X, so
+ * that distinct numbers never print alike (1234567 and 1234568, not both
+ * 1.23457e+06).  BUF should hold 32 bytes. */
+TN_API char *tn_format_double(double x, char *buf, size_t n);
 
 #endif

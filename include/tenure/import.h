@@ -22,6 +22,7 @@ typedef enum {
 	TN_KIND_EVENTS,
 	TN_KIND_PAYMENTS,
 	TN_KIND_FEEDBACK,
+	TN_KIND_RATES, /* exchange rates into the reporting currency: date, currency, rate */
 	TN_KIND_COUNT
 } tn_kind;
 
@@ -48,7 +49,8 @@ typedef struct tn_import_opts {
 
 typedef struct tn_import_result {
 	long long rows;     /* data rows read */
-	long long added;    /* rows that were new or changed the store */
+	long long added;    /* rows new to the store */
+	long long updated;  /* rows whose record was in the store with other values (now replaced) */
 	long long unchanged;/* rows already in the store as given */
 	long long rejected; /* bad rows (written to the rejects file, or causing the rollback) */
 	int committed;      /* 1 when the transaction was committed */

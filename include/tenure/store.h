@@ -111,16 +111,36 @@ typedef struct tn_feedback_rec {
 	const char *id;         /* or NULL */
 } tn_feedback_rec;
 
+/* What a put did to the store. */
+enum { TN_PUT_UNCHANGED = 0, TN_PUT_ADDED = 1, TN_PUT_UPDATED = 2 };
+
 /* Each put returns TN_OK, TN_ERR_NOTFOUND when the customer is unknown (the
  * message names it), TN_ERR_INPUT for a value the schema refuses, or
- * TN_ERR_DB.  *added (if not NULL) is 1 when the record was new or changed,
- * 0 when it was already there as given.  Events are buffered and written in
- * key order; they are flushed by tn_store_flush() and tn_store_commit(). */
-TN_API int tn_store_put_customer(tn_store *s, const tn_customer_rec *r, int *added, tn_error *err);
-TN_API int tn_store_put_subscription(tn_store *s, const tn_subscription_rec *r, int *added, tn_error *err);
+ * TN_ERR_DB.  *outcome (if not NULL) is TN_PUT_ADDED for a new record,
+ * TN_PUT_UPDATED when a record with the same key (docs/import.md,
+ * "Idempotence") was there with other values, TN_PUT_UNCHANGED when it was
+ * there as given.  Events are buffered and written in key order; they are
+ * flushed by tn_store_flush() and tn_store_commit(). */
+TN_API int tn_store_put_customer(tn_store *s, const tn_customer_rec *r, int *outcome, tn_error *err);
+TN_API int tn_store_put_subscription(tn_store *s, const tn_subscription_rec *r, int *outcome, tn_error *err);
 TN_API int tn_store_put_event(tn_store *s, const tn_event_rec *r, tn_error *err);
-TN_API int tn_store_put_payment(tn_store *s, const tn_payment_rec *r, int *added, tn_error *err);
-TN_API int tn_store_put_feedback(tn_store *s, const tn_feedback_rec *r, int *added, tn_error *err);
+TN_API int tn_store_put_payment(tn_store *s, const tn_payment_rec *r, int *outcome, tn_error *err);
+TN_API int tn_store_put_feedback(tn_store *s, const tn_feedback_rec *r, int *outcome, tn_error *err);
+/* ---- money: one reporting currency (docs/metrics.md, "Currency") ---------
+ * Amounts are summed in the store's reporting currency: the setting, else the
+ * currency of the first subscription imported, else of the first payment,
+ * else USD.  An amount in another currency is multiplied by that currency's
+ * rate in force at its date (subscriptions: started_at; payments: paid_at):
+ * the latest rate on or before it.  RATE is how many units of the reporting
+ * currency one unit of CUR buys.  An amount with no such rate makes the
+ * analysis fail with an error naming the currency and the date. */
+TN_API int tn_currency_code_ok(const char *cur); /* three capital letters */
+TN_API int tn_store_reporting_currency(tn_store *s, char out[4], tn_error *err);
+TN_API int tn_store_set_reporting_currency(tn_store *s, const char *cur, tn_error *err);
+/* *outcome as for the puts (the key is CUR and VALID_FROM). */
+TN_API int tn_store_put_rate(tn_store *s, const char *cur, tn_time valid_from, double rate, int *outcome,
+			     tn_error *err);
+
 /* Write buffered events; *added (if not NULL) receives how many were new. */
 TN_API int tn_store_flush(tn_store *s, long long *added, tn_error *err);
 

@@ -9,6 +9,9 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <errno.h>
+#include <ctype.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -56,16 +59,28 @@ int cli_opt(int argc, char **argv, int *i, const char *name, const char **value)
 	return 1;
 }
 
-int cli_parse_long(const char *cmd, const char *opt, const char *s, long *out)
+int cli_parse_range(const char *cmd, const char *opt, const char *s, long lo, long hi, long *out)
 {
 	char *end;
+	errno = 0;
+	/* strtol skips leading spaces and takes a sign; a whole argument of
+	 * digits (optionally signed) is asked for, in range, never wrapped */
 	long v = strtol(s, &end, 10);
-	if (!*s || *end) {
+	if (!*s || *end || isspace((unsigned char)*s)) {
 		cli_usage_error(cmd, "%s: expected a whole number, found \"%s\"", opt, s);
+		return -1;
+	}
+	if (errno == ERANGE || v < lo || v > hi) {
+		cli_usage_error(cmd, "%s: expected a whole number from %ld to %ld, found \"%s\"", opt, lo, hi, s);
 		return -1;
 	}
 	*out = v;
 	return 0;
+}
+
+int cli_parse_long(const char *cmd, const char *opt, const char *s, long *out)
+{
+	return cli_parse_range(cmd, opt, s, LONG_MIN, LONG_MAX, out);
 }
 
 int cli_parse_double(const char *cmd, const char *opt, const char *s, double *out)

@@ -44,8 +44,11 @@ int cli_is_help(const char *arg);
  * stores the value, advances *i past it and returns 1; returns -1 when the
  * value is missing (after printing a usage error). */
 int cli_opt(int argc, char **argv, int *i, const char *name, const char **value);
-/* Parse a whole argument as a number; prints a usage error and returns -1 if not. */
+/* Parse a whole argument as a number; prints a usage error naming OPT and
+ * returns -1 if it is not one, or (cli_parse_range) not within LO..HI:
+ * nothing is cut or wrapped (--months 4294967297 is an error, not 1). */
 int cli_parse_long(const char *cmd, const char *opt, const char *s, long *out);
+int cli_parse_range(const char *cmd, const char *opt, const char *s, long lo, long hi, long *out);
 int cli_parse_double(const char *cmd, const char *opt, const char *s, double *out);
 /* ---- options and subcommands from a table ------------------------------ */
 

@@ -46,7 +46,7 @@ static const char usage[] =
     "                     (repeat the option or separate with commas)\n"
     "  --timing           print the read and fit times on stderr\n"
     "\n"
-    "Rows with a blank in a used column are dropped (counted on stderr).\n"
+    "Rows with a blank or NA in a used column are dropped (counted on stderr, as R does).\n"
     "--format json prints {n, events, loglik_null, loglik, concordance,\n"
     "coefficients:[{name, coef, hazard_ratio, se, z, p, lower, upper,\n"
     "may_be_infinite}], ..., converged, warnings:[...]}.\n"
@@ -296,7 +296,9 @@ int cmd_drivers(cli_ctx *ctx, int argc, char **argv)
 		return cli_fail(&err);
 	double t1 = cli_now();
 	if (d.design->dropped && !ctx->quiet)
-		fprintf(stderr, "tenure drivers: dropped %zu rows with a blank in a used column\n", d.design->dropped);
+		fprintf(stderr, "tenure drivers: n=%zu, %zu observation%s deleted due to missingness (blank or NA in a "
+				"used column)\n",
+			d.design->n, d.design->dropped, d.design->dropped == 1 ? "" : "s");
 	tn_cox_opts o = {strcmp(ties, "breslow") == 0 ? TN_COX_BRESLOW : TN_COX_EFRON, 0, 0, 0,
 			 (const char *const *)d.design->names};
 	tn_cox *fit = NULL;

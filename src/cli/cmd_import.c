@@ -1,6 +1,6 @@
 /*
  * cmd_import.c -- `tenure import KIND FILE`: validated, all-or-nothing import
- * of customers, subscriptions, events, payments or feedback.
+ * of customers, subscriptions, events, payments, feedback or exchange rates.
  */
 #include "cli.h"
 
@@ -10,21 +10,26 @@
 
 static const char help[] =
 	"usage: tenure import KIND FILE [--map TARGET=SOURCE]... [--skip-bad REJECTS]\n"
-	"                    [--input csv|jsonl] [--delimiter C] [--max-errors N]\n\n"
+	"                    [--input csv|jsonl] [--delimiter C] [--max-errors N]\n"
+	"                    [--reporting-currency CUR]\n\n"
 	"Import a CSV (RFC 4180) or JSON Lines file into the store (--db, created if missing).\n"
-	"KIND is customers, subscriptions, events, payments or feedback; import customers first.\n"
+	"KIND is customers, subscriptions, events, payments, feedback or rates; import customers first.\n"
+	"rates: columns date, currency, rate = units of the reporting currency that 1 unit of\n"
+	"currency buys from that date on (docs/metrics.md, \"Currency\").\n"
 	"Columns are matched by header name (docs/import.md lists them and their aliases).\n"
 	"Times: ISO-8601 with or without zone (stored as UTC), dates, or Unix seconds.\n\n"
 	"The whole file is one transaction: if any row is bad, every bad row is reported as\n"
 	"FILE:LINE:COLUMN: what was expected, what was found -- and nothing is written.\n"
-	"Importing the same file again changes nothing.\n\n"
+	"Importing the same file again changes nothing; a record given twice in one file is an error.\n\n"
 	"Options:\n"
 	"  --map TARGET=SOURCE  take field TARGET from column SOURCE (repeatable)\n"
 	"  --skip-bad REJECTS   import the good rows; write the bad ones, with the reason, to REJECTS\n"
 	"  --input csv|jsonl    input format (default: from the extension; .jsonl/.ndjson = JSON Lines)\n"
 	"  --delimiter C        CSV field delimiter (default ,); \\t for tab\n"
 	"  --max-errors N       errors listed before summarising the rest (default 20)\n"
-	"Prints one row: kind, file, rows, added, unchanged, rejected, seconds, rows_per_s.\n";
+	"  --reporting-currency CUR  after a good import, make CUR the store's reporting currency\n"
+	"                       (default: the first subscription's currency, else the first payment's, else USD)\n"
+	"Prints one row: kind, file, rows, added, updated, unchanged, rejected, seconds, rows_per_s.\n";
 
 static void on_error(void *ud, const char *msg)
 {
@@ -39,7 +44,7 @@ static void on_progress(void *ud, long long done, long long total)
 
 int cmd_import(cli_ctx *ctx, int argc, char **argv)
 {
-	const char *kind = NULL, *file = NULL, *v;
+	const char *kind = NULL, *file = NULL, *v, *reporting = NULL;
 	const char **map = calloc((size_t)argc, sizeof *map);
 	tn_import_opts o = {.on_error = on_error, .on_progress = on_progress, .ud = ctx};
 	int rc;
@@ -83,6 +88,15 @@ int cmd_import(cli_ctx *ctx, int argc, char **argv)
 			if (rc < 0 || cli_parse_long("import", "--max-errors", v, &n) || n < 1)
 				goto usage;
 			o.max_errors = (size_t)n;
+		} else if ((rc = cli_opt(argc, argv, &i, "--reporting-currency", &v)) != 0) {
+			if (rc < 0)
+				goto usage;
+			if (!tn_currency_code_ok(v)) {
+				cli_usage_error("import", "--reporting-currency: expected a three-letter ISO 4217 code "
+							  "(USD, EUR, SAR), found \"%s\"", v);
+				goto usage;
+			}
+			reporting = v;
 		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
 			cli_usage_error("import", "unknown option \"%s\"", argv[i]);
 			goto usage;
@@ -102,7 +116,7 @@ int cmd_import(cli_ctx *ctx, int argc, char **argv)
 	}
 	int k = tn_kind_parse(kind);
 	if (k < 0) {
-		cli_usage_error("import", "KIND: expected customers, subscriptions, events, payments or feedback, "
+		cli_usage_error("import", "KIND: expected customers, subscriptions, events, payments, feedback or rates, "
 					  "found \"%s\"", kind);
 		goto usage;
 	}
@@ -118,6 +132,8 @@ int cmd_import(cli_ctx *ctx, int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	tn_import_result res;
 	rc = tn_import(s, file, &o, &res, &err);
+	if (rc == TN_OK && reporting)
+		rc = tn_store_set_reporting_currency(s, reporting, &err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	cli_progress_done(ctx);
 	tn_store_close(s);
@@ -132,12 +148,14 @@ int cmd_import(cli_ctx *ctx, int argc, char **argv)
 		return rc == TN_ERR_USAGE ? 2 : 1;
 	}
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-	const char *cols[] = {"kind", "file", "rows", "added", "unchanged", "rejected", "seconds", "rows_per_s"};
-	tn_out *t = tn_out_new(8, cols);
+	const char *cols[] = {"kind", "file", "rows", "added", "updated", "unchanged", "rejected", "seconds",
+			      "rows_per_s"};
+	tn_out *t = tn_out_new(9, cols);
 	tn_out_str(t, tn_kind_name(o.kind));
 	tn_out_str(t, file);
 	tn_out_int(t, res.rows);
 	tn_out_int(t, res.added);
+	tn_out_int(t, res.updated);
 	tn_out_int(t, res.unchanged);
 	tn_out_int(t, res.rejected);
 	tn_out_num(t, secs, 2);

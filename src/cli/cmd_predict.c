@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -103,7 +104,7 @@ static int parse(const char *cmd, int argc, char **argv, popts *po)
 	}
 #define LONG(name, field)                                         \
 	if ((r = cli_opt(argc, argv, &i, name, &v)) != 0) {         \
-		if (r < 0 || cli_parse_long(cmd, name, v, &lv)) \
+		if (r < 0 || cli_parse_range(cmd, name, v, 0, INT_MAX, &lv)) \
 			return 2;                                 \
 		field = lv;                                       \
 		continue;                                         \
@@ -229,6 +230,26 @@ static int load_design(const cli_ctx *ctx, popts *po, tn_frame **f, tn_pred_enco
 		rc = tn_pred_encoding_fit(*f, ex, nex, enc, err);
 	if (!rc)
 		rc = tn_pred_encode(*enc, *f, x, err);
+	if (!rc && !ctx->quiet) {
+		/* missing predictors (blank or NA) are kept, not dropped: say how many */
+		size_t miss = 0;
+		for (size_t i = 0; i < (*f)->nrows; i++) {
+			int m = 0;
+			for (size_t j = 0; j < (*f)->ncols && !m; j++) {
+				const tn_column *c = &(*f)->cols[j];
+				int used = 1;
+				for (size_t k = 0; k < nex && used; k++)
+					used = strcmp(c->name, ex[k]) != 0;
+				m = used && (c->is_numeric ? isnan(c->num[i]) : c->text[i][0] == '\0');
+			}
+			miss += (size_t)m;
+		}
+		if (miss)
+			fprintf(stderr,
+				"tenure predict: n=%zu, %zu row%s with a missing predictor (blank or NA) kept: a number "
+				"becomes the training mean plus a (missing) indicator, a text its own level\n",
+				(*f)->nrows, miss, miss == 1 ? "" : "s");
+	}
 	return rc;
 }
 

@@ -109,11 +109,11 @@ int cmd_demo(cli_ctx *ctx, int argc, char **argv)
 			return 0;
 		}
 		if ((rc = cli_opt(argc, argv, &i, "--customers", &v)) != 0) {
-			if (rc < 0 || cli_parse_long("demo", "--customers", v, &n))
+			if (rc < 0 || cli_parse_range("demo", "--customers", v, 1, 100000000, &n))
 				return 2;
 			o.customers = n;
 		} else if ((rc = cli_opt(argc, argv, &i, "--months", &v)) != 0) {
-			if (rc < 0 || cli_parse_long("demo", "--months", v, &n))
+			if (rc < 0 || cli_parse_range("demo", "--months", v, 1, 240, &n))
 				return 2;
 			o.months = (int)n;
 		} else if ((rc = cli_opt(argc, argv, &i, "--seed", &v)) != 0) {

@@ -43,7 +43,7 @@ static const char usage[] =
     "  --conf LEVEL   confidence level of the intervals (default 0.95)\n"
     "  --timing       print the read and compute times on stderr\n"
     "\n"
-    "Rows with a blank time, event or group are dropped (counted on stderr).\n"
+    "Rows with a blank or NA time, event or group are dropped (counted on stderr, as R does).\n"
     "--format json prints {\"warnings\":[...], \"groups\":[{group, n, events, median,\n"
     "median_lower, median_upper, at:[{time, survival, se, lower, upper}], curve:[...],\n"
     "chart, danger}], \"logrank\":{chisq, df, p}}.  See docs/survival.md.\n"
@@ -323,8 +323,9 @@ int cmd_survival(cli_ctx *ctx, int argc, char **argv)
 		return cli_fail(&err);
 	double t1 = cli_now();
 	if (d.dropped && !ctx->quiet)
-		fprintf(stderr, "tenure survival: dropped %zu rows with a blank %s, %s%s%s\n", d.dropped, tcol, ecol,
-			by ? " or " : "", by ? by : "");
+		fprintf(stderr,
+			"tenure survival: n=%zu, %zu observation%s deleted due to missingness (blank or NA in %s, %s%s%s)\n",
+			d.n, d.dropped, d.dropped == 1 ? "" : "s", tcol, ecol, by ? " or " : "", by ? by : "");
 	if (d.n == 0) {
 		surv_data_free(&d);
 		tn_error_set(&err, TN_ERR_INPUT, "%s: no rows with a %s and %s", csv, tcol, ecol);

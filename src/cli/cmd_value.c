@@ -324,13 +324,35 @@ tn_frame *cmd_value_read_summary(const char *csv, const char *const *cols, size_
 	if (!f)
 		return NULL;
 	for (size_t k = 0; k < ncols; k++)
-		if (tn_frame_require(f, cols[k], 1, err) < 0 || f->cols[k].nblank) {
-			if (f->cols[k].nblank)
-				tn_error_set(err, TN_ERR_INPUT, "%s: column \"%s\": expected a number in every row, "
-					     "found %zu blank(s)", csv, cols[k], f->cols[k].nblank);
+		if (tn_frame_require(f, cols[k], 1, err) < 0) {
 			tn_frame_free(f);
 			return NULL;
 		}
+	/* a row with a missing value (blank or NA) in a used column is dropped
+	 * and counted, as R's na.omit does */
+	size_t kept = 0;
+	for (size_t i = 0; i < f->nrows; i++) {
+		int miss = 0;
+		for (size_t k = 0; k < ncols; k++)
+			miss |= isnan(f->cols[k].num[i]);
+		if (miss)
+			continue;
+		for (size_t k = 0; k < ncols; k++)
+			f->cols[k].num[kept] = f->cols[k].num[i];
+		kept++;
+	}
+	if (kept < f->nrows) {
+		fprintf(stderr, "tenure value: n=%zu, %zu observation%s deleted due to missingness (blank or NA)\n",
+			kept, f->nrows - kept, f->nrows - kept == 1 ? "" : "s");
+		f->nrows = kept;
+		for (size_t k = 0; k < ncols; k++)
+			f->cols[k].nblank = 0;
+	}
+	if (kept == 0) {
+		tn_error_set(err, TN_ERR_INPUT, "%s: no rows with a number in every used column", csv);
+		tn_frame_free(f);
+		return NULL;
+	}
 	return f;
 }
 

@@ -7,7 +7,7 @@ printf 'id,signed_up_at,country,channel\n' > customers.csv
 awk 'BEGIN { for (i = 0; i < 1000; i++) printf "c%d,2024-01-01T00:00:00Z,SA,organic\n", i }' >> customers.csv
 check "import customers" $TENURE --db t.db import customers customers.csv
 check "import customers again" $TENURE --db t.db --format csv import customers customers.csv
-check_eq "re-import adds nothing" "$(tail -1 check.out | cut -d, -f4,5)" "0,1000"
+check_eq "re-import adds nothing" "$(tail -1 check.out | cut -d, -f4,5,6)" "0,0,1000"
 
 # a million events with one bad row near the end
 awk 'BEGIN { srand(7); print "customer,occurred_at,type,amount";
@@ -54,6 +54,6 @@ check_contains "JSON Lines error names line and column" check.out 'ev.jsonl:2:18
 
 # usage errors
 check_fails "unknown kind" $TENURE --db t.db import things customers.csv
-check_contains "unknown kind explained" check.out 'KIND: expected customers, subscriptions, events, payments or feedback'
+check_contains "unknown kind explained" check.out 'KIND: expected customers, subscriptions, events, payments, feedback or rates'
 check_fails "missing file" $TENURE --db t.db import events nosuch.csv
 check_contains "missing file named" check.out 'nosuch.csv: cannot open'

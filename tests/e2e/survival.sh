@@ -51,7 +51,7 @@ check_fails "bad ties" $TENURE drivers --csv "$R" --time week --event arrest --t
 check_fails "no data source" $TENURE survival --time week --event arrest
 printf 'time,left,plan\n3,1,a\n,0,b\n5,0,\n6,1,b\n' >blank.csv
 $TENURE survival --csv blank.csv --time time --event left --by plan >/dev/null 2>err.txt
-check_contains "dropped rows reported" err.txt "dropped 2 rows"
+check_contains "dropped rows reported" err.txt "n=2, 2 observations deleted due to missingness"
 $TENURE survival --help >help.txt
 check_contains "help documents --bin" help.txt "--bin W"
 $TENURE drivers --help >help.txt

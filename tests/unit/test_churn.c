@@ -461,12 +461,58 @@ static void test_frame_and_csv(void **state)
 	close_store(s);
 }
 
+/* --by keeps groups apart and whole: a numeric attribute used to print with
+ * %g (1234567 and 1234568 both "1.23457e+06", one group) and names were cut
+ * at 63 bytes. */
+static void test_rate_groups_exact_and_whole(void **state)
+{
+	(void)state;
+	tn_store *s = new_store();
+	char longname[200], attrs[300];
+	memset(longname, 'p', 150);
+	longname[150] = '\0';
+	customer(s, "a", JAN1, "{\"zip\":1234567,\"tag\":\"t\"}");
+	customer(s, "b", JAN1, "{\"zip\":1234568,\"tag\":\"t\"}");
+	snprintf(attrs, sizeof attrs, "{\"zip\":0.1,\"tag\":\"%sA\"}", longname);
+	customer(s, "c", JAN1, attrs);
+	snprintf(attrs, sizeof attrs, "{\"zip\":0.1,\"tag\":\"%sB\"}", longname);
+	customer(s, "d", JAN1, attrs);
+	const char *ids[] = {"a", "b", "c", "d"};
+	for (int i = 0; i < 4; i++)
+		sub(s, ids[i], "monthly", "month", 10, JAN1, TN_NO_TIME, TN_NO_TIME, TN_NO_TIME, "active");
+	done_writing(s);
+	tn_churn_def d;
+	tn_churn_def_default(&d);
+	tn_error err = {0};
+	tn_churn_rate_opts o = {.period_months = TN_PERIOD_MONTH, .as_of = JAN1 + D(20), .by = "zip"};
+	tn_churn_rate_row *r;
+	size_t n;
+	if (tn_churn_rate(s, &d, &o, &r, &n, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(n, 3);
+	assert_string_equal(r[0].group, "1234567");
+	assert_string_equal(r[1].group, "1234568");
+	assert_string_equal(r[2].group, "0.1");
+	free(r);
+	o.by = "tag";
+	if (tn_churn_rate(s, &d, &o, &r, &n, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(n, 3);
+	assert_int_equal(strlen(r[1].group), 151);
+	assert_int_equal(r[1].group[150], 'A');
+	assert_int_equal(r[2].group[150], 'B');
+	assert_int_equal(r[1].new_customers, 1);
+	free(r);
+	close_store(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cancelled_grace_and_reactivation),
 		cmocka_unit_test(test_inactivity_and_event_types),
 		cmocka_unit_test(test_defection),
+		cmocka_unit_test(test_rate_groups_exact_and_whole),
 		cmocka_unit_test(test_failed_payment_and_combination),
 		cmocka_unit_test(test_definitions_in_store),
 		cmocka_unit_test(test_rate_and_mrr),

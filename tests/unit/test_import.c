@@ -319,6 +319,235 @@ static void test_utf8_validator(void **state)
 	assert_int_equal(bad, 3);
 }
 
+/* ---- issue 10, section 3: bad input that used to be accepted -------------- */
+
+static void expect_refused(tn_store *s, tn_kind kind, const char *file, const char *msg, const char *table,
+			   long long rows_before)
+{
+	tn_error err;
+	tn_import_result res;
+	assert_int_equal(run_import(s, kind, file, NULL, &res, &err), TN_ERR_INPUT);
+	assert_true(nerrors >= 1);
+	if (!strstr(errors[0], msg))
+		fail_msg("expected \"%s\" in \"%s\"", msg, errors[0]);
+	assert_int_equal(res.committed, 0);
+	assert_int_equal(count(s, table), rows_before);
+}
+
+static void test_compact_date_is_a_date_or_an_error(void **state)
+{
+	(void)state;
+	tn_store *s = fresh_store();
+	/* 20240230 used to fall through to Unix seconds: 1970-08-23 */
+	write_file("c_date.csv", "id,signed_up_at\nx1,20240301\nx2,20240230\n");
+	expect_refused(s, TN_KIND_CUSTOMERS, "c_date.csv", "c_date.csv:3:2: signed_up_at:", "customers", 0);
+	tn_store_close(s);
+}
+
+static void test_attrs_must_be_an_object(void **state)
+{
+	(void)state;
+	tn_store *s = fresh_store();
+	/* a number, a string holding an array: both used to be stored as {} */
+	write_file("c_attrs.jsonl", "{\"id\":\"x1\",\"attrs\":5}\n{\"id\":\"x2\",\"attrs\":\"[1,2]\"}\n"
+				    "{\"id\":\"x3\",\"attrs\":{\"plan\":\"pro\"}}\n");
+	expect_refused(s, TN_KIND_CUSTOMERS, "c_attrs.jsonl", "c_attrs.jsonl:1:12: attrs: expected a JSON object",
+		       "customers", 0);
+	assert_int_equal(nerrors, 2);
+	assert_non_null(strstr(errors[1], "c_attrs.jsonl:2:12: attrs: expected a JSON object, found \"[1,2]\""));
+	write_file("c_attrs.csv", "id,attrs\nx1,\"[1]\"\n");
+	expect_refused(s, TN_KIND_CUSTOMERS, "c_attrs.csv", "c_attrs.csv:2:2: attrs: expected a JSON object",
+		       "customers", 0);
+	tn_store_close(s);
+}
+
+static void test_nul_bytes_refused(void **state)
+{
+	(void)state;
+	tn_store *s = fresh_store();
+	FILE *fp = fopen(path_in("c_nul.csv"), "wb");
+	assert_non_null(fp);
+	fwrite("id,country\nab\0cd,SA\n", 1, 21, fp);
+	fclose(fp);
+	/* the id used to be cut to "ab" */
+	expect_refused(s, TN_KIND_CUSTOMERS, "c_nul.csv", "c_nul.csv:2:1: id: expected text without NUL bytes",
+		       "customers", 0);
+	write_file("c_nul.jsonl", "{\"id\":\"ab\\u0000cd\"}\n");
+	expect_refused(s, TN_KIND_CUSTOMERS, "c_nul.jsonl", "c_nul.jsonl:1:10: expected text without NUL",
+		       "customers", 0);
+	tn_store_close(s);
+}
+
+static void test_duplicates_in_a_file(void **state)
+{
+	(void)state;
+	tn_store *s = fresh_store();
+	tn_error err;
+	tn_import_result res;
+	/* the last row used to win silently, with "added 2" */
+	write_file("c_dup.csv", "id,country\nx1,SA\nx2,IR\nx1,EG\n");
+	expect_refused(s, TN_KIND_CUSTOMERS, "c_dup.csv",
+		       "c_dup.csv:4:1: id: expected each customer id once in a file, found \"x1\" again "
+		       "(first on line 2, again on line 4)",
+		       "customers", 0);
+	assert_int_equal(nerrors, 1);
+	write_file("c_ok.csv", "id,country\nx1,SA\nx2,IR\n");
+	assert_int_equal(run_import(s, TN_KIND_CUSTOMERS, "c_ok.csv", NULL, &res, &err), TN_OK);
+	/* duplicate payment ids used to be stored twice */
+	write_file("p_dup.csv", "customer,paid_at,amount,currency,status,id\n"
+				"x1,2024-03-01,10,USD,paid,p1\nx2,2024-03-02,10,USD,paid,p1\n");
+	expect_refused(s, TN_KIND_PAYMENTS, "p_dup.csv", "p_dup.csv:3:6: id: expected each record id once in a file, "
+				"found \"p1\" again (first on line 2, again on line 3)", "payments", 0);
+	/* a duplicate subscription id used to report SQLite's wording at the customer column */
+	write_file("s_dup.csv", "customer,plan,period,price,currency,started_at,id\n"
+				"x1,pro,month,10,USD,2024-03-01,s1\nx2,pro,month,10,USD,2024-03-01,s1\n");
+	expect_refused(s, TN_KIND_SUBSCRIPTIONS, "s_dup.csv", "s_dup.csv:3:7: id: expected each record id once",
+		       "subscriptions", 0);
+	/* without ids, the matching key: (customer, started_at, plan) */
+	write_file("s_dup2.csv", "customer,plan,period,price,currency,started_at\n"
+				 "x1,pro,month,10,USD,2024-03-01\nx1,pro,month,12,USD,2024-03-01\n");
+	expect_refused(s, TN_KIND_SUBSCRIPTIONS, "s_dup2.csv",
+		       "s_dup2.csv:3:1: (customer, started_at, plan): expected each record once in a file, found "
+		       "customer \"x1\" again (first on line 2, again on line 3)",
+		       "subscriptions", 0);
+	/* with a rejects file the later row is rejected and the first kept */
+	assert_int_equal(run_import(s, TN_KIND_CUSTOMERS, "c_dup.csv", "rej.csv", &res, &err), TN_OK);
+	assert_int_equal(res.rejected, 1);
+	assert_int_equal(count(s, "customers WHERE ext_id = 'x1' AND country = 'SA'"), 1);
+	tn_store_close(s);
+}
+
+static void test_added_updated_unchanged(void **state)
+{
+	(void)state;
+	tn_store *s = fresh_store();
+	tn_error err;
+	tn_import_result res;
+	write_file("c1.csv", "id,country\nx1,SA\nx2,IR\n");
+	assert_int_equal(run_import(s, TN_KIND_CUSTOMERS, "c1.csv", NULL, &res, &err), TN_OK);
+	assert_int_equal(res.added, 2);
+	write_file("c2.csv", "id,country\nx1,SA\nx2,EG\nx3,IR\n");
+	assert_int_equal(run_import(s, TN_KIND_CUSTOMERS, "c2.csv", NULL, &res, &err), TN_OK);
+	/* a changed row used to count as added */
+	assert_int_equal(res.added, 1);
+	assert_int_equal(res.updated, 1);
+	assert_int_equal(res.unchanged, 1);
+	write_file("s1.csv", "customer,plan,period,price,currency,started_at,id\n"
+			     "x1,pro,month,10,USD,2024-03-01,s1\nx2,pro,month,10,USD,2024-03-01,\n");
+	assert_int_equal(run_import(s, TN_KIND_SUBSCRIPTIONS, "s1.csv", NULL, &res, &err), TN_OK);
+	assert_int_equal(res.added, 2);
+	/* s1's start corrected (matched on its id), x2 cancelled (matched on customer, start, plan) */
+	write_file("s2.csv", "customer,plan,period,price,currency,started_at,id,cancelled_at\n"
+			     "x1,pro,month,10,USD,2024-03-02,s1,\nx2,pro,month,10,USD,2024-03-01,,2024-05-01\n"
+			     "x3,pro,month,10,USD,2024-03-01,s3,\n");
+	assert_int_equal(run_import(s, TN_KIND_SUBSCRIPTIONS, "s2.csv", NULL, &res, &err), TN_OK);
+	assert_int_equal(res.added, 1);
+	assert_int_equal(res.updated, 2);
+	assert_int_equal(count(s, "subscriptions"), 3);
+	write_file("p1.csv", "customer,paid_at,amount,currency,status,id\nx1,2024-03-01,10,USD,paid,p1\n"
+			     "x2,2024-03-01,10,USD,paid,\n");
+	assert_int_equal(run_import(s, TN_KIND_PAYMENTS, "p1.csv", NULL, &res, &err), TN_OK);
+	assert_int_equal(res.added, 2);
+	/* p1 refunded and moved: one payment, updated (it used to be stored twice) */
+	write_file("p2.csv", "customer,paid_at,amount,currency,status,id\nx1,2024-03-04,10,USD,refunded,p1\n"
+			     "x2,2024-03-01,12,USD,paid,\n");
+	assert_int_equal(run_import(s, TN_KIND_PAYMENTS, "p2.csv", NULL, &res, &err), TN_OK);
+	assert_int_equal(res.updated, 2);
+	assert_int_equal(res.added, 0);
+	assert_int_equal(count(s, "payments"), 2);
+	assert_int_equal(run_import(s, TN_KIND_PAYMENTS, "p2.csv", NULL, &res, &err), TN_OK);
+	assert_int_equal(res.unchanged, 2);
+	write_file("f1.csv", "customer,given_at,kind,score,id\nx1,2024-03-01,nps,9,r1\n");
+	assert_int_equal(run_import(s, TN_KIND_FEEDBACK, "f1.csv", NULL, &res, &err), TN_OK);
+	write_file("f2.csv", "customer,given_at,kind,score,id\nx1,2024-03-01,nps,3,r1\n");
+	assert_int_equal(run_import(s, TN_KIND_FEEDBACK, "f2.csv", NULL, &res, &err), TN_OK);
+	assert_int_equal(res.updated, 1);
+	assert_int_equal(count(s, "feedback WHERE score = 3"), 1);
+	tn_store_close(s);
+}
+
+static void test_jsonl_line_cap_while_reading(void **state)
+{
+	(void)state;
+	tn_store *s = fresh_store();
+	FILE *fp = fopen(path_in("big.jsonl"), "wb");
+	assert_non_null(fp);
+	fputs("{\"id\":\"x1\"}\n{\"id\":\"", fp);
+	static char chunk[1 << 16];
+	memset(chunk, 'a', sizeof chunk);
+	for (int i = 0; i < 260; i++) /* 17 MiB without a newline */
+		fwrite(chunk, 1, sizeof chunk, fp);
+	fclose(fp);
+	char want[64];
+	snprintf(want, sizeof want, "big.jsonl:2:%u: expected a line of at most", (16u << 20) + 1);
+	expect_refused(s, TN_KIND_CUSTOMERS, "big.jsonl", want, "customers", 0);
+	tn_store_close(s);
+}
+
+/* Subscriptions in USD, EUR and SAR used to be summed as one number (10 + 10 +
+ * 100 = 120).  Now MRR is in the reporting currency (the first
+ * subscription's: USD): without rates the summary is an error naming the
+ * currency; with rates it is 10 + 10 x 1.1 (EUR rate in force on Feb 5) +
+ * 100 x 0.25 = 46; the rate after a date does not apply before it. */
+static void test_currencies_converted(void **state)
+{
+	(void)state;
+	tn_store *s = fresh_store();
+	tn_error err;
+	tn_import_result res;
+	write_file("m_c.csv", "id,signed_up_at\na,2024-01-01\nb,2024-01-01\nc,2024-01-01\n");
+	write_file("m_s.csv", "customer,plan,period,price,currency,started_at\na,pro,month,10,USD,2024-01-05\n"
+			      "b,pro,month,10,EUR,2024-02-05\nc,pro,month,100,SAR,2024-03-05\n");
+	assert_int_equal(run_import(s, TN_KIND_CUSTOMERS, "m_c.csv", NULL, &res, &err), TN_OK);
+	assert_int_equal(run_import(s, TN_KIND_SUBSCRIPTIONS, "m_s.csv", NULL, &res, &err), TN_OK);
+	char cur[4];
+	assert_int_equal(tn_store_reporting_currency(s, cur, &err), TN_OK);
+	assert_string_equal(cur, "USD");
+	tn_summary sm;
+	tn_error_clear(&err);
+	assert_int_not_equal(tn_summary_get(s, TN_NO_TIME, &sm, &err), TN_OK);
+	if (!strstr(err.msg, "an amount in EUR (on 2024-02-05) cannot be added to the reporting currency USD"))
+		fail_msg("%s", err.msg);
+	/* rates: bad ones refused with positions, nothing written */
+	write_file("r_bad.csv", "date,currency,rate\n2024-01-01,eur,1.1\n2024-01-01,SAR,0\n2024-01-01,SAR,0.25\n"
+				"2024-01-01,SAR,0.26\n");
+	expect_refused(s, TN_KIND_RATES, "r_bad.csv", "r_bad.csv:2:2: currency: expected a three-letter ISO 4217 code",
+		       "currency_rates", 0);
+	assert_int_equal(nerrors, 3);
+	assert_non_null(strstr(errors[1], "r_bad.csv:3:3: rate: expected more than 0"));
+	assert_non_null(strstr(errors[2], "r_bad.csv:5:2: (currency, date): expected each record once in a file, "
+					  "found currency \"SAR\" again (first on line 4, again on line 5)"));
+	write_file("r.csv", "date,currency,rate\n2024-03-01,EUR,1.2\n2024-01-01,EUR,1.1\n2024-01-01,SAR,0.25\n");
+	assert_int_equal(run_import(s, TN_KIND_RATES, "r.csv", NULL, &res, &err), TN_OK);
+	assert_int_equal(res.added, 3);
+	assert_int_equal(tn_summary_get(s, TN_NO_TIME, &sm, &err), TN_OK);
+	assert_near(sm.mrr, 10 + 10 * 1.1 + 100 * 0.25, 1e-9);
+	/* a corrected rate is an update, and is used */
+	write_file("r2.csv", "date,currency,rate\n2024-01-01,EUR,1.0\n");
+	assert_int_equal(run_import(s, TN_KIND_RATES, "r2.csv", NULL, &res, &err), TN_OK);
+	assert_int_equal(res.updated, 1);
+	assert_int_equal(tn_summary_get(s, TN_NO_TIME, &sm, &err), TN_OK);
+	assert_near(sm.mrr, 10 + 10 * 1.0 + 100 * 0.25, 1e-9);
+	/* an amount dated before the first rate of its currency is an error */
+	write_file("m_s2.csv", "customer,plan,period,price,currency,started_at\na,pro,month,5,SAR,2023-12-01\n");
+	assert_int_equal(run_import(s, TN_KIND_SUBSCRIPTIONS, "m_s2.csv", NULL, &res, &err), TN_OK);
+	tn_error_clear(&err);
+	assert_int_not_equal(tn_summary_get(s, TN_NO_TIME, &sm, &err), TN_OK);
+	if (!strstr(err.msg, "an amount in SAR on 2023-12-01 cannot be added to the reporting currency USD: the first "
+			     "SAR rate is from 2024-01-01"))
+		fail_msg("%s", err.msg);
+	/* payments' currency is checked as subscriptions' is */
+	write_file("p_cur.csv", "customer,paid_at,amount,currency,status\na,2024-03-01,10,usd,paid\n");
+	expect_refused(s, TN_KIND_PAYMENTS, "p_cur.csv", "p_cur.csv:2:4: currency: expected a three-letter", "payments",
+		       0);
+	/* the reporting currency is a store setting */
+	assert_int_equal(tn_store_set_reporting_currency(s, "EUR", &err), TN_OK);
+	assert_int_equal(tn_store_reporting_currency(s, cur, &err), TN_OK);
+	assert_string_equal(cur, "EUR");
+	assert_int_not_equal(tn_store_set_reporting_currency(s, "euro", &err), TN_OK);
+	tn_store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +557,13 @@ int main(void)
 		cmocka_unit_test(test_jsonl_and_map),
 		cmocka_unit_test(test_schema_versions),
 		cmocka_unit_test(test_utf8_validator),
+		cmocka_unit_test(test_compact_date_is_a_date_or_an_error),
+		cmocka_unit_test(test_attrs_must_be_an_object),
+		cmocka_unit_test(test_nul_bytes_refused),
+		cmocka_unit_test(test_duplicates_in_a_file),
+		cmocka_unit_test(test_added_updated_unchanged),
+		cmocka_unit_test(test_jsonl_line_cap_while_reading),
+		cmocka_unit_test(test_currencies_converted),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -117,11 +117,57 @@ static void test_map(void **state)
 	fx_close(&f);
 }
 
+/* Sparse customer keys: a key of 3,000,000,000 used to need an array of 3e9
+ * slots (refused above 200,000,000, or gigabytes below it).  Keys are looked
+ * up now, so the journey and the score attachment work on any keys. */
+static void test_sparse_customer_keys(void **state)
+{
+	(void)state;
+	fixture f;
+	fx_open(&f);
+	build(&f);
+	tn_error err = {0};
+	char sql[600];
+	snprintf(sql, sizeof sql,
+		 "INSERT INTO customers(id, ext_id, signed_up_at) VALUES(3000000000, 'jbig', %d);"
+		 "INSERT INTO subscriptions(customer_id, plan, billing_period, price, currency, started_at, status) "
+		 "VALUES(3000000000, 'monthly', 'month', 9.99, 'USD', %d, 'active');"
+		 "INSERT INTO events(customer_id, occurred_at, type_id) "
+		 "SELECT 3000000000, %d, id FROM event_types WHERE name = 'session'",
+		 T0, T0, T0 + 7200);
+	assert_int_equal(tn_store_exec(f.s, sql, &err), TN_OK);
+	tn_store_close(f.s); /* a fresh handle: its customer map has jbig */
+	assert_int_equal(tn_store_open(f.path, 0, &f.s, &err), TN_OK);
+	tn_journey *j;
+	if (tn_journey_load(f.s, T0 + 40 * DAY, &j, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(j->n, 7);
+	assert_string_equal(j->customer[6], "jbig");
+	assert_int_equal(j->reached[6 * TN_MS_COUNT], T0 + 7200);
+	assert_int_equal(j->churned[6], 0);
+	tn_journey_free(j);
+	const char *path = "/tmp/tenure-journey-scores.csv";
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("customer,p_churn,value\njbig,0.5,10\nj0,0.1,5\n", fp);
+	fclose(fp);
+	tn_scores *sc;
+	assert_int_equal(tn_scores_read_csv(path, &sc, &err), TN_OK);
+	unlink(path);
+	if (tn_scores_attach(f.s, sc, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(sc->signed_up_at[0], T0);
+	assert_int_equal(sc->signed_up_at[1], T0);
+	tn_scores_free(sc);
+	fx_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_funnel_churn_stuck),
 		cmocka_unit_test(test_map),
+		cmocka_unit_test(test_sparse_customer_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

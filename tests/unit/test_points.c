@@ -176,6 +176,40 @@ static void test_rules_and_tiers(void **state)
 	fx_close(&f);
 }
 
+/* Events whose ids differ only after 600 bytes are two events: each earns
+ * (the key used to be cut at 512 bytes, so the second was never credited). */
+static void test_long_event_ids_earn(void **state)
+{
+	(void)state;
+	fixture f;
+	fx_open(&f);
+	setup_customers(&f, 1);
+	tn_error err = {0};
+	assert_int_equal(tn_points_set_rule(f.s, "purchase", 5, 0, &err), TN_OK);
+	char id1[700], id2[700];
+	memset(id1, 'x', 650);
+	id1[650] = '\0';
+	memcpy(id2, id1, sizeof id2);
+	id1[649] = '1';
+	id2[649] = '2';
+	fx_begin(&f);
+	tn_event_rec e1 = {.customer = "c0", .at = T0 + DAY, .type = "purchase", .amount = NAN, .id = id1};
+	tn_event_rec e2 = e1;
+	e2.id = id2;
+	assert_int_equal(tn_store_put_event(f.s, &e1, &err), TN_OK);
+	assert_int_equal(tn_store_put_event(f.s, &e2, &err), TN_OK);
+	fx_commit(&f);
+	long applied = 0;
+	assert_int_equal(tn_points_earn_from_events(f.s, T0, &applied, &err), TN_OK);
+	assert_int_equal(applied, 2);
+	assert_int_equal(balance(&f, "c0"), 10);
+	/* and once only */
+	assert_int_equal(tn_points_earn_from_events(f.s, T0, &applied, &err), TN_OK);
+	assert_int_equal(applied, 0);
+	assert_int_equal(balance(&f, "c0"), 10);
+	fx_close(&f);
+}
+
 /* 3,000 pseudo-random operations in batches, each batch applied twice (a
  * retry); the balances must equal an in-memory model and the ledger sum. */
 static void test_invariants_random(void **state)
@@ -356,6 +390,7 @@ int main(void)
 		cmocka_unit_test(test_redeem_expires_first_and_never_negative),
 		cmocka_unit_test(test_retries_exactly_once),
 		cmocka_unit_test(test_rules_and_tiers),
+		cmocka_unit_test(test_long_event_ids_earn),
 		cmocka_unit_test(test_invariants_random),
 		cmocka_unit_test(test_two_processes),
 		cmocka_unit_test(test_at_risk),

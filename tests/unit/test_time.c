@@ -30,7 +30,9 @@ static void test_rejects(void **state)
 {
 	(void)state;
 	const char *bad[] = {"", "2024-13-01", "2023-02-29", "2024-03-01T25:00", "2024-03-01X", "yesterday",
-			     "2024-3-1", "2024-03-01T09:30:00+3", "12.5"};
+			     "2024-3-1", "2024-03-01T09:30:00+3", "12.5",
+			     /* 8 digits are a YYYYMMDD date or nothing (issue 10: 20240230 was 1970-08-23) */
+			     "20240230", "20231301", "20230229", "12345678", "00000000"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		tn_time t;
 		if (tn_time_parse(bad[i], strlen(bad[i]), &t) == 0)
