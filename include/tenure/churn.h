@@ -130,8 +130,10 @@ typedef struct tn_churn_scan_opts {
 	void *progress_ud;
 } tn_churn_scan_opts;
 
-/* The latest instant in the store (subscriptions, cancellations, payments,
- * feedback and the events' recorded range), or TN_NO_TIME when empty.
+/* The end (23:59:59 UTC) of the last day with data in the store
+ * (subscriptions, cancellations, payments, feedback, the events' recorded
+ * range and a recorded data_end), or TN_NO_TIME when empty: the default
+ * "as of" of every command (docs/metrics.md).
  * Does not scan the events table. */
 TN_API int tn_churn_data_end(tn_store *s, tn_time *out, tn_error *err);
 
@@ -153,6 +155,10 @@ typedef struct tn_churn_rate_row {
 	char group[TN_CHURN_NAME_MAX]; /* "" without grouping */
 	tn_time period_start, period_end; /* [start, end); end capped at as-of + 1 s */
 	long long customers_start, new_customers, reactivated, churned, customers_end;
+	/* of customers_end: paying (MRR > 0 at the end) and in a free trial (no
+	 * MRR, a subscription whose trial runs at the end); the rest are alive
+	 * but neither (a free plan, or a grace period under DEF) */
+	long long paying_end, trialing_end;
 	double churn_rate; /* churned / customers_start (NaN when 0) */
 	double mrr_start, new_mrr, reactivation_mrr, expansion_mrr, contraction_mrr, churned_mrr, mrr_end;
 	double gross_revenue_churn; /* (churned_mrr + contraction_mrr) / mrr_start */

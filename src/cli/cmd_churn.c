@@ -51,7 +51,7 @@ static void on_progress(void *ud, double done, double total)
 
 static int parse_time_opt(const char *cmd, const char *v, tn_time *out)
 {
-	if (tn_time_parse(v, strlen(v), out))
+	if (tn_as_of_parse(v, strlen(v), out))
 		return cli_usage_error(cmd, "--as-of: expected a date (YYYY-MM-DD) or ISO-8601 instant, found \"%s\"",
 				       v);
 	return 0;

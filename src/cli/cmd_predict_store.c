@@ -118,11 +118,9 @@ static int parse(const char *cmd, int argc, char **argv, sopts *so)
 static int features_opts(const char *cmd, const sopts *so, tn_pred_features_opts *fo)
 {
 	tn_time t;
-	if (tn_time_parse(so->as_of, strlen(so->as_of), &t))
+	/* a plain date means the end of that day (docs/metrics.md) */
+	if (tn_as_of_parse(so->as_of, strlen(so->as_of), &t))
 		return cli_usage_error(cmd, "--as-of: expected a date like 2026-06-30, found \"%s\"", so->as_of);
-	/* a plain date means the end of that day */
-	if (strlen(so->as_of) <= 10)
-		t += TN_DAY - 1;
 	fo->as_of = t;
 	fo->horizon_days = so->horizon;
 	fo->definition = so->definition;

@@ -162,7 +162,7 @@ int cmd_report(cli_ctx *ctx, int argc, char **argv)
 		} else if ((r = cli_opt(argc, argv, &i, "--as-of", &v))) {
 			if (r < 0)
 				return 2;
-			if (tn_time_parse(v, strlen(v), &as_of))
+			if (tn_as_of_parse(v, strlen(v), &as_of))
 				return cli_usage_error("report", "--as-of: expected a date (YYYY-MM-DD), found \"%s\"", v);
 		} else {
 			return cli_usage_error("report", "unexpected argument \"%s\"", argv[i]);

@@ -59,7 +59,7 @@ int cmd_value_retention(cli_ctx *ctx, int argc, char **argv)
 	if (disc_s && (cli_parse_double("value retention", "--discount", disc_s, &disc) || !(disc > 0)))
 		return cli_usage_error("value retention", "--discount: expected a rate > 0, e.g. 0.10");
 	tn_time as_of = TN_NO_TIME;
-	if (as_of_s && tn_time_parse(as_of_s, strlen(as_of_s), &as_of))
+	if (as_of_s && tn_as_of_parse(as_of_s, strlen(as_of_s), &as_of))
 		return cli_usage_error("value retention", "--as-of: expected a date, found \"%s\"", as_of_s);
 	tn_error err = {0};
 	tn_store *s;
