@@ -148,7 +148,8 @@ static cJSON *num(double v)
 	return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
 }
 
-static void print_fit(const cli_ctx *ctx, const tn_cox *fit, const tn_design *ds, const char *ties)
+static void print_fit(const cli_ctx *ctx, const tn_cox *fit, const tn_design *ds, char (*ref)[64],
+		      const char *ties)
 {
 	if (ctx->format == OUT_JSON) {
 		cJSON *root = cJSON_CreateObject();
@@ -161,6 +162,10 @@ static void print_fit(const cli_ctx *ctx, const tn_cox *fit, const tn_design *ds
 		for (size_t j = 0; j < fit->p; j++) {
 			cJSON *o = cJSON_CreateObject();
 			cJSON_AddStringToObject(o, "name", ds->names[j]);
+			if (ref[j][0])
+				cJSON_AddStringToObject(o, "reference", ref[j]);
+			else
+				cJSON_AddNullToObject(o, "reference");
 			cJSON_AddItemToObject(o, "coef", num(fit->coef[j]));
 			cJSON_AddItemToObject(o, "hazard_ratio", num(exp(fit->coef[j])));
 			cJSON_AddItemToObject(o, "se", num(fit->se[j]));
@@ -181,8 +186,8 @@ static void print_fit(const cli_ctx *ctx, const tn_cox *fit, const tn_design *ds
 		cJSON_Delete(root);
 		return;
 	}
-	const char *h[] = {"driver", "hazard_ratio", "lower", "upper", "p", "effect", "coef", "se", "z"};
-	tn_out *t = tn_out_new(9, h);
+	const char *h[] = {"driver", "hazard_ratio", "lower", "upper", "p", "effect", "coef", "se", "z", "reference"};
+	tn_out *t = tn_out_new(10, h);
 	for (size_t j = 0; j < fit->p; j++) {
 		double hr = exp(fit->coef[j]);
 		char eff[64];
@@ -199,10 +204,12 @@ static void print_fit(const cli_ctx *ctx, const tn_cox *fit, const tn_design *ds
 		tn_out_num(t, fit->coef[j], 4);
 		tn_out_num(t, fit->se[j], 4);
 		tn_out_num(t, fit->z[j], 2);
+		tn_out_str(t, ref[j][0] ? ref[j] : "per unit");
 	}
 	if (ctx->format == OUT_TABLE) {
 		printf("Drivers of leaving (Cox model, %s ties): %zu customers, %.0f left\n", ties, fit->n, fit->events);
-		printf("Hazard ratio per unit (or vs the reference value), 95%% CI; effect shown when p < 0.05.\n\n");
+		printf("Hazard ratio against the reference level (last column; per unit for a number), 95%% CI;\n"
+		       "effect shown when p < 0.05.\n\n");
 	}
 	tn_out_print(t, ctx->format, stdout);
 	tn_out_free(t);
@@ -313,6 +320,14 @@ int cmd_drivers(cli_ctx *ctx, int argc, char **argv)
 	rc = frame ? drivers_load_frame(frame, csv ? csv : ctx->db_path, tcol, ecol, covs, ncov, scol, refs, nrefs,
 					&d, &err)
 		   : err.code;
+	/* each driver's reference level, while the frame is here */
+	char(*dref)[64] = rc ? NULL : calloc(d.design->p ? d.design->p : 1, sizeof *dref);
+	if (!rc && !dref) {
+		drivers_data_free(&d);
+		rc = tn_error_set(&err, TN_ERR_NOMEM, "out of memory");
+	}
+	for (size_t j = 0; !rc && j < d.design->p; j++)
+		tn_design_reference(d.design, frame, j, dref[j], sizeof dref[j]);
 	tn_frame_free(frame);
 	cli_free_list(covs);
 	cli_free_list(refs);
@@ -330,7 +345,8 @@ int cmd_drivers(cli_ctx *ctx, int argc, char **argv)
 		fprintf(stderr, "timing: read %.3f s, fit %.3f s (%zu rows x %zu covariates)\n", t1 - t0, t2 - t1,
 			d.design->n, d.design->p);
 	if (!rc)
-		print_fit(ctx, fit, d.design, ties);
+		print_fit(ctx, fit, d.design, dref, ties);
+	free(dref);
 	tn_cox_free(fit);
 	drivers_data_free(&d);
 	return rc ? cli_fail(&err) : 0;

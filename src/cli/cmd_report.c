@@ -122,21 +122,16 @@ static void add_survival(tn_store *s, const tn_churn_def *d, tn_time as_of, tn_r
 	r->hr = p->hr;
 	r->hr_lo = cox->lower;
 	r->hr_hi = cox->upper;
-	/* each driver's factor and reference level (the first level in sorted
-	 * order, as tn_design_new takes it) for the colour key and the reading */
+	/* each driver's factor and reference level, for the colour key and the
+	 * reading */
 	if (!(p->factor = calloc(des->p, sizeof *p->factor)) || !(p->ref = calloc(des->p, sizeof *p->ref)))
 		return;
 	for (size_t j = 0; j < des->p; j++) {
 		const char *eq = strchr(des->names[j], '=');
 		p->factor[j] = eq ? strndup(des->names[j], (size_t)(eq - des->names[j])) : strdup(des->names[j]);
-		int *idx = NULL, nl = 0;
-		char **lab = NULL;
-		if (eq && p->factor[j] &&
-		    tn_design_groups(f, p->factor[j], des->rows, des->n, &idx, &lab, &nl, &err) == TN_OK && nl > 0)
-			p->ref[j] = strdup(lab[0]);
-		if (idx)
-			tn_design_groups_free(idx, lab, nl);
-		tn_error_clear(&err);
+		char ref[256];
+		if (*tn_design_reference(des, f, j, ref, sizeof ref))
+			p->ref[j] = strdup(ref);
 	}
 	r->driver_factor = (const char *const *)p->factor;
 	r->driver_ref = (const char *const *)p->ref;
