@@ -162,10 +162,6 @@ static void print_fit(const cli_ctx *ctx, const tn_cox *fit, const tn_design *ds
 		for (size_t j = 0; j < fit->p; j++) {
 			cJSON *o = cJSON_CreateObject();
 			cJSON_AddStringToObject(o, "name", ds->names[j]);
-			if (ref[j][0])
-				cJSON_AddStringToObject(o, "reference", ref[j]);
-			else
-				cJSON_AddNullToObject(o, "reference");
 			cJSON_AddItemToObject(o, "coef", num(fit->coef[j]));
 			cJSON_AddItemToObject(o, "hazard_ratio", num(exp(fit->coef[j])));
 			cJSON_AddItemToObject(o, "se", num(fit->se[j]));
@@ -173,6 +169,10 @@ static void print_fit(const cli_ctx *ctx, const tn_cox *fit, const tn_design *ds
 			cJSON_AddItemToObject(o, "p", num(fit->pvalue[j]));
 			cJSON_AddItemToObject(o, "lower", num(fit->lower[j]));
 			cJSON_AddItemToObject(o, "upper", num(fit->upper[j]));
+			if (ref[j][0])
+				cJSON_AddStringToObject(o, "reference", ref[j]);
+			else
+				cJSON_AddNullToObject(o, "reference");
 			cJSON_AddItemToArray(co, o);
 		}
 		cJSON_AddStringToObject(root, "ties", ties);
