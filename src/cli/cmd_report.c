@@ -28,6 +28,7 @@ typedef struct surv_parts {
 	tn_svg_series hz;
 	double *median;
 	char **factor, **ref; /* per driver: its column and that column's reference level */
+	size_t nref;
 	char sentence[256];
 } surv_parts;
 
@@ -126,6 +127,7 @@ static void add_survival(tn_store *s, const tn_churn_def *d, tn_time as_of, tn_r
 	 * reading */
 	if (!(p->factor = calloc(des->p, sizeof *p->factor)) || !(p->ref = calloc(des->p, sizeof *p->ref)))
 		return;
+	p->nref = des->p;
 	for (size_t j = 0; j < des->p; j++) {
 		const char *eq = strchr(des->names[j], '=');
 		p->factor[j] = eq ? strndup(des->names[j], (size_t)(eq - des->names[j])) : strdup(des->names[j]);
@@ -146,7 +148,7 @@ static void free_survival(surv_parts *p)
 	tn_danger_free(p->danger);
 	tn_design_free(p->design);
 	tn_cox_free(p->cox);
-	for (size_t j = 0; p->design && j < p->design->p; j++) {
+	for (size_t j = 0; j < p->nref; j++) {
 		free(p->factor ? p->factor[j] : NULL);
 		free(p->ref ? p->ref[j] : NULL);
 	}

@@ -14,8 +14,10 @@ static void print_summary(cli_ctx *ctx, const tn_summary *m)
 {
 	char asof[16], month[16], cur[16];
 	if (m->as_of == TN_NO_TIME) {
-		if (ctx->format == OUT_TABLE)
+		if (ctx->format == OUT_TABLE) {
 			printf("No data yet: import data (tenure import) or run tenure demo.\n");
+			return;
+		}
 	} else if (ctx->format == OUT_TABLE) {
 		tn_date_format(m->as_of, asof, sizeof asof);
 		printf("As of the end of %s (docs/metrics.md)\n", asof);
