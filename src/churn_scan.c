@@ -375,8 +375,8 @@ static int cut_spells(scan *sc, tn_time signed_up, tn_error *err, int64_t cid)
 			sp.end = fire, sp.churned = 1, sp.reason = reason;
 		else if (limit <= as_of)
 			sp.end = limit, sp.churned = 1, sp.reason = TN_CHURN_CANCELLED;
-		else /* observed through the as-of's last second: censored at the instant after */
-			sp.end = as_of + 1, sp.churned = 0, sp.reason = TN_CHURN_CENSORED;
+		else /* censored at the as-of; observed through a whole day's end: at the next midnight */
+			sp.end = as_of + (tn_day_end(as_of) == as_of), sp.churned = 0, sp.reason = TN_CHURN_CENSORED;
 		if (grow((void **)&sc->spells, &sc->spells_cap, sc->nspells + 1, sizeof *sc->spells, MAX_SPELLS,
 			 "spells", cid, err))
 			return TN_ERR_NOMEM;

@@ -62,7 +62,7 @@ static const char css[] =
 	".scroll{overflow-x:auto;max-width:100%;border:1px solid #eee}"
 	"table{border-collapse:collapse;margin:0}td,th{padding:3px 8px;text-align:right;vertical-align:top;white-space:nowrap}"
 	"th{border-bottom:1px solid #ccc;white-space:nowrap}td:first-child,th:first-child{text-align:left}"
-	"td.t{text-align:start;white-space:normal;min-width:9em}"
+	"td.t{text-align:start;white-space:normal;min-width:9em}th.t{text-align:start}"
 	"@media (max-width:640px){body{padding:0 .5em;font-size:15px}.chart svg{min-width:640px}"
 	".tile .v{font-size:1.3em}}";
 
@@ -464,8 +464,9 @@ static void section_table(tn_sbuf *b, const tn_report_table *t)
 	tn_sbuf_printf(b, "</h2>\n");
 	if (t->nrows) {
 		tn_sbuf_printf(b, "<div class=\"scroll\"><table>\n<tr>");
-		for (size_t j = 0; j < t->ncols; j++) {
-			tn_sbuf_printf(b, "<th>");
+		for (size_t j = 0; j < t->ncols; j++) { /* headings aligned as the first row's cells */
+			const char *c0 = t->cells[j] ? t->cells[j] : "";
+			tn_sbuf_printf(b, numeric_cell(c0) ? "<th>" : "<th class=\"t\">");
 			tn_sbuf_escape(b, t->cols[j]);
 			tn_sbuf_printf(b, "</th>");
 		}

@@ -93,7 +93,8 @@ typedef struct tn_churn_sub {
 
 typedef struct tn_churn_spell {
 	tn_time start;
-	tn_time end;   /* churn instant when churned, else the instant after the as-of (censored: observed through the as-of) */
+	tn_time end;   /* churn instant when churned, else the as-of (censored); an as-of at a day's
+			  end (23:59:59, a date) censors at the next midnight, so whole days stay whole */
 	int churned;   /* 1 churned, 0 censored */
 	int reason;    /* TN_CHURN_* */
 	int sub;       /* index of the subscription the spell started with, or -1 */

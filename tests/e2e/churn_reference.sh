@@ -101,7 +101,7 @@ def spells(cid, signup, cancelled, grace, inactive, acts):
         elif limit <= as_of:
             end, st, why = limit, "churned", "cancelled"
         else:
-            out.append((t0, as_of + 1, "censored", ""))  # observed through the as-of's last second
+            out.append((t0, as_of + 1, "censored", ""))  # as of a day's end: censored at the next midnight
             break
         out.append((t0, end, st, why))
         nxt = [k for k, s in enumerate(ss) if s[0] > end]
