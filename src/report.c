@@ -48,7 +48,7 @@ void tn_report_free_store(tn_report *r)
 
 static const char css[] =
 	"*{box-sizing:border-box}"
-	"body{font-family:sans-serif;max-width:1100px;margin:1.5em auto;padding:0 1em;color:#222;line-height:1.45;"
+	"body{font-family:sans-serif;max-width:1320px;margin:1.5em auto;padding:0 1em;color:#222;line-height:1.45;"
 	"overflow-wrap:break-word}"
 	"h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd}"
 	"h3{font-size:1.05em;margin:1.4em 0 .3em}"
@@ -62,7 +62,7 @@ static const char css[] =
 	".scroll{overflow-x:auto;max-width:100%;border:1px solid #eee}"
 	"table{border-collapse:collapse;margin:0}td,th{padding:3px 8px;text-align:right;vertical-align:top;white-space:nowrap}"
 	"th{border-bottom:1px solid #ccc;white-space:nowrap}td:first-child,th:first-child{text-align:left}"
-	"td.t{text-align:start;white-space:normal;min-width:9em}th.t{text-align:start}"
+	"td.t{text-align:start;white-space:normal;min-width:10em}th.t{text-align:start}"
 	"@media (max-width:640px){body{padding:0 .5em;font-size:15px}.chart svg{min-width:640px}"
 	".tile .v{font-size:1.3em}}";
 

@@ -243,11 +243,11 @@ static int value_table(tn_store *s, const tn_churn_def *def, const char *by, con
 		       tn_error *err)
 {
 	char h[5][64];
-	const char *const cols[] = {"segment", "customers", "live subscribers",
+	const char *const cols[] = {"segment", "verdict", "customers", "live subscribers",
 				    cur_col(h[0], sizeof h[0], "revenue to date", cur),
 				    cur_col(h[1], sizeof h[1], "future value (CLV)", cur),
 				    cur_col(h[2], sizeof h[2], "value at risk", cur), cur_col(h[3], sizeof h[3], "profit", cur),
-				    cur_col(h[4], sizeof h[4], "profit per customer", cur), "verdict", NULL};
+				    cur_col(h[4], sizeof h[4], "profit per customer", cur), NULL};
 	const double margin = 0.7;
 	tn_value_profit_row *rows = NULL;
 	size_t n = 0;
@@ -267,15 +267,15 @@ static int value_table(tn_store *s, const tn_churn_def *def, const char *by, con
 		double per = g->customers ? g->profit / (double)g->customers : NAN;
 		double to_date = margin * g->revenue - g->acquisition;
 		c[0] = strdup(g->segment);
-		c[1] = tn_report_fmt("%zu", g->customers);
-		c[2] = tn_report_fmt("%zu", g->subscribers);
-		c[3] = money(g->revenue, cur);
-		c[4] = money(g->future, cur);
-		c[5] = money(g->at_risk, cur);
-		c[6] = money(g->profit, cur);
-		c[7] = money(per, cur);
+		c[2] = tn_report_fmt("%zu", g->customers);
+		c[3] = tn_report_fmt("%zu", g->subscribers);
+		c[4] = money(g->revenue, cur);
+		c[5] = money(g->future, cur);
+		c[6] = money(g->at_risk, cur);
+		c[7] = money(g->profit, cur);
+		c[8] = money(per, cur);
 		/* the rule of `tenure value profitability` */
-		c[8] = strdup(to_date > 0 ? "profitable already"
+		c[1] = strdup(to_date > 0 ? "profitable already"
 			      : g->profit > 0 ? "pays back only if renewals go as projected"
 					      : "costs more than it brings");
 		if (!isnan(per) && (best == n || per > rows[best].profit / (double)rows[best].customers))
