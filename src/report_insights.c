@@ -20,7 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NTABLES 6
+#define NTABLES 7
+#define WORDS_THEMES 6
 #define TOP_RISK 12
 
 char *tn_report_number(double v, int digits, char *buf, size_t n)
@@ -234,6 +235,73 @@ static int matrix_table(tn_store *s, tn_report_table *t, tn_error *err)
 	else
 		t->reading = strdup("No theme has both a high impact and a low effort.");
 	free(rows);
+	return TN_OK;
+}
+
+/* One answer per language for each of the most raised complaint themes, in
+ * the customers' own words (shown dir="auto": Arabic and Persian read right
+ * to left). */
+static int words_table(tn_store *s, tn_report_table *t, tn_error *err)
+{
+	static const char *const cols[] = {"theme", "type", "language", "in their words", NULL};
+	tn_fb_row *rows = NULL;
+	size_t n = 0;
+	tn_error e2 = {0};
+	if (tn_fb_labels_store(s, &rows, &n, &e2) != TN_OK)
+		n = 0;
+	/* answers per theme (praise left out), then the themes raised most often */
+	enum { MAXT = 256 };
+	const char *all[MAXT];
+	size_t allc[MAXT], na = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *th = rows[i].period;
+		if (!*th || strcmp(rows[i].segment, "praise") == 0)
+			continue;
+		size_t k;
+		for (k = 0; k < na && strcmp(all[k], th) != 0; k++)
+			;
+		if (k == na && na < MAXT)
+			all[na] = th, allc[na++] = 0;
+		if (k < na)
+			allc[k]++;
+	}
+	char theme[WORDS_THEMES][64];
+	size_t count[WORDS_THEMES] = {0}, nt = 0;
+	for (; nt < WORDS_THEMES && nt < na; nt++) {
+		size_t best = 0;
+		for (size_t k = 1; k < na; k++)
+			if (allc[k] > allc[best])
+				best = k;
+		if (!allc[best])
+			break;
+		snprintf(theme[nt], sizeof theme[nt], "%s", all[best]);
+		count[nt] = allc[best];
+		allc[best] = 0;
+	}
+	static const char *const langs[] = {"en", "ar", "fa"};
+	if (tn_report_table_init(t, "What customers say: in their own words", cols, nt * 3)) {
+		free(rows);
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	}
+	for (size_t k = 0; k < nt; k++)
+		for (size_t l = 0; l < 3; l++)
+			for (size_t i = 0; i < n; i++) {
+				const tn_fb_row *r = &rows[i];
+				if (strcmp(r->period, theme[k]) != 0 || strcmp(r->language, langs[l]) != 0 || !r->text[0])
+					continue;
+				char **c = t->cells + t->nrows * t->ncols;
+				c[0] = tn_report_fmt("%s (%zu answers)", theme[k], count[k]);
+				c[1] = strdup(r->segment);
+				c[2] = strdup(r->language);
+				c[3] = strdup(r->text);
+				t->nrows++;
+				break;
+			}
+	free(rows);
+	t->reading = t->nrows ? tn_report_fmt("One answer per language for the %zu themes raised most often; "
+					      "`tenure feedback classify` lists them all.",
+					      nt)
+			      : strdup(no_labels);
 	return TN_OK;
 }
 
@@ -468,11 +536,13 @@ int tn_report_insights(tn_store *s, const tn_churn_def *def, tn_time as_of, cons
 	if (!rc)
 		rc = matrix_table(s, &t[2], err);
 	if (!rc)
-		rc = value_table(s, def, "plan", currency, &t[3], err);
+		rc = words_table(s, &t[3], err);
 	if (!rc)
-		rc = value_table(s, def, "channel", currency, &t[4], err);
+		rc = value_table(s, def, "plan", currency, &t[4], err);
 	if (!rc)
-		rc = risk_table(s, def, as_of, model_path, currency, &t[5], err);
+		rc = value_table(s, def, "channel", currency, &t[5], err);
+	if (!rc)
+		rc = risk_table(s, def, as_of, model_path, currency, &t[6], err);
 	if (rc) {
 		tn_report_tables_free(t, NTABLES);
 		return rc;

@@ -82,7 +82,13 @@ check_contains "drivers against a reference level" r.html "customers, the refere
 check_contains "drivers: country shown" r.html "country="
 check_contains "drivers: colour key" r.html "plan (vs "
 check_contains "money with currency and separators" r.html "(USD)"
-check_contains "customer text in its own direction" r.html 'dir="auto"'
+check "Arabic and Persian answers laid out in their own direction (dir=auto)" py '
+import re, sys
+html = open("r.html", encoding="utf-8").read()
+cells = re.findall(r"<td class=\"t\" dir=\"auto\">([^<]*)</td>", html)
+rtl = [c for c in cells if re.search("[\u0600-\u06ff]", c)]
+sys.exit(0 if len(rtl) >= 2 else "right-to-left answers in dir=auto cells: %d" % len(rtl))'
+check_contains "what customers say, in their own words" r.html "<h2>What customers say: in their own words"
 check_eq "no network references" "$(grep -c -E 'https?://|<script|<link' r.html)" "0"
 check "drivers in the terminal name the reference" $TENURE --db d.db drivers
 check_contains "drivers: reference column" check.out "reference"
