@@ -35,7 +35,8 @@ static const char churn_help[] =
 	"  export --csv OUT [--definition NAME] [--as-of DATE] [--all-spells]\n"
 	"       [--milestones a,b] [--milestone-days D]\n"
 	"                         the survival table: time (days), event, covariates\n\n"
-	"DATE is a date or ISO-8601 instant; the default as-of is the data's end.\n"
+	"DATE is a date (as of the end of that day) or an ISO-8601 instant; the default is the\n"
+	"end of the data's last day (docs/metrics.md).\n"
 	"The default definition is \"cancelled\" (grace 7 days).\n";
 
 typedef struct progress {

@@ -33,7 +33,7 @@ static const char usage[] =
     "                     (default cancelled); default covariates:\n"
     "                     " STORE_COVARIATES "\n"
     "                     (also: price, mrr, billing_period, first_nps, attr_KEY)\n"
-    "  --as-of DATE       store mode: censor at this date (default: the data's end)\n"
+    "  --as-of DATE       store mode: censor at the end of this day (default: the data's last day)\n"
     "  --all-spells       store mode: every subscription spell, not only the first\n"
     "  --time COL         follow-up time, a number >= 0\n"
     "  --event COL        1 when the customer left at that time, 0 when still there\n"

@@ -32,7 +32,7 @@ static const char *const features_usage =
 	"backtest: train at DATE - DAYS (labels known by DATE), test on the customers live at\n"
 	"DATE against their churn in the next DAYS: ROC AUC, PR AUC, Brier, lift in the top 10%.\n"
 	"\n"
-	"  --as-of DATE       the cut-off (ISO date or date-time, UTC)\n"
+	"  --as-of DATE       the cut-off: the end of this day, or an ISO date-time (UTC)\n"
 	"  --horizon DAYS     the label window in days (e.g. 30)\n"
 	"  --definition NAME  a churn definition (tenure churn define); default \"cancelled\"\n"
 	"  --out FILE         features: write CSV to FILE instead of printing (numbers with\n"

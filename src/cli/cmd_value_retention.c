@@ -18,7 +18,7 @@ static void help(void)
 	       "share renewing at the next four decisions, and the expected lifetime value of a new subscriber\n"
 	       "(price x E[payments], discounted).\n\n"
 	       "  --definition NAME  churn definition (tenure churn list)\n"
-	       "  --as-of DATE       as of this date (default: the data's end)\n"
+	       "  --as-of DATE       as of the end of this day (default: the data's last day)\n"
 	       "  --discount D       yearly discount rate (default 0.10), converted to each plan's period\n"
 	       "  --subscribers      instead, one row per live subscriber: customer, plan, payments so far,\n"
 	       "                     p_churn (not renewing at the next decision: 1 - r_n) and value (price x\n"
