@@ -115,6 +115,18 @@ static int alive_at(const tn_churn_customer *c, tn_time t)
 	return 0;
 }
 
+/* In a free trial just before T: a subscription started before T whose
+ * paid time starts at or after T and that has not ended. */
+static int trialing_at(const tn_churn_customer *c, tn_time t)
+{
+	for (size_t i = 0; i < c->nsubs; i++) {
+		const tn_churn_sub *x = &c->subs[i];
+		if (x->start < t && x->paid_from >= t && (x->end == TN_NO_TIME || t <= x->end))
+			return 1;
+	}
+	return 0;
+}
+
 /* MRR just before T (left limit, like alive_at): paid_from < T <= end. */
 static double mrr_before(const tn_churn_customer *c, tn_time t)
 {
@@ -162,7 +174,8 @@ static int rate_pass(void *ud, const tn_churn_customer *c, tn_error *err)
 	for (size_t p = 0; p < a->nperiods; p++) {
 		tn_time lo = a->bounds[p], hi = a->bounds[p + 1];
 		r[p].customers_start += alive_at(c, lo);
-		r[p].customers_end += alive_at(c, hi);
+		int alive = alive_at(c, hi);
+		r[p].customers_end += alive;
 		for (size_t i = 0; i < c->nspells; i++) {
 			const tn_churn_spell *s = &c->spells[i];
 			if (s->start >= lo && s->start < hi) {
@@ -175,6 +188,10 @@ static int rate_pass(void *ud, const tn_churn_customer *c, tn_error *err)
 				r[p].churned++;
 		}
 		double m1 = mrr_before(c, hi);
+		if (alive && m1 > 0)
+			r[p].paying_end++;
+		else if (alive && trialing_at(c, hi))
+			r[p].trialing_end++;
 		r[p].mrr_start += m0;
 		r[p].mrr_end += m1;
 		if (m0 <= 0 && m1 > 0) {

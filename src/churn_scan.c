@@ -144,12 +144,14 @@ int tn_churn_data_end(tn_store *s, tn_time *out, tn_error *err)
 		"SELECT max(t) FROM (SELECT max(signed_up_at) t FROM customers UNION ALL "
 		"SELECT max(started_at) FROM subscriptions UNION ALL SELECT max(cancelled_at) FROM subscriptions "
 		"UNION ALL SELECT max(paid_at) FROM payments UNION ALL SELECT max(given_at) FROM feedback UNION ALL "
-		"SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'events_last')",
+		"SELECT CAST(value AS INTEGER) FROM meta WHERE key IN ('events_last', 'data_end'))",
 		err);
 	if (!st)
 		return TN_ERR_DB;
 	int rc = sqlite3_step(st);
 	*out = rc == SQLITE_ROW ? col_time(st, 0) : TN_NO_TIME;
+	if (*out != TN_NO_TIME)
+		*out = tn_day_end(*out); /* "as of" a day is its end (docs/metrics.md) */
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? TN_OK : tn_store_db_error(s, "finding the data's end", err);
 }
@@ -381,8 +383,8 @@ static int cut_spells(scan *sc, tn_time signed_up, tn_error *err, int64_t cid)
 			sp.end = fire, sp.churned = 1, sp.reason = reason;
 		else if (limit <= as_of)
 			sp.end = limit, sp.churned = 1, sp.reason = TN_CHURN_CANCELLED;
-		else
-			sp.end = as_of, sp.churned = 0, sp.reason = TN_CHURN_CENSORED;
+		else /* censored at the as-of; observed through a whole day's end: at the next midnight */
+			sp.end = as_of + (tn_day_end(as_of) == as_of), sp.churned = 0, sp.reason = TN_CHURN_CENSORED;
 		if (grow((void **)&sc->spells, &sc->spells_cap, sc->nspells + 1, sizeof *sc->spells, MAX_SPELLS,
 			 "spells", cid, err))
 			return TN_ERR_NOMEM;

@@ -505,5 +505,16 @@ int tn_demo_generate(tn_store *s, const tn_demo_opts *o, tn_demo_result *res, tn
 		tn_store_rollback(s);
 		return rc;
 	}
-	return seed_actions(s, o->end, err);
+	if ((rc = seed_actions(s, o->end, err)))
+		return rc;
+	/* report what the store holds: events that coincide (same customer,
+	 * type and second) are stored once */
+	if (tn_store_counts_get(s, &c, err))
+		return err->code;
+	res->customers = c.customers;
+	res->subscriptions = c.subscriptions;
+	res->events = c.events;
+	res->payments = c.payments;
+	res->feedback = c.feedback;
+	return TN_OK;
 }

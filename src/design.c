@@ -351,3 +351,29 @@ fail:
 	tn_design_groups_free(ix, lab, TN_DESIGN_MAX_LEVELS);
 	return rc;
 }
+
+char *tn_design_reference(const tn_design *d, const tn_frame *f, size_t j, char *buf, size_t n)
+{
+	buf[0] = '\0';
+	const char *name = j < d->p ? d->names[j] : NULL, *eq = name ? strchr(name, '=') : NULL;
+	if (!eq)
+		return buf;
+	char col[256];
+	snprintf(col, sizeof col, "%.*s", (int)(eq - name), name);
+	int *idx = NULL, nl = 0;
+	char **lab = NULL;
+	tn_error err = {0};
+	if (tn_design_groups(f, col, d->rows, d->n, &idx, &lab, &nl, &err) != TN_OK)
+		return buf;
+	for (int l = 0; l < nl && !buf[0]; l++) {
+		size_t k;
+		for (k = 0; k < d->p; k++)
+			if (strncmp(d->names[k], col, (size_t)(eq - name)) == 0 && d->names[k][eq - name] == '=' &&
+			    strcmp(d->names[k] + (eq - name) + 1, lab[l]) == 0)
+				break;
+		if (k == d->p)
+			snprintf(buf, n, "%s", lab[l]);
+	}
+	tn_design_groups_free(idx, lab, nl);
+	return buf;
+}

@@ -9,6 +9,7 @@
 #include "tenure/report.h"
 #include "alloc.h"
 #include "tenure/actions.h"
+#include "report_internal.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -16,8 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *fmt(const char *f, ...) TN_PRINTF(1, 2);
-static char *fmt(const char *f, ...)
+char *tn_report_fmt(const char *f, ...)
 {
 	char buf[512];
 	va_list ap;
@@ -27,8 +27,7 @@ static char *fmt(const char *f, ...)
 	return tn_strdup(buf);
 }
 
-/* Start table T with NCOLS columns named by the NULL-terminated list. */
-static int table_init(tn_report_table *t, const char *title, const char *const *cols, size_t nrows_max)
+int tn_report_table_init(tn_report_table *t, const char *title, const char *const *cols, size_t nrows_max)
 {
 	memset(t, 0, sizeof *t);
 	t->title = tn_strdup(title);
@@ -44,8 +43,12 @@ static int table_init(tn_report_table *t, const char *title, const char *const *
 	return 0;
 }
 
-static char *pct(double p) { return isnan(p) ? tn_strdup("") : fmt("%.1f%%", 100 * p); }
-static char *money(double v) { return isnan(v) ? tn_strdup("") : fmt("%.2f", v); }
+static char *pct(double p) { return isnan(p) ? tn_strdup("") : tn_report_fmt("%.1f%%", 100 * p); }
+static char *money(double v)
+{
+	char b[64];
+	return isnan(v) ? tn_strdup("") : tn_strdup(tn_report_money(v, NULL, b, sizeof b));
+}
 
 void tn_report_tables_free(tn_report_table *t, size_t n)
 {
@@ -66,7 +69,7 @@ static int offers_table(tn_store *s, tn_report_table *t, tn_error *err)
 {
 	static const char *const cols[] = {"plan", "offered", "control", "churned (offered)", "churned (control)",
 					   "kept by the offer", "95% interval", NULL};
-	if (table_init(t, "Retention offers", cols, 1))
+	if (tn_report_table_init(t, "Retention offers", cols, 1))
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	tn_offer_effect e;
 	tn_error e2 = {0};
@@ -79,22 +82,22 @@ static int offers_table(tn_store *s, tn_report_table *t, tn_error *err)
 		return TN_OK;
 	}
 	char **c = t->cells;
-	c[0] = fmt("%lld", (long long)e.plan_id);
-	c[1] = fmt("%ld", e.n_offer);
-	c[2] = fmt("%ld", e.n_control);
+	c[0] = tn_report_fmt("%lld", (long long)e.plan_id);
+	c[1] = tn_report_fmt("%ld", e.n_offer);
+	c[2] = tn_report_fmt("%ld", e.n_control);
 	c[3] = pct(e.uplift.p2);
 	c[4] = pct(e.uplift.p1);
-	c[5] = fmt("%+.1f points", 100 * e.uplift.diff);
-	c[6] = fmt("%+.1f to %+.1f", 100 * e.uplift.lo, 100 * e.uplift.hi);
+	c[5] = tn_report_fmt("%+.1f points", 100 * e.uplift.diff);
+	c[6] = tn_report_fmt("%+.1f to %+.1f", 100 * e.uplift.lo, 100 * e.uplift.hi);
 	t->nrows = 1;
 	t->reading = e.uplift.lo > 0
-			     ? fmt("Offers work: %.1f%% of offered customers left against %.1f%% of the control group.",
+			     ? tn_report_fmt("Offers work: %.1f%% of offered customers left against %.1f%% of the control group.",
 				   100 * e.uplift.p2, 100 * e.uplift.p1)
 		     : e.uplift.hi < 0
-			     ? fmt("Offered customers left more often than the control group (%.1f%% vs %.1f%%): "
+			     ? tn_report_fmt("Offered customers left more often than the control group (%.1f%% vs %.1f%%): "
 				   "rethink the offer.",
 				   100 * e.uplift.p2, 100 * e.uplift.p1)
-			     : fmt("No measurable effect yet: %.1f%% of offered customers left against %.1f%% of the "
+			     : tn_report_fmt("No measurable effect yet: %.1f%% of offered customers left against %.1f%% of the "
 				   "control group (the interval includes zero).",
 				   100 * e.uplift.p2, 100 * e.uplift.p1);
 	return TN_OK;
@@ -110,7 +113,7 @@ static int winback_table(tn_store *s, tn_time now, tn_report_table *t, tn_error 
 	int rc = tn_winback_report(s, NULL, 30, now, &st, &n, err);
 	if (rc)
 		return rc;
-	if (table_init(t, "Win-back campaigns", cols, n)) {
+	if (tn_report_table_init(t, "Win-back campaigns", cols, n)) {
 		tn_winback_stats_free(st, n);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	}
@@ -119,13 +122,13 @@ static int winback_table(tn_store *s, tn_time now, tn_report_table *t, tn_error 
 	for (size_t i = 0; i < n; i++) {
 		char **c = t->cells + i * t->ncols;
 		c[0] = tn_strdup(st[i].campaign);
-		c[1] = fmt("%ld", st[i].contacted);
-		c[2] = fmt("%ld", st[i].reached);
-		c[3] = fmt("%ld", st[i].won);
+		c[1] = tn_report_fmt("%ld", st[i].contacted);
+		c[2] = tn_report_fmt("%ld", st[i].reached);
+		c[3] = tn_report_fmt("%ld", st[i].won);
 		c[4] = money(st[i].revenue);
 		c[5] = money(st[i].cost);
 		c[6] = money(st[i].cost_per_win);
-		c[7] = st[i].controls ? fmt("%+.1f points (%+.1f to %+.1f)", 100 * st[i].uplift.diff,
+		c[7] = st[i].controls ? tn_report_fmt("%+.1f points (%+.1f to %+.1f)", 100 * st[i].uplift.diff,
 					    100 * st[i].uplift.lo, 100 * st[i].uplift.hi)
 				      : tn_strdup("no control group");
 		/* what each customer won back *because of* the campaign cost: the
@@ -148,12 +151,12 @@ static int winback_table(tn_store *s, tn_time now, tn_report_table *t, tn_error 
 	else if (best == n)
 		t->reading = tn_strdup("No customer won back yet.");
 	else if (best_extra < n)
-		t->reading = fmt("Campaign \"%s\" wins customers back beyond what its control group shows (%+.1f "
+		t->reading = tn_report_fmt("Campaign \"%s\" wins customers back beyond what its control group shows (%+.1f "
 				 "points): %.2f per extra customer won back, %.2f per customer won back in all.",
 				 st[best_extra].campaign, 100 * st[best_extra].uplift.diff, best_extra_cost,
 				 st[best_extra].cost_per_win);
 	else
-		t->reading = fmt("The cheapest way back is campaign \"%s\": %.2f per customer won back (%ld won of %ld "
+		t->reading = tn_report_fmt("The cheapest way back is campaign \"%s\": %.2f per customer won back (%ld won of %ld "
 				 "contacted).",
 				 st[best].campaign, st[best].cost_per_win, st[best].won, st[best].contacted);
 	tn_winback_stats_free(st, n);
@@ -164,7 +167,7 @@ static int points_table(tn_store *s, tn_time now, tn_report_table *t, tn_error *
 {
 	static const char *const cols[] = {"ledger entries", "customers", "points outstanding", "ledger check",
 					   "customers with points expiring in 30 days", "points expiring", NULL};
-	if (table_init(t, "Loyalty points", cols, 1))
+	if (tn_report_table_init(t, "Loyalty points", cols, 1))
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	tn_points_check ck;
 	int rc = tn_points_check_run(s, &ck, err);
@@ -194,17 +197,17 @@ static int points_table(tn_store *s, tn_time now, tn_report_table *t, tn_error *
 	tn_rowset_free(risk);
 	int clean = !ck.mismatched_balance && !ck.mismatched_lots && !ck.negative && !ck.mismatched_fifo;
 	char **c = t->cells;
-	c[0] = fmt("%lld", ck.entries);
-	c[1] = fmt("%lld", ck.customers);
-	c[2] = fmt("%lld", ck.outstanding);
+	c[0] = tn_report_fmt("%lld", ck.entries);
+	c[1] = tn_report_fmt("%lld", ck.customers);
+	c[2] = tn_report_fmt("%lld", ck.outstanding);
 	c[3] = tn_strdup(clean ? "balances = ledger" : "MISMATCH: run tenure points check");
-	c[4] = fmt("%ld", n_risk);
-	c[5] = fmt("%.0f", pts);
+	c[4] = tn_report_fmt("%ld", n_risk);
+	c[5] = tn_report_fmt("%.0f", pts);
 	t->nrows = 1;
-	t->reading = n_risk ? fmt("%ld customers will lose %.0f points in the next 30 days unless they use them: "
+	t->reading = n_risk ? tn_report_fmt("%ld customers will lose %.0f points in the next 30 days unless they use them: "
 				  "remind them (`tenure points at-risk`).",
 				  n_risk, pts)
-			    : fmt("%lld points outstanding across %lld customers; none expire in the next 30 days.",
+			    : tn_report_fmt("%lld points outstanding across %lld customers; none expire in the next 30 days.",
 				  ck.outstanding, ck.customers);
 	return TN_OK;
 }
@@ -212,7 +215,7 @@ static int points_table(tn_store *s, tn_time now, tn_report_table *t, tn_error *
 static int journey_table(tn_store *s, tn_time now, tn_report_table *t, tn_error *err)
 {
 	static const char *const cols[] = {"furthest milestone", "customers", "churned", "churn rate", NULL};
-	if (table_init(t, "Onboarding journey: churn by furthest milestone", cols, TN_MS_COUNT + 1))
+	if (tn_report_table_init(t, "Onboarding journey: churn by furthest milestone", cols, TN_MS_COUNT + 1))
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	char *types[TN_MS_COUNT] = {0};
 	int mapped[TN_MS_COUNT] = {0}, any = 0;
@@ -237,13 +240,13 @@ static int journey_table(tn_store *s, tn_time now, tn_report_table *t, tn_error 
 	for (int k = 0; k <= TN_MS_COUNT; k++) {
 		char **c = t->cells + (size_t)k * t->ncols;
 		c[0] = tn_strdup(rows[k].furthest < 0 ? "none" : tn_milestone_name(rows[k].furthest));
-		c[1] = fmt("%ld", rows[k].customers);
-		c[2] = fmt("%ld", rows[k].churned);
+		c[1] = tn_report_fmt("%ld", rows[k].customers);
+		c[2] = tn_report_fmt("%ld", rows[k].churned);
 		c[3] = pct(rows[k].churn_rate);
 	}
 	t->nrows = TN_MS_COUNT + 1;
 	const tn_journey_churn_row *lo = &rows[0], *hi = &rows[TN_MS_COUNT];
-	t->reading = fmt("Customers who reached no milestone churned at %.0f%%; those who reached %s, at %.0f%%: "
+	t->reading = tn_report_fmt("Customers who reached no milestone churned at %.0f%%; those who reached %s, at %.0f%%: "
 			 "help new customers to their first value.",
 			 100 * lo->churn_rate, tn_milestone_name(hi->furthest), 100 * hi->churn_rate);
 	return TN_OK;

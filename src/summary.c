@@ -1,13 +1,18 @@
 /*
- * summary.c -- `tenure summary`: a first look at the store with fixed,
- * simple definitions (include/tenure/summary.h).  A subscription counts as
- * running at time T when it started at or before T and has not ended: ended
- * means cancelled or expired with its current period over.
+ * summary.c -- the headline figures (include/tenure/summary.h), computed
+ * once for `tenure summary`, the report's headline box and the server.
+ * Counts and MRR are the last monthly period of tn_churn_rate for the same
+ * as-of and churn definition; revenue at risk is tn_value_retention's live
+ * subscribers (as `tenure value profitability` totals it); NPS and exit
+ * answers are read from the feedback up to the as-of.
  */
 #include "tenure/summary.h"
+#include "tenure/churn.h"
+#include "tenure/value.h"
 #include "store_sqlite.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,54 +31,83 @@ static int one_row(tn_store *s, const char *sql, tn_time as_of, double *vals, in
 	return rc == SQLITE_ROW ? TN_OK : tn_store_db_error(s, "computing the summary", err);
 }
 
-/* When a subscription stops counting: its period end if cancelled/expired,
- * else never.  (SQL expression over a row of subscriptions.) */
-#define ENDED_AT "(CASE WHEN status IN ('cancelled','expired') THEN coalesce(current_period_end, cancelled_at) END)"
-/* When it stopped being wanted: the cancellation, else the lapse. */
-#define LEFT_AT "(CASE WHEN status IN ('cancelled','expired') THEN coalesce(cancelled_at, current_period_end) END)"
+/* The store's reporting currency: every amount is converted to it
+ * (docs/metrics.md, "Currency"). */
+static int currency(tn_store *s, char *out, size_t n, tn_error *err)
+{
+	char code[4];
+	int rc = tn_store_reporting_currency(s, code, err);
+	if (!rc)
+		snprintf(out, n, "%s", code);
+	return rc;
+}
 
-int tn_summary_get(tn_store *s, tn_time as_of, tn_summary *o, tn_error *err)
+static int rates(tn_store *s, const tn_churn_def *def, tn_summary *o, tn_error *err)
+{
+	tn_churn_rate_row *rows = NULL;
+	size_t n = 0;
+	tn_churn_rate_opts ro = {.period_months = TN_PERIOD_MONTH, .as_of = o->as_of};
+	int rc = tn_churn_rate(s, def, &ro, &rows, &n, err);
+	if (rc)
+		return rc;
+	o->churn_rate = o->churn_rate_prev = o->nrr = NAN;
+	if (n) {
+		const tn_churn_rate_row *r = &rows[n - 1];
+		o->month_start = r->period_start;
+		o->month_partial = r->period_end != tn_add_months(r->period_start, 1);
+		o->active = r->customers_end;
+		o->paying = r->paying_end;
+		o->trialing = r->trialing_end;
+		o->mrr = r->mrr_end;
+		o->churned = r->churned;
+		o->churn_base = r->customers_start;
+		o->churn_rate = r->churn_rate;
+		o->nrr = r->nrr;
+		if (n > 1)
+			o->churn_rate_prev = rows[n - 2].churn_rate;
+	}
+	free(rows);
+	return TN_OK;
+}
+
+static int at_risk(tn_store *s, const tn_churn_def *def, tn_summary *o, tn_error *err)
+{
+	o->revenue_at_risk = 0;
+	if (o->active == 0)
+		return TN_OK;
+	tn_value_retention_result *r = NULL;
+	/* the same call and discount as `tenure value profitability` */
+	int rc = tn_value_retention(s, def, o->as_of, 0.10, &r, err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < r->nlive; i++)
+		if (!isnan(r->live[i].value) && !isnan(r->live[i].p_churn))
+			o->revenue_at_risk += r->live[i].p_churn * r->live[i].value;
+	tn_value_retention_free(r);
+	return TN_OK;
+}
+
+int tn_summary_get_def(tn_store *s, const tn_churn_def *def, tn_time as_of, tn_summary *o, tn_error *err)
 {
 	TN_ERROR_ENSURE(err);
 	memset(o, 0, sizeof *o);
+	o->nps = o->churn_rate = o->churn_rate_prev = o->nrr = NAN;
 	tn_store_counts c;
 	if (tn_store_counts_get(s, &c, err))
 		return err->code;
-	if (as_of == TN_NO_TIME) {
-		char *end;
-		int rc = tn_store_meta_get(s, "data_end", &end, err);
-		if (rc)
-			return rc;
-		as_of = end ? strtoll(end, NULL, 10) : (c.last == TN_NO_TIME ? 0 : c.last);
-		free(end);
-	}
+	if (as_of == TN_NO_TIME && tn_churn_data_end(s, &as_of, err))
+		return err->code;
 	o->as_of = as_of;
 	o->customers = c.customers;
 	o->events = c.events;
-	double v[4];
-	if (one_row(s,
-		    "SELECT sum(status IN ('active','past_due') OR (status = 'trialing' AND trial_ends_at <= ?1)),"
-		    " sum(status = 'trialing' AND coalesce(trial_ends_at, ?1 + 1) > ?1),"
-		    " total(CASE WHEN status IN ('active','past_due') THEN tn_money(price, currency, started_at) / (CASE billing_period"
-		    " WHEN 'month' THEN 1.0 WHEN 'year' THEN 12.0 WHEN 'quarter' THEN 3.0"
-		    " WHEN 'week' THEN 12.0/52 WHEN 'day' THEN 12.0/365 END) END)"
-		    " FROM subscriptions WHERE started_at <= ?1",
-		    as_of, v, 3, err))
+	if (as_of == TN_NO_TIME)
+		return TN_OK; /* an empty store */
+	o->month_start = tn_month_start(as_of);
+	double v[2];
+	if (currency(s, o->currency, sizeof o->currency, err) || rates(s, def, o, err) || at_risk(s, def, o, err))
 		return err->code;
-	o->paying = (long long)(isnan(v[0]) ? 0 : v[0]);
-	o->trialing = (long long)(isnan(v[1]) ? 0 : v[1]);
-	o->mrr = v[2];
-	if (one_row(s,
-		    "SELECT sum(" LEFT_AT " > ?1 - 30*86400 AND " LEFT_AT " <= ?1),"
-		    " sum(started_at <= ?1 - 30*86400 AND coalesce(" LEFT_AT ", ?1 + 1) > ?1 - 30*86400)"
-		    " FROM subscriptions",
-		    as_of, v, 2, err))
-		return err->code;
-	o->churned_30d = (long long)(isnan(v[0]) ? 0 : v[0]);
-	o->base_30d = (long long)(isnan(v[1]) ? 0 : v[1]);
-	o->churn_rate_30d = o->base_30d > 0 ? (double)o->churned_30d / (double)o->base_30d : NAN;
-	if (one_row(s, "SELECT count(*) FROM (SELECT customer_id FROM subscriptions GROUP BY customer_id"
-		       " HAVING count(*) > 1) WHERE ?1 = ?1",
+	if (one_row(s, "SELECT count(*) FROM (SELECT customer_id FROM subscriptions WHERE started_at <= ?1"
+		       " GROUP BY customer_id HAVING count(*) > 1)",
 		    as_of, v, 1, err))
 		return err->code;
 	o->reactivated = (long long)v[0];
@@ -84,8 +118,16 @@ int tn_summary_get(tn_store *s, tn_time as_of, tn_summary *o, tn_error *err)
 		return err->code;
 	o->nps_responses = (long long)v[0];
 	o->nps = o->nps_responses ? v[1] : NAN;
-	if (one_row(s, "SELECT count(*) FROM feedback WHERE kind = 'exit' AND ?1 = ?1", as_of, v, 1, err))
+	if (one_row(s, "SELECT count(*) FROM feedback WHERE kind = 'exit' AND given_at <= ?1", as_of, v, 1, err))
 		return err->code;
 	o->exit_answers = (long long)v[0];
 	return TN_OK;
+}
+
+int tn_summary_get(tn_store *s, tn_time as_of, tn_summary *o, tn_error *err)
+{
+	tn_churn_def d;
+	if (tn_churn_def_load(s, NULL, &d, err))
+		return err->code;
+	return tn_summary_get_def(s, &d, as_of, o, err);
 }

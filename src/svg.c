@@ -22,7 +22,7 @@ static const char *const palette[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7"
 #define W 720
 #define H 360
 #define ML 64
-#define MR 150
+#define MR 175
 #define MT 36
 #define MB 48
 
@@ -107,7 +107,7 @@ static void axis_range(double lo, double hi, double *a, double *b, double *step)
 
 static void title(tn_sbuf *b, const char *t, int width)
 {
-	tn_sbuf_printf(b, "<text x=\"%d\" y=\"20\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">",
+	tn_sbuf_printf(b, "<text x=\"%d\" y=\"20\" text-anchor=\"middle\" font-size=\"16\" font-weight=\"bold\">",
 		       width / 2);
 	tn_sbuf_escape(b, t);
 	tn_sbuf_printf(b, "</text>\n");
@@ -129,7 +129,7 @@ void tn_svg_line_chart(tn_sbuf *b, const tn_svg_line_opts *o, const tn_svg_serie
 				ymax = fmax(ymax, s[k].hi[i]);
 		}
 	tn_sbuf_printf(b, "<svg viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
-			  "font-family=\"sans-serif\" font-size=\"11\" role=\"img\">\n",
+			  "font-family=\"sans-serif\" font-size=\"13\" role=\"img\">\n",
 		       W, H, W, H);
 	title(b, o->title ? o->title : "", W - MR + ML);
 	if (xmin > xmax) {
@@ -154,21 +154,36 @@ void tn_svg_line_chart(tn_sbuf *b, const tn_svg_line_opts *o, const tn_svg_serie
 #define PX(x) (ML + ((x) - xa) / (xb - xa) * pw)
 #define PY(y) (MT + ph - ((y) - ya) / (yb - ya) * ph)
 	if (!isnan(o->shade_from) && !isnan(o->shade_to)) {
+		/* at least 8 px wide and well visible, however short the window */
 		double x0 = fmax(PX(o->shade_from), ML), x1 = fmin(PX(o->shade_to), ML + pw);
+		if (x1 - x0 < 8)
+			x0 = fmax(ML, (x0 + x1) / 2 - 4), x1 = fmin(ML + pw, x0 + 8);
 		tn_sbuf_printf(b, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%.0f\" fill=\"#E69F00\" "
-				  "fill-opacity=\"0.18\"/>\n",
+				  "fill-opacity=\"0.45\" stroke=\"#E69F00\"/>\n",
 			       x0, MT, fmax(x1 - x0, 1), ph);
-		tn_sbuf_printf(b, "<text x=\"%.1f\" y=\"%d\" fill=\"#8a5a00\">", x0 + 3, MT + 12);
+		int right = x1 + 220 > ML + pw;
+		tn_sbuf_printf(b, "<text x=\"%.1f\" y=\"%d\" fill=\"#8a5a00\" font-weight=\"bold\" text-anchor=\"%s\">",
+			       right ? x0 - 4 : x1 + 4, MT + 16, right ? "end" : "start");
 		tn_sbuf_escape(b, o->shade_label ? o->shade_label : "");
 		tn_sbuf_printf(b, "</text>\n");
+	}
+	for (size_t k = 0; o->marks && k < o->nmarks; k++) {
+		double x = PX(o->marks[k]);
+		if (x < ML || x > ML + pw)
+			continue;
+		tn_sbuf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%.0f\" stroke=\"#555\" "
+				  "stroke-dasharray=\"3 3\"/><text x=\"%.1f\" y=\"%d\" text-anchor=\"%s\" fill=\"#333\">"
+				  "day %.0f</text>\n",
+			       x, x, MT + 22, MT + ph, x + (x + 60 > ML + pw ? -3 : 3), MT + 36 + 16 * (int)(k % 2),
+			       x + 60 > ML + pw ? "end" : "start", o->marks[k]);
 	}
 	/* grid and ticks */
 	for (double y = ya; y <= yb + ys / 2; y += ys) {
 		tn_sbuf_printf(b, "<line x1=\"%d\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>", ML, ML + pw,
 			       PY(y), PY(y));
-		if (o->y_percent)
-			tn_sbuf_printf(b, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.0f%%</text>\n", ML - 6,
-				       PY(y) + 4, y * 100);
+		if (o->y_percent) /* enough decimals to tell the ticks apart */
+			tn_sbuf_printf(b, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.*f%%</text>\n", ML - 6,
+				       PY(y) + 4, ys * 100 >= 1 ? 0 : ys * 100 >= 0.1 ? 1 : 2, y * 100);
 		else
 			tn_sbuf_printf(b, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n", ML - 6, PY(y) + 4,
 				       y);
@@ -243,7 +258,7 @@ void tn_svg_heatmap(tn_sbuf *b, const char *t, size_t nrows, size_t ncols, const
 	int cw = ncols > 24 ? 28 : 36, ch = 20, left = 90, top = 48;
 	int width = left + (int)ncols * cw + 20, height = top + (int)nrows * ch + 20;
 	tn_sbuf_printf(b, "<svg viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
-			  "font-family=\"sans-serif\" font-size=\"10\" role=\"img\">\n",
+			  "font-family=\"sans-serif\" font-size=\"12\" role=\"img\">\n",
 		       width, height, width, height);
 	title(b, t ? t : "", width);
 	for (size_t j = 0; j < ncols; j++) {
@@ -277,8 +292,24 @@ void tn_svg_heatmap(tn_sbuf *b, const char *t, size_t nrows, size_t ncols, const
 void tn_svg_forest(tn_sbuf *b, const char *t, size_t n, const char *const *labels, const double *est,
 		   const double *lo, const double *hi, double ref)
 {
-	int rowh = 22, left = 180, top = 40, pw = 440;
-	int width = left + pw + 90, height = top + (int)n * rowh + 40;
+	tn_svg_forest_keyed(b, t, n, labels, est, lo, hi, ref, NULL, NULL);
+}
+
+void tn_svg_forest_keyed(tn_sbuf *b, const char *t, size_t n, const char *const *labels, const double *est,
+			 const double *lo, const double *hi, double ref, const char *const *key,
+			 const char *const *key_note)
+{
+	/* the factors, in order of first appearance, for the colour key */
+	size_t nk = 0, kfirst[NPAL];
+	for (size_t i = 0; key && i < n; i++) {
+		size_t k;
+		for (k = 0; k < nk && strcmp(key[kfirst[k]] ? key[kfirst[k]] : "", key[i] ? key[i] : "") != 0; k++)
+			;
+		if (k == nk && nk < NPAL)
+			kfirst[nk++] = i;
+	}
+	int rowh = 24, left = 230, pw = 400, top = 40 + 20 * (int)((nk + 1) / 2);
+	int width = left + pw + 70, height = top + (int)n * rowh + 44;
 	double a = ref, z = ref;
 	for (size_t i = 0; i < n; i++) {
 		double l = lo && !isnan(lo[i]) ? lo[i] : est[i], h = hi && !isnan(hi[i]) ? hi[i] : est[i];
@@ -289,9 +320,21 @@ void tn_svg_forest(tn_sbuf *b, const char *t, size_t n, const char *const *label
 	}
 	double la = log(a) - 0.1, lz = log(z) + 0.1;
 	tn_sbuf_printf(b, "<svg viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
-			  "font-family=\"sans-serif\" font-size=\"11\" role=\"img\">\n",
+			  "font-family=\"sans-serif\" font-size=\"13\" role=\"img\">\n",
 		       width, height, width, height);
 	title(b, t ? t : "", width);
+	for (size_t k = 0; k < nk; k++) {
+		int x = 12 + (int)(k % 2) * (width / 2), y = 44 + 20 * (int)(k / 2);
+		tn_sbuf_printf(b, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/><text x=\"%d\" y=\"%d\">",
+			       x, y - 10, palette[k], x + 18, y);
+		tn_sbuf_escape(b, key[kfirst[k]]);
+		if (key_note && key_note[kfirst[k]]) {
+			tn_sbuf_printf(b, " (vs ");
+			tn_sbuf_escape(b, key_note[kfirst[k]]);
+			tn_sbuf_printf(b, ")");
+		}
+		tn_sbuf_printf(b, "</text>\n");
+	}
 #define FX(v) (left + (log(v) - la) / (lz - la) * pw)
 	tn_sbuf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"#888\" stroke-dasharray=\"4 3\"/>\n",
 		       FX(ref), FX(ref), top - 6, top + (int)n * rowh);
@@ -303,6 +346,9 @@ void tn_svg_forest(tn_sbuf *b, const char *t, size_t n, const char *const *label
 		if (!(est[i] > 0))
 			continue;
 		const char *col = est[i] > ref ? palette[1] : palette[0];
+		for (size_t k = 0; key && k < nk; k++)
+			if (strcmp(key[kfirst[k]] ? key[kfirst[k]] : "", key[i] ? key[i] : "") == 0)
+				col = palette[k];
 		if (lo && hi && lo[i] > 0 && hi[i] > 0)
 			tn_sbuf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
 					  "stroke-width=\"2\"/>",

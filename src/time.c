@@ -190,3 +190,20 @@ tn_time tn_add_months(tn_time t, int k)
 	m = mm - y * 12 + 1;
 	return tn_days_from_civil(y, m, 1) * TN_DAY;
 }
+
+tn_time tn_day_end(tn_time t)
+{
+	return floor_days(t) * TN_DAY + TN_DAY - 1;
+}
+
+int tn_as_of_parse(const char *s, size_t len, tn_time *out)
+{
+	if (tn_time_parse(s, len, out))
+		return -1;
+	int date_only = (len == 10 && s[4] == '-' && s[7] == '-') || len == 8;
+	for (size_t i = 0; len == 8 && i < len; i++)
+		date_only &= s[i] >= '0' && s[i] <= '9';
+	if (date_only)
+		*out = tn_day_end(*out);
+	return 0;
+}

@@ -93,7 +93,8 @@ typedef struct tn_churn_sub {
 
 typedef struct tn_churn_spell {
 	tn_time start;
-	tn_time end;   /* churn instant when churned, else the as-of instant (censored) */
+	tn_time end;   /* churn instant when churned, else the as-of (censored); an as-of at a day's
+			  end (23:59:59, a date) censors at the next midnight, so whole days stay whole */
 	int churned;   /* 1 churned, 0 censored */
 	int reason;    /* TN_CHURN_* */
 	int sub;       /* index of the subscription the spell started with, or -1 */
@@ -130,8 +131,10 @@ typedef struct tn_churn_scan_opts {
 	void *progress_ud;
 } tn_churn_scan_opts;
 
-/* The latest instant in the store (subscriptions, cancellations, payments,
- * feedback and the events' recorded range), or TN_NO_TIME when empty.
+/* The end (23:59:59 UTC) of the last day with data in the store
+ * (subscriptions, cancellations, payments, feedback, the events' recorded
+ * range and a recorded data_end), or TN_NO_TIME when empty: the default
+ * "as of" of every command (docs/metrics.md).
  * Does not scan the events table. */
 TN_API int tn_churn_data_end(tn_store *s, tn_time *out, tn_error *err);
 
@@ -153,6 +156,10 @@ typedef struct tn_churn_rate_row {
 	const char *group; /* "" without grouping; whole (no length limit), inside the rows' allocation */
 	tn_time period_start, period_end; /* [start, end); end capped at as-of + 1 s */
 	long long customers_start, new_customers, reactivated, churned, customers_end;
+	/* of customers_end: paying (MRR > 0 at the end) and in a free trial (no
+	 * MRR, a subscription whose trial runs at the end); the rest are alive
+	 * but neither (a free plan, or a grace period under DEF) */
+	long long paying_end, trialing_end;
 	double churn_rate; /* churned / customers_start (NaN when 0) */
 	double mrr_start, new_mrr, reactivation_mrr, expansion_mrr, contraction_mrr, churned_mrr, mrr_end;
 	double gross_revenue_churn; /* (churned_mrr + contraction_mrr) / mrr_start */

@@ -48,4 +48,10 @@ TN_API int tn_design_groups(const tn_frame *f, const char *col, const size_t *ro
 			    char ***labels, int *nlevels, tn_error *err);
 TN_API void tn_design_groups_free(int *idx, char **labels, int nlevels);
 
+/* The reference level of design column J of D built from F: for a
+ * "COLUMN=LEVEL" column, the level of COLUMN (on D's rows) that has no
+ * design column of its own, written to BUF; "" for a numeric covariate.
+ * Returns BUF. */
+TN_API char *tn_design_reference(const tn_design *d, const tn_frame *f, size_t j, char *buf, size_t n);
+
 #endif

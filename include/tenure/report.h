@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include "tenure/churn.h"
 #include "tenure/svg.h"
+#include "tenure/summary.h"
 
 /* A section shown as a table after the charts (offers, win-back, loyalty,
  * onboarding): a heading, a one-line reading, and text cells.  With no rows
@@ -35,6 +36,10 @@ typedef struct tn_report {
 	const char *store_path;       /* shown in the header, or NULL */
 	const char *definition;       /* churn definition name, or NULL */
 	tn_time as_of;
+	/* the headline box (tn_summary_get_def for the same as-of and
+	 * definition), or NULL; each figure sits in data-metric="NAME", NAME
+	 * being the measure of `tenure --format json summary` */
+	const tn_summary *headline;
 	/* 1: ungrouped monthly rows from tn_churn_rate */
 	const tn_churn_rate_row *rates;
 	size_t nrates;
@@ -43,7 +48,8 @@ typedef struct tn_report {
 	/* 3: survival S(t) by group: x = days, y = S, lo/hi = CI, step = 1 */
 	const tn_svg_series *survival;
 	size_t nsurvival;
-	const char *survival_reading; /* NULL: a reading is derived from the curves */
+	const char *survival_reading; /* NULL: a reading is derived from the medians */
+	const double *survival_median; /* nsurvival Kaplan-Meier medians in days (NaN: not reached), or NULL */
 	/* 4: hazard by age in days; the danger window [danger_from, danger_to] (NaN: none) */
 	const tn_svg_series *hazard;
 	size_t nhazard;
@@ -53,7 +59,14 @@ typedef struct tn_report {
 	size_t ndrivers;
 	const char *const *driver_names;
 	const double *hr, *hr_lo, *hr_hi;
+	/* per driver, or NULL: its factor ("plan") and the factor's reference
+	 * level ("monthly"); the chart colours drivers by factor with a key */
+	const char *const *driver_factor, *const *driver_ref;
 	const char *drivers_reading;
+	/* what customers say, what they are worth, who is about to leave
+	 * (tn_report_insights), shown after the drivers */
+	const tn_report_table *insights;
+	size_t ninsights;
 	/* 6..: the actions' tables (tn_report_actions) */
 	const tn_report_table *tables;
 	size_t ntables;
@@ -72,6 +85,25 @@ TN_API void tn_report_free_store(tn_report *r);
  * *out (n tables) is freed with tn_report_tables_free. */
 TN_API int tn_report_actions(tn_store *s, tn_time now, tn_report_table **out, size_t *n, tn_error *err);
 TN_API void tn_report_tables_free(tn_report_table *t, size_t n);
+
+/* The sections on customers (report_insights.c), as of AS_OF under DEF:
+ * survey scores with 95% intervals; complaints by type and theme with their
+ * churn rates and hazard ratios; the impact/effort matrix; value and
+ * profitability by plan and by channel; and the riskiest live customers
+ * with their value and reasons, scored with the model at MODEL_PATH or, when
+ * NULL, one trained on the spot (logistic regression on the features at
+ * as-of - 30 days, as `tenure alerts` does).  CURRENCY labels money.  A
+ * section without data says which command fills it.  Free with
+ * tn_report_tables_free. */
+TN_API int tn_report_insights(tn_store *s, const tn_churn_def *def, tn_time as_of, const char *model_path,
+			      const char *currency, tn_report_table **out, size_t *n, tn_error *err);
+
+/* V with DIGITS decimals and thousands separators ("21,272", "-1,234.5";
+ * "n/a" for NaN); returns BUF. */
+TN_API char *tn_report_number(double v, int digits, char *buf, size_t n);
+/* V as money: tn_report_number with two decimals, then the currency when
+ * given ("192,530.10 USD"); returns BUF. */
+TN_API char *tn_report_money(double v, const char *currency, char *buf, size_t n);
 
 /* Render R as one HTML page into *out (caller frees with tn_sbuf_free). */
 TN_API int tn_report_render(const tn_report *r, tn_sbuf *out, tn_error *err);

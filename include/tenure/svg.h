@@ -42,6 +42,8 @@ typedef struct tn_svg_line_opts {
 	int y_percent;            /* label the y axis as percentages */
 	double shade_from, shade_to; /* NaN: none; else shade this x range */
 	const char *shade_label;
+	const double *marks;      /* NMARKS x positions marked by a labelled dashed line, or NULL */
+	size_t nmarks;
 	const char *const *xtick_labels; /* NULL: numeric ticks; else a label per integer x 0..n-1 */
 	size_t nxtick_labels;
 } tn_svg_line_opts;
@@ -58,5 +60,11 @@ TN_API void tn_svg_heatmap(tn_sbuf *b, const char *title, size_t nrows, size_t n
  * with a reference line at REF (1 for hazard ratios). */
 TN_API void tn_svg_forest(tn_sbuf *b, const char *title, size_t n, const char *const *labels, const double *est,
 			  const double *lo, const double *hi, double ref);
+/* The same, coloured by KEY[i] (the factor of row i, e.g. "plan") with a
+ * colour key naming each factor and, when KEY_NOTE[i] is given, its
+ * reference level ("plan (vs monthly)"). */
+TN_API void tn_svg_forest_keyed(tn_sbuf *b, const char *title, size_t n, const char *const *labels,
+				const double *est, const double *lo, const double *hi, double ref,
+				const char *const *key, const char *const *key_note);
 
 #endif

@@ -31,6 +31,15 @@ TN_API void tn_civil_from_days(int64_t z, int *y, int *m, int *d);
 TN_API char *tn_time_format(tn_time t, char *buf, size_t n);
 TN_API char *tn_date_format(tn_time t, char *buf, size_t n);
 
+/* "As of" (docs/metrics.md): every figure as of a date counts the data up to
+ * that day's end, DATE 23:59:59 UTC included.  tn_day_end gives that last
+ * second of T's UTC day; tn_as_of_parse parses an --as-of value: a plain date
+ * ("2026-10-31", "20261031") means the end of that day, an instant (with a
+ * time of day, or Unix seconds) means itself.  Returns 0, or -1 when S is not
+ * a time. */
+TN_API tn_time tn_day_end(tn_time t);
+TN_API int tn_as_of_parse(const char *s, size_t len, tn_time *out);
+
 /* The first instant of T's UTC month, and of the month K months later. */
 TN_API tn_time tn_month_start(tn_time t);
 TN_API tn_time tn_add_months(tn_time t, int k);

@@ -158,6 +158,13 @@ static int set_option(const char *cmd, const cli_option *o, const char *value)
 					       "%s: expected a date (YYYY-MM-DD), a date-time or Unix seconds, found \"%s\"",
 					       o->name, value);
 		return 0;
+	case CLI_AS_OF:
+		if (tn_as_of_parse(value, strlen(value), (tn_time *)o->dest))
+			return cli_usage_error(cmd,
+					       "%s: expected a date (YYYY-MM-DD, meaning the end of that day), an ISO-8601 "
+					       "instant or Unix seconds, found \"%s\"",
+					       o->name, value);
+		return 0;
 	}
 	assert(!"unknown option kind");
 	return 2;

@@ -59,6 +59,7 @@ typedef enum {
 	CLI_INT,    /* a whole number in [min, max]: *(long *)dest */
 	CLI_DOUBLE, /* a finite number (C-locale syntax): *(double *)dest */
 	CLI_TIME,   /* a date, date-time or Unix seconds: *(tn_time *)dest */
+	CLI_AS_OF,  /* an as-of: a date means the end of that day (tn_as_of_parse): *(tn_time *)dest */
 	CLI_LIST    /* "a,b,c", repeatable: the items are added to *(cli_list *)dest */
 } cli_kind;
 

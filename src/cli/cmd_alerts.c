@@ -41,10 +41,8 @@ static const char *const alerts_usage =
 
 static int parse_date(const char *opt, const char *v, tn_time *t)
 {
-	if (tn_time_parse(v, strlen(v), t))
+	if (tn_as_of_parse(v, strlen(v), t))
 		return cli_usage_error("alerts", "%s: expected a date like 2026-06-30, found \"%s\"", opt, v);
-	if (strlen(v) <= 10)
-		*t += TN_DAY - 1;
 	return 0;
 }
 

@@ -37,7 +37,8 @@ static const char churn_help[] =
 	"  export --csv OUT [--definition NAME] [--as-of DATE] [--all-spells]\n"
 	"       [--milestones a,b] [--milestone-days D]\n"
 	"                         the survival table: time (days), event, covariates\n\n"
-	"DATE is a date or ISO-8601 instant; the default as-of is the data's end.\n"
+	"DATE is a date (as of the end of that day) or an ISO-8601 instant; the default is the\n"
+	"end of the data's last day (docs/metrics.md).\n"
 	"The default definition is \"cancelled\" (grace 7 days).\n";
 
 typedef struct progress {
@@ -184,7 +185,7 @@ typedef struct common {
 /* The options of status, rate, export and cohorts (a cli_option table's first rows). */
 #define COMMON_OPTS(co)                                          \
 	{"--definition", CLI_STR, &(co).definition, 0, 0, NULL}, \
-	{"--as-of", CLI_TIME, &(co).as_of, 0, 0, NULL}
+	{"--as-of", CLI_AS_OF, &(co).as_of, 0, 0, NULL}
 #define END_OPTS {NULL, 0, NULL, 0, 0, NULL}
 
 /* Status rows: a table is collected (column widths need every row); csv and

@@ -33,7 +33,7 @@ static const char usage[] =
     "                     (default cancelled); default covariates:\n"
     "                     " STORE_COVARIATES "\n"
     "                     (also: price, mrr, billing_period, first_nps, attr_KEY)\n"
-    "  --as-of DATE       store mode: censor at this date (default: the data's end)\n"
+    "  --as-of DATE       store mode: censor at the end of this day (default: the data's last day)\n"
     "  --all-spells       store mode: every subscription spell, not only the first\n"
     "  --time COL         follow-up time, a number >= 0\n"
     "  --event COL        1 when the customer left at that time, 0 when still there\n"
@@ -152,8 +152,8 @@ static int drivers_load_frame(const tn_frame *f, const char *path, const char *t
 
 #define num tn_json_num
 
-static void print_fit(const cli_ctx *ctx, const tn_cox *fit, const tn_design *ds, const char *ties,
-		      const tn_warnings *w)
+static void print_fit(const cli_ctx *ctx, const tn_cox *fit, const tn_design *ds, char (*ref)[64],
+		      const char *ties, const tn_warnings *w)
 {
 	if (ctx->format == OUT_JSON) {
 		cJSON *root = cJSON_CreateObject();
@@ -175,6 +175,10 @@ static void print_fit(const cli_ctx *ctx, const tn_cox *fit, const tn_design *ds
 			cJSON_AddItemToObject(o, "lower", num(fit->lower[j]));
 			cJSON_AddItemToObject(o, "upper", num(fit->upper[j]));
 			cJSON_AddBoolToObject(o, "may_be_infinite", fit->infinite[j]);
+			if (ref[j][0])
+				cJSON_AddStringToObject(o, "reference", ref[j]);
+			else
+				cJSON_AddNullToObject(o, "reference");
 			cJSON_AddItemToArray(co, o);
 		}
 		cJSON_AddStringToObject(root, "ties", ties);
@@ -188,8 +192,8 @@ static void print_fit(const cli_ctx *ctx, const tn_cox *fit, const tn_design *ds
 		cJSON_Delete(root);
 		return;
 	}
-	const char *h[] = {"driver", "hazard_ratio", "lower", "upper", "p", "effect", "coef", "se", "z"};
-	tn_out *t = tn_out_new(9, h);
+	const char *h[] = {"driver", "hazard_ratio", "lower", "upper", "p", "effect", "coef", "se", "z", "reference"};
+	tn_out *t = tn_out_new(10, h);
 	for (size_t j = 0; j < fit->p; j++) {
 		double hr = exp(fit->coef[j]);
 		char eff[64];
@@ -208,11 +212,13 @@ static void print_fit(const cli_ctx *ctx, const tn_cox *fit, const tn_design *ds
 		tn_out_num(t, fit->coef[j], 4);
 		tn_out_num(t, fit->se[j], 4);
 		tn_out_num(t, fit->z[j], 2);
+		tn_out_str(t, ref[j][0] ? ref[j] : "per unit");
 	}
 	cli_warnings_print(ctx, w);
 	if (ctx->format == OUT_TABLE) {
 		printf("Drivers of leaving (Cox model, %s ties): %zu customers, %.0f left\n", ties, fit->n, fit->events);
-		printf("Hazard ratio per unit (or vs the reference value), 95%% CI; effect shown when p < 0.05.\n\n");
+		printf("Hazard ratio against the reference level (last column; per unit for a number), 95%% CI;\n"
+		       "effect shown when p < 0.05.\n\n");
 	}
 	tn_out_print(t, ctx->format, stdout);
 	tn_out_free(t);
@@ -289,6 +295,14 @@ int cmd_drivers(cli_ctx *ctx, int argc, char **argv)
 	rc = frame ? drivers_load_frame(frame, csv ? csv : ctx->db_path, tcol, ecol, covs, ncov, scol, refs.items, refs.n,
 					&d, &err)
 		   : err.code;
+	/* each driver's reference level, while the frame is here */
+	char(*dref)[64] = rc ? NULL : calloc(d.design->p ? d.design->p : 1, sizeof *dref);
+	if (!rc && !dref) {
+		drivers_data_free(&d);
+		rc = tn_error_set(&err, TN_ERR_NOMEM, "out of memory");
+	}
+	for (size_t j = 0; !rc && j < d.design->p; j++)
+		tn_design_reference(d.design, frame, j, dref[j], sizeof dref[j]);
 	tn_frame_free(frame);
 	cli_free_list(covs);
 	cli_free_list(refs.items);
@@ -310,8 +324,9 @@ int cmd_drivers(cli_ctx *ctx, int argc, char **argv)
 	tn_warnings w = {0};
 	if (!rc) {
 		tn_cox_warnings(fit, (const char *const *)d.design->names, &w);
-		print_fit(ctx, fit, d.design, ties, &w);
+		print_fit(ctx, fit, d.design, dref, ties, &w);
 	}
+	free(dref);
 	int status = cli_warnings_status(&w);
 	tn_warnings_free(&w);
 	tn_cox_free(fit);

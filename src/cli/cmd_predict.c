@@ -174,12 +174,10 @@ static tn_frame *get_frame(const cli_ctx *ctx, const popts *po, tn_error *err)
 	if (!po->as_of)
 		return tn_frame_read_csv(po->csv, NULL, 0, err);
 	tn_time t;
-	if (tn_time_parse(po->as_of, strlen(po->as_of), &t)) {
+	if (tn_as_of_parse(po->as_of, strlen(po->as_of), &t)) {
 		tn_error_set(err, TN_ERR_USAGE, "--as-of: expected a date like 2026-06-30, found \"%s\"", po->as_of);
 		return NULL;
 	}
-	if (strlen(po->as_of) <= 10)
-		t += TN_DAY - 1;
 	tn_store *s;
 	if (tn_store_open(ctx->db_path, 0, &s, err))
 		return NULL;

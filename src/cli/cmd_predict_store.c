@@ -33,7 +33,7 @@ static const char *const features_usage =
 	"backtest: train at DATE - DAYS (labels known by DATE), test on the customers live at\n"
 	"DATE against their churn in the next DAYS: ROC AUC, PR AUC, Brier, lift in the top 10%.\n"
 	"\n"
-	"  --as-of DATE       the cut-off (ISO date or date-time, UTC)\n"
+	"  --as-of DATE       the cut-off: the end of this day, or an ISO date-time (UTC)\n"
 	"  --horizon DAYS     the label window in days (e.g. 30)\n"
 	"  --definition NAME  a churn definition (tenure churn define); default \"cancelled\"\n"
 	"  --out FILE         features: write CSV to FILE instead of printing (numbers with\n"
@@ -88,11 +88,9 @@ static int parse(const char *cmd, int argc, char **argv, sopts *so)
 static int features_opts(const char *cmd, const sopts *so, tn_pred_features_opts *fo)
 {
 	tn_time t;
-	if (tn_time_parse(so->as_of, strlen(so->as_of), &t))
+	/* a plain date means the end of that day (docs/metrics.md) */
+	if (tn_as_of_parse(so->as_of, strlen(so->as_of), &t))
 		return cli_usage_error(cmd, "--as-of: expected a date like 2026-06-30, found \"%s\"", so->as_of);
-	/* a plain date means the end of that day */
-	if (strlen(so->as_of) <= 10)
-		t += TN_DAY - 1;
 	fo->as_of = t;
 	fo->horizon_days = so->horizon;
 	fo->definition = so->definition;

@@ -6,6 +6,7 @@
  * library; a section that cannot be fitted keeps its placeholder.
  */
 #include "cli.h"
+#include "feedback_cli.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -25,6 +26,9 @@ typedef struct surv_parts {
 	tn_design *design;
 	tn_cox *cox;
 	tn_svg_series hz;
+	double *median;
+	char **factor, **ref; /* per driver: its column and that column's reference level */
+	size_t nref;
 	char sentence[256];
 } surv_parts;
 
@@ -49,7 +53,8 @@ static void add_survival(tn_store *s, const tn_churn_def *d, tn_time as_of, tn_r
 	p->event = f->cols[ei].num;
 	if (tn_design_groups(f, "plan", p->rows, n, &p->idx, &p->labels, &p->nlev, &err) == TN_OK && p->nlev > 0 &&
 	    (p->series = calloc((size_t)p->nlev, sizeof *p->series)) &&
-	    (p->steps = calloc((size_t)p->nlev, sizeof *p->steps))) {
+	    (p->steps = calloc((size_t)p->nlev, sizeof *p->steps)) &&
+	    (p->median = calloc((size_t)p->nlev, sizeof *p->median))) {
 		int g;
 		for (g = 0; g < p->nlev; g++) {
 			tn_km *km = NULL;
@@ -57,6 +62,8 @@ static void add_survival(tn_store *s, const tn_churn_def *d, tn_time as_of, tn_r
 			int rc = tn_km_fit(p->time, p->event, p->idx, g, n, 0.95, &km, &err);
 			if (!rc)
 				rc = tn_km_steps_new(km, 300, &st, &err);
+			if (!rc) /* the fitted median, as `tenure survival` prints it */
+				p->median[g] = km->median;
 			tn_km_free(km);
 			if (rc)
 				break;
@@ -67,6 +74,7 @@ static void add_survival(tn_store *s, const tn_churn_def *d, tn_time as_of, tn_r
 		if (g == p->nlev) {
 			r->survival = p->series;
 			r->nsurvival = (size_t)p->nlev;
+			r->survival_median = p->median;
 		}
 	}
 	tn_error_clear(&err);
@@ -89,10 +97,10 @@ static void add_survival(tn_store *s, const tn_churn_def *d, tn_time as_of, tn_r
 		}
 	}
 	tn_error_clear(&err);
-	const char *want[] = {"plan", "channel", "attr_device", "reached_onboarding_complete"};
-	const char *cols[4], *req[] = {"time", "event"};
+	const char *want[] = {"plan", "channel", "country", "attr_device", "reached_onboarding_complete"};
+	const char *cols[5], *req[] = {"time", "event"};
 	size_t nc = 0;
-	for (size_t k = 0; k < 4; k++)
+	for (size_t k = 0; k < 5; k++)
 		if (tn_frame_find(f, want[k]) >= 0)
 			cols[nc++] = want[k];
 	tn_design *des = NULL;
@@ -117,6 +125,20 @@ static void add_survival(tn_store *s, const tn_churn_def *d, tn_time as_of, tn_r
 	r->hr = p->hr;
 	r->hr_lo = cox->lower;
 	r->hr_hi = cox->upper;
+	/* each driver's factor and reference level, for the colour key and the
+	 * reading */
+	if (!(p->factor = calloc(des->p, sizeof *p->factor)) || !(p->ref = calloc(des->p, sizeof *p->ref)))
+		return;
+	p->nref = des->p;
+	for (size_t j = 0; j < des->p; j++) {
+		const char *eq = strchr(des->names[j], '=');
+		p->factor[j] = eq ? strndup(des->names[j], (size_t)(eq - des->names[j])) : strdup(des->names[j]);
+		char ref[256];
+		if (*tn_design_reference(des, f, j, ref, sizeof ref))
+			p->ref[j] = strdup(ref);
+	}
+	r->driver_factor = (const char *const *)p->factor;
+	r->driver_ref = (const char *const *)p->ref;
 }
 
 static void free_survival(surv_parts *p)
@@ -128,6 +150,13 @@ static void free_survival(surv_parts *p)
 	tn_danger_free(p->danger);
 	tn_design_free(p->design);
 	tn_cox_free(p->cox);
+	for (size_t j = 0; j < p->nref; j++) {
+		free(p->factor ? p->factor[j] : NULL);
+		free(p->ref ? p->ref[j] : NULL);
+	}
+	free(p->factor);
+	free(p->ref);
+	free(p->median);
 	free(p->steps);
 	free(p->series);
 	free(p->hx);
@@ -138,19 +167,45 @@ static void free_survival(surv_parts *p)
 	tn_frame_free(p->f);
 }
 
+static void label_feedback(const cli_ctx *ctx, tn_store *s)
+{
+	tn_fb_row *rows = NULL;
+	size_t n = 0;
+	tn_error err = {0};
+	int have = tn_fb_labels_store(s, &rows, &n, &err) == TN_OK && n > 0;
+	free(rows);
+	if (have)
+		return;
+	int status = 0;
+	tn_fb_model *m = fbcli_model(NULL, NULL, &status);
+	size_t done = 0;
+	if (m && tn_fb_label_store(s, m, 0, &done, &err) == TN_OK && done && !ctx->quiet)
+		fprintf(stderr, "report: classified %zu text answers (as tenure feedback classify does)\n", done);
+	else if (err.code && !ctx->quiet)
+		fprintf(stderr, "report: the text answers could not be classified: %s\n", err.msg);
+	tn_fb_model_free(m);
+}
+
 static const char report_help[] =
-	"usage: tenure report --html FILE [--definition NAME] [--as-of DATE]\n\n"
+	"usage: tenure report --html FILE [--definition NAME] [--as-of DATE] [--model FILE]\n\n"
 	"Write one self-contained HTML page (inline SVG; no scripts, fonts or network\n"
-	"references): monthly churn-rate trend, cohort retention heatmap, survival by plan,\n"
-	"hazard by customer age with the danger window and churn drivers, each with a\n"
-	"one-line reading.  Definitions: docs/metrics.md; the sections: docs/churn.md.\n\n"
+	"references): the headline figures of `tenure summary`, the monthly churn-rate\n"
+	"trend, cohort retention, survival by plan, hazard by customer age with the danger\n"
+	"window and every peak, churn drivers against their reference levels, what\n"
+	"customers say (NPS, CSAT, CES, complaint types and themes, impact against effort),\n"
+	"what they are worth (value and profitability by plan and channel), who is about\n"
+	"to leave (the riskiest customers with value and reasons), then the actions\n"
+	"(offers, win-back, loyalty, onboarding); each with a one-line reading.\n"
+	"Definitions: docs/metrics.md; the sections: docs/churn.md.\n\n"
 	"  --html FILE        where to write the page\n"
 	"  --definition NAME  churn definition (default \"cancelled\")\n"
-	"  --as-of DATE       measure as of this date (default: the data's end)\n";
+	"  --as-of DATE       as of the end of this day (default: the data's last day)\n"
+	"  --model FILE       risk model for who is about to leave (tenure predict train\n"
+	"                     --save); default: one trained on the spot on the store\n";
 
 int cmd_report(cli_ctx *ctx, int argc, char **argv)
 {
-	const char *html = NULL, *defname = NULL, *v;
+	const char *html = NULL, *defname = NULL, *model = NULL, *v;
 	tn_time as_of = TN_NO_TIME;
 	for (int i = 1; i < argc; i++) {
 		int r;
@@ -158,13 +213,14 @@ int cmd_report(cli_ctx *ctx, int argc, char **argv)
 			fputs(report_help, stdout);
 			return 0;
 		} else if ((r = cli_opt(argc, argv, &i, "--html", &html)) ||
-			   (r = cli_opt(argc, argv, &i, "--definition", &defname))) {
+			   (r = cli_opt(argc, argv, &i, "--definition", &defname)) ||
+			   (r = cli_opt(argc, argv, &i, "--model", &model))) {
 			if (r < 0)
 				return 2;
 		} else if ((r = cli_opt(argc, argv, &i, "--as-of", &v))) {
 			if (r < 0)
 				return 2;
-			if (tn_time_parse(v, strlen(v), &as_of))
+			if (tn_as_of_parse(v, strlen(v), &as_of))
 				return cli_usage_error("report", "--as-of: expected a date (YYYY-MM-DD), found \"%s\"", v);
 		} else {
 			return cli_usage_error("report", "unexpected argument \"%s\"", argv[i]);
@@ -181,6 +237,10 @@ int cmd_report(cli_ctx *ctx, int argc, char **argv)
 	int rc = tn_churn_def_load(s, defname, &d, &err);
 	if (!rc)
 		rc = tn_report_from_store(s, &d, as_of, &r, &err);
+	/* the headline box: the same function and as-of as `tenure summary` */
+	tn_summary head;
+	if (!rc && r.as_of != TN_NO_TIME && !(rc = tn_summary_get_def(s, &d, r.as_of, &head, &err)))
+		r.headline = &head;
 	/* sections 3-5: Kaplan-Meier, danger window and Cox on the churn frame */
 	surv_parts sp = {0};
 	if (!rc)
@@ -195,9 +255,21 @@ int cmd_report(cli_ctx *ctx, int argc, char **argv)
 		rc = tn_report_actions(s, now, &tables, &ntables, &err);
 	r.tables = tables;
 	r.ntables = ntables;
+	/* what customers say needs the text answers classified: do it now when
+	 * nothing is labelled yet, as `tenure feedback classify` would */
+	if (!rc && r.as_of != TN_NO_TIME)
+		label_feedback(ctx, s);
+	/* what customers say, what they are worth, who is about to leave */
+	tn_report_table *ins = NULL;
+	size_t nins = 0;
+	if (!rc && r.as_of != TN_NO_TIME)
+		rc = tn_report_insights(s, &d, r.as_of, model, r.headline ? head.currency : NULL, &ins, &nins, &err);
+	r.insights = ins;
+	r.ninsights = nins;
 	if (!rc)
 		rc = tn_report_write_html(&r, html, &err);
 	tn_report_tables_free(tables, ntables);
+	tn_report_tables_free(ins, nins);
 	free_survival(&sp);
 	tn_report_free_store(&r);
 	tn_store_close(s);

@@ -12,33 +12,52 @@
 
 static void print_summary(cli_ctx *ctx, const tn_summary *m)
 {
-	char asof[16];
-	tn_date_format(m->as_of, asof, sizeof asof);
-	const char *cols[] = {"measure", "value", "meaning"};
-	tn_out *t = tn_out_new(3, cols);
+	char asof[16], month[16], cur[16];
+	if (m->as_of == TN_NO_TIME) {
+		if (ctx->format == OUT_TABLE) {
+			printf("No data yet: import data (tenure import) or run tenure demo.\n");
+			return;
+		}
+	} else if (ctx->format == OUT_TABLE) {
+		tn_date_format(m->as_of, asof, sizeof asof);
+		printf("As of the end of %s (docs/metrics.md)\n", asof);
+	}
+	snprintf(month, sizeof month, "%.7s", m->as_of == TN_NO_TIME ? "" : tn_date_format(m->month_start, cur, sizeof cur));
+	snprintf(cur, sizeof cur, "%s", m->currency[0] ? m->currency : "money");
+	char m_churned[96], m_rate[160], m_nrr[128];
+	snprintf(m_churned, sizeof m_churned, "customers who left in %s%s", month, m->month_partial ? " (to date)" : "");
+	snprintf(m_rate, sizeof m_rate, "churned_month / customers at the start of %s (the last period of churn rate)",
+		 month);
+	snprintf(m_nrr, sizeof m_nrr, "net revenue retention in %s%s", month, m->month_partial ? " (to date)" : "");
+	const char *cols[] = {"measure", "value", "unit", "meaning"};
+	tn_out *t = tn_out_new(4, cols);
 	struct {
 		const char *name;
 		double v;
 		int digits;
-		const char *meaning;
+		const char *unit, *meaning;
 	} rows[] = {
-		{"customers", (double)m->customers, 0, "customers in the store"},
-		{"paying", (double)m->paying, 0, "subscriptions active or past due"},
-		{"trialing", (double)m->trialing, 0, "in a free trial"},
-		{"mrr", m->mrr, 2, "monthly recurring revenue of paying subscriptions"},
-		{"churned_30d", (double)m->churned_30d, 0, "subscriptions cancelled or lapsed in the last 30 days"},
-		{"churn_rate_30d_pct", 100 * m->churn_rate_30d, 1, "churned_30d / subscriptions running 30 days ago"},
-		{"reactivated", (double)m->reactivated, 0, "customers who subscribed more than once"},
-		{"nps_90d", m->nps, 1, "% promoters - % detractors, last 90 days"},
-		{"nps_responses_90d", (double)m->nps_responses, 0, "NPS answers, last 90 days"},
-		{"exit_answers", (double)m->exit_answers, 0, "exit-survey answers"},
-		{"events", (double)m->events, 0, "app events (sessions, purchases, ...)"},
+		{"customers", (double)m->customers, 0, "customers", "customers in the store"},
+		{"active_customers", (double)m->active, 0, "customers", "customers with a live subscription (churn rate's customers_end)"},
+		{"paying", (double)m->paying, 0, "customers", "active customers with MRR > 0"},
+		{"trialing", (double)m->trialing, 0, "customers", "active customers in a free trial"},
+		{"mrr", m->mrr, 2, cur, "monthly recurring revenue (churn rate's mrr_end)"},
+		{"churned_month", (double)m->churned, 0, "customers", m_churned},
+		{"churn_rate_month_pct", 100 * m->churn_rate, 2, "%", m_rate},
+		{"churn_rate_prev_month_pct", 100 * m->churn_rate_prev, 2, "%", "the same, the month before"},
+		{"nrr_month_pct", 100 * m->nrr, 2, "%", m_nrr},
+		{"revenue_at_risk", m->revenue_at_risk, 2, cur,
+		 "future value of live subscribers x P(not renewing next) (value profitability's value_at_risk)"},
+		{"nps_90d", m->nps, 1, "points", "% promoters - % detractors, last 90 days"},
+		{"nps_responses_90d", (double)m->nps_responses, 0, "answers", "NPS answers, last 90 days"},
+		{"reactivated", (double)m->reactivated, 0, "customers", "customers who subscribed more than once"},
+		{"exit_answers", (double)m->exit_answers, 0, "answers", "exit-survey answers"},
+		{"events", (double)m->events, 0, "events", "app events (sessions, purchases, ...)"},
 	};
-	if (ctx->format == OUT_TABLE)
-		printf("As of %s\n", asof);
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		tn_out_str(t, rows[i].name);
 		tn_out_num(t, rows[i].v, rows[i].digits);
+		tn_out_str(t, rows[i].unit);
 		tn_out_str(t, rows[i].meaning);
 	}
 	tn_out_print(t, ctx->format, stdout);
@@ -53,17 +72,19 @@ int cmd_summary(cli_ctx *ctx, int argc, char **argv)
 		int rc;
 		if (cli_is_help(argv[i])) {
 			printf("usage: tenure summary [--as-of DATE]\n\n"
-			       "A first look at the store: customers, paying and trialing subscriptions, MRR,\n"
-			       "subscriptions that ended in the last 30 days and the 30-day churn rate,\n"
-			       "reactivations, NPS of the last 90 days, exit answers and events.\n"
-			       "--as-of DATE  compute as of this date (default: the data's end)\n"
+			       "The headline figures: customers, active (paying + trialing), MRR, this month's\n"
+			       "churn rate and last month's, net revenue retention, revenue at risk, NPS of the\n"
+			       "last 90 days, reactivations, exit answers and events.  Counts and MRR are the\n"
+			       "last period of `tenure churn rate` for the same as-of; the report's headline\n"
+			       "box shows the same figures.\n"
+			       "--as-of DATE  as of the end of this day (default: the data's last day)\n"
 			       "Definitions: docs/metrics.md.  For churn by period, plan or cohort: tenure churn rate.\n");
 			return 0;
 		}
 		if ((rc = cli_opt(argc, argv, &i, "--as-of", &v)) != 0) {
 			if (rc < 0)
 				return 2;
-			if (tn_time_parse(v, strlen(v), &as_of))
+			if (tn_as_of_parse(v, strlen(v), &as_of))
 				return cli_usage_error("summary", "--as-of: expected a date, found \"%s\"", v);
 		} else {
 			return cli_usage_error("summary", "unexpected argument \"%s\"", argv[i]);

@@ -29,7 +29,7 @@ static const char usage[] =
     "                 days from subscribing to churn under this churn definition\n"
     "                 (default cancelled); --by plan, channel, country,\n"
     "                 billing_period, attr_KEY, reached_onboarding_complete...\n"
-    "  --as-of DATE   store mode: censor at this date (default: the data's end)\n"
+    "  --as-of DATE   store mode: censor at the end of this day (default: the data's last day)\n"
     "  --all-spells   store mode: every subscription spell, not only the first\n"
     "  --time COL     follow-up time (age of the customer when they left or were\n"
     "                 last seen), a number >= 0, e.g. days\n"

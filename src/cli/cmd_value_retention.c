@@ -19,7 +19,7 @@ static void help(void)
 	       "share renewing at the next four decisions, and the expected lifetime value of a new subscriber\n"
 	       "(price x E[payments], discounted).\n\n"
 	       "  --definition NAME  churn definition (tenure churn list)\n"
-	       "  --as-of DATE       as of this date (default: the data's end)\n"
+	       "  --as-of DATE       as of the end of this day (default: the data's last day)\n"
 	       "  --discount D       yearly discount rate (default 0.10), converted to each plan's period\n"
 	       "  --subscribers      instead, one row per live subscriber: customer, plan, payments so far,\n"
 	       "                     p_churn (not renewing at the next decision: 1 - r_n) and value (price x\n"
@@ -65,7 +65,7 @@ int cmd_value_retention(cli_ctx *ctx, int argc, char **argv)
 	if (disc_s && (cli_parse_double("value retention", "--discount", disc_s, &disc) || !(disc > 0)))
 		return cli_usage_error("value retention", "--discount: expected a rate > 0, e.g. 0.10");
 	tn_time as_of = TN_NO_TIME;
-	if (as_of_s && tn_time_parse(as_of_s, strlen(as_of_s), &as_of))
+	if (as_of_s && tn_as_of_parse(as_of_s, strlen(as_of_s), &as_of))
 		return cli_usage_error("value retention", "--as-of: expected a date, found \"%s\"", as_of_s);
 	tn_error err = {0};
 	tn_store *s;

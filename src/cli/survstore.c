@@ -13,7 +13,7 @@ tn_frame *surv_store_frame(const cli_ctx *ctx, const char *definition, const cha
 			   tn_error *err)
 {
 	tn_churn_frame_opts fo = {.as_of = TN_NO_TIME, .all_spells = all_spells};
-	if (as_of && tn_time_parse(as_of, strlen(as_of), &fo.as_of)) {
+	if (as_of && tn_as_of_parse(as_of, strlen(as_of), &fo.as_of)) {
 		tn_error_set(err, TN_ERR_USAGE, "--as-of: expected a date, found \"%s\"", as_of);
 		return NULL;
 	}

@@ -27,7 +27,8 @@ INF = float("inf")
 as_of = db.execute("""SELECT max(t) FROM (SELECT max(signed_up_at) t FROM customers UNION ALL
   SELECT max(started_at) FROM subscriptions UNION ALL SELECT max(cancelled_at) FROM subscriptions UNION ALL
   SELECT max(paid_at) FROM payments UNION ALL SELECT max(given_at) FROM feedback UNION ALL
-  SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'events_last')""").fetchone()[0]
+  SELECT CAST(value AS INTEGER) FROM meta WHERE key IN ('events_last', 'data_end'))""").fetchone()[0]
+as_of = as_of // DAY * DAY + DAY - 1  # docs/metrics.md: as of the end of the data's last day
 iso = lambda t: datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 custs = db.execute("SELECT id, ext_id, signed_up_at FROM customers ORDER BY id").fetchall()
 subs = {}
@@ -100,7 +101,7 @@ def spells(cid, signup, cancelled, grace, inactive, acts):
         elif limit <= as_of:
             end, st, why = limit, "churned", "cancelled"
         else:
-            out.append((t0, as_of, "censored", ""))
+            out.append((t0, as_of + 1, "censored", ""))  # as of a day's end: censored at the next midnight
             break
         out.append((t0, end, st, why))
         nxt = [k for k, s in enumerate(ss) if s[0] > end]

@@ -36,7 +36,7 @@ static void test_empty_report_has_placeholders(void **state)
 	assert_non_null(strstr(b.p, "A &lt;b&gt;&amp;&lt;/b&gt; report"));
 	assert_null(strstr(b.p, "<b>&</b>"));
 	assert_int_equal(count(b.p, "class=\"pending\""), 5);
-	assert_non_null(strstr(b.p, "As of 2024-01-01"));
+	assert_non_null(strstr(b.p, "As of the end of 2024-01-01"));
 	tn_sbuf_free(&b);
 }
 
@@ -58,21 +58,40 @@ static void test_full_report(void **state)
 				 {.name = "annual", .n = 4, .x = t, .y = s2, .step = 1}};
 	double hz[] = {0.01, 0.05, 0.02, 0.01};
 	tn_svg_series haz = {.name = "all", .n = 4, .x = t, .y = hz};
-	const char *names[] = {"not onboarded", "paid_social", "referral"};
+	const char *names[] = {"onboarded=no", "channel=paid_social", "channel=referral"};
+	const char *factor[] = {"onboarded", "channel", "channel"}, *ref[] = {"yes", "organic", "organic"};
+	tn_summary head = {.as_of = 1709251199, .month_start = 1706745600, .currency = "EUR", .customers = 12345,
+			   .active = 1000, .paying = 900, .trialing = 100, .mrr = 1234567.891, .churned = 125,
+			   .churn_base = 1000, .churn_rate = 0.125, .churn_rate_prev = 0.10, .nrr = 0.93, .nps = 12.34,
+			   .nps_responses = 200, .revenue_at_risk = 4321.5};
 	double hr[] = {2.0, 1.4, 0.7}, hlo[] = {1.8, 1.2, 0.6}, hhi[] = {2.2, 1.6, 0.8};
 	tn_report r = {.as_of = 1709251200, .definition = "cancelled", .rates = rates, .nrates = 2,
 		       .survival = surv, .nsurvival = 2, .hazard = &haz, .nhazard = 1, .danger_from = 3,
-		       .danger_to = 7, .ndrivers = 3, .driver_names = names, .hr = hr, .hr_lo = hlo, .hr_hi = hhi};
+		       .danger_to = 7, .ndrivers = 3, .driver_names = names, .hr = hr, .hr_lo = hlo, .hr_hi = hhi,
+		       .driver_factor = factor, .driver_ref = ref, .headline = &head};
 	tn_sbuf b = {0};
 	tn_error err = {0};
 	assert_int_equal(tn_report_render(&r, &b, &err), TN_OK);
 	assert_self_contained(b.p);
 	/* readings computed from the data */
-	assert_non_null(strstr(b.p, "In 2024-02, 12.5% of the customers"));
-	assert_non_null(strstr(b.p, "Median lifetime: monthly 60 days; annual not reached"));
+	assert_non_null(strstr(b.p, "In 2024-02, 12.50% of the customers"));
+	assert_non_null(strstr(b.p, "prints it): monthly 60.0 days; annual not reached"));
 	assert_non_null(strstr(b.p, "between day 3 and day 7: act before day 3"));
-	assert_non_null(strstr(b.p, "The strongest driver is not onboarded: those customers leave 2.0 times as fast"));
-	assert_non_null(strstr(b.p, "danger window"));
+	assert_non_null(strstr(b.p, "The strongest driver: no customers (onboarded) leave 2.0 times as fast as yes "
+				    "customers, the reference level (95% CI 1.80 to 2.20)"));
+	assert_non_null(strstr(b.p, "danger window, days 3-7"));
+	assert_non_null(strstr(b.p, "onboarded (vs yes)")); /* the colour key */
+	/* the headline: summary's figures, as summary prints them, with separators */
+	assert_non_null(strstr(b.p, "<span data-metric=\"customers\">12,345</span>"));
+	assert_non_null(strstr(b.p, "<span data-metric=\"mrr\">1,234,567.89</span> <small>EUR</small>"));
+	assert_non_null(strstr(b.p, "<span data-metric=\"churn_rate_month_pct\">12.50</span>%"));
+	assert_non_null(strstr(b.p, "<span data-metric=\"churn_rate_prev_month_pct\">10.00</span>% (up 2.50 points)"));
+	assert_non_null(strstr(b.p, "<span data-metric=\"nps_90d\">12.3</span>"));
+	assert_non_null(strstr(b.p, "<span data-metric=\"revenue_at_risk\">4,321.50</span>"));
+	assert_non_null(strstr(b.p, "Churn in 2024-02<"));
+	/* the hazard axis in percent, never as a bare fraction */
+	assert_non_null(strstr(b.p, ">5%</text>"));
+	assert_null(strstr(b.p, ">0.05</text>"));
 	assert_int_equal(count(b.p, "class=\"pending\""), 1); /* only the cohorts, which are absent */
 	assert_int_equal(count(b.p, "<svg"), 4);
 	const char *out = getenv("TENURE_REPORT_SAMPLE");
@@ -84,6 +103,30 @@ static void test_full_report(void **state)
 		}
 	}
 	tn_sbuf_free(&b);
+}
+
+static void test_numbers(void **state)
+{
+	(void)state;
+	char b[64];
+	assert_string_equal(tn_report_number(1234567.891, 2, b, sizeof b), "1,234,567.89");
+	assert_string_equal(tn_report_number(-1234.5, 1, b, sizeof b), "-1,234.5");
+	assert_string_equal(tn_report_number(999, 0, b, sizeof b), "999");
+	assert_string_equal(tn_report_number(-0.001, 2, b, sizeof b), "0.00");
+	assert_string_equal(tn_report_number(NAN, 2, b, sizeof b), "n/a");
+	assert_string_equal(tn_report_money(192530.1, "USD", b, sizeof b), "192,530.10 USD");
+	assert_string_equal(tn_report_money(5, NULL, b, sizeof b), "5.00");
+	tn_time t;
+	assert_int_equal(tn_as_of_parse("2026-10-31", 10, &t), 0);
+	assert_int_equal(t, 1793491199); /* 2026-10-31T23:59:59Z */
+	assert_int_equal(tn_as_of_parse("20261031", 8, &t), 0);
+	assert_int_equal(t, 1793491199);
+	assert_int_equal(tn_as_of_parse("2026-10-31T12:00:00Z", 20, &t), 0);
+	assert_int_equal(t, 1793448000);
+	assert_int_equal(tn_as_of_parse("1793448000", 10, &t), 0);
+	assert_int_equal(t, 1793448000);
+	assert_int_equal(tn_as_of_parse("yesterday", 9, &t), -1);
+	assert_int_equal(tn_day_end(1793404800), 1793491199);
 }
 
 static void test_sbuf_and_heatmap(void **state)
@@ -107,6 +150,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_empty_report_has_placeholders),
 		cmocka_unit_test(test_full_report),
+		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_sbuf_and_heatmap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
