@@ -160,30 +160,6 @@ int tn_pred_explain(const tn_pred_model *m, const tn_frame *f, const size_t *row
 	return rc;
 }
 
-void tn_pred_reason(const tn_pred_model *m, const tn_frame *f, size_t row, size_t s, char *buf,
-		    size_t n)
-{
-	const tn_pred_source *src = &m->enc->src[s];
-	int j = tn_frame_find(f, src->name);
-	if (j < 0 || n == 0) {
-		if (n)
-			snprintf(buf, n, "%s", src->name);
-		return;
-	}
-	const tn_column *c = &f->cols[j];
-	if (src->is_numeric) {
-		double v = c->num[row];
-		if (isnan(v))
-			snprintf(buf, n, "%s is blank", src->name);
-		else
-			snprintf(buf, n, "%s is %s (%.5g)", src->name, v < src->mean ? "low" : "high", v);
-	} else if (c->is_numeric) { /* text in training, numbers in this file */
-		snprintf(buf, n, "%s is %.17g", src->name, c->num[row]);
-	} else {
-		snprintf(buf, n, "%s is %s", src->name, c->text[row][0] ? c->text[row] : TN_PRED_BLANK_LEVEL);
-	}
-}
-
 /* SplitMix64 (Steele, Lea & Flood 2014) */
 static uint64_t splitmix64(uint64_t *s)
 {

@@ -5,6 +5,7 @@
  */
 #include "actions_cli.h"
 
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,13 +191,14 @@ static int do_plan(cli_ctx *ctx, int argc, char **argv)
 	for (size_t i = 0; i < sc->n; i++)
 		send[i] = tn_offer_send_time(now, sc->signed_up_at[i], sc->period_end[i], o.danger, o.lead);
 	int64_t id = 0;
+	int existing = 0;
 	if (!o.dry) {
 		char params[512];
 		snprintf(params, sizeof params,
 			 "{\"offer_cost\":%.17g,\"accept_rate\":%.17g,\"budget\":%.17g,\"control\":%.17g,"
 			 "\"seed\":%ld,\"lead_days\":%.17g,\"danger_day\":%.17g}",
 			 o.cost, o.accept, o.budget, o.control, o.seed, o.lead, o.danger);
-		if (tn_offers_save(s, sc, plan, send, params, now, &id, &err)) {
+		if (tn_offers_save_once(s, sc, plan, send, params, now, &id, &existing, &err)) {
 			rc = cli_fail(&err);
 			goto out;
 		}
@@ -205,10 +207,11 @@ static int do_plan(cli_ctx *ctx, int argc, char **argv)
 		char d[16];
 		fprintf(stderr,
 			"tenure: offer plan %s%lld as of %s: %zu customers, %zu with expected profit > 0; %zu offers "
-			"(spend %.2f, expected gain %.2f), %zu in the control group; danger day %.1f (%s)\n",
+			"(spend %.2f, expected gain %.2f), %zu in the control group; danger day %.1f (%s); ties in "
+			"expected profit: higher value first, then a random order from --seed%s\n",
 			o.dry ? "(dry run) " : "", (long long)id, act_date(now, d, sizeof d), plan->n,
 			plan->n_candidates, plan->n_offer, plan->spend, plan->expected_gain, plan->n_control, o.danger,
-			how);
+			how, existing ? "; identical to the stored plan, not stored again" : "");
 	}
 	const char *names[] = {"rank", "customer", "arm", "p_churn", "value", "expected_profit", "send_on"};
 	tn_out *t = tn_out_new(7, names);
@@ -405,6 +408,41 @@ out:
 	return rc;
 }
 
+/* `offers plans`: one column per parameter (the stored JSON read back),
+ * numbers as numbers, no float noise. */
+static void print_plans(cli_ctx *ctx, const tn_rowset *r)
+{
+	static const char *const keys[] = {"offer_cost", "accept_rate", "budget", "control", "seed", "lead_days",
+					   "danger_day"};
+	static const int digits[] = {2, 3, 2, 3, 0, 1, 1};
+	const char *names[] = {"plan",	      "as_of",	     "source", "offered",   "control",
+			       "offer_cost", "accept_rate", "budget", "control_share", "seed", "lead_days",
+			       "danger_day"};
+	tn_out *t = tn_out_new(12, names);
+	for (size_t i = 0; i < r->nrows; i++) {
+		const size_t k = i * r->ncols;
+		for (size_t c = 0; c < 5 && c < r->ncols; c++) {
+			if (r->digits[c] < 0)
+				tn_out_str(t, r->text[k + c]);
+			else
+				tn_out_int(t, (long long)llround(r->num[k + c]));
+		}
+		cJSON *pj = r->ncols > 5 && r->text[k + 5] ? cJSON_Parse(r->text[k + 5]) : NULL;
+		for (size_t q = 0; q < sizeof keys / sizeof *keys; q++) {
+			const cJSON *v = cJSON_GetObjectItemCaseSensitive(pj, keys[q]);
+			if (!cJSON_IsNumber(v) || (strcmp(keys[q], "budget") == 0 && v->valuedouble < 0))
+				tn_out_str(t, strcmp(keys[q], "budget") == 0 && cJSON_IsNumber(v) ? "no limit" : NULL);
+			else if (digits[q] == 0)
+				tn_out_int(t, (long long)llround(v->valuedouble));
+			else
+				tn_out_num(t, round(v->valuedouble * 1e6) / 1e6, digits[q]);
+		}
+		cJSON_Delete(pj);
+	}
+	tn_out_print(t, ctx->format, stdout);
+	tn_out_free(t);
+}
+
 int cmd_offers(cli_ctx *ctx, int argc, char **argv)
 {
 	if (argc < 2 || cli_is_help(argv[1])) {
@@ -433,7 +471,7 @@ int cmd_offers(cli_ctx *ctx, int argc, char **argv)
 		if (tn_offers_plans(s, &r, &err)) {
 			rc = cli_fail(&err);
 		} else {
-			act_print_rowset(ctx, r);
+			print_plans(ctx, r);
 			tn_rowset_free(r);
 		}
 		tn_store_close(s);

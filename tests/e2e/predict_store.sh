@@ -57,6 +57,14 @@ check_contains "alerts help documents thresholds" ah.txt "--inactive-days"
 
 # train and score straight from the store
 check "train from the store" $TENURE --db d.db predict train --as-of 2026-07-31 --horizon 30 --save st.json
+check_contains "train prints the backtest quality" check.out "backtest: trained at 2026-07-01, tested on 2026-07-31"
+auc=$(awk 'NR == 3 {print $5}' check.out)
+check "train: backtest AUC well above chance ($auc)" awk -v a="$auc" 'BEGIN { exit !(a > 0.65 && a <= 1) }'
+$TENURE --db d.db predict score --model st.json --as-of 2026-08-31 --top 20 >words.txt 2>&1
+check_contains "score says the horizon" words.txt "risk = the probability of leaving in the next 30 days"
+check_contains "reasons in words: the period end" words.txt "period ends"
+check "reasons without raw names, log-odds or exponents" sh -c \
+  "! grep -E 'days_to_period_end|is (low|high) \\(|\\(\\+[0-9]|[0-9]e[-+][0-9]' words.txt"
 $TENURE --db d.db --format csv predict score --model st.json --as-of 2026-08-31 --top 3 >ss.csv 2>&1
 check_eq "score from the store: 3 rows + header" "$(wc -l <ss.csv | tr -d ' ')" 4
 check_contains "store ids in the ranking" ss.csv ",C0"
