@@ -320,6 +320,7 @@ typedef struct tn_pred_alert {
 	int64_t raised_at, resolved_at, acked_at; /* TN_NO_TIME-like INT64_MIN when absent */
 	double risk;                               /* NaN when not computed */
 	char detail[160];
+	double mrr; /* monthly price of the customer's latest subscription; NaN if none */
 } tn_pred_alert;
 
 TN_API tn_pred_alert_opts tn_pred_alert_opts_default(void);
@@ -330,8 +331,9 @@ TN_API tn_pred_alert_opts tn_pred_alert_opts_default(void);
  * (or whose customer is no longer live) is resolved at as_of. */
 TN_API int tn_pred_alerts_update(struct tn_store *s, const tn_pred_alert_opts *o, tn_pred_alert_run *run,
 				 tn_error *err);
-/* Alerts raised at or after SINCE (INT64_MIN: all), newest first; only open,
- * unacknowledged ones unless ALL.  *out is malloc'ed (caller frees); at most
+/* Alerts raised at or after SINCE (INT64_MIN: all), largest MRR at risk
+ * (risk x MRR) first, then MRR, then newest; only open, unacknowledged ones
+ * unless ALL.  *out is malloc'ed (caller frees); at most
  * 1,000,000 rows. */
 TN_API int tn_pred_alerts_list(struct tn_store *s, int64_t since, int all, tn_pred_alert **out, size_t *n,
 			       tn_error *err);
