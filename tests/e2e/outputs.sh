@@ -47,3 +47,35 @@ check_eq "exit reasons: no impact header" "$(grep -c '^type,theme,' ex.csv)" 0
 check_fails "--table of an unknown table fails" $TENURE --db d.db feedback impact --table nope
 $TENURE --db d.db --quiet --format json feedback impact >imp.json 2>&1
 check "impact JSON: an object with named arrays" sh -c 'grep -q "^{\"impact\": \[" imp.json && grep -q "\"exit_reasons\": \[" imp.json'
+
+# churn rate: the last, partial period is marked; rates above 100% are explained; an as-of past the data warns
+cat >customers.csv <<'CSV'
+id,signed_up_at,country,channel
+a,2024-01-05,DE,organic
+b,2024-02-02,DE,organic
+c,2024-02-02,DE,organic
+d,2024-02-02,DE,organic
+e,2024-01-10,DE,organic
+CSV
+# Feb: a and e at the start; b, c, d join on Feb 2 and leave on Feb 10, a leaves Feb 20: 4 churned of 2 = 200%
+cat >subs.csv <<'CSV'
+customer,plan,billing_period,price,currency,started_at,cancelled_at,status
+a,monthly,month,10,USD,2024-01-05,2024-02-20,cancelled
+b,monthly,month,10,USD,2024-02-02,2024-02-10,cancelled
+c,monthly,month,10,USD,2024-02-02,2024-02-10,cancelled
+d,monthly,month,10,USD,2024-02-02,2024-02-10,cancelled
+e,monthly,month,10,USD,2024-01-10,,active
+CSV
+printf 'customer,occurred_at,type\ne,2024-03-15,session\n' >events.csv
+check "import customers" $TENURE --db r.db import customers customers.csv
+check "import subscriptions" $TENURE --db r.db import subscriptions subs.csv
+check "import events" $TENURE --db r.db import events events.csv
+check "churn rate" $TENURE --db r.db churn rate
+check_contains "rate above 100% explained" check.out "note: a churn rate above 100% (200% in 2024-02-01) means more customers left"
+check_contains "trial drop-offs named" check.out "joined and left within it (e.g. trial drop-offs)"
+check_contains "the last period is partial" check.out "note: 2024-03-01 is a partial period (partial = yes): counted to 2024-03-15 only"
+$TENURE --db r.db --format csv churn rate >rate.csv 2>rate.err
+check_eq "CSV: partial column" "$(cut -d, -f1,17 rate.csv | tr '\n' ' ')" "period,partial 2024-01-01,no 2024-02-01,no 2024-03-01,yes "
+check_contains "CSV notes go to stderr" rate.err "partial period"
+$TENURE --db r.db churn rate --as-of 2024-06-30 >late.out 2>late.err
+check_contains "as-of past the data's end warns" late.err "warning: --as-of 2024-06-30 is after the data's end (2024-03-15)"
