@@ -69,6 +69,14 @@ void tn_out_print(const tn_out *t, out_format format, FILE *fp);
 struct cJSON;
 void cli_print_json(const struct cJSON *v);
 
+/* Before a command that reads the store (argv[0] = the command): when the
+ * store does not exist or has no customers, print the one "no data yet"
+ * message (nodata.c) and return CLI_NO_DATA (exit 0), or CLI_NO_DATA_GO_ON
+ * when the command still has something to write (the report's page);
+ * CLI_DATA otherwise. */
+enum { CLI_DATA, CLI_NO_DATA, CLI_NO_DATA_GO_ON };
+int cli_no_data(const cli_ctx *ctx, int argc, char **argv);
+
 /* Seconds on a monotonic clock, for timings. */
 double cli_now(void);
 

@@ -599,10 +599,17 @@ int cmd_cohorts(cli_ctx *ctx, int argc, char **argv)
 	int rc = tn_churn_def_load(s, co.definition, &d, &err);
 	if (!rc)
 		rc = tn_cohorts_compute(s, &d, months, co.revenue, co.as_of, &c, &err);
+	tn_time as_of = co.as_of;
+	if (!rc && as_of == TN_NO_TIME)
+		rc = tn_churn_data_end(s, &as_of, &err);
 	tn_store_close(s);
 	if (rc)
 		return cli_fail(&err);
-	size_t ncols = 2 + c->nages;
+	/* a cell is partial when the as-of falls inside its period: only the
+	 * members whose anniversary had come are counted */
+#define PARTIAL(i, k) \
+	(as_of != TN_NO_TIME && tn_add_months(c->cohort_start[i], (int)((k) + 1) * months) > as_of + TN_DAY)
+	size_t ncols = 3 + c->nages;
 	char **names = calloc(ncols, sizeof *names);
 	names[0] = strdup("cohort");
 	names[1] = strdup(co.revenue ? "base_mrr" : "customers");
@@ -611,7 +618,9 @@ int cmd_cohorts(cli_ctx *ctx, int argc, char **argv)
 		snprintf(b, sizeof b, "%c%zu", months == 1 ? 'm' : months == 3 ? 'q' : 'y', k);
 		names[2 + k] = strdup(b);
 	}
-	tn_out *t = tn_out_new(ncols, (const char *const *)names);
+	names[2 + c->nages] = strdup("partial_from");
+	tn_out *t = tn_out_new(ncols - (ctx->format == OUT_TABLE), (const char *const *)names);
+	int any = 0;
 	for (size_t i = 0; i < c->ncohorts; i++) {
 		char p[16];
 		tn_out_str(t, tn_date_format(c->cohort_start[i], p, sizeof p));
@@ -619,11 +628,33 @@ int cmd_cohorts(cli_ctx *ctx, int argc, char **argv)
 			tn_out_num(t, c->base_mrr[i], 2);
 		else
 			tn_out_int(t, c->size[i]);
-		for (size_t k = 0; k < c->nages; k++)
-			tn_out_num(t, c->value[i * c->nages + k], 3);
+		size_t first = c->nages;
+		for (size_t k = 0; k < c->nages; k++) {
+			double v = c->value[i * c->nages + k];
+			int part = !isnan(v) && PARTIAL(i, k);
+			if (part && first == c->nages)
+				first = k;
+			if (part && ctx->format == OUT_TABLE) {
+				char b[32];
+				snprintf(b, sizeof b, "%.3f*", v);
+				tn_out_str(t, b);
+			} else {
+				tn_out_num(t, v, 3);
+			}
+		}
+		any |= first < c->nages;
+		if (ctx->format != OUT_TABLE)
+			tn_out_str(t, first < c->nages ? names[2 + first] : NULL);
 	}
+#undef PARTIAL
 	tn_out_print(t, ctx->format, stdout);
 	tn_out_free(t);
+	if (any && ctx->format == OUT_TABLE) {
+		char a[24];
+		printf("\n* partial: the period was not over at the as-of (%s); only the members whose anniversary had "
+		       "come are counted\n",
+		       tn_date_format(as_of, a, sizeof a));
+	}
 	for (size_t k = 0; k < ncols; k++)
 		free(names[k]);
 	free(names);

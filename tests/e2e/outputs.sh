@@ -79,3 +79,40 @@ check_eq "CSV: partial column" "$(cut -d, -f1,17 rate.csv | tr '\n' ' ')" "perio
 check_contains "CSV notes go to stderr" rate.err "partial period"
 $TENURE --db r.db churn rate --as-of 2024-06-30 >late.out 2>late.err
 check_contains "as-of past the data's end warns" late.err "warning: --as-of 2024-06-30 is after the data's end (2024-03-15)"
+
+# cohorts: the cells whose period was not over at the as-of are marked
+check "cohorts" $TENURE --db r.db cohorts
+check_contains "partial cells starred" check.out "*"
+check_contains "and explained" check.out "* partial: the period was not over at the as-of (2024-03-15)"
+$TENURE --db r.db --format csv cohorts >coh.csv 2>&1
+check_eq "CSV: the first partial cell of each cohort" "$(cut -d, -f1 coh.csv | tr '\n' ' ')|$(awk -F, '{print $NF}' coh.csv | tr '\n' ' ')" \
+  "cohort 2024-01-01 2024-02-01 2024-03-01 |partial_from m2 m1  "
+
+# an empty store, and no store at all: every command that reads the store answers alike, with exit 0
+printf 'id\n' >none.csv
+check "an empty store" $TENURE --db empty.db import customers none.csv
+for db in empty.db missing.db; do
+  bad=""
+  for c in "summary" "churn rate" "churn status" "churn export --csv x.csv" "cohorts" "survival" "drivers" \
+    "value summary" "value score" "value at-risk" "value retention" "value profitability" \
+    "predict features --as-of 2026-01-01 --horizon 30" "predict backtest --as-of 2026-01-01 --horizon 30" \
+    "predict train --as-of 2026-01-01 --save m.json" "predict score --model m.json --as-of 2026-01-01" "alerts" \
+    "feedback classify" "feedback scores" "feedback impact" "feedback matrix" "feedback follow-up" \
+    "offers plan" "offers report" "offers plans" "offers ending" "offers nearing" "offers call" \
+    "winback schedule" "winback report" "winback reasons" "points balance" "points tiers" "points check" \
+    "points at-risk" "journey funnel" "journey churn" "journey stuck" "report --html e.html"; do
+    # shellcheck disable=SC2086
+    $TENURE --db $db $c >out.txt 2>&1
+    rc=$?
+    if [ "$rc" -ne 0 ] || ! grep -qF "no data yet in $db: import your customers and subscriptions" out.txt; then
+      bad="$bad [$c: exit $rc: $(head -1 out.txt)]"
+    fi
+  done
+  check_eq "every command on $db: exit 0 and \"no data yet\"" "$bad" ""
+done
+check "summary on an empty store" $TENURE --db empty.db summary
+check_eq "no \"As of 1970-01-01\"" "$(grep -c 1970 check.out)" 0
+check_contains "the empty store's report still says so" e.html "No"
+$TENURE --db empty.db --format csv churn rate >nd.csv 2>nd.err
+check_eq "CSV on an empty store: nothing on stdout" "$(wc -c <nd.csv | tr -d ' ')" 0
+check_contains "CSV on an empty store: the message on stderr" nd.err "no data yet"
