@@ -116,3 +116,26 @@ check_contains "the empty store's report still says so" e.html "No"
 $TENURE --db empty.db --format csv churn rate >nd.csv 2>nd.err
 check_eq "CSV on an empty store: nothing on stdout" "$(wc -c <nd.csv | tr -d ' ')" 0
 check_contains "CSV on an empty store: the message on stderr" nd.err "no data yet"
+
+# store errors name their cause.  Permissions do not bind root: run those as nobody (setpriv) when root.
+if [ "$(id -u)" = 0 ]; then
+  chmod 755 .
+  run_as() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+else
+  run_as() { "$@"; }
+fi
+printf 'id,signed_up_at\nz1,2026-01-01\n' >c1.csv
+cp d.db ro.db
+chmod 444 ro.db c1.csv
+run_as $TENURE --db ro.db import customers c1.csv >ro.out 2>&1
+check_eq "import into a read-only store fails" "$?" 1
+check_contains "and says the store is read-only" ro.out "ro.db: the store is read-only"
+check_eq "not as a CSV row error" "$(grep -c 'c1.csv:2' ro.out)" 0
+check "a read-only store can still be read" run_as $TENURE --db ro.db summary
+cp d.db np.db
+chmod 000 np.db
+run_as $TENURE --db np.db summary >np.out 2>&1
+check_eq "an unreadable store fails" "$?" 1
+check_contains "and says permission denied" np.out "np.db: cannot open the store: Permission denied"
+check_fails "report into a missing folder fails" $TENURE --db d.db report --html nowhere/report.html
+check_contains "and names the file and the cause" check.out "cannot write nowhere/report.html: No such file or directory"
