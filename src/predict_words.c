@@ -107,8 +107,13 @@ static int store_phrase(const char *name, double v, double mean, const tn_frame 
 			snprintf(buf, n, "used the app %s ago", days(v, a, sizeof a));
 	} else if (strcmp(name, "events_7d") == 0 || strcmp(name, "events_30d") == 0 ||
 		   strcmp(name, "events_90d") == 0) {
-		snprintf(buf, n, "used the app %s%s time%s in the last %.*s days (average %s)", low ? "only " : "",
-			 num(v, a, sizeof a), plural(v), (int)(strlen(name) - 8), name + 7, num(mean, b, sizeof b));
+		if (v == 0)
+			snprintf(buf, n, "did not use the app in the last %.*s days (average %s times)",
+				 (int)(strlen(name) - 8), name + 7, num(mean, b, sizeof b));
+		else
+			snprintf(buf, n, "used the app %s%s time%s in the last %.*s days (average %s)",
+				 low ? "only " : "", num(v, a, sizeof a), plural(v), (int)(strlen(name) - 8), name + 7,
+				 num(mean, b, sizeof b));
 	} else if (strcmp(name, "trend_30_vs_60") == 0) {
 		if (v < 1)
 			snprintf(buf, n, "app use down %.0f%% on the two months before", 100 * (1 - v));

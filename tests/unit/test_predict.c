@@ -378,6 +378,8 @@ static void test_reason_words(void **state)
 	assert_string_equal(words_for(m, f, 0, "channel", b, sizeof b), "came through paid_social");
 	assert_string_equal(words_for(m, f, 0, "events_90d", b, sizeof b),
 			    "used the app 45 times in the last 90 days (average 41.2)");
+	assert_string_equal(words_for(m, f, 1, "events_90d", b, sizeof b),
+			    "did not use the app in the last 90 days (average 41.2 times)");
 	/* a column Tenure has no phrase for: its name, the value without an exponent, the average */
 	assert_string_equal(words_for(m, f, 0, "score", b, sizeof b), "score is 0, below the average 2.25");
 	assert_string_equal(words_for(m, f, 3, "score", b, sizeof b), "score is 4, above the average 2.25");
