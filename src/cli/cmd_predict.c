@@ -600,10 +600,14 @@ static int run_score(cli_ctx *ctx, int argc, char **argv)
 			if (h > 0)
 				printf("risk = the probability of leaving in the next %.0f days; reasons: what raises it most\n\n",
 				       h);
-			else
+			else if (m->positive)
 				printf("risk = the probability that %s is %s (the model's target); reasons: what raises it "
 				       "most\n\n",
-				       m->target ? m->target : "the target", m->positive ? m->positive : "1");
+				       m->target ? m->target : "the target", m->positive);
+			else
+				printf("risk = the probability of churn (%s, the model's target); reasons: what raises it "
+				       "most\n\n",
+				       m->target ? m->target : "the target");
 		}
 		tn_out *t = tn_out_new(6, names);
 		for (size_t k = 0; k < top; k++) {
