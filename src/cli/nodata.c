@@ -61,7 +61,7 @@ int cli_no_data(const cli_ctx *ctx, int argc, char **argv)
 {
 	if (argc < 1 || !reads_store(argc, argv))
 		return CLI_DATA;
-	int none = 0;
+	int none = 0, nosubs = 0;
 	if (access(ctx->db_path, F_OK) != 0) {
 		if (errno != ENOENT)
 			return CLI_DATA; /* the command reports why it cannot open it */
@@ -72,8 +72,21 @@ int cli_no_data(const cli_ctx *ctx, int argc, char **argv)
 		tn_store_counts c;
 		if (tn_store_open(ctx->db_path, TN_STORE_READONLY, &s, &err))
 			return CLI_DATA; /* not a store, newer, locked...: the command says so */
-		none = tn_store_counts_get(s, &c, &err) == TN_OK && c.customers == 0;
+		if (tn_store_counts_get(s, &c, &err) == TN_OK) {
+			none = c.customers == 0;
+			nosubs = c.subscriptions == 0;
+		}
 		tn_store_close(s);
+	}
+	/* customers without subscriptions: the summary, the report and what
+	 * customers say still have something to show; the rest does not */
+	if (!none && nosubs && strcmp(argv[0], "summary") != 0 && strcmp(argv[0], "report") != 0 &&
+	    strcmp(argv[0], "feedback") != 0) {
+		fprintf(ctx->format == OUT_TABLE ? stdout : stderr,
+			"no data yet in %s: no subscriptions; import them (tenure --db %s import subscriptions FILE; "
+			"docs/import.md) or run `tenure demo`\n",
+			ctx->db_path, ctx->db_path);
+		return CLI_NO_DATA;
 	}
 	if (!none)
 		return CLI_DATA;

@@ -110,6 +110,12 @@ for db in empty.db missing.db; do
   done
   check_eq "every command on $db: exit 0 and \"no data yet\"" "$bad" ""
 done
+printf 'id,signed_up_at\nq1,2026-01-01\n' >one.csv
+check "customers without subscriptions" $TENURE --db nosubs.db import customers one.csv
+check "churn rate without subscriptions" $TENURE --db nosubs.db churn rate
+check_contains "says no subscriptions yet" check.out "no data yet in nosubs.db: no subscriptions; import them"
+check "offers plan without subscriptions" $TENURE --db nosubs.db offers plan
+check_contains "stores no empty plan" check.out "no data yet in nosubs.db"
 check "summary on an empty store" $TENURE --db empty.db summary
 check_eq "no \"As of 1970-01-01\"" "$(grep -c 1970 check.out)" 0
 check_contains "the empty store's report still says so" e.html "No"
