@@ -44,6 +44,8 @@ static int reads_store(int argc, char **argv)
 			return 0;
 	if (has_arg(argc, argv, "--csv") && !(strcmp(cmd, "churn") == 0 && strcmp(sub, "export") == 0))
 		return 0; /* a flat file, not the store (churn export's --csv is its output) */
+	if (has_arg(argc, argv, "--survivors") || has_arg(argc, argv, "--time") || has_arg(argc, argv, "--event"))
+		return 0; /* data on the command line, or a flat file's options (the command checks them) */
 	if (strcmp(cmd, "alerts") == 0 && strcmp(sub, "ack") == 0)
 		return 0;
 	if (strcmp(cmd, "predict") == 0 &&
@@ -78,10 +80,14 @@ int cli_no_data(const cli_ctx *ctx, int argc, char **argv)
 		}
 		tn_store_close(s);
 	}
-	/* customers without subscriptions: the summary, the report and what
-	 * customers say still have something to show; the rest does not */
-	if (!none && nosubs && strcmp(argv[0], "summary") != 0 && strcmp(argv[0], "report") != 0 &&
-	    strcmp(argv[0], "feedback") != 0) {
+	/* customers without subscriptions: what is measured on subscriptions
+	 * (churn, survival, risk, offers) has nothing to show; purchases,
+	 * payments, feedback and points still have */
+	static const char *const SUBS[] = {"churn", "cohorts", "survival", "drivers", "predict", "alerts", "offers"};
+	int needs_subs = 0;
+	for (size_t k = 0; k < sizeof SUBS / sizeof *SUBS; k++)
+		needs_subs |= strcmp(argv[0], SUBS[k]) == 0;
+	if (!none && nosubs && needs_subs) {
 		fprintf(ctx->format == OUT_TABLE ? stdout : stderr,
 			"no data yet in %s: no subscriptions; import them (tenure --db %s import subscriptions FILE; "
 			"docs/import.md) or run `tenure demo`\n",
