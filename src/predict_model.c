@@ -80,6 +80,18 @@ int tn_pred_train(const tn_frame *f, const tn_pred_spec *spec, const tn_pred_opt
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	m->kind = o->kind;
 	int rc = tn_pred_target(f, spec->target, spec->positive, &y, err);
+	if (!rc) { /* one class only: nothing tells churners from the others */
+		size_t npos = 0;
+		for (size_t i = 0; i < f->nrows; i++)
+			npos += y[i] > 0.5;
+		if (f->nrows == 0)
+			rc = tn_error_set(err, TN_ERR_INPUT, "no rows to learn from");
+		else if (npos == 0 || npos == f->nrows)
+			rc = tn_error_set(err, TN_ERR_INPUT,
+					  "nothing to learn from: %s of the %zu rows %s churned (%s); a model needs "
+					  "both churners and stayers",
+					  npos ? "all" : "none", f->nrows, npos ? "have" : "has", spec->target);
+	}
 	if (!rc)
 		rc = tn_pred_encoding_fit(f, ex, nex, &m->enc, err);
 	if (!rc)

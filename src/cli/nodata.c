@@ -63,7 +63,10 @@ int cli_no_data(const cli_ctx *ctx, int argc, char **argv)
 {
 	if (argc < 1 || !reads_store(argc, argv))
 		return CLI_DATA;
-	int none = 0, nosubs = 0;
+	int none = 0, nosubs = 0, nobuys = 0;
+	/* the purchase models (value summary, score, at-risk) need purchase events */
+	int buys = strcmp(argv[0], "value") == 0 && argc > 1 &&
+		   (strcmp(argv[1], "summary") == 0 || strcmp(argv[1], "score") == 0 || strcmp(argv[1], "at-risk") == 0);
 	if (access(ctx->db_path, F_OK) != 0) {
 		if (errno != ENOENT)
 			return CLI_DATA; /* the command reports why it cannot open it */
@@ -78,6 +81,9 @@ int cli_no_data(const cli_ctx *ctx, int argc, char **argv)
 			none = c.customers == 0;
 			nosubs = c.subscriptions == 0;
 		}
+		int yes = 1;
+		if (!none && buys && tn_value_store_has_purchases(s, &yes, &err) == TN_OK)
+			nobuys = !yes;
 		tn_store_close(s);
 	}
 	/* customers without subscriptions: what is measured on subscriptions
@@ -91,6 +97,13 @@ int cli_no_data(const cli_ctx *ctx, int argc, char **argv)
 		fprintf(ctx->format == OUT_TABLE ? stdout : stderr,
 			"no data yet in %s: no subscriptions; import them (tenure --db %s import subscriptions FILE; "
 			"docs/import.md) or run `tenure demo`\n",
+			ctx->db_path, ctx->db_path);
+		return CLI_NO_DATA;
+	}
+	if (!none && nobuys) {
+		fprintf(ctx->format == OUT_TABLE ? stdout : stderr,
+			"no data yet in %s: no purchase events; import events of type purchase with an amount "
+			"(tenure --db %s import events FILE; docs/import.md) or run `tenure demo`\n",
 			ctx->db_path, ctx->db_path);
 		return CLI_NO_DATA;
 	}

@@ -145,3 +145,9 @@ check_eq "an unreadable store fails" "$?" 1
 check_contains "and says permission denied" np.out "np.db: cannot open the store: Permission denied"
 check_fails "report into a missing folder fails" $TENURE --db d.db report --html nowhere/report.html
 check_contains "and names the file and the cause" check.out "cannot write nowhere/report.html: No such file or directory"
+
+# a tiny store: the purchase models say there are no purchases yet; a risk model says why it cannot learn
+check "value summary without purchases" $TENURE --db r.db value summary
+check_contains "no purchase events yet" check.out "no data yet in r.db: no purchase events"
+check_fails "predict train with no churner in the window" $TENURE --db r.db predict train --as-of 2024-03-01 --horizon 10 --save m.json
+check_contains "says there is nothing to learn from" check.out "nothing to learn from: none of the"
