@@ -1,9 +1,11 @@
 /*
  * nodata.c -- one answer for "there is nothing to analyse yet".  Before a
  * command that reads the store runs, a store that does not exist or holds
- * no customers gets the same message from every command, and exit status 0
- * (no data is not a failure).  Commands that write (import, demo, schema,
- * definitions, rules) and commands reading a --csv file are not concerned.
+ * no customers (or no subscriptions, for what is measured on them; no
+ * purchase events, for the purchase models) gets the same message from
+ * every command, and exit status 0 (no data is not a failure).  Commands
+ * that write (import, demo, schema, definitions, rules) and commands reading
+ * a --csv file are not concerned.
  */
 #include "cli.h"
 
