@@ -641,6 +641,10 @@ static int write_row(session *ss, raw_value *v, typed_row *t, const char *attrs,
 	}
 	if (rc == TN_ERR_NOTFOUND || rc == TN_ERR_INPUT)
 		return row_error(ss, line, col > 0 ? col : 1, "%s", werr.msg);
+	if (rc == TN_ERR_IO) { /* the store, not the row (e.g. read-only) */
+		tn_error_set(ss->err, rc, "%s", werr.msg);
+		return -1;
+	}
 	if (rc) {
 		tn_error_set(ss->err, rc, "%s:%ld: %s", ss->path, line, werr.msg);
 		return -1;

@@ -18,19 +18,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Ranking: sort (profit, index) pairs; ties go to the lower index. */
+/* Ranking: sort by expected profit; ties go to the higher value, then to
+ * a seeded random order (never to the id or file order). */
 typedef struct rank_pair {
-	double profit;
+	double profit, value;
+	uint64_t draw;
 	size_t idx;
 } rank_pair;
 
 static int pair_desc(const void *a, const void *b)
 {
 	const rank_pair *x = a, *y = b;
-	if (x->profit > y->profit)
-		return -1;
-	if (x->profit < y->profit)
-		return 1;
+	if (x->profit != y->profit)
+		return x->profit > y->profit ? -1 : 1;
+	if (x->value != y->value && !isnan(x->value) && !isnan(y->value))
+		return x->value > y->value ? -1 : 1;
+	if (x->draw != y->draw)
+		return x->draw < y->draw ? -1 : 1;
 	return (x->idx > y->idx) - (x->idx < y->idx);
 }
 
@@ -74,7 +78,10 @@ int tn_offers_plan(const double *p_churn, const double *value, size_t n, const t
 	if (!(pairs = tn_malloc(m * sizeof *pairs)))
 		goto nomem;
 	for (size_t i = 0; i < n; i++) {
+		uint64_t h = p->seed ^ (0xD6E8FEB86659FD93ull * (uint64_t)(i + 1));
 		pairs[i].profit = pl->profit[i];
+		pairs[i].value = value[i];
+		pairs[i].draw = tn_rng_splitmix64(&h);
 		pairs[i].idx = i;
 	}
 	qsort(pairs, n, sizeof *pairs, pair_desc);
@@ -272,11 +279,93 @@ int tn_offers_danger_window(tn_store *s, tn_time now, double *from_day, double *
 	return rc;
 }
 
+/* 1 when stored plan ID has exactly PLAN's assignments (same customers,
+ * arms, ranks, figures and send times), 0 when not, < 0 on a database error. */
+static int same_plan(tn_store *s, int64_t id, const tn_scores *sc, const tn_offer_plan *plan,
+		     const tn_time *send_at, tn_error *err)
+{
+	sqlite3_stmt *st = tn_store_prepare(s,
+					    "SELECT customer_id, arm, rank, p_churn, value, expected_profit, send_at "
+					    "FROM offer_assignments WHERE plan_id = ? ORDER BY rank",
+					    err);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	size_t r = 0;
+	int same = 1, rc;
+	while (same && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		while (r < plan->n && plan->arm[plan->order[r]] == TN_ARM_NONE)
+			r++;
+		if (r >= plan->n) {
+			same = 0;
+			break;
+		}
+		size_t i = plan->order[r];
+		const char *arm = (const char *)sqlite3_column_text(st, 1);
+		tn_time send = send_at ? send_at[i] : TN_NO_TIME;
+		same = sqlite3_column_int64(st, 0) == sc->key[i] &&
+		       strcmp(arm ? arm : "", plan->arm[i] == TN_ARM_OFFER ? "offer" : "control") == 0 &&
+		       sqlite3_column_int64(st, 2) == (sqlite3_int64)r + 1 && sqlite3_column_double(st, 3) == sc->p_churn[i] &&
+		       sqlite3_column_double(st, 4) == sc->value[i] &&
+		       sqlite3_column_double(st, 5) == plan->profit[i] &&
+		       (sqlite3_column_type(st, 6) == SQLITE_NULL ? send == TN_NO_TIME
+								  : send == sqlite3_column_int64(st, 6));
+		r++;
+	}
+	if (same && rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		tn_store_db_error(s, "reading a stored offer plan", err);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	while (same && r < plan->n && plan->arm[plan->order[r]] == TN_ARM_NONE)
+		r++;
+	return same && r == plan->n;
+}
+
 int tn_offers_save(tn_store *s, const tn_scores *sc, const tn_offer_plan *plan, const tn_time *send_at,
 		   const char *params_json, tn_time now, int64_t *plan_id, tn_error *err)
 {
+	return tn_offers_save_once(s, sc, plan, send_at, params_json, now, plan_id, NULL, err);
+}
+
+int tn_offers_save_once(tn_store *s, const tn_scores *sc, const tn_offer_plan *plan, const tn_time *send_at,
+			const char *params_json, tn_time now, int64_t *plan_id, int *existing, tn_error *err)
+{
+	if (existing)
+		*existing = 0;
 	if (tn_store_begin(s, err))
 		return tn_error_code(err, TN_ERR_DB);
+	/* an identical plan already stored (same as-of, source, parameters and
+	 * assignments) is not stored again */
+	sqlite3_stmt *q = tn_store_prepare(
+		s, "SELECT id FROM offer_plans WHERE created_at = ? AND source = ? AND params = ? ORDER BY id", err);
+	if (!q)
+		goto fail;
+	sqlite3_bind_int64(q, 1, now);
+	sqlite3_bind_text(q, 2, sc->estimated ? "estimate" : "scores", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, params_json ? params_json : "{}", -1, SQLITE_STATIC);
+	int qrc;
+	while ((qrc = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(q, 0);
+		int same = same_plan(s, id, sc, plan, send_at, err);
+		if (same < 0) {
+			sqlite3_finalize(q);
+			goto fail;
+		}
+		if (same) {
+			sqlite3_finalize(q);
+			*plan_id = id;
+			if (existing)
+				*existing = 1;
+			return tn_store_commit(s, err);
+		}
+	}
+	sqlite3_finalize(q);
+	if (qrc != SQLITE_DONE) {
+		tn_store_db_error(s, "looking for an identical offer plan", err);
+		goto fail;
+	}
 	sqlite3_stmt *st = tn_store_prepare(s, "INSERT INTO offer_plans(created_at, source, params) VALUES(?,?,?)",
 					    err);
 	if (!st)
@@ -540,6 +629,8 @@ int tn_offers_call_list(const tn_scores *sc, double min_p, double min_value, siz
 	for (size_t i = 0; i < sc->n; i++)
 		if (sc->p_churn[i] >= min_p && sc->value[i] >= min_value) {
 			pairs[k].profit = sc->p_churn[i] * sc->value[i];
+			pairs[k].value = sc->value[i];
+			pairs[k].draw = 0; /* ties: higher value, then the lower index */
 			pairs[k++].idx = i;
 		}
 	qsort(pairs, k, sizeof *pairs, pair_desc);

@@ -76,16 +76,23 @@ static void conditions(const tn_pred_alert_opts *o, const tn_frame *f, size_t i,
 	snprintf(detail[K_DROP], 160, "%.0f events in the last 30 days vs %.0f in the 60 before", n30, prev);
 	on[K_INACTIVE] = isnan(rec) ? ten >= o->inactive_days : rec >= o->inactive_days;
 	if (isnan(rec))
-		snprintf(detail[K_INACTIVE], 160, "no activity since signing up %.0f days ago", ten);
+		snprintf(detail[K_INACTIVE], 160, "no activity since signing up %.0f day%s ago", ten,
+			 floor(ten + 0.5) == 1 ? "" : "s");
 	else
-		snprintf(detail[K_INACTIVE], 160, "no activity for %.0f days", rec);
+		snprintf(detail[K_INACTIVE], 160, "no activity for %.0f day%s", rec, floor(rec + 0.5) == 1 ? "" : "s");
 	on[K_FAILED] = col(f, "payment_failing", i) > 0.5;
 	snprintf(detail[K_FAILED], 160, "the latest charge failed (%.0f failed in 90 days)",
 		 col(f, "failed_payments_90d", i));
 	on[K_DETRACTOR] = !isnan(nps) && nps <= o->detractor_max;
 	snprintf(detail[K_DETRACTOR], 160, "latest NPS %.0f", nps);
 	on[K_ENDING] = !isnan(risk) && end <= o->ending_days && risk >= o->risk_min;
-	snprintf(detail[K_ENDING], 160, "paid period ends in %.0f days; churn risk %.2f", end, risk);
+	double d = ceil(end - 1e-9); /* as of the end of a day: 1 second left = ends tomorrow */
+	char when[32];
+	if (d <= 1)
+		snprintf(when, sizeof when, "%s", d <= 0 ? "today" : "tomorrow");
+	else
+		snprintf(when, sizeof when, "in %.0f days", d);
+	snprintf(detail[K_ENDING], 160, "paid period ends %s; churn risk %.2f", when, risk);
 }
 
 static int step_done(tn_store *s, sqlite3_stmt *st, tn_error *err)
@@ -201,9 +208,13 @@ int tn_pred_alerts_list(tn_store *s, int64_t since, int all, tn_pred_alert **out
 	*n = 0;
 	sqlite3_stmt *st = tn_store_prepare(
 		s,
-		"SELECT a.id, c.ext_id, a.kind, a.raised_at, a.resolved_at, a.acked_at, a.risk, a.detail "
+		"SELECT a.id, c.ext_id, a.kind, a.raised_at, a.resolved_at, a.acked_at, a.risk, a.detail, "
+		"(SELECT s.price / CASE s.billing_period WHEN 'year' THEN 12.0 WHEN 'quarter' THEN 3.0 "
+		"  WHEN 'week' THEN 7 / 30.4375 WHEN 'day' THEN 1 / 30.4375 ELSE 1.0 END "
+		"  FROM subscriptions s WHERE s.customer_id = a.customer_id ORDER BY s.started_at DESC LIMIT 1) AS mrr "
 		"FROM alerts a JOIN customers c ON c.id = a.customer_id WHERE a.raised_at >= ?1 "
-		"AND (?2 OR (a.resolved_at IS NULL AND a.acked_at IS NULL)) ORDER BY a.raised_at DESC, a.id",
+		"AND (?2 OR (a.resolved_at IS NULL AND a.acked_at IS NULL)) "
+		"ORDER BY coalesce(a.risk, 0) * coalesce(mrr, 0) DESC, mrr DESC, a.raised_at DESC, a.id",
 		err);
 	if (!st)
 		return tn_error_code(err, TN_ERR_DB);
@@ -236,6 +247,7 @@ int tn_pred_alerts_list(tn_store *s, int64_t since, int all, tn_pred_alert **out
 		a->acked_at = sqlite3_column_type(st, 5) == SQLITE_NULL ? TN_NO_TIME : sqlite3_column_int64(st, 5);
 		a->risk = sqlite3_column_type(st, 6) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 6);
 		snprintf(a->detail, sizeof a->detail, "%s", (const char *)sqlite3_column_text(st, 7));
+		a->mrr = sqlite3_column_type(st, 8) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 8);
 	}
 	if (!rc && r != SQLITE_DONE)
 		rc = tn_store_db_error(s, "alerts", err);

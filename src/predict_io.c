@@ -1,7 +1,7 @@
 /*
  * predict_io.c -- save and load a churn-risk model as one JSON file:
  *   {"format": "tenure-risk-model", "version": 1, "model": "logistic"|"gbdt",
- *    "target", "positive", "id",
+ *    "target", "positive", "id", "horizon_days" (trained on the store; optional),
  *    "encoding": [{"name", "type": "numeric", "mean", "missing_indicator"} |
  *                 {"name", "type": "text", "levels": [reference, ...]}],
  *    "logistic": {"intercept", "beta", "mean", "sd", "l2"}        (logistic)
@@ -46,6 +46,8 @@ static cJSON *to_json(const tn_pred_model *m, tn_error *err)
 		cJSON_AddStringToObject(root, "positive", m->positive);
 	if (m->id)
 		cJSON_AddStringToObject(root, "id", m->id);
+	if (m->horizon_days > 0)
+		cJSON_AddNumberToObject(root, "horizon_days", m->horizon_days);
 	cJSON *enc = cJSON_AddArrayToObject(root, "encoding");
 	for (size_t s = 0; s < m->enc->nsrc; s++) {
 		const tn_pred_source *src = &m->enc->src[s];
@@ -264,6 +266,8 @@ int tn_pred_load(const char *path, tn_pred_model **out, tn_error *err)
 		m->target = opt_string(root, "target");
 		m->positive = opt_string(root, "positive");
 		m->id = opt_string(root, "id");
+		const cJSON *hz = cJSON_GetObjectItemCaseSensitive(root, "horizon_days");
+		m->horizon_days = cJSON_IsNumber(hz) && hz->valuedouble > 0 ? hz->valuedouble : 0;
 		if ((cJSON_IsString(cJSON_GetObjectItemCaseSensitive(root, "target")) && !m->target) ||
 		    (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(root, "positive")) && !m->positive) ||
 		    (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(root, "id")) && !m->id))

@@ -82,6 +82,18 @@ int tn_pred_train(const tn_frame *f, const tn_pred_spec *spec, const tn_pred_opt
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	m->kind = o->kind;
 	int rc = tn_pred_target(f, spec->target, spec->positive, &y, err);
+	if (!rc) { /* one class only: nothing tells churners from the others */
+		size_t npos = 0;
+		for (size_t i = 0; i < f->nrows; i++)
+			npos += y[i] > 0.5;
+		if (f->nrows == 0)
+			rc = tn_error_set(err, TN_ERR_INPUT, "no rows to learn from");
+		else if (npos == 0 || npos == f->nrows)
+			rc = tn_error_set(err, TN_ERR_INPUT,
+					  "nothing to learn from: %s of the %zu rows %s churned (%s); a model needs "
+					  "both churners and stayers",
+					  npos ? "all" : "none", f->nrows, npos ? "have" : "has", spec->target);
+	}
 	if (!rc)
 		rc = tn_pred_encoding_fit(f, ex, nex, &m->enc, err);
 	if (!rc)
@@ -160,30 +172,6 @@ int tn_pred_explain(const tn_pred_model *m, const tn_frame *f, const size_t *row
 	free(x);
 	free(c);
 	return rc;
-}
-
-void tn_pred_reason(const tn_pred_model *m, const tn_frame *f, size_t row, size_t s, char *buf,
-		    size_t n)
-{
-	const tn_pred_source *src = &m->enc->src[s];
-	int j = tn_frame_find(f, src->name);
-	if (j < 0 || n == 0) {
-		if (n)
-			snprintf(buf, n, "%s", src->name);
-		return;
-	}
-	const tn_column *c = &f->cols[j];
-	if (src->is_numeric) {
-		double v = c->num[row];
-		if (isnan(v))
-			snprintf(buf, n, "%s is blank", src->name);
-		else
-			snprintf(buf, n, "%s is %s (%.5g)", src->name, v < src->mean ? "low" : "high", v);
-	} else if (c->is_numeric) { /* text in training, numbers in this file */
-		snprintf(buf, n, "%s is %.17g", src->name, c->num[row]);
-	} else {
-		snprintf(buf, n, "%s is %s", src->name, c->text[row][0] ? c->text[row] : TN_PRED_BLANK_LEVEL);
-	}
 }
 
 int tn_pred_folds(const double *y, size_t n, int k, uint64_t seed, int *fold, tn_error *err)

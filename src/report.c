@@ -9,6 +9,7 @@
 #include "alloc.h"
 #include "tenure/report.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -534,7 +535,7 @@ int tn_report_write_html(const tn_report *r, const char *path, tn_error *err)
 	if (rc == TN_OK) {
 		FILE *fp = fopen(path, "wb");
 		if (!fp)
-			rc = tn_error_set(err, TN_ERR_IO, "%s: cannot write the report", path);
+			rc = tn_error_set(err, TN_ERR_IO, "cannot write %s: %s", path, strerror(errno));
 		else {
 			int bad = fwrite(b.p, 1, b.len, fp) != b.len;
 			bad |= fclose(fp) != 0;

@@ -13,6 +13,7 @@
 #include "alloc.h"
 #include "tenure.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,8 +59,23 @@ sqlite3 *tn_store_sqlite(tn_store *s) { return s->db; }
 const char *tn_store_path(const tn_store *s) { return s->path; }
 int tn_store_opened_version(const tn_store *s) { return s->opened_version; }
 
+/* A write refused because the file (or its folder, for the journal) is
+ * read-only, in words that name the cause; 0 when the error is another. */
+static int readonly_error(tn_store *s, tn_error *err)
+{
+	if ((sqlite3_errcode(s->db) & 0xff) != SQLITE_READONLY)
+		return 0;
+	tn_error_set(err, TN_ERR_IO,
+		     "%s: the store is read-only: no permission to write it (or to create its journal in its "
+		     "folder); check the permissions, or copy it somewhere writable",
+		     s->path);
+	return 1;
+}
+
 int tn_store_db_error(tn_store *s, const char *what, tn_error *err)
 {
+	if (readonly_error(s, err))
+		return TN_ERR_IO;
 	return tn_error_set(err, TN_ERR_DB, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
 }
 
@@ -166,9 +182,13 @@ int tn_store_open(const char *path, int flags, tn_store **out, tn_error *err)
 	if ((flags & TN_STORE_CREATE) && !(flags & TN_STORE_READONLY))
 		oflags |= SQLITE_OPEN_CREATE;
 	if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
+		/* the operating system's reason (permission denied, no such file or
+		 * directory...) says more than SQLite's "unable to open database file" */
+		int se = s->db ? sqlite3_system_errno(s->db) : 0;
 		int rc = tn_error_set(err, TN_ERR_IO, "%s: cannot open the store: %s%s", path,
-				      s->db ? sqlite3_errmsg(s->db) : "out of memory",
-				      (flags & TN_STORE_CREATE) ? "" : " (import data or run `tenure demo` first)");
+			     se ? strerror(se) : s->db ? sqlite3_errmsg(s->db) : "out of memory",
+			     (flags & TN_STORE_CREATE) || (se && se != ENOENT) ? ""
+									: " (import data or run `tenure demo` first)");
 		tn_store_close(s);
 		return rc;
 	}
@@ -224,6 +244,11 @@ int tn_store_begin(tn_store *s, tn_error *err)
 {
 	if (s->in_txn)
 		return tn_error_set(err, TN_ERR_DB, "%s: a transaction is already open", s->path);
+	if (sqlite3_db_readonly(s->db, "main") == 1)
+		return tn_error_set(err, TN_ERR_IO,
+				    "%s: the store is read-only: no permission to write it; check the permissions, or "
+				    "copy it somewhere writable",
+				    s->path);
 	if (tn_store_exec(s, "BEGIN IMMEDIATE", err))
 		return TN_ERR_DB;
 	s->in_txn = 1;
@@ -442,6 +467,10 @@ static int step_upsert(tn_store *s, sqlite3_stmt *st, const char *what, int64_t 
 	}
 	if (rc != SQLITE_DONE) {
 		int code = sqlite3_errcode(s->db);
+		if (readonly_error(s, err)) {
+			sqlite3_reset(st);
+			return TN_ERR_IO;
+		}
 		tn_error_set(err, code == SQLITE_CONSTRAINT ? TN_ERR_INPUT : TN_ERR_DB, "%s: %s",
 			     code == SQLITE_CONSTRAINT ? "refused by the store" : what, sqlite3_errmsg(s->db));
 		sqlite3_reset(st);

@@ -508,3 +508,19 @@ int tn_value_summarize(const tn_value_txns *t, tn_time cal_end, double unit_days
 	*out = s;
 	return TN_OK;
 }
+
+int tn_value_store_has_purchases(struct tn_store *s, int *yes, tn_error *err)
+{
+	*yes = 0;
+	sqlite3_stmt *st = tn_store_prepare(s,
+					    "SELECT EXISTS (SELECT 1 FROM events e JOIN event_types et ON et.id = e.type_id"
+					    " WHERE et.name = 'purchase')",
+					    err);
+	if (!st)
+		return err ? err->code : TN_ERR_DB;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*yes = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? TN_OK : tn_store_db_error(s, "looking for purchase events", err);
+}

@@ -130,7 +130,8 @@ typedef struct tn_offer_plan {
  * (the per-customer form of the retention-campaign profit equation of
  * Neslin et al. 2006, "Defection detection", J. Marketing Research 43:204,
  * the incentive paid whether or not the customer stays, no contact cost).
- * Customers are ranked by it (ties by index); only E > 0 are candidates.
+ * Customers are ranked by it (ties: the higher value first, then a random
+ * order drawn from the seed, never the index); only E > 0 are candidates.
  * Walking down the ranking in blocks of `block` customers (adjacent in
  * expected profit, so strata are comparable), a seeded shuffle puts
  * round(share x cumulative size) - controls-so-far of each block in the
@@ -165,6 +166,11 @@ TN_API int tn_offers_danger_window(tn_store *s, tn_time now, double *from_day, d
  * the new id. */
 TN_API int tn_offers_save(tn_store *s, const tn_scores *sc, const tn_offer_plan *plan, const tn_time *send_at,
 			  const char *params_json, tn_time now, int64_t *plan_id, tn_error *err);
+/* The same, except that a plan identical to one already stored (same as-of,
+ * source, parameters and assignments) is not stored again: *plan_id gets
+ * that plan's id and *existing (if not NULL) 1. */
+TN_API int tn_offers_save_once(tn_store *s, const tn_scores *sc, const tn_offer_plan *plan, const tn_time *send_at,
+			       const char *params_json, tn_time now, int64_t *plan_id, int *existing, tn_error *err);
 
 /* Measure a stored plan: churned = no live subscription (trialing, active,
  * past_due) now.  Uplift = control churn rate - offer churn rate, Newcombe

@@ -188,6 +188,7 @@ typedef struct tn_pred_model {
 	tn_logit *logit;     /* when kind == TN_PRED_LOGISTIC */
 	tn_gbdt *gbdt;       /* when kind == TN_PRED_GBDT */
 	char *target, *positive, *id; /* as trained (id may be NULL) */
+	double horizon_days; /* trained on the store's features: the label window; 0 unknown */
 } tn_pred_model;
 
 typedef struct tn_pred_spec {
@@ -212,10 +213,19 @@ TN_API int tn_pred_score(const tn_pred_model *m, const tn_frame *f, double *risk
 TN_API int tn_pred_explain(const tn_pred_model *m, const tn_frame *f, const size_t *rows, size_t n,
 			   double *contrib, tn_error *err);
 /* A reason in plain words for source S of row ROW of F with contribution C,
- * e.g. "Contract is Month-to-month" or "tenure is low (1)" (low/high: below/above the
- * training mean), "TotalCharges is blank"; written to BUF (N bytes). */
+ * e.g. "Contract is Month-to-month" or "tenure is 1, below the average 32.37",
+ * "TotalCharges is blank"; written to BUF (N bytes). */
 TN_API void tn_pred_reason(const tn_pred_model *m, const tn_frame *f, size_t row, size_t s,
 			   char *buf, size_t n);
+/* The same with the store's features in words (src/predict_words.c): one
+ * phrase per feature, with units, e.g. "paid period ends tomorrow", "12 days
+ * without using the app, usually every 2 days", "pays 79.99 USD a month,
+ * above the average 25.10 USD" (CURRENCY: ISO code for money, or NULL). */
+TN_API void tn_pred_reason_words(const tn_pred_model *m, const tn_frame *f, size_t row, size_t s,
+				 const char *currency, char *buf, size_t n);
+struct tn_store;
+/* The store's currency (the most used in subscriptions) into BUF; "" if none. */
+TN_API int tn_pred_store_currency(struct tn_store *s, char *buf, size_t n, tn_error *err);
 /* Save as one JSON file (encoding + model; gbdt embeds XGBoost's JSON) / load. */
 TN_API int tn_pred_save(const tn_pred_model *m, const char *path, tn_error *err);
 TN_API int tn_pred_load(const char *path, tn_pred_model **out, tn_error *err);
@@ -310,6 +320,7 @@ typedef struct tn_pred_alert {
 	int64_t raised_at, resolved_at, acked_at; /* TN_NO_TIME-like INT64_MIN when absent */
 	double risk;                               /* NaN when not computed */
 	char detail[160];
+	double mrr; /* monthly price of the customer's latest subscription; NaN if none */
 } tn_pred_alert;
 
 TN_API tn_pred_alert_opts tn_pred_alert_opts_default(void);
@@ -320,8 +331,9 @@ TN_API tn_pred_alert_opts tn_pred_alert_opts_default(void);
  * (or whose customer is no longer live) is resolved at as_of. */
 TN_API int tn_pred_alerts_update(struct tn_store *s, const tn_pred_alert_opts *o, tn_pred_alert_run *run,
 				 tn_error *err);
-/* Alerts raised at or after SINCE (INT64_MIN: all), newest first; only open,
- * unacknowledged ones unless ALL.  *out is malloc'ed (caller frees); at most
+/* Alerts raised at or after SINCE (INT64_MIN: all), largest MRR at risk
+ * (risk x MRR) first, then MRR, then newest; only open, unacknowledged ones
+ * unless ALL.  *out is malloc'ed (caller frees); at most
  * 1,000,000 rows. */
 TN_API int tn_pred_alerts_list(struct tn_store *s, int64_t since, int all, tn_pred_alert **out, size_t *n,
 			       tn_error *err);

@@ -216,6 +216,8 @@ struct tn_store;
 /* Events of type "purchase" (amount in `amount`) from the store, keyed by the
  * customer's ext_id. */
 TN_API int tn_value_txns_from_store(struct tn_store *s, tn_value_txns **out, tn_error *err);
+/* *YES = 1 when the store holds at least one purchase event. */
+TN_API int tn_value_store_has_purchases(struct tn_store *s, int *yes, tn_error *err);
 
 /* Summarise like lifetimes' summary_data_from_transaction_data: transactions
  * on the same UTC day are one transaction (amounts summed); transactions

@@ -143,6 +143,14 @@ void cli_warnings_print(const cli_ctx *ctx, const tn_warnings *w);
 void cli_warnings_json(struct cJSON *root, const tn_warnings *w);
 int cli_warnings_status(const tn_warnings *w);
 
+/* Before a command that reads the store (argv[0] = the command): when the
+ * store does not exist or has no customers, print the one "no data yet"
+ * message (nodata.c) and return CLI_NO_DATA (exit 0), or CLI_NO_DATA_GO_ON
+ * when the command still has something to write (the report's page);
+ * CLI_DATA otherwise. */
+enum { CLI_DATA, CLI_NO_DATA, CLI_NO_DATA_GO_ON };
+int cli_no_data(const cli_ctx *ctx, int argc, char **argv);
+
 /* Seconds on a monotonic clock, for timings. */
 double cli_now(void);
 

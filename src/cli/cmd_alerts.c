@@ -11,7 +11,7 @@
 #include <time.h>
 
 static const char *const alerts_usage =
-	"usage: tenure alerts [--as-of DATE] [--since DATE] [--all] [--no-update] [--model MODEL]\n"
+	"usage: tenure alerts [--as-of DATE] [--since DATE] [--top N] [--all] [--no-update] [--model MODEL]\n"
 	"                     [--drop-fraction 0.5] [--drop-min 10] [--inactive-days 14]\n"
 	"                     [--detractor 6] [--ending-days 30] [--risk 0.3]\n"
 	"       tenure alerts ack ID\n"
@@ -19,7 +19,8 @@ static const char *const alerts_usage =
 	"Evaluate every customer whose subscription is live at --as-of (default: the end of\n"
 	"the data) and record alerts in the store, one per episode: a condition that still\n"
 	"holds at the next run is not raised again; one that stops holding is resolved.\n"
-	"Then list the open, unacknowledged alerts (newest first).\n"
+	"Then list the open, unacknowledged alerts with the most monthly revenue at risk\n"
+	"(churn risk x MRR) first: the top 20, and how many there are.\n"
 	"\n"
 	"Alerts:\n"
 	"  activity_drop     events/day over the last 30 days < --drop-fraction x the rate of\n"
@@ -35,7 +36,8 @@ static const char *const alerts_usage =
 	"Options:\n"
 	"  --as-of DATE    evaluate at this instant (a date means its end)\n"
 	"  --since DATE    list only alerts raised at or after DATE\n"
-	"  --all           list acknowledged and resolved alerts too\n"
+	"  --top N         list the N alerts with the most revenue at risk (default 20)\n"
+	"  --all           list every alert: all rows, acknowledged and resolved ones too\n"
 	"  --no-update     only list; do not evaluate\n"
 	"  ack ID          acknowledge alert ID (it stays open until its condition ends)\n";
 
@@ -73,6 +75,7 @@ int cmd_alerts(cli_ctx *ctx, int argc, char **argv)
 	tn_pred_alert_opts o = tn_pred_alert_opts_default();
 	tn_time since = TN_NO_TIME;
 	int all = 0, update = 1;
+	long top = 20;
 	const char *as_of = NULL;
 	for (int i = 1; i < argc; i++) {
 		const char *v;
@@ -92,6 +95,13 @@ int cmd_alerts(cli_ctx *ctx, int argc, char **argv)
 		if ((r = cli_opt(argc, argv, &i, "--as-of", &as_of)) != 0) {
 			if (r < 0)
 				return 2;
+			continue;
+		}
+		if ((r = cli_opt(argc, argv, &i, "--top", &v)) != 0) {
+			if (r < 0 || cli_parse_long("alerts", "--top", v, &top))
+				return 2;
+			if (top < 1)
+				return cli_usage_error("alerts", "--top: expected a positive number, found %ld", top);
 			continue;
 		}
 		if ((r = cli_opt(argc, argv, &i, "--model", &o.model_path)) != 0) {
@@ -141,9 +151,11 @@ int cmd_alerts(cli_ctx *ctx, int argc, char **argv)
 			rc = tn_pred_alerts_update(s, &o, &run, &err);
 		if (!rc && !ctx->quiet) {
 			char d[24];
-			fprintf(stderr, "alerts as of %s: %zu live customers, %zu raised, %zu still open, %zu resolved\n",
+			fprintf(stderr,
+				"alerts as of %s: %zu live customers; %zu new, %zu open from earlier runs and still "
+				"holding, %zu resolved; %zu open now\n",
 				tn_time_format(o.as_of, d, sizeof d), run.customers, run.raised, run.still_open,
-				run.resolved);
+				run.resolved, run.raised + run.still_open);
 			if (run.risk_error[0])
 				fprintf(stderr, "note: no churn risk (ending_high_risk off): %s\n", run.risk_error);
 		}
@@ -155,20 +167,30 @@ int cmd_alerts(cli_ctx *ctx, int argc, char **argv)
 	tn_store_close(s);
 	if (rc)
 		return cli_fail(&err);
-	const char *cols[] = {"id", "customer", "kind", "raised_at", "risk", "detail", "status"};
-	tn_out *t = tn_out_new(7, cols);
-	for (size_t i = 0; i < n; i++) {
+	const char *cols[] = {"id", "customer", "kind", "raised_at", "risk", "mrr", "mrr_at_risk", "detail", "status"};
+	tn_out *t = tn_out_new(9, cols);
+	size_t shown = all || (size_t)top > n ? n : (size_t)top;
+	for (size_t i = 0; i < shown; i++) {
 		char d[24];
 		tn_out_int(t, a[i].id);
 		tn_out_str(t, a[i].customer);
 		tn_out_str(t, a[i].kind);
 		tn_out_str(t, tn_date_format(a[i].raised_at, d, sizeof d));
 		tn_out_num(t, a[i].risk, 3);
+		tn_out_num(t, a[i].mrr, 2);
+		tn_out_num(t, a[i].risk * a[i].mrr, 2);
 		tn_out_str(t, a[i].detail);
 		tn_out_str(t, a[i].resolved_at != TN_NO_TIME ? "resolved" : a[i].acked_at != TN_NO_TIME ? "acked" : "open");
 	}
 	tn_out_print(t, ctx->format, stdout);
 	tn_out_free(t);
+	if (shown < n && (ctx->format == OUT_TABLE || !ctx->quiet))
+		fprintf(ctx->format == OUT_TABLE ? stdout : stderr,
+			"%s%zu of %zu open alerts shown, the most monthly revenue at risk first (--top N for more, "
+			"--all for every alert)\n",
+			ctx->format == OUT_TABLE ? "\n" : "", shown, n);
+	else if (ctx->format == OUT_TABLE)
+		printf("\n%zu alert%s\n", n, n == 1 ? "" : "s");
 	free(a);
 	return 0;
 }

@@ -314,25 +314,43 @@ static int churn_rate(cli_ctx *ctx, int argc, char **argv)
 	tn_churn_rate_row *rows = NULL;
 	size_t n = 0;
 	int rc = tn_churn_def_load(s, co.definition, &d, &err);
+	tn_time data_end = TN_NO_TIME;
+	if (!rc)
+		rc = tn_churn_data_end(s, &data_end, &err);
 	if (!rc)
 		rc = tn_churn_rate(s, &d, &o, &rows, &n, &err);
 	cli_progress_done(ctx);
 	tn_store_close(s);
 	if (rc)
 		return cli_fail(&err);
+	/* --as-of past the data's end: the periods after it would be made up */
+	if (co.as_of != TN_NO_TIME && data_end != TN_NO_TIME && co.as_of > data_end + TN_DAY && !ctx->quiet) {
+		char a[24], b[24];
+		fprintf(stderr,
+			"tenure churn rate: warning: --as-of %s is after the data's end (%s): nothing is known after "
+			"%s, so the periods after it show no movement, not a measurement\n",
+			tn_date_format(co.as_of, a, sizeof a), tn_date_format(data_end, b, sizeof b), b);
+	}
 	const char *names[] = {"period", "group", "customers_start", "new", "reactivated", "churned",
 			       "customers_end", "churn_rate", "mrr_start", "new_mrr", "reactivation_mrr",
 			       "expansion_mrr", "contraction_mrr", "churned_mrr", "mrr_end",
-			       "gross_revenue_churn", "nrr"};
+			       "gross_revenue_churn", "nrr", "partial"};
 	size_t skip = co.by ? 0 : 1;
-	const char *nm[17];
-	for (size_t j = 0, k = 0; j < 17; j++)
+	const char *nm[18];
+	for (size_t j = 0, k = 0; j < 18; j++)
 		if (!(skip && j == 1))
 			nm[k++] = names[j];
-	tn_out *t = tn_out_new(17 - skip, nm);
+	tn_out *t = tn_out_new(18 - skip, nm);
+	const tn_churn_rate_row *partial = NULL, *over = NULL;
 	for (size_t i = 0; i < n; i++) {
 		const tn_churn_rate_row *r = &rows[i];
 		char p[16];
+		/* partial: the data (as-of) stop before the period's last day */
+		int part = r->period_end <= tn_add_months(r->period_start, o.period_months) - TN_DAY;
+		if (part && !partial)
+			partial = r;
+		if (r->churn_rate > 1 && (!over || r->churn_rate > over->churn_rate))
+			over = r;
 		tn_date_format(r->period_start, p, sizeof p);
 		tn_out_str(t, p);
 		if (!skip)
@@ -352,9 +370,28 @@ static int churn_rate(cli_ctx *ctx, int argc, char **argv)
 		tn_out_num(t, r->mrr_end, 2);
 		tn_out_num(t, r->gross_revenue_churn, 4);
 		tn_out_num(t, r->nrr, 4);
+		tn_out_str(t, part ? "yes" : "no");
 	}
 	tn_out_print(t, ctx->format, stdout);
 	tn_out_free(t);
+	FILE *notes = ctx->format == OUT_TABLE ? stdout : ctx->quiet ? NULL : stderr;
+	if (notes && partial) {
+		char a[16], b[24];
+		fprintf(notes,
+			"%snote: %s is a partial period (partial = yes): counted to %s only, fewer days than a whole "
+			"period; compare it with care\n",
+			ctx->format == OUT_TABLE ? "\n" : "", tn_date_format(partial->period_start, a, sizeof a),
+			tn_date_format(partial->period_end - 1, b, sizeof b));
+	}
+	if (notes && over) {
+		char a[16];
+		fprintf(notes,
+			"%snote: a churn rate above 100%% (%.0f%% in %s) means more customers left in the period than "
+			"were there at its start: customers who joined and left within it (e.g. trial drop-offs) count "
+			"as churned but not in customers_start (docs/metrics.md)\n",
+			ctx->format == OUT_TABLE && !partial ? "\n" : "", 100 * over->churn_rate,
+			tn_date_format(over->period_start, a, sizeof a));
+	}
 	free(rows);
 	return 0;
 }
@@ -444,10 +481,17 @@ int cmd_cohorts(cli_ctx *ctx, int argc, char **argv)
 	int rc = tn_churn_def_load(s, co.definition, &d, &err);
 	if (!rc)
 		rc = tn_cohorts_compute(s, &d, months, co.revenue, co.as_of, &c, &err);
+	tn_time as_of = co.as_of;
+	if (!rc && as_of == TN_NO_TIME)
+		rc = tn_churn_data_end(s, &as_of, &err);
 	tn_store_close(s);
 	if (rc)
 		return cli_fail(&err);
-	size_t ncols = 2 + c->nages;
+	/* a cell is partial when the as-of falls inside its period: only the
+	 * members whose anniversary had come are counted */
+#define PARTIAL(i, k) \
+	(as_of != TN_NO_TIME && tn_add_months(c->cohort_start[i], (int)((k) + 1) * months) > as_of + TN_DAY)
+	size_t ncols = 3 + c->nages;
 	char **names = calloc(ncols, sizeof *names);
 	names[0] = strdup("cohort");
 	names[1] = strdup(co.revenue ? "base_mrr" : "customers");
@@ -456,7 +500,9 @@ int cmd_cohorts(cli_ctx *ctx, int argc, char **argv)
 		snprintf(b, sizeof b, "%c%zu", months == 1 ? 'm' : months == 3 ? 'q' : 'y', k);
 		names[2 + k] = strdup(b);
 	}
-	tn_out *t = tn_out_new(ncols, (const char *const *)names);
+	names[2 + c->nages] = strdup("partial_from");
+	tn_out *t = tn_out_new(ncols - (ctx->format == OUT_TABLE), (const char *const *)names);
+	int any = 0;
 	for (size_t i = 0; i < c->ncohorts; i++) {
 		char p[16];
 		tn_out_str(t, tn_date_format(c->cohort_start[i], p, sizeof p));
@@ -464,11 +510,33 @@ int cmd_cohorts(cli_ctx *ctx, int argc, char **argv)
 			tn_out_num(t, c->base_mrr[i], 2);
 		else
 			tn_out_int(t, c->size[i]);
-		for (size_t k = 0; k < c->nages; k++)
-			tn_out_num(t, c->value[i * c->nages + k], 3);
+		size_t first = c->nages;
+		for (size_t k = 0; k < c->nages; k++) {
+			double v = c->value[i * c->nages + k];
+			int part = !isnan(v) && PARTIAL(i, k);
+			if (part && first == c->nages)
+				first = k;
+			if (part && ctx->format == OUT_TABLE) {
+				char b[32];
+				snprintf(b, sizeof b, "%.3f*", v);
+				tn_out_str(t, b);
+			} else {
+				tn_out_num(t, v, 3);
+			}
+		}
+		any |= first < c->nages;
+		if (ctx->format != OUT_TABLE)
+			tn_out_str(t, first < c->nages ? names[2 + first] : NULL);
 	}
+#undef PARTIAL
 	tn_out_print(t, ctx->format, stdout);
 	tn_out_free(t);
+	if (any && ctx->format == OUT_TABLE) {
+		char a[24];
+		printf("\n* partial: the period was not over at the as-of (%s); only the members whose anniversary had "
+		       "come are counted\n",
+		       tn_date_format(as_of, a, sizeof a));
+	}
 	for (size_t k = 0; k < ncols; k++)
 		free(names[k]);
 	free(names);

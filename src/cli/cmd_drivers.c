@@ -223,8 +223,9 @@ static void print_fit(const cli_ctx *ctx, const tn_cox *fit, const tn_design *ds
 	tn_out_print(t, ctx->format, stdout);
 	tn_out_free(t);
 	if (ctx->format == OUT_TABLE) {
+		char pt[32];
 		printf("\nConcordance %.4f (0.5 = no better than chance).  Likelihood ratio test %.2f on %zu df, "
-		       "p = %.3g.\n", fit->concordance, fit->lr_chisq, fit->p, fit->lr_p);
+		       "%s.\n", fit->concordance, fit->lr_chisq, fit->p, surv_p_text(fit->lr_p, pt, sizeof pt));
 		printf("Log-likelihood: null %.4f, fitted %.4f%s\n", fit->loglik_null, fit->loglik,
 		       fit->converged ? "" : " (did not converge)");
 	}

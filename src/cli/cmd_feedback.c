@@ -22,7 +22,8 @@ static const char usage_text[] =
 	"  classify [--csv FILE --text COL] [--export] [--model FILE] [--rules FILE] [--relabel]\n"
 	"      With --csv: write FILE's rows with type, theme, language, confidence added\n"
 	"      (CSV; --format json gives JSON lines).  --export writes three columns only:\n"
-	"      verbatim, theme, type.  Without --csv: classify the store's text answers\n"
+	"      verbatim, theme, type (with --csv or from the store).  Without --csv: classify\n"
+	"      the store's text answers\n"
 	"      (feedback kinds exit, free and other free-text kinds), save the labels in\n"
 	"      the store and print them; --relabel redoes answers labelled before.\n"
 	"  train --csv FILE --text COL --label COL [--theme COL] [--rules FILE] [--save MODEL] [--cv K]\n"
@@ -34,12 +35,12 @@ static const char usage_text[] =
 	"      detected one) and per type, with the confusion matrix.  Columns default\n"
 	"      to text and type.  Try: --csv data/feedback/heldout.csv\n"
 	"  scores [--by ATTR] [--period month|week|quarter|year]\n"
-	"      NPS (with 95%% CI), CSAT, CES, custom questions as distributions, response\n"
+	"      NPS (with 95% CI), CSAT, CES, custom questions as distributions, response\n"
 	"      counts; per segment (ATTR: country, channel, plan or a key of the customer's\n"
 	"      attrs such as device) and per period; and churned vs stayed customers.\n"
 	"  impact [--model FILE] [--rules FILE]\n"
 	"      Per type and theme: customers affected, churn rate vs the rest, revenue;\n"
-	"      then exit reasons ranked with counts and Wilson 95%% intervals.\n"
+	"      then exit reasons ranked with counts and Wilson 95% intervals.\n"
 	"  effort THEME low|high       record the team's effort estimate for a theme\n"
 	"  matrix                      impact vs effort quadrants: do now, plan next, fill in, later\n"
 	"  fixed THEME [--undo]        mark a theme fixed (so its customers can be told)\n"
@@ -358,7 +359,7 @@ static int sub_classify(cli_ctx *ctx, int argc, char **argv)
 	if (csv)
 		status = classify_csv(ctx, m, csv, text, export);
 	else
-		status = fbcli_classify_store(ctx, m, relabel);
+		status = fbcli_classify_store(ctx, m, relabel, export);
 	tn_fb_model_free(m);
 	return status;
 }

@@ -69,7 +69,7 @@ static int open_labelled(cli_ctx *ctx, const char *model, const char *rules, int
 	return status;
 }
 
-int fbcli_classify_store(cli_ctx *ctx, tn_fb_model *m, int relabel)
+int fbcli_classify_store(cli_ctx *ctx, tn_fb_model *m, int relabel, int export)
 {
 	tn_store *s;
 	int st = open_labelled(ctx, NULL, NULL, relabel, m, &s);
@@ -81,6 +81,20 @@ int fbcli_classify_store(cli_ctx *ctx, tn_fb_model *m, int relabel)
 	if (tn_fb_labels_store(s, &rows, &n, &err)) {
 		tn_store_close(s);
 		return cli_fail(&err);
+	}
+	if (export) { /* three columns: the answer as given, its theme and type */
+		const char *xc[] = {"verbatim", "theme", "type"};
+		tn_out *x = tn_out_new(3, xc);
+		for (size_t i = 0; i < n; i++) {
+			tn_out_str(x, rows[i].text);
+			tn_out_str(x, rows[i].period);
+			tn_out_str(x, rows[i].segment);
+		}
+		tn_out_print(x, ctx->format, stdout);
+		tn_out_free(x);
+		free(rows);
+		tn_store_close(s);
+		return 0;
 	}
 	const char *cols[] = {"customer", "given_at", "kind", "type", "theme", "language", "confidence", "answer"};
 	tn_out *t = tn_out_new(8, cols);
@@ -148,18 +162,32 @@ int fbcli_scores(cli_ctx *ctx, int argc, char **argv)
 
 int fbcli_impact(cli_ctx *ctx, int argc, char **argv)
 {
-	const char *model = NULL, *rules = NULL, *defn = NULL;
+	const char *model = NULL, *rules = NULL, *defn = NULL, *table = NULL;
 	static const char help[] =
-		"usage: tenure feedback impact [--definition NAME] [--model FILE] [--rules FILE]\n\n"
-		"For each feedback type and theme raised outside exit surveys: customers affected,\n"
-		"their churn rate against the rest, the lift, the hazard ratio (Cox, Efron ties, on\n"
-		"the time to churn under churn definition NAME, default cancelled) with its 95%\n"
-		"interval, and the revenue they brought; then exit-survey reasons ranked with Wilson\n"
-		"intervals.  See docs/feedback.md.\n";
-	/* --definition NAME: the churn definition of the hazard ratios */
-	int status = model_opts(argc, argv, help, &model, &rules, &defn);
+		"usage: tenure feedback impact [--definition NAME] [--table impact|exit-reasons]\n"
+		"                              [--model FILE] [--rules FILE]\n\n"
+		"Two tables.  \"Complaints and churn\": for each feedback type and theme raised\n"
+		"outside exit surveys, customers affected, their churn rate against the rest, the\n"
+		"lift, the hazard ratio (Cox, Efron ties, on the time to churn under churn definition\n"
+		"NAME, default cancelled) with its 95% interval, and the revenue they brought.\n"
+		"\"Why leavers say they left\": exit-survey reasons ranked, with Wilson intervals.\n"
+		"A table shows both, titled; --format json gives {\"impact\": [...], \"exit_reasons\":\n"
+		"[...]}; --format csv gives one table per run: --table impact (the default) or\n"
+		"--table exit-reasons.  See docs/feedback.md.\n";
+	const cli_option opts[] = {
+		{"--model", CLI_STR, &model, 0, 0, NULL},
+		{"--rules", CLI_STR, &rules, 0, 0, NULL},
+		{"--definition", CLI_STR, &defn, 0, 0, NULL},
+		{"--table", CLI_STR, &table, 0, 0, NULL},
+		END_OPTS,
+	};
+	int status = cli_parse("feedback impact", help, opts, argc, argv, NULL, 0, NULL);
 	if (status >= 0)
 		return status;
+	status = 0;
+	if (table && strcmp(table, "impact") != 0 && strcmp(table, "exit-reasons") != 0)
+		return cli_usage_error("feedback", "impact: --table: expected impact or exit-reasons, found \"%s\"",
+				       table);
 	tn_store *s;
 	if ((status = open_labelled(ctx, model, rules, 0, NULL, &s)) != 0)
 		return status;
@@ -209,17 +237,26 @@ int fbcli_impact(cli_ctx *ctx, int argc, char **argv)
 		tn_out_num(x, ex[i].lo, 3);
 		tn_out_num(x, ex[i].hi, 3);
 	}
-	if (ctx->format == OUT_JSON) {
+	int want_x = table && strcmp(table, "exit-reasons") == 0, want_t = table && !want_x;
+	if (ctx->format == OUT_JSON && !table) {
 		/* one JSON document: {"impact": [...], "exit_reasons": [...]} */
 		cJSON *root = cJSON_CreateObject();
 		cJSON_AddItemToObject(root, "impact", tn_out_json(t));
 		cJSON_AddItemToObject(root, "exit_reasons", tn_out_json(x));
 		cli_print_json(root);
 		cJSON_Delete(root);
-	} else {
+	} else if (ctx->format == OUT_TABLE && !table) {
+		fputs("Complaints and churn: customers who raised each type and theme against the rest\n\n", stdout);
 		tn_out_print(t, ctx->format, stdout);
-		fputc('\n', stdout);
+		fputs("\nWhy leavers say they left: exit-survey reasons, ranked (share with a 95% Wilson interval)\n\n",
+		      stdout);
 		tn_out_print(x, ctx->format, stdout);
+	} else {
+		/* CSV (or an explicit --table): one table per stream */
+		tn_out_print(want_x ? x : t, ctx->format, stdout);
+		if (!want_x && !want_t && !ctx->quiet)
+			fputs("tenure: the impact table; the exit reasons: feedback impact --table exit-reasons\n",
+			      stderr);
 	}
 	tn_out_free(t);
 	tn_out_free(x);

@@ -30,6 +30,12 @@ static const char *HELP =
 	"         arms are stored (unless --dry-run) so `offers report` can measure it.\n"
 	"         Each offer is timed --lead-days before the next of: the customer's\n"
 	"         danger day of age, or their period end.\n"
+	"         Ties in expected profit: the higher value first, then a random order\n"
+	"         drawn from --seed (never the customer id).  An identical plan (same as-of,\n"
+	"         parameters and assignments) is stored once.  Per-customer risk and value:\n"
+	"           tenure --format csv predict score --model M --as-of DATE > risk.csv\n"
+	"           tenure --format csv value retention --subscribers > value.csv\n"
+	"           tenure offers plan --risk risk.csv --value value.csv\n"
 	"  --scores FILE    CSV with columns customer, p_churn, value (from churn/risk and\n"
 	"                   value models); without it a built-in estimate from the store is\n"
 	"                   used and said so (docs/actions.md); columns id and risk, clv\n"
@@ -55,7 +61,7 @@ static const char *HELP =
 	"report   churn rate of the offer arm vs the control arm of a stored plan (latest\n"
 	"         by default; --plan ID), uplift = control - offer with a 95% Newcombe\n"
 	"         (hybrid score) interval\n"
-	"plans    the stored plans with their parameters\n"
+	"plans    the stored plans, one column per parameter\n"
 	"ending   subscriptions whose period or trial ends within --days days\n"
 	"nearing  live customers within --window days before the danger day of age\n"
 	"call     high-value customers at risk for a personal call: P(churn) >= --min-p\n"
@@ -161,6 +167,7 @@ static int do_plan(cli_ctx *ctx, int argc, char **argv)
 	for (size_t i = 0; i < sc->n; i++)
 		send[i] = tn_offer_send_time(now, sc->signed_up_at[i], sc->period_end[i], o.danger, o.lead);
 	int64_t id = 0;
+	int existing = 0;
 	if (!o.dry) {
 		cJSON *pj = cJSON_CreateObject();
 		tn_json_add_num(pj, "offer_cost", o.cost);
@@ -177,7 +184,7 @@ static int do_plan(cli_ctx *ctx, int argc, char **argv)
 			rc = cli_fail(&err);
 			goto out;
 		}
-		int bad = tn_offers_save(s, sc, plan, send, params, now, &id, &err);
+		int bad = tn_offers_save_once(s, sc, plan, send, params, now, &id, &existing, &err);
 		free(params);
 		if (bad) {
 			rc = cli_fail(&err);
@@ -188,10 +195,11 @@ static int do_plan(cli_ctx *ctx, int argc, char **argv)
 		char d[16];
 		fprintf(stderr,
 			"tenure: offer plan %s%lld as of %s: %zu customers, %zu with expected profit > 0; %zu offers "
-			"(spend %.2f, expected gain %.2f), %zu in the control group; danger day %.1f (%s)\n",
+			"(spend %.2f, expected gain %.2f), %zu in the control group; danger day %.1f (%s); ties in "
+			"expected profit: higher value first, then a random order from --seed%s\n",
 			o.dry ? "(dry run) " : "", (long long)id, act_date(now, d, sizeof d), plan->n,
 			plan->n_candidates, plan->n_offer, plan->spend, plan->expected_gain, plan->n_control, o.danger,
-			how);
+			how, existing ? "; identical to the stored plan, not stored again" : "");
 	}
 	const char *names[] = {"rank", "customer", "arm", "p_churn", "value", "expected_profit", "send_on"};
 	tn_out *t = tn_out_new(7, names);
@@ -368,6 +376,41 @@ out:
 	return rc;
 }
 
+/* `offers plans`: one column per parameter (the stored JSON read back),
+ * numbers as numbers, no float noise. */
+static void print_plans(cli_ctx *ctx, const tn_rowset *r)
+{
+	static const char *const keys[] = {"offer_cost", "accept_rate", "budget", "control", "seed", "lead_days",
+					   "danger_day"};
+	static const int digits[] = {2, 3, 2, 3, 0, 1, 1};
+	const char *names[] = {"plan",	      "as_of",	     "source", "offered",   "control",
+			       "offer_cost", "accept_rate", "budget", "control_share", "seed", "lead_days",
+			       "danger_day"};
+	tn_out *t = tn_out_new(12, names);
+	for (size_t i = 0; i < r->nrows; i++) {
+		const size_t k = i * r->ncols;
+		for (size_t c = 0; c < 5 && c < r->ncols; c++) {
+			if (r->digits[c] < 0)
+				tn_out_str(t, r->text[k + c]);
+			else
+				tn_out_int(t, (long long)llround(r->num[k + c]));
+		}
+		cJSON *pj = r->ncols > 5 && r->text[k + 5] ? cJSON_Parse(r->text[k + 5]) : NULL;
+		for (size_t q = 0; q < sizeof keys / sizeof *keys; q++) {
+			const cJSON *v = cJSON_GetObjectItemCaseSensitive(pj, keys[q]);
+			if (!cJSON_IsNumber(v) || (strcmp(keys[q], "budget") == 0 && v->valuedouble < 0))
+				tn_out_str(t, strcmp(keys[q], "budget") == 0 && cJSON_IsNumber(v) ? "no limit" : NULL);
+			else if (digits[q] == 0)
+				tn_out_int(t, (long long)llround(v->valuedouble));
+			else
+				tn_out_num(t, round(v->valuedouble * 1e6) / 1e6, digits[q]);
+		}
+		cJSON_Delete(pj);
+	}
+	tn_out_print(t, ctx->format, stdout);
+	tn_out_free(t);
+}
+
 static int do_plans(cli_ctx *ctx, int argc, char **argv)
 {
 	if (argc > 1)
@@ -381,7 +424,7 @@ static int do_plans(cli_ctx *ctx, int argc, char **argv)
 	if (tn_offers_plans(s, &r, &err)) {
 		rc = cli_fail(&err);
 	} else {
-		act_print_rowset(ctx, r);
+		print_plans(ctx, r);
 		tn_rowset_free(r);
 	}
 	tn_store_close(s);

@@ -215,10 +215,12 @@ static void print_table(const cli_ctx *ctx, tn_km **km, tn_danger **dg, const su
 		printf("\nShare still there at each age:\n");
 		tn_out_print(t, OUT_TABLE, stdout);
 		tn_out_free(t);
-		if (ng > 1 && lr)
-			printf("\nLog-rank test: chi-square %.3f on %d df, p = %.3g (%s)\n", lr->chisq, lr->df, lr->p,
+		if (ng > 1 && lr) {
+			char pt[32];
+			printf("\nLog-rank test: chi-square %.3f on %d df, %s (%s)\n", lr->chisq, lr->df,
+			       surv_p_text(lr->p, pt, sizeof pt),
 			       lr->p < 0.05 ? "the groups differ" : "no clear difference between the groups");
-		else if (ng > 1)
+		} else if (ng > 1)
 			printf("\nLog-rank test: not computed (see the warning above)\n");
 		printf("\nDanger window:\n");
 		for (int g = 0; g < ng; g++) {

@@ -19,6 +19,6 @@ int fbcli_matrix(cli_ctx *ctx, int argc, char **argv);
 int fbcli_effort(cli_ctx *ctx, int argc, char **argv);
 int fbcli_fixed(cli_ctx *ctx, int argc, char **argv);
 int fbcli_follow_up(cli_ctx *ctx, int argc, char **argv);
-int fbcli_classify_store(cli_ctx *ctx, tn_fb_model *m, int relabel);
+int fbcli_classify_store(cli_ctx *ctx, tn_fb_model *m, int relabel, int export);
 
 #endif

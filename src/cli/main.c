@@ -142,5 +142,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tenure: no command \"%s\"; see `tenure help`\n", argv[1]);
 		return 2;
 	}
+	if (cli_no_data(&ctx, argc - 1, argv + 1) == CLI_NO_DATA)
+		return 0;
 	return c->fn(&ctx, argc - 1, argv + 1);
 }

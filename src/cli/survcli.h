@@ -28,5 +28,8 @@ struct cli_ctx;
 tn_frame *surv_store_frame(const struct cli_ctx *ctx, const char *definition, const char *as_of, int all_spells,
 			   tn_error *err);
 void surv_data_free(surv_data *d);
+/* A p-value for a sentence: "p = 0.0123", "p = 1.8e-89", and "p < 1e-16"
+ * below that (a double's precision: tiny p-values round to 0). */
+const char *surv_p_text(double p, char *buf, size_t n);
 
 #endif

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "survcli.h"
 
+#include <stdio.h>
 #include <string.h>
 
 tn_frame *surv_store_frame(const cli_ctx *ctx, const char *definition, const char *as_of, int all_spells,
@@ -26,4 +27,13 @@ tn_frame *surv_store_frame(const cli_ctx *ctx, const char *definition, const cha
 		f = tn_churn_frame(s, &def, &fo, err);
 	tn_store_close(s);
 	return f;
+}
+
+const char *surv_p_text(double p, char *buf, size_t n)
+{
+	if (p < 1e-16)
+		snprintf(buf, n, "p < 1e-16");
+	else
+		snprintf(buf, n, "p = %.3g", p);
+	return buf;
 }

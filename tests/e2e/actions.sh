@@ -58,8 +58,16 @@ check_eq "c without a value is not offered" "$(grep ',offer,' check.out | cut -d
 check_fails "--risk without --value" $TENURE $DB offers plan --risk risk.csv
 check "offers report" $TENURE $DB --format csv offers report
 check_eq "plan stored: 2 offered, 0 churned" "$(sed -n 2p check.out | cut -d, -f3,4,5)" "2,0,0"
+# the identical plan again is not stored a second time
+check "offers plan again" $TENURE $DB --format csv offers plan --scores scores.csv --accept-rate 0.5 --offer-cost 2 \
+  --budget 4 --control 0 --danger-day 30 --lead-days 7 --now 2024-03-15
+check_contains "says it is not stored again" check.out "identical to the stored plan, not stored again"
 check "offers plans" $TENURE $DB --format csv offers plans
-check_eq "one stored plan (the dry runs are not)" "$(sed 1d check.out | cut -d, -f1,3,4,5)" "1,scores,2,0"
+check_eq "one stored plan (the dry runs and the repeat are not)" "$(sed 1d check.out | cut -d, -f1,3,4,5)" "1,scores,2,0"
+check_eq "plans: one column per parameter, no float noise" "$(cut -d, -f6- check.out | tr '\n' ' ')" \
+  "offer_cost,accept_rate,budget,control_share,seed,lead_days,danger_day 2,0.5,4,0,1,7,30 "
+check "offers plans as a table" $TENURE $DB offers plans
+check_contains "plans table header" check.out "accept_rate  budget  control_share"
 check "offers ending --days 10" $TENURE $DB --format csv offers ending --days 10 --now 2024-03-15
 check_eq "only a's period ends within 10 days" "$(sed 1d check.out | cut -d, -f1,4 | tr '\n' ' ')" "a,2024-03-20 "
 # ages on 2024-03-15: a-d 74 days, e 34 days; live ones within 3 days before day 76: a, b, c

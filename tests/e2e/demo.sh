@@ -37,7 +37,9 @@ check_fails "bad --format" $TENURE --format xml summary
 sqlite3 demo2.db "PRAGMA user_version = 999"
 check_fails "newer store refused" $TENURE --db demo2.db summary
 check_contains "explains the version" check.out "written by a newer Tenure"
-check_fails "not a store" $TENURE --db customers.csv summary
+printf 'id,name\n1,x\n' >notastore.csv
+check_fails "not a store" $TENURE --db notastore.csv summary
+check_contains "says it is not a store" check.out "not a Tenure store"
 
 # a store with no data yet: every report command answers without a crash
 printf 'id\n' > empty.csv

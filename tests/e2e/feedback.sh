@@ -89,6 +89,7 @@ agree=$(sqlite3 d.db "SELECT AVG(l.type = CASE s.cancel_reason WHEN 'app crashes
 check_near "exit answers agree with the demo's planted reasons (>= 0.85)" "$agree" 0.925 0.075
 check "impact" $TENURE --db d.db --format csv feedback impact
 check_contains "impact per theme" check.out "reliability,app crashes,"
+check "impact: the exit reasons table" $TENURE --db d.db --format csv feedback impact --table exit-reasons
 check_contains "exit reasons ranked" check.out "rank,exit_reason_type,exit_reason_theme,answers,share,ci_low,ci_high"
 check "effort" $TENURE --db d.db feedback effort "app crashes" low
 check_fails "effort must be low|high" $TENURE --db d.db feedback effort "app crashes" medium

@@ -33,16 +33,24 @@ check_contains "features help lists columns" h.txt "support_tickets_90d"
 
 # alerts: raised once per episode, acknowledged, resolved when the condition ends
 $TENURE --db d.db --format csv alerts --as-of 2026-08-31 >a1.csv 2>a1.err
-check_contains "alerts header" a1.csv "id,customer,kind,raised_at,risk,detail,status"
-n1=$(($(wc -l <a1.csv) - 1))
-check "some alerts raised" test "$n1" -gt 0
-check_contains "run summary on stderr" a1.err "raised"
+check_contains "alerts header" a1.csv "id,customer,kind,raised_at,risk,mrr,mrr_at_risk,detail,status"
+$TENURE --db d.db --format csv alerts --no-update --all >a1all.csv 2>&1
+n1=$(($(wc -l <a1all.csv) - 1))
+check "some alerts raised" test "$n1" -gt 20
+check_eq "the top 20 by default" "$(($(wc -l <a1.csv) - 1))" 20
+check_contains "first run: the counts agree with the rows (all new, all open)" a1.err "$n1 new, 0 open from earlier runs and still holding, 0 resolved; $n1 open now"
+check_contains "says how many are not shown" a1.err "20 of $n1 open alerts shown"
+check_eq "every row of the first run is open" "$(cut -d, -f9 a1all.csv | sed 1d | sort -u)" "open"
+check "listed by revenue at risk, largest first" awk -F, 'NR > 2 && $7 > prev + 1e-9 { exit 1 } { prev = $7 }' a1.csv
+check_eq "no \"in 1 days\"" "$(grep -c -e 'in 1 days' -e 'for 1 days' -e ' 1 days ago' a1all.csv)" 0
+$TENURE --db d.db alerts --no-update >a1.txt 2>&1
+check_contains "table: the count and the way to see more" a1.txt "20 of $n1 open alerts shown, the most monthly revenue at risk first (--top N for more, --all for every alert)"
 $TENURE --db d.db --format csv alerts --as-of 2026-08-31 >a2.csv 2>a2.err
-check_contains "second run raises nothing new" a2.err " 0 raised, $n1 still open"
+check_contains "second run raises nothing new" a2.err " 0 new, $n1 open from earlier runs"
 check_eq "same open alerts listed" "$(cat a2.csv)" "$(cat a1.csv)"
 id=$(awk -F, 'NR == 2 { print $1 }' a1.csv)
 check "ack an alert" $TENURE --db d.db alerts ack "$id"
-$TENURE --db d.db --format csv alerts --no-update >a3.csv 2>&1
+$TENURE --db d.db --format csv alerts --no-update --top 1000000 >a3.csv 2>&1
 check_eq "acked alert no longer listed" "$(($(wc -l <a3.csv) - 1))" "$((n1 - 1))"
 $TENURE --db d.db --format csv alerts --no-update --all >a4.csv 2>&1
 check_contains "acked alert listed with --all" a4.csv ",acked"
@@ -51,12 +59,20 @@ $TENURE --db d.db --format csv alerts --as-of 2026-09-30 --since 2026-09-01 >a5.
 check_contains "a later run resolves ended episodes" a5.err "resolved"
 $TENURE --db th.db --format csv alerts --as-of 2026-08-31 --inactive-days 100000 --detractor -1 >th.csv 2>&1
 check_eq "thresholds are configurable (no inactive, no detractor alerts)" "$(grep -c -e ',inactive,' -e ',detractor,' th.csv)" 0
-check_contains "default thresholds raise inactive alerts" a1.csv ",inactive,"
+check_contains "default thresholds raise inactive alerts" a1all.csv ",inactive,"
 $TENURE alerts --help >ah.txt
 check_contains "alerts help documents thresholds" ah.txt "--inactive-days"
 
 # train and score straight from the store
 check "train from the store" $TENURE --db d.db predict train --as-of 2026-07-31 --horizon 30 --save st.json
+check_contains "train prints the backtest quality" check.out "backtest: trained at 2026-07-01, tested on 2026-07-31"
+auc=$(awk 'NR == 3 {print $5}' check.out)
+check "train: backtest AUC well above chance ($auc)" awk -v a="$auc" 'BEGIN { exit !(a > 0.65 && a <= 1) }'
+$TENURE --db d.db predict score --model st.json --as-of 2026-08-31 --top 20 >words.txt 2>&1
+check_contains "score says the horizon" words.txt "risk = the probability of leaving in the next 30 days"
+check_contains "reasons in words: the period end" words.txt "period ends"
+check "reasons without raw names, log-odds or exponents" sh -c \
+  "! grep -E 'days_to_period_end|is (low|high) \\(|\\(\\+[0-9]|[0-9]e[-+][0-9]' words.txt"
 $TENURE --db d.db --format csv predict score --model st.json --as-of 2026-08-31 --top 3 >ss.csv 2>&1
 check_eq "score from the store: 3 rows + header" "$(wc -l <ss.csv | tr -d ' ')" 4
 check_contains "store ids in the ranking" ss.csv ",C0"

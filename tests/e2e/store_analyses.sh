@@ -44,7 +44,7 @@ auc=$(awk -F, 'NR == 2 {print $6}' check.out)
 check "backtest AUC well above chance ($auc)" awk -v a="$auc" 'BEGIN { exit !(a > 0.75) }'
 check "train on the store" $TENURE --db demo.db --quiet predict train --as-of 2026-09-30 --save m.json
 $TENURE --db demo.db --quiet --format csv predict score --model m.json --as-of 2026-10-31 --top 300 > risk.csv 2>/dev/null
-n=$(grep -c 'milestones_reached is low' risk.csv)
+n=$(grep -c 'reached no onboarding milestone' risk.csv)
 check "never finishing onboarding is a top reason ($n of 300)" test "$n" -gt 30
-n=$(grep -c 'channel is paid_social' risk.csv)
+n=$(grep -c 'came through paid_social' risk.csv)
 check "paid-social acquisition is a top reason ($n of 300)" test "$n" -gt 15

@@ -74,8 +74,10 @@ check_fails "unknown model" $TENURE value fit --model nope --csv summary.csv
 check_fails "survivors growing" $TENURE value fit --model sbg --survivors 100,90,95
 check "help" sh -c "$TENURE value fit --help | grep -q -- --survivors"
 check "at-risk help" sh -c "$TENURE value at-risk --help | grep -q -- --by"
-check_fails "at-risk without a store" $TENURE --db nothing-here.db value at-risk
-check_fails "score without a store" $TENURE --db nothing-here.db value score
+check "at-risk without a store: no data yet, exit 0" $TENURE --db nothing-here.db value at-risk
+check_contains "at-risk says there is no data yet" check.out "no data yet in nothing-here.db"
+check "score without a store: no data yet, exit 0" $TENURE --db nothing-here.db value score
+check_contains "score says there is no data yet" check.out "no data yet in nothing-here.db"
 check "score pareto-nbd" sh -c "$TENURE --format csv value score --model pareto-nbd --csv summary.csv --horizon 39 > pscore.csv"
 check_eq "pareto-nbd score rows" "$(wc -l < pscore.csv)" 2358
 check_eq "pareto-nbd p_alive in (0,1]" "$(awk -F, 'NR > 1 && !($5 > 0 && $5 <= 1)' pscore.csv | wc -l)" 0

@@ -30,9 +30,17 @@ check_eq "241 rows" "$(($(wc -l < check.out) - 1))" "241"
 check "demo company" $TENURE --db demo.db demo --customers 5000
 check "retention by plan" $TENURE --db demo.db value retention
 check_contains "monthly plan" check.out "premium_monthly"
-$TENURE --db demo.db --format csv value retention --subscribers > scores.csv 2>/dev/null
-check "offers planned from the subscribers' value" $TENURE --db demo.db offers plan --scores scores.csv --budget 100 --offer-cost 5
-check_contains "offers ranked" check.out "expected_profit"
+# the README's workflow: per-customer risk from the risk model, per-customer value from the subscribers' value
+check "risk model" $TENURE --db demo.db --quiet predict train --as-of 2026-09-30 --save risk.json
+$TENURE --db demo.db --quiet --format csv predict score --model risk.json --as-of 2026-10-31 > risk.csv 2>/dev/null
+$TENURE --db demo.db --format csv value retention --subscribers > value.csv 2>/dev/null
+check "offers planned from risk and value" $TENURE --db demo.db --format csv offers plan --risk risk.csv --value value.csv \
+  --budget 100 --offer-cost 5 --dry-run
+check_contains "says where P(churn) and value come from" check.out "P(churn) from risk.csv, value from value.csv"
+n=$(grep -E ',(offer|control),' check.out | cut -d, -f6 | sort -u | wc -l)
+ids=$(grep -E ',(offer|control),' check.out | cut -d, -f2)
+check "per-customer risk: the top 20 are not one tied figure ($n distinct)" test "$n" -gt 10
+check "not ranked by id" test "$ids" != "$(echo "$ids" | sort)"
 check_fails "bad discount" $TENURE --db demo.db value retention --discount -1
 
 # the single cohort fitted alone gives the same published figures

@@ -48,6 +48,41 @@ static void test_rank_by_profit_and_budget(void **state)
 	assert_int_equal(tn_offers_plan(p, v, 4, &par, &pl, &err), TN_ERR_USAGE);
 }
 
+/* Ties in expected profit: the higher value first, then a random order drawn
+ * from the seed -- never the index (ids) order. */
+static void test_ties_not_by_index(void **state)
+{
+	(void)state;
+	double p[] = {0.5, 0.25}, v[] = {100, 200}; /* both 0.5 x 0.5 x 100 - 0 = 0.25 x 0.5 x 200 = 25 */
+	tn_offer_params par = {.offer_cost = 0, .accept_rate = 0.5, .budget = -1, .control_share = 0, .seed = 1};
+	tn_offer_plan *pl;
+	tn_error err = {0};
+	assert_int_equal(tn_offers_plan(p, v, 2, &par, &pl, &err), TN_OK);
+	assert_int_equal(pl->order[0], 1); /* value 200 before value 100 */
+	tn_offer_plan_free(pl);
+	enum { N = 50 };
+	double pe[N], ve[N];
+	for (int i = 0; i < N; i++)
+		pe[i] = 0.5, ve[i] = 100;
+	tn_offer_plan *a, *b, *c;
+	assert_int_equal(tn_offers_plan(pe, ve, N, &par, &a, &err), TN_OK);
+	assert_int_equal(tn_offers_plan(pe, ve, N, &par, &b, &err), TN_OK);
+	par.seed = 2;
+	assert_int_equal(tn_offers_plan(pe, ve, N, &par, &c, &err), TN_OK);
+	int in_index_order = 1, same_ab = 1, same_ac = 1;
+	for (int i = 0; i < N; i++) {
+		in_index_order &= a->order[i] == (size_t)i;
+		same_ab &= a->order[i] == b->order[i];
+		same_ac &= a->order[i] == c->order[i];
+	}
+	assert_false(in_index_order);
+	assert_true(same_ab);  /* reproducible from the seed */
+	assert_false(same_ac); /* another seed, another order */
+	tn_offer_plan_free(a);
+	tn_offer_plan_free(b);
+	tn_offer_plan_free(c);
+}
+
 static void test_control_group(void **state)
 {
 	(void)state;
@@ -221,6 +256,19 @@ static void test_store_plan(void **state)
 	int64_t plan_id;
 	assert_int_equal(tn_offers_save(f.s, sc, pl, NULL, "{}", T0, &plan_id, &err), TN_OK);
 	assert_true(plan_id > 0);
+	/* the identical plan again is not stored a second time; other parameters are */
+	int64_t again = 0, other = 0;
+	int existing = 0;
+	assert_int_equal(tn_offers_save_once(f.s, sc, pl, NULL, "{}", T0, &again, &existing, &err), TN_OK);
+	assert_int_equal(again, plan_id);
+	assert_true(existing);
+	tn_rowset *plans;
+	assert_int_equal(tn_offers_plans(f.s, &plans, &err), TN_OK);
+	assert_int_equal(plans->nrows, 1);
+	tn_rowset_free(plans);
+	assert_int_equal(tn_offers_save_once(f.s, sc, pl, NULL, "{\"seed\":4}", T0, &other, &existing, &err), TN_OK);
+	assert_false(existing);
+	assert_true(other > plan_id);
 	/* later: 3 control customers and 1 offered customer cancel */
 	int ctl = 0, off = 0;
 	fx_begin(&f);
@@ -234,7 +282,7 @@ static void test_store_plan(void **state)
 	}
 	fx_commit(&f);
 	tn_offer_effect e;
-	assert_int_equal(tn_offers_measure(f.s, 0, &e, &err), TN_OK);
+	assert_int_equal(tn_offers_measure(f.s, plan_id, &e, &err), TN_OK);
 	assert_int_equal(e.plan_id, plan_id);
 	assert_int_equal(e.n_control, 10);
 	assert_int_equal(e.n_offer, 30);
@@ -288,6 +336,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rank_by_profit_and_budget),
+		cmocka_unit_test(test_ties_not_by_index),
 		cmocka_unit_test(test_control_group),
 		cmocka_unit_test(test_send_time),
 		cmocka_unit_test(test_scores_file),

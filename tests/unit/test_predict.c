@@ -332,6 +332,62 @@ static void test_shap_sums_to_margin(void **state)
 	tn_gbdt_free(g);
 }
 
+/* Reasons in words: one phrase per store feature, with units and direction;
+ * no raw names, log-odds or exponents for them (src/predict_words.c). */
+static const char *words_for(const tn_pred_model *m, const tn_frame *f, size_t row, const char *name, char *buf,
+			     size_t n)
+{
+	for (size_t s = 0; s < m->enc->nsrc; s++)
+		if (strcmp(m->enc->src[s].name, name) == 0) {
+			tn_pred_reason_words(m, f, row, s, "USD", buf, n);
+			return buf;
+		}
+	fail_msg("no source %s", name);
+	return NULL;
+}
+
+static void test_reason_words(void **state)
+{
+	(void)state;
+	tn_error err = {0};
+	const char *p = write_tmp("id,days_to_period_end,in_trial,recency_days,events_90d,tenure_days,price,"
+				  "billing_period,channel,score,churned\n"
+				  "a,1.1574e-05,0,12,45,400,79.99,year,paid_social,1.5e-07,1\n"
+				  "b,2.5,1,,0,10,9.99,month,organic,3,0\n"
+				  "c,0,0,1,90,95,19.99,month,organic,2,1\n"
+				  "d,40,0,3,30,800,19.99,month,organic,4,0\n");
+	tn_frame *f = tn_frame_read_csv(p, NULL, 0, &err);
+	assert_non_null(f);
+	tn_pred_spec spec = {"churned", NULL, "id", NULL, 0};
+	tn_pred_options o = tn_pred_options_default();
+	tn_pred_model *m = NULL;
+	assert_int_equal(tn_pred_train(f, &spec, &o, &m, &err), TN_OK);
+	char b[256];
+	assert_string_equal(words_for(m, f, 0, "days_to_period_end", b, sizeof b), "paid period ends tomorrow");
+	assert_string_equal(words_for(m, f, 1, "days_to_period_end", b, sizeof b), "free trial ends in 3 days");
+	assert_string_equal(words_for(m, f, 2, "days_to_period_end", b, sizeof b), "paid period ends today");
+	assert_string_equal(words_for(m, f, 0, "recency_days", b, sizeof b),
+			    "12 days without using the app, usually every 2 days");
+	assert_string_equal(words_for(m, f, 1, "recency_days", b, sizeof b), "has never used the app");
+	assert_string_equal(words_for(m, f, 2, "recency_days", b, sizeof b), "used the app 1 day ago");
+	assert_string_equal(words_for(m, f, 1, "tenure_days", b, sizeof b), "a customer for only 10 days");
+	assert_string_equal(words_for(m, f, 3, "tenure_days", b, sizeof b), "a customer for 2.2 years");
+	assert_string_equal(words_for(m, f, 0, "price", b, sizeof b),
+			    "pays 79.99 USD a year, above the average 32.49 USD");
+	assert_string_equal(words_for(m, f, 0, "billing_period", b, sizeof b), "billed yearly");
+	assert_string_equal(words_for(m, f, 0, "channel", b, sizeof b), "came through paid_social");
+	assert_string_equal(words_for(m, f, 0, "events_90d", b, sizeof b),
+			    "used the app 45 times in the last 90 days (average 41.2)");
+	assert_string_equal(words_for(m, f, 1, "events_90d", b, sizeof b),
+			    "did not use the app in the last 90 days (average 41.2 times)");
+	/* a column Tenure has no phrase for: its name, the value without an exponent, the average */
+	assert_string_equal(words_for(m, f, 0, "score", b, sizeof b), "score is 0, below the average 2.25");
+	assert_string_equal(words_for(m, f, 3, "score", b, sizeof b), "score is 4, above the average 2.25");
+	tn_pred_model_free(m);
+	tn_frame_free(f);
+	unlink(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -348,6 +404,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip_logistic),
 		cmocka_unit_test(test_round_trip_gbdt),
 		cmocka_unit_test(test_shap_sums_to_margin),
+		cmocka_unit_test(test_reason_words),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
