@@ -55,6 +55,7 @@ struct tn_store {
 	size_t pool_len, pool_cap;
 	int64_t ev_min, ev_max;
 	long long ev_added; /* events new since the last tn_store_flush() report */
+	int64_t sp_min, sp_max; /* ev_min, ev_max when the savepoint was taken */
 };
 
 int tn_store_schema_latest(void) { return (int)tn_store_nmigrations; }
@@ -252,6 +253,62 @@ void tn_store_rollback(tn_store *s)
 	s->types = NULL;
 	s->ntypes = 0;
 	s->types_loaded = 0;
+}
+
+/* Savepoints: one request's writes inside the server's group transaction.
+ * Buffered events are written at release, so the buffer is empty between
+ * savepoints and a rollback to one discards only that request's events. */
+int tn_store_savepoint(tn_store *s, tn_error *err)
+{
+	if (!s->in_txn)
+		return tn_error_set(err, TN_ERR_DB, "%s: a savepoint needs an open transaction", s->path);
+	s->sp_min = s->ev_min;
+	s->sp_max = s->ev_max;
+	return tn_store_exec(s, "SAVEPOINT tn_request", err);
+}
+
+int tn_store_release(tn_store *s, tn_error *err)
+{
+	if (flush_events(s, err))
+		return err ? err->code : TN_ERR_DB;
+	return tn_store_exec(s, "RELEASE tn_request", err);
+}
+
+void tn_store_rollback_savepoint(tn_store *s)
+{
+	s->nev = 0;
+	s->ev_added = 0;
+	s->pool_len = s->pool ? 1 : 0;
+	s->ev_min = s->sp_min;
+	s->ev_max = s->sp_max;
+	sqlite3_exec(s->db, "ROLLBACK TO tn_request; RELEASE tn_request", NULL, NULL, NULL);
+	/* keys handed out since the savepoint may be gone: reload on next use */
+	map_free(s->cmap, s->cmap_cap);
+	s->cmap = NULL;
+	s->cmap_cap = s->cmap_len = 0;
+	s->cmap_loaded = 0;
+	for (size_t i = 0; i < s->ntypes; i++)
+		free(s->types[i].key);
+	free(s->types);
+	s->types = NULL;
+	s->ntypes = 0;
+	s->types_loaded = 0;
+}
+
+int tn_store_wal(tn_store *s, tn_error *err)
+{
+	/* WAL with synchronous=FULL: every COMMIT syncs the log before it returns,
+	 * so a committed transaction survives a crash or power loss */
+	sqlite3_stmt *st = tn_store_prepare(s, "PRAGMA journal_mode = WAL", err);
+	if (!st)
+		return TN_ERR_DB;
+	int rc = sqlite3_step(st);
+	int wal = rc == SQLITE_ROW && sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+	sqlite3_finalize(st);
+	if (!wal)
+		return tn_error_set(err, TN_ERR_DB, "%s: cannot switch the store to WAL mode: %s", s->path,
+				    sqlite3_errmsg(s->db));
+	return tn_store_exec(s, "PRAGMA synchronous = FULL", err);
 }
 
 /* ---- meta ---------------------------------------------------------------- */
