@@ -979,6 +979,8 @@ int tn_import_rows_finish(tn_import_rows *r, tn_import_result *res, tn_error *er
 	return rc;
 }
 
+long long tn_import_rows_added(const tn_import_rows *r) { return r->res.added; }
+
 void tn_import_rows_free(tn_import_rows *r)
 {
 	if (!r)

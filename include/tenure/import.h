@@ -77,6 +77,8 @@ TN_API int tn_import_rows_new(tn_store *s, tn_kind kind, tn_import_rows **out, t
 TN_API int tn_import_row_json(tn_import_rows *r, const struct cJSON *obj, const char **field, tn_error *err);
 /* Write buffered rows and give the counts.  TN_ERR_INPUT when a row was bad. */
 TN_API int tn_import_rows_finish(tn_import_rows *r, tn_import_result *res, tn_error *err);
+/* Rows new or changed so far (events: counted at finish). */
+TN_API long long tn_import_rows_added(const tn_import_rows *r);
 TN_API void tn_import_rows_free(tn_import_rows *r);
 
 #endif
