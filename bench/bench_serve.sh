@@ -21,7 +21,7 @@ echo "load generator: $(wrk -v 2>&1 | head -1) on the same machine"
 INGEST=$("$TENURE" --db "$D/demo.db" keys create --scope ingest --name bench 2>/dev/null)
 READ=$("$TENURE" --db "$D/demo.db" keys create --scope read --name bench 2>/dev/null)
 
-"$TENURE" --db "$D/demo.db" serve --listen 127.0.0.1:0 --threads 4 2>"$D/serve.log" &
+"$TENURE" --db "$D/demo.db" serve --listen 127.0.0.1:0 --threads 16 2>"$D/serve.log" &
 PID=$!
 trap 'kill -TERM $PID 2>/dev/null; wait $PID 2>/dev/null || true' EXIT
 PORT=""
@@ -39,12 +39,12 @@ sample_rss() { # print the server's RSS every second for N seconds
   while [ $i -lt "$1" ]; do s="$s $(rss)"; sleep 1; i=$((i + 1)); done
   echo "server RSS (MB, each second):$s"
 }
-echo "server: $URL, 4 HTTP threads, RSS at start $(rss) MB"
+echo "server: $URL, 16 HTTP threads, RSS at start $(rss) MB"
 
-echo "-- ingest: POST /v1/events, 500 events a request, 4 connections, ${SECS}s"
+echo "-- ingest: POST /v1/events, 500 events a request, 16 connections, ${SECS}s"
 sample_rss "$SECS" &
 S=$!
-TENURE_KEY=$INGEST BATCH=500 wrk -t2 -c4 -d"${SECS}s" -s bench/serve_ingest.lua "$URL" | grep -E '^ingest:|Non-2xx'
+TENURE_KEY=$INGEST BATCH=500 wrk -t2 -c16 -d"${SECS}s" -s bench/serve_ingest.lua "$URL" | grep -E '^ingest:|Non-2xx'
 wait $S
 echo "server peak RSS so far: $(peak) MB"
 

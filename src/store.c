@@ -17,6 +17,7 @@
 
 #define TN_APPLICATION_ID 0x54454E55 /* "TENU" */
 #define TN_EVENT_BUFFER (1u << 18)
+#define TN_STMT_CACHE 24
 
 extern const char *const tn_store_migrations[];
 extern const size_t tn_store_nmigrations;
@@ -56,6 +57,9 @@ struct tn_store {
 	int64_t ev_min, ev_max;
 	long long ev_added; /* events new since the last tn_store_flush() report */
 	int64_t sp_min, sp_max; /* ev_min, ev_max when the savepoint was taken */
+	/* statements kept prepared by tn_store_cached, keyed by the SQL's address */
+	struct { const char *sql; sqlite3_stmt *st; } stc[TN_STMT_CACHE];
+	size_t nstc;
 };
 
 int tn_store_schema_latest(void) { return (int)tn_store_nmigrations; }
@@ -75,6 +79,26 @@ sqlite3_stmt *tn_store_prepare(tn_store *s, const char *sql, tn_error *err)
 		tn_store_db_error(s, "preparing a query", err);
 		return NULL;
 	}
+	return st;
+}
+
+sqlite3_stmt *tn_store_cached(tn_store *s, const char *sql, tn_error *err)
+{
+	for (size_t i = 0; i < s->nstc; i++)
+		if (s->stc[i].sql == sql)
+			return s->stc[i].st;
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+		tn_store_db_error(s, "preparing a query", err);
+		return NULL;
+	}
+	if (s->nstc == TN_STMT_CACHE) {
+		sqlite3_finalize(st);
+		tn_error_set(err, TN_ERR_DB, "%s: more than %d cached statements", s->path, TN_STMT_CACHE);
+		return NULL;
+	}
+	s->stc[s->nstc].sql = sql;
+	s->stc[s->nstc++].st = st;
 	return st;
 }
 
@@ -196,6 +220,8 @@ void tn_store_close(tn_store *s)
 	sqlite3_finalize(s->ins_event);
 	sqlite3_finalize(s->ins_payment);
 	sqlite3_finalize(s->ins_feedback);
+	for (size_t i = 0; i < s->nstc; i++)
+		sqlite3_finalize(s->stc[i].st);
 	sqlite3_close(s->db);
 	map_free(s->cmap, s->cmap_cap);
 	for (size_t i = 0; i < s->ntypes; i++)

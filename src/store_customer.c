@@ -41,8 +41,8 @@ static void add_time(cJSON *o, const char *name, sqlite3_stmt *st, int i)
 	cJSON_AddStringToObject(o, name, tn_time_format(sqlite3_column_int64(st, i), buf, sizeof buf));
 }
 
-/* Run ST (bound by the caller to the customer key as ?1) and hand each row to
- * FN; finalizes ST.  Returns TN_OK or the database error. */
+/* Run ST (a cached statement; ?1 is bound to the customer key) and hand each
+ * row to FN; resets ST.  Returns TN_OK or the database error. */
 typedef void (*row_fn)(sqlite3_stmt *st, cJSON *into, void *ud);
 static int each_row(tn_store *s, sqlite3_stmt *st, int64_t key, row_fn fn, cJSON *into, void *ud, tn_error *err)
 {
@@ -52,7 +52,7 @@ static int each_row(tn_store *s, sqlite3_stmt *st, int64_t key, row_fn fn, cJSON
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		fn(st, into, ud);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? TN_OK : tn_store_db_error(s, "reading a customer", err);
 }
 
@@ -131,13 +131,35 @@ static void last_row(sqlite3_stmt *st, cJSON *o, void *ud)
 	(void)ud;
 	cJSON_DeleteItemFromObject(o, "last_event_at");
 	add_time(o, "last_event_at", st, 0);
-	cJSON_AddNumberToObject(o, "events", sqlite3_column_double(st, 1));
 }
+
+static int customer_json(tn_store *s, const char *ext_id, tn_time now, char **json, tn_error *err);
 
 int tn_store_customer_json(tn_store *s, const char *ext_id, tn_time now, char **json, tn_error *err)
 {
+	/* one read transaction: a consistent snapshot, and one lock for all queries */
+	sqlite3_stmt *begin = tn_store_cached(s, "BEGIN", err), *commit = tn_store_cached(s, "COMMIT", err);
+	if (!begin || !commit)
+		return TN_ERR_DB;
+	int rc = sqlite3_step(begin);
+	sqlite3_reset(begin);
+	if (rc != SQLITE_DONE)
+		return tn_store_db_error(s, "reading a customer", err);
+	rc = customer_json(s, ext_id, now, json, err);
+	int crc = sqlite3_step(commit);
+	sqlite3_reset(commit);
+	if (crc != SQLITE_DONE && rc == TN_OK) {
+		free(*json);
+		*json = NULL;
+		rc = tn_store_db_error(s, "reading a customer", err);
+	}
+	return rc;
+}
+
+static int customer_json(tn_store *s, const char *ext_id, tn_time now, char **json, tn_error *err)
+{
 	*json = NULL;
-	sqlite3_stmt *st = tn_store_prepare(s,
+	sqlite3_stmt *st = tn_store_cached(s,
 					    "SELECT c.id, c.ext_id, c.signed_up_at, c.country, c.channel, c.attrs, "
 					    "(SELECT min(started_at) FROM subscriptions WHERE customer_id = c.id) "
 					    "FROM customers c WHERE c.ext_id = ?1",
@@ -147,7 +169,7 @@ int tn_store_customer_json(tn_store *s, const char *ext_id, tn_time now, char **
 	sqlite3_bind_text(st, 1, ext_id, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
-		sqlite3_finalize(st);
+		sqlite3_reset(st);
 		if (rc == SQLITE_DONE)
 			return tn_error_set(err, TN_ERR_NOTFOUND, "customer \"%s\" is not in the store", ext_id);
 		return tn_store_db_error(s, "reading a customer", err);
@@ -163,7 +185,7 @@ int tn_store_customer_json(tn_store *s, const char *ext_id, tn_time now, char **
 	tn_time since = sqlite3_column_type(st, 2) != SQLITE_NULL ? sqlite3_column_int64(st, 2)
 		      : sqlite3_column_type(st, 6) != SQLITE_NULL ? sqlite3_column_int64(st, 6)
 								    : TN_NO_TIME;
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (since != TN_NO_TIME && now >= since)
 		cJSON_AddNumberToObject(o, "days_as_customer", (double)((now - since) / 86400));
 	else
@@ -176,7 +198,7 @@ int tn_store_customer_json(tn_store *s, const char *ext_id, tn_time now, char **
 	cJSON_AddNullToObject(o, "value");
 	cJSON_AddNullToObject(o, "points");
 	rc = each_row(s,
-		      tn_store_prepare(s,
+		      tn_store_cached(s,
 				       "SELECT ext_id, plan, billing_period, price, currency, started_at, trial_ends_at, "
 				       "current_period_end, cancelled_at, cancel_reason, status FROM subscriptions "
 				       "WHERE customer_id = ?1 ORDER BY started_at, id",
@@ -184,20 +206,21 @@ int tn_store_customer_json(tn_store *s, const char *ext_id, tn_time now, char **
 		      key, sub_row, subs, &mrr, err);
 	if (!rc)
 		rc = each_row(s,
-			      tn_store_prepare(s,
-					       "SELECT max(occurred_at), count(*) FROM events WHERE customer_id = ?1",
+			      tn_store_cached(s,
+					       "SELECT occurred_at FROM events WHERE customer_id = ?1 "
+					       "ORDER BY occurred_at DESC LIMIT 1",
 					       err),
 			      key, last_row, o, NULL, err);
 	if (!rc)
 		rc = each_row(s,
-			      tn_store_prepare(s,
+			      tn_store_cached(s,
 					       "SELECT risk, last_seen, kind || ': ' || detail FROM alerts "
 					       "WHERE customer_id = ?1 AND risk IS NOT NULL ORDER BY last_seen DESC, id DESC LIMIT 1",
 					       err),
 			      key, risk_row, o, NULL, err);
 	if (!rc)
 		rc = each_row(s,
-			      tn_store_prepare(s,
+			      tn_store_cached(s,
 					       "SELECT b.balance, b.earned, (SELECT name FROM points_tiers t WHERE "
 					       "(t.basis = 'points' AND t.threshold <= b.earned) OR (t.basis = 'spend' AND "
 					       "t.threshold <= (SELECT total(CASE status WHEN 'succeeded' THEN amount "
@@ -207,17 +230,18 @@ int tn_store_customer_json(tn_store *s, const char *ext_id, tn_time now, char **
 			      key, points_row, o, NULL, err);
 	if (!rc)
 		rc = each_row(s,
-			      tn_store_prepare(s,
-					       "SELECT m.milestone, m.event_type, (SELECT min(e.occurred_at) FROM events e "
+			      tn_store_cached(s,
+					       "SELECT m.milestone, m.event_type, (SELECT e.occurred_at FROM events e "
 					       "WHERE e.customer_id = ?1 AND e.type_id = (SELECT id FROM event_types "
-					       "WHERE name = m.event_type)) FROM journey_milestones m ORDER BY CASE m.milestone "
+					       "WHERE name = m.event_type) ORDER BY e.occurred_at LIMIT 1) "
+					       "FROM journey_milestones m ORDER BY CASE m.milestone "
 					       "WHEN 'first_impression' THEN 1 WHEN 'first_value' THEN 2 "
 					       "WHEN 'intended_value' THEN 3 ELSE 4 END",
 					       err),
 			      key, milestone_row, miles, NULL, err);
 	if (!rc)
 		rc = each_row(s,
-			      tn_store_prepare(s,
+			      tn_store_cached(s,
 					       "SELECT id, kind, raised_at, detail, risk, acked_at FROM alerts "
 					       "WHERE customer_id = ?1 AND resolved_at IS NULL ORDER BY raised_at, id",
 					       err),
