@@ -334,7 +334,9 @@ int tn_store_wal(tn_store *s, tn_error *err)
 	if (!wal)
 		return tn_error_set(err, TN_ERR_DB, "%s: cannot switch the store to WAL mode: %s", s->path,
 				    sqlite3_errmsg(s->db));
-	return tn_store_exec(s, "PRAGMA synchronous = FULL", err);
+	/* checkpoint every 64 MiB of log rather than 4 MiB: a page written by many
+	 * commits is copied back to the database once */
+	return tn_store_exec(s, "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 16384", err);
 }
 
 /* ---- meta ---------------------------------------------------------------- */
