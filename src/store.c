@@ -321,6 +321,12 @@ void tn_store_rollback_savepoint(tn_store *s)
 	s->types_loaded = 0;
 }
 
+int tn_store_reader(tn_store *s, tn_error *err)
+{
+	/* readers only read; memory-mapped pages spare a read() per page */
+	return tn_store_exec(s, "PRAGMA query_only = 1; PRAGMA mmap_size = 268435456", err);
+}
+
 int tn_store_wal(tn_store *s, tn_error *err)
 {
 	/* WAL with synchronous=FULL: every COMMIT syncs the log before it returns,

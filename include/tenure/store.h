@@ -153,6 +153,8 @@ TN_API int tn_store_exec(tn_store *s, const char *sql, tn_error *err);
 /* Put the file in WAL mode with synchronous=FULL (every commit is durable when
  * it returns; readers on other connections never wait for the writer). */
 TN_API int tn_store_wal(tn_store *s, tn_error *err);
+/* Make this connection a reader: it refuses writes and maps the file. */
+TN_API int tn_store_reader(tn_store *s, tn_error *err);
 /* Inside a transaction: mark a savepoint; release it (writing buffered
  * events); or undo everything since it (and drop buffered events).  One
  * level only: the server wraps each request of a group commit in one. */

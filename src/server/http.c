@@ -41,8 +41,7 @@ tn_store *reader_take(tn_server *sv, tn_error *err)
 		return s;
 	if (tn_store_open(sv->db_path, 0, &s, err))
 		return NULL;
-	/* readers only read; memory-mapped pages spare a read() per page */
-	if (tn_store_exec(s, "PRAGMA query_only = 1; PRAGMA mmap_size = 268435456", err)) {
+	if (tn_store_reader(s, err)) {
 		tn_store_close(s);
 		return NULL;
 	}
