@@ -22,11 +22,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
 
 #define RUN_MAX_OUTPUT ((size_t)256 << 20)
+#define RUN_MAX_SECONDS 300 /* an analysis running longer is stopped (the route answers 503) */
 
 static const char serve_help[] =
 	"usage: tenure serve [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE]\n"
@@ -125,8 +127,15 @@ static int run_cli(void *ud, const char *db_path, char *const *argv, char **out,
 	size_t ocap = 0, elen = 0, ecap = 0;
 	struct pollfd fds[2] = {{po[0], POLLIN, 0}, {pe[0], POLLIN, 0}};
 	int open_fds = 2, failed = 0;
+	time_t deadline = time(NULL) + RUN_MAX_SECONDS;
 	while (open_fds > 0) {
-		if (poll(fds, 2, -1) < 0) {
+		time_t left = deadline - time(NULL);
+		int pr = left > 0 ? poll(fds, 2, (int)(left * 1000)) : 0;
+		if (pr == 0) {
+			failed = 1; /* too long */
+			break;
+		}
+		if (pr < 0) {
 			if (errno == EINTR)
 				continue;
 			failed = 1;
