@@ -323,8 +323,10 @@ void tn_store_rollback_savepoint(tn_store *s)
 
 int tn_store_reader(tn_store *s, tn_error *err)
 {
-	/* readers only read; memory-mapped pages spare a read() per page */
-	return tn_store_exec(s, "PRAGMA query_only = 1; PRAGMA mmap_size = 268435456", err);
+	/* a smaller page cache than a writer's (8 MiB, not 64): the server holds
+	 * one reader per HTTP thread; no mmap, whose pages would count in the
+	 * server's RSS once per connection */
+	return tn_store_exec(s, "PRAGMA query_only = 1; PRAGMA cache_size = -8192", err);
 }
 
 int tn_store_wal(tn_store *s, tn_error *err)

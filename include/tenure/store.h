@@ -153,7 +153,7 @@ TN_API int tn_store_exec(tn_store *s, const char *sql, tn_error *err);
 /* Put the file in WAL mode with synchronous=FULL (every commit is durable when
  * it returns; readers on other connections never wait for the writer). */
 TN_API int tn_store_wal(tn_store *s, tn_error *err);
-/* Make this connection a reader: it refuses writes and maps the file. */
+/* Make this connection a reader: it refuses writes. */
 TN_API int tn_store_reader(tn_store *s, tn_error *err);
 /* Inside a transaction: mark a savepoint; release it (writing buffered
  * events); or undo everything since it (and drop buffered events).  One
