@@ -265,6 +265,22 @@ else
 fi
 check_fails "TLS: a key without a certificate" $TENURE --db t.db serve --listen 127.0.0.1:0 --tls-key key.pem
 
+# ---- reads never wait for a big import (WAL) ----
+awk 'BEGIN { print "customer,occurred_at,type,id"; for (i = 0; i < 300000; i++) printf "c%d,%d,bulk,b%d\n", i % 3 + 1, 1714521600 + i, i }' >bulk.csv
+start_server t.db serve7.log || not_ok "server for the import test"
+$TENURE --db t.db --quiet import events bulk.csv >bulk.out 2>&1 &
+IMP=$!
+sleep 0.5
+t0=$(date +%s%N)
+st=$(req GET /v1/customers/c2 "$ADMIN")
+t1=$(date +%s%N)
+if kill -0 "$IMP" 2>/dev/null; then running=yes; else running=no; fi
+check_eq "read during a bulk import: 200" "$st" 200
+check_eq "read during a bulk import: the import was still running" "$running" yes
+check "read during a bulk import: under a second" test $(((t1 - t0) / 1000000)) -lt 1000
+wait "$IMP"; check_eq "bulk import committed" "$(count t.db "SELECT count(*) FROM events WHERE ext_id LIKE 'b%'")" 300000
+stop_server
+
 # ---- SIGKILL: nothing acknowledged is lost ----
 start_server t.db serve5.log || not_ok "server for the kill test"
 killer() { # client C: batches of 20 events until the server dies; log acked ids
