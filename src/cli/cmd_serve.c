@@ -236,16 +236,16 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 				return 2;
 			if (parse_size(v, &o.max_body))
 				return cli_usage_error("serve", "--max-body: expected a size such as 16M, found \"%s\"", v);
-		} else if ((r = cli_opt(argc, argv, &i, "--rate", &v)) || (r = cli_opt(argc, argv, &i, "--burst", &v))) {
-			if (r < 0)
+		} else if ((r = cli_opt(argc, argv, &i, "--rate", &v))) {
+			if (r < 0 || cli_parse_double("serve", "--rate", v, &o.rate))
 				return 2;
-			double d;
-			int rate = strcmp(argv[i - 1], "--rate") == 0 || strncmp(argv[i], "--rate=", 7) == 0;
-			if (cli_parse_double("serve", rate ? "--rate" : "--burst", v, &d))
+			if (o.rate < 0)
+				return cli_usage_error("serve", "--rate: expected zero or more, found %s", v);
+		} else if ((r = cli_opt(argc, argv, &i, "--burst", &v))) {
+			if (r < 0 || cli_parse_double("serve", "--burst", v, &o.burst))
 				return 2;
-			if (d < 0)
-				return cli_usage_error("serve", "%s: expected zero or more", rate ? "--rate" : "--burst");
-			*(rate ? &o.rate : &o.burst) = d;
+			if (o.burst < 0)
+				return cli_usage_error("serve", "--burst: expected zero or more, found %s", v);
 		} else {
 			static const char *const names[] = {"--threads", "--max-conns", "--per-ip", "--timeout", "--max-depth"};
 			int matched = 0;
