@@ -14,7 +14,7 @@ CC      ?= cc
 STD     := -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 INC     := -Iinclude -Isrc
-LIBS    := -lsqlite3 -lcjson -lutf8proc -lnlopt -lxgboost -lm -lpthread
+LIBS    := -lsqlite3 -lcjson -lutf8proc -lnlopt -lxgboost -lmicrohttpd -lcrypto -lm -lpthread
 OPT     := -O2 -g -fvisibility=hidden
 SAN     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_SECONDS ?= 60
@@ -29,11 +29,11 @@ INSTALL ?= install
 CC_REL  = $(CC) $(STD) $(INC) $(CPPFLAGS) $(WARN) $(OPT) $(CFLAGS)
 CC_SAN  = $(CC) $(STD) $(INC) $(CPPFLAGS) $(WARN) $(SAN) $(CFLAGS)
 
-LIB_SRC := $(sort $(wildcard src/*.c))
+LIB_SRC := $(sort $(wildcard src/*.c src/server/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
-HDRS    := $(wildcard include/*.h include/tenure/*.h src/*.h src/cli/*.h src/cli/*.def tests/unit/*.h)
+HDRS    := $(wildcard include/*.h include/tenure/*.h src/*.h src/server/*.h src/cli/*.h src/cli/*.def tests/unit/*.h)
 
 REL_OBJ := $(LIB_SRC:src/%.c=build/obj/%.o)
 REL_CLI := $(CLI_SRC:src/cli/%.c=build/obj/cli/%.o)

@@ -4,11 +4,11 @@
 #   scripts/deps.sh install  apt-get install what is missing; silent when all present
 # Groups: build (compile + link), test (unit/e2e tests, R comparisons, fuzzing, the
 # report in headless Chromium through puppeteer-core: tests/browser),
-# bench (peers measured in the same run: sqlite3 shell, R, Python).
+# bench (peers measured in the same run: sqlite3 shell, R, Python; wrk for the server).
 set -eu
-BUILD="gcc make pkg-config libsqlite3-dev libcjson-dev libutf8proc-dev libnlopt-dev libxgboost-dev"
-TEST="libcmocka-dev sqlite3 clang libclang-rt-14-dev r-base-core r-cran-survival python3 locales libc6-dev-arm64-cross groff-base man-db chromium nodejs"
-BENCH="python3-sklearn python3-xgboost python3-numpy time"
+BUILD="gcc make pkg-config libsqlite3-dev libcjson-dev libutf8proc-dev libnlopt-dev libxgboost-dev libmicrohttpd-dev libssl-dev"
+TEST="libcmocka-dev sqlite3 curl openssl clang libclang-rt-14-dev r-base-core r-cran-survival python3 locales libc6-dev-arm64-cross groff-base man-db chromium nodejs"
+BENCH="python3-sklearn python3-xgboost python3-numpy time wrk"
 case "${2:-all}" in
   build) PKGS="$BUILD" ;;
   test) PKGS="$BUILD $TEST" ;;

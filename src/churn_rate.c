@@ -53,7 +53,7 @@ static char *group_of(const tn_churn_customer *c, const char *by)
 {
 	const char *v = NULL;
 	if (!by)
-		return strdup("");
+		return tn_strdup("");
 	if (strcmp(by, "plan") == 0)
 		v = c->nsubs ? c->subs[0].plan : NULL;
 	else if (strcmp(by, "channel") == 0)
@@ -70,11 +70,11 @@ static char *group_of(const tn_churn_customer *c, const char *by)
 			v = tn_format_double(x->valuedouble, num, sizeof num);
 		else if (cJSON_IsBool(x))
 			v = cJSON_IsTrue(x) ? "true" : "false";
-		char *out = strdup(v ? v : "(none)");
+		char *out = tn_strdup(v ? v : "(none)");
 		cJSON_Delete(o);
 		return out;
 	}
-	return strdup(v && *v ? v : "(none)");
+	return tn_strdup(v && *v ? v : "(none)");
 }
 
 static int group_index(agg *a, const char *g, tn_error *err)
@@ -270,7 +270,7 @@ int tn_churn_rate(tn_store *s, const tn_churn_def *def, const tn_churn_rate_opts
 		size_t pool = 0;
 		for (size_t g = 0; g < a.ngroups; g++)
 			pool += strlen(a.groups[g]) + 1;
-		tn_churn_rate_row *out = n ? malloc(n * sizeof *out + pool) : NULL;
+		tn_churn_rate_row *out = n ? tn_malloc(n * sizeof *out + pool) : NULL;
 		if (n && !out) {
 			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 		} else if (n) {

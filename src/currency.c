@@ -13,6 +13,7 @@
  * date, and reloaded when the database has changed since they were read.
  */
 #include "store_sqlite.h"
+#include "alloc.h"
 #include "tenure/store.h"
 #include "tenure/time.h"
 
@@ -82,7 +83,7 @@ static int money_load(money *m, char *errbuf, size_t n)
 	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (m->n == cap) {
 			size_t nc = cap ? cap * 2 : 64;
-			rate *p = realloc(m->r, nc * sizeof *p);
+			rate *p = tn_realloc(m->r, nc * sizeof *p);
 			if (!p) {
 				rc = SQLITE_NOMEM;
 				break;
@@ -171,7 +172,7 @@ static void money_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 int tn_store_money_register(tn_store *s)
 {
 	sqlite3 *db = tn_store_sqlite(s);
-	money *m = calloc(1, sizeof *m);
+	money *m = tn_calloc(1, sizeof *m);
 	if (!m)
 		return SQLITE_NOMEM;
 	m->db = db;

@@ -157,6 +157,8 @@ typedef struct session {
 	char last_type[64];     /* events: the previous row's type and its key */
 	int64_t last_type_key;
 	sqlite3_stmt *seen, *seen_line; /* records' keys seen in this file, with their line */
+	int bare;               /* row API: messages without FILE:LINE:COLUMN */
+	const char *field;      /* the spec field the last row error names, or NULL */
 } session;
 
 static void found_text(const char *s, size_t len, char *out, size_t n)
@@ -197,7 +199,16 @@ static int row_error(session *ss, long line, long col, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof what, fmt, ap);
 	va_end(ap);
-	snprintf(msg, sizeof msg, "%s:%ld:%ld: %s", ss->path, line, col, what);
+	if (ss->bare)
+		snprintf(msg, sizeof msg, "%s", what);
+	else
+		snprintf(msg, sizeof msg, "%s:%ld:%ld: %s", ss->path, line, col, what);
+	ss->field = NULL;
+	for (size_t f = 0; f < ss->nspec; f++) {
+		size_t n = strlen(ss->spec[f].name);
+		if (strncmp(what, ss->spec[f].name, n) == 0 && what[n] == ':')
+			ss->field = ss->spec[f].name;
+	}
 	ss->res->rejected++;
 	if (ss->rejects) {
 		/* the reason travels with the row into the rejects file */
@@ -428,7 +439,7 @@ static int seen_once(session *ss, raw_value *v, typed_row *t, long line)
 	char *key;
 	if (idv) {
 		klen = strlen(idv) + 1;
-		key = malloc(klen + 1);
+		key = tn_malloc(klen + 1);
 		if (key) {
 			key[0] = 'i';
 			memcpy(key + 1, idv, klen);
@@ -436,7 +447,7 @@ static int seen_once(session *ss, raw_value *v, typed_row *t, long line)
 	} else if (ss->o->kind == TN_KIND_RATES) {
 		what = "(currency, date)";
 		klen = 40;
-		key = malloc(klen);
+		key = tn_malloc(klen);
 		if (key)
 			klen = (size_t)snprintf(key, klen, "r%s%c%lld", TXT("currency"), 0x1F, (long long)TIM("date"));
 	} else {
@@ -450,7 +461,7 @@ static int seen_once(session *ss, raw_value *v, typed_row *t, long line)
 		what = buf;
 		const char *cust = TXT("customer"), *third = TXT(f3);
 		klen = strlen(cust) + strlen(third) + 40;
-		key = malloc(klen);
+		key = tn_malloc(klen);
 		if (key)
 			klen = (size_t)snprintf(key, klen, "k%s%c%lld%c%s", cust, 0x1F, (long long)TIM(f2), 0x1F, third);
 	}
@@ -877,7 +888,7 @@ static ssize_t read_line(FILE *fp, char **buf, size_t *cap, size_t max, int *too
 	while ((c = getc_unlocked(fp)) != EOF) {
 		if (n + 2 > *cap) {
 			size_t nc = *cap ? *cap * 2 : 4096;
-			char *p = realloc(*buf, nc);
+			char *p = tn_realloc(*buf, nc);
 			if (!p) {
 				errno = ENOMEM;
 				return -2;
@@ -911,6 +922,91 @@ static long escaped_nul(const char *line, size_t n)
 		i++; /* skip the escaped character (\\ included) */
 	}
 	return 0;
+}
+
+/* One JSON object's fields -> raw values -> checked -> written (JSON Lines
+ * rows and the server's rows).  Returns 1 written, 0 bad row, -1 out of
+ * memory or a store error (in ss->err). */
+static int json_row(session *ss, const cJSON *obj, long lineno, raw_value *v, typed_row *t,
+		    char numbuf[][40])
+{
+	int good = 1;
+	char *attrs = NULL;
+	for (size_t f = 0; f < ss->nspec; f++) {
+		cJSON *item = NULL;
+		const field_spec *fs = &ss->spec[f];
+		if (ss->key_of[f]) {
+			item = cJSON_GetObjectItemCaseSensitive(obj, ss->key_of[f]);
+		} else {
+			for (cJSON *it = obj->child; it; it = it->next)
+				if (it->string && name_matches(fs, it->string)) {
+					item = it;
+					break;
+				}
+		}
+		v[f].s = NULL;
+		v[f].len = 0;
+		v[f].line = lineno;
+		v[f].col = item && ss->cur_line ? key_column(ss->cur_line, item->string) : 1;
+		if (!item || cJSON_IsNull(item))
+			continue;
+		if (cJSON_IsString(item)) {
+			v[f].s = item->valuestring;
+			v[f].len = strlen(item->valuestring);
+		} else if (cJSON_IsNumber(item)) {
+			double d = item->valuedouble;
+			if (d == floor(d) && fabs(d) < 1e15)
+				snprintf(numbuf[f], 40, "%.0f", d);
+			else
+				snprintf(numbuf[f], 40, "%.17g", d);
+			v[f].s = numbuf[f];
+			v[f].len = strlen(numbuf[f]);
+		} else if (fs->type == F_JSON && cJSON_IsObject(item)) {
+			free(ss->conv[f]);
+			if (!(ss->conv[f] = cJSON_PrintUnformatted(item))) {
+				good = oom(ss);
+				break;
+			}
+			v[f].s = ss->conv[f];
+			v[f].len = strlen(v[f].s);
+		} else {
+			good = row_error(ss, lineno, v[f].col, "%s: expected a %s, found a JSON %s", fs->name,
+					 fs->type == F_JSON ? "JSON object" : "string or number",
+					 cJSON_IsBool(item) ? "boolean" : cJSON_IsArray(item) ? "array" : "object");
+			break;
+		}
+	}
+	if (good > 0)
+		good = check_row(ss, v, t, lineno);
+	if (good > 0 && ss->o->kind == TN_KIND_CUSTOMERS) {
+		/* other keys become attributes */
+		cJSON *a = cJSON_CreateObject();
+		const char *given = t->text[spec_index(ss, "attrs")];
+		cJSON *g = NULL;
+		int nomem = !a || (given && json_parse(given, strlen(given), &g));
+		for (cJSON *it = g ? g->child : NULL; it && !nomem; it = it->next)
+			nomem = !cJSON_AddItemToObject(a, it->string, cJSON_Duplicate(it, 1));
+		for (cJSON *it = obj->child; it; it = it->next) {
+			int known = 0;
+			for (size_t f = 0; f < ss->nspec && !known; f++)
+				known = ss->key_of[f] ? strcmp(it->string, ss->key_of[f]) == 0
+						      : name_matches(&ss->spec[f], it->string);
+			if (!known && !cJSON_IsNull(it) && !nomem) {
+				cJSON_DeleteItemFromObjectCaseSensitive(a, it->string);
+				nomem = !cJSON_AddItemToObject(a, it->string, cJSON_Duplicate(it, 1));
+			}
+		}
+		cJSON_Delete(g);
+		if (!nomem && (a->child || given))
+			nomem = !(attrs = cJSON_PrintUnformatted(a));
+		cJSON_Delete(a);
+		if (nomem)
+			good = oom(ss);
+	}
+	if (good > 0)
+		good = write_row(ss, v, t, attrs, lineno, !ss->failed);
+	cJSON_free(attrs);
+	return good;
 }
 
 static int import_jsonl(session *ss, long long total)
@@ -952,7 +1048,6 @@ static int import_jsonl(session *ss, long long total)
 		int good = 1;
 		size_t bad;
 		cJSON *obj = NULL;
-		char *attrs = NULL;
 		if (lineno == 1 && n >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0)
 			memmove(line, line + 3, (size_t)(n -= 3) + 1);
 		const char *nul = memchr(line, '\0', (size_t)n);
@@ -974,93 +1069,13 @@ static int import_jsonl(session *ss, long long total)
 			good = row_error(ss, lineno, col, "expected a JSON object on one line, found %s",
 					 obj ? "another JSON value" : "invalid JSON");
 		} else {
-			for (size_t f = 0; f < ss->nspec; f++) {
-				cJSON *item = NULL;
-				const field_spec *fs = &ss->spec[f];
-				if (ss->key_of[f]) {
-					item = cJSON_GetObjectItemCaseSensitive(obj, ss->key_of[f]);
-				} else {
-					for (cJSON *it = obj->child; it; it = it->next)
-						if (it->string && name_matches(fs, it->string)) {
-							item = it;
-							break;
-						}
-				}
-				v[f].s = NULL;
-				v[f].len = 0;
-				v[f].line = lineno;
-				v[f].col = item ? key_column(line, item->string) : 1;
-				if (!item || cJSON_IsNull(item))
-					continue;
-				if (cJSON_IsString(item)) {
-					v[f].s = item->valuestring;
-					v[f].len = strlen(item->valuestring);
-				} else if (cJSON_IsNumber(item)) {
-					double d = item->valuedouble;
-					if (d == floor(d) && fabs(d) < 1e15)
-						snprintf(numbuf[f], sizeof numbuf[f], "%.0f", d);
-					else
-						snprintf(numbuf[f], sizeof numbuf[f], "%.17g", d);
-					v[f].s = numbuf[f];
-					v[f].len = strlen(numbuf[f]);
-				} else if (fs->type == F_JSON && cJSON_IsObject(item)) {
-					free(ss->conv[f]);
-					if (!(ss->conv[f] = cJSON_PrintUnformatted(item))) {
-						good = oom(ss);
-						break;
-					}
-					v[f].s = ss->conv[f];
-					v[f].len = v[f].s ? strlen(v[f].s) : 0;
-				} else {
-					good = row_error(ss, lineno, v[f].col, "%s: expected a %s, found a JSON %s",
-							 fs->name, fs->type == F_JSON ? "JSON object" : "string or number",
-							 cJSON_IsBool(item) ? "boolean" : cJSON_IsArray(item) ? "array" : "object");
-					break;
-				}
-			}
-			if (good > 0)
-				good = check_row(ss, v, &t, lineno);
-			if (good > 0 && ss->o->kind == TN_KIND_CUSTOMERS) {
-				/* other keys become attributes */
-				cJSON *a = cJSON_CreateObject();
-				const char *given = t.text[spec_index(ss, "attrs")];
-				cJSON *g = NULL;
-				int nomem = !a || (given && json_parse(given, strlen(given), &g));
-				for (cJSON *it = g ? g->child : NULL; it && !nomem; it = it->next)
-					nomem = !cJSON_AddItemToObject(a, it->string, cJSON_Duplicate(it, 1));
-				for (cJSON *it = obj->child; it; it = it->next) {
-					int known = 0;
-					for (size_t f = 0; f < ss->nspec && !known; f++)
-						known = ss->key_of[f] ? strcmp(it->string, ss->key_of[f]) == 0
-								      : name_matches(&ss->spec[f], it->string);
-					if (!known && !cJSON_IsNull(it) && !nomem) {
-						cJSON_DeleteItemFromObjectCaseSensitive(a, it->string);
-						nomem = !cJSON_AddItemToObject(a, it->string, cJSON_Duplicate(it, 1));
-					}
-				}
-				cJSON_Delete(g);
-				if (!nomem && (a->child || given))
-					nomem = !(attrs = cJSON_PrintUnformatted(a));
-				cJSON_Delete(a);
-				if (nomem)
-					good = oom(ss);
-			}
+			good = json_row(ss, obj, lineno, v, &t, numbuf);
 			if (good < 0) {
-				rc = TN_ERR_NOMEM;
+				rc = ss->err->code;
 				cJSON_Delete(obj);
 				break;
 			}
-			if (good) {
-				good = write_row(ss, v, &t, attrs, lineno, !ss->failed);
-				if (good < 0) {
-					rc = ss->err->code;
-					cJSON_free(attrs);
-					cJSON_Delete(obj);
-					break;
-				}
-			}
 		}
-		cJSON_free(attrs);
 		cJSON_Delete(obj);
 		if (!good && ss->rejects) {
 			fputs(line, ss->rejects);
@@ -1151,4 +1166,79 @@ int tn_import(tn_store *s, const char *path, const tn_import_opts *o, tn_import_
 		sqlite3_exec(tn_store_sqlite(s), "DELETE FROM temp.tn_import_seen", NULL, NULL, NULL);
 	}
 	return rc;
+}
+
+/* ---- one row at a time: the server's ingestion ------------------------------ */
+
+struct tn_import_rows {
+	session ss;
+	tn_import_opts o;
+	tn_import_result res;
+	tn_error rowerr;
+	long long rows_written;
+};
+
+int tn_import_rows_new(tn_store *s, tn_kind kind, tn_import_rows **out, tn_error *err)
+{
+	*out = NULL;
+	if ((int)kind < 0 || kind >= TN_KIND_COUNT)
+		return tn_error_set(err, TN_ERR_USAGE, "unknown kind of record");
+	tn_import_rows *r = tn_calloc(1, sizeof *r);
+	if (!r)
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	r->o.kind = kind;
+	r->ss = (session){.store = s, .o = &r->o, .path = "", .res = &r->res, .err = &r->rowerr, .bare = 1};
+	r->ss.spec = kind_fields[kind];
+	while (r->ss.spec[r->ss.nspec].name)
+		r->ss.nspec++;
+	r->ss.max_errors = 0;
+	*out = r;
+	return TN_OK;
+}
+
+int tn_import_row_json(tn_import_rows *r, const struct cJSON *obj, const char **field, tn_error *err)
+{
+	session *ss = &r->ss;
+	raw_value v[MAX_FIELDS];
+	typed_row t;
+	char numbuf[MAX_FIELDS][40];
+	tn_error_clear(&r->rowerr);
+	ss->field = NULL;
+	if (field)
+		*field = NULL;
+	r->res.rows++;
+	int good;
+	if (!cJSON_IsObject(obj))
+		good = row_error(ss, r->res.rows, 1, "expected a JSON object, found another JSON value");
+	else
+		good = json_row(ss, obj, r->res.rows, v, &t, numbuf);
+	if (good > 0)
+		return TN_OK;
+	if (field)
+		*field = ss->field;
+	tn_error_set(err, r->rowerr.code ? r->rowerr.code : TN_ERR_INPUT, "%s", r->rowerr.msg);
+	return tn_error_code(err, TN_ERR_INPUT);
+}
+
+int tn_import_rows_finish(tn_import_rows *r, tn_import_result *res, tn_error *err)
+{
+	long long ev_added = 0;
+	int rc = r->ss.failed ? TN_ERR_INPUT : tn_store_flush(r->ss.store, &ev_added, err);
+	if (rc == TN_OK && r->o.kind == TN_KIND_EVENTS) {
+		r->res.added = ev_added;
+		r->res.unchanged = r->res.rows - r->res.rejected - ev_added;
+	}
+	*res = r->res;
+	return rc;
+}
+
+long long tn_import_rows_added(const tn_import_rows *r) { return r->res.added; }
+
+void tn_import_rows_free(tn_import_rows *r)
+{
+	if (!r)
+		return;
+	for (size_t f = 0; f < MAX_FIELDS; f++)
+		free(r->ss.conv[f]);
+	free(r);
 }

@@ -316,7 +316,7 @@ static void section_survival(tn_sbuf *b, const tn_report *r)
 static size_t hazard_peaks(const tn_svg_series *h, double *px, double *py)
 {
 	size_t n = h->n, np = 0;
-	double *sm = malloc((n ? n : 1) * sizeof *sm), top = 0;
+	double *sm = tn_malloc((n ? n : 1) * sizeof *sm), top = 0;
 	if (!sm)
 		return 0;
 	for (size_t i = 0; i < n; i++) {

@@ -10,6 +10,7 @@
  * `tenure predict score`.
  */
 #include "tenure/report.h"
+#include "alloc.h"
 #include "tenure/feedback.h"
 #include "tenure/predict.h"
 #include "tenure/value.h"
@@ -63,7 +64,7 @@ static char *money(double v, const char *cur)
 {
 	char b[96];
 	(void)cur;
-	return strdup(tn_report_money(v, NULL, b, sizeof b));
+	return tn_strdup(tn_report_money(v, NULL, b, sizeof b));
 }
 
 /* "NAME (USD)" in BUF, or NAME when the currency is unknown. */
@@ -76,7 +77,7 @@ static const char *cur_col(char *buf, size_t n, const char *name, const char *cu
 	return buf;
 }
 
-static char *pct(double p) { return isnan(p) ? strdup("n/a") : tn_report_fmt("%.1f%%", 100 * p); }
+static char *pct(double p) { return isnan(p) ? tn_strdup("n/a") : tn_report_fmt("%.1f%%", 100 * p); }
 
 /* ---- what customers say ---------------------------------------------------- */
 
@@ -101,31 +102,31 @@ static int scores_table(tn_store *s, tn_report_table *t, tn_error *err)
 			    strcmp(r->metric, metric[m]) != 0 || r->n == 0)
 				continue;
 			char **c = t->cells + t->nrows * t->ncols;
-			c[0] = strdup(label[m]);
+			c[0] = tn_strdup(label[m]);
 			if (m == 0) {
 				nps = r->value;
 				c[1] = tn_report_fmt("%+.1f", r->value);
 				c[2] = tn_report_fmt("%+.1f to %+.1f", r->lo, r->hi);
-				c[4] = strdup(r->value > 30 ? "good" : r->value > 0 ? "more promoters than detractors"
+				c[4] = tn_strdup(r->value > 30 ? "good" : r->value > 0 ? "more promoters than detractors"
 										  : "more detractors than promoters");
 			} else if (m == 1) {
 				c[1] = tn_report_fmt("%.1f%%", r->value);
 				c[2] = tn_report_fmt("%.1f%% to %.1f%%", r->lo, r->hi);
-				c[4] = strdup(r->value >= 80 ? "satisfied" : "room to improve");
+				c[4] = tn_strdup(r->value >= 80 ? "satisfied" : "room to improve");
 			} else {
 				c[1] = tn_report_fmt("%.2f", r->value);
 				c[2] = tn_report_fmt("%.2f to %.2f", r->lo, r->hi);
-				c[4] = strdup("lower is easier");
+				c[4] = tn_strdup("lower is easier");
 			}
 			c[3] = tn_report_fmt("%zu", r->n);
 			t->nrows++;
 			break;
 		}
 	free(rows);
-	t->reading = t->nrows == 0 ? strdup("No survey answers yet: import feedback (kind nps, csat or ces) with "
+	t->reading = t->nrows == 0 ? tn_strdup("No survey answers yet: import feedback (kind nps, csat or ces) with "
 					    "`tenure import feedback`.")
 		     : !isnan(nps) ? tn_report_fmt("All-time NPS is %+.1f; intervals are 95%% (docs/feedback.md).", nps)
-				   : strdup("Intervals are 95% (docs/feedback.md).");
+				   : tn_strdup("Intervals are 95% (docs/feedback.md).");
 	return TN_OK;
 }
 
@@ -157,7 +158,7 @@ static int types_table(tn_store *s, const tn_churn_def *def, const char *cur, tn
 		free(rows);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	}
-	double *hr = n ? malloc(3 * n * sizeof *hr) : NULL;
+	double *hr = n ? tn_malloc(3 * n * sizeof *hr) : NULL;
 	tn_error e2 = {0};
 	if (n && (!hr || tn_fb_impact_hazard(s, def, rows, n, hr, hr + n, hr + 2 * n, &e2) != TN_OK)) {
 		free(hr);
@@ -168,27 +169,27 @@ static int types_table(tn_store *s, const tn_churn_def *def, const char *cur, tn
 		const tn_fb_row *r = &rows[i];
 		char **c = t->cells + i * t->ncols;
 		int total = strcmp(r->period, "(all)") == 0;
-		c[0] = strdup(r->segment);
-		c[1] = strdup(total ? "(all themes)" : r->period);
+		c[0] = tn_strdup(r->segment);
+		c[1] = tn_strdup(total ? "(all themes)" : r->period);
 		c[2] = tn_report_fmt("%zu", r->n);
 		c[3] = pct(r->value);
 		c[4] = pct(r->lo);
 		c[5] = hr && !isnan(hr[i]) ? tn_report_fmt("%.2f (%.2f to %.2f)", hr[i], hr[n + i], hr[2 * n + i])
-					   : strdup("n/a");
+					   : tn_strdup("n/a");
 		c[6] = money(r->hi, cur);
 		if (!total && hr && !isnan(hr[i]) && hr[n + i] > 1 && (worst == n || hr[i] > hr[worst]))
 			worst = i;
 	}
 	t->nrows = show;
 	if (!n)
-		t->reading = strdup(no_labels);
+		t->reading = tn_strdup(no_labels);
 	else if (worst < n)
 		t->reading = tn_report_fmt("Customers who raised \"%s\" (%s) leave %.1f times as fast as those who did "
 					   "not (95%% CI %.2f to %.2f): the theme that costs the most customers.",
 					   rows[worst].period, rows[worst].segment, hr[worst], hr[n + worst],
 					   hr[2 * n + worst]);
 	else
-		t->reading = strdup("No theme is clearly linked to faster churn (every hazard-ratio interval "
+		t->reading = tn_strdup("No theme is clearly linked to faster churn (every hazard-ratio interval "
 				    "includes 1).");
 	free(hr);
 	free(rows);
@@ -213,18 +214,18 @@ static int matrix_table(tn_store *s, tn_report_table *t, tn_error *err)
 	for (size_t i = 0; i < show; i++) {
 		const tn_fb_row *r = &rows[i];
 		char **c = t->cells + i * t->ncols;
-		c[0] = strdup(r->period[0] ? r->period : r->segment);
+		c[0] = tn_strdup(r->period[0] ? r->period : r->segment);
 		c[1] = tn_report_fmt("%zu", r->n);
 		c[2] = tn_report_fmt("%.0f", r->extra);
 		c[3] = pct(r->value);
-		c[4] = strdup(r->metric[0] ? r->metric : "not set");
-		c[5] = strdup(r->text);
+		c[4] = tn_strdup(r->metric[0] ? r->metric : "not set");
+		c[5] = tn_strdup(r->text);
 		donow += strcmp(r->text, "do now") == 0;
 		noeffort += strcmp(r->text, "effort not set") == 0;
 	}
 	t->nrows = show;
 	if (!n)
-		t->reading = strdup(no_labels);
+		t->reading = tn_strdup(no_labels);
 	else if (donow)
 		t->reading = tn_report_fmt("%zu theme%s to fix now: high impact on churn for a low effort.", donow,
 					   donow == 1 ? "" : "s");
@@ -233,7 +234,7 @@ static int matrix_table(tn_store *s, tn_report_table *t, tn_error *err)
 					   "to place %s in the matrix.",
 					   noeffort, noeffort == 1 ? "" : "s", noeffort == 1 ? "it" : "them");
 	else
-		t->reading = strdup("No theme has both a high impact and a low effort.");
+		t->reading = tn_strdup("No theme has both a high impact and a low effort.");
 	free(rows);
 	return TN_OK;
 }
@@ -291,9 +292,9 @@ static int words_table(tn_store *s, tn_report_table *t, tn_error *err)
 					continue;
 				char **c = t->cells + t->nrows * t->ncols;
 				c[0] = tn_report_fmt("%s (%zu answers)", theme[k], count[k]);
-				c[1] = strdup(r->segment);
-				c[2] = strdup(r->language);
-				c[3] = strdup(r->text);
+				c[1] = tn_strdup(r->segment);
+				c[2] = tn_strdup(r->language);
+				c[3] = tn_strdup(r->text);
 				t->nrows++;
 				break;
 			}
@@ -301,7 +302,7 @@ static int words_table(tn_store *s, tn_report_table *t, tn_error *err)
 	t->reading = t->nrows ? tn_report_fmt("One answer per language for the %zu themes raised most often; "
 					      "`tenure feedback classify` lists them all.",
 					      nt)
-			      : strdup(no_labels);
+			      : tn_strdup(no_labels);
 	return TN_OK;
 }
 
@@ -334,7 +335,7 @@ static int value_table(tn_store *s, const tn_churn_def *def, const char *by, con
 		char **c = t->cells + i * t->ncols;
 		double per = g->customers ? g->profit / (double)g->customers : NAN;
 		double to_date = margin * g->revenue - g->acquisition;
-		c[0] = strdup(g->segment);
+		c[0] = tn_strdup(g->segment);
 		c[2] = tn_report_fmt("%zu", g->customers);
 		c[3] = tn_report_fmt("%zu", g->subscribers);
 		c[4] = money(g->revenue, cur);
@@ -343,7 +344,7 @@ static int value_table(tn_store *s, const tn_churn_def *def, const char *by, con
 		c[7] = money(g->profit, cur);
 		c[8] = money(per, cur);
 		/* the rule of `tenure value profitability` */
-		c[1] = strdup(to_date > 0 ? "profitable already"
+		c[1] = tn_strdup(to_date > 0 ? "profitable already"
 			      : g->profit > 0 ? "pays back only if renewals go as projected"
 					      : "costs more than it brings");
 		if (!isnan(per) && (best == n || per > rows[best].profit / (double)rows[best].customers))
@@ -354,7 +355,7 @@ static int value_table(tn_store *s, const tn_churn_def *def, const char *by, con
 	t->nrows = n;
 	char b1[96];
 	if (!n)
-		t->reading = strdup("No subscriptions yet: import subscriptions and payments.");
+		t->reading = tn_strdup("No subscriptions yet: import subscriptions and payments.");
 	else if (losing < n)
 		t->reading = tn_report_fmt("Most profitable per customer: %s (%s). %s has not paid back its acquisition "
 					   "cost yet (margin 70%%, future value discounted 10%%/year).",
@@ -430,9 +431,9 @@ static int risk_table(tn_store *s, const tn_churn_def *def, tn_time as_of, const
 	tn_pred_features_opts fo = {.as_of = as_of, .horizon_days = 30};
 	int ok = tn_pred_features(s, &fo, &f, &e2) == TN_OK && f->nrows > 0 &&
 		 risk_model(s, as_of, model_path, &m, &e2) == TN_OK &&
-		 (risk = malloc(f->nrows * sizeof *risk)) && tn_pred_score(m, f, risk, &e2) == TN_OK &&
+		 (risk = tn_malloc(f->nrows * sizeof *risk)) && tn_pred_score(m, f, risk, &e2) == TN_OK &&
 		 tn_value_retention(s, def, as_of, 0.10, &ret, &e2) == TN_OK &&
-		 (rk = malloc(f->nrows * sizeof *rk)) && (lv = malloc((ret->nlive + 1) * sizeof *lv));
+		 (rk = tn_malloc(f->nrows * sizeof *rk)) && (lv = tn_malloc((ret->nlive + 1) * sizeof *lv));
 	int ci = f ? tn_frame_find(f, "customer") : -1, pi = f ? tn_frame_find(f, "plan") : -1,
 	    mi = f ? tn_frame_find(f, "mrr") : -1;
 	if (ok && (ci < 0 || f->cols[ci].is_numeric))
@@ -459,7 +460,7 @@ static int risk_table(tn_store *s, const tn_churn_def *def, tn_time as_of, const
 		for (size_t k = 0; k < show; k++)
 			rows[k] = rk[k].row;
 		size_t nsrc = m->enc->nsrc;
-		if ((contrib = malloc((show ? show : 1) * nsrc * sizeof *contrib)) &&
+		if ((contrib = tn_malloc((show ? show : 1) * nsrc * sizeof *contrib)) &&
 		    tn_pred_explain(m, f, rows, show, contrib, &e2) != TN_OK) {
 			free(contrib);
 			contrib = NULL;
@@ -469,8 +470,8 @@ static int risk_table(tn_store *s, const tn_churn_def *def, tn_time as_of, const
 			char **c = t->cells + k * t->ncols;
 			live_value key = {f->cols[ci].text[i], 0};
 			live_value *hit = bsearch(&key, lv, nl, sizeof *lv, cmp_id);
-			c[0] = strdup(f->cols[ci].text[i]);
-			c[1] = strdup(pi >= 0 && !f->cols[pi].is_numeric ? f->cols[pi].text[i] : "");
+			c[0] = tn_strdup(f->cols[ci].text[i]);
+			c[1] = tn_strdup(pi >= 0 && !f->cols[pi].is_numeric ? f->cols[pi].text[i] : "");
 			c[2] = tn_report_fmt("%.0f%%", 100 * risk[i]);
 			c[3] = money(mi >= 0 && f->cols[mi].is_numeric ? f->cols[mi].num[i] : NAN, cur);
 			c[4] = money(hit ? hit->value : NAN, cur);
@@ -495,7 +496,7 @@ static int risk_table(tn_store *s, const tn_churn_def *def, tn_time as_of, const
 					tn_pred_reason(m, f, i, b, r2, sizeof r2);
 				snprintf(why, sizeof why, "%s%s%s", r1, *r2 ? "; " : "", r2);
 			}
-			c[6] = strdup(why);
+			c[6] = tn_strdup(why);
 		}
 		t->nrows = show;
 	}
@@ -527,7 +528,7 @@ int tn_report_insights(tn_store *s, const tn_churn_def *def, tn_time as_of, cons
 {
 	*out = NULL;
 	*n = 0;
-	tn_report_table *t = calloc(NTABLES, sizeof *t);
+	tn_report_table *t = tn_calloc(NTABLES, sizeof *t);
 	if (!t)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	int rc = scores_table(s, &t[0], err);

@@ -20,6 +20,7 @@
 
 #define TN_APPLICATION_ID 0x54454E55 /* "TENU" */
 #define TN_EVENT_BUFFER (1u << 18)
+#define TN_STMT_CACHE 24
 
 extern const char *const tn_store_migrations[];
 extern const size_t tn_store_nmigrations;
@@ -52,6 +53,10 @@ struct tn_store {
 	size_t pool_len, pool_cap;
 	int64_t ev_min, ev_max;
 	long long ev_added; /* events new since the last tn_store_flush() report */
+	int64_t sp_min, sp_max; /* ev_min, ev_max when the savepoint was taken */
+	/* statements kept prepared by tn_store_cached, keyed by the SQL's address */
+	struct { const char *sql; sqlite3_stmt *st; } stc[TN_STMT_CACHE];
+	size_t nstc;
 };
 
 int tn_store_schema_latest(void) { return (int)tn_store_nmigrations; }
@@ -101,6 +106,26 @@ sqlite3_stmt *tn_store_prepare(tn_store *s, const char *sql, tn_error *err)
 		tn_store_db_error(s, "preparing a query", err);
 		return NULL;
 	}
+	return st;
+}
+
+sqlite3_stmt *tn_store_cached(tn_store *s, const char *sql, tn_error *err)
+{
+	for (size_t i = 0; i < s->nstc; i++)
+		if (s->stc[i].sql == sql)
+			return s->stc[i].st;
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+		tn_store_db_error(s, "preparing a query", err);
+		return NULL;
+	}
+	if (s->nstc == TN_STMT_CACHE) {
+		sqlite3_finalize(st);
+		tn_error_set(err, TN_ERR_DB, "%s: more than %d cached statements", s->path, TN_STMT_CACHE);
+		return NULL;
+	}
+	s->stc[s->nstc].sql = sql;
+	s->stc[s->nstc++].st = st;
 	return st;
 }
 
@@ -229,6 +254,8 @@ void tn_store_close(tn_store *s)
 	sqlite3_finalize(s->find_feedback);
 	sqlite3_finalize(s->upd_feedback);
 	sqlite3_finalize(s->ins_feedback);
+	for (size_t i = 0; i < s->nstc; i++)
+		sqlite3_finalize(s->stc[i].st);
 	sqlite3_close(s->db);
 	tn_strmap_free(s->cmap);
 	tn_strmap_free(s->types);
@@ -285,6 +312,68 @@ void tn_store_rollback(tn_store *s)
 	tn_strmap_free(s->types);
 	s->types = NULL;
 	s->types_loaded = 0;
+}
+
+/* Savepoints: one request's writes inside the server's group transaction.
+ * Buffered events are written at release, so the buffer is empty between
+ * savepoints and a rollback to one discards only that request's events. */
+int tn_store_savepoint(tn_store *s, tn_error *err)
+{
+	if (!s->in_txn)
+		return tn_error_set(err, TN_ERR_DB, "%s: a savepoint needs an open transaction", s->path);
+	s->sp_min = s->ev_min;
+	s->sp_max = s->ev_max;
+	return tn_store_exec(s, "SAVEPOINT tn_request", err);
+}
+
+int tn_store_release(tn_store *s, tn_error *err)
+{
+	if (flush_events(s, err))
+		return tn_error_code(err, TN_ERR_DB);
+	return tn_store_exec(s, "RELEASE tn_request", err);
+}
+
+void tn_store_rollback_savepoint(tn_store *s)
+{
+	s->nev = 0;
+	s->ev_added = 0;
+	s->pool_len = s->pool ? 1 : 0;
+	s->ev_min = s->sp_min;
+	s->ev_max = s->sp_max;
+	sqlite3_exec(s->db, "ROLLBACK TO tn_request; RELEASE tn_request", NULL, NULL, NULL);
+	/* keys handed out since the savepoint may be gone: reload on next use */
+	tn_strmap_free(s->cmap);
+	s->cmap = NULL;
+	s->cmap_loaded = 0;
+	tn_strmap_free(s->types);
+	s->types = NULL;
+	s->types_loaded = 0;
+}
+
+int tn_store_reader(tn_store *s, tn_error *err)
+{
+	/* a smaller page cache than a writer's (8 MiB, not 64): the server holds
+	 * one reader per HTTP thread; no mmap, whose pages would count in the
+	 * server's RSS once per connection */
+	return tn_store_exec(s, "PRAGMA query_only = 1; PRAGMA cache_size = -8192", err);
+}
+
+int tn_store_wal(tn_store *s, tn_error *err)
+{
+	/* WAL with synchronous=FULL: every COMMIT syncs the log before it returns,
+	 * so a committed transaction survives a crash or power loss */
+	sqlite3_stmt *st = tn_store_prepare(s, "PRAGMA journal_mode = WAL", err);
+	if (!st)
+		return TN_ERR_DB;
+	int rc = sqlite3_step(st);
+	int wal = rc == SQLITE_ROW && sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+	sqlite3_finalize(st);
+	if (!wal)
+		return tn_error_set(err, TN_ERR_DB, "%s: cannot switch the store to WAL mode: %s", s->path,
+				    sqlite3_errmsg(s->db));
+	/* checkpoint every 64 MiB of log rather than 4 MiB: a page written by many
+	 * commits is copied back to the database once */
+	return tn_store_exec(s, "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 16384", err);
 }
 
 /* ---- meta ---------------------------------------------------------------- */

@@ -159,6 +159,16 @@ const char *const tn_store_migrations[] = {
 	"  valid_from INTEGER NOT NULL,"
 	"  rate REAL NOT NULL CHECK (rate > 0),"
 	"  PRIMARY KEY (currency, valid_from)) WITHOUT ROWID;",
+	/* 7: API keys for `tenure serve` (docs/api.md): the SHA-256 hash of each
+	 * key, never the key */
+	"CREATE TABLE api_keys("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL DEFAULT '',"
+	"  scope TEXT NOT NULL CHECK (scope IN ('ingest','read','admin')),"
+	"  prefix TEXT NOT NULL,"
+	"  hash BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),"
+	"  created_at INTEGER NOT NULL,"
+	"  revoked_at INTEGER);",
 };
 
 const size_t tn_store_nmigrations = sizeof tn_store_migrations / sizeof tn_store_migrations[0];

@@ -14,6 +14,11 @@ sqlite3 *tn_store_sqlite(tn_store *s);
 /* Prepare SQL, setting err ("database error: ...") on failure. */
 sqlite3_stmt *tn_store_prepare(tn_store *s, const char *sql, tn_error *err);
 
+/* A statement prepared once per connection and kept (SQL must be a string
+ * constant: it is looked up by address).  The caller resets it after use and
+ * never finalizes it; tn_store_close does. */
+sqlite3_stmt *tn_store_cached(tn_store *s, const char *sql, tn_error *err);
+
 /* Set err from the handle's current message; returns TN_ERR_DB. */
 int tn_store_db_error(tn_store *s, const char *what, tn_error *err);
 

@@ -517,7 +517,7 @@ int tn_value_store_has_purchases(struct tn_store *s, int *yes, tn_error *err)
 					    " WHERE et.name = 'purchase')",
 					    err);
 	if (!st)
-		return err ? err->code : TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*yes = sqlite3_column_int(st, 0);

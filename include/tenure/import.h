@@ -62,4 +62,25 @@ typedef struct tn_import_result {
 TN_API int tn_import(tn_store *s, const char *path, const tn_import_opts *opts, tn_import_result *res,
 		     tn_error *err);
 
+/* ---- one row at a time (the server's ingestion, tenure serve) ------------ */
+
+struct cJSON;
+typedef struct tn_import_rows tn_import_rows;
+
+/* Check and write records of KIND given one at a time as JSON objects (keys
+ * as in JSON Lines), inside the caller's transaction: the same checks and
+ * messages as tn_import, without FILE:LINE:COLUMN.  Free with
+ * tn_import_rows_free. */
+TN_API int tn_import_rows_new(tn_store *s, tn_kind kind, tn_import_rows **out, tn_error *err);
+/* Check and write OBJ.  TN_OK when written; TN_ERR_INPUT when the row is bad:
+ * err holds the reason ("occurred_at: expected ..., found ...") and *field
+ * (if FIELD is not NULL) the field it names, or NULL.  After a bad row later
+ * rows are still checked but no longer written.  Another code: the store failed. */
+TN_API int tn_import_row_json(tn_import_rows *r, const struct cJSON *obj, const char **field, tn_error *err);
+/* Write buffered rows and give the counts.  TN_ERR_INPUT when a row was bad. */
+TN_API int tn_import_rows_finish(tn_import_rows *r, tn_import_result *res, tn_error *err);
+/* Rows new or changed so far (events: counted at finish). */
+TN_API long long tn_import_rows_added(const tn_import_rows *r);
+TN_API void tn_import_rows_free(tn_import_rows *r);
+
 #endif

@@ -168,4 +168,42 @@ TN_API int tn_store_counts_get(tn_store *s, tn_store_counts *out, tn_error *err)
 /* Run SQL (no result rows) -- for migrations, tests and the CLI's maintenance. */
 TN_API int tn_store_exec(tn_store *s, const char *sql, tn_error *err);
 
+/* ---- the server's operations (tenure serve) ----------------------------- */
+
+/* Put the file in WAL mode with synchronous=FULL (every commit is durable when
+ * it returns; readers on other connections never wait for the writer). */
+TN_API int tn_store_wal(tn_store *s, tn_error *err);
+/* Make this connection a reader: it refuses writes. */
+TN_API int tn_store_reader(tn_store *s, tn_error *err);
+/* Inside a transaction: mark a savepoint; release it (writing buffered
+ * events); or undo everything since it (and drop buffered events).  One
+ * level only: the server wraps each request of a group commit in one. */
+TN_API int tn_store_savepoint(tn_store *s, tn_error *err);
+TN_API int tn_store_release(tn_store *s, tn_error *err);
+TN_API void tn_store_rollback_savepoint(tn_store *s);
+
+/* API keys.  The store keeps a key's SHA-256 hash, never the key. */
+typedef struct tn_api_key {
+	int64_t id;
+	char name[64];      /* "" when none was given */
+	char scope[8];      /* ingest|read|admin */
+	char prefix[16];    /* the key's first characters, to recognise it */
+	unsigned char hash[32];
+	tn_time created_at;
+	tn_time revoked_at; /* TN_NO_TIME while valid */
+} tn_api_key;
+
+/* Add a key; *id receives its number.  TN_ERR_INPUT for an unknown scope. */
+TN_API int tn_store_key_add(tn_store *s, const tn_api_key *k, int64_t *id, tn_error *err);
+/* Every key, revoked ones too, by id; the caller frees *keys. */
+TN_API int tn_store_keys_list(tn_store *s, tn_api_key **keys, size_t *n, tn_error *err);
+/* Revoke key ID at NOW; TN_ERR_NOTFOUND when there is no such valid key. */
+TN_API int tn_store_key_revoke(tn_store *s, int64_t id, tn_time now, tn_error *err);
+
+/* One customer as a JSON object text (docs/api.md, GET /v1/customers/{id}):
+ * attributes, subscriptions with status, days as a customer and MRR at NOW,
+ * latest risk, points balance and tier, milestones reached, open alerts.
+ * TN_ERR_NOTFOUND when EXT_ID is not a customer.  The caller frees *json. */
+TN_API int tn_store_customer_json(tn_store *s, const char *ext_id, tn_time now, char **json, tn_error *err);
+
 #endif

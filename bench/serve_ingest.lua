@@ -1,0 +1,38 @@
+-- serve_ingest.lua -- wrk script: POST /v1/events with BATCH new events per
+-- request (unique ids per thread and request), customers drawn from the demo.
+-- Env: TENURE_KEY (an ingest key), BATCH (default 500), CUSTOMERS (50000).
+local key = os.getenv("TENURE_KEY")
+local batch = tonumber(os.getenv("BATCH") or "500")
+local customers = tonumber(os.getenv("CUSTOMERS") or "50000")
+local threads = {}
+local counter = 0
+local tid = 0
+
+function setup(thread)
+  thread:set("tid", #threads + 1)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  math.randomseed(tid * 7919 + os.time())
+end
+
+function request()
+  counter = counter + 1
+  local parts = {}
+  for i = 1, batch do
+    parts[i] = string.format('{"customer":"C%06d","occurred_at":%d,"type":"bench","id":"t%d-%d-%d"}',
+      math.random(1, customers), 1700000000 + math.random(0, 86400 * 300), tid, counter, i)
+  end
+  return wrk.format("POST", "/v1/events",
+    {["Authorization"] = "Bearer " .. key, ["Content-Type"] = "application/json"},
+    "[" .. table.concat(parts, ",") .. "]")
+end
+
+function done(summary, latency, requests)
+  local secs = summary.duration / 1e6
+  local bad = summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
+  io.write(string.format("ingest: %d requests (%d failed) in %.1f s = %.0f events/s; latency p50 %.2f ms, p99 %.2f ms, p999 %.2f ms\n",
+    summary.requests, bad, secs, (summary.requests - bad) * batch / secs,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency:percentile(99.9) / 1000))
+end

@@ -1,0 +1,303 @@
+/*
+ * cmd_serve.c -- `tenure serve`: run the HTTP/JSON API (libtenure's
+ * tenure/server.h) until SIGTERM or SIGINT, then stop gracefully: stop
+ * accepting, finish the requests in flight, commit, exit 0.
+ *
+ * The analysis routes (/v1/summary, /v1/survival, ...) answer with exactly
+ * what `tenure --format json CMD` prints: the runner below starts this very
+ * executable (/proc/self/exe) with the command and the query's options and
+ * captures its output.  A process per analysis keeps the CLI's stdout-based
+ * printing untouched and the server's threads isolated from it.
+ */
+#define _GNU_SOURCE /* pipe2: close-on-exec from the start, as analyses run in parallel */
+#include "cli.h"
+#include "tenure/server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define RUN_MAX_OUTPUT ((size_t)256 << 20)
+#define RUN_MAX_SECONDS 300 /* an analysis running longer is stopped (the route answers 503) */
+
+static const char serve_help[] =
+	"usage: tenure serve [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE]\n"
+	"                    [--threads N] [--max-conns N] [--per-ip N] [--timeout SECONDS]\n"
+	"                    [--max-body BYTES] [--max-depth N] [--rate N] [--burst N]\n\n"
+	"The HTTP/JSON API over the store (--db): ingest customers, subscriptions,\n"
+	"events, payments and feedback; read a customer, the summary and the analyses.\n"
+	"Routes, fields and statuses: docs/api.md.  Keys: `tenure keys create`.\n"
+	"  --listen HOST:PORT  address (default 127.0.0.1:8080; port 0 = any free port)\n"
+	"  --tls-cert/--tls-key  PEM certificate and key: serve HTTPS\n"
+	"  --threads N         HTTP threads (default 4)\n"
+	"  --max-conns N       open connections (default 1024); --per-ip N per client (256)\n"
+	"  --timeout SECONDS   idle connection timeout (default 30)\n"
+	"  --max-body BYTES    largest request body, e.g. 16M (default 16M; 413 above)\n"
+	"  --max-depth N       deepest JSON nesting (default 32; 400 above)\n"
+	"  --rate N            requests per second per key (default 0: no limit; 429 above)\n"
+	"  --burst N           requests a key may send at once (default: the rate)\n"
+	"Prints `listening on http://HOST:PORT` on stderr when ready.  SIGTERM or\n"
+	"SIGINT: stop accepting, finish the requests in flight, commit, exit 0.\n";
+
+/* Read FD into a growing buffer; 0 at EOF, -1 on error or above the cap. */
+static int drain(int fd, char **buf, size_t *len, size_t *cap)
+{
+	if (*len + 65536 + 1 > *cap) {
+		size_t nc = *cap ? *cap * 2 : 65536 * 2;
+		if (nc > RUN_MAX_OUTPUT)
+			return -1;
+		char *p = realloc(*buf, nc);
+		if (!p)
+			return -1;
+		*buf = p;
+		*cap = nc;
+	}
+	ssize_t n = read(fd, *buf + *len, 65536);
+	if (n < 0)
+		return errno == EINTR ? 1 : -1;
+	*len += (size_t)n;
+	(*buf)[*len] = '\0';
+	return n > 0;
+}
+
+static int run_cli(void *ud, const char *db_path, char *const *argv, char **out, size_t *outlen, char **errtext)
+{
+	(void)ud;
+	*out = *errtext = NULL;
+	*outlen = 0;
+	size_t n = 0;
+	while (argv[n])
+		n++;
+	char **full = calloc(n + 8, sizeof *full);
+	if (!full)
+		return -1;
+	size_t k = 0;
+	full[k++] = (char *)"tenure";
+	full[k++] = (char *)"--db";
+	full[k++] = (char *)db_path;
+	full[k++] = (char *)"--format";
+	full[k++] = (char *)"json";
+	full[k++] = (char *)"--quiet";
+	for (size_t i = 0; i < n; i++)
+		full[k++] = argv[i];
+	full[k] = NULL;
+	int po[2], pe[2];
+	if (pipe2(po, O_CLOEXEC) != 0) {
+		free(full);
+		return -1;
+	}
+	if (pipe2(pe, O_CLOEXEC) != 0) {
+		close(po[0]);
+		close(po[1]);
+		free(full);
+		return -1;
+	}
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, po[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
+	posix_spawnattr_init(&at);
+	sigset_t none;
+	sigemptyset(&none);
+	posix_spawnattr_setsigmask(&at, &none); /* the server blocks SIGTERM/SIGINT; the child must not */
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK);
+	pid_t pid;
+	int rc = posix_spawn(&pid, "/proc/self/exe", &fa, &at, full, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	free(full);
+	close(po[1]);
+	close(pe[1]);
+	if (rc != 0) {
+		close(po[0]);
+		close(pe[0]);
+		return -1;
+	}
+	size_t ocap = 0, elen = 0, ecap = 0;
+	struct pollfd fds[2] = {{po[0], POLLIN, 0}, {pe[0], POLLIN, 0}};
+	int open_fds = 2, failed = 0;
+	time_t deadline = time(NULL) + RUN_MAX_SECONDS;
+	while (open_fds > 0) {
+		time_t left = deadline - time(NULL);
+		int pr = left > 0 ? poll(fds, 2, (int)(left * 1000)) : 0;
+		if (pr == 0) {
+			failed = 1; /* too long */
+			break;
+		}
+		if (pr < 0) {
+			if (errno == EINTR)
+				continue;
+			failed = 1;
+			break;
+		}
+		for (int i = 0; i < 2; i++) {
+			if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			int r = i == 0 ? drain(fds[i].fd, out, outlen, &ocap) : drain(fds[i].fd, errtext, &elen, &ecap);
+			if (r <= 0) {
+				if (r < 0)
+					failed = 1;
+				close(fds[i].fd);
+				fds[i].fd = -1;
+				open_fds--;
+			}
+		}
+		if (failed)
+			break;
+	}
+	for (int i = 0; i < 2; i++)
+		if (fds[i].fd >= 0)
+			close(fds[i].fd);
+	if (failed)
+		kill(pid, SIGKILL);
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (failed)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* "16M", "64k", "1048576" -> bytes. */
+static int parse_size(const char *s, size_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	unsigned long long mul = 1;
+	if (*end == 'k' || *end == 'K')
+		mul = 1ull << 10, end++;
+	else if (*end == 'm' || *end == 'M')
+		mul = 1ull << 20, end++;
+	else if (*end == 'g' || *end == 'G')
+		mul = 1ull << 30, end++;
+	if (*end || v == 0 || v > (1ull << 40) / mul)
+		return -1;
+	*out = (size_t)(v * mul);
+	return 0;
+}
+
+static int parse_listen(const char *s, char *host, size_t n, unsigned *port)
+{
+	const char *colon = strrchr(s, ':');
+	if (!colon)
+		return -1;
+	const char *h = s;
+	size_t hl = (size_t)(colon - s);
+	if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']')
+		h++, hl -= 2;
+	if (hl == 0 || hl >= n)
+		return -1;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	char *end;
+	long p = strtol(colon + 1, &end, 10);
+	if (!colon[1] || *end || p < 0 || p > 65535)
+		return -1;
+	*port = (unsigned)p;
+	return 0;
+}
+
+int cmd_serve(cli_ctx *ctx, int argc, char **argv)
+{
+	tn_server_opts o = {.db_path = ctx->db_path, .port = 8080, .run = run_cli};
+	char host[256] = "127.0.0.1";
+	for (int i = 1; i < argc; i++) {
+		const char *v = NULL;
+		int r;
+		if (cli_is_help(argv[i])) {
+			fputs(serve_help, stdout);
+			return 0;
+		}
+		if ((r = cli_opt(argc, argv, &i, "--listen", &v))) {
+			if (r < 0)
+				return 2;
+			if (parse_listen(v, host, sizeof host, &o.port))
+				return cli_usage_error("serve", "--listen: expected HOST:PORT, found \"%s\"", v);
+		} else if ((r = cli_opt(argc, argv, &i, "--tls-cert", &o.tls_cert)) ||
+			   (r = cli_opt(argc, argv, &i, "--tls-key", &o.tls_key))) {
+			if (r < 0)
+				return 2;
+		} else if ((r = cli_opt(argc, argv, &i, "--max-body", &v))) {
+			if (r < 0)
+				return 2;
+			if (parse_size(v, &o.max_body))
+				return cli_usage_error("serve", "--max-body: expected a size such as 16M, found \"%s\"", v);
+		} else if ((r = cli_opt(argc, argv, &i, "--rate", &v))) {
+			if (r < 0 || cli_parse_double("serve", "--rate", v, &o.rate))
+				return 2;
+			if (o.rate < 0)
+				return cli_usage_error("serve", "--rate: expected zero or more, found %s", v);
+		} else if ((r = cli_opt(argc, argv, &i, "--burst", &v))) {
+			if (r < 0 || cli_parse_double("serve", "--burst", v, &o.burst))
+				return 2;
+			if (o.burst < 0)
+				return cli_usage_error("serve", "--burst: expected zero or more, found %s", v);
+		} else {
+			static const char *const names[] = {"--threads", "--max-conns", "--per-ip", "--timeout", "--max-depth"};
+			int matched = 0;
+			for (size_t k = 0; k < 5 && !matched; k++) {
+				if (!(r = cli_opt(argc, argv, &i, names[k], &v)))
+					continue;
+				if (r < 0)
+					return 2;
+				long x;
+				if (cli_parse_long("serve", names[k], v, &x))
+					return 2;
+				if (x < 1 || x > 1000000)
+					return cli_usage_error("serve", "%s: expected 1 to 1000000, found %ld", names[k], x);
+				unsigned *dst[] = {&o.threads, &o.max_conns, &o.per_ip, &o.timeout, NULL};
+				if (k < 4)
+					*dst[k] = (unsigned)x;
+				else
+					o.max_depth = (int)x;
+				matched = 1;
+			}
+			if (!matched)
+				return cli_usage_error("serve", "unexpected argument \"%s\" (see tenure serve --help)", argv[i]);
+		}
+	}
+	o.host = host;
+	/* SIGTERM and SIGINT are taken by sigwait below: block them before any
+	 * thread starts so that every thread inherits the mask */
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	tn_error err = {0};
+	tn_server *sv = NULL;
+	if (tn_server_new(&o, &sv, &err) || tn_server_listen(sv, &err)) {
+		tn_server_free(sv, NULL);
+		return cli_fail(&err);
+	}
+	int v6 = strchr(host, ':') != NULL;
+	fprintf(stderr, "listening on %s://%s%s%s:%u\n", o.tls_cert ? "https" : "http", v6 ? "[" : "", host,
+		v6 ? "]" : "", tn_server_port(sv));
+	fflush(stderr);
+	int sig = 0;
+	while (sigwait(&sigs, &sig) != 0)
+		;
+	if (!ctx->quiet)
+		fprintf(stderr, "tenure serve: %s: finishing the requests in flight\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	tn_server_quiesce(sv);
+	if (tn_server_free(sv, &err))
+		return cli_fail(&err);
+	if (!ctx->quiet)
+		fprintf(stderr, "tenure serve: stopped\n");
+	return 0;
+}

@@ -1,0 +1,126 @@
+/*
+ * metrics.c -- the server's counters for GET /metrics, in the Prometheus
+ * text exposition format (version 0.0.4): requests by route and status,
+ * request latency histograms by route class, rows ingested, the write
+ * queue's depth and the time commits take.
+ */
+#include "server/server_internal.h"
+#include "../alloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Bucket upper bounds in seconds (the same for latency and commit time). */
+static const double bounds[TN_LAT_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+					      0.05,   0.1,   0.25,   0.5,   1,    5};
+static const char *const class_names[R_NROUTES] = {"healthz", "metrics", "write", "customer", "analysis", "other"};
+
+void metrics_init(tn_metrics *m)
+{
+	memset(m, 0, sizeof *m);
+	pthread_mutex_init(&m->mu, NULL);
+}
+
+void metrics_free(tn_metrics *m)
+{
+	free(m->by_status);
+	pthread_mutex_destroy(&m->mu);
+}
+
+static int bucket(double s)
+{
+	int b = 0;
+	while (b < TN_LAT_BUCKETS && s > bounds[b])
+		b++;
+	return b;
+}
+
+void metrics_request(tn_metrics *m, int cls, const char *route, int status, double seconds)
+{
+	pthread_mutex_lock(&m->mu);
+	size_t i = 0;
+	while (i < m->nby && (m->by_status[i].status != status || strcmp(m->by_status[i].name, route) != 0))
+		i++;
+	if (i == m->nby && m->nby == m->capby) {
+		size_t cap = m->capby ? m->capby * 2 : 32;
+		route_stat *p = tn_realloc(m->by_status, cap * sizeof *p);
+		if (p) {
+			m->by_status = p;
+			m->capby = cap;
+		}
+	}
+	if (i < m->capby) {
+		if (i == m->nby)
+			m->by_status[m->nby++] = (route_stat){route, status, 0};
+		m->by_status[i].count++;
+	}
+	m->lat[cls][bucket(seconds)]++;
+	m->lat_sum[cls] += seconds;
+	m->lat_count[cls]++;
+	pthread_mutex_unlock(&m->mu);
+}
+
+void metrics_commit(tn_metrics *m, double seconds, unsigned long long rows)
+{
+	pthread_mutex_lock(&m->mu);
+	m->commits++;
+	m->commit_seconds += seconds;
+	m->commit_hist[bucket(seconds)]++;
+	m->rows_ingested += rows;
+	pthread_mutex_unlock(&m->mu);
+}
+
+static void histogram(FILE *fp, const char *name, const char *label, const unsigned long long *h, double sum,
+		      unsigned long long count)
+{
+	unsigned long long cum = 0;
+	const char *sep = *label ? "," : "";
+	for (int b = 0; b < TN_LAT_BUCKETS; b++) {
+		cum += h[b];
+		fprintf(fp, "%s_bucket{%s%sle=\"%g\"} %llu\n", name, label, sep, bounds[b], cum);
+	}
+	fprintf(fp, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, label, sep, count);
+	if (*label) {
+		fprintf(fp, "%s_sum{%s} %.9g\n%s_count{%s} %llu\n", name, label, sum, name, label, count);
+	} else {
+		fprintf(fp, "%s_sum %.9g\n%s_count %llu\n", name, sum, name, count);
+	}
+}
+
+char *metrics_text(tn_metrics *m, long queue_depth, size_t *len)
+{
+	char *buf = NULL;
+	FILE *fp = open_memstream(&buf, len);
+	if (!fp)
+		return NULL;
+	pthread_mutex_lock(&m->mu);
+	fputs("# HELP tenure_http_requests_total HTTP requests answered, by route and status.\n"
+	      "# TYPE tenure_http_requests_total counter\n", fp);
+	for (size_t i = 0; i < m->nby; i++)
+		fprintf(fp, "tenure_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n", m->by_status[i].name,
+			m->by_status[i].status, m->by_status[i].count);
+	fputs("# HELP tenure_http_request_duration_seconds Time to answer a request, by kind of route.\n"
+	      "# TYPE tenure_http_request_duration_seconds histogram\n", fp);
+	for (int c = 0; c < R_NROUTES; c++) {
+		char label[48];
+		snprintf(label, sizeof label, "class=\"%s\"", class_names[c]);
+		histogram(fp, "tenure_http_request_duration_seconds", label, m->lat[c], m->lat_sum[c],
+			  m->lat_count[c]);
+	}
+	fprintf(fp, "# HELP tenure_rows_ingested_total Rows committed by the write routes.\n"
+		    "# TYPE tenure_rows_ingested_total counter\ntenure_rows_ingested_total %llu\n",
+		m->rows_ingested);
+	fprintf(fp, "# HELP tenure_write_queue_depth Write requests waiting for the writer.\n"
+		    "# TYPE tenure_write_queue_depth gauge\ntenure_write_queue_depth %ld\n",
+		queue_depth);
+	fputs("# HELP tenure_commit_duration_seconds Time of each group commit (write and sync).\n"
+	      "# TYPE tenure_commit_duration_seconds histogram\n", fp);
+	histogram(fp, "tenure_commit_duration_seconds", "", m->commit_hist, m->commit_seconds, m->commits);
+	pthread_mutex_unlock(&m->mu);
+	if (fclose(fp) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
