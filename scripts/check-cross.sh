@@ -11,10 +11,14 @@ if [ ! -f "$SYS/stdio.h" ]; then
   exit 1
 fi
 RES=$(clang -print-resource-dir)
+# Debian's -dev packages keep a few generated configuration headers (OpenSSL's
+# opensslconf.h) under the host's multiarch folder only: take them from there,
+# after everything else, so a syntax check of the aarch64 build can see them.
+HOSTINC=/usr/include/$(gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)
 bad=0
 for f in src/*.c src/cli/*.c src/server/*.c; do
   [ -f "$f" ] || continue
-  clang --target=aarch64-linux-gnu -nostdinc -isystem "$RES/include" -isystem "$SYS" -idirafter /usr/include \
+  clang --target=aarch64-linux-gnu -nostdinc -isystem "$RES/include" -isystem "$SYS" -idirafter /usr/include -idirafter "$HOSTINC" \
     -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude -Isrc \
     -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -fsyntax-only "$f" || bad=1
 done
