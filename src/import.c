@@ -1240,5 +1240,10 @@ void tn_import_rows_free(tn_import_rows *r)
 		return;
 	for (size_t f = 0; f < MAX_FIELDS; f++)
 		free(r->ss.conv[f]);
+	if (r->ss.seen) { /* the keys seen in this request: forget them */
+		sqlite3_finalize(r->ss.seen);
+		sqlite3_finalize(r->ss.seen_line);
+		sqlite3_exec(tn_store_sqlite(r->ss.store), "DELETE FROM temp.tn_import_seen", NULL, NULL, NULL);
+	}
 	free(r);
 }

@@ -219,10 +219,15 @@ int tn_store_open(const char *path, int flags, tn_store **out, tn_error *err)
 	}
 	sqlite3_busy_timeout(s->db, 30000);
 	/* foreign keys are part of the schema's meaning: not having them is an error */
-	int rc = tn_store_exec(s,
-			       "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;"
-			       "PRAGMA synchronous = FULL",
-			       err);
+	int rc = sqlite3_exec(s->db,
+			      "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;"
+			      "PRAGMA synchronous = FULL",
+			      NULL, NULL, NULL);
+	if (rc == SQLITE_NOTADB)
+		rc = tn_error_set(err, TN_ERR_DB, "%s: not a Tenure store (cannot read it as SQLite: %s)", path,
+				  sqlite3_errmsg(s->db));
+	else if (rc != SQLITE_OK)
+		rc = tn_store_db_error(s, "opening the store", err);
 	if (!rc)
 		rc = migrate(s, err);
 	if (rc == TN_OK && tn_store_money_register(s) != SQLITE_OK)

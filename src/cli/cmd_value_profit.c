@@ -22,7 +22,7 @@ static const char help[] =
 	"  verdict             profitable already (profit_to_date > 0); pays back only if renewals go as\n"
 	"                      projected (profit > 0); or costs more than it brings\n\n"
 	"  --by SEGMENT        channel (default), country, plan (latest subscription) or a key of attrs\n"
-	"  --margin M          share of revenue kept, e.g. 0.7 after an app store's 30%% (default 0.7)\n"
+	"  --margin M          share of revenue kept, e.g. 0.7 after an app store's 30% (default 0.7)\n"
 	"  --cost-attr KEY     customer attribute holding the acquisition cost (default acquisition_cost)\n"
 	"  --definition NAME   churn definition for the retention model (default cancelled)\n"
 	"  --discount D        yearly discount rate of future value (default 0.10)\n\n"

@@ -20,18 +20,6 @@
 #define MAX_DETAILS 100
 #define GROUP_ROWS 200000 /* rows in one group commit at most */
 
-/* A customer's id in OBJ (its "id" key or an alias), to tell updates from adds. */
-static const char *customer_id_of(const cJSON *obj)
-{
-	static const char *const names[] = {"id", "customer_id", "customer"};
-	for (size_t i = 0; i < 3; i++) {
-		const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, names[i]);
-		if (cJSON_IsString(it))
-			return it->valuestring;
-	}
-	return NULL;
-}
-
 /* One request inside the open transaction: sets j->status (200, 422, or 500
  * when the store failed). */
 static void run_job(writer *w, write_job *j)
@@ -45,15 +33,10 @@ static void run_job(writer *w, write_job *j)
 		return;
 	}
 	int bad = 0, fatal = 0;
-	long long existed = 0;
 	int index = 0;
 	for (cJSON *it = j->rows->child; it && !fatal; it = it->next, index++) {
-		int64_t key;
-		const char *cid = j->kind == TN_KIND_CUSTOMERS && cJSON_IsObject(it) ? customer_id_of(it) : NULL;
-		int had = cid && tn_store_customer_key(w->store, cid, &key, NULL) == TN_OK;
 		const char *field = NULL;
 		tn_error rerr = {0};
-		long long before = tn_import_rows_added(r);
 		int rc = tn_import_row_json(r, it, &field, &rerr);
 		if (rc == TN_ERR_INPUT || rc == TN_ERR_NOTFOUND) {
 			if (bad++ < MAX_DETAILS) {
@@ -69,8 +52,6 @@ static void run_job(writer *w, write_job *j)
 		} else if (rc) {
 			fatal = 1;
 			snprintf(j->message, sizeof j->message, "%s", rerr.msg);
-		} else if (had && tn_import_rows_added(r) > before) {
-			existed++; /* an existing customer, changed */
 		}
 	}
 	if (!fatal && !bad) {
@@ -91,9 +72,8 @@ static void run_job(writer *w, write_job *j)
 				 index, tn_kind_name(j->kind));
 		return;
 	}
-	/* customers already in the store and changed are updates, not adds */
-	j->updated = existed;
-	j->res.added -= existed;
+	/* records already in the store with other values: updated (import's own count) */
+	j->updated = j->res.updated;
 	j->status = 200;
 }
 

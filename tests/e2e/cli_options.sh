@@ -4,7 +4,12 @@
 T=$TENURE
 
 # run CMD...: its exit status in $rc, stderr in err.txt, stdout in out.txt
-run() { "$@" >out.txt 2>err.txt; rc=$?; }
+run() { checked "$@" >out.txt 2>err.txt; rc=$?; }
+
+# a store with data: on an empty one every reading command answers "no data
+# yet" (exit 0) before it looks at its options
+check "a small store" $TENURE --db opts.db demo --customers 200 --months 6
+export TENURE_DB="$PWD/opts.db"
 
 # a whole number that does not fit is refused, naming the option (it wrapped before)
 run $T predict features --as-of 2024-01-01 --horizon 30 --rounds 4294967297

@@ -58,22 +58,22 @@ for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
   s=0; case $i in 1|3|5) s=1 ;; esac
   printf '%s,%s,%s,%s\n' $i $s $(( (i + 1) % 2 )) $(( i > 6 ))
 done >>t3.csv
-$TENURE drivers --csv t3.csv --time futime --event fustat >t3.txt
+checked $TENURE drivers --csv t3.csv --time futime --event fustat >t3.txt
 check_eq "Cox not converged: exit 3" "$?" "3"
 check_contains "Cox not converged: said plainly" t3.txt "did not converge in 20 iterations"
 
 # value fits
-$TENURE --format json value fit --model sbg --survivors 100,50,0 >sbg.json
+checked $TENURE --format json value fit --model sbg --survivors 100,50,0 >sbg.json
 check_eq "sBG 100,50,0: exit 3" "$?" "3"
 check_contains "sBG 100,50,0: alpha runs off" sbg.json 'alpha = '
 check_contains "sBG 100,50,0: alpha and beta run off together" sbg.json 'both run off to infinity'
 check_contains "sBG 100,50,0: the lifetime value is missing, said" sbg.json 'lifetime values cannot be computed'
 python3 -m json.tool sbg.json >/dev/null && ok "sBG 100,50,0: valid JSON" || not_ok "sBG 100,50,0: valid JSON"
-$TENURE value fit --model sbg --survivors 100,50 >sbg1.txt
+checked $TENURE value fit --model sbg --survivors 100,50 >sbg1.txt
 check_eq "sBG on one period: exit 3" "$?" "3"
 check_contains "sBG on one period: too few" sbg1.txt "1 period(s) of survivors for 2 parameters"
 printf 'frequency,recency,T\n2,20,30\n' >one.csv
-$TENURE value fit --model bgnbd --csv one.csv >one.txt
+checked $TENURE value fit --model bgnbd --csv one.csv >one.txt
 check_eq "BG/NBD on one customer: exit 3" "$?" "3"
 check_eq "BG/NBD on one customer: warning first" "$(head -c 17 one.txt)" "warning: bgnbd fi"
 $TENURE --format json value fit --model sbg --survivors 1000,631,468,382,326,289,262,241 >fh.json
@@ -91,10 +91,10 @@ check_contains "singular log-rank: null test" sing.json '"logrank":{"chisq":null
 
 # drivers on a 15-customer demo store: the Cox fit does not converge
 check "small demo store" $TENURE --db small.db demo --customers 15
-$TENURE --db small.db drivers >small.txt 2>&1
+checked $TENURE --db small.db drivers >small.txt 2>&1
 check_eq "small store drivers: exit 3" "$?" "3"
 check_eq "small store drivers: the warning comes first" "$(head -c 38 small.txt)" "warning: the Cox fit did not converge "
-$TENURE --db small.db --format json drivers >small.json 2>/dev/null
+checked $TENURE --db small.db --format json drivers >small.json 2>/dev/null
 check_contains "small store drivers: converged false" small.json '"converged":false'
 check_contains "small store drivers: JSON warning" small.json '"warnings":["the Cox fit did not converge'
 

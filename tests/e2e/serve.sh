@@ -12,7 +12,7 @@ PORT=""
 # start_server DB LOG [OPTIONS...]: start in the background, wait for the port
 start_server() {
   db=$1; log=$2; shift 2
-  $TENURE --db "$db" serve --listen 127.0.0.1:0 "$@" 2>"$log" &
+  $TENURE_BIN --db "$db" serve --listen 127.0.0.1:0 "$@" 2>"$log" &
   SERVER_PID=$!
   PORT=""
   for _ in $(seq 1 200); do
@@ -96,7 +96,7 @@ check_contains "422: missing type" resp.json '{"index":3,"field":"type","message
 check_eq "422: all or nothing" "$(count t.db "SELECT count(*) FROM events WHERE ext_id = 'ok1'")" 0
 # the same row through tenure import: the same message after FILE:LINE:COLUMN
 printf '{"customer":"c1","occurred_at":"yesterday","type":"session"}\n' >bad.jsonl
-$TENURE --db t.db import events bad.jsonl >imp.out 2>&1
+fails $TENURE --db t.db import events bad.jsonl >imp.out 2>&1
 api_msg=$(sed -n 's/.*{"index":1,"field":"occurred_at","message":"\([^"]*\)\\".*/\1/p' resp.json)
 check_contains "import says the same" imp.out "$api_msg"
 check_eq "422 not an object" "$(req POST /v1/events "$INGEST" '[1]')" 422
