@@ -428,7 +428,8 @@ static int spec_index(const session *ss, const char *name)
  * the record's id when given, else the key the store matches it on
  * (docs/import.md, "Idempotence"); events without an id are not checked.
  * The keys live in a temporary SQLite table (memory does not grow with a big
- * file).  Returns 1 when the record is new in this file. */
+ * file).  Returns 1 when the record is new in this file, 0 for a repeated
+ * record (a row error), -1 when out of memory or the store failed (ss->err). */
 static int seen_once(session *ss, raw_value *v, typed_row *t, long line)
 {
 	char buf[96];
@@ -466,7 +467,7 @@ static int seen_once(session *ss, raw_value *v, typed_row *t, long line)
 			klen = (size_t)snprintf(key, klen, "k%s%c%lld%c%s", cust, 0x1F, (long long)TIM(f2), 0x1F, third);
 	}
 	if (!key)
-		return row_error(ss, line, col, "out of memory");
+		return oom(ss);
 	int rc = SQLITE_OK;
 	if (!ss->seen) {
 		sqlite3 *db = tn_store_sqlite(ss->store);
@@ -502,9 +503,10 @@ static int seen_once(session *ss, raw_value *v, typed_row *t, long line)
 	}
 	free(key);
 	if (rc != SQLITE_OK) {
-		tn_error e = {0};
-		tn_store_db_error(ss->store, "remembering the file's keys", &e);
-		return row_error(ss, line, col, "%s", e.msg);
+		if (rc == SQLITE_NOMEM)
+			return oom(ss);
+		tn_store_db_error(ss->store, "remembering the file's keys", ss->err);
+		return -1;
 	}
 	if (first == line)
 		return 1;
@@ -532,15 +534,15 @@ static int currency_ok(session *ss, raw_value *v, typed_row *t, long line)
 static int write_row(session *ss, raw_value *v, typed_row *t, const char *attrs, long line, int write)
 {
 	tn_error werr = {0};
-	int added = 0, rc = TN_OK;
+	int added = 0, rc = TN_OK, so;
 	long col = 1;
 	switch (ss->o->kind) {
 	case TN_KIND_CUSTOMERS: {
 		tn_customer_rec r = {TXT("id"), TIM("signed_up_at"), TXT("country"), TXT("channel"), attrs};
 		if (!attrs && TXT("attrs"))
 			r.attrs_json = TXT("attrs"); /* an object: check_row saw to it */
-		if (!seen_once(ss, v, t, line))
-			return 0;
+		if ((so = seen_once(ss, v, t, line)) <= 0)
+			return so;
 		if (!write)
 			return 1;
 		col = COL("id");
@@ -564,8 +566,8 @@ static int write_row(session *ss, raw_value *v, typed_row *t, const char *attrs,
 		tn_subscription_rec r = {TXT("id"), TXT("customer"), TXT("plan"), TXT("billing_period"),
 					 NUM("price"), cur, start, TIM("trial_ends_at"),
 					 TIM("current_period_end"), cancel, TXT("cancel_reason"), status};
-		if (!seen_once(ss, v, t, line))
-			return 0;
+		if ((so = seen_once(ss, v, t, line)) <= 0)
+			return so;
 		if (!write)
 			return 1;
 		col = r.id ? COL("id") : COL("customer");
@@ -574,8 +576,8 @@ static int write_row(session *ss, raw_value *v, typed_row *t, const char *attrs,
 	}
 	case TN_KIND_EVENTS: {
 		tn_event_rec r = {TXT("customer"), TIM("occurred_at"), TXT("type"), NUM("amount"), TXT("id")};
-		if (r.id && !seen_once(ss, v, t, line))
-			return 0;
+		if (r.id && (so = seen_once(ss, v, t, line)) <= 0)
+			return so;
 		if (!write)
 			return 1;
 		col = COL("customer");
@@ -599,8 +601,8 @@ static int write_row(session *ss, raw_value *v, typed_row *t, const char *attrs,
 			return 0;
 		tn_payment_rec r = {TXT("customer"), TIM("paid_at"), NUM("amount"), TXT("currency"), TXT("status"),
 				    TXT("id")};
-		if (!seen_once(ss, v, t, line))
-			return 0;
+		if ((so = seen_once(ss, v, t, line)) <= 0)
+			return so;
 		if (!write)
 			return 1;
 		col = COL("customer");
@@ -624,8 +626,8 @@ static int write_row(session *ss, raw_value *v, typed_row *t, const char *attrs,
 			}
 		tn_feedback_rec r = {TXT("customer"), TIM("given_at"), kind, score, TXT("answer"), TXT("language"),
 				     TXT("id")};
-		if (!seen_once(ss, v, t, line))
-			return 0;
+		if ((so = seen_once(ss, v, t, line)) <= 0)
+			return so;
 		if (!write)
 			return 1;
 		col = COL("customer");
@@ -639,8 +641,8 @@ static int write_row(session *ss, raw_value *v, typed_row *t, const char *attrs,
 			return row_error(ss, line, COL("rate"),
 					 "rate: expected more than 0 (units of the reporting currency per 1 %s), found %g",
 					 TXT("currency"), NUM("rate"));
-		if (!seen_once(ss, v, t, line))
-			return 0;
+		if ((so = seen_once(ss, v, t, line)) <= 0)
+			return so;
 		if (!write)
 			return 1;
 		col = COL("currency");
