@@ -29,11 +29,12 @@ INSTALL ?= install
 CC_REL  = $(CC) $(STD) $(INC) $(CPPFLAGS) $(WARN) $(OPT) $(CFLAGS)
 CC_SAN  = $(CC) $(STD) $(INC) $(CPPFLAGS) $(WARN) $(SAN) $(CFLAGS)
 
-LIB_SRC := $(sort $(wildcard src/*.c src/server/*.c))
+# the library: every module folder under src/ except the command line
+LIB_SRC := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
-HDRS    := $(wildcard include/*.h include/tenure/*.h src/*.h src/server/*.h src/cli/*.h src/cli/*.def tests/unit/*.h)
+HDRS    := $(wildcard include/*.h include/tenure/*.h src/*/*.h src/cli/*.def tests/unit/*.h)
 
 REL_OBJ := $(LIB_SRC:src/%.c=build/obj/%.o)
 REL_CLI := $(CLI_SRC:src/cli/%.c=build/obj/cli/%.o)

@@ -16,7 +16,7 @@ RES=$(clang -print-resource-dir)
 # after everything else, so a syntax check of the aarch64 build can see them.
 HOSTINC=/usr/include/$(gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)
 bad=0
-for f in src/*.c src/cli/*.c src/server/*.c; do
+for f in src/*/*.c; do
   [ -f "$f" ] || continue
   clang --target=aarch64-linux-gnu -nostdinc -isystem "$RES/include" -isystem "$SYS" -idirafter /usr/include -idirafter "$HOSTINC" \
     -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude -Isrc \

@@ -1,7 +1,7 @@
 #!/bin/sh
 # checksrc.sh -- mechanical style checks (curl's checksrc in miniature):
 # no sprintf/strcpy/strcat/strtok/atoi/gets in our C sources.
-bad=$(grep -nE '\b(sprintf|vsprintf|strcpy|strcat|strtok|atoi|atol|gets)\s*\(' src/*.c src/server/*.c src/cli/*.c 2>/dev/null \
+bad=$(grep -nE '\b(sprintf|vsprintf|strcpy|strcat|strtok|atoi|atol|gets)\s*\(' src/*/*.c 2>/dev/null \
       | grep -vE 'snprintf|vsnprintf')
 if [ -n "$bad" ]; then
   echo "checksrc: banned functions (use snprintf, memcpy with lengths, strtol):" >&2

@@ -8,7 +8,7 @@
  * The rate limit is a token bucket per key: RATE tokens a second, BURST at most.
  */
 #include "server/server_internal.h"
-#include "../alloc.h"
+#include "base/alloc.h"
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>

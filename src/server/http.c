@@ -11,7 +11,7 @@
  * accepting, waits for the requests in flight and stops the daemon.
  */
 #include "server/server_internal.h"
-#include "../alloc.h"
+#include "base/alloc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

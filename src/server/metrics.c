@@ -5,7 +5,7 @@
  * queue's depth and the time commits take.
  */
 #include "server/server_internal.h"
-#include "../alloc.h"
+#include "base/alloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>

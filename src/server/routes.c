@@ -9,7 +9,7 @@
  * JSON is the CLI's `--format json` output, byte for byte.
  */
 #include "server/server_internal.h"
-#include "../alloc.h"
+#include "base/alloc.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>

@@ -12,8 +12,8 @@
  */
 #include "testutil.h"
 #include "tenure.h"
-#include "alloc.h"
-#include "store_sqlite.h"
+#include "base/alloc.h"
+#include "store/store_sqlite.h"
 
 #include <sqlite3.h>
 #include <unistd.h>

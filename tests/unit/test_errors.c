@@ -13,7 +13,7 @@
  */
 #include "testutil.h"
 #include "tenure.h"
-#include "store_sqlite.h"
+#include "store/store_sqlite.h"
 
 #include <unistd.h>
 

@@ -1,7 +1,7 @@
 /* test_hashmap.c -- the one string hash map (src/hashmap.c): growth, keys
  * that collide, values, limits, and the repeated-row finder. */
 #include "testutil.h"
-#include "hashmap.h"
+#include "base/hashmap.h"
 
 /* FNV-1a 64: the offset basis for "" and the published value for "a"
  * (Fowler/Noll/Vo test suite, http://www.isthe.com/chongo/src/fnv/test_fnv.c). */

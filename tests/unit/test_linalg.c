@@ -1,7 +1,7 @@
 /* test_linalg.c -- the small dense linear algebra (src/linalg.c) on matrices
  * whose factors and inverses are known in closed form. */
 #include "testutil.h"
-#include "linalg.h"
+#include "base/linalg.h"
 
 /* A = L L' with L = [2 0 0; 6 1 0; -8 5 3] (the worked example in Wikipedia's
  * "Cholesky decomposition"); A x = b for x = (1, 2, 3). */

@@ -1,7 +1,7 @@
 /* test_rng.c -- the one RNG (src/rng.c): published test vectors, the demo's
  * seeding, reproducibility, and a distribution check. */
 #include "testutil.h"
-#include "rng.h"
+#include "base/rng.h"
 
 /* SplitMix64 from state 0: the outputs of Vigna's splitmix64.c
  * (prng.di.unimi.it), also those of Java's SplittableRandom mixer. */

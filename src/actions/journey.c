@@ -1,0 +1,383 @@
+/*
+ * journey.c -- onboarding milestones.  Four milestones, in order:
+ * first_impression, first_value, intended_value, extended_value (the
+ * "customer journey" stages of a subscription product's onboarding), each
+ * mapped to an event type; a customer reaches a milestone with their first
+ * event of that type at or after signup.  From that: the funnel (conversion
+ * and median days to each milestone, by signup cohort), churn by the furthest
+ * milestone reached, and the customers stuck before first value.
+ */
+#include "actions/actions_internal.h"
+#include "base/alloc.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *ms_names[TN_MS_COUNT] = {"first_impression", "first_value", "intended_value", "extended_value"};
+static const char *ms_defaults[TN_MS_COUNT] = {"session", "feature_use", "onboarding_complete", "invite_sent"};
+
+const char *tn_milestone_name(int m)
+{
+	return m >= 0 && m < TN_MS_COUNT ? ms_names[m] : "none";
+}
+
+int tn_milestone_parse(const char *name)
+{
+	for (int m = 0; m < TN_MS_COUNT; m++)
+		if (strcmp(name, ms_names[m]) == 0)
+			return m;
+	return -1;
+}
+
+int tn_journey_map(tn_store *s, int m, const char *event_type, tn_error *err)
+{
+	if (m < 0 || m >= TN_MS_COUNT)
+		return tn_error_set(err, TN_ERR_USAGE, "milestone: expected first_impression, first_value, "
+						       "intended_value or extended_value");
+	if (!event_type || !*event_type)
+		return tn_error_set(err, TN_ERR_USAGE, "event type: expected a name, found a blank");
+	sqlite3_stmt *st = tn_store_prepare(s, "INSERT INTO journey_milestones(milestone, event_type) VALUES(?,?) "
+					       "ON CONFLICT(milestone) DO UPDATE SET event_type = excluded.event_type",
+					    err);
+	if (!st)
+		return TN_ERR_DB;
+	sqlite3_bind_text(st, 1, ms_names[m], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, event_type, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? TN_OK : tn_store_db_error(s, "saving a milestone", err);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+void tn_journey_types_free(char *types[TN_MS_COUNT])
+{
+	for (int m = 0; m < TN_MS_COUNT; m++) {
+		free(types[m]);
+		types[m] = NULL;
+	}
+}
+
+int tn_journey_types(tn_store *s, char *types[TN_MS_COUNT], int mapped[TN_MS_COUNT], tn_error *err)
+{
+	for (int m = 0; m < TN_MS_COUNT; m++) {
+		types[m] = NULL;
+		mapped[m] = 0;
+	}
+	sqlite3_stmt *st = tn_store_prepare(s, "SELECT milestone, event_type FROM journey_milestones", err);
+	if (!st)
+		return TN_ERR_DB;
+	int step, rc = TN_OK;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		int m = tn_milestone_parse((const char *)sqlite3_column_text(st, 0));
+		if (m >= 0 && !types[m]) {
+			if (!(types[m] = tn_strdup((const char *)sqlite3_column_text(st, 1)))) {
+				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+				break;
+			}
+			mapped[m] = 1;
+		}
+	}
+	if (!rc)
+		rc = tn_store_step_end(s, step, "reading journey milestones", err);
+	sqlite3_finalize(st);
+	if (rc) {
+		tn_journey_types_free(types);
+		return rc;
+	}
+	for (int m = 0; m < TN_MS_COUNT; m++)
+		if (!types[m] && !(types[m] = tn_strdup(ms_defaults[m]))) {
+			tn_journey_types_free(types);
+			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		}
+	return TN_OK;
+}
+
+void tn_journey_free(tn_journey *j)
+{
+	if (!j)
+		return;
+	for (size_t i = 0; i < j->n; i++)
+		free(j->customer[i]);
+	free(j->customer);
+	free(j->signed_up_at);
+	free(j->reached);
+	free(j->furthest);
+	free(j->churned);
+	free(j->has_subs);
+	free(j);
+}
+
+/* Position of customer key ID in the sorted IDS[0..n), or -1.  Keys are
+ * looked up, not used as indices: an array sized by the largest key took
+ * gigabytes for sparse keys. */
+static int64_t index_of(const int64_t *ids, size_t n, int64_t id)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && ids[lo] == id ? (int64_t)lo : -1;
+}
+
+int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
+{
+	*out = NULL;
+	char *types[TN_MS_COUNT];
+	int mapped[TN_MS_COUNT];
+	int rc = tn_journey_types(s, types, mapped, err), step;
+	if (rc)
+		return rc;
+	rc = TN_ERR_DB; /* the status of a jump to fail */
+	tn_journey *j = tn_calloc(1, sizeof *j);
+	int64_t *ids = NULL; /* the loaded customers' keys, ascending */
+	sqlite3_stmt *st = NULL;
+	if (!j)
+		goto nomem;
+	j->now = now;
+	if (!(st = tn_store_prepare(s, "SELECT count(*) FROM customers", err)))
+		goto fail;
+	if (tn_store_step_row(s, st, "counting customers", err))
+		goto fail;
+	size_t cap = (size_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (!cap)
+		cap = 1;
+	if (!(ids = tn_malloc(cap * sizeof *ids)) || !(j->customer = tn_calloc(cap, sizeof *j->customer)) ||
+	    !(j->signed_up_at = tn_malloc(cap * sizeof *j->signed_up_at)) ||
+	    !(j->reached = tn_malloc(cap * TN_MS_COUNT * sizeof *j->reached)) ||
+	    !(j->furthest = tn_malloc(cap * sizeof *j->furthest)) || !(j->churned = tn_calloc(cap, sizeof *j->churned)) ||
+	    !(j->has_subs = tn_calloc(cap, sizeof *j->has_subs)))
+		goto nomem;
+	if (!(st = tn_store_prepare(s, "SELECT id, ext_id, signed_up_at FROM customers WHERE signed_up_at IS NOT NULL "
+				       "AND signed_up_at <= ? ORDER BY id",
+				    err)))
+		goto fail;
+	sqlite3_bind_int64(st, 1, now);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW && j->n < cap) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		ids[j->n] = id; /* ORDER BY id: ascending */
+		if (!(j->customer[j->n] = tn_strdup((const char *)sqlite3_column_text(st, 1))))
+			goto nomem;
+		j->signed_up_at[j->n] = sqlite3_column_int64(st, 2);
+		for (int m = 0; m < TN_MS_COUNT; m++)
+			j->reached[j->n * TN_MS_COUNT + (size_t)m] = TN_NO_TIME;
+		j->n++;
+	}
+	if (step == SQLITE_ROW) { /* more rows than counted a moment ago */
+		tn_error_set(err, TN_ERR_DB, "%s: customers were added while reading them; run again",
+			     tn_store_path(s));
+		goto fail;
+	}
+	if (tn_store_step_end(s, step, "reading customers", err))
+		goto fail;
+	sqlite3_finalize(st);
+	/* first event of each milestone's type at/after signup: one scan of the
+	 * events in their clustered (customer, time) order, no sort */
+	if (!(st = tn_store_prepare(s,
+				    "WITH t AS (SELECT (SELECT id FROM event_types WHERE name = ?1) AS t1, "
+				    "(SELECT id FROM event_types WHERE name = ?2) AS t2, "
+				    "(SELECT id FROM event_types WHERE name = ?3) AS t3, "
+				    "(SELECT id FROM event_types WHERE name = ?4) AS t4) "
+				    "SELECT e.customer_id, min(CASE WHEN e.type_id = t.t1 THEN e.occurred_at END), "
+				    "min(CASE WHEN e.type_id = t.t2 THEN e.occurred_at END), "
+				    "min(CASE WHEN e.type_id = t.t3 THEN e.occurred_at END), "
+				    "min(CASE WHEN e.type_id = t.t4 THEN e.occurred_at END) "
+				    "FROM events e CROSS JOIN t JOIN customers c ON c.id = e.customer_id "
+				    "WHERE e.type_id IN (t.t1, t.t2, t.t3, t.t4) AND e.occurred_at >= c.signed_up_at AND "
+				    "e.occurred_at <= ?5 GROUP BY e.customer_id",
+				    err)))
+		goto fail;
+	for (int m = 0; m < TN_MS_COUNT; m++)
+		sqlite3_bind_text(st, m + 1, types[m], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, now);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		int64_t at = index_of(ids, j->n, id);
+		if (at < 0)
+			continue;
+		for (int m = 0; m < TN_MS_COUNT; m++)
+			if (sqlite3_column_type(st, m + 1) != SQLITE_NULL)
+				j->reached[(size_t)at * TN_MS_COUNT + (size_t)m] = sqlite3_column_int64(st, m + 1);
+	}
+	if (tn_store_step_end(s, step, "reading events", err))
+		goto fail;
+	sqlite3_finalize(st);
+	/* live as of now: started by then, and not ended (cancelled or expired) by then */
+	if (!(st = tn_store_prepare(s,
+				    "SELECT customer_id, max(CASE WHEN status IN ('cancelled','expired') AND "
+				    "coalesce(cancelled_at, current_period_end, started_at) <= ?1 THEN 0 ELSE 1 END) "
+				    "FROM subscriptions WHERE started_at <= ?1 GROUP BY customer_id",
+				    err)))
+		goto fail;
+	sqlite3_bind_int64(st, 1, now);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		int64_t at = index_of(ids, j->n, id);
+		if (at < 0)
+			continue;
+		j->has_subs[at] = 1;
+		j->churned[at] = !sqlite3_column_int(st, 1);
+	}
+	if (tn_store_step_end(s, step, "reading subscriptions", err))
+		goto fail;
+	sqlite3_finalize(st);
+	st = NULL;
+	for (size_t i = 0; i < j->n; i++) {
+		j->furthest[i] = -1;
+		for (int m = 0; m < TN_MS_COUNT; m++)
+			if (j->reached[i * TN_MS_COUNT + (size_t)m] != TN_NO_TIME)
+				j->furthest[i] = m;
+	}
+	free(ids);
+	tn_journey_types_free(types);
+	*out = j;
+	return TN_OK;
+nomem:
+	rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory loading the journey");
+fail:
+	sqlite3_finalize(st);
+	free(ids);
+	tn_journey_free(j);
+	tn_journey_types_free(types);
+	return rc;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, size_t n)
+{
+	if (!n)
+		return NAN;
+	qsort(v, n, sizeof *v, cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static const tn_journey *g_j; /* qsort context */
+
+static int by_signup(const void *a, const void *b)
+{
+	size_t i = *(const size_t *)a, k = *(const size_t *)b;
+	tn_time x = g_j->signed_up_at[i], y = g_j->signed_up_at[k];
+	if (x != y)
+		return (x > y) - (x < y);
+	return (i > k) - (i < k);
+}
+
+static size_t *sorted_by_signup(const tn_journey *j)
+{
+	size_t *idx = tn_malloc((j->n ? j->n : 1) * sizeof *idx);
+	if (!idx)
+		return NULL;
+	for (size_t i = 0; i < j->n; i++)
+		idx[i] = i;
+	g_j = j;
+	qsort(idx, j->n, sizeof *idx, by_signup);
+	g_j = NULL;
+	return idx;
+}
+
+int tn_journey_funnel(const tn_journey *j, int by_month, tn_funnel_row **rows, size_t *n, tn_error *err)
+{
+	*rows = NULL;
+	*n = 0;
+	size_t *idx = sorted_by_signup(j);
+	double *days = tn_malloc((j->n ? j->n : 1) * sizeof *days);
+	tn_funnel_row *out = NULL;
+	size_t len = 0, cap = 0;
+	if (!idx || !days)
+		goto nomem;
+	for (size_t a = 0; a < j->n;) {
+		tn_time ms = by_month ? tn_month_start(j->signed_up_at[idx[a]]) : 0;
+		size_t b = a;
+		while (b < j->n && (!by_month || tn_month_start(j->signed_up_at[idx[b]]) == ms))
+			b++;
+		for (int m = 0; m < TN_MS_COUNT; m++) {
+			size_t k = 0;
+			for (size_t q = a; q < b; q++) {
+				tn_time t = j->reached[idx[q] * TN_MS_COUNT + (size_t)m];
+				if (t != TN_NO_TIME)
+					days[k++] = (double)(t - j->signed_up_at[idx[q]]) / TN_DAY;
+			}
+			if (len == cap) {
+				size_t nc = cap ? cap * 2 : 64;
+				tn_funnel_row *t = tn_realloc(out, nc * sizeof *t);
+				if (!t)
+					goto nomem;
+				out = t;
+				cap = nc;
+			}
+			tn_funnel_row *r = &out[len++];
+			memset(r, 0, sizeof *r);
+			if (by_month) {
+				int y, mo, d;
+				tn_civil_from_days(ms / TN_DAY, &y, &mo, &d);
+				snprintf(r->cohort, sizeof r->cohort, "%04d-%02d", y, mo);
+			} else {
+				snprintf(r->cohort, sizeof r->cohort, "all");
+			}
+			r->milestone = m;
+			r->customers = (long)(b - a);
+			r->reached = (long)k;
+			r->conversion = b > a ? (double)k / (double)(b - a) : NAN;
+			r->median_days = median(days, k);
+		}
+		a = b;
+	}
+	free(idx);
+	free(days);
+	*rows = out;
+	*n = len;
+	return TN_OK;
+nomem:
+	free(idx);
+	free(days);
+	free(out);
+	return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+}
+
+void tn_journey_churn(const tn_journey *j, tn_journey_churn_row rows[TN_MS_COUNT + 1])
+{
+	for (int f = -1; f < TN_MS_COUNT; f++) {
+		rows[f + 1].furthest = f;
+		rows[f + 1].customers = rows[f + 1].churned = 0;
+	}
+	for (size_t i = 0; i < j->n; i++) {
+		if (!j->has_subs[i])
+			continue;
+		tn_journey_churn_row *r = &rows[j->furthest[i] + 1];
+		r->customers++;
+		r->churned += j->churned[i];
+	}
+	for (int k = 0; k <= TN_MS_COUNT; k++)
+		rows[k].churn_rate = rows[k].customers ? (double)rows[k].churned / (double)rows[k].customers : NAN;
+}
+
+int tn_journey_stuck(const tn_journey *j, double days, size_t **idx, size_t *n, tn_error *err)
+{
+	*idx = NULL;
+	*n = 0;
+	size_t *all = sorted_by_signup(j);
+	if (!all)
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	size_t k = 0;
+	tn_time cutoff = j->now - (tn_time)llround(days * TN_DAY);
+	for (size_t q = 0; q < j->n; q++) {
+		size_t i = all[q];
+		if (j->churned[i] || j->signed_up_at[i] > cutoff)
+			continue;
+		if (j->reached[i * TN_MS_COUNT + TN_MS_FIRST_VALUE] == TN_NO_TIME)
+			all[k++] = i;
+	}
+	*idx = all;
+	*n = k;
+	return TN_OK;
+}

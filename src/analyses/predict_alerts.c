@@ -1,0 +1,276 @@
+/*
+ * predict_alerts.c -- who needs attention now: activity drop, inactivity, a
+ * failing payment, a detractor score, a paid period ending soon with a high
+ * churn risk (docs/predict.md, "Alerts").  Conditions are evaluated on the
+ * features of the customers live at the as-of instant (predict_features.c)
+ * and kept in the alerts table as episodes, so a condition that persists
+ * from one run to the next is raised once.
+ */
+#include "tenure/predict.h"
+#include "base/alloc.h"
+#include "tenure/store.h"
+#include "store/store_sqlite.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ALERTS_LIST_MAX 1000000
+
+tn_pred_alert_opts tn_pred_alert_opts_default(void)
+{
+	tn_pred_alert_opts o = {.as_of = TN_NO_TIME,
+				.drop_fraction = 0.5,
+				.drop_min_events = 10,
+				.inactive_days = 14,
+				.detractor_max = 6,
+				.ending_days = 30,
+				.risk_min = 0.3,
+				.model_path = NULL};
+	return o;
+}
+
+enum { K_DROP, K_INACTIVE, K_FAILED, K_DETRACTOR, K_ENDING, NKINDS };
+static const char *const KIND[NKINDS] = {"activity_drop", "inactive", "failed_payment", "detractor",
+					 "ending_high_risk"};
+
+/* Risk for every row of F: the given model, or logistic regression fitted on
+ * the features at as_of - 30 days with the churn seen by as_of. */
+static int risks(tn_store *s, const tn_pred_alert_opts *o, const tn_frame *f, double *risk, tn_error *err)
+{
+	tn_pred_model *m = NULL;
+	int rc;
+	if (o->model_path) {
+		rc = tn_pred_load(o->model_path, &m, err);
+	} else {
+		tn_pred_features_opts fo = {.as_of = o->as_of - 30 * (int64_t)TN_DAY, .horizon_days = 30};
+		tn_frame *tr = NULL;
+		rc = tn_pred_features(s, &fo, &tr, err);
+		tn_pred_spec spec = {"churned", "1", "customer", NULL, 0};
+		tn_pred_options opt = tn_pred_options_default();
+		if (!rc)
+			rc = tn_pred_train(tr, &spec, &opt, &m, err);
+		tn_frame_free(tr);
+	}
+	if (!rc)
+		rc = tn_pred_score(m, f, risk, err);
+	tn_pred_model_free(m);
+	return rc;
+}
+
+static double col(const tn_frame *f, const char *name, size_t i)
+{
+	int j = tn_frame_find(f, name);
+	return j >= 0 && f->cols[j].is_numeric ? f->cols[j].num[i] : NAN;
+}
+
+/* Which conditions hold for row I; DETAIL[k] says why. */
+static void conditions(const tn_pred_alert_opts *o, const tn_frame *f, size_t i, double risk, int on[NKINDS],
+		       char detail[NKINDS][160])
+{
+	double n30 = col(f, "events_30d", i), n90 = col(f, "events_90d", i), prev = n90 - n30;
+	double rec = col(f, "recency_days", i), ten = col(f, "tenure_days", i);
+	double nps = col(f, "nps", i), end = col(f, "days_to_period_end", i);
+	on[K_DROP] = prev >= o->drop_min_events && n30 / 30.0 < o->drop_fraction * prev / 60.0;
+	snprintf(detail[K_DROP], 160, "%.0f events in the last 30 days vs %.0f in the 60 before", n30, prev);
+	on[K_INACTIVE] = isnan(rec) ? ten >= o->inactive_days : rec >= o->inactive_days;
+	if (isnan(rec))
+		snprintf(detail[K_INACTIVE], 160, "no activity since signing up %.0f day%s ago", ten,
+			 floor(ten + 0.5) == 1 ? "" : "s");
+	else
+		snprintf(detail[K_INACTIVE], 160, "no activity for %.0f day%s", rec, floor(rec + 0.5) == 1 ? "" : "s");
+	on[K_FAILED] = col(f, "payment_failing", i) > 0.5;
+	snprintf(detail[K_FAILED], 160, "the latest charge failed (%.0f failed in 90 days)",
+		 col(f, "failed_payments_90d", i));
+	on[K_DETRACTOR] = !isnan(nps) && nps <= o->detractor_max;
+	snprintf(detail[K_DETRACTOR], 160, "latest NPS %.0f", nps);
+	on[K_ENDING] = !isnan(risk) && end <= o->ending_days && risk >= o->risk_min;
+	double d = ceil(end - 1e-9); /* as of the end of a day: 1 second left = ends tomorrow */
+	char when[32];
+	if (d <= 1)
+		snprintf(when, sizeof when, "%s", d <= 0 ? "today" : "tomorrow");
+	else
+		snprintf(when, sizeof when, "in %.0f days", d);
+	snprintf(detail[K_ENDING], 160, "paid period ends %s; churn risk %.2f", when, risk);
+}
+
+static int step_done(tn_store *s, sqlite3_stmt *st, tn_error *err)
+{
+	int r = sqlite3_step(st);
+	sqlite3_reset(st);
+	return r == SQLITE_DONE || r == SQLITE_ROW ? TN_OK : tn_store_db_error(s, "alerts", err);
+}
+
+int tn_pred_alerts_update(tn_store *s, const tn_pred_alert_opts *o, tn_pred_alert_run *run, tn_error *err)
+{
+	memset(run, 0, sizeof *run);
+	tn_pred_features_opts fo = {.as_of = o->as_of, .horizon_days = 30};
+	tn_frame *f = NULL;
+	double *risk = NULL;
+	sqlite3_stmt *find = NULL, *ins = NULL, *seen = NULL, *res = NULL;
+	int rc = tn_pred_features(s, &fo, &f, err);
+	if (!rc && !(risk = tn_malloc((f->nrows ? f->nrows : 1) * sizeof *risk)))
+		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	if (!rc && f->nrows) {
+		/* no risk model (e.g. no churn yet to learn from) only disables the
+		 * ending_high_risk alert */
+		tn_error rerr = {0};
+		int rrc = risks(s, o, f, risk, &rerr);
+		if (rrc == TN_ERR_NOMEM || rrc == TN_ERR_DB || rrc == TN_ERR_IO) /* not "no model": a failure */
+			rc = tn_error_set(err, rrc, "%s", rerr.msg);
+		else if (rrc) {
+			for (size_t i = 0; i < f->nrows; i++)
+				risk[i] = NAN;
+			snprintf(run->risk_error, sizeof run->risk_error, "%.200s", rerr.msg);
+		}
+	}
+	if (!rc)
+		rc = tn_store_begin(s, err);
+	if (rc)
+		goto done;
+	if (!(find = tn_store_prepare(s,
+				      "SELECT a.id, c.id FROM customers c LEFT JOIN alerts a ON a.customer_id = c.id "
+				      "AND a.kind = ?2 AND a.resolved_at IS NULL WHERE c.ext_id = ?1",
+				      err)) ||
+	    !(ins = tn_store_prepare(s,
+				     "INSERT INTO alerts(customer_id, kind, raised_at, detail, risk, last_seen) "
+				     "VALUES (?1, ?2, ?3, ?4, ?5, ?3)",
+				     err)) ||
+	    !(seen = tn_store_prepare(s, "UPDATE alerts SET last_seen = ?2 WHERE id = ?1", err)) ||
+	    !(res = tn_store_prepare(s,
+				     "UPDATE alerts SET resolved_at = ?1 WHERE resolved_at IS NULL AND last_seen < ?1",
+				     err))) {
+		rc = tn_error_code(err, TN_ERR_DB);
+		goto rollback;
+	}
+	int idc = tn_frame_find(f, "customer");
+	run->customers = f->nrows;
+	for (size_t i = 0; i < f->nrows && !rc; i++) {
+		int on[NKINDS];
+		char detail[NKINDS][160];
+		conditions(o, f, i, risk[i], on, detail);
+		for (int k = 0; k < NKINDS && !rc; k++) {
+			if (!on[k])
+				continue; /* an open episode is resolved below: its last_seen stays old */
+			sqlite3_bind_text(find, 1, f->cols[idc].text[i], -1, SQLITE_STATIC);
+			sqlite3_bind_text(find, 2, KIND[k], -1, SQLITE_STATIC);
+			if (sqlite3_step(find) != SQLITE_ROW) {
+				sqlite3_reset(find);
+				rc = tn_store_db_error(s, "alerts: customer lookup", err);
+				break;
+			}
+			int open = sqlite3_column_type(find, 0) != SQLITE_NULL;
+			int64_t aid = sqlite3_column_int64(find, 0), cid = sqlite3_column_int64(find, 1);
+			sqlite3_reset(find);
+			if (open) {
+				sqlite3_bind_int64(seen, 1, aid);
+				sqlite3_bind_int64(seen, 2, o->as_of);
+				rc = step_done(s, seen, err);
+				run->still_open++;
+			} else {
+				sqlite3_bind_int64(ins, 1, cid);
+				sqlite3_bind_text(ins, 2, KIND[k], -1, SQLITE_STATIC);
+				sqlite3_bind_int64(ins, 3, o->as_of);
+				sqlite3_bind_text(ins, 4, detail[k], -1, SQLITE_TRANSIENT);
+				if (isnan(risk[i]))
+					sqlite3_bind_null(ins, 5);
+				else
+					sqlite3_bind_double(ins, 5, risk[i]);
+				rc = step_done(s, ins, err);
+				run->raised++;
+			}
+		}
+	}
+	if (!rc) {
+		sqlite3_bind_int64(res, 1, o->as_of);
+		rc = step_done(s, res, err);
+		run->resolved = (size_t)sqlite3_changes(tn_store_sqlite(s));
+	}
+rollback:
+	sqlite3_finalize(find);
+	sqlite3_finalize(ins);
+	sqlite3_finalize(seen);
+	sqlite3_finalize(res);
+	if (rc)
+		tn_store_rollback(s);
+	else
+		rc = tn_store_commit(s, err);
+done:
+	free(risk);
+	tn_frame_free(f);
+	return rc;
+}
+
+int tn_pred_alerts_list(tn_store *s, int64_t since, int all, tn_pred_alert **out, size_t *n, tn_error *err)
+{
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *st = tn_store_prepare(
+		s,
+		"SELECT a.id, c.ext_id, a.kind, a.raised_at, a.resolved_at, a.acked_at, a.risk, a.detail, "
+		"(SELECT s.price / CASE s.billing_period WHEN 'year' THEN 12.0 WHEN 'quarter' THEN 3.0 "
+		"  WHEN 'week' THEN 7 / 30.4375 WHEN 'day' THEN 1 / 30.4375 ELSE 1.0 END "
+		"  FROM subscriptions s WHERE s.customer_id = a.customer_id ORDER BY s.started_at DESC LIMIT 1) AS mrr "
+		"FROM alerts a JOIN customers c ON c.id = a.customer_id WHERE a.raised_at >= ?1 "
+		"AND (?2 OR (a.resolved_at IS NULL AND a.acked_at IS NULL)) "
+		"ORDER BY coalesce(a.risk, 0) * coalesce(mrr, 0) DESC, mrr DESC, a.raised_at DESC, a.id",
+		err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	sqlite3_bind_int64(st, 1, since);
+	sqlite3_bind_int(st, 2, all);
+	size_t cap = 0;
+	int rc = TN_OK, r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			if (cap >= ALERTS_LIST_MAX) {
+				rc = tn_error_set(err, TN_ERR_NOMEM, "alerts: more than %d to list; use --since",
+						  ALERTS_LIST_MAX);
+				break;
+			}
+			size_t nc = cap ? 2 * cap : 64;
+			tn_pred_alert *p = tn_realloc(*out, nc * sizeof *p);
+			if (!p) {
+				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+				break;
+			}
+			*out = p;
+			cap = nc;
+		}
+		tn_pred_alert *a = &(*out)[(*n)++];
+		a->id = sqlite3_column_int64(st, 0);
+		snprintf(a->customer, sizeof a->customer, "%s", (const char *)sqlite3_column_text(st, 1));
+		snprintf(a->kind, sizeof a->kind, "%s", (const char *)sqlite3_column_text(st, 2));
+		a->raised_at = sqlite3_column_int64(st, 3);
+		a->resolved_at = sqlite3_column_type(st, 4) == SQLITE_NULL ? TN_NO_TIME : sqlite3_column_int64(st, 4);
+		a->acked_at = sqlite3_column_type(st, 5) == SQLITE_NULL ? TN_NO_TIME : sqlite3_column_int64(st, 5);
+		a->risk = sqlite3_column_type(st, 6) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 6);
+		snprintf(a->detail, sizeof a->detail, "%s", (const char *)sqlite3_column_text(st, 7));
+		a->mrr = sqlite3_column_type(st, 8) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 8);
+	}
+	if (!rc && r != SQLITE_DONE)
+		rc = tn_store_db_error(s, "alerts", err);
+	sqlite3_finalize(st);
+	if (rc) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+int tn_pred_alerts_ack(tn_store *s, int64_t id, int64_t at, tn_error *err)
+{
+	sqlite3_stmt *st = tn_store_prepare(s, "UPDATE alerts SET acked_at = ?2 WHERE id = ?1", err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, at);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? TN_OK : tn_store_db_error(s, "alerts ack", err);
+	sqlite3_finalize(st);
+	if (!rc && sqlite3_changes(tn_store_sqlite(s)) == 0)
+		rc = tn_error_set(err, TN_ERR_NOTFOUND, "alerts: no alert with id %lld (see tenure alerts --all)",
+				  (long long)id);
+	return rc;
+}

@@ -1,0 +1,271 @@
+/*
+ * predict_words.c -- the reasons behind a risk score, written as a person
+ * would: one phrase template per feature of `tenure predict features`
+ * (with its unit: days, money with the currency, counts), chosen by the
+ * direction of the customer's value against the training mean.  Columns
+ * of other tables (flat files) read "NAME is VALUE, below the average M".
+ * See docs/predict.md, "Reasons".
+ */
+#include "tenure/predict.h"
+#include "store/store_sqlite.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* A number as a person writes it: no exponent, at most two decimals,
+ * trailing zeros dropped. */
+static const char *num(double v, char *b, size_t n)
+{
+	double a = fabs(v);
+	snprintf(b, n, "%.*f", a >= 100 || a == floor(a) ? 0 : a >= 10 ? 1 : 2, v);
+	if (strchr(b, '.')) {
+		char *e = b + strlen(b) - 1;
+		while (*e == '0')
+			*e-- = '\0';
+		if (*e == '.')
+			*e = '\0';
+	}
+	if (strcmp(b, "-0") == 0)
+		snprintf(b, n, "0");
+	return b;
+}
+
+/* A duration: "1 day", "12 days", "5 months", "2.1 years". */
+static const char *days(double d, char *b, size_t n)
+{
+	double r = floor(d + 0.5);
+	if (r < 1)
+		snprintf(b, n, "less than a day");
+	else if (r < 90)
+		snprintf(b, n, "%.0f day%s", r, r == 1 ? "" : "s");
+	else if (r < 730)
+		snprintf(b, n, "%.0f months", floor(d / 30.4375 + 0.5));
+	else
+		snprintf(b, n, "%.1f years", d / 365.25);
+	return b;
+}
+
+/* Money: "79.99 USD" (no currency known: "79.99"). */
+static const char *money(double v, const char *cur, char *b, size_t n)
+{
+	if (cur && *cur)
+		snprintf(b, n, "%.2f %s", v, cur);
+	else
+		snprintf(b, n, "%.2f", v);
+	return b;
+}
+
+/* Column NAME of row ROW as a number (NAN when absent or blank). */
+static double col(const tn_frame *f, const char *name, size_t row)
+{
+	int j = tn_frame_find(f, name);
+	return j >= 0 && f->cols[j].is_numeric ? f->cols[j].num[row] : NAN;
+}
+
+static const char *plural(double v)
+{
+	return v == 1 ? "" : "s";
+}
+
+/* The usual gap between app events: the last 90 days (or the tenure, if
+ * shorter) over the events in them; NAN when fewer than 2 events. */
+static double usual_gap(const tn_frame *f, size_t row)
+{
+	double e = col(f, "events_90d", row), t = col(f, "tenure_days", row);
+	double w = isnan(t) || t > 90 ? 90 : t;
+	return e >= 2 && w > 0 ? w / e : NAN;
+}
+
+/* Phrases for the store's features; 0 when NAME is not one of them. */
+static int store_phrase(const char *name, double v, double mean, const tn_frame *f, size_t row,
+			const char *cur, char *buf, size_t n)
+{
+	char a[48], b[48];
+	int low = v < mean;
+	if (strcmp(name, "tenure_days") == 0) {
+		snprintf(buf, n, "a customer for %s%s", low ? "only " : "", days(v, a, sizeof a));
+	} else if (strcmp(name, "days_to_period_end") == 0) {
+		const char *what = col(f, "in_trial", row) == 1 ? "free trial" : "paid period";
+		double d = ceil(v - 1e-9); /* as of the end of a day: 1 second left = ends tomorrow */
+		if (d <= 0)
+			snprintf(buf, n, "%s ends today", what);
+		else if (d == 1)
+			snprintf(buf, n, "%s ends tomorrow", what);
+		else
+			snprintf(buf, n, "%s ends in %s", what, days(d, a, sizeof a));
+	} else if (strcmp(name, "recency_days") == 0) {
+		double g = usual_gap(f, row);
+		if (!low && !isnan(g) && g < 1.5)
+			snprintf(buf, n, "%s without using the app, usually daily", days(v, a, sizeof a));
+		else if (!low && !isnan(g))
+			snprintf(buf, n, "%s without using the app, usually every %s", days(v, a, sizeof a),
+				 days(g, b, sizeof b));
+		else if (!low)
+			snprintf(buf, n, "%s without using the app", days(v, a, sizeof a));
+		else
+			snprintf(buf, n, "used the app %s ago", days(v, a, sizeof a));
+	} else if (strcmp(name, "events_7d") == 0 || strcmp(name, "events_30d") == 0 ||
+		   strcmp(name, "events_90d") == 0) {
+		if (v == 0)
+			snprintf(buf, n, "did not use the app in the last %.*s days (average %s times)",
+				 (int)(strlen(name) - 8), name + 7, num(mean, b, sizeof b));
+		else
+			snprintf(buf, n, "used the app %s%s time%s in the last %.*s days (average %s)",
+				 low ? "only " : "", num(v, a, sizeof a), plural(v), (int)(strlen(name) - 8), name + 7,
+				 num(mean, b, sizeof b));
+	} else if (strcmp(name, "trend_30_vs_60") == 0) {
+		if (v < 1)
+			snprintf(buf, n, "app use down %.0f%% on the two months before", 100 * (1 - v));
+		else if (v < 2)
+			snprintf(buf, n, "app use up %.0f%% on the two months before", 100 * (v - 1));
+		else
+			snprintf(buf, n, "app use %s times the pace of the two months before", num(v, a, sizeof a));
+	} else if (strcmp(name, "event_types_90d") == 0) {
+		snprintf(buf, n, "used %s%s kind%s of app feature in the last 90 days (average %s)", low ? "only " : "",
+			 num(v, a, sizeof a), plural(v), num(mean, b, sizeof b));
+	} else if (strcmp(name, "milestones_reached") == 0) {
+		if (v == 0)
+			snprintf(buf, n, "reached no onboarding milestone in the first 30 days");
+		else
+			snprintf(buf, n, "reached %s%s onboarding milestone%s in the first 30 days (average %s)",
+				 low ? "only " : "", num(v, a, sizeof a), plural(v), num(mean, b, sizeof b));
+	} else if (strcmp(name, "subscriptions") == 0) {
+		if (v <= 1)
+			snprintf(buf, n, "on a first subscription");
+		else
+			snprintf(buf, n, "left and came back: %s subscriptions so far", num(v, a, sizeof a));
+	} else if (strcmp(name, "price") == 0) {
+		int bp = tn_frame_find(f, "billing_period");
+		const char *per = bp >= 0 && !f->cols[bp].is_numeric && f->cols[bp].text[row][0] ? f->cols[bp].text[row]
+												 : "billing period";
+		snprintf(buf, n, "pays %s a %s, %s the average %s", money(v, cur, a, sizeof a), per,
+			 low ? "below" : "above", money(mean, cur, b, sizeof b));
+	} else if (strcmp(name, "mrr") == 0) {
+		snprintf(buf, n, "pays %s a month, %s the average %s", money(v, cur, a, sizeof a),
+			 low ? "below" : "above", money(mean, cur, b, sizeof b));
+	} else if (strcmp(name, "in_trial") == 0) {
+		snprintf(buf, n, "%s", v == 1 ? "still in the free trial" : "past the free trial");
+	} else if (strcmp(name, "failed_payments_90d") == 0) {
+		if (v == 0)
+			snprintf(buf, n, "no failed payment in the last 90 days");
+		else
+			snprintf(buf, n, "%s failed payment%s in the last 90 days", num(v, a, sizeof a), plural(v));
+	} else if (strcmp(name, "payment_failing") == 0) {
+		snprintf(buf, n, "%s", v == 1 ? "the latest payment failed" : "the latest payment went through");
+	} else if (strcmp(name, "support_tickets_90d") == 0) {
+		if (v == 0)
+			snprintf(buf, n, "no support ticket in the last 90 days");
+		else
+			snprintf(buf, n, "%s support ticket%s in the last 90 days", num(v, a, sizeof a), plural(v));
+	} else if (strcmp(name, "nps") == 0) {
+		snprintf(buf, n, "NPS answer %s of 10 (%s)", num(v, a, sizeof a),
+			 v <= 6 ? "a detractor" : v <= 8 ? "a passive" : "a promoter");
+	} else if (strcmp(name, "csat") == 0) {
+		snprintf(buf, n, "rated satisfaction %s of 5", num(v, a, sizeof a));
+	} else if (strcmp(name, "ces") == 0) {
+		snprintf(buf, n, "rated the effort it took %s of 7 (7 = hardest)", num(v, a, sizeof a));
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+/* A blank value of a store feature; 0 when NAME is not one of them. */
+static int store_blank(const char *name, char *buf, size_t n)
+{
+	static const struct {
+		const char *name, *words;
+	} B[] = {
+		{"recency_days", "has never used the app"},
+		{"nps", "never answered the NPS survey"},
+		{"csat", "never answered the satisfaction survey"},
+		{"ces", "never answered the effort survey"},
+		{"milestones_reached", "no onboarding milestones defined"},
+	};
+	for (size_t k = 0; k < sizeof B / sizeof *B; k++)
+		if (strcmp(name, B[k].name) == 0) {
+			snprintf(buf, n, "%s", B[k].words);
+			return 1;
+		}
+	return 0;
+}
+
+/* A text level of a store feature; 0 when NAME is not one of them. */
+static int store_level(const char *name, const char *v, char *buf, size_t n)
+{
+	if (strcmp(name, "plan") == 0)
+		snprintf(buf, n, "on the %s plan", v);
+	else if (strcmp(name, "billing_period") == 0)
+		snprintf(buf, n, "billed %s", strcmp(v, "month") == 0     ? "monthly"
+					      : strcmp(v, "year") == 0    ? "yearly"
+					      : strcmp(v, "quarter") == 0 ? "quarterly"
+					      : strcmp(v, "week") == 0    ? "weekly"
+									  : v);
+	else if (strcmp(name, "channel") == 0)
+		snprintf(buf, n, "came through %s", v);
+	else if (strcmp(name, "country") == 0)
+		snprintf(buf, n, "lives in %s", v);
+	else if (strcmp(name, "device") == 0)
+		snprintf(buf, n, "uses the app on %s", v);
+	else if (strcmp(name, "age_band") == 0)
+		snprintf(buf, n, "aged %s", v);
+	else
+		return 0;
+	return 1;
+}
+
+void tn_pred_reason_words(const tn_pred_model *m, const tn_frame *f, size_t row, size_t s, const char *currency,
+			  char *buf, size_t n)
+{
+	if (n == 0)
+		return;
+	const tn_pred_source *src = &m->enc->src[s];
+	int j = tn_frame_find(f, src->name);
+	if (j < 0) {
+		snprintf(buf, n, "%s", src->name);
+		return;
+	}
+	const tn_column *c = &f->cols[j];
+	char a[48], b[48];
+	if (src->is_numeric) {
+		double v = c->num[row];
+		if (isnan(v)) {
+			if (!store_blank(src->name, buf, n))
+				snprintf(buf, n, "%s is blank", src->name);
+		} else if (!store_phrase(src->name, v, src->mean, f, row, currency, buf, n)) {
+			snprintf(buf, n, "%s is %s, %s the average %s", src->name, num(v, a, sizeof a),
+				 v < src->mean ? "below" : "above", num(src->mean, b, sizeof b));
+		}
+	} else if (c->is_numeric) { /* text in training, numbers in this file */
+		snprintf(buf, n, "%s is %s", src->name, num(c->num[row], a, sizeof a));
+	} else {
+		const char *v = c->text[row][0] ? c->text[row] : TN_PRED_BLANK_LEVEL;
+		if (!c->text[row][0] || !store_level(src->name, v, buf, n))
+			snprintf(buf, n, "%s is %s", src->name, v);
+	}
+}
+
+void tn_pred_reason(const tn_pred_model *m, const tn_frame *f, size_t row, size_t s, char *buf, size_t n)
+{
+	tn_pred_reason_words(m, f, row, s, NULL, buf, n);
+}
+
+int tn_pred_store_currency(struct tn_store *s, char *buf, size_t n, tn_error *err)
+{
+	if (n)
+		buf[0] = '\0';
+	sqlite3_stmt *st = tn_store_prepare(
+		s, "SELECT currency FROM subscriptions GROUP BY currency ORDER BY count(*) DESC, currency LIMIT 1", err);
+	if (!st)
+		return TN_ERR_DB;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && n) {
+		const unsigned char *t = sqlite3_column_text(st, 0);
+		snprintf(buf, n, "%s", t ? (const char *)t : "");
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return tn_store_db_error(s, "reading the currency", err);
+	return TN_OK;
+}

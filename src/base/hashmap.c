@@ -1,0 +1,235 @@
+/*
+ * hashmap.c -- the string hash map (tn_strmap) and the row finder
+ * (tn_hash_rows); see hashmap.h.
+ *
+ * Layout of tn_strmap: ENT[0..n) holds each key's hash, value and the offset
+ * of its text in POOL (NUL-terminated keys back to back); SLOT[0..cap) is the
+ * open-addressing table of entry numbers, UINT32_MAX when empty.  Growing
+ * rebuilds SLOT from the stored hashes; the keys are not hashed again.
+ */
+#include "base/hashmap.h"
+#include "base/alloc.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EMPTY UINT32_MAX
+
+typedef struct entry {
+	uint64_t hash;
+	size_t off; /* of the key in pool */
+	int64_t val;
+} entry;
+
+struct tn_strmap {
+	entry *ent;
+	size_t n, ent_cap;
+	char *pool;
+	size_t pool_len, pool_cap;
+	uint32_t *slot;
+	size_t cap; /* a power of two, 0 before the first add */
+};
+
+uint64_t tn_hash_fnv1a(const char *s, uint64_t basis)
+{
+	uint64_t h = basis;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull; /* the 64-bit FNV prime */
+	return h;
+}
+
+uint64_t tn_hash_str(const char *s) { return tn_hash_fnv1a(s, 14695981039346656037ull); }
+
+uint64_t tn_hash_mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
+
+tn_strmap *tn_strmap_new(void) { return tn_calloc(1, sizeof(tn_strmap)); }
+
+void tn_strmap_free(tn_strmap *m)
+{
+	if (!m)
+		return;
+	free(m->ent);
+	free(m->pool);
+	free(m->slot);
+	free(m);
+}
+
+size_t tn_strmap_count(const tn_strmap *m) { return m->n; }
+size_t tn_strmap_bytes(const tn_strmap *m) { return m->pool_len; }
+
+/* The slot holding KEY (hash H), or the empty slot where it would go. */
+static size_t probe(const tn_strmap *m, const char *key, uint64_t h)
+{
+	assert(m->cap && (m->cap & (m->cap - 1)) == 0 && m->n < m->cap);
+	size_t j = h & (m->cap - 1);
+	while (m->slot[j] != EMPTY) {
+		const entry *e = &m->ent[m->slot[j]];
+		if (e->hash == h && strcmp(m->pool + e->off, key) == 0)
+			break;
+		j = (j + 1) & (m->cap - 1);
+	}
+	return j;
+}
+
+size_t tn_strmap_find(const tn_strmap *m, const char *key)
+{
+	if (!m->n)
+		return TN_STRMAP_NONE;
+	uint32_t k = m->slot[probe(m, key, tn_hash_str(key))];
+	return k == EMPTY ? TN_STRMAP_NONE : k;
+}
+
+static int rehash(tn_strmap *m, size_t cap)
+{
+	uint32_t *slot = tn_malloc(cap * sizeof *slot);
+	if (!slot)
+		return -1;
+	memset(slot, 0xff, cap * sizeof *slot);
+	for (size_t k = 0; k < m->n; k++) {
+		size_t j = m->ent[k].hash & (cap - 1);
+		while (slot[j] != EMPTY)
+			j = (j + 1) & (cap - 1);
+		slot[j] = (uint32_t)k;
+	}
+	free(m->slot);
+	m->slot = slot;
+	m->cap = cap;
+	return 0;
+}
+
+/* Make room for NEED elements of size ELEM in *P (capacity *CAP). */
+static int reserve(void **p, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return 0;
+	size_t c = *cap ? *cap : 16;
+	while (c < need) {
+		if (c > SIZE_MAX / 2 / elem)
+			return -1;
+		c *= 2;
+	}
+	void *q = tn_realloc(*p, c * elem);
+	if (!q)
+		return -1;
+	*p = q;
+	*cap = c;
+	return 0;
+}
+
+int tn_strmap_add(tn_strmap *m, const char *key, size_t *idx)
+{
+	uint64_t h = tn_hash_str(key);
+	size_t j = 0;
+	if (m->n) {
+		j = probe(m, key, h);
+		if (m->slot[j] != EMPTY) {
+			if (idx)
+				*idx = m->slot[j];
+			return 0;
+		}
+	}
+	if (m->n >= TN_STRMAP_MAX)
+		return -1;
+	size_t len = strlen(key) + 1;
+	if (len > SIZE_MAX - m->pool_len)
+		return -1;
+	/* everything that can fail comes before the map changes */
+	if (reserve((void **)&m->ent, &m->ent_cap, m->n + 1, sizeof *m->ent) ||
+	    reserve((void **)&m->pool, &m->pool_cap, m->pool_len + len, 1))
+		return -1;
+	if (2 * (m->n + 1) > m->cap) {
+		if (rehash(m, m->cap ? 2 * m->cap : 16))
+			return -1;
+		j = probe(m, key, h);
+	}
+	assert(m->slot[j] == EMPTY);
+	memcpy(m->pool + m->pool_len, key, len);
+	m->ent[m->n] = (entry){h, m->pool_len, 0};
+	m->pool_len += len;
+	m->slot[j] = (uint32_t)m->n;
+	if (idx)
+		*idx = m->n;
+	m->n++;
+	return 1;
+}
+
+const char *tn_strmap_key(const tn_strmap *m, size_t idx)
+{
+	assert(idx < m->n);
+	return m->pool + m->ent[idx].off;
+}
+
+int64_t tn_strmap_val(const tn_strmap *m, size_t idx)
+{
+	assert(idx < m->n);
+	return m->ent[idx].val;
+}
+
+void tn_strmap_set(tn_strmap *m, size_t idx, int64_t val)
+{
+	assert(idx < m->n);
+	m->ent[idx].val = val;
+}
+
+/* ---- repeated rows of numbers ------------------------------------------- */
+
+static uint64_t bits(double v)
+{
+	uint64_t u;
+	if (v == 0)
+		v = 0; /* -0 == +0: the same bits for equal rows */
+	memcpy(&u, &v, sizeof u);
+	return u;
+}
+
+static int row_eq(const double *const *cols, size_t ncol, size_t a, size_t b)
+{
+	for (size_t c = 0; c < ncol; c++)
+		if (!(cols[c][a] == cols[c][b]))
+			return 0;
+	return 1;
+}
+
+size_t tn_hash_rows(const double *const *cols, size_t ncol, size_t n, uint32_t *first)
+{
+	assert(ncol >= 1 && ncol <= 8 && n <= TN_STRMAP_MAX);
+	size_t cap = 16;
+	while (cap < 2 * n)
+		cap <<= 1;
+	uint32_t *slot = tn_malloc(cap * sizeof *slot);
+	if (!slot)
+		return SIZE_MAX;
+	memset(slot, 0xff, cap * sizeof *slot);
+	size_t distinct = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t h = 0;
+		for (size_t c = ncol; c-- > 0;)
+			h = tn_hash_mix64(bits(cols[c][i]) ^ h);
+		size_t k = h & (cap - 1);
+		for (;;) {
+			uint32_t f = slot[k];
+			if (f == EMPTY) {
+				slot[k] = (uint32_t)i;
+				first[i] = (uint32_t)i;
+				distinct++;
+				break;
+			}
+			if (row_eq(cols, ncol, f, i)) {
+				first[i] = f;
+				break;
+			}
+			k = (k + 1) & (cap - 1);
+		}
+	}
+	free(slot);
+	return distinct;
+}

@@ -1,0 +1,124 @@
+/*
+ * feedback_hazard.c -- the hazard ratio of each feedback type and theme
+ * (tn_fb_impact_hazard): customers who raised it against the rest, in a Cox
+ * model (Efron ties) on the time from subscribing to churn under a churn
+ * definition -- the same times `tenure survival` and `tenure drivers` use
+ * (tn_churn_frame, first spell per customer).
+ *
+ * Answers given in exit surveys are left out: they are given on leaving, so
+ * they describe why customers left, not who is about to.  Raising a theme
+ * is treated as a trait known from the start, which flatters customers who
+ * stayed long enough to write (immortal-time bias): read the ratio as an
+ * association, docs/feedback.md says more.
+ */
+#include "tenure/feedback.h"
+#include "base/alloc.h"
+#include "tenure/churn.h"
+#include "tenure/cox.h"
+#include "store/store_sqlite.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ext id -> row of the frame, by binary search over sorted ids */
+typedef struct id_row {
+	const char *id;
+	size_t row;
+} id_row;
+
+static int cmp_id(const void *a, const void *b)
+{
+	return strcmp(((const id_row *)a)->id, ((const id_row *)b)->id);
+}
+
+int tn_fb_impact_hazard(tn_store *s, const tn_churn_def *def, const tn_fb_row *rows, size_t n, double *hr,
+			double *lo, double *hi, tn_error *err)
+{
+	for (size_t i = 0; i < n; i++)
+		hr[i] = lo[i] = hi[i] = NAN;
+	tn_churn_frame_opts fo = {.as_of = TN_NO_TIME};
+	tn_frame *f = tn_churn_frame(s, def, &fo, err);
+	if (!f)
+		return tn_error_code(err, TN_ERR_DB);
+	int ccol = tn_frame_find(f, "customer"), scol = tn_frame_find(f, "spell"), tcol = tn_frame_find(f, "time"),
+	    ecol = tn_frame_find(f, "event");
+	int rc = TN_OK;
+	id_row *ids = tn_calloc(f->nrows ? f->nrows : 1, sizeof *ids);
+	double *x = tn_calloc(f->nrows ? f->nrows : 1, sizeof *x);
+	size_t nids = 0;
+	if (ccol < 0 || tcol < 0 || ecol < 0 || !ids || !x) {
+		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory (or an unexpected churn frame)");
+		goto done;
+	}
+	for (size_t r = 0; r < f->nrows; r++) {
+		if (scol >= 0 && f->cols[scol].is_numeric && f->cols[scol].num[r] != 1)
+			continue;
+		const char *id = f->cols[ccol].is_numeric ? NULL : f->cols[ccol].text[r];
+		if (id)
+			ids[nids++] = (id_row){id, r};
+	}
+	qsort(ids, nids, sizeof *ids, cmp_id);
+	sqlite3_stmt *st = tn_store_prepare(s,
+		"SELECT DISTINCT c.ext_id FROM feedback_labels l JOIN feedback f ON f.id = l.feedback_id "
+		"JOIN customers c ON c.id = f.customer_id WHERE f.kind <> 'exit' AND l.type = ?1 "
+		"AND (?2 = '(all)' OR l.theme = ?2)", err);
+	if (!st) {
+		rc = TN_ERR_DB;
+		goto done;
+	}
+	double *t = f->cols[tcol].num, *e = f->cols[ecol].num;
+	/* the frame's rows for first spells only: gather time/event once */
+	double *tt = tn_malloc((nids ? nids : 1) * sizeof *tt), *ee = tn_malloc((nids ? nids : 1) * sizeof *ee);
+	if (!tt || !ee) {
+		free(tt);
+		free(ee);
+		sqlite3_finalize(st);
+		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t k = 0; k < nids; k++) {
+		tt[k] = t[ids[k].row];
+		ee[k] = e[ids[k].row];
+	}
+	for (size_t i = 0; i < n && rc == TN_OK; i++) {
+		memset(x, 0, nids * sizeof *x);
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, rows[i].segment, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, rows[i].period, -1, SQLITE_STATIC);
+		size_t with = 0;
+		int step;
+		while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+			id_row key = {(const char *)sqlite3_column_text(st, 0), 0};
+			id_row *hit = bsearch(&key, ids, nids, sizeof *ids, cmp_id);
+			if (hit) {
+				x[hit - ids] = 1;
+				with++;
+			}
+		}
+		if ((rc = tn_store_step_end(s, step, "reading feedback labels", err)))
+			break;
+		if (with == 0 || with == nids)
+			continue;
+		const char *name = "raised";
+		tn_cox_opts o = {TN_COX_EFRON, 0, 0, 0, &name};
+		tn_cox *fit = NULL;
+		tn_error ce = {0};
+		/* a degenerate fit (not converged, or R's "coefficient may be
+		 * infinite") leaves the ratio NaN rather than print 1e9 */
+		if (tn_cox_fit(tt, ee, x, nids, 1, NULL, &o, &fit, &ce) == TN_OK && fit->converged && !fit->ninfinite) {
+			hr[i] = exp(fit->coef[0]);
+			lo[i] = fit->lower[0];
+			hi[i] = fit->upper[0];
+		}
+		tn_cox_free(fit);
+	}
+	free(tt);
+	free(ee);
+	sqlite3_finalize(st);
+done:
+	free(ids);
+	free(x);
+	tn_frame_free(f);
+	return rc;
+}

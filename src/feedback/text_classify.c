@@ -1,0 +1,455 @@
+/*
+ * text_classify.c -- features, prediction and evaluation for the feedback
+ * classifier.
+ *
+ * Features (hashed, the "hashing trick": Weinberger et al., "Feature hashing
+ * for large scale multitask learning", ICML 2009) of the normalised text:
+ * word unigrams, word bigrams, and character 3- and 4-grams of each word
+ * padded with boundary marks (robust to misspellings and to Arabic/Persian
+ * clitics such as al-, wa-, bi-, -ha).  Emoji are words of their own.
+ * The type is the multinomial naive Bayes argmax (text_model.c); the
+ * confidence is its posterior with the summed log-likelihood tempered by
+ * TN_FB_TEMPER, since overlapping n-grams are far from independent and raw
+ * naive Bayes posteriors are nearly always 0 or 1 (Bennett, "Assessing the
+ * calibration of naive Bayes posterior estimates", 2000).
+ * The theme is the best of the predicted type's themes: theme-model score
+ * plus a bonus per built-in keyword found (text_themes.c).
+ */
+#include "feedback/text_internal.h"
+#include "tenure/csv.h"
+#include "tenure/frame.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#define TN_FB_TEMPER 0.15 /* log-likelihood scale for the confidence */
+#define KW_BONUS 4.0      /* theme score per keyword hit, in log units (5-fold CV on train.csv) */
+#define KW_REPEAT 5       /* weight of a keyword feature (5-fold CV on train.csv) */
+
+static inline uint32_t fnv(const char *s, size_t n, uint32_t h)
+{
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static inline uint32_t mix(uint32_t a, uint32_t b)
+{
+	uint32_t h = a * 0x9E3779B1u ^ (b + 0x7F4A7C15u + (a << 6) + (a >> 2));
+	h ^= h >> 15;
+	h *= 0x2C1B3C6Du;
+	h ^= h >> 12;
+	return h;
+}
+
+/* 0: separator, 1: word character, 2: a symbol that is a word by itself
+ * (emoji), 3: ignored inside a word (apostrophes). */
+static int char_class(int32_t c)
+{
+	if (c < 0x80) {
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'))
+			return 1;
+		return c == '\'' ? 3 : 0;
+	}
+	if (c == 0x2019)
+		return 3;
+	utf8proc_category_t cat = utf8proc_category(c);
+	if (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_NO)
+		return 1;
+	if (cat == UTF8PROC_CATEGORY_SO)
+		return 2;
+	return 0;
+}
+
+static size_t cp_len(unsigned char c)
+{
+	return c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+}
+
+static int32_t cp_at(const unsigned char *s, size_t n)
+{
+	if (n == 1)
+		return s[0];
+	if (n == 2)
+		return (int32_t)(((s[0] & 0x1Fu) << 6) | (s[1] & 0x3Fu));
+	if (n == 3)
+		return (int32_t)(((s[0] & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu));
+	return (int32_t)(((s[0] & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) | (s[3] & 0x3Fu));
+}
+
+/* Emit the features of one word W (bytes W[0..N), apostrophes removed). */
+static size_t word_features(const char *w, size_t n, uint32_t prev, uint32_t *out, size_t o, size_t max,
+			    uint32_t *hw)
+{
+	uint32_t h = fnv(w, n, 2166136261u);
+	*hw = h;
+	if (o < max)
+		out[o++] = mix(h, 1);
+	if (prev && o < max)
+		out[o++] = mix(mix(prev, h), 2);
+	/* character n-grams over "<" w ">" by code point */
+	size_t off[66];
+	size_t ncp = 0;
+	off[ncp++] = 0; /* the "<" mark, virtual */
+	for (size_t i = 0; i < n && ncp < 64; i += cp_len((unsigned char)w[i]))
+		off[ncp++] = i;
+	off[ncp] = n; /* end of the last code point; the ">" mark follows */
+	size_t total = ncp + 1; /* "<" + code points + ">" */
+	for (size_t g = 3; g <= 4; g++) {
+		if (total < g)
+			continue;
+		for (size_t s = 0; s + g <= total && o < max; s++) {
+			/* positions s..s+g-1 in the padded word: 0 is "<", total-1 is ">" */
+			uint32_t hh = 2166136261u ^ (uint32_t)g;
+			size_t a = s == 0 ? 0 : off[s];
+			size_t e = s + g >= total ? n : off[s + g];
+			if (s == 0)
+				hh = fnv("<", 1, hh);
+			hh = fnv(w + a, e - a, hh);
+			if (s + g >= total)
+				hh = fnv(">", 1, hh);
+			out[o++] = mix(hh, 3);
+		}
+	}
+	return o;
+}
+
+size_t tn_fb_features(const char *t, size_t len, uint32_t *out, size_t max)
+{
+	const unsigned char *s = (const unsigned char *)t;
+	char word[256];
+	size_t wl = 0, o = 0, i = 0;
+	uint32_t prev = 0, hw;
+	while (i <= len && o < max) {
+		int32_t c = 0;
+		size_t n = 1;
+		int cls = 0;
+		if (i < len) {
+			n = cp_len(s[i]);
+			if (i + n > len)
+				n = len - i;
+			c = cp_at(s + i, n);
+			cls = char_class(c);
+		}
+		if (cls == 1 && wl + n < sizeof word) {
+			memcpy(word + wl, s + i, n);
+			wl += n;
+		} else if (cls != 3 && cls != 1) {
+			if (wl) {
+				o = word_features(word, wl, prev, out, o, max, &hw);
+				prev = hw;
+				wl = 0;
+			}
+			if (cls == 2) {
+				o = word_features((const char *)s + i, n, prev, out, o, max, &hw);
+				prev = hw;
+			}
+		}
+		i += n;
+	}
+	return o;
+}
+
+/* The first occurrence of K (length KN) in S (length N), or NULL. */
+static const char *find_bytes(const char *s, size_t n, const char *k, size_t kn)
+{
+	if (kn == 0 || kn > n)
+		return kn == 0 ? s : NULL;
+	const char *end = s + n - kn + 1;
+	for (const char *p = s; p < end; p++) {
+		p = memchr(p, k[0], (size_t)(end - p));
+		if (!p)
+			return NULL;
+		if (memcmp(p, k, kn) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+/* KW occurs in T with word boundaries (start/end or an ASCII non-letter). */
+static int has_word(const char *t, size_t tlen, const char *kw, size_t klen)
+{
+	const char *p = t, *end = t + tlen;
+	while (p + klen <= end) {
+		const char *q = find_bytes(p, (size_t)(end - p), kw, klen);
+		if (!q)
+			return 0;
+		int lb = q == t || ((unsigned char)q[-1] < 0x80 && char_class((unsigned char)q[-1]) != 1);
+		int rb = q + klen == end || ((unsigned char)q[klen] < 0x80 && char_class((unsigned char)q[klen]) != 1);
+		if (lb && rb)
+			return 1;
+		p = q + 1;
+	}
+	return 0;
+}
+
+size_t tn_fb_kw_scan(const tn_fb_model *m, const char *t, size_t tlen, unsigned char *hit)
+{
+	size_t n = 0;
+	for (size_t i = 0; i + 3 <= tlen; i++) {
+		if (((unsigned char)t[i] & 0xC0) == 0x80)
+			continue; /* keywords start on a code point */
+		for (int32_t k = m->kw_head[tn_fb_kw_key(t + i)]; k >= 0; k = m->kw_next[k]) {
+			const tn_fb_kw *kw = &m->kws[k];
+			if (!hit[k] && kw->len <= tlen - i && memcmp(t + i, kw->text, kw->len) == 0) {
+				hit[k] = 1;
+				n++;
+			}
+		}
+	}
+	return n;
+}
+
+size_t tn_fb_kw_features(const tn_fb_model *m, const unsigned char *hit, uint32_t *f, size_t nf, size_t max)
+{
+	for (size_t i = 0; i < m->nkws && nf < max; i++)
+		if (hit[i])
+			for (int r = 0; r < KW_REPEAT && nf < max; r++)
+				f[nf++] = mix((uint32_t)tn_fb_themes[m->kws[i].theme].type + 1000u, 7);
+	return nf;
+}
+
+static void pick_theme(const tn_fb_model *m, const unsigned char *hit, const uint32_t *f, size_t nf,
+		       tn_fb_result *r)
+{
+	double kwh[64] = {0}; /* hits per built-in theme */
+	for (size_t i = 0; i < m->nkws; i++)
+		if (hit[i] && tn_fb_themes[m->kws[i].theme].type == r->type && m->kws[i].theme < 64)
+			kwh[m->kws[i].theme] += 1;
+	/* the theme model's scores for the predicted type's themes, feature by
+	 * feature (one cache line or two per feature) */
+	size_t cand[TN_FB_MAX_THEMES], nc = 0;
+	double sc[TN_FB_MAX_THEMES];
+	for (size_t k = 0; k < m->nthemes; k++)
+		if (m->theme_type[k] == r->type) {
+			sc[nc] = log(m->theme_docs[k] + 1);
+			cand[nc++] = k;
+		}
+	for (size_t i = 0; nc && i < nf; i++) {
+		const float *lp = m->theme_logp + (size_t)(f[i] & (TN_FB_THEME_BUCKETS - 1)) * TN_FB_MAX_THEMES;
+		for (size_t j = 0; j < nc; j++)
+			sc[j] += lp[cand[j]];
+	}
+	double best = -INFINITY;
+	int bi = -1;
+	for (size_t j = 0; j < nc; j++) {
+		size_t k = cand[j];
+		double v = sc[j] * TN_FB_TEMPER;
+		if (m->theme_def[k] >= 0 && m->theme_def[k] < 64)
+			v += KW_BONUS * kwh[m->theme_def[k]];
+		if (v > best)
+			best = v, bi = (int)k;
+	}
+	if (bi >= 0) {
+		snprintf(r->theme, sizeof r->theme, "%s", m->theme_name[bi]);
+		return;
+	}
+	/* no theme model for this type: the built-in keywords alone */
+	double bh = 0;
+	for (size_t d = 0; d < tn_fb_ntheme_defs && d < 64; d++)
+		if (kwh[d] > bh)
+			bh = kwh[d], bi = (int)d;
+	snprintf(r->theme, sizeof r->theme, "%s", bi >= 0 ? tn_fb_themes[bi].name : "other");
+}
+
+int tn_fb_classify(const tn_fb_model *m, const char *text, size_t len, tn_fb_result *r, tn_error *err)
+{
+	if (m->dirty)
+		return tn_error_set(err, TN_ERR_USAGE, "feedback model used before training finished");
+	memset(r, 0, sizeof *r);
+	size_t tlen;
+	char *t = tn_text_normalize(text, len, &tlen, err);
+	if (!t)
+		return tn_error_code(err, TN_ERR_INPUT);
+	r->language = tn_text_detect_lang(text, len);
+	uint32_t f[TN_FB_MAX_FEATURES];
+	unsigned char hit[TN_FB_MAX_KWS];
+	memset(hit, 0, m->nkws);
+	size_t nf = tn_fb_features(t, tlen, f, TN_FB_MAX_FEATURES);
+	tn_fb_kw_scan(m, t, tlen, hit);
+	nf = tn_fb_kw_features(m, hit, f, nf, TN_FB_MAX_FEATURES);
+	for (size_t i = 0; i < m->nrules; i++)
+		if (has_word(t, tlen, m->rules[i].keyword, m->rules[i].len)) {
+			r->type = m->rules[i].type;
+			r->confidence = 1;
+			r->by_rule = 1;
+			if (m->rules[i].theme[0])
+				snprintf(r->theme, sizeof r->theme, "%s", m->rules[i].theme);
+			else
+				pick_theme(m, hit, f, nf, r);
+			free(t);
+			return TN_OK;
+		}
+	double sc[TN_FB_NTYPES];
+	for (int k = 0; k < TN_FB_NTYPES; k++)
+		sc[k] = m->prior[k];
+	for (size_t i = 0; i < nf; i++) {
+		const float *lp = m->logp + (size_t)(f[i] & (TN_FB_BUCKETS - 1)) * TN_FB_NTYPES;
+		for (int k = 0; k < TN_FB_NTYPES; k++)
+			sc[k] += lp[k];
+	}
+	int best = 0;
+	for (int k = 1; k < TN_FB_NTYPES; k++)
+		if (sc[k] > sc[best])
+			best = k;
+	double z = 0;
+	for (int k = 0; k < TN_FB_NTYPES; k++)
+		z += exp((sc[k] - sc[best]) * TN_FB_TEMPER);
+	r->type = best;
+	r->confidence = 1 / z;
+	pick_theme(m, hit, f, nf, r);
+	free(t);
+	return TN_OK;
+}
+
+static void eval_add(tn_fb_eval *ev, int truth, const tn_fb_result *res, int lang_given, const char *theme);
+
+static int col_of(tn_csv *r, const char *name)
+{
+	for (size_t j = 0; name && j < tn_csv_nfields(r); j++)
+		if (strcmp(tn_csv_field(r, j, NULL), name) == 0)
+			return (int)j;
+	return -1;
+}
+
+int tn_fb_evaluate_csv(const tn_fb_model *m, const char *path, const char *text_col, const char *label_col,
+		       tn_fb_eval *ev, tn_error *err)
+{
+	TN_ERROR_ENSURE(err);
+	memset(ev, 0, sizeof *ev);
+	tn_csv *r = tn_csv_open(path, ',', err);
+	if (!r)
+		return tn_error_code(err, TN_ERR_IO);
+	int rc = TN_OK, got = tn_csv_next(r, err);
+	if (got <= 0) {
+		rc = got < 0 ? err->code : tn_error_set(err, TN_ERR_INPUT, "%s: empty file, expected a header", path);
+		goto out;
+	}
+	int cx = col_of(r, text_col), cl = col_of(r, label_col), cg = col_of(r, "language"),
+	    ch = col_of(r, "theme");
+	if (cx < 0 || cl < 0) {
+		rc = tn_error_set(err, TN_ERR_INPUT, "%s: no column \"%s\"", path, cx < 0 ? text_col : label_col);
+		goto out;
+	}
+	while ((got = tn_csv_next(r, err)) == 1) {
+		size_t nf = tn_csv_nfields(r), len;
+		if ((size_t)cx >= nf || (size_t)cl >= nf) {
+			rc = tn_error_set(err, TN_ERR_INPUT, "%s:%ld: expected at least %d fields, found %zu", path,
+					  tn_csv_line(r), (cx > cl ? cx : cl) + 1, nf);
+			goto out;
+		}
+		const char *label = tn_csv_field(r, (size_t)cl, NULL);
+		int truth = tn_fb_type_parse(label);
+		if (truth < 0) {
+			rc = tn_error_set(err, TN_ERR_INPUT, "%s:%ld:%d: %s: expected one of " TN_FB_TYPE_LIST "; found \"%s\"",
+					  path, tn_csv_field_line(r, (size_t)cl), cl + 1, label_col, label);
+			goto out;
+		}
+		const char *text = tn_csv_field(r, (size_t)cx, &len);
+		tn_fb_result res;
+		tn_error e2 = {0};
+		if (tn_fb_classify(m, text, len, &res, &e2)) {
+			rc = tn_error_set(err, e2.code, "%s:%ld:%d: %s: %s", path, tn_csv_field_line(r, (size_t)cx),
+					  cx + 1, text_col, e2.msg);
+			goto out;
+		}
+		int given = cg >= 0 && (size_t)cg < nf ? tn_lang_parse(tn_csv_field(r, (size_t)cg, NULL)) : -1;
+		eval_add(ev, truth, &res, given, ch >= 0 && (size_t)ch < nf ? tn_csv_field(r, (size_t)ch, NULL) : NULL);
+	}
+	if (got < 0)
+		rc = err->code;
+out:
+	tn_csv_close(r);
+	return rc;
+}
+
+/* Count one classified row into EV. */
+static void eval_add(tn_fb_eval *ev, int truth, const tn_fb_result *res, int lang_given, const char *theme)
+{
+	int lang = res->language;
+	if (lang_given >= 0) {
+		ev->lang_n++;
+		ev->lang_correct += lang_given == res->language;
+		lang = lang_given;
+	}
+	ev->n++;
+	ev->correct += res->type == truth;
+	ev->n_lang[lang]++;
+	ev->correct_lang[lang] += res->type == truth;
+	ev->confusion[truth][res->type]++;
+	if (theme && *theme) {
+		ev->theme_n++;
+		ev->theme_correct += strcmp(res->theme, theme) == 0;
+	}
+}
+
+int tn_fb_cross_validate(const char *path, const char *text_col, const char *label_col, const char *theme_col,
+			 int k, tn_fb_eval *ev, tn_error *err)
+{
+	memset(ev, 0, sizeof *ev);
+	if (k < 2 || k > 20)
+		return tn_error_set(err, TN_ERR_USAGE, "cross-validation folds: expected 2 to 20, found %d", k);
+	tn_frame *f = tn_frame_read_csv(path, NULL, 0, err);
+	if (!f)
+		return tn_error_code(err, TN_ERR_IO);
+	int rc = TN_OK;
+	int cx = tn_frame_require(f, text_col, 0, err), cl = cx < 0 ? -1 : tn_frame_require(f, label_col, 0, err);
+	int ch = theme_col ? tn_frame_find(f, theme_col) : -1, cg = tn_frame_find(f, "language");
+	if (cx < 0 || cl < 0) {
+		rc = tn_error_code(err, TN_ERR_INPUT);
+		goto out;
+	}
+	if (f->cols[cx].is_numeric || f->cols[cl].is_numeric || (ch >= 0 && f->cols[ch].is_numeric) ||
+	    (cg >= 0 && f->cols[cg].is_numeric)) {
+		rc = tn_error_set(err, TN_ERR_INPUT, "%s: the text, label, theme and language columns must hold text",
+				  path);
+		goto out;
+	}
+	if (f->nrows < (size_t)k) {
+		rc = tn_error_set(err, TN_ERR_INPUT, "%s: %zu rows, fewer than the %d folds", path, f->nrows, k);
+		goto out;
+	}
+	char **text = f->cols[cx].text, **label = f->cols[cl].text;
+	for (size_t i = 0; i < f->nrows; i++)
+		if (tn_fb_type_parse(label[i]) < 0) {
+			rc = tn_error_set(err, TN_ERR_INPUT,
+					  "%s:%zu:%d: %s: expected one of " TN_FB_TYPE_LIST "; found \"%s\"",
+					  path, i + 2, cl + 1, label_col, label[i]);
+			goto out;
+		}
+	for (int fold = 0; fold < k && rc == TN_OK; fold++) {
+		tn_fb_model *m = tn_fb_model_new(err);
+		if (!m) {
+			rc = tn_error_code(err, TN_ERR_NOMEM);
+			break;
+		}
+		for (size_t i = 0; i < f->nrows && rc == TN_OK; i++)
+			if ((int)(i % (size_t)k) != fold)
+				rc = tn_fb_model_add(m, text[i], strlen(text[i]), tn_fb_type_parse(label[i]),
+						     ch >= 0 ? f->cols[ch].text[i] : NULL, err);
+		if (rc == TN_OK)
+			tn_fb_model_finish(m);
+		for (size_t i = (size_t)fold; i < f->nrows && rc == TN_OK; i += (size_t)k) {
+			tn_fb_result res;
+			rc = tn_fb_classify(m, text[i], strlen(text[i]), &res, err);
+			if (rc == TN_OK)
+				eval_add(ev, tn_fb_type_parse(label[i]), &res,
+					 cg >= 0 ? tn_lang_parse(f->cols[cg].text[i]) : -1,
+					 ch >= 0 ? f->cols[ch].text[i] : NULL);
+		}
+		tn_fb_model_free(m);
+	}
+	if (rc && err && !strstr(err->msg, path)) {
+		tn_error e2 = *err;
+		tn_error_clear(err);
+		tn_error_set(err, e2.code, "%s: %s", path, e2.msg);
+	}
+out:
+	tn_frame_free(f);
+	return rc;
+}

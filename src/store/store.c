@@ -1,0 +1,1048 @@
+/*
+ * store.c -- the SQLite store: open/upgrade, transactions, idempotent writers
+ * and the event write buffer (see include/tenure/store.h).
+ *
+ * Events are the bulk of the data.  They are buffered (TN_EVENT_BUFFER rows),
+ * sorted by the table's clustered key and written with one prepared
+ * INSERT OR IGNORE, so that B-tree pages are filled in order and a re-imported
+ * event costs one key comparison.  The customer id -> key map is held in
+ * memory (proportional to customers, never to events).
+ */
+#include "base/hashmap.h"
+#include "store/store_sqlite.h"
+#include "base/alloc.h"
+#include "tenure.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TN_APPLICATION_ID 0x54454E55 /* "TENU" */
+#define TN_EVENT_BUFFER (1u << 18)
+#define TN_STMT_CACHE 24
+
+extern const char *const tn_store_migrations[];
+extern const size_t tn_store_nmigrations;
+
+typedef struct ev_row {
+	int64_t cid, at, tid;
+	double amount;
+	const char *eid; /* points into the buffer's string pool, or "" */
+} ev_row;
+
+struct tn_store {
+	sqlite3 *db;
+	char *path;
+	int opened_version;
+	int in_txn;
+	/* prepared statements, made on first use */
+	sqlite3_stmt *ins_customer, *ins_subscription, *ins_event, *ins_payment, *ins_feedback;
+	sqlite3_stmt *find_subscription, *upd_subscription, *find_payment, *upd_payment, *find_feedback,
+		*upd_feedback;
+	/* customer ext_id -> key */
+	tn_strmap *cmap;
+	int cmap_loaded;
+	/* event-type name -> key */
+	tn_strmap *types;
+	int types_loaded;
+	/* event buffer */
+	ev_row *ev;
+	size_t nev;
+	char *pool;
+	size_t pool_len, pool_cap;
+	int64_t ev_min, ev_max;
+	long long ev_added; /* events new since the last tn_store_flush() report */
+	int64_t sp_min, sp_max; /* ev_min, ev_max when the savepoint was taken */
+	/* statements kept prepared by tn_store_cached, keyed by the SQL's address */
+	struct { const char *sql; sqlite3_stmt *st; } stc[TN_STMT_CACHE];
+	size_t nstc;
+};
+
+int tn_store_schema_latest(void) { return (int)tn_store_nmigrations; }
+sqlite3 *tn_store_sqlite(tn_store *s) { return s->db; }
+const char *tn_store_path(const tn_store *s) { return s->path; }
+int tn_store_opened_version(const tn_store *s) { return s->opened_version; }
+
+/* A write refused because the file (or its folder, for the journal) is
+ * read-only, in words that name the cause; 0 when the error is another. */
+static int readonly_error(tn_store *s, tn_error *err)
+{
+	if ((sqlite3_errcode(s->db) & 0xff) != SQLITE_READONLY)
+		return 0;
+	tn_error_set(err, TN_ERR_IO,
+		     "%s: the store is read-only: no permission to write it (or to create its journal in its "
+		     "folder); check the permissions, or copy it somewhere writable",
+		     s->path);
+	return 1;
+}
+
+int tn_store_db_error(tn_store *s, const char *what, tn_error *err)
+{
+	if (readonly_error(s, err))
+		return TN_ERR_IO;
+	return tn_error_set(err, TN_ERR_DB, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+int tn_store_step_end(tn_store *s, int step, const char *what, tn_error *err)
+{
+	return step == SQLITE_DONE ? TN_OK : tn_store_db_error(s, what, err);
+}
+
+int tn_store_step_row(tn_store *s, sqlite3_stmt *st, const char *what, tn_error *err)
+{
+	int step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		return TN_OK;
+	if (step == SQLITE_DONE)
+		return tn_error_set(err, TN_ERR_DB, "%s: %s: the query returned no row", s->path, what);
+	return tn_store_db_error(s, what, err);
+}
+
+sqlite3_stmt *tn_store_prepare(tn_store *s, const char *sql, tn_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		tn_store_db_error(s, "preparing a query", err);
+		return NULL;
+	}
+	return st;
+}
+
+sqlite3_stmt *tn_store_cached(tn_store *s, const char *sql, tn_error *err)
+{
+	for (size_t i = 0; i < s->nstc; i++)
+		if (s->stc[i].sql == sql)
+			return s->stc[i].st;
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+		tn_store_db_error(s, "preparing a query", err);
+		return NULL;
+	}
+	if (s->nstc == TN_STMT_CACHE) {
+		sqlite3_finalize(st);
+		tn_error_set(err, TN_ERR_DB, "%s: more than %d cached statements", s->path, TN_STMT_CACHE);
+		return NULL;
+	}
+	s->stc[s->nstc].sql = sql;
+	s->stc[s->nstc++].st = st;
+	return st;
+}
+
+int tn_store_exec(tn_store *s, const char *sql, tn_error *err)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		tn_error_set(err, TN_ERR_DB, "%s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		return TN_ERR_DB;
+	}
+	return TN_OK;
+}
+
+static int pragma_int(sqlite3 *db, const char *sql, int *out)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int migrate(tn_store *s, tn_error *err)
+{
+	int version = 0, app = 0, ntables = 0;
+	if (pragma_int(s->db, "PRAGMA user_version", &version) ||
+	    pragma_int(s->db, "PRAGMA application_id", &app) ||
+	    pragma_int(s->db, "SELECT count(*) FROM sqlite_schema", &ntables))
+		return tn_error_set(err, TN_ERR_DB, "%s: not a Tenure store (cannot read it as SQLite: %s)", s->path,
+				    sqlite3_errmsg(s->db));
+	if (ntables > 0 && app != TN_APPLICATION_ID)
+		return tn_error_set(err, TN_ERR_DB,
+				    "%s: not a Tenure store (an SQLite file of another application); "
+				    "give another --db file",
+				    s->path);
+	s->opened_version = version;
+	int latest = tn_store_schema_latest();
+	if (version > latest)
+		return tn_error_set(err, TN_ERR_VERSION,
+				    "%s: written by a newer Tenure (schema version %d; this tenure %s knows up to %d): "
+				    "upgrade tenure to open it",
+				    s->path, version, tn_version(), latest);
+	if (version == latest)
+		return TN_OK;
+	if (sqlite3_db_readonly(s->db, "main") == 1)
+		return tn_error_set(err, TN_ERR_VERSION,
+				    "%s: schema version %d needs an upgrade to %d; open it for writing once", s->path,
+				    version, latest);
+	if (tn_store_exec(s, "BEGIN IMMEDIATE", err))
+		return TN_ERR_DB;
+	for (int v = version; v < latest; v++)
+		if (tn_store_exec(s, tn_store_migrations[v], err))
+			goto fail;
+	char sql[96];
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d; PRAGMA application_id = %d", latest,
+		 TN_APPLICATION_ID);
+	if (tn_store_exec(s, sql, err) || tn_store_exec(s, "COMMIT", err))
+		goto fail;
+	return TN_OK;
+fail:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return TN_ERR_DB;
+}
+
+int tn_store_open(const char *path, int flags, tn_store **out, tn_error *err)
+{
+	*out = NULL;
+	tn_store *s = tn_calloc(1, sizeof *s);
+	if (!s || !(s->path = tn_strdup(path))) {
+		free(s);
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	}
+	/* one connection is used by one thread at a time: no SQLite mutexes */
+	int oflags = SQLITE_OPEN_NOMUTEX | ((flags & TN_STORE_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
+	if ((flags & TN_STORE_CREATE) && !(flags & TN_STORE_READONLY))
+		oflags |= SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
+		/* the operating system's reason (permission denied, no such file or
+		 * directory...) says more than SQLite's "unable to open database file" */
+		int se = s->db ? sqlite3_system_errno(s->db) : 0;
+		int rc = tn_error_set(err, TN_ERR_IO, "%s: cannot open the store: %s%s", path,
+			     se ? strerror(se) : s->db ? sqlite3_errmsg(s->db) : "out of memory",
+			     (flags & TN_STORE_CREATE) || (se && se != ENOENT) ? ""
+									: " (import data or run `tenure demo` first)");
+		tn_store_close(s);
+		return rc;
+	}
+	sqlite3_busy_timeout(s->db, 30000);
+	/* foreign keys are part of the schema's meaning: not having them is an error */
+	int rc = sqlite3_exec(s->db,
+			      "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;"
+			      "PRAGMA synchronous = FULL",
+			      NULL, NULL, NULL);
+	if (rc == SQLITE_NOTADB)
+		rc = tn_error_set(err, TN_ERR_DB, "%s: not a Tenure store (cannot read it as SQLite: %s)", path,
+				  sqlite3_errmsg(s->db));
+	else if (rc != SQLITE_OK)
+		rc = tn_store_db_error(s, "opening the store", err);
+	if (!rc)
+		rc = migrate(s, err);
+	if (rc == TN_OK && tn_store_money_register(s) != SQLITE_OK)
+		rc = tn_store_db_error(s, "opening the store", err);
+	if (rc) {
+		tn_store_close(s);
+		return rc;
+	}
+	s->ev_min = INT64_MAX;
+	s->ev_max = INT64_MIN;
+	*out = s;
+	return TN_OK;
+}
+
+void tn_store_close(tn_store *s)
+{
+	if (!s)
+		return;
+	if (s->in_txn)
+		tn_store_rollback(s);
+	sqlite3_finalize(s->ins_customer);
+	sqlite3_finalize(s->ins_subscription);
+	sqlite3_finalize(s->ins_event);
+	sqlite3_finalize(s->ins_payment);
+	sqlite3_finalize(s->find_subscription);
+	sqlite3_finalize(s->upd_subscription);
+	sqlite3_finalize(s->find_payment);
+	sqlite3_finalize(s->upd_payment);
+	sqlite3_finalize(s->find_feedback);
+	sqlite3_finalize(s->upd_feedback);
+	sqlite3_finalize(s->ins_feedback);
+	for (size_t i = 0; i < s->nstc; i++)
+		sqlite3_finalize(s->stc[i].st);
+	sqlite3_close(s->db);
+	tn_strmap_free(s->cmap);
+	tn_strmap_free(s->types);
+	free(s->ev);
+	free(s->pool);
+	free(s->path);
+	free(s);
+}
+
+/* ---- transactions ------------------------------------------------------- */
+
+int tn_store_begin(tn_store *s, tn_error *err)
+{
+	if (s->in_txn)
+		return tn_error_set(err, TN_ERR_DB, "%s: a transaction is already open", s->path);
+	if (sqlite3_db_readonly(s->db, "main") == 1)
+		return tn_error_set(err, TN_ERR_IO,
+				    "%s: the store is read-only: no permission to write it; check the permissions, or "
+				    "copy it somewhere writable",
+				    s->path);
+	if (tn_store_exec(s, "BEGIN IMMEDIATE", err))
+		return TN_ERR_DB;
+	s->in_txn = 1;
+	return TN_OK;
+}
+
+static int update_bounds(tn_store *s, tn_error *err);
+static int flush_events(tn_store *s, tn_error *err);
+
+int tn_store_commit(tn_store *s, tn_error *err)
+{
+	if (flush_events(s, err) || update_bounds(s, err))
+		return tn_error_code(err, TN_ERR_DB);
+	if (s->in_txn && tn_store_exec(s, "COMMIT", err))
+		return TN_ERR_DB;
+	s->in_txn = 0;
+	return TN_OK;
+}
+
+void tn_store_rollback(tn_store *s)
+{
+	s->nev = 0;
+	s->ev_added = 0;
+	s->pool_len = s->pool ? 1 : 0;
+	s->ev_min = INT64_MAX;
+	s->ev_max = INT64_MIN;
+	if (s->in_txn)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->in_txn = 0;
+	/* keys handed out inside the transaction are gone: reload on next use */
+	tn_strmap_free(s->cmap);
+	s->cmap = NULL;
+	s->cmap_loaded = 0;
+	tn_strmap_free(s->types);
+	s->types = NULL;
+	s->types_loaded = 0;
+}
+
+/* Savepoints: one request's writes inside the server's group transaction.
+ * Buffered events are written at release, so the buffer is empty between
+ * savepoints and a rollback to one discards only that request's events. */
+int tn_store_savepoint(tn_store *s, tn_error *err)
+{
+	if (!s->in_txn)
+		return tn_error_set(err, TN_ERR_DB, "%s: a savepoint needs an open transaction", s->path);
+	s->sp_min = s->ev_min;
+	s->sp_max = s->ev_max;
+	return tn_store_exec(s, "SAVEPOINT tn_request", err);
+}
+
+int tn_store_release(tn_store *s, tn_error *err)
+{
+	if (flush_events(s, err))
+		return tn_error_code(err, TN_ERR_DB);
+	return tn_store_exec(s, "RELEASE tn_request", err);
+}
+
+void tn_store_rollback_savepoint(tn_store *s)
+{
+	s->nev = 0;
+	s->ev_added = 0;
+	s->pool_len = s->pool ? 1 : 0;
+	s->ev_min = s->sp_min;
+	s->ev_max = s->sp_max;
+	sqlite3_exec(s->db, "ROLLBACK TO tn_request; RELEASE tn_request", NULL, NULL, NULL);
+	/* keys handed out since the savepoint may be gone: reload on next use */
+	tn_strmap_free(s->cmap);
+	s->cmap = NULL;
+	s->cmap_loaded = 0;
+	tn_strmap_free(s->types);
+	s->types = NULL;
+	s->types_loaded = 0;
+}
+
+int tn_store_reader(tn_store *s, tn_error *err)
+{
+	/* a smaller page cache than a writer's (8 MiB, not 64): the server holds
+	 * one reader per HTTP thread; no mmap, whose pages would count in the
+	 * server's RSS once per connection */
+	return tn_store_exec(s, "PRAGMA query_only = 1; PRAGMA cache_size = -8192", err);
+}
+
+int tn_store_wal(tn_store *s, tn_error *err)
+{
+	/* WAL with synchronous=FULL: every COMMIT syncs the log before it returns,
+	 * so a committed transaction survives a crash or power loss */
+	sqlite3_stmt *st = tn_store_prepare(s, "PRAGMA journal_mode = WAL", err);
+	if (!st)
+		return TN_ERR_DB;
+	int rc = sqlite3_step(st);
+	int wal = rc == SQLITE_ROW && sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+	sqlite3_finalize(st);
+	if (!wal)
+		return tn_error_set(err, TN_ERR_DB, "%s: cannot switch the store to WAL mode: %s", s->path,
+				    sqlite3_errmsg(s->db));
+	/* checkpoint every 64 MiB of log rather than 4 MiB: a page written by many
+	 * commits is copied back to the database once */
+	return tn_store_exec(s, "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 16384", err);
+}
+
+/* ---- meta ---------------------------------------------------------------- */
+
+int tn_store_meta_get(tn_store *s, const char *key, char **value, tn_error *err)
+{
+	*value = NULL;
+	sqlite3_stmt *st = tn_store_prepare(s, "SELECT value FROM meta WHERE key = ?", err);
+	if (!st)
+		return TN_ERR_DB;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	int step = sqlite3_step(st), rc = TN_OK;
+	if (step == SQLITE_ROW) {
+		if (!(*value = tn_strdup((const char *)sqlite3_column_text(st, 0))))
+			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	} else {
+		rc = tn_store_step_end(s, step, "reading settings", err);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int tn_store_meta_set(tn_store *s, const char *key, const char *value, tn_error *err)
+{
+	sqlite3_stmt *st = tn_store_prepare(s, "INSERT INTO meta(key, value) VALUES(?, ?) "
+					       "ON CONFLICT(key) DO UPDATE SET value = excluded.value", err);
+	if (!st)
+		return TN_ERR_DB;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? TN_OK : tn_store_db_error(s, "writing settings", err);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* ---- customer key map ---------------------------------------------------- */
+
+/* Remember customer KEY -> VAL (the store's integer key). */
+static int map_put(tn_store *s, const char *key, int64_t val)
+{
+	size_t k;
+	if (!s->cmap && !(s->cmap = tn_strmap_new()))
+		return -1;
+	if (tn_strmap_add(s->cmap, key, &k) < 0)
+		return -1;
+	tn_strmap_set(s->cmap, k, val);
+	return 0;
+}
+
+static int load_customers(tn_store *s, tn_error *err)
+{
+	if (s->cmap_loaded)
+		return TN_OK;
+	if (!s->cmap && !(s->cmap = tn_strmap_new()))
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	sqlite3_stmt *st = tn_store_prepare(s, "SELECT ext_id, id FROM customers", err);
+	if (!st)
+		return TN_ERR_DB;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (map_put(s, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1))) {
+			sqlite3_finalize(st);
+			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return tn_store_db_error(s, "reading customers", err);
+	s->cmap_loaded = 1;
+	return TN_OK;
+}
+
+int tn_store_customer_key(tn_store *s, const char *ext_id, int64_t *key, tn_error *err)
+{
+	int rc = load_customers(s, err);
+	if (rc)
+		return rc;
+	size_t k = tn_strmap_find(s->cmap, ext_id);
+	if (k == TN_STRMAP_NONE)
+		return tn_error_set(err, TN_ERR_NOTFOUND, "customer \"%s\" is not in the store (import customers first)",
+				    ext_id);
+	*key = tn_strmap_val(s->cmap, k);
+	return TN_OK;
+}
+
+int tn_store_event_type(tn_store *s, const char *name, int64_t *key, tn_error *err)
+{
+	if (!s->types_loaded) {
+		sqlite3_stmt *st = tn_store_prepare(s, "SELECT name, id FROM event_types", err);
+		if (!st)
+			return TN_ERR_DB;
+		if (!s->types && !(s->types = tn_strmap_new())) {
+			sqlite3_finalize(st);
+			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		}
+		int step, rc = TN_OK;
+		while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+			size_t k;
+			if (tn_strmap_add(s->types, (const char *)sqlite3_column_text(st, 0), &k) < 0) {
+				sqlite3_finalize(st);
+				return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+			}
+			tn_strmap_set(s->types, k, sqlite3_column_int64(st, 1));
+		}
+		if (!rc)
+			rc = tn_store_step_end(s, step, "reading event types", err);
+		sqlite3_finalize(st);
+		if (rc)
+			return rc;
+		s->types_loaded = 1;
+	}
+	size_t k = tn_strmap_find(s->types, name);
+	if (k != TN_STRMAP_NONE) {
+		*key = tn_strmap_val(s->types, k);
+		return TN_OK;
+	}
+	sqlite3_stmt *st = tn_store_prepare(s, "INSERT INTO event_types(name) VALUES(?) RETURNING id", err);
+	if (!st)
+		return TN_ERR_DB;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return tn_store_db_error(s, "adding an event type", err);
+	if (tn_strmap_add(s->types, name, &k) < 0)
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	tn_strmap_set(s->types, k, id);
+	*key = id;
+	return TN_OK;
+}
+
+/* ---- writers ------------------------------------------------------------- */
+
+static int prepare_once(tn_store *s, sqlite3_stmt **st, const char *sql, tn_error *err)
+{
+	if (*st) {
+		sqlite3_reset(*st);
+		sqlite3_clear_bindings(*st);
+		return TN_OK;
+	}
+	*st = tn_store_prepare(s, sql, err);
+	return *st ? TN_OK : TN_ERR_DB;
+}
+
+static void bind_time(sqlite3_stmt *st, int i, tn_time t)
+{
+	if (t == TN_NO_TIME)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_int64(st, i, t);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void bind_num(sqlite3_stmt *st, int i, double v)
+{
+	if (isnan(v))
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_double(st, i, v);
+}
+
+/* Step an upsert with RETURNING id: 1 row when inserted or changed. */
+static int step_upsert(tn_store *s, sqlite3_stmt *st, const char *what, int64_t *id, int *changed,
+		       tn_error *err)
+{
+	int rc = sqlite3_step(st);
+	*changed = 0;
+	if (rc == SQLITE_ROW) {
+		if (id)
+			*id = sqlite3_column_int64(st, 0);
+		*changed = 1;
+		rc = sqlite3_step(st);
+	}
+	if (rc != SQLITE_DONE) {
+		int code = sqlite3_errcode(s->db);
+		if (readonly_error(s, err)) {
+			sqlite3_reset(st);
+			return TN_ERR_IO;
+		}
+		tn_error_set(err, code == SQLITE_CONSTRAINT ? TN_ERR_INPUT : TN_ERR_DB, "%s: %s",
+			     code == SQLITE_CONSTRAINT ? "refused by the store" : what, sqlite3_errmsg(s->db));
+		sqlite3_reset(st);
+		return tn_error_code(err, TN_ERR_DB);
+	}
+	sqlite3_reset(st);
+	return TN_OK;
+}
+
+int tn_store_put_customer(tn_store *s, const tn_customer_rec *r, int *outcome, tn_error *err)
+{
+	if (load_customers(s, err) ||
+	    prepare_once(s, &s->ins_customer,
+			 "INSERT INTO customers(ext_id, signed_up_at, country, channel, attrs) "
+			 "VALUES(?1, ?2, ?3, ?4, json(coalesce(?5, '{}'))) "
+			 "ON CONFLICT(ext_id) DO UPDATE SET signed_up_at = excluded.signed_up_at, "
+			 "country = excluded.country, channel = excluded.channel, attrs = excluded.attrs "
+			 "WHERE (signed_up_at, country, channel, attrs) IS NOT "
+			 "(excluded.signed_up_at, excluded.country, excluded.channel, excluded.attrs) "
+			 "RETURNING id",
+			 err))
+		return tn_error_code(err, TN_ERR_DB);
+	sqlite3_stmt *st = s->ins_customer;
+	int existed = s->cmap && tn_strmap_find(s->cmap, r->id) != TN_STRMAP_NONE;
+	sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
+	bind_time(st, 2, r->signed_up_at);
+	bind_text(st, 3, r->country);
+	bind_text(st, 4, r->channel);
+	bind_text(st, 5, r->attrs_json);
+	int64_t id = 0;
+	int changed;
+	if (step_upsert(s, st, "writing a customer", &id, &changed, err))
+		return tn_error_code(err, TN_ERR_DB);
+	if (changed && map_put(s, r->id, id))
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	if (outcome)
+		*outcome = !changed ? TN_PUT_UNCHANGED : existed ? TN_PUT_UPDATED : TN_PUT_ADDED;
+	return TN_OK;
+}
+
+/* Step FIND (bound by the caller): the id of the stored record with the same
+ * key, or 0 when there is none. */
+static int find_row(tn_store *s, sqlite3_stmt *find, const char *what, int64_t *id, tn_error *err)
+{
+	int rc = sqlite3_step(find);
+	*id = rc == SQLITE_ROW ? sqlite3_column_int64(find, 0) : 0;
+	if (rc == SQLITE_ROW)
+		rc = SQLITE_DONE;
+	sqlite3_reset(find);
+	return rc == SQLITE_DONE ? TN_OK : tn_store_db_error(s, what, err);
+}
+
+/* Step INS (new record) or UPD (bound, ?1 = the stored id, changes nothing
+ * when the values are the same) and say which happened. */
+static int step_write(tn_store *s, sqlite3_stmt *st, int64_t existing, const char *what, int *outcome,
+		      tn_error *err)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		int code = sqlite3_errcode(s->db);
+		return tn_error_set(err, code == SQLITE_CONSTRAINT ? TN_ERR_INPUT : TN_ERR_DB, "%s: %s",
+				    code == SQLITE_CONSTRAINT ? "refused by the store" : what, sqlite3_errmsg(s->db));
+	}
+	if (outcome)
+		*outcome = sqlite3_changes(s->db) == 0 ? TN_PUT_UNCHANGED
+			   : existing ? TN_PUT_UPDATED : TN_PUT_ADDED;
+	return TN_OK;
+}
+
+int tn_store_put_subscription(tn_store *s, const tn_subscription_rec *r, int *outcome, tn_error *err)
+{
+	int64_t cid, existing;
+	/* matched on the subscription id when given, else on (customer, started_at, plan) */
+	if (tn_store_customer_key(s, r->customer, &cid, err) ||
+	    prepare_once(s, &s->find_subscription,
+			 "SELECT id, 0 FROM subscriptions WHERE ?1 IS NOT NULL AND ext_id = ?1 UNION ALL "
+			 "SELECT id, 1 FROM subscriptions WHERE customer_id = ?2 AND started_at = ?3 AND plan = ?4 "
+			 "ORDER BY 2 LIMIT 1",
+			 err))
+		return tn_error_code(err, TN_ERR_DB);
+	bind_text(s->find_subscription, 1, r->id);
+	sqlite3_bind_int64(s->find_subscription, 2, cid);
+	bind_time(s->find_subscription, 3, r->started_at);
+	bind_text(s->find_subscription, 4, r->plan);
+	if (find_row(s, s->find_subscription, "reading a subscription", &existing, err))
+		return tn_error_code(err, TN_ERR_DB);
+	sqlite3_stmt *st;
+	if (existing) {
+		if (prepare_once(s, &s->upd_subscription,
+				 "UPDATE subscriptions SET customer_id = ?2, ext_id = ?3, plan = ?4, billing_period = ?5, "
+				 "price = ?6, currency = ?7, started_at = ?8, trial_ends_at = ?9, "
+				 "current_period_end = ?10, cancelled_at = ?11, cancel_reason = ?12, status = ?13 "
+				 "WHERE id = ?1 AND (customer_id, ext_id, plan, billing_period, price, currency, "
+				 "started_at, trial_ends_at, current_period_end, cancelled_at, cancel_reason, status) "
+				 "IS NOT (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+				 err))
+			return tn_error_code(err, TN_ERR_DB);
+		st = s->upd_subscription;
+	} else {
+		if (prepare_once(s, &s->ins_subscription,
+				 "INSERT INTO subscriptions(id, customer_id, ext_id, plan, billing_period, price, "
+				 "currency, started_at, trial_ends_at, current_period_end, cancelled_at, "
+				 "cancel_reason, status) "
+				 "VALUES(NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+				 err))
+			return tn_error_code(err, TN_ERR_DB);
+		st = s->ins_subscription;
+	}
+	if (existing)
+		sqlite3_bind_int64(st, 1, existing);
+	sqlite3_bind_int64(st, 2, cid);
+	bind_text(st, 3, r->id);
+	bind_text(st, 4, r->plan);
+	bind_text(st, 5, r->billing_period);
+	sqlite3_bind_double(st, 6, r->price);
+	bind_text(st, 7, r->currency);
+	bind_time(st, 8, r->started_at);
+	bind_time(st, 9, r->trial_ends_at);
+	bind_time(st, 10, r->current_period_end);
+	bind_time(st, 11, r->cancelled_at);
+	bind_text(st, 12, r->cancel_reason);
+	bind_text(st, 13, r->status);
+	return step_write(s, st, existing, "writing a subscription", outcome, err);
+}
+
+int tn_store_put_payment(tn_store *s, const tn_payment_rec *r, int *outcome, tn_error *err)
+{
+	int64_t cid, existing;
+	/* matched on the payment id when given, else on (customer, paid_at, status) */
+	if (tn_store_customer_key(s, r->customer, &cid, err) ||
+	    prepare_once(s, &s->find_payment,
+			 "SELECT id FROM payments WHERE ?1 <> '' AND ext_id = ?1 UNION ALL "
+			 "SELECT id FROM payments WHERE coalesce(?1, '') = '' AND customer_id = ?2 AND paid_at = ?3 AND status = ?4 AND ext_id = '' "
+			 "LIMIT 1",
+			 err))
+		return tn_error_code(err, TN_ERR_DB);
+	bind_text(s->find_payment, 1, r->id);
+	sqlite3_bind_int64(s->find_payment, 2, cid);
+	sqlite3_bind_int64(s->find_payment, 3, r->at);
+	bind_text(s->find_payment, 4, r->status);
+	if (find_row(s, s->find_payment, "reading a payment", &existing, err))
+		return tn_error_code(err, TN_ERR_DB);
+	sqlite3_stmt **slot = existing ? &s->upd_payment : &s->ins_payment;
+	if (prepare_once(s, slot,
+			 existing ? "UPDATE payments SET customer_id = ?2, paid_at = ?3, amount = ?4, currency = ?5, "
+				    "status = ?6 WHERE id = ?1 AND (customer_id, paid_at, amount, currency, status) "
+				    "IS NOT (?2, ?3, ?4, ?5, ?6)"
+				  : "INSERT INTO payments(id, customer_id, paid_at, amount, currency, status, ext_id) "
+				    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, ''))",
+			 err))
+		return tn_error_code(err, TN_ERR_DB);
+	sqlite3_stmt *st = *slot;
+	if (existing)
+		sqlite3_bind_int64(st, 1, existing);
+	sqlite3_bind_int64(st, 2, cid);
+	sqlite3_bind_int64(st, 3, r->at);
+	sqlite3_bind_double(st, 4, r->amount);
+	bind_text(st, 5, r->currency);
+	bind_text(st, 6, r->status);
+	if (!existing)
+		bind_text(st, 7, r->id);
+	return step_write(s, st, existing, "writing a payment", outcome, err);
+}
+
+int tn_store_put_feedback(tn_store *s, const tn_feedback_rec *r, int *outcome, tn_error *err)
+{
+	int64_t cid, existing;
+	/* matched on the response id when given, else on (customer, given_at, kind) */
+	if (tn_store_customer_key(s, r->customer, &cid, err) ||
+	    prepare_once(s, &s->find_feedback,
+			 "SELECT id FROM feedback WHERE ?1 <> '' AND ext_id = ?1 UNION ALL "
+			 "SELECT id FROM feedback WHERE coalesce(?1, '') = '' AND customer_id = ?2 AND given_at = ?3 AND kind = ?4 AND ext_id = '' "
+			 "LIMIT 1",
+			 err))
+		return tn_error_code(err, TN_ERR_DB);
+	bind_text(s->find_feedback, 1, r->id);
+	sqlite3_bind_int64(s->find_feedback, 2, cid);
+	sqlite3_bind_int64(s->find_feedback, 3, r->at);
+	bind_text(s->find_feedback, 4, r->kind);
+	if (find_row(s, s->find_feedback, "reading feedback", &existing, err))
+		return tn_error_code(err, TN_ERR_DB);
+	sqlite3_stmt **slot = existing ? &s->upd_feedback : &s->ins_feedback;
+	if (prepare_once(s, slot,
+			 existing ? "UPDATE feedback SET customer_id = ?2, given_at = ?3, kind = ?4, score = ?5, "
+				    "answer = ?6, language = ?7 WHERE id = ?1 AND (customer_id, given_at, kind, score, "
+				    "answer, language) IS NOT (?2, ?3, ?4, ?5, ?6, ?7)"
+				  : "INSERT INTO feedback(id, customer_id, given_at, kind, score, answer, language, ext_id) "
+				    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, coalesce(?8, ''))",
+			 err))
+		return tn_error_code(err, TN_ERR_DB);
+	sqlite3_stmt *st = *slot;
+	if (existing)
+		sqlite3_bind_int64(st, 1, existing);
+	sqlite3_bind_int64(st, 2, cid);
+	sqlite3_bind_int64(st, 3, r->at);
+	bind_text(st, 4, r->kind);
+	bind_num(st, 5, r->score);
+	bind_text(st, 6, r->answer);
+	bind_text(st, 7, r->language);
+	if (!existing)
+		bind_text(st, 8, r->id);
+	return step_write(s, st, existing, "writing feedback", outcome, err);
+}
+
+/* ---- events -------------------------------------------------------------- */
+
+static int ev_cmp(const void *a, const void *b)
+{
+	const ev_row *x = a, *y = b;
+	if (x->cid != y->cid)
+		return x->cid < y->cid ? -1 : 1;
+	if (x->at != y->at)
+		return x->at < y->at ? -1 : 1;
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
+	if (x->eid == y->eid) /* both the shared empty string */
+		return 0;
+	return strcmp(x->eid, y->eid);
+}
+
+int tn_store_flush(tn_store *s, long long *added, tn_error *err)
+{
+	int rc = flush_events(s, err);
+	if (added)
+		*added = s->ev_added;
+	s->ev_added = 0;
+	return rc;
+}
+
+/* Sort the buffer by (customer, time) with an LSD radix sort on a packed
+ * 64-bit key -- several times faster than qsort here -- then put runs with
+ * equal (customer, time) in full key order with an insertion sort (such runs
+ * are short).  Returns -1 when the keys do not pack (then qsort is used). */
+static int sort_events(tn_store *s)
+{
+	size_t n = s->nev;
+	int64_t cmin = INT64_MAX, cmax = INT64_MIN, tmin = INT64_MAX, tmax = INT64_MIN;
+	for (size_t i = 0; i < n; i++) {
+		const ev_row *e = &s->ev[i];
+		if (e->cid < cmin)
+			cmin = e->cid;
+		if (e->cid > cmax)
+			cmax = e->cid;
+		if (e->at < tmin)
+			tmin = e->at;
+		if (e->at > tmax)
+			tmax = e->at;
+	}
+	uint64_t crange = (uint64_t)(cmax - cmin), trange = (uint64_t)(tmax - tmin);
+	int tbits = 0;
+	while (tbits < 64 && (trange >> tbits))
+		tbits++;
+	int cbits = 0;
+	while (cbits < 64 && (crange >> cbits))
+		cbits++;
+	if (cbits + tbits > 64 || n < 64)
+		return -1;
+	typedef struct { uint64_t key; uint32_t idx; } kv;
+	kv *a = tn_malloc(n * sizeof *a), *b = tn_malloc(n * sizeof *b);
+	ev_row *out = tn_malloc(n * sizeof *out);
+	if (!a || !b || !out) {
+		free(a);
+		free(b);
+		free(out);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		a[i].key = ((uint64_t)(s->ev[i].cid - cmin) << tbits) | (uint64_t)(s->ev[i].at - tmin);
+		a[i].idx = (uint32_t)i;
+	}
+	int bits = cbits + tbits;
+	for (int shift = 0; shift < bits; shift += 8) {
+		size_t cnt[257] = {0};
+		for (size_t i = 0; i < n; i++)
+			cnt[((a[i].key >> shift) & 0xFF) + 1]++;
+		for (int k = 0; k < 256; k++)
+			cnt[k + 1] += cnt[k];
+		for (size_t i = 0; i < n; i++)
+			b[cnt[(a[i].key >> shift) & 0xFF]++] = a[i];
+		kv *t = a;
+		a = b;
+		b = t;
+	}
+	for (size_t i = 0; i < n; i++)
+		out[i] = s->ev[a[i].idx];
+	/* equal (customer, time): order by type and event id */
+	for (size_t i = 1; i < n; i++) {
+		if (a[i].key != a[i - 1].key)
+			continue;
+		ev_row x = out[i];
+		size_t j = i;
+		while (j > 0 && a[j - 1].key == a[i].key && ev_cmp(&out[j - 1], &x) > 0) {
+			out[j] = out[j - 1];
+			j--;
+		}
+		out[j] = x;
+	}
+	memcpy(s->ev, out, n * sizeof *out);
+	free(a);
+	free(b);
+	free(out);
+	return 0;
+}
+
+static int flush_events(tn_store *s, tn_error *err)
+{
+	long long n_added = 0;
+	if (s->nev == 0)
+		return TN_OK;
+	if (prepare_once(s, &s->ins_event,
+			 "INSERT OR IGNORE INTO events(customer_id, occurred_at, type_id, ext_id, amount) "
+			 "VALUES(?1, ?2, ?3, ?4, ?5)",
+			 err))
+		return TN_ERR_DB;
+	/* the pool may have moved while growing: eids are stored as offsets */
+	for (size_t i = 0; i < s->nev; i++)
+		s->ev[i].eid = s->pool + (size_t)(uintptr_t)s->ev[i].eid;
+	if (sort_events(s))
+		qsort(s->ev, s->nev, sizeof *s->ev, ev_cmp);
+	sqlite3_stmt *st = s->ins_event;
+	int rc = TN_OK;
+	for (size_t i = 0; i < s->nev; i++) {
+		const ev_row *e = &s->ev[i];
+		sqlite3_bind_int64(st, 1, e->cid);
+		sqlite3_bind_int64(st, 2, e->at);
+		sqlite3_bind_int64(st, 3, e->tid);
+		sqlite3_bind_text(st, 4, e->eid, -1, SQLITE_STATIC);
+		bind_num(st, 5, e->amount);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			rc = tn_store_db_error(s, "writing events", err);
+			sqlite3_reset(st);
+			break;
+		}
+		n_added += sqlite3_changes(s->db);
+		sqlite3_reset(st);
+	}
+	s->nev = 0;
+	s->pool_len = 1; /* offset 0 is the shared empty string */
+	s->ev_added += n_added;
+	return rc;
+}
+
+static int ev_push(tn_store *s, int64_t cid, tn_time at, int64_t tid, double amount, const char *eid,
+		   tn_error *err)
+{
+	if (!s->ev) {
+		s->ev = tn_malloc(TN_EVENT_BUFFER * sizeof *s->ev);
+		s->pool_cap = 1 << 16;
+		s->pool = tn_malloc(s->pool_cap);
+		if (!s->ev || !s->pool)
+			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		s->pool[0] = '\0';
+		s->pool_len = 1;
+	}
+	if (s->nev == TN_EVENT_BUFFER && flush_events(s, err))
+		return TN_ERR_DB;
+	size_t off = 0;
+	if (eid && *eid) {
+		size_t n = strlen(eid) + 1;
+		if (s->pool_len + n > s->pool_cap) {
+			size_t cap = s->pool_cap;
+			while (s->pool_len + n > cap)
+				cap *= 2;
+			char *p = tn_realloc(s->pool, cap);
+			if (!p)
+				return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+			s->pool = p;
+			s->pool_cap = cap;
+		}
+		off = s->pool_len;
+		memcpy(s->pool + off, eid, n);
+		s->pool_len += n;
+	}
+	s->ev[s->nev++] = (ev_row){cid, at, tid, amount, (const char *)(uintptr_t)off};
+	if (at < s->ev_min)
+		s->ev_min = at;
+	if (at > s->ev_max)
+		s->ev_max = at;
+	return TN_OK;
+}
+
+int tn_store_put_event_keys(tn_store *s, int64_t customer, tn_time at, int64_t type, double amount,
+			    tn_error *err)
+{
+	return ev_push(s, customer, at, type, amount, NULL, err);
+}
+
+int tn_store_put_event(tn_store *s, const tn_event_rec *r, tn_error *err)
+{
+	int64_t cid, tid;
+	if (tn_store_customer_key(s, r->customer, &cid, err) || tn_store_event_type(s, r->type, &tid, err))
+		return tn_error_code(err, TN_ERR_DB);
+	return ev_push(s, cid, r->at, tid, r->amount, r->id, err);
+}
+
+/* Keep the events' time range in meta, so readers need not scan the table. */
+static int update_bounds(tn_store *s, tn_error *err)
+{
+	if (s->ev_min > s->ev_max)
+		return TN_OK;
+	char buf[32];
+	char *old;
+	if (tn_store_meta_get(s, "events_first", &old, err))
+		return TN_ERR_DB;
+	if (!old || strtoll(old, NULL, 10) > s->ev_min) {
+		snprintf(buf, sizeof buf, "%lld", (long long)s->ev_min);
+		if (tn_store_meta_set(s, "events_first", buf, err)) {
+			free(old);
+			return TN_ERR_DB;
+		}
+	}
+	free(old);
+	if (tn_store_meta_get(s, "events_last", &old, err))
+		return TN_ERR_DB;
+	if (!old || strtoll(old, NULL, 10) < s->ev_max) {
+		snprintf(buf, sizeof buf, "%lld", (long long)s->ev_max);
+		if (tn_store_meta_set(s, "events_last", buf, err)) {
+			free(old);
+			return TN_ERR_DB;
+		}
+	}
+	free(old);
+	s->ev_min = INT64_MAX;
+	s->ev_max = INT64_MIN;
+	return TN_OK;
+}
+
+double tn_period_months(const char *p)
+{
+	if (!p)
+		return 0;
+	if (strcmp(p, "month") == 0)
+		return 1;
+	if (strcmp(p, "year") == 0)
+		return 12;
+	if (strcmp(p, "quarter") == 0)
+		return 3;
+	if (strcmp(p, "week") == 0)
+		return 12.0 / 52.0;
+	if (strcmp(p, "day") == 0)
+		return 12.0 / 365.0;
+	return 0;
+}
+
+/* One integer from an aggregate query; NULL reads as TN_NO_TIME. */
+static int count_of(tn_store *s, const char *sql, long long *out, tn_error *err)
+{
+	sqlite3_stmt *st = tn_store_prepare(s, sql, err);
+	if (!st)
+		return TN_ERR_DB;
+	int rc = tn_store_step_row(s, st, "counting rows", err);
+	if (!rc)
+		*out = sqlite3_column_type(st, 0) == SQLITE_NULL ? TN_NO_TIME : sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int tn_store_counts_get(tn_store *s, tn_store_counts *c, tn_error *err)
+{
+	long long first, last;
+	if (count_of(s, "SELECT count(*) FROM customers", &c->customers, err) ||
+	    count_of(s, "SELECT count(*) FROM subscriptions", &c->subscriptions, err) ||
+	    count_of(s, "SELECT count(*) FROM events", &c->events, err) ||
+	    count_of(s, "SELECT count(*) FROM payments", &c->payments, err) ||
+	    count_of(s, "SELECT count(*) FROM feedback", &c->feedback, err) ||
+	    count_of(s, "SELECT min(t) FROM (SELECT min(signed_up_at) t FROM customers UNION ALL "
+			"SELECT min(started_at) FROM subscriptions UNION ALL "
+			"SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'events_first')",
+		     &first, err) ||
+	    count_of(s, "SELECT max(t) FROM (SELECT max(signed_up_at) t FROM customers UNION ALL "
+			"SELECT max(started_at) FROM subscriptions UNION ALL SELECT max(cancelled_at) FROM "
+			"subscriptions UNION ALL SELECT max(paid_at) FROM payments UNION ALL "
+			"SELECT max(given_at) FROM feedback UNION ALL "
+			"SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'events_last')",
+		     &last, err))
+		return TN_ERR_DB;
+	c->first = first;
+	c->last = last;
+	return TN_OK;
+}
