@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include "tenure/feedback.h"
-#include "base/rng.h" /* the library's one RNG (src/rng.h) */
+#include "base/rng.h" /* the library's one RNG (src/base/rng.h) */
 
 static double now(void)
 {

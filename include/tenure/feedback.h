@@ -2,17 +2,17 @@
  * tenure/feedback.h -- why customers leave, in their own words.
  *
  * Three layers, in the order text flows:
- *   1. text normalisation and language detection (src/text_norm.c): UTF-8
+ *   1. text normalisation and language detection (src/feedback/text_norm.c): UTF-8
  *      validation, NFKC + case folding + mark stripping (utf8proc), an
  *      Arabic/Persian fold table, digits to ASCII; en / ar / fa / mixed.
- *   2. the classifier (src/text_classify.c, src/text_model.c): six feedback
+ *   2. the classifier (src/feedback/text_classify.c, src/feedback/text_model.c): six feedback
  *      types (or praise, not a complaint) with a confidence, a short theme per
  *      text, user keyword rules that override, and a model file (save/load)
  *      so a business can retrain on its own labelled answers.
- *   3. survey scores over plain arrays (src/feedback_scores.c): NPS with a
+ *   3. survey scores over plain arrays (src/feedback/feedback_scores.c): NPS with a
  *      confidence interval, CSAT, CES, Wilson intervals.  The store-based
  *      reports (scores by segment and period, impact, effort matrix,
- *      follow-up) live in src/feedback_store.c.
+ *      follow-up) live in src/feedback/feedback_store.c.
  * docs/feedback.md has the definitions and formulas.
  */
 #ifndef TENURE_FEEDBACK_H
@@ -77,7 +77,7 @@ enum {
 TN_API const char *tn_fb_type_name(int type);
 TN_API int tn_fb_type_parse(const char *name);
 
-/* The built-in theme list (src/text_themes.c): each theme belongs to one
+/* The built-in theme list (src/feedback/text_themes.c): each theme belongs to one
  * type and has keywords in English, Arabic and Persian. */
 TN_API size_t tn_fb_theme_count(void);
 TN_API const char *tn_fb_theme_name(size_t i);
@@ -181,7 +181,7 @@ TN_API void tn_fb_ces(const double *scores, size_t n, tn_fb_score *out);
 /* Wilson score interval for K successes of N at 95% (Wilson 1927), as shares. */
 TN_API void tn_fb_wilson(size_t k, size_t n, double *lo, double *hi);
 
-/* ---- 4. store-based reports (src/feedback_store.c) ----------------------- */
+/* ---- 4. store-based reports (src/feedback/feedback_store.c) ----------------------- */
 
 /* Classify every text answer in the store's feedback table (kinds exit and
  * free, and any other kind whose answers are not fixed choices) that has no

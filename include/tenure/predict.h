@@ -217,7 +217,7 @@ TN_API int tn_pred_explain(const tn_pred_model *m, const tn_frame *f, const size
  * "TotalCharges is blank"; written to BUF (N bytes). */
 TN_API void tn_pred_reason(const tn_pred_model *m, const tn_frame *f, size_t row, size_t s,
 			   char *buf, size_t n);
-/* The same with the store's features in words (src/predict_words.c): one
+/* The same with the store's features in words (src/analyses/predict_words.c): one
  * phrase per feature, with units, e.g. "paid period ends tomorrow", "12 days
  * without using the app, usually every 2 days", "pays 79.99 USD a month,
  * above the average 25.10 USD" (CURRENCY: ISO code for money, or NULL). */

@@ -126,6 +126,29 @@ TN_API int tn_store_put_subscription(tn_store *s, const tn_subscription_rec *r, 
 TN_API int tn_store_put_event(tn_store *s, const tn_event_rec *r, tn_error *err);
 TN_API int tn_store_put_payment(tn_store *s, const tn_payment_rec *r, int *outcome, tn_error *err);
 TN_API int tn_store_put_feedback(tn_store *s, const tn_feedback_rec *r, int *outcome, tn_error *err);
+
+/* A subscription's exact state as its source reports it (migration 8;
+ * docs/sources.md).  STATE is one of trial, active, cancelling (auto-renew
+ * off, still paid), grace, billing_retry, paused, expired, refunded; CAUSE
+ * (for expired and refunded) one of voluntary, billing, price_increase,
+ * refund, revoked, product_unavailable, other, or NULL.  SOURCE is import,
+ * appstore, googleplay, stripe or revenuecat. */
+typedef struct tn_subscription_state {
+	const char *subscription; /* the business's subscription id (subscriptions.ext_id) */
+	const char *source;
+	const char *state;
+	const char *cause;        /* NULL while not ended */
+	int auto_renew;           /* 1, 0, or -1 when unknown */
+	tn_time expires_at;       /* TN_NO_TIME if unknown */
+	tn_time auto_renew_off_at; /* TN_NO_TIME while on */
+	tn_time updated_at;       /* required: when the source said so */
+} tn_subscription_state;
+
+/* Record the state of an existing subscription (TN_ERR_NOTFOUND when no
+ * subscription has that id; TN_ERR_INPUT for a value outside the lists
+ * above).  *outcome as for the puts. */
+TN_API int tn_store_put_subscription_state(tn_store *s, const tn_subscription_state *r, int *outcome,
+					   tn_error *err);
 /* ---- money: one reporting currency (docs/metrics.md, "Currency") ---------
  * Amounts are summed in the store's reporting currency: the setting, else the
  * currency of the first subscription imported, else of the first payment,

@@ -1,6 +1,6 @@
 /*
  * cmd_journey.c -- `tenure journey map|funnel|churn|stuck`: onboarding
- * milestones (src/journey.c does the work).
+ * milestones (src/actions/journey.c does the work).
  */
 #include "actions_cli.h"
 

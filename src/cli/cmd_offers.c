@@ -1,7 +1,7 @@
 /*
  * cmd_offers.c -- `tenure offers plan|report|ending|nearing|call`: retention
  * offers ranked by expected profit with a stored control group, and the
- * lists a retention team works from (src/offers.c does the work).
+ * lists a retention team works from (src/actions/offers.c does the work).
  */
 #include "actions_cli.h"
 

@@ -1,7 +1,7 @@
 /*
  * cmd_points.c -- `tenure points ...`: the loyalty-points ledger (rules,
  * earn, redeem, grant, import, expire, balance, history, tiers, check,
- * at-risk).  src/points.c does the work; every write is one BEGIN IMMEDIATE
+ * at-risk).  src/actions/points.c does the work; every write is one BEGIN IMMEDIATE
  * transaction, and each entry has an idempotency key.
  */
 #include "actions_cli.h"

@@ -1,7 +1,7 @@
 /*
  * cmd_winback.c -- `tenure winback schedule|record|import|report|reasons`:
  * win-back campaigns and what they cost per customer won back
- * (src/winback.c does the work).
+ * (src/actions/winback.c does the work).
  */
 #include "actions_cli.h"
 

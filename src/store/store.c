@@ -9,6 +9,7 @@
  * memory (proportional to customers, never to events).
  */
 #include "base/hashmap.h"
+#include "store/db.h"
 #include "store/store_sqlite.h"
 #include "base/alloc.h"
 #include "tenure.h"
@@ -57,10 +58,12 @@ struct tn_store {
 	/* statements kept prepared by tn_store_cached, keyed by the SQL's address */
 	struct { const char *sql; sqlite3_stmt *st; } stc[TN_STMT_CACHE];
 	size_t nstc;
+	void *db_cache; /* db.c's cached statements */
 };
 
 int tn_store_schema_latest(void) { return (int)tn_store_nmigrations; }
 sqlite3 *tn_store_sqlite(tn_store *s) { return s->db; }
+void **tn_store_db_cache_slot(tn_store *s) { return &s->db_cache; }
 const char *tn_store_path(const tn_store *s) { return s->path; }
 int tn_store_opened_version(const tn_store *s) { return s->opened_version; }
 
@@ -261,6 +264,7 @@ void tn_store_close(tn_store *s)
 	sqlite3_finalize(s->ins_feedback);
 	for (size_t i = 0; i < s->nstc; i++)
 		sqlite3_finalize(s->stc[i].st);
+	tn_db_cache_free(s);
 	sqlite3_close(s->db);
 	tn_strmap_free(s->cmap);
 	tn_strmap_free(s->types);

@@ -169,6 +169,23 @@ const char *const tn_store_migrations[] = {
 	"  hash BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),"
 	"  created_at INTEGER NOT NULL,"
 	"  revoked_at INTEGER);",
+	/* 8: each subscription's exact state as its source reports it (App Store,
+	 * Google Play, Stripe, RevenueCat, or an import): the state, the cause when
+	 * it ended (voluntary vs involuntary churn), auto-renew, and when
+	 * auto-renew was turned off (docs/sources.md, docs/churn.md).  The
+	 * subscriptions row keeps the coarse status every analysis reads. */
+	"CREATE TABLE subscription_state("
+	"  subscription_id INTEGER PRIMARY KEY REFERENCES subscriptions(id),"
+	"  source TEXT NOT NULL CHECK (source IN ('import','appstore','googleplay','stripe','revenuecat')),"
+	"  state TEXT NOT NULL CHECK (state IN ('trial','active','cancelling','grace','billing_retry','paused',"
+	"    'expired','refunded')),"
+	"  cause TEXT CHECK (cause IN ('voluntary','billing','price_increase','refund','revoked',"
+	"    'product_unavailable','other')),"
+	"  auto_renew INTEGER CHECK (auto_renew IN (0,1)),"
+	"  expires_at INTEGER,"
+	"  auto_renew_off_at INTEGER,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE INDEX subscription_state_state ON subscription_state(state, cause);",
 };
 
 const size_t tn_store_nmigrations = sizeof tn_store_migrations / sizeof tn_store_migrations[0];

@@ -11,6 +11,9 @@
 
 sqlite3 *tn_store_sqlite(tn_store *s);
 
+/* Where db.c keeps its cached statements (src/store/db.h). */
+void **tn_store_db_cache_slot(tn_store *s);
+
 /* Prepare SQL, setting err ("database error: ...") on failure. */
 sqlite3_stmt *tn_store_prepare(tn_store *s, const char *sql, tn_error *err);
 

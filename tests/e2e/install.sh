@@ -65,7 +65,7 @@ check "under PREFIX: bin" test -x "$D/opt/tenure/bin/tenure"
 check "under PREFIX: man page" test -s "$D/opt/tenure/share/man/man1/tenure.1"
 
 # the user's CPPFLAGS, CFLAGS, LDFLAGS and LDLIBS reach the compile and link lines, after the project's own
-mk -n -B build/obj/version.o build/tenure CPPFLAGS=-DTN_FLAG_PROBE=1 CFLAGS=-O0 LDFLAGS=-L/tn-probe LDLIBS=-lm > flags.txt
+mk -n -B build/obj/base/version.o build/tenure CPPFLAGS=-DTN_FLAG_PROBE=1 CFLAGS=-O0 LDFLAGS=-L/tn-probe LDLIBS=-lm > flags.txt
 check_eq "CPPFLAGS and CFLAGS on the compile line, CFLAGS after -O2" \
-  "$(grep -c -e '-DTN_FLAG_PROBE=1 .*-O2 .* -O0 -c src/version.c' flags.txt)" 1
+  "$(grep -c -e '-DTN_FLAG_PROBE=1 .*-O2 .* -O0 -c src/base/version.c' flags.txt)" 1
 check_eq "LDFLAGS and LDLIBS on the link line" "$(grep -c -e '-L/tn-probe -o build/tenure .* -lm$' flags.txt)" 1

@@ -1,4 +1,4 @@
-/* test_hashmap.c -- the one string hash map (src/hashmap.c): growth, keys
+/* test_hashmap.c -- the one string hash map (src/base/hashmap.c): growth, keys
  * that collide, values, limits, and the repeated-row finder. */
 #include "testutil.h"
 #include "base/hashmap.h"

@@ -1,4 +1,4 @@
-/* test_linalg.c -- the small dense linear algebra (src/linalg.c) on matrices
+/* test_linalg.c -- the small dense linear algebra (src/base/linalg.c) on matrices
  * whose factors and inverses are known in closed form. */
 #include "testutil.h"
 #include "base/linalg.h"

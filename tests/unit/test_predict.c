@@ -333,7 +333,7 @@ static void test_shap_sums_to_margin(void **state)
 }
 
 /* Reasons in words: one phrase per store feature, with units and direction;
- * no raw names, log-odds or exponents for them (src/predict_words.c). */
+ * no raw names, log-odds or exponents for them (src/analyses/predict_words.c). */
 static const char *words_for(const tn_pred_model *m, const tn_frame *f, size_t row, const char *name, char *buf,
 			     size_t n)
 {

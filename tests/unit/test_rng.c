@@ -1,4 +1,4 @@
-/* test_rng.c -- the one RNG (src/rng.c): published test vectors, the demo's
+/* test_rng.c -- the one RNG (src/base/rng.c): published test vectors, the demo's
  * seeding, reproducibility, and a distribution check. */
 #include "testutil.h"
 #include "base/rng.h"
