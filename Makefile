@@ -14,7 +14,7 @@ CC      ?= cc
 STD     := -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 INC     := -Iinclude -Isrc
-LIBS    := -lsqlite3 -lcjson -lutf8proc -lnlopt -lxgboost -lmicrohttpd -lcrypto -lm -lpthread
+LIBS    := -lsqlite3 -lcjson -lutf8proc -lnlopt -lxgboost -lmicrohttpd -lcurl -lcrypto -lm -lpthread
 OPT     := -O2 -g -fvisibility=hidden
 SAN     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_SECONDS ?= 60

@@ -12,6 +12,7 @@
 #define _GNU_SOURCE /* pipe2: close-on-exec from the start, as analyses run in parallel */
 #include "cli.h"
 #include "tenure/server.h"
+#include "cli/scheduler.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,7 +34,8 @@ extern char **environ;
 static const char serve_help[] =
 	"usage: tenure serve [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE]\n"
 	"                    [--threads N] [--max-conns N] [--per-ip N] [--timeout SECONDS]\n"
-	"                    [--max-body BYTES] [--max-depth N] [--rate N] [--burst N]\n\n"
+	"                    [--max-body BYTES] [--max-depth N] [--rate N] [--burst N]\n"
+	"                    [--scheduler [--scheduler-interval SECONDS]]\n\n"
 	"The HTTP/JSON API over the store (--db): ingest customers, subscriptions,\n"
 	"events, payments and feedback; read a customer, the summary and the analyses.\n"
 	"Routes, fields and statuses: docs/api.md.  Keys: `tenure keys create`.\n"
@@ -46,6 +48,8 @@ static const char serve_help[] =
 	"  --max-depth N       deepest JSON nesting (default 32; 400 above)\n"
 	"  --rate N            requests per second per key (default 0: no limit; 429 above)\n"
 	"  --burst N           requests a key may send at once (default: the rate)\n"
+	"  --scheduler         run the scheduled jobs (tenure jobs run) and deliver the\n"
+	"                      outbox in a thread, every --scheduler-interval (default 10 s)\n"
 	"Prints `listening on http://HOST:PORT` on stderr when ready.  SIGTERM or\n"
 	"SIGINT: stop accepting, finish the requests in flight, commit, exit 0.\n";
 
@@ -215,6 +219,8 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 {
 	tn_server_opts o = {.db_path = ctx->db_path, .port = 8080, .run = run_cli};
 	char host[256] = "127.0.0.1";
+	int with_scheduler = 0;
+	double sched_interval = 10;
 	for (int i = 1; i < argc; i++) {
 		const char *v = NULL;
 		int r;
@@ -241,6 +247,13 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 				return 2;
 			if (o.rate < 0)
 				return cli_usage_error("serve", "--rate: expected zero or more, found %s", v);
+		} else if (strcmp(argv[i], "--scheduler") == 0) {
+			with_scheduler = 1;
+		} else if ((r = cli_opt(argc, argv, &i, "--scheduler-interval", &v))) {
+			if (r < 0 || cli_parse_double("serve", "--scheduler-interval", v, &sched_interval))
+				return 2;
+			if (!(sched_interval >= 0.1 && sched_interval <= 86400))
+				return cli_usage_error("serve", "--scheduler-interval: expected 0.1 to 86400 seconds, found %s", v);
 		} else if ((r = cli_opt(argc, argv, &i, "--burst", &v))) {
 			if (r < 0 || cli_parse_double("serve", "--burst", v, &o.burst))
 				return 2;
@@ -289,11 +302,19 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	fprintf(stderr, "listening on %s://%s%s%s:%u\n", o.tls_cert ? "https" : "http", v6 ? "[" : "", host,
 		v6 ? "]" : "", tn_server_port(sv));
 	fflush(stderr);
+	scheduler *sched = NULL;
+	if (with_scheduler && !(sched = scheduler_start(ctx->db_path, sched_interval))) {
+		tn_server_quiesce(sv);
+		tn_server_free(sv, NULL);
+		tn_error_set(&err, TN_ERR_NOMEM, "cannot start the scheduler thread");
+		return cli_fail(&err);
+	}
 	int sig = 0;
 	while (sigwait(&sigs, &sig) != 0)
 		;
 	if (!ctx->quiet)
 		fprintf(stderr, "tenure serve: %s: finishing the requests in flight\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	scheduler_stop(sched);
 	tn_server_quiesce(sv);
 	if (tn_server_free(sv, &err))
 		return cli_fail(&err);

@@ -186,6 +186,58 @@ const char *const tn_store_migrations[] = {
 	"  auto_renew_off_at INTEGER,"
 	"  updated_at INTEGER NOT NULL);"
 	"CREATE INDEX subscription_state_state ON subscription_state(state, cause);",
+	/* 12: the outbox of outbound messages (signed webhooks, e-mail) with
+	 * their receivers, the customers' consent per channel, and the
+	 * scheduler's job runs and watermarks (docs/actions.md, "Messages and
+	 * the scheduler").  A message's idem_key is unique: a job that runs
+	 * twice queues nothing twice. */
+	"CREATE TABLE webhooks("
+	"  id INTEGER PRIMARY KEY,"
+	"  url TEXT NOT NULL,"
+	"  events TEXT NOT NULL,"
+	"  secret TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  removed_at INTEGER);"
+	"CREATE TABLE outbox("
+	"  id INTEGER PRIMARY KEY,"
+	"  idem_key TEXT NOT NULL UNIQUE,"
+	"  event TEXT NOT NULL CHECK (event IN ('alert','winback','offer','survey','contract_ending','test')),"
+	"  channel TEXT NOT NULL CHECK (channel IN ('webhook','email')),"
+	"  webhook_id INTEGER REFERENCES webhooks(id),"
+	"  address TEXT,"
+	"  customer_id INTEGER,"
+	"  payload TEXT NOT NULL,"
+	"  status TEXT NOT NULL CHECK (status IN ('pending','sent','dead','suppressed')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt_at INTEGER NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  sent_at INTEGER,"
+	"  last_error TEXT);"
+	"CREATE INDEX outbox_due ON outbox(status, next_attempt_at);"
+	"CREATE INDEX outbox_customer ON outbox(customer_id);"
+	"CREATE TABLE consent("
+	"  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+	"  channel TEXT NOT NULL CHECK (channel IN ('email','webhook','sms')),"
+	"  granted INTEGER NOT NULL CHECK (granted IN (0,1)),"
+	"  source TEXT NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (customer_id, channel));"
+	"CREATE TABLE risk_scores("
+	"  customer_id INTEGER PRIMARY KEY REFERENCES customers(id),"
+	"  as_of INTEGER NOT NULL,"
+	"  risk REAL NOT NULL);"
+	"CREATE TABLE job_runs("
+	"  id INTEGER PRIMARY KEY,"
+	"  job TEXT NOT NULL,"
+	"  as_of INTEGER NOT NULL,"
+	"  window_from INTEGER NOT NULL,"
+	"  started_at INTEGER NOT NULL,"
+	"  finished_at INTEGER,"
+	"  outcome TEXT NOT NULL CHECK (outcome IN ('running','ok','failed')),"
+	"  items INTEGER NOT NULL DEFAULT 0,"
+	"  detail TEXT);"
+	"CREATE INDEX job_runs_job ON job_runs(job, id);"
+	"CREATE TABLE job_state(job TEXT PRIMARY KEY, watermark INTEGER NOT NULL);",
 };
 
 const size_t tn_store_nmigrations = sizeof tn_store_migrations / sizeof tn_store_migrations[0];

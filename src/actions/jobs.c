@@ -1,0 +1,673 @@
+/*
+ * jobs.c -- the scheduler's jobs (include/tenure/outbox.h, TN_JOBS): what
+ * `tenure jobs run` runs from cron and `tenure serve --scheduler` runs in a
+ * thread.
+ *
+ * Each job covers a window (watermark, end of as_of]: the watermark is where
+ * its last successful run ended, kept in job_state.  A run is recorded in
+ * job_runs ('running', then 'ok' or 'failed') with its duration and count.
+ * Work is done in batches, each one transaction holding what it changes and
+ * the messages it queues (unique keys derived from the cause), so a run
+ * killed mid-way leaves whole batches behind; the next run covers the same
+ * window again (the watermark moved only at the end) and queues only the
+ * messages not queued yet: nothing twice, nothing skipped.
+ */
+#include "actions/outbox_internal.h"
+#include "base/alloc.h"
+#include "store/db.h"
+#include "tenure/actions.h"
+#include "tenure/predict.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+tn_jobs_opts tn_jobs_opts_default(void)
+{
+	tn_jobs_opts o = {.as_of = TN_NO_TIME,
+			  .winback_days = 30,
+			  .winback_control = 0.1,
+			  .offer_lead = 7,
+			  .ending_days = 30,
+			  .batch = 1000};
+	return o;
+}
+
+static double mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+typedef struct jctx {
+	tn_store *s;
+	const tn_jobs_opts *o;
+	tn_time from, to;
+	long items, queued;
+	int batches, in_txn;
+	char detail[200];
+} jctx;
+
+/* Commit the batch so far and open the next one; the test hook kills the
+ * process (SIGKILL, no clean-up) after kill_after committed batches. */
+static int batch_next(jctx *j, tn_error *err)
+{
+	if (j->in_txn) {
+		if (tn_store_commit(j->s, err)) {
+			tn_store_rollback(j->s);
+			j->in_txn = 0;
+			return tn_error_code(err, TN_ERR_DB);
+		}
+		j->in_txn = 0;
+		j->batches++;
+		if (j->o->kill_after > 0 && j->batches >= j->o->kill_after)
+			raise(SIGKILL);
+	}
+	if (tn_store_begin(j->s, err))
+		return tn_error_code(err, TN_ERR_DB);
+	j->in_txn = 1;
+	return TN_OK;
+}
+
+static int batch_end(jctx *j, int rc, tn_error *err)
+{
+	if (!j->in_txn)
+		return rc;
+	j->in_txn = 0;
+	if (!rc && tn_store_commit(j->s, err))
+		rc = tn_error_code(err, TN_ERR_DB);
+	if (rc)
+		tn_store_rollback(j->s);
+	return rc;
+}
+
+static char *json_of(cJSON *o, int *rc, tn_error *err)
+{
+	char *t = o ? cJSON_PrintUnformatted(o) : NULL;
+	cJSON_Delete(o);
+	if (!t)
+		*rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory building a message");
+	return t;
+}
+
+/* ---- refresh: features and risk for every live customer ---------------------------- */
+
+static int job_refresh(jctx *j, tn_error *err)
+{
+	tn_pred_features_opts fo = {.as_of = j->to, .horizon_days = 30};
+	tn_frame *f = NULL;
+	int rc = tn_pred_features(j->s, &fo, &f, err);
+	if (rc)
+		return rc;
+	tn_pred_model *m = NULL;
+	if (j->o->model_path) {
+		rc = tn_pred_load(j->o->model_path, &m, err);
+	} else {
+		tn_pred_features_opts to = {.as_of = j->to - 30 * (int64_t)TN_DAY, .horizon_days = 30};
+		tn_frame *tr = NULL;
+		rc = tn_pred_features(j->s, &to, &tr, err);
+		tn_pred_spec spec = {"churned", "1", "customer", NULL, 0};
+		tn_pred_options opt = tn_pred_options_default();
+		if (!rc)
+			rc = tn_pred_train(tr, &spec, &opt, &m, err);
+		tn_frame_free(tr);
+	}
+	double *risk = rc ? NULL : tn_calloc(f->nrows ? f->nrows : 1, sizeof *risk);
+	if (!rc && !risk)
+		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory scoring");
+	if (!rc)
+		rc = tn_pred_score(m, f, risk, err);
+	tn_pred_model_free(m);
+	int ci = tn_frame_find(f, "customer");
+	if (!rc && ci < 0)
+		rc = tn_error_set(err, TN_ERR_INPUT, "refresh: the features have no customer column");
+	static const char SQL[] = "INSERT INTO risk_scores(customer_id, as_of, risk) SELECT id, ?, ? FROM customers"
+				  " WHERE ext_id = ? ON CONFLICT (customer_id) DO UPDATE SET as_of = excluded.as_of,"
+				  " risk = excluded.risk";
+	for (size_t i = 0; !rc && i < f->nrows; i++) {
+		if (i % j->o->batch == 0 && (rc = batch_next(j, err)))
+			break;
+		tn_stmt *st = tn_db_cached(j->s, SQL, err);
+		if (!st) {
+			rc = tn_error_code(err, TN_ERR_DB);
+			break;
+		}
+		char idb[32];
+		const tn_column *c = &f->cols[ci];
+		const char *id = c->is_numeric ? (snprintf(idb, sizeof idb, "%.17g", c->num[i]), idb) : c->text[i];
+		tn_db_bind_time(st, 1, j->to);
+		tn_db_bind_double(st, 2, risk[i]);
+		tn_db_bind_text(st, 3, id);
+		rc = ob_step_done(st, "writing a risk score", err);
+		tn_db_reset(st);
+		j->items++;
+	}
+	rc = batch_end(j, rc, err);
+	snprintf(j->detail, sizeof j->detail, "%ld customers scored", j->items);
+	free(risk);
+	tn_frame_free(f);
+	return rc;
+}
+
+/* ---- alerts: evaluate, then queue the ones raised in the window -------------------- */
+
+static int job_alerts(jctx *j, tn_error *err)
+{
+	tn_pred_alert_opts ao = tn_pred_alert_opts_default();
+	ao.as_of = j->to;
+	ao.model_path = j->o->model_path;
+	tn_pred_alert_run run;
+	int rc = tn_pred_alerts_update(j->s, &ao, &run, err);
+	if (rc)
+		return rc;
+	tn_stmt *st = tn_db_prepare(j->s,
+				    "SELECT id, customer_id, kind, raised_at, detail, risk FROM alerts"
+				    " WHERE raised_at > ? AND raised_at <= ? ORDER BY id",
+				    err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_time(st, 1, j->from);
+	tn_db_bind_time(st, 2, j->to);
+	typedef struct {
+		int64_t id, cust;
+		char *json;
+	} al;
+	al *v = NULL;
+	size_t n = 0, cap = 0;
+	int step;
+	while ((step = tn_db_step(st, "reading alerts", err)) == TN_DB_ROW) {
+		if (n == cap) {
+			size_t nc = cap ? 2 * cap : 64;
+			al *t = nc <= 10000000 ? tn_realloc(v, nc * sizeof *t) : NULL;
+			if (!t) {
+				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory reading alerts");
+				break;
+			}
+			v = t;
+			cap = nc;
+		}
+		char iso[40];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "alert_id", (double)tn_db_column_int64(st, 0));
+		cJSON_AddStringToObject(o, "kind", tn_db_column_text(st, 2));
+		cJSON_AddStringToObject(o, "raised_at", tn_time_format(tn_db_column_time(st, 3), iso, sizeof iso));
+		cJSON_AddStringToObject(o, "detail", tn_db_column_text(st, 4));
+		tn_json_add_num(o, "risk", tn_db_column_double(st, 5));
+		v[n].id = tn_db_column_int64(st, 0);
+		v[n].cust = tn_db_column_int64(st, 1);
+		v[n].json = json_of(o, &rc, err);
+		n++;
+		if (rc)
+			break;
+	}
+	tn_db_finalize(st);
+	if (!rc && step != TN_DB_DONE)
+		rc = tn_error_code(err, TN_ERR_DB);
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (i % j->o->batch == 0 && (rc = batch_next(j, err)))
+			break;
+		char key[64];
+		snprintf(key, sizeof key, "alert:%lld", (long long)v[i].id);
+		rc = tn_outbox_enqueue(j->s, "alert", key, v[i].cust, v[i].json, j->to, &j->queued, err);
+		j->items++;
+	}
+	rc = batch_end(j, rc, err);
+	for (size_t i = 0; i < n; i++)
+		free(v[i].json);
+	free(v);
+	snprintf(j->detail, sizeof j->detail, "%zu live customers, %zu raised, %zu resolved; %ld alerts in the window",
+		 run.customers, run.raised, run.resolved, j->items);
+	return rc;
+}
+
+/* ---- win-back: contact N days after churn ------------------------------------------- */
+
+static int has_email(tn_store *s, int64_t key, int *yes, tn_error *err)
+{
+	tn_stmt *st = tn_db_cached(s, "SELECT attrs FROM customers WHERE id = ?", err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_int64(st, 1, key);
+	int rc = tn_db_step(st, "reading a customer", err);
+	*yes = 0;
+	if (rc == TN_DB_ROW) {
+		cJSON *a = cJSON_Parse(tn_db_column_text(st, 0));
+		const cJSON *e = cJSON_GetObjectItemCaseSensitive(a, "email");
+		*yes = cJSON_IsString(e) && e->valuestring[0];
+		cJSON_Delete(a);
+		rc = TN_OK;
+	} else if (rc == TN_DB_DONE) {
+		rc = TN_OK;
+	}
+	tn_db_reset(st);
+	return rc;
+}
+
+static int job_winback(jctx *j, tn_error *err)
+{
+	tn_winback_due *due = NULL;
+	size_t n = 0;
+	double horizon = (double)(j->to - j->from) / TN_DAY;
+	int rc = tn_winback_schedule(j->s, j->from, j->o->winback_days, horizon, j->o->winback_control, 42, &due, &n,
+				     err);
+	if (rc)
+		return rc;
+	char *smtp = NULL;
+	rc = ob_meta_get(j->s, OB_SMTP_URL, &smtp, err);
+	size_t controls = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (i % j->o->batch == 0 && (rc = batch_next(j, err)))
+			break;
+		tn_winback_due *d = &due[i];
+		int64_t key;
+		if ((rc = ob_customer_key(j->s, d->customer, &key, err)))
+			break;
+		int email = 0;
+		if (smtp && !d->control && (rc = has_email(j->s, key, &email, err)))
+			break;
+		tn_winback_contact c = {.customer = d->customer,
+					.campaign = "auto-winback",
+					.channel = email ? "email" : "none",
+					.at = d->contact_on,
+					.control = d->control};
+		if ((rc = tn_winback_record(j->s, &c, NULL, err)))
+			break;
+		j->items++;
+		if (d->control) {
+			controls++;
+			continue;
+		}
+		char iso[40], iso2[40], k[200];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "plan", d->plan);
+		cJSON_AddStringToObject(o, "lapsed_at", tn_time_format(d->lapsed_at, iso, sizeof iso));
+		cJSON_AddStringToObject(o, "contact_on", tn_time_format(d->contact_on, iso2, sizeof iso2));
+		tn_json_add_num(o, "price", d->price);
+		cJSON_AddStringToObject(o, "campaign", "auto-winback");
+		char *data = json_of(o, &rc, err);
+		snprintf(k, sizeof k, "winback:%s:%lld", d->customer, (long long)d->lapsed_at);
+		if (!rc)
+			rc = tn_outbox_enqueue(j->s, "winback", k, key, data, j->to, &j->queued, err);
+		free(data);
+	}
+	rc = batch_end(j, rc, err);
+	free(smtp);
+	tn_winback_due_free(due, n);
+	snprintf(j->detail, sizeof j->detail, "%ld due (%zu held out as control)", j->items, controls);
+	return rc;
+}
+
+/* ---- offers: N days before the period end or the danger window ---------------------- */
+
+typedef struct cand {
+	int64_t key;
+	char *ext, *plan, *why;
+	tn_time at;
+	double price;
+} cand;
+
+static int job_offers(jctx *j, tn_error *err)
+{
+	int64_t lead = (int64_t)llround(j->o->offer_lead * TN_DAY);
+	double dfrom = NAN, dto, share;
+	int rc = tn_offers_danger_window(j->s, j->to, &dfrom, &dto, &share, err);
+	if (rc)
+		return rc;
+	int64_t danger = isfinite(dfrom) ? (int64_t)llround(dfrom * TN_DAY) : -1;
+	/* the period ends ahead by the lead, and (when there is a danger window)
+	 * the customers whose age reaches its start by the lead, in the window */
+	tn_stmt *st = tn_db_prepare(
+		j->s,
+		"SELECT c.id, c.ext_id, s.plan, s.current_period_end, s.price, 'period_end' FROM subscriptions s"
+		" JOIN customers c ON c.id = s.customer_id WHERE s.status IN ('trialing','active','past_due')"
+		" AND s.current_period_end > ?1 + ?3 AND s.current_period_end <= ?2 + ?3"
+		" UNION ALL SELECT c.id, c.ext_id, s.plan, c.signed_up_at + ?4, s.price, 'danger_window'"
+		" FROM customers c JOIN subscriptions s ON s.customer_id = c.id"
+		" WHERE ?4 >= 0 AND s.status IN ('trialing','active','past_due') AND c.signed_up_at + ?4 > ?1 + ?3"
+		" AND c.signed_up_at + ?4 <= ?2 + ?3 ORDER BY 1, 4",
+		err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_time(st, 1, j->from);
+	tn_db_bind_time(st, 2, j->to);
+	tn_db_bind_int64(st, 3, lead);
+	tn_db_bind_int64(st, 4, danger);
+	cand *v = NULL;
+	size_t n = 0, cap = 0;
+	int step;
+	while ((step = tn_db_step(st, "finding offers due", err)) == TN_DB_ROW) {
+		if (n == cap) {
+			size_t nc = cap ? 2 * cap : 256;
+			cand *t = nc <= 50000000 ? tn_realloc(v, nc * sizeof *t) : NULL;
+			if (!t) {
+				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory finding offers");
+				break;
+			}
+			v = t;
+			cap = nc;
+		}
+		cand *c = &v[n++];
+		c->key = tn_db_column_int64(st, 0);
+		c->ext = tn_strdup(tn_db_column_text(st, 1));
+		c->plan = tn_strdup(tn_db_column_text(st, 2));
+		c->at = tn_db_column_time(st, 3);
+		c->price = tn_db_column_double(st, 4);
+		c->why = tn_strdup(tn_db_column_text(st, 5));
+		if (!c->ext || !c->plan || !c->why) {
+			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory finding offers");
+			break;
+		}
+	}
+	tn_db_finalize(st);
+	if (!rc && step != TN_DB_DONE)
+		rc = tn_error_code(err, TN_ERR_DB);
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (i % j->o->batch == 0 && (rc = batch_next(j, err)))
+			break;
+		char iso[40], k[220];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "reason", v[i].why);
+		cJSON_AddStringToObject(o, "plan", v[i].plan);
+		cJSON_AddStringToObject(o, strcmp(v[i].why, "period_end") == 0 ? "period_end" : "danger_starts",
+					tn_date_format(v[i].at, iso, sizeof iso));
+		tn_json_add_num(o, "price", v[i].price);
+		cJSON_AddStringToObject(o, "moment", "renewal_due");
+		char *data = json_of(o, &rc, err);
+		/* one offer per period end, one per danger window */
+		if (strcmp(v[i].why, "period_end") == 0)
+			snprintf(k, sizeof k, "offer:%s:period:%lld", v[i].ext, (long long)v[i].at);
+		else
+			snprintf(k, sizeof k, "offer:%s:danger", v[i].ext);
+		if (!rc)
+			rc = tn_outbox_enqueue(j->s, "offer", k, v[i].key, data, j->to, &j->queued, err);
+		free(data);
+		j->items++;
+	}
+	rc = batch_end(j, rc, err);
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].ext);
+		free(v[i].plan);
+		free(v[i].why);
+	}
+	free(v);
+	snprintf(j->detail, sizeof j->detail, "%ld offers due (lead %g days; danger window from day %g)", j->items,
+		 j->o->offer_lead, dfrom);
+	return rc;
+}
+
+/* ---- contract ends within a month ----------------------------------------------------- */
+
+static int job_ending(jctx *j, tn_error *err)
+{
+	int64_t ahead = (int64_t)llround(j->o->ending_days * TN_DAY);
+	tn_stmt *st = tn_db_prepare(
+		j->s,
+		"SELECT c.id, c.ext_id, s.id, s.plan, s.current_period_end, s.price, s.cancelled_at IS NULL FROM"
+		" subscriptions s JOIN customers c ON c.id = s.customer_id WHERE s.status IN ('trialing','active',"
+		"'past_due') AND s.current_period_end > ?1 + ?3 AND s.current_period_end <= ?2 + ?3 ORDER BY 1, 3",
+		err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_time(st, 1, j->from);
+	tn_db_bind_time(st, 2, j->to);
+	tn_db_bind_int64(st, 3, ahead);
+	typedef struct {
+		int64_t key, sub;
+		char *data;
+	} row;
+	row *v = NULL;
+	size_t n = 0, cap = 0;
+	int rc = TN_OK, step;
+	while ((step = tn_db_step(st, "finding contracts ending", err)) == TN_DB_ROW) {
+		if (n == cap) {
+			size_t nc = cap ? 2 * cap : 256;
+			row *t = nc <= 50000000 ? tn_realloc(v, nc * sizeof *t) : NULL;
+			if (!t) {
+				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+				break;
+			}
+			v = t;
+			cap = nc;
+		}
+		char iso[40];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "plan", tn_db_column_text(st, 3));
+		cJSON_AddStringToObject(o, "ends_at", tn_time_format(tn_db_column_time(st, 4), iso, sizeof iso));
+		tn_json_add_num(o, "price", tn_db_column_double(st, 5));
+		cJSON_AddBoolToObject(o, "renews", tn_db_column_int64(st, 6) != 0);
+		v[n].key = tn_db_column_int64(st, 0);
+		v[n].sub = tn_db_column_int64(st, 2);
+		v[n].data = json_of(o, &rc, err);
+		n++;
+		if (rc)
+			break;
+	}
+	tn_db_finalize(st);
+	if (!rc && step != TN_DB_DONE)
+		rc = tn_error_code(err, TN_ERR_DB);
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (i % j->o->batch == 0 && (rc = batch_next(j, err)))
+			break;
+		cJSON *d = cJSON_Parse(v[i].data);
+		const cJSON *ends = cJSON_GetObjectItemCaseSensitive(d, "ends_at");
+		char k[160]; /* one message per subscription and period end */
+		snprintf(k, sizeof k, "ending:%lld:%s", (long long)v[i].sub, cJSON_IsString(ends) ? ends->valuestring : "");
+		cJSON_Delete(d);
+		rc = tn_outbox_enqueue(j->s, "contract_ending", k, v[i].key, v[i].data, j->to, &j->queued, err);
+		j->items++;
+	}
+	rc = batch_end(j, rc, err);
+	for (size_t i = 0; i < n; i++)
+		free(v[i].data);
+	free(v);
+	snprintf(j->detail, sizeof j->detail, "%ld contracts enter the last %g days", j->items, j->o->ending_days);
+	return rc;
+}
+
+/* ---- points expiry -------------------------------------------------------------------- */
+
+static int job_points(jctx *j, tn_error *err)
+{
+	long entries = 0;
+	long long pts = 0;
+	int rc = tn_points_expire(j->s, j->to, &entries, &pts, err);
+	j->items = entries;
+	snprintf(j->detail, sizeof j->detail, "%ld lots expired (%lld points)", entries, pts);
+	return rc;
+}
+
+/* ---- the runner ------------------------------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	int (*fn)(jctx *, tn_error *);
+	double first_days; /* the first run's window reaches this many days back */
+} JOBS[] = {
+	{"refresh", job_refresh, 1}, {"alerts", job_alerts, 1}, {"winback", job_winback, 1},
+	{"offers", job_offers, 1},   {"ending", job_ending, 30}, {"points", job_points, 1},
+};
+#define NJOBS (sizeof JOBS / sizeof JOBS[0])
+
+static int watermark(tn_store *s, const char *job, tn_time *w, tn_error *err)
+{
+	tn_stmt *st = tn_db_cached(s, "SELECT watermark FROM job_state WHERE job = ?", err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_text(st, 1, job);
+	int rc = tn_db_step(st, "reading a job's watermark", err);
+	*w = rc == TN_DB_ROW ? tn_db_column_time(st, 0) : TN_NO_TIME;
+	tn_db_reset(st);
+	return rc == TN_DB_ROW || rc == TN_DB_DONE ? TN_OK : rc;
+}
+
+static int run_start(tn_store *s, const char *job, tn_time as_of, tn_time from, int64_t *run_id, tn_error *err)
+{
+	if (tn_store_begin(s, err))
+		return tn_error_code(err, TN_ERR_DB);
+	/* a run still 'running' was killed: say so */
+	tn_stmt *st = tn_db_prepare(s,
+				    "UPDATE job_runs SET outcome = 'failed', detail = 'interrupted (the process stopped)'"
+				    " WHERE job = ? AND outcome = 'running'",
+				    err);
+	int rc = st ? TN_OK : tn_error_code(err, TN_ERR_DB);
+	if (!rc) {
+		tn_db_bind_text(st, 1, job);
+		rc = ob_step_done(st, "closing an interrupted run", err);
+	}
+	tn_db_finalize(st);
+	if (!rc) {
+		st = tn_db_prepare(s,
+				   "INSERT INTO job_runs(job, as_of, window_from, started_at, outcome) VALUES (?, ?, ?, ?,"
+				   " 'running') RETURNING id",
+				   err);
+		rc = st ? TN_OK : tn_error_code(err, TN_ERR_DB);
+		if (!rc) {
+			tn_db_bind_text(st, 1, job);
+			tn_db_bind_time(st, 2, as_of);
+			tn_db_bind_time(st, 3, from);
+			tn_db_bind_time(st, 4, (tn_time)time(NULL));
+			int r = tn_db_step(st, "starting a job run", err);
+			if (r == TN_DB_ROW) {
+				*run_id = tn_db_column_int64(st, 0);
+				r = tn_db_step(st, "starting a job run", err);
+			}
+			rc = r == TN_DB_DONE ? TN_OK : tn_error_code(err, TN_ERR_DB);
+		}
+		tn_db_finalize(st);
+	}
+	if (!rc)
+		rc = tn_store_commit(s, err);
+	if (rc)
+		tn_store_rollback(s);
+	return rc;
+}
+
+static int run_finish(tn_store *s, const char *job, int64_t run_id, int ok, long items, const char *detail,
+		      tn_time to, tn_error *err)
+{
+	if (tn_store_begin(s, err))
+		return tn_error_code(err, TN_ERR_DB);
+	tn_stmt *st = tn_db_prepare(s, "UPDATE job_runs SET outcome = ?, finished_at = ?, items = ?, detail = ? WHERE id = ?",
+				    err);
+	int rc = st ? TN_OK : tn_error_code(err, TN_ERR_DB);
+	if (!rc) {
+		tn_db_bind_text(st, 1, ok ? "ok" : "failed");
+		tn_db_bind_time(st, 2, (tn_time)time(NULL));
+		tn_db_bind_int64(st, 3, items);
+		tn_db_bind_text(st, 4, detail);
+		tn_db_bind_int64(st, 5, run_id);
+		rc = ob_step_done(st, "finishing a job run", err);
+	}
+	tn_db_finalize(st);
+	if (!rc && ok) {
+		st = tn_db_prepare(s,
+				   "INSERT INTO job_state(job, watermark) VALUES (?, ?) ON CONFLICT (job) DO UPDATE SET"
+				   " watermark = excluded.watermark",
+				   err);
+		rc = st ? TN_OK : tn_error_code(err, TN_ERR_DB);
+		if (!rc) {
+			tn_db_bind_text(st, 1, job);
+			tn_db_bind_time(st, 2, to);
+			rc = ob_step_done(st, "moving a job's watermark", err);
+		}
+		tn_db_finalize(st);
+	}
+	if (!rc)
+		rc = tn_store_commit(s, err);
+	if (rc)
+		tn_store_rollback(s);
+	return rc;
+}
+
+int tn_jobs_run(tn_store *s, const tn_jobs_opts *o, tn_job_result *res, size_t *nres, tn_error *err)
+{
+	*nres = 0;
+	if (o->as_of == TN_NO_TIME)
+		return tn_error_set(err, TN_ERR_USAGE, "jobs: an as-of instant is needed");
+	if (o->batch < 1 || o->batch > 10000000 || !(o->winback_days >= 0) || !(o->offer_lead >= 0) ||
+	    !(o->ending_days > 0) || !(o->winback_control >= 0 && o->winback_control < 1))
+		return tn_error_set(err, TN_ERR_USAGE, "jobs: options out of range");
+	int found = 0;
+	for (size_t i = 0; i < NJOBS; i++)
+		found |= !o->job || strcmp(o->job, JOBS[i].name) == 0;
+	if (!found)
+		return tn_error_set(err, TN_ERR_USAGE, "jobs: unknown job \"%s\" (known: %s)", o->job, TN_JOBS);
+	for (size_t i = 0; i < NJOBS; i++) {
+		if (o->job && strcmp(o->job, JOBS[i].name) != 0)
+			continue;
+		if (o->stop && *o->stop)
+			break;
+		tn_job_result *r = &res[(*nres)++];
+		memset(r, 0, sizeof *r);
+		snprintf(r->job, sizeof r->job, "%s", JOBS[i].name);
+		tn_time w;
+		int rc = watermark(s, JOBS[i].name, &w, err);
+		if (rc)
+			return rc;
+		tn_time from = w != TN_NO_TIME ? w : o->as_of - (tn_time)llround(JOBS[i].first_days * TN_DAY);
+		if (from >= o->as_of) {
+			r->skipped = 1;
+			snprintf(r->detail, sizeof r->detail, "done up to as-of already");
+			continue;
+		}
+		int64_t run_id = 0;
+		if ((rc = run_start(s, JOBS[i].name, o->as_of, from, &run_id, err)))
+			return rc;
+		jctx j = {.s = s, .o = o, .from = from, .to = o->as_of};
+		double t0 = mono();
+		tn_error jerr = {0};
+		rc = JOBS[i].fn(&j, &jerr);
+		r->seconds = mono() - t0;
+		r->items = j.items;
+		r->queued = j.queued;
+		snprintf(r->detail, sizeof r->detail, "%.199s", rc ? jerr.msg : j.detail);
+		int frc = run_finish(s, JOBS[i].name, run_id, rc == TN_OK, j.items, r->detail, o->as_of, err);
+		if (rc)
+			return tn_error_set(err, rc, "job %s: %s", JOBS[i].name, jerr.msg);
+		if (frc)
+			return frc;
+	}
+	return TN_OK;
+}
+
+int tn_jobs_list(tn_store *s, tn_job_info out[8], size_t *n, tn_error *err)
+{
+	*n = 0;
+	for (size_t i = 0; i < NJOBS; i++) {
+		tn_job_info *r = &out[(*n)++];
+		memset(r, 0, sizeof *r);
+		snprintf(r->job, sizeof r->job, "%s", JOBS[i].name);
+		snprintf(r->outcome, sizeof r->outcome, "never");
+		r->last_started = r->last_finished = r->as_of = TN_NO_TIME;
+		int rc = watermark(s, JOBS[i].name, &r->watermark, err);
+		if (rc)
+			return rc;
+		tn_stmt *st = tn_db_cached(s,
+					   "SELECT started_at, finished_at, outcome, items, detail, as_of FROM job_runs"
+					   " WHERE job = ? ORDER BY id DESC LIMIT 1",
+					   err);
+		if (!st)
+			return tn_error_code(err, TN_ERR_DB);
+		tn_db_bind_text(st, 1, JOBS[i].name);
+		rc = tn_db_step(st, "reading job runs", err);
+		if (rc == TN_DB_ROW) {
+			r->last_started = tn_db_column_time(st, 0);
+			r->last_finished = tn_db_column_time(st, 1);
+			snprintf(r->outcome, sizeof r->outcome, "%s", tn_db_column_text(st, 2));
+			r->items = (long)tn_db_column_int64(st, 3);
+			const char *d = tn_db_column_text(st, 4);
+			snprintf(r->detail, sizeof r->detail, "%.199s", d ? d : "");
+			r->as_of = tn_db_column_time(st, 5);
+			r->seconds = r->last_finished != TN_NO_TIME ? (double)(r->last_finished - r->last_started) : NAN;
+		}
+		tn_db_reset(st);
+		if (rc != TN_DB_ROW && rc != TN_DB_DONE)
+			return rc;
+	}
+	return TN_OK;
+}
