@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-typedef enum { H_HEALTH, H_METRICS, H_WRITE, H_CUSTOMER, H_ANALYSIS } handler;
+typedef enum { H_HEALTH, H_METRICS, H_WRITE, H_CUSTOMER, H_ANALYSIS, H_UNSUBSCRIBE } handler;
 
 typedef struct route {
 	const char *path;    /* pattern; "/v1/customers/{id}" matches a prefix */
@@ -50,6 +50,9 @@ static const route routes[] = {
 	 "by,cost-attr,definition,discount,margin", NULL},
 	{"/v1/alerts", "GET", H_ANALYSIS, SCOPE_READ, 0, {"alerts"}, "as-of,since,all!", "--no-update"},
 	{"/v1/feedback/scores", "GET", H_ANALYSIS, SCOPE_READ, 0, {"feedback", "scores"}, "by,period", NULL},
+	/* the e-mail's unsubscribe link: the signed token is the credential */
+	{"/v1/unsubscribe", "GET", H_UNSUBSCRIBE, SCOPE_NONE, 0, {0}, NULL, NULL},
+	{"/v1/unsubscribe", "POST", H_UNSUBSCRIBE, SCOPE_NONE, 0, {0}, NULL, NULL},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -359,6 +362,9 @@ static const route *dispatch(tn_server *sv, const tn_http_request *rq, tn_http_r
 		break;
 	case H_ANALYSIS:
 		do_analysis(sv, r, rq, rs);
+		break;
+	case H_UNSUBSCRIBE:
+		do_unsubscribe(sv, rq, rs);
 		break;
 	}
 	return r;

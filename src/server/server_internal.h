@@ -133,4 +133,7 @@ void respond_json(tn_http_response *rs, int status, struct cJSON *body); /* take
 void respond_error(tn_http_response *rs, int status, const char *code, const char *message,
 		   struct cJSON *details); /* takes DETAILS */
 
+/* ---- unsubscribe.c: GET/POST /v1/unsubscribe?c=CUSTOMER&ch=CHANNEL&t=TOKEN ---- */
+void do_unsubscribe(tn_server *sv, const tn_http_request *rq, tn_http_response *rs);
+
 #endif
