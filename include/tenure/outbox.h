@@ -215,6 +215,8 @@ typedef struct tn_jobs_opts {
 	double ending_days;   /* contract ends within this many days (default 30) */
 	size_t batch;         /* customers per committed batch (default 1000) */
 	int kill_after;       /* tests: SIGKILL itself after this many committed batches (0: never) */
+	double retry_wait;    /* a job that failed for this as-of less than this many seconds ago
+				 is not run again yet (the scheduler: 600; cron: 0) */
 	volatile int *stop;
 } tn_jobs_opts;
 
@@ -222,7 +224,8 @@ TN_API tn_jobs_opts tn_jobs_opts_default(void);
 
 typedef struct tn_job_result {
 	char job[16];
-	int skipped;          /* already done up to as_of */
+	int skipped;          /* already done up to as_of (or failed recently) */
+	int failed;           /* this job failed (detail says why) */
 	long items, queued;
 	double seconds;
 	char detail[200];
@@ -231,7 +234,9 @@ typedef struct tn_job_result {
 /* Run the jobs for the window (watermark, end of as_of]: each job records a
  * run (job_runs) and its watermark; every message is queued with a unique key
  * in the batch's transaction, so a rerun after a crash queues the missing
- * ones and nothing twice.  RES gets one result per job run (up to 8). */
+ * ones and nothing twice.  A job that fails is recorded as failed (its
+ * watermark stays) and the others still run; the first failure is returned.
+ * RES gets one result per job (up to 8). */
 TN_API int tn_jobs_run(tn_store *s, const tn_jobs_opts *o, tn_job_result *res, size_t *nres, tn_error *err);
 
 typedef struct tn_job_info {

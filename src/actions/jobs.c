@@ -108,7 +108,13 @@ static int job_refresh(jctx *j, tn_error *err)
 	if (j->o->model_path) {
 		rc = tn_pred_load(j->o->model_path, &m, err);
 	} else {
-		tn_pred_features_opts to = {.as_of = j->to - 30 * (int64_t)TN_DAY, .horizon_days = 30};
+		/* fitted where the 30-day outcome is known: 30 days before the end
+		 * of the data (or of as-of when that comes first) */
+		tn_time last = j->to;
+		tn_error e2 = {0};
+		if (tn_actions_now(j->s, &last, &e2) != TN_OK || last > j->to)
+			last = j->to;
+		tn_pred_features_opts to = {.as_of = last - 30 * (int64_t)TN_DAY, .horizon_days = 30};
 		tn_frame *tr = NULL;
 		rc = tn_pred_features(j->s, &to, &tr, err);
 		tn_pred_spec spec = {"churned", "1", "customer", NULL, 0};
@@ -505,6 +511,21 @@ static int watermark(tn_store *s, const char *job, tn_time *w, tn_error *err)
 	return rc == TN_DB_ROW || rc == TN_DB_DONE ? TN_OK : rc;
 }
 
+static int failed_recently(tn_store *s, const char *job, tn_time as_of, double wait, int *recent, tn_error *err)
+{
+	tn_stmt *st = tn_db_cached(s,
+				   "SELECT outcome, as_of, started_at FROM job_runs WHERE job = ? ORDER BY id DESC LIMIT 1",
+				   err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_text(st, 1, job);
+	int rc = tn_db_step(st, "reading job runs", err);
+	*recent = rc == TN_DB_ROW && strcmp(tn_db_column_text(st, 0), "failed") == 0 &&
+		  tn_db_column_time(st, 1) == as_of && (double)((tn_time)time(NULL) - tn_db_column_time(st, 2)) < wait;
+	tn_db_reset(st);
+	return rc == TN_DB_ROW || rc == TN_DB_DONE ? TN_OK : rc;
+}
+
 static int run_start(tn_store *s, const char *job, tn_time as_of, tn_time from, int64_t *run_id, tn_error *err)
 {
 	if (tn_store_begin(s, err))
@@ -597,6 +618,7 @@ int tn_jobs_run(tn_store *s, const tn_jobs_opts *o, tn_job_result *res, size_t *
 		found |= !o->job || strcmp(o->job, JOBS[i].name) == 0;
 	if (!found)
 		return tn_error_set(err, TN_ERR_USAGE, "jobs: unknown job \"%s\" (known: %s)", o->job, TN_JOBS);
+	int first = TN_OK;
 	for (size_t i = 0; i < NJOBS; i++) {
 		if (o->job && strcmp(o->job, JOBS[i].name) != 0)
 			continue;
@@ -615,6 +637,16 @@ int tn_jobs_run(tn_store *s, const tn_jobs_opts *o, tn_job_result *res, size_t *
 			snprintf(r->detail, sizeof r->detail, "done up to as-of already");
 			continue;
 		}
+		if (o->retry_wait > 0) {
+			int recent = 0;
+			if ((rc = failed_recently(s, JOBS[i].name, o->as_of, o->retry_wait, &recent, err)))
+				return rc;
+			if (recent) {
+				r->skipped = 1;
+				snprintf(r->detail, sizeof r->detail, "failed recently for this as-of; retried later");
+				continue;
+			}
+		}
 		int64_t run_id = 0;
 		if ((rc = run_start(s, JOBS[i].name, o->as_of, from, &run_id, err)))
 			return rc;
@@ -626,13 +658,14 @@ int tn_jobs_run(tn_store *s, const tn_jobs_opts *o, tn_job_result *res, size_t *
 		r->items = j.items;
 		r->queued = j.queued;
 		snprintf(r->detail, sizeof r->detail, "%.199s", rc ? jerr.msg : j.detail);
+		r->failed = rc != TN_OK;
 		int frc = run_finish(s, JOBS[i].name, run_id, rc == TN_OK, j.items, r->detail, o->as_of, err);
-		if (rc)
-			return tn_error_set(err, rc, "job %s: %s", JOBS[i].name, jerr.msg);
 		if (frc)
 			return frc;
+		if (rc && !first)
+			first = tn_error_set(err, rc, "job %s: %s", JOBS[i].name, jerr.msg);
 	}
-	return TN_OK;
+	return first;
 }
 
 int tn_jobs_list(tn_store *s, tn_job_info out[8], size_t *n, tn_error *err)

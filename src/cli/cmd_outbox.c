@@ -602,18 +602,23 @@ static int jobs_run(cli_ctx *ctx, int argc, char **argv)
 	size_t n = 0;
 	int rc = tn_jobs_run(s, &o, r, &n, &err);
 	tn_outbox_run run = {0};
-	if (!rc && deliver) {
+	tn_error err2 = {0};
+	if (deliver) { /* what the jobs queued goes out, even when one of them failed */
 		tn_outbox_opts oo = tn_outbox_opts_default();
-		rc = tn_outbox_opts_load(s, &oo, &err);
-		if (!rc)
-			rc = tn_outbox_deliver(s, &oo, &run, &err);
+		int rc2 = tn_outbox_opts_load(s, &oo, &err2);
+		if (!rc2)
+			rc2 = tn_outbox_deliver(s, &oo, &run, &err2);
+		if (rc2 && !rc) {
+			rc = rc2;
+			err = err2;
+		}
 	}
 	tn_store_close(s);
 	const char *cols[] = {"job", "outcome", "items", "queued", "seconds", "detail"};
 	tn_out *t = tn_out_new(6, cols);
 	for (size_t i = 0; i < n; i++) {
 		tn_out_str(t, r[i].job);
-		tn_out_str(t, r[i].skipped ? "skipped" : (rc && i == n - 1) ? "failed" : "ok");
+		tn_out_str(t, r[i].skipped ? "skipped" : r[i].failed ? "failed" : "ok");
 		tn_out_int(t, r[i].items);
 		tn_out_int(t, r[i].queued);
 		tn_out_num(t, r[i].seconds, 3);
@@ -691,6 +696,7 @@ static void *sched_main(void *ud)
 			tn_jobs_opts o = tn_jobs_opts_default();
 			o.as_of = yesterday_end();
 			o.stop = &sc->stop;
+			o.retry_wait = 600;
 			tn_job_result r[8];
 			size_t n;
 			if (tn_jobs_run(s, &o, r, &n, &err))
