@@ -46,6 +46,8 @@ if [ ! -s "$DB.ok" ]; then
   echo ok >"$DB.ok"
 fi
 cp "$DB" "$D/run.db"
+# a receiver subscribed to every event, so that the jobs queue their messages (not delivered here)
+"$TENURE" --db "$D/run.db" webhooks add http://127.0.0.1:9/hook --events all --secret "$SECRET" >/dev/null
 measure "jobs run" "$TENURE" --db "$D/run.db" --format csv jobs run --as-of 2026-10-01
 sed 's/^/  /' "$BENCH_DIR/.out"
 echo "nightly jobs for $JOBS_CUSTOMERS customers: $SECS s, peak RSS $RSS_MB MB (target < 60 s: $(awk -v s="$SECS" 'BEGIN { print (s < 60) ? "met" : "NOT met" }'))"
