@@ -569,19 +569,20 @@ static int run_start(tn_store *s, const char *job, tn_time as_of, tn_time from, 
 }
 
 static int run_finish(tn_store *s, const char *job, int64_t run_id, int ok, long items, const char *detail,
-		      tn_time to, tn_error *err)
+		      double seconds, tn_time to, tn_error *err)
 {
 	if (tn_store_begin(s, err))
 		return tn_error_code(err, TN_ERR_DB);
-	tn_stmt *st = tn_db_prepare(s, "UPDATE job_runs SET outcome = ?, finished_at = ?, items = ?, detail = ? WHERE id = ?",
-				    err);
+	tn_stmt *st = tn_db_prepare(
+		s, "UPDATE job_runs SET outcome = ?, finished_at = ?, items = ?, detail = ?, seconds = ? WHERE id = ?", err);
 	int rc = st ? TN_OK : tn_error_code(err, TN_ERR_DB);
 	if (!rc) {
 		tn_db_bind_text(st, 1, ok ? "ok" : "failed");
 		tn_db_bind_time(st, 2, (tn_time)time(NULL));
 		tn_db_bind_int64(st, 3, items);
 		tn_db_bind_text(st, 4, detail);
-		tn_db_bind_int64(st, 5, run_id);
+		tn_db_bind_double(st, 5, seconds);
+		tn_db_bind_int64(st, 6, run_id);
 		rc = ob_step_done(st, "finishing a job run", err);
 	}
 	tn_db_finalize(st);
@@ -659,7 +660,7 @@ int tn_jobs_run(tn_store *s, const tn_jobs_opts *o, tn_job_result *res, size_t *
 		r->queued = j.queued;
 		snprintf(r->detail, sizeof r->detail, "%.199s", rc ? jerr.msg : j.detail);
 		r->failed = rc != TN_OK;
-		int frc = run_finish(s, JOBS[i].name, run_id, rc == TN_OK, j.items, r->detail, o->as_of, err);
+		int frc = run_finish(s, JOBS[i].name, run_id, rc == TN_OK, j.items, r->detail, r->seconds, o->as_of, err);
 		if (frc)
 			return frc;
 		if (rc && !first)
@@ -681,7 +682,7 @@ int tn_jobs_list(tn_store *s, tn_job_info out[8], size_t *n, tn_error *err)
 		if (rc)
 			return rc;
 		tn_stmt *st = tn_db_cached(s,
-					   "SELECT started_at, finished_at, outcome, items, detail, as_of FROM job_runs"
+					   "SELECT started_at, finished_at, outcome, items, detail, as_of, seconds FROM job_runs"
 					   " WHERE job = ? ORDER BY id DESC LIMIT 1",
 					   err);
 		if (!st)
@@ -696,7 +697,7 @@ int tn_jobs_list(tn_store *s, tn_job_info out[8], size_t *n, tn_error *err)
 			const char *d = tn_db_column_text(st, 4);
 			snprintf(r->detail, sizeof r->detail, "%.199s", d ? d : "");
 			r->as_of = tn_db_column_time(st, 5);
-			r->seconds = r->last_finished != TN_NO_TIME ? (double)(r->last_finished - r->last_started) : NAN;
+			r->seconds = tn_db_column_double(st, 6); /* NaN while running */
 		}
 		tn_db_reset(st);
 		if (rc != TN_DB_ROW && rc != TN_DB_DONE)

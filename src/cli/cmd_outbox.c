@@ -653,7 +653,7 @@ static int jobs_list(cli_ctx *ctx, int argc, char **argv)
 		char a[40], b[40], c[40];
 		tn_out_str(t, r[i].job);
 		tn_out_str(t, time_text(r[i].last_started, a, sizeof a));
-		tn_out_num(t, r[i].last_started == TN_NO_TIME ? NAN : r[i].seconds, 0);
+		tn_out_num(t, r[i].last_started == TN_NO_TIME ? NAN : r[i].seconds, 3);
 		tn_out_str(t, r[i].outcome);
 		if (r[i].last_started == TN_NO_TIME)
 			tn_out_str(t, NULL);

@@ -233,6 +233,7 @@ const char *const tn_store_migrations[] = {
 	"  window_from INTEGER NOT NULL,"
 	"  started_at INTEGER NOT NULL,"
 	"  finished_at INTEGER,"
+	"  seconds REAL,"
 	"  outcome TEXT NOT NULL CHECK (outcome IN ('running','ok','failed')),"
 	"  items INTEGER NOT NULL DEFAULT 0,"
 	"  detail TEXT);"
