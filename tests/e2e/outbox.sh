@@ -98,6 +98,25 @@ check_eq "replayed and sent" "$(q t.db "SELECT count(*) FROM outbox WHERE event 
 check "webhooks remove" $TENURE --db t.db webhooks remove 1
 check_fails "webhooks remove twice" $TENURE --db t.db webhooks remove 1
 
+# ---- the deliverer killed (SIGKILL) while transfers are in flight: nothing lost ----
+start_receiver wh3 webhook wh3.port wh3.log "$SECRET" none.flag slow.flag
+cp base.db r.db
+checked $TENURE --db r.db webhooks add "http://127.0.0.1:$(cat wh3.port)/hook" --events all --secret "$SECRET" >/dev/null
+check "queue for the restart test" sh -c "$TENURE --db r.db jobs run --job ending --as-of 2026-10-05 >/dev/null"
+RN=$(q r.db "SELECT count(*) FROM outbox WHERE status = 'pending'")
+touch slow.flag
+$TENURE_BIN --db r.db outbox deliver --concurrency 4 >/dev/null 2>&1 &
+DPID=$!
+sleep 2
+kill -KILL "$DPID"; wait "$DPID" 2>/dev/null
+rm -f slow.flag
+check_eq "killed before marking everything" "$(q r.db "SELECT count(*) < $RN FROM outbox WHERE status = 'sent'")" 1
+check "deliver after the restart (past the lease)" sh -c "$TENURE --db r.db outbox deliver --now 2030-01-01 >/dev/null"
+check_eq "every message sent after the restart" "$(q r.db "SELECT count(*) FROM outbox WHERE status = 'sent'")" "$RN"
+grep '"status": 200' wh3.log | sed 's/.*"key": "\([^"]*\)".*/\1/' | sort -u >recv.keys
+q r.db "SELECT idem_key FROM outbox" | sort >sent.keys
+check_eq "the receiver has every key (at least once)" "$(comm -23 sent.keys recv.keys | wc -l | tr -d ' ')" 0
+
 # ---- a job killed mid-run (SIGKILL after 2 committed batches), run again ----
 cp base.db k.db; cp base.db ref.db
 for db in k.db ref.db; do

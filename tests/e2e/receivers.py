@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """receivers.py -- the outbox tests' counterparts on loopback, stdlib only.
 
-  receivers.py webhook PORTFILE LOG SECRET [FAILFILE]
+  receivers.py webhook PORTFILE LOG SECRET [FAILFILE [SLOWFILE]]
       An HTTP receiver (http.server, threaded).  Every POST is checked the way
       docs/actions.md tells a receiver to: Tenure-Signature t=...,v1=... is
       HMAC-SHA256(SECRET, t + "." + body), compared in constant time, t within
@@ -9,6 +9,7 @@
       status, body.  While FAILFILE exists it answers 500 (to test retries).
       A request with a good signature and a key already acknowledged is
       answered 200 and logged with "dup": true (the receiver drops repeats).
+      While SLOWFILE exists each answer waits 1 s (a receiver that hangs).
   receivers.py smtp PORTFILE DIR
       A minimal SMTP server (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT):
       each message is written to DIR/N.eml, with the envelope in DIR/N.env.
@@ -26,7 +27,7 @@ import threading
 import time
 
 
-def webhook(portfile, log, secret, failfile=None):
+def webhook(portfile, log, secret, failfile=None, slowfile=None):
     lock = threading.Lock()
     seen = set()
     out = open(log, "a", buffering=1)
@@ -50,6 +51,8 @@ def webhook(portfile, log, secret, failfile=None):
                 ok = hmac.compare_digest(want, parts.get("v1", "")) and abs(time.time() - int(t)) <= 300
             except (ValueError, KeyError):
                 ok = False
+            if slowfile and os.path.exists(slowfile):
+                time.sleep(1)
             status = 500 if (failfile and os.path.exists(failfile)) else (200 if ok else 400)
             with lock:
                 dup = status == 200 and key in seen
@@ -146,7 +149,8 @@ def serve(srv, portfile):
 
 if __name__ == "__main__":
     if sys.argv[1] == "webhook":
-        webhook(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5] if len(sys.argv) > 5 else None)
+        webhook(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5] if len(sys.argv) > 5 else None,
+                sys.argv[6] if len(sys.argv) > 6 else None)
     elif sys.argv[1] == "smtp":
         smtp(sys.argv[2], sys.argv[3])
     else:
