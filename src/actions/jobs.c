@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 tn_jobs_opts tn_jobs_opts_default(void)
 {
@@ -51,6 +52,8 @@ typedef struct jctx {
 	long items, queued;
 	int batches, in_txn;
 	char detail[200];
+	char *model_tmp;  /* refresh's fitted model, saved for alerts (same run) */
+	int *model_saved; /* 1 once it is there */
 } jctx;
 
 /* Commit the batch so far and open the next one; the test hook kills the
@@ -122,6 +125,19 @@ static int job_refresh(jctx *j, tn_error *err)
 		if (!rc)
 			rc = tn_pred_train(tr, &spec, &opt, &m, err);
 		tn_frame_free(tr);
+		/* the alerts of this run score with the same model rather than fit
+		 * their own (one fit a night, not two); a failure to save only costs
+		 * the alerts their own fit */
+		if (!rc && j->model_tmp && !*j->model_saved) {
+			int fd = mkstemp(j->model_tmp);
+			if (fd >= 0) {
+				close(fd);
+				if (tn_pred_save(m, j->model_tmp, NULL) == TN_OK)
+					*j->model_saved = 1;
+				else
+					unlink(j->model_tmp);
+			}
+		}
 	}
 	double *risk = rc ? NULL : tn_calloc(f->nrows ? f->nrows : 1, sizeof *risk);
 	if (!rc && !risk)
@@ -166,7 +182,7 @@ static int job_alerts(jctx *j, tn_error *err)
 {
 	tn_pred_alert_opts ao = tn_pred_alert_opts_default();
 	ao.as_of = j->to;
-	ao.model_path = j->o->model_path;
+	ao.model_path = j->o->model_path ? j->o->model_path : j->model_saved && *j->model_saved ? j->model_tmp : NULL;
 	tn_pred_alert_run run;
 	int rc = tn_pred_alerts_update(j->s, &ao, &run, err);
 	if (rc)
@@ -620,7 +636,11 @@ int tn_jobs_run(tn_store *s, const tn_jobs_opts *o, tn_job_result *res, size_t *
 	if (!found)
 		return tn_error_set(err, TN_ERR_USAGE, "jobs: unknown job \"%s\" (known: %s)", o->job, TN_JOBS);
 	int first = TN_OK;
-	for (size_t i = 0; i < NJOBS; i++) {
+	/* refresh's model for the alerts of the same run (mkstemp fills the Xs) */
+	char model_tmp[64];
+	int model_saved = 0, rc = TN_OK;
+	snprintf(model_tmp, sizeof model_tmp, "/tmp/tenure-jobs-model-XXXXXX");
+	for (size_t i = 0; i < NJOBS && !rc; i++) {
 		if (o->job && strcmp(o->job, JOBS[i].name) != 0)
 			continue;
 		if (o->stop && *o->stop)
@@ -629,9 +649,8 @@ int tn_jobs_run(tn_store *s, const tn_jobs_opts *o, tn_job_result *res, size_t *
 		memset(r, 0, sizeof *r);
 		snprintf(r->job, sizeof r->job, "%s", JOBS[i].name);
 		tn_time w;
-		int rc = watermark(s, JOBS[i].name, &w, err);
-		if (rc)
-			return rc;
+		if ((rc = watermark(s, JOBS[i].name, &w, err)))
+			break;
 		tn_time from = w != TN_NO_TIME ? w : o->as_of - (tn_time)llround(JOBS[i].first_days * TN_DAY);
 		if (from >= o->as_of) {
 			r->skipped = 1;
@@ -641,7 +660,7 @@ int tn_jobs_run(tn_store *s, const tn_jobs_opts *o, tn_job_result *res, size_t *
 		if (o->retry_wait > 0) {
 			int recent = 0;
 			if ((rc = failed_recently(s, JOBS[i].name, o->as_of, o->retry_wait, &recent, err)))
-				return rc;
+				break;
 			if (recent) {
 				r->skipped = 1;
 				snprintf(r->detail, sizeof r->detail, "failed recently for this as-of; retried later");
@@ -650,23 +669,30 @@ int tn_jobs_run(tn_store *s, const tn_jobs_opts *o, tn_job_result *res, size_t *
 		}
 		int64_t run_id = 0;
 		if ((rc = run_start(s, JOBS[i].name, o->as_of, from, &run_id, err)))
-			return rc;
-		jctx j = {.s = s, .o = o, .from = from, .to = o->as_of};
+			break;
+		jctx j = {.s = s,
+			  .o = o,
+			  .from = from,
+			  .to = o->as_of,
+			  .model_tmp = model_tmp,
+			  .model_saved = &model_saved};
 		double t0 = mono();
 		tn_error jerr = {0};
-		rc = JOBS[i].fn(&j, &jerr);
+		int jrc = JOBS[i].fn(&j, &jerr);
 		r->seconds = mono() - t0;
 		r->items = j.items;
 		r->queued = j.queued;
-		snprintf(r->detail, sizeof r->detail, "%.199s", rc ? jerr.msg : j.detail);
-		r->failed = rc != TN_OK;
-		int frc = run_finish(s, JOBS[i].name, run_id, rc == TN_OK, j.items, r->detail, r->seconds, o->as_of, err);
-		if (frc)
-			return frc;
-		if (rc && !first)
-			first = tn_error_set(err, rc, "job %s: %s", JOBS[i].name, jerr.msg);
+		snprintf(r->detail, sizeof r->detail, "%.199s", jrc ? jerr.msg : j.detail);
+		r->failed = jrc != TN_OK;
+		if ((rc = run_finish(s, JOBS[i].name, run_id, jrc == TN_OK, j.items, r->detail, r->seconds, o->as_of,
+				     err)))
+			break;
+		if (jrc && !first)
+			first = tn_error_set(err, jrc, "job %s: %s", JOBS[i].name, jerr.msg);
 	}
-	return first;
+	if (model_saved)
+		unlink(model_tmp);
+	return rc ? rc : first;
 }
 
 int tn_jobs_list(tn_store *s, tn_job_info out[8], size_t *n, tn_error *err)
