@@ -190,6 +190,10 @@ int tn_email_template_parse(const char *src, size_t len, tn_email_template *out,
 		sb--;
 	if (sb == sa)
 		return tn_error_set(err, TN_ERR_INPUT, "template:1:9: the subject is empty");
+	for (const char *c = sa; c < sb; c++) /* a control character would break the header */
+		if ((unsigned char)*c < 0x20 && *c != '\t')
+			return tn_error_set(err, TN_ERR_INPUT, "template:1:%d: a control character in the subject",
+					    (int)(c - src) + 1);
 	const char *end = src + len, *body = nl + 1;
 	if (body < end && *body == '\r')
 		body++;

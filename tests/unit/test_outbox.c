@@ -135,6 +135,11 @@ static void test_template(void **state)
 	assert_int_equal(tn_email_template_parse(nohtml, strlen(nohtml), &t, &err), TN_ERR_INPUT);
 	assert_non_null(strstr(err.msg, "--- html ---"));
 	assert_int_equal(tn_email_template_parse("Hello", 5, &t, NULL), TN_ERR_INPUT);
+	/* found by fuzz_outbox: a CR inside the subject line would end the header */
+	const char *cr = "Subject: Hi \r Bcc: x@y\n\nok\n--- html ---\n<p></p>\n";
+	memset(&err, 0, sizeof err);
+	assert_int_equal(tn_email_template_parse(cr, strlen(cr), &t, &err), TN_ERR_INPUT);
+	assert_non_null(strstr(err.msg, "template:1:13"));
 }
 
 static void test_mime(void **state)
