@@ -389,7 +389,7 @@ static int add_cust(tn_decider *d, const char *ext, int64_t key, size_t *idx)
 		d->capcust = nc;
 	}
 	size_t i;
-	if (tn_strmap_add(d->ids, ext, &i))
+	if (tn_strmap_add(d->ids, ext, &i) < 0)
 		return -1;
 	if (i < d->ncust) { /* already known */
 		*idx = i;

@@ -26,7 +26,7 @@ static void run_job(writer *w, write_job *j)
 {
 	tn_error err = {0};
 	tn_import_rows *r = NULL;
-	if (tn_store_savepoint(w->store, &err) || tn_import_rows_new(w->store, j->kind, &r, &err)) {
+	if (tn_store_savepoint(w->store, &err) || (j->rows && tn_import_rows_new(w->store, j->kind, &r, &err))) {
 		j->status = 500;
 		snprintf(j->message, sizeof j->message, "%s", err.msg);
 		tn_import_rows_free(r);
@@ -34,7 +34,7 @@ static void run_job(writer *w, write_job *j)
 	}
 	int bad = 0, fatal = 0;
 	int index = 0;
-	for (cJSON *it = j->rows->child; it && !fatal; it = it->next, index++) {
+	for (cJSON *it = j->rows ? j->rows->child : NULL; it && !fatal; it = it->next, index++) {
 		const char *field = NULL;
 		tn_error rerr = {0};
 		int rc = tn_import_row_json(r, it, &field, &rerr);
@@ -55,7 +55,17 @@ static void run_job(writer *w, write_job *j)
 		}
 	}
 	if (!fatal && !bad) {
-		int rc = tn_import_rows_finish(r, &j->res, &err);
+		int rc = r ? tn_import_rows_finish(r, &j->res, &err) : TN_OK;
+		if (rc == TN_OK && j->apply) {
+			rc = j->apply(w->store, j->apply_ud, &err);
+			if (rc == TN_ERR_NOTFOUND || rc == TN_ERR_INPUT) {
+				tn_import_rows_free(r);
+				tn_store_rollback_savepoint(w->store);
+				j->status = rc == TN_ERR_NOTFOUND ? 404 : 422;
+				snprintf(j->message, sizeof j->message, "%s", err.msg);
+				return;
+			}
+		}
 		if (rc == TN_OK)
 			rc = tn_store_release(w->store, &err);
 		if (rc) {
