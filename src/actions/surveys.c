@@ -549,7 +549,10 @@ cJSON *tn_survey_to_json(const tn_survey_def *d, int64_t invitation)
 	cJSON_AddNumberToObject(o, "id", (double)d->id);
 	cJSON_AddStringToObject(o, "name", d->name);
 	cJSON_AddStringToObject(o, "kind", d->kind);
-	cJSON_AddNumberToObject(o, "invitation", (double)invitation);
+	if (invitation > 0)
+		cJSON_AddNumberToObject(o, "invitation", (double)invitation);
+	else
+		cJSON_AddNullToObject(o, "invitation"); /* written with the decision, after the answer */
 	cJSON_AddNumberToObject(o, "reward_points", (double)d->reward_points);
 	cJSON *rtl = cJSON_AddArrayToObject(o, "rtl");
 	cJSON_AddItemToArray(rtl, cJSON_CreateString("ar"));

@@ -7,9 +7,12 @@
  * The decider (include/tenure/decide.h) is loaded on the first decision from
  * the store's stored scores -- no model is fitted here -- and its catalogue
  * (and the surveys' count) is reread every RELOAD_SECONDS, so `tenure offers
- * catalogue add` reaches a running server.  A decision is made in memory;
- * it, a new holdout assignment and a survey invitation are then written by
- * the writer in its group commit, and answered once committed.
+ * catalogue add` reaches a running server.  A decision is made in memory
+ * and answered at once; it, a new holdout assignment and a survey
+ * invitation are written by the writer in its next group commit (in order:
+ * an outcome posted after the answer always finds its decision).  A crash
+ * can lose the decisions of the last group commit (milliseconds): they were
+ * answered but are not in the store, and their outcomes answer 404.
  */
 #include "server/server_internal.h"
 #include "tenure/decide.h"
@@ -213,6 +216,18 @@ static int decide_apply(tn_store *s, void *ud, tn_error *err)
 	return rc;
 }
 
+typedef struct decide_write {
+	write_job w; /* first: the writer's release gets it */
+	tn_decision dec;
+	decide_job job;
+} decide_write;
+
+static void decide_release(write_job *j)
+{
+	cJSON_Delete(j->details);
+	free(j);
+}
+
 static void do_decide(tn_server *sv, const tn_http_request *rq, tn_http_response *rs)
 {
 	static const char *const allowed[] = {"customer", "moment", NULL};
@@ -283,15 +298,28 @@ static void do_decide(tn_server *sv, const tn_http_request *rq, tn_http_response
 		if (found && !invitation)
 			job.survey_id = survey.id;
 	}
-	write_job w = {.kind = TN_KIND_CUSTOMERS, .details = cJSON_CreateArray(), .apply = decide_apply,
-		       .apply_ud = &job};
-	writer_submit(sv, &w);
-	cJSON_Delete(w.details);
-	if (w.status != 200) {
+	/* written by the writer after the answer: the hot path never waits for a commit */
+	decide_write *dw = tn_calloc(1, sizeof *dw);
+	if (!dw) {
 		tn_decide_undo(st->d, customer, &dec);
 		if (found)
 			tn_survey_clear(&survey);
-		respond_error(rs, w.status == 404 || w.status == 422 ? 500 : w.status, NULL, w.message, NULL);
+		respond_error(rs, 500, NULL, "out of memory", NULL);
+		cJSON_Delete(body);
+		return;
+	}
+	dw->dec = dec;
+	dw->job = job;
+	dw->job.dec = &dw->dec;
+	dw->w = (write_job){.kind = TN_KIND_CUSTOMERS, .apply = decide_apply, .apply_ud = &dw->job,
+			    .release = decide_release};
+	int q = writer_submit_async(sv, &dw->w);
+	if (q) {
+		tn_decide_undo(st->d, customer, &dec);
+		if (found)
+			tn_survey_clear(&survey);
+		respond_error(rs, 503, NULL, q == -1 ? "the server is shutting down" : "overloaded: the writer is behind; retry",
+			      NULL);
 		cJSON_Delete(body);
 		return;
 	}
@@ -311,7 +339,7 @@ static void do_decide(tn_server *sv, const tn_http_request *rq, tn_http_response
 	}
 	time_field(off, "expires_at", dec.expires_at);
 	if (found) {
-		cJSON_AddItemToObject(o, "survey", tn_survey_to_json(&survey, invitation ? invitation : job.invitation));
+		cJSON_AddItemToObject(o, "survey", tn_survey_to_json(&survey, invitation));
 		tn_survey_clear(&survey);
 	} else {
 		cJSON_AddNullToObject(o, "survey");

@@ -85,6 +85,9 @@ typedef struct write_job {
 	 * TN_ERR_NOTFOUND answers 404, TN_ERR_INPUT 422, others 500. */
 	int (*apply)(tn_store *s, void *ud, tn_error *err);
 	void *apply_ud;
+	/* writer_submit_async: called by the writer once the job's group is
+	 * committed (or failed), instead of waking a waiting caller; frees the job */
+	void (*release)(struct write_job *j);
 	char message[TN_ERROR_MSG_MAX + 64];
 	int done;
 	struct write_job *next;
@@ -105,6 +108,10 @@ typedef struct writer {
 int writer_start(tn_server *sv, tn_error *err);
 /* Queue JOB and wait until it is committed or refused. */
 void writer_submit(tn_server *sv, write_job *job);
+/* Queue JOB (with ->release set) and return at once: the caller answers
+ * before the commit (the decisions' hot path).  0 queued; -1 when the
+ * server is stopping, -2 when the queue is full (JOB is released). */
+int writer_submit_async(tn_server *sv, write_job *job);
 void writer_stop(tn_server *sv);
 
 /* ---- the server ---- */
