@@ -400,8 +400,11 @@ static void do_outcome(tn_server *sv, const char *rest, const tn_http_request *r
 		cJSON_Delete(body);
 		return;
 	}
-	if (sv->decide) /* the decider learns: acceptance counts, a declined offer's cost refunded */
-		tn_decider_note_outcome(sv->decide->d, job.outcome, &job.res);
+	pthread_mutex_lock(&init_mu);
+	decide_state *st = sv->decide;
+	pthread_mutex_unlock(&init_mu);
+	if (st) /* the decider learns: acceptance counts, a declined offer's cost refunded */
+		tn_decider_note_outcome(st->d, job.outcome, &job.res);
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "decision_id", id);
 	cJSON_AddStringToObject(o, "outcome", job.outcome);
