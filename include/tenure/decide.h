@@ -125,6 +125,10 @@ TN_API int tn_decider_load(tn_store *s, tn_decider **out, tn_error *err);
 TN_API void tn_decider_free(tn_decider *d);
 /* Reread the catalogue (definitions; counters of known offers stay). */
 TN_API int tn_decider_reload_catalogue(tn_decider *d, tn_store *s, tn_error *err);
+/* Apply the stored scores again when they changed (count or latest
+ * scored_at differ from what was applied): `tenure offers scores` or a
+ * nightly re-scoring reaches a running server without a restart. */
+TN_API int tn_decider_reload_scores(tn_decider *d, tn_store *s, tn_error *err);
 /* Make a customer the decider has not seen (added to the store after the
  * load) known, with KEY, the population-mean scores and no holdout yet. */
 TN_API int tn_decider_add_customer(tn_decider *d, const char *customer, int64_t key, tn_error *err);

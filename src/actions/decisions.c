@@ -360,6 +360,8 @@ struct tn_decider {
 	dhist *hist;
 	size_t nhist, caphist;
 	double p_mean, v_mean;
+	size_t nsorted;               /* customers loaded at start, sorted by key */
+	int64_t scores_n, scores_stamp; /* the stored scores applied: count and latest scored_at */
 	tn_decide_settings set;
 	tn_rng rng;
 };
@@ -521,11 +523,14 @@ int tn_decider_load(tn_store *s, tn_decider **out, tn_error *err)
 		rc = load_counts(d, s, err);
 	long nscored = 0;
 	if (rc == TN_OK) {
-		q = tn_db_prepare(s, "SELECT COUNT(*) FROM customer_scores", err);
+		q = tn_db_prepare(s, "SELECT COUNT(*), COALESCE(MAX(scored_at), 0) FROM customer_scores", err);
 		if (!q || tn_db_step_row(q, "counting stored scores", err))
 			rc = tn_error_code(err, TN_ERR_DB);
-		else
+		else {
 			nscored = (long)tn_db_column_int64(q, 0);
+			d->scores_n = nscored;
+			d->scores_stamp = tn_db_column_int64(q, 1);
+		}
 		tn_db_finalize(q);
 		q = NULL;
 	}
@@ -567,6 +572,7 @@ int tn_decider_load(tn_store *s, tn_decider **out, tn_error *err)
 	}
 	tn_db_finalize(q);
 	q = NULL;
+	d->nsorted = d->ncust;
 	if (rc == TN_OK && est) {
 		for (size_t k = 0; k < est->n; k++) {
 			dcust *c = bsearch(&est->key[k], d->cust, d->ncust, sizeof *d->cust, cmp_key);
@@ -628,6 +634,65 @@ int tn_decider_load(tn_store *s, tn_decider **out, tn_error *err)
 	}
 	*out = d;
 	return TN_OK;
+}
+
+int tn_decider_reload_scores(tn_decider *d, tn_store *s, tn_error *err)
+{
+	tn_stmt *q = tn_db_prepare(s, "SELECT COUNT(*), COALESCE(MAX(scored_at), 0) FROM customer_scores", err);
+	if (!q || tn_db_step_row(q, "reading stored scores", err)) {
+		tn_db_finalize(q);
+		return tn_error_code(err, TN_ERR_DB);
+	}
+	int64_t n = tn_db_column_int64(q, 0), stamp = tn_db_column_int64(q, 1);
+	tn_db_finalize(q);
+	if (n == 0 || (n == d->scores_n && stamp == d->scores_stamp))
+		return TN_OK;
+	/* read first, then apply under the lock: decisions wait only for the copy */
+	int64_t *key = tn_malloc((size_t)n * sizeof *key);
+	float *p = tn_malloc((size_t)n * sizeof *p), *v = tn_malloc((size_t)n * sizeof *v);
+	size_t k = 0;
+	int rc = TN_OK;
+	if (!key || !p || !v)
+		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	else if (!(q = tn_db_prepare(s, "SELECT customer_id, p_churn, value FROM customer_scores", err)))
+		rc = tn_error_code(err, TN_ERR_DB);
+	while (rc == TN_OK) {
+		int r = tn_db_step(q, "reading stored scores", err);
+		if (r == TN_DB_DONE)
+			break;
+		if (r != TN_DB_ROW) {
+			rc = r;
+			break;
+		}
+		if (k == (size_t)n)
+			break; /* written meanwhile: the next reload takes the rest */
+		key[k] = tn_db_column_int64(q, 0);
+		p[k] = (float)tn_db_column_double(q, 1);
+		v[k++] = (float)tn_db_column_double(q, 2);
+	}
+	tn_db_finalize(q);
+	if (rc == TN_OK) {
+		pthread_mutex_lock(&d->mu);
+		for (size_t i = 0; i < k; i++) {
+			/* customers loaded at start are sorted by key; later ones are looked up one by one */
+			dcust *c = bsearch(&key[i], d->cust, d->nsorted, sizeof *d->cust, cmp_key);
+			for (size_t j = d->nsorted; !c && j < d->ncust; j++)
+				if (d->cust[j].key == key[i])
+					c = &d->cust[j];
+			if (c) {
+				c->p = p[i];
+				c->v = v[i];
+				c->scored = 1;
+			}
+		}
+		d->scores_n = n;
+		d->scores_stamp = stamp;
+		pthread_mutex_unlock(&d->mu);
+	}
+	free(key);
+	free(p);
+	free(v);
+	return rc;
 }
 
 int tn_decider_add_customer(tn_decider *d, const char *customer, int64_t key, tn_error *err)

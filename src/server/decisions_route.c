@@ -5,9 +5,10 @@
  * /v1/feedback.
  *
  * The decider (include/tenure/decide.h) is loaded on the first decision from
- * the store's stored scores -- no model is fitted here -- and its catalogue
- * (and the surveys' count) is reread every RELOAD_SECONDS, so `tenure offers
- * catalogue add` reaches a running server.  A decision is made in memory
+ * the store's stored scores -- no model is fitted here -- and its catalogue,
+ * the surveys' count and changed stored scores are reread every
+ * RELOAD_SECONDS, so `tenure offers catalogue add` and a re-scoring reach a
+ * running server.  A decision is made in memory
  * and answered at once; it, a new holdout assignment and a survey
  * invitation are written by the writer in its next group commit (in order:
  * an outcome posted after the answer always finds its decision).  A crash
@@ -106,7 +107,7 @@ static decide_state *state(tn_server *sv, tn_error *err)
 		st->loaded_at = server_now();
 		tn_store *s = reader_take(sv, err);
 		long n = st->nsurveys;
-		int rc = !s || tn_decider_reload_catalogue(st->d, s, err) ||
+		int rc = !s || tn_decider_reload_catalogue(st->d, s, err) || tn_decider_reload_scores(st->d, s, err) ||
 			 count_surveys(s, &n, &st->danger_from, &st->danger_done, err);
 		reader_give(sv, s);
 		st->nsurveys = n;

@@ -90,6 +90,21 @@ static void test_choice(void **state)
 	assert_int_equal(tn_decide(d, "c1", TN_MOMENT_SESSION, T0 + DAY, &dec, &err), TN_OK);
 	assert_string_equal(dec.offer, "session_only");
 	assert_string_equal(dec.kind, "downgrade");
+	/* new stored scores reach the decider without a reload of everything */
+	tn_error e3 = {0};
+	assert_int_equal(tn_decider_reload_scores(d, f.s, &e3), TN_OK); /* unchanged: nothing to do */
+	tn_scores *sc = NULL;
+	assert_int_equal(tn_scores_estimate(f.s, T0 + DAY, &sc, &e3), TN_OK);
+	for (size_t i = 0; i < sc->n; i++) {
+		sc->p_churn[i] = 0.95;
+		sc->value[i] = 0;
+	}
+	assert_int_equal(tn_scores_store(f.s, sc, "test", T0 + 2 * DAY, &e3), TN_OK);
+	tn_scores_free(sc);
+	assert_int_equal(tn_decider_reload_scores(d, f.s, &e3), TN_OK);
+	assert_int_equal(tn_decide(d, "c2", TN_MOMENT_CANCEL, T0 + DAY, &dec, &err), TN_OK);
+	assert_near(dec.p_churn, 0.95, 1e-6);
+	assert_string_equal(dec.kind, "none"); /* value 0 now: no offer pays */
 	/* an unknown customer is not found */
 	assert_int_equal(tn_decide(d, "nobody", TN_MOMENT_CANCEL, T0, &dec, &err), TN_ERR_NOTFOUND);
 	/* no offer pays: value 0 */
