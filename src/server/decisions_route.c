@@ -37,6 +37,7 @@ typedef struct decide_state {
 	long nsurveys;     /* surveys defined (a decision asks for a due survey only when > 0) */
 	double danger_from; /* the danger window's first day of age; NaN unknown */
 	int danger_done;
+	int reloading;     /* a request is rereading the catalogue and scores */
 } decide_state;
 
 void decisions_free(tn_server *sv)
@@ -102,22 +103,43 @@ static decide_state *state(tn_server *sv, tn_error *err)
 	}
 	decide_state *st = sv->decide;
 	pthread_mutex_unlock(&init_mu);
+	/* one request rereads, without holding up the others; a failed reread
+	 * keeps what was loaded (tried again RELOAD_SECONDS later) */
 	pthread_mutex_lock(&st->mu);
-	if (server_now() - st->loaded_at > RELOAD_SECONDS) {
+	int mine = !st->reloading && server_now() - st->loaded_at > RELOAD_SECONDS;
+	if (mine) {
+		st->reloading = 1;
 		st->loaded_at = server_now();
-		tn_store *s = reader_take(sv, err);
-		long n = st->nsurveys;
-		int rc = !s || tn_decider_reload_catalogue(st->d, s, err) || tn_decider_reload_scores(st->d, s, err) ||
-			 count_surveys(s, &n, &st->danger_from, &st->danger_done, err);
-		reader_give(sv, s);
-		st->nsurveys = n;
-		if (rc) {
-			pthread_mutex_unlock(&st->mu);
-			return NULL;
-		}
 	}
+	long n = st->nsurveys;
+	double from = st->danger_from;
+	int done = st->danger_done;
 	pthread_mutex_unlock(&st->mu);
+	if (mine) {
+		tn_error e2 = {0};
+		tn_store *s = reader_take(sv, &e2);
+		if (s && tn_decider_reload_catalogue(st->d, s, &e2) == TN_OK)
+			tn_decider_reload_scores(st->d, s, &e2);
+		if (s)
+			count_surveys(s, &n, &from, &done, &e2);
+		reader_give(sv, s);
+		pthread_mutex_lock(&st->mu);
+		st->nsurveys = n;
+		st->danger_from = from;
+		st->danger_done = done;
+		st->reloading = 0;
+		pthread_mutex_unlock(&st->mu);
+	}
 	return st;
+}
+
+/* The surveys' count and the danger window, read under the lock. */
+static void snapshot(decide_state *st, long *nsurveys, double *danger_from)
+{
+	pthread_mutex_lock(&st->mu);
+	*nsurveys = st->nsurveys;
+	*danger_from = st->danger_from;
+	pthread_mutex_unlock(&st->mu);
 }
 
 /* ---- request bodies ---------------------------------------------------------------- */
@@ -284,9 +306,12 @@ static void do_decide(tn_server *sv, const tn_http_request *rq, tn_http_response
 	tn_survey_def survey;
 	int found = 0;
 	int64_t invitation = 0;
-	if (st->nsurveys > 0) {
+	long nsurveys;
+	double danger_from;
+	snapshot(st, &nsurveys, &danger_from);
+	if (nsurveys > 0) {
 		tn_store *s = reader_take(sv, &err);
-		rc = s ? tn_survey_due(s, dec.customer_key, moment, now, st->danger_from, &found, &survey, &invitation,
+		rc = s ? tn_survey_due(s, dec.customer_key, moment, now, danger_from, &found, &survey, &invitation,
 				       &err)
 		       : err.code;
 		reader_give(sv, s);
@@ -452,8 +477,11 @@ static void do_survey(tn_server *sv, const char *rest, tn_http_response *rs)
 	int rc = s ? customer_key(s, customer, &key, &err) : err.code;
 	if (rc == TN_OK && key <= 0)
 		rc = tn_error_set(&err, TN_ERR_NOTFOUND, "no customer '%s'", customer);
+	long nsurveys;
+	double danger_from;
+	snapshot(st, &nsurveys, &danger_from);
 	if (rc == TN_OK)
-		rc = tn_survey_due(s, key, -1, now, st->danger_from, &found, &survey, &invitation, &err);
+		rc = tn_survey_due(s, key, -1, now, danger_from, &found, &survey, &invitation, &err);
 	reader_give(sv, s);
 	if (rc) {
 		respond_err(rs, &err);
