@@ -42,6 +42,7 @@
 #include "tenure/value.h"
 #include "tenure/feedback.h"
 #include "tenure/actions.h"
+#include "tenure/decide.h"
 #include "tenure/predict.h"
 
 /* The library's version, "MAJOR.MINOR.PATCH". */

@@ -313,6 +313,10 @@ typedef struct tn_points_op {
  * oldest lots first.  A key reused for a different entry, an unknown
  * customer or an earn with no points and no rule fails the whole batch. */
 TN_API int tn_points_apply(tn_store *s, const tn_points_op *ops, size_t n, int *status, tn_error *err);
+/* The same inside the caller's open transaction (or savepoint): no BEGIN,
+ * no COMMIT; the caller rolls back on failure (the server's writer, which
+ * credits survey rewards in its group commit). */
+TN_API int tn_points_apply_in(tn_store *s, const tn_points_op *ops, size_t n, int *status, tn_error *err);
 
 /* Earn rule for an event type: points = per_action + floor(per_amount x amount). */
 TN_API int tn_points_set_rule(tn_store *s, const char *event_type, long long per_action, double per_amount,

@@ -345,16 +345,12 @@ double tn_points_expiry_days(tn_store *s)
 	return read_expiry(s, &d, NULL) ? NAN : d;
 }
 
-int tn_points_apply(tn_store *s, const tn_points_op *ops, size_t n, int *status, tn_error *err)
+int tn_points_apply_in(tn_store *s, const tn_points_op *ops, size_t n, int *status, tn_error *err)
 {
-	if (tn_store_begin(s, err))
-		return tn_error_code(err, TN_ERR_DB);
 	double expiry;
 	pstmts p;
-	if (read_expiry(s, &expiry, err) || pst_prepare(s, &p, err)) {
-		tn_store_rollback(s);
+	if (read_expiry(s, &expiry, err) || pst_prepare(s, &p, err))
 		return TN_ERR_DB;
-	}
 	int rc = TN_OK;
 	for (size_t i = 0; i < n && !rc; i++) {
 		int st = 0;
@@ -363,6 +359,14 @@ int tn_points_apply(tn_store *s, const tn_points_op *ops, size_t n, int *status,
 			status[i] = st;
 	}
 	pst_free(&p);
+	return rc;
+}
+
+int tn_points_apply(tn_store *s, const tn_points_op *ops, size_t n, int *status, tn_error *err)
+{
+	if (tn_store_begin(s, err))
+		return tn_error_code(err, TN_ERR_DB);
+	int rc = tn_points_apply_in(s, ops, n, status, err);
 	if (!rc)
 		rc = tn_store_commit(s, err);
 	if (rc)

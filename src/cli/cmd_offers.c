@@ -4,6 +4,8 @@
  * lists a retention team works from (src/actions/offers.c does the work).
  */
 #include "actions_cli.h"
+#include "decide_cli.h"
+#include "tenure/decide.h"
 
 #include <limits.h>
 #include <cjson/cJSON.h>
@@ -16,7 +18,10 @@ static const char *HELP =
 	"                          [--offer-cost C] [--accept-rate P]\n"
 	"                          [--control SHARE] [--seed S] [--lead-days D] [--danger-day D|window]\n"
 	"                          [--now DATE] [--top N] [--dry-run]\n"
-	"       tenure offers report [--plan ID]\n"
+	"       tenure offers report [--plan ID | --decisions]\n"
+	"       tenure offers catalogue add|list|remove ...   (in-app decisions)\n"
+	"       tenure offers scores [--scores FILE | --risk FILE --value FILE]\n"
+	"       tenure offers holdout [--share S] [--seed N]\n"
 	"       tenure offers plans\n"
 	"       tenure offers ending [--days 30] [--now DATE]\n"
 	"       tenure offers nearing [--danger-day D|window] [--window 7] [--now DATE]\n"
@@ -60,7 +65,13 @@ static const char *HELP =
 	"  --dry-run        do not store the plan\n"
 	"report   churn rate of the offer arm vs the control arm of a stored plan (latest\n"
 	"         by default; --plan ID), uplift = control - offer with a 95% Newcombe\n"
-	"         (hybrid score) interval\n"
+	"         (hybrid score) interval.  When the store holds in-app decisions (POST\n"
+	"         /v1/decisions) and no --plan is given, or with --decisions: their save\n"
+	"         rate against the holdout by offer and moment, with the Newcombe interval,\n"
+	"         customers and revenue kept, cost per customer kept (docs/actions.md)\n"
+	"catalogue the offers the server's decisions choose from (`offers catalogue --help`)\n"
+	"scores   store P(churn) and value per customer for the server's decisions\n"
+	"holdout  the decisions' holdout share and seed\n"
 	"plans    the stored plans, one column per parameter\n"
 	"ending   subscriptions whose period or trial ends within --days days\n"
 	"nearing  live customers within --window days before the danger day of age\n"
@@ -233,14 +244,25 @@ out:
 static int do_report(cli_ctx *ctx, int argc, char **argv)
 {
 	long plan = 0;
-	const cli_option opts[] = {{"--plan", CLI_INT, &plan, 0, LONG_MAX, "plan id"}, {NULL, 0, NULL, 0, 0, NULL}};
+	int decisions = 0;
+	const cli_option opts[] = {{"--plan", CLI_INT, &plan, 0, LONG_MAX, "plan id"},
+				   {"--decisions", CLI_FLAG, &decisions, 0, 0, NULL},
+				   {NULL, 0, NULL, 0, 0, NULL}};
 	int parsed = cli_parse("offers report", HELP, opts, argc, argv, NULL, 0, NULL);
 	if (parsed >= 0)
 		return parsed;
+	if (plan && decisions)
+		return cli_usage_error("offers report", "give --plan ID or --decisions, not both");
 	tn_store *s;
 	if (act_open(ctx, &s))
 		return 1;
 	tn_error err = {0};
+	long ndec = 0;
+	if (!plan && (decisions || (tn_decisions_count(s, &ndec, &err) == TN_OK && ndec > 0))) {
+		int r = offers_decisions_report(ctx, s);
+		tn_store_close(s);
+		return r;
+	}
 	tn_offer_effect e;
 	int rc = 0;
 	if (tn_offers_measure(s, plan, &e, &err)) {
@@ -435,7 +457,10 @@ static int do_list_sub(cli_ctx *ctx, int argc, char **argv) { return do_list(ctx
 
 static const cli_sub SUBS[] = {
 	{"plan", do_plan, "rank customers by expected profit of an offer, with a control group"},
-	{"report", do_report, "churn of the offer arm against the control arm of a plan"},
+	{"report", do_report, "churn of the offer arm against the control arm of a plan; in-app decisions' save rate"},
+	{"catalogue", offers_catalogue, "the offer catalogue of the in-app decisions: add, list, remove"},
+	{"scores", offers_scores, "store P(churn) and value per customer for the server's decisions"},
+	{"holdout", offers_holdout, "the in-app decisions' holdout share and seed"},
 	{"plans", do_plans, "the stored plans"},
 	{"ending", do_list_sub, "subscriptions whose period or trial ends soon"},
 	{"nearing", do_list_sub, "live customers just before the danger day of age"},

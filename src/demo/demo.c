@@ -13,6 +13,7 @@
  */
 #include "tenure/demo.h"
 #include "tenure/actions.h"
+#include "tenure/decide.h"
 #include "demo/demo_text.h"
 #include "base/rng.h"
 #include "store/store_sqlite.h"
@@ -439,6 +440,32 @@ static int gen_customer(gen *g, long i)
 	return TN_OK;
 }
 
+/* The offer catalogue the in-app decisions choose from (docs/actions.md,
+ * "In-app decisions"): a discount, a pause, a downgrade and a free month,
+ * costed against the demo's 9.99 / 19.99 / 79.99 plans. */
+static int seed_catalogue(tn_store *s, tn_time end, tn_error *err)
+{
+	const unsigned C = 1u << TN_MOMENT_CANCEL, A = 1u << TN_MOMENT_AUTO_RENEW_OFF, R = 1u << TN_MOMENT_RENEWAL_DUE;
+	const tn_catalogue_offer offers[] = {
+		{.name = "half_off_3m", .kind = "discount", .terms = "50% off your next 3 months", .cost = 15,
+		 .uplift_prior = 0.25, .prior_weight = 20, .budget = NAN, .cap_count = 1, .cap_days = 90,
+		 .moments = C | A | R, .valid_days = 7},
+		{.name = "pause_1m", .kind = "pause", .terms = "Pause your subscription for a month", .cost = 2,
+		 .uplift_prior = 0.12, .prior_weight = 20, .budget = NAN, .cap_count = 1, .cap_days = 90,
+		 .moments = C | A, .valid_days = 7},
+		{.name = "basic_plan", .kind = "downgrade", .terms = "Keep the monthly plan at 9.99 instead", .cost = 5,
+		 .uplift_prior = 0.15, .prior_weight = 20, .budget = NAN, .cap_count = 1, .cap_days = 90, .moments = C,
+		 .valid_days = 7},
+		{.name = "free_month", .kind = "free_period", .terms = "Your next month free", .cost = 10,
+		 .uplift_prior = 0.2, .prior_weight = 20, .budget = 20000, .cap_count = 1, .cap_days = 180,
+		 .moments = C | A | R, .valid_days = 14},
+	};
+	for (size_t i = 0; i < sizeof offers / sizeof offers[0]; i++)
+		if (tn_catalogue_add(s, &offers[i], end, NULL, err))
+			return err->code;
+	return TN_OK;
+}
+
 /* The business's setup for acting on churn: onboarding milestones mapped to
  * the demo's events, and a loyalty programme (10 points per dollar of in-app
  * purchases, 50 per invitation, points expire after 180 days) credited from
@@ -458,7 +485,7 @@ static int seed_actions(tn_store *s, tn_time end, tn_error *err)
 	long long expired_points;
 	if (tn_points_expire(s, end, &expired_entries, &expired_points, err))
 		return err->code;
-	return TN_OK;
+	return seed_catalogue(s, end, err);
 }
 
 int tn_demo_generate(tn_store *s, const tn_demo_opts *o, tn_demo_result *res, tn_error *err)

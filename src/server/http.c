@@ -98,6 +98,7 @@ int tn_server_free(tn_server *sv, tn_error *err)
 		return TN_OK;
 	tn_server_quiesce(sv);
 	writer_stop(sv);
+	decisions_free(sv);
 	int rc = TN_OK;
 	if (sv->w.first_error.code)
 		rc = tn_error_set(err, sv->w.first_error.code, "%s", sv->w.first_error.msg);

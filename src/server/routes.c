@@ -16,14 +16,14 @@
 #include <string.h>
 #include <time.h>
 
-typedef enum { H_HEALTH, H_METRICS, H_WRITE, H_CUSTOMER, H_ANALYSIS, H_UNSUBSCRIBE } handler;
+typedef enum { H_HEALTH, H_METRICS, H_WRITE, H_CUSTOMER, H_ANALYSIS, H_UNSUBSCRIBE, H_DECIDE } handler;
 
 typedef struct route {
-	const char *path;    /* pattern; "/v1/customers/{id}" matches a prefix */
+	const char *path;    /* pattern; "/v1/customers/{id}" matches a prefix, "{id}/survey" one segment and a suffix */
 	const char *method;
 	handler h;
 	int scope;           /* SCOPE_* needed (SCOPE_NONE: no key) */
-	int kind;            /* H_WRITE: tn_kind */
+	int kind;            /* H_WRITE: tn_kind; H_DECIDE: DECIDE_* (decisions_route.c) */
 	const char *argv[3]; /* H_ANALYSIS: the CLI command */
 	const char *options; /* H_ANALYSIS: options allowed ("name" takes a value, "name!" is a flag) */
 	const char *fixed;   /* H_ANALYSIS: an option always passed, or NULL */
@@ -53,6 +53,10 @@ static const route routes[] = {
 	/* the e-mail's unsubscribe link: the signed token is the credential */
 	{"/v1/unsubscribe", "GET", H_UNSUBSCRIBE, SCOPE_NONE, 0, {0}, NULL, NULL},
 	{"/v1/unsubscribe", "POST", H_UNSUBSCRIBE, SCOPE_NONE, 0, {0}, NULL, NULL},
+	{"/v1/decisions", "POST", H_DECIDE, SCOPE_INGEST, DECIDE_POST, {0}, NULL, NULL},
+	{"/v1/decisions/{id}/outcome", "POST", H_DECIDE, SCOPE_INGEST, DECIDE_OUTCOME, {0}, NULL, NULL},
+	{"/v1/customers/{id}/survey", "GET", H_DECIDE, SCOPE_INGEST | SCOPE_READ, DECIDE_SURVEY, {0}, NULL, NULL},
+	{"/v1/offers/report", "GET", H_ANALYSIS, SCOPE_READ, 0, {"offers", "report"}, "", "--decisions"},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -110,6 +114,10 @@ static void do_write(tn_server *sv, const route *r, const tn_http_request *rq, t
 	if (!rows)
 		return;
 	write_job job = {.kind = (tn_kind)r->kind, .rows = rows, .details = cJSON_CreateArray()};
+	if (r->kind == TN_KIND_FEEDBACK) { /* survey answers credit their reward (decisions_route.c) */
+		job.apply = decisions_feedback_apply;
+		job.apply_ud = rows;
+	}
 	writer_submit(sv, &job);
 	cJSON_Delete(rows);
 	if (job.status == 200) {
@@ -245,7 +253,12 @@ static int path_matches(const route *r, const char *path, const char **rest)
 	if (!brace)
 		return strcmp(r->path, path) == 0;
 	size_t n = (size_t)(brace - r->path);
-	if (strncmp(r->path, path, n) != 0 || !path[n])
+	const char *suffix = strchr(brace, '}') + 1;
+	size_t ns = strlen(suffix), np = strlen(path);
+	if (strncmp(r->path, path, n) != 0 || np <= n + ns || strcmp(path + np - ns, suffix) != 0)
+		return 0;
+	/* {id} is one path segment: a longer path is not swallowed */
+	if (memchr(path + n, '/', np - n - ns))
 		return 0;
 	*rest = path + n;
 	return 1;
@@ -277,9 +290,6 @@ static const route *dispatch(tn_server *sv, const tn_http_request *rq, tn_http_r
 	for (size_t i = 0; i < NROUTES; i++) {
 		const char *rr = NULL;
 		if (!path_matches(&routes[i], path, &rr))
-			continue;
-		/* /v1/customers/{id} must not swallow a longer path */
-		if (rr && strchr(rr, '/'))
 			continue;
 		any = &routes[i];
 		size_t k = strlen(allow);
@@ -365,6 +375,9 @@ static const route *dispatch(tn_server *sv, const tn_http_request *rq, tn_http_r
 		break;
 	case H_UNSUBSCRIBE:
 		do_unsubscribe(sv, rq, rs);
+		break;
+	case H_DECIDE:
+		decisions_route(sv, r->kind, rest, rq, rs);
 		break;
 	}
 	return r;

@@ -80,6 +80,14 @@ typedef struct write_job {
 	tn_import_result res;
 	long long updated;
 	struct cJSON *details;  /* 422: [{index, field, message}] (owned by the job) */
+	/* run in the job's savepoint after its rows (ROWS may be NULL): the
+	 * decisions, outcomes, invitations and survey rewards (decisions_route.c).
+	 * TN_ERR_NOTFOUND answers 404, TN_ERR_INPUT 422, others 500. */
+	int (*apply)(tn_store *s, void *ud, tn_error *err);
+	void *apply_ud;
+	/* writer_submit_async: called by the writer once the job's group is
+	 * committed (or failed), instead of waking a waiting caller; frees the job */
+	void (*release)(struct write_job *j);
 	char message[TN_ERROR_MSG_MAX + 64];
 	int done;
 	struct write_job *next;
@@ -100,6 +108,10 @@ typedef struct writer {
 int writer_start(tn_server *sv, tn_error *err);
 /* Queue JOB and wait until it is committed or refused. */
 void writer_submit(tn_server *sv, write_job *job);
+/* Queue JOB (with ->release set) and return at once: the caller answers
+ * before the commit (the decisions' hot path).  0 queued; -1 when the
+ * server is stopping, -2 when the queue is full (JOB is released). */
+int writer_submit_async(tn_server *sv, write_job *job);
 void writer_stop(tn_server *sv);
 
 /* ---- the server ---- */
@@ -117,6 +129,7 @@ struct tn_server {
 	key_cache keys;
 	writer w;
 	tn_metrics metrics;
+	struct decide_state *decide; /* decisions_route.c: the decider, loaded on first use */
 };
 
 tn_store *reader_take(tn_server *sv, tn_error *err);
@@ -127,6 +140,15 @@ double server_now(void);
 /* Parse a request body: a JSON array of objects, or JSON Lines when NDJSON.
  * On failure *rows is NULL and RS holds the 400/413 error. */
 struct cJSON *ingest_parse(tn_server *sv, const tn_http_request *rq, int ndjson, tn_http_response *rs);
+
+/* ---- decisions and surveys (decisions_route.c) ---- */
+enum { DECIDE_POST, DECIDE_OUTCOME, DECIDE_SURVEY };
+/* POST /v1/decisions, POST /v1/decisions/{id}/outcome, GET /v1/customers/{id}/survey;
+ * REST is the path after the pattern's brace. */
+void decisions_route(tn_server *sv, int which, const char *rest, const tn_http_request *rq, tn_http_response *rs);
+/* The writer job's hook for POST /v1/feedback: survey answers credit their reward. */
+int decisions_feedback_apply(tn_store *s, void *rows, tn_error *err);
+void decisions_free(tn_server *sv);
 
 /* ---- responses ---- */
 void respond_json(tn_http_response *rs, int status, struct cJSON *body); /* takes BODY */

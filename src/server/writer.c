@@ -19,6 +19,9 @@
 
 #define MAX_DETAILS 100
 #define GROUP_ROWS 200000 /* rows in one group commit at most */
+/* queued jobs beyond which an answered-before-commit write is refused (503):
+ * backpressure instead of a queue that grows without bound */
+#define ASYNC_DEPTH_MAX 20000
 
 /* One request inside the open transaction: sets j->status (200, 422, or 500
  * when the store failed). */
@@ -26,7 +29,7 @@ static void run_job(writer *w, write_job *j)
 {
 	tn_error err = {0};
 	tn_import_rows *r = NULL;
-	if (tn_store_savepoint(w->store, &err) || tn_import_rows_new(w->store, j->kind, &r, &err)) {
+	if (tn_store_savepoint(w->store, &err) || (j->rows && tn_import_rows_new(w->store, j->kind, &r, &err))) {
 		j->status = 500;
 		snprintf(j->message, sizeof j->message, "%s", err.msg);
 		tn_import_rows_free(r);
@@ -34,7 +37,7 @@ static void run_job(writer *w, write_job *j)
 	}
 	int bad = 0, fatal = 0;
 	int index = 0;
-	for (cJSON *it = j->rows->child; it && !fatal; it = it->next, index++) {
+	for (cJSON *it = j->rows ? j->rows->child : NULL; it && !fatal; it = it->next, index++) {
 		const char *field = NULL;
 		tn_error rerr = {0};
 		int rc = tn_import_row_json(r, it, &field, &rerr);
@@ -55,7 +58,17 @@ static void run_job(writer *w, write_job *j)
 		}
 	}
 	if (!fatal && !bad) {
-		int rc = tn_import_rows_finish(r, &j->res, &err);
+		int rc = r ? tn_import_rows_finish(r, &j->res, &err) : TN_OK;
+		if (rc == TN_OK && j->apply) {
+			rc = j->apply(w->store, j->apply_ud, &err);
+			if (rc == TN_ERR_NOTFOUND || rc == TN_ERR_INPUT) {
+				tn_import_rows_free(r);
+				tn_store_rollback_savepoint(w->store);
+				j->status = rc == TN_ERR_NOTFOUND ? 404 : 422;
+				snprintf(j->message, sizeof j->message, "%s", err.msg);
+				return;
+			}
+		}
 		if (rc == TN_OK)
 			rc = tn_store_release(w->store, &err);
 		if (rc) {
@@ -134,7 +147,14 @@ static void *writer_main(void *arg)
 		for (write_job *j = group; j;) {
 			write_job *next = j->next;
 			w->depth--;
-			j->done = 1;
+			if (j->release) {
+				/* answered already: a failure is the server's first error */
+				if (j->status != 200 && w->first_error.code == TN_OK)
+					tn_error_set(&w->first_error, TN_ERR_DB, "a decision was not stored: %s", j->message);
+				j->release(j);
+			} else {
+				j->done = 1;
+			}
 			j = next;
 		}
 		pthread_cond_broadcast(&w->done);
@@ -177,6 +197,29 @@ void writer_submit(tn_server *sv, write_job *j)
 	while (!j->done)
 		pthread_cond_wait(&w->done, &w->mu);
 	pthread_mutex_unlock(&w->mu);
+}
+
+int writer_submit_async(tn_server *sv, write_job *j)
+{
+	writer *w = &sv->w;
+	j->done = 0;
+	j->next = NULL;
+	pthread_mutex_lock(&w->mu);
+	if (w->stopping || w->depth >= ASYNC_DEPTH_MAX) {
+		int rc = w->stopping ? -1 : -2;
+		pthread_mutex_unlock(&w->mu);
+		j->release(j);
+		return rc;
+	}
+	if (w->tail)
+		w->tail->next = j;
+	else
+		w->head = j;
+	w->tail = j;
+	w->depth++;
+	pthread_cond_signal(&w->work);
+	pthread_mutex_unlock(&w->mu);
+	return 0;
 }
 
 void writer_stop(tn_server *sv)
