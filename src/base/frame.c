@@ -139,7 +139,8 @@ static int to_text(tn_column *c, size_t cap, size_t upto)
 	return 0;
 }
 
-tn_frame *tn_frame_read_csv(const char *path, const char *const *want, size_t nwant, tn_error *err)
+/* The reference reader: record by record through tn_csv. */
+static tn_frame *frame_read_stream(const char *path, const char *const *want, size_t nwant, tn_error *err)
 {
 	tn_csv *r = tn_csv_open(path, ',', err);
 	if (!r)
@@ -257,4 +258,22 @@ fail:
 	tn_csv_close(r);
 	tn_frame_free(f);
 	return NULL;
+}
+
+tn_frame *tn_frame_read_csv_mode(const char *path, const char *const *want, size_t nwant, int mode,
+				 tn_error *err)
+{
+	if (mode != TN_FRAME_STREAM) {
+		int fallback = 0;
+		int threads = mode == TN_FRAME_FAST_ONE ? 1 : mode == TN_FRAME_FAST_TWO ? 2 : 0;
+		tn_frame *f = tn_frame_read_fast(path, want, nwant, threads, &fallback, err);
+		if (f || !fallback)
+			return f;
+	}
+	return frame_read_stream(path, want, nwant, err);
+}
+
+tn_frame *tn_frame_read_csv(const char *path, const char *const *want, size_t nwant, tn_error *err)
+{
+	return tn_frame_read_csv_mode(path, want, nwant, TN_FRAME_AUTO, err);
 }

@@ -22,4 +22,11 @@ enum tn_frame_mode {
 tn_frame *tn_frame_read_csv_mode(const char *path, const char *const *want, size_t nwant, int mode,
 				 tn_error *err);
 
+/* The mapped, two-thread reader (frame_fast.c).  THREADS: 0 auto, 1 or 2.
+ * Returns NULL with *FALLBACK = 1 when the reference reader must read the file
+ * (anything unusual, every error but out-of-memory), or with *FALLBACK = 0
+ * and err set when out of memory. */
+tn_frame *tn_frame_read_fast(const char *path, const char *const *want, size_t nwant, int threads,
+			     int *fallback, tn_error *err);
+
 #endif
