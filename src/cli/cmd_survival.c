@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -251,6 +252,24 @@ static void print_table(const cli_ctx *ctx, tn_km **km, tn_danger **dg, const su
 	tn_out_free(t);
 }
 
+/* The log-rank test as a job for a second thread. */
+typedef struct lr_job {
+	const surv_data *d;
+	int ng;
+	tn_logrank *lr;
+	double *obs, *expd;
+	tn_error err;
+	int rc;
+} lr_job;
+
+static void *lr_run(void *arg)
+{
+	lr_job *j = arg;
+	j->rc = tn_logrank_test(j->d->time, j->d->event, j->d->group, j->d->n, j->ng, j->lr, j->obs, j->expd,
+				&j->err);
+	return NULL;
+}
+
 int cmd_survival(cli_ctx *ctx, int argc, char **argv)
 {
 	const char *csv = NULL, *tcol = NULL, *ecol = NULL, *by = NULL, *atl = NULL, *bin = "day",
@@ -347,20 +366,34 @@ int cmd_survival(cli_ctx *ctx, int argc, char **argv)
 	tn_km **km = calloc((size_t)ng, sizeof *km);
 	tn_danger **dg = calloc((size_t)ng, sizeof *dg);
 	tn_logrank lr = {0, 0, 1};
+	double *obs = calloc((size_t)ng, sizeof *obs), *expd = calloc((size_t)ng, sizeof *expd);
+	/* the log-rank test reads the same rows as the curves and nothing they
+	 * write: it runs on the second core while this one fits the curves
+	 * (the same results as one after the other; its outcome is looked at
+	 * only where the sequential order would have run it) */
+	lr_job job = {&d, ng, &lr, obs, expd, {0}, TN_OK};
+	pthread_t lr_thread;
+	int lr_started = 0;
+	if (ng > 1 && obs && expd && km && dg)
+		lr_started = pthread_create(&lr_thread, NULL, lr_run, &job) == 0;
 	int rc = km && dg ? TN_OK : tn_error_set(&err, TN_ERR_NOMEM, "out of memory");
 	for (int g = 0; g < ng && !rc; g++) {
 		rc = tn_km_fit(d.time, d.event, d.group, g, d.n, conf, &km[g], &err);
 		if (!rc)
 			rc = tn_danger_new(d.time, d.event, d.group, g, d.n, width, 30, &dg[g], &err);
 	}
-	double *obs = calloc((size_t)ng, sizeof *obs), *expd = calloc((size_t)ng, sizeof *expd);
+	if (lr_started)
+		pthread_join(lr_thread, NULL);
 	if (!rc && (!obs || !expd))
 		rc = tn_error_set(&err, TN_ERR_NOMEM, "out of memory");
 	tn_warnings w = {0};
 	int have_lr = 0;
 	if (!rc && ng > 1) {
 		tn_error lerr = {0};
-		int lrs = tn_logrank_test(d.time, d.event, d.group, d.n, ng, &lr, obs, expd, &lerr);
+		if (!lr_started)
+			lr_run(&job);
+		int lrs = job.rc;
+		lerr = job.err;
 		if (lrs == TN_ERR_NUMERIC) /* the curves stand; say why the test is missing */
 			tn_warn(&w, 0, "no log-rank test: its variance matrix is singular (at every event time nobody "
 				       "else is at risk to compare with)");
