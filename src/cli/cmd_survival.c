@@ -252,7 +252,12 @@ static void print_table(const cli_ctx *ctx, tn_km **km, tn_danger **dg, const su
 	tn_out_free(t);
 }
 
-/* The log-rank test as a job for a second thread. */
+/* Both cores, the same results: the log-rank test and the per-group curves
+ * read the same rows and write nothing the others read.  The second thread
+ * runs the log-rank test, then helps with the curves; the groups are handed
+ * out one at a time.  Errors are reported as one thread would: the curves'
+ * error of the lowest group first, the log-rank test's only when every curve
+ * was fitted. */
 typedef struct lr_job {
 	const surv_data *d;
 	int ng;
@@ -267,6 +272,67 @@ static void *lr_run(void *arg)
 	lr_job *j = arg;
 	j->rc = tn_logrank_test(j->d->time, j->d->event, j->d->group, j->d->n, j->ng, j->lr, j->obs, j->expd,
 				&j->err);
+	return NULL;
+}
+
+typedef struct curve_work {
+	const surv_data *d;
+	int ng;
+	double conf, width;
+	tn_km **km;
+	tn_danger **dg;
+	pthread_mutex_t mu;
+	int next;       /* the next group to fit */
+	int stop;       /* a group failed: hand out no more */
+} curve_work;
+
+typedef struct curve_fail {
+	int g;          /* the lowest group that failed in this thread, or ng */
+	int rc;
+	tn_error err;
+} curve_fail;
+
+static int take_group(curve_work *w)
+{
+	pthread_mutex_lock(&w->mu);
+	int g = w->stop || w->next >= w->ng ? -1 : w->next++;
+	pthread_mutex_unlock(&w->mu);
+	return g;
+}
+
+static void fit_curves(curve_work *w, curve_fail *f)
+{
+	int g;
+	while ((g = take_group(w)) >= 0) {
+		tn_error e = {0};
+		int rc = tn_km_fit(w->d->time, w->d->event, w->d->group, g, w->d->n, w->conf, &w->km[g], &e);
+		if (!rc)
+			rc = tn_danger_new(w->d->time, w->d->event, w->d->group, g, w->d->n, w->width, 30, &w->dg[g], &e);
+		if (rc) {
+			if (g < f->g) {
+				f->g = g;
+				f->rc = rc;
+				f->err = e;
+			}
+			pthread_mutex_lock(&w->mu);
+			w->stop = 1;
+			pthread_mutex_unlock(&w->mu);
+		}
+	}
+}
+
+typedef struct helper_job {
+	lr_job *lr;        /* NULL: no log-rank test to run */
+	curve_work *w;
+	curve_fail fail;
+} helper_job;
+
+static void *helper_run(void *arg)
+{
+	helper_job *h = arg;
+	if (h->lr)
+		lr_run(h->lr);
+	fit_curves(h->w, &h->fail);
 	return NULL;
 }
 
@@ -372,18 +438,26 @@ int cmd_survival(cli_ctx *ctx, int argc, char **argv)
 	 * (the same results as one after the other; its outcome is looked at
 	 * only where the sequential order would have run it) */
 	lr_job job = {&d, ng, &lr, obs, expd, {0}, TN_OK};
-	pthread_t lr_thread;
-	int lr_started = 0;
-	if (ng > 1 && obs && expd && km && dg)
-		lr_started = pthread_create(&lr_thread, NULL, lr_run, &job) == 0;
+	curve_work cw = {&d, ng, conf, width, km, dg, PTHREAD_MUTEX_INITIALIZER, 0, 0};
+	helper_job hj = {ng > 1 && obs && expd ? &job : NULL, &cw, {ng, TN_OK, {0}}};
+	curve_fail mine = {ng, TN_OK, {0}};
+	pthread_t helper;
+	int helper_started = 0;
+	if (km && dg && ng > 1)
+		helper_started = pthread_create(&helper, NULL, helper_run, &hj) == 0;
+	int lr_started = helper_started && hj.lr;
 	int rc = km && dg ? TN_OK : tn_error_set(&err, TN_ERR_NOMEM, "out of memory");
-	for (int g = 0; g < ng && !rc; g++) {
-		rc = tn_km_fit(d.time, d.event, d.group, g, d.n, conf, &km[g], &err);
-		if (!rc)
-			rc = tn_danger_new(d.time, d.event, d.group, g, d.n, width, 30, &dg[g], &err);
+	if (!rc)
+		fit_curves(&cw, &mine);
+	if (helper_started)
+		pthread_join(helper, NULL);
+	if (!rc) {
+		curve_fail *first = hj.fail.g < mine.g ? &hj.fail : &mine;
+		if (first->rc) {
+			rc = first->rc;
+			err = first->err;
+		}
 	}
-	if (lr_started)
-		pthread_join(lr_thread, NULL);
 	if (!rc && (!obs || !expd))
 		rc = tn_error_set(&err, TN_ERR_NOMEM, "out of memory");
 	tn_warnings w = {0};
