@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -251,6 +252,90 @@ static void print_table(const cli_ctx *ctx, tn_km **km, tn_danger **dg, const su
 	tn_out_free(t);
 }
 
+/* Both cores, the same results: the log-rank test and the per-group curves
+ * read the same rows and write nothing the others read.  The second thread
+ * runs the log-rank test, then helps with the curves; the groups are handed
+ * out one at a time.  Errors are reported as one thread would: the curves'
+ * error of the lowest group first, the log-rank test's only when every curve
+ * was fitted. */
+typedef struct lr_job {
+	const surv_data *d;
+	int ng;
+	tn_logrank *lr;
+	double *obs, *expd;
+	tn_error err;
+	int rc;
+} lr_job;
+
+static void *lr_run(void *arg)
+{
+	lr_job *j = arg;
+	j->rc = tn_logrank_test(j->d->time, j->d->event, j->d->group, j->d->n, j->ng, j->lr, j->obs, j->expd,
+				&j->err);
+	return NULL;
+}
+
+typedef struct curve_work {
+	const surv_data *d;
+	int ng;
+	double conf, width;
+	tn_km **km;
+	tn_danger **dg;
+	pthread_mutex_t mu;
+	int next;       /* the next group to fit */
+	int stop;       /* a group failed: hand out no more */
+} curve_work;
+
+typedef struct curve_fail {
+	int g;          /* the lowest group that failed in this thread, or ng */
+	int rc;
+	tn_error err;
+} curve_fail;
+
+static int take_group(curve_work *w)
+{
+	pthread_mutex_lock(&w->mu);
+	int g = w->stop || w->next >= w->ng ? -1 : w->next++;
+	pthread_mutex_unlock(&w->mu);
+	return g;
+}
+
+static void fit_curves(curve_work *w, curve_fail *f)
+{
+	int g;
+	while ((g = take_group(w)) >= 0) {
+		tn_error e = {0};
+		int rc = tn_km_fit(w->d->time, w->d->event, w->d->group, g, w->d->n, w->conf, &w->km[g], &e);
+		if (!rc)
+			rc = tn_danger_new(w->d->time, w->d->event, w->d->group, g, w->d->n, w->width, 30, &w->dg[g], &e);
+		if (rc) {
+			if (g < f->g) {
+				f->g = g;
+				f->rc = rc;
+				f->err = e;
+			}
+			pthread_mutex_lock(&w->mu);
+			w->stop = 1;
+			pthread_mutex_unlock(&w->mu);
+		}
+	}
+}
+
+typedef struct helper_job {
+	lr_job *lr;        /* NULL: no log-rank test to run */
+	curve_work *w;
+	curve_fail fail;
+} helper_job;
+
+static void *helper_run(void *arg)
+{
+	helper_job *h = arg;
+	if (h->lr)
+		lr_run(h->lr);
+	fit_curves(h->w, &h->fail);
+	return NULL;
+}
+
 int cmd_survival(cli_ctx *ctx, int argc, char **argv)
 {
 	const char *csv = NULL, *tcol = NULL, *ecol = NULL, *by = NULL, *atl = NULL, *bin = "day",
@@ -347,20 +432,42 @@ int cmd_survival(cli_ctx *ctx, int argc, char **argv)
 	tn_km **km = calloc((size_t)ng, sizeof *km);
 	tn_danger **dg = calloc((size_t)ng, sizeof *dg);
 	tn_logrank lr = {0, 0, 1};
-	int rc = km && dg ? TN_OK : tn_error_set(&err, TN_ERR_NOMEM, "out of memory");
-	for (int g = 0; g < ng && !rc; g++) {
-		rc = tn_km_fit(d.time, d.event, d.group, g, d.n, conf, &km[g], &err);
-		if (!rc)
-			rc = tn_danger_new(d.time, d.event, d.group, g, d.n, width, 30, &dg[g], &err);
-	}
 	double *obs = calloc((size_t)ng, sizeof *obs), *expd = calloc((size_t)ng, sizeof *expd);
+	/* the log-rank test reads the same rows as the curves and nothing they
+	 * write: it runs on the second core while this one fits the curves
+	 * (the same results as one after the other; its outcome is looked at
+	 * only where the sequential order would have run it) */
+	lr_job job = {&d, ng, &lr, obs, expd, {0}, TN_OK};
+	curve_work cw = {&d, ng, conf, width, km, dg, PTHREAD_MUTEX_INITIALIZER, 0, 0};
+	helper_job hj = {ng > 1 && obs && expd ? &job : NULL, &cw, {ng, TN_OK, {0}}};
+	curve_fail mine = {ng, TN_OK, {0}};
+	pthread_t helper;
+	int helper_started = 0;
+	if (km && dg && ng > 1)
+		helper_started = pthread_create(&helper, NULL, helper_run, &hj) == 0;
+	int lr_started = helper_started && hj.lr;
+	int rc = km && dg ? TN_OK : tn_error_set(&err, TN_ERR_NOMEM, "out of memory");
+	if (!rc)
+		fit_curves(&cw, &mine);
+	if (helper_started)
+		pthread_join(helper, NULL);
+	if (!rc) {
+		curve_fail *first = hj.fail.g < mine.g ? &hj.fail : &mine;
+		if (first->rc) {
+			rc = first->rc;
+			err = first->err;
+		}
+	}
 	if (!rc && (!obs || !expd))
 		rc = tn_error_set(&err, TN_ERR_NOMEM, "out of memory");
 	tn_warnings w = {0};
 	int have_lr = 0;
 	if (!rc && ng > 1) {
 		tn_error lerr = {0};
-		int lrs = tn_logrank_test(d.time, d.event, d.group, d.n, ng, &lr, obs, expd, &lerr);
+		if (!lr_started)
+			lr_run(&job);
+		int lrs = job.rc;
+		lerr = job.err;
 		if (lrs == TN_ERR_NUMERIC) /* the curves stand; say why the test is missing */
 			tn_warn(&w, 0, "no log-rank test: its variance matrix is singular (at every event time nobody "
 				       "else is at risk to compare with)");

@@ -214,12 +214,48 @@ size_t tn_fb_kw_features(const tn_fb_model *m, const unsigned char *hit, uint32_
 	return nf;
 }
 
-static void pick_theme(const tn_fb_model *m, const unsigned char *hit, const uint32_t *f, size_t nf,
-		       tn_fb_result *r)
+/* The two score tables (a few MB each) are read at one random row per
+ * feature: the time went into waiting for memory, one row after the other.
+ * The rows of the features a little ahead are prefetched so that the waits
+ * overlap; the sums are the same, in the same order, so the predictions are
+ * the same to the bit (tests/unit/test_text_same.c). */
+#define PREFETCH_AHEAD 16
+
+static inline void prefetch_type_row(const tn_fb_model *m, uint32_t f)
 {
-	double kwh[64] = {0}; /* hits per built-in theme */
-	for (size_t i = 0; i < m->nkws; i++)
-		if (hit[i] && tn_fb_themes[m->kws[i].theme].type == r->type && m->kws[i].theme < 64)
+	const char *p = (const char *)(m->logp + (size_t)(f & (TN_FB_BUCKETS - 1)) * TN_FB_NTYPES);
+	__builtin_prefetch(p);
+	__builtin_prefetch(p + TN_FB_NTYPES * sizeof(float) - 1);
+}
+
+static inline void prefetch_theme_row(const tn_fb_model *m, uint32_t f)
+{
+	const char *p = (const char *)(m->theme_logp + (size_t)(f & (TN_FB_THEME_BUCKETS - 1)) * TN_FB_MAX_THEMES);
+	for (size_t o = 0; o < TN_FB_MAX_THEMES * sizeof(float); o += 64)
+		__builtin_prefetch(p + o);
+	__builtin_prefetch(p + TN_FB_MAX_THEMES * sizeof(float) - 1);
+}
+
+/* tn_fb_kw_features for NHIT hits: the same features in the same order, the
+ * scan stopping at the last hit instead of running over every keyword. */
+static size_t kw_features_n(const tn_fb_model *m, const unsigned char *hit, size_t nhit, uint32_t *f, size_t nf,
+			   size_t max)
+{
+	for (size_t i = 0, seen = 0; seen < nhit && i < m->nkws && nf < max; i++)
+		if (hit[i]) {
+			seen++;
+			for (int r = 0; r < KW_REPEAT && nf < max; r++)
+				f[nf++] = mix((uint32_t)tn_fb_themes[m->kws[i].theme].type + 1000u, 7);
+		}
+	return nf;
+}
+
+static void pick_theme(const tn_fb_model *m, const unsigned char *hit, size_t nhit, const uint32_t *f,
+		       size_t nf, tn_fb_result *r)
+{
+	double kwh[64] = {0}; /* hits per built-in theme (whole numbers: any order gives the same) */
+	for (size_t i = 0, seen = 0; seen < nhit && i < m->nkws; i++)
+		if (hit[i] && ++seen && tn_fb_themes[m->kws[i].theme].type == r->type && m->kws[i].theme < 64)
 			kwh[m->kws[i].theme] += 1;
 	/* the theme model's scores for the predicted type's themes, feature by
 	 * feature (one cache line or two per feature) */
@@ -231,6 +267,8 @@ static void pick_theme(const tn_fb_model *m, const unsigned char *hit, const uin
 			cand[nc++] = k;
 		}
 	for (size_t i = 0; nc && i < nf; i++) {
+		if (i + PREFETCH_AHEAD < nf)
+			prefetch_theme_row(m, f[i + PREFETCH_AHEAD]);
 		const float *lp = m->theme_logp + (size_t)(f[i] & (TN_FB_THEME_BUCKETS - 1)) * TN_FB_MAX_THEMES;
 		for (size_t j = 0; j < nc; j++)
 			sc[j] += lp[cand[j]];
@@ -271,8 +309,12 @@ int tn_fb_classify(const tn_fb_model *m, const char *text, size_t len, tn_fb_res
 	unsigned char hit[TN_FB_MAX_KWS];
 	memset(hit, 0, m->nkws);
 	size_t nf = tn_fb_features(t, tlen, f, TN_FB_MAX_FEATURES);
-	tn_fb_kw_scan(m, t, tlen, hit);
-	nf = tn_fb_kw_features(m, hit, f, nf, TN_FB_MAX_FEATURES);
+	size_t nhit = tn_fb_kw_scan(m, t, tlen, hit);
+	nf = kw_features_n(m, hit, nhit, f, nf, TN_FB_MAX_FEATURES);
+	for (size_t i = 0; i < nf && i < PREFETCH_AHEAD; i++) {
+		prefetch_type_row(m, f[i]);
+		prefetch_theme_row(m, f[i]);
+	}
 	for (size_t i = 0; i < m->nrules; i++)
 		if (has_word(t, tlen, m->rules[i].keyword, m->rules[i].len)) {
 			r->type = m->rules[i].type;
@@ -281,7 +323,7 @@ int tn_fb_classify(const tn_fb_model *m, const char *text, size_t len, tn_fb_res
 			if (m->rules[i].theme[0])
 				snprintf(r->theme, sizeof r->theme, "%s", m->rules[i].theme);
 			else
-				pick_theme(m, hit, f, nf, r);
+				pick_theme(m, hit, nhit, f, nf, r);
 			free(t);
 			return TN_OK;
 		}
@@ -289,6 +331,8 @@ int tn_fb_classify(const tn_fb_model *m, const char *text, size_t len, tn_fb_res
 	for (int k = 0; k < TN_FB_NTYPES; k++)
 		sc[k] = m->prior[k];
 	for (size_t i = 0; i < nf; i++) {
+		if (i + PREFETCH_AHEAD < nf)
+			prefetch_type_row(m, f[i + PREFETCH_AHEAD]);
 		const float *lp = m->logp + (size_t)(f[i] & (TN_FB_BUCKETS - 1)) * TN_FB_NTYPES;
 		for (int k = 0; k < TN_FB_NTYPES; k++)
 			sc[k] += lp[k];
@@ -302,7 +346,7 @@ int tn_fb_classify(const tn_fb_model *m, const char *text, size_t len, tn_fb_res
 		z += exp((sc[k] - sc[best]) * TN_FB_TEMPER);
 	r->type = best;
 	r->confidence = 1 / z;
-	pick_theme(m, hit, f, nf, r);
+	pick_theme(m, hit, nhit, f, nf, r);
 	free(t);
 	return TN_OK;
 }

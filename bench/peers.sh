@@ -1,0 +1,231 @@
+#!/bin/sh
+# peers.sh -- Tenure side by side with the tools an analyst would use instead
+# (issue 17's table), on data generated here by awk / python (nothing large is
+# committed; files go under $BENCH_DIR/peers and are reused).
+#   KM + log-rank   tenure survival --by      vs R survival: read.csv + survfit + survdiff
+#   Cox Efron       tenure drivers            vs R survival: read.csv + coxph(ties = "efron")
+#   BG/NBD fit      tenure value fit          vs scipy (L-BFGS-B on the same likelihood), R optim
+#   import events   tenure import events      vs sqlite3 shell .import (bare table), pandas to_sql
+#   classify texts  tenure feedback classify  vs sklearn HashingVectorizer + MultinomialNB
+#   churn-risk CV   tenure predict cv (Telco) vs sklearn LogisticRegression, XGBoost (bench/predict_compare.py)
+# Every run is end to end (the command as a user types it, reading its CSV),
+# measured with /usr/bin/time (wall seconds, peak RSS).  Tenure and the peer
+# alternate (interleaved), REPS times each; the table shows medians and the
+# ratio peer / Tenure (> 1: Tenure is faster).  A peer that is not installed
+# is reported as skipped (scripts/deps.sh install bench installs them).
+# Sizes (defaults: the issue's):
+#   KM_ROWS=10000000 COX_ROWS=1000000 BG_CUSTOMERS=1000000 EVENTS=5000000
+#   TEXTS=1000000 REPS=5; R_BG_MAX=100000 caps R optim's BG/NBD input (R on
+#   1M customers takes minutes; its time is scaled to the full size, marked ~).
+#   QUICK=1: 100x smaller sizes and REPS=1, for a check that everything runs.
+# The machine is printed; it is shared, so note the load average printed too.
+set -u
+cd "$(dirname "$0")/.."
+. bench/lib.sh
+if [ "${QUICK:-0}" = 1 ]; then
+  KM_ROWS=${KM_ROWS:-100000}; COX_ROWS=${COX_ROWS:-10000}; BG_CUSTOMERS=${BG_CUSTOMERS:-10000}
+  EVENTS=${EVENTS:-50000}; TEXTS=${TEXTS:-10000}; REPS=${REPS:-1}
+fi
+KM_ROWS=${KM_ROWS:-10000000}
+COX_ROWS=${COX_ROWS:-1000000}
+BG_CUSTOMERS=${BG_CUSTOMERS:-1000000}
+EVENTS=${EVENTS:-5000000}
+TEXTS=${TEXTS:-1000000}
+REPS=${REPS:-5}
+R_BG_MAX=${R_BG_MAX:-100000}
+PY=/usr/bin/python3
+D=$BENCH_DIR/peers
+mkdir -p "$D"
+[ -x "$TENURE" ] || { echo "peers: build first (make)" >&2; exit 1; }
+has_py() { $PY -c "import $1" 2>/dev/null; }
+has_r() { command -v Rscript >/dev/null 2>&1 && Rscript -e 'suppressMessages(library(survival))' >/dev/null 2>&1; }
+
+machine
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores (shared machine: wall times include waiting for a core)"
+echo "sizes: KM $KM_ROWS rows, Cox $COX_ROWS rows, BG/NBD $BG_CUSTOMERS customers, import $EVENTS events, classify $TEXTS texts; $REPS runs each, interleaved"
+echo
+
+# ---- data -----------------------------------------------------------------
+km=$D/km_$KM_ROWS.csv
+[ -f "$km" ] || awk -v n="$KM_ROWS" 'BEGIN { srand(7);
+  print "id,time,left,plan,age,spend,visits,score,region,tenure_m,discount,tickets,nps";
+  split("basic,plus,pro", g, ",");
+  for (i = 0; i < n; i++) { k = int(rand() * 3) + 1; t = int(-log(1 - rand()) * (100 + 50 * k)) + 1; e = 1;
+    if (t > 730) { t = 730; e = 0 } else if (rand() < 0.25) e = 0;
+    printf "%d,%d,%d,%s,%d,%.2f,%d,%.4f,r%d,%d,%.3f,%d,%d\n", i + 1, t, e, g[k], 18 + int(rand() * 60),
+      rand() * 500, int(rand() * 40), rand(), int(rand() * 9), int(rand() * 72), rand() * 0.3,
+      int(rand() * 5), int(rand() * 11) } }' >"$km.tmp" && mv "$km.tmp" "$km"
+cox=$D/cox_$COX_ROWS.csv
+[ -f "$cox" ] || awk -v n="$COX_ROWS" 'BEGIN { srand(11); printf "time,left"; for (j = 1; j <= 10; j++) printf ",x%d", j; print "";
+  for (i = 0; i < n; i++) { lp = 0; line = "";
+    for (j = 1; j <= 10; j++) { x = (j % 2) ? int(rand() * 100) / 50 - 1 : (rand() < 0.3);
+      lp += x * (j - 5.5) / 10; line = line "," x }
+    t = int(-log(1 - rand()) / exp(lp) * 120) + 1; e = 1; if (t > 365) { t = 365; e = 0 }
+    print t "," e line } }' >"$cox.tmp" && mv "$cox.tmp" "$cox"
+bg=$D/bg_$BG_CUSTOMERS.csv
+if [ ! -f "$bg" ] && has_py numpy; then $PY bench/gen_value.py synth "$BG_CUSTOMERS" "$bg"; fi
+ev=$D/events_$EVENTS.csv
+NCUST=$((EVENTS / 50 > 1000 ? EVENTS / 50 : 1000))
+[ -f "$ev" ] || awk -v n="$EVENTS" -v c="$NCUST" 'BEGIN { srand(1); print "customer,occurred_at,type,amount";
+  t = 1704067200; for (i = 0; i < n; i++) { t += int(rand() * 3);
+    printf "c%d,%d,%s,%s\n", int(rand() * c), t, (rand() < 0.9 ? "session" : "purchase"), (rand() < 0.1 ? "9.99" : "") } }' >"$ev"
+awk -v c="$NCUST" 'BEGIN { print "id,signed_up_at,country,channel"; for (i = 0; i < c; i++) printf "c%d,2024-01-01,SA,organic\n", i }' >"$D/customers.csv"
+tx=$D/texts_$TEXTS.csv
+[ -f "$tx" ] || awk -v n="$TEXTS" 'NR == 1 { next } { t[m++] = $0 }
+  END { print "text,type,language,theme"
+        for (i = 0; i < n; i++) { r = t[i % m]
+          if (substr(r, 1, 1) == "\"") { sub(/^"/, "\"#" i " ", r); print r } else print "#" i " " r } }' \
+  data/feedback/heldout.csv >"$tx"
+
+# ---- peers' scripts -----------------------------------------------------------
+cat >"$D/km.R" <<'EOF'
+suppressMessages(library(survival))
+d <- read.csv(commandArgs(TRUE)[1])
+f <- survfit(Surv(time, left) ~ plan, data = d, conf.type = "log-log")
+s <- survdiff(Surv(time, left) ~ plan, data = d)
+cat(s$chisq, "\n")
+EOF
+cat >"$D/cox.R" <<'EOF'
+suppressMessages(library(survival))
+d <- read.csv(commandArgs(TRUE)[1])
+fit <- coxph(Surv(time, left) ~ ., data = d, ties = "efron")
+cat(coef(fit), "\n")
+EOF
+cat >"$D/bg.R" <<'EOF'
+d <- read.csv(commandArgs(TRUE)[1], nrows = as.integer(commandArgs(TRUE)[2]))
+x <- d$frequency; tx <- d$recency; TT <- d$T
+nll <- function(lp) {
+  r <- exp(lp[1]); al <- exp(lp[2]); a <- exp(lp[3]); b <- exp(lp[4])
+  A1 <- lgamma(r + x) - lgamma(r) + r * log(al)
+  A2 <- lgamma(a + b) + lgamma(b + x) - lgamma(b) - lgamma(a + b + x)
+  A3 <- -(r + x) * log(al + TT)
+  A4 <- ifelse(x > 0, log(a) - log(b + pmax(x, 1) - 1) - (r + x) * log(al + tx), -Inf)
+  m <- pmax(A3, A4)
+  -sum(A1 + A2 + m + log(exp(A3 - m) + exp(A4 - m)))
+}
+o <- optim(log(c(1, mean(TT), 1, 1)), nll, method = "L-BFGS-B", lower = rep(-10, 4), upper = rep(10, 4),
+           control = list(factr = 10, maxit = 1000))
+cat(exp(o$par), "\n")
+EOF
+cat >"$D/bg.py" <<'EOF'
+# BG/NBD maximum likelihood with scipy (what the lifetimes package does inside)
+import sys
+import numpy as np
+from scipy.optimize import minimize
+from scipy.special import gammaln
+d = np.genfromtxt(sys.argv[1], delimiter=",", names=True)
+x, tx, T = d["frequency"], d["recency"], d["T"]
+def nll(lp):
+    r, al, a, b = np.exp(lp)
+    A1 = gammaln(r + x) - gammaln(r) + r * np.log(al)
+    A2 = gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
+    A3 = -(r + x) * np.log(al + T)
+    A4 = np.where(x > 0, np.log(a) - np.log(b + np.maximum(x, 1) - 1) - (r + x) * np.log(al + tx), -np.inf)
+    m = np.maximum(A3, A4)
+    return -np.sum(A1 + A2 + m + np.log(np.exp(A3 - m) + np.exp(A4 - m)))
+o = minimize(nll, np.log([1, T.mean(), 1, 1]), method="L-BFGS-B", bounds=[(-10, 10)] * 4)
+print(*np.exp(o.x))
+EOF
+cat >"$D/nb.py" <<'EOF'
+# sklearn: hashing + multinomial naive Bayes trained on the same file, then classify every text
+import sys, csv
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.naive_bayes import MultinomialNB
+train = list(csv.DictReader(open(sys.argv[1], newline="")))
+v = HashingVectorizer(n_features=2 ** 18, alternate_sign=False, ngram_range=(1, 2))
+m = MultinomialNB(alpha=1.0).fit(v.transform([r["text"] for r in train]), [r["theme"] for r in train])
+texts = [r["text"] for r in csv.DictReader(open(sys.argv[2], newline=""))]
+out = m.predict(v.transform(texts))
+print(len(out))
+EOF
+cat >"$D/to_sql.py" <<'EOF'
+import sys, sqlite3
+import pandas as pd
+con = sqlite3.connect(sys.argv[2])
+pd.read_csv(sys.argv[1], dtype=str).to_sql("events", con, index=False, chunksize=100000)
+con.commit()
+EOF
+
+# ---- measuring ----------------------------------------------------------------
+# run NAME PREP CMD...: PREP (a shell snippet, untimed) then CMD under
+# /usr/bin/time; appends "secs rss_mb" to $D/NAME.runs
+run() {
+  _n=$1; _prep=$2; shift 2
+  sh -c "$_prep" || return 1
+  /usr/bin/time -f '%e %M' -o "$D/.time" "$@" >"$D/.out" 2>"$D/.err" || {
+    echo "peers: $_n failed:" >&2; tail -3 "$D/.err" >&2; return 1; }
+  awk '{printf "%s %.0f\n", $1, $2 / 1024}' "$D/.time" >>"$D/$_n.runs"
+}
+med() { # med NAME FIELD: the median of the runs' FIELD (1 secs, 2 MB)
+  [ -s "$D/$1.runs" ] || { echo "-"; return; }
+  awk -v f="$2" '{ print $f }' "$D/$1.runs" | sort -g | awk '{ a[NR] = $1 } END { m = int((NR + 1) / 2);
+    if (NR % 2) print a[m]; else print (a[m] + a[m + 1]) / 2 }'
+}
+rm -f "$D"/*.runs
+# WORKLOAD: tenure command and peers, interleaved
+pair() { # pair NAME PREP CMD... (one run)
+  run "$@" || true
+}
+for i in $(seq 1 "$REPS"); do
+  pair km_tenure true "$TENURE" --quiet survival --csv "$km" --time time --event left --by plan
+  has_r && pair km_r true Rscript "$D/km.R" "$km"
+  pair cox_tenure true "$TENURE" --quiet drivers --csv "$cox" --time time --event left
+  has_r && pair cox_r true Rscript "$D/cox.R" "$cox"
+  if [ -f "$bg" ]; then
+    pair bg_tenure true "$TENURE" --quiet value fit --model bgnbd --csv "$bg"
+    has_py scipy && pair bg_scipy true $PY "$D/bg.py" "$bg"
+    command -v Rscript >/dev/null && pair bg_r true Rscript "$D/bg.R" "$bg" "$R_BG_MAX"
+  fi
+  pair import_tenure "rm -f '$D/t.db' && '$TENURE' --db '$D/t.db' --quiet import customers '$D/customers.csv' >/dev/null" \
+    "$TENURE" --db "$D/t.db" --quiet import events "$ev"
+  pair import_sqlite "rm -f '$D/s.db'" sqlite3 "$D/s.db" \
+    "CREATE TABLE events(customer TEXT, occurred_at TEXT, type TEXT, amount TEXT)" ".mode csv" ".import --skip 1 $ev events"
+  has_py pandas && pair import_pandas "rm -f '$D/p.db'" $PY "$D/to_sql.py" "$ev" "$D/p.db"
+  pair nb_tenure true "$TENURE" --quiet feedback classify --csv "$tx" --text text --export
+  has_py sklearn && pair nb_sklearn true $PY "$D/nb.py" data/feedback/train.csv "$tx"
+done
+# churn-risk CV on Telco: fit seconds of the 5 folds (as bench_predict.sh), one run each
+T=tests/data/telco/telco_customer_churn.csv
+cv_line() { # cv_line MODEL
+  "$TENURE" --format json predict cv --csv "$T" --target Churn --positive Yes --id customerID \
+    --model "$1" --folds 5 --seed 1 --export "$D/telco_$1.csv" >"$D/cv_$1.json" 2>"$D/cv_$1.err" || return 1
+  ours=$(sed -n 's/.*"fit_seconds":\([0-9.e-]*\).*/\1/p' "$D/cv_$1.json" | awk '{ printf "%.3f", $1 }')
+  if has_py sklearn && { [ "$1" = logistic ] || has_py xgboost; }; then
+    set -- $($PY bench/predict_compare.py "$D/telco_$1.csv" "$1" 1.0 300 3 0.05)
+    echo "$ours $2"
+  else
+    echo "$ours -"
+  fi
+}
+
+# ---- the table --------------------------------------------------------------------
+ratio_or() { if [ "$1" = - ] || [ "$2" = - ]; then echo "-"; else echo "$(ratio "$1" "$2")x"; fi; }
+row() { # row WORKLOAD TENURE_NAME PEER_LABEL PEER_NAME [SCALE]
+  t=$(med "$2" 1); tm=$(med "$2" 2); p=$(med "$4" 1); pm=$(med "$4" 2); sc=${5:-1}; mark=""
+  if [ "$p" != - ] && [ "$sc" != 1 ]; then p=$(awk -v p="$p" -v s="$sc" 'BEGIN { printf "%.2f", p * s }'); mark="~"; fi
+  [ "$p" = - ] && pm=-
+  echo "| $1 | $t s, $tm MB | $3 $mark$p s, $pm MB | $(ratio_or "$p" "$t") |"
+}
+echo "| workload | Tenure | peer | ratio (peer / Tenure) |"
+echo "|---|---|---|---|"
+row "Kaplan-Meier + log-rank, $KM_ROWS rows x 13 columns ($(du -m "$km" | cut -f1) MB), 3 groups" km_tenure "R survfit + survdiff" km_r
+row "Cox Efron, $COX_ROWS rows x 10 covariates ($(du -m "$cox" | cut -f1) MB)" cox_tenure "R coxph" cox_r
+if [ -f "$bg" ]; then
+  row "BG/NBD fit, $BG_CUSTOMERS customers" bg_tenure "scipy L-BFGS-B" bg_scipy
+  n_r=$((BG_CUSTOMERS < R_BG_MAX ? BG_CUSTOMERS : R_BG_MAX))
+  row "BG/NBD fit, $BG_CUSTOMERS customers" bg_tenure "R optim ($n_r rows, x$((BG_CUSTOMERS / n_r)))" bg_r $((BG_CUSTOMERS / n_r))
+else
+  echo "| BG/NBD fit | skipped: numpy missing to generate the data | | |"
+fi
+tsec=$(med import_tenure 1)
+row "import $EVENTS events ($(du -m "$ev" | cut -f1) MB CSV): $( [ "$tsec" != - ] && rate "$EVENTS" "$tsec") rows/s" import_tenure "sqlite3 .import (bare table)" import_sqlite
+row "import $EVENTS events" import_tenure "pandas to_sql" import_pandas
+nsec=$(med nb_tenure 1)
+row "classify $TEXTS feedback texts: $( [ "$nsec" != - ] && rate "$TEXTS" "$nsec") texts/s" nb_tenure "sklearn hashing + naive Bayes" nb_sklearn
+for m in logistic gbdt; do
+  set -- $(cv_line $m || echo "- -")
+  echo "| churn-risk 5-fold CV, Telco, $m (fit seconds) | $1 s | $( [ $m = logistic ] && echo sklearn || echo XGBoost) $2 s | $(ratio_or "$2" "$1") |"
+done
+echo
+echo "(medians of $REPS interleaved runs, end to end; - : the peer is not installed or failed; ~ : scaled from a smaller input)"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

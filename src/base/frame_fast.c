@@ -1,0 +1,755 @@
+/*
+ * frame_fast.c -- the fast way to read a CSV file into columns (see
+ * include/tenure/frame.h for what a frame is, frame.c for the reference
+ * reader that goes record by record through tn_csv).
+ *
+ * How it goes faster, with the same result bit for bit:
+ *   - the file is mapped (mmap), not copied through a read buffer, and the
+ *     pages already read are dropped from the mapping as the scan goes
+ *     (madvise MADV_DONTNEED) so the peak memory is the columns, not the file;
+ *   - fields are found with 16-byte SSE2 compares (the delimiter, CR, LF and
+ *     the quote at once) and are parsed where they lie, without a copy, except
+ *     quoted fields which are unescaped into a scratch buffer;
+ *   - only the columns asked for are converted; the others are only skipped;
+ *   - numbers go through tn_parse_double, whose exact fast path (fastnum.c)
+ *     spares strtod for the common "107.75";
+ *   - the body is split in two at a record boundary and both halves are read
+ *     at once on two threads.  The boundary is a line end after an even number
+ *     of quotes (the quote parity of RFC 4180); the first half's reader checks
+ *     it: it must end exactly there, at the end of a record, or the split was
+ *     inside a quoted field and the whole file is read again on one thread.
+ *
+ * What stays exactly as the reference reader does it: the header (read with
+ * tn_csv itself), RFC 4180 quoting, CRLF, blank lines, R's NA, the column
+ * typing (a column is numeric until its first cell that is not a number; the
+ * cells before that one are re-rendered with %.17g, the ones after keep their
+ * text).  Across the two halves: when a column turns to text in the second
+ * half only, the first half's numbers are rendered then; when it turns to text
+ * in the first half, the second half is read again for that column as text.
+ * Anything unusual -- a malformed record, a wrong field count, an over-long
+ * record, a missing column, standard input, an empty file -- makes this
+ * reader give up (*fallback = 1) and the reference reader runs instead, so
+ * that every error message (FILE:LINE:COLUMN) is the reference's own.
+ * tests/unit/test_frame_fast.c compares both readers on random files.
+ */
+#include "base/frame_internal.h"
+#include "base/alloc.h"
+#include "base/fastnum.h"
+#include "base/numlocale.h"
+#include "tenure/csv.h"
+
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+/* below this many body bytes one thread reads the file (auto mode) */
+#define TWO_THREADS_MIN (4u << 20)
+/* a record longer than this goes to the reference reader (it knows the limit) */
+#define LONG_RECORD (TN_CSV_MAX_RECORD / 4)
+/* drop the mapped pages behind the scan every this many bytes */
+#define DROP_EVERY (32u << 20)
+
+enum { OK = 0, FALLBACK = 1, NOMEM = 2 };
+
+typedef struct fcol {
+	size_t field;   /* CSV field index */
+	void *cells;    /* rows of 8 bytes: double while numeric, char * once text */
+} fcol;
+
+typedef struct chunk {
+	const char *beg, *end;
+	int last;                 /* ends at the end of the file */
+	size_t base, cap;         /* rows [base, base + cap) of the cells are ours */
+	size_t nrows;
+	size_t partial;           /* on failure: fields of row nrows already stored */
+	const unsigned char *active; /* NULL: every column; else columns to read */
+	const unsigned char *force;  /* columns read as text from the first row */
+	unsigned char *text;         /* per column: text in this chunk */
+	size_t *first_text;          /* per column: local row where it became text */
+	size_t *nblank;              /* per column: blank cells (not in a re-read) */
+	char *scratch;               /* unescaped quoted field */
+	size_t scratch_cap;
+	int status;
+	/* shared, read-only */
+	const int *colof;  /* field -> frame column, -1 when not kept */
+	size_t nfields, ncols;
+	fcol *cols;
+	const char *map;
+	char delim;
+} chunk;
+
+/* The specials (DELIM, '\n', '\r', '"') of 64 bytes from B as a bit mask;
+ * when fewer than 64 bytes are left, the end counts as a special. */
+typedef struct scan {
+	const char *blk;  /* the block the mask describes */
+	uint64_t bits;
+} scan;
+
+static inline uint64_t block_mask(const char *b, const char *end, char delim)
+{
+	if (end - b >= 64) {
+#if defined(__SSE2__)
+		const __m128i vd = _mm_set1_epi8(delim), vn = _mm_set1_epi8('\n'),
+			      vr = _mm_set1_epi8('\r'), vq = _mm_set1_epi8('"');
+		uint64_t m = 0;
+		for (int i = 0; i < 4; i++) {
+			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + 16 * i));
+			__m128i c = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, vd), _mm_cmpeq_epi8(x, vn)),
+						 _mm_or_si128(_mm_cmpeq_epi8(x, vr), _mm_cmpeq_epi8(x, vq)));
+			m |= (uint64_t)(unsigned)_mm_movemask_epi8(c) << (16 * i);
+		}
+		return m;
+#else
+		uint64_t m = 0;
+		for (int i = 0; i < 64; i++)
+			m |= (uint64_t)(b[i] == delim || b[i] == '\n' || b[i] == '\r' || b[i] == '"') << i;
+		return m;
+#endif
+	}
+	uint64_t m = 0;
+	int n = (int)(end - b);
+	for (int i = 0; i < n; i++)
+		m |= (uint64_t)(b[i] == delim || b[i] == '\n' || b[i] == '\r' || b[i] == '"') << i;
+	return m | (uint64_t)1 << n; /* the end */
+}
+
+/* The first byte of [p, end) that is DELIM, '\n', '\r' or '"', or end. */
+static inline const char *next_special(scan *sc, const char *p, const char *end, char delim)
+{
+	if (p - sc->blk >= 64 || p < sc->blk) {
+		sc->blk = p;
+		sc->bits = block_mask(p, end, delim);
+	}
+	uint64_t m = sc->bits & (~UINT64_C(0) << (p - sc->blk));
+	while (!m) {
+		sc->blk += 64;
+		sc->bits = m = block_mask(sc->blk, end, delim);
+	}
+	return sc->blk + __builtin_ctzll(m);
+}
+
+/* Count the line ends ('\n' and '\r': an upper bound on the records) and
+ * the quotes in [p, end). */
+static void count_bytes(const char *p, const char *end, size_t *nlines, size_t *nquotes)
+{
+	size_t nl = 0, nq = 0;
+#if defined(__SSE2__)
+	const __m128i vn = _mm_set1_epi8('\n'), vr = _mm_set1_epi8('\r'), vq = _mm_set1_epi8('"');
+	const __m128i zero = _mm_setzero_si128();
+	while (end - p >= 16) {
+		/* per-byte counters (each compare gives -1), summed every 255 blocks */
+		__m128i cl = zero, cq = zero;
+		for (int i = 0; i < 255 && end - p >= 16; i++, p += 16) {
+			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+			cl = _mm_sub_epi8(cl, _mm_or_si128(_mm_cmpeq_epi8(x, vn), _mm_cmpeq_epi8(x, vr)));
+			cq = _mm_sub_epi8(cq, _mm_cmpeq_epi8(x, vq));
+		}
+		__m128i sl = _mm_sad_epu8(cl, zero), sq = _mm_sad_epu8(cq, zero);
+		nl += (size_t)_mm_cvtsi128_si32(sl) + (size_t)_mm_cvtsi128_si32(_mm_srli_si128(sl, 8));
+		nq += (size_t)_mm_cvtsi128_si32(sq) + (size_t)_mm_cvtsi128_si32(_mm_srli_si128(sq, 8));
+	}
+#endif
+	for (; p < end; p++) {
+		nl += *p == '\n' || *p == '\r';
+		nq += *p == '"';
+	}
+	*nlines = nl;
+	*nquotes = nq;
+}
+
+static void drop_pages(const char *map, const char *from, const char *to)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	if (pg <= 0)
+		return;
+	uintptr_t a = ((uintptr_t)from + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);
+	uintptr_t b = (uintptr_t)to & ~((uintptr_t)pg - 1);
+	if (a < (uintptr_t)map)
+		a = (uintptr_t)map;
+	if (b > a)
+		madvise((void *)a, b - a, MADV_DONTNEED); /* advice only: a failure costs memory, not data */
+}
+
+/* Large column blocks in transparent huge pages where the system offers them
+ * on request: a page fault per 2 MiB instead of per 4 KiB (the faults were a
+ * quarter of the reading time).  Advice only. */
+static void advise_huge(void *p, size_t n)
+{
+#ifdef MADV_HUGEPAGE
+	const uintptr_t huge = (uintptr_t)2 << 20;
+	if (!p || n < 2 * huge)
+		return;
+	uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+	uintptr_t b = ((uintptr_t)p + n) & ~(huge - 1);
+	if (b > a)
+		madvise((void *)a, b - a, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)n;
+#endif
+}
+
+static char *copy_text(const char *s, size_t len)
+{
+	const char *nul = memchr(s, '\0', len); /* the reference's strdup stops there */
+	size_t n = nul ? (size_t)(nul - s) : len;
+	char *t = tn_malloc(n + 1);
+	if (t) {
+		memcpy(t, s, n);
+		t[n] = '\0';
+	}
+	return t;
+}
+
+/* Render rows [from, to) of column J, numbers so far, as the reference's
+ * to_text does ("%.17g", "" for a missing value), in place. */
+static int render_rows(fcol *c, size_t from, size_t to)
+{
+	double *num = c->cells;
+	char **txt = c->cells;
+	for (size_t i = from; i < to; i++) {
+		double v = num[i];
+		char buf[40] = "";
+		if (!isnan(v))
+			tn_snprintf_c(buf, sizeof buf, "%.17g", v);
+		char *s = tn_strdup(buf);
+		if (!s) {
+			/* leave the column consistent for freeing: the rest as empty strings */
+			for (size_t k = i; k < to; k++)
+				txt[k] = NULL;
+			return -1;
+		}
+		txt[i] = s;
+	}
+	return 0;
+}
+
+/* Cell ROW (local) of frame column J is S[0..LEN). */
+static int put_cell(chunk *ck, size_t j, size_t row, const char *s, size_t len, int count)
+{
+	fcol *c = &ck->cols[j];
+	size_t k = 0;
+	while (k < len && (s[k] == ' ' || s[k] == '\t'))
+		k++;
+	size_t e = len;
+	while (e > k && (s[e - 1] == ' ' || s[e - 1] == '\t'))
+		e--;
+	int blank = k == len || (e - k == 2 && s[k] == 'N' && s[k + 1] == 'A');
+	if (count)
+		ck->nblank[j] += (size_t)blank;
+	size_t at = ck->base + row;
+	if (!ck->text[j]) {
+		double v = NAN;
+		/* tn_parse_double's own order: trimmed, under 64 bytes, fast path, strtod */
+		if (blank || (e - k < 64 && tn_fastnum_parse(s + k, e - k, &v)) ||
+		    tn_parse_double(s, len, &v) == 0) {
+			((double *)c->cells)[at] = v;
+			return OK;
+		}
+		ck->text[j] = 1; /* rows not rendered are NULL, as free() likes */
+		if (render_rows(c, ck->base, at)) {
+			((char **)c->cells)[at] = NULL;
+			return NOMEM;
+		}
+		ck->first_text[j] = row;
+	}
+	char *t = blank ? tn_strdup("") : copy_text(s, len);
+	if (!t)
+		return NOMEM;
+	((char **)c->cells)[at] = t;
+	return OK;
+}
+
+static int scratch_put(chunk *ck, size_t *used, const char *s, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (*used + n > ck->scratch_cap) {
+		size_t cap = ck->scratch_cap ? ck->scratch_cap : 256;
+		while (cap < *used + n)
+			cap *= 2;
+		char *p = tn_realloc(ck->scratch, cap);
+		if (!p)
+			return -1;
+		ck->scratch = p;
+		ck->scratch_cap = cap;
+	}
+	memcpy(ck->scratch + *used, s, n);
+	*used += n;
+	return 0;
+}
+
+/* Read the records of [beg, end). */
+static void *read_chunk(void *arg)
+{
+	chunk *ck = arg;
+	const char *p = ck->beg, *end = ck->end;
+	const char d = ck->delim;
+	const char *dropped = p;
+	int count = ck->active == NULL;
+	size_t row = 0, f = 0;
+	scan sc = {p, block_mask(p, end, d)};
+	ck->status = OK;
+	while (p < end) {
+		/* a blank line (LF or CRLF alone, or a lone CR) is skipped */
+		if (*p == '\n') {
+			p++;
+			continue;
+		}
+		if (*p == '\r') {
+			p++;
+			if (p < end && *p == '\n')
+				p++;
+			continue;
+		}
+		if (row == ck->cap) { /* cannot happen: cap counts the line ends */
+			ck->status = FALLBACK;
+			break;
+		}
+		const char *rec = p;
+		int at_eof = 0;
+		f = 0;
+		for (;;) {
+			if (f == ck->nfields) { /* too many fields: the reference says so */
+				ck->status = FALLBACK;
+				goto out;
+			}
+			int j = ck->colof[f];
+			int want = j >= 0 && (!ck->active || ck->active[j]);
+			const char *s, *q;
+			size_t len;
+			if (p < end && *p == '"') {
+				size_t used = 0;
+				p++;
+				for (;;) {
+					const char *cq = memchr(p, '"', (size_t)(end - p));
+					if (!cq) { /* no closing quote before the end */
+						ck->status = FALLBACK;
+						goto out;
+					}
+					if (want && scratch_put(ck, &used, p, (size_t)(cq - p))) {
+						ck->status = NOMEM;
+						goto out;
+					}
+					p = cq + 1;
+					if (p < end && *p == '"') {
+						if (want && scratch_put(ck, &used, "\"", 1)) {
+							ck->status = NOMEM;
+							goto out;
+						}
+						p++;
+						continue;
+					}
+					break;
+				}
+				q = p;
+				if (q < end && *q != d && *q != '\n' && *q != '\r') {
+					ck->status = FALLBACK; /* something after the closing quote */
+					goto out;
+				}
+				s = ck->scratch ? ck->scratch : "";
+				len = used;
+			} else {
+				q = next_special(&sc, p, end, d);
+				if (q < end && *q == '"') { /* a quote inside an unquoted field */
+					ck->status = FALLBACK;
+					goto out;
+				}
+				s = p;
+				len = (size_t)(q - p);
+			}
+			if (want) {
+				int rc = put_cell(ck, (size_t)j, row, s, len, count);
+				if (rc) {
+					ck->status = rc;
+					goto out;
+				}
+			}
+			f++;
+			if (q == end) {
+				at_eof = 1;
+				p = end;
+				break;
+			}
+			p = q + 1;
+			if (*q == d)
+				continue;
+			if (*q == '\r' && p < end && *p == '\n')
+				p++;
+			break;
+		}
+		if (f != ck->nfields || (size_t)(p - rec) > LONG_RECORD || (at_eof && !ck->last)) {
+			ck->status = FALLBACK;
+			goto out;
+		}
+		f = 0;
+		row++;
+		if ((size_t)(p - dropped) >= DROP_EVERY) {
+			drop_pages(ck->map, dropped, p);
+			dropped = p;
+		}
+	}
+out:
+	ck->nrows = row;
+	ck->partial = ck->status == OK ? 0 : f;
+	return NULL;
+}
+
+/* Free the text cells of column J in rows [from, to) of the cells. */
+static void free_text_rows(fcol *c, size_t from, size_t to)
+{
+	char **txt = c->cells;
+	for (size_t i = from; i < to; i++)
+		free(txt[i]);
+}
+
+/* Free what chunk CK wrote as text (columns that turned text in it), with
+ * the cells of the row it stopped in. */
+static void chunk_free_text(chunk *ck, size_t ncols)
+{
+	for (size_t j = 0; j < ncols; j++)
+		if (ck->text && ck->text[j] && (!ck->active || ck->active[j]))
+			free_text_rows(&ck->cols[j], ck->base,
+				       ck->base + ck->nrows + (ck->cols[j].field < ck->partial));
+}
+
+static int chunk_alloc(chunk *ck, size_t ncols)
+{
+	ck->text = tn_calloc(ncols ? ncols : 1, 1);
+	ck->first_text = tn_calloc(ncols ? ncols : 1, sizeof *ck->first_text);
+	ck->nblank = tn_calloc(ncols ? ncols : 1, sizeof *ck->nblank);
+	return ck->text && ck->first_text && ck->nblank ? 0 : -1;
+}
+
+static void chunk_release(chunk *ck)
+{
+	free(ck->text);
+	free(ck->first_text);
+	free(ck->nblank);
+	free(ck->scratch);
+	ck->text = NULL;
+	ck->first_text = NULL;
+	ck->nblank = NULL;
+	ck->scratch = NULL;
+	ck->scratch_cap = 0;
+}
+
+/* Run the chunks (the first on this thread, the others on new threads). */
+static void run_chunks(chunk *ck, int n)
+{
+	pthread_t th[2];
+	int started[2] = {0, 0};
+	for (int k = 1; k < n; k++)
+		started[k] = pthread_create(&th[k], NULL, read_chunk, &ck[k]) == 0;
+	read_chunk(&ck[0]);
+	for (int k = 1; k < n; k++) {
+		if (started[k])
+			pthread_join(th[k], NULL);
+		else
+			read_chunk(&ck[k]); /* no thread: read it here */
+	}
+}
+
+/* count_bytes over a long range, dropping the pages behind */
+static void count_range(const char *map, const char *beg, const char *end, size_t *nlines,
+			size_t *nquotes)
+{
+	size_t nl = 0, nq = 0;
+	for (const char *p = beg; p < end;) {
+		const char *e = (size_t)(end - p) > DROP_EVERY ? p + DROP_EVERY : end;
+		size_t a, b;
+		count_bytes(p, e, &a, &b);
+		nl += a;
+		nq += b;
+		drop_pages(map, p, e);
+		p = e;
+	}
+	*nlines = nl;
+	*nquotes = nq;
+}
+
+/* A line end after an even number of quotes near the middle of [beg, end), or
+ * NULL; *NL counts the line ends before it. */
+static const char *find_split(const char *map, const char *beg, const char *end, size_t *nl)
+{
+	const char *mid = beg + (end - beg) / 2;
+	size_t nq;
+	count_range(map, beg, mid, nl, &nq);
+	const char *p = mid, *limit = mid + (16u << 20) < end ? mid + (16u << 20) : end;
+	while (p < limit) {
+		const char *n = memchr(p, '\n', (size_t)(limit - p));
+		if (!n)
+			return NULL;
+		size_t nl2, nq2;
+		count_bytes(p, n + 1, &nl2, &nq2);
+		*nl += nl2;
+		nq += nq2;
+		if (nq % 2 == 0)
+			return n + 1 < end ? n + 1 : NULL;
+		p = n + 1;
+	}
+	return NULL;
+}
+
+tn_frame *tn_frame_read_fast(const char *path, const char *const *want, size_t nwant, int threads,
+			     int *fallback, tn_error *err)
+{
+	*fallback = 1;
+	if (strcmp(path, "-") == 0)
+		return NULL;
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return NULL;
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    (unsigned long long)st.st_size > (unsigned long long)SIZE_MAX / 2) {
+		close(fd);
+		return NULL;
+	}
+	size_t size = (size_t)st.st_size;
+	const char *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return NULL;
+	madvise((void *)map, size, MADV_SEQUENTIAL);
+
+	tn_frame *f = NULL;
+	int *colof = NULL;
+	chunk ck[2];
+	memset(ck, 0, sizeof ck);
+	int nchunks = 0, status = FALLBACK;
+	tn_error herr = {0};
+	tn_csv *r = tn_csv_open_mem(map, size, path, ',', &herr);
+	if (!r)
+		goto done;
+	if (tn_csv_next(r, &herr) != 1)
+		goto done;
+	size_t nfields = tn_csv_nfields(r);
+	size_t body = (size_t)tn_csv_offset(r);
+	if (body >= size)
+		goto done; /* a header alone: the reference's business */
+	f = tn_calloc(1, sizeof *f);
+	if (!f || !(f->path = tn_strdup(path)))
+		goto nomem;
+	f->ncols = want ? nwant : nfields;
+	f->cols = tn_calloc(f->ncols ? f->ncols : 1, sizeof *f->cols);
+	colof = tn_malloc(nfields * sizeof *colof);
+	fcol *fc = tn_calloc(f->ncols ? f->ncols : 1, sizeof *fc);
+	if (!f->cols || !colof || !fc) {
+		free(fc);
+		goto nomem;
+	}
+	for (size_t i = 0; i < nfields; i++)
+		colof[i] = want ? -1 : (int)i;
+	if (want) {
+		for (size_t j = 0; j < nwant; j++) {
+			size_t i;
+			for (i = 0; i < nfields; i++)
+				if (strcmp(tn_csv_field(r, i, NULL), want[j]) == 0)
+					break;
+			if (i == nfields || colof[i] >= 0) { /* missing, or asked twice */
+				free(fc);
+				goto done;
+			}
+			colof[i] = (int)j;
+			fc[j].field = i;
+		}
+	} else {
+		for (size_t j = 0; j < nfields; j++)
+			fc[j].field = j;
+	}
+	for (size_t j = 0; j < f->ncols; j++) {
+		f->cols[j].name = tn_strdup(tn_csv_field(r, fc[j].field, NULL));
+		f->cols[j].is_numeric = 1;
+		if (!f->cols[j].name) {
+			free(fc);
+			goto nomem;
+		}
+	}
+
+	/* split the body, count the rows each half may hold */
+	const char *bbeg = map + body, *bend = map + size;
+	const char *split = NULL;
+	size_t nl0 = 0;
+	if (threads == 2 || (threads == 0 && size - body >= TWO_THREADS_MIN &&
+			     sysconf(_SC_NPROCESSORS_ONLN) >= 2))
+		split = find_split(map, bbeg, bend, &nl0);
+	nchunks = split ? 2 : 1;
+	ck[0].beg = bbeg;
+	ck[0].end = split ? split : bend;
+	ck[1].beg = split;
+	ck[1].end = bend;
+	size_t total = 0;
+	for (int k = 0; k < nchunks; k++) {
+		size_t nl = nl0, nq;
+		if (k == nchunks - 1)
+			count_range(map, ck[k].beg, ck[k].end, &nl, &nq);
+		ck[k].last = k == nchunks - 1;
+		ck[k].base = total;
+		ck[k].cap = nl + 1;
+		total += ck[k].cap;
+		ck[k].colof = colof;
+		ck[k].nfields = nfields;
+		ck[k].ncols = f->ncols;
+		ck[k].cols = fc;
+		ck[k].map = map;
+		ck[k].delim = ',';
+		if (chunk_alloc(&ck[k], f->ncols)) {
+			free(fc);
+			goto nomem_chunks;
+		}
+	}
+	for (size_t j = 0; j < f->ncols; j++) {
+		fc[j].cells = tn_malloc(total * 8);
+		advise_huge(fc[j].cells, total * 8);
+		if (!fc[j].cells) {
+			for (size_t k = 0; k < j; k++)
+				free(fc[k].cells);
+			free(fc);
+			goto nomem_chunks;
+		}
+	}
+	run_chunks(ck, nchunks);
+	status = OK;
+	for (int k = 0; k < nchunks; k++)
+		if (ck[k].status > status)
+			status = ck[k].status;
+
+	/* columns that turned text in chunk 0 but not from chunk 1's first row:
+	 * chunk 1 is read again for them, as text */
+	unsigned char *reread = NULL;
+	if (status == OK && nchunks == 2) {
+		for (size_t j = 0; j < f->ncols; j++) {
+			if (!ck[0].text[j] || (ck[1].text[j] && ck[1].first_text[j] == 0))
+				continue;
+			if (!reread && !(reread = tn_calloc(f->ncols, 1))) {
+				status = NOMEM;
+				break;
+			}
+			reread[j] = 1;
+		}
+		if (reread && status == OK) {
+			chunk again = ck[1];
+			again.active = reread;
+			again.force = reread;
+			again.text = tn_malloc(f->ncols);
+			again.scratch = NULL;
+			again.scratch_cap = 0;
+			if (!again.text) {
+				status = NOMEM;
+			} else {
+				for (size_t j = 0; j < f->ncols; j++) {
+					if (!reread[j])
+						continue;
+					if (ck[1].text[j]) /* its earlier rows were rendered numbers */
+						free_text_rows(&fc[j], ck[1].base, ck[1].base + ck[1].nrows);
+					ck[1].text[j] = 0;
+				}
+				memcpy(again.text, reread, f->ncols); /* text from the first row */
+				read_chunk(&again);
+				status = again.status;
+				if (status == OK && again.nrows != ck[1].nrows) {
+					status = FALLBACK;
+					again.partial = 0;
+				}
+				if (status == OK) {
+					for (size_t j = 0; j < f->ncols; j++)
+						if (reread[j]) { /* now text from its first row */
+							ck[1].text[j] = 1;
+							ck[1].first_text[j] = 0;
+						}
+				} else {
+					chunk_free_text(&again, f->ncols); /* ck[1] holds no text there */
+				}
+				free(again.text);
+				free(again.scratch);
+			}
+		}
+	}
+	free(reread);
+	if (status == OK && nchunks == 2) {
+		/* a column that turned text in chunk 1 only: chunk 0's numbers rendered */
+		for (size_t j = 0; j < f->ncols && status == OK; j++) {
+			if (ck[0].text[j] || !ck[1].text[j])
+				continue;
+			if (render_rows(&fc[j], ck[0].base, ck[0].base + ck[0].nrows)) {
+				/* rows it did not reach are NULL: free all the others */
+				status = NOMEM;
+			}
+			ck[0].text[j] = 1;
+			ck[0].first_text[j] = 0;
+		}
+	}
+	if (status != OK) {
+		for (int k = 0; k < nchunks; k++)
+			chunk_free_text(&ck[k], f->ncols);
+		for (size_t j = 0; j < f->ncols; j++)
+			free(fc[j].cells);
+		free(fc);
+		if (status == NOMEM)
+			goto nomem_chunks;
+		goto done;
+	}
+
+	/* put the rows together */
+	size_t nrows = 0;
+	for (int k = 0; k < nchunks; k++)
+		nrows += ck[k].nrows;
+	for (size_t j = 0; j < f->ncols; j++) {
+		tn_column *c = &f->cols[j];
+		int text = ck[0].text[j];
+		for (int k = 0; k < nchunks; k++)
+			c->nblank += ck[k].nblank[j];
+		if (nchunks == 2 && ck[1].nrows)
+			memmove((char *)fc[j].cells + ck[0].nrows * 8, (char *)fc[j].cells + ck[1].base * 8,
+				ck[1].nrows * 8);
+		if (nrows == 0) {
+			free(fc[j].cells);
+			fc[j].cells = NULL;
+			text = 0; /* the reference has no cells and a numeric column */
+		} else {
+			void *p = tn_realloc(fc[j].cells, nrows * 8);
+			if (p)
+				fc[j].cells = p; /* a failed shrink keeps the larger block */
+		}
+		if (text) {
+			c->is_numeric = 0;
+			c->text = fc[j].cells;
+		} else {
+			c->num = fc[j].cells;
+		}
+	}
+	f->nrows = nrows;
+	free(fc);
+	status = OK;
+	*fallback = 0;
+	goto done;
+
+nomem_chunks:
+nomem:
+	status = NOMEM;
+	*fallback = 0;
+	tn_error_set(err, TN_ERR_NOMEM, "%s: out of memory", path);
+done:
+	for (int k = 0; k < 2; k++)
+		chunk_release(&ck[k]);
+	free(colof);
+	tn_csv_close(r);
+	munmap((void *)map, size);
+	if (status != OK) {
+		tn_frame_free(f);
+		return NULL;
+	}
+	return f;
+}
