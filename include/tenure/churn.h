@@ -258,6 +258,51 @@ TN_API tn_frame *tn_churn_frame(tn_store *s, const tn_churn_def *def, const tn_c
 TN_API int tn_churn_export_csv(tn_store *s, const tn_churn_def *def, const tn_churn_frame_opts *opts,
 			       const char *path, tn_error *err);
 
+/* ---- what the causes teach: billing recovery and the save window -------
+ * (src/analyses/churn_recovery.c, docs/churn.md "Billing recovery").  One
+ * scan with causes under the built-in "cancelled" definition plus the
+ * payments, customer by customer. */
+
+#define TN_WINDOW_BINS 6 /* save-window days: [0,1) [1,3) [3,7) [7,14) [14,30) [30,inf) */
+
+typedef struct tn_churn_recovery {
+	tn_time as_of;
+	/* billing recovery, from the payments: an episode opens at a failed
+	 * payment and is recovered by the next succeeded payment; with none by
+	 * the as-of it is lost when the customer has no open subscription left,
+	 * else still open (in retry) */
+	long long episodes, recovered, lost, open;
+	double recovery_rate;           /* recovered / (recovered + lost); NaN when none */
+	double days_to_recover_median, days_to_recover_mean, days_to_recover_p90; /* NaN when none */
+	double revenue_recovered;       /* the recovering payments, reporting currency */
+	/* the sources' state now: subscriptions in a grace period or billing retry */
+	long long in_grace, in_billing_retry;
+	double mrr_in_billing_issue;
+	/* trials that ended by the as-of and how many went on paying */
+	long long trials_ended, trials_converted;
+	double trial_conversion;
+	/* refunds: refunded payments among succeeded + refunded (count, amount) */
+	long long payments_paid, payments_refunded, subscriptions_refunded;
+	double refund_rate, refund_amount_rate;
+	/* churned spells by cause (the built-in "cancelled" definition) */
+	long long churned, churned_voluntary, churned_involuntary, churned_price_increase;
+	double churned_mrr, churned_mrr_involuntary, churned_mrr_price_increase;
+	double involuntary_mrr_share;   /* churned_mrr_involuntary / churned_mrr */
+	double price_increase_share;    /* churned_price_increase / churned */
+	/* the save window: days from auto-renew off to expiry, over the
+	 * subscriptions whose window closed by the as-of */
+	long long window_n;
+	double window_min, window_p25, window_median, window_p75, window_p90, window_max, window_mean;
+	long long window_bins[TN_WINDOW_BINS];
+	/* windows still open: auto-renew off, expiry after the as-of -- the
+	 * customers a save offer can still reach */
+	long long window_open;
+	double window_open_mrr;
+} tn_churn_recovery;
+
+/* AS_OF TN_NO_TIME: the data's end.  Quantiles as R's quantile() (type 7). */
+TN_API int tn_churn_recovery_compute(tn_store *s, tn_time as_of, tn_churn_recovery *out, tn_error *err);
+
 /* Write a frame as RFC 4180 CSV to PATH. */
 TN_API int tn_frame_write_csv(const tn_frame *f, const char *path, tn_error *err);
 
