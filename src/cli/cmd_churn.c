@@ -213,7 +213,9 @@ static int status_row(void *ud, const tn_churn_customer *c, tn_error *err)
 	for (size_t i = 0; i < c->nspells; i++) {
 		const tn_churn_spell *sp = &c->spells[i];
 		char a[32], b[32];
-		const char *reason = sp->churned ? tn_churn_reason_name(sp->reason) : NULL;
+		/* other_cause: censored here under a voluntary/involuntary definition */
+		const char *reason = sp->churned || sp->reason == TN_CHURN_OTHER_CAUSE ? tn_churn_reason_name(sp->reason)
+										       : NULL;
 		const char *plan = sp->sub >= 0 ? c->subs[sp->sub].plan : NULL;
 		double days = (double)(sp->end - sp->start) / TN_DAY;
 		tn_time_format(sp->start, a, sizeof a);
