@@ -179,3 +179,9 @@ check_near "csv mode: voluntary 27/48" "$(p voluntary)" 0.5625 0.000001
 check "drivers --cause --csv" $TENURE --format json drivers --csv causes.csv --time time --status cause --cause involuntary --covariates mrr
 check_contains "involuntary: 2 events" check.out '"events":2'
 check_fails "drivers --cause on the store takes voluntary|involuntary" $TENURE --db t.db drivers --cause billing
+
+# ---- the report's section --------------------------------------------------
+check "report" $TENURE --db t.db report --html r.html --as-of 2024-03-31
+check_contains "report: why customers leave" r.html "Why customers leave: voluntary and involuntary churn"
+check_contains "report: involuntary share of churned MRR" r.html "50% of the MRR lost left involuntarily"
+check_contains "report: the save window" r.html "half the windows last 10.0 days or more"
