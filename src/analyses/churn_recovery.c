@@ -210,8 +210,10 @@ int tn_churn_recovery_compute(tn_store *s, tn_time as_of, tn_churn_recovery *out
 	tn_churn_scan_opts so = {.as_of = as_of, .want_causes = 1};
 	if ((rc = tn_churn_scan(s, &def, &so, customer, &a, NULL, err)))
 		goto out;
-	qsort(a.recover.v, a.recover.n, sizeof *a.recover.v, cmp_double);
-	qsort(a.window.v, a.window.n, sizeof *a.window.v, cmp_double);
+	if (a.recover.n) /* qsort's array must not be NULL, even for none */
+		qsort(a.recover.v, a.recover.n, sizeof *a.recover.v, cmp_double);
+	if (a.window.n)
+		qsort(a.window.v, a.window.n, sizeof *a.window.v, cmp_double);
 	out->recovery_rate = ratio((double)out->recovered, (double)(out->recovered + out->lost));
 	out->days_to_recover_median = quantile7(a.recover.v, a.recover.n, 0.5);
 	out->days_to_recover_p90 = quantile7(a.recover.v, a.recover.n, 0.9);
