@@ -457,7 +457,8 @@ static const char *cause_name(const char *v)
  * billing; expired or paused without a cause: other; trial, active or
  * cancelling, yet ended: voluntary); without a
  * state (a plain import), billing when it ended past_due or when the last
- * payment of its life (start to end) failed, voluntary otherwise. */
+ * payment from its start to a week after its end failed, voluntary
+ * otherwise. */
 static const char *derive_cause(const scan *sc, const tn_churn_sub *x, int past_due)
 {
 	if (x->end == TN_NO_TIME)
@@ -475,8 +476,10 @@ static const char *derive_cause(const scan *sc, const tn_churn_sub *x, int past_
 	}
 	if (past_due)
 		return "billing";
+	/* the renewal charge that fails is often taken on the day the period ends,
+	 * after its first instant: look a week past the end (the default grace) */
 	int last = -1;
-	for (size_t i = 0; i < sc->npays && sc->pays[i].at <= x->end; i++)
+	for (size_t i = 0; i < sc->npays && sc->pays[i].at <= x->end + 7 * TN_DAY; i++)
 		if (sc->pays[i].at >= x->start && sc->pays[i].ok >= 0)
 			last = sc->pays[i].ok;
 	return last == 0 ? "billing" : "voluntary";
