@@ -49,15 +49,35 @@ typedef struct tn_churn_def {
 	int failed_payment;       /* 1: the failed-payment rule is on */
 	size_t ntypes;            /* activity event types for inactivity/defection; 0 = every type */
 	char types[TN_CHURN_MAX_TYPES][TN_CHURN_NAME_MAX];
+	/* TN_CAUSE_VOLUNTARY or TN_CAUSE_INVOLUNTARY: only churn of that class
+	 * counts; a spell that ends for the other class ends with reason
+	 * TN_CHURN_OTHER_CAUSE, churned = 0 (censored there: the cause-specific
+	 * view of competing risks).  0: every cause counts.  The built-in
+	 * definitions "voluntary" and "involuntary" are the cancelled rule with
+	 * this set (docs/churn.md, "Voluntary and involuntary churn"). */
+	int cause_class;
 } tn_churn_def;
 
-/* Why a spell ended (tn_churn_spell.reason). */
-enum { TN_CHURN_CENSORED = 0, TN_CHURN_CANCELLED, TN_CHURN_INACTIVE, TN_CHURN_DEFECTION, TN_CHURN_FAILED_PAYMENT };
+/* The two classes of churn causes. */
+enum { TN_CAUSE_NONE = 0, TN_CAUSE_VOLUNTARY = 1, TN_CAUSE_INVOLUNTARY = 2 };
+/* The class of a cause (voluntary, billing, price_increase, refund, revoked,
+ * product_unavailable, other): involuntary for billing, revoked and
+ * product_unavailable (the customer did not decide to leave), voluntary for
+ * the others; TN_CAUSE_NONE for NULL or an unknown name. */
+TN_API int tn_churn_cause_class(const char *cause);
+/* "voluntary", "involuntary", or "censored" for TN_CAUSE_NONE. */
+TN_API const char *tn_churn_cause_class_name(int cls);
 
-/* "censored", "cancelled", "inactive", "defection", "failed_payment". */
+/* Why a spell ended (tn_churn_spell.reason). */
+enum { TN_CHURN_CENSORED = 0, TN_CHURN_CANCELLED, TN_CHURN_INACTIVE, TN_CHURN_DEFECTION, TN_CHURN_FAILED_PAYMENT,
+       TN_CHURN_OTHER_CAUSE /* left for the cause the definition does not count (cause_class) */ };
+
+/* "censored", "cancelled", "inactive", "defection", "failed_payment", "other_cause". */
 TN_API const char *tn_churn_reason_name(int reason);
 
-/* The built-in default: name "cancelled", cancelled rule, grace 7 days. */
+/* The built-in default: name "cancelled", cancelled rule, grace 7 days.
+ * (tn_churn_def_load also knows "voluntary" and "involuntary": the same
+ * rule counting one class of causes.) */
 TN_API void tn_churn_def_default(tn_churn_def *def);
 
 /* Check a definition: at least one rule, sane numbers, a name of letters,
@@ -89,6 +109,13 @@ typedef struct tn_churn_sub {
 	tn_time start;              /* started_at */
 	tn_time paid_from;          /* trial_ends_at when later than start, else start */
 	tn_time end;                /* the instant it ended as of the scan's as-of, or TN_NO_TIME (open) */
+	/* filled when the scan wants causes (want_causes, or a definition with a
+	 * cause_class); NULL / TN_NO_TIME otherwise: */
+	const char *source;         /* subscription_state.source; "import" when it has no state */
+	const char *state;          /* subscription_state.state, or NULL */
+	const char *cause;          /* why it ended (docs/churn.md), NULL while open */
+	tn_time auto_renew_off_at;  /* subscription_state.auto_renew_off_at */
+	tn_time expires_at;         /* subscription_state.expires_at */
 } tn_churn_sub;
 
 typedef struct tn_churn_spell {
@@ -98,6 +125,8 @@ typedef struct tn_churn_spell {
 	int churned;   /* 1 churned, 0 censored */
 	int reason;    /* TN_CHURN_* */
 	int sub;       /* index of the subscription the spell started with, or -1 */
+	const char *cause; /* with causes: why it ended (a cause name), NULL when censored */
+	int cause_class;   /* with causes: TN_CAUSE_* of cause */
 } tn_churn_spell;
 
 typedef struct tn_churn_customer {
@@ -125,6 +154,7 @@ typedef struct tn_churn_scan_opts {
 	const char *const *milestones; /* event types whose first instant is wanted, or NULL */
 	size_t nmilestones;
 	int want_nps;                  /* 1: fill first_nps */
+	int want_causes;               /* 1: fill the subscriptions' source/state/cause and the spells' cause */
 	/* optional progress: called every few thousand customers with the
 	 * customer key reached and the largest key */
 	void (*on_progress)(void *ud, double done, double total);
@@ -164,6 +194,9 @@ typedef struct tn_churn_rate_row {
 	double mrr_start, new_mrr, reactivation_mrr, expansion_mrr, contraction_mrr, churned_mrr, mrr_end;
 	double gross_revenue_churn; /* (churned_mrr + contraction_mrr) / mrr_start */
 	double nrr;                 /* (mrr_start + expansion - contraction - churned) / mrr_start */
+	/* a definition with a cause_class: customers who left for the other
+	 * class (end = start + new + reactivated - churned - churned_other) */
+	long long churned_other;
 } tn_churn_rate_row;
 
 typedef struct tn_churn_rate_opts {
@@ -208,6 +241,7 @@ typedef struct tn_churn_frame_opts {
 	double milestone_days;         /* reached within this many days of the spell start (default 7 when <= 0) */
 	void (*on_progress)(void *ud, double done, double total); /* optional, as in tn_churn_scan_opts */
 	void *progress_ud;
+	int causes;                    /* 1: add columns cause (voluntary|involuntary|censored), churn_cause, source */
 } tn_churn_frame_opts;
 
 /* One row per spell: customer (text), spell (number), time (days from spell
@@ -223,6 +257,51 @@ TN_API tn_frame *tn_churn_frame(tn_store *s, const tn_churn_def *def, const tn_c
  * rows at a time; tenure churn export). */
 TN_API int tn_churn_export_csv(tn_store *s, const tn_churn_def *def, const tn_churn_frame_opts *opts,
 			       const char *path, tn_error *err);
+
+/* ---- what the causes teach: billing recovery and the save window -------
+ * (src/analyses/churn_recovery.c, docs/churn.md "Billing recovery").  One
+ * scan with causes under the built-in "cancelled" definition plus the
+ * payments, customer by customer. */
+
+#define TN_WINDOW_BINS 6 /* save-window days: [0,1) [1,3) [3,7) [7,14) [14,30) [30,inf) */
+
+typedef struct tn_churn_recovery {
+	tn_time as_of;
+	/* billing recovery, from the payments: an episode opens at a failed
+	 * payment and is recovered by the next succeeded payment; with none by
+	 * the as-of it is lost when the customer has no open subscription left,
+	 * else still open (in retry) */
+	long long episodes, recovered, lost, open;
+	double recovery_rate;           /* recovered / (recovered + lost); NaN when none */
+	double days_to_recover_median, days_to_recover_mean, days_to_recover_p90; /* NaN when none */
+	double revenue_recovered;       /* the recovering payments, reporting currency */
+	/* the sources' state now: subscriptions in a grace period or billing retry */
+	long long in_grace, in_billing_retry;
+	double mrr_in_billing_issue;
+	/* trials that ended by the as-of and how many went on paying */
+	long long trials_ended, trials_converted;
+	double trial_conversion;
+	/* refunds: refunded payments among succeeded + refunded (count, amount) */
+	long long payments_paid, payments_refunded, subscriptions_refunded;
+	double refund_rate, refund_amount_rate;
+	/* churned spells by cause (the built-in "cancelled" definition) */
+	long long churned, churned_voluntary, churned_involuntary, churned_price_increase;
+	double churned_mrr, churned_mrr_involuntary, churned_mrr_price_increase;
+	double involuntary_mrr_share;   /* churned_mrr_involuntary / churned_mrr */
+	double price_increase_share;    /* churned_price_increase / churned */
+	/* the save window: days from auto-renew off to expiry, over the
+	 * subscriptions whose window closed by the as-of */
+	long long window_n;
+	double window_min, window_p25, window_median, window_p75, window_p90, window_max, window_mean;
+	long long window_bins[TN_WINDOW_BINS];
+	/* windows still open: auto-renew off, expiry after the as-of -- the
+	 * customers a save offer can still reach */
+	long long window_open;
+	double window_open_mrr;
+} tn_churn_recovery;
+
+/* AS_OF TN_NO_TIME: the data's end.  Quantiles as R's quantile() (type 7). */
+TN_API int tn_churn_recovery_compute(tn_store *s, tn_time as_of, tn_churn_recovery *out, tn_error *err);
 
 /* Write a frame as RFC 4180 CSV to PATH. */
 TN_API int tn_frame_write_csv(const tn_frame *f, const char *path, tn_error *err);

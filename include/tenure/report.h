@@ -86,6 +86,13 @@ TN_API void tn_report_free_store(tn_report *r);
 TN_API int tn_report_actions(tn_store *s, tn_time now, tn_report_table **out, size_t *n, tn_error *err);
 TN_API void tn_report_tables_free(tn_report_table *t, size_t n);
 
+/* Why customers leave (report_causes.c): voluntary against involuntary churn
+ * with the involuntary share of churned MRR and churn after price increases;
+ * billing recovery, trial conversion, refunds and the save window
+ * (tn_churn_recovery_compute as of AS_OF).  Two tables, freed with
+ * tn_report_tables_free. */
+TN_API int tn_report_causes(tn_store *s, tn_time as_of, tn_report_table **out, size_t *n, tn_error *err);
+
 /* The sections on customers (report_insights.c), as of AS_OF under DEF:
  * survey scores with 95% intervals; complaints by type and theme with their
  * churn rates and hazard ratios; the impact/effort matrix; value and

@@ -118,6 +118,46 @@ TN_API void tn_danger_sentence(const tn_danger *d, const char *unit, char *buf, 
 TN_API double tn_chisq_upper(double x, int df);
 TN_API double tn_normal_two_sided(double z);
 
+/* ---- competing risks (src/analyses/competing.c, docs/churn.md) ----------
+ * When customers leave for different reasons -- voluntary (they cancel) or
+ * involuntary (a payment fails) -- the Kaplan-Meier curve of one cause,
+ * treating the other as censoring, overstates it: a customer lost to a failed
+ * card can no longer cancel.  The Aalen-Johansen estimate gives each cause's
+ * cumulative incidence F_k(t), the share who have left for cause k by t, with
+ * S(t) + sum_k F_k(t) = 1.
+ *   cause[i]  0 censored, 1..NCAUSES the cause subject i left for
+ * Numbers as R survival's survfit(Surv(time, factor(status)) ~ 1): pstate,
+ * std.err (infinitesimal jackknife), lower/upper (conf.type "log"). */
+typedef struct tn_cif {
+	size_t n;           /* subjects */
+	int ncauses;        /* K */
+	double conf_level;
+	size_t ntimes;      /* distinct times (events or censorings), increasing */
+	double *time;       /* ntimes */
+	double *n_risk;     /* ntimes: at risk just before time[j] */
+	double *n_censor;   /* ntimes */
+	double *n_event;    /* ntimes x K, row-major: leaving for cause k+1 at time[j] */
+	/* ntimes x (K+1), row-major; column 0 = still there (R's "(s0)"), column
+	 * k = cumulative incidence of cause k */
+	double *pstate, *std_err;
+	double *lower, *upper; /* NaN where the estimate is 0 (R's NA) */
+} tn_cif;
+
+/* Fit on the rows of GROUP equal to G (all rows when GROUP is NULL).
+ * Errors: TN_ERR_INPUT naming the row (negative/NaN time, a status outside
+ * 0..NCAUSES), TN_ERR_NOMEM.  Free with tn_cif_free(). */
+TN_API int tn_cif_fit(const double *time, const int *cause, const int *group, int g, size_t n, int ncauses,
+		      double conf_level, tn_cif **out, tn_error *err);
+TN_API void tn_cif_free(tn_cif *f);
+/* The estimate at time T, as summary(fit, times = T): the values at the last
+ * time <= T (before the first: S = 1, F_k = 0, se 0).  Each non-NULL array
+ * receives K+1 values; *N_RISK the number at risk at T. */
+TN_API void tn_cif_at(const tn_cif *f, double t, double *n_risk, double *pstate, double *std_err, double *lower,
+		      double *upper);
+
+/* The two-sided normal quantile of a confidence level (1.959964 for 0.95). */
+TN_API double tn_normal_z(double conf_level);
+
 /* Cox regression and the design-matrix helper are part of the same story. */
 #include "tenure/cox.h"
 #include "tenure/design.h"

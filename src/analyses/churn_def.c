@@ -26,8 +26,46 @@ const char *tn_churn_reason_name(int reason)
 	case TN_CHURN_INACTIVE: return "inactive";
 	case TN_CHURN_DEFECTION: return "defection";
 	case TN_CHURN_FAILED_PAYMENT: return "failed_payment";
+	case TN_CHURN_OTHER_CAUSE: return "other_cause";
 	default: return "censored";
 	}
+}
+
+int tn_churn_cause_class(const char *cause)
+{
+	static const char *const vol[] = {"voluntary", "price_increase", "refund", "other"};
+	static const char *const inv[] = {"billing", "revoked", "product_unavailable"};
+	if (!cause)
+		return TN_CAUSE_NONE;
+	for (size_t i = 0; i < sizeof vol / sizeof *vol; i++)
+		if (strcmp(cause, vol[i]) == 0)
+			return TN_CAUSE_VOLUNTARY;
+	for (size_t i = 0; i < sizeof inv / sizeof *inv; i++)
+		if (strcmp(cause, inv[i]) == 0)
+			return TN_CAUSE_INVOLUNTARY;
+	return TN_CAUSE_NONE;
+}
+
+const char *tn_churn_cause_class_name(int cls)
+{
+	return cls == TN_CAUSE_VOLUNTARY ? "voluntary" : cls == TN_CAUSE_INVOLUNTARY ? "involuntary" : "censored";
+}
+
+/* The built-ins: "cancelled", and "voluntary" / "involuntary" (the same rule
+ * counting one class of causes).  1 when NAME is one of them. */
+static int builtin(const char *name, tn_churn_def *d)
+{
+	int cls = strcmp(name, "voluntary") == 0	? TN_CAUSE_VOLUNTARY
+		  : strcmp(name, "involuntary") == 0 ? TN_CAUSE_INVOLUNTARY
+						     : -1;
+	if (cls < 0 && strcmp(name, "cancelled") != 0)
+		return 0;
+	tn_churn_def_default(d);
+	if (cls > 0) {
+		snprintf(d->name, sizeof d->name, "%s", name);
+		d->cause_class = cls;
+	}
+	return 1;
 }
 
 void tn_churn_def_default(tn_churn_def *def)
@@ -79,6 +117,11 @@ int tn_churn_def_check(const tn_churn_def *d, tn_error *err)
 	if (d->failed_payment && !(d->failed_payment_days >= 0 && d->failed_payment_days <= 3650))
 		return tn_error_set(err, TN_ERR_USAGE, "failed payment days: expected 0 to 3650, found %g",
 				    d->failed_payment_days);
+	if (d->cause_class && (!d->cancelled || (d->cause_class != TN_CAUSE_VOLUNTARY &&
+						  d->cause_class != TN_CAUSE_INVOLUNTARY)))
+		return tn_error_set(err, TN_ERR_USAGE,
+				    "churn definition \"%s\": a cause (voluntary or involuntary) needs the --cancelled rule",
+				    d->name);
 	if (d->ntypes > TN_CHURN_MAX_TYPES)
 		return tn_error_set(err, TN_ERR_USAGE, "event types: at most %d", TN_CHURN_MAX_TYPES);
 	for (size_t i = 0; i < d->ntypes; i++)
@@ -111,6 +154,8 @@ char *tn_churn_def_to_json(const tn_churn_def *d)
 	}
 	if (d->failed_payment)
 		tn_json_add_num(o, "failed_payment_days", d->failed_payment_days);
+	if (d->cause_class)
+		cJSON_AddStringToObject(o, "cause", tn_churn_cause_class_name(d->cause_class));
 	char *s = tn_json_print(o);
 	cJSON_Delete(o);
 	return s;
@@ -151,6 +196,18 @@ int tn_churn_def_from_json(const char *name, const char *json, tn_churn_def *d, 
 		rc = TN_ERR_INPUT;
 		goto out;
 	}
+	const cJSON *cause = cJSON_GetObjectItemCaseSensitive(o, "cause");
+	if (cause) {
+		d->cause_class = cJSON_IsString(cause) && strcmp(cause->valuestring, "voluntary") == 0 ? TN_CAUSE_VOLUNTARY
+				 : cJSON_IsString(cause) && strcmp(cause->valuestring, "involuntary") == 0
+					 ? TN_CAUSE_INVOLUNTARY
+					 : -1;
+		if (d->cause_class < 0) {
+			rc = tn_error_set(err, TN_ERR_INPUT,
+					  "churn definition \"%s\": cause: expected \"voluntary\" or \"involuntary\"", name);
+			goto out;
+		}
+	}
 	const cJSON *types = cJSON_GetObjectItemCaseSensitive(o, "event_types");
 	const cJSON *t;
 	cJSON_ArrayForEach(t, types)
@@ -172,9 +229,10 @@ int tn_churn_def_save(tn_store *s, const tn_churn_def *d, tn_error *err)
 {
 	if (tn_churn_def_check(d, err))
 		return tn_error_code(err, TN_ERR_USAGE);
-	if (strcmp(d->name, "cancelled") == 0)
-		return tn_error_set(err, TN_ERR_USAGE,
-				    "\"cancelled\" is the built-in definition; choose another name");
+	tn_churn_def tmp;
+	if (builtin(d->name, &tmp))
+		return tn_error_set(err, TN_ERR_USAGE, "\"%s\" is a built-in definition; choose another name",
+				    d->name);
 	char *json = tn_churn_def_to_json(d);
 	if (!json)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
@@ -206,6 +264,8 @@ int tn_churn_def_list(tn_store *s, tn_churn_def **defs, size_t *n, tn_error *err
 		goto out;
 	}
 	tn_churn_def_default(&v[(*n)++]);
+	builtin("voluntary", &v[(*n)++]);
+	builtin("involuntary", &v[(*n)++]);
 	int step;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if (*n == cap) {
@@ -239,10 +299,12 @@ out:
 
 int tn_churn_def_load(tn_store *s, const char *name, tn_churn_def *d, tn_error *err)
 {
-	if (!name || strcmp(name, "cancelled") == 0) {
+	if (!name) {
 		tn_churn_def_default(d);
 		return TN_OK;
 	}
+	if (builtin(name, d))
+		return TN_OK;
 	tn_churn_def *all;
 	size_t n;
 	if (tn_churn_def_list(s, &all, &n, err))
@@ -267,8 +329,9 @@ int tn_churn_def_load(tn_store *s, const char *name, tn_churn_def *d, tn_error *
 
 int tn_churn_def_drop(tn_store *s, const char *name, tn_error *err)
 {
-	if (strcmp(name, "cancelled") == 0)
-		return tn_error_set(err, TN_ERR_USAGE, "\"cancelled\" is built in and cannot be dropped");
+	tn_churn_def tmp;
+	if (builtin(name, &tmp))
+		return tn_error_set(err, TN_ERR_USAGE, "\"%s\" is built in and cannot be dropped", name);
 	sqlite3_stmt *st = tn_store_prepare(s, "DELETE FROM churn_definitions WHERE name = ?", err);
 	if (!st)
 		return TN_ERR_DB;

@@ -157,6 +157,15 @@ static int row_pass(void *ud, const tn_churn_customer *c, tn_error *err)
 		col[j].num[r] = c->first_nps;
 		if (isnan(c->first_nps))
 			col[j].nblank++;
+		if (b->o->causes) { /* the competing risks: cause class, the cause, the source */
+			const tn_churn_sub *last = NULL; /* the subscription the spell ended with */
+			for (size_t k = 0; k < c->nsubs && c->subs[k].start <= sp->end; k++)
+				if (c->subs[k].start >= sp->start)
+					last = &c->subs[k];
+			bad |= set_text(&col[j + 1], r, tn_churn_cause_class_name(sp->churned ? sp->cause_class : 0));
+			bad |= set_text(&col[j + 2], r, sp->churned ? sp->cause : NULL);
+			bad |= set_text(&col[j + 3], r, sub ? sub->source : last ? last->source : NULL);
+		}
 		if (isnan(col[C_PRICE].num[r])) {
 			col[C_PRICE].nblank++;
 			col[C_MRR].nblank++;
@@ -196,7 +205,7 @@ static tn_frame *build(tn_store *s, const tn_churn_def *def, const tn_churn_fram
 	if (tn_churn_scan(s, def, &so, attr_pass, &b, &so.as_of, err))
 		goto fail;
 	f = tn_calloc(1, sizeof *f);
-	if (!f || !(f->cols = tn_calloc(C_FIXED + b.nattrs + b.nmile + 1, sizeof *f->cols)) ||
+	if (!f || !(f->cols = tn_calloc(C_FIXED + b.nattrs + b.nmile + 4, sizeof *f->cols)) ||
 	    !(f->path = tn_strdup(tn_store_path(s)))) {
 		tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 		goto fail;
@@ -217,6 +226,11 @@ static tn_frame *build(tn_store *s, const tn_churn_def *def, const tn_churn_fram
 		bad |= add_col(f, name, 1);
 	}
 	bad |= add_col(f, "first_nps", 1);
+	if (opts.causes) {
+		bad |= add_col(f, "cause", 0);
+		bad |= add_col(f, "churn_cause", 0);
+		bad |= add_col(f, "source", 0);
+	}
 	if (bad) {
 		tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 		goto fail;
@@ -227,6 +241,7 @@ static tn_frame *build(tn_store *s, const tn_churn_def *def, const tn_churn_fram
 	so.milestones = opts.milestones;
 	so.nmilestones = opts.nmilestones;
 	so.want_nps = 1;
+	so.want_causes = opts.causes;
 	if (tn_churn_scan(s, def, &so, row_pass, &b, NULL, err))
 		goto fail;
 	for (size_t k = 0; k < b.nattrs; k++)

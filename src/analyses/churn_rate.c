@@ -36,6 +36,7 @@ typedef struct agg {
 	char **groups;       /* whole group names (malloc'ed) */
 	size_t ngroups;
 	tn_churn_rate_row *rows; /* ngroups x nperiods */
+	int def_class;       /* the definition's cause_class: churned MRR of that class only */
 } agg;
 
 static tn_time period_floor(tn_time t, int months)
@@ -56,6 +57,8 @@ static char *group_of(const tn_churn_customer *c, const char *by)
 		return tn_strdup("");
 	if (strcmp(by, "plan") == 0)
 		v = c->nsubs ? c->subs[0].plan : NULL;
+	else if (strcmp(by, "source") == 0) /* of the first subscription (the scan wants causes) */
+		v = c->nsubs ? c->subs[0].source : NULL;
 	else if (strcmp(by, "channel") == 0)
 		v = c->channel;
 	else if (strcmp(by, "country") == 0)
@@ -104,12 +107,19 @@ static int group_index(agg *a, const char *g, tn_error *err)
 	return (int)a->ngroups++;
 }
 
+/* A spell that ended: churned, or left for the cause a cause_class
+ * definition does not count. */
+static int spell_ended(const tn_churn_spell *s)
+{
+	return s->churned || s->reason == TN_CHURN_OTHER_CAUSE;
+}
+
 /* Alive at T: some spell with start < T <= end (censored: no end). */
 static int alive_at(const tn_churn_customer *c, tn_time t)
 {
 	for (size_t i = 0; i < c->nspells; i++) {
 		const tn_churn_spell *s = &c->spells[i];
-		if (s->start < t && (!s->churned || t <= s->end))
+		if (s->start < t && (!spell_ended(s) || t <= s->end))
 			return 1;
 	}
 	return 0;
@@ -159,17 +169,23 @@ static int first_pass(void *ud, const tn_churn_customer *c, tn_error *err)
 	return TN_OK;
 }
 
-static int rate_pass(void *ud, const tn_churn_customer *c, tn_error *err)
+/* The class of the cause of the MRR lost in [LO, HI): that of the last
+ * subscription ending in it. */
+static int mrr_cause(const tn_churn_customer *c, tn_time lo, tn_time hi)
 {
-	agg *a = ud;
-	if (!c->nspells && !c->nsubs)
-		return TN_OK;
-	char *g = group_of(c, a->o->by);
-	int gi = g ? group_index(a, g, err) : (tn_error_set(err, TN_ERR_NOMEM, "out of memory"), -1);
-	free(g);
-	if (gi < 0)
-		return TN_ERR_NOMEM;
-	tn_churn_rate_row *r = &a->rows[(size_t)gi * a->nperiods];
+	const tn_churn_sub *last = NULL;
+	for (size_t i = 0; i < c->nsubs; i++) {
+		const tn_churn_sub *x = &c->subs[i];
+		if (x->end != TN_NO_TIME && x->end >= lo && x->end < hi && (!last || x->end >= last->end))
+			last = x;
+	}
+	return last ? tn_churn_cause_class(last->cause) : TN_CAUSE_NONE;
+}
+
+/* Add customer C to the rows R of one group; CLS: count only churn of that
+ * cause class (0: all). */
+static void add_customer(agg *a, const tn_churn_customer *c, tn_churn_rate_row *r, int cls)
+{
 	double m0 = mrr_before(c, a->bounds[0]);
 	for (size_t p = 0; p < a->nperiods; p++) {
 		tn_time lo = a->bounds[p], hi = a->bounds[p + 1];
@@ -184,8 +200,10 @@ static int rate_pass(void *ud, const tn_churn_customer *c, tn_error *err)
 				else
 					r[p].reactivated++;
 			}
-			if (s->churned && s->end >= lo && s->end < hi)
+			if (s->churned && s->end >= lo && s->end < hi && (!cls || s->cause_class == cls))
 				r[p].churned++;
+			if (s->reason == TN_CHURN_OTHER_CAUSE && s->end >= lo && s->end < hi)
+				r[p].churned_other++;
 		}
 		double m1 = mrr_before(c, hi);
 		if (alive && m1 > 0)
@@ -200,7 +218,8 @@ static int rate_pass(void *ud, const tn_churn_customer *c, tn_error *err)
 			else
 				r[p].new_mrr += m1;
 		} else if (m0 > 0 && m1 <= 0) {
-			r[p].churned_mrr += m0;
+			if (!cls || mrr_cause(c, lo, hi) == cls)
+				r[p].churned_mrr += m0;
 		} else if (m1 > m0) {
 			r[p].expansion_mrr += m1 - m0;
 		} else if (m1 < m0) {
@@ -208,6 +227,29 @@ static int rate_pass(void *ud, const tn_churn_customer *c, tn_error *err)
 		}
 		m0 = m1;
 	}
+}
+
+static int rate_pass(void *ud, const tn_churn_customer *c, tn_error *err)
+{
+	agg *a = ud;
+	if (!c->nspells && !c->nsubs)
+		return TN_OK;
+	if (a->o->by && strcmp(a->o->by, "cause") == 0) {
+		/* one row per cause class and period: the same customers, the churn split */
+		for (int cls = TN_CAUSE_VOLUNTARY; cls <= TN_CAUSE_INVOLUNTARY; cls++) {
+			int gi = group_index(a, tn_churn_cause_class_name(cls), err);
+			if (gi < 0)
+				return TN_ERR_NOMEM;
+			add_customer(a, c, &a->rows[(size_t)gi * a->nperiods], cls);
+		}
+		return TN_OK;
+	}
+	char *g = group_of(c, a->o->by);
+	int gi = g ? group_index(a, g, err) : (tn_error_set(err, TN_ERR_NOMEM, "out of memory"), -1);
+	free(g);
+	if (gi < 0)
+		return TN_ERR_NOMEM;
+	add_customer(a, c, &a->rows[(size_t)gi * a->nperiods], a->def_class);
 	return TN_OK;
 }
 
@@ -244,8 +286,9 @@ int tn_churn_rate(tn_store *s, const tn_churn_def *def, const tn_churn_rate_opts
 	*nrows = 0;
 	if (check_period(o->period_months, err))
 		return TN_ERR_USAGE;
-	agg a = {.o = o, .first = INT64_MAX};
+	agg a = {.o = o, .first = INT64_MAX, .def_class = def->cause_class};
 	tn_churn_scan_opts so = {.as_of = o->as_of, .on_progress = o->on_progress, .progress_ud = o->progress_ud};
+	so.want_causes = o->by && (strcmp(o->by, "cause") == 0 || strcmp(o->by, "source") == 0);
 	int rc = tn_churn_scan(s, def, &so, first_pass, &a, &a.as_of, err);
 	if (rc)
 		return rc;
@@ -344,7 +387,7 @@ static int cohort_pass(void *ud, const tn_churn_customer *cu, tn_error *err)
 		int alive = 0;
 		for (size_t i = 0; i < cu->nspells; i++) {
 			const tn_churn_spell *s = &cu->spells[i];
-			if (s->start <= t && (!s->churned || t < s->end))
+			if (s->start <= t && (!spell_ended(s) || t < s->end))
 				alive = 1;
 		}
 		a->den[k * c->nages + j] += base;

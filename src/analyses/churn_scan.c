@@ -64,6 +64,7 @@ typedef struct scan {
 	tn_churn_spell *spells;
 	size_t nspells, spells_cap;
 	tn_time milestone_at[MAX_MILESTONES];
+	int causes; /* fill sources, states and causes (want_causes or a cause_class) */
 	int rc; /* the first cursor error: sticky, so a failed step is never read as the end */
 } scan;
 
@@ -322,6 +323,22 @@ static int sub_at(const scan *sc, tn_time t)
 	return k;
 }
 
+/* Why a churned spell ended: the failed-payment rule is billing, inactivity
+ * and defection are voluntary; a cancellation takes the cause of the
+ * subscription whose end ended the spell (the last one ending then). */
+static const char *spell_cause(const scan *sc, const tn_churn_spell *sp)
+{
+	if (sp->reason == TN_CHURN_FAILED_PAYMENT)
+		return "billing";
+	if (sp->reason != TN_CHURN_CANCELLED)
+		return "voluntary";
+	const char *c = NULL;
+	for (size_t i = 0; i < sc->nsubs && sc->subs[i].start <= sp->end; i++)
+		if (sc->subs[i].end == sp->end && sc->subs[i].cause)
+			c = sc->subs[i].cause;
+	return c ? c : "voluntary";
+}
+
 static int cut_spells(scan *sc, tn_time signed_up, tn_error *err, int64_t cid)
 {
 	const tn_churn_def *d = sc->def;
@@ -385,11 +402,17 @@ static int cut_spells(scan *sc, tn_time signed_up, tn_error *err, int64_t cid)
 			sp.end = limit, sp.churned = 1, sp.reason = TN_CHURN_CANCELLED;
 		else /* censored at the as-of; observed through a whole day's end: at the next midnight */
 			sp.end = as_of + (tn_day_end(as_of) == as_of), sp.churned = 0, sp.reason = TN_CHURN_CENSORED;
+		if (sc->causes && sp.churned) {
+			sp.cause = spell_cause(sc, &sp);
+			sp.cause_class = tn_churn_cause_class(sp.cause);
+			if (d->cause_class && sp.cause_class != d->cause_class)
+				sp.churned = 0, sp.reason = TN_CHURN_OTHER_CAUSE; /* censored here: a competing risk */
+		}
 		if (grow((void **)&sc->spells, &sc->spells_cap, sc->nspells + 1, sizeof *sc->spells, MAX_SPELLS,
 			 "spells", cid, err))
 			return TN_ERR_NOMEM;
 		sc->spells[sc->nspells++] = sp;
-		if (!sp.churned)
+		if (!sp.churned && sp.reason != TN_CHURN_OTHER_CAUSE)
 			break;
 		t0 = next_after(sc, sp.end, &sub);
 		if (!d->cancelled && t0 != T_INF)
@@ -416,6 +439,50 @@ static void sub_end(tn_churn_sub *x, sqlite3_stmt *st, tn_time as_of)
 	}
 	if (x->end != TN_NO_TIME && x->end < x->start)
 		x->end = x->start;
+}
+
+static const char *const CAUSES[] = {"voluntary", "billing", "price_increase", "refund", "revoked",
+				     "product_unavailable", "other"};
+
+static const char *cause_name(const char *v)
+{
+	for (size_t i = 0; v && i < sizeof CAUSES / sizeof *CAUSES; i++)
+		if (strcmp(v, CAUSES[i]) == 0)
+			return CAUSES[i];
+	return NULL;
+}
+
+/* Why subscription X ended (docs/churn.md, "Causes"): the source's cause;
+ * else from the source's state (refunded: refund; grace or billing retry:
+ * billing; expired or paused without a cause: other; trial, active or
+ * cancelling, yet ended: voluntary); without a
+ * state (a plain import), billing when it ended past_due or when the last
+ * payment from its start to a week after its end failed, voluntary
+ * otherwise. */
+static const char *derive_cause(const scan *sc, const tn_churn_sub *x, int past_due)
+{
+	if (x->end == TN_NO_TIME)
+		return NULL;
+	if (x->cause)
+		return x->cause;
+	if (x->state) {
+		if (strcmp(x->state, "refunded") == 0)
+			return "refund";
+		if (strcmp(x->state, "grace") == 0 || strcmp(x->state, "billing_retry") == 0)
+			return "billing";
+		if (strcmp(x->state, "expired") == 0 || strcmp(x->state, "paused") == 0)
+			return "other";
+		return "voluntary"; /* trial, active or cancelling, yet ended: the customer cancelled */
+	}
+	if (past_due)
+		return "billing";
+	/* the renewal charge that fails is often taken on the day the period ends,
+	 * after its first instant: look a week past the end (the default grace) */
+	int last = -1;
+	for (size_t i = 0; i < sc->npays && sc->pays[i].at <= x->end + 7 * TN_DAY; i++)
+		if (sc->pays[i].at >= x->start && sc->pays[i].ok >= 0)
+			last = sc->pays[i].ok;
+	return last == 0 ? "billing" : "voluntary";
 }
 
 static int read_customer(scan *sc, int64_t cid, const tn_churn_scan_opts *o, double *nps, tn_error *err)
@@ -446,6 +513,25 @@ static int read_customer(scan *sc, int64_t cid, const tn_churn_scan_opts *o, dou
 		tn_time trial = col_time(c->st, 5);
 		x->paid_from = trial != TN_NO_TIME && trial > start ? trial : start;
 		sub_end(x, c->st, sc->as_of);
+		x->source = x->state = x->cause = NULL;
+		x->auto_renew_off_at = x->expires_at = TN_NO_TIME;
+		if (sc->causes) {
+			const char *src = (const char *)sqlite3_column_text(c->st, 9);
+			const char *status = (const char *)sqlite3_column_text(c->st, 8);
+			x->source = intern(sc, src ? src : "import", err);
+			x->state = src ? intern(sc, (const char *)sqlite3_column_text(c->st, 10), err) : NULL;
+			if (!x->source || (src && !x->state))
+				return TN_ERR_NOMEM;
+			x->cause = cause_name((const char *)sqlite3_column_text(c->st, 11));
+			/* an ended state's report is not in the future of the as-of */
+			x->auto_renew_off_at = col_time(c->st, 12);
+			if (x->auto_renew_off_at != TN_NO_TIME && x->auto_renew_off_at > sc->as_of)
+				x->auto_renew_off_at = TN_NO_TIME;
+			x->expires_at = col_time(c->st, 13);
+			/* past_due kept in the cause slot until payments are read */
+			if (!src && status && strcmp(status, "past_due") == 0)
+				x->cause = "past_due";
+		}
 	}
 	c = &sc->ev;
 	if (c->st) {
@@ -486,6 +572,13 @@ static int read_customer(scan *sc, int64_t cid, const tn_churn_scan_opts *o, dou
 							  : strcmp(status, "failed") == 0  ? 0
 											   : -1};
 		}
+	}
+	for (size_t i = 0; sc->causes && i < sc->nsubs; i++) {
+		tn_churn_sub *x = &sc->subs[i];
+		int past_due = x->cause && strcmp(x->cause, "past_due") == 0;
+		if (past_due)
+			x->cause = NULL;
+		x->cause = derive_cause(sc, x, past_due);
 	}
 	*nps = NAN;
 	c = &sc->fb;
@@ -538,6 +631,7 @@ int tn_churn_scan(tn_store *s, const tn_churn_def *def, const tn_churn_scan_opts
 	}
 	if (as_of_out)
 		*as_of_out = sc.as_of;
+	sc.causes = o->want_causes || def->cause_class;
 	int need_events = def->inactive_days > 0 || def->defection_window > 0 || o->nmilestones > 0 ||
 			  (!def->cancelled && def->failed_payment);
 	sc.all_types_activity = def->ntypes == 0;
@@ -545,11 +639,17 @@ int tn_churn_scan(tn_store *s, const tn_churn_def *def, const tn_churn_scan_opts
 			   "SELECT id, ext_id, signed_up_at, country, channel, attrs FROM customers ORDER BY id",
 			   err)) ||
 	    (rc = cur_open(&sc, &sc.su,
-			   /* price in the reporting currency (currency.c) */
-			   "SELECT customer_id, plan, billing_period, tn_money(price, currency, started_at), "
-			   "started_at, trial_ends_at, "
-			   "current_period_end, cancelled_at, status FROM subscriptions "
-			   "ORDER BY customer_id, started_at, plan",
+			   /* price in the reporting currency (currency.c); with causes, the source's state */
+			   sc.causes ? "SELECT s.customer_id, s.plan, s.billing_period, "
+				       "tn_money(s.price, s.currency, s.started_at), s.started_at, s.trial_ends_at, "
+				       "s.current_period_end, s.cancelled_at, s.status, x.source, x.state, x.cause, "
+				       "x.auto_renew_off_at, x.expires_at FROM subscriptions s "
+				       "LEFT JOIN subscription_state x ON x.subscription_id = s.id "
+				       "ORDER BY s.customer_id, s.started_at, s.plan"
+				     : "SELECT customer_id, plan, billing_period, tn_money(price, currency, started_at), "
+				       "started_at, trial_ends_at, "
+				       "current_period_end, cancelled_at, status FROM subscriptions "
+				       "ORDER BY customer_id, started_at, plan",
 			   err)))
 		goto out;
 	if (need_events && ((rc = load_types(&sc, o, err)) ||
@@ -558,7 +658,7 @@ int tn_churn_scan(tn_store *s, const tn_churn_def *def, const tn_churn_scan_opts
 					   "ORDER BY customer_id, occurred_at, type_id, ext_id",
 					   err))))
 		goto out;
-	if (def->failed_payment &&
+	if ((def->failed_payment || sc.causes) &&
 	    (rc = cur_open(&sc, &sc.pa,
 			   "SELECT customer_id, paid_at, status FROM payments ORDER BY customer_id, paid_at, status, ext_id",
 			   err)))

@@ -55,6 +55,11 @@ static double qnorm_upper(double conf)
 	return x;
 }
 
+double tn_normal_z(double conf_level)
+{
+	return qnorm_upper(conf_level);
+}
+
 double tn_normal_two_sided(double z)
 {
 	return erfc(fabs(z) / sqrt(2.0));

@@ -4,6 +4,7 @@
  * docs/churn.md, docs/metrics.md).
  */
 #include "cli.h"
+#include "churn_cli.h"
 
 #include <cjson/cJSON.h>
 
@@ -30,16 +31,22 @@ static const char churn_help[] =
 	"  status [--definition NAME] [--as-of DATE]\n"
 	"                         one row per customer spell: start, end (churn or censoring),\n"
 	"                         status, reason; reactivated customers have several spells\n"
-	"  rate [--period month|quarter|year] [--by plan|channel|country|ATTR]\n"
+	"  rate [--period month|quarter|year] [--by plan|channel|country|cause|source|ATTR]\n"
 	"       [--definition NAME] [--as-of DATE]\n"
 	"                         customers at start, new, reactivated, churned, at end, churn\n"
-	"                         rate; MRR movements, gross revenue churn and NRR per period\n"
+	"                         rate; MRR movements, gross revenue churn and NRR per period;\n"
+	"                         --by cause splits churned and churned MRR into voluntary and\n"
+	"                         involuntary (the same customers in both rows)\n"
 	"  export --csv OUT [--definition NAME] [--as-of DATE] [--all-spells]\n"
-	"       [--milestones a,b] [--milestone-days D]\n"
-	"                         the survival table: time (days), event, covariates\n\n"
+	"       [--milestones a,b] [--milestone-days D] [--causes]\n"
+	"                         the survival table: time (days), event, covariates\n"
+	"                         (--causes: cause, churn_cause, source)\n"
+	"  recovery [--as-of DATE]  billing recovery, trial conversion, refunds, price-increase\n"
+	"                         churn, the save window (auto-renew off to expiry)\n\n"
 	"DATE is a date (as of the end of that day) or an ISO-8601 instant; the default is the\n"
 	"end of the data's last day (docs/metrics.md).\n"
-	"The default definition is \"cancelled\" (grace 7 days).\n";
+	"The default definition is \"cancelled\" (grace 7 days); \"voluntary\" and \"involuntary\"\n"
+	"are built in too: the same rule counting only churn of that cause.\n";
 
 typedef struct progress {
 	const cli_ctx *ctx;
@@ -179,7 +186,7 @@ typedef struct common {
 	const char *csv;
 	const char *milestones;
 	double milestone_days;
-	int all_spells, revenue;
+	int all_spells, revenue, causes;
 } common;
 
 /* The options of status, rate, export and cohorts (a cli_option table's first rows). */
@@ -206,7 +213,9 @@ static int status_row(void *ud, const tn_churn_customer *c, tn_error *err)
 	for (size_t i = 0; i < c->nspells; i++) {
 		const tn_churn_spell *sp = &c->spells[i];
 		char a[32], b[32];
-		const char *reason = sp->churned ? tn_churn_reason_name(sp->reason) : NULL;
+		/* other_cause: censored here under a voluntary/involuntary definition */
+		const char *reason = sp->churned || sp->reason == TN_CHURN_OTHER_CAUSE ? tn_churn_reason_name(sp->reason)
+										       : NULL;
 		const char *plan = sp->sub >= 0 ? c->subs[sp->sub].plan : NULL;
 		double days = (double)(sp->end - sp->start) / TN_DAY;
 		tn_time_format(sp->start, a, sizeof a);
@@ -334,13 +343,14 @@ static int churn_rate(cli_ctx *ctx, int argc, char **argv)
 	const char *names[] = {"period", "group", "customers_start", "new", "reactivated", "churned",
 			       "customers_end", "churn_rate", "mrr_start", "new_mrr", "reactivation_mrr",
 			       "expansion_mrr", "contraction_mrr", "churned_mrr", "mrr_end",
-			       "gross_revenue_churn", "nrr", "partial"};
-	size_t skip = co.by ? 0 : 1;
-	const char *nm[18];
-	for (size_t j = 0, k = 0; j < 18; j++)
+			       "gross_revenue_churn", "nrr", "partial", "churned_other"};
+	size_t skip = co.by ? 0 : 1, other = d.cause_class ? 1 : 0;
+	const char *nm[19];
+	for (size_t j = 0, k = 0; j < 18 + other; j++)
 		if (!(skip && j == 1))
 			nm[k++] = names[j];
-	tn_out *t = tn_out_new(18 - skip, nm);
+	tn_out *t = tn_out_new(18 + other - skip, nm);
+	double mrr_cause[3] = {0, 0, 0};
 	const tn_churn_rate_row *partial = NULL, *over = NULL;
 	for (size_t i = 0; i < n; i++) {
 		const tn_churn_rate_row *r = &rows[i];
@@ -371,10 +381,23 @@ static int churn_rate(cli_ctx *ctx, int argc, char **argv)
 		tn_out_num(t, r->gross_revenue_churn, 4);
 		tn_out_num(t, r->nrr, 4);
 		tn_out_str(t, part ? "yes" : "no");
+		if (other)
+			tn_out_int(t, r->churned_other);
+		if (co.by && strcmp(co.by, "cause") == 0)
+			mrr_cause[strcmp(r->group, "involuntary") == 0 ? 2 : 1] += r->churned_mrr;
 	}
 	tn_out_print(t, ctx->format, stdout);
 	tn_out_free(t);
 	FILE *notes = ctx->format == OUT_TABLE ? stdout : ctx->quiet ? NULL : stderr;
+	if (notes && co.by && strcmp(co.by, "cause") == 0) {
+		double all = mrr_cause[1] + mrr_cause[2];
+		fprintf(notes,
+			"%snote: with --by cause both rows of a period count the same customers; churned and "
+			"churned_mrr are split by the cause (docs/churn.md). Involuntary share of churned MRR over "
+			"these periods: %.1f%% (%.2f of %.2f)\n",
+			ctx->format == OUT_TABLE ? "\n" : "", all > 0 ? 100 * mrr_cause[2] / all : 0.0, mrr_cause[2],
+			all);
+	}
 	if (notes && partial) {
 		char a[16], b[24];
 		fprintf(notes,
@@ -404,6 +427,7 @@ static int churn_export(cli_ctx *ctx, int argc, char **argv)
 				   {"--csv", CLI_STR, &co.csv, 0, 0, NULL},
 				   {"--milestones", CLI_STR, &co.milestones, 0, 0, NULL},
 				   {"--milestone-days", CLI_DOUBLE, &co.milestone_days, 0, 0, "days"},
+				   {"--causes", CLI_FLAG, &co.causes, 0, 0, NULL},
 				   END_OPTS};
 	int st = cli_parse("churn export", churn_help, opts, argc, argv, NULL, 0, NULL);
 	if (st >= 0)
@@ -416,7 +440,8 @@ static int churn_export(cli_ctx *ctx, int argc, char **argv)
 				  .all_spells = co.all_spells,
 				  .milestones = (const char *const *)ms,
 				  .nmilestones = nm,
-				  .milestone_days = co.milestone_days};
+				  .milestone_days = co.milestone_days,
+				  .causes = co.causes};
 	progress pg = {ctx, "churn export"};
 	fo.on_progress = on_progress;
 	fo.progress_ud = &pg;
@@ -446,6 +471,7 @@ static const cli_sub churn_subs[] = {
 	{"status", churn_status, "one row per customer spell"},
 	{"rate", churn_rate, "churn rate and MRR movements per period"},
 	{"export", churn_export, "the survival table as CSV"},
+	{"recovery", cmd_churn_recovery, "billing recovery, trial conversion, refunds, the save window"},
 };
 
 int cmd_churn(cli_ctx *ctx, int argc, char **argv)

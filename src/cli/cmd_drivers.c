@@ -22,6 +22,8 @@ static const char usage[] =
     "                      [--ties efron|breslow] [--strata COL]\n"
     "                      [--reference COL=LEVEL[,COL=LEVEL...]] [--timing]\n"
     "       tenure drivers [--definition NAME] [--as-of DATE] [--all-spells] [--covariates ...] ...\n"
+    "       tenure drivers --cause voluntary|involuntary ...   (store)\n"
+    "       tenure drivers --csv FILE --time COL --status COL --cause LEVEL ...\n"
     "\n"
     "What drives leaving: a Cox proportional-hazards model.  A hazard ratio of 0.7\n"
     "for a trait means customers with it leave at 70% of the rate of the others at\n"
@@ -45,6 +47,11 @@ static const char usage[] =
     "  --reference LIST   the reference value of text columns, e.g. plan=monthly\n"
     "                     (repeat the option or separate with commas)\n"
     "  --timing           print the read and fit times on stderr\n"
+    "  --cause LEVEL      a cause-specific model (competing risks): only leaving for\n"
+    "                     this cause is an event, leaving for another cause censors\n"
+    "                     (R: coxph(Surv(time, status == LEVEL) ~ ...)); on the store\n"
+    "                     voluntary or involuntary (docs/churn.md)\n"
+    "  --status COL       with --cause and --csv: the column naming the cause\n"
     "\n"
     "Rows with a blank or NA in a used column are dropped (counted on stderr, as R does).\n"
     "--format json prints {n, events, loglik_null, loglik, concordance,\n"
@@ -236,7 +243,7 @@ int cmd_drivers(cli_ctx *ctx, int argc, char **argv)
 	const char *csv = NULL, *tcol = NULL, *ecol = NULL, *covl = NULL, *ties = "efron", *scol = NULL;
 	cli_list refs = {NULL, 0}; /* --reference, repeatable */
 	int timing = 0, rc = 0, all_spells = 0, default_covs = 0;
-	const char *defn = NULL, *as_of = NULL;
+	const char *defn = NULL, *as_of = NULL, *cause = NULL, *scol_cause = NULL;
 	char **covs = NULL;
 	size_t ncov = 0;
 	const cli_option opts[] = {
@@ -251,6 +258,8 @@ int cmd_drivers(cli_ctx *ctx, int argc, char **argv)
 		{"--strata", CLI_STR, &scol, 0, 0, NULL},
 		{"--definition", CLI_STR, &defn, 0, 0, NULL},
 		{"--as-of", CLI_STR, &as_of, 0, 0, NULL},
+		{"--cause", CLI_STR, &cause, 0, 0, NULL},
+		{"--status", CLI_STR, &scol_cause, 0, 0, NULL},
 		{NULL, 0, NULL, 0, 0, NULL},
 	};
 	int parsed = cli_parse("drivers", usage, opts, argc, argv, NULL, 0, NULL);
@@ -260,11 +269,29 @@ int cmd_drivers(cli_ctx *ctx, int argc, char **argv)
 	}
 	if (!rc && csv && (defn || as_of || all_spells))
 		rc = cli_usage_error("drivers", "--definition, --as-of and --all-spells are for the store, not --csv");
+	char cause_col[96] = "";
+	if (!rc && scol_cause && !cause)
+		rc = cli_usage_error("drivers", "--status goes with --cause");
+	if (!rc && cause && ecol)
+		rc = cli_usage_error("drivers", "--cause takes --status COL (the cause), not --event");
+	if (!rc && cause && csv && !scol_cause)
+		rc = cli_usage_error("drivers", "--cause with --csv: expected --status COL");
+	if (!rc && cause && !csv && strcmp(cause, "voluntary") && strcmp(cause, "involuntary"))
+		rc = cli_usage_error("drivers", "--cause: expected voluntary or involuntary, found \"%s\"", cause);
+	if (!rc && cause && csv && !covl)
+		rc = cli_usage_error("drivers", "--cause with --csv: name the drivers with --covariates");
+	if (!rc && cause) {
+		snprintf(cause_col, sizeof cause_col, "event_%.80s", cause);
+		ecol = cause_col;
+	}
 	if (!rc && !csv) { /* store mode: the churn frame's own columns */
-		if (tcol || ecol)
-			rc = cli_usage_error("drivers", "--time and --event go with --csv");
+		if (tcol || (ecol && !cause) || scol_cause)
+			rc = cli_usage_error("drivers", "--time, --event and --status go with --csv");
 		tcol = "time";
-		ecol = "event";
+		if (!cause)
+			ecol = "event";
+		else
+			scol_cause = "cause";
 		if (!covl) {
 			covl = STORE_COVARIATES;
 			default_covs = 1;
@@ -284,7 +311,14 @@ int cmd_drivers(cli_ctx *ctx, int argc, char **argv)
 	drivers_data d;
 	double t0 = cli_now();
 	tn_frame *frame = csv ? tn_frame_read_csv(csv, NULL, 0, &err)
-			      : surv_store_frame(ctx, defn, as_of, all_spells, &err);
+			      : surv_store_frame_causes(ctx, defn, as_of, all_spells, cause != NULL, &err);
+	if (frame && cause && surv_add_cause_event(frame, scol_cause, cause, cause_col, &err)) {
+		tn_frame_free(frame);
+		frame = NULL;
+	}
+	if (frame && cause && !ctx->quiet && ctx->format == OUT_TABLE)
+		printf("Cause-specific model: leaving for \"%s\" is the event; leaving for another cause censors.\n",
+		       cause);
 	if (frame && default_covs)
 		keep_varying(frame, covs, &ncov);
 	if (frame && default_covs && ncov == 0) {

@@ -264,6 +264,25 @@ int cmd_report(cli_ctx *ctx, int argc, char **argv)
 	size_t nins = 0;
 	if (!rc && r.as_of != TN_NO_TIME)
 		rc = tn_report_insights(s, &d, r.as_of, model, r.headline ? head.currency : NULL, &ins, &nins, &err);
+	/* why they leave: voluntary / involuntary, billing recovery, the save window */
+	tn_report_table *cz = NULL;
+	size_t ncz = 0;
+	if (!rc && r.as_of != TN_NO_TIME)
+		rc = tn_report_causes(s, r.as_of, &cz, &ncz, &err);
+	if (!rc && ncz) {
+		tn_report_table *all = realloc(ins, (nins + ncz) * sizeof *all);
+		if (!all) {
+			rc = tn_error_set(&err, TN_ERR_NOMEM, "out of memory");
+		} else {
+			memcpy(all + nins, cz, ncz * sizeof *cz);
+			ins = all;
+			nins += ncz;
+			free(cz); /* the tables now belong to ins */
+			cz = NULL;
+			ncz = 0;
+		}
+	}
+	tn_report_tables_free(cz, ncz);
 	r.insights = ins;
 	r.ninsights = nins;
 	if (!rc)

@@ -19,6 +19,7 @@ static const char usage[] =
     "                       [--at T1,T2,...] [--bin day|week|N] [--unit NAME]\n"
     "                       [--conf LEVEL] [--timing]\n"
     "       tenure survival [--definition NAME] [--as-of DATE] [--all-spells] [--by COL] ...\n"
+    "       tenure survival --causes [--csv FILE --time COL --status COL] [--by COL] [--at ...]\n"
     "\n"
     "How long customers stay: Kaplan-Meier survival curves (one per group), the\n"
     "median time to leave with its confidence interval, survival at chosen ages,\n"
@@ -43,6 +44,12 @@ static const char usage[] =
     "  --unit NAME    the time unit's name in the danger sentence (default day)\n"
     "  --conf LEVEL   confidence level of the intervals (default 0.95)\n"
     "  --timing       print the read and compute times on stderr\n"
+    "  --causes       competing risks: the cumulative incidence of each cause of\n"
+    "                 leaving (Aalen-Johansen, as R survfit with a factor status),\n"
+    "                 with standard errors and 95% limits; on the store the causes\n"
+    "                 are voluntary and involuntary (docs/churn.md)\n"
+    "  --status COL   with --causes and --csv: the cause column; 0, censor or\n"
+    "                 censored mean still there, every other value is a cause\n"
     "\n"
     "Rows with a blank or NA time, event or group are dropped (counted on stderr, as R does).\n"
     "--format json prints {\"warnings\":[...], \"groups\":[{group, n, events, median,\n"
@@ -94,6 +101,198 @@ int surv_load_frame(const tn_frame *f, const char *path, const char *tcol, const
 	if (rc)
 		surv_data_free(d);
 	return rc;
+}
+
+/* ---- competing risks (--causes) ---------------------------------------- */
+
+static int survival_causes(const cli_ctx *ctx, const tn_frame *f, const char *path, const char *tcol,
+			   const char *scol, const char *by, const double *at_in, size_t nat_in, double conf, int store)
+{
+	tn_error err = {0};
+	const char *req[3] = {tcol, scol, by};
+	tn_design *ds = NULL;
+	double *t = NULL;
+	int *st = NULL, *grp = NULL, nst = 0, ng = 1, rc;
+	char **slab = NULL, **glab = NULL;
+	int *cause = NULL, *code = NULL;
+	tn_cif **fits = NULL;
+	const char *names[16];
+	int ncauses = 0;
+	cJSON *root = NULL;
+	rc = tn_design_new(f, NULL, 0, req, by ? 3 : 2, NULL, 0, &ds, &err);
+	if (!rc)
+		rc = tn_design_numeric(f, tcol, ds->rows, ds->n, &t, &err);
+	if (!rc)
+		rc = tn_design_groups(f, scol, ds->rows, ds->n, &st, &slab, &nst, &err);
+	if (!rc && by)
+		rc = tn_design_groups(f, by, ds->rows, ds->n, &grp, &glab, &ng, &err);
+	if (rc)
+		goto out;
+	/* the causes: on the store voluntary then involuntary; from a file every
+	 * level that is not "censored", in sorted order */
+	code = calloc((size_t)nst + 1, sizeof *code);
+	cause = malloc((ds->n ? ds->n : 1) * sizeof *cause);
+	if (!code || !cause) {
+		rc = tn_error_set(&err, TN_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (store) {
+		names[ncauses++] = "voluntary";
+		names[ncauses++] = "involuntary";
+	}
+	for (int k = 0; k < nst; k++) {
+		if (surv_is_censored_level(slab[k]))
+			continue;
+		int c = 0;
+		while (c < ncauses && strcmp(names[c], slab[k]) != 0)
+			c++;
+		if (c == ncauses) {
+			if (store || ncauses >= 15) {
+				rc = tn_error_set(&err, TN_ERR_INPUT, "%s: %s: %s is not a cause (at most 15 causes; "
+								      "0, censor or censored for still there)",
+						  path, scol, slab[k]);
+				goto out;
+			}
+			names[ncauses++] = slab[k];
+		}
+		code[k] = c + 1;
+	}
+	if (ncauses == 0) {
+		rc = tn_error_set(&err, TN_ERR_INPUT, "%s: %s: no cause, every row is censored", path, scol);
+		goto out;
+	}
+	for (size_t i = 0; i < ds->n; i++) {
+		cause[i] = code[st[i]];
+		if (!(t[i] >= 0)) {
+			rc = tn_error_set(&err, TN_ERR_INPUT, "%s:%zu: %s: expected a time >= 0, found %g", path,
+					  ds->rows[i] + 2, tcol, t[i]);
+			goto out;
+		}
+	}
+	if (ds->dropped && !ctx->quiet)
+		fprintf(stderr, "tenure survival: n=%zu, %zu observation%s deleted due to missingness\n", ds->n,
+			ds->dropped, ds->dropped == 1 ? "" : "s");
+	if (ds->n == 0) {
+		rc = tn_error_set(&err, TN_ERR_INPUT, "%s: no rows with a %s and %s", path, tcol, scol);
+		goto out;
+	}
+	double at[64];
+	size_t nat = nat_in;
+	memcpy(at, at_in, nat * sizeof *at);
+	if (nat == 0) {
+		double tmax = 0;
+		for (size_t i = 0; i < ds->n; i++)
+			tmax = t[i] > tmax ? t[i] : tmax;
+		for (int k = 1; k <= 3; k++) {
+			double v = round(tmax * k / 4);
+			if (nat == 0 || v != at[nat - 1])
+				at[nat++] = v;
+		}
+	}
+	fits = calloc((size_t)ng, sizeof *fits);
+	if (!fits) {
+		rc = tn_error_set(&err, TN_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (int g = 0; g < ng && !rc; g++)
+		rc = tn_cif_fit(t, cause, grp, g, ds->n, ncauses, conf, &fits[g], &err);
+	if (rc)
+		goto out;
+	int K = ncauses;
+	if (ctx->format == OUT_JSON) {
+		root = cJSON_CreateObject();
+		cJSON *cs = cJSON_AddArrayToObject(root, "causes");
+		for (int k = 0; k < K; k++)
+			cJSON_AddItemToArray(cs, cJSON_CreateString(names[k]));
+		tn_json_add_num(root, "conf_level", conf);
+		cJSON *groups = cJSON_AddArrayToObject(root, "groups");
+		for (int g = 0; g < ng; g++) {
+			const tn_cif *fc = fits[g];
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "group", glab ? glab[g] : "all");
+			tn_json_add_num(o, "n", (double)fc->n);
+			cJSON *ev = cJSON_AddObjectToObject(o, "events");
+			for (int k = 0; k < K; k++) {
+				double e = 0;
+				for (size_t j = 0; j < fc->ntimes; j++)
+					e += fc->n_event[j * (size_t)K + (size_t)k];
+				tn_json_add_num(ev, names[k], e);
+			}
+			cJSON *a = cJSON_AddArrayToObject(o, "at");
+			for (size_t q = 0; q < nat; q++) {
+				double nr, p[17], se[17], lo[17], up[17];
+				tn_cif_at(fc, at[q], &nr, p, se, lo, up);
+				for (int k = 0; k <= K; k++) {
+					cJSON *e = cJSON_CreateObject();
+					tn_json_add_num(e, "time", at[q]);
+					cJSON_AddStringToObject(e, "state", k ? names[k - 1] : "still_there");
+					tn_json_add_num(e, "n_risk", nr);
+					cJSON_AddItemToObject(e, "probability", tn_json_num(p[k]));
+					cJSON_AddItemToObject(e, "se", tn_json_num(se[k]));
+					cJSON_AddItemToObject(e, "lower", tn_json_num(lo[k]));
+					cJSON_AddItemToObject(e, "upper", tn_json_num(up[k]));
+					cJSON_AddItemToArray(a, e);
+				}
+			}
+			cJSON *cv = cJSON_AddArrayToObject(o, "curve"); /* every time with an event */
+			for (size_t j = 0; j < fc->ntimes; j++) {
+				double e = 0;
+				for (int k = 0; k < K; k++)
+					e += fc->n_event[j * (size_t)K + (size_t)k];
+				if (e == 0)
+					continue;
+				cJSON *x = cJSON_CreateObject();
+				tn_json_add_num(x, "time", fc->time[j]);
+				tn_json_add_num(x, "n_risk", fc->n_risk[j]);
+				cJSON *pa = cJSON_AddArrayToObject(x, "pstate"), *sa = cJSON_AddArrayToObject(x, "se");
+				for (int k = 0; k <= K; k++) {
+					cJSON_AddItemToArray(pa, tn_json_num(fc->pstate[j * (size_t)(K + 1) + (size_t)k]));
+					cJSON_AddItemToArray(sa, tn_json_num(fc->std_err[j * (size_t)(K + 1) + (size_t)k]));
+				}
+				cJSON_AddItemToArray(cv, x);
+			}
+			cJSON_AddItemToArray(groups, o);
+		}
+		tn_json_add_num(root, "dropped", (double)ds->dropped);
+		cli_print_json(root);
+		goto out;
+	}
+	const char *h[] = {"group", "age", "at_risk", "state", "probability", "se", "lower", "upper"};
+	tn_out *o = tn_out_new(8, h);
+	for (int g = 0; g < ng; g++)
+		for (size_t q = 0; q < nat; q++) {
+			double nr, p[17], se[17], lo[17], up[17];
+			tn_cif_at(fits[g], at[q], &nr, p, se, lo, up);
+			for (int k = 0; k <= K; k++) {
+				tn_out_str(o, glab ? glab[g] : "all");
+				tn_out_num(o, at[q], ctx->format == OUT_TABLE ? 0 : 2);
+				tn_out_num(o, nr, 0);
+				tn_out_str(o, k ? names[k - 1] : "still_there");
+				tn_out_num(o, p[k], ctx->format == OUT_TABLE ? 4 : 6);
+				tn_out_num(o, se[k], ctx->format == OUT_TABLE ? 4 : 6);
+				tn_out_num(o, lo[k], ctx->format == OUT_TABLE ? 4 : 6);
+				tn_out_num(o, up[k], ctx->format == OUT_TABLE ? 4 : 6);
+			}
+		}
+	if (ctx->format == OUT_TABLE)
+		printf("Who has left, and why, by each age (competing risks: Aalen-Johansen cumulative incidence, "
+		       "%g%% CI):\n",
+		       100 * conf);
+	tn_out_print(o, ctx->format, stdout);
+	tn_out_free(o);
+out:
+	cJSON_Delete(root);
+	for (int g = 0; fits && g < ng; g++)
+		tn_cif_free(fits[g]);
+	free(fits);
+	free(cause);
+	free(code);
+	free(t);
+	tn_design_groups_free(st, slab, nst);
+	if (by)
+		tn_design_groups_free(grp, glab, ng);
+	tn_design_free(ds);
+	return rc ? cli_fail(&err) : 0;
 }
 
 /* ---- output ------------------------------------------------------------ */
@@ -339,10 +538,12 @@ static void *helper_run(void *arg)
 int cmd_survival(cli_ctx *ctx, int argc, char **argv)
 {
 	const char *csv = NULL, *tcol = NULL, *ecol = NULL, *by = NULL, *atl = NULL, *bin = "day",
-		   *unit = "day", *confs = NULL, *defn = NULL, *as_of = NULL;
-	int timing = 0, all_spells = 0;
+		   *unit = "day", *confs = NULL, *defn = NULL, *as_of = NULL, *scol = NULL;
+	int timing = 0, all_spells = 0, causes = 0;
 	const cli_option opts[] = {
 		{"--timing", CLI_FLAG, &timing, 0, 0, NULL},
+		{"--causes", CLI_FLAG, &causes, 0, 0, NULL},
+		{"--status", CLI_STR, &scol, 0, 0, NULL},
 		{"--all-spells", CLI_FLAG, &all_spells, 0, 0, NULL},
 		{"--csv", CLI_STR, &csv, 0, 0, NULL},
 		{"--definition", CLI_STR, &defn, 0, 0, NULL},
@@ -361,13 +562,20 @@ int cmd_survival(cli_ctx *ctx, int argc, char **argv)
 		return parsed;
 	if (csv && (defn || as_of || all_spells))
 		return cli_usage_error("survival", "--definition, --as-of and --all-spells are for the store, not --csv");
+	if (scol && !causes)
+		return cli_usage_error("survival", "--status goes with --causes");
+	if (causes && ecol)
+		return cli_usage_error("survival", "--causes takes --status COL (the cause), not --event");
 	if (!csv) { /* store mode: the churn frame's own columns */
-		if (tcol || ecol)
-			return cli_usage_error("survival", "--time and --event go with --csv");
+		if (tcol || ecol || scol)
+			return cli_usage_error("survival", "--time, --event and --status go with --csv");
 		tcol = "time";
 		ecol = "event";
+		scol = "cause";
 	}
-	if (!tcol || !ecol)
+	if (causes && (!tcol || !scol))
+		return cli_usage_error("survival", "--causes with --csv: expected --time COL and --status COL");
+	if (!causes && (!tcol || !ecol))
 		return cli_usage_error("survival", "expected --time COL and --event COL");
 	double width = 1, conf = 0.95;
 	if (strcmp(bin, "week") == 0)
@@ -395,6 +603,16 @@ int cmd_survival(cli_ctx *ctx, int argc, char **argv)
 		cli_free_list(list);
 	}
 	tn_error err = {0};
+	if (causes) {
+		const char *cw[3] = {tcol, scol, by};
+		tn_frame *cf = csv ? tn_frame_read_csv(csv, cw, by ? 3 : 2, &err)
+				   : surv_store_frame_causes(ctx, defn, as_of, all_spells, 1, &err);
+		if (!cf)
+			return cli_fail(&err);
+		int crc = survival_causes(ctx, cf, csv ? csv : ctx->db_path, tcol, scol, by, at, nat, conf, !csv);
+		tn_frame_free(cf);
+		return crc;
+	}
 	surv_data d;
 	double t0 = cli_now();
 	const char *want[3] = {tcol, ecol, by};

@@ -27,6 +27,18 @@ int surv_load_frame(const tn_frame *f, const char *name, const char *tcol, const
 struct cli_ctx;
 tn_frame *surv_store_frame(const struct cli_ctx *ctx, const char *definition, const char *as_of, int all_spells,
 			   tn_error *err);
+/* The same with CAUSES: the columns cause (voluntary|involuntary|censored),
+ * churn_cause and source are added (competing risks, docs/churn.md). */
+tn_frame *surv_store_frame_causes(const struct cli_ctx *ctx, const char *definition, const char *as_of,
+				  int all_spells, int causes, tn_error *err);
+/* The text of row R of column C ("" when blank; numbers as %.17g trimmed). */
+const char *surv_cell_text(const tn_column *c, size_t r, char *buf, size_t n);
+/* 1 when V names "no event" in a factor status column: 0, censor, censored. */
+int surv_is_censored_level(const char *v);
+/* Append a numeric column NAME to F: 1 where STATUS equals LEVEL, 0 where it
+ * holds another value, NaN where blank (cause-specific: other causes are
+ * censoring).  TN_ERR_INPUT when STATUS is missing. */
+int surv_add_cause_event(tn_frame *f, const char *status, const char *level, const char *name, tn_error *err);
 void surv_data_free(surv_data *d);
 /* A p-value for a sentence: "p = 0.0123", "p = 1.8e-89", and "p < 1e-16"
  * below that (a double's precision: tiny p-values round to 0). */

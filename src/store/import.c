@@ -44,6 +44,12 @@ static const char *const periods[] = {"day=daily", "week=weekly", "month=monthly
 				      "year=yearly|annual|annually|yr|y", NULL};
 static const char *const sub_status[] = {"trialing=trial|in_trial", "active", "past_due=pastdue|overdue",
 					 "cancelled=canceled", "expired=ended|lapsed", NULL};
+/* subscription_state (migration 8): where a subscription lives and why it ended */
+static const char *const sub_sources[] = {"import", "appstore=app_store|apple|ios", "googleplay=google_play|play|android",
+					  "stripe", "revenuecat=rc", NULL};
+static const char *const sub_causes[] = {"voluntary=cancelled|canceled", "billing=payment_failed|billing_error",
+					 "price_increase", "refund=refunded", "revoked", "product_unavailable", "other",
+					 NULL};
 static const char *const pay_status[] = {"succeeded=success|successful|paid|ok", "failed=failure|declined",
 					 "refunded=refund", NULL};
 
@@ -67,6 +73,8 @@ static const field_spec subscription_fields[] = {
 	{"cancelled_at", "canceled_at,cancel_date", F_TIME, 0, NULL},
 	{"cancel_reason", "cancellation_reason,reason", F_TEXT, 0, NULL},
 	{"status", "", F_ENUM, 0, sub_status},
+	{"source", "store", F_ENUM, 0, sub_sources},
+	{"cause", "churn_cause,expiration_reason", F_ENUM, 0, sub_causes},
 	{NULL, NULL, 0, 0, NULL}};
 static const field_spec event_fields[] = {
 	{"customer", "customer_id", F_ID, 1, NULL},
@@ -566,12 +574,40 @@ static int write_row(session *ss, raw_value *v, typed_row *t, const char *attrs,
 		tn_subscription_rec r = {TXT("id"), TXT("customer"), TXT("plan"), TXT("billing_period"),
 					 NUM("price"), cur, start, TIM("trial_ends_at"),
 					 TIM("current_period_end"), cancel, TXT("cancel_reason"), status};
+		/* source / cause: the subscription's state (docs/import.md, docs/churn.md) */
+		const char *src = TXT("source"), *cause = TXT("cause");
+		int ended = strcmp(status, "cancelled") == 0 || strcmp(status, "expired") == 0;
+		if ((src || cause) && !r.id)
+			return row_error(ss, line, COL(src ? "source" : "cause"),
+					 "%s: needs the subscription's id (an id column)", src ? "source" : "cause");
+		if (cause && !ended)
+			return row_error(ss, line, COL("cause"),
+					 "cause: only for an ended subscription (status cancelled or expired), found %s",
+					 status);
 		if ((so = seen_once(ss, v, t, line)) <= 0)
 			return so;
 		if (!write)
 			return 1;
 		col = r.id ? COL("id") : COL("customer");
 		rc = tn_store_put_subscription(ss->store, &r, &added, &werr);
+		if (rc == TN_OK && (src || cause)) {
+			tn_time cpe = TIM("current_period_end");
+			tn_subscription_state st = {
+				.subscription = r.id,
+				.source = src ? src : "import",
+				.state = ended ? "expired"
+					 : strcmp(status, "trialing") == 0 ? "trial"
+					 : strcmp(status, "past_due") == 0 ? "billing_retry"
+									    : "active",
+				.cause = cause,
+				.auto_renew = ended ? 0 : -1,
+				.expires_at = cpe,
+				/* cancelled before the paid period's end: auto-renew off then */
+				.auto_renew_off_at = cancel != TN_NO_TIME && cpe != TN_NO_TIME && cpe > cancel ? cancel
+														: TN_NO_TIME,
+				.updated_at = cancel != TN_NO_TIME ? cancel : cpe != TN_NO_TIME ? cpe : start};
+			rc = tn_store_put_subscription_state(ss->store, &st, NULL, &werr);
+		}
 		break;
 	}
 	case TN_KIND_EVENTS: {

@@ -54,7 +54,7 @@ check "drop" $TENURE --db t.db churn drop bad
 check_fails "drop again fails" $TENURE --db t.db churn drop bad
 check_fails "no rule is a usage error" $TENURE --db t.db churn define empty
 check_fails "unknown definition" $TENURE --db t.db churn status --definition nope
-check_contains "says which exist" check.out "defined: cancelled, grace30, idle"
+check_contains "says which exist" check.out "defined: cancelled, voluntary, involuntary, grace30, idle"
 check_fails "bad as-of" $TENURE --db t.db churn status --as-of 2024-13-01
 
 # February: 2 at start (x, y), y churned: rate 0.5; MRR 30 -> 20 with z's 10 new

@@ -255,9 +255,43 @@ static void test_definitions_in_store(void **state)
 	tn_churn_def *all;
 	size_t n;
 	assert_int_equal(tn_churn_def_list(s, &all, &n, &err), TN_OK);
-	assert_int_equal(n, 2);
+	assert_int_equal(n, 4); /* the built-ins cancelled, voluntary, involuntary, then active30 */
 	assert_string_equal(all[0].name, "cancelled");
+	assert_string_equal(all[1].name, "voluntary");
+	assert_int_equal(all[1].cause_class, TN_CAUSE_VOLUNTARY);
+	assert_string_equal(all[2].name, "involuntary");
+	assert_int_equal(all[2].cause_class, TN_CAUSE_INVOLUNTARY);
+	assert_int_equal(all[2].cancelled, 1);
 	free(all);
+	/* the cause classes (docs/churn.md) and a class in the stored rule */
+	assert_int_equal(tn_churn_cause_class("billing"), TN_CAUSE_INVOLUNTARY);
+	assert_int_equal(tn_churn_cause_class("revoked"), TN_CAUSE_INVOLUNTARY);
+	assert_int_equal(tn_churn_cause_class("price_increase"), TN_CAUSE_VOLUNTARY);
+	assert_int_equal(tn_churn_cause_class("refund"), TN_CAUSE_VOLUNTARY);
+	assert_int_equal(tn_churn_cause_class(NULL), TN_CAUSE_NONE);
+	assert_int_equal(tn_churn_cause_class("nonsense"), TN_CAUSE_NONE);
+	{
+		tn_churn_def cd, cb;
+		tn_churn_def_default(&cd);
+		snprintf(cd.name, sizeof cd.name, "inv14");
+		cd.grace_days = 14;
+		cd.cause_class = TN_CAUSE_INVOLUNTARY;
+		char *js = tn_churn_def_to_json(&cd);
+		assert_non_null(js);
+		assert_non_null(strstr(js, "\"cause\":\"involuntary\""));
+		assert_int_equal(tn_churn_def_from_json("inv14", js, &cb, &err), TN_OK);
+		assert_int_equal(cb.cause_class, TN_CAUSE_INVOLUNTARY);
+		free(js);
+		assert_int_equal(tn_churn_def_from_json("x", "{\"cancelled\":true,\"cause\":\"bad\"}", &cb, &err),
+				 TN_ERR_INPUT);
+		tn_error_clear(&err);
+		cd.cancelled = 0;
+		cd.inactive_days = 30;
+		assert_int_equal(tn_churn_def_check(&cd, &err), TN_ERR_USAGE); /* a cause needs the cancelled rule */
+		tn_error_clear(&err);
+		assert_int_equal(tn_churn_def_drop(s, "voluntary", &err), TN_ERR_USAGE);
+		tn_error_clear(&err);
+	}
 	/* the built-in cannot be replaced or dropped; unknown names are errors */
 	snprintf(d.name, sizeof d.name, "cancelled");
 	assert_int_equal(tn_churn_def_save(s, &d, &err), TN_ERR_USAGE);
@@ -506,6 +540,102 @@ static void test_rate_groups_exact_and_whole(void **state)
 	close_store(s);
 }
 
+
+/* Causes: the source's state (written with tn_store_put_subscription_state)
+ * or, for a plain import, derived from the status and the payments
+ * (docs/churn.md, "Causes"); the built-in involuntary definition censors the
+ * other cause. */
+static int collect_causes(void *ud, const tn_churn_customer *c, tn_error *err)
+{
+	(void)err;
+	got *g = ud;
+	size_t n = strlen(g->buf);
+	for (size_t i = 0; i < c->nspells; i++) {
+		const tn_churn_spell *sp = &c->spells[i];
+		int w = snprintf(g->buf + n, sizeof g->buf - n, "%s:%s:%s:%s:%s ", c->id,
+				 sp->cause ? sp->cause : "-", tn_churn_cause_class_name(sp->cause_class),
+				 c->nsubs ? c->subs[0].source : "-", tn_churn_reason_name(sp->reason));
+		n += (size_t)w;
+	}
+	return TN_OK;
+}
+
+static void sub_id(tn_store *s, const char *id, const char *cust, tn_time start, tn_time cancelled, tn_time cpe,
+		   const char *status)
+{
+	tn_error err = {0};
+	tn_subscription_rec r = {.id = id, .customer = cust, .plan = "monthly", .billing_period = "month",
+				 .price = 10, .currency = "USD", .started_at = start, .trial_ends_at = TN_NO_TIME,
+				 .current_period_end = cpe, .cancelled_at = cancelled, .status = status};
+	if (tn_store_put_subscription(s, &r, NULL, &err))
+		fail_msg("%s", err.msg);
+}
+
+static void state(tn_store *s, const char *id, const char *source, const char *st, const char *cause)
+{
+	tn_error err = {0};
+	tn_subscription_state r = {.subscription = id, .source = source, .state = st, .cause = cause,
+				   .auto_renew = -1, .expires_at = TN_NO_TIME, .auto_renew_off_at = TN_NO_TIME,
+				   .updated_at = JAN1 + 50 * TN_DAY};
+	if (tn_store_put_subscription_state(s, &r, NULL, &err))
+		fail_msg("%s", err.msg);
+}
+
+static void test_causes_from_state_and_derived(void **st)
+{
+	(void)st;
+	tn_store *s = new_store();
+	const char *ids[] = {"p", "q", "r", "t", "u"};
+	for (int i = 0; i < 5; i++)
+		customer(s, ids[i], JAN1, NULL);
+	sub_id(s, "sp", "p", JAN1, TN_NO_TIME, JAN1 + 40 * TN_DAY, "expired");
+	state(s, "sp", "appstore", "expired", "billing");
+	sub_id(s, "sq", "q", JAN1, JAN1 + 20 * TN_DAY, TN_NO_TIME, "cancelled"); /* plain: last payment failed */
+	payment(s, "q", JAN1 + 1 * TN_DAY, "succeeded");
+	payment(s, "q", JAN1 + 15 * TN_DAY, "failed");
+	sub_id(s, "sr", "r", JAN1, JAN1 + 25 * TN_DAY, TN_NO_TIME, "cancelled");
+	state(s, "sr", "stripe", "refunded", NULL); /* refunded without a cause: refund */
+	sub_id(s, "st", "t", JAN1, TN_NO_TIME, TN_NO_TIME, "past_due");
+	state(s, "st", "stripe", "grace", NULL);
+	sub_id(s, "su", "u", JAN1, JAN1 + 30 * TN_DAY, TN_NO_TIME, "cancelled"); /* plain, failure recovered */
+	payment(s, "u", JAN1 + 10 * TN_DAY, "failed");
+	payment(s, "u", JAN1 + 12 * TN_DAY, "succeeded");
+	done_writing(s);
+	tn_churn_def d;
+	tn_churn_def_default(&d);
+	got g = {{0}};
+	tn_error err = {0};
+	tn_churn_scan_opts o = {.as_of = JAN1 + 60 * TN_DAY, .want_causes = 1};
+	if (tn_churn_scan(s, &d, &o, collect_causes, &g, NULL, &err))
+		fail_msg("%s", err.msg);
+	assert_string_equal(g.buf, "p:billing:involuntary:appstore:cancelled q:billing:involuntary:import:cancelled "
+				   "r:refund:voluntary:stripe:cancelled t:-:censored:stripe:censored "
+				   "u:voluntary:voluntary:import:cancelled ");
+	/* the involuntary definition: p and q churn; r and u leave for the other cause (censored there) */
+	assert_int_equal(tn_churn_def_load(s, "involuntary", &d, &err), TN_OK);
+	memset(&g, 0, sizeof g);
+	o.want_causes = 0; /* the definition asks for causes itself */
+	if (tn_churn_scan(s, &d, &o, collect_causes, &g, NULL, &err))
+		fail_msg("%s", err.msg);
+	assert_string_equal(g.buf, "p:billing:involuntary:appstore:cancelled q:billing:involuntary:import:cancelled "
+				   "r:refund:voluntary:stripe:other_cause t:-:censored:stripe:censored "
+				   "u:voluntary:voluntary:import:other_cause ");
+	/* churn rate under it: r and u are churned_other, not churned, and gone */
+	tn_churn_rate_opts ro = {.period_months = TN_PERIOD_YEAR, .as_of = JAN1 + 60 * TN_DAY};
+	tn_churn_rate_row *rows;
+	size_t nr;
+	assert_int_equal(tn_churn_rate(s, &d, &ro, &rows, &nr, &err), TN_OK);
+	assert_int_equal(nr, 1);
+	assert_int_equal(rows[0].churned, 2);
+	assert_int_equal(rows[0].churned_other, 2);
+	assert_int_equal(rows[0].customers_end, 1);
+	assert_int_equal(rows[0].customers_end,
+			 rows[0].customers_start + rows[0].new_customers + rows[0].reactivated - rows[0].churned -
+				 rows[0].churned_other);
+	free(rows);
+	close_store(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -518,6 +648,7 @@ int main(void)
 		cmocka_unit_test(test_rate_and_mrr),
 		cmocka_unit_test(test_cohorts),
 		cmocka_unit_test(test_frame_and_csv),
+		cmocka_unit_test(test_causes_from_state_and_derived),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
