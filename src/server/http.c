@@ -127,7 +127,21 @@ typedef struct conn_state {
 	int too_large;
 	const char **query;
 	size_t nquery, capq;
+	/* a write waiting for its group commit: the connection is suspended
+	 * (no HTTP thread waits) until the writer resumes it */
+	struct MHD_Connection *conn;
+	write_job *job;
+	atomic_int job_done;
 } conn_state;
+
+/* The writer thread, after the commit: wake the connection; libmicrohttpd
+ * calls on_request again, which answers. */
+static void write_done(write_job *job)
+{
+	conn_state *st = job->ud;
+	atomic_store(&st->job_done, 1);
+	MHD_resume_connection(st->conn);
+}
 
 static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
@@ -223,6 +237,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		st->body[st->len] = '\0';
 		return MHD_YES;
 	}
+	tn_http_response rs;
+	if (st->job) { /* resumed: the write is committed (or refused) */
+		if (!atomic_load(&st->job_done))
+			return MHD_YES; /* not ours to answer yet */
+		write_job *job = st->job;
+		st->job = NULL;
+		server_finish_write(sv, job, &rs);
+		enum MHD_Result ok = send_response(c, &rs);
+		tn_http_response_free(&rs);
+		return ok;
+	}
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_query, st);
 	tn_http_request rq = {
 		.method = method,
@@ -235,8 +260,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		.body_len = st->len,
 		.body_too_large = st->too_large,
 	};
-	tn_http_response rs;
-	tn_server_handle(sv, &rq, &rs);
+	write_job *job = NULL;
+	if (server_handle_begin(sv, &rq, &rs, &job)) {
+		/* suspend first: the writer may answer before this function returns */
+		st->job = job;
+		st->conn = c;
+		job->on_done = write_done;
+		job->ud = st;
+		MHD_suspend_connection(c);
+		if (writer_submit_async(sv, job) == 0)
+			return MHD_YES;
+		/* refused (shutting down): answer now */
+		MHD_resume_connection(c);
+		atomic_store(&st->job_done, 1);
+		return MHD_YES;
+	}
 	enum MHD_Result ok = send_response(c, &rs);
 	tn_http_response_free(&rs);
 	return ok;
@@ -250,6 +288,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 	conn_state *st = *con_cls;
 	if (!st)
 		return;
+	write_job_free(st->job); /* a connection closed before its answer */
 	free(st->body);
 	free(st->query);
 	free(st);
@@ -310,7 +349,7 @@ int tn_server_listen(tn_server *sv, tn_error *err)
 	if (gai != 0 || !ai)
 		return tn_error_set(err, TN_ERR_USAGE, "--listen %s: cannot resolve the address: %s", sv->host,
 				    gai_strerror(gai));
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	int tls = sv->o.tls_cert || sv->o.tls_key;

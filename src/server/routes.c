@@ -99,26 +99,79 @@ void tn_http_response_free(tn_http_response *rs)
 
 /* ---- the routes ------------------------------------------------------------ */
 
-static void do_write(tn_server *sv, const route *r, const tn_http_request *rq, tn_http_response *rs)
+void write_job_free(write_job *j)
 {
+	if (!j)
+		return;
+	cJSON_Delete(j->rows);
+	if (j->fast) {
+		fast_events_free(j->fast);
+		free(j->fast);
+	}
+	cJSON_Delete(j->details);
+	free(j);
+}
+
+/* A write request's body into a job for the writer: 1 ready, 0 when RS
+ * holds the error (400, 413, 500).  Events take the fast path when they can
+ * (ingest_fast.c); everything else, and every error, the general one. */
+static int write_prepare(tn_server *sv, const route *r, const tn_http_request *rq, tn_http_response *rs,
+			 write_job **out)
+{
+	*out = NULL;
 	int ndjson = rq->content_type && (strncmp(rq->content_type, "application/x-ndjson", 20) == 0 ||
 					  strncmp(rq->content_type, "application/jsonl", 17) == 0);
-	cJSON *rows = ingest_parse(sv, rq, ndjson, rs);
-	if (!rows)
-		return;
-	write_job job = {.kind = (tn_kind)r->kind, .rows = rows, .details = cJSON_CreateArray()};
-	writer_submit(sv, &job);
-	cJSON_Delete(rows);
-	if (job.status == 200) {
-		cJSON_Delete(job.details);
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "added", (double)job.res.added);
-		cJSON_AddNumberToObject(o, "updated", (double)job.updated);
-		cJSON_AddNumberToObject(o, "unchanged", (double)job.res.unchanged);
-		respond_json(rs, 200, o);
-		return;
+	write_job *j = tn_calloc(1, sizeof *j);
+	if (!j || !(j->details = cJSON_CreateArray())) {
+		free(j);
+		respond_error(rs, 500, NULL, "out of memory", NULL);
+		return 0;
 	}
-	respond_error(rs, job.status, NULL, job.message, job.details);
+	j->kind = (tn_kind)r->kind;
+	j->ndjson = ndjson;
+	j->body = rq->body;
+	j->body_len = rq->body_len;
+	if (r->kind == TN_KIND_EVENTS) {
+		size_t max_items = sv->o.max_items ? sv->o.max_items : 100000;
+		fast_events *fe = tn_calloc(1, sizeof *fe);
+		int f = fe ? ingest_events_fast(rq->body, rq->body_len, ndjson, max_items, fe) : -1;
+		if (f == 1) {
+			j->fast = fe;
+			j->nrows = fe->n;
+		} else {
+			free(fe);
+			if (f < 0) {
+				write_job_free(j);
+				respond_error(rs, 500, NULL, "out of memory", NULL);
+				return 0;
+			}
+		}
+	}
+	if (!j->fast) {
+		if (!(j->rows = ingest_parse(sv, rq, ndjson, rs))) {
+			write_job_free(j);
+			return 0;
+		}
+		j->nrows = (size_t)cJSON_GetArraySize(j->rows);
+	}
+	*out = j;
+	return 1;
+}
+
+/* The answer to a job the writer has run; frees the job. */
+static void write_answer(write_job *job, tn_http_response *rs)
+{
+	if (job->status == 200) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "added", (double)job->res.added);
+		cJSON_AddNumberToObject(o, "updated", (double)job->updated);
+		cJSON_AddNumberToObject(o, "unchanged", (double)job->res.unchanged);
+		respond_json(rs, 200, o);
+	} else {
+		respond_error(rs, job->status, NULL, job->message, job->details);
+		job->details = NULL;
+	}
+	write_job_free(job);
 }
 
 static void do_customer(tn_server *sv, const char *id, tn_http_response *rs)
@@ -264,7 +317,9 @@ static int route_class(handler h)
 	}
 }
 
-static const route *dispatch(tn_server *sv, const tn_http_request *rq, tn_http_response *rs)
+/* Route, check and answer RQ.  A write that passed its checks is left in
+ * *DEFER, not run. */
+static const route *dispatch(tn_server *sv, const tn_http_request *rq, tn_http_response *rs, write_job **defer)
 {
 	const char *path = rq->path ? rq->path : "/";
 	const char *method = rq->method ? rq->method : "";
@@ -352,7 +407,7 @@ static const route *dispatch(tn_server *sv, const tn_http_request *rq, tn_http_r
 		break;
 	}
 	case H_WRITE:
-		do_write(sv, r, rq, rs);
+		write_prepare(sv, r, rq, rs, defer);
 		break;
 	case H_CUSTOMER:
 		do_customer(sv, rest, rs);
@@ -368,7 +423,37 @@ void tn_server_handle(tn_server *sv, const tn_http_request *rq, tn_http_response
 {
 	memset(rs, 0, sizeof *rs);
 	double t0 = server_now();
-	const route *r = dispatch(sv, rq, rs);
+	write_job *job = NULL;
+	const route *r = dispatch(sv, rq, rs, &job);
+	if (job) {
+		writer_submit(sv, job);
+		write_answer(job, rs);
+	}
 	metrics_request(&sv->metrics, r ? route_class(r->h) : R_OTHER, r ? r->path : "unmatched", rs->status,
 			server_now() - t0);
+}
+
+int server_handle_begin(tn_server *sv, const tn_http_request *rq, tn_http_response *rs, write_job **job)
+{
+	memset(rs, 0, sizeof *rs);
+	double t0 = server_now();
+	*job = NULL;
+	const route *r = dispatch(sv, rq, rs, job);
+	if (*job) {
+		(*job)->route = r;
+		(*job)->t0 = t0;
+		return 1;
+	}
+	metrics_request(&sv->metrics, r ? route_class(r->h) : R_OTHER, r ? r->path : "unmatched", rs->status,
+			server_now() - t0);
+	return 0;
+}
+
+void server_finish_write(tn_server *sv, write_job *job, tn_http_response *rs)
+{
+	memset(rs, 0, sizeof *rs);
+	const route *r = job->route;
+	double t0 = job->t0;
+	write_answer(job, rs);
+	metrics_request(&sv->metrics, R_WRITE, r ? r->path : "unmatched", rs->status, server_now() - t0);
 }

@@ -73,15 +73,34 @@ int auth_rate(tn_server *sv, int64_t key_id);
 void auth_free(key_cache *kc);
 
 /* ---- the writer ---- */
+/* POST /v1/events parsed by ingest_fast.c: records whose strings point into
+ * COPY, a private copy of the body. */
+typedef struct fast_events {
+	tn_event_rec *rec;
+	size_t n, cap;
+	char *copy;
+} fast_events;
+
 typedef struct write_job {
 	tn_kind kind;
-	struct cJSON *rows;     /* an array of objects (owned by the caller) */
+	struct cJSON *rows;     /* an array of objects (owned by the caller), or NULL when FAST */
+	fast_events *fast;      /* events parsed by the fast path (owned by the caller), or NULL */
+	const char *body;       /* FAST: the request body, for the general path when the writer */
+	size_t body_len;        /*   finds a customer unknown to the store */
+	int ndjson;
+	size_t nrows;
 	int status;             /* 200, 422, 500, 503 */
 	tn_import_result res;
 	long long updated;
 	struct cJSON *details;  /* 422: [{index, field, message}] (owned by the job) */
 	char message[TN_ERROR_MSG_MAX + 64];
 	int done;
+	/* asynchronous jobs (the HTTP layer): called by the writer thread once the
+	 * job is answered; the job must not be touched by the writer after it */
+	void (*on_done)(struct write_job *job);
+	void *ud;
+	const void *route;      /* routes.c: the route, for the answer's metrics */
+	double t0;              /* when the request arrived */
 	struct write_job *next;
 } write_job;
 
@@ -100,6 +119,9 @@ typedef struct writer {
 int writer_start(tn_server *sv, tn_error *err);
 /* Queue JOB and wait until it is committed or refused. */
 void writer_submit(tn_server *sv, write_job *job);
+/* Queue JOB (job->on_done set) and return at once; 0 queued, -1 refused
+ * (shutting down: job->status 503, on_done not called). */
+int writer_submit_async(tn_server *sv, write_job *job);
 void writer_stop(tn_server *sv);
 
 /* ---- the server ---- */
@@ -124,9 +146,27 @@ void reader_give(tn_server *sv, tn_store *s);
 double server_now(void);
 
 /* ---- ingest ---- */
+/* The fast path for events (ingest_fast.c): 1 parsed into FE (free with
+ * fast_events_free), 0 not a body for the fast path (FE empty), -1 out of
+ * memory. */
+int ingest_events_fast(const char *body, size_t n, int ndjson, size_t max_items, fast_events *fe);
+void fast_events_free(fast_events *fe);
+/* A body known to be well-formed (the fast path read it) as cJSON rows, or
+ * NULL when out of memory. */
+struct cJSON *ingest_parse_rows(const char *body, size_t n, int ndjson);
 /* Parse a request body: a JSON array of objects, or JSON Lines when NDJSON.
  * On failure *rows is NULL and RS holds the 400/413 error. */
 struct cJSON *ingest_parse(tn_server *sv, const tn_http_request *rq, int ndjson, tn_http_response *rs);
+
+/* ---- asynchronous writes (http.c) ---- */
+/* Like tn_server_handle, but a write that passed its checks is not run:
+ * returns 1 with *JOB (malloc'ed, its rows parsed) for the caller to queue
+ * with writer_submit_async, then to answer with server_finish_write; 0 when
+ * RS holds the answer already. */
+int server_handle_begin(tn_server *sv, const tn_http_request *rq, tn_http_response *rs, write_job **job);
+/* The answer to a job that went through the writer; frees the job. */
+void server_finish_write(tn_server *sv, write_job *job, tn_http_response *rs);
+void write_job_free(write_job *job);
 
 /* ---- responses ---- */
 void respond_json(tn_http_response *rs, int status, struct cJSON *body); /* takes BODY */
