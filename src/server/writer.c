@@ -238,14 +238,6 @@ int writer_start(tn_server *sv, tn_error *err)
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->work, NULL);
 	pthread_cond_init(&w->done, NULL);
-	{
-		const char *cs = getenv("TN_WRITER_CACHE");
-		if (cs) {
-			char sql[64];
-			snprintf(sql, sizeof sql, "PRAGMA cache_size = -%s", cs);
-			tn_store_exec(w->store, sql, NULL);
-		}
-	}
 	if (pthread_create(&w->thread, NULL, writer_main, sv) != 0)
 		return tn_error_set(err, TN_ERR_IO, "cannot start the writer thread");
 	w->started = 1;
