@@ -82,6 +82,8 @@ int tn_server_new(const tn_server_opts *o, tn_server **out, tn_error *err)
 	sv->host = tn_strdup(o->host ? o->host : "127.0.0.1");
 	pthread_mutex_init(&sv->pool_mu, NULL);
 	pthread_mutex_init(&sv->keys.mu, NULL);
+	pthread_mutex_init(&sv->analyses.mu, NULL);
+	atomic_init(&sv->generation, 0);
 	metrics_init(&sv->metrics);
 	atomic_init(&sv->in_flight, 0);
 	*out = sv;
@@ -109,6 +111,11 @@ int tn_server_free(tn_server *sv, tn_error *err)
 	metrics_free(&sv->metrics);
 	pthread_mutex_destroy(&sv->pool_mu);
 	pthread_mutex_destroy(&sv->keys.mu);
+	for (size_t i = 0; i < ACACHE_N; i++) {
+		free(sv->analyses.e[i].key);
+		free(sv->analyses.e[i].body);
+	}
+	pthread_mutex_destroy(&sv->analyses.mu);
 	free(sv->tls_cert_pem);
 	free(sv->tls_key_pem);
 	free(sv->db_path);

@@ -5,8 +5,10 @@
  * rate limit (429), body size (413), then the route itself.  Every answer is
  * JSON; errors are {"error": {"code", "message", "details": [...]}}.
  * The analysis routes run the CLI command through the server's runner
- * (tn_server_opts.run) with the query parameters as its options, so their
- * JSON is the CLI's `--format json` output, byte for byte.
+ * (tn_server_opts.run, in process) with the query parameters as its options,
+ * so their JSON is the CLI's `--format json` output, byte for byte; an
+ * answer is kept (route and query as the key) until a commit changes the
+ * data, or for ACACHE_TTL seconds at most.
  */
 #include "server/server_internal.h"
 #include "base/alloc.h"
@@ -210,10 +212,83 @@ static int option_kind(const char *options, const char *name)
 	return 0;
 }
 
+/* The cache key of an analysis request: the route and its query, as given. */
+static char *acache_key(const route *r, const tn_http_request *rq)
+{
+	size_t n = strlen(r->path) + 2;
+	for (size_t i = 0; i < rq->nquery; i++)
+		n += strlen(rq->query[2 * i]) + (rq->query[2 * i + 1] ? strlen(rq->query[2 * i + 1]) : 0) + 3;
+	char *k = tn_malloc(n);
+	if (!k)
+		return NULL;
+	size_t at = (size_t)snprintf(k, n, "%s?", r->path);
+	for (size_t i = 0; i < rq->nquery; i++)
+		at += (size_t)snprintf(k + at, n - at, "%s%c%s&", rq->query[2 * i], rq->query[2 * i + 1] ? '=' : '!',
+				       rq->query[2 * i + 1] ? rq->query[2 * i + 1] : "");
+	return k;
+}
+
+/* A cached answer for KEY still valid at generation GEN: 1 with RS filled. */
+static int acache_get(tn_server *sv, const char *key, unsigned long gen, tn_http_response *rs)
+{
+	acache *c = &sv->analyses;
+	int hit = 0;
+	double now = server_now();
+	pthread_mutex_lock(&c->mu);
+	for (size_t i = 0; i < ACACHE_N && !hit; i++) {
+		acache_entry *e = &c->e[i];
+		if (!e->key || e->gen != gen || now - e->at > ACACHE_TTL || strcmp(e->key, key) != 0)
+			continue;
+		if ((rs->body = tn_malloc(e->len + 1))) {
+			memcpy(rs->body, e->body, e->len + 1);
+			rs->len = e->len;
+			rs->status = 200;
+			rs->content_type = "application/json";
+			hit = 1;
+		}
+	}
+	pthread_mutex_unlock(&c->mu);
+	return hit;
+}
+
+/* Keep a copy of BODY for KEY (takes KEY). */
+static void acache_put(tn_server *sv, char *key, unsigned long gen, const char *body, size_t len)
+{
+	acache *c = &sv->analyses;
+	char *copy = tn_malloc(len + 1);
+	if (!copy) {
+		free(key);
+		return;
+	}
+	memcpy(copy, body, len);
+	copy[len] = '\0';
+	pthread_mutex_lock(&c->mu);
+	acache_entry *e = NULL;
+	for (size_t i = 0; i < ACACHE_N && !e; i++) /* the same request: replace it */
+		if (c->e[i].key && strcmp(c->e[i].key, key) == 0)
+			e = &c->e[i];
+	if (!e) {
+		e = &c->e[c->next];
+		c->next = (c->next + 1) % ACACHE_N;
+	}
+	free(e->key);
+	free(e->body);
+	*e = (acache_entry){key, copy, len, gen, server_now()};
+	pthread_mutex_unlock(&c->mu);
+}
+
 static void do_analysis(tn_server *sv, const route *r, const tn_http_request *rq, tn_http_response *rs)
 {
 	if (!sv->o.run) {
 		respond_error(rs, 501, NULL, "this server runs without the analysis commands", NULL);
+		return;
+	}
+	/* the data's generation before the run: a commit during it makes the
+	 * answer stale at once */
+	unsigned long gen = atomic_load(&sv->generation);
+	char *key = acache_key(r, rq);
+	if (key && acache_get(sv, key, gen, rs)) {
+		free(key);
 		return;
 	}
 	size_t max = 8 + 2 * rq->nquery;
@@ -223,6 +298,7 @@ static void do_analysis(tn_server *sv, const route *r, const tn_http_request *rq
 	if (!argv || !owned) {
 		free(argv);
 		free(owned);
+		free(key);
 		respond_error(rs, 500, NULL, "out of memory", NULL);
 		return;
 	}
@@ -247,6 +323,7 @@ static void do_analysis(tn_server *sv, const route *r, const tn_http_request *rq
 				free(owned[j]);
 			free(owned);
 			free(argv);
+			free(key);
 			respond_error(rs, 400, "bad_query", msg, NULL);
 			return;
 		}
@@ -272,8 +349,11 @@ static void do_analysis(tn_server *sv, const route *r, const tn_http_request *rq
 		rs->body = out;
 		rs->len = outlen;
 		free(errtext);
+		if (key)
+			acache_put(sv, key, gen, out, outlen);
 		return;
 	}
+	free(key);
 	/* the command's own message, without "tenure: " and the trailing newline */
 	const char *m = errtext ? errtext : "the analysis failed";
 	if (strncmp(m, "tenure: ", 8) == 0)

@@ -124,6 +124,23 @@ void writer_submit(tn_server *sv, write_job *job);
 int writer_submit_async(tn_server *sv, write_job *job);
 void writer_stop(tn_server *sv);
 
+/* ---- the analysis routes' answers, kept until new data is committed ---- */
+#define ACACHE_N 64
+#define ACACHE_TTL 60.0 /* seconds: answers whose defaults depend on today's date age out */
+typedef struct acache_entry {
+	char *key;              /* route and query, or NULL */
+	char *body;
+	size_t len;
+	unsigned long gen;      /* the store's generation it was computed at */
+	double at;              /* monotonic seconds */
+} acache_entry;
+
+typedef struct acache {
+	pthread_mutex_t mu;
+	acache_entry e[ACACHE_N];
+	size_t next;            /* the entry replaced next */
+} acache;
+
 /* ---- the server ---- */
 struct tn_server {
 	tn_server_opts o;
@@ -139,6 +156,8 @@ struct tn_server {
 	key_cache keys;
 	writer w;
 	tn_metrics metrics;
+	atomic_ulong generation; /* bumped by each commit that changed data */
+	acache analyses;
 };
 
 tn_store *reader_take(tn_server *sv, tn_error *err);

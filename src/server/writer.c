@@ -191,7 +191,10 @@ static void *writer_main(void *arg)
 			rc = tn_store_commit(w->store, &err);
 		if (rc)
 			tn_store_rollback(w->store); /* nothing of the group is kept */
+		int changed = 0;
 		for (write_job *j = group; j; j = j->next) {
+			if (!rc && j->status == 200 && (j->res.added > 0 || j->updated > 0))
+				changed = 1;
 			if (rc && j->status == 200) {
 				j->status = 500;
 				snprintf(j->message, sizeof j->message, "the commit failed, nothing was written: %s",
@@ -200,6 +203,8 @@ static void *writer_main(void *arg)
 			if (j->status == 200)
 				written += (unsigned long long)(j->res.added + j->updated + j->res.unchanged);
 		}
+		if (changed) /* the analysis routes' cached answers are stale now */
+			atomic_fetch_add(&sv->generation, 1);
 		metrics_commit(&sv->metrics, server_now() - t0, written);
 
 		pthread_mutex_lock(&w->mu);
