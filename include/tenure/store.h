@@ -210,5 +210,9 @@ TN_API int tn_store_key_revoke(tn_store *s, int64_t id, tn_time now, tn_error *e
  * latest risk, points balance and tier, milestones reached, open alerts.
  * TN_ERR_NOTFOUND when EXT_ID is not a customer.  The caller frees *json. */
 TN_API int tn_store_customer_json(tn_store *s, const char *ext_id, tn_time now, char **json, tn_error *err);
+/* The same with "value" given by the caller as a JSON object text (the
+ * server's value model, which the store does not keep), or NULL for null. */
+TN_API int tn_store_customer_json_value(tn_store *s, const char *ext_id, tn_time now, const char *value_json,
+					char **json, tn_error *err);
 
 #endif

@@ -91,7 +91,9 @@ int tn_server_new(const tn_server_opts *o, tn_server **out, tn_error *err)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	if (tn_store_open(sv->db_path, TN_STORE_CREATE, &sv->w.store, err) || tn_store_wal(sv->w.store, err))
 		return tn_error_code(err, TN_ERR_DB);
-	return writer_start(sv, err);
+	if (writer_start(sv, err))
+		return tn_error_code(err, TN_ERR_IO);
+	return value_start(sv, err);
 }
 
 int tn_server_free(tn_server *sv, tn_error *err)
@@ -99,6 +101,7 @@ int tn_server_free(tn_server *sv, tn_error *err)
 	if (!sv)
 		return TN_OK;
 	tn_server_quiesce(sv);
+	value_stop(sv);
 	writer_stop(sv);
 	int rc = TN_OK;
 	if (sv->w.first_error.code)

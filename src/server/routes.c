@@ -185,7 +185,10 @@ static void do_customer(tn_server *sv, const char *id, tn_http_response *rs)
 	tn_error err = {0};
 	tn_store *s = reader_take(sv, &err);
 	char *json = NULL;
-	if (s && tn_store_customer_json(s, id, (tn_time)time(NULL), &json, &err) == TN_OK) {
+	char *value = s ? value_json(sv, id) : NULL;
+	int rc = s ? tn_store_customer_json_value(s, id, (tn_time)time(NULL), value, &json, &err) : TN_ERR_DB;
+	free(value);
+	if (rc == TN_OK) {
 		reader_give(sv, s);
 		rs->status = 200;
 		rs->content_type = "application/json";

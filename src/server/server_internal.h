@@ -37,6 +37,7 @@ typedef struct tn_metrics {
 	double lat_sum[R_NROUTES];
 	unsigned long long lat_count[R_NROUTES];
 	unsigned long long rows_ingested;
+	unsigned long long fast_rows; /* events that came through ingest_fast.c */
 	unsigned long long commits;
 	double commit_seconds;
 	unsigned long long commit_hist[TN_LAT_BUCKETS + 1];
@@ -45,7 +46,7 @@ typedef struct tn_metrics {
 void metrics_init(tn_metrics *m);
 void metrics_free(tn_metrics *m);
 void metrics_request(tn_metrics *m, int route_class, const char *route, int status, double seconds);
-void metrics_commit(tn_metrics *m, double seconds, unsigned long long rows);
+void metrics_commit(tn_metrics *m, double seconds, unsigned long long rows, unsigned long long fast_rows);
 /* Prometheus text exposition (malloc'ed). */
 char *metrics_text(tn_metrics *m, long queue_depth, size_t *len);
 
@@ -141,6 +142,25 @@ typedef struct acache {
 	size_t next;            /* the entry replaced next */
 } acache;
 
+/* ---- the value model for GET /v1/customers/{id} (value.c) ---- */
+typedef struct value_model value_model;
+typedef struct value_state {
+	pthread_mutex_t mu;
+	pthread_cond_t wake;
+	pthread_t thread;
+	int inited, started, stopping;
+	value_model *model;     /* the last one built, or NULL */
+	int built;              /* a build was tried */
+	unsigned long built_gen;
+	double built_at;
+} value_state;
+
+int value_start(tn_server *sv, tn_error *err);
+void value_stop(tn_server *sv);
+/* The customer's value as a JSON object text (malloc'ed), or NULL: no model
+ * yet, or the customer is not in it. */
+char *value_json(tn_server *sv, const char *ext_id);
+
 /* ---- the server ---- */
 struct tn_server {
 	tn_server_opts o;
@@ -158,6 +178,7 @@ struct tn_server {
 	tn_metrics metrics;
 	atomic_ulong generation; /* bumped by each commit that changed data */
 	acache analyses;
+	value_state value;
 };
 
 tn_store *reader_take(tn_server *sv, tn_error *err);

@@ -192,7 +192,10 @@ static void *writer_main(void *arg)
 		if (rc)
 			tn_store_rollback(w->store); /* nothing of the group is kept */
 		int changed = 0;
+		unsigned long long fast = 0;
 		for (write_job *j = group; j; j = j->next) {
+			if (!rc && j->status == 200 && j->fast)
+				fast += (unsigned long long)j->fast->n;
 			if (!rc && j->status == 200 && (j->res.added > 0 || j->updated > 0))
 				changed = 1;
 			if (rc && j->status == 200) {
@@ -205,7 +208,7 @@ static void *writer_main(void *arg)
 		}
 		if (changed) /* the analysis routes' cached answers are stale now */
 			atomic_fetch_add(&sv->generation, 1);
-		metrics_commit(&sv->metrics, server_now() - t0, written);
+		metrics_commit(&sv->metrics, server_now() - t0, written, fast);
 
 		pthread_mutex_lock(&w->mu);
 		if (rc && w->first_error.code == TN_OK)

@@ -3,8 +3,9 @@
  * /v1/customers/{id}, docs/api.md), read with a handful of keyed queries so a
  * lookup costs a few B-tree descents whatever the size of the store.
  *
- * What the store holds is returned; what it does not (a value estimate, a
- * risk score when no alert carried one) is null.  The tier rule is the one of
+ * What the store holds is returned; what it does not (a risk score when no
+ * alert carried one) is null; the value estimate comes from the caller (the
+ * server's value model, src/server/value.c) or is null.  The tier rule is the one of
  * points_query.c (the highest-level tier whose threshold the customer's
  * earned points or net spend reach), restricted to one customer.
  */
@@ -124,9 +125,16 @@ typedef struct type_span {
 } type_span;
 #define TYPE_SPANS 64 /* on the stack; more types go to the heap */
 
-static int customer_json(tn_store *s, const char *ext_id, tn_time now, char **json, tn_error *err);
+static int customer_json(tn_store *s, const char *ext_id, tn_time now, const char *value_json, char **json,
+			 tn_error *err);
 
 int tn_store_customer_json(tn_store *s, const char *ext_id, tn_time now, char **json, tn_error *err)
+{
+	return tn_store_customer_json_value(s, ext_id, now, NULL, json, err);
+}
+
+int tn_store_customer_json_value(tn_store *s, const char *ext_id, tn_time now, const char *value_json,
+				 char **json, tn_error *err)
 {
 	/* one read transaction: a consistent snapshot, and one lock for all queries */
 	sqlite3_stmt *begin = tn_store_cached(s, "BEGIN", err), *commit = tn_store_cached(s, "COMMIT", err);
@@ -136,7 +144,7 @@ int tn_store_customer_json(tn_store *s, const char *ext_id, tn_time now, char **
 	sqlite3_reset(begin);
 	if (rc != SQLITE_DONE)
 		return tn_store_db_error(s, "reading a customer", err);
-	rc = customer_json(s, ext_id, now, json, err);
+	rc = customer_json(s, ext_id, now, value_json, json, err);
 	int crc = sqlite3_step(commit);
 	sqlite3_reset(commit);
 	if (crc != SQLITE_DONE && rc == TN_OK) {
@@ -147,7 +155,8 @@ int tn_store_customer_json(tn_store *s, const char *ext_id, tn_time now, char **
 	return rc;
 }
 
-static int customer_json(tn_store *s, const char *ext_id, tn_time now, char **json, tn_error *err)
+static int customer_json(tn_store *s, const char *ext_id, tn_time now, const char *value_json, char **json,
+			 tn_error *err)
 {
 	*json = NULL;
 	sqlite3_stmt *st = tn_store_cached(s,
@@ -186,7 +195,8 @@ static int customer_json(tn_store *s, const char *ext_id, tn_time now, char **js
 	cJSON *alerts = cJSON_CreateArray(), *miles = cJSON_CreateArray();
 	cJSON_AddNullToObject(o, "last_event_at");
 	cJSON_AddNullToObject(o, "risk");
-	cJSON_AddNullToObject(o, "value");
+	cJSON *value = value_json ? cJSON_Parse(value_json) : NULL;
+	cJSON_AddItemToObject(o, "value", value ? value : cJSON_CreateNull());
 	cJSON_AddNullToObject(o, "points");
 	rc = each_row(s,
 		      tn_store_cached(s,
