@@ -80,17 +80,23 @@ static int plain_string(cur *c, char **s, size_t *len)
 	return tn_utf8_valid(b, *len, &bad);
 }
 
-/* Skip any string (escapes allowed: the value is not used). */
+/* Skip a string whose value is not used.  Simple escapes are fine; a \u
+ * escape (cJSON checks its digits and surrogates) or a control character
+ * sends the body to the general path, which judges it. */
 static int skip_string(cur *c)
 {
 	if (c->p >= c->end || *c->p != '"')
 		return 0;
 	for (c->p++; c->p < c->end; c->p++) {
-		if (*c->p == '\\') {
-			c->p++;
+		unsigned char ch = (unsigned char)*c->p;
+		if (ch < 0x20)
+			return 0;
+		if (ch == '\\') {
+			if (++c->p >= c->end || !strchr("\"\\/bfnrt", *c->p) || !*c->p)
+				return 0;
 			continue;
 		}
-		if (*c->p == '"') {
+		if (ch == '"') {
 			c->p++;
 			return 1;
 		}
