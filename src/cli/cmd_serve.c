@@ -32,7 +32,7 @@ static const char serve_help[] =
 	"Routes, fields and statuses: docs/api.md.  Keys: `tenure keys create`.\n"
 	"  --listen HOST:PORT  address (default 127.0.0.1:8080; port 0 = any free port)\n"
 	"  --tls-cert/--tls-key  PEM certificate and key: serve HTTPS\n"
-	"  --threads N         HTTP threads (default 4)\n"
+	"  --threads N         HTTP threads (default two per core)\n"
 	"  --max-conns N       open connections (default 1024); --per-ip N per client (256)\n"
 	"  --timeout SECONDS   idle connection timeout (default 30)\n"
 	"  --max-body BYTES    largest request body, e.g. 16M (default 16M; 413 above)\n"

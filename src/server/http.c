@@ -379,7 +379,10 @@ int tn_server_listen(tn_server *sv, tn_error *err)
 		}
 		flags |= MHD_USE_TLS;
 	}
-	unsigned threads = sv->o.threads ? sv->o.threads : 4;
+	/* writes wait for their commit without a thread (suspended), so the
+	 * pool is sized for the CPU: two a core, for the reads and analyses */
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned threads = sv->o.threads ? sv->o.threads : ncpu > 0 && ncpu < 32 ? (unsigned)(2 * ncpu) : 4;
 	struct sockaddr_storage addr;
 	memcpy(&addr, ai->ai_addr, ai->ai_addrlen);
 	freeaddrinfo(ai);
