@@ -1,9 +1,15 @@
 -- serve_ingest.lua -- wrk script: POST /v1/events with BATCH new events per
 -- request (unique ids per thread and request), customers drawn from the demo.
--- Env: TENURE_KEY (an ingest key), BATCH (default 500), CUSTOMERS (50000).
+-- Env: TENURE_KEY (an ingest key), BATCH (default 500), CUSTOMERS (50000);
+-- RATE (events/s, all connections together) with CONNS (their number) paces
+-- each connection: it waits CONNS*BATCH/RATE seconds between its requests,
+-- so the rate reached is at most RATE (less when a request takes longer).
 local key = os.getenv("TENURE_KEY")
 local batch = tonumber(os.getenv("BATCH") or "500")
 local customers = tonumber(os.getenv("CUSTOMERS") or "50000")
+local rate = tonumber(os.getenv("RATE") or "0")
+local conns = tonumber(os.getenv("CONNS") or "1")
+local run = os.getenv("RUN") or tostring(os.time()) -- ids unique across runs
 local threads = {}
 local counter = 0
 local tid = 0
@@ -17,12 +23,18 @@ function init(args)
   math.randomseed(tid * 7919 + os.time())
 end
 
+if rate > 0 then
+  function delay()
+    return math.floor(1000 * conns * batch / rate)
+  end
+end
+
 function request()
   counter = counter + 1
   local parts = {}
   for i = 1, batch do
-    parts[i] = string.format('{"customer":"C%06d","occurred_at":%d,"type":"bench","id":"t%d-%d-%d"}',
-      math.random(1, customers), 1700000000 + math.random(0, 86400 * 300), tid, counter, i)
+    parts[i] = string.format('{"customer":"C%06d","occurred_at":%d,"type":"bench","id":"%s-%d-%d-%d"}',
+      math.random(1, customers), 1700000000 + math.random(0, 86400 * 300), run, tid, counter, i)
   end
   return wrk.format("POST", "/v1/events",
     {["Authorization"] = "Bearer " .. key, ["Content-Type"] = "application/json"},

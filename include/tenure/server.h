@@ -35,7 +35,7 @@ typedef struct tn_server_opts {
 	unsigned port;           /* 0 = a free port (see tn_server_port) */
 	const char *tls_cert;    /* PEM files: serve HTTPS when both are given */
 	const char *tls_key;
-	unsigned threads;        /* HTTP threads; 0 = 4 */
+	unsigned threads;        /* HTTP threads; 0 = two per core (4 when unknown) */
 	unsigned max_conns;      /* open connections; 0 = 1024 */
 	unsigned per_ip;         /* connections per client address; 0 = 256 */
 	unsigned timeout;        /* seconds a connection may idle; 0 = 30 */

@@ -166,6 +166,11 @@ TN_API int tn_store_put_rate(tn_store *s, const char *cur, tn_time valid_from, d
 
 /* Write buffered events; *added (if not NULL) receives how many were new. */
 TN_API int tn_store_flush(tn_store *s, long long *added, tn_error *err);
+/* Events of many requests written together (the server's group commit):
+ * each event carries its request's TAG; while ADDED is set (NULL stops it),
+ * every flush adds each newly stored event to ADDED[tag] (N entries). */
+TN_API int tn_store_put_event_tag(tn_store *s, const tn_event_rec *r, uint32_t tag, tn_error *err);
+TN_API void tn_store_count_by_tag(tn_store *s, long long *added, size_t n);
 
 /* Internal key of customer EXT_ID, or TN_ERR_NOTFOUND. */
 TN_API int tn_store_customer_key(tn_store *s, const char *ext_id, int64_t *key, tn_error *err);
@@ -228,5 +233,9 @@ TN_API int tn_store_key_revoke(tn_store *s, int64_t id, tn_time now, tn_error *e
  * latest risk, points balance and tier, milestones reached, open alerts.
  * TN_ERR_NOTFOUND when EXT_ID is not a customer.  The caller frees *json. */
 TN_API int tn_store_customer_json(tn_store *s, const char *ext_id, tn_time now, char **json, tn_error *err);
+/* The same with "value" given by the caller as a JSON object text (the
+ * server's value model, which the store does not keep), or NULL for null. */
+TN_API int tn_store_customer_json_value(tn_store *s, const char *ext_id, tn_time now, const char *value_json,
+					char **json, tn_error *err);
 
 #endif

@@ -4,32 +4,25 @@
  * accepting, finish the requests in flight, commit, exit 0.
  *
  * The analysis routes (/v1/summary, /v1/survival, ...) answer with exactly
- * what `tenure --format json CMD` prints: the runner below starts this very
- * executable (/proc/self/exe) with the command and the query's options and
- * captures its output.  A process per analysis keeps the CLI's stdout-based
- * printing untouched and the server's threads isolated from it.
+ * what `tenure --format json CMD` prints: the runner below calls the very
+ * command function in this process with stdout and stderr pointed at memory
+ * streams (one analysis at a time, under a mutex: the streams are the
+ * process's).  The server caches each answer until new data is committed
+ * (routes.c), so a dashboard polling /v1/summary costs one run per commit.
  */
-#define _GNU_SOURCE /* pipe2: close-on-exec from the start, as analyses run in parallel */
 #include "cli.h"
+
+#include <stdio.h>
 #include "tenure/server.h"
 #include "cli/scheduler.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
-extern char **environ;
 
-#define RUN_MAX_OUTPUT ((size_t)256 << 20)
-#define RUN_MAX_SECONDS 300 /* an analysis running longer is stopped (the route answers 503) */
 
 static const char serve_help[] =
 	"usage: tenure serve [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE]\n"
@@ -41,7 +34,7 @@ static const char serve_help[] =
 	"Routes, fields and statuses: docs/api.md.  Keys: `tenure keys create`.\n"
 	"  --listen HOST:PORT  address (default 127.0.0.1:8080; port 0 = any free port)\n"
 	"  --tls-cert/--tls-key  PEM certificate and key: serve HTTPS\n"
-	"  --threads N         HTTP threads (default 4)\n"
+	"  --threads N         HTTP threads (default two per core)\n"
 	"  --max-conns N       open connections (default 1024); --per-ip N per client (256)\n"
 	"  --timeout SECONDS   idle connection timeout (default 30)\n"
 	"  --max-body BYTES    largest request body, e.g. 16M (default 16M; 413 above)\n"
@@ -53,124 +46,77 @@ static const char serve_help[] =
 	"Prints `listening on http://HOST:PORT` on stderr when ready.  SIGTERM or\n"
 	"SIGINT: stop accepting, finish the requests in flight, commit, exit 0.\n";
 
-/* Read FD into a growing buffer; 0 at EOF, -1 on error or above the cap. */
-static int drain(int fd, char **buf, size_t *len, size_t *cap)
-{
-	if (*len + 65536 + 1 > *cap) {
-		size_t nc = *cap ? *cap * 2 : 65536 * 2;
-		if (nc > RUN_MAX_OUTPUT)
-			return -1;
-		char *p = realloc(*buf, nc);
-		if (!p)
-			return -1;
-		*buf = p;
-		*cap = nc;
-	}
-	ssize_t n = read(fd, *buf + *len, 65536);
-	if (n < 0)
-		return errno == EINTR ? 1 : -1;
-	*len += (size_t)n;
-	(*buf)[*len] = '\0';
-	return n > 0;
-}
+/* The analysis commands the read routes run (routes.c names them). */
+static const struct {
+	const char *name;
+	cli_fn fn;
+} analyses[] = {
+	{"summary", cmd_summary}, {"churn", cmd_churn},     {"cohorts", cmd_cohorts}, {"survival", cmd_survival},
+	{"drivers", cmd_drivers}, {"value", cmd_value},     {"alerts", cmd_alerts},   {"feedback", cmd_feedback},
+};
+
+/* One analysis at a time: stdout and stderr are the process's. */
+static pthread_mutex_t run_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static int run_cli(void *ud, const char *db_path, char *const *argv, char **out, size_t *outlen, char **errtext)
 {
 	(void)ud;
 	*out = *errtext = NULL;
 	*outlen = 0;
-	size_t n = 0;
-	while (argv[n])
-		n++;
-	char **full = calloc(n + 8, sizeof *full);
-	if (!full)
+	cli_fn fn = NULL;
+	for (size_t i = 0; i < sizeof analyses / sizeof analyses[0] && argv[0]; i++)
+		if (strcmp(analyses[i].name, argv[0]) == 0)
+			fn = analyses[i].fn;
+	if (!fn)
 		return -1;
-	size_t k = 0;
-	full[k++] = (char *)"tenure";
-	full[k++] = (char *)"--db";
-	full[k++] = (char *)db_path;
-	full[k++] = (char *)"--format";
-	full[k++] = (char *)"json";
-	full[k++] = (char *)"--quiet";
-	for (size_t i = 0; i < n; i++)
-		full[k++] = argv[i];
-	full[k] = NULL;
-	int po[2], pe[2];
-	if (pipe2(po, O_CLOEXEC) != 0) {
-		free(full);
+	int argc = 0;
+	while (argv[argc])
+		argc++;
+	/* a private argv: commands may reorder theirs */
+	char **av = calloc((size_t)argc + 1, sizeof *av);
+	if (!av)
 		return -1;
-	}
-	if (pipe2(pe, O_CLOEXEC) != 0) {
-		close(po[0]);
-		close(po[1]);
-		free(full);
-		return -1;
-	}
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, po[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
-	posix_spawnattr_init(&at);
-	sigset_t none;
-	sigemptyset(&none);
-	posix_spawnattr_setsigmask(&at, &none); /* the server blocks SIGTERM/SIGINT; the child must not */
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK);
-	pid_t pid;
-	int rc = posix_spawn(&pid, "/proc/self/exe", &fa, &at, full, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	free(full);
-	close(po[1]);
-	close(pe[1]);
-	if (rc != 0) {
-		close(po[0]);
-		close(pe[0]);
+	memcpy(av, argv, (size_t)argc * sizeof *av);
+	cli_ctx ctx = {.db_path = db_path, .db_given = 1, .format = OUT_JSON, .quiet = 1, .prog = "tenure"};
+	char *ebuf = NULL;
+	size_t elen = 0;
+	pthread_mutex_lock(&run_mu);
+	FILE *mo = open_memstream(out, outlen), *me = open_memstream(&ebuf, &elen);
+	if (!mo || !me) {
+		pthread_mutex_unlock(&run_mu);
+		if (mo)
+			fclose(mo);
+		if (me)
+			fclose(me);
+		free(*out);
+		free(ebuf);
+		*out = NULL;
+		free(av);
 		return -1;
 	}
-	size_t ocap = 0, elen = 0, ecap = 0;
-	struct pollfd fds[2] = {{po[0], POLLIN, 0}, {pe[0], POLLIN, 0}};
-	int open_fds = 2, failed = 0;
-	time_t deadline = time(NULL) + RUN_MAX_SECONDS;
-	while (open_fds > 0) {
-		time_t left = deadline - time(NULL);
-		int pr = left > 0 ? poll(fds, 2, (int)(left * 1000)) : 0;
-		if (pr == 0) {
-			failed = 1; /* too long */
-			break;
-		}
-		if (pr < 0) {
-			if (errno == EINTR)
-				continue;
-			failed = 1;
-			break;
-		}
-		for (int i = 0; i < 2; i++) {
-			if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			int r = i == 0 ? drain(fds[i].fd, out, outlen, &ocap) : drain(fds[i].fd, errtext, &elen, &ecap);
-			if (r <= 0) {
-				if (r < 0)
-					failed = 1;
-				close(fds[i].fd);
-				fds[i].fd = -1;
-				open_fds--;
-			}
-		}
-		if (failed)
-			break;
-	}
-	for (int i = 0; i < 2; i++)
-		if (fds[i].fd >= 0)
-			close(fds[i].fd);
-	if (failed)
-		kill(pid, SIGKILL);
-	int status = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (failed)
+	/* what the command prints is what `tenure --format json CMD` prints */
+	FILE *so = stdout, *se = stderr;
+	fflush(so);
+	fflush(se);
+	stdout = mo;
+	stderr = me;
+	int st = cli_no_data(&ctx, argc, av) == CLI_NO_DATA ? 0 : fn(&ctx, argc, av);
+	int bad = fflush(mo) != 0 || ferror(mo);
+	fflush(me);
+	stdout = so;
+	stderr = se;
+	pthread_mutex_unlock(&run_mu);
+	fclose(mo);
+	fclose(me);
+	free(av);
+	*errtext = ebuf;
+	if (bad) {
+		free(*out);
+		*out = NULL;
+		*outlen = 0;
 		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	}
+	return st;
 }
 
 /* "16M", "64k", "1048576" -> bytes. */

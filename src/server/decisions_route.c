@@ -338,9 +338,10 @@ static void do_decide(tn_server *sv, const tn_http_request *rq, tn_http_response
 	dw->job = job;
 	dw->job.dec = &dw->dec;
 	dw->w = (write_job){.kind = TN_KIND_CUSTOMERS, .apply = decide_apply, .apply_ud = &dw->job,
-			    .release = decide_release};
+			    .on_done = decide_release, .answered = 1};
 	int q = writer_submit_async(sv, &dw->w);
 	if (q) {
+		free(dw); /* refused: still ours */
 		tn_decide_undo(st->d, customer, &dec);
 		if (found)
 			tn_survey_clear(&survey);

@@ -82,6 +82,8 @@ int tn_server_new(const tn_server_opts *o, tn_server **out, tn_error *err)
 	sv->host = tn_strdup(o->host ? o->host : "127.0.0.1");
 	pthread_mutex_init(&sv->pool_mu, NULL);
 	pthread_mutex_init(&sv->keys.mu, NULL);
+	pthread_mutex_init(&sv->analyses.mu, NULL);
+	atomic_init(&sv->generation, 0);
 	metrics_init(&sv->metrics);
 	atomic_init(&sv->in_flight, 0);
 	*out = sv;
@@ -89,7 +91,9 @@ int tn_server_new(const tn_server_opts *o, tn_server **out, tn_error *err)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	if (tn_store_open(sv->db_path, TN_STORE_CREATE, &sv->w.store, err) || tn_store_wal(sv->w.store, err))
 		return tn_error_code(err, TN_ERR_DB);
-	return writer_start(sv, err);
+	if (writer_start(sv, err))
+		return tn_error_code(err, TN_ERR_IO);
+	return value_start(sv, err);
 }
 
 int tn_server_free(tn_server *sv, tn_error *err)
@@ -97,6 +101,7 @@ int tn_server_free(tn_server *sv, tn_error *err)
 	if (!sv)
 		return TN_OK;
 	tn_server_quiesce(sv);
+	value_stop(sv);
 	writer_stop(sv);
 	decisions_free(sv);
 	int rc = TN_OK;
@@ -110,6 +115,11 @@ int tn_server_free(tn_server *sv, tn_error *err)
 	metrics_free(&sv->metrics);
 	pthread_mutex_destroy(&sv->pool_mu);
 	pthread_mutex_destroy(&sv->keys.mu);
+	for (size_t i = 0; i < ACACHE_N; i++) {
+		free(sv->analyses.e[i].key);
+		free(sv->analyses.e[i].body);
+	}
+	pthread_mutex_destroy(&sv->analyses.mu);
 	free(sv->tls_cert_pem);
 	free(sv->tls_key_pem);
 	free(sv->db_path);
@@ -128,7 +138,21 @@ typedef struct conn_state {
 	int too_large;
 	const char **query;
 	size_t nquery, capq;
+	/* a write waiting for its group commit: the connection is suspended
+	 * (no HTTP thread waits) until the writer resumes it */
+	struct MHD_Connection *conn;
+	write_job *job;
+	atomic_int job_done;
 } conn_state;
+
+/* The writer thread, after the commit: wake the connection; libmicrohttpd
+ * calls on_request again, which answers. */
+static void write_done(write_job *job)
+{
+	conn_state *st = job->ud;
+	atomic_store(&st->job_done, 1);
+	MHD_resume_connection(st->conn);
+}
 
 static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
@@ -224,6 +248,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		st->body[st->len] = '\0';
 		return MHD_YES;
 	}
+	tn_http_response rs;
+	if (st->job) { /* resumed: the write is committed (or refused) */
+		if (!atomic_load(&st->job_done))
+			return MHD_YES; /* not ours to answer yet */
+		write_job *job = st->job;
+		st->job = NULL;
+		server_finish_write(sv, job, &rs);
+		enum MHD_Result ok = send_response(c, &rs);
+		tn_http_response_free(&rs);
+		return ok;
+	}
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_query, st);
 	tn_http_request rq = {
 		.method = method,
@@ -236,8 +271,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		.body_len = st->len,
 		.body_too_large = st->too_large,
 	};
-	tn_http_response rs;
-	tn_server_handle(sv, &rq, &rs);
+	write_job *job = NULL;
+	if (server_handle_begin(sv, &rq, &rs, &job)) {
+		/* suspend first: the writer may answer before this function returns */
+		st->job = job;
+		st->conn = c;
+		job->on_done = write_done;
+		job->ud = st;
+		MHD_suspend_connection(c);
+		if (writer_submit_async(sv, job) == 0)
+			return MHD_YES;
+		/* refused (shutting down): answer now */
+		MHD_resume_connection(c);
+		atomic_store(&st->job_done, 1);
+		return MHD_YES;
+	}
 	enum MHD_Result ok = send_response(c, &rs);
 	tn_http_response_free(&rs);
 	return ok;
@@ -251,6 +299,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 	conn_state *st = *con_cls;
 	if (!st)
 		return;
+	write_job_free(st->job); /* a connection closed before its answer */
 	free(st->body);
 	free(st->query);
 	free(st);
@@ -311,7 +360,7 @@ int tn_server_listen(tn_server *sv, tn_error *err)
 	if (gai != 0 || !ai)
 		return tn_error_set(err, TN_ERR_USAGE, "--listen %s: cannot resolve the address: %s", sv->host,
 				    gai_strerror(gai));
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	int tls = sv->o.tls_cert || sv->o.tls_key;
@@ -331,7 +380,10 @@ int tn_server_listen(tn_server *sv, tn_error *err)
 		}
 		flags |= MHD_USE_TLS;
 	}
-	unsigned threads = sv->o.threads ? sv->o.threads : 4;
+	/* writes wait for their commit without a thread (suspended), so the
+	 * pool is sized for the CPU: two a core, for the reads and analyses */
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned threads = sv->o.threads ? sv->o.threads : ncpu > 0 && ncpu < 32 ? (unsigned)(2 * ncpu) : 4;
 	struct sockaddr_storage addr;
 	memcpy(&addr, ai->ai_addr, ai->ai_addrlen);
 	freeaddrinfo(ai);

@@ -134,3 +134,27 @@ cJSON *ingest_parse(tn_server *sv, const tn_http_request *rq, int ndjson, tn_htt
 	}
 	return a;
 }
+
+cJSON *ingest_parse_rows(const char *b, size_t n, int ndjson)
+{
+	if (!ndjson)
+		return cJSON_ParseWithLength(b, n);
+	cJSON *a = cJSON_CreateArray();
+	for (size_t pos = 0; a && pos < n;) {
+		const char *nl = memchr(b + pos, '\n', n - pos);
+		size_t len = nl ? (size_t)(nl - (b + pos)) : n - pos;
+		size_t k = 0;
+		while (k < len && is_space(b[pos + k]))
+			k++;
+		if (k < len) {
+			cJSON *o = cJSON_ParseWithLength(b + pos, len);
+			if (!o || !cJSON_AddItemToArray(a, o)) {
+				cJSON_Delete(o);
+				cJSON_Delete(a);
+				return NULL;
+			}
+		}
+		pos += len + 1;
+	}
+	return a;
+}

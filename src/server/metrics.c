@@ -61,9 +61,10 @@ void metrics_request(tn_metrics *m, int cls, const char *route, int status, doub
 	pthread_mutex_unlock(&m->mu);
 }
 
-void metrics_commit(tn_metrics *m, double seconds, unsigned long long rows)
+void metrics_commit(tn_metrics *m, double seconds, unsigned long long rows, unsigned long long fast_rows)
 {
 	pthread_mutex_lock(&m->mu);
+	m->fast_rows += fast_rows;
 	m->commits++;
 	m->commit_seconds += seconds;
 	m->commit_hist[bucket(seconds)]++;
@@ -111,6 +112,9 @@ char *metrics_text(tn_metrics *m, long queue_depth, size_t *len)
 	fprintf(fp, "# HELP tenure_rows_ingested_total Rows committed by the write routes.\n"
 		    "# TYPE tenure_rows_ingested_total counter\ntenure_rows_ingested_total %llu\n",
 		m->rows_ingested);
+	fprintf(fp, "# HELP tenure_events_fast_path_total Events committed that were read by the events fast path.\n"
+		    "# TYPE tenure_events_fast_path_total counter\ntenure_events_fast_path_total %llu\n",
+		m->fast_rows);
 	fprintf(fp, "# HELP tenure_write_queue_depth Write requests waiting for the writer.\n"
 		    "# TYPE tenure_write_queue_depth gauge\ntenure_write_queue_depth %ld\n",
 		queue_depth);

@@ -5,8 +5,10 @@
  * rate limit (429), body size (413), then the route itself.  Every answer is
  * JSON; errors are {"error": {"code", "message", "details": [...]}}.
  * The analysis routes run the CLI command through the server's runner
- * (tn_server_opts.run) with the query parameters as its options, so their
- * JSON is the CLI's `--format json` output, byte for byte.
+ * (tn_server_opts.run, in process) with the query parameters as its options,
+ * so their JSON is the CLI's `--format json` output, byte for byte; an
+ * answer is kept (route and query as the key) until a commit changes the
+ * data, or for ACACHE_TTL seconds at most.
  */
 #include "server/server_internal.h"
 #include "base/alloc.h"
@@ -107,30 +109,83 @@ void tn_http_response_free(tn_http_response *rs)
 
 /* ---- the routes ------------------------------------------------------------ */
 
-static void do_write(tn_server *sv, const route *r, const tn_http_request *rq, tn_http_response *rs)
+void write_job_free(write_job *j)
 {
+	if (!j)
+		return;
+	cJSON_Delete(j->rows);
+	if (j->fast) {
+		fast_events_free(j->fast);
+		free(j->fast);
+	}
+	cJSON_Delete(j->details);
+	free(j);
+}
+
+/* A write request's body into a job for the writer: 1 ready, 0 when RS
+ * holds the error (400, 413, 500).  Events take the fast path when they can
+ * (ingest_fast.c); everything else, and every error, the general one. */
+static int write_prepare(tn_server *sv, const route *r, const tn_http_request *rq, tn_http_response *rs,
+			 write_job **out)
+{
+	*out = NULL;
 	int ndjson = rq->content_type && (strncmp(rq->content_type, "application/x-ndjson", 20) == 0 ||
 					  strncmp(rq->content_type, "application/jsonl", 17) == 0);
-	cJSON *rows = ingest_parse(sv, rq, ndjson, rs);
-	if (!rows)
-		return;
-	write_job job = {.kind = (tn_kind)r->kind, .rows = rows, .details = cJSON_CreateArray()};
-	if (r->kind == TN_KIND_FEEDBACK) { /* survey answers credit their reward (decisions_route.c) */
-		job.apply = decisions_feedback_apply;
-		job.apply_ud = rows;
+	write_job *j = tn_calloc(1, sizeof *j);
+	if (!j || !(j->details = cJSON_CreateArray())) {
+		free(j);
+		respond_error(rs, 500, NULL, "out of memory", NULL);
+		return 0;
 	}
-	writer_submit(sv, &job);
-	cJSON_Delete(rows);
-	if (job.status == 200) {
-		cJSON_Delete(job.details);
+	j->kind = (tn_kind)r->kind;
+	j->ndjson = ndjson;
+	j->body = rq->body;
+	j->body_len = rq->body_len;
+	if (r->kind == TN_KIND_EVENTS) {
+		size_t max_items = sv->o.max_items ? sv->o.max_items : 100000;
+		fast_events *fe = tn_calloc(1, sizeof *fe);
+		int f = fe ? ingest_events_fast(rq->body, rq->body_len, ndjson, max_items, fe) : -1;
+		if (f == 1) {
+			j->fast = fe;
+			j->nrows = fe->n;
+		} else {
+			free(fe);
+			if (f < 0) {
+				write_job_free(j);
+				respond_error(rs, 500, NULL, "out of memory", NULL);
+				return 0;
+			}
+		}
+	}
+	if (!j->fast) {
+		if (!(j->rows = ingest_parse(sv, rq, ndjson, rs))) {
+			write_job_free(j);
+			return 0;
+		}
+		j->nrows = (size_t)cJSON_GetArraySize(j->rows);
+		if (r->kind == TN_KIND_FEEDBACK) { /* survey answers credit their reward (decisions_route.c) */
+			j->apply = decisions_feedback_apply;
+			j->apply_ud = j->rows;
+		}
+	}
+	*out = j;
+	return 1;
+}
+
+/* The answer to a job the writer has run; frees the job. */
+static void write_answer(write_job *job, tn_http_response *rs)
+{
+	if (job->status == 200) {
 		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "added", (double)job.res.added);
-		cJSON_AddNumberToObject(o, "updated", (double)job.updated);
-		cJSON_AddNumberToObject(o, "unchanged", (double)job.res.unchanged);
+		cJSON_AddNumberToObject(o, "added", (double)job->res.added);
+		cJSON_AddNumberToObject(o, "updated", (double)job->updated);
+		cJSON_AddNumberToObject(o, "unchanged", (double)job->res.unchanged);
 		respond_json(rs, 200, o);
-		return;
+	} else {
+		respond_error(rs, job->status, NULL, job->message, job->details);
+		job->details = NULL;
 	}
-	respond_error(rs, job.status, NULL, job.message, job.details);
+	write_job_free(job);
 }
 
 static void do_customer(tn_server *sv, const char *id, tn_http_response *rs)
@@ -142,7 +197,10 @@ static void do_customer(tn_server *sv, const char *id, tn_http_response *rs)
 	tn_error err = {0};
 	tn_store *s = reader_take(sv, &err);
 	char *json = NULL;
-	if (s && tn_store_customer_json(s, id, (tn_time)time(NULL), &json, &err) == TN_OK) {
+	char *value = s ? value_json(sv, id) : NULL;
+	int rc = s ? tn_store_customer_json_value(s, id, (tn_time)time(NULL), value, &json, &err) : TN_ERR_DB;
+	free(value);
+	if (rc == TN_OK) {
 		reader_give(sv, s);
 		rs->status = 200;
 		rs->content_type = "application/json";
@@ -169,10 +227,83 @@ static int option_kind(const char *options, const char *name)
 	return 0;
 }
 
+/* The cache key of an analysis request: the route and its query, as given. */
+static char *acache_key(const route *r, const tn_http_request *rq)
+{
+	size_t n = strlen(r->path) + 2;
+	for (size_t i = 0; i < rq->nquery; i++)
+		n += strlen(rq->query[2 * i]) + (rq->query[2 * i + 1] ? strlen(rq->query[2 * i + 1]) : 0) + 3;
+	char *k = tn_malloc(n);
+	if (!k)
+		return NULL;
+	size_t at = (size_t)snprintf(k, n, "%s?", r->path);
+	for (size_t i = 0; i < rq->nquery; i++)
+		at += (size_t)snprintf(k + at, n - at, "%s%c%s&", rq->query[2 * i], rq->query[2 * i + 1] ? '=' : '!',
+				       rq->query[2 * i + 1] ? rq->query[2 * i + 1] : "");
+	return k;
+}
+
+/* A cached answer for KEY still valid at generation GEN: 1 with RS filled. */
+static int acache_get(tn_server *sv, const char *key, unsigned long gen, tn_http_response *rs)
+{
+	acache *c = &sv->analyses;
+	int hit = 0;
+	double now = server_now();
+	pthread_mutex_lock(&c->mu);
+	for (size_t i = 0; i < ACACHE_N && !hit; i++) {
+		acache_entry *e = &c->e[i];
+		if (!e->key || e->gen != gen || now - e->at > ACACHE_TTL || strcmp(e->key, key) != 0)
+			continue;
+		if ((rs->body = tn_malloc(e->len + 1))) {
+			memcpy(rs->body, e->body, e->len + 1);
+			rs->len = e->len;
+			rs->status = 200;
+			rs->content_type = "application/json";
+			hit = 1;
+		}
+	}
+	pthread_mutex_unlock(&c->mu);
+	return hit;
+}
+
+/* Keep a copy of BODY for KEY (takes KEY). */
+static void acache_put(tn_server *sv, char *key, unsigned long gen, const char *body, size_t len)
+{
+	acache *c = &sv->analyses;
+	char *copy = tn_malloc(len + 1);
+	if (!copy) {
+		free(key);
+		return;
+	}
+	memcpy(copy, body, len);
+	copy[len] = '\0';
+	pthread_mutex_lock(&c->mu);
+	acache_entry *e = NULL;
+	for (size_t i = 0; i < ACACHE_N && !e; i++) /* the same request: replace it */
+		if (c->e[i].key && strcmp(c->e[i].key, key) == 0)
+			e = &c->e[i];
+	if (!e) {
+		e = &c->e[c->next];
+		c->next = (c->next + 1) % ACACHE_N;
+	}
+	free(e->key);
+	free(e->body);
+	*e = (acache_entry){key, copy, len, gen, server_now()};
+	pthread_mutex_unlock(&c->mu);
+}
+
 static void do_analysis(tn_server *sv, const route *r, const tn_http_request *rq, tn_http_response *rs)
 {
 	if (!sv->o.run) {
 		respond_error(rs, 501, NULL, "this server runs without the analysis commands", NULL);
+		return;
+	}
+	/* the data's generation before the run: a commit during it makes the
+	 * answer stale at once */
+	unsigned long gen = atomic_load(&sv->generation);
+	char *key = acache_key(r, rq);
+	if (key && acache_get(sv, key, gen, rs)) {
+		free(key);
 		return;
 	}
 	size_t max = 8 + 2 * rq->nquery;
@@ -182,6 +313,7 @@ static void do_analysis(tn_server *sv, const route *r, const tn_http_request *rq
 	if (!argv || !owned) {
 		free(argv);
 		free(owned);
+		free(key);
 		respond_error(rs, 500, NULL, "out of memory", NULL);
 		return;
 	}
@@ -206,6 +338,7 @@ static void do_analysis(tn_server *sv, const route *r, const tn_http_request *rq
 				free(owned[j]);
 			free(owned);
 			free(argv);
+			free(key);
 			respond_error(rs, 400, "bad_query", msg, NULL);
 			return;
 		}
@@ -231,8 +364,11 @@ static void do_analysis(tn_server *sv, const route *r, const tn_http_request *rq
 		rs->body = out;
 		rs->len = outlen;
 		free(errtext);
+		if (key)
+			acache_put(sv, key, gen, out, outlen);
 		return;
 	}
+	free(key);
 	/* the command's own message, without "tenure: " and the trailing newline */
 	const char *m = errtext ? errtext : "the analysis failed";
 	if (strncmp(m, "tenure: ", 8) == 0)
@@ -281,7 +417,9 @@ static int route_class(handler h)
 	}
 }
 
-static const route *dispatch(tn_server *sv, const tn_http_request *rq, tn_http_response *rs)
+/* Route, check and answer RQ.  A write that passed its checks is left in
+ * *DEFER, not run. */
+static const route *dispatch(tn_server *sv, const tn_http_request *rq, tn_http_response *rs, write_job **defer)
 {
 	const char *path = rq->path ? rq->path : "/";
 	const char *method = rq->method ? rq->method : "";
@@ -366,7 +504,7 @@ static const route *dispatch(tn_server *sv, const tn_http_request *rq, tn_http_r
 		break;
 	}
 	case H_WRITE:
-		do_write(sv, r, rq, rs);
+		write_prepare(sv, r, rq, rs, defer);
 		break;
 	case H_CUSTOMER:
 		do_customer(sv, rest, rs);
@@ -388,7 +526,37 @@ void tn_server_handle(tn_server *sv, const tn_http_request *rq, tn_http_response
 {
 	memset(rs, 0, sizeof *rs);
 	double t0 = server_now();
-	const route *r = dispatch(sv, rq, rs);
+	write_job *job = NULL;
+	const route *r = dispatch(sv, rq, rs, &job);
+	if (job) {
+		writer_submit(sv, job);
+		write_answer(job, rs);
+	}
 	metrics_request(&sv->metrics, r ? route_class(r->h) : R_OTHER, r ? r->path : "unmatched", rs->status,
 			server_now() - t0);
+}
+
+int server_handle_begin(tn_server *sv, const tn_http_request *rq, tn_http_response *rs, write_job **job)
+{
+	memset(rs, 0, sizeof *rs);
+	double t0 = server_now();
+	*job = NULL;
+	const route *r = dispatch(sv, rq, rs, job);
+	if (*job) {
+		(*job)->route = r;
+		(*job)->t0 = t0;
+		return 1;
+	}
+	metrics_request(&sv->metrics, r ? route_class(r->h) : R_OTHER, r ? r->path : "unmatched", rs->status,
+			server_now() - t0);
+	return 0;
+}
+
+void server_finish_write(tn_server *sv, write_job *job, tn_http_response *rs)
+{
+	memset(rs, 0, sizeof *rs);
+	const route *r = job->route;
+	double t0 = job->t0;
+	write_answer(job, rs);
+	metrics_request(&sv->metrics, R_WRITE, r ? r->path : "unmatched", rs->status, server_now() - t0);
 }

@@ -37,6 +37,7 @@ typedef struct tn_metrics {
 	double lat_sum[R_NROUTES];
 	unsigned long long lat_count[R_NROUTES];
 	unsigned long long rows_ingested;
+	unsigned long long fast_rows; /* events that came through ingest_fast.c */
 	unsigned long long commits;
 	double commit_seconds;
 	unsigned long long commit_hist[TN_LAT_BUCKETS + 1];
@@ -45,7 +46,7 @@ typedef struct tn_metrics {
 void metrics_init(tn_metrics *m);
 void metrics_free(tn_metrics *m);
 void metrics_request(tn_metrics *m, int route_class, const char *route, int status, double seconds);
-void metrics_commit(tn_metrics *m, double seconds, unsigned long long rows);
+void metrics_commit(tn_metrics *m, double seconds, unsigned long long rows, unsigned long long fast_rows);
 /* Prometheus text exposition (malloc'ed). */
 char *metrics_text(tn_metrics *m, long queue_depth, size_t *len);
 
@@ -73,9 +74,22 @@ int auth_rate(tn_server *sv, int64_t key_id);
 void auth_free(key_cache *kc);
 
 /* ---- the writer ---- */
+/* POST /v1/events parsed by ingest_fast.c: records whose strings point into
+ * COPY, a private copy of the body. */
+typedef struct fast_events {
+	tn_event_rec *rec;
+	size_t n, cap;
+	char *copy;
+} fast_events;
+
 typedef struct write_job {
 	tn_kind kind;
-	struct cJSON *rows;     /* an array of objects (owned by the caller) */
+	struct cJSON *rows;     /* an array of objects (owned by the caller), or NULL when FAST */
+	fast_events *fast;      /* events parsed by the fast path (owned by the caller), or NULL */
+	const char *body;       /* FAST: the request body, for the general path when the writer */
+	size_t body_len;        /*   finds a customer unknown to the store */
+	int ndjson;
+	size_t nrows;
 	int status;             /* 200, 422, 500, 503 */
 	tn_import_result res;
 	long long updated;
@@ -85,11 +99,17 @@ typedef struct write_job {
 	 * TN_ERR_NOTFOUND answers 404, TN_ERR_INPUT 422, others 500. */
 	int (*apply)(tn_store *s, void *ud, tn_error *err);
 	void *apply_ud;
-	/* writer_submit_async: called by the writer once the job's group is
-	 * committed (or failed), instead of waking a waiting caller; frees the job */
-	void (*release)(struct write_job *j);
+	/* answered before its commit (a decision): a failure to store it is the
+	 * server's error (first_error), since no client hears of it */
+	int answered;
 	char message[TN_ERROR_MSG_MAX + 64];
 	int done;
+	/* asynchronous jobs (the HTTP layer): called by the writer thread once the
+	 * job is answered; the job must not be touched by the writer after it */
+	void (*on_done)(struct write_job *job);
+	void *ud;
+	const void *route;      /* routes.c: the route, for the answer's metrics */
+	double t0;              /* when the request arrived */
 	struct write_job *next;
 } write_job;
 
@@ -108,11 +128,49 @@ typedef struct writer {
 int writer_start(tn_server *sv, tn_error *err);
 /* Queue JOB and wait until it is committed or refused. */
 void writer_submit(tn_server *sv, write_job *job);
-/* Queue JOB (with ->release set) and return at once: the caller answers
- * before the commit (the decisions' hot path).  0 queued; -1 when the
- * server is stopping, -2 when the queue is full (JOB is released). */
+/* Queue JOB (job->on_done set) and return at once: the writer calls
+ * on_done once the job's group is committed or failed (outside its lock;
+ * the job is the callback's to free).  0 queued; -1 refused because the
+ * server is stopping, -2 because the queue is full (job->status 503 and
+ * job->message say so; on_done is not called, the caller still owns JOB). */
 int writer_submit_async(tn_server *sv, write_job *job);
 void writer_stop(tn_server *sv);
+
+/* ---- the analysis routes' answers, kept until new data is committed ---- */
+#define ACACHE_N 64
+#define ACACHE_TTL 60.0 /* seconds: answers whose defaults depend on today's date age out */
+typedef struct acache_entry {
+	char *key;              /* route and query, or NULL */
+	char *body;
+	size_t len;
+	unsigned long gen;      /* the store's generation it was computed at */
+	double at;              /* monotonic seconds */
+} acache_entry;
+
+typedef struct acache {
+	pthread_mutex_t mu;
+	acache_entry e[ACACHE_N];
+	size_t next;            /* the entry replaced next */
+} acache;
+
+/* ---- the value model for GET /v1/customers/{id} (value.c) ---- */
+typedef struct value_model value_model;
+typedef struct value_state {
+	pthread_mutex_t mu;
+	pthread_cond_t wake;
+	pthread_t thread;
+	int inited, started, stopping;
+	value_model *model;     /* the last one built, or NULL */
+	int built;              /* a build was tried */
+	unsigned long built_gen;
+	double built_at;
+} value_state;
+
+int value_start(tn_server *sv, tn_error *err);
+void value_stop(tn_server *sv);
+/* The customer's value as a JSON object text (malloc'ed), or NULL: no model
+ * yet, or the customer is not in it. */
+char *value_json(tn_server *sv, const char *ext_id);
 
 /* ---- the server ---- */
 struct tn_server {
@@ -130,6 +188,9 @@ struct tn_server {
 	writer w;
 	tn_metrics metrics;
 	struct decide_state *decide; /* decisions_route.c: the decider, loaded on first use */
+	atomic_ulong generation; /* bumped by each commit that changed data */
+	acache analyses;
+	value_state value;
 };
 
 tn_store *reader_take(tn_server *sv, tn_error *err);
@@ -137,6 +198,14 @@ void reader_give(tn_server *sv, tn_store *s);
 double server_now(void);
 
 /* ---- ingest ---- */
+/* The fast path for events (ingest_fast.c): 1 parsed into FE (free with
+ * fast_events_free), 0 not a body for the fast path (FE empty), -1 out of
+ * memory. */
+int ingest_events_fast(const char *body, size_t n, int ndjson, size_t max_items, fast_events *fe);
+void fast_events_free(fast_events *fe);
+/* A body known to be well-formed (the fast path read it) as cJSON rows, or
+ * NULL when out of memory. */
+struct cJSON *ingest_parse_rows(const char *body, size_t n, int ndjson);
 /* Parse a request body: a JSON array of objects, or JSON Lines when NDJSON.
  * On failure *rows is NULL and RS holds the 400/413 error. */
 struct cJSON *ingest_parse(tn_server *sv, const tn_http_request *rq, int ndjson, tn_http_response *rs);
@@ -149,6 +218,15 @@ void decisions_route(tn_server *sv, int which, const char *rest, const tn_http_r
 /* The writer job's hook for POST /v1/feedback: survey answers credit their reward. */
 int decisions_feedback_apply(tn_store *s, void *rows, tn_error *err);
 void decisions_free(tn_server *sv);
+/* ---- asynchronous writes (http.c) ---- */
+/* Like tn_server_handle, but a write that passed its checks is not run:
+ * returns 1 with *JOB (malloc'ed, its rows parsed) for the caller to queue
+ * with writer_submit_async, then to answer with server_finish_write; 0 when
+ * RS holds the answer already. */
+int server_handle_begin(tn_server *sv, const tn_http_request *rq, tn_http_response *rs, write_job **job);
+/* The answer to a job that went through the writer; frees the job. */
+void server_finish_write(tn_server *sv, write_job *job, tn_http_response *rs);
+void write_job_free(write_job *job);
 
 /* ---- responses ---- */
 void respond_json(tn_http_response *rs, int status, struct cJSON *body); /* takes BODY */

@@ -30,6 +30,7 @@ typedef struct ev_row {
 	int64_t cid, at, tid;
 	double amount;
 	const char *eid; /* points into the buffer's string pool, or "" */
+	uint32_t tag;    /* tn_store_put_event_tag: the request it came with */
 } ev_row;
 
 struct tn_store {
@@ -55,6 +56,8 @@ struct tn_store {
 	int64_t ev_min, ev_max;
 	long long ev_added; /* events new since the last tn_store_flush() report */
 	int64_t sp_min, sp_max; /* ev_min, ev_max when the savepoint was taken */
+	long long *tag_added;   /* tn_store_count_by_tag */
+	size_t ntags;
 	/* statements kept prepared by tn_store_cached, keyed by the SQL's address */
 	struct { const char *sql; sqlite3_stmt *st; } stc[TN_STMT_CACHE];
 	size_t nstc;
@@ -903,7 +906,10 @@ static int flush_events(tn_store *s, tn_error *err)
 			sqlite3_reset(st);
 			break;
 		}
-		n_added += sqlite3_changes(s->db);
+		int ch = sqlite3_changes(s->db);
+		n_added += ch;
+		if (s->tag_added && e->tag < s->ntags)
+			s->tag_added[e->tag] += ch;
 		sqlite3_reset(st);
 	}
 	s->nev = 0;
@@ -913,7 +919,7 @@ static int flush_events(tn_store *s, tn_error *err)
 }
 
 static int ev_push(tn_store *s, int64_t cid, tn_time at, int64_t tid, double amount, const char *eid,
-		   tn_error *err)
+		   uint32_t tag, tn_error *err)
 {
 	if (!s->ev) {
 		s->ev = tn_malloc(TN_EVENT_BUFFER * sizeof *s->ev);
@@ -943,7 +949,7 @@ static int ev_push(tn_store *s, int64_t cid, tn_time at, int64_t tid, double amo
 		memcpy(s->pool + off, eid, n);
 		s->pool_len += n;
 	}
-	s->ev[s->nev++] = (ev_row){cid, at, tid, amount, (const char *)(uintptr_t)off};
+	s->ev[s->nev++] = (ev_row){cid, at, tid, amount, (const char *)(uintptr_t)off, tag};
 	if (at < s->ev_min)
 		s->ev_min = at;
 	if (at > s->ev_max)
@@ -954,7 +960,7 @@ static int ev_push(tn_store *s, int64_t cid, tn_time at, int64_t tid, double amo
 int tn_store_put_event_keys(tn_store *s, int64_t customer, tn_time at, int64_t type, double amount,
 			    tn_error *err)
 {
-	return ev_push(s, customer, at, type, amount, NULL, err);
+	return ev_push(s, customer, at, type, amount, NULL, 0, err);
 }
 
 int tn_store_put_event(tn_store *s, const tn_event_rec *r, tn_error *err)
@@ -962,7 +968,21 @@ int tn_store_put_event(tn_store *s, const tn_event_rec *r, tn_error *err)
 	int64_t cid, tid;
 	if (tn_store_customer_key(s, r->customer, &cid, err) || tn_store_event_type(s, r->type, &tid, err))
 		return tn_error_code(err, TN_ERR_DB);
-	return ev_push(s, cid, r->at, tid, r->amount, r->id, err);
+	return ev_push(s, cid, r->at, tid, r->amount, r->id, 0, err);
+}
+
+int tn_store_put_event_tag(tn_store *s, const tn_event_rec *r, uint32_t tag, tn_error *err)
+{
+	int64_t cid, tid;
+	if (tn_store_customer_key(s, r->customer, &cid, err) || tn_store_event_type(s, r->type, &tid, err))
+		return tn_error_code(err, TN_ERR_DB);
+	return ev_push(s, cid, r->at, tid, r->amount, r->id, tag, err);
+}
+
+void tn_store_count_by_tag(tn_store *s, long long *added, size_t n)
+{
+	s->tag_added = added;
+	s->ntags = added ? n : 0;
 }
 
 /* Keep the events' time range in meta, so readers need not scan the table. */

@@ -3,12 +3,14 @@
  * /v1/customers/{id}, docs/api.md), read with a handful of keyed queries so a
  * lookup costs a few B-tree descents whatever the size of the store.
  *
- * What the store holds is returned; what it does not (a value estimate, a
- * risk score when no alert carried one) is null.  The tier rule is the one of
+ * What the store holds is returned; what it does not (a risk score when no
+ * alert carried one) is null; the value estimate comes from the caller (the
+ * server's value model, src/server/value.c) or is null.  The tier rule is the one of
  * points_query.c (the highest-level tier whose threshold the customer's
  * earned points or net spend reach), restricted to one customer.
  */
 #include "store/store_sqlite.h"
+#include "base/alloc.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -95,16 +97,6 @@ static void alert_row(sqlite3_stmt *st, cJSON *arr, void *ud)
 	cJSON_AddItemToArray(arr, o);
 }
 
-static void milestone_row(sqlite3_stmt *st, cJSON *arr, void *ud)
-{
-	(void)ud;
-	cJSON *o = cJSON_CreateObject();
-	add_col(o, "milestone", st, 0);
-	add_col(o, "event_type", st, 1);
-	add_time(o, "reached_at", st, 2);
-	cJSON_AddItemToArray(arr, o);
-}
-
 static void risk_row(sqlite3_stmt *st, cJSON *o, void *ud)
 {
 	(void)ud;
@@ -126,16 +118,23 @@ static void points_row(sqlite3_stmt *st, cJSON *o, void *ud)
 	cJSON_ReplaceItemInObject(o, "points", p);
 }
 
-static void last_row(sqlite3_stmt *st, cJSON *o, void *ud)
-{
-	(void)ud;
-	cJSON_DeleteItemFromObject(o, "last_event_at");
-	add_time(o, "last_event_at", st, 0);
-}
+/* An event type's first time for one customer. */
+typedef struct type_span {
+	int64_t type;
+	tn_time first;
+} type_span;
+#define TYPE_SPANS 64 /* on the stack; more types go to the heap */
 
-static int customer_json(tn_store *s, const char *ext_id, tn_time now, char **json, tn_error *err);
+static int customer_json(tn_store *s, const char *ext_id, tn_time now, const char *value_json, char **json,
+			 tn_error *err);
 
 int tn_store_customer_json(tn_store *s, const char *ext_id, tn_time now, char **json, tn_error *err)
+{
+	return tn_store_customer_json_value(s, ext_id, now, NULL, json, err);
+}
+
+int tn_store_customer_json_value(tn_store *s, const char *ext_id, tn_time now, const char *value_json,
+				 char **json, tn_error *err)
 {
 	/* one read transaction: a consistent snapshot, and one lock for all queries */
 	sqlite3_stmt *begin = tn_store_cached(s, "BEGIN", err), *commit = tn_store_cached(s, "COMMIT", err);
@@ -145,7 +144,7 @@ int tn_store_customer_json(tn_store *s, const char *ext_id, tn_time now, char **
 	sqlite3_reset(begin);
 	if (rc != SQLITE_DONE)
 		return tn_store_db_error(s, "reading a customer", err);
-	rc = customer_json(s, ext_id, now, json, err);
+	rc = customer_json(s, ext_id, now, value_json, json, err);
 	int crc = sqlite3_step(commit);
 	sqlite3_reset(commit);
 	if (crc != SQLITE_DONE && rc == TN_OK) {
@@ -156,7 +155,8 @@ int tn_store_customer_json(tn_store *s, const char *ext_id, tn_time now, char **
 	return rc;
 }
 
-static int customer_json(tn_store *s, const char *ext_id, tn_time now, char **json, tn_error *err)
+static int customer_json(tn_store *s, const char *ext_id, tn_time now, const char *value_json, char **json,
+			 tn_error *err)
 {
 	*json = NULL;
 	sqlite3_stmt *st = tn_store_cached(s,
@@ -195,7 +195,8 @@ static int customer_json(tn_store *s, const char *ext_id, tn_time now, char **js
 	cJSON *alerts = cJSON_CreateArray(), *miles = cJSON_CreateArray();
 	cJSON_AddNullToObject(o, "last_event_at");
 	cJSON_AddNullToObject(o, "risk");
-	cJSON_AddNullToObject(o, "value");
+	cJSON *value = value_json ? cJSON_Parse(value_json) : NULL;
+	cJSON_AddItemToObject(o, "value", value ? value : cJSON_CreateNull());
 	cJSON_AddNullToObject(o, "points");
 	rc = each_row(s,
 		      tn_store_cached(s,
@@ -204,13 +205,45 @@ static int customer_json(tn_store *s, const char *ext_id, tn_time now, char **js
 				       "WHERE customer_id = ?1 ORDER BY started_at, id",
 				       err),
 		      key, sub_row, subs, &mrr, err);
-	if (!rc)
-		rc = each_row(s,
-			      tn_store_cached(s,
-					       "SELECT occurred_at FROM events WHERE customer_id = ?1 "
-					       "ORDER BY occurred_at DESC LIMIT 1",
-					       err),
-			      key, last_row, o, NULL, err);
+	/* one pass over the customer's events (contiguous in the table's key):
+	 * the first and last time of each event type, for the last event and
+	 * the milestones -- rather than a search per milestone */
+	type_span stack[TYPE_SPANS], *spans = stack;
+	size_t nspans = 0, cap = TYPE_SPANS;
+	tn_time last = TN_NO_TIME;
+	if (!rc) {
+		sqlite3_stmt *ev = tn_store_cached(s,
+						   "SELECT type_id, min(occurred_at), max(occurred_at) FROM events "
+						   "WHERE customer_id = ?1 GROUP BY type_id",
+						   err);
+		if (!ev)
+			rc = TN_ERR_DB;
+		else {
+			sqlite3_bind_int64(ev, 1, key);
+			int step;
+			while ((step = sqlite3_step(ev)) == SQLITE_ROW) {
+				tn_time hi = sqlite3_column_int64(ev, 2);
+				if (last == TN_NO_TIME || hi > last)
+					last = hi;
+				if (nspans == cap) { /* a customer with many event types */
+					type_span *p = tn_malloc(2 * cap * sizeof *p);
+					if (!p) {
+						rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+						break;
+					}
+					memcpy(p, spans, nspans * sizeof *p);
+					if (spans != stack)
+						free(spans);
+					spans = p;
+					cap *= 2;
+				}
+				spans[nspans++] = (type_span){sqlite3_column_int64(ev, 0), sqlite3_column_int64(ev, 1)};
+			}
+			sqlite3_reset(ev);
+			if (!rc && step != SQLITE_DONE)
+				rc = tn_store_db_error(s, "reading a customer", err);
+		}
+	}
 	if (!rc)
 		rc = each_row(s,
 			      tn_store_cached(s,
@@ -228,17 +261,47 @@ static int customer_json(tn_store *s, const char *ext_id, tn_time now, char **js
 					       "ORDER BY level DESC LIMIT 1) FROM points_balances b WHERE b.customer_id = ?1",
 					       err),
 			      key, points_row, o, NULL, err);
-	if (!rc)
-		rc = each_row(s,
-			      tn_store_cached(s,
-					       "SELECT m.milestone, m.event_type, (SELECT e.occurred_at FROM events e "
-					       "WHERE e.customer_id = ?1 AND e.type_id = (SELECT id FROM event_types "
-					       "WHERE name = m.event_type) ORDER BY e.occurred_at LIMIT 1) "
-					       "FROM journey_milestones m ORDER BY CASE m.milestone "
-					       "WHEN 'first_impression' THEN 1 WHEN 'first_value' THEN 2 "
-					       "WHEN 'intended_value' THEN 3 ELSE 4 END",
-					       err),
-			      key, milestone_row, miles, NULL, err);
+	if (!rc && last != TN_NO_TIME) {
+		cJSON_DeleteItemFromObject(o, "last_event_at");
+		char buf[32];
+		cJSON_AddStringToObject(o, "last_event_at", tn_time_format(last, buf, sizeof buf));
+	}
+	if (!rc) {
+		/* the journey's milestones with their event type's key (4 rows) */
+		sqlite3_stmt *ms = tn_store_cached(s,
+						   "SELECT m.milestone, m.event_type, t.id FROM journey_milestones m "
+						   "LEFT JOIN event_types t ON t.name = m.event_type ORDER BY CASE m.milestone "
+						   "WHEN 'first_impression' THEN 1 WHEN 'first_value' THEN 2 "
+						   "WHEN 'intended_value' THEN 3 ELSE 4 END",
+						   err);
+		if (!ms)
+			rc = TN_ERR_DB;
+		else {
+			int step;
+			while ((step = sqlite3_step(ms)) == SQLITE_ROW) {
+				cJSON *m = cJSON_CreateObject();
+				add_col(m, "milestone", ms, 0);
+				add_col(m, "event_type", ms, 1);
+				tn_time reached = TN_NO_TIME;
+				if (sqlite3_column_type(ms, 2) != SQLITE_NULL) {
+					int64_t tid = sqlite3_column_int64(ms, 2);
+					for (size_t i = 0; i < nspans; i++)
+						if (spans[i].type == tid)
+							reached = spans[i].first;
+				}
+				if (reached == TN_NO_TIME)
+					cJSON_AddNullToObject(m, "reached_at");
+				else {
+					char buf[32];
+					cJSON_AddStringToObject(m, "reached_at", tn_time_format(reached, buf, sizeof buf));
+				}
+				cJSON_AddItemToArray(miles, m);
+			}
+			sqlite3_reset(ms);
+			if (step != SQLITE_DONE)
+				rc = tn_store_db_error(s, "reading a customer", err);
+		}
+	}
 	if (!rc)
 		rc = each_row(s,
 			      tn_store_cached(s,
@@ -246,6 +309,8 @@ static int customer_json(tn_store *s, const char *ext_id, tn_time now, char **js
 					       "WHERE customer_id = ?1 AND resolved_at IS NULL ORDER BY raised_at, id",
 					       err),
 			      key, alert_row, alerts, NULL, err);
+	if (spans != stack)
+		free(spans);
 	cJSON_AddNumberToObject(o, "mrr", mrr);
 	cJSON_AddItemToObject(o, "milestones", miles);
 	cJSON_AddItemToObject(o, "open_alerts", alerts);

@@ -251,6 +251,50 @@ analysis "feedback scores" "/v1/feedback/scores?period=month" feedback scores --
 check_eq "demo customer" "$(req GET /v1/customers/C000001 "$DK")" 200
 check_contains "demo customer: subscriptions with status" resp.json '"status":"'
 check_contains "demo customer: days as customer" resp.json '"days_as_customer":'
+# this small demo's value fit is degenerate (`tenure value score` exits 3):
+# the value is null rather than numbers that mean nothing
+checked $TENURE --db demo.db --format json --quiet value score >/dev/null 2>&1
+check_eq "small demo: value score says degenerate" "$?" 3
+sleep 1
+req GET /v1/customers/C000005 "$DK" >/dev/null
+check_contains "small demo: value null" resp.json '"value":null'
+# an analysis answer is cached until a commit changes the data
+$TENURE --db demo.db keys create --scope ingest >demo.ikey 2>/dev/null
+DI=$(cat demo.ikey)
+sleep 1.2 # the server reloads its keys every second
+req GET /v1/summary "$DK" >/dev/null; cp resp.json summary1.json
+req GET /v1/summary "$DK" >/dev/null
+check "summary again (cached) = the first" cmp resp.json summary1.json
+check_eq "a new customer" "$(req POST /v1/customers "$DI" '[{"id":"cache-test","signed_up_at":"2025-01-01"}]')" 200
+req GET /v1/summary "$DK" >/dev/null
+$TENURE --db demo.db --format json summary >cli_after.json
+check "summary after a commit = CLI JSON now" cmp resp.json cli_after.json
+if cmp -s resp.json summary1.json; then not_ok "summary after a commit changed"; else ok "summary after a commit changed"; fi
+stop_server
+
+# ---- the value (CLV) on a demo large enough for a sound fit ----
+$TENURE --db v.db demo --customers 1000 --months 12 >/dev/null 2>&1
+$TENURE --db v.db keys create --scope read >v.key 2>/dev/null
+VK=$(cat v.key)
+start_server v.db serve8.log || not_ok "server on the value demo"
+# the value (CLV) is `tenure value score`'s, once the server's model is built
+$TENURE --db v.db --format json --quiet value score >scores.json 2>/dev/null
+line=$(grep -m1 '"clv":[0-9]' scores.json)
+vc=$(echo "$line" | sed 's/.*"customer":"\([^"]*\)".*/\1/')
+want=$(echo "$line" | sed 's/.*"clv":\([^,}]*\).*/\1/')
+got=""
+for _ in $(seq 1 100); do
+  req GET "/v1/customers/$vc" "$VK" >/dev/null
+  got=$(sed -n 's/.*"value":{"clv":\([^,}]*\).*/\1/p' resp.json)
+  [ -n "$got" ] && break
+  sleep 0.2
+done
+if [ -n "$got" ] && awk -v a="$got" -v b="$want" 'BEGIN { d = a - b; exit !(d < 1e-9 && d > -1e-9) }'; then
+  ok "demo customer: value.clv = value score's clv"
+else
+  not_ok "demo customer: value.clv = value score's clv" "customer $vc: served \"$got\", value score $want"
+fi
+check_contains "demo customer: value model named" resp.json '"model":"bgnbd+gamma-gamma"'
 stop_server
 
 # ---- TLS with a self-signed certificate ----

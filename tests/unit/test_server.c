@@ -10,6 +10,7 @@
 #include "tenure/server.h"
 
 #include <pthread.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 static char dir[64], db[96];
@@ -196,6 +197,111 @@ static void test_group_commit(void **state)
 	assert_int_equal(k.events, 2 + N - 1); /* test_writes' two, and seven of these */
 }
 
+/* The events fast path (ingest_fast.c) stores what the general path stores:
+ * the same events posted once plainly (fast) and once with an escape in the
+ * type (the general path) give the same rows; what the fast path does not
+ * take (a repeated id, an unknown customer) gets import's answers. */
+static void stored(const char *id, char *out, size_t n)
+{
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h,
+					    "SELECT c.ext_id, e.occurred_at, t.name, quote(e.amount) FROM events e "
+					    "JOIN customers c ON c.id = e.customer_id JOIN event_types t ON t.id = e.type_id "
+					    "WHERE e.ext_id = ?1",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW)
+		fail_msg("event %s is not stored", id);
+	snprintf(out, n, "%s|%lld|%s|%s", sqlite3_column_text(st, 0), (long long)sqlite3_column_int64(st, 1),
+		 sqlite3_column_text(st, 2), sqlite3_column_text(st, 3));
+	if (sqlite3_step(st) != SQLITE_DONE)
+		fail_msg("event %s is stored twice: %s and %s|%lld|%s|%s", id, out, sqlite3_column_text(st, 0),
+			 (long long)sqlite3_column_int64(st, 1), sqlite3_column_text(st, 2), sqlite3_column_text(st, 3));
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+}
+
+static void test_fast_path(void **state)
+{
+	(void)state;
+	tn_server *sv = start(0);
+	static const char *const ev[] = {
+		"{\"customer_id\":\" c1 \",\"ts\":1706745600,\"%s\":\"%s\",\"value\":\" 2.5 \",\"id\":\"%s1\"}",
+		"{\"customer\":\"c2\",\"at\":\"2024-02-02T10:00:00Z\",\"%s\":\"%s\",\"amount\":0.1,\"id\":\"%s2\","
+		"\"note\":\"x\\\"y\",\"n\":-1.5e3,\"b\":true,\"z\":null}",
+		"{\"customer\":\"c1\",\"occurred_at\":\"2024-02-03\",\"%s\":\"%s\",\"amount\":12345678901234567,"
+		"\"id\":\"%s3\"}",
+		"{\"customer\":\"c2\",\"occurred_at\":1706918400,\"%s\":\"%s\",\"amount\":null,\"id\":\"\"}",
+	};
+	char fast[2048], general[2048];
+	size_t fa = 0, ga = 0;
+	fast[fa++] = general[ga++] = '[';
+	for (size_t i = 0; i < 4; i++) {
+		fa += (size_t)snprintf(fast + fa, sizeof fast - fa, i ? "," : "");
+		ga += (size_t)snprintf(general + ga, sizeof general - ga, i ? "," : "");
+		fa += (size_t)snprintf(fast + fa, sizeof fast - fa, ev[i], i % 2 ? "type" : "event", "fp", "f");
+		ga += (size_t)snprintf(general + ga, sizeof general - ga, ev[i], i % 2 ? "type" : "event",
+				       "f\\u0070", "h");
+	}
+	snprintf(fast + fa, sizeof fast - fa, "]");
+	snprintf(general + ga, sizeof general - ga, "]");
+	assert_int_equal(req(sv, "POST", "/v1/events", ingest, fast), 200);
+	assert_string_equal(body, "{\"added\":4,\"updated\":0,\"unchanged\":0}");
+	assert_int_equal(req(sv, "POST", "/v1/events", ingest, fast), 200);
+	assert_string_equal(body, "{\"added\":0,\"updated\":0,\"unchanged\":4}");
+	assert_int_equal(req(sv, "POST", "/v1/events", ingest, general), 200);
+	/* the fourth event has no id: the same key as the fast one, unchanged */
+	assert_string_equal(body, "{\"added\":3,\"updated\":0,\"unchanged\":1}");
+	/* the plain body took the fast path, twice; the escaped one did not */
+	assert_int_equal(req(sv, "GET", "/metrics", reader, NULL), 200);
+	assert_non_null(strstr(body, "\ntenure_events_fast_path_total 8\n"));
+	for (int i = 1; i <= 3; i++) {
+		char f[160], g[160], idf[16], idg[16];
+		snprintf(idf, sizeof idf, "f%d", i);
+		snprintf(idg, sizeof idg, "h%d", i);
+		stored(idf, f, sizeof f);
+		stored(idg, g, sizeof g);
+		assert_string_equal(f, g);
+	}
+	char f1[160];
+	stored("f1", f1, sizeof f1);
+	assert_string_equal(f1, "c1|1706745600|fp|2.5");
+	/* JSON Lines through the fast path */
+	call c = {.sv = sv, .method = "POST", .path = "/v1/events", .key = ingest,
+		  .body = "\n{\"customer\":\"c1\",\"occurred_at\":1706745601,\"type\":\"fp\",\"id\":\"n1\"}\r\n\n"
+			  "{\"customer\":\"c2\",\"occurred_at\":1706745602,\"type\":\"fp\",\"id\":\"n2\"}",
+		  .ctype = "application/x-ndjson"};
+	assert_int_equal(run(&c), 200);
+	assert_string_equal(c.rs.body, "{\"added\":2,\"updated\":0,\"unchanged\":0}");
+	tn_http_response_free(&c.rs);
+	/* a repeated id and an unknown customer: import's 422, nothing written */
+	assert_int_equal(req(sv, "POST", "/v1/events", ingest,
+			     "[{\"customer\":\"c1\",\"occurred_at\":1,\"type\":\"fp\",\"id\":\"d1\"},"
+			     "{\"customer\":\"c2\",\"occurred_at\":2,\"type\":\"fp\",\"id\":\"d1\"}]"),
+			 422);
+	assert_non_null(strstr(body, "{\"index\":1,\"field\":\"id\",\"message\":\"id: expected each record id once"));
+	assert_int_equal(req(sv, "POST", "/v1/events", ingest,
+			     "[{\"customer\":\"c1\",\"occurred_at\":1,\"type\":\"fp\",\"id\":\"u1\"},"
+			     "{\"customer\":\"nobody\",\"occurred_at\":2,\"type\":\"fp\",\"id\":\"u2\"}]"),
+			 422);
+	assert_non_null(strstr(body, "{\"index\":1,\"field\":\"customer\""));
+	assert_non_null(strstr(body, "1 of 2 events failed validation; nothing was written"));
+	assert_int_equal(req(sv, "POST", "/v1/events", ingest,
+			     "[{\"customer\":\"c1\",\"occurred_at\":1,\"type\":\"fp\",\"id\":\"u1\"}]"),
+			 200);
+	assert_string_equal(body, "{\"added\":1,\"updated\":0,\"unchanged\":0}");
+	/* malformed after a good start: the general path's byte offset */
+	assert_int_equal(req(sv, "POST", "/v1/events", ingest,
+			     "[{\"customer\":\"c1\",\"occurred_at\":1,\"type\":\"fp\"},]"),
+			 400);
+	assert_non_null(strstr(body, "malformed_json"));
+	assert_int_equal(tn_server_free(sv, NULL), TN_OK);
+}
+
 static void test_rate_and_revoke(void **state)
 {
 	(void)state;
@@ -222,7 +328,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_routes_and_keys), cmocka_unit_test(test_bodies), cmocka_unit_test(test_writes),
-		cmocka_unit_test(test_group_commit),    cmocka_unit_test(test_rate_and_revoke),
+		cmocka_unit_test(test_group_commit),    cmocka_unit_test(test_fast_path),
+		cmocka_unit_test(test_rate_and_revoke),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
