@@ -80,6 +80,10 @@ typedef struct write_job {
 	tn_import_result res;
 	long long updated;
 	struct cJSON *details;  /* 422: [{index, field, message}] (owned by the job) */
+	/* a job that is not rows (a webhook's notification): run inside its
+	 * savepoint; TN_OK is 200, an error 500 with its message */
+	int (*apply)(tn_store *s, void *ud, tn_error *err);
+	void *apply_ud;
 	char message[TN_ERROR_MSG_MAX + 64];
 	int done;
 	struct write_job *next;
@@ -117,6 +121,7 @@ struct tn_server {
 	key_cache keys;
 	writer w;
 	tn_metrics metrics;
+	struct webhooks *webhooks; /* webhooks.c: the loaded sources */
 };
 
 tn_store *reader_take(tn_server *sv, tn_error *err);
@@ -127,6 +132,10 @@ double server_now(void);
 /* Parse a request body: a JSON array of objects, or JSON Lines when NDJSON.
  * On failure *rows is NULL and RS holds the 400/413 error. */
 struct cJSON *ingest_parse(tn_server *sv, const tn_http_request *rq, int ndjson, tn_http_response *rs);
+
+/* ---- webhooks (webhooks.c): POST /v1/webhooks/{appstore,googleplay,stripe,revenuecat} ---- */
+void webhook_handle(tn_server *sv, int kind, const tn_http_request *rq, tn_http_response *rs);
+void webhooks_free(tn_server *sv);
 
 /* ---- responses ---- */
 void respond_json(tn_http_response *rs, int status, struct cJSON *body); /* takes BODY */

@@ -26,6 +26,20 @@ static void run_job(writer *w, write_job *j)
 {
 	tn_error err = {0};
 	tn_import_rows *r = NULL;
+	if (j->apply) {
+		int rc = tn_store_savepoint(w->store, &err);
+		if (rc == TN_OK) {
+			rc = j->apply(w->store, j->apply_ud, &err);
+			if (rc == TN_OK)
+				rc = tn_store_release(w->store, &err);
+			if (rc)
+				tn_store_rollback_savepoint(w->store);
+		}
+		j->status = rc ? 500 : 200;
+		if (rc)
+			snprintf(j->message, sizeof j->message, "%s", err.msg);
+		return;
+	}
 	if (tn_store_savepoint(w->store, &err) || tn_import_rows_new(w->store, j->kind, &r, &err)) {
 		j->status = 500;
 		snprintf(j->message, sizeof j->message, "%s", err.msg);
