@@ -133,7 +133,9 @@ static EVP_PKEY *chain_key(tn_sources *c, const src_config *cfg, const cJSON *x5
 	X509_VERIFY_PARAM_set_time(p, (time_t)at);
 	if (X509_verify_cert(ctx) != 1) {
 		int e = X509_STORE_CTX_get_error(ctx);
-		src_refuse(refusal, TN_SRC_BAD_SIGNATURE, err,
+		int foreign = e == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY || e == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
+			      e == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN || e == X509_V_ERR_CERT_SIGNATURE_FAILURE;
+		src_refuse(refusal, foreign ? SRC_FOREIGN_CHAIN : TN_SRC_BAD_SIGNATURE, err,
 			   "the x5c chain does not verify against the configured root at signedDate: %s",
 			   X509_verify_cert_error_string(e));
 		goto done;

@@ -460,12 +460,17 @@ int tn_sources_verify(tn_sources *c, int kind, const tn_source_request *req, tn_
 			return TN_OK;
 		if (rc != TN_ERR_INPUT)
 			return tn_error_set(err, rc, "%s", e.msg);
-		/* keep the most telling refusal: a verified mismatch over a bad signature */
-		if (!tried++ || (w == TN_SRC_MISMATCH && why != TN_SRC_MISMATCH)) {
+		/* keep the most telling refusal: a verified mismatch over a bad signature over a
+		 * chain that leads to another source's root */
+		int rank = w == TN_SRC_MISMATCH ? 3 : w == SRC_FOREIGN_CHAIN ? 1 : 2;
+		int best = why == TN_SRC_MISMATCH ? 3 : why == SRC_FOREIGN_CHAIN ? 1 : 2;
+		if (!tried++ || rank > best) {
 			first = e;
 			why = w;
 		}
 	}
+	if (why == SRC_FOREIGN_CHAIN)
+		why = TN_SRC_BAD_SIGNATURE;
 	if (!tried)
 		return src_refuse(refusal, TN_SRC_NO_SOURCE, err, "no %s source is configured (tenure sources add %s ...)",
 				  tn_source_kind_name(kind) ? tn_source_kind_name(kind) : "such",

@@ -102,6 +102,10 @@ int src_revenuecat(const src_config *cfg, const tn_source_request *req, int veri
 int src_decode_at(int kind, const char *dedupe, const char *body, size_t len, tn_time received, tn_source_note *n,
 		  tn_error *err);
 
+/* A 401 refusal because the chain does not lead to this source's root: the
+ * least telling when several App Store sources are configured. */
+#define SRC_FOREIGN_CHAIN 1401
+
 /* Set *refusal and ERR; returns TN_ERR_INPUT. */
 int src_refuse(int *refusal, int why, tn_error *err, const char *fmt, ...) TN_PRINTF(4, 5);
 
