@@ -343,7 +343,7 @@ static int decode(const char *type, const char *sub, const cJSON *txn, const cJS
 			 : eq(sub, "PRICE_INCREASE")         ? "price_increase"
 			 : eq(sub, "PRODUCT_NOT_FOR_SALE")   ? "product_unavailable"
 			 : ren && !src_num(ren, "expirationIntent", &intent) ? cause_of_intent(intent)
-									    : "other";
+									    : NULL; /* from the state before */
 	} else if (eq(type, "REFUND")) {
 		n->state = "refunded";
 		n->cause = "refund";
