@@ -11,7 +11,7 @@ python3-cryptography (Debian) for ECDSA/RSA signing; nothing is downloaded.
   google-token KEY.pem KID AUD EMAIL EXP   print an RS256 OIDC token
   google-push PKG MSGID TYPE TOKEN [MS]    print a Pub/Sub push body
   bench-appstore KEY X5C N OUT      N distinct signed App Store bodies, one per line
-  bench-stripe SECRET N OUT         N distinct Stripe events as {"headers","body"} lines
+  bench-stripe SECRET N OUT         N distinct Stripe events as SIGNATURE<TAB>BODY lines
 """
 import argparse
 import base64
@@ -171,8 +171,8 @@ def main():
                                           "currency": "usd", "amount_paid": 1999,
                                           "status_transitions": {"paid_at": t - i}}}}
                 body = json.dumps(ev, separators=(",", ":"))
-                f.write(json.dumps({"headers": {"Stripe-Signature": stripe_sig(secret, t, body.encode())},
-                                    "body": body}, separators=(",", ":")) + "\n")
+                # the bench's own line format: SIGNATURE TAB BODY (bench/sources_post.lua)
+                f.write(stripe_sig(secret, t, body.encode()) + "\t" + body + "\n")
     elif cmd == "rsa-key":
         k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         with open(sys.argv[2], "wb") as f:

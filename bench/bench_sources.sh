@@ -1,0 +1,59 @@
+#!/bin/sh
+# bench_sources.sh -- the source webhooks end to end through `tenure serve`
+# (docs/sources.md): signed App Store notifications (ES256 JWS with a 3-certificate
+# x5c chain made here with the openssl CLI, each notification carrying a signed
+# transaction and renewal info: 3 signature checks each; the verified chain is
+# cached, as Apple's library does) to POST /v1/webhooks/appstore, and Stripe
+# events (HMAC-SHA256) to POST /v1/webhooks/stripe, with wrk on loopback.
+# Every request is verified in full; each is acknowledged only after the group
+# commit that made it durable.  Targets: >= 2,000 App Store notifications/s and
+# >= 20,000 Stripe events/s.  Peer: the ingest route of the same server
+# (bench_serve.sh) -- the ratio shows what verification costs.
+# SECS (default 5) per phase; CONNS connections (default 16).
+set -eu
+. bench/lib.sh
+SECS=${SECS:-5}
+CONNS=${CONNS:-16}
+D=$BENCH_DIR/sources
+rm -rf "$D"
+mkdir -p "$D"
+[ -x "$TENURE" ] || { echo "build first: make" >&2; exit 1; }
+command -v wrk >/dev/null || { echo "wrk is missing: scripts/deps.sh install all" >&2; exit 1; }
+python3 -c 'import cryptography' 2>/dev/null || { echo "python3-cryptography is missing: scripts/deps.sh install all" >&2; exit 1; }
+machine
+echo "load generator: $(wrk -v 2>&1 | head -1) on the same machine"
+. tests/e2e/sources_chain.sh
+make_chain "$D/certs" bench
+SIGN="python3 tests/e2e/sources_sign.py"
+NA=$((SECS * 3000)); NS=$((SECS * 25000))
+t0=$(date +%s.%N)
+$SIGN bench-appstore "$D/certs/bench-leaf.p8" "$D/certs/bench-leaf.pem,$D/certs/bench-inter.pem,$D/certs/bench-root.pem" \
+  "$NA" "$D/appstore.jsonl" --app-id 4242 --price 4990 --type DID_RENEW
+$SIGN bench-stripe whsec_bench "$NS" "$D/stripe.tsv"
+echo "signed $NA App Store notifications and $NS Stripe events in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s (python3-cryptography)"
+"$TENURE" --db "$D/s.db" sources add appstore --bundle-id com.example.app --app-apple-id 4242 --environment Sandbox \
+  --root-cert "$D/certs/bench-root.pem" --test-root >/dev/null 2>&1
+"$TENURE" --db "$D/s.db" sources add stripe --secret whsec_bench >/dev/null 2>&1
+"$TENURE" --db "$D/s.db" serve --listen 127.0.0.1:0 --threads 8 2>"$D/serve.log" &
+PID=$!
+trap 'kill -TERM $PID 2>/dev/null; wait $PID 2>/dev/null || true' EXIT
+PORT=""
+for _ in $(seq 1 100); do
+  PORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)$|\1|p' "$D/serve.log")
+  [ -n "$PORT" ] && break
+  sleep 0.1
+done
+[ -n "$PORT" ] || { cat "$D/serve.log" >&2; exit 1; }
+URL=http://127.0.0.1:$PORT
+echo "server: $URL, 8 HTTP threads; $CONNS connections, ${SECS}s per phase"
+echo "-- App Store: POST /v1/webhooks/appstore (ES256 x3, x5c chain cached)"
+ROUTE=/v1/webhooks/appstore BODIES="$D/appstore.jsonl" KIND=appstore \
+  wrk -t2 -c"$CONNS" -d"${SECS}s" -s bench/sources_post.lua "$URL" | grep -E '^appstore:'
+echo "-- Stripe: POST /v1/webhooks/stripe (HMAC-SHA256)"
+ROUTE=/v1/webhooks/stripe BODIES="$D/stripe.tsv" KIND=stripe \
+  wrk -t2 -c"$CONNS" -d"${SECS}s" -s bench/sources_post.lua "$URL" | grep -E '^stripe:'
+echo "server peak RSS: $(awk '/VmHWM/ {printf "%.0f", $2/1024}' /proc/$PID/status) MB"
+kill -TERM $PID; wait $PID 2>/dev/null || true
+trap - EXIT
+echo "stored: $(sqlite3 "$D/s.db" "SELECT kind || ' ' || count(*) || ' notifications (' || sum(outcome = 'applied') || ' applied)' FROM source_notifications GROUP BY kind" | tr '\n' ';')"
+echo "refused (log lines): $(grep -c 'refused' "$D/serve.log" || true)"
