@@ -240,6 +240,8 @@ static int jws_open(tn_sources *c, const src_config *cfg, const char *tok, int v
 
 static const char *cause_of_intent(double intent)
 {
+	if (!(intent >= 0 && intent <= 100))
+		return "other";
 	switch ((int)intent) {
 	case 1:
 		return "voluntary";

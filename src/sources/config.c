@@ -420,6 +420,10 @@ static int decode_kind(tn_sources *c, const src_config *cfg, int kind, const tn_
 	default:
 		rc = src_refuse(refusal, TN_SRC_NO_SOURCE, err, "unknown source kind");
 	}
+	if (rc == TN_OK && ((n->customer && strlen(n->customer) > 500) || (n->product && strlen(n->product) > 255) ||
+			    (n->subscription && strlen(n->subscription) > 1100)))
+		rc = src_refuse(refusal, TN_SRC_MALFORMED, err,
+				"a customer id over 500, a product over 255 or a subscription id over 1100 bytes");
 	if (rc == TN_OK) {
 		if (n->event_at == TN_NO_TIME)
 			n->event_at = req->now;

@@ -271,6 +271,10 @@ int tn_sources_googleplay_state(const char *json, size_t len, tn_time now, tn_so
 	const cJSON *plan = cJSON_GetObjectItemCaseSensitive(item, "autoRenewingPlan");
 	const char *acct = src_str(cJSON_GetObjectItemCaseSensitive(o, "externalAccountIdentifiers"),
 				   "obfuscatedExternalAccountId");
+	if ((acct && strlen(acct) > 500) || (product && strlen(product) > 255)) {
+		rc = tn_error_set(err, TN_ERR_INPUT, "obfuscatedExternalAccountId over 500 or productId over 255 bytes");
+		goto done;
+	}
 	unsigned char h[32];
 	char hex[65];
 	src_sha256(json, len, h);
@@ -331,5 +335,7 @@ int tn_sources_googleplay_state(const char *json, size_t len, tn_time now, tn_so
 	}
 done:
 	cJSON_Delete(o);
+	if (rc)
+		tn_source_note_free(n);
 	return rc;
 }

@@ -255,7 +255,8 @@ int src_stripe(const src_config *cfg, const tn_source_request *req, int verify, 
 	const char *id = src_str(ev, "id"), *type = src_str(ev, "type");
 	const cJSON *obj = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ev, "data"), "object");
 	double created;
-	if (!id || !type || !cJSON_IsObject(obj) || src_num(ev, "created", &created) || strlen(id) > 255) {
+	if (!id || !type || !cJSON_IsObject(obj) || src_num(ev, "created", &created) || created < 0 || created > 1e13 ||
+	    strlen(id) > 255 || strlen(type) > 255) {
 		cJSON_Delete(ev);
 		return src_refuse(refusal, TN_SRC_MALFORMED, err,
 				  "not a Stripe event: id, type, created and data.object are required");
