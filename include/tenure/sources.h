@@ -161,6 +161,14 @@ TN_API int tn_sources_decode(int kind, const char *body, size_t len, tn_source_n
  * bodies, in the order received, in one transaction.  *n notifications. */
 TN_API int tn_sources_replay(tn_store *s, long long *n, tn_error *err);
 
+/* `tenure customers link KEEP ALIAS`: customer ALIAS (say appstore:1000...,
+ * known only by its store id) is customer KEEP: ALIAS's subscriptions and
+ * payments move to KEEP, and every later notification naming ALIAS is
+ * KEEP's.  KEEP must exist; ALIAS need not yet.  *moved counts the
+ * subscriptions moved. */
+TN_API int tn_customers_link(tn_store *s, const char *keep, const char *alias, tn_time now, long long *moved,
+			     tn_error *err);
+
 /* A purchases.subscriptionsv2 resource (with a "purchaseToken" member
  * added) as the full state of a Google Play subscription; kept like a
  * notification and applied the same way. */

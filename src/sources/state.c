@@ -110,6 +110,85 @@ static int ensure_customer(tn_store *s, const char *id, tn_time since, tn_error 
 	return tn_store_put_customer(s, &c, NULL, err);
 }
 
+static const char SQL_ALIAS[] = "SELECT customer FROM customer_links WHERE alias = ?";
+
+/* The customer ID names: itself, or the one it was linked to. */
+static int resolve(tn_store *s, const char *id, char *out, size_t n, tn_error *err)
+{
+	copy(out, n, id);
+	tn_stmt *st = tn_db_cached(s, SQL_ALIAS, err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_text(st, 1, id);
+	int rc = tn_db_step(st, "reading a customer link", err);
+	if (rc == TN_DB_ROW) {
+		copy(out, n, tn_db_column_text(st, 0));
+		rc = TN_DB_DONE;
+	}
+	tn_db_reset(st);
+	return rc == TN_DB_DONE ? TN_OK : tn_error_code(err, TN_ERR_DB);
+}
+
+int tn_customers_link(tn_store *s, const char *keep, const char *alias, tn_time now, long long *moved, tn_error *err)
+{
+	TN_ERROR_ENSURE(err);
+	int64_t kid, aid = 0;
+	if (moved)
+		*moved = 0;
+	if (!keep || !alias || !*keep || !*alias || strcmp(keep, alias) == 0)
+		return tn_error_set(err, TN_ERR_USAGE, "customers link: two different customer ids are needed");
+	int rc = tn_store_customer_key(s, keep, &kid, err);
+	if (rc)
+		return rc;
+	tn_error e = {0};
+	rc = tn_store_customer_key(s, alias, &aid, &e);
+	if (rc && rc != TN_ERR_NOTFOUND)
+		return tn_error_set(err, rc, "%s", e.msg);
+	if ((rc = tn_store_begin(s, err)))
+		return rc;
+	static const char *const sql[] = {
+		"INSERT INTO customer_links(alias, customer, linked_at) VALUES (?1, ?2, ?3) ON CONFLICT (alias) DO UPDATE"
+		" SET customer = excluded.customer, linked_at = excluded.linked_at",
+		/* links that pointed at ALIAS now point at KEEP */
+		"UPDATE customer_links SET customer = ?2 WHERE customer = ?1",
+		"UPDATE subscriptions SET customer_id = ?4 WHERE customer_id = ?5",
+		"UPDATE payments SET customer_id = ?4 WHERE customer_id = ?5"};
+	for (size_t i = 0; i < 4 && rc == TN_OK; i++) {
+		if (i >= 2 && !aid)
+			break;
+		tn_stmt *st = tn_db_prepare(s, sql[i], err);
+		if (!st) {
+			rc = tn_error_code(err, TN_ERR_DB);
+			break;
+		}
+		tn_db_bind_text(st, 1, alias);
+		tn_db_bind_text(st, 2, keep);
+		tn_db_bind_time(st, 3, now);
+		if (i >= 2) {
+			tn_db_bind_int64(st, 4, kid);
+			tn_db_bind_int64(st, 5, aid);
+		}
+		if (tn_db_step(st, "linking customers", err) != TN_DB_DONE) {
+			rc = tn_error_code(err, TN_ERR_DB);
+			if (i == 2 && strstr(err->msg, "UNIQUE")) { /* the message says what to do, not the constraint */
+				tn_error_clear(err);
+				rc = tn_error_set(err, TN_ERR_INPUT,
+						  "customers link: %s already has a subscription to the same plan starting at the "
+						  "same instant as one of %s's; nothing was linked",
+						  keep, alias);
+			}
+		}
+		else if (i == 2 && moved)
+			*moved = tn_db_changes(s);
+		tn_db_finalize(st);
+	}
+	if (rc == TN_OK)
+		rc = tn_store_commit(s, err);
+	if (rc)
+		tn_store_rollback(s);
+	return rc;
+}
+
 static const char *coarse(const char *state, const char *cause)
 {
 	if (eq(state, "trial"))
@@ -131,7 +210,13 @@ static int apply(tn_store *s, const tn_source_note *n, int *outcome, tn_error *e
 	if (n->test)
 		return TN_OK;
 	current cur = {0};
-	const char *owner = n->customer;
+	char linked[512];
+	const char *owner = NULL;
+	if (n->customer) {
+		if ((rc = resolve(s, n->customer, linked, sizeof linked, err)))
+			return rc;
+		owner = linked;
+	}
 	if (n->subscription) {
 		if ((rc = read_current(s, n->subscription, &cur, err)))
 			return rc;

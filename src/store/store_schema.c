@@ -220,7 +220,13 @@ const char *const tn_store_migrations[] = {
 	"  kind TEXT NOT NULL CHECK (kind IN ('appstore','googleplay','stripe','revenuecat')),"
 	"  last_event_at INTEGER NOT NULL,"
 	"  pending_cause TEXT CHECK (pending_cause IN ('voluntary','billing','price_increase','refund','revoked',"
-	"    'product_unavailable','other')));",
+	"    'product_unavailable','other')));"
+	/* `tenure customers link KEEP ALIAS`: notifications naming ALIAS (an
+	 * appstore:... id, a Stripe customer) belong to customer KEEP */
+	"CREATE TABLE customer_links("
+	"  alias TEXT PRIMARY KEY,"
+	"  customer TEXT NOT NULL,"
+	"  linked_at INTEGER NOT NULL);",
 };
 
 const size_t tn_store_nmigrations = sizeof tn_store_migrations / sizeof tn_store_migrations[0];

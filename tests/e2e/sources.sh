@@ -311,3 +311,27 @@ sqlite3 demo.db "SELECT u.ext_id, s.state, s.cause, s.auto_renew, s.expires_at, 
 check "demo: replay" $TENURE --db demo.db sources replay
 sqlite3 demo.db "SELECT u.ext_id, s.state, s.cause, s.auto_renew, s.expires_at, s.auto_renew_off_at, s.updated_at, u.status FROM subscription_state s JOIN subscriptions u ON u.id = s.subscription_id ORDER BY 1" >d2.txt
 if cmp -s d1.txt d2.txt; then ok "demo: replay gives the same state"; else not_ok "demo: replay gives the same state" "$(diff d1.txt d2.txt | head -5)"; fi
+
+# ---- customers link: one customer known by two ids ----
+as --uuid l-1 --otid 7000 --type SUBSCRIBED --price 9990 --start $((MS + 5000)) >l1.jsonl
+check "import a subscription without appAccountToken" $TENURE --db t.db import appstore l1.jsonl
+check_eq "its customer is appstore:7000" "$(q "SELECT c.ext_id FROM subscriptions u JOIN customers c ON c.id = u.customer_id WHERE u.ext_id = 'appstore:7000'")" appstore:7000
+check_fails "link to an unknown customer" $TENURE --db t.db customers link nobody appstore:7000
+as --uuid l-2 --otid 7001 --type SUBSCRIBED >l2.jsonl
+check "import one that would collide" $TENURE --db t.db import appstore l2.jsonl
+check_fails "link: a subscription both would hold is refused" $TENURE --db t.db customers link cust-as appstore:7001
+check_contains "link: the collision is named" check.out "already has a subscription to the same plan starting at the same instant"
+check "customers link cust-as appstore:7000" $TENURE --db t.db customers link cust-as appstore:7000
+check_eq "the subscription moved" "$(q "SELECT c.ext_id FROM subscriptions u JOIN customers c ON c.id = u.customer_id WHERE u.ext_id = 'appstore:7000'")" cust-as
+check_eq "its payment moved" "$(q "SELECT count(*) FROM payments p JOIN customers c ON c.id = p.customer_id WHERE c.ext_id = 'appstore:7000'")" 0
+check "link a Stripe customer before it is seen" $TENURE --db t.db customers link cust-as cus_future
+cat >fut.json <<EOF2
+{"id":"evt_f1","object":"event","type":"customer.subscription.created","created":$NOW,"data":{"object":{"id":"sub_f","customer":"cus_future","status":"active","current_period_end":$((NOW + 2592000)),"items":{"data":[{"price":{"id":"p","unit_amount":500,"currency":"usd","recurring":{"interval":"month"}}}]}}}}
+EOF2
+python3 -c 'import json,sys; print(json.dumps({"headers":{"Stripe-Signature":sys.argv[1]},"body":open(sys.argv[2]).read(),"received_at":int(sys.argv[3])}))' \
+  "$($SIGN stripe-sig whsec_test_secret_1 "$NOW" fut.json)" fut.json "$NOW" >fut.jsonl
+check_fails "import a Stripe event while no Stripe source is configured" $TENURE --db t.db import stripe fut.jsonl
+check "sources add stripe again" $TENURE --db t.db sources add stripe --secret whsec_test_secret_1
+check "import a Stripe event for the linked id" $TENURE --db t.db import stripe fut.jsonl
+check_eq "a new subscription for the alias is the kept customer's" "$(q "SELECT c.ext_id FROM subscriptions u JOIN customers c ON c.id = u.customer_id WHERE u.ext_id = 'stripe:sub_f'")" cust-as
+check_eq "no customer made for the alias" "$(q "SELECT count(*) FROM customers WHERE ext_id = 'cus_future'")" 0
