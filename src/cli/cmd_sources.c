@@ -11,6 +11,9 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/types.h>
+
+#define SRC_LINE_MAX (1 << 20) /* a body: the webhooks' limit */
 
 static const char sources_help[] =
 	"usage: tenure sources add appstore --bundle-id ID [--app-apple-id N] --environment Production|Sandbox\n"
@@ -262,10 +265,11 @@ int cmd_import_source(cli_ctx *ctx, const char *kind_name, const char *file)
 	int state = strcmp(kind_name, "googleplay-state") == 0;
 	int kind = state ? TN_SRC_GOOGLEPLAY : tn_source_kind_parse(kind_name);
 	tn_error err = {0};
-	size_t len;
-	char *text = slurp(file, &len, &err);
-	if (!text)
+	FILE *fp = fopen(file, "rb");
+	if (!fp) {
+		tn_error_set(&err, TN_ERR_IO, "%s: cannot open", file);
 		return cli_fail(&err);
+	}
 	tn_store *s = NULL;
 	tn_sources *c = NULL;
 	int rc = tn_store_open(ctx->db_path, TN_STORE_CREATE, &s, &err);
@@ -274,7 +278,7 @@ int cmd_import_source(cli_ctx *ctx, const char *kind_name, const char *file)
 	if (!rc)
 		rc = tn_store_begin(s, &err);
 	if (rc) {
-		free(text);
+		fclose(fp);
 		tn_sources_free(c);
 		tn_store_close(s);
 		return cli_fail(&err);
@@ -282,17 +286,21 @@ int cmd_import_source(cli_ctx *ctx, const char *kind_name, const char *file)
 	long long lines = 0, counts[5] = {0};
 	int bad = 0;
 	tn_time now = (tn_time)time(NULL);
-	char *p = text;
-	for (long line = 1; *p && !bad; line++) {
-		char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-		if (n && p[n - 1] == '\r')
+	char *p = NULL;
+	size_t cap = 0;
+	ssize_t got;
+	/* one body a line, read line by line: a backfill may be gigabytes */
+	for (long line = 1; !bad && (got = getline(&p, &cap, fp)) >= 0; line++) {
+		size_t n = (size_t)got;
+		while (n && (p[n - 1] == '\n' || p[n - 1] == '\r'))
 			n--;
-		char *next = nl ? nl + 1 : p + strlen(p);
 		p[n] = 0;
-		if (n == 0) {
-			p = next;
+		if (n == 0)
 			continue;
+		if (n > 2 * SRC_LINE_MAX) {
+			fprintf(stderr, "%s:%ld: the line is longer than %d bytes\n", file, line, 2 * SRC_LINE_MAX);
+			bad = 1;
+			break;
 		}
 		lines++;
 		tn_source_note note;
@@ -314,7 +322,7 @@ int cmd_import_source(cli_ctx *ctx, const char *kind_name, const char *file)
 					req.signature = header(h, "Stripe-Signature");
 					req.authorization = header(h, "Authorization");
 					const cJSON *at = cJSON_GetObjectItemCaseSensitive(env, "received_at");
-					if (cJSON_IsNumber(at))
+					if (cJSON_IsNumber(at) && at->valuedouble > 0 && at->valuedouble < 1e13)
 						req.now = (tn_time)at->valuedouble;
 				}
 			}
@@ -335,9 +343,13 @@ int cmd_import_source(cli_ctx *ctx, const char *kind_name, const char *file)
 			bad = 1;
 			err = e;
 		}
-		p = next;
 	}
-	free(text);
+	if (!bad && ferror(fp)) {
+		fprintf(stderr, "%s: read error\n", file);
+		bad = 1;
+	}
+	free(p);
+	fclose(fp);
 	tn_sources_free(c);
 	if (!bad)
 		rc = tn_store_commit(s, &err);
