@@ -38,6 +38,7 @@
 #include "tenure/report.h"
 #include "tenure/summary.h"
 #include "tenure/utf8.h"
+#include "tenure/sources.h"
 #include "tenure/survival.h"
 #include "tenure/value.h"
 #include "tenure/feedback.h"

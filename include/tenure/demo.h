@@ -27,4 +27,13 @@ TN_API void tn_demo_defaults(tn_demo_opts *o);
 /* Generate the demo into S (which should be empty) in one transaction. */
 TN_API int tn_demo_generate(tn_store *s, const tn_demo_opts *o, tn_demo_result *res, tn_error *err);
 
+/* The demo's store customers (src/demo/demo_sources.c, docs/demo.md): PER_SOURCE
+ * subscribers each on the App Store, Google Play and Stripe over the MONTHS
+ * before END, whose notifications are generated, signed (a certificate chain
+ * and a secret made on the spot, configured as sources) and then verified and
+ * applied as `tenure serve` does -- with planted voluntary and involuntary
+ * churn.  One transaction; *notifications counts what was delivered. */
+TN_API int tn_demo_sources(tn_store *s, long per_source, tn_time end, int months, unsigned long long seed,
+			   long long *notifications, tn_error *err);
+
 #endif

@@ -73,6 +73,7 @@ typedef struct tn_http_request {
 	const char *body;
 	size_t body_len;
 	int body_too_large;         /* the HTTP layer stopped reading at max_body */
+	const char *signature;      /* the Stripe-Signature header or NULL (POST /v1/webhooks/stripe) */
 } tn_http_request;
 
 typedef struct tn_http_response {

@@ -159,4 +159,7 @@ double cli_now(void);
 void cli_progress(const cli_ctx *ctx, const char *what, double done, double total);
 void cli_progress_done(const cli_ctx *ctx);
 
+/* `tenure customers link` (cmd_customers.c), a subcommand of `customers` (cmd_outbox.c) */
+int cmd_customers_link(cli_ctx *ctx, int argc, char **argv);
+
 #endif

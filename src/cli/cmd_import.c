@@ -14,6 +14,8 @@ static const char help[] =
 	"                    [--reporting-currency CUR]\n\n"
 	"Import a CSV (RFC 4180) or JSON Lines file into the store (--db, created if missing).\n"
 	"KIND is customers, subscriptions, events, payments, feedback or rates; import customers first.\n"
+	"KIND appstore, googleplay, stripe, revenuecat or googleplay-state: notification bodies, one\n"
+	"per line, verified like the webhooks (docs/sources.md, \"Backfill\").\n"
 	"rates: columns date, currency, rate = units of the reporting currency that 1 unit of\n"
 	"currency buys from that date on (docs/metrics.md, \"Currency\").\n"
 	"Columns are matched by header name (docs/import.md lists them and their aliases).\n"
@@ -42,8 +44,17 @@ static void on_progress(void *ud, long long done, long long total)
 	cli_progress(ud, "import", (double)done, (double)total);
 }
 
+/* cmd_sources.c: `tenure import appstore|googleplay|stripe|revenuecat|googleplay-state FILE` */
+int cmd_import_source(cli_ctx *ctx, const char *kind, const char *file);
+
 int cmd_import(cli_ctx *ctx, int argc, char **argv)
 {
+	if (argc >= 2 && (tn_source_kind_parse(argv[1]) || strcmp(argv[1], "googleplay-state") == 0)) {
+		if (argc != 3 || cli_is_help(argv[2]))
+			return cli_usage_error("import", "%s takes one FILE: one notification body per line (docs/sources.md)",
+					       argv[1]);
+		return cmd_import_source(ctx, argv[1], argv[2]);
+	}
 	const char *kind = NULL, *file = NULL, *v, *reporting = NULL;
 	const char **map = calloc((size_t)argc, sizeof *map);
 	tn_import_opts o = {.on_error = on_error, .on_progress = on_progress, .ud = ctx};

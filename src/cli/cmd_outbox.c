@@ -428,13 +428,16 @@ static const char customers_help[] =
 	"usage: tenure customers consent ID [--email yes|no] [--webhook yes|no] [--sms yes|no]\n"
 	"       tenure customers consent --default yes|no\n"
 	"       tenure customers quiet-hours FROM-TO        (e.g. 21-8, local hours)\n"
-	"       tenure customers erase ID\n\n"
+	"       tenure customers erase ID\n"
+	"       tenure customers link KEEP ALIAS\n\n"
 	"consent: a customer's answer per channel; without one, the default (yes unless\n"
 	"set to no).  A refused channel gets no message (the outbox keeps a 'suppressed'\n"
 	"row).  quiet-hours: no customer-facing message is sent between FROM and TO in\n"
 	"the customer's time zone (attribute tz, else the country's; default 21-8).\n"
 	"erase: removes the person's personal fields and texts in one transaction and\n"
-	"keeps the anonymous aggregates (docs/actions.md, \"Erasure\").\n";
+	"keeps the anonymous aggregates (docs/actions.md, \"Erasure\").\n"
+	"link: customer ALIAS is customer KEEP (App Store, Google Play, Stripe, RevenueCat ids;\n"
+	"docs/sources.md, \"Customer ids\").\n";
 
 static int yes_no(const char *v, int *out)
 {
@@ -535,8 +538,9 @@ int cmd_customers(cli_ctx *ctx, int argc, char **argv)
 {
 	static const cli_sub subs[] = {{"consent", customers_consent, "consent per channel, or the default"},
 				       {"quiet-hours", customers_quiet, "no messages between these local hours"},
-				       {"erase", customers_erase, "remove a person's data, keep aggregates"}};
-	return cli_dispatch(ctx, "customers", customers_help, subs, 3, argc, argv);
+				       {"erase", customers_erase, "remove a person's data, keep aggregates"},
+				       {"link", cmd_customers_link, "one customer known by two ids (store sources)"}};
+	return cli_dispatch(ctx, "customers", customers_help, subs, 4, argc, argv);
 }
 
 /* ---- jobs ------------------------------------------------------------------------------ */

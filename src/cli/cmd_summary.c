@@ -113,12 +113,14 @@ int cmd_demo(cli_ctx *ctx, int argc, char **argv)
 	tn_demo_opts o;
 	tn_demo_defaults(&o);
 	int force = 0;
+	long store_customers = 0;
 	const char *v;
 	for (int i = 1; i < argc; i++) {
 		int rc;
 		long n;
 		if (cli_is_help(argv[i])) {
-			printf("usage: tenure demo [--customers N] [--months M] [--seed S] [--end DATE] [--force]\n\n"
+			printf("usage: tenure demo [--customers N] [--months M] [--seed S] [--end DATE] [--force]\n"
+			       "                   [--store-customers N]\n\n"
 			       "Generate the demo company -- Pulse, a fitness app sold by subscription -- into\n"
 			       "demo.db (or --db FILE) and print a first summary.  The data are synthetic and\n"
 			       "deterministic, with planted effects listed in docs/demo.md.\n\n"
@@ -126,7 +128,9 @@ int cmd_demo(cli_ctx *ctx, int argc, char **argv)
 			       "  --months M     months of history (default 18)\n"
 			       "  --seed S       random seed (default 42)\n"
 			       "  --end DATE     the data's last day (default 2026-10-31)\n"
-			       "  --force        replace an existing file\n");
+			       "  --force        replace an existing file\n"
+			       "  --store-customers N  also N App Store, N Google Play and N Stripe subscribers whose\n"
+			       "                 signed notifications go through the sources (docs/sources.md; default 0)\n");
 			return 0;
 		}
 		if ((rc = cli_opt(argc, argv, &i, "--customers", &v)) != 0) {
@@ -146,6 +150,9 @@ int cmd_demo(cli_ctx *ctx, int argc, char **argv)
 				return 2;
 			if (tn_time_parse(v, strlen(v), &o.end))
 				return cli_usage_error("demo", "--end: expected a date, found \"%s\"", v);
+		} else if ((rc = cli_opt(argc, argv, &i, "--store-customers", &v)) != 0) {
+			if (rc < 0 || cli_parse_range("demo", "--store-customers", v, 0, 100000, &store_customers))
+				return 2;
 		} else if (strcmp(argv[i], "--force") == 0) {
 			force = 1;
 		} else {
@@ -176,6 +183,9 @@ int cmd_demo(cli_ctx *ctx, int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	tn_demo_result res;
 	int rc = tn_demo_generate(s, &o, &res, &err);
+	long long notes = 0;
+	if (rc == TN_OK && store_customers > 0)
+		rc = tn_demo_sources(s, store_customers, o.end, o.months, o.seed, &notes, &err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	cli_progress_done(ctx);
 	if (rc) {
@@ -187,6 +197,9 @@ int cmd_demo(cli_ctx *ctx, int argc, char **argv)
 		"demo company written to %s in %.1f s: %lld customers, %lld subscriptions, %lld events, "
 		"%lld payments, %lld feedback answers\n",
 		path, secs, res.customers, res.subscriptions, res.events, res.payments, res.feedback);
+	if (notes)
+		fprintf(stderr, "store customers: %ld each on the App Store, Google Play and Stripe, %lld signed notifications\n",
+			store_customers, notes);
 	tn_summary m;
 	rc = tn_summary_get(s, TN_NO_TIME, &m, &err);
 	tn_store_close(s);

@@ -112,6 +112,7 @@ int tn_server_free(tn_server *sv, tn_error *err)
 		tn_store_close(sv->pool[i]);
 	free(sv->pool);
 	auth_free(&sv->keys);
+	webhooks_free(sv);
 	metrics_free(&sv->metrics);
 	pthread_mutex_destroy(&sv->pool_mu);
 	pthread_mutex_destroy(&sv->keys.mu);
@@ -270,6 +271,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		.body = st->body,
 		.body_len = st->len,
 		.body_too_large = st->too_large,
+		.signature = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Stripe-Signature"),
 	};
 	write_job *job = NULL;
 	if (server_handle_begin(sv, &rq, &rs, &job)) {

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-typedef enum { H_HEALTH, H_METRICS, H_WRITE, H_CUSTOMER, H_ANALYSIS, H_UNSUBSCRIBE, H_DECIDE } handler;
+typedef enum { H_HEALTH, H_METRICS, H_WRITE, H_CUSTOMER, H_ANALYSIS, H_UNSUBSCRIBE, H_DECIDE, H_WEBHOOK } handler;
 
 typedef struct route {
 	const char *path;    /* pattern; "/v1/customers/{id}" matches a prefix, "{id}/survey" one segment and a suffix */
@@ -40,6 +40,11 @@ static const route routes[] = {
 	{"/v1/payments", "POST", H_WRITE, SCOPE_INGEST, TN_KIND_PAYMENTS, {0}, NULL, NULL},
 	{"/v1/feedback", "POST", H_WRITE, SCOPE_INGEST, TN_KIND_FEEDBACK, {0}, NULL, NULL},
 	{"/v1/customers/{id}", "GET", H_CUSTOMER, SCOPE_READ, 0, {0}, NULL, NULL},
+	/* authenticated by the source's own signature (webhooks.c), not by a key */
+	{"/v1/webhooks/appstore", "POST", H_WEBHOOK, SCOPE_NONE, TN_SRC_APPSTORE, {0}, NULL, NULL},
+	{"/v1/webhooks/googleplay", "POST", H_WEBHOOK, SCOPE_NONE, TN_SRC_GOOGLEPLAY, {0}, NULL, NULL},
+	{"/v1/webhooks/stripe", "POST", H_WEBHOOK, SCOPE_NONE, TN_SRC_STRIPE, {0}, NULL, NULL},
+	{"/v1/webhooks/revenuecat", "POST", H_WEBHOOK, SCOPE_NONE, TN_SRC_REVENUECAT, {0}, NULL, NULL},
 	{"/v1/summary", "GET", H_ANALYSIS, SCOPE_READ, 0, {"summary"}, "as-of", NULL},
 	{"/v1/churn/rate", "GET", H_ANALYSIS, SCOPE_READ, 0, {"churn", "rate"},
 	 "period,definition,as-of,by,revenue!,grace,inactive-days,event-types", NULL},
@@ -409,6 +414,7 @@ static int route_class(handler h)
 	case H_METRICS:
 		return R_METRICS;
 	case H_WRITE:
+	case H_WEBHOOK:
 		return R_WRITE;
 	case H_CUSTOMER:
 		return R_CUSTOMER;
@@ -517,6 +523,9 @@ static const route *dispatch(tn_server *sv, const tn_http_request *rq, tn_http_r
 		break;
 	case H_DECIDE:
 		decisions_route(sv, r->kind, rest, rq, rs);
+		break;
+	case H_WEBHOOK:
+		webhook_handle(sv, r->kind, rq, rs);
 		break;
 	}
 	return r;

@@ -191,6 +191,7 @@ struct tn_server {
 	atomic_ulong generation; /* bumped by each commit that changed data */
 	acache analyses;
 	value_state value;
+	struct webhooks *webhooks; /* webhooks.c: the loaded sources */
 };
 
 tn_store *reader_take(tn_server *sv, tn_error *err);
@@ -227,6 +228,9 @@ int server_handle_begin(tn_server *sv, const tn_http_request *rq, tn_http_respon
 /* The answer to a job that went through the writer; frees the job. */
 void server_finish_write(tn_server *sv, write_job *job, tn_http_response *rs);
 void write_job_free(write_job *job);
+/* ---- webhooks (webhooks.c): POST /v1/webhooks/{appstore,googleplay,stripe,revenuecat} ---- */
+void webhook_handle(tn_server *sv, int kind, const tn_http_request *rq, tn_http_response *rs);
+void webhooks_free(tn_server *sv);
 
 /* ---- responses ---- */
 void respond_json(tn_http_response *rs, int status, struct cJSON *body); /* takes BODY */

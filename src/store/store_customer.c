@@ -81,6 +81,16 @@ static void sub_row(sqlite3_stmt *st, cJSON *arr, void *ud)
 	cJSON_AddNumberToObject(o, "mrr", counts ? m : 0);
 	if (counts)
 		*mrr += m;
+	/* the exact state its source reports (subscription_state; docs/sources.md) */
+	add_col(o, "source", st, 11);
+	add_col(o, "product", st, 1);
+	add_col(o, "state", st, 12);
+	add_col(o, "cause", st, 13);
+	add_time(o, "expires_at", st, 14);
+	if (sqlite3_column_type(st, 15) == SQLITE_NULL)
+		cJSON_AddNullToObject(o, "auto_renew");
+	else
+		cJSON_AddBoolToObject(o, "auto_renew", sqlite3_column_int(st, 15) != 0);
 	cJSON_AddItemToArray(arr, o);
 }
 
@@ -200,9 +210,12 @@ static int customer_json(tn_store *s, const char *ext_id, tn_time now, const cha
 	cJSON_AddNullToObject(o, "points");
 	rc = each_row(s,
 		      tn_store_cached(s,
-				       "SELECT ext_id, plan, billing_period, price, currency, started_at, trial_ends_at, "
-				       "current_period_end, cancelled_at, cancel_reason, status FROM subscriptions "
-				       "WHERE customer_id = ?1 ORDER BY started_at, id",
+				       "SELECT u.ext_id, u.plan, u.billing_period, u.price, u.currency, u.started_at, "
+				       "u.trial_ends_at, u.current_period_end, u.cancelled_at, u.cancel_reason, u.status, "
+				       "st.source, st.state, st.cause, COALESCE(st.expires_at, u.current_period_end), "
+				       "st.auto_renew FROM subscriptions u "
+				       "LEFT JOIN subscription_state st ON st.subscription_id = u.id "
+				       "WHERE u.customer_id = ?1 ORDER BY u.started_at, u.id",
 				       err),
 		      key, sub_row, subs, &mrr, err);
 	/* one pass over the customer's events (contiguous in the table's key):

@@ -186,6 +186,47 @@ const char *const tn_store_migrations[] = {
 	"  auto_renew_off_at INTEGER,"
 	"  updated_at INTEGER NOT NULL);"
 	"CREATE INDEX subscription_state_state ON subscription_state(state, cause);",
+	/* 9: the subscription sources (docs/sources.md): each configured App Store
+	 * app, Google Play package, Stripe endpoint or RevenueCat project (config
+	 * is JSON: a Stripe signing secret as given, since HMAC needs it; a
+	 * RevenueCat Authorization by its SHA-256 only); every raw notification
+	 * received, once per source notification id (the replay log), with what
+	 * it did; and per source-managed subscription the source's time of the
+	 * last notification applied (older ones arriving late are kept, not
+	 * applied) and the cause awaiting the end (auto-renew off) */
+	"CREATE TABLE sources("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('appstore','googleplay','stripe','revenuecat')),"
+	"  name TEXT NOT NULL,"
+	"  config TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  removed_at INTEGER);"
+	"CREATE TABLE source_notifications("
+	"  id INTEGER PRIMARY KEY,"
+	"  source_id INTEGER REFERENCES sources(id),"
+	"  kind TEXT NOT NULL CHECK (kind IN ('appstore','googleplay','stripe','revenuecat')),"
+	"  dedupe_key TEXT NOT NULL,"
+	"  type TEXT NOT NULL,"
+	"  received_at INTEGER NOT NULL,"
+	"  event_at INTEGER,"
+	"  customer TEXT,"
+	"  subscription TEXT,"
+	"  outcome TEXT NOT NULL CHECK (outcome IN ('applied','stale','stored')),"
+	"  body TEXT NOT NULL,"
+	"  UNIQUE (kind, dedupe_key));"
+	"CREATE INDEX source_notifications_subscription ON source_notifications(subscription);"
+	"CREATE TABLE source_subscriptions("
+	"  subscription_id INTEGER PRIMARY KEY REFERENCES subscriptions(id),"
+	"  kind TEXT NOT NULL CHECK (kind IN ('appstore','googleplay','stripe','revenuecat')),"
+	"  last_event_at INTEGER NOT NULL,"
+	"  pending_cause TEXT CHECK (pending_cause IN ('voluntary','billing','price_increase','refund','revoked',"
+	"    'product_unavailable','other')));"
+	/* `tenure customers link KEEP ALIAS`: notifications naming ALIAS (an
+	 * appstore:... id, a Stripe customer) belong to customer KEEP */
+	"CREATE TABLE customer_links("
+	"  alias TEXT PRIMARY KEY,"
+	"  customer TEXT NOT NULL,"
+	"  linked_at INTEGER NOT NULL);",
 	/* 11: in-app decisions (docs/actions.md, "In-app decisions"): the offer
 	 * catalogue, stored per-customer scores the server loads instead of
 	 * fitting, the holdout group assigned once per customer, each decision

@@ -1,0 +1,310 @@
+/*
+ * jose.c -- the signatures the sources use, on OpenSSL 3's libcrypto:
+ * base64/base64url, compact JWS (App Store) and JWT (Google's push token),
+ * ES256 (P-256 ECDSA, the signature as JOSE's 64-byte r||s), RS256 from a
+ * JWK, HMAC-SHA256 (Stripe).  Every comparison of secrets is CRYPTO_memcmp.
+ */
+#include "sources/sources_internal.h"
+#include "base/alloc.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/param_build.h>
+#include <openssl/rsa.h>
+#include <openssl/sha.h>
+#include <stdarg.h>
+#include <strings.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int b64val(unsigned char c, int url)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == (url ? '-' : '+'))
+		return 62;
+	if (c == (url ? '_' : '/'))
+		return 63;
+	return -1;
+}
+
+int src_b64_decode(const char *in, size_t len, int url, unsigned char **out, size_t *outlen)
+{
+	*out = NULL;
+	*outlen = 0;
+	while (len && in[len - 1] == '=')
+		len--;
+	if (len % 4 == 1)
+		return -1;
+	unsigned char *o = tn_malloc(len / 4 * 3 + 3);
+	if (!o)
+		return -2;
+	size_t n = 0;
+	unsigned acc = 0;
+	int bits = 0;
+	for (size_t i = 0; i < len; i++) {
+		int v = b64val((unsigned char)in[i], url);
+		if (v < 0) {
+			free(o);
+			return -1;
+		}
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			o[n++] = (unsigned char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	if (acc != 0) { /* non-canonical trailing bits */
+		free(o);
+		return -1;
+	}
+	o[n] = 0;
+	*out = o;
+	*outlen = n;
+	return 0;
+}
+
+static cJSON *b64_json(const char *in, size_t len, int *nomem)
+{
+	unsigned char *raw;
+	size_t n;
+	int rc = src_b64_decode(in, len, 1, &raw, &n);
+	if (rc) {
+		*nomem = rc == -2;
+		return NULL;
+	}
+	cJSON *j = cJSON_ParseWithLength((const char *)raw, n);
+	free(raw);
+	if (j && !cJSON_IsObject(j)) {
+		cJSON_Delete(j);
+		return NULL;
+	}
+	return j;
+}
+
+int src_jws_parse(const char *token, size_t len, src_jws *j, tn_error *err)
+{
+	memset(j, 0, sizeof *j);
+	if (len > SRC_MAX_TOKEN)
+		return tn_error_set(err, TN_ERR_INPUT, "the JWS is longer than %zu bytes", SRC_MAX_TOKEN);
+	const char *d1 = memchr(token, '.', len);
+	const char *d2 = d1 ? memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - token)) : NULL;
+	if (!d1 || !d2 || memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - token)))
+		return tn_error_set(err, TN_ERR_INPUT, "not a compact JWS (three base64url parts separated by dots)");
+	int nomem = 0;
+	j->header = b64_json(token, (size_t)(d1 - token), &nomem);
+	if (!j->header) {
+		src_jws_free(j);
+		return nomem ? tn_error_set(err, TN_ERR_NOMEM, "out of memory")
+			     : tn_error_set(err, TN_ERR_INPUT, "the JWS header is not base64url of a JSON object");
+	}
+	j->payload = b64_json(d1 + 1, (size_t)(d2 - d1 - 1), &nomem);
+	if (!j->payload) {
+		src_jws_free(j);
+		return nomem ? tn_error_set(err, TN_ERR_NOMEM, "out of memory")
+			     : tn_error_set(err, TN_ERR_INPUT, "the JWS payload is not base64url of a JSON object");
+	}
+	int rc = src_b64_decode(d2 + 1, len - (size_t)(d2 + 1 - token), 1, &j->sig, &j->sig_len);
+	if (rc) {
+		src_jws_free(j);
+		return rc == -2 ? tn_error_set(err, TN_ERR_NOMEM, "out of memory")
+				: tn_error_set(err, TN_ERR_INPUT, "the JWS signature is not base64url");
+	}
+	j->input = token;
+	j->input_len = (size_t)(d2 - token);
+	return TN_OK;
+}
+
+void src_jws_free(src_jws *j)
+{
+	cJSON_Delete(j->header);
+	cJSON_Delete(j->payload);
+	free(j->sig);
+	memset(j, 0, sizeof *j);
+}
+
+static int verify_der(EVP_PKEY *pk, const char *input, size_t len, const unsigned char *der, size_t der_len)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int ok = md && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pk) == 1 &&
+		 EVP_DigestVerify(md, der, der_len, (const unsigned char *)input, len) == 1;
+	EVP_MD_CTX_free(md);
+	return ok ? 0 : -1;
+}
+
+int src_es256_verify(EVP_PKEY *pk, const char *input, size_t len, const unsigned char *sig, size_t sig_len)
+{
+	if (sig_len != 64 || EVP_PKEY_get_base_id(pk) != EVP_PKEY_EC || EVP_PKEY_get_bits(pk) != 256)
+		return -1;
+	ECDSA_SIG *es = ECDSA_SIG_new();
+	BIGNUM *r = BN_bin2bn(sig, 32, NULL), *s = BN_bin2bn(sig + 32, 32, NULL);
+	if (!es || !r || !s || ECDSA_SIG_set0(es, r, s) != 1) {
+		ECDSA_SIG_free(es);
+		BN_free(r);
+		BN_free(s);
+		return -1;
+	}
+	unsigned char *der = NULL;
+	int n = i2d_ECDSA_SIG(es, &der);
+	ECDSA_SIG_free(es);
+	if (n <= 0)
+		return -1;
+	int rc = verify_der(pk, input, len, der, (size_t)n);
+	OPENSSL_free(der);
+	return rc;
+}
+
+int src_rs256_verify(EVP_PKEY *pk, const char *input, size_t len, const unsigned char *sig, size_t sig_len)
+{
+	if (EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA || EVP_PKEY_get_bits(pk) < 2048)
+		return -1;
+	return verify_der(pk, input, len, sig, sig_len);
+}
+
+EVP_PKEY *src_rsa_from_jwk(const char *n64, const char *e64)
+{
+	unsigned char *n = NULL, *e = NULL;
+	size_t nn, ne;
+	EVP_PKEY *pk = NULL;
+	OSSL_PARAM_BLD *b = NULL;
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	BIGNUM *bn = NULL, *be = NULL;
+	if (!n64 || !e64 || src_b64_decode(n64, strlen(n64), 1, &n, &nn) ||
+	    src_b64_decode(e64, strlen(e64), 1, &e, &ne) || nn == 0 || ne == 0 || nn > 1024 || ne > 8)
+		goto done;
+	bn = BN_bin2bn(n, (int)nn, NULL);
+	be = BN_bin2bn(e, (int)ne, NULL);
+	b = OSSL_PARAM_BLD_new();
+	if (!bn || !be || !b || !OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_N, bn) ||
+	    !OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_E, be))
+		goto done;
+	params = OSSL_PARAM_BLD_to_param(b);
+	ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	if (!params || !ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, params) != 1)
+		pk = NULL;
+done:
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(b);
+	BN_free(bn);
+	BN_free(be);
+	free(n);
+	free(e);
+	return pk;
+}
+
+void src_hmac_sha256(const void *key, size_t klen, const void *msg, size_t mlen, unsigned char out[32])
+{
+	unsigned int n = 32;
+	if (!HMAC(EVP_sha256(), key, (int)klen, msg, mlen, out, &n))
+		memset(out, 0, 32);
+}
+
+void src_sha256(const void *msg, size_t len, unsigned char out[32]) { SHA256(msg, len, out); }
+
+void src_hex(const unsigned char *b, size_t n, char *out)
+{
+	static const char hx[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hx[b[i] >> 4];
+		out[2 * i + 1] = hx[b[i] & 15];
+	}
+	out[2 * n] = 0;
+}
+
+const char *src_str(const cJSON *o, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int src_num(const cJSON *o, const char *name, double *v)
+{
+	const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, name);
+	if (!cJSON_IsNumber(x) || !isfinite(x->valuedouble))
+		return -1;
+	*v = x->valuedouble;
+	return 0;
+}
+
+tn_time src_ms(const cJSON *o, const char *name)
+{
+	double v;
+	if (src_num(o, name, &v) || v < -1e15 || v > 1e15)
+		return TN_NO_TIME;
+	return (tn_time)floor(v / 1000.0);
+}
+
+char *src_dup(const char *s) { return s ? tn_strdup(s) : NULL; }
+
+char *src_printf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return NULL;
+	char *s = tn_malloc((size_t)n + 1);
+	if (!s)
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+static int contains_ci(const char *s, const char *w)
+{
+	size_t n = strlen(w);
+	for (; *s; s++)
+		if (strncasecmp(s, w, n) == 0)
+			return 1;
+	return 0;
+}
+
+const char *src_period_guess(const char *product)
+{
+	if (!product)
+		return "month";
+	if (contains_ci(product, "year") || contains_ci(product, "annual") || contains_ci(product, "12m"))
+		return "year";
+	if (contains_ci(product, "quarter") || contains_ci(product, "3m"))
+		return "quarter";
+	if (contains_ci(product, "week"))
+		return "week";
+	return "month";
+}
+
+int src_refuse(int *refusal, int why, tn_error *err, const char *fmt, ...)
+{
+	if (refusal)
+		*refusal = why;
+	char msg[TN_ERROR_MSG_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return tn_error_set(err, TN_ERR_INPUT, "%s", msg);
+}
+
+double src_monotonic(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}

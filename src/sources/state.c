@@ -1,0 +1,483 @@
+/*
+ * state.c -- one state machine for every source, and what it writes.
+ *
+ * A decoded note says what the source reported: a state (or none: keep the
+ * current one), a cause, auto-renew, the paid-through date, a payment.  The
+ * machine combines it with the subscription's current state:
+ *   - no state but auto-renew turned off: an active or trial subscription
+ *     becomes `cancelling`; turned back on, `cancelling` becomes `active`;
+ *   - `active`/`trial` reported with auto-renew off is `cancelling`;
+ *   - `expired` or `refunded` without a cause takes it from the state before:
+ *     grace or billing retry -> billing; a cause kept pending when auto-renew
+ *     was turned off (voluntary, price_increase) -> that; else other;
+ *   - auto_renew_off_at is when auto-renew went off (kept until it is on).
+ * Notifications are applied in the order received; one older (by the
+ * source's own time) than the last applied to its subscription is kept but
+ * changes no state (`stale`) -- so `sources replay`, which applies the kept
+ * bodies again in the same order with the same rule, arrives at the same
+ * state.  The subscriptions row (what analyses read) follows: trial ->
+ * trialing, active/cancelling -> active, grace/billing_retry/paused ->
+ * past_due, expired -> cancelled when voluntary else expired, refunded ->
+ * expired; an ended subscription's cancelled_at is when it ended, its
+ * cancel_reason the cause.
+ */
+#include "sources/sources_internal.h"
+#include "base/alloc.h"
+#include "store/db.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int eq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
+
+static const char SQL_NOTE[] =
+	"INSERT INTO source_notifications(source_id, kind, dedupe_key, type, received_at, event_at, customer,"
+	" subscription, outcome, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'stored', ?)"
+	" ON CONFLICT (kind, dedupe_key) DO NOTHING RETURNING id";
+static const char SQL_OUTCOME[] = "UPDATE source_notifications SET outcome = ? WHERE id = ?";
+static const char SQL_CURRENT[] =
+	"SELECT s.id, s.plan, s.billing_period, s.price, s.currency, s.started_at, s.trial_ends_at, c.ext_id,"
+	" ss.last_event_at, ss.pending_cause, st.state, st.cause, st.auto_renew, st.expires_at, st.auto_renew_off_at"
+	" FROM subscriptions s JOIN customers c ON c.id = s.customer_id"
+	" LEFT JOIN source_subscriptions ss ON ss.subscription_id = s.id"
+	" LEFT JOIN subscription_state st ON st.subscription_id = s.id WHERE s.ext_id = ?";
+static const char SQL_TRACK[] =
+	"INSERT INTO source_subscriptions(subscription_id, kind, last_event_at, pending_cause) VALUES (?, ?, ?, ?)"
+	" ON CONFLICT (subscription_id) DO UPDATE SET kind = excluded.kind, last_event_at = excluded.last_event_at,"
+	" pending_cause = excluded.pending_cause";
+
+static const char *const OUTCOMES[] = {NULL, "applied", "duplicate", "stale", "stored"};
+
+typedef struct current {
+	int exists, tracked;
+	int64_t id;
+	char plan[256], period[16], currency[8], customer[512], pending[32], state[32], cause[32];
+	double price;
+	tn_time started_at, trial_ends_at, last_event_at, expires_at, off_at;
+	int auto_renew;
+} current;
+
+static void copy(char *dst, size_t n, const char *src)
+{
+	snprintf(dst, n, "%s", src ? src : "");
+}
+
+static int read_current(tn_store *s, const char *sub, current *c, tn_error *err)
+{
+	memset(c, 0, sizeof *c);
+	c->auto_renew = -1;
+	c->expires_at = c->off_at = c->last_event_at = c->started_at = c->trial_ends_at = TN_NO_TIME;
+	tn_stmt *st = tn_db_cached(s, SQL_CURRENT, err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_text(st, 1, sub);
+	int rc = tn_db_step(st, "reading a subscription", err);
+	if (rc == TN_DB_ROW) {
+		c->exists = 1;
+		c->id = tn_db_column_int64(st, 0);
+		copy(c->plan, sizeof c->plan, tn_db_column_text(st, 1));
+		copy(c->period, sizeof c->period, tn_db_column_text(st, 2));
+		c->price = tn_db_column_double(st, 3);
+		copy(c->currency, sizeof c->currency, tn_db_column_text(st, 4));
+		c->started_at = tn_db_column_time(st, 5);
+		c->trial_ends_at = tn_db_column_time(st, 6);
+		copy(c->customer, sizeof c->customer, tn_db_column_text(st, 7));
+		c->tracked = !tn_db_column_is_null(st, 8);
+		c->last_event_at = tn_db_column_time(st, 8);
+		copy(c->pending, sizeof c->pending, tn_db_column_text(st, 9));
+		copy(c->state, sizeof c->state, tn_db_column_text(st, 10));
+		copy(c->cause, sizeof c->cause, tn_db_column_text(st, 11));
+		c->auto_renew = tn_db_column_is_null(st, 12) ? -1 : (int)tn_db_column_int64(st, 12);
+		c->expires_at = tn_db_column_time(st, 13);
+		c->off_at = tn_db_column_time(st, 14);
+		rc = TN_DB_DONE;
+	}
+	tn_db_reset(st);
+	return rc == TN_DB_DONE ? TN_OK : rc;
+}
+
+static int ensure_customer(tn_store *s, const char *id, tn_time since, tn_error *err)
+{
+	int64_t key;
+	tn_error e = {0};
+	int rc = tn_store_customer_key(s, id, &key, &e);
+	if (rc == TN_OK)
+		return TN_OK;
+	if (rc != TN_ERR_NOTFOUND)
+		return tn_error_set(err, rc, "%s", e.msg);
+	tn_customer_rec c = {.id = id, .signed_up_at = since};
+	return tn_store_put_customer(s, &c, NULL, err);
+}
+
+static const char SQL_ALIAS[] = "SELECT customer FROM customer_links WHERE alias = ?";
+
+/* The customer ID names: itself, or the one it was linked to. */
+static int resolve(tn_store *s, const char *id, char *out, size_t n, tn_error *err)
+{
+	copy(out, n, id);
+	tn_stmt *st = tn_db_cached(s, SQL_ALIAS, err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_text(st, 1, id);
+	int rc = tn_db_step(st, "reading a customer link", err);
+	if (rc == TN_DB_ROW) {
+		copy(out, n, tn_db_column_text(st, 0));
+		rc = TN_DB_DONE;
+	}
+	tn_db_reset(st);
+	return rc == TN_DB_DONE ? TN_OK : tn_error_code(err, TN_ERR_DB);
+}
+
+int tn_customers_link(tn_store *s, const char *keep, const char *alias, tn_time now, long long *moved, tn_error *err)
+{
+	TN_ERROR_ENSURE(err);
+	int64_t kid, aid = 0;
+	if (moved)
+		*moved = 0;
+	if (!keep || !alias || !*keep || !*alias || strcmp(keep, alias) == 0)
+		return tn_error_set(err, TN_ERR_USAGE, "customers link: two different customer ids are needed");
+	int rc = tn_store_customer_key(s, keep, &kid, err);
+	if (rc)
+		return rc;
+	tn_error e = {0};
+	rc = tn_store_customer_key(s, alias, &aid, &e);
+	if (rc && rc != TN_ERR_NOTFOUND)
+		return tn_error_set(err, rc, "%s", e.msg);
+	if ((rc = tn_store_begin(s, err)))
+		return rc;
+	static const char *const sql[] = {
+		"INSERT INTO customer_links(alias, customer, linked_at) VALUES (?1, ?2, ?3) ON CONFLICT (alias) DO UPDATE"
+		" SET customer = excluded.customer, linked_at = excluded.linked_at",
+		/* links that pointed at ALIAS now point at KEEP */
+		"UPDATE customer_links SET customer = ?2 WHERE customer = ?1",
+		"UPDATE subscriptions SET customer_id = ?4 WHERE customer_id = ?5",
+		"UPDATE payments SET customer_id = ?4 WHERE customer_id = ?5"};
+	for (size_t i = 0; i < 4 && rc == TN_OK; i++) {
+		if (i >= 2 && !aid)
+			break;
+		tn_stmt *st = tn_db_prepare(s, sql[i], err);
+		if (!st) {
+			rc = tn_error_code(err, TN_ERR_DB);
+			break;
+		}
+		tn_db_bind_text(st, 1, alias);
+		tn_db_bind_text(st, 2, keep);
+		tn_db_bind_time(st, 3, now);
+		if (i >= 2) {
+			tn_db_bind_int64(st, 4, kid);
+			tn_db_bind_int64(st, 5, aid);
+		}
+		if (tn_db_step(st, "linking customers", err) != TN_DB_DONE) {
+			rc = tn_error_code(err, TN_ERR_DB);
+			if (i == 2 && strstr(err->msg, "UNIQUE")) { /* the message says what to do, not the constraint */
+				tn_error_clear(err);
+				rc = tn_error_set(err, TN_ERR_INPUT,
+						  "customers link: %s already has a subscription to the same plan starting at the "
+						  "same instant as one of %s's; nothing was linked",
+						  keep, alias);
+			}
+		}
+		else if (i == 2 && moved)
+			*moved = tn_db_changes(s);
+		tn_db_finalize(st);
+	}
+	if (rc == TN_OK)
+		rc = tn_store_commit(s, err);
+	if (rc)
+		tn_store_rollback(s);
+	return rc;
+}
+
+static const char *coarse(const char *state, const char *cause)
+{
+	if (eq(state, "trial"))
+		return "trialing";
+	if (eq(state, "active") || eq(state, "cancelling"))
+		return "active";
+	if (eq(state, "expired"))
+		return eq(cause, "voluntary") ? "cancelled" : "expired";
+	if (eq(state, "refunded"))
+		return "expired";
+	return "past_due"; /* grace, billing_retry, paused */
+}
+
+/* Apply N (already kept); *outcome applied, stale or stored. */
+static int apply(tn_store *s, const tn_source_note *n, int *outcome, tn_error *err)
+{
+	int rc;
+	*outcome = TN_SRC_STORED;
+	if (n->test)
+		return TN_OK;
+	current cur = {0};
+	char linked[512];
+	const char *owner = NULL;
+	if (n->customer) {
+		if ((rc = resolve(s, n->customer, linked, sizeof linked, err)))
+			return rc;
+		owner = linked;
+	}
+	if (n->subscription) {
+		if ((rc = read_current(s, n->subscription, &cur, err)))
+			return rc;
+		if (cur.exists)
+			owner = cur.customer;
+	}
+	if (owner && (rc = ensure_customer(s, owner, n->started_at != TN_NO_TIME ? n->started_at : n->event_at, err)))
+		return rc;
+	if (n->subscription) {
+		if (cur.tracked && cur.last_event_at != TN_NO_TIME && n->event_at < cur.last_event_at) {
+			*outcome = TN_SRC_STALE;
+		} else {
+			const char *prev = cur.state[0] ? cur.state : NULL;
+			int ar = n->auto_renew >= 0 ? n->auto_renew : cur.auto_renew;
+			const char *state = n->state;
+			if (!state) {
+				if (!prev)
+					state = ar == 0 ? "cancelling" : "active";
+				else if (ar == 0 && (eq(prev, "active") || eq(prev, "trial")))
+					state = "cancelling";
+				else if (ar == 1 && eq(prev, "cancelling"))
+					state = "active";
+				else
+					state = prev;
+			} else if (ar == 0 && (eq(state, "active") || eq(state, "trial")))
+				state = "cancelling";
+			const char *pending = n->pending_cause ? n->pending_cause : cur.pending[0] ? cur.pending : NULL;
+			if (ar == 1 && !n->pending_cause)
+				pending = NULL;
+			const char *cause = NULL;
+			int ended = eq(state, "expired") || eq(state, "refunded");
+			if (ended) {
+				if (n->cause)
+					cause = n->cause;
+				else if (eq(prev, "expired") || eq(prev, "refunded"))
+					cause = cur.cause[0] ? cur.cause : "other";
+				else if (eq(prev, "grace") || eq(prev, "billing_retry"))
+					cause = "billing";
+				else if (pending)
+					cause = pending;
+				else if (eq(prev, "cancelling"))
+					cause = "voluntary";
+				else
+					cause = "other";
+				pending = NULL;
+			}
+			tn_time expires = n->expires_at != TN_NO_TIME ? n->expires_at : cur.expires_at;
+			tn_time off = ar == 0 ? (cur.auto_renew == 0 && cur.off_at != TN_NO_TIME ? cur.off_at : n->event_at)
+				    : ar == 1 ? TN_NO_TIME
+					      : cur.off_at;
+			/* the subscriptions row */
+			tn_time end = TN_NO_TIME;
+			if (ended)
+				end = eq(state, "expired") && expires != TN_NO_TIME && expires <= n->event_at ? expires
+													     : n->event_at;
+			tn_subscription_rec r = {
+				.id = n->subscription,
+				.customer = owner,
+				.plan = n->product ? n->product : cur.exists ? cur.plan : "unknown",
+				.billing_period = n->period ? n->period : cur.exists ? cur.period : "month",
+				.price = !isnan(n->price) ? n->price : cur.exists ? cur.price : 0,
+				.currency = n->currency[0] ? n->currency : cur.exists ? cur.currency : "USD",
+				.started_at = cur.exists ? cur.started_at
+					      : n->started_at != TN_NO_TIME ? n->started_at
+									    : n->event_at,
+				.trial_ends_at = n->trial_ends_at != TN_NO_TIME ? n->trial_ends_at : cur.trial_ends_at,
+				.current_period_end = expires,
+				.cancelled_at = end,
+				.cancel_reason = ended ? cause : NULL,
+				.status = coarse(state, cause),
+			};
+			if (r.price < 0)
+				r.price = 0;
+			if ((rc = tn_store_put_subscription(s, &r, NULL, err)))
+				return rc;
+			tn_subscription_state ss = {.subscription = n->subscription,
+						    .source = tn_source_kind_name(n->kind),
+						    .state = state,
+						    .cause = cause,
+						    .auto_renew = ar,
+						    .expires_at = expires,
+						    .auto_renew_off_at = off,
+						    .updated_at = n->event_at};
+			if ((rc = tn_store_put_subscription_state(s, &ss, NULL, err)))
+				return rc;
+			if (!cur.exists && (rc = read_current(s, n->subscription, &cur, err)))
+				return rc;
+			tn_stmt *st = tn_db_cached(s, SQL_TRACK, err);
+			if (!st)
+				return tn_error_code(err, TN_ERR_DB);
+			tn_db_bind_int64(st, 1, cur.id);
+			tn_db_bind_text(st, 2, tn_source_kind_name(n->kind));
+			tn_db_bind_time(st, 3, n->event_at);
+			tn_db_bind_text(st, 4, pending);
+			rc = tn_db_step(st, "tracking a source subscription", err);
+			tn_db_reset(st);
+			if (rc != TN_DB_DONE)
+				return tn_error_code(err, TN_ERR_DB);
+			*outcome = TN_SRC_APPLIED;
+		}
+	}
+	if (n->pay_status && owner && n->pay_id && n->pay_currency[0] && !isnan(n->pay_amount)) {
+		tn_payment_rec p = {.customer = owner,
+				    .at = n->paid_at,
+				    .amount = n->pay_amount,
+				    .currency = n->pay_currency,
+				    .status = n->pay_status,
+				    .id = n->pay_id};
+		if ((rc = tn_store_put_payment(s, &p, NULL, err)))
+			return rc;
+		if (*outcome == TN_SRC_STORED)
+			*outcome = TN_SRC_APPLIED;
+	}
+	return TN_OK;
+}
+
+static int set_outcome(tn_store *s, int64_t id, int outcome, tn_error *err)
+{
+	tn_stmt *st = tn_db_cached(s, SQL_OUTCOME, err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_text(st, 1, OUTCOMES[outcome]);
+	tn_db_bind_int64(st, 2, id);
+	int rc = tn_db_step(st, "recording a notification's outcome", err);
+	tn_db_reset(st);
+	return rc == TN_DB_DONE ? TN_OK : tn_error_code(err, TN_ERR_DB);
+}
+
+int tn_sources_store(tn_store *s, const tn_source_note *n, tn_time now, int *outcome, tn_error *err)
+{
+	int oc = TN_SRC_STORED;
+	if (outcome)
+		*outcome = 0;
+	if (!n->dedupe || !n->type || !n->body)
+		return tn_error_set(err, TN_ERR_INPUT, "a notification needs its id, type and body");
+	tn_stmt *st = tn_db_cached(s, SQL_NOTE, err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	if (n->source_id)
+		tn_db_bind_int64(st, 1, n->source_id);
+	else
+		tn_db_bind_null(st, 1);
+	tn_db_bind_text(st, 2, tn_source_kind_name(n->kind));
+	tn_db_bind_text(st, 3, n->dedupe);
+	tn_db_bind_text(st, 4, n->type);
+	tn_db_bind_time(st, 5, now);
+	tn_db_bind_time(st, 6, n->event_at);
+	tn_db_bind_text(st, 7, n->customer);
+	tn_db_bind_text(st, 8, n->subscription);
+	tn_db_bind_text(st, 9, n->body);
+	int rc = tn_db_step(st, "keeping a notification", err);
+	int64_t id = rc == TN_DB_ROW ? tn_db_column_int64(st, 0) : 0;
+	if (rc == TN_DB_ROW)
+		rc = tn_db_step(st, "keeping a notification", err);
+	tn_db_reset(st);
+	if (rc != TN_DB_DONE)
+		return tn_error_code(err, TN_ERR_DB);
+	if (!id) {
+		if (outcome)
+			*outcome = TN_SRC_DUPLICATE;
+		return TN_OK;
+	}
+	if ((rc = apply(s, n, &oc, err)) || (rc = set_outcome(s, id, oc, err)))
+		return rc;
+	if (outcome)
+		*outcome = oc;
+	return TN_OK;
+}
+
+typedef struct kept {
+	int64_t id;
+	int kind;
+	char *dedupe, *body;
+	size_t len;
+	tn_time received;
+} kept;
+
+int tn_sources_replay(tn_store *s, long long *count, tn_error *err)
+{
+	long long n = 0;
+	int rc = tn_store_begin(s, err);
+	if (rc)
+		return rc;
+	static const char *const wipe[] = {
+		"DELETE FROM subscription_state WHERE subscription_id IN (SELECT subscription_id FROM source_subscriptions)",
+		"DELETE FROM source_subscriptions"};
+	for (size_t i = 0; i < 2 && !rc; i++) {
+		tn_stmt *st = tn_db_prepare(s, wipe[i], err);
+		rc = !st ? tn_error_code(err, TN_ERR_DB)
+			 : tn_db_step(st, "clearing the sources' state", err) == TN_DB_DONE ? TN_OK
+											: tn_error_code(err, TN_ERR_DB);
+		tn_db_finalize(st);
+	}
+	int64_t after = 0;
+	kept *batch = rc ? NULL : tn_calloc(500, sizeof *batch);
+	if (!rc && !batch)
+		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	while (!rc) {
+		tn_stmt *st = tn_db_prepare(s,
+					    "SELECT id, kind, dedupe_key, body, received_at FROM source_notifications"
+					    " WHERE id > ? ORDER BY id LIMIT 500",
+					    err);
+		if (!st) {
+			rc = tn_error_code(err, TN_ERR_DB);
+			break;
+		}
+		tn_db_bind_int64(st, 1, after);
+		size_t k = 0;
+		int r;
+		while ((r = tn_db_step(st, "reading the kept notifications", err)) == TN_DB_ROW) {
+			kept *e = &batch[k];
+			e->id = tn_db_column_int64(st, 0);
+			e->kind = tn_source_kind_parse(tn_db_column_text(st, 1));
+			e->dedupe = tn_strdup(tn_db_column_text(st, 2));
+			const char *b = tn_db_column_text(st, 3);
+			e->len = b ? strlen(b) : 0;
+			e->body = b ? tn_strdup(b) : NULL;
+			e->received = tn_db_column_time(st, 4);
+			k++;
+			if (!e->dedupe || !e->body) {
+				r = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+				break;
+			}
+		}
+		tn_db_finalize(st);
+		if (r != TN_DB_DONE)
+			rc = tn_error_code(err, TN_ERR_DB);
+		for (size_t i = 0; i < k; i++) {
+			kept *e = &batch[i];
+			if (!rc) {
+				tn_source_note note;
+				tn_error e2 = {0};
+				int oc;
+				rc = src_decode_at(e->kind, e->dedupe, e->body, e->len, e->received, &note, &e2);
+				if (rc)
+					tn_error_set(err, rc, "notification %lld: %s", (long long)e->id, e2.msg);
+				else {
+					if ((rc = apply(s, &note, &oc, err)) == TN_OK)
+						rc = set_outcome(s, e->id, oc, err);
+					tn_source_note_free(&note);
+				}
+				n++;
+				after = e->id;
+			}
+			free(e->dedupe);
+			free(e->body);
+			memset(e, 0, sizeof *e);
+		}
+		if (k < 500)
+			break;
+	}
+	free(batch);
+	if (rc) {
+		tn_store_rollback(s);
+		return rc;
+	}
+	if ((rc = tn_store_commit(s, err))) {
+		tn_store_rollback(s);
+		return rc;
+	}
+	if (count)
+		*count = n;
+	return TN_OK;
+}
