@@ -62,7 +62,7 @@ RULES = [
 def convert(text):
     for pat, rep in RULES:
         text = re.sub(pat, rep, text, flags=re.M)
-    if 'tn_db_' in text and '"store/db.h"' not in text:
+    if ('tn_db_' in text or 'tn_stmt' in text) and '"store/db.h"' not in text:
         text = re.sub(r'(#include "store/store_sqlite.h"\n)', r'#include "store/db.h"\n\1', text, count=1)
     return text
 

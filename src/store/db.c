@@ -68,6 +68,16 @@ static tn_stmt *wrap(tn_store *s, const char *sql, unsigned flags, tn_error *err
 	return st;
 }
 
+tn_stmt *tn_db_wrap_sqlite(tn_store *s, sqlite3_stmt *raw)
+{
+	tn_stmt *st = tn_calloc(1, sizeof *st);
+	if (!st)
+		return NULL;
+	st->s = s;
+	st->st = raw;
+	return st;
+}
+
 tn_stmt *tn_db_prepare(tn_store *s, const char *sql, tn_error *err)
 {
 	return wrap(s, sql, 0, err);
@@ -232,6 +242,16 @@ int tn_db_step_row(tn_stmt *st, const char *what, tn_error *err)
 }
 
 int tn_db_column_count(tn_stmt *st) { return st->pg ? tn_pg_column_count(st->pg) : sqlite3_column_count(st->st); }
+
+const char *tn_db_column_name(tn_stmt *st, int i)
+{
+	return st->pg ? tn_pg_column_name(st->pg, i) : sqlite3_column_name(st->st, i);
+}
+
+int tn_db_param_count(tn_stmt *st)
+{
+	return st->pg ? tn_pg_param_count(st->pg) : sqlite3_bind_parameter_count(st->st);
+}
 
 int tn_db_column_is_null(tn_stmt *st, int i)
 {

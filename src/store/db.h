@@ -83,6 +83,9 @@ int tn_db_step_end(int step, tn_error *err);
 
 /* Columns of the current row (0-based). */
 int tn_db_column_count(tn_stmt *st);
+const char *tn_db_column_name(tn_stmt *st, int i);
+/* The number of parameters (the highest ?N). */
+int tn_db_param_count(tn_stmt *st);
 int tn_db_column_is_null(tn_stmt *st, int i);
 int tn_db_column_is_number(tn_stmt *st, int i); /* an integer or floating-point value (not NULL) */
 int64_t tn_db_column_int64(tn_stmt *st, int i);  /* 0 when NULL */

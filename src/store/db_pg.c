@@ -53,6 +53,7 @@ struct tn_pgstmt {
 	int *len, *fmt;
 	Oid *type, *ptype; /* bound types; the types it was prepared with */
 	char *used;        /* whether $i appears in the SQL (an unused one is typed text) */
+	PGresult *desc;    /* the result's description, asked for before the first step */
 	unsigned pgen;     /* generation it was prepared in; 0 = not prepared */
 	unsigned id;
 	int returns_rows, stream;
@@ -377,6 +378,7 @@ void tn_pg_finalize(tn_pgstmt *st)
 	free(st->type);
 	free(st->ptype);
 	free(st->used);
+	PQclear(st->desc);
 	free(st->sql);
 	free(st);
 }
@@ -619,6 +621,26 @@ int tn_pg_column_count(tn_pgstmt *st)
 	return n;
 }
 
+int tn_pg_param_count(tn_pgstmt *st) { return st->n; }
+
+const char *tn_pg_column_name(tn_pgstmt *st, int i)
+{
+	if (st->res)
+		return PQfname(st->res, i);
+	/* before the first step (a listing's header): describe the query */
+	if (!st->desc) {
+		PGresult *p = PQprepare(st->pg->conn, "", st->sql, st->n, st->type);
+		int ok = PQresultStatus(p) == PGRES_COMMAND_OK;
+		PQclear(p);
+		if (!ok)
+			return "?";
+		st->desc = PQdescribePrepared(st->pg->conn, "");
+	}
+	if (PQresultStatus(st->desc) != PGRES_COMMAND_OK || i >= PQnfields(st->desc))
+		return "?";
+	return PQfname(st->desc, i);
+}
+
 static const char *cell(tn_pgstmt *st, int i)
 {
 	if (!st->res || st->row < 0 || st->row >= st->nrows || i < 0 || i >= PQnfields(st->res) ||
@@ -747,7 +769,32 @@ const char tn_pg_prelude[] =
 	"  $$BEGIN PERFORM t::json; RETURN true; EXCEPTION WHEN others THEN RETURN false; END$$;"
 	"CREATE FUNCTION json_type(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$SELECT json_typeof(t::json)$$;"
 	"CREATE FUNCTION json(t text) RETURNS text LANGUAGE sql IMMUTABLE AS"
-	"  $$SELECT CASE WHEN json_typeof(t::json) IS NOT NULL THEN t END$$;";
+	"  $$SELECT CASE WHEN json_typeof(t::json) IS NOT NULL THEN t END$$;"
+	/* currency.c's tn_money(AMOUNT, CURRENCY, AT): AMOUNT in the reporting
+	 * currency at the rate in force at AT, or an error naming the currency
+	 * and the day (never a silent sum across currencies) */
+	"CREATE FUNCTION tn_money(amount double precision, cur text, at bigint) RETURNS double precision"
+	"  LANGUAGE plpgsql STABLE AS $$"
+	"DECLARE rep text; r double precision; first bigint; day text;"
+	"BEGIN"
+	"  IF amount IS NULL THEN RETURN NULL; END IF;"
+	"  SELECT v INTO rep FROM (SELECT value AS v FROM meta WHERE key = 'reporting_currency' UNION ALL"
+	"    SELECT * FROM (SELECT currency FROM subscriptions ORDER BY id LIMIT 1) s UNION ALL"
+	"    SELECT * FROM (SELECT currency FROM payments ORDER BY id LIMIT 1) p UNION ALL SELECT 'USD' LIMIT 1) x;"
+	"  IF cur IS NULL OR cur = rep THEN RETURN amount; END IF;"
+	"  SELECT rate INTO r FROM currency_rates WHERE currency = cur AND valid_from <= at"
+	"    ORDER BY valid_from DESC LIMIT 1;"
+	"  IF r > 0 THEN RETURN amount * r; END IF;"
+	"  SELECT min(valid_from) INTO first FROM currency_rates WHERE currency = cur;"
+	"  day := to_char(to_timestamp(at) AT TIME ZONE 'UTC', 'YYYY-MM-DD');"
+	"  IF first IS NULL THEN"
+	"    RAISE EXCEPTION 'an amount in % (on %) cannot be added to the reporting currency %: there is no % "
+	"exchange rate (import one with `tenure import rates FILE`)', cur, day, rep, cur;"
+	"  END IF;"
+	"  RAISE EXCEPTION 'an amount in % on % cannot be added to the reporting currency %: the first % rate is "
+	"from % (import an earlier one with `tenure import rates FILE`)', cur, day, rep, cur,"
+	"    to_char(to_timestamp(first) AT TIME ZONE 'UTC', 'YYYY-MM-DD');"
+	"END$$;";
 
 static int word_at(const char *s, size_t i, const char *w)
 {

@@ -48,6 +48,8 @@ void tn_pg_reset(tn_pgstmt *st);
 int tn_pg_bind(tn_pgstmt *st, int i, unsigned oid, const char *val, int len, int binary);
 int tn_pg_step(tn_pgstmt *st, const char *what, tn_error *err);
 int tn_pg_column_count(tn_pgstmt *st);
+const char *tn_pg_column_name(tn_pgstmt *st, int i);
+int tn_pg_param_count(tn_pgstmt *st);
 int tn_pg_column_is_null(tn_pgstmt *st, int i);
 int tn_pg_column_is_number(tn_pgstmt *st, int i);
 int64_t tn_pg_column_int64(tn_pgstmt *st, int i);
