@@ -57,6 +57,7 @@ struct tn_pgstmt {
 	unsigned pgen;     /* generation it was prepared in; 0 = not prepared */
 	unsigned id;
 	int returns_rows, stream;
+	int runs;          /* executions so far: a statement run again is a lookup, not a scan */
 	int bind_failed;
 	/* the current execution */
 	int started, cursor;
@@ -228,6 +229,68 @@ int tn_pg_exec(tn_pg *pg, const char *sql, const char *what, tn_error *err)
 
 /* ---- translation ---------------------------------------------------------- */
 
+static int is_word_char(char c) { return isalnum((unsigned char)c) || c == '_'; }
+
+/* The word before position I (skipping blanks), compared with W. */
+static int word_before(const char *s, size_t i, const char *w)
+{
+	while (i > 0 && isspace((unsigned char)s[i - 1]))
+		i--;
+	size_t n = strlen(w);
+	return i >= n && strncasecmp(s + i - n, w, n) == 0 && (i == n || !is_word_char(s[i - n - 1]));
+}
+
+/* PostgreSQL 15 wants a name for every subquery in FROM, SQLite does not:
+ * give `FROM (SELECT ...)` / `JOIN (SELECT ...)` without one a name.  OUT
+ * has room for the additions (the caller allocated generously). */
+static void name_subqueries(char *s)
+{
+	static const char *const after[] = {"WHERE", "GROUP", "ORDER", "UNION", "LIMIT", "JOIN", "LEFT", "INNER",
+					    "CROSS", "ON", "HAVING", "EXCEPT", "INTERSECT", "WINDOW", "OFFSET",
+					    "FULL", "RIGHT", "NATURAL", NULL};
+	int k = 0;
+	for (size_t i = 0; s[i]; i++) {
+		if (s[i] == '\'') {
+			while (s[++i] && s[i] != '\'')
+				;
+			if (!s[i])
+				return;
+			continue;
+		}
+		if (s[i] != '(' || !(word_before(s, i, "FROM") || word_before(s, i, "JOIN")))
+			continue;
+		size_t j = i + 1;
+		for (int depth = 1; s[j] && depth; j++) {
+			if (s[j] == '\'') {
+				while (s[++j] && s[j] != '\'')
+					;
+				if (!s[j])
+					return;
+			} else if (s[j] == '(') {
+				depth++;
+			} else if (s[j] == ')') {
+				depth--;
+			}
+		}
+		/* j: just after the closing parenthesis */
+		size_t w = j;
+		while (isspace((unsigned char)s[w]))
+			w++;
+		int named = is_word_char(s[w]) || s[w] == '"';
+		for (int a = 0; named && after[a]; a++) {
+			size_t n = strlen(after[a]);
+			if (strncasecmp(s + w, after[a], n) == 0 && !is_word_char(s[w + n]))
+				named = 0;
+		}
+		if (!named) {
+			char alias[24];
+			int n = snprintf(alias, sizeof alias, " AS tn_q%d", ++k);
+			memmove(s + j + n, s + j, strlen(s + j) + 1);
+			memcpy(s + j, alias, (size_t)n);
+		}
+	}
+}
+
 char *tn_pg_translate(const char *sql, int *nparams)
 {
 	size_t n = strlen(sql);
@@ -270,6 +333,22 @@ char *tn_pg_translate(const char *sql, int *nparams)
 			if (j - i == 4 && strncasecmp(sql + i, "REAL", 4) == 0) {
 				memcpy(out + o, "FLOAT8", 6);
 				o += 6;
+			} else if (j - i == 7 && strncasecmp(sql + i, "INDEXED", 7) == 0) {
+				/* SQLite's INDEXED BY name: the planner chooses here */
+				size_t k = j;
+				while (isspace((unsigned char)sql[k]))
+					k++;
+				if (strncasecmp(sql + k, "BY", 2) == 0 && isspace((unsigned char)sql[k + 2])) {
+					k += 2;
+					while (isspace((unsigned char)sql[k]))
+						k++;
+					while (isalnum((unsigned char)sql[k]) || sql[k] == '_')
+						k++;
+					j = k;
+				} else {
+					memcpy(out + o, sql + i, j - i);
+					o += j - i;
+				}
 			} else {
 				memcpy(out + o, sql + i, j - i);
 				o += j - i;
@@ -282,6 +361,7 @@ char *tn_pg_translate(const char *sql, int *nparams)
 	}
 	(void)next;
 	out[o] = '\0';
+	name_subqueries(out);
 	*nparams = max;
 	return out;
 }
@@ -504,7 +584,7 @@ static int start(tn_pgstmt *st, const char *what, tn_error *err)
 	for (;;) {
 		int idle = PQtransactionStatus(pg->conn) == PQTRANS_IDLE;
 		PGresult *r;
-		if (st->stream) {
+		if (st->stream && st->runs == 0) {
 			/* outside a transaction the cursor must outlive the
 			 * DECLARE's own: WITH HOLD */
 			size_t n = strlen(st->sql) + 80;
@@ -577,6 +657,7 @@ int tn_pg_step(tn_pgstmt *st, const char *what, tn_error *err)
 		st->started = 1;
 		st->pg->constraint = 0;
 		int rc = start(st, what, err);
+		st->runs++;
 		if (rc) {
 			st->started = 0;
 			return rc;
@@ -770,6 +851,15 @@ const char tn_pg_prelude[] =
 	"CREATE FUNCTION json_type(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$SELECT json_typeof(t::json)$$;"
 	"CREATE FUNCTION json(t text) RETURNS text LANGUAGE sql IMMUTABLE AS"
 	"  $$SELECT CASE WHEN json_typeof(t::json) IS NOT NULL THEN t END$$;"
+	/* SQLite's total() (a float sum, 0 over no rows), and sums and totals
+	 * of comparisons, which are 0/1 integers on SQLite */
+	"CREATE AGGREGATE total(double precision) (SFUNC = float8pl, STYPE = double precision, INITCOND = '0');"
+	"CREATE FUNCTION tn_total_bool(a double precision, b boolean) RETURNS double precision LANGUAGE sql"
+	"  IMMUTABLE AS $$SELECT a + CASE WHEN b THEN 1 ELSE 0 END$$;"
+	"CREATE AGGREGATE total(boolean) (SFUNC = tn_total_bool, STYPE = double precision, INITCOND = '0');"
+	"CREATE FUNCTION tn_sum_bool(a bigint, b boolean) RETURNS bigint LANGUAGE sql IMMUTABLE AS"
+	"  $$SELECT CASE WHEN b IS NULL THEN a ELSE coalesce(a, 0) + CASE WHEN b THEN 1 ELSE 0 END END$$;"
+	"CREATE AGGREGATE sum(boolean) (SFUNC = tn_sum_bool, STYPE = bigint);"
 	/* currency.c's tn_money(AMOUNT, CURRENCY, AT): AMOUNT in the reporting
 	 * currency at the rate in force at AT, or an error naming the currency
 	 * and the day (never a silent sum across currencies) */
