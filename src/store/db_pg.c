@@ -851,6 +851,16 @@ const char tn_pg_prelude[] =
 	"CREATE FUNCTION json_type(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$SELECT json_typeof(t::json)$$;"
 	"CREATE FUNCTION json(t text) RETURNS text LANGUAGE sql IMMUTABLE AS"
 	"  $$SELECT CASE WHEN json_typeof(t::json) IS NOT NULL THEN t END$$;"
+	/* json_extract(DOC, '$.a.b') as text (read it with CAST), and round(x, n)
+	 * on doubles, half away from zero as SQLite */
+	"CREATE FUNCTION json_extract(t text, path text) RETURNS text LANGUAGE sql IMMUTABLE AS"
+	"  $$SELECT CASE WHEN path = '$' THEN t ELSE (t::json) #>> string_to_array(substr(path, 3), '.') END$$;"
+	"CREATE FUNCTION round(x double precision, n integer) RETURNS double precision LANGUAGE sql IMMUTABLE AS"
+	"  $$SELECT round(x::numeric, n)::double precision$$;"
+	/* strftime(FORMAT, T, 'unixepoch') for the %Y %m %d %H %M %S it uses */
+	"CREATE FUNCTION strftime(fmt text, t bigint, modifier text) RETURNS text LANGUAGE sql IMMUTABLE AS"
+	"  $$SELECT to_char(to_timestamp(t) AT TIME ZONE 'UTC', replace(replace(replace(replace(replace(replace("
+	"    fmt, '%Y', 'YYYY'), '%m', 'MM'), '%d', 'DD'), '%H', 'HH24'), '%M', 'MI'), '%S', 'SS'))$$;"
 	/* SQLite's total() (a float sum, 0 over no rows), and sums and totals
 	 * of comparisons, which are 0/1 integers on SQLite */
 	"CREATE AGGREGATE total(double precision) (SFUNC = float8pl, STYPE = double precision, INITCOND = '0');"
