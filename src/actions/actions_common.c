@@ -335,7 +335,7 @@ int tn_scores_estimate(tn_store *s, tn_time now, tn_scores **out, tn_error *err)
 		"act AS (SELECT DISTINCT customer_id FROM events WHERE occurred_at > ?1 - 14*86400 AND occurred_at <= ?1) "
 		"SELECT c.ext_id, c.id, s.plan, tn_money(s.price, s.currency, s.started_at), s.billing_period, "
 		"  CASE WHEN w.exposed > 0 THEN w.cancels * 1.0 / w.exposed / 3.0 ELSE 0 END, "
-		"  c.id IN act, c.signed_up_at, coalesce(s.current_period_end, s.trial_ends_at) "
+		"  c.id IN (SELECT customer_id FROM act), c.signed_up_at, coalesce(s.current_period_end, s.trial_ends_at) "
 		"FROM subscriptions s JOIN customers c ON c.id = s.customer_id JOIN w ON w.plan = s.plan "
 		"WHERE s.status IN ('trialing','active','past_due') AND s.started_at <= ?1 "
 		"ORDER BY c.id, s.started_at DESC";
@@ -549,7 +549,8 @@ int tn_scores_to_temp(tn_store *s, const tn_scores *sc, tn_error *err)
 		return TN_ERR_DB;
 	if (!sc)
 		return TN_OK;
-	tn_stmt *st = tn_db_prepare(s, "INSERT OR REPLACE INTO temp.tn_risk VALUES(?,?,?)", err);
+	tn_stmt *st = tn_db_prepare(s, "INSERT INTO temp.tn_risk VALUES(?,?,?) ON CONFLICT (customer_id) DO UPDATE SET "
+					   "p_churn = excluded.p_churn, value = excluded.value", err);
 	if (!st)
 		return TN_ERR_DB;
 	for (size_t i = 0; i < sc->n; i++) {

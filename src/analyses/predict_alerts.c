@@ -214,7 +214,7 @@ int tn_pred_alerts_list(tn_store *s, int64_t since, int all, tn_pred_alert **out
 		"  WHEN 'week' THEN 7 / 30.4375 WHEN 'day' THEN 1 / 30.4375 ELSE 1.0 END "
 		"  FROM subscriptions s WHERE s.customer_id = a.customer_id ORDER BY s.started_at DESC LIMIT 1) AS mrr "
 		"FROM alerts a JOIN customers c ON c.id = a.customer_id WHERE a.raised_at >= ?1 "
-		"AND (?2 OR (a.resolved_at IS NULL AND a.acked_at IS NULL)) "
+		"AND (?2 <> 0 OR (a.resolved_at IS NULL AND a.acked_at IS NULL)) "
 		"ORDER BY coalesce(a.risk, 0) * coalesce(mrr, 0) DESC, mrr DESC, a.raised_at DESC, a.id",
 		err);
 	if (!st)

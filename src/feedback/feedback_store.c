@@ -47,8 +47,11 @@ int tn_fb_label_store(tn_store *s, const tn_fb_model *m, int force, size_t *nlab
 	}
 	tn_stmt *sel = tn_db_prepare(s, sql, err);
 	tn_stmt *ins = sel ? tn_db_prepare(s,
-						   "INSERT OR REPLACE INTO feedback_labels(feedback_id, type, theme, "
-						   "language, confidence, by_rule) VALUES (?, ?, ?, ?, ?, ?)",
+						   "INSERT INTO feedback_labels(feedback_id, type, theme, "
+						   "language, confidence, by_rule) VALUES (?, ?, ?, ?, ?, ?) "
+						   "ON CONFLICT (feedback_id) DO UPDATE SET type = excluded.type, "
+						   "theme = excluded.theme, language = excluded.language, "
+						   "confidence = excluded.confidence, by_rule = excluded.by_rule",
 						   err)
 				: NULL;
 	int rc = TN_DB_DONE, status = TN_OK;

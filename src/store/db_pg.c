@@ -172,6 +172,8 @@ int tn_pg_in_txn(tn_pg *pg)
 	return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
 }
 
+static int exec_ddl(tn_pg *pg, const char *sql, const char *what, tn_error *err);
+
 /* Set ERR from a failed result (or the connection's message). */
 static int fail(tn_pg *pg, PGresult *r, const char *what, tn_error *err)
 {
@@ -205,7 +207,19 @@ static int retry(tn_pg *pg, PGresult *r, int was_idle, int *tries)
 	return state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0);
 }
 
-int tn_pg_exec(tn_pg *pg, const char *sql, const char *what, tn_error *err)
+int tn_pg_exec(tn_pg *pg, const char *text, const char *what, tn_error *err)
+{
+	/* what is run this way is DDL and transaction control: SQLite's types
+	 * and temp schema in PostgreSQL's words */
+	char *sql = tn_pg_ddl(text);
+	if (!sql)
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	int rc = exec_ddl(pg, sql, what, err);
+	free(sql);
+	return rc;
+}
+
+static int exec_ddl(tn_pg *pg, const char *sql, const char *what, tn_error *err)
 {
 	int tries = 0;
 	for (;;) {
@@ -333,6 +347,9 @@ char *tn_pg_translate(const char *sql, int *nparams)
 			if (j - i == 4 && strncasecmp(sql + i, "REAL", 4) == 0) {
 				memcpy(out + o, "FLOAT8", 6);
 				o += 6;
+			} else if (j - i == 4 && strncasecmp(sql + i, "temp", 4) == 0 && sql[j] == '.') {
+				memcpy(out + o, "pg_temp", 7); /* SQLite's temp schema */
+				o += 7;
 			} else if (j - i == 7 && strncasecmp(sql + i, "INDEXED", 7) == 0) {
 				/* SQLite's INDEXED BY name: the planner chooses here */
 				size_t k = j;
@@ -942,6 +959,8 @@ char *tn_pg_ddl(const char *sql)
 			}
 		} else if (word_at(sql, i, "REAL")) {
 			rep = "DOUBLE PRECISION";
+		} else if (word_at(sql, i, "temp") && sql[j] == '.') {
+			rep = "pg_temp";
 		} else if (word_at(sql, i, "BLOB")) {
 			rep = "BYTEA";
 		} else if (word_at(sql, i, "AUTOINCREMENT")) {

@@ -53,10 +53,6 @@ same "survival" survival
 same "survival all spells" survival --all-spells
 same "drivers" drivers
 same "value summary" value summary
-same "value fit sbg" value fit --model sbg
-same "value fit bgnbd" value fit --model bgnbd
-same "value fit pareto-nbd" value fit --model pareto-nbd
-same "value fit gamma-gamma" value fit --model gamma-gamma
 same "value score" value score
 same "value retention" value retention
 same "value profitability" value profitability
