@@ -209,13 +209,13 @@ int tn_pred_alerts_list(tn_store *s, int64_t since, int all, tn_pred_alert **out
 	*n = 0;
 	tn_stmt *st = tn_db_prepare(
 		s,
-		"SELECT a.id, c.ext_id, a.kind, a.raised_at, a.resolved_at, a.acked_at, a.risk, a.detail, "
+		"SELECT * FROM (SELECT a.id, c.ext_id, a.kind, a.raised_at, a.resolved_at, a.acked_at, a.risk, a.detail, "
 		"(SELECT s.price / CASE s.billing_period WHEN 'year' THEN 12.0 WHEN 'quarter' THEN 3.0 "
 		"  WHEN 'week' THEN 7 / 30.4375 WHEN 'day' THEN 1 / 30.4375 ELSE 1.0 END "
 		"  FROM subscriptions s WHERE s.customer_id = a.customer_id ORDER BY s.started_at DESC LIMIT 1) AS mrr "
 		"FROM alerts a JOIN customers c ON c.id = a.customer_id WHERE a.raised_at >= ?1 "
-		"AND (?2 <> 0 OR (a.resolved_at IS NULL AND a.acked_at IS NULL)) "
-		"ORDER BY coalesce(a.risk, 0) * coalesce(mrr, 0) DESC, mrr DESC, a.raised_at DESC, a.id",
+		"AND (?2 <> 0 OR (a.resolved_at IS NULL AND a.acked_at IS NULL))) AS q "
+		"ORDER BY coalesce(risk, 0) * coalesce(mrr, 0) DESC, mrr DESC, raised_at DESC, id",
 		err);
 	if (!st)
 		return tn_error_code(err, TN_ERR_DB);

@@ -126,12 +126,12 @@ int tn_fb_impact_store(tn_store *s, tn_fb_row **rows, size_t *nrows, tn_error *e
 		"SELECT lab.type AS ty, lab.theme AS th, COUNT(*) AS n, SUM(cust.churned) AS k, SUM(cust.revenue), "
 		"tot.n, tot.k FROM (SELECT DISTINCT l.type, l.theme, f.customer_id FROM feedback_labels l JOIN feedback "
 		"f ON f.id = l.feedback_id WHERE f.kind <> 'exit') lab JOIN cust ON cust.id = lab.customer_id, tot "
-		"GROUP BY lab.type, lab.theme "
+		"GROUP BY lab.type, lab.theme, tot.n, tot.k "
 		"UNION ALL "
 		"SELECT lab.type, '(all)', COUNT(*), SUM(cust.churned), SUM(cust.revenue), tot.n, tot.k FROM "
 		"(SELECT DISTINCT l.type, f.customer_id FROM feedback_labels l JOIN feedback f ON f.id = l.feedback_id "
 		"WHERE f.kind <> 'exit') "
-		"lab JOIN cust ON cust.id = lab.customer_id, tot GROUP BY lab.type) "
+		"lab JOIN cust ON cust.id = lab.customer_id, tot GROUP BY lab.type, tot.n, tot.k) "
 		"ORDER BY ty, th = '(all)' DESC, k DESC, n DESC, th";
 	return run_report(s, sql, NULL, impact_row, rows, nrows, err);
 }
@@ -188,7 +188,7 @@ int tn_fb_matrix_store(tn_store *s, tn_fb_row **rows, size_t *nrows, tn_error *e
 		"ORDER BY COUNT(*) DESC LIMIT 1), COUNT(*), SUM(cust.churned), COALESCE(ft.effort, ''), "
 		"SUM(cust.revenue) FROM (SELECT DISTINCT l.theme, f.customer_id FROM feedback_labels l JOIN feedback f "
 		"ON f.id = l.feedback_id WHERE l.type <> 'praise') lab JOIN cust ON cust.id = lab.customer_id LEFT JOIN feedback_themes ft ON "
-		"ft.theme = lab.theme GROUP BY lab.theme ORDER BY 4 DESC, 3 DESC, 1";
+		"ft.theme = lab.theme GROUP BY lab.theme, ft.effort ORDER BY 4 DESC, 3 DESC, 1";
 	int rc = run_report(s, sql, NULL, matrix_row, rows, nrows, err);
 	if (rc || *nrows == 0)
 		return rc;

@@ -55,6 +55,7 @@ struct tn_pgstmt {
 	char *used;        /* whether $i appears in the SQL (an unused one is typed text) */
 	PGresult *desc;    /* the result's description, asked for before the first step */
 	unsigned pgen;     /* generation it was prepared in; 0 = not prepared */
+	unsigned dgen;     /* generation its parameter types were described in */
 	unsigned id;
 	int returns_rows, stream;
 	int runs;          /* executions so far: a statement run again is a lookup, not a scan */
@@ -308,7 +309,7 @@ static void name_subqueries(char *s)
 char *tn_pg_translate(const char *sql, int *nparams)
 {
 	size_t n = strlen(sql);
-	/* each `?` grows to at most `$NNNNN`, REAL to FLOAT8 */
+	/* each `?` grows to at most `$NNNNN`, REAL to FLOAT8, DESC by NULLS LAST */
 	char *out = tn_malloc(n * 6 + 16);
 	if (!out)
 		return NULL;
@@ -347,6 +348,19 @@ char *tn_pg_translate(const char *sql, int *nparams)
 			if (j - i == 4 && strncasecmp(sql + i, "REAL", 4) == 0) {
 				memcpy(out + o, "FLOAT8", 6);
 				o += 6;
+			} else if (j - i == 4 && strncasecmp(sql + i, "DESC", 4) == 0) {
+				/* SQLite sorts NULL lowest, PostgreSQL highest: a
+				 * descending key puts NULLs last on both (an ascending
+				 * one on a column that may be NULL says NULLS FIRST) */
+				size_t k = j;
+				while (isspace((unsigned char)sql[k]))
+					k++;
+				memcpy(out + o, sql + i, 4);
+				o += 4;
+				if (strncasecmp(sql + k, "NULLS", 5) != 0) {
+					memcpy(out + o, " NULLS LAST", 11);
+					o += 11;
+				}
 			} else if (j - i == 4 && strncasecmp(sql + i, "temp", 4) == 0 && sql[j] == '.') {
 				memcpy(out + o, "pg_temp", 7); /* SQLite's temp schema */
 				o += 7;
@@ -536,6 +550,7 @@ static int ensure_prepared(tn_pgstmt *st, const char *what, tn_error *err)
 	int sp = untyped && tn_pg_in_txn(pg);
 	if (sp)
 		PQclear(PQexec(pg->conn, "SAVEPOINT tn_prepare"));
+	st->dgen = 0;
 	PGresult *r = PQprepare(pg->conn, name, st->sql, st->n, st->ptype);
 	if (untyped && PQresultStatus(r) != PGRES_COMMAND_OK) {
 		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
@@ -610,30 +625,29 @@ static int start(tn_pgstmt *st, const char *what, tn_error *err)
 				return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 			snprintf(decl, n, "DECLARE tnc%u NO SCROLL CURSOR%s FOR %s", st->id, idle ? " WITH HOLD" : "",
 				 st->sql);
-			int untyped = 0;
-			for (int i = 0; i < st->n; i++) {
-				if (!st->used[i] && !st->type[i])
-					st->type[i] = 25;
-				untyped |= st->type[i] == 0;
+			/* the parameters' types as the server infers them: prepare
+			 * (which falls back to text where it cannot tell) and
+			 * describe, then declare the cursor with those types */
+			int prc = ensure_prepared(st, what, err);
+			if (!prc && st->dgen != pg->gen) {
+				char name[32];
+				snprintf(name, sizeof name, "tns%u", st->id);
+				PGresult *d = PQdescribePrepared(pg->conn, name);
+				if (PQresultStatus(d) == PGRES_COMMAND_OK && PQnparams(d) == st->n) {
+					for (int i = 0; i < st->n; i++)
+						st->ptype[i] = PQparamtype(d, i);
+					st->dgen = pg->gen;
+				} else {
+					prc = fail(pg, d, what, err);
+				}
+				PQclear(d);
 			}
-			int sp = untyped && !idle;
-			if (sp)
-				PQclear(PQexec(pg->conn, "SAVEPOINT tn_prepare"));
-			r = PQexecParams(pg->conn, decl, st->n, st->type, (const char *const *)st->val, st->len,
+			if (prc) {
+				free(decl);
+				return prc;
+			}
+			r = PQexecParams(pg->conn, decl, st->n, st->ptype, (const char *const *)st->val, st->len,
 					 st->fmt, 0);
-			const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-			if (untyped && state && (strcmp(state, "42P18") == 0 || strcmp(state, "42P08") == 0)) {
-				PQclear(r);
-				if (sp)
-					PQclear(PQexec(pg->conn, "ROLLBACK TO SAVEPOINT tn_prepare"));
-				for (int i = 0; i < st->n; i++)
-					if (!st->type[i])
-						st->type[i] = 25;
-				r = PQexecParams(pg->conn, decl, st->n, st->type, (const char *const *)st->val,
-						 st->len, st->fmt, 0);
-			}
-			if (sp && PQresultStatus(r) == PGRES_COMMAND_OK)
-				PQclear(PQexec(pg->conn, "RELEASE SAVEPOINT tn_prepare"));
 			free(decl);
 			if (PQresultStatus(r) == PGRES_COMMAND_OK) {
 				PQclear(r);
@@ -873,7 +887,7 @@ const char tn_pg_prelude[] =
 	"CREATE FUNCTION json_extract(t text, path text) RETURNS text LANGUAGE sql IMMUTABLE AS"
 	"  $$SELECT CASE WHEN path = '$' THEN t ELSE (t::json) #>> string_to_array(substr(path, 3), '.') END$$;"
 	"CREATE FUNCTION round(x double precision, n integer) RETURNS double precision LANGUAGE sql IMMUTABLE AS"
-	"  $$SELECT round(x::numeric, n)::double precision$$;"
+	"  $$SELECT pg_catalog.round(x::numeric, n)::double precision$$;"
 	/* strftime(FORMAT, T, 'unixepoch') for the %Y %m %d %H %M %S it uses */
 	"CREATE FUNCTION strftime(fmt text, t bigint, modifier text) RETURNS text LANGUAGE sql IMMUTABLE AS"
 	"  $$SELECT to_char(to_timestamp(t) AT TIME ZONE 'UTC', replace(replace(replace(replace(replace(replace("

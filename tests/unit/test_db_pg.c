@@ -37,6 +37,10 @@ static void test_dialect(void **state)
 	(void)state;
 	/* SQLite's REAL is a double: FLOAT8, not PostgreSQL's 4-byte real */
 	check_translate("SELECT CAST(a AS REAL) / b, real_col FROM t", "SELECT CAST(a AS FLOAT8) / b, real_col FROM t", 0);
+	/* NULLs sort as on SQLite for a descending key */
+	check_translate("SELECT a FROM t ORDER BY a DESC, b DESC NULLS FIRST, c",
+			"SELECT a FROM t ORDER BY a DESC NULLS LAST, b DESC NULLS FIRST, c", 0);
+	check_translate("SELECT x FROM temp.t", "SELECT x FROM pg_temp.t", 0);
 	check_translate("SELECT x FROM t INDEXED BY t_i WHERE y = ?", "SELECT x FROM t  WHERE y = $1", 1);
 	/* every subquery in FROM gets a name; named ones keep theirs */
 	check_translate("SELECT count(*) FROM (SELECT 1 FROM t)", "SELECT count(*) FROM (SELECT 1 FROM t) AS tn_q1", 0);
