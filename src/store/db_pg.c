@@ -887,7 +887,7 @@ const char tn_pg_prelude[] =
 	"CREATE FUNCTION json_extract(t text, path text) RETURNS text LANGUAGE sql IMMUTABLE AS"
 	"  $$SELECT CASE WHEN path = '$' THEN t ELSE (t::json) #>> string_to_array(substr(path, 3), '.') END$$;"
 	"CREATE FUNCTION round(x double precision, n integer) RETURNS double precision LANGUAGE sql IMMUTABLE AS"
-	"  $$SELECT pg_catalog.round(x::numeric, n)::double precision$$;"
+	"  $$SELECT pg_catalog.round(x::numeric, n::int4)::double precision$$;"
 	/* strftime(FORMAT, T, 'unixepoch') for the %Y %m %d %H %M %S it uses */
 	"CREATE FUNCTION strftime(fmt text, t bigint, modifier text) RETURNS text LANGUAGE sql IMMUTABLE AS"
 	"  $$SELECT to_char(to_timestamp(t) AT TIME ZONE 'UTC', replace(replace(replace(replace(replace(replace("
