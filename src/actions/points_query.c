@@ -289,7 +289,7 @@ int tn_points_at_risk(tn_store *s, tn_time now, double days, const tn_scores *sc
 		"WITH x AS (SELECT customer_id, sum(remaining) AS pts, min(expires_at) AS first_exp FROM points_lots "
 		"  WHERE remaining > 0 AND expires_at > ?1 AND expires_at <= ?2 GROUP BY customer_id), "
 		"r AS (SELECT b.customer_id, b.balance, coalesce(x.pts, 0) AS expiring, x.first_exp, k.p_churn, "
-		"  CASE WHEN k.p_churn >= ?3 THEN 1 ELSE 0 END AS risky FROM points_balances b "
+		"  (k.p_churn >= ?3) IS TRUE AS risky FROM points_balances b "
 		"  LEFT JOIN x ON x.customer_id = b.customer_id LEFT JOIN temp.tn_risk k ON k.customer_id = b.customer_id "
 		"  WHERE b.balance > 0) "
 		"SELECT c.ext_id AS customer, r.balance, r.expiring, strftime('%Y-%m-%d', r.first_exp, 'unixepoch') "

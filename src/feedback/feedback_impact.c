@@ -123,7 +123,7 @@ int tn_fb_impact_store(tn_store *s, tn_fb_row **rows, size_t *nrows, tn_error *e
 	static const char sql[] =
 		CUSTOMERS_CTE
 		"SELECT * FROM ("
-		"SELECT lab.type AS ty, lab.theme AS th, COUNT(*) AS n, SUM(cust.churned) AS k, SUM(cust.revenue), "
+		"SELECT lab.type AS ty, lab.theme AS th, COUNT(*) AS cn, SUM(cust.churned) AS ck, SUM(cust.revenue), "
 		"tot.n, tot.k FROM (SELECT DISTINCT l.type, l.theme, f.customer_id FROM feedback_labels l JOIN feedback "
 		"f ON f.id = l.feedback_id WHERE f.kind <> 'exit') lab JOIN cust ON cust.id = lab.customer_id, tot "
 		"GROUP BY lab.type, lab.theme, tot.n, tot.k "
@@ -132,7 +132,7 @@ int tn_fb_impact_store(tn_store *s, tn_fb_row **rows, size_t *nrows, tn_error *e
 		"(SELECT DISTINCT l.type, f.customer_id FROM feedback_labels l JOIN feedback f ON f.id = l.feedback_id "
 		"WHERE f.kind <> 'exit') "
 		"lab JOIN cust ON cust.id = lab.customer_id, tot GROUP BY lab.type, tot.n, tot.k) "
-		"ORDER BY ty, th = '(all)' DESC, k DESC, n DESC, th";
+		"ORDER BY ty, th = '(all)' DESC, ck DESC, cn DESC, th";
 	return run_report(s, sql, NULL, impact_row, rows, nrows, err);
 }
 
