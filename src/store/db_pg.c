@@ -339,7 +339,7 @@ char *tn_pg_translate(const char *sql, int *nparams)
 			if (k > max)
 				max = k;
 			next = k;
-			o += (size_t)sprintf(out + o, "$%d", k);
+			o += (size_t)snprintf(out + o, 16, "$%d", k);
 		} else if ((isalpha((unsigned char)c) || c == '_') &&
 			   (i == 0 || !(isalnum((unsigned char)sql[i - 1]) || sql[i - 1] == '_' || sql[i - 1] == '.'))) {
 			size_t j = i;
@@ -428,7 +428,7 @@ tn_pgstmt *tn_pg_prepare(tn_pg *pg, const char *sql, int stream, tn_error *err)
 			goto nomem;
 		for (const char *p = st->sql; *p; p++)
 			if (*p == '$' && isdigit((unsigned char)p[1])) {
-				int k = atoi(p + 1);
+				long k = strtol(p + 1, NULL, 10);
 				if (k >= 1 && k <= st->n)
 					st->used[k - 1] = 1;
 			}
