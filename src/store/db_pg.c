@@ -95,7 +95,8 @@ char *tn_pg_redact(const char *url)
 	}
 	/* the rest, with password=... in the query replaced */
 	while (*p) {
-		if ((p[-1] == '?' || p[-1] == '&') && strncmp(p, "password=", 9) == 0) {
+		char prev = o > 0 ? out[o - 1] : '\0';
+		if ((prev == '?' || prev == '&') && strncmp(p, "password=", 9) == 0) {
 			memcpy(out + o, "password=***", 12);
 			o += 12;
 			p += 9;
@@ -310,7 +311,7 @@ char *tn_pg_translate(const char *sql, int *nparams)
 {
 	size_t n = strlen(sql);
 	/* each `?` grows to at most `$NNNNN`, REAL to FLOAT8, DESC by NULLS LAST */
-	char *out = tn_malloc(n * 6 + 16);
+	char *out = tn_malloc(n * 8 + 64);
 	if (!out)
 		return NULL;
 	size_t o = 0;
@@ -331,11 +332,16 @@ char *tn_pg_translate(const char *sql, int *nparams)
 			i++;
 			if (isdigit((unsigned char)sql[i])) {
 				k = 0;
-				while (isdigit((unsigned char)sql[i]))
-					k = k * 10 + (sql[i++] - '0');
+				while (isdigit((unsigned char)sql[i])) {
+					if (k < 100000)
+						k = k * 10 + (sql[i] - '0');
+					i++;
+				}
 			} else {
 				k = max + 1;
 			}
+			if (k > 65535) /* PostgreSQL's limit: the server says no */
+				k = 65535;
 			if (k > max)
 				max = k;
 			next = k;
