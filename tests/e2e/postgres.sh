@@ -32,8 +32,8 @@ check_contains "schema version on postgresql" schema.json '"schema_version"'
 # every command below runs on PostgreSQL and must print what SQLite prints
 same() {
   name=$1; shift
-  checked $TENURE_BIN --db lite.db --format json "$@" >lite.out 2>lite.err; a=$?
-  checked $TENURE_BIN --db "$URL" --format json "$@" >pg.out 2>pg.err; b=$?
+  checked $TENURE --db lite.db --format json "$@" >lite.out 2>lite.err; a=$?
+  checked $TENURE --db "$URL" --format json "$@" >pg.out 2>pg.err; b=$?
   if [ "$a" -ne 0 ] || [ "$b" -ne 0 ]; then
     not_ok "same on both: $name" "exit $a on sqlite, $b on postgresql" "$(head -c 400 lite.err)" "$(head -c 400 pg.err)"
     return
