@@ -249,10 +249,10 @@ static int load_cust_info(tn_store *s, cust_info **out, size_t *n, tn_error *err
 	*n = 0;
 	tn_stmt *st = tn_db_prepare(s, "SELECT count(*) FROM customers", err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	if (tn_db_step_row(st, "reading customers", err)) {
 		tn_db_finalize(st);
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	}
 	size_t cap = (size_t)tn_db_column_int64(st, 0);
 	tn_db_finalize(st);
@@ -266,7 +266,7 @@ static int load_cust_info(tn_store *s, cust_info **out, size_t *n, tn_error *err
 			      err);
 	if (!st) {
 		free(ci);
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	}
 	int step;
 	while ((step = tn_db_step(st, "reading the store", err)) == TN_DB_ROW) {
@@ -280,7 +280,7 @@ static int load_cust_info(tn_store *s, cust_info **out, size_t *n, tn_error *err
 	if (step != TN_DB_ROW && tn_db_step_end( step, err)) {
 		tn_db_finalize(st);
 		free(ci);
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	}
 	tn_db_finalize(st);
 	*out = ci;
@@ -341,7 +341,7 @@ int tn_scores_estimate(tn_store *s, tn_time now, tn_scores **out, tn_error *err)
 		"ORDER BY c.id, s.started_at DESC";
 	tn_stmt *st = tn_db_prepare(s, sql, err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_int64(st, 1, now);
 	tn_scores *sc = tn_calloc(1, sizeof *sc);
 	size_t cap = 0, xcap = 0;
@@ -546,13 +546,13 @@ int tn_scores_to_temp(tn_store *s, const tn_scores *sc, tn_error *err)
 {
 	if (tn_store_exec(s, "DROP TABLE IF EXISTS temp.tn_risk; CREATE TEMP TABLE tn_risk(customer_id INTEGER "
 			     "PRIMARY KEY, p_churn REAL, value REAL)", err))
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	if (!sc)
 		return TN_OK;
 	tn_stmt *st = tn_db_prepare(s, "INSERT INTO temp.tn_risk VALUES(?,?,?) ON CONFLICT (customer_id) DO UPDATE SET "
 					   "p_churn = excluded.p_churn, value = excluded.value", err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	for (size_t i = 0; i < sc->n; i++) {
 		tn_db_reset(st);
 		tn_db_bind_int64(st, 1, sc->key[i]);

@@ -41,7 +41,7 @@ int tn_journey_map(tn_store *s, int m, const char *event_type, tn_error *err)
 					       "ON CONFLICT(milestone) DO UPDATE SET event_type = excluded.event_type",
 					    err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_text(st, 1, ms_names[m]);
 	tn_db_bind_text(st, 2, event_type);
 	int rc = tn_db_step(st, "reading the store", err) == TN_DB_DONE ? TN_OK : tn_store_db_error(s, "saving a milestone", err);
@@ -65,7 +65,7 @@ int tn_journey_types(tn_store *s, char *types[TN_MS_COUNT], int mapped[TN_MS_COU
 	}
 	tn_stmt *st = tn_db_prepare(s, "SELECT milestone, event_type FROM journey_milestones", err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	int step, rc = TN_OK;
 	while ((step = tn_db_step(st, "reading the store", err)) == TN_DB_ROW) {
 		int m = tn_milestone_parse(tn_db_column_text(st, 0));

@@ -194,7 +194,7 @@ int tn_offers_typical_churn_age(tn_store *s, tn_time now, double *days, long *n,
 					    "AND s.cancelled_at >= c.signed_up_at",
 					    err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_int64(st, 1, now);
 	double *v = NULL;
 	size_t len = 0, cap = 0;
@@ -216,7 +216,7 @@ int tn_offers_typical_churn_age(tn_store *s, tn_time now, double *days, long *n,
 	if (tn_db_step_end( step, err)) {
 		free(v);
 		tn_db_finalize(st);
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	}
 	tn_db_finalize(st);
 	*n = (long)len;
@@ -242,7 +242,7 @@ int tn_offers_danger_window(tn_store *s, tn_time now, double *from_day, double *
 		"ON x.customer_id = c.id WHERE c.signed_up_at IS NOT NULL AND c.signed_up_at <= ?1",
 		err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_int64(st, 1, now);
 	double *t = NULL, *e = NULL;
 	size_t n = 0, cap = 0;
@@ -424,7 +424,7 @@ int tn_offers_measure(tn_store *s, int64_t plan_id, tn_offer_effect *out, tn_err
 							: "SELECT id, created_at FROM offer_plans ORDER BY id DESC LIMIT 1",
 					    err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	if (plan_id > 0)
 		tn_db_bind_int64(st, 1, plan_id);
 	int step = tn_db_step(st, "reading the store", err);
@@ -447,7 +447,7 @@ int tn_offers_measure(tn_store *s, int64_t plan_id, tn_offer_effect *out, tn_err
 			      "FROM offer_assignments a WHERE a.plan_id = ? GROUP BY a.arm",
 			      err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_int64(st, 1, out->plan_id);
 	while ((step = tn_db_step(st, "reading the store", err)) == TN_DB_ROW) {
 		const char *arm = tn_db_column_text(st, 0);
@@ -462,7 +462,7 @@ int tn_offers_measure(tn_store *s, int64_t plan_id, tn_offer_effect *out, tn_err
 	}
 	if (tn_db_step_end( step, err)) {
 		tn_db_finalize(st);
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	}
 	tn_db_finalize(st);
 	tn_prop_diff_newcombe(out->churned_control, out->n_control, out->churned_offer, out->n_offer, 1.959963984540054,
@@ -480,7 +480,7 @@ int tn_offers_plans(tn_store *s, tn_rowset **out, tn_error *err)
 		"p.params FROM offer_plans p ORDER BY p.id",
 		err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	static const int digits[] = {0, -1, -1, 0, 0, -1};
 	return tn_rowset_from_db(s, st, digits, out, err);
 }
@@ -518,7 +518,7 @@ int tn_offers_ending(tn_store *s, tn_time now, double days, tn_ending_row **rows
 		") s JOIN customers c ON c.id = s.customer_id WHERE e > ?1 AND e <= ?2 ORDER BY e, c.ext_id",
 		err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_int64(st, 1, now);
 	tn_db_bind_int64(st, 2, now + (tn_time)llround(days * TN_DAY));
 	size_t cap = 0;
@@ -579,7 +579,7 @@ int tn_offers_nearing(tn_store *s, tn_time now, double danger_day, double window
 		"ORDER BY age DESC, c.ext_id",
 		err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_int64(st, 1, now);
 	tn_db_bind_double(st, 2, danger_day);
 	tn_db_bind_double(st, 3, window);

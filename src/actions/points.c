@@ -71,7 +71,7 @@ static int pst_prepare(tn_store *s, pstmts *p, tn_error *err)
 					 err)) ||
 	    !(p->lot_set = tn_db_prepare(s, "UPDATE points_lots SET remaining = ? WHERE lot_id = ?", err))) {
 		pst_free(p);
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	}
 	return TN_OK;
 }
@@ -249,7 +249,7 @@ static int apply_one(tn_store *s, pstmts *p, const tn_points_op *op, double expi
 	if (op->kind != TN_POINTS_REDEEM) {
 		tn_time exp = expiry_days > 0 ? op->at + (tn_time)llround(expiry_days * TN_DAY) : TN_NO_TIME;
 		if (ledger_add(s, p, cust, op->at, kind, pts, exp, 0, op->key, op->note, &id, err))
-			return TN_ERR_DB;
+			return tn_error_code(err, TN_ERR_DB);
 		if (!id) { /* the key is taken: a retry, or a mistake */
 			int rc = key_seen(s, p, op, cust, kind, signed_pts, status, err);
 			if (!rc && *status == TN_POINTS_INSUFFICIENT)
@@ -266,7 +266,7 @@ static int apply_one(tn_store *s, pstmts *p, const tn_points_op *op, double expi
 			tn_db_bind_int64(p->lot, 4, exp);
 		tn_db_bind_int64(p->lot, 5, pts);
 		if (step_done(s, p->lot, "writing a points lot", err) || balance_add(s, p, cust, pts, pts, err))
-			return TN_ERR_DB;
+			return tn_error_code(err, TN_ERR_DB);
 		*status = TN_POINTS_APPLIED;
 		return TN_OK;
 	}
@@ -309,7 +309,7 @@ static int apply_one(tn_store *s, pstmts *p, const tn_points_op *op, double expi
 		tn_db_bind_int64(p->refuse, 3, op->at);
 		tn_db_bind_int64(p->refuse, 4, pts);
 		if (step_done(s, p->refuse, "recording a refused redemption", err))
-			return TN_ERR_DB;
+			return tn_error_code(err, TN_ERR_DB);
 		*status = TN_POINTS_INSUFFICIENT;
 		return TN_OK;
 	}
@@ -326,7 +326,7 @@ static int apply_one(tn_store *s, pstmts *p, const tn_points_op *op, double expi
 		return rc;
 	if (ledger_add(s, p, cust, op->at, kind, -pts, TN_NO_TIME, 0, op->key, op->note, &id, err) ||
 	    balance_add(s, p, cust, -pts, 0, err))
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	*status = TN_POINTS_APPLIED;
 	return TN_OK;
 }
@@ -356,7 +356,7 @@ int tn_points_apply(tn_store *s, const tn_points_op *ops, size_t n, int *status,
 	pstmts p;
 	if (read_expiry(s, &expiry, err) || pst_prepare(s, &p, err)) {
 		tn_store_rollback(s);
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	}
 	int rc = TN_OK;
 	for (size_t i = 0; i < n && !rc; i++) {
@@ -383,7 +383,7 @@ int tn_points_set_rule(tn_store *s, const char *event_type, long long per_action
 					    "per_amount = excluded.per_amount",
 					    err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_text(st, 1, event_type);
 	tn_db_bind_int64(st, 2, per_action);
 	tn_db_bind_double(st, 3, per_amount);
@@ -408,7 +408,7 @@ int tn_points_expire(tn_store *s, tn_time now, long *entries, long long *points,
 	pstmts p;
 	if (pst_prepare(s, &p, err)) {
 		tn_store_rollback(s);
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	}
 	tn_stmt *st = tn_db_prepare(s,
 					    "SELECT lot_id, customer_id, remaining FROM points_lots WHERE remaining > 0 "
@@ -416,7 +416,7 @@ int tn_points_expire(tn_store *s, tn_time now, long *entries, long long *points,
 					    err);
 	long cnt = 0;
 	long long total = 0;
-	int rc = st ? TN_OK : TN_ERR_DB;
+	int rc = st ? TN_OK : tn_error_code(err, TN_ERR_DB);
 	typedef struct {
 		int64_t lot, cust;
 		long long rem;
@@ -475,7 +475,7 @@ int tn_points_earn_from_events(tn_store *s, tn_time since, long *applied, tn_err
 		"JOIN customers c ON c.id = e.customer_id WHERE e.occurred_at > ? ORDER BY e.occurred_at",
 		err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_int64(st, 1, since);
 	enum { BATCH = 5000 };
 	tn_points_op *ops = tn_calloc(BATCH, sizeof *ops);

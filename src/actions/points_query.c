@@ -25,10 +25,10 @@ static int fifo_replay(tn_store *s, tn_points_check *out, tn_error *err)
 {
 	tn_stmt *st = tn_db_prepare(s, "SELECT coalesce(max(id), 0) FROM points_ledger", err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	if (tn_db_step_row(st, "counting ledger entries", err)) {
 		tn_db_finalize(st);
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	}
 	int64_t maxid = tn_db_column_int64(st, 0);
 	tn_db_finalize(st);
@@ -44,7 +44,7 @@ static int fifo_replay(tn_store *s, tn_points_check *out, tn_error *err)
 		stored[i] = -1;
 	if (!(st = tn_db_prepare(s, "SELECT lot_id, remaining FROM points_lots", err))) {
 		free(stored);
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	}
 	int step;
 	while ((step = tn_db_step(st, "reading the store", err)) == TN_DB_ROW) {
@@ -57,13 +57,13 @@ static int fifo_replay(tn_store *s, tn_points_check *out, tn_error *err)
 	if (tn_db_step_end( step, err)) {
 		tn_db_finalize(st);
 		free(stored);
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	}
 	tn_db_finalize(st);
 	if (!(st = tn_db_prepare(s, "SELECT customer_id, id, kind, points, at, lot_id FROM points_ledger "
 				       "ORDER BY customer_id, id", err))) {
 		free(stored);
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	}
 	int64_t cur = INT64_MIN;
 	for (int more = 1; more && !rc;) {
@@ -144,7 +144,7 @@ int tn_points_check_run(tn_store *s, tn_points_check *out, tn_error *err)
 		"(SELECT count(*) FROM points_balances WHERE balance < 0)";
 	tn_stmt *st = tn_db_prepare(s, sql, err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	if (tn_db_step(st, "reading the store", err) != TN_DB_ROW) {
 		tn_db_finalize(st);
 		return tn_store_db_error(s, "checking points", err);
@@ -173,7 +173,7 @@ int tn_points_set_tier(tn_store *s, const char *name, int level, const char *bas
 					    "benefits = excluded.benefits",
 					    err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_text(st, 1, name);
 	tn_db_bind_int64(st, 2, level);
 	tn_db_bind_text(st, 3, basis);
@@ -207,7 +207,7 @@ int tn_points_tier_of(tn_store *s, const char *customer, char **tier, tn_error *
 		return tn_error_code(err, TN_ERR_NOTFOUND);
 	tn_stmt *st = tn_db_prepare(s, CUSTOMER_STATS "SELECT tier FROM tiered WHERE customer_id = ?", err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_int64(st, 1, key);
 	int step = tn_db_step(st, "reading the store", err), rc = TN_OK;
 	if (step == TN_DB_ROW) {
@@ -232,7 +232,7 @@ int tn_points_balances(tn_store *s, const char *customer, tn_rowset **out, tn_er
 							   "WHERE ?1 = 0 OR t.customer_id = ?1 ORDER BY t.balance DESC, c.ext_id",
 					    err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_int64(st, 1, key);
 	static const int digits[] = {-1, 0, 0, 2, -1};
 	return tn_rowset_from_db(s, st, digits, out, err);
@@ -250,7 +250,7 @@ int tn_points_history(tn_store *s, const char *customer, tn_rowset **out, tn_err
 		"lot_id AS lot, idem_key AS key, note FROM points_ledger WHERE customer_id = ? ORDER BY id",
 		err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_int64(st, 1, key);
 	static const int digits[] = {0, -1, -1, 0, 0, -1, 0, -1, -1};
 	return tn_rowset_from_db(s, st, digits, out, err);
@@ -264,7 +264,7 @@ int tn_points_tiers(tn_store *s, tn_rowset **out, tn_error *err)
 							   "p.name) AS members FROM points_tiers p ORDER BY p.level",
 					    err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	static const int digits[] = {-1, 0, -1, 2, -1, 0};
 	return tn_rowset_from_db(s, st, digits, out, err);
 }
@@ -274,7 +274,7 @@ int tn_points_rules(tn_store *s, tn_rowset **out, tn_error *err)
 	tn_stmt *st = tn_db_prepare(
 		s, "SELECT event_type, per_action, per_amount FROM points_rules ORDER BY event_type", err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	static const int digits[] = {-1, 0, 4};
 	return tn_rowset_from_db(s, st, digits, out, err);
 }
@@ -300,7 +300,7 @@ int tn_points_at_risk(tn_store *s, tn_time now, double days, const tn_scores *sc
 		"ORDER BY at_risk DESC, c.ext_id",
 		err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_int64(st, 1, now);
 	tn_db_bind_int64(st, 2, now + (tn_time)llround(days * TN_DAY));
 	tn_db_bind_double(st, 3, min_p);

@@ -67,7 +67,7 @@ int tn_winback_record(tn_store *s, const tn_winback_contact *c, int *added, tn_e
 {
 	tn_stmt *st = tn_db_prepare(s, INSERT_CONTACT, err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	int rc = record(s, st, c, added, "", err);
 	tn_db_finalize(st);
 	return rc;
@@ -211,7 +211,7 @@ int tn_winback_report(tn_store *s, const char *campaign, double window_days, tn_
 		"FROM v GROUP BY campaign, ctl ORDER BY min(t0), campaign, ctl",
 		err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	if (campaign)
 		tn_db_bind_text(st, 1, campaign);
 	tn_db_bind_int64(st, 2, (int64_t)llround(window_days * TN_DAY));
@@ -316,7 +316,7 @@ int tn_winback_schedule(tn_store *s, tn_time now, double after_days, double hori
 		"  w.contacted_at >= d.lapsed_at AND w.contacted_at <= ?1) ORDER BY d.contact_on, c.ext_id",
 		err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_int64(st, 1, now);
 	tn_db_bind_int64(st, 2, (int64_t)llround(after_days * TN_DAY));
 	tn_db_bind_int64(st, 3, (int64_t)llround(horizon_days * TN_DAY));
@@ -374,7 +374,7 @@ int tn_winback_reasons(tn_store *s, const char *campaign, tn_reason_count **rows
 					    "GROUP BY r ORDER BY count(*) DESC, r",
 					    err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	if (campaign)
 		tn_db_bind_text(st, 1, campaign);
 	size_t cap = 0;

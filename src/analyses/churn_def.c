@@ -198,7 +198,7 @@ int tn_churn_def_list(tn_store *s, tn_churn_def **defs, size_t *n, tn_error *err
 	*n = 0;
 	tn_stmt *st = tn_db_prepare(s, "SELECT name, rule FROM churn_definitions ORDER BY name", err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	size_t cap = 8;
 	tn_churn_def *v = tn_malloc(cap * sizeof *v);
 	int rc = TN_OK;
@@ -272,7 +272,7 @@ int tn_churn_def_drop(tn_store *s, const char *name, tn_error *err)
 		return tn_error_set(err, TN_ERR_USAGE, "\"cancelled\" is built in and cannot be dropped");
 	tn_stmt *st = tn_db_prepare(s, "DELETE FROM churn_definitions WHERE name = ?", err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_text(st, 1, name);
 	int rc = tn_db_step(st, "reading the store", err) == TN_DB_DONE ? TN_OK : tn_store_db_error(s, "dropping a churn definition", err);
 	tn_db_finalize(st);

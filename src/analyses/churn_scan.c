@@ -129,7 +129,7 @@ static int cur_open(scan *sc, cursor *c, const char *sql, tn_error *err)
 {
 	c->st = tn_db_prepare(sc->s, sql, err);
 	if (!c->st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	return cur_step(sc, c, err);
 }
 
@@ -148,7 +148,7 @@ int tn_churn_data_end(tn_store *s, tn_time *out, tn_error *err)
 		"SELECT CAST(value AS INTEGER) FROM meta WHERE key IN ('events_last', 'data_end'))",
 		err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	int rc = tn_db_step(st, "reading the store", err);
 	*out = rc == TN_DB_ROW ? col_time(st, 0) : TN_NO_TIME;
 	if (*out != TN_NO_TIME)
@@ -162,7 +162,7 @@ static int load_types(scan *sc, const tn_churn_scan_opts *o, tn_error *err)
 {
 	tn_stmt *st = tn_db_prepare(sc->s, "SELECT id, name FROM event_types ORDER BY id", err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	int rc = TN_OK;
 	const tn_churn_def *d = sc->def;
 	int found[TN_CHURN_MAX_TYPES] = {0};
@@ -427,7 +427,7 @@ static int read_customer(scan *sc, int64_t cid, const tn_churn_scan_opts *o, dou
 	cursor *c = &sc->su;
 	while (c->live && c->cid < cid)
 		if (cur_step(sc, c, err))
-			return TN_ERR_DB;
+			return tn_error_code(err, TN_ERR_DB);
 	for (; c->live && c->cid == cid; cur_step(sc, c, err)) {
 		tn_time start = tn_db_column_int64(c->st, 4);
 		if (start > sc->as_of)
@@ -452,7 +452,7 @@ static int read_customer(scan *sc, int64_t cid, const tn_churn_scan_opts *o, dou
 	if (c->st) {
 		while (c->live && c->cid < cid)
 			if (cur_step(sc, c, err))
-				return TN_ERR_DB;
+				return tn_error_code(err, TN_ERR_DB);
 		for (; c->live && c->cid == cid; cur_step(sc, c, err)) {
 			tn_time at = tn_db_column_int64(c->st, 1);
 			int64_t tid = tn_db_column_int64(c->st, 2);
@@ -474,7 +474,7 @@ static int read_customer(scan *sc, int64_t cid, const tn_churn_scan_opts *o, dou
 	if (c->st) {
 		while (c->live && c->cid < cid)
 			if (cur_step(sc, c, err))
-				return TN_ERR_DB;
+				return tn_error_code(err, TN_ERR_DB);
 		for (; c->live && c->cid == cid; cur_step(sc, c, err)) {
 			tn_time at = tn_db_column_int64(c->st, 1);
 			if (at > sc->as_of)
@@ -493,7 +493,7 @@ static int read_customer(scan *sc, int64_t cid, const tn_churn_scan_opts *o, dou
 	if (c->st) {
 		while (c->live && c->cid < cid)
 			if (cur_step(sc, c, err))
-				return TN_ERR_DB;
+				return tn_error_code(err, TN_ERR_DB);
 		for (; c->live && c->cid == cid; cur_step(sc, c, err))
 			if (isnan(*nps) && tn_db_column_int64(c->st, 1) <= sc->as_of &&
 			    !tn_db_column_is_null(c->st, 2))
@@ -573,7 +573,7 @@ int tn_churn_scan(tn_store *s, const tn_churn_def *def, const tn_churn_scan_opts
 	if (o->on_progress) {
 		tn_stmt *mx = tn_db_prepare(s, "SELECT max(id) FROM customers", err);
 		if (!mx) {
-			rc = TN_ERR_DB;
+			rc = tn_error_code(err, TN_ERR_DB);
 			goto out;
 		}
 		int step = tn_db_step(mx, "reading the store", err);

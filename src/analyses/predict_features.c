@@ -88,7 +88,7 @@ static int cursor_seek(tn_store *s, cursor *c, int64_t key, tn_error *err)
 {
 	while (c->has_row && tn_db_column_int64(c->st, 0) < key)
 		if (cursor_step(s, c, err))
-			return TN_ERR_DB;
+			return tn_error_code(err, TN_ERR_DB);
 	return TN_OK;
 }
 
@@ -336,7 +336,7 @@ static int milestone_types(tn_store *s, fctx *x, tn_error *err)
 	tn_stmt *q = tn_db_prepare(s, "SELECT id FROM event_types WHERE name = ?1", err);
 	if (!q) {
 		tn_journey_types_free(names);
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	}
 	for (int m = 0; m < TN_MS_COUNT; m++) {
 		const char *name = any ? (mapped[m] ? names[m] : NULL) : (m == 0 ? "onboarding_complete" : NULL);
@@ -349,7 +349,7 @@ static int milestone_types(tn_store *s, fctx *x, tn_error *err)
 		else if (tn_db_step_end( step, err)) {
 			tn_db_finalize(q);
 			tn_journey_types_free(names);
-			return TN_ERR_DB;
+			return tn_error_code(err, TN_ERR_DB);
 		}
 		tn_db_reset(q);
 	}
@@ -392,7 +392,7 @@ int tn_pred_features(tn_store *s, const tn_pred_features_opts *o, tn_frame **out
 		rc = grow(&x, err);
 	tn_stmt *ty = rc ? NULL : tn_db_prepare(s, "SELECT id FROM event_types WHERE name = 'support_ticket'", err);
 	if (!rc && !ty)
-		rc = TN_ERR_DB;
+		rc = tn_error_code(err, TN_ERR_DB);
 	int step = rc ? TN_DB_DONE : tn_db_step(ty, "reading the store", err);
 	if (step == TN_DB_ROW)
 		x.support_type = (int)tn_db_column_int64(ty, 0);

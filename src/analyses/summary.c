@@ -21,7 +21,7 @@ static int one_row(tn_store *s, const char *sql, tn_time as_of, double *vals, in
 {
 	tn_stmt *st = tn_db_prepare(s, sql, err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	for (int i = 1; i <= tn_db_param_count(st); i++)
 		tn_db_bind_int64(st, i, as_of);
 	int rc = tn_db_step(st, "reading the store", err);

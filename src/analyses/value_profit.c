@@ -135,7 +135,7 @@ int tn_value_profitability(tn_store *s, const tn_churn_def *def, const char *by,
 		}
 	}
 	if (!st)
-		rc = TN_ERR_DB;
+		rc = tn_error_code(err, TN_ERR_DB);
 	else if (rc == TN_OK && r != TN_DB_DONE)
 		rc = tn_store_db_error(s, "reading customers", err);
 	tn_db_finalize(st);

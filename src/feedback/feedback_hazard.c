@@ -65,7 +65,7 @@ int tn_fb_impact_hazard(tn_store *s, const tn_churn_def *def, const tn_fb_row *r
 		"JOIN customers c ON c.id = f.customer_id WHERE f.kind <> 'exit' AND l.type = ?1 "
 		"AND (?2 = '(all)' OR l.theme = ?2)", err);
 	if (!st) {
-		rc = TN_ERR_DB;
+		rc = tn_error_code(err, TN_ERR_DB);
 		goto done;
 	}
 	double *t = f->cols[tcol].num, *e = f->cols[ecol].num;

@@ -53,7 +53,7 @@ static int step_done(tn_store *s, tn_stmt *st, int rc, tn_error *err)
 	if (rc != TN_DB_DONE)
 		tn_store_db_error(s, "feedback report", err);
 	tn_db_finalize(st);
-	return rc == TN_DB_DONE ? TN_OK : TN_ERR_DB;
+	return rc == TN_DB_DONE ? TN_OK : tn_error_code(err, TN_ERR_DB);
 }
 
 /* Cut a possibly truncated UTF-8 sequence off the end of S. */
@@ -80,7 +80,7 @@ static int run_report(tn_store *s, const char *sql, const char *p1, row_fn fn, t
 	*nrows = 0;
 	tn_stmt *st = tn_db_prepare(s, sql, err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	if (p1)
 		tn_db_bind_text(st, 1, p1);
 	rowvec out = {0};
@@ -277,7 +277,7 @@ static int set_theme(tn_store *s, const char *sql, const char *theme, const char
 		return tn_error_set(err, TN_ERR_USAGE, "expected a theme name of 1 to %d bytes", TN_FB_THEME_MAX - 1);
 	tn_stmt *st = tn_db_prepare(s, sql, err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_text(st, 1, theme);
 	if (text)
 		tn_db_bind_text(st, 2, text);

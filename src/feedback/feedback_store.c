@@ -56,7 +56,7 @@ int tn_fb_label_store(tn_store *s, const tn_fb_model *m, int force, size_t *nlab
 				: NULL;
 	int rc = TN_DB_DONE, status = TN_OK;
 	if (!sel || !ins) {
-		status = TN_ERR_DB;
+		status = tn_error_code(err, TN_ERR_DB);
 		goto out;
 	}
 	while ((rc = tn_db_step(sel, "reading the store", err)) == TN_DB_ROW) {
@@ -329,7 +329,7 @@ int tn_fb_scores_store(tn_store *s, const char *by, const char *period, tn_fb_ro
 		return err->code;
 	tn_stmt *st = tn_db_prepare(s, sql, err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	groups gs = {0};
 	rowvec out = {0};
 	int rc, status = TN_OK;

@@ -184,7 +184,7 @@ int tn_store_reporting_currency(tn_store *s, char out[4], tn_error *err)
 {
 	tn_stmt *st = tn_db_prepare(s, reporting_sql, err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	int rc = tn_db_step(st, "reading the store", err);
 	if (rc == TN_DB_ROW)
 		snprintf(out, 4, "%s", tn_db_column_text(st, 0));
@@ -212,7 +212,7 @@ int tn_store_put_rate(tn_store *s, const char *cur, tn_time valid_from, double r
 	tn_stmt *st = tn_db_prepare(s, "SELECT rate FROM currency_rates WHERE currency = ?1 AND valid_from = ?2",
 					    err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_text(st, 1, cur);
 	tn_db_bind_int64(st, 2, valid_from);
 	int rc = tn_db_step(st, "reading the store", err);
@@ -230,7 +230,7 @@ int tn_store_put_rate(tn_store *s, const char *cur, tn_time valid_from, double r
 				 "ON CONFLICT(currency, valid_from) DO UPDATE SET rate = excluded.rate",
 			      err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_text(st, 1, cur);
 	tn_db_bind_int64(st, 2, valid_from);
 	tn_db_bind_double(st, 3, r);

@@ -480,10 +480,10 @@ static int seen_once(session *ss, raw_value *v, typed_row *t, long line)
 				   ss->err);
 		if (rc == TN_OK && !(ss->seen = tn_db_prepare(ss->store, "INSERT INTO tn_import_seen(key, line) "
 						       "VALUES(?1, ?2) ON CONFLICT DO NOTHING", ss->err)))
-			rc = TN_ERR_DB;
+			rc = tn_error_code(ss->err, TN_ERR_DB);
 		if (rc == TN_OK &&
 		    !(ss->seen_line = tn_db_prepare(ss->store, "SELECT line FROM tn_import_seen WHERE key = ?1", ss->err)))
-			rc = TN_ERR_DB;
+			rc = tn_error_code(ss->err, TN_ERR_DB);
 	}
 	long first = line;
 	if (rc == TN_OK) {

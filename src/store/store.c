@@ -162,7 +162,7 @@ int tn_store_exec(tn_store *s, const char *sql, tn_error *err)
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		tn_error_set(err, TN_ERR_DB, "%s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
 		sqlite3_free(msg);
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	}
 	return TN_OK;
 }
@@ -206,7 +206,7 @@ static int migrate(tn_store *s, tn_error *err)
 				    "%s: schema version %d needs an upgrade to %d; open it for writing once", s->path,
 				    version, latest);
 	if (tn_store_exec(s, "BEGIN IMMEDIATE", err))
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	for (int v = version; v < latest; v++)
 		if (tn_store_exec(s, tn_store_migrations[v].sql, err))
 			goto fail;
@@ -218,7 +218,7 @@ static int migrate(tn_store *s, tn_error *err)
 	return TN_OK;
 fail:
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	return TN_ERR_DB;
+	return tn_error_code(err, TN_ERR_DB);
 }
 
 /* One integer from a query on a PostgreSQL store; -1 when it has no row. */
@@ -226,7 +226,7 @@ static int pg_int(tn_store *s, const char *sql, long long *out, tn_error *err)
 {
 	tn_stmt *st = tn_db_prepare(s, sql, err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	int rc = tn_db_step(st, "reading the schema version", err);
 	*out = rc == TN_DB_ROW ? tn_db_column_int64(st, 0) : -1;
 	tn_db_finalize(st);
@@ -242,9 +242,9 @@ static int migrate_pg(tn_store *s, int flags, tn_error *err)
 	int latest = tn_store_schema_latest();
 	if (pg_int(s, "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() "
 		      "AND tablename = 'tenure_schema'", &has, err))
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	if (has && pg_int(s, "SELECT version FROM tenure_schema", &version, err))
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	if (version < 0)
 		version = 0;
 	if (version > latest)
@@ -260,7 +260,7 @@ static int migrate_pg(tn_store *s, int flags, tn_error *err)
 				    "%s: schema version %lld needs an upgrade to %d; open it for writing once", s->path,
 				    version, latest);
 	if (tn_store_exec(s, "BEGIN; SELECT pg_advisory_xact_lock(1413828181)", err))
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	/* another process may have migrated while this one waited */
 	if (pg_int(s, "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() "
 		      "AND tablename = 'tenure_schema'", &has, err) ||
@@ -413,7 +413,7 @@ int tn_store_begin(tn_store *s, tn_error *err)
 				    "copy it somewhere writable",
 				    s->path);
 	if (tn_store_exec(s, s->pg ? "BEGIN" : "BEGIN IMMEDIATE", err))
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	s->in_txn = 1;
 	return TN_OK;
 }
@@ -426,7 +426,7 @@ int tn_store_commit(tn_store *s, tn_error *err)
 	if (flush_events(s, err) || update_bounds(s, err))
 		return tn_error_code(err, TN_ERR_DB);
 	if (s->in_txn && tn_store_exec(s, "COMMIT", err))
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	s->in_txn = 0;
 	return TN_OK;
 }
@@ -504,7 +504,7 @@ int tn_store_wal(tn_store *s, tn_error *err)
 		return TN_OK; /* PostgreSQL's own write-ahead log */
 	sqlite3_stmt *st = tn_store_prepare(s, "PRAGMA journal_mode = WAL", err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	int rc = sqlite3_step(st);
 	int wal = rc == SQLITE_ROW && sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
 	sqlite3_finalize(st);
@@ -523,7 +523,7 @@ int tn_store_meta_get(tn_store *s, const char *key, char **value, tn_error *err)
 	*value = NULL;
 	tn_stmt *st = tn_db_prepare(s, "SELECT value FROM meta WHERE key = ?", err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_text(st, 1, key);
 	int step = tn_db_step(st, "reading settings", err), rc = TN_OK;
 	if (step == TN_DB_ROW) {
@@ -541,7 +541,7 @@ int tn_store_meta_set(tn_store *s, const char *key, const char *value, tn_error 
 	tn_stmt *st = tn_db_prepare(s, "INSERT INTO meta(key, value) VALUES(?, ?) "
 				       "ON CONFLICT(key) DO UPDATE SET value = excluded.value", err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_text(st, 1, key);
 	tn_db_bind_text(st, 2, value);
 	int rc = tn_db_step(st, "writing settings", err);
@@ -571,7 +571,7 @@ static int load_customers(tn_store *s, tn_error *err)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	tn_stmt *st = tn_db_prepare(s, "SELECT ext_id, id FROM customers", err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	int rc;
 	while ((rc = tn_db_step(st, "reading customers", err)) == TN_DB_ROW)
 		if (map_put(s, tn_db_column_text(st, 0), tn_db_column_int64(st, 1))) {
@@ -603,7 +603,7 @@ int tn_store_event_type(tn_store *s, const char *name, int64_t *key, tn_error *e
 	if (!s->types_loaded) {
 		tn_stmt *st = tn_db_prepare(s, "SELECT name, id FROM event_types", err);
 		if (!st)
-			return TN_ERR_DB;
+			return tn_error_code(err, TN_ERR_DB);
 		if (!s->types && !(s->types = tn_strmap_new())) {
 			tn_db_finalize(st);
 			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
@@ -629,7 +629,7 @@ int tn_store_event_type(tn_store *s, const char *name, int64_t *key, tn_error *e
 	}
 	tn_stmt *st = tn_db_prepare(s, "INSERT INTO event_types(name) VALUES(?) RETURNING id", err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_text(st, 1, name);
 	int rc = tn_db_step(st, "adding an event type", err);
 	int64_t id = rc == TN_DB_ROW ? tn_db_column_int64(st, 0) : 0;
@@ -653,7 +653,7 @@ static int prepare_once(tn_store *s, tn_stmt **st, const char *sql, tn_error *er
 	}
 	/* kept for the store's life, so on PostgreSQL a prepared statement, not a cursor */
 	*st = tn_db_cached(s, sql, err);
-	return *st ? TN_OK : TN_ERR_DB;
+	return *st ? TN_OK : tn_error_code(err, TN_ERR_DB);
 }
 
 /* A failed write: the input's fault when it broke a constraint. */
@@ -1018,7 +1018,7 @@ static int copy_rows(tn_store *s, const char *table, tn_error *err)
 	char sql[128];
 	snprintf(sql, sizeof sql, "COPY %s(customer_id, occurred_at, type_id, ext_id, amount) FROM STDIN", table);
 	if (tn_pg_copy_begin(s->pg, sql, err))
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	size_t cap = 1 << 20, len = 0;
 	char *buf = tn_malloc(cap);
 	if (!buf) {
@@ -1086,7 +1086,7 @@ static int flush_events_pg(tn_store *s, long long *added, tn_error *err)
 {
 	int own = !s->in_txn;
 	if (own && tn_store_exec(s, "BEGIN", err))
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	int rc = tn_store_exec(s, "SAVEPOINT tn_copy", err);
 	if (!rc) {
 		tn_error quiet = {0};
@@ -1152,7 +1152,7 @@ static int flush_events(tn_store *s, tn_error *err)
 			 err))) {
 		s->nev = 0;
 		s->pool_len = 1;
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	}
 	sqlite3_stmt *st = s->ins_event_lite;
 	int rc = TN_OK;
@@ -1193,7 +1193,7 @@ static int ev_push(tn_store *s, int64_t cid, tn_time at, int64_t tid, double amo
 		s->pool_len = 1;
 	}
 	if (s->nev == TN_EVENT_BUFFER && flush_events(s, err))
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	size_t off = 0;
 	if (eid && *eid) {
 		size_t n = strlen(eid) + 1;
@@ -1241,22 +1241,22 @@ static int update_bounds(tn_store *s, tn_error *err)
 	char buf[32];
 	char *old;
 	if (tn_store_meta_get(s, "events_first", &old, err))
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	if (!old || strtoll(old, NULL, 10) > s->ev_min) {
 		snprintf(buf, sizeof buf, "%lld", (long long)s->ev_min);
 		if (tn_store_meta_set(s, "events_first", buf, err)) {
 			free(old);
-			return TN_ERR_DB;
+			return tn_error_code(err, TN_ERR_DB);
 		}
 	}
 	free(old);
 	if (tn_store_meta_get(s, "events_last", &old, err))
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	if (!old || strtoll(old, NULL, 10) < s->ev_max) {
 		snprintf(buf, sizeof buf, "%lld", (long long)s->ev_max);
 		if (tn_store_meta_set(s, "events_last", buf, err)) {
 			free(old);
-			return TN_ERR_DB;
+			return tn_error_code(err, TN_ERR_DB);
 		}
 	}
 	free(old);
@@ -1287,7 +1287,7 @@ static int count_of(tn_store *s, const char *sql, long long *out, tn_error *err)
 {
 	tn_stmt *st = tn_db_prepare(s, sql, err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	int rc = tn_db_step_row(st, "counting rows", err);
 	if (!rc)
 		*out = tn_db_column_is_null(st, 0) ? TN_NO_TIME : tn_db_column_int64(st, 0);
@@ -1313,7 +1313,7 @@ int tn_store_counts_get(tn_store *s, tn_store_counts *c, tn_error *err)
 			"SELECT max(given_at) FROM feedback UNION ALL "
 			"SELECT CAST(value AS BIGINT) FROM meta WHERE key = 'events_last') m",
 		     &last, err))
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	c->first = first;
 	c->last = last;
 	return TN_OK;

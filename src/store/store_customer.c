@@ -43,7 +43,7 @@ typedef void (*row_fn)(tn_stmt *st, cJSON *into, void *ud);
 static int each_row(tn_store *s, tn_stmt *st, int64_t key, row_fn fn, cJSON *into, void *ud, tn_error *err)
 {
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_int64(st, 1, key);
 	int rc;
 	while ((rc = tn_db_step(st, "reading a customer", err)) == TN_DB_ROW)
@@ -136,7 +136,7 @@ int tn_store_customer_json(tn_store *s, const char *ext_id, tn_time now, char **
 	/* one read transaction: a consistent snapshot, and one lock for all queries */
 	tn_stmt *begin = tn_db_cached(s, "BEGIN", err), *commit = tn_db_cached(s, "COMMIT", err);
 	if (!begin || !commit)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	int rc = tn_db_step(begin, "reading a customer", err);
 	tn_db_reset(begin);
 	if (rc != TN_DB_DONE)
@@ -161,7 +161,7 @@ static int customer_json(tn_store *s, const char *ext_id, tn_time now, char **js
 					    "FROM customers c WHERE c.ext_id = ?1",
 					    err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_text(st, 1, ext_id);
 	int rc = tn_db_step(st, "reading a customer", err);
 	if (rc != TN_DB_ROW) {

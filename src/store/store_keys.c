@@ -25,7 +25,7 @@ int tn_store_key_add(tn_store *s, const tn_api_key *k, int64_t *id, tn_error *er
 					    "VALUES(?1, ?2, ?3, ?4, ?5) RETURNING id",
 					    err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_text(st, 1, k->name);
 	tn_db_bind_text(st, 2, k->scope);
 	tn_db_bind_text(st, 3, k->prefix);
@@ -48,7 +48,7 @@ int tn_store_keys_list(tn_store *s, tn_api_key **keys, size_t *n, tn_error *err)
 					    "ORDER BY id",
 					    err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	size_t cap = 0;
 	int rc;
 	while ((rc = tn_db_step(st, "reading keys", err)) == TN_DB_ROW) {
@@ -91,7 +91,7 @@ int tn_store_key_revoke(tn_store *s, int64_t id, tn_time now, tn_error *err)
 	tn_stmt *st = tn_db_prepare(s, "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
 					    err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_int64(st, 1, id);
 	tn_db_bind_int64(st, 2, now);
 	int rc = tn_db_step(st, "revoking a key", err);
