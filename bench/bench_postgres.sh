@@ -39,7 +39,7 @@ done
 
 echo "analyses on the demo company ($D customers, 12 months)"
 pg_psql bench "DROP SCHEMA public CASCADE; CREATE SCHEMA public" >/dev/null 2>&1
-"$TENURE" --db "$W/demo.db" --quiet demo --customers "$D" --months 12 >/dev/null
+"$TENURE" --db "$W/demo.db" --quiet demo --customers "$D" --months 12 >/dev/null 2>&1
 measure "demo into postgresql" "$TENURE" --db "$URL" --quiet demo --customers "$D" --months 12 || exit 1
 echo "  demo into postgresql: $SECS s"
 for cmd in "churn rate" "survival" "predict features --as-of 2026-09-30 --horizon 30"; do

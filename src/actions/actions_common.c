@@ -269,7 +269,7 @@ static int load_cust_info(tn_store *s, cust_info **out, size_t *n, tn_error *err
 		return tn_error_code(err, TN_ERR_DB);
 	}
 	int step;
-	while ((step = tn_db_step(st, "reading the store", err)) == TN_DB_ROW) {
+	while ((step = tn_db_step(st, "reading customers", err)) == TN_DB_ROW) {
 		if (*n >= cap) /* customers added since the count: not in this snapshot */
 			break;
 		cust_info *c = &ci[(*n)++];
@@ -558,7 +558,7 @@ int tn_scores_to_temp(tn_store *s, const tn_scores *sc, tn_error *err)
 		tn_db_bind_int64(st, 1, sc->key[i]);
 		tn_db_bind_double(st, 2, sc->p_churn[i]);
 		tn_db_bind_double(st, 3, sc->value[i]);
-		if (tn_db_step(st, "reading the store", err) != TN_DB_DONE) {
+		if (tn_db_step(st, "loading scores", err) != TN_DB_DONE) {
 			tn_db_finalize(st);
 			return tn_store_db_error(s, "loading scores", err);
 		}

@@ -44,7 +44,7 @@ int tn_journey_map(tn_store *s, int m, const char *event_type, tn_error *err)
 		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_text(st, 1, ms_names[m]);
 	tn_db_bind_text(st, 2, event_type);
-	int rc = tn_db_step(st, "reading the store", err) == TN_DB_DONE ? TN_OK : tn_store_db_error(s, "saving a milestone", err);
+	int rc = tn_db_step(st, "saving a milestone", err) == TN_DB_DONE ? TN_OK : tn_store_db_error(s, "saving a milestone", err);
 	tn_db_finalize(st);
 	return rc;
 }
@@ -67,7 +67,7 @@ int tn_journey_types(tn_store *s, char *types[TN_MS_COUNT], int mapped[TN_MS_COU
 	if (!st)
 		return tn_error_code(err, TN_ERR_DB);
 	int step, rc = TN_OK;
-	while ((step = tn_db_step(st, "reading the store", err)) == TN_DB_ROW) {
+	while ((step = tn_db_step(st, "reading journey milestones", err)) == TN_DB_ROW) {
 		int m = tn_milestone_parse(tn_db_column_text(st, 0));
 		if (m >= 0 && !types[m]) {
 			if (!(types[m] = tn_strdup(tn_db_column_text(st, 1)))) {
@@ -158,7 +158,7 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 				    err)))
 		goto fail;
 	tn_db_bind_int64(st, 1, now);
-	while ((step = tn_db_step(st, "reading the store", err)) == TN_DB_ROW && j->n < cap) {
+	while ((step = tn_db_step(st, "reading customers", err)) == TN_DB_ROW && j->n < cap) {
 		int64_t id = tn_db_column_int64(st, 0);
 		ids[j->n] = id; /* ORDER BY id: ascending */
 		if (!(j->customer[j->n] = tn_strdup(tn_db_column_text(st, 1))))
@@ -195,7 +195,7 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 	for (int m = 0; m < TN_MS_COUNT; m++)
 		tn_db_bind_text(st, m + 1, types[m]);
 	tn_db_bind_int64(st, 5, now);
-	while ((step = tn_db_step(st, "reading the store", err)) == TN_DB_ROW) {
+	while ((step = tn_db_step(st, "reading events", err)) == TN_DB_ROW) {
 		int64_t id = tn_db_column_int64(st, 0);
 		int64_t at = index_of(ids, j->n, id);
 		if (at < 0)
@@ -215,7 +215,7 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 				    err)))
 		goto fail;
 	tn_db_bind_int64(st, 1, now);
-	while ((step = tn_db_step(st, "reading the store", err)) == TN_DB_ROW) {
+	while ((step = tn_db_step(st, "reading subscriptions", err)) == TN_DB_ROW) {
 		int64_t id = tn_db_column_int64(st, 0);
 		int64_t at = index_of(ids, j->n, id);
 		if (at < 0)

@@ -199,7 +199,7 @@ int tn_offers_typical_churn_age(tn_store *s, tn_time now, double *days, long *n,
 	double *v = NULL;
 	size_t len = 0, cap = 0;
 	int step;
-	while ((step = tn_db_step(st, "reading the store", err)) == TN_DB_ROW) {
+	while ((step = tn_db_step(st, "reading cancellations", err)) == TN_DB_ROW) {
 		if (len == cap) {
 			size_t nc = cap ? cap * 2 : 1024;
 			double *t = nc <= 100000000 ? tn_realloc(v, nc * sizeof *t) : NULL;
@@ -247,7 +247,7 @@ int tn_offers_danger_window(tn_store *s, tn_time now, double *from_day, double *
 	double *t = NULL, *e = NULL;
 	size_t n = 0, cap = 0;
 	int rc = TN_OK, step;
-	while ((step = tn_db_step(st, "reading the store", err)) == TN_DB_ROW) {
+	while ((step = tn_db_step(st, "reading tenures", err)) == TN_DB_ROW) {
 		if (n == cap) {
 			size_t nc = cap ? cap * 2 : 4096;
 			double *a = nc <= 200000000 ? tn_realloc(t, nc * sizeof *a) : NULL;
@@ -346,7 +346,7 @@ int tn_offers_save_once(tn_store *s, const tn_scores *sc, const tn_offer_plan *p
 	tn_db_bind_text(q, 2, sc->estimated ? "estimate" : "scores");
 	tn_db_bind_text(q, 3, params_json ? params_json : "{}");
 	int qrc;
-	while ((qrc = tn_db_step(q, "reading the store", err)) == TN_DB_ROW) {
+	while ((qrc = tn_db_step(q, "looking for an identical offer plan", err)) == TN_DB_ROW) {
 		int64_t id = tn_db_column_int64(q, 0);
 		int same = same_plan(s, id, sc, plan, send_at, err);
 		if (same < 0) {
@@ -403,7 +403,7 @@ int tn_offers_save_once(tn_store *s, const tn_scores *sc, const tn_offer_plan *p
 			tn_db_bind_int64(st, 9, send_at[i]);
 		else
 			tn_db_bind_null(st, 9);
-		if (tn_db_step(st, "reading the store", err) != TN_DB_DONE) {
+		if (tn_db_step(st, "saving offer assignments", err) != TN_DB_DONE) {
 			tn_db_finalize(st);
 			tn_store_db_error(s, "saving offer assignments", err);
 			goto fail;
@@ -427,7 +427,7 @@ int tn_offers_measure(tn_store *s, int64_t plan_id, tn_offer_effect *out, tn_err
 		return tn_error_code(err, TN_ERR_DB);
 	if (plan_id > 0)
 		tn_db_bind_int64(st, 1, plan_id);
-	int step = tn_db_step(st, "reading the store", err);
+	int step = tn_db_step(st, "reading offer plans", err);
 	if (step != TN_DB_ROW) {
 		int rc = tn_db_step_end( step, err);
 		tn_db_finalize(st);
@@ -449,7 +449,7 @@ int tn_offers_measure(tn_store *s, int64_t plan_id, tn_offer_effect *out, tn_err
 	if (!st)
 		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_int64(st, 1, out->plan_id);
-	while ((step = tn_db_step(st, "reading the store", err)) == TN_DB_ROW) {
+	while ((step = tn_db_step(st, "reading an offer plan's arms", err)) == TN_DB_ROW) {
 		const char *arm = tn_db_column_text(st, 0);
 		long cnt = (long)tn_db_column_int64(st, 1), ch = (long)tn_db_column_int64(st, 2);
 		if (strcmp(arm, "offer") == 0) {
@@ -523,7 +523,7 @@ int tn_offers_ending(tn_store *s, tn_time now, double days, tn_ending_row **rows
 	tn_db_bind_int64(st, 2, now + (tn_time)llround(days * TN_DAY));
 	size_t cap = 0;
 	int step, rc = TN_OK;
-	while ((step = tn_db_step(st, "reading the store", err)) == TN_DB_ROW) {
+	while ((step = tn_db_step(st, "listing subscriptions", err)) == TN_DB_ROW) {
 		if (*n == cap) {
 			size_t nc = cap ? cap * 2 : 256;
 			tn_ending_row *t = nc <= TN_LIST_MAX ? tn_realloc(*rows, nc * sizeof *t) : NULL;
@@ -585,7 +585,7 @@ int tn_offers_nearing(tn_store *s, tn_time now, double danger_day, double window
 	tn_db_bind_double(st, 3, window);
 	size_t cap = 0;
 	int step, rc = TN_OK;
-	while ((step = tn_db_step(st, "reading the store", err)) == TN_DB_ROW) {
+	while ((step = tn_db_step(st, "listing customers", err)) == TN_DB_ROW) {
 		if (*n == cap) {
 			size_t nc = cap ? cap * 2 : 256;
 			tn_nearing_row *t = nc <= TN_LIST_MAX ? tn_realloc(*rows, nc * sizeof *t) : NULL;

@@ -196,7 +196,7 @@ static int key_seen(tn_store *s, pstmts *p, const tn_points_op *op, int64_t cust
 	(void)s;
 	*status = -1;
 	tn_db_bind_text(p->key, 1, op->key);
-	int step = tn_db_step(p->key, "reading the store", err);
+	int step = tn_db_step(p->key, "looking up a points key", err);
 	if (step == TN_DB_ROW) {
 		const char *k = tn_db_column_text(p->key, 1);
 		int refused = strcmp(k, "refused") == 0;
@@ -387,7 +387,7 @@ int tn_points_set_rule(tn_store *s, const char *event_type, long long per_action
 	tn_db_bind_text(st, 1, event_type);
 	tn_db_bind_int64(st, 2, per_action);
 	tn_db_bind_double(st, 3, per_amount);
-	int rc = tn_db_step(st, "reading the store", err) == TN_DB_DONE ? TN_OK : tn_store_db_error(s, "saving a points rule", err);
+	int rc = tn_db_step(st, "saving a points rule", err) == TN_DB_DONE ? TN_OK : tn_store_db_error(s, "saving a points rule", err);
 	tn_db_finalize(st);
 	return rc;
 }
@@ -426,7 +426,7 @@ int tn_points_expire(tn_store *s, tn_time now, long *entries, long long *points,
 	if (st) {
 		tn_db_bind_int64(st, 1, now);
 		int step;
-		while ((step = tn_db_step(st, "reading the store", err)) == TN_DB_ROW) {
+		while ((step = tn_db_step(st, "reading points lots", err)) == TN_DB_ROW) {
 			if (n == cap) {
 				size_t nc = cap ? cap * 2 : 256;
 				due *t = nc <= 50000000 ? tn_realloc(v, nc * sizeof *t) : NULL;
@@ -484,7 +484,7 @@ int tn_points_earn_from_events(tn_store *s, tn_time since, long *applied, tn_err
 	int rc = (ops && strs && status) ? TN_OK : tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	size_t k = 0;
 	for (;;) {
-		int step = rc ? TN_DB_DONE : tn_db_step(st, "reading the store", err), more = step == TN_DB_ROW;
+		int step = rc ? TN_DB_DONE : tn_db_step(st, "reading events for points", err), more = step == TN_DB_ROW;
 		if (!more && !rc)
 			rc = tn_db_step_end( step, err);
 		if (more) {

@@ -47,7 +47,7 @@ static int fifo_replay(tn_store *s, tn_points_check *out, tn_error *err)
 		return tn_error_code(err, TN_ERR_DB);
 	}
 	int step;
-	while ((step = tn_db_step(st, "reading the store", err)) == TN_DB_ROW) {
+	while ((step = tn_db_step(st, "reading points lots", err)) == TN_DB_ROW) {
 		int64_t id = tn_db_column_int64(st, 0);
 		if (id >= 0 && id <= maxid)
 			stored[id] = tn_db_column_int64(st, 1);
@@ -67,7 +67,7 @@ static int fifo_replay(tn_store *s, tn_points_check *out, tn_error *err)
 	}
 	int64_t cur = INT64_MIN;
 	for (int more = 1; more && !rc;) {
-		more = (step = tn_db_step(st, "reading the store", err)) == TN_DB_ROW;
+		more = (step = tn_db_step(st, "reading the points ledger", err)) == TN_DB_ROW;
 		if (!more && (rc = tn_db_step_end( step, err)))
 			break;
 		int64_t cust = more ? tn_db_column_int64(st, 0) : INT64_MIN + 1;
@@ -145,7 +145,7 @@ int tn_points_check_run(tn_store *s, tn_points_check *out, tn_error *err)
 	tn_stmt *st = tn_db_prepare(s, sql, err);
 	if (!st)
 		return tn_error_code(err, TN_ERR_DB);
-	if (tn_db_step(st, "reading the store", err) != TN_DB_ROW) {
+	if (tn_db_step(st, "checking points", err) != TN_DB_ROW) {
 		tn_db_finalize(st);
 		return tn_store_db_error(s, "checking points", err);
 	}
@@ -209,7 +209,7 @@ int tn_points_tier_of(tn_store *s, const char *customer, char **tier, tn_error *
 	if (!st)
 		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_int64(st, 1, key);
-	int step = tn_db_step(st, "reading the store", err), rc = TN_OK;
+	int step = tn_db_step(st, "finding a tier", err), rc = TN_OK;
 	if (step == TN_DB_ROW) {
 		if (!tn_db_column_is_null(st, 0) &&
 		    !(*tier = tn_strdup(tn_db_column_text(st, 0))))

@@ -52,7 +52,7 @@ static int record(tn_store *s, tn_stmt *st, const tn_winback_contact *c, int *ad
 	else
 		tn_db_bind_null(st, 8);
 	tn_db_bind_double(st, 9, c->cost);
-	if (tn_db_step(st, "reading the store", err) != TN_DB_DONE)
+	if (tn_db_step(st, "recording a win-back contact", err) != TN_DB_DONE)
 		return tn_store_db_error(s, "recording a win-back contact", err);
 	if (added)
 		*added = tn_db_changes(s) > 0;
@@ -322,7 +322,7 @@ int tn_winback_schedule(tn_store *s, tn_time now, double after_days, double hori
 	tn_db_bind_int64(st, 3, (int64_t)llround(horizon_days * TN_DAY));
 	size_t cap = 0;
 	int step, rc = TN_OK;
-	while ((step = tn_db_step(st, "reading the store", err)) == TN_DB_ROW) {
+	while ((step = tn_db_step(st, "scheduling win-backs", err)) == TN_DB_ROW) {
 		if (*n == cap) {
 			size_t nc = cap ? cap * 2 : 256;
 			tn_winback_due *t = nc <= WINBACK_MAX_ROWS ? tn_realloc(*rows, nc * sizeof *t) : NULL;
@@ -379,7 +379,7 @@ int tn_winback_reasons(tn_store *s, const char *campaign, tn_reason_count **rows
 		tn_db_bind_text(st, 1, campaign);
 	size_t cap = 0;
 	int step, rc = TN_OK;
-	while ((step = tn_db_step(st, "reading the store", err)) == TN_DB_ROW) {
+	while ((step = tn_db_step(st, "counting win-back reasons", err)) == TN_DB_ROW) {
 		if (*n == cap) {
 			size_t nc = cap ? cap * 2 : 64;
 			tn_reason_count *t = nc <= WINBACK_MAX_ROWS ? tn_realloc(*rows, nc * sizeof *t) : NULL;

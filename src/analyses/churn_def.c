@@ -185,7 +185,7 @@ int tn_churn_def_save(tn_store *s, const tn_churn_def *d, tn_error *err)
 	if (st) {
 		tn_db_bind_text(st, 1, d->name);
 		tn_db_bind_text(st, 2, json);
-		rc = tn_db_step(st, "reading the store", err) == TN_DB_DONE ? TN_OK : tn_store_db_error(s, "saving a churn definition", err);
+		rc = tn_db_step(st, "saving a churn definition", err) == TN_DB_DONE ? TN_OK : tn_store_db_error(s, "saving a churn definition", err);
 	}
 	tn_db_finalize(st);
 	free(json);
@@ -274,7 +274,7 @@ int tn_churn_def_drop(tn_store *s, const char *name, tn_error *err)
 	if (!st)
 		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_text(st, 1, name);
-	int rc = tn_db_step(st, "reading the store", err) == TN_DB_DONE ? TN_OK : tn_store_db_error(s, "dropping a churn definition", err);
+	int rc = tn_db_step(st, "dropping a churn definition", err) == TN_DB_DONE ? TN_OK : tn_store_db_error(s, "dropping a churn definition", err);
 	tn_db_finalize(st);
 	if (rc == TN_OK && tn_db_changes(s) == 0)
 		rc = tn_error_set(err, TN_ERR_NOTFOUND, "no churn definition \"%s\" (see `tenure churn list`)", name);

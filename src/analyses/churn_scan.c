@@ -149,7 +149,7 @@ int tn_churn_data_end(tn_store *s, tn_time *out, tn_error *err)
 		err);
 	if (!st)
 		return tn_error_code(err, TN_ERR_DB);
-	int rc = tn_db_step(st, "reading the store", err);
+	int rc = tn_db_step(st, "finding the data's end", err);
 	*out = rc == TN_DB_ROW ? col_time(st, 0) : TN_NO_TIME;
 	if (*out != TN_NO_TIME)
 		*out = tn_day_end(*out); /* "as of" a day is its end (docs/metrics.md) */
@@ -576,7 +576,7 @@ int tn_churn_scan(tn_store *s, const tn_churn_def *def, const tn_churn_scan_opts
 			rc = tn_error_code(err, TN_ERR_DB);
 			goto out;
 		}
-		int step = tn_db_step(mx, "reading the store", err);
+		int step = tn_db_step(mx, "counting customers", err);
 		if (step == TN_DB_ROW)
 			total = tn_db_column_double0(mx, 0);
 		else

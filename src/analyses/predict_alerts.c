@@ -98,7 +98,7 @@ static void conditions(const tn_pred_alert_opts *o, const tn_frame *f, size_t i,
 
 static int step_done(tn_store *s, tn_stmt *st, tn_error *err)
 {
-	int r = tn_db_step(st, "reading the store", err);
+	int r = tn_db_step(st, "alerts", err);
 	tn_db_reset(st);
 	return r == TN_DB_DONE || r == TN_DB_ROW ? TN_OK : tn_store_db_error(s, "alerts", err);
 }
@@ -156,7 +156,7 @@ int tn_pred_alerts_update(tn_store *s, const tn_pred_alert_opts *o, tn_pred_aler
 				continue; /* an open episode is resolved below: its last_seen stays old */
 			tn_db_bind_text(find, 1, f->cols[idc].text[i]);
 			tn_db_bind_text(find, 2, KIND[k]);
-			if (tn_db_step(find, "reading the store", err) != TN_DB_ROW) {
+			if (tn_db_step(find, "alerts: customer lookup", err) != TN_DB_ROW) {
 				tn_db_reset(find);
 				rc = tn_store_db_error(s, "alerts: customer lookup", err);
 				break;
@@ -268,7 +268,7 @@ int tn_pred_alerts_ack(tn_store *s, int64_t id, int64_t at, tn_error *err)
 		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_int64(st, 1, id);
 	tn_db_bind_int64(st, 2, at);
-	int rc = tn_db_step(st, "reading the store", err) == TN_DB_DONE ? TN_OK : tn_store_db_error(s, "alerts ack", err);
+	int rc = tn_db_step(st, "alerts ack", err) == TN_DB_DONE ? TN_OK : tn_store_db_error(s, "alerts ack", err);
 	tn_db_finalize(st);
 	if (!rc && tn_db_changes(s) == 0)
 		rc = tn_error_set(err, TN_ERR_NOTFOUND, "alerts: no alert with id %lld (see tenure alerts --all)",

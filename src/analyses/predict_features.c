@@ -217,7 +217,7 @@ static int on_customer(void *ud, const tn_churn_customer *c, tn_error *err)
 	tn_stmt *q = x->ev90;
 	tn_db_bind_int64(q, 1, c->key);
 	int r;
-	while ((r = tn_db_step(q, "reading the store", err)) == TN_DB_ROW) {
+	while ((r = tn_db_step(q, "reading events", err)) == TN_DB_ROW) {
 		tn_time at = tn_db_column_int64(q, 0);
 		int ty = (int)tn_db_column_int64(q, 1);
 		double age = (double)(t - at) / TN_DAY;
@@ -234,7 +234,7 @@ static int on_customer(void *ud, const tn_churn_customer *c, tn_error *err)
 		return tn_store_db_error(x->store, "reading events", err);
 	if (last == TN_NO_TIME) { /* nothing in 90 days: the last event before */
 		tn_db_bind_int64(x->evlast, 1, c->key);
-		if ((r = tn_db_step(x->evlast, "reading the store", err)) == TN_DB_ROW && !tn_db_column_is_null(x->evlast, 0))
+		if ((r = tn_db_step(x->evlast, "reading events", err)) == TN_DB_ROW && !tn_db_column_is_null(x->evlast, 0))
 			last = tn_db_column_int64(x->evlast, 0);
 		tn_db_reset(x->evlast);
 		if (r != TN_DB_ROW && r != TN_DB_DONE)
@@ -275,7 +275,7 @@ static int on_customer(void *ud, const tn_churn_customer *c, tn_error *err)
 		tn_db_bind_int64(x->evonb, 2, from);
 		tn_db_bind_int64(x->evonb, 3, to);
 		milestones = 0;
-		while ((r = tn_db_step(x->evonb, "reading the store", err)) == TN_DB_ROW)
+		while ((r = tn_db_step(x->evonb, "reading events", err)) == TN_DB_ROW)
 			for (int k = 0; k < x->nms; k++)
 				milestones += (int)tn_db_column_int64(x->evonb, 0) == x->ms_type[k];
 		tn_db_reset(x->evonb);
@@ -343,7 +343,7 @@ static int milestone_types(tn_store *s, fctx *x, tn_error *err)
 		if (!name)
 			continue;
 		tn_db_bind_text(q, 1, name);
-		int step = tn_db_step(q, "reading the store", err);
+		int step = tn_db_step(q, "reading event types", err);
 		if (step == TN_DB_ROW)
 			x->ms_type[x->nms++] = (int)tn_db_column_int64(q, 0);
 		else if (tn_db_step_end( step, err)) {
@@ -393,7 +393,7 @@ int tn_pred_features(tn_store *s, const tn_pred_features_opts *o, tn_frame **out
 	tn_stmt *ty = rc ? NULL : tn_db_prepare(s, "SELECT id FROM event_types WHERE name = 'support_ticket'", err);
 	if (!rc && !ty)
 		rc = tn_error_code(err, TN_ERR_DB);
-	int step = rc ? TN_DB_DONE : tn_db_step(ty, "reading the store", err);
+	int step = rc ? TN_DB_DONE : tn_db_step(ty, "reading event types", err);
 	if (step == TN_DB_ROW)
 		x.support_type = (int)tn_db_column_int64(ty, 0);
 	else if (!rc)

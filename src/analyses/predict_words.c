@@ -260,7 +260,7 @@ int tn_pred_store_currency(struct tn_store *s, char *buf, size_t n, tn_error *er
 		s, "SELECT currency FROM subscriptions GROUP BY currency ORDER BY count(*) DESC, currency LIMIT 1", err);
 	if (!st)
 		return tn_error_code(err, TN_ERR_DB);
-	int rc = tn_db_step(st, "reading the store", err);
+	int rc = tn_db_step(st, "reading the currency", err);
 	if (rc == TN_DB_ROW && n) {
 		const unsigned char *t = (const unsigned char *)tn_db_column_text(st, 0);
 		snprintf(buf, n, "%s", t ? (const char *)t : "");

@@ -24,7 +24,7 @@ static int one_row(tn_store *s, const char *sql, tn_time as_of, double *vals, in
 		return tn_error_code(err, TN_ERR_DB);
 	for (int i = 1; i <= tn_db_param_count(st); i++)
 		tn_db_bind_int64(st, i, as_of);
-	int rc = tn_db_step(st, "reading the store", err);
+	int rc = tn_db_step(st, "computing the summary", err);
 	if (rc == TN_DB_ROW)
 		for (int i = 0; i < n; i++)
 			vals[i] = tn_db_column_is_null(st, i) ? NAN : tn_db_column_double0(st, i);

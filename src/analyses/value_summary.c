@@ -326,7 +326,7 @@ int tn_value_txns_from_store(struct tn_store *s, tn_value_txns **out, tn_error *
 	tn_value_txns *t = tn_value_txns_new();
 	int rc = t ? TN_OK : tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	int step;
-	while (rc == TN_OK && (step = tn_db_step(st, "reading the store", err)) == TN_DB_ROW) {
+	while (rc == TN_OK && (step = tn_db_step(st, "reading purchase events", err)) == TN_DB_ROW) {
 		const char *id = tn_db_column_text(st, 0);
 		double amt = tn_db_column_is_null(st, 2) ? NAN : tn_db_column_double0(st, 2);
 		rc = tn_value_txns_add(t, id ? id : "", tn_db_column_int64(st, 1), amt, err);
@@ -519,7 +519,7 @@ int tn_value_store_has_purchases(struct tn_store *s, int *yes, tn_error *err)
 					    err);
 	if (!st)
 		return tn_error_code(err, TN_ERR_DB);
-	int rc = tn_db_step(st, "reading the store", err);
+	int rc = tn_db_step(st, "looking for purchase events", err);
 	if (rc == TN_DB_ROW)
 		*yes = (int)tn_db_column_int64(st, 0);
 	tn_db_finalize(st);

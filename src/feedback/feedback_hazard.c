@@ -89,7 +89,7 @@ int tn_fb_impact_hazard(tn_store *s, const tn_churn_def *def, const tn_fb_row *r
 		tn_db_bind_text(st, 2, rows[i].period);
 		size_t with = 0;
 		int step;
-		while ((step = tn_db_step(st, "reading the store", err)) == TN_DB_ROW) {
+		while ((step = tn_db_step(st, "reading feedback labels", err)) == TN_DB_ROW) {
 			id_row key = {tn_db_column_text(st, 0), 0};
 			id_row *hit = bsearch(&key, ids, nids, sizeof *ids, cmp_id);
 			if (hit) {

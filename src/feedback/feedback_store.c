@@ -75,7 +75,7 @@ int tn_fb_label_store(tn_store *s, const tn_fb_model *m, int force, size_t *nlab
 		tn_db_bind_text(ins, 4, tn_lang_name(r.language));
 		tn_db_bind_double(ins, 5, r.confidence);
 		tn_db_bind_int64(ins, 6, r.by_rule);
-		if (tn_db_step(ins, "reading the store", err) != TN_DB_DONE) {
+		if (tn_db_step(ins, "saving feedback labels", err) != TN_DB_DONE) {
 			status = tn_store_db_error(s, "saving feedback labels", err);
 			goto out;
 		}

@@ -185,7 +185,7 @@ int tn_store_reporting_currency(tn_store *s, char out[4], tn_error *err)
 	tn_stmt *st = tn_db_prepare(s, reporting_sql, err);
 	if (!st)
 		return tn_error_code(err, TN_ERR_DB);
-	int rc = tn_db_step(st, "reading the store", err);
+	int rc = tn_db_step(st, "reading the reporting currency", err);
 	if (rc == TN_DB_ROW)
 		snprintf(out, 4, "%s", tn_db_column_text(st, 0));
 	tn_db_finalize(st);
@@ -215,7 +215,7 @@ int tn_store_put_rate(tn_store *s, const char *cur, tn_time valid_from, double r
 		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_text(st, 1, cur);
 	tn_db_bind_int64(st, 2, valid_from);
-	int rc = tn_db_step(st, "reading the store", err);
+	int rc = tn_db_step(st, "reading exchange rates", err);
 	int existed = rc == TN_DB_ROW;
 	double old = existed ? tn_db_column_double0(st, 0) : 0;
 	tn_db_finalize(st);
@@ -234,7 +234,7 @@ int tn_store_put_rate(tn_store *s, const char *cur, tn_time valid_from, double r
 	tn_db_bind_text(st, 1, cur);
 	tn_db_bind_int64(st, 2, valid_from);
 	tn_db_bind_double(st, 3, r);
-	rc = tn_db_step(st, "reading the store", err);
+	rc = tn_db_step(st, "writing an exchange rate", err);
 	tn_db_finalize(st);
 	if (rc != TN_DB_DONE)
 		return tn_store_db_error(s, "writing an exchange rate", err);
