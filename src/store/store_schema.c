@@ -72,159 +72,159 @@
 const tn_migration tn_store_migrations[] = {
 	/* 1: the initial data model (docs/data-model.md) */
 	{1,
-	 "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-	 "CREATE TABLE customers("
-	 "  id INTEGER PRIMARY KEY,"
-	 "  ext_id TEXT NOT NULL UNIQUE,"
-	 "  signed_up_at INTEGER,"
-	 "  country TEXT,"
-	 "  channel TEXT,"
-	 "  attrs TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(attrs) AND json_type(attrs) = 'object'));"
-	 "CREATE TABLE subscriptions("
-	 "  id INTEGER PRIMARY KEY,"
-	 "  customer_id INTEGER NOT NULL REFERENCES customers(id),"
-	 "  ext_id TEXT,"
-	 "  plan TEXT NOT NULL,"
-	 "  billing_period TEXT NOT NULL CHECK (billing_period IN ('day','week','month','quarter','year')),"
-	 "  price REAL NOT NULL CHECK (price >= 0),"
-	 "  currency TEXT NOT NULL,"
-	 "  started_at INTEGER NOT NULL,"
-	 "  trial_ends_at INTEGER,"
-	 "  current_period_end INTEGER,"
-	 "  cancelled_at INTEGER,"
-	 "  cancel_reason TEXT,"
-	 "  status TEXT NOT NULL CHECK (status IN ('trialing','active','past_due','cancelled','expired')),"
-	 "  UNIQUE (customer_id, started_at, plan));"
-	 "CREATE UNIQUE INDEX subscriptions_ext_id ON subscriptions(ext_id) WHERE ext_id IS NOT NULL;"
-	 "CREATE TABLE event_types(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
-	 "CREATE TABLE events("
-	 "  customer_id INTEGER NOT NULL,"
-	 "  occurred_at INTEGER NOT NULL,"
-	 "  type_id INTEGER NOT NULL,"
-	 "  ext_id TEXT NOT NULL DEFAULT '',"
-	 "  amount REAL,"
-	 "  PRIMARY KEY (customer_id, occurred_at, type_id, ext_id)) WITHOUT ROWID;"
-	 "CREATE TABLE payments("
-	 "  id INTEGER PRIMARY KEY,"
-	 "  customer_id INTEGER NOT NULL REFERENCES customers(id),"
-	 "  paid_at INTEGER NOT NULL,"
-	 "  amount REAL NOT NULL,"
-	 "  currency TEXT NOT NULL,"
-	 "  status TEXT NOT NULL CHECK (status IN ('succeeded','failed','refunded')),"
-	 "  ext_id TEXT NOT NULL DEFAULT '',"
-	 "  UNIQUE (customer_id, paid_at, status, ext_id));"
-	 "CREATE TABLE feedback("
-	 "  id INTEGER PRIMARY KEY,"
-	 "  customer_id INTEGER NOT NULL REFERENCES customers(id),"
-	 "  given_at INTEGER NOT NULL,"
-	 "  kind TEXT NOT NULL,"
-	 "  score REAL,"
-	 "  answer TEXT,"
-	 "  language TEXT,"
-	 "  ext_id TEXT NOT NULL DEFAULT '',"
-	 "  UNIQUE (customer_id, given_at, kind, ext_id));",
-	 NULL},
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE customers("
+	"  id INTEGER PRIMARY KEY,"
+	"  ext_id TEXT NOT NULL UNIQUE,"
+	"  signed_up_at INTEGER,"
+	"  country TEXT,"
+	"  channel TEXT,"
+	"  attrs TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(attrs) AND json_type(attrs) = 'object'));"
+	"CREATE TABLE subscriptions("
+	"  id INTEGER PRIMARY KEY,"
+	"  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+	"  ext_id TEXT,"
+	"  plan TEXT NOT NULL,"
+	"  billing_period TEXT NOT NULL CHECK (billing_period IN ('day','week','month','quarter','year')),"
+	"  price REAL NOT NULL CHECK (price >= 0),"
+	"  currency TEXT NOT NULL,"
+	"  started_at INTEGER NOT NULL,"
+	"  trial_ends_at INTEGER,"
+	"  current_period_end INTEGER,"
+	"  cancelled_at INTEGER,"
+	"  cancel_reason TEXT,"
+	"  status TEXT NOT NULL CHECK (status IN ('trialing','active','past_due','cancelled','expired')),"
+	"  UNIQUE (customer_id, started_at, plan));"
+	"CREATE UNIQUE INDEX subscriptions_ext_id ON subscriptions(ext_id) WHERE ext_id IS NOT NULL;"
+	"CREATE TABLE event_types(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+	"CREATE TABLE events("
+	"  customer_id INTEGER NOT NULL,"
+	"  occurred_at INTEGER NOT NULL,"
+	"  type_id INTEGER NOT NULL,"
+	"  ext_id TEXT NOT NULL DEFAULT '',"
+	"  amount REAL,"
+	"  PRIMARY KEY (customer_id, occurred_at, type_id, ext_id)) WITHOUT ROWID;"
+	"CREATE TABLE payments("
+	"  id INTEGER PRIMARY KEY,"
+	"  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+	"  paid_at INTEGER NOT NULL,"
+	"  amount REAL NOT NULL,"
+	"  currency TEXT NOT NULL,"
+	"  status TEXT NOT NULL CHECK (status IN ('succeeded','failed','refunded')),"
+	"  ext_id TEXT NOT NULL DEFAULT '',"
+	"  UNIQUE (customer_id, paid_at, status, ext_id));"
+	"CREATE TABLE feedback("
+	"  id INTEGER PRIMARY KEY,"
+	"  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+	"  given_at INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  score REAL,"
+	"  answer TEXT,"
+	"  language TEXT,"
+	"  ext_id TEXT NOT NULL DEFAULT '',"
+	"  UNIQUE (customer_id, given_at, kind, ext_id));",
+	NULL},
 	/* 2: feedback: labels of free-text answers (type, theme), and the team's
 	 * effort estimate and "fixed" mark per theme (docs/feedback.md) */
 	{2,
-	 "CREATE TABLE feedback_labels("
-	 "  feedback_id INTEGER PRIMARY KEY REFERENCES feedback(id),"
-	 "  type TEXT NOT NULL,"
-	 "  theme TEXT NOT NULL,"
-	 "  language TEXT NOT NULL,"
-	 "  confidence REAL NOT NULL,"
-	 "  by_rule INTEGER NOT NULL DEFAULT 0);"
-	 "CREATE INDEX feedback_labels_theme ON feedback_labels(theme);"
-	 "CREATE TABLE feedback_themes("
-	 "  theme TEXT PRIMARY KEY,"
-	 "  effort TEXT CHECK (effort IN ('low','high')),"
-	 "  fixed_at INTEGER);",
-	 NULL},
+	"CREATE TABLE feedback_labels("
+	"  feedback_id INTEGER PRIMARY KEY REFERENCES feedback(id),"
+	"  type TEXT NOT NULL,"
+	"  theme TEXT NOT NULL,"
+	"  language TEXT NOT NULL,"
+	"  confidence REAL NOT NULL,"
+	"  by_rule INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX feedback_labels_theme ON feedback_labels(theme);"
+	"CREATE TABLE feedback_themes("
+	"  theme TEXT PRIMARY KEY,"
+	"  effort TEXT CHECK (effort IN ('low','high')),"
+	"  fixed_at INTEGER);",
+	NULL},
 	/* 3: named churn definitions (docs/churn.md); rule is the JSON form of tn_churn_def */
 	{3,
-	 "CREATE TABLE churn_definitions("
-	 "  name TEXT PRIMARY KEY,"
-	 "  rule TEXT NOT NULL CHECK (json_valid(rule) AND json_type(rule) = 'object'));",
-	 NULL},
+	"CREATE TABLE churn_definitions("
+	"  name TEXT PRIMARY KEY,"
+	"  rule TEXT NOT NULL CHECK (json_valid(rule) AND json_type(rule) = 'object'));",
+	NULL},
 	/* 4: offers with their control group, win-back contacts, the
 	 * loyalty-points ledger (append-only) with its lots and balances, tiers,
 	 * and the onboarding milestone map (docs/actions.md) */
 	{4,
-	 M4_TABLES_1
-	 "CREATE TRIGGER points_ledger_no_update BEFORE UPDATE ON points_ledger"
-	 "  BEGIN SELECT RAISE(ABORT, 'points_ledger is append-only'); END;"
-	 "CREATE TRIGGER points_ledger_no_delete BEFORE DELETE ON points_ledger"
-	 "  BEGIN SELECT RAISE(ABORT, 'points_ledger is append-only'); END;"
-	 M4_TABLES_2,
-	 M4_TABLES_1 M4_TABLES_2
-	 "CREATE FUNCTION points_ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS"
-	 "  $$BEGIN RAISE EXCEPTION 'points_ledger is append-only'; END$$;"
-	 "CREATE TRIGGER points_ledger_no_update BEFORE UPDATE ON points_ledger"
-	 "  FOR EACH ROW EXECUTE FUNCTION points_ledger_append_only();"
-	 "CREATE TRIGGER points_ledger_no_delete BEFORE DELETE ON points_ledger"
-	 "  FOR EACH ROW EXECUTE FUNCTION points_ledger_append_only();"},
+	M4_TABLES_1
+	"CREATE TRIGGER points_ledger_no_update BEFORE UPDATE ON points_ledger"
+	"  BEGIN SELECT RAISE(ABORT, 'points_ledger is append-only'); END;"
+	"CREATE TRIGGER points_ledger_no_delete BEFORE DELETE ON points_ledger"
+	"  BEGIN SELECT RAISE(ABORT, 'points_ledger is append-only'); END;"
+	M4_TABLES_2,
+	M4_TABLES_1 M4_TABLES_2
+	"CREATE FUNCTION points_ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS"
+	"  $$BEGIN RAISE EXCEPTION 'points_ledger is append-only'; END$$;"
+	"CREATE TRIGGER points_ledger_no_update BEFORE UPDATE ON points_ledger"
+	"  FOR EACH ROW EXECUTE FUNCTION points_ledger_append_only();"
+	"CREATE TRIGGER points_ledger_no_delete BEFORE DELETE ON points_ledger"
+	"  FOR EACH ROW EXECUTE FUNCTION points_ledger_append_only();"},
 	/* 5: churn-risk alerts (docs/predict.md): one row per episode of a
 	 * condition; an episode stays open (resolved_at NULL) while the condition
 	 * holds, so a run never raises the same episode twice */
 	{5,
-	 "CREATE TABLE alerts("
-	 "  id INTEGER PRIMARY KEY,"
-	 "  customer_id INTEGER NOT NULL REFERENCES customers(id),"
-	 "  kind TEXT NOT NULL CHECK (kind IN ('activity_drop','inactive','failed_payment','detractor',"
-	 "    'ending_high_risk')),"
-	 "  raised_at INTEGER NOT NULL,"
-	 "  detail TEXT NOT NULL,"
-	 "  risk REAL,"
-	 "  last_seen INTEGER NOT NULL,"
-	 "  resolved_at INTEGER,"
-	 "  acked_at INTEGER);"
-	 "CREATE UNIQUE INDEX alerts_open ON alerts(customer_id, kind) WHERE resolved_at IS NULL;"
-	 "CREATE INDEX alerts_raised ON alerts(raised_at);",
-	 NULL},
+	"CREATE TABLE alerts("
+	"  id INTEGER PRIMARY KEY,"
+	"  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+	"  kind TEXT NOT NULL CHECK (kind IN ('activity_drop','inactive','failed_payment','detractor',"
+	"    'ending_high_risk')),"
+	"  raised_at INTEGER NOT NULL,"
+	"  detail TEXT NOT NULL,"
+	"  risk REAL,"
+	"  last_seen INTEGER NOT NULL,"
+	"  resolved_at INTEGER,"
+	"  acked_at INTEGER);"
+	"CREATE UNIQUE INDEX alerts_open ON alerts(customer_id, kind) WHERE resolved_at IS NULL;"
+	"CREATE INDEX alerts_raised ON alerts(raised_at);",
+	NULL},
 	/* 6: imports match payments and feedback on their id (docs/import.md,
 	 * "Idempotence"); exchange rates into the store's reporting currency
 	 * (meta key reporting_currency; docs/metrics.md, "Currency"): RATE units
 	 * of the reporting currency buy one unit of CURRENCY from VALID_FROM on */
 	{6,
-	 "CREATE INDEX payments_ext_id ON payments(ext_id);"
-	 "CREATE INDEX feedback_ext_id ON feedback(ext_id);"
-	 "CREATE TABLE currency_rates("
-	 "  currency TEXT NOT NULL CHECK (length(currency) = 3 AND currency = upper(currency)),"
-	 "  valid_from INTEGER NOT NULL,"
-	 "  rate REAL NOT NULL CHECK (rate > 0),"
-	 "  PRIMARY KEY (currency, valid_from)) WITHOUT ROWID;",
-	 NULL},
+	"CREATE INDEX payments_ext_id ON payments(ext_id);"
+	"CREATE INDEX feedback_ext_id ON feedback(ext_id);"
+	"CREATE TABLE currency_rates("
+	"  currency TEXT NOT NULL CHECK (length(currency) = 3 AND currency = upper(currency)),"
+	"  valid_from INTEGER NOT NULL,"
+	"  rate REAL NOT NULL CHECK (rate > 0),"
+	"  PRIMARY KEY (currency, valid_from)) WITHOUT ROWID;",
+	NULL},
 	/* 7: API keys for `tenure serve` (docs/api.md): the SHA-256 hash of each
 	 * key, never the key */
 	{7,
-	 "CREATE TABLE api_keys("
-	 "  id INTEGER PRIMARY KEY,"
-	 "  name TEXT NOT NULL DEFAULT '',"
-	 "  scope TEXT NOT NULL CHECK (scope IN ('ingest','read','admin')),"
-	 "  prefix TEXT NOT NULL,"
-	 "  hash BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),"
-	 "  created_at INTEGER NOT NULL,"
-	 "  revoked_at INTEGER);",
-	 NULL},
+	"CREATE TABLE api_keys("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL DEFAULT '',"
+	"  scope TEXT NOT NULL CHECK (scope IN ('ingest','read','admin')),"
+	"  prefix TEXT NOT NULL,"
+	"  hash BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),"
+	"  created_at INTEGER NOT NULL,"
+	"  revoked_at INTEGER);",
+	NULL},
 	/* 8: each subscription's exact state as its source reports it (App Store,
 	 * Google Play, Stripe, RevenueCat, or an import): the state, the cause when
 	 * it ended (voluntary vs involuntary churn), auto-renew, and when
 	 * auto-renew was turned off (docs/sources.md, docs/churn.md).  The
 	 * subscriptions row keeps the coarse status every analysis reads. */
 	{8,
-	 "CREATE TABLE subscription_state("
-	 "  subscription_id INTEGER PRIMARY KEY REFERENCES subscriptions(id),"
-	 "  source TEXT NOT NULL CHECK (source IN ('import','appstore','googleplay','stripe','revenuecat')),"
-	 "  state TEXT NOT NULL CHECK (state IN ('trial','active','cancelling','grace','billing_retry','paused',"
-	 "    'expired','refunded')),"
-	 "  cause TEXT CHECK (cause IN ('voluntary','billing','price_increase','refund','revoked',"
-	 "    'product_unavailable','other')),"
-	 "  auto_renew INTEGER CHECK (auto_renew IN (0,1)),"
-	 "  expires_at INTEGER,"
-	 "  auto_renew_off_at INTEGER,"
-	 "  updated_at INTEGER NOT NULL);"
-	 "CREATE INDEX subscription_state_state ON subscription_state(state, cause);",
-	 NULL},
+	"CREATE TABLE subscription_state("
+	"  subscription_id INTEGER PRIMARY KEY REFERENCES subscriptions(id),"
+	"  source TEXT NOT NULL CHECK (source IN ('import','appstore','googleplay','stripe','revenuecat')),"
+	"  state TEXT NOT NULL CHECK (state IN ('trial','active','cancelling','grace','billing_retry','paused',"
+	"    'expired','refunded')),"
+	"  cause TEXT CHECK (cause IN ('voluntary','billing','price_increase','refund','revoked',"
+	"    'product_unavailable','other')),"
+	"  auto_renew INTEGER CHECK (auto_renew IN (0,1)),"
+	"  expires_at INTEGER,"
+	"  auto_renew_off_at INTEGER,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE INDEX subscription_state_state ON subscription_state(state, cause);",
+	NULL},
 };
 
 const size_t tn_store_nmigrations = sizeof tn_store_migrations / sizeof tn_store_migrations[0];
