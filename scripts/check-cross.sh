@@ -18,7 +18,7 @@ HOSTINC=/usr/include/$(gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)
 bad=0
 for f in src/*/*.c; do
   [ -f "$f" ] || continue
-  clang --target=aarch64-linux-gnu -nostdinc -isystem "$RES/include" -isystem "$SYS" -idirafter /usr/include -idirafter "$HOSTINC" \
+  clang --target=aarch64-linux-gnu -nostdinc -isystem "$RES/include" -isystem "$SYS" -idirafter /usr/include -idirafter "$HOSTINC" -idirafter /usr/include/postgresql \
     -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude -Isrc \
     -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -fsyntax-only "$f" || bad=1
 done

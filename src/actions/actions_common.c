@@ -247,42 +247,42 @@ static int load_cust_info(tn_store *s, cust_info **out, size_t *n, tn_error *err
 {
 	*out = NULL;
 	*n = 0;
-	sqlite3_stmt *st = tn_store_prepare(s, "SELECT count(*) FROM customers", err);
+	tn_stmt *st = tn_db_prepare(s, "SELECT count(*) FROM customers", err);
 	if (!st)
-		return TN_ERR_DB;
-	if (tn_store_step_row(s, st, "reading customers", err)) {
-		sqlite3_finalize(st);
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
+	if (tn_db_step_row(st, "reading customers", err)) {
+		tn_db_finalize(st);
+		return tn_error_code(err, TN_ERR_DB);
 	}
-	size_t cap = (size_t)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	size_t cap = (size_t)tn_db_column_int64(st, 0);
+	tn_db_finalize(st);
 	cust_info *ci = tn_malloc((cap ? cap : 1) * sizeof *ci);
 	if (!ci)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-	st = tn_store_prepare(s,
+	st = tn_db_prepare(s,
 			      "SELECT c.id, c.signed_up_at, (SELECT max(coalesce(current_period_end, trial_ends_at)) "
 			      "FROM subscriptions WHERE customer_id = c.id AND status IN ('trialing','active','past_due')) "
 			      "FROM customers c ORDER BY c.id",
 			      err);
 	if (!st) {
 		free(ci);
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	}
 	int step;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((step = tn_db_step(st, "reading customers", err)) == TN_DB_ROW) {
 		if (*n >= cap) /* customers added since the count: not in this snapshot */
 			break;
 		cust_info *c = &ci[(*n)++];
-		c->key = sqlite3_column_int64(st, 0);
-		c->signed_up_at = sqlite3_column_type(st, 1) != SQLITE_NULL ? sqlite3_column_int64(st, 1) : TN_NO_TIME;
-		c->period_end = sqlite3_column_type(st, 2) != SQLITE_NULL ? sqlite3_column_int64(st, 2) : TN_NO_TIME;
+		c->key = tn_db_column_int64(st, 0);
+		c->signed_up_at = !tn_db_column_is_null(st, 1) ? tn_db_column_int64(st, 1) : TN_NO_TIME;
+		c->period_end = !tn_db_column_is_null(st, 2) ? tn_db_column_int64(st, 2) : TN_NO_TIME;
 	}
-	if (step != SQLITE_ROW && tn_store_step_end(s, step, "reading customers", err)) {
-		sqlite3_finalize(st);
+	if (step != TN_DB_ROW && tn_db_step_end( step, err)) {
+		tn_db_finalize(st);
 		free(ci);
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	}
-	sqlite3_finalize(st);
+	tn_db_finalize(st);
 	*out = ci;
 	return TN_OK;
 }
@@ -335,14 +335,14 @@ int tn_scores_estimate(tn_store *s, tn_time now, tn_scores **out, tn_error *err)
 		"act AS (SELECT DISTINCT customer_id FROM events WHERE occurred_at > ?1 - 14*86400 AND occurred_at <= ?1) "
 		"SELECT c.ext_id, c.id, s.plan, tn_money(s.price, s.currency, s.started_at), s.billing_period, "
 		"  CASE WHEN w.exposed > 0 THEN w.cancels * 1.0 / w.exposed / 3.0 ELSE 0 END, "
-		"  c.id IN act, c.signed_up_at, coalesce(s.current_period_end, s.trial_ends_at) "
+		"  c.id IN (SELECT customer_id FROM act), c.signed_up_at, coalesce(s.current_period_end, s.trial_ends_at) "
 		"FROM subscriptions s JOIN customers c ON c.id = s.customer_id JOIN w ON w.plan = s.plan "
 		"WHERE s.status IN ('trialing','active','past_due') AND s.started_at <= ?1 "
 		"ORDER BY c.id, s.started_at DESC";
-	sqlite3_stmt *st = tn_store_prepare(s, sql, err);
+	tn_stmt *st = tn_db_prepare(s, sql, err);
 	if (!st)
-		return TN_ERR_DB;
-	sqlite3_bind_int64(st, 1, now);
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_int64(st, 1, now);
 	tn_scores *sc = tn_calloc(1, sizeof *sc);
 	size_t cap = 0, xcap = 0;
 	if (!sc)
@@ -350,8 +350,8 @@ int tn_scores_estimate(tn_store *s, tn_time now, tn_scores **out, tn_error *err)
 	sc->estimated = 1;
 	int64_t last = -1;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 1);
+	while ((rc = tn_db_step(st, "reading the store", err)) == TN_DB_ROW) {
+		int64_t id = tn_db_column_int64(st, 1);
 		if (id == last)
 			continue; /* one row per customer: the latest live subscription */
 		last = id;
@@ -373,23 +373,23 @@ int tn_scores_estimate(tn_store *s, tn_time now, tn_scores **out, tn_error *err)
 			sc->period_end = b;
 			xcap = nx;
 		}
-		double months = tn_period_months((const char *)sqlite3_column_text(st, 4));
-		double monthly = months > 0 ? sqlite3_column_double(st, 3) / months : 0;
-		double h = sqlite3_column_double(st, 5);
-		double p = h * (sqlite3_column_int(st, 6) ? 1.0 : 2.0);
+		double months = tn_period_months(tn_db_column_text(st, 4));
+		double monthly = months > 0 ? tn_db_column_double0(st, 3) / months : 0;
+		double h = tn_db_column_double0(st, 5);
+		double p = h * ((int)tn_db_column_int64(st, 6) ? 1.0 : 2.0);
 		double life = 1.0 / (h > 1.0 / 36 ? h : 1.0 / 36);
 		size_t i = sc->n;
-		if (!(sc->customer[i] = tn_strdup((const char *)sqlite3_column_text(st, 0))))
+		if (!(sc->customer[i] = tn_strdup(tn_db_column_text(st, 0))))
 			goto nomem;
 		sc->p_churn[i] = p < 0.95 ? p : 0.95;
 		sc->value[i] = monthly * life;
 		sc->key[i] = id;
-		sc->signed_up_at[i] = sqlite3_column_type(st, 7) == SQLITE_NULL ? TN_NO_TIME : sqlite3_column_int64(st, 7);
-		sc->period_end[i] = sqlite3_column_type(st, 8) == SQLITE_NULL ? TN_NO_TIME : sqlite3_column_int64(st, 8);
+		sc->signed_up_at[i] = tn_db_column_is_null(st, 7) ? TN_NO_TIME : tn_db_column_int64(st, 7);
+		sc->period_end[i] = tn_db_column_is_null(st, 8) ? TN_NO_TIME : tn_db_column_int64(st, 8);
 		sc->n++;
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	tn_db_finalize(st);
+	if (rc != TN_DB_DONE) {
 		tn_scores_free(sc);
 		return tn_store_db_error(s, "estimating churn and value", err);
 	}
@@ -400,7 +400,7 @@ int tn_scores_estimate(tn_store *s, tn_time now, tn_scores **out, tn_error *err)
 	*out = sc;
 	return TN_OK;
 nomem:
-	sqlite3_finalize(st);
+	tn_db_finalize(st);
 	tn_scores_free(sc);
 	return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 }
@@ -473,26 +473,37 @@ void tn_rowset_free(tn_rowset *r)
 	free(r);
 }
 
-int tn_rowset_from_stmt(tn_store *s, sqlite3_stmt *st, const int *digits, tn_rowset **out, tn_error *err)
+int tn_rowset_from_stmt(tn_store *s, sqlite3_stmt *raw, const int *digits, tn_rowset **out, tn_error *err)
+{
+	tn_stmt *st = tn_db_wrap_sqlite(s, raw);
+	if (!st) {
+		sqlite3_finalize(raw);
+		*out = NULL;
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	}
+	return tn_rowset_from_db(s, st, digits, out, err);
+}
+
+int tn_rowset_from_db(tn_store *s, tn_stmt *st, const int *digits, tn_rowset **out, tn_error *err)
 {
 	*out = NULL;
-	size_t nc = (size_t)sqlite3_column_count(st), cap = 0;
+	size_t nc = (size_t)tn_db_column_count(st), cap = 0;
 	tn_rowset *r = tn_calloc(1, sizeof *r);
 	if (!r || !(r->names = tn_calloc(nc ? nc : 1, sizeof *r->names)) ||
 	    !(r->digits = tn_malloc((nc ? nc : 1) * sizeof *r->digits)))
 		goto nomem;
 	r->ncols = nc;
 	for (size_t c = 0; c < nc; c++) {
-		if (!(r->names[c] = tn_strdup(sqlite3_column_name(st, (int)c))))
+		if (!(r->names[c] = tn_strdup(tn_db_column_name(st, (int)c))))
 			goto nomem;
 		r->digits[c] = digits[c];
 	}
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = tn_db_step(st, "reading the store", err)) == TN_DB_ROW) {
 		if (r->nrows == cap) {
 			size_t ncap = cap ? cap * 2 : 64;
 			if (ncap > TN_ROWSET_MAX) {
-				sqlite3_finalize(st);
+				tn_db_finalize(st);
 				tn_rowset_free(r);
 				return tn_error_set(err, TN_ERR_NOMEM, "more than %d rows in one listing", TN_ROWSET_MAX);
 			}
@@ -508,25 +519,25 @@ int tn_rowset_from_stmt(tn_store *s, sqlite3_stmt *st, const int *digits, tn_row
 		}
 		for (size_t c = 0; c < nc; c++) {
 			size_t k = r->nrows * nc + c;
-			int null = sqlite3_column_type(st, (int)c) == SQLITE_NULL;
-			r->num[k] = null || digits[c] < 0 ? NAN : sqlite3_column_double(st, (int)c);
+			int null = tn_db_column_is_null(st, (int)c);
+			r->num[k] = null || digits[c] < 0 ? NAN : tn_db_column_double0(st, (int)c);
 			r->text[k] = NULL;
-			if (!null && digits[c] < 0 && !(r->text[k] = tn_strdup((const char *)sqlite3_column_text(st, (int)c)))) {
+			if (!null && digits[c] < 0 && !(r->text[k] = tn_strdup(tn_db_column_text(st, (int)c)))) {
 				r->nrows++;
 				goto nomem;
 			}
 		}
 		r->nrows++;
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	tn_db_finalize(st);
+	if (rc != TN_DB_DONE) {
 		tn_rowset_free(r);
 		return tn_store_db_error(s, "listing", err);
 	}
 	*out = r;
 	return TN_OK;
 nomem:
-	sqlite3_finalize(st);
+	tn_db_finalize(st);
 	tn_rowset_free(r);
 	return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 }
@@ -535,22 +546,23 @@ int tn_scores_to_temp(tn_store *s, const tn_scores *sc, tn_error *err)
 {
 	if (tn_store_exec(s, "DROP TABLE IF EXISTS temp.tn_risk; CREATE TEMP TABLE tn_risk(customer_id INTEGER "
 			     "PRIMARY KEY, p_churn REAL, value REAL)", err))
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	if (!sc)
 		return TN_OK;
-	sqlite3_stmt *st = tn_store_prepare(s, "INSERT OR REPLACE INTO temp.tn_risk VALUES(?,?,?)", err);
+	tn_stmt *st = tn_db_prepare(s, "INSERT INTO temp.tn_risk VALUES(?,?,?) ON CONFLICT (customer_id) DO UPDATE SET "
+					   "p_churn = excluded.p_churn, value = excluded.value", err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	for (size_t i = 0; i < sc->n; i++) {
-		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, sc->key[i]);
-		sqlite3_bind_double(st, 2, sc->p_churn[i]);
-		sqlite3_bind_double(st, 3, sc->value[i]);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			sqlite3_finalize(st);
+		tn_db_reset(st);
+		tn_db_bind_int64(st, 1, sc->key[i]);
+		tn_db_bind_double(st, 2, sc->p_churn[i]);
+		tn_db_bind_double(st, 3, sc->value[i]);
+		if (tn_db_step(st, "loading scores", err) != TN_DB_DONE) {
+			tn_db_finalize(st);
 			return tn_store_db_error(s, "loading scores", err);
 		}
 	}
-	sqlite3_finalize(st);
+	tn_db_finalize(st);
 	return TN_OK;
 }

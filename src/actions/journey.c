@@ -37,15 +37,15 @@ int tn_journey_map(tn_store *s, int m, const char *event_type, tn_error *err)
 						       "intended_value or extended_value");
 	if (!event_type || !*event_type)
 		return tn_error_set(err, TN_ERR_USAGE, "event type: expected a name, found a blank");
-	sqlite3_stmt *st = tn_store_prepare(s, "INSERT INTO journey_milestones(milestone, event_type) VALUES(?,?) "
+	tn_stmt *st = tn_db_prepare(s, "INSERT INTO journey_milestones(milestone, event_type) VALUES(?,?) "
 					       "ON CONFLICT(milestone) DO UPDATE SET event_type = excluded.event_type",
 					    err);
 	if (!st)
-		return TN_ERR_DB;
-	sqlite3_bind_text(st, 1, ms_names[m], -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, event_type, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st) == SQLITE_DONE ? TN_OK : tn_store_db_error(s, "saving a milestone", err);
-	sqlite3_finalize(st);
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_text(st, 1, ms_names[m]);
+	tn_db_bind_text(st, 2, event_type);
+	int rc = tn_db_step(st, "saving a milestone", err) == TN_DB_DONE ? TN_OK : tn_store_db_error(s, "saving a milestone", err);
+	tn_db_finalize(st);
 	return rc;
 }
 
@@ -63,14 +63,14 @@ int tn_journey_types(tn_store *s, char *types[TN_MS_COUNT], int mapped[TN_MS_COU
 		types[m] = NULL;
 		mapped[m] = 0;
 	}
-	sqlite3_stmt *st = tn_store_prepare(s, "SELECT milestone, event_type FROM journey_milestones", err);
+	tn_stmt *st = tn_db_prepare(s, "SELECT milestone, event_type FROM journey_milestones", err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	int step, rc = TN_OK;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		int m = tn_milestone_parse((const char *)sqlite3_column_text(st, 0));
+	while ((step = tn_db_step(st, "reading journey milestones", err)) == TN_DB_ROW) {
+		int m = tn_milestone_parse(tn_db_column_text(st, 0));
 		if (m >= 0 && !types[m]) {
-			if (!(types[m] = tn_strdup((const char *)sqlite3_column_text(st, 1)))) {
+			if (!(types[m] = tn_strdup(tn_db_column_text(st, 1)))) {
 				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 				break;
 			}
@@ -78,8 +78,8 @@ int tn_journey_types(tn_store *s, char *types[TN_MS_COUNT], int mapped[TN_MS_COU
 		}
 	}
 	if (!rc)
-		rc = tn_store_step_end(s, step, "reading journey milestones", err);
-	sqlite3_finalize(st);
+		rc = tn_db_step_end( step, err);
+	tn_db_finalize(st);
 	if (rc) {
 		tn_journey_types_free(types);
 		return rc;
@@ -134,16 +134,16 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 	rc = TN_ERR_DB; /* the status of a jump to fail */
 	tn_journey *j = tn_calloc(1, sizeof *j);
 	int64_t *ids = NULL; /* the loaded customers' keys, ascending */
-	sqlite3_stmt *st = NULL;
+	tn_stmt *st = NULL;
 	if (!j)
 		goto nomem;
 	j->now = now;
-	if (!(st = tn_store_prepare(s, "SELECT count(*) FROM customers", err)))
+	if (!(st = tn_db_prepare(s, "SELECT count(*) FROM customers", err)))
 		goto fail;
-	if (tn_store_step_row(s, st, "counting customers", err))
+	if (tn_db_step_row(st, "counting customers", err))
 		goto fail;
-	size_t cap = (size_t)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	size_t cap = (size_t)tn_db_column_int64(st, 0);
+	tn_db_finalize(st);
 	st = NULL;
 	if (!cap)
 		cap = 1;
@@ -153,32 +153,32 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 	    !(j->furthest = tn_malloc(cap * sizeof *j->furthest)) || !(j->churned = tn_calloc(cap, sizeof *j->churned)) ||
 	    !(j->has_subs = tn_calloc(cap, sizeof *j->has_subs)))
 		goto nomem;
-	if (!(st = tn_store_prepare(s, "SELECT id, ext_id, signed_up_at FROM customers WHERE signed_up_at IS NOT NULL "
+	if (!(st = tn_db_prepare(s, "SELECT id, ext_id, signed_up_at FROM customers WHERE signed_up_at IS NOT NULL "
 				       "AND signed_up_at <= ? ORDER BY id",
 				    err)))
 		goto fail;
-	sqlite3_bind_int64(st, 1, now);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW && j->n < cap) {
-		int64_t id = sqlite3_column_int64(st, 0);
+	tn_db_bind_int64(st, 1, now);
+	while ((step = tn_db_step(st, "reading customers", err)) == TN_DB_ROW && j->n < cap) {
+		int64_t id = tn_db_column_int64(st, 0);
 		ids[j->n] = id; /* ORDER BY id: ascending */
-		if (!(j->customer[j->n] = tn_strdup((const char *)sqlite3_column_text(st, 1))))
+		if (!(j->customer[j->n] = tn_strdup(tn_db_column_text(st, 1))))
 			goto nomem;
-		j->signed_up_at[j->n] = sqlite3_column_int64(st, 2);
+		j->signed_up_at[j->n] = tn_db_column_int64(st, 2);
 		for (int m = 0; m < TN_MS_COUNT; m++)
 			j->reached[j->n * TN_MS_COUNT + (size_t)m] = TN_NO_TIME;
 		j->n++;
 	}
-	if (step == SQLITE_ROW) { /* more rows than counted a moment ago */
+	if (step == TN_DB_ROW) { /* more rows than counted a moment ago */
 		tn_error_set(err, TN_ERR_DB, "%s: customers were added while reading them; run again",
 			     tn_store_path(s));
 		goto fail;
 	}
-	if (tn_store_step_end(s, step, "reading customers", err))
+	if (tn_db_step_end( step, err))
 		goto fail;
-	sqlite3_finalize(st);
+	tn_db_finalize(st);
 	/* first event of each milestone's type at/after signup: one scan of the
 	 * events in their clustered (customer, time) order, no sort */
-	if (!(st = tn_store_prepare(s,
+	if (!(st = tn_db_prepare(s,
 				    "WITH t AS (SELECT (SELECT id FROM event_types WHERE name = ?1) AS t1, "
 				    "(SELECT id FROM event_types WHERE name = ?2) AS t2, "
 				    "(SELECT id FROM event_types WHERE name = ?3) AS t3, "
@@ -193,39 +193,39 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 				    err)))
 		goto fail;
 	for (int m = 0; m < TN_MS_COUNT; m++)
-		sqlite3_bind_text(st, m + 1, types[m], -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, now);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
+		tn_db_bind_text(st, m + 1, types[m]);
+	tn_db_bind_int64(st, 5, now);
+	while ((step = tn_db_step(st, "reading events", err)) == TN_DB_ROW) {
+		int64_t id = tn_db_column_int64(st, 0);
 		int64_t at = index_of(ids, j->n, id);
 		if (at < 0)
 			continue;
 		for (int m = 0; m < TN_MS_COUNT; m++)
-			if (sqlite3_column_type(st, m + 1) != SQLITE_NULL)
-				j->reached[(size_t)at * TN_MS_COUNT + (size_t)m] = sqlite3_column_int64(st, m + 1);
+			if (!tn_db_column_is_null(st, m + 1))
+				j->reached[(size_t)at * TN_MS_COUNT + (size_t)m] = tn_db_column_int64(st, m + 1);
 	}
-	if (tn_store_step_end(s, step, "reading events", err))
+	if (tn_db_step_end( step, err))
 		goto fail;
-	sqlite3_finalize(st);
+	tn_db_finalize(st);
 	/* live as of now: started by then, and not ended (cancelled or expired) by then */
-	if (!(st = tn_store_prepare(s,
+	if (!(st = tn_db_prepare(s,
 				    "SELECT customer_id, max(CASE WHEN status IN ('cancelled','expired') AND "
 				    "coalesce(cancelled_at, current_period_end, started_at) <= ?1 THEN 0 ELSE 1 END) "
 				    "FROM subscriptions WHERE started_at <= ?1 GROUP BY customer_id",
 				    err)))
 		goto fail;
-	sqlite3_bind_int64(st, 1, now);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
+	tn_db_bind_int64(st, 1, now);
+	while ((step = tn_db_step(st, "reading subscriptions", err)) == TN_DB_ROW) {
+		int64_t id = tn_db_column_int64(st, 0);
 		int64_t at = index_of(ids, j->n, id);
 		if (at < 0)
 			continue;
 		j->has_subs[at] = 1;
-		j->churned[at] = !sqlite3_column_int(st, 1);
+		j->churned[at] = !(int)tn_db_column_int64(st, 1);
 	}
-	if (tn_store_step_end(s, step, "reading subscriptions", err))
+	if (tn_db_step_end( step, err))
 		goto fail;
-	sqlite3_finalize(st);
+	tn_db_finalize(st);
 	st = NULL;
 	for (size_t i = 0; i < j->n; i++) {
 		j->furthest[i] = -1;
@@ -240,7 +240,7 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 nomem:
 	rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory loading the journey");
 fail:
-	sqlite3_finalize(st);
+	tn_db_finalize(st);
 	free(ids);
 	tn_journey_free(j);
 	tn_journey_types_free(types);

@@ -187,38 +187,38 @@ static int cmp_double(const void *a, const void *b)
 
 int tn_offers_typical_churn_age(tn_store *s, tn_time now, double *days, long *n, tn_error *err)
 {
-	sqlite3_stmt *st = tn_store_prepare(s,
+	tn_stmt *st = tn_db_prepare(s,
 					    "SELECT (s.cancelled_at - c.signed_up_at) / 86400.0 FROM subscriptions s "
 					    "JOIN customers c ON c.id = s.customer_id WHERE s.cancelled_at IS NOT NULL "
 					    "AND s.cancelled_at <= ? AND c.signed_up_at IS NOT NULL "
 					    "AND s.cancelled_at >= c.signed_up_at",
 					    err);
 	if (!st)
-		return TN_ERR_DB;
-	sqlite3_bind_int64(st, 1, now);
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_int64(st, 1, now);
 	double *v = NULL;
 	size_t len = 0, cap = 0;
 	int step;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((step = tn_db_step(st, "reading cancellations", err)) == TN_DB_ROW) {
 		if (len == cap) {
 			size_t nc = cap ? cap * 2 : 1024;
 			double *t = nc <= 100000000 ? tn_realloc(v, nc * sizeof *t) : NULL;
 			if (!t) {
 				free(v);
-				sqlite3_finalize(st);
+				tn_db_finalize(st);
 				return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 			}
 			v = t;
 			cap = nc;
 		}
-		v[len++] = sqlite3_column_double(st, 0);
+		v[len++] = tn_db_column_double0(st, 0);
 	}
-	if (tn_store_step_end(s, step, "reading cancellations", err)) {
+	if (tn_db_step_end( step, err)) {
 		free(v);
-		sqlite3_finalize(st);
-		return TN_ERR_DB;
+		tn_db_finalize(st);
+		return tn_error_code(err, TN_ERR_DB);
 	}
-	sqlite3_finalize(st);
+	tn_db_finalize(st);
 	*n = (long)len;
 	if (!len) {
 		*days = 30;
@@ -234,7 +234,7 @@ int tn_offers_danger_window(tn_store *s, tn_time now, double *from_day, double *
 			    tn_error *err)
 {
 	*from_day = *to_day = *share = NAN;
-	sqlite3_stmt *st = tn_store_prepare(
+	tn_stmt *st = tn_db_prepare(
 		s,
 		"SELECT (coalesce(x.t, ?1) - c.signed_up_at) / 86400.0, x.t IS NOT NULL FROM customers c LEFT JOIN "
 		"(SELECT s.customer_id, min(s.cancelled_at) AS t FROM subscriptions s JOIN customers k ON k.id = "
@@ -242,12 +242,12 @@ int tn_offers_danger_window(tn_store *s, tn_time now, double *from_day, double *
 		"ON x.customer_id = c.id WHERE c.signed_up_at IS NOT NULL AND c.signed_up_at <= ?1",
 		err);
 	if (!st)
-		return TN_ERR_DB;
-	sqlite3_bind_int64(st, 1, now);
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_int64(st, 1, now);
 	double *t = NULL, *e = NULL;
 	size_t n = 0, cap = 0;
 	int rc = TN_OK, step;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((step = tn_db_step(st, "reading tenures", err)) == TN_DB_ROW) {
 		if (n == cap) {
 			size_t nc = cap ? cap * 2 : 4096;
 			double *a = nc <= 200000000 ? tn_realloc(t, nc * sizeof *a) : NULL;
@@ -261,12 +261,12 @@ int tn_offers_danger_window(tn_store *s, tn_time now, double *from_day, double *
 			e = b;
 			cap = nc;
 		}
-		t[n] = sqlite3_column_double(st, 0);
-		e[n++] = sqlite3_column_int(st, 1);
+		t[n] = tn_db_column_double0(st, 0);
+		e[n++] = (int)tn_db_column_int64(st, 1);
 	}
 	if (!rc)
-		rc = tn_store_step_end(s, step, "reading tenures", err);
-	sqlite3_finalize(st);
+		rc = tn_db_step_end( step, err);
+	tn_db_finalize(st);
 	tn_danger *d = NULL;
 	if (!rc && n && !(rc = tn_danger_new(t, e, NULL, 0, n, 1.0, 30, &d, err)) && d->from >= 0) {
 		*from_day = (double)d->from * d->width;
@@ -284,16 +284,16 @@ int tn_offers_danger_window(tn_store *s, tn_time now, double *from_day, double *
 static int same_plan(tn_store *s, int64_t id, const tn_scores *sc, const tn_offer_plan *plan,
 		     const tn_time *send_at, tn_error *err)
 {
-	sqlite3_stmt *st = tn_store_prepare(s,
+	tn_stmt *st = tn_db_prepare(s,
 					    "SELECT customer_id, arm, rank, p_churn, value, expected_profit, send_at "
 					    "FROM offer_assignments WHERE plan_id = ? ORDER BY rank",
 					    err);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
+	tn_db_bind_int64(st, 1, id);
 	size_t r = 0;
 	int same = 1, rc;
-	while (same && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (same && (rc = tn_db_step(st, "reading the store", err)) == TN_DB_ROW) {
 		while (r < plan->n && plan->arm[plan->order[r]] == TN_ARM_NONE)
 			r++;
 		if (r >= plan->n) {
@@ -301,23 +301,23 @@ static int same_plan(tn_store *s, int64_t id, const tn_scores *sc, const tn_offe
 			break;
 		}
 		size_t i = plan->order[r];
-		const char *arm = (const char *)sqlite3_column_text(st, 1);
+		const char *arm = tn_db_column_text(st, 1);
 		tn_time send = send_at ? send_at[i] : TN_NO_TIME;
-		same = sqlite3_column_int64(st, 0) == sc->key[i] &&
+		same = tn_db_column_int64(st, 0) == sc->key[i] &&
 		       strcmp(arm ? arm : "", plan->arm[i] == TN_ARM_OFFER ? "offer" : "control") == 0 &&
-		       sqlite3_column_int64(st, 2) == (sqlite3_int64)r + 1 && sqlite3_column_double(st, 3) == sc->p_churn[i] &&
-		       sqlite3_column_double(st, 4) == sc->value[i] &&
-		       sqlite3_column_double(st, 5) == plan->profit[i] &&
-		       (sqlite3_column_type(st, 6) == SQLITE_NULL ? send == TN_NO_TIME
-								  : send == sqlite3_column_int64(st, 6));
+		       tn_db_column_int64(st, 2) == (int64_t)r + 1 && tn_db_column_double0(st, 3) == sc->p_churn[i] &&
+		       tn_db_column_double0(st, 4) == sc->value[i] &&
+		       tn_db_column_double0(st, 5) == plan->profit[i] &&
+		       (tn_db_column_is_null(st, 6) ? send == TN_NO_TIME
+								  : send == tn_db_column_int64(st, 6));
 		r++;
 	}
-	if (same && rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		sqlite3_finalize(st);
+	if (same && rc != TN_DB_DONE && rc != TN_DB_ROW) {
+		tn_db_finalize(st);
 		tn_store_db_error(s, "reading a stored offer plan", err);
 		return -1;
 	}
-	sqlite3_finalize(st);
+	tn_db_finalize(st);
 	while (same && r < plan->n && plan->arm[plan->order[r]] == TN_ARM_NONE)
 		r++;
 	return same && r == plan->n;
@@ -338,49 +338,49 @@ int tn_offers_save_once(tn_store *s, const tn_scores *sc, const tn_offer_plan *p
 		return tn_error_code(err, TN_ERR_DB);
 	/* an identical plan already stored (same as-of, source, parameters and
 	 * assignments) is not stored again */
-	sqlite3_stmt *q = tn_store_prepare(
+	tn_stmt *q = tn_db_prepare(
 		s, "SELECT id FROM offer_plans WHERE created_at = ? AND source = ? AND params = ? ORDER BY id", err);
 	if (!q)
 		goto fail;
-	sqlite3_bind_int64(q, 1, now);
-	sqlite3_bind_text(q, 2, sc->estimated ? "estimate" : "scores", -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, params_json ? params_json : "{}", -1, SQLITE_STATIC);
+	tn_db_bind_int64(q, 1, now);
+	tn_db_bind_text(q, 2, sc->estimated ? "estimate" : "scores");
+	tn_db_bind_text(q, 3, params_json ? params_json : "{}");
 	int qrc;
-	while ((qrc = sqlite3_step(q)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(q, 0);
+	while ((qrc = tn_db_step(q, "looking for an identical offer plan", err)) == TN_DB_ROW) {
+		int64_t id = tn_db_column_int64(q, 0);
 		int same = same_plan(s, id, sc, plan, send_at, err);
 		if (same < 0) {
-			sqlite3_finalize(q);
+			tn_db_finalize(q);
 			goto fail;
 		}
 		if (same) {
-			sqlite3_finalize(q);
+			tn_db_finalize(q);
 			*plan_id = id;
 			if (existing)
 				*existing = 1;
 			return tn_store_commit(s, err);
 		}
 	}
-	sqlite3_finalize(q);
-	if (qrc != SQLITE_DONE) {
+	tn_db_finalize(q);
+	if (qrc != TN_DB_DONE) {
 		tn_store_db_error(s, "looking for an identical offer plan", err);
 		goto fail;
 	}
-	sqlite3_stmt *st = tn_store_prepare(s, "INSERT INTO offer_plans(created_at, source, params) VALUES(?,?,?)",
+	tn_stmt *st = tn_db_prepare(s, "INSERT INTO offer_plans(created_at, source, params) VALUES(?,?,?) RETURNING id",
 					    err);
 	if (!st)
 		goto fail;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_text(st, 2, sc->estimated ? "estimate" : "scores", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, params_json ? params_json : "{}", -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		sqlite3_finalize(st);
+	tn_db_bind_int64(st, 1, now);
+	tn_db_bind_text(st, 2, sc->estimated ? "estimate" : "scores");
+	tn_db_bind_text(st, 3, params_json ? params_json : "{}");
+	if (tn_db_step(st, "saving the offer plan", err) != TN_DB_ROW) {
+		tn_db_finalize(st);
 		tn_store_db_error(s, "saving the offer plan", err);
 		goto fail;
 	}
-	sqlite3_finalize(st);
-	*plan_id = sqlite3_last_insert_rowid(tn_store_sqlite(s));
-	st = tn_store_prepare(s,
+	*plan_id = tn_db_column_int64(st, 0);
+	tn_db_finalize(st);
+	st = tn_db_prepare(s,
 			      "INSERT INTO offer_assignments(plan_id, customer_id, arm, rank, stratum, p_churn, value, "
 			      "expected_profit, send_at) VALUES(?,?,?,?,?,?,?,?,?)",
 			      err);
@@ -390,26 +390,26 @@ int tn_offers_save_once(tn_store *s, const tn_scores *sc, const tn_offer_plan *p
 		size_t i = plan->order[r];
 		if (plan->arm[i] == TN_ARM_NONE)
 			continue;
-		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, *plan_id);
-		sqlite3_bind_int64(st, 2, sc->key[i]);
-		sqlite3_bind_text(st, 3, plan->arm[i] == TN_ARM_OFFER ? "offer" : "control", -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, (sqlite3_int64)r + 1);
-		sqlite3_bind_int64(st, 5, (sqlite3_int64)plan->stratum[i]);
-		sqlite3_bind_double(st, 6, sc->p_churn[i]);
-		sqlite3_bind_double(st, 7, sc->value[i]);
-		sqlite3_bind_double(st, 8, plan->profit[i]);
+		tn_db_reset(st);
+		tn_db_bind_int64(st, 1, *plan_id);
+		tn_db_bind_int64(st, 2, sc->key[i]);
+		tn_db_bind_text(st, 3, plan->arm[i] == TN_ARM_OFFER ? "offer" : "control");
+		tn_db_bind_int64(st, 4, (int64_t)r + 1);
+		tn_db_bind_int64(st, 5, (int64_t)plan->stratum[i]);
+		tn_db_bind_double(st, 6, sc->p_churn[i]);
+		tn_db_bind_double(st, 7, sc->value[i]);
+		tn_db_bind_double(st, 8, plan->profit[i]);
 		if (send_at && send_at[i] != TN_NO_TIME)
-			sqlite3_bind_int64(st, 9, send_at[i]);
+			tn_db_bind_int64(st, 9, send_at[i]);
 		else
-			sqlite3_bind_null(st, 9);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			sqlite3_finalize(st);
+			tn_db_bind_null(st, 9);
+		if (tn_db_step(st, "saving offer assignments", err) != TN_DB_DONE) {
+			tn_db_finalize(st);
 			tn_store_db_error(s, "saving offer assignments", err);
 			goto fail;
 		}
 	}
-	sqlite3_finalize(st);
+	tn_db_finalize(st);
 	return tn_store_commit(s, err);
 fail:
 	tn_store_rollback(s);
@@ -419,18 +419,18 @@ fail:
 int tn_offers_measure(tn_store *s, int64_t plan_id, tn_offer_effect *out, tn_error *err)
 {
 	memset(out, 0, sizeof *out);
-	sqlite3_stmt *st = tn_store_prepare(s,
+	tn_stmt *st = tn_db_prepare(s,
 					    plan_id > 0 ? "SELECT id, created_at FROM offer_plans WHERE id = ?"
 							: "SELECT id, created_at FROM offer_plans ORDER BY id DESC LIMIT 1",
 					    err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	if (plan_id > 0)
-		sqlite3_bind_int64(st, 1, plan_id);
-	int step = sqlite3_step(st);
-	if (step != SQLITE_ROW) {
-		int rc = tn_store_step_end(s, step, "reading offer plans", err);
-		sqlite3_finalize(st);
+		tn_db_bind_int64(st, 1, plan_id);
+	int step = tn_db_step(st, "reading offer plans", err);
+	if (step != TN_DB_ROW) {
+		int rc = tn_db_step_end( step, err);
+		tn_db_finalize(st);
 		if (rc)
 			return rc;
 		if (plan_id > 0)
@@ -438,20 +438,20 @@ int tn_offers_measure(tn_store *s, int64_t plan_id, tn_offer_effect *out, tn_err
 					    (long long)plan_id);
 		return tn_error_set(err, TN_ERR_NOTFOUND, "no offer plan yet (run `tenure offers plan` first)");
 	}
-	out->plan_id = sqlite3_column_int64(st, 0);
-	out->created_at = sqlite3_column_int64(st, 1);
-	sqlite3_finalize(st);
-	st = tn_store_prepare(s,
+	out->plan_id = tn_db_column_int64(st, 0);
+	out->created_at = tn_db_column_int64(st, 1);
+	tn_db_finalize(st);
+	st = tn_db_prepare(s,
 			      "SELECT a.arm, count(*), sum(NOT EXISTS (SELECT 1 FROM subscriptions x WHERE "
 			      "x.customer_id = a.customer_id AND x.status IN ('trialing','active','past_due'))) "
 			      "FROM offer_assignments a WHERE a.plan_id = ? GROUP BY a.arm",
 			      err);
 	if (!st)
-		return TN_ERR_DB;
-	sqlite3_bind_int64(st, 1, out->plan_id);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *arm = (const char *)sqlite3_column_text(st, 0);
-		long cnt = (long)sqlite3_column_int64(st, 1), ch = (long)sqlite3_column_int64(st, 2);
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_int64(st, 1, out->plan_id);
+	while ((step = tn_db_step(st, "reading an offer plan's arms", err)) == TN_DB_ROW) {
+		const char *arm = tn_db_column_text(st, 0);
+		long cnt = (long)tn_db_column_int64(st, 1), ch = (long)tn_db_column_int64(st, 2);
 		if (strcmp(arm, "offer") == 0) {
 			out->n_offer = cnt;
 			out->churned_offer = ch;
@@ -460,11 +460,11 @@ int tn_offers_measure(tn_store *s, int64_t plan_id, tn_offer_effect *out, tn_err
 			out->churned_control = ch;
 		}
 	}
-	if (tn_store_step_end(s, step, "reading an offer plan's arms", err)) {
-		sqlite3_finalize(st);
-		return TN_ERR_DB;
+	if (tn_db_step_end( step, err)) {
+		tn_db_finalize(st);
+		return tn_error_code(err, TN_ERR_DB);
 	}
-	sqlite3_finalize(st);
+	tn_db_finalize(st);
 	tn_prop_diff_newcombe(out->churned_control, out->n_control, out->churned_offer, out->n_offer, 1.959963984540054,
 			      &out->uplift);
 	return TN_OK;
@@ -472,7 +472,7 @@ int tn_offers_measure(tn_store *s, int64_t plan_id, tn_offer_effect *out, tn_err
 
 int tn_offers_plans(tn_store *s, tn_rowset **out, tn_error *err)
 {
-	sqlite3_stmt *st = tn_store_prepare(
+	tn_stmt *st = tn_db_prepare(
 		s,
 		"SELECT p.id AS plan, strftime('%Y-%m-%d', p.created_at, 'unixepoch') AS as_of, p.source, "
 		"(SELECT count(*) FROM offer_assignments a WHERE a.plan_id = p.id AND a.arm = 'offer') AS offered, "
@@ -480,16 +480,16 @@ int tn_offers_plans(tn_store *s, tn_rowset **out, tn_error *err)
 		"p.params FROM offer_plans p ORDER BY p.id",
 		err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	static const int digits[] = {0, -1, -1, 0, 0, -1};
-	return tn_rowset_from_stmt(s, st, digits, out, err);
+	return tn_rowset_from_db(s, st, digits, out, err);
 }
 
 /* ---- lists ------------------------------------------------------------------ */
 
-static char *dup_col(sqlite3_stmt *st, int i)
+static char *dup_col(tn_stmt *st, int i)
 {
-	const unsigned char *t = sqlite3_column_text(st, i);
+	const unsigned char *t = (const unsigned char *)tn_db_column_text(st, i);
 	return tn_strdup(t ? (const char *)t : "");
 }
 
@@ -509,7 +509,7 @@ int tn_offers_ending(tn_store *s, tn_time now, double days, tn_ending_row **rows
 {
 	*rows = NULL;
 	*n = 0;
-	sqlite3_stmt *st = tn_store_prepare(
+	tn_stmt *st = tn_db_prepare(
 		s,
 		"SELECT c.ext_id, s.plan, s.status, e, s.cancelled_at IS NULL, tn_money(s.price, s.currency, s.started_at) FROM ("
 		"  SELECT *, CASE WHEN status = 'trialing' THEN coalesce(trial_ends_at, current_period_end)"
@@ -518,12 +518,12 @@ int tn_offers_ending(tn_store *s, tn_time now, double days, tn_ending_row **rows
 		") s JOIN customers c ON c.id = s.customer_id WHERE e > ?1 AND e <= ?2 ORDER BY e, c.ext_id",
 		err);
 	if (!st)
-		return TN_ERR_DB;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int64(st, 2, now + (tn_time)llround(days * TN_DAY));
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_int64(st, 1, now);
+	tn_db_bind_int64(st, 2, now + (tn_time)llround(days * TN_DAY));
 	size_t cap = 0;
 	int step, rc = TN_OK;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((step = tn_db_step(st, "listing subscriptions", err)) == TN_DB_ROW) {
 		if (*n == cap) {
 			size_t nc = cap ? cap * 2 : 256;
 			tn_ending_row *t = nc <= TN_LIST_MAX ? tn_realloc(*rows, nc * sizeof *t) : NULL;
@@ -542,13 +542,13 @@ int tn_offers_ending(tn_store *s, tn_time now, double days, tn_ending_row **rows
 			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory listing subscriptions");
 			break;
 		}
-		r->ends_at = sqlite3_column_int64(st, 3);
-		r->renews = sqlite3_column_int(st, 4);
-		r->price = sqlite3_column_double(st, 5);
+		r->ends_at = tn_db_column_int64(st, 3);
+		r->renews = (int)tn_db_column_int64(st, 4);
+		r->price = tn_db_column_double0(st, 5);
 	}
 	if (!rc)
-		rc = tn_store_step_end(s, step, "listing subscriptions", err);
-	sqlite3_finalize(st);
+		rc = tn_db_step_end( step, err);
+	tn_db_finalize(st);
 	if (rc) {
 		tn_ending_rows_free(*rows, *n);
 		*rows = NULL;
@@ -571,7 +571,7 @@ int tn_offers_nearing(tn_store *s, tn_time now, double danger_day, double window
 {
 	*rows = NULL;
 	*n = 0;
-	sqlite3_stmt *st = tn_store_prepare(
+	tn_stmt *st = tn_db_prepare(
 		s,
 		"SELECT c.ext_id, (SELECT plan FROM subscriptions WHERE customer_id = c.id AND status IN "
 		"('trialing','active','past_due') ORDER BY started_at DESC LIMIT 1) AS plan, (?1 - c.signed_up_at) / 86400.0 AS age "
@@ -579,13 +579,13 @@ int tn_offers_nearing(tn_store *s, tn_time now, double danger_day, double window
 		"ORDER BY age DESC, c.ext_id",
 		err);
 	if (!st)
-		return TN_ERR_DB;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_double(st, 2, danger_day);
-	sqlite3_bind_double(st, 3, window);
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_int64(st, 1, now);
+	tn_db_bind_double(st, 2, danger_day);
+	tn_db_bind_double(st, 3, window);
 	size_t cap = 0;
 	int step, rc = TN_OK;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((step = tn_db_step(st, "listing customers", err)) == TN_DB_ROW) {
 		if (*n == cap) {
 			size_t nc = cap ? cap * 2 : 256;
 			tn_nearing_row *t = nc <= TN_LIST_MAX ? tn_realloc(*rows, nc * sizeof *t) : NULL;
@@ -603,12 +603,12 @@ int tn_offers_nearing(tn_store *s, tn_time now, double danger_day, double window
 			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory listing customers");
 			break;
 		}
-		r->age_days = sqlite3_column_double(st, 2);
+		r->age_days = tn_db_column_double0(st, 2);
 		r->days_to_danger = danger_day - r->age_days;
 	}
 	if (!rc)
-		rc = tn_store_step_end(s, step, "listing customers", err);
-	sqlite3_finalize(st);
+		rc = tn_db_step_end( step, err);
+	tn_db_finalize(st);
 	if (rc) {
 		tn_nearing_rows_free(*rows, *n);
 		*rows = NULL;

@@ -21,66 +21,66 @@
 #define EXPIRY_KEY "points.expiry_days"
 
 typedef struct pstmts {
-	sqlite3_stmt *key, *refuse, *rule, *ins, *lot, *bal_up, *bal_down, *open, *lot_set;
+	tn_stmt *key, *refuse, *rule, *ins, *lot, *bal_up, *bal_down, *open, *lot_set;
 } pstmts;
 
 static void pst_free(pstmts *p)
 {
-	sqlite3_finalize(p->key);
-	sqlite3_finalize(p->rule);
-	sqlite3_finalize(p->refuse);
-	sqlite3_finalize(p->ins);
-	sqlite3_finalize(p->lot);
-	sqlite3_finalize(p->bal_up);
-	sqlite3_finalize(p->bal_down);
-	sqlite3_finalize(p->open);
-	sqlite3_finalize(p->lot_set);
+	tn_db_finalize(p->key);
+	tn_db_finalize(p->rule);
+	tn_db_finalize(p->refuse);
+	tn_db_finalize(p->ins);
+	tn_db_finalize(p->lot);
+	tn_db_finalize(p->bal_up);
+	tn_db_finalize(p->bal_down);
+	tn_db_finalize(p->open);
+	tn_db_finalize(p->lot_set);
 }
 
 static int pst_prepare(tn_store *s, pstmts *p, tn_error *err)
 {
 	memset(p, 0, sizeof *p);
-	if (!(p->key = tn_store_prepare(s,
+	if (!(p->key = tn_db_prepare(s,
 					"SELECT customer_id, kind, points FROM points_ledger WHERE idem_key = ?1 "
 					"UNION ALL SELECT customer_id, 'refused', -points FROM points_refused WHERE idem_key = ?1",
 					err)) ||
-	    !(p->refuse = tn_store_prepare(s, "INSERT INTO points_refused(idem_key, customer_id, at, points) "
+	    !(p->refuse = tn_db_prepare(s, "INSERT INTO points_refused(idem_key, customer_id, at, points) "
 					      "VALUES(?,?,?,?)", err)) ||
-	    !(p->rule = tn_store_prepare(s, "SELECT per_action, per_amount FROM points_rules WHERE event_type = ?",
+	    !(p->rule = tn_db_prepare(s, "SELECT per_action, per_amount FROM points_rules WHERE event_type = ?",
 					 err)) ||
-	    !(p->ins = tn_store_prepare(s,
+	    !(p->ins = tn_db_prepare(s,
 					"INSERT INTO points_ledger(customer_id, at, kind, points, expires_at, lot_id, "
-					"idem_key, note) VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(idem_key) DO NOTHING",
+					"idem_key, note) VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(idem_key) DO NOTHING RETURNING id",
 					err)) ||
-	    !(p->lot = tn_store_prepare(s,
+	    !(p->lot = tn_db_prepare(s,
 					"INSERT INTO points_lots(lot_id, customer_id, at, expires_at, remaining) "
 					"VALUES(?,?,?,?,?)",
 					err)) ||
-	    !(p->bal_up = tn_store_prepare(s,
+	    !(p->bal_up = tn_db_prepare(s,
 					   "INSERT INTO points_balances(customer_id, balance, earned) VALUES(?1,?2,?3) "
-					   "ON CONFLICT(customer_id) DO UPDATE SET balance = balance + ?2, "
-					   "earned = earned + ?3",
+					   "ON CONFLICT(customer_id) DO UPDATE SET balance = points_balances.balance + ?2, "
+					   "earned = points_balances.earned + ?3",
 					   err)) ||
 	    /* a decrease is a plain UPDATE: an upsert would test CHECK (balance >= 0)
 	     * on the would-be inserted row first */
-	    !(p->bal_down = tn_store_prepare(s, "UPDATE points_balances SET balance = balance + ?2 "
+	    !(p->bal_down = tn_db_prepare(s, "UPDATE points_balances SET balance = balance + ?2 "
 						"WHERE customer_id = ?1", err)) ||
-	    !(p->open = tn_store_prepare(s,
+	    !(p->open = tn_db_prepare(s,
 					 "SELECT lot_id, remaining, expires_at FROM points_lots INDEXED BY points_lots_open "
 					 "WHERE customer_id = ? AND remaining > 0 ORDER BY at, lot_id",
 					 err)) ||
-	    !(p->lot_set = tn_store_prepare(s, "UPDATE points_lots SET remaining = ? WHERE lot_id = ?", err))) {
+	    !(p->lot_set = tn_db_prepare(s, "UPDATE points_lots SET remaining = ? WHERE lot_id = ?", err))) {
 		pst_free(p);
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	}
 	return TN_OK;
 }
 
-static int step_done(tn_store *s, sqlite3_stmt *st, const char *what, tn_error *err)
+static int step_done(tn_store *s, tn_stmt *st, const char *what, tn_error *err)
 {
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	int rc = tn_db_step(st, "reading the store", err);
+	tn_db_reset(st);
+	if (rc != TN_DB_DONE)
 		return tn_store_db_error(s, what, err);
 	return TN_OK;
 }
@@ -89,47 +89,51 @@ static int step_done(tn_store *s, sqlite3_stmt *st, const char *what, tn_error *
 static int ledger_add(tn_store *s, pstmts *p, int64_t cust, tn_time at, const char *kind, long long pts,
 		      tn_time expires, int64_t lot, const char *key, const char *note, int64_t *id, tn_error *err)
 {
-	sqlite3_stmt *st = p->ins;
-	sqlite3_bind_int64(st, 1, cust);
-	sqlite3_bind_int64(st, 2, at);
-	sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, pts);
+	(void)s;
+	tn_stmt *st = p->ins;
+	tn_db_bind_int64(st, 1, cust);
+	tn_db_bind_int64(st, 2, at);
+	tn_db_bind_text(st, 3, kind);
+	tn_db_bind_int64(st, 4, pts);
 	if (expires == TN_NO_TIME)
-		sqlite3_bind_null(st, 5);
+		tn_db_bind_null(st, 5);
 	else
-		sqlite3_bind_int64(st, 5, expires);
+		tn_db_bind_int64(st, 5, expires);
 	if (lot)
-		sqlite3_bind_int64(st, 6, lot);
+		tn_db_bind_int64(st, 6, lot);
 	else
-		sqlite3_bind_null(st, 6);
-	sqlite3_bind_text(st, 7, key, -1, SQLITE_STATIC);
+		tn_db_bind_null(st, 6);
+	tn_db_bind_text(st, 7, key);
 	if (note)
-		sqlite3_bind_text(st, 8, note, -1, SQLITE_STATIC);
+		tn_db_bind_text(st, 8, note);
 	else
-		sqlite3_bind_null(st, 8);
-	if (step_done(s, st, "writing the points ledger", err))
-		return TN_ERR_DB;
-	*id = sqlite3_changes(tn_store_sqlite(s)) > 0 ? sqlite3_last_insert_rowid(tn_store_sqlite(s)) : 0;
-	return TN_OK;
+		tn_db_bind_null(st, 8);
+	/* a row (the new id) when added; none when the key was there */
+	int rc = tn_db_step(st, "writing the points ledger", err);
+	*id = rc == TN_DB_ROW ? tn_db_column_int64(st, 0) : 0;
+	if (rc == TN_DB_ROW)
+		rc = tn_db_step(st, "writing the points ledger", err);
+	tn_db_reset(st);
+	return rc == TN_DB_DONE ? TN_OK : rc;
 }
 
 static int balance_add(tn_store *s, pstmts *p, int64_t cust, long long delta, long long earned, tn_error *err)
 {
 	if (delta < 0) {
-		sqlite3_bind_int64(p->bal_down, 1, cust);
-		sqlite3_bind_int64(p->bal_down, 2, delta);
+		tn_db_bind_int64(p->bal_down, 1, cust);
+		tn_db_bind_int64(p->bal_down, 2, delta);
 		return step_done(s, p->bal_down, "updating a points balance", err);
 	}
-	sqlite3_bind_int64(p->bal_up, 1, cust);
-	sqlite3_bind_int64(p->bal_up, 2, delta);
-	sqlite3_bind_int64(p->bal_up, 3, earned);
+	tn_db_bind_int64(p->bal_up, 1, cust);
+	tn_db_bind_int64(p->bal_up, 2, delta);
+	tn_db_bind_int64(p->bal_up, 3, earned);
 	return step_done(s, p->bal_up, "updating a points balance", err);
 }
 
 static int lot_set(tn_store *s, pstmts *p, int64_t lot, long long remaining, tn_error *err)
 {
-	sqlite3_bind_int64(p->lot_set, 1, remaining);
-	sqlite3_bind_int64(p->lot_set, 2, lot);
+	tn_db_bind_int64(p->lot_set, 1, remaining);
+	tn_db_bind_int64(p->lot_set, 2, lot);
 	return step_done(s, p->lot_set, "updating a points lot", err);
 }
 
@@ -163,23 +167,21 @@ static int op_points(pstmts *p, const tn_points_op *op, long long *pts, tn_error
 	if (!op->event_type)
 		return tn_error_set(err, TN_ERR_INPUT, "points entry %s: expected points or an event type with a rule",
 				    op->key);
-	sqlite3_bind_text(p->rule, 1, op->event_type, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(p->rule);
-	if (rc != SQLITE_ROW) {
-		if (rc != SQLITE_DONE) { /* a failed read is not a missing rule */
-			rc = tn_error_set(err, TN_ERR_DB, "reading points rules: %s",
-					  sqlite3_errmsg(sqlite3_db_handle(p->rule)));
-			sqlite3_reset(p->rule);
+	tn_db_bind_text(p->rule, 1, op->event_type);
+	int rc = tn_db_step(p->rule, "reading points rules", err);
+	if (rc != TN_DB_ROW) {
+		if (rc != TN_DB_DONE) { /* a failed read is not a missing rule */
+			tn_db_reset(p->rule);
 			return rc;
 		}
-		sqlite3_reset(p->rule);
+		tn_db_reset(p->rule);
 		return tn_error_set(err, TN_ERR_NOTFOUND,
 				    "points entry %s: no earn rule for event type \"%s\" (set one with `tenure points rule`)",
 				    op->key, op->event_type);
 	}
-	long long per_action = sqlite3_column_int64(p->rule, 0);
-	double per_amount = sqlite3_column_double(p->rule, 1);
-	sqlite3_reset(p->rule);
+	long long per_action = tn_db_column_int64(p->rule, 0);
+	double per_amount = tn_db_column_double0(p->rule, 1);
+	tn_db_reset(p->rule);
 	double amt = isnan(op->amount) ? 0 : op->amount;
 	*pts = per_action + (long long)floor(per_amount * amt + 1e-9);
 	return TN_OK;
@@ -191,16 +193,17 @@ static int op_points(pstmts *p, const tn_points_op *op, long long *pts, tn_error
 static int key_seen(tn_store *s, pstmts *p, const tn_points_op *op, int64_t cust, const char *kind,
 		    long long signed_pts, int *status, tn_error *err)
 {
+	(void)s;
 	*status = -1;
-	sqlite3_bind_text(p->key, 1, op->key, -1, SQLITE_STATIC);
-	int step = sqlite3_step(p->key);
-	if (step == SQLITE_ROW) {
-		const char *k = (const char *)sqlite3_column_text(p->key, 1);
+	tn_db_bind_text(p->key, 1, op->key);
+	int step = tn_db_step(p->key, "looking up a points key", err);
+	if (step == TN_DB_ROW) {
+		const char *k = tn_db_column_text(p->key, 1);
 		int refused = strcmp(k, "refused") == 0;
-		int same = sqlite3_column_int64(p->key, 0) == cust &&
+		int same = tn_db_column_int64(p->key, 0) == cust &&
 			   (strcmp(k, kind) == 0 || (refused && op->kind == TN_POINTS_REDEEM)) &&
-			   sqlite3_column_int64(p->key, 2) == signed_pts;
-		sqlite3_reset(p->key);
+			   tn_db_column_int64(p->key, 2) == signed_pts;
+		tn_db_reset(p->key);
 		if (!same)
 			return tn_error_set(err, TN_ERR_INPUT,
 					    "points key \"%s\" was already used for a different entry (customer, kind "
@@ -209,8 +212,8 @@ static int key_seen(tn_store *s, pstmts *p, const tn_points_op *op, int64_t cust
 		*status = refused ? TN_POINTS_INSUFFICIENT : TN_POINTS_DUPLICATE;
 		return TN_OK;
 	}
-	int rc = tn_store_step_end(s, step, "looking up a points key", err);
-	sqlite3_reset(p->key);
+	int rc = tn_db_step_end( step, err);
+	tn_db_reset(p->key);
 	return rc;
 }
 
@@ -246,7 +249,7 @@ static int apply_one(tn_store *s, pstmts *p, const tn_points_op *op, double expi
 	if (op->kind != TN_POINTS_REDEEM) {
 		tn_time exp = expiry_days > 0 ? op->at + (tn_time)llround(expiry_days * TN_DAY) : TN_NO_TIME;
 		if (ledger_add(s, p, cust, op->at, kind, pts, exp, 0, op->key, op->note, &id, err))
-			return TN_ERR_DB;
+			return tn_error_code(err, TN_ERR_DB);
 		if (!id) { /* the key is taken: a retry, or a mistake */
 			int rc = key_seen(s, p, op, cust, kind, signed_pts, status, err);
 			if (!rc && *status == TN_POINTS_INSUFFICIENT)
@@ -254,16 +257,16 @@ static int apply_one(tn_store *s, pstmts *p, const tn_points_op *op, double expi
 								     "redemption", op->key);
 			return rc;
 		}
-		sqlite3_bind_int64(p->lot, 1, id);
-		sqlite3_bind_int64(p->lot, 2, cust);
-		sqlite3_bind_int64(p->lot, 3, op->at);
+		tn_db_bind_int64(p->lot, 1, id);
+		tn_db_bind_int64(p->lot, 2, cust);
+		tn_db_bind_int64(p->lot, 3, op->at);
 		if (exp == TN_NO_TIME)
-			sqlite3_bind_null(p->lot, 4);
+			tn_db_bind_null(p->lot, 4);
 		else
-			sqlite3_bind_int64(p->lot, 4, exp);
-		sqlite3_bind_int64(p->lot, 5, pts);
+			tn_db_bind_int64(p->lot, 4, exp);
+		tn_db_bind_int64(p->lot, 5, pts);
 		if (step_done(s, p->lot, "writing a points lot", err) || balance_add(s, p, cust, pts, pts, err))
-			return TN_ERR_DB;
+			return tn_error_code(err, TN_ERR_DB);
 		*status = TN_POINTS_APPLIED;
 		return TN_OK;
 	}
@@ -274,8 +277,8 @@ static int apply_one(tn_store *s, pstmts *p, const tn_points_op *op, double expi
 	size_t n = 0, cap = 0;
 	long long left = pts;
 	int rc = TN_OK, step;
-	sqlite3_bind_int64(p->open, 1, cust);
-	while (left > 0 && (step = sqlite3_step(p->open)) == SQLITE_ROW) {
+	tn_db_bind_int64(p->open, 1, cust);
+	while (left > 0 && (step = tn_db_step(p->open, "reading the store", err)) == TN_DB_ROW) {
 		if (n == cap) {
 			size_t nc = cap ? cap * 2 : 16;
 			lot_rem *t = nc <= LOTS_MAX ? tn_realloc(v, nc * sizeof *t) : NULL;
@@ -287,13 +290,13 @@ static int apply_one(tn_store *s, pstmts *p, const tn_points_op *op, double expi
 			cap = nc;
 		}
 		lot_rem *l = &v[n++];
-		l->lot = sqlite3_column_int64(p->open, 0);
-		l->rem = sqlite3_column_int64(p->open, 1);
-		l->expires = sqlite3_column_type(p->open, 2) == SQLITE_NULL ? TN_NO_TIME : sqlite3_column_int64(p->open, 2);
+		l->lot = tn_db_column_int64(p->open, 0);
+		l->rem = tn_db_column_int64(p->open, 1);
+		l->expires = tn_db_column_is_null(p->open, 2) ? TN_NO_TIME : tn_db_column_int64(p->open, 2);
 		if (l->expires == TN_NO_TIME || l->expires > op->at)
 			left -= l->rem; /* may go below 0: the last lot is taken in part */
 	}
-	sqlite3_reset(p->open);
+	tn_db_reset(p->open);
 	/* expire what is due (whether or not the redemption goes ahead) */
 	for (size_t i = 0; i < n && !rc; i++)
 		if (v[i].expires != TN_NO_TIME && v[i].expires <= op->at)
@@ -301,12 +304,12 @@ static int apply_one(tn_store *s, pstmts *p, const tn_points_op *op, double expi
 	if (!rc && left > 0) {
 		free(v);
 		/* remember the refusal, so that a retry gets the same answer */
-		sqlite3_bind_text(p->refuse, 1, op->key, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(p->refuse, 2, cust);
-		sqlite3_bind_int64(p->refuse, 3, op->at);
-		sqlite3_bind_int64(p->refuse, 4, pts);
+		tn_db_bind_text(p->refuse, 1, op->key);
+		tn_db_bind_int64(p->refuse, 2, cust);
+		tn_db_bind_int64(p->refuse, 3, op->at);
+		tn_db_bind_int64(p->refuse, 4, pts);
 		if (step_done(s, p->refuse, "recording a refused redemption", err))
-			return TN_ERR_DB;
+			return tn_error_code(err, TN_ERR_DB);
 		*status = TN_POINTS_INSUFFICIENT;
 		return TN_OK;
 	}
@@ -323,7 +326,7 @@ static int apply_one(tn_store *s, pstmts *p, const tn_points_op *op, double expi
 		return rc;
 	if (ledger_add(s, p, cust, op->at, kind, -pts, TN_NO_TIME, 0, op->key, op->note, &id, err) ||
 	    balance_add(s, p, cust, -pts, 0, err))
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	*status = TN_POINTS_APPLIED;
 	return TN_OK;
 }
@@ -350,7 +353,7 @@ int tn_points_apply_in(tn_store *s, const tn_points_op *ops, size_t n, int *stat
 	double expiry;
 	pstmts p;
 	if (read_expiry(s, &expiry, err) || pst_prepare(s, &p, err))
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	int rc = TN_OK;
 	for (size_t i = 0; i < n && !rc; i++) {
 		int st = 0;
@@ -378,18 +381,18 @@ int tn_points_set_rule(tn_store *s, const char *event_type, long long per_action
 {
 	if (per_action < 0 || !(per_amount >= 0))
 		return tn_error_set(err, TN_ERR_USAGE, "points rule: expected per-action and per-amount >= 0");
-	sqlite3_stmt *st = tn_store_prepare(s,
+	tn_stmt *st = tn_db_prepare(s,
 					    "INSERT INTO points_rules(event_type, per_action, per_amount) VALUES(?,?,?) "
 					    "ON CONFLICT(event_type) DO UPDATE SET per_action = excluded.per_action, "
 					    "per_amount = excluded.per_amount",
 					    err);
 	if (!st)
-		return TN_ERR_DB;
-	sqlite3_bind_text(st, 1, event_type, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, per_action);
-	sqlite3_bind_double(st, 3, per_amount);
-	int rc = sqlite3_step(st) == SQLITE_DONE ? TN_OK : tn_store_db_error(s, "saving a points rule", err);
-	sqlite3_finalize(st);
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_text(st, 1, event_type);
+	tn_db_bind_int64(st, 2, per_action);
+	tn_db_bind_double(st, 3, per_amount);
+	int rc = tn_db_step(st, "saving a points rule", err) == TN_DB_DONE ? TN_OK : tn_store_db_error(s, "saving a points rule", err);
+	tn_db_finalize(st);
 	return rc;
 }
 
@@ -409,15 +412,15 @@ int tn_points_expire(tn_store *s, tn_time now, long *entries, long long *points,
 	pstmts p;
 	if (pst_prepare(s, &p, err)) {
 		tn_store_rollback(s);
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	}
-	sqlite3_stmt *st = tn_store_prepare(s,
+	tn_stmt *st = tn_db_prepare(s,
 					    "SELECT lot_id, customer_id, remaining FROM points_lots WHERE remaining > 0 "
 					    "AND expires_at <= ? ORDER BY customer_id, at, lot_id",
 					    err);
 	long cnt = 0;
 	long long total = 0;
-	int rc = st ? TN_OK : TN_ERR_DB;
+	int rc = st ? TN_OK : tn_error_code(err, TN_ERR_DB);
 	typedef struct {
 		int64_t lot, cust;
 		long long rem;
@@ -425,9 +428,9 @@ int tn_points_expire(tn_store *s, tn_time now, long *entries, long long *points,
 	due *v = NULL;
 	size_t n = 0, cap = 0;
 	if (st) {
-		sqlite3_bind_int64(st, 1, now);
+		tn_db_bind_int64(st, 1, now);
 		int step;
-		while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		while ((step = tn_db_step(st, "reading points lots", err)) == TN_DB_ROW) {
 			if (n == cap) {
 				size_t nc = cap ? cap * 2 : 256;
 				due *t = nc <= 50000000 ? tn_realloc(v, nc * sizeof *t) : NULL;
@@ -438,13 +441,13 @@ int tn_points_expire(tn_store *s, tn_time now, long *entries, long long *points,
 				v = t;
 				cap = nc;
 			}
-			v[n].lot = sqlite3_column_int64(st, 0);
-			v[n].cust = sqlite3_column_int64(st, 1);
-			v[n++].rem = sqlite3_column_int64(st, 2);
+			v[n].lot = tn_db_column_int64(st, 0);
+			v[n].cust = tn_db_column_int64(st, 1);
+			v[n++].rem = tn_db_column_int64(st, 2);
 		}
 		if (!rc)
-			rc = tn_store_step_end(s, step, "reading points lots", err);
-		sqlite3_finalize(st);
+			rc = tn_db_step_end( step, err);
+		tn_db_finalize(st);
 	}
 	for (size_t i = 0; i < n && !rc; i++) {
 		rc = expire_lot(s, &p, v[i].cust, v[i].lot, v[i].rem, now, err);
@@ -469,15 +472,15 @@ int tn_points_expire(tn_store *s, tn_time now, long *entries, long long *points,
 int tn_points_earn_from_events(tn_store *s, tn_time since, long *applied, tn_error *err)
 {
 	*applied = 0;
-	sqlite3_stmt *st = tn_store_prepare(
+	tn_stmt *st = tn_db_prepare(
 		s,
 		"SELECT c.ext_id, e.occurred_at, t.name, e.amount, e.ext_id, c.id FROM events e "
 		"JOIN event_types t ON t.id = e.type_id JOIN points_rules r ON r.event_type = t.name "
 		"JOIN customers c ON c.id = e.customer_id WHERE e.occurred_at > ? ORDER BY e.occurred_at",
 		err);
 	if (!st)
-		return TN_ERR_DB;
-	sqlite3_bind_int64(st, 1, since);
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_int64(st, 1, since);
 	enum { BATCH = 5000 };
 	tn_points_op *ops = tn_calloc(BATCH, sizeof *ops);
 	char **strs = tn_calloc(BATCH * 3, sizeof *strs);
@@ -485,20 +488,20 @@ int tn_points_earn_from_events(tn_store *s, tn_time since, long *applied, tn_err
 	int rc = (ops && strs && status) ? TN_OK : tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	size_t k = 0;
 	for (;;) {
-		int step = rc ? SQLITE_DONE : sqlite3_step(st), more = step == SQLITE_ROW;
+		int step = rc ? TN_DB_DONE : tn_db_step(st, "reading events for points", err), more = step == TN_DB_ROW;
 		if (!more && !rc)
-			rc = tn_store_step_end(s, step, "reading events for points", err);
+			rc = tn_db_step_end( step, err);
 		if (more) {
 			/* the whole key, however long the event id: a cut key made
 			 * two events one, and the second was never credited */
-			const char *type = (const char *)sqlite3_column_text(st, 2);
-			const char *eid = (const char *)sqlite3_column_text(st, 4);
-			long long cid = sqlite3_column_int64(st, 5), at = sqlite3_column_int64(st, 1);
+			const char *type = tn_db_column_text(st, 2);
+			const char *eid = tn_db_column_text(st, 4);
+			long long cid = tn_db_column_int64(st, 5), at = tn_db_column_int64(st, 1);
 			int klen = snprintf(NULL, 0, "ev:%lld:%lld:%s:%s", cid, at, type, eid);
 			char *key = klen >= 0 ? tn_malloc((size_t)klen + 1) : NULL;
 			if (key)
 				snprintf(key, (size_t)klen + 1, "ev:%lld:%lld:%s:%s", cid, at, type, eid);
-			strs[3 * k] = tn_strdup((const char *)sqlite3_column_text(st, 0));
+			strs[3 * k] = tn_strdup(tn_db_column_text(st, 0));
 			strs[3 * k + 1] = tn_strdup(type);
 			strs[3 * k + 2] = key;
 			if (!strs[3 * k] || !strs[3 * k + 1] || !strs[3 * k + 2]) {
@@ -507,11 +510,11 @@ int tn_points_earn_from_events(tn_store *s, tn_time since, long *applied, tn_err
 			} else {
 				ops[k] = (tn_points_op){.kind = TN_POINTS_EARN,
 							.customer = strs[3 * k],
-							.at = sqlite3_column_int64(st, 1),
+							.at = tn_db_column_int64(st, 1),
 							.event_type = strs[3 * k + 1],
-							.amount = sqlite3_column_type(st, 3) == SQLITE_NULL
+							.amount = tn_db_column_is_null(st, 3)
 									  ? NAN
-									  : sqlite3_column_double(st, 3),
+									  : tn_db_column_double0(st, 3),
 							.key = strs[3 * k + 2]};
 				k++;
 			}
@@ -532,7 +535,7 @@ int tn_points_earn_from_events(tn_store *s, tn_time since, long *applied, tn_err
 		if (!more)
 			break;
 	}
-	sqlite3_finalize(st);
+	tn_db_finalize(st);
 	free(ops);
 	free(strs);
 	free(status);

@@ -23,15 +23,15 @@ typedef struct rlot {
 
 static int fifo_replay(tn_store *s, tn_points_check *out, tn_error *err)
 {
-	sqlite3_stmt *st = tn_store_prepare(s, "SELECT coalesce(max(id), 0) FROM points_ledger", err);
+	tn_stmt *st = tn_db_prepare(s, "SELECT coalesce(max(id), 0) FROM points_ledger", err);
 	if (!st)
-		return TN_ERR_DB;
-	if (tn_store_step_row(s, st, "counting ledger entries", err)) {
-		sqlite3_finalize(st);
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
+	if (tn_db_step_row(st, "counting ledger entries", err)) {
+		tn_db_finalize(st);
+		return tn_error_code(err, TN_ERR_DB);
 	}
-	int64_t maxid = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	int64_t maxid = tn_db_column_int64(st, 0);
+	tn_db_finalize(st);
 	if (maxid > 200000000)
 		return tn_error_set(err, TN_ERR_NOMEM, "points check: more than 200,000,000 ledger entries");
 	long long *stored = tn_malloc((size_t)(maxid + 1) * sizeof *stored);
@@ -42,35 +42,35 @@ static int fifo_replay(tn_store *s, tn_points_check *out, tn_error *err)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	for (int64_t i = 0; i <= maxid; i++)
 		stored[i] = -1;
-	if (!(st = tn_store_prepare(s, "SELECT lot_id, remaining FROM points_lots", err))) {
+	if (!(st = tn_db_prepare(s, "SELECT lot_id, remaining FROM points_lots", err))) {
 		free(stored);
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	}
 	int step;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
+	while ((step = tn_db_step(st, "reading points lots", err)) == TN_DB_ROW) {
+		int64_t id = tn_db_column_int64(st, 0);
 		if (id >= 0 && id <= maxid)
-			stored[id] = sqlite3_column_int64(st, 1);
+			stored[id] = tn_db_column_int64(st, 1);
 		else
 			out->mismatched_fifo++;
 	}
-	if (tn_store_step_end(s, step, "reading points lots", err)) {
-		sqlite3_finalize(st);
+	if (tn_db_step_end( step, err)) {
+		tn_db_finalize(st);
 		free(stored);
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	}
-	sqlite3_finalize(st);
-	if (!(st = tn_store_prepare(s, "SELECT customer_id, id, kind, points, at, lot_id FROM points_ledger "
+	tn_db_finalize(st);
+	if (!(st = tn_db_prepare(s, "SELECT customer_id, id, kind, points, at, lot_id FROM points_ledger "
 				       "ORDER BY customer_id, id", err))) {
 		free(stored);
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	}
 	int64_t cur = INT64_MIN;
 	for (int more = 1; more && !rc;) {
-		more = (step = sqlite3_step(st)) == SQLITE_ROW;
-		if (!more && (rc = tn_store_step_end(s, step, "reading the points ledger", err)))
+		more = (step = tn_db_step(st, "reading the points ledger", err)) == TN_DB_ROW;
+		if (!more && (rc = tn_db_step_end( step, err)))
 			break;
-		int64_t cust = more ? sqlite3_column_int64(st, 0) : INT64_MIN + 1;
+		int64_t cust = more ? tn_db_column_int64(st, 0) : INT64_MIN + 1;
 		if (cust != cur) { /* compare the finished customer's lots */
 			for (size_t i = 0; i < nl; i++)
 				out->mismatched_fifo += stored[lots[i].id] != lots[i].rem;
@@ -79,9 +79,9 @@ static int fifo_replay(tn_store *s, tn_points_check *out, tn_error *err)
 		}
 		if (!more)
 			break;
-		int64_t id = sqlite3_column_int64(st, 1);
-		const char *kind = (const char *)sqlite3_column_text(st, 2);
-		long long pts = sqlite3_column_int64(st, 3);
+		int64_t id = tn_db_column_int64(st, 1);
+		const char *kind = tn_db_column_text(st, 2);
+		long long pts = tn_db_column_int64(st, 3);
 		if (strcmp(kind, "earn") == 0 || strcmp(kind, "grant") == 0) {
 			if (nl == cap) {
 				size_t ncap = cap ? cap * 2 : 64;
@@ -94,10 +94,10 @@ static int fifo_replay(tn_store *s, tn_points_check *out, tn_error *err)
 				cap = ncap;
 			}
 			lots[nl].id = id;
-			lots[nl].at = sqlite3_column_int64(st, 4);
+			lots[nl].at = tn_db_column_int64(st, 4);
 			lots[nl++].rem = pts;
 		} else if (strcmp(kind, "expire") == 0) { /* its lot must hold exactly -pts */
-			int64_t lot = sqlite3_column_int64(st, 5);
+			int64_t lot = tn_db_column_int64(st, 5);
 			size_t i = 0;
 			while (i < nl && lots[i].id != lot)
 				i++;
@@ -123,7 +123,7 @@ static int fifo_replay(tn_store *s, tn_points_check *out, tn_error *err)
 			}
 		}
 	}
-	sqlite3_finalize(st);
+	tn_db_finalize(st);
 	free(lots);
 	free(stored);
 	return rc;
@@ -142,20 +142,20 @@ int tn_points_check_run(tn_store *s, tn_points_check *out, tn_error *err)
 		"  FROM points_lots UNION ALL SELECT customer_id, 0, balance FROM points_balances) GROUP BY customer_id) "
 		"  WHERE a != b), "
 		"(SELECT count(*) FROM points_balances WHERE balance < 0)";
-	sqlite3_stmt *st = tn_store_prepare(s, sql, err);
+	tn_stmt *st = tn_db_prepare(s, sql, err);
 	if (!st)
-		return TN_ERR_DB;
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
+		return tn_error_code(err, TN_ERR_DB);
+	if (tn_db_step(st, "checking points", err) != TN_DB_ROW) {
+		tn_db_finalize(st);
 		return tn_store_db_error(s, "checking points", err);
 	}
-	out->entries = sqlite3_column_int64(st, 0);
-	out->customers = sqlite3_column_int64(st, 1);
-	out->outstanding = sqlite3_column_int64(st, 2);
-	out->mismatched_balance = (long)sqlite3_column_int64(st, 3);
-	out->mismatched_lots = (long)sqlite3_column_int64(st, 4);
-	out->negative = (long)sqlite3_column_int64(st, 5);
-	sqlite3_finalize(st);
+	out->entries = tn_db_column_int64(st, 0);
+	out->customers = tn_db_column_int64(st, 1);
+	out->outstanding = tn_db_column_int64(st, 2);
+	out->mismatched_balance = (long)tn_db_column_int64(st, 3);
+	out->mismatched_lots = (long)tn_db_column_int64(st, 4);
+	out->negative = (long)tn_db_column_int64(st, 5);
+	tn_db_finalize(st);
 	return fifo_replay(s, out, err);
 }
 
@@ -166,24 +166,25 @@ int tn_points_set_tier(tn_store *s, const char *name, int level, const char *bas
 		return tn_error_set(err, TN_ERR_USAGE, "tier basis: expected points or spend, found \"%s\"", basis);
 	if (!(threshold >= 0))
 		return tn_error_set(err, TN_ERR_USAGE, "tier threshold: expected a number >= 0");
-	sqlite3_stmt *st = tn_store_prepare(s,
+	tn_stmt *st = tn_db_prepare(s,
 					    "INSERT INTO points_tiers(name, level, basis, threshold, benefits) "
 					    "VALUES(?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET level = excluded.level, "
 					    "basis = excluded.basis, threshold = excluded.threshold, "
 					    "benefits = excluded.benefits",
 					    err);
 	if (!st)
-		return TN_ERR_DB;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, level);
-	sqlite3_bind_text(st, 3, basis, -1, SQLITE_STATIC);
-	sqlite3_bind_double(st, 4, threshold);
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_text(st, 1, name);
+	tn_db_bind_int64(st, 2, level);
+	tn_db_bind_text(st, 3, basis);
+	tn_db_bind_double(st, 4, threshold);
 	if (benefits)
-		sqlite3_bind_text(st, 5, benefits, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st) == SQLITE_DONE ? TN_OK
+		tn_db_bind_text(st, 5, benefits);
+	tn_error e = {0};
+	int rc = tn_db_step(st, "adding a tier", &e) == TN_DB_DONE ? TN_OK
 						 : tn_error_set(err, TN_ERR_INPUT, "tier %s: %s (is level %d taken?)",
-								name, sqlite3_errmsg(tn_store_sqlite(s)), level);
-	sqlite3_finalize(st);
+								name, e.msg, level);
+	tn_db_finalize(st);
 	return rc;
 }
 
@@ -204,19 +205,19 @@ int tn_points_tier_of(tn_store *s, const char *customer, char **tier, tn_error *
 	int64_t key;
 	if (tn_store_customer_key(s, customer, &key, err))
 		return tn_error_code(err, TN_ERR_NOTFOUND);
-	sqlite3_stmt *st = tn_store_prepare(s, CUSTOMER_STATS "SELECT tier FROM tiered WHERE customer_id = ?", err);
+	tn_stmt *st = tn_db_prepare(s, CUSTOMER_STATS "SELECT tier FROM tiered WHERE customer_id = ?", err);
 	if (!st)
-		return TN_ERR_DB;
-	sqlite3_bind_int64(st, 1, key);
-	int step = sqlite3_step(st), rc = TN_OK;
-	if (step == SQLITE_ROW) {
-		if (sqlite3_column_type(st, 0) != SQLITE_NULL &&
-		    !(*tier = tn_strdup((const char *)sqlite3_column_text(st, 0))))
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_int64(st, 1, key);
+	int step = tn_db_step(st, "finding a tier", err), rc = TN_OK;
+	if (step == TN_DB_ROW) {
+		if (!tn_db_column_is_null(st, 0) &&
+		    !(*tier = tn_strdup(tn_db_column_text(st, 0))))
 			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	} else {
-		rc = tn_store_step_end(s, step, "finding a tier", err);
+		rc = tn_db_step_end( step, err);
 	}
-	sqlite3_finalize(st);
+	tn_db_finalize(st);
 	return rc;
 }
 
@@ -225,16 +226,16 @@ int tn_points_balances(tn_store *s, const char *customer, tn_rowset **out, tn_er
 	int64_t key = 0;
 	if (customer && tn_store_customer_key(s, customer, &key, err))
 		return tn_error_code(err, TN_ERR_NOTFOUND);
-	sqlite3_stmt *st = tn_store_prepare(s,
+	tn_stmt *st = tn_db_prepare(s,
 					    CUSTOMER_STATS "SELECT c.ext_id AS customer, t.balance, t.earned, round(t.spend, 2) AS spend, "
 							   "t.tier FROM tiered t JOIN customers c ON c.id = t.customer_id "
 							   "WHERE ?1 = 0 OR t.customer_id = ?1 ORDER BY t.balance DESC, c.ext_id",
 					    err);
 	if (!st)
-		return TN_ERR_DB;
-	sqlite3_bind_int64(st, 1, key);
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_int64(st, 1, key);
 	static const int digits[] = {-1, 0, 0, 2, -1};
-	return tn_rowset_from_stmt(s, st, digits, out, err);
+	return tn_rowset_from_db(s, st, digits, out, err);
 }
 
 int tn_points_history(tn_store *s, const char *customer, tn_rowset **out, tn_error *err)
@@ -242,40 +243,40 @@ int tn_points_history(tn_store *s, const char *customer, tn_rowset **out, tn_err
 	int64_t key;
 	if (tn_store_customer_key(s, customer, &key, err))
 		return tn_error_code(err, TN_ERR_NOTFOUND);
-	sqlite3_stmt *st = tn_store_prepare(
+	tn_stmt *st = tn_db_prepare(
 		s,
 		"SELECT id AS entry, strftime('%Y-%m-%dT%H:%M:%SZ', at, 'unixepoch') AS at, kind, points, "
 		"sum(points) OVER (ORDER BY id) AS balance, strftime('%Y-%m-%d', expires_at, 'unixepoch') AS expires, "
 		"lot_id AS lot, idem_key AS key, note FROM points_ledger WHERE customer_id = ? ORDER BY id",
 		err);
 	if (!st)
-		return TN_ERR_DB;
-	sqlite3_bind_int64(st, 1, key);
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_int64(st, 1, key);
 	static const int digits[] = {0, -1, -1, 0, 0, -1, 0, -1, -1};
-	return tn_rowset_from_stmt(s, st, digits, out, err);
+	return tn_rowset_from_db(s, st, digits, out, err);
 }
 
 int tn_points_tiers(tn_store *s, tn_rowset **out, tn_error *err)
 {
-	sqlite3_stmt *st = tn_store_prepare(s,
+	tn_stmt *st = tn_db_prepare(s,
 					    CUSTOMER_STATS "SELECT p.name AS tier, p.level, p.basis, p.threshold, "
 							   "p.benefits, (SELECT count(*) FROM tiered t WHERE t.tier = "
 							   "p.name) AS members FROM points_tiers p ORDER BY p.level",
 					    err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	static const int digits[] = {-1, 0, -1, 2, -1, 0};
-	return tn_rowset_from_stmt(s, st, digits, out, err);
+	return tn_rowset_from_db(s, st, digits, out, err);
 }
 
 int tn_points_rules(tn_store *s, tn_rowset **out, tn_error *err)
 {
-	sqlite3_stmt *st = tn_store_prepare(
+	tn_stmt *st = tn_db_prepare(
 		s, "SELECT event_type, per_action, per_amount FROM points_rules ORDER BY event_type", err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	static const int digits[] = {-1, 0, 4};
-	return tn_rowset_from_stmt(s, st, digits, out, err);
+	return tn_rowset_from_db(s, st, digits, out, err);
 }
 
 int tn_points_at_risk(tn_store *s, tn_time now, double days, const tn_scores *sc, double min_p, tn_rowset **out,
@@ -283,12 +284,12 @@ int tn_points_at_risk(tn_store *s, tn_time now, double days, const tn_scores *sc
 {
 	if (tn_scores_to_temp(s, sc, err))
 		return tn_error_code(err, TN_ERR_DB);
-	sqlite3_stmt *st = tn_store_prepare(
+	tn_stmt *st = tn_db_prepare(
 		s,
 		"WITH x AS (SELECT customer_id, sum(remaining) AS pts, min(expires_at) AS first_exp FROM points_lots "
 		"  WHERE remaining > 0 AND expires_at > ?1 AND expires_at <= ?2 GROUP BY customer_id), "
 		"r AS (SELECT b.customer_id, b.balance, coalesce(x.pts, 0) AS expiring, x.first_exp, k.p_churn, "
-		"  coalesce(k.p_churn >= ?3, 0) AS risky FROM points_balances b "
+		"  (k.p_churn >= ?3) IS TRUE AS risky FROM points_balances b "
 		"  LEFT JOIN x ON x.customer_id = b.customer_id LEFT JOIN temp.tn_risk k ON k.customer_id = b.customer_id "
 		"  WHERE b.balance > 0) "
 		"SELECT c.ext_id AS customer, r.balance, r.expiring, strftime('%Y-%m-%d', r.first_exp, 'unixepoch') "
@@ -299,10 +300,10 @@ int tn_points_at_risk(tn_store *s, tn_time now, double days, const tn_scores *sc
 		"ORDER BY at_risk DESC, c.ext_id",
 		err);
 	if (!st)
-		return TN_ERR_DB;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int64(st, 2, now + (tn_time)llround(days * TN_DAY));
-	sqlite3_bind_double(st, 3, min_p);
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_int64(st, 1, now);
+	tn_db_bind_int64(st, 2, now + (tn_time)llround(days * TN_DAY));
+	tn_db_bind_double(st, 3, min_p);
 	static const int digits[] = {-1, 0, 0, -1, 3, 0, -1};
-	return tn_rowset_from_stmt(s, st, digits, out, err);
+	return tn_rowset_from_db(s, st, digits, out, err);
 }

@@ -23,7 +23,7 @@ static int channel_ok(const char *c)
 		     strcmp(c, "none") == 0);
 }
 
-static int record(tn_store *s, sqlite3_stmt *st, const tn_winback_contact *c, int *added, const char *where,
+static int record(tn_store *s, tn_stmt *st, const tn_winback_contact *c, int *added, const char *where,
 		  tn_error *err)
 {
 	if (!c->campaign || !*c->campaign)
@@ -36,26 +36,26 @@ static int record(tn_store *s, sqlite3_stmt *st, const tn_winback_contact *c, in
 	int64_t key;
 	if (tn_store_customer_key(s, c->customer, &key, err))
 		return tn_error_code(err, TN_ERR_NOTFOUND);
-	sqlite3_reset(st);
-	sqlite3_bind_int64(st, 1, key);
-	sqlite3_bind_text(st, 2, c->campaign, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, c->at);
-	sqlite3_bind_text(st, 4, c->control ? "none" : c->channel, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 5, c->control ? 0 : c->reached != 0);
-	sqlite3_bind_int(st, 6, c->control != 0);
+	tn_db_reset(st);
+	tn_db_bind_int64(st, 1, key);
+	tn_db_bind_text(st, 2, c->campaign);
+	tn_db_bind_int64(st, 3, c->at);
+	tn_db_bind_text(st, 4, c->control ? "none" : c->channel);
+	tn_db_bind_int64(st, 5, c->control ? 0 : c->reached != 0);
+	tn_db_bind_int64(st, 6, c->control != 0);
 	if (c->reason && *c->reason)
-		sqlite3_bind_text(st, 7, c->reason, -1, SQLITE_STATIC);
+		tn_db_bind_text(st, 7, c->reason);
 	else
-		sqlite3_bind_null(st, 7);
+		tn_db_bind_null(st, 7);
 	if (c->offer && *c->offer)
-		sqlite3_bind_text(st, 8, c->offer, -1, SQLITE_STATIC);
+		tn_db_bind_text(st, 8, c->offer);
 	else
-		sqlite3_bind_null(st, 8);
-	sqlite3_bind_double(st, 9, c->cost);
-	if (sqlite3_step(st) != SQLITE_DONE)
+		tn_db_bind_null(st, 8);
+	tn_db_bind_double(st, 9, c->cost);
+	if (tn_db_step(st, "recording a win-back contact", err) != TN_DB_DONE)
 		return tn_store_db_error(s, "recording a win-back contact", err);
 	if (added)
-		*added = sqlite3_changes(tn_store_sqlite(s)) > 0;
+		*added = tn_db_changes(s) > 0;
 	return TN_OK;
 }
 
@@ -65,11 +65,11 @@ static const char *INSERT_CONTACT =
 
 int tn_winback_record(tn_store *s, const tn_winback_contact *c, int *added, tn_error *err)
 {
-	sqlite3_stmt *st = tn_store_prepare(s, INSERT_CONTACT, err);
+	tn_stmt *st = tn_db_prepare(s, INSERT_CONTACT, err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	int rc = record(s, st, c, added, "", err);
-	sqlite3_finalize(st);
+	tn_db_finalize(st);
 	return rc;
 }
 
@@ -114,8 +114,8 @@ int tn_winback_import_csv(tn_store *s, const char *path, long *rows, long *added
 					    "(optional reason, offer, cost, control); missing %s",
 					    path, names[i]);
 		}
-	sqlite3_stmt *st = NULL;
-	if (tn_store_begin(s, err) || !(st = tn_store_prepare(s, INSERT_CONTACT, err)))
+	tn_stmt *st = NULL;
+	if (tn_store_begin(s, err) || !(st = tn_db_prepare(s, INSERT_CONTACT, err)))
 		goto fail;
 	while ((rc = tn_csv_next(r, err)) == 1) {
 		long line = tn_csv_line(r);
@@ -170,11 +170,11 @@ int tn_winback_import_csv(tn_store *s, const char *path, long *rows, long *added
 	}
 	if (rc < 0)
 		goto fail;
-	sqlite3_finalize(st);
+	tn_db_finalize(st);
 	tn_csv_close(r);
 	return tn_store_commit(s, err);
 fail:
-	sqlite3_finalize(st);
+	tn_db_finalize(st);
 	tn_store_rollback(s);
 	tn_csv_close(r);
 	*added = 0;
@@ -193,7 +193,7 @@ int tn_winback_report(tn_store *s, const char *campaign, double window_days, tn_
 {
 	*out = NULL;
 	*n = 0;
-	sqlite3_stmt *st = tn_store_prepare(
+	tn_stmt *st = tn_db_prepare(
 		s,
 		"WITH f AS (SELECT campaign, customer_id, min(contacted_at) AS t0, max(control) AS ctl, "
 		"  max(reached) AS reached, sum(cost) AS cost FROM winback_contacts WHERE ?1 IS NULL OR campaign = ?1 "
@@ -211,16 +211,16 @@ int tn_winback_report(tn_store *s, const char *campaign, double window_days, tn_
 		"FROM v GROUP BY campaign, ctl ORDER BY min(t0), campaign, ctl",
 		err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	if (campaign)
-		sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)llround(window_days * TN_DAY));
-	sqlite3_bind_int64(st, 3, now);
+		tn_db_bind_text(st, 1, campaign);
+	tn_db_bind_int64(st, 2, (int64_t)llround(window_days * TN_DAY));
+	tn_db_bind_int64(st, 3, now);
 	tn_winback_stats *v = NULL;
 	size_t len = 0, cap = 0;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
+	while ((rc = tn_db_step(st, "reading the store", err)) == TN_DB_ROW) {
+		const char *name = tn_db_column_text(st, 0);
 		tn_winback_stats *cur = NULL;
 		for (size_t i = 0; i < len; i++)
 			if (strcmp(v[i].campaign, name) == 0)
@@ -240,20 +240,20 @@ int tn_winback_report(tn_store *s, const char *campaign, double window_days, tn_
 				goto nomem;
 			len++;
 		}
-		long cnt = (long)sqlite3_column_int64(st, 2), won = (long)sqlite3_column_int64(st, 4);
-		if (sqlite3_column_int(st, 1)) {
+		long cnt = (long)tn_db_column_int64(st, 2), won = (long)tn_db_column_int64(st, 4);
+		if ((int)tn_db_column_int64(st, 1)) {
 			cur->controls = cnt;
 			cur->control_won = won;
 		} else {
 			cur->contacted = cnt;
-			cur->reached = (long)sqlite3_column_int64(st, 3);
+			cur->reached = (long)tn_db_column_int64(st, 3);
 			cur->won = won;
-			cur->cost = sqlite3_column_double(st, 5);
-			cur->revenue = sqlite3_column_double(st, 6);
+			cur->cost = tn_db_column_double0(st, 5);
+			cur->revenue = tn_db_column_double0(st, 6);
 		}
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	tn_db_finalize(st);
+	if (rc != TN_DB_DONE) {
 		tn_winback_stats_free(v, len);
 		return tn_store_db_error(s, "reporting win-back campaigns", err);
 	}
@@ -269,7 +269,7 @@ int tn_winback_report(tn_store *s, const char *campaign, double window_days, tn_
 	*n = len;
 	return TN_OK;
 nomem:
-	sqlite3_finalize(st);
+	tn_db_finalize(st);
 	tn_winback_stats_free(v, len);
 	return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 }
@@ -301,7 +301,7 @@ int tn_winback_schedule(tn_store *s, tn_time now, double after_days, double hori
 				    control_share);
 	*rows = NULL;
 	*n = 0;
-	sqlite3_stmt *st = tn_store_prepare(
+	tn_stmt *st = tn_db_prepare(
 		s,
 		"WITH lapse AS (SELECT customer_id, max(coalesce(cancelled_at, current_period_end)) AS lapsed_at "
 		"  FROM subscriptions WHERE status IN ('cancelled','expired') GROUP BY customer_id), "
@@ -316,13 +316,13 @@ int tn_winback_schedule(tn_store *s, tn_time now, double after_days, double hori
 		"  w.contacted_at >= d.lapsed_at AND w.contacted_at <= ?1) ORDER BY d.contact_on, c.ext_id",
 		err);
 	if (!st)
-		return TN_ERR_DB;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)llround(after_days * TN_DAY));
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)llround(horizon_days * TN_DAY));
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_int64(st, 1, now);
+	tn_db_bind_int64(st, 2, (int64_t)llround(after_days * TN_DAY));
+	tn_db_bind_int64(st, 3, (int64_t)llround(horizon_days * TN_DAY));
 	size_t cap = 0;
 	int step, rc = TN_OK;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((step = tn_db_step(st, "scheduling win-backs", err)) == TN_DB_ROW) {
 		if (*n == cap) {
 			size_t nc = cap ? cap * 2 : 256;
 			tn_winback_due *t = nc <= WINBACK_MAX_ROWS ? tn_realloc(*rows, nc * sizeof *t) : NULL;
@@ -334,21 +334,21 @@ int tn_winback_schedule(tn_store *s, tn_time now, double after_days, double hori
 			cap = nc;
 		}
 		tn_winback_due *r = &(*rows)[(*n)++];
-		const unsigned char *plan = sqlite3_column_text(st, 3);
-		r->customer = tn_strdup((const char *)sqlite3_column_text(st, 0));
+		const unsigned char *plan = (const unsigned char *)tn_db_column_text(st, 3);
+		r->customer = tn_strdup(tn_db_column_text(st, 0));
 		r->plan = tn_strdup(plan ? (const char *)plan : "");
 		if (!r->customer || !r->plan) {
 			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory scheduling win-backs");
 			break;
 		}
-		r->lapsed_at = sqlite3_column_int64(st, 1);
-		r->contact_on = sqlite3_column_int64(st, 2);
-		r->price = sqlite3_column_double(st, 4);
+		r->lapsed_at = tn_db_column_int64(st, 1);
+		r->contact_on = tn_db_column_int64(st, 2);
+		r->price = tn_db_column_double0(st, 4);
 		r->control = holdout_draw(seed, r->customer) < control_share;
 	}
 	if (!rc)
-		rc = tn_store_step_end(s, step, "scheduling win-backs", err);
-	sqlite3_finalize(st);
+		rc = tn_db_step_end( step, err);
+	tn_db_finalize(st);
 	if (rc) {
 		tn_winback_due_free(*rows, *n);
 		*rows = NULL;
@@ -368,18 +368,18 @@ int tn_winback_reasons(tn_store *s, const char *campaign, tn_reason_count **rows
 {
 	*rows = NULL;
 	*n = 0;
-	sqlite3_stmt *st = tn_store_prepare(s,
+	tn_stmt *st = tn_db_prepare(s,
 					    "SELECT lower(trim(reason)) AS r, count(*) FROM winback_contacts WHERE "
 					    "reason IS NOT NULL AND trim(reason) != '' AND (?1 IS NULL OR campaign = ?1) "
 					    "GROUP BY r ORDER BY count(*) DESC, r",
 					    err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	if (campaign)
-		sqlite3_bind_text(st, 1, campaign, -1, SQLITE_STATIC);
+		tn_db_bind_text(st, 1, campaign);
 	size_t cap = 0;
 	int step, rc = TN_OK;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((step = tn_db_step(st, "counting win-back reasons", err)) == TN_DB_ROW) {
 		if (*n == cap) {
 			size_t nc = cap ? cap * 2 : 64;
 			tn_reason_count *t = nc <= WINBACK_MAX_ROWS ? tn_realloc(*rows, nc * sizeof *t) : NULL;
@@ -390,15 +390,15 @@ int tn_winback_reasons(tn_store *s, const char *campaign, tn_reason_count **rows
 			*rows = t;
 			cap = nc;
 		}
-		if (!((*rows)[*n].reason = tn_strdup((const char *)sqlite3_column_text(st, 0)))) {
+		if (!((*rows)[*n].reason = tn_strdup(tn_db_column_text(st, 0)))) {
 			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 			break;
 		}
-		(*rows)[(*n)++].count = (long)sqlite3_column_int64(st, 1);
+		(*rows)[(*n)++].count = (long)tn_db_column_int64(st, 1);
 	}
 	if (!rc)
-		rc = tn_store_step_end(s, step, "counting win-back reasons", err);
-	sqlite3_finalize(st);
+		rc = tn_db_step_end( step, err);
+	tn_db_finalize(st);
 	if (rc) {
 		tn_reason_counts_free(*rows, *n);
 		*rows = NULL;

@@ -6,6 +6,7 @@
  * "event_types":["session"],"defection":{"window":30,"baseline":90,
  * "fraction":0.5},"failed_payment_days":14}; absent keys are rules off.
  */
+#include "store/db.h"
 #include "store/store_sqlite.h"
 #include "base/alloc.h"
 #include "tenure/churn.h"
@@ -236,15 +237,15 @@ int tn_churn_def_save(tn_store *s, const tn_churn_def *d, tn_error *err)
 	char *json = tn_churn_def_to_json(d);
 	if (!json)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-	sqlite3_stmt *st = tn_store_prepare(s, "INSERT INTO churn_definitions(name, rule) VALUES(?, ?) "
+	tn_stmt *st = tn_db_prepare(s, "INSERT INTO churn_definitions(name, rule) VALUES(?, ?) "
 					       "ON CONFLICT(name) DO UPDATE SET rule = excluded.rule", err);
 	int rc = TN_ERR_DB;
 	if (st) {
-		sqlite3_bind_text(st, 1, d->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, json, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st) == SQLITE_DONE ? TN_OK : tn_store_db_error(s, "saving a churn definition", err);
+		tn_db_bind_text(st, 1, d->name);
+		tn_db_bind_text(st, 2, json);
+		rc = tn_db_step(st, "saving a churn definition", err) == TN_DB_DONE ? TN_OK : tn_store_db_error(s, "saving a churn definition", err);
 	}
-	sqlite3_finalize(st);
+	tn_db_finalize(st);
 	free(json);
 	return rc;
 }
@@ -253,9 +254,9 @@ int tn_churn_def_list(tn_store *s, tn_churn_def **defs, size_t *n, tn_error *err
 {
 	*defs = NULL;
 	*n = 0;
-	sqlite3_stmt *st = tn_store_prepare(s, "SELECT name, rule FROM churn_definitions ORDER BY name", err);
+	tn_stmt *st = tn_db_prepare(s, "SELECT name, rule FROM churn_definitions ORDER BY name", err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	size_t cap = 8;
 	tn_churn_def *v = tn_malloc(cap * sizeof *v);
 	int rc = TN_OK;
@@ -267,7 +268,7 @@ int tn_churn_def_list(tn_store *s, tn_churn_def **defs, size_t *n, tn_error *err
 	builtin("voluntary", &v[(*n)++]);
 	builtin("involuntary", &v[(*n)++]);
 	int step;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((step = tn_db_step(st, "reading the store", err)) == TN_DB_ROW) {
 		if (*n == cap) {
 			tn_churn_def *nv = cap >= TN_CHURN_MAX_DEFS ? NULL : tn_realloc(v, 2 * cap * sizeof *v);
 			if (!nv) {
@@ -279,15 +280,15 @@ int tn_churn_def_list(tn_store *s, tn_churn_def **defs, size_t *n, tn_error *err
 			v = nv;
 			cap *= 2;
 		}
-		if ((rc = tn_churn_def_from_json((const char *)sqlite3_column_text(st, 0),
-						 (const char *)sqlite3_column_text(st, 1), &v[*n], err)))
+		if ((rc = tn_churn_def_from_json(tn_db_column_text(st, 0),
+						 tn_db_column_text(st, 1), &v[*n], err)))
 			goto out;
 		(*n)++;
 	}
-	if (step != SQLITE_DONE)
+	if (step != TN_DB_DONE)
 		rc = tn_store_db_error(s, "reading churn definitions", err);
 out:
-	sqlite3_finalize(st);
+	tn_db_finalize(st);
 	if (rc) {
 		free(v);
 		*n = 0;
@@ -332,13 +333,13 @@ int tn_churn_def_drop(tn_store *s, const char *name, tn_error *err)
 	tn_churn_def tmp;
 	if (builtin(name, &tmp))
 		return tn_error_set(err, TN_ERR_USAGE, "\"%s\" is built in and cannot be dropped", name);
-	sqlite3_stmt *st = tn_store_prepare(s, "DELETE FROM churn_definitions WHERE name = ?", err);
+	tn_stmt *st = tn_db_prepare(s, "DELETE FROM churn_definitions WHERE name = ?", err);
 	if (!st)
-		return TN_ERR_DB;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st) == SQLITE_DONE ? TN_OK : tn_store_db_error(s, "dropping a churn definition", err);
-	sqlite3_finalize(st);
-	if (rc == TN_OK && sqlite3_changes(tn_store_sqlite(s)) == 0)
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_text(st, 1, name);
+	int rc = tn_db_step(st, "dropping a churn definition", err) == TN_DB_DONE ? TN_OK : tn_store_db_error(s, "dropping a churn definition", err);
+	tn_db_finalize(st);
+	if (rc == TN_OK && tn_db_changes(s) == 0)
 		rc = tn_error_set(err, TN_ERR_NOTFOUND, "no churn definition \"%s\" (see `tenure churn list`)", name);
 	return rc;
 }

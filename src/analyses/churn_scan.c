@@ -10,6 +10,7 @@
  * are in docs/churn.md; each is evaluated from the spell start and the
  * earliest instant any rule fires ends the spell.
  */
+#include "store/db.h"
 #include "store/store_sqlite.h"
 #include "base/alloc.h"
 #include "tenure/churn.h"
@@ -29,7 +30,7 @@
 #define T_INF INT64_MAX
 
 typedef struct cursor {
-	sqlite3_stmt *st;
+	tn_stmt *st;
 	int live;
 	int64_t cid;
 } cursor;
@@ -110,14 +111,14 @@ static const char *intern(scan *sc, const char *s, tn_error *err)
 
 static int cur_step(scan *sc, cursor *c, tn_error *err)
 {
-	int rc = sqlite3_step(c->st);
-	if (rc == SQLITE_ROW) {
+	int rc = tn_db_step(c->st, "reading the store", err);
+	if (rc == TN_DB_ROW) {
 		c->live = 1;
-		c->cid = sqlite3_column_int64(c->st, 0);
+		c->cid = tn_db_column_int64(c->st, 0);
 		return TN_OK;
 	}
 	c->live = 0;
-	if (rc == SQLITE_DONE)
+	if (rc == TN_DB_DONE)
 		return TN_OK;
 	int code = tn_store_db_error(sc->s, "reading the store", err);
 	if (!sc->rc)
@@ -127,20 +128,20 @@ static int cur_step(scan *sc, cursor *c, tn_error *err)
 
 static int cur_open(scan *sc, cursor *c, const char *sql, tn_error *err)
 {
-	c->st = tn_store_prepare(sc->s, sql, err);
+	c->st = tn_db_prepare(sc->s, sql, err);
 	if (!c->st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	return cur_step(sc, c, err);
 }
 
-static tn_time col_time(sqlite3_stmt *st, int i)
+static tn_time col_time(tn_stmt *st, int i)
 {
-	return sqlite3_column_type(st, i) == SQLITE_NULL ? TN_NO_TIME : sqlite3_column_int64(st, i);
+	return tn_db_column_is_null(st, i) ? TN_NO_TIME : tn_db_column_int64(st, i);
 }
 
 int tn_churn_data_end(tn_store *s, tn_time *out, tn_error *err)
 {
-	sqlite3_stmt *st = tn_store_prepare(
+	tn_stmt *st = tn_db_prepare(
 		s,
 		"SELECT max(t) FROM (SELECT max(signed_up_at) t FROM customers UNION ALL "
 		"SELECT max(started_at) FROM subscriptions UNION ALL SELECT max(cancelled_at) FROM subscriptions "
@@ -148,21 +149,21 @@ int tn_churn_data_end(tn_store *s, tn_time *out, tn_error *err)
 		"SELECT CAST(value AS INTEGER) FROM meta WHERE key IN ('events_last', 'data_end'))",
 		err);
 	if (!st)
-		return TN_ERR_DB;
-	int rc = sqlite3_step(st);
-	*out = rc == SQLITE_ROW ? col_time(st, 0) : TN_NO_TIME;
+		return tn_error_code(err, TN_ERR_DB);
+	int rc = tn_db_step(st, "finding the data's end", err);
+	*out = rc == TN_DB_ROW ? col_time(st, 0) : TN_NO_TIME;
 	if (*out != TN_NO_TIME)
 		*out = tn_day_end(*out); /* "as of" a day is its end (docs/metrics.md) */
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? TN_OK : tn_store_db_error(s, "finding the data's end", err);
+	tn_db_finalize(st);
+	return rc == TN_DB_ROW ? TN_OK : tn_store_db_error(s, "finding the data's end", err);
 }
 
 /* Map the definition's activity types and the milestones to type ids. */
 static int load_types(scan *sc, const tn_churn_scan_opts *o, tn_error *err)
 {
-	sqlite3_stmt *st = tn_store_prepare(sc->s, "SELECT id, name FROM event_types ORDER BY id", err);
+	tn_stmt *st = tn_db_prepare(sc->s, "SELECT id, name FROM event_types ORDER BY id", err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	int rc = TN_OK;
 	const tn_churn_def *d = sc->def;
 	int found[TN_CHURN_MAX_TYPES] = {0};
@@ -170,9 +171,9 @@ static int load_types(scan *sc, const tn_churn_scan_opts *o, tn_error *err)
 	size_t used = 0;
 	names[0] = '\0';
 	int step;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
-		const char *name = (const char *)sqlite3_column_text(st, 1);
+	while ((step = tn_db_step(st, "reading the store", err)) == TN_DB_ROW) {
+		int64_t id = tn_db_column_int64(st, 0);
+		const char *name = tn_db_column_text(st, 1);
 		if (id < 0 || id > MAX_TYPE_ID) {
 			rc = tn_error_set(err, TN_ERR_INPUT, "event type id %lld out of range", (long long)id);
 			break;
@@ -200,9 +201,9 @@ static int load_types(scan *sc, const tn_churn_scan_opts *o, tn_error *err)
 		if (w > 0 && (size_t)w < sizeof names - used)
 			used += (size_t)w;
 	}
-	if (rc == TN_OK && step != SQLITE_DONE)
+	if (rc == TN_OK && step != TN_DB_DONE)
 		rc = tn_store_db_error(sc->s, "reading event types", err);
-	sqlite3_finalize(st);
+	tn_db_finalize(st);
 	for (size_t i = 0; rc == TN_OK && i < d->ntypes; i++)
 		if (!found[i])
 			rc = tn_error_set(err, TN_ERR_NOTFOUND,
@@ -424,10 +425,10 @@ static int cut_spells(scan *sc, tn_time signed_up, tn_error *err, int64_t cid)
 /* When a subscription ended, as of AS_OF: its cancelled_at; else, when it
  * is expired or cancelled, its current_period_end, or (no date at all) its
  * trial end, or its start; else it is open. */
-static void sub_end(tn_churn_sub *x, sqlite3_stmt *st, tn_time as_of)
+static void sub_end(tn_churn_sub *x, tn_stmt *st, tn_time as_of)
 {
 	tn_time trial = col_time(st, 5), cpe = col_time(st, 6), cancelled = col_time(st, 7);
-	const char *status = (const char *)sqlite3_column_text(st, 8);
+	const char *status = tn_db_column_text(st, 8);
 	x->end = TN_NO_TIME;
 	if (cancelled != TN_NO_TIME) {
 		if (cancelled <= as_of)
@@ -493,20 +494,20 @@ static int read_customer(scan *sc, int64_t cid, const tn_churn_scan_opts *o, dou
 	cursor *c = &sc->su;
 	while (c->live && c->cid < cid)
 		if (cur_step(sc, c, err))
-			return TN_ERR_DB;
+			return tn_error_code(err, TN_ERR_DB);
 	for (; c->live && c->cid == cid; cur_step(sc, c, err)) {
-		tn_time start = sqlite3_column_int64(c->st, 4);
+		tn_time start = tn_db_column_int64(c->st, 4);
 		if (start > sc->as_of)
 			continue;
 		if (grow((void **)&sc->subs, &sc->subs_cap, sc->nsubs + 1, sizeof *sc->subs, MAX_SUBS,
 			 "subscriptions", cid, err))
 			return TN_ERR_NOMEM;
 		tn_churn_sub *x = &sc->subs[sc->nsubs++];
-		x->plan = intern(sc, (const char *)sqlite3_column_text(c->st, 1), err);
-		x->billing_period = intern(sc, (const char *)sqlite3_column_text(c->st, 2), err);
+		x->plan = intern(sc, tn_db_column_text(c->st, 1), err);
+		x->billing_period = intern(sc, tn_db_column_text(c->st, 2), err);
 		if (!x->plan || !x->billing_period)
 			return TN_ERR_NOMEM;
-		x->price = sqlite3_column_double(c->st, 3);
+		x->price = tn_db_column_double0(c->st, 3);
 		double months = tn_period_months(x->billing_period);
 		x->mrr = months > 0 ? x->price / months : 0;
 		x->start = start;
@@ -516,13 +517,13 @@ static int read_customer(scan *sc, int64_t cid, const tn_churn_scan_opts *o, dou
 		x->source = x->state = x->cause = NULL;
 		x->auto_renew_off_at = x->expires_at = TN_NO_TIME;
 		if (sc->causes) {
-			const char *src = (const char *)sqlite3_column_text(c->st, 9);
-			const char *status = (const char *)sqlite3_column_text(c->st, 8);
+			const char *src = tn_db_column_text(c->st, 9);
+			const char *status = tn_db_column_text(c->st, 8);
 			x->source = intern(sc, src ? src : "import", err);
-			x->state = src ? intern(sc, (const char *)sqlite3_column_text(c->st, 10), err) : NULL;
+			x->state = src ? intern(sc, tn_db_column_text(c->st, 10), err) : NULL;
 			if (!x->source || (src && !x->state))
 				return TN_ERR_NOMEM;
-			x->cause = cause_name((const char *)sqlite3_column_text(c->st, 11));
+			x->cause = cause_name(tn_db_column_text(c->st, 11));
 			/* an ended state's report is not in the future of the as-of */
 			x->auto_renew_off_at = col_time(c->st, 12);
 			if (x->auto_renew_off_at != TN_NO_TIME && x->auto_renew_off_at > sc->as_of)
@@ -537,10 +538,10 @@ static int read_customer(scan *sc, int64_t cid, const tn_churn_scan_opts *o, dou
 	if (c->st) {
 		while (c->live && c->cid < cid)
 			if (cur_step(sc, c, err))
-				return TN_ERR_DB;
+				return tn_error_code(err, TN_ERR_DB);
 		for (; c->live && c->cid == cid; cur_step(sc, c, err)) {
-			tn_time at = sqlite3_column_int64(c->st, 1);
-			int64_t tid = sqlite3_column_int64(c->st, 2);
+			tn_time at = tn_db_column_int64(c->st, 1);
+			int64_t tid = tn_db_column_int64(c->st, 2);
 			if (at > sc->as_of || tid < 0 || (size_t)tid >= sc->ntflags)
 				continue;
 			uint32_t fl = sc->tflags[tid];
@@ -559,12 +560,12 @@ static int read_customer(scan *sc, int64_t cid, const tn_churn_scan_opts *o, dou
 	if (c->st) {
 		while (c->live && c->cid < cid)
 			if (cur_step(sc, c, err))
-				return TN_ERR_DB;
+				return tn_error_code(err, TN_ERR_DB);
 		for (; c->live && c->cid == cid; cur_step(sc, c, err)) {
-			tn_time at = sqlite3_column_int64(c->st, 1);
+			tn_time at = tn_db_column_int64(c->st, 1);
 			if (at > sc->as_of)
 				continue;
-			const char *status = (const char *)sqlite3_column_text(c->st, 2);
+			const char *status = tn_db_column_text(c->st, 2);
 			if (grow((void **)&sc->pays, &sc->pays_cap, sc->npays + 1, sizeof *sc->pays, MAX_PAYMENTS,
 				 "payments", cid, err))
 				return TN_ERR_NOMEM;
@@ -585,11 +586,11 @@ static int read_customer(scan *sc, int64_t cid, const tn_churn_scan_opts *o, dou
 	if (c->st) {
 		while (c->live && c->cid < cid)
 			if (cur_step(sc, c, err))
-				return TN_ERR_DB;
+				return tn_error_code(err, TN_ERR_DB);
 		for (; c->live && c->cid == cid; cur_step(sc, c, err))
-			if (isnan(*nps) && sqlite3_column_int64(c->st, 1) <= sc->as_of &&
-			    sqlite3_column_type(c->st, 2) != SQLITE_NULL)
-				*nps = sqlite3_column_double(c->st, 2);
+			if (isnan(*nps) && tn_db_column_int64(c->st, 1) <= sc->as_of &&
+			    !tn_db_column_is_null(c->st, 2))
+				*nps = tn_db_column_double0(c->st, 2);
 	}
 	(void)o;
 	return sc->rc;
@@ -597,11 +598,11 @@ static int read_customer(scan *sc, int64_t cid, const tn_churn_scan_opts *o, dou
 
 static void scan_free(scan *sc)
 {
-	sqlite3_finalize(sc->cu.st);
-	sqlite3_finalize(sc->su.st);
-	sqlite3_finalize(sc->ev.st);
-	sqlite3_finalize(sc->pa.st);
-	sqlite3_finalize(sc->fb.st);
+	tn_db_finalize(sc->cu.st);
+	tn_db_finalize(sc->su.st);
+	tn_db_finalize(sc->ev.st);
+	tn_db_finalize(sc->pa.st);
+	tn_db_finalize(sc->fb.st);
 	for (size_t i = 0; i < sc->nintern; i++)
 		free(sc->intern[i]);
 	free(sc->tflags);
@@ -670,30 +671,30 @@ int tn_churn_scan(tn_store *s, const tn_churn_def *def, const tn_churn_scan_opts
 		goto out;
 	double total = 0;
 	if (o->on_progress) {
-		sqlite3_stmt *mx = tn_store_prepare(s, "SELECT max(id) FROM customers", err);
+		tn_stmt *mx = tn_db_prepare(s, "SELECT max(id) FROM customers", err);
 		if (!mx) {
-			rc = TN_ERR_DB;
+			rc = tn_error_code(err, TN_ERR_DB);
 			goto out;
 		}
-		int step = sqlite3_step(mx);
-		if (step == SQLITE_ROW)
-			total = sqlite3_column_double(mx, 0);
+		int step = tn_db_step(mx, "counting customers", err);
+		if (step == TN_DB_ROW)
+			total = tn_db_column_double0(mx, 0);
 		else
 			rc = tn_store_db_error(s, "counting customers", err);
-		sqlite3_finalize(mx);
+		tn_db_finalize(mx);
 		if (rc)
 			goto out;
 	}
 	for (unsigned long nc = 0; sc.cu.live; cur_step(&sc, &sc.cu, err), nc++) {
-		sqlite3_stmt *st = sc.cu.st;
+		tn_stmt *st = sc.cu.st;
 		if (o->on_progress && (nc & 8191) == 0)
 			o->on_progress(o->progress_ud, (double)sc.cu.cid, total);
 		tn_churn_customer c = {.key = sc.cu.cid,
-				       .id = (const char *)sqlite3_column_text(st, 1),
+				       .id = tn_db_column_text(st, 1),
 				       .signed_up_at = col_time(st, 2),
-				       .country = (const char *)sqlite3_column_text(st, 3),
-				       .channel = (const char *)sqlite3_column_text(st, 4),
-				       .attrs = (const char *)sqlite3_column_text(st, 5)};
+				       .country = tn_db_column_text(st, 3),
+				       .channel = tn_db_column_text(st, 4),
+				       .attrs = tn_db_column_text(st, 5)};
 		if ((rc = read_customer(&sc, c.key, o, &c.first_nps, err)))
 			goto out;
 		tn_time signed_up = c.signed_up_at != TN_NO_TIME && c.signed_up_at <= sc.as_of ? c.signed_up_at

@@ -9,6 +9,7 @@
 #include "tenure/predict.h"
 #include "base/alloc.h"
 #include "tenure/store.h"
+#include "store/db.h"
 #include "store/store_sqlite.h"
 
 #include <math.h>
@@ -95,11 +96,11 @@ static void conditions(const tn_pred_alert_opts *o, const tn_frame *f, size_t i,
 	snprintf(detail[K_ENDING], 160, "paid period ends %s; churn risk %.2f", when, risk);
 }
 
-static int step_done(tn_store *s, sqlite3_stmt *st, tn_error *err)
+static int step_done(tn_store *s, tn_stmt *st, tn_error *err)
 {
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	return r == SQLITE_DONE || r == SQLITE_ROW ? TN_OK : tn_store_db_error(s, "alerts", err);
+	int r = tn_db_step(st, "alerts", err);
+	tn_db_reset(st);
+	return r == TN_DB_DONE || r == TN_DB_ROW ? TN_OK : tn_store_db_error(s, "alerts", err);
 }
 
 int tn_pred_alerts_update(tn_store *s, const tn_pred_alert_opts *o, tn_pred_alert_run *run, tn_error *err)
@@ -108,7 +109,7 @@ int tn_pred_alerts_update(tn_store *s, const tn_pred_alert_opts *o, tn_pred_aler
 	tn_pred_features_opts fo = {.as_of = o->as_of, .horizon_days = 30};
 	tn_frame *f = NULL;
 	double *risk = NULL;
-	sqlite3_stmt *find = NULL, *ins = NULL, *seen = NULL, *res = NULL;
+	tn_stmt *find = NULL, *ins = NULL, *seen = NULL, *res = NULL;
 	int rc = tn_pred_features(s, &fo, &f, err);
 	if (!rc && !(risk = tn_malloc((f->nrows ? f->nrows : 1) * sizeof *risk)))
 		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
@@ -129,16 +130,16 @@ int tn_pred_alerts_update(tn_store *s, const tn_pred_alert_opts *o, tn_pred_aler
 		rc = tn_store_begin(s, err);
 	if (rc)
 		goto done;
-	if (!(find = tn_store_prepare(s,
+	if (!(find = tn_db_prepare(s,
 				      "SELECT a.id, c.id FROM customers c LEFT JOIN alerts a ON a.customer_id = c.id "
 				      "AND a.kind = ?2 AND a.resolved_at IS NULL WHERE c.ext_id = ?1",
 				      err)) ||
-	    !(ins = tn_store_prepare(s,
+	    !(ins = tn_db_prepare(s,
 				     "INSERT INTO alerts(customer_id, kind, raised_at, detail, risk, last_seen) "
 				     "VALUES (?1, ?2, ?3, ?4, ?5, ?3)",
 				     err)) ||
-	    !(seen = tn_store_prepare(s, "UPDATE alerts SET last_seen = ?2 WHERE id = ?1", err)) ||
-	    !(res = tn_store_prepare(s,
+	    !(seen = tn_db_prepare(s, "UPDATE alerts SET last_seen = ?2 WHERE id = ?1", err)) ||
+	    !(res = tn_db_prepare(s,
 				     "UPDATE alerts SET resolved_at = ?1 WHERE resolved_at IS NULL AND last_seen < ?1",
 				     err))) {
 		rc = tn_error_code(err, TN_ERR_DB);
@@ -153,45 +154,45 @@ int tn_pred_alerts_update(tn_store *s, const tn_pred_alert_opts *o, tn_pred_aler
 		for (int k = 0; k < NKINDS && !rc; k++) {
 			if (!on[k])
 				continue; /* an open episode is resolved below: its last_seen stays old */
-			sqlite3_bind_text(find, 1, f->cols[idc].text[i], -1, SQLITE_STATIC);
-			sqlite3_bind_text(find, 2, KIND[k], -1, SQLITE_STATIC);
-			if (sqlite3_step(find) != SQLITE_ROW) {
-				sqlite3_reset(find);
+			tn_db_bind_text(find, 1, f->cols[idc].text[i]);
+			tn_db_bind_text(find, 2, KIND[k]);
+			if (tn_db_step(find, "alerts: customer lookup", err) != TN_DB_ROW) {
+				tn_db_reset(find);
 				rc = tn_store_db_error(s, "alerts: customer lookup", err);
 				break;
 			}
-			int open = sqlite3_column_type(find, 0) != SQLITE_NULL;
-			int64_t aid = sqlite3_column_int64(find, 0), cid = sqlite3_column_int64(find, 1);
-			sqlite3_reset(find);
+			int open = !tn_db_column_is_null(find, 0);
+			int64_t aid = tn_db_column_int64(find, 0), cid = tn_db_column_int64(find, 1);
+			tn_db_reset(find);
 			if (open) {
-				sqlite3_bind_int64(seen, 1, aid);
-				sqlite3_bind_int64(seen, 2, o->as_of);
+				tn_db_bind_int64(seen, 1, aid);
+				tn_db_bind_int64(seen, 2, o->as_of);
 				rc = step_done(s, seen, err);
 				run->still_open++;
 			} else {
-				sqlite3_bind_int64(ins, 1, cid);
-				sqlite3_bind_text(ins, 2, KIND[k], -1, SQLITE_STATIC);
-				sqlite3_bind_int64(ins, 3, o->as_of);
-				sqlite3_bind_text(ins, 4, detail[k], -1, SQLITE_TRANSIENT);
+				tn_db_bind_int64(ins, 1, cid);
+				tn_db_bind_text(ins, 2, KIND[k]);
+				tn_db_bind_int64(ins, 3, o->as_of);
+				tn_db_bind_text(ins, 4, detail[k]);
 				if (isnan(risk[i]))
-					sqlite3_bind_null(ins, 5);
+					tn_db_bind_null(ins, 5);
 				else
-					sqlite3_bind_double(ins, 5, risk[i]);
+					tn_db_bind_double(ins, 5, risk[i]);
 				rc = step_done(s, ins, err);
 				run->raised++;
 			}
 		}
 	}
 	if (!rc) {
-		sqlite3_bind_int64(res, 1, o->as_of);
+		tn_db_bind_int64(res, 1, o->as_of);
 		rc = step_done(s, res, err);
-		run->resolved = (size_t)sqlite3_changes(tn_store_sqlite(s));
+		run->resolved = (size_t)tn_db_changes(s);
 	}
 rollback:
-	sqlite3_finalize(find);
-	sqlite3_finalize(ins);
-	sqlite3_finalize(seen);
-	sqlite3_finalize(res);
+	tn_db_finalize(find);
+	tn_db_finalize(ins);
+	tn_db_finalize(seen);
+	tn_db_finalize(res);
 	if (rc)
 		tn_store_rollback(s);
 	else
@@ -206,23 +207,23 @@ int tn_pred_alerts_list(tn_store *s, int64_t since, int all, tn_pred_alert **out
 {
 	*out = NULL;
 	*n = 0;
-	sqlite3_stmt *st = tn_store_prepare(
+	tn_stmt *st = tn_db_prepare(
 		s,
-		"SELECT a.id, c.ext_id, a.kind, a.raised_at, a.resolved_at, a.acked_at, a.risk, a.detail, "
+		"SELECT * FROM (SELECT a.id, c.ext_id, a.kind, a.raised_at, a.resolved_at, a.acked_at, a.risk, a.detail, "
 		"(SELECT s.price / CASE s.billing_period WHEN 'year' THEN 12.0 WHEN 'quarter' THEN 3.0 "
 		"  WHEN 'week' THEN 7 / 30.4375 WHEN 'day' THEN 1 / 30.4375 ELSE 1.0 END "
 		"  FROM subscriptions s WHERE s.customer_id = a.customer_id ORDER BY s.started_at DESC LIMIT 1) AS mrr "
 		"FROM alerts a JOIN customers c ON c.id = a.customer_id WHERE a.raised_at >= ?1 "
-		"AND (?2 OR (a.resolved_at IS NULL AND a.acked_at IS NULL)) "
-		"ORDER BY coalesce(a.risk, 0) * coalesce(mrr, 0) DESC, mrr DESC, a.raised_at DESC, a.id",
+		"AND (?2 <> 0 OR (a.resolved_at IS NULL AND a.acked_at IS NULL))) AS q "
+		"ORDER BY coalesce(risk, 0) * coalesce(mrr, 0) DESC, mrr DESC, raised_at DESC, id",
 		err);
 	if (!st)
 		return tn_error_code(err, TN_ERR_DB);
-	sqlite3_bind_int64(st, 1, since);
-	sqlite3_bind_int(st, 2, all);
+	tn_db_bind_int64(st, 1, since);
+	tn_db_bind_int64(st, 2, all);
 	size_t cap = 0;
 	int rc = TN_OK, r;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((r = tn_db_step(st, "reading the store", err)) == TN_DB_ROW) {
 		if (*n == cap) {
 			if (cap >= ALERTS_LIST_MAX) {
 				rc = tn_error_set(err, TN_ERR_NOMEM, "alerts: more than %d to list; use --since",
@@ -239,19 +240,19 @@ int tn_pred_alerts_list(tn_store *s, int64_t since, int all, tn_pred_alert **out
 			cap = nc;
 		}
 		tn_pred_alert *a = &(*out)[(*n)++];
-		a->id = sqlite3_column_int64(st, 0);
-		snprintf(a->customer, sizeof a->customer, "%s", (const char *)sqlite3_column_text(st, 1));
-		snprintf(a->kind, sizeof a->kind, "%s", (const char *)sqlite3_column_text(st, 2));
-		a->raised_at = sqlite3_column_int64(st, 3);
-		a->resolved_at = sqlite3_column_type(st, 4) == SQLITE_NULL ? TN_NO_TIME : sqlite3_column_int64(st, 4);
-		a->acked_at = sqlite3_column_type(st, 5) == SQLITE_NULL ? TN_NO_TIME : sqlite3_column_int64(st, 5);
-		a->risk = sqlite3_column_type(st, 6) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 6);
-		snprintf(a->detail, sizeof a->detail, "%s", (const char *)sqlite3_column_text(st, 7));
-		a->mrr = sqlite3_column_type(st, 8) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 8);
+		a->id = tn_db_column_int64(st, 0);
+		snprintf(a->customer, sizeof a->customer, "%s", tn_db_column_text(st, 1));
+		snprintf(a->kind, sizeof a->kind, "%s", tn_db_column_text(st, 2));
+		a->raised_at = tn_db_column_int64(st, 3);
+		a->resolved_at = tn_db_column_is_null(st, 4) ? TN_NO_TIME : tn_db_column_int64(st, 4);
+		a->acked_at = tn_db_column_is_null(st, 5) ? TN_NO_TIME : tn_db_column_int64(st, 5);
+		a->risk = tn_db_column_is_null(st, 6) ? NAN : tn_db_column_double0(st, 6);
+		snprintf(a->detail, sizeof a->detail, "%s", tn_db_column_text(st, 7));
+		a->mrr = tn_db_column_is_null(st, 8) ? NAN : tn_db_column_double0(st, 8);
 	}
-	if (!rc && r != SQLITE_DONE)
+	if (!rc && r != TN_DB_DONE)
 		rc = tn_store_db_error(s, "alerts", err);
-	sqlite3_finalize(st);
+	tn_db_finalize(st);
 	if (rc) {
 		free(*out);
 		*out = NULL;
@@ -262,14 +263,14 @@ int tn_pred_alerts_list(tn_store *s, int64_t since, int all, tn_pred_alert **out
 
 int tn_pred_alerts_ack(tn_store *s, int64_t id, int64_t at, tn_error *err)
 {
-	sqlite3_stmt *st = tn_store_prepare(s, "UPDATE alerts SET acked_at = ?2 WHERE id = ?1", err);
+	tn_stmt *st = tn_db_prepare(s, "UPDATE alerts SET acked_at = ?2 WHERE id = ?1", err);
 	if (!st)
 		return tn_error_code(err, TN_ERR_DB);
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, at);
-	int rc = sqlite3_step(st) == SQLITE_DONE ? TN_OK : tn_store_db_error(s, "alerts ack", err);
-	sqlite3_finalize(st);
-	if (!rc && sqlite3_changes(tn_store_sqlite(s)) == 0)
+	tn_db_bind_int64(st, 1, id);
+	tn_db_bind_int64(st, 2, at);
+	int rc = tn_db_step(st, "alerts ack", err) == TN_DB_DONE ? TN_OK : tn_store_db_error(s, "alerts ack", err);
+	tn_db_finalize(st);
+	if (!rc && tn_db_changes(s) == 0)
 		rc = tn_error_set(err, TN_ERR_NOTFOUND, "alerts: no alert with id %lld (see tenure alerts --all)",
 				  (long long)id);
 	return rc;

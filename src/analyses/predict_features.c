@@ -18,6 +18,7 @@
 #include "base/alloc.h"
 #include "tenure/churn.h"
 #include "tenure/actions.h"
+#include "store/db.h"
 #include "store/store_sqlite.h"
 
 #include <cjson/cJSON.h>
@@ -49,7 +50,7 @@ static const struct {
 
 /* a merged cursor over one table, ordered by customer key */
 typedef struct {
-	sqlite3_stmt *st;
+	tn_stmt *st;
 	int has_row;
 } cursor;
 
@@ -60,34 +61,34 @@ typedef struct {
 	tn_frame *f;
 	size_t cap;
 	cursor pay, fb;
-	sqlite3_stmt *ev90, *evlast; /* per customer: events in (t - 90 d, t]; the last event <= t */
+	tn_stmt *ev90, *evlast; /* per customer: events in (t - 90 d, t]; the last event <= t */
 	int support_type;     /* type id of support_ticket, or -1 */
 	/* onboarding: the event types of the journey's milestones (tenure journey
 	 * map), or onboarding_complete when none are mapped; evonb lists the
 	 * distinct types a customer used in their first 30 days */
 	int ms_type[TN_MS_COUNT];
 	int nms;
-	sqlite3_stmt *evonb;
+	tn_stmt *evonb;
 	size_t nrows;
 } fctx;
 
 static int cursor_step(tn_store *s, cursor *c, tn_error *err)
 {
-	int r = sqlite3_step(c->st);
-	if (r == SQLITE_ROW) {
+	int r = tn_db_step(c->st, "reading the store", err);
+	if (r == TN_DB_ROW) {
 		c->has_row = 1;
 		return TN_OK;
 	}
 	c->has_row = 0;
-	return r == SQLITE_DONE ? TN_OK : tn_store_db_error(s, "reading the store", err);
+	return r == TN_DB_DONE ? TN_OK : tn_store_db_error(s, "reading the store", err);
 }
 
 /* Skip rows of customers before KEY; leave the cursor on KEY's first row. */
 static int cursor_seek(tn_store *s, cursor *c, int64_t key, tn_error *err)
 {
-	while (c->has_row && sqlite3_column_int64(c->st, 0) < key)
+	while (c->has_row && tn_db_column_int64(c->st, 0) < key)
 		if (cursor_step(s, c, err))
-			return TN_ERR_DB;
+			return tn_error_code(err, TN_ERR_DB);
 	return TN_OK;
 }
 
@@ -213,12 +214,12 @@ static int on_customer(void *ud, const tn_churn_customer *c, tn_error *err)
 	tn_time last = TN_NO_TIME;
 	uint64_t types = 0;
 	/* events of the last 90 days by an index range on (customer, time) */
-	sqlite3_stmt *q = x->ev90;
-	sqlite3_bind_int64(q, 1, c->key);
+	tn_stmt *q = x->ev90;
+	tn_db_bind_int64(q, 1, c->key);
 	int r;
-	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
-		tn_time at = sqlite3_column_int64(q, 0);
-		int ty = sqlite3_column_int(q, 1);
+	while ((r = tn_db_step(q, "reading events", err)) == TN_DB_ROW) {
+		tn_time at = tn_db_column_int64(q, 0);
+		int ty = (int)tn_db_column_int64(q, 1);
 		double age = (double)(t - at) / TN_DAY;
 		last = at > last ? at : last;
 		n7 += age < 7;
@@ -228,22 +229,22 @@ static int on_customer(void *ud, const tn_churn_customer *c, tn_error *err)
 		types |= 1ull << (ty & 63);
 		tickets += ty == x->support_type;
 	}
-	sqlite3_reset(q);
-	if (r != SQLITE_DONE)
+	tn_db_reset(q);
+	if (r != TN_DB_DONE)
 		return tn_store_db_error(x->store, "reading events", err);
 	if (last == TN_NO_TIME) { /* nothing in 90 days: the last event before */
-		sqlite3_bind_int64(x->evlast, 1, c->key);
-		if ((r = sqlite3_step(x->evlast)) == SQLITE_ROW && sqlite3_column_type(x->evlast, 0) != SQLITE_NULL)
-			last = sqlite3_column_int64(x->evlast, 0);
-		sqlite3_reset(x->evlast);
-		if (r != SQLITE_ROW && r != SQLITE_DONE)
+		tn_db_bind_int64(x->evlast, 1, c->key);
+		if ((r = tn_db_step(x->evlast, "reading events", err)) == TN_DB_ROW && !tn_db_column_is_null(x->evlast, 0))
+			last = tn_db_column_int64(x->evlast, 0);
+		tn_db_reset(x->evlast);
+		if (r != TN_DB_ROW && r != TN_DB_DONE)
 			return tn_store_db_error(x->store, "reading events", err);
 	}
 	if ((rc = cursor_seek(x->store, &x->pay, c->key, err)))
 		return rc;
-	while (x->pay.has_row && sqlite3_column_int64(x->pay.st, 0) == c->key) {
-		tn_time at = sqlite3_column_int64(x->pay.st, 1);
-		const char *st = (const char *)sqlite3_column_text(x->pay.st, 2);
+	while (x->pay.has_row && tn_db_column_int64(x->pay.st, 0) == c->key) {
+		tn_time at = tn_db_column_int64(x->pay.st, 1);
+		const char *st = tn_db_column_text(x->pay.st, 2);
 		int is_failed = st && strcmp(st, "failed") == 0;
 		failed += (double)(t - at) / TN_DAY < 90 && is_failed;
 		if (!st || strcmp(st, "refunded") != 0)
@@ -253,9 +254,9 @@ static int on_customer(void *ud, const tn_churn_customer *c, tn_error *err)
 	}
 	if ((rc = cursor_seek(x->store, &x->fb, c->key, err)))
 		return rc;
-	while (x->fb.has_row && sqlite3_column_int64(x->fb.st, 0) == c->key) {
-		const char *kind = (const char *)sqlite3_column_text(x->fb.st, 1);
-		double score = sqlite3_column_type(x->fb.st, 2) == SQLITE_NULL ? NAN : sqlite3_column_double(x->fb.st, 2);
+	while (x->fb.has_row && tn_db_column_int64(x->fb.st, 0) == c->key) {
+		const char *kind = tn_db_column_text(x->fb.st, 1);
+		double score = tn_db_column_is_null(x->fb.st, 2) ? NAN : tn_db_column_double0(x->fb.st, 2);
 		if (kind && strcmp(kind, "nps") == 0)
 			nps = score; /* ordered by time: the latest wins */
 		else if (kind && strcmp(kind, "csat") == 0)
@@ -270,15 +271,15 @@ static int on_customer(void *ud, const tn_churn_customer *c, tn_error *err)
 	if (x->nms > 0) {
 		tn_time from = c->signed_up_at != TN_NO_TIME && c->signed_up_at < first ? c->signed_up_at : first;
 		tn_time to = from + 30 * (tn_time)TN_DAY < t ? from + 30 * (tn_time)TN_DAY : t;
-		sqlite3_bind_int64(x->evonb, 1, c->key);
-		sqlite3_bind_int64(x->evonb, 2, from);
-		sqlite3_bind_int64(x->evonb, 3, to);
+		tn_db_bind_int64(x->evonb, 1, c->key);
+		tn_db_bind_int64(x->evonb, 2, from);
+		tn_db_bind_int64(x->evonb, 3, to);
 		milestones = 0;
-		while ((r = sqlite3_step(x->evonb)) == SQLITE_ROW)
+		while ((r = tn_db_step(x->evonb, "reading events", err)) == TN_DB_ROW)
 			for (int k = 0; k < x->nms; k++)
-				milestones += sqlite3_column_int(x->evonb, 0) == x->ms_type[k];
-		sqlite3_reset(x->evonb);
-		if (r != SQLITE_DONE)
+				milestones += (int)tn_db_column_int64(x->evonb, 0) == x->ms_type[k];
+		tn_db_reset(x->evonb);
+		if (r != TN_DB_DONE)
 			return tn_store_db_error(x->store, "reading events", err);
 	}
 	size_t j = 0;
@@ -332,36 +333,36 @@ static int milestone_types(tn_store *s, fctx *x, tn_error *err)
 		return tn_error_code(err, TN_ERR_DB);
 	for (int m = 0; m < TN_MS_COUNT; m++)
 		any |= mapped[m];
-	sqlite3_stmt *q = tn_store_prepare(s, "SELECT id FROM event_types WHERE name = ?1", err);
+	tn_stmt *q = tn_db_prepare(s, "SELECT id FROM event_types WHERE name = ?1", err);
 	if (!q) {
 		tn_journey_types_free(names);
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	}
 	for (int m = 0; m < TN_MS_COUNT; m++) {
 		const char *name = any ? (mapped[m] ? names[m] : NULL) : (m == 0 ? "onboarding_complete" : NULL);
 		if (!name)
 			continue;
-		sqlite3_bind_text(q, 1, name, -1, SQLITE_TRANSIENT);
-		int step = sqlite3_step(q);
-		if (step == SQLITE_ROW)
-			x->ms_type[x->nms++] = sqlite3_column_int(q, 0);
-		else if (tn_store_step_end(s, step, "reading event types", err)) {
-			sqlite3_finalize(q);
+		tn_db_bind_text(q, 1, name);
+		int step = tn_db_step(q, "reading event types", err);
+		if (step == TN_DB_ROW)
+			x->ms_type[x->nms++] = (int)tn_db_column_int64(q, 0);
+		else if (tn_db_step_end( step, err)) {
+			tn_db_finalize(q);
 			tn_journey_types_free(names);
-			return TN_ERR_DB;
+			return tn_error_code(err, TN_ERR_DB);
 		}
-		sqlite3_reset(q);
+		tn_db_reset(q);
 	}
-	sqlite3_finalize(q);
+	tn_db_finalize(q);
 	tn_journey_types_free(names);
 	return TN_OK;
 }
 
 static int open_cursor(tn_store *s, cursor *c, const char *sql, tn_time t, tn_error *err)
 {
-	if (!(c->st = tn_store_prepare(s, sql, err)))
+	if (!(c->st = tn_db_prepare(s, sql, err)))
 		return tn_error_code(err, TN_ERR_DB);
-	sqlite3_bind_int64(c->st, 1, t);
+	tn_db_bind_int64(c->st, 1, t);
 	return cursor_step(s, c, err);
 }
 
@@ -389,36 +390,36 @@ int tn_pred_features(tn_store *s, const tn_pred_features_opts *o, tn_frame **out
 	}
 	if (!rc)
 		rc = grow(&x, err);
-	sqlite3_stmt *ty = rc ? NULL : tn_store_prepare(s, "SELECT id FROM event_types WHERE name = 'support_ticket'", err);
+	tn_stmt *ty = rc ? NULL : tn_db_prepare(s, "SELECT id FROM event_types WHERE name = 'support_ticket'", err);
 	if (!rc && !ty)
-		rc = TN_ERR_DB;
-	int step = rc ? SQLITE_DONE : sqlite3_step(ty);
-	if (step == SQLITE_ROW)
-		x.support_type = sqlite3_column_int(ty, 0);
+		rc = tn_error_code(err, TN_ERR_DB);
+	int step = rc ? TN_DB_DONE : tn_db_step(ty, "reading event types", err);
+	if (step == TN_DB_ROW)
+		x.support_type = (int)tn_db_column_int64(ty, 0);
 	else if (!rc)
-		rc = tn_store_step_end(s, step, "reading event types", err);
-	sqlite3_finalize(ty);
+		rc = tn_db_step_end( step, err);
+	tn_db_finalize(ty);
 	if (!rc)
 		rc = milestone_types(s, &x, err);
 	if (!rc && x.nms > 0 &&
-	    !(x.evonb = tn_store_prepare(s,
+	    !(x.evonb = tn_db_prepare(s,
 					 "SELECT DISTINCT type_id FROM events WHERE customer_id = ?1 "
 					 "AND occurred_at >= ?2 AND occurred_at <= ?3",
 					 err)))
 		rc = tn_error_code(err, TN_ERR_DB);
-	if (!rc && (!(x.ev90 = tn_store_prepare(s,
+	if (!rc && (!(x.ev90 = tn_db_prepare(s,
 						"SELECT occurred_at, type_id FROM events WHERE customer_id = ?1 "
 						"AND occurred_at > ?2 AND occurred_at <= ?3",
 						err)) ||
-		    !(x.evlast = tn_store_prepare(s,
+		    !(x.evlast = tn_db_prepare(s,
 						  "SELECT max(occurred_at) FROM events WHERE customer_id = ?1 "
 						  "AND occurred_at <= ?2",
 						  err))))
 		rc = tn_error_code(err, TN_ERR_DB);
 	if (!rc) {
-		sqlite3_bind_int64(x.ev90, 2, o->as_of - 90 * (tn_time)TN_DAY);
-		sqlite3_bind_int64(x.ev90, 3, o->as_of);
-		sqlite3_bind_int64(x.evlast, 2, o->as_of);
+		tn_db_bind_int64(x.ev90, 2, o->as_of - 90 * (tn_time)TN_DAY);
+		tn_db_bind_int64(x.ev90, 3, o->as_of);
+		tn_db_bind_int64(x.evlast, 2, o->as_of);
 	}
 	if (!rc)
 		rc = open_cursor(s, &x.pay,
@@ -433,11 +434,11 @@ int tn_pred_features(tn_store *s, const tn_pred_features_opts *o, tn_frame **out
 	tn_churn_scan_opts so = {.as_of = o->as_of + (tn_time)(o->horizon_days * TN_DAY)};
 	if (!rc)
 		rc = tn_churn_scan(s, &def, &so, on_customer, &x, NULL, err);
-	sqlite3_finalize(x.ev90);
-	sqlite3_finalize(x.evlast);
-	sqlite3_finalize(x.evonb);
-	sqlite3_finalize(x.pay.st);
-	sqlite3_finalize(x.fb.st);
+	tn_db_finalize(x.ev90);
+	tn_db_finalize(x.evlast);
+	tn_db_finalize(x.evonb);
+	tn_db_finalize(x.pay.st);
+	tn_db_finalize(x.fb.st);
 	if (rc) {
 		tn_frame_free(f);
 		return rc;

@@ -7,6 +7,7 @@
  * See docs/predict.md, "Reasons".
  */
 #include "tenure/predict.h"
+#include "store/db.h"
 #include "store/store_sqlite.h"
 
 #include <math.h>
@@ -255,17 +256,17 @@ int tn_pred_store_currency(struct tn_store *s, char *buf, size_t n, tn_error *er
 {
 	if (n)
 		buf[0] = '\0';
-	sqlite3_stmt *st = tn_store_prepare(
+	tn_stmt *st = tn_db_prepare(
 		s, "SELECT currency FROM subscriptions GROUP BY currency ORDER BY count(*) DESC, currency LIMIT 1", err);
 	if (!st)
-		return TN_ERR_DB;
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && n) {
-		const unsigned char *t = sqlite3_column_text(st, 0);
+		return tn_error_code(err, TN_ERR_DB);
+	int rc = tn_db_step(st, "reading the currency", err);
+	if (rc == TN_DB_ROW && n) {
+		const unsigned char *t = (const unsigned char *)tn_db_column_text(st, 0);
 		snprintf(buf, n, "%s", t ? (const char *)t : "");
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	tn_db_finalize(st);
+	if (rc != TN_DB_ROW && rc != TN_DB_DONE)
 		return tn_store_db_error(s, "reading the currency", err);
 	return TN_OK;
 }

@@ -9,6 +9,7 @@
 #include "tenure/summary.h"
 #include "tenure/churn.h"
 #include "tenure/value.h"
+#include "store/db.h"
 #include "store/store_sqlite.h"
 
 #include <math.h>
@@ -18,17 +19,17 @@
 
 static int one_row(tn_store *s, const char *sql, tn_time as_of, double *vals, int n, tn_error *err)
 {
-	sqlite3_stmt *st = tn_store_prepare(s, sql, err);
+	tn_stmt *st = tn_db_prepare(s, sql, err);
 	if (!st)
-		return TN_ERR_DB;
-	for (int i = 1; i <= sqlite3_bind_parameter_count(st); i++)
-		sqlite3_bind_int64(st, i, as_of);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+		return tn_error_code(err, TN_ERR_DB);
+	for (int i = 1; i <= tn_db_param_count(st); i++)
+		tn_db_bind_int64(st, i, as_of);
+	int rc = tn_db_step(st, "computing the summary", err);
+	if (rc == TN_DB_ROW)
 		for (int i = 0; i < n; i++)
-			vals[i] = sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? TN_OK : tn_store_db_error(s, "computing the summary", err);
+			vals[i] = tn_db_column_is_null(st, i) ? NAN : tn_db_column_double0(st, i);
+	tn_db_finalize(st);
+	return rc == TN_DB_ROW ? TN_OK : tn_store_db_error(s, "computing the summary", err);
 }
 
 /* The store's reporting currency: every amount is converted to it

@@ -13,6 +13,7 @@
 #include "base/alloc.h"
 #include "tenure/warn.h"
 #include "tenure/churn.h"
+#include "store/db.h"
 #include "store/store_sqlite.h"
 
 #include <math.h>
@@ -94,12 +95,12 @@ int tn_value_profitability(tn_store *s, const tn_churn_def *def, const char *by,
 		 "ELSE 0 END) FROM payments p WHERE p.customer_id = c.id), 0), "
 		 "coalesce(CAST(json_extract(c.attrs, '$.%s') AS REAL), 0) FROM customers c",
 		 seg, cost_key ? cost_key : "acquisition_cost");
-	sqlite3_stmt *st = tn_store_prepare(s, sql, err);
+	tn_stmt *st = tn_db_prepare(s, sql, err);
 	tn_value_profit_row *rows = NULL;
 	size_t n = 0, cap = 0;
-	int r = SQLITE_DONE;
-	while (st && rc == TN_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *label = (const char *)sqlite3_column_text(st, 1);
+	int r = TN_DB_DONE;
+	while (st && rc == TN_OK && (r = tn_db_step(st, "reading the store", err)) == TN_DB_ROW) {
+		const char *label = tn_db_column_text(st, 1);
 		size_t k;
 		for (k = 0; k < n && strcmp(rows[k].segment, label) != 0; k++)
 			;
@@ -123,9 +124,9 @@ int tn_value_profitability(tn_store *s, const tn_churn_def *def, const char *by,
 		}
 		tn_value_profit_row *g = &rows[k];
 		g->customers++;
-		g->revenue += sqlite3_column_double(st, 2);
-		g->acquisition += sqlite3_column_double(st, 3);
-		live_ref key = {(const char *)sqlite3_column_text(st, 0), 0, 0};
+		g->revenue += tn_db_column_double0(st, 2);
+		g->acquisition += tn_db_column_double0(st, 3);
+		live_ref key = {tn_db_column_text(st, 0), 0, 0};
 		live_ref *hit = bsearch(&key, live, nlive, sizeof *live, cmp_live);
 		if (hit) {
 			g->subscribers++;
@@ -134,10 +135,10 @@ int tn_value_profitability(tn_store *s, const tn_churn_def *def, const char *by,
 		}
 	}
 	if (!st)
-		rc = TN_ERR_DB;
-	else if (rc == TN_OK && r != SQLITE_DONE)
+		rc = tn_error_code(err, TN_ERR_DB);
+	else if (rc == TN_OK && r != TN_DB_DONE)
 		rc = tn_store_db_error(s, "reading customers", err);
-	sqlite3_finalize(st);
+	tn_db_finalize(st);
 	free(live);
 	tn_value_retention_free(ret);
 	if (rc) {

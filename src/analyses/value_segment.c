@@ -10,6 +10,7 @@
 #include <string.h>
 #include "tenure/value.h"
 #include "base/alloc.h"
+#include "store/db.h"
 #include "store/store_sqlite.h"
 
 typedef struct pair {
@@ -50,13 +51,13 @@ int tn_value_segments_from_store(struct tn_store *s, const char *by, char *const
 				    "segment \"%s\": expected channel, country, device, age_band or plan", by);
 	char sql[512];
 	snprintf(sql, sizeof sql, "SELECT c.ext_id, %s FROM customers c", expr);
-	sqlite3_stmt *st = tn_store_prepare(s, sql, err);
+	tn_stmt *st = tn_db_prepare(s, sql, err);
 	if (!st)
 		return tn_error_code(err, TN_ERR_DB);
 	pair *p = NULL;
 	size_t np = 0, cap = 0;
 	int rc = TN_OK, step;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((step = tn_db_step(st, "reading the store", err)) == TN_DB_ROW) {
 		if (np == cap) {
 			size_t nc = cap ? 2 * cap : 1024;
 			pair *q = nc <= (SIZE_MAX / sizeof *p) / 2 ? tn_realloc(p, nc * sizeof *p) : NULL;
@@ -67,8 +68,8 @@ int tn_value_segments_from_store(struct tn_store *s, const char *by, char *const
 			p = q;
 			cap = nc;
 		}
-		const char *id = (const char *)sqlite3_column_text(st, 0);
-		const char *lb = (const char *)sqlite3_column_text(st, 1);
+		const char *id = tn_db_column_text(st, 0);
+		const char *lb = tn_db_column_text(st, 1);
 		p[np].id = tn_strdup(id ? id : "");
 		p[np].label = tn_strdup(lb && *lb ? lb : "(none)");
 		np++;
@@ -77,9 +78,9 @@ int tn_value_segments_from_store(struct tn_store *s, const char *by, char *const
 			break;
 		}
 	}
-	if (rc == TN_OK && step != SQLITE_DONE)
+	if (rc == TN_OK && step != TN_DB_DONE)
 		rc = tn_store_db_error(s, "reading customer segments", err);
-	sqlite3_finalize(st);
+	tn_db_finalize(st);
 	char **out = rc == TN_OK ? tn_calloc(n ? n : 1, sizeof *out) : NULL;
 	if (rc == TN_OK && !out)
 		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");

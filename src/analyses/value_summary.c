@@ -22,6 +22,7 @@
 #include "tenure/frame.h"
 #include "base/hashmap.h"
 #include "analyses/value_internal.h"
+#include "store/db.h"
 #include "store/store_sqlite.h"
 
 #define TXN_MAX 200000000u    /* transactions held at most */
@@ -314,7 +315,7 @@ int tn_value_txns_read(const char *path, const tn_value_read_opts *o, tn_value_t
 int tn_value_txns_from_store(struct tn_store *s, tn_value_txns **out, tn_error *err)
 {
 	*out = NULL;
-	sqlite3_stmt *st = tn_store_prepare(s,
+	tn_stmt *st = tn_db_prepare(s,
 					    "SELECT c.ext_id, e.occurred_at, e.amount FROM events e"
 					    " JOIN event_types et ON et.id = e.type_id"
 					    " JOIN customers c ON c.id = e.customer_id"
@@ -325,14 +326,14 @@ int tn_value_txns_from_store(struct tn_store *s, tn_value_txns **out, tn_error *
 	tn_value_txns *t = tn_value_txns_new();
 	int rc = t ? TN_OK : tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	int step;
-	while (rc == TN_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *id = (const char *)sqlite3_column_text(st, 0);
-		double amt = sqlite3_column_type(st, 2) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 2);
-		rc = tn_value_txns_add(t, id ? id : "", sqlite3_column_int64(st, 1), amt, err);
+	while (rc == TN_OK && (step = tn_db_step(st, "reading purchase events", err)) == TN_DB_ROW) {
+		const char *id = tn_db_column_text(st, 0);
+		double amt = tn_db_column_is_null(st, 2) ? NAN : tn_db_column_double0(st, 2);
+		rc = tn_value_txns_add(t, id ? id : "", tn_db_column_int64(st, 1), amt, err);
 	}
-	if (rc == TN_OK && step != SQLITE_DONE)
+	if (rc == TN_OK && step != TN_DB_DONE)
 		rc = tn_store_db_error(s, "reading purchase events", err);
-	sqlite3_finalize(st);
+	tn_db_finalize(st);
 	if (rc) {
 		tn_value_txns_free(t);
 		return rc;
@@ -512,15 +513,15 @@ int tn_value_summarize(const tn_value_txns *t, tn_time cal_end, double unit_days
 int tn_value_store_has_purchases(struct tn_store *s, int *yes, tn_error *err)
 {
 	*yes = 0;
-	sqlite3_stmt *st = tn_store_prepare(s,
+	tn_stmt *st = tn_db_prepare(s,
 					    "SELECT EXISTS (SELECT 1 FROM events e JOIN event_types et ON et.id = e.type_id"
 					    " WHERE et.name = 'purchase')",
 					    err);
 	if (!st)
 		return tn_error_code(err, TN_ERR_DB);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*yes = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? TN_OK : tn_store_db_error(s, "looking for purchase events", err);
+	int rc = tn_db_step(st, "looking for purchase events", err);
+	if (rc == TN_DB_ROW)
+		*yes = (int)tn_db_column_int64(st, 0);
+	tn_db_finalize(st);
+	return rc == TN_DB_ROW ? TN_OK : tn_store_db_error(s, "looking for purchase events", err);
 }

@@ -160,7 +160,8 @@ int cmd_demo(cli_ctx *ctx, int argc, char **argv)
 		}
 	}
 	const char *path = ctx->db_given ? ctx->db_path : "demo.db";
-	if (access(path, F_OK) == 0) {
+	int is_url = strncmp(path, "postgres://", 11) == 0 || strncmp(path, "postgresql://", 13) == 0;
+	if (!is_url && access(path, F_OK) == 0) {
 		if (!force) {
 			fprintf(stderr, "tenure: %s exists; give --force to replace it, or another --db\n", path);
 			return 1;
@@ -196,7 +197,7 @@ int cmd_demo(cli_ctx *ctx, int argc, char **argv)
 	fprintf(stderr,
 		"demo company written to %s in %.1f s: %lld customers, %lld subscriptions, %lld events, "
 		"%lld payments, %lld feedback answers\n",
-		path, secs, res.customers, res.subscriptions, res.events, res.payments, res.feedback);
+		tn_store_path(s), secs, res.customers, res.subscriptions, res.events, res.payments, res.feedback);
 	if (notes)
 		fprintf(stderr, "store customers: %ld each on the App Store, Google Play and Stripe, %lld signed notifications\n",
 			store_customers, notes);
@@ -207,6 +208,7 @@ int cmd_demo(cli_ctx *ctx, int argc, char **argv)
 		return cli_fail(&err);
 	print_summary(ctx, &m);
 	if (ctx->format == OUT_TABLE)
-		printf("\nNext: tenure --db %s summary | churn rate | survival | drivers  (tenure help)\n", path);
+		printf("\nNext: tenure --db %s summary | churn rate | survival | drivers  (tenure help)\n",
+		       is_url ? "URL" : path);
 	return 0;
 }

@@ -66,6 +66,39 @@ static const struct command *find(const char *name)
 	return NULL;
 }
 
+/* A PostgreSQL URL's password (postgresql://user:PASSWORD@host/db) goes to
+ * libpq through PGPASSWORD and leaves the URL, so that no message -- and
+ * commands print the --db they were given -- ever shows it. */
+static const char *hide_password(const char *url)
+{
+	static char buf[2048];
+	const char *p = strstr(url, "://");
+	if (!p || !(strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0) ||
+	    strlen(url) >= sizeof buf)
+		return url;
+	p += 3;
+	size_t auth = strcspn(p, "/?");
+	const char *at = memchr(p, '@', auth);
+	const char *colon = at ? memchr(p, ':', (size_t)(at - p)) : NULL;
+	if (!colon)
+		return url;
+	char pw[512];
+	size_t k = 0;
+	for (const char *c = colon + 1; c < at && k + 1 < sizeof pw; c++) {
+		unsigned v;
+		if (*c == '%' && c + 2 < at && sscanf(c + 1, "%2x", &v) == 1) {
+			pw[k++] = (char)v;
+			c += 2;
+		} else {
+			pw[k++] = *c;
+		}
+	}
+	pw[k] = '\0';
+	setenv("PGPASSWORD", pw, 1);
+	snprintf(buf, sizeof buf, "%.*s%s", (int)(colon - url), url, at);
+	return buf;
+}
+
 int main(int argc, char **argv)
 {
 	cli_ctx ctx = {.db_path = getenv("TENURE_DB"), .format = OUT_TABLE, .prog = "tenure"};
@@ -114,6 +147,7 @@ int main(int argc, char **argv)
 	}
 	argc = n;
 	argv[argc] = NULL;
+	ctx.db_path = hide_password(ctx.db_path);
 
 	if (argc < 2 || cli_is_help(argv[1])) {
 		usage(argc < 2 ? stderr : stdout);

@@ -69,7 +69,8 @@ int cli_no_data(const cli_ctx *ctx, int argc, char **argv)
 	/* the purchase models (value summary, score, at-risk) need purchase events */
 	int buys = strcmp(argv[0], "value") == 0 && argc > 1 &&
 		   (strcmp(argv[1], "summary") == 0 || strcmp(argv[1], "score") == 0 || strcmp(argv[1], "at-risk") == 0);
-	if (access(ctx->db_path, F_OK) != 0) {
+	int url = strncmp(ctx->db_path, "postgresql://", 13) == 0 || strncmp(ctx->db_path, "postgres://", 11) == 0;
+	if (!url && access(ctx->db_path, F_OK) != 0) {
 		if (errno != ENOENT)
 			return CLI_DATA; /* the command reports why it cannot open it */
 		none = 1;
@@ -116,5 +117,6 @@ int cli_no_data(const cli_ctx *ctx, int argc, char **argv)
 		"FILE; docs/import.md) or run `tenure demo`\n",
 		ctx->db_path, ctx->db_path);
 	/* the report still writes its page (which says the same) when the store exists */
-	return strcmp(argv[0], "report") == 0 && access(ctx->db_path, F_OK) == 0 ? CLI_NO_DATA_GO_ON : CLI_NO_DATA;
+	return strcmp(argv[0], "report") == 0 && (url || access(ctx->db_path, F_OK) == 0) ? CLI_NO_DATA_GO_ON
+											   : CLI_NO_DATA;
 }

@@ -16,6 +16,7 @@
 #include "tenure/decide.h"
 #include "demo/demo_text.h"
 #include "base/rng.h"
+#include "store/db.h"
 #include "store/store_sqlite.h"
 
 #include <math.h>
@@ -96,7 +97,7 @@ static const char *const event_name[EV_N] = {"session", "feature_use", "purchase
 
 typedef struct gen {
 	tn_store *s;
-	sqlite3_stmt *contact; /* INSERT INTO winback_contacts */
+	tn_stmt *contact; /* INSERT INTO winback_contacts */
 	const tn_demo_opts *o;
 	tn_demo_result *res;
 	tn_error *err;
@@ -151,21 +152,21 @@ static int demo_contact(gen *g, rng *r, int64_t cid, const char *campaign, int64
 {
 	if (day > g->last_day)
 		return TN_OK;
-	sqlite3_stmt *st = g->contact;
-	sqlite3_reset(st);
-	sqlite3_bind_int64(st, 1, cid);
-	sqlite3_bind_text(st, 2, campaign, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, at_day(r, day));
-	sqlite3_bind_text(st, 4, channel, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 5, reached);
-	sqlite3_bind_int(st, 6, control);
+	tn_stmt *st = g->contact;
+	tn_db_reset(st);
+	tn_db_bind_int64(st, 1, cid);
+	tn_db_bind_text(st, 2, campaign);
+	tn_db_bind_int64(st, 3, at_day(r, day));
+	tn_db_bind_text(st, 4, channel);
+	tn_db_bind_int64(st, 5, reached);
+	tn_db_bind_int64(st, 6, control);
 	if (reached)
-		sqlite3_bind_text(st, 7, reason_label[reason], -1, SQLITE_STATIC);
+		tn_db_bind_text(st, 7, reason_label[reason]);
 	else
-		sqlite3_bind_null(st, 7);
-	sqlite3_bind_double(st, 8, cost);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		return tn_store_db_error(g->s, "writing a win-back contact", g->err);
+		tn_db_bind_null(st, 7);
+	tn_db_bind_double(st, 8, cost);
+	int rc = tn_db_step(st, "writing a win-back contact", g->err);
+	return rc == TN_DB_DONE ? TN_OK : rc;
 	return TN_OK;
 }
 
@@ -511,9 +512,10 @@ int tn_demo_generate(tn_store *s, const tn_demo_opts *o, tn_demo_result *res, tn
 	int rc = TN_OK;
 	for (int k = 0; k < EV_N && rc == TN_OK; k++)
 		rc = tn_store_event_type(s, event_name[k], &g.ev_type[k], err);
-	if (rc == TN_OK && !(g.contact = tn_store_prepare(s,
-			     "INSERT OR IGNORE INTO winback_contacts(customer_id, campaign, contacted_at, channel, "
-			     "reached, control, reason, cost) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", err)))
+	if (rc == TN_OK && !(g.contact = tn_db_prepare(s,
+			     "INSERT INTO winback_contacts(customer_id, campaign, contacted_at, channel, "
+			     "reached, control, reason, cost) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+			     "ON CONFLICT DO NOTHING", err)))
 		rc = err->code;
 	for (long i = 0; i < o->customers && rc == TN_OK; i++) {
 		rc = gen_customer(&g, i);
@@ -525,7 +527,7 @@ int tn_demo_generate(tn_store *s, const tn_demo_opts *o, tn_demo_result *res, tn
 		snprintf(buf, sizeof buf, "%lld", (long long)o->end);
 		rc = tn_store_meta_set(s, "data_end", buf, err);
 	}
-	sqlite3_finalize(g.contact);
+	tn_db_finalize(g.contact);
 	if (rc == TN_OK)
 		rc = tn_store_commit(s, err);
 	if (rc) {

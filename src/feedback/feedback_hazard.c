@@ -15,6 +15,7 @@
 #include "base/alloc.h"
 #include "tenure/churn.h"
 #include "tenure/cox.h"
+#include "store/db.h"
 #include "store/store_sqlite.h"
 
 #include <math.h>
@@ -59,12 +60,12 @@ int tn_fb_impact_hazard(tn_store *s, const tn_churn_def *def, const tn_fb_row *r
 			ids[nids++] = (id_row){id, r};
 	}
 	qsort(ids, nids, sizeof *ids, cmp_id);
-	sqlite3_stmt *st = tn_store_prepare(s,
+	tn_stmt *st = tn_db_prepare(s,
 		"SELECT DISTINCT c.ext_id FROM feedback_labels l JOIN feedback f ON f.id = l.feedback_id "
 		"JOIN customers c ON c.id = f.customer_id WHERE f.kind <> 'exit' AND l.type = ?1 "
 		"AND (?2 = '(all)' OR l.theme = ?2)", err);
 	if (!st) {
-		rc = TN_ERR_DB;
+		rc = tn_error_code(err, TN_ERR_DB);
 		goto done;
 	}
 	double *t = f->cols[tcol].num, *e = f->cols[ecol].num;
@@ -73,7 +74,7 @@ int tn_fb_impact_hazard(tn_store *s, const tn_churn_def *def, const tn_fb_row *r
 	if (!tt || !ee) {
 		free(tt);
 		free(ee);
-		sqlite3_finalize(st);
+		tn_db_finalize(st);
 		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 		goto done;
 	}
@@ -83,20 +84,20 @@ int tn_fb_impact_hazard(tn_store *s, const tn_churn_def *def, const tn_fb_row *r
 	}
 	for (size_t i = 0; i < n && rc == TN_OK; i++) {
 		memset(x, 0, nids * sizeof *x);
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, rows[i].segment, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, rows[i].period, -1, SQLITE_STATIC);
+		tn_db_reset(st);
+		tn_db_bind_text(st, 1, rows[i].segment);
+		tn_db_bind_text(st, 2, rows[i].period);
 		size_t with = 0;
 		int step;
-		while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-			id_row key = {(const char *)sqlite3_column_text(st, 0), 0};
+		while ((step = tn_db_step(st, "reading feedback labels", err)) == TN_DB_ROW) {
+			id_row key = {tn_db_column_text(st, 0), 0};
 			id_row *hit = bsearch(&key, ids, nids, sizeof *ids, cmp_id);
 			if (hit) {
 				x[hit - ids] = 1;
 				with++;
 			}
 		}
-		if ((rc = tn_store_step_end(s, step, "reading feedback labels", err)))
+		if ((rc = tn_db_step_end( step, err)))
 			break;
 		if (with == 0 || with == nids)
 			continue;
@@ -115,7 +116,7 @@ int tn_fb_impact_hazard(tn_store *s, const tn_churn_def *def, const tn_fb_row *r
 	}
 	free(tt);
 	free(ee);
-	sqlite3_finalize(st);
+	tn_db_finalize(st);
 done:
 	free(ids);
 	free(x);

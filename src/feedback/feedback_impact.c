@@ -7,6 +7,7 @@
  */
 #include "feedback/feedback_internal.h"
 #include "base/alloc.h"
+#include "store/db.h"
 #include "store/store_sqlite.h"
 
 #include <math.h>
@@ -41,18 +42,18 @@ tn_fb_row *tn_fb_row_push(rowvec *r, tn_error *err)
 	return row;
 }
 
-const char *tn_fb_col_text(sqlite3_stmt *st, int i)
+const char *tn_fb_col_text(tn_stmt *st, int i)
 {
-	const unsigned char *t = sqlite3_column_text(st, i);
+	const unsigned char *t = (const unsigned char *)tn_db_column_text(st, i);
 	return t ? (const char *)t : "";
 }
 
-static int step_done(tn_store *s, sqlite3_stmt *st, int rc, tn_error *err)
+static int step_done(tn_store *s, tn_stmt *st, int rc, tn_error *err)
 {
-	if (rc != SQLITE_DONE)
+	if (rc != TN_DB_DONE)
 		tn_store_db_error(s, "feedback report", err);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? TN_OK : TN_ERR_DB;
+	tn_db_finalize(st);
+	return rc == TN_DB_DONE ? TN_OK : tn_error_code(err, TN_ERR_DB);
 }
 
 /* Cut a possibly truncated UTF-8 sequence off the end of S. */
@@ -70,27 +71,27 @@ static void utf8_trim(char *s)
 }
 
 /* Run SQL (with optional text parameter P1) and hand each row to FN. */
-typedef int (*row_fn)(sqlite3_stmt *st, rowvec *out, tn_error *err);
+typedef int (*row_fn)(tn_stmt *st, rowvec *out, tn_error *err);
 
 static int run_report(tn_store *s, const char *sql, const char *p1, row_fn fn, tn_fb_row **rows, size_t *nrows,
 		      tn_error *err)
 {
 	*rows = NULL;
 	*nrows = 0;
-	sqlite3_stmt *st = tn_store_prepare(s, sql, err);
+	tn_stmt *st = tn_db_prepare(s, sql, err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	if (p1)
-		sqlite3_bind_text(st, 1, p1, -1, SQLITE_TRANSIENT);
+		tn_db_bind_text(st, 1, p1);
 	rowvec out = {0};
 	int rc, status = TN_OK;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = tn_db_step(st, "reading the store", err)) == TN_DB_ROW)
 		if ((status = fn(st, &out, err)) != TN_OK)
 			break;
 	if (status == TN_OK)
 		status = step_done(s, st, rc, err);
 	else
-		sqlite3_finalize(st);
+		tn_db_finalize(st);
 	if (status) {
 		free(out.v);
 		return status;
@@ -100,20 +101,20 @@ static int run_report(tn_store *s, const char *sql, const char *p1, row_fn fn, t
 	return TN_OK;
 }
 
-static int impact_row(sqlite3_stmt *st, rowvec *out, tn_error *err)
+static int impact_row(tn_stmt *st, rowvec *out, tn_error *err)
 {
 	tn_fb_row *r = tn_fb_row_push(out, err);
 	if (!r)
 		return tn_error_code(err, TN_ERR_NOMEM);
 	snprintf(r->segment, sizeof r->segment, "%s", tn_fb_col_text(st, 0));
 	snprintf(r->period, sizeof r->period, "%s", tn_fb_col_text(st, 1));
-	long long n = sqlite3_column_int64(st, 2), k = sqlite3_column_int64(st, 3);
-	long long tn = sqlite3_column_int64(st, 5), tk = sqlite3_column_int64(st, 6);
+	long long n = tn_db_column_int64(st, 2), k = tn_db_column_int64(st, 3);
+	long long tn = tn_db_column_int64(st, 5), tk = tn_db_column_int64(st, 6);
 	r->n = (size_t)n;
 	r->extra = (double)k;
 	r->value = n ? (double)k / (double)n : NAN;
 	r->lo = tn > n ? (double)(tk - k) / (double)(tn - n) : NAN;
-	r->hi = sqlite3_column_double(st, 4);
+	r->hi = tn_db_column_double0(st, 4);
 	return TN_OK;
 }
 
@@ -122,27 +123,27 @@ int tn_fb_impact_store(tn_store *s, tn_fb_row **rows, size_t *nrows, tn_error *e
 	static const char sql[] =
 		CUSTOMERS_CTE
 		"SELECT * FROM ("
-		"SELECT lab.type AS ty, lab.theme AS th, COUNT(*) AS n, SUM(cust.churned) AS k, SUM(cust.revenue), "
+		"SELECT lab.type AS ty, lab.theme AS th, COUNT(*) AS cn, SUM(cust.churned) AS ck, SUM(cust.revenue), "
 		"tot.n, tot.k FROM (SELECT DISTINCT l.type, l.theme, f.customer_id FROM feedback_labels l JOIN feedback "
 		"f ON f.id = l.feedback_id WHERE f.kind <> 'exit') lab JOIN cust ON cust.id = lab.customer_id, tot "
-		"GROUP BY lab.type, lab.theme "
+		"GROUP BY lab.type, lab.theme, tot.n, tot.k "
 		"UNION ALL "
 		"SELECT lab.type, '(all)', COUNT(*), SUM(cust.churned), SUM(cust.revenue), tot.n, tot.k FROM "
 		"(SELECT DISTINCT l.type, f.customer_id FROM feedback_labels l JOIN feedback f ON f.id = l.feedback_id "
 		"WHERE f.kind <> 'exit') "
-		"lab JOIN cust ON cust.id = lab.customer_id, tot GROUP BY lab.type) "
-		"ORDER BY ty, th = '(all)' DESC, k DESC, n DESC, th";
+		"lab JOIN cust ON cust.id = lab.customer_id, tot GROUP BY lab.type, tot.n, tot.k) "
+		"ORDER BY ty, th = '(all)' DESC, ck DESC, cn DESC, th";
 	return run_report(s, sql, NULL, impact_row, rows, nrows, err);
 }
 
-static int exit_row(sqlite3_stmt *st, rowvec *out, tn_error *err)
+static int exit_row(tn_stmt *st, rowvec *out, tn_error *err)
 {
 	tn_fb_row *r = tn_fb_row_push(out, err);
 	if (!r)
 		return tn_error_code(err, TN_ERR_NOMEM);
 	snprintf(r->segment, sizeof r->segment, "%s", tn_fb_col_text(st, 0));
 	snprintf(r->period, sizeof r->period, "%s", tn_fb_col_text(st, 1));
-	size_t k = (size_t)sqlite3_column_int64(st, 2), n = (size_t)sqlite3_column_int64(st, 3);
+	size_t k = (size_t)tn_db_column_int64(st, 2), n = (size_t)tn_db_column_int64(st, 3);
 	r->n = k;
 	r->value = n ? (double)k / (double)n : NAN;
 	tn_fb_wilson(k, n, &r->lo, &r->hi);
@@ -158,18 +159,18 @@ int tn_fb_exit_reasons_store(tn_store *s, tn_fb_row **rows, size_t *nrows, tn_er
 	return run_report(s, sql, NULL, exit_row, rows, nrows, err);
 }
 
-static int matrix_row(sqlite3_stmt *st, rowvec *out, tn_error *err)
+static int matrix_row(tn_stmt *st, rowvec *out, tn_error *err)
 {
 	tn_fb_row *r = tn_fb_row_push(out, err);
 	if (!r)
 		return tn_error_code(err, TN_ERR_NOMEM);
 	snprintf(r->period, sizeof r->period, "%s", tn_fb_col_text(st, 0));
 	snprintf(r->segment, sizeof r->segment, "%s", tn_fb_col_text(st, 1));
-	r->n = (size_t)sqlite3_column_int64(st, 2);
-	r->extra = (double)sqlite3_column_int64(st, 3);
+	r->n = (size_t)tn_db_column_int64(st, 2);
+	r->extra = (double)tn_db_column_int64(st, 3);
 	r->value = r->n ? r->extra / (double)r->n : NAN;
 	snprintf(r->metric, sizeof r->metric, "%s", tn_fb_col_text(st, 4));
-	r->hi = sqlite3_column_double(st, 5);
+	r->hi = tn_db_column_double0(st, 5);
 	return TN_OK;
 }
 
@@ -187,7 +188,7 @@ int tn_fb_matrix_store(tn_store *s, tn_fb_row **rows, size_t *nrows, tn_error *e
 		"ORDER BY COUNT(*) DESC LIMIT 1), COUNT(*), SUM(cust.churned), COALESCE(ft.effort, ''), "
 		"SUM(cust.revenue) FROM (SELECT DISTINCT l.theme, f.customer_id FROM feedback_labels l JOIN feedback f "
 		"ON f.id = l.feedback_id WHERE l.type <> 'praise') lab JOIN cust ON cust.id = lab.customer_id LEFT JOIN feedback_themes ft ON "
-		"ft.theme = lab.theme GROUP BY lab.theme ORDER BY 4 DESC, 3 DESC, 1";
+		"ft.theme = lab.theme GROUP BY lab.theme, ft.effort ORDER BY 4 DESC, 3 DESC, 1";
 	int rc = run_report(s, sql, NULL, matrix_row, rows, nrows, err);
 	if (rc || *nrows == 0)
 		return rc;
@@ -216,7 +217,7 @@ int tn_fb_matrix_store(tn_store *s, tn_fb_row **rows, size_t *nrows, tn_error *e
 	return TN_OK;
 }
 
-static int follow_row(sqlite3_stmt *st, rowvec *out, tn_error *err)
+static int follow_row(tn_stmt *st, rowvec *out, tn_error *err)
 {
 	tn_fb_row *r = tn_fb_row_push(out, err);
 	if (!r)
@@ -224,8 +225,8 @@ static int follow_row(sqlite3_stmt *st, rowvec *out, tn_error *err)
 	snprintf(r->metric, sizeof r->metric, "%s", tn_fb_col_text(st, 0));
 	snprintf(r->segment, sizeof r->segment, "%s", tn_fb_col_text(st, 1));
 	snprintf(r->period, sizeof r->period, "%s", tn_fb_col_text(st, 2));
-	r->extra = (double)sqlite3_column_int64(st, 3);
-	r->value = sqlite3_column_int(st, 4);
+	r->extra = (double)tn_db_column_int64(st, 3);
+	r->value = (int)tn_db_column_int64(st, 4);
 	snprintf(r->text, sizeof r->text, "%s", tn_fb_col_text(st, 5));
 	utf8_trim(r->text);
 	r->n = 1;
@@ -242,7 +243,7 @@ int tn_fb_follow_up_store(tn_store *s, const char *theme, tn_fb_row **rows, size
 	return run_report(s, sql, theme, follow_row, rows, nrows, err);
 }
 
-static int label_row(sqlite3_stmt *st, rowvec *out, tn_error *err)
+static int label_row(tn_stmt *st, rowvec *out, tn_error *err)
 {
 	tn_fb_row *r = tn_fb_row_push(out, err);
 	if (!r)
@@ -252,9 +253,9 @@ static int label_row(sqlite3_stmt *st, rowvec *out, tn_error *err)
 	snprintf(r->segment, sizeof r->segment, "%s", tn_fb_col_text(st, 2));
 	snprintf(r->period, sizeof r->period, "%s", tn_fb_col_text(st, 3));
 	snprintf(r->language, sizeof r->language, "%s", tn_fb_col_text(st, 4));
-	r->value = sqlite3_column_double(st, 5);
-	r->lo = sqlite3_column_int(st, 6);
-	r->extra = (double)sqlite3_column_int64(st, 7);
+	r->value = tn_db_column_double0(st, 5);
+	r->lo = (int)tn_db_column_int64(st, 6);
+	r->extra = (double)tn_db_column_int64(st, 7);
 	snprintf(r->text, sizeof r->text, "%s", tn_fb_col_text(st, 8));
 	utf8_trim(r->text);
 	r->n = 1;
@@ -274,17 +275,17 @@ static int set_theme(tn_store *s, const char *sql, const char *theme, const char
 {
 	if (!theme || !*theme || strlen(theme) >= TN_FB_THEME_MAX)
 		return tn_error_set(err, TN_ERR_USAGE, "expected a theme name of 1 to %d bytes", TN_FB_THEME_MAX - 1);
-	sqlite3_stmt *st = tn_store_prepare(s, sql, err);
+	tn_stmt *st = tn_db_prepare(s, sql, err);
 	if (!st)
-		return TN_ERR_DB;
-	sqlite3_bind_text(st, 1, theme, -1, SQLITE_TRANSIENT);
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_text(st, 1, theme);
 	if (text)
-		sqlite3_bind_text(st, 2, text, -1, SQLITE_TRANSIENT);
+		tn_db_bind_text(st, 2, text);
 	else if (t != TN_NO_TIME)
-		sqlite3_bind_int64(st, 2, t);
+		tn_db_bind_int64(st, 2, t);
 	else
-		sqlite3_bind_null(st, 2);
-	return step_done(s, st, sqlite3_step(st), err);
+		tn_db_bind_null(st, 2);
+	return step_done(s, st, tn_db_step(st, "reading the store", err), err);
 }
 
 int tn_fb_set_effort(tn_store *s, const char *theme, const char *effort, tn_error *err)

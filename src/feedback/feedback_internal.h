@@ -5,7 +5,7 @@
 #ifndef TENURE_FEEDBACK_INTERNAL_H
 #define TENURE_FEEDBACK_INTERNAL_H
 
-#include <sqlite3.h>
+#include "store/db.h"
 #include "tenure/feedback.h"
 
 #define ROWS_MAX 1000000 /* report rows */
@@ -28,6 +28,6 @@ typedef struct rowvec {
 /* Append a zeroed row (capped at ROWS_MAX); NULL with err set. */
 tn_fb_row *tn_fb_row_push(rowvec *r, tn_error *err);
 /* Column I as text ("" for NULL). */
-const char *tn_fb_col_text(sqlite3_stmt *st, int i);
+const char *tn_fb_col_text(tn_stmt *st, int i);
 
 #endif

@@ -10,6 +10,7 @@
  */
 #include "tenure/feedback.h"
 #include "base/alloc.h"
+#include "store/db.h"
 #include "store/store_sqlite.h"
 #include "feedback/feedback_internal.h"
 
@@ -44,45 +45,48 @@ int tn_fb_label_store(tn_store *s, const tn_fb_model *m, int force, size_t *nlab
 		tn_store_rollback(s);
 		return err->code;
 	}
-	sqlite3_stmt *sel = tn_store_prepare(s, sql, err);
-	sqlite3_stmt *ins = sel ? tn_store_prepare(s,
-						   "INSERT OR REPLACE INTO feedback_labels(feedback_id, type, theme, "
-						   "language, confidence, by_rule) VALUES (?, ?, ?, ?, ?, ?)",
+	tn_stmt *sel = tn_db_prepare(s, sql, err);
+	tn_stmt *ins = sel ? tn_db_prepare(s,
+						   "INSERT INTO feedback_labels(feedback_id, type, theme, "
+						   "language, confidence, by_rule) VALUES (?, ?, ?, ?, ?, ?) "
+						   "ON CONFLICT (feedback_id) DO UPDATE SET type = excluded.type, "
+						   "theme = excluded.theme, language = excluded.language, "
+						   "confidence = excluded.confidence, by_rule = excluded.by_rule",
 						   err)
 				: NULL;
-	int rc = SQLITE_DONE, status = TN_OK;
+	int rc = TN_DB_DONE, status = TN_OK;
 	if (!sel || !ins) {
-		status = TN_ERR_DB;
+		status = tn_error_code(err, TN_ERR_DB);
 		goto out;
 	}
-	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
-		sqlite3_int64 id = sqlite3_column_int64(sel, 0);
+	while ((rc = tn_db_step(sel, "reading the store", err)) == TN_DB_ROW) {
+		int64_t id = tn_db_column_int64(sel, 0);
 		const char *text = tn_fb_col_text(sel, 1);
 		tn_fb_result r;
 		tn_error e2 = {0};
-		if (tn_fb_classify(m, text, (size_t)sqlite3_column_bytes(sel, 1), &r, &e2)) {
+		if (tn_fb_classify(m, text, (size_t)tn_db_column_bytes(sel, 1), &r, &e2)) {
 			status = tn_error_set(err, e2.code, "%s: feedback row id %lld: answer: %s", tn_store_path(s),
 					      (long long)id, e2.msg);
 			goto out;
 		}
-		sqlite3_bind_int64(ins, 1, id);
-		sqlite3_bind_text(ins, 2, tn_fb_type_name(r.type), -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 3, r.theme, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(ins, 4, tn_lang_name(r.language), -1, SQLITE_STATIC);
-		sqlite3_bind_double(ins, 5, r.confidence);
-		sqlite3_bind_int(ins, 6, r.by_rule);
-		if (sqlite3_step(ins) != SQLITE_DONE) {
+		tn_db_bind_int64(ins, 1, id);
+		tn_db_bind_text(ins, 2, tn_fb_type_name(r.type));
+		tn_db_bind_text(ins, 3, r.theme);
+		tn_db_bind_text(ins, 4, tn_lang_name(r.language));
+		tn_db_bind_double(ins, 5, r.confidence);
+		tn_db_bind_int64(ins, 6, r.by_rule);
+		if (tn_db_step(ins, "saving feedback labels", err) != TN_DB_DONE) {
 			status = tn_store_db_error(s, "saving feedback labels", err);
 			goto out;
 		}
-		sqlite3_reset(ins);
+		tn_db_reset(ins);
 		n++;
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != TN_DB_DONE)
 		status = tn_store_db_error(s, "reading feedback", err);
 out:
-	sqlite3_finalize(sel);
-	sqlite3_finalize(ins);
+	tn_db_finalize(sel);
+	tn_db_finalize(ins);
 	if (status == TN_OK)
 		status = tn_store_commit(s, err);
 	else
@@ -323,20 +327,20 @@ int tn_fb_scores_store(tn_store *s, const char *by, const char *period, tn_fb_ro
 	char sql[2048];
 	if (scores_sql(by, period, sql, sizeof sql, err))
 		return err->code;
-	sqlite3_stmt *st = tn_store_prepare(s, sql, err);
+	tn_stmt *st = tn_db_prepare(s, sql, err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	groups gs = {0};
 	rowvec out = {0};
 	int rc, status = TN_OK;
 	group *all = group_get(&gs, "all", "all", err);
 	if (!all)
 		status = err->code;
-	while (status == TN_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (status == TN_OK && (rc = tn_db_step(st, "reading the store", err)) == TN_DB_ROW) {
 		const char *kind = tn_fb_col_text(st, 0);
-		double score = sqlite3_column_type(st, 1) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 1);
+		double score = tn_db_column_is_null(st, 1) ? NAN : tn_db_column_double0(st, 1);
 		const char *answer = tn_fb_col_text(st, 2), *seg = tn_fb_col_text(st, 3), *per = tn_fb_col_text(st, 4);
-		int churned = sqlite3_column_int(st, 5), fixed = sqlite3_column_int(st, 6);
+		int churned = (int)tn_db_column_int64(st, 5), fixed = (int)tn_db_column_int64(st, 6);
 		/* the groups this answer counts in (group_get may move the array,
 		 * so each pointer is used at once) */
 		const char *keys[5][2] = {{"all", "all"}, {seg, "all"}, {"all", per}, {seg, per},
@@ -349,9 +353,9 @@ int tn_fb_scores_store(tn_store *s, const char *by, const char *period, tn_fb_ro
 			status = g ? group_add(g, kind, score, answer, fixed, err) : err->code;
 		}
 	}
-	if (status == TN_OK && rc != SQLITE_DONE)
+	if (status == TN_OK && rc != TN_DB_DONE)
 		status = tn_store_db_error(s, "reading feedback scores", err);
-	sqlite3_finalize(st);
+	tn_db_finalize(st);
 	if (gs.n)
 		qsort(gs.g, gs.n, sizeof *gs.g, cmp_group);
 	for (size_t i = 0; i < gs.n; i++) {

@@ -12,6 +12,7 @@
  * The rates (a small table) are held in memory, sorted by currency then
  * date, and reloaded when the database has changed since they were read.
  */
+#include "store/db.h"
 #include "store/store_sqlite.h"
 #include "base/alloc.h"
 #include "tenure/store.h"
@@ -56,8 +57,8 @@ static unsigned int data_version(sqlite3 *db)
  * subscription, else of the first payment, else USD. */
 static const char *const reporting_sql =
 	"SELECT value FROM meta WHERE key = 'reporting_currency' UNION ALL "
-	"SELECT * FROM (SELECT currency FROM subscriptions ORDER BY id LIMIT 1) UNION ALL "
-	"SELECT * FROM (SELECT currency FROM payments ORDER BY id LIMIT 1) UNION ALL SELECT 'USD' LIMIT 1";
+	"SELECT * FROM (SELECT currency FROM subscriptions ORDER BY id LIMIT 1) s UNION ALL "
+	"SELECT * FROM (SELECT currency FROM payments ORDER BY id LIMIT 1) p UNION ALL SELECT 'USD' LIMIT 1";
 
 static int money_load(money *m, char *errbuf, size_t n)
 {
@@ -181,14 +182,14 @@ int tn_store_money_register(tn_store *s)
 
 int tn_store_reporting_currency(tn_store *s, char out[4], tn_error *err)
 {
-	sqlite3_stmt *st = tn_store_prepare(s, reporting_sql, err);
+	tn_stmt *st = tn_db_prepare(s, reporting_sql, err);
 	if (!st)
-		return TN_ERR_DB;
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		snprintf(out, 4, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? TN_OK : tn_store_db_error(s, "reading the reporting currency", err);
+		return tn_error_code(err, TN_ERR_DB);
+	int rc = tn_db_step(st, "reading the reporting currency", err);
+	if (rc == TN_DB_ROW)
+		snprintf(out, 4, "%s", tn_db_column_text(st, 0));
+	tn_db_finalize(st);
+	return rc == TN_DB_ROW ? TN_OK : tn_store_db_error(s, "reading the reporting currency", err);
 }
 
 int tn_store_set_reporting_currency(tn_store *s, const char *cur, tn_error *err)
@@ -208,34 +209,34 @@ int tn_currency_code_ok(const char *cur)
 
 int tn_store_put_rate(tn_store *s, const char *cur, tn_time valid_from, double r, int *outcome, tn_error *err)
 {
-	sqlite3_stmt *st = tn_store_prepare(s, "SELECT rate FROM currency_rates WHERE currency = ?1 AND valid_from = ?2",
+	tn_stmt *st = tn_db_prepare(s, "SELECT rate FROM currency_rates WHERE currency = ?1 AND valid_from = ?2",
 					    err);
 	if (!st)
-		return TN_ERR_DB;
-	sqlite3_bind_text(st, 1, cur, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, valid_from);
-	int rc = sqlite3_step(st);
-	int existed = rc == SQLITE_ROW;
-	double old = existed ? sqlite3_column_double(st, 0) : 0;
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_text(st, 1, cur);
+	tn_db_bind_int64(st, 2, valid_from);
+	int rc = tn_db_step(st, "reading exchange rates", err);
+	int existed = rc == TN_DB_ROW;
+	double old = existed ? tn_db_column_double0(st, 0) : 0;
+	tn_db_finalize(st);
+	if (rc != TN_DB_ROW && rc != TN_DB_DONE)
 		return tn_store_db_error(s, "reading exchange rates", err);
 	if (existed && old == r) {
 		if (outcome)
 			*outcome = TN_PUT_UNCHANGED;
 		return TN_OK;
 	}
-	st = tn_store_prepare(s, "INSERT INTO currency_rates(currency, valid_from, rate) VALUES(?1, ?2, ?3) "
+	st = tn_db_prepare(s, "INSERT INTO currency_rates(currency, valid_from, rate) VALUES(?1, ?2, ?3) "
 				 "ON CONFLICT(currency, valid_from) DO UPDATE SET rate = excluded.rate",
 			      err);
 	if (!st)
-		return TN_ERR_DB;
-	sqlite3_bind_text(st, 1, cur, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, valid_from);
-	sqlite3_bind_double(st, 3, r);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_text(st, 1, cur);
+	tn_db_bind_int64(st, 2, valid_from);
+	tn_db_bind_double(st, 3, r);
+	rc = tn_db_step(st, "writing an exchange rate", err);
+	tn_db_finalize(st);
+	if (rc != TN_DB_DONE)
 		return tn_store_db_error(s, "writing an exchange rate", err);
 	if (outcome)
 		*outcome = existed ? TN_PUT_UPDATED : TN_PUT_ADDED;

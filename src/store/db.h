@@ -76,11 +76,21 @@ int tn_db_step(tn_stmt *st, const char *what, tn_error *err);
  * current, or an error -- also when it returned no row. */
 int tn_db_step_row(tn_stmt *st, const char *what, tn_error *err);
 
+/* How a read loop ended: TN_OK when STEP (the last tn_db_step result) is
+ * TN_DB_DONE, else the error tn_db_step returned (ERR is already set; a loop
+ * left on TN_DB_ROW is an error too). */
+int tn_db_step_end(int step, tn_error *err);
+
 /* Columns of the current row (0-based). */
 int tn_db_column_count(tn_stmt *st);
+const char *tn_db_column_name(tn_stmt *st, int i);
+/* The number of parameters (the highest ?N). */
+int tn_db_param_count(tn_stmt *st);
 int tn_db_column_is_null(tn_stmt *st, int i);
+int tn_db_column_is_number(tn_stmt *st, int i); /* an integer or floating-point value (not NULL) */
 int64_t tn_db_column_int64(tn_stmt *st, int i);  /* 0 when NULL */
 double tn_db_column_double(tn_stmt *st, int i);  /* NAN when NULL */
+double tn_db_column_double0(tn_stmt *st, int i); /* 0 when NULL (as sqlite3_column_double) */
 const char *tn_db_column_text(tn_stmt *st, int i); /* NULL when NULL; valid until the next step */
 tn_time tn_db_column_time(tn_stmt *st, int i);   /* TN_NO_TIME when NULL */
 const void *tn_db_column_blob(tn_stmt *st, int i);
@@ -93,6 +103,10 @@ long long tn_db_changes(tn_store *s);
  * branches in src/store/, never in an analysis). */
 enum { TN_DB_SQLITE = 1, TN_DB_POSTGRES = 2 };
 int tn_db_engine(const tn_store *s);
+
+/* 1 when the last failed statement broke a constraint (UNIQUE, CHECK,
+ * FOREIGN KEY, NOT NULL): the input's fault rather than the store's. */
+int tn_db_constraint_failed(tn_store *s);
 
 /* Free the statements tn_db_cached kept (tn_store_close calls it). */
 void tn_db_cache_free(tn_store *s);

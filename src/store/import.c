@@ -15,6 +15,7 @@
 #include "tenure/csv.h"
 #include "tenure/frame.h"
 #include "tenure/utf8.h"
+#include "store/db.h"
 #include "store/store_sqlite.h"
 
 #include <cjson/cJSON.h>
@@ -164,7 +165,7 @@ typedef struct session {
 	int64_t cust_key;       /* the current row's customer key (from check_row) */
 	char last_type[64];     /* events: the previous row's type and its key */
 	int64_t last_type_key;
-	sqlite3_stmt *seen, *seen_line; /* records' keys seen in this file, with their line */
+	tn_stmt *seen, *seen_line; /* records' keys seen in this file, with their line */
 	int bare;               /* row API: messages without FILE:LINE:COLUMN */
 	const char *field;      /* the spec field the last row error names, or NULL */
 } session;
@@ -476,44 +477,48 @@ static int seen_once(session *ss, raw_value *v, typed_row *t, long line)
 	}
 	if (!key)
 		return oom(ss);
-	int rc = SQLITE_OK;
+	int rc = TN_OK;
 	if (!ss->seen) {
-		sqlite3 *db = tn_store_sqlite(ss->store);
-		rc = sqlite3_exec(db,
-				  "CREATE TEMP TABLE IF NOT EXISTS tn_import_seen(key BLOB PRIMARY KEY, line INTEGER) "
-				  "WITHOUT ROWID; DELETE FROM temp.tn_import_seen",
-				  NULL, NULL, NULL);
-		if (rc == SQLITE_OK)
-			rc = sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO temp.tn_import_seen(key, line) VALUES(?1, ?2)",
-						-1, &ss->seen, NULL);
-		if (rc == SQLITE_OK)
-			rc = sqlite3_prepare_v2(db, "SELECT line FROM temp.tn_import_seen WHERE key = ?1", -1,
-						&ss->seen_line, NULL);
+		rc = tn_store_exec(ss->store,
+				   tn_db_engine(ss->store) == TN_DB_POSTGRES
+					   ? "CREATE TEMP TABLE IF NOT EXISTS tn_import_seen(key BYTEA PRIMARY KEY, line BIGINT); "
+					     "DELETE FROM tn_import_seen"
+					   : "CREATE TEMP TABLE IF NOT EXISTS tn_import_seen(key BLOB PRIMARY KEY, line INTEGER) "
+					     "WITHOUT ROWID; DELETE FROM temp.tn_import_seen",
+				   ss->err);
+		if (rc == TN_OK && !(ss->seen = tn_db_prepare(ss->store, "INSERT INTO tn_import_seen(key, line) "
+						       "VALUES(?1, ?2) ON CONFLICT DO NOTHING", ss->err)))
+			rc = tn_error_code(ss->err, TN_ERR_DB);
+		if (rc == TN_OK &&
+		    !(ss->seen_line = tn_db_prepare(ss->store, "SELECT line FROM tn_import_seen WHERE key = ?1", ss->err)))
+			rc = tn_error_code(ss->err, TN_ERR_DB);
 	}
 	long first = line;
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_blob(ss->seen, 1, key, (int)klen, SQLITE_STATIC);
-		sqlite3_bind_int64(ss->seen, 2, line);
-		rc = sqlite3_step(ss->seen);
-		sqlite3_reset(ss->seen);
-		if (rc == SQLITE_DONE)
-			rc = SQLITE_OK;
-		if (rc == SQLITE_OK && sqlite3_changes(tn_store_sqlite(ss->store)) == 0) {
+	if (rc == TN_OK) {
+		tn_db_bind_blob(ss->seen, 1, key, (int)klen);
+		tn_db_bind_int64(ss->seen, 2, line);
+		rc = tn_db_step(ss->seen, "remembering the file's keys", ss->err);
+		long long changes = tn_db_changes(ss->store);
+		tn_db_reset(ss->seen);
+		if (rc == TN_DB_DONE)
+			rc = TN_OK;
+		if (rc == TN_OK && changes == 0) {
 			/* seen before: on which line? (only on the error path) */
-			sqlite3_bind_blob(ss->seen_line, 1, key, (int)klen, SQLITE_STATIC);
-			rc = sqlite3_step(ss->seen_line);
-			if (rc == SQLITE_ROW) {
-				first = (long)sqlite3_column_int64(ss->seen_line, 0);
-				rc = SQLITE_OK;
+			tn_db_bind_blob(ss->seen_line, 1, key, (int)klen);
+			rc = tn_db_step(ss->seen_line, "remembering the file's keys", ss->err);
+			if (rc == TN_DB_ROW) {
+				first = (long)tn_db_column_int64(ss->seen_line, 0);
+				rc = TN_OK;
+			} else if (rc == TN_DB_DONE) {
+				rc = TN_OK;
 			}
-			sqlite3_reset(ss->seen_line);
+			tn_db_reset(ss->seen_line);
 		}
 	}
 	free(key);
-	if (rc != SQLITE_OK) {
-		if (rc == SQLITE_NOMEM)
+	if (rc != TN_OK) {
+		if (rc == TN_ERR_NOMEM)
 			return oom(ss);
-		tn_store_db_error(ss->store, "remembering the file's keys", ss->err);
 		return -1;
 	}
 	if (first == line)
@@ -1199,9 +1204,9 @@ int tn_import(tn_store *s, const char *path, const tn_import_opts *o, tn_import_
 	for (size_t f = 0; f < MAX_FIELDS; f++)
 		free(ss.conv[f]);
 	if (ss.seen) {
-		sqlite3_finalize(ss.seen);
-		sqlite3_finalize(ss.seen_line);
-		sqlite3_exec(tn_store_sqlite(s), "DELETE FROM temp.tn_import_seen", NULL, NULL, NULL);
+		tn_db_finalize(ss.seen);
+		tn_db_finalize(ss.seen_line);
+		tn_store_exec(s, "DELETE FROM tn_import_seen", NULL);
 	}
 	return rc;
 }
@@ -1279,9 +1284,9 @@ void tn_import_rows_free(tn_import_rows *r)
 	for (size_t f = 0; f < MAX_FIELDS; f++)
 		free(r->ss.conv[f]);
 	if (r->ss.seen) { /* the keys seen in this request: forget them */
-		sqlite3_finalize(r->ss.seen);
-		sqlite3_finalize(r->ss.seen_line);
-		sqlite3_exec(tn_store_sqlite(r->ss.store), "DELETE FROM temp.tn_import_seen", NULL, NULL, NULL);
+		tn_db_finalize(r->ss.seen);
+		tn_db_finalize(r->ss.seen_line);
+		tn_store_exec(r->ss.store, "DELETE FROM tn_import_seen", NULL);
 	}
 	free(r);
 }

@@ -10,6 +10,8 @@
  */
 #include "base/hashmap.h"
 #include "store/db.h"
+#include "store/db_pg.h"
+#include "store/schema.h"
 #include "store/store_sqlite.h"
 #include "base/alloc.h"
 #include "tenure.h"
@@ -23,8 +25,6 @@
 #define TN_EVENT_BUFFER (1u << 18)
 #define TN_STMT_CACHE 24
 
-extern const char *const tn_store_migrations[];
-extern const size_t tn_store_nmigrations;
 
 typedef struct ev_row {
 	int64_t cid, at, tid;
@@ -35,12 +35,14 @@ typedef struct ev_row {
 
 struct tn_store {
 	sqlite3 *db;
-	char *path;
+	tn_pg *pg;  /* a PostgreSQL store instead (db NULL) */
+	char *path; /* the file, or the URL without its password */
 	int opened_version;
 	int in_txn;
 	/* prepared statements, made on first use */
-	sqlite3_stmt *ins_customer, *ins_subscription, *ins_event, *ins_payment, *ins_feedback;
-	sqlite3_stmt *find_subscription, *upd_subscription, *find_payment, *upd_payment, *find_feedback,
+	tn_stmt *ins_customer, *ins_subscription, *ins_event, *ins_payment, *ins_feedback;
+	sqlite3_stmt *ins_event_lite; /* the events' INSERT on SQLite (PostgreSQL: COPY) */
+	tn_stmt *find_subscription, *upd_subscription, *find_payment, *upd_payment, *find_feedback,
 		*upd_feedback;
 	/* customer ext_id -> key */
 	tn_strmap *cmap;
@@ -66,6 +68,7 @@ struct tn_store {
 
 int tn_store_schema_latest(void) { return (int)tn_store_nmigrations; }
 sqlite3 *tn_store_sqlite(tn_store *s) { return s->db; }
+tn_pg *tn_store_pg(tn_store *s) { return s->pg; }
 void **tn_store_db_cache_slot(tn_store *s) { return &s->db_cache; }
 const char *tn_store_path(const tn_store *s) { return s->path; }
 int tn_store_opened_version(const tn_store *s) { return s->opened_version; }
@@ -74,7 +77,7 @@ int tn_store_opened_version(const tn_store *s) { return s->opened_version; }
  * read-only, in words that name the cause; 0 when the error is another. */
 static int readonly_error(tn_store *s, tn_error *err)
 {
-	if ((sqlite3_errcode(s->db) & 0xff) != SQLITE_READONLY)
+	if (!s->db || (sqlite3_errcode(s->db) & 0xff) != SQLITE_READONLY)
 		return 0;
 	tn_error_set(err, TN_ERR_IO,
 		     "%s: the store is read-only: no permission to write it (or to create its journal in its "
@@ -87,6 +90,8 @@ int tn_store_db_error(tn_store *s, const char *what, tn_error *err)
 {
 	if (readonly_error(s, err))
 		return TN_ERR_IO;
+	if (!s->db)
+		return tn_error_set(err, TN_ERR_DB, "%s: %s: failed", s->path, what);
 	return tn_error_set(err, TN_ERR_DB, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
 }
 
@@ -105,8 +110,21 @@ int tn_store_step_row(tn_store *s, sqlite3_stmt *st, const char *what, tn_error 
 	return tn_store_db_error(s, what, err);
 }
 
+/* Code still written against SQLite's own API, on a PostgreSQL store. */
+static void not_on_pg(tn_store *s, tn_error *err)
+{
+	tn_error_set(err, TN_ERR_DB,
+		     "%s: not yet on PostgreSQL: this command still reads the store through SQLite "
+		     "(use an SQLite store for it; docs/scaling.md lists what runs on PostgreSQL)",
+		     s->path);
+}
+
 sqlite3_stmt *tn_store_prepare(tn_store *s, const char *sql, tn_error *err)
 {
+	if (s->pg) {
+		not_on_pg(s, err);
+		return NULL;
+	}
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
 		tn_store_db_error(s, "preparing a query", err);
@@ -117,6 +135,10 @@ sqlite3_stmt *tn_store_prepare(tn_store *s, const char *sql, tn_error *err)
 
 sqlite3_stmt *tn_store_cached(tn_store *s, const char *sql, tn_error *err)
 {
+	if (s->pg) {
+		not_on_pg(s, err);
+		return NULL;
+	}
 	for (size_t i = 0; i < s->nstc; i++)
 		if (s->stc[i].sql == sql)
 			return s->stc[i].st;
@@ -137,11 +159,13 @@ sqlite3_stmt *tn_store_cached(tn_store *s, const char *sql, tn_error *err)
 
 int tn_store_exec(tn_store *s, const char *sql, tn_error *err)
 {
+	if (s->pg)
+		return tn_pg_exec(s->pg, sql, "running SQL", err);
 	char *msg = NULL;
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		tn_error_set(err, TN_ERR_DB, "%s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
 		sqlite3_free(msg);
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	}
 	return TN_OK;
 }
@@ -185,9 +209,9 @@ static int migrate(tn_store *s, tn_error *err)
 				    "%s: schema version %d needs an upgrade to %d; open it for writing once", s->path,
 				    version, latest);
 	if (tn_store_exec(s, "BEGIN IMMEDIATE", err))
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	for (int v = version; v < latest; v++)
-		if (tn_store_exec(s, tn_store_migrations[v], err))
+		if (tn_store_exec(s, tn_store_migrations[v].sql, err))
 			goto fail;
 	char sql[96];
 	snprintf(sql, sizeof sql, "PRAGMA user_version = %d; PRAGMA application_id = %d", latest,
@@ -197,12 +221,113 @@ static int migrate(tn_store *s, tn_error *err)
 	return TN_OK;
 fail:
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	return TN_ERR_DB;
+	return tn_error_code(err, TN_ERR_DB);
+}
+
+/* One integer from a query on a PostgreSQL store; -1 when it has no row. */
+static int pg_int(tn_store *s, const char *sql, long long *out, tn_error *err)
+{
+	tn_stmt *st = tn_db_prepare(s, sql, err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	int rc = tn_db_step(st, "reading the schema version", err);
+	*out = rc == TN_DB_ROW ? tn_db_column_int64(st, 0) : -1;
+	tn_db_finalize(st);
+	return rc == TN_DB_ROW || rc == TN_DB_DONE ? TN_OK : rc;
+}
+
+/* The migrations on PostgreSQL: the version in the table tenure_schema,
+ * under an advisory lock so that two processes opening a new database do
+ * not both create it. */
+static int migrate_pg(tn_store *s, int flags, tn_error *err)
+{
+	long long version = 0, has = 0;
+	int latest = tn_store_schema_latest();
+	if (pg_int(s, "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() "
+		      "AND tablename = 'tenure_schema'", &has, err))
+		return tn_error_code(err, TN_ERR_DB);
+	if (has && pg_int(s, "SELECT version FROM tenure_schema", &version, err))
+		return tn_error_code(err, TN_ERR_DB);
+	if (version < 0)
+		version = 0;
+	if (version > latest)
+		return tn_error_set(err, TN_ERR_VERSION,
+				    "%s: written by a newer Tenure (schema version %lld; this tenure %s knows up to %d): "
+				    "upgrade tenure to open it",
+				    s->path, version, tn_version(), latest);
+	s->opened_version = (int)version;
+	if (version == latest)
+		return TN_OK;
+	if (flags & TN_STORE_READONLY)
+		return tn_error_set(err, TN_ERR_VERSION,
+				    "%s: schema version %lld needs an upgrade to %d; open it for writing once", s->path,
+				    version, latest);
+	if (tn_store_exec(s, "BEGIN; SELECT pg_advisory_xact_lock(1413828181)", err))
+		return tn_error_code(err, TN_ERR_DB);
+	/* another process may have migrated while this one waited */
+	if (pg_int(s, "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() "
+		      "AND tablename = 'tenure_schema'", &has, err) ||
+	    (has && pg_int(s, "SELECT version FROM tenure_schema", &version, err)))
+		goto fail;
+	if (!has && (tn_store_exec(s, "CREATE TABLE tenure_schema(version INTEGER NOT NULL)", err) ||
+		     tn_store_exec(s, "INSERT INTO tenure_schema VALUES (0)", err) ||
+		     tn_store_exec(s, tn_pg_prelude, err)))
+		goto fail;
+	if (!has)
+		version = 0;
+	for (int v = (int)version; v < latest; v++) {
+		const tn_migration *m = &tn_store_migrations[v];
+		char *ddl = tn_pg_ddl(m->pg ? m->pg : m->sql);
+		if (!ddl) {
+			tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+			goto fail;
+		}
+		int rc = tn_store_exec(s, ddl, err);
+		free(ddl);
+		if (rc)
+			goto fail;
+	}
+	char sql[64];
+	snprintf(sql, sizeof sql, "UPDATE tenure_schema SET version = %d", latest);
+	if (tn_store_exec(s, sql, err) || tn_store_exec(s, "COMMIT", err))
+		goto fail;
+	return TN_OK;
+fail:
+	tn_pg_exec(s->pg, "ROLLBACK", "rolling back", NULL);
+	return tn_error_code(err, TN_ERR_DB);
+}
+
+static int open_pg(const char *url, int flags, tn_store **out, tn_error *err)
+{
+	tn_store *s = tn_calloc(1, sizeof *s);
+	if (!s || !(s->path = tn_pg_redact(url))) {
+		free(s);
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	}
+	int rc = tn_pg_open(url, s->path, &s->pg, err);
+	if (!rc)
+		rc = migrate_pg(s, flags, err);
+	if (!rc && (flags & TN_STORE_READONLY))
+		rc = tn_store_exec(s, "SET default_transaction_read_only = on", err);
+	if (rc) {
+		tn_store_close(s);
+		return rc;
+	}
+	s->ev_min = INT64_MAX;
+	s->ev_max = INT64_MIN;
+	*out = s;
+	return TN_OK;
 }
 
 int tn_store_open(const char *path, int flags, tn_store **out, tn_error *err)
 {
 	*out = NULL;
+	for (size_t i = 0; i < tn_store_nmigrations; i++)
+		if (tn_store_migrations[i].version != (int)i + 1)
+			return tn_error_set(err, TN_ERR_DB, "internal: migration %zu is numbered %d", i + 1,
+					    tn_store_migrations[i].version);
+	if (tn_pg_is_url(path))
+		return open_pg(path, flags, out, err);
 	tn_store *s = tn_calloc(1, sizeof *s);
 	if (!s || !(s->path = tn_strdup(path))) {
 		free(s);
@@ -254,21 +379,23 @@ void tn_store_close(tn_store *s)
 		return;
 	if (s->in_txn)
 		tn_store_rollback(s);
-	sqlite3_finalize(s->ins_customer);
-	sqlite3_finalize(s->ins_subscription);
-	sqlite3_finalize(s->ins_event);
-	sqlite3_finalize(s->ins_payment);
-	sqlite3_finalize(s->find_subscription);
-	sqlite3_finalize(s->upd_subscription);
-	sqlite3_finalize(s->find_payment);
-	sqlite3_finalize(s->upd_payment);
-	sqlite3_finalize(s->find_feedback);
-	sqlite3_finalize(s->upd_feedback);
-	sqlite3_finalize(s->ins_feedback);
+	tn_db_finalize(s->ins_customer);
+	tn_db_finalize(s->ins_subscription);
+	tn_db_finalize(s->ins_event);
+	sqlite3_finalize(s->ins_event_lite);
+	tn_db_finalize(s->ins_payment);
+	tn_db_finalize(s->find_subscription);
+	tn_db_finalize(s->upd_subscription);
+	tn_db_finalize(s->find_payment);
+	tn_db_finalize(s->upd_payment);
+	tn_db_finalize(s->find_feedback);
+	tn_db_finalize(s->upd_feedback);
+	tn_db_finalize(s->ins_feedback);
 	for (size_t i = 0; i < s->nstc; i++)
 		sqlite3_finalize(s->stc[i].st);
 	tn_db_cache_free(s);
 	sqlite3_close(s->db);
+	tn_pg_close(s->pg);
 	tn_strmap_free(s->cmap);
 	tn_strmap_free(s->types);
 	free(s->ev);
@@ -283,13 +410,13 @@ int tn_store_begin(tn_store *s, tn_error *err)
 {
 	if (s->in_txn)
 		return tn_error_set(err, TN_ERR_DB, "%s: a transaction is already open", s->path);
-	if (sqlite3_db_readonly(s->db, "main") == 1)
+	if (s->db && sqlite3_db_readonly(s->db, "main") == 1)
 		return tn_error_set(err, TN_ERR_IO,
 				    "%s: the store is read-only: no permission to write it; check the permissions, or "
 				    "copy it somewhere writable",
 				    s->path);
-	if (tn_store_exec(s, "BEGIN IMMEDIATE", err))
-		return TN_ERR_DB;
+	if (tn_store_exec(s, s->pg ? "BEGIN" : "BEGIN IMMEDIATE", err))
+		return tn_error_code(err, TN_ERR_DB);
 	s->in_txn = 1;
 	return TN_OK;
 }
@@ -302,7 +429,7 @@ int tn_store_commit(tn_store *s, tn_error *err)
 	if (flush_events(s, err) || update_bounds(s, err))
 		return tn_error_code(err, TN_ERR_DB);
 	if (s->in_txn && tn_store_exec(s, "COMMIT", err))
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	s->in_txn = 0;
 	return TN_OK;
 }
@@ -315,7 +442,7 @@ void tn_store_rollback(tn_store *s)
 	s->ev_min = INT64_MAX;
 	s->ev_max = INT64_MIN;
 	if (s->in_txn)
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		tn_store_exec(s, "ROLLBACK", NULL);
 	s->in_txn = 0;
 	/* keys handed out inside the transaction are gone: reload on next use */
 	tn_strmap_free(s->cmap);
@@ -352,7 +479,7 @@ void tn_store_rollback_savepoint(tn_store *s)
 	s->pool_len = s->pool ? 1 : 0;
 	s->ev_min = s->sp_min;
 	s->ev_max = s->sp_max;
-	sqlite3_exec(s->db, "ROLLBACK TO tn_request; RELEASE tn_request", NULL, NULL, NULL);
+	tn_store_exec(s, "ROLLBACK TO tn_request; RELEASE tn_request", NULL);
 	/* keys handed out since the savepoint may be gone: reload on next use */
 	tn_strmap_free(s->cmap);
 	s->cmap = NULL;
@@ -367,6 +494,8 @@ int tn_store_reader(tn_store *s, tn_error *err)
 	/* a smaller page cache than a writer's (8 MiB, not 64): the server holds
 	 * one reader per HTTP thread; no mmap, whose pages would count in the
 	 * server's RSS once per connection */
+	if (s->pg)
+		return tn_store_exec(s, "SET default_transaction_read_only = on", err);
 	return tn_store_exec(s, "PRAGMA query_only = 1; PRAGMA cache_size = -8192", err);
 }
 
@@ -374,9 +503,11 @@ int tn_store_wal(tn_store *s, tn_error *err)
 {
 	/* WAL with synchronous=FULL: every COMMIT syncs the log before it returns,
 	 * so a committed transaction survives a crash or power loss */
+	if (s->pg)
+		return TN_OK; /* PostgreSQL's own write-ahead log */
 	sqlite3_stmt *st = tn_store_prepare(s, "PRAGMA journal_mode = WAL", err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	int rc = sqlite3_step(st);
 	int wal = rc == SQLITE_ROW && sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
 	sqlite3_finalize(st);
@@ -393,32 +524,32 @@ int tn_store_wal(tn_store *s, tn_error *err)
 int tn_store_meta_get(tn_store *s, const char *key, char **value, tn_error *err)
 {
 	*value = NULL;
-	sqlite3_stmt *st = tn_store_prepare(s, "SELECT value FROM meta WHERE key = ?", err);
+	tn_stmt *st = tn_db_prepare(s, "SELECT value FROM meta WHERE key = ?", err);
 	if (!st)
-		return TN_ERR_DB;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	int step = sqlite3_step(st), rc = TN_OK;
-	if (step == SQLITE_ROW) {
-		if (!(*value = tn_strdup((const char *)sqlite3_column_text(st, 0))))
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_text(st, 1, key);
+	int step = tn_db_step(st, "reading settings", err), rc = TN_OK;
+	if (step == TN_DB_ROW) {
+		if (!(*value = tn_strdup(tn_db_column_text(st, 0))))
 			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-	} else {
-		rc = tn_store_step_end(s, step, "reading settings", err);
+	} else if (step != TN_DB_DONE) {
+		rc = step;
 	}
-	sqlite3_finalize(st);
+	tn_db_finalize(st);
 	return rc;
 }
 
 int tn_store_meta_set(tn_store *s, const char *key, const char *value, tn_error *err)
 {
-	sqlite3_stmt *st = tn_store_prepare(s, "INSERT INTO meta(key, value) VALUES(?, ?) "
-					       "ON CONFLICT(key) DO UPDATE SET value = excluded.value", err);
+	tn_stmt *st = tn_db_prepare(s, "INSERT INTO meta(key, value) VALUES(?, ?) "
+				       "ON CONFLICT(key) DO UPDATE SET value = excluded.value", err);
 	if (!st)
-		return TN_ERR_DB;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st) == SQLITE_DONE ? TN_OK : tn_store_db_error(s, "writing settings", err);
-	sqlite3_finalize(st);
-	return rc;
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_text(st, 1, key);
+	tn_db_bind_text(st, 2, value);
+	int rc = tn_db_step(st, "writing settings", err);
+	tn_db_finalize(st);
+	return rc == TN_DB_DONE ? TN_OK : rc;
 }
 
 /* ---- customer key map ---------------------------------------------------- */
@@ -441,18 +572,18 @@ static int load_customers(tn_store *s, tn_error *err)
 		return TN_OK;
 	if (!s->cmap && !(s->cmap = tn_strmap_new()))
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-	sqlite3_stmt *st = tn_store_prepare(s, "SELECT ext_id, id FROM customers", err);
+	tn_stmt *st = tn_db_prepare(s, "SELECT ext_id, id FROM customers", err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (map_put(s, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1))) {
-			sqlite3_finalize(st);
+	while ((rc = tn_db_step(st, "reading customers", err)) == TN_DB_ROW)
+		if (map_put(s, tn_db_column_text(st, 0), tn_db_column_int64(st, 1))) {
+			tn_db_finalize(st);
 			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 		}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return tn_store_db_error(s, "reading customers", err);
+	tn_db_finalize(st);
+	if (rc != TN_DB_DONE)
+		return rc;
 	s->cmap_loaded = 1;
 	return TN_OK;
 }
@@ -473,27 +604,25 @@ int tn_store_customer_key(tn_store *s, const char *ext_id, int64_t *key, tn_erro
 int tn_store_event_type(tn_store *s, const char *name, int64_t *key, tn_error *err)
 {
 	if (!s->types_loaded) {
-		sqlite3_stmt *st = tn_store_prepare(s, "SELECT name, id FROM event_types", err);
+		tn_stmt *st = tn_db_prepare(s, "SELECT name, id FROM event_types", err);
 		if (!st)
-			return TN_ERR_DB;
+			return tn_error_code(err, TN_ERR_DB);
 		if (!s->types && !(s->types = tn_strmap_new())) {
-			sqlite3_finalize(st);
+			tn_db_finalize(st);
 			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 		}
-		int step, rc = TN_OK;
-		while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		int step;
+		while ((step = tn_db_step(st, "reading event types", err)) == TN_DB_ROW) {
 			size_t k;
-			if (tn_strmap_add(s->types, (const char *)sqlite3_column_text(st, 0), &k) < 0) {
-				sqlite3_finalize(st);
+			if (tn_strmap_add(s->types, tn_db_column_text(st, 0), &k) < 0) {
+				tn_db_finalize(st);
 				return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 			}
-			tn_strmap_set(s->types, k, sqlite3_column_int64(st, 1));
+			tn_strmap_set(s->types, k, tn_db_column_int64(st, 1));
 		}
-		if (!rc)
-			rc = tn_store_step_end(s, step, "reading event types", err);
-		sqlite3_finalize(st);
-		if (rc)
-			return rc;
+		tn_db_finalize(st);
+		if (step != TN_DB_DONE)
+			return step;
 		s->types_loaded = 1;
 	}
 	size_t k = tn_strmap_find(s->types, name);
@@ -501,15 +630,15 @@ int tn_store_event_type(tn_store *s, const char *name, int64_t *key, tn_error *e
 		*key = tn_strmap_val(s->types, k);
 		return TN_OK;
 	}
-	sqlite3_stmt *st = tn_store_prepare(s, "INSERT INTO event_types(name) VALUES(?) RETURNING id", err);
+	tn_stmt *st = tn_db_prepare(s, "INSERT INTO event_types(name) VALUES(?) RETURNING id", err);
 	if (!st)
-		return TN_ERR_DB;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW)
-		return tn_store_db_error(s, "adding an event type", err);
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_text(st, 1, name);
+	int rc = tn_db_step(st, "adding an event type", err);
+	int64_t id = rc == TN_DB_ROW ? tn_db_column_int64(st, 0) : 0;
+	tn_db_finalize(st);
+	if (rc != TN_DB_ROW)
+		return rc == TN_DB_DONE ? tn_error_set(err, TN_ERR_DB, "%s: adding an event type: no id", s->path) : rc;
 	if (tn_strmap_add(s->types, name, &k) < 0)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	tn_strmap_set(s->types, k, id);
@@ -519,65 +648,58 @@ int tn_store_event_type(tn_store *s, const char *name, int64_t *key, tn_error *e
 
 /* ---- writers ------------------------------------------------------------- */
 
-static int prepare_once(tn_store *s, sqlite3_stmt **st, const char *sql, tn_error *err)
+static int prepare_once(tn_store *s, tn_stmt **st, const char *sql, tn_error *err)
 {
 	if (*st) {
-		sqlite3_reset(*st);
-		sqlite3_clear_bindings(*st);
+		tn_db_reset(*st);
 		return TN_OK;
 	}
-	*st = tn_store_prepare(s, sql, err);
-	return *st ? TN_OK : TN_ERR_DB;
+	/* kept for the store's life, so on PostgreSQL a prepared statement, not a cursor */
+	*st = tn_db_cached(s, sql, err);
+	return *st ? TN_OK : tn_error_code(err, TN_ERR_DB);
 }
 
-static void bind_time(sqlite3_stmt *st, int i, tn_time t)
+/* A failed write: the input's fault when it broke a constraint. */
+static int write_error(tn_store *s, int rc, const char *what, tn_error *err)
 {
-	if (t == TN_NO_TIME)
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_int64(st, i, t);
-}
-
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-	if (v)
-		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, i);
-}
-
-static void bind_num(sqlite3_stmt *st, int i, double v)
-{
-	if (isnan(v))
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_double(st, i, v);
+	if (rc == TN_ERR_NOMEM)
+		return rc;
+	if (readonly_error(s, err))
+		return TN_ERR_IO;
+	if (tn_db_constraint_failed(s)) {
+		/* the engine's message follows WHAT: keep it, say whose fault */
+		tn_error scratch = {0};
+		tn_error *e = err ? err : &scratch;
+		if (e->code != TN_OK) {
+			char msg[TN_ERROR_MSG_MAX];
+			snprintf(msg, sizeof msg, "%s", e->msg);
+			const char *m = strstr(msg, what);
+			m = m ? m + strlen(what) : msg;
+			while (*m == ':' || *m == ' ')
+				m++;
+			tn_error_clear(e);
+			tn_error_set(e, TN_ERR_INPUT, "refused by the store: %s", m);
+		}
+		return TN_ERR_INPUT;
+	}
+	return tn_error_code(err, rc ? rc : TN_ERR_DB);
 }
 
 /* Step an upsert with RETURNING id: 1 row when inserted or changed. */
-static int step_upsert(tn_store *s, sqlite3_stmt *st, const char *what, int64_t *id, int *changed,
+static int step_upsert(tn_store *s, tn_stmt *st, const char *what, int64_t *id, int *changed,
 		       tn_error *err)
 {
-	int rc = sqlite3_step(st);
+	int rc = tn_db_step(st, what, err);
 	*changed = 0;
-	if (rc == SQLITE_ROW) {
+	if (rc == TN_DB_ROW) {
 		if (id)
-			*id = sqlite3_column_int64(st, 0);
+			*id = tn_db_column_int64(st, 0);
 		*changed = 1;
-		rc = sqlite3_step(st);
+		rc = tn_db_step(st, what, err);
 	}
-	if (rc != SQLITE_DONE) {
-		int code = sqlite3_errcode(s->db);
-		if (readonly_error(s, err)) {
-			sqlite3_reset(st);
-			return TN_ERR_IO;
-		}
-		tn_error_set(err, code == SQLITE_CONSTRAINT ? TN_ERR_INPUT : TN_ERR_DB, "%s: %s",
-			     code == SQLITE_CONSTRAINT ? "refused by the store" : what, sqlite3_errmsg(s->db));
-		sqlite3_reset(st);
-		return tn_error_code(err, TN_ERR_DB);
-	}
-	sqlite3_reset(st);
+	tn_db_reset(st);
+	if (rc != TN_DB_DONE)
+		return write_error(s, rc, what, err);
 	return TN_OK;
 }
 
@@ -589,18 +711,19 @@ int tn_store_put_customer(tn_store *s, const tn_customer_rec *r, int *outcome, t
 			 "VALUES(?1, ?2, ?3, ?4, json(coalesce(?5, '{}'))) "
 			 "ON CONFLICT(ext_id) DO UPDATE SET signed_up_at = excluded.signed_up_at, "
 			 "country = excluded.country, channel = excluded.channel, attrs = excluded.attrs "
-			 "WHERE (signed_up_at, country, channel, attrs) IS NOT "
+			 "WHERE (customers.signed_up_at, customers.country, customers.channel, customers.attrs) "
+			 "IS DISTINCT FROM "
 			 "(excluded.signed_up_at, excluded.country, excluded.channel, excluded.attrs) "
 			 "RETURNING id",
 			 err))
 		return tn_error_code(err, TN_ERR_DB);
-	sqlite3_stmt *st = s->ins_customer;
+	tn_stmt *st = s->ins_customer;
 	int existed = s->cmap && tn_strmap_find(s->cmap, r->id) != TN_STRMAP_NONE;
-	sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
-	bind_time(st, 2, r->signed_up_at);
-	bind_text(st, 3, r->country);
-	bind_text(st, 4, r->channel);
-	bind_text(st, 5, r->attrs_json);
+	tn_db_bind_text(st, 1, r->id);
+	tn_db_bind_time(st, 2, r->signed_up_at);
+	tn_db_bind_text(st, 3, r->country);
+	tn_db_bind_text(st, 4, r->channel);
+	tn_db_bind_text(st, 5, r->attrs_json);
 	int64_t id = 0;
 	int changed;
 	if (step_upsert(s, st, "writing a customer", &id, &changed, err))
@@ -614,31 +737,27 @@ int tn_store_put_customer(tn_store *s, const tn_customer_rec *r, int *outcome, t
 
 /* Step FIND (bound by the caller): the id of the stored record with the same
  * key, or 0 when there is none. */
-static int find_row(tn_store *s, sqlite3_stmt *find, const char *what, int64_t *id, tn_error *err)
+static int find_row(tn_store *s, tn_stmt *find, const char *what, int64_t *id, tn_error *err)
 {
-	int rc = sqlite3_step(find);
-	*id = rc == SQLITE_ROW ? sqlite3_column_int64(find, 0) : 0;
-	if (rc == SQLITE_ROW)
-		rc = SQLITE_DONE;
-	sqlite3_reset(find);
-	return rc == SQLITE_DONE ? TN_OK : tn_store_db_error(s, what, err);
+	(void)s;
+	int rc = tn_db_step(find, what, err);
+	*id = rc == TN_DB_ROW ? tn_db_column_int64(find, 0) : 0;
+	tn_db_reset(find);
+	return rc == TN_DB_ROW || rc == TN_DB_DONE ? TN_OK : rc;
 }
 
 /* Step INS (new record) or UPD (bound, ?1 = the stored id, changes nothing
  * when the values are the same) and say which happened. */
-static int step_write(tn_store *s, sqlite3_stmt *st, int64_t existing, const char *what, int *outcome,
+static int step_write(tn_store *s, tn_stmt *st, int64_t existing, const char *what, int *outcome,
 		      tn_error *err)
 {
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		int code = sqlite3_errcode(s->db);
-		return tn_error_set(err, code == SQLITE_CONSTRAINT ? TN_ERR_INPUT : TN_ERR_DB, "%s: %s",
-				    code == SQLITE_CONSTRAINT ? "refused by the store" : what, sqlite3_errmsg(s->db));
-	}
+	int rc = tn_db_step(st, what, err);
+	long long changes = tn_db_changes(s);
+	tn_db_reset(st);
+	if (rc != TN_DB_DONE)
+		return write_error(s, rc, what, err);
 	if (outcome)
-		*outcome = sqlite3_changes(s->db) == 0 ? TN_PUT_UNCHANGED
-			   : existing ? TN_PUT_UPDATED : TN_PUT_ADDED;
+		*outcome = changes == 0 ? TN_PUT_UNCHANGED : existing ? TN_PUT_UPDATED : TN_PUT_ADDED;
 	return TN_OK;
 }
 
@@ -653,13 +772,13 @@ int tn_store_put_subscription(tn_store *s, const tn_subscription_rec *r, int *ou
 			 "ORDER BY 2 LIMIT 1",
 			 err))
 		return tn_error_code(err, TN_ERR_DB);
-	bind_text(s->find_subscription, 1, r->id);
-	sqlite3_bind_int64(s->find_subscription, 2, cid);
-	bind_time(s->find_subscription, 3, r->started_at);
-	bind_text(s->find_subscription, 4, r->plan);
+	tn_db_bind_text(s->find_subscription, 1, r->id);
+	tn_db_bind_int64(s->find_subscription, 2, cid);
+	tn_db_bind_time(s->find_subscription, 3, r->started_at);
+	tn_db_bind_text(s->find_subscription, 4, r->plan);
 	if (find_row(s, s->find_subscription, "reading a subscription", &existing, err))
 		return tn_error_code(err, TN_ERR_DB);
-	sqlite3_stmt *st;
+	tn_stmt *st;
 	if (existing) {
 		if (prepare_once(s, &s->upd_subscription,
 				 "UPDATE subscriptions SET customer_id = ?2, ext_id = ?3, plan = ?4, billing_period = ?5, "
@@ -667,34 +786,34 @@ int tn_store_put_subscription(tn_store *s, const tn_subscription_rec *r, int *ou
 				 "current_period_end = ?10, cancelled_at = ?11, cancel_reason = ?12, status = ?13 "
 				 "WHERE id = ?1 AND (customer_id, ext_id, plan, billing_period, price, currency, "
 				 "started_at, trial_ends_at, current_period_end, cancelled_at, cancel_reason, status) "
-				 "IS NOT (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+				 "IS DISTINCT FROM (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
 				 err))
 			return tn_error_code(err, TN_ERR_DB);
 		st = s->upd_subscription;
 	} else {
 		if (prepare_once(s, &s->ins_subscription,
-				 "INSERT INTO subscriptions(id, customer_id, ext_id, plan, billing_period, price, "
+				 "INSERT INTO subscriptions(customer_id, ext_id, plan, billing_period, price, "
 				 "currency, started_at, trial_ends_at, current_period_end, cancelled_at, "
 				 "cancel_reason, status) "
-				 "VALUES(NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+				 "VALUES(?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
 				 err))
 			return tn_error_code(err, TN_ERR_DB);
 		st = s->ins_subscription;
 	}
 	if (existing)
-		sqlite3_bind_int64(st, 1, existing);
-	sqlite3_bind_int64(st, 2, cid);
-	bind_text(st, 3, r->id);
-	bind_text(st, 4, r->plan);
-	bind_text(st, 5, r->billing_period);
-	sqlite3_bind_double(st, 6, r->price);
-	bind_text(st, 7, r->currency);
-	bind_time(st, 8, r->started_at);
-	bind_time(st, 9, r->trial_ends_at);
-	bind_time(st, 10, r->current_period_end);
-	bind_time(st, 11, r->cancelled_at);
-	bind_text(st, 12, r->cancel_reason);
-	bind_text(st, 13, r->status);
+		tn_db_bind_int64(st, 1, existing);
+	tn_db_bind_int64(st, 2, cid);
+	tn_db_bind_text(st, 3, r->id);
+	tn_db_bind_text(st, 4, r->plan);
+	tn_db_bind_text(st, 5, r->billing_period);
+	tn_db_bind_double(st, 6, r->price);
+	tn_db_bind_text(st, 7, r->currency);
+	tn_db_bind_time(st, 8, r->started_at);
+	tn_db_bind_time(st, 9, r->trial_ends_at);
+	tn_db_bind_time(st, 10, r->current_period_end);
+	tn_db_bind_time(st, 11, r->cancelled_at);
+	tn_db_bind_text(st, 12, r->cancel_reason);
+	tn_db_bind_text(st, 13, r->status);
 	return step_write(s, st, existing, "writing a subscription", outcome, err);
 }
 
@@ -709,31 +828,32 @@ int tn_store_put_payment(tn_store *s, const tn_payment_rec *r, int *outcome, tn_
 			 "LIMIT 1",
 			 err))
 		return tn_error_code(err, TN_ERR_DB);
-	bind_text(s->find_payment, 1, r->id);
-	sqlite3_bind_int64(s->find_payment, 2, cid);
-	sqlite3_bind_int64(s->find_payment, 3, r->at);
-	bind_text(s->find_payment, 4, r->status);
+	tn_db_bind_text(s->find_payment, 1, r->id);
+	tn_db_bind_int64(s->find_payment, 2, cid);
+	tn_db_bind_int64(s->find_payment, 3, r->at);
+	tn_db_bind_text(s->find_payment, 4, r->status);
 	if (find_row(s, s->find_payment, "reading a payment", &existing, err))
 		return tn_error_code(err, TN_ERR_DB);
-	sqlite3_stmt **slot = existing ? &s->upd_payment : &s->ins_payment;
+	tn_stmt **slot = existing ? &s->upd_payment : &s->ins_payment;
 	if (prepare_once(s, slot,
 			 existing ? "UPDATE payments SET customer_id = ?2, paid_at = ?3, amount = ?4, currency = ?5, "
 				    "status = ?6 WHERE id = ?1 AND (customer_id, paid_at, amount, currency, status) "
-				    "IS NOT (?2, ?3, ?4, ?5, ?6)"
-				  : "INSERT INTO payments(id, customer_id, paid_at, amount, currency, status, ext_id) "
-				    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, ''))",
+				    "IS DISTINCT FROM (?2, ?3, ?4, ?5, ?6)"
+				  : "INSERT INTO payments(customer_id, paid_at, amount, currency, status, ext_id) "
+				    "VALUES(?1, ?2, ?3, ?4, ?5, coalesce(?6, ''))",
 			 err))
 		return tn_error_code(err, TN_ERR_DB);
-	sqlite3_stmt *st = *slot;
+	tn_stmt *st = *slot;
+	int o = existing ? 1 : 0; /* the insert has no id parameter */
 	if (existing)
-		sqlite3_bind_int64(st, 1, existing);
-	sqlite3_bind_int64(st, 2, cid);
-	sqlite3_bind_int64(st, 3, r->at);
-	sqlite3_bind_double(st, 4, r->amount);
-	bind_text(st, 5, r->currency);
-	bind_text(st, 6, r->status);
+		tn_db_bind_int64(st, 1, existing);
+	tn_db_bind_int64(st, 1 + o, cid);
+	tn_db_bind_int64(st, 2 + o, r->at);
+	tn_db_bind_double(st, 3 + o, r->amount);
+	tn_db_bind_text(st, 4 + o, r->currency);
+	tn_db_bind_text(st, 5 + o, r->status);
 	if (!existing)
-		bind_text(st, 7, r->id);
+		tn_db_bind_text(st, 6, r->id);
 	return step_write(s, st, existing, "writing a payment", outcome, err);
 }
 
@@ -748,32 +868,33 @@ int tn_store_put_feedback(tn_store *s, const tn_feedback_rec *r, int *outcome, t
 			 "LIMIT 1",
 			 err))
 		return tn_error_code(err, TN_ERR_DB);
-	bind_text(s->find_feedback, 1, r->id);
-	sqlite3_bind_int64(s->find_feedback, 2, cid);
-	sqlite3_bind_int64(s->find_feedback, 3, r->at);
-	bind_text(s->find_feedback, 4, r->kind);
+	tn_db_bind_text(s->find_feedback, 1, r->id);
+	tn_db_bind_int64(s->find_feedback, 2, cid);
+	tn_db_bind_int64(s->find_feedback, 3, r->at);
+	tn_db_bind_text(s->find_feedback, 4, r->kind);
 	if (find_row(s, s->find_feedback, "reading feedback", &existing, err))
 		return tn_error_code(err, TN_ERR_DB);
-	sqlite3_stmt **slot = existing ? &s->upd_feedback : &s->ins_feedback;
+	tn_stmt **slot = existing ? &s->upd_feedback : &s->ins_feedback;
 	if (prepare_once(s, slot,
 			 existing ? "UPDATE feedback SET customer_id = ?2, given_at = ?3, kind = ?4, score = ?5, "
 				    "answer = ?6, language = ?7 WHERE id = ?1 AND (customer_id, given_at, kind, score, "
-				    "answer, language) IS NOT (?2, ?3, ?4, ?5, ?6, ?7)"
-				  : "INSERT INTO feedback(id, customer_id, given_at, kind, score, answer, language, ext_id) "
-				    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, coalesce(?8, ''))",
+				    "answer, language) IS DISTINCT FROM (?2, ?3, ?4, ?5, ?6, ?7)"
+				  : "INSERT INTO feedback(customer_id, given_at, kind, score, answer, language, ext_id) "
+				    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, ''))",
 			 err))
 		return tn_error_code(err, TN_ERR_DB);
-	sqlite3_stmt *st = *slot;
+	tn_stmt *st = *slot;
+	int o = existing ? 1 : 0;
 	if (existing)
-		sqlite3_bind_int64(st, 1, existing);
-	sqlite3_bind_int64(st, 2, cid);
-	sqlite3_bind_int64(st, 3, r->at);
-	bind_text(st, 4, r->kind);
-	bind_num(st, 5, r->score);
-	bind_text(st, 6, r->answer);
-	bind_text(st, 7, r->language);
+		tn_db_bind_int64(st, 1, existing);
+	tn_db_bind_int64(st, 1 + o, cid);
+	tn_db_bind_int64(st, 2 + o, r->at);
+	tn_db_bind_text(st, 3 + o, r->kind);
+	tn_db_bind_double(st, 4 + o, r->score);
+	tn_db_bind_text(st, 5 + o, r->answer);
+	tn_db_bind_text(st, 6 + o, r->language);
 	if (!existing)
-		bind_text(st, 8, r->id);
+		tn_db_bind_text(st, 7, r->id);
 	return step_write(s, st, existing, "writing feedback", outcome, err);
 }
 
@@ -877,22 +998,166 @@ static int sort_events(tn_store *s)
 	return 0;
 }
 
+/* ---- events on PostgreSQL: COPY ------------------------------------------ */
+
+static char *put_int(char *p, int64_t v)
+{
+	char tmp[24];
+	int n = 0;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	do
+		tmp[n++] = (char)('0' + u % 10);
+	while ((u /= 10));
+	if (v < 0)
+		*p++ = '-';
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/* COPY's text format: tab-separated, \N for NULL, backslash escapes. */
+static int copy_rows(tn_store *s, const char *table, tn_error *err)
+{
+	char sql[128];
+	snprintf(sql, sizeof sql, "COPY %s(customer_id, occurred_at, type_id, ext_id, amount) FROM STDIN", table);
+	if (tn_pg_copy_begin(s->pg, sql, err))
+		return tn_error_code(err, TN_ERR_DB);
+	size_t cap = 1 << 20, len = 0;
+	char *buf = tn_malloc(cap);
+	if (!buf) {
+		tn_pg_copy_end(s->pg, NULL, NULL);
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	}
+	int rc = TN_OK;
+	for (size_t i = 0; i < s->nev && !rc; i++) {
+		const ev_row *e = &s->ev[i];
+		size_t el = strlen(e->eid);
+		if (len + 3 * 24 + 2 * el + 40 > cap) {
+			rc = tn_pg_copy_put(s->pg, buf, len, err);
+			len = 0;
+			if (3 * 24 + 2 * el + 40 > cap) {
+				char *nb = tn_realloc(buf, cap = 3 * 24 + 2 * el + 40);
+				if (!nb) {
+					rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+					break;
+				}
+				buf = nb;
+			}
+		}
+		char *p = buf + len;
+		p = put_int(p, e->cid);
+		*p++ = '\t';
+		p = put_int(p, e->at);
+		*p++ = '\t';
+		p = put_int(p, e->tid);
+		*p++ = '\t';
+		for (const char *c = e->eid; *c; c++) {
+			switch (*c) {
+			case '\\': *p++ = '\\'; *p++ = '\\'; break;
+			case '\t': *p++ = '\\'; *p++ = 't'; break;
+			case '\n': *p++ = '\\'; *p++ = 'n'; break;
+			case '\r': *p++ = '\\'; *p++ = 'r'; break;
+			default: *p++ = *c;
+			}
+		}
+		*p++ = '\t';
+		if (isnan(e->amount)) {
+			*p++ = '\\';
+			*p++ = 'N';
+		} else if (e->amount == (double)(int64_t)e->amount && fabs(e->amount) < 1e15) {
+			p = put_int(p, (int64_t)e->amount);
+		} else {
+			p += snprintf(p, 32, "%.17g", e->amount);
+		}
+		*p++ = '\n';
+		len = (size_t)(p - buf);
+	}
+	if (!rc && len)
+		rc = tn_pg_copy_put(s->pg, buf, len, err);
+	free(buf);
+	long long rows = 0;
+	int erc = tn_pg_copy_end(s->pg, &rows, rc ? NULL : err);
+	return rc ? rc : erc;
+}
+
+/* Write the buffer with COPY straight into events; when a row is already
+ * there (a re-import) COPY refuses the batch, which is then copied into a
+ * temporary table and inserted skipping the rows present -- the slower way,
+ * only when needed.  Inside a savepoint, so that the refusal does not end
+ * the caller's transaction. */
+static int flush_events_pg(tn_store *s, long long *added, tn_error *err)
+{
+	int own = !s->in_txn;
+	if (own && tn_store_exec(s, "BEGIN", err))
+		return tn_error_code(err, TN_ERR_DB);
+	int rc = tn_store_exec(s, "SAVEPOINT tn_copy", err);
+	if (!rc) {
+		tn_error quiet = {0};
+		if (copy_rows(s, "events", &quiet) == TN_OK) {
+			*added = (long long)s->nev;
+			rc = tn_store_exec(s, "RELEASE tn_copy", err);
+		} else if (!tn_db_constraint_failed(s)) {
+			tn_error_set(err, quiet.code, "%s", quiet.msg);
+			rc = quiet.code;
+		} else {
+			long long before = 0;
+			rc = tn_store_exec(s, "ROLLBACK TO tn_copy; RELEASE tn_copy", err);
+			if (!rc)
+				rc = tn_store_exec(s, "CREATE TEMP TABLE IF NOT EXISTS tn_events_load "
+						      "(LIKE events INCLUDING DEFAULTS); TRUNCATE tn_events_load", err);
+			if (!rc)
+				rc = copy_rows(s, "tn_events_load", err);
+			(void)before;
+			if (!rc) {
+				tn_stmt *st = tn_db_prepare(s, "INSERT INTO events SELECT * FROM tn_events_load "
+							       "ON CONFLICT DO NOTHING", err);
+				rc = st ? tn_db_step(st, "writing events", err) : TN_ERR_DB;
+				if (rc == TN_DB_DONE) {
+					rc = TN_OK;
+					*added = tn_db_changes(s);
+				}
+				tn_db_finalize(st);
+			}
+			if (!rc)
+				rc = tn_store_exec(s, "TRUNCATE tn_events_load", err);
+		}
+	}
+	if (own) {
+		if (!rc)
+			rc = tn_store_exec(s, "COMMIT", err);
+		else
+			tn_store_exec(s, "ROLLBACK", NULL);
+	}
+	return rc;
+}
+
 static int flush_events(tn_store *s, tn_error *err)
 {
 	long long n_added = 0;
 	if (s->nev == 0)
 		return TN_OK;
-	if (prepare_once(s, &s->ins_event,
-			 "INSERT OR IGNORE INTO events(customer_id, occurred_at, type_id, ext_id, amount) "
-			 "VALUES(?1, ?2, ?3, ?4, ?5)",
-			 err))
-		return TN_ERR_DB;
 	/* the pool may have moved while growing: eids are stored as offsets */
 	for (size_t i = 0; i < s->nev; i++)
 		s->ev[i].eid = s->pool + (size_t)(uintptr_t)s->ev[i].eid;
 	if (sort_events(s))
 		qsort(s->ev, s->nev, sizeof *s->ev, ev_cmp);
-	sqlite3_stmt *st = s->ins_event;
+	if (s->pg) {
+		int prc = flush_events_pg(s, &n_added, err);
+		s->nev = 0;
+		s->pool_len = 1;
+		s->ev_added += n_added;
+		return prc;
+	}
+	if (!s->ins_event_lite &&
+	    !(s->ins_event_lite = tn_store_prepare(s,
+			 "INSERT OR IGNORE INTO events(customer_id, occurred_at, type_id, ext_id, amount) "
+			 "VALUES(?1, ?2, ?3, ?4, ?5)",
+			 err))) {
+		s->nev = 0;
+		s->pool_len = 1;
+		return tn_error_code(err, TN_ERR_DB);
+	}
+	sqlite3_stmt *st = s->ins_event_lite;
 	int rc = TN_OK;
 	for (size_t i = 0; i < s->nev; i++) {
 		const ev_row *e = &s->ev[i];
@@ -900,7 +1165,10 @@ static int flush_events(tn_store *s, tn_error *err)
 		sqlite3_bind_int64(st, 2, e->at);
 		sqlite3_bind_int64(st, 3, e->tid);
 		sqlite3_bind_text(st, 4, e->eid, -1, SQLITE_STATIC);
-		bind_num(st, 5, e->amount);
+		if (isnan(e->amount))
+			sqlite3_bind_null(st, 5);
+		else
+			sqlite3_bind_double(st, 5, e->amount);
 		if (sqlite3_step(st) != SQLITE_DONE) {
 			rc = tn_store_db_error(s, "writing events", err);
 			sqlite3_reset(st);
@@ -931,7 +1199,7 @@ static int ev_push(tn_store *s, int64_t cid, tn_time at, int64_t tid, double amo
 		s->pool_len = 1;
 	}
 	if (s->nev == TN_EVENT_BUFFER && flush_events(s, err))
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	size_t off = 0;
 	if (eid && *eid) {
 		size_t n = strlen(eid) + 1;
@@ -993,22 +1261,22 @@ static int update_bounds(tn_store *s, tn_error *err)
 	char buf[32];
 	char *old;
 	if (tn_store_meta_get(s, "events_first", &old, err))
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	if (!old || strtoll(old, NULL, 10) > s->ev_min) {
 		snprintf(buf, sizeof buf, "%lld", (long long)s->ev_min);
 		if (tn_store_meta_set(s, "events_first", buf, err)) {
 			free(old);
-			return TN_ERR_DB;
+			return tn_error_code(err, TN_ERR_DB);
 		}
 	}
 	free(old);
 	if (tn_store_meta_get(s, "events_last", &old, err))
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	if (!old || strtoll(old, NULL, 10) < s->ev_max) {
 		snprintf(buf, sizeof buf, "%lld", (long long)s->ev_max);
 		if (tn_store_meta_set(s, "events_last", buf, err)) {
 			free(old);
-			return TN_ERR_DB;
+			return tn_error_code(err, TN_ERR_DB);
 		}
 	}
 	free(old);
@@ -1037,13 +1305,13 @@ double tn_period_months(const char *p)
 /* One integer from an aggregate query; NULL reads as TN_NO_TIME. */
 static int count_of(tn_store *s, const char *sql, long long *out, tn_error *err)
 {
-	sqlite3_stmt *st = tn_store_prepare(s, sql, err);
+	tn_stmt *st = tn_db_prepare(s, sql, err);
 	if (!st)
-		return TN_ERR_DB;
-	int rc = tn_store_step_row(s, st, "counting rows", err);
+		return tn_error_code(err, TN_ERR_DB);
+	int rc = tn_db_step_row(st, "counting rows", err);
 	if (!rc)
-		*out = sqlite3_column_type(st, 0) == SQLITE_NULL ? TN_NO_TIME : sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+		*out = tn_db_column_is_null(st, 0) ? TN_NO_TIME : tn_db_column_int64(st, 0);
+	tn_db_finalize(st);
 	return rc;
 }
 
@@ -1057,15 +1325,15 @@ int tn_store_counts_get(tn_store *s, tn_store_counts *c, tn_error *err)
 	    count_of(s, "SELECT count(*) FROM feedback", &c->feedback, err) ||
 	    count_of(s, "SELECT min(t) FROM (SELECT min(signed_up_at) t FROM customers UNION ALL "
 			"SELECT min(started_at) FROM subscriptions UNION ALL "
-			"SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'events_first')",
+			"SELECT CAST(value AS BIGINT) FROM meta WHERE key = 'events_first') m",
 		     &first, err) ||
 	    count_of(s, "SELECT max(t) FROM (SELECT max(signed_up_at) t FROM customers UNION ALL "
 			"SELECT max(started_at) FROM subscriptions UNION ALL SELECT max(cancelled_at) FROM "
 			"subscriptions UNION ALL SELECT max(paid_at) FROM payments UNION ALL "
 			"SELECT max(given_at) FROM feedback UNION ALL "
-			"SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'events_last')",
+			"SELECT CAST(value AS BIGINT) FROM meta WHERE key = 'events_last') m",
 		     &last, err))
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	c->first = first;
 	c->last = last;
 	return TN_OK;

@@ -9,6 +9,7 @@
  * points_query.c (the highest-level tier whose threshold the customer's
  * earned points or net spend reach), restricted to one customer.
  */
+#include "store/db.h"
 #include "store/store_sqlite.h"
 #include "base/alloc.h"
 
@@ -18,47 +19,42 @@
 #include <string.h>
 
 /* Add column I of ST to O under NAME, typed: NULL -> null, numbers, text. */
-static void add_col(cJSON *o, const char *name, sqlite3_stmt *st, int i)
+static void add_col(cJSON *o, const char *name, tn_stmt *st, int i)
 {
-	switch (sqlite3_column_type(st, i)) {
-	case SQLITE_NULL:
+	if (tn_db_column_is_null(st, i))
 		cJSON_AddNullToObject(o, name);
-		break;
-	case SQLITE_INTEGER:
-	case SQLITE_FLOAT:
-		cJSON_AddNumberToObject(o, name, sqlite3_column_double(st, i));
-		break;
-	default:
-		cJSON_AddStringToObject(o, name, (const char *)sqlite3_column_text(st, i));
-	}
+	else if (tn_db_column_is_number(st, i))
+		cJSON_AddNumberToObject(o, name, tn_db_column_double0(st, i));
+	else
+		cJSON_AddStringToObject(o, name, tn_db_column_text(st, i));
 }
 
-static void add_time(cJSON *o, const char *name, sqlite3_stmt *st, int i)
+static void add_time(cJSON *o, const char *name, tn_stmt *st, int i)
 {
-	if (sqlite3_column_type(st, i) == SQLITE_NULL) {
+	if (tn_db_column_is_null(st, i)) {
 		cJSON_AddNullToObject(o, name);
 		return;
 	}
 	char buf[32];
-	cJSON_AddStringToObject(o, name, tn_time_format(sqlite3_column_int64(st, i), buf, sizeof buf));
+	cJSON_AddStringToObject(o, name, tn_time_format(tn_db_column_int64(st, i), buf, sizeof buf));
 }
 
 /* Run ST (a cached statement; ?1 is bound to the customer key) and hand each
  * row to FN; resets ST.  Returns TN_OK or the database error. */
-typedef void (*row_fn)(sqlite3_stmt *st, cJSON *into, void *ud);
-static int each_row(tn_store *s, sqlite3_stmt *st, int64_t key, row_fn fn, cJSON *into, void *ud, tn_error *err)
+typedef void (*row_fn)(tn_stmt *st, cJSON *into, void *ud);
+static int each_row(tn_store *s, tn_stmt *st, int64_t key, row_fn fn, cJSON *into, void *ud, tn_error *err)
 {
 	if (!st)
 		return TN_ERR_DB;
-	sqlite3_bind_int64(st, 1, key);
+	tn_db_bind_int64(st, 1, key);
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while ((rc = tn_db_step(st, "reading the store", err)) == TN_DB_ROW)
 		fn(st, into, ud);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? TN_OK : tn_store_db_error(s, "reading a customer", err);
+	tn_db_reset(st);
+	return rc == TN_DB_DONE ? TN_OK : tn_store_db_error(s, "reading a customer", err);
 }
 
-static void sub_row(sqlite3_stmt *st, cJSON *arr, void *ud)
+static void sub_row(tn_stmt *st, cJSON *arr, void *ud)
 {
 	double *mrr = ud;
 	cJSON *o = cJSON_CreateObject();
@@ -72,10 +68,10 @@ static void sub_row(sqlite3_stmt *st, cJSON *arr, void *ud)
 	add_time(o, "current_period_end", st, 7);
 	add_time(o, "cancelled_at", st, 8);
 	add_col(o, "cancel_reason", st, 9);
-	const char *status = (const char *)sqlite3_column_text(st, 10);
+	const char *status = tn_db_column_text(st, 10);
 	cJSON_AddStringToObject(o, "status", status);
-	double months = tn_period_months((const char *)sqlite3_column_text(st, 2));
-	double m = months > 0 ? sqlite3_column_double(st, 3) / months : 0;
+	double months = tn_period_months(tn_db_column_text(st, 2));
+	double m = months > 0 ? tn_db_column_double0(st, 3) / months : 0;
 	/* MRR as in the summary: active and past-due subscriptions */
 	int counts = strcmp(status, "active") == 0 || strcmp(status, "past_due") == 0;
 	cJSON_AddNumberToObject(o, "mrr", counts ? m : 0);
@@ -87,14 +83,14 @@ static void sub_row(sqlite3_stmt *st, cJSON *arr, void *ud)
 	add_col(o, "state", st, 12);
 	add_col(o, "cause", st, 13);
 	add_time(o, "expires_at", st, 14);
-	if (sqlite3_column_type(st, 15) == SQLITE_NULL)
+	if (tn_db_column_is_null(st, 15))
 		cJSON_AddNullToObject(o, "auto_renew");
 	else
-		cJSON_AddBoolToObject(o, "auto_renew", sqlite3_column_int(st, 15) != 0);
+		cJSON_AddBoolToObject(o, "auto_renew", (int)tn_db_column_int64(st, 15) != 0);
 	cJSON_AddItemToArray(arr, o);
 }
 
-static void alert_row(sqlite3_stmt *st, cJSON *arr, void *ud)
+static void alert_row(tn_stmt *st, cJSON *arr, void *ud)
 {
 	(void)ud;
 	cJSON *o = cJSON_CreateObject();
@@ -107,18 +103,18 @@ static void alert_row(sqlite3_stmt *st, cJSON *arr, void *ud)
 	cJSON_AddItemToArray(arr, o);
 }
 
-static void risk_row(sqlite3_stmt *st, cJSON *o, void *ud)
+static void risk_row(tn_stmt *st, cJSON *o, void *ud)
 {
 	(void)ud;
 	cJSON *r = cJSON_CreateObject();
 	add_col(r, "score", st, 0);
 	add_time(r, "at", st, 1);
 	cJSON *reasons = cJSON_AddArrayToObject(r, "reasons");
-	cJSON_AddItemToArray(reasons, cJSON_CreateString((const char *)sqlite3_column_text(st, 2)));
+	cJSON_AddItemToArray(reasons, cJSON_CreateString(tn_db_column_text(st, 2)));
 	cJSON_ReplaceItemInObject(o, "risk", r);
 }
 
-static void points_row(sqlite3_stmt *st, cJSON *o, void *ud)
+static void points_row(tn_stmt *st, cJSON *o, void *ud)
 {
 	(void)ud;
 	cJSON *p = cJSON_CreateObject();
@@ -147,17 +143,17 @@ int tn_store_customer_json_value(tn_store *s, const char *ext_id, tn_time now, c
 				 char **json, tn_error *err)
 {
 	/* one read transaction: a consistent snapshot, and one lock for all queries */
-	sqlite3_stmt *begin = tn_store_cached(s, "BEGIN", err), *commit = tn_store_cached(s, "COMMIT", err);
+	tn_stmt *begin = tn_db_cached(s, "BEGIN", err), *commit = tn_db_cached(s, "COMMIT", err);
 	if (!begin || !commit)
 		return TN_ERR_DB;
-	int rc = sqlite3_step(begin);
-	sqlite3_reset(begin);
-	if (rc != SQLITE_DONE)
+	int rc = tn_db_step(begin, "reading the store", err);
+	tn_db_reset(begin);
+	if (rc != TN_DB_DONE)
 		return tn_store_db_error(s, "reading a customer", err);
 	rc = customer_json(s, ext_id, now, value_json, json, err);
-	int crc = sqlite3_step(commit);
-	sqlite3_reset(commit);
-	if (crc != SQLITE_DONE && rc == TN_OK) {
+	int crc = tn_db_step(commit, "reading the store", err);
+	tn_db_reset(commit);
+	if (crc != TN_DB_DONE && rc == TN_OK) {
 		free(*json);
 		*json = NULL;
 		rc = tn_store_db_error(s, "reading a customer", err);
@@ -169,33 +165,33 @@ static int customer_json(tn_store *s, const char *ext_id, tn_time now, const cha
 			 tn_error *err)
 {
 	*json = NULL;
-	sqlite3_stmt *st = tn_store_cached(s,
+	tn_stmt *st = tn_db_cached(s,
 					    "SELECT c.id, c.ext_id, c.signed_up_at, c.country, c.channel, c.attrs, "
 					    "(SELECT min(started_at) FROM subscriptions WHERE customer_id = c.id) "
 					    "FROM customers c WHERE c.ext_id = ?1",
 					    err);
 	if (!st)
 		return TN_ERR_DB;
-	sqlite3_bind_text(st, 1, ext_id, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
-		if (rc == SQLITE_DONE)
+	tn_db_bind_text(st, 1, ext_id);
+	int rc = tn_db_step(st, "reading the store", err);
+	if (rc != TN_DB_ROW) {
+		tn_db_reset(st);
+		if (rc == TN_DB_DONE)
 			return tn_error_set(err, TN_ERR_NOTFOUND, "customer \"%s\" is not in the store", ext_id);
 		return tn_store_db_error(s, "reading a customer", err);
 	}
 	cJSON *o = cJSON_CreateObject();
-	int64_t key = sqlite3_column_int64(st, 0);
+	int64_t key = tn_db_column_int64(st, 0);
 	add_col(o, "id", st, 1);
 	add_time(o, "signed_up_at", st, 2);
 	add_col(o, "country", st, 3);
 	add_col(o, "channel", st, 4);
-	cJSON *attrs = cJSON_Parse((const char *)sqlite3_column_text(st, 5));
+	cJSON *attrs = cJSON_Parse(tn_db_column_text(st, 5));
 	cJSON_AddItemToObject(o, "attributes", attrs ? attrs : cJSON_CreateObject());
-	tn_time since = sqlite3_column_type(st, 2) != SQLITE_NULL ? sqlite3_column_int64(st, 2)
-		      : sqlite3_column_type(st, 6) != SQLITE_NULL ? sqlite3_column_int64(st, 6)
+	tn_time since = !tn_db_column_is_null(st, 2) ? tn_db_column_int64(st, 2)
+		      : !tn_db_column_is_null(st, 6) ? tn_db_column_int64(st, 6)
 								    : TN_NO_TIME;
-	sqlite3_reset(st);
+	tn_db_reset(st);
 	if (since != TN_NO_TIME && now >= since)
 		cJSON_AddNumberToObject(o, "days_as_customer", (double)((now - since) / 86400));
 	else
@@ -209,7 +205,7 @@ static int customer_json(tn_store *s, const char *ext_id, tn_time now, const cha
 	cJSON_AddItemToObject(o, "value", value ? value : cJSON_CreateNull());
 	cJSON_AddNullToObject(o, "points");
 	rc = each_row(s,
-		      tn_store_cached(s,
+		      tn_db_cached(s,
 				       "SELECT u.ext_id, u.plan, u.billing_period, u.price, u.currency, u.started_at, "
 				       "u.trial_ends_at, u.current_period_end, u.cancelled_at, u.cancel_reason, u.status, "
 				       "st.source, st.state, st.cause, COALESCE(st.expires_at, u.current_period_end), "
@@ -225,17 +221,17 @@ static int customer_json(tn_store *s, const char *ext_id, tn_time now, const cha
 	size_t nspans = 0, cap = TYPE_SPANS;
 	tn_time last = TN_NO_TIME;
 	if (!rc) {
-		sqlite3_stmt *ev = tn_store_cached(s,
+		tn_stmt *ev = tn_db_cached(s,
 						   "SELECT type_id, min(occurred_at), max(occurred_at) FROM events "
 						   "WHERE customer_id = ?1 GROUP BY type_id",
 						   err);
 		if (!ev)
 			rc = TN_ERR_DB;
 		else {
-			sqlite3_bind_int64(ev, 1, key);
+			tn_db_bind_int64(ev, 1, key);
 			int step;
-			while ((step = sqlite3_step(ev)) == SQLITE_ROW) {
-				tn_time hi = sqlite3_column_int64(ev, 2);
+			while ((step = tn_db_step(ev, "reading the store", err)) == TN_DB_ROW) {
+				tn_time hi = tn_db_column_int64(ev, 2);
 				if (last == TN_NO_TIME || hi > last)
 					last = hi;
 				if (nspans == cap) { /* a customer with many event types */
@@ -250,23 +246,23 @@ static int customer_json(tn_store *s, const char *ext_id, tn_time now, const cha
 					spans = p;
 					cap *= 2;
 				}
-				spans[nspans++] = (type_span){sqlite3_column_int64(ev, 0), sqlite3_column_int64(ev, 1)};
+				spans[nspans++] = (type_span){tn_db_column_int64(ev, 0), tn_db_column_int64(ev, 1)};
 			}
-			sqlite3_reset(ev);
-			if (!rc && step != SQLITE_DONE)
+			tn_db_reset(ev);
+			if (!rc && step != TN_DB_DONE)
 				rc = tn_store_db_error(s, "reading a customer", err);
 		}
 	}
 	if (!rc)
 		rc = each_row(s,
-			      tn_store_cached(s,
+			      tn_db_cached(s,
 					       "SELECT risk, last_seen, kind || ': ' || detail FROM alerts "
 					       "WHERE customer_id = ?1 AND risk IS NOT NULL ORDER BY last_seen DESC, id DESC LIMIT 1",
 					       err),
 			      key, risk_row, o, NULL, err);
 	if (!rc)
 		rc = each_row(s,
-			      tn_store_cached(s,
+			      tn_db_cached(s,
 					       "SELECT b.balance, b.earned, (SELECT name FROM points_tiers t WHERE "
 					       "(t.basis = 'points' AND t.threshold <= b.earned) OR (t.basis = 'spend' AND "
 					       "t.threshold <= (SELECT total(CASE status WHEN 'succeeded' THEN amount "
@@ -281,7 +277,7 @@ static int customer_json(tn_store *s, const char *ext_id, tn_time now, const cha
 	}
 	if (!rc) {
 		/* the journey's milestones with their event type's key (4 rows) */
-		sqlite3_stmt *ms = tn_store_cached(s,
+		tn_stmt *ms = tn_db_cached(s,
 						   "SELECT m.milestone, m.event_type, t.id FROM journey_milestones m "
 						   "LEFT JOIN event_types t ON t.name = m.event_type ORDER BY CASE m.milestone "
 						   "WHEN 'first_impression' THEN 1 WHEN 'first_value' THEN 2 "
@@ -291,13 +287,13 @@ static int customer_json(tn_store *s, const char *ext_id, tn_time now, const cha
 			rc = TN_ERR_DB;
 		else {
 			int step;
-			while ((step = sqlite3_step(ms)) == SQLITE_ROW) {
+			while ((step = tn_db_step(ms, "reading the store", err)) == TN_DB_ROW) {
 				cJSON *m = cJSON_CreateObject();
 				add_col(m, "milestone", ms, 0);
 				add_col(m, "event_type", ms, 1);
 				tn_time reached = TN_NO_TIME;
-				if (sqlite3_column_type(ms, 2) != SQLITE_NULL) {
-					int64_t tid = sqlite3_column_int64(ms, 2);
+				if (!tn_db_column_is_null(ms, 2)) {
+					int64_t tid = tn_db_column_int64(ms, 2);
 					for (size_t i = 0; i < nspans; i++)
 						if (spans[i].type == tid)
 							reached = spans[i].first;
@@ -310,14 +306,14 @@ static int customer_json(tn_store *s, const char *ext_id, tn_time now, const cha
 				}
 				cJSON_AddItemToArray(miles, m);
 			}
-			sqlite3_reset(ms);
-			if (step != SQLITE_DONE)
+			tn_db_reset(ms);
+			if (step != TN_DB_DONE)
 				rc = tn_store_db_error(s, "reading a customer", err);
 		}
 	}
 	if (!rc)
 		rc = each_row(s,
-			      tn_store_cached(s,
+			      tn_db_cached(s,
 					       "SELECT id, kind, raised_at, detail, risk, acked_at FROM alerts "
 					       "WHERE customer_id = ?1 AND resolved_at IS NULL ORDER BY raised_at, id",
 					       err),

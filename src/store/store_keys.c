@@ -3,6 +3,7 @@
  * table, schema version 6).  Only a key's SHA-256 hash and its first few
  * characters are stored; creating and checking keys is src/server/auth.c.
  */
+#include "store/db.h"
 #include "store/store_sqlite.h"
 #include "base/alloc.h"
 
@@ -19,22 +20,22 @@ int tn_store_key_add(tn_store *s, const tn_api_key *k, int64_t *id, tn_error *er
 {
 	if (!valid_scope(k->scope))
 		return tn_error_set(err, TN_ERR_INPUT, "scope: expected ingest, read or admin, found \"%s\"", k->scope);
-	sqlite3_stmt *st = tn_store_prepare(s,
+	tn_stmt *st = tn_db_prepare(s,
 					    "INSERT INTO api_keys(name, scope, prefix, hash, created_at) "
 					    "VALUES(?1, ?2, ?3, ?4, ?5) RETURNING id",
 					    err);
 	if (!st)
-		return TN_ERR_DB;
-	sqlite3_bind_text(st, 1, k->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, k->scope, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, k->prefix, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 4, k->hash, (int)sizeof k->hash, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, k->created_at);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(st, 0);
-	rc = rc == SQLITE_ROW && sqlite3_step(st) == SQLITE_DONE ? TN_OK : tn_store_db_error(s, "adding a key", err);
-	sqlite3_finalize(st);
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_text(st, 1, k->name);
+	tn_db_bind_text(st, 2, k->scope);
+	tn_db_bind_text(st, 3, k->prefix);
+	tn_db_bind_blob(st, 4, k->hash, (int)( (int)sizeof k->hash));
+	tn_db_bind_int64(st, 5, k->created_at);
+	int rc = tn_db_step(st, "adding a key", err);
+	if (rc == TN_DB_ROW)
+		*id = tn_db_column_int64(st, 0);
+	rc = rc == TN_DB_ROW && tn_db_step(st, "adding a key", err) == TN_DB_DONE ? TN_OK : tn_store_db_error(s, "adding a key", err);
+	tn_db_finalize(st);
 	return rc;
 }
 
@@ -42,20 +43,20 @@ int tn_store_keys_list(tn_store *s, tn_api_key **keys, size_t *n, tn_error *err)
 {
 	*keys = NULL;
 	*n = 0;
-	sqlite3_stmt *st = tn_store_prepare(s,
+	tn_stmt *st = tn_db_prepare(s,
 					    "SELECT id, name, scope, prefix, hash, created_at, revoked_at FROM api_keys "
 					    "ORDER BY id",
 					    err);
 	if (!st)
-		return TN_ERR_DB;
+		return tn_error_code(err, TN_ERR_DB);
 	size_t cap = 0;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = tn_db_step(st, "reading keys", err)) == TN_DB_ROW) {
 		if (*n == cap) {
 			size_t nc = cap ? cap * 2 : 16;
 			tn_api_key *p = tn_realloc(*keys, nc * sizeof *p);
 			if (!p) {
-				sqlite3_finalize(st);
+				tn_db_finalize(st);
 				free(*keys);
 				*keys = NULL;
 				*n = 0;
@@ -66,17 +67,17 @@ int tn_store_keys_list(tn_store *s, tn_api_key **keys, size_t *n, tn_error *err)
 		}
 		tn_api_key *k = &(*keys)[(*n)++];
 		memset(k, 0, sizeof *k);
-		k->id = sqlite3_column_int64(st, 0);
-		snprintf(k->name, sizeof k->name, "%s", (const char *)sqlite3_column_text(st, 1));
-		snprintf(k->scope, sizeof k->scope, "%s", (const char *)sqlite3_column_text(st, 2));
-		snprintf(k->prefix, sizeof k->prefix, "%s", (const char *)sqlite3_column_text(st, 3));
-		if (sqlite3_column_bytes(st, 4) == (int)sizeof k->hash)
-			memcpy(k->hash, sqlite3_column_blob(st, 4), sizeof k->hash);
-		k->created_at = sqlite3_column_int64(st, 5);
-		k->revoked_at = sqlite3_column_type(st, 6) == SQLITE_NULL ? TN_NO_TIME : sqlite3_column_int64(st, 6);
+		k->id = tn_db_column_int64(st, 0);
+		snprintf(k->name, sizeof k->name, "%s", tn_db_column_text(st, 1));
+		snprintf(k->scope, sizeof k->scope, "%s", tn_db_column_text(st, 2));
+		snprintf(k->prefix, sizeof k->prefix, "%s", tn_db_column_text(st, 3));
+		if (tn_db_column_bytes(st, 4) == (int)sizeof k->hash)
+			memcpy(k->hash, tn_db_column_blob(st, 4), sizeof k->hash);
+		k->created_at = tn_db_column_int64(st, 5);
+		k->revoked_at = tn_db_column_is_null(st, 6) ? TN_NO_TIME : tn_db_column_int64(st, 6);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
+	tn_db_finalize(st);
+	if (rc != TN_DB_DONE) {
 		free(*keys);
 		*keys = NULL;
 		*n = 0;
@@ -87,17 +88,17 @@ int tn_store_keys_list(tn_store *s, tn_api_key **keys, size_t *n, tn_error *err)
 
 int tn_store_key_revoke(tn_store *s, int64_t id, tn_time now, tn_error *err)
 {
-	sqlite3_stmt *st = tn_store_prepare(s, "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+	tn_stmt *st = tn_db_prepare(s, "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
 					    err);
 	if (!st)
-		return TN_ERR_DB;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, now);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_int64(st, 1, id);
+	tn_db_bind_int64(st, 2, now);
+	int rc = tn_db_step(st, "revoking a key", err);
+	tn_db_finalize(st);
+	if (rc != TN_DB_DONE)
 		return tn_store_db_error(s, "revoking a key", err);
-	if (sqlite3_changes(tn_store_sqlite(s)) == 0)
+	if (tn_db_changes(s) == 0)
 		return tn_error_set(err, TN_ERR_NOTFOUND, "no valid key with id %lld (see `tenure keys list`)",
 				    (long long)id);
 	return TN_OK;

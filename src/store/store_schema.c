@@ -5,11 +5,73 @@
  * the file as Tenure's.  Migration N takes a version N-1 file to version N; a
  * newer binary runs the missing ones in one transaction, an older binary
  * refuses a newer file (store.c).  Never edit a released migration: add one.
+ *
+ * PostgreSQL (docs/scaling.md) runs the same list: the table tenure_schema
+ * holds the version there.  An entry is { version, SQLite text, PostgreSQL
+ * text }; where the PostgreSQL text is NULL the SQLite text is translated by
+ * tn_pg_ddl (db_pg.c): INTEGER -> BIGINT, INTEGER PRIMARY KEY -> an identity
+ * column, REAL -> DOUBLE PRECISION, BLOB -> BYTEA, WITHOUT ROWID dropped;
+ * json_valid/json_type/json exist on PostgreSQL as functions made before
+ * migration 1.  Write portable DDL and leave the PostgreSQL text NULL; give
+ * one only where the engines differ (triggers).
  */
 #include <stddef.h>
 
-const char *const tn_store_migrations[] = {
+#include "store/schema.h"
+
+/* migration 4's tables, the same on both engines */
+#define M4_TABLES_1 \
+	"CREATE TABLE offer_plans(id INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, source TEXT NOT NULL," \
+	"  params TEXT NOT NULL);" \
+	"CREATE TABLE offer_assignments(" \
+	"  plan_id INTEGER NOT NULL REFERENCES offer_plans(id)," \
+	"  customer_id INTEGER NOT NULL REFERENCES customers(id)," \
+	"  arm TEXT NOT NULL CHECK (arm IN ('offer','control'))," \
+	"  rank INTEGER NOT NULL, stratum INTEGER NOT NULL," \
+	"  p_churn REAL NOT NULL, value REAL NOT NULL, expected_profit REAL NOT NULL, send_at INTEGER," \
+	"  PRIMARY KEY (plan_id, customer_id)) WITHOUT ROWID;" \
+	"CREATE TABLE winback_contacts(" \
+	"  id INTEGER PRIMARY KEY," \
+	"  customer_id INTEGER NOT NULL REFERENCES customers(id)," \
+	"  campaign TEXT NOT NULL," \
+	"  contacted_at INTEGER NOT NULL," \
+	"  channel TEXT NOT NULL CHECK (channel IN ('email','call','sms','none'))," \
+	"  reached INTEGER NOT NULL CHECK (reached IN (0,1))," \
+	"  control INTEGER NOT NULL DEFAULT 0 CHECK (control IN (0,1))," \
+	"  reason TEXT, offer TEXT," \
+	"  cost REAL NOT NULL DEFAULT 0 CHECK (cost >= 0)," \
+	"  UNIQUE (customer_id, campaign, contacted_at, channel));" \
+	"CREATE INDEX winback_contacts_campaign ON winback_contacts(campaign, customer_id);" \
+	"CREATE TABLE points_rules(event_type TEXT PRIMARY KEY, per_action INTEGER NOT NULL DEFAULT 0," \
+	"  per_amount REAL NOT NULL DEFAULT 0);" \
+	"CREATE TABLE points_ledger(" \
+	"  id INTEGER PRIMARY KEY," \
+	"  customer_id INTEGER NOT NULL REFERENCES customers(id)," \
+	"  at INTEGER NOT NULL," \
+	"  kind TEXT NOT NULL CHECK (kind IN ('earn','grant','redeem','expire'))," \
+	"  points INTEGER NOT NULL," \
+	"  expires_at INTEGER, lot_id INTEGER," \
+	"  idem_key TEXT NOT NULL UNIQUE," \
+	"  note TEXT," \
+	"  CHECK ((kind IN ('earn','grant') AND points > 0) OR (kind IN ('redeem','expire') AND points < 0)));" \
+	"CREATE INDEX points_ledger_customer ON points_ledger(customer_id);"
+#define M4_TABLES_2 \
+	"CREATE TABLE points_refused(idem_key TEXT PRIMARY KEY, customer_id INTEGER NOT NULL, at INTEGER NOT NULL," \
+	"  points INTEGER NOT NULL);" \
+	"CREATE TABLE points_lots(lot_id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL, at INTEGER NOT NULL," \
+	"  expires_at INTEGER, remaining INTEGER NOT NULL CHECK (remaining >= 0));" \
+	"CREATE INDEX points_lots_open ON points_lots(customer_id, at, lot_id, remaining, expires_at)" \
+	"  WHERE remaining > 0;" \
+	"CREATE TABLE points_balances(customer_id INTEGER PRIMARY KEY, balance INTEGER NOT NULL CHECK (balance >= 0)," \
+	"  earned INTEGER NOT NULL DEFAULT 0);" \
+	"CREATE TABLE points_tiers(name TEXT PRIMARY KEY, level INTEGER NOT NULL UNIQUE," \
+	"  basis TEXT NOT NULL CHECK (basis IN ('points','spend')), threshold REAL NOT NULL, benefits TEXT);" \
+	"CREATE TABLE journey_milestones(milestone TEXT PRIMARY KEY CHECK (milestone IN" \
+	"  ('first_impression','first_value','intended_value','extended_value')), event_type TEXT NOT NULL);"
+
+const tn_migration tn_store_migrations[] = {
 	/* 1: the initial data model (docs/data-model.md) */
+	{1,
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 	"CREATE TABLE customers("
 	"  id INTEGER PRIMARY KEY,"
@@ -61,8 +123,10 @@ const char *const tn_store_migrations[] = {
 	"  language TEXT,"
 	"  ext_id TEXT NOT NULL DEFAULT '',"
 	"  UNIQUE (customer_id, given_at, kind, ext_id));",
+	NULL},
 	/* 2: feedback: labels of free-text answers (type, theme), and the team's
 	 * effort estimate and "fixed" mark per theme (docs/feedback.md) */
+	{2,
 	"CREATE TABLE feedback_labels("
 	"  feedback_id INTEGER PRIMARY KEY REFERENCES feedback(id),"
 	"  type TEXT NOT NULL,"
@@ -75,66 +139,34 @@ const char *const tn_store_migrations[] = {
 	"  theme TEXT PRIMARY KEY,"
 	"  effort TEXT CHECK (effort IN ('low','high')),"
 	"  fixed_at INTEGER);",
+	NULL},
 	/* 3: named churn definitions (docs/churn.md); rule is the JSON form of tn_churn_def */
+	{3,
 	"CREATE TABLE churn_definitions("
 	"  name TEXT PRIMARY KEY,"
 	"  rule TEXT NOT NULL CHECK (json_valid(rule) AND json_type(rule) = 'object'));",
+	NULL},
 	/* 4: offers with their control group, win-back contacts, the
 	 * loyalty-points ledger (append-only) with its lots and balances, tiers,
 	 * and the onboarding milestone map (docs/actions.md) */
-	"CREATE TABLE offer_plans(id INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, source TEXT NOT NULL,"
-	"  params TEXT NOT NULL);"
-	"CREATE TABLE offer_assignments("
-	"  plan_id INTEGER NOT NULL REFERENCES offer_plans(id),"
-	"  customer_id INTEGER NOT NULL REFERENCES customers(id),"
-	"  arm TEXT NOT NULL CHECK (arm IN ('offer','control')),"
-	"  rank INTEGER NOT NULL, stratum INTEGER NOT NULL,"
-	"  p_churn REAL NOT NULL, value REAL NOT NULL, expected_profit REAL NOT NULL, send_at INTEGER,"
-	"  PRIMARY KEY (plan_id, customer_id)) WITHOUT ROWID;"
-	"CREATE TABLE winback_contacts("
-	"  id INTEGER PRIMARY KEY,"
-	"  customer_id INTEGER NOT NULL REFERENCES customers(id),"
-	"  campaign TEXT NOT NULL,"
-	"  contacted_at INTEGER NOT NULL,"
-	"  channel TEXT NOT NULL CHECK (channel IN ('email','call','sms','none')),"
-	"  reached INTEGER NOT NULL CHECK (reached IN (0,1)),"
-	"  control INTEGER NOT NULL DEFAULT 0 CHECK (control IN (0,1)),"
-	"  reason TEXT, offer TEXT,"
-	"  cost REAL NOT NULL DEFAULT 0 CHECK (cost >= 0),"
-	"  UNIQUE (customer_id, campaign, contacted_at, channel));"
-	"CREATE INDEX winback_contacts_campaign ON winback_contacts(campaign, customer_id);"
-	"CREATE TABLE points_rules(event_type TEXT PRIMARY KEY, per_action INTEGER NOT NULL DEFAULT 0,"
-	"  per_amount REAL NOT NULL DEFAULT 0);"
-	"CREATE TABLE points_ledger("
-	"  id INTEGER PRIMARY KEY,"
-	"  customer_id INTEGER NOT NULL REFERENCES customers(id),"
-	"  at INTEGER NOT NULL,"
-	"  kind TEXT NOT NULL CHECK (kind IN ('earn','grant','redeem','expire')),"
-	"  points INTEGER NOT NULL,"
-	"  expires_at INTEGER, lot_id INTEGER,"
-	"  idem_key TEXT NOT NULL UNIQUE,"
-	"  note TEXT,"
-	"  CHECK ((kind IN ('earn','grant') AND points > 0) OR (kind IN ('redeem','expire') AND points < 0)));"
-	"CREATE INDEX points_ledger_customer ON points_ledger(customer_id);"
+	{4,
+	M4_TABLES_1
 	"CREATE TRIGGER points_ledger_no_update BEFORE UPDATE ON points_ledger"
 	"  BEGIN SELECT RAISE(ABORT, 'points_ledger is append-only'); END;"
 	"CREATE TRIGGER points_ledger_no_delete BEFORE DELETE ON points_ledger"
 	"  BEGIN SELECT RAISE(ABORT, 'points_ledger is append-only'); END;"
-	"CREATE TABLE points_refused(idem_key TEXT PRIMARY KEY, customer_id INTEGER NOT NULL, at INTEGER NOT NULL,"
-	"  points INTEGER NOT NULL);"
-	"CREATE TABLE points_lots(lot_id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL, at INTEGER NOT NULL,"
-	"  expires_at INTEGER, remaining INTEGER NOT NULL CHECK (remaining >= 0));"
-	"CREATE INDEX points_lots_open ON points_lots(customer_id, at, lot_id, remaining, expires_at)"
-	"  WHERE remaining > 0;"
-	"CREATE TABLE points_balances(customer_id INTEGER PRIMARY KEY, balance INTEGER NOT NULL CHECK (balance >= 0),"
-	"  earned INTEGER NOT NULL DEFAULT 0);"
-	"CREATE TABLE points_tiers(name TEXT PRIMARY KEY, level INTEGER NOT NULL UNIQUE,"
-	"  basis TEXT NOT NULL CHECK (basis IN ('points','spend')), threshold REAL NOT NULL, benefits TEXT);"
-	"CREATE TABLE journey_milestones(milestone TEXT PRIMARY KEY CHECK (milestone IN"
-	"  ('first_impression','first_value','intended_value','extended_value')), event_type TEXT NOT NULL);",
+	M4_TABLES_2,
+	M4_TABLES_1 M4_TABLES_2
+	"CREATE FUNCTION points_ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS"
+	"  $$BEGIN RAISE EXCEPTION 'points_ledger is append-only'; END$$;"
+	"CREATE TRIGGER points_ledger_no_update BEFORE UPDATE ON points_ledger"
+	"  FOR EACH ROW EXECUTE FUNCTION points_ledger_append_only();"
+	"CREATE TRIGGER points_ledger_no_delete BEFORE DELETE ON points_ledger"
+	"  FOR EACH ROW EXECUTE FUNCTION points_ledger_append_only();"},
 	/* 5: churn-risk alerts (docs/predict.md): one row per episode of a
 	 * condition; an episode stays open (resolved_at NULL) while the condition
 	 * holds, so a run never raises the same episode twice */
+	{5,
 	"CREATE TABLE alerts("
 	"  id INTEGER PRIMARY KEY,"
 	"  customer_id INTEGER NOT NULL REFERENCES customers(id),"
@@ -148,10 +180,12 @@ const char *const tn_store_migrations[] = {
 	"  acked_at INTEGER);"
 	"CREATE UNIQUE INDEX alerts_open ON alerts(customer_id, kind) WHERE resolved_at IS NULL;"
 	"CREATE INDEX alerts_raised ON alerts(raised_at);",
+	NULL},
 	/* 6: imports match payments and feedback on their id (docs/import.md,
 	 * "Idempotence"); exchange rates into the store's reporting currency
 	 * (meta key reporting_currency; docs/metrics.md, "Currency"): RATE units
 	 * of the reporting currency buy one unit of CURRENCY from VALID_FROM on */
+	{6,
 	"CREATE INDEX payments_ext_id ON payments(ext_id);"
 	"CREATE INDEX feedback_ext_id ON feedback(ext_id);"
 	"CREATE TABLE currency_rates("
@@ -159,8 +193,10 @@ const char *const tn_store_migrations[] = {
 	"  valid_from INTEGER NOT NULL,"
 	"  rate REAL NOT NULL CHECK (rate > 0),"
 	"  PRIMARY KEY (currency, valid_from)) WITHOUT ROWID;",
+	NULL},
 	/* 7: API keys for `tenure serve` (docs/api.md): the SHA-256 hash of each
 	 * key, never the key */
+	{7,
 	"CREATE TABLE api_keys("
 	"  id INTEGER PRIMARY KEY,"
 	"  name TEXT NOT NULL DEFAULT '',"
@@ -169,11 +205,13 @@ const char *const tn_store_migrations[] = {
 	"  hash BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),"
 	"  created_at INTEGER NOT NULL,"
 	"  revoked_at INTEGER);",
+	NULL},
 	/* 8: each subscription's exact state as its source reports it (App Store,
 	 * Google Play, Stripe, RevenueCat, or an import): the state, the cause when
 	 * it ended (voluntary vs involuntary churn), auto-renew, and when
 	 * auto-renew was turned off (docs/sources.md, docs/churn.md).  The
 	 * subscriptions row keeps the coarse status every analysis reads. */
+	{8,
 	"CREATE TABLE subscription_state("
 	"  subscription_id INTEGER PRIMARY KEY REFERENCES subscriptions(id),"
 	"  source TEXT NOT NULL CHECK (source IN ('import','appstore','googleplay','stripe','revenuecat')),"
@@ -186,6 +224,7 @@ const char *const tn_store_migrations[] = {
 	"  auto_renew_off_at INTEGER,"
 	"  updated_at INTEGER NOT NULL);"
 	"CREATE INDEX subscription_state_state ON subscription_state(state, cause);",
+	NULL},
 	/* 9: the subscription sources (docs/sources.md): each configured App Store
 	 * app, Google Play package, Stripe endpoint or RevenueCat project (config
 	 * is JSON: a Stripe signing secret as given, since HMAC needs it; a
@@ -194,6 +233,7 @@ const char *const tn_store_migrations[] = {
 	 * it did; and per source-managed subscription the source's time of the
 	 * last notification applied (older ones arriving late are kept, not
 	 * applied) and the cause awaiting the end (auto-renew off) */
+	{9,
 	"CREATE TABLE sources("
 	"  id INTEGER PRIMARY KEY,"
 	"  kind TEXT NOT NULL CHECK (kind IN ('appstore','googleplay','stripe','revenuecat')),"
@@ -227,10 +267,12 @@ const char *const tn_store_migrations[] = {
 	"  alias TEXT PRIMARY KEY,"
 	"  customer TEXT NOT NULL,"
 	"  linked_at INTEGER NOT NULL);",
-	/* 11: in-app decisions (docs/actions.md, "In-app decisions"): the offer
+	NULL},
+	/* 10: in-app decisions (docs/actions.md, "In-app decisions"): the offer
 	 * catalogue, stored per-customer scores the server loads instead of
 	 * fitting, the holdout group assigned once per customer, each decision
 	 * and its outcomes; surveys with their triggers and invitations */
+	{10,
 	"CREATE TABLE offer_catalogue("
 	"  id INTEGER PRIMARY KEY,"
 	"  name TEXT NOT NULL UNIQUE,"
@@ -297,11 +339,13 @@ const char *const tn_store_migrations[] = {
 	"  decision_id TEXT,"
 	"  answered_at INTEGER);"
 	"CREATE INDEX survey_invitations_customer ON survey_invitations(customer_id, invited_at);",
-	/* 12: the outbox of outbound messages (signed webhooks, e-mail) with
+	NULL},
+	/* 11: the outbox of outbound messages (signed webhooks, e-mail) with
 	 * their receivers, the customers' consent per channel, and the
 	 * scheduler's job runs and watermarks (docs/actions.md, "Messages and
 	 * the scheduler").  A message's idem_key is unique: a job that runs
 	 * twice queues nothing twice. */
+	{11,
 	"CREATE TABLE webhooks("
 	"  id INTEGER PRIMARY KEY,"
 	"  url TEXT NOT NULL,"
@@ -350,6 +394,7 @@ const char *const tn_store_migrations[] = {
 	"  detail TEXT);"
 	"CREATE INDEX job_runs_job ON job_runs(job, id);"
 	"CREATE TABLE job_state(job TEXT PRIMARY KEY, watermark INTEGER NOT NULL);",
+	NULL},
 };
 
 const size_t tn_store_nmigrations = sizeof tn_store_migrations / sizeof tn_store_migrations[0];

@@ -11,6 +11,12 @@
 
 sqlite3 *tn_store_sqlite(tn_store *s);
 
+/* A tn_stmt (db.h) that owns RAW, a statement made with SQLite's own API:
+ * for code not yet on db.h that hands statements to code that is.  NULL
+ * when out of memory (RAW is then still the caller's). */
+struct tn_stmt;
+struct tn_stmt *tn_db_wrap_sqlite(tn_store *s, sqlite3_stmt *raw);
+
 /* Where db.c keeps its cached statements (src/store/db.h). */
 void **tn_store_db_cache_slot(tn_store *s);
 

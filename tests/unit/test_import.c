@@ -274,10 +274,10 @@ static void test_schema_versions(void **state)
 	assert_null(s);
 
 	/* a version-1 file is upgraded to the latest schema */
-	extern const char *const tn_store_migrations[];
+	extern const struct { int version; const char *sql, *pg; } tn_store_migrations[];
 	unlink(path_in("t.db"));
 	sqlite3_open(path_in("t.db"), &db);
-	assert_int_equal(sqlite3_exec(db, tn_store_migrations[0], NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, tn_store_migrations[0].sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_exec(db, "PRAGMA user_version = 1; PRAGMA application_id = 1413828181;"
 			 "INSERT INTO customers(ext_id) VALUES ('old')",
 		     NULL, NULL, NULL);

@@ -1,0 +1,80 @@
+# pg.sh -- start and stop throwaway PostgreSQL 15 instances for tests and
+# benches; sourced (not run).  Each instance lives in its own temporary
+# directory, runs as an unprivileged user (the server refuses root), listens
+# on a free loopback port and on a Unix socket in its directory, and takes a
+# password (scram-sha-256) over TCP, so that tests can check wrong-password
+# errors.
+#   pg_available                 0 when the server binaries are installed
+#   pg_start NAME                start instance NAME; sets PG_URL_<NAME> (with
+#                                the password), PG_PORT_<NAME>, PG_DIR_<NAME>
+#   pg_stop NAME                 stop it (fast shutdown) and remove its directory
+#   pg_stop_all                  stop every instance this shell started
+#   pg_psql NAME SQL             run SQL through psql as the superuser
+# The superuser is "tenure", its password $PG_PASSWORD (default made here).
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+PG_PASSWORD=${PG_PASSWORD:-tn-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')}
+PG_STARTED=""
+
+pg_available() { [ -x "$PG_BIN/initdb" ] && [ -x "$PG_BIN/pg_ctl" ]; }
+
+# the unprivileged account the server runs as: Debian's "postgres" when the
+# package made it, else a dedicated one
+pg_user() {
+  if [ "$(id -u)" -ne 0 ]; then id -un; return; fi
+  if id postgres >/dev/null 2>&1; then echo postgres; return; fi
+  id tenurepg >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin tenurepg
+  echo tenurepg
+}
+
+pg_as() {
+  u=$(pg_user)
+  if [ "$(id -u)" -ne 0 ]; then "$@"; else runuser -u "$u" -- "$@"; fi
+}
+
+pg_free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+pg_start() {
+  name=$1
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/tenure-pg-$name.XXXXXX") || return 1
+  chmod 755 "$dir"
+  [ "$(id -u)" -eq 0 ] && chown "$(pg_user)" "$dir"
+  printf '%s\n' "$PG_PASSWORD" >"$dir/pw"
+  [ "$(id -u)" -eq 0 ] && chown "$(pg_user)" "$dir/pw"
+  if ! pg_as "$PG_BIN/initdb" -D "$dir/data" -U tenure --pwfile="$dir/pw" --auth-local=trust \
+      --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1; then
+    cat "$dir/initdb.log" >&2; return 1
+  fi
+  for _ in 1 2 3 4 5; do
+    port=$(pg_free_port)
+    # fsync off: a test instance is thrown away; max_prepared_transactions for
+    # postgres_fdw's two-phase-free commits is not needed
+    if pg_as "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 60 \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60 -c shared_buffers=64MB" \
+        start >"$dir/pg_ctl.out" 2>&1; then
+      eval "PG_URL_$name=\"postgresql://tenure:$PG_PASSWORD@127.0.0.1:$port/postgres\""
+      eval "PG_PORT_$name=$port"
+      eval "PG_DIR_$name=\"$dir\""
+      PG_STARTED="$PG_STARTED $name"
+      return 0
+    fi
+  done
+  cat "$dir/pg_ctl.out" "$dir/log" >&2
+  return 1
+}
+
+pg_stop() {
+  eval "dir=\${PG_DIR_$1:-}"
+  [ -n "$dir" ] || return 0
+  pg_as "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1
+  rm -rf "$dir"
+  eval "PG_DIR_$1="
+}
+
+pg_stop_all() { for n in $PG_STARTED; do pg_stop "$n"; done; PG_STARTED=""; }
+
+pg_psql() {
+  eval "dir=\${PG_DIR_$1:-}; port=\${PG_PORT_$1:-}"
+  pg_as "$PG_BIN/psql" -X -q -A -t -h "$dir" -p "$port" -U tenure -d postgres -v ON_ERROR_STOP=1 -c "$2"
+}

@@ -1,0 +1,100 @@
+#!/bin/sh
+# postgres.sh -- the PostgreSQL store end to end: a throwaway PostgreSQL 15
+# (tests/e2e/pg.sh), the demo written into it and into SQLite, and every
+# command that runs on PostgreSQL giving the same --format json output on
+# both (numbers to 1e-9); commands not yet on PostgreSQL say so clearly.
+# Errors: a wrong password (never printed), a server that is down, a
+# database written by a newer Tenure.
+. "$REPO/tests/e2e/lib.sh"
+. "$REPO/tests/e2e/pg.sh"
+
+if ! pg_available; then
+  not_ok "postgresql server" "PostgreSQL 15 is not installed (scripts/deps.sh install test)"
+  exit 0
+fi
+trap 'pg_stop_all' EXIT
+if ! pg_start one; then
+  not_ok "start postgresql" "see above"
+  exit 0
+fi
+URL=$PG_URL_one
+SHOWN=$(printf '%s' "$URL" | sed 's|//\([^:]*\):[^@]*@|//\1@|') # how messages name it
+
+# ---- the demo on both stores ----
+N=${TN_PG_DEMO_CUSTOMERS:-300}
+check "demo into sqlite" $TENURE --db lite.db --quiet demo --customers "$N" --months 12
+check "demo into postgresql" $TENURE --db "$URL" --quiet demo --customers "$N" --months 12
+if grep -q "$PG_PASSWORD" check.out; then not_ok "demo output hides the password" "$(cat check.out)"
+else ok "demo output hides the password"; fi
+check "schema on postgresql" sh -c "$TENURE --db '$URL' --format json schema >schema.json"
+check_contains "schema version on postgresql" schema.json '"schema_version"'
+
+# every command below runs on PostgreSQL and must print what SQLite prints
+same() {
+  name=$1; shift
+  checked $TENURE --db lite.db --format json "$@" >lite.out 2>lite.err; a=$?
+  checked $TENURE --db "$URL" --format json "$@" >pg.out 2>pg.err; b=$?
+  if [ "$a" -ne 0 ] || [ "$b" -ne 0 ]; then
+    not_ok "same on both: $name" "exit $a on sqlite, $b on postgresql" "$(head -c 400 lite.err)" "$(head -c 400 pg.err)"
+    return
+  fi
+  if d=$(python3 "$REPO/tests/e2e/jsoncmp.py" lite.out pg.out); then ok "same on both: $name"
+  else not_ok "same on both: $name" "$d"; fi
+}
+AS_OF=2026-09-30
+same "summary" summary
+same "churn rate" churn rate
+same "churn rate by plan" churn rate --by plan
+same "churn rate quarterly" churn rate --period quarter
+same "churn status" churn status --as-of "$AS_OF"
+same "cohorts" cohorts
+same "cohorts revenue" cohorts --revenue
+same "survival" survival
+same "survival all spells" survival --all-spells
+same "drivers" drivers
+same "value summary" value summary
+same "value score" value score
+same "value retention" value retention
+same "value profitability" value profitability
+same "predict features" predict features --as-of "$AS_OF" --horizon 30
+same "feedback scores" feedback scores
+same "points balance" points balance
+same "points tiers" points tiers
+same "points check" points check
+same "journey funnel" journey funnel
+same "journey churn" journey churn
+same "journey stuck" journey stuck --days 14
+same "value at-risk" value at-risk
+same "points at-risk" points at-risk
+same "predict backtest" predict backtest --as-of "$AS_OF" --horizon 30
+same "feedback classify" feedback classify
+same "feedback impact" feedback impact
+same "feedback matrix" feedback matrix
+same "alerts" alerts --as-of "$AS_OF"
+same "alerts again (no new episode)" alerts --as-of "$AS_OF"
+same "offers plan" offers plan --now "$AS_OF"
+same "offers ending" offers ending --now "$AS_OF"
+same "offers plans" offers plans
+same "offers report" offers report
+same "winback schedule" winback schedule --now "$AS_OF" --seed 3
+same "winback report" winback report
+same "winback reasons" winback reasons
+
+# ---- errors ----
+BAD=$(printf '%s' "$URL" | sed "s|:$PG_PASSWORD@|:wrong-$PG_PASSWORD@|")
+fails $TENURE --db "$BAD" summary >bad.out 2>bad.err
+check_contains "wrong password: a clear error" bad.err "password authentication failed"
+if grep -q "$PG_PASSWORD" bad.err bad.out; then not_ok "wrong password: not printed" "$(cat bad.err)"
+else ok "wrong password: not printed"; fi
+check_contains "wrong password: names the store" bad.err "$SHOWN"
+
+checked pg_psql one "UPDATE tenure_schema SET version = 999" >/dev/null 2>&1
+fails $TENURE --db "$URL" summary >new.out 2>new.err
+check_contains "newer schema refused" new.err "written by a newer Tenure (schema version 999"
+checked pg_psql one "UPDATE tenure_schema SET version = (SELECT max(version) FROM tenure_schema) - 990" >/dev/null 2>&1
+
+DOWN="postgresql://tenure@127.0.0.1:$PG_PORT_one/postgres"
+pg_stop one
+fails $TENURE --db "$DOWN" summary >down.out 2>down.err
+check_contains "server down: a clear error" down.err "cannot connect to PostgreSQL"
+check_contains "server down: names the store" down.err "$DOWN"
