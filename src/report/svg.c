@@ -224,7 +224,9 @@ void tn_svg_line_chart(tn_sbuf *b, const tn_svg_line_opts *o, const tn_svg_serie
 	for (double x = xa; x <= xb + xs / 2; x += xs) {
 		tn_sbuf_printf(b, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">", PX(x), MT + ph + 16);
 		size_t i = (size_t)llround(x);
-		if (o->xtick_labels && x >= 0 && i < o->nxtick_labels)
+		if (o->xtick_labels && o->xtick_every > 1 && i % (size_t)o->xtick_every)
+			; /* a label every n-th tick, so that long labels do not overlap */
+		else if (o->xtick_labels && x >= 0 && i < o->nxtick_labels)
 			tn_sbuf_escape(b, o->xtick_labels[i]);
 		else if (!o->xtick_labels)
 			tn_sbuf_printf(b, "%g", x);

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ---- small helpers ---------------------------------------------------------- */
 
@@ -380,7 +381,7 @@ void page_overview(web_ctx *c)
 			       {.name = T(c, S_REVENUE_CHURN), .n = k, .x = x, .y = grc}};
 	tn_svg_line_opts o = {.title = title, .xlabel = T(c, months == 1 ? S_MONTH : months == 3 ? S_QUARTER : S_YEAR),
 			      .ylabel = T(c, S_PCT_LEFT), .ymin = 0, .ymax = NAN, .y_percent = 1,
-			      .shade_from = NAN, .shade_to = NAN, .xtick_labels = labels, .nxtick_labels = k, .hover = 1};
+			      .shade_from = NAN, .shade_to = NAN, .xtick_labels = labels, .nxtick_labels = k, .xtick_every = k > 6 ? 2 : 1, .hover = 1};
 	tn_sbuf svg = {0};
 	tn_svg_line_chart(&svg, &o, s1, 2);
 	web_chart(c, title, T(c, S_TREND_READ), &svg);
@@ -841,9 +842,33 @@ static void drop_tables(void *x)
 		tn_report_tables_free(t->t, t->n);
 	free(t);
 }
+/* What customers say needs the text answers classified: when nothing is
+ * labelled yet, label them with the built-in model, as `tenure report` and
+ * `tenure feedback classify` do (a write; the caches refresh once). */
+static void label_feedback(tn_store *s)
+{
+	tn_fb_row *rows = NULL;
+	size_t n = 0, done = 0;
+	tn_error err = {0};
+	int have = tn_fb_labels_store(s, &rows, &n, &err) == TN_OK && n > 0;
+	free(rows);
+	if (have)
+		return;
+	char exe[1024];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	char *slash = len > 0 ? (exe[len] = '\0', strrchr(exe, '/')) : NULL;
+	if (slash)
+		*slash = '\0';
+	tn_fb_model *m = tn_fb_model_default(slash ? exe : NULL, &err);
+	if (m)
+		tn_fb_label_store(s, m, 0, &done, &err);
+	tn_fb_model_free(m);
+}
+
 static void *make_insights(tn_store *s, const char *arg, tn_error *err)
 {
 	(void)arg;
+	label_feedback(s);
 	tables *t = tn_calloc(1, sizeof *t);
 	tn_summary m;
 	tn_churn_def d;
@@ -996,7 +1021,7 @@ void page_why(web_ctx *c)
 			tn_svg_series s = {.name = T(c, mlab[m]), .n = k, .x = x, .y = y, .lo = lo, .hi = hi};
 			tn_svg_line_opts o = {.title = T(c, mlab[m]), .xlabel = T(c, S_MONTH), .ylabel = T(c, S_SCORE),
 					      .ymin = NAN, .ymax = NAN, .shade_from = NAN, .shade_to = NAN,
-					      .xtick_labels = labels, .nxtick_labels = k, .hover = 1};
+					      .xtick_labels = labels, .nxtick_labels = k, .xtick_every = k > 6 ? 2 : 1, .hover = 1};
 			tn_sbuf svg = {0};
 			tn_svg_line_chart(&svg, &o, &s, 1);
 			web_chart(c, T(c, mlab[m]), m == 0 ? T(c, S_SCORES_READ) : NULL, &svg);
