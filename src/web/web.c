@@ -43,13 +43,12 @@ struct tn_web {
 	web_cache *cache;
 };
 
-web_cache *web_cache_of(struct tn_web *w);
 web_cache *web_cache_of(struct tn_web *w) { return w->cache; }
 
 int web_new(tn_server *sv, tn_error *err)
 {
 	struct tn_web *w = tn_calloc(1, sizeof *w);
-	if (!w || !(w->s = tn_calloc(MAX_SESSIONS, sizeof *w->s)) || !(w->cache = web_cache_new())) {
+	if (!w || !(w->s = tn_calloc(MAX_SESSIONS, sizeof *w->s)) || !(w->cache = web_cache_new(sv->db_path))) {
 		if (w)
 			free(w->s);
 		free(w);
@@ -793,6 +792,7 @@ int web_handle(tn_server *sv, const tn_http_request *rq, tn_http_response *rs)
 		return 1;
 	}
 	memcpy(c.csrf, se.csrf, sizeof c.csrf);
+	web_data_warm(&c);
 	if (post) {
 		if (!csrf_ok(&c)) {
 			error_page(&c, rs, 403, T(&c, S_CSRF_BAD));
@@ -846,7 +846,6 @@ int web_handle(tn_server *sv, const tn_http_request *rq, tn_http_response *rs)
 	else if (strncmp(path, "/customers/", 11) == 0 && path[11] && !strchr(path + 11, '/') &&
 		 strlen(path + 11) < 128) {
 		double t0 = server_now();
-		(void)t0;
 		web_data_begin(&c);
 		page_customer(&c, path + 11);
 		web_data_end(&c);
@@ -869,6 +868,9 @@ int web_handle(tn_server *sv, const tn_http_request *rq, tn_http_response *rs)
 			tn_sbuf_printf(&b, "%s", c.html.p);
 		tn_sbuf_free(&c.html);
 		shell_close(&c, &b, path);
+		char timing[96];
+		snprintf(timing, sizeof timing, "Server-Timing: page;dur=%.1f", (server_now() - t0) * 1000);
+		header(&c, "%s", timing);
 		security_headers(&c);
 		finish(&c, rs, 200, "text/html; charset=utf-8", &b);
 	} else

@@ -87,13 +87,26 @@ void web_h2(web_ctx *c, const char *text);
 /* ---- data (web_data.c) ---- */
 struct web_cache;
 typedef struct web_cache web_cache;
-web_cache *web_cache_new(void);
+web_cache *web_cache_new(const char *db_path);
+web_cache *web_cache_of(struct tn_web *w);
 void web_cache_free(web_cache *wc);
 /* The value cached under KEY for the store's current data (computing it
  * with MAKE(ctx, store, arg) when absent or stale); NULL with ERR on failure.
  * The value stays valid while the caller holds the read lock that
  * web_data_begin takes; web_data_end releases it. */
 typedef void *(*web_make_fn)(tn_store *s, const char *arg, tn_error *err);
+/* The values the warming thread keeps ready (web_pages.c). */
+typedef struct web_warm_item {
+	const char *kind, *arg;
+	web_make_fn make;
+	void (*drop)(void *);
+} web_warm_item;
+extern const web_warm_item web_warm[];
+extern const size_t web_nwarm;
+/* Start the warming thread (once; at the first dashboard request). */
+void web_data_warm(web_ctx *c);
+/* Drop the cached values of KIND (after the dashboard's own write to them). */
+void web_data_forget(web_ctx *c, const char *kind);
 void web_data_begin(web_ctx *c);
 void web_data_end(web_ctx *c);
 void *web_data(web_ctx *c, const char *kind, const char *arg, web_make_fn make, void (*drop)(void *),

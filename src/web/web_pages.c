@@ -1530,22 +1530,44 @@ void page_act(web_ctx *c)
 
 /* ---- alerts ------------------------------------------------------------------------- */
 
-#define ALERTS_SHOWN 500
+#define ALERTS_SHOWN 200
+
+typedef struct alerts {
+	tn_pred_alert *al;
+	size_t n;
+} alerts;
+static void drop_alerts(void *x)
+{
+	alerts *a = x;
+	if (a)
+		free(a->al);
+	free(a);
+}
+/* ARG: "1" every alert, "0" the open ones */
+static void *make_alerts(tn_store *s, const char *arg, tn_error *err)
+{
+	alerts *a = tn_calloc(1, sizeof *a);
+	if (!a || tn_pred_alerts_list(s, INT64_MIN, arg && strcmp(arg, "1") == 0, &a->al, &a->n, err)) {
+		if (!a)
+			tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		free(a);
+		return NULL;
+	}
+	return a;
+}
 
 void page_alerts(web_ctx *c)
 {
 	tn_error err = {0};
-	tn_store *s = web_store_open(c, &err);
-	tn_pred_alert *al = NULL;
-	size_t n = 0;
 	const char *all = web_q(c, "all");
 	int show_all = all && strcmp(all, "1") == 0;
-	if (!s || tn_pred_alerts_list(s, INT64_MIN, show_all, &al, &n, &err)) {
-		tn_store_close(s);
+	alerts *list = web_data(c, "alerts", show_all ? "1" : "0", make_alerts, drop_alerts, &err);
+	if (!list) {
 		trouble(c, &err);
 		return;
 	}
-	tn_store_close(s);
+	const tn_pred_alert *al = list->al;
+	size_t n = list->n;
 	char buf[256];
 	snprintf(buf, sizeof buf, T(c, S_ALERTS_READ), n);
 	web_p(c, "reading", buf);
@@ -1566,7 +1588,6 @@ void page_alerts(web_ctx *c)
 	if (!n) {
 		web_p(c, "empty", T(c, S_NO_ROWS));
 		tn_sbuf_printf(b, "</section>\n");
-		free(al);
 		return;
 	}
 	tn_sbuf_printf(b, "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-labelledby=\"f%d\">"
@@ -1581,7 +1602,7 @@ void page_alerts(web_ctx *c)
 	tn_sbuf_printf(b, "</tr></thead><tbody>\n");
 	for (size_t i = 0; i < n && i < ALERTS_SHOWN; i++) {
 		const tn_pred_alert *a = &al[i];
-		char ds[32], r[32], m[32], iso[16];
+		char ds[32], r[32], m[32];
 		int acked = a->acked_at != INT64_MIN, resolved = a->resolved_at != INT64_MIN;
 		tn_sbuf_printf(b, "<tr data-alert=\"%lld\"><td><a href=\"/customers/", (long long)a->id);
 		tn_sbuf_escape(b, a->customer);
@@ -1612,6 +1633,12 @@ void page_alerts(web_ctx *c)
 		} else
 			web_esc(c, T(c, S_OPEN));
 		tn_sbuf_printf(b, "</td></tr>\n");
+	}
+	tn_sbuf_printf(b, "</tbody></table></div></section>\n");
+	for (size_t i = 0; i < n; i++) { /* the CSV has every alert */
+		const tn_pred_alert *a = &al[i];
+		char iso[16];
+		int acked = a->acked_at != INT64_MIN, resolved = a->resolved_at != INT64_MIN;
 		tn_sbuf_printf(&c->csv, "%lld,", (long long)a->id);
 		web_csv_cell(&c->csv, a->customer);
 		tn_sbuf_printf(&c->csv, ",%s,%s,", a->kind, tn_date_format(a->raised_at, iso, sizeof iso));
@@ -1624,8 +1651,11 @@ void page_alerts(web_ctx *c)
 		web_csv_cell(&c->csv, a->detail);
 		tn_sbuf_printf(&c->csv, ",%s\n", acked ? "acknowledged" : resolved ? "resolved" : "open");
 	}
-	tn_sbuf_printf(b, "</tbody></table></div></section>\n");
-	free(al);
+	if (n > ALERTS_SHOWN) {
+		char more[160];
+		snprintf(more, sizeof more, T(c, S_ALERTS_MORE), (size_t)ALERTS_SHOWN);
+		web_p(c, "note", more);
+	}
 }
 
 int action_ack(web_ctx *c, const char *id, tn_error *err)
@@ -1641,7 +1671,22 @@ int action_ack(web_ctx *c, const char *id, tn_error *err)
 	tn_time now = (tn_time)time(NULL);
 	int rc = tn_pred_alerts_ack(s, (int64_t)v, now, err);
 	tn_store_close(s);
-	if (!rc)
+	if (!rc) { /* the analyses did not read the alert: keep them; the inbox did */
 		web_data_own_write(c, before);
+		web_data_forget(c, "alerts");
+	}
 	return rc;
 }
+
+/* what the warming thread keeps ready: the insights first (their first run
+ * labels the text answers, a write that moves the data stamp) */
+const web_warm_item web_warm[] = {
+	{"insights", NULL, make_insights, drop_tables}, {"summary", NULL, make_summary, free},
+	{"rates", "1|", make_rates, drop_rates},        {"rates", "1|plan", make_rates, drop_rates},
+	{"rates", "1|channel", make_rates, drop_rates}, {"who", NULL, make_who, drop_who},
+	{"survival", "plan", make_surv, drop_surv},     {"cohorts", NULL, make_cohorts, drop_cohorts},
+	{"drivers", NULL, make_drivers, drop_drivers},  {"scores", NULL, make_scores, drop_fb},
+	{"exit", NULL, make_exit, drop_fb},             {"actions", NULL, make_actions, drop_tables},
+	{"alerts", "0", make_alerts, drop_alerts},
+};
+const size_t web_nwarm = sizeof web_warm / sizeof web_warm[0];
