@@ -88,19 +88,22 @@ void web_cache_free(web_cache *wc)
 	free(wc);
 }
 
-static long long file_stamp(const char *path)
+static unsigned long long file_stamp(const char *path)
 {
 	struct stat st;
 	if (stat(path, &st) != 0)
 		return 0;
-	return (long long)st.st_size * 1000003LL + (long long)st.st_mtim.tv_sec * 1000000007LL + st.st_mtim.tv_nsec;
+	return (unsigned long long)st.st_size * 1000003ULL + (unsigned long long)st.st_mtim.tv_sec * 1000000007ULL +
+	       (unsigned long long)st.st_mtim.tv_nsec;
 }
 
+/* the database's and the WAL's size and time, mixed (wrapping) into one number */
 static long long stamp_of(const char *db_path)
 {
 	char wal[1100];
 	snprintf(wal, sizeof wal, "%s-wal", db_path);
-	return file_stamp(db_path) ^ (file_stamp(wal) * 31);
+	unsigned long long v = file_stamp(db_path) ^ (file_stamp(wal) * 31ULL);
+	return (long long)(v >> 1);
 }
 
 long long web_data_stamp(web_ctx *c) { return stamp_of(c->sv->db_path); }
