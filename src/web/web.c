@@ -27,6 +27,7 @@
 
 #define SESSION_SECONDS (8 * 3600)
 #define MAX_SESSIONS 4096
+#define MAX_FAILS 20 /* wrong keys a second, over all clients */
 
 typedef struct web_session {
 	unsigned char id_hash[32];
@@ -41,6 +42,9 @@ struct tn_web {
 	size_t n;
 	unsigned char secret[32];
 	web_cache *cache;
+	/* failed sign-ins in the current second (a brake on guessing keys) */
+	double fail_second;
+	int fails;
 };
 
 web_cache *web_cache_of(struct tn_web *w) { return w->cache; }
@@ -593,6 +597,21 @@ static void do_login(web_ctx *c, tn_http_response *rs)
 		login_page(c, rs, 400, T(c, S_KEY_MISSING));
 		return;
 	}
+	/* keys have 256 random bits; still, at most MAX_FAILS wrong keys a second are looked at */
+	double now = server_now();
+	pthread_mutex_lock(&c->w->mu);
+	if (now - c->w->fail_second >= 1.0) {
+		c->w->fail_second = now;
+		c->w->fails = 0;
+	}
+	int braked = c->w->fails >= MAX_FAILS;
+	pthread_mutex_unlock(&c->w->mu);
+	if (braked) {
+		OPENSSL_cleanse(key, sizeof key);
+		header(c, "%s", "Retry-After: 1");
+		login_page(c, rs, 429, T(c, S_KEY_BAD));
+		return;
+	}
 	char bearer[160];
 	snprintf(bearer, sizeof bearer, "Bearer %s", key);
 	OPENSSL_cleanse(key, sizeof key);
@@ -601,6 +620,11 @@ static void do_login(web_ctx *c, tn_http_response *rs)
 	int bad = auth_check(c->sv, bearer, &scope, &id);
 	OPENSSL_cleanse(bearer, sizeof bearer);
 	if (bad || !(scope & SCOPE_READ)) {
+		if (bad) {
+			pthread_mutex_lock(&c->w->mu);
+			c->w->fails++;
+			pthread_mutex_unlock(&c->w->mu);
+		}
 		login_page(c, rs, bad ? 401 : 403, T(c, bad ? S_KEY_BAD : S_KEY_SCOPE));
 		return;
 	}

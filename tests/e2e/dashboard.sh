@@ -145,6 +145,14 @@ check "revoke the key" $TENURE --db d.db keys revoke "$GID"
 sleep 1.2
 check_eq "its session ends with it" "$(get / -H "Cookie: tn_session=$G")" 303
 
+# ---- a brake on guessing keys ----
+set --
+for _ in $(seq 1 40); do set -- "$@" -o /dev/null "$U/login"; done
+codes=$(curl -s -w '%{http_code}\n' --data-urlencode "key=tn_$(printf '%064d' 3)" "$@" | sort | uniq -c | tr -s ' ')
+case "$codes" in *429*) ok "many wrong keys in a second: 429";; *) not_ok "many wrong keys in a second: 429" "$codes";; esac
+sleep 1.2
+check_eq "a second later a right key signs in" "$(printf %s "$(login "$READ")" | wc -c | tr -d ' ')" 64
+
 kill -TERM "$SERVER_PID" 2>/dev/null
 wait "$SERVER_PID"
 check_eq "server stops cleanly" "$?" 0
