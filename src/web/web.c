@@ -232,7 +232,7 @@ const char *web_q(const web_ctx *c, const char *name)
 
 void web_esc(web_ctx *c, const char *s) { tn_sbuf_escape(&c->html, s); }
 
-static void url_enc(tn_sbuf *b, const char *s)
+void web_url_enc(tn_sbuf *b, const char *s)
 {
 	for (; s && *s; s++) {
 		unsigned char ch = (unsigned char)*s;
@@ -262,16 +262,16 @@ void web_href(web_ctx *c, tn_sbuf *b, const char *path, const char *name, const 
 		if (!k || !kept_param(k) || (name && strcmp(k, name) == 0) || !v || !*v)
 			continue;
 		tn_sbuf_printf(b, "%s", first ? "?" : "&amp;");
-		url_enc(b, k);
+		web_url_enc(b, k);
 		tn_sbuf_printf(b, "=");
-		url_enc(b, v);
+		web_url_enc(b, v);
 		first = 0;
 	}
 	if (name && value) {
 		tn_sbuf_printf(b, "%s", first ? "?" : "&amp;");
-		url_enc(b, name);
+		web_url_enc(b, name);
 		tn_sbuf_printf(b, "=");
-		url_enc(b, value);
+		web_url_enc(b, value);
 	}
 }
 
@@ -363,7 +363,7 @@ void web_table(web_ctx *c, const char *title, const char *reading, size_t ncols,
 				tn_sbuf_printf(b, "</bdi>");
 			} else if (k == COL_CUSTOMER) {
 				tn_sbuf_printf(b, "<td><a href=\"/customers/");
-				url_enc(b, v);
+				web_url_enc(b, v);
 				tn_sbuf_printf(b, "\"><bdi>");
 				web_esc(c, v);
 				tn_sbuf_printf(b, "</bdi></a>");

@@ -79,6 +79,8 @@ void web_table(web_ctx *c, const char *title, const char *reading, size_t ncols,
 /* A chart: SVG (from tn_svg_*) inside a figure with TITLE as its accessible
  * name and a caption. */
 void web_chart(web_ctx *c, const char *title, const char *caption, const tn_sbuf *svg);
+/* S percent-encoded for a URL. */
+void web_url_enc(tn_sbuf *b, const char *s);
 /* One CSV cell (quoted when needed, formulas defused). */
 void web_csv_cell(tn_sbuf *b, const char *s);
 void web_p(web_ctx *c, const char *cls, const char *text);

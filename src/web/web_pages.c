@@ -1605,7 +1605,7 @@ void page_alerts(web_ctx *c)
 		char ds[32], r[32], m[32];
 		int acked = a->acked_at != INT64_MIN, resolved = a->resolved_at != INT64_MIN;
 		tn_sbuf_printf(b, "<tr data-alert=\"%lld\"><td><a href=\"/customers/", (long long)a->id);
-		tn_sbuf_escape(b, a->customer);
+		web_url_enc(b, a->customer);
 		tn_sbuf_printf(b, "\"><bdi>");
 		web_esc(c, a->customer);
 		tn_sbuf_printf(b, "</bdi></a></td><td>");
