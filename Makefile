@@ -36,9 +36,11 @@ TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 HDRS    := $(wildcard include/*.h include/tenure/*.h src/*/*.h src/cli/*.def tests/unit/*.h)
 
-REL_OBJ := $(LIB_SRC:src/%.c=build/obj/%.o)
+# the dashboard's assets (src/web/assets), embedded in the library as C arrays
+WEB_ASSETS := $(sort $(wildcard src/web/assets/*))
+REL_OBJ := $(LIB_SRC:src/%.c=build/obj/%.o) build/obj/gen/web_assets.o
 REL_CLI := $(CLI_SRC:src/cli/%.c=build/obj/cli/%.o)
-SAN_OBJ := $(LIB_SRC:src/%.c=build/asan/obj/%.o)
+SAN_OBJ := $(LIB_SRC:src/%.c=build/asan/obj/%.o) build/asan/obj/gen/web_assets.o
 SAN_CLI := $(CLI_SRC:src/cli/%.c=build/asan/obj/cli/%.o)
 TESTS   := $(TEST_SRC:tests/unit/%.c=build/asan/tests/%)
 
@@ -58,6 +60,16 @@ build/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC_REL) -c $< -o $@
 build/asan/obj/%.o: src/%.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC_SAN) -c $< -o $@
+
+build/gen/web_assets.c: $(WEB_ASSETS) scripts/embed_assets.sh
+	@mkdir -p $(dir $@)
+	scripts/embed_assets.sh $(WEB_ASSETS) > $@.tmp && mv $@.tmp $@
+build/obj/gen/web_assets.o: build/gen/web_assets.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC_REL) -c $< -o $@
+build/asan/obj/gen/web_assets.o: build/gen/web_assets.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC_SAN) -c $< -o $@
 
@@ -96,7 +108,10 @@ bench: all
 
 # the library compiled once with the fuzzer's coverage and the sanitizers, linked into each target
 FUZZ_SAN := -g -O1 -fsanitize=address,undefined
-FUZZ_OBJ := $(LIB_SRC:src/%.c=build/fuzz/obj/%.o)
+FUZZ_OBJ := $(LIB_SRC:src/%.c=build/fuzz/obj/%.o) build/fuzz/obj/gen/web_assets.o
+build/fuzz/obj/gen/web_assets.o: build/gen/web_assets.c $(HDRS)
+	@mkdir -p $(dir $@)
+	clang $(STD) $(INC) $(CPPFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(CFLAGS) -c $< -o $@
 build/fuzz/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(dir $@)
 	clang $(STD) $(INC) $(CPPFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(CFLAGS) -c $< -o $@

@@ -74,6 +74,7 @@ typedef struct tn_http_request {
 	size_t body_len;
 	int body_too_large;         /* the HTTP layer stopped reading at max_body */
 	const char *signature;      /* the Stripe-Signature header or NULL (POST /v1/webhooks/stripe) */
+	const char *cookie;         /* the Cookie header or NULL (the dashboard's session) */
 } tn_http_request;
 
 typedef struct tn_http_response {
@@ -84,6 +85,7 @@ typedef struct tn_http_response {
 	const char *allow;          /* 405: the Allow header; else NULL */
 	int retry_after;            /* 429: seconds; else 0 */
 	int www_authenticate;       /* 401: send WWW-Authenticate: Bearer */
+	char *headers;              /* malloc'ed "Name: value\n" lines to add (Set-Cookie, Location, ...), or NULL */
 } tn_http_response;
 
 /* Answer RQ into RS (which the caller frees with tn_http_response_free).

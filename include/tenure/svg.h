@@ -46,6 +46,9 @@ typedef struct tn_svg_line_opts {
 	size_t nmarks;
 	const char *const *xtick_labels; /* NULL: numeric ticks; else a label per integer x 0..n-1 */
 	size_t nxtick_labels;
+	int xtick_every;          /* with xtick_labels: label every n-th tick only (0, 1: all) */
+	int hover;                /* 1: each point (at most 60 a series) carries a hover read-out,
+				     <circle data-tip> with a <title> "series · x: y" */
 } tn_svg_line_opts;
 
 /* Append an <svg> line chart. */

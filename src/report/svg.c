@@ -113,6 +113,39 @@ static void title(tn_sbuf *b, const char *t, int width)
 	tn_sbuf_printf(b, "</text>\n");
 }
 
+/* The hover read-out of a line chart: an invisible circle on each point (at
+ * most 60 a series, evenly spread) whose <title> the browser shows on hover
+ * and whose data-tip a page script may show in a box. */
+static void hover_points(tn_sbuf *b, const tn_svg_line_opts *o, const tn_svg_series *sr, const char *col, double xa,
+			 double xb, double ya, double yb, double pw, double ph)
+{
+	size_t step = sr->n > 60 ? (sr->n + 59) / 60 : 1;
+	tn_sbuf_printf(b, "<g class=\"pts\" fill=\"%s\" fill-opacity=\"0\">", col);
+	for (size_t i = 0; i < sr->n; i += step) {
+		double x = sr->x[i], y = sr->y[i];
+		if (isnan(x) || isnan(y))
+			continue;
+		char xs[96], ys[48], tip[320];
+		size_t xi = (size_t)llround(x);
+		if (o->xtick_labels && x >= 0 && xi < o->nxtick_labels)
+			snprintf(xs, sizeof xs, "%s", o->xtick_labels[xi]);
+		else
+			tn_snprintf_c(xs, sizeof xs, "%s %g", o->xlabel ? o->xlabel : "x", x);
+		if (o->y_percent)
+			tn_snprintf_c(ys, sizeof ys, "%.2f%%", 100 * y);
+		else
+			tn_snprintf_c(ys, sizeof ys, "%.4g", y);
+		snprintf(tip, sizeof tip, "%s · %s: %s", sr->name ? sr->name : "", xs, ys);
+		tn_sbuf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"6\" data-tip=\"",
+			       ML + (x - xa) / (xb - xa) * pw, MT + ph - (y - ya) / (yb - ya) * ph);
+		tn_sbuf_escape(b, tip);
+		tn_sbuf_printf(b, "\"><title>");
+		tn_sbuf_escape(b, tip);
+		tn_sbuf_printf(b, "</title></circle>");
+	}
+	tn_sbuf_printf(b, "</g>\n");
+}
+
 void tn_svg_line_chart(tn_sbuf *b, const tn_svg_line_opts *o, const tn_svg_series *s, size_t ns)
 {
 	double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
@@ -191,7 +224,9 @@ void tn_svg_line_chart(tn_sbuf *b, const tn_svg_line_opts *o, const tn_svg_serie
 	for (double x = xa; x <= xb + xs / 2; x += xs) {
 		tn_sbuf_printf(b, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">", PX(x), MT + ph + 16);
 		size_t i = (size_t)llround(x);
-		if (o->xtick_labels && x >= 0 && i < o->nxtick_labels)
+		if (o->xtick_labels && o->xtick_every > 1 && i % (size_t)o->xtick_every)
+			; /* a label every n-th tick, so that long labels do not overlap */
+		else if (o->xtick_labels && x >= 0 && i < o->nxtick_labels)
 			tn_sbuf_escape(b, o->xtick_labels[i]);
 		else if (!o->xtick_labels)
 			tn_sbuf_printf(b, "%g", x);
@@ -241,6 +276,8 @@ void tn_svg_line_chart(tn_sbuf *b, const tn_svg_line_opts *o, const tn_svg_serie
 			prev = sr->y[i];
 		}
 		tn_sbuf_printf(b, "\"/>\n");
+		if (o->hover)
+			hover_points(b, o, sr, col, xa, xb, ya, yb, pw, ph);
 		tn_sbuf_printf(b, "<rect x=\"%.0f\" y=\"%zu\" width=\"12\" height=\"3\" fill=\"%s\"/>", ML + pw + 10,
 			       (size_t)MT + 8 + k * 18, col);
 		tn_sbuf_printf(b, "<text x=\"%.0f\" y=\"%zu\">", ML + pw + 26, (size_t)MT + 12 + k * 18);

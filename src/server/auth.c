@@ -164,6 +164,18 @@ int auth_rate(tn_server *sv, int64_t key_id)
 	return wait;
 }
 
+int auth_key_scope(tn_server *sv, int64_t key_id)
+{
+	int scope = SCOPE_NONE;
+	pthread_mutex_lock(&sv->keys.mu);
+	reload(sv);
+	for (size_t i = 0; i < sv->keys.n; i++)
+		if (sv->keys.keys[i].id == key_id)
+			scope = sv->keys.keys[i].scope;
+	pthread_mutex_unlock(&sv->keys.mu);
+	return scope;
+}
+
 void auth_free(key_cache *kc)
 {
 	free(kc->keys);

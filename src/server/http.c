@@ -12,6 +12,7 @@
  */
 #include "server/server_internal.h"
 #include "base/alloc.h"
+#include "web/web.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -91,6 +92,8 @@ int tn_server_new(const tn_server_opts *o, tn_server **out, tn_error *err)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	if (tn_store_open(sv->db_path, TN_STORE_CREATE, &sv->w.store, err) || tn_store_wal(sv->w.store, err))
 		return tn_error_code(err, TN_ERR_DB);
+	if (web_new(sv, err))
+		return tn_error_code(err, TN_ERR_NOMEM);
 	if (writer_start(sv, err))
 		return tn_error_code(err, TN_ERR_IO);
 	return value_start(sv, err);
@@ -104,6 +107,7 @@ int tn_server_free(tn_server *sv, tn_error *err)
 	value_stop(sv);
 	writer_stop(sv);
 	decisions_free(sv);
+	web_free(sv->web);
 	int rc = TN_OK;
 	if (sv->w.first_error.code)
 		rc = tn_error_set(err, sv->w.first_error.code, "%s", sv->w.first_error.msg);
@@ -191,6 +195,21 @@ static enum MHD_Result send_response(struct MHD_Connection *c, tn_http_response 
 		snprintf(buf, sizeof buf, "%d", rs->retry_after);
 		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, buf);
 	}
+	/* the dashboard's headers (src/web): one "Name: value" a line */
+	for (char *h = rs->headers; h && *h;) {
+		char *nl = strchr(h, '\n');
+		if (nl)
+			*nl = '\0';
+		char *colon = strchr(h, ':');
+		if (colon) {
+			char *v = colon + 1;
+			*colon = '\0';
+			while (*v == ' ')
+				v++;
+			MHD_add_response_header(r, h, v);
+		}
+		h = nl ? nl + 1 : h + strlen(h);
+	}
 	enum MHD_Result ok = MHD_queue_response(c, (unsigned)rs->status, r);
 	MHD_destroy_response(r);
 	return ok;
@@ -272,6 +291,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		.body_len = st->len,
 		.body_too_large = st->too_large,
 		.signature = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Stripe-Signature"),
+		.cookie = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE),
 	};
 	write_job *job = NULL;
 	if (server_handle_begin(sv, &rq, &rs, &job)) {

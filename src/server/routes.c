@@ -12,6 +12,7 @@
  */
 #include "server/server_internal.h"
 #include "base/alloc.h"
+#include "web/web.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -109,6 +110,7 @@ void respond_error(tn_http_response *rs, int status, const char *code, const cha
 void tn_http_response_free(tn_http_response *rs)
 {
 	free(rs->body);
+	free(rs->headers);
 	memset(rs, 0, sizeof *rs);
 }
 
@@ -445,6 +447,8 @@ static const route *dispatch(tn_server *sv, const tn_http_request *rq, tn_http_r
 			rest = rr;
 		}
 	}
+	if (!any && web_handle(sv, rq, rs)) /* the dashboard's pages (src/web) */
+		return NULL;
 	if (!any) {
 		respond_error(rs, 404, NULL, "no such route (see docs/api.md)", NULL);
 		return NULL;

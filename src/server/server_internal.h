@@ -72,6 +72,8 @@ int auth_check(tn_server *sv, const char *authorization, int *scope, int64_t *ke
 /* Take one token of KEY_ID's bucket: 0 allowed, else the seconds to wait. */
 int auth_rate(tn_server *sv, int64_t key_id);
 void auth_free(key_cache *kc);
+/* The scope of valid key KEY_ID now (SCOPE_NONE when revoked or unknown). */
+int auth_key_scope(tn_server *sv, int64_t key_id);
 
 /* ---- the writer ---- */
 /* POST /v1/events parsed by ingest_fast.c: records whose strings point into
@@ -192,6 +194,7 @@ struct tn_server {
 	acache analyses;
 	value_state value;
 	struct webhooks *webhooks; /* webhooks.c: the loaded sources */
+	struct tn_web *web; /* the dashboard (src/web/web.h) */
 };
 
 tn_store *reader_take(tn_server *sv, tn_error *err);

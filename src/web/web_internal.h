@@ -1,0 +1,134 @@
+/*
+ * web_internal.h -- what the dashboard's modules share:
+ *   web.c        routing, sessions (cookie, expiry, CSRF), sign-in/out, the page shell, CSV
+ *   web_i18n.c   the interface's strings in en/ar/fa, digits, Solar Hijri dates
+ *   web_data.c   the analyses run in-process on the server's store, cached per data stamp
+ *   web_pages.c  the pages: overview, when, why, who, customer, act, alerts
+ * build/gen/web_assets.c (scripts/embed_assets.sh) holds src/web/assets/.
+ */
+#ifndef TENURE_WEB_INTERNAL_H
+#define TENURE_WEB_INTERNAL_H
+
+#include <pthread.h>
+#include "server/server_internal.h"
+#include "tenure/svg.h"
+#include "web/web.h"
+
+/* ---- embedded assets (generated) ---- */
+typedef struct web_asset {
+	const char *name; /* "app.css" */
+	const unsigned char *data;
+	size_t len;
+} web_asset;
+extern const web_asset web_assets[];
+extern const size_t web_nassets;
+
+/* ---- languages and strings ---- */
+enum { L_EN, L_AR, L_FA, L_N };
+enum {
+#define S(id, en, ar, fa) id,
+#include "web/web_strings.def"
+#undef S
+	S_N
+};
+
+/* ---- one request ---- */
+typedef struct web_ctx {
+	tn_server *sv;
+	struct tn_web *w;
+	const tn_http_request *rq;
+	int lang;          /* L_* */
+	int native;        /* numbers in the language's own digits */
+	int solar;         /* dates in the Solar Hijri calendar */
+	int scope;         /* the session's SCOPE_* bits */
+	char csrf[65];     /* the session's CSRF token */
+	tn_sbuf html;      /* the page's <main> */
+	tn_sbuf csv;       /* what the page shows, as CSV */
+	tn_sbuf hdr;       /* extra response headers */
+	int nfig;          /* charts and tables so far (their ids) */
+} web_ctx;
+
+const char *T(const web_ctx *c, int id);
+/* A library-produced English label (a table's title or column) in C's
+ * language when the dictionary has it, else as is. */
+const char *TD(const web_ctx *c, const char *english);
+const char *web_lang_code(int lang);
+/* A query parameter's value (NULL when absent). */
+const char *web_q(const web_ctx *c, const char *name);
+
+/* Numbers and dates as the language shows them (BUF of N bytes, returned). */
+char *web_num(const web_ctx *c, double v, int digits, char *buf, size_t n);
+char *web_pct(const web_ctx *c, double fraction, int digits, char *buf, size_t n);
+char *web_date(const web_ctx *c, tn_time t, char *buf, size_t n);
+char *web_month(const web_ctx *c, tn_time t, char *buf, size_t n);
+/* Localise the digits of a number-like string. */
+char *web_digits(const web_ctx *c, const char *in, char *buf, size_t n);
+
+/* ---- writing the page ---- */
+void web_esc(web_ctx *c, const char *s);
+/* An HTML href to PATH with the current query, NAME set to VALUE (or
+ * removed when VALUE is NULL); NAME may be NULL. */
+void web_href(web_ctx *c, tn_sbuf *b, const char *path, const char *name, const char *value);
+
+enum { COL_TEXT = 0, COL_NUM = 1, COL_SAID = 2, COL_CUSTOMER = 3 };
+/* A sortable, paged table with a heading (TITLE), a reading under it (or
+ * NULL), NCOLS columns of KIND (COL_*), NROWS rows of CELLS (row-major, raw
+ * values: numbers with '.' decimals, localised here); also added to the CSV. */
+void web_table(web_ctx *c, const char *title, const char *reading, size_t ncols, const char *const *cols,
+	       const int *kind, size_t nrows, const char *const *cells);
+/* A chart: SVG (from tn_svg_*) inside a figure with TITLE as its accessible
+ * name and a caption. */
+void web_chart(web_ctx *c, const char *title, const char *caption, const tn_sbuf *svg);
+/* S percent-encoded for a URL. */
+void web_url_enc(tn_sbuf *b, const char *s);
+/* One CSV cell (quoted when needed, formulas defused). */
+void web_csv_cell(tn_sbuf *b, const char *s);
+void web_p(web_ctx *c, const char *cls, const char *text);
+void web_h2(web_ctx *c, const char *text);
+
+/* ---- data (web_data.c) ---- */
+struct web_cache;
+typedef struct web_cache web_cache;
+web_cache *web_cache_new(const char *db_path);
+web_cache *web_cache_of(struct tn_web *w);
+void web_cache_free(web_cache *wc);
+/* The value cached under KEY for the store's current data (computing it
+ * with MAKE(ctx, store, arg) when absent or stale); NULL with ERR on failure.
+ * The value stays valid while the caller holds the read lock that
+ * web_data_begin takes; web_data_end releases it. */
+typedef void *(*web_make_fn)(tn_store *s, const char *arg, tn_error *err);
+/* The values the warming thread keeps ready (web_pages.c). */
+typedef struct web_warm_item {
+	const char *kind, *arg;
+	web_make_fn make;
+	void (*drop)(void *);
+} web_warm_item;
+extern const web_warm_item web_warm[];
+extern const size_t web_nwarm;
+/* Start the warming thread (once; at the first dashboard request). */
+void web_data_warm(web_ctx *c);
+/* Drop the cached values of KIND (after the dashboard's own write to them). */
+void web_data_forget(web_ctx *c, const char *kind);
+void web_data_begin(web_ctx *c);
+void web_data_end(web_ctx *c);
+void *web_data(web_ctx *c, const char *kind, const char *arg, web_make_fn make, void (*drop)(void *),
+	       tn_error *err);
+/* After the dashboard's own write (an acknowledged alert), keep the cached
+ * analyses: they do not read what was written. */
+void web_data_own_write(web_ctx *c, long long stamp_before);
+long long web_data_stamp(web_ctx *c);
+/* A writable connection to the server's store for one action (caller closes). */
+tn_store *web_store_open(web_ctx *c, tn_error *err);
+
+/* ---- pages (web_pages.c) ---- */
+void page_overview(web_ctx *c);
+void page_when(web_ctx *c);
+void page_why(web_ctx *c);
+void page_who(web_ctx *c);
+void page_customer(web_ctx *c, const char *id);
+void page_act(web_ctx *c);
+void page_alerts(web_ctx *c);
+/* POST /alerts/{id}/ack (CSRF and admin checked by the caller): 0 done. */
+int action_ack(web_ctx *c, const char *id, tn_error *err);
+
+#endif

@@ -1,0 +1,1692 @@
+/*
+ * web_pages.c -- the dashboard's pages, each built from analyses run
+ * in-process with the library (cached by web_data.c) and drawn with the
+ * report's SVG renderer (src/report/svg.c), server-side: the page works
+ * without scripts, weighs little, and shows the same numbers as the CLI.
+ *   /           the churn rate headline and trend, MRR and its movements, NRR, causes, NPS
+ *   /when       survival by a chosen attribute, the danger window and hazard peaks, cohorts
+ *   /why        drivers (Cox hazard ratios), what customers say, exit reasons
+ *   /who        customers at risk, sortable, with reasons and a suggested action
+ *   /customers/ one customer's timeline
+ *   /act        offers against holdout, win-back, points, onboarding
+ *   /alerts     the alert inbox with acknowledge
+ */
+#include "web/web_internal.h"
+#include "base/alloc.h"
+#include "base/hashmap.h"
+#include "store/db.h"
+#include "tenure/actions.h"
+#include "tenure/design.h"
+#include "tenure/feedback.h"
+#include "tenure/predict.h"
+#include "tenure/report.h"
+#include "tenure/value.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- small helpers ---------------------------------------------------------- */
+
+static char *fmt(const char *f, ...) TN_PRINTF(1, 2);
+static char *fmt(const char *f, ...)
+{
+	tn_sbuf b = {0};
+	va_list ap;
+	va_start(ap, f);
+	char tmp[1024];
+	vsnprintf(tmp, sizeof tmp, f, ap);
+	va_end(ap);
+	tn_sbuf_printf(&b, "%s", tmp);
+	return b.p;
+}
+
+/* cells of a table under construction */
+typedef struct cells {
+	char **v;
+	size_t n, cap;
+} cells;
+
+static void cell(cells *t, char *s) /* takes S */
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		char **p = tn_realloc(t->v, cap * sizeof *p);
+		if (!p) {
+			free(s);
+			return;
+		}
+		t->v = p;
+		t->cap = cap;
+	}
+	t->v[t->n++] = s ? s : tn_strdup("");
+}
+static void cells_free(cells *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->v[i]);
+	free(t->v);
+	memset(t, 0, sizeof *t);
+}
+static void show(web_ctx *c, const char *title, const char *reading, size_t ncols, const char *const *cols,
+		 const int *kind, cells *t)
+{
+	web_table(c, title, reading, ncols, cols, kind, t->n / ncols, (const char *const *)t->v);
+	cells_free(t);
+}
+
+static char *num(double v, int digits) { return isnan(v) ? tn_strdup("") : fmt("%.*f", digits, v); }
+
+static void trouble(web_ctx *c, const tn_error *err)
+{
+	char msg[TN_ERROR_MSG_MAX + 64];
+	snprintf(msg, sizeof msg, "%s: %s", T(c, S_NOT_AVAILABLE), err->msg[0] ? err->msg : "?");
+	web_p(c, "empty", msg);
+}
+
+/* ---- the summary --------------------------------------------------------------- */
+
+static void *make_summary(tn_store *s, const char *arg, tn_error *err)
+{
+	(void)arg;
+	tn_summary *m = tn_malloc(sizeof *m);
+	if (!m) {
+		tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	if (tn_summary_get(s, TN_NO_TIME, m, err)) {
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+static const tn_summary *summary(web_ctx *c, tn_error *err)
+{
+	return web_data(c, "summary", NULL, make_summary, free, err);
+}
+
+/* ---- churn rates ---------------------------------------------------------------- */
+
+typedef struct rates {
+	tn_churn_rate_row *rows;
+	size_t n;
+} rates;
+
+static void drop_rates(void *p)
+{
+	rates *r = p;
+	if (r)
+		free(r->rows);
+	free(r);
+}
+
+/* ARG: "MONTHS|BY" (BY empty: no grouping) */
+static void *make_rates(tn_store *s, const char *arg, tn_error *err)
+{
+	char *end;
+	long months = strtol(arg, &end, 10);
+	const char *by = *end == '|' ? end + 1 : "";
+	tn_churn_def d;
+	rates *r = tn_calloc(1, sizeof *r);
+	if (!r) {
+		tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	tn_churn_rate_opts o = {.period_months = (int)months, .by = *by ? by : NULL, .as_of = TN_NO_TIME};
+	if (tn_churn_def_load(s, NULL, &d, err) || tn_churn_rate(s, &d, &o, &r->rows, &r->n, err)) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static const rates *get_rates(web_ctx *c, int months, const char *by, tn_error *err)
+{
+	char arg[64];
+	snprintf(arg, sizeof arg, "%d|%s", months, by ? by : "");
+	return web_data(c, "rates", arg, make_rates, drop_rates, err);
+}
+
+static int period_months(web_ctx *c)
+{
+	const char *p = web_q(c, "period");
+	return p && strcmp(p, "quarter") == 0 ? TN_PERIOD_QUARTER : p && strcmp(p, "year") == 0 ? TN_PERIOD_YEAR
+												  : TN_PERIOD_MONTH;
+}
+
+/* A headline number: <span data-metric="NAME" data-value="V">, shown with
+ * DIGITS decimals as `tenure summary` and GET /v1/summary give it. */
+static void metric(web_ctx *c, const char *name, double v, int digits)
+{
+	char buf[96];
+	tn_sbuf_printf(&c->html, "<span data-metric=\"%s\" data-value=\"%.17g\">%s</span>", name, v,
+		       web_num(c, v, digits, buf, sizeof buf));
+}
+
+static void tile_open(web_ctx *c, int label)
+{
+	tn_sbuf_printf(&c->html, "<div class=\"tile\"><div class=\"k\">");
+	web_esc(c, T(c, label));
+	tn_sbuf_printf(&c->html, "</div><div class=\"v\">");
+}
+
+/* the datalists behind the plan and source filters */
+static void datalist(web_ctx *c, const char *id, const rates *r)
+{
+	tn_sbuf_printf(&c->html, "<datalist id=\"%s\">", id);
+	for (size_t i = 0; r && i < r->n; i++)
+		if (i == 0 || strcmp(r->rows[i].group, r->rows[i - 1].group) != 0) {
+			tn_sbuf_printf(&c->html, "<option value=\"");
+			web_esc(c, r->rows[i].group);
+			tn_sbuf_printf(&c->html, "\">");
+		}
+	tn_sbuf_printf(&c->html, "</datalist>\n");
+}
+
+static void causes(web_ctx *c)
+{
+	tn_error err = {0};
+	tn_store *s = web_store_open(c, &err);
+	tn_stmt *st = s ? tn_db_prepare(s,
+					"SELECT CASE WHEN cause IN ('billing','refund','revoked','product_unavailable') "
+					"THEN 'involuntary' ELSE 'voluntary' END AS k, count(*) FROM subscription_state "
+					"WHERE cause IS NOT NULL AND state IN ('expired','refunded','cancelling') GROUP BY k "
+					"ORDER BY k",
+					&err)
+			: NULL;
+	cells t = {0};
+	int rc;
+	while (st && (rc = tn_db_step(st, "reading churn causes", &err)) == TN_DB_ROW) {
+		const char *k = tn_db_column_text(st, 0);
+		cell(&t, tn_strdup(T(c, k && strcmp(k, "involuntary") == 0 ? S_INVOLUNTARY : S_VOLUNTARY)));
+		cell(&t, fmt("%lld", (long long)tn_db_column_int64(st, 1)));
+	}
+	tn_db_finalize(st);
+	tn_store_close(s);
+	const char *cols[] = {T(c, S_CAUSE), T(c, S_SUBSCRIPTIONS)};
+	static const int kind[] = {COL_TEXT, COL_NUM};
+	show(c, T(c, S_VOL_INVOL), t.n ? T(c, S_VOL_INVOL_READ) : T(c, S_VOL_INVOL_NONE), 2, cols, kind, &t);
+}
+
+void page_overview(web_ctx *c)
+{
+	tn_error err = {0};
+	const tn_summary *h = summary(c, &err);
+	if (!h) {
+		trouble(c, &err);
+		return;
+	}
+	if (h->as_of == TN_NO_TIME) {
+		web_p(c, "empty", T(c, S_NO_DATA));
+		return;
+	}
+	char d1[64], buf[256];
+	const char *cur = h->currency[0] ? h->currency : "";
+	snprintf(buf, sizeof buf, T(c, S_AS_OF), web_date(c, h->as_of - 1, d1, sizeof d1));
+	web_p(c, "asof", buf);
+	tn_sbuf_printf(&c->html, "<div class=\"headline\">\n");
+	/* the churn rate first: the headline */
+	tile_open(c, S_CHURN_MONTH);
+	metric(c, "churn_rate_month_pct", 100 * h->churn_rate, 2);
+	tn_sbuf_printf(&c->html, "%%</div><div class=\"d\">");
+	metric(c, "churned_month", (double)h->churned, 0);
+	tn_sbuf_printf(&c->html, " ");
+	web_esc(c, T(c, S_LEFT_PREV));
+	tn_sbuf_printf(&c->html, " ");
+	metric(c, "churn_rate_prev_month_pct", 100 * h->churn_rate_prev, 2);
+	tn_sbuf_printf(&c->html, "%%</div></div>\n");
+	tile_open(c, S_MRR);
+	metric(c, "mrr", h->mrr, 2);
+	tn_sbuf_printf(&c->html, " <small>");
+	web_esc(c, cur);
+	tn_sbuf_printf(&c->html, "</small></div><div class=\"d\">");
+	web_esc(c, T(c, S_MRR_D));
+	tn_sbuf_printf(&c->html, "</div></div>\n");
+	tile_open(c, S_NRR);
+	metric(c, "nrr_month_pct", 100 * h->nrr, 2);
+	tn_sbuf_printf(&c->html, "%%</div><div class=\"d\">");
+	web_esc(c, T(c, S_NRR_D));
+	tn_sbuf_printf(&c->html, "</div></div>\n");
+	tile_open(c, S_ACTIVE);
+	metric(c, "active_customers", (double)h->active, 0);
+	tn_sbuf_printf(&c->html, "</div><div class=\"d\">");
+	metric(c, "paying", (double)h->paying, 0);
+	tn_sbuf_printf(&c->html, " ");
+	web_esc(c, T(c, S_PAYING));
+	tn_sbuf_printf(&c->html, ", ");
+	metric(c, "trialing", (double)h->trialing, 0);
+	tn_sbuf_printf(&c->html, " ");
+	web_esc(c, T(c, S_TRIALING));
+	tn_sbuf_printf(&c->html, "; ");
+	metric(c, "customers", (double)h->customers, 0);
+	tn_sbuf_printf(&c->html, " ");
+	web_esc(c, T(c, S_EVER));
+	tn_sbuf_printf(&c->html, "</div></div>\n");
+	tile_open(c, S_NPS);
+	metric(c, "nps_90d", h->nps, 1);
+	tn_sbuf_printf(&c->html, "</div><div class=\"d\">");
+	metric(c, "nps_responses_90d", (double)h->nps_responses, 0);
+	tn_sbuf_printf(&c->html, " ");
+	web_esc(c, T(c, S_ANSWERS));
+	tn_sbuf_printf(&c->html, "</div></div>\n");
+	tile_open(c, S_AT_RISK);
+	metric(c, "revenue_at_risk", h->revenue_at_risk, 2);
+	tn_sbuf_printf(&c->html, " <small>");
+	web_esc(c, cur);
+	tn_sbuf_printf(&c->html, "</small></div><div class=\"d\">");
+	metric(c, "reactivated", (double)h->reactivated, 0);
+	tn_sbuf_printf(&c->html, " ");
+	web_esc(c, T(c, S_REACTIVATED));
+	tn_sbuf_printf(&c->html, "; ");
+	metric(c, "exit_answers", (double)h->exit_answers, 0);
+	tn_sbuf_printf(&c->html, " ");
+	web_esc(c, T(c, S_EXIT_ANSWERS));
+	tn_sbuf_printf(&c->html, "; ");
+	metric(c, "events", (double)h->events, 0);
+	tn_sbuf_printf(&c->html, " ");
+	web_esc(c, T(c, S_EVENTS));
+	tn_sbuf_printf(&c->html, "</div></div>\n</div>\n");
+	/* the headline figures as CSV */
+	{
+		cells t = {0};
+		struct {
+			const char *n;
+			double v;
+		} m[] = {{"churn_rate_month_pct", 100 * h->churn_rate}, {"churned_month", (double)h->churned},
+			 {"churn_rate_prev_month_pct", 100 * h->churn_rate_prev}, {"mrr", h->mrr},
+			 {"nrr_month_pct", 100 * h->nrr}, {"active_customers", (double)h->active},
+			 {"paying", (double)h->paying}, {"trialing", (double)h->trialing},
+			 {"customers", (double)h->customers}, {"nps_90d", h->nps},
+			 {"nps_responses_90d", (double)h->nps_responses}, {"revenue_at_risk", h->revenue_at_risk},
+			 {"reactivated", (double)h->reactivated}, {"exit_answers", (double)h->exit_answers},
+			 {"events", (double)h->events}};
+		tn_sbuf_printf(&c->csv, "headline\nmeasure,value\n");
+		for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
+			if (isnan(m[i].v))
+				tn_sbuf_printf(&c->csv, "%s,\n", m[i].n);
+			else
+				tn_sbuf_printf(&c->csv, "%s,%.10g\n", m[i].n, m[i].v);
+		(void)t;
+	}
+	/* the trend, filtered by plan or source */
+	int months = period_months(c);
+	const char *plan = web_q(c, "plan"), *source = web_q(c, "source");
+	if (plan && !*plan)
+		plan = NULL;
+	if (source && !*source)
+		source = NULL;
+	const char *by = plan ? "plan" : source ? "channel" : NULL, *want = plan ? plan : source;
+	const rates *plans = get_rates(c, TN_PERIOD_MONTH, "plan", &err);
+	const rates *sources = get_rates(c, TN_PERIOD_MONTH, "channel", &err);
+	datalist(c, "plans", plans);
+	datalist(c, "sources", sources);
+	tn_error_clear(&err);
+	const rates *r = get_rates(c, months, by, &err);
+	if (!r) {
+		trouble(c, &err);
+		return;
+	}
+	if (plan && source)
+		web_p(c, "note", T(c, S_PLAN_WINS));
+	size_t sel[512], ns = 0;
+	for (size_t i = 0; i < r->n && ns < 512; i++)
+		if (!want || strcmp(r->rows[i].group, want) == 0)
+			sel[ns++] = i;
+	size_t first = ns > 12 ? ns - 12 : 0, k = ns - first;
+	if (!k) {
+		web_p(c, "empty", T(c, S_NO_MATCH));
+		return;
+	}
+	double x[12], cr[12], grc[12], nw[12], ex[12], co[12], ch[12], mrr_end[12];
+	char lab[12][40];
+	const char *labels[12];
+	cells t = {0};
+	for (size_t i = 0; i < k; i++) {
+		const tn_churn_rate_row *w = &r->rows[sel[first + i]];
+		x[i] = (double)i;
+		cr[i] = w->churn_rate;
+		grc[i] = w->gross_revenue_churn;
+		nw[i] = w->new_mrr + w->reactivation_mrr;
+		ex[i] = w->expansion_mrr;
+		co[i] = w->contraction_mrr;
+		ch[i] = w->churned_mrr;
+		mrr_end[i] = w->mrr_end;
+		labels[i] = web_month(c, w->period_start, lab[i], sizeof lab[i]);
+		char ds[16];
+		cell(&t, tn_strdup(tn_date_format(w->period_start, ds, sizeof ds)));
+		cell(&t, fmt("%lld", w->customers_start));
+		cell(&t, fmt("%lld", w->new_customers));
+		cell(&t, fmt("%lld", w->churned));
+		cell(&t, num(100 * w->churn_rate, 2));
+		cell(&t, num(w->mrr_start, 2));
+		cell(&t, num(w->new_mrr + w->reactivation_mrr, 2));
+		cell(&t, num(w->expansion_mrr, 2));
+		cell(&t, num(w->contraction_mrr, 2));
+		cell(&t, num(w->churned_mrr, 2));
+		cell(&t, num(w->mrr_end, 2));
+		cell(&t, num(100 * w->nrr, 2));
+		cell(&t, fmt("%lld", w->paying_end));
+		cell(&t, fmt("%lld", w->trialing_end));
+	}
+	char title[256];
+	snprintf(title, sizeof title, "%s%s%s", T(c, S_TREND), want ? " · " : "", want ? want : "");
+	tn_svg_series s1[2] = {{.name = T(c, S_CUSTOMER_CHURN), .n = k, .x = x, .y = cr},
+			       {.name = T(c, S_REVENUE_CHURN), .n = k, .x = x, .y = grc}};
+	tn_svg_line_opts o = {.title = title, .xlabel = T(c, months == 1 ? S_MONTH : months == 3 ? S_QUARTER : S_YEAR),
+			      .ylabel = T(c, S_PCT_LEFT), .ymin = 0, .ymax = NAN, .y_percent = 1,
+			      .shade_from = NAN, .shade_to = NAN, .xtick_labels = labels, .nxtick_labels = k, .xtick_every = k > 6 ? 2 : 1, .hover = 1};
+	tn_sbuf svg = {0};
+	tn_svg_line_chart(&svg, &o, s1, 2);
+	web_chart(c, title, T(c, S_TREND_READ), &svg);
+	tn_sbuf_free(&svg);
+	char ylab[96];
+	snprintf(ylab, sizeof ylab, "%s%s%s%s", T(c, S_MRR), *cur ? " (" : "", cur, *cur ? ")" : "");
+	tn_svg_series s2[4] = {{.name = T(c, S_NEW_MRR), .n = k, .x = x, .y = nw},
+			       {.name = T(c, S_EXPANSION), .n = k, .x = x, .y = ex},
+			       {.name = T(c, S_CONTRACTION), .n = k, .x = x, .y = co},
+			       {.name = T(c, S_CHURNED_MRR), .n = k, .x = x, .y = ch}};
+	o.title = T(c, S_MOVEMENTS);
+	o.ylabel = ylab;
+	o.y_percent = 0;
+	tn_svg_line_chart(&svg, &o, s2, 4);
+	web_chart(c, T(c, S_MOVEMENTS), T(c, S_MOVEMENTS_READ), &svg);
+	tn_sbuf_free(&svg);
+	tn_svg_series s3[1] = {{.name = T(c, S_MRR), .n = k, .x = x, .y = mrr_end}};
+	o.title = T(c, S_MRR_TREND);
+	tn_svg_line_chart(&svg, &o, s3, 1);
+	web_chart(c, T(c, S_MRR_TREND), NULL, &svg);
+	tn_sbuf_free(&svg);
+	const char *cols[] = {T(c, S_PERIOD_START), T(c, S_CUST_START), T(c, S_NEW_CUST), T(c, S_CHURNED),
+			      T(c, S_CHURN_PCT), T(c, S_MRR_START), T(c, S_NEW_MRR), T(c, S_EXPANSION),
+			      T(c, S_CONTRACTION), T(c, S_CHURNED_MRR), T(c, S_MRR_END), T(c, S_NRR_PCT),
+			      T(c, S_PAYING), T(c, S_TRIALING)};
+	static const int kind[] = {COL_TEXT, COL_NUM, COL_NUM, COL_NUM, COL_NUM, COL_NUM, COL_NUM,
+				   COL_NUM,  COL_NUM, COL_NUM, COL_NUM, COL_NUM, COL_NUM, COL_NUM};
+	show(c, T(c, S_BY_PERIOD), NULL, 14, cols, kind, &t);
+	causes(c);
+}
+
+/* ---- when ------------------------------------------------------------------------- */
+
+#define MAX_GROUPS 8
+#define CURVE_POINTS 120
+
+typedef struct surv {
+	int ngroups;
+	char *label[MAX_GROUPS];
+	double median[MAX_GROUPS];
+	long long n[MAX_GROUPS];
+	size_t np[MAX_GROUPS];
+	double *t[MAX_GROUPS], *s[MAX_GROUPS], *lo[MAX_GROUPS], *hi[MAX_GROUPS];
+	size_t nbins;
+	double *hx, *hz, *atrisk;
+	double from, to, share;
+	long peak;
+	char sentence[320];
+	int attrs; /* the frame's text columns offered as "by" */
+	char attr[16][40];
+} surv;
+
+static void drop_surv(void *p)
+{
+	surv *v = p;
+	if (!v)
+		return;
+	for (int g = 0; g < v->ngroups; g++) {
+		free(v->label[g]);
+		free(v->t[g]);
+		free(v->s[g]);
+		free(v->lo[g]);
+		free(v->hi[g]);
+	}
+	free(v->hx);
+	free(v->hz);
+	free(v->atrisk);
+	free(v);
+}
+
+static void *make_surv(tn_store *s, const char *by, tn_error *err)
+{
+	tn_churn_def d;
+	if (tn_churn_def_load(s, NULL, &d, err))
+		return NULL;
+	tn_churn_frame_opts fo = {.as_of = TN_NO_TIME};
+	tn_frame *f = tn_churn_frame(s, &d, &fo, err);
+	if (!f)
+		return NULL;
+	surv *v = tn_calloc(1, sizeof *v);
+	int ti = tn_frame_find(f, "time"), ei = tn_frame_find(f, "event");
+	size_t n = f->nrows, *rows = tn_malloc((n ? n : 1) * sizeof *rows);
+	if (!v || !rows || ti < 0 || ei < 0) {
+		free(rows);
+		tn_frame_free(f);
+		drop_surv(v);
+		tn_error_set(err, v && rows ? TN_ERR_INPUT : TN_ERR_NOMEM, v && rows ? "no churn frame" : "out of memory");
+		return NULL;
+	}
+	v->from = v->to = NAN;
+	for (size_t j = 0; j < f->ncols && v->attrs < 16; j++)
+		if (!f->cols[j].is_numeric && strcmp(f->cols[j].name, "customer") != 0 &&
+		    strcmp(f->cols[j].name, "id") != 0)
+			snprintf(v->attr[v->attrs++], sizeof v->attr[0], "%s", f->cols[j].name);
+	for (size_t i = 0; i < n; i++)
+		rows[i] = i;
+	const double *time = f->cols[ti].num, *event = f->cols[ei].num;
+	int *idx = NULL, nlev = 0;
+	char **labels = NULL;
+	if (n && tn_frame_find(f, by) >= 0 && tn_design_groups(f, by, rows, n, &idx, &labels, &nlev, err) == TN_OK) {
+		for (int g = 0; g < nlev && v->ngroups < MAX_GROUPS; g++) {
+			tn_km *km = NULL;
+			tn_km_steps *st = NULL;
+			if (tn_km_fit(time, event, idx, g, n, 0.95, &km, err) || tn_km_steps_new(km, CURVE_POINTS, &st, err)) {
+				tn_km_free(km);
+				tn_error_clear(err);
+				continue;
+			}
+			int k = v->ngroups++;
+			v->label[k] = tn_strdup(labels[g]);
+			v->median[k] = km->median;
+			long long cnt = 0;
+			for (size_t i = 0; i < n; i++)
+				cnt += idx[i] == g;
+			v->n[k] = cnt;
+			v->np[k] = st->n;
+			size_t bytes = (st->n ? st->n : 1) * sizeof(double);
+			if ((v->t[k] = tn_malloc(bytes)) && (v->s[k] = tn_malloc(bytes)) && (v->lo[k] = tn_malloc(bytes)) &&
+			    (v->hi[k] = tn_malloc(bytes))) {
+				memcpy(v->t[k], st->time, st->n * sizeof(double));
+				memcpy(v->s[k], st->surv, st->n * sizeof(double));
+				memcpy(v->lo[k], st->lower, st->n * sizeof(double));
+				memcpy(v->hi[k], st->upper, st->n * sizeof(double));
+			} else
+				v->np[k] = 0;
+			tn_km_free(km);
+			tn_km_steps_free(st);
+		}
+		tn_design_groups_free(idx, labels, nlev);
+	}
+	tn_error_clear(err);
+	tn_danger *dg = NULL;
+	if (n && tn_danger_new(time, event, NULL, 0, n, 1.0, 30, &dg, err) == TN_OK) {
+		size_t nb = dg->nbins < 400 ? dg->nbins : 400;
+		v->nbins = nb;
+		v->peak = dg->peak;
+		if ((v->hx = tn_malloc((nb ? nb : 1) * sizeof *v->hx)) && (v->hz = tn_malloc((nb ? nb : 1) * sizeof *v->hz)) &&
+		    (v->atrisk = tn_malloc((nb ? nb : 1) * sizeof *v->atrisk))) {
+			for (size_t k = 0; k < nb; k++) {
+				v->hx[k] = (double)k * dg->width;
+				v->hz[k] = dg->hazard[k];
+				v->atrisk[k] = dg->at_risk[k];
+			}
+		} else
+			v->nbins = 0;
+		if (dg->from >= 0) {
+			v->from = (double)dg->from * dg->width;
+			v->to = (double)(dg->to + 1) * dg->width;
+			v->share = dg->window_share;
+		}
+		tn_danger_sentence(dg, "day", v->sentence, sizeof v->sentence);
+		tn_danger_free(dg);
+	}
+	tn_error_clear(err);
+	free(rows);
+	tn_frame_free(f);
+	return v;
+}
+
+static void drop_cohorts(void *p) { tn_cohorts_free(p); }
+static void *make_cohorts(tn_store *s, const char *arg, tn_error *err)
+{
+	(void)arg;
+	tn_churn_def d;
+	tn_cohorts *co = NULL;
+	if (tn_churn_def_load(s, NULL, &d, err) || tn_cohorts_compute(s, &d, TN_PERIOD_MONTH, 0, TN_NO_TIME, &co, err))
+		return NULL;
+	return co;
+}
+
+/* Local peaks of the daily hazard, smoothed over a week, where at least 30
+ * customers are at risk: the highest first, at most 4. */
+static size_t peaks(const surv *v, size_t *out, size_t max)
+{
+	size_t nb = v->nbins, n = 0;
+	if (nb < 8)
+		return 0;
+	double *sm = tn_malloc(nb * sizeof *sm);
+	if (!sm)
+		return 0;
+	for (size_t k = 0; k < nb; k++) {
+		double sum = 0;
+		int m = 0;
+		for (size_t j = k >= 3 ? k - 3 : 0; j <= k + 3 && j < nb; j++)
+			if (!isnan(v->hz[j]) && v->atrisk[j] >= 30)
+				sum += v->hz[j], m++;
+		sm[k] = m ? sum / m : NAN;
+	}
+	double top = 0;
+	for (size_t k = 0; k < nb; k++)
+		if (!isnan(sm[k]) && sm[k] > top)
+			top = sm[k];
+	for (size_t k = 1; k + 1 < nb; k++) {
+		if (isnan(sm[k]) || !(sm[k] >= 0.5 * top) || !(top > 0))
+			continue;
+		int is_max = 1;
+		for (size_t j = k >= 7 ? k - 7 : 0; j <= k + 7 && j < nb; j++)
+			if (j != k && !isnan(sm[j]) && (sm[j] > sm[k] || (sm[j] == sm[k] && j < k)))
+				is_max = 0;
+		if (is_max && n < max)
+			out[n++] = k;
+	}
+	/* highest first */
+	for (size_t a = 0; a < n; a++)
+		for (size_t b = a + 1; b < n; b++)
+			if (sm[out[b]] > sm[out[a]]) {
+				size_t t = out[a];
+				out[a] = out[b];
+				out[b] = t;
+			}
+	free(sm);
+	return n;
+}
+
+void page_when(web_ctx *c)
+{
+	tn_error err = {0};
+	const char *by = web_q(c, "by");
+	if (!by || !*by || strlen(by) > 40)
+		by = "plan";
+	surv *v = web_data(c, "survival", by, make_surv, drop_surv, &err);
+	if (!v) {
+		trouble(c, &err);
+		return;
+	}
+	/* the attribute chooser: a GET form, so the view is a URL */
+	tn_sbuf_printf(&c->html, "<form method=\"get\" action=\"/when\" class=\"filters\"><label>");
+	web_esc(c, T(c, S_SURV_BY));
+	tn_sbuf_printf(&c->html, " <select name=\"by\">");
+	for (int i = 0; i < v->attrs; i++) {
+		tn_sbuf_printf(&c->html, "<option value=\"");
+		web_esc(c, v->attr[i]);
+		tn_sbuf_printf(&c->html, "\"%s>", strcmp(v->attr[i], by) == 0 ? " selected" : "");
+		web_esc(c, TD(c, v->attr[i]));
+		tn_sbuf_printf(&c->html, "</option>");
+	}
+	tn_sbuf_printf(&c->html, "</select></label> <button type=\"submit\">");
+	web_esc(c, T(c, S_APPLY));
+	tn_sbuf_printf(&c->html, "</button></form>\n");
+	char title[200];
+	snprintf(title, sizeof title, "%s: %s", T(c, S_SURVIVAL), TD(c, by));
+	if (v->ngroups) {
+		tn_svg_series s[MAX_GROUPS];
+		for (int g = 0; g < v->ngroups; g++)
+			s[g] = (tn_svg_series){.name = v->label[g], .n = v->np[g], .x = v->t[g], .y = v->s[g],
+					       .lo = v->lo[g], .hi = v->hi[g], .step = 1};
+		tn_svg_line_opts o = {.title = title, .xlabel = T(c, S_DAYS_SINCE_START), .ylabel = T(c, S_STILL_SUBSCRIBED),
+				      .ymin = 0, .ymax = 1, .y_percent = 1, .shade_from = NAN, .shade_to = NAN, .hover = 1};
+		tn_sbuf svg = {0};
+		tn_svg_line_chart(&svg, &o, s, (size_t)v->ngroups);
+		web_chart(c, title, T(c, S_SURVIVAL_READ), &svg);
+		tn_sbuf_free(&svg);
+	} else
+		web_p(c, "empty", T(c, S_NO_GROUPS));
+	cells t = {0};
+	for (int g = 0; g < v->ngroups; g++) {
+		cell(&t, tn_strdup(v->label[g]));
+		cell(&t, fmt("%lld", v->n[g]));
+		cell(&t, num(v->median[g], 0));
+		/* survival at 30, 90, 180 and 365 days from the steps */
+		static const double at[] = {30, 90, 180, 365};
+		for (int a = 0; a < 4; a++) {
+			double sv = NAN;
+			for (size_t i = 0; i < v->np[g]; i++)
+				if (v->t[g][i] <= at[a])
+					sv = v->s[g][i];
+			cell(&t, num(100 * sv, 1));
+		}
+	}
+	const char *cols[] = {TD(c, by), T(c, S_CUSTOMERS), T(c, S_MEDIAN_DAYS), T(c, S_AT_30), T(c, S_AT_90),
+			      T(c, S_AT_180), T(c, S_AT_365)};
+	static const int kind[] = {COL_TEXT, COL_NUM, COL_NUM, COL_NUM, COL_NUM, COL_NUM, COL_NUM};
+	show(c, title, NULL, 7, cols, kind, &t);
+	/* the danger window and every peak, each in a sentence */
+	web_h2(c, T(c, S_DANGER));
+	if (v->nbins) {
+		char sh[64], buf[512], a[32], b2[32], pc[32];
+		snprintf(sh, sizeof sh, "%s", T(c, S_DANGER_WINDOW));
+		tn_svg_series s = {.name = T(c, S_ALL_CUSTOMERS), .n = v->nbins, .x = v->hx, .y = v->hz};
+		size_t pk[4];
+		size_t np = peaks(v, pk, 4);
+		double marks[4];
+		for (size_t i = 0; i < np; i++)
+			marks[i] = v->hx[pk[i]];
+		tn_svg_line_opts o = {.title = T(c, S_HAZARD), .xlabel = T(c, S_DAYS_SINCE_START), .ylabel = T(c, S_HAZARD_Y),
+				      .ymin = 0, .ymax = NAN, .y_percent = 1, .shade_from = v->from, .shade_to = v->to,
+				      .shade_label = sh, .marks = marks, .nmarks = np, .hover = 1};
+		tn_sbuf svg = {0};
+		tn_svg_line_chart(&svg, &o, &s, 1);
+		web_chart(c, T(c, S_HAZARD), NULL, &svg);
+		tn_sbuf_free(&svg);
+		if (!isnan(v->from)) {
+			snprintf(buf, sizeof buf, T(c, S_DANGER_SENTENCE), web_num(c, v->from, 0, a, sizeof a),
+				 web_num(c, v->to, 0, b2, sizeof b2), web_pct(c, v->share, 0, pc, sizeof pc));
+			web_p(c, "reading", buf);
+		}
+		if (c->lang == L_EN && v->sentence[0])
+			web_p(c, "reading", v->sentence);
+		tn_sbuf_printf(&c->html, "<ul class=\"peaks\">");
+		for (size_t i = 0; i < np; i++) {
+			char d[32], h[32], r[32];
+			size_t k = pk[i];
+			snprintf(buf, sizeof buf, T(c, S_PEAK_SENTENCE), web_num(c, v->hx[k], 0, d, sizeof d),
+				 web_pct(c, v->hz[k], 2, h, sizeof h), web_num(c, v->atrisk[k], 0, r, sizeof r));
+			tn_sbuf_printf(&c->html, "<li>");
+			web_esc(c, buf);
+			tn_sbuf_printf(&c->html, "</li>");
+		}
+		tn_sbuf_printf(&c->html, "</ul>\n");
+		/* the hazard as CSV */
+		tn_sbuf_printf(&c->csv, "\nhazard by day\nday,at_risk,hazard\n");
+		for (size_t k = 0; k < v->nbins; k++)
+			tn_sbuf_printf(&c->csv, "%.0f,%.0f,%.6g\n", v->hx[k], v->atrisk[k], v->hz[k]);
+	} else
+		web_p(c, "empty", T(c, S_NO_ROWS));
+	/* cohorts */
+	const tn_cohorts *co = web_data(c, "cohorts", NULL, make_cohorts, drop_cohorts, &err);
+	if (!co) {
+		trouble(c, &err);
+		return;
+	}
+	size_t nr = co->ncohorts < 12 ? co->ncohorts : 12, first = co->ncohorts - nr, na = co->nages < 13 ? co->nages : 13;
+	if (nr && na) {
+		double vals[12 * 13];
+		char rl[12][40], cl[13][16];
+		const char *rlab[12], *clab[13];
+		for (size_t i = 0; i < nr; i++) {
+			rlab[i] = web_month(c, co->cohort_start[first + i], rl[i], sizeof rl[i]);
+			for (size_t a = 0; a < na; a++)
+				vals[i * na + a] = co->value[(first + i) * co->nages + a];
+		}
+		for (size_t a = 0; a < na; a++) {
+			snprintf(cl[a], sizeof cl[a], "%zu", a);
+			clab[a] = cl[a];
+		}
+		tn_sbuf svg = {0};
+		tn_svg_heatmap(&svg, T(c, S_COHORTS), nr, na, vals, rlab, clab, 0, 1);
+		web_chart(c, T(c, S_COHORTS), T(c, S_COHORTS_READ), &svg);
+		tn_sbuf_free(&svg);
+		tn_sbuf_printf(&c->csv, "\ncohort retention\ncohort,size");
+		for (size_t a = 0; a < na; a++)
+			tn_sbuf_printf(&c->csv, ",month_%zu", a);
+		tn_sbuf_printf(&c->csv, "\n");
+		for (size_t i = 0; i < nr; i++) {
+			char ds[16];
+			tn_sbuf_printf(&c->csv, "%s,%lld", tn_date_format(co->cohort_start[first + i], ds, sizeof ds),
+				       co->size[first + i]);
+			for (size_t a = 0; a < na; a++) {
+				double x = vals[i * na + a];
+				if (isnan(x))
+					tn_sbuf_printf(&c->csv, ",");
+				else
+					tn_sbuf_printf(&c->csv, ",%.4f", x);
+			}
+			tn_sbuf_printf(&c->csv, "\n");
+		}
+	}
+}
+
+/* ---- why -------------------------------------------------------------------------- */
+
+typedef struct drivers {
+	size_t p;
+	char **name, **ref;
+	double *hr, *lo, *hi, *pv;
+	char note[TN_ERROR_MSG_MAX];
+} drivers;
+
+static void drop_drivers(void *x)
+{
+	drivers *d = x;
+	if (!d)
+		return;
+	for (size_t j = 0; j < d->p; j++) {
+		free(d->name ? d->name[j] : NULL);
+		free(d->ref ? d->ref[j] : NULL);
+	}
+	free(d->name);
+	free(d->ref);
+	free(d->hr);
+	free(d->lo);
+	free(d->hi);
+	free(d->pv);
+	free(d);
+}
+
+/* A Cox model of the time to churn on plan, channel, country, device and
+ * onboarding, as the report fits it (src/cli/cmd_report.c). */
+static void *make_drivers(tn_store *s, const char *arg, tn_error *err)
+{
+	(void)arg;
+	drivers *dv = tn_calloc(1, sizeof *dv);
+	if (!dv) {
+		tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	tn_churn_def d;
+	tn_churn_frame_opts fo = {.as_of = TN_NO_TIME};
+	tn_frame *f = NULL;
+	if (tn_churn_def_load(s, NULL, &d, err) || !(f = tn_churn_frame(s, &d, &fo, err))) {
+		free(dv);
+		return NULL;
+	}
+	const char *want[] = {"plan", "channel", "country", "attr_device", "reached_onboarding_complete"};
+	const char *cols[5], *req[] = {"time", "event"};
+	size_t nc = 0;
+	for (size_t k = 0; k < 5; k++)
+		if (tn_frame_find(f, want[k]) >= 0)
+			cols[nc++] = want[k];
+	tn_design *des = NULL;
+	tn_cox *cox = NULL;
+	double *t2 = NULL, *e2 = NULL;
+	tn_error e = {0};
+	if (f->nrows == 0 || tn_design_new(f, cols, nc, req, 2, NULL, 0, &des, &e) || des->n == 0 || des->p == 0 ||
+	    tn_design_numeric(f, "time", des->rows, des->n, &t2, &e) ||
+	    tn_design_numeric(f, "event", des->rows, des->n, &e2, &e) ||
+	    tn_cox_fit(t2, e2, des->x, des->n, des->p, NULL, NULL, &cox, &e)) {
+		snprintf(dv->note, sizeof dv->note, "%s", e.msg[0] ? e.msg : "no customers");
+	} else if (!cox->converged || cox->ninfinite) {
+		snprintf(dv->note, sizeof dv->note, "the model did not converge");
+	} else {
+		size_t p = des->p;
+		dv->name = tn_calloc(p, sizeof *dv->name);
+		dv->ref = tn_calloc(p, sizeof *dv->ref);
+		dv->hr = tn_calloc(p, sizeof *dv->hr);
+		dv->lo = tn_calloc(p, sizeof *dv->lo);
+		dv->hi = tn_calloc(p, sizeof *dv->hi);
+		dv->pv = tn_calloc(p, sizeof *dv->pv);
+		if (dv->name && dv->ref && dv->hr && dv->lo && dv->hi && dv->pv) {
+			dv->p = p;
+			for (size_t j = 0; j < p; j++) {
+				dv->name[j] = tn_strdup(des->names[j]);
+				char ref[256];
+				dv->ref[j] = tn_strdup(*tn_design_reference(des, f, j, ref, sizeof ref) ? ref : "");
+				dv->hr[j] = exp(cox->coef[j]);
+				dv->lo[j] = cox->lower[j];
+				dv->hi[j] = cox->upper[j];
+				dv->pv[j] = cox->pvalue ? cox->pvalue[j] : NAN;
+			}
+		}
+	}
+	free(t2);
+	free(e2);
+	tn_cox_free(cox);
+	tn_design_free(des);
+	tn_frame_free(f);
+	return dv;
+}
+
+typedef struct tables {
+	tn_report_table *t;
+	size_t n;
+} tables;
+static void drop_tables(void *x)
+{
+	tables *t = x;
+	if (t)
+		tn_report_tables_free(t->t, t->n);
+	free(t);
+}
+/* What customers say needs the text answers classified: when nothing is
+ * labelled yet, label them with the built-in model, as `tenure report` and
+ * `tenure feedback classify` do (a write; the caches refresh once). */
+static void label_feedback(tn_store *s)
+{
+	tn_fb_row *rows = NULL;
+	size_t n = 0, done = 0;
+	tn_error err = {0};
+	int have = tn_fb_labels_store(s, &rows, &n, &err) == TN_OK && n > 0;
+	free(rows);
+	if (have)
+		return;
+	char exe[1024];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	char *slash = len > 0 ? (exe[len] = '\0', strrchr(exe, '/')) : NULL;
+	if (slash)
+		*slash = '\0';
+	tn_fb_model *m = tn_fb_model_default(slash ? exe : NULL, &err);
+	if (m)
+		tn_fb_label_store(s, m, 0, &done, &err);
+	tn_fb_model_free(m);
+}
+
+static void *make_insights(tn_store *s, const char *arg, tn_error *err)
+{
+	(void)arg;
+	label_feedback(s);
+	tables *t = tn_calloc(1, sizeof *t);
+	tn_summary m;
+	tn_churn_def d;
+	if (!t || tn_churn_def_load(s, NULL, &d, err) || tn_summary_get(s, TN_NO_TIME, &m, err) ||
+	    (m.as_of != TN_NO_TIME && tn_report_insights(s, &d, m.as_of, NULL, m.currency, &t->t, &t->n, err))) {
+		if (!t)
+			tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+typedef struct fbrows {
+	tn_fb_row *r;
+	size_t n;
+} fbrows;
+static void drop_fb(void *x)
+{
+	fbrows *f = x;
+	if (f)
+		free(f->r);
+	free(f);
+}
+static void *make_exit(tn_store *s, const char *arg, tn_error *err)
+{
+	(void)arg;
+	fbrows *f = tn_calloc(1, sizeof *f);
+	if (!f || tn_fb_exit_reasons_store(s, &f->r, &f->n, err)) {
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+static void *make_scores(tn_store *s, const char *arg, tn_error *err)
+{
+	(void)arg;
+	fbrows *f = tn_calloc(1, sizeof *f);
+	if (!f || tn_fb_scores_store(s, NULL, "month", &f->r, &f->n, err)) {
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+/* one of the library's tables, its labels translated where known */
+static void report_table(web_ctx *c, const tn_report_table *rt, const int *kinds)
+{
+	const char *cols[16];
+	int kind[16];
+	size_t nc = rt->ncols < 16 ? rt->ncols : 16;
+	for (size_t j = 0; j < nc; j++) {
+		cols[j] = TD(c, rt->cols[j]);
+		kind[j] = kinds ? kinds[j] : COL_TEXT;
+	}
+	if (!kinds) /* numbers where every cell reads as one */
+		for (size_t j = 0; j < nc; j++) {
+			int all = rt->nrows > 0;
+			for (size_t i = 0; i < rt->nrows && all; i++) {
+				const char *v = rt->cells[i * rt->ncols + j];
+				char *end;
+				if (!v || !*v)
+					continue;
+				strtod(v, &end);
+				if (end == v)
+					all = 0;
+			}
+			kind[j] = all ? COL_NUM : COL_TEXT;
+		}
+	/* cells with more columns than 16 are cut to the first 16 */
+	const char **cl = tn_calloc(rt->nrows * nc + 1, sizeof *cl);
+	if (!cl)
+		return;
+	for (size_t i = 0; i < rt->nrows; i++)
+		for (size_t j = 0; j < nc; j++)
+			cl[i * nc + j] = rt->cells[i * rt->ncols + j];
+	web_table(c, TD(c, rt->title), c->lang == L_EN ? rt->reading : NULL, nc, cols, kind, rt->nrows, cl);
+	free(cl);
+}
+
+void page_why(web_ctx *c)
+{
+	tn_error err = {0};
+	drivers *dv = web_data(c, "drivers", NULL, make_drivers, drop_drivers, &err);
+	if (!dv)
+		trouble(c, &err);
+	else if (!dv->p) {
+		web_h2(c, T(c, S_DRIVERS));
+		web_p(c, "empty", dv->note);
+	} else {
+		const char **labels = tn_calloc(dv->p, sizeof *labels), **key = tn_calloc(dv->p, sizeof *key);
+		char (*kb)[64] = tn_calloc(dv->p, sizeof *kb);
+		if (labels && key && kb) {
+			for (size_t j = 0; j < dv->p; j++) {
+				labels[j] = dv->name[j];
+				const char *eq = strchr(dv->name[j], '=');
+				snprintf(kb[j], sizeof kb[j], "%.*s", eq ? (int)(eq - dv->name[j]) : 63, dv->name[j]);
+				key[j] = kb[j];
+			}
+			tn_sbuf svg = {0};
+			tn_svg_forest_keyed(&svg, T(c, S_DRIVERS), dv->p, labels, dv->hr, dv->lo, dv->hi, 1.0, key,
+					    (const char *const *)dv->ref);
+			web_chart(c, T(c, S_DRIVERS), T(c, S_DRIVERS_READ), &svg);
+			tn_sbuf_free(&svg);
+		}
+		free(labels);
+		free(key);
+		free(kb);
+		cells t = {0};
+		for (size_t j = 0; j < dv->p; j++) {
+			cell(&t, tn_strdup(dv->name[j]));
+			cell(&t, tn_strdup(dv->ref[j]));
+			cell(&t, num(dv->hr[j], 3));
+			cell(&t, num(dv->lo[j], 3));
+			cell(&t, num(dv->hi[j], 3));
+			cell(&t, num(dv->pv[j], 4));
+		}
+		const char *cols[] = {T(c, S_DRIVER), T(c, S_REFERENCE), T(c, S_HR), T(c, S_CI_LO), T(c, S_CI_HI), "p"};
+		static const int kind[] = {COL_TEXT, COL_TEXT, COL_NUM, COL_NUM, COL_NUM, COL_NUM};
+		show(c, T(c, S_DRIVERS), NULL, 6, cols, kind, &t);
+	}
+	/* NPS, CSAT and CES by month */
+	fbrows *sc = web_data(c, "scores", NULL, make_scores, drop_fb, &err);
+	if (sc) {
+		static const char *const mname[] = {"nps", "csat", "ces"};
+		static const int mlab[] = {S_NPS_TREND, S_CSAT_TREND, S_CES_TREND};
+		for (int m = 0; m < 3; m++) {
+			double x[24], y[24], lo[24], hi[24];
+			char lab[24][16];
+			const char *labels[24];
+			size_t all = 0, k = 0;
+			for (size_t i = 0; i < sc->n; i++)
+				if (strcmp(sc->r[i].metric, mname[m]) == 0 && strcmp(sc->r[i].segment, "all") == 0 &&
+				    strcmp(sc->r[i].period, "all") != 0)
+					all++;
+			/* the last 24 months */
+			for (size_t i = 0, seen = 0; i < sc->n; i++)
+				if (strcmp(sc->r[i].metric, mname[m]) == 0 && strcmp(sc->r[i].segment, "all") == 0 &&
+				    strcmp(sc->r[i].period, "all") != 0 && seen++ + 24 >= all && k < 24) {
+					x[k] = (double)k;
+					y[k] = sc->r[i].value;
+					lo[k] = sc->r[i].lo;
+					hi[k] = sc->r[i].hi;
+					snprintf(lab[k], sizeof lab[k], "%.7s", sc->r[i].period);
+					labels[k] = lab[k];
+					k++;
+				}
+			if (!k)
+				continue;
+			tn_svg_series s = {.name = T(c, mlab[m]), .n = k, .x = x, .y = y, .lo = lo, .hi = hi};
+			tn_svg_line_opts o = {.title = T(c, mlab[m]), .xlabel = T(c, S_MONTH), .ylabel = T(c, S_SCORE),
+					      .ymin = NAN, .ymax = NAN, .shade_from = NAN, .shade_to = NAN,
+					      .xtick_labels = labels, .nxtick_labels = k, .xtick_every = k > 6 ? 2 : 1, .hover = 1};
+			tn_sbuf svg = {0};
+			tn_svg_line_chart(&svg, &o, &s, 1);
+			web_chart(c, T(c, mlab[m]), m == 0 ? T(c, S_SCORES_READ) : NULL, &svg);
+			tn_sbuf_free(&svg);
+			tn_sbuf_printf(&c->csv, "\n%s\nmonth,score,lo,hi\n", mname[m]);
+			for (size_t i = 0; i < k; i++)
+				tn_sbuf_printf(&c->csv, "%s,%.4g,%.4g,%.4g\n", lab[i], y[i], lo[i], hi[i]);
+		}
+	} else
+		tn_error_clear(&err);
+	/* what they say: scores, types and themes, the matrix, their words */
+	tables *in = web_data(c, "insights", NULL, make_insights, drop_tables, &err);
+	if (!in)
+		trouble(c, &err);
+	else
+		for (size_t i = 0; i < in->n && i < 4; i++) {
+			if (i == 3) { /* customers' own words: in their own direction */
+				static const int said[] = {COL_TEXT, COL_TEXT, COL_TEXT, COL_SAID};
+				report_table(c, &in->t[i], in->t[i].ncols == 4 ? said : NULL);
+			} else
+				report_table(c, &in->t[i], NULL);
+		}
+	/* exit reasons */
+	fbrows *ex = web_data(c, "exit", NULL, make_exit, drop_fb, &err);
+	if (!ex)
+		trouble(c, &err);
+	else {
+		cells t = {0};
+		for (size_t i = 0; i < ex->n; i++) {
+			cell(&t, tn_strdup(ex->r[i].segment));
+			cell(&t, tn_strdup(ex->r[i].period));
+			cell(&t, fmt("%zu", ex->r[i].n));
+			cell(&t, num(100 * ex->r[i].value, 1));
+			cell(&t, num(100 * ex->r[i].lo, 1));
+			cell(&t, num(100 * ex->r[i].hi, 1));
+		}
+		const char *cols[] = {T(c, S_TYPE), T(c, S_THEME), T(c, S_ANSWERS), T(c, S_SHARE_PCT), T(c, S_CI_LO),
+				      T(c, S_CI_HI)};
+		static const int kind[] = {COL_TEXT, COL_TEXT, COL_NUM, COL_NUM, COL_NUM, COL_NUM};
+		show(c, T(c, S_EXIT_REASONS), NULL, 6, cols, kind, &t);
+	}
+}
+
+/* ---- who -------------------------------------------------------------------------- */
+
+typedef struct risk_row {
+	char *id, *plan, *why;
+	double risk, mrr, value, loss, days;
+	int action; /* S_ACT_* */
+} risk_row;
+
+typedef struct who {
+	risk_row *r;
+	size_t n;
+	char currency[8];
+	char note[TN_ERROR_MSG_MAX];
+} who;
+
+static void drop_who(void *x)
+{
+	who *w = x;
+	if (!w)
+		return;
+	for (size_t i = 0; i < w->n; i++) {
+		free(w->r[i].id);
+		free(w->r[i].plan);
+		free(w->r[i].why);
+	}
+	free(w->r);
+	free(w);
+}
+
+static double fnum(const tn_frame *f, const char *col, size_t i)
+{
+	int j = tn_frame_find(f, col);
+	return j >= 0 && f->cols[j].is_numeric ? f->cols[j].num[i] : NAN;
+}
+
+/* a suggested action from what the features say, most urgent first */
+static int suggest(const tn_frame *f, size_t i)
+{
+	if (fnum(f, "payment_failing", i) > 0 || fnum(f, "failed_payments_90d", i) > 0)
+		return S_ACT_PAYMENT;
+	if (fnum(f, "in_trial", i) > 0)
+		return S_ACT_ONBOARD;
+	double nps = fnum(f, "nps", i);
+	if (!isnan(nps) && nps <= 6)
+		return S_ACT_LISTEN;
+	if (fnum(f, "days_to_period_end", i) <= 7)
+		return S_ACT_OFFER;
+	if (fnum(f, "recency_days", i) >= 14)
+		return S_ACT_REENGAGE;
+	return S_ACT_CHECKIN;
+}
+
+static int cmp_loss(const void *a, const void *b)
+{
+	const risk_row *x = a, *y = b;
+	return (x->loss < y->loss) - (x->loss > y->loss);
+}
+
+#define WHO_REASONS 60
+
+static void *make_who(tn_store *s, const char *arg, tn_error *err)
+{
+	(void)arg;
+	who *w = tn_calloc(1, sizeof *w);
+	if (!w) {
+		tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	tn_summary m;
+	tn_churn_def d;
+	if (tn_summary_get(s, TN_NO_TIME, &m, err) || tn_churn_def_load(s, NULL, &d, err)) {
+		free(w);
+		return NULL;
+	}
+	snprintf(w->currency, sizeof w->currency, "%s", m.currency);
+	if (m.as_of == TN_NO_TIME)
+		return w;
+	tn_error e = {0};
+	tn_frame *f = NULL, *tr = NULL;
+	tn_pred_model *model = NULL;
+	tn_value_retention_result *ret = NULL;
+	double *risk = NULL;
+	tn_pred_features_opts fo = {.as_of = m.as_of, .horizon_days = 30};
+	tn_pred_features_opts to = {.as_of = m.as_of - 30 * (tn_time)TN_DAY, .horizon_days = 30};
+	tn_pred_spec spec = {"churned", "1", "customer", NULL, 0};
+	tn_pred_options opt = tn_pred_options_default();
+	int ok = tn_pred_features(s, &fo, &f, &e) == TN_OK && f->nrows > 0 &&
+		 tn_pred_features(s, &to, &tr, &e) == TN_OK && tn_pred_train(tr, &spec, &opt, &model, &e) == TN_OK &&
+		 (risk = tn_malloc(f->nrows * sizeof *risk)) && tn_pred_score(model, f, risk, &e) == TN_OK &&
+		 tn_value_retention(s, &d, m.as_of, 0.10, &ret, &e) == TN_OK &&
+		 (w->r = tn_calloc(f->nrows, sizeof *w->r));
+	int ci = f ? tn_frame_find(f, "customer") : -1, pi = f ? tn_frame_find(f, "plan") : -1;
+	if (ok && (ci < 0 || f->cols[ci].is_numeric))
+		ok = 0;
+	if (ok) {
+		size_t nl = ret->nlive;
+		for (size_t i = 0; i < f->nrows; i++) {
+			risk_row *r = &w->r[w->n++];
+			r->id = tn_strdup(f->cols[ci].text[i]);
+			r->plan = tn_strdup(pi >= 0 && !f->cols[pi].is_numeric ? f->cols[pi].text[i] : "");
+			r->risk = risk[i];
+			r->mrr = fnum(f, "mrr", i);
+			r->days = fnum(f, "days_to_period_end", i);
+			r->value = NAN;
+			r->action = suggest(f, i);
+			r->why = NULL;
+			/* keep the frame row in `loss` until values are known */
+			r->loss = (double)i;
+		}
+		/* join the values (both sides sorted by id would be faster; the
+		 * frame and the live list are small enough for a map) */
+		tn_strmap *map = tn_strmap_new();
+		for (size_t i = 0; map && i < nl; i++) {
+			size_t ix;
+			if (tn_strmap_add(map, ret->live[i].customer, &ix) >= 0)
+				tn_strmap_set(map, ix, (int64_t)i);
+		}
+		size_t *row_of = tn_malloc((w->n ? w->n : 1) * sizeof *row_of);
+		for (size_t k = 0; k < w->n && row_of; k++) {
+			risk_row *r = &w->r[k];
+			row_of[k] = (size_t)r->loss;
+			size_t ix = map ? tn_strmap_find(map, r->id) : TN_STRMAP_NONE;
+			if (ix != TN_STRMAP_NONE)
+				r->value = ret->live[tn_strmap_val(map, ix)].value;
+			r->loss = isnan(r->value) || isnan(r->risk) ? 0 : r->risk * r->value;
+		}
+		tn_strmap_free(map);
+		/* reasons in plain words for the rows most worth a call under each
+		 * sort (risk, value at risk, days to the period's end) */
+		if (row_of) {
+			size_t nsrc = model->enc->nsrc;
+			double *contrib = tn_malloc(nsrc * sizeof *contrib);
+			for (int order = 0; order < 3 && contrib; order++) {
+				/* pick the top rows by a partial selection */
+				size_t top[WHO_REASONS], nt = 0;
+				for (size_t k = 0; k < w->n; k++) {
+					double key = order == 0 ? w->r[k].risk : order == 1 ? w->r[k].loss : -w->r[k].days;
+					if (isnan(key))
+						continue;
+					size_t pos = nt;
+					while (pos > 0) {
+						const risk_row *q = &w->r[top[pos - 1]];
+						double qk = order == 0 ? q->risk : order == 1 ? q->loss : -q->days;
+						if (qk >= key)
+							break;
+						pos--;
+					}
+					if (pos >= WHO_REASONS)
+						continue;
+					if (nt < WHO_REASONS)
+						nt++;
+					memmove(top + pos + 1, top + pos, (nt - 1 - pos) * sizeof *top);
+					top[pos] = k;
+				}
+				for (size_t q = 0; q < nt; q++) {
+					risk_row *r = &w->r[top[q]];
+					if (r->why)
+						continue;
+					size_t fr = row_of[top[q]];
+					char why[512] = "";
+					if (tn_pred_explain(model, f, &fr, 1, contrib, &e) == TN_OK) {
+						size_t a = nsrc, b = nsrc;
+						for (size_t j = 0; j < nsrc; j++) {
+							if (!(contrib[j] > 0))
+								continue;
+							if (a == nsrc || contrib[j] > contrib[a])
+								b = a, a = j;
+							else if (b == nsrc || contrib[j] > contrib[b])
+								b = j;
+						}
+						char r1[240] = "", r2[240] = "";
+						if (a < nsrc)
+							tn_pred_reason_words(model, f, fr, a, w->currency, r1, sizeof r1);
+						if (b < nsrc)
+							tn_pred_reason_words(model, f, fr, b, w->currency, r2, sizeof r2);
+						snprintf(why, sizeof why, "%s%s%s", r1, *r2 ? "; " : "", r2);
+					}
+					r->why = tn_strdup(why);
+				}
+			}
+			free(contrib);
+		}
+		free(row_of);
+		qsort(w->r, w->n, sizeof *w->r, cmp_loss);
+	} else
+		snprintf(w->note, sizeof w->note, "%s", e.msg[0] ? e.msg : "no live customers");
+	free(risk);
+	tn_value_retention_free(ret);
+	tn_pred_model_free(model);
+	tn_frame_free(f);
+	tn_frame_free(tr);
+	return w;
+}
+
+static int who_order;
+static int cmp_who(const void *a, const void *b)
+{
+	const risk_row *x = a, *y = b;
+	double kx = who_order == 0 ? x->risk : who_order == 1 ? x->loss : -x->days;
+	double ky = who_order == 0 ? y->risk : who_order == 1 ? y->loss : -y->days;
+	if (isnan(kx))
+		kx = -INFINITY;
+	if (isnan(ky))
+		ky = -INFINITY;
+	return (kx < ky) - (kx > ky);
+}
+
+#define WHO_SHOWN 60
+
+void page_who(web_ctx *c)
+{
+	tn_error err = {0};
+	who *w = web_data(c, "who", NULL, make_who, drop_who, &err);
+	if (!w) {
+		trouble(c, &err);
+		return;
+	}
+	if (!w->n) {
+		web_p(c, "empty", w->note[0] ? w->note : T(c, S_NO_ROWS));
+		return;
+	}
+	const char *sort = web_q(c, "sort");
+	int order = sort && strcmp(sort, "risk") == 0 ? 0 : sort && strcmp(sort, "days") == 0 ? 2 : 1;
+	/* the sort is in the URL (a view to share); the page shows the top */
+	tn_sbuf_printf(&c->html, "<p class=\"sorts\">");
+	web_esc(c, T(c, S_SORT_BY));
+	static const char *const sv[] = {"risk", "value", "days"};
+	static const int sl[] = {S_RISK, S_VALUE_AT_RISK, S_DAYS_TO_END};
+	for (int i = 0; i < 3; i++) {
+		tn_sbuf_printf(&c->html, " <a href=\"");
+		web_href(c, &c->html, "/who", "sort", sv[i]);
+		tn_sbuf_printf(&c->html, "\"%s>", i == order ? " aria-current=\"true\"" : "");
+		web_esc(c, T(c, sl[i]));
+		tn_sbuf_printf(&c->html, "</a>");
+	}
+	tn_sbuf_printf(&c->html, "</p>\n");
+	risk_row *top = tn_malloc(WHO_SHOWN * sizeof *top);
+	if (!top)
+		return;
+	/* the top WHO_SHOWN by the chosen order, without sorting everyone */
+	size_t nt = 0;
+	who_order = order;
+	for (size_t k = 0; k < w->n; k++) {
+		if (nt < WHO_SHOWN) {
+			top[nt++] = w->r[k];
+			if (nt == WHO_SHOWN)
+				qsort(top, nt, sizeof *top, cmp_who);
+			continue;
+		}
+		if (cmp_who(&w->r[k], &top[nt - 1]) < 0) {
+			top[nt - 1] = w->r[k];
+			for (size_t q = nt - 1; q > 0 && cmp_who(&top[q], &top[q - 1]) < 0; q--) {
+				risk_row t = top[q];
+				top[q] = top[q - 1];
+				top[q - 1] = t;
+			}
+		}
+	}
+	if (nt < WHO_SHOWN)
+		qsort(top, nt, sizeof *top, cmp_who);
+	cells t = {0};
+	for (size_t i = 0; i < nt; i++) {
+		cell(&t, tn_strdup(top[i].id));
+		cell(&t, tn_strdup(top[i].plan));
+		cell(&t, num(100 * top[i].risk, 1));
+		cell(&t, num(top[i].mrr, 2));
+		cell(&t, num(top[i].loss, 2));
+		cell(&t, num(top[i].days, 0));
+		cell(&t, tn_strdup(top[i].why ? top[i].why : ""));
+		cell(&t, tn_strdup(T(c, top[i].action)));
+	}
+	free(top);
+	char reading[256];
+	snprintf(reading, sizeof reading, T(c, S_WHO_READ), w->n);
+	char h1[64], h2[64];
+	snprintf(h1, sizeof h1, "%s%s%s", T(c, S_MRR), w->currency[0] ? " " : "", w->currency);
+	snprintf(h2, sizeof h2, "%s%s%s", T(c, S_VALUE_AT_RISK), w->currency[0] ? " " : "", w->currency);
+	const char *cols[] = {T(c, S_CUSTOMER), T(c, S_PLAN), T(c, S_RISK_PCT), h1, h2, T(c, S_DAYS_TO_END),
+			      T(c, S_WHY_WORDS), T(c, S_SUGGESTED)};
+	static const int kind[] = {COL_CUSTOMER, COL_TEXT, COL_NUM, COL_NUM, COL_NUM, COL_NUM, COL_SAID, COL_TEXT};
+	show(c, T(c, S_AT_RISK_LIST), reading, 8, cols, kind, &t);
+}
+
+/* ---- one customer ------------------------------------------------------------------- */
+
+typedef struct tl {
+	tn_time at;
+	int what; /* S_TL_* */
+	char *detail;
+	int said; /* the customer's own words */
+} tl;
+
+static int cmp_tl(const void *a, const void *b)
+{
+	const tl *x = a, *y = b;
+	return (x->at < y->at) - (x->at > y->at);
+}
+
+static void tl_add(tl **v, size_t *n, size_t *cap, tn_time at, int what, char *detail, int said)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		tl *p = tn_realloc(*v, nc * sizeof *p);
+		if (!p) {
+			free(detail);
+			return;
+		}
+		*v = p;
+		*cap = nc;
+	}
+	(*v)[(*n)++] = (tl){at, what, detail, said};
+}
+
+/* up to LIMIT rows of SQL (bound to the customer's id) as timeline items */
+static int tl_query(tn_store *s, int64_t cid, const char *sql, int what, int said, tl **v, size_t *n, size_t *cap,
+		    tn_error *err)
+{
+	tn_stmt *st = tn_db_prepare(s, sql, err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_int64(st, 1, cid);
+	int rc;
+	while ((rc = tn_db_step(st, "reading the customer's timeline", err)) == TN_DB_ROW) {
+		tn_time at = tn_db_column_time(st, 0);
+		const char *a = tn_db_column_text(st, 1), *b = tn_db_column_text(st, 2), *cc = tn_db_column_text(st, 3);
+		tl_add(v, n, cap, at, what, fmt("%s%s%s%s%s", a ? a : "", b && *b ? " · " : "", b ? b : "",
+						  cc && *cc ? " · " : "", cc ? cc : ""),
+		       said);
+	}
+	tn_db_finalize(st);
+	return rc == TN_DB_DONE ? TN_OK : rc;
+}
+
+void page_customer(web_ctx *c, const char *id)
+{
+	tn_error err = {0};
+	tn_store *s = web_store_open(c, &err);
+	char *json = NULL;
+	const tn_summary *h = summary(c, &err);
+	tn_time now = h && h->as_of != TN_NO_TIME ? h->as_of : (tn_time)0;
+	if (!s || tn_store_customer_json(s, id, now, &json, &err)) {
+		web_p(c, "empty", err.code == TN_ERR_NOTFOUND ? T(c, S_NOT_FOUND) : err.msg);
+		tn_store_close(s);
+		return;
+	}
+	cJSON *o = cJSON_Parse(json);
+	free(json);
+	/* the customer's facts */
+	cells t = {0};
+	const cJSON *it;
+	cJSON_ArrayForEach(it, o)
+	{
+		if (cJSON_IsString(it))
+			cell(&t, tn_strdup(it->string)), cell(&t, tn_strdup(it->valuestring));
+		else if (cJSON_IsNumber(it))
+			cell(&t, tn_strdup(it->string)), cell(&t, fmt("%.10g", it->valuedouble));
+		else if (cJSON_IsObject(it)) {
+			const cJSON *a;
+			cJSON_ArrayForEach(a, it) if (cJSON_IsString(a) || cJSON_IsNumber(a))
+			{
+				cell(&t, fmt("%s.%s", it->string, a->string));
+				cell(&t, cJSON_IsString(a) ? tn_strdup(a->valuestring) : fmt("%.10g", a->valuedouble));
+			}
+		}
+	}
+	const char *fc[] = {T(c, S_FIELD), T(c, S_VALUE)};
+	static const int fk[] = {COL_TEXT, COL_SAID};
+	show(c, T(c, S_FACTS), NULL, 2, fc, fk, &t);
+	cJSON_Delete(o);
+	/* the timeline: subscriptions, payments, activity, feedback, offers, points, alerts */
+	int64_t cid = -1;
+	tn_stmt *st = tn_db_prepare(s, "SELECT id FROM customers WHERE ext_id = ?", &err);
+	if (st && (tn_db_bind_text(st, 1, id), tn_db_step(st, "finding the customer", &err)) == TN_DB_ROW)
+		cid = tn_db_column_int64(st, 0);
+	tn_db_finalize(st);
+	tl *v = NULL;
+	size_t n = 0, cap = 0;
+	int rc = cid < 0 ? TN_ERR_NOTFOUND : TN_OK;
+	if (!rc)
+		rc = tl_query(s, cid,
+			      "SELECT started_at, plan, status, COALESCE(cancel_reason, '') FROM subscriptions "
+			      "WHERE customer_id = ? ORDER BY started_at DESC LIMIT 50",
+			      S_TL_SUB, 0, &v, &n, &cap, &err);
+	if (!rc)
+		rc = tl_query(s, cid,
+			      "SELECT cancelled_at, plan, 'cancelled', COALESCE(cancel_reason, '') FROM subscriptions "
+			      "WHERE customer_id = ? AND cancelled_at IS NOT NULL ORDER BY cancelled_at DESC LIMIT 50",
+			      S_TL_CANCEL, 0, &v, &n, &cap, &err);
+	if (!rc)
+		rc = tl_query(s, cid,
+			      "SELECT paid_at, CAST(amount AS TEXT), currency, status FROM payments WHERE customer_id = ? "
+			      "ORDER BY paid_at DESC LIMIT 100",
+			      S_TL_PAYMENT, 0, &v, &n, &cap, &err);
+	if (!rc)
+		rc = tl_query(s, cid,
+			      "SELECT e.occurred_at, t.name, '', '' FROM events e JOIN event_types t ON t.id = e.type_id "
+			      "WHERE e.customer_id = ? ORDER BY e.occurred_at DESC LIMIT 100",
+			      S_TL_EVENT, 0, &v, &n, &cap, &err);
+	if (!rc)
+		rc = tl_query(s, cid,
+			      "SELECT given_at, kind, COALESCE(CAST(score AS TEXT), ''), COALESCE(answer, '') FROM feedback "
+			      "WHERE customer_id = ? ORDER BY given_at DESC LIMIT 100",
+			      S_TL_FEEDBACK, 1, &v, &n, &cap, &err);
+	if (!rc)
+		rc = tl_query(s, cid,
+			      "SELECT p.created_at, a.arm, CAST(a.p_churn AS TEXT), '' FROM offer_assignments a "
+			      "JOIN offer_plans p ON p.id = a.plan_id WHERE a.customer_id = ? LIMIT 50",
+			      S_TL_OFFER, 0, &v, &n, &cap, &err);
+	if (!rc)
+		rc = tl_query(s, cid,
+			      "SELECT at, kind, CAST(points AS TEXT), '' FROM points_ledger WHERE customer_id = ? "
+			      "ORDER BY at DESC LIMIT 100",
+			      S_TL_POINTS, 0, &v, &n, &cap, &err);
+	if (!rc)
+		rc = tl_query(s, cid,
+			      "SELECT raised_at, kind, COALESCE(detail, ''), CASE WHEN acked_at IS NULL THEN '' ELSE "
+			      "'acknowledged' END FROM alerts WHERE customer_id = ? ORDER BY raised_at DESC LIMIT 50",
+			      S_TL_ALERT, 0, &v, &n, &cap, &err);
+	tn_store_close(s);
+	if (rc)
+		trouble(c, &err);
+	qsort(v, n, sizeof *v, cmp_tl);
+	for (size_t i = 0; i < n; i++) {
+		char ds[32];
+		cell(&t, tn_strdup(v[i].at == TN_NO_TIME ? "" : web_date(c, v[i].at, ds, sizeof ds)));
+		cell(&t, tn_strdup(T(c, v[i].what)));
+		cell(&t, v[i].detail);
+	}
+	free(v);
+	const char *cols[] = {T(c, S_DATE), T(c, S_WHAT), T(c, S_DETAIL)};
+	static const int kind[] = {COL_TEXT, COL_TEXT, COL_SAID};
+	show(c, T(c, S_TIMELINE), NULL, 3, cols, kind, &t);
+}
+
+/* ---- act ---------------------------------------------------------------------------- */
+
+static void *make_actions(tn_store *s, const char *arg, tn_error *err)
+{
+	(void)arg;
+	tables *t = tn_calloc(1, sizeof *t);
+	tn_time now;
+	if (!t || tn_actions_now(s, &now, err) || tn_report_actions(s, now, &t->t, &t->n, err)) {
+		if (!t)
+			tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void page_act(web_ctx *c)
+{
+	tn_error err = {0};
+	tables *a = web_data(c, "actions", NULL, make_actions, drop_tables, &err);
+	if (!a) {
+		trouble(c, &err);
+		return;
+	}
+	web_p(c, "reading", T(c, S_ACT_READ));
+	for (size_t i = 0; i < a->n; i++)
+		report_table(c, &a->t[i], NULL);
+}
+
+/* ---- alerts ------------------------------------------------------------------------- */
+
+#define ALERTS_SHOWN 200
+
+typedef struct alerts {
+	tn_pred_alert *al;
+	size_t n;
+} alerts;
+static void drop_alerts(void *x)
+{
+	alerts *a = x;
+	if (a)
+		free(a->al);
+	free(a);
+}
+/* ARG: "1" every alert, "0" the open ones */
+static void *make_alerts(tn_store *s, const char *arg, tn_error *err)
+{
+	alerts *a = tn_calloc(1, sizeof *a);
+	if (!a || tn_pred_alerts_list(s, INT64_MIN, arg && strcmp(arg, "1") == 0, &a->al, &a->n, err)) {
+		if (!a)
+			tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		free(a);
+		return NULL;
+	}
+	return a;
+}
+
+void page_alerts(web_ctx *c)
+{
+	tn_error err = {0};
+	const char *all = web_q(c, "all");
+	int show_all = all && strcmp(all, "1") == 0;
+	alerts *list = web_data(c, "alerts", show_all ? "1" : "0", make_alerts, drop_alerts, &err);
+	if (!list) {
+		trouble(c, &err);
+		return;
+	}
+	const tn_pred_alert *al = list->al;
+	size_t n = list->n;
+	char buf[256];
+	snprintf(buf, sizeof buf, T(c, S_ALERTS_READ), n);
+	web_p(c, "reading", buf);
+	tn_sbuf_printf(&c->html, "<p><a href=\"");
+	web_href(c, &c->html, "/alerts", "all", show_all ? NULL : "1");
+	tn_sbuf_printf(&c->html, "\">");
+	web_esc(c, T(c, show_all ? S_ALERTS_OPEN_ONLY : S_ALERTS_ALL));
+	tn_sbuf_printf(&c->html, "</a></p>\n");
+	int admin = (c->scope & SCOPE_ADMIN) != 0;
+	if (!admin)
+		web_p(c, "note", T(c, S_NEED_ADMIN));
+	tn_sbuf_printf(&c->csv, "alerts\nid,customer,kind,raised_at,risk,mrr,detail,status\n");
+	int id = ++c->nfig;
+	tn_sbuf *b = &c->html;
+	tn_sbuf_printf(b, "<section class=\"tbl\" aria-labelledby=\"f%d\"><h2 id=\"f%d\">", id, id);
+	web_esc(c, T(c, S_INBOX));
+	tn_sbuf_printf(b, "</h2>");
+	if (!n) {
+		web_p(c, "empty", T(c, S_NO_ROWS));
+		tn_sbuf_printf(b, "</section>\n");
+		return;
+	}
+	tn_sbuf_printf(b, "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-labelledby=\"f%d\">"
+			  "<table class=\"sortable\" data-page=\"25\"><thead><tr>", id);
+	const int cols[] = {S_CUSTOMER, S_KIND, S_RAISED, S_RISK_PCT, S_MRR, S_DETAIL, S_STATUS};
+	static const int isnum[] = {0, 0, 0, 1, 1, 0, 0};
+	for (size_t j = 0; j < 7; j++) {
+		tn_sbuf_printf(b, "<th scope=\"col\"%s><button type=\"button\" class=\"sort\">", isnum[j] ? " class=\"n\"" : "");
+		web_esc(c, T(c, cols[j]));
+		tn_sbuf_printf(b, "</button></th>");
+	}
+	tn_sbuf_printf(b, "</tr></thead><tbody>\n");
+	for (size_t i = 0; i < n && i < ALERTS_SHOWN; i++) {
+		const tn_pred_alert *a = &al[i];
+		char ds[32], r[32], m[32];
+		int acked = a->acked_at != INT64_MIN, resolved = a->resolved_at != INT64_MIN;
+		tn_sbuf_printf(b, "<tr data-alert=\"%lld\"><td><a href=\"/customers/", (long long)a->id);
+		web_url_enc(b, a->customer);
+		tn_sbuf_printf(b, "\"><bdi>");
+		web_esc(c, a->customer);
+		tn_sbuf_printf(b, "</bdi></a></td><td>");
+		web_esc(c, TD(c, a->kind));
+		tn_sbuf_printf(b, "</td><td>");
+		web_esc(c, web_date(c, a->raised_at, ds, sizeof ds));
+		tn_sbuf_printf(b, "</td><td class=\"n\" data-v=\"%.6g\">", isnan(a->risk) ? -1 : a->risk);
+		web_esc(c, isnan(a->risk) ? "" : web_num(c, 100 * a->risk, 1, r, sizeof r));
+		tn_sbuf_printf(b, "</td><td class=\"n\" data-v=\"%.6g\">", isnan(a->mrr) ? -1 : a->mrr);
+		web_esc(c, isnan(a->mrr) ? "" : web_num(c, a->mrr, 2, m, sizeof m));
+		tn_sbuf_printf(b, "</td><td class=\"t\">");
+		web_esc(c, a->detail);
+		tn_sbuf_printf(b, "</td><td class=\"t\">");
+		if (acked)
+			web_esc(c, T(c, S_ACKED));
+		else if (resolved)
+			web_esc(c, T(c, S_RESOLVED));
+		else if (admin) {
+			tn_sbuf_printf(b, "<form method=\"post\" action=\"/alerts/%lld/ack\" class=\"inline\">"
+					  "<input type=\"hidden\" name=\"csrf\" value=\"%s\"><button type=\"submit\" "
+					  "class=\"ack\">",
+				       (long long)a->id, c->csrf);
+			web_esc(c, T(c, S_ACK));
+			tn_sbuf_printf(b, "</button></form>");
+		} else
+			web_esc(c, T(c, S_OPEN));
+		tn_sbuf_printf(b, "</td></tr>\n");
+	}
+	tn_sbuf_printf(b, "</tbody></table></div></section>\n");
+	for (size_t i = 0; i < n; i++) { /* the CSV has every alert */
+		const tn_pred_alert *a = &al[i];
+		char iso[16];
+		int acked = a->acked_at != INT64_MIN, resolved = a->resolved_at != INT64_MIN;
+		tn_sbuf_printf(&c->csv, "%lld,", (long long)a->id);
+		web_csv_cell(&c->csv, a->customer);
+		tn_sbuf_printf(&c->csv, ",%s,%s,", a->kind, tn_date_format(a->raised_at, iso, sizeof iso));
+		if (!isnan(a->risk))
+			tn_sbuf_printf(&c->csv, "%.4f", a->risk);
+		tn_sbuf_printf(&c->csv, ",");
+		if (!isnan(a->mrr))
+			tn_sbuf_printf(&c->csv, "%.2f", a->mrr);
+		tn_sbuf_printf(&c->csv, ",");
+		web_csv_cell(&c->csv, a->detail);
+		tn_sbuf_printf(&c->csv, ",%s\n", acked ? "acknowledged" : resolved ? "resolved" : "open");
+	}
+	if (n > ALERTS_SHOWN) {
+		char more[160];
+		snprintf(more, sizeof more, T(c, S_ALERTS_MORE), (size_t)ALERTS_SHOWN);
+		web_p(c, "note", more);
+	}
+}
+
+int action_ack(web_ctx *c, const char *id, tn_error *err)
+{
+	char *end;
+	long long v = strtoll(id, &end, 10);
+	if (!*id || *end || v <= 0)
+		return tn_error_set(err, TN_ERR_USAGE, "not an alert id");
+	long long before = web_data_stamp(c);
+	tn_store *s = web_store_open(c, err);
+	if (!s)
+		return tn_error_code(err, TN_ERR_DB);
+	tn_time now = (tn_time)time(NULL);
+	int rc = tn_pred_alerts_ack(s, (int64_t)v, now, err);
+	tn_store_close(s);
+	if (!rc) { /* the analyses did not read the alert: keep them; the inbox did */
+		web_data_own_write(c, before);
+		web_data_forget(c, "alerts");
+	}
+	return rc;
+}
+
+/* what the warming thread keeps ready: the insights first (their first run
+ * labels the text answers, a write that moves the data stamp) */
+const web_warm_item web_warm[] = {
+	{"insights", NULL, make_insights, drop_tables}, {"summary", NULL, make_summary, free},
+	{"rates", "1|", make_rates, drop_rates},        {"rates", "1|plan", make_rates, drop_rates},
+	{"rates", "1|channel", make_rates, drop_rates}, {"who", NULL, make_who, drop_who},
+	{"survival", "plan", make_surv, drop_surv},     {"cohorts", NULL, make_cohorts, drop_cohorts},
+	{"drivers", NULL, make_drivers, drop_drivers},  {"scores", NULL, make_scores, drop_fb},
+	{"exit", NULL, make_exit, drop_fb},             {"actions", NULL, make_actions, drop_tables},
+	{"alerts", "0", make_alerts, drop_alerts},
+};
+const size_t web_nwarm = sizeof web_warm / sizeof web_warm[0];

@@ -1,0 +1,158 @@
+#!/bin/sh
+# dashboard.sh -- the dashboard's front door with curl, against the real
+# `tenure serve` on a free port: signed out every page leads to /login; sign
+# in with a read, admin or ingest key; the session cookie's flags; security
+# headers; the pages answer 200 in three languages with <html lang dir>;
+# language, digits and calendar remembered in cookies; CSV downloads; the
+# CSRF check refuses a form without its token; acknowledging needs an admin
+# key; sign-out ends the session; a revoked key ends its sessions; assets
+# are embedded; page data cached (Server-Timing) and refreshed when data arrive.
+. "$REPO/tests/e2e/lib.sh"
+
+check "small demo" $TENURE --db d.db demo --customers 400 --months 8
+check "alerts raised" $TENURE --db d.db alerts
+check "keys" sh -c "$TENURE --db d.db keys create --scope admin >admin.key && $TENURE --db d.db keys create --scope read >read.key && $TENURE --db d.db keys create --scope ingest >ingest.key && $TENURE --db d.db keys create --scope read >gone.key"
+ADMIN=$(cat admin.key); READ=$(cat read.key); INGEST=$(cat ingest.key); GONE=$(cat gone.key)
+
+$TENURE_BIN --db d.db serve --listen 127.0.0.1:0 2>serve.log &
+SERVER_PID=$!
+PORT=""
+for _ in $(seq 1 300); do
+  PORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9][0-9]*\)$|\1|p' serve.log)
+  [ -n "$PORT" ] && break
+  kill -0 "$SERVER_PID" 2>/dev/null || break
+  sleep 0.1
+done
+if [ -z "$PORT" ]; then
+  not_ok "server starts" "$(cat serve.log)"; exit 0
+fi
+ok "server starts ($PORT)"
+U="http://127.0.0.1:$PORT"
+# get PATH [CURL OPTIONS...]: the status; body in body.out, headers in hdr.out
+get() { p=$1; shift; curl -s -o body.out -D hdr.out -w '%{http_code}' "$@" "$U$p"; }
+# login KEY: the session cookie's value ("" when refused)
+login() { curl -s -o /dev/null -D login.hdr --data-urlencode "key=$1" "$U/login"; sed -n 's/^Set-Cookie: tn_session=\([0-9a-f]*\);.*/\1/p' login.hdr | tr -d '\r'; }
+
+# ---- signed out ----
+for p in / /when /why /who /act /alerts /customers/C000001; do
+  check_eq "signed out: GET $p redirects" "$(get "$p")" 303
+  check_contains "signed out: GET $p goes to /login" hdr.out "Location: /login"
+done
+check_eq "GET /login" "$(get /login)" 200
+check_contains "the sign-in form has a field named key" body.out 'name="key"'
+check_eq "an unknown path is still the API's 404" "$(get /nowhere)" 404
+check_contains "404 is JSON" body.out '"not_found"'
+check_eq "the API still needs its bearer key" "$(get /v1/summary)" 401
+
+# ---- sign in ----
+check_eq "wrong key refused" "$(curl -s -o body.out -w '%{http_code}' --data-urlencode "key=tn_$(printf '%064d' 0)" "$U/login")" 401
+check_eq "no key refused" "$(curl -s -o body.out -w '%{http_code}' -d "other=1" "$U/login")" 400
+check_eq "ingest key refused (403)" "$(curl -s -o body.out -w '%{http_code}' --data-urlencode "key=$INGEST" "$U/login")" 403
+S=$(login "$ADMIN")
+check_eq "admin key signs in (a 64-hex session)" "$(printf %s "$S" | grep -cE '^[0-9a-f]{64}$')" 1
+check_contains "cookie: HttpOnly" login.hdr "HttpOnly"
+check_contains "cookie: SameSite=Strict" login.hdr "SameSite=Strict"
+check_contains "cookie: with an expiry" login.hdr "Max-Age=28800"
+check_contains "cookie: Path=/" login.hdr "Path=/"
+check_contains "sign-in redirects to the overview" login.hdr "Location: /"
+R=$(login "$READ")
+check_eq "read key signs in" "$(printf %s "$R" | wc -c | tr -d ' ')" 64
+check_eq "garbage cookie is no session" "$(get / -H "Cookie: tn_session=$(printf '%064d' 7)")" 303
+
+# ---- pages ----
+for lang in en ar fa; do
+  for p in / /when /why /who /act /alerts /customers/C000001; do
+    check_eq "GET $p?lang=$lang" "$(get "$p?lang=$lang" -H "Cookie: tn_session=$S")" 200
+    dir=rtl; [ "$lang" = en ] && dir=ltr
+    check_contains "$p in $lang: <html lang dir>" body.out "<html lang=\"$lang\" dir=\"$dir\">"
+  done
+done
+get / -H "Cookie: tn_session=$S" >/dev/null
+check_contains "security headers: CSP" hdr.out "Content-Security-Policy: default-src 'none'"
+check_contains "security headers: nosniff" hdr.out "X-Content-Type-Options: nosniff"
+check_contains "pages are not cached by the browser" hdr.out "Cache-Control: no-store"
+check_contains "the overview has data-metric figures" body.out 'data-metric="churn_rate_month_pct"'
+check_contains "no reference beyond the server" body.out 'href="/assets/app.css"'
+if grep -qE '(src|href)="(https?:)?//' body.out; then not_ok "nothing loaded from the network" "$(grep -oE '(src|href)="(https?:)?//[^"]*' body.out | head -3)"; else ok "nothing loaded from the network"; fi
+check_eq "language remembered: Set-Cookie tn_lang" "$(get '/?lang=fa' -H "Cookie: tn_session=$S" >/dev/null; grep -c 'Set-Cookie: tn_lang=fa' hdr.out)" 1
+check_eq "remembered language used" "$(get / -H "Cookie: tn_session=$S; tn_lang=ar" >/dev/null; grep -c '<html lang="ar" dir="rtl">' body.out)" 1
+get '/?lang=fa&digits=native' -H "Cookie: tn_session=$S" >/dev/null
+check_contains "Persian digits on request" body.out "۰"
+get '/?lang=fa&cal=solar&digits=latin' -H "Cookie: tn_session=$S" >/dev/null
+check_contains "Solar Hijri dates on request" body.out "تا پایان 140"
+check_eq "assets are embedded: app.css" "$(get /assets/app.css)" 200
+check_contains "app.css is CSS" hdr.out "Content-Type: text/css"
+check_eq "assets are embedded: app.js" "$(get /assets/app.js)" 200
+check_eq "no such asset" "$(get /assets/nope.js)" 404
+check_eq "CSV of a page" "$(get '/who?format=csv' -H "Cookie: tn_session=$S")" 200
+check_contains "CSV: text/csv" hdr.out "Content-Type: text/csv"
+check_contains "CSV: attachment" hdr.out "Content-Disposition: attachment"
+check_contains "CSV: the at-risk table" body.out "customer"
+check_eq "CSV of the overview" "$(get '/?format=csv' -H "Cookie: tn_session=$S")" 200
+check_contains "CSV: the headline figures" body.out "churn_rate_month_pct,"
+check_eq "a filter in the URL" "$(get '/?period=quarter&plan=monthly' -H "Cookie: tn_session=$S")" 200
+check_contains "the filter is kept in the links" body.out 'href="/when?period=quarter&amp;plan=monthly"'
+check_eq "an unknown customer" "$(get /customers/nobody -H "Cookie: tn_session=$S")" 200
+check_contains "an unknown customer says so" body.out "Not found."
+
+# ---- cached, refreshed when data arrive ----
+get /who -H "Cookie: tn_session=$S" >/dev/null
+t=$(sed -n 's/^Server-Timing: page;dur=\([0-9.]*\).*/\1/p' hdr.out | tr -d '\r')
+check "a cached page is served in under 100 ms of server time ($t ms)" awk -v t="$t" 'BEGIN { exit !(t != "" && t < 100) }'
+n1=$(grep -o 'data-metric="customers" data-value="[0-9]*"' body.out; get / -H "Cookie: tn_session=$S" >/dev/null; grep -o 'data-metric="customers" data-value="[0-9]*"' body.out)
+check_eq "ingest one customer" "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' --data-binary '[{"id":"NEW-1","signed_up_at":"2026-01-01T00:00:00Z"}]' "$U/v1/customers")" 200
+n1=$(printf %s "$n1" | sed 's/.*value="//; s/"//')
+# the warming thread recomputes in the background; pages show the previous values meanwhile
+for _ in $(seq 1 120); do
+  get / -H "Cookie: tn_session=$S" >/dev/null
+  n2=$(grep -o 'data-metric="customers" data-value="[0-9]*"' body.out | sed 's/.*value="//; s/"//')
+  [ "$n2" = "$((n1 + 1))" ] && break
+  sleep 0.5
+done
+check_eq "the overview refreshes when data arrive" "$n2" "$((n1 + 1))"
+
+# ---- CSRF, admin, acknowledge ----
+get /alerts -H "Cookie: tn_session=$S" >/dev/null
+ID=$(grep -o 'action="/alerts/[0-9]*/ack"' body.out | head -1 | sed 's/[^0-9]//g')
+ID2=$(grep -o 'action="/alerts/[0-9]*/ack"' body.out | sed -n 2p | sed 's/[^0-9]//g')
+TOKEN=$(grep -o 'name="csrf" value="[0-9a-f]*"' body.out | head -1 | sed 's/.*value="//; s/"//')
+check_eq "the inbox offers acknowledge (a CSRF token in the form)" "$(printf %s "$TOKEN" | wc -c | tr -d ' ')" 64
+check_eq "acknowledge without the CSRF token: 403" "$(curl -s -o body.out -w '%{http_code}' -X POST -H "Cookie: tn_session=$S" "$U/alerts/$ID/ack")" 403
+check_eq "acknowledge with a wrong token: 403" "$(curl -s -o body.out -w '%{http_code}' -H "Cookie: tn_session=$S" -d "csrf=$(printf '%064d' 1)" "$U/alerts/$ID/ack")" 403
+check_eq "another session's token: 403" "$(curl -s -o body.out -w '%{http_code}' -H "Cookie: tn_session=$R" -d "csrf=$TOKEN" "$U/alerts/$ID/ack")" 403
+check_eq "still open after the refusals" "$(sqlite3 d.db "SELECT acked_at IS NULL FROM alerts WHERE id = $ID")" 1
+get /alerts -H "Cookie: tn_session=$R" >/dev/null
+RTOKEN=$(grep -o 'name="csrf" value="[0-9a-f]*"' body.out | head -1 | sed 's/.*value="//; s/"//')
+check_eq "a read key's inbox has no acknowledge button" "$(grep -c 'class="ack"' body.out)" 0
+check_eq "acknowledge with a read key: 403" "$(curl -s -o body.out -w '%{http_code}' -H "Cookie: tn_session=$R" -d "csrf=$RTOKEN" "$U/alerts/$ID/ack")" 403
+check_eq "acknowledge with the token: 303 back to the inbox" "$(curl -s -o body.out -D hdr.out -w '%{http_code}' -H "Cookie: tn_session=$S" -d "csrf=$TOKEN" "$U/alerts/$ID/ack")" 303
+check_eq "acknowledged in the store" "$(sqlite3 d.db "SELECT acked_at IS NOT NULL FROM alerts WHERE id = $ID")" 1
+check_eq "the other alert is still open" "$(sqlite3 d.db "SELECT acked_at IS NULL FROM alerts WHERE id = $ID2")" 1
+check_eq "acknowledge an unknown alert: 404" "$(curl -s -o body.out -w '%{http_code}' -H "Cookie: tn_session=$S" -d "csrf=$TOKEN" "$U/alerts/999999/ack")" 404
+check_eq "a form without a session: 401" "$(curl -s -o body.out -w '%{http_code}' -d "csrf=$TOKEN" "$U/alerts/$ID2/ack")" 401
+check_eq "a large form: 413" "$(head -c 20000 /dev/zero | tr '\0' a | curl -s -o body.out -w '%{http_code}' -H "Cookie: tn_session=$S" --data-binary @- "$U/alerts/$ID2/ack")" 413
+check_eq "DELETE on a page: 405" "$(curl -s -o body.out -w '%{http_code}' -X DELETE -H "Cookie: tn_session=$S" "$U/alerts")" 405
+
+# ---- sign-out; a revoked key ends its sessions ----
+check_eq "sign out without the token: 403" "$(curl -s -o body.out -w '%{http_code}' -X POST -H "Cookie: tn_session=$S" "$U/logout")" 403
+check_eq "sign out" "$(curl -s -o body.out -D hdr.out -w '%{http_code}' -H "Cookie: tn_session=$S" -d "csrf=$TOKEN" "$U/logout")" 303
+check_contains "sign-out clears the cookie" hdr.out "tn_session=; Path=/; Max-Age=0"
+check_eq "the old session is gone" "$(get / -H "Cookie: tn_session=$S")" 303
+G=$(login "$GONE")
+check_eq "a key signs in" "$(get / -H "Cookie: tn_session=$G")" 200
+GID=$($TENURE --db d.db --format json keys list | /usr/bin/python3 -c 'import json,sys; print(max(k["id"] for k in json.load(sys.stdin)))')
+check "revoke the key" $TENURE --db d.db keys revoke "$GID"
+sleep 1.2
+check_eq "its session ends with it" "$(get / -H "Cookie: tn_session=$G")" 303
+
+# ---- a brake on guessing keys ----
+set --
+for _ in $(seq 1 40); do set -- "$@" -o /dev/null "$U/login"; done
+codes=$(curl -s -w '%{http_code}\n' --data-urlencode "key=tn_$(printf '%064d' 3)" "$@" | sort | uniq -c | tr -s ' ')
+case "$codes" in *429*) ok "many wrong keys in a second: 429";; *) not_ok "many wrong keys in a second: 429" "$codes";; esac
+sleep 1.2
+check_eq "a second later a right key signs in" "$(printf %s "$(login "$READ")" | wc -c | tr -d ' ')" 64
+
+kill -TERM "$SERVER_PID" 2>/dev/null
+wait "$SERVER_PID"
+check_eq "server stops cleanly" "$?" 0

@@ -1,0 +1,233 @@
+/*
+ * test_web.c -- the dashboard (src/web) without a socket: the Solar Hijri
+ * calendar, native digits, cookie and form parsing, and through
+ * tn_server_handle: signed-out redirects, sign-in with a key (cookie flags),
+ * pages in three languages with <html lang dir>, the CSRF check on a form,
+ * sign-out, embedded assets.
+ */
+#include "testutil.h"
+#include "tenure.h"
+#include "tenure/server.h"
+#include "web/web.h"
+
+#include <unistd.h>
+
+static void test_jalali(void **state)
+{
+	(void)state;
+	static const int cases[][6] = {
+		{2024, 3, 20, 1403, 1, 1},  {2025, 3, 21, 1404, 1, 1},   {2026, 3, 21, 1405, 1, 1},
+		{2026, 3, 20, 1404, 12, 29}, {2026, 10, 31, 1405, 8, 9}, {2000, 1, 1, 1378, 10, 11},
+		{2026, 9, 22, 1405, 6, 31}, {2026, 9, 23, 1405, 7, 1},   {2026, 12, 1, 1405, 9, 10},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int y, m, d;
+		web_jalali(cases[i][0], cases[i][1], cases[i][2], &y, &m, &d);
+		assert_int_equal(y, cases[i][3]);
+		assert_int_equal(m, cases[i][4]);
+		assert_int_equal(d, cases[i][5]);
+	}
+}
+
+static void test_digits(void **state)
+{
+	(void)state;
+	char out[64];
+	assert_string_equal(web_native_digits("ar", "1,234.5", 1, out, sizeof out), "١٬٢٣٤٫٥");
+	assert_string_equal(web_native_digits("fa", "1,234.5", 1, out, sizeof out), "۱٬۲۳۴٫۵");
+	assert_string_equal(web_native_digits("fa", "2026-10", 0, out, sizeof out), "۲۰۲۶-۱۰");
+	assert_string_equal(web_native_digits("ar", "a.b", 0, out, sizeof out), "a.b");
+	/* a short buffer cuts whole characters, never half of one */
+	assert_string_equal(web_native_digits("ar", "12345", 1, out, 6), "١٢");
+}
+
+static void test_parsing(void **state)
+{
+	(void)state;
+	char v[16];
+	assert_int_equal(web_cookie("a=1; tn_session=abc; b=2", "tn_session", v, sizeof v), 0);
+	assert_string_equal(v, "abc");
+	assert_int_equal(web_cookie("xtn_session=abc", "tn_session", v, sizeof v), -1);
+	assert_int_equal(web_cookie("tn_session=0123456789abcdefXYZ", "tn_session", v, sizeof v), -1);
+	assert_int_equal(web_cookie(NULL, "tn_session", v, sizeof v), -1);
+	const char *body = "key=tn_ab%2Bc&csrf=x+y&bad=%zz&cut=%4";
+	assert_int_equal(web_form(body, strlen(body), "key", v, sizeof v), 0);
+	assert_string_equal(v, "tn_ab+c");
+	assert_int_equal(web_form(body, strlen(body), "csrf", v, sizeof v), 0);
+	assert_string_equal(v, "x y");
+	assert_int_equal(web_form(body, strlen(body), "bad", v, sizeof v), 0);
+	assert_string_equal(v, "%zz");
+	assert_int_equal(web_form(body, strlen(body), "cut", v, sizeof v), 0);
+	assert_string_equal(v, "%4");
+	assert_int_equal(web_form(body, strlen(body), "nope", v, sizeof v), -1);
+	assert_int_equal(web_form(body, 3, "key", v, sizeof v), -1); /* the length bounds the body */
+}
+
+/* ---- through the request handler ---- */
+
+static char dir[64], db[96], admin[TN_KEY_LEN + 1], reader[TN_KEY_LEN + 1];
+
+static void req(tn_server *sv, const char *method, const char *path, const char *cookie, const char *body,
+		tn_http_response *rs)
+{
+	char p[256];
+	snprintf(p, sizeof p, "%s", path);
+	const char *q[4];
+	size_t nq = 0;
+	char *qs = strchr(p, '?');
+	if (qs) { /* one name=value is enough here */
+		*qs++ = '\0';
+		char *eq = strchr(qs, '=');
+		if (eq)
+			*eq++ = '\0';
+		q[0] = qs;
+		q[1] = eq;
+		nq = 1;
+	}
+	tn_http_request rq = {.method = method, .path = p, .query = q, .nquery = nq, .cookie = cookie, .body = body,
+			      .body_len = body ? strlen(body) : 0,
+			      .content_type = body ? "application/x-www-form-urlencoded" : NULL};
+	tn_server_handle(sv, &rq, rs);
+}
+
+/* the value after NAME in TEXT up to the next QUOTE-like stop into OUT */
+static int grab(const char *text, const char *name, const char *stop, char *out, size_t n)
+{
+	const char *p = text ? strstr(text, name) : NULL;
+	if (!p)
+		return -1;
+	p += strlen(name);
+	size_t len = strcspn(p, stop);
+	if (len >= n)
+		return -1;
+	memcpy(out, p, len);
+	out[len] = '\0';
+	return 0;
+}
+
+static void test_sessions(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof dir, "/tmp/tenure_test_web_XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(db, sizeof db, "%s/t.db", dir);
+	tn_store *s;
+	tn_error err = {0};
+	int64_t id;
+	assert_int_equal(tn_store_open(db, TN_STORE_CREATE, &s, &err), 0);
+	assert_int_equal(tn_key_create(s, "admin", "a", admin, &id, &err), 0);
+	assert_int_equal(tn_key_create(s, "read", NULL, reader, &id, &err), 0);
+	tn_store_close(s);
+	tn_server *sv = NULL;
+	tn_server_opts o = {.db_path = db};
+	assert_int_equal(tn_server_new(&o, &sv, &err), 0);
+	tn_http_response rs;
+
+	req(sv, "GET", "/", NULL, NULL, &rs);
+	assert_int_equal(rs.status, 303);
+	assert_non_null(strstr(rs.headers, "Location: /login"));
+	tn_http_response_free(&rs);
+	req(sv, "GET", "/login", NULL, NULL, &rs);
+	assert_int_equal(rs.status, 200);
+	assert_non_null(strstr(rs.body, "name=\"key\""));
+	tn_http_response_free(&rs);
+
+	char body[200], cookie[128], sid[80], csrf[80];
+	snprintf(body, sizeof body, "key=%s", "tn_0000");
+	req(sv, "POST", "/login", NULL, body, &rs);
+	assert_int_equal(rs.status, 401);
+	assert_null(rs.headers ? strstr(rs.headers, "tn_session=") : NULL);
+	tn_http_response_free(&rs);
+	snprintf(body, sizeof body, "key=%s", admin);
+	req(sv, "POST", "/login", NULL, body, &rs);
+	assert_int_equal(rs.status, 303);
+	assert_non_null(strstr(rs.headers, "HttpOnly"));
+	assert_non_null(strstr(rs.headers, "SameSite=Strict"));
+	assert_non_null(strstr(rs.headers, "Max-Age=28800"));
+	assert_int_equal(grab(rs.headers, "tn_session=", ";", sid, sizeof sid), 0);
+	assert_int_equal(strlen(sid), 64);
+	tn_http_response_free(&rs);
+	snprintf(cookie, sizeof cookie, "tn_session=%s", sid);
+
+	static const char *const langs[][3] = {{"/?lang=en", "en", "ltr"}, {"/?lang=ar", "ar", "rtl"},
+					       {"/alerts?lang=fa", "fa", "rtl"}, {"/who?lang=ar", "ar", "rtl"}};
+	for (size_t i = 0; i < 4; i++) {
+		char want[64];
+		req(sv, "GET", langs[i][0], cookie, NULL, &rs);
+		assert_int_equal(rs.status, 200);
+		snprintf(want, sizeof want, "<html lang=\"%s\" dir=\"%s\">", langs[i][1], langs[i][2]);
+		assert_non_null(strstr(rs.body, want));
+		assert_non_null(strstr(rs.headers, "tn_lang="));
+		assert_non_null(strstr(rs.headers, "Content-Security-Policy"));
+		tn_http_response_free(&rs);
+	}
+	req(sv, "GET", "/", cookie, NULL, &rs);
+	assert_int_equal(rs.status, 200);
+	assert_int_equal(grab(rs.body, "name=\"csrf\" value=\"", "\"", csrf, sizeof csrf), 0);
+	assert_int_equal(strlen(csrf), 64);
+	tn_http_response_free(&rs);
+
+	/* a form without its token, or with another, is refused */
+	req(sv, "POST", "/logout", cookie, "x=1", &rs);
+	assert_int_equal(rs.status, 403);
+	tn_http_response_free(&rs);
+	char wrong[100];
+	snprintf(wrong, sizeof wrong, "csrf=%.63s%c", csrf, csrf[63] == '0' ? '1' : '0');
+	req(sv, "POST", "/logout", cookie, wrong, &rs);
+	assert_int_equal(rs.status, 403);
+	tn_http_response_free(&rs);
+	/* acknowledging needs an admin key: a read key's session is refused */
+	snprintf(body, sizeof body, "key=%s", reader);
+	req(sv, "POST", "/login", NULL, body, &rs);
+	char rsid[80], rcookie[128], rcsrf[80];
+	assert_int_equal(grab(rs.headers, "tn_session=", ";", rsid, sizeof rsid), 0);
+	tn_http_response_free(&rs);
+	snprintf(rcookie, sizeof rcookie, "a=b; tn_session=%s", rsid);
+	req(sv, "GET", "/alerts", rcookie, NULL, &rs);
+	assert_int_equal(grab(rs.body, "name=\"csrf\" value=\"", "\"", rcsrf, sizeof rcsrf), 0);
+	assert_string_not_equal(rcsrf, csrf);
+	tn_http_response_free(&rs);
+	snprintf(body, sizeof body, "csrf=%s", rcsrf);
+	req(sv, "POST", "/alerts/1/ack", rcookie, body, &rs);
+	assert_int_equal(rs.status, 403);
+	tn_http_response_free(&rs);
+	snprintf(body, sizeof body, "csrf=%s", csrf);
+	req(sv, "POST", "/alerts/1/ack", cookie, body, &rs);
+	assert_int_equal(rs.status, 404); /* admin, right token, no such alert */
+	tn_http_response_free(&rs);
+
+	/* sign out: the session is gone */
+	req(sv, "POST", "/logout", cookie, body, &rs);
+	assert_int_equal(rs.status, 303);
+	assert_non_null(strstr(rs.headers, "tn_session=; Path=/; Max-Age=0"));
+	tn_http_response_free(&rs);
+	req(sv, "GET", "/", cookie, NULL, &rs);
+	assert_int_equal(rs.status, 303);
+	tn_http_response_free(&rs);
+
+	req(sv, "GET", "/assets/app.css", NULL, NULL, &rs);
+	assert_int_equal(rs.status, 200);
+	assert_string_equal(rs.content_type, "text/css; charset=utf-8");
+	assert_true(rs.len > 100);
+	tn_http_response_free(&rs);
+	req(sv, "GET", "/v1/nothing", cookie, NULL, &rs); /* the API's paths stay the API's */
+	assert_int_equal(rs.status, 404);
+	assert_string_equal(rs.content_type, "application/json");
+	tn_http_response_free(&rs);
+
+	assert_int_equal(tn_server_free(sv, &err), 0);
+	char cmd[160];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_jalali),
+		cmocka_unit_test(test_digits),
+		cmocka_unit_test(test_parsing),
+		cmocka_unit_test(test_sessions),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
