@@ -147,8 +147,8 @@ int tn_customers_link(tn_store *s, const char *keep, const char *alias, tn_time 
 	if ((rc = tn_store_begin(s, err)))
 		return rc;
 	static const char *const sql[] = {
-		"INSERT INTO customer_links(alias, customer, linked_at) VALUES (?1, ?2, ?3) ON CONFLICT (alias) DO UPDATE"
-		" SET customer = excluded.customer, linked_at = excluded.linked_at",
+		("INSERT INTO customer_links(alias, customer, linked_at) VALUES (?1, ?2, ?3) ON CONFLICT (alias) DO UPDATE"
+		 " SET customer = excluded.customer, linked_at = excluded.linked_at"),
 		/* links that pointed at ALIAS now point at KEEP */
 		"UPDATE customer_links SET customer = ?2 WHERE customer = ?1",
 		"UPDATE subscriptions SET customer_id = ?4 WHERE customer_id = ?5",
