@@ -53,6 +53,7 @@ static const struct {
 } analyses[] = {
 	{"summary", cmd_summary}, {"churn", cmd_churn},     {"cohorts", cmd_cohorts}, {"survival", cmd_survival},
 	{"drivers", cmd_drivers}, {"value", cmd_value},     {"alerts", cmd_alerts},   {"feedback", cmd_feedback},
+	{"offers", cmd_offers},
 };
 
 /* One analysis at a time: stdout and stderr are the process's. */
