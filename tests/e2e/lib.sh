@@ -57,3 +57,26 @@ check_near() {
   if awk -v g="$2" -v w="$3" -v t="$4" 'BEGIN { d = g - w; if (d < 0) d = -d; exit !(g != "" && d <= t) }'; then ok "$1"
   else not_ok "$1" "got $2, want $3 within $4"; fi
 }
+
+# ---- a real `tenure serve` for the HTTP tests ----
+SERVER_PID=""
+PORT=""
+# start_server DB LOG [OPTIONS...]: start $TENURE_BIN serve on a free loopback
+# port in the background; sets SERVER_PID and PORT once it listens (http or
+# https), or prints the log and returns 1 when it exits first or takes 20 s.
+start_server() {
+  db=$1; log=$2; shift 2
+  $TENURE_BIN --db "$db" serve --listen 127.0.0.1:0 "$@" 2>"$log" &
+  SERVER_PID=$!
+  PORT=""
+  for _ in $(seq 1 200); do
+    PORT=$(sed -n 's|^listening on https\{0,1\}://127.0.0.1:\([0-9][0-9]*\)$|\1|p' "$log")
+    [ -n "$PORT" ] && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  cat "$log"
+  return 1
+}
+# stop_server: SIGTERM (graceful shutdown) and wait for it
+stop_server() { kill -TERM "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID"; }

@@ -7,24 +7,6 @@
 # in the store after a kill -9, and PRAGMA integrity_check is ok.
 . "$REPO/tests/e2e/lib.sh"
 
-SERVER_PID=""
-PORT=""
-# start_server DB LOG [OPTIONS...]: start in the background, wait for the port
-start_server() {
-  db=$1; log=$2; shift 2
-  $TENURE_BIN --db "$db" serve --listen 127.0.0.1:0 "$@" 2>"$log" &
-  SERVER_PID=$!
-  PORT=""
-  for _ in $(seq 1 200); do
-    PORT=$(sed -n 's|^listening on https\{0,1\}://127.0.0.1:\([0-9][0-9]*\)$|\1|p' "$log")
-    [ -n "$PORT" ] && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  cat "$log"
-  return 1
-}
-stop_server() { kill -TERM "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID"; }
 # req METHOD PATH KEY [BODY [CONTENT-TYPE]]: prints the status; the body is in resp.json
 req() {
   m=$1; p=$2; k=$3; b=${4-}; ct=${5:-application/json}

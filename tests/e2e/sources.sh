@@ -10,23 +10,6 @@
 . "$REPO/tests/e2e/sources_chain.sh"
 SIGN="python3 $REPO/tests/e2e/sources_sign.py"
 
-SERVER_PID=""
-PORT=""
-start_server() {
-  db=$1; log=$2; shift 2
-  $TENURE_BIN --db "$db" serve --listen 127.0.0.1:0 "$@" 2>"$log" &
-  SERVER_PID=$!
-  PORT=""
-  for _ in $(seq 1 200); do
-    PORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9][0-9]*\)$|\1|p' "$log")
-    [ -n "$PORT" ] && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  cat "$log"
-  return 1
-}
-stop_server() { kill -TERM "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID"; }
 trap 'kill -TERM $SERVER_PID 2>/dev/null' EXIT
 # post ROUTE FILE [HEADER...]: prints the status; the body is in resp.json
 post() {
