@@ -34,7 +34,7 @@ LIB_SRC := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
-HDRS    := $(wildcard include/*.h include/tenure/*.h src/*/*.h src/cli/*.def tests/unit/*.h)
+HDRS    := $(wildcard include/*.h include/tenure/*.h src/*/*.h src/cli/*.def tests/unit/*.h fuzz/*.h)
 
 # the dashboard's assets (src/web/assets), embedded in the library as C arrays
 WEB_ASSETS := $(sort $(wildcard src/web/assets/*))

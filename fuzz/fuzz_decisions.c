@@ -9,6 +9,7 @@
  */
 #include "tenure.h"
 #include "tenure/server.h"
+#include "fuzz_server.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -17,37 +18,14 @@
 #include <string.h>
 #include <unistd.h>
 
-static tn_server *server;
-static char db[64], key[TN_KEY_LEN + 1], bearer[TN_KEY_LEN + 16];
-
-static void cleanup(void)
-{
-	tn_server_free(server, NULL);
-	char p[80];
-	unlink(db);
-	snprintf(p, sizeof p, "%s-wal", db);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", db);
-	unlink(p);
-}
+static char key[TN_KEY_LEN + 1], bearer[TN_KEY_LEN + 16];
 
 static void setup(void)
 {
 	tn_error err = {0};
-	tn_store *s;
-	snprintf(db, sizeof db, "/tmp/tenure_fuzz_decisions_%d.db", (int)getpid());
-	unlink(db);
+	tn_store *s = fuzz_store_new("decisions");
 	int64_t id;
-	if (tn_store_open(db, TN_STORE_CREATE, &s, &err) || tn_key_create(s, "ingest", "fuzz", key, &id, &err))
-		__builtin_trap();
-	tn_store_begin(s, &err);
-	for (int i = 0; i < 4; i++) {
-		char cid[8];
-		snprintf(cid, sizeof cid, "c%d", i);
-		tn_customer_rec c = {cid, 0, "SA", "organic", NULL};
-		tn_store_put_customer(s, &c, NULL, &err);
-	}
-	if (tn_store_commit(s, &err))
+	if (tn_key_create(s, "ingest", "fuzz", key, &id, &err))
 		__builtin_trap();
 	tn_catalogue_offer o = {.name = "pause", .kind = "pause", .terms = "a month off", .cost = 1, .uplift_prior = 0.3,
 				.prior_weight = 20, .budget = 50, .cap_count = 3, .cap_days = 30,
@@ -58,10 +36,7 @@ static void setup(void)
 		__builtin_trap();
 	tn_store_close(s);
 	snprintf(bearer, sizeof bearer, "Bearer %s", key);
-	tn_server_opts so = {.db_path = db, .max_body = 1 << 16, .max_depth = 16};
-	if (tn_server_new(&so, &server, &err))
-		__builtin_trap();
-	atexit(cleanup);
+	fuzz_server_start();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

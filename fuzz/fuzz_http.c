@@ -7,6 +7,7 @@
  */
 #include "tenure.h"
 #include "tenure/server.h"
+#include "fuzz_server.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -14,44 +15,18 @@
 #include <string.h>
 #include <unistd.h>
 
-static tn_server *server;
-static char db[64], key[TN_KEY_LEN + 1], bearer[TN_KEY_LEN + 16];
-
-static void cleanup(void)
-{
-	tn_server_free(server, NULL);
-	char p[80];
-	unlink(db);
-	snprintf(p, sizeof p, "%s-wal", db);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", db);
-	unlink(p);
-}
+static char key[TN_KEY_LEN + 1], bearer[TN_KEY_LEN + 16];
 
 static void setup(void)
 {
 	tn_error err = {0};
-	tn_store *s;
-	snprintf(db, sizeof db, "/tmp/tenure_fuzz_http_%d.db", (int)getpid());
-	unlink(db);
+	tn_store *s = fuzz_store_new("http");
 	int64_t id;
-	if (tn_store_open(db, TN_STORE_CREATE, &s, &err) || tn_key_create(s, "admin", "fuzz", key, &id, &err))
-		__builtin_trap();
-	tn_store_begin(s, &err);
-	for (int i = 0; i < 4; i++) {
-		char cid[8];
-		snprintf(cid, sizeof cid, "c%d", i);
-		tn_customer_rec c = {cid, 0, "SA", "organic", NULL};
-		tn_store_put_customer(s, &c, NULL, &err);
-	}
-	if (tn_store_commit(s, &err))
+	if (tn_key_create(s, "admin", "fuzz", key, &id, &err))
 		__builtin_trap();
 	tn_store_close(s);
 	snprintf(bearer, sizeof bearer, "Bearer %s", key);
-	tn_server_opts o = {.db_path = db, .max_body = 1 << 16, .max_depth = 16};
-	if (tn_server_new(&o, &server, &err))
-		__builtin_trap();
-	atexit(cleanup);
+	fuzz_server_start();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -67,30 +42,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n = size - 2;
 	const char *nl = memchr(text, '\n', n);
 	size_t plen = nl ? (size_t)(nl - text) : n;
-	char *path = malloc(plen + 1);
+	const char *q[32];
+	size_t nq;
+	char *path = fuzz_path_query(text, n, q, &nq);
 	if (!path)
 		return 0;
-	memcpy(path, text, plen);
-	path[plen] = '\0';
-	/* split the query into name/value pairs as the HTTP layer does */
-	const char *q[32];
-	size_t nq = 0;
-	char *qs = strchr(path, '?');
-	if (qs) {
-		*qs++ = '\0';
-		while (qs && *qs && nq < 16) {
-			char *amp = strchr(qs, '&');
-			if (amp)
-				*amp++ = '\0';
-			char *eq = strchr(qs, '=');
-			if (eq)
-				*eq++ = '\0';
-			q[2 * nq] = qs;
-			q[2 * nq + 1] = eq;
-			nq++;
-			qs = amp;
-		}
-	}
 	tn_http_request rq = {
 		.method = methods[data[0] % 6],
 		.path = path,

@@ -11,6 +11,7 @@
 #include "tenure.h"
 #include "tenure/demo.h"
 #include "tenure/server.h"
+#include "fuzz_server.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -18,19 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static tn_server *server;
-static char db[64], key[TN_KEY_LEN + 1], cookie[160], cookie_lang[220], csrf[80];
-
-static void cleanup(void)
-{
-	tn_server_free(server, NULL);
-	char p[80];
-	unlink(db);
-	snprintf(p, sizeof p, "%s-wal", db);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", db);
-	unlink(p);
-}
+static char key[TN_KEY_LEN + 1], cookie[160], cookie_lang[220], csrf[80];
 
 static void call(const char *method, const char *path, const char *const *q, size_t nq, const char *ck,
 		 const char *body, size_t blen, tn_http_response *rs)
@@ -78,10 +67,7 @@ static void setup(void)
 	    tn_key_create(s, "admin", "fuzz", key, &id, &err))
 		__builtin_trap();
 	tn_store_close(s);
-	tn_server_opts o = {.db_path = db, .max_body = 1 << 16, .max_depth = 16};
-	if (tn_server_new(&o, &server, &err))
-		__builtin_trap();
-	atexit(cleanup);
+	fuzz_server_start();
 	login();
 }
 
@@ -96,29 +82,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n = size - 2;
 	const char *nl = memchr(text, '\n', n);
 	size_t plen = nl ? (size_t)(nl - text) : n;
-	char *path = malloc(plen + 1);
+	const char *q[32];
+	size_t nq;
+	char *path = fuzz_path_query(text, n, q, &nq);
 	if (!path)
 		return 0;
-	memcpy(path, text, plen);
-	path[plen] = '\0';
-	const char *q[32];
-	size_t nq = 0;
-	char *qs = strchr(path, '?');
-	if (qs) {
-		*qs++ = '\0';
-		while (qs && *qs && nq < 16) {
-			char *amp = strchr(qs, '&');
-			if (amp)
-				*amp++ = '\0';
-			char *eq = strchr(qs, '=');
-			if (eq)
-				*eq++ = '\0';
-			q[2 * nq] = qs;
-			q[2 * nq + 1] = eq;
-			nq++;
-			qs = amp;
-		}
-	}
 	/* the cookie */
 	char garbage[128];
 	size_t gl = n < sizeof garbage - 1 ? n : sizeof garbage - 1;

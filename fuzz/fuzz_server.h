@@ -1,0 +1,94 @@
+/*
+ * fuzz_server.h -- what the server fuzz targets (fuzz_http, fuzz_decisions,
+ * fuzz_web) share: a throwaway store file named for the target and process,
+ * removed with its WAL at exit, and the path/query split the HTTP layer does
+ * (so the request handler sees what libmicrohttpd would hand it).
+ */
+#ifndef TENURE_FUZZ_SERVER_H
+#define TENURE_FUZZ_SERVER_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tenure.h"
+#include "tenure/server.h"
+
+static tn_server *server;
+static char db[64];
+
+static void fuzz_cleanup(void)
+{
+	tn_server_free(server, NULL);
+	char p[80];
+	unlink(db);
+	snprintf(p, sizeof p, "%s-wal", db);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-shm", db);
+	unlink(p);
+}
+
+/* A new store at /tmp/tenure_fuzz_NAME_PID.db with customers c0..c3. */
+static tn_store *fuzz_store_new(const char *name)
+{
+	tn_error err = {0};
+	tn_store *s;
+	snprintf(db, sizeof db, "/tmp/tenure_fuzz_%s_%d.db", name, (int)getpid());
+	unlink(db);
+	if (tn_store_open(db, TN_STORE_CREATE, &s, &err) || tn_store_begin(s, &err))
+		__builtin_trap();
+	for (int i = 0; i < 4; i++) {
+		char cid[8];
+		snprintf(cid, sizeof cid, "c%d", i);
+		tn_customer_rec c = {cid, 0, "SA", "organic", NULL};
+		tn_store_put_customer(s, &c, NULL, &err);
+	}
+	if (tn_store_commit(s, &err))
+		__builtin_trap();
+	return s;
+}
+
+/* The server on DB (small limits, so the fuzzer reaches them), removed at exit. */
+static void fuzz_server_start(void)
+{
+	tn_error err = {0};
+	tn_server_opts o = {.db_path = db, .max_body = 1 << 16, .max_depth = 16};
+	if (tn_server_new(&o, &server, &err))
+		__builtin_trap();
+	atexit(fuzz_cleanup);
+}
+
+/* The first line of TEXT (N bytes) as a malloc'ed path, its ?query split in
+ * place into at most 16 name/value pairs in Q (value NULL without '=');
+ * NULL when out of memory. */
+static char *fuzz_path_query(const char *text, size_t n, const char *q[32], size_t *nq)
+{
+	const char *nl = memchr(text, '\n', n);
+	size_t plen = nl ? (size_t)(nl - text) : n;
+	char *path = malloc(plen + 1);
+	*nq = 0;
+	if (!path)
+		return NULL;
+	memcpy(path, text, plen);
+	path[plen] = '\0';
+	char *qs = strchr(path, '?');
+	if (qs) {
+		*qs++ = '\0';
+		while (qs && *qs && *nq < 16) {
+			char *amp = strchr(qs, '&');
+			if (amp)
+				*amp++ = '\0';
+			char *eq = strchr(qs, '=');
+			if (eq)
+				*eq++ = '\0';
+			q[2 * *nq] = qs;
+			q[2 * *nq + 1] = eq;
+			(*nq)++;
+			qs = amp;
+		}
+	}
+	return path;
+}
+
+#endif
