@@ -30,7 +30,7 @@ static void fuzz_cleanup(void)
 }
 
 /* A new store at /tmp/tenure_fuzz_NAME_PID.db with customers c0..c3. */
-static tn_store *fuzz_store_new(const char *name)
+static inline tn_store *fuzz_store_new(const char *name)
 {
 	tn_error err = {0};
 	tn_store *s;
@@ -50,7 +50,7 @@ static tn_store *fuzz_store_new(const char *name)
 }
 
 /* The server on DB (small limits, so the fuzzer reaches them), removed at exit. */
-static void fuzz_server_start(void)
+static inline void fuzz_server_start(void)
 {
 	tn_error err = {0};
 	tn_server_opts o = {.db_path = db, .max_body = 1 << 16, .max_depth = 16};
@@ -62,7 +62,7 @@ static void fuzz_server_start(void)
 /* The first line of TEXT (N bytes) as a malloc'ed path, its ?query split in
  * place into at most 16 name/value pairs in Q (value NULL without '=');
  * NULL when out of memory. */
-static char *fuzz_path_query(const char *text, size_t n, const char *q[32], size_t *nq)
+static inline char *fuzz_path_query(const char *text, size_t n, const char *q[32], size_t *nq)
 {
 	const char *nl = memchr(text, '\n', n);
 	size_t plen = nl ? (size_t)(nl - text) : n;
