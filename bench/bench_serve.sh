@@ -16,7 +16,8 @@
 # Env: INGEST_SECS, SECS, CONNS (read connections, 32), INGEST_CONNS (64),
 # BG_RATE, BG_CONNS (200 paced connections: a write waits for its group
 # commit, so a paced rate needs many), THREADS (HTTP threads; default the
-# server's).
+# server's), PHASES (default "ingest reads bg"; e.g. PHASES=reads for the
+# read phase alone, on the pristine demo).
 set -eu
 . bench/lib.sh
 INGEST_SECS=${INGEST_SECS:-60}
@@ -25,6 +26,8 @@ CONNS=${CONNS:-32}
 INGEST_CONNS=${INGEST_CONNS:-64}
 BG_RATE=${BG_RATE:-50000}
 BG_CONNS=${BG_CONNS:-200}
+PHASES=${PHASES:-ingest reads bg}
+phase() { case " $PHASES " in *" $1 "*) return 0 ;; esac; return 1; }
 D=$BENCH_DIR/serve
 mkdir -p "$D"
 [ -x "$TENURE" ] || { echo "build first: make" >&2; exit 1; }
@@ -65,6 +68,7 @@ sample_rss() { # the server's RSS every second for N seconds, into $D/rss.txt
 }
 echo "server: $URL, RSS at start $(rss) MB"
 
+if phase ingest; then
 echo "-- ingest: POST /v1/events, 500 events a request, $INGEST_CONNS connections, ${INGEST_SECS}s (load $(load))"
 sample_rss "$INGEST_SECS" &
 S=$!
@@ -81,13 +85,17 @@ curl -s -H "Authorization: Bearer $READ" "$URL/metrics" |
     if (v["tenure_commit_duration_seconds_count"] > 0)
       printf "group commits: %d, mean %.0f ms\n", v["tenure_commit_duration_seconds_count"],
         1000 * v["tenure_commit_duration_seconds_sum"] / v["tenure_commit_duration_seconds_count"] }'
+fi
 
+if phase reads; then
 echo "-- reads: GET /v1/customers/{id}, $CONNS connections, ${SECS}s (load $(load))"
 Q0=$(reqs); C0=$(cpu)
 TENURE_KEY=$READ wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s bench/serve_read.lua "$URL" | grep -E '^reads:|Non-2xx'
 Q1=$(reqs); C1=$(cpu)
-echo "server CPU per read: $(per $((Q1 - Q0)) $((C1 - C0))) us (user+sys)"
+echo "server CPU per read: $(per $((Q1 - Q0)) $((C1 - C0))) us (user+sys; load after: $(load))"
+fi
 
+if phase bg; then
 echo "-- reads while ingest runs at about $BG_RATE events/s (load $(load))"
 TENURE_KEY=$INGEST BATCH=500 RATE=$BG_RATE CONNS=$BG_CONNS wrk -t1 -c"$BG_CONNS" -d"${SECS}s" --timeout 30s \
   -s bench/serve_ingest.lua "$URL" >"$D/ingest_bg.txt" &
@@ -95,4 +103,5 @@ W=$!
 TENURE_KEY=$READ wrk -t1 -c"$CONNS" -d"${SECS}s" --latency -s bench/serve_read.lua "$URL" | grep -E '^reads:|Non-2xx'
 wait $W
 sed 's/^ingest:/background ingest:/' "$D/ingest_bg.txt" | grep -E '^background ingest:|Non-2xx'
+fi
 echo "server peak RSS: $(awk '/VmHWM/ {printf "%.0f", $2/1024}' /proc/$PID/status) MB"

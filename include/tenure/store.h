@@ -237,5 +237,27 @@ TN_API int tn_store_customer_json(tn_store *s, const char *ext_id, tn_time now, 
  * server's value model, which the store does not keep), or NULL for null. */
 TN_API int tn_store_customer_json_value(tn_store *s, const char *ext_id, tn_time now, const char *value_json,
 					char **json, tn_error *err);
+/* The same, and *until: the first instant after NOW at which the answer
+ * would differ with the store unchanged ("days_as_customer" steps), or
+ * INT64_MAX when it never would.  For the server's read cache. */
+TN_API int tn_store_customer_json_until(tn_store *s, const char *ext_id, tn_time now, const char *value_json,
+					char **json, tn_time *until, tn_error *err);
+/* SQLite's PRAGMA data_version on this connection: a value that changes
+ * when another connection (of this process or another) commits a change.
+ * TN_ERR_USAGE on PostgreSQL. */
+TN_API int tn_store_data_version(tn_store *s, int64_t *version, tn_error *err);
+/* The same question for a whole process, without a connection or a lock
+ * (store_change.c): a read-only map of the WAL index's header, which every
+ * commit rewrites.  Open after the store is in WAL mode and some connection
+ * has read it; TN_ERR_IO when there is no WAL index (not WAL, PostgreSQL). */
+typedef struct tn_store_watch tn_store_watch;
+typedef struct tn_store_mark {
+	unsigned char b[48];
+} tn_store_mark;
+TN_API int tn_store_watch_open(const char *db_path, tn_store_watch **w, tn_error *err);
+/* 1 and *MARK (equal marks: no commit in between); 0 when a commit is under
+ * way (take that as a change). */
+TN_API int tn_store_watch_read(tn_store_watch *w, tn_store_mark *mark);
+TN_API void tn_store_watch_close(tn_store_watch *w);
 
 #endif

@@ -28,6 +28,7 @@ static const char serve_help[] =
 	"usage: tenure serve [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE]\n"
 	"                    [--threads N] [--max-conns N] [--per-ip N] [--timeout SECONDS]\n"
 	"                    [--max-body BYTES] [--max-depth N] [--rate N] [--burst N]\n"
+	"                    [--read-cache BYTES]\n"
 	"                    [--scheduler [--scheduler-interval SECONDS]]\n\n"
 	"The HTTP/JSON API over the store (--db): ingest customers, subscriptions,\n"
 	"events, payments and feedback; read a customer, the summary and the analyses.\n"
@@ -41,6 +42,8 @@ static const char serve_help[] =
 	"  --max-depth N       deepest JSON nesting (default 32; 400 above)\n"
 	"  --rate N            requests per second per key (default 0: no limit; 429 above)\n"
 	"  --burst N           requests a key may send at once (default: the rate)\n"
+	"  --read-cache BYTES  GET /v1/customers/{id} answers kept in memory until a\n"
+	"                      commit or the next day as a customer (default 64M; 0: off)\n"
 	"  --scheduler         run the scheduled jobs (tenure jobs run) and deliver the\n"
 	"                      outbox in a thread, every --scheduler-interval (default 10 s)\n"
 	"Prints `listening on http://HOST:PORT` on stderr when ready.  SIGTERM or\n"
@@ -189,6 +192,13 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 				return 2;
 			if (parse_size(v, &o.max_body))
 				return cli_usage_error("serve", "--max-body: expected a size such as 16M, found \"%s\"", v);
+		} else if ((r = cli_opt(argc, argv, &i, "--read-cache", &v))) {
+			if (r < 0)
+				return 2;
+			if (strcmp(v, "0") == 0)
+				o.no_read_cache = 1;
+			else if (parse_size(v, &o.read_cache))
+				return cli_usage_error("serve", "--read-cache: expected a size such as 64M, or 0, found \"%s\"", v);
 		} else if ((r = cli_opt(argc, argv, &i, "--rate", &v))) {
 			if (r < 0 || cli_parse_double("serve", "--rate", v, &o.rate))
 				return 2;

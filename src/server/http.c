@@ -34,10 +34,14 @@ double server_now(void)
 
 /* ---- reader connections ----------------------------------------------------- */
 
-tn_store *reader_take(tn_server *sv, tn_error *err)
+tn_store *reader_take_seen(tn_server *sv, reader_seen **seen, tn_error *err)
 {
+	*seen = NULL;
 	pthread_mutex_lock(&sv->pool_mu);
 	tn_store *s = sv->npool ? sv->pool[--sv->npool] : NULL;
+	for (size_t i = 0; s && i < sv->nseen && !*seen; i++)
+		if (sv->seen[i].s == s)
+			*seen = &sv->seen[i];
 	pthread_mutex_unlock(&sv->pool_mu);
 	if (s)
 		return s;
@@ -47,7 +51,47 @@ tn_store *reader_take(tn_server *sv, tn_error *err)
 		tn_store_close(s);
 		return NULL;
 	}
+	pthread_mutex_lock(&sv->pool_mu);
+	for (size_t i = 0; i < sv->nseen && !*seen; i++) /* a closed reader's place */
+		if (!sv->seen[i].s)
+			*seen = &sv->seen[i];
+	if (!*seen && sv->nseen < READERS_SEEN)
+		*seen = &sv->seen[sv->nseen++];
+	if (*seen)
+		**seen = (reader_seen){s, 0, 0}; /* a new connection: its data version is unknown */
+	pthread_mutex_unlock(&sv->pool_mu);
 	return s;
+}
+
+tn_store *reader_take(tn_server *sv, tn_error *err)
+{
+	reader_seen *seen;
+	return reader_take_seen(sv, &seen, err);
+}
+
+tn_store_watch *server_watch(tn_server *sv)
+{
+	tn_store_watch *w = atomic_load(&sv->watch);
+	if (w)
+		return w;
+	pthread_mutex_lock(&sv->watch_mu);
+	double now = server_now();
+	if (!(w = atomic_load(&sv->watch)) && now - sv->watch_tried >= 1.0) {
+		sv->watch_tried = now;
+		if (tn_store_watch_open(sv->db_path, &w, NULL) == TN_OK)
+			atomic_store(&sv->watch, w);
+	}
+	pthread_mutex_unlock(&sv->watch_mu);
+	return w;
+}
+
+/* Close reader S for good (pool_mu held): it is no longer tracked. */
+static void reader_close(tn_server *sv, tn_store *s)
+{
+	for (size_t i = 0; i < sv->nseen; i++)
+		if (sv->seen[i].s == s)
+			sv->seen[i] = (reader_seen){NULL, 0, 0};
+	tn_store_close(s);
 }
 
 void reader_give(tn_server *sv, tn_store *s)
@@ -59,8 +103,8 @@ void reader_give(tn_server *sv, tn_store *s)
 		size_t cap = sv->cappool ? sv->cappool * 2 : 16;
 		tn_store **p = tn_realloc(sv->pool, cap * sizeof *p);
 		if (!p) {
+			reader_close(sv, s);
 			pthread_mutex_unlock(&sv->pool_mu);
-			tn_store_close(s);
 			return;
 		}
 		sv->pool = p;
@@ -85,6 +129,13 @@ int tn_server_new(const tn_server_opts *o, tn_server **out, tn_error *err)
 	pthread_mutex_init(&sv->keys.mu, NULL);
 	pthread_mutex_init(&sv->analyses.mu, NULL);
 	atomic_init(&sv->generation, 0);
+	atomic_init(&sv->value_version, 0);
+	atomic_init(&sv->watch, NULL);
+	pthread_mutex_init(&sv->watch_mu, NULL);
+	sv->watch_tried = -1e9;
+	/* the read cache needs SQLite's data_version (routes.c do_customer) */
+	if (!o->no_read_cache)
+		sv->reads = readcache_new(o->read_cache ? o->read_cache : (size_t)64 << 20);
 	metrics_init(&sv->metrics);
 	atomic_init(&sv->in_flight, 0);
 	*out = sv;
@@ -115,6 +166,9 @@ int tn_server_free(tn_server *sv, tn_error *err)
 	for (size_t i = 0; i < sv->npool; i++)
 		tn_store_close(sv->pool[i]);
 	free(sv->pool);
+	readcache_free(sv->reads);
+	tn_store_watch_close(atomic_load(&sv->watch));
+	pthread_mutex_destroy(&sv->watch_mu);
 	auth_free(&sv->keys);
 	webhooks_free(sv);
 	metrics_free(&sv->metrics);

@@ -89,7 +89,7 @@ static void histogram(FILE *fp, const char *name, const char *label, const unsig
 	}
 }
 
-char *metrics_text(tn_metrics *m, long queue_depth, size_t *len)
+char *metrics_text(tn_metrics *m, long queue_depth, const metrics_cache *rc, size_t *len)
 {
 	char *buf = NULL;
 	FILE *fp = open_memstream(&buf, len);
@@ -122,6 +122,13 @@ char *metrics_text(tn_metrics *m, long queue_depth, size_t *len)
 	      "# TYPE tenure_commit_duration_seconds histogram\n", fp);
 	histogram(fp, "tenure_commit_duration_seconds", "", m->commit_hist, m->commit_seconds, m->commits);
 	pthread_mutex_unlock(&m->mu);
+	fprintf(fp, "# HELP tenure_read_cache_hits_total GET /v1/customers/{id} answered from the read cache.\n"
+		    "# TYPE tenure_read_cache_hits_total counter\ntenure_read_cache_hits_total %llu\n"
+		    "# HELP tenure_read_cache_misses_total GET /v1/customers/{id} read from the store (cache on).\n"
+		    "# TYPE tenure_read_cache_misses_total counter\ntenure_read_cache_misses_total %llu\n"
+		    "# HELP tenure_read_cache_bytes Bytes held by the read cache.\n"
+		    "# TYPE tenure_read_cache_bytes gauge\ntenure_read_cache_bytes %zu\n",
+		rc->hits, rc->misses, rc->bytes);
 	if (fclose(fp) != 0) {
 		free(buf);
 		return NULL;

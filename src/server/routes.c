@@ -202,20 +202,58 @@ static void do_customer(tn_server *sv, const char *id, tn_http_response *rs)
 		return;
 	}
 	tn_error err = {0};
-	tn_store *s = reader_take(sv, &err);
+	tn_time now = (tn_time)time(NULL);
+	/* the read cache (readcache.c): has anything been committed since the
+	 * last look?  Then no kept answer is served.  The epoch and the value
+	 * model's version are taken before the read's own snapshot. */
+	readcache *rc = sv->reads;
+	unsigned long epoch = 0, vver = 0;
+	tn_store_watch *w = rc ? server_watch(sv) : NULL;
+	if (w) {
+		tn_store_mark mark;
+		int seen = tn_store_watch_read(w, &mark);
+		epoch = readcache_epoch_mark(rc, seen ? &mark : NULL);
+		vver = atomic_load(&sv->value_version);
+		if (readcache_get(rc, id, epoch, vver, now, rs))
+			return;
+	}
+	reader_seen *seen = NULL;
+	tn_store *s = reader_take_seen(sv, &seen, &err);
+	if (!s)
+		rc = NULL;
+	if (rc && !w) { /* no WAL index mapped: this connection's data version */
+		int64_t dv;
+		if (tn_store_data_version(s, &dv, NULL) != TN_OK) {
+			rc = NULL; /* not SQLite, or an error the read itself will meet */
+		} else {
+			int changed = !seen || !seen->known || seen->dv != dv;
+			if (seen) {
+				seen->dv = dv;
+				seen->known = 1;
+			}
+			epoch = readcache_epoch(rc, changed);
+			vver = atomic_load(&sv->value_version);
+			if (readcache_get(rc, id, epoch, vver, now, rs)) {
+				reader_give(sv, s);
+				return;
+			}
+		}
+	}
 	char *json = NULL;
 	char *value = s ? value_json(sv, id) : NULL;
-	int rc = s ? tn_store_customer_json_value(s, id, (tn_time)time(NULL), value, &json, &err) : TN_ERR_DB;
+	tn_time until = now;
+	int st = s ? tn_store_customer_json_until(s, id, now, value, &json, &until, &err) : TN_ERR_DB;
 	free(value);
-	if (rc == TN_OK) {
-		reader_give(sv, s);
+	reader_give(sv, s);
+	if (st == TN_OK) {
 		rs->status = 200;
 		rs->content_type = "application/json";
 		rs->body = json;
 		rs->len = strlen(json);
+		if (rc)
+			readcache_put(rc, id, epoch, vver, until, json, rs->len);
 		return;
 	}
-	reader_give(sv, s);
 	respond_error(rs, err.code == TN_ERR_NOTFOUND ? 404 : 500, NULL, err.msg, NULL);
 }
 
@@ -506,7 +544,9 @@ static const route *dispatch(tn_server *sv, const tn_http_request *rq, tn_http_r
 		pthread_mutex_lock(&sv->w.mu);
 		long depth = sv->w.depth;
 		pthread_mutex_unlock(&sv->w.mu);
-		rs->body = metrics_text(&sv->metrics, depth, &rs->len);
+		metrics_cache mc;
+		readcache_stats(sv->reads, &mc.hits, &mc.misses, &mc.bytes);
+		rs->body = metrics_text(&sv->metrics, depth, &mc, &rs->len);
 		rs->status = rs->body ? 200 : 500;
 		rs->content_type = "text/plain; version=0.0.4";
 		if (!rs->body)

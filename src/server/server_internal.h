@@ -47,8 +47,13 @@ void metrics_init(tn_metrics *m);
 void metrics_free(tn_metrics *m);
 void metrics_request(tn_metrics *m, int route_class, const char *route, int status, double seconds);
 void metrics_commit(tn_metrics *m, double seconds, unsigned long long rows, unsigned long long fast_rows);
+/* The read cache's counters, for the text. */
+typedef struct metrics_cache {
+	unsigned long long hits, misses;
+	size_t bytes;
+} metrics_cache;
 /* Prometheus text exposition (malloc'ed). */
-char *metrics_text(tn_metrics *m, long queue_depth, size_t *len);
+char *metrics_text(tn_metrics *m, long queue_depth, const metrics_cache *rc, size_t *len);
 
 /* ---- auth ---- */
 typedef struct key_entry {
@@ -174,6 +179,33 @@ void value_stop(tn_server *sv);
  * yet, or the customer is not in it. */
 char *value_json(tn_server *sv, const char *ext_id);
 
+/* ---- GET /v1/customers/{id}'s answers (readcache.c) ---- */
+typedef struct readcache readcache;
+/* NULL when MAX_BYTES is 0 (off) or out of memory. */
+readcache *readcache_new(size_t max_bytes);
+void readcache_free(readcache *c);
+/* The epoch to read at: CHANGED (the reader connection's data version moved,
+ * or is unknown) starts a new one first.  Take it before the read's snapshot. */
+unsigned long readcache_epoch(readcache *c, int changed);
+/* 1 with RS filled (200) when ID's answer at EPOCH and VVER is kept and NOW
+ * is before its end. */
+/* The same from the WAL index's header now (NULL: unknown, a change). */
+unsigned long readcache_epoch_mark(readcache *c, const tn_store_mark *mark);
+int readcache_get(readcache *c, const char *id, unsigned long epoch, unsigned long vver, int64_t now,
+		  tn_http_response *rs);
+void readcache_put(readcache *c, const char *id, unsigned long epoch, unsigned long vver, int64_t until,
+		   const char *body, size_t len);
+void readcache_stats(readcache *c, unsigned long long *hits, unsigned long long *misses, size_t *bytes);
+
+/* What a reader connection last saw of PRAGMA data_version (readcache.c's
+ * check); touched only by the thread holding the connection. */
+typedef struct reader_seen {
+	tn_store *s;  /* NULL: closed */
+	int64_t dv;
+	int known;
+} reader_seen;
+#define READERS_SEEN 256
+
 /* ---- the server ---- */
 struct tn_server {
 	tn_server_opts o;
@@ -186,6 +218,13 @@ struct tn_server {
 	pthread_mutex_t pool_mu;
 	tn_store **pool;
 	size_t npool, cappool;
+	reader_seen seen[READERS_SEEN]; /* every reader opened (pool_mu), at most READERS_SEEN */
+	size_t nseen;
+	readcache *reads;        /* GET /v1/customers/{id}'s answers, or NULL (off) */
+	_Atomic(tn_store_watch *) watch; /* the WAL index's header (store_change.c), once mapped */
+	pthread_mutex_t watch_mu;
+	double watch_tried;      /* monotonic seconds of the last try to map it */
+	atomic_ulong value_version; /* bumped each time value.c installs a model */
 	key_cache keys;
 	writer w;
 	tn_metrics metrics;
@@ -198,6 +237,12 @@ struct tn_server {
 };
 
 tn_store *reader_take(tn_server *sv, tn_error *err);
+/* The store's WAL index, mapped on first use (NULL: none yet; tried at most
+ * once a second). */
+tn_store_watch *server_watch(tn_server *sv);
+/* The same, and what the connection last saw of the data version (NULL
+ * when not tracked: more than READERS_SEEN readers). */
+tn_store *reader_take_seen(tn_server *sv, reader_seen **seen, tn_error *err);
 void reader_give(tn_server *sv, tn_store *s);
 double server_now(void);
 

@@ -142,6 +142,8 @@ static void *value_main(void *arg)
 			value_model *old = vs->model;
 			vs->model = m;
 			m->refs = 1;
+			/* the read cache's answers carry the old model's value */
+			atomic_fetch_add(&sv->value_version, 1);
 			if (old && --old->refs == 0)
 				model_free(old);
 		}

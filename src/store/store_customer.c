@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,7 +133,22 @@ typedef struct type_span {
 #define TYPE_SPANS 64 /* on the stack; more types go to the heap */
 
 static int customer_json(tn_store *s, const char *ext_id, tn_time now, const char *value_json, char **json,
-			 tn_error *err);
+			 tn_time *until, tn_error *err);
+
+int tn_store_data_version(tn_store *s, int64_t *version, tn_error *err)
+{
+	*version = 0;
+	if (tn_db_engine(s) != TN_DB_SQLITE)
+		return tn_error_set(err, TN_ERR_USAGE, "the store's data version is SQLite's (PRAGMA data_version)");
+	tn_stmt *st = tn_db_cached(s, "PRAGMA data_version", err);
+	if (!st)
+		return TN_ERR_DB;
+	int rc = tn_db_step(st, "reading the store's data version", err);
+	if (rc == TN_DB_ROW)
+		*version = tn_db_column_int64(st, 0);
+	tn_db_reset(st);
+	return rc == TN_DB_ROW ? TN_OK : tn_store_db_error(s, "reading the store's data version", err);
+}
 
 int tn_store_customer_json(tn_store *s, const char *ext_id, tn_time now, char **json, tn_error *err)
 {
@@ -142,6 +158,14 @@ int tn_store_customer_json(tn_store *s, const char *ext_id, tn_time now, char **
 int tn_store_customer_json_value(tn_store *s, const char *ext_id, tn_time now, const char *value_json,
 				 char **json, tn_error *err)
 {
+	tn_time until;
+	return tn_store_customer_json_until(s, ext_id, now, value_json, json, &until, err);
+}
+
+int tn_store_customer_json_until(tn_store *s, const char *ext_id, tn_time now, const char *value_json,
+				 char **json, tn_time *until, tn_error *err)
+{
+	*until = now;
 	/* one read transaction: a consistent snapshot, and one lock for all queries */
 	tn_stmt *begin = tn_db_cached(s, "BEGIN", err), *commit = tn_db_cached(s, "COMMIT", err);
 	if (!begin || !commit)
@@ -150,7 +174,7 @@ int tn_store_customer_json_value(tn_store *s, const char *ext_id, tn_time now, c
 	tn_db_reset(begin);
 	if (rc != TN_DB_DONE)
 		return tn_store_db_error(s, "reading a customer", err);
-	rc = customer_json(s, ext_id, now, value_json, json, err);
+	rc = customer_json(s, ext_id, now, value_json, json, until, err);
 	int crc = tn_db_step(commit, "reading the store", err);
 	tn_db_reset(commit);
 	if (crc != TN_DB_DONE && rc == TN_OK) {
@@ -162,7 +186,7 @@ int tn_store_customer_json_value(tn_store *s, const char *ext_id, tn_time now, c
 }
 
 static int customer_json(tn_store *s, const char *ext_id, tn_time now, const char *value_json, char **json,
-			 tn_error *err)
+			 tn_time *until, tn_error *err)
 {
 	*json = NULL;
 	tn_stmt *st = tn_db_cached(s,
@@ -196,6 +220,11 @@ static int customer_json(tn_store *s, const char *ext_id, tn_time now, const cha
 		cJSON_AddNumberToObject(o, "days_as_customer", (double)((now - since) / 86400));
 	else
 		cJSON_AddNullToObject(o, "days_as_customer");
+	/* the only part of the answer that moves with the clock: days as a
+	 * customer, which steps each 86,400 s after `since` (or appears at it) */
+	*until = since == TN_NO_TIME ? INT64_MAX
+		 : now >= since     ? since + ((now - since) / 86400 + 1) * 86400
+				    : since;
 	double mrr = 0;
 	cJSON *subs = cJSON_AddArrayToObject(o, "subscriptions");
 	cJSON *alerts = cJSON_CreateArray(), *miles = cJSON_CreateArray();
