@@ -55,6 +55,84 @@ static void malformed(tn_http_response *rs, size_t offset, const char *what)
 
 static int is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
+/* cJSON reads \u0000 and cuts the string there: a value would be stored
+ * short.  Import refuses it ("expected text without NUL characters"); so do
+ * the write routes, with a 422 naming each item (its index in the array, or
+ * its line's among the non-blank lines) and field (the key holding the
+ * string, or the key itself).  B is well-formed JSON (parsed already).
+ * Returns 1 with RS set when there is any. */
+static int refuse_nul(const char *b, size_t n, int ndjson, tn_http_response *rs)
+{
+	int any = 0;
+	for (const char *p = b; !any && (p = memchr(p, '\\', (size_t)(b + n - p))) != NULL; p++)
+		any = p + 6 <= b + n && memcmp(p, "\\u0000", 6) == 0;
+	if (!any)
+		return 0;
+	const int item_depth = ndjson ? 1 : 2;
+	int depth = 0, line_used = 0;
+	long index = 0, bad = 0, last_bad = -1;
+	char key[104] = "";
+	cJSON *details = cJSON_CreateArray();
+	for (size_t i = 0; i < n; i++) {
+		char c = b[i];
+		if (c == '"') { /* a string: find its end and any \u0000 in it */
+			size_t start = ++i;
+			int nul = 0;
+			for (; i < n && b[i] != '"'; i++)
+				if (b[i] == '\\') {
+					if (i + 5 < n && b[i + 1] == 'u' && memcmp(b + i + 2, "0000", 4) == 0)
+						nul = 1;
+					i++;
+				}
+			size_t j = i + 1;
+			while (j < n && is_space(b[j]) && b[j] != '\n')
+				j++;
+			int is_key = j < n && b[j] == ':';
+			if (is_key && depth == item_depth)
+				snprintf(key, sizeof key, "%.*s", (int)(i - start < 100 ? i - start : 100), b + start);
+			if (nul && index != last_bad) { /* one detail an item */
+				last_bad = index;
+				if (bad++ < 100) {
+					cJSON *d = cJSON_CreateObject();
+					cJSON_AddNumberToObject(d, "index", (double)index);
+					cJSON_AddStringToObject(d, "field", key);
+					cJSON_AddStringToObject(d, "message",
+								"expected text without NUL characters, found \\u0000");
+					cJSON_AddItemToArray(details, d);
+				}
+			}
+			line_used = 1;
+			continue;
+		}
+		if (c == '{' || c == '[') {
+			depth++;
+			line_used = 1;
+		} else if (c == '}' || c == ']') {
+			depth--;
+		} else if (c == ',' && !ndjson && depth == 1) {
+			index++;
+			key[0] = '\0';
+		} else if (c == '\n' && ndjson) {
+			if (line_used)
+				index++;
+			key[0] = '\0';
+			line_used = 0;
+			depth = 0;
+		} else if (!is_space(c)) {
+			line_used = 1;
+		}
+	}
+	if (!bad) { /* a backslash-escaped backslash before "u0000" */
+		cJSON_Delete(details);
+		return 0;
+	}
+	char msg[128];
+	snprintf(msg, sizeof msg, "%ld of %ld items failed validation; nothing was written", bad,
+		 index + (ndjson && !line_used ? 0 : 1));
+	respond_error(rs, 422, NULL, msg, details);
+	return 1;
+}
+
 cJSON *ingest_parse(tn_server *sv, const tn_http_request *rq, int ndjson, tn_http_response *rs)
 {
 	const char *b = rq->body ? rq->body : "";
@@ -98,6 +176,10 @@ cJSON *ingest_parse(tn_server *sv, const tn_http_request *rq, int ndjson, tn_htt
 			respond_error(rs, 413, "too_many_items", msg, NULL);
 			return NULL;
 		}
+		if (refuse_nul(b, n, 0, rs)) {
+			cJSON_Delete(a);
+			return NULL;
+		}
 		return a;
 	}
 	cJSON *a = cJSON_CreateArray();
@@ -131,6 +213,10 @@ cJSON *ingest_parse(tn_server *sv, const tn_http_request *rq, int ndjson, tn_htt
 			cJSON_AddItemToArray(a, o);
 		}
 		pos += len + 1;
+	}
+	if (refuse_nul(b, n, 1, rs)) {
+		cJSON_Delete(a);
+		return NULL;
 	}
 	return a;
 }
