@@ -33,6 +33,9 @@ typedef struct ev_row {
 	uint32_t tag;    /* tn_store_put_event_tag: the request it came with */
 } ev_row;
 
+/* A key map's value for a key whose row a savepoint rollback took back. */
+#define KEY_GONE INT64_MIN
+
 struct tn_store {
 	sqlite3 *db;
 	tn_pg *pg;  /* a PostgreSQL store instead (db NULL) */
@@ -58,6 +61,10 @@ struct tn_store {
 	int64_t ev_min, ev_max;
 	long long ev_added; /* events new since the last tn_store_flush() report */
 	int64_t sp_min, sp_max; /* ev_min, ev_max when the savepoint was taken */
+	/* the key maps' sizes when the savepoint was taken (SIZE_MAX: not
+	 * loaded then): a rollback to it marks the keys added since KEY_GONE
+	 * rather than dropping the maps (a reload reads every customer) */
+	size_t sp_ncust, sp_ntypes;
 	long long *tag_added;   /* tn_store_count_by_tag */
 	size_t ntags;
 	/* statements kept prepared by tn_store_cached, keyed by the SQL's address */
@@ -462,6 +469,8 @@ int tn_store_savepoint(tn_store *s, tn_error *err)
 		return tn_error_set(err, TN_ERR_DB, "%s: a savepoint needs an open transaction", s->path);
 	s->sp_min = s->ev_min;
 	s->sp_max = s->ev_max;
+	s->sp_ncust = s->cmap_loaded ? tn_strmap_count(s->cmap) : SIZE_MAX;
+	s->sp_ntypes = s->types_loaded ? tn_strmap_count(s->types) : SIZE_MAX;
 	return tn_store_exec(s, "SAVEPOINT tn_request", err);
 }
 
@@ -480,13 +489,25 @@ void tn_store_rollback_savepoint(tn_store *s)
 	s->ev_min = s->sp_min;
 	s->ev_max = s->sp_max;
 	tn_store_exec(s, "ROLLBACK TO tn_request; RELEASE tn_request", NULL);
-	/* keys handed out since the savepoint may be gone: reload on next use */
-	tn_strmap_free(s->cmap);
-	s->cmap = NULL;
-	s->cmap_loaded = 0;
-	tn_strmap_free(s->types);
-	s->types = NULL;
-	s->types_loaded = 0;
+	/* keys handed out since the savepoint are gone: mark them (a key added
+	 * again later gets its new value); a map loaded inside the savepoint is
+	 * dropped and reloaded on next use */
+	if (s->sp_ncust != SIZE_MAX && s->cmap_loaded) {
+		for (size_t k = s->sp_ncust; k < tn_strmap_count(s->cmap); k++)
+			tn_strmap_set(s->cmap, k, KEY_GONE);
+	} else {
+		tn_strmap_free(s->cmap);
+		s->cmap = NULL;
+		s->cmap_loaded = 0;
+	}
+	if (s->sp_ntypes != SIZE_MAX && s->types_loaded) {
+		for (size_t k = s->sp_ntypes; k < tn_strmap_count(s->types); k++)
+			tn_strmap_set(s->types, k, KEY_GONE);
+	} else {
+		tn_strmap_free(s->types);
+		s->types = NULL;
+		s->types_loaded = 0;
+	}
 }
 
 int tn_store_reader(tn_store *s, tn_error *err)
@@ -553,6 +574,7 @@ int tn_store_meta_set(tn_store *s, const char *key, const char *value, tn_error 
 }
 
 /* ---- customer key map ---------------------------------------------------- */
+/* KEY_GONE (tn_store_rollback_savepoint) is defined with the struct. */
 
 /* Remember customer KEY -> VAL (the store's integer key). */
 static int map_put(tn_store *s, const char *key, int64_t val)
@@ -594,7 +616,7 @@ int tn_store_customer_key(tn_store *s, const char *ext_id, int64_t *key, tn_erro
 	if (rc)
 		return rc;
 	size_t k = tn_strmap_find(s->cmap, ext_id);
-	if (k == TN_STRMAP_NONE)
+	if (k == TN_STRMAP_NONE || tn_strmap_val(s->cmap, k) == KEY_GONE)
 		return tn_error_set(err, TN_ERR_NOTFOUND, "customer \"%s\" is not in the store (import customers first)",
 				    ext_id);
 	*key = tn_strmap_val(s->cmap, k);
@@ -626,7 +648,7 @@ int tn_store_event_type(tn_store *s, const char *name, int64_t *key, tn_error *e
 		s->types_loaded = 1;
 	}
 	size_t k = tn_strmap_find(s->types, name);
-	if (k != TN_STRMAP_NONE) {
+	if (k != TN_STRMAP_NONE && tn_strmap_val(s->types, k) != KEY_GONE) {
 		*key = tn_strmap_val(s->types, k);
 		return TN_OK;
 	}
@@ -718,7 +740,8 @@ int tn_store_put_customer(tn_store *s, const tn_customer_rec *r, int *outcome, t
 			 err))
 		return tn_error_code(err, TN_ERR_DB);
 	tn_stmt *st = s->ins_customer;
-	int existed = s->cmap && tn_strmap_find(s->cmap, r->id) != TN_STRMAP_NONE;
+	size_t ek = s->cmap ? tn_strmap_find(s->cmap, r->id) : TN_STRMAP_NONE;
+	int existed = ek != TN_STRMAP_NONE && tn_strmap_val(s->cmap, ek) != KEY_GONE;
 	tn_db_bind_text(st, 1, r->id);
 	tn_db_bind_time(st, 2, r->signed_up_at);
 	tn_db_bind_text(st, 3, r->country);

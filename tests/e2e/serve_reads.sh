@@ -89,6 +89,17 @@ done
 check_eq "\\u0000: nothing written" "$(sqlite3 t.db "SELECT count(*) FROM customers WHERE ext_id IN ('c5', 'c6')")" 0
 check_eq "\\u0000 in a key refused" "$(post /v1/customers '[{"id":"c7","x\u0000":"1"}]')" 422
 
+# ---- a 422 takes back the customers its request added, and only those ----
+check_eq "422: a new customer and a bad one" "$(post /v1/customers '[{"id":"n1"},{"id":"n2","signed_up_at":"not a date"}]')" 422
+check_eq "422: the new customer is not stored" "$(sqlite3 t.db "SELECT count(*) FROM customers WHERE ext_id = 'n1'")" 0
+check_eq "events for the taken-back customer: 422" "$(post /v1/events '[{"customer":"n1","occurred_at":"2024-03-01","type":"x1"}]')" 422
+check_contains "events for the taken-back customer: named" resp.json 'customer \"n1\" is not in the store'
+check_eq "events for a known customer still 200" "$(post /v1/events '[{"customer":"c1","occurred_at":"2024-03-05","type":"x2","id":"k1"}]')" 200
+check_eq "the customer sent again: added" "$(post /v1/customers '[{"id":"n1"}]')" 200
+check_eq "the customer sent again: counts" "$(cat resp.json)" '{"added":1,"updated":0,"unchanged":0}'
+check_eq "its events now: 200" "$(post /v1/events '[{"customer":"n1","occurred_at":"2024-03-01","type":"x1","id":"k2"}]')" 200
+check_eq "its events stored under its key" "$(sqlite3 t.db "SELECT count(*) FROM events e JOIN customers c ON c.id = e.customer_id WHERE c.ext_id = 'n1'")" 1
+
 kill -TERM "$REF_PID" 2>/dev/null; wait "$REF_PID"
 stop_server
 check_eq "graceful stop" "$?" 0
