@@ -228,6 +228,7 @@ typedef struct tn_job_result {
 	int failed;           /* this job failed (detail says why) */
 	long items, queued;
 	double seconds;
+	double cpu_seconds;   /* CPU time of the process (every thread) during the job */
 	char detail[200];
 } tn_job_result;
 

@@ -21,6 +21,7 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,16 @@ tn_jobs_opts tn_jobs_opts_default(void)
 	return o;
 }
 
+/* CPU time of the whole process (all threads), user + system */
+static double cpu_now(void)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru))
+		return 0;
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + (double)ru.ru_stime.tv_sec +
+	       ru.ru_stime.tv_usec * 1e-6;
+}
+
 static double mono(void)
 {
 	struct timespec ts;
@@ -52,8 +63,7 @@ typedef struct jctx {
 	long items, queued;
 	int batches, in_txn;
 	char detail[200];
-	char *model_tmp;  /* refresh's fitted model, saved for alerts (same run) */
-	int *model_saved; /* 1 once it is there */
+	struct jshare *sh; /* refresh's frame for the alerts of the same run */
 } jctx;
 
 /* Commit the batch so far and open the next one; the test hook kills the
@@ -100,78 +110,168 @@ static char *json_of(cJSON *o, int *rc, tn_error *err)
 
 /* ---- refresh: features and risk for every live customer ---------------------------- */
 
+/* What refresh hands to the alerts of the same run: the features at as-of,
+ * their risks and store keys (so alerts neither read the store's history
+ * again nor fit a model of their own). */
+typedef struct jshare {
+	tn_frame *f;
+	double *risk;
+	int64_t *keys;
+	tn_time as_of;
+} jshare;
+
+static void jshare_free(jshare *sh)
+{
+	tn_frame_free(sh->f);
+	free(sh->risk);
+	free(sh->keys);
+	memset(sh, 0, sizeof *sh);
+}
+
+/* The reasons of row I in plain words: the (up to) two sources that raise
+ * the risk most, as a JSON array into BUF; "" when none raises it. */
+static void reasons_json(const tn_pred_model *m, const tn_frame *f, size_t i, const double *contrib,
+			 const char *currency, char *buf, size_t n)
+{
+	size_t nsrc = m->enc->nsrc, a = nsrc, b = nsrc;
+	for (size_t k = 0; k < nsrc; k++) {
+		if (!(contrib[k] > 0))
+			continue;
+		if (a == nsrc || contrib[k] > contrib[a])
+			b = a, a = k;
+		else if (b == nsrc || contrib[k] > contrib[b])
+			b = k;
+	}
+	buf[0] = 0;
+	if (a == nsrc)
+		return;
+	cJSON *arr = cJSON_CreateArray();
+	char w[240];
+	tn_pred_reason_words(m, f, i, a, currency, w, sizeof w);
+	cJSON_AddItemToArray(arr, cJSON_CreateString(w));
+	if (b < nsrc) {
+		tn_pred_reason_words(m, f, i, b, currency, w, sizeof w);
+		cJSON_AddItemToArray(arr, cJSON_CreateString(w));
+	}
+	if (!cJSON_PrintPreallocated(arr, buf, (int)n, 0))
+		buf[0] = 0;
+	cJSON_Delete(arr);
+}
+
+#define REFRESH_BLOCK 4096 /* rows explained at a time */
+
 static int job_refresh(jctx *j, tn_error *err)
 {
 	tn_pred_features_opts fo = {.as_of = j->to, .horizon_days = 30};
-	tn_frame *f = NULL;
-	int rc = tn_pred_features(j->s, &fo, &f, err);
-	if (rc)
-		return rc;
+	tn_frame *f = NULL, *tr = NULL;
+	int64_t *keys = NULL;
 	tn_pred_model *m = NULL;
+	int rc;
 	if (j->o->model_path) {
 		rc = tn_pred_load(j->o->model_path, &m, err);
+		if (!rc)
+			rc = tn_pred_features_many(j->s, &fo, &j->to, 1, &f, &keys, err);
 	} else {
 		/* fitted where the 30-day outcome is known: 30 days before the end
-		 * of the data (or of as-of when that comes first) */
-		tn_time last = j->to;
+		 * of the data (or of as-of when that comes first).  When the data
+		 * end by as-of, the training features and the scoring features come
+		 * from one pass over the store (equal to two passes then: nothing
+		 * lies after the training labels' window). */
+		tn_time end = TN_NO_TIME;
 		tn_error e2 = {0};
-		if (tn_actions_now(j->s, &last, &e2) != TN_OK || last > j->to)
-			last = j->to;
-		tn_pred_features_opts to = {.as_of = last - 30 * (int64_t)TN_DAY, .horizon_days = 30};
-		tn_frame *tr = NULL;
-		rc = tn_pred_features(j->s, &to, &tr, err);
+		if (tn_churn_data_end(j->s, &end, &e2) != TN_OK)
+			end = TN_NO_TIME;
+		tn_time last = end != TN_NO_TIME && end < j->to ? end : j->to;
+		tn_time cuts[2] = {last - 30 * (int64_t)TN_DAY, j->to};
+		tn_frame *fr[2] = {NULL, NULL};
+		int64_t *ks[2] = {NULL, NULL};
+		if (end != TN_NO_TIME && end <= j->to) {
+			rc = tn_pred_features_many(j->s, &fo, cuts, 2, fr, ks, err);
+			tr = fr[0];
+			f = fr[1];
+			keys = ks[1];
+			free(ks[0]);
+		} else {
+			rc = tn_pred_features_many(j->s, &fo, &cuts[0], 1, &tr, NULL, err);
+			if (!rc)
+				rc = tn_pred_features_many(j->s, &fo, &cuts[1], 1, &f, &keys, err);
+		}
 		tn_pred_spec spec = {"churned", "1", "customer", NULL, 0};
 		tn_pred_options opt = tn_pred_options_default();
 		if (!rc)
 			rc = tn_pred_train(tr, &spec, &opt, &m, err);
 		tn_frame_free(tr);
-		/* the alerts of this run score with the same model rather than fit
-		 * their own (one fit a night, not two); a failure to save only costs
-		 * the alerts their own fit */
-		if (!rc && j->model_tmp && !*j->model_saved) {
-			int fd = mkstemp(j->model_tmp);
-			if (fd >= 0) {
-				close(fd);
-				if (tn_pred_save(m, j->model_tmp, NULL) == TN_OK)
-					*j->model_saved = 1;
-				else
-					unlink(j->model_tmp);
-			}
-		}
 	}
 	double *risk = rc ? NULL : tn_calloc(f->nrows ? f->nrows : 1, sizeof *risk);
 	if (!rc && !risk)
 		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory scoring");
 	if (!rc)
 		rc = tn_pred_score(m, f, risk, err);
-	tn_pred_model_free(m);
-	int ci = tn_frame_find(f, "customer");
-	if (!rc && ci < 0)
-		rc = tn_error_set(err, TN_ERR_INPUT, "refresh: the features have no customer column");
-	static const char SQL[] = "INSERT INTO risk_scores(customer_id, as_of, risk) SELECT id, ?, ? FROM customers"
-				  " WHERE ext_id = ? ON CONFLICT (customer_id) DO UPDATE SET as_of = excluded.as_of,"
-				  " risk = excluded.risk";
+	char currency[16] = "";
+	if (!rc)
+		rc = tn_pred_store_currency(j->s, currency, sizeof currency, err);
+	int mrr_col = rc ? -1 : tn_frame_find(f, "mrr");
+	size_t nsrc = m ? m->enc->nsrc : 0;
+	double *contrib = rc ? NULL : tn_malloc((nsrc ? nsrc : 1) * REFRESH_BLOCK * sizeof *contrib);
+	size_t *rows = rc ? NULL : tn_malloc(REFRESH_BLOCK * sizeof *rows);
+	if (!rc && (!contrib || !rows))
+		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory scoring");
+	/* one upsert per live customer, by store key in key order, in large
+	 * transactions (a rerun writes the same rows again: idempotent) */
+	static const char SQL[] = "INSERT INTO customer_scores(customer_id, p_churn, value, source, scored_at, as_of,"
+				  " reasons) VALUES (?1, ?2, ?3, 'refresh', ?4, ?5, ?6) ON CONFLICT (customer_id) DO UPDATE"
+				  " SET p_churn = excluded.p_churn, value = excluded.value, source = excluded.source,"
+				  " scored_at = excluded.scored_at, as_of = excluded.as_of, reasons = excluded.reasons";
+	tn_time now = (tn_time)time(NULL);
+	size_t batch = (size_t)j->o->batch * 50;
 	for (size_t i = 0; !rc && i < f->nrows; i++) {
-		if (i % j->o->batch == 0 && (rc = batch_next(j, err)))
+		if (i % REFRESH_BLOCK == 0) {
+			size_t nb = f->nrows - i < REFRESH_BLOCK ? f->nrows - i : REFRESH_BLOCK;
+			for (size_t k = 0; k < nb; k++)
+				rows[k] = i + k;
+			if ((rc = tn_pred_explain(m, f, rows, nb, contrib, err)))
+				break;
+		}
+		if (i % batch == 0 && (rc = batch_next(j, err)))
 			break;
 		tn_stmt *st = tn_db_cached(j->s, SQL, err);
 		if (!st) {
 			rc = tn_error_code(err, TN_ERR_DB);
 			break;
 		}
-		char idb[32];
-		const tn_column *c = &f->cols[ci];
-		const char *id = c->is_numeric ? (snprintf(idb, sizeof idb, "%.17g", c->num[i]), idb) : c->text[i];
-		tn_db_bind_time(st, 1, j->to);
-		tn_db_bind_double(st, 2, risk[i]);
-		tn_db_bind_text(st, 3, id);
+		double p = risk[i] < 0 ? 0 : risk[i] > 1 ? 1 : risk[i];
+		/* the value kept: monthly revenue x expected lifetime in months, the
+		 * 30-day risk taken as the monthly churn (lifetime capped at 36
+		 * months), as tn_scores_estimate does */
+		double mrr = mrr_col >= 0 ? f->cols[mrr_col].num[i] : NAN;
+		double value = isfinite(mrr) && mrr > 0 ? mrr / (p > 1.0 / 36 ? p : 1.0 / 36) : 0;
+		char why[600];
+		reasons_json(m, f, i, contrib + (i % REFRESH_BLOCK) * nsrc, currency, why, sizeof why);
+		tn_db_bind_int64(st, 1, keys[i]);
+		tn_db_bind_double(st, 2, p);
+		tn_db_bind_double(st, 3, value);
+		tn_db_bind_time(st, 4, now);
+		tn_db_bind_time(st, 5, j->to);
+		if (why[0])
+			tn_db_bind_text(st, 6, why);
+		else
+			tn_db_bind_null(st, 6);
 		rc = ob_step_done(st, "writing a risk score", err);
 		tn_db_reset(st);
 		j->items++;
 	}
 	rc = batch_end(j, rc, err);
 	snprintf(j->detail, sizeof j->detail, "%ld customers scored", j->items);
+	free(contrib);
+	free(rows);
+	tn_pred_model_free(m);
+	if (!rc && j->sh) { /* for the alerts of this run */
+		jshare_free(j->sh);
+		*j->sh = (jshare){.f = f, .risk = risk, .keys = keys, .as_of = j->to};
+		return TN_OK;
+	}
 	free(risk);
+	free(keys);
 	tn_frame_free(f);
 	return rc;
 }
@@ -182,9 +282,15 @@ static int job_alerts(jctx *j, tn_error *err)
 {
 	tn_pred_alert_opts ao = tn_pred_alert_opts_default();
 	ao.as_of = j->to;
-	ao.model_path = j->o->model_path ? j->o->model_path : j->model_saved && *j->model_saved ? j->model_tmp : NULL;
+	ao.model_path = j->o->model_path;
 	tn_pred_alert_run run;
-	int rc = tn_pred_alerts_update(j->s, &ao, &run, err);
+	int rc;
+	if (j->sh && j->sh->f && j->sh->as_of == j->to) /* refresh's features and risks */
+		rc = tn_pred_alerts_apply(j->s, &ao, j->sh->f, j->sh->risk, j->sh->keys, &run, err);
+	else
+		rc = tn_pred_alerts_update(j->s, &ao, &run, err);
+	if (j->sh)
+		jshare_free(j->sh); /* the frame is not needed past here */
 	if (rc)
 		return rc;
 	tn_stmt *st = tn_db_prepare(j->s,
@@ -635,11 +741,8 @@ int tn_jobs_run(tn_store *s, const tn_jobs_opts *o, tn_job_result *res, size_t *
 		found |= !o->job || strcmp(o->job, JOBS[i].name) == 0;
 	if (!found)
 		return tn_error_set(err, TN_ERR_USAGE, "jobs: unknown job \"%s\" (known: %s)", o->job, TN_JOBS);
-	int first = TN_OK;
-	/* refresh's model for the alerts of the same run (mkstemp fills the Xs) */
-	char model_tmp[64];
-	int model_saved = 0, rc = TN_OK;
-	snprintf(model_tmp, sizeof model_tmp, "/tmp/tenure-jobs-model-XXXXXX");
+	int first = TN_OK, rc = TN_OK;
+	jshare sh = {0};
 	for (size_t i = 0; i < NJOBS && !rc; i++) {
 		if (o->job && strcmp(o->job, JOBS[i].name) != 0)
 			continue;
@@ -674,12 +777,12 @@ int tn_jobs_run(tn_store *s, const tn_jobs_opts *o, tn_job_result *res, size_t *
 			  .o = o,
 			  .from = from,
 			  .to = o->as_of,
-			  .model_tmp = model_tmp,
-			  .model_saved = &model_saved};
-		double t0 = mono();
+			  .sh = &sh};
+		double t0 = mono(), c0 = cpu_now();
 		tn_error jerr = {0};
 		int jrc = JOBS[i].fn(&j, &jerr);
 		r->seconds = mono() - t0;
+		r->cpu_seconds = cpu_now() - c0;
 		r->items = j.items;
 		r->queued = j.queued;
 		snprintf(r->detail, sizeof r->detail, "%.199s", jrc ? jerr.msg : j.detail);
@@ -690,8 +793,7 @@ int tn_jobs_run(tn_store *s, const tn_jobs_opts *o, tn_job_result *res, size_t *
 		if (jrc && !first)
 			first = tn_error_set(err, jrc, "job %s: %s", JOBS[i].name, jerr.msg);
 	}
-	if (model_saved)
-		unlink(model_tmp);
+	jshare_free(&sh);
 	return rc ? rc : first;
 }
 

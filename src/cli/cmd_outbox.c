@@ -618,14 +618,15 @@ static int jobs_run(cli_ctx *ctx, int argc, char **argv)
 		}
 	}
 	tn_store_close(s);
-	const char *cols[] = {"job", "outcome", "items", "queued", "seconds", "detail"};
-	tn_out *t = tn_out_new(6, cols);
+	const char *cols[] = {"job", "outcome", "items", "queued", "seconds", "cpu_seconds", "detail"};
+	tn_out *t = tn_out_new(7, cols);
 	for (size_t i = 0; i < n; i++) {
 		tn_out_str(t, r[i].job);
 		tn_out_str(t, r[i].skipped ? "skipped" : r[i].failed ? "failed" : "ok");
 		tn_out_int(t, r[i].items);
 		tn_out_int(t, r[i].queued);
 		tn_out_num(t, r[i].seconds, 3);
+		tn_out_num(t, r[i].cpu_seconds, 3);
 		tn_out_str(t, r[i].detail);
 	}
 	tn_out_print(t, ctx->format, stdout);

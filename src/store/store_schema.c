@@ -395,6 +395,37 @@ const tn_migration tn_store_migrations[] = {
 	"CREATE INDEX job_runs_job ON job_runs(job, id);"
 	"CREATE TABLE job_state(job TEXT PRIMARY KEY, watermark INTEGER NOT NULL);",
 	NULL},
+	/* 13 (acting; version 12 in this tree, the lead orders migrations at
+	 * merge): one score table.  Decisions read customer_scores (p_churn,
+	 * value) and the nightly refresh wrote risk_scores: now both use
+	 * customer_scores, which also says what instant a score is for (as_of)
+	 * and why (reasons: a JSON array of plain-word reasons, or NULL).  The
+	 * rows of both old tables are carried over; where a customer had both,
+	 * the newer risk wins and the stored value stays. */
+	{12,
+	"CREATE TABLE scores_unified("
+	"  customer_id INTEGER PRIMARY KEY REFERENCES customers(id),"
+	"  p_churn REAL NOT NULL CHECK (p_churn >= 0 AND p_churn <= 1),"
+	"  value REAL NOT NULL CHECK (value >= 0),"
+	"  source TEXT NOT NULL,"
+	"  scored_at INTEGER NOT NULL,"
+	"  as_of INTEGER NOT NULL,"
+	"  reasons TEXT);"
+	"INSERT INTO scores_unified(customer_id, p_churn, value, source, scored_at, as_of)"
+	"  SELECT customer_id, p_churn, value, source, scored_at, scored_at FROM customer_scores;"
+	"UPDATE scores_unified SET p_churn = (SELECT CASE WHEN r.risk < 0 THEN 0 WHEN r.risk > 1 THEN 1 ELSE r.risk END"
+	"  FROM risk_scores r WHERE r.customer_id = scores_unified.customer_id), as_of = (SELECT r.as_of"
+	"  FROM risk_scores r WHERE r.customer_id = scores_unified.customer_id), source = 'refresh'"
+	"  WHERE EXISTS (SELECT 1 FROM risk_scores r WHERE r.customer_id = scores_unified.customer_id"
+	"  AND r.as_of >= scores_unified.as_of);"
+	"INSERT INTO scores_unified(customer_id, p_churn, value, source, scored_at, as_of)"
+	"  SELECT r.customer_id, CASE WHEN r.risk < 0 THEN 0 WHEN r.risk > 1 THEN 1 ELSE r.risk END, 0, 'refresh',"
+	"  r.as_of, r.as_of FROM risk_scores r"
+	"  WHERE NOT EXISTS (SELECT 1 FROM scores_unified u WHERE u.customer_id = r.customer_id);"
+	"DROP TABLE customer_scores;"
+	"DROP TABLE risk_scores;"
+	"ALTER TABLE scores_unified RENAME TO customer_scores;",
+	NULL},
 };
 
 const size_t tn_store_nmigrations = sizeof tn_store_migrations / sizeof tn_store_migrations[0];
