@@ -218,6 +218,8 @@ typedef struct tn_jobs_opts {
 	double retry_wait;    /* a job that failed for this as-of less than this many seconds ago
 				 is not run again yet (the scheduler: 600; cron: 0) */
 	volatile int *stop;
+	int threads;          /* refresh: 2 = read the customers' history in two threads (the same
+				 results as one; default 2), 1 = one */
 } tn_jobs_opts;
 
 TN_API tn_jobs_opts tn_jobs_opts_default(void);

@@ -268,6 +268,8 @@ typedef struct tn_pred_features_opts {
 	int64_t as_of;          /* the cut-off instant t (tn_time) */
 	double horizon_days;    /* label: churned within (t, t + horizon] */
 	const char *definition; /* churn definition name (NULL: the built-in "cancelled") */
+	int threads;            /* tn_pred_features_many: 2 = two threads over the two halves of the
+				   customers (each with its own connection; the same frames); 0/1 = one */
 } tn_pred_features_opts;
 
 /* One row per customer whose subscription is live at the cut-off, from the

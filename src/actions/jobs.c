@@ -35,7 +35,8 @@ tn_jobs_opts tn_jobs_opts_default(void)
 			  .winback_control = 0.1,
 			  .offer_lead = 7,
 			  .ending_days = 30,
-			  .batch = 1000};
+			  .batch = 1000,
+			  .threads = 2};
 	return o;
 }
 
@@ -162,7 +163,7 @@ static void reasons_json(const tn_pred_model *m, const tn_frame *f, size_t i, co
 
 static int job_refresh(jctx *j, tn_error *err)
 {
-	tn_pred_features_opts fo = {.as_of = j->to, .horizon_days = 30};
+	tn_pred_features_opts fo = {.as_of = j->to, .horizon_days = 30, .threads = j->o->threads};
 	tn_frame *f = NULL, *tr = NULL;
 	int64_t *keys = NULL;
 	tn_pred_model *m = NULL;

@@ -19,10 +19,12 @@
 #include "tenure/churn.h"
 #include "tenure/actions.h"
 #include "store/db.h"
+#include "store/db_pg.h"
 #include "store/store_sqlite.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,7 +262,11 @@ static int on_customer(void *ud, const tn_churn_customer *c, tn_error *err)
 	/* events of (first cut-off - 90 days, last cut-off] by an index range on
 	 * (customer, time): each counts for the cut-offs at or after it */
 	tn_stmt *qe = x->ev90;
+	/* every parameter each time: tn_db_reset clears the bindings (binding
+	 * the window once left every customer but the first without events) */
 	tn_db_bind_int64(qe, 1, c->key);
+	tn_db_bind_int64(qe, 2, x->cuts[0] - 90 * day);
+	tn_db_bind_int64(qe, 3, x->cuts[x->ncuts - 1]);
 	int r, rc;
 	while ((r = tn_db_step(qe, "reading events", err)) == TN_DB_ROW) {
 		tn_time at = tn_db_column_int64(qe, 0);
@@ -453,11 +459,13 @@ static int milestone_types(tn_store *s, fctx *x, tn_error *err)
 	return TN_OK;
 }
 
-static int open_cursor(tn_store *s, cursor *c, const char *sql, tn_time t, tn_error *err)
+static int open_cursor(tn_store *s, cursor *c, const char *sql, tn_time t, int64_t lo, int64_t hi, tn_error *err)
 {
 	if (!(c->st = tn_db_prepare(s, sql, err)))
 		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_int64(c->st, 1, t);
+	tn_db_bind_int64(c->st, 2, hi > lo ? lo : INT64_MIN);
+	tn_db_bind_int64(c->st, 3, hi > lo ? hi : INT64_MAX);
 	return cursor_step(s, c, err);
 }
 
@@ -485,21 +493,11 @@ int tn_pred_features(tn_store *s, const tn_pred_features_opts *o, tn_frame **out
 	return tn_pred_features_many(s, o, &t, 1, out, NULL, err);
 }
 
-int tn_pred_features_many(tn_store *s, const tn_pred_features_opts *o, const tn_time *cuts, size_t n,
-			  tn_frame **out, int64_t **keys, tn_error *err)
+/* The features of the customers with key_lo <= key < key_hi (every
+ * customer when key_hi <= key_lo) into OUT / KEYS. */
+static int features_range(tn_store *s, const tn_pred_features_opts *o, const tn_time *cuts, size_t n,
+			  int64_t key_lo, int64_t key_hi, tn_frame **out, int64_t **keys, tn_error *err)
 {
-	for (size_t q = 0; q < n; q++) {
-		out[q] = NULL;
-		if (keys)
-			keys[q] = NULL;
-	}
-	if (!(o->horizon_days > 0))
-		return tn_error_set(err, TN_ERR_USAGE, "features: --horizon must be a positive number of days");
-	if (n < 1 || n > FEAT_MAX_CUTS)
-		return tn_error_set(err, TN_ERR_USAGE, "features: 1 to %d cut-offs in one pass", FEAT_MAX_CUTS);
-	for (size_t q = 1; q < n; q++)
-		if (!(cuts[q] > cuts[q - 1]))
-			return tn_error_set(err, TN_ERR_USAGE, "features: the cut-offs must be increasing");
 	tn_churn_def def;
 	int rc = tn_churn_def_load(s, o->definition, &def, err);
 	if (rc)
@@ -515,7 +513,7 @@ int tn_pred_features_many(tn_store *s, const tn_pred_features_opts *o, const tn_
 			keep_cut(&x);
 		}
 	}
-	const tn_time lo = cuts[0], hi = cuts[n - 1];
+	const tn_time hi = cuts[n - 1];
 	tn_stmt *ty = rc ? NULL : tn_db_prepare(s, "SELECT id FROM event_types WHERE name = 'support_ticket'", err);
 	if (!rc && !ty)
 		rc = tn_error_code(err, TN_ERR_DB);
@@ -542,21 +540,20 @@ int tn_pred_features_many(tn_store *s, const tn_pred_features_opts *o, const tn_
 						  "AND occurred_at <= ?2",
 						  err))))
 		rc = tn_error_code(err, TN_ERR_DB);
-	if (!rc) {
-		tn_db_bind_int64(x.ev90, 2, lo - 90 * (tn_time)TN_DAY);
-		tn_db_bind_int64(x.ev90, 3, hi);
-	}
 	if (!rc)
 		rc = open_cursor(s, &x.pay,
 				 "SELECT customer_id, paid_at, status FROM payments WHERE paid_at <= ?1 "
-				 "ORDER BY customer_id, paid_at",
-				 hi, err);
+				 "AND customer_id >= ?2 AND customer_id < ?3 ORDER BY customer_id, paid_at",
+				 hi, key_lo, key_hi, err);
 	if (!rc)
 		rc = open_cursor(s, &x.fb,
 				 "SELECT customer_id, kind, score, given_at FROM feedback WHERE given_at <= ?1 "
-				 "AND kind IN ('nps','csat','ces') ORDER BY customer_id, given_at",
-				 hi, err);
-	tn_churn_scan_opts so = {.as_of = hi + (tn_time)(o->horizon_days * TN_DAY)};
+				 "AND customer_id >= ?2 AND customer_id < ?3 AND kind IN ('nps','csat','ces') "
+				 "ORDER BY customer_id, given_at",
+				 hi, key_lo, key_hi, err);
+	tn_churn_scan_opts so = {.as_of = hi + (tn_time)(o->horizon_days * TN_DAY),
+				 .key_lo = key_hi > key_lo ? key_lo : 0,
+				 .key_hi = key_hi > key_lo ? key_hi : 0};
 	if (!rc)
 		rc = tn_churn_scan(s, &def, &so, on_customer, &x, NULL, err);
 	tn_db_finalize(x.ev90);
@@ -573,6 +570,135 @@ int tn_pred_features_many(tn_store *s, const tn_pred_features_opts *o, const tn_
 		out[q] = x.fs[q];
 		if (keys)
 			keys[q] = x.keys[q];
+	}
+	return rc;
+}
+
+/* One thread's part of tn_pred_features_many. */
+typedef struct fpart {
+	tn_store *s; /* its own connection */
+	const tn_pred_features_opts *o;
+	const tn_time *cuts;
+	size_t n;
+	int64_t lo, hi;
+	tn_frame *out[FEAT_MAX_CUTS];
+	int64_t *keys[FEAT_MAX_CUTS];
+	int rc;
+	tn_error err;
+} fpart;
+
+static void *fpart_run(void *arg)
+{
+	fpart *p = arg;
+	p->rc = features_range(p->s, p->o, p->cuts, p->n, p->lo, p->hi, p->out, p->keys, &p->err);
+	return NULL;
+}
+
+/* Append B's rows to A (B's cells move to A). */
+static int frame_append(tn_frame *a, tn_frame *b, int64_t **ka, int64_t **kb, tn_error *err)
+{
+	size_t n = a->nrows + b->nrows;
+	for (size_t j = 0; j < a->ncols; j++) {
+		tn_column *x = &a->cols[j], *y = &b->cols[j];
+		if (x->is_numeric) {
+			double *p = tn_realloc(x->num, (n ? n : 1) * sizeof *p);
+			if (!p)
+				return tn_error_set(err, TN_ERR_NOMEM, "out of memory (features)");
+			memcpy(p + a->nrows, y->num, b->nrows * sizeof *p);
+			x->num = p;
+		} else {
+			char **p = tn_realloc(x->text, (n ? n : 1) * sizeof *p);
+			if (!p)
+				return tn_error_set(err, TN_ERR_NOMEM, "out of memory (features)");
+			memcpy(p + a->nrows, y->text, b->nrows * sizeof *p);
+			memset(y->text, 0, b->nrows * sizeof *p); /* moved */
+			x->text = p;
+		}
+		x->nblank += y->nblank;
+	}
+	if (ka && *ka) {
+		int64_t *p = tn_realloc(*ka, (n ? n : 1) * sizeof *p);
+		if (!p)
+			return tn_error_set(err, TN_ERR_NOMEM, "out of memory (features)");
+		memcpy(p + a->nrows, *kb, b->nrows * sizeof *p);
+		*ka = p;
+	}
+	a->nrows = n;
+	return TN_OK;
+}
+
+int tn_pred_features_many(tn_store *s, const tn_pred_features_opts *o, const tn_time *cuts, size_t n,
+			  tn_frame **out, int64_t **keys, tn_error *err)
+{
+	for (size_t q = 0; q < n && q < FEAT_MAX_CUTS; q++) {
+		out[q] = NULL;
+		if (keys)
+			keys[q] = NULL;
+	}
+	if (!(o->horizon_days > 0))
+		return tn_error_set(err, TN_ERR_USAGE, "features: --horizon must be a positive number of days");
+	if (n < 1 || n > FEAT_MAX_CUTS)
+		return tn_error_set(err, TN_ERR_USAGE, "features: 1 to %d cut-offs in one pass", FEAT_MAX_CUTS);
+	for (size_t q = 1; q < n; q++)
+		if (!(cuts[q] > cuts[q - 1]))
+			return tn_error_set(err, TN_ERR_USAGE, "features: the cut-offs must be increasing");
+	/* one thread on PostgreSQL: the store's name there has no password to
+	 * open a second connection with */
+	if (o->threads <= 1 || o->threads > 2 || tn_pg_is_url(tn_store_path(s)))
+		return features_range(s, o, cuts, n, 0, 0, out, keys, err);
+	/* two threads, each on its own connection, over the two halves of the
+	 * customer keys; the second half's rows are appended to the first's, so
+	 * the frames are those of one pass (rows in key order) */
+	int64_t mid = 0;
+	tn_stmt *st = tn_db_prepare(s, "SELECT count(*) FROM customers", err);
+	int rc = st ? tn_db_step_row(st, "counting customers", err) : tn_error_code(err, TN_ERR_DB);
+	int64_t count = rc ? 0 : tn_db_column_int64(st, 0);
+	tn_db_finalize(st);
+	if (rc)
+		return rc;
+	if (count < 2)
+		return features_range(s, o, cuts, n, 0, 0, out, keys, err);
+	st = tn_db_prepare(s, "SELECT id FROM customers ORDER BY id LIMIT 1 OFFSET ?1", err);
+	if (st) {
+		tn_db_bind_int64(st, 1, count / 2);
+		rc = tn_db_step_row(st, "splitting customers", err);
+		mid = rc ? 0 : tn_db_column_int64(st, 0);
+	} else
+		rc = tn_error_code(err, TN_ERR_DB);
+	tn_db_finalize(st);
+	if (rc)
+		return rc;
+	fpart part[2] = {{.s = s, .o = o, .cuts = cuts, .n = n, .lo = INT64_MIN + 1, .hi = mid},
+			 {.o = o, .cuts = cuts, .n = n, .lo = mid, .hi = INT64_MAX}};
+	if ((rc = tn_store_open(tn_store_path(s), TN_STORE_READONLY, &part[1].s, err)))
+		return rc;
+	pthread_t th;
+	int threaded = pthread_create(&th, NULL, fpart_run, &part[1]) == 0;
+	fpart_run(&part[0]);
+	if (threaded)
+		pthread_join(th, NULL);
+	else
+		fpart_run(&part[1]); /* no thread: the second half after the first */
+	tn_store_close(part[1].s);
+	rc = part[0].rc ? part[0].rc : part[1].rc;
+	if (rc)
+		tn_error_set(err, rc, "%s", part[0].rc ? part[0].err.msg : part[1].err.msg);
+	for (size_t q = 0; q < n; q++) {
+		if (!rc)
+			rc = frame_append(part[0].out[q], part[1].out[q], keys ? &part[0].keys[q] : NULL, &part[1].keys[q],
+					  err);
+		tn_frame_free(part[1].out[q]);
+		free(part[1].keys[q]);
+		if (rc) {
+			tn_frame_free(part[0].out[q]);
+			free(part[0].keys[q]);
+			continue;
+		}
+		out[q] = part[0].out[q];
+		if (keys)
+			keys[q] = part[0].keys[q];
+		else
+			free(part[0].keys[q]);
 	}
 	return rc;
 }

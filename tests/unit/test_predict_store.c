@@ -186,9 +186,24 @@ static void test_features_many_equal(void **state)
 		assert_int_equal(tn_pred_features(s, &o, &one[q], &err), TN_OK);
 	}
 	assert_int_equal(tn_pred_features_many(s, &o, cuts, 2, many, keys, &err), TN_OK);
+	/* two threads over the two halves of the customers: the same frames */
+	tn_frame *two[2] = {0};
+	int64_t *keys2[2] = {0};
+	o.threads = 2;
+	assert_int_equal(tn_pred_features_many(s, &o, cuts, 2, two, keys2, &err), TN_OK);
 	for (int q = 0; q < 2; q++) {
 		assert_true(one[q]->nrows > 300);
 		same_frames(one[q], many[q]);
+		same_frames(one[q], two[q]);
+		assert_memory_equal(keys[q], keys2[q], one[q]->nrows * sizeof *keys[q]);
+		/* every customer's events are read (a window bound once and cleared
+		 * by the statement's reset left all but the first without any) */
+		size_t active = 0;
+		for (size_t i = 0; i < one[q]->nrows; i++)
+			active += num(one[q], "events_90d", i) > 0;
+		assert_true(active > one[q]->nrows / 2);
+		free(keys2[q]);
+		tn_frame_free(two[q]);
 		for (size_t i = 1; i < many[q]->nrows; i++)
 			assert_true(keys[q][i] > keys[q][i - 1]);
 		free(keys[q]);
