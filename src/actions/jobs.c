@@ -21,6 +21,7 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -277,7 +278,107 @@ static int job_refresh(jctx *j, tn_error *err)
 	return rc;
 }
 
+/* ---- messages read first, then queued in batches --------------------------------------- */
+
+/* A message a job will queue.  The candidates are all read before the first
+ * write (a cursor does not outlive a commit on every backend), then queued
+ * in batches of o->batch, each one transaction with what it queues. */
+typedef struct jmsg {
+	int64_t cust;
+	char *key, *json;
+} jmsg;
+
+typedef struct jmsgs {
+	jmsg *v;
+	size_t n, cap;
+} jmsgs;
+
+static void jmsgs_free(jmsgs *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->v[i].key);
+		free(m->v[i].json);
+	}
+	free(m->v);
+	memset(m, 0, sizeof *m);
+}
+
+/* Add a message: KEY (formatted) and the JSON of O (consumed). */
+static int jmsgs_add(jmsgs *m, int64_t cust, cJSON *o, tn_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static int jmsgs_add(jmsgs *m, int64_t cust, cJSON *o, tn_error *err, const char *fmt, ...)
+{
+	if (m->n == m->cap) {
+		size_t nc = m->cap ? 2 * m->cap : 256;
+		jmsg *t = nc <= 50000000 ? tn_realloc(m->v, nc * sizeof *t) : NULL;
+		if (!t) {
+			cJSON_Delete(o);
+			return tn_error_set(err, TN_ERR_NOMEM, "out of memory reading what to queue");
+		}
+		m->v = t;
+		m->cap = nc;
+	}
+	int rc = TN_OK;
+	char *json = json_of(o, &rc, err);
+	if (rc)
+		return rc;
+	char key[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(key, sizeof key, fmt, ap);
+	va_end(ap);
+	char *k = tn_strdup(key);
+	if (!k) {
+		free(json);
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory reading what to queue");
+	}
+	m->v[m->n++] = (jmsg){cust, k, json};
+	return TN_OK;
+}
+
+/* Read the rows of ST (finalized here) into M through ROW. */
+static int jmsgs_read(jctx *j, tn_stmt *st, const char *what, jmsgs *m,
+		      int (*row)(jctx *, tn_stmt *, jmsgs *, tn_error *), tn_error *err)
+{
+	int rc = TN_OK, step;
+	while ((step = tn_db_step(st, what, err)) == TN_DB_ROW)
+		if ((rc = row(j, st, m, err)))
+			break;
+	tn_db_finalize(st);
+	if (!rc && step != TN_DB_DONE)
+		rc = tn_error_code(err, TN_ERR_DB);
+	return rc;
+}
+
+/* Queue M's messages as EVENT, o->batch a transaction; frees M. */
+static int jmsgs_queue(jctx *j, const char *event, jmsgs *m, int rc, tn_error *err)
+{
+	for (size_t i = 0; i < m->n && !rc; i++) {
+		if (i % j->o->batch == 0 && (rc = batch_next(j, err)))
+			break;
+		rc = tn_outbox_enqueue(j->s, event, m->v[i].key, m->v[i].cust, m->v[i].json, j->to, &j->queued, err);
+		j->items++;
+	}
+	rc = batch_end(j, rc, err);
+	jmsgs_free(m);
+	return rc;
+}
+
 /* ---- alerts: evaluate, then queue the ones raised in the window -------------------- */
+
+static int alert_row(jctx *j, tn_stmt *st, jmsgs *m, tn_error *err)
+{
+	(void)j;
+	char iso[40];
+	cJSON *o = cJSON_CreateObject();
+	int64_t id = tn_db_column_int64(st, 0);
+	cJSON_AddNumberToObject(o, "alert_id", (double)id);
+	cJSON_AddStringToObject(o, "kind", tn_db_column_text(st, 2));
+	cJSON_AddStringToObject(o, "raised_at", tn_time_format(tn_db_column_time(st, 3), iso, sizeof iso));
+	cJSON_AddStringToObject(o, "detail", tn_db_column_text(st, 4));
+	tn_json_add_num(o, "risk", tn_db_column_double(st, 5));
+	return jmsgs_add(m, tn_db_column_int64(st, 1), o, err, "alert:%lld", (long long)id);
+}
 
 static int job_alerts(jctx *j, tn_error *err)
 {
@@ -302,53 +403,9 @@ static int job_alerts(jctx *j, tn_error *err)
 		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_time(st, 1, j->from);
 	tn_db_bind_time(st, 2, j->to);
-	typedef struct {
-		int64_t id, cust;
-		char *json;
-	} al;
-	al *v = NULL;
-	size_t n = 0, cap = 0;
-	int step;
-	while ((step = tn_db_step(st, "reading alerts", err)) == TN_DB_ROW) {
-		if (n == cap) {
-			size_t nc = cap ? 2 * cap : 64;
-			al *t = nc <= 10000000 ? tn_realloc(v, nc * sizeof *t) : NULL;
-			if (!t) {
-				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory reading alerts");
-				break;
-			}
-			v = t;
-			cap = nc;
-		}
-		char iso[40];
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "alert_id", (double)tn_db_column_int64(st, 0));
-		cJSON_AddStringToObject(o, "kind", tn_db_column_text(st, 2));
-		cJSON_AddStringToObject(o, "raised_at", tn_time_format(tn_db_column_time(st, 3), iso, sizeof iso));
-		cJSON_AddStringToObject(o, "detail", tn_db_column_text(st, 4));
-		tn_json_add_num(o, "risk", tn_db_column_double(st, 5));
-		v[n].id = tn_db_column_int64(st, 0);
-		v[n].cust = tn_db_column_int64(st, 1);
-		v[n].json = json_of(o, &rc, err);
-		n++;
-		if (rc)
-			break;
-	}
-	tn_db_finalize(st);
-	if (!rc && step != TN_DB_DONE)
-		rc = tn_error_code(err, TN_ERR_DB);
-	for (size_t i = 0; i < n && !rc; i++) {
-		if (i % j->o->batch == 0 && (rc = batch_next(j, err)))
-			break;
-		char key[64];
-		snprintf(key, sizeof key, "alert:%lld", (long long)v[i].id);
-		rc = tn_outbox_enqueue(j->s, "alert", key, v[i].cust, v[i].json, j->to, &j->queued, err);
-		j->items++;
-	}
-	rc = batch_end(j, rc, err);
-	for (size_t i = 0; i < n; i++)
-		free(v[i].json);
-	free(v);
+	jmsgs m = {0};
+	rc = jmsgs_read(j, st, "reading alerts", &m, alert_row, err);
+	rc = jmsgs_queue(j, "alert", &m, rc, err);
 	snprintf(j->detail, sizeof j->detail, "%zu live customers, %zu raised, %zu resolved; %ld alerts in the window",
 		 run.customers, run.raised, run.resolved, j->items);
 	return rc;
@@ -433,12 +490,24 @@ static int job_winback(jctx *j, tn_error *err)
 
 /* ---- offers: N days before the period end or the danger window ---------------------- */
 
-typedef struct cand {
-	int64_t key;
-	char *ext, *plan, *why;
-	tn_time at;
-	double price;
-} cand;
+static int offer_row(jctx *j, tn_stmt *st, jmsgs *m, tn_error *err)
+{
+	(void)j;
+	const char *ext = tn_db_column_text(st, 1), *why = tn_db_column_text(st, 5);
+	int period = why && strcmp(why, "period_end") == 0;
+	tn_time at = tn_db_column_time(st, 3);
+	char iso[40];
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "reason", why);
+	cJSON_AddStringToObject(o, "plan", tn_db_column_text(st, 2));
+	cJSON_AddStringToObject(o, period ? "period_end" : "danger_starts", tn_date_format(at, iso, sizeof iso));
+	tn_json_add_num(o, "price", tn_db_column_double(st, 4));
+	cJSON_AddStringToObject(o, "moment", "renewal_due");
+	/* one offer per period end, one per danger window */
+	if (period)
+		return jmsgs_add(m, tn_db_column_int64(st, 0), o, err, "offer:%s:period:%lld", ext, (long long)at);
+	return jmsgs_add(m, tn_db_column_int64(st, 0), o, err, "offer:%s:danger", ext);
+}
 
 static int job_offers(jctx *j, tn_error *err)
 {
@@ -466,70 +535,30 @@ static int job_offers(jctx *j, tn_error *err)
 	tn_db_bind_time(st, 2, j->to);
 	tn_db_bind_int64(st, 3, lead);
 	tn_db_bind_int64(st, 4, danger);
-	cand *v = NULL;
-	size_t n = 0, cap = 0;
-	int step;
-	while ((step = tn_db_step(st, "finding offers due", err)) == TN_DB_ROW) {
-		if (n == cap) {
-			size_t nc = cap ? 2 * cap : 256;
-			cand *t = nc <= 50000000 ? tn_realloc(v, nc * sizeof *t) : NULL;
-			if (!t) {
-				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory finding offers");
-				break;
-			}
-			v = t;
-			cap = nc;
-		}
-		cand *c = &v[n++];
-		c->key = tn_db_column_int64(st, 0);
-		c->ext = tn_strdup(tn_db_column_text(st, 1));
-		c->plan = tn_strdup(tn_db_column_text(st, 2));
-		c->at = tn_db_column_time(st, 3);
-		c->price = tn_db_column_double(st, 4);
-		c->why = tn_strdup(tn_db_column_text(st, 5));
-		if (!c->ext || !c->plan || !c->why) {
-			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory finding offers");
-			break;
-		}
-	}
-	tn_db_finalize(st);
-	if (!rc && step != TN_DB_DONE)
-		rc = tn_error_code(err, TN_ERR_DB);
-	for (size_t i = 0; i < n && !rc; i++) {
-		if (i % j->o->batch == 0 && (rc = batch_next(j, err)))
-			break;
-		char iso[40], k[220];
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "reason", v[i].why);
-		cJSON_AddStringToObject(o, "plan", v[i].plan);
-		cJSON_AddStringToObject(o, strcmp(v[i].why, "period_end") == 0 ? "period_end" : "danger_starts",
-					tn_date_format(v[i].at, iso, sizeof iso));
-		tn_json_add_num(o, "price", v[i].price);
-		cJSON_AddStringToObject(o, "moment", "renewal_due");
-		char *data = json_of(o, &rc, err);
-		/* one offer per period end, one per danger window */
-		if (strcmp(v[i].why, "period_end") == 0)
-			snprintf(k, sizeof k, "offer:%s:period:%lld", v[i].ext, (long long)v[i].at);
-		else
-			snprintf(k, sizeof k, "offer:%s:danger", v[i].ext);
-		if (!rc)
-			rc = tn_outbox_enqueue(j->s, "offer", k, v[i].key, data, j->to, &j->queued, err);
-		free(data);
-		j->items++;
-	}
-	rc = batch_end(j, rc, err);
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].ext);
-		free(v[i].plan);
-		free(v[i].why);
-	}
-	free(v);
+	jmsgs m = {0};
+	rc = jmsgs_read(j, st, "finding offers due", &m, offer_row, err);
+	rc = jmsgs_queue(j, "offer", &m, rc, err);
 	snprintf(j->detail, sizeof j->detail, "%ld offers due (lead %g days; danger window from day %g)", j->items,
 		 j->o->offer_lead, dfrom);
 	return rc;
 }
 
 /* ---- contract ends within a month ----------------------------------------------------- */
+
+static int ending_row(jctx *j, tn_stmt *st, jmsgs *m, tn_error *err)
+{
+	(void)j;
+	char iso[40];
+	tn_time_format(tn_db_column_time(st, 4), iso, sizeof iso);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "plan", tn_db_column_text(st, 3));
+	cJSON_AddStringToObject(o, "ends_at", iso);
+	tn_json_add_num(o, "price", tn_db_column_double(st, 5));
+	cJSON_AddBoolToObject(o, "renews", tn_db_column_int64(st, 6) != 0);
+	/* one message per subscription and period end */
+	return jmsgs_add(m, tn_db_column_int64(st, 0), o, err, "ending:%lld:%s", (long long)tn_db_column_int64(st, 2),
+			 iso);
+}
 
 static int job_ending(jctx *j, tn_error *err)
 {
@@ -545,55 +574,9 @@ static int job_ending(jctx *j, tn_error *err)
 	tn_db_bind_time(st, 1, j->from);
 	tn_db_bind_time(st, 2, j->to);
 	tn_db_bind_int64(st, 3, ahead);
-	typedef struct {
-		int64_t key, sub;
-		char *data;
-	} row;
-	row *v = NULL;
-	size_t n = 0, cap = 0;
-	int rc = TN_OK, step;
-	while ((step = tn_db_step(st, "finding contracts ending", err)) == TN_DB_ROW) {
-		if (n == cap) {
-			size_t nc = cap ? 2 * cap : 256;
-			row *t = nc <= 50000000 ? tn_realloc(v, nc * sizeof *t) : NULL;
-			if (!t) {
-				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-				break;
-			}
-			v = t;
-			cap = nc;
-		}
-		char iso[40];
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "plan", tn_db_column_text(st, 3));
-		cJSON_AddStringToObject(o, "ends_at", tn_time_format(tn_db_column_time(st, 4), iso, sizeof iso));
-		tn_json_add_num(o, "price", tn_db_column_double(st, 5));
-		cJSON_AddBoolToObject(o, "renews", tn_db_column_int64(st, 6) != 0);
-		v[n].key = tn_db_column_int64(st, 0);
-		v[n].sub = tn_db_column_int64(st, 2);
-		v[n].data = json_of(o, &rc, err);
-		n++;
-		if (rc)
-			break;
-	}
-	tn_db_finalize(st);
-	if (!rc && step != TN_DB_DONE)
-		rc = tn_error_code(err, TN_ERR_DB);
-	for (size_t i = 0; i < n && !rc; i++) {
-		if (i % j->o->batch == 0 && (rc = batch_next(j, err)))
-			break;
-		cJSON *d = cJSON_Parse(v[i].data);
-		const cJSON *ends = cJSON_GetObjectItemCaseSensitive(d, "ends_at");
-		char k[160]; /* one message per subscription and period end */
-		snprintf(k, sizeof k, "ending:%lld:%s", (long long)v[i].sub, cJSON_IsString(ends) ? ends->valuestring : "");
-		cJSON_Delete(d);
-		rc = tn_outbox_enqueue(j->s, "contract_ending", k, v[i].key, v[i].data, j->to, &j->queued, err);
-		j->items++;
-	}
-	rc = batch_end(j, rc, err);
-	for (size_t i = 0; i < n; i++)
-		free(v[i].data);
-	free(v);
+	jmsgs m = {0};
+	int rc = jmsgs_read(j, st, "finding contracts ending", &m, ending_row, err);
+	rc = jmsgs_queue(j, "contract_ending", &m, rc, err);
 	snprintf(j->detail, sizeof j->detail, "%ld contracts enter the last %g days", j->items, j->o->ending_days);
 	return rc;
 }
