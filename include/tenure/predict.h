@@ -223,6 +223,10 @@ TN_API void tn_pred_reason(const tn_pred_model *m, const tn_frame *f, size_t row
  * above the average 25.10 USD" (CURRENCY: ISO code for money, or NULL). */
 TN_API void tn_pred_reason_words(const tn_pred_model *m, const tn_frame *f, size_t row, size_t s,
 				 const char *currency, char *buf, size_t n);
+/* The sources that raise a row's risk most: the indexes of the (up to) two
+ * largest positive contributions of CONTRIB (NSRC values, from
+ * tn_pred_explain) into *A and *B, NSRC where there is none. */
+TN_API void tn_pred_top2(const double *contrib, size_t nsrc, size_t *a, size_t *b);
 struct tn_store;
 /* The store's currency (the most used in subscriptions) into BUF; "" if none. */
 TN_API int tn_pred_store_currency(struct tn_store *s, char *buf, size_t n, tn_error *err);

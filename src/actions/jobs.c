@@ -135,15 +135,8 @@ static void jshare_free(jshare *sh)
 static void reasons_json(const tn_pred_model *m, const tn_frame *f, size_t i, const double *contrib,
 			 const char *currency, char *buf, size_t n)
 {
-	size_t nsrc = m->enc->nsrc, a = nsrc, b = nsrc;
-	for (size_t k = 0; k < nsrc; k++) {
-		if (!(contrib[k] > 0))
-			continue;
-		if (a == nsrc || contrib[k] > contrib[a])
-			b = a, a = k;
-		else if (b == nsrc || contrib[k] > contrib[b])
-			b = k;
-	}
+	size_t nsrc = m->enc->nsrc, a, b;
+	tn_pred_top2(contrib, nsrc, &a, &b);
 	buf[0] = 0;
 	if (a == nsrc)
 		return;

@@ -39,17 +39,26 @@ static void ev(tn_store *s, const char *c, tn_time at, const char *type)
 	assert_int_equal(tn_store_put_event(s, &e, &err), TN_OK);
 }
 
-static void test_features_by_hand(void **state)
+/* A new store in a fresh temporary file (its name into PATH, 64 bytes). */
+static tn_store *temp_store(char *path)
 {
-	(void)state;
-	char path[] = "/tmp/tenure_feat_XXXXXX";
+	snprintf(path, 64, "/tmp/tenure_feat_XXXXXX");
 	int fd = mkstemp(path);
 	assert_true(fd >= 0);
 	close(fd);
 	unlink(path);
 	tn_error err = {0};
-	tn_store *s;
+	tn_store *s = NULL;
 	assert_int_equal(tn_store_open(path, TN_STORE_CREATE, &s, &err), TN_OK);
+	return s;
+}
+
+static void test_features_by_hand(void **state)
+{
+	(void)state;
+	char path[64];
+	tn_error err = {0};
+	tn_store *s = temp_store(path);
 	assert_int_equal(tn_store_begin(s, &err), TN_OK);
 	const tn_time t = day(2026, 6, 30);
 	tn_customer_rec ca = {"A", day(2026, 1, 15), "DE", "organic", "{\"device\":\"ios\",\"age_band\":\"25-34\"}"};
@@ -162,14 +171,9 @@ static void same_frames(const tn_frame *a, const tn_frame *b)
 static void test_features_many_equal(void **state)
 {
 	(void)state;
-	char path[] = "/tmp/tenure_feat_many_XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
-	unlink(path);
+	char path[64];
 	tn_error err = {0};
-	tn_store *s;
-	assert_int_equal(tn_store_open(path, TN_STORE_CREATE, &s, &err), TN_OK);
+	tn_store *s = temp_store(path);
 	tn_demo_opts d;
 	tn_demo_defaults(&d);
 	d.customers = 1500;
