@@ -159,6 +159,9 @@ typedef struct tn_churn_scan_opts {
 	 * customer key reached and the largest key */
 	void (*on_progress)(void *ud, double done, double total);
 	void *progress_ud;
+	/* only the customers with key_lo <= key < key_hi when key_hi > key_lo
+	 * (a part of the store for one thread; 0, 0: every customer) */
+	int64_t key_lo, key_hi;
 } tn_churn_scan_opts;
 
 /* The end (23:59:59 UTC) of the last day with data in the store

@@ -218,6 +218,8 @@ typedef struct tn_jobs_opts {
 	double retry_wait;    /* a job that failed for this as-of less than this many seconds ago
 				 is not run again yet (the scheduler: 600; cron: 0) */
 	volatile int *stop;
+	int threads;          /* refresh: 2 = read the customers' history in two threads (the same
+				 results as one; default 2), 1 = one */
 } tn_jobs_opts;
 
 TN_API tn_jobs_opts tn_jobs_opts_default(void);
@@ -228,6 +230,7 @@ typedef struct tn_job_result {
 	int failed;           /* this job failed (detail says why) */
 	long items, queued;
 	double seconds;
+	double cpu_seconds;   /* CPU time of the process (every thread) during the job */
 	char detail[200];
 } tn_job_result;
 

@@ -223,6 +223,10 @@ TN_API void tn_pred_reason(const tn_pred_model *m, const tn_frame *f, size_t row
  * above the average 25.10 USD" (CURRENCY: ISO code for money, or NULL). */
 TN_API void tn_pred_reason_words(const tn_pred_model *m, const tn_frame *f, size_t row, size_t s,
 				 const char *currency, char *buf, size_t n);
+/* The sources that raise a row's risk most: the indexes of the (up to) two
+ * largest positive contributions of CONTRIB (NSRC values, from
+ * tn_pred_explain) into *A and *B, NSRC where there is none. */
+TN_API void tn_pred_top2(const double *contrib, size_t nsrc, size_t *a, size_t *b);
 struct tn_store;
 /* The store's currency (the most used in subscriptions) into BUF; "" if none. */
 TN_API int tn_pred_store_currency(struct tn_store *s, char *buf, size_t n, tn_error *err);
@@ -268,6 +272,8 @@ typedef struct tn_pred_features_opts {
 	int64_t as_of;          /* the cut-off instant t (tn_time) */
 	double horizon_days;    /* label: churned within (t, t + horizon] */
 	const char *definition; /* churn definition name (NULL: the built-in "cancelled") */
+	int threads;            /* tn_pred_features_many: 2 = two threads over the two halves of the
+				   customers (each with its own connection; the same frames); 0/1 = one */
 } tn_pred_features_opts;
 
 /* One row per customer whose subscription is live at the cut-off, from the
@@ -281,6 +287,16 @@ typedef struct tn_pred_features_opts {
  * is the frame.  Free with tn_frame_free. */
 TN_API int tn_pred_features(struct tn_store *s, const tn_pred_features_opts *o, tn_frame **out,
 			    tn_error *err);
+/* The features at N (1 to 4) increasing cut-offs CUTS in one pass over the
+ * store (o->as_of is not used): the nightly jobs fit at T - 30 days and score
+ * at T from one read of each customer's history.  OUT[k] is the frame of
+ * CUTS[k]; KEYS (optional) receives, per cut-off, the rows' store keys
+ * (malloc'ed).  The labels come from one scan as of the last cut-off + the
+ * horizon, so OUT[k] equals tn_pred_features at CUTS[k] when the store holds
+ * nothing after CUTS[k] + horizon (later data, e.g. a reactivation, could
+ * change an earlier label); the features never read past their cut-off. */
+TN_API int tn_pred_features_many(struct tn_store *s, const tn_pred_features_opts *o, const int64_t *cuts,
+				 size_t n, tn_frame **out, int64_t **keys, tn_error *err);
 
 typedef struct tn_pred_backtest {
 	size_t ntrain, ntest;
@@ -331,6 +347,12 @@ TN_API tn_pred_alert_opts tn_pred_alert_opts_default(void);
  * (or whose customer is no longer live) is resolved at as_of. */
 TN_API int tn_pred_alerts_update(struct tn_store *s, const tn_pred_alert_opts *o, tn_pred_alert_run *run,
 				 tn_error *err);
+/* The same on features already computed (the nightly jobs: refresh's frame
+ * at o->as_of, its risks -- NaN disables ending_high_risk -- and the rows'
+ * store keys in increasing order, from tn_pred_features_many): the open
+ * episodes are read once and merged with the rows in customer order. */
+TN_API int tn_pred_alerts_apply(struct tn_store *s, const tn_pred_alert_opts *o, const tn_frame *f,
+				const double *risk, const int64_t *keys, tn_pred_alert_run *run, tn_error *err);
 /* Alerts raised at or after SINCE (INT64_MIN: all), largest MRR at risk
  * (risk x MRR) first, then MRR, then newest; only open, unacknowledged ones
  * unless ALL.  *out is malloc'ed (caller frees); at most

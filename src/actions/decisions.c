@@ -256,9 +256,9 @@ int tn_scores_store(tn_store *s, const tn_scores *sc, const char *source, tn_tim
 		rc = tn_error_code(err, TN_ERR_DB);
 	tn_db_finalize(del);
 	tn_stmt *ins = rc ? NULL
-			  : tn_db_prepare(s, "INSERT INTO customer_scores(customer_id, p_churn, value, source, scored_at)"
-					     " VALUES (?,?,?,?,?) ON CONFLICT (customer_id) DO UPDATE SET p_churn ="
-					     " excluded.p_churn, value = excluded.value",
+			  : tn_db_prepare(s, "INSERT INTO customer_scores(customer_id, p_churn, value, source, scored_at,"
+					     " as_of) VALUES (?1,?2,?3,?4,?5,?5) ON CONFLICT (customer_id) DO UPDATE SET"
+					     " p_churn = excluded.p_churn, value = excluded.value",
 					  err);
 	if (!rc && !ins)
 		rc = tn_error_code(err, TN_ERR_DB);

@@ -21,6 +21,8 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,8 +36,19 @@ tn_jobs_opts tn_jobs_opts_default(void)
 			  .winback_control = 0.1,
 			  .offer_lead = 7,
 			  .ending_days = 30,
-			  .batch = 1000};
+			  .batch = 1000,
+			  .threads = 2};
 	return o;
+}
+
+/* CPU time of the whole process (all threads), user + system */
+static double cpu_now(void)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru))
+		return 0;
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + (double)ru.ru_stime.tv_sec +
+	       ru.ru_stime.tv_usec * 1e-6;
 }
 
 static double mono(void)
@@ -52,8 +65,7 @@ typedef struct jctx {
 	long items, queued;
 	int batches, in_txn;
 	char detail[200];
-	char *model_tmp;  /* refresh's fitted model, saved for alerts (same run) */
-	int *model_saved; /* 1 once it is there */
+	struct jshare *sh; /* refresh's frame for the alerts of the same run */
 } jctx;
 
 /* Commit the batch so far and open the next one; the test hook kills the
@@ -100,91 +112,280 @@ static char *json_of(cJSON *o, int *rc, tn_error *err)
 
 /* ---- refresh: features and risk for every live customer ---------------------------- */
 
+/* What refresh hands to the alerts of the same run: the features at as-of,
+ * their risks and store keys (so alerts neither read the store's history
+ * again nor fit a model of their own). */
+typedef struct jshare {
+	tn_frame *f;
+	double *risk;
+	int64_t *keys;
+	tn_time as_of;
+} jshare;
+
+static void jshare_free(jshare *sh)
+{
+	tn_frame_free(sh->f);
+	free(sh->risk);
+	free(sh->keys);
+	memset(sh, 0, sizeof *sh);
+}
+
+/* The reasons of row I in plain words: the (up to) two sources that raise
+ * the risk most, as a JSON array into BUF; "" when none raises it. */
+static void reasons_json(const tn_pred_model *m, const tn_frame *f, size_t i, const double *contrib,
+			 const char *currency, char *buf, size_t n)
+{
+	size_t nsrc = m->enc->nsrc, a, b;
+	tn_pred_top2(contrib, nsrc, &a, &b);
+	buf[0] = 0;
+	if (a == nsrc)
+		return;
+	cJSON *arr = cJSON_CreateArray();
+	char w[240];
+	tn_pred_reason_words(m, f, i, a, currency, w, sizeof w);
+	cJSON_AddItemToArray(arr, cJSON_CreateString(w));
+	if (b < nsrc) {
+		tn_pred_reason_words(m, f, i, b, currency, w, sizeof w);
+		cJSON_AddItemToArray(arr, cJSON_CreateString(w));
+	}
+	if (!cJSON_PrintPreallocated(arr, buf, (int)n, 0))
+		buf[0] = 0;
+	cJSON_Delete(arr);
+}
+
+#define REFRESH_BLOCK 4096 /* rows explained at a time */
+
 static int job_refresh(jctx *j, tn_error *err)
 {
-	tn_pred_features_opts fo = {.as_of = j->to, .horizon_days = 30};
-	tn_frame *f = NULL;
-	int rc = tn_pred_features(j->s, &fo, &f, err);
-	if (rc)
-		return rc;
+	tn_pred_features_opts fo = {.as_of = j->to, .horizon_days = 30, .threads = j->o->threads};
+	tn_frame *f = NULL, *tr = NULL;
+	int64_t *keys = NULL;
 	tn_pred_model *m = NULL;
+	int rc;
 	if (j->o->model_path) {
 		rc = tn_pred_load(j->o->model_path, &m, err);
+		if (!rc)
+			rc = tn_pred_features_many(j->s, &fo, &j->to, 1, &f, &keys, err);
 	} else {
 		/* fitted where the 30-day outcome is known: 30 days before the end
-		 * of the data (or of as-of when that comes first) */
-		tn_time last = j->to;
+		 * of the data (or of as-of when that comes first).  When the data
+		 * end by as-of, the training features and the scoring features come
+		 * from one pass over the store (equal to two passes then: nothing
+		 * lies after the training labels' window). */
+		tn_time end = TN_NO_TIME;
 		tn_error e2 = {0};
-		if (tn_actions_now(j->s, &last, &e2) != TN_OK || last > j->to)
-			last = j->to;
-		tn_pred_features_opts to = {.as_of = last - 30 * (int64_t)TN_DAY, .horizon_days = 30};
-		tn_frame *tr = NULL;
-		rc = tn_pred_features(j->s, &to, &tr, err);
+		if (tn_churn_data_end(j->s, &end, &e2) != TN_OK)
+			end = TN_NO_TIME;
+		tn_time last = end != TN_NO_TIME && end < j->to ? end : j->to;
+		tn_time cuts[2] = {last - 30 * (int64_t)TN_DAY, j->to};
+		tn_frame *fr[2] = {NULL, NULL};
+		int64_t *ks[2] = {NULL, NULL};
+		if (end != TN_NO_TIME && end <= j->to) {
+			rc = tn_pred_features_many(j->s, &fo, cuts, 2, fr, ks, err);
+			tr = fr[0];
+			f = fr[1];
+			keys = ks[1];
+			free(ks[0]);
+		} else {
+			rc = tn_pred_features_many(j->s, &fo, &cuts[0], 1, &tr, NULL, err);
+			if (!rc)
+				rc = tn_pred_features_many(j->s, &fo, &cuts[1], 1, &f, &keys, err);
+		}
 		tn_pred_spec spec = {"churned", "1", "customer", NULL, 0};
 		tn_pred_options opt = tn_pred_options_default();
 		if (!rc)
 			rc = tn_pred_train(tr, &spec, &opt, &m, err);
 		tn_frame_free(tr);
-		/* the alerts of this run score with the same model rather than fit
-		 * their own (one fit a night, not two); a failure to save only costs
-		 * the alerts their own fit */
-		if (!rc && j->model_tmp && !*j->model_saved) {
-			int fd = mkstemp(j->model_tmp);
-			if (fd >= 0) {
-				close(fd);
-				if (tn_pred_save(m, j->model_tmp, NULL) == TN_OK)
-					*j->model_saved = 1;
-				else
-					unlink(j->model_tmp);
-			}
-		}
 	}
 	double *risk = rc ? NULL : tn_calloc(f->nrows ? f->nrows : 1, sizeof *risk);
 	if (!rc && !risk)
 		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory scoring");
 	if (!rc)
 		rc = tn_pred_score(m, f, risk, err);
-	tn_pred_model_free(m);
-	int ci = tn_frame_find(f, "customer");
-	if (!rc && ci < 0)
-		rc = tn_error_set(err, TN_ERR_INPUT, "refresh: the features have no customer column");
-	static const char SQL[] = "INSERT INTO risk_scores(customer_id, as_of, risk) SELECT id, ?, ? FROM customers"
-				  " WHERE ext_id = ? ON CONFLICT (customer_id) DO UPDATE SET as_of = excluded.as_of,"
-				  " risk = excluded.risk";
+	char currency[16] = "";
+	if (!rc)
+		rc = tn_pred_store_currency(j->s, currency, sizeof currency, err);
+	int mrr_col = rc ? -1 : tn_frame_find(f, "mrr");
+	size_t nsrc = m ? m->enc->nsrc : 0;
+	double *contrib = rc ? NULL : tn_malloc((nsrc ? nsrc : 1) * REFRESH_BLOCK * sizeof *contrib);
+	size_t *rows = rc ? NULL : tn_malloc(REFRESH_BLOCK * sizeof *rows);
+	if (!rc && (!contrib || !rows))
+		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory scoring");
+	/* one upsert per live customer, by store key in key order, in large
+	 * transactions (a rerun writes the same rows again: idempotent) */
+	static const char SQL[] = "INSERT INTO customer_scores(customer_id, p_churn, value, source, scored_at, as_of,"
+				  " reasons) VALUES (?1, ?2, ?3, 'refresh', ?4, ?5, ?6) ON CONFLICT (customer_id) DO UPDATE"
+				  " SET p_churn = excluded.p_churn, value = excluded.value, source = excluded.source,"
+				  " scored_at = excluded.scored_at, as_of = excluded.as_of, reasons = excluded.reasons";
+	tn_time now = (tn_time)time(NULL);
+	size_t batch = (size_t)j->o->batch * 50;
 	for (size_t i = 0; !rc && i < f->nrows; i++) {
-		if (i % j->o->batch == 0 && (rc = batch_next(j, err)))
+		if (i % REFRESH_BLOCK == 0) {
+			size_t nb = f->nrows - i < REFRESH_BLOCK ? f->nrows - i : REFRESH_BLOCK;
+			for (size_t k = 0; k < nb; k++)
+				rows[k] = i + k;
+			if ((rc = tn_pred_explain(m, f, rows, nb, contrib, err)))
+				break;
+		}
+		if (i % batch == 0 && (rc = batch_next(j, err)))
 			break;
 		tn_stmt *st = tn_db_cached(j->s, SQL, err);
 		if (!st) {
 			rc = tn_error_code(err, TN_ERR_DB);
 			break;
 		}
-		char idb[32];
-		const tn_column *c = &f->cols[ci];
-		const char *id = c->is_numeric ? (snprintf(idb, sizeof idb, "%.17g", c->num[i]), idb) : c->text[i];
-		tn_db_bind_time(st, 1, j->to);
-		tn_db_bind_double(st, 2, risk[i]);
-		tn_db_bind_text(st, 3, id);
+		double p = risk[i] < 0 ? 0 : risk[i] > 1 ? 1 : risk[i];
+		/* the value kept: monthly revenue x expected lifetime in months, the
+		 * 30-day risk taken as the monthly churn (lifetime capped at 36
+		 * months), as tn_scores_estimate does */
+		double mrr = mrr_col >= 0 ? f->cols[mrr_col].num[i] : NAN;
+		double value = isfinite(mrr) && mrr > 0 ? mrr / (p > 1.0 / 36 ? p : 1.0 / 36) : 0;
+		char why[600];
+		reasons_json(m, f, i, contrib + (i % REFRESH_BLOCK) * nsrc, currency, why, sizeof why);
+		tn_db_bind_int64(st, 1, keys[i]);
+		tn_db_bind_double(st, 2, p);
+		tn_db_bind_double(st, 3, value);
+		tn_db_bind_time(st, 4, now);
+		tn_db_bind_time(st, 5, j->to);
+		if (why[0])
+			tn_db_bind_text(st, 6, why);
+		else
+			tn_db_bind_null(st, 6);
 		rc = ob_step_done(st, "writing a risk score", err);
 		tn_db_reset(st);
 		j->items++;
 	}
 	rc = batch_end(j, rc, err);
 	snprintf(j->detail, sizeof j->detail, "%ld customers scored", j->items);
+	free(contrib);
+	free(rows);
+	tn_pred_model_free(m);
+	if (!rc && j->sh) { /* for the alerts of this run */
+		jshare_free(j->sh);
+		*j->sh = (jshare){.f = f, .risk = risk, .keys = keys, .as_of = j->to};
+		return TN_OK;
+	}
 	free(risk);
+	free(keys);
 	tn_frame_free(f);
+	return rc;
+}
+
+/* ---- messages read first, then queued in batches --------------------------------------- */
+
+/* A message a job will queue.  The candidates are all read before the first
+ * write (a cursor does not outlive a commit on every backend), then queued
+ * in batches of o->batch, each one transaction with what it queues. */
+typedef struct jmsg {
+	int64_t cust;
+	char *key, *json;
+} jmsg;
+
+typedef struct jmsgs {
+	jmsg *v;
+	size_t n, cap;
+} jmsgs;
+
+static void jmsgs_free(jmsgs *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->v[i].key);
+		free(m->v[i].json);
+	}
+	free(m->v);
+	memset(m, 0, sizeof *m);
+}
+
+/* Add a message: KEY (formatted) and the JSON of O (consumed). */
+static int jmsgs_add(jmsgs *m, int64_t cust, cJSON *o, tn_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static int jmsgs_add(jmsgs *m, int64_t cust, cJSON *o, tn_error *err, const char *fmt, ...)
+{
+	if (m->n == m->cap) {
+		size_t nc = m->cap ? 2 * m->cap : 256;
+		jmsg *t = nc <= 50000000 ? tn_realloc(m->v, nc * sizeof *t) : NULL;
+		if (!t) {
+			cJSON_Delete(o);
+			return tn_error_set(err, TN_ERR_NOMEM, "out of memory reading what to queue");
+		}
+		m->v = t;
+		m->cap = nc;
+	}
+	int rc = TN_OK;
+	char *json = json_of(o, &rc, err);
+	if (rc)
+		return rc;
+	char key[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(key, sizeof key, fmt, ap);
+	va_end(ap);
+	char *k = tn_strdup(key);
+	if (!k) {
+		free(json);
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory reading what to queue");
+	}
+	m->v[m->n++] = (jmsg){cust, k, json};
+	return TN_OK;
+}
+
+/* Read the rows of ST (finalized here) into M through ROW. */
+static int jmsgs_read(jctx *j, tn_stmt *st, const char *what, jmsgs *m,
+		      int (*row)(jctx *, tn_stmt *, jmsgs *, tn_error *), tn_error *err)
+{
+	int rc = TN_OK, step;
+	while ((step = tn_db_step(st, what, err)) == TN_DB_ROW)
+		if ((rc = row(j, st, m, err)))
+			break;
+	tn_db_finalize(st);
+	if (!rc && step != TN_DB_DONE)
+		rc = tn_error_code(err, TN_ERR_DB);
+	return rc;
+}
+
+/* Queue M's messages as EVENT, o->batch a transaction; frees M. */
+static int jmsgs_queue(jctx *j, const char *event, jmsgs *m, int rc, tn_error *err)
+{
+	for (size_t i = 0; i < m->n && !rc; i++) {
+		if (i % j->o->batch == 0 && (rc = batch_next(j, err)))
+			break;
+		rc = tn_outbox_enqueue(j->s, event, m->v[i].key, m->v[i].cust, m->v[i].json, j->to, &j->queued, err);
+		j->items++;
+	}
+	rc = batch_end(j, rc, err);
+	jmsgs_free(m);
 	return rc;
 }
 
 /* ---- alerts: evaluate, then queue the ones raised in the window -------------------- */
 
+static int alert_row(jctx *j, tn_stmt *st, jmsgs *m, tn_error *err)
+{
+	(void)j;
+	char iso[40];
+	cJSON *o = cJSON_CreateObject();
+	int64_t id = tn_db_column_int64(st, 0);
+	cJSON_AddNumberToObject(o, "alert_id", (double)id);
+	cJSON_AddStringToObject(o, "kind", tn_db_column_text(st, 2));
+	cJSON_AddStringToObject(o, "raised_at", tn_time_format(tn_db_column_time(st, 3), iso, sizeof iso));
+	cJSON_AddStringToObject(o, "detail", tn_db_column_text(st, 4));
+	tn_json_add_num(o, "risk", tn_db_column_double(st, 5));
+	return jmsgs_add(m, tn_db_column_int64(st, 1), o, err, "alert:%lld", (long long)id);
+}
+
 static int job_alerts(jctx *j, tn_error *err)
 {
 	tn_pred_alert_opts ao = tn_pred_alert_opts_default();
 	ao.as_of = j->to;
-	ao.model_path = j->o->model_path ? j->o->model_path : j->model_saved && *j->model_saved ? j->model_tmp : NULL;
+	ao.model_path = j->o->model_path;
 	tn_pred_alert_run run;
-	int rc = tn_pred_alerts_update(j->s, &ao, &run, err);
+	int rc;
+	if (j->sh && j->sh->f && j->sh->as_of == j->to) /* refresh's features and risks */
+		rc = tn_pred_alerts_apply(j->s, &ao, j->sh->f, j->sh->risk, j->sh->keys, &run, err);
+	else
+		rc = tn_pred_alerts_update(j->s, &ao, &run, err);
+	if (j->sh)
+		jshare_free(j->sh); /* the frame is not needed past here */
 	if (rc)
 		return rc;
 	tn_stmt *st = tn_db_prepare(j->s,
@@ -195,53 +396,9 @@ static int job_alerts(jctx *j, tn_error *err)
 		return tn_error_code(err, TN_ERR_DB);
 	tn_db_bind_time(st, 1, j->from);
 	tn_db_bind_time(st, 2, j->to);
-	typedef struct {
-		int64_t id, cust;
-		char *json;
-	} al;
-	al *v = NULL;
-	size_t n = 0, cap = 0;
-	int step;
-	while ((step = tn_db_step(st, "reading alerts", err)) == TN_DB_ROW) {
-		if (n == cap) {
-			size_t nc = cap ? 2 * cap : 64;
-			al *t = nc <= 10000000 ? tn_realloc(v, nc * sizeof *t) : NULL;
-			if (!t) {
-				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory reading alerts");
-				break;
-			}
-			v = t;
-			cap = nc;
-		}
-		char iso[40];
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "alert_id", (double)tn_db_column_int64(st, 0));
-		cJSON_AddStringToObject(o, "kind", tn_db_column_text(st, 2));
-		cJSON_AddStringToObject(o, "raised_at", tn_time_format(tn_db_column_time(st, 3), iso, sizeof iso));
-		cJSON_AddStringToObject(o, "detail", tn_db_column_text(st, 4));
-		tn_json_add_num(o, "risk", tn_db_column_double(st, 5));
-		v[n].id = tn_db_column_int64(st, 0);
-		v[n].cust = tn_db_column_int64(st, 1);
-		v[n].json = json_of(o, &rc, err);
-		n++;
-		if (rc)
-			break;
-	}
-	tn_db_finalize(st);
-	if (!rc && step != TN_DB_DONE)
-		rc = tn_error_code(err, TN_ERR_DB);
-	for (size_t i = 0; i < n && !rc; i++) {
-		if (i % j->o->batch == 0 && (rc = batch_next(j, err)))
-			break;
-		char key[64];
-		snprintf(key, sizeof key, "alert:%lld", (long long)v[i].id);
-		rc = tn_outbox_enqueue(j->s, "alert", key, v[i].cust, v[i].json, j->to, &j->queued, err);
-		j->items++;
-	}
-	rc = batch_end(j, rc, err);
-	for (size_t i = 0; i < n; i++)
-		free(v[i].json);
-	free(v);
+	jmsgs m = {0};
+	rc = jmsgs_read(j, st, "reading alerts", &m, alert_row, err);
+	rc = jmsgs_queue(j, "alert", &m, rc, err);
 	snprintf(j->detail, sizeof j->detail, "%zu live customers, %zu raised, %zu resolved; %ld alerts in the window",
 		 run.customers, run.raised, run.resolved, j->items);
 	return rc;
@@ -326,12 +483,24 @@ static int job_winback(jctx *j, tn_error *err)
 
 /* ---- offers: N days before the period end or the danger window ---------------------- */
 
-typedef struct cand {
-	int64_t key;
-	char *ext, *plan, *why;
-	tn_time at;
-	double price;
-} cand;
+static int offer_row(jctx *j, tn_stmt *st, jmsgs *m, tn_error *err)
+{
+	(void)j;
+	const char *ext = tn_db_column_text(st, 1), *why = tn_db_column_text(st, 5);
+	int period = why && strcmp(why, "period_end") == 0;
+	tn_time at = tn_db_column_time(st, 3);
+	char iso[40];
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "reason", why);
+	cJSON_AddStringToObject(o, "plan", tn_db_column_text(st, 2));
+	cJSON_AddStringToObject(o, period ? "period_end" : "danger_starts", tn_date_format(at, iso, sizeof iso));
+	tn_json_add_num(o, "price", tn_db_column_double(st, 4));
+	cJSON_AddStringToObject(o, "moment", "renewal_due");
+	/* one offer per period end, one per danger window */
+	if (period)
+		return jmsgs_add(m, tn_db_column_int64(st, 0), o, err, "offer:%s:period:%lld", ext, (long long)at);
+	return jmsgs_add(m, tn_db_column_int64(st, 0), o, err, "offer:%s:danger", ext);
+}
 
 static int job_offers(jctx *j, tn_error *err)
 {
@@ -359,70 +528,30 @@ static int job_offers(jctx *j, tn_error *err)
 	tn_db_bind_time(st, 2, j->to);
 	tn_db_bind_int64(st, 3, lead);
 	tn_db_bind_int64(st, 4, danger);
-	cand *v = NULL;
-	size_t n = 0, cap = 0;
-	int step;
-	while ((step = tn_db_step(st, "finding offers due", err)) == TN_DB_ROW) {
-		if (n == cap) {
-			size_t nc = cap ? 2 * cap : 256;
-			cand *t = nc <= 50000000 ? tn_realloc(v, nc * sizeof *t) : NULL;
-			if (!t) {
-				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory finding offers");
-				break;
-			}
-			v = t;
-			cap = nc;
-		}
-		cand *c = &v[n++];
-		c->key = tn_db_column_int64(st, 0);
-		c->ext = tn_strdup(tn_db_column_text(st, 1));
-		c->plan = tn_strdup(tn_db_column_text(st, 2));
-		c->at = tn_db_column_time(st, 3);
-		c->price = tn_db_column_double(st, 4);
-		c->why = tn_strdup(tn_db_column_text(st, 5));
-		if (!c->ext || !c->plan || !c->why) {
-			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory finding offers");
-			break;
-		}
-	}
-	tn_db_finalize(st);
-	if (!rc && step != TN_DB_DONE)
-		rc = tn_error_code(err, TN_ERR_DB);
-	for (size_t i = 0; i < n && !rc; i++) {
-		if (i % j->o->batch == 0 && (rc = batch_next(j, err)))
-			break;
-		char iso[40], k[220];
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "reason", v[i].why);
-		cJSON_AddStringToObject(o, "plan", v[i].plan);
-		cJSON_AddStringToObject(o, strcmp(v[i].why, "period_end") == 0 ? "period_end" : "danger_starts",
-					tn_date_format(v[i].at, iso, sizeof iso));
-		tn_json_add_num(o, "price", v[i].price);
-		cJSON_AddStringToObject(o, "moment", "renewal_due");
-		char *data = json_of(o, &rc, err);
-		/* one offer per period end, one per danger window */
-		if (strcmp(v[i].why, "period_end") == 0)
-			snprintf(k, sizeof k, "offer:%s:period:%lld", v[i].ext, (long long)v[i].at);
-		else
-			snprintf(k, sizeof k, "offer:%s:danger", v[i].ext);
-		if (!rc)
-			rc = tn_outbox_enqueue(j->s, "offer", k, v[i].key, data, j->to, &j->queued, err);
-		free(data);
-		j->items++;
-	}
-	rc = batch_end(j, rc, err);
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].ext);
-		free(v[i].plan);
-		free(v[i].why);
-	}
-	free(v);
+	jmsgs m = {0};
+	rc = jmsgs_read(j, st, "finding offers due", &m, offer_row, err);
+	rc = jmsgs_queue(j, "offer", &m, rc, err);
 	snprintf(j->detail, sizeof j->detail, "%ld offers due (lead %g days; danger window from day %g)", j->items,
 		 j->o->offer_lead, dfrom);
 	return rc;
 }
 
 /* ---- contract ends within a month ----------------------------------------------------- */
+
+static int ending_row(jctx *j, tn_stmt *st, jmsgs *m, tn_error *err)
+{
+	(void)j;
+	char iso[40];
+	tn_time_format(tn_db_column_time(st, 4), iso, sizeof iso);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "plan", tn_db_column_text(st, 3));
+	cJSON_AddStringToObject(o, "ends_at", iso);
+	tn_json_add_num(o, "price", tn_db_column_double(st, 5));
+	cJSON_AddBoolToObject(o, "renews", tn_db_column_int64(st, 6) != 0);
+	/* one message per subscription and period end */
+	return jmsgs_add(m, tn_db_column_int64(st, 0), o, err, "ending:%lld:%s", (long long)tn_db_column_int64(st, 2),
+			 iso);
+}
 
 static int job_ending(jctx *j, tn_error *err)
 {
@@ -438,55 +567,9 @@ static int job_ending(jctx *j, tn_error *err)
 	tn_db_bind_time(st, 1, j->from);
 	tn_db_bind_time(st, 2, j->to);
 	tn_db_bind_int64(st, 3, ahead);
-	typedef struct {
-		int64_t key, sub;
-		char *data;
-	} row;
-	row *v = NULL;
-	size_t n = 0, cap = 0;
-	int rc = TN_OK, step;
-	while ((step = tn_db_step(st, "finding contracts ending", err)) == TN_DB_ROW) {
-		if (n == cap) {
-			size_t nc = cap ? 2 * cap : 256;
-			row *t = nc <= 50000000 ? tn_realloc(v, nc * sizeof *t) : NULL;
-			if (!t) {
-				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-				break;
-			}
-			v = t;
-			cap = nc;
-		}
-		char iso[40];
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "plan", tn_db_column_text(st, 3));
-		cJSON_AddStringToObject(o, "ends_at", tn_time_format(tn_db_column_time(st, 4), iso, sizeof iso));
-		tn_json_add_num(o, "price", tn_db_column_double(st, 5));
-		cJSON_AddBoolToObject(o, "renews", tn_db_column_int64(st, 6) != 0);
-		v[n].key = tn_db_column_int64(st, 0);
-		v[n].sub = tn_db_column_int64(st, 2);
-		v[n].data = json_of(o, &rc, err);
-		n++;
-		if (rc)
-			break;
-	}
-	tn_db_finalize(st);
-	if (!rc && step != TN_DB_DONE)
-		rc = tn_error_code(err, TN_ERR_DB);
-	for (size_t i = 0; i < n && !rc; i++) {
-		if (i % j->o->batch == 0 && (rc = batch_next(j, err)))
-			break;
-		cJSON *d = cJSON_Parse(v[i].data);
-		const cJSON *ends = cJSON_GetObjectItemCaseSensitive(d, "ends_at");
-		char k[160]; /* one message per subscription and period end */
-		snprintf(k, sizeof k, "ending:%lld:%s", (long long)v[i].sub, cJSON_IsString(ends) ? ends->valuestring : "");
-		cJSON_Delete(d);
-		rc = tn_outbox_enqueue(j->s, "contract_ending", k, v[i].key, v[i].data, j->to, &j->queued, err);
-		j->items++;
-	}
-	rc = batch_end(j, rc, err);
-	for (size_t i = 0; i < n; i++)
-		free(v[i].data);
-	free(v);
+	jmsgs m = {0};
+	int rc = jmsgs_read(j, st, "finding contracts ending", &m, ending_row, err);
+	rc = jmsgs_queue(j, "contract_ending", &m, rc, err);
 	snprintf(j->detail, sizeof j->detail, "%ld contracts enter the last %g days", j->items, j->o->ending_days);
 	return rc;
 }
@@ -635,11 +718,8 @@ int tn_jobs_run(tn_store *s, const tn_jobs_opts *o, tn_job_result *res, size_t *
 		found |= !o->job || strcmp(o->job, JOBS[i].name) == 0;
 	if (!found)
 		return tn_error_set(err, TN_ERR_USAGE, "jobs: unknown job \"%s\" (known: %s)", o->job, TN_JOBS);
-	int first = TN_OK;
-	/* refresh's model for the alerts of the same run (mkstemp fills the Xs) */
-	char model_tmp[64];
-	int model_saved = 0, rc = TN_OK;
-	snprintf(model_tmp, sizeof model_tmp, "/tmp/tenure-jobs-model-XXXXXX");
+	int first = TN_OK, rc = TN_OK;
+	jshare sh = {0};
 	for (size_t i = 0; i < NJOBS && !rc; i++) {
 		if (o->job && strcmp(o->job, JOBS[i].name) != 0)
 			continue;
@@ -674,12 +754,12 @@ int tn_jobs_run(tn_store *s, const tn_jobs_opts *o, tn_job_result *res, size_t *
 			  .o = o,
 			  .from = from,
 			  .to = o->as_of,
-			  .model_tmp = model_tmp,
-			  .model_saved = &model_saved};
-		double t0 = mono();
+			  .sh = &sh};
+		double t0 = mono(), c0 = cpu_now();
 		tn_error jerr = {0};
 		int jrc = JOBS[i].fn(&j, &jerr);
 		r->seconds = mono() - t0;
+		r->cpu_seconds = cpu_now() - c0;
 		r->items = j.items;
 		r->queued = j.queued;
 		snprintf(r->detail, sizeof r->detail, "%.199s", jrc ? jerr.msg : j.detail);
@@ -690,8 +770,7 @@ int tn_jobs_run(tn_store *s, const tn_jobs_opts *o, tn_job_result *res, size_t *
 		if (jrc && !first)
 			first = tn_error_set(err, jrc, "job %s: %s", JOBS[i].name, jerr.msg);
 	}
-	if (model_saved)
-		unlink(model_tmp);
+	jshare_free(&sh);
 	return rc ? rc : first;
 }
 

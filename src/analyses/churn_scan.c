@@ -67,6 +67,7 @@ typedef struct scan {
 	tn_time milestone_at[MAX_MILESTONES];
 	int causes; /* fill sources, states and causes (want_causes or a cause_class) */
 	int rc; /* the first cursor error: sticky, so a failed step is never read as the end */
+	int64_t key_lo, key_hi; /* customers with key_lo <= key < key_hi when key_hi > key_lo */
 } scan;
 
 static int grow(void **p, size_t *cap, size_t need, size_t size, size_t max, const char *what, int64_t cid,
@@ -128,6 +129,23 @@ static int cur_step(scan *sc, cursor *c, tn_error *err)
 
 static int cur_open(scan *sc, cursor *c, const char *sql, tn_error *err)
 {
+	char buf[1024];
+	if (sc->key_hi > sc->key_lo) {
+		/* a key range (tn_churn_scan_opts): the condition goes before the
+		 * ORDER BY, on the cursor's customer key column */
+		const char *ob = strstr(sql, " ORDER BY ");
+		const char *col = strncmp(sql, "SELECT id,", 10) == 0 ? "id"
+				  : strncmp(sql, "SELECT s.", 9) == 0 ? "s.customer_id"
+								       : "customer_id";
+		size_t head = ob ? (size_t)(ob - sql) : strlen(sql);
+		const char *w = strstr(sql, " WHERE ");
+		int n = snprintf(buf, sizeof buf, "%.*s %s %s >= %lld AND %s < %lld%s", (int)head, sql,
+				 w && w < sql + head ? "AND" : "WHERE", col, (long long)sc->key_lo, col,
+				 (long long)sc->key_hi, ob ? ob : "");
+		if (n < 0 || (size_t)n >= sizeof buf)
+			return tn_error_set(err, TN_ERR_USAGE, "churn scan: query too long for a key range");
+		sql = buf;
+	}
 	c->st = tn_db_prepare(sc->s, sql, err);
 	if (!c->st)
 		return tn_error_code(err, TN_ERR_DB);
@@ -622,7 +640,12 @@ int tn_churn_scan(tn_store *s, const tn_churn_def *def, const tn_churn_scan_opts
 		return tn_error_code(err, TN_ERR_USAGE);
 	if (o->nmilestones > MAX_MILESTONES)
 		return tn_error_set(err, TN_ERR_USAGE, "at most %d milestone event types", MAX_MILESTONES);
-	scan sc = {.s = s, .def = def, .as_of = o->as_of, .nmilestones = o->nmilestones};
+	scan sc = {.s = s,
+		   .def = def,
+		   .as_of = o->as_of,
+		   .nmilestones = o->nmilestones,
+		   .key_lo = o->key_lo,
+		   .key_hi = o->key_hi};
 	int rc = TN_OK;
 	if (sc.as_of == TN_NO_TIME) {
 		if ((rc = tn_churn_data_end(s, &sc.as_of, err)))

@@ -60,40 +60,72 @@ static int risks(tn_store *s, const tn_pred_alert_opts *o, const tn_frame *f, do
 	return rc;
 }
 
-static double col(const tn_frame *f, const char *name, size_t i)
+/* The frame's columns the conditions read (-1: absent). */
+typedef struct acols {
+	int n30, n90, rec, ten, nps, end, failing, failed;
+} acols;
+
+static acols find_cols(const tn_frame *f)
 {
-	int j = tn_frame_find(f, name);
+	acols c = {tn_frame_find(f, "events_30d"),     tn_frame_find(f, "events_90d"),
+		   tn_frame_find(f, "recency_days"),   tn_frame_find(f, "tenure_days"),
+		   tn_frame_find(f, "nps"),            tn_frame_find(f, "days_to_period_end"),
+		   tn_frame_find(f, "payment_failing"), tn_frame_find(f, "failed_payments_90d")};
+	return c;
+}
+
+static double col(const tn_frame *f, int j, size_t i)
+{
 	return j >= 0 && f->cols[j].is_numeric ? f->cols[j].num[i] : NAN;
 }
 
-/* Which conditions hold for row I; DETAIL[k] says why. */
-static void conditions(const tn_pred_alert_opts *o, const tn_frame *f, size_t i, double risk, int on[NKINDS],
-		       char detail[NKINDS][160])
+/* Which conditions hold for row I. */
+static void conditions(const tn_pred_alert_opts *o, const tn_frame *f, const acols *c, size_t i, double risk,
+		       int on[NKINDS])
 {
-	double n30 = col(f, "events_30d", i), n90 = col(f, "events_90d", i), prev = n90 - n30;
-	double rec = col(f, "recency_days", i), ten = col(f, "tenure_days", i);
-	double nps = col(f, "nps", i), end = col(f, "days_to_period_end", i);
+	double n30 = col(f, c->n30, i), prev = col(f, c->n90, i) - n30;
+	double rec = col(f, c->rec, i), ten = col(f, c->ten, i);
+	double nps = col(f, c->nps, i), end = col(f, c->end, i);
 	on[K_DROP] = prev >= o->drop_min_events && n30 / 30.0 < o->drop_fraction * prev / 60.0;
-	snprintf(detail[K_DROP], 160, "%.0f events in the last 30 days vs %.0f in the 60 before", n30, prev);
 	on[K_INACTIVE] = isnan(rec) ? ten >= o->inactive_days : rec >= o->inactive_days;
-	if (isnan(rec))
-		snprintf(detail[K_INACTIVE], 160, "no activity since signing up %.0f day%s ago", ten,
-			 floor(ten + 0.5) == 1 ? "" : "s");
-	else
-		snprintf(detail[K_INACTIVE], 160, "no activity for %.0f day%s", rec, floor(rec + 0.5) == 1 ? "" : "s");
-	on[K_FAILED] = col(f, "payment_failing", i) > 0.5;
-	snprintf(detail[K_FAILED], 160, "the latest charge failed (%.0f failed in 90 days)",
-		 col(f, "failed_payments_90d", i));
+	on[K_FAILED] = col(f, c->failing, i) > 0.5;
 	on[K_DETRACTOR] = !isnan(nps) && nps <= o->detractor_max;
-	snprintf(detail[K_DETRACTOR], 160, "latest NPS %.0f", nps);
 	on[K_ENDING] = !isnan(risk) && end <= o->ending_days && risk >= o->risk_min;
-	double d = ceil(end - 1e-9); /* as of the end of a day: 1 second left = ends tomorrow */
-	char when[32];
-	if (d <= 1)
-		snprintf(when, sizeof when, "%s", d <= 0 ? "today" : "tomorrow");
-	else
-		snprintf(when, sizeof when, "in %.0f days", d);
-	snprintf(detail[K_ENDING], 160, "paid period ends %s; churn risk %.2f", when, risk);
+}
+
+/* Why condition K holds for row I (written only when an alert is raised). */
+static void detail_of(const tn_frame *f, const acols *c, size_t i, double risk, int k, char detail[160])
+{
+	double n30 = col(f, c->n30, i), prev = col(f, c->n90, i) - n30;
+	double rec = col(f, c->rec, i), ten = col(f, c->ten, i);
+	double nps = col(f, c->nps, i), end = col(f, c->end, i);
+	switch (k) {
+	case K_DROP:
+		snprintf(detail, 160, "%.0f events in the last 30 days vs %.0f in the 60 before", n30, prev);
+		break;
+	case K_INACTIVE:
+		if (isnan(rec))
+			snprintf(detail, 160, "no activity since signing up %.0f day%s ago", ten,
+				 floor(ten + 0.5) == 1 ? "" : "s");
+		else
+			snprintf(detail, 160, "no activity for %.0f day%s", rec, floor(rec + 0.5) == 1 ? "" : "s");
+		break;
+	case K_FAILED:
+		snprintf(detail, 160, "the latest charge failed (%.0f failed in 90 days)", col(f, c->failed, i));
+		break;
+	case K_DETRACTOR:
+		snprintf(detail, 160, "latest NPS %.0f", nps);
+		break;
+	default: {
+		double d = ceil(end - 1e-9); /* as of the end of a day: 1 second left = ends tomorrow */
+		char when[32];
+		if (d <= 1)
+			snprintf(when, sizeof when, "%s", d <= 0 ? "today" : "tomorrow");
+		else
+			snprintf(when, sizeof when, "in %.0f days", d);
+		snprintf(detail, 160, "paid period ends %s; churn risk %.2f", when, risk);
+	}
+	}
 }
 
 static int step_done(tn_store *s, tn_stmt *st, tn_error *err)
@@ -108,11 +140,12 @@ int tn_pred_alerts_update(tn_store *s, const tn_pred_alert_opts *o, tn_pred_aler
 	memset(run, 0, sizeof *run);
 	tn_pred_features_opts fo = {.as_of = o->as_of, .horizon_days = 30};
 	tn_frame *f = NULL;
+	int64_t *keys = NULL;
 	double *risk = NULL;
-	tn_stmt *find = NULL, *ins = NULL, *seen = NULL, *res = NULL;
-	int rc = tn_pred_features(s, &fo, &f, err);
+	int rc = tn_pred_features_many(s, &fo, &fo.as_of, 1, &f, &keys, err);
 	if (!rc && !(risk = tn_malloc((f->nrows ? f->nrows : 1) * sizeof *risk)))
 		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	char risk_error[sizeof run->risk_error] = "";
 	if (!rc && f->nrows) {
 		/* no risk model (e.g. no churn yet to learn from) only disables the
 		 * ending_high_risk alert */
@@ -123,18 +156,66 @@ int tn_pred_alerts_update(tn_store *s, const tn_pred_alert_opts *o, tn_pred_aler
 		else if (rrc) {
 			for (size_t i = 0; i < f->nrows; i++)
 				risk[i] = NAN;
-			snprintf(run->risk_error, sizeof run->risk_error, "%.200s", rerr.msg);
+			snprintf(risk_error, sizeof risk_error, "%.200s", rerr.msg);
 		}
 	}
 	if (!rc)
-		rc = tn_store_begin(s, err);
+		rc = tn_pred_alerts_apply(s, o, f, risk, keys, run, err);
+	if (!rc)
+		memcpy(run->risk_error, risk_error, sizeof risk_error);
+	free(risk);
+	free(keys);
+	tn_frame_free(f);
+	return rc;
+}
+
+/* An open alert: its id and kind, by customer key. */
+typedef struct open_alert {
+	int64_t id, cust;
+	int kind;
+} open_alert;
+
+int tn_pred_alerts_apply(tn_store *s, const tn_pred_alert_opts *o, const tn_frame *f, const double *risk,
+			 const int64_t *keys, tn_pred_alert_run *run, tn_error *err)
+{
+	memset(run, 0, sizeof *run);
+	tn_stmt *ins = NULL, *seen = NULL, *res = NULL, *q = NULL;
+	open_alert *open = NULL;
+	size_t nopen = 0, cap = 0;
+	int rc = tn_store_begin(s, err);
 	if (rc)
-		goto done;
-	if (!(find = tn_db_prepare(s,
-				      "SELECT a.id, c.id FROM customers c LEFT JOIN alerts a ON a.customer_id = c.id "
-				      "AND a.kind = ?2 AND a.resolved_at IS NULL WHERE c.ext_id = ?1",
-				      err)) ||
-	    !(ins = tn_db_prepare(s,
+		return rc;
+	/* the open episodes, in customer order like the frame's rows: merged
+	 * with them rather than looked up one customer at a time */
+	if (!(q = tn_db_prepare(s, "SELECT id, customer_id, kind FROM alerts WHERE resolved_at IS NULL "
+				   "ORDER BY customer_id, id", err))) {
+		rc = tn_error_code(err, TN_ERR_DB);
+		goto rollback;
+	}
+	int step;
+	while ((step = tn_db_step(q, "alerts: open episodes", err)) == TN_DB_ROW) {
+		if (nopen == cap) {
+			size_t nc = cap ? 2 * cap : 1024;
+			open_alert *p = nc <= 100000000 ? tn_realloc(open, nc * sizeof *p) : NULL;
+			if (!p) {
+				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+				break;
+			}
+			open = p;
+			cap = nc;
+		}
+		const char *kind = tn_db_column_text(q, 2);
+		int k = 0;
+		while (k < NKINDS && !(kind && strcmp(kind, KIND[k]) == 0))
+			k++;
+		open[nopen++] = (open_alert){tn_db_column_int64(q, 0), tn_db_column_int64(q, 1), k};
+	}
+	tn_db_finalize(q);
+	if (!rc && step != TN_DB_DONE)
+		rc = tn_store_db_error(s, "alerts: open episodes", err);
+	if (rc)
+		goto rollback;
+	if (!(ins = tn_db_prepare(s,
 				     "INSERT INTO alerts(customer_id, kind, raised_at, detail, risk, last_seen) "
 				     "VALUES (?1, ?2, ?3, ?4, ?5, ?3)",
 				     err)) ||
@@ -145,35 +226,33 @@ int tn_pred_alerts_update(tn_store *s, const tn_pred_alert_opts *o, tn_pred_aler
 		rc = tn_error_code(err, TN_ERR_DB);
 		goto rollback;
 	}
-	int idc = tn_frame_find(f, "customer");
+	acols c = find_cols(f);
 	run->customers = f->nrows;
+	size_t p = 0;
 	for (size_t i = 0; i < f->nrows && !rc; i++) {
 		int on[NKINDS];
-		char detail[NKINDS][160];
-		conditions(o, f, i, risk[i], on, detail);
+		conditions(o, f, &c, i, risk[i], on);
+		int64_t key = keys[i], open_id[NKINDS] = {0};
+		while (p < nopen && open[p].cust < key)
+			p++;
+		for (size_t r = p; r < nopen && open[r].cust == key; r++)
+			if (open[r].kind < NKINDS)
+				open_id[open[r].kind] = open[r].id;
 		for (int k = 0; k < NKINDS && !rc; k++) {
 			if (!on[k])
 				continue; /* an open episode is resolved below: its last_seen stays old */
-			tn_db_bind_text(find, 1, f->cols[idc].text[i]);
-			tn_db_bind_text(find, 2, KIND[k]);
-			if (tn_db_step(find, "alerts: customer lookup", err) != TN_DB_ROW) {
-				tn_db_reset(find);
-				rc = tn_store_db_error(s, "alerts: customer lookup", err);
-				break;
-			}
-			int open = !tn_db_column_is_null(find, 0);
-			int64_t aid = tn_db_column_int64(find, 0), cid = tn_db_column_int64(find, 1);
-			tn_db_reset(find);
-			if (open) {
-				tn_db_bind_int64(seen, 1, aid);
+			if (open_id[k]) {
+				tn_db_bind_int64(seen, 1, open_id[k]);
 				tn_db_bind_int64(seen, 2, o->as_of);
 				rc = step_done(s, seen, err);
 				run->still_open++;
 			} else {
-				tn_db_bind_int64(ins, 1, cid);
+				char detail[160];
+				detail_of(f, &c, i, risk[i], k, detail);
+				tn_db_bind_int64(ins, 1, key);
 				tn_db_bind_text(ins, 2, KIND[k]);
 				tn_db_bind_int64(ins, 3, o->as_of);
-				tn_db_bind_text(ins, 4, detail[k]);
+				tn_db_bind_text(ins, 4, detail);
 				if (isnan(risk[i]))
 					tn_db_bind_null(ins, 5);
 				else
@@ -189,7 +268,7 @@ int tn_pred_alerts_update(tn_store *s, const tn_pred_alert_opts *o, tn_pred_aler
 		run->resolved = (size_t)tn_db_changes(s);
 	}
 rollback:
-	tn_db_finalize(find);
+	free(open);
 	tn_db_finalize(ins);
 	tn_db_finalize(seen);
 	tn_db_finalize(res);
@@ -197,9 +276,6 @@ rollback:
 		tn_store_rollback(s);
 	else
 		rc = tn_store_commit(s, err);
-done:
-	free(risk);
-	tn_frame_free(f);
 	return rc;
 }
 

@@ -270,3 +270,17 @@ int tn_pred_store_currency(struct tn_store *s, char *buf, size_t n, tn_error *er
 		return tn_store_db_error(s, "reading the currency", err);
 	return TN_OK;
 }
+
+void tn_pred_top2(const double *contrib, size_t nsrc, size_t *a, size_t *b)
+{
+	*a = *b = nsrc;
+	for (size_t k = 0; k < nsrc; k++) {
+		if (!(contrib[k] > 0))
+			continue;
+		if (*a == nsrc || contrib[k] > contrib[*a]) {
+			*b = *a;
+			*a = k;
+		} else if (*b == nsrc || contrib[k] > contrib[*b])
+			*b = k;
+	}
+}

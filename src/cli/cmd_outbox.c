@@ -548,10 +548,11 @@ int cmd_customers(cli_ctx *ctx, int argc, char **argv)
 static const char jobs_help[] =
 	"usage: tenure jobs run [--job NAME] [--as-of DATE] [--deliver] [--winback-days N]\n"
 	"                       [--winback-control SHARE] [--offer-lead DAYS] [--ending-days DAYS]\n"
-	"                       [--model FILE] [--batch N]\n"
+	"                       [--model FILE] [--batch N] [--threads 1|2]\n"
 	"       tenure jobs list\n\n"
 	"The scheduled jobs, for cron (the same run inside `tenure serve --scheduler`):\n"
-	"  refresh  features and churn risk of every live customer (table risk_scores)\n"
+	"  refresh  features, churn risk, value and reasons of every live customer\n"
+	"           (table customer_scores; --threads 2, the default, reads in two threads)\n"
 	"  alerts   evaluate the alerts; queue the ones raised as `alert` messages\n"
 	"  winback  contact customers --winback-days (30) after they churned\n"
 	"  offers   queue an offer --offer-lead (7) days before a period ends or before the\n"
@@ -574,7 +575,7 @@ static int jobs_run(cli_ctx *ctx, int argc, char **argv)
 	tn_jobs_opts o = tn_jobs_opts_default();
 	const char *job = NULL, *model = NULL;
 	int deliver = 0;
-	long batch = 0, kill_after = 0;
+	long batch = 0, kill_after = 0, threads = 2;
 	tn_time as_of = TN_NO_TIME;
 	const cli_option opts[] = {{"--job", CLI_STR, &job, 0, 0, NULL},
 				   {"--as-of", CLI_AS_OF, &as_of, 0, 0, NULL},
@@ -585,6 +586,7 @@ static int jobs_run(cli_ctx *ctx, int argc, char **argv)
 				   {"--ending-days", CLI_DOUBLE, &o.ending_days, 0, 0, "days"},
 				   {"--model", CLI_STR, &model, 0, 0, NULL},
 				   {"--batch", CLI_INT, &batch, 1, 10000000, "customers per batch"},
+				   {"--threads", CLI_INT, &threads, 1, 2, "threads"},
 				   {NULL, 0, NULL, 0, 0, NULL}};
 	int st = cli_parse("jobs run", jobs_help, opts, argc, argv, NULL, 0, NULL);
 	if (st >= 0)
@@ -592,6 +594,7 @@ static int jobs_run(cli_ctx *ctx, int argc, char **argv)
 	o.as_of = as_of != TN_NO_TIME ? as_of : yesterday_end();
 	o.job = job;
 	o.model_path = model;
+	o.threads = (int)threads;
 	if (batch)
 		o.batch = (size_t)batch;
 	/* tests: die (SIGKILL) after N committed batches, to prove a rerun resumes */
@@ -618,14 +621,15 @@ static int jobs_run(cli_ctx *ctx, int argc, char **argv)
 		}
 	}
 	tn_store_close(s);
-	const char *cols[] = {"job", "outcome", "items", "queued", "seconds", "detail"};
-	tn_out *t = tn_out_new(6, cols);
+	const char *cols[] = {"job", "outcome", "items", "queued", "seconds", "cpu_seconds", "detail"};
+	tn_out *t = tn_out_new(7, cols);
 	for (size_t i = 0; i < n; i++) {
 		tn_out_str(t, r[i].job);
 		tn_out_str(t, r[i].skipped ? "skipped" : r[i].failed ? "failed" : "ok");
 		tn_out_int(t, r[i].items);
 		tn_out_int(t, r[i].queued);
 		tn_out_num(t, r[i].seconds, 3);
+		tn_out_num(t, r[i].cpu_seconds, 3);
 		tn_out_str(t, r[i].detail);
 	}
 	tn_out_print(t, ctx->format, stdout);

@@ -115,6 +115,24 @@ static void risk_row(tn_stmt *st, cJSON *o, void *ud)
 	cJSON_ReplaceItemInObject(o, "risk", r);
 }
 
+/* The customer's stored score (customer_scores: the nightly refresh or
+ * `tenure offers scores`): it replaces the alerts' risk. */
+static void score_row(tn_stmt *st, cJSON *o, void *ud)
+{
+	(void)ud;
+	cJSON *r = cJSON_CreateObject();
+	add_col(r, "score", st, 0);
+	add_time(r, "at", st, 1);
+	add_col(r, "source", st, 3);
+	cJSON *reasons = tn_db_column_is_null(st, 2) ? NULL : cJSON_Parse(tn_db_column_text(st, 2));
+	if (!cJSON_IsArray(reasons)) {
+		cJSON_Delete(reasons);
+		reasons = cJSON_CreateArray();
+	}
+	cJSON_AddItemToObject(r, "reasons", reasons);
+	cJSON_ReplaceItemInObject(o, "risk", r);
+}
+
 static void points_row(tn_stmt *st, cJSON *o, void *ud)
 {
 	(void)ud;
@@ -289,6 +307,12 @@ static int customer_json(tn_store *s, const char *ext_id, tn_time now, const cha
 					       "WHERE customer_id = ?1 AND risk IS NOT NULL ORDER BY last_seen DESC, id DESC LIMIT 1",
 					       err),
 			      key, risk_row, o, NULL, err);
+	if (!rc)
+		rc = each_row(s,
+			      tn_db_cached(s,
+					       "SELECT p_churn, as_of, reasons, source FROM customer_scores WHERE customer_id = ?1",
+					       err),
+			      key, score_row, o, NULL, err);
 	if (!rc)
 		rc = each_row(s,
 			      tn_db_cached(s,

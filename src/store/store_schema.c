@@ -395,14 +395,42 @@ const tn_migration tn_store_migrations[] = {
 	"CREATE INDEX job_runs_job ON job_runs(job, id);"
 	"CREATE TABLE job_state(job TEXT PRIMARY KEY, watermark INTEGER NOT NULL);",
 	NULL},
-	/* 16: a customer's alerts by customer: GET /v1/customers/{id} takes the
+	/* 12: a customer's alerts by customer: GET /v1/customers/{id} takes the
 	 * latest scored one (ORDER BY last_seen DESC, id DESC LIMIT 1), which
 	 * scanned every alert of the store before (alerts_open covers only
-	 * the open ones).  MERGE NOTE: this session assigned it number 16; it
-	 * is numbered 12 in the `reads` branch only because tn_store_open wants
-	 * the numbers consecutive and 12-15 are in other branches. */
+	 * the open ones). */
 	{12,
 	"CREATE INDEX alerts_customer ON alerts(customer_id, last_seen);",
+	NULL},
+	/* 13: one score table.  Decisions read customer_scores (p_churn,
+	 * value) and the nightly refresh wrote risk_scores: now both use
+	 * customer_scores, which also says what instant a score is for (as_of)
+	 * and why (reasons: a JSON array of plain-word reasons, or NULL).  The
+	 * rows of both old tables are carried over; where a customer had both,
+	 * the newer risk wins and the stored value stays. */
+	{13,
+	"CREATE TABLE scores_unified("
+	"  customer_id INTEGER PRIMARY KEY REFERENCES customers(id),"
+	"  p_churn REAL NOT NULL CHECK (p_churn >= 0 AND p_churn <= 1),"
+	"  value REAL NOT NULL CHECK (value >= 0),"
+	"  source TEXT NOT NULL,"
+	"  scored_at INTEGER NOT NULL,"
+	"  as_of INTEGER NOT NULL,"
+	"  reasons TEXT);"
+	"INSERT INTO scores_unified(customer_id, p_churn, value, source, scored_at, as_of)"
+	"  SELECT customer_id, p_churn, value, source, scored_at, scored_at FROM customer_scores;"
+	"UPDATE scores_unified SET p_churn = (SELECT CASE WHEN r.risk < 0 THEN 0 WHEN r.risk > 1 THEN 1 ELSE r.risk END"
+	"  FROM risk_scores r WHERE r.customer_id = scores_unified.customer_id), as_of = (SELECT r.as_of"
+	"  FROM risk_scores r WHERE r.customer_id = scores_unified.customer_id), source = 'refresh'"
+	"  WHERE EXISTS (SELECT 1 FROM risk_scores r WHERE r.customer_id = scores_unified.customer_id"
+	"  AND r.as_of >= scores_unified.as_of);"
+	"INSERT INTO scores_unified(customer_id, p_churn, value, source, scored_at, as_of)"
+	"  SELECT r.customer_id, CASE WHEN r.risk < 0 THEN 0 WHEN r.risk > 1 THEN 1 ELSE r.risk END, 0, 'refresh',"
+	"  r.as_of, r.as_of FROM risk_scores r"
+	"  WHERE NOT EXISTS (SELECT 1 FROM scores_unified u WHERE u.customer_id = r.customer_id);"
+	"DROP TABLE customer_scores;"
+	"DROP TABLE risk_scores;"
+	"ALTER TABLE scores_unified RENAME TO customer_scores;",
 	NULL},
 };
 
