@@ -168,29 +168,30 @@ check_contains "customer: auto_renew" cust.json '"auto_renew":true'
 cat >ev.json <<EOF
 {"id":"evt_1","object":"event","type":"customer.subscription.created","created":$NOW,"data":{"object":{"id":"sub_1","object":"subscription","customer":"cus_1","status":"active","cancel_at_period_end":false,"start_date":$NOW,"current_period_end":$((NOW + 2592000)),"items":{"data":[{"price":{"id":"price_pro","unit_amount":2900,"currency":"usd","recurring":{"interval":"month","interval_count":1}}}]}}}}
 EOF
-SIG=$($SIGN stripe-sig whsec_test_secret_1 "$NOW" ev.json)
+# signed when sent: the 300 s tolerance counts from now, not from the test's start
+SIG=$($SIGN stripe-sig whsec_test_secret_1 "$(date +%s)" ev.json)
 check_eq "stripe: good signature" "$(post stripe ev.json -H "Stripe-Signature: $SIG")" 200
 check_eq "stripe: subscription state" "$(q "SELECT s.state, u.price, u.currency, c.ext_id FROM subscription_state s JOIN subscriptions u ON u.id = s.subscription_id JOIN customers c ON c.id = u.customer_id WHERE u.ext_id = 'stripe:sub_1'")" "active|29.0|USD|cus_1"
-SIG2=$($SIGN stripe-sig whsec_rotated_old "$NOW" ev.json)
+SIG2=$($SIGN stripe-sig whsec_rotated_old "$(date +%s)" ev.json)
 sed 's/evt_1/evt_2/' ev.json >ev2.json
-SIGB=$($SIGN stripe-sig whsec_test_secret_1 "$NOW" ev2.json)
+SIGB=$($SIGN stripe-sig whsec_test_secret_1 "$(date +%s)" ev2.json)
 check_eq "stripe: several v1 (one good)" "$(post stripe ev2.json -H "Stripe-Signature: t=$NOW,v1=$(echo "$SIG2" | sed 's/.*v1=//'),v1=$(echo "$SIGB" | sed 's/.*v1=//')")" 200
 sed 's/evt_1/evt_3/' ev.json >ev3.json
-BAD=$($SIGN stripe-sig whsec_wrong "$NOW" ev3.json)
+BAD=$($SIGN stripe-sig whsec_wrong "$(date +%s)" ev3.json)
 refused "stripe: wrong secret" 401 stripe ev3.json "no v1 signature matches" -H "Stripe-Signature: $BAD"
-OLD=$($SIGN stripe-sig whsec_test_secret_1 $((NOW - 400)) ev3.json)
+OLD=$($SIGN stripe-sig whsec_test_secret_1 $(($(date +%s) - 400)) ev3.json)
 refused "stripe: old timestamp" 401 stripe ev3.json "more than the 300 s tolerance" -H "Stripe-Signature: $OLD"
 refused "stripe: missing header" 401 stripe ev3.json "the Stripe-Signature header is missing"
 cat >inv.json <<EOF
 {"id":"evt_4","object":"event","type":"invoice.payment_failed","created":$((NOW + 1)),"data":{"object":{"id":"in_1","customer":"cus_1","subscription":"sub_1","currency":"usd","amount_due":2900}}}
 EOF
-check_eq "stripe: invoice.payment_failed" "$(post stripe inv.json -H "Stripe-Signature: $($SIGN stripe-sig whsec_test_secret_1 "$NOW" inv.json)")" 200
+check_eq "stripe: invoice.payment_failed" "$(post stripe inv.json -H "Stripe-Signature: $($SIGN stripe-sig whsec_test_secret_1 "$(date +%s)" inv.json)")" 200
 check_eq "stripe: failed payment" "$(q "SELECT amount, status FROM payments WHERE ext_id = 'stripe:evt_4'")" "29.0|failed"
 sed -e 's/evt_1/evt_5/' -e 's/"status":"active"/"status":"past_due"/' -e "s/\"created\":$NOW/\"created\":$((NOW + 2))/" ev.json >ev5.json
-check_eq "stripe: past_due" "$(post stripe ev5.json -H "Stripe-Signature: $($SIGN stripe-sig whsec_test_secret_1 "$NOW" ev5.json)")" 200
+check_eq "stripe: past_due" "$(post stripe ev5.json -H "Stripe-Signature: $($SIGN stripe-sig whsec_test_secret_1 "$(date +%s)" ev5.json)")" 200
 sed -e 's/evt_1/evt_6/' -e 's/"status":"active"/"status":"canceled","ended_at":'$((NOW + 3))'/' -e "s/\"created\":$NOW/\"created\":$((NOW + 3))/" \
   -e 's/customer.subscription.created/customer.subscription.deleted/' ev.json >ev6.json
-check_eq "stripe: deleted" "$(post stripe ev6.json -H "Stripe-Signature: $($SIGN stripe-sig whsec_test_secret_1 "$NOW" ev6.json)")" 200
+check_eq "stripe: deleted" "$(post stripe ev6.json -H "Stripe-Signature: $($SIGN stripe-sig whsec_test_secret_1 "$(date +%s)" ev6.json)")" 200
 check_eq "stripe: canceled after past_due is billing churn" "$(q "SELECT state, cause FROM subscription_state s JOIN subscriptions u ON u.id = s.subscription_id WHERE u.ext_id = 'stripe:sub_1'")" "expired|billing"
 
 # ---- RevenueCat ----
