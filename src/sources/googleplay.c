@@ -307,7 +307,7 @@ int tn_sources_googleplay_state(const char *json, size_t len, tn_time now, tn_so
 	const cJSON *money = cJSON_GetObjectItemCaseSensitive(plan, "recurringPrice");
 	const char *cur = src_str(money, "currencyCode");
 	const cJSON *units = cJSON_GetObjectItemCaseSensitive(money, "units");
-	double u = NAN, nanos = 0;
+	double u = units ? NAN : 0, nanos = 0; /* Money's units may be left out (zero) */
 	if (cJSON_IsString(units) && units->valuestring[0] && strlen(units->valuestring) < 16) {
 		char *end;
 		double v = strtod(units->valuestring, &end);
