@@ -172,10 +172,11 @@ EOF
 SIG=$($SIGN stripe-sig whsec_test_secret_1 "$(date +%s)" ev.json)
 check_eq "stripe: good signature" "$(post stripe ev.json -H "Stripe-Signature: $SIG")" 200
 check_eq "stripe: subscription state" "$(q "SELECT s.state, u.price, u.currency, c.ext_id FROM subscription_state s JOIN subscriptions u ON u.id = s.subscription_id JOIN customers c ON c.id = u.customer_id WHERE u.ext_id = 'stripe:sub_1'")" "active|29.0|USD|cus_1"
-SIG2=$($SIGN stripe-sig whsec_rotated_old "$(date +%s)" ev.json)
+T=$(date +%s)
+SIG2=$($SIGN stripe-sig whsec_rotated_old "$T" ev.json)
 sed 's/evt_1/evt_2/' ev.json >ev2.json
-SIGB=$($SIGN stripe-sig whsec_test_secret_1 "$(date +%s)" ev2.json)
-check_eq "stripe: several v1 (one good)" "$(post stripe ev2.json -H "Stripe-Signature: t=$NOW,v1=$(echo "$SIG2" | sed 's/.*v1=//'),v1=$(echo "$SIGB" | sed 's/.*v1=//')")" 200
+SIGB=$($SIGN stripe-sig whsec_test_secret_1 "$T" ev2.json)
+check_eq "stripe: several v1 (one good)" "$(post stripe ev2.json -H "Stripe-Signature: t=$T,v1=$(echo "$SIG2" | sed 's/.*v1=//'),v1=$(echo "$SIGB" | sed 's/.*v1=//')")" 200
 sed 's/evt_1/evt_3/' ev.json >ev3.json
 BAD=$($SIGN stripe-sig whsec_wrong "$(date +%s)" ev3.json)
 refused "stripe: wrong secret" 401 stripe ev3.json "no v1 signature matches" -H "Stripe-Signature: $BAD"
