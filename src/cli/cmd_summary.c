@@ -113,7 +113,7 @@ int cmd_demo(cli_ctx *ctx, int argc, char **argv)
 	tn_demo_opts o;
 	tn_demo_defaults(&o);
 	int force = 0;
-	long store_customers = 0;
+	long store_customers = -1; /* default: 1% of --customers on each store */
 	const char *v;
 	for (int i = 1; i < argc; i++) {
 		int rc;
@@ -130,7 +130,9 @@ int cmd_demo(cli_ctx *ctx, int argc, char **argv)
 			       "  --end DATE     the data's last day (default 2026-10-31)\n"
 			       "  --force        replace an existing file\n"
 			       "  --store-customers N  also N App Store, N Google Play and N Stripe subscribers whose\n"
-			       "                 signed notifications go through the sources (docs/sources.md; default 0)\n");
+			       "                 signed notifications go through the sources, with planted voluntary\n"
+			       "                 and involuntary churn (docs/sources.md; default 1%% of --customers\n"
+			       "                 each, 0 for none)\n");
 			return 0;
 		}
 		if ((rc = cli_opt(argc, argv, &i, "--customers", &v)) != 0) {
@@ -159,6 +161,8 @@ int cmd_demo(cli_ctx *ctx, int argc, char **argv)
 			return cli_usage_error("demo", "unexpected argument \"%s\"", argv[i]);
 		}
 	}
+	if (store_customers < 0)
+		store_customers = o.customers / 100 > 100000 ? 100000 : (long)(o.customers / 100);
 	const char *path = ctx->db_given ? ctx->db_path : "demo.db";
 	int is_url = strncmp(path, "postgres://", 11) == 0 || strncmp(path, "postgresql://", 13) == 0;
 	if (!is_url && access(path, F_OK) == 0) {

@@ -261,6 +261,31 @@ static int google(dgen *g, long i, int type, tn_time at)
 	return deliver(g, TN_SRC_GOOGLEPLAY, g->buf, NULL, at);
 }
 
+/* Google Play's notifications carry no price: the full state
+ * (purchases.subscriptionsv2, as `tenure import googleplay-state` loads it)
+ * right after the purchase gives it. */
+static int google_state(dgen *g, long i, tn_time at, tn_time expires)
+{
+	char ex[32], st[32];
+	tn_time_format(expires, ex, sizeof ex);
+	tn_time_format(at, st, sizeof st);
+	snprintf(g->buf, sizeof g->buf,
+		 "{\"kind\":\"androidpublisher#subscriptionPurchaseV2\",\"purchaseToken\":\"demo-gp-token-%05ld\","
+		 "\"startTime\":\"%s\",\"subscriptionState\":\"SUBSCRIPTION_STATE_ACTIVE\",\"lineItems\":[{\"productId\":"
+		 "\"premium_monthly\",\"expiryTime\":\"%s\",\"autoRenewingPlan\":{\"autoRenewEnabled\":true,"
+		 "\"recurringPrice\":{\"currencyCode\":\"USD\",\"units\":\"7\",\"nanos\":990000000}}}]}",
+		 i, st, ex);
+	tn_source_note n;
+	int oc;
+	int rc = tn_sources_googleplay_state(g->buf, strlen(g->buf), at + 1, &n, g->err);
+	if (rc)
+		return rc;
+	rc = tn_sources_store(g->s, &n, at + 1, &oc, g->err);
+	tn_source_note_free(&n);
+	g->n++;
+	return rc;
+}
+
 static int stripe(dgen *g, long i, const char *type, tn_time at, const char *object)
 {
 	char body[2048], sig[128], hex[65];
@@ -314,7 +339,7 @@ static int life(dgen *g, int source, long i, tn_time first, tn_time end)
 	if (source == 0)
 		rc = appstore(g, i, "SUBSCRIBED", "INITIAL_BUY", start, start, period_end, 1, 1);
 	else if (source == 1)
-		rc = google(g, i, 4, start);
+		rc = google(g, i, 4, start) || google_state(g, i, start, period_end);
 	else
 		rc = stripe_sub(g, i, "customer.subscription.created", start, start, period_end, "active", 0, NULL) ||
 		     stripe_invoice(g, i, "invoice.paid", start, 0);

@@ -120,6 +120,10 @@ void write_job_free(write_job *j)
 {
 	if (!j)
 		return;
+	if (j->release) {
+		j->release(j);
+		return;
+	}
 	cJSON_Delete(j->rows);
 	if (j->fast) {
 		fast_events_free(j->fast);
@@ -182,7 +186,9 @@ static int write_prepare(tn_server *sv, const route *r, const tn_http_request *r
 /* The answer to a job the writer has run; frees the job. */
 static void write_answer(write_job *job, tn_http_response *rs)
 {
-	if (job->status == 200) {
+	if (job->answer)
+		job->answer(job, rs);
+	else if (job->status == 200) {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddNumberToObject(o, "added", (double)job->res.added);
 		cJSON_AddNumberToObject(o, "updated", (double)job->updated);
@@ -569,7 +575,7 @@ static const route *dispatch(tn_server *sv, const tn_http_request *rq, tn_http_r
 		decisions_route(sv, r->kind, rest, rq, rs);
 		break;
 	case H_WEBHOOK:
-		webhook_handle(sv, r->kind, rq, rs);
+		webhook_prepare(sv, r->kind, rq, rs, defer);
 		break;
 	}
 	return r;

@@ -117,6 +117,9 @@ typedef struct write_job {
 	void *ud;
 	const void *route;      /* routes.c: the route, for the answer's metrics */
 	double t0;              /* when the request arrived */
+	/* a job of its own kind (webhooks.c): its answer, and how to free it */
+	void (*answer)(struct write_job *job, tn_http_response *rs);
+	void (*release)(struct write_job *job);
 	struct write_job *next;
 } write_job;
 
@@ -277,7 +280,9 @@ int server_handle_begin(tn_server *sv, const tn_http_request *rq, tn_http_respon
 void server_finish_write(tn_server *sv, write_job *job, tn_http_response *rs);
 void write_job_free(write_job *job);
 /* ---- webhooks (webhooks.c): POST /v1/webhooks/{appstore,googleplay,stripe,revenuecat} ---- */
-void webhook_handle(tn_server *sv, int kind, const tn_http_request *rq, tn_http_response *rs);
+/* Verify the notification: 1 with *JOB for the writer (answered after its
+ * group commit, like any write), 0 when RS holds the refusal. */
+int webhook_prepare(tn_server *sv, int kind, const tn_http_request *rq, tn_http_response *rs, write_job **job);
 void webhooks_free(tn_server *sv);
 
 /* ---- responses ---- */

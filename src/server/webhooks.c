@@ -119,60 +119,93 @@ void webhooks_free(tn_server *sv)
 	sv->webhooks = NULL;
 }
 
-typedef struct job_ud {
-	tn_source_note *note;
+/* A verified notification on its way through the writer: the job first, so
+ * the writer's job is this struct (webhook_release frees it all). */
+typedef struct webhook_job {
+	write_job w;
+	tn_source_note note;
 	tn_time now;
 	int outcome;
-} job_ud;
+} webhook_job;
 
+/* run by the writer thread in the job's savepoint */
 static int apply(tn_store *s, void *ud, tn_error *err)
 {
-	job_ud *j = ud;
-	return tn_sources_store(s, j->note, j->now, &j->outcome, err);
+	webhook_job *j = ud;
+	int rc = tn_sources_store(s, &j->note, j->now, &j->outcome, err);
+	/* a stored notification changes data: the cached analyses are stale */
+	if (rc == TN_OK && j->outcome != TN_SRC_DUPLICATE)
+		j->w.res.added = 1;
+	return rc;
 }
 
-void webhook_handle(tn_server *sv, int kind, const tn_http_request *rq, tn_http_response *rs)
+static void webhook_release(write_job *w)
 {
+	webhook_job *j = (webhook_job *)w;
+	tn_source_note_free(&j->note);
+	free(j);
+}
+
+/* The answer once the group commit is done (or failed). */
+static void webhook_answer(write_job *w, tn_http_response *rs)
+{
+	webhook_job *j = (webhook_job *)w;
+	const char *name = tn_source_kind_name(j->note.kind);
+	if (w->status != 200) {
+		fprintf(stderr, "tenure serve: webhook %s %s not stored (%d): %s\n", name ? name : "?", j->note.dedupe,
+			w->status, w->message);
+		respond_error(rs, w->status == 503 ? 503 : 500, NULL, w->message, NULL);
+		return;
+	}
+	static const char *const OUT[] = {"stored", "applied", "duplicate", "stale", "stored"};
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "id", j->note.dedupe);
+	cJSON_AddStringToObject(o, "type", j->note.type);
+	cJSON_AddStringToObject(o, "outcome", OUT[j->outcome >= 0 && j->outcome <= 4 ? j->outcome : 0]);
+	if (j->note.subscription)
+		cJSON_AddStringToObject(o, "subscription", j->note.subscription);
+	respond_json(rs, 200, o);
+}
+
+int webhook_prepare(tn_server *sv, int kind, const tn_http_request *rq, tn_http_response *rs, write_job **out)
+{
+	*out = NULL;
 	const char *name = tn_source_kind_name(kind);
 	tn_error err = {0};
 	loaded *l = take(sv, &err);
 	if (!l) {
 		respond_error(rs, 503, NULL, err.msg, NULL);
-		return;
+		return 0;
+	}
+	webhook_job *j = tn_calloc(1, sizeof *j);
+	if (!j) {
+		unref(sv->webhooks, l);
+		respond_error(rs, 503, NULL, "out of memory", NULL);
+		return 0;
 	}
 	tn_source_request req = {.body = rq->body,
 				 .len = rq->body ? rq->body_len : 0,
 				 .authorization = rq->authorization,
 				 .signature = rq->signature,
 				 .now = (tn_time)time(NULL)};
-	tn_source_note note;
 	int refusal = 0;
-	int rc = tn_sources_verify(l->c, kind, &req, &note, &refusal, &err);
+	int rc = tn_sources_verify(l->c, kind, &req, &j->note, &refusal, &err);
 	unref(sv->webhooks, l);
 	if (rc) {
+		free(j);
 		int status = rc == TN_ERR_INPUT && refusal ? refusal : 500;
 		/* the log line an operator looks for when a store's notifications stop */
 		fprintf(stderr, "tenure serve: webhook %s refused (%d): %s\n", name, status, err.msg);
 		respond_error(rs, status, status == 401 ? "bad_signature" : NULL, err.msg, NULL);
-		return;
+		return 0;
 	}
-	job_ud ud = {.note = &note, .now = req.now};
-	write_job job = {.apply = apply, .apply_ud = &ud};
-	writer_submit(sv, &job);
-	if (job.status != 200) {
-		fprintf(stderr, "tenure serve: webhook %s %s not stored (%d): %s\n", name, note.dedupe, job.status,
-			job.message);
-		respond_error(rs, job.status == 503 ? 503 : 500, NULL, job.message, NULL);
-		tn_source_note_free(&note);
-		return;
-	}
-	static const char *const OUT[] = {"stored", "applied", "duplicate", "stale", "stored"};
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "id", note.dedupe);
-	cJSON_AddStringToObject(o, "type", note.type);
-	cJSON_AddStringToObject(o, "outcome", OUT[ud.outcome >= 0 && ud.outcome <= 4 ? ud.outcome : 0]);
-	if (note.subscription)
-		cJSON_AddStringToObject(o, "subscription", note.subscription);
-	respond_json(rs, 200, o);
-	tn_source_note_free(&note);
+	j->now = req.now;
+	j->w.kind = TN_KIND_CUSTOMERS;
+	j->w.nrows = 1;
+	j->w.apply = apply;
+	j->w.apply_ud = j;
+	j->w.answer = webhook_answer;
+	j->w.release = webhook_release;
+	*out = &j->w;
+	return 1;
 }

@@ -66,12 +66,78 @@ static tn_time asn1_time(const ASN1_TIME *t)
 	return (tn_time)timegm(&tm);
 }
 
+/* SHA-256 of a domain tag, the source id and N strings (each with its NUL). */
+static int cache_key(const char *tag, const src_config *cfg, const char *const *s, const size_t *len, int n,
+		     unsigned char key[32], tn_error *err)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned int kl = 32;
+	int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+		 EVP_DigestUpdate(md, tag, strlen(tag) + 1) == 1 && EVP_DigestUpdate(md, &cfg->id, sizeof cfg->id) == 1;
+	for (int i = 0; ok && i < n; i++)
+		ok = EVP_DigestUpdate(md, s[i], len[i]) == 1 && EVP_DigestUpdate(md, "", 1) == 1;
+	ok = ok && EVP_DigestFinal_ex(md, key, &kl) == 1;
+	EVP_MD_CTX_free(md);
+	return ok ? TN_OK : tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+}
+
+/* The cached verified key under KEY, good at AT (one reference for the
+ * caller), or NULL; with AT == TN_NO_TIME only whether there is an entry
+ * (then the entry is not returned: NULL or (EVP_PKEY *)1). */
+static EVP_PKEY *cache_find(tn_sources *c, const unsigned char key[32], tn_time at, src_chain *found)
+{
+	double now = src_monotonic();
+	EVP_PKEY *pk = NULL;
+	pthread_mutex_lock(&c->mu);
+	for (size_t i = 0; i < c->ncache; i++) {
+		src_chain *e = &c->cache[i];
+		if (CRYPTO_memcmp(e->key, key, 32) != 0 || now - e->verified_at >= SRC_CHAIN_TTL)
+			continue;
+		if (at == TN_NO_TIME) {
+			pk = (EVP_PKEY *)1;
+			break;
+		}
+		if (at >= e->not_before && at <= e->not_after) {
+			pk = e->leaf;
+			EVP_PKEY_up_ref(pk);
+			if (found)
+				*found = *e;
+		}
+		break;
+	}
+	pthread_mutex_unlock(&c->mu);
+	return pk;
+}
+
+static void cache_put(tn_sources *c, const unsigned char key[32], EVP_PKEY *pk, tn_time nb, tn_time na,
+		      double verified_at)
+{
+	pthread_mutex_lock(&c->mu);
+	src_chain *e = NULL;
+	for (size_t i = 0; i < c->ncache && !e; i++)
+		if (CRYPTO_memcmp(c->cache[i].key, key, 32) == 0)
+			e = &c->cache[i];
+	if (!e)
+		e = c->ncache < SRC_CHAIN_CACHE ? &c->cache[c->ncache++] : &c->cache[c->next++ % SRC_CHAIN_CACHE];
+	EVP_PKEY_free(e->leaf);
+	memcpy(e->key, key, 32);
+	e->leaf = pk;
+	EVP_PKEY_up_ref(pk);
+	e->not_before = nb;
+	e->not_after = na;
+	e->verified_at = verified_at;
+	pthread_mutex_unlock(&c->mu);
+}
+
 /* The verified leaf key for X5C (three strings) at time AT: from the cache,
- * or by verifying the chain.  Returns the key (one reference for the caller). */
-static EVP_PKEY *chain_key(tn_sources *c, const src_config *cfg, const cJSON *x5c, tn_time at, int *refusal,
-			   tn_error *err)
+ * or by verifying the chain.  Returns the key (one reference for the caller).
+ * HKEY (the key of the header's exact text) is cached as well, so the next
+ * JWS with the same header is verified without decoding it. */
+static EVP_PKEY *chain_key(tn_sources *c, const src_config *cfg, const cJSON *x5c, tn_time at,
+			   const unsigned char hkey[32], int *refusal, tn_error *err)
 {
 	const char *s[3];
+	size_t len[3];
 	for (int i = 0; i < 3; i++) {
 		const cJSON *it = cJSON_GetArrayItem(x5c, i);
 		s[i] = cJSON_IsString(it) ? it->valuestring : NULL;
@@ -79,37 +145,18 @@ static EVP_PKEY *chain_key(tn_sources *c, const src_config *cfg, const cJSON *x5
 			src_refuse(refusal, TN_SRC_BAD_SIGNATURE, err, "x5c[%d] is not a string", i);
 			return NULL;
 		}
+		len[i] = strlen(s[i]);
 	}
 	unsigned char key[32];
-	{
-		EVP_MD_CTX *md = EVP_MD_CTX_new();
-		unsigned int kl = 32;
-		if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
-		    EVP_DigestUpdate(md, &cfg->id, sizeof cfg->id) != 1) {
-			EVP_MD_CTX_free(md);
-			tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-			return NULL;
-		}
-		for (int i = 0; i < 3; i++)
-			EVP_DigestUpdate(md, s[i], strlen(s[i]) + 1);
-		EVP_DigestFinal_ex(md, key, &kl);
-		EVP_MD_CTX_free(md);
-	}
+	if (cache_key("x5c", cfg, s, len, 3, key, err))
+		return NULL;
 	double now = src_monotonic();
-	EVP_PKEY *pk = NULL;
-	pthread_mutex_lock(&c->mu);
-	for (size_t i = 0; i < c->ncache; i++) {
-		src_chain *e = &c->cache[i];
-		if (CRYPTO_memcmp(e->key, key, 32) == 0 && now - e->verified_at < SRC_CHAIN_TTL && at >= e->not_before &&
-		    at <= e->not_after) {
-			pk = e->leaf;
-			EVP_PKEY_up_ref(pk);
-			break;
-		}
-	}
-	pthread_mutex_unlock(&c->mu);
-	if (pk)
+	src_chain hit;
+	EVP_PKEY *pk = cache_find(c, key, at, &hit);
+	if (pk) {
+		cache_put(c, hkey, pk, hit.not_before, hit.not_after, hit.verified_at);
 		return pk;
+	}
 
 	X509 *leaf = cert_b64(s[0]), *inter = cert_b64(s[1]);
 	STACK_OF(X509) *untrusted = sk_X509_new_null();
@@ -173,18 +220,8 @@ static EVP_PKEY *chain_key(tn_sources *c, const src_config *cfg, const cJSON *x5
 		src_refuse(refusal, TN_SRC_BAD_SIGNATURE, err, "the leaf key is not a P-256 EC key");
 		goto done;
 	}
-	pthread_mutex_lock(&c->mu);
-	{
-		src_chain *e = c->ncache < SRC_CHAIN_CACHE ? &c->cache[c->ncache++] : &c->cache[c->next++ % SRC_CHAIN_CACHE];
-		EVP_PKEY_free(e->leaf);
-		memcpy(e->key, key, 32);
-		e->leaf = pk;
-		EVP_PKEY_up_ref(pk);
-		e->not_before = nb;
-		e->not_after = na;
-		e->verified_at = now;
-	}
-	pthread_mutex_unlock(&c->mu);
+	cache_put(c, key, pk, nb, na, now);
+	cache_put(c, hkey, pk, nb, na, now);
 done:
 	X509_STORE_CTX_free(ctx);
 	sk_X509_pop_free(untrusted, X509_free);
@@ -201,13 +238,35 @@ static int jws_open(tn_sources *c, const src_config *cfg, const char *tok, int v
 	*payload = NULL;
 	src_jws j;
 	tn_error e = {0};
-	int rc = src_jws_parse(tok, strlen(tok), &j, &e);
+	size_t len = strlen(tok);
+	/* a header whose exact text verified before is not decoded again */
+	unsigned char hkey[32];
+	const char *dot = memchr(tok, '.', len);
+	int known = 0;
+	if (verify && dot) {
+		const char *h[1] = {tok};
+		size_t hl[1] = {(size_t)(dot - tok)};
+		if (cache_key("header", cfg, h, hl, 1, hkey, err))
+			return TN_ERR_NOMEM;
+		known = cache_find(c, hkey, TN_NO_TIME, NULL) != NULL;
+	}
+	int rc = src_jws_parse_opt(tok, len, !verify || known, &j, &e);
 	if (rc == TN_ERR_NOMEM)
 		return tn_error_set(err, rc, "%s", e.msg);
 	if (rc)
 		return src_refuse(refusal, TN_SRC_MALFORMED, err, "%s: %s", what, e.msg);
 	*signed_at = src_ms(j.payload, "signedDate");
-	if (verify) {
+	if (verify && *signed_at == TN_NO_TIME)
+		rc = src_refuse(refusal, TN_SRC_MALFORMED, err, "%s: signedDate is missing", what);
+	EVP_PKEY *pk = verify && !rc && known ? cache_find(c, hkey, *signed_at, NULL) : NULL;
+	if (verify && !rc && !pk && known) {
+		/* cached, but not for this signedDate: the full check says why */
+		src_jws_free(&j);
+		if ((rc = src_jws_parse_opt(tok, len, 0, &j, &e)))
+			return rc == TN_ERR_NOMEM ? tn_error_set(err, rc, "%s", e.msg)
+						  : src_refuse(refusal, TN_SRC_MALFORMED, err, "%s: %s", what, e.msg);
+	}
+	if (verify && !rc && !pk) {
 		const char *alg = src_str(j.header, "alg");
 		const cJSON *x5c = cJSON_GetObjectItemCaseSensitive(j.header, "x5c");
 		if (!alg || strcmp(alg, "ES256") != 0)
@@ -217,18 +276,15 @@ static int jws_open(tn_sources *c, const src_config *cfg, const char *tok, int v
 			rc = src_refuse(refusal, TN_SRC_BAD_SIGNATURE, err,
 					"%s: x5c must hold exactly 3 certificates (found %d)", what,
 					cJSON_IsArray(x5c) ? cJSON_GetArraySize(x5c) : 0);
-		else if (*signed_at == TN_NO_TIME)
-			rc = src_refuse(refusal, TN_SRC_MALFORMED, err, "%s: signedDate is missing", what);
-		else {
-			EVP_PKEY *pk = chain_key(c, cfg, x5c, *signed_at, refusal, &e);
-			if (!pk)
-				rc = e.code == TN_ERR_NOMEM ? tn_error_set(err, TN_ERR_NOMEM, "%s", e.msg)
-							    : tn_error_set(err, TN_ERR_INPUT, "%s: %s", what, e.msg);
-			else if (src_es256_verify(pk, j.input, j.input_len, j.sig, j.sig_len))
-				rc = src_refuse(refusal, TN_SRC_BAD_SIGNATURE, err,
-						"%s: the ES256 signature does not verify with the leaf's key", what);
-			EVP_PKEY_free(pk);
-		}
+		else if (!(pk = chain_key(c, cfg, x5c, *signed_at, hkey, refusal, &e)))
+			rc = e.code == TN_ERR_NOMEM ? tn_error_set(err, TN_ERR_NOMEM, "%s", e.msg)
+						    : tn_error_set(err, TN_ERR_INPUT, "%s: %s", what, e.msg);
+	}
+	if (pk) {
+		if (!rc && src_es256_verify(pk, j.input, j.input_len, j.sig, j.sig_len))
+			rc = src_refuse(refusal, TN_SRC_BAD_SIGNATURE, err,
+					"%s: the ES256 signature does not verify with the leaf's key", what);
+		EVP_PKEY_free(pk);
 	}
 	if (rc == TN_OK) {
 		*payload = j.payload;

@@ -301,6 +301,25 @@ int tn_sources_googleplay_state(const char *json, size_t len, tn_time now, tn_so
 		n->expires_at = t;
 	if (start && tn_time_parse(start, strlen(start), &t) == TN_OK)
 		n->started_at = t;
+	/* the plan's price (Money: currencyCode, units as a decimal string, nanos):
+	 * RTDN notifications carry none, so this import is where a Google Play
+	 * subscription's MRR comes from */
+	const cJSON *money = cJSON_GetObjectItemCaseSensitive(plan, "recurringPrice");
+	const char *cur = src_str(money, "currencyCode");
+	const cJSON *units = cJSON_GetObjectItemCaseSensitive(money, "units");
+	double u = units ? NAN : 0, nanos = 0; /* Money's units may be left out (zero) */
+	if (cJSON_IsString(units) && units->valuestring[0] && strlen(units->valuestring) < 16) {
+		char *end;
+		double v = strtod(units->valuestring, &end);
+		if (!*end)
+			u = v;
+	} else if (cJSON_IsNumber(units))
+		u = units->valuedouble;
+	src_num(money, "nanos", &nanos);
+	if (cur && strlen(cur) == 3 && u >= 0 && u < 1e12 && nanos >= 0 && nanos < 1e9) {
+		n->price = u + nanos / 1e9;
+		memcpy(n->currency, cur, 4);
+	}
 	const cJSON *are = cJSON_GetObjectItemCaseSensitive(plan, "autoRenewEnabled");
 	if (cJSON_IsBool(are))
 		n->auto_renew = cJSON_IsTrue(are);

@@ -96,6 +96,11 @@ static cJSON *b64_json(const char *in, size_t len, int *nomem)
 
 int src_jws_parse(const char *token, size_t len, src_jws *j, tn_error *err)
 {
+	return src_jws_parse_opt(token, len, 0, j, err);
+}
+
+int src_jws_parse_opt(const char *token, size_t len, int skip_header, src_jws *j, tn_error *err)
+{
 	memset(j, 0, sizeof *j);
 	if (len > SRC_MAX_TOKEN)
 		return tn_error_set(err, TN_ERR_INPUT, "the JWS is longer than %zu bytes", SRC_MAX_TOKEN);
@@ -104,8 +109,9 @@ int src_jws_parse(const char *token, size_t len, src_jws *j, tn_error *err)
 	if (!d1 || !d2 || memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - token)))
 		return tn_error_set(err, TN_ERR_INPUT, "not a compact JWS (three base64url parts separated by dots)");
 	int nomem = 0;
-	j->header = b64_json(token, (size_t)(d1 - token), &nomem);
-	if (!j->header) {
+	j->header_b64 = token;
+	j->header_len = (size_t)(d1 - token);
+	if (!skip_header && !(j->header = b64_json(token, (size_t)(d1 - token), &nomem))) {
 		src_jws_free(j);
 		return nomem ? tn_error_set(err, TN_ERR_NOMEM, "out of memory")
 			     : tn_error_set(err, TN_ERR_INPUT, "the JWS header is not base64url of a JSON object");

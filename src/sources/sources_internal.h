@@ -33,7 +33,9 @@ typedef struct x509_store_st X509_STORE;
 int src_b64_decode(const char *in, size_t len, int url, unsigned char **out, size_t *outlen);
 
 typedef struct src_jws {
-	struct cJSON *header, *payload;
+	struct cJSON *header, *payload; /* header NULL when skipped */
+	const char *header_b64;         /* the header as sent, inside the token */
+	size_t header_len;
 	const char *input;  /* header.payload, inside the token */
 	size_t input_len;
 	unsigned char *sig;
@@ -42,6 +44,10 @@ typedef struct src_jws {
 
 /* Split and decode a compact JWS (header and payload must be JSON objects). */
 int src_jws_parse(const char *token, size_t len, src_jws *j, tn_error *err);
+/* The same; SKIP_HEADER leaves the header undecoded (j->header NULL): App
+ * Store's header is the same text on every notification, and one whose exact
+ * text has been verified is not decoded again (appstore.c). */
+int src_jws_parse_opt(const char *token, size_t len, int skip_header, src_jws *j, tn_error *err);
 void src_jws_free(src_jws *j);
 /* 0 when SIG (64 bytes r||s) is PK's ES256 signature of INPUT. */
 int src_es256_verify(EVP_PKEY *pk, const char *input, size_t len, const unsigned char *sig, size_t sig_len);

@@ -31,10 +31,14 @@
 
 static int eq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
 
+/* A notification is looked up by its id first, applied, then kept with its
+ * outcome in one INSERT: no RETURNING (SQLite builds a temporary table for
+ * it) and no second write of the raw body to record the outcome. */
+static const char SQL_SEEN[] = "SELECT 1 FROM source_notifications WHERE kind = ? AND dedupe_key = ?";
 static const char SQL_NOTE[] =
 	"INSERT INTO source_notifications(source_id, kind, dedupe_key, type, received_at, event_at, customer,"
-	" subscription, outcome, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'stored', ?)"
-	" ON CONFLICT (kind, dedupe_key) DO NOTHING RETURNING id";
+	" subscription, outcome, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	" ON CONFLICT (kind, dedupe_key) DO NOTHING";
 static const char SQL_OUTCOME[] = "UPDATE source_notifications SET outcome = ? WHERE id = ?";
 static const char SQL_CURRENT[] =
 	"SELECT s.id, s.plan, s.billing_period, s.price, s.currency, s.started_at, s.trial_ends_at, c.ext_id,"
@@ -129,6 +133,163 @@ static int resolve(tn_store *s, const char *id, char *out, size_t n, tn_error *e
 	return rc == TN_DB_DONE ? TN_OK : tn_error_code(err, TN_ERR_DB);
 }
 
+/* One statement of the link: ?1 alias id, ?2 keep id, ?3 now (each
+ * statement binds what it uses). */
+static int link_exec(tn_store *s, const char *sql, int64_t aid, int64_t kid, tn_time now, long long *changes,
+		     tn_error *err)
+{
+	tn_stmt *st = tn_db_prepare(s, sql, err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	/* bind only up to the highest ?N the statement names (PostgreSQL counts them) */
+	int np = 0;
+	for (const char *q = strchr(sql, '?'); q; q = strchr(q + 1, '?'))
+		if (q[1] >= '1' && q[1] <= '9' && q[1] - '0' > np)
+			np = q[1] - '0';
+	if (np >= 1)
+		tn_db_bind_int64(st, 1, aid);
+	if (np >= 2)
+		tn_db_bind_int64(st, 2, kid);
+	if (np >= 3)
+		tn_db_bind_time(st, 3, now);
+	int rc = tn_db_step(st, "linking customers", err) == TN_DB_DONE ? TN_OK : tn_error_code(err, TN_ERR_DB);
+	if (rc == TN_OK && changes)
+		*changes = tn_db_changes(s);
+	tn_db_finalize(st);
+	return rc;
+}
+
+/* The alias's open points lots become KEEP's, through the ledger (append-only):
+ * a 'redeem' on the alias and a 'grant' on KEEP with the lot's expiry, a new
+ * lot for KEEP of the same age, and both balances; lifetime earned points
+ * follow. */
+static int link_points(tn_store *s, int64_t aid, int64_t kid, tn_time now, const char *keep, tn_error *err)
+{
+	typedef struct lot {
+		int64_t id;
+		long long rem;
+		tn_time at, expires;
+	} lot;
+	lot *v = NULL;
+	size_t n = 0, cap = 0;
+	tn_stmt *st = tn_db_prepare(s,
+				    "SELECT lot_id, remaining, at, expires_at FROM points_lots WHERE customer_id = ?"
+				    " AND remaining > 0 ORDER BY at, lot_id",
+				    err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_int64(st, 1, aid);
+	int rc;
+	while ((rc = tn_db_step(st, "reading points lots", err)) == TN_DB_ROW) {
+		if (n == cap) {
+			size_t nc = cap ? 2 * cap : 16;
+			lot *nv = tn_realloc(v, nc * sizeof *nv);
+			if (!nv) {
+				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+				break;
+			}
+			v = nv;
+			cap = nc;
+		}
+		v[n].id = tn_db_column_int64(st, 0);
+		v[n].rem = tn_db_column_int64(st, 1);
+		v[n].at = tn_db_column_time(st, 2);
+		v[n].expires = tn_db_column_time(st, 3);
+		n++;
+	}
+	tn_db_finalize(st);
+	if (rc != TN_DB_DONE) {
+		free(v);
+		return tn_error_code(err, TN_ERR_DB);
+	}
+	rc = TN_OK;
+	tn_stmt *ins = tn_db_prepare(s,
+				     "INSERT INTO points_ledger(customer_id, at, kind, points, expires_at, lot_id, idem_key,"
+				     " note) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+				     err);
+	tn_stmt *newlot = ins ? tn_db_prepare(s,
+					      "INSERT INTO points_lots(lot_id, customer_id, at, expires_at, remaining)"
+					      " VALUES (?, ?, ?, ?, ?)",
+					      err)
+			      : NULL;
+	tn_stmt *empty = newlot ? tn_db_prepare(s, "UPDATE points_lots SET remaining = 0 WHERE lot_id = ?", err) : NULL;
+	if (!empty)
+		rc = tn_error_code(err, TN_ERR_DB);
+	long long total = 0;
+	char note[600];
+	snprintf(note, sizeof note, "customers link: moved to %s", keep);
+	for (size_t i = 0; i < n && rc == TN_OK; i++) {
+		int64_t ids[2] = {0, 0};
+		for (int k = 0; k < 2 && rc == TN_OK; k++) {
+			char key[80];
+			snprintf(key, sizeof key, "link:%lld:%lld:%s", (long long)aid, (long long)v[i].id, k ? "in" : "out");
+			tn_db_bind_int64(ins, 1, k ? kid : aid);
+			tn_db_bind_time(ins, 2, now);
+			tn_db_bind_text(ins, 3, k ? "grant" : "redeem");
+			tn_db_bind_int64(ins, 4, k ? v[i].rem : -v[i].rem);
+			if (k && v[i].expires != TN_NO_TIME)
+				tn_db_bind_time(ins, 5, v[i].expires);
+			else
+				tn_db_bind_null(ins, 5);
+			if (k)
+				tn_db_bind_null(ins, 6);
+			else
+				tn_db_bind_int64(ins, 6, v[i].id);
+			tn_db_bind_text(ins, 7, key);
+			tn_db_bind_text(ins, 8, note);
+			int r = tn_db_step(ins, "writing the points ledger", err);
+			ids[k] = r == TN_DB_ROW ? tn_db_column_int64(ins, 0) : 0;
+			if (r == TN_DB_ROW)
+				r = tn_db_step(ins, "writing the points ledger", err);
+			tn_db_reset(ins);
+			if (r != TN_DB_DONE)
+				rc = tn_error_code(err, TN_ERR_DB);
+		}
+		if (rc == TN_OK) {
+			tn_db_bind_int64(newlot, 1, ids[1]);
+			tn_db_bind_int64(newlot, 2, kid);
+			tn_db_bind_time(newlot, 3, v[i].at);
+			if (v[i].expires != TN_NO_TIME)
+				tn_db_bind_time(newlot, 4, v[i].expires);
+			else
+				tn_db_bind_null(newlot, 4);
+			tn_db_bind_int64(newlot, 5, v[i].rem);
+			tn_db_bind_int64(empty, 1, v[i].id);
+			if (tn_db_step(newlot, "writing a points lot", err) != TN_DB_DONE ||
+			    tn_db_step(empty, "writing a points lot", err) != TN_DB_DONE)
+				rc = tn_error_code(err, TN_ERR_DB);
+			tn_db_reset(newlot);
+			tn_db_reset(empty);
+			total += v[i].rem;
+		}
+	}
+	tn_db_finalize(ins);
+	tn_db_finalize(newlot);
+	tn_db_finalize(empty);
+	free(v);
+	if (rc)
+		return rc;
+	/* the balances: KEEP gains the moved points and the alias's lifetime earned */
+	static const char *const bal[] = {
+		("INSERT INTO points_balances(customer_id, balance, earned) SELECT ?2, 0, 0 WHERE EXISTS"
+		 " (SELECT 1 FROM points_balances WHERE customer_id = ?1) ON CONFLICT (customer_id) DO NOTHING"),
+		("UPDATE points_balances SET balance = balance + ?3, earned = earned + COALESCE((SELECT earned FROM"
+		 " points_balances b WHERE b.customer_id = ?1), 0) WHERE customer_id = ?2"),
+		"UPDATE points_balances SET balance = balance - ?3, earned = 0 WHERE customer_id = ?1"};
+	for (int i = 0; i < 3 && rc == TN_OK; i++) {
+		tn_stmt *b = tn_db_prepare(s, bal[i], err);
+		if (!b)
+			return tn_error_code(err, TN_ERR_DB);
+		tn_db_bind_int64(b, 1, aid);
+		tn_db_bind_int64(b, 2, kid);
+		tn_db_bind_int64(b, 3, total);
+		if (tn_db_step(b, "updating points balances", err) != TN_DB_DONE)
+			rc = tn_error_code(err, TN_ERR_DB);
+		tn_db_finalize(b);
+	}
+	return rc;
+}
+
 int tn_customers_link(tn_store *s, const char *keep, const char *alias, tn_time now, long long *moved, tn_error *err)
 {
 	TN_ERROR_ENSURE(err);
@@ -144,44 +305,90 @@ int tn_customers_link(tn_store *s, const char *keep, const char *alias, tn_time 
 	rc = tn_store_customer_key(s, alias, &aid, &e);
 	if (rc && rc != TN_ERR_NOTFOUND)
 		return tn_error_set(err, rc, "%s", e.msg);
+	rc = TN_OK;
 	if ((rc = tn_store_begin(s, err)))
 		return rc;
-	static const char *const sql[] = {
+	static const char *const links[] = {
 		("INSERT INTO customer_links(alias, customer, linked_at) VALUES (?1, ?2, ?3) ON CONFLICT (alias) DO UPDATE"
 		 " SET customer = excluded.customer, linked_at = excluded.linked_at"),
 		/* links that pointed at ALIAS now point at KEEP */
-		"UPDATE customer_links SET customer = ?2 WHERE customer = ?1",
-		"UPDATE subscriptions SET customer_id = ?4 WHERE customer_id = ?5",
-		"UPDATE payments SET customer_id = ?4 WHERE customer_id = ?5"};
-	for (size_t i = 0; i < 4 && rc == TN_OK; i++) {
-		if (i >= 2 && !aid)
-			break;
-		tn_stmt *st = tn_db_prepare(s, sql[i], err);
+		"UPDATE customer_links SET customer = ?2 WHERE customer = ?1"};
+	for (size_t i = 0; i < 2 && rc == TN_OK; i++) {
+		tn_stmt *st = tn_db_prepare(s, links[i], err);
 		if (!st) {
 			rc = tn_error_code(err, TN_ERR_DB);
 			break;
 		}
 		tn_db_bind_text(st, 1, alias);
 		tn_db_bind_text(st, 2, keep);
-		tn_db_bind_time(st, 3, now);
-		if (i >= 2) {
-			tn_db_bind_int64(st, 4, kid);
-			tn_db_bind_int64(st, 5, aid);
-		}
-		if (tn_db_step(st, "linking customers", err) != TN_DB_DONE) {
+		if (i == 0)
+			tn_db_bind_time(st, 3, now);
+		if (tn_db_step(st, "linking customers", err) != TN_DB_DONE)
 			rc = tn_error_code(err, TN_ERR_DB);
-			if (i == 2 && strstr(err->msg, "UNIQUE")) { /* the message says what to do, not the constraint */
-				tn_error_clear(err);
-				rc = tn_error_set(err, TN_ERR_INPUT,
-						  "customers link: %s already has a subscription to the same plan starting at the "
-						  "same instant as one of %s's; nothing was linked",
-						  keep, alias);
-			}
-		}
-		else if (i == 2 && moved)
-			*moved = tn_db_changes(s);
 		tn_db_finalize(st);
 	}
+	/* everything the alias has becomes KEEP's: one customer from now on.
+	 * Rows both would hold (the same event, consent for the same channel,
+	 * one holdout draw, one score) keep KEEP's (consent: the newer);
+	 * a subscription, payment or answer both hold is refused. */
+	static const struct {
+		const char *table, *sql;
+	} moves[] = {
+		{"subscriptions", "UPDATE subscriptions SET customer_id = ?2 WHERE customer_id = ?1"},
+		{"payments", "UPDATE payments SET customer_id = ?2 WHERE customer_id = ?1"},
+		{"feedback", "UPDATE feedback SET customer_id = ?2 WHERE customer_id = ?1"},
+		{"events", ("DELETE FROM events WHERE customer_id = ?1 AND EXISTS (SELECT 1 FROM events k WHERE"
+			    " k.customer_id = ?2 AND k.occurred_at = events.occurred_at AND k.type_id = events.type_id AND"
+			    " k.ext_id = events.ext_id)")},
+		{"events", "UPDATE events SET customer_id = ?2 WHERE customer_id = ?1"},
+		{"alerts", ("UPDATE alerts SET resolved_at = ?3 WHERE customer_id = ?1 AND resolved_at IS NULL AND EXISTS"
+			    " (SELECT 1 FROM alerts k WHERE k.customer_id = ?2 AND k.kind = alerts.kind AND"
+			    " k.resolved_at IS NULL)")},
+		{"alerts", "UPDATE alerts SET customer_id = ?2 WHERE customer_id = ?1"},
+		{"decisions", "UPDATE decisions SET customer_id = ?2 WHERE customer_id = ?1"},
+		{"survey_invitations", "UPDATE survey_invitations SET customer_id = ?2 WHERE customer_id = ?1"},
+		{"winback_contacts", "UPDATE winback_contacts SET customer_id = ?2 WHERE customer_id = ?1"},
+		{"outbox", "UPDATE outbox SET customer_id = ?2 WHERE customer_id = ?1"},
+		{"offer_assignments", ("DELETE FROM offer_assignments WHERE customer_id = ?1 AND EXISTS (SELECT 1 FROM"
+				       " offer_assignments k WHERE k.customer_id = ?2 AND k.plan_id = offer_assignments.plan_id)")},
+		{"offer_assignments", "UPDATE offer_assignments SET customer_id = ?2 WHERE customer_id = ?1"},
+		{"consent", ("DELETE FROM consent WHERE customer_id = ?2 AND EXISTS (SELECT 1 FROM consent a WHERE"
+			     " a.customer_id = ?1 AND a.channel = consent.channel AND a.updated_at > consent.updated_at)")},
+		{"consent", ("DELETE FROM consent WHERE customer_id = ?1 AND EXISTS (SELECT 1 FROM consent k WHERE"
+			     " k.customer_id = ?2 AND k.channel = consent.channel)")},
+		{"consent", "UPDATE consent SET customer_id = ?2 WHERE customer_id = ?1"},
+		{"decision_holdout", ("DELETE FROM decision_holdout WHERE customer_id = ?1 AND EXISTS (SELECT 1 FROM"
+				      " decision_holdout k WHERE k.customer_id = ?2)")},
+		{"decision_holdout", "UPDATE decision_holdout SET customer_id = ?2 WHERE customer_id = ?1"},
+		{"customer_scores", ("DELETE FROM customer_scores WHERE customer_id = ?1 AND EXISTS (SELECT 1 FROM"
+				     " customer_scores k WHERE k.customer_id = ?2)")},
+		{"customer_scores", "UPDATE customer_scores SET customer_id = ?2 WHERE customer_id = ?1"},
+		{"risk_scores", ("DELETE FROM risk_scores WHERE customer_id = ?1 AND EXISTS (SELECT 1 FROM risk_scores k"
+				 " WHERE k.customer_id = ?2)")},
+		{"risk_scores", "UPDATE risk_scores SET customer_id = ?2 WHERE customer_id = ?1"},
+		{"points_refused", "UPDATE points_refused SET customer_id = ?2 WHERE customer_id = ?1"},
+		/* KEEP is a customer since the earlier of the two sign-ups */
+		{"customers", ("UPDATE customers SET signed_up_at = (SELECT a.signed_up_at FROM customers a WHERE a.id = ?1)"
+			       " WHERE id = ?2 AND (SELECT a.signed_up_at FROM customers a WHERE a.id = ?1) <"
+			       " COALESCE(signed_up_at, (SELECT a.signed_up_at FROM customers a WHERE a.id = ?1) + 1)")},
+	};
+	for (size_t i = 0; aid && rc == TN_OK && i < sizeof moves / sizeof moves[0]; i++) {
+		long long ch = 0;
+		rc = link_exec(s, moves[i].sql, aid, kid, now, &ch, err);
+		if (rc == TN_OK && i == 0 && moved)
+			*moved = ch;
+		if (rc && strstr(err->msg, "UNIQUE")) { /* the message says what to do, not the constraint */
+			tn_error_clear(err);
+			rc = tn_error_set(err, TN_ERR_INPUT,
+					  strcmp(moves[i].table, "subscriptions") == 0
+						  ? "customers link: %s already has a subscription to the same plan starting at"
+						    " the same instant as one of %s's; nothing was linked"
+						  : "customers link: %s already has a record of %s that %s has too; nothing was linked",
+					  keep, strcmp(moves[i].table, "subscriptions") == 0 ? alias : moves[i].table, alias);
+		}
+	}
+	if (aid && rc == TN_OK)
+		rc = link_points(s, aid, kid, now, keep, err);
 	if (rc == TN_OK)
 		rc = tn_store_commit(s, err);
 	if (rc)
@@ -352,35 +559,48 @@ int tn_sources_store(tn_store *s, const tn_source_note *n, tn_time now, int *out
 		*outcome = 0;
 	if (!n->dedupe || !n->type || !n->body)
 		return tn_error_set(err, TN_ERR_INPUT, "a notification needs its id, type and body");
-	tn_stmt *st = tn_db_cached(s, SQL_NOTE, err);
+	const char *kind = tn_source_kind_name(n->kind);
+	tn_stmt *st = tn_db_cached(s, SQL_SEEN, err);
 	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_text(st, 1, kind);
+	tn_db_bind_text(st, 2, n->dedupe);
+	int rc = tn_db_step(st, "looking a notification up", err);
+	tn_db_reset(st);
+	if (rc == TN_DB_ROW) {
+		if (outcome)
+			*outcome = TN_SRC_DUPLICATE;
+		return TN_OK;
+	}
+	if (rc != TN_DB_DONE)
+		return tn_error_code(err, TN_ERR_DB);
+	if ((rc = apply(s, n, &oc, err)))
+		return rc;
+	if (!(st = tn_db_cached(s, SQL_NOTE, err)))
 		return tn_error_code(err, TN_ERR_DB);
 	if (n->source_id)
 		tn_db_bind_int64(st, 1, n->source_id);
 	else
 		tn_db_bind_null(st, 1);
-	tn_db_bind_text(st, 2, tn_source_kind_name(n->kind));
+	tn_db_bind_text(st, 2, kind);
 	tn_db_bind_text(st, 3, n->dedupe);
 	tn_db_bind_text(st, 4, n->type);
 	tn_db_bind_time(st, 5, now);
 	tn_db_bind_time(st, 6, n->event_at);
 	tn_db_bind_text(st, 7, n->customer);
 	tn_db_bind_text(st, 8, n->subscription);
-	tn_db_bind_text(st, 9, n->body);
-	int rc = tn_db_step(st, "keeping a notification", err);
-	int64_t id = rc == TN_DB_ROW ? tn_db_column_int64(st, 0) : 0;
-	if (rc == TN_DB_ROW)
-		rc = tn_db_step(st, "keeping a notification", err);
+	tn_db_bind_text(st, 9, OUTCOMES[oc]);
+	tn_db_bind_text(st, 10, n->body);
+	rc = tn_db_step(st, "keeping a notification", err);
 	tn_db_reset(st);
 	if (rc != TN_DB_DONE)
 		return tn_error_code(err, TN_ERR_DB);
-	if (!id) {
-		if (outcome)
-			*outcome = TN_SRC_DUPLICATE;
-		return TN_OK;
-	}
-	if ((rc = apply(s, n, &oc, err)) || (rc = set_outcome(s, id, oc, err)))
-		return rc;
+	/* another writer kept the same notification between the look-up and here
+	 * (PostgreSQL; SQLite has one writer): fail, so its effect is rolled back
+	 * and the sender's retry finds it a duplicate */
+	if (tn_db_changes(s) != 1)
+		return tn_error_set(err, TN_ERR_DB, "notification %s %s was kept by another writer meanwhile; retry",
+				    kind, n->dedupe);
 	if (outcome)
 		*outcome = oc;
 	return TN_OK;

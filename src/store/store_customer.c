@@ -70,7 +70,8 @@ static void sub_row(tn_stmt *st, cJSON *arr, void *ud)
 	add_time(o, "cancelled_at", st, 8);
 	add_col(o, "cancel_reason", st, 9);
 	const char *status = tn_db_column_text(st, 10);
-	cJSON_AddStringToObject(o, "status", status);
+	/* the subscriptions table's own status, what every analysis reads */
+	cJSON_AddStringToObject(o, "record_status", status);
 	double months = tn_period_months(tn_db_column_text(st, 2));
 	double m = months > 0 ? tn_db_column_double0(st, 3) / months : 0;
 	/* MRR as in the summary: active and past-due subscriptions */
@@ -78,11 +79,37 @@ static void sub_row(tn_stmt *st, cJSON *arr, void *ud)
 	cJSON_AddNumberToObject(o, "mrr", counts ? m : 0);
 	if (counts)
 		*mrr += m;
-	/* the exact state its source reports (subscription_state; docs/sources.md) */
-	add_col(o, "source", st, 11);
+	/* the exact status (docs/sources.md): what its source reports
+	 * (subscription_state), else read from the record -- trialing is trial,
+	 * active is cancelling once a cancellation is recorded, past_due is
+	 * billing_retry, cancelled and expired are expired */
+	const char *exact = tn_db_column_text(st, 12), *cause = tn_db_column_text(st, 13);
+	const char *reason = tn_db_column_text(st, 9);
+	static const char *const CAUSES[] = {"voluntary", "billing", "price_increase", "refund", "revoked",
+					     "product_unavailable", "other", NULL};
+	if (!exact) {
+		int ended = strcmp(status, "cancelled") == 0 || strcmp(status, "expired") == 0;
+		exact = strcmp(status, "trialing") == 0 ? "trial"
+			: strcmp(status, "past_due") == 0 ? "billing_retry"
+			: ended ? "expired"
+			: tn_db_column_is_null(st, 8) ? "active" : "cancelling";
+		cause = NULL;
+		for (int i = 0; ended && reason && CAUSES[i]; i++)
+			if (strcmp(reason, CAUSES[i]) == 0)
+				cause = CAUSES[i];
+		if (ended && !cause)
+			cause = strcmp(status, "cancelled") == 0 ? "voluntary" : "other";
+	}
+	if (tn_db_column_is_null(st, 11))
+		cJSON_AddStringToObject(o, "source", "import");
+	else
+		add_col(o, "source", st, 11);
 	add_col(o, "product", st, 1);
-	add_col(o, "state", st, 12);
-	add_col(o, "cause", st, 13);
+	cJSON_AddStringToObject(o, "status", exact);
+	if (cause)
+		cJSON_AddStringToObject(o, "cause", cause);
+	else
+		cJSON_AddNullToObject(o, "cause");
 	add_time(o, "expires_at", st, 14);
 	if (tn_db_column_is_null(st, 15))
 		cJSON_AddNullToObject(o, "auto_renew");

@@ -3,17 +3,28 @@
 
 check "demo with 3000 customers" $TENURE demo --customers 3000
 check_contains "demo prints a summary" check.out "mrr"
-check_eq "demo.db has 3000 customers" "$(sqlite3 demo.db 'SELECT count(*) FROM customers')" "3000"
+# 3000 customers, and by default 1% of that (30) on each of the App Store, Google Play and Stripe
+# (docs/demo.md, "Store customers"): 3000 + 3 x 30
+check_eq "demo.db has 3000 + 3 x 30 store customers" "$(sqlite3 demo.db 'SELECT count(*) FROM customers')" "3090"
+check_eq "30 subscribers on each store, each with a source state" \
+  "$(sqlite3 demo.db "SELECT group_concat(source || ' ' || n, ', ') FROM (SELECT source, count(*) AS n FROM subscription_state GROUP BY source ORDER BY source)")" \
+  "appstore 30, googleplay 30, stripe 30"
+check_contains "demo says what it added" check.out "store customers: 30 each on the App Store, Google Play and Stripe"
 check_fails "demo refuses to overwrite" $TENURE demo --customers 10
 check_contains "says how to replace" check.out "--force"
 check "summary as json" $TENURE --db demo.db summary --format json
-check_contains "json has customers" check.out '"measure":"customers","value":3000'
+check_contains "json has customers" check.out '"measure":"customers","value":3090'
+check "demo without store customers" $TENURE --db plain.db demo --customers 3000 --store-customers 0
+check_eq "--store-customers 0: the 3000 alone" "$(sqlite3 plain.db 'SELECT count(*) FROM customers'), $(sqlite3 plain.db 'SELECT count(*) FROM subscription_state')" "3000, 0"
 
 # the same seed gives the same company
 check "second demo, same seed" $TENURE --db demo2.db demo --customers 3000
 a=$(sqlite3 demo.db "SELECT count(*), sum(occurred_at) FROM events")
 b=$(sqlite3 demo2.db "SELECT count(*), sum(occurred_at) FROM events")
 check_eq "demo is deterministic" "$a" "$b"
+# the store customers' notifications are signed with a key made on the spot (so the bodies differ), their states not
+st() { sqlite3 "$1" "SELECT count(*), sum(length(s.state || COALESCE(s.cause, '')) * u.id), sum(s.expires_at) FROM subscription_state s JOIN subscriptions u ON u.id = s.subscription_id"; }
+check_eq "the store customers are deterministic" "$(st demo.db)" "$(st demo2.db)"
 
 # planted effect, raw check: customers who never finished onboarding cancel more
 r=$(sqlite3 demo.db "WITH c AS (SELECT cu.id, EXISTS(SELECT 1 FROM events e JOIN event_types t ON t.id = e.type_id

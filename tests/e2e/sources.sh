@@ -160,7 +160,7 @@ check_contains "an older notification arriving late is stale" resp.json '"outcom
 code=$(curl -s -o cust.json -w '%{http_code}' -H "Authorization: Bearer $READ" "http://127.0.0.1:$PORT/v1/customers/cust-as")
 check_eq "GET /v1/customers/cust-as" "$code" 200
 check_contains "customer: source" cust.json '"source":"appstore"'
-check_contains "customer: state" cust.json '"state":"active"'
+check_contains "customer: status (exact)" cust.json '"status":"active"'
 check_contains "customer: product" cust.json '"product":"com.example.monthly"'
 check_contains "customer: auto_renew" cust.json '"auto_renew":true'
 
@@ -168,29 +168,31 @@ check_contains "customer: auto_renew" cust.json '"auto_renew":true'
 cat >ev.json <<EOF
 {"id":"evt_1","object":"event","type":"customer.subscription.created","created":$NOW,"data":{"object":{"id":"sub_1","object":"subscription","customer":"cus_1","status":"active","cancel_at_period_end":false,"start_date":$NOW,"current_period_end":$((NOW + 2592000)),"items":{"data":[{"price":{"id":"price_pro","unit_amount":2900,"currency":"usd","recurring":{"interval":"month","interval_count":1}}}]}}}}
 EOF
-SIG=$($SIGN stripe-sig whsec_test_secret_1 "$NOW" ev.json)
+# signed when sent: the 300 s tolerance counts from now, not from the test's start
+SIG=$($SIGN stripe-sig whsec_test_secret_1 "$(date +%s)" ev.json)
 check_eq "stripe: good signature" "$(post stripe ev.json -H "Stripe-Signature: $SIG")" 200
 check_eq "stripe: subscription state" "$(q "SELECT s.state, u.price, u.currency, c.ext_id FROM subscription_state s JOIN subscriptions u ON u.id = s.subscription_id JOIN customers c ON c.id = u.customer_id WHERE u.ext_id = 'stripe:sub_1'")" "active|29.0|USD|cus_1"
-SIG2=$($SIGN stripe-sig whsec_rotated_old "$NOW" ev.json)
+T=$(date +%s)
+SIG2=$($SIGN stripe-sig whsec_rotated_old "$T" ev.json)
 sed 's/evt_1/evt_2/' ev.json >ev2.json
-SIGB=$($SIGN stripe-sig whsec_test_secret_1 "$NOW" ev2.json)
-check_eq "stripe: several v1 (one good)" "$(post stripe ev2.json -H "Stripe-Signature: t=$NOW,v1=$(echo "$SIG2" | sed 's/.*v1=//'),v1=$(echo "$SIGB" | sed 's/.*v1=//')")" 200
+SIGB=$($SIGN stripe-sig whsec_test_secret_1 "$T" ev2.json)
+check_eq "stripe: several v1 (one good)" "$(post stripe ev2.json -H "Stripe-Signature: t=$T,v1=$(echo "$SIG2" | sed 's/.*v1=//'),v1=$(echo "$SIGB" | sed 's/.*v1=//')")" 200
 sed 's/evt_1/evt_3/' ev.json >ev3.json
-BAD=$($SIGN stripe-sig whsec_wrong "$NOW" ev3.json)
+BAD=$($SIGN stripe-sig whsec_wrong "$(date +%s)" ev3.json)
 refused "stripe: wrong secret" 401 stripe ev3.json "no v1 signature matches" -H "Stripe-Signature: $BAD"
-OLD=$($SIGN stripe-sig whsec_test_secret_1 $((NOW - 400)) ev3.json)
+OLD=$($SIGN stripe-sig whsec_test_secret_1 $(($(date +%s) - 400)) ev3.json)
 refused "stripe: old timestamp" 401 stripe ev3.json "more than the 300 s tolerance" -H "Stripe-Signature: $OLD"
 refused "stripe: missing header" 401 stripe ev3.json "the Stripe-Signature header is missing"
 cat >inv.json <<EOF
 {"id":"evt_4","object":"event","type":"invoice.payment_failed","created":$((NOW + 1)),"data":{"object":{"id":"in_1","customer":"cus_1","subscription":"sub_1","currency":"usd","amount_due":2900}}}
 EOF
-check_eq "stripe: invoice.payment_failed" "$(post stripe inv.json -H "Stripe-Signature: $($SIGN stripe-sig whsec_test_secret_1 "$NOW" inv.json)")" 200
+check_eq "stripe: invoice.payment_failed" "$(post stripe inv.json -H "Stripe-Signature: $($SIGN stripe-sig whsec_test_secret_1 "$(date +%s)" inv.json)")" 200
 check_eq "stripe: failed payment" "$(q "SELECT amount, status FROM payments WHERE ext_id = 'stripe:evt_4'")" "29.0|failed"
 sed -e 's/evt_1/evt_5/' -e 's/"status":"active"/"status":"past_due"/' -e "s/\"created\":$NOW/\"created\":$((NOW + 2))/" ev.json >ev5.json
-check_eq "stripe: past_due" "$(post stripe ev5.json -H "Stripe-Signature: $($SIGN stripe-sig whsec_test_secret_1 "$NOW" ev5.json)")" 200
+check_eq "stripe: past_due" "$(post stripe ev5.json -H "Stripe-Signature: $($SIGN stripe-sig whsec_test_secret_1 "$(date +%s)" ev5.json)")" 200
 sed -e 's/evt_1/evt_6/' -e 's/"status":"active"/"status":"canceled","ended_at":'$((NOW + 3))'/' -e "s/\"created\":$NOW/\"created\":$((NOW + 3))/" \
   -e 's/customer.subscription.created/customer.subscription.deleted/' ev.json >ev6.json
-check_eq "stripe: deleted" "$(post stripe ev6.json -H "Stripe-Signature: $($SIGN stripe-sig whsec_test_secret_1 "$NOW" ev6.json)")" 200
+check_eq "stripe: deleted" "$(post stripe ev6.json -H "Stripe-Signature: $($SIGN stripe-sig whsec_test_secret_1 "$(date +%s)" ev6.json)")" 200
 check_eq "stripe: canceled after past_due is billing churn" "$(q "SELECT state, cause FROM subscription_state s JOIN subscriptions u ON u.id = s.subscription_id WHERE u.ext_id = 'stripe:sub_1'")" "expired|billing"
 
 # ---- RevenueCat ----
@@ -302,11 +304,59 @@ check_eq "its customer is appstore:7000" "$(q "SELECT c.ext_id FROM subscription
 check_fails "link to an unknown customer" $TENURE --db t.db customers link nobody appstore:7000
 as --uuid l-2 --otid 7001 --type SUBSCRIBED >l2.jsonl
 check "import one that would collide" $TENURE --db t.db import appstore l2.jsonl
+# everything else a customer can have, on both aliases: events, feedback, consent,
+# points, an alert, a decision with its holdout draw, a score
+for a in appstore:7000 appstore:7001; do
+  printf 'customer,occurred_at,type\n%s,2026-01-02,login\n%s,2026-01-03,workout\n' "$a" "$a" >ev-$a.csv
+  printf 'customer,given_at,kind,score,answer\n%s,2026-01-04,nps,3,too dear\n' "$a" >fb-$a.csv
+  check "events for $a" $TENURE --db t.db import events ev-$a.csv
+  check "feedback for $a" $TENURE --db t.db import feedback fb-$a.csv
+  check "points for $a" $TENURE --db t.db points grant --customer $a --points 40 --key g-$a --at 2026-01-05
+  check "points spent by $a" $TENURE --db t.db points redeem --customer $a --points 15 --key r-$a --at 2026-01-06
+  check "consent of $a" $TENURE --db t.db customers consent $a --email no
+  q "INSERT INTO alerts(customer_id, kind, raised_at, detail, last_seen) SELECT id, 'inactive', 1767225600, 'quiet', 1767225600 FROM customers WHERE ext_id = '$a';
+     INSERT INTO decision_holdout(customer_id, holdout, share, seed, assigned_at) SELECT id, 1, 0.1, 7, 1767225600 FROM customers WHERE ext_id = '$a';
+     INSERT INTO decisions(id, customer_id, moment, decided_at, holdout) SELECT 'd-$a', id, 'cancel', 1767225600, 1 FROM customers WHERE ext_id = '$a';
+     INSERT INTO customer_scores(customer_id, p_churn, value, source, scored_at) SELECT id, 0.5, 10, 'test', 1767225600 FROM customers WHERE ext_id = '$a'"
+done
+# cust-as has the alias's 2026-01-02 login too (the same event, sent under both ids) and an open alert
+printf 'customer,occurred_at,type\ncust-as,2026-01-02,login\n' >ev-keep.csv
+check "an event of cust-as" $TENURE --db t.db import events ev-keep.csv
+q "INSERT INTO alerts(customer_id, kind, raised_at, detail, last_seen) SELECT id, 'inactive', 1767225700, 'keep', 1767225700 FROM customers WHERE ext_id = 'cust-as'"
+owned() { # rows per table for customer $1
+  q "SELECT (SELECT count(*) FROM subscriptions WHERE customer_id = c.id) || ' ' || (SELECT count(*) FROM payments WHERE customer_id = c.id)
+     || ' ' || (SELECT count(*) FROM events WHERE customer_id = c.id) || ' ' || (SELECT count(*) FROM feedback WHERE customer_id = c.id)
+     || ' ' || (SELECT count(*) FROM consent WHERE customer_id = c.id) || ' ' || (SELECT count(*) FROM alerts WHERE customer_id = c.id)
+     || ' ' || (SELECT count(*) FROM decisions WHERE customer_id = c.id) || ' ' || (SELECT count(*) FROM decision_holdout WHERE customer_id = c.id)
+     || ' ' || (SELECT count(*) FROM customer_scores WHERE customer_id = c.id) || ' ' || COALESCE((SELECT balance FROM points_balances WHERE customer_id = c.id), 0)
+     FROM customers c WHERE c.ext_id = '$1'"
+}
+before_7001=$(owned appstore:7001); before_keep=$(owned cust-as)
 check_fails "link: a subscription both would hold is refused" $TENURE --db t.db customers link cust-as appstore:7001
 check_contains "link: the collision is named" check.out "already has a subscription to the same plan starting at the same instant"
+check_eq "link: all or nothing -- the refused alias keeps everything" "$(owned appstore:7001)" "$before_7001"
+check_eq "link: all or nothing -- the kept customer is unchanged" "$(owned cust-as)" "$before_keep"
+check_eq "link: the refused alias is not linked" "$(q "SELECT count(*) FROM customer_links WHERE alias = 'appstore:7001'")" 0
+check_eq "appstore:7000 before the link: 1 subscription, 1 payment, 2 events, 1 answer, consent, alert, decision, holdout, score, 25 points" \
+  "$(owned appstore:7000)" "1 1 2 1 1 1 1 1 1 25"
+keep0=$(q "SELECT (SELECT count(*) FROM subscriptions WHERE customer_id = c.id) || ' ' || (SELECT count(*) FROM payments WHERE customer_id = c.id) || ' ' || (SELECT count(*) FROM events WHERE customer_id = c.id) FROM customers c WHERE ext_id = 'cust-as'")
 check "customers link cust-as appstore:7000" $TENURE --db t.db customers link cust-as appstore:7000
 check_eq "the subscription moved" "$(q "SELECT c.ext_id FROM subscriptions u JOIN customers c ON c.id = u.customer_id WHERE u.ext_id = 'appstore:7000'")" cust-as
 check_eq "its payment moved" "$(q "SELECT count(*) FROM payments p JOIN customers c ON c.id = p.customer_id WHERE c.ext_id = 'appstore:7000'")" 0
+check_eq "the alias holds nothing any more (points: its ledger keeps the history, balance 0)" "$(owned appstore:7000)" "0 0 0 0 0 0 0 0 0 0"
+set -- $keep0
+check_eq "cust-as gained its subscription, payment and one event (the same login once)" \
+  "$(q "SELECT (SELECT count(*) FROM subscriptions WHERE customer_id = c.id) || ' ' || (SELECT count(*) FROM payments WHERE customer_id = c.id) || ' ' || (SELECT count(*) FROM events WHERE customer_id = c.id) FROM customers c WHERE ext_id = 'cust-as'")" \
+  "$(($1 + 1)) $(($2 + 1)) $(($3 + 1))"
+check_eq "feedback, consent, decision, holdout draw and score moved" \
+  "$(q "SELECT (SELECT count(*) FROM feedback WHERE customer_id = c.id) || ' ' || (SELECT granted FROM consent WHERE customer_id = c.id AND channel = 'email') || ' ' || (SELECT id FROM decisions WHERE customer_id = c.id) || ' ' || (SELECT count(*) FROM decision_holdout WHERE customer_id = c.id) || ' ' || (SELECT count(*) FROM customer_scores WHERE customer_id = c.id) FROM customers c WHERE ext_id = 'cust-as'")" \
+  "1 0 d-appstore:7000 1 1"
+check_eq "two open inactive alerts became one: the alias's is resolved and moved" \
+  "$(q "SELECT count(*) || ' ' || sum(resolved_at IS NULL) FROM alerts a JOIN customers c ON c.id = a.customer_id WHERE c.ext_id = 'cust-as' AND kind = 'inactive'")" "2 1"
+check_eq "points: the 25 left moved, with the 40 earned" "$(q "SELECT balance || ' ' || earned FROM points_balances b JOIN customers c ON c.id = b.customer_id WHERE c.ext_id = 'cust-as'")" "25 40"
+check "points ledger, lots and balances agree after the link" $TENURE --db t.db points check
+check "points history of cust-as" $TENURE --db t.db points history --customer cust-as
+check_contains "the move is in the kept customer's history" check.out "customers link: moved to cust-as"
 check "link a Stripe customer before it is seen" $TENURE --db t.db customers link cust-as cus_future
 cat >fut.json <<EOF2
 {"id":"evt_f1","object":"event","type":"customer.subscription.created","created":$NOW,"data":{"object":{"id":"sub_f","customer":"cus_future","status":"active","current_period_end":$((NOW + 2592000)),"items":{"data":[{"price":{"id":"p","unit_amount":500,"currency":"usd","recurring":{"interval":"month"}}}]}}}}

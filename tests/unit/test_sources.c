@@ -9,6 +9,7 @@
  */
 #include "testutil.h"
 
+#include <math.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rsa.h>
@@ -674,12 +675,71 @@ static void test_walk_and_replay(void **state)
 	tn_store_close(s);
 }
 
+/* purchases.subscriptionsv2's recurringPrice (Money) is the subscription's
+ * price: RTDN notifications carry none. */
+static void test_googleplay_state_price(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *money;
+		double price;
+		const char *currency;
+	} cases[] = {
+		{",\"recurringPrice\":{\"currencyCode\":\"EUR\",\"units\":\"7\",\"nanos\":990000000}", 7.99, "EUR"},
+		{",\"recurringPrice\":{\"currencyCode\":\"JPY\",\"units\":1200}", 1200, "JPY"},
+		{",\"recurringPrice\":{\"currencyCode\":\"USD\",\"nanos\":500000000}", 0.5, "USD"},
+		{"", NAN, ""},                                                                       /* none */
+		{",\"recurringPrice\":{\"currencyCode\":\"US\",\"units\":\"7\"}", NAN, ""},     /* not a currency */
+		{",\"recurringPrice\":{\"currencyCode\":\"USD\",\"units\":\"-3\"}", NAN, ""},   /* negative */
+		{",\"recurringPrice\":{\"currencyCode\":\"USD\",\"units\":\"7x\"}", NAN, ""},   /* not a number */
+		{",\"recurringPrice\":{\"currencyCode\":\"USD\",\"units\":\"7\",\"nanos\":2000000000}", NAN, ""},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char json[1024];
+		snprintf(json, sizeof json,
+			 "{\"purchaseToken\":\"tok-p%zu\",\"subscriptionState\":\"SUBSCRIPTION_STATE_ACTIVE\","
+			 "\"lineItems\":[{\"productId\":\"premium_monthly\",\"expiryTime\":\"2026-12-01T00:00:00Z\","
+			 "\"autoRenewingPlan\":{\"autoRenewEnabled\":true%s}}]}",
+			 i, cases[i].money);
+		tn_source_note n;
+		tn_error err = {0};
+		assert_int_equal(tn_sources_googleplay_state(json, strlen(json), 1767225600, &n, &err), TN_OK);
+		if (isnan(cases[i].price))
+			assert_true(isnan(n.price));
+		else
+			assert_true(fabs(n.price - cases[i].price) < 1e-9);
+		assert_string_equal(n.currency, cases[i].currency);
+		tn_source_note_free(&n);
+	}
+	/* stored: the subscription's price and currency */
+	tn_store *s = open_temp("gprice");
+	const char *json = "{\"purchaseToken\":\"tok-q\",\"subscriptionState\":\"SUBSCRIPTION_STATE_ACTIVE\","
+			   "\"lineItems\":[{\"productId\":\"premium_monthly\",\"expiryTime\":\"2026-12-01T00:00:00Z\","
+			   "\"autoRenewingPlan\":{\"autoRenewEnabled\":true,\"recurringPrice\":{\"currencyCode\":\"USD\","
+			   "\"units\":\"4\",\"nanos\":490000000}}}]}";
+	tn_source_note n;
+	tn_error err = {0};
+	int oc = 0;
+	assert_int_equal(tn_sources_googleplay_state(json, strlen(json), 1767225600, &n, &err), TN_OK);
+	assert_int_equal(tn_sources_store(s, &n, 1767225600, &oc, &err), TN_OK);
+	assert_int_equal(oc, TN_SRC_APPLIED);
+	tn_source_note_free(&n);
+	tn_stmt *st = tn_db_prepare(s, "SELECT price, currency, status FROM subscriptions WHERE ext_id = 'googleplay:tok-q'", &err);
+	assert_non_null(st);
+	assert_int_equal(tn_db_step(st, "price", &err), TN_DB_ROW);
+	assert_true(fabs(tn_db_column_double(st, 0) - 4.49) < 1e-9);
+	assert_string_equal(tn_db_column_text(st, 1), "USD");
+	assert_string_equal(tn_db_column_text(st, 2), "active");
+	tn_db_finalize(st);
+	tn_store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_base64),	      cmocka_unit_test(test_stripe_signature),
 		cmocka_unit_test(test_revenuecat_auth), cmocka_unit_test(test_google_token),
-		cmocka_unit_test(test_walk_and_replay),
+		cmocka_unit_test(test_walk_and_replay), cmocka_unit_test(test_googleplay_state_price),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
