@@ -152,11 +152,12 @@ EOF
 run() {
   _n=$1; _prep=$2; shift 2
   sh -c "$_prep" || return 1
-  /usr/bin/time -f '%e %M' -o "$D/.time" "$@" >"$D/.out" 2>"$D/.err" || {
+  _load=$(cut -d' ' -f1 /proc/loadavg)
+  /usr/bin/time -f '%e %M %U %S' -o "$D/.time" "$@" >"$D/.out" 2>"$D/.err" || {
     echo "peers: $_n failed:" >&2; tail -3 "$D/.err" >&2; return 1; }
-  awk '{printf "%s %.0f\n", $1, $2 / 1024}' "$D/.time" >>"$D/$_n.runs"
+  awk -v l="$_load" '{printf "%s %.0f %.2f %s\n", $1, $2 / 1024, $3 + $4, l}' "$D/.time" >>"$D/$_n.runs"
 }
-med() { # med NAME FIELD: the median of the runs' FIELD (1 secs, 2 MB)
+med() { # med NAME FIELD: the median of the runs' FIELD (1 wall secs, 2 MB, 3 CPU secs, 4 load at start)
   [ -s "$D/$1.runs" ] || { echo "-"; return; }
   awk -v f="$2" '{ print $f }' "$D/$1.runs" | sort -g | awk '{ a[NR] = $1 } END { m = int((NR + 1) / 2);
     if (NR % 2) print a[m]; else print (a[m] + a[m + 1]) / 2 }'
@@ -204,10 +205,11 @@ row() { # row WORKLOAD TENURE_NAME PEER_LABEL PEER_NAME [SCALE]
   t=$(med "$2" 1); tm=$(med "$2" 2); p=$(med "$4" 1); pm=$(med "$4" 2); sc=${5:-1}; mark=""
   if [ "$p" != - ] && [ "$sc" != 1 ]; then p=$(awk -v p="$p" -v s="$sc" 'BEGIN { printf "%.2f", p * s }'); mark="~"; fi
   [ "$p" = - ] && pm=-
-  echo "| $1 | $t s, $tm MB | $3 $mark$p s, $pm MB | $(ratio_or "$p" "$t") |"
+  tc=$(med "$2" 3); pc=$(med "$4" 3); tl=$(med "$2" 4); pl=$(med "$4" 4)
+  echo "| $1 | $t s (CPU $tc s), $tm MB | $3 $mark$p s (CPU $pc s), $pm MB | $(ratio_or "$p" "$t") | $(ratio_or "$pc" "$tc") | $tl / $pl |"
 }
-echo "| workload | Tenure | peer | ratio (peer / Tenure) |"
-echo "|---|---|---|---|"
+echo "| workload | Tenure wall (CPU), peak RSS | peer wall (CPU), peak RSS | ratio wall (peer / Tenure) | ratio CPU | load avg at start (Tenure / peer) |"
+echo "|---|---|---|---|---|---|"
 row "Kaplan-Meier + log-rank, $KM_ROWS rows x 13 columns ($(du -m "$km" | cut -f1) MB), 3 groups" km_tenure "R survfit + survdiff" km_r
 row "Cox Efron, $COX_ROWS rows x 10 covariates ($(du -m "$cox" | cut -f1) MB)" cox_tenure "R coxph" cox_r
 if [ -f "$bg" ]; then
@@ -229,3 +231,4 @@ done
 echo
 echo "(medians of $REPS interleaved runs, end to end; - : the peer is not installed or failed; ~ : scaled from a smaller input)"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "(where each workload's time goes, and what bounds the goals not met: docs/performance.md)"

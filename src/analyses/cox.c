@@ -18,12 +18,15 @@
 #include "base/linalg.h"
 #include "tenure/warn.h"
 #include "base/radix.h"
+#include "analyses/cox_internal.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define TN_COX_MAX_P 1000
 
@@ -37,74 +40,90 @@ typedef struct cox_data {
 	double *eta, *a, *a2, *cmat, *cmat2;
 } cox_data;
 
-/* Log partial likelihood at BETA; fills U (gradient, p) and IMAT (information,
- * p x p lower triangle filled, then mirrored).  Returns loglik. */
-static double cox_pass(cox_data *d, const double *beta, double *u, double *imat, int efron)
+/* One pass computes everything for the rows j in [j0, j1) of the gradient U
+ * and the information IMAT (lower triangle).  Every entry is its own running
+ * sum over the rows in the same order whatever [j0, j1) is, and the scalars
+ * (risk, denominators, Efron's s1..s5, the log-likelihood) and the vectors a,
+ * a2 are computed in full by every part, the same way: so two parts on two
+ * threads give exactly the bits one part gives for all of [0, p).  The second
+ * core pays for itself on the O(p^2) per-row update of cmat. */
+typedef struct cox_part {
+	cox_data *d;
+	const double *beta;
+	int efron;
+	size_t j0, j1;
+	double *a, *a2, *cmat, *cmat2; /* work: p, p, p x p, p x p */
+	double *u, *imat;              /* out: p, p x p (rows j0..j1-1) */
+	double loglik;
+} cox_part;
+
+static void *cox_pass_part(void *arg)
 {
-	size_t n = d->n, p = d->p;
+	cox_part *pt = arg;
+	cox_data *d = pt->d;
+	const double *beta = pt->beta;
+	size_t n = d->n, p = d->p, j0 = pt->j0, j1 = pt->j1;
+	double *u = pt->u, *imat = pt->imat, *a = pt->a, *a2 = pt->a2, *cmat = pt->cmat, *cmat2 = pt->cmat2;
 	double loglik = 0;
 	memset(u, 0, p * sizeof *u);
 	memset(imat, 0, p * p * sizeof *imat);
-	for (size_t i = 0; i < n; i++) {
-		const double *xi = d->x + i * p;
-		double e = 0;
-		for (size_t j = 0; j < p; j++)
-			e += xi[j] * beta[j];
-		d->eta[i] = e;
-	}
 	double denom = 0;
-	memset(d->a, 0, p * sizeof *d->a);
-	memset(d->cmat, 0, p * p * sizeof *d->cmat);
+	memset(a, 0, p * sizeof *a);
+	memset(cmat, 0, p * p * sizeof *cmat);
 	size_t i = n;
 	while (i > 0) {
 		size_t last = i - 1;
 		if (last + 1 == n || d->strata[last] != d->strata[last + 1]) { /* new stratum */
 			denom = 0;
-			memset(d->a, 0, p * sizeof *d->a);
-			memset(d->cmat, 0, p * p * sizeof *d->cmat);
+			memset(a, 0, p * sizeof *a);
+			memset(cmat, 0, p * p * sizeof *cmat);
 		}
 		/* the tie group: rows with the same time in this stratum */
 		size_t first = last;
 		while (first > 0 && d->time[first - 1] == d->time[last] && d->strata[first - 1] == d->strata[last])
 			first--;
 		double nd = 0, denom2 = 0;
-		memset(d->a2, 0, p * sizeof *d->a2);
-		memset(d->cmat2, 0, p * p * sizeof *d->cmat2);
+		memset(a2, 0, p * sizeof *a2);
+		memset(cmat2, 0, p * p * sizeof *cmat2);
 		for (size_t r = first; r <= last; r++) {
 			const double *xr = d->x + r * p;
-			double risk = exp(d->eta[r]);
+			double eta = 0;
+			for (size_t j = 0; j < p; j++)
+				eta += xr[j] * beta[j];
+			double risk = exp(eta);
 			denom += risk;
-			for (size_t j = 0; j < p; j++) {
+			for (size_t j = 0; j < p; j++)
+				a[j] += risk * xr[j];
+			for (size_t j = j0; j < j1; j++) {
 				double rx = risk * xr[j];
-				d->a[j] += rx;
-				double *cm = d->cmat + j * p;
+				double *cm = cmat + j * p;
 				for (size_t k = 0; k <= j; k++)
 					cm[k] += rx * xr[k];
 			}
 			if (d->status[r] == 1) {
 				nd++;
 				denom2 += risk;
-				loglik += d->eta[r];
-				for (size_t j = 0; j < p; j++) {
+				loglik += eta;
+				for (size_t j = 0; j < p; j++)
+					a2[j] += risk * xr[j];
+				for (size_t j = j0; j < j1; j++) {
 					double rx = risk * xr[j];
 					u[j] += xr[j];
-					d->a2[j] += rx;
-					double *cm = d->cmat2 + j * p;
+					double *cm = cmat2 + j * p;
 					for (size_t k = 0; k <= j; k++)
 						cm[k] += rx * xr[k];
 				}
 			}
 		}
 		if (nd > 0) {
-			if (!efron || nd == 1) {
+			if (!pt->efron || nd == 1) {
 				/* Breslow: nd * log(denom) */
 				loglik -= nd * log(denom);
-				for (size_t j = 0; j < p; j++) {
-					double abar = d->a[j] / denom;
+				for (size_t j = j0; j < j1; j++) {
+					double abar = a[j] / denom;
 					u[j] -= nd * abar;
 					for (size_t k = 0; k <= j; k++)
-						imat[j * p + k] +=
-						    nd * (d->cmat[j * p + k] / denom - abar * d->a[k] / denom);
+						imat[j * p + k] += nd * (cmat[j * p + k] / denom - abar * a[k] / denom);
 				}
 			} else {
 				/* Efron: the k-th of nd tied deaths sees the tied set's
@@ -122,12 +141,12 @@ static double cox_pass(cox_data *d, const double *beta, double *u, double *imat,
 					s4 += t * inv * inv;
 					s5 += t * t * inv * inv;
 				}
-				for (size_t j = 0; j < p; j++) {
-					double aj = d->a[j], a2j = d->a2[j];
+				for (size_t j = j0; j < j1; j++) {
+					double aj = a[j], a2j = a2[j];
 					u[j] -= aj * s1 - a2j * s2;
 					for (size_t k = 0; k <= j; k++) {
-						double ak = d->a[k], a2k = d->a2[k];
-						imat[j * p + k] += d->cmat[j * p + k] * s1 - d->cmat2[j * p + k] * s2 -
+						double ak = a[k], a2k = a2[k];
+						imat[j * p + k] += cmat[j * p + k] * s1 - cmat2[j * p + k] * s2 -
 								   (aj * ak * s3 - (aj * a2k + a2j * ak) * s4 +
 								    a2j * a2k * s5);
 					}
@@ -136,10 +155,63 @@ static double cox_pass(cox_data *d, const double *beta, double *u, double *imat,
 		}
 		i = first;
 	}
+	pt->loglik = loglik;
+	return NULL;
+}
+
+/* 0: decide (two parts when the pass is big enough and there are two cores) */
+static int cox_threads_forced;
+
+void tn_cox_set_threads(int n) { cox_threads_forced = n; }
+
+/* Log partial likelihood at BETA; fills U (gradient, p) and IMAT (information,
+ * p x p lower triangle filled, then mirrored).  Returns loglik, or NAN when
+ * out of memory for the second part's work (then one part ran: same bits). */
+static double cox_pass(cox_data *d, const double *beta, double *u, double *imat, int efron)
+{
+	size_t n = d->n, p = d->p;
+	int two = cox_threads_forced == 2 ||
+		  (cox_threads_forced == 0 && p >= 2 && (double)n * (double)p * (double)(p + 1) / 2 >= 4e6 &&
+		   sysconf(_SC_NPROCESSORS_ONLN) >= 2);
+	cox_part pt[2] = {{d, beta, efron, 0, p, d->a, d->a2, d->cmat, d->cmat2, u, imat, 0},
+			  {d, beta, efron, p, p, NULL, NULL, NULL, NULL, NULL, NULL, 0}};
+	double *w = NULL;
+	if (two && p >= 2) {
+		/* split the triangle's rows so both parts update about as many
+		 * entries: rows [0, J) hold J (J + 1) / 2 of p (p + 1) / 2 */
+		size_t J = 1;
+		while (J < p - 1 && (double)J * (double)(J + 1) < (double)p * (double)(p + 1) / 2)
+			J++;
+		w = tn_malloc((4 * p + 3 * p * p) * sizeof *w);
+		if (w) {
+			pt[0].j1 = J;
+			pt[1].j0 = J;
+			pt[1].a = w;
+			pt[1].a2 = w + p;
+			pt[1].u = w + 2 * p;
+			pt[1].cmat = w + 4 * p;
+			pt[1].cmat2 = w + 4 * p + p * p;
+			pt[1].imat = w + 4 * p + 2 * p * p;
+		}
+	}
+	pthread_t th;
+	int started = w && pthread_create(&th, NULL, cox_pass_part, &pt[1]) == 0;
+	cox_pass_part(&pt[0]);
+	if (w) {
+		if (started)
+			pthread_join(th, NULL);
+		else
+			cox_pass_part(&pt[1]); /* no thread: here, the same sums */
+		for (size_t j = pt[1].j0; j < p; j++) {
+			u[j] = pt[1].u[j];
+			memcpy(imat + j * p, pt[1].imat + j * p, (j + 1) * sizeof *imat);
+		}
+		free(w);
+	}
 	for (size_t j = 0; j < p; j++)
 		for (size_t k = 0; k < j; k++)
 			imat[k * p + j] = imat[j * p + k];
-	return loglik;
+	return pt[0].loglik;
 }
 
 void tn_cox_free(tn_cox *fit)

@@ -13,6 +13,9 @@
 
 #include <float.h>
 #include <stdint.h>
+#include <string.h>
+
+#include "base/fastnum_pow5.h"
 
 #if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0 && FLT_RADIX == 2 && DBL_MANT_DIG == 53
 #define FASTNUM_OK 1
@@ -45,6 +48,63 @@ static const uint64_t pow10_int[16] = {
 };
 
 #define TWO53 (UINT64_C(1) << 53)
+
+#if FASTNUM_OK && defined(__SIZEOF_INT128__)
+#define EISEL_LEMIRE 1
+__extension__ typedef unsigned __int128 u128;
+
+/*
+ * Eisel-Lemire (Lemire, "Number Parsing at a Gigabyte per Second", 2021):
+ * the double nearest to w * 10^q (w != 0, at most 19 digits) from one or two
+ * 64x64->128-bit products of the normalised w with a 128-bit truncation of
+ * 5^q (fastnum_pow5.h).  The paper proves the truncated product decides the
+ * rounding except when its low word is all ones (then we give up) and that
+ * exact halfway cases only occur for -4 <= q <= 23 (resolved to even below).
+ * Results that would be subnormal, zero or infinite are left to strtod (it
+ * also sets ERANGE there), so this path only ever returns normal doubles.
+ * Returns 1 with *bits set (no sign), 0 to fall back.
+ */
+static int eisel_lemire(uint64_t w, long q, uint64_t *bits)
+{
+	if (q < TN_POW5_MIN || q > TN_POW5_MAX)
+		return 0;
+	int lz = __builtin_clzll(w);
+	w <<= lz;
+	const uint64_t *t = tn_pow5_128[q - TN_POW5_MIN];
+	u128 p = (u128)w * t[0];
+	uint64_t hi = (uint64_t)(p >> 64), lo = (uint64_t)p;
+	if ((hi & 0x1FF) == 0x1FF) {
+		/* the 9 bits below the 55 we keep are all ones: a carry from the
+		 * next 64 bits of 5^q could change them, so take those in */
+		uint64_t hi2 = (uint64_t)(((u128)w * t[1]) >> 64);
+		lo += hi2;
+		if (hi2 > lo)
+			hi++;
+	}
+	if (lo == UINT64_MAX)
+		return 0; /* cannot tell from 128 bits: strtod */
+	int upper = (int)(hi >> 63);
+	uint64_t m = hi >> (upper + 9);
+	/* floor(q * log2(10)) + 63, exact over the table's range */
+	long e2 = ((217706L * q) >> 16) + 63 + upper - lz + 1023;
+	if (e2 <= 0)
+		return 0; /* subnormal or zero */
+	if (lo <= 1 && q >= -4 && q <= 23 && (m & 3) == 1 && (m << (upper + 9)) == hi)
+		m &= ~UINT64_C(1); /* exactly halfway: round to even (down) */
+	m += m & 1;
+	m >>= 1;
+	if (m >= (UINT64_C(2) << 52)) {
+		m = UINT64_C(1) << 52;
+		e2++;
+	}
+	if (e2 >= 0x7FF)
+		return 0; /* overflow: strtod's ERANGE */
+	*bits = (m & ~(UINT64_C(1) << 52)) | ((uint64_t)e2 << 52);
+	return 1;
+}
+#else
+#define EISEL_LEMIRE 0
+#endif
 
 int tn_fastnum_parse(const char *s, size_t len, double *out)
 {
@@ -97,10 +157,10 @@ int tn_fastnum_parse(const char *s, size_t len, double *out)
 	}
 	if (p != end)
 		return 0;
-	if (w > TWO53)
-		return 0;
 	double v;
-	if (w == 0) {
+	if (w > TWO53) {
+		goto slow;
+	} else if (w == 0) {
 		v = 0.0; /* any exponent: zero (strtod gives zero, signed) */
 	} else if (q >= 0 && q <= 22) {
 		v = (double)w * pow10_exact[q];
@@ -110,11 +170,24 @@ int tn_fastnum_parse(const char *s, size_t len, double *out)
 		/* w * 10^(q-22) exact as an integer <= 2^53, then one rounding */
 		uint64_t m = pow10_int[q - 22];
 		if (w > TWO53 / m)
-			return 0;
+			goto slow;
 		v = (double)(w * m) * pow10_exact[22];
 	} else {
-		return 0;
+		goto slow;
 	}
 	*out = neg ? -v : v;
 	return 1;
+slow:
+#if EISEL_LEMIRE
+	{
+		uint64_t bits;
+		if (!eisel_lemire(w, q, &bits))
+			return 0;
+		bits |= (uint64_t)neg << 63;
+		memcpy(out, &bits, sizeof bits);
+		return 1;
+	}
+#else
+	return 0;
+#endif
 }

@@ -14,10 +14,11 @@
  *   - numbers go through tn_parse_double, whose exact fast path (fastnum.c)
  *     spares strtod for the common "107.75";
  *   - the body is split in two at a record boundary and both halves are read
- *     at once on two threads.  The boundary is a line end after an even number
- *     of quotes (the quote parity of RFC 4180); the first half's reader checks
- *     it: it must end exactly there, at the end of a record, or the split was
- *     inside a quoted field and the whole file is read again on one thread.
+ *     at once on two threads.  The boundary is a line end near the middle,
+ *     a guess that the first half's reader checks: it must end exactly there,
+ *     at the end of a record, or the split was inside a quoted field and the
+ *     whole file is read again on one thread (no pass counts quotes first);
+ *   - the columns are sized from the file's bytes (no pass counts lines).
  *
  * What stays exactly as the reference reader does it: the header (read with
  * tn_csv itself), RFC 4180 quoting, CRLF, blank lines, R's NA, the column
@@ -181,6 +182,26 @@ static void drop_pages(const char *map, const char *from, const char *to)
 		madvise((void *)a, b - a, MADV_DONTNEED); /* advice only: a failure costs memory, not data */
 }
 
+/* Map the page tables of [from, to) in one call instead of a fault per few
+ * pages (the file is in the page cache after the first read).  Advice only. */
+static void populate(const char *map, const char *from, const char *to)
+{
+#ifdef MADV_POPULATE_READ
+	long pg = sysconf(_SC_PAGESIZE);
+	if (pg <= 0)
+		return;
+	uintptr_t a = (uintptr_t)from & ~((uintptr_t)pg - 1);
+	if (a < (uintptr_t)map)
+		a = (uintptr_t)map;
+	if ((uintptr_t)to > a)
+		madvise((void *)a, (uintptr_t)to - a, MADV_POPULATE_READ);
+#else
+	(void)map;
+	(void)from;
+	(void)to;
+#endif
+}
+
 /* Large column blocks in transparent huge pages where the system offers them
  * on request: a page fault per 2 MiB instead of per 4 KiB (the faults were a
  * quarter of the reading time).  Advice only. */
@@ -299,6 +320,8 @@ static void *read_chunk(void *arg)
 	const char *dropped = p;
 	int count = ck->active == NULL;
 	size_t row = 0, f = 0;
+	const char *ahead = (size_t)(end - p) > DROP_EVERY ? p + DROP_EVERY : end;
+	populate(ck->map, p, ahead);
 	scan sc = {p, block_mask(p, end, d)};
 	ck->status = OK;
 	while (p < end) {
@@ -399,6 +422,11 @@ static void *read_chunk(void *arg)
 			drop_pages(ck->map, dropped, p);
 			dropped = p;
 		}
+		if (p >= ahead && ahead < end) {
+			const char *from = ahead;
+			ahead = (size_t)(end - ahead) > DROP_EVERY ? ahead + DROP_EVERY : end;
+			populate(ck->map, from, ahead);
+		}
 	}
 out:
 	ck->nrows = row;
@@ -479,33 +507,31 @@ static void count_range(const char *map, const char *beg, const char *end, size_
 	*nquotes = nq;
 }
 
-/* A line end after an even number of quotes near the middle of [beg, end), or
- * NULL; *NL counts the line ends before it. */
-static const char *find_split(const char *map, const char *beg, const char *end, size_t *nl)
+/* A line end near the middle of [beg, end), or NULL.  It is a guess: the
+ * line end may lie inside a quoted field.  Whether it does is found out for
+ * free by the first half's reader, which starts at a true record boundary
+ * and must end exactly at the split at the end of a record (a quoted field
+ * running past the split finds no closing quote there); when it does not,
+ * the file is read again on one thread.  So no pass counts quotes first. */
+static const char *find_split(const char *beg, const char *end)
 {
 	const char *mid = beg + (end - beg) / 2;
-	size_t nq;
-	count_range(map, beg, mid, nl, &nq);
-	const char *p = mid, *limit = mid + (16u << 20) < end ? mid + (16u << 20) : end;
-	while (p < limit) {
-		const char *n = memchr(p, '\n', (size_t)(limit - p));
-		if (!n)
-			return NULL;
-		size_t nl2, nq2;
-		count_bytes(p, n + 1, &nl2, &nq2);
-		*nl += nl2;
-		nq += nq2;
-		if (nq % 2 == 0)
-			return n + 1 < end ? n + 1 : NULL;
-		p = n + 1;
-	}
-	return NULL;
+	const char *n = memchr(mid, '\n', (size_t)(end - mid));
+	return n && n + 1 < end ? n + 1 : NULL;
 }
 
-tn_frame *tn_frame_read_fast(const char *path, const char *const *want, size_t nwant, int threads,
-			     int *fallback, tn_error *err)
+/* Rows [BEG, END) can hold at most: a record has NFIELDS - 1 delimiters and
+ * a line end (the last one may lack it but then has at least one byte). */
+static size_t rows_bound(const char *beg, const char *end, size_t nfields)
+{
+	return (size_t)(end - beg) / (nfields ? nfields : 1) + 1;
+}
+
+static tn_frame *read_fast(const char *path, const char *const *want, size_t nwant, int threads, int *fallback,
+			   int *was_two, tn_error *err)
 {
 	*fallback = 1;
+	*was_two = 0;
 	if (strcmp(path, "-") == 0)
 		return NULL;
 	int fd = open(path, O_RDONLY);
@@ -578,23 +604,34 @@ tn_frame *tn_frame_read_fast(const char *path, const char *const *want, size_t n
 		}
 	}
 
-	/* split the body, count the rows each half may hold */
+	/* split the body, size the rows each half may hold */
 	const char *bbeg = map + body, *bend = map + size;
 	const char *split = NULL;
-	size_t nl0 = 0;
 	if (threads == 2 || (threads == 0 && size - body >= TWO_THREADS_MIN &&
 			     sysconf(_SC_NPROCESSORS_ONLN) >= 2))
-		split = find_split(map, bbeg, bend, &nl0);
+		split = find_split(bbeg, bend);
 	nchunks = split ? 2 : 1;
 	ck[0].beg = bbeg;
 	ck[0].end = split ? split : bend;
 	ck[1].beg = split;
 	ck[1].end = bend;
+	/* The columns are sized from the bytes (rows_bound): no counting pass.
+	 * The bound is address space only -- pages never written are never
+	 * backed, and the blocks are shrunk to the rows at the end -- unless it
+	 * would be more than half the machine's memory (a file of one narrow
+	 * column, or every column of a wide file): then the line ends are
+	 * counted first, as an exact upper bound. */
+	size_t bound = rows_bound(bbeg, bend, nfields) + 1;
+	long pages = sysconf(_SC_PHYS_PAGES), pgsz = sysconf(_SC_PAGESIZE);
+	int count = pages <= 0 || pgsz <= 0 ||
+		    (double)bound * 8.0 * (double)(f->ncols ? f->ncols : 1) > (double)pages * (double)pgsz / 2;
 	size_t total = 0;
 	for (int k = 0; k < nchunks; k++) {
-		size_t nl = nl0, nq;
-		if (k == nchunks - 1)
+		size_t nl, nq;
+		if (count)
 			count_range(map, ck[k].beg, ck[k].end, &nl, &nq);
+		else
+			nl = rows_bound(ck[k].beg, ck[k].end, nfields);
 		ck[k].last = k == nchunks - 1;
 		ck[k].base = total;
 		ck[k].cap = nl + 1;
@@ -742,6 +779,7 @@ nomem:
 	*fallback = 0;
 	tn_error_set(err, TN_ERR_NOMEM, "%s: out of memory", path);
 done:
+	*was_two = nchunks == 2;
 	for (int k = 0; k < 2; k++)
 		chunk_release(&ck[k]);
 	free(colof);
@@ -751,5 +789,17 @@ done:
 		tn_frame_free(f);
 		return NULL;
 	}
+	return f;
+}
+
+tn_frame *tn_frame_read_fast(const char *path, const char *const *want, size_t nwant, int threads,
+			     int *fallback, tn_error *err)
+{
+	int two;
+	tn_frame *f = read_fast(path, want, nwant, threads, fallback, &two, err);
+	/* two halves that did not fit (the split was inside a quoted field) or a
+	 * defect somewhere: one thread tries before the reference reader does */
+	if (!f && *fallback && two)
+		f = read_fast(path, want, nwant, 1, fallback, &two, err);
 	return f;
 }

@@ -22,6 +22,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +137,32 @@ typedef struct raw_value {
 	long line;
 } raw_value;
 
+/* Events without an id go to the store on a second thread (see "the writer
+ * thread" below): the rows are collected here, PIPE_BATCH at a time. */
+typedef struct ev_keys {
+	int64_t cid;
+	tn_time at;
+	int64_t tid;
+	double amount;
+} ev_keys;
+
+#define PIPE_BATCH 32768
+#define TYPE_CACHE 32
+
+typedef struct ev_pipe {
+	tn_store *store;
+	pthread_t th;
+	int started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	ev_keys *fill, *work; /* the main thread fills FILL; the writer writes WORK */
+	size_t nfill, nwork;
+	int busy;             /* WORK holds a batch not yet written */
+	int stop;
+	int rc;               /* the writer's first error (it writes nothing after) */
+	tn_error err;
+} ev_pipe;
+
 typedef struct session {
 	tn_store *store;
 	const tn_import_opts *o;
@@ -165,6 +192,11 @@ typedef struct session {
 	int64_t cust_key;       /* the current row's customer key (from check_row) */
 	char last_type[64];     /* events: the previous row's type and its key */
 	int64_t last_type_key;
+	/* events: the types met so far (the store's map is the writer's to use) */
+	char type_name[TYPE_CACHE][64];
+	int64_t type_key[TYPE_CACHE];
+	size_t ntypes;
+	ev_pipe *pipe;          /* NULL: events are written on this thread */
 	tn_stmt *seen, *seen_line; /* records' keys seen in this file, with their line */
 	int bare;               /* row API: messages without FILE:LINE:COLUMN */
 	const char *field;      /* the spec field the last row error names, or NULL */
@@ -544,6 +576,162 @@ static int currency_ok(session *ss, raw_value *v, typed_row *t, long line)
 }
 
 /* Kind-specific checks and the write.  Returns 1 when written. */
+/* ---- the writer thread ----------------------------------------------------------
+ * Importing events splits in two halves of about the same cost: reading and
+ * checking the rows (CSV, times, the customer key) and writing them (the
+ * store sorts each buffer by key and inserts it into the WITHOUT ROWID
+ * table).  So the rows checked on this thread are handed, PIPE_BATCH at a
+ * time, to a writer thread that calls tn_store_put_event_keys for them in
+ * the same order -- the same calls in the same order as on one thread, hence
+ * the same flushes and the same database.  Nothing else touches the store
+ * while the writer has a batch: before any other store call the main thread
+ * hands over what it holds and waits (pipe_drain).  The writer's first error
+ * stops it; the main thread reports it at the next hand-over or at the end,
+ * and the import's transaction is rolled back as for any write error. */
+
+static void pipe_write(ev_pipe *p, const ev_keys *k, size_t n)
+{
+	for (size_t i = 0; i < n && p->rc == TN_OK; i++)
+		p->rc = tn_store_put_event_keys(p->store, k[i].cid, k[i].at, k[i].tid, k[i].amount, &p->err);
+}
+
+static void *pipe_main(void *arg)
+{
+	ev_pipe *p = arg;
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!p->busy && !p->stop)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (!p->busy)
+			break; /* stopped with nothing left */
+		pthread_mutex_unlock(&p->mu);
+		pipe_write(p, p->work, p->nwork);
+		pthread_mutex_lock(&p->mu);
+		p->busy = 0;
+		pthread_cond_broadcast(&p->cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+static ev_pipe *pipe_new(tn_store *store)
+{
+	ev_pipe *p = tn_calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	p->store = store;
+	p->fill = tn_malloc(PIPE_BATCH * sizeof *p->fill);
+	p->work = tn_malloc(PIPE_BATCH * sizeof *p->work);
+	if (!p->fill || !p->work || pthread_mutex_init(&p->mu, NULL) != 0) {
+		free(p->fill);
+		free(p->work);
+		free(p);
+		return NULL;
+	}
+	if (pthread_cond_init(&p->cv, NULL) != 0) {
+		pthread_mutex_destroy(&p->mu);
+		free(p->fill);
+		free(p->work);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* The writer's error as the session's (-1), or 1. */
+static int pipe_status(session *ss, long line)
+{
+	ev_pipe *p = ss->pipe;
+	if (p->rc == TN_OK)
+		return 1;
+	if (p->rc == TN_ERR_IO)
+		tn_error_set(ss->err, p->rc, "%s", p->err.msg);
+	else
+		tn_error_set(ss->err, p->rc, "%s:%ld: %s", ss->path, line, p->err.msg);
+	return -1;
+}
+
+/* Hand the rows collected to the writer (after it finished the last batch);
+ * WAIT: also wait until it has written them.  1, or -1 on its error. */
+static int pipe_send(session *ss, long line, int wait)
+{
+	ev_pipe *p = ss->pipe;
+	if (!p->started) {
+		if (p->nfill && p->rc == TN_OK) {
+			if (pthread_create(&p->th, NULL, pipe_main, p) == 0) {
+				p->started = 1;
+			} else { /* no thread: write here */
+				pipe_write(p, p->fill, p->nfill);
+				p->nfill = 0;
+			}
+		}
+		if (!p->started)
+			return pipe_status(ss, line);
+	}
+	pthread_mutex_lock(&p->mu);
+	while (p->busy)
+		pthread_cond_wait(&p->cv, &p->mu);
+	if (p->nfill && p->rc == TN_OK) {
+		ev_keys *t = p->work;
+		p->work = p->fill;
+		p->fill = t;
+		p->nwork = p->nfill;
+		p->busy = 1;
+		pthread_cond_broadcast(&p->cv);
+		while (wait && p->busy)
+			pthread_cond_wait(&p->cv, &p->mu);
+	}
+	p->nfill = 0;
+	pthread_mutex_unlock(&p->mu);
+	return pipe_status(ss, line);
+}
+
+/* Stop the writer; WRITE: after writing what is collected.  TN_OK or the
+ * writer's error (set in the session's err). */
+static int pipe_finish(session *ss, int write)
+{
+	ev_pipe *p = ss->pipe;
+	if (!p)
+		return TN_OK;
+	int rc = TN_OK;
+	if (write && pipe_send(ss, 0, 1) < 0)
+		rc = ss->err->code ? ss->err->code : TN_ERR_DB;
+	if (p->started) {
+		pthread_mutex_lock(&p->mu);
+		p->stop = 1;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		pthread_join(p->th, NULL);
+	}
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+	free(p->fill);
+	free(p->work);
+	free(p);
+	ss->pipe = NULL;
+	return rc;
+}
+
+/* The store's key of event type NAME (shorter than 64 bytes), remembered
+ * here so that the store's own map is asked (on this thread, the writer
+ * idle) only for a type not met before. */
+static int type_key(session *ss, const char *name, int64_t *key, long line, tn_error *werr)
+{
+	for (size_t i = 0; i < ss->ntypes; i++)
+		if (strcmp(ss->type_name[i], name) == 0) {
+			*key = ss->type_key[i];
+			return TN_OK;
+		}
+	if (ss->pipe && pipe_send(ss, line, 1) < 0)
+		return -1;
+	int rc = tn_store_event_type(ss->store, name, key, werr);
+	if (rc == TN_OK && ss->ntypes < TYPE_CACHE) {
+		snprintf(ss->type_name[ss->ntypes], sizeof ss->type_name[0], "%s", name);
+		ss->type_key[ss->ntypes++] = *key;
+	}
+	return rc;
+}
+
 static int write_row(session *ss, raw_value *v, typed_row *t, const char *attrs, long line, int write)
 {
 	tn_error werr = {0};
@@ -617,6 +805,8 @@ static int write_row(session *ss, raw_value *v, typed_row *t, const char *attrs,
 	}
 	case TN_KIND_EVENTS: {
 		tn_event_rec r = {TXT("customer"), TIM("occurred_at"), TXT("type"), NUM("amount"), TXT("id")};
+		if (r.id && ss->pipe && pipe_send(ss, line, 1) < 0)
+			return -1; /* the store is this thread's again (seen_once) */
 		if (r.id && (so = seen_once(ss, v, t, line)) <= 0)
 			return so;
 		if (!write)
@@ -625,13 +815,23 @@ static int write_row(session *ss, raw_value *v, typed_row *t, const char *attrs,
 		if (!r.id && strlen(r.type) < sizeof ss->last_type) {
 			/* the fast path: keys known, the type usually the same as the last row's */
 			if (strcmp(r.type, ss->last_type) != 0) {
-				rc = tn_store_event_type(ss->store, r.type, &ss->last_type_key, &werr);
+				rc = type_key(ss, r.type, &ss->last_type_key, line, &werr);
+				if (rc < 0)
+					return -1;
 				snprintf(ss->last_type, sizeof ss->last_type, "%s", rc ? "" : r.type);
 			}
-			if (rc == TN_OK)
+			if (rc == TN_OK && ss->pipe) {
+				ev_pipe *p = ss->pipe;
+				p->fill[p->nfill++] = (ev_keys){ss->cust_key, r.at, ss->last_type_key, r.amount};
+				if (p->nfill == PIPE_BATCH && pipe_send(ss, line, 0) < 0)
+					return -1;
+			} else if (rc == TN_OK) {
 				rc = tn_store_put_event_keys(ss->store, ss->cust_key, r.at, ss->last_type_key, r.amount,
 							     &werr);
+			}
 		} else {
+			if (ss->pipe && pipe_send(ss, line, 1) < 0)
+				return -1;
 			rc = tn_store_put_event(ss->store, &r, &werr);
 		}
 		added = -1; /* counted at flush */
@@ -1172,7 +1372,13 @@ int tn_import(tn_store *s, const char *path, const tn_import_opts *o, tn_import_
 	int rc = tn_store_begin(s, err);
 	if (rc == TN_OK) {
 		tn_input_format fmt = o->format == TN_INPUT_AUTO ? detect_format(path) : o->format;
+		/* events: written on a second thread (NULL when out of memory: here) */
+		if (o->kind == TN_KIND_EVENTS)
+			ss.pipe = pipe_new(s);
 		rc = fmt == TN_INPUT_JSONL ? import_jsonl(&ss, total) : import_csv(&ss, total);
+		int prc = pipe_finish(&ss, rc == TN_OK && !ss.failed);
+		if (rc == TN_OK)
+			rc = prc;
 		if (rc == TN_OK && ss.failed)
 			rc = TN_ERR_INPUT;
 		if (rc == TN_OK) {

@@ -1,5 +1,6 @@
 /*
- * test_fastnum.c -- tn_parse_double (Clinger's exact fast path, then strtod)
+ * test_fastnum.c -- tn_parse_double (Clinger's and Eisel-Lemire's exact fast
+ * paths, then strtod)
  * gives the same answer as the reference (strtod in the "C" locale on the
  * trimmed field, tn_parse_double_strtod) on millions of decimal strings:
  * the same accept/reject decision and, when accepted, the same bits.
@@ -154,6 +155,120 @@ static void test_random_strings(void **state)
 		fail_msg("the fast path took only %lld of %lld strings", nfast, nchecked);
 }
 
+/* Strings aimed at the Eisel-Lemire path (more than 2^53 or an exponent
+ * beyond Clinger's): %.17g of random bit patterns over every exponent, exact
+ * halfway points between two neighbouring doubles (ties to even) and strings
+ * one unit above and below them, 19-digit near-halfway values, random
+ * mantissas with exponents across the whole range including the subnormal
+ * and overflow edges. */
+static void el_strings(uint64_t seed, long n)
+{
+	tn_rng r;
+	tn_rng_seed(&r, seed, 23);
+	char buf[128];
+	long long fast17 = 0, n17 = 0;
+	for (long k = 0; k < n; k++) {
+		uint64_t x = tn_rng_next(&r);
+		int shape = (int)(x % 5);
+		x >>= 3;
+		size_t len = 0;
+		if (x & 1)
+			buf[len++] = '-';
+		x >>= 1;
+		if (shape == 0) { /* shortest-ish round trip of any finite double */
+			double v;
+			uint64_t bits = tn_rng_next(&r);
+			memcpy(&v, &bits, sizeof v);
+			if (!isfinite(v))
+				v = 2.5e-300;
+			len += (size_t)snprintf(buf + len, sizeof buf - len, "%.*g", (x & 1) ? 17 : 16, fabs(v));
+			double c;
+			n17++;
+			fast17 += tn_fastnum_parse(buf, len, &c);
+		} else if (shape == 1) { /* exact halfway (2m+1) * 2^(e-1), and +-1 unit */
+			uint64_t m = (UINT64_C(1) << 52) | (tn_rng_next(&r) & ((UINT64_C(1) << 52) - 1));
+			uint64_t h = 2 * m + 1;
+			int e = (int)(tn_rng_next(&r) % 15) - 4; /* -4 .. 10 */
+			int s = 0;
+			if (e - 1 >= 0) {
+				h <<= (e - 1);
+			} else {
+				s = 1 - e; /* h / 2^s = h * 5^s / 10^s */
+				for (int i = 0; i < s; i++)
+					h *= 5;
+			}
+			int d = (int)((x >> 1) % 3) - 1;
+			h += (uint64_t)(int64_t)d;
+			char digs[32];
+			int nd = snprintf(digs, sizeof digs, "%llu", (unsigned long long)h);
+			if (s == 0) {
+				memcpy(buf + len, digs, (size_t)nd);
+				len += (size_t)nd;
+				if (x & 16) { /* the same value as mantissa + exponent */
+					size_t t = len, start = len - (size_t)nd;
+					while (t > start + 1 && buf[t - 1] == '0')
+						t--;
+					int z = (int)(len - t);
+					len = t + (size_t)snprintf(buf + t, sizeof buf - t, "e%d", z);
+				}
+			} else {
+				memcpy(buf + len, digs, (size_t)(nd - s));
+				len += (size_t)(nd - s);
+				buf[len++] = '.';
+				memcpy(buf + len, digs + nd - s, (size_t)s);
+				len += (size_t)s;
+			}
+		} else if (shape == 2) { /* 19 digits next to the midpoint of two neighbours */
+			double v;
+			uint64_t bits = tn_rng_next(&r) & ~(UINT64_C(1) << 63);
+			memcpy(&v, &bits, sizeof v);
+			if (!isfinite(v) || v == 0)
+				v = 1.0;
+			long double mid = ((long double)v + (long double)nextafter(v, INFINITY)) / 2;
+			len += (size_t)snprintf(buf + len, sizeof buf - len, "%.*Le", 16 + (int)(x % 3), mid);
+		} else if (shape == 3) { /* random mantissa, exponent anywhere */
+			len += digits(&r, buf + len, 1 + (int)(tn_rng_next(&r) % 19), 1);
+			if (x & 2) {
+				buf[len++] = '.';
+				len += digits(&r, buf + len, (int)(tn_rng_next(&r) % 6), 0);
+			}
+			buf[len++] = 'e';
+			len += (size_t)snprintf(buf + len, sizeof buf - len, "%d", (int)(tn_rng_next(&r) % 700) - 360);
+		} else { /* near the subnormal and overflow edges */
+			static const char *const lead[] = {"2.2250738585072", "4.9406564584124", "1.797693134862315",
+							   "2.225073858507201", "1.7976931348623", "9.999999999999999"};
+			static const int ex[] = {-308, -324, 308, -308, 308, 307};
+			int i = (int)(x % 6);
+			len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%de%d", lead[i],
+						(int)(tn_rng_next(&r) % 100), ex[i] + (int)(tn_rng_next(&r) % 3) - 1);
+		}
+		check(buf, len);
+	}
+	/* the 16/17-digit strings are what Eisel-Lemire is for: it must take them */
+	if (fast17 * 100 < n17 * 99)
+		fail_msg("the fast path took only %lld of %lld 16/17-digit strings", fast17, n17);
+}
+
+static void test_eisel_lemire(void **state)
+{
+	(void)state;
+	static const char *const cases[] = {
+		"9007199254740993", "9007199254740993e1", "18014398509481987", "36028797018963975",
+		"1e23", "8.98846567431158e307", "1.7976931348623157e308", "1.7976931348623158e308",
+		"2.2250738585072014e-308", "2.2250738585072011e-308", "2.225073858507201e-308",
+		"4.9406564584124654e-324", "1e-307", "1e-308", "1e-309", "1e-342", "1e-343", "1e308", "1e309",
+		"9999999999999999999", "9999999999999999999e-400", "1000000000000000000e290",
+		"0.1000000000000000055511151231257827", "7.2057594037927933e16", "1.00000000000000011102230246251565404236316680908203125",
+		"1.00000000000000011102230246251565404236316680908203124", "9214843084008499", "30078505129381147446200",
+		"1777820000000000000001", "0.500000000000000166533453693773481063544750213623046875",
+		"3.518437208883201171875e13", "62.5364939768271845828", "8.10109172351e-10", "1.50000000000000011102230246251565404236316680908203125",
+		"9007199254740991.4999999999999999999999999999999999999999999999999999999999999999999999",
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+		check_str(cases[i]);
+	el_strings(3, 6000000);
+}
+
 /* The same in a locale whose decimal point is ',' (when it can be loaded:
  * tests/run.sh compiles de_DE.UTF-8 into $TENURE_TEST_LOCPATH). */
 static void test_random_strings_de(void **state)
@@ -177,6 +292,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_edge_cases),
 		cmocka_unit_test(test_random_strings),
+		cmocka_unit_test(test_eisel_lemire),
 		cmocka_unit_test(test_random_strings_de),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -548,6 +548,128 @@ static void test_currencies_converted(void **state)
 	tn_store_close(s);
 }
 
+/* Events are checked on this thread and written on a second one (import.c,
+ * "the writer thread"): the database must be what writing them in file
+ * order gives -- for each key (customer, time, type, id) the first row's
+ * amount -- across several of the writer's batches and more than one store
+ * buffer, with rows that carry an id (the writer drained first) and more
+ * types than import.c remembers, a new type late in the file; a second
+ * import adds nothing; a bad row late in the file leaves nothing written. */
+static void test_events_written_on_a_second_thread(void **state)
+{
+	(void)state;
+	tn_store *s = fresh_store();
+	tn_error err;
+	tn_import_result res;
+	assert_int_equal(run_import(s, TN_KIND_CUSTOMERS, "customers.csv", NULL, &res, &err), TN_OK);
+	sqlite3 *ref;
+	assert_int_equal(sqlite3_open(":memory:", &ref), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(ref, "CREATE TABLE raw(seq INTEGER PRIMARY KEY, customer TEXT, at INTEGER, type TEXT, "
+					   "id TEXT, amount REAL)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_exec(ref, "BEGIN", NULL, NULL, NULL);
+	sqlite3_stmt *ins;
+	assert_int_equal(sqlite3_prepare_v2(ref, "INSERT INTO raw VALUES(?,?,?,?,?,?)", -1, &ins, NULL), SQLITE_OK);
+	FILE *fp = fopen(path_in("many.csv"), "wb");
+	assert_non_null(fp);
+	fputs("customer,occurred_at,type,amount,id\n", fp);
+	const long n = 300000;
+	uint64_t x = 12345;
+	for (long i = 0; i < n; i++) {
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		unsigned r = (unsigned)(x >> 33);
+		char cust[8], type[16], id[32] = "";
+		snprintf(cust, sizeof cust, "c%u", 1 + r % 3);
+		long long at = 1704067200 + (long long)((r >> 2) % 400000);
+		unsigned t = (r >> 20) % 10;
+		if (t < 7)
+			snprintf(type, sizeof type, "%s", t < 5 ? "session" : "purchase");
+		else
+			snprintf(type, sizeof type, "t%u", (r >> 8) % 40); /* 40 more types */
+		if (i == n - 1000)
+			snprintf(type, sizeof type, "late_type");
+		if ((r >> 12) % 50 == 0)
+			snprintf(id, sizeof id, "e%ld", i); /* an id is once per file */
+		double amount = (r >> 6) % 4 == 0 ? (double)((r >> 9) % 1000) / 4 : NAN;
+		if (isnan(amount))
+			fprintf(fp, "%s,%lld,%s,,%s\n", cust, at, type, id);
+		else
+			fprintf(fp, "%s,%lld,%s,%.2f,%s\n", cust, at, type, amount, id);
+		sqlite3_bind_int64(ins, 1, i);
+		sqlite3_bind_text(ins, 2, cust, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(ins, 3, at);
+		sqlite3_bind_text(ins, 4, type, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(ins, 5, id, -1, SQLITE_TRANSIENT);
+		if (isnan(amount))
+			sqlite3_bind_null(ins, 6);
+		else
+			sqlite3_bind_double(ins, 6, amount);
+		assert_int_equal(sqlite3_step(ins), SQLITE_DONE);
+		sqlite3_reset(ins);
+	}
+	fclose(fp);
+	sqlite3_finalize(ins);
+	sqlite3_exec(ref, "COMMIT", NULL, NULL, NULL);
+	assert_int_equal(sqlite3_exec(ref, "CREATE INDEX raw_key ON raw(customer, at, type, id, seq)", NULL, NULL, NULL),
+			 SQLITE_OK);
+
+	if (run_import(s, TN_KIND_EVENTS, "many.csv", NULL, &res, &err) != TN_OK)
+		fail_msg("%s (%s)", err.msg, nerrors ? errors[0] : "");
+	assert_int_equal(res.rows, n);
+	char attach[300];
+	snprintf(attach, sizeof attach, "ATTACH '%s' AS st", path_in("t.db"));
+	assert_int_equal(sqlite3_exec(ref, attach, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_stmt *a, *b;
+	assert_int_equal(sqlite3_prepare_v2(ref,
+		"SELECT r.customer, r.at, r.type, r.id, r.amount FROM raw r JOIN (SELECT customer, at, type, id, "
+		"min(seq) AS seq FROM raw GROUP BY 1, 2, 3, 4) f ON f.seq = r.seq ORDER BY 1, 2, 3, 4", -1, &a, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(ref,
+		"SELECT c.ext_id, e.occurred_at, t.name, e.ext_id, e.amount FROM st.events e "
+		"JOIN st.customers c ON c.id = e.customer_id JOIN st.event_types t ON t.id = e.type_id "
+		"ORDER BY 1, 2, 3, 4", -1, &b, NULL), SQLITE_OK);
+	long long rows = 0;
+	for (;;) {
+		int ra = sqlite3_step(a), rb = sqlite3_step(b);
+		assert_int_equal(ra, rb);
+		if (ra != SQLITE_ROW)
+			break;
+		for (int c = 0; c < 5; c++) {
+			const char *va = (const char *)sqlite3_column_text(a, c), *vb = (const char *)sqlite3_column_text(b, c);
+			if ((va == NULL) != (vb == NULL) || (va && strcmp(va, vb) != 0))
+				fail_msg("row %lld column %d: expected %s, found %s", rows, c, va ? va : "NULL",
+					 vb ? vb : "NULL");
+		}
+		rows++;
+	}
+	sqlite3_finalize(a);
+	sqlite3_finalize(b);
+	sqlite3_exec(ref, "DETACH st", NULL, NULL, NULL);
+	sqlite3_close(ref);
+	assert_true(rows > n / 2);
+	assert_int_equal(res.added, rows);
+	assert_int_equal(count(s, "events"), rows);
+
+	/* again: nothing new */
+	assert_int_equal(run_import(s, TN_KIND_EVENTS, "many.csv", NULL, &res, &err), TN_OK);
+	assert_int_equal(res.added, 0);
+	assert_int_equal(res.unchanged, n);
+	assert_int_equal(count(s, "events"), rows);
+	tn_store_close(s);
+
+	/* a bad row after several batches: nothing written, the row named */
+	s = fresh_store();
+	assert_int_equal(run_import(s, TN_KIND_CUSTOMERS, "customers.csv", NULL, &res, &err), TN_OK);
+	fp = fopen(path_in("many.csv"), "ab");
+	assert_non_null(fp);
+	fputs("c9,1704067200,session,,\n", fp);
+	fclose(fp);
+	assert_int_equal(run_import(s, TN_KIND_EVENTS, "many.csv", NULL, &res, &err), TN_ERR_INPUT);
+	assert_int_equal(count(s, "events"), 0);
+	char want[64];
+	snprintf(want, sizeof want, "many.csv:%ld:1", n + 2);
+	assert_non_null(strstr(errors[0], want));
+	tn_store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -564,6 +686,7 @@ int main(void)
 		cmocka_unit_test(test_added_updated_unchanged),
 		cmocka_unit_test(test_jsonl_line_cap_while_reading),
 		cmocka_unit_test(test_currencies_converted),
+		cmocka_unit_test(test_events_written_on_a_second_thread),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
