@@ -1259,6 +1259,41 @@ static void *make_who(tn_store *s, const char *arg, tn_error *err)
 	return w;
 }
 
+/* The /who model's P(churn) and value of every live customer as tn_scores
+ * (the offer plan's input; src/web/web_act.c).  web_data_begin held. */
+int web_who_scores(web_ctx *c, tn_scores **out, tn_error *err)
+{
+	*out = NULL;
+	who *w = web_data(c, "who", NULL, make_who, drop_who, err);
+	if (!w)
+		return tn_error_code(err, TN_ERR_DB);
+	tn_scores *sc = tn_calloc(1, sizeof *sc);
+	size_t m = w->n ? w->n : 1;
+	if (!sc || !(sc->customer = tn_calloc(m, sizeof *sc->customer)) ||
+	    !(sc->p_churn = tn_malloc(m * sizeof *sc->p_churn)) || !(sc->value = tn_malloc(m * sizeof *sc->value)) ||
+	    !(sc->key = tn_calloc(m, sizeof *sc->key)) || !(sc->signed_up_at = tn_malloc(m * sizeof(tn_time))) ||
+	    !(sc->period_end = tn_malloc(m * sizeof(tn_time)))) {
+		tn_scores_free(sc);
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	}
+	for (size_t k = 0; k < w->n; k++) {
+		const risk_row *r = &w->r[k];
+		if (isnan(r->risk))
+			continue;
+		size_t i = sc->n;
+		if (!(sc->customer[i] = tn_strdup(r->id))) {
+			tn_scores_free(sc);
+			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		}
+		sc->n++;
+		sc->p_churn[i] = r->risk < 0 ? 0 : r->risk > 1 ? 1 : r->risk;
+		sc->value[i] = isnan(r->value) || r->value < 0 ? 0 : r->value;
+		sc->signed_up_at[i] = sc->period_end[i] = TN_NO_TIME;
+	}
+	*out = sc;
+	return TN_OK;
+}
+
 static int who_order;
 static int cmp_who(const void *a, const void *b)
 {
@@ -1524,6 +1559,7 @@ void page_act(web_ctx *c)
 		return;
 	}
 	web_p(c, "reading", T(c, S_ACT_READ));
+	act_controls(c);
 	for (size_t i = 0; i < a->n; i++)
 		report_table(c, &a->t[i], NULL);
 }
@@ -1670,6 +1706,11 @@ int action_ack(web_ctx *c, const char *id, tn_error *err)
 		return tn_error_code(err, TN_ERR_DB);
 	tn_time now = (tn_time)time(NULL);
 	int rc = tn_pred_alerts_ack(s, (int64_t)v, now, err);
+	char target[40];
+	snprintf(target, sizeof target, "alert:%lld", v);
+	tn_error e2 = {0};
+	if (web_audit(s, c->key_id, "ack_alert", target, rc ? "failed" : "done", rc && err ? err->msg : NULL, &e2))
+		fprintf(stderr, "tenure: dashboard audit: %s\n", e2.msg);
 	tn_store_close(s);
 	if (!rc) { /* the analyses did not read the alert: keep them; the inbox did */
 		web_data_own_write(c, before);
