@@ -45,7 +45,7 @@ typedef struct plan_form {
 	double cost, accept, control, budget; /* budget < 0: none */
 } plan_form;
 
-static const plan_form plan_default = {5, 0.3, 0.1, -1};
+static const plan_form plan_default = {WEB_PLAN_COST, WEB_PLAN_ACCEPT, WEB_PLAN_CONTROL, -1};
 
 static int form_num(const web_ctx *c, const char *name, double lo, double hi, double *v)
 {
@@ -182,26 +182,21 @@ static void plan_section(web_ctx *c, int admin)
 	web_esc(c, T(c, S_PLAN_H));
 	tn_sbuf_printf(&c->html, "</h2>\n");
 	tn_error err = {0};
-	tn_scores *sc = NULL;
-	tn_offer_plan *plan = NULL;
-	tn_offer_params p = plan_params(&plan_default);
-	if (web_who_scores(c, &sc, &err) || tn_offers_plan(sc->p_churn, sc->value, sc->n, &p, &plan, &err)) {
+	web_plan_figures pf;
+	if (web_who_plan(c, &pf, &err)) {
 		char msg[TN_ERROR_MSG_MAX + 64];
 		snprintf(msg, sizeof msg, "%s: %s", T(c, S_NOT_AVAILABLE), err.msg);
 		web_p(c, "empty", msg);
-		tn_scores_free(sc);
 		tn_sbuf_printf(&c->html, "</section>\n");
 		return;
 	}
 	char a[48], b[48], d[48], e[48], f[48], line[1024];
-	snprintf(line, sizeof line, T(c, S_PLAN_READ), web_num(c, (double)plan->n_candidates, 0, a, sizeof a),
-		 web_num(c, (double)plan->n_offer, 0, b, sizeof b), web_num(c, plan->spend, 2, d, sizeof d),
-		 web_num(c, plan->expected_gain, 2, e, sizeof e), web_num(c, (double)plan->n_control, 0, f, sizeof f));
-	tn_sbuf_printf(&c->html, "<p class=\"reading\" data-plan-offers=\"%zu\">", plan->n_offer);
+	snprintf(line, sizeof line, T(c, S_PLAN_READ), web_num(c, (double)pf.candidates, 0, a, sizeof a),
+		 web_num(c, (double)pf.offers, 0, b, sizeof b), web_num(c, pf.spend, 2, d, sizeof d),
+		 web_num(c, pf.gain, 2, e, sizeof e), web_num(c, (double)pf.control, 0, f, sizeof f));
+	tn_sbuf_printf(&c->html, "<p class=\"reading\" data-plan-offers=\"%zu\">", pf.offers);
 	web_esc(c, line);
 	tn_sbuf_printf(&c->html, "</p>\n");
-	tn_offer_plan_free(plan);
-	tn_scores_free(sc);
 	if (!admin) {
 		web_p(c, "note", T(c, S_NEED_ADMIN_ACT));
 		tn_sbuf_printf(&c->html, "</section>\n");

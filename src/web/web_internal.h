@@ -65,6 +65,12 @@ char *web_month(const web_ctx *c, tn_time t, char *buf, size_t n);
 /* Localise the digits of a number-like string. */
 char *web_digits(const web_ctx *c, const char *in, char *buf, size_t n);
 
+/* The library's plain words in C's language (web_words.c): a risk reason
+ * (message id + parameters) and an alert's detail. */
+struct tn_reason_msg;
+void web_reason(const web_ctx *c, const struct tn_reason_msg *r, char *buf, size_t n);
+void web_alert_detail(const web_ctx *c, const char *detail, char *buf, size_t n);
+
 /* ---- writing the page ---- */
 void web_esc(web_ctx *c, const char *s);
 /* An HTML href to PATH with the current query, NAME set to VALUE (or
@@ -132,6 +138,17 @@ void page_alerts(web_ctx *c);
 /* ---- the state-changing actions of /act (web_act.c) ---- */
 struct tn_scores;
 int web_who_scores(web_ctx *c, struct tn_scores **out, tn_error *err);
+/* The plan proposed on /act: the default settings of its form. */
+#define WEB_PLAN_COST 5.0
+#define WEB_PLAN_ACCEPT 0.3
+#define WEB_PLAN_CONTROL 0.1
+typedef struct web_plan_figures {
+	size_t candidates, offers, control;
+	double spend, gain;
+} web_plan_figures;
+/* The default plan's figures over the /who scores, computed once per cached
+ * value (web_data_begin held). */
+int web_who_plan(web_ctx *c, web_plan_figures *out, tn_error *err);
 /* The offer plan to approve and the campaign to start, with their forms
  * (admin) and what was approved and started. */
 void act_controls(web_ctx *c);

@@ -1068,7 +1068,8 @@ void page_why(web_ctx *c)
 /* ---- who -------------------------------------------------------------------------- */
 
 typedef struct risk_row {
-	char *id, *plan, *why;
+	char *id, *plan;
+	tn_reason_msg *why; /* the two strongest reasons (id 0: none), for the rows shown; NULL for the others */
 	double risk, mrr, value, loss, days;
 	int action; /* S_ACT_* */
 } risk_row;
@@ -1076,6 +1077,8 @@ typedef struct risk_row {
 typedef struct who {
 	risk_row *r;
 	size_t n;
+	int plan_ready; /* the default offer plan's figures, computed once per value (/act) */
+	web_plan_figures plan;
 	char currency[8];
 	char note[TN_ERROR_MSG_MAX];
 } who;
@@ -1224,8 +1227,8 @@ static void *make_who(tn_store *s, const char *arg, tn_error *err)
 					if (r->why)
 						continue;
 					size_t fr = row_of[top[q]];
-					char why[512] = "";
-					if (tn_pred_explain(model, f, &fr, 1, contrib, &e) == TN_OK) {
+					r->why = tn_calloc(2, sizeof *r->why);
+					if (r->why && tn_pred_explain(model, f, &fr, 1, contrib, &e) == TN_OK) {
 						size_t a = nsrc, b = nsrc;
 						for (size_t j = 0; j < nsrc; j++) {
 							if (!(contrib[j] > 0))
@@ -1235,14 +1238,12 @@ static void *make_who(tn_store *s, const char *arg, tn_error *err)
 							else if (b == nsrc || contrib[j] > contrib[b])
 								b = j;
 						}
-						char r1[240] = "", r2[240] = "";
+						/* message ids and parameters: each page writes them in its language */
 						if (a < nsrc)
-							tn_pred_reason_words(model, f, fr, a, w->currency, r1, sizeof r1);
+							tn_pred_reason_msg(model, f, fr, a, w->currency, &r->why[0]);
 						if (b < nsrc)
-							tn_pred_reason_words(model, f, fr, b, w->currency, r2, sizeof r2);
-						snprintf(why, sizeof why, "%s%s%s", r1, *r2 ? "; " : "", r2);
+							tn_pred_reason_msg(model, f, fr, b, w->currency, &r->why[1]);
 					}
-					r->why = tn_strdup(why);
 				}
 			}
 			free(contrib);
@@ -1291,6 +1292,40 @@ int web_who_scores(web_ctx *c, tn_scores **out, tn_error *err)
 		sc->signed_up_at[i] = sc->period_end[i] = TN_NO_TIME;
 	}
 	*out = sc;
+	return TN_OK;
+}
+
+int web_who_plan(web_ctx *c, web_plan_figures *out, tn_error *err)
+{
+	who *w = web_data(c, "who", NULL, make_who, drop_who, err);
+	if (!w)
+		return tn_error_code(err, TN_ERR_DB);
+	if (!w->plan_ready) {
+		size_t m = w->n ? w->n : 1, k = 0;
+		double *p = tn_malloc(m * sizeof *p), *v = tn_malloc(m * sizeof *v);
+		tn_offer_plan *plan = NULL;
+		tn_offer_params prm = {.offer_cost = WEB_PLAN_COST, .accept_rate = WEB_PLAN_ACCEPT, .budget = -1,
+				       .control_share = WEB_PLAN_CONTROL, .seed = 1};
+		int rc = p && v ? TN_OK : tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		for (size_t i = 0; !rc && i < w->n; i++) {
+			const risk_row *r = &w->r[i];
+			if (isnan(r->risk))
+				continue;
+			p[k] = r->risk < 0 ? 0 : r->risk > 1 ? 1 : r->risk;
+			v[k++] = isnan(r->value) || r->value < 0 ? 0 : r->value;
+		}
+		if (!rc)
+			rc = tn_offers_plan(p, v, k, &prm, &plan, err);
+		free(p);
+		free(v);
+		if (rc)
+			return rc;
+		w->plan = (web_plan_figures){plan->n_candidates, plan->n_offer, plan->n_control, plan->spend,
+					     plan->expected_gain};
+		w->plan_ready = 1;
+		tn_offer_plan_free(plan);
+	}
+	*out = w->plan;
 	return TN_OK;
 }
 
@@ -1368,7 +1403,13 @@ void page_who(web_ctx *c)
 		cell(&t, num(top[i].mrr, 2));
 		cell(&t, num(top[i].loss, 2));
 		cell(&t, num(top[i].days, 0));
-		cell(&t, tn_strdup(top[i].why ? top[i].why : ""));
+		char why[700] = "", r1[340] = "", r2[340] = "";
+		if (top[i].why && top[i].why[0].id)
+			web_reason(c, &top[i].why[0], r1, sizeof r1);
+		if (top[i].why && top[i].why[1].id)
+			web_reason(c, &top[i].why[1], r2, sizeof r2);
+		snprintf(why, sizeof why, "%s%s%s", r1, *r2 ? T(c, S_REASON_SEP) : "", r2);
+		cell(&t, tn_strdup(why));
 		cell(&t, tn_strdup(T(c, top[i].action)));
 	}
 	free(top);
@@ -1379,7 +1420,7 @@ void page_who(web_ctx *c)
 	snprintf(h2, sizeof h2, "%s%s%s", T(c, S_VALUE_AT_RISK), w->currency[0] ? " " : "", w->currency);
 	const char *cols[] = {T(c, S_CUSTOMER), T(c, S_PLAN), T(c, S_RISK_PCT), h1, h2, T(c, S_DAYS_TO_END),
 			      T(c, S_WHY_WORDS), T(c, S_SUGGESTED)};
-	static const int kind[] = {COL_CUSTOMER, COL_TEXT, COL_NUM, COL_NUM, COL_NUM, COL_NUM, COL_SAID, COL_TEXT};
+	static const int kind[] = {COL_CUSTOMER, COL_TEXT, COL_NUM, COL_NUM, COL_NUM, COL_NUM, COL_TEXT, COL_TEXT};
 	show(c, T(c, S_AT_RISK_LIST), reading, 8, cols, kind, &t);
 }
 
@@ -1526,6 +1567,12 @@ void page_customer(web_ctx *c, const char *id)
 		char ds[32];
 		cell(&t, tn_strdup(v[i].at == TN_NO_TIME ? "" : web_date(c, v[i].at, ds, sizeof ds)));
 		cell(&t, tn_strdup(T(c, v[i].what)));
+		if (v[i].what == S_TL_ALERT) { /* the library's words, in the page's language */
+			char words[512];
+			web_alert_detail(c, v[i].detail, words, sizeof words);
+			free(v[i].detail);
+			v[i].detail = tn_strdup(words);
+		}
 		cell(&t, v[i].detail);
 	}
 	free(v);
@@ -1653,7 +1700,9 @@ void page_alerts(web_ctx *c)
 		tn_sbuf_printf(b, "</td><td class=\"n\" data-v=\"%.6g\">", isnan(a->mrr) ? -1 : a->mrr);
 		web_esc(c, isnan(a->mrr) ? "" : web_num(c, a->mrr, 2, m, sizeof m));
 		tn_sbuf_printf(b, "</td><td class=\"t\">");
-		web_esc(c, a->detail);
+		char words[512];
+		web_alert_detail(c, a->detail, words, sizeof words);
+		web_esc(c, words);
 		tn_sbuf_printf(b, "</td><td class=\"t\">");
 		if (acked)
 			web_esc(c, T(c, S_ACKED));
@@ -1684,7 +1733,9 @@ void page_alerts(web_ctx *c)
 		if (!isnan(a->mrr))
 			tn_sbuf_printf(&c->csv, "%.2f", a->mrr);
 		tn_sbuf_printf(&c->csv, ",");
-		web_csv_cell(&c->csv, a->detail);
+		char words[512];
+		web_alert_detail(c, a->detail, words, sizeof words);
+		web_csv_cell(&c->csv, words);
 		tn_sbuf_printf(&c->csv, ",%s\n", acked ? "acknowledged" : resolved ? "resolved" : "open");
 	}
 	if (n > ALERTS_SHOWN) {

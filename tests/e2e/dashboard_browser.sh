@@ -23,7 +23,7 @@ check "alerts raised" $TENURE --db d.db alerts
 check "admin key" sh -c "$TENURE --db d.db keys create --scope admin --name dash >admin.key"
 ADMIN=$(cat admin.key)
 # a receiver for the offers and win-back messages the dashboard's actions queue
-check "a webhook for offers and win-back" $TENURE --db d.db webhooks add http://127.0.0.1:9/hook --events offer,winback --secret s3cret
+check "a webhook for offers and win-back" $TENURE --db d.db webhooks add http://127.0.0.1:9/hook --events offer,winback --secret dashboard-test-secret-0123
 
 SERVER_PID=""
 $TENURE_BIN --db d.db serve --listen 127.0.0.1:0 2>serve.log &

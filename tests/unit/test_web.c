@@ -9,7 +9,9 @@
 #include "tenure.h"
 #include "tenure/server.h"
 #include "web/web.h"
+#include "web/web_internal.h"
 #include "store/db.h"
+#include "tenure/predict.h"
 
 #include <openssl/sha.h>
 
@@ -42,6 +44,33 @@ static void test_digits(void **state)
 	assert_string_equal(web_native_digits("ar", "a.b", 0, out, sizeof out), "a.b");
 	/* a short buffer cuts whole characters, never half of one */
 	assert_string_equal(web_native_digits("ar", "12345", 1, out, 6), "١٢");
+}
+
+/* The library's plain words in Arabic and Persian, digits as chosen; English as the library writes it. */
+static void test_words(void **state)
+{
+	(void)state;
+	char b[512];
+	web_ctx en = {.lang = L_EN}, ar = {.lang = L_AR, .native = 1}, fa = {.lang = L_FA}, fan = {.lang = L_FA, .native = 1};
+	tn_reason_msg r = {.id = TN_RW_ENDS, .flag = 1, .v = {3}};
+	web_reason(&en, &r, b, sizeof b);
+	assert_string_equal(b, "free trial ends in 3 days");
+	web_reason(&ar, &r, b, sizeof b);
+	assert_string_equal(b, "تنتهي الفترة التجريبية المجانية بعد ٣ أيام");
+	web_reason(&fa, &r, b, sizeof b);
+	assert_string_equal(b, "دورهٔ آزمایشی رایگان تا 3 روز دیگر تمام می‌شود");
+	tn_reason_msg p = {.id = TN_RW_PRICE, .flag = 0, .v = {79.99, 32.49}, .text = {"year"}, .currency = "USD"};
+	web_reason(&fan, &p, b, sizeof b);
+	assert_string_equal(b, "هر سال ۷۹٫۹۹ USD می‌پردازد، بیشتر از میانگین ۳۲٫۴۹ USD");
+	const char *d = "paid period ends in 23 days; churn risk 0.43";
+	web_alert_detail(&en, d, b, sizeof b);
+	assert_string_equal(b, d);
+	web_alert_detail(&ar, d, b, sizeof b);
+	assert_string_equal(b, "تنتهي الفترة المدفوعة بعد ٢٣ يومًا؛ خطر المغادرة ٠٫٤٣");
+	web_alert_detail(&fan, "latest NPS 2", b, sizeof b);
+	assert_string_equal(b, "آخرین پاسخ NPS: ۲");
+	web_alert_detail(&fa, "not a detail the library writes", b, sizeof b);
+	assert_string_equal(b, "not a detail the library writes");
 }
 
 static void test_parsing(void **state)
@@ -318,6 +347,7 @@ int main(void)
 		cmocka_unit_test(test_jalali),
 		cmocka_unit_test(test_digits),
 		cmocka_unit_test(test_parsing),
+		cmocka_unit_test(test_words),
 		cmocka_unit_test(test_sessions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
