@@ -46,10 +46,10 @@ static const char *num(const web_ctx *c, double v, char *b, size_t n)
 
 static const char *money(const web_ctx *c, double v, const char *cur, char *b, size_t n)
 {
-	char t[64], d[96];
+	char t[40], d[64];
 	snprintf(t, sizeof t, "%.2f", v);
 	web_digits(c, t, d, sizeof d);
-	snprintf(b, n, "%s%s%s", d, cur && *cur ? " " : "", cur ? cur : "");
+	snprintf(b, n, "%.63s%s%.7s", d, cur && *cur ? " " : "", cur ? cur : "");
 	return b;
 }
 
