@@ -1720,7 +1720,9 @@ void page_alerts(web_ctx *c)
 		tn_sbuf_printf(b, "</td></tr>\n");
 	}
 	tn_sbuf_printf(b, "</tbody></table></div></section>\n");
-	for (size_t i = 0; i < n; i++) { /* the CSV has every alert */
+	const char *fmt = web_q(c, "format");
+	int want_csv = fmt && strcmp(fmt, "csv") == 0; /* every alert: only when it is asked for */
+	for (size_t i = 0; want_csv && i < n; i++) { /* the CSV has every alert */
 		const tn_pred_alert *a = &al[i];
 		char iso[16];
 		int acked = a->acked_at != INT64_MIN, resolved = a->resolved_at != INT64_MIN;
