@@ -99,7 +99,10 @@ check_contains "an unknown customer says so" body.out "Not found."
 # ---- cached, refreshed when data arrive ----
 get /who -H "Cookie: tn_session=$S" >/dev/null
 t=$(sed -n 's/^Server-Timing: page;dur=\([0-9.]*\).*/\1/p' hdr.out | tr -d '\r')
-check "a cached page is served in under 100 ms of server time ($t ms)" awk -v t="$t" 'BEGIN { exit !(t != "" && t < 100) }'
+# 100 ms is the target (release build); the sanitizer build runs several times slower
+LIMIT=100
+case "$TENURE_BIN" in *asan*) LIMIT=500 ;; esac
+check "a cached page is served in under $LIMIT ms of server time ($t ms)" awk -v t="$t" -v l="$LIMIT" 'BEGIN { exit !(t != "" && t < l) }'
 n1=$(grep -o 'data-metric="customers" data-value="[0-9]*"' body.out; get / -H "Cookie: tn_session=$S" >/dev/null; grep -o 'data-metric="customers" data-value="[0-9]*"' body.out)
 check_eq "ingest one customer" "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' --data-binary '[{"id":"NEW-1","signed_up_at":"2026-01-01T00:00:00Z"}]' "$U/v1/customers")" 200
 n1=$(printf %s "$n1" | sed 's/.*value="//; s/"//')
