@@ -2,7 +2,8 @@
  * fuzz_web.c -- libFuzzer target for the dashboard's routes (src/web via
  * tn_server_handle, no socket) on a small demo store: sign-in forms, the
  * session cookie, language/digits/calendar choices, filters and sorts in the
- * query, CSV downloads, the CSRF check and the acknowledge form.
+ * query, CSV downloads, the CSRF check, the acknowledge form, and the
+ * approve-an-offer-plan and start-a-campaign forms (/act/...).
  * Input: byte 0 picks the method; byte 1 the cookie (a valid session, none,
  * garbage from the input, a valid session with language cookies) and whether
  * the body starts with the session's valid CSRF token; then the path (with an

@@ -227,6 +227,47 @@ TN_API void tn_pred_reason_words(const tn_pred_model *m, const tn_frame *f, size
  * largest positive contributions of CONTRIB (NSRC values, from
  * tn_pred_explain) into *A and *B, NSRC where there is none. */
 TN_API void tn_pred_top2(const double *contrib, size_t nsrc, size_t *a, size_t *b);
+/* The same reason as a message id and its parameters, so an interface can
+ * write it in another language (the dashboard does, src/web/web_i18n.c);
+ * tn_pred_reason_format writes it in English, exactly as
+ * tn_pred_reason_words does. */
+enum {
+	TN_RW_TENURE = 1,  /* a customer for v0 days; flag: only */
+	TN_RW_ENDS,        /* the paid period (flag: the free trial) ends in v0 whole days (0 today, 1 tomorrow) */
+	TN_RW_IDLE,        /* v0 days without using the app, usually every v1 days (NaN: not known) */
+	TN_RW_USED_AGO,    /* used the app v0 days ago */
+	TN_RW_NO_USE,      /* did not use the app in the last v1 days (average v2 times) */
+	TN_RW_USED,        /* used the app v0 times in the last v1 days (average v2); flag: only */
+	TN_RW_TREND,       /* app use v0 times the pace of the two months before */
+	TN_RW_KINDS,       /* used v0 kinds of feature in 90 days (average v1); flag: only */
+	TN_RW_MILESTONES,  /* reached v0 onboarding milestones in 30 days (average v1); flag: only */
+	TN_RW_SUBS,        /* v0 subscriptions so far */
+	TN_RW_PRICE,       /* pays v0 a text[0] (the billing period; "" none), average v1; flag: below */
+	TN_RW_MRR,         /* pays v0 a month, average v1; flag: below */
+	TN_RW_TRIAL,       /* v0 1: still in the free trial, 0: past it */
+	TN_RW_FAILED,      /* v0 failed payments in the last 90 days */
+	TN_RW_FAILING,     /* v0 1: the latest payment failed, 0: went through */
+	TN_RW_TICKETS,     /* v0 support tickets in the last 90 days */
+	TN_RW_NPS,         /* NPS answer v0 of 10 */
+	TN_RW_CSAT,        /* satisfaction v0 of 5 */
+	TN_RW_CES,         /* effort v0 of 7 */
+	TN_RW_NEVER,       /* a store feature never observed; text[0] its name */
+	TN_RW_LEVEL,       /* a store feature's text level: text[0] name, text[1] level */
+	TN_RW_NUMBER,      /* another column: text[0] name, v0 value, v1 average */
+	TN_RW_IS,          /* another column: text[0] name, text[1] value (or v0 when text[1] is "") */
+	TN_RW_BLANK,       /* another column is blank: text[0] name */
+	TN_RW_NAME,        /* a column the frame lacks: text[0] its name */
+};
+typedef struct tn_reason_msg {
+	int id;            /* TN_RW_*; 0: none */
+	int flag;
+	double v[3];
+	char text[2][128];
+	char currency[8];  /* money's ISO code ("" none) */
+} tn_reason_msg;
+TN_API void tn_pred_reason_msg(const tn_pred_model *m, const tn_frame *f, size_t row, size_t s,
+			       const char *currency, tn_reason_msg *out);
+TN_API void tn_pred_reason_format(const tn_reason_msg *r, char *buf, size_t n);
 struct tn_store;
 /* The store's currency (the most used in subscriptions) into BUF; "" if none. */
 TN_API int tn_pred_store_currency(struct tn_store *s, char *buf, size_t n, tn_error *err);
@@ -360,6 +401,16 @@ TN_API int tn_pred_alerts_apply(struct tn_store *s, const tn_pred_alert_opts *o,
 TN_API int tn_pred_alerts_list(struct tn_store *s, int64_t since, int all, tn_pred_alert **out, size_t *n,
 			       tn_error *err);
 /* Acknowledge alert ID at instant AT; TN_ERR_NOTFOUND when there is no such alert. */
+/* An alert's detail (the English the store keeps and the CLI prints) as a
+ * message id and its numbers, so an interface can write it in another
+ * language: TN_ALERT_MSG_DROP (v0 events in the last 30 days, v1 in the 60
+ * before), _NEW_INACTIVE (no activity since signing up v0 days ago),
+ * _INACTIVE (none for v0 days), _FAILED (v0 failed in 90 days), _DETRACTOR
+ * (latest NPS v0), _ENDING (period ends in v0 days, churn risk v1); 0 when
+ * DETAIL is none of them. */
+enum { TN_ALERT_MSG_DROP = 1, TN_ALERT_MSG_NEW_INACTIVE, TN_ALERT_MSG_INACTIVE, TN_ALERT_MSG_FAILED,
+       TN_ALERT_MSG_DETRACTOR, TN_ALERT_MSG_ENDING };
+TN_API int tn_pred_alert_detail_msg(const char *detail, double v[2]);
 TN_API int tn_pred_alerts_ack(struct tn_store *s, int64_t id, int64_t at, tn_error *err);
 
 #endif

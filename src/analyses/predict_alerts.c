@@ -128,6 +128,39 @@ static void detail_of(const tn_frame *f, const acols *c, size_t i, double risk, 
 	}
 }
 
+/* The details above read back as a message id and their numbers (kept next
+ * to the formats they read, so the two change together). */
+int tn_pred_alert_detail_msg(const char *detail, double v[2])
+{
+	int k = 0;
+	v[0] = v[1] = NAN;
+	if (!detail)
+		return 0;
+	if (sscanf(detail, "%lf events in the last 30 days vs %lf in the 60 before%n", &v[0], &v[1], &k) == 2 && !detail[k])
+		return TN_ALERT_MSG_DROP;
+	if (sscanf(detail, "no activity since signing up %lf day%n", &v[0], &k) == 1 &&
+	    (!strcmp(detail + k, " ago") || !strcmp(detail + k, "s ago")))
+		return TN_ALERT_MSG_NEW_INACTIVE;
+	if (sscanf(detail, "no activity for %lf day%n", &v[0], &k) == 1 && (!detail[k] || !strcmp(detail + k, "s")))
+		return TN_ALERT_MSG_INACTIVE;
+	if (sscanf(detail, "the latest charge failed (%lf failed in 90 days)%n", &v[0], &k) == 1 && !detail[k])
+		return TN_ALERT_MSG_FAILED;
+	if (sscanf(detail, "latest NPS %lf%n", &v[0], &k) == 1 && !detail[k])
+		return TN_ALERT_MSG_DETRACTOR;
+	if (sscanf(detail, "paid period ends today; churn risk %lf%n", &v[1], &k) == 1 && !detail[k]) {
+		v[0] = 0;
+		return TN_ALERT_MSG_ENDING;
+	}
+	if (sscanf(detail, "paid period ends tomorrow; churn risk %lf%n", &v[1], &k) == 1 && !detail[k]) {
+		v[0] = 1;
+		return TN_ALERT_MSG_ENDING;
+	}
+	if (sscanf(detail, "paid period ends in %lf days; churn risk %lf%n", &v[0], &v[1], &k) == 2 && !detail[k])
+		return TN_ALERT_MSG_ENDING;
+	v[0] = v[1] = NAN;
+	return 0;
+}
+
 static int step_done(tn_store *s, tn_stmt *st, tn_error *err)
 {
 	int r = tn_db_step(st, "alerts", err);

@@ -432,6 +432,42 @@ const tn_migration tn_store_migrations[] = {
 	"DROP TABLE risk_scores;"
 	"ALTER TABLE scores_unified RENAME TO customer_scores;",
 	NULL},
+	/* 14: the dashboard (docs/dashboard.md): its sessions (only the SHA-256
+	 * of the cookie's token, with the expiry: a restart keeps people signed
+	 * in, sign-out and expiry delete the row), the audit of its
+	 * state-changing actions, the offer plans approved (the latest is the
+	 * active plan) and the win-back campaigns started (a name starts once). */
+	{14,
+	"CREATE TABLE web_sessions("
+	"  token_hash TEXT PRIMARY KEY,"
+	"  key_id INTEGER NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL);"
+	"CREATE INDEX web_sessions_expiry ON web_sessions(expires_at);"
+	"CREATE TABLE web_audit("
+	"  id INTEGER PRIMARY KEY,"
+	"  at INTEGER NOT NULL,"
+	"  key_id INTEGER NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  target TEXT NOT NULL,"
+	"  outcome TEXT NOT NULL CHECK (outcome IN ('done','repeat','refused','failed')),"
+	"  detail TEXT);"
+	"CREATE TABLE offer_plan_approvals("
+	"  plan_id INTEGER PRIMARY KEY REFERENCES offer_plans(id),"
+	"  approved_at INTEGER NOT NULL,"
+	"  key_id INTEGER NOT NULL,"
+	"  queued INTEGER NOT NULL);"
+	"CREATE TABLE campaigns("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('winback')),"
+	"  started_at INTEGER NOT NULL,"
+	"  key_id INTEGER NOT NULL,"
+	"  params TEXT NOT NULL,"
+	"  contacts INTEGER NOT NULL,"
+	"  controls INTEGER NOT NULL,"
+	"  queued INTEGER NOT NULL);",
+	NULL},
 };
 
 const size_t tn_store_nmigrations = sizeof tn_store_migrations / sizeof tn_store_migrations[0];

@@ -3,14 +3,17 @@
  * sign-out, the CSRF check, the page shell (navigation, languages, filters)
  * and the "download CSV" form of every page.
  *
- * Sessions live in memory (a restart signs everyone out, which is fine for a
- * dashboard): the cookie carries 256 random bits; the server keeps only
- * their SHA-256 with the key's id, scope and an expiry (8 hours), and checks
- * on every request that the key is still valid (revoking the key ends its
- * sessions within a second).  The cookie is HttpOnly, SameSite=Strict, with
- * Max-Age, and Secure when the server speaks TLS.  Every state-changing form
- * (sign-out, acknowledge an alert) carries a CSRF token, HMAC-SHA256 of the
- * session id under a secret drawn at start, compared in constant time.
+ * Sessions: the cookie carries 256 random bits; the server keeps only their
+ * SHA-256 with the key's id and an expiry (8 hours), in the store
+ * (web_sessions, so a restart keeps people signed in) and in memory (so a
+ * page view does not read the store); sign-out and expiry delete the row.
+ * Every request checks that the key is still valid (revoking the key ends
+ * its sessions within a second).  The cookie is HttpOnly, SameSite=Strict,
+ * with Max-Age, and Secure when the server speaks TLS.  Every
+ * state-changing form (sign-out, acknowledge an alert, approve an offer
+ * plan, start a campaign) carries a CSRF token, HMAC-SHA256 keyed by the
+ * session's token (so it needs no server secret and survives a restart, and
+ * the stored hash does not give it), compared in constant time.
  */
 #include "web/web_internal.h"
 #include "base/alloc.h"
@@ -24,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define SESSION_SECONDS (8 * 3600)
 #define MAX_SESSIONS 4096
@@ -32,7 +36,7 @@
 typedef struct web_session {
 	unsigned char id_hash[32];
 	int64_t key_id;
-	double expires; /* server_now() seconds */
+	double expires; /* wall-clock seconds (they are kept across restarts) */
 	char csrf[65];
 } web_session;
 
@@ -40,7 +44,6 @@ struct tn_web {
 	pthread_mutex_t mu; /* the sessions */
 	web_session *s;
 	size_t n;
-	unsigned char secret[32];
 	web_cache *cache;
 	/* failed sign-ins in the current second (a brake on guessing keys) */
 	double fail_second;
@@ -58,12 +61,6 @@ int web_new(tn_server *sv, tn_error *err)
 		free(w);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	}
-	if (RAND_bytes(w->secret, sizeof w->secret) != 1) {
-		web_cache_free(w->cache);
-		free(w->s);
-		free(w);
-		return tn_error_set(err, TN_ERR_IO, "cannot get random bytes for the dashboard's secret");
-	}
 	pthread_mutex_init(&w->mu, NULL);
 	sv->web = w;
 	return TN_OK;
@@ -73,7 +70,6 @@ void web_free(struct tn_web *w)
 {
 	if (!w)
 		return;
-	OPENSSL_cleanse(w->secret, sizeof w->secret);
 	OPENSSL_cleanse(w->s, MAX_SESSIONS * sizeof *w->s);
 	free(w->s);
 	web_cache_free(w->cache);
@@ -151,58 +147,132 @@ static void hex(const unsigned char *p, size_t n, char *out)
 
 /* ---- sessions ----------------------------------------------------------------- */
 
-/* A new session for KEY_ID: its id (64 hex) in SID; -1 when out of room or randomness. */
-static int session_new(struct tn_web *w, int64_t key_id, char *sid)
+static double wall(void) { return (double)time(NULL); }
+
+/* The session's CSRF token: HMAC-SHA256 keyed by its token SID (64 hex). */
+static void session_csrf(const char *sid, char *csrf)
 {
-	unsigned char raw[32], mac[32];
+	static const char label[] = "tenure dashboard csrf";
+	unsigned char mac[32];
 	unsigned maclen = 0;
-	if (RAND_bytes(raw, sizeof raw) != 1)
-		return -1;
-	hex(raw, sizeof raw, sid);
-	web_session ns = {.key_id = key_id, .expires = server_now() + SESSION_SECONDS};
-	SHA256((const unsigned char *)sid, 64, ns.id_hash);
-	HMAC(EVP_sha256(), w->secret, sizeof w->secret, (const unsigned char *)sid, 64, mac, &maclen);
-	hex(mac, 32, ns.csrf);
-	OPENSSL_cleanse(raw, sizeof raw);
-	double now = server_now();
+	HMAC(EVP_sha256(), sid, 64, (const unsigned char *)label, sizeof label - 1, mac, &maclen);
+	hex(mac, 32, csrf);
+}
+
+/* Keep NS in the memory table (reusing an expired or signed-out slot): -1 full. */
+static int session_keep(struct tn_web *w, const web_session *ns)
+{
+	double now = wall();
 	pthread_mutex_lock(&w->mu);
 	size_t slot = MAX_SESSIONS;
 	for (size_t i = 0; i < w->n; i++)
-		if (w->s[i].expires < now) { /* reuse an expired (or signed-out) slot */
+		if (w->s[i].expires < now) {
 			slot = i;
 			break;
 		}
 	if (slot == MAX_SESSIONS && w->n < MAX_SESSIONS)
 		slot = w->n++;
 	if (slot < MAX_SESSIONS)
-		w->s[slot] = ns;
+		w->s[slot] = *ns;
 	pthread_mutex_unlock(&w->mu);
 	return slot < MAX_SESSIONS ? 0 : -1;
 }
 
-/* The session of the request's cookie: 0 with *out filled; -1 none. Every
- * live session is compared, in constant time each. */
-static int session_find(struct tn_web *w, const char *cookie, web_session *out)
+/* Write to the store, keeping the cached analyses (the sessions are not
+ * what they read). */
+static int session_store(web_ctx *c, int op, const web_session *se)
 {
+	tn_error err = {0};
+	char h[65];
+	hex(se->id_hash, 32, h);
+	long long before = web_data_stamp(c);
+	tn_store *s = web_store_open(c, &err);
+	if (!s)
+		return -1;
+	int rc = op ? web_session_save(s, h, se->key_id, (int64_t)wall(), (int64_t)se->expires, &err)
+		    : web_session_delete(s, h, &err);
+	tn_store_close(s);
+	web_data_own_write(c, before);
+	if (rc)
+		fprintf(stderr, "tenure: dashboard sessions: %s\n", err.msg);
+	return rc ? -1 : 0;
+}
+
+/* A new session for KEY_ID: its token (64 hex) in SID; -1 when out of room,
+ * randomness or the store fails. */
+static int session_new(web_ctx *c, int64_t key_id, char *sid)
+{
+	unsigned char raw[32];
+	if (RAND_bytes(raw, sizeof raw) != 1)
+		return -1;
+	hex(raw, sizeof raw, sid);
+	OPENSSL_cleanse(raw, sizeof raw);
+	web_session ns = {.key_id = key_id, .expires = wall() + SESSION_SECONDS};
+	SHA256((const unsigned char *)sid, 64, ns.id_hash);
+	session_csrf(sid, ns.csrf);
+	if (session_store(c, 1, &ns))
+		return -1;
+	return session_keep(c->w, &ns);
+}
+
+/* The session of the request's cookie: 0 with *out filled; -1 none.  Every
+ * live session in memory is compared, in constant time each; one not in
+ * memory (the server restarted) is looked up in the store by its hash. */
+static int session_find(web_ctx *c, const char *cookie, web_session *out)
+{
+	struct tn_web *w = c->w;
 	char sid[80];
 	if (web_cookie(cookie, "tn_session", sid, sizeof sid) || strlen(sid) != 64)
 		return -1;
 	unsigned char h[32];
 	SHA256((const unsigned char *)sid, 64, h);
-	double now = server_now();
-	int found = -1;
+	double now = wall();
+	int found = -1, stale = 0;
 	pthread_mutex_lock(&w->mu);
 	for (size_t i = 0; i < w->n; i++)
-		if (CRYPTO_memcmp(h, w->s[i].id_hash, sizeof h) == 0 && w->s[i].expires >= now) {
-			*out = w->s[i];
-			found = 0;
+		if (CRYPTO_memcmp(h, w->s[i].id_hash, sizeof h) == 0) {
+			if (w->s[i].expires >= now) {
+				*out = w->s[i];
+				found = 0;
+			} else if (w->s[i].expires > 0) { /* expired: forget it here and in the store */
+				stale = 1;
+				w->s[i].expires = -1;
+			}
 		}
 	pthread_mutex_unlock(&w->mu);
-	return found;
+	if (found == 0)
+		return 0;
+	web_session se = {0};
+	memcpy(se.id_hash, h, sizeof h);
+	if (stale) {
+		session_store(c, 0, &se);
+		return -1;
+	}
+	char hx[65];
+	hex(h, 32, hx);
+	tn_error err = {0};
+	tn_store *s = web_store_open(c, &err);
+	if (!s)
+		return -1;
+	int64_t key_id = 0, expires = 0;
+	int in_store = 0;
+	long long before = web_data_stamp(c);
+	int rc = web_session_load(s, hx, (int64_t)now, &key_id, &expires, &in_store, &err);
+	tn_store_close(s);
+	web_data_own_write(c, before); /* an expired row may have been deleted */
+	if (rc || !in_store)
+		return -1;
+	se.key_id = key_id;
+	se.expires = (double)expires;
+	session_csrf(sid, se.csrf);
+	session_keep(w, &se);
+	*out = se;
+	return 0;
 }
 
-static void session_end(struct tn_web *w, const web_session *se)
+static void session_end(web_ctx *c, const web_session *se)
 {
+	struct tn_web *w = c->w;
 	pthread_mutex_lock(&w->mu);
 	for (size_t i = 0; i < w->n; i++)
 		if (CRYPTO_memcmp(se->id_hash, w->s[i].id_hash, 32) == 0) {
@@ -210,6 +280,7 @@ static void session_end(struct tn_web *w, const web_session *se)
 			w->s[i].expires = -1;
 		}
 	pthread_mutex_unlock(&w->mu);
+	session_store(c, 0, se);
 }
 
 static int csrf_ok(const web_ctx *c)
@@ -378,6 +449,54 @@ void web_table(web_ctx *c, const char *title, const char *reading, size_t ncols,
 	tn_sbuf_printf(b, "</tbody></table></div></section>\n");
 }
 
+/* One ASCII digit, or '.' / ',' between digits, in the language's digits. */
+static void native_char(const web_ctx *c, tn_sbuf *b, const char *p, const char *start)
+{
+	char one[2] = {*p, '\0'}, out[8];
+	int sep = (*p == '.' || *p == ',') && p > start && p[-1] >= '0' && p[-1] <= '9' && p[1] >= '0' && p[1] <= '9';
+	if ((*p >= '0' && *p <= '9') || sep)
+		tn_sbuf_printf(b, "%s", web_native_digits(web_lang_code(c->lang), one, 1, out, sizeof out));
+	else
+		tn_sbuf_printf(b, "%c", *p);
+}
+
+/* Copy the renderer's SVG to B with the numbers people read (tick labels,
+ * titles, legends, the hover read-outs' <title> and data-tip) in the
+ * language's digits; coordinates and other attributes stay as they are,
+ * and so do character references (&#39;). */
+static void svg_native(const web_ctx *c, tn_sbuf *b, const char *p)
+{
+	const char *start = p;
+	int in_tag = 0, in_tip = 0;
+	while (*p) {
+		if (*p == '&') { /* a character reference, as is */
+			const char *e = strchr(p, ';');
+			size_t len = e && e - p < 12 ? (size_t)(e - p + 1) : 1;
+			tn_sbuf_printf(b, "%.*s", (int)len, p);
+			p += len;
+			continue;
+		}
+		if (!in_tag && *p == '<') {
+			in_tag = 1;
+		} else if (in_tag && !in_tip && *p == '>') {
+			in_tag = 0;
+		} else if (in_tag && !in_tip && strncmp(p, "data-tip=\"", 10) == 0) {
+			tn_sbuf_printf(b, "data-tip=\"");
+			p += 10;
+			in_tip = 1;
+			continue;
+		} else if (in_tip && *p == '"') {
+			in_tip = 0;
+		} else if (!in_tag || in_tip) {
+			native_char(c, b, p, start);
+			p++;
+			continue;
+		}
+		tn_sbuf_printf(b, "%c", *p);
+		p++;
+	}
+}
+
 void web_chart(web_ctx *c, const char *title, const char *caption, const tn_sbuf *svg)
 {
 	int id = ++c->nfig;
@@ -387,6 +506,14 @@ void web_chart(web_ctx *c, const char *title, const char *caption, const tn_sbuf
 	tn_sbuf_printf(b, "</figcaption><div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-labelledby=\"f%d\">", id);
 	/* the renderer's <svg role="img"> gets the chart's title as its name */
 	const char *p = svg->p ? svg->p : "", *r = strstr(p, "role=\"img\"");
+	tn_sbuf nat = {0};
+	if (c->native && c->lang != L_EN) {
+		svg_native(c, &nat, p);
+		if (nat.p && !nat.oom) {
+			p = nat.p;
+			r = strstr(p, "role=\"img\"");
+		}
+	}
 	if (r) {
 		tn_sbuf_printf(b, "%.*s", (int)(r - p), p);
 		tn_sbuf_printf(b, "role=\"img\" aria-label=\"");
@@ -394,6 +521,7 @@ void web_chart(web_ctx *c, const char *title, const char *caption, const tn_sbuf
 		tn_sbuf_printf(b, "\"%s", r + strlen("role=\"img\""));
 	} else
 		tn_sbuf_printf(b, "%s", p);
+	tn_sbuf_free(&nat);
 	tn_sbuf_printf(b, "</div>");
 	if (caption && *caption) {
 		tn_sbuf_printf(b, "<p class=\"reading\">");
@@ -466,10 +594,11 @@ static const nav_item nav[] = {{"/", S_NAV_OVERVIEW}, {"/when", S_NAV_WHEN}, {"/
 
 static void shell_open(web_ctx *c, tn_sbuf *b, const char *path, const char *title, int signed_in)
 {
-	tn_sbuf_printf(b, "<!doctype html>\n<html lang=\"%s\" dir=\"%s\"><head><meta charset=\"utf-8\">"
+	tn_sbuf_printf(b, "<!doctype html>\n<html lang=\"%s\" dir=\"%s\"%s><head><meta charset=\"utf-8\">"
 			  "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
 			  "<link rel=\"icon\" href=\"data:,\"><title>",
-		       web_lang_code(c->lang), c->lang == L_EN ? "ltr" : "rtl");
+		       web_lang_code(c->lang), c->lang == L_EN ? "ltr" : "rtl",
+		       c->native && c->lang != L_EN ? " data-digits=\"native\"" : "");
 	tn_sbuf_escape(b, title);
 	tn_sbuf_printf(b, " · Tenure</title><link rel=\"stylesheet\" href=\"/assets/app.css\">"
 			  "<script src=\"/assets/app.js\" defer></script></head>\n<body>"
@@ -629,7 +758,7 @@ static void do_login(web_ctx *c, tn_http_response *rs)
 		return;
 	}
 	char sid[65];
-	if (session_new(c->w, id, sid)) {
+	if (session_new(c, id, sid)) {
 		login_page(c, rs, 503, T(c, S_TOO_MANY_SESSIONS));
 		return;
 	}
@@ -719,7 +848,8 @@ static int is_web_path(const char *p)
 	for (size_t i = 0; exact[i]; i++)
 		if (strcmp(p, exact[i]) == 0)
 			return 1;
-	return strncmp(p, "/assets/", 8) == 0 || strncmp(p, "/customers/", 11) == 0 || strncmp(p, "/alerts/", 8) == 0;
+	return strncmp(p, "/assets/", 8) == 0 || strncmp(p, "/customers/", 11) == 0 || strncmp(p, "/alerts/", 8) == 0 ||
+	       strncmp(p, "/act/", 5) == 0;
 }
 
 static void error_page(web_ctx *c, tn_http_response *rs, int status, const char *msg)
@@ -806,7 +936,7 @@ int web_handle(tn_server *sv, const tn_http_request *rq, tn_http_response *rs)
 		return 1;
 	}
 	web_session se;
-	if (session_find(c.w, rq->cookie, &se) || !(c.scope = auth_key_scope(sv, se.key_id)) ||
+	if (session_find(&c, rq->cookie, &se) || !(c.scope = auth_key_scope(sv, se.key_id)) ||
 	    !(c.scope & SCOPE_READ)) {
 		if (post) { /* no silent redirect of a form: say why */
 			login_page(&c, rs, 401, T(&c, S_SESSION_GONE));
@@ -816,14 +946,16 @@ int web_handle(tn_server *sv, const tn_http_request *rq, tn_http_response *rs)
 		return 1;
 	}
 	memcpy(c.csrf, se.csrf, sizeof c.csrf);
+	c.key_id = se.key_id;
 	web_data_warm(&c);
 	if (post) {
 		if (!csrf_ok(&c)) {
+			web_audit_refused(&c, se.key_id, path, "no valid CSRF token");
 			error_page(&c, rs, 403, T(&c, S_CSRF_BAD));
 			return 1;
 		}
 		if (strcmp(path, "/logout") == 0) {
-			session_end(c.w, &se);
+			session_end(&c, &se);
 			set_cookie(&c, "tn_session", "", 0);
 			redirect(&c, rs, "/login");
 			return 1;
@@ -831,6 +963,7 @@ int web_handle(tn_server *sv, const tn_http_request *rq, tn_http_response *rs)
 		size_t pl = strlen(path);
 		if (strncmp(path, "/alerts/", 8) == 0 && pl > 12 && strcmp(path + pl - 4, "/ack") == 0) {
 			if (!(c.scope & SCOPE_ADMIN)) {
+				web_audit_refused(&c, se.key_id, path, "not an admin key");
 				error_page(&c, rs, 403, T(&c, S_NEED_ADMIN));
 				return 1;
 			}
@@ -850,6 +983,30 @@ int web_handle(tn_server *sv, const tn_http_request *rq, tn_http_response *rs)
 				return 1;
 			}
 			redirect(&c, rs, "/alerts");
+			return 1;
+		}
+		int plan = strcmp(path, "/act/plan/approve") == 0, camp = strcmp(path, "/act/campaign/start") == 0;
+		if (plan || camp) {
+			if (!(c.scope & SCOPE_ADMIN)) {
+				web_audit_refused(&c, se.key_id, path, "not an admin key");
+				error_page(&c, rs, 403, T(&c, S_NEED_ADMIN_ACT));
+				return 1;
+			}
+			tn_error err = {0};
+			int repeat = 0;
+			char msg[512] = "";
+			int rc = plan ? action_approve_plan(&c, se.key_id, &repeat, msg, sizeof msg, &err)
+				      : action_start_campaign(&c, se.key_id, &repeat, msg, sizeof msg, &err);
+			if (rc) {
+				error_page(&c, rs, rc == TN_ERR_USAGE ? 400 : rc == TN_ERR_NOTFOUND && msg[0] ? 409 : 500,
+					   (rc == TN_ERR_USAGE || rc == TN_ERR_NOTFOUND) && msg[0] ? msg : err.msg);
+				return 1;
+			}
+			/* the outcome in the redirect's URL (no state kept for it) */
+			tn_sbuf to = {0};
+			tn_sbuf_printf(&to, "/act?done=%s", plan ? (repeat ? "plan-again" : "plan") : (repeat ? "campaign-again" : "campaign"));
+			redirect(&c, rs, to.p ? to.p : "/act");
+			tn_sbuf_free(&to);
 			return 1;
 		}
 		error_page(&c, rs, 405, T(&c, S_NOT_FOUND));

@@ -41,6 +41,7 @@ typedef struct web_ctx {
 	int native;        /* numbers in the language's own digits */
 	int solar;         /* dates in the Solar Hijri calendar */
 	int scope;         /* the session's SCOPE_* bits */
+	int64_t key_id;    /* the session's key (the audit names it) */
 	char csrf[65];     /* the session's CSRF token */
 	tn_sbuf html;      /* the page's <main> */
 	tn_sbuf csv;       /* what the page shows, as CSV */
@@ -63,6 +64,12 @@ char *web_date(const web_ctx *c, tn_time t, char *buf, size_t n);
 char *web_month(const web_ctx *c, tn_time t, char *buf, size_t n);
 /* Localise the digits of a number-like string. */
 char *web_digits(const web_ctx *c, const char *in, char *buf, size_t n);
+
+/* The library's plain words in C's language (web_words.c): a risk reason
+ * (message id + parameters) and an alert's detail. */
+struct tn_reason_msg;
+void web_reason(const web_ctx *c, const struct tn_reason_msg *r, char *buf, size_t n);
+void web_alert_detail(const web_ctx *c, const char *detail, char *buf, size_t n);
 
 /* ---- writing the page ---- */
 void web_esc(web_ctx *c, const char *s);
@@ -128,6 +135,40 @@ void page_who(web_ctx *c);
 void page_customer(web_ctx *c, const char *id);
 void page_act(web_ctx *c);
 void page_alerts(web_ctx *c);
+/* ---- the state-changing actions of /act (web_act.c) ---- */
+struct tn_scores;
+int web_who_scores(web_ctx *c, struct tn_scores **out, tn_error *err);
+/* The plan proposed on /act: the default settings of its form. */
+#define WEB_PLAN_COST 5.0
+#define WEB_PLAN_ACCEPT 0.3
+#define WEB_PLAN_CONTROL 0.1
+typedef struct web_plan_figures {
+	size_t candidates, offers, control;
+	double spend, gain;
+} web_plan_figures;
+/* The default plan's figures over the /who scores, computed once per cached
+ * value (web_data_begin held). */
+int web_who_plan(web_ctx *c, web_plan_figures *out, tn_error *err);
+/* The offer plan to approve and the campaign to start, with their forms
+ * (admin) and what was approved and started. */
+void act_controls(web_ctx *c);
+/* POST /act/plan/approve and /act/campaign/start (CSRF and admin checked by
+ * the caller): 0 done (*repeat 1 when it had been done already) and a
+ * sentence for the page in MSG. */
+int action_approve_plan(web_ctx *c, int64_t key_id, int *repeat, char *msg, size_t n, tn_error *err);
+int action_start_campaign(web_ctx *c, int64_t key_id, int *repeat, char *msg, size_t n, tn_error *err);
+/* The audit of the dashboard's state-changing actions (web_audit). */
+int web_audit(tn_store *s, int64_t key_id, const char *action, const char *target, const char *outcome,
+	      const char *detail, tn_error *err);
+/* Audit a refused POST to PATH (an action's path; others are not audited). */
+void web_audit_refused(web_ctx *c, int64_t key_id, const char *path, const char *why);
+/* Sessions kept in the store (web_sessions): HASH is the token's SHA-256 in hex. */
+int web_session_save(tn_store *s, const char *hash, int64_t key_id, int64_t now, int64_t expires, tn_error *err);
+/* 0 with *found; expired rows are deleted on the way. */
+int web_session_load(tn_store *s, const char *hash, int64_t now, int64_t *key_id, int64_t *expires, int *found,
+		     tn_error *err);
+int web_session_delete(tn_store *s, const char *hash, tn_error *err);
+
 /* POST /alerts/{id}/ack (CSRF and admin checked by the caller): 0 done. */
 int action_ack(web_ctx *c, const char *id, tn_error *err);
 

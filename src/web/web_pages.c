@@ -1068,7 +1068,8 @@ void page_why(web_ctx *c)
 /* ---- who -------------------------------------------------------------------------- */
 
 typedef struct risk_row {
-	char *id, *plan, *why;
+	char *id, *plan;
+	tn_reason_msg *why; /* the two strongest reasons (id 0: none), for the rows shown; NULL for the others */
 	double risk, mrr, value, loss, days;
 	int action; /* S_ACT_* */
 } risk_row;
@@ -1076,6 +1077,8 @@ typedef struct risk_row {
 typedef struct who {
 	risk_row *r;
 	size_t n;
+	int plan_ready; /* the default offer plan's figures, computed once per value (/act) */
+	web_plan_figures plan;
 	char currency[8];
 	char note[TN_ERROR_MSG_MAX];
 } who;
@@ -1224,8 +1227,8 @@ static void *make_who(tn_store *s, const char *arg, tn_error *err)
 					if (r->why)
 						continue;
 					size_t fr = row_of[top[q]];
-					char why[512] = "";
-					if (tn_pred_explain(model, f, &fr, 1, contrib, &e) == TN_OK) {
+					r->why = tn_calloc(2, sizeof *r->why);
+					if (r->why && tn_pred_explain(model, f, &fr, 1, contrib, &e) == TN_OK) {
 						size_t a = nsrc, b = nsrc;
 						for (size_t j = 0; j < nsrc; j++) {
 							if (!(contrib[j] > 0))
@@ -1235,14 +1238,12 @@ static void *make_who(tn_store *s, const char *arg, tn_error *err)
 							else if (b == nsrc || contrib[j] > contrib[b])
 								b = j;
 						}
-						char r1[240] = "", r2[240] = "";
+						/* message ids and parameters: each page writes them in its language */
 						if (a < nsrc)
-							tn_pred_reason_words(model, f, fr, a, w->currency, r1, sizeof r1);
+							tn_pred_reason_msg(model, f, fr, a, w->currency, &r->why[0]);
 						if (b < nsrc)
-							tn_pred_reason_words(model, f, fr, b, w->currency, r2, sizeof r2);
-						snprintf(why, sizeof why, "%s%s%s", r1, *r2 ? "; " : "", r2);
+							tn_pred_reason_msg(model, f, fr, b, w->currency, &r->why[1]);
 					}
-					r->why = tn_strdup(why);
 				}
 			}
 			free(contrib);
@@ -1257,6 +1258,75 @@ static void *make_who(tn_store *s, const char *arg, tn_error *err)
 	tn_frame_free(f);
 	tn_frame_free(tr);
 	return w;
+}
+
+/* The /who model's P(churn) and value of every live customer as tn_scores
+ * (the offer plan's input; src/web/web_act.c).  web_data_begin held. */
+int web_who_scores(web_ctx *c, tn_scores **out, tn_error *err)
+{
+	*out = NULL;
+	who *w = web_data(c, "who", NULL, make_who, drop_who, err);
+	if (!w)
+		return tn_error_code(err, TN_ERR_DB);
+	tn_scores *sc = tn_calloc(1, sizeof *sc);
+	size_t m = w->n ? w->n : 1;
+	if (!sc || !(sc->customer = tn_calloc(m, sizeof *sc->customer)) ||
+	    !(sc->p_churn = tn_malloc(m * sizeof *sc->p_churn)) || !(sc->value = tn_malloc(m * sizeof *sc->value)) ||
+	    !(sc->key = tn_calloc(m, sizeof *sc->key)) || !(sc->signed_up_at = tn_malloc(m * sizeof(tn_time))) ||
+	    !(sc->period_end = tn_malloc(m * sizeof(tn_time)))) {
+		tn_scores_free(sc);
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	}
+	for (size_t k = 0; k < w->n; k++) {
+		const risk_row *r = &w->r[k];
+		if (isnan(r->risk))
+			continue;
+		size_t i = sc->n;
+		if (!(sc->customer[i] = tn_strdup(r->id))) {
+			tn_scores_free(sc);
+			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		}
+		sc->n++;
+		sc->p_churn[i] = r->risk < 0 ? 0 : r->risk > 1 ? 1 : r->risk;
+		sc->value[i] = isnan(r->value) || r->value < 0 ? 0 : r->value;
+		sc->signed_up_at[i] = sc->period_end[i] = TN_NO_TIME;
+	}
+	*out = sc;
+	return TN_OK;
+}
+
+int web_who_plan(web_ctx *c, web_plan_figures *out, tn_error *err)
+{
+	who *w = web_data(c, "who", NULL, make_who, drop_who, err);
+	if (!w)
+		return tn_error_code(err, TN_ERR_DB);
+	if (!w->plan_ready) {
+		size_t m = w->n ? w->n : 1, k = 0;
+		double *p = tn_malloc(m * sizeof *p), *v = tn_malloc(m * sizeof *v);
+		tn_offer_plan *plan = NULL;
+		tn_offer_params prm = {.offer_cost = WEB_PLAN_COST, .accept_rate = WEB_PLAN_ACCEPT, .budget = -1,
+				       .control_share = WEB_PLAN_CONTROL, .seed = 1};
+		int rc = p && v ? TN_OK : tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		for (size_t i = 0; !rc && i < w->n; i++) {
+			const risk_row *r = &w->r[i];
+			if (isnan(r->risk))
+				continue;
+			p[k] = r->risk < 0 ? 0 : r->risk > 1 ? 1 : r->risk;
+			v[k++] = isnan(r->value) || r->value < 0 ? 0 : r->value;
+		}
+		if (!rc)
+			rc = tn_offers_plan(p, v, k, &prm, &plan, err);
+		free(p);
+		free(v);
+		if (rc)
+			return rc;
+		w->plan = (web_plan_figures){plan->n_candidates, plan->n_offer, plan->n_control, plan->spend,
+					     plan->expected_gain};
+		w->plan_ready = 1;
+		tn_offer_plan_free(plan);
+	}
+	*out = w->plan;
+	return TN_OK;
 }
 
 static int who_order;
@@ -1333,7 +1403,13 @@ void page_who(web_ctx *c)
 		cell(&t, num(top[i].mrr, 2));
 		cell(&t, num(top[i].loss, 2));
 		cell(&t, num(top[i].days, 0));
-		cell(&t, tn_strdup(top[i].why ? top[i].why : ""));
+		char why[700] = "", r1[340] = "", r2[340] = "";
+		if (top[i].why && top[i].why[0].id)
+			web_reason(c, &top[i].why[0], r1, sizeof r1);
+		if (top[i].why && top[i].why[1].id)
+			web_reason(c, &top[i].why[1], r2, sizeof r2);
+		snprintf(why, sizeof why, "%s%s%s", r1, *r2 ? T(c, S_REASON_SEP) : "", r2);
+		cell(&t, tn_strdup(why));
 		cell(&t, tn_strdup(T(c, top[i].action)));
 	}
 	free(top);
@@ -1344,7 +1420,7 @@ void page_who(web_ctx *c)
 	snprintf(h2, sizeof h2, "%s%s%s", T(c, S_VALUE_AT_RISK), w->currency[0] ? " " : "", w->currency);
 	const char *cols[] = {T(c, S_CUSTOMER), T(c, S_PLAN), T(c, S_RISK_PCT), h1, h2, T(c, S_DAYS_TO_END),
 			      T(c, S_WHY_WORDS), T(c, S_SUGGESTED)};
-	static const int kind[] = {COL_CUSTOMER, COL_TEXT, COL_NUM, COL_NUM, COL_NUM, COL_NUM, COL_SAID, COL_TEXT};
+	static const int kind[] = {COL_CUSTOMER, COL_TEXT, COL_NUM, COL_NUM, COL_NUM, COL_NUM, COL_TEXT, COL_TEXT};
 	show(c, T(c, S_AT_RISK_LIST), reading, 8, cols, kind, &t);
 }
 
@@ -1491,6 +1567,12 @@ void page_customer(web_ctx *c, const char *id)
 		char ds[32];
 		cell(&t, tn_strdup(v[i].at == TN_NO_TIME ? "" : web_date(c, v[i].at, ds, sizeof ds)));
 		cell(&t, tn_strdup(T(c, v[i].what)));
+		if (v[i].what == S_TL_ALERT) { /* the library's words, in the page's language */
+			char words[512];
+			web_alert_detail(c, v[i].detail, words, sizeof words);
+			free(v[i].detail);
+			v[i].detail = tn_strdup(words);
+		}
 		cell(&t, v[i].detail);
 	}
 	free(v);
@@ -1524,6 +1606,7 @@ void page_act(web_ctx *c)
 		return;
 	}
 	web_p(c, "reading", T(c, S_ACT_READ));
+	act_controls(c);
 	for (size_t i = 0; i < a->n; i++)
 		report_table(c, &a->t[i], NULL);
 }
@@ -1617,7 +1700,9 @@ void page_alerts(web_ctx *c)
 		tn_sbuf_printf(b, "</td><td class=\"n\" data-v=\"%.6g\">", isnan(a->mrr) ? -1 : a->mrr);
 		web_esc(c, isnan(a->mrr) ? "" : web_num(c, a->mrr, 2, m, sizeof m));
 		tn_sbuf_printf(b, "</td><td class=\"t\">");
-		web_esc(c, a->detail);
+		char words[512];
+		web_alert_detail(c, a->detail, words, sizeof words);
+		web_esc(c, words);
 		tn_sbuf_printf(b, "</td><td class=\"t\">");
 		if (acked)
 			web_esc(c, T(c, S_ACKED));
@@ -1635,7 +1720,9 @@ void page_alerts(web_ctx *c)
 		tn_sbuf_printf(b, "</td></tr>\n");
 	}
 	tn_sbuf_printf(b, "</tbody></table></div></section>\n");
-	for (size_t i = 0; i < n; i++) { /* the CSV has every alert */
+	const char *fmt = web_q(c, "format");
+	int want_csv = fmt && strcmp(fmt, "csv") == 0; /* every alert: only when it is asked for */
+	for (size_t i = 0; want_csv && i < n; i++) { /* the CSV has every alert */
 		const tn_pred_alert *a = &al[i];
 		char iso[16];
 		int acked = a->acked_at != INT64_MIN, resolved = a->resolved_at != INT64_MIN;
@@ -1648,7 +1735,9 @@ void page_alerts(web_ctx *c)
 		if (!isnan(a->mrr))
 			tn_sbuf_printf(&c->csv, "%.2f", a->mrr);
 		tn_sbuf_printf(&c->csv, ",");
-		web_csv_cell(&c->csv, a->detail);
+		char words[512];
+		web_alert_detail(c, a->detail, words, sizeof words);
+		web_csv_cell(&c->csv, words);
 		tn_sbuf_printf(&c->csv, ",%s\n", acked ? "acknowledged" : resolved ? "resolved" : "open");
 	}
 	if (n > ALERTS_SHOWN) {
@@ -1670,6 +1759,11 @@ int action_ack(web_ctx *c, const char *id, tn_error *err)
 		return tn_error_code(err, TN_ERR_DB);
 	tn_time now = (tn_time)time(NULL);
 	int rc = tn_pred_alerts_ack(s, (int64_t)v, now, err);
+	char target[40];
+	snprintf(target, sizeof target, "alert:%lld", v);
+	tn_error e2 = {0};
+	if (web_audit(s, c->key_id, "ack_alert", target, rc ? "failed" : "done", rc && err ? err->msg : NULL, &e2))
+		fprintf(stderr, "tenure: dashboard audit: %s\n", e2.msg);
 	tn_store_close(s);
 	if (!rc) { /* the analyses did not read the alert: keep them; the inbox did */
 		web_data_own_write(c, before);

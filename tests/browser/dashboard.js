@@ -6,8 +6,9 @@
 // server, <html lang dir>, no horizontal overflow at 400 px, page weight under
 // 300 KB, the overview's data-metric numbers equal /v1/summary, a filter changes
 // the chart and the URL, a hover read-out, table sorting, native digits and Solar
-// Hijri dates, acknowledging an alert works and is refused without the CSRF token,
-// and axe-core finds no serious or critical violation.  Screenshots: OUTDIR/*.png.
+// Hijri dates, chart numbers in the language's digits, acknowledging an alert,
+// approving an offer plan and starting a campaign work (once) and are refused
+// without the CSRF token, and axe-core finds no serious or critical violation.  Screenshots: OUTDIR/*.png.
 'use strict';
 const puppeteer = require('puppeteer-core');
 const fs = require('fs');
@@ -208,6 +209,66 @@ async function main() {
       const st = await page.$eval(`tr[data-alert="${a}"] td:last-child`, (td) => td.textContent).catch(() => '');
       report('the acknowledged alert shows as acknowledged', st === 'acknowledged', st);
     }
+    // ---- chart numbers in the language's digits ----
+    for (const [lang, re] of [['ar', /[\u0660-\u0669]/], ['fa', /[\u06F0-\u06F9]/]]) {
+      const seen = [];
+      for (const p of ['/', '/when']) {
+        await page.goto(base + p + '?lang=' + lang + '&digits=native', { waitUntil: 'load' });
+        seen.push(...await page.$$eval('figure.chart svg text, figure.chart svg title, figure.chart svg [data-tip]',
+          (es) => es.map((e) => e.getAttribute('data-tip') || e.textContent)));
+      }
+      const latin = seen.filter((t) => /[0-9]/.test(t));
+      report(`chart ticks, legends and read-outs in ${lang} digits`, seen.some((t) => re.test(t)) && latin.length === 0,
+             latin.length ? latin.slice(0, 5) : `${seen.length} texts`);
+    }
+    await page.goto(base + '/?lang=en&digits=latin', { waitUntil: 'load' });
+    const latinTicks = await page.$$eval('figure.chart svg text', (es) => es.map((e) => e.textContent).join(' '));
+    report('chart ticks in Latin digits by default', /[0-9]/.test(latinTicks) && !/[\u0660-\u0669\u06F0-\u06F9]/.test(latinTicks),
+           latinTicks.slice(0, 60));
+
+    // ---- approve an offer plan, start a campaign: refused without the CSRF token, done once ----
+    const post = (url, body) => page.evaluate(async (u, b) => {
+      const r = await fetch(u, { method: 'POST', body: b, redirect: 'manual', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+      return r.status;
+    }, url, body);
+    await page.goto(base + '/act?lang=en', { waitUntil: 'load', timeout: 120000 });
+    const offers = await page.$eval('[data-plan-offers]', (e) => +e.getAttribute('data-plan-offers')).catch(() => -1);
+    report('/act shows the offer plan to approve', offers > 0 && !!(await page.$('#approve-plan')), `${offers} offers`);
+    const planRefused = [await post('/act/plan/approve', 'cost=5&accept=0.3&control=0.1'),
+                         await post('/act/plan/approve', 'csrf=' + '0'.repeat(64) + '&cost=5&accept=0.3&control=0.1')];
+    report('approving a plan without the CSRF token is refused (403)', planRefused.every((x) => x === 403), planRefused);
+    const approve = async () => {
+      await Promise.all([page.waitForNavigation({ waitUntil: 'load', timeout: 120000 }), page.click('#approve-plan')]);
+      return page.$eval('[data-done]', (e) => e.getAttribute('data-done')).catch(() => '');
+    };
+    const a1 = await approve(), a2 = await approve();
+    const planRows = await page.$$eval('section.tbl', (ss) => {
+      const s = ss.find((x) => x.querySelector('h2').textContent === 'Approved offer plans');
+      return s ? Array.from(s.querySelectorAll('tbody tr')).map((r) => Array.from(r.cells).map((c) => c.textContent)) : [];
+    });
+    report('approving the plan queues its offers; a second click queues nothing twice',
+           a1 === 'plan' && a2 === 'plan-again' && planRows.length === 1 && +planRows[0][4] > 0 && +planRows[0][2] === offers,
+           { first: a1, second: a2, rows: planRows });
+    const campRefused = [await post('/act/campaign/start', 'name=x1&days=90&control=0.1&channel=email'),
+                         await post('/act/campaign/start', 'csrf=' + 'f'.repeat(64) + '&name=x1&days=90&control=0.1&channel=email')];
+    report('starting a campaign without the CSRF token is refused (403)', campRefused.every((x) => x === 403), campRefused);
+    const start = async () => {
+      await page.evaluate(() => { document.querySelector('#campaign input[name=name]').value = 'browser-winback'; document.querySelector('#campaign input[name=days]').value = '365'; });
+      await Promise.all([page.waitForNavigation({ waitUntil: 'load', timeout: 120000 }), page.click('#start-campaign')]);
+      return page.$eval('[data-done]', (e) => e.getAttribute('data-done')).catch(() => '');
+    };
+    const c1 = await start(), c2 = await start();
+    const campRows = await page.$$eval('section.tbl', (ss) => {
+      const s = ss.find((x) => x.querySelector('h2').textContent === 'Campaigns started here');
+      return s ? Array.from(s.querySelectorAll('tbody tr')).map((r) => Array.from(r.cells).map((c) => c.textContent)) : [];
+    });
+    report('starting a campaign queues its contacts; the same name starts once',
+           c1 === 'campaign' && c2 === 'campaign-again' && campRows.length === 1 && campRows[0][0] === 'browser-winback' && +campRows[0][2] > 0 && +campRows[0][4] > 0,
+           { first: c1, second: c2, rows: campRows });
+    await page.goto(base + '/act?lang=fa&digits=native', { waitUntil: 'load' });
+    const faForm = await page.$eval('#approve-plan', (b) => b.textContent).catch(() => '');
+    report('the actions are translated (fa)', faForm === 'تأیید این برنامه', faForm);
+
     // ---- sign out ----
     await page.goto(base + '/', { waitUntil: 'load' });
     await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('form[action="/logout"] button')]);

@@ -5,7 +5,8 @@
 # headers; the pages answer 200 in three languages with <html lang dir>;
 # language, digits and calendar remembered in cookies; CSV downloads; the
 # CSRF check refuses a form without its token; acknowledging needs an admin
-# key; sign-out ends the session; a revoked key ends its sessions; assets
+# key; sessions survive a restart (the store keeps the token's SHA-256);
+# sign-out ends the session; a revoked key ends its sessions; assets
 # are embedded; page data cached (Server-Timing) and refreshed when data arrive.
 . "$REPO/tests/e2e/lib.sh"
 
@@ -98,7 +99,10 @@ check_contains "an unknown customer says so" body.out "Not found."
 # ---- cached, refreshed when data arrive ----
 get /who -H "Cookie: tn_session=$S" >/dev/null
 t=$(sed -n 's/^Server-Timing: page;dur=\([0-9.]*\).*/\1/p' hdr.out | tr -d '\r')
-check "a cached page is served in under 100 ms of server time ($t ms)" awk -v t="$t" 'BEGIN { exit !(t != "" && t < 100) }'
+# 100 ms is the target (release build); the sanitizer build runs several times slower
+LIMIT=100
+case "$TENURE_BIN" in *asan*) LIMIT=500 ;; esac
+check "a cached page is served in under $LIMIT ms of server time ($t ms)" awk -v t="$t" -v l="$LIMIT" 'BEGIN { exit !(t != "" && t < l) }'
 n1=$(grep -o 'data-metric="customers" data-value="[0-9]*"' body.out; get / -H "Cookie: tn_session=$S" >/dev/null; grep -o 'data-metric="customers" data-value="[0-9]*"' body.out)
 check_eq "ingest one customer" "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' --data-binary '[{"id":"NEW-1","signed_up_at":"2026-01-01T00:00:00Z"}]' "$U/v1/customers")" 200
 n1=$(printf %s "$n1" | sed 's/.*value="//; s/"//')
@@ -133,11 +137,27 @@ check_eq "a form without a session: 401" "$(curl -s -o body.out -w '%{http_code}
 check_eq "a large form: 413" "$(head -c 20000 /dev/zero | tr '\0' a | curl -s -o body.out -w '%{http_code}' -H "Cookie: tn_session=$S" --data-binary @- "$U/alerts/$ID2/ack")" 413
 check_eq "DELETE on a page: 405" "$(curl -s -o body.out -w '%{http_code}' -X DELETE -H "Cookie: tn_session=$S" "$U/alerts")" 405
 
+# ---- sessions survive a restart; the store holds only the token's SHA-256 ----
+check_eq "the store does not hold the session's token" "$(sqlite3 d.db "SELECT count(*) FROM web_sessions WHERE token_hash = '$S'")" 0
+check_eq "it holds its SHA-256, with an expiry" \
+  "$(sqlite3 d.db "SELECT count(*) FROM web_sessions WHERE token_hash = '$(printf %s "$S" | sha256sum | cut -c1-64)' AND expires_at > strftime('%s','now')")" 1
+kill -TERM "$SERVER_PID" 2>/dev/null
+wait "$SERVER_PID"
+if start_server d.db serve2.log; then
+  U="http://127.0.0.1:$PORT"
+  check_eq "after a restart the session is still signed in" "$(get /alerts -H "Cookie: tn_session=$S")" 200
+  check_eq "with the same CSRF token" "$(grep -o 'name="csrf" value="[0-9a-f]*"' body.out | head -1 | sed 's/.*value="//; s/"//')" "$TOKEN"
+else
+  not_ok "the server restarts" "$(cat serve2.log)"; exit 0
+fi
+
 # ---- sign-out; a revoked key ends its sessions ----
 check_eq "sign out without the token: 403" "$(curl -s -o body.out -w '%{http_code}' -X POST -H "Cookie: tn_session=$S" "$U/logout")" 403
 check_eq "sign out" "$(curl -s -o body.out -D hdr.out -w '%{http_code}' -H "Cookie: tn_session=$S" -d "csrf=$TOKEN" "$U/logout")" 303
 check_contains "sign-out clears the cookie" hdr.out "tn_session=; Path=/; Max-Age=0"
 check_eq "the old session is gone" "$(get / -H "Cookie: tn_session=$S")" 303
+check_eq "and so is its row in the store" \
+  "$(sqlite3 d.db "SELECT count(*) FROM web_sessions WHERE token_hash = '$(printf %s "$S" | sha256sum | cut -c1-64)'")" 0
 G=$(login "$GONE")
 check_eq "a key signs in" "$(get / -H "Cookie: tn_session=$G")" 200
 GID=$($TENURE --db d.db --format json keys list | /usr/bin/python3 -c 'import json,sys; print(max(k["id"] for k in json.load(sys.stdin)))')

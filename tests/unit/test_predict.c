@@ -383,9 +383,54 @@ static void test_reason_words(void **state)
 	/* a column Tenure has no phrase for: its name, the value without an exponent, the average */
 	assert_string_equal(words_for(m, f, 0, "score", b, sizeof b), "score is 0, below the average 2.25");
 	assert_string_equal(words_for(m, f, 3, "score", b, sizeof b), "score is 4, above the average 2.25");
+	/* the same reasons as message ids and parameters (the dashboard translates them) */
+	for (size_t s = 0; s < m->enc->nsrc; s++) {
+		tn_reason_msg r;
+		if (strcmp(m->enc->src[s].name, "days_to_period_end") == 0) {
+			tn_pred_reason_msg(m, f, 1, s, "USD", &r);
+			assert_int_equal(r.id, TN_RW_ENDS);
+			assert_int_equal(r.flag, 1); /* the free trial */
+			assert_true(r.v[0] == 3);
+			tn_pred_reason_format(&r, b, sizeof b);
+			assert_string_equal(b, "free trial ends in 3 days");
+		} else if (strcmp(m->enc->src[s].name, "price") == 0) {
+			tn_pred_reason_msg(m, f, 0, s, "USD", &r);
+			assert_int_equal(r.id, TN_RW_PRICE);
+			assert_string_equal(r.text[0], "year");
+			assert_string_equal(r.currency, "USD");
+			assert_true(fabs(r.v[0] - 79.99) < 1e-9);
+		} else if (strcmp(m->enc->src[s].name, "channel") == 0) {
+			tn_pred_reason_msg(m, f, 0, s, "USD", &r);
+			assert_int_equal(r.id, TN_RW_LEVEL);
+			assert_string_equal(r.text[1], "paid_social");
+		}
+	}
 	tn_pred_model_free(m);
 	tn_frame_free(f);
 	unlink(p);
+}
+
+/* Alert details read back as message ids and numbers, exactly the library's formats. */
+static void test_alert_detail_msg(void **state)
+{
+	(void)state;
+	double v[2];
+	assert_int_equal(tn_pred_alert_detail_msg("12 events in the last 30 days vs 80 in the 60 before", v), TN_ALERT_MSG_DROP);
+	assert_true(v[0] == 12 && v[1] == 80);
+	assert_int_equal(tn_pred_alert_detail_msg("no activity since signing up 40 days ago", v), TN_ALERT_MSG_NEW_INACTIVE);
+	assert_true(v[0] == 40);
+	assert_int_equal(tn_pred_alert_detail_msg("no activity for 1 day", v), TN_ALERT_MSG_INACTIVE);
+	assert_true(v[0] == 1);
+	assert_int_equal(tn_pred_alert_detail_msg("the latest charge failed (2 failed in 90 days)", v), TN_ALERT_MSG_FAILED);
+	assert_true(v[0] == 2);
+	assert_int_equal(tn_pred_alert_detail_msg("latest NPS 0", v), TN_ALERT_MSG_DETRACTOR);
+	assert_int_equal(tn_pred_alert_detail_msg("paid period ends in 23 days; churn risk 0.43", v), TN_ALERT_MSG_ENDING);
+	assert_true(v[0] == 23 && fabs(v[1] - 0.43) < 1e-12);
+	assert_int_equal(tn_pred_alert_detail_msg("paid period ends tomorrow; churn risk 0.50", v), TN_ALERT_MSG_ENDING);
+	assert_true(v[0] == 1 && v[1] == 0.5);
+	assert_int_equal(tn_pred_alert_detail_msg("latest NPS 0 and more", v), 0);
+	assert_int_equal(tn_pred_alert_detail_msg("something else", v), 0);
+	assert_int_equal(tn_pred_alert_detail_msg(NULL, v), 0);
 }
 
 int main(void)
@@ -405,6 +450,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip_gbdt),
 		cmocka_unit_test(test_shap_sums_to_margin),
 		cmocka_unit_test(test_reason_words),
+		cmocka_unit_test(test_alert_detail_msg),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

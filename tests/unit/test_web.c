@@ -9,6 +9,11 @@
 #include "tenure.h"
 #include "tenure/server.h"
 #include "web/web.h"
+#include "web/web_internal.h"
+#include "store/db.h"
+#include "tenure/predict.h"
+
+#include <openssl/sha.h>
 
 #include <unistd.h>
 
@@ -39,6 +44,33 @@ static void test_digits(void **state)
 	assert_string_equal(web_native_digits("ar", "a.b", 0, out, sizeof out), "a.b");
 	/* a short buffer cuts whole characters, never half of one */
 	assert_string_equal(web_native_digits("ar", "12345", 1, out, 6), "١٢");
+}
+
+/* The library's plain words in Arabic and Persian, digits as chosen; English as the library writes it. */
+static void test_words(void **state)
+{
+	(void)state;
+	char b[512];
+	web_ctx en = {.lang = L_EN}, ar = {.lang = L_AR, .native = 1}, fa = {.lang = L_FA}, fan = {.lang = L_FA, .native = 1};
+	tn_reason_msg r = {.id = TN_RW_ENDS, .flag = 1, .v = {3}};
+	web_reason(&en, &r, b, sizeof b);
+	assert_string_equal(b, "free trial ends in 3 days");
+	web_reason(&ar, &r, b, sizeof b);
+	assert_string_equal(b, "تنتهي الفترة التجريبية المجانية بعد ٣ أيام");
+	web_reason(&fa, &r, b, sizeof b);
+	assert_string_equal(b, "دورهٔ آزمایشی رایگان تا 3 روز دیگر تمام می‌شود");
+	tn_reason_msg p = {.id = TN_RW_PRICE, .flag = 0, .v = {79.99, 32.49}, .text = {"year"}, .currency = "USD"};
+	web_reason(&fan, &p, b, sizeof b);
+	assert_string_equal(b, "هر سال ۷۹٫۹۹ USD می‌پردازد، بیشتر از میانگین ۳۲٫۴۹ USD");
+	const char *d = "paid period ends in 23 days; churn risk 0.43";
+	web_alert_detail(&en, d, b, sizeof b);
+	assert_string_equal(b, d);
+	web_alert_detail(&ar, d, b, sizeof b);
+	assert_string_equal(b, "تنتهي الفترة المدفوعة بعد ٢٣ يومًا؛ خطر المغادرة ٠٫٤٣");
+	web_alert_detail(&fan, "latest NPS 2", b, sizeof b);
+	assert_string_equal(b, "آخرین پاسخ NPS: ۲");
+	web_alert_detail(&fa, "not a detail the library writes", b, sizeof b);
+	assert_string_equal(b, "not a detail the library writes");
 }
 
 static void test_parsing(void **state)
@@ -105,6 +137,42 @@ static int grab(const char *text, const char *name, const char *stop, char *out,
 	return 0;
 }
 
+/* An integer the SQL gives on the test's store (-1 on error). */
+static long long sql_int(const char *path, const char *sql, const char *arg)
+{
+	tn_store *s;
+	if (tn_store_open(path, 0, &s, NULL))
+		return -1;
+	long long v = -1;
+	tn_stmt *st = tn_db_prepare(s, sql, NULL);
+	if (st) {
+		if (arg)
+			tn_db_bind_text(st, 1, arg);
+		int step = tn_db_step(st, "test", NULL);
+		if (step == TN_DB_ROW)
+			v = tn_db_column_int64(st, 0);
+		else if (step == TN_DB_DONE)
+			v = 0;
+		tn_db_finalize(st);
+	}
+	tn_store_close(s);
+	return v;
+}
+
+/* Rows of web_sessions holding the SHA-256 of token SID; -2 when a row holds
+ * the token itself. */
+static long long session_rows(const char *path, const char *sid)
+{
+	unsigned char h[32];
+	char hx[65];
+	SHA256((const unsigned char *)sid, strlen(sid), h);
+	for (int i = 0; i < 32; i++)
+		snprintf(hx + 2 * i, 3, "%02x", h[i]);
+	if (sql_int(path, "SELECT count(*) FROM web_sessions WHERE token_hash = ?1", sid) != 0)
+		return -2;
+	return sql_int(path, "SELECT count(*) FROM web_sessions WHERE token_hash = ?1", hx);
+}
+
 static void test_sessions(void **state)
 {
 	(void)state;
@@ -167,6 +235,18 @@ static void test_sessions(void **state)
 	assert_int_equal(strlen(csrf), 64);
 	tn_http_response_free(&rs);
 
+	/* the store keeps the token's SHA-256, never the token; a restarted
+	 * server knows the session and gives the same CSRF token */
+	assert_int_equal(session_rows(db, sid), 1);
+	assert_int_equal(tn_server_free(sv, &err), 0);
+	assert_int_equal(tn_server_new(&o, &sv, &err), 0);
+	req(sv, "GET", "/", cookie, NULL, &rs);
+	assert_int_equal(rs.status, 200);
+	char csrf2[80];
+	assert_int_equal(grab(rs.body, "name=\"csrf\" value=\"", "\"", csrf2, sizeof csrf2), 0);
+	assert_string_equal(csrf2, csrf);
+	tn_http_response_free(&rs);
+
 	/* a form without its token, or with another, is refused */
 	req(sv, "POST", "/logout", cookie, "x=1", &rs);
 	assert_int_equal(rs.status, 403);
@@ -191,6 +271,45 @@ static void test_sessions(void **state)
 	req(sv, "POST", "/alerts/1/ack", rcookie, body, &rs);
 	assert_int_equal(rs.status, 403);
 	tn_http_response_free(&rs);
+	/* so are approving a plan and starting a campaign; each refusal is audited */
+	req(sv, "POST", "/act/plan/approve", rcookie, body, &rs);
+	assert_int_equal(rs.status, 403);
+	tn_http_response_free(&rs);
+	req(sv, "POST", "/act/campaign/start", rcookie, body, &rs);
+	assert_int_equal(rs.status, 403);
+	tn_http_response_free(&rs);
+	req(sv, "POST", "/act/campaign/start", cookie, "name=x&days=9&control=0&channel=email", &rs);
+	assert_int_equal(rs.status, 403); /* admin, no token */
+	tn_http_response_free(&rs);
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM web_audit WHERE outcome = 'refused'", NULL), 4);
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM web_audit WHERE action = 'start_campaign'", NULL), 2);
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM campaigns", NULL), 0);
+	/* an admin with the token and a bad form: 400, nothing started */
+	snprintf(body, sizeof body, "csrf=%s&name=a%%20b&days=9&control=0&channel=email", csrf);
+	req(sv, "POST", "/act/campaign/start", cookie, body, &rs);
+	assert_int_equal(rs.status, 400);
+	tn_http_response_free(&rs);
+	/* with a good one on an empty store: started, nobody to contact; a
+	 * second time with the same name is a repeat, started once */
+	for (int k = 0; k < 2; k++) {
+		snprintf(body, sizeof body, "csrf=%s&name=wb-1&days=30&control=0.1&channel=sms", csrf);
+		req(sv, "POST", "/act/campaign/start", cookie, body, &rs);
+		assert_int_equal(rs.status, 303);
+		assert_non_null(strstr(rs.headers, k ? "Location: /act?done=campaign-again" : "Location: /act?done=campaign"));
+		tn_http_response_free(&rs);
+	}
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM campaigns WHERE name = 'wb-1'", NULL), 1);
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM web_audit WHERE action = 'start_campaign' AND outcome = 'repeat'", NULL), 1);
+	/* the reader's session expires: a restarted server refuses it and deletes its row */
+	assert_int_equal(session_rows(db, rsid), 1);
+	assert_int_equal(sql_int(db, "UPDATE web_sessions SET expires_at = 1 WHERE key_id = (SELECT id FROM api_keys WHERE scope = 'read')", NULL), 0);
+	assert_int_equal(tn_server_free(sv, &err), 0);
+	assert_int_equal(tn_server_new(&o, &sv, &err), 0);
+	req(sv, "GET", "/", rcookie, NULL, &rs);
+	assert_int_equal(rs.status, 303);
+	tn_http_response_free(&rs);
+	assert_int_equal(session_rows(db, rsid), 0);
+	snprintf(body, sizeof body, "csrf=%s", csrf);
 	snprintf(body, sizeof body, "csrf=%s", csrf);
 	req(sv, "POST", "/alerts/1/ack", cookie, body, &rs);
 	assert_int_equal(rs.status, 404); /* admin, right token, no such alert */
@@ -204,6 +323,7 @@ static void test_sessions(void **state)
 	req(sv, "GET", "/", cookie, NULL, &rs);
 	assert_int_equal(rs.status, 303);
 	tn_http_response_free(&rs);
+	assert_int_equal(session_rows(db, sid), 0);
 
 	req(sv, "GET", "/assets/app.css", NULL, NULL, &rs);
 	assert_int_equal(rs.status, 200);
@@ -227,6 +347,7 @@ int main(void)
 		cmocka_unit_test(test_jalali),
 		cmocka_unit_test(test_digits),
 		cmocka_unit_test(test_parsing),
+		cmocka_unit_test(test_words),
 		cmocka_unit_test(test_sessions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

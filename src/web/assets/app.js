@@ -29,6 +29,12 @@
   var words = {
     en: ['Previous', 'Next', 'Page'], ar: ['السابق', 'التالي', 'صفحة'], fa: ['قبلی', 'بعدی', 'صفحه']
   }[document.documentElement.lang] || ['Previous', 'Next', 'Page'];
+  // page numbers in the language's digits when the page asks for them
+  var native = document.documentElement.getAttribute('data-digits') === 'native';
+  var zero = document.documentElement.lang === 'fa' ? 0x6F0 : 0x660;
+  function digits(n) {
+    return native ? String(n).replace(/[0-9]/g, function (d) { return String.fromCharCode(zero + +d); }) : String(n);
+  }
   function pager(table) {
     var size = +table.getAttribute('data-page') || 25;
     var rows = Array.prototype.slice.call(table.tBodies[0].rows);
@@ -49,7 +55,7 @@
     next.textContent = words[1];
     prev.disabled = page === 0;
     next.disabled = page >= pages - 1;
-    at.textContent = words[2] + ' ' + (page + 1) + ' / ' + pages;
+    at.textContent = words[2] + ' ' + digits(page + 1) + ' / ' + digits(pages);
     prev.onclick = function () { table.setAttribute('data-at', page - 1); pager(table); };
     next.onclick = function () { table.setAttribute('data-at', page + 1); pager(table); };
     box.appendChild(prev); box.appendChild(at); box.appendChild(next);
