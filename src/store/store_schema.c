@@ -395,6 +395,30 @@ const tn_migration tn_store_migrations[] = {
 	"CREATE INDEX job_runs_job ON job_runs(job, id);"
 	"CREATE TABLE job_state(job TEXT PRIMARY KEY, watermark INTEGER NOT NULL);",
 	NULL},
+	/* 12-16: PLACEHOLDERS in this branch only, so that 17 sits at index 16
+	 * (tn_store_open checks the numbering).  FOR THE LEAD AT MERGE: drop these
+	 * five lines; the other branches' migrations 12-16 take their place. */
+	{12, "SELECT 1", NULL},
+	{13, "SELECT 1", NULL},
+	{14, "SELECT 1", NULL},
+	{15, "SELECT 1", NULL},
+	{16, "SELECT 1", NULL},
+	/* 17: cluster metadata (docs/scaling.md, "A cluster"): on a coordinator
+	 * made by `tenure cluster init`, one row per shard -- the postgres_fdw
+	 * server (or Citus worker) and where it is (its URL without password),
+	 * with the hash partition it holds (MODULUS, REMAINDER).  Empty on a
+	 * single node and on the shards themselves; the store reads it at open
+	 * to know that customers and their rows live on the shards. */
+	{17,
+	"CREATE TABLE cluster_shards("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('postgres_fdw','citus')),"
+	"  server TEXT NOT NULL UNIQUE,"
+	"  location TEXT NOT NULL,"
+	"  modulus INTEGER,"
+	"  remainder INTEGER,"
+	"  added_at INTEGER NOT NULL);",
+	NULL},
 };
 
 const size_t tn_store_nmigrations = sizeof tn_store_migrations / sizeof tn_store_migrations[0];
