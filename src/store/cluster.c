@@ -365,6 +365,37 @@ static int planner_settings(tn_store *s, tn_error *err)
 		"SET enable_partitionwise_aggregate = on; SET enable_partitionwise_join = on", err);
 }
 
+/* tn_money (the prelude's, db_pg.c) finds the reporting currency on every
+ * call, from meta or else the first subscription's or payment's currency.
+ * On a coordinator that lookup is a query to every shard, per amount: the
+ * coordinator's tn_money keeps the answer for the rest of the transaction
+ * (set_config(..., true)), which is one statement when the analyses read.
+ * Made from the prelude's own text, so that the two stay one function; if
+ * that text has changed shape, tn_money stays as it is (slower, same). */
+static int cache_money(tn_store *s, tn_error *err)
+{
+	static const char lookup_from[] = "  SELECT v INTO rep FROM (";
+	static const char lookup_end[] = ") x;";
+	const char *fn = strstr(tn_pg_prelude, "CREATE FUNCTION tn_money(");
+	const char *from = fn ? strstr(fn, lookup_from) : NULL;
+	const char *end = from ? strstr(from, lookup_end) : NULL;
+	const char *body_end = end ? strstr(end, "END$$;") : NULL;
+	if (!body_end)
+		return TN_OK;
+	end += strlen(lookup_end);
+	body_end += strlen("END$$;");
+	return execf(s, err,
+		     "CREATE OR REPLACE %.*s"
+		     "  rep := current_setting('tenure.reporting_currency', true);"
+		     "  IF rep IS NULL OR rep = '' THEN"
+		     "%.*s"
+		     "    PERFORM set_config('tenure.reporting_currency', rep, true);"
+		     "  END IF;"
+		     "%.*s",
+		     (int)(from - fn - strlen("CREATE ")), fn + strlen("CREATE "), (int)(end - from), from,
+		     (int)(body_end - end), end);
+}
+
 static int init_fdw(tn_store *s, shard_url *u, size_t n, tn_error *err)
 {
 	fk *fks = NULL;
@@ -422,6 +453,8 @@ static int init_fdw(tn_store *s, shard_url *u, size_t n, tn_error *err)
 			"CREATE TRIGGER customer_keys_sync AFTER INSERT OR DELETE OR UPDATE OF ext_id, id ON customers"
 			"  FOR EACH ROW EXECUTE FUNCTION tn_customer_keys_sync()", err);
 	if (!rc)
+		rc = cache_money(s, err);
+	if (!rc)
 		rc = record_shards(s, "postgres_fdw", u, n, 1, err);
 	if (!rc)
 		rc = planner_settings(s, err);
@@ -476,6 +509,8 @@ static int init_citus(tn_store *s, shard_url *u, size_t n, tn_error *err)
 			rc = execf(s, err, "SELECT create_distributed_table('%s', '%s'%s)", T, sharded[t].key,
 				   t ? ", colocate_with => 'customers'" : "");
 	}
+	if (!rc)
+		rc = cache_money(s, err);
 	if (!rc)
 		rc = record_shards(s, "citus", u, n, 0, err);
 	return rc;
