@@ -75,7 +75,8 @@ for k in 0 1; do
   PROXIES="$PROXIES $!"
 done
 for k in 0 1; do
-  for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$W/proxy$k.port" ] && break; sleep 0.5; done
+  i=0; while [ ! -s "$W/proxy$k.port" ] && [ $i -lt 120 ]; do sleep 0.5; i=$((i + 1)); done
+  [ -s "$W/proxy$k.port" ] || { echo "bench: the byte relay did not start" >&2; exit 1; }
   pg_psql coord "ALTER SERVER tn_shard_$k OPTIONS (SET port '$(cat "$W/proxy$k.port")')" >/dev/null || exit 1
 done
 total() { cat "$W/proxy0.counts" "$W/proxy1.counts" | awk '{ d += $1; u += $2 } END { print d, u }'; }
