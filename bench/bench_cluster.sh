@@ -8,13 +8,13 @@
 # run of each command, so that the timings are taken without it).
 # PostgreSQL instances are throwaway local ones (tests/e2e/pg.sh: fsync off,
 # shared_buffers 64MB), all on this machine: the "network" is loopback.
-#   BENCH_CLUSTER_CUSTOMERS  customers (default 20000; the issue's size: 1000000)
-#   BENCH_CLUSTER_EVENTS     events (default 400000; the issue's size: 100000000)
+#   BENCH_CLUSTER_CUSTOMERS  customers (default 10000; the issue's size: 1000000)
+#   BENCH_CLUSTER_EVENTS     events (default 200000; the issue's size: 100000000)
 . "$(dirname "$0")/lib.sh"
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 . "$REPO/tests/e2e/pg.sh"
-NC=${BENCH_CLUSTER_CUSTOMERS:-20000}
-NE=${BENCH_CLUSTER_EVENTS:-400000}
+NC=${BENCH_CLUSTER_CUSTOMERS:-10000}
+NE=${BENCH_CLUSTER_EVENTS:-200000}
 machine
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared: figures are taken under that load)"
 echo "size: $NC customers, $NC subscriptions, $NE events (BENCH_CLUSTER_CUSTOMERS, BENCH_CLUSTER_EVENTS)"
