@@ -31,6 +31,7 @@
 #include "tenure/csv.h"
 #include "tenure/frame.h"
 #include "tenure/store.h"
+#include "tenure/cluster.h"
 #include "tenure/import.h"
 #include "tenure/demo.h"
 #include "tenure/churn.h"

@@ -93,8 +93,10 @@ int tn_value_profitability(tn_store *s, const tn_churn_def *def, const char *by,
 		 "coalesce((SELECT total(CASE p.status WHEN 'succeeded' THEN tn_money(p.amount, p.currency, p.paid_at) "
 		 "WHEN 'refunded' THEN -tn_money(p.amount, p.currency, p.paid_at) "
 		 "ELSE 0 END) FROM payments p WHERE p.customer_id = c.id), 0), "
-		 "coalesce(CAST(json_extract(c.attrs, '$.%s') AS REAL), 0) FROM customers c",
+		 "coalesce(CAST(json_extract(c.attrs, '$.%s') AS REAL), 0) FROM customers c ORDER BY c.id",
 		 seg, cost_key ? cost_key : "acquisition_cost");
+	/* ORDER BY: segments are listed in the order they first appear, the
+	 * same on every engine (a cluster returns its shards' rows in turn) */
 	tn_stmt *st = tn_db_prepare(s, sql, err);
 	tn_value_profit_row *rows = NULL;
 	size_t n = 0, cap = 0;

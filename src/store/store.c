@@ -11,6 +11,7 @@
 #include "base/hashmap.h"
 #include "store/db.h"
 #include "store/db_pg.h"
+#include "store/cluster.h"
 #include "store/schema.h"
 #include "store/store_sqlite.h"
 #include "base/alloc.h"
@@ -39,6 +40,7 @@ typedef struct ev_row {
 struct tn_store {
 	sqlite3 *db;
 	tn_pg *pg;  /* a PostgreSQL store instead (db NULL) */
+	int cluster; /* shards behind this PostgreSQL coordinator (store/cluster.h), 0 on one node */
 	char *path; /* the file, or the URL without its password */
 	int opened_version;
 	int in_txn;
@@ -76,6 +78,7 @@ struct tn_store {
 int tn_store_schema_latest(void) { return (int)tn_store_nmigrations; }
 sqlite3 *tn_store_sqlite(tn_store *s) { return s->db; }
 tn_pg *tn_store_pg(tn_store *s) { return s->pg; }
+int tn_store_cluster(const tn_store *s) { return s->cluster; }
 void **tn_store_db_cache_slot(tn_store *s) { return &s->db_cache; }
 const char *tn_store_path(const tn_store *s) { return s->path; }
 int tn_store_opened_version(const tn_store *s) { return s->opened_version; }
@@ -314,6 +317,8 @@ static int open_pg(const char *url, int flags, tn_store **out, tn_error *err)
 	int rc = tn_pg_open(url, s->path, &s->pg, err);
 	if (!rc)
 		rc = migrate_pg(s, flags, err);
+	if (!rc)
+		rc = tn_cluster_detect(s, &s->cluster, err);
 	if (!rc && (flags & TN_STORE_READONLY))
 		rc = tn_store_exec(s, "SET default_transaction_read_only = on", err);
 	if (rc) {
@@ -729,6 +734,12 @@ int tn_store_put_customer(tn_store *s, const tn_customer_rec *r, int *outcome, t
 {
 	if (load_customers(s, err) ||
 	    prepare_once(s, &s->ins_customer,
+			 /* a cluster's customers table is partitioned across the
+			  * shards: no unique key on ext_id for ON CONFLICT to use;
+			  * a function made by `tenure cluster init` upserts
+			  * through the coordinator's key table and returns the
+			  * same row (store/cluster.c) */
+			 s->cluster ? "SELECT * FROM tn_put_customer(?1, ?2, ?3, ?4, ?5)" :
 			 "INSERT INTO customers(ext_id, signed_up_at, country, channel, attrs) "
 			 "VALUES(?1, ?2, ?3, ?4, json(coalesce(?5, '{}'))) "
 			 "ON CONFLICT(ext_id) DO UPDATE SET signed_up_at = excluded.signed_up_at, "
@@ -1116,10 +1127,14 @@ static int flush_events_pg(tn_store *s, long long *added, tn_error *err)
 	int rc = tn_store_exec(s, "SAVEPOINT tn_copy", err);
 	if (!rc) {
 		tn_error quiet = {0};
-		if (copy_rows(s, "events", &quiet) == TN_OK) {
+		/* on a cluster coordinator COPY into the partitioned events would
+		 * send one row per round trip to the shards (PostgreSQL 15); the
+		 * INSERT ... SELECT from the temporary table goes in batches
+		 * (postgres_fdw batch_size) */
+		if (!s->cluster && copy_rows(s, "events", &quiet) == TN_OK) {
 			*added = (long long)s->nev;
 			rc = tn_store_exec(s, "RELEASE tn_copy", err);
-		} else if (!tn_db_constraint_failed(s)) {
+		} else if (!s->cluster && !tn_db_constraint_failed(s)) {
 			tn_error_set(err, quiet.code, "%s", quiet.msg);
 			rc = quiet.code;
 		} else {

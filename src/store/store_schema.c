@@ -468,6 +468,22 @@ const tn_migration tn_store_migrations[] = {
 	"  controls INTEGER NOT NULL,"
 	"  queued INTEGER NOT NULL);",
 	NULL},
+	/* 17: cluster metadata (docs/scaling.md, "A cluster"): on a coordinator
+	 * made by `tenure cluster init`, one row per shard -- the postgres_fdw
+	 * server (or Citus worker) and where it is (its URL without password),
+	 * with the hash partition it holds (MODULUS, REMAINDER).  Empty on a
+	 * single node and on the shards themselves; the store reads it at open
+	 * to know that customers and their rows live on the shards. */
+	{15,
+	"CREATE TABLE cluster_shards("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('postgres_fdw','citus')),"
+	"  server TEXT NOT NULL UNIQUE,"
+	"  location TEXT NOT NULL,"
+	"  modulus INTEGER,"
+	"  remainder INTEGER,"
+	"  added_at INTEGER NOT NULL);",
+	NULL},
 };
 
 const size_t tn_store_nmigrations = sizeof tn_store_migrations / sizeof tn_store_migrations[0];

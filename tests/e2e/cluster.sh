@@ -1,0 +1,189 @@
+#!/bin/sh
+# cluster.sh -- a Tenure store across three PostgreSQL 15 servers on loopback
+# (tests/e2e/pg.sh): a coordinator and two shards made by `tenure cluster
+# init`.  Shows that the demo imported through the coordinator lands on both
+# shards by customer hash (rows counted on each shard directly); that every
+# command prints the same --format json as on SQLite (numbers to 1e-9); that
+# the per-customer aggregates push down to the shards and the documented
+# others do not (EXPLAIN VERBOSE, docs/scaling.md); that a shard that is down
+# is an error naming it, with no partial answer; and that --citus is refused
+# clearly where the Citus extension is missing.
+. "$REPO/tests/e2e/lib.sh"
+. "$REPO/tests/e2e/pg.sh"
+
+if ! pg_available; then
+  not_ok "postgresql server" "PostgreSQL 15 is not installed (scripts/deps.sh install test)"
+  exit 0
+fi
+trap 'pg_stop_all' EXIT
+for n in coord s0 s1; do
+  if ! pg_start $n; then not_ok "start postgresql $n" "see above"; exit 0; fi
+done
+C=$PG_URL_coord
+
+# ---- refusals, before the cluster exists ----
+fails $TENURE --db "$C" cluster init --shards "$PG_URL_s0,$PG_URL_s1" --citus >citus.out 2>citus.err
+check_contains "--citus without Citus: refused" citus.err "the Citus extension is not installed"
+check_contains "--citus without Citus: says what to do" citus.err "leave out --citus"
+check_eq "--citus refused: nothing made on the coordinator" \
+  "$(pg_psql coord "SELECT count(*) FROM pg_foreign_server")/$(pg_psql coord "SELECT count(*) FROM cluster_shards")" "0/0"
+fails $TENURE --db other.db cluster init --shards "$PG_URL_s0" >lite.out 2>lite.err
+check_contains "an SQLite coordinator: refused" lite.err "a cluster's coordinator is a PostgreSQL database"
+fails $TENURE --db "$C" cluster init --shards "$PG_URL_s0,$PG_URL_s0" >dup.out 2>dup.err
+check_contains "the same shard twice: refused" dup.err "are the same"
+fails $TENURE --db "$C" cluster init --shards "mysql://x@127.0.0.1/db" >url.out 2>url.err
+check_contains "not a postgresql URL: refused" url.err "is not a postgresql:// URL"
+
+# ---- the cluster ----
+check "cluster init" $TENURE --db "$C" cluster init --shards "$PG_URL_s0,$PG_URL_s1"
+if grep -q "$PG_PASSWORD" check.out; then not_ok "cluster init hides the passwords" "$(cat check.out)"
+else ok "cluster init hides the passwords"; fi
+check_eq "async_capable foreign servers" \
+  "$(pg_psql coord "SELECT count(*) FROM pg_foreign_server WHERE 'async_capable=true' = ANY (srvoptions)")" "2"
+check_eq "five tables partitioned by hash on the coordinator" \
+  "$(pg_psql coord "SELECT count(*) FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid WHERE p.partstrat = 'h' AND c.relname IN ('customers','subscriptions','events','payments','feedback')")" "5"
+check_eq "each partition a foreign table" \
+  "$(pg_psql coord "SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE c.relkind = 'f'")" "10"
+check_eq "the shards carry the Tenure schema" \
+  "$(pg_psql s0 "SELECT count(*) FROM pg_tables WHERE tablename IN ('customers','events','tenure_schema')")" "3"
+fails $TENURE --db "$C" cluster init --shards "$PG_URL_s0,$PG_URL_s1" >again.out 2>again.err
+check_contains "init twice: refused" again.err "is already the coordinator of a cluster"
+
+# ---- the demo through the coordinator, and on SQLite ----
+N=${TN_CLUSTER_DEMO_CUSTOMERS:-200}
+check "demo into sqlite" $TENURE --db lite.db --quiet demo --customers "$N" --months 12
+check "demo through the coordinator" $TENURE --db "$C" --quiet demo --customers "$N" --months 12
+for t in customers subscriptions events payments feedback; do
+  a=$(pg_psql s0 "SELECT count(*) FROM $t"); b=$(pg_psql s1 "SELECT count(*) FROM $t")
+  whole=$(pg_psql coord "SELECT count(*) FROM $t")
+  if [ "$a" -gt 0 ] && [ "$b" -gt 0 ] && [ $((a + b)) -eq "$whole" ]; then ok "$t on both shards ($a + $b = $whole)"
+  else not_ok "$t on both shards" "shard 0: $a, shard 1: $b, through the coordinator: $whole"; fi
+done
+checked $TENURE --db lite.db --format json schema >lite_schema.json
+want=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); r=d if isinstance(d,list) else d.get("rows",d); print([x["value"] for x in r if x["item"]=="events"][0])' lite_schema.json 2>/dev/null)
+check_eq "every event stored once" "$(($(pg_psql s0 "SELECT count(*) FROM events") + $(pg_psql s1 "SELECT count(*) FROM events")))" "$want"
+# placement: shard k holds exactly the customers whose id hashes to k
+for k in 0 1; do
+  check_eq "shard $k holds the customers of hash partition $k" \
+    "$(pg_psql coord "SELECT count(*) FROM customer_keys WHERE satisfies_hash_partition('customers'::regclass, 2, $k, id)")" \
+    "$(pg_psql s$k "SELECT count(*) FROM customers")"
+  check_eq "shard $k: every event's customer is on the same shard" \
+    "$(pg_psql s$k "SELECT count(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.id = e.customer_id)")" "0"
+done
+check_eq "ids are issued once across the shards" \
+  "$(pg_psql coord "SELECT count(*) - count(DISTINCT id) FROM subscriptions")" "0"
+checked pg_psql coord "INSERT INTO customers(ext_id) VALUES ('dup-test')" >/dev/null 2>&1
+if pg_psql coord "INSERT INTO customers(ext_id) VALUES ('dup-test')" >dupk.out 2>&1; then
+  not_ok "a customer id twice across the shards: refused" "the second insert went through"
+else check_contains "a customer id twice across the shards: refused" dupk.out "duplicate key value"; fi
+checked pg_psql coord "DELETE FROM customers WHERE ext_id = 'dup-test'" >/dev/null 2>&1
+check_eq "key table follows a delete" "$(pg_psql coord "SELECT count(*) FROM customer_keys WHERE ext_id = 'dup-test'")" "0"
+checked $TENURE --db "$C" --format json cluster status --count >status.json
+check_contains "cluster status counts the shards" status.json '"tn_shard_1"'
+
+# ---- every command: the same output as on SQLite ----
+same() {
+  name=$1; shift
+  checked $TENURE --db lite.db --format json "$@" >lite.out 2>lite.err; a=$?
+  checked $TENURE --db "$C" --format json "$@" >pg.out 2>pg.err; b=$?
+  if [ "$a" -ne 0 ] || [ "$b" -ne 0 ]; then
+    not_ok "same on the cluster: $name" "exit $a on sqlite, $b on the cluster" "$(head -c 400 lite.err)" "$(head -c 400 pg.err)"
+    return
+  fi
+  if d=$(python3 "$REPO/tests/e2e/jsoncmp.py" lite.out pg.out); then ok "same on the cluster: $name"
+  else not_ok "same on the cluster: $name" "$d"; fi
+}
+AS_OF=2026-09-30
+same "summary" summary
+same "churn rate" churn rate
+same "churn rate by plan" churn rate --by plan
+same "churn rate quarterly" churn rate --period quarter
+same "churn status" churn status --as-of "$AS_OF"
+same "cohorts" cohorts
+same "cohorts revenue" cohorts --revenue
+same "survival" survival
+same "survival all spells" survival --all-spells
+same "drivers" drivers
+same "value summary" value summary
+same "value score" value score
+same "value retention" value retention
+same "value profitability" value profitability
+same "predict features" predict features --as-of "$AS_OF" --horizon 30
+same "feedback scores" feedback scores
+same "points balance" points balance
+same "points tiers" points tiers
+same "points check" points check
+same "journey funnel" journey funnel
+same "journey churn" journey churn
+same "journey stuck" journey stuck --days 14
+same "value at-risk" value at-risk
+same "points at-risk" points at-risk
+same "predict backtest" predict backtest --as-of "$AS_OF" --horizon 30
+same "feedback classify" feedback classify
+same "feedback impact" feedback impact
+same "feedback matrix" feedback matrix
+same "alerts" alerts --as-of "$AS_OF"
+same "alerts again (no new episode)" alerts --as-of "$AS_OF"
+same "offers plan" offers plan --now "$AS_OF"
+same "offers ending" offers ending --now "$AS_OF"
+same "offers plans" offers plans
+same "offers report" offers report
+same "winback schedule" winback schedule --now "$AS_OF" --seed 3
+same "winback report" winback report
+same "winback reasons" winback reasons
+# an import through the coordinator, twice: the second adds nothing (ON
+# CONFLICT DO NOTHING sent to the shards), and SQLite agrees
+pg_psql coord "SELECT ext_id FROM customer_keys ORDER BY id LIMIT 40" >ids.txt
+{ echo "customer,occurred_at,type"; awk '{ printf "%s,2026-09-%02d,session\n", $1, 1 + NR % 28 }' ids.txt; } >more.csv
+check "import events into sqlite" $TENURE --db lite.db import events more.csv
+check "import events through the coordinator" $TENURE --db "$C" import events more.csv
+before=$(pg_psql coord "SELECT count(*) FROM events")
+check "import again through the coordinator" $TENURE --db "$C" import events more.csv
+check_eq "import again: no event twice" "$(pg_psql coord "SELECT count(*) FROM events")" "$before"
+same "summary after the import" summary
+same "journey funnel after the import" journey funnel
+
+# ---- what pushes down to the shards (docs/scaling.md, "What runs where") ----
+plan() { pg_psql coord "EXPLAIN VERBOSE $1" >plan.out 2>&1 || not_ok "explain: $1" "$(cat plan.out)"; }
+has() { if grep -qF -- "$3" "$2"; then ok "$1"; else not_ok "$1" "the plan lacks: $3" "$(grep -E 'Remote SQL|Aggregate|Foreign' "$2" | head -8)"; fi; }
+lacks() { if grep -qF -- "$3" "$2"; then not_ok "$1" "the plan has: $3" "$(grep -E 'Remote SQL|Aggregate|Foreign' "$2" | head -8)"; else ok "$1"; fi; }
+# a per-customer aggregate: the whole GROUP BY runs on each shard, at once
+plan "SELECT customer_id, count(*), max(occurred_at) FROM events GROUP BY customer_id"
+has "pushdown: per-customer aggregate's remote SQL has the GROUP BY" plan.out "count(*), max(occurred_at) FROM public.events GROUP BY 1"
+has "pushdown: the shards are scanned at once (async)" plan.out "Async Foreign Scan"
+# journey's milestones (src/actions/journey.c): events joined with customers,
+# grouped by customer -- pushed down whole once the planner may ask the shards
+# for estimates (use_remote_estimate, docs/scaling.md); without, the join runs
+# on the coordinator, per shard
+for k in 0 1; do pg_psql coord "ALTER SERVER tn_shard_$k OPTIONS (ADD use_remote_estimate 'true')" >/dev/null; done
+plan "WITH t AS (SELECT (SELECT id FROM event_types WHERE name = 'session') AS t1) SELECT e.customer_id, min(CASE WHEN e.type_id = t.t1 THEN e.occurred_at END) FROM events e CROSS JOIN t JOIN customers c ON c.id = e.customer_id WHERE e.type_id IN (t.t1) AND e.occurred_at >= c.signed_up_at AND e.occurred_at <= 1790000000 GROUP BY e.customer_id"
+has "pushdown: join on the customer and its aggregate run on the shard" plan.out "Aggregate on ((public.events_shard0 e) INNER JOIN (public.customers_shard0 c))"
+for k in 0 1; do pg_psql coord "ALTER SERVER tn_shard_$k OPTIONS (DROP use_remote_estimate)" >/dev/null; done
+# summary's reactivated customers (src/analyses/summary.c): GROUP BY ... HAVING on the shards
+plan "SELECT count(*) FROM (SELECT customer_id FROM subscriptions WHERE started_at <= 1790000000 GROUP BY customer_id HAVING count(*) > 1) x"
+has "pushdown: GROUP BY ... HAVING runs on the shards" plan.out "GROUP BY 1 HAVING ((count(*) > 1))"
+# one customer: only its shard is asked
+plan "SELECT * FROM events WHERE customer_id = 7"
+if [ "$(grep -c 'Foreign Scan on' plan.out)" -eq 1 ]; then ok "pushdown: one customer's rows come from its shard only"
+else not_ok "pushdown: one customer's rows come from its shard only" "$(grep 'Foreign Scan' plan.out)"; fi
+# not pushed down: a total over all customers (each shard ships its rows; PostgreSQL 15 has no partial aggregate pushdown)
+plan "SELECT count(*) FROM events"
+has "not pushed: a whole-table count ships the rows" plan.out "Remote SQL: SELECT NULL FROM public.events"
+# not pushed: Tenure's own SQL functions (tn_money) are evaluated on the coordinator
+plan "SELECT customer_id, sum(tn_money(amount, currency, paid_at)) FROM payments GROUP BY customer_id"
+lacks "not pushed: an aggregate over tn_money" plan.out "tn_money(amount"
+# not pushed: a join with a coordinator table (event_types) by name
+plan "SELECT e.customer_id, count(*) FROM events e JOIN event_types t ON t.id = e.type_id WHERE t.name = 'session' GROUP BY e.customer_id"
+has "not pushed: a join with a coordinator table ships the rows" plan.out "Remote SQL: SELECT customer_id, type_id FROM public.events"
+
+# ---- a shard that is down ----
+pg_stop s1
+fails $TENURE --db "$C" --format json churn rate >down.out 2>down.err
+check_contains "shard down: the error names the shard" down.err 'tn_shard_1'
+check_contains "shard down: and where it is" down.err "port $PG_PORT_s1"
+if [ -s down.out ]; then not_ok "shard down: no partial answer" "$(head -c 300 down.out)"; else ok "shard down: no partial answer"; fi
+fails $TENURE --db "$C" --format json summary >down2.out 2>down2.err
+check_contains "shard down: summary fails too" down2.err 'tn_shard_1'
+if [ -s down2.out ]; then not_ok "shard down: no partial summary" "$(head -c 300 down2.out)"; else ok "shard down: no partial summary"; fi
+if grep -q "$PG_PASSWORD" down.err down2.err; then not_ok "shard down: no password printed" "$(cat down.err)"
+else ok "shard down: no password printed"; fi
