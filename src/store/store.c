@@ -1016,10 +1016,11 @@ static char *put_int(char *p, int64_t v)
 }
 
 /* COPY's text format: tab-separated, \N for NULL, backslash escapes. */
-static int copy_rows(tn_store *s, const char *table, tn_error *err)
+static int copy_rows(tn_store *s, const char *table, int with_tag, tn_error *err)
 {
-	char sql[128];
-	snprintf(sql, sizeof sql, "COPY %s(customer_id, occurred_at, type_id, ext_id, amount) FROM STDIN", table);
+	char sql[160];
+	snprintf(sql, sizeof sql, "COPY %s(customer_id, occurred_at, type_id, ext_id, amount%s) FROM STDIN", table,
+		 with_tag ? ", seq, tag" : "");
 	if (tn_pg_copy_begin(s->pg, sql, err))
 		return tn_error_code(err, TN_ERR_DB);
 	size_t cap = 1 << 20, len = 0;
@@ -1032,11 +1033,11 @@ static int copy_rows(tn_store *s, const char *table, tn_error *err)
 	for (size_t i = 0; i < s->nev && !rc; i++) {
 		const ev_row *e = &s->ev[i];
 		size_t el = strlen(e->eid);
-		if (len + 3 * 24 + 2 * el + 40 > cap) {
+		if (len + 5 * 24 + 2 * el + 40 > cap) {
 			rc = tn_pg_copy_put(s->pg, buf, len, err);
 			len = 0;
-			if (3 * 24 + 2 * el + 40 > cap) {
-				char *nb = tn_realloc(buf, cap = 3 * 24 + 2 * el + 40);
+			if (5 * 24 + 2 * el + 40 > cap) {
+				char *nb = tn_realloc(buf, cap = 5 * 24 + 2 * el + 40);
 				if (!nb) {
 					rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 					break;
@@ -1069,6 +1070,12 @@ static int copy_rows(tn_store *s, const char *table, tn_error *err)
 		} else {
 			p += snprintf(p, 32, "%.17g", e->amount);
 		}
+		if (with_tag) {
+			*p++ = '\t';
+			p = put_int(p, (int64_t)i);
+			*p++ = '\t';
+			p = put_int(p, (int64_t)e->tag);
+		}
 		*p++ = '\n';
 		len = (size_t)(p - buf);
 	}
@@ -1093,29 +1100,61 @@ static int flush_events_pg(tn_store *s, long long *added, tn_error *err)
 	int rc = tn_store_exec(s, "SAVEPOINT tn_copy", err);
 	if (!rc) {
 		tn_error quiet = {0};
-		if (copy_rows(s, "events", &quiet) == TN_OK) {
+		if (copy_rows(s, "events", 0, &quiet) == TN_OK) {
 			*added = (long long)s->nev;
+			if (s->tag_added)
+				for (size_t i = 0; i < s->nev; i++)
+					if (s->ev[i].tag < s->ntags)
+						s->tag_added[s->ev[i].tag]++;
 			rc = tn_store_exec(s, "RELEASE tn_copy", err);
 		} else if (!tn_db_constraint_failed(s)) {
 			tn_error_set(err, quiet.code, "%s", quiet.msg);
 			rc = quiet.code;
 		} else {
-			long long before = 0;
 			rc = tn_store_exec(s, "ROLLBACK TO tn_copy; RELEASE tn_copy", err);
+			/* seq: the row's place in the sorted buffer, so that of two
+			 * equal rows the first is the one added (as on SQLite);
+			 * tag: the request it came with (tn_store_count_by_tag) */
 			if (!rc)
 				rc = tn_store_exec(s, "CREATE TEMP TABLE IF NOT EXISTS tn_events_load "
-						      "(LIKE events INCLUDING DEFAULTS); TRUNCATE tn_events_load", err);
+						      "(LIKE events INCLUDING DEFAULTS, seq BIGINT, tag BIGINT); "
+						      "TRUNCATE tn_events_load", err);
 			if (!rc)
-				rc = copy_rows(s, "tn_events_load", err);
-			(void)before;
-			if (!rc) {
-				tn_stmt *st = tn_db_prepare(s, "INSERT INTO events SELECT * FROM tn_events_load "
+				rc = copy_rows(s, "tn_events_load", 1, err);
+			if (!rc && !s->tag_added) {
+				tn_stmt *st = tn_db_prepare(s, "INSERT INTO events(customer_id, occurred_at, type_id, "
+							       "ext_id, amount) SELECT customer_id, occurred_at, type_id, "
+							       "ext_id, amount FROM tn_events_load ORDER BY seq "
 							       "ON CONFLICT DO NOTHING", err);
 				rc = st ? tn_db_step(st, "writing events", err) : TN_ERR_DB;
 				if (rc == TN_DB_DONE) {
 					rc = TN_OK;
 					*added = tn_db_changes(s);
 				}
+				tn_db_finalize(st);
+			} else if (!rc) {
+				/* the rows added, counted by the request they came with */
+				tn_stmt *st = tn_db_prepare(s,
+					"WITH ins AS (INSERT INTO events(customer_id, occurred_at, type_id, ext_id, amount) "
+					"SELECT customer_id, occurred_at, type_id, ext_id, amount FROM tn_events_load "
+					"ORDER BY seq ON CONFLICT DO NOTHING "
+					"RETURNING customer_id, occurred_at, type_id, ext_id) "
+					"SELECT f.tag, count(*) FROM (SELECT DISTINCT ON (l.customer_id, l.occurred_at, "
+					"l.type_id, l.ext_id) l.tag FROM tn_events_load l JOIN ins ON "
+					"ins.customer_id = l.customer_id AND ins.occurred_at = l.occurred_at AND "
+					"ins.type_id = l.type_id AND ins.ext_id = l.ext_id "
+					"ORDER BY l.customer_id, l.occurred_at, l.type_id, l.ext_id, l.seq) f GROUP BY f.tag",
+					err);
+				rc = st ? TN_OK : TN_ERR_DB;
+				while (!rc && (rc = tn_db_step(st, "writing events", err)) == TN_DB_ROW) {
+					int64_t tag = tn_db_column_int64(st, 0), n = tn_db_column_int64(st, 1);
+					*added += n;
+					if (tag >= 0 && (size_t)tag < s->ntags)
+						s->tag_added[tag] += n;
+					rc = TN_OK;
+				}
+				if (rc == TN_DB_DONE)
+					rc = TN_OK;
 				tn_db_finalize(st);
 			}
 			if (!rc)
