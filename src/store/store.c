@@ -60,6 +60,7 @@ struct tn_store {
 	int64_t sp_min, sp_max; /* ev_min, ev_max when the savepoint was taken */
 	long long *tag_added;   /* tn_store_count_by_tag */
 	size_t ntags;
+	int bulk; /* tn_store_bulk: 1 allowed, 2 the events key is dropped in this transaction, 3 not this time */
 	/* statements kept prepared by tn_store_cached, keyed by the SQL's address */
 	struct { const char *sql; sqlite3_stmt *st; } stc[TN_STMT_CACHE];
 	size_t nstc;
@@ -423,11 +424,14 @@ int tn_store_begin(tn_store *s, tn_error *err)
 
 static int update_bounds(tn_store *s, tn_error *err);
 static int flush_events(tn_store *s, tn_error *err);
+static int bulk_done(tn_store *s, tn_error *err);
 
 int tn_store_commit(tn_store *s, tn_error *err)
 {
-	if (flush_events(s, err) || update_bounds(s, err))
+	if (flush_events(s, err) || bulk_done(s, err) || update_bounds(s, err))
 		return tn_error_code(err, TN_ERR_DB);
+	if (s->bulk)
+		s->bulk = 1;
 	if (s->in_txn && tn_store_exec(s, "COMMIT", err))
 		return tn_error_code(err, TN_ERR_DB);
 	s->in_txn = 0;
@@ -444,6 +448,8 @@ void tn_store_rollback(tn_store *s)
 	if (s->in_txn)
 		tn_store_exec(s, "ROLLBACK", NULL);
 	s->in_txn = 0;
+	if (s->bulk)
+		s->bulk = 1; /* a dropped events key is back */
 	/* keys handed out inside the transaction are gone: reload on next use */
 	tn_strmap_free(s->cmap);
 	s->cmap = NULL;
@@ -914,9 +920,48 @@ static int ev_cmp(const void *a, const void *b)
 	return strcmp(x->eid, y->eid);
 }
 
+void tn_store_bulk(tn_store *s, int on) { s->bulk = on ? 1 : 0; }
+
+/* The bulk load's end: build the events key again by sorting.  When the
+ * rows hold duplicates, the later copies are deleted first (the first one
+ * stays, as SQLite's INSERT OR IGNORE keeps it) and no longer count as
+ * added. */
+static int bulk_done(tn_store *s, tn_error *err)
+{
+	if (s->bulk != 2)
+		return TN_OK;
+	s->bulk = 3;
+	static const char add_key[] = "ALTER TABLE events ADD CONSTRAINT events_pkey "
+				      "PRIMARY KEY (customer_id, occurred_at, type_id, ext_id)";
+	if (tn_store_exec(s, "SAVEPOINT tn_key", err))
+		return tn_error_code(err, TN_ERR_DB);
+	if (tn_store_exec(s, add_key, NULL) == TN_OK)
+		return tn_store_exec(s, "RELEASE tn_key", err);
+	if (!tn_db_constraint_failed(s))
+		return tn_store_exec(s, add_key, err); /* the error, once more, with its message */
+	if (tn_store_exec(s, "ROLLBACK TO tn_key", err))
+		return tn_error_code(err, TN_ERR_DB);
+	tn_stmt *st = tn_db_prepare(s, "DELETE FROM events e USING (SELECT ctid AS c, row_number() OVER "
+				       "(PARTITION BY customer_id, occurred_at, type_id, ext_id ORDER BY ctid) AS rn "
+				       "FROM events) d WHERE e.ctid = d.c AND d.rn > 1", err);
+	int rc = st ? tn_db_step(st, "removing repeated events", err) : TN_ERR_DB;
+	if (rc == TN_DB_DONE) {
+		rc = TN_OK;
+		s->ev_added -= tn_db_changes(s);
+	}
+	tn_db_finalize(st);
+	if (!rc)
+		rc = tn_store_exec(s, add_key, err);
+	if (!rc)
+		rc = tn_store_exec(s, "RELEASE tn_key", err);
+	return rc;
+}
+
 int tn_store_flush(tn_store *s, long long *added, tn_error *err)
 {
 	int rc = flush_events(s, err);
+	if (!rc)
+		rc = bulk_done(s, err);
 	if (added)
 		*added = s->ev_added;
 	s->ev_added = 0;
@@ -1097,6 +1142,34 @@ static int flush_events_pg(tn_store *s, long long *added, tn_error *err)
 	int own = !s->in_txn;
 	if (own && tn_store_exec(s, "BEGIN", err))
 		return tn_error_code(err, TN_ERR_DB);
+	if (s->bulk == 1 && !own) {
+		/* the bulk load's first flush: an empty table loses its key
+		 * until bulk_done */
+		tn_stmt *st = tn_db_prepare(s, "SELECT NOT EXISTS (SELECT 1 FROM events)", err);
+		int rc = st ? tn_db_step(st, "looking at the events", err) : TN_ERR_DB;
+		int empty = rc == TN_DB_ROW && tn_db_column_int64(st, 0) == 1;
+		tn_db_finalize(st);
+		if (rc != TN_DB_ROW && rc != TN_DB_DONE)
+			return rc;
+		s->bulk = 3;
+		if (empty) {
+			if (tn_store_exec(s, "ALTER TABLE events DROP CONSTRAINT events_pkey", err))
+				return tn_error_code(err, TN_ERR_DB);
+			s->bulk = 2;
+		}
+	}
+	if (s->bulk == 2 && !own) {
+		/* no key to conflict with: straight in; bulk_done sorts it out */
+		int rc = copy_rows(s, "events", 0, err);
+		if (!rc) {
+			*added = (long long)s->nev;
+			if (s->tag_added)
+				for (size_t i = 0; i < s->nev; i++)
+					if (s->ev[i].tag < s->ntags)
+						s->tag_added[s->ev[i].tag]++;
+		}
+		return rc;
+	}
 	int rc = tn_store_exec(s, "SAVEPOINT tn_copy", err);
 	if (!rc) {
 		tn_error quiet = {0};
