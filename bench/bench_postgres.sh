@@ -37,6 +37,44 @@ for target in sqlite postgresql; do
     "$(rate "$N" "$first")" "$first" "$rss" "$(rate "$N" "$SECS")" "$SECS"
 done
 
+# where the time goes on PostgreSQL: tenure's CPU (parse, sort, COPY
+# formatting) against the server backend's CPU, sampled from /proc while the
+# import runs; and the bound no importer can beat, PostgreSQL's own COPY of
+# the same rows from a server-side file into a bare table (no key), next to
+# the same COPY into a table with the events key.
+backend_cpu() { # the CPU seconds of the busiest tenure backend, sampled until PID exits
+  _last=0
+  while kill -0 "$1" 2>/dev/null; do
+    for p in $(pgrep -f "postgres: tenure postgres" 2>/dev/null); do
+      v=$(awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$p/stat" 2>/dev/null)
+      [ -n "$v" ] && awk -v a="$v" -v b="$_last" 'BEGIN { exit !(a > b) }' && _last=$v
+    done
+    sleep 0.1
+  done
+  echo "$_last"
+}
+echo "where the time goes: importing $N events into an empty PostgreSQL events table"
+pg_psql bench "TRUNCATE events" >/dev/null
+/usr/bin/time -f '%e %U %S' -o "$W/t.time" "$TENURE" --db "$URL" --quiet import events "$W/events.csv" >/dev/null 2>"$W/t.err" &
+tp=$!
+bcpu=$(backend_cpu "$tp")
+wait "$tp" || { cat "$W/t.err"; exit 1; }
+read -r wall tu ts <"$W/t.time"
+printf '  wall %s s (%s rows/s); tenure CPU %.2f s (user %s + sys %s); server backend CPU ~%s s; load %s\n' \
+  "$wall" "$(rate "$N" "$wall")" "$(awk -v a="$tu" -v b="$ts" 'BEGIN { print a + b }')" "$tu" "$ts" "$bcpu" \
+  "$(cut -d' ' -f1 /proc/loadavg)"
+eval "pgdir=\$PG_DIR_bench"
+pg_psql bench "COPY events TO '$pgdir/ev.copy'; CREATE TABLE bare (LIKE events); CREATE TABLE keyed (LIKE events INCLUDING ALL)" >/dev/null
+for t in bare keyed; do
+  s0=$(date +%s.%N)
+  pg_psql bench "COPY $t FROM '$pgdir/ev.copy'" >/dev/null
+  s1=$(date +%s.%N)
+  secs=$(awk -v a="$s0" -v b="$s1" 'BEGIN { printf "%.2f", b - a }')
+  printf '  PostgreSQL COPY of the same rows into a table %-14s %6s s  %8s rows/s\n' \
+    "$([ $t = bare ] && echo "without a key:" || echo "with the key:")" "$secs" "$(rate "$N" "$secs")"
+done
+pg_psql bench "DROP TABLE bare, keyed" >/dev/null
+
 echo "analyses on the demo company ($D customers, 12 months)"
 pg_psql bench "DROP SCHEMA public CASCADE; CREATE SCHEMA public" >/dev/null 2>&1
 "$TENURE" --db "$W/demo.db" --quiet demo --customers "$D" --months 12 >/dev/null 2>&1

@@ -631,6 +631,31 @@ static void scan_free(scan *sc)
 	free(sc->spells);
 }
 
+/* The events the scan uses, filtered where the data are: up to as_of, and of
+ * the types that count (activity or a milestone) unless every type is
+ * activity.  Rows the scan would skip are not sent at all -- on PostgreSQL
+ * fewer bytes over the connection; the result is the same. */
+static int open_events(scan *sc, tn_error *err)
+{
+	size_t cap = 256 + 24 * sc->ntflags, len;
+	char *sql = tn_malloc(cap);
+	if (!sql)
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	len = (size_t)snprintf(sql, cap, "SELECT customer_id, occurred_at, type_id FROM events WHERE occurred_at <= %lld",
+			       (long long)sc->as_of);
+	if (!sc->all_types_activity) {
+		len += (size_t)snprintf(sql + len, cap - len, " AND type_id IN (-1");
+		for (size_t id = 0; id < sc->ntflags; id++)
+			if (sc->tflags[id])
+				len += (size_t)snprintf(sql + len, cap - len, ",%zu", id);
+		len += (size_t)snprintf(sql + len, cap - len, ")");
+	}
+	snprintf(sql + len, cap - len, " ORDER BY customer_id, occurred_at, type_id, ext_id");
+	int rc = cur_open(sc, &sc->ev, sql, err);
+	free(sql);
+	return rc;
+}
+
 int tn_churn_scan(tn_store *s, const tn_churn_def *def, const tn_churn_scan_opts *opts, tn_churn_customer_fn fn,
 		  void *ud, tn_time *as_of_out, tn_error *err)
 {
@@ -676,11 +701,7 @@ int tn_churn_scan(tn_store *s, const tn_churn_def *def, const tn_churn_scan_opts
 				       "ORDER BY customer_id, started_at, plan",
 			   err)))
 		goto out;
-	if (need_events && ((rc = load_types(&sc, o, err)) ||
-			    (rc = cur_open(&sc, &sc.ev,
-					   "SELECT customer_id, occurred_at, type_id FROM events "
-					   "ORDER BY customer_id, occurred_at, type_id, ext_id",
-					   err))))
+	if (need_events && ((rc = load_types(&sc, o, err)) || (rc = open_events(&sc, err))))
 		goto out;
 	if ((def->failed_payment || sc.causes) &&
 	    (rc = cur_open(&sc, &sc.pa,

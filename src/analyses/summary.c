@@ -113,7 +113,7 @@ int tn_summary_get_def(tn_store *s, const tn_churn_def *def, tn_time as_of, tn_s
 		return err->code;
 	o->reactivated = (long long)v[0];
 	if (one_row(s,
-		    "SELECT count(*), 100.0 * (total(score >= 9) - total(score <= 6)) / count(*) FROM feedback"
+		    "SELECT count(*), 100.0 * (total(score >= 9) - total(score <= 6)) / NULLIF(count(*), 0) FROM feedback"
 		    " WHERE kind = 'nps' AND score IS NOT NULL AND given_at > ?1 - 90*86400 AND given_at <= ?1",
 		    as_of, v, 2, err))
 		return err->code;

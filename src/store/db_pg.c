@@ -43,6 +43,7 @@ struct tn_pg {
 	unsigned next_id; /* statement and cursor names */
 	long long changes;
 	int constraint;
+	int lost_txn; /* the connection dropped inside a transaction: nothing runs until ROLLBACK */
 };
 
 struct tn_pgstmt {
@@ -176,6 +177,26 @@ int tn_pg_in_txn(tn_pg *pg)
 
 static int exec_ddl(tn_pg *pg, const char *sql, const char *what, tn_error *err);
 
+/* Whether a statement about to run is outside any transaction, so that a
+ * dropped connection may be reset and the statement run again.  A dropped
+ * connection reports no transaction status: it counts as idle unless it
+ * dropped inside a transaction (then the caller must ROLLBACK first, or a
+ * later statement of that transaction would run on its own, half of it
+ * lost). */
+static int conn_idle(tn_pg *pg)
+{
+	if (PQtransactionStatus(pg->conn) == PQTRANS_IDLE)
+		return 1;
+	return PQstatus(pg->conn) == CONNECTION_BAD && !pg->lost_txn;
+}
+
+/* After a failure: remember a connection lost inside a transaction. */
+static void note_lost(tn_pg *pg, int idle)
+{
+	if (!idle && PQstatus(pg->conn) == CONNECTION_BAD)
+		pg->lost_txn = 1;
+}
+
 /* Set ERR from a failed result (or the connection's message). */
 static int fail(tn_pg *pg, PGresult *r, const char *what, tn_error *err)
 {
@@ -224,8 +245,15 @@ int tn_pg_exec(tn_pg *pg, const char *text, const char *what, tn_error *err)
 static int exec_ddl(tn_pg *pg, const char *sql, const char *what, tn_error *err)
 {
 	int tries = 0;
+	if (PQstatus(pg->conn) == CONNECTION_BAD && strncmp(sql, "ROLLBACK", 8) == 0 &&
+	    strncmp(sql, "ROLLBACK TO", 11) != 0) {
+		/* the server rolled the transaction back when the connection
+		 * dropped: done; the next statement reconnects */
+		pg->lost_txn = 0;
+		return TN_OK;
+	}
 	for (;;) {
-		int idle = PQtransactionStatus(pg->conn) == PQTRANS_IDLE;
+		int idle = conn_idle(pg);
 		PGresult *r = PQexec(pg->conn, sql);
 		ExecStatusType s = PQresultStatus(r);
 		if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) {
@@ -237,6 +265,7 @@ static int exec_ddl(tn_pg *pg, const char *sql, const char *what, tn_error *err)
 			PQclear(r);
 			continue;
 		}
+		note_lost(pg, idle);
 		int rc = fail(pg, r, what, err);
 		PQclear(r);
 		return rc;
@@ -413,6 +442,19 @@ static int starts_with_word(const char *s, const char *w)
 	return strncasecmp(s, w, n) == 0 && !isalnum((unsigned char)s[n]);
 }
 
+/* Whether a WITH statement writes (WITH x AS (INSERT ... RETURNING ...)
+ * SELECT ...): PostgreSQL declares no cursor over such a statement. */
+static int modifies(const char *sql)
+{
+	if (!starts_with_word(sql, "WITH"))
+		return 0;
+	for (const char *p = sql; *p; p++)
+		if ((p == sql || !is_word_char(p[-1])) &&
+		    (starts_with_word(p, "INSERT") || starts_with_word(p, "UPDATE") || starts_with_word(p, "DELETE")))
+			return 1;
+	return 0;
+}
+
 tn_pgstmt *tn_pg_prepare(tn_pg *pg, const char *sql, int stream, tn_error *err)
 {
 	tn_pgstmt *st = tn_calloc(1, sizeof *st);
@@ -422,7 +464,7 @@ tn_pgstmt *tn_pg_prepare(tn_pg *pg, const char *sql, int stream, tn_error *err)
 	st->id = ++pg->next_id;
 	st->returns_rows = starts_with_word(sql, "SELECT") || starts_with_word(sql, "WITH") ||
 			   starts_with_word(sql, "VALUES");
-	st->stream = stream && st->returns_rows;
+	st->stream = stream && st->returns_rows && !modifies(sql);
 	if (st->n > 0) {
 		st->val = tn_calloc((size_t)st->n, sizeof *st->val);
 		st->len = tn_calloc((size_t)st->n, sizeof *st->len);
@@ -620,7 +662,7 @@ static int start(tn_pgstmt *st, const char *what, tn_error *err)
 	tn_pg *pg = st->pg;
 	int tries = 0;
 	for (;;) {
-		int idle = PQtransactionStatus(pg->conn) == PQTRANS_IDLE;
+		int idle = conn_idle(pg);
 		PGresult *r;
 		if (st->stream && st->runs == 0) {
 			/* outside a transaction the cursor must outlive the
@@ -667,6 +709,7 @@ static int start(tn_pgstmt *st, const char *what, tn_error *err)
 					tn_error_clear(err);
 					continue;
 				}
+				note_lost(pg, idle);
 				return rc;
 			}
 			char name[32];
@@ -680,6 +723,7 @@ static int start(tn_pgstmt *st, const char *what, tn_error *err)
 			PQclear(r);
 			continue;
 		}
+		note_lost(pg, idle);
 		int rc = fail(pg, r, what, err);
 		PQclear(r);
 		return rc;

@@ -1369,6 +1369,7 @@ int tn_import(tn_store *s, const char *path, const tn_import_opts *o, tn_import_
 	if (o->rejects_path && !(ss.rejects = fopen(o->rejects_path, "wb")))
 		return tn_error_set(err, TN_ERR_IO, "%s: cannot write the rejects file: %s", o->rejects_path,
 				    strerror(errno));
+	tn_store_bulk(s, o->kind == TN_KIND_EVENTS);
 	int rc = tn_store_begin(s, err);
 	if (rc == TN_OK) {
 		tn_input_format fmt = o->format == TN_INPUT_AUTO ? detect_format(path) : o->format;
@@ -1396,6 +1397,7 @@ int tn_import(tn_store *s, const char *path, const tn_import_opts *o, tn_import_
 		else
 			tn_store_rollback(s);
 	}
+	tn_store_bulk(s, 0);
 	if (ss.nerrors > ss.max_errors && o->on_error) {
 		char msg[128];
 		snprintf(msg, sizeof msg, "%s: ... and %zu more errors", path, ss.nerrors - ss.max_errors);

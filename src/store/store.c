@@ -69,6 +69,7 @@ struct tn_store {
 	size_t sp_ncust, sp_ntypes;
 	long long *tag_added;   /* tn_store_count_by_tag */
 	size_t ntags;
+	int bulk; /* tn_store_bulk: 1 allowed, 2 the events key is dropped in this transaction, 3 not this time */
 	/* statements kept prepared by tn_store_cached, keyed by the SQL's address */
 	struct { const char *sql; sqlite3_stmt *st; } stc[TN_STMT_CACHE];
 	size_t nstc;
@@ -435,11 +436,14 @@ int tn_store_begin(tn_store *s, tn_error *err)
 
 static int update_bounds(tn_store *s, tn_error *err);
 static int flush_events(tn_store *s, tn_error *err);
+static int bulk_done(tn_store *s, tn_error *err);
 
 int tn_store_commit(tn_store *s, tn_error *err)
 {
-	if (flush_events(s, err) || update_bounds(s, err))
+	if (flush_events(s, err) || bulk_done(s, err) || update_bounds(s, err))
 		return tn_error_code(err, TN_ERR_DB);
+	if (s->bulk)
+		s->bulk = 1;
 	if (s->in_txn && tn_store_exec(s, "COMMIT", err))
 		return tn_error_code(err, TN_ERR_DB);
 	s->in_txn = 0;
@@ -456,6 +460,8 @@ void tn_store_rollback(tn_store *s)
 	if (s->in_txn)
 		tn_store_exec(s, "ROLLBACK", NULL);
 	s->in_txn = 0;
+	if (s->bulk)
+		s->bulk = 1; /* a dropped events key is back */
 	/* keys handed out inside the transaction are gone: reload on next use */
 	tn_strmap_free(s->cmap);
 	s->cmap = NULL;
@@ -948,9 +954,48 @@ static int ev_cmp(const void *a, const void *b)
 	return strcmp(x->eid, y->eid);
 }
 
+void tn_store_bulk(tn_store *s, int on) { s->bulk = on ? 1 : 0; }
+
+/* The bulk load's end: build the events key again by sorting.  When the
+ * rows hold duplicates, the later copies are deleted first (the first one
+ * stays, as SQLite's INSERT OR IGNORE keeps it) and no longer count as
+ * added. */
+static int bulk_done(tn_store *s, tn_error *err)
+{
+	if (s->bulk != 2)
+		return TN_OK;
+	s->bulk = 3;
+	static const char add_key[] = "ALTER TABLE events ADD CONSTRAINT events_pkey "
+				      "PRIMARY KEY (customer_id, occurred_at, type_id, ext_id)";
+	if (tn_store_exec(s, "SAVEPOINT tn_key", err))
+		return tn_error_code(err, TN_ERR_DB);
+	if (tn_store_exec(s, add_key, NULL) == TN_OK)
+		return tn_store_exec(s, "RELEASE tn_key", err);
+	if (!tn_db_constraint_failed(s))
+		return tn_store_exec(s, add_key, err); /* the error, once more, with its message */
+	if (tn_store_exec(s, "ROLLBACK TO tn_key", err))
+		return tn_error_code(err, TN_ERR_DB);
+	tn_stmt *st = tn_db_prepare(s, "DELETE FROM events e USING (SELECT ctid AS c, row_number() OVER "
+				       "(PARTITION BY customer_id, occurred_at, type_id, ext_id ORDER BY ctid) AS rn "
+				       "FROM events) d WHERE e.ctid = d.c AND d.rn > 1", err);
+	int rc = st ? tn_db_step(st, "removing repeated events", err) : TN_ERR_DB;
+	if (rc == TN_DB_DONE) {
+		rc = TN_OK;
+		s->ev_added -= tn_db_changes(s);
+	}
+	tn_db_finalize(st);
+	if (!rc)
+		rc = tn_store_exec(s, add_key, err);
+	if (!rc)
+		rc = tn_store_exec(s, "RELEASE tn_key", err);
+	return rc;
+}
+
 int tn_store_flush(tn_store *s, long long *added, tn_error *err)
 {
 	int rc = flush_events(s, err);
+	if (!rc)
+		rc = bulk_done(s, err);
 	if (added)
 		*added = s->ev_added;
 	s->ev_added = 0;
@@ -1050,10 +1095,11 @@ static char *put_int(char *p, int64_t v)
 }
 
 /* COPY's text format: tab-separated, \N for NULL, backslash escapes. */
-static int copy_rows(tn_store *s, const char *table, tn_error *err)
+static int copy_rows(tn_store *s, const char *table, int with_tag, tn_error *err)
 {
-	char sql[128];
-	snprintf(sql, sizeof sql, "COPY %s(customer_id, occurred_at, type_id, ext_id, amount) FROM STDIN", table);
+	char sql[160];
+	snprintf(sql, sizeof sql, "COPY %s(customer_id, occurred_at, type_id, ext_id, amount%s) FROM STDIN", table,
+		 with_tag ? ", seq, tag" : "");
 	if (tn_pg_copy_begin(s->pg, sql, err))
 		return tn_error_code(err, TN_ERR_DB);
 	size_t cap = 1 << 20, len = 0;
@@ -1066,11 +1112,11 @@ static int copy_rows(tn_store *s, const char *table, tn_error *err)
 	for (size_t i = 0; i < s->nev && !rc; i++) {
 		const ev_row *e = &s->ev[i];
 		size_t el = strlen(e->eid);
-		if (len + 3 * 24 + 2 * el + 40 > cap) {
+		if (len + 5 * 24 + 2 * el + 40 > cap) {
 			rc = tn_pg_copy_put(s->pg, buf, len, err);
 			len = 0;
-			if (3 * 24 + 2 * el + 40 > cap) {
-				char *nb = tn_realloc(buf, cap = 3 * 24 + 2 * el + 40);
+			if (5 * 24 + 2 * el + 40 > cap) {
+				char *nb = tn_realloc(buf, cap = 5 * 24 + 2 * el + 40);
 				if (!nb) {
 					rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 					break;
@@ -1103,6 +1149,12 @@ static int copy_rows(tn_store *s, const char *table, tn_error *err)
 		} else {
 			p += snprintf(p, 32, "%.17g", e->amount);
 		}
+		if (with_tag) {
+			*p++ = '\t';
+			p = put_int(p, (int64_t)i);
+			*p++ = '\t';
+			p = put_int(p, (int64_t)e->tag);
+		}
 		*p++ = '\n';
 		len = (size_t)(p - buf);
 	}
@@ -1124,6 +1176,34 @@ static int flush_events_pg(tn_store *s, long long *added, tn_error *err)
 	int own = !s->in_txn;
 	if (own && tn_store_exec(s, "BEGIN", err))
 		return tn_error_code(err, TN_ERR_DB);
+	if (s->bulk == 1 && !own && !s->cluster) { /* a coordinator's events are foreign partitions */
+		/* the bulk load's first flush: an empty table loses its key
+		 * until bulk_done */
+		tn_stmt *st = tn_db_prepare(s, "SELECT NOT EXISTS (SELECT 1 FROM events)", err);
+		int rc = st ? tn_db_step(st, "looking at the events", err) : TN_ERR_DB;
+		int empty = rc == TN_DB_ROW && tn_db_column_int64(st, 0) == 1;
+		tn_db_finalize(st);
+		if (rc != TN_DB_ROW && rc != TN_DB_DONE)
+			return rc;
+		s->bulk = 3;
+		if (empty) {
+			if (tn_store_exec(s, "ALTER TABLE events DROP CONSTRAINT events_pkey", err))
+				return tn_error_code(err, TN_ERR_DB);
+			s->bulk = 2;
+		}
+	}
+	if (s->bulk == 2 && !own) {
+		/* no key to conflict with: straight in; bulk_done sorts it out */
+		int rc = copy_rows(s, "events", 0, err);
+		if (!rc) {
+			*added = (long long)s->nev;
+			if (s->tag_added)
+				for (size_t i = 0; i < s->nev; i++)
+					if (s->ev[i].tag < s->ntags)
+						s->tag_added[s->ev[i].tag]++;
+		}
+		return rc;
+	}
 	int rc = tn_store_exec(s, "SAVEPOINT tn_copy", err);
 	if (!rc) {
 		tn_error quiet = {0};
@@ -1131,29 +1211,61 @@ static int flush_events_pg(tn_store *s, long long *added, tn_error *err)
 		 * send one row per round trip to the shards (PostgreSQL 15); the
 		 * INSERT ... SELECT from the temporary table goes in batches
 		 * (postgres_fdw batch_size) */
-		if (!s->cluster && copy_rows(s, "events", &quiet) == TN_OK) {
+		if (!s->cluster && copy_rows(s, "events", 0, &quiet) == TN_OK) {
 			*added = (long long)s->nev;
+			if (s->tag_added)
+				for (size_t i = 0; i < s->nev; i++)
+					if (s->ev[i].tag < s->ntags)
+						s->tag_added[s->ev[i].tag]++;
 			rc = tn_store_exec(s, "RELEASE tn_copy", err);
 		} else if (!s->cluster && !tn_db_constraint_failed(s)) {
 			tn_error_set(err, quiet.code, "%s", quiet.msg);
 			rc = quiet.code;
 		} else {
-			long long before = 0;
 			rc = tn_store_exec(s, "ROLLBACK TO tn_copy; RELEASE tn_copy", err);
+			/* seq: the row's place in the sorted buffer, so that of two
+			 * equal rows the first is the one added (as on SQLite);
+			 * tag: the request it came with (tn_store_count_by_tag) */
 			if (!rc)
 				rc = tn_store_exec(s, "CREATE TEMP TABLE IF NOT EXISTS tn_events_load "
-						      "(LIKE events INCLUDING DEFAULTS); TRUNCATE tn_events_load", err);
+						      "(LIKE events INCLUDING DEFAULTS, seq BIGINT, tag BIGINT); "
+						      "TRUNCATE tn_events_load", err);
 			if (!rc)
-				rc = copy_rows(s, "tn_events_load", err);
-			(void)before;
-			if (!rc) {
-				tn_stmt *st = tn_db_prepare(s, "INSERT INTO events SELECT * FROM tn_events_load "
+				rc = copy_rows(s, "tn_events_load", 1, err);
+			if (!rc && !s->tag_added) {
+				tn_stmt *st = tn_db_prepare(s, "INSERT INTO events(customer_id, occurred_at, type_id, "
+							       "ext_id, amount) SELECT customer_id, occurred_at, type_id, "
+							       "ext_id, amount FROM tn_events_load ORDER BY seq "
 							       "ON CONFLICT DO NOTHING", err);
 				rc = st ? tn_db_step(st, "writing events", err) : TN_ERR_DB;
 				if (rc == TN_DB_DONE) {
 					rc = TN_OK;
 					*added = tn_db_changes(s);
 				}
+				tn_db_finalize(st);
+			} else if (!rc) {
+				/* the rows added, counted by the request they came with */
+				tn_stmt *st = tn_db_prepare(s,
+					"WITH ins AS (INSERT INTO events(customer_id, occurred_at, type_id, ext_id, amount) "
+					"SELECT customer_id, occurred_at, type_id, ext_id, amount FROM tn_events_load "
+					"ORDER BY seq ON CONFLICT DO NOTHING "
+					"RETURNING customer_id, occurred_at, type_id, ext_id) "
+					"SELECT f.tag, count(*) FROM (SELECT DISTINCT ON (l.customer_id, l.occurred_at, "
+					"l.type_id, l.ext_id) l.tag FROM tn_events_load l JOIN ins ON "
+					"ins.customer_id = l.customer_id AND ins.occurred_at = l.occurred_at AND "
+					"ins.type_id = l.type_id AND ins.ext_id = l.ext_id "
+					"ORDER BY l.customer_id, l.occurred_at, l.type_id, l.ext_id, l.seq) f GROUP BY f.tag",
+					err);
+				rc = st ? TN_OK : TN_ERR_DB;
+				while (!rc && (rc = tn_db_step(st, "writing events", err)) == TN_DB_ROW) {
+					int64_t tag = tn_db_column_int64(st, 0), n = tn_db_column_int64(st, 1);
+					*added += n;
+					if (tag >= 0 && (size_t)tag < s->ntags)
+						s->tag_added[tag] += n;
+					rc = TN_OK;
+				}
+				if (rc == TN_DB_DONE)
+					rc = TN_OK;
 				tn_db_finalize(st);
 			}
 			if (!rc)

@@ -9,7 +9,7 @@
 #                                the password), PG_PORT_<NAME>, PG_DIR_<NAME>
 #   pg_stop NAME                 stop it (fast shutdown) and remove its directory
 #   pg_stop_all                  stop every instance this shell started
-#   pg_psql NAME SQL             run SQL through psql as the superuser
+#   pg_psql NAME SQL [DB]        run SQL through psql as the superuser (database postgres)
 # The superuser is "tenure", its password $PG_PASSWORD (default made here).
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 PG_PASSWORD=${PG_PASSWORD:-tn-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')}
@@ -76,5 +76,6 @@ pg_stop_all() { for n in $PG_STARTED; do pg_stop "$n"; done; PG_STARTED=""; }
 
 pg_psql() {
   eval "dir=\${PG_DIR_$1:-}; port=\${PG_PORT_$1:-}"
-  pg_as "$PG_BIN/psql" -X -q -A -t -h "$dir" -p "$port" -U tenure -d postgres -v ON_ERROR_STOP=1 -c "$2"
+  # from / : the server's account may not enter the caller's directory
+  (cd / && pg_as "$PG_BIN/psql" -X -q -A -t -h "$dir" -p "$port" -U tenure -d "${3:-postgres}" -v ON_ERROR_STOP=1 -c "$2")
 }

@@ -38,6 +38,7 @@ same() {
     not_ok "same on both: $name" "exit $a on sqlite, $b on postgresql" "$(head -c 400 lite.err)" "$(head -c 400 pg.err)"
     return
   fi
+  python3 "$REPO/tests/e2e/notimes.py" lite.out 2>/dev/null; python3 "$REPO/tests/e2e/notimes.py" pg.out 2>/dev/null
   if d=$(python3 "$REPO/tests/e2e/jsoncmp.py" lite.out pg.out); then ok "same on both: $name"
   else not_ok "same on both: $name" "$d"; fi
 }
@@ -79,6 +80,52 @@ same "offers report" offers report
 same "winback schedule" winback schedule --now "$AS_OF" --seed 3
 same "winback report" winback report
 same "winback reasons" winback reasons
+same "churn list" churn list
+same "churn recovery" churn recovery
+same "surveys list" surveys list
+same "webhooks list" webhooks list
+same "sources list" sources list
+same "outbox stats" outbox stats
+same "jobs run" jobs run --as-of "$AS_OF"
+same "outbox stats after the jobs" outbox stats
+check "churn export on sqlite" $TENURE --db lite.db churn export --csv lite-churn.csv
+check "churn export on postgresql" $TENURE --db "$URL" churn export --csv pg-churn.csv
+check "churn export: the same CSV" cmp lite-churn.csv pg-churn.csv
+check "report on postgresql" $TENURE --db "$URL" --quiet report --html pg-report.html
+check_contains "report on postgresql: a page" pg-report.html "</html>"
+same "predict cv" predict cv --as-of "$AS_OF" --horizon 30
+
+# ---- bulk import into an empty events table (the key dropped, rebuilt) ----
+(cd / && checked pg_psql one "CREATE DATABASE bulk") >/dev/null 2>&1
+BULK=$(printf '%s' "$URL" | sed 's|/postgres$|/bulk|')
+bulkq() { (cd / && pg_as "$PG_BIN/psql" -X -q -A -t -h "$PG_DIR_one" -p "$PG_PORT_one" -U tenure -d bulk -c "$1") 2>&1; }
+printf 'id,signed_up_at\nc1,2024-01-01\nc2,2024-01-01\n' >bc.csv
+# repeated events (the first is kept, as on SQLite), then a big file whose
+# last row is bad: nothing imported and the key back
+printf 'customer,occurred_at,type,amount\nc1,2024-01-01,a,1\nc1,2024-01-01,a,2\nc2,2024-01-02,b,\nc2,2024-01-02,b,\nc2,2024-01-03,b,\n' >dup.csv
+awk 'BEGIN { print "customer,occurred_at,type"; for (i = 0; i < 300000; i++) printf "c%d,%d,bulk\n", i % 2 + 1, 1714521600 + i; print "c1,someday,bulk" }' >bigbad.csv
+for db in bulk.db "$BULK"; do
+  checked $TENURE --db "$db" --quiet import customers bc.csv >/dev/null 2>&1
+  fails $TENURE --db "$db" --quiet import events bigbad.csv >/dev/null 2>&1
+done
+check_eq "bulk: a failed big import keeps the events key" \
+  "$(bulkq "SELECT conname FROM pg_constraint WHERE conrelid = 'events'::regclass AND contype = 'p'")" events_pkey
+same_db() { # NAME ARGS...: as same(), on bulk.db and $BULK
+  n=$1; shift
+  checked $TENURE --db bulk.db --format json "$@" >lite.out 2>lite.err
+  checked $TENURE --db "$BULK" --format json "$@" >pg.out 2>pg.err
+  python3 "$REPO/tests/e2e/notimes.py" lite.out 2>/dev/null; python3 "$REPO/tests/e2e/notimes.py" pg.out 2>/dev/null
+  if d=$(python3 "$REPO/tests/e2e/jsoncmp.py" lite.out pg.out); then ok "same on both: $n"
+  else not_ok "same on both: $n" "$d" "$(head -c 300 pg.err)"; fi
+}
+same_db "bulk import with repeated events" import events dup.csv
+check_contains "bulk import: 3 added, 2 repeated" pg.out '"added":3'
+check_eq "bulk: the first of two repeated events kept" \
+  "$(bulkq "SELECT string_agg(coalesce(amount::text, '-'), ',' ORDER BY customer_id, occurred_at) FROM events")" "1,-,-"
+check_eq "bulk: the events key rebuilt" \
+  "$(bulkq "SELECT conname FROM pg_constraint WHERE conrelid = 'events'::regclass AND contype = 'p'")" events_pkey
+same_db "bulk: re-import adds nothing" import events dup.csv
+same_db "bulk: summary" summary
 
 # ---- errors ----
 BAD=$(printf '%s' "$URL" | sed "s|:$PG_PASSWORD@|:wrong-$PG_PASSWORD@|")

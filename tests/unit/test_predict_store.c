@@ -67,6 +67,14 @@ static void test_features_by_hand(void **state)
 	assert_int_equal(tn_store_put_customer(s, &ca, NULL, &err), TN_OK);
 	assert_int_equal(tn_store_put_customer(s, &cb, NULL, &err), TN_OK);
 	assert_int_equal(tn_store_put_customer(s, &cc, NULL, &err), TN_OK);
+	/* D: live, its last event 200 days before the cut-off (a third
+	 * customer: the per-customer lookups must not lose their bindings) */
+	tn_customer_rec cd = {"D", day(2025, 1, 1), "FR", "organic", NULL};
+	assert_int_equal(tn_store_put_customer(s, &cd, NULL, &err), TN_OK);
+	tn_subscription_rec sd = {NULL, "D", "monthly", "month", 5, "USD", day(2025, 1, 1), TN_NO_TIME,
+				  TN_NO_TIME, TN_NO_TIME, NULL, "active"};
+	assert_int_equal(tn_store_put_subscription(s, &sd, NULL, &err), TN_OK);
+	ev(s, "D", t - 200 * TN_DAY, "session");
 	tn_subscription_rec sa = {NULL, "A", "monthly", "month", 9.99, "USD", day(2026, 1, 15), TN_NO_TIME,
 				  day(2026, 7, 15), TN_NO_TIME, NULL, "active"};
 	/* B: annual with a 7-day trial, cancels 10 days after the cut-off */
@@ -103,7 +111,7 @@ static void test_features_by_hand(void **state)
 	tn_pred_features_opts o = {.as_of = t, .horizon_days = 30};
 	tn_frame *f = NULL;
 	assert_int_equal(tn_pred_features(s, &o, &f, &err), TN_OK);
-	assert_int_equal(f->nrows, 2); /* A and B; C not live */
+	assert_int_equal(f->nrows, 3); /* A, B and D; C not live */
 	assert_string_equal(text(f, "customer", 0), "A");
 	assert_near(num(f, "tenure_days", 0), 166, 1e-9); /* 2026-01-15 .. 2026-06-30 */
 	assert_string_equal(text(f, "plan", 0), "monthly");
@@ -130,6 +138,13 @@ static void test_features_by_hand(void **state)
 	assert_near(num(f, "mrr", 1), 79.99 / 12, 1e-12);
 	assert_near(num(f, "churned", 1), 1, 0); /* cancels at t + 10 days */
 	assert_string_equal(text(f, "device", 1), "");
+	/* the second and third customers' events are counted too */
+	assert_near(num(f, "events_7d", 1), 1, 0); /* t-3 */
+	assert_near(num(f, "events_90d", 1), 1, 0);
+	assert_near(num(f, "recency_days", 1), 3, 1e-9);
+	assert_string_equal(text(f, "customer", 2), "D");
+	assert_near(num(f, "events_90d", 2), 0, 0);
+	assert_near(num(f, "recency_days", 2), 200, 1e-9); /* the last event before the 90 days */
 	tn_frame_free(f);
 
 	/* with a 5-day horizon B's churn falls outside the window */
