@@ -271,7 +271,7 @@ static int link_points(tn_store *s, int64_t aid, int64_t kid, tn_time now, const
 		return rc;
 	/* the balances: KEEP gains the moved points and the alias's lifetime earned */
 	static const char *const bal[] = {
-		("INSERT INTO points_balances(customer_id, balance, earned) SELECT ?2, 0, 0 WHERE EXISTS"
+		("INSERT INTO points_balances(customer_id, balance, earned) SELECT CAST(?2 AS INTEGER), 0, 0 WHERE EXISTS"
 		 " (SELECT 1 FROM points_balances WHERE customer_id = ?1) ON CONFLICT (customer_id) DO NOTHING"),
 		("UPDATE points_balances SET balance = balance + ?3, earned = earned + COALESCE((SELECT earned FROM"
 		 " points_balances b WHERE b.customer_id = ?1), 0) WHERE customer_id = ?2"),
