@@ -58,8 +58,11 @@
 #define TWO_THREADS_MIN (4u << 20)
 /* a record longer than this goes to the reference reader (it knows the limit) */
 #define LONG_RECORD (TN_CSV_MAX_RECORD / 4)
-/* drop the mapped pages behind the scan every this many bytes */
-#define DROP_EVERY (32u << 20)
+/* drop the mapped pages behind the scan every this many bytes, and map the
+ * page tables this many bytes ahead of it: at most about DROP_EVERY +
+ * POPULATE bytes of the file are in a reader's memory at a time */
+#define DROP_EVERY (16u << 20)
+#define POPULATE (4u << 20)
 
 enum { OK = 0, FALLBACK = 1, NOMEM = 2 };
 
@@ -320,7 +323,7 @@ static void *read_chunk(void *arg)
 	const char *dropped = p;
 	int count = ck->active == NULL;
 	size_t row = 0, f = 0;
-	const char *ahead = (size_t)(end - p) > DROP_EVERY ? p + DROP_EVERY : end;
+	const char *ahead = (size_t)(end - p) > POPULATE ? p + POPULATE : end;
 	populate(ck->map, p, ahead);
 	scan sc = {p, block_mask(p, end, d)};
 	ck->status = OK;
@@ -424,7 +427,7 @@ static void *read_chunk(void *arg)
 		}
 		if (p >= ahead && ahead < end) {
 			const char *from = ahead;
-			ahead = (size_t)(end - ahead) > DROP_EVERY ? ahead + DROP_EVERY : end;
+			ahead = (size_t)(end - ahead) > POPULATE ? ahead + POPULATE : end;
 			populate(ck->map, from, ahead);
 		}
 	}
@@ -471,6 +474,26 @@ static void chunk_release(chunk *ck)
 	ck->nblank = NULL;
 	ck->scratch = NULL;
 	ck->scratch_cap = 0;
+}
+
+/* Move N bytes of BLOCK from offset FROM down to offset TO.  When the two
+ * ranges do not overlap (the second half's rows start at a bound on the
+ * first half's, usually far above its end), the source is copied 2 MiB at a
+ * time and each piece copied is given back to the system at once, so the
+ * move does not hold both copies: the peak memory stays the columns'. */
+static void move_down(void *block, size_t to, size_t from, size_t n)
+{
+	char *b = block;
+	if (to + n > from) {
+		memmove(b + to, b + from, n);
+		return;
+	}
+	const size_t piece = (size_t)2 << 20;
+	for (size_t done = 0; done < n; done += piece) {
+		size_t k = n - done < piece ? n - done : piece;
+		memcpy(b + to + done, b + from + done, k);
+		drop_pages(b, b + from + done, b + from + done + k);
+	}
 }
 
 /* Run the chunks (the first on this thread, the others on new threads). */
@@ -749,8 +772,7 @@ static tn_frame *read_fast(const char *path, const char *const *want, size_t nwa
 		for (int k = 0; k < nchunks; k++)
 			c->nblank += ck[k].nblank[j];
 		if (nchunks == 2 && ck[1].nrows)
-			memmove((char *)fc[j].cells + ck[0].nrows * 8, (char *)fc[j].cells + ck[1].base * 8,
-				ck[1].nrows * 8);
+			move_down(fc[j].cells, ck[0].nrows * 8, ck[1].base * 8, ck[1].nrows * 8);
 		if (nrows == 0) {
 			free(fc[j].cells);
 			fc[j].cells = NULL;
