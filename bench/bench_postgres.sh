@@ -44,7 +44,8 @@ done
 # the same COPY into a table with the events key.
 backend_cpu() { # the CPU seconds of the busiest tenure backend, sampled until PID exits
   _last=0
-  while kill -0 "$1" 2>/dev/null; do
+  # (a finished PID stays a zombie until waited for: its state is Z)
+  while kill -0 "$1" 2>/dev/null && [ "$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null)" != Z ]; do
     for p in $(pgrep -f "postgres: tenure postgres" 2>/dev/null); do
       v=$(awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$p/stat" 2>/dev/null)
       [ -n "$v" ] && awk -v a="$v" -v b="$_last" 'BEGIN { exit !(a > b) }' && _last=$v

@@ -44,6 +44,8 @@ struct tn_pg {
 	long long changes;
 	int constraint;
 	int lost_txn; /* the connection dropped inside a transaction: nothing runs until ROLLBACK */
+	int was_txn;  /* a transaction was open when the last call started (snap) */
+	int txn;      /* between our BEGIN and its COMMIT/ROLLBACK (libpq cannot tell once the connection drops) */
 };
 
 struct tn_pgstmt {
@@ -185,10 +187,16 @@ static int exec_ddl(tn_pg *pg, const char *sql, const char *what, tn_error *err)
  * lost). */
 static int conn_idle(tn_pg *pg)
 {
-	if (PQtransactionStatus(pg->conn) == PQTRANS_IDLE)
-		return 1;
-	return PQstatus(pg->conn) == CONNECTION_BAD && !pg->lost_txn;
+	PGTransactionStatusType t = PQtransactionStatus(pg->conn);
+	pg->was_txn = pg->txn || pg->lost_txn || t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
+	if (pg->txn || pg->lost_txn)
+		return 0;
+	return t == PQTRANS_IDLE || PQstatus(pg->conn) == CONNECTION_BAD;
 }
+
+/* Before a call that does not decide about retrying (FETCH, COPY): note
+ * whether a transaction is open, for fail(). */
+static void snap(tn_pg *pg) { (void)conn_idle(pg); }
 
 /* After a failure: remember a connection lost inside a transaction. */
 static void note_lost(tn_pg *pg, int idle)
@@ -203,6 +211,8 @@ static int fail(tn_pg *pg, PGresult *r, const char *what, tn_error *err)
 	char m[768];
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	pg->constraint = state && strncmp(state, "23", 2) == 0;
+	if (PQstatus(pg->conn) == CONNECTION_BAD && pg->was_txn)
+		pg->lost_txn = 1; /* whatever the call: the transaction is gone */
 	const char *msg = r ? PQresultErrorMessage(r) : NULL;
 	conn_msg(msg && *msg ? msg : PQerrorMessage(pg->conn), m, sizeof m);
 	if (PQstatus(pg->conn) == CONNECTION_BAD)
@@ -250,18 +260,28 @@ static int exec_ddl(tn_pg *pg, const char *sql, const char *what, tn_error *err)
 		/* the server rolled the transaction back when the connection
 		 * dropped: done; the next statement reconnects */
 		pg->lost_txn = 0;
+		pg->txn = 0;
 		return TN_OK;
 	}
+	int begin = strncmp(sql, "BEGIN", 5) == 0,
+	    end = strncmp(sql, "COMMIT", 6) == 0 || (strncmp(sql, "ROLLBACK", 8) == 0 && strncmp(sql, "ROLLBACK TO", 11) != 0);
+	if (begin)
+		pg->lost_txn = pg->txn = 0; /* a new transaction: whatever was lost before is over */
 	for (;;) {
 		int idle = conn_idle(pg);
 		PGresult *r = PQexec(pg->conn, sql);
 		ExecStatusType s = PQresultStatus(r);
 		if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) {
 			PQclear(r);
+			if (begin)
+				pg->txn = 1;
+			if (end)
+				pg->txn = 0;
 			return TN_OK;
 		}
 		/* BEGIN/COMMIT are not repeated blindly: only a lone statement */
-		if (r && retry(pg, r, idle && strncmp(sql, "COMMIT", 6) != 0, &tries)) {
+		/* r is NULL when libpq knew the connection was gone: retry too */
+		if (retry(pg, r, idle && strncmp(sql, "COMMIT", 6) != 0, &tries)) {
 			PQclear(r);
 			continue;
 		}
@@ -652,6 +672,7 @@ static int fetch(tn_pgstmt *st, const char *what, tn_error *err)
 {
 	char sql[64];
 	snprintf(sql, sizeof sql, "FETCH FORWARD %d FROM tnc%u", TN_PG_BATCH, st->id);
+	snap(st->pg);
 	PQclear(st->res);
 	st->res = NULL;
 	return take(st, PQexec(st->pg->conn, sql), what, err);
@@ -888,6 +909,7 @@ int tn_pg_constraint_failed(tn_pg *pg) { return pg->constraint; }
 
 int tn_pg_copy_begin(tn_pg *pg, const char *sql, tn_error *err)
 {
+	snap(pg);
 	PGresult *r = PQexec(pg->conn, sql);
 	if (PQresultStatus(r) != PGRES_COPY_IN) {
 		int rc = fail(pg, r, "starting COPY", err);

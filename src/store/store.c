@@ -170,8 +170,13 @@ sqlite3_stmt *tn_store_cached(tn_store *s, const char *sql, tn_error *err)
 
 int tn_store_exec(tn_store *s, const char *sql, tn_error *err)
 {
-	if (s->pg)
-		return tn_pg_exec(s->pg, sql, "running SQL", err);
+	if (s->pg) {
+		/* the message names the statement: "running SAVEPOINT" */
+		char what[48];
+		size_t n = strcspn(sql, " ;(");
+		snprintf(what, sizeof what, "running %.*s", (int)(n < 32 ? n : 32), sql);
+		return tn_pg_exec(s->pg, sql, what, err);
+	}
 	char *msg = NULL;
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		tn_error_set(err, TN_ERR_DB, "%s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
