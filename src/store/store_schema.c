@@ -468,7 +468,7 @@ const tn_migration tn_store_migrations[] = {
 	"  controls INTEGER NOT NULL,"
 	"  queued INTEGER NOT NULL);",
 	NULL},
-	/* 17: cluster metadata (docs/scaling.md, "A cluster"): on a coordinator
+	/* 15: cluster metadata (docs/scaling.md, "A cluster"): on a coordinator
 	 * made by `tenure cluster init`, one row per shard -- the postgres_fdw
 	 * server (or Citus worker) and where it is (its URL without password),
 	 * with the hash partition it holds (MODULUS, REMAINDER).  Empty on a
