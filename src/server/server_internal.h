@@ -41,12 +41,15 @@ typedef struct tn_metrics {
 	unsigned long long commits;
 	double commit_seconds;
 	unsigned long long commit_hist[TN_LAT_BUCKETS + 1];
+	unsigned long long folds, fold_failures; /* events journal folds (writer.c) */
+	double fold_seconds;
 } tn_metrics;
 
 void metrics_init(tn_metrics *m);
 void metrics_free(tn_metrics *m);
 void metrics_request(tn_metrics *m, int route_class, const char *route, int status, double seconds);
 void metrics_commit(tn_metrics *m, double seconds, unsigned long long rows, unsigned long long fast_rows);
+void metrics_fold(tn_metrics *m, double seconds, int ok);
 /* Prometheus text exposition (malloc'ed). */
 char *metrics_text(tn_metrics *m, long queue_depth, size_t *len);
 
