@@ -45,6 +45,7 @@ typedef struct tn_server_opts {
 	double burst;            /* bucket size; 0 = max(rate, 1) */
 	size_t max_items;        /* items in one write request; 0 = 100000 */
 	size_t fold_rows;        /* fold the events journal at this many rows; 0 = 1000000 */
+	double fold_idle;        /* ... and after this many seconds without writes; 0 = 1, < 0 = never */
 	tn_server_run_fn run;    /* NULL: the analysis routes answer 501 */
 	void *run_ud;
 } tn_server_opts;

@@ -39,7 +39,7 @@ enum {
 	TN_STORE_READONLY = 2, /* open for reading only (no upgrade) */
 	/* a connection kept open while a server appends to the events journal:
 	 * it reads events through the journal (a view) instead of folding the
-	 * journal once at open (docs/architecture.md, "The events journal") */
+	 * journal once at open (docs/data-model.md, "The events journal") */
 	TN_STORE_LIVE = 4,
 };
 
@@ -208,7 +208,7 @@ TN_API int tn_store_wal(tn_store *s, tn_error *err);
 /* Make this connection a reader: it refuses writes. */
 TN_API int tn_store_reader(tn_store *s, tn_error *err);
 
-/* The events journal (docs/architecture.md, "The events journal"; SQLite
+/* The events journal (docs/data-model.md, "The events journal"; SQLite
  * only -- on PostgreSQL events are written straight to the table and these
  * do nothing).  tn_store_journal(s, 1): the events this connection writes
  * are appended to events_journal (skipping any already in events or the

@@ -25,7 +25,7 @@
 /* queued jobs beyond which an answered-before-commit write is refused (503):
  * backpressure instead of a queue that grows without bound */
 #define ASYNC_DEPTH_MAX 20000
-/* The events journal (docs/architecture.md): fold it into events when it
+/* The events journal (docs/data-model.md, "The events journal"): fold it into events when it
  * holds this many rows (tn_server_opts.fold_rows overrides), or when no
  * write has come for FOLD_IDLE seconds, and at shutdown.  Folding often
  * rewrites the clustered table often (one page per customer touched);
@@ -198,17 +198,20 @@ static void *writer_main(void *arg)
 	tn_server *sv = arg;
 	writer *w = &sv->w;
 	long long fold_rows = sv->o.fold_rows > 0 ? (long long)sv->o.fold_rows : FOLD_ROWS;
+	double fold_idle = sv->o.fold_idle > 0 ? sv->o.fold_idle : FOLD_IDLE;
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		while (!w->head && !w->stopping) {
-			if (tn_store_journal_rows(w->store) == 0) {
+			if (tn_store_journal_rows(w->store) == 0 || sv->o.fold_idle < 0) {
 				pthread_cond_wait(&w->work, &w->mu);
 				continue;
 			}
 			/* idle with a journal: fold once no write came for FOLD_IDLE */
 			struct timespec until;
 			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += (time_t)FOLD_IDLE;
+			double t = (double)until.tv_nsec * 1e-9 + fold_idle;
+			until.tv_sec += (time_t)t;
+			until.tv_nsec = (long)((t - (double)(time_t)t) * 1e9);
 			if (pthread_cond_timedwait(&w->work, &w->mu, &until) == ETIMEDOUT && !w->head &&
 			    !w->stopping) {
 				pthread_mutex_unlock(&w->mu);

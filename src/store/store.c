@@ -323,7 +323,7 @@ static int open_pg(const char *url, int flags, tn_store **out, tn_error *err)
 }
 
 /* ---- the events journal ------------------------------------------------------
- * (docs/architecture.md, "The events journal").  On SQLite the server appends
+ * (docs/data-model.md, "The events journal").  On SQLite the server appends
  * acknowledged events to events_journal and folds them into events later.  A
  * connection sees every acknowledged event either way:
  *   - a live connection (TN_STORE_LIVE, or the journaling writer itself) has a

@@ -395,7 +395,7 @@ const tn_migration tn_store_migrations[] = {
 	"CREATE INDEX job_runs_job ON job_runs(job, id);"
 	"CREATE TABLE job_state(job TEXT PRIMARY KEY, watermark INTEGER NOT NULL);",
 	NULL},
-	/* 12: the events journal (docs/architecture.md, "The events journal").
+	/* 12: the events journal (docs/data-model.md, "The events journal").
 	 * The server appends the events it acknowledges here -- a rowid table,
 	 * so a group commit writes a few sequential pages rather than one page
 	 * of the clustered events table per event -- and folds them into

@@ -1,5 +1,5 @@
 /*
- * test_journal.c -- the events journal (migration 12, docs/architecture.md
+ * test_journal.c -- the events journal (migration 12, docs/data-model.md
  * "The events journal"): a journaling connection appends to events_journal
  * and skips events already in events or the journal; a live connection
  * (TN_STORE_LIVE) reads events through the journal; any other connection
