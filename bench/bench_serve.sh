@@ -56,6 +56,7 @@ URL=http://127.0.0.1:$PORT
 TICK=$(getconf CLK_TCK)
 rss() { awk '/VmRSS/ {printf "%.0f\n", $2/1024}' /proc/$PID/status; }
 cpu() { awk '{print $14 + $15}' /proc/$PID/stat; } # user+sys ticks
+wbytes() { awk '/^write_bytes/ {print $2}' /proc/$PID/io; } # bytes the server sent to the disk
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 rows() { curl -s -H "Authorization: Bearer $READ" "$URL/metrics" | awk '/^tenure_rows_ingested_total/ {print $2}'; }
 reqs() { curl -s -H "Authorization: Bearer $READ" "$URL/metrics" |
@@ -72,19 +73,23 @@ if phase ingest; then
 echo "-- ingest: POST /v1/events, 500 events a request, $INGEST_CONNS connections, ${INGEST_SECS}s (load $(load))"
 sample_rss "$INGEST_SECS" &
 S=$!
-R0=$(rows); C0=$(cpu)
+R0=$(rows); C0=$(cpu); B0=$(wbytes)
 TENURE_KEY=$INGEST BATCH=500 wrk -t2 -c"$INGEST_CONNS" -d"${INGEST_SECS}s" --timeout 30s \
   -s bench/serve_ingest.lua "$URL" | grep -E '^ingest:|Non-2xx'
 wait $S
-R1=$(rows); C1=$(cpu)
+R1=$(rows); C1=$(cpu); B1=$(wbytes)
 awk 'NR == 1 {f = $1} {if ($1 > p) p = $1; l = $1} END {printf "server RSS (MB): first %s, peak %s, last %s (each second: ", f, p, l}' "$D/rss.txt"
 tr '\n' ' ' <"$D/rss.txt" | sed 's/ $//'; echo ")"
 echo "server CPU per event: $(per $((R1 - R0)) $((C1 - C0))) us (user+sys, $((R1 - R0)) events committed)"
+echo "server disk writes per event: $(awk -v b=$((B1 - B0)) -v n=$((R1 - R0)) 'BEGIN { if (n > 0) printf "%.0f", b / n; else print "n/a" }') bytes (write_bytes of /proc/PID/io: log, checkpoints, journal folds)"
 curl -s -H "Authorization: Bearer $READ" "$URL/metrics" |
   awk '/^tenure_commit_duration_seconds_(sum|count)/ {v[$1] = $2} END {
     if (v["tenure_commit_duration_seconds_count"] > 0)
       printf "group commits: %d, mean %.0f ms\n", v["tenure_commit_duration_seconds_count"],
         1000 * v["tenure_commit_duration_seconds_sum"] / v["tenure_commit_duration_seconds_count"] }'
+curl -s -H "Authorization: Bearer $READ" "$URL/metrics" |
+  awk '/^tenure_journal_fold(s|_seconds)_total/ {v[$1] = $2} END {
+    printf "events journal folds: %d, %.1f s in all\n", v["tenure_journal_folds_total"], v["tenure_journal_fold_seconds_total"] }'
 fi
 
 if phase reads; then

@@ -12,7 +12,9 @@ local conns = tonumber(os.getenv("CONNS") or "1")
 local run = os.getenv("RUN") or tostring(os.time()) -- ids unique across runs
 local threads = {}
 local counter = 0
-local tid = 0
+-- tid: set per thread by setup() (a global of the thread's state; a local
+-- here would shadow it and give every thread the same ids and random draws,
+-- so half the events would be duplicates)
 
 function setup(thread)
   thread:set("tid", #threads + 1)
@@ -20,6 +22,7 @@ function setup(thread)
 end
 
 function init(args)
+  tid = tid or 0
   math.randomseed(tid * 7919 + os.time())
 end
 

@@ -46,6 +46,8 @@ typedef struct tn_server_opts {
 	size_t max_items;        /* items in one write request; 0 = 100000 */
 	size_t read_cache;       /* bytes of GET /v1/customers/{id} answers kept; 0 = 64 MiB */
 	int no_read_cache;       /* 1: keep none (--read-cache 0) */
+	size_t fold_rows;        /* fold the events journal at this many rows; 0 = 1000000 */
+	double fold_idle;        /* ... and after this many seconds without writes; 0 = 1, < 0 = never */
 	tn_server_run_fn run;    /* NULL: the analysis routes answer 501 */
 	void *run_ud;
 } tn_server_opts;

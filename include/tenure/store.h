@@ -37,6 +37,10 @@ typedef struct tn_store tn_store;
 enum {
 	TN_STORE_CREATE = 1,   /* create the file if it does not exist */
 	TN_STORE_READONLY = 2, /* open for reading only (no upgrade) */
+	/* a connection kept open while a server appends to the events journal:
+	 * it reads events through the journal (a view) instead of folding the
+	 * journal once at open (docs/data-model.md, "The events journal") */
+	TN_STORE_LIVE = 4,
 };
 
 /* Open (and create or upgrade) the store at PATH.  Returns TN_OK and *out, or
@@ -211,6 +215,20 @@ TN_API int tn_store_exec(tn_store *s, const char *sql, tn_error *err);
 TN_API int tn_store_wal(tn_store *s, tn_error *err);
 /* Make this connection a reader: it refuses writes. */
 TN_API int tn_store_reader(tn_store *s, tn_error *err);
+
+/* The events journal (docs/data-model.md, "The events journal"; SQLite
+ * only -- on PostgreSQL events are written straight to the table and these
+ * do nothing).  tn_store_journal(s, 1): the events this connection writes
+ * are appended to events_journal (skipping any already in events or the
+ * journal) instead of being inserted into the clustered events table, and
+ * its reads of events see the journal too (as with TN_STORE_LIVE).
+ * tn_store_fold moves every journaled event into events in one sorted pass
+ * and one transaction (outside any open one), setting *moved (may be NULL);
+ * tn_store_journal_rows is the number this connection has journaled since
+ * its last fold. */
+TN_API int tn_store_journal(tn_store *s, int on, tn_error *err);
+TN_API int tn_store_fold(tn_store *s, long long *moved, tn_error *err);
+TN_API long long tn_store_journal_rows(const tn_store *s);
 /* Inside a transaction: mark a savepoint; release it (writing buffered
  * events); or undo everything since it (and drop buffered events).  One
  * level only: the server wraps each request of a group commit in one. */

@@ -28,7 +28,7 @@ static const char serve_help[] =
 	"usage: tenure serve [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE]\n"
 	"                    [--threads N] [--max-conns N] [--per-ip N] [--timeout SECONDS]\n"
 	"                    [--max-body BYTES] [--max-depth N] [--rate N] [--burst N]\n"
-	"                    [--read-cache BYTES]\n"
+	"                    [--read-cache BYTES] [--fold-rows N] [--fold-idle SECONDS]\n"
 	"                    [--scheduler [--scheduler-interval SECONDS]]\n\n"
 	"The HTTP/JSON API over the store (--db): ingest customers, subscriptions,\n"
 	"events, payments and feedback; read a customer, the summary and the analyses.\n"
@@ -44,6 +44,9 @@ static const char serve_help[] =
 	"  --burst N           requests a key may send at once (default: the rate)\n"
 	"  --read-cache BYTES  GET /v1/customers/{id} answers kept in memory until a\n"
 	"                      commit or the next day as a customer (default 64M; 0: off)\n"
+	"  --fold-rows N       fold the events journal into events at N rows (default\n"
+	"                      1000000; also at shutdown)\n"
+	"  --fold-idle SECONDS ... and after SECONDS without writes (default 1; 0 never)\n"
 	"  --scheduler         run the scheduled jobs (tenure jobs run) and deliver the\n"
 	"                      outbox in a thread, every --scheduler-interval (default 10 s)\n"
 	"Prints `listening on http://HOST:PORT` on stderr when ready.  SIGTERM or\n"
@@ -204,6 +207,20 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 				return 2;
 			if (o.rate < 0)
 				return cli_usage_error("serve", "--rate: expected zero or more, found %s", v);
+		} else if ((r = cli_opt(argc, argv, &i, "--fold-rows", &v))) {
+			long x;
+			if (r < 0 || cli_parse_long("serve", "--fold-rows", v, &x))
+				return 2;
+			if (x < 1 || x > 100000000)
+				return cli_usage_error("serve", "--fold-rows: expected 1 to 100000000, found %ld", x);
+			o.fold_rows = (size_t)x;
+		} else if ((r = cli_opt(argc, argv, &i, "--fold-idle", &v))) {
+			if (r < 0 || cli_parse_double("serve", "--fold-idle", v, &o.fold_idle))
+				return 2;
+			if (!(o.fold_idle == 0 || (o.fold_idle >= 0.01 && o.fold_idle <= 86400)))
+				return cli_usage_error("serve", "--fold-idle: expected 0 (never) or 0.01 to 86400 seconds, found %s", v);
+			if (o.fold_idle == 0)
+				o.fold_idle = -1;
 		} else if (strcmp(argv[i], "--scheduler") == 0) {
 			with_scheduler = 1;
 		} else if ((r = cli_opt(argc, argv, &i, "--scheduler-interval", &v))) {

@@ -88,7 +88,7 @@ static decide_state *state(tn_server *sv, tn_error *err)
 			return NULL;
 		}
 		st->danger_from = NAN;
-		if (tn_store_open(sv->db_path, 0, &s, err) || tn_decider_load(s, &st->d, err) ||
+		if (tn_store_open(sv->db_path, TN_STORE_LIVE, &s, err) || tn_decider_load(s, &st->d, err) ||
 		    count_surveys(s, &st->nsurveys, &st->danger_from, &st->danger_done, err)) {
 			tn_store_close(s);
 			tn_decider_free(st->d);

@@ -48,7 +48,7 @@ tn_store *reader_take_seen(tn_server *sv, reader_seen **seen, tn_error *err)
 	pthread_mutex_unlock(&sv->pool_mu);
 	if (s)
 		return s;
-	if (tn_store_open(sv->db_path, 0, &s, err))
+	if (tn_store_open(sv->db_path, TN_STORE_LIVE, &s, err))
 		return NULL;
 	if (tn_store_reader(s, err)) {
 		tn_store_close(s);
@@ -144,7 +144,10 @@ int tn_server_new(const tn_server_opts *o, tn_server **out, tn_error *err)
 	*out = sv;
 	if (!sv->db_path || !sv->host)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-	if (tn_store_open(sv->db_path, TN_STORE_CREATE, &sv->w.store, err) || tn_store_wal(sv->w.store, err))
+	/* opened without TN_STORE_LIVE: events left in the journal by a crash are
+	 * folded first; then the writer appends to the journal */
+	if (tn_store_open(sv->db_path, TN_STORE_CREATE, &sv->w.store, err) || tn_store_wal(sv->w.store, err) ||
+	    tn_store_journal(sv->w.store, 1, err))
 		return tn_error_code(err, TN_ERR_DB);
 	if (web_new(sv, err))
 		return tn_error_code(err, TN_ERR_NOMEM);

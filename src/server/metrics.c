@@ -72,6 +72,15 @@ void metrics_commit(tn_metrics *m, double seconds, unsigned long long rows, unsi
 	pthread_mutex_unlock(&m->mu);
 }
 
+void metrics_fold(tn_metrics *m, double seconds, int ok)
+{
+	pthread_mutex_lock(&m->mu);
+	m->folds++;
+	m->fold_failures += !ok;
+	m->fold_seconds += seconds;
+	pthread_mutex_unlock(&m->mu);
+}
+
 static void histogram(FILE *fp, const char *name, const char *label, const unsigned long long *h, double sum,
 		      unsigned long long count)
 {
@@ -121,6 +130,13 @@ char *metrics_text(tn_metrics *m, long queue_depth, const metrics_cache *rc, siz
 	fputs("# HELP tenure_commit_duration_seconds Time of each group commit (write and sync).\n"
 	      "# TYPE tenure_commit_duration_seconds histogram\n", fp);
 	histogram(fp, "tenure_commit_duration_seconds", "", m->commit_hist, m->commit_seconds, m->commits);
+	fprintf(fp, "# HELP tenure_journal_folds_total Folds of the events journal into events (failed ones too).\n"
+		    "# TYPE tenure_journal_folds_total counter\ntenure_journal_folds_total %llu\n"
+		    "# HELP tenure_journal_fold_failures_total Folds of the events journal that failed.\n"
+		    "# TYPE tenure_journal_fold_failures_total counter\ntenure_journal_fold_failures_total %llu\n"
+		    "# HELP tenure_journal_fold_seconds_total Time spent folding the events journal.\n"
+		    "# TYPE tenure_journal_fold_seconds_total counter\ntenure_journal_fold_seconds_total %.9g\n",
+		m->folds, m->fold_failures, m->fold_seconds);
 	pthread_mutex_unlock(&m->mu);
 	fprintf(fp, "# HELP tenure_read_cache_hits_total GET /v1/customers/{id} answered from the read cache.\n"
 		    "# TYPE tenure_read_cache_hits_total counter\ntenure_read_cache_hits_total %llu\n"

@@ -41,6 +41,8 @@ typedef struct tn_metrics {
 	unsigned long long commits;
 	double commit_seconds;
 	unsigned long long commit_hist[TN_LAT_BUCKETS + 1];
+	unsigned long long folds, fold_failures; /* events journal folds (writer.c) */
+	double fold_seconds;
 } tn_metrics;
 
 void metrics_init(tn_metrics *m);
@@ -52,6 +54,7 @@ typedef struct metrics_cache {
 	unsigned long long hits, misses;
 	size_t bytes;
 } metrics_cache;
+void metrics_fold(tn_metrics *m, double seconds, int ok);
 /* Prometheus text exposition (malloc'ed). */
 char *metrics_text(tn_metrics *m, long queue_depth, const metrics_cache *rc, size_t *len);
 

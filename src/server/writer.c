@@ -15,7 +15,9 @@
 #include "base/alloc.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 #define MAX_DETAILS 100
@@ -23,6 +25,35 @@
 /* queued jobs beyond which an answered-before-commit write is refused (503):
  * backpressure instead of a queue that grows without bound */
 #define ASYNC_DEPTH_MAX 20000
+/* The events journal (docs/data-model.md, "The events journal"): fold it into events when it
+ * holds this many rows (tn_server_opts.fold_rows overrides), or when no
+ * write has come for FOLD_IDLE seconds, and at shutdown.  Folding often
+ * rewrites the clustered table often (one page per customer touched);
+ * folding rarely lets the journal's index grow, and every group commit
+ * dirties more of its pages. */
+#define FOLD_ROWS 1000000
+#define FOLD_IDLE 1.0
+
+/* Fold the journal (between groups, no transaction open); a failure leaves
+ * the events in the journal, where readers still see them, and is the
+ * server's first error. */
+static void fold(tn_server *sv)
+{
+	writer *w = &sv->w;
+	if (tn_store_journal_rows(w->store) == 0)
+		return;
+	tn_error err = {0};
+	double t0 = server_now();
+	long long moved = 0;
+	int rc = tn_store_fold(w->store, &moved, &err);
+	metrics_fold(&sv->metrics, server_now() - t0, rc == TN_OK);
+	if (rc) {
+		pthread_mutex_lock(&w->mu);
+		if (w->first_error.code == TN_OK)
+			tn_error_set(&w->first_error, err.code, "folding the events journal: %s", err.msg);
+		pthread_mutex_unlock(&w->mu);
+	}
+}
 
 /* One request inside the open transaction: sets j->status (200, 422, or 500
  * when the store failed). */
@@ -166,10 +197,28 @@ static void *writer_main(void *arg)
 {
 	tn_server *sv = arg;
 	writer *w = &sv->w;
+	long long fold_rows = sv->o.fold_rows > 0 ? (long long)sv->o.fold_rows : FOLD_ROWS;
+	double fold_idle = sv->o.fold_idle > 0 ? sv->o.fold_idle : FOLD_IDLE;
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (!w->head && !w->stopping)
-			pthread_cond_wait(&w->work, &w->mu);
+		while (!w->head && !w->stopping) {
+			if (tn_store_journal_rows(w->store) == 0 || sv->o.fold_idle < 0) {
+				pthread_cond_wait(&w->work, &w->mu);
+				continue;
+			}
+			/* idle with a journal: fold once no write came for FOLD_IDLE */
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			double t = (double)until.tv_nsec * 1e-9 + fold_idle;
+			until.tv_sec += (time_t)t;
+			until.tv_nsec = (long)((t - (double)(time_t)t) * 1e9);
+			if (pthread_cond_timedwait(&w->work, &w->mu, &until) == ETIMEDOUT && !w->head &&
+			    !w->stopping) {
+				pthread_mutex_unlock(&w->mu);
+				fold(sv);
+				pthread_mutex_lock(&w->mu);
+			}
+		}
 		if (!w->head && w->stopping)
 			break;
 		/* take a group: everything queued, up to GROUP_ROWS rows */
@@ -250,9 +299,12 @@ static void *writer_main(void *arg)
 			j->on_done(j);
 			j = next;
 		}
+		if (tn_store_journal_rows(w->store) >= fold_rows)
+			fold(sv);
 		pthread_mutex_lock(&w->mu);
 	}
 	pthread_mutex_unlock(&w->mu);
+	fold(sv); /* a clean stop leaves the journal empty */
 	return NULL;
 }
 

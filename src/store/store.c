@@ -47,6 +47,9 @@ struct tn_store {
 	/* prepared statements, made on first use */
 	tn_stmt *ins_customer, *ins_subscription, *ins_event, *ins_payment, *ins_feedback;
 	sqlite3_stmt *ins_event_lite; /* the events' INSERT on SQLite (PostgreSQL: COPY) */
+	sqlite3_stmt *ins_journal;    /* the same into events_journal (tn_store_journal) */
+	int journal;                  /* events go to events_journal */
+	long long journal_rows;       /* journaled since the last fold */
 	tn_stmt *find_subscription, *upd_subscription, *find_payment, *upd_payment, *find_feedback,
 		*upd_feedback;
 	/* customer ext_id -> key */
@@ -337,6 +340,102 @@ static int open_pg(const char *url, int flags, tn_store **out, tn_error *err)
 	return TN_OK;
 }
 
+/* ---- the events journal ------------------------------------------------------
+ * (docs/data-model.md, "The events journal").  On SQLite the server appends
+ * acknowledged events to events_journal and folds them into events later.  A
+ * connection sees every acknowledged event either way:
+ *   - a live connection (TN_STORE_LIVE, or the journaling writer itself) has a
+ *     TEMP VIEW named events -- SQLite resolves an unqualified name in temp
+ *     first -- over main.events UNION ALL main.events_journal, so every query
+ *     that names events reads both (the store's own writes name main.events);
+ *   - any other connection folds the journal at open when it holds rows (a
+ *     command sees what was acknowledged before it started, with events'
+ *     clustered order intact for its full scans), or, opened read-only, takes
+ *     the view.
+ * A crash between a commit and its fold leaves rows in the journal: the next
+ * open folds them (the server's writer opens without TN_STORE_LIVE). */
+
+static const char JOURNAL_VIEW[] =
+	"CREATE TEMP VIEW IF NOT EXISTS events AS "
+	"SELECT customer_id, occurred_at, type_id, ext_id, amount FROM main.events UNION ALL "
+	"SELECT customer_id, occurred_at, type_id, ext_id, amount FROM main.events_journal";
+
+static int journal_view(tn_store *s, tn_error *err)
+{
+	if (s->pg)
+		return TN_OK;
+	return tn_store_exec(s, JOURNAL_VIEW, err);
+}
+
+static int journal_open(tn_store *s, int flags, tn_error *err)
+{
+	if (s->pg)
+		return TN_OK;
+	if (flags & TN_STORE_LIVE)
+		return journal_view(s, err);
+	tn_stmt *st = tn_db_prepare(s, "SELECT EXISTS (SELECT 1 FROM main.events_journal)", err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	int rc = tn_db_step(st, "reading the events journal", err);
+	int any = rc == TN_DB_ROW && tn_db_column_int64(st, 0) != 0;
+	tn_db_finalize(st);
+	if (rc != TN_DB_ROW)
+		return rc == TN_DB_DONE ? tn_error_set(err, TN_ERR_DB, "%s: reading the events journal", s->path) : rc;
+	if (!any)
+		return TN_OK;
+	if (sqlite3_db_readonly(s->db, "main") == 1)
+		return journal_view(s, err);
+	return tn_store_fold(s, NULL, err);
+}
+
+int tn_store_journal(tn_store *s, int on, tn_error *err)
+{
+	if (s->pg)
+		return TN_OK;
+	if (on && journal_view(s, err))
+		return tn_error_code(err, TN_ERR_DB);
+	s->journal = on;
+	return TN_OK;
+}
+
+long long tn_store_journal_rows(const tn_store *s) { return s->journal_rows; }
+
+int tn_store_fold(tn_store *s, long long *moved, tn_error *err)
+{
+	if (moved)
+		*moved = 0;
+	if (s->pg) /* never journaled on PostgreSQL */
+		return TN_OK;
+	if (tn_store_begin(s, err))
+		return tn_error_code(err, TN_ERR_DB);
+	/* one sorted pass: each page of events is visited once for the whole
+	 * journal; a row already in events (imported meanwhile by another
+	 * process) is kept once */
+	tn_stmt *ins = tn_db_prepare(s,
+				     "INSERT INTO main.events(customer_id, occurred_at, type_id, ext_id, amount) "
+				     "SELECT customer_id, occurred_at, type_id, ext_id, amount FROM main.events_journal "
+				     "WHERE true ORDER BY customer_id, occurred_at, type_id, ext_id "
+				     "ON CONFLICT DO NOTHING",
+				     err);
+	int rc = ins ? tn_db_step(ins, "folding the events journal", err) : TN_ERR_DB;
+	long long n = rc == TN_DB_DONE ? tn_db_changes(s) : 0;
+	tn_db_finalize(ins);
+	if (rc == TN_DB_DONE)
+		rc = tn_store_exec(s, "DELETE FROM main.events_journal", err);
+	else if (rc == TN_DB_ROW)
+		rc = tn_error_set(err, TN_ERR_DB, "%s: folding the events journal: unexpected row", s->path);
+	if (rc == TN_OK)
+		rc = tn_store_commit(s, err);
+	if (rc) {
+		tn_store_rollback(s);
+		return rc;
+	}
+	s->journal_rows = 0;
+	if (moved)
+		*moved = n;
+	return TN_OK;
+}
+
 int tn_store_open(const char *path, int flags, tn_store **out, tn_error *err)
 {
 	*out = NULL;
@@ -381,12 +480,14 @@ int tn_store_open(const char *path, int flags, tn_store **out, tn_error *err)
 		rc = migrate(s, err);
 	if (rc == TN_OK && tn_store_money_register(s) != SQLITE_OK)
 		rc = tn_store_db_error(s, "opening the store", err);
+	s->ev_min = INT64_MAX;
+	s->ev_max = INT64_MIN;
+	if (!rc)
+		rc = journal_open(s, flags, err);
 	if (rc) {
 		tn_store_close(s);
 		return rc;
 	}
-	s->ev_min = INT64_MAX;
-	s->ev_max = INT64_MIN;
 	*out = s;
 	return TN_OK;
 }
@@ -401,6 +502,7 @@ void tn_store_close(tn_store *s)
 	tn_db_finalize(s->ins_subscription);
 	tn_db_finalize(s->ins_event);
 	sqlite3_finalize(s->ins_event_lite);
+	sqlite3_finalize(s->ins_journal);
 	tn_db_finalize(s->ins_payment);
 	tn_db_finalize(s->find_subscription);
 	tn_db_finalize(s->upd_subscription);
@@ -1303,16 +1405,26 @@ static int flush_events(tn_store *s, tn_error *err)
 		s->ev_added += n_added;
 		return prc;
 	}
-	if (!s->ins_event_lite &&
-	    !(s->ins_event_lite = tn_store_prepare(s,
-			 "INSERT OR IGNORE INTO events(customer_id, occurred_at, type_id, ext_id, amount) "
-			 "VALUES(?1, ?2, ?3, ?4, ?5)",
+	/* main.events: a live connection's events is the journal's view.  An
+	 * event already journaled by a running server is not written twice. */
+	sqlite3_stmt **slot = s->journal ? &s->ins_journal : &s->ins_event_lite;
+	if (!*slot &&
+	    !(*slot = tn_store_prepare(s,
+			 s->journal
+				 ? "INSERT INTO main.events_journal(customer_id, occurred_at, type_id, ext_id, amount) "
+				   "SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM main.events WHERE "
+				   "customer_id = ?1 AND occurred_at = ?2 AND type_id = ?3 AND ext_id = ?4) "
+				   "AND NOT EXISTS (SELECT 1 FROM main.events_journal WHERE customer_id = ?1 AND "
+				   "occurred_at = ?2 AND type_id = ?3 AND ext_id = ?4)"
+				 : "INSERT OR IGNORE INTO main.events(customer_id, occurred_at, type_id, ext_id, amount) "
+				   "SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM main.events_journal "
+				   "WHERE customer_id = ?1 AND occurred_at = ?2 AND type_id = ?3 AND ext_id = ?4)",
 			 err))) {
 		s->nev = 0;
 		s->pool_len = 1;
 		return tn_error_code(err, TN_ERR_DB);
 	}
-	sqlite3_stmt *st = s->ins_event_lite;
+	sqlite3_stmt *st = *slot;
 	int rc = TN_OK;
 	for (size_t i = 0; i < s->nev; i++) {
 		const ev_row *e = &s->ev[i];
@@ -1338,6 +1450,8 @@ static int flush_events(tn_store *s, tn_error *err)
 	s->nev = 0;
 	s->pool_len = 1; /* offset 0 is the shared empty string */
 	s->ev_added += n_added;
+	if (s->journal)
+		s->journal_rows += n_added;
 	return rc;
 }
 

@@ -484,6 +484,23 @@ const tn_migration tn_store_migrations[] = {
 	"  remainder INTEGER,"
 	"  added_at INTEGER NOT NULL);",
 	NULL},
+	/* 16: the events journal (docs/data-model.md, "The events journal").
+	 * The server appends the events it acknowledges here -- a rowid table,
+	 * so a group commit writes a few sequential pages rather than one page
+	 * of the clustered events table per event -- and folds them into
+	 * events in large sorted batches.  Readers see events UNION ALL the
+	 * journal; the index serves their per-customer reads and the writer's
+	 * duplicate check. */
+	{16,
+	"CREATE TABLE events_journal("
+	"  id INTEGER PRIMARY KEY,"
+	"  customer_id INTEGER NOT NULL,"
+	"  occurred_at INTEGER NOT NULL,"
+	"  type_id INTEGER NOT NULL,"
+	"  ext_id TEXT NOT NULL DEFAULT '',"
+	"  amount REAL);"
+	"CREATE INDEX events_journal_customer ON events_journal(customer_id, occurred_at);",
+	NULL},
 };
 
 const size_t tn_store_nmigrations = sizeof tn_store_migrations / sizeof tn_store_migrations[0];

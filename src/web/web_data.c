@@ -173,7 +173,7 @@ static void *warm_main(void *p)
 		pthread_mutex_unlock(&wc->wmu);
 		if (!s) {
 			tn_error err = {0};
-			if (tn_store_open(wc->db_path, 0, &s, &err))
+			if (tn_store_open(wc->db_path, TN_STORE_LIVE, &s, &err))
 				s = NULL;
 		}
 		long long stamp = stamp_of(wc->db_path);
@@ -258,7 +258,7 @@ void *web_data(web_ctx *c, const char *kind, const char *arg, web_make_fn make, 
 		if (e->stamp == web_data_stamp(c) || wc->started)
 			return e->data;
 	}
-	if (!wc->store && tn_store_open(c->sv->db_path, 0, &wc->store, err))
+	if (!wc->store && tn_store_open(c->sv->db_path, TN_STORE_LIVE, &wc->store, err))
 		return NULL;
 	long long stamp = web_data_stamp(c);
 	void *d = make(wc->store, arg, err);
@@ -296,7 +296,7 @@ void web_data_own_write(web_ctx *c, long long before)
 tn_store *web_store_open(web_ctx *c, tn_error *err)
 {
 	tn_store *s = NULL;
-	if (tn_store_open(c->sv->db_path, 0, &s, err))
+	if (tn_store_open(c->sv->db_path, TN_STORE_LIVE, &s, err))
 		return NULL;
 	return s;
 }

@@ -16,6 +16,9 @@ req() {
   curl "$@" "http://127.0.0.1:$PORT$p"
 }
 count() { sqlite3 "$1" "$2"; }
+# events matching WHERE in the table and in the journal the running server
+# appends to (docs/data-model.md, "The events journal")
+count_events() { sqlite3 "$1" "SELECT (SELECT count(*) FROM events WHERE $2) + (SELECT count(*) FROM events_journal WHERE $2)"; }
 
 # ---- keys ----
 check "keys create admin" sh -c "$TENURE --db t.db keys create --scope admin --name ops >admin.key 2>keys.err"
@@ -75,7 +78,7 @@ check_contains "422 code" resp.json '"code":"validation_failed"'
 check_contains "422: index and field" resp.json '{"index":1,"field":"occurred_at","message":"occurred_at: expected an ISO-8601 time'
 check_contains "422: unknown customer" resp.json '{"index":2,"field":"customer","message":"customer: customer \"nobody\" is not in the store'
 check_contains "422: missing type" resp.json '{"index":3,"field":"type","message":"type: expected a value, found nothing"}'
-check_eq "422: all or nothing" "$(count t.db "SELECT count(*) FROM events WHERE ext_id = 'ok1'")" 0
+check_eq "422: all or nothing" "$(count_events t.db "ext_id = 'ok1'")" 0
 # the same row through tenure import: the same message after FILE:LINE:COLUMN
 printf '{"customer":"c1","occurred_at":"yesterday","type":"session"}\n' >bad.jsonl
 fails $TENURE --db t.db import events bad.jsonl >imp.out 2>&1
@@ -183,7 +186,7 @@ reader 2 & P6=$!
 wait "$P1" "$P2" "$P3" "$P4" "$P5" "$P6"
 check_eq "concurrent writes all 200" "$(cat w1.codes w2.codes w3.codes w4.codes | sort | uniq -c | tr -s ' ')" " 80 200"
 check_eq "concurrent reads all 200" "$(cat r1.codes r2.codes | sort | uniq -c | tr -s ' ')" " 80 200"
-check_eq "every concurrent event stored" "$(count t.db "SELECT count(*) FROM events WHERE ext_id LIKE 'w%'")" 4000
+check_eq "every concurrent event stored" "$(count_events t.db "ext_id LIKE 'w%'")" 4000
 
 # ---- graceful shutdown: a request in flight is answered and committed ----
 awk 'BEGIN { printf "["; for (i = 0; i < 600; i++) printf "%s{\"customer\":\"c%d\",\"occurred_at\":\"2024-06-01T00:%02d:%02dZ\",\"type\":\"g\",\"id\":\"g%d\"}", (i ? "," : ""), i % 3 + 1, (i / 60) % 60, i % 60, i; printf "]" }' >grace.json

@@ -207,7 +207,11 @@ static void stored(const char *id, char *out, size_t n)
 	sqlite3_stmt *st;
 	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(h,
-					    "SELECT c.ext_id, e.occurred_at, t.name, quote(e.amount) FROM events e "
+					    /* the table and the journal the server appends to
+					     * (docs/data-model.md, "The events journal") */
+					    "SELECT c.ext_id, e.occurred_at, t.name, quote(e.amount) FROM (SELECT * FROM events "
+					    "UNION ALL SELECT customer_id, occurred_at, type_id, ext_id, amount "
+					    "FROM events_journal) e "
 					    "JOIN customers c ON c.id = e.customer_id JOIN event_types t ON t.id = e.type_id "
 					    "WHERE e.ext_id = ?1",
 					    -1, &st, NULL),

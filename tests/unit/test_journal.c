@@ -1,0 +1,240 @@
+/*
+ * test_journal.c -- the events journal (migration 16, docs/data-model.md
+ * "The events journal"): a journaling connection appends to events_journal
+ * and skips events already in events or the journal; a live connection
+ * (TN_STORE_LIVE) reads events through the journal; any other connection
+ * folds the journal at open; a fold moves every row once, in one
+ * transaction, keeping an event present in both places once; a store left
+ * with journaled rows (a crash between commit and fold) is folded by the
+ * next open; a read-only open reads through the journal without writing.
+ */
+#include "testutil.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store/db.h"
+#include "tenure.h"
+
+static char path[256];
+
+static tn_store *open_flags(int flags)
+{
+	tn_store *s = NULL;
+	tn_error err = {0};
+	int rc = tn_store_open(path, flags, &s, &err);
+	if (rc)
+		fail_msg("open: %s", err.msg);
+	return s;
+}
+
+static long long count(tn_store *s, const char *sql)
+{
+	tn_error err = {0};
+	tn_stmt *st = tn_db_prepare(s, sql, &err);
+	if (!st)
+		fail_msg("%s: %s", sql, err.msg);
+	assert_int_equal(tn_db_step(st, "counting", &err), TN_DB_ROW);
+	long long n = tn_db_column_int64(st, 0);
+	tn_db_finalize(st);
+	return n;
+}
+
+/* a store with customers a and b, nothing else */
+static void fresh(void)
+{
+	snprintf(path, sizeof path, "/tmp/tenure-test-journal-%ld.db", (long)getpid());
+	unlink(path);
+	tn_store *s = open_flags(TN_STORE_CREATE);
+	tn_error err = {0};
+	assert_int_equal(tn_store_begin(s, &err), TN_OK);
+	const char *ids[] = {"a", "b"};
+	for (int i = 0; i < 2; i++) {
+		tn_customer_rec c = {.id = ids[i], .signed_up_at = 1700000000};
+		int outcome = 0;
+		assert_int_equal(tn_store_put_customer(s, &c, &outcome, &err), TN_OK);
+	}
+	assert_int_equal(tn_store_commit(s, &err), TN_OK);
+	tn_store_close(s);
+}
+
+/* write events (customer, at, id) on S in one transaction; returns added */
+static long long put(tn_store *s, const char *customer, const tn_time *at, const char *const *id, int n)
+{
+	tn_error err = {0};
+	assert_int_equal(tn_store_begin(s, &err), TN_OK);
+	for (int i = 0; i < n; i++) {
+		tn_event_rec e = {.customer = customer, .at = at[i], .type = "session", .amount = NAN, .id = id[i]};
+		if (tn_store_put_event(s, &e, &err))
+			fail_msg("put: %s", err.msg);
+	}
+	long long added = -1;
+	assert_int_equal(tn_store_flush(s, &added, &err), TN_OK);
+	assert_int_equal(tn_store_commit(s, &err), TN_OK);
+	return added;
+}
+
+static tn_store *journaling(void)
+{
+	tn_store *w = open_flags(0);
+	tn_error err = {0};
+	assert_int_equal(tn_store_wal(w, &err), TN_OK);
+	assert_int_equal(tn_store_journal(w, 1, &err), TN_OK);
+	return w;
+}
+
+static void test_journal_then_fold_at_open(void **state)
+{
+	(void)state;
+	fresh();
+	tn_store *w = journaling();
+	const tn_time at[] = {1700000100, 1700000200, 1700000300};
+	const char *id[] = {"e1", "e2", "e3"};
+	assert_int_equal(put(w, "a", at, id, 3), 3);
+	assert_int_equal(tn_store_journal_rows(w), 3);
+	/* appended to the journal, not to the clustered table */
+	assert_int_equal(count(w, "SELECT count(*) FROM main.events_journal"), 3);
+	assert_int_equal(count(w, "SELECT count(*) FROM main.events"), 0);
+	/* the journaling connection and a live one see all three */
+	assert_int_equal(count(w, "SELECT count(*) FROM events"), 3);
+	tn_store *live = open_flags(TN_STORE_LIVE);
+	assert_int_equal(count(live, "SELECT count(*) FROM events"), 3);
+	assert_int_equal(count(live, "SELECT count(*) FROM main.events_journal"), 3);
+	tn_store_counts c;
+	tn_error err = {0};
+	assert_int_equal(tn_store_counts_get(live, &c, &err), TN_OK);
+	assert_int_equal(c.events, 3);
+	/* a plain open (a CLI command) folds first, then reads the table */
+	tn_store *cli = open_flags(0);
+	assert_int_equal(count(cli, "SELECT count(*) FROM main.events_journal"), 0);
+	assert_int_equal(count(cli, "SELECT count(*) FROM events"), 3);
+	assert_int_equal(count(cli, "SELECT count(*) FROM main.events"), 3);
+	/* the live connection still sees every event exactly once */
+	assert_int_equal(count(live, "SELECT count(*) FROM events"), 3);
+	tn_store_close(cli);
+	tn_store_close(live);
+	tn_store_close(w);
+	unlink(path);
+}
+
+static void test_dedupe_across_journal_and_table(void **state)
+{
+	(void)state;
+	fresh();
+	/* e1 lands in the table through a plain connection (an import) */
+	tn_store *imp = open_flags(0);
+	const tn_time t1[] = {1700000100};
+	const char *i1[] = {"e1"};
+	assert_int_equal(put(imp, "a", t1, i1, 1), 1);
+	tn_store *w = journaling();
+	/* e1 again: in the table, so unchanged; e2 new; e2 twice in one batch */
+	const tn_time t2[] = {1700000100, 1700000200, 1700000200};
+	const char *i2[] = {"e1", "e2", "e2"};
+	assert_int_equal(put(w, "a", t2, i2, 3), 1);
+	/* e2 again: in the journal now, so unchanged */
+	assert_int_equal(put(w, "a", t2 + 1, i2 + 1, 1), 0);
+	/* the same id for another customer is another event */
+	assert_int_equal(put(w, "b", t2 + 1, i2 + 1, 1), 1);
+	assert_int_equal(count(w, "SELECT count(*) FROM main.events_journal"), 2);
+	/* an import of e2 while it is journaled does not write it twice */
+	assert_int_equal(put(imp, "a", t2 + 1, i2 + 1, 1), 0);
+	assert_int_equal(count(w, "SELECT count(*) FROM events"), 3);
+	/* a row that reached both (written to the table behind the store's
+	 * back) is kept once by the fold */
+	tn_error err = {0};
+	assert_int_equal(tn_store_exec(imp,
+				       "INSERT INTO main.events(customer_id, occurred_at, type_id, ext_id) "
+				       "SELECT customer_id, occurred_at, type_id, ext_id FROM main.events_journal "
+				       "WHERE ext_id = 'e2' AND customer_id = (SELECT id FROM customers WHERE ext_id = 'b')",
+				       &err),
+			 TN_OK);
+	long long moved = -1;
+	assert_int_equal(tn_store_fold(w, &moved, &err), TN_OK);
+	assert_int_equal(moved, 1); /* (a, e2); (b, e2) was there already */
+	assert_int_equal(tn_store_journal_rows(w), 0);
+	assert_int_equal(count(w, "SELECT count(*) FROM main.events_journal"), 0);
+	assert_int_equal(count(w, "SELECT count(*) FROM main.events"), 3);
+	assert_int_equal(count(w, "SELECT count(DISTINCT customer_id || '/' || ext_id) FROM main.events"), 3);
+	/* folding an empty journal moves nothing */
+	assert_int_equal(tn_store_fold(w, &moved, &err), TN_OK);
+	assert_int_equal(moved, 0);
+	tn_store_close(imp);
+	tn_store_close(w);
+	unlink(path);
+}
+
+/* The fold keeps every value (time, type, id, amount) and sorts nothing away. */
+static void test_fold_keeps_values(void **state)
+{
+	(void)state;
+	fresh();
+	tn_store *w = journaling();
+	tn_error err = {0};
+	assert_int_equal(tn_store_begin(w, &err), TN_OK);
+	for (int i = 0; i < 500; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "x%03d", (i * 7919) % 500);
+		tn_event_rec e = {.customer = i % 2 ? "a" : "b", .at = 1700000000 + (i * 104729) % 1000,
+				  .type = i % 3 ? "session" : "purchase", .amount = i % 3 ? NAN : i * 0.25, .id = id};
+		assert_int_equal(tn_store_put_event(w, &e, &err), TN_OK);
+	}
+	assert_int_equal(tn_store_commit(w, &err), TN_OK);
+	const char *digest = "SELECT count(*), sum(occurred_at), sum(type_id * length(ext_id)), "
+			     "sum(COALESCE(amount, -1)), sum(customer_id) FROM events";
+	tn_stmt *q = tn_db_prepare(w, digest, &err);
+	assert_int_equal(tn_db_step(q, "digest", &err), TN_DB_ROW);
+	long long before[4] = {tn_db_column_int64(q, 0), tn_db_column_int64(q, 1), tn_db_column_int64(q, 2),
+			       tn_db_column_int64(q, 4)};
+	double amount = tn_db_column_double(q, 3);
+	tn_db_finalize(q);
+	assert_int_equal(before[0], 500);
+	long long moved = 0;
+	assert_int_equal(tn_store_fold(w, &moved, &err), TN_OK);
+	assert_int_equal(moved, 500);
+	q = tn_db_prepare(w, digest, &err);
+	assert_int_equal(tn_db_step(q, "digest", &err), TN_DB_ROW);
+	assert_int_equal(tn_db_column_int64(q, 0), before[0]);
+	assert_int_equal(tn_db_column_int64(q, 1), before[1]);
+	assert_int_equal(tn_db_column_int64(q, 2), before[2]);
+	assert_int_equal(tn_db_column_int64(q, 4), before[3]);
+	assert_near(tn_db_column_double(q, 3), amount, 1e-9);
+	tn_db_finalize(q);
+	assert_int_equal(count(w, "SELECT count(*) FROM main.events"), 500);
+	assert_int_equal(count(w, "SELECT count(*) FROM main.events_journal"), 0);
+	tn_store_close(w);
+	unlink(path);
+}
+
+/* A writer that stops between its commit and the fold (a crash) leaves the
+ * events in the journal; a read-only open sees them without writing, the
+ * next writable open folds them. */
+static void test_crash_between_commit_and_fold(void **state)
+{
+	(void)state;
+	fresh();
+	tn_store *w = journaling();
+	const tn_time at[] = {1700000100, 1700000200};
+	const char *id[] = {"k1", "k2"};
+	assert_int_equal(put(w, "b", at, id, 2), 2);
+	tn_store_close(w); /* no fold: what SIGKILL leaves behind */
+	tn_store *ro = open_flags(TN_STORE_READONLY);
+	assert_int_equal(count(ro, "SELECT count(*) FROM events"), 2);
+	assert_int_equal(count(ro, "SELECT count(*) FROM main.events_journal"), 2);
+	tn_store_close(ro);
+	tn_store *s = open_flags(0);
+	assert_int_equal(count(s, "SELECT count(*) FROM main.events_journal"), 0);
+	assert_int_equal(count(s, "SELECT count(*) FROM main.events WHERE ext_id IN ('k1', 'k2')"), 2);
+	tn_store_close(s);
+	unlink(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_journal_then_fold_at_open),
+		cmocka_unit_test(test_dedupe_across_journal_and_table),
+		cmocka_unit_test(test_fold_keeps_values),
+		cmocka_unit_test(test_crash_between_commit_and_fold),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
