@@ -1373,10 +1373,12 @@ int tn_import(tn_store *s, const char *path, const tn_import_opts *o, tn_import_
 	int rc = tn_store_begin(s, err);
 	if (rc == TN_OK) {
 		tn_input_format fmt = o->format == TN_INPUT_AUTO ? detect_format(path) : o->format;
-		/* events: written on a second thread (NULL when out of memory: here) */
-		if (o->kind == TN_KIND_EVENTS)
-			ss.pipe = pipe_new(s);
-		rc = fmt == TN_INPUT_JSONL ? import_jsonl(&ss, total) : import_csv(&ss, total);
+		/* events: written on a second thread; out of memory for its buffers
+		 * is an error like any other (nothing silent) */
+		if (o->kind == TN_KIND_EVENTS && !(ss.pipe = pipe_new(s)))
+			rc = tn_error_set(err, TN_ERR_NOMEM, "%s: out of memory for the import's buffers", path);
+		if (rc == TN_OK)
+			rc = fmt == TN_INPUT_JSONL ? import_jsonl(&ss, total) : import_csv(&ss, total);
 		int prc = pipe_finish(&ss, rc == TN_OK && !ss.failed);
 		if (rc == TN_OK)
 			rc = prc;
