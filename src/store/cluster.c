@@ -253,10 +253,10 @@ static int list_fks(tn_store *s, fk **out, size_t *n, tn_error *err)
 			rc = tn_error_set(err, TN_ERR_DB, "internal: an unexpected foreign key on the coordinator");
 			break;
 		}
-		strcpy(f->table, v[0]);
-		strcpy(f->name, v[1]);
-		strcpy(f->def, v[2]);
-		strcpy(f->target, v[3]);
+		snprintf(f->table, sizeof f->table, "%s", v[0]);
+		snprintf(f->name, sizeof f->name, "%s", v[1]);
+		snprintf(f->def, sizeof f->def, "%s", v[2]);
+		snprintf(f->target, sizeof f->target, "%s", v[3]);
 	}
 	tn_db_finalize(st);
 	if (rc != TN_DB_DONE) {
@@ -491,7 +491,7 @@ static int init_citus(tn_store *s, shard_url *u, size_t n, tn_error *err)
 		char host[300];
 		if (literal(host, sizeof host, u[k].host[0] ? u[k].host : "localhost"))
 			return tn_error_set(err, TN_ERR_USAGE, "shard %zu: %s: a bad host", k + 1, u[k].shown);
-		rc = execf(s, err, "SELECT citus_add_node(%s, %d)", host, u[k].port[0] ? atoi(u[k].port) : 5432);
+		rc = execf(s, err, "SELECT citus_add_node(%s, %d)", host, u[k].port[0] ? (int)strtol(u[k].port, NULL, 10) : 5432);
 	}
 	if (!rc)
 		rc = list_fks(s, &fks, &nfk, err);
