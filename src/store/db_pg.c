@@ -324,6 +324,14 @@ static void name_subqueries(char *s)
 		}
 		if (s[i] != '(' || !(word_before(s, i, "FROM") || word_before(s, i, "JOIN")))
 			continue;
+		if (word_before(s, i, "FROM")) {
+			/* `x IS [NOT] DISTINCT FROM (a, b)` compares rows: no subquery */
+			size_t f = i;
+			while (f > 0 && isspace((unsigned char)s[f - 1]))
+				f--;
+			if (word_before(s, f - 4, "DISTINCT"))
+				continue;
+		}
 		size_t j = i + 1;
 		for (int depth = 1; s[j] && depth; j++) {
 			if (s[j] == '\'') {

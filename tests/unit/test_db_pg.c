@@ -53,6 +53,12 @@ static void test_dialect(void **state)
 			"SELECT max(t) FROM (SELECT max(x) t FROM a UNION ALL SELECT max(y) FROM b) AS tn_q1 JOIN "
 			"(SELECT 1) AS tn_q2 ON 1 = 1",
 			0);
+	/* a row compared with IS [NOT] DISTINCT FROM is not a subquery (the
+	 * subscription upsert's UPDATE failed with a syntax error) */
+	check_translate("UPDATE t SET a = ?2 WHERE id = ?1 AND (a, b) IS DISTINCT FROM (?2, ?3)",
+			"UPDATE t SET a = $2 WHERE id = $1 AND (a, b) IS DISTINCT FROM ($2, $3)", 3);
+	check_translate("SELECT 1 FROM t WHERE (a) IS NOT DISTINCT FROM (SELECT 1)",
+			"SELECT 1 FROM t WHERE (a) IS NOT DISTINCT FROM (SELECT 1)", 0);
 }
 
 static void test_ddl(void **state)
