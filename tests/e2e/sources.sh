@@ -317,7 +317,7 @@ for a in appstore:7000 appstore:7001; do
   q "INSERT INTO alerts(customer_id, kind, raised_at, detail, last_seen) SELECT id, 'inactive', 1767225600, 'quiet', 1767225600 FROM customers WHERE ext_id = '$a';
      INSERT INTO decision_holdout(customer_id, holdout, share, seed, assigned_at) SELECT id, 1, 0.1, 7, 1767225600 FROM customers WHERE ext_id = '$a';
      INSERT INTO decisions(id, customer_id, moment, decided_at, holdout) SELECT 'd-$a', id, 'cancel', 1767225600, 1 FROM customers WHERE ext_id = '$a';
-     INSERT INTO customer_scores(customer_id, p_churn, value, source, scored_at) SELECT id, 0.5, 10, 'test', 1767225600 FROM customers WHERE ext_id = '$a'"
+     INSERT INTO customer_scores(customer_id, p_churn, value, source, scored_at, as_of) SELECT id, 0.5, 10, 'test', 1767225600, 1767225600 FROM customers WHERE ext_id = '$a'"
 done
 # cust-as has the alias's 2026-01-02 login too (the same event, sent under both ids) and an open alert
 printf 'customer,occurred_at,type\ncust-as,2026-01-02,login\n' >ev-keep.csv
