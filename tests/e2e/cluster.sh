@@ -94,43 +94,7 @@ same() {
   else not_ok "same on the cluster: $name" "$d"; fi
 }
 AS_OF=2026-09-30
-same "summary" summary
-same "churn rate" churn rate
-same "churn rate by plan" churn rate --by plan
-same "churn rate quarterly" churn rate --period quarter
-same "churn status" churn status --as-of "$AS_OF"
-same "cohorts" cohorts
-same "cohorts revenue" cohorts --revenue
-same "survival" survival
-same "survival all spells" survival --all-spells
-same "drivers" drivers
-same "value summary" value summary
-same "value score" value score
-same "value retention" value retention
-same "value profitability" value profitability
-same "predict features" predict features --as-of "$AS_OF" --horizon 30
-same "feedback scores" feedback scores
-same "points balance" points balance
-same "points tiers" points tiers
-same "points check" points check
-same "journey funnel" journey funnel
-same "journey churn" journey churn
-same "journey stuck" journey stuck --days 14
-same "value at-risk" value at-risk
-same "points at-risk" points at-risk
-same "predict backtest" predict backtest --as-of "$AS_OF" --horizon 30
-same "feedback classify" feedback classify
-same "feedback impact" feedback impact
-same "feedback matrix" feedback matrix
-same "alerts" alerts --as-of "$AS_OF"
-same "alerts again (no new episode)" alerts --as-of "$AS_OF"
-same "offers plan" offers plan --now "$AS_OF"
-same "offers ending" offers ending --now "$AS_OF"
-same "offers plans" offers plans
-same "offers report" offers report
-same "winback schedule" winback schedule --now "$AS_OF" --seed 3
-same "winback report" winback report
-same "winback reasons" winback reasons
+same_analyses
 # an import through the coordinator, twice: the second adds nothing (ON
 # CONFLICT DO NOTHING sent to the shards), and SQLite agrees
 pg_psql coord "SELECT ext_id FROM customer_keys ORDER BY id LIMIT 40" >ids.txt

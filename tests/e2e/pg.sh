@@ -79,3 +79,47 @@ pg_psql() {
   # from / : the server's account may not enter the caller's directory
   (cd / && pg_as "$PG_BIN/psql" -X -q -A -t -h "$dir" -p "$port" -U tenure -d "${3:-postgres}" -v ON_ERROR_STOP=1 -c "$2")
 }
+
+# The analyses every comparison of two stores runs (postgres.sh: SQLite and
+# PostgreSQL; cluster.sh: SQLite and a cluster), one list for both.  The caller
+# defines `same NAME ARGS...` (run the command on both stores, compare the
+# JSON) and AS_OF.
+same_analyses() {
+  same "summary" summary
+  same "churn rate" churn rate
+  same "churn rate by plan" churn rate --by plan
+  same "churn rate quarterly" churn rate --period quarter
+  same "churn status" churn status --as-of "$AS_OF"
+  same "cohorts" cohorts
+  same "cohorts revenue" cohorts --revenue
+  same "survival" survival
+  same "survival all spells" survival --all-spells
+  same "drivers" drivers
+  same "value summary" value summary
+  same "value score" value score
+  same "value retention" value retention
+  same "value profitability" value profitability
+  same "predict features" predict features --as-of "$AS_OF" --horizon 30
+  same "feedback scores" feedback scores
+  same "points balance" points balance
+  same "points tiers" points tiers
+  same "points check" points check
+  same "journey funnel" journey funnel
+  same "journey churn" journey churn
+  same "journey stuck" journey stuck --days 14
+  same "value at-risk" value at-risk
+  same "points at-risk" points at-risk
+  same "predict backtest" predict backtest --as-of "$AS_OF" --horizon 30
+  same "feedback classify" feedback classify
+  same "feedback impact" feedback impact
+  same "feedback matrix" feedback matrix
+  same "alerts" alerts --as-of "$AS_OF"
+  same "alerts again (no new episode)" alerts --as-of "$AS_OF"
+  same "offers plan" offers plan --now "$AS_OF"
+  same "offers ending" offers ending --now "$AS_OF"
+  same "offers plans" offers plans
+  same "offers report" offers report
+  same "winback schedule" winback schedule --now "$AS_OF" --seed 3
+  same "winback report" winback report
+  same "winback reasons" winback reasons
+}
