@@ -3,7 +3,8 @@
 #   make test     build with AddressSanitizer + UBSan and run every test
 #   make demo     build, generate the demo company into demo.db, print a summary, write demo.html
 #   make bench    run the benchmarks in bench/ (prints figures and the machine)
-#   make fuzz     build the libFuzzer targets and run each for FUZZ_SECONDS (default 60)
+#   make fuzz     build the libFuzzer targets and run each for FUZZ_SECONDS (default 60);
+#                 FUZZ_SEED=N makes the run repeatable (CI sets it, so CI replays a run seen here)
 #   make install  install bin/tenure, lib/libtenure.a, include/ and the man page under
 #                 $(DESTDIR)$(PREFIX) (PREFIX defaults to /usr/local)
 #   make deps     install the Debian packages the build, tests and benches need
@@ -126,7 +127,7 @@ fuzz: deps-test $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 	@for f in $(FUZZ_SRC:fuzz/%.c=%); do \
 	  mkdir -p build/fuzz/corpus-$$f; cp fuzz/corpus/$$f/* build/fuzz/corpus-$$f/ 2>/dev/null; \
 	  echo "fuzz $$f for $(FUZZ_SECONDS)s"; \
-	  build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -artifact_prefix=build/fuzz/$$f- \
+	  build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) $(if $(FUZZ_SEED),-seed=$(FUZZ_SEED)) -max_len=4096 -artifact_prefix=build/fuzz/$$f- \
 	    build/fuzz/corpus-$$f >build/fuzz/$$f.log 2>&1 \
 	    || { tail -40 build/fuzz/$$f.log; echo "fuzz $$f: a finding (input saved as build/fuzz/$$f-*)"; exit 1; }; \
 	  grep -E '^(Done|#[0-9]+ *DONE)' build/fuzz/$$f.log | tail -1; \

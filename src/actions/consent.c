@@ -243,7 +243,8 @@ int tn_tz_offset(const char *tz, int *minutes)
 			m = (p[0] - '0') * 10 + (p[1] - '0');
 			p += 2;
 		}
-		if (*p || h > 14 || m > 59)
+		/* Real zones run from -12:00 to +14:00; anything past 14 hours is a typo. */
+		if (*p || m > 59 || h * 60 + m > 14 * 60)
 			return -1;
 		*minutes = sign * (h * 60 + m);
 		return 0;

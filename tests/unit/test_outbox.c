@@ -94,6 +94,9 @@ static void test_quiet_hours(void **state)
 	assert_int_equal(m, 210);
 	assert_int_equal(tn_tz_offset("Mars/Olympus", &m), -1);
 	assert_int_equal(tn_tz_offset("+25:00", &m), -1);
+	assert_int_equal(tn_tz_offset("-1456", &m), -1); /* found by fuzz_outbox: 14 h 56 min is no zone */
+	assert_int_equal(tn_tz_offset("+14:00", &m), 0);
+	assert_int_equal(m, 14 * 60);
 	assert_int_equal(tn_tz_offset("+3:7", &m), -1);
 	assert_int_equal(tn_country_offset("ir", &m), 0);
 	assert_int_equal(m, 210);
