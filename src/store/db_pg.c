@@ -79,7 +79,8 @@ int tn_pg_is_url(const char *name)
 char *tn_pg_redact(const char *url)
 {
 	size_t n = strlen(url);
-	char *out = tn_malloc(n + 16);
+	/* Each "password=" (9 bytes after its '?' or '&') becomes "password=***" (12): at most a third longer. */
+	char *out = tn_malloc(n + n / 3 + 16);
 	if (!out)
 		return NULL;
 	const char *p = strstr(url, "://");
