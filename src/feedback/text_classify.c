@@ -165,7 +165,7 @@ static const char *find_bytes(const char *s, size_t n, const char *k, size_t kn)
 		p = memchr(p, k[0], (size_t)(end - p));
 		if (!p)
 			return NULL;
-		if (memcmp(p, k, kn) == 0)
+		if (p[kn - 1] == k[kn - 1] && memcmp(p, k, kn) == 0)
 			return p;
 	}
 	return NULL;

@@ -426,11 +426,48 @@ static const lang_word fa_words[] = {
 	W("پول"), W("ها"), W("های"), W("تو"), W("رو"), W("هیچ"), W("دیگه"), W("چون"), W("واقعا"), W("اصلا"), W("لطفا"), W("چطور"), W("کجا"), W("دادم"),
 };
 
-static int word_in(const char *w, size_t n, const lang_word *list, size_t count)
+/* The two word lists in one small hash set (built once): 1 = a Persian
+ * word, 2 = an Arabic word that is not also Persian, so one probe answers
+ * what word_in over fa_words and then ar_words did. */
+#define LW_SLOTS 512
+static struct {
+	const char *w;
+	uint8_t n, kind;
+} lw_set[LW_SLOTS];
+static pthread_once_t lw_once = PTHREAD_ONCE_INIT;
+
+static unsigned lw_hash(const char *w, size_t n)
 {
-	for (size_t i = 0; i < count; i++)
-		if (list[i].n == n && list[i].w[n - 1] == w[n - 1] && memcmp(list[i].w, w, n) == 0)
-			return 1;
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)w[i]) * 16777619u;
+	return (h ^ (h >> 16)) & (LW_SLOTS - 1);
+}
+
+static void lw_add(const lang_word *list, size_t count, uint8_t kind)
+{
+	for (size_t i = 0; i < count; i++) {
+		unsigned s = lw_hash(list[i].w, list[i].n);
+		while (lw_set[s].w && !(lw_set[s].n == list[i].n && memcmp(lw_set[s].w, list[i].w, list[i].n) == 0))
+			s = (s + 1) & (LW_SLOTS - 1);
+		if (!lw_set[s].w) /* a word already there keeps its kind: Persian is looked up first */
+			lw_set[s].w = list[i].w, lw_set[s].n = (uint8_t)list[i].n, lw_set[s].kind = kind;
+	}
+}
+
+static void lw_build(void)
+{
+	lw_add(fa_words, sizeof fa_words / sizeof fa_words[0], 1);
+	lw_add(ar_words, sizeof ar_words / sizeof ar_words[0], 2);
+}
+
+static int word_kind(const char *w, size_t n)
+{
+	if (n > 255)
+		return 0;
+	for (unsigned s = lw_hash(w, n); lw_set[s].w; s = (s + 1) & (LW_SLOTS - 1))
+		if (lw_set[s].n == n && memcmp(lw_set[s].w, w, n) == 0)
+			return lw_set[s].kind;
 	return 0;
 }
 
@@ -444,6 +481,7 @@ int tn_text_detect_lang(const char *str, size_t len)
 		letters += (s[a] | 0x20) >= 'a' && (s[a] | 0x20) <= 'z';
 	if (a == len)
 		return letters ? TN_LANG_EN : TN_LANG_UND;
+	pthread_once(&lw_once, lw_build);
 	double latin = 0, arabic = 0, fa = 0, ar = 0;
 	char word[256];
 	size_t wl = 0, wcp = 0;
@@ -483,9 +521,10 @@ int tn_text_detect_lang(const char *str, size_t len)
 		if (!end && (c == 0x200C || c == 0x0640 || (c >= 0x064B && c <= 0x065F)))
 			continue; /* inside a word */
 		if (wl) {
-			if (word_in(word, wl, fa_words, sizeof fa_words / sizeof fa_words[0]))
+			int kind = word_kind(word, wl);
+			if (kind == 1)
 				fa += 3;
-			else if (word_in(word, wl, ar_words, sizeof ar_words / sizeof ar_words[0]))
+			else if (kind == 2)
 				ar += 3;
 			else if (wcp > 3 && memcmp(word, "\xD8\xA7\xD9\x84", 4) == 0)
 				ar += 2; /* the article al- */
