@@ -206,6 +206,7 @@ cv_line() { # cv_line MODEL
 # ---- the table --------------------------------------------------------------------
 ratio_or() { if [ "$1" = - ] || [ "$2" = - ]; then echo "-"; else echo "$(ratio "$1" "$2")x"; fi; }
 row() { # row WORKLOAD TENURE_NAME PEER_LABEL PEER_NAME [SCALE]
+  want "${2%%_*}" || return 0
   t=$(med "$2" 1); tm=$(med "$2" 2); p=$(med "$4" 1); pm=$(med "$4" 2); sc=${5:-1}; mark=""
   if [ "$p" != - ] && [ "$sc" != 1 ]; then p=$(awk -v p="$p" -v s="$sc" 'BEGIN { printf "%.2f", p * s }'); mark="~"; fi
   [ "$p" = - ] && pm=-
