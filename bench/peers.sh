@@ -18,6 +18,7 @@
 #   TEXTS=1000000 REPS=5; R_BG_MAX=100000 caps R optim's BG/NBD input (R on
 #   1M customers takes minutes; its time is scaled to the full size, marked ~).
 #   QUICK=1: 100x smaller sizes and REPS=1, for a check that everything runs.
+#   ONLY="km cox bg import nb cv": run only these workloads (default: all).
 # The machine is printed; it is shared, so note the load average printed too.
 set -u
 cd "$(dirname "$0")/.."
@@ -164,7 +165,10 @@ med() { # med NAME FIELD: the median of the runs' FIELD (1 wall secs, 2 MB, 3 CP
 }
 rm -f "$D"/*.runs
 # WORKLOAD: tenure command and peers, interleaved
-pair() { # pair NAME PREP CMD... (one run)
+ONLY=${ONLY:-km cox bg import nb cv}
+want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
+pair() { # pair NAME PREP CMD... (one run; skipped when its workload is not in ONLY)
+  want "${1%%_*}" || return 0
   run "$@" || true
 }
 for i in $(seq 1 "$REPS"); do
@@ -202,6 +206,7 @@ cv_line() { # cv_line MODEL
 # ---- the table --------------------------------------------------------------------
 ratio_or() { if [ "$1" = - ] || [ "$2" = - ]; then echo "-"; else echo "$(ratio "$1" "$2")x"; fi; }
 row() { # row WORKLOAD TENURE_NAME PEER_LABEL PEER_NAME [SCALE]
+  want "${2%%_*}" || return 0
   t=$(med "$2" 1); tm=$(med "$2" 2); p=$(med "$4" 1); pm=$(med "$4" 2); sc=${5:-1}; mark=""
   if [ "$p" != - ] && [ "$sc" != 1 ]; then p=$(awk -v p="$p" -v s="$sc" 'BEGIN { printf "%.2f", p * s }'); mark="~"; fi
   [ "$p" = - ] && pm=-
@@ -225,6 +230,7 @@ row "import $EVENTS events" import_tenure "pandas to_sql" import_pandas
 nsec=$(med nb_tenure 1)
 row "classify $TEXTS feedback texts: $( [ "$nsec" != - ] && rate "$TEXTS" "$nsec") texts/s" nb_tenure "sklearn hashing + naive Bayes" nb_sklearn
 for m in logistic gbdt; do
+  want cv || continue
   set -- $(cv_line $m || echo "- -")
   echo "| churn-risk 5-fold CV, Telco, $m (fit seconds) | $1 s | $( [ $m = logistic ] && echo sklearn || echo XGBoost) $2 s | $(ratio_or "$2" "$1") |"
 done

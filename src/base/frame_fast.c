@@ -63,6 +63,9 @@
  * POPULATE bytes of the file are in a reader's memory at a time */
 #define DROP_EVERY (16u << 20)
 #define POPULATE (4u << 20)
+#ifndef PREFETCH_BYTES
+#define PREFETCH_BYTES 2048 /* how far ahead of the scan the file is prefetched */
+#endif
 
 enum { OK = 0, FALLBACK = 1, NOMEM = 2 };
 
@@ -98,49 +101,94 @@ typedef struct chunk {
 typedef struct scan {
 	const char *blk;  /* the block the mask describes */
 	uint64_t bits;
+	uint64_t lines;   /* the bits of '\n', '\r', '"' and the end only */
 } scan;
 
-static inline uint64_t block_mask(const char *b, const char *end, char delim)
+/* Set SC's masks for the 64 bytes from B. */
+static inline void block_mask(scan *sc, const char *b, const char *end, char delim)
 {
+	sc->blk = b;
 	if (end - b >= 64) {
+		/* the file streams from memory: ask for the bytes well ahead */
+		if (end - b >= PREFETCH_BYTES + 64)
+			__builtin_prefetch(b + PREFETCH_BYTES);
 #if defined(__SSE2__)
 		const __m128i vd = _mm_set1_epi8(delim), vn = _mm_set1_epi8('\n'),
 			      vr = _mm_set1_epi8('\r'), vq = _mm_set1_epi8('"');
-		uint64_t m = 0;
+		uint64_t m = 0, l = 0;
 		for (int i = 0; i < 4; i++) {
 			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + 16 * i));
-			__m128i c = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, vd), _mm_cmpeq_epi8(x, vn)),
-						 _mm_or_si128(_mm_cmpeq_epi8(x, vr), _mm_cmpeq_epi8(x, vq)));
+			__m128i c = _mm_or_si128(_mm_cmpeq_epi8(x, vn), _mm_or_si128(_mm_cmpeq_epi8(x, vr), _mm_cmpeq_epi8(x, vq)));
+			l |= (uint64_t)(unsigned)_mm_movemask_epi8(c) << (16 * i);
+			c = _mm_or_si128(c, _mm_cmpeq_epi8(x, vd));
 			m |= (uint64_t)(unsigned)_mm_movemask_epi8(c) << (16 * i);
 		}
-		return m;
+		sc->bits = m;
+		sc->lines = l;
+		return;
 #else
-		uint64_t m = 0;
-		for (int i = 0; i < 64; i++)
-			m |= (uint64_t)(b[i] == delim || b[i] == '\n' || b[i] == '\r' || b[i] == '"') << i;
-		return m;
+		uint64_t m = 0, l = 0;
+		for (int i = 0; i < 64; i++) {
+			uint64_t e = b[i] == '\n' || b[i] == '\r' || b[i] == '"';
+			l |= e << i;
+			m |= (e | (b[i] == delim)) << i;
+		}
+		sc->bits = m;
+		sc->lines = l;
+		return;
 #endif
 	}
-	uint64_t m = 0;
+	uint64_t m = 0, l = 0;
 	int n = (int)(end - b);
-	for (int i = 0; i < n; i++)
-		m |= (uint64_t)(b[i] == delim || b[i] == '\n' || b[i] == '\r' || b[i] == '"') << i;
-	return m | (uint64_t)1 << n; /* the end */
+	for (int i = 0; i < n; i++) {
+		uint64_t e = b[i] == '\n' || b[i] == '\r' || b[i] == '"';
+		l |= e << i;
+		m |= (e | (b[i] == delim)) << i;
+	}
+	sc->bits = m | (uint64_t)1 << n; /* the end */
+	sc->lines = l | (uint64_t)1 << n;
 }
 
 /* The first byte of [p, end) that is DELIM, '\n', '\r' or '"', or end. */
 static inline const char *next_special(scan *sc, const char *p, const char *end, char delim)
 {
-	if (p - sc->blk >= 64 || p < sc->blk) {
-		sc->blk = p;
-		sc->bits = block_mask(p, end, delim);
-	}
+	if (p - sc->blk >= 64 || p < sc->blk)
+		block_mask(sc, p, end, delim);
 	uint64_t m = sc->bits & (~UINT64_C(0) << (p - sc->blk));
 	while (!m) {
-		sc->blk += 64;
-		sc->bits = m = block_mask(sc->blk, end, delim);
+		block_mask(sc, sc->blk + 64, end, delim);
+		m = sc->bits;
 	}
 	return sc->blk + __builtin_ctzll(m);
+}
+
+static inline unsigned popcount64(uint64_t x)
+{
+	x = x - ((x >> 1) & UINT64_C(0x5555555555555555));
+	x = (x & UINT64_C(0x3333333333333333)) + ((x >> 2) & UINT64_C(0x3333333333333333));
+	x = (x + (x >> 4)) & UINT64_C(0x0F0F0F0F0F0F0F0F);
+	return (unsigned)((x * UINT64_C(0x0101010101010101)) >> 56);
+}
+
+/* The first byte of [p, end) that is '\n', '\r' or '"', or end; *NDELIM
+ * gets the delimiters before it.  The rest of a record whose fields are
+ * not wanted is passed over this way, a block at a time. */
+static inline const char *next_line(scan *sc, const char *p, const char *end, char delim, size_t *ndelim)
+{
+	if (p - sc->blk >= 64 || p < sc->blk)
+		block_mask(sc, p, end, delim);
+	uint64_t keep = ~UINT64_C(0) << (p - sc->blk);
+	uint64_t l = sc->lines & keep;
+	size_t nd = 0;
+	while (!l) {
+		nd += popcount64(sc->bits & ~sc->lines & keep);
+		block_mask(sc, sc->blk + 64, end, delim);
+		keep = ~UINT64_C(0);
+		l = sc->lines;
+	}
+	uint64_t below = (l & (~l + 1)) - 1; /* the bits under the first line bit */
+	*ndelim = nd + popcount64(sc->bits & ~sc->lines & keep & below);
+	return sc->blk + __builtin_ctzll(l);
 }
 
 /* Count the line ends ('\n' and '\r': an upper bound on the records) and
@@ -325,8 +373,16 @@ static void *read_chunk(void *arg)
 	size_t row = 0, f = 0;
 	const char *ahead = (size_t)(end - p) > POPULATE ? p + POPULATE : end;
 	populate(ck->map, p, ahead);
-	scan sc = {p, block_mask(p, end, d)};
+	scan sc;
+	block_mask(&sc, p, end, d);
 	ck->status = OK;
+	/* fields after LAST_WANT are passed over a record's rest at a time */
+	size_t skip_from = 0;
+	for (size_t i = 0; i < ck->nfields; i++)
+		if (ck->colof[i] >= 0 && (!ck->active || ck->active[ck->colof[i]]))
+			skip_from = i + 1;
+	if (d == '\n' || d == '\r' || d == '"')
+		skip_from = SIZE_MAX;
 	while (p < end) {
 		/* a blank line (LF or CRLF alone, or a lone CR) is skipped */
 		if (*p == '\n') {
@@ -355,6 +411,24 @@ static void *read_chunk(void *arg)
 			int want = j >= 0 && (!ck->active || ck->active[j]);
 			const char *s, *q;
 			size_t len;
+			if (f >= skip_from && f > 0 && p < end && *p != '"') {
+				size_t nd;
+				q = next_line(&sc, p, end, d, &nd);
+				if (q == end || *q != '"') {
+					/* the record's last fields, none wanted: count them */
+					f += nd + 1;
+					if (q == end) {
+						at_eof = 1;
+						p = end;
+						break;
+					}
+					p = q + 1;
+					if (*q == '\r' && p < end && *p == '\n')
+						p++;
+					break;
+				}
+				/* a quote ahead: field by field as below */
+			}
 			if (p < end && *p == '"') {
 				size_t used = 0;
 				p++;

@@ -165,7 +165,7 @@ static const char *find_bytes(const char *s, size_t n, const char *k, size_t kn)
 		p = memchr(p, k[0], (size_t)(end - p));
 		if (!p)
 			return NULL;
-		if (memcmp(p, k, kn) == 0)
+		if (p[kn - 1] == k[kn - 1] && memcmp(p, k, kn) == 0)
 			return p;
 	}
 	return NULL;
@@ -194,9 +194,22 @@ size_t tn_fb_kw_scan(const tn_fb_model *m, const char *t, size_t tlen, unsigned 
 	for (size_t i = 0; i + 3 <= tlen; i++) {
 		if (((unsigned char)t[i] & 0xC0) == 0x80)
 			continue; /* keywords start on a code point */
-		for (int32_t k = m->kw_head[tn_fb_kw_key(t + i)]; k >= 0; k = m->kw_next[k]) {
+		int32_t k = m->kw_head[tn_fb_kw_key(t + i)];
+		if (k < 0)
+			continue;
+		uint32_t w = 0;
+		int four = i + 4 <= tlen;
+		if (four)
+			memcpy(&w, t + i, 4);
+		for (; k >= 0; k = m->kw_next[k]) {
 			const tn_fb_kw *kw = &m->kws[k];
-			if (!hit[k] && kw->len <= tlen - i && memcmp(t + i, kw->text, kw->len) == 0) {
+			if (hit[k] || kw->len > tlen - i)
+				continue;
+			/* the first bytes in one compare; memcmp only for the rest */
+			int same = four ? (w & kw->mask) == kw->head &&
+						  (kw->len <= 4 || memcmp(t + i + 4, kw->text + 4, kw->len - 4) == 0)
+					: memcmp(t + i, kw->text, kw->len) == 0;
+			if (same) {
 				hit[k] = 1;
 				n++;
 			}
@@ -220,20 +233,29 @@ size_t tn_fb_kw_features(const tn_fb_model *m, const unsigned char *hit, uint32_
  * overlap; the sums are the same, in the same order, so the predictions are
  * the same to the bit (tests/unit/test_text_same.c). */
 #define PREFETCH_AHEAD 16
+#define NORM_STACK 4096 /* bytes of a normalised text kept on the stack */
 
 static inline void prefetch_type_row(const tn_fb_model *m, uint32_t f)
 {
-	const char *p = (const char *)(m->logp + (size_t)(f & (TN_FB_BUCKETS - 1)) * TN_FB_NTYPES);
-	__builtin_prefetch(p);
-	__builtin_prefetch(p + TN_FB_NTYPES * sizeof(float) - 1);
+	size_t b = f & (TN_FB_BUCKETS - 1);
+	if (m->tidx)
+		__builtin_prefetch(m->tidx + b); /* the rows themselves stay in cache */
+	else
+		__builtin_prefetch(m->logp + b * TN_FB_TROW);
 }
 
-static inline void prefetch_theme_row(const tn_fb_model *m, uint32_t f)
+static inline void prefetch_theme_row(const tn_fb_model *m, int t, uint32_t f)
 {
-	const char *p = (const char *)(m->theme_logp + (size_t)(f & (TN_FB_THEME_BUCKETS - 1)) * TN_FB_MAX_THEMES);
-	for (size_t o = 0; o < TN_FB_MAX_THEMES * sizeof(float); o += 64)
-		__builtin_prefetch(p + o);
-	__builtin_prefetch(p + TN_FB_MAX_THEMES * sizeof(float) - 1);
+	size_t b = f & (TN_FB_THEME_BUCKETS - 1);
+	if (m->thidx[t]) {
+		__builtin_prefetch(m->thidx[t] + b);
+		return;
+	}
+	size_t stride = m->theme_stride[t];
+	const char *p = (const char *)(m->theme_logp + m->theme_off[t] + b * stride);
+	__builtin_prefetch(p);
+	if (stride > 16)
+		__builtin_prefetch(p + stride * sizeof(float) - 1);
 }
 
 /* tn_fb_kw_features for NHIT hits: the same features in the same order, the
@@ -263,16 +285,43 @@ static void pick_theme(const tn_fb_model *m, const unsigned char *hit, size_t nh
 	double sc[TN_FB_MAX_THEMES];
 	for (size_t k = 0; k < m->nthemes; k++)
 		if (m->theme_type[k] == r->type) {
-			sc[nc] = log(m->theme_docs[k] + 1);
+			sc[nc] = m->theme_lprior[k];
 			cand[nc++] = k;
 		}
-	for (size_t i = 0; nc && i < nf; i++) {
-		if (i + PREFETCH_AHEAD < nf)
-			prefetch_theme_row(m, f[i + PREFETCH_AHEAD]);
-		const float *lp = m->theme_logp + (size_t)(f[i] & (TN_FB_THEME_BUCKETS - 1)) * TN_FB_MAX_THEMES;
+	int t = r->type;
+	size_t stride = m->theme_stride[t];
+	for (size_t i = 0; nc && i < nf && i < PREFETCH_AHEAD; i++)
+		prefetch_theme_row(m, t, f[i]);
+	if (stride <= 8) {
+		/* eight running sums held in registers (the padding columns are
+		 * zeros and unused); each sum takes its features in the same order */
+		double acc[8];
+		for (size_t j = 0; j < 8; j++)
+			acc[j] = j < nc ? sc[j] : 0;
+		const uint16_t *idx = m->thidx[t];
+		const float *rows = m->throws[t];
+		for (size_t i = 0; nc && i < nf; i++) {
+			if (i + PREFETCH_AHEAD < nf)
+				prefetch_theme_row(m, t, f[i + PREFETCH_AHEAD]);
+			const float *lp = idx ? rows + (size_t)idx[f[i] & (TN_FB_THEME_BUCKETS - 1)] * stride
+					      : tn_fb_theme_row(m, t, f[i]);
+			if (stride == 8)
+				for (size_t j = 0; j < 8; j++)
+					acc[j] += lp[j];
+			else
+				for (size_t j = 0; j < nc; j++)
+					acc[j] += lp[j];
+		}
 		for (size_t j = 0; j < nc; j++)
-			sc[j] += lp[cand[j]];
-	}
+			sc[j] = acc[j];
+	} else
+		for (size_t i = 0; nc && i < nf; i++) {
+			if (i + PREFETCH_AHEAD < nf)
+				prefetch_theme_row(m, t, f[i + PREFETCH_AHEAD]);
+			const float *lp = tn_fb_theme_row(m, t, f[i]);
+			for (size_t j = 0; j < nc; j++)
+				sc[j] += lp[j];
+		}
 	double best = -INFINITY;
 	int bi = -1;
 	for (size_t j = 0; j < nc; j++) {
@@ -300,10 +349,17 @@ int tn_fb_classify(const tn_fb_model *m, const char *text, size_t len, tn_fb_res
 	if (m->dirty)
 		return tn_error_set(err, TN_ERR_USAGE, "feedback model used before training finished");
 	memset(r, 0, sizeof *r);
-	size_t tlen;
-	char *t = tn_text_normalize(text, len, &tlen, err);
-	if (!t)
+	/* normalised on the stack when it fits (no allocation per text) */
+	char mid[NORM_STACK], nbuf[NORM_STACK];
+	if (tn_text_validate(text, len, err))
 		return tn_error_code(err, TN_ERR_INPUT);
+	size_t tlen = tn_text_norm_into(text, len, mid, nbuf, sizeof nbuf);
+	char *heap = NULL, *t = nbuf;
+	if (tlen == (size_t)-1) {
+		t = heap = tn_text_normalize(text, len, &tlen, err);
+		if (!t)
+			return tn_error_code(err, TN_ERR_INPUT);
+	}
 	r->language = tn_text_detect_lang(text, len);
 	uint32_t f[TN_FB_MAX_FEATURES];
 	unsigned char hit[TN_FB_MAX_KWS];
@@ -311,10 +367,8 @@ int tn_fb_classify(const tn_fb_model *m, const char *text, size_t len, tn_fb_res
 	size_t nf = tn_fb_features(t, tlen, f, TN_FB_MAX_FEATURES);
 	size_t nhit = tn_fb_kw_scan(m, t, tlen, hit);
 	nf = kw_features_n(m, hit, nhit, f, nf, TN_FB_MAX_FEATURES);
-	for (size_t i = 0; i < nf && i < PREFETCH_AHEAD; i++) {
+	for (size_t i = 0; i < nf && i < PREFETCH_AHEAD; i++)
 		prefetch_type_row(m, f[i]);
-		prefetch_theme_row(m, f[i]);
-	}
 	for (size_t i = 0; i < m->nrules; i++)
 		if (has_word(t, tlen, m->rules[i].keyword, m->rules[i].len)) {
 			r->type = m->rules[i].type;
@@ -324,19 +378,32 @@ int tn_fb_classify(const tn_fb_model *m, const char *text, size_t len, tn_fb_res
 				snprintf(r->theme, sizeof r->theme, "%s", m->rules[i].theme);
 			else
 				pick_theme(m, hit, nhit, f, nf, r);
-			free(t);
+			free(heap);
 			return TN_OK;
 		}
-	double sc[TN_FB_NTYPES];
-	for (int k = 0; k < TN_FB_NTYPES; k++)
-		sc[k] = m->prior[k];
-	for (size_t i = 0; i < nf; i++) {
-		if (i + PREFETCH_AHEAD < nf)
-			prefetch_type_row(m, f[i + PREFETCH_AHEAD]);
-		const float *lp = m->logp + (size_t)(f[i] & (TN_FB_BUCKETS - 1)) * TN_FB_NTYPES;
-		for (int k = 0; k < TN_FB_NTYPES; k++)
-			sc[k] += lp[k];
-	}
+	/* TN_FB_TROW running sums held in registers (the padding column is zero
+	 * and unused); each sum takes its features in the same order as before */
+	double sc[TN_FB_TROW];
+	for (int k = 0; k < TN_FB_TROW; k++)
+		sc[k] = k < TN_FB_NTYPES ? m->prior[k] : 0;
+	if (m->tidx) {
+		const uint16_t *idx = m->tidx;
+		const float *rows = m->trows;
+		for (size_t i = 0; i < nf; i++) {
+			if (i + PREFETCH_AHEAD < nf)
+				__builtin_prefetch(idx + (f[i + PREFETCH_AHEAD] & (TN_FB_BUCKETS - 1)));
+			const float *lp = rows + (size_t)idx[f[i] & (TN_FB_BUCKETS - 1)] * TN_FB_TROW;
+			for (int k = 0; k < TN_FB_TROW; k++)
+				sc[k] += lp[k];
+		}
+	} else
+		for (size_t i = 0; i < nf; i++) {
+			if (i + PREFETCH_AHEAD < nf)
+				prefetch_type_row(m, f[i + PREFETCH_AHEAD]);
+			const float *lp = tn_fb_type_row(m, f[i]);
+			for (int k = 0; k < TN_FB_TROW; k++)
+				sc[k] += lp[k];
+		}
 	int best = 0;
 	for (int k = 1; k < TN_FB_NTYPES; k++)
 		if (sc[k] > sc[best])
@@ -347,7 +414,7 @@ int tn_fb_classify(const tn_fb_model *m, const char *text, size_t len, tn_fb_res
 	r->type = best;
 	r->confidence = 1 / z;
 	pick_theme(m, hit, nhit, f, nf, r);
-	free(t);
+	free(heap);
 	return TN_OK;
 }
 

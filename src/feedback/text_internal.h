@@ -38,12 +38,25 @@ typedef struct tn_fb_kw {
 	char *text; /* normalised keyword */
 	size_t len;
 	uint16_t theme; /* index into tn_fb_themes */
+	uint32_t head, mask; /* the first bytes (up to 4) as loaded from memory, to test before memcmp */
 } tn_fb_kw;
 
+/* Score table layouts (issue 17: one cache line per feature).  The type
+ * model's row of a bucket is TN_FB_TROW floats (NTYPES used), 64-byte
+ * aligned; the theme model keeps one slice per type holding only that
+ * type's themes, each row THEME_STRIDE[type] floats (a power of two up to
+ * 16, so a row never straddles a cache line).  The values are the same
+ * floats as before, summed in the same order: the predictions are the same
+ * to the bit (tests/unit/test_text_same.c). */
+#define TN_FB_TROW 8
+#define TN_FB_THEME_SLAB (2 * TN_FB_MAX_THEMES) /* floats per bucket over every slice, padding included */
+
 struct tn_fb_model {
-	/* type model: counts[b * NTYPES + k], log-probabilities after finish */
+	/* type model: counts[b * NTYPES + k]; log-probabilities after finish in
+	 * logp[b * TN_FB_TROW + k] */
 	uint32_t *counts;
 	float *logp;
+	void *logp_mem; /* the allocation logp is aligned in */
 	double docs[TN_FB_NTYPES], tokens[TN_FB_NTYPES];
 	double prior[TN_FB_NTYPES];
 	/* theme model over the theme labels seen in training */
@@ -52,7 +65,22 @@ struct tn_fb_model {
 	int theme_type[TN_FB_MAX_THEMES];
 	double theme_docs[TN_FB_MAX_THEMES], theme_tokens[TN_FB_MAX_THEMES];
 	uint32_t *theme_counts; /* [b * MAX_THEMES + k] */
-	float *theme_logp;
+	float *theme_logp;      /* slice of type t: theme_logp + theme_off[t], row b at b * theme_stride[t] */
+	void *theme_logp_mem;
+	size_t theme_off[TN_FB_NTYPES], theme_stride[TN_FB_NTYPES];
+	double theme_lprior[TN_FB_MAX_THEMES]; /* log(theme_docs[k] + 1) */
+	/* The same tables, deduplicated: a bucket's row is a function of its
+	 * count vector, and a model holds few distinct vectors (some thousands
+	 * against 262,144 buckets), so a bucket keeps the 16-bit number of its
+	 * row and the rows fit in the first-level caches.  NULL when a table has
+	 * more than 65,535 distinct rows (or memory ran short): the full tables
+	 * above are filled then. */
+	uint16_t *tidx;  /* [b] -> row of trows (TN_FB_TROW floats each) */
+	float *trows;
+	void *trows_mem;
+	uint16_t *thidx[TN_FB_NTYPES]; /* [b] -> row of throws[t] (theme_stride[t] floats each) */
+	float *throws[TN_FB_NTYPES];
+	void *throws_mem[TN_FB_NTYPES];
 	/* user rules and the built-in theme keywords */
 	tn_fb_rule *rules;
 	size_t nrules;
@@ -82,6 +110,33 @@ size_t tn_fb_kw_scan(const tn_fb_model *m, const char *t, size_t len, unsigned c
 
 /* Append KW_REPEAT features per keyword hit (the keyword's type). */
 size_t tn_fb_kw_features(const tn_fb_model *m, const unsigned char *hit, uint32_t *f, size_t nf, size_t max);
+
+/* Normalise valid UTF-8 STR[0..LEN) as tn_text_normalize does, into OUT
+ * (capacity CAP, NUL-terminated), with MID (capacity CAP) as scratch; no
+ * allocation.  Returns the length, or (size_t)-1 when the text needs the
+ * general path (a code point outside the fast table, or too long for CAP). */
+size_t tn_text_norm_into(const char *str, size_t len, char *mid, char *out, size_t cap);
+
+/* The general path (utf8proc_map over the whole text), kept as the
+ * reference the fast path is tested against. */
+char *tn_text_normalize_ref(const char *str, size_t len, size_t *outlen, tn_error *err);
+
+/* The row of type scores of feature F, and of theme scores of F for type T. */
+static inline const float *tn_fb_type_row(const tn_fb_model *m, uint32_t f)
+{
+	size_t b = f & (TN_FB_BUCKETS - 1);
+	return m->tidx ? m->trows + (size_t)m->tidx[b] * TN_FB_TROW : m->logp + b * TN_FB_TROW;
+}
+
+static inline const float *tn_fb_theme_row(const tn_fb_model *m, int t, uint32_t f)
+{
+	size_t b = f & (TN_FB_THEME_BUCKETS - 1);
+	return m->thidx[t] ? m->throws[t] + (size_t)m->thidx[t][b] * m->theme_stride[t]
+			   : m->theme_logp + m->theme_off[t] + b * m->theme_stride[t];
+}
+
+/* Free the deduplicated tables (tn_fb_model_finish rebuilds them). */
+void tn_fb_model_drop_rows(tn_fb_model *m);
 
 /* Recompute log-probabilities from counts (after training or loading). */
 void tn_fb_model_finish(tn_fb_model *m);

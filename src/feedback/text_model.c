@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +64,13 @@ static int add_keywords(tn_fb_model *m, tn_error *err)
 					unsigned h = tn_fb_kw_key(k);
 					m->kw_next[m->nkws] = m->kw_head[h];
 					m->kw_head[h] = (int32_t)m->nkws;
-					m->kws[m->nkws++] = (tn_fb_kw){k, len, (uint16_t)i};
+					tn_fb_kw *kw = &m->kws[m->nkws++];
+					*kw = (tn_fb_kw){k, len, (uint16_t)i, 0, 0};
+					unsigned char hb[4] = {0}, mb[4] = {0};
+					for (size_t j = 0; j < 4 && j < len; j++)
+						hb[j] = (unsigned char)k[j], mb[j] = 0xFF;
+					memcpy(&kw->head, hb, 4);
+					memcpy(&kw->mask, mb, 4);
 				}
 			}
 			p += n + (e != NULL);
@@ -80,9 +87,12 @@ tn_fb_model *tn_fb_model_new(tn_error *err)
 		return NULL;
 	}
 	m->counts = tn_calloc((size_t)TN_FB_BUCKETS * TN_FB_NTYPES, sizeof *m->counts);
-	m->logp = tn_calloc((size_t)TN_FB_BUCKETS * TN_FB_NTYPES, sizeof *m->logp);
+	/* 16 floats more, to align the tables on a cache line */
+	m->logp_mem = tn_calloc((size_t)TN_FB_BUCKETS * TN_FB_TROW + 16, sizeof *m->logp);
 	m->theme_counts = tn_calloc((size_t)TN_FB_THEME_BUCKETS * TN_FB_MAX_THEMES, sizeof *m->theme_counts);
-	m->theme_logp = tn_calloc((size_t)TN_FB_THEME_BUCKETS * TN_FB_MAX_THEMES, sizeof *m->theme_logp);
+	m->theme_logp_mem = tn_calloc((size_t)TN_FB_THEME_BUCKETS * TN_FB_THEME_SLAB + 16, sizeof *m->theme_logp);
+	m->logp = m->logp_mem ? (float *)(((uintptr_t)m->logp_mem + 63) & ~(uintptr_t)63) : NULL;
+	m->theme_logp = m->theme_logp_mem ? (float *)(((uintptr_t)m->theme_logp_mem + 63) & ~(uintptr_t)63) : NULL;
 	if (!m->counts || !m->logp || !m->theme_counts || !m->theme_logp) {
 		tn_fb_model_free(m);
 		tn_error_set(err, TN_ERR_NOMEM, "out of memory for a feedback model");
@@ -101,9 +111,10 @@ void tn_fb_model_free(tn_fb_model *m)
 	if (!m)
 		return;
 	free(m->counts);
-	free(m->logp);
+	tn_fb_model_drop_rows(m);
+	free(m->logp_mem);
 	free(m->theme_counts);
-	free(m->theme_logp);
+	free(m->theme_logp_mem);
 	for (size_t i = 0; i < m->nrules; i++)
 		free(m->rules[i].keyword);
 	free(m->rules);
@@ -180,6 +191,68 @@ int tn_fb_model_add(tn_fb_model *m, const char *text, size_t len, int type, cons
 	return TN_OK;
 }
 
+void tn_fb_model_drop_rows(tn_fb_model *m)
+{
+	free(m->tidx);
+	free(m->trows_mem);
+	m->tidx = NULL;
+	m->trows = m->trows_mem = NULL;
+	for (int t = 0; t < TN_FB_NTYPES; t++) {
+		free(m->thidx[t]);
+		free(m->throws_mem[t]);
+		m->thidx[t] = NULL;
+		m->throws[t] = m->throws_mem[t] = NULL;
+	}
+}
+
+#define DEDUP_MAX 65535u
+#define DEDUP_SLOTS (1u << 17)
+
+/* Number the distinct rows KEYS[b * W .. b * W + W) of NB buckets: IDX[b]
+ * gets the row's number, FIRST[r] a bucket holding row r.  Returns the
+ * number of rows, or 0 when there are more than DEDUP_MAX or memory is short. */
+static size_t dedup_rows(const uint32_t *keys, size_t nb, size_t w, uint16_t *idx, uint32_t *first)
+{
+	uint32_t *slot = tn_calloc(DEDUP_SLOTS, sizeof *slot); /* row + 1, 0 = empty */
+	if (!slot)
+		return 0;
+	size_t n = 0;
+	for (size_t b = 0; b < nb; b++) {
+		const uint32_t *k = keys + b * w;
+		uint32_t h = 2166136261u;
+		for (size_t j = 0; j < w; j++)
+			h = (h ^ k[j]) * 16777619u;
+		h ^= h >> 15;
+		size_t s = h & (DEDUP_SLOTS - 1);
+		for (;;) {
+			if (!slot[s]) {
+				if (n == DEDUP_MAX) {
+					free(slot);
+					return 0;
+				}
+				first[n] = (uint32_t)b;
+				slot[s] = (uint32_t)++n;
+				idx[b] = (uint16_t)(n - 1);
+				break;
+			}
+			uint32_t r = slot[s] - 1;
+			if (memcmp(keys + (size_t)first[r] * w, k, w * sizeof *k) == 0) {
+				idx[b] = (uint16_t)r;
+				break;
+			}
+			s = (s + 1) & (DEDUP_SLOTS - 1);
+		}
+	}
+	free(slot);
+	return n;
+}
+
+static float *alloc_rows(size_t nfloats, void **mem)
+{
+	*mem = tn_calloc(nfloats + 16, sizeof(float));
+	return *mem ? (float *)(((uintptr_t)*mem + 63) & ~(uintptr_t)63) : NULL;
+}
+
 /* Multinomial NB with additive smoothing (a = TN_FB_ALPHA = 1: Laplace) over the V buckets in use:
  * log P(f | c) = log((n_fc + a) / (n_c + a V)), prior P(c) = (d_c + 1) / (D + C). */
 void tn_fb_model_finish(tn_fb_model *m)
@@ -213,19 +286,81 @@ void tn_fb_model_finish(tn_fb_model *m)
 		m->prior[k] = log((m->docs[k] + 1) / (total + TN_FB_NTYPES));
 		den[k] = log(m->tokens[k] + TN_FB_ALPHA * (double)v);
 	}
-	for (size_t b = 0; b < TN_FB_BUCKETS; b++)
-		for (int k = 0; k < TN_FB_NTYPES; k++) {
-			size_t j = b * TN_FB_NTYPES + (size_t)k;
-			m->logp[j] = (float)(log(m->counts[j] + TN_FB_ALPHA) - den[k]);
-		}
+	tn_fb_model_drop_rows(m);
+	uint32_t *first = tn_malloc((DEDUP_MAX + 1) * sizeof *first);
+	size_t nrow = 0;
+	m->tidx = tn_malloc(TN_FB_BUCKETS * sizeof *m->tidx);
+	if (first && m->tidx)
+		nrow = dedup_rows(m->counts, TN_FB_BUCKETS, TN_FB_NTYPES, m->tidx, first);
+	if (nrow)
+		m->trows = alloc_rows(nrow * TN_FB_TROW, &m->trows_mem);
+	if (m->trows)
+		for (size_t r = 0; r < nrow; r++)
+			for (int k = 0; k < TN_FB_NTYPES; k++) {
+				size_t j = (size_t)first[r] * TN_FB_NTYPES + (size_t)k;
+				m->trows[r * TN_FB_TROW + (size_t)k] = (float)(log(m->counts[j] + TN_FB_ALPHA) - den[k]);
+			}
+	else {
+		tn_fb_model_drop_rows(m);
+		for (size_t b = 0; b < TN_FB_BUCKETS; b++)
+			for (int k = 0; k < TN_FB_NTYPES; k++) {
+				size_t j = b * TN_FB_NTYPES + (size_t)k;
+				m->logp[b * TN_FB_TROW + (size_t)k] = (float)(log(m->counts[j] + TN_FB_ALPHA) - den[k]);
+			}
+	}
+	/* the theme slices: type t's themes in the order of k */
+	size_t col[TN_FB_MAX_THEMES], off = 0;
+	for (int t = 0; t < TN_FB_NTYPES; t++) {
+		size_t n = 0;
+		for (size_t k = 0; k < m->nthemes; k++)
+			if (m->theme_type[k] == t)
+				col[k] = n++;
+		size_t stride = n <= 1 ? n : n <= 2 ? 2 : n <= 4 ? 4 : n <= 8 ? 8 : (n + 15) / 16 * 16;
+		m->theme_off[t] = off * TN_FB_THEME_BUCKETS;
+		m->theme_stride[t] = stride;
+		off += stride;
+	}
 	double tden[TN_FB_MAX_THEMES];
 	for (size_t k = 0; k < m->nthemes; k++)
 		tden[k] = log(m->theme_tokens[k] + TN_FB_ALPHA * (double)vt);
-	for (size_t b = 0; b < TN_FB_THEME_BUCKETS; b++)
-		for (size_t k = 0; k < m->nthemes; k++) {
-			size_t j = b * TN_FB_MAX_THEMES + k;
-			m->theme_logp[j] = (float)(log(m->theme_counts[j] + TN_FB_ALPHA) - tden[k]);
+	for (size_t k = 0; k < m->nthemes; k++)
+		m->theme_lprior[k] = log(m->theme_docs[k] + 1);
+	/* per type: the counts of its themes, deduplicated as above */
+	uint32_t *keys = tn_malloc((size_t)TN_FB_THEME_BUCKETS * TN_FB_MAX_THEMES * sizeof *keys);
+	for (int t = 0; t < TN_FB_NTYPES; t++) {
+		size_t kk[TN_FB_MAX_THEMES], n = 0;
+		for (size_t k = 0; k < m->nthemes; k++)
+			if (m->theme_type[k] == t)
+				kk[n++] = k;
+		if (!n)
+			continue;
+		nrow = 0;
+		m->thidx[t] = first && keys ? tn_malloc(TN_FB_THEME_BUCKETS * sizeof *m->thidx[t]) : NULL;
+		if (m->thidx[t]) {
+			for (size_t b = 0; b < TN_FB_THEME_BUCKETS; b++)
+				for (size_t j = 0; j < n; j++)
+					keys[b * n + j] = m->theme_counts[b * TN_FB_MAX_THEMES + kk[j]];
+			nrow = dedup_rows(keys, TN_FB_THEME_BUCKETS, n, m->thidx[t], first);
 		}
+		if (nrow)
+			m->throws[t] = alloc_rows(nrow * m->theme_stride[t], &m->throws_mem[t]);
+		if (m->throws[t]) {
+			for (size_t r = 0; r < nrow; r++)
+				for (size_t j = 0; j < n; j++)
+					m->throws[t][r * m->theme_stride[t] + j] = (float)(
+						log(m->theme_counts[(size_t)first[r] * TN_FB_MAX_THEMES + kk[j]] + TN_FB_ALPHA) -
+						tden[kk[j]]);
+			continue;
+		}
+		free(m->thidx[t]);
+		m->thidx[t] = NULL;
+		for (size_t b = 0; b < TN_FB_THEME_BUCKETS; b++)
+			for (size_t j = 0; j < n; j++)
+				m->theme_logp[m->theme_off[t] + b * m->theme_stride[t] + col[kk[j]]] = (float)(
+					log(m->theme_counts[b * TN_FB_MAX_THEMES + kk[j]] + TN_FB_ALPHA) - tden[kk[j]]);
+	}
+	free(keys);
+	free(first);
 	for (size_t k = 0; k < m->nthemes; k++) {
 		m->theme_def[k] = -1;
 		for (size_t d = 0; d < tn_fb_ntheme_defs; d++)

@@ -14,6 +14,9 @@
 #include "base/alloc.h"
 #include "tenure/utf8.h"
 
+#include "feedback/text_internal.h"
+
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,7 +203,142 @@ static size_t fold_into(const unsigned char *s, size_t n, char *out, int ascii)
 	return o;
 }
 
-char *tn_text_normalize(const char *str, size_t len, size_t *outlen, tn_error *err)
+/* ---- the per-code-point fast path ---------------------------------------
+ *
+ * utf8proc_map over a whole text costs more than everything else the
+ * classifier does.  For the code points of the common ranges (ASCII,
+ * Latin, Arabic/Persian, general punctuation, presentation forms, fullwidth
+ * forms, emoji), the map of a text is the concatenation of the maps of its
+ * code points, provided no code point's map holds a character that the
+ * canonical ordering or the composition could join with a neighbour: every
+ * character of the map must have combining class 0 and not be the second
+ * element of a composition (marks are removed by STRIPMARK before
+ * composition; Hangul jamo are excluded).  Each code point of the ranges is
+ * mapped once with utf8proc itself, and is used only if it passes that test;
+ * a text with any other code point takes utf8proc_map as before.
+ * tests/unit/test_text_norm_fast.c compares both paths on millions of texts. */
+
+#define NM_FLAGS \
+	(UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK | UTF8PROC_LUMP)
+#define NM_ENTRIES (0x800 + 0x70 + 0x500 + 0xB00)
+#define NM_POOL (64u << 10)
+
+typedef struct nm_entry {
+	uint16_t off; /* into nm_pool */
+	uint8_t len;  /* bytes of the map */
+	uint8_t ok;   /* the map is context-free */
+} nm_entry;
+
+static nm_entry nm_table[NM_ENTRIES];
+static char nm_pool[NM_POOL];
+static pthread_once_t nm_once = PTHREAD_ONCE_INIT;
+
+static int nm_index(int32_t c)
+{
+	if (c < 0x800)
+		return c;
+	if (c >= 0x2000 && c < 0x2070)
+		return 0x800 + (c - 0x2000);
+	if (c >= 0xFB00 && c < 0x10000)
+		return 0x870 + (c - 0xFB00);
+	if (c >= 0x1F000 && c < 0x1FB00)
+		return 0xD70 + (c - 0x1F000);
+	return -1;
+}
+
+static int nm_joinable(int32_t c)
+{
+	const utf8proc_property_t *p = utf8proc_get_property(c);
+	if (p->combining_class != 0)
+		return 1;
+	if (p->comb_index != UINT16_MAX && p->comb_index >= 0x8000)
+		return 1; /* the second element of some composition */
+	return (c >= 0x1100 && c <= 0x11FF) || (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0x3130 && c <= 0x318F) ||
+	       (c >= 0xA960 && c <= 0xA97F) || (c >= 0xD7B0 && c <= 0xD7FF);
+}
+
+static void nm_build(void)
+{
+	size_t pool = 0;
+	static const int32_t lo[] = {0, 0x2000, 0xFB00, 0x1F000}, hi[] = {0x800, 0x2070, 0x10000, 0x1FB00};
+	for (size_t r = 0; r < 4; r++)
+		for (int32_t c = lo[r]; c < hi[r]; c++) {
+			int x = nm_index(c);
+			if (x < 0 || (c >= 0xD800 && c <= 0xDFFF))
+				continue;
+			nm_entry *e = &nm_table[x];
+			char in[4];
+			size_t n = encode(c, in);
+			utf8proc_uint8_t *out = NULL;
+			utf8proc_ssize_t m = utf8proc_map((const utf8proc_uint8_t *)in, (utf8proc_ssize_t)n, &out, NM_FLAGS);
+			if (m < 0 || m > 255 || pool + (size_t)m > NM_POOL) {
+				free(out);
+				continue;
+			}
+			int ok = 1;
+			for (utf8proc_ssize_t i = 0; i < m && ok;) {
+				utf8proc_int32_t d;
+				utf8proc_ssize_t k = utf8proc_iterate(out + i, m - i, &d);
+				if (k <= 0 || nm_joinable(d))
+					ok = 0;
+				i += k > 0 ? k : 1;
+			}
+			if (ok) {
+				memcpy(nm_pool + pool, out, (size_t)m);
+				e->off = (uint16_t)pool;
+				e->len = (uint8_t)m;
+				e->ok = 1;
+				pool += (size_t)m;
+			}
+			free(out);
+		}
+}
+
+/* The utf8proc map of valid UTF-8 S[0..N) into MID (capacity CAP) by the
+ * table; returns its length, or (size_t)-1 if a code point is not in the
+ * table or MID is too small. */
+static size_t nm_map(const unsigned char *s, size_t n, char *mid, size_t cap)
+{
+	pthread_once(&nm_once, nm_build);
+	size_t o = 0;
+	for (size_t i = 0; i < n;) {
+		int32_t c;
+		i += decode(s + i, n - i, &c);
+		int x = nm_index(c);
+		if (x < 0 || !nm_table[x].ok)
+			return (size_t)-1;
+		const nm_entry *e = &nm_table[x];
+		if (o + e->len > cap)
+			return (size_t)-1;
+		if (e->len == 1)
+			mid[o] = nm_pool[e->off];
+		else
+			memcpy(mid + o, nm_pool + e->off, e->len);
+		o += e->len;
+	}
+	return o;
+}
+
+size_t tn_text_norm_into(const char *str, size_t len, char *mid, char *out, size_t cap)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+	while (i < len && s[i] < 0x80)
+		i++;
+	if (i == len) {
+		if (len + 1 > cap)
+			return (size_t)-1;
+		return fold_into(s, len, out, 1);
+	}
+	size_t m = nm_map(s, len, mid, cap);
+	if (m == (size_t)-1 || m + 1 > cap)
+		return (size_t)-1;
+	/* the fold never lengthens the text: each code point's encoding is no
+	 * longer after fold_cp, and a space is written only for a space read */
+	return fold_into((const unsigned char *)mid, m, out, 0);
+}
+
+char *tn_text_normalize_ref(const char *str, size_t len, size_t *outlen, tn_error *err)
 {
 	if (tn_text_validate(str, len, err))
 		return NULL;
@@ -245,6 +383,26 @@ char *tn_text_normalize(const char *str, size_t len, size_t *outlen, tn_error *e
 	return out;
 }
 
+char *tn_text_normalize(const char *str, size_t len, size_t *outlen, tn_error *err)
+{
+	if (tn_text_validate(str, len, err))
+		return NULL;
+	char mid[2048];
+	char *out = tn_malloc(sizeof mid);
+	if (!out) {
+		tn_error_set(err, TN_ERR_NOMEM, "out of memory normalising a text");
+		return NULL;
+	}
+	size_t o = tn_text_norm_into(str, len, mid, out, sizeof mid);
+	if (o == (size_t)-1) {
+		free(out);
+		return tn_text_normalize_ref(str, len, outlen, err);
+	}
+	if (outlen)
+		*outlen = o;
+	return out;
+}
+
 /* ---- language detection ------------------------------------------------ */
 
 /* Common function words, written in the folded spelling (Persian yeh ی and
@@ -268,17 +426,62 @@ static const lang_word fa_words[] = {
 	W("پول"), W("ها"), W("های"), W("تو"), W("رو"), W("هیچ"), W("دیگه"), W("چون"), W("واقعا"), W("اصلا"), W("لطفا"), W("چطور"), W("کجا"), W("دادم"),
 };
 
-static int word_in(const char *w, size_t n, const lang_word *list, size_t count)
+/* The two word lists in one small hash set (built once): 1 = a Persian
+ * word, 2 = an Arabic word that is not also Persian, so one probe answers
+ * what word_in over fa_words and then ar_words did. */
+#define LW_SLOTS 512
+static struct {
+	const char *w;
+	uint8_t n, kind;
+} lw_set[LW_SLOTS];
+static pthread_once_t lw_once = PTHREAD_ONCE_INIT;
+
+static unsigned lw_hash(const char *w, size_t n)
 {
-	for (size_t i = 0; i < count; i++)
-		if (list[i].n == n && memcmp(list[i].w, w, n) == 0)
-			return 1;
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)w[i]) * 16777619u;
+	return (h ^ (h >> 16)) & (LW_SLOTS - 1);
+}
+
+static void lw_add(const lang_word *list, size_t count, uint8_t kind)
+{
+	for (size_t i = 0; i < count; i++) {
+		unsigned s = lw_hash(list[i].w, list[i].n);
+		while (lw_set[s].w && !(lw_set[s].n == list[i].n && memcmp(lw_set[s].w, list[i].w, list[i].n) == 0))
+			s = (s + 1) & (LW_SLOTS - 1);
+		if (!lw_set[s].w) /* a word already there keeps its kind: Persian is looked up first */
+			lw_set[s].w = list[i].w, lw_set[s].n = (uint8_t)list[i].n, lw_set[s].kind = kind;
+	}
+}
+
+static void lw_build(void)
+{
+	lw_add(fa_words, sizeof fa_words / sizeof fa_words[0], 1);
+	lw_add(ar_words, sizeof ar_words / sizeof ar_words[0], 2);
+}
+
+static int word_kind(const char *w, size_t n)
+{
+	if (n > 255)
+		return 0;
+	for (unsigned s = lw_hash(w, n); lw_set[s].w; s = (s + 1) & (LW_SLOTS - 1))
+		if (lw_set[s].n == n && memcmp(lw_set[s].w, w, n) == 0)
+			return lw_set[s].kind;
 	return 0;
 }
 
 int tn_text_detect_lang(const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;
+	/* pure ASCII: no Arabic letters and no words to look up, so English if
+	 * it has a letter (the general loop below gives the same) */
+	size_t letters = 0, a = 0;
+	for (; a < len && s[a] < 0x80; a++)
+		letters += (s[a] | 0x20) >= 'a' && (s[a] | 0x20) <= 'z';
+	if (a == len)
+		return letters ? TN_LANG_EN : TN_LANG_UND;
+	pthread_once(&lw_once, lw_build);
 	double latin = 0, arabic = 0, fa = 0, ar = 0;
 	char word[256];
 	size_t wl = 0, wcp = 0;
@@ -318,9 +521,10 @@ int tn_text_detect_lang(const char *str, size_t len)
 		if (!end && (c == 0x200C || c == 0x0640 || (c >= 0x064B && c <= 0x065F)))
 			continue; /* inside a word */
 		if (wl) {
-			if (word_in(word, wl, fa_words, sizeof fa_words / sizeof fa_words[0]))
+			int kind = word_kind(word, wl);
+			if (kind == 1)
 				fa += 3;
-			else if (word_in(word, wl, ar_words, sizeof ar_words / sizeof ar_words[0]))
+			else if (kind == 2)
 				ar += 3;
 			else if (wcp > 3 && memcmp(word, "\xD8\xA7\xD9\x84", 4) == 0)
 				ar += 2; /* the article al- */

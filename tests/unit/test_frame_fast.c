@@ -189,7 +189,9 @@ static void test_random_files(void **state)
 	tn_rng r;
 	tn_rng_seed(&r, 42, 3);
 	buf b = {0};
-	for (long id = 0; id < 400; id++) {
+	const char *env = getenv("TN_FRAME_FILES"); /* more for a longer run */
+	long nfiles = env && *env ? atol(env) : 400;
+	for (long id = 0; id < nfiles; id++) {
 		size_t ncols;
 		random_file(&r, &b, &ncols);
 		write_all(b.p, b.n);

@@ -137,10 +137,170 @@ static void test_same_predictions(void **state)
 		free(corpus[i]);
 }
 
+/* ---- many more texts, altered the ways real feedback differs ------------
+ * NMORE texts mixed from the words of both files (English, Arabic, Persian),
+ * each word altered now and then: upper case, a letter repeated, a character
+ * inserted from ALTER (harakat, tatweel, alef/yeh/kaf/heh variants, Arabic
+ * and Persian digits, ZWNJ/ZWJ, NBSP, presentation forms, emoji, accents,
+ * fullwidth and ligature letters, curly apostrophes, CJK, Hangul, combining
+ * marks), separators varied.  The expected predictions are kept as one
+ * 64-bit FNV-1a digest of the result lines per block of BLOCK texts
+ * (tests/data/feedback/classify_more_expected.txt, written by the classifier
+ * as it was before the speed-ups); a differing block prints its texts. */
+#define NMORE 40000
+#define BLOCK 100
+
+static const char *const alter[] = {
+	"\u0640", "\u064B", "\u064E", "\u0650", "\u0651", "\u0652", "\u0670", "\u0653", "\u0654",
+	"\u0655", "\u200C", "\u200D", "\u200B", "\u00A0", "\u0622", "\u0623", "\u0625", "\u0671",
+	"\u0649", "\u064A", "\u0626", "\u0643", "\u0629", "\u06C0", "\u0624", "\u060C", "\u061B",
+	"\u061F", "\u066A", "\u0660", "\u0665", "\u06F3", "\u06F9", "\uFEFB", "\uFE8E", "\uFB8A",
+	"\uFDF2", "\U0001F600", "\U0001F44D", "\u2764\uFE0F", "\u2019", "'", "\u00E9", "\u00C9",
+	"\u00DF", "\uFB01", "\uFF21", "\uFF42", "\u2460", "\u00B2", "\u2028", "\u3000", "\t", "\r\n",
+	"!!!", "...", "?", "-", "\u00AD", "\u0130", "\u03A3\u0391\u03A3", "\u0451", "\u4E2D\u6587",
+	"\u0301", "e\u0301", "\u01C4", "\uFEFF", "\u2126", "\u212B", "\u06D6", "\u1100\u1161",
+	"\uAC00\u11A8", "\u0915\u093F", "\u09C7\u09BE", "\U0001D400", "\u1E9E", "\u0131", "10%", "\u066B",
+};
+
+static size_t put_word(char *buf, size_t len, size_t cap, const char *w, tn_rng *r)
+{
+	size_t n = strlen(w), k = tn_rng_next(r) % 100;
+	char tmp[512];
+	if (n >= sizeof tmp / 2)
+		n = sizeof tmp / 2 - 1;
+	memcpy(tmp, w, n);
+	tmp[n] = '\0';
+	if (k < 8) { /* upper case (ASCII letters) */
+		for (size_t i = 0; i < n; i++)
+			if (tmp[i] >= 'a' && tmp[i] <= 'z')
+				tmp[i] = (char)(tmp[i] - 'a' + 'A');
+	} else if (k < 18) { /* insert a character at a code point boundary */
+		size_t at = tn_rng_next(r) % (n + 1);
+		while (at < n && ((unsigned char)tmp[at] & 0xC0) == 0x80)
+			at++;
+		const char *a = alter[tn_rng_next(r) % (sizeof alter / sizeof alter[0])];
+		size_t an = strlen(a);
+		memmove(tmp + at + an, tmp + at, n - at + 1);
+		memcpy(tmp + at, a, an);
+		n += an;
+	} else if (k < 22 && n) { /* repeat the first byte (a letter when ASCII) */
+		size_t rep = 1 + tn_rng_next(r) % 4;
+		if (((unsigned char)tmp[0] & 0x80) == 0) {
+			memmove(tmp + rep, tmp, n + 1);
+			memset(tmp, tmp[rep], rep);
+			n += rep;
+		}
+	}
+	if (len + n + 1 >= cap)
+		return len;
+	memcpy(buf + len, tmp, n);
+	return len + n;
+}
+
+static void test_same_predictions_more(void **state)
+{
+	(void)state;
+	tn_error err = {0};
+	tn_frame *tr = tn_frame_read_csv("../../data/feedback/train.csv", NULL, 0, &err);
+	tn_frame *ho = tn_frame_read_csv("../../data/feedback/heldout.csv", NULL, 0, &err);
+	if (!tr || !ho)
+		fail_msg("feedback data: %s", err.msg);
+	size_t nw = 0, cap = 1024;
+	char **words = malloc(cap * sizeof *words);
+	assert_non_null(words);
+	for (int pass = 0; pass < 2; pass++) {
+		const tn_frame *f = pass ? ho : tr;
+		int c = tn_frame_find(f, "text");
+		assert_true(c >= 0);
+		for (size_t i = 0; i < f->nrows; i++)
+			for (const char *s = f->cols[c].text[i]; *s;) {
+				while (*s == ' ')
+					s++;
+				size_t n = strcspn(s, " ");
+				if (n) {
+					if (nw == cap) {
+						cap *= 2;
+						words = realloc(words, cap * sizeof *words);
+						assert_non_null(words);
+					}
+					words[nw] = strndup(s, n);
+					assert_non_null(words[nw++]);
+				}
+				s += n;
+			}
+	}
+	tn_fb_model *m = model();
+	const char *out = getenv("TN_WRITE_EXPECTED_MORE");
+	FILE *fp = out && *out ? fopen(out, "w") : fopen(require_data("feedback/classify_more_expected.txt"), "r");
+	assert_non_null(fp);
+	static const char *const seps[] = {" ", " ", " ", " ", "  ", "\u00A0", "\t", "\n", " \u200C ", ", "};
+	tn_rng r;
+	tn_rng_seed(&r, 2026, 1717);
+	static char texts[BLOCK][4096];
+	size_t differ = 0;
+	for (size_t blk = 0; blk < NMORE / BLOCK; blk++) {
+		uint64_t h = 14695981039346656037u;
+		for (size_t b = 0; b < BLOCK; b++) {
+			char *buf = texts[b];
+			size_t len = 0, n = 1 + tn_rng_next(&r) % 40, at = tn_rng_next(&r) % nw;
+			const char *sep = seps[tn_rng_next(&r) % (sizeof seps / sizeof seps[0])];
+			for (size_t j = 0; j < n; j++) {
+				if (j && len + strlen(sep) + 1 < sizeof texts[0]) {
+					memcpy(buf + len, sep, strlen(sep));
+					len += strlen(sep);
+				}
+				size_t w = (tn_rng_next(&r) % 4 == 0) ? tn_rng_next(&r) % nw : (at + j) % nw;
+				len = put_word(buf, len, sizeof texts[0], words[w], &r);
+			}
+			buf[len] = '\0';
+			tn_fb_result res;
+			char line[512];
+			if (tn_fb_classify(m, buf, len, &res, &err))
+				fail_msg("text %zu: %s", blk * BLOCK + b, err.msg);
+			line_of(&res, line, sizeof line);
+			for (const char *p = line; *p; p++)
+				h = (h ^ (unsigned char)*p) * 1099511628211u;
+			h = (h ^ '\n') * 1099511628211u;
+		}
+		char got[32], want[64];
+		snprintf(got, sizeof got, "%016llx", (unsigned long long)h);
+		if (out && *out) {
+			fprintf(fp, "%s\n", got);
+			continue;
+		}
+		if (!fgets(want, sizeof want, fp))
+			fail_msg("classify_more_expected.txt: %zu lines, expected %d", blk, NMORE / BLOCK);
+		want[strcspn(want, "\n")] = '\0';
+		if (strcmp(want, got) != 0 && differ++ < 3) {
+			fprintf(stderr, "block %zu (texts %zu-%zu) differs; its results now:\n", blk, blk * BLOCK,
+				blk * BLOCK + BLOCK - 1);
+			for (size_t b = 0; b < BLOCK; b++) {
+				tn_fb_result res;
+				char line[512];
+				if (tn_fb_classify(m, texts[b], strlen(texts[b]), &res, &err) == 0) {
+					line_of(&res, line, sizeof line);
+					fprintf(stderr, "  \"%s\": %s\n", texts[b], line);
+				}
+			}
+		}
+	}
+	fclose(fp);
+	if (differ)
+		fail_msg("%zu of %d blocks of predictions differ from the ones made before the speed-ups", differ,
+			 NMORE / BLOCK);
+	tn_fb_model_free(m);
+	for (size_t i = 0; i < nw; i++)
+		free(words[i]);
+	free(words);
+	tn_frame_free(tr);
+	tn_frame_free(ho);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_predictions),
+		cmocka_unit_test(test_same_predictions_more),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
