@@ -174,6 +174,10 @@ TN_API int tn_store_flush(tn_store *s, long long *added, tn_error *err);
  * each event carries its request's TAG; while ADDED is set (NULL stops it),
  * every flush adds each newly stored event to ADDED[tag] (N entries). */
 TN_API int tn_store_put_event_tag(tn_store *s, const tn_event_rec *r, uint32_t tag, tn_error *err);
+/* The same with the customer's key CUSTOMER known already (from
+ * tn_store_customer_key in this transaction): r->customer is not looked up. */
+TN_API int tn_store_put_event_tag_key(tn_store *s, int64_t customer, const tn_event_rec *r, uint32_t tag,
+				      tn_error *err);
 TN_API void tn_store_count_by_tag(tn_store *s, long long *added, size_t n);
 /* A bulk load of events in one transaction (tenure import).  On PostgreSQL,
  * when the events table is empty at the transaction's first flush, its key

@@ -180,45 +180,65 @@ static void run_job(writer *w, write_job *j)
  * Returns the store's status. */
 static int run_fast_group(writer *w, write_job *group, tn_error *err)
 {
-	size_t nfast = 0;
+	size_t nfast = 0, nev = 0;
+	for (write_job *j = group; j; j = j->next)
+		nev += j->fast ? j->fast->n : 0;
+	if (nev == 0)
+		return TN_OK;
+	/* each event's customer key, looked up once */
+	int64_t *keys = tn_malloc(nev * sizeof *keys);
+	if (!keys)
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	size_t at = 0;
 	for (write_job *j = group; j; j = j->next) {
 		if (!j->fast)
 			continue;
 		int known = 1;
 		for (size_t i = 0; i < j->fast->n && known; i++) {
-			int64_t cid;
-			int rc = tn_store_customer_key(w->store, j->fast->rec[i].customer, &cid, err);
+			int rc = tn_store_customer_key(w->store, j->fast->rec[i].customer, &keys[at + i], err);
 			if (rc == TN_ERR_NOTFOUND)
 				known = 0;
-			else if (rc)
+			else if (rc) {
+				free(keys);
 				return rc;
+			}
 		}
 		if (known) {
 			nfast++;
+			at += j->fast->n;
 			continue;
 		}
 		/* the general path, on the body as it came (well-formed: the fast
 		 * path read it all) */
-		if (!(j->rows = ingest_parse_rows(j->body, j->body_len, j->ndjson)))
+		if (!(j->rows = ingest_parse_rows(j->body, j->body_len, j->ndjson))) {
+			free(keys);
 			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		}
 		fast_events_free(j->fast);
 		free(j->fast);
 		j->fast = NULL;
 	}
-	if (nfast == 0)
+	if (nfast == 0) {
+		free(keys);
 		return TN_OK;
+	}
 	long long *added = tn_calloc(nfast, sizeof *added);
-	if (!added)
+	if (!added) {
+		free(keys);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	}
 	int rc = TN_OK;
 	uint32_t tag = 0;
+	at = 0;
 	for (write_job *j = group; j && rc == TN_OK; j = j->next) {
 		if (!j->fast)
 			continue;
 		for (size_t i = 0; i < j->fast->n && rc == TN_OK; i++)
-			rc = tn_store_put_event_tag(w->store, &j->fast->rec[i], tag, err);
+			rc = tn_store_put_event_tag_key(w->store, keys[at + i], &j->fast->rec[i], tag, err);
+		at += j->fast->n;
 		tag++;
 	}
+	free(keys);
 	tn_store_count_by_tag(w->store, added, nfast);
 	if (rc == TN_OK)
 		rc = tn_store_flush(w->store, NULL, err);
