@@ -957,7 +957,10 @@ int tn_store_release(tn_store *s, tn_error *err)
 {
 	if (flush_events(s, err))
 		return tn_error_code(err, TN_ERR_DB);
-	return tn_store_exec(s, "RELEASE tn_request", err);
+	int rc = tn_store_exec(s, "RELEASE tn_request", err);
+	if (rc == TN_OK)
+		s->sp_njpend = s->njpend; /* the request's keys belong to the transaction now */
+	return rc;
 }
 
 void tn_store_rollback_savepoint(tn_store *s)
