@@ -174,6 +174,10 @@ TN_API int tn_store_flush(tn_store *s, long long *added, tn_error *err);
  * each event carries its request's TAG; while ADDED is set (NULL stops it),
  * every flush adds each newly stored event to ADDED[tag] (N entries). */
 TN_API int tn_store_put_event_tag(tn_store *s, const tn_event_rec *r, uint32_t tag, tn_error *err);
+/* The same with the customer's key CUSTOMER known already (from
+ * tn_store_customer_key in this transaction): r->customer is not looked up. */
+TN_API int tn_store_put_event_tag_key(tn_store *s, int64_t customer, const tn_event_rec *r, uint32_t tag,
+				      tn_error *err);
 TN_API void tn_store_count_by_tag(tn_store *s, long long *added, size_t n);
 /* A bulk load of events in one transaction (tenure import).  On PostgreSQL,
  * when the events table is empty at the transaction's first flush, its key
@@ -229,6 +233,23 @@ TN_API int tn_store_reader(tn_store *s, tn_error *err);
 TN_API int tn_store_journal(tn_store *s, int on, tn_error *err);
 TN_API int tn_store_fold(tn_store *s, long long *moved, tn_error *err);
 TN_API long long tn_store_journal_rows(const tn_store *s);
+/* One step of a fold in short transactions, so a writer can run its own
+ * transactions between steps: customers range by range (about CHUNK rows
+ * each), then the moved rows deleted CHUNK ids at a time.  Readers see
+ * every event exactly once between steps (the moved rows are left out of
+ * the events view until deleted; meta keys events_fold_upto/_through), and
+ * a crash between steps is finished by the next full fold.  A journal of
+ * fewer than CHUNK rows is folded at once.  *done is 1 when the journal as
+ * it was at the first step is folded; *moved (may be NULL) the rows this
+ * step moved.  Outside any transaction. */
+TN_API int tn_store_fold_step(tn_store *s, long long chunk, int *done, long long *moved, tn_error *err);
+/* FN(UD, 0) right after this connection's tn_store_begin has taken the
+ * write lock (BEGIN IMMEDIATE on SQLite), FN(UD, 1) right after its COMMIT:
+ * between the two no other connection can commit (the server's read cache
+ * tells its writer's commits from others' this way).  FN NULL: none. */
+TN_API void tn_store_txn_hook(tn_store *s, void (*fn)(void *ud, int phase), void *ud);
+/* The journaling writer's remembered journal keys (memory use). */
+TN_API size_t tn_store_journal_keys(const tn_store *s);
 /* Inside a transaction: mark a savepoint; release it (writing buffered
  * events); or undo everything since it (and drop buffered events).  One
  * level only: the server wraps each request of a group commit in one. */

@@ -324,35 +324,56 @@ struct tn_out {
 	char **names;
 	cell *cells;
 	size_t ncells, cap;
+	int failed; /* out of memory: it takes nothing more and prints nothing */
 };
 
 /* Out of memory while building output: a table with a cell missing would
- * shift every later cell, so the tool stops with a message instead
- * (the library reports TN_ERR_NOMEM; this is the CLI's own bookkeeping). */
-static void *need(void *p)
+ * shift every later cell, so the table stops taking cells, prints nothing,
+ * and the command's status becomes a failure (cli_out_failed) -- never
+ * exit(): `tenure serve` runs commands inside its process (the analysis
+ * routes), where exit() would stop the server.  Per thread: the server
+ * runs one command at a time on the requesting thread. */
+static _Thread_local int out_failed;
+static tn_out oom_out = {.failed = 1}; /* what tn_out_new gives when out of memory */
+
+static void oom(tn_out *t)
 {
-	if (!p) {
+	if (!out_failed)
 		fputs("tenure: out of memory building the output\n", stderr);
-		exit(1);
-	}
-	return p;
+	out_failed = 1;
+	t->failed = 1;
+}
+
+int cli_out_failed(void)
+{
+	int f = out_failed;
+	out_failed = 0;
+	return f;
 }
 
 tn_out *tn_out_new(size_t ncols, const char *const *names)
 {
-	tn_out *t = need(calloc(1, sizeof *t));
+	tn_out *t = calloc(1, sizeof *t);
+	if (!t) {
+		oom(&oom_out);
+		return &oom_out;
+	}
 	t->ncols = ncols;
-	t->names = need(calloc(ncols ? ncols : 1, sizeof *t->names));
+	if (!(t->names = calloc(ncols ? ncols : 1, sizeof *t->names))) {
+		oom(t);
+		return t;
+	}
 	for (size_t i = 0; i < ncols; i++)
-		t->names[i] = need(strdup(names[i]));
+		if (!(t->names[i] = strdup(names[i])))
+			oom(t);
 	return t;
 }
 
 void tn_out_free(tn_out *t)
 {
-	if (!t)
+	if (!t || t == &oom_out)
 		return;
-	for (size_t i = 0; i < t->ncols; i++)
+	for (size_t i = 0; t->names && i < t->ncols; i++)
 		free(t->names[i]);
 	free(t->names);
 	for (size_t i = 0; i < t->ncells; i++) {
@@ -366,15 +387,24 @@ void tn_out_free(tn_out *t)
 
 static void push(tn_out *t, enum cell_kind kind, char *table, char *exact)
 {
-	if (t->ncells == t->cap) {
+	if (!t->failed && t->ncells == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 256;
-		cell *c = need(realloc(t->cells, cap * sizeof *c));
-		t->cells = c;
-		t->cap = cap;
+		cell *c = realloc(t->cells, cap * sizeof *c);
+		if (c) {
+			t->cells = c;
+			t->cap = cap;
+		} else {
+			oom(t);
+		}
 	}
-	need(table);
-	if (kind != CELL_NULL)
-		need(exact);
+	if (!t->failed && (!table || (kind != CELL_NULL && !exact)))
+		oom(t);
+	if (t->failed) {
+		if (exact != table)
+			free(exact);
+		free(table);
+		return;
+	}
 	t->cells[t->ncells++] = (cell){kind, table, exact};
 }
 
@@ -423,6 +453,8 @@ static size_t width(const char *s)
 
 cJSON *tn_out_json(const tn_out *t)
 {
+	if (t->failed)
+		return NULL;
 	size_t nrows = t->ncols ? t->ncells / t->ncols : 0;
 	cJSON *arr = cJSON_CreateArray();
 	for (size_t i = 0; arr && i < nrows; i++) {
@@ -441,6 +473,8 @@ cJSON *tn_out_json(const tn_out *t)
 
 void tn_out_print(const tn_out *t, out_format format, FILE *fp)
 {
+	if (t->failed) /* said already; the command fails (cli_out_failed) */
+		return;
 	size_t nrows = t->ncols ? t->ncells / t->ncols : 0;
 	if (format == OUT_CSV) {
 		for (size_t j = 0; j < t->ncols; j++) {

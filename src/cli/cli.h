@@ -128,6 +128,10 @@ void tn_out_print(const tn_out *t, out_format format, FILE *fp);
 /* The table as a cJSON array of objects (what --format json prints), to
  * put inside a larger document; NULL when out of memory. */
 struct cJSON *tn_out_json(const tn_out *t);
+/* 1 when a table ran out of memory since the last call on this thread (the
+ * command's output is incomplete: its status must be a failure), and
+ * clears it.  Nothing in the commands exits the process. */
+int cli_out_failed(void);
 
 struct cJSON;
 /* Print a cJSON value (as JSON, tenure/json.h) to stdout followed by a newline. */

@@ -107,8 +107,11 @@ static int run_cli(void *ud, const char *db_path, char *const *argv, char **out,
 	fflush(se);
 	stdout = mo;
 	stderr = me;
+	cli_out_failed();
 	int st = cli_no_data(&ctx, argc, av) == CLI_NO_DATA ? 0 : fn(&ctx, argc, av);
-	int bad = fflush(mo) != 0 || ferror(mo);
+	/* out of memory building the output: incomplete, not an answer (no
+	 * command calls exit(), scripts/checksrc.sh keeps it so) */
+	int bad = fflush(mo) != 0 || ferror(mo) || cli_out_failed();
 	fflush(me);
 	stdout = so;
 	stderr = se;

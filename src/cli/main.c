@@ -178,5 +178,6 @@ int main(int argc, char **argv)
 	}
 	if (cli_no_data(&ctx, argc - 1, argv + 1) == CLI_NO_DATA)
 		return 0;
-	return c->fn(&ctx, argc - 1, argv + 1);
+	int st = c->fn(&ctx, argc - 1, argv + 1);
+	return cli_out_failed() && st == 0 ? 1 : st;
 }

@@ -81,6 +81,15 @@ void metrics_fold(tn_metrics *m, double seconds, int ok)
 	pthread_mutex_unlock(&m->mu);
 }
 
+void metrics_fold_step(tn_metrics *m, double seconds)
+{
+	pthread_mutex_lock(&m->mu);
+	m->fold_steps++;
+	if (seconds > m->fold_step_max)
+		m->fold_step_max = seconds;
+	pthread_mutex_unlock(&m->mu);
+}
+
 static void histogram(FILE *fp, const char *name, const char *label, const unsigned long long *h, double sum,
 		      unsigned long long count)
 {
@@ -135,8 +144,12 @@ char *metrics_text(tn_metrics *m, long queue_depth, const metrics_cache *rc, siz
 		    "# HELP tenure_journal_fold_failures_total Folds of the events journal that failed.\n"
 		    "# TYPE tenure_journal_fold_failures_total counter\ntenure_journal_fold_failures_total %llu\n"
 		    "# HELP tenure_journal_fold_seconds_total Time spent folding the events journal.\n"
-		    "# TYPE tenure_journal_fold_seconds_total counter\ntenure_journal_fold_seconds_total %.9g\n",
-		m->folds, m->fold_failures, m->fold_seconds);
+		    "# TYPE tenure_journal_fold_seconds_total counter\ntenure_journal_fold_seconds_total %.9g\n"
+		    "# HELP tenure_journal_fold_steps_total Transactions of the folds (each holds the writer).\n"
+		    "# TYPE tenure_journal_fold_steps_total counter\ntenure_journal_fold_steps_total %llu\n"
+		    "# HELP tenure_journal_fold_step_max_seconds The longest fold transaction.\n"
+		    "# TYPE tenure_journal_fold_step_max_seconds gauge\ntenure_journal_fold_step_max_seconds %.9g\n",
+		m->folds, m->fold_failures, m->fold_seconds, m->fold_steps, m->fold_step_max);
 	pthread_mutex_unlock(&m->mu);
 	fprintf(fp, "# HELP tenure_read_cache_hits_total GET /v1/customers/{id} answered from the read cache.\n"
 		    "# TYPE tenure_read_cache_hits_total counter\ntenure_read_cache_hits_total %llu\n"

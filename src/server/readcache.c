@@ -4,8 +4,14 @@
  * A customer's record costs about ten SQL statements and a JSON build;
  * the answer is kept and served again while it is exactly what a fresh read
  * would return.  Three things can change it:
- *   - data: any commit, by this server's writer, by its scheduler or by
- *     another process (`tenure alerts`, `tenure import`).  Before a read the
+ *   - data: the server's writer knows which customers its commit touched
+ *     (the events of the fast path): it moves their versions (a counter per
+ *     hash bucket of ids, part of each entry) and then publishes the WAL
+ *     index header its commit left; a commit that may touch any customer
+ *     (other writes, a commit by another connection since its last one)
+ *     starts a new epoch instead.  Any other commit -- by its scheduler, by
+ *     another process (`tenure alerts`, `tenure import`) -- drops every
+ *     answer: before a read the
  *     WAL index's header is looked at (tn_store_watch_read: every commit
  *     rewrites it, no lock taken); when it differs from the one seen last,
  *     the cache's epoch is bumped, and only entries made at the current
@@ -34,6 +40,7 @@
 #include <string.h>
 
 #define RC_LOCKS 64
+#define RC_CVERS 65536 /* customer version buckets (a power of two) */
 
 typedef struct rc_entry {
 	char *id;            /* NULL: empty */
@@ -43,6 +50,7 @@ typedef struct rc_entry {
 	unsigned long vver;  /* the value model's version used */
 	int64_t until;       /* served while now < until */
 	unsigned long long seq; /* insertion order: the older of two makes way */
+	unsigned cv;         /* the customer's version (readcache_cver) */
 } rc_entry;
 
 struct readcache {
@@ -57,6 +65,9 @@ struct readcache {
 	pthread_mutex_t mark_mu; /* the WAL index header last seen (store_change.c) */
 	tn_store_mark mark;
 	int mark_known;
+	tn_store_mark wmark; /* the header of the writer's last commit (mark_mu) */
+	int wmark_known;
+	atomic_uint cver[RC_CVERS];
 };
 
 readcache *readcache_new(size_t max_bytes)
@@ -84,6 +95,8 @@ readcache *readcache_new(size_t max_bytes)
 	atomic_init(&c->seq, 0);
 	atomic_init(&c->hits, 0);
 	atomic_init(&c->misses, 0);
+	for (size_t i = 0; i < RC_CVERS; i++)
+		atomic_init(&c->cver[i], 0);
 	return c;
 }
 
@@ -127,7 +140,11 @@ unsigned long readcache_epoch_mark(readcache *c, const tn_store_mark *mark)
 	/* a header not seen before: some commit happened since the last look
 	 * (headers never repeat: the counter and the salts only move on) */
 	if (!mark || !c->mark_known || memcmp(&c->mark, mark, sizeof *mark) != 0) {
-		atomic_fetch_add(&c->epoch, 1); /* before the mark is kept: whoever sees it sees the bump */
+		/* before the mark is kept: whoever sees it sees the bump; none
+		 * for the writer's own commit, whose customers' versions moved
+		 * before it published its header */
+		if (!mark || !c->wmark_known || memcmp(&c->wmark, mark, sizeof *mark) != 0)
+			atomic_fetch_add(&c->epoch, 1);
 		c->mark_known = mark != NULL;
 		if (mark)
 			c->mark = *mark;
@@ -137,8 +154,25 @@ unsigned long readcache_epoch_mark(readcache *c, const tn_store_mark *mark)
 	return e;
 }
 
-int readcache_get(readcache *c, const char *id, unsigned long epoch, unsigned long vver, int64_t now,
-		  tn_http_response *rs)
+static size_t cver_of(const char *id) { return (size_t)tn_hash_mix64(tn_hash_str(id)) & (RC_CVERS - 1); }
+
+unsigned readcache_cver(readcache *c, const char *id) { return atomic_load(&c->cver[cver_of(id)]); }
+
+void readcache_touch(readcache *c, const char *id) { atomic_fetch_add(&c->cver[cver_of(id)], 1); }
+
+void readcache_writer_commit(readcache *c, const tn_store_mark *before, const tn_store_mark *after, int global)
+{
+	pthread_mutex_lock(&c->mark_mu);
+	if (global || !before || !after || !c->wmark_known || memcmp(&c->wmark, before, sizeof *before) != 0)
+		atomic_fetch_add(&c->epoch, 1);
+	c->wmark_known = after != NULL;
+	if (after)
+		c->wmark = *after;
+	pthread_mutex_unlock(&c->mark_mu);
+}
+
+int readcache_get(readcache *c, const char *id, unsigned long epoch, unsigned cv, unsigned long vver,
+		  int64_t now, tn_http_response *rs)
 {
 	size_t h = home(c, id);
 	pthread_mutex_t *mu = lock_of(c, h);
@@ -148,8 +182,8 @@ int readcache_get(readcache *c, const char *id, unsigned long epoch, unsigned lo
 		rc_entry *e = &c->slot[k];
 		if (!e->id || strcmp(e->id, id) != 0)
 			continue;
-		if (e->epoch != epoch || e->vver != vver || now >= e->until) {
-			if (e->epoch < epoch || e->vver < vver || now >= e->until)
+		if (e->epoch != epoch || e->cv != cv || e->vver != vver || now >= e->until) {
+			if (e->epoch < epoch || e->cv != cv || e->vver < vver || now >= e->until)
 				entry_clear(c, e); /* stale for good: epochs and versions only grow */
 			break;
 		}
@@ -166,10 +200,10 @@ int readcache_get(readcache *c, const char *id, unsigned long epoch, unsigned lo
 	return hit;
 }
 
-void readcache_put(readcache *c, const char *id, unsigned long epoch, unsigned long vver, int64_t until,
-		   const char *body, size_t len)
+void readcache_put(readcache *c, const char *id, unsigned long epoch, unsigned cv, unsigned long vver,
+		   int64_t until, const char *body, size_t len)
 {
-	if (atomic_load(&c->epoch) != epoch)
+	if (atomic_load(&c->epoch) != epoch || readcache_cver(c, id) != cv)
 		return; /* already stale */
 	size_t need = strlen(id) + 1 + len;
 	if (need > c->max_bytes / 16)
@@ -192,7 +226,7 @@ void readcache_put(readcache *c, const char *id, unsigned long epoch, unsigned l
 		if (idc && bc) {
 			memcpy(bc, body, len);
 			bc[len] = '\0';
-			*e = (rc_entry){idc, bc, len, epoch, vver, until, atomic_fetch_add(&c->seq, 1) + 1};
+			*e = (rc_entry){idc, bc, len, epoch, vver, until, atomic_fetch_add(&c->seq, 1) + 1, cv};
 			atomic_fetch_add(&c->bytes, need);
 		} else {
 			free(idc);

@@ -214,13 +214,15 @@ static void do_customer(tn_server *sv, const char *id, tn_http_response *rs)
 	 * model's version are taken before the read's own snapshot. */
 	readcache *rc = sv->reads;
 	unsigned long epoch = 0, vver = 0;
+	unsigned cv = 0;
 	tn_store_watch *w = rc ? server_watch(sv) : NULL;
 	if (w) {
 		tn_store_mark mark;
 		int seen = tn_store_watch_read(w, &mark);
 		epoch = readcache_epoch_mark(rc, seen ? &mark : NULL);
+		cv = readcache_cver(rc, id);
 		vver = atomic_load(&sv->value_version);
-		if (readcache_get(rc, id, epoch, vver, now, rs))
+		if (readcache_get(rc, id, epoch, cv, vver, now, rs))
 			return;
 	}
 	reader_seen *seen = NULL;
@@ -238,8 +240,9 @@ static void do_customer(tn_server *sv, const char *id, tn_http_response *rs)
 				seen->known = 1;
 			}
 			epoch = readcache_epoch(rc, changed);
+			cv = readcache_cver(rc, id);
 			vver = atomic_load(&sv->value_version);
-			if (readcache_get(rc, id, epoch, vver, now, rs)) {
+			if (readcache_get(rc, id, epoch, cv, vver, now, rs)) {
 				reader_give(sv, s);
 				return;
 			}
@@ -257,7 +260,7 @@ static void do_customer(tn_server *sv, const char *id, tn_http_response *rs)
 		rs->body = json;
 		rs->len = strlen(json);
 		if (rc)
-			readcache_put(rc, id, epoch, vver, until, json, rs->len);
+			readcache_put(rc, id, epoch, cv, vver, until, json, rs->len);
 		return;
 	}
 	respond_error(rs, err.code == TN_ERR_NOTFOUND ? 404 : 500, NULL, err.msg, NULL);

@@ -43,6 +43,8 @@ typedef struct tn_metrics {
 	unsigned long long commit_hist[TN_LAT_BUCKETS + 1];
 	unsigned long long folds, fold_failures; /* events journal folds (writer.c) */
 	double fold_seconds;
+	unsigned long long fold_steps; /* their transactions (tn_store_fold_step) */
+	double fold_step_max;          /* the longest, seconds */
 } tn_metrics;
 
 void metrics_init(tn_metrics *m);
@@ -55,6 +57,7 @@ typedef struct metrics_cache {
 	size_t bytes;
 } metrics_cache;
 void metrics_fold(tn_metrics *m, double seconds, int ok);
+void metrics_fold_step(tn_metrics *m, double seconds);
 /* Prometheus text exposition (malloc'ed). */
 char *metrics_text(tn_metrics *m, long queue_depth, const metrics_cache *rc, size_t *len);
 
@@ -136,6 +139,10 @@ typedef struct writer {
 	int stopping;
 	tn_store *store;
 	tn_error first_error;   /* the first commit failure */
+	/* the WAL index header when the writer's transaction took the lock and
+	 * after its commit (readcache_writer_commit); *_ok 0 when unknown */
+	tn_store_mark txn_before, txn_after;
+	int txn_before_ok, txn_after_ok;
 } writer;
 
 int writer_start(tn_server *sv, tn_error *err);
@@ -195,12 +202,25 @@ void readcache_free(readcache *c);
 unsigned long readcache_epoch(readcache *c, int changed);
 /* 1 with RS filled (200) when ID's answer at EPOCH and VVER is kept and NOW
  * is before its end. */
-/* The same from the WAL index's header now (NULL: unknown, a change). */
+/* The same from the WAL index's header now (NULL: unknown, a change).  A
+ * header the server's writer published for its own commit
+ * (readcache_writer_commit) is no change: that commit dropped the answers it
+ * touched itself. */
 unsigned long readcache_epoch_mark(readcache *c, const tn_store_mark *mark);
-int readcache_get(readcache *c, const char *id, unsigned long epoch, unsigned long vver, int64_t now,
-		  tn_http_response *rs);
-void readcache_put(readcache *c, const char *id, unsigned long epoch, unsigned long vver, int64_t until,
-		   const char *body, size_t len);
+/* ID's version: moved by the writer's commits that touch ID (take it with
+ * the epoch, before the read's snapshot). */
+unsigned readcache_cver(readcache *c, const char *id);
+/* The writer, after a commit that touched ID, before publishing it. */
+void readcache_touch(readcache *c, const char *id);
+/* The writer's commit, between marks BEFORE (taken when its transaction
+ * took the write lock) and AFTER (after COMMIT); either NULL when unknown.
+ * GLOBAL: it may have changed any answer.  A commit by anyone else since the
+ * writer's last one (BEFORE is not its last AFTER) also drops every answer. */
+void readcache_writer_commit(readcache *c, const tn_store_mark *before, const tn_store_mark *after, int global);
+int readcache_get(readcache *c, const char *id, unsigned long epoch, unsigned cv, unsigned long vver,
+		  int64_t now, tn_http_response *rs);
+void readcache_put(readcache *c, const char *id, unsigned long epoch, unsigned cv, unsigned long vver,
+		   int64_t until, const char *body, size_t len);
 void readcache_stats(readcache *c, unsigned long long *hits, unsigned long long *misses, size_t *bytes);
 
 /* What a reader connection last saw of PRAGMA data_version (readcache.c's

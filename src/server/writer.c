@@ -33,26 +33,72 @@
  * dirties more of its pages. */
 #define FOLD_ROWS 1000000
 #define FOLD_IDLE 1.0
+/* A fold goes in steps of about this many rows, each its own short
+ * transaction, and the writer runs a group between two steps: a fold never
+ * holds the writer (and the requests waiting for it) for more than one
+ * step (tn_store_fold_step). */
+#define FOLD_CHUNK 50000
 
-/* Fold the journal (between groups, no transaction open); a failure leaves
- * the events in the journal, where readers still see them, and is the
- * server's first error. */
-static void fold(tn_server *sv)
+/* The WAL index header now (the read cache's marks), into *M; 0 unknown. */
+static int writer_mark(tn_server *sv, tn_store_mark *m)
+{
+	tn_store_watch *wt = sv->reads ? server_watch(sv) : NULL;
+	return wt && tn_store_watch_read(wt, m);
+}
+
+/* tn_store_txn_hook on the writer's connection: the header when its
+ * transaction holds the write lock, and after its commit. */
+static void writer_txn_hook(void *ud, int phase)
+{
+	tn_server *sv = ud;
+	writer *w = &sv->w;
+	if (phase == 0)
+		w->txn_before_ok = writer_mark(sv, &w->txn_before);
+	else
+		w->txn_after_ok = writer_mark(sv, &w->txn_after);
+}
+
+/* After the writer's commit: its header is published to the read cache
+ * (GLOBAL: it may have changed any customer's answer).  Anything the commit
+ * touched has been readcache_touch'ed before. */
+static void publish_commit(tn_server *sv, int global)
 {
 	writer *w = &sv->w;
-	if (tn_store_journal_rows(w->store) == 0)
+	if (!sv->reads)
 		return;
+	readcache_writer_commit(sv->reads, w->txn_before_ok ? &w->txn_before : NULL,
+				w->txn_after_ok ? &w->txn_after : NULL, global);
+	w->txn_before_ok = w->txn_after_ok = 0;
+}
+
+/* One step of the fold under way, or the first of a new one (between
+ * groups, no transaction open).  *SECS adds up the fold's time.  Returns 1
+ * while the fold goes on.  A failure leaves the events in the journal,
+ * where readers still see them, and is the server's first error. */
+static int fold_step(tn_server *sv, double *secs)
+{
+	writer *w = &sv->w;
 	tn_error err = {0};
 	double t0 = server_now();
-	long long moved = 0;
-	int rc = tn_store_fold(w->store, &moved, &err);
-	metrics_fold(&sv->metrics, server_now() - t0, rc == TN_OK);
+	int done = 1;
+	int rc = tn_store_fold_step(w->store, FOLD_CHUNK, &done, NULL, &err);
+	double dt = server_now() - t0;
+	*secs += dt;
+	metrics_fold_step(&sv->metrics, dt);
+	/* a fold changes no answer: readers see each event once throughout */
+	publish_commit(sv, 0);
+	if (rc || done) {
+		metrics_fold(&sv->metrics, *secs, rc == TN_OK);
+		*secs = 0;
+	}
 	if (rc) {
 		pthread_mutex_lock(&w->mu);
 		if (w->first_error.code == TN_OK)
 			tn_error_set(&w->first_error, err.code, "folding the events journal: %s", err.msg);
 		pthread_mutex_unlock(&w->mu);
+		return 0;
 	}
+	return !done;
 }
 
 /* One request inside the open transaction: sets j->status (200, 422, or 500
@@ -134,45 +180,65 @@ static void run_job(writer *w, write_job *j)
  * Returns the store's status. */
 static int run_fast_group(writer *w, write_job *group, tn_error *err)
 {
-	size_t nfast = 0;
+	size_t nfast = 0, nev = 0;
+	for (write_job *j = group; j; j = j->next)
+		nev += j->fast ? j->fast->n : 0;
+	if (nev == 0)
+		return TN_OK;
+	/* each event's customer key, looked up once */
+	int64_t *keys = tn_malloc(nev * sizeof *keys);
+	if (!keys)
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	size_t at = 0;
 	for (write_job *j = group; j; j = j->next) {
 		if (!j->fast)
 			continue;
 		int known = 1;
 		for (size_t i = 0; i < j->fast->n && known; i++) {
-			int64_t cid;
-			int rc = tn_store_customer_key(w->store, j->fast->rec[i].customer, &cid, err);
+			int rc = tn_store_customer_key(w->store, j->fast->rec[i].customer, &keys[at + i], err);
 			if (rc == TN_ERR_NOTFOUND)
 				known = 0;
-			else if (rc)
+			else if (rc) {
+				free(keys);
 				return rc;
+			}
 		}
 		if (known) {
 			nfast++;
+			at += j->fast->n;
 			continue;
 		}
 		/* the general path, on the body as it came (well-formed: the fast
 		 * path read it all) */
-		if (!(j->rows = ingest_parse_rows(j->body, j->body_len, j->ndjson)))
+		if (!(j->rows = ingest_parse_rows(j->body, j->body_len, j->ndjson))) {
+			free(keys);
 			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		}
 		fast_events_free(j->fast);
 		free(j->fast);
 		j->fast = NULL;
 	}
-	if (nfast == 0)
+	if (nfast == 0) {
+		free(keys);
 		return TN_OK;
+	}
 	long long *added = tn_calloc(nfast, sizeof *added);
-	if (!added)
+	if (!added) {
+		free(keys);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	}
 	int rc = TN_OK;
 	uint32_t tag = 0;
+	at = 0;
 	for (write_job *j = group; j && rc == TN_OK; j = j->next) {
 		if (!j->fast)
 			continue;
 		for (size_t i = 0; i < j->fast->n && rc == TN_OK; i++)
-			rc = tn_store_put_event_tag(w->store, &j->fast->rec[i], tag, err);
+			rc = tn_store_put_event_tag_key(w->store, keys[at + i], &j->fast->rec[i], tag, err);
+		at += j->fast->n;
 		tag++;
 	}
+	free(keys);
 	tn_store_count_by_tag(w->store, added, nfast);
 	if (rc == TN_OK)
 		rc = tn_store_flush(w->store, NULL, err);
@@ -199,9 +265,17 @@ static void *writer_main(void *arg)
 	writer *w = &sv->w;
 	long long fold_rows = sv->o.fold_rows > 0 ? (long long)sv->o.fold_rows : FOLD_ROWS;
 	double fold_idle = sv->o.fold_idle > 0 ? sv->o.fold_idle : FOLD_IDLE;
+	int folding = 0;         /* a fold is under way: a step after each group */
+	double fold_secs = 0;
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		while (!w->head && !w->stopping) {
+			if (folding) { /* nothing queued: the fold's next step */
+				pthread_mutex_unlock(&w->mu);
+				folding = fold_step(sv, &fold_secs);
+				pthread_mutex_lock(&w->mu);
+				continue;
+			}
 			if (tn_store_journal_rows(w->store) == 0 || sv->o.fold_idle < 0) {
 				pthread_cond_wait(&w->work, &w->mu);
 				continue;
@@ -215,7 +289,7 @@ static void *writer_main(void *arg)
 			if (pthread_cond_timedwait(&w->work, &w->mu, &until) == ETIMEDOUT && !w->head &&
 			    !w->stopping) {
 				pthread_mutex_unlock(&w->mu);
-				fold(sv);
+				folding = fold_step(sv, &fold_secs);
 				pthread_mutex_lock(&w->mu);
 			}
 		}
@@ -270,6 +344,21 @@ static void *writer_main(void *arg)
 		}
 		if (changed) /* the analysis routes' cached answers are stale now */
 			atomic_fetch_add(&sv->generation, 1);
+		if (!rc && sv->reads) {
+			/* the read cache: the fast path's customers are known; any
+			 * other write may have touched anyone */
+			int global = 0;
+			for (write_job *j = group; j; j = j->next) {
+				if (j->status != 200)
+					continue;
+				if (!j->fast)
+					global = 1;
+				else
+					for (size_t i = 0; i < j->fast->n; i++)
+						readcache_touch(sv->reads, j->fast->rec[i].customer);
+			}
+			publish_commit(sv, global);
+		}
 		metrics_commit(&sv->metrics, server_now() - t0, written, fast);
 
 		pthread_mutex_lock(&w->mu);
@@ -299,12 +388,24 @@ static void *writer_main(void *arg)
 			j->on_done(j);
 			j = next;
 		}
-		if (tn_store_journal_rows(w->store) >= fold_rows)
-			fold(sv);
+		if (folding || tn_store_journal_rows(w->store) >= fold_rows)
+			folding = fold_step(sv, &fold_secs);
 		pthread_mutex_lock(&w->mu);
 	}
 	pthread_mutex_unlock(&w->mu);
-	fold(sv); /* a clean stop leaves the journal empty */
+	/* a clean stop leaves the journal empty: the rest at once */
+	if (folding || tn_store_journal_rows(w->store) > 0) {
+		tn_error err = {0};
+		double t0 = server_now();
+		int frc = tn_store_fold(w->store, NULL, &err);
+		metrics_fold(&sv->metrics, fold_secs + server_now() - t0, frc == TN_OK);
+		if (frc) {
+			pthread_mutex_lock(&w->mu);
+			if (w->first_error.code == TN_OK)
+				tn_error_set(&w->first_error, err.code, "folding the events journal: %s", err.msg);
+			pthread_mutex_unlock(&w->mu);
+		}
+	}
 	return NULL;
 }
 
@@ -314,6 +415,8 @@ int writer_start(tn_server *sv, tn_error *err)
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->work, NULL);
 	pthread_cond_init(&w->done, NULL);
+	w->txn_before_ok = w->txn_after_ok = 0;
+	tn_store_txn_hook(w->store, writer_txn_hook, sv);
 	if (pthread_create(&w->thread, NULL, writer_main, sv) != 0)
 		return tn_error_set(err, TN_ERR_IO, "cannot start the writer thread");
 	w->started = 1;

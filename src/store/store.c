@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +51,20 @@ struct tn_store {
 	sqlite3_stmt *ins_journal;    /* the same into events_journal (tn_store_journal) */
 	int journal;                  /* events go to events_journal */
 	long long journal_rows;       /* journaled since the last fold */
+	/* the journaling writer's keys of the events it journaled (see
+	 * "journal keys" below): JKEYS since the current fold began, JKEYS_OLD
+	 * those of the journal being folded; JPEND the indices in JKEYS made
+	 * live by the open transaction (SP_NJPEND of them at the savepoint) */
+	tn_strmap *jkeys, *jkeys_old;
+	size_t *jpend;
+	size_t njpend, jpend_cap, sp_njpend;
+	/* a chunked fold under way (tn_store_fold_step): 0 none, 1 moving
+	 * customers in chunks, 2 deleting the moved rows */
+	int fold_phase;
+	int64_t fold_upto, fold_through, fold_del;
+	long long fold_start_rows; /* journal_rows when it began */
+	void (*txn_hook)(void *ud, int phase); /* tn_store_txn_hook */
+	void *txn_hook_ud;
 	tn_stmt *find_subscription, *upd_subscription, *find_payment, *upd_payment, *find_feedback,
 		*upd_feedback;
 	/* customer ext_id -> key */
@@ -72,6 +87,10 @@ struct tn_store {
 	size_t sp_ncust, sp_ntypes;
 	long long *tag_added;   /* tn_store_count_by_tag */
 	size_t ntags;
+	/* sort_events' scratch, kept between flushes (fresh pages each time
+	 * were a tenth of the server's ingest CPU: page faults) */
+	void *sort_a, *sort_b, *sort_out;
+	size_t sort_cap;
 	int bulk; /* tn_store_bulk: 1 allowed, 2 the events key is dropped in this transaction, 3 not this time */
 	/* statements kept prepared by tn_store_cached, keyed by the SQL's address */
 	struct { const char *sql; sqlite3_stmt *st; } stc[TN_STMT_CACHE];
@@ -355,10 +374,21 @@ static int open_pg(const char *url, int flags, tn_store **out, tn_error *err)
  * A crash between a commit and its fold leaves rows in the journal: the next
  * open folds them (the server's writer opens without TN_STORE_LIVE). */
 
+/* A chunked fold (tn_store_fold_step) moves the journal's rows with id <=
+ * UPTO customer range by customer range, each range in its own short
+ * transaction, and records in meta how far it got: the rows with id <=
+ * events_fold_upto of customers <= events_fold_through are in events
+ * already, and the view leaves them out until they are deleted.  So every
+ * event is seen exactly once at every moment, and a crash between two
+ * chunks leaves a state the next full fold (tn_store_fold) finishes: it
+ * moves what is left (rows already moved are kept once) and clears meta. */
 static const char JOURNAL_VIEW[] =
 	"CREATE TEMP VIEW IF NOT EXISTS events AS "
 	"SELECT customer_id, occurred_at, type_id, ext_id, amount FROM main.events UNION ALL "
-	"SELECT customer_id, occurred_at, type_id, ext_id, amount FROM main.events_journal";
+	"SELECT customer_id, occurred_at, type_id, ext_id, amount FROM main.events_journal "
+	"WHERE id > COALESCE((SELECT CAST(value AS INTEGER) FROM main.meta WHERE key = 'events_fold_upto'), 0) "
+	"OR customer_id > COALESCE((SELECT CAST(value AS INTEGER) FROM main.meta WHERE key = "
+	"'events_fold_through'), -9223372036854775807 - 1)";
 
 static int journal_view(tn_store *s, tn_error *err)
 {
@@ -388,17 +418,172 @@ static int journal_open(tn_store *s, int flags, tn_error *err)
 	return tn_store_fold(s, NULL, err);
 }
 
+/* ---- journal keys -------------------------------------------------------
+ * The journaling writer remembers the key (customer, time, type, event id)
+ * of every event it journaled, so telling a new event from one already
+ * sent costs a hash lookup instead of a probe of the journal's index: only
+ * this connection appends to the journal, and other connections only move
+ * rows out of it into events (a fold), so a key the set holds is in the
+ * journal or in events -- a duplicate -- and a key it does not hold is not
+ * in the journal (events is still probed).  Keys written by a transaction
+ * that is rolled back are marked gone (value 0).  The set of the journal
+ * being folded (JKEYS_OLD) is dropped when that fold ends. */
+
+/* The key as a string without NULs: each number as a length byte (1-10)
+ * and 7-bit groups with the high bit set, then the event id. */
+static size_t jkey_num(char *p, uint64_t v)
+{
+	size_t n = 0;
+	char g[10];
+	do {
+		g[n++] = (char)(0x80 | (v & 0x7F));
+		v >>= 7;
+	} while (v);
+	p[0] = (char)n;
+	memcpy(p + 1, g, n);
+	return n + 1;
+}
+
+static char *jkey(char *buf, size_t cap, const ev_row *e, char **heap)
+{
+	size_t idlen = strlen(e->eid);
+	char *p = buf;
+	*heap = NULL;
+	if (3 * 11 + idlen + 1 > cap) {
+		if (!(p = *heap = tn_malloc(3 * 11 + idlen + 1)))
+			return NULL;
+	}
+	size_t n = jkey_num(p, (uint64_t)e->cid);
+	n += jkey_num(p + n, (uint64_t)e->at);
+	n += jkey_num(p + n, (uint64_t)e->tid);
+	memcpy(p + n, e->eid, idlen + 1);
+	return p;
+}
+
+/* 1 when the set holds K live, 0 when not. */
+static int jkey_held(const tn_strmap *m, const char *k)
+{
+	if (!m)
+		return 0;
+	size_t i = tn_strmap_find(m, k);
+	return i != TN_STRMAP_NONE && tn_strmap_val(m, i) != 0;
+}
+
+static int jkey_add(tn_store *s, const char *k)
+{
+	if (!s->jkeys && !(s->jkeys = tn_strmap_new()))
+		return -1;
+	size_t i;
+	if (tn_strmap_add(s->jkeys, k, &i) < 0)
+		return -1;
+	if (s->njpend == s->jpend_cap) {
+		size_t cap = s->jpend_cap ? 2 * s->jpend_cap : 4096;
+		size_t *p = tn_realloc(s->jpend, cap * sizeof *p);
+		if (!p)
+			return -1;
+		s->jpend = p;
+		s->jpend_cap = cap;
+	}
+	tn_strmap_set(s->jkeys, i, 1);
+	s->jpend[s->njpend++] = i;
+	return 0;
+}
+
+/* The transaction's keys from FROM on are gone (a rollback). */
+static void jkeys_undo(tn_store *s, size_t from)
+{
+	for (size_t k = from; k < s->njpend; k++)
+		tn_strmap_set(s->jkeys, s->jpend[k], 0);
+	if (from < s->njpend)
+		s->njpend = from;
+}
+
+/* Load the keys of the rows in the journal (tn_store_journal at start). */
+static int jkeys_load(tn_store *s, tn_error *err)
+{
+	tn_strmap_free(s->jkeys);
+	tn_strmap_free(s->jkeys_old);
+	s->jkeys = s->jkeys_old = NULL;
+	s->njpend = 0;
+	if (!(s->jkeys = tn_strmap_new()))
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	tn_stmt *st = tn_db_prepare(s, "SELECT customer_id, occurred_at, type_id, ext_id FROM main.events_journal", err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	int rc;
+	while ((rc = tn_db_step(st, "reading the events journal", err)) == TN_DB_ROW) {
+		const char *eid = tn_db_column_text(st, 3);
+		ev_row e = {tn_db_column_int64(st, 0), tn_db_column_int64(st, 1), tn_db_column_int64(st, 2), 0,
+			    eid ? eid : "", 0};
+		char buf[256], *heap;
+		char *k = jkey(buf, sizeof buf, &e, &heap);
+		size_t i;
+		if (!k || tn_strmap_add(s->jkeys, k, &i) < 0) {
+			free(heap);
+			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+			break;
+		}
+		tn_strmap_set(s->jkeys, i, 1);
+		free(heap);
+	}
+	tn_db_finalize(st);
+	return rc == TN_DB_DONE ? TN_OK : rc;
+}
+
 int tn_store_journal(tn_store *s, int on, tn_error *err)
 {
 	if (s->pg)
 		return TN_OK;
-	if (on && journal_view(s, err))
+	if (on && (journal_view(s, err) || jkeys_load(s, err)))
 		return tn_error_code(err, TN_ERR_DB);
 	s->journal = on;
 	return TN_OK;
 }
 
 long long tn_store_journal_rows(const tn_store *s) { return s->journal_rows; }
+
+size_t tn_store_journal_keys(const tn_store *s)
+{
+	return (s->jkeys ? tn_strmap_count(s->jkeys) : 0) + (s->jkeys_old ? tn_strmap_count(s->jkeys_old) : 0);
+}
+
+static const char FOLD_CLEAR[] = "DELETE FROM main.meta WHERE key IN ('events_fold_upto', 'events_fold_through')";
+
+/* The whole journal into events, inside the open transaction; *N moved. */
+static int fold_all(tn_store *s, long long *n, tn_error *err)
+{
+	/* one sorted pass: each page of events is visited once for the whole
+	 * journal; a row already in events (imported meanwhile by another
+	 * process, or moved by a chunked fold that did not finish) is kept once */
+	tn_stmt *ins = tn_db_prepare(s,
+				     "INSERT INTO main.events(customer_id, occurred_at, type_id, ext_id, amount) "
+				     "SELECT customer_id, occurred_at, type_id, ext_id, amount FROM main.events_journal "
+				     "WHERE true ORDER BY customer_id, occurred_at, type_id, ext_id "
+				     "ON CONFLICT DO NOTHING",
+				     err);
+	int rc = ins ? tn_db_step(ins, "folding the events journal", err) : TN_ERR_DB;
+	*n = rc == TN_DB_DONE ? tn_db_changes(s) : 0;
+	tn_db_finalize(ins);
+	if (rc == TN_DB_DONE)
+		rc = tn_store_exec(s, "DELETE FROM main.events_journal", err);
+	else if (rc == TN_DB_ROW)
+		rc = tn_error_set(err, TN_ERR_DB, "%s: folding the events journal: unexpected row", s->path);
+	if (rc == TN_OK)
+		rc = tn_store_exec(s, FOLD_CLEAR, err);
+	return rc;
+}
+
+/* After a full fold has committed: the journal is empty, no key is needed
+ * to tell duplicates. */
+static void folded_all(tn_store *s)
+{
+	s->journal_rows = 0;
+	s->fold_phase = 0;
+	tn_strmap_free(s->jkeys);
+	tn_strmap_free(s->jkeys_old);
+	s->jkeys = s->jkeys_old = NULL;
+	s->njpend = 0;
+}
 
 int tn_store_fold(tn_store *s, long long *moved, tn_error *err)
 {
@@ -408,37 +593,193 @@ int tn_store_fold(tn_store *s, long long *moved, tn_error *err)
 		return TN_OK;
 	if (tn_store_begin(s, err))
 		return tn_error_code(err, TN_ERR_DB);
-	/* one sorted pass: each page of events is visited once for the whole
-	 * journal; a row already in events (imported meanwhile by another
-	 * process) is kept once */
-	tn_stmt *ins = tn_db_prepare(s,
-				     "INSERT INTO main.events(customer_id, occurred_at, type_id, ext_id, amount) "
-				     "SELECT customer_id, occurred_at, type_id, ext_id, amount FROM main.events_journal "
-				     "WHERE true ORDER BY customer_id, occurred_at, type_id, ext_id "
-				     "ON CONFLICT DO NOTHING",
-				     err);
-	int rc = ins ? tn_db_step(ins, "folding the events journal", err) : TN_ERR_DB;
-	long long n = rc == TN_DB_DONE ? tn_db_changes(s) : 0;
-	tn_db_finalize(ins);
-	if (rc == TN_DB_DONE)
-		rc = tn_store_exec(s, "DELETE FROM main.events_journal", err);
-	else if (rc == TN_DB_ROW)
-		rc = tn_error_set(err, TN_ERR_DB, "%s: folding the events journal: unexpected row", s->path);
+	long long n = 0;
+	int rc = fold_all(s, &n, err);
 	if (rc == TN_OK)
 		rc = tn_store_commit(s, err);
 	if (rc) {
 		tn_store_rollback(s);
 		return rc;
 	}
-	s->journal_rows = 0;
+	folded_all(s);
 	if (moved)
 		*moved = n;
 	return TN_OK;
 }
 
+/* One statement with up to three integer parameters, stepped to its end. */
+static int fold_exec(tn_store *s, const char *sql, int np, int64_t a, int64_t b, int64_t c, tn_error *err)
+{
+	tn_stmt *st = tn_db_cached(s, sql, err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	int64_t v[3] = {a, b, c};
+	for (int i = 0; i < np; i++)
+		tn_db_bind_int64(st, i + 1, v[i]);
+	int rc = tn_db_step(st, "folding the events journal", err);
+	tn_db_reset(st);
+	if (rc == TN_DB_ROW)
+		rc = TN_DB_DONE;
+	return rc == TN_DB_DONE ? TN_OK : rc;
+}
+
+/* One integer from a one-row query; *NONE when no row or NULL. */
+static int fold_int(tn_store *s, const char *sql, int np, int64_t a, int64_t b, int64_t *out, int *none,
+		    tn_error *err)
+{
+	tn_stmt *st = tn_db_cached(s, sql, err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	if (np > 0)
+		tn_db_bind_int64(st, 1, a);
+	if (np > 1)
+		tn_db_bind_int64(st, 2, b);
+	int rc = tn_db_step(st, "folding the events journal", err);
+	*none = rc != TN_DB_ROW || tn_db_column_is_null(st, 0);
+	*out = rc == TN_DB_ROW ? tn_db_column_int64(st, 0) : 0;
+	tn_db_reset(st);
+	return rc == TN_DB_ROW || rc == TN_DB_DONE ? TN_OK : rc;
+}
+
+int tn_store_fold_step(tn_store *s, long long chunk, int *done, long long *moved, tn_error *err)
+{
+	*done = 1;
+	if (moved)
+		*moved = 0;
+	if (s->pg)
+		return TN_OK;
+	if (s->in_txn)
+		return tn_error_set(err, TN_ERR_DB, "%s: a fold needs no transaction open", s->path);
+	if (chunk < 1)
+		chunk = 1;
+	/* every step is one transaction: BEGIN IMMEDIATE holds the write lock,
+	 * so what it reads of the journal and of meta stays true until it
+	 * commits */
+	if (tn_store_begin(s, err))
+		return tn_error_code(err, TN_ERR_DB);
+	int rc = TN_OK, none = 0;
+	long long n = 0;
+	if (s->fold_phase != 0) {
+		/* a full fold by another connection (an open of the store) ended
+		 * this one: it cleared the mark, and the journal's ids may start
+		 * again from 1 -- the rows up to UPTO are not this fold's any more */
+		int64_t upto;
+		rc = fold_int(s, "SELECT CAST(value AS INTEGER) FROM main.meta WHERE key = 'events_fold_upto'", 0, 0, 0,
+			      &upto, &none, err);
+		if (!rc && s->fold_through != INT64_MIN && (none || upto != s->fold_upto)) {
+			if (tn_store_commit(s, err)) { /* nothing written: ends the read */
+				tn_store_rollback(s);
+				return tn_error_code(err, TN_ERR_DB);
+			}
+			tn_strmap_free(s->jkeys_old);
+			s->jkeys_old = NULL;
+			s->fold_phase = 0;
+			s->journal_rows = 0;
+			return TN_OK;
+		}
+	}
+	if (!rc && s->fold_phase == 0) {
+		int64_t lo = 0, hi = 0;
+		rc = fold_int(s, "SELECT min(id) FROM main.events_journal", 0, 0, 0, &lo, &none, err);
+		if (!rc && !none)
+			rc = fold_int(s, "SELECT max(id) FROM main.events_journal", 0, 0, 0, &hi, &none, err);
+		if (!rc && (none || hi - lo < chunk)) { /* empty or small: all at once */
+			rc = fold_all(s, &n, err);
+			if (!rc)
+				rc = tn_store_commit(s, err);
+			if (rc) {
+				tn_store_rollback(s);
+				return rc;
+			}
+			folded_all(s);
+			if (moved)
+				*moved = n;
+			return TN_OK;
+		}
+		/* the journal up to HI is folded; events journaled from now on
+		 * go into a new key set, the old one goes when this fold ends */
+		s->fold_phase = 1;
+		s->fold_upto = hi;
+		s->fold_through = INT64_MIN;
+		s->fold_del = lo;
+		s->fold_start_rows = s->journal_rows;
+		tn_strmap_free(s->jkeys_old);
+		s->jkeys_old = s->jkeys;
+		s->jkeys = NULL;
+		s->njpend = 0;
+	}
+	*done = 0;
+	if (!rc && s->fold_phase == 1) {
+		/* the next customers, about CHUNK rows: up to the customer before
+		 * the one at that offset (or that one alone when it has more) */
+		int64_t first = s->fold_through == INT64_MIN ? INT64_MIN : s->fold_through + 1, at, through;
+		rc = fold_int(s, "SELECT customer_id FROM main.events_journal WHERE customer_id >= ?1 "
+				 "ORDER BY customer_id LIMIT 1 OFFSET ?2",
+			      2, first, chunk, &at, &none, err);
+		through = none ? INT64_MAX : at > first ? at - 1 : at;
+		if (!rc)
+			rc = fold_exec(s,
+				       "INSERT INTO main.events(customer_id, occurred_at, type_id, ext_id, amount) "
+				       "SELECT customer_id, occurred_at, type_id, ext_id, amount FROM main.events_journal "
+				       "WHERE customer_id >= ?1 AND customer_id <= ?2 AND id <= ?3 "
+				       "ORDER BY customer_id, occurred_at, type_id, ext_id ON CONFLICT DO NOTHING",
+				       3, first, through, s->fold_upto, err);
+		n = rc ? 0 : tn_db_changes(s);
+		if (!rc)
+			rc = fold_exec(s, "INSERT INTO main.meta(key, value) VALUES('events_fold_upto', CAST(?1 AS TEXT)), "
+					  "('events_fold_through', CAST(?2 AS TEXT)) "
+					  "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+				       2, s->fold_upto, through, 0, err);
+		if (!rc)
+			rc = tn_store_commit(s, err);
+		if (rc) {
+			tn_store_rollback(s);
+			return rc;
+		}
+		if (moved)
+			*moved = n;
+		s->fold_through = through;
+		if (through == INT64_MAX)
+			s->fold_phase = 2;
+		return TN_OK;
+	}
+	/* phase 2: every row up to UPTO is in events and left out by the view:
+	 * delete them, CHUNK ids at a time, and clear the mark with the last */
+	int64_t to = s->fold_del + chunk > s->fold_upto ? s->fold_upto : s->fold_del + chunk;
+	if (!rc)
+		rc = fold_exec(s, "DELETE FROM main.events_journal WHERE id <= ?1", 1, to, 0, 0, err);
+	if (!rc && to == s->fold_upto)
+		rc = tn_store_exec(s, FOLD_CLEAR, err);
+	if (!rc)
+		rc = tn_store_commit(s, err);
+	if (rc) {
+		tn_store_rollback(s);
+		return rc;
+	}
+	s->fold_del = to + 1;
+	if (to == s->fold_upto) {
+		s->fold_phase = 0;
+		s->journal_rows -= s->fold_start_rows;
+		if (s->journal_rows < 0)
+			s->journal_rows = 0;
+		tn_strmap_free(s->jkeys_old);
+		s->jkeys_old = NULL;
+		*done = 1;
+	}
+	return TN_OK;
+}
+
+/* SQLite's memory statistics (sqlite3_memory_used and friends, which
+ * Tenure does not read) take a global mutex around every allocation: off,
+ * once, before SQLite initialises itself.  The server's threads allocate
+ * constantly; that mutex was about a tenth of its ingest CPU. */
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+static void sqlite_setup(void) { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
+
 int tn_store_open(const char *path, int flags, tn_store **out, tn_error *err)
 {
 	*out = NULL;
+	pthread_once(&sqlite_once, sqlite_setup);
 	for (size_t i = 0; i < tn_store_nmigrations; i++)
 		if (tn_store_migrations[i].version != (int)i + 1)
 			return tn_error_set(err, TN_ERR_DB, "internal: migration %zu is numbered %d", i + 1,
@@ -518,6 +859,12 @@ void tn_store_close(tn_store *s)
 	tn_pg_close(s->pg);
 	tn_strmap_free(s->cmap);
 	tn_strmap_free(s->types);
+	tn_strmap_free(s->jkeys);
+	tn_strmap_free(s->jkeys_old);
+	free(s->jpend);
+	free(s->sort_a);
+	free(s->sort_b);
+	free(s->sort_out);
 	free(s->ev);
 	free(s->pool);
 	free(s->path);
@@ -538,7 +885,15 @@ int tn_store_begin(tn_store *s, tn_error *err)
 	if (tn_store_exec(s, s->pg ? "BEGIN" : "BEGIN IMMEDIATE", err))
 		return tn_error_code(err, TN_ERR_DB);
 	s->in_txn = 1;
+	if (s->txn_hook)
+		s->txn_hook(s->txn_hook_ud, 0);
 	return TN_OK;
+}
+
+void tn_store_txn_hook(tn_store *s, void (*fn)(void *ud, int phase), void *ud)
+{
+	s->txn_hook = fn;
+	s->txn_hook_ud = ud;
 }
 
 static int update_bounds(tn_store *s, tn_error *err);
@@ -553,7 +908,11 @@ int tn_store_commit(tn_store *s, tn_error *err)
 		s->bulk = 1;
 	if (s->in_txn && tn_store_exec(s, "COMMIT", err))
 		return tn_error_code(err, TN_ERR_DB);
+	int was = s->in_txn;
 	s->in_txn = 0;
+	s->njpend = 0; /* the journaled keys are durable */
+	if (was && s->txn_hook)
+		s->txn_hook(s->txn_hook_ud, 1);
 	return TN_OK;
 }
 
@@ -567,6 +926,7 @@ void tn_store_rollback(tn_store *s)
 	if (s->in_txn)
 		tn_store_exec(s, "ROLLBACK", NULL);
 	s->in_txn = 0;
+	jkeys_undo(s, 0);
 	if (s->bulk)
 		s->bulk = 1; /* a dropped events key is back */
 	/* keys handed out inside the transaction are gone: reload on next use */
@@ -589,6 +949,7 @@ int tn_store_savepoint(tn_store *s, tn_error *err)
 	s->sp_max = s->ev_max;
 	s->sp_ncust = s->cmap_loaded ? tn_strmap_count(s->cmap) : SIZE_MAX;
 	s->sp_ntypes = s->types_loaded ? tn_strmap_count(s->types) : SIZE_MAX;
+	s->sp_njpend = s->njpend;
 	return tn_store_exec(s, "SAVEPOINT tn_request", err);
 }
 
@@ -596,7 +957,10 @@ int tn_store_release(tn_store *s, tn_error *err)
 {
 	if (flush_events(s, err))
 		return tn_error_code(err, TN_ERR_DB);
-	return tn_store_exec(s, "RELEASE tn_request", err);
+	int rc = tn_store_exec(s, "RELEASE tn_request", err);
+	if (rc == TN_OK)
+		s->sp_njpend = s->njpend; /* the request's keys belong to the transaction now */
+	return rc;
 }
 
 void tn_store_rollback_savepoint(tn_store *s)
@@ -607,6 +971,7 @@ void tn_store_rollback_savepoint(tn_store *s)
 	s->ev_min = s->sp_min;
 	s->ev_max = s->sp_max;
 	tn_store_exec(s, "ROLLBACK TO tn_request; RELEASE tn_request", NULL);
+	jkeys_undo(s, s->sp_njpend);
 	/* keys handed out since the savepoint are gone: mark them (a key added
 	 * again later gets its new value); a map loaded inside the savepoint is
 	 * dropped and reloaded on next use */
@@ -1138,14 +1503,25 @@ static int sort_events(tn_store *s)
 	if (cbits + tbits > 64 || n < 64)
 		return -1;
 	typedef struct { uint64_t key; uint32_t idx; } kv;
-	kv *a = tn_malloc(n * sizeof *a), *b = tn_malloc(n * sizeof *b);
-	ev_row *out = tn_malloc(n * sizeof *out);
-	if (!a || !b || !out) {
-		free(a);
-		free(b);
-		free(out);
-		return -1;
+	if (s->sort_cap < n) {
+		free(s->sort_a);
+		free(s->sort_b);
+		free(s->sort_out);
+		s->sort_a = tn_malloc(n * sizeof(kv));
+		s->sort_b = tn_malloc(n * sizeof(kv));
+		s->sort_out = tn_malloc(n * sizeof(ev_row));
+		s->sort_cap = n;
+		if (!s->sort_a || !s->sort_b || !s->sort_out) {
+			free(s->sort_a);
+			free(s->sort_b);
+			free(s->sort_out);
+			s->sort_a = s->sort_b = s->sort_out = NULL;
+			s->sort_cap = 0;
+			return -1;
+		}
 	}
+	kv *a = s->sort_a, *b = s->sort_b;
+	ev_row *out = s->sort_out;
 	for (size_t i = 0; i < n; i++) {
 		a[i].key = ((uint64_t)(s->ev[i].cid - cmin) << tbits) | (uint64_t)(s->ev[i].at - tmin);
 		a[i].idx = (uint32_t)i;
@@ -1178,9 +1554,6 @@ static int sort_events(tn_store *s)
 		out[j] = x;
 	}
 	memcpy(s->ev, out, n * sizeof *out);
-	free(a);
-	free(b);
-	free(out);
 	return 0;
 }
 
@@ -1406,16 +1779,16 @@ static int flush_events(tn_store *s, tn_error *err)
 		return prc;
 	}
 	/* main.events: a live connection's events is the journal's view.  An
-	 * event already journaled by a running server is not written twice. */
+	 * event already journaled by a running server is not written twice.
+	 * The journaling writer tells its own journal's events by their keys
+	 * (jkeys above), so it probes only events. */
 	sqlite3_stmt **slot = s->journal ? &s->ins_journal : &s->ins_event_lite;
 	if (!*slot &&
 	    !(*slot = tn_store_prepare(s,
 			 s->journal
 				 ? "INSERT INTO main.events_journal(customer_id, occurred_at, type_id, ext_id, amount) "
 				   "SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM main.events WHERE "
-				   "customer_id = ?1 AND occurred_at = ?2 AND type_id = ?3 AND ext_id = ?4) "
-				   "AND NOT EXISTS (SELECT 1 FROM main.events_journal WHERE customer_id = ?1 AND "
-				   "occurred_at = ?2 AND type_id = ?3 AND ext_id = ?4)"
+				   "customer_id = ?1 AND occurred_at = ?2 AND type_id = ?3 AND ext_id = ?4)"
 				 : "INSERT OR IGNORE INTO main.events(customer_id, occurred_at, type_id, ext_id, amount) "
 				   "SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM main.events_journal "
 				   "WHERE customer_id = ?1 AND occurred_at = ?2 AND type_id = ?3 AND ext_id = ?4)",
@@ -1428,6 +1801,17 @@ static int flush_events(tn_store *s, tn_error *err)
 	int rc = TN_OK;
 	for (size_t i = 0; i < s->nev; i++) {
 		const ev_row *e = &s->ev[i];
+		char kbuf[256], *heap = NULL, *k = NULL;
+		if (s->journal) {
+			if (!(k = jkey(kbuf, sizeof kbuf, e, &heap))) {
+				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+				break;
+			}
+			if (jkey_held(s->jkeys, k) || jkey_held(s->jkeys_old, k)) {
+				free(heap); /* journaled already: unchanged */
+				continue;
+			}
+		}
 		sqlite3_bind_int64(st, 1, e->cid);
 		sqlite3_bind_int64(st, 2, e->at);
 		sqlite3_bind_int64(st, 3, e->tid);
@@ -1439,13 +1823,20 @@ static int flush_events(tn_store *s, tn_error *err)
 		if (sqlite3_step(st) != SQLITE_DONE) {
 			rc = tn_store_db_error(s, "writing events", err);
 			sqlite3_reset(st);
+			free(heap);
 			break;
 		}
 		int ch = sqlite3_changes(s->db);
+		sqlite3_reset(st);
+		if (ch && k && jkey_add(s, k)) {
+			free(heap);
+			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+			break;
+		}
+		free(heap);
 		n_added += ch;
 		if (s->tag_added && e->tag < s->ntags)
 			s->tag_added[e->tag] += ch;
-		sqlite3_reset(st);
 	}
 	s->nev = 0;
 	s->pool_len = 1; /* offset 0 is the shared empty string */
@@ -1514,6 +1905,15 @@ int tn_store_put_event_tag(tn_store *s, const tn_event_rec *r, uint32_t tag, tn_
 	if (tn_store_customer_key(s, r->customer, &cid, err) || tn_store_event_type(s, r->type, &tid, err))
 		return tn_error_code(err, TN_ERR_DB);
 	return ev_push(s, cid, r->at, tid, r->amount, r->id, tag, err);
+}
+
+int tn_store_put_event_tag_key(tn_store *s, int64_t customer, const tn_event_rec *r, uint32_t tag,
+			       tn_error *err)
+{
+	int64_t tid;
+	if (tn_store_event_type(s, r->type, &tid, err))
+		return tn_error_code(err, TN_ERR_DB);
+	return ev_push(s, customer, r->at, tid, r->amount, r->id, tag, err);
 }
 
 void tn_store_count_by_tag(tn_store *s, long long *added, size_t n)

@@ -46,6 +46,25 @@ get "$PORT" c1 >a.json
 check_contains "after events: last_event_at" a.json '"last_event_at":"2024-03-01T10:00:00Z"'
 same "after events: equals the uncached read" c1
 
+# a POST of events drops only its customers' answers (the fast path's
+# customers are known to the writer); other answers stay kept
+check_eq "POST customer c3" "$(post /v1/customers '[{"id":"c3","signed_up_at":"2024-01-05"}]')" 200
+get "$PORT" c1 >/dev/null; get "$PORT" c3 >/dev/null
+check_eq "POST events for c3" "$(post /v1/events '[{"customer":"c3","occurred_at":"2024-03-02T10:00:00Z","type":"session","id":"e3"}]')" 200
+H0=$(metric tenure_read_cache_hits_total)
+same "c1 after c3's events: equals the uncached read" c1
+check_eq "c1 after c3's events: still from the cache" "$(($(metric tenure_read_cache_hits_total) - H0))" 1
+H0=$(metric tenure_read_cache_hits_total)
+get "$PORT" c3 >a.json
+check_contains "c3 after its events: the new last_event_at" a.json '"last_event_at":"2024-03-02T10:00:00Z"'
+check_eq "c3 after its events: read again" "$(($(metric tenure_read_cache_hits_total) - H0))" 0
+same "c3 after its events: equals the uncached read" c3
+sleep 1.5 # the idle fold of the journal: no answer changes, none is dropped
+H0=$(metric tenure_read_cache_hits_total)
+same "c3 after the fold: equals the uncached read" c3
+check_eq "c3 after the fold: still from the cache" "$(($(metric tenure_read_cache_hits_total) - H0))" 1
+check_eq "the fold ran" "$(($(metric tenure_journal_folds_total) > 0))" 1
+
 # another process: sqlite3 and the CLI
 get "$PORT" c1 >/dev/null
 sqlite3 t.db "PRAGMA busy_timeout = 5000; UPDATE customers SET country = 'IR' WHERE ext_id = 'c1'"

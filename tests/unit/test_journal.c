@@ -228,6 +228,187 @@ static void test_crash_between_commit_and_fold(void **state)
 	unlink(path);
 }
 
+/* ten customers c0..c9 besides a and b */
+static void more_customers(void)
+{
+	tn_store *s = open_flags(0);
+	tn_error err = {0};
+	assert_int_equal(tn_store_begin(s, &err), TN_OK);
+	for (int i = 0; i < 10; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "c%d", i);
+		tn_customer_rec c = {.id = id, .signed_up_at = 1700000000};
+		int outcome = 0;
+		assert_int_equal(tn_store_put_customer(s, &c, &outcome, &err), TN_OK);
+	}
+	assert_int_equal(tn_store_commit(s, &err), TN_OK);
+	tn_store_close(s);
+}
+
+/* N events for customer cI with ids PREFIX-0.. at times 1700000000 + k */
+static long long put_n(tn_store *w, int ci, const char *prefix, int n)
+{
+	char cust[16];
+	snprintf(cust, sizeof cust, "c%d", ci);
+	tn_time at[32];
+	char idbuf[32][24];
+	const char *id[32];
+	assert_true(n <= 32);
+	for (int k = 0; k < n; k++) {
+		at[k] = 1700000000 + k;
+		snprintf(idbuf[k], sizeof idbuf[k], "%s-%d", prefix, k);
+		id[k] = idbuf[k];
+	}
+	return put(w, cust, at, id, n);
+}
+
+static const char SEEN[] = "SELECT count(*) FROM events";
+static const char DISTINCT[] = "SELECT count(*) FROM (SELECT DISTINCT customer_id, occurred_at, type_id, ext_id FROM events)";
+
+/* A fold in steps (tn_store_fold_step): between any two steps a live
+ * reader and the writer see every event exactly once, new events and
+ * re-sends keep their meaning (added / unchanged) whichever side of the
+ * fold their customer is on, and a writer that stops between two steps (a
+ * crash) leaves a store that a read-only open reads right and the next
+ * writable open finishes. */
+static void test_fold_in_steps(void **state)
+{
+	(void)state;
+	fresh();
+	more_customers();
+	tn_store *w = journaling();
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(put_n(w, i, "x", 10), 10);
+	tn_store *live = open_flags(TN_STORE_LIVE);
+	assert_int_equal(count(live, SEEN), 100);
+	long long expect = 100, moved_all = 0;
+	int steps = 0, done = 0;
+	tn_error err = {0};
+	while (!done) {
+		long long moved = 0;
+		assert_int_equal(tn_store_fold_step(w, 15, &done, &moved, &err), TN_OK);
+		moved_all += moved;
+		steps++;
+		assert_true(steps < 50);
+		assert_int_equal(count(live, SEEN), expect);
+		assert_int_equal(count(live, DISTINCT), expect);
+		assert_int_equal(count(w, SEEN), expect);
+		/* a re-send of customer 0's (folded first) and of customer 9's
+		 * (folded last) events: nothing new */
+		assert_int_equal(put_n(w, 0, "x", 3), 0);
+		assert_int_equal(put_n(w, 9, "x", 3), 0);
+		/* new ones for both, during the fold */
+		char prefix[16];
+		snprintf(prefix, sizeof prefix, "s%d", steps);
+		assert_int_equal(put_n(w, 0, prefix, 2), 2);
+		assert_int_equal(put_n(w, 9, prefix, 2), 2);
+		expect += 4;
+		assert_int_equal(count(live, SEEN), expect);
+		assert_int_equal(count(live, DISTINCT), expect);
+	}
+	assert_true(steps >= 4); /* 100 rows in steps of 15: several */
+	assert_int_equal(moved_all, 100);
+	/* what came during the fold waits in the journal, the rest is in events */
+	assert_int_equal(count(w, "SELECT count(*) FROM main.events_journal"), expect - 100);
+	assert_int_equal(count(w, "SELECT count(*) FROM main.events"), 100);
+	assert_int_equal(count(w, "SELECT count(*) FROM main.meta WHERE key LIKE 'events_fold_%'"), 0);
+
+	/* a second fold, stopped after two steps: a crash */
+	long long moved = 0;
+	assert_int_equal(tn_store_fold_step(w, 3, &done, &moved, &err), TN_OK);
+	assert_int_equal(done, 0);
+	assert_int_equal(tn_store_fold_step(w, 3, &done, &moved, &err), TN_OK);
+	assert_int_equal(done, 0);
+	assert_true(count(w, "SELECT count(*) FROM main.events") > 100);
+	assert_int_equal(count(live, SEEN), expect);
+	tn_store_close(w);
+	tn_store *ro = open_flags(TN_STORE_READONLY);
+	assert_int_equal(count(ro, SEEN), expect);
+	assert_int_equal(count(ro, DISTINCT), expect);
+	tn_store_close(ro);
+	tn_store *s = open_flags(0); /* folds the rest */
+	assert_int_equal(count(s, "SELECT count(*) FROM main.events_journal"), 0);
+	assert_int_equal(count(s, "SELECT count(*) FROM main.events"), expect);
+	assert_int_equal(count(s, "SELECT count(*) FROM main.meta WHERE key LIKE 'events_fold_%'"), 0);
+	tn_store_close(s);
+	assert_int_equal(count(live, SEEN), expect);
+	tn_store_close(live);
+	unlink(path);
+}
+
+/* Another connection's full fold (any open of the store) in the middle of
+ * a fold in steps: the journal's ids start again from 1, and the steps that
+ * are left must neither hide nor delete the rows journaled since. */
+static void test_fold_in_steps_overtaken(void **state)
+{
+	(void)state;
+	fresh();
+	more_customers();
+	tn_store *w = journaling();
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(put_n(w, i, "x", 10), 10);
+	tn_error err = {0};
+	int done = 0;
+	assert_int_equal(tn_store_fold_step(w, 15, &done, NULL, &err), TN_OK);
+	assert_int_equal(done, 0);
+	tn_store *cli = open_flags(0); /* folds everything */
+	assert_int_equal(count(cli, "SELECT count(*) FROM main.events_journal"), 0);
+	tn_store_close(cli);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(put_n(w, i, "y", 5), 5);
+	assert_int_equal(put_n(w, 3, "x", 10), 0); /* folded by the other: still known */
+	assert_int_equal(count(w, SEEN), 150);
+	for (int steps = 0; !done; steps++) {
+		assert_true(steps < 50);
+		assert_int_equal(tn_store_fold_step(w, 15, &done, NULL, &err), TN_OK);
+		assert_int_equal(count(w, SEEN), 150);
+		assert_int_equal(count(w, DISTINCT), 150);
+	}
+	tn_store_close(w);
+	tn_store *s = open_flags(0);
+	assert_int_equal(count(s, "SELECT count(*) FROM main.events"), 150);
+	tn_store_close(s);
+	unlink(path);
+}
+
+/* An event journaled by a transaction that is rolled back (all of it, or to
+ * a savepoint) is new when it comes again. */
+static void test_rolled_back_events_are_new_again(void **state)
+{
+	(void)state;
+	fresh();
+	tn_store *w = journaling();
+	tn_error err = {0};
+	tn_event_rec e = {.customer = "a", .at = 1700000500, .type = "session", .amount = NAN, .id = "r1"};
+	assert_int_equal(tn_store_begin(w, &err), TN_OK);
+	assert_int_equal(tn_store_put_event(w, &e, &err), TN_OK);
+	long long added = -1;
+	assert_int_equal(tn_store_flush(w, &added, &err), TN_OK);
+	assert_int_equal(added, 1);
+	tn_store_rollback(w);
+	assert_int_equal(tn_store_begin(w, &err), TN_OK);
+	assert_int_equal(tn_store_savepoint(w, &err), TN_OK);
+	assert_int_equal(tn_store_put_event(w, &e, &err), TN_OK);
+	assert_int_equal(tn_store_release(w, &err), TN_OK);
+	assert_int_equal(tn_store_flush(w, &added, &err), TN_OK);
+	assert_int_equal(added, 1); /* new again after the rollback */
+	assert_int_equal(tn_store_savepoint(w, &err), TN_OK);
+	tn_event_rec e2 = e;
+	e2.id = "r2";
+	assert_int_equal(tn_store_put_event(w, &e2, &err), TN_OK);
+	assert_int_equal(tn_store_put_event(w, &e, &err), TN_OK);
+	assert_int_equal(tn_store_flush(w, &added, &err), TN_OK);
+	assert_int_equal(added, 1); /* r2 */
+	tn_store_rollback_savepoint(w); /* r2 back out; r1 stays from before */
+	assert_int_equal(tn_store_commit(w, &err), TN_OK);
+	const tn_time at[] = {1700000500, 1700000500};
+	const char *id[] = {"r1", "r2"};
+	assert_int_equal(put(w, "a", at, id, 2), 1); /* r1 known, r2 new */
+	assert_int_equal(count(w, SEEN), 2);
+	tn_store_close(w);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -235,6 +416,9 @@ int main(void)
 		cmocka_unit_test(test_dedupe_across_journal_and_table),
 		cmocka_unit_test(test_fold_keeps_values),
 		cmocka_unit_test(test_crash_between_commit_and_fold),
+		cmocka_unit_test(test_fold_in_steps),
+		cmocka_unit_test(test_fold_in_steps_overtaken),
+		cmocka_unit_test(test_rolled_back_events_are_new_again),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
