@@ -66,6 +66,7 @@ typedef struct jctx {
 	int batches, in_txn;
 	char detail[200];
 	struct jshare *sh; /* refresh's frame for the alerts of the same run */
+	double plan_cost;  /* the approved plan's cost of one offer (its messages say it) */
 } jctx;
 
 /* Commit the batch so far and open the next one; the test hook kills the
@@ -502,11 +503,61 @@ static int offer_row(jctx *j, tn_stmt *st, jmsgs *m, tn_error *err)
 	return jmsgs_add(m, tn_db_column_int64(st, 0), o, err, "offer:%s:danger", ext);
 }
 
+/* an offer of the approved plan in force: what the approval queued, under
+ * the approval's key, so a message it queued is not queued twice */
+static int plan_offer_row(jctx *j, tn_stmt *st, jmsgs *m, tn_error *err)
+{
+	char day[16];
+	tn_date_format(tn_db_column_time(st, 5), day, sizeof day);
+	cJSON *o = cJSON_CreateObject();
+	tn_json_add_num(o, "plan_id", (double)tn_db_column_int64(st, 6));
+	tn_json_add_num(o, "rank", (double)tn_db_column_int64(st, 2));
+	tn_json_add_num(o, "p_churn", tn_db_column_double(st, 3));
+	tn_json_add_num(o, "expected_profit", tn_db_column_double(st, 4));
+	tn_json_add_num(o, "offer_cost", j->plan_cost);
+	cJSON_AddStringToObject(o, "send_on", day);
+	cJSON_AddStringToObject(o, "moment", "approved_plan");
+	return jmsgs_add(m, tn_db_column_int64(st, 0), o, err, "offer:%s:approved:%s", tn_db_column_text(st, 1), day);
+}
+
+/* While a plan approved on the dashboard is in force, it replaces the
+ * renewal rule: its offer arm's offers whose send day falls in the window,
+ * nothing to its control arm or to anyone outside it. */
+static int job_plan_offers(jctx *j, const tn_plan_force *pf, tn_error *err)
+{
+	tn_stmt *st = tn_db_prepare(
+		j->s,
+		"SELECT c.id, c.ext_id, a.rank, a.p_churn, a.expected_profit, COALESCE(a.send_at, p.created_at), a.plan_id"
+		" FROM offer_assignments a JOIN customers c ON c.id = a.customer_id JOIN offer_plans p ON p.id ="
+		" a.plan_id WHERE a.plan_id = ?1 AND a.arm = 'offer' AND COALESCE(a.send_at, p.created_at) > ?2 AND"
+		" COALESCE(a.send_at, p.created_at) <= ?3 ORDER BY 1",
+		err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_int64(st, 1, pf->plan_id);
+	tn_db_bind_time(st, 2, j->from);
+	tn_db_bind_time(st, 3, j->to);
+	j->plan_cost = pf->offer_cost;
+	jmsgs m = {0};
+	int rc = jmsgs_read(j, st, "finding the approved plan's offers due", &m, plan_offer_row, err);
+	rc = jmsgs_queue(j, "offer", &m, rc, err);
+	snprintf(j->detail, sizeof j->detail,
+		 "approved plan %lld in force: %ld of its offers due (%ld newly queued); none to its %ld controls",
+		 (long long)pf->plan_id, j->items, j->queued, pf->n_control);
+	return rc;
+}
+
 static int job_offers(jctx *j, tn_error *err)
 {
+	tn_plan_force pf;
+	int rc = tn_offer_plan_in_force(j->s, &pf, err);
+	if (rc)
+		return rc;
+	if (pf.plan_id)
+		return job_plan_offers(j, &pf, err);
 	int64_t lead = (int64_t)llround(j->o->offer_lead * TN_DAY);
 	double dfrom = NAN, dto, share;
-	int rc = tn_offers_danger_window(j->s, j->to, &dfrom, &dto, &share, err);
+	rc = tn_offers_danger_window(j->s, j->to, &dfrom, &dto, &share, err);
 	if (rc)
 		return rc;
 	int64_t danger = isfinite(dfrom) ? (int64_t)llround(dfrom * TN_DAY) : -1;
