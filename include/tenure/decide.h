@@ -195,7 +195,10 @@ typedef struct tn_decision_report_row {
 	long treated, treated_kept, accepted, declined, holdout, holdout_kept;
 	tn_prop_diff save;    /* p1 = treated kept share, p2 = holdout kept share */
 	double customers_kept, revenue_kept, cost, cost_per_kept;
-	double accept_mean, accept_lo, accept_hi; /* acceptance posterior (prior from the catalogue) */
+	/* an offer's row: its acceptance posterior (prior from the catalogue),
+	 * mean and central 95%; the "all" row: the share accepted of the
+	 * outcomes recorded with the 95% Wilson score interval (NaN when none) */
+	double accept_mean, accept_lo, accept_hi;
 } tn_decision_report_row;
 TN_API int tn_decisions_report(tn_store *s, tn_decision_report_row **rows, size_t *n, tn_error *err);
 /* Decisions stored (0 when none): lets `tenure offers report` choose. */

@@ -427,6 +427,81 @@ static void test_surveys(void **state)
 
 /* ---- the routes, without a socket ---------------------------------------------------------- */
 
+/* The "all" row's acceptance: the pooled share with the Wilson score
+ * interval.  Reference numbers from R 4.x:
+ *   prop.test(1, 1, correct = FALSE)$conf.int -> 0.206549314377238 1
+ *   prop.test(3, 8, correct = FALSE)$conf.int -> 0.136844285823597 0.694257605397373
+ * (the Wilson interval written out, z = qnorm(0.975):
+ *   (p + z^2/2n -/+ z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n), same digits) */
+static void made(fixture *f, const char *cust, int64_t offer, int i, const char *outcome)
+{
+	tn_error err = {0};
+	tn_decision dec = {.moment = TN_MOMENT_CANCEL, .at = T0 + DAY, .offer_id = offer, .cost = 1,
+			   .expires_at = TN_NO_TIME};
+	snprintf(dec.id, sizeof dec.id, "dec_%016d", i);
+	assert_int_equal(tn_store_customer_key(f->s, cust, &dec.customer_key, &err), TN_OK);
+	assert_int_equal(tn_decision_save(f->s, &dec, &err), TN_OK);
+	tn_outcome_result res;
+	assert_int_equal(tn_decision_outcome(f->s, dec.id, outcome, T0 + DAY, &res, &err), TN_OK);
+}
+
+static const tn_decision_report_row *all_row(const tn_decision_report_row *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(r[i].offer, "all") == 0)
+			return &r[i];
+	fail_msg("no all row");
+	return NULL;
+}
+
+static void test_report_all(void **state)
+{
+	(void)state;
+	fixture f;
+	fx_open(&f);
+	customers(&f, 8, 0.5, 100);
+	add_offer(&f, "a", "pause", 1, 0.3, NAN, 5, 90, ALL);
+	add_offer(&f, "b", "discount", 1, 0.3, NAN, 5, 90, ALL);
+	tn_catalogue_offer *cat;
+	size_t nc;
+	tn_error err = {0};
+	assert_int_equal(tn_catalogue_list(f.s, &cat, &nc, &err), TN_OK);
+	assert_int_equal(nc, 2);
+	int64_t a = cat[0].id, b = cat[1].id;
+	tn_catalogue_free(cat, nc);
+	/* one acceptance: the observed 1.000 now has an interval */
+	made(&f, "c0", a, 0, "accepted");
+	tn_decision_report_row *r;
+	size_t n;
+	assert_int_equal(tn_decisions_report(f.s, &r, &n, &err), TN_OK);
+	const tn_decision_report_row *all = all_row(r, n);
+	assert_near(all->accept_mean, 1.0, 1e-12);
+	assert_near(all->accept_lo, 0.206549314377238, 1e-12);
+	assert_near(all->accept_hi, 1.0, 1e-12);
+	free(r);
+	/* b: 2 accepted, 5 declined; pooled with a: 3 of 8 */
+	static const char *const out[] = {"accepted", "accepted", "declined", "declined", "declined", "declined",
+					  "declined"};
+	char id[16];
+	for (int i = 0; i < 7; i++) {
+		snprintf(id, sizeof id, "c%d", i + 1);
+		made(&f, id, b, i + 1, out[i]);
+	}
+	assert_int_equal(tn_decisions_report(f.s, &r, &n, &err), TN_OK);
+	all = all_row(r, n);
+	assert_int_equal(all->accepted, 3);
+	assert_int_equal(all->declined, 5);
+	assert_near(all->accept_mean, 0.375, 1e-12);
+	assert_near(all->accept_lo, 0.136844285823597, 1e-12);
+	assert_near(all->accept_hi, 0.694257605397373, 1e-12);
+	/* an offer's own row keeps its posterior: b's Beta(0.3 x 20 + 2, 0.7 x 20 + 5) has mean 8/27 */
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(r[i].offer, "b") == 0)
+			assert_near(r[i].accept_mean, 8.0 / 27.0, 1e-12);
+	free(r);
+	fx_close(&f);
+}
+
 /* The approved offer plan (tn_offer_plan_in_force): decisions and the
  * offers job follow it while it is in force -- offers only to its offer
  * arm within its budget, none to its control arm or to customers outside
@@ -643,6 +718,7 @@ int main(void)
 		cmocka_unit_test(test_choice),       cmocka_unit_test(test_holdout), cmocka_unit_test(test_caps_budget),
 		cmocka_unit_test(test_reference),    cmocka_unit_test(test_report),  cmocka_unit_test(test_surveys),
 		cmocka_unit_test(test_routes),       cmocka_unit_test(test_plan),
+		cmocka_unit_test(test_report_all),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
