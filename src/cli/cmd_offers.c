@@ -322,12 +322,10 @@ static int do_list(cli_ctx *ctx, const char *which, int argc, char **argv)
 		{"--top", CLI_INT, &top, 0, LONG_MAX, "rows to print"},
 		{NULL, 0, NULL, 0, 0, NULL},
 	};
-	int parsed = cli_parse(cmd, HELP, opts, argc, argv, NULL, 0, NULL);
+	tn_store *s;
+	int parsed = act_parse_open(ctx, cmd, HELP, opts, argc, argv, &s);
 	if (parsed >= 0)
 		return parsed;
-	tn_store *s;
-	if (act_open(ctx, &s))
-		return 1;
 	tn_error err = {0};
 	tn_time now;
 	int rc = act_now(s, cmd, now_s, &now);
