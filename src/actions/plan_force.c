@@ -32,7 +32,7 @@ int tn_offer_plan_in_force(tn_store *s, tn_plan_force *out, tn_error *err)
 	memset(out, 0, sizeof *out);
 	out->budget = -1;
 	tn_stmt *st = tn_db_prepare(s,
-				    "SELECT a.plan_id, a.approved_at, a.withdrawn_at IS NOT NULL, p.created_at, p.params,"
+				    "SELECT a.plan_id, a.approved_at, CASE WHEN a.withdrawn_at IS NULL THEN 0 ELSE 1 END, p.created_at, p.params,"
 				    " (SELECT count(*) FROM offer_assignments o WHERE o.plan_id = a.plan_id AND o.arm = 'offer'),"
 				    " (SELECT count(*) FROM offer_assignments o WHERE o.plan_id = a.plan_id AND o.arm = 'control')"
 				    " FROM offer_plan_approvals a JOIN offer_plans p ON p.id = a.plan_id"
@@ -63,7 +63,7 @@ int tn_offer_plan_arms(tn_store *s, int64_t plan_id, int64_t **keys, unsigned ch
 	*arms = NULL;
 	*n = 0;
 	tn_stmt *st = tn_db_prepare(s,
-				    "SELECT customer_id, arm = 'offer' FROM offer_assignments WHERE plan_id = ?"
+				    "SELECT customer_id, CASE WHEN arm = 'offer' THEN 1 ELSE 0 END FROM offer_assignments WHERE plan_id = ?"
 				    " ORDER BY customer_id",
 				    err);
 	if (!st)

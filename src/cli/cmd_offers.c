@@ -489,13 +489,11 @@ static int do_force(cli_ctx *ctx, int argc, char **argv)
 	int withdraw = strcmp(argv[0], "withdraw") == 0;
 	long plan = 0;
 	const cli_option opts[] = {{"--plan", CLI_INT, &plan, 1, LONG_MAX, "plan id"}, {NULL, 0, NULL, 0, 0, NULL}};
-	int parsed = cli_parse(withdraw ? "offers withdraw" : "offers in-force", HELP, withdraw ? opts : opts + 1, argc,
-			       argv, NULL, 0, NULL);
+	tn_store *s;
+	int parsed = act_parse_open(ctx, withdraw ? "offers withdraw" : "offers in-force", HELP, withdraw ? opts : opts + 1,
+				    argc, argv, &s);
 	if (parsed >= 0)
 		return parsed;
-	tn_store *s;
-	if (act_open(ctx, &s))
-		return 1;
 	tn_error err = {0};
 	tn_plan_force pf;
 	int rc = tn_offer_plan_in_force(s, &pf, &err);
