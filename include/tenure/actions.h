@@ -172,6 +172,36 @@ TN_API int tn_offers_save(tn_store *s, const tn_scores *sc, const tn_offer_plan 
 TN_API int tn_offers_save_once(tn_store *s, const tn_scores *sc, const tn_offer_plan *plan, const tn_time *send_at,
 			       const char *params_json, tn_time now, int64_t *plan_id, int *existing, tn_error *err);
 
+/* The approved plan in force (docs/actions.md, "The approved offer plan").
+ * A plan approved on the dashboard (/act, offer_plan_approvals) is the
+ * retention team's decision: the latest approval is in force until it is
+ * withdrawn (tn_offer_plan_withdraw, `tenure offers withdraw`) or another
+ * plan is approved.  While one is in force, the scheduler's offers job
+ * queues the plan's offers on their send days instead of its own renewal
+ * rule, and POST /v1/decisions offers only to the plan's offer arm, within
+ * the plan's budget; its control arm gets no offer anywhere.  No plan in
+ * force: both behave as without plans. */
+typedef struct tn_plan_force {
+	int64_t plan_id;      /* 0: no plan in force */
+	tn_time approved_at;  /* when it was approved (wall clock) */
+	tn_time created_at;   /* the plan's as-of (its send days are on or after it) */
+	double offer_cost;    /* the plan's cost of one offer */
+	double budget;        /* the plan's budget; < 0: none */
+	long n_offer, n_control;
+} tn_plan_force;
+TN_API int tn_offer_plan_in_force(tn_store *s, tn_plan_force *out, tn_error *err);
+/* The customers of plan PLAN_ID with their arm (TN_ARM_OFFER or
+ * TN_ARM_CONTROL), by store key ascending; free both with free(). */
+TN_API int tn_offer_plan_arms(tn_store *s, int64_t plan_id, int64_t **keys, unsigned char **arms, size_t *n,
+			      tn_error *err);
+/* Withdraw the plan in force (PLAN_ID 0, or its id to make sure which one):
+ * the approval keeps its row with withdrawn_at = NOW and KEY_ID (0: the
+ * command line), and the plan's offers still pending in the outbox are
+ * suppressed (not sent).  One transaction.  TN_ERR_NOTFOUND when no plan
+ * is in force or PLAN_ID is not the one in force. */
+TN_API int tn_offer_plan_withdraw(tn_store *s, int64_t plan_id, int64_t key_id, tn_time now, int64_t *withdrawn,
+				  long *suppressed, tn_error *err);
+
 /* Measure a stored plan: churned = no live subscription (trialing, active,
  * past_due) now.  Uplift = control churn rate - offer churn rate, Newcombe
  * interval.  PLAN_ID 0 = the latest plan. */

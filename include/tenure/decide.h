@@ -31,6 +31,12 @@
  * first decision and stored (decision_holdout), so a later change of share
  * or seed never moves a customer already assigned.  The holdout group gets
  * no offer at any moment.
+ *
+ * The approved offer plan (tn_offer_plan_in_force, include/tenure/actions.h):
+ * while one is in force, only its offer arm is offered (the best catalogue
+ * offer as above), and only while the cost of the offers made under it
+ * since its approval (declined ones refunded) stays within its budget; its
+ * control arm and the customers outside it get "none".
  */
 #ifndef TENURE_DECIDE_H
 #define TENURE_DECIDE_H
@@ -114,6 +120,8 @@ typedef struct tn_decision {
 	tn_time expires_at;     /* TN_NO_TIME when no offer */
 	double holdout_share;
 	uint64_t seed;
+	int64_t plan_id;        /* the approved offer plan in force, 0: none */
+	int plan_arm;           /* the customer's arm in it: TN_ARM_OFFER, TN_ARM_CONTROL, TN_ARM_NONE (outside) */
 } tn_decision;
 
 /* Load everything a decision needs from S (see above).  Scores come from
@@ -129,6 +137,9 @@ TN_API int tn_decider_reload_catalogue(tn_decider *d, tn_store *s, tn_error *err
  * scored_at differ from what was applied): `tenure offers scores` or a
  * nightly re-scoring reaches a running server without a restart. */
 TN_API int tn_decider_reload_scores(tn_decider *d, tn_store *s, tn_error *err);
+/* Read the approved offer plan in force again when it changed (another
+ * approval, a withdrawal): a running server follows the dashboard. */
+TN_API int tn_decider_reload_plan(tn_decider *d, tn_store *s, tn_error *err);
 /* Make a customer the decider has not seen (added to the store after the
  * load) known, with KEY, the population-mean scores and no holdout yet. */
 TN_API int tn_decider_add_customer(tn_decider *d, const char *customer, int64_t key, tn_error *err);
@@ -184,7 +195,10 @@ typedef struct tn_decision_report_row {
 	long treated, treated_kept, accepted, declined, holdout, holdout_kept;
 	tn_prop_diff save;    /* p1 = treated kept share, p2 = holdout kept share */
 	double customers_kept, revenue_kept, cost, cost_per_kept;
-	double accept_mean, accept_lo, accept_hi; /* acceptance posterior (prior from the catalogue) */
+	/* an offer's row: its acceptance posterior (prior from the catalogue),
+	 * mean and central 95%; the "all" row: the share accepted of the
+	 * outcomes recorded with the 95% Wilson score interval (NaN when none) */
+	double accept_mean, accept_lo, accept_hi;
 } tn_decision_report_row;
 TN_API int tn_decisions_report(tn_store *s, tn_decision_report_row **rows, size_t *n, tn_error *err);
 /* Decisions stored (0 when none): lets `tenure offers report` choose. */

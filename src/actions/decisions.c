@@ -364,6 +364,13 @@ struct tn_decider {
 	int64_t scores_n, scores_stamp; /* the stored scores applied: count and latest scored_at */
 	tn_decide_settings set;
 	tn_rng rng;
+	/* the approved offer plan in force (tn_offer_plan_in_force), 0: none */
+	int64_t plan_id;
+	tn_time plan_at;
+	double plan_budget, plan_spent; /* budget < 0: none; spent: offers made under it, not declined */
+	int64_t *plan_keys;             /* its customers by store key, with their arm */
+	unsigned char *plan_arms;
+	size_t plan_n;
 };
 
 #define NO_HIST UINT32_MAX
@@ -377,6 +384,8 @@ void tn_decider_free(tn_decider *d)
 	free(d->cust);
 	free(d->offers);
 	free(d->hist);
+	free(d->plan_keys);
+	free(d->plan_arms);
 	free(d);
 }
 
@@ -521,6 +530,8 @@ int tn_decider_load(tn_store *s, tn_decider **out, tn_error *err)
 		rc = tn_decider_reload_catalogue(d, s, err);
 	if (rc == TN_OK)
 		rc = load_counts(d, s, err);
+	if (rc == TN_OK)
+		rc = tn_decider_reload_plan(d, s, err);
 	long nscored = 0;
 	if (rc == TN_OK) {
 		q = tn_db_prepare(s, "SELECT COUNT(*), COALESCE(MAX(scored_at), 0) FROM customer_scores", err);
@@ -695,6 +706,75 @@ int tn_decider_reload_scores(tn_decider *d, tn_store *s, tn_error *err)
 	return rc;
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The customer's arm in the plan in force (under the lock). */
+static int plan_arm(const tn_decider *d, int64_t key)
+{
+	const int64_t *k = d->plan_n ? bsearch(&key, d->plan_keys, d->plan_n, sizeof *k, cmp_i64) : NULL;
+	return k ? d->plan_arms[k - d->plan_keys] : TN_ARM_NONE;
+}
+
+int tn_decider_reload_plan(tn_decider *d, tn_store *s, tn_error *err)
+{
+	tn_plan_force pf;
+	int rc = tn_offer_plan_in_force(s, &pf, err);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&d->mu);
+	int same = pf.plan_id == d->plan_id && (!pf.plan_id || pf.approved_at == d->plan_at);
+	pthread_mutex_unlock(&d->mu);
+	if (same)
+		return TN_OK;
+	int64_t *keys = NULL;
+	unsigned char *arms = NULL;
+	size_t n = 0;
+	double spent = 0;
+	if (pf.plan_id && (rc = tn_offer_plan_arms(s, pf.plan_id, &keys, &arms, &n, err)))
+		return rc;
+	if (pf.plan_id) {
+		/* what the offers made under it since its approval cost (declined: nothing) */
+		tn_stmt *q = tn_db_prepare(s,
+					   "SELECT COALESCE(SUM(d.cost), 0) FROM decisions d JOIN offer_assignments a ON"
+					   " a.customer_id = d.customer_id AND a.plan_id = ?1 AND a.arm = 'offer' WHERE"
+					   " d.offer_id IS NOT NULL AND d.decided_at >= ?2 AND (d.outcome IS NULL OR"
+					   " d.outcome <> 'declined')",
+					   err);
+		if (!q)
+			rc = tn_error_code(err, TN_ERR_DB);
+		else {
+			tn_db_bind_int64(q, 1, pf.plan_id);
+			tn_db_bind_time(q, 2, pf.approved_at);
+			if (tn_db_step_row(q, "reading the approved plan's spend", err))
+				rc = tn_error_code(err, TN_ERR_DB);
+			else
+				spent = tn_db_column_double0(q, 0);
+		}
+		tn_db_finalize(q);
+		if (rc) {
+			free(keys);
+			free(arms);
+			return rc;
+		}
+	}
+	pthread_mutex_lock(&d->mu);
+	free(d->plan_keys);
+	free(d->plan_arms);
+	d->plan_keys = keys;
+	d->plan_arms = arms;
+	d->plan_n = n;
+	d->plan_id = pf.plan_id;
+	d->plan_at = pf.approved_at;
+	d->plan_budget = pf.budget;
+	d->plan_spent = spent;
+	pthread_mutex_unlock(&d->mu);
+	return TN_OK;
+}
+
 int tn_decider_add_customer(tn_decider *d, const char *customer, int64_t key, tn_error *err)
 {
 	pthread_mutex_lock(&d->mu);
@@ -751,11 +831,17 @@ int tn_decide(tn_decider *d, const char *customer, int moment, tn_time now, tn_d
 	double pleave = c->p > MOMENT_FLOOR[moment] ? c->p : MOMENT_FLOOR[moment];
 	int best = -1;
 	double best_e = 0, best_u = 0;
-	for (size_t j = 0; !out->holdout && j < d->noffers; j++) {
+	/* an approved plan in force: only its offer arm, within its budget */
+	out->plan_id = d->plan_id;
+	out->plan_arm = d->plan_id ? plan_arm(d, c->key) : TN_ARM_NONE;
+	int allowed = !out->holdout && (!d->plan_id || out->plan_arm == TN_ARM_OFFER);
+	for (size_t j = 0; allowed && j < d->noffers; j++) {
 		doffer *o = &d->offers[j];
 		if (!o->active || !(o->moments & (1u << moment)))
 			continue;
 		if (!isnan(o->budget) && o->spent + o->cost > o->budget + 1e-9)
+			continue;
+		if (d->plan_id && d->plan_budget >= 0 && d->plan_spent + o->cost > d->plan_budget + 1e-9)
 			continue;
 		if (capped(d, c, o, now))
 			continue;
@@ -774,6 +860,8 @@ int tn_decide(tn_decider *d, const char *customer, int moment, tn_time now, tn_d
 			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 		}
 		o->spent += o->cost;
+		if (d->plan_id)
+			d->plan_spent += o->cost;
 		out->offer_id = o->id;
 		snprintf(out->offer, sizeof out->offer, "%s", o->name);
 		snprintf(out->kind, sizeof out->kind, "%s", o->kind);
@@ -801,6 +889,8 @@ void tn_decide_undo(tn_decider *d, const char *customer, const tn_decision *dec)
 	for (size_t j = 0; dec->offer_id && j < d->noffers; j++)
 		if (d->offers[j].id == dec->offer_id)
 			d->offers[j].spent -= dec->cost;
+	if (dec->offer_id && dec->plan_id && dec->plan_id == d->plan_id)
+		d->plan_spent -= dec->cost;
 	pthread_mutex_unlock(&d->mu);
 }
 
@@ -942,6 +1032,11 @@ void tn_decider_note_outcome(tn_decider *d, const char *outcome, const tn_outcom
 				d->offers[j].spent -= res->cost; /* a declined offer costs nothing */
 			}
 		}
+	if (dec && d->plan_id) { /* nor under the plan: refunded when its customer is in the offer arm */
+		size_t i = tn_strmap_find(d->ids, res->customer);
+		if (i != TN_STRMAP_NONE && plan_arm(d, d->cust[i].key) == TN_ARM_OFFER && d->plan_spent >= res->cost)
+			d->plan_spent -= res->cost;
+	}
 	pthread_mutex_unlock(&d->mu);
 }
 

@@ -222,8 +222,13 @@ int tn_decisions_report(tn_store *s, tn_decision_report_row **rows, size_t *n, t
 		snprintf(r->offer, sizeof r->offer, "all");
 		snprintf(r->moment, sizeof r->moment, "%s", tn_moment_name(m));
 		finish_row(r, &tot[m], hn[m], hk[m], totv[m]);
-		r->accept_mean = tot[m].acc + tot[m].dec ? (double)tot[m].acc / (double)(tot[m].acc + tot[m].dec) : NAN;
-		r->accept_lo = r->accept_hi = NAN;
+		/* the offers' posteriors have their own priors, which do not pool:
+		 * the moment's acceptance is the share accepted of the outcomes
+		 * recorded, with the Wilson score interval -- the interval the save
+		 * columns' Newcombe difference is built from (decide.h) */
+		long nd = tot[m].acc + tot[m].dec;
+		r->accept_mean = nd ? (double)tot[m].acc / (double)nd : NAN;
+		tn_wilson_interval(tot[m].acc, nd, 1.959963984540054, &r->accept_lo, &r->accept_hi);
 	}
 	*rows = v;
 	return TN_OK;

@@ -66,6 +66,7 @@ typedef struct jctx {
 	int batches, in_txn;
 	char detail[200];
 	struct jshare *sh; /* refresh's frame for the alerts of the same run */
+	double plan_cost;  /* the approved plan's cost of one offer (its messages say it) */
 } jctx;
 
 /* Commit the batch so far and open the next one; the test hook kills the
@@ -357,6 +358,19 @@ static int jmsgs_queue(jctx *j, const char *event, jmsgs *m, int rc, tn_error *e
 	return rc;
 }
 
+/* What a listing job does with its query ST (prepared by the caller, which
+ * binds any parameter past the first two): ?1, ?2 = the job's window,
+ * every row read through ROW, then queued as EVENT. */
+static int jmsgs_list(jctx *j, tn_stmt *st, const char *what, int (*row)(jctx *, tn_stmt *, jmsgs *, tn_error *),
+		      const char *event, tn_error *err)
+{
+	tn_db_bind_time(st, 1, j->from);
+	tn_db_bind_time(st, 2, j->to);
+	jmsgs m = {0};
+	int rc = jmsgs_read(j, st, what, &m, row, err);
+	return jmsgs_queue(j, event, &m, rc, err);
+}
+
 /* ---- alerts: evaluate, then queue the ones raised in the window -------------------- */
 
 static int alert_row(jctx *j, tn_stmt *st, jmsgs *m, tn_error *err)
@@ -394,11 +408,7 @@ static int job_alerts(jctx *j, tn_error *err)
 				    err);
 	if (!st)
 		return tn_error_code(err, TN_ERR_DB);
-	tn_db_bind_time(st, 1, j->from);
-	tn_db_bind_time(st, 2, j->to);
-	jmsgs m = {0};
-	rc = jmsgs_read(j, st, "reading alerts", &m, alert_row, err);
-	rc = jmsgs_queue(j, "alert", &m, rc, err);
+	rc = jmsgs_list(j, st, "reading alerts", alert_row, "alert", err);
 	snprintf(j->detail, sizeof j->detail, "%zu live customers, %zu raised, %zu resolved; %ld alerts in the window",
 		 run.customers, run.raised, run.resolved, j->items);
 	return rc;
@@ -502,11 +512,57 @@ static int offer_row(jctx *j, tn_stmt *st, jmsgs *m, tn_error *err)
 	return jmsgs_add(m, tn_db_column_int64(st, 0), o, err, "offer:%s:danger", ext);
 }
 
+/* an offer of the approved plan in force: what the approval queued, under
+ * the approval's key, so a message it queued is not queued twice */
+static int plan_offer_row(jctx *j, tn_stmt *st, jmsgs *m, tn_error *err)
+{
+	char day[16];
+	tn_date_format(tn_db_column_time(st, 5), day, sizeof day);
+	cJSON *o = cJSON_CreateObject();
+	tn_json_add_num(o, "plan_id", (double)tn_db_column_int64(st, 6));
+	tn_json_add_num(o, "rank", (double)tn_db_column_int64(st, 2));
+	tn_json_add_num(o, "p_churn", tn_db_column_double(st, 3));
+	tn_json_add_num(o, "expected_profit", tn_db_column_double(st, 4));
+	tn_json_add_num(o, "offer_cost", j->plan_cost);
+	cJSON_AddStringToObject(o, "send_on", day);
+	cJSON_AddStringToObject(o, "moment", "approved_plan");
+	return jmsgs_add(m, tn_db_column_int64(st, 0), o, err, "offer:%s:approved:%s", tn_db_column_text(st, 1), day);
+}
+
+/* While a plan approved on the dashboard is in force, it replaces the
+ * renewal rule: its offer arm's offers whose send day falls in the window,
+ * nothing to its control arm or to anyone outside it. */
+static int job_plan_offers(jctx *j, const tn_plan_force *pf, tn_error *err)
+{
+	tn_stmt *st = tn_db_prepare(
+		j->s,
+		"SELECT c.id, c.ext_id, a.rank, a.p_churn, a.expected_profit, COALESCE(a.send_at, p.created_at), a.plan_id"
+		" FROM offer_assignments a JOIN customers c ON c.id = a.customer_id JOIN offer_plans p ON p.id ="
+		" a.plan_id WHERE a.plan_id = ?3 AND a.arm = 'offer' AND COALESCE(a.send_at, p.created_at) > ?1 AND"
+		" COALESCE(a.send_at, p.created_at) <= ?2 ORDER BY 1",
+		err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_int64(st, 3, pf->plan_id);
+	j->plan_cost = pf->offer_cost;
+	int rc = jmsgs_list(j, st, "finding the approved plan's offers due", plan_offer_row, "offer", err);
+	snprintf(j->detail, sizeof j->detail,
+		 "approved plan %lld in force: %ld of its offers due (%ld newly queued); none to its %ld controls",
+		 (long long)pf->plan_id, j->items, j->queued, pf->n_control);
+	return rc;
+}
+
 static int job_offers(jctx *j, tn_error *err)
 {
+	tn_plan_force pf;
+	int rc = tn_offer_plan_in_force(j->s, &pf, err);
+	if (rc)
+		return rc;
+	if (pf.plan_id)
+		return job_plan_offers(j, &pf, err);
 	int64_t lead = (int64_t)llround(j->o->offer_lead * TN_DAY);
 	double dfrom = NAN, dto, share;
-	int rc = tn_offers_danger_window(j->s, j->to, &dfrom, &dto, &share, err);
+	rc = tn_offers_danger_window(j->s, j->to, &dfrom, &dto, &share, err);
 	if (rc)
 		return rc;
 	int64_t danger = isfinite(dfrom) ? (int64_t)llround(dfrom * TN_DAY) : -1;
@@ -524,13 +580,9 @@ static int job_offers(jctx *j, tn_error *err)
 		err);
 	if (!st)
 		return tn_error_code(err, TN_ERR_DB);
-	tn_db_bind_time(st, 1, j->from);
-	tn_db_bind_time(st, 2, j->to);
 	tn_db_bind_int64(st, 3, lead);
 	tn_db_bind_int64(st, 4, danger);
-	jmsgs m = {0};
-	rc = jmsgs_read(j, st, "finding offers due", &m, offer_row, err);
-	rc = jmsgs_queue(j, "offer", &m, rc, err);
+	rc = jmsgs_list(j, st, "finding offers due", offer_row, "offer", err);
 	snprintf(j->detail, sizeof j->detail, "%ld offers due (lead %g days; danger window from day %g)", j->items,
 		 j->o->offer_lead, dfrom);
 	return rc;
@@ -564,12 +616,8 @@ static int job_ending(jctx *j, tn_error *err)
 		err);
 	if (!st)
 		return tn_error_code(err, TN_ERR_DB);
-	tn_db_bind_time(st, 1, j->from);
-	tn_db_bind_time(st, 2, j->to);
 	tn_db_bind_int64(st, 3, ahead);
-	jmsgs m = {0};
-	int rc = jmsgs_read(j, st, "finding contracts ending", &m, ending_row, err);
-	rc = jmsgs_queue(j, "contract_ending", &m, rc, err);
+	int rc = jmsgs_list(j, st, "finding contracts ending", ending_row, "contract_ending", err);
 	snprintf(j->detail, sizeof j->detail, "%ld contracts enter the last %g days", j->items, j->o->ending_days);
 	return rc;
 }

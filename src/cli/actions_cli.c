@@ -14,6 +14,15 @@ int act_open(cli_ctx *ctx, tn_store **s)
 	return 0;
 }
 
+int act_parse_open(cli_ctx *ctx, const char *cmd, const char *help, const cli_option *opts, int argc, char **argv,
+		   tn_store **s)
+{
+	int parsed = cli_parse(cmd, help, opts, argc, argv, NULL, 0, NULL);
+	if (parsed >= 0)
+		return parsed;
+	return act_open(ctx, s) ? 1 : -1;
+}
+
 int act_time(const char *cmd, const char *opt, const char *text, tn_time *out)
 {
 	if (tn_time_parse(text, strlen(text), out))

@@ -9,6 +9,11 @@
 
 /* Open the store for CMD; prints the error and returns non-zero on failure. */
 int act_open(cli_ctx *ctx, tn_store **s);
+/* cli_parse of a command without positional words, then act_open: -1 to go
+ * on with *S open, else the exit status to return (the usage is checked
+ * before the store is opened). */
+int act_parse_open(cli_ctx *ctx, const char *cmd, const char *help, const cli_option *opts, int argc, char **argv,
+		   tn_store **s);
 /* NOW from --now TEXT, or the latest instant in the data. Returns 0 or an exit status. */
 int act_now(tn_store *s, const char *cmd, const char *text, tn_time *now);
 /* Parse a time option; 0 ok, else prints a usage error and returns 2. */

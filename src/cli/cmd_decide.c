@@ -94,12 +94,10 @@ static int cat_add(cli_ctx *ctx, int argc, char **argv)
 static int cat_list(cli_ctx *ctx, int argc, char **argv)
 {
 	const cli_option opts[] = {{NULL, 0, NULL, 0, 0, NULL}};
-	int parsed = cli_parse("offers catalogue list", CAT_HELP, opts, argc, argv, NULL, 0, NULL);
+	tn_store *s;
+	int parsed = act_parse_open(ctx, "offers catalogue list", CAT_HELP, opts, argc, argv, &s);
 	if (parsed >= 0)
 		return parsed;
-	tn_store *s;
-	if (act_open(ctx, &s))
-		return 1;
 	tn_error err = {0};
 	tn_catalogue_offer *o;
 	size_t n;
@@ -180,12 +178,10 @@ int offers_scores(cli_ctx *ctx, int argc, char **argv)
 				   {"--value", CLI_STR, &value, 0, 0, "file"},
 				   {"--now", CLI_STR, &now_s, 0, 0, "date"},
 				   {NULL, 0, NULL, 0, 0, NULL}};
-	int parsed = cli_parse("offers scores", SCORES_HELP, opts, argc, argv, NULL, 0, NULL);
+	tn_store *s;
+	int parsed = act_parse_open(ctx, "offers scores", SCORES_HELP, opts, argc, argv, &s);
 	if (parsed >= 0)
 		return parsed;
-	tn_store *s;
-	if (act_open(ctx, &s))
-		return 1;
 	tn_time now;
 	int rc = act_now(s, "offers scores", now_s, &now);
 	tn_scores *sc = NULL;
@@ -214,12 +210,10 @@ int offers_holdout(cli_ctx *ctx, int argc, char **argv)
 	const cli_option opts[] = {{"--share", CLI_DOUBLE, &share, 0, 0, "share"},
 				   {"--seed", CLI_INT, &seed, 0, LONG_MAX, "seed"},
 				   {NULL, 0, NULL, 0, 0, NULL}};
-	int parsed = cli_parse("offers holdout", HOLDOUT_HELP, opts, argc, argv, NULL, 0, NULL);
+	tn_store *s;
+	int parsed = act_parse_open(ctx, "offers holdout", HOLDOUT_HELP, opts, argc, argv, &s);
 	if (parsed >= 0)
 		return parsed;
-	tn_store *s;
-	if (act_open(ctx, &s))
-		return 1;
 	tn_error err = {0};
 	tn_decide_settings set;
 	int rc = tn_decide_settings_get(s, &set, &err);
@@ -383,12 +377,10 @@ static int surveys_add(cli_ctx *ctx, int argc, char **argv)
 static int surveys_list(cli_ctx *ctx, int argc, char **argv)
 {
 	const cli_option opts[] = {{NULL, 0, NULL, 0, 0, NULL}};
-	int parsed = cli_parse("surveys list", SURVEYS_HELP, opts, argc, argv, NULL, 0, NULL);
+	tn_store *s;
+	int parsed = act_parse_open(ctx, "surveys list", SURVEYS_HELP, opts, argc, argv, &s);
 	if (parsed >= 0)
 		return parsed;
-	tn_store *s;
-	if (act_open(ctx, &s))
-		return 1;
 	tn_error err = {0};
 	tn_survey_def *d;
 	size_t n;

@@ -12,6 +12,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *HELP =
 	"usage: tenure offers plan [--scores FILE | --risk FILE --value FILE] [--budget B]\n"
@@ -23,6 +24,8 @@ static const char *HELP =
 	"       tenure offers scores [--scores FILE | --risk FILE --value FILE]\n"
 	"       tenure offers holdout [--share S] [--seed N]\n"
 	"       tenure offers plans\n"
+	"       tenure offers in-force\n"
+	"       tenure offers withdraw [--plan ID]\n"
 	"       tenure offers ending [--days 30] [--now DATE]\n"
 	"       tenure offers nearing [--danger-day D|window] [--window 7] [--now DATE]\n"
 	"       tenure offers call [--scores FILE | --risk FILE --value FILE] [--min-p 0.5]\n"
@@ -73,6 +76,13 @@ static const char *HELP =
 	"scores   store P(churn) and value per customer for the server's decisions\n"
 	"holdout  the decisions' holdout share and seed\n"
 	"plans    the stored plans, one column per parameter\n"
+	"in-force the plan approved on the dashboard (/act) that is in force: while one\n"
+	"         is, the offers job queues its offers on their send days instead of the\n"
+	"         renewal rule, and POST /v1/decisions offers only to its offer arm within\n"
+	"         its budget (never to its control arm); nothing printed when none is\n"
+	"withdraw end the plan in force (--plan ID: only if it is that one): its offers\n"
+	"         not sent yet are suppressed; the offers job and the decisions return\n"
+	"         to their default rules until another plan is approved\n"
 	"ending   subscriptions whose period or trial ends within --days days\n"
 	"nearing  live customers within --window days before the danger day of age\n"
 	"call     high-value customers at risk for a personal call: P(churn) >= --min-p\n"
@@ -312,12 +322,10 @@ static int do_list(cli_ctx *ctx, const char *which, int argc, char **argv)
 		{"--top", CLI_INT, &top, 0, LONG_MAX, "rows to print"},
 		{NULL, 0, NULL, 0, 0, NULL},
 	};
-	int parsed = cli_parse(cmd, HELP, opts, argc, argv, NULL, 0, NULL);
+	tn_store *s;
+	int parsed = act_parse_open(ctx, cmd, HELP, opts, argc, argv, &s);
 	if (parsed >= 0)
 		return parsed;
-	tn_store *s;
-	if (act_open(ctx, &s))
-		return 1;
 	tn_error err = {0};
 	tn_time now;
 	int rc = act_now(s, cmd, now_s, &now);
@@ -455,6 +463,53 @@ static int do_plans(cli_ctx *ctx, int argc, char **argv)
 
 static int do_list_sub(cli_ctx *ctx, int argc, char **argv) { return do_list(ctx, argv[0], argc, argv); }
 
+/* `offers in-force` and `offers withdraw`: the plan approved on the
+ * dashboard that the offers job and the decisions follow, and its end */
+static void print_force(cli_ctx *ctx, const tn_plan_force *pf, long suppressed)
+{
+	const char *names[] = {"plan", "approved", "offered", "control", "offer_cost", "budget", "suppressed"};
+	tn_out *t = tn_out_new(suppressed >= 0 ? 7 : 6, names);
+	char iso[40];
+	if (pf->plan_id) {
+		tn_out_int(t, pf->plan_id);
+		tn_out_str(t, tn_time_format(pf->approved_at, iso, sizeof iso));
+		tn_out_int(t, pf->n_offer);
+		tn_out_int(t, pf->n_control);
+		tn_out_num(t, pf->offer_cost, 2);
+		tn_out_num(t, pf->budget >= 0 ? pf->budget : NAN, 2);
+		if (suppressed >= 0)
+			tn_out_int(t, suppressed);
+	}
+	tn_out_print(t, ctx->format, stdout);
+	tn_out_free(t);
+}
+
+static int do_force(cli_ctx *ctx, int argc, char **argv)
+{
+	int withdraw = strcmp(argv[0], "withdraw") == 0;
+	long plan = 0;
+	const cli_option opts[] = {{"--plan", CLI_INT, &plan, 1, LONG_MAX, "plan id"}, {NULL, 0, NULL, 0, 0, NULL}};
+	tn_store *s;
+	int parsed = act_parse_open(ctx, withdraw ? "offers withdraw" : "offers in-force", HELP, withdraw ? opts : opts + 1,
+				    argc, argv, &s);
+	if (parsed >= 0)
+		return parsed;
+	tn_error err = {0};
+	tn_plan_force pf;
+	int rc = tn_offer_plan_in_force(s, &pf, &err);
+	long suppressed = -1;
+	if (!rc && withdraw) {
+		int64_t done = 0;
+		rc = tn_offer_plan_withdraw(s, plan, 0, (tn_time)time(NULL), &done, &suppressed, &err);
+	}
+	if (rc)
+		rc = cli_fail(&err);
+	else
+		print_force(ctx, &pf, suppressed);
+	tn_store_close(s);
+	return rc;
+}
+
 static const cli_sub SUBS[] = {
 	{"plan", do_plan, "rank customers by expected profit of an offer, with a control group"},
 	{"report", do_report, "churn of the offer arm against the control arm of a plan; in-app decisions' save rate"},
@@ -462,6 +517,8 @@ static const cli_sub SUBS[] = {
 	{"scores", offers_scores, "store P(churn) and value per customer for the server's decisions"},
 	{"holdout", offers_holdout, "the in-app decisions' holdout share and seed"},
 	{"plans", do_plans, "the stored plans"},
+	{"in-force", do_force, "the plan approved on the dashboard that offers and decisions follow"},
+	{"withdraw", do_force, "withdraw the approved plan in force: back to the default rules"},
 	{"ending", do_list_sub, "subscriptions whose period or trial ends soon"},
 	{"nearing", do_list_sub, "live customers just before the danger day of age"},
 	{"call", do_list_sub, "high-value customers at risk, for a personal call"},

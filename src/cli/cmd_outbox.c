@@ -4,6 +4,7 @@
  * erasure, and the scheduler's jobs (docs/actions.md, "Messages and the
  * scheduler").  The work is in libtenure (include/tenure/outbox.h).
  */
+#include "actions_cli.h"
 #include "cli.h"
 #include "cli/scheduler.h"
 #include "tenure/outbox.h"
@@ -18,11 +19,6 @@
 #include <unistd.h>
 
 static tn_time now_clock(void) { return (tn_time)time(NULL); }
-
-static int open_store(cli_ctx *ctx, tn_store **s, tn_error *err)
-{
-	return tn_store_open(ctx->db_path, 0, s, err);
-}
 
 static char *time_text(tn_time t, char *buf, size_t n)
 {
@@ -80,13 +76,11 @@ static int webhooks_add(cli_ctx *ctx, int argc, char **argv)
 static int webhooks_list(cli_ctx *ctx, int argc, char **argv)
 {
 	const cli_option opts[] = {{NULL, 0, NULL, 0, 0, NULL}};
-	int st = cli_parse("webhooks list", webhooks_help, opts, argc, argv, NULL, 0, NULL);
-	if (st >= 0)
-		return st;
 	tn_error err = {0};
 	tn_store *s;
-	if (open_store(ctx, &s, &err))
-		return cli_fail(&err);
+	int st = act_parse_open(ctx, "webhooks list", webhooks_help, opts, argc, argv, &s);
+	if (st >= 0)
+		return st;
 	tn_webhook *w;
 	size_t n;
 	int rc = tn_webhook_list(s, &w, &n, &err);
@@ -117,8 +111,8 @@ static int webhooks_remove(cli_ctx *ctx, int argc, char **argv)
 		return 2;
 	tn_error err = {0};
 	tn_store *s;
-	if (open_store(ctx, &s, &err))
-		return cli_fail(&err);
+	if (act_open(ctx, &s))
+		return 1;
 	int rc = tn_webhook_remove(s, id, now_clock(), &err);
 	tn_store_close(s);
 	if (rc)
@@ -167,8 +161,8 @@ static int outbox_list(cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error("outbox", "--status: pending, sent, dead or suppressed, found \"%s\"", status);
 	tn_error err = {0};
 	tn_store *s;
-	if (open_store(ctx, &s, &err))
-		return cli_fail(&err);
+	if (act_open(ctx, &s))
+		return 1;
 	tn_outbox_row *r;
 	size_t n;
 	int rc = tn_outbox_list(s, status, limit, &r, &n, &err);
@@ -212,13 +206,11 @@ static int outbox_deliver(cli_ctx *ctx, int argc, char **argv)
 				   {"--backoff", CLI_DOUBLE, &backoff, 0, 0, "seconds"},
 				   {"--timeout", CLI_DOUBLE, &timeout, 0, 0, "seconds"},
 				   {NULL, 0, NULL, 0, 0, NULL}};
-	int st = cli_parse("outbox deliver", outbox_help, opts, argc, argv, NULL, 0, NULL);
-	if (st >= 0)
-		return st;
 	tn_error err = {0};
 	tn_store *s;
-	if (open_store(ctx, &s, &err))
-		return cli_fail(&err);
+	int st = act_parse_open(ctx, "outbox deliver", outbox_help, opts, argc, argv, &s);
+	if (st >= 0)
+		return st;
 	int rc = tn_outbox_opts_load(s, &o, &err);
 	o.once = once;
 	o.now = now;
@@ -267,8 +259,8 @@ static int outbox_retry(cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error("outbox", "retry: expected a message ID >= 1, found %ld", id);
 	tn_error err = {0};
 	tn_store *s;
-	if (open_store(ctx, &s, &err))
-		return cli_fail(&err);
+	if (act_open(ctx, &s))
+		return 1;
 	long n = 0;
 	int rc = tn_outbox_retry(s, id, now_clock(), &n, &err);
 	tn_store_close(s);
@@ -308,13 +300,11 @@ static int outbox_config(cli_ctx *ctx, int argc, char **argv)
 static int outbox_stats(cli_ctx *ctx, int argc, char **argv)
 {
 	const cli_option opts[] = {{NULL, 0, NULL, 0, 0, NULL}};
-	int st = cli_parse("outbox stats", outbox_help, opts, argc, argv, NULL, 0, NULL);
-	if (st >= 0)
-		return st;
 	tn_error err = {0};
 	tn_store *s;
-	if (open_store(ctx, &s, &err))
-		return cli_fail(&err);
+	int st = act_parse_open(ctx, "outbox stats", outbox_help, opts, argc, argv, &s);
+	if (st >= 0)
+		return st;
 	long c[4];
 	int rc = tn_outbox_counts(s, c, &err);
 	tn_store_close(s);
@@ -479,8 +469,8 @@ static int customers_consent(cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error("customers", "consent needs ID with --email/--webhook/--sms yes|no, or --default yes|no");
 	tn_error err = {0};
 	tn_store *s;
-	if (open_store(ctx, &s, &err))
-		return cli_fail(&err);
+	if (act_open(ctx, &s))
+		return 1;
 	int rc = tn_store_begin(s, &err);
 	if (!rc && dr)
 		rc = tn_consent_default(s, d, &err);
@@ -503,8 +493,8 @@ static int customers_quiet(cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error("customers", "quiet-hours needs FROM-TO, e.g. 21-8");
 	tn_error err = {0};
 	tn_store *s;
-	if (open_store(ctx, &s, &err))
-		return cli_fail(&err);
+	if (act_open(ctx, &s))
+		return 1;
 	int rc = tn_quiet_hours_set(s, a, b, &err);
 	tn_store_close(s);
 	return rc ? cli_fail(&err) : 0;
@@ -516,8 +506,8 @@ static int customers_erase(cli_ctx *ctx, int argc, char **argv)
 		return cli_usage_error("customers", "erase needs one customer ID");
 	tn_error err = {0};
 	tn_store *s;
-	if (open_store(ctx, &s, &err))
-		return cli_fail(&err);
+	if (act_open(ctx, &s))
+		return 1;
 	tn_erase_result r;
 	int rc = tn_customer_erase(s, argv[1], now_clock(), &r, &err);
 	tn_store_close(s);
@@ -603,8 +593,8 @@ static int jobs_run(cli_ctx *ctx, int argc, char **argv)
 		o.kill_after = (int)kill_after;
 	tn_error err = {0};
 	tn_store *s;
-	if (open_store(ctx, &s, &err))
-		return cli_fail(&err);
+	if (act_open(ctx, &s))
+		return 1;
 	tn_job_result r[8];
 	size_t n = 0;
 	int rc = tn_jobs_run(s, &o, r, &n, &err);
@@ -642,13 +632,11 @@ static int jobs_run(cli_ctx *ctx, int argc, char **argv)
 static int jobs_list(cli_ctx *ctx, int argc, char **argv)
 {
 	const cli_option opts[] = {{NULL, 0, NULL, 0, 0, NULL}};
-	int st = cli_parse("jobs list", jobs_help, opts, argc, argv, NULL, 0, NULL);
-	if (st >= 0)
-		return st;
 	tn_error err = {0};
 	tn_store *s;
-	if (open_store(ctx, &s, &err))
-		return cli_fail(&err);
+	int st = act_parse_open(ctx, "jobs list", jobs_help, opts, argc, argv, &s);
+	if (st >= 0)
+		return st;
 	tn_job_info r[8];
 	size_t n = 0;
 	int rc = tn_jobs_list(s, r, &n, &err);

@@ -6,9 +6,9 @@
  *
  * The decider (include/tenure/decide.h) is loaded on the first decision from
  * the store's stored scores -- no model is fitted here -- and its catalogue,
- * the surveys' count and changed stored scores are reread every
- * RELOAD_SECONDS, so `tenure offers catalogue add` and a re-scoring reach a
- * running server.  A decision is made in memory
+ * the surveys' count, changed stored scores and the approved offer plan in
+ * force are reread every RELOAD_SECONDS, so `tenure offers catalogue add`, a
+ * re-scoring and an approval on the dashboard reach a running server.  A decision is made in memory
  * and answered at once; it, a new holdout assignment and a survey
  * invitation are written by the writer in its next group commit (in order:
  * an outcome posted after the answer always finds its decision).  A crash
@@ -17,6 +17,7 @@
  */
 #include "server/server_internal.h"
 #include "tenure/decide.h"
+#include "tenure/json.h"
 #include "base/alloc.h"
 #include "store/db.h"
 
@@ -118,8 +119,9 @@ static decide_state *state(tn_server *sv, tn_error *err)
 	if (mine) {
 		tn_error e2 = {0};
 		tn_store *s = reader_take(sv, &e2);
-		if (s && tn_decider_reload_catalogue(st->d, s, &e2) == TN_OK)
-			tn_decider_reload_scores(st->d, s, &e2);
+		if (s && tn_decider_reload_catalogue(st->d, s, &e2) == TN_OK &&
+		    tn_decider_reload_scores(st->d, s, &e2) == TN_OK)
+			tn_decider_reload_plan(st->d, s, &e2); /* an approval or withdrawal on the dashboard */
 		if (s)
 			count_surveys(s, &n, &from, &done, &e2);
 		reader_give(sv, s);
@@ -372,6 +374,15 @@ static void do_decide(tn_server *sv, const tn_http_request *rq, tn_http_response
 		cJSON_AddNullToObject(o, "survey");
 	}
 	cJSON_AddBoolToObject(o, "holdout", dec.holdout);
+	if (dec.plan_id) { /* the approved offer plan in force and the customer's arm in it */
+		cJSON *pl = cJSON_AddObjectToObject(o, "plan");
+		tn_json_add_num(pl, "id", (double)dec.plan_id);
+		cJSON_AddStringToObject(pl, "arm", dec.plan_arm == TN_ARM_OFFER	  ? "offer"
+						   : dec.plan_arm == TN_ARM_CONTROL ? "control"
+										    : "outside");
+	} else {
+		cJSON_AddNullToObject(o, "plan");
+	}
 	cJSON_Delete(body);
 	respond_json(rs, 200, o);
 }

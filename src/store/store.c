@@ -1329,38 +1329,62 @@ int tn_store_put_subscription(tn_store *s, const tn_subscription_rec *r, int *ou
 	return step_write(s, st, existing, "writing a subscription", outcome, err);
 }
 
+/* What putting a payment or a feedback row shares: the statements (each
+ * prepared once, in the store's slots) and the matching.  A row is matched
+ * on the record's own id when given, else on (customer, instant, MATCH: the
+ * status or the kind) among the rows without one. */
+typedef struct put_sql {
+	tn_stmt **find, **upd, **ins;
+	const char *find_sql, *upd_sql, *ins_sql, *reading;
+} put_sql;
+
+/* Find the existing row (*existing, 0 if none) and prepare the statement
+ * that writes the record (*st): the update has the row id at ?1, so the
+ * record's columns start at ?(1 + *off); the customer's key and the instant
+ * are bound here as the first two of them. */
+static int put_match(tn_store *s, const put_sql *q, const char *customer, const char *id, tn_time at,
+		     const char *match, int64_t *existing, tn_stmt **st, int *off, tn_error *err)
+{
+	int64_t cid;
+	if (tn_store_customer_key(s, customer, &cid, err) || prepare_once(s, q->find, q->find_sql, err))
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_text(*q->find, 1, id);
+	tn_db_bind_int64(*q->find, 2, cid);
+	tn_db_bind_int64(*q->find, 3, at);
+	tn_db_bind_text(*q->find, 4, match);
+	if (find_row(s, *q->find, q->reading, existing, err))
+		return tn_error_code(err, TN_ERR_DB);
+	tn_stmt **slot = *existing ? q->upd : q->ins;
+	if (prepare_once(s, slot, *existing ? q->upd_sql : q->ins_sql, err))
+		return tn_error_code(err, TN_ERR_DB);
+	*st = *slot;
+	*off = *existing ? 1 : 0; /* the insert has no id parameter */
+	if (*existing)
+		tn_db_bind_int64(*st, 1, *existing);
+	tn_db_bind_int64(*st, 1 + *off, cid);
+	tn_db_bind_int64(*st, 2 + *off, at);
+	return TN_OK;
+}
+
 int tn_store_put_payment(tn_store *s, const tn_payment_rec *r, int *outcome, tn_error *err)
 {
-	int64_t cid, existing;
-	/* matched on the payment id when given, else on (customer, paid_at, status) */
-	if (tn_store_customer_key(s, r->customer, &cid, err) ||
-	    prepare_once(s, &s->find_payment,
-			 "SELECT id FROM payments WHERE ?1 <> '' AND ext_id = ?1 UNION ALL "
-			 "SELECT id FROM payments WHERE coalesce(?1, '') = '' AND customer_id = ?2 AND paid_at = ?3 AND status = ?4 AND ext_id = '' "
-			 "LIMIT 1",
-			 err))
-		return tn_error_code(err, TN_ERR_DB);
-	tn_db_bind_text(s->find_payment, 1, r->id);
-	tn_db_bind_int64(s->find_payment, 2, cid);
-	tn_db_bind_int64(s->find_payment, 3, r->at);
-	tn_db_bind_text(s->find_payment, 4, r->status);
-	if (find_row(s, s->find_payment, "reading a payment", &existing, err))
-		return tn_error_code(err, TN_ERR_DB);
-	tn_stmt **slot = existing ? &s->upd_payment : &s->ins_payment;
-	if (prepare_once(s, slot,
-			 existing ? "UPDATE payments SET customer_id = ?2, paid_at = ?3, amount = ?4, currency = ?5, "
-				    "status = ?6 WHERE id = ?1 AND (customer_id, paid_at, amount, currency, status) "
-				    "IS DISTINCT FROM (?2, ?3, ?4, ?5, ?6)"
-				  : "INSERT INTO payments(customer_id, paid_at, amount, currency, status, ext_id) "
-				    "VALUES(?1, ?2, ?3, ?4, ?5, coalesce(?6, ''))",
-			 err))
-		return tn_error_code(err, TN_ERR_DB);
-	tn_stmt *st = *slot;
-	int o = existing ? 1 : 0; /* the insert has no id parameter */
-	if (existing)
-		tn_db_bind_int64(st, 1, existing);
-	tn_db_bind_int64(st, 1 + o, cid);
-	tn_db_bind_int64(st, 2 + o, r->at);
+	const put_sql q = {
+		&s->find_payment, &s->upd_payment, &s->ins_payment,
+		"SELECT id FROM payments WHERE ?1 <> '' AND ext_id = ?1 UNION ALL "
+		"SELECT id FROM payments WHERE coalesce(?1, '') = '' AND customer_id = ?2 AND paid_at = ?3 AND status = ?4 AND ext_id = '' "
+		"LIMIT 1",
+		"UPDATE payments SET customer_id = ?2, paid_at = ?3, amount = ?4, currency = ?5, "
+		"status = ?6 WHERE id = ?1 AND (customer_id, paid_at, amount, currency, status) "
+		"IS DISTINCT FROM (?2, ?3, ?4, ?5, ?6)",
+		"INSERT INTO payments(customer_id, paid_at, amount, currency, status, ext_id) "
+		"VALUES(?1, ?2, ?3, ?4, ?5, coalesce(?6, ''))",
+		"reading a payment"};
+	int64_t existing;
+	tn_stmt *st;
+	int o;
+	int rc = put_match(s, &q, r->customer, r->id, r->at, r->status, &existing, &st, &o, err);
+	if (rc)
+		return rc;
 	tn_db_bind_double(st, 3 + o, r->amount);
 	tn_db_bind_text(st, 4 + o, r->currency);
 	tn_db_bind_text(st, 5 + o, r->status);
@@ -1371,36 +1395,23 @@ int tn_store_put_payment(tn_store *s, const tn_payment_rec *r, int *outcome, tn_
 
 int tn_store_put_feedback(tn_store *s, const tn_feedback_rec *r, int *outcome, tn_error *err)
 {
-	int64_t cid, existing;
-	/* matched on the response id when given, else on (customer, given_at, kind) */
-	if (tn_store_customer_key(s, r->customer, &cid, err) ||
-	    prepare_once(s, &s->find_feedback,
-			 "SELECT id FROM feedback WHERE ?1 <> '' AND ext_id = ?1 UNION ALL "
-			 "SELECT id FROM feedback WHERE coalesce(?1, '') = '' AND customer_id = ?2 AND given_at = ?3 AND kind = ?4 AND ext_id = '' "
-			 "LIMIT 1",
-			 err))
-		return tn_error_code(err, TN_ERR_DB);
-	tn_db_bind_text(s->find_feedback, 1, r->id);
-	tn_db_bind_int64(s->find_feedback, 2, cid);
-	tn_db_bind_int64(s->find_feedback, 3, r->at);
-	tn_db_bind_text(s->find_feedback, 4, r->kind);
-	if (find_row(s, s->find_feedback, "reading feedback", &existing, err))
-		return tn_error_code(err, TN_ERR_DB);
-	tn_stmt **slot = existing ? &s->upd_feedback : &s->ins_feedback;
-	if (prepare_once(s, slot,
-			 existing ? "UPDATE feedback SET customer_id = ?2, given_at = ?3, kind = ?4, score = ?5, "
-				    "answer = ?6, language = ?7 WHERE id = ?1 AND (customer_id, given_at, kind, score, "
-				    "answer, language) IS DISTINCT FROM (?2, ?3, ?4, ?5, ?6, ?7)"
-				  : "INSERT INTO feedback(customer_id, given_at, kind, score, answer, language, ext_id) "
-				    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, ''))",
-			 err))
-		return tn_error_code(err, TN_ERR_DB);
-	tn_stmt *st = *slot;
-	int o = existing ? 1 : 0;
-	if (existing)
-		tn_db_bind_int64(st, 1, existing);
-	tn_db_bind_int64(st, 1 + o, cid);
-	tn_db_bind_int64(st, 2 + o, r->at);
+	const put_sql q = {
+		&s->find_feedback, &s->upd_feedback, &s->ins_feedback,
+		"SELECT id FROM feedback WHERE ?1 <> '' AND ext_id = ?1 UNION ALL "
+		"SELECT id FROM feedback WHERE coalesce(?1, '') = '' AND customer_id = ?2 AND given_at = ?3 AND kind = ?4 AND ext_id = '' "
+		"LIMIT 1",
+		"UPDATE feedback SET customer_id = ?2, given_at = ?3, kind = ?4, score = ?5, "
+		"answer = ?6, language = ?7 WHERE id = ?1 AND (customer_id, given_at, kind, score, "
+		"answer, language) IS DISTINCT FROM (?2, ?3, ?4, ?5, ?6, ?7)",
+		"INSERT INTO feedback(customer_id, given_at, kind, score, answer, language, ext_id) "
+		"VALUES(?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, ''))",
+		"reading feedback"};
+	int64_t existing;
+	tn_stmt *st;
+	int o;
+	int rc = put_match(s, &q, r->customer, r->id, r->at, r->kind, &existing, &st, &o, err);
+	if (rc)
+		return rc;
 	tn_db_bind_text(st, 3 + o, r->kind);
 	tn_db_bind_double(st, 4 + o, r->score);
 	tn_db_bind_text(st, 5 + o, r->answer);

@@ -501,6 +501,21 @@ const tn_migration tn_store_migrations[] = {
 	"  amount REAL);"
 	"CREATE INDEX events_journal_customer ON events_journal(customer_id, occurred_at);",
 	NULL},
+	/* 17-20: placeholders in the act branch only, so this tree's migrations
+	 * stay numbered 1..N (tn_store_open checks it): the lead puts dash's,
+	 * pg's, serve's and hooks' migrations here at merge. */
+	{17, "SELECT 1;", NULL},
+	{18, "SELECT 1;", NULL},
+	{19, "SELECT 1;", NULL},
+	{20, "SELECT 1;", NULL},
+	/* 21 (act): an approved offer plan can be withdrawn (docs/actions.md,
+	 * "The approved offer plan"): the plan in force is the latest approval,
+	 * unless it was withdrawn; a withdrawn approval stays in the table, with
+	 * when and by which key (0: the command line). */
+	{21,
+	"ALTER TABLE offer_plan_approvals ADD COLUMN withdrawn_at INTEGER;"
+	"ALTER TABLE offer_plan_approvals ADD COLUMN withdrawn_key INTEGER;",
+	NULL},
 };
 
 const size_t tn_store_nmigrations = sizeof tn_store_migrations / sizeof tn_store_migrations[0];

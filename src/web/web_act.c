@@ -254,9 +254,11 @@ static void campaign_section(web_ctx *c, int admin)
 	tn_sbuf_printf(&c->html, "</button></form></section>\n");
 }
 
-static void done_tables(web_ctx *c, const done_rows *d)
+/* One table of what was done: ROWS (5 cells a row, the second an instant)
+ * with that instant written as the page's date. */
+static void done_table(web_ctx *c, const char *title, const char *reading, const char *const *cols,
+		       const int *kinds, char **rows, size_t n)
 {
-	size_t n = d->nplan;
 	const char **cells = tn_calloc(5 * (n ? n : 1), sizeof *cells);
 	char **own = tn_calloc(n ? n : 1, sizeof *own);
 	if (!cells || !own) {
@@ -266,42 +268,27 @@ static void done_tables(web_ctx *c, const done_rows *d)
 	}
 	for (size_t i = 0; i < n; i++) {
 		char ds[32];
-		own[i] = tn_strdup(web_date(c, (tn_time)strtoll(d->plan[5 * i + 1], NULL, 10), ds, sizeof ds));
-		cells[5 * i] = d->plan[5 * i];
+		own[i] = tn_strdup(web_date(c, (tn_time)strtoll(rows[5 * i + 1], NULL, 10), ds, sizeof ds));
+		cells[5 * i] = rows[5 * i];
 		cells[5 * i + 1] = own[i] ? own[i] : "";
 		for (int j = 2; j < 5; j++)
-			cells[5 * i + (size_t)j] = d->plan[5 * i + (size_t)j];
+			cells[5 * i + (size_t)j] = rows[5 * i + (size_t)j];
 	}
+	web_table(c, title, reading, 5, cols, kinds, n, cells);
+	for (size_t i = 0; i < n; i++)
+		free(own[i]);
+	free(own);
+	free(cells);
+}
+
+static void done_tables(web_ctx *c, const done_rows *d)
+{
 	const char *pc[] = {T(c, S_PLAN_ID), T(c, S_APPROVED), T(c, S_OFFERS), T(c, S_CONTROL), T(c, S_QUEUED)};
 	static const int pk[] = {COL_NUM, COL_TEXT, COL_NUM, COL_NUM, COL_NUM};
-	web_table(c, T(c, S_PLANS_H), n ? T(c, S_PLANS_READ) : NULL, 5, pc, pk, n, cells);
-	for (size_t i = 0; i < n; i++)
-		free(own[i]);
-	free(own);
-	free(cells);
-	n = d->ncamp;
-	cells = tn_calloc(5 * (n ? n : 1), sizeof *cells);
-	own = tn_calloc(n ? n : 1, sizeof *own);
-	if (!cells || !own) {
-		free(cells);
-		free(own);
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		char ds[32];
-		own[i] = tn_strdup(web_date(c, (tn_time)strtoll(d->camp[5 * i + 1], NULL, 10), ds, sizeof ds));
-		cells[5 * i] = d->camp[5 * i];
-		cells[5 * i + 1] = own[i] ? own[i] : "";
-		for (int j = 2; j < 5; j++)
-			cells[5 * i + (size_t)j] = d->camp[5 * i + (size_t)j];
-	}
+	done_table(c, T(c, S_PLANS_H), d->nplan ? T(c, S_PLANS_READ) : NULL, pc, pk, d->plan, d->nplan);
 	const char *cc[] = {T(c, S_CAMPAIGN), T(c, S_STARTED), T(c, S_CONTACTED), T(c, S_CONTROL), T(c, S_QUEUED)};
 	static const int ck[] = {COL_SAID, COL_TEXT, COL_NUM, COL_NUM, COL_NUM};
-	web_table(c, T(c, S_CAMPS_H), NULL, 5, cc, ck, n, cells);
-	for (size_t i = 0; i < n; i++)
-		free(own[i]);
-	free(own);
-	free(cells);
+	done_table(c, T(c, S_CAMPS_H), NULL, cc, ck, d->camp, d->ncamp);
 }
 
 void act_controls(web_ctx *c)

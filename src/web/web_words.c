@@ -44,6 +44,19 @@ static const char *num(const web_ctx *c, double v, char *b, size_t n)
 	return web_digits(c, t, b, n);
 }
 
+/* A count over the last 90 days: the NONE formats (the 90) when V is 0, else
+ * the SOME formats (V, then the 90). */
+static void in_90_days(const web_ctx *c, char *buf, size_t n, double v, const char *none_ar, const char *none_fa,
+		       const char *some_ar, const char *some_fa)
+{
+	char a[96], d[96];
+	num(c, 90, d, sizeof d);
+	if (v == 0)
+		say(c, buf, n, none_ar, none_fa, d);
+	else
+		say(c, buf, n, some_ar, some_fa, num(c, v, a, sizeof a), d);
+}
+
 static const char *money(const web_ctx *c, double v, const char *cur, char *b, size_t n)
 {
 	char t[40], d[64];
@@ -216,12 +229,8 @@ void web_reason(const web_ctx *c, const tn_reason_msg *r, char *buf, size_t n)
 			say(c, buf, n, "تجاوز الفترة التجريبية المجانية", "دورهٔ آزمایشی رایگان را پشت سر گذاشته");
 		break;
 	case TN_RW_FAILED:
-		num(c, 90, d, sizeof d);
-		if (v == 0)
-			say(c, buf, n, "لا دفعة فاشلة في آخر %s يومًا", "در %s روز گذشته پرداخت ناموفقی نبود", d);
-		else
-			say(c, buf, n, "%s من الدفعات الفاشلة في آخر %s يومًا", "%s پرداخت ناموفق در %s روز گذشته",
-			    num(c, v, a, sizeof a), d);
+		in_90_days(c, buf, n, v, "لا دفعة فاشلة في آخر %s يومًا", "در %s روز گذشته پرداخت ناموفقی نبود",
+			   "%s من الدفعات الفاشلة في آخر %s يومًا", "%s پرداخت ناموفق در %s روز گذشته");
 		break;
 	case TN_RW_FAILING:
 		if (v == 1)
@@ -230,12 +239,8 @@ void web_reason(const web_ctx *c, const tn_reason_msg *r, char *buf, size_t n)
 			say(c, buf, n, "نجحت آخر دفعة", "آخرین پرداخت انجام شد");
 		break;
 	case TN_RW_TICKETS:
-		num(c, 90, d, sizeof d);
-		if (v == 0)
-			say(c, buf, n, "لا تذكرة دعم في آخر %s يومًا", "در %s روز گذشته تیکت پشتیبانی نداشت", d);
-		else
-			say(c, buf, n, "%s من تذاكر الدعم في آخر %s يومًا", "%s تیکت پشتیبانی در %s روز گذشته",
-			    num(c, v, a, sizeof a), d);
+		in_90_days(c, buf, n, v, "لا تذكرة دعم في آخر %s يومًا", "در %s روز گذشته تیکت پشتیبانی نداشت",
+			   "%s من تذاكر الدعم في آخر %s يومًا", "%s تیکت پشتیبانی در %s روز گذشته");
 		break;
 	case TN_RW_NPS: {
 		const char *cls = c->lang == L_FA ? (v <= 6 ? "منتقد" : v <= 8 ? "بی‌طرف" : "مروج")

@@ -9,6 +9,8 @@
 #include "actions_fixture.h"
 #include "tenure/decide.h"
 #include "tenure/server.h"
+#include "tenure/outbox.h"
+#include "store/db.h"
 
 #include <cjson/cJSON.h>
 #include <time.h>
@@ -425,6 +427,209 @@ static void test_surveys(void **state)
 
 /* ---- the routes, without a socket ---------------------------------------------------------- */
 
+/* The "all" row's acceptance: the pooled share with the Wilson score
+ * interval.  Reference numbers from R 4.x:
+ *   prop.test(1, 1, correct = FALSE)$conf.int -> 0.206549314377238 1
+ *   prop.test(3, 8, correct = FALSE)$conf.int -> 0.136844285823597 0.694257605397373
+ * (the Wilson interval written out, z = qnorm(0.975):
+ *   (p + z^2/2n -/+ z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n), same digits) */
+static void made(fixture *f, const char *cust, int64_t offer, int i, const char *outcome)
+{
+	tn_error err = {0};
+	tn_decision dec = {.moment = TN_MOMENT_CANCEL, .at = T0 + DAY, .offer_id = offer, .cost = 1,
+			   .expires_at = TN_NO_TIME};
+	snprintf(dec.id, sizeof dec.id, "dec_%016d", i);
+	assert_int_equal(tn_store_customer_key(f->s, cust, &dec.customer_key, &err), TN_OK);
+	assert_int_equal(tn_decision_save(f->s, &dec, &err), TN_OK);
+	tn_outcome_result res;
+	assert_int_equal(tn_decision_outcome(f->s, dec.id, outcome, T0 + DAY, &res, &err), TN_OK);
+}
+
+static const tn_decision_report_row *all_row(const tn_decision_report_row *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(r[i].offer, "all") == 0)
+			return &r[i];
+	fail_msg("no all row");
+	return NULL;
+}
+
+static void test_report_all(void **state)
+{
+	(void)state;
+	fixture f;
+	fx_open(&f);
+	customers(&f, 8, 0.5, 100);
+	add_offer(&f, "a", "pause", 1, 0.3, NAN, 5, 90, ALL);
+	add_offer(&f, "b", "discount", 1, 0.3, NAN, 5, 90, ALL);
+	tn_catalogue_offer *cat;
+	size_t nc;
+	tn_error err = {0};
+	assert_int_equal(tn_catalogue_list(f.s, &cat, &nc, &err), TN_OK);
+	assert_int_equal(nc, 2);
+	int64_t a = cat[0].id, b = cat[1].id;
+	tn_catalogue_free(cat, nc);
+	/* one acceptance: the observed 1.000 now has an interval */
+	made(&f, "c0", a, 0, "accepted");
+	tn_decision_report_row *r;
+	size_t n;
+	assert_int_equal(tn_decisions_report(f.s, &r, &n, &err), TN_OK);
+	const tn_decision_report_row *all = all_row(r, n);
+	assert_near(all->accept_mean, 1.0, 1e-12);
+	assert_near(all->accept_lo, 0.206549314377238, 1e-12);
+	assert_near(all->accept_hi, 1.0, 1e-12);
+	free(r);
+	/* b: 2 accepted, 5 declined; pooled with a: 3 of 8 */
+	static const char *const out[] = {"accepted", "accepted", "declined", "declined", "declined", "declined",
+					  "declined"};
+	char id[16];
+	for (int i = 0; i < 7; i++) {
+		snprintf(id, sizeof id, "c%d", i + 1);
+		made(&f, id, b, i + 1, out[i]);
+	}
+	assert_int_equal(tn_decisions_report(f.s, &r, &n, &err), TN_OK);
+	all = all_row(r, n);
+	assert_int_equal(all->accepted, 3);
+	assert_int_equal(all->declined, 5);
+	assert_near(all->accept_mean, 0.375, 1e-12);
+	assert_near(all->accept_lo, 0.136844285823597, 1e-12);
+	assert_near(all->accept_hi, 0.694257605397373, 1e-12);
+	/* an offer's own row keeps its posterior: b's Beta(0.3 x 20 + 2, 0.7 x 20 + 5) has mean 8/27 */
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(r[i].offer, "b") == 0)
+			assert_near(r[i].accept_mean, 8.0 / 27.0, 1e-12);
+	free(r);
+	fx_close(&f);
+}
+
+/* The approved offer plan (tn_offer_plan_in_force): decisions and the
+ * offers job follow it while it is in force -- offers only to its offer
+ * arm within its budget, none to its control arm or to customers outside
+ * it; its offers on their send days under the approval's keys -- and
+ * return to the default rules when it is withdrawn. */
+static void plan_sql(fixture *f, const char *sql)
+{
+	tn_error err = {0};
+	if (tn_store_exec(f->s, sql, &err))
+		fail_msg("%s: %s", sql, err.msg);
+}
+
+static void decide_ok(tn_decider *d, const char *c, tn_decision *dec)
+{
+	tn_error err = {0};
+	if (tn_decide(d, c, TN_MOMENT_CANCEL, T0 + 23 * DAY, dec, &err))
+		fail_msg("decide %s: %s", c, err.msg);
+}
+
+static long count_of(fixture *f, const char *sql)
+{
+	tn_error err = {0};
+	tn_stmt *st = tn_db_prepare(f->s, sql, &err);
+	assert_non_null(st);
+	assert_int_equal(tn_db_step_row(st, "test", &err), TN_OK);
+	long n = (long)tn_db_column_int64(st, 0);
+	tn_db_finalize(st);
+	return n;
+}
+
+static void test_plan(void **state)
+{
+	(void)state;
+	fixture f;
+	fx_open(&f);
+	customers(&f, 8, 0.5, 200);
+	no_holdout(&f);
+	add_offer(&f, "cheap", "pause", 1, 0.1, NAN, 5, 90, ALL);
+	tn_error err = {0};
+	int64_t hook = 0;
+	assert_int_equal(tn_webhook_add(f.s, "http://127.0.0.1:9/hook", "all", "0123456789abcdef", T0, &hook, &err), TN_OK);
+	/* a plan: c0 c1 c2 offered (budget 2 at cost 1 each in the app), c3 c4 held out; c5.. outside */
+	plan_sql(&f, "INSERT INTO offer_plans(id, created_at, source, params) VALUES (7, 1704067200, 'scores',"
+		     " '{\"offer_cost\":5,\"budget\":2}')");
+	plan_sql(&f, "INSERT INTO offer_assignments(plan_id, customer_id, arm, rank, stratum, p_churn, value,"
+		     " expected_profit, send_at) SELECT 7, id, CASE WHEN ext_id IN ('c3','c4') THEN 'control' ELSE 'offer' END,"
+		     " id, 1, 0.5, 200, 25, CASE ext_id WHEN 'c0' THEN 1704067200 + 23 * 86400 WHEN 'c2' THEN"
+		     " 1704067200 + 40 * 86400 END FROM customers WHERE ext_id IN ('c0','c1','c2','c3','c4')");
+	tn_decider *d = load(&f);
+	tn_decision dec;
+	decide_ok(d, "c3", &dec);
+	assert_int_equal(dec.plan_id, 0); /* approved by nobody yet: the default rules */
+	assert_string_equal(dec.offer, "cheap");
+	tn_decide_undo(d, "c3", &dec);
+
+	plan_sql(&f, "INSERT INTO offer_plan_approvals(plan_id, approved_at, key_id, queued) VALUES (7, 100, 1, 0)");
+	tn_plan_force pf;
+	assert_int_equal(tn_offer_plan_in_force(f.s, &pf, &err), TN_OK);
+	assert_int_equal(pf.plan_id, 7);
+	assert_int_equal(pf.n_offer, 3);
+	assert_int_equal(pf.n_control, 2);
+	assert_true(pf.budget == 2 && pf.offer_cost == 5);
+	assert_int_equal(tn_decider_reload_plan(d, f.s, &err), TN_OK);
+	decide_ok(d, "c3", &dec); /* control arm */
+	assert_int_equal(dec.plan_id, 7);
+	assert_int_equal(dec.plan_arm, TN_ARM_CONTROL);
+	assert_int_equal(dec.offer_id, 0);
+	assert_string_equal(dec.kind, "none");
+	decide_ok(d, "c6", &dec); /* outside the plan */
+	assert_int_equal(dec.plan_arm, TN_ARM_NONE);
+	assert_int_equal(dec.offer_id, 0);
+	decide_ok(d, "c0", &dec); /* offer arm: 1 of the budget's 2 */
+	assert_int_equal(dec.plan_arm, TN_ARM_OFFER);
+	assert_string_equal(dec.offer, "cheap");
+	tn_decision d1;
+	decide_ok(d, "c1", &d1); /* 2 of 2 */
+	assert_string_equal(d1.offer, "cheap");
+	decide_ok(d, "c2", &dec); /* the plan's budget is spent */
+	assert_int_equal(dec.plan_arm, TN_ARM_OFFER);
+	assert_int_equal(dec.offer_id, 0);
+	tn_decide_undo(d, "c1", &d1); /* not stored: its cost comes back */
+	decide_ok(d, "c2", &dec);
+	assert_string_equal(dec.offer, "cheap");
+
+	/* the offers job: the plan's offers whose send day is in the window
+	 * (c0 on day 23; c1's send day is the plan's as-of, c2's day 40),
+	 * none of the renewal rule (every period ends on day 30, inside the
+	 * window's 7-day lead) */
+	tn_jobs_opts o = tn_jobs_opts_default();
+	o.job = "offers";
+	o.as_of = T0 + 23 * DAY + DAY / 2;
+	tn_job_result res[8];
+	size_t nres = 0;
+	assert_int_equal(tn_jobs_run(f.s, &o, res, &nres, &err), TN_OK);
+	assert_int_equal(nres, 1);
+	assert_int_equal(res[0].items, 1);
+	assert_int_equal(res[0].queued, 1);
+	assert_int_equal(count_of(&f, "SELECT count(*) FROM outbox WHERE event = 'offer'"), 1);
+	assert_int_equal(count_of(&f, "SELECT count(*) FROM outbox WHERE idem_key LIKE 'offer:c0:approved:2024-01-24%'"), 1);
+
+	/* withdrawn: the pending offer suppressed, decisions by the default rules */
+	int64_t w = 0;
+	long sup = 0;
+	assert_int_equal(tn_offer_plan_withdraw(f.s, 8, 0, T0, &w, &sup, &err), TN_ERR_NOTFOUND);
+	assert_int_equal(tn_offer_plan_withdraw(f.s, 7, 0, T0, &w, &sup, &err), TN_OK);
+	assert_int_equal(w, 7);
+	assert_int_equal(sup, 1);
+	assert_int_equal(count_of(&f, "SELECT count(*) FROM outbox WHERE status = 'suppressed'"), 1);
+	assert_int_equal(tn_offer_plan_withdraw(f.s, 0, 0, T0, &w, &sup, &err), TN_ERR_NOTFOUND);
+	assert_int_equal(tn_offer_plan_in_force(f.s, &pf, &err), TN_OK);
+	assert_int_equal(pf.plan_id, 0);
+	assert_int_equal(tn_decider_reload_plan(d, f.s, &err), TN_OK);
+	decide_ok(d, "c3", &dec);
+	assert_int_equal(dec.plan_id, 0);
+	assert_string_equal(dec.offer, "cheap");
+	tn_decider_free(d);
+
+	/* the same job with no plan in force: the renewal rule, one offer per customer */
+	fixture g;
+	fx_open(&g);
+	customers(&g, 8, 0.5, 200);
+	assert_int_equal(tn_webhook_add(g.s, "http://127.0.0.1:9/hook", "all", "0123456789abcdef", T0, &hook, &err), TN_OK);
+	assert_int_equal(tn_jobs_run(g.s, &o, res, &nres, &err), TN_OK);
+	assert_int_equal(res[0].queued, 8);
+	fx_close(&g);
+	fx_close(&f);
+}
+
 static int call(tn_server *sv, const char *method, const char *path, const char *key, const char *b, char *out,
 		size_t cap)
 {
@@ -512,7 +717,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_choice),       cmocka_unit_test(test_holdout), cmocka_unit_test(test_caps_budget),
 		cmocka_unit_test(test_reference),    cmocka_unit_test(test_report),  cmocka_unit_test(test_surveys),
-		cmocka_unit_test(test_routes),
+		cmocka_unit_test(test_routes),       cmocka_unit_test(test_plan),
+		cmocka_unit_test(test_report_all),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
