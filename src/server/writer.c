@@ -33,6 +33,19 @@
  * dirties more of its pages. */
 #define FOLD_ROWS 1000000
 #define FOLD_IDLE 1.0
+/* Gathering a group (docs/performance.md, "Group commit"): each commit costs
+ * a WAL sync and the writing of every page it touched, whatever the group's
+ * size, so small writes arriving together (webhooks, outcomes, small ingest
+ * batches) cost that once per group rather than once per write.  When other
+ * requests are in flight and the last group had company (more than one job),
+ * the writer waits up to GROUP_WAIT_US (--group-wait) after the first job of
+ * a group for more, and stops waiting as soon as every request in flight is
+ * queued, or GATHER_JOBS jobs or GATHER_BYTES bytes are (a group that big
+ * pays for its commit already).  A lone client never waits (no company); a
+ * writer that is behind never waits either (the queue is past the caps). */
+#define GROUP_WAIT_US 300
+#define GATHER_JOBS 64
+#define GATHER_BYTES ((size_t)1 << 20)
 
 /* Fold the journal (between groups, no transaction open); a failure leaves
  * the events in the journal, where readers still see them, and is the
@@ -193,12 +206,61 @@ static int run_fast_group(writer *w, write_job *group, tn_error *err)
 	return rc;
 }
 
+/* Whether a queued job should wake the gathering writer now (w->mu held). */
+static int gathered(tn_server *sv)
+{
+	writer *w = &sv->w;
+	return w->stopping || w->queued >= GATHER_JOBS || w->qbytes >= GATHER_BYTES ||
+	       w->queued >= (long)atomic_load(&sv->in_flight);
+}
+
+/* Wait (w->mu held) up to WAIT_US for more jobs before a group is taken, when
+ * there is company to wait for: other requests in flight than those queued,
+ * and the previous group held more than one job. */
+static void gather(tn_server *sv, long wait_us, long last_group)
+{
+	writer *w = &sv->w;
+	if (wait_us <= 0 || last_group < 2 || gathered(sv))
+		return;
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	long long ns = (long long)until.tv_nsec + (long long)wait_us * 1000;
+	until.tv_sec += (time_t)(ns / 1000000000);
+	until.tv_nsec = (long)(ns % 1000000000);
+	w->gathering = 1;
+	while (!gathered(sv))
+		if (pthread_cond_timedwait(&w->gather, &w->mu, &until) == ETIMEDOUT)
+			break;
+	w->gathering = 0;
+}
+
+/* Queue J (w->mu held) and wake the writer: at once when it is idle, while
+ * it gathers only once the group is complete (see gather). */
+static void enqueue(tn_server *sv, write_job *j)
+{
+	writer *w = &sv->w;
+	if (w->tail)
+		w->tail->next = j;
+	else
+		w->head = j;
+	w->tail = j;
+	w->depth++;
+	w->queued++;
+	w->qbytes += j->bytes;
+	if (!w->gathering)
+		pthread_cond_signal(&w->work);
+	else if (gathered(sv))
+		pthread_cond_signal(&w->gather);
+}
+
 static void *writer_main(void *arg)
 {
 	tn_server *sv = arg;
 	writer *w = &sv->w;
 	long long fold_rows = sv->o.fold_rows > 0 ? (long long)sv->o.fold_rows : FOLD_ROWS;
 	double fold_idle = sv->o.fold_idle > 0 ? sv->o.fold_idle : FOLD_IDLE;
+	long wait_us = sv->o.group_wait_us ? sv->o.group_wait_us : GROUP_WAIT_US;
+	long last_group = 0;
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		while (!w->head && !w->stopping) {
@@ -221,12 +283,19 @@ static void *writer_main(void *arg)
 		}
 		if (!w->head && w->stopping)
 			break;
+		gather(sv, wait_us, last_group);
 		/* take a group: everything queued, up to GROUP_ROWS rows */
 		write_job *group = w->head, *last = w->head;
 		size_t rows = last->nrows;
+		last_group = 1;
+		w->queued--;
+		w->qbytes -= last->bytes;
 		while (last->next && rows + last->next->nrows <= GROUP_ROWS) {
 			last = last->next;
 			rows += last->nrows;
+			last_group++;
+			w->queued--;
+			w->qbytes -= last->bytes;
 		}
 		w->head = last->next;
 		if (!w->head)
@@ -314,6 +383,11 @@ int writer_start(tn_server *sv, tn_error *err)
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->work, NULL);
 	pthread_cond_init(&w->done, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->gather, &ca);
+	pthread_condattr_destroy(&ca);
 	if (pthread_create(&w->thread, NULL, writer_main, sv) != 0)
 		return tn_error_set(err, TN_ERR_IO, "cannot start the writer thread");
 	w->started = 1;
@@ -332,13 +406,7 @@ void writer_submit(tn_server *sv, write_job *j)
 		snprintf(j->message, sizeof j->message, "the server is shutting down");
 		return;
 	}
-	if (w->tail)
-		w->tail->next = j;
-	else
-		w->head = j;
-	w->tail = j;
-	w->depth++;
-	pthread_cond_signal(&w->work);
+	enqueue(sv, j);
 	while (!j->done)
 		pthread_cond_wait(&w->done, &w->mu);
 	pthread_mutex_unlock(&w->mu);
@@ -358,13 +426,7 @@ int writer_submit_async(tn_server *sv, write_job *j)
 			 rc == -1 ? "the server is shutting down" : "overloaded: the writer is behind; retry");
 		return rc;
 	}
-	if (w->tail)
-		w->tail->next = j;
-	else
-		w->head = j;
-	w->tail = j;
-	w->depth++;
-	pthread_cond_signal(&w->work);
+	enqueue(sv, j);
 	pthread_mutex_unlock(&w->mu);
 	return 0;
 }
@@ -377,9 +439,11 @@ void writer_stop(tn_server *sv)
 	pthread_mutex_lock(&w->mu);
 	w->stopping = 1;
 	pthread_cond_signal(&w->work);
+	pthread_cond_signal(&w->gather);
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
 	w->started = 0;
+	pthread_cond_destroy(&w->gather);
 	pthread_cond_destroy(&w->work);
 	pthread_cond_destroy(&w->done);
 	pthread_mutex_destroy(&w->mu);
