@@ -33,7 +33,7 @@
  * dirties more of its pages. */
 #define FOLD_ROWS 1000000
 #define FOLD_IDLE 1.0
-/* Gathering a group (docs/performance.md, "Group commit"): each commit costs
+/* Gathering a group (docs/api.md, Durability; docs/performance.md): each commit costs
  * a WAL sync and the writing of every page it touched, whatever the group's
  * size, so small writes arriving together (webhooks, outcomes, small ingest
  * batches) cost that once per group rather than once per write.  When other
