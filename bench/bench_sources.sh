@@ -9,6 +9,8 @@
 # commit that made it durable.  Targets: >= 2,000 App Store notifications/s and
 # >= 20,000 Stripe events/s.  Peer: the ingest route of the same server
 # (bench_serve.sh) -- the ratio shows what verification costs.
+# GROUP_WAIT passes --group-wait to the server (0: the writer never waits for
+# company; compare with the default to see what gathering does on a machine).
 # SECS (default 5) per phase, after a WARM-second (default 2) warm-up on other
 # bodies; CONNS connections (default 256).  Besides notifications/s and the
 # latency percentiles it reports the server's CPU per notification (user +
@@ -43,7 +45,8 @@ echo "signed $NA App Store notifications in $(awk -v a="$t0" -v b="$(date +%s.%N
   --root-cert "$D/certs/bench-root.pem" --test-root >/dev/null 2>&1
 "$TENURE" --db "$D/s.db" sources add stripe --secret whsec_bench >/dev/null 2>&1
 READ=$("$TENURE" --db "$D/s.db" keys create --scope read --name bench 2>/dev/null)
-"$TENURE" --db "$D/s.db" serve --listen 127.0.0.1:0 --per-ip 1024 2>"$D/serve.log" &
+# GROUP_WAIT: the server's --group-wait in microseconds (unset: the default; 0: never wait)
+"$TENURE" --db "$D/s.db" serve --listen 127.0.0.1:0 --per-ip 1024 ${GROUP_WAIT:+--group-wait "$GROUP_WAIT"} 2>"$D/serve.log" &
 PID=$!
 trap 'kill -TERM $PID 2>/dev/null; wait $PID 2>/dev/null || true' EXIT
 PORT=""
@@ -57,17 +60,20 @@ URL=http://127.0.0.1:$PORT
 echo "server: $URL, default HTTP threads (a write waits for its group commit suspended, without a thread);" \
   "$CONNS connections, ${WARM}s warm-up + ${SECS}s per phase"
 cpu() { awk '{print $14 + $15}' /proc/$PID/stat; }   # clock ticks, user + system
+commits() { curl -s -H "Authorization: Bearer $READ" "$URL/metrics" | awk '/^tenure_commit_duration_seconds_count/ {print $2}'; }
 TCK=$(getconf CLK_TCK)
 phase() { # KIND ROUTE WARM_BODIES BODIES
   ROUTE=$2 BODIES=$3 KIND=$1 wrk -t2 -c"$CONNS" -d"${WARM}s" -s bench/sources_post.lua "$URL" >/dev/null
-  c0=$(cpu); l0=$(cut -d' ' -f1 /proc/loadavg)
+  k0=$(commits); c0=$(cpu); l0=$(cut -d' ' -f1 /proc/loadavg)
   ROUTE=$2 BODIES=$4 KIND=$1 wrk -t2 -c"$CONNS" -d"${SECS}s" -s bench/sources_post.lua "$URL" >"$D/wrk.$1"
-  c1=$(cpu); l1=$(cut -d' ' -f1 /proc/loadavg)
+  c1=$(cpu); l1=$(cut -d' ' -f1 /proc/loadavg); k1=$(commits)
   grep -E "^$1:" "$D/wrk.$1"
   n=$(sed -n "s/^$1: \([0-9]*\) requests.*/\1/p" "$D/wrk.$1")
   awk -v c=$((c1 - c0)) -v t="$TCK" -v n="$n" -v a="$l0" -v b="$l1" 'BEGIN {
     s = c / t; printf "%s server CPU: %.2f s for %d notifications = %.0f us per notification (%.0f notifications per CPU-second); load average %s -> %s\n",
       "'"$1"'", s, n, 1e6 * s / n, n / s, a, b }'
+  # the group commits of the phase (the metrics request itself is one more request, not a commit)
+  awk -v k=$((k1 - k0)) -v n="$n" 'BEGIN { printf "'"$1"' group commits: %d, %.1f notifications per commit\n", k, k ? n / k : 0 }'
 }
 echo "-- App Store: POST /v1/webhooks/appstore (ES256 x3, x5c chain cached)"
 phase appstore /v1/webhooks/appstore "$D/appstore.warm" "$D/appstore.jsonl"

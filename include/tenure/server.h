@@ -48,6 +48,8 @@ typedef struct tn_server_opts {
 	int no_read_cache;       /* 1: keep none (--read-cache 0) */
 	size_t fold_rows;        /* fold the events journal at this many rows; 0 = 1000000 */
 	double fold_idle;        /* ... and after this many seconds without writes; 0 = 1, < 0 = never */
+	long group_wait_us;      /* microseconds the writer waits for more writes before a commit when other requests are
+				  * in flight and the last group had company; 0 = 300, < 0 = never (writer.c) */
 	tn_server_run_fn run;    /* NULL: the analysis routes answer 501 */
 	void *run_ud;
 } tn_server_opts;

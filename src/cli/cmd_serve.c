@@ -29,6 +29,7 @@ static const char serve_help[] =
 	"                    [--threads N] [--max-conns N] [--per-ip N] [--timeout SECONDS]\n"
 	"                    [--max-body BYTES] [--max-depth N] [--rate N] [--burst N]\n"
 	"                    [--read-cache BYTES] [--fold-rows N] [--fold-idle SECONDS]\n"
+	"                    [--group-wait MICROSECONDS]\n"
 	"                    [--scheduler [--scheduler-interval SECONDS]]\n\n"
 	"The HTTP/JSON API over the store (--db): ingest customers, subscriptions,\n"
 	"events, payments and feedback; read a customer, the summary and the analyses.\n"
@@ -47,6 +48,8 @@ static const char serve_help[] =
 	"  --fold-rows N       fold the events journal into events at N rows (default\n"
 	"                      1000000; also at shutdown)\n"
 	"  --fold-idle SECONDS ... and after SECONDS without writes (default 1; 0 never)\n"
+	"  --group-wait MICROSECONDS  when writes come together, wait up to this long\n"
+	"                      for more before a group commit (default 300; 0 never)\n"
 	"  --scheduler         run the scheduled jobs (tenure jobs run) and deliver the\n"
 	"                      outbox in a thread, every --scheduler-interval (default 10 s)\n"
 	"Prints `listening on http://HOST:PORT` on stderr when ready.  SIGTERM or\n"
@@ -224,6 +227,13 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 				return cli_usage_error("serve", "--fold-idle: expected 0 (never) or 0.01 to 86400 seconds, found %s", v);
 			if (o.fold_idle == 0)
 				o.fold_idle = -1;
+		} else if ((r = cli_opt(argc, argv, &i, "--group-wait", &v))) {
+			long x;
+			if (r < 0 || cli_parse_long("serve", "--group-wait", v, &x))
+				return 2;
+			if (x < 0 || x > 100000)
+				return cli_usage_error("serve", "--group-wait: expected 0 (never) to 100000 microseconds, found %ld", x);
+			o.group_wait_us = x ? x : -1;
 		} else if (strcmp(argv[i], "--scheduler") == 0) {
 			with_scheduler = 1;
 		} else if ((r = cli_opt(argc, argv, &i, "--scheduler-interval", &v))) {

@@ -360,6 +360,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		st->conn = c;
 		job->on_done = write_done;
 		job->ud = st;
+		job->bytes = st->len;
 		MHD_suspend_connection(c);
 		if (writer_submit_async(sv, job) == 0)
 			return MHD_YES;

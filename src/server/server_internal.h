@@ -101,6 +101,7 @@ typedef struct write_job {
 	fast_events *fast;      /* events parsed by the fast path (owned by the caller), or NULL */
 	const char *body;       /* FAST: the request body, for the general path when the writer */
 	size_t body_len;        /*   finds a customer unknown to the store */
+	size_t bytes;           /* the request body's size (http.c), for the writer's gathering cap */
 	int ndjson;
 	size_t nrows;
 	int status;             /* 200, 422, 500, 503 */
@@ -137,6 +138,12 @@ typedef struct writer {
 	write_job *head, *tail;
 	long depth;             /* jobs queued */
 	int stopping;
+	/* gathering a group (writer.c, group_wait): jobs and bytes queued and not
+	 * taken yet, and the condition the gathering writer waits on (monotonic) */
+	long queued;
+	size_t qbytes;
+	int gathering;
+	pthread_cond_t gather;
 	tn_store *store;
 	tn_error first_error;   /* the first commit failure */
 	/* the WAL index header when the writer's transaction took the lock and

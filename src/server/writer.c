@@ -38,6 +38,19 @@
  * holds the writer (and the requests waiting for it) for more than one
  * step (tn_store_fold_step). */
 #define FOLD_CHUNK 50000
+/* Gathering a group (docs/api.md, Durability; docs/performance.md): each commit costs
+ * a WAL sync and the writing of every page it touched, whatever the group's
+ * size, so small writes arriving together (webhooks, outcomes, small ingest
+ * batches) cost that once per group rather than once per write.  When other
+ * requests are in flight and the last group had company (more than one job),
+ * the writer waits up to GROUP_WAIT_US (--group-wait) after the first job of
+ * a group for more, and stops waiting as soon as every request in flight is
+ * queued, or GATHER_JOBS jobs or GATHER_BYTES bytes are (a group that big
+ * pays for its commit already).  A lone client never waits (no company); a
+ * writer that is behind never waits either (the queue is past the caps). */
+#define GROUP_WAIT_US 300
+#define GATHER_JOBS 64
+#define GATHER_BYTES ((size_t)1 << 20)
 
 /* The WAL index header now (the read cache's marks), into *M; 0 unknown. */
 static int writer_mark(tn_server *sv, tn_store_mark *m)
@@ -259,6 +272,53 @@ static int run_fast_group(writer *w, write_job *group, tn_error *err)
 	return rc;
 }
 
+/* Whether a queued job should wake the gathering writer now (w->mu held). */
+static int gathered(tn_server *sv)
+{
+	writer *w = &sv->w;
+	return w->stopping || w->queued >= GATHER_JOBS || w->qbytes >= GATHER_BYTES ||
+	       w->queued >= (long)atomic_load(&sv->in_flight);
+}
+
+/* Wait (w->mu held) up to WAIT_US for more jobs before a group is taken, when
+ * there is company to wait for: other requests in flight than those queued,
+ * and the previous group held more than one job. */
+static void gather(tn_server *sv, long wait_us, long last_group)
+{
+	writer *w = &sv->w;
+	if (wait_us <= 0 || last_group < 2 || gathered(sv))
+		return;
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	long long ns = (long long)until.tv_nsec + (long long)wait_us * 1000;
+	until.tv_sec += (time_t)(ns / 1000000000);
+	until.tv_nsec = (long)(ns % 1000000000);
+	w->gathering = 1;
+	while (!gathered(sv))
+		if (pthread_cond_timedwait(&w->gather, &w->mu, &until) == ETIMEDOUT)
+			break;
+	w->gathering = 0;
+}
+
+/* Queue J (w->mu held) and wake the writer: at once when it is idle, while
+ * it gathers only once the group is complete (see gather). */
+static void enqueue(tn_server *sv, write_job *j)
+{
+	writer *w = &sv->w;
+	if (w->tail)
+		w->tail->next = j;
+	else
+		w->head = j;
+	w->tail = j;
+	w->depth++;
+	w->queued++;
+	w->qbytes += j->bytes;
+	if (!w->gathering)
+		pthread_cond_signal(&w->work);
+	else if (gathered(sv))
+		pthread_cond_signal(&w->gather);
+}
+
 static void *writer_main(void *arg)
 {
 	tn_server *sv = arg;
@@ -267,6 +327,8 @@ static void *writer_main(void *arg)
 	double fold_idle = sv->o.fold_idle > 0 ? sv->o.fold_idle : FOLD_IDLE;
 	int folding = 0;         /* a fold is under way: a step after each group */
 	double fold_secs = 0;
+	long wait_us = sv->o.group_wait_us ? sv->o.group_wait_us : GROUP_WAIT_US;
+	long last_group = 0;
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		while (!w->head && !w->stopping) {
@@ -295,12 +357,19 @@ static void *writer_main(void *arg)
 		}
 		if (!w->head && w->stopping)
 			break;
+		gather(sv, wait_us, last_group);
 		/* take a group: everything queued, up to GROUP_ROWS rows */
 		write_job *group = w->head, *last = w->head;
 		size_t rows = last->nrows;
+		last_group = 1;
+		w->queued--;
+		w->qbytes -= last->bytes;
 		while (last->next && rows + last->next->nrows <= GROUP_ROWS) {
 			last = last->next;
 			rows += last->nrows;
+			last_group++;
+			w->queued--;
+			w->qbytes -= last->bytes;
 		}
 		w->head = last->next;
 		if (!w->head)
@@ -417,6 +486,11 @@ int writer_start(tn_server *sv, tn_error *err)
 	pthread_cond_init(&w->done, NULL);
 	w->txn_before_ok = w->txn_after_ok = 0;
 	tn_store_txn_hook(w->store, writer_txn_hook, sv);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->gather, &ca);
+	pthread_condattr_destroy(&ca);
 	if (pthread_create(&w->thread, NULL, writer_main, sv) != 0)
 		return tn_error_set(err, TN_ERR_IO, "cannot start the writer thread");
 	w->started = 1;
@@ -435,13 +509,7 @@ void writer_submit(tn_server *sv, write_job *j)
 		snprintf(j->message, sizeof j->message, "the server is shutting down");
 		return;
 	}
-	if (w->tail)
-		w->tail->next = j;
-	else
-		w->head = j;
-	w->tail = j;
-	w->depth++;
-	pthread_cond_signal(&w->work);
+	enqueue(sv, j);
 	while (!j->done)
 		pthread_cond_wait(&w->done, &w->mu);
 	pthread_mutex_unlock(&w->mu);
@@ -461,13 +529,7 @@ int writer_submit_async(tn_server *sv, write_job *j)
 			 rc == -1 ? "the server is shutting down" : "overloaded: the writer is behind; retry");
 		return rc;
 	}
-	if (w->tail)
-		w->tail->next = j;
-	else
-		w->head = j;
-	w->tail = j;
-	w->depth++;
-	pthread_cond_signal(&w->work);
+	enqueue(sv, j);
 	pthread_mutex_unlock(&w->mu);
 	return 0;
 }
@@ -480,9 +542,11 @@ void writer_stop(tn_server *sv)
 	pthread_mutex_lock(&w->mu);
 	w->stopping = 1;
 	pthread_cond_signal(&w->work);
+	pthread_cond_signal(&w->gather);
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
 	w->started = 0;
+	pthread_cond_destroy(&w->gather);
 	pthread_cond_destroy(&w->work);
 	pthread_cond_destroy(&w->done);
 	pthread_mutex_destroy(&w->mu);

@@ -55,7 +55,10 @@ check_eq "revenuecat authorization kept as SHA-256" "$(q "SELECT json_extract(co
 
 check "keys create read" sh -c "$TENURE --db t.db keys create --scope read >read.key 2>/dev/null"
 READ=$(cat read.key)
-if ! start_server t.db serve.log; then not_ok "server starts"; exit 1; fi
+check_fails "serve: --group-wait above 100000 refused" $TENURE --db t.db serve --group-wait 100001
+check_contains "serve: --group-wait message" check.out "expected 0 (never) to 100000 microseconds"
+# a 2 ms gathering wait (writer.c): notifications posted together share group commits
+if ! start_server t.db serve.log --group-wait 2000; then not_ok "server starts"; exit 1; fi
 ok "server starts ($PORT)"
 
 # ---- App Store: a good one ----
@@ -229,6 +232,22 @@ check_eq "googleplay: test notification" "$(post googleplay g4.json -H "Authoriz
 check_contains "test: kept only" resp.json '"outcome":"stored"'
 $SIGN google-push com.other.app m-5 4 tok-2 >g5.json
 refused "googleplay: another package" 403 googleplay g5.json "packageName com.other.app is not the configured" -H "Authorization: Bearer $TOK"
+
+# ---- many at once: each answered 200 only after its group commit, each kept once ----
+for i in $(seq 1 24); do
+  sed -e "s/\"evt_1\"/\"evt_c$i\"/" -e "s/\"sub_1\"/\"sub_c$i\"/" -e "s/\"cus_1\"/\"cus_c$i\"/" ev.json >evc$i.json
+  $SIGN stripe-sig whsec_test_secret_1 "$(date +%s)" evc$i.json >sigc$i
+done
+pids=""
+for i in $(seq 1 24); do
+  curl -s -o /dev/null -w '%{http_code}\n' -X POST -H "Content-Type: application/json" -H "Stripe-Signature: $(cat sigc$i)" \
+    --data-binary "@evc$i.json" "http://127.0.0.1:$PORT/v1/webhooks/stripe" >code.$i &
+  pids="$pids $!"
+done
+wait $pids
+check_eq "concurrent: 24 answered 200" "$(cat code.* | grep -c '^200$')" 24
+check_eq "concurrent: each kept once" "$(q "SELECT count(*), count(DISTINCT dedupe_key) FROM source_notifications WHERE dedupe_key LIKE 'evt_c%'")" "24|24"
+check_eq "concurrent: 24 subscriptions active" "$(q "SELECT count(*) FROM subscription_state s JOIN subscriptions u ON u.id = s.subscription_id WHERE u.ext_id LIKE 'stripe:sub_c%' AND s.state = 'active'")" 24
 
 stop_server
 ok "server stopped"

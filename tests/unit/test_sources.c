@@ -127,6 +127,48 @@ static void test_base64(void **state)
 	assert_int_equal(src_b64_decode("aGVsbG9", 7, 1, &out, &n), -1); /* non-canonical trailing bits */
 	assert_int_equal(src_b64_decode("a", 1, 1, &out, &n), -1);
 	assert_int_equal(src_b64_decode("a b=", 4, 0, &out, &n), -1);
+	/* the decoder reads four digits a step: every length and remainder against
+	 * OpenSSL's encoder, in both alphabets, and each byte value refused where
+	 * it is not a digit */
+	unsigned char raw[70], enc[100];
+	unsigned seed = 12345;
+	for (size_t len = 0; len <= 64; len++) {
+		for (size_t i = 0; i < len; i++)
+			raw[i] = (unsigned char)((seed = seed * 1103515245u + 12345u) >> 16);
+		int el = EVP_EncodeBlock(enc, raw, (int)len);
+		assert_int_equal(src_b64_decode((const char *)enc, (size_t)el, 0, &out, &n), 0);
+		assert_int_equal(n, len);
+		assert_memory_equal(out, raw, len);
+		free(out);
+		size_t ul = (size_t)el; /* base64url without padding */
+		while (ul && enc[ul - 1] == '=')
+			ul--;
+		for (size_t i = 0; i < ul; i++)
+			enc[i] = enc[i] == '+' ? '-' : enc[i] == '/' ? '_' : enc[i];
+		assert_int_equal(src_b64_decode((const char *)enc, ul, 1, &out, &n), 0);
+		assert_int_equal(n, len);
+		assert_memory_equal(out, raw, len);
+		free(out);
+		if (ul % 4 >= 2) { /* a non-zero bit past the last byte: not canonical */
+			char alt[100];
+			memcpy(alt, enc, ul);
+			static const char d[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+			alt[ul - 1] = d[(strchr(d, alt[ul - 1]) - d) | 1];
+			assert_int_equal(src_b64_decode(alt, ul, 1, &out, &n), -1);
+		}
+	}
+	for (int c = 0; c < 256; c++) {
+		char four[4] = {'Q', 'U', 'E', (char)c}; /* "QUE=" is "AA" */
+		int digit = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+		int url = src_b64_decode(four, 4, 1, &out, &n);
+		if (!url)
+			free(out);
+		int std = src_b64_decode(four, 4, 0, &out, &n);
+		if (!std)
+			free(out);
+		assert_int_equal(url == 0, digit || c == '-' || c == '_' || c == '=');
+		assert_int_equal(std == 0, digit || c == '+' || c == '/' || c == '=');
+	}
 }
 
 /* ---- Stripe ------------------------------------------------------------------ */
