@@ -86,6 +86,12 @@ static char *num(double v, int digits) { return isnan(v) ? tn_strdup("") : fmt("
 static void trouble(web_ctx *c, const tn_error *err)
 {
 	char msg[TN_ERROR_MSG_MAX + 64];
+	if (c->computing && strcmp(err->msg, T(c, S_COMPUTING)) == 0) {
+		tn_sbuf_printf(&c->html, "<p class=\"computing\" role=\"status\" data-state=\"computing\">");
+		web_esc(c, err->msg);
+		tn_sbuf_printf(&c->html, "</p>\n");
+		return;
+	}
 	snprintf(msg, sizeof msg, "%s: %s", T(c, S_NOT_AVAILABLE), err->msg[0] ? err->msg : "?");
 	web_p(c, "empty", msg);
 }
@@ -1477,10 +1483,21 @@ static int tl_query(tn_store *s, int64_t cid, const char *sql, int what, int sai
 void page_customer(web_ctx *c, const char *id)
 {
 	tn_error err = {0};
+	/* the store's "now" from the cached summary (waiting for it at most the
+	 * wait budget); the customer's rows are read without the cache's lock */
+	double until = server_now() + web_wait_budget();
+	web_data_begin(c);
+	const tn_summary *h = summary(c, &err);
+	while (!h && c->computing && web_data_wait(c, until)) {
+		c->computing = 0;
+		tn_error_clear(&err);
+		h = summary(c, &err);
+	}
+	tn_time now = h && h->as_of != TN_NO_TIME ? h->as_of : (tn_time)0;
+	web_data_end(c);
+	tn_error_clear(&err);
 	tn_store *s = web_store_open(c, &err);
 	char *json = NULL;
-	const tn_summary *h = summary(c, &err);
-	tn_time now = h && h->as_of != TN_NO_TIME ? h->as_of : (tn_time)0;
 	if (!s || tn_store_customer_json(s, id, now, &json, &err)) {
 		web_p(c, "empty", err.code == TN_ERR_NOTFOUND ? T(c, S_NOT_FOUND) : err.msg);
 		tn_store_close(s);
