@@ -137,6 +137,8 @@ static entry *find(web_cache *wc, const char *key)
 	return NULL;
 }
 
+_Thread_local long long web_make_stamp;
+
 static double thread_cpu(void)
 {
 	struct timespec ts;
@@ -265,6 +267,7 @@ static void *warm_main(void *p)
 		pthread_mutex_unlock(&wc->mu);
 		if (make && s) {
 			tn_error err = {0};
+			web_make_stamp = stamp;
 			double t0 = server_now(), c0 = thread_cpu();
 			void *d = make(s, has_arg ? arg : NULL, &err);
 			double took = server_now() - t0;
@@ -299,6 +302,7 @@ static void *warm_main(void *p)
 		wc->kicked = 0;
 		pthread_mutex_unlock(&wc->wmu);
 	}
+	web_pages_thread_end();
 	tn_store_close(s);
 	return NULL;
 }

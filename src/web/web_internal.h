@@ -114,6 +114,10 @@ typedef struct web_warm_item {
 } web_warm_item;
 extern const web_warm_item web_warm[];
 extern const size_t web_nwarm;
+/* The data stamp the warming thread computes for (set before each MAKE;
+ * makers run only on that thread), and its cleanup (web_pages.c). */
+extern _Thread_local long long web_make_stamp;
+void web_pages_thread_end(void);
 /* Start the warming thread (once; at the first dashboard request). */
 void web_data_warm(web_ctx *c);
 /* Drop the cached values of KIND (after the dashboard's own write to them). */
