@@ -208,6 +208,9 @@ typedef struct tn_store_counts {
 } tn_store_counts;
 
 TN_API int tn_store_counts_get(tn_store *s, tn_store_counts *out, tn_error *err);
+/* tn_store_counts's LAST alone: indexed maxima, without counting the rows
+ * (counting the events reads the whole table). */
+TN_API int tn_store_data_last(tn_store *s, tn_time *last, tn_error *err);
 
 /* Run SQL (no result rows) -- for migrations, tests and the CLI's maintenance. */
 TN_API int tn_store_exec(tn_store *s, const char *sql, tn_error *err);

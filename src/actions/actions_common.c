@@ -407,13 +407,13 @@ nomem:
 
 int tn_actions_now(tn_store *s, tn_time *now, tn_error *err)
 {
-	tn_store_counts c;
-	if (tn_store_counts_get(s, &c, err))
+	tn_time last;
+	if (tn_store_data_last(s, &last, err))
 		return tn_error_code(err, TN_ERR_DB);
-	if (c.last == TN_NO_TIME || c.last < 0)
+	if (last == TN_NO_TIME || last < 0)
 		return tn_error_set(err, TN_ERR_NOTFOUND, "%s: the store has no data yet (import data or run "
 							   "`tenure demo`), or give --now", tn_store_path(s));
-	*now = c.last;
+	*now = last;
 	return TN_OK;
 }
 

@@ -5,7 +5,7 @@
  * The dashboard approves a plan (src/web/web_act.c): offer_plan_approvals
  * gets a row and the plan's offer arm is queued in the outbox on each
  * customer's send day.  The latest approval is the plan in force unless it
- * was withdrawn (migration 21: withdrawn_at, withdrawn_key); withdrawing
+ * was withdrawn (migration 18: withdrawn_at, withdrawn_key); withdrawing
  * does not bring an older approval back: the engine returns to its default
  * rules until the next approval.  The decider (decisions.c) and the offers
  * job (jobs.c) read the plan through these functions.

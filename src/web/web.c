@@ -865,13 +865,65 @@ static void error_page(web_ctx *c, tn_http_response *rs, int status, const char 
 	finish(c, rs, status, "text/html; charset=utf-8", &b);
 }
 
+/* How long a page waits for values it wants that are not computed yet
+ * (TENURE_WEB_WAIT_MS, default 1,000 ms), with the cache's lock released. */
+double web_wait_budget(void)
+{
+	const char *v = getenv("TENURE_WEB_WAIT_MS");
+	char *end;
+	long ms = v && *v ? strtol(v, &end, 10) : 1000;
+	if (v && *v && (*end || ms < 0))
+		ms = 1000;
+	return (double)(ms > 600000 ? 600000 : ms) / 1000.0;
+}
+
+/* FN's page from cached values; a value not computed yet is wanted from the
+ * warming thread, and the page rebuilt when it arrives, for at most the wait
+ * budget; past it the page says what is being computed. */
+static void build_page(web_ctx *c, void (*fn)(web_ctx *), double t0)
+{
+	double until = t0 + web_wait_budget();
+	web_data_begin(c);
+	for (;;) {
+		c->computing = 0;
+		c->as_of = 0;
+		c->nfig = 0;
+		fn(c);
+		if (!c->computing || !web_data_wait(c, until))
+			break;
+		tn_sbuf_free(&c->html);
+		tn_sbuf_free(&c->csv);
+	}
+	web_data_end(c);
+	if (c->computing)
+		header(c, "%s", "Refresh: 3");
+}
+
+/* When the page's figures were computed, or that some are being computed. */
+static void computed_note(web_ctx *c, tn_sbuf *b)
+{
+	if (c->computing) {
+		tn_sbuf_printf(b, "<p class=\"computing\" role=\"status\" data-state=\"computing\">");
+		tn_sbuf_escape(b, T(c, S_COMPUTING));
+		tn_sbuf_printf(b, "</p>\n");
+	} else if (c->as_of > 0) {
+		time_t t = (time_t)c->as_of;
+		struct tm tm;
+		char hm[32], loc[64], msg[400];
+		gmtime_r(&t, &tm);
+		strftime(hm, sizeof hm, "%H:%M:%S", &tm);
+		snprintf(msg, sizeof msg, T(c, S_COMPUTED_AT), web_digits(c, hm, loc, sizeof loc));
+		tn_sbuf_printf(b, "<p class=\"computed\" data-computed-at=\"%.0f\">", c->as_of);
+		tn_sbuf_escape(b, msg);
+		tn_sbuf_printf(b, "</p>\n");
+	}
+}
+
 static void run_page(web_ctx *c, tn_http_response *rs, const char *path, const char *title,
 		     void (*fn)(web_ctx *), int with_filters)
 {
 	double t0 = server_now();
-	web_data_begin(c);
-	fn(c);
-	web_data_end(c);
+	build_page(c, fn, t0);
 	const char *fmt = web_q(c, "format");
 	if (fmt && strcmp(fmt, "csv") == 0) {
 		tn_sbuf_free(&c->html);
@@ -890,6 +942,7 @@ static void run_page(web_ctx *c, tn_http_response *rs, const char *path, const c
 	shell_open(c, &b, path, title, 1);
 	if (with_filters)
 		filters(c, &b, path);
+	computed_note(c, &b);
 	if (c->html.p)
 		tn_sbuf_printf(&b, "%s", c->html.p);
 	tn_sbuf_free(&c->html);
@@ -1027,9 +1080,7 @@ int web_handle(tn_server *sv, const tn_http_request *rq, tn_http_response *rs)
 	else if (strncmp(path, "/customers/", 11) == 0 && path[11] && !strchr(path + 11, '/') &&
 		 strlen(path + 11) < 128) {
 		double t0 = server_now();
-		web_data_begin(&c);
-		page_customer(&c, path + 11);
-		web_data_end(&c);
+		page_customer(&c, path + 11); /* takes the cache's lock only for the summary */
 		const char *fmt = web_q(&c, "format");
 		if (fmt && strcmp(fmt, "csv") == 0) {
 			tn_sbuf_free(&c.html);

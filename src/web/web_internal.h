@@ -47,6 +47,8 @@ typedef struct web_ctx {
 	tn_sbuf csv;       /* what the page shows, as CSV */
 	tn_sbuf hdr;       /* extra response headers */
 	int nfig;          /* charts and tables so far (their ids) */
+	int computing;     /* values the page wanted that are being computed */
+	double as_of;      /* wall clock when its oldest cached value was computed (0: none) */
 } web_ctx;
 
 const char *T(const web_ctx *c, int id);
@@ -112,11 +114,20 @@ typedef struct web_warm_item {
 } web_warm_item;
 extern const web_warm_item web_warm[];
 extern const size_t web_nwarm;
+/* The data stamp the warming thread computes for (set before each MAKE;
+ * makers run only on that thread), and its cleanup (web_pages.c). */
+extern _Thread_local long long web_make_stamp;
+void web_pages_thread_end(void);
 /* Start the warming thread (once; at the first dashboard request). */
 void web_data_warm(web_ctx *c);
 /* Drop the cached values of KIND (after the dashboard's own write to them). */
 void web_data_forget(web_ctx *c, const char *kind);
 void web_data_begin(web_ctx *c);
+/* Wait (web_data_begin held, released meanwhile) until a value is put or
+ * server_now() reaches UNTIL; 0 when UNTIL has passed. */
+int web_data_wait(web_ctx *c, double until);
+/* How long a page waits for values not computed yet (seconds; web.c). */
+double web_wait_budget(void);
 void web_data_end(web_ctx *c);
 void *web_data(web_ctx *c, const char *kind, const char *arg, web_make_fn make, void (*drop)(void *),
 	       tn_error *err);

@@ -7,8 +7,12 @@
 # CSRF check refuses a form without its token; acknowledging needs an admin
 # key; sessions survive a restart (the store keeps the token's SHA-256);
 # sign-out ends the session; a revoked key ends its sessions; assets
-# are embedded; page data cached (Server-Timing) and refreshed when data arrive.
+# are embedded; page data cached (Server-Timing) and refreshed when data arrive;
+# a page never computes: with no wait budget its first view says "being
+# computed" at once, and the background thread's figures follow.
 . "$REPO/tests/e2e/lib.sh"
+# pages wait for the background computation (the checks below read figures)
+export TENURE_WEB_WAIT_MS=120000
 
 check "small demo" $TENURE --db d.db demo --customers 400 --months 8
 check "alerts raised" $TENURE --db d.db alerts
@@ -176,3 +180,25 @@ check_eq "a second later a right key signs in" "$(printf %s "$(login "$READ")" |
 kill -TERM "$SERVER_PID" 2>/dev/null
 wait "$SERVER_PID"
 check_eq "server stops cleanly" "$?" 0
+
+# ---- no wait budget: a cold page answers at once, "being computed" ----
+if TENURE_WEB_WAIT_MS=0 start_server d.db serve3.log; then
+  U="http://127.0.0.1:$PORT"
+  A=$(login "$ADMIN")
+  check_eq "cold /why answers" "$(get /why -H "Cookie: tn_session=$A")" 200
+  check_contains "it says its figures are being computed" body.out 'data-state="computing"'
+  check_contains "and refreshes by itself" hdr.out "Refresh: 3"
+  t=$(sed -n 's/^Server-Timing: page;dur=\([0-9.]*\).*/\1/p' hdr.out | tr -d '\r')
+  check "at once: under $LIMIT ms of server time ($t ms)" awk -v t="$t" -v l="$LIMIT" 'BEGIN { exit !(t != "" && t < l) }'
+  for _ in $(seq 1 240); do
+    get /why -H "Cookie: tn_session=$A" >/dev/null
+    grep -q 'data-state="computing"' body.out || break
+    sleep 0.5
+  done
+  check_contains "then the background thread's figures: the drivers" body.out 'class="computed"'
+  check_contains "their hazard ratios" body.out "hazard ratios"
+  check "the server logs each computation with its CPU time" grep -q "dashboard drivers| computed in .* s CPU" serve3.log
+  stop_server
+else
+  not_ok "the server starts with no wait budget" "$(cat serve3.log)"
+fi

@@ -12,6 +12,8 @@
 # finds no serious or critical violation.
 # Screenshots of every page: build/screenshots/PAGE-LANG-WIDTH.png.
 . "$REPO/tests/e2e/lib.sh"
+# pages wait for the background computation (the checks compare figures)
+export TENURE_WEB_WAIT_MS=120000
 
 B="$REPO/tests/browser"
 if [ ! -d "$B/node_modules/puppeteer-core" ] || [ ! -d "$B/node_modules/axe-core" ]; then

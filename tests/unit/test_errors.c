@@ -112,6 +112,11 @@ static void test_unlocked_reads_work(void **state)
 	tn_store_counts c;
 	assert_int_equal(tn_store_counts_get(s, &c, &err), TN_OK);
 	assert_int_equal(c.customers, 3);
+	/* the last instant alone is the counts' (without counting) */
+	tn_time last = 0;
+	assert_int_equal(tn_store_data_last(s, &last, &err), TN_OK);
+	assert_true(c.last != TN_NO_TIME);
+	assert_int_equal(last, c.last);
 	tn_store_close(s);
 }
 
@@ -161,6 +166,9 @@ static void test_locked_store_read_loops_fail(void **state)
 	tn_store_counts c;
 	tn_error_clear(&err);
 	assert_locked(tn_store_counts_get(s, &c, &err), &err, "counts");
+	tn_time last;
+	tn_error_clear(&err);
+	assert_locked(tn_store_data_last(s, &last, &err), &err, "data's last instant");
 
 	tn_summary sm;
 	tn_error_clear(&err);
