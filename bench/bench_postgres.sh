@@ -58,8 +58,8 @@ backend_cpu() { # the CPU seconds of the busiest tenure backend, sampled until P
 }
 wal_now() { pg_psql bench "SELECT pg_current_wal_lsn()"; }
 wal_mb() { pg_psql bench "SELECT round(pg_wal_lsn_diff('$2', '$1') / 1048576.0, 1)"; }
-cpu_line() { # WHAT WALL TENURE-USER TENURE-SYS BACKEND-CPU WAL-MB
-  printf '  %-52s wall %6s s %9s rows/s; tenure CPU %5s s; backend CPU %5s s (%s rows/s per backend CPU s); WAL %6s MB; load %s\n' \
+cpu_line() { # WHAT WALL CLIENT-USER CLIENT-SYS BACKEND-CPU WAL-MB (the client: tenure or psql)
+  printf '  %-54s wall %6s s %9s rows/s; client CPU %5s s; backend CPU %5s s (%s rows/s per backend CPU s); WAL %6s MB; load %s\n' \
     "$1" "$2" "$(rate "$N" "$2")" "$(awk -v a="$3" -v b="$4" 'BEGIN { printf "%.2f", a + b }')" "$5" \
     "$(rate "$N" "$5")" "$6" "$(cut -d' ' -f1 /proc/loadavg)"
 }
@@ -79,7 +79,7 @@ TWALL=$wall
 eval "pgdir=\$PG_DIR_bench; pgport=\$PG_PORT_bench"
 pg_psql bench "COPY events TO '$pgdir/ev.copy'" >/dev/null
 psql_copy() { # NAME SETUP-SQL COPY-OPTIONS: time psql's \copy into table t, in one transaction with SETUP
-  pg_psql bench "DROP TABLE IF EXISTS t" >/dev/null
+  pg_psql bench "DROP TABLE IF EXISTS t" >/dev/null 2>&1
   w0=$(wal_now)
   (cd / && pg_as /usr/bin/time -f '%e %U %S' -o "$pgdir/p.time" "$PG_BIN/psql" -X -q -1 -h "$pgdir" -p "$pgport" \
     -U tenure -d postgres -v ON_ERROR_STOP=1 -c "$2" -c "\\copy t FROM '$pgdir/ev.copy' $3") >/dev/null 2>"$W/p.err" &
@@ -99,7 +99,7 @@ psql_copy "psql \\copy, bare, then ADD PRIMARY KEY (tenure's way)" "CREATE TABLE
 psql_copy "psql \\copy FREEZE, bare, created in the transaction" "CREATE TABLE t (LIKE events)" "WITH (FREEZE)"
 psql_copy "psql \\copy, bare UNLOGGED table (no WAL)" "CREATE UNLOGGED TABLE t (LIKE events)" ""
 pg_psql bench "DROP TABLE IF EXISTS t" >/dev/null
-printf '  tenure import / psql bare \\copy wall: %s\n' "$(ratio "$BWALL" "$TWALL")"
+printf '  tenure import rate / psql bare \\copy rate: %s\n' "$(ratio "$BWALL" "$TWALL")"
 
 # where the backend's time goes during tenure's import (perf, when allowed)
 if [ "${BENCH_PG_PERF:-1}" = 1 ] && command -v perf >/dev/null 2>&1; then
@@ -112,10 +112,13 @@ if [ "${BENCH_PG_PERF:-1}" = 1 ] && command -v perf >/dev/null 2>&1; then
     [ -n "$bp" ] && break
     sleep 0.05
   done
-  if [ -n "$bp" ] && perf record -q -F 999 -g -p "$bp" -o "$W/perf.data" -- sleep "${BENCH_PG_PERF_SECS:-4}" >/dev/null 2>&1; then
+  if [ -n "$bp" ] && perf record -q -F 999 -p "$bp" -o "$W/perf.data" -- sleep "${BENCH_PG_PERF_SECS:-4}" >/dev/null 2>&1; then
     echo "  the backend's profile during tenure's import (perf, ${BENCH_PG_PERF_SECS:-4} s, top symbols, self time):"
-    perf report -i "$W/perf.data" --stdio --no-children --sort dso,symbol 2>/dev/null |
+    perf report -i "$W/perf.data" --stdio --sort dso,symbol 2>/dev/null |
       grep -E '^ +[0-9]' | head -15 | sed 's/^/    /'
+    echo "  (by part: $(perf report -i "$W/perf.data" --stdio --sort dso 2>/dev/null | grep -E '^ +[0-9]' | head -4 |
+      awk '{printf "%s%s %s", (NR > 1 ? ", " : ""), $2, $1}'); the postgres binary has no symbols without the
+    Debian dbgsym package)"
   else
     echo "  (perf could not profile the backend)"
   fi
