@@ -52,20 +52,30 @@ for k in 0 1; do
   echo "  shard $k holds $(pg_psql s$k "SELECT count(*) FROM customers") customers, $(pg_psql s$k "SELECT count(*) FROM events") events"
 done
 
+# measure, and tenure's own CPU seconds (user + sys) in CPU (PostgreSQL's
+# backends are other processes: their CPU is not in it)
+measure_cpu() {
+  _name=$1; shift
+  /usr/bin/time -f '%e %M %U %S' -o "$BENCH_DIR/.time" "$@" >"$BENCH_DIR/.out" 2>"$BENCH_DIR/.err" || {
+    echo "bench: $_name failed:" >&2; tail -5 "$BENCH_DIR/.err" >&2; return 1; }
+  read -r SECS _rss _u _s <"$BENCH_DIR/.time"
+  CPU=$(awk -v a="$_u" -v b="$_s" 'BEGIN { printf "%.2f", a + b }')
+}
 CMDS="churn rate|survival|predict features --as-of 2026-03-01 --horizon 30"
-echo "analyses (seconds; the cluster's ratio to one PostgreSQL)"
-printf '  %-48s %9s %11s %9s %7s\n' command sqlite postgresql cluster ratio
+echo "analyses (wall seconds [tenure's CPU seconds]; the cluster's ratio to one PostgreSQL; load at the row's end)"
+printf '  %-48s %16s %16s %16s %7s\n' command sqlite postgresql cluster ratio
 echo "$CMDS" | tr '|' '\n' >"$W/cmds"
 while read -r cmd; do
   for t in sqlite postgresql cluster; do
     # shellcheck disable=SC2086
-    measure "$cmd $t" "$TENURE" --db "$(url $t)" --format json $cmd || exit 1
-    eval "T_$t=\$SECS"
+    measure_cpu "$cmd $t" "$TENURE" --db "$(url $t)" --format json $cmd || exit 1
+    eval "T_$t=\$SECS; C_$t=\$CPU"
     cp "$BENCH_DIR/.out" "$W/out.$t"
   done
   same=same; python3 "$REPO/tests/e2e/jsoncmp.py" "$W/out.sqlite" "$W/out.cluster" >/dev/null 2>&1 || same=DIFFERENT
-  printf '  %-48s %9.2f %11.2f %9.2f %7s  (%s output)\n' "$cmd" "$T_sqlite" "$T_postgresql" "$T_cluster" \
-    "$(ratio "$T_cluster" "$T_postgresql")" "$same"
+  printf '  %-48s %7.2f [%5.2f] %7.2f [%5.2f] %7.2f [%5.2f] %7s  (%s output; load %s)\n' "$cmd" \
+    "$T_sqlite" "$C_sqlite" "$T_postgresql" "$C_postgresql" "$T_cluster" "$C_cluster" \
+    "$(ratio "$T_cluster" "$T_postgresql")" "$same" "$(cut -d' ' -f1 /proc/loadavg)"
 done <"$W/cmds"
 
 # ---- bytes from the shards: the same commands once more through the relay ----

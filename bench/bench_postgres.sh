@@ -39,9 +39,11 @@ done
 
 # where the time goes on PostgreSQL: tenure's CPU (parse, sort, COPY
 # formatting) against the server backend's CPU, sampled from /proc while the
-# import runs; and the bound no importer can beat, PostgreSQL's own COPY of
-# the same rows from a server-side file into a bare table (no key), next to
-# the same COPY into a table with the events key.
+# import runs, and the WAL it wrote; the bound no importer can beat, psql's
+# own \copy of the same rows into a bare table (no key), next to the same
+# into the keyed table, bare then ADD PRIMARY KEY, FREEZE into a table made
+# in the same transaction, and an UNLOGGED table (no WAL); then a perf
+# profile of the backend during tenure's import (BENCH_PG_PERF=0: none).
 backend_cpu() { # the CPU seconds of the busiest tenure backend, sampled until PID exits
   _last=0
   # (a finished PID stays a zombie until waited for: its state is Z)
@@ -54,27 +56,74 @@ backend_cpu() { # the CPU seconds of the busiest tenure backend, sampled until P
   done
   echo "$_last"
 }
+wal_now() { pg_psql bench "SELECT pg_current_wal_lsn()"; }
+wal_mb() { pg_psql bench "SELECT round(pg_wal_lsn_diff('$2', '$1') / 1048576.0, 1)"; }
+cpu_line() { # WHAT WALL CLIENT-USER CLIENT-SYS BACKEND-CPU WAL-MB (the client: tenure or psql)
+  printf '  %-54s wall %6s s %9s rows/s; client CPU %5s s; backend CPU %5s s (%s rows/s per backend CPU s); WAL %6s MB; load %s\n' \
+    "$1" "$2" "$(rate "$N" "$2")" "$(awk -v a="$3" -v b="$4" 'BEGIN { printf "%.2f", a + b }')" "$5" \
+    "$(rate "$N" "$5")" "$6" "$(cut -d' ' -f1 /proc/loadavg)"
+}
 echo "where the time goes: importing $N events into an empty PostgreSQL events table"
 pg_psql bench "TRUNCATE events" >/dev/null
+w0=$(wal_now)
 /usr/bin/time -f '%e %U %S' -o "$W/t.time" "$TENURE" --db "$URL" --quiet import events "$W/events.csv" >/dev/null 2>"$W/t.err" &
 tp=$!
 bcpu=$(backend_cpu "$tp")
 wait "$tp" || { cat "$W/t.err"; exit 1; }
 read -r wall tu ts <"$W/t.time"
-printf '  wall %s s (%s rows/s); tenure CPU %.2f s (user %s + sys %s); server backend CPU ~%s s; load %s\n' \
-  "$wall" "$(rate "$N" "$wall")" "$(awk -v a="$tu" -v b="$ts" 'BEGIN { print a + b }')" "$tu" "$ts" "$bcpu" \
-  "$(cut -d' ' -f1 /proc/loadavg)"
-eval "pgdir=\$PG_DIR_bench"
-pg_psql bench "COPY events TO '$pgdir/ev.copy'; CREATE TABLE bare (LIKE events); CREATE TABLE keyed (LIKE events INCLUDING ALL)" >/dev/null
-for t in bare keyed; do
-  s0=$(date +%s.%N)
-  pg_psql bench "COPY $t FROM '$pgdir/ev.copy'" >/dev/null
-  s1=$(date +%s.%N)
-  secs=$(awk -v a="$s0" -v b="$s1" 'BEGIN { printf "%.2f", b - a }')
-  printf '  PostgreSQL COPY of the same rows into a table %-14s %6s s  %8s rows/s\n' \
-    "$([ $t = bare ] && echo "without a key:" || echo "with the key:")" "$secs" "$(rate "$N" "$secs")"
-done
-pg_psql bench "DROP TABLE bare, keyed" >/dev/null
+cpu_line "tenure import (COPY, key rebuilt by sort)" "$wall" "$tu" "$ts" "$bcpu" "$(wal_mb "$w0" "$(wal_now)")"
+TWALL=$wall
+
+# the bound: psql's own \copy (client side, the same protocol as tenure's
+# COPY FROM STDIN) of the same rows, as text, in the same run
+eval "pgdir=\$PG_DIR_bench; pgport=\$PG_PORT_bench"
+pg_psql bench "COPY events TO '$pgdir/ev.copy'" >/dev/null
+psql_copy() { # NAME SETUP-SQL COPY-OPTIONS: time psql's \copy into table t, in one transaction with SETUP
+  pg_psql bench "DROP TABLE IF EXISTS t" >/dev/null 2>&1
+  w0=$(wal_now)
+  (cd / && pg_as /usr/bin/time -f '%e %U %S' -o "$pgdir/p.time" "$PG_BIN/psql" -X -q -1 -h "$pgdir" -p "$pgport" \
+    -U tenure -d postgres -v ON_ERROR_STOP=1 -c "$2" -c "\\copy t FROM '$pgdir/ev.copy' $3") >/dev/null 2>"$W/p.err" &
+  pp=$!
+  pc=$(backend_cpu "$pp")
+  wait "$pp" || { cat "$W/p.err"; return 1; }
+  read -r pw pu psys <"$pgdir/p.time"
+  cpu_line "$1" "$pw" "$pu" "$psys" "$pc" "$(wal_mb "$w0" "$(wal_now)")"
+  [ "$1" = "psql \\copy, bare table (no key)" ] && BWALL=$pw
+  return 0
+}
+psql_copy "psql \\copy, bare table (no key)" "CREATE TABLE t (LIKE events)" ""
+psql_copy "psql \\copy, keyed table (the events key)" "CREATE TABLE t (LIKE events INCLUDING ALL)" ""
+psql_copy "psql \\copy, bare, then ADD PRIMARY KEY (tenure's way)" "CREATE TABLE t (LIKE events)" "" &&
+  { s0=$(date +%s.%N); pg_psql bench "ALTER TABLE t ADD PRIMARY KEY (customer_id, occurred_at, type_id, ext_id)" >/dev/null
+    printf '    + ADD PRIMARY KEY: %.2f s\n' "$(awk -v a="$s0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')"; }
+psql_copy "psql \\copy FREEZE, bare, created in the transaction" "CREATE TABLE t (LIKE events)" "WITH (FREEZE)"
+psql_copy "psql \\copy, bare UNLOGGED table (no WAL)" "CREATE UNLOGGED TABLE t (LIKE events)" ""
+pg_psql bench "DROP TABLE IF EXISTS t" >/dev/null
+printf '  tenure import rate / psql bare \\copy rate: %s\n' "$(ratio "$BWALL" "$TWALL")"
+
+# where the backend's time goes during tenure's import (perf, when allowed)
+if [ "${BENCH_PG_PERF:-1}" = 1 ] && command -v perf >/dev/null 2>&1; then
+  pg_psql bench "TRUNCATE events" >/dev/null
+  "$TENURE" --db "$URL" --quiet import events "$W/events.csv" >/dev/null 2>"$W/t.err" &
+  tp=$!
+  bp=""
+  for _ in $(seq 1 100); do
+    bp=$(pgrep -f "postgres: tenure postgres .*(COPY|ALTER)" | head -1)
+    [ -n "$bp" ] && break
+    sleep 0.05
+  done
+  if [ -n "$bp" ] && perf record -q -F 999 -p "$bp" -o "$W/perf.data" -- sleep "${BENCH_PG_PERF_SECS:-4}" >/dev/null 2>&1; then
+    echo "  the backend's profile during tenure's import (perf, ${BENCH_PG_PERF_SECS:-4} s, top symbols, self time):"
+    perf report -i "$W/perf.data" --stdio --sort dso,symbol 2>/dev/null |
+      grep -E '^ +[0-9]' | head -15 | sed 's/^/    /'
+    echo "  (by part: $(perf report -i "$W/perf.data" --stdio --sort dso 2>/dev/null | grep -E '^ +[0-9]' | head -4 |
+      awk '{printf "%s%s %s", (NR > 1 ? ", " : ""), $2, $1}'); the postgres binary has no symbols without the
+    Debian dbgsym package)"
+  else
+    echo "  (perf could not profile the backend)"
+  fi
+  wait "$tp"
+fi
 
 echo "analyses on the demo company ($D customers, 12 months)"
 pg_psql bench "DROP SCHEMA public CASCADE; CREATE SCHEMA public" >/dev/null 2>&1

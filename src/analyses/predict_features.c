@@ -81,6 +81,11 @@ typedef struct {
 	size_t cur;                   /* the cut-off being written */
 	cursor pay, fb;
 	tn_stmt *ev90, *evlast; /* per customer: events in (first cut - 90 d, last cut]; the last event <= t */
+	/* on PostgreSQL, instead of ev90's query per customer (a round trip
+	 * each): one cursor over the window's events in customer order, read
+	 * along with the customers as pay and fb are */
+	cursor evw;
+	int ev_stream;
 	int support_type;     /* type id of support_ticket, or -1 */
 	/* onboarding: the event types of the journey's milestones (tenure journey
 	 * map), or onboarding_complete when none are mapped; evonb lists the
@@ -261,16 +266,29 @@ static int on_customer(void *ud, const tn_churn_customer *c, tn_error *err)
 		return TN_OK;
 	/* events of (first cut-off - 90 days, last cut-off] by an index range on
 	 * (customer, time): each counts for the cut-offs at or after it */
-	tn_stmt *qe = x->ev90;
-	/* every parameter each time: tn_db_reset clears the bindings (binding
-	 * the window once left every customer but the first without events) */
-	tn_db_bind_int64(qe, 1, c->key);
-	tn_db_bind_int64(qe, 2, x->cuts[0] - 90 * day);
-	tn_db_bind_int64(qe, 3, x->cuts[x->ncuts - 1]);
-	int r, rc;
-	while ((r = tn_db_step(qe, "reading events", err)) == TN_DB_ROW) {
-		tn_time at = tn_db_column_int64(qe, 0);
-		int ty = (int)tn_db_column_int64(qe, 1);
+	tn_stmt *qe = x->ev_stream ? x->evw.st : x->ev90;
+	int r, rc, col = x->ev_stream ? 1 : 0; /* the streamed cursor's rows start with the customer */
+	if (x->ev_stream) {
+		if ((rc = cursor_seek(x->store, &x->evw, c->key, err)))
+			return rc;
+	} else {
+		/* every parameter each time: tn_db_reset clears the bindings (binding
+		 * the window once left every customer but the first without events) */
+		tn_db_bind_int64(qe, 1, c->key);
+		tn_db_bind_int64(qe, 2, x->cuts[0] - 90 * day);
+		tn_db_bind_int64(qe, 3, x->cuts[x->ncuts - 1]);
+	}
+	for (;;) {
+		if (x->ev_stream) {
+			if (!x->evw.has_row || tn_db_column_int64(qe, 0) != c->key) {
+				r = TN_DB_DONE;
+				break;
+			}
+		} else if ((r = tn_db_step(qe, "reading events", err)) != TN_DB_ROW) {
+			break;
+		}
+		tn_time at = tn_db_column_int64(qe, col);
+		int ty = (int)tn_db_column_int64(qe, col + 1);
 		for (size_t q = 0; q < x->ncuts; q++) {
 			tn_time t = x->cuts[q];
 			tally *u = &tl[q];
@@ -287,8 +305,11 @@ static int on_customer(void *ud, const tn_churn_customer *c, tn_error *err)
 			u->types |= 1ull << (ty & 63);
 			u->tickets += ty == x->support_type;
 		}
+		if (x->ev_stream && (rc = cursor_step(x->store, &x->evw, err)))
+			return rc;
 	}
-	tn_db_reset(qe);
+	if (!x->ev_stream)
+		tn_db_reset(qe);
 	if (r != TN_DB_DONE)
 		return tn_store_db_error(x->store, "reading events", err);
 	for (size_t q = 0; q < x->ncuts; q++) {
@@ -540,6 +561,23 @@ static int features_range(tn_store *s, const tn_pred_features_opts *o, const tn_
 						  "AND occurred_at <= ?2",
 						  err))))
 		rc = tn_error_code(err, TN_ERR_DB);
+	if (!rc && tn_store_pg(s)) {
+		/* PostgreSQL: the window's events in one cursor (customer order) */
+		x.ev_stream = 1;
+		if (!(x.evw.st = tn_db_prepare(s,
+					       "SELECT customer_id, occurred_at, type_id FROM events "
+					       "WHERE occurred_at > ?4 AND occurred_at <= ?1 "
+					       "AND customer_id >= ?2 AND customer_id < ?3 ORDER BY customer_id",
+					       err)))
+			rc = tn_error_code(err, TN_ERR_DB);
+		if (!rc) {
+			tn_db_bind_int64(x.evw.st, 4, cuts[0] - 90 * (tn_time)TN_DAY);
+			tn_db_bind_int64(x.evw.st, 1, hi);
+			tn_db_bind_int64(x.evw.st, 2, key_hi > key_lo ? key_lo : INT64_MIN);
+			tn_db_bind_int64(x.evw.st, 3, key_hi > key_lo ? key_hi : INT64_MAX);
+			rc = cursor_step(s, &x.evw, err);
+		}
+	}
 	if (!rc)
 		rc = open_cursor(s, &x.pay,
 				 "SELECT customer_id, paid_at, status FROM payments WHERE paid_at <= ?1 "
@@ -557,6 +595,7 @@ static int features_range(tn_store *s, const tn_pred_features_opts *o, const tn_
 	if (!rc)
 		rc = tn_churn_scan(s, &def, &so, on_customer, &x, NULL, err);
 	tn_db_finalize(x.ev90);
+	tn_db_finalize(x.evw.st);
 	tn_db_finalize(x.evlast);
 	tn_db_finalize(x.evonb);
 	tn_db_finalize(x.pay.st);

@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -56,26 +57,36 @@ int tn_key_create(tn_store *s, const char *scope, const char *name, char *key, i
 	return tn_store_key_add(s, &k, id, err);
 }
 
-/* Reload the valid keys when the cache is older than a second (mu held). */
-static void reload(tn_server *sv)
+/* Reload the valid keys when the cache is older than a second (mu held).
+ * 0 when the cache holds the store's keys, -1 when they could not be read
+ * (a revoked key must not pass on an old list): then a request's key is
+ * neither known nor unknown, and the caller answers 503, never 401 -- a 401
+ * would tell a client its valid key is wrong.  A failure is written to
+ * stderr (the first, then at most one a minute), with the store's reason. */
+static int reload(tn_server *sv)
 {
 	key_cache *kc = &sv->keys;
 	double now = server_now();
 	if (kc->keys && now - kc->loaded_at < 1.0)
-		return;
+		return 0;
 	tn_error err = {0};
 	tn_store *s = reader_take(sv, &err);
 	tn_api_key *list = NULL;
 	size_t n = 0;
 	if (!s || tn_store_keys_list(s, &list, &n, &err)) {
 		reader_give(sv, s);
-		return; /* keep the keys we had; the next request tries again */
+		if (now - kc->warned_at >= 60.0 || kc->warned_at == 0) {
+			fprintf(stderr, "tenure serve: cannot read the API keys (answering 503): %s\n",
+				err.msg[0] ? err.msg : "unknown error");
+			kc->warned_at = now;
+		}
+		return -1;
 	}
 	reader_give(sv, s);
 	key_entry *keys = tn_calloc(n ? n : 1, sizeof *keys);
 	if (!keys) {
 		free(list);
-		return;
+		return -1;
 	}
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -97,6 +108,7 @@ static void reload(tn_server *sv)
 	kc->keys = keys;
 	kc->n = m;
 	kc->loaded_at = now;
+	return 0;
 }
 
 int auth_check(tn_server *sv, const char *authorization, int *scope, int64_t *key_id)
@@ -116,7 +128,10 @@ int auth_check(tn_server *sv, const char *authorization, int *scope, int64_t *ke
 	unsigned char h[32];
 	SHA256((const unsigned char *)key, len, h);
 	pthread_mutex_lock(&sv->keys.mu);
-	reload(sv);
+	if (reload(sv)) {
+		pthread_mutex_unlock(&sv->keys.mu);
+		return -2;
+	}
 	int found = -1;
 	/* every key is compared, in constant time each */
 	for (size_t i = 0; i < sv->keys.n; i++)
@@ -168,7 +183,7 @@ int auth_key_scope(tn_server *sv, int64_t key_id)
 {
 	int scope = SCOPE_NONE;
 	pthread_mutex_lock(&sv->keys.mu);
-	reload(sv);
+	(void)reload(sv); /* keys that cannot be read: the last ones known */
 	for (size_t i = 0; i < sv->keys.n; i++)
 		if (sv->keys.keys[i].id == key_id)
 			scope = sv->keys.keys[i].scope;

@@ -510,7 +510,13 @@ static const route *dispatch(tn_server *sv, const tn_http_request *rq, tn_http_r
 	if (r->scope != SCOPE_NONE) {
 		int scope;
 		int64_t key_id;
-		if (auth_check(sv, rq->authorization, &scope, &key_id)) {
+		int bad = auth_check(sv, rq->authorization, &scope, &key_id);
+		if (bad == -2) { /* the store did not answer: not the key's fault */
+			respond_error(rs, 503, NULL, "cannot read the API keys from the store; retry", NULL);
+			rs->retry_after = 1;
+			return r;
+		}
+		if (bad) {
 			respond_error(rs, 401, NULL,
 				      rq->authorization ? "unknown or revoked key" : "missing key: send Authorization: Bearer KEY",
 				      NULL);

@@ -76,9 +76,11 @@ typedef struct key_cache {
 	key_entry *keys;
 	size_t n;
 	double loaded_at; /* monotonic seconds; reloaded every second */
+	double warned_at; /* the last "cannot read the API keys" on stderr */
 } key_cache;
 
-/* Check "Bearer KEY": 0 and *scope, *key_id when it is a valid key; -1 unknown. */
+/* Check "Bearer KEY": 0 and *scope, *key_id when it is a valid key; -1
+ * unknown; -2 the keys could not be read from the store (answer 503). */
 int auth_check(tn_server *sv, const char *authorization, int *scope, int64_t *key_id);
 /* Take one token of KEY_ID's bucket: 0 allowed, else the seconds to wait. */
 int auth_rate(tn_server *sv, int64_t key_id);

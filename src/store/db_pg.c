@@ -722,6 +722,16 @@ static int start(tn_pgstmt *st, const char *what, tn_error *err)
 			}
 			if (prc) {
 				free(decl);
+				/* a connection dropped while idle (its backend killed,
+				 * the server restarted): reconnect and run again, as a
+				 * lookup does below -- without this a pooled reader whose
+				 * connection dropped failed every scan for good (the
+				 * server's key list among them: every request 401) */
+				if (PQstatus(pg->conn) == CONNECTION_BAD && retry(pg, NULL, idle, &tries)) {
+					tn_error_clear(err);
+					continue;
+				}
+				note_lost(pg, idle);
 				return prc;
 			}
 			r = PQexecParams(pg->conn, decl, st->n, st->ptype, (const char *const *)st->val, st->len,

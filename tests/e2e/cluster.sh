@@ -138,6 +138,14 @@ has "not pushed: a whole-table count ships the rows" plan.out "Remote SQL: SELEC
 # not pushed: Tenure's own SQL functions (tn_money) are evaluated on the coordinator
 plan "SELECT customer_id, sum(tn_money(amount, currency, paid_at)) FROM payments GROUP BY customer_id"
 lacks "not pushed: an aggregate over tn_money" plan.out "tn_money(amount"
+# predict features' window (src/analyses/predict_features.c, PostgreSQL): the
+# time filter goes to the shards, so only the window's events come back
+plan "SELECT customer_id, occurred_at, type_id FROM events WHERE occurred_at > 1700000000 AND occurred_at <= 1790000000 AND customer_id >= -9223372036854775807 AND customer_id < 9223372036854775807 ORDER BY customer_id"
+has "pushdown: the feature window's time filter runs on the shards" plan.out "(occurred_at > 1700000000)"
+# cohorts and churn rate read subscriptions through the churn scan, with
+# tn_money: the rows come to the coordinator, the money is converted there
+plan "SELECT customer_id, plan, billing_period, tn_money(price, currency, started_at), started_at, trial_ends_at, current_period_end, cancelled_at, status FROM subscriptions ORDER BY customer_id, started_at, plan"
+lacks "not pushed: the churn scan's tn_money (cohorts, churn rate)" plan.out "tn_money(price"
 # not pushed: a join with a coordinator table (event_types) by name
 plan "SELECT e.customer_id, count(*) FROM events e JOIN event_types t ON t.id = e.type_id WHERE t.name = 'session' GROUP BY e.customer_id"
 has "not pushed: a join with a coordinator table ships the rows" plan.out "Remote SQL: SELECT customer_id, type_id FROM public.events"

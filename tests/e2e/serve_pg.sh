@@ -98,6 +98,9 @@ kill_backends() {
 }
 n=$(kill_backends)
 if [ "${n:-0}" -ge 1 ]; then ok "killed $n idle server connections"; else not_ok "killed the server's connections" "$n"; fi
+# (the key list is a scan: its reader's dropped connection must reconnect,
+# or every request is refused once the cached keys are a second old)
+sleep 1.1
 check_eq "after the kill: a write succeeds" "$(req "$PORT" POST /v1/events "$PKEY" '[{"customer":"c3","occurred_at":"2024-04-01","type":"session","id":"after-kill"}]')" 200
 check_eq "after the kill: the write is stored" "$(pgq "SELECT count(*) FROM events WHERE ext_id = 'after-kill'")" 1
 kill_backends >/dev/null
@@ -146,6 +149,37 @@ else not_ok "after the kills: a write succeeds" "status $st" "$(cat resp.json)";
 check_eq "after the kills: that write is stored" "$(pgq "SELECT count(*) FROM events WHERE ext_id = 'after-kills'")" 1
 stop_server
 kill -TERM "$LITE_PID" 2>/dev/null; wait "$LITE_PID"; LITE_PID=""
+
+# ---- the first requests of a fresh server are concurrent POSTs ----
+# (seen once as 401 for a valid key: every one of 32 concurrent first POSTs,
+# on a new database each round, must be 200 and stored)
+for round in 1 2 3; do
+  pgq "CREATE DATABASE first$round" >/dev/null
+  FURL=$(printf %s "$URL" | sed "s|/postgres\$|/first$round|")
+  FKEY=$($TENURE --db "$FURL" keys create --scope ingest --name first 2>/dev/null)
+  if ! start_server "$FURL" first.log; then not_ok "fresh server $round starts" "$(cat first.log)"; continue; fi
+  pids=""
+  for i in $(seq 1 32); do
+    curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $FKEY" -H 'Content-Type: application/json' \
+      --data-binary "[{\"id\":\"f$i\"}]" "http://127.0.0.1:$PORT/v1/customers" >"first.$i" &
+    pids="$pids $!"
+  done
+  wait $pids
+  codes=$(cat first.[0-9]* | sort | uniq -c | awk '{printf "%s%s x%s", (NR > 1 ? ", " : ""), $2, $1}')
+  check_eq "fresh server $round: 32 concurrent first POSTs all 200" "$codes" "200 x32"
+  check_eq "fresh server $round: the 32 customers stored" \
+    "$(cd / && pg_psql srv "SELECT count(*) FROM customers" "first$round")" 32
+  rm -f first.[0-9]*
+  [ $round -lt 3 ] && stop_server
+done
+# keys that cannot be read: 503 with the reason logged, not 401
+(cd / && pg_psql srv "ALTER TABLE api_keys RENAME TO api_keys_away" first3) >/dev/null
+sleep 1.1
+check_eq "keys unreadable: 503, not 401" "$(req "$PORT" POST /v1/customers "$FKEY" '[{"id":"g1"}]')" 503
+check_contains "keys unreadable: the reason on stderr" first.log "cannot read the API keys"
+(cd / && pg_psql srv "ALTER TABLE api_keys_away RENAME TO api_keys" first3) >/dev/null
+check_eq "keys readable again: 200" "$(req "$PORT" POST /v1/customers "$FKEY" '[{"id":"g1"}]')" 200
+stop_server
 
 # ---- analysis routes on the demo: postgresql server = sqlite server = CLI ----
 pgq "DROP SCHEMA public CASCADE; CREATE SCHEMA public" >/dev/null
