@@ -774,6 +774,8 @@ int tn_store_fold_step(tn_store *s, long long chunk, int *done, long long *moved
  * once, before SQLite initialises itself.  The server's threads allocate
  * constantly; that mutex was about a tenth of its ingest CPU. */
 static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+/* (A program that initialised SQLite first keeps its own settings: the call
+ * then fails, harmlessly.) */
 static void sqlite_setup(void) { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
 
 int tn_store_open(const char *path, int flags, tn_store **out, tn_error *err)

@@ -431,6 +431,11 @@ static void test_hook(void **state)
 
 int main(void)
 {
+	/* SQLite's heap limit (test_sqlite_out_of_memory_surfaces) counts with its
+	 * memory statistics, which tn_store_open turns off for speed unless SQLite
+	 * is already initialised: turn them on first, as an embedding program may. */
+	if (sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 1) != SQLITE_OK || sqlite3_initialize() != SQLITE_OK)
+		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hook),
 		cmocka_unit_test(test_import_transient),
