@@ -42,6 +42,8 @@ struct tn_store {
 	sqlite3 *db;
 	tn_pg *pg;  /* a PostgreSQL store instead (db NULL) */
 	int cluster; /* shards behind this PostgreSQL coordinator (store/cluster.h), 0 on one node */
+	int cust_batch; /* tn_store_put_customers: 0 not known yet, 1 set-based, 2 set-based with the old
+			 * INSERT trigger writing customer_keys, -1 row by row */
 	char *path; /* the file, or the URL without its password */
 	int opened_version;
 	int in_txn;
@@ -1244,6 +1246,122 @@ int tn_store_put_customer(tn_store *s, const tn_customer_rec *r, int *outcome, t
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	if (outcome)
 		*outcome = !changed ? TN_PUT_UNCHANGED : existed ? TN_PUT_UPDATED : TN_PUT_ADDED;
+	return TN_OK;
+}
+
+/* How a batch of customers is written here (s->cust_batch): set-based on a
+ * postgres_fdw coordinator (its customers table has the coordinator's id
+ * sequence).  A coordinator made before the batched path keeps
+ * customer_keys by a row trigger on INSERT too: the batch then leaves the
+ * key rows to it (a row trigger makes postgres_fdw send the rows one by
+ * one, but still within one statement). */
+static int customers_batch_mode(tn_store *s, tn_error *err)
+{
+	if (s->cust_batch)
+		return TN_OK;
+	s->cust_batch = -1;
+	if (!s->cluster)
+		return TN_OK;
+	tn_stmt *st = tn_db_prepare(s,
+		"SELECT (SELECT count(*) FROM cluster_shards WHERE kind = 'postgres_fdw'), "
+		"(to_regclass('tn_customers_id') IS NOT NULL)::int, "
+		"(SELECT count(*) FROM pg_trigger WHERE tgrelid = 'customers'::regclass "
+		"AND tgname = 'customer_keys_sync' AND (tgtype & 4) <> 0)", err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	int rc = tn_db_step(st, "reading the cluster's set-up", err);
+	if (rc == TN_DB_ROW && tn_db_column_int64(st, 0) > 0 && tn_db_column_int64(st, 1) > 0)
+		s->cust_batch = tn_db_column_int64(st, 2) > 0 ? 2 : 1;
+	tn_db_finalize(st);
+	return rc == TN_DB_ROW || rc == TN_DB_DONE ? TN_OK : tn_error_code(err, TN_ERR_DB);
+}
+
+int tn_store_put_customers(tn_store *s, const tn_customer_rec *r, size_t n, int *outcomes, tn_error *err)
+{
+	if (customers_batch_mode(s, err))
+		return tn_error_code(err, TN_ERR_DB);
+	if (s->cust_batch < 0) {
+		for (size_t i = 0; i < n; i++)
+			if (tn_store_put_customer(s, &r[i], outcomes ? &outcomes[i] : NULL, err))
+				return tn_error_code(err, TN_ERR_DB);
+		return TN_OK;
+	}
+	if (n == 0)
+		return TN_OK;
+	if (load_customers(s, err) ||
+	    tn_store_exec(s, "CREATE TEMP TABLE IF NOT EXISTS tn_stage_customers(seq BIGINT PRIMARY KEY, ext_id TEXT, "
+			     "signed_up_at BIGINT, country TEXT, channel TEXT, attrs TEXT, id BIGINT, "
+			     "existed BOOLEAN NOT NULL DEFAULT false, changed BOOLEAN NOT NULL DEFAULT false); "
+			     "DELETE FROM tn_stage_customers", err))
+		return tn_error_code(err, TN_ERR_DB);
+	static const char ins_sql[] = "INSERT INTO tn_stage_customers(seq, ext_id, signed_up_at, country, channel, attrs) "
+				      "VALUES(?1, ?2, ?3, ?4, ?5, ?6)";
+	tn_stmt *st = tn_db_cached(s, ins_sql, err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	for (size_t i = 0; i < n; i++) {
+		tn_db_bind_int64(st, 1, (int64_t)i);
+		tn_db_bind_text(st, 2, r[i].id);
+		tn_db_bind_time(st, 3, r[i].signed_up_at);
+		tn_db_bind_text(st, 4, r[i].country);
+		tn_db_bind_text(st, 5, r[i].channel);
+		tn_db_bind_text(st, 6, r[i].attrs_json);
+		int rc = tn_db_step(st, "staging customers", err);
+		tn_db_reset(st);
+		if (rc != TN_DB_DONE)
+			return write_error(s, rc, "staging customers", err);
+	}
+	/* ids: the stored one, else the sequence's next in file order (as row
+	 * by row); the key rows first, so that a duplicate ext_id (a writer
+	 * elsewhere) is refused before any shard is written; then one INSERT
+	 * (postgres_fdw sends it in batches of batch_size), one read of the
+	 * stored rows by id (pushed to the shards), and an UPDATE of only the
+	 * rows that differ, so that a re-import writes nothing */
+	char sql[2048];
+	snprintf(sql, sizeof sql,
+		 "UPDATE tn_stage_customers s SET id = k.id, existed = true FROM customer_keys k WHERE k.ext_id = s.ext_id; "
+		 "UPDATE tn_stage_customers SET attrs = json(coalesce(attrs, '{}')); "
+		 "UPDATE tn_stage_customers s SET id = o.id FROM (SELECT seq, nextval('tn_customers_id') AS id FROM "
+		 "(SELECT seq FROM tn_stage_customers WHERE NOT existed ORDER BY seq) q) o WHERE s.seq = o.seq; "
+		 "%s"
+		 "INSERT INTO customers(id, ext_id, signed_up_at, country, channel, attrs) "
+		 "SELECT id, ext_id, signed_up_at, country, channel, attrs FROM tn_stage_customers WHERE NOT existed "
+		 "ORDER BY seq; "
+		 "UPDATE tn_stage_customers s SET changed = true FROM customers c "
+		 "WHERE c.id = ANY(ARRAY(SELECT id FROM tn_stage_customers WHERE existed)) AND s.existed AND c.id = s.id "
+		 "AND (c.signed_up_at, c.country, c.channel, c.attrs) IS DISTINCT FROM "
+		 "(s.signed_up_at, s.country, s.channel, s.attrs); "
+		 "UPDATE customers c SET signed_up_at = s.signed_up_at, country = s.country, channel = s.channel, "
+		 "attrs = s.attrs FROM tn_stage_customers s "
+		 "WHERE c.id = ANY(ARRAY(SELECT id FROM tn_stage_customers WHERE changed)) AND s.changed AND c.id = s.id",
+		 s->cust_batch == 1 ? "INSERT INTO customer_keys(ext_id, id) SELECT ext_id, id FROM tn_stage_customers "
+				      "WHERE NOT existed ORDER BY seq; "
+				    : "");
+	int rc = tn_store_exec(s, sql, err);
+	if (rc)
+		return write_error(s, rc, "writing customers", err);
+	static const char out_sql[] = "SELECT seq, id, existed::int, changed::int FROM tn_stage_customers ORDER BY seq";
+	if (!(st = tn_db_cached(s, out_sql, err)))
+		return tn_error_code(err, TN_ERR_DB);
+	size_t got = 0;
+	while ((rc = tn_db_step(st, "reading the customers written", err)) == TN_DB_ROW) {
+		int64_t seq = tn_db_column_int64(st, 0), id = tn_db_column_int64(st, 1);
+		int existed = tn_db_column_int64(st, 2) != 0, changed = tn_db_column_int64(st, 3) != 0;
+		if (seq < 0 || (size_t)seq >= n)
+			continue;
+		got++;
+		if ((!existed || changed) && map_put(s, r[seq].id, id)) {
+			tn_db_reset(st);
+			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		}
+		if (outcomes)
+			outcomes[seq] = !existed ? TN_PUT_ADDED : changed ? TN_PUT_UPDATED : TN_PUT_UNCHANGED;
+	}
+	tn_db_reset(st);
+	if (rc != TN_DB_DONE)
+		return tn_error_code(err, TN_ERR_DB);
+	if (got != n)
+		return tn_error_set(err, TN_ERR_DB, "internal: %zu customers staged, %zu read back", n, got);
 	return TN_OK;
 }
 
