@@ -23,4 +23,11 @@ int tn_store_cluster(const tn_store *s);
  * shards); elsewhere it is tn_store_put_customer row by row. */
 int tn_store_put_customers(tn_store *s, const tn_customer_rec *r, size_t n, int *outcomes, tn_error *err);
 
+/* The same for N subscriptions (their customers already stored), none of
+ * them matching another of the N by id or by (customer, started_at,
+ * plan): matched as tn_store_put_subscription matches, on a coordinator
+ * in one read of the candidate rows (pushed to the shards), one batched
+ * INSERT of the new ones and an UPDATE of only the changed ones. */
+int tn_store_put_subscriptions(tn_store *s, const tn_subscription_rec *r, size_t n, int *outcomes, tn_error *err);
+
 #endif

@@ -12,6 +12,7 @@
  */
 #include "tenure/import.h"
 #include "base/alloc.h"
+#include "base/hashmap.h"
 #include "tenure/csv.h"
 #include "tenure/frame.h"
 #include "tenure/utf8.h"
@@ -207,6 +208,11 @@ typedef struct session {
 	tn_customer_rec *cbuf;
 	long *cline;
 	size_t ncbuf;
+	/* subscriptions the same way (sbatch), with the keys of the rows kept
+	 * (so that a row matching another of the batch waits for the next) */
+	int sbatch;
+	tn_subscription_rec *sbuf;
+	tn_strmap *skeys;
 } session;
 
 #define CUST_BATCH 2000
@@ -220,6 +226,23 @@ static void drop_customers(session *ss)
 		free((char *)ss->cbuf[i].attrs_json);
 	}
 	ss->ncbuf = 0;
+}
+
+static void drop_subscriptions(session *ss)
+{
+	for (size_t i = 0; i < ss->ncbuf && ss->sbuf; i++) {
+		tn_subscription_rec *c = &ss->sbuf[i];
+		free((char *)c->id);
+		free((char *)c->customer);
+		free((char *)c->plan);
+		free((char *)c->billing_period);
+		free((char *)c->currency);
+		free((char *)c->cancel_reason);
+		free((char *)c->status);
+	}
+	ss->ncbuf = 0;
+	tn_strmap_free(ss->skeys);
+	ss->skeys = NULL;
 }
 
 static char *dup_or_null(const char *v, int *bad)
@@ -247,6 +270,51 @@ static int keep_customer(session *ss, const tn_customer_rec *r, long line, tn_er
 	return bad ? tn_error_set(err, TN_ERR_NOMEM, "out of memory") : TN_OK;
 }
 
+/* The batch's keys of subscription R: by id, and by (customer,
+ * started_at, plan). */
+static int sub_keys(const tn_subscription_rec *r, char *k1, size_t n1, char *k2, size_t n2)
+{
+	int a = snprintf(k1, n1, "i%s", r->id ? r->id : "");
+	int b = snprintf(k2, n2, "k%s%c%lld%c%s", r->customer, 0x1F, (long long)r->started_at, 0x1F, r->plan);
+	return a < 0 || (size_t)a >= n1 || b < 0 || (size_t)b >= n2 ? -1 : 0;
+}
+
+/* Is a row of the batch matched by R's keys (then the batch goes first)? */
+static int sub_collides(session *ss, const tn_subscription_rec *r)
+{
+	char k1[600], k2[1200];
+	if (!ss->skeys || sub_keys(r, k1, sizeof k1, k2, sizeof k2))
+		return ss->skeys != NULL;
+	return (r->id && tn_strmap_find(ss->skeys, k1) != TN_STRMAP_NONE) ||
+	       tn_strmap_find(ss->skeys, k2) != TN_STRMAP_NONE;
+}
+
+static int keep_subscription(session *ss, const tn_subscription_rec *r, long line, tn_error *err)
+{
+	if (!ss->sbuf && (!(ss->sbuf = tn_calloc(CUST_BATCH, sizeof *ss->sbuf)) ||
+			  !(ss->cline = tn_calloc(CUST_BATCH, sizeof *ss->cline))))
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	char k1[600], k2[1200];
+	size_t idx;
+	if (!ss->skeys && !(ss->skeys = tn_strmap_new()))
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	if (sub_keys(r, k1, sizeof k1, k2, sizeof k2) == 0 &&
+	    ((r->id && tn_strmap_add(ss->skeys, k1, &idx) < 0) || tn_strmap_add(ss->skeys, k2, &idx) < 0))
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	int bad = 0;
+	tn_subscription_rec *c = &ss->sbuf[ss->ncbuf];
+	*c = *r;
+	c->id = dup_or_null(r->id, &bad);
+	c->customer = dup_or_null(r->customer, &bad);
+	c->plan = dup_or_null(r->plan, &bad);
+	c->billing_period = dup_or_null(r->billing_period, &bad);
+	c->currency = dup_or_null(r->currency, &bad);
+	c->cancel_reason = dup_or_null(r->cancel_reason, &bad);
+	c->status = dup_or_null(r->status, &bad);
+	ss->cline[ss->ncbuf++] = line;
+	return bad ? tn_error_set(err, TN_ERR_NOMEM, "out of memory") : TN_OK;
+}
+
 /* Write the kept customers and count their outcomes; an error names the
  * batch's lines (the store refused the set: nothing of it is written, and
  * the import rolls back). */
@@ -256,8 +324,9 @@ static int flush_customers(session *ss)
 		return TN_OK;
 	tn_error werr = {0};
 	int *out = tn_calloc(ss->ncbuf, sizeof *out);
-	int rc = out ? tn_store_put_customers(ss->store, ss->cbuf, ss->ncbuf, out, &werr)
-		     : tn_error_set(&werr, TN_ERR_NOMEM, "out of memory");
+	int rc = !out	     ? tn_error_set(&werr, TN_ERR_NOMEM, "out of memory")
+		 : ss->sbatch ? tn_store_put_subscriptions(ss->store, ss->sbuf, ss->ncbuf, out, &werr)
+			      : tn_store_put_customers(ss->store, ss->cbuf, ss->ncbuf, out, &werr);
 	if (rc == TN_OK) {
 		for (size_t i = 0; i < ss->ncbuf; i++) {
 			if (out[i] == TN_PUT_ADDED)
@@ -273,7 +342,10 @@ static int flush_customers(session *ss)
 		tn_error_set(ss->err, rc, "%s:%ld-%ld: %s", ss->path, ss->cline[0], ss->cline[ss->ncbuf - 1], werr.msg);
 	}
 	free(out);
-	drop_customers(ss);
+	if (ss->sbatch)
+		drop_subscriptions(ss);
+	else
+		drop_customers(ss);
 	return rc;
 }
 
@@ -864,6 +936,22 @@ static int write_row(session *ss, raw_value *v, typed_row *t, const char *attrs,
 		if (!write)
 			return 1;
 		col = r.id ? COL("id") : COL("customer");
+		if (ss->sbatch && !src && !cause) {
+			/* the customer is checked now, so that the row is the one refused */
+			int64_t cid;
+			if (sub_collides(ss, &r) && flush_customers(ss))
+				return -1;
+			rc = tn_store_customer_key(ss->store, r.customer, &cid, &werr);
+			if (rc == TN_OK)
+				rc = keep_subscription(ss, &r, line, &werr);
+			added = -1; /* counted at the batch's write */
+			if (rc == TN_OK && ss->ncbuf == CUST_BATCH && flush_customers(ss))
+				return -1;
+			break;
+		}
+		/* a state follows the row: the batch kept so far goes first */
+		if (ss->sbatch && flush_customers(ss))
+			return -1;
 		rc = tn_store_put_subscription(ss->store, &r, &added, &werr);
 		if (rc == TN_OK && (src || cause)) {
 			tn_time cpe = TIM("current_period_end");
@@ -1453,6 +1541,7 @@ int tn_import(tn_store *s, const char *path, const tn_import_opts *o, tn_import_
 				    strerror(errno));
 	tn_store_bulk(s, o->kind == TN_KIND_EVENTS);
 	ss.cbatch = o->kind == TN_KIND_CUSTOMERS && tn_store_cluster(s) > 0;
+	ss.sbatch = o->kind == TN_KIND_SUBSCRIPTIONS && tn_store_cluster(s) > 0;
 	int rc = tn_store_begin(s, err);
 	if (rc == TN_OK) {
 		tn_input_format fmt = o->format == TN_INPUT_AUTO ? detect_format(path) : o->format;
@@ -1498,8 +1587,12 @@ int tn_import(tn_store *s, const char *path, const tn_import_opts *o, tn_import_
 	free(ss.extra);
 	for (size_t f = 0; f < MAX_FIELDS; f++)
 		free(ss.conv[f]);
-	drop_customers(&ss);
+	if (ss.sbatch)
+		drop_subscriptions(&ss);
+	else
+		drop_customers(&ss);
 	free(ss.cbuf);
+	free(ss.sbuf);
 	free(ss.cline);
 	if (ss.seen) {
 		tn_db_finalize(ss.seen);

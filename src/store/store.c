@@ -1447,6 +1447,113 @@ int tn_store_put_subscription(tn_store *s, const tn_subscription_rec *r, int *ou
 	return step_write(s, st, existing, "writing a subscription", outcome, err);
 }
 
+int tn_store_put_subscriptions(tn_store *s, const tn_subscription_rec *r, size_t n, int *outcomes, tn_error *err)
+{
+	if (customers_batch_mode(s, err))
+		return tn_error_code(err, TN_ERR_DB);
+	if (s->cust_batch < 0) {
+		for (size_t i = 0; i < n; i++)
+			if (tn_store_put_subscription(s, &r[i], outcomes ? &outcomes[i] : NULL, err))
+				return tn_error_code(err, TN_ERR_DB);
+		return TN_OK;
+	}
+	if (n == 0)
+		return TN_OK;
+	if (tn_store_exec(s, "CREATE TEMP TABLE IF NOT EXISTS tn_stage_subscriptions(seq BIGINT PRIMARY KEY, "
+			     "customer_id BIGINT, ext_id TEXT, plan TEXT, billing_period TEXT, price DOUBLE PRECISION, "
+			     "currency TEXT, started_at BIGINT, trial_ends_at BIGINT, current_period_end BIGINT, "
+			     "cancelled_at BIGINT, cancel_reason TEXT, status TEXT, id BIGINT, "
+			     "changed BOOLEAN NOT NULL DEFAULT false); "
+			     "DELETE FROM tn_stage_subscriptions", err))
+		return tn_error_code(err, TN_ERR_DB);
+	static const char ins_sql[] =
+		"INSERT INTO tn_stage_subscriptions(seq, customer_id, ext_id, plan, billing_period, price, currency, "
+		"started_at, trial_ends_at, current_period_end, cancelled_at, cancel_reason, status) "
+		"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+	tn_stmt *st = tn_db_cached(s, ins_sql, err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	for (size_t i = 0; i < n; i++) {
+		int64_t cid;
+		if (tn_store_customer_key(s, r[i].customer, &cid, err)) {
+			tn_db_reset(st);
+			return tn_error_code(err, TN_ERR_DB);
+		}
+		tn_db_bind_int64(st, 1, (int64_t)i);
+		tn_db_bind_int64(st, 2, cid);
+		tn_db_bind_text(st, 3, r[i].id);
+		tn_db_bind_text(st, 4, r[i].plan);
+		tn_db_bind_text(st, 5, r[i].billing_period);
+		tn_db_bind_double(st, 6, r[i].price);
+		tn_db_bind_text(st, 7, r[i].currency);
+		tn_db_bind_time(st, 8, r[i].started_at);
+		tn_db_bind_time(st, 9, r[i].trial_ends_at);
+		tn_db_bind_time(st, 10, r[i].current_period_end);
+		tn_db_bind_time(st, 11, r[i].cancelled_at);
+		tn_db_bind_text(st, 12, r[i].cancel_reason);
+		tn_db_bind_text(st, 13, r[i].status);
+		int rc = tn_db_step(st, "staging subscriptions", err);
+		tn_db_reset(st);
+		if (rc != TN_DB_DONE)
+			return write_error(s, rc, "staging subscriptions", err);
+	}
+	/* the match of tn_store_put_subscription (the id first, else customer,
+	 * started_at and plan) among the candidates read at once: those with
+	 * one of the ids, those of the batch's customers (both pushed to the
+	 * shards); then the new rows in one INSERT, the differing ones in one
+	 * UPDATE */
+	int rc = tn_store_exec(s,
+		"UPDATE tn_stage_subscriptions s SET id = m.id FROM ("
+		"  SELECT DISTINCT ON (b.seq) b.seq, x.id FROM tn_stage_subscriptions b JOIN ("
+		"    SELECT id, ext_id, customer_id, started_at, plan FROM subscriptions"
+		"     WHERE ext_id = ANY(ARRAY(SELECT ext_id FROM tn_stage_subscriptions WHERE ext_id IS NOT NULL))"
+		"        OR customer_id = ANY(ARRAY(SELECT customer_id FROM tn_stage_subscriptions))) x"
+		"   ON (b.ext_id IS NOT NULL AND x.ext_id = b.ext_id)"
+		"   OR (x.customer_id = b.customer_id AND x.started_at = b.started_at AND x.plan = b.plan)"
+		"  ORDER BY b.seq, (b.ext_id IS NOT NULL AND x.ext_id = b.ext_id) DESC, x.id) m "
+		"WHERE s.seq = m.seq; "
+		"INSERT INTO subscriptions(customer_id, ext_id, plan, billing_period, price, currency, started_at, "
+		"trial_ends_at, current_period_end, cancelled_at, cancel_reason, status) "
+		"SELECT customer_id, ext_id, plan, billing_period, price, currency, started_at, trial_ends_at, "
+		"current_period_end, cancelled_at, cancel_reason, status FROM tn_stage_subscriptions WHERE id IS NULL "
+		"ORDER BY seq; "
+		"UPDATE tn_stage_subscriptions s SET changed = true FROM subscriptions c "
+		"WHERE c.id = ANY(ARRAY(SELECT id FROM tn_stage_subscriptions WHERE id IS NOT NULL)) AND c.id = s.id "
+		"AND (c.customer_id, c.ext_id, c.plan, c.billing_period, c.price, c.currency, c.started_at, "
+		"c.trial_ends_at, c.current_period_end, c.cancelled_at, c.cancel_reason, c.status) IS DISTINCT FROM "
+		"(s.customer_id, s.ext_id, s.plan, s.billing_period, s.price, s.currency, s.started_at, "
+		"s.trial_ends_at, s.current_period_end, s.cancelled_at, s.cancel_reason, s.status); "
+		"UPDATE subscriptions c SET customer_id = s.customer_id, ext_id = s.ext_id, plan = s.plan, "
+		"billing_period = s.billing_period, price = s.price, currency = s.currency, started_at = s.started_at, "
+		"trial_ends_at = s.trial_ends_at, current_period_end = s.current_period_end, "
+		"cancelled_at = s.cancelled_at, cancel_reason = s.cancel_reason, status = s.status "
+		"FROM tn_stage_subscriptions s "
+		"WHERE c.id = ANY(ARRAY(SELECT id FROM tn_stage_subscriptions WHERE changed)) AND s.changed AND c.id = s.id",
+		err);
+	if (rc)
+		return write_error(s, rc, "writing subscriptions", err);
+	static const char out_sql[] = "SELECT seq, (id IS NOT NULL)::int, changed::int FROM tn_stage_subscriptions "
+				      "ORDER BY seq";
+	if (!(st = tn_db_cached(s, out_sql, err)))
+		return tn_error_code(err, TN_ERR_DB);
+	size_t got = 0;
+	while ((rc = tn_db_step(st, "reading the subscriptions written", err)) == TN_DB_ROW) {
+		int64_t seq = tn_db_column_int64(st, 0);
+		int existed = tn_db_column_int64(st, 1) != 0, changed = tn_db_column_int64(st, 2) != 0;
+		if (seq < 0 || (size_t)seq >= n)
+			continue;
+		got++;
+		if (outcomes)
+			outcomes[seq] = !existed ? TN_PUT_ADDED : changed ? TN_PUT_UPDATED : TN_PUT_UNCHANGED;
+	}
+	tn_db_reset(st);
+	if (rc != TN_DB_DONE)
+		return tn_error_code(err, TN_ERR_DB);
+	if (got != n)
+		return tn_error_set(err, TN_ERR_DB, "internal: %zu subscriptions staged, %zu read back", n, got);
+	return TN_OK;
+}
+
 /* What putting a payment or a feedback row shares: the statements (each
  * prepared once, in the store's slots) and the matching.  A row is matched
  * on the record's own id when given, else on (customer, instant, MATCH: the
