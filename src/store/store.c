@@ -1249,6 +1249,83 @@ int tn_store_put_customer(tn_store *s, const tn_customer_rec *r, int *outcome, t
 	return TN_OK;
 }
 
+/* A multi-row INSERT into staging table TABLE (COLS, NCOLS of them) for
+ * rows FROM..FROM+M-1, bound by BIND: one round trip per STAGE_ROWS rows
+ * instead of one per row. */
+#define STAGE_ROWS 200
+typedef void (*stage_bind_fn)(tn_stmt *st, int base, const void *rows, size_t i, tn_store *s, int64_t seq);
+static int stage_chunk(tn_store *s, const char *table, const char *cols, int ncols, const void *rows, size_t from,
+		       size_t m, stage_bind_fn bind, tn_error *err)
+{
+	size_t cap = strlen(table) + strlen(cols) + 64 + m * (size_t)ncols * 8;
+	char *sql = tn_malloc(cap);
+	if (!sql)
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	size_t o = (size_t)snprintf(sql, cap, "INSERT INTO %s(%s) VALUES ", table, cols);
+	for (size_t i = 0; i < m; i++) {
+		sql[o++] = i ? ',' : ' ';
+		sql[o++] = '(';
+		for (int c = 0; c < ncols; c++)
+			o += (size_t)snprintf(sql + o, cap - o, "%s?%zu", c ? "," : "", i * (size_t)ncols + (size_t)c + 1);
+		sql[o++] = ')';
+	}
+	sql[o] = '\0';
+	tn_stmt *st = tn_db_prepare(s, sql, err);
+	free(sql);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	for (size_t i = 0; i < m; i++)
+		bind(st, (int)(i * (size_t)ncols), rows, from + i, s, (int64_t)(from + i));
+	int rc = tn_db_step(st, "staging rows", err);
+	tn_db_finalize(st);
+	return rc == TN_DB_DONE ? TN_OK : write_error(s, rc, "staging rows", err);
+}
+
+static int stage_rows(tn_store *s, const char *table, const char *cols, int ncols, const void *rows, size_t n,
+		      stage_bind_fn bind, tn_error *err)
+{
+	for (size_t from = 0; from < n; from += STAGE_ROWS) {
+		size_t m = n - from < STAGE_ROWS ? n - from : STAGE_ROWS;
+		if (stage_chunk(s, table, cols, ncols, rows, from, m, bind, err))
+			return tn_error_code(err, TN_ERR_DB);
+	}
+	return TN_OK;
+}
+
+static void bind_customer(tn_stmt *st, int b, const void *rows, size_t i, tn_store *s, int64_t seq)
+{
+	(void)s;
+	const tn_customer_rec *r = (const tn_customer_rec *)rows + i;
+	tn_db_bind_int64(st, b + 1, seq);
+	tn_db_bind_text(st, b + 2, r->id);
+	tn_db_bind_time(st, b + 3, r->signed_up_at);
+	tn_db_bind_text(st, b + 4, r->country);
+	tn_db_bind_text(st, b + 5, r->channel);
+	tn_db_bind_text(st, b + 6, r->attrs_json);
+}
+
+static void bind_subscription(tn_stmt *st, int b, const void *rows, size_t i, tn_store *s, int64_t seq)
+{
+	const tn_subscription_rec *r = (const tn_subscription_rec *)rows + i;
+	int64_t cid = 0;
+	/* checked by the caller before: the key is in the store's map */
+	if (tn_store_customer_key(s, r->customer, &cid, NULL))
+		cid = 0;
+	tn_db_bind_int64(st, b + 1, seq);
+	tn_db_bind_int64(st, b + 2, cid);
+	tn_db_bind_text(st, b + 3, r->id);
+	tn_db_bind_text(st, b + 4, r->plan);
+	tn_db_bind_text(st, b + 5, r->billing_period);
+	tn_db_bind_double(st, b + 6, r->price);
+	tn_db_bind_text(st, b + 7, r->currency);
+	tn_db_bind_time(st, b + 8, r->started_at);
+	tn_db_bind_time(st, b + 9, r->trial_ends_at);
+	tn_db_bind_time(st, b + 10, r->current_period_end);
+	tn_db_bind_time(st, b + 11, r->cancelled_at);
+	tn_db_bind_text(st, b + 12, r->cancel_reason);
+	tn_db_bind_text(st, b + 13, r->status);
+}
+
 /* How a batch of customers is written here (s->cust_batch): set-based on a
  * postgres_fdw coordinator (its customers table has the coordinator's id
  * sequence).  A coordinator made before the batched path keeps
@@ -1294,23 +1371,10 @@ int tn_store_put_customers(tn_store *s, const tn_customer_rec *r, size_t n, int 
 			     "existed BOOLEAN NOT NULL DEFAULT false, changed BOOLEAN NOT NULL DEFAULT false); "
 			     "DELETE FROM tn_stage_customers", err))
 		return tn_error_code(err, TN_ERR_DB);
-	static const char ins_sql[] = "INSERT INTO tn_stage_customers(seq, ext_id, signed_up_at, country, channel, attrs) "
-				      "VALUES(?1, ?2, ?3, ?4, ?5, ?6)";
-	tn_stmt *st = tn_db_cached(s, ins_sql, err);
-	if (!st)
+	if (stage_rows(s, "tn_stage_customers", "seq, ext_id, signed_up_at, country, channel, attrs", 6, r, n,
+		       bind_customer, err))
 		return tn_error_code(err, TN_ERR_DB);
-	for (size_t i = 0; i < n; i++) {
-		tn_db_bind_int64(st, 1, (int64_t)i);
-		tn_db_bind_text(st, 2, r[i].id);
-		tn_db_bind_time(st, 3, r[i].signed_up_at);
-		tn_db_bind_text(st, 4, r[i].country);
-		tn_db_bind_text(st, 5, r[i].channel);
-		tn_db_bind_text(st, 6, r[i].attrs_json);
-		int rc = tn_db_step(st, "staging customers", err);
-		tn_db_reset(st);
-		if (rc != TN_DB_DONE)
-			return write_error(s, rc, "staging customers", err);
-	}
+	tn_stmt *st;
 	/* ids: the stored one, else the sequence's next in file order (as row
 	 * by row); the key rows first, so that a duplicate ext_id (a writer
 	 * elsewhere) is refused before any shard is written; then one INSERT
@@ -1466,37 +1530,17 @@ int tn_store_put_subscriptions(tn_store *s, const tn_subscription_rec *r, size_t
 			     "changed BOOLEAN NOT NULL DEFAULT false); "
 			     "DELETE FROM tn_stage_subscriptions", err))
 		return tn_error_code(err, TN_ERR_DB);
-	static const char ins_sql[] =
-		"INSERT INTO tn_stage_subscriptions(seq, customer_id, ext_id, plan, billing_period, price, currency, "
-		"started_at, trial_ends_at, current_period_end, cancelled_at, cancel_reason, status) "
-		"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
-	tn_stmt *st = tn_db_cached(s, ins_sql, err);
-	if (!st)
-		return tn_error_code(err, TN_ERR_DB);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++) { /* every customer stored (the row is the one refused) */
 		int64_t cid;
-		if (tn_store_customer_key(s, r[i].customer, &cid, err)) {
-			tn_db_reset(st);
+		if (tn_store_customer_key(s, r[i].customer, &cid, err))
 			return tn_error_code(err, TN_ERR_DB);
-		}
-		tn_db_bind_int64(st, 1, (int64_t)i);
-		tn_db_bind_int64(st, 2, cid);
-		tn_db_bind_text(st, 3, r[i].id);
-		tn_db_bind_text(st, 4, r[i].plan);
-		tn_db_bind_text(st, 5, r[i].billing_period);
-		tn_db_bind_double(st, 6, r[i].price);
-		tn_db_bind_text(st, 7, r[i].currency);
-		tn_db_bind_time(st, 8, r[i].started_at);
-		tn_db_bind_time(st, 9, r[i].trial_ends_at);
-		tn_db_bind_time(st, 10, r[i].current_period_end);
-		tn_db_bind_time(st, 11, r[i].cancelled_at);
-		tn_db_bind_text(st, 12, r[i].cancel_reason);
-		tn_db_bind_text(st, 13, r[i].status);
-		int rc = tn_db_step(st, "staging subscriptions", err);
-		tn_db_reset(st);
-		if (rc != TN_DB_DONE)
-			return write_error(s, rc, "staging subscriptions", err);
 	}
+	if (stage_rows(s, "tn_stage_subscriptions",
+		       "seq, customer_id, ext_id, plan, billing_period, price, currency, started_at, trial_ends_at, "
+		       "current_period_end, cancelled_at, cancel_reason, status",
+		       13, r, n, bind_subscription, err))
+		return tn_error_code(err, TN_ERR_DB);
+	tn_stmt *st;
 	/* the match of tn_store_put_subscription (the id first, else customer,
 	 * started_at and plan) among the candidates read at once: those with
 	 * one of the ids, those of the batch's customers (both pushed to the
