@@ -283,8 +283,8 @@ static int sub_keys(const tn_subscription_rec *r, char *k1, size_t n1, char *k2,
 static int sub_collides(session *ss, const tn_subscription_rec *r)
 {
 	char k1[600], k2[1200];
-	if (!ss->skeys || sub_keys(r, k1, sizeof k1, k2, sizeof k2))
-		return ss->skeys != NULL;
+	if (!ss->skeys || sub_keys(r, k1, sizeof k1, k2, sizeof k2) || tn_strmap_find(ss->skeys, "!") != TN_STRMAP_NONE)
+		return ss->skeys != NULL; /* keys too long to keep: such a row is alone in its batch */
 	return (r->id && tn_strmap_find(ss->skeys, k1) != TN_STRMAP_NONE) ||
 	       tn_strmap_find(ss->skeys, k2) != TN_STRMAP_NONE;
 }
@@ -298,8 +298,9 @@ static int keep_subscription(session *ss, const tn_subscription_rec *r, long lin
 	size_t idx;
 	if (!ss->skeys && !(ss->skeys = tn_strmap_new()))
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-	if (sub_keys(r, k1, sizeof k1, k2, sizeof k2) == 0 &&
-	    ((r->id && tn_strmap_add(ss->skeys, k1, &idx) < 0) || tn_strmap_add(ss->skeys, k2, &idx) < 0))
+	int fit = sub_keys(r, k1, sizeof k1, k2, sizeof k2) == 0;
+	if ((!fit && tn_strmap_add(ss->skeys, "!", &idx) < 0) ||
+	    (fit && ((r->id && tn_strmap_add(ss->skeys, k1, &idx) < 0) || tn_strmap_add(ss->skeys, k2, &idx) < 0)))
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	int bad = 0;
 	tn_subscription_rec *c = &ss->sbuf[ss->ncbuf];
