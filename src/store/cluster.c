@@ -17,7 +17,8 @@
  *   - the unique ext_id of customers: a partitioned table's unique key must
  *     contain the partition key (and foreign partitions take no index at
  *     all): the coordinator keeps customer_keys(ext_id PRIMARY KEY, id
- *     UNIQUE), filled by a trigger on customers, so a duplicate ext_id is
+ *     UNIQUE), written with each new customer (kept on rename and
+ *     delete by a trigger on customers), so a duplicate ext_id is
  *     refused across all shards; the other tables' foreign keys to
  *     customers(id) point at customer_keys(id) instead;
  *   - upserts: ON CONFLICT (ext_id) DO UPDATE cannot go through foreign
@@ -288,10 +289,10 @@ static int repoint_fks(tn_store *s, const fk *f, size_t n, tn_error *err)
 	return TN_OK;
 }
 
-/* The coordinator's key table and customer upsert.  TRIGGER: customer_keys
- * is kept by a trigger on customers (postgres_fdw: every writer, including
- * an erase that renames ext_id; made once customers is partitioned), else
- * by the function alone (Citus). */
+/* The coordinator's key table and customer upsert.  TRIGGER: a trigger on
+ * customers writes the key row of a new customer; else the function does
+ * (Citus, and postgres_fdw since the batched import: there the trigger
+ * follows only an erase that renames ext_id, and deletes). */
 static int make_keys(tn_store *s, int trigger, tn_error *err)
 {
 	if (tn_store_exec(s, "CREATE TABLE customer_keys(ext_id TEXT PRIMARY KEY, id BIGINT NOT NULL UNIQUE)", err))
@@ -411,7 +412,7 @@ static int init_fdw(tn_store *s, shard_url *u, size_t n, tn_error *err)
 	if (!rc)
 		rc = list_fks(s, &fks, &nfk, err);
 	if (!rc)
-		rc = make_keys(s, 1, err);
+		rc = make_keys(s, 0, err);
 	if (!rc)
 		rc = repoint_fks(s, fks, nfk, err);
 	free(fks);
@@ -437,7 +438,12 @@ static int init_fdw(tn_store *s, shard_url *u, size_t n, tn_error *err)
 				   "  SERVER tn_shard_%zu OPTIONS (table_name '%s')",
 				   T, k, T, n, k, k, T);
 	}
-	/* the key table's trigger needs the partitioned customers */
+	/* the key table's trigger needs the partitioned customers.  Not on
+	 * INSERT: a row trigger on INSERT makes postgres_fdw send rows one by
+	 * one (no batch_size), and one with a transition table cannot collect
+	 * rows from foreign partitions; the two writers that add customers
+	 * write the key row themselves (tn_put_customer, and the batched
+	 * import, tn_store_put_customers in store.c) */
 	if (!rc)
 		rc = tn_store_exec(s,
 			"CREATE FUNCTION tn_customer_keys_sync() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN"
@@ -450,7 +456,7 @@ static int init_fdw(tn_store *s, shard_url *u, size_t n, tn_error *err)
 			"  END IF;"
 			"  RETURN NULL;"
 			"END$$;"
-			"CREATE TRIGGER customer_keys_sync AFTER INSERT OR DELETE OR UPDATE OF ext_id, id ON customers"
+			"CREATE TRIGGER customer_keys_sync AFTER DELETE OR UPDATE OF ext_id, id ON customers"
 			"  FOR EACH ROW EXECUTE FUNCTION tn_customer_keys_sync()", err);
 	if (!rc)
 		rc = cache_money(s, err);

@@ -14,4 +14,20 @@ int tn_cluster_detect(tn_store *s, int *nshards, tn_error *err);
 /* The number store.c found at open (tn_cluster_detect). */
 int tn_store_cluster(const tn_store *s);
 
+/* Upsert N customers at once (import on a coordinator): OUTCOMES[i] (may
+ * be NULL) gets TN_PUT_ADDED / _UPDATED / _UNCHANGED as
+ * tn_store_put_customer would say for R[i], ext_ids all different.  On a
+ * postgres_fdw coordinator the batch is staged in a temporary table and
+ * written with a few set-based statements (ids from the coordinator's
+ * sequence, ext_id unique through customer_keys, inserts batched to the
+ * shards); elsewhere it is tn_store_put_customer row by row. */
+int tn_store_put_customers(tn_store *s, const tn_customer_rec *r, size_t n, int *outcomes, tn_error *err);
+
+/* The same for N subscriptions (their customers already stored), none of
+ * them matching another of the N by id or by (customer, started_at,
+ * plan): matched as tn_store_put_subscription matches, on a coordinator
+ * in one read of the candidate rows (pushed to the shards), one batched
+ * INSERT of the new ones and an UPDATE of only the changed ones. */
+int tn_store_put_subscriptions(tn_store *s, const tn_subscription_rec *r, size_t n, int *outcomes, tn_error *err);
+
 #endif

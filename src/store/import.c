@@ -12,9 +12,11 @@
  */
 #include "tenure/import.h"
 #include "base/alloc.h"
+#include "base/hashmap.h"
 #include "tenure/csv.h"
 #include "tenure/frame.h"
 #include "tenure/utf8.h"
+#include "store/cluster.h"
 #include "store/db.h"
 #include "store/store_sqlite.h"
 
@@ -200,7 +202,153 @@ typedef struct session {
 	tn_stmt *seen, *seen_line; /* records' keys seen in this file, with their line */
 	int bare;               /* row API: messages without FILE:LINE:COLUMN */
 	const char *field;      /* the spec field the last row error names, or NULL */
+	/* customers through a cluster coordinator: rows kept (copied) for one
+	 * set-based write per CUST_BATCH (tn_store_put_customers) */
+	int cbatch;
+	tn_customer_rec *cbuf;
+	long *cline;
+	size_t ncbuf;
+	/* subscriptions the same way (sbatch), with the keys of the rows kept
+	 * (so that a row matching another of the batch waits for the next) */
+	int sbatch;
+	tn_subscription_rec *sbuf;
+	tn_strmap *skeys;
 } session;
+
+#define CUST_BATCH 2000
+
+static void drop_customers(session *ss)
+{
+	for (size_t i = 0; i < ss->ncbuf; i++) {
+		free((char *)ss->cbuf[i].id);
+		free((char *)ss->cbuf[i].country);
+		free((char *)ss->cbuf[i].channel);
+		free((char *)ss->cbuf[i].attrs_json);
+	}
+	ss->ncbuf = 0;
+}
+
+static void drop_subscriptions(session *ss)
+{
+	for (size_t i = 0; i < ss->ncbuf && ss->sbuf; i++) {
+		tn_subscription_rec *c = &ss->sbuf[i];
+		free((char *)c->id);
+		free((char *)c->customer);
+		free((char *)c->plan);
+		free((char *)c->billing_period);
+		free((char *)c->currency);
+		free((char *)c->cancel_reason);
+		free((char *)c->status);
+	}
+	ss->ncbuf = 0;
+	tn_strmap_free(ss->skeys);
+	ss->skeys = NULL;
+}
+
+static char *dup_or_null(const char *v, int *bad)
+{
+	char *c = v ? tn_strdup(v) : NULL;
+	if (v && !c)
+		*bad = 1;
+	return c;
+}
+
+/* Keep R (line LINE) for the next batch. */
+static int keep_customer(session *ss, const tn_customer_rec *r, long line, tn_error *err)
+{
+	if (!ss->cbuf && (!(ss->cbuf = tn_calloc(CUST_BATCH, sizeof *ss->cbuf)) ||
+			  !(ss->cline = tn_calloc(CUST_BATCH, sizeof *ss->cline))))
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	int bad = 0;
+	tn_customer_rec *c = &ss->cbuf[ss->ncbuf];
+	*c = *r;
+	c->id = dup_or_null(r->id, &bad);
+	c->country = dup_or_null(r->country, &bad);
+	c->channel = dup_or_null(r->channel, &bad);
+	c->attrs_json = dup_or_null(r->attrs_json, &bad);
+	ss->cline[ss->ncbuf++] = line;
+	return bad ? tn_error_set(err, TN_ERR_NOMEM, "out of memory") : TN_OK;
+}
+
+/* The batch's keys of subscription R: by id, and by (customer,
+ * started_at, plan). */
+static int sub_keys(const tn_subscription_rec *r, char *k1, size_t n1, char *k2, size_t n2)
+{
+	int a = snprintf(k1, n1, "i%s", r->id ? r->id : "");
+	int b = snprintf(k2, n2, "k%s%c%lld%c%s", r->customer, 0x1F, (long long)r->started_at, 0x1F, r->plan);
+	return a < 0 || (size_t)a >= n1 || b < 0 || (size_t)b >= n2 ? -1 : 0;
+}
+
+/* Is a row of the batch matched by R's keys (then the batch goes first)? */
+static int sub_collides(session *ss, const tn_subscription_rec *r)
+{
+	char k1[600], k2[1200];
+	if (!ss->skeys || sub_keys(r, k1, sizeof k1, k2, sizeof k2) || tn_strmap_find(ss->skeys, "!") != TN_STRMAP_NONE)
+		return ss->skeys != NULL; /* keys too long to keep: such a row is alone in its batch */
+	return (r->id && tn_strmap_find(ss->skeys, k1) != TN_STRMAP_NONE) ||
+	       tn_strmap_find(ss->skeys, k2) != TN_STRMAP_NONE;
+}
+
+static int keep_subscription(session *ss, const tn_subscription_rec *r, long line, tn_error *err)
+{
+	if (!ss->sbuf && (!(ss->sbuf = tn_calloc(CUST_BATCH, sizeof *ss->sbuf)) ||
+			  !(ss->cline = tn_calloc(CUST_BATCH, sizeof *ss->cline))))
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	char k1[600], k2[1200];
+	size_t idx;
+	if (!ss->skeys && !(ss->skeys = tn_strmap_new()))
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	int fit = sub_keys(r, k1, sizeof k1, k2, sizeof k2) == 0;
+	if ((!fit && tn_strmap_add(ss->skeys, "!", &idx) < 0) ||
+	    (fit && ((r->id && tn_strmap_add(ss->skeys, k1, &idx) < 0) || tn_strmap_add(ss->skeys, k2, &idx) < 0)))
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	int bad = 0;
+	tn_subscription_rec *c = &ss->sbuf[ss->ncbuf];
+	*c = *r;
+	c->id = dup_or_null(r->id, &bad);
+	c->customer = dup_or_null(r->customer, &bad);
+	c->plan = dup_or_null(r->plan, &bad);
+	c->billing_period = dup_or_null(r->billing_period, &bad);
+	c->currency = dup_or_null(r->currency, &bad);
+	c->cancel_reason = dup_or_null(r->cancel_reason, &bad);
+	c->status = dup_or_null(r->status, &bad);
+	ss->cline[ss->ncbuf++] = line;
+	return bad ? tn_error_set(err, TN_ERR_NOMEM, "out of memory") : TN_OK;
+}
+
+/* Write the kept customers and count their outcomes; an error names the
+ * batch's lines (the store refused the set: nothing of it is written, and
+ * the import rolls back). */
+static int flush_customers(session *ss)
+{
+	if (ss->ncbuf == 0)
+		return TN_OK;
+	tn_error werr = {0};
+	int *out = tn_calloc(ss->ncbuf, sizeof *out);
+	int rc = !out	     ? tn_error_set(&werr, TN_ERR_NOMEM, "out of memory")
+		 : ss->sbatch ? tn_store_put_subscriptions(ss->store, ss->sbuf, ss->ncbuf, out, &werr)
+			      : tn_store_put_customers(ss->store, ss->cbuf, ss->ncbuf, out, &werr);
+	if (rc == TN_OK) {
+		for (size_t i = 0; i < ss->ncbuf; i++) {
+			if (out[i] == TN_PUT_ADDED)
+				ss->res->added++;
+			else if (out[i] == TN_PUT_UPDATED)
+				ss->res->updated++;
+			else if (out[i] == TN_PUT_UNCHANGED)
+				ss->res->unchanged++;
+		}
+	} else if (rc == TN_ERR_NOMEM || rc == TN_ERR_IO) {
+		tn_error_set(ss->err, rc, "%s", werr.msg);
+	} else {
+		tn_error_set(ss->err, rc, "%s:%ld-%ld: %s", ss->path, ss->cline[0], ss->cline[ss->ncbuf - 1], werr.msg);
+	}
+	free(out);
+	if (ss->sbatch)
+		drop_subscriptions(ss);
+	else
+		drop_customers(ss);
+	return rc;
+}
 
 static void found_text(const char *s, size_t len, char *out, size_t n)
 {
@@ -747,7 +895,14 @@ static int write_row(session *ss, raw_value *v, typed_row *t, const char *attrs,
 		if (!write)
 			return 1;
 		col = COL("id");
-		rc = tn_store_put_customer(ss->store, &r, &added, &werr);
+		if (ss->cbatch) {
+			rc = keep_customer(ss, &r, line, &werr);
+			added = -1; /* counted at the batch's write */
+			if (rc == TN_OK && ss->ncbuf == CUST_BATCH && flush_customers(ss))
+				return -1;
+		} else {
+			rc = tn_store_put_customer(ss->store, &r, &added, &werr);
+		}
 		break;
 	}
 	case TN_KIND_SUBSCRIPTIONS: {
@@ -782,6 +937,22 @@ static int write_row(session *ss, raw_value *v, typed_row *t, const char *attrs,
 		if (!write)
 			return 1;
 		col = r.id ? COL("id") : COL("customer");
+		if (ss->sbatch && !src && !cause) {
+			/* the customer is checked now, so that the row is the one refused */
+			int64_t cid;
+			if (sub_collides(ss, &r) && flush_customers(ss))
+				return -1;
+			rc = tn_store_customer_key(ss->store, r.customer, &cid, &werr);
+			if (rc == TN_OK)
+				rc = keep_subscription(ss, &r, line, &werr);
+			added = -1; /* counted at the batch's write */
+			if (rc == TN_OK && ss->ncbuf == CUST_BATCH && flush_customers(ss))
+				return -1;
+			break;
+		}
+		/* a state follows the row: the batch kept so far goes first */
+		if (ss->sbatch && flush_customers(ss))
+			return -1;
 		rc = tn_store_put_subscription(ss->store, &r, &added, &werr);
 		if (rc == TN_OK && (src || cause)) {
 			tn_time cpe = TIM("current_period_end");
@@ -1370,6 +1541,8 @@ int tn_import(tn_store *s, const char *path, const tn_import_opts *o, tn_import_
 		return tn_error_set(err, TN_ERR_IO, "%s: cannot write the rejects file: %s", o->rejects_path,
 				    strerror(errno));
 	tn_store_bulk(s, o->kind == TN_KIND_EVENTS);
+	ss.cbatch = o->kind == TN_KIND_CUSTOMERS && tn_store_cluster(s) > 0;
+	ss.sbatch = o->kind == TN_KIND_SUBSCRIPTIONS && tn_store_cluster(s) > 0;
 	int rc = tn_store_begin(s, err);
 	if (rc == TN_OK) {
 		tn_input_format fmt = o->format == TN_INPUT_AUTO ? detect_format(path) : o->format;
@@ -1384,6 +1557,8 @@ int tn_import(tn_store *s, const char *path, const tn_import_opts *o, tn_import_
 			rc = prc;
 		if (rc == TN_OK && ss.failed)
 			rc = TN_ERR_INPUT;
+		if (rc == TN_OK)
+			rc = flush_customers(&ss);
 		if (rc == TN_OK) {
 			long long ev_added = 0;
 			rc = tn_store_flush(s, &ev_added, err);
@@ -1413,6 +1588,13 @@ int tn_import(tn_store *s, const char *path, const tn_import_opts *o, tn_import_
 	free(ss.extra);
 	for (size_t f = 0; f < MAX_FIELDS; f++)
 		free(ss.conv[f]);
+	if (ss.sbatch)
+		drop_subscriptions(&ss);
+	else
+		drop_customers(&ss);
+	free(ss.cbuf);
+	free(ss.sbuf);
+	free(ss.cline);
 	if (ss.seen) {
 		tn_db_finalize(ss.seen);
 		tn_db_finalize(ss.seen_line);

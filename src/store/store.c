@@ -42,6 +42,8 @@ struct tn_store {
 	sqlite3 *db;
 	tn_pg *pg;  /* a PostgreSQL store instead (db NULL) */
 	int cluster; /* shards behind this PostgreSQL coordinator (store/cluster.h), 0 on one node */
+	int cust_batch; /* tn_store_put_customers: 0 not known yet, 1 set-based, 2 set-based with the old
+			 * INSERT trigger writing customer_keys, -1 row by row */
 	char *path; /* the file, or the URL without its password */
 	int opened_version;
 	int in_txn;
@@ -1249,6 +1251,186 @@ int tn_store_put_customer(tn_store *s, const tn_customer_rec *r, int *outcome, t
 	return TN_OK;
 }
 
+/* A multi-row INSERT into staging table TABLE (COLS, NCOLS of them) for
+ * rows FROM..FROM+M-1, bound by BIND: one round trip per STAGE_ROWS rows
+ * instead of one per row. */
+#define STAGE_ROWS 200
+typedef void (*stage_bind_fn)(tn_stmt *st, int base, const void *rows, size_t i, tn_store *s, int64_t seq);
+static int stage_chunk(tn_store *s, const char *table, const char *cols, int ncols, const void *rows, size_t from,
+		       size_t m, stage_bind_fn bind, tn_error *err)
+{
+	size_t cap = strlen(table) + strlen(cols) + 64 + m * (size_t)ncols * 8;
+	char *sql = tn_malloc(cap);
+	if (!sql)
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	size_t o = (size_t)snprintf(sql, cap, "INSERT INTO %s(%s) VALUES ", table, cols);
+	for (size_t i = 0; i < m; i++) {
+		sql[o++] = i ? ',' : ' ';
+		sql[o++] = '(';
+		for (int c = 0; c < ncols; c++)
+			o += (size_t)snprintf(sql + o, cap - o, "%s?%zu", c ? "," : "", i * (size_t)ncols + (size_t)c + 1);
+		sql[o++] = ')';
+	}
+	sql[o] = '\0';
+	tn_stmt *st = tn_db_prepare(s, sql, err);
+	free(sql);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	for (size_t i = 0; i < m; i++)
+		bind(st, (int)(i * (size_t)ncols), rows, from + i, s, (int64_t)(from + i));
+	int rc = tn_db_step(st, "staging rows", err);
+	tn_db_finalize(st);
+	return rc == TN_DB_DONE ? TN_OK : write_error(s, rc, "staging rows", err);
+}
+
+static int stage_rows(tn_store *s, const char *table, const char *cols, int ncols, const void *rows, size_t n,
+		      stage_bind_fn bind, tn_error *err)
+{
+	for (size_t from = 0; from < n; from += STAGE_ROWS) {
+		size_t m = n - from < STAGE_ROWS ? n - from : STAGE_ROWS;
+		if (stage_chunk(s, table, cols, ncols, rows, from, m, bind, err))
+			return tn_error_code(err, TN_ERR_DB);
+	}
+	return TN_OK;
+}
+
+static void bind_customer(tn_stmt *st, int b, const void *rows, size_t i, tn_store *s, int64_t seq)
+{
+	(void)s;
+	const tn_customer_rec *r = (const tn_customer_rec *)rows + i;
+	tn_db_bind_int64(st, b + 1, seq);
+	tn_db_bind_text(st, b + 2, r->id);
+	tn_db_bind_time(st, b + 3, r->signed_up_at);
+	tn_db_bind_text(st, b + 4, r->country);
+	tn_db_bind_text(st, b + 5, r->channel);
+	tn_db_bind_text(st, b + 6, r->attrs_json);
+}
+
+static void bind_subscription(tn_stmt *st, int b, const void *rows, size_t i, tn_store *s, int64_t seq)
+{
+	const tn_subscription_rec *r = (const tn_subscription_rec *)rows + i;
+	int64_t cid = 0;
+	/* checked by the caller before: the key is in the store's map */
+	if (tn_store_customer_key(s, r->customer, &cid, NULL))
+		cid = 0;
+	tn_db_bind_int64(st, b + 1, seq);
+	tn_db_bind_int64(st, b + 2, cid);
+	tn_db_bind_text(st, b + 3, r->id);
+	tn_db_bind_text(st, b + 4, r->plan);
+	tn_db_bind_text(st, b + 5, r->billing_period);
+	tn_db_bind_double(st, b + 6, r->price);
+	tn_db_bind_text(st, b + 7, r->currency);
+	tn_db_bind_time(st, b + 8, r->started_at);
+	tn_db_bind_time(st, b + 9, r->trial_ends_at);
+	tn_db_bind_time(st, b + 10, r->current_period_end);
+	tn_db_bind_time(st, b + 11, r->cancelled_at);
+	tn_db_bind_text(st, b + 12, r->cancel_reason);
+	tn_db_bind_text(st, b + 13, r->status);
+}
+
+/* How a batch of customers is written here (s->cust_batch): set-based on a
+ * postgres_fdw coordinator (its customers table has the coordinator's id
+ * sequence).  A coordinator made before the batched path keeps
+ * customer_keys by a row trigger on INSERT too: the batch then leaves the
+ * key rows to it (a row trigger makes postgres_fdw send the rows one by
+ * one, but still within one statement). */
+static int customers_batch_mode(tn_store *s, tn_error *err)
+{
+	if (s->cust_batch)
+		return TN_OK;
+	s->cust_batch = -1;
+	if (!s->cluster)
+		return TN_OK;
+	tn_stmt *st = tn_db_prepare(s,
+		"SELECT (SELECT count(*) FROM cluster_shards WHERE kind = 'postgres_fdw'), "
+		"(to_regclass('tn_customers_id') IS NOT NULL)::int, "
+		"(SELECT count(*) FROM pg_trigger WHERE tgrelid = 'customers'::regclass "
+		"AND tgname = 'customer_keys_sync' AND (tgtype & 4) <> 0)", err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	int rc = tn_db_step(st, "reading the cluster's set-up", err);
+	if (rc == TN_DB_ROW && tn_db_column_int64(st, 0) > 0 && tn_db_column_int64(st, 1) > 0)
+		s->cust_batch = tn_db_column_int64(st, 2) > 0 ? 2 : 1;
+	tn_db_finalize(st);
+	return rc == TN_DB_ROW || rc == TN_DB_DONE ? TN_OK : tn_error_code(err, TN_ERR_DB);
+}
+
+int tn_store_put_customers(tn_store *s, const tn_customer_rec *r, size_t n, int *outcomes, tn_error *err)
+{
+	if (customers_batch_mode(s, err))
+		return tn_error_code(err, TN_ERR_DB);
+	if (s->cust_batch < 0) {
+		for (size_t i = 0; i < n; i++)
+			if (tn_store_put_customer(s, &r[i], outcomes ? &outcomes[i] : NULL, err))
+				return tn_error_code(err, TN_ERR_DB);
+		return TN_OK;
+	}
+	if (n == 0)
+		return TN_OK;
+	if (load_customers(s, err) ||
+	    tn_store_exec(s, "CREATE TEMP TABLE IF NOT EXISTS tn_stage_customers(seq BIGINT PRIMARY KEY, ext_id TEXT, "
+			     "signed_up_at BIGINT, country TEXT, channel TEXT, attrs TEXT, id BIGINT, "
+			     "existed BOOLEAN NOT NULL DEFAULT false, changed BOOLEAN NOT NULL DEFAULT false); "
+			     "DELETE FROM tn_stage_customers", err))
+		return tn_error_code(err, TN_ERR_DB);
+	if (stage_rows(s, "tn_stage_customers", "seq, ext_id, signed_up_at, country, channel, attrs", 6, r, n,
+		       bind_customer, err))
+		return tn_error_code(err, TN_ERR_DB);
+	tn_stmt *st;
+	/* ids: the stored one, else the sequence's next in file order (as row
+	 * by row); the key rows first, so that a duplicate ext_id (a writer
+	 * elsewhere) is refused before any shard is written; then one INSERT
+	 * (postgres_fdw sends it in batches of batch_size), one read of the
+	 * stored rows by id (pushed to the shards), and an UPDATE of only the
+	 * rows that differ, so that a re-import writes nothing */
+	char sql[2048];
+	snprintf(sql, sizeof sql,
+		 "UPDATE tn_stage_customers s SET id = k.id, existed = true FROM customer_keys k WHERE k.ext_id = s.ext_id; "
+		 "UPDATE tn_stage_customers SET attrs = json(coalesce(attrs, '{}')); "
+		 "UPDATE tn_stage_customers s SET id = o.id FROM (SELECT seq, nextval('tn_customers_id') AS id FROM "
+		 "(SELECT seq FROM tn_stage_customers WHERE NOT existed ORDER BY seq) q) o WHERE s.seq = o.seq; "
+		 "%s"
+		 "INSERT INTO customers(id, ext_id, signed_up_at, country, channel, attrs) "
+		 "SELECT id, ext_id, signed_up_at, country, channel, attrs FROM tn_stage_customers WHERE NOT existed "
+		 "ORDER BY seq; "
+		 "UPDATE tn_stage_customers s SET changed = true FROM customers c "
+		 "WHERE c.id = ANY(ARRAY(SELECT id FROM tn_stage_customers WHERE existed)) AND s.existed AND c.id = s.id "
+		 "AND (c.signed_up_at, c.country, c.channel, c.attrs) IS DISTINCT FROM "
+		 "(s.signed_up_at, s.country, s.channel, s.attrs); "
+		 "UPDATE customers c SET signed_up_at = s.signed_up_at, country = s.country, channel = s.channel, "
+		 "attrs = s.attrs FROM tn_stage_customers s "
+		 "WHERE c.id = ANY(ARRAY(SELECT id FROM tn_stage_customers WHERE changed)) AND s.changed AND c.id = s.id",
+		 s->cust_batch == 1 ? "INSERT INTO customer_keys(ext_id, id) SELECT ext_id, id FROM tn_stage_customers "
+				      "WHERE NOT existed ORDER BY seq; "
+				    : "");
+	int rc = tn_store_exec(s, sql, err);
+	if (rc)
+		return write_error(s, rc, "writing customers", err);
+	static const char out_sql[] = "SELECT seq, id, existed::int, changed::int FROM tn_stage_customers ORDER BY seq";
+	if (!(st = tn_db_cached(s, out_sql, err)))
+		return tn_error_code(err, TN_ERR_DB);
+	size_t got = 0;
+	while ((rc = tn_db_step(st, "reading the customers written", err)) == TN_DB_ROW) {
+		int64_t seq = tn_db_column_int64(st, 0), id = tn_db_column_int64(st, 1);
+		int existed = tn_db_column_int64(st, 2) != 0, changed = tn_db_column_int64(st, 3) != 0;
+		if (seq < 0 || (size_t)seq >= n)
+			continue;
+		got++;
+		if ((!existed || changed) && map_put(s, r[seq].id, id)) {
+			tn_db_reset(st);
+			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		}
+		if (outcomes)
+			outcomes[seq] = !existed ? TN_PUT_ADDED : changed ? TN_PUT_UPDATED : TN_PUT_UNCHANGED;
+	}
+	tn_db_reset(st);
+	if (rc != TN_DB_DONE)
+		return tn_error_code(err, TN_ERR_DB);
+	if (got != n)
+		return tn_error_set(err, TN_ERR_DB, "internal: %zu customers staged, %zu read back", n, got);
+	return TN_OK;
+}
+
 /* Step FIND (bound by the caller): the id of the stored record with the same
  * key, or 0 when there is none. */
 static int find_row(tn_store *s, tn_stmt *find, const char *what, int64_t *id, tn_error *err)
@@ -1329,6 +1511,93 @@ int tn_store_put_subscription(tn_store *s, const tn_subscription_rec *r, int *ou
 	tn_db_bind_text(st, 12, r->cancel_reason);
 	tn_db_bind_text(st, 13, r->status);
 	return step_write(s, st, existing, "writing a subscription", outcome, err);
+}
+
+int tn_store_put_subscriptions(tn_store *s, const tn_subscription_rec *r, size_t n, int *outcomes, tn_error *err)
+{
+	if (customers_batch_mode(s, err))
+		return tn_error_code(err, TN_ERR_DB);
+	if (s->cust_batch < 0) {
+		for (size_t i = 0; i < n; i++)
+			if (tn_store_put_subscription(s, &r[i], outcomes ? &outcomes[i] : NULL, err))
+				return tn_error_code(err, TN_ERR_DB);
+		return TN_OK;
+	}
+	if (n == 0)
+		return TN_OK;
+	if (tn_store_exec(s, "CREATE TEMP TABLE IF NOT EXISTS tn_stage_subscriptions(seq BIGINT PRIMARY KEY, "
+			     "customer_id BIGINT, ext_id TEXT, plan TEXT, billing_period TEXT, price DOUBLE PRECISION, "
+			     "currency TEXT, started_at BIGINT, trial_ends_at BIGINT, current_period_end BIGINT, "
+			     "cancelled_at BIGINT, cancel_reason TEXT, status TEXT, id BIGINT, "
+			     "changed BOOLEAN NOT NULL DEFAULT false); "
+			     "DELETE FROM tn_stage_subscriptions", err))
+		return tn_error_code(err, TN_ERR_DB);
+	for (size_t i = 0; i < n; i++) { /* every customer stored (the row is the one refused) */
+		int64_t cid;
+		if (tn_store_customer_key(s, r[i].customer, &cid, err))
+			return tn_error_code(err, TN_ERR_DB);
+	}
+	if (stage_rows(s, "tn_stage_subscriptions",
+		       "seq, customer_id, ext_id, plan, billing_period, price, currency, started_at, trial_ends_at, "
+		       "current_period_end, cancelled_at, cancel_reason, status",
+		       13, r, n, bind_subscription, err))
+		return tn_error_code(err, TN_ERR_DB);
+	tn_stmt *st;
+	/* the match of tn_store_put_subscription (the id first, else customer,
+	 * started_at and plan) among the candidates read at once: those with
+	 * one of the ids, those of the batch's customers (both pushed to the
+	 * shards); then the new rows in one INSERT, the differing ones in one
+	 * UPDATE */
+	int rc = tn_store_exec(s,
+		"UPDATE tn_stage_subscriptions s SET id = m.id FROM ("
+		"  SELECT DISTINCT ON (b.seq) b.seq, x.id FROM tn_stage_subscriptions b JOIN ("
+		"    SELECT id, ext_id, customer_id, started_at, plan FROM subscriptions"
+		"     WHERE ext_id = ANY(ARRAY(SELECT ext_id FROM tn_stage_subscriptions WHERE ext_id IS NOT NULL))"
+		"        OR customer_id = ANY(ARRAY(SELECT customer_id FROM tn_stage_subscriptions))) x"
+		"   ON (b.ext_id IS NOT NULL AND x.ext_id = b.ext_id)"
+		"   OR (x.customer_id = b.customer_id AND x.started_at = b.started_at AND x.plan = b.plan)"
+		"  ORDER BY b.seq, (b.ext_id IS NOT NULL AND x.ext_id = b.ext_id) DESC, x.id) m "
+		"WHERE s.seq = m.seq; "
+		"INSERT INTO subscriptions(customer_id, ext_id, plan, billing_period, price, currency, started_at, "
+		"trial_ends_at, current_period_end, cancelled_at, cancel_reason, status) "
+		"SELECT customer_id, ext_id, plan, billing_period, price, currency, started_at, trial_ends_at, "
+		"current_period_end, cancelled_at, cancel_reason, status FROM tn_stage_subscriptions WHERE id IS NULL "
+		"ORDER BY seq; "
+		"UPDATE tn_stage_subscriptions s SET changed = true FROM subscriptions c "
+		"WHERE c.id = ANY(ARRAY(SELECT id FROM tn_stage_subscriptions WHERE id IS NOT NULL)) AND c.id = s.id "
+		"AND (c.customer_id, c.ext_id, c.plan, c.billing_period, c.price, c.currency, c.started_at, "
+		"c.trial_ends_at, c.current_period_end, c.cancelled_at, c.cancel_reason, c.status) IS DISTINCT FROM "
+		"(s.customer_id, s.ext_id, s.plan, s.billing_period, s.price, s.currency, s.started_at, "
+		"s.trial_ends_at, s.current_period_end, s.cancelled_at, s.cancel_reason, s.status); "
+		"UPDATE subscriptions c SET customer_id = s.customer_id, ext_id = s.ext_id, plan = s.plan, "
+		"billing_period = s.billing_period, price = s.price, currency = s.currency, started_at = s.started_at, "
+		"trial_ends_at = s.trial_ends_at, current_period_end = s.current_period_end, "
+		"cancelled_at = s.cancelled_at, cancel_reason = s.cancel_reason, status = s.status "
+		"FROM tn_stage_subscriptions s "
+		"WHERE c.id = ANY(ARRAY(SELECT id FROM tn_stage_subscriptions WHERE changed)) AND s.changed AND c.id = s.id",
+		err);
+	if (rc)
+		return write_error(s, rc, "writing subscriptions", err);
+	static const char out_sql[] = "SELECT seq, (id IS NOT NULL)::int, changed::int FROM tn_stage_subscriptions "
+				      "ORDER BY seq";
+	if (!(st = tn_db_cached(s, out_sql, err)))
+		return tn_error_code(err, TN_ERR_DB);
+	size_t got = 0;
+	while ((rc = tn_db_step(st, "reading the subscriptions written", err)) == TN_DB_ROW) {
+		int64_t seq = tn_db_column_int64(st, 0);
+		int existed = tn_db_column_int64(st, 1) != 0, changed = tn_db_column_int64(st, 2) != 0;
+		if (seq < 0 || (size_t)seq >= n)
+			continue;
+		got++;
+		if (outcomes)
+			outcomes[seq] = !existed ? TN_PUT_ADDED : changed ? TN_PUT_UPDATED : TN_PUT_UNCHANGED;
+	}
+	tn_db_reset(st);
+	if (rc != TN_DB_DONE)
+		return tn_error_code(err, TN_ERR_DB);
+	if (got != n)
+		return tn_error_set(err, TN_ERR_DB, "internal: %zu subscriptions staged, %zu read back", n, got);
+	return TN_OK;
 }
 
 /* What putting a payment or a feedback row shares: the statements (each
