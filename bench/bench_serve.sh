@@ -88,8 +88,10 @@ curl -s -H "Authorization: Bearer $READ" "$URL/metrics" |
       printf "group commits: %d, mean %.0f ms\n", v["tenure_commit_duration_seconds_count"],
         1000 * v["tenure_commit_duration_seconds_sum"] / v["tenure_commit_duration_seconds_count"] }'
 curl -s -H "Authorization: Bearer $READ" "$URL/metrics" |
-  awk '/^tenure_journal_fold(s|_seconds)_total/ {v[$1] = $2} END {
-    printf "events journal folds: %d, %.1f s in all\n", v["tenure_journal_folds_total"], v["tenure_journal_fold_seconds_total"] }'
+  awk '/^tenure_journal_fold/ {v[$1] = $2} END {
+    printf "events journal folds finished: %d, %.1f s in all; fold steps (a fold under way counts too): %d, longest %.2f s\n",
+      v["tenure_journal_folds_total"], v["tenure_journal_fold_seconds_total"], v["tenure_journal_fold_steps_total"],
+      v["tenure_journal_fold_step_max_seconds"] }'
 fi
 
 if phase reads; then
