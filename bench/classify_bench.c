@@ -13,21 +13,8 @@
 #include <time.h>
 #include "tenure/feedback.h"
 #include "tenure/frame.h"
+#include "bench_clock.h"
 
-static double cpu(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-	       ru.ru_stime.tv_usec / 1e6;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 int main(int argc, char **argv)
 {
@@ -73,7 +60,7 @@ int main(int argc, char **argv)
 		fclose(fp);
 	}
 	unsigned long sink = 0;
-	double c0 = cpu(), w0 = now();
+	double c0 = bench_cpu(), w0 = bench_now();
 	for (long k = 0; k < reps; k++)
 		for (size_t i = 0; i < n; i++) {
 			tn_fb_result r;
@@ -81,7 +68,7 @@ int main(int argc, char **argv)
 				return 1;
 			sink += (unsigned long)r.type + (unsigned char)r.theme[0];
 		}
-	double cs = cpu() - c0, ws = now() - w0, total = (double)n * (double)reps;
+	double cs = bench_cpu() - c0, ws = bench_now() - w0, total = (double)n * (double)reps;
 	double la[3] = {0};
 	FILE *lp = fopen("/proc/loadavg", "r");
 	if (lp) {

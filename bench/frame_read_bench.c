@@ -15,21 +15,8 @@
 #include <time.h>
 #include "base/frame_internal.h"
 #include "tenure/frame.h"
+#include "bench_clock.h"
 
-static double cpu(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-	       ru.ru_stime.tv_usec / 1e6;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 int main(int argc, char **argv)
 {
@@ -49,9 +36,9 @@ int main(int argc, char **argv)
 	double best_c = 1e30, best_w = 1e30, sum = 0;
 	for (int r = 0; r < reps; r++) {
 		tn_error err = {0};
-		double c0 = cpu(), w0 = now();
+		double c0 = bench_cpu(), w0 = bench_now();
 		tn_frame *f = tn_frame_read_csv_mode(argv[1], want, nwant, mode, &err);
-		double cs = cpu() - c0, ws = now() - w0;
+		double cs = bench_cpu() - c0, ws = bench_now() - w0;
 		if (!f) {
 			fprintf(stderr, "%s\n", err.msg);
 			return 1;
