@@ -9,6 +9,10 @@
 # withdraw` suppresses the plan's pending offers and a running server
 # returns to its default rules.
 . "$REPO/tests/e2e/lib.sh"
+# the dashboard waits for its figures (a form posted while they are still
+# being computed is refused): as in dashboard.sh, this test checks the plan,
+# not the wait
+export TENURE_WEB_WAIT_MS=120000
 
 jget() { python3 -c 'import json,sys
 d=json.load(open(sys.argv[1]))
