@@ -233,3 +233,81 @@ size_t tn_hash_rows(const double *const *cols, size_t ncol, size_t n, uint32_t *
 	free(slot);
 	return distinct;
 }
+
+/* ---- tn_u64set ------------------------------------------------------------
+ * Fingerprint 0 marks an empty slot, so a fingerprint 0 is stored as 1 (a
+ * filter may say "maybe" more often than needed, never less). */
+struct tn_u64set {
+	uint64_t *slot;
+	size_t n, cap; /* cap: a power of two, 0 before the first add */
+};
+
+tn_u64set *tn_u64set_new(void) { return tn_calloc(1, sizeof(tn_u64set)); }
+
+void tn_u64set_free(tn_u64set *m)
+{
+	if (!m)
+		return;
+	free(m->slot);
+	free(m);
+}
+
+size_t tn_u64set_count(const tn_u64set *m) { return m ? m->n : 0; }
+size_t tn_u64set_bytes(const tn_u64set *m) { return m ? m->cap * sizeof *m->slot : 0; }
+
+int tn_u64set_has(const tn_u64set *m, uint64_t h)
+{
+	if (!m || !m->cap)
+		return 0;
+	h += h == 0;
+	size_t mask = m->cap - 1;
+	for (size_t j = tn_hash_mix64(h) & mask;; j = (j + 1) & mask) {
+		if (m->slot[j] == h)
+			return 1;
+		if (m->slot[j] == 0)
+			return 0;
+	}
+}
+
+static void u64_put(uint64_t *slot, size_t cap, uint64_t h)
+{
+	size_t mask = cap - 1;
+	size_t j = tn_hash_mix64(h) & mask;
+	while (slot[j] != 0 && slot[j] != h)
+		j = (j + 1) & mask;
+	slot[j] = h;
+}
+
+int tn_u64set_add(tn_u64set *m, uint64_t h)
+{
+	h += h == 0;
+	if (m->cap) { /* one probe finds it, or the empty slot it goes in */
+		size_t mask = m->cap - 1;
+		size_t j = tn_hash_mix64(h) & mask;
+		while (m->slot[j] != 0) {
+			if (m->slot[j] == h)
+				return 0;
+			j = (j + 1) & mask;
+		}
+		if (2 * (m->n + 1) <= m->cap) {
+			m->slot[j] = h;
+			m->n++;
+			return 1;
+		}
+	}
+	{
+		size_t cap = m->cap ? 2 * m->cap : 1024;
+		uint64_t *slot = tn_calloc(cap, sizeof *slot);
+		if (!slot)
+			return -1;
+		for (size_t k = 0; k < m->cap; k++)
+			if (m->slot[k])
+				u64_put(slot, cap, m->slot[k]);
+		free(m->slot);
+		m->slot = slot;
+		m->cap = cap;
+	}
+	u64_put(m->slot, m->cap, h);
+	m->n++;
+	return 1;
+}

@@ -57,4 +57,21 @@ void tn_strmap_set(tn_strmap *m, size_t idx, int64_t val);
  * or SIZE_MAX when out of memory. */
 size_t tn_hash_rows(const double *const *cols, size_t ncol, size_t n, uint32_t *first);
 
+/* tn_u64set: a set of 64-bit fingerprints (hashes of longer keys), open
+ * addressing with linear probing over a table at most half full, 8 bytes a
+ * slot.  A filter, not a map: a fingerprint held says "maybe", one not held
+ * says "certainly not" -- callers confirm a "maybe" against the real keys.
+ * No deletion. */
+typedef struct tn_u64set tn_u64set;
+/* An empty set, or NULL when out of memory.  Free with tn_u64set_free. */
+tn_u64set *tn_u64set_new(void);
+void tn_u64set_free(tn_u64set *m);
+size_t tn_u64set_count(const tn_u64set *m);
+/* The bytes of its table. */
+size_t tn_u64set_bytes(const tn_u64set *m);
+/* 1 when H is in the set (M may be NULL: 0). */
+int tn_u64set_has(const tn_u64set *m, uint64_t h);
+/* Add H: 1 added, 0 present already, -1 out of memory (the set unchanged). */
+int tn_u64set_add(tn_u64set *m, uint64_t h);
+
 #endif

@@ -18,6 +18,7 @@
 #include "tenure.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@ typedef struct ev_row {
 	double amount;
 	const char *eid; /* points into the buffer's string pool, or "" */
 	uint32_t tag;    /* tn_store_put_event_tag: the request it came with */
+	uint32_t elen;   /* strlen(eid) */
 } ev_row;
 
 /* A key map's value for a key whose row a savepoint rollback took back. */
@@ -50,16 +52,15 @@ struct tn_store {
 	/* prepared statements, made on first use */
 	tn_stmt *ins_customer, *ins_subscription, *ins_event, *ins_payment, *ins_feedback;
 	sqlite3_stmt *ins_event_lite; /* the events' INSERT on SQLite (PostgreSQL: COPY) */
-	sqlite3_stmt *ins_journal;    /* the same into events_journal (tn_store_journal) */
+	/* the journaling writer's multi-row INSERTs into events_journal, by
+	 * size (JOURNAL_SIZES), and its probe of the journal for one key */
+	sqlite3_stmt *ins_journal[4], *find_journal;
 	int journal;                  /* events go to events_journal */
 	long long journal_rows;       /* journaled since the last fold */
-	/* the journaling writer's keys of the events it journaled (see
-	 * "journal keys" below): JKEYS since the current fold began, JKEYS_OLD
-	 * those of the journal being folded; JPEND the indices in JKEYS made
-	 * live by the open transaction (SP_NJPEND of them at the savepoint) */
-	tn_strmap *jkeys, *jkeys_old;
-	size_t *jpend;
-	size_t njpend, jpend_cap, sp_njpend;
+	/* the journaling writer's filter of the keys of the events it
+	 * journaled (see "journal keys" below): JKEYS since the current fold
+	 * began, JKEYS_OLD those of the journal being folded */
+	tn_u64set *jkeys, *jkeys_old;
 	/* a chunked fold under way (tn_store_fold_step): 0 none, 1 moving
 	 * customers in chunks, 2 deleting the moved rows */
 	int fold_phase;
@@ -421,93 +422,39 @@ static int journal_open(tn_store *s, int flags, tn_error *err)
 }
 
 /* ---- journal keys -------------------------------------------------------
- * The journaling writer remembers the key (customer, time, type, event id)
- * of every event it journaled, so telling a new event from one already
- * sent costs a hash lookup instead of a probe of the journal's index: only
- * this connection appends to the journal, and other connections only move
- * rows out of it into events (a fold), so a key the set holds is in the
- * journal or in events -- a duplicate -- and a key it does not hold is not
- * in the journal (events is still probed).  Keys written by a transaction
- * that is rolled back are marked gone (value 0).  The set of the journal
- * being folded (JKEYS_OLD) is dropped when that fold ends. */
-
-/* The key as a string without NULs: each number as a length byte (1-10)
- * and 7-bit groups with the high bit set, then the event id. */
-static size_t jkey_num(char *p, uint64_t v)
+ * The journaling writer keeps a filter of the keys (customer, time, type,
+ * event id) of the events it journaled: a 64-bit fingerprint of each in a
+ * tn_u64set (8-16 bytes a key, no string copies).  Only this connection
+ * appends to the journal, and other connections only move rows out of it
+ * into events (a fold), so the filter is a superset of the journal's keys:
+ * an event whose fingerprint it does not hold is certainly not in the
+ * journal, and one it holds (a re-send, or rarely two keys with one
+ * fingerprint) is looked up in the journal's index to be sure.  Keys of
+ * rows rolled back, or never written because events had them, may stay in
+ * the filter: that only costs a lookup.  The filter of the journal being
+ * folded (JKEYS_OLD) is dropped when that fold ends. */
+static uint64_t jkey(const ev_row *e)
 {
-	size_t n = 0;
-	char g[10];
-	do {
-		g[n++] = (char)(0x80 | (v & 0x7F));
-		v >>= 7;
-	} while (v);
-	p[0] = (char)n;
-	memcpy(p + 1, g, n);
-	return n + 1;
+	uint64_t h = tn_hash_mix64((uint64_t)e->cid ^ 0x9E3779B97F4A7C15ull);
+	h = tn_hash_mix64(h ^ (uint64_t)e->at);
+	h = tn_hash_mix64(h ^ (uint64_t)e->tid);
+	return tn_hash_fnv1a(e->eid, h);
 }
 
-static char *jkey(char *buf, size_t cap, const ev_row *e, char **heap)
+static int jkey_add(tn_store *s, uint64_t k)
 {
-	size_t idlen = strlen(e->eid);
-	char *p = buf;
-	*heap = NULL;
-	if (3 * 11 + idlen + 1 > cap) {
-		if (!(p = *heap = tn_malloc(3 * 11 + idlen + 1)))
-			return NULL;
-	}
-	size_t n = jkey_num(p, (uint64_t)e->cid);
-	n += jkey_num(p + n, (uint64_t)e->at);
-	n += jkey_num(p + n, (uint64_t)e->tid);
-	memcpy(p + n, e->eid, idlen + 1);
-	return p;
-}
-
-/* 1 when the set holds K live, 0 when not. */
-static int jkey_held(const tn_strmap *m, const char *k)
-{
-	if (!m)
-		return 0;
-	size_t i = tn_strmap_find(m, k);
-	return i != TN_STRMAP_NONE && tn_strmap_val(m, i) != 0;
-}
-
-static int jkey_add(tn_store *s, const char *k)
-{
-	if (!s->jkeys && !(s->jkeys = tn_strmap_new()))
+	if (!s->jkeys && !(s->jkeys = tn_u64set_new()))
 		return -1;
-	size_t i;
-	if (tn_strmap_add(s->jkeys, k, &i) < 0)
-		return -1;
-	if (s->njpend == s->jpend_cap) {
-		size_t cap = s->jpend_cap ? 2 * s->jpend_cap : 4096;
-		size_t *p = tn_realloc(s->jpend, cap * sizeof *p);
-		if (!p)
-			return -1;
-		s->jpend = p;
-		s->jpend_cap = cap;
-	}
-	tn_strmap_set(s->jkeys, i, 1);
-	s->jpend[s->njpend++] = i;
-	return 0;
-}
-
-/* The transaction's keys from FROM on are gone (a rollback). */
-static void jkeys_undo(tn_store *s, size_t from)
-{
-	for (size_t k = from; k < s->njpend; k++)
-		tn_strmap_set(s->jkeys, s->jpend[k], 0);
-	if (from < s->njpend)
-		s->njpend = from;
+	return tn_u64set_add(s->jkeys, k) < 0 ? -1 : 0;
 }
 
 /* Load the keys of the rows in the journal (tn_store_journal at start). */
 static int jkeys_load(tn_store *s, tn_error *err)
 {
-	tn_strmap_free(s->jkeys);
-	tn_strmap_free(s->jkeys_old);
+	tn_u64set_free(s->jkeys);
+	tn_u64set_free(s->jkeys_old);
 	s->jkeys = s->jkeys_old = NULL;
-	s->njpend = 0;
-	if (!(s->jkeys = tn_strmap_new()))
+	if (!(s->jkeys = tn_u64set_new()))
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	tn_stmt *st = tn_db_prepare(s, "SELECT customer_id, occurred_at, type_id, ext_id FROM main.events_journal", err);
 	if (!st)
@@ -516,17 +463,11 @@ static int jkeys_load(tn_store *s, tn_error *err)
 	while ((rc = tn_db_step(st, "reading the events journal", err)) == TN_DB_ROW) {
 		const char *eid = tn_db_column_text(st, 3);
 		ev_row e = {tn_db_column_int64(st, 0), tn_db_column_int64(st, 1), tn_db_column_int64(st, 2), 0,
-			    eid ? eid : "", 0};
-		char buf[256], *heap;
-		char *k = jkey(buf, sizeof buf, &e, &heap);
-		size_t i;
-		if (!k || tn_strmap_add(s->jkeys, k, &i) < 0) {
-			free(heap);
+			    eid ? eid : "", 0, eid ? (uint32_t)strlen(eid) : 0};
+		if (jkey_add(s, jkey(&e))) {
 			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 			break;
 		}
-		tn_strmap_set(s->jkeys, i, 1);
-		free(heap);
 	}
 	tn_db_finalize(st);
 	return rc == TN_DB_DONE ? TN_OK : rc;
@@ -546,7 +487,7 @@ long long tn_store_journal_rows(const tn_store *s) { return s->journal_rows; }
 
 size_t tn_store_journal_keys(const tn_store *s)
 {
-	return (s->jkeys ? tn_strmap_count(s->jkeys) : 0) + (s->jkeys_old ? tn_strmap_count(s->jkeys_old) : 0);
+	return tn_u64set_count(s->jkeys) + tn_u64set_count(s->jkeys_old);
 }
 
 static const char FOLD_CLEAR[] = "DELETE FROM main.meta WHERE key IN ('events_fold_upto', 'events_fold_through')";
@@ -581,10 +522,9 @@ static void folded_all(tn_store *s)
 {
 	s->journal_rows = 0;
 	s->fold_phase = 0;
-	tn_strmap_free(s->jkeys);
-	tn_strmap_free(s->jkeys_old);
+	tn_u64set_free(s->jkeys);
+	tn_u64set_free(s->jkeys_old);
 	s->jkeys = s->jkeys_old = NULL;
-	s->njpend = 0;
 }
 
 int tn_store_fold(tn_store *s, long long *moved, tn_error *err)
@@ -673,7 +613,7 @@ int tn_store_fold_step(tn_store *s, long long chunk, int *done, long long *moved
 				tn_store_rollback(s);
 				return tn_error_code(err, TN_ERR_DB);
 			}
-			tn_strmap_free(s->jkeys_old);
+			tn_u64set_free(s->jkeys_old);
 			s->jkeys_old = NULL;
 			s->fold_phase = 0;
 			s->journal_rows = 0;
@@ -705,10 +645,9 @@ int tn_store_fold_step(tn_store *s, long long chunk, int *done, long long *moved
 		s->fold_through = INT64_MIN;
 		s->fold_del = lo;
 		s->fold_start_rows = s->journal_rows;
-		tn_strmap_free(s->jkeys_old);
+		tn_u64set_free(s->jkeys_old);
 		s->jkeys_old = s->jkeys;
 		s->jkeys = NULL;
-		s->njpend = 0;
 	}
 	*done = 0;
 	if (!rc && s->fold_phase == 1) {
@@ -764,7 +703,7 @@ int tn_store_fold_step(tn_store *s, long long chunk, int *done, long long *moved
 		s->journal_rows -= s->fold_start_rows;
 		if (s->journal_rows < 0)
 			s->journal_rows = 0;
-		tn_strmap_free(s->jkeys_old);
+		tn_u64set_free(s->jkeys_old);
 		s->jkeys_old = NULL;
 		*done = 1;
 	}
@@ -847,7 +786,9 @@ void tn_store_close(tn_store *s)
 	tn_db_finalize(s->ins_subscription);
 	tn_db_finalize(s->ins_event);
 	sqlite3_finalize(s->ins_event_lite);
-	sqlite3_finalize(s->ins_journal);
+	for (size_t i = 0; i < sizeof s->ins_journal / sizeof *s->ins_journal; i++)
+		sqlite3_finalize(s->ins_journal[i]);
+	sqlite3_finalize(s->find_journal);
 	tn_db_finalize(s->ins_payment);
 	tn_db_finalize(s->find_subscription);
 	tn_db_finalize(s->upd_subscription);
@@ -863,9 +804,8 @@ void tn_store_close(tn_store *s)
 	tn_pg_close(s->pg);
 	tn_strmap_free(s->cmap);
 	tn_strmap_free(s->types);
-	tn_strmap_free(s->jkeys);
-	tn_strmap_free(s->jkeys_old);
-	free(s->jpend);
+	tn_u64set_free(s->jkeys);
+	tn_u64set_free(s->jkeys_old);
 	free(s->sort_a);
 	free(s->sort_b);
 	free(s->sort_out);
@@ -914,7 +854,6 @@ int tn_store_commit(tn_store *s, tn_error *err)
 		return tn_error_code(err, TN_ERR_DB);
 	int was = s->in_txn;
 	s->in_txn = 0;
-	s->njpend = 0; /* the journaled keys are durable */
 	if (was && s->txn_hook)
 		s->txn_hook(s->txn_hook_ud, 1);
 	return TN_OK;
@@ -930,7 +869,6 @@ void tn_store_rollback(tn_store *s)
 	if (s->in_txn)
 		tn_store_exec(s, "ROLLBACK", NULL);
 	s->in_txn = 0;
-	jkeys_undo(s, 0);
 	if (s->bulk)
 		s->bulk = 1; /* a dropped events key is back */
 	/* keys handed out inside the transaction are gone: reload on next use */
@@ -953,7 +891,6 @@ int tn_store_savepoint(tn_store *s, tn_error *err)
 	s->sp_max = s->ev_max;
 	s->sp_ncust = s->cmap_loaded ? tn_strmap_count(s->cmap) : SIZE_MAX;
 	s->sp_ntypes = s->types_loaded ? tn_strmap_count(s->types) : SIZE_MAX;
-	s->sp_njpend = s->njpend;
 	return tn_store_exec(s, "SAVEPOINT tn_request", err);
 }
 
@@ -961,10 +898,7 @@ int tn_store_release(tn_store *s, tn_error *err)
 {
 	if (flush_events(s, err))
 		return tn_error_code(err, TN_ERR_DB);
-	int rc = tn_store_exec(s, "RELEASE tn_request", err);
-	if (rc == TN_OK)
-		s->sp_njpend = s->njpend; /* the request's keys belong to the transaction now */
-	return rc;
+	return tn_store_exec(s, "RELEASE tn_request", err);
 }
 
 void tn_store_rollback_savepoint(tn_store *s)
@@ -975,7 +909,6 @@ void tn_store_rollback_savepoint(tn_store *s)
 	s->ev_min = s->sp_min;
 	s->ev_max = s->sp_max;
 	tn_store_exec(s, "ROLLBACK TO tn_request; RELEASE tn_request", NULL);
-	jkeys_undo(s, s->sp_njpend);
 	/* keys handed out since the savepoint are gone: mark them (a key added
 	 * again later gets its new value); a map loaded inside the savepoint is
 	 * dropped and reloaded on next use */
@@ -2043,6 +1976,176 @@ static int flush_events_pg(tn_store *s, long long *added, tn_error *err)
 	return rc;
 }
 
+/* ---- events into the journal (the server's writer) ---------------------
+ * The group's events, sorted, go into events_journal by multi-row INSERTs
+ * (one statement of up to 128 rows rather than one per event: the
+ * statement's fixed cost -- its cursors opened and closed, the VDBE started
+ * -- was most of SQLite's share of the writer's CPU).  Each row's id is
+ * given (NEXT on), so the rows an INSERT added are known by their ids: all
+ * of them when the change count says so (the usual case), else the ones
+ * found in the journal afterwards.  A row is left out when events holds its
+ * key already (the INSERT's NOT EXISTS); one the filter (jkeys) says may be
+ * in the journal is looked up first; an event repeated within the group is
+ * added once (its first copy: the buffer is sorted stably). */
+static const int JOURNAL_SIZES[4] = {128, 32, 8, 1};
+
+static sqlite3_stmt *journal_insert(tn_store *s, int k, tn_error *err)
+{
+	if (s->ins_journal[k])
+		return s->ins_journal[k];
+	int rows = JOURNAL_SIZES[k];
+	size_t cap = 512 + (size_t)rows * 16;
+	char *sql = tn_malloc(cap);
+	if (!sql) {
+		tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	size_t n = (size_t)snprintf(sql, cap, "INSERT INTO main.events_journal(id, customer_id, occurred_at, type_id, "
+					    "ext_id, amount) SELECT column1, column2, column3, column4, column5, "
+					    "column6 FROM (VALUES ");
+	for (int i = 0; i < rows; i++)
+		n += (size_t)snprintf(sql + n, cap - n, "%s(?,?,?,?,?,?)", i ? "," : "");
+	snprintf(sql + n, cap - n, ") AS v WHERE NOT EXISTS (SELECT 1 FROM main.events e WHERE e.customer_id = "
+				   "v.column2 AND e.occurred_at = v.column3 AND e.type_id = v.column4 AND "
+				   "e.ext_id = v.column5)");
+	s->ins_journal[k] = tn_store_prepare(s, sql, err);
+	free(sql);
+	return s->ins_journal[k];
+}
+
+/* 1 when the journal holds E's key, 0 when not, <0 an error. */
+static int journal_has(tn_store *s, const ev_row *e, tn_error *err)
+{
+	if (!s->find_journal &&
+	    !(s->find_journal = tn_store_prepare(s, "SELECT 1 FROM main.events_journal WHERE customer_id = ?1 AND "
+						    "occurred_at = ?2 AND type_id = ?3 AND ext_id = ?4",
+						 err)))
+		return -1;
+	sqlite3_stmt *st = s->find_journal;
+	sqlite3_bind_int64(st, 1, e->cid);
+	sqlite3_bind_int64(st, 2, e->at);
+	sqlite3_bind_int64(st, 3, e->tid);
+	sqlite3_bind_text(st, 4, e->eid, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	tn_store_db_error(s, "reading the events journal", err);
+	return -1;
+}
+
+/* ROWS[0..n) (indices into the buffer) into the journal with ids NEXT on. */
+static int journal_rows(tn_store *s, const uint32_t *rows, size_t n, int64_t next, long long *added, tn_error *err)
+{
+	size_t at = 0;
+	for (int k = 0; k < 4 && at < n; k++) {
+		size_t size = (size_t)JOURNAL_SIZES[k];
+		while (n - at >= size) {
+			sqlite3_stmt *st = journal_insert(s, k, err);
+			if (!st)
+				return tn_error_code(err, TN_ERR_DB);
+			int p = 1;
+			for (size_t i = 0; i < size; i++) {
+				const ev_row *e = &s->ev[rows[at + i]];
+				sqlite3_bind_int64(st, p++, next + (int64_t)(at + i));
+				sqlite3_bind_int64(st, p++, e->cid);
+				sqlite3_bind_int64(st, p++, e->at);
+				sqlite3_bind_int64(st, p++, e->tid);
+				sqlite3_bind_text(st, p++, e->eid, (int)e->elen, SQLITE_STATIC);
+				if (isnan(e->amount))
+					sqlite3_bind_null(st, p++);
+				else
+					sqlite3_bind_double(st, p++, e->amount);
+			}
+			int rc = sqlite3_step(st);
+			sqlite3_reset(st);
+			if (rc != SQLITE_DONE)
+				return tn_store_db_error(s, "writing events", err);
+			size_t ch = (size_t)sqlite3_changes(s->db);
+			if (ch == size) {
+				for (size_t i = 0; i < size; i++) {
+					const ev_row *e = &s->ev[rows[at + i]];
+					if (s->tag_added && e->tag < s->ntags)
+						s->tag_added[e->tag]++;
+				}
+				*added += (long long)size;
+			} else if (ch > 0) {
+				/* some were in events already: the ids tell which were added */
+				sqlite3_stmt *q = tn_store_cached(s, "SELECT id FROM main.events_journal WHERE id >= ?1 AND "
+								     "id < ?2",
+								  err);
+				if (!q)
+					return tn_error_code(err, TN_ERR_DB);
+				sqlite3_bind_int64(q, 1, next + (int64_t)at);
+				sqlite3_bind_int64(q, 2, next + (int64_t)(at + size));
+				while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+					int64_t i = sqlite3_column_int64(q, 0) - next;
+					const ev_row *e = &s->ev[rows[i]];
+					if (s->tag_added && e->tag < s->ntags)
+						s->tag_added[e->tag]++;
+					++*added;
+				}
+				sqlite3_reset(q);
+				if (rc != SQLITE_DONE)
+					return tn_store_db_error(s, "writing events", err);
+			}
+			at += size;
+		}
+	}
+	return TN_OK;
+}
+
+static int flush_journal(tn_store *s, long long *added, tn_error *err)
+{
+	/* the ids go on from the journal's largest, and past a fold's mark */
+	sqlite3_stmt *st = tn_store_cached(s, "SELECT max(id) FROM main.events_journal", err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	int rc = sqlite3_step(st);
+	int64_t next = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) + 1 : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return tn_store_db_error(s, "reading the events journal", err);
+	if (s->fold_phase != 0 && next <= s->fold_upto)
+		next = s->fold_upto + 1;
+	uint32_t *rows = tn_malloc(s->nev * sizeof *rows);
+	if (!rows)
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	size_t n = 0;
+	rc = TN_OK;
+	for (size_t i = 0; i < s->nev && !rc; i++) {
+		const ev_row *e = &s->ev[i];
+		if (i > 0 && ev_cmp(&s->ev[i - 1], e) == 0)
+			continue; /* repeated in the group: its first copy is the one */
+		uint64_t k = jkey(e);
+		if (!s->jkeys && !(s->jkeys = tn_u64set_new())) {
+			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+			break;
+		}
+		int added_key = tn_u64set_add(s->jkeys, k);
+		if (added_key < 0) {
+			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+			break;
+		}
+		if (added_key == 0 || tn_u64set_has(s->jkeys_old, k)) {
+			int has = journal_has(s, e, err);
+			if (has < 0) {
+				rc = tn_error_code(err, TN_ERR_DB);
+				break;
+			}
+			if (has)
+				continue; /* journaled already: unchanged */
+		}
+		rows[n++] = (uint32_t)i;
+	}
+	if (!rc)
+		rc = journal_rows(s, rows, n, next, added, err);
+	free(rows);
+	return rc;
+}
+
 static int flush_events(tn_store *s, tn_error *err)
 {
 	long long n_added = 0;
@@ -2062,38 +2165,30 @@ static int flush_events(tn_store *s, tn_error *err)
 	}
 	/* main.events: a live connection's events is the journal's view.  An
 	 * event already journaled by a running server is not written twice.
-	 * The journaling writer tells its own journal's events by their keys
-	 * (jkeys above), so it probes only events. */
-	sqlite3_stmt **slot = s->journal ? &s->ins_journal : &s->ins_event_lite;
-	if (!*slot &&
-	    !(*slot = tn_store_prepare(s,
-			 s->journal
-				 ? "INSERT INTO main.events_journal(customer_id, occurred_at, type_id, ext_id, amount) "
-				   "SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM main.events WHERE "
-				   "customer_id = ?1 AND occurred_at = ?2 AND type_id = ?3 AND ext_id = ?4)"
-				 : "INSERT OR IGNORE INTO main.events(customer_id, occurred_at, type_id, ext_id, amount) "
-				   "SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM main.events_journal "
-				   "WHERE customer_id = ?1 AND occurred_at = ?2 AND type_id = ?3 AND ext_id = ?4)",
-			 err))) {
+	 * The journaling writer has its own way (flush_journal). */
+	if (s->journal) {
+		int jrc = flush_journal(s, &n_added, err);
+		s->nev = 0;
+		s->pool_len = 1;
+		s->ev_added += n_added;
+		s->journal_rows += n_added;
+		return jrc;
+	}
+	if (!s->ins_event_lite &&
+	    !(s->ins_event_lite = tn_store_prepare(
+		      s,
+		      "INSERT OR IGNORE INTO main.events(customer_id, occurred_at, type_id, ext_id, amount) "
+		      "SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM main.events_journal "
+		      "WHERE customer_id = ?1 AND occurred_at = ?2 AND type_id = ?3 AND ext_id = ?4)",
+		      err))) {
 		s->nev = 0;
 		s->pool_len = 1;
 		return tn_error_code(err, TN_ERR_DB);
 	}
-	sqlite3_stmt *st = *slot;
+	sqlite3_stmt *st = s->ins_event_lite;
 	int rc = TN_OK;
 	for (size_t i = 0; i < s->nev; i++) {
 		const ev_row *e = &s->ev[i];
-		char kbuf[256], *heap = NULL, *k = NULL;
-		if (s->journal) {
-			if (!(k = jkey(kbuf, sizeof kbuf, e, &heap))) {
-				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-				break;
-			}
-			if (jkey_held(s->jkeys, k) || jkey_held(s->jkeys_old, k)) {
-				free(heap); /* journaled already: unchanged */
-				continue;
-			}
-		}
 		sqlite3_bind_int64(st, 1, e->cid);
 		sqlite3_bind_int64(st, 2, e->at);
 		sqlite3_bind_int64(st, 3, e->tid);
@@ -2105,17 +2200,10 @@ static int flush_events(tn_store *s, tn_error *err)
 		if (sqlite3_step(st) != SQLITE_DONE) {
 			rc = tn_store_db_error(s, "writing events", err);
 			sqlite3_reset(st);
-			free(heap);
 			break;
 		}
 		int ch = sqlite3_changes(s->db);
 		sqlite3_reset(st);
-		if (ch && k && jkey_add(s, k)) {
-			free(heap);
-			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-			break;
-		}
-		free(heap);
 		n_added += ch;
 		if (s->tag_added && e->tag < s->ntags)
 			s->tag_added[e->tag] += ch;
@@ -2123,8 +2211,6 @@ static int flush_events(tn_store *s, tn_error *err)
 	s->nev = 0;
 	s->pool_len = 1; /* offset 0 is the shared empty string */
 	s->ev_added += n_added;
-	if (s->journal)
-		s->journal_rows += n_added;
 	return rc;
 }
 
@@ -2142,9 +2228,11 @@ static int ev_push(tn_store *s, int64_t cid, tn_time at, int64_t tid, double amo
 	}
 	if (s->nev == TN_EVENT_BUFFER && flush_events(s, err))
 		return tn_error_code(err, TN_ERR_DB);
-	size_t off = 0;
+	size_t off = 0, n = 0;
 	if (eid && *eid) {
-		size_t n = strlen(eid) + 1;
+		n = strlen(eid) + 1;
+		if (n > INT_MAX)
+			return tn_error_set(err, TN_ERR_INPUT, "an event id is too long");
 		if (s->pool_len + n > s->pool_cap) {
 			size_t cap = s->pool_cap;
 			while (s->pool_len + n > cap)
@@ -2159,7 +2247,7 @@ static int ev_push(tn_store *s, int64_t cid, tn_time at, int64_t tid, double amo
 		memcpy(s->pool + off, eid, n);
 		s->pool_len += n;
 	}
-	s->ev[s->nev++] = (ev_row){cid, at, tid, amount, (const char *)(uintptr_t)off, tag};
+	s->ev[s->nev++] = (ev_row){cid, at, tid, amount, (const char *)(uintptr_t)off, tag, n ? (uint32_t)(n - 1) : 0};
 	if (at < s->ev_min)
 		s->ev_min = at;
 	if (at > s->ev_max)

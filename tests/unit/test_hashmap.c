@@ -117,11 +117,40 @@ static void test_rows(void **state)
 	assert_int_equal(tn_hash_rows(pc, 1, 0, first), 0);
 }
 
+/* The fingerprint set: 200000 values (0 and ones colliding in the table's
+ * low bits among them) through many doublings; each is held, added once;
+ * values never added are not held; a NULL set holds nothing. */
+static void test_u64set(void **state)
+{
+	(void)state;
+	assert_int_equal(tn_u64set_has(NULL, 5), 0);
+	assert_int_equal(tn_u64set_count(NULL), 0);
+	tn_u64set *m = tn_u64set_new();
+	assert_non_null(m);
+	assert_int_equal(tn_u64set_has(m, 0), 0);
+	for (uint64_t i = 0; i < 200000; i++) {
+		uint64_t v = i % 2 ? tn_hash_mix64(i) : i << 40; /* even: equal low bits */
+		assert_int_equal(tn_u64set_add(m, v), 1);
+		assert_int_equal(tn_u64set_add(m, v), 0);
+	}
+	assert_int_equal(tn_u64set_count(m), 200000);
+	assert_true(tn_u64set_bytes(m) >= 2 * 200000 * sizeof(uint64_t));
+	for (uint64_t i = 0; i < 200000; i++) {
+		assert_int_equal(tn_u64set_has(m, i % 2 ? tn_hash_mix64(i) : i << 40), 1);
+		assert_int_equal(tn_u64set_has(m, i % 2 ? tn_hash_mix64(i + 1000000) : (i << 40) + 3), 0);
+	}
+	/* 0 is kept as 1: both say "maybe" (a filter may, never the reverse) */
+	assert_int_equal(tn_u64set_has(m, 0), 1);
+	assert_int_equal(tn_u64set_add(m, 1), 0);
+	tn_u64set_free(m);
+	tn_u64set_free(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fnv),	   cmocka_unit_test(test_growth), cmocka_unit_test(test_duplicates),
-		cmocka_unit_test(test_collisions), cmocka_unit_test(test_rows),
+		cmocka_unit_test(test_collisions), cmocka_unit_test(test_rows), cmocka_unit_test(test_u64set),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

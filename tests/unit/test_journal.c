@@ -409,6 +409,86 @@ static void test_rolled_back_events_are_new_again(void **state)
 	unlink(path);
 }
 
+/* The journaling writer's multi-row INSERTs (128, 32, 8 and 1 rows): a
+ * group of three requests (tags) of 300, 150 and 110 events, where 100 of
+ * the first are in events already (an import), and 100 of the third repeat
+ * the second's: each request's "added" counts exactly its new events, every
+ * event is seen once; the same group again adds nothing (the filter says
+ * "maybe" for all of them, the journal and events say which). */
+static void put_tagged(tn_store *w, const char *customer, const char *prefix, int from, int to, uint32_t tag)
+{
+	tn_error err = {0};
+	for (int i = from; i < to; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "%s%d", prefix, i);
+		tn_event_rec e = {.customer = customer, .at = 1700000000 + i, .type = "session",
+				  .amount = i % 2 ? NAN : i, .id = id};
+		if (tn_store_put_event_tag(w, &e, tag, &err))
+			fail_msg("put: %s", err.msg);
+	}
+}
+
+static void group_of_three(tn_store *w, long long *added)
+{
+	tn_error err = {0};
+	assert_int_equal(tn_store_begin(w, &err), TN_OK);
+	put_tagged(w, "a", "e", 0, 300, 0);
+	put_tagged(w, "b", "f", 0, 150, 1);
+	put_tagged(w, "b", "f", 0, 100, 2);
+	put_tagged(w, "b", "g", 0, 10, 2);
+	memset(added, 0, 3 * sizeof *added);
+	tn_store_count_by_tag(w, added, 3);
+	long long total = -1;
+	assert_int_equal(tn_store_flush(w, &total, &err), TN_OK);
+	tn_store_count_by_tag(w, NULL, 0);
+	assert_int_equal(tn_store_commit(w, &err), TN_OK);
+	assert_int_equal(total, added[0] + added[1] + added[2]);
+}
+
+static void test_many_rows_by_tag(void **state)
+{
+	(void)state;
+	fresh();
+	tn_store *imp = open_flags(0);
+	const char *ids[100];
+	tn_time at[100];
+	char buf[100][8];
+	for (int i = 0; i < 100; i++) {
+		snprintf(buf[i], sizeof buf[i], "e%d", i);
+		ids[i] = buf[i];
+		at[i] = 1700000000 + i;
+	}
+	assert_int_equal(put(imp, "a", at, ids, 100), 100);
+	tn_store_close(imp);
+	tn_store *w = journaling();
+	long long added[3];
+	group_of_three(w, added);
+	assert_int_equal(added[0], 200);
+	assert_int_equal(added[1], 150);
+	assert_int_equal(added[2], 10);
+	assert_int_equal(tn_store_journal_rows(w), 360);
+	assert_int_equal(count(w, "SELECT count(*) FROM main.events_journal"), 360);
+	assert_int_equal(count(w, "SELECT count(*) FROM events"), 460);
+	assert_int_equal(count(w, "SELECT count(*) FROM (SELECT DISTINCT customer_id, ext_id FROM events)"), 460);
+	/* the values went in with the right rows (time and amount follow the id) */
+	assert_int_equal(count(w, "SELECT count(*) FROM main.events_journal WHERE occurred_at - 1700000000 <> "
+				  "CAST(substr(ext_id, 2) AS INTEGER) OR (amount IS NULL) <> "
+				  "(CAST(substr(ext_id, 2) AS INTEGER) % 2 = 1)"),
+			 0);
+	group_of_three(w, added);
+	assert_int_equal(added[0] + added[1] + added[2], 0);
+	assert_int_equal(count(w, "SELECT count(*) FROM events"), 460);
+	tn_error err = {0};
+	long long moved = -1;
+	assert_int_equal(tn_store_fold(w, &moved, &err), TN_OK);
+	assert_int_equal(moved, 360);
+	group_of_three(w, added); /* after the fold: events says it */
+	assert_int_equal(added[0] + added[1] + added[2], 0);
+	assert_int_equal(count(w, "SELECT count(*) FROM events"), 460);
+	tn_store_close(w);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -419,6 +499,7 @@ int main(void)
 		cmocka_unit_test(test_fold_in_steps),
 		cmocka_unit_test(test_fold_in_steps_overtaken),
 		cmocka_unit_test(test_rolled_back_events_are_new_again),
+		cmocka_unit_test(test_many_rows_by_tag),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
