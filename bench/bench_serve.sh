@@ -58,6 +58,9 @@ rss() { awk '/VmRSS/ {printf "%.0f\n", $2/1024}' /proc/$PID/status; }
 cpu() { awk '{print $14 + $15}' /proc/$PID/stat; } # user+sys ticks
 wbytes() { awk '/^write_bytes/ {print $2}' /proc/$PID/io; } # bytes the server sent to the disk
 load() { cut -d' ' -f1-3 /proc/loadavg; }
+threads() { for t in /proc/$PID/task/*; do awk '{print FILENAME, $14 + $15}' "$t/stat" 2>/dev/null; done | sed 's|/proc/[0-9]*/task/||; s|/stat||'; }
+busiest() { # the thread with the most CPU ticks between snapshots $1 and $2: "ticks", and the others' sum
+  awk 'NR == FNR {a[$1] = $2; next} {d = $2 - a[$1]; t += d; if (d > m) m = d} END {print m + 0, t - m}' "$1" "$2"; }
 rows() { curl -s -H "Authorization: Bearer $READ" "$URL/metrics" | awk '/^tenure_rows_ingested_total/ {print $2}'; }
 reqs() { curl -s -H "Authorization: Bearer $READ" "$URL/metrics" |
   awk '/^tenure_http_requests_total\{route="\/v1\/customers\/\{id\}",status="200"\}/ {s += $2} END {print s + 0}'; }
@@ -73,14 +76,16 @@ if phase ingest; then
 echo "-- ingest: POST /v1/events, 500 events a request, $INGEST_CONNS connections, ${INGEST_SECS}s (load $(load))"
 sample_rss "$INGEST_SECS" &
 S=$!
-R0=$(rows); C0=$(cpu); B0=$(wbytes)
+R0=$(rows); C0=$(cpu); B0=$(wbytes); threads >"$D/threads0.txt"
 TENURE_KEY=$INGEST BATCH=500 wrk -t2 -c"$INGEST_CONNS" -d"${INGEST_SECS}s" --timeout 30s \
   -s bench/serve_ingest.lua "$URL" | grep -E '^ingest:|Non-2xx'
 wait $S
-R1=$(rows); C1=$(cpu); B1=$(wbytes)
+R1=$(rows); C1=$(cpu); B1=$(wbytes); threads >"$D/threads1.txt"
 awk 'NR == 1 {f = $1} {if ($1 > p) p = $1; l = $1} END {printf "server RSS (MB): first %s, peak %s, last %s (each second: ", f, p, l}' "$D/rss.txt"
 tr '\n' ' ' <"$D/rss.txt" | sed 's/ $//'; echo ")"
 echo "server CPU per event: $(per $((R1 - R0)) $((C1 - C0))) us (user+sys, $((R1 - R0)) events committed)"
+set -- $(busiest "$D/threads0.txt" "$D/threads1.txt")
+echo "  of which the writer thread (the busiest; one core at most): $(per $((R1 - R0)) "$1") us, the other threads (HTTP: parsing, answering): $(per $((R1 - R0)) "$2") us"
 echo "server disk writes per event: $(awk -v b=$((B1 - B0)) -v n=$((R1 - R0)) 'BEGIN { if (n > 0) printf "%.0f", b / n; else print "n/a" }') bytes (write_bytes of /proc/PID/io: log, checkpoints, journal folds)"
 curl -s -H "Authorization: Bearer $READ" "$URL/metrics" |
   awk '/^tenure_commit_duration_seconds_(sum|count)/ {v[$1] = $2} END {

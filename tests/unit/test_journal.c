@@ -452,7 +452,7 @@ static void test_many_rows_by_tag(void **state)
 	tn_store *imp = open_flags(0);
 	const char *ids[100];
 	tn_time at[100];
-	char buf[100][8];
+	char buf[100][16];
 	for (int i = 0; i < 100; i++) {
 		snprintf(buf[i], sizeof buf[i], "e%d", i);
 		ids[i] = buf[i];
