@@ -77,8 +77,8 @@ echo "-- ingest: POST /v1/events, 500 events a request, $INGEST_CONNS connection
 sample_rss "$INGEST_SECS" &
 S=$!
 R0=$(rows); C0=$(cpu); B0=$(wbytes); threads >"$D/threads0.txt"
-TENURE_KEY=$INGEST BATCH=500 wrk -t2 -c"$INGEST_CONNS" -d"${INGEST_SECS}s" --timeout 30s \
-  -s bench/serve_ingest.lua "$URL" | grep -E '^ingest:|Non-2xx'
+TENURE_KEY=$INGEST BATCH=500 /usr/bin/time -f '%U %S' -o "$D/wrk_time.txt" wrk -t2 -c"$INGEST_CONNS" \
+  -d"${INGEST_SECS}s" --timeout 30s -s bench/serve_ingest.lua "$URL" | grep -E '^ingest:|Non-2xx'
 wait $S
 R1=$(rows); C1=$(cpu); B1=$(wbytes); threads >"$D/threads1.txt"
 awk 'NR == 1 {f = $1} {if ($1 > p) p = $1; l = $1} END {printf "server RSS (MB): first %s, peak %s, last %s (each second: ", f, p, l}' "$D/rss.txt"
@@ -86,6 +86,7 @@ tr '\n' ' ' <"$D/rss.txt" | sed 's/ $//'; echo ")"
 echo "server CPU per event: $(per $((R1 - R0)) $((C1 - C0))) us (user+sys, $((R1 - R0)) events committed)"
 set -- $(busiest "$D/threads0.txt" "$D/threads1.txt")
 echo "  of which the writer thread (the busiest; one core at most): $(per $((R1 - R0)) "$1") us, the other threads (HTTP: parsing, answering): $(per $((R1 - R0)) "$2") us"
+echo "load generator (wrk, Lua building the bodies) CPU per event: $(awk -v n=$((R1 - R0)) '{ if (n > 0) printf "%.1f", ($1 + $2) * 1e6 / n; else print "n/a" }' "$D/wrk_time.txt") us (user+sys; it shares the two cores with the server)"
 echo "server disk writes per event: $(awk -v b=$((B1 - B0)) -v n=$((R1 - R0)) 'BEGIN { if (n > 0) printf "%.0f", b / n; else print "n/a" }') bytes (write_bytes of /proc/PID/io: log, checkpoints, journal folds)"
 curl -s -H "Authorization: Bearer $READ" "$URL/metrics" |
   awk '/^tenure_commit_duration_seconds_(sum|count)/ {v[$1] = $2} END {

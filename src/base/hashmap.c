@@ -244,6 +244,21 @@ struct tn_u64set {
 
 tn_u64set *tn_u64set_new(void) { return tn_calloc(1, sizeof(tn_u64set)); }
 
+tn_u64set *tn_u64set_new_for(size_t n)
+{
+	tn_u64set *m = tn_u64set_new();
+	size_t cap = 1024;
+	while (cap / 2 < n && cap < ((size_t)1 << 40))
+		cap *= 2;
+	if (m && !(m->slot = tn_calloc(cap, sizeof *m->slot))) {
+		free(m);
+		return NULL;
+	}
+	if (m)
+		m->cap = cap;
+	return m;
+}
+
 void tn_u64set_free(tn_u64set *m)
 {
 	if (!m)

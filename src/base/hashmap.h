@@ -65,6 +65,10 @@ size_t tn_hash_rows(const double *const *cols, size_t ncol, size_t n, uint32_t *
 typedef struct tn_u64set tn_u64set;
 /* An empty set, or NULL when out of memory.  Free with tn_u64set_free. */
 tn_u64set *tn_u64set_new(void);
+/* An empty set whose table holds N values without growing (each growth
+ * rehashes every value: a set that is refilled to about the same size, like
+ * the server's journal keys after each fold, is best made at that size). */
+tn_u64set *tn_u64set_new_for(size_t n);
 void tn_u64set_free(tn_u64set *m);
 size_t tn_u64set_count(const tn_u64set *m);
 /* The bytes of its table. */

@@ -61,6 +61,9 @@ struct tn_store {
 	 * journaled (see "journal keys" below): JKEYS since the current fold
 	 * began, JKEYS_OLD those of the journal being folded */
 	tn_u64set *jkeys, *jkeys_old;
+	size_t jkeys_hint;      /* keys the last filter held: the size of the next */
+	uint32_t *jrows;        /* flush_journal's scratch: the rows to write */
+	size_t jrows_cap;
 	/* a chunked fold under way (tn_store_fold_step): 0 none, 1 moving
 	 * customers in chunks, 2 deleting the moved rows */
 	int fold_phase;
@@ -443,7 +446,7 @@ static uint64_t jkey(const ev_row *e)
 
 static int jkey_add(tn_store *s, uint64_t k)
 {
-	if (!s->jkeys && !(s->jkeys = tn_u64set_new()))
+	if (!s->jkeys && !(s->jkeys = tn_u64set_new_for(s->jkeys_hint)))
 		return -1;
 	return tn_u64set_add(s->jkeys, k) < 0 ? -1 : 0;
 }
@@ -648,6 +651,7 @@ int tn_store_fold_step(tn_store *s, long long chunk, int *done, long long *moved
 		tn_u64set_free(s->jkeys_old);
 		s->jkeys_old = s->jkeys;
 		s->jkeys = NULL;
+		s->jkeys_hint = tn_u64set_count(s->jkeys_old);
 	}
 	*done = 0;
 	if (!rc && s->fold_phase == 1) {
@@ -806,6 +810,7 @@ void tn_store_close(tn_store *s)
 	tn_strmap_free(s->types);
 	tn_u64set_free(s->jkeys);
 	tn_u64set_free(s->jkeys_old);
+	free(s->jrows);
 	free(s->sort_a);
 	free(s->sort_b);
 	free(s->sort_out);
@@ -2110,9 +2115,14 @@ static int flush_journal(tn_store *s, long long *added, tn_error *err)
 		return tn_store_db_error(s, "reading the events journal", err);
 	if (s->fold_phase != 0 && next <= s->fold_upto)
 		next = s->fold_upto + 1;
-	uint32_t *rows = tn_malloc(s->nev * sizeof *rows);
-	if (!rows)
-		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	if (s->jrows_cap < s->nev) {
+		free(s->jrows);
+		s->jrows_cap = 0;
+		if (!(s->jrows = tn_malloc(s->nev * sizeof *s->jrows)))
+			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		s->jrows_cap = s->nev;
+	}
+	uint32_t *rows = s->jrows;
 	size_t n = 0;
 	rc = TN_OK;
 	for (size_t i = 0; i < s->nev && !rc; i++) {
@@ -2120,7 +2130,7 @@ static int flush_journal(tn_store *s, long long *added, tn_error *err)
 		if (i > 0 && ev_cmp(&s->ev[i - 1], e) == 0)
 			continue; /* repeated in the group: its first copy is the one */
 		uint64_t k = jkey(e);
-		if (!s->jkeys && !(s->jkeys = tn_u64set_new())) {
+		if (!s->jkeys && !(s->jkeys = tn_u64set_new_for(s->jkeys_hint))) {
 			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 			break;
 		}
@@ -2142,7 +2152,6 @@ static int flush_journal(tn_store *s, long long *added, tn_error *err)
 	}
 	if (!rc)
 		rc = journal_rows(s, rows, n, next, added, err);
-	free(rows);
 	return rc;
 }
 

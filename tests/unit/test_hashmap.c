@@ -144,6 +144,16 @@ static void test_u64set(void **state)
 	assert_int_equal(tn_u64set_add(m, 1), 0);
 	tn_u64set_free(m);
 	tn_u64set_free(NULL);
+	/* made for 5000 values: they go in without the table growing */
+	m = tn_u64set_new_for(5000);
+	assert_non_null(m);
+	size_t bytes = tn_u64set_bytes(m);
+	assert_true(bytes >= 2 * 5000 * sizeof(uint64_t));
+	for (uint64_t i = 1; i <= 5000; i++)
+		assert_int_equal(tn_u64set_add(m, tn_hash_mix64(i)), 1);
+	assert_int_equal(tn_u64set_bytes(m), bytes);
+	assert_int_equal(tn_u64set_has(m, tn_hash_mix64(77)), 1);
+	tn_u64set_free(m);
 }
 
 int main(void)
