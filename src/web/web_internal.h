@@ -138,6 +138,47 @@ long long web_data_stamp(web_ctx *c);
 /* A writable connection to the server's store for one action (caller closes). */
 tn_store *web_store_open(web_ctx *c, tn_error *err);
 
+/* ---- persisted values (web_store.c, web_data.c; migration 19) ---- */
+/* The store's data version: a hash of indexed maxima of what the analyses
+ * read (web_store.c says which); cheap, and unmoved by writes the figures
+ * do not read. */
+int web_store_data_version(tn_store *s, long long *version, tn_error *err);
+int web_store_cache_put(tn_store *s, const char *key, long long version, double computed_at, double took,
+			const void *value, size_t len, tn_error *err);
+/* After the dashboard's own write: the kept values of BEFORE are of AFTER. */
+int web_store_cache_rebase(tn_store *s, long long before, long long after, tn_error *err);
+/* Call FN for each kept value, smallest first; FN returns nonzero to stop. */
+int web_store_cache_each(tn_store *s,
+			 int (*fn)(void *ctx, const char *key, long long version, double computed_at, double took,
+				   const void *value, size_t len),
+			 void *ctx, tn_error *err);
+/* A value's serialised form: binary, in this build's layout (the key names
+ * WEB_FORMAT, so another build's rows are recomputed, never misread). */
+typedef struct web_unpack {
+	const unsigned char *p;
+	size_t n, off;
+	int bad; /* read past the end or a length out of bounds */
+} web_unpack;
+void wpk_raw(tn_sbuf *b, const void *p, size_t n); /* N bytes, with their length */
+void wpk_u64(tn_sbuf *b, uint64_t v);
+void wpk_f64(tn_sbuf *b, double v);
+void wpk_str(tn_sbuf *b, const char *s); /* NULL kept as NULL */
+void wpk_f64s(tn_sbuf *b, const double *v, size_t n);
+/* Readers: on a bad blob they set U->bad and return 0 / NULL. */
+int wun_raw(web_unpack *u, void *p, size_t n); /* 0 unless exactly N bytes were kept */
+uint64_t wun_u64(web_unpack *u);
+double wun_f64(web_unpack *u);
+char *wun_str(web_unpack *u);      /* allocated (free()); NULL for a kept NULL or a bad blob */
+double *wun_f64s(web_unpack *u, size_t n); /* allocated, N values */
+size_t wun_count(web_unpack *u, size_t each); /* a count of items of at least EACH bytes that fits */
+typedef struct web_codec {
+	const char *kind;
+	void (*pack)(const void *d, tn_sbuf *b);
+	void *(*unpack)(web_unpack *u); /* NULL when U is bad */
+} web_codec;
+extern const web_codec web_codecs[];
+extern const size_t web_ncodecs;
+
 /* ---- pages (web_pages.c) ---- */
 void page_overview(web_ctx *c);
 void page_when(web_ctx *c);
