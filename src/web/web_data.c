@@ -78,7 +78,7 @@ struct web_cache {
 	pthread_mutex_t vmu; /* STORE (the pages' connection, for the version around their own writes) */
 };
 
-#define WEB_FORMAT "1"
+#define WEB_FORMAT "2"
 
 web_cache *web_cache_new(const char *db_path)
 {
@@ -254,17 +254,6 @@ static const web_codec *codec_of(const char *kind)
 	return NULL;
 }
 
-/* the make and drop functions of KIND (from the values the thread keeps ready) */
-static int fns_of(const char *kind, web_make_fn *make, void (**drop)(void *))
-{
-	for (size_t i = 0; i < web_nwarm; i++)
-		if (strcmp(web_warm[i].kind, kind) == 0) {
-			*make = web_warm[i].make;
-			*drop = web_warm[i].drop;
-			return 1;
-		}
-	return 0;
-}
 
 /* One kept value (KEY "kind|arg|format"): unpacked and put in the cache
  * with its version and time, unless a page's request made a newer one. */
@@ -280,10 +269,10 @@ static int load_one(void *ctx, const char *key, long long version, double comput
 	snprintf(kind, sizeof kind, "%.*s", (int)(bar - key), key);
 	snprintf(arg, sizeof arg, "%.*s", (int)(bar2 - bar - 1), bar + 1);
 	const web_codec *cd = codec_of(kind);
-	web_make_fn make;
-	void (*drop)(void *);
-	if (!cd || !fns_of(kind, &make, &drop))
+	if (!cd)
 		return 0;
+	web_make_fn make = cd->make;
+	void (*drop)(void *) = cd->drop;
 	web_unpack u = {value, len, 0, 0};
 	void *d = cd->unpack(&u);
 	if (d && (u.bad || u.off != u.n)) {
@@ -349,6 +338,10 @@ static void *warm_main(void *p)
 			if (tn_store_open(wc->db_path, TN_STORE_LIVE, &s, &err)) {
 				fprintf(stderr, "tenure serve: dashboard: %s\n", err.msg);
 				s = NULL;
+				pthread_mutex_lock(&wc->mu);
+				wc->loaded = 1; /* nothing to wait for */
+				pthread_cond_broadcast(&wc->ready);
+				pthread_mutex_unlock(&wc->mu);
 			}
 		}
 		if (s && !wc->loaded) {
@@ -519,9 +512,26 @@ int web_data_wait(web_ctx *c, double until)
 	return 1;
 }
 
+void web_data_wait_loaded(web_ctx *c, double until)
+{
+	web_cache *wc = web_cache_of(c->w);
+	while (!wc->loaded && web_data_wait(c, until))
+		;
+}
+
 void web_data_forget(web_ctx *c, const char *kind)
 {
 	web_cache *wc = web_cache_of(c->w);
+	/* the kept ones too: a restart must not show what the action changed */
+	char like[64];
+	snprintf(like, sizeof like, "%s|%%", kind);
+	tn_error err = {0};
+	pthread_mutex_lock(&wc->vmu);
+	if (!wc->store && tn_store_open(wc->db_path, TN_STORE_LIVE, &wc->store, &err))
+		wc->store = NULL;
+	if (wc->store && web_store_cache_forget(wc->store, like, &err))
+		fprintf(stderr, "tenure serve: dashboard: kept %s not forgotten: %s\n", kind, err.msg);
+	pthread_mutex_unlock(&wc->vmu);
 	pthread_mutex_lock(&wc->mu);
 	for (size_t i = 0; i < wc->n;)
 		if (strcmp(wc->e[i].kind, kind) == 0) {

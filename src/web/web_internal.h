@@ -147,6 +147,8 @@ int web_store_cache_put(tn_store *s, const char *key, long long version, double 
 			const void *value, size_t len, tn_error *err);
 /* After the dashboard's own write: the kept values of BEFORE are of AFTER. */
 int web_store_cache_rebase(tn_store *s, long long before, long long after, tn_error *err);
+/* Forget the kept values whose key is LIKE the pattern. */
+int web_store_cache_forget(tn_store *s, const char *like, tn_error *err);
 /* Call FN for each kept value, smallest first; FN returns nonzero to stop. */
 int web_store_cache_each(tn_store *s,
 			 int (*fn)(void *ctx, const char *key, long long version, double computed_at, double took,
@@ -173,10 +175,20 @@ double *wun_f64s(web_unpack *u, size_t n); /* allocated, N values */
 size_t wun_count(web_unpack *u, size_t each); /* a count of items of at least EACH bytes that fits */
 typedef struct web_codec {
 	const char *kind;
+	web_make_fn make;
+	void (*drop)(void *);
 	void (*pack)(const void *d, tn_sbuf *b);
 	void *(*unpack)(web_unpack *u); /* NULL when U is bad */
 } web_codec;
 extern const web_codec web_codecs[];
+/* /act's record of what was done (web_act.c), kept like the analyses */
+void *web_make_done(tn_store *s, const char *arg, tn_error *err);
+void web_drop_done(void *x);
+void web_pack_done(const void *d, tn_sbuf *b);
+void *web_unpack_done(web_unpack *u);
+/* Wait (web_data_begin held) until the kept values are loaded, at most
+ * until UNTIL (server_now() seconds). */
+void web_data_wait_loaded(web_ctx *c, double until);
 extern const size_t web_ncodecs;
 
 /* ---- pages (web_pages.c) ---- */
@@ -209,6 +221,10 @@ void act_controls(web_ctx *c);
  * sentence for the page in MSG. */
 int action_approve_plan(web_ctx *c, int64_t key_id, int *repeat, char *msg, size_t n, tn_error *err);
 int action_start_campaign(web_ctx *c, int64_t key_id, int *repeat, char *msg, size_t n, tn_error *err);
+/* POST /act/plan/withdraw (CSRF and admin checked by the caller): withdraw
+ * the plan in force (the form's "plan" names it), as `tenure offers
+ * withdraw`; TN_ERR_NOTFOUND with MSG when it is not in force. */
+int action_withdraw_plan(web_ctx *c, int64_t key_id, char *msg, size_t n, tn_error *err);
 /* The audit of the dashboard's state-changing actions (web_audit). */
 int web_audit(tn_store *s, int64_t key_id, const char *action, const char *target, const char *outcome,
 	      const char *detail, tn_error *err);

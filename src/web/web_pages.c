@@ -1106,8 +1106,9 @@ typedef struct risk_row {
 typedef struct who {
 	risk_row *r;
 	size_t n;
-	int plan_ready; /* the default offer plan's figures, computed once per value (/act) */
+	int plan_ready; /* the default offer plan's figures (/act), computed with the value */
 	web_plan_figures plan;
+	char plan_msg[TN_ERROR_MSG_MAX]; /* why there are none */
 	char currency[8];
 	char note[TN_ERROR_MSG_MAX];
 } who;
@@ -1156,6 +1157,39 @@ static int cmp_loss(const void *a, const void *b)
 }
 
 #define WHO_REASONS 60
+
+/* The default offer plan's figures over W's scores, computed with the value
+ * on the warming thread: the plan sorts every live customer (a million on
+ * the large store), which no page does under the cache's lock. */
+static void who_plan_figures(who *w)
+{
+	size_t m = w->n ? w->n : 1, k = 0;
+	double *p = tn_malloc(m * sizeof *p), *v = tn_malloc(m * sizeof *v);
+	tn_offer_plan *plan = NULL;
+	tn_offer_params prm = {.offer_cost = WEB_PLAN_COST, .accept_rate = WEB_PLAN_ACCEPT, .budget = -1,
+			       .control_share = WEB_PLAN_CONTROL, .seed = 1};
+	tn_error err = {0};
+	int rc = p && v ? TN_OK : tn_error_set(&err, TN_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; !rc && i < w->n; i++) {
+		const risk_row *r = &w->r[i];
+		if (isnan(r->risk))
+			continue;
+		p[k] = r->risk < 0 ? 0 : r->risk > 1 ? 1 : r->risk;
+		v[k++] = isnan(r->value) || r->value < 0 ? 0 : r->value;
+	}
+	if (!rc)
+		rc = tn_offers_plan(p, v, k, &prm, &plan, &err);
+	free(p);
+	free(v);
+	if (rc) {
+		snprintf(w->plan_msg, sizeof w->plan_msg, "%s", err.msg);
+		return;
+	}
+	w->plan = (web_plan_figures){plan->n_candidates, plan->n_offer, plan->n_control, plan->spend,
+				     plan->expected_gain};
+	w->plan_ready = 1;
+	tn_offer_plan_free(plan);
+}
 
 static void *make_who(tn_store *s, const char *arg, tn_error *err)
 {
@@ -1279,6 +1313,7 @@ static void *make_who(tn_store *s, const char *arg, tn_error *err)
 		}
 		free(row_of);
 		qsort(w->r, w->n, sizeof *w->r, cmp_loss);
+		who_plan_figures(w);
 	} else
 		snprintf(w->note, sizeof w->note, "%s", e.msg[0] ? e.msg : "no live customers");
 	free(risk);
@@ -1329,31 +1364,8 @@ int web_who_plan(web_ctx *c, web_plan_figures *out, tn_error *err)
 	who *w = web_data(c, "who", NULL, make_who, drop_who, err);
 	if (!w)
 		return tn_error_code(err, TN_ERR_DB);
-	if (!w->plan_ready) {
-		size_t m = w->n ? w->n : 1, k = 0;
-		double *p = tn_malloc(m * sizeof *p), *v = tn_malloc(m * sizeof *v);
-		tn_offer_plan *plan = NULL;
-		tn_offer_params prm = {.offer_cost = WEB_PLAN_COST, .accept_rate = WEB_PLAN_ACCEPT, .budget = -1,
-				       .control_share = WEB_PLAN_CONTROL, .seed = 1};
-		int rc = p && v ? TN_OK : tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-		for (size_t i = 0; !rc && i < w->n; i++) {
-			const risk_row *r = &w->r[i];
-			if (isnan(r->risk))
-				continue;
-			p[k] = r->risk < 0 ? 0 : r->risk > 1 ? 1 : r->risk;
-			v[k++] = isnan(r->value) || r->value < 0 ? 0 : r->value;
-		}
-		if (!rc)
-			rc = tn_offers_plan(p, v, k, &prm, &plan, err);
-		free(p);
-		free(v);
-		if (rc)
-			return rc;
-		w->plan = (web_plan_figures){plan->n_candidates, plan->n_offer, plan->n_control, plan->spend,
-					     plan->expected_gain};
-		w->plan_ready = 1;
-		tn_offer_plan_free(plan);
-	}
+	if (!w->plan_ready)
+		return tn_error_set(err, TN_ERR_INPUT, "%s", w->plan_msg[0] ? w->plan_msg : "no offer plan");
 	*out = w->plan;
 	return TN_OK;
 }
@@ -2139,6 +2151,9 @@ static void pack_who(const void *d, tn_sbuf *b)
 	const who *w = d;
 	wpk_str(b, w->currency);
 	wpk_str(b, w->note);
+	wpk_u64(b, (uint64_t)w->plan_ready);
+	wpk_raw(b, &w->plan, sizeof w->plan);
+	wpk_str(b, w->plan_msg);
 	wpk_u64(b, w->n);
 	for (size_t i = 0; i < w->n; i++) {
 		const risk_row *r = &w->r[i];
@@ -2166,6 +2181,11 @@ static void *unpack_who(web_unpack *u)
 	snprintf(w->note, sizeof w->note, "%s", note ? note : "");
 	free(cur);
 	free(note);
+	w->plan_ready = wun_u64(u) == 1;
+	wun_raw(u, &w->plan, sizeof w->plan);
+	char *pm = wun_str(u);
+	snprintf(w->plan_msg, sizeof w->plan_msg, "%s", pm ? pm : "");
+	free(pm);
 	size_t n = wun_count(u, 64);
 	if (!u->bad && !(w->r = tn_calloc(n ? n : 1, sizeof *w->r)))
 		u->bad = 1;
@@ -2202,16 +2222,48 @@ static void *unpack_who(web_unpack *u)
 	return w;
 }
 
+static void pack_alerts(const void *d, tn_sbuf *b)
+{
+	const alerts *a = d;
+	wpk_u64(b, a->n);
+	for (size_t i = 0; i < a->n; i++)
+		wpk_raw(b, &a->al[i], sizeof a->al[i]);
+}
+static void *unpack_alerts(web_unpack *u)
+{
+	alerts *a = tn_calloc(1, sizeof *a);
+	size_t n = wun_count(u, sizeof(tn_pred_alert));
+	if (!a || !(a->al = tn_malloc((n ? n : 1) * sizeof *a->al))) {
+		free(a);
+		u->bad = 1;
+		return NULL;
+	}
+	for (size_t i = 0; i < n && !u->bad; i++) {
+		wun_raw(u, &a->al[i], sizeof a->al[i]);
+		tn_pred_alert *al = &a->al[i];
+		al->customer[sizeof al->customer - 1] = al->kind[sizeof al->kind - 1] = '\0';
+		al->detail[sizeof al->detail - 1] = '\0';
+		a->n = i + 1;
+	}
+	if (u->bad) {
+		drop_alerts(a);
+		return NULL;
+	}
+	return a;
+}
+
 const web_codec web_codecs[] = {
-	{"summary", pack_summary, unpack_summary},
-	{"rates", pack_rates, unpack_rates},
-	{"survival", pack_surv, unpack_surv},
-	{"cohorts", pack_cohorts, unpack_cohorts},
-	{"drivers", pack_drivers, unpack_drivers},
-	{"insights", pack_tables, unpack_tables},
-	{"actions", pack_tables, unpack_tables},
-	{"scores", pack_fb, unpack_fb},
-	{"exit", pack_fb, unpack_fb},
-	{"who", pack_who, unpack_who},
+	{"summary", make_summary, free, pack_summary, unpack_summary},
+	{"rates", make_rates, drop_rates, pack_rates, unpack_rates},
+	{"survival", make_surv, drop_surv, pack_surv, unpack_surv},
+	{"cohorts", make_cohorts, drop_cohorts, pack_cohorts, unpack_cohorts},
+	{"drivers", make_drivers, drop_drivers, pack_drivers, unpack_drivers},
+	{"insights", make_insights, drop_tables, pack_tables, unpack_tables},
+	{"actions", make_actions, drop_tables, pack_tables, unpack_tables},
+	{"scores", make_scores, drop_fb, pack_fb, unpack_fb},
+	{"exit", make_exit, drop_fb, pack_fb, unpack_fb},
+	{"who", make_who, drop_who, pack_who, unpack_who},
+	{"alerts", make_alerts, drop_alerts, pack_alerts, unpack_alerts},
+	{"dashacts", web_make_done, web_drop_done, web_pack_done, web_unpack_done},
 };
 const size_t web_ncodecs = sizeof web_codecs / sizeof web_codecs[0];

@@ -97,9 +97,12 @@ int web_audit(tn_store *s, int64_t key_id, const char *action, const char *targe
  * points entry), the events' first and last instants the writers keep in
  * meta, the data's end, the latest cancellation and period end (a
  * cancellation or a renewal updates a subscription in place), the
- * reporting currency and the events journal's fold mark.  A write the
- * figures do not read (sessions, the audit, feedback labels, alert
- * acknowledgements, the outbox, jobs) leaves it as it is. */
+ * reporting currency and the events journal's fold mark, the alerts'
+ * latest resolution and acknowledgement, the offer plans' latest approval
+ * and withdrawal.  A write the figures do not read (sessions, the audit,
+ * feedback labels, the outbox, jobs) leaves it as it is; the dashboard's
+ * own writes (an acknowledgement, an approval) move it, and the values
+ * they do not touch are carried over (web_data_own_write). */
 static const char version_sql[] =
 	"SELECT (SELECT max(id) FROM customers), (SELECT max(id) FROM subscriptions), "
 	"(SELECT max(id) FROM payments), (SELECT max(id) FROM feedback), (SELECT max(id) FROM alerts), "
@@ -108,7 +111,9 @@ static const char version_sql[] =
 	"(SELECT max(cancelled_at) FROM subscriptions), (SELECT max(current_period_end) FROM subscriptions), "
 	"(SELECT max(value) FROM meta WHERE key = 'events_last'), (SELECT max(value) FROM meta WHERE key = 'events_first'), "
 	"(SELECT max(value) FROM meta WHERE key = 'data_end'), (SELECT max(value) FROM meta WHERE key = 'events_fold_upto'), "
-	"(SELECT max(value) FROM meta WHERE key = 'reporting_currency'), (SELECT count(*) FROM churn_definitions)";
+	"(SELECT max(value) FROM meta WHERE key = 'reporting_currency'), (SELECT count(*) FROM churn_definitions), "
+	"(SELECT max(resolved_at) FROM alerts), (SELECT max(acked_at) FROM alerts), "
+	"(SELECT max(approved_at) FROM offer_plan_approvals), (SELECT max(withdrawn_at) FROM offer_plan_approvals)";
 
 int web_store_data_version(tn_store *s, long long *version, tn_error *err)
 {
@@ -178,6 +183,18 @@ int web_store_cache_each(tn_store *s,
 			break;
 	}
 	int rc = step == TN_DB_ROW ? TN_OK : tn_db_step_end(step, err);
+	tn_db_finalize(st);
+	return rc;
+}
+
+int web_store_cache_forget(tn_store *s, const char *like, tn_error *err)
+{
+	tn_stmt *st = tn_db_prepare(s, "DELETE FROM dashboard_cache WHERE key LIKE ?1", err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_text(st, 1, like);
+	int rc = tn_db_step(st, "forgetting kept dashboard values", err) == TN_DB_DONE ? TN_OK
+											 : tn_error_code(err, TN_ERR_DB);
 	tn_db_finalize(st);
 	return rc;
 }
