@@ -72,6 +72,9 @@ char *web_digits(const web_ctx *c, const char *in, char *buf, size_t n);
 struct tn_reason_msg;
 void web_reason(const web_ctx *c, const struct tn_reason_msg *r, char *buf, size_t n);
 void web_alert_detail(const web_ctx *c, const char *detail, char *buf, size_t n);
+/* One of the library's readings or table words (English) in C's language:
+ * 1 with BUF written, 0 when it is English or no template matches. */
+int web_reading(const web_ctx *c, const char *en, char *buf, size_t n);
 
 /* ---- writing the page ---- */
 void web_esc(web_ctx *c, const char *s);

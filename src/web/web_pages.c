@@ -971,10 +971,25 @@ static void report_table(web_ctx *c, const tn_report_table *rt, const int *kinds
 	const char **cl = tn_calloc(rt->nrows * nc + 1, sizeof *cl);
 	if (!cl)
 		return;
+	/* the cells in words and the reading in the page's language (a
+	 * sentence without a template is left out rather than shown in English) */
+	char **own = c->lang == L_EN ? NULL : tn_calloc(rt->nrows * nc + 1, sizeof *own);
 	for (size_t i = 0; i < rt->nrows; i++)
-		for (size_t j = 0; j < nc; j++)
-			cl[i * nc + j] = rt->cells[i * rt->ncols + j];
-	web_table(c, TD(c, rt->title), c->lang == L_EN ? rt->reading : NULL, nc, cols, kind, rt->nrows, cl);
+		for (size_t j = 0; j < nc; j++) {
+			const char *v = rt->cells[i * rt->ncols + j];
+			char tr[1024];
+			if (own && kind[j] == COL_TEXT && v && *v && web_reading(c, v, tr, sizeof tr))
+				own[i * nc + j] = tn_strdup(tr);
+			cl[i * nc + j] = own && own[i * nc + j] ? own[i * nc + j] : v;
+		}
+	char reading[2048];
+	const char *rd = c->lang == L_EN ? rt->reading
+		       : web_reading(c, rt->reading, reading, sizeof reading) ? reading
+									: NULL;
+	web_table(c, TD(c, rt->title), rd, nc, cols, kind, rt->nrows, cl);
+	for (size_t i = 0; own && i < rt->nrows * nc; i++)
+		free(own[i]);
+	free(own);
 	free(cl);
 }
 
@@ -1906,7 +1921,14 @@ static void *unpack_rates(web_unpack *u)
 static void pack_surv(const void *d, tn_sbuf *b)
 {
 	const surv *v = d;
-	wpk_raw(b, v, sizeof *v);
+	surv h = *v; /* the pointers are not kept: the same value packs to the same bytes */
+	memset(h.label, 0, sizeof h.label);
+	memset(h.t, 0, sizeof h.t);
+	memset(h.s, 0, sizeof h.s);
+	memset(h.lo, 0, sizeof h.lo);
+	memset(h.hi, 0, sizeof h.hi);
+	h.hx = h.hz = h.atrisk = NULL;
+	wpk_raw(b, &h, sizeof h);
 	for (int g = 0; g < v->ngroups; g++) {
 		wpk_str(b, v->label[g]);
 		wpk_f64s(b, v->t[g], v->np[g]);
