@@ -347,11 +347,12 @@ static void *warm_main(void *p)
 		if (s && !wc->loaded) {
 			/* the values kept by the last run, served at once */
 			tn_error err = {0};
-			double t0 = server_now();
+			double t0 = server_now(), c0 = thread_cpu();
 			if (web_store_cache_each(s, load_one, wc, &err))
 				fprintf(stderr, "tenure serve: dashboard: kept values not read: %s\n", err.msg);
 			else
-				fprintf(stderr, "tenure serve: dashboard kept values loaded in %.3f s\n", server_now() - t0);
+				fprintf(stderr, "tenure serve: dashboard kept values loaded in %.3f s (%.3f s CPU)\n",
+					server_now() - t0, thread_cpu() - c0);
 			pthread_mutex_lock(&wc->mu);
 			wc->loaded = 1;
 			pthread_cond_broadcast(&wc->ready);
@@ -512,12 +513,7 @@ int web_data_wait(web_ctx *c, double until)
 	return 1;
 }
 
-void web_data_wait_loaded(web_ctx *c, double until)
-{
-	web_cache *wc = web_cache_of(c->w);
-	while (!wc->loaded && web_data_wait(c, until))
-		;
-}
+int web_data_loaded(web_ctx *c) { return web_cache_of(c->w)->loaded; }
 
 void web_data_forget(web_ctx *c, const char *kind)
 {

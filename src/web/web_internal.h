@@ -189,9 +189,8 @@ void *web_make_done(tn_store *s, const char *arg, tn_error *err);
 void web_drop_done(void *x);
 void web_pack_done(const void *d, tn_sbuf *b);
 void *web_unpack_done(web_unpack *u);
-/* Wait (web_data_begin held) until the kept values are loaded, at most
- * until UNTIL (server_now() seconds). */
-void web_data_wait_loaded(web_ctx *c, double until);
+/* 1 once the kept values are loaded (web_data_begin held). */
+int web_data_loaded(web_ctx *c);
 extern const size_t web_ncodecs;
 
 /* ---- pages (web_pages.c) ---- */

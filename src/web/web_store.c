@@ -6,6 +6,9 @@
  */
 #include "web/web_internal.h"
 #include "store/db.h"
+#include "base/alloc.h"
+
+#include <stdlib.h>
 
 #include <time.h>
 
@@ -164,26 +167,58 @@ int web_store_cache_each(tn_store *s,
 				   const void *value, size_t len),
 			 void *ctx, tn_error *err)
 {
-	/* the small values first: a page waiting for one is not held up by
-	 * the largest (the /who rows of every live customer) */
-	tn_stmt *st = tn_db_prepare(s,
-				    "SELECT key, version, computed_at, took, value FROM dashboard_cache "
-				    "ORDER BY length(value), key",
-				    err);
+	/* the keys, smallest value first (length() reads no blob), then each
+	 * value: a page waiting for a small one is not held up by the largest
+	 * (the /who rows of every live customer) */
+	tn_stmt *st = tn_db_prepare(s, "SELECT key FROM dashboard_cache ORDER BY length(value), key", err);
 	if (!st)
 		return tn_error_code(err, TN_ERR_DB);
-	int step;
-	while ((step = tn_db_step(st, "reading the kept dashboard values", err)) == TN_DB_ROW) {
-		const char *key = tn_db_column_text(st, 0);
-		const void *v = tn_db_column_blob(st, 4);
-		int len = tn_db_column_bytes(st, 4);
-		if (key && len >= 0 &&
-		    fn(ctx, key, tn_db_column_int64(st, 1), tn_db_column_double0(st, 2), tn_db_column_double0(st, 3),
-		       v ? v : "", (size_t)len))
+	char **keys = NULL;
+	size_t n = 0, cap = 0;
+	int step, rc = TN_OK;
+	while ((step = tn_db_step(st, "reading the kept dashboard values", err)) == TN_DB_ROW && n < 1000) {
+		const char *k = tn_db_column_text(st, 0);
+		if (n == cap) {
+			size_t nc = cap ? 2 * cap : 32;
+			char **t = tn_realloc(keys, nc * sizeof *t);
+			if (!t) {
+				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+				break;
+			}
+			keys = t;
+			cap = nc;
+		}
+		if (!(keys[n] = tn_strdup(k ? k : ""))) {
+			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 			break;
+		}
+		n++;
 	}
-	int rc = step == TN_DB_ROW ? TN_OK : tn_db_step_end(step, err);
+	if (!rc && step != TN_DB_DONE && step != TN_DB_ROW)
+		rc = tn_error_code(err, TN_ERR_DB);
 	tn_db_finalize(st);
+	st = rc ? NULL
+		: tn_db_prepare(s, "SELECT version, computed_at, took, value FROM dashboard_cache WHERE key = ?1", err);
+	if (!rc && !st)
+		rc = tn_error_code(err, TN_ERR_DB);
+	int stop = 0;
+	for (size_t i = 0; !rc && !stop && i < n; i++) {
+		tn_db_bind_text(st, 1, keys[i]);
+		step = tn_db_step(st, "reading a kept dashboard value", err);
+		if (step == TN_DB_ROW) {
+			const void *v = tn_db_column_blob(st, 3);
+			int len = tn_db_column_bytes(st, 3);
+			if (len >= 0)
+				stop = fn(ctx, keys[i], tn_db_column_int64(st, 0), tn_db_column_double0(st, 1),
+					  tn_db_column_double0(st, 2), v ? v : "", (size_t)len);
+		} else if (step != TN_DB_DONE)
+			rc = tn_error_code(err, TN_ERR_DB);
+		tn_db_reset(st);
+	}
+	tn_db_finalize(st);
+	for (size_t i = 0; i < n; i++)
+		free(keys[i]);
+	free(keys);
 	return rc;
 }
 
