@@ -515,6 +515,20 @@ const tn_migration tn_store_migrations[] = {
 	"ALTER TABLE offer_plan_approvals ADD COLUMN withdrawn_at INTEGER;"
 	"ALTER TABLE offer_plan_approvals ADD COLUMN withdrawn_key INTEGER;",
 	NULL},
+	/* 19 (dash): the dashboard's computed figures, kept so that a restarted
+	 * server shows them at once (docs/dashboard.md, "Speed"): one row per
+	 * value (KEY: kind|argument|format), with the data version it was
+	 * computed on (a hash of the store's data marks, src/web/web_store.c),
+	 * when and in how long, and the value serialised by src/web/web_pages.c.
+	 * Language-independent: pages translate when they draw. */
+	{19,
+	"CREATE TABLE dashboard_cache("
+	"  key TEXT PRIMARY KEY,"
+	"  version INTEGER NOT NULL,"
+	"  computed_at REAL NOT NULL,"
+	"  took REAL NOT NULL,"
+	"  value BLOB NOT NULL);",
+	NULL},
 };
 
 const size_t tn_store_nmigrations = sizeof tn_store_migrations / sizeof tn_store_migrations[0];

@@ -748,6 +748,11 @@ static void do_login(web_ctx *c, tn_http_response *rs)
 	int64_t id = 0;
 	int bad = auth_check(c->sv, bearer, &scope, &id);
 	OPENSSL_cleanse(bearer, sizeof bearer);
+	if (bad == -2) { /* the keys cannot be read: neither right nor wrong (as the API's 503) */
+		header(c, "%s", "Retry-After: 5");
+		login_page(c, rs, 503, T(c, S_UNAVAILABLE));
+		return;
+	}
 	if (bad || !(scope & SCOPE_READ)) {
 		if (bad) {
 			pthread_mutex_lock(&c->w->mu);
@@ -884,12 +889,17 @@ static void build_page(web_ctx *c, void (*fn)(web_ctx *), double t0)
 {
 	double until = t0 + web_wait_budget();
 	web_data_begin(c);
+	/* right after a start the kept values are being loaded, smallest first
+	 * (milliseconds; longer for the /who rows of a million customers): a
+	 * page that wants one not loaded yet waits for it whatever the budget
+	 * (at most 5 s), rather than say "being computed" */
+	double loading = t0 + (web_wait_budget() > 5.0 ? web_wait_budget() : 5.0);
 	for (;;) {
 		c->computing = 0;
 		c->as_of = 0;
 		c->nfig = 0;
 		fn(c);
-		if (!c->computing || !web_data_wait(c, until))
+		if (!c->computing || !web_data_wait(c, web_data_loaded(c) ? until : loading))
 			break;
 		tn_sbuf_free(&c->html);
 		tn_sbuf_free(&c->csv);
@@ -1038,6 +1048,23 @@ int web_handle(tn_server *sv, const tn_http_request *rq, tn_http_response *rs)
 			redirect(&c, rs, "/alerts");
 			return 1;
 		}
+		if (strcmp(path, "/act/plan/withdraw") == 0) {
+			if (!(c.scope & SCOPE_ADMIN)) {
+				web_audit_refused(&c, se.key_id, path, "not an admin key");
+				error_page(&c, rs, 403, T(&c, S_NEED_ADMIN_ACT));
+				return 1;
+			}
+			tn_error err = {0};
+			char msg[512] = "";
+			int rc = action_withdraw_plan(&c, se.key_id, msg, sizeof msg, &err);
+			if (rc) {
+				error_page(&c, rs, rc == TN_ERR_USAGE ? 400 : rc == TN_ERR_NOTFOUND ? 409 : 500,
+					   msg[0] ? msg : err.msg);
+				return 1;
+			}
+			redirect(&c, rs, "/act?done=withdrawn");
+			return 1;
+		}
 		int plan = strcmp(path, "/act/plan/approve") == 0, camp = strcmp(path, "/act/campaign/start") == 0;
 		if (plan || camp) {
 			if (!(c.scope & SCOPE_ADMIN)) {
@@ -1050,6 +1077,11 @@ int web_handle(tn_server *sv, const tn_http_request *rq, tn_http_response *rs)
 			char msg[512] = "";
 			int rc = plan ? action_approve_plan(&c, se.key_id, &repeat, msg, sizeof msg, &err)
 				      : action_start_campaign(&c, se.key_id, &repeat, msg, sizeof msg, &err);
+			if (rc && c.computing) { /* its figures are still being computed */
+				header(&c, "%s", "Retry-After: 30");
+				error_page(&c, rs, 503, T(&c, S_COMPUTING_RETRY));
+				return 1;
+			}
 			if (rc) {
 				error_page(&c, rs, rc == TN_ERR_USAGE ? 400 : rc == TN_ERR_NOTFOUND && msg[0] ? 409 : 500,
 					   (rc == TN_ERR_USAGE || rc == TN_ERR_NOTFOUND) && msg[0] ? msg : err.msg);

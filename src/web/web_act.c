@@ -89,9 +89,10 @@ typedef struct done_rows {
 	size_t nplan;
 	char **camp;    /* name, started_at, contacts, controls, queued: 5 a row */
 	size_t ncamp;
+	tn_plan_force force; /* the plan in force (plan_id 0: none) */
 } done_rows;
 
-static void drop_done(void *x)
+void web_drop_done(void *x)
 {
 	done_rows *d = x;
 	if (!d)
@@ -135,7 +136,7 @@ static int read_rows(tn_store *s, const char *sql, char ***out, size_t *n, tn_er
 	return rc;
 }
 
-static void *make_done(tn_store *s, const char *arg, tn_error *err)
+void *web_make_done(tn_store *s, const char *arg, tn_error *err)
 {
 	(void)arg;
 	done_rows *d = tn_calloc(1, sizeof *d);
@@ -152,8 +153,9 @@ static void *make_done(tn_store *s, const char *arg, tn_error *err)
 	    read_rows(s,
 		      "SELECT name, CAST(started_at AS TEXT), CAST(contacts AS TEXT), CAST(controls AS TEXT),"
 		      " CAST(queued AS TEXT) FROM campaigns ORDER BY started_at DESC, id DESC LIMIT 20",
-		      &d->camp, &d->ncamp, err)) {
-		drop_done(d);
+		      &d->camp, &d->ncamp, err) ||
+	    tn_offer_plan_in_force(s, &d->force, err)) {
+		web_drop_done(d);
 		return NULL;
 	}
 	return d;
@@ -291,12 +293,33 @@ static void done_tables(web_ctx *c, const done_rows *d)
 	done_table(c, T(c, S_CAMPS_H), NULL, cc, ck, d->camp, d->ncamp);
 }
 
+/* The plan in force, with a button to withdraw it (admin). */
+static void force_section(web_ctx *c, const tn_plan_force *pf, int admin)
+{
+	char id[32], ds[32], line[512];
+	snprintf(id, sizeof id, "%lld", (long long)pf->plan_id);
+	snprintf(line, sizeof line, T(c, S_IN_FORCE), id, web_date(c, pf->approved_at, ds, sizeof ds));
+	tn_sbuf_printf(&c->html, "<section class=\"action\" id=\"plan-in-force\" data-plan-in-force=\"%lld\">",
+		       (long long)pf->plan_id);
+	web_p(c, "reading", line);
+	if (admin) {
+		tn_sbuf_printf(&c->html, "<form method=\"post\" action=\"/act/plan/withdraw\" class=\"act-form\">");
+		hidden_csrf(c);
+		tn_sbuf_printf(&c->html, "<input type=\"hidden\" name=\"plan\" value=\"%lld\">"
+					 "<button type=\"submit\" id=\"withdraw-plan\">",
+			       (long long)pf->plan_id);
+		web_esc(c, T(c, S_WITHDRAW_PLAN));
+		tn_sbuf_printf(&c->html, "</button></form>");
+	}
+	tn_sbuf_printf(&c->html, "</section>\n");
+}
+
 void act_controls(web_ctx *c)
 {
 	const char *done = web_q(c, "done");
-	static const char *const dv[] = {"plan", "plan-again", "campaign", "campaign-again"};
-	static const int dl[] = {S_DONE_PLAN, S_DONE_PLAN_AGAIN, S_DONE_CAMP, S_DONE_CAMP_AGAIN};
-	for (int i = 0; done && i < 4; i++)
+	static const char *const dv[] = {"plan", "plan-again", "campaign", "campaign-again", "withdrawn"};
+	static const int dl[] = {S_DONE_PLAN, S_DONE_PLAN_AGAIN, S_DONE_CAMP, S_DONE_CAMP_AGAIN, S_DONE_WITHDRAWN};
+	for (int i = 0; done && i < 5; i++)
 		if (strcmp(done, dv[i]) == 0) {
 			tn_sbuf_printf(&c->html, "<p class=\"done\" role=\"status\" data-done=\"%s\">", dv[i]);
 			web_esc(c, T(c, dl[i]));
@@ -306,7 +329,9 @@ void act_controls(web_ctx *c)
 	plan_section(c, admin);
 	campaign_section(c, admin);
 	tn_error err = {0};
-	done_rows *d = web_data(c, "dashacts", NULL, make_done, drop_done, &err);
+	done_rows *d = web_data(c, "dashacts", NULL, web_make_done, web_drop_done, &err);
+	if (d && d->force.plan_id)
+		force_section(c, &d->force, admin);
 	if (d)
 		done_tables(c, d);
 }
@@ -351,8 +376,15 @@ int action_approve_plan(web_ctx *c, int64_t key_id, int *repeat, char *msg, size
 		return tn_error_set(err, TN_ERR_USAGE, "%s", msg);
 	}
 	tn_scores *sc = NULL;
+	/* the /who scores may still be computing (a restart, new data): wait
+	 * for them as long as a page would; past that the caller answers 503 */
+	double until = server_now() + web_wait_budget();
 	web_data_begin(c);
-	int rc = web_who_scores(c, &sc, err);
+	int rc;
+	while ((rc = web_who_scores(c, &sc, err)) && c->computing && web_data_wait(c, until)) {
+		c->computing = 0;
+		tn_error_clear(err);
+	}
 	web_data_end(c);
 	if (rc)
 		return rc;
@@ -601,9 +633,43 @@ out:
 	return rc;
 }
 
+int action_withdraw_plan(web_ctx *c, int64_t key_id, char *msg, size_t n, tn_error *err)
+{
+	double plan = 0;
+	if (form_num(c, "plan", 1, 9e15, &plan)) {
+		snprintf(msg, n, "%s", T(c, S_BAD_FORM));
+		return tn_error_set(err, TN_ERR_USAGE, "%s", msg);
+	}
+	long long before = web_data_stamp(c);
+	tn_store *s = web_store_open(c, err);
+	if (!s)
+		return tn_error_code(err, TN_ERR_DB);
+	int64_t withdrawn = 0;
+	long suppressed = 0;
+	char target[48], detail[96];
+	snprintf(target, sizeof target, "plan %lld", (long long)plan);
+	int rc = tn_offer_plan_withdraw(s, (int64_t)plan, key_id, (tn_time)time(NULL), &withdrawn, &suppressed, err);
+	if (rc == TN_OK) {
+		snprintf(detail, sizeof detail, "%ld pending offers suppressed", suppressed);
+		rc = web_audit(s, key_id, "withdraw_offer_plan", target, "done", detail, err);
+	} else {
+		tn_error e2 = {0};
+		if (rc == TN_ERR_NOTFOUND)
+			snprintf(msg, n, "%s", T(c, S_NO_PLAN_IN_FORCE));
+		web_audit(s, key_id, "withdraw_offer_plan", target, rc == TN_ERR_NOTFOUND ? "refused" : "failed",
+			  err ? err->msg : "", &e2);
+	}
+	tn_store_close(s);
+	web_data_own_write(c, before);
+	web_data_forget(c, "dashacts");
+	web_data_forget(c, "actions");
+	return rc;
+}
+
 void web_audit_refused(web_ctx *c, int64_t key_id, const char *path, const char *why)
 {
-	const char *action = strncmp(path, "/act/plan/", 10) == 0	 ? "approve_offer_plan"
+	const char *action = strcmp(path, "/act/plan/withdraw") == 0	 ? "withdraw_offer_plan"
+			     : strncmp(path, "/act/plan/", 10) == 0	 ? "approve_offer_plan"
 			     : strncmp(path, "/act/campaign/", 14) == 0 ? "start_campaign"
 			     : strncmp(path, "/alerts/", 8) == 0	 ? "ack_alert"
 									 : NULL;
@@ -616,4 +682,48 @@ void web_audit_refused(web_ctx *c, int64_t key_id, const char *path, const char 
 		fprintf(stderr, "tenure: dashboard audit: %s\n", err.msg);
 	tn_store_close(s);
 	web_data_own_write(c, before);
+}
+
+void web_pack_done(const void *x, tn_sbuf *b)
+{
+	const done_rows *d = x;
+	wpk_u64(b, d->nplan);
+	for (size_t i = 0; i < 5 * d->nplan; i++)
+		wpk_str(b, d->plan[i]);
+	wpk_u64(b, d->ncamp);
+	for (size_t i = 0; i < 5 * d->ncamp; i++)
+		wpk_str(b, d->camp[i]);
+	wpk_raw(b, &d->force, sizeof d->force);
+}
+
+static char **unpack_rows(web_unpack *u, size_t *n)
+{
+	size_t k = wun_count(u, 5 * 8);
+	char **rows = tn_calloc(5 * (k ? k : 1), sizeof *rows);
+	if (!rows) {
+		u->bad = 1;
+		return NULL;
+	}
+	*n = k;
+	for (size_t i = 0; i < 5 * k; i++)
+		if (!(rows[i] = wun_str(u)) && !(rows[i] = tn_strdup("")))
+			u->bad = 1;
+	return rows;
+}
+
+void *web_unpack_done(web_unpack *u)
+{
+	done_rows *d = tn_calloc(1, sizeof *d);
+	if (!d)
+		return NULL;
+	d->plan = unpack_rows(u, &d->nplan);
+	if (d->plan)
+		d->camp = unpack_rows(u, &d->ncamp);
+	wun_raw(u, &d->force, sizeof d->force);
+	if (u->bad || !d->plan || !d->camp) {
+		u->bad = 1;
+		web_drop_done(d);
+		return NULL;
+	}
+	return d;
 }

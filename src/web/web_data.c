@@ -3,9 +3,20 @@
  * library on the server's store, and cached.
  *
  * A cached value is keyed by what it is (kind and argument) and stamped with
- * the store's data stamp: the size and modification time of the database
- * file and of its write-ahead log.  Any commit -- an ingest through the
- * server, an import by the CLI -- changes the stamp.
+ * the store's data version (web_store_data_version: a hash of indexed maxima
+ * of what the analyses read -- the newest customer, subscription, payment,
+ * answer, alert, journaled event, the events' last instant, ...).  An ingest
+ * through the server or an import by the CLI moves it; a write the figures
+ * do not read (a session, the audit, the feedback labels the insights
+ * write, an acknowledged alert) does not.  The version is read when the
+ * database file or its log changed (their size and time, a stat) and at
+ * least every few seconds (PostgreSQL has no file).
+ *
+ * Each computed value is also kept in the store (dashboard_cache, migration
+ * 19), serialised (web_codecs, web_pages.c) with its version and when it was
+ * computed: a restarted server loads them first and serves them at once
+ * with their "as of" time, and recomputes only those whose version is not
+ * the store's any more.
  *
  * Only the warming thread computes.  It is started by the first dashboard
  * request, computes the values pages asked for and the pages' usual values,
@@ -25,6 +36,8 @@
 #include "web/web_internal.h"
 #include "base/alloc.h"
 
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +73,12 @@ struct web_cache {
 	int started, stopping, kicked;
 	pthread_mutex_t wmu;
 	pthread_cond_t wake;
+	long long version; /* the data version the warming thread saw last (mu); -1: not read yet */
+	int loaded;        /* the kept values were loaded (mu) */
+	pthread_mutex_t vmu; /* STORE (the pages' connection, for the version around their own writes) */
 };
+
+#define WEB_FORMAT "2"
 
 web_cache *web_cache_new(const char *db_path)
 {
@@ -75,6 +93,8 @@ web_cache *web_cache_new(const char *db_path)
 	pthread_cond_init(&wc->ready, NULL);
 	pthread_mutex_init(&wc->wmu, NULL);
 	pthread_cond_init(&wc->wake, NULL);
+	pthread_mutex_init(&wc->vmu, NULL);
+	wc->version = -1;
 	return wc;
 }
 
@@ -97,6 +117,7 @@ void web_cache_free(web_cache *wc)
 	pthread_cond_destroy(&wc->ready);
 	pthread_mutex_destroy(&wc->wmu);
 	pthread_mutex_destroy(&wc->mu);
+	pthread_mutex_destroy(&wc->vmu);
 	free(wc->db_path);
 	free(wc);
 }
@@ -119,7 +140,20 @@ static long long stamp_of(const char *db_path)
 	return (long long)(v >> 1);
 }
 
-long long web_data_stamp(web_ctx *c) { return stamp_of(c->sv->db_path); }
+/* The data version read on the pages' connection (-1 when it cannot be read). */
+long long web_data_stamp(web_ctx *c)
+{
+	web_cache *wc = web_cache_of(c->w);
+	long long v = -1;
+	pthread_mutex_lock(&wc->vmu);
+	tn_error err = {0};
+	if (!wc->store && tn_store_open(wc->db_path, TN_STORE_LIVE, &wc->store, &err))
+		wc->store = NULL;
+	if (wc->store && web_store_data_version(wc->store, &v, &err))
+		v = -1;
+	pthread_mutex_unlock(&wc->vmu);
+	return v;
+}
 
 void web_data_begin(web_ctx *c) { pthread_mutex_lock(&web_cache_of(c->w)->mu); }
 void web_data_end(web_ctx *c) { pthread_mutex_unlock(&web_cache_of(c->w)->mu); }
@@ -212,10 +246,86 @@ static void put(web_cache *wc, const char *kind, const char *arg, web_make_fn ma
 
 /* ---- the warming thread ---------------------------------------------------- */
 
+static const web_codec *codec_of(const char *kind)
+{
+	for (size_t i = 0; i < web_ncodecs; i++)
+		if (strcmp(web_codecs[i].kind, kind) == 0)
+			return &web_codecs[i];
+	return NULL;
+}
+
+
+/* One kept value (KEY "kind|arg|format"): unpacked and put in the cache
+ * with its version and time, unless a page's request made a newer one. */
+static int load_one(void *ctx, const char *key, long long version, double computed_at, double took,
+		    const void *value, size_t len)
+{
+	web_cache *wc = ctx;
+	char kind[32], arg[128];
+	const char *bar = strchr(key, '|'), *bar2 = bar ? strrchr(key, '|') : NULL;
+	if (!bar || bar2 == bar || strcmp(bar2 + 1, WEB_FORMAT) != 0 || (size_t)(bar - key) >= sizeof kind ||
+	    (size_t)(bar2 - bar - 1) >= sizeof arg)
+		return 0;
+	snprintf(kind, sizeof kind, "%.*s", (int)(bar - key), key);
+	snprintf(arg, sizeof arg, "%.*s", (int)(bar2 - bar - 1), bar + 1);
+	const web_codec *cd = codec_of(kind);
+	if (!cd)
+		return 0;
+	web_make_fn make = cd->make;
+	void (*drop)(void *) = cd->drop;
+	web_unpack u = {value, len, 0, 0};
+	void *d = cd->unpack(&u);
+	if (d && (u.bad || u.off != u.n)) {
+		drop(d);
+		d = NULL;
+	}
+	if (!d) {
+		fprintf(stderr, "tenure serve: dashboard %s|%s kept value unreadable; recomputing\n", kind, arg);
+		return 0;
+	}
+	/* the kinds whose argument is optional keep "" as no argument */
+	int has_arg = arg[0] != '\0';
+	pthread_mutex_lock(&wc->mu);
+	char k[160];
+	make_key(k, sizeof k, kind, has_arg ? arg : NULL);
+	entry *e = find(wc, k);
+	if (e && e->data) { /* computed meanwhile */
+		pthread_mutex_unlock(&wc->mu);
+		drop(d);
+		return 0;
+	}
+	put(wc, kind, has_arg ? arg : NULL, make, drop, d, version, took);
+	if ((e = find(wc, k)))
+		e->computed_at = computed_at;
+	pthread_mutex_unlock(&wc->mu);
+	return 0;
+}
+
+/* Keep D in the store (the warming thread's connection). */
+static void keep(tn_store *s, const char *kind, const char *arg, const void *d, long long version, double computed_at,
+		 double took)
+{
+	const web_codec *cd = codec_of(kind);
+	if (!cd)
+		return;
+	tn_sbuf b = {0};
+	cd->pack(d, &b);
+	char key[200];
+	snprintf(key, sizeof key, "%s|%s|%s", kind, arg ? arg : "", WEB_FORMAT);
+	tn_error err = {0};
+	if (b.oom)
+		tn_error_set(&err, TN_ERR_NOMEM, "out of memory");
+	if (b.oom || web_store_cache_put(s, key, version, computed_at, took, b.p ? b.p : "", b.len, &err))
+		fprintf(stderr, "tenure serve: dashboard %s|%s not kept: %s\n", kind, arg ? arg : "", err.msg);
+	tn_sbuf_free(&b);
+}
+
 static void *warm_main(void *p)
 {
 	web_cache *wc = p;
 	tn_store *s = NULL;
+	long long gate = 0, version = -1;
+	double read_at = 0;
 	for (;;) {
 		pthread_mutex_lock(&wc->wmu);
 		if (wc->stopping) {
@@ -225,10 +335,48 @@ static void *warm_main(void *p)
 		pthread_mutex_unlock(&wc->wmu);
 		if (!s) {
 			tn_error err = {0};
-			if (tn_store_open(wc->db_path, TN_STORE_LIVE, &s, &err))
+			if (tn_store_open(wc->db_path, TN_STORE_LIVE, &s, &err)) {
+				fprintf(stderr, "tenure serve: dashboard: %s\n", err.msg);
 				s = NULL;
+				pthread_mutex_lock(&wc->mu);
+				wc->loaded = 1; /* nothing to wait for */
+				pthread_cond_broadcast(&wc->ready);
+				pthread_mutex_unlock(&wc->mu);
+			}
 		}
-		long long stamp = stamp_of(wc->db_path);
+		if (s && !wc->loaded) {
+			/* the values kept by the last run, served at once */
+			tn_error err = {0};
+			double t0 = server_now(), c0 = thread_cpu();
+			if (web_store_cache_each(s, load_one, wc, &err))
+				fprintf(stderr, "tenure serve: dashboard: kept values not read: %s\n", err.msg);
+			else
+				fprintf(stderr, "tenure serve: dashboard kept values loaded in %.3f s (%.3f s CPU)\n",
+					server_now() - t0, thread_cpu() - c0);
+			pthread_mutex_lock(&wc->mu);
+			wc->loaded = 1;
+			pthread_cond_broadcast(&wc->ready);
+			pthread_mutex_unlock(&wc->mu);
+		}
+		/* the data version, read again when the files moved or every 2 s */
+		long long g = stamp_of(wc->db_path);
+		if (s && (g != gate || version == -1 || server_now() - read_at >= 2.0)) {
+			tn_error err = {0};
+			long long v;
+			if (web_store_data_version(s, &v, &err) != TN_OK) {
+				/* the files' stamp then: recomputations after any write */
+				if (version == -1)
+					fprintf(stderr, "tenure serve: dashboard: data version not read: %s\n", err.msg);
+				v = g;
+			}
+			version = v;
+			gate = g;
+			read_at = server_now();
+		}
+		long long stamp = version;
+		pthread_mutex_lock(&wc->mu);
+		wc->version = version;
+		pthread_mutex_unlock(&wc->mu);
 		/* one missing or stale value at a time: those a page waits for
 		 * first, then the usual ones, then the other stale ones */
 		char kind[32] = "", arg[128] = "";
@@ -236,7 +384,7 @@ static void *warm_main(void *p)
 		web_make_fn make = NULL;
 		void (*drop)(void *) = NULL;
 		pthread_mutex_lock(&wc->mu);
-		for (size_t i = 0; i < wc->n && !make; i++)
+		for (size_t i = 0; i < wc->n && !make && stamp != -1; i++)
 			if (!wc->e[i].data && wc->e[i].stamp != stamp) {
 				snprintf(kind, sizeof kind, "%s", wc->e[i].kind);
 				snprintf(arg, sizeof arg, "%s", wc->e[i].arg);
@@ -244,7 +392,7 @@ static void *warm_main(void *p)
 				make = wc->e[i].make;
 				drop = wc->e[i].drop;
 			}
-		for (size_t i = 0; i < web_nwarm && !make; i++) {
+		for (size_t i = 0; i < web_nwarm && !make && stamp != -1; i++) {
 			char key[160];
 			make_key(key, sizeof key, web_warm[i].kind, web_warm[i].arg);
 			entry *e = find(wc, key);
@@ -256,7 +404,7 @@ static void *warm_main(void *p)
 				drop = web_warm[i].drop;
 			}
 		}
-		for (size_t i = 0; i < wc->n && !make; i++)
+		for (size_t i = 0; i < wc->n && !make && stamp != -1; i++)
 			if (wc->e[i].stamp != stamp) {
 				snprintf(kind, sizeof kind, "%s", wc->e[i].kind);
 				snprintf(arg, sizeof arg, "%s", wc->e[i].arg);
@@ -275,6 +423,10 @@ static void *warm_main(void *p)
 			 * and CPU seconds (bench/bench_dashboard.sh reads it) */
 			fprintf(stderr, "tenure serve: dashboard %s|%s computed in %.3f s (%.3f s CPU)%s%s\n", kind, arg,
 				took, thread_cpu() - c0, d ? "" : ", failed: ", d ? "" : err.msg);
+			/* the version the value was computed on: read before (a write
+			 * during the computation makes it stale, recomputed next) */
+			if (d)
+				keep(s, kind, has_arg ? arg : NULL, d, stamp, wall_now(), took);
 			pthread_mutex_lock(&wc->mu);
 			if (d)
 				put(wc, kind, has_arg ? arg : NULL, make, drop, d, stamp, took);
@@ -290,7 +442,7 @@ static void *warm_main(void *p)
 			pthread_mutex_unlock(&wc->mu);
 			continue;
 		}
-		/* nothing to do: look at the stamp again in a second (or when a
+		/* nothing to do: look at the version again in a second (or when a
 		 * page wants a value) */
 		pthread_mutex_lock(&wc->wmu);
 		if (!wc->stopping && !wc->kicked) {
@@ -332,7 +484,7 @@ void *web_data(web_ctx *c, const char *kind, const char *arg, web_make_fn make, 
 			c->as_of = e->computed_at;
 		return e->data;
 	}
-	if (e && e->failed && e->stamp == web_data_stamp(c)) {
+	if (e && e->failed && e->stamp == wc->version) {
 		tn_error_set(err, TN_ERR_INPUT, "%s", e->msg[0] ? e->msg : "?");
 		return NULL;
 	}
@@ -361,9 +513,21 @@ int web_data_wait(web_ctx *c, double until)
 	return 1;
 }
 
+int web_data_loaded(web_ctx *c) { return web_cache_of(c->w)->loaded; }
+
 void web_data_forget(web_ctx *c, const char *kind)
 {
 	web_cache *wc = web_cache_of(c->w);
+	/* the kept ones too: a restart must not show what the action changed */
+	char like[64];
+	snprintf(like, sizeof like, "%s|%%", kind);
+	tn_error err = {0};
+	pthread_mutex_lock(&wc->vmu);
+	if (!wc->store && tn_store_open(wc->db_path, TN_STORE_LIVE, &wc->store, &err))
+		wc->store = NULL;
+	if (wc->store && web_store_cache_forget(wc->store, like, &err))
+		fprintf(stderr, "tenure serve: dashboard: kept %s not forgotten: %s\n", kind, err.msg);
+	pthread_mutex_unlock(&wc->vmu);
 	pthread_mutex_lock(&wc->mu);
 	for (size_t i = 0; i < wc->n;)
 		if (strcmp(wc->e[i].kind, kind) == 0) {
@@ -379,11 +543,21 @@ void web_data_own_write(web_ctx *c, long long before)
 {
 	web_cache *wc = web_cache_of(c->w);
 	long long after = web_data_stamp(c);
+	if (before == -1 || after == -1 || after == before)
+		return;
 	pthread_mutex_lock(&wc->mu);
 	for (size_t i = 0; i < wc->n; i++)
 		if (wc->e[i].stamp == before)
 			wc->e[i].stamp = after;
+	if (wc->version == before)
+		wc->version = after;
 	pthread_mutex_unlock(&wc->mu);
+	/* and the kept ones, so that a restart does not recompute them */
+	tn_error err = {0};
+	pthread_mutex_lock(&wc->vmu);
+	if (wc->store && web_store_cache_rebase(wc->store, before, after, &err))
+		fprintf(stderr, "tenure serve: dashboard: kept values not moved: %s\n", err.msg);
+	pthread_mutex_unlock(&wc->vmu);
 }
 
 tn_store *web_store_open(web_ctx *c, tn_error *err)
@@ -392,4 +566,136 @@ tn_store *web_store_open(web_ctx *c, tn_error *err)
 	if (tn_store_open(c->sv->db_path, TN_STORE_LIVE, &s, err))
 		return NULL;
 	return s;
+}
+
+/* ---- the values' serialised form --------------------------------------------------- */
+
+static void grow(tn_sbuf *b, const void *p, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		char *q = tn_realloc(b->p, cap);
+		if (!q) {
+			b->oom = 1;
+			return;
+		}
+		b->p = q;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void wpk_u64(tn_sbuf *b, uint64_t v) { grow(b, &v, sizeof v); }
+void wpk_f64(tn_sbuf *b, double v) { grow(b, &v, sizeof v); }
+void wpk_raw(tn_sbuf *b, const void *p, size_t n)
+{
+	wpk_u64(b, n);
+	grow(b, p, n);
+}
+void wpk_str(tn_sbuf *b, const char *s)
+{
+	if (!s) {
+		wpk_u64(b, UINT64_MAX);
+		return;
+	}
+	wpk_raw(b, s, strlen(s));
+}
+void wpk_f64s(tn_sbuf *b, const double *v, size_t n)
+{
+	if (v)
+		grow(b, v, n * sizeof *v);
+	else
+		for (size_t i = 0; i < n; i++)
+			wpk_f64(b, NAN);
+}
+
+static const void *take(web_unpack *u, size_t n)
+{
+	if (u->bad || n > u->n - u->off) {
+		u->bad = 1;
+		return NULL;
+	}
+	const void *p = u->p + u->off;
+	u->off += n;
+	return p;
+}
+
+uint64_t wun_u64(web_unpack *u)
+{
+	uint64_t v = 0;
+	const void *p = take(u, sizeof v);
+	if (p)
+		memcpy(&v, p, sizeof v);
+	return v;
+}
+double wun_f64(web_unpack *u)
+{
+	double v = NAN;
+	const void *p = take(u, sizeof v);
+	if (p)
+		memcpy(&v, p, sizeof v);
+	return v;
+}
+int wun_raw(web_unpack *u, void *dst, size_t n)
+{
+	uint64_t len = wun_u64(u);
+	if (len != n) {
+		u->bad = 1;
+		return 0;
+	}
+	const void *p = take(u, n);
+	if (!p)
+		return 0;
+	memcpy(dst, p, n);
+	return 1;
+}
+char *wun_str(web_unpack *u)
+{
+	uint64_t len = wun_u64(u);
+	if (u->bad || len == UINT64_MAX)
+		return NULL;
+	if (len > u->n - u->off) {
+		u->bad = 1;
+		return NULL;
+	}
+	const char *p = take(u, (size_t)len);
+	char *s = p ? tn_malloc((size_t)len + 1) : NULL;
+	if (!s) {
+		u->bad = 1;
+		return NULL;
+	}
+	memcpy(s, p, (size_t)len);
+	s[len] = '\0';
+	return s;
+}
+size_t wun_count(web_unpack *u, size_t each)
+{
+	uint64_t n = wun_u64(u);
+	if (u->bad || (each && n > (u->n - u->off) / each)) {
+		u->bad = 1;
+		return 0;
+	}
+	return (size_t)n;
+}
+double *wun_f64s(web_unpack *u, size_t n)
+{
+	if (u->bad || n > (u->n - u->off) / sizeof(double)) {
+		u->bad = 1;
+		return NULL;
+	}
+	double *v = tn_malloc((n ? n : 1) * sizeof *v);
+	const void *p = take(u, n * sizeof *v);
+	if (!v || !p) {
+		free(v);
+		u->bad = 1;
+		return NULL;
+	}
+	memcpy(v, p, n * sizeof *v);
+	return v;
 }

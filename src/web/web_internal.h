@@ -72,6 +72,9 @@ char *web_digits(const web_ctx *c, const char *in, char *buf, size_t n);
 struct tn_reason_msg;
 void web_reason(const web_ctx *c, const struct tn_reason_msg *r, char *buf, size_t n);
 void web_alert_detail(const web_ctx *c, const char *detail, char *buf, size_t n);
+/* One of the library's readings or table words (English) in C's language:
+ * 1 with BUF written, 0 when it is English or no template matches. */
+int web_reading(const web_ctx *c, const char *en, char *buf, size_t n);
 
 /* ---- writing the page ---- */
 void web_esc(web_ctx *c, const char *s);
@@ -138,6 +141,58 @@ long long web_data_stamp(web_ctx *c);
 /* A writable connection to the server's store for one action (caller closes). */
 tn_store *web_store_open(web_ctx *c, tn_error *err);
 
+/* ---- persisted values (web_store.c, web_data.c; migration 19) ---- */
+/* The store's data version: a hash of indexed maxima of what the analyses
+ * read (web_store.c says which); cheap, and unmoved by writes the figures
+ * do not read. */
+int web_store_data_version(tn_store *s, long long *version, tn_error *err);
+int web_store_cache_put(tn_store *s, const char *key, long long version, double computed_at, double took,
+			const void *value, size_t len, tn_error *err);
+/* After the dashboard's own write: the kept values of BEFORE are of AFTER. */
+int web_store_cache_rebase(tn_store *s, long long before, long long after, tn_error *err);
+/* Forget the kept values whose key is LIKE the pattern. */
+int web_store_cache_forget(tn_store *s, const char *like, tn_error *err);
+/* Call FN for each kept value, smallest first; FN returns nonzero to stop. */
+int web_store_cache_each(tn_store *s,
+			 int (*fn)(void *ctx, const char *key, long long version, double computed_at, double took,
+				   const void *value, size_t len),
+			 void *ctx, tn_error *err);
+/* A value's serialised form: binary, in this build's layout (the key names
+ * WEB_FORMAT, so another build's rows are recomputed, never misread). */
+typedef struct web_unpack {
+	const unsigned char *p;
+	size_t n, off;
+	int bad; /* read past the end or a length out of bounds */
+} web_unpack;
+void wpk_raw(tn_sbuf *b, const void *p, size_t n); /* N bytes, with their length */
+void wpk_u64(tn_sbuf *b, uint64_t v);
+void wpk_f64(tn_sbuf *b, double v);
+void wpk_str(tn_sbuf *b, const char *s); /* NULL kept as NULL */
+void wpk_f64s(tn_sbuf *b, const double *v, size_t n);
+/* Readers: on a bad blob they set U->bad and return 0 / NULL. */
+int wun_raw(web_unpack *u, void *p, size_t n); /* 0 unless exactly N bytes were kept */
+uint64_t wun_u64(web_unpack *u);
+double wun_f64(web_unpack *u);
+char *wun_str(web_unpack *u);      /* allocated (free()); NULL for a kept NULL or a bad blob */
+double *wun_f64s(web_unpack *u, size_t n); /* allocated, N values */
+size_t wun_count(web_unpack *u, size_t each); /* a count of items of at least EACH bytes that fits */
+typedef struct web_codec {
+	const char *kind;
+	web_make_fn make;
+	void (*drop)(void *);
+	void (*pack)(const void *d, tn_sbuf *b);
+	void *(*unpack)(web_unpack *u); /* NULL when U is bad */
+} web_codec;
+extern const web_codec web_codecs[];
+/* /act's record of what was done (web_act.c), kept like the analyses */
+void *web_make_done(tn_store *s, const char *arg, tn_error *err);
+void web_drop_done(void *x);
+void web_pack_done(const void *d, tn_sbuf *b);
+void *web_unpack_done(web_unpack *u);
+/* 1 once the kept values are loaded (web_data_begin held). */
+int web_data_loaded(web_ctx *c);
+extern const size_t web_ncodecs;
+
 /* ---- pages (web_pages.c) ---- */
 void page_overview(web_ctx *c);
 void page_when(web_ctx *c);
@@ -168,6 +223,10 @@ void act_controls(web_ctx *c);
  * sentence for the page in MSG. */
 int action_approve_plan(web_ctx *c, int64_t key_id, int *repeat, char *msg, size_t n, tn_error *err);
 int action_start_campaign(web_ctx *c, int64_t key_id, int *repeat, char *msg, size_t n, tn_error *err);
+/* POST /act/plan/withdraw (CSRF and admin checked by the caller): withdraw
+ * the plan in force (the form's "plan" names it), as `tenure offers
+ * withdraw`; TN_ERR_NOTFOUND with MSG when it is not in force. */
+int action_withdraw_plan(web_ctx *c, int64_t key_id, char *msg, size_t n, tn_error *err);
 /* The audit of the dashboard's state-changing actions (web_audit). */
 int web_audit(tn_store *s, int64_t key_id, const char *action, const char *target, const char *outcome,
 	      const char *detail, tn_error *err);

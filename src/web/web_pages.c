@@ -971,10 +971,25 @@ static void report_table(web_ctx *c, const tn_report_table *rt, const int *kinds
 	const char **cl = tn_calloc(rt->nrows * nc + 1, sizeof *cl);
 	if (!cl)
 		return;
+	/* the cells in words and the reading in the page's language (a
+	 * sentence without a template is left out rather than shown in English) */
+	char **own = c->lang == L_EN ? NULL : tn_calloc(rt->nrows * nc + 1, sizeof *own);
 	for (size_t i = 0; i < rt->nrows; i++)
-		for (size_t j = 0; j < nc; j++)
-			cl[i * nc + j] = rt->cells[i * rt->ncols + j];
-	web_table(c, TD(c, rt->title), c->lang == L_EN ? rt->reading : NULL, nc, cols, kind, rt->nrows, cl);
+		for (size_t j = 0; j < nc; j++) {
+			const char *v = rt->cells[i * rt->ncols + j];
+			char tr[1024];
+			if (own && kind[j] == COL_TEXT && v && *v && web_reading(c, v, tr, sizeof tr))
+				own[i * nc + j] = tn_strdup(tr);
+			cl[i * nc + j] = own && own[i * nc + j] ? own[i * nc + j] : v;
+		}
+	char reading[2048];
+	const char *rd = c->lang == L_EN ? rt->reading
+		       : web_reading(c, rt->reading, reading, sizeof reading) ? reading
+									: NULL;
+	web_table(c, TD(c, rt->title), rd, nc, cols, kind, rt->nrows, cl);
+	for (size_t i = 0; own && i < rt->nrows * nc; i++)
+		free(own[i]);
+	free(own);
 	free(cl);
 }
 
@@ -1106,8 +1121,9 @@ typedef struct risk_row {
 typedef struct who {
 	risk_row *r;
 	size_t n;
-	int plan_ready; /* the default offer plan's figures, computed once per value (/act) */
+	int plan_ready; /* the default offer plan's figures (/act), computed with the value */
 	web_plan_figures plan;
+	char plan_msg[TN_ERROR_MSG_MAX]; /* why there are none */
 	char currency[8];
 	char note[TN_ERROR_MSG_MAX];
 } who;
@@ -1156,6 +1172,39 @@ static int cmp_loss(const void *a, const void *b)
 }
 
 #define WHO_REASONS 60
+
+/* The default offer plan's figures over W's scores, computed with the value
+ * on the warming thread: the plan sorts every live customer (a million on
+ * the large store), which no page does under the cache's lock. */
+static void who_plan_figures(who *w)
+{
+	size_t m = w->n ? w->n : 1, k = 0;
+	double *p = tn_malloc(m * sizeof *p), *v = tn_malloc(m * sizeof *v);
+	tn_offer_plan *plan = NULL;
+	tn_offer_params prm = {.offer_cost = WEB_PLAN_COST, .accept_rate = WEB_PLAN_ACCEPT, .budget = -1,
+			       .control_share = WEB_PLAN_CONTROL, .seed = 1};
+	tn_error err = {0};
+	int rc = p && v ? TN_OK : tn_error_set(&err, TN_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; !rc && i < w->n; i++) {
+		const risk_row *r = &w->r[i];
+		if (isnan(r->risk))
+			continue;
+		p[k] = r->risk < 0 ? 0 : r->risk > 1 ? 1 : r->risk;
+		v[k++] = isnan(r->value) || r->value < 0 ? 0 : r->value;
+	}
+	if (!rc)
+		rc = tn_offers_plan(p, v, k, &prm, &plan, &err);
+	free(p);
+	free(v);
+	if (rc) {
+		snprintf(w->plan_msg, sizeof w->plan_msg, "%s", err.msg);
+		return;
+	}
+	w->plan = (web_plan_figures){plan->n_candidates, plan->n_offer, plan->n_control, plan->spend,
+				     plan->expected_gain};
+	w->plan_ready = 1;
+	tn_offer_plan_free(plan);
+}
 
 static void *make_who(tn_store *s, const char *arg, tn_error *err)
 {
@@ -1279,6 +1328,7 @@ static void *make_who(tn_store *s, const char *arg, tn_error *err)
 		}
 		free(row_of);
 		qsort(w->r, w->n, sizeof *w->r, cmp_loss);
+		who_plan_figures(w);
 	} else
 		snprintf(w->note, sizeof w->note, "%s", e.msg[0] ? e.msg : "no live customers");
 	free(risk);
@@ -1329,31 +1379,8 @@ int web_who_plan(web_ctx *c, web_plan_figures *out, tn_error *err)
 	who *w = web_data(c, "who", NULL, make_who, drop_who, err);
 	if (!w)
 		return tn_error_code(err, TN_ERR_DB);
-	if (!w->plan_ready) {
-		size_t m = w->n ? w->n : 1, k = 0;
-		double *p = tn_malloc(m * sizeof *p), *v = tn_malloc(m * sizeof *v);
-		tn_offer_plan *plan = NULL;
-		tn_offer_params prm = {.offer_cost = WEB_PLAN_COST, .accept_rate = WEB_PLAN_ACCEPT, .budget = -1,
-				       .control_share = WEB_PLAN_CONTROL, .seed = 1};
-		int rc = p && v ? TN_OK : tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-		for (size_t i = 0; !rc && i < w->n; i++) {
-			const risk_row *r = &w->r[i];
-			if (isnan(r->risk))
-				continue;
-			p[k] = r->risk < 0 ? 0 : r->risk > 1 ? 1 : r->risk;
-			v[k++] = isnan(r->value) || r->value < 0 ? 0 : r->value;
-		}
-		if (!rc)
-			rc = tn_offers_plan(p, v, k, &prm, &plan, err);
-		free(p);
-		free(v);
-		if (rc)
-			return rc;
-		w->plan = (web_plan_figures){plan->n_candidates, plan->n_offer, plan->n_control, plan->spend,
-					     plan->expected_gain};
-		w->plan_ready = 1;
-		tn_offer_plan_free(plan);
-	}
+	if (!w->plan_ready)
+		return tn_error_set(err, TN_ERR_INPUT, "%s", w->plan_msg[0] ? w->plan_msg : "no offer plan");
 	*out = w->plan;
 	return TN_OK;
 }
@@ -1824,3 +1851,441 @@ const web_warm_item web_warm[] = {
 	{"alerts", "0", make_alerts, drop_alerts},
 };
 const size_t web_nwarm = sizeof web_warm / sizeof web_warm[0];
+
+/* ---- the values' serialised forms (kept in the store by web_data.c) -------------- */
+
+static void pack_summary(const void *d, tn_sbuf *b) { wpk_raw(b, d, sizeof(tn_summary)); }
+static void *unpack_summary(web_unpack *u)
+{
+	tn_summary *m = tn_malloc(sizeof *m);
+	if (m && !wun_raw(u, m, sizeof *m)) {
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+static void pack_rates(const void *d, tn_sbuf *b)
+{
+	const rates *r = d;
+	wpk_u64(b, r->n);
+	for (size_t i = 0; i < r->n; i++) {
+		tn_churn_rate_row row = r->rows[i];
+		row.group = NULL;
+		wpk_raw(b, &row, sizeof row);
+		wpk_str(b, r->rows[i].group);
+	}
+}
+static void *unpack_rates(web_unpack *u)
+{
+	/* the group names live in the rows' allocation (as tn_churn_rate
+	 * gives them): a first pass sizes it */
+	web_unpack u0 = *u;
+	size_t n = wun_count(&u0, sizeof(tn_churn_rate_row)), pool = 0;
+	for (size_t i = 0; i < n && !u0.bad; i++) {
+		tn_churn_rate_row row;
+		wun_raw(&u0, &row, sizeof row);
+		uint64_t len = wun_u64(&u0);
+		if (len == UINT64_MAX || len > u0.n - u0.off) {
+			u0.bad = 1;
+			break;
+		}
+		u0.off += (size_t)len;
+		pool += (size_t)len + 1;
+	}
+	if (u0.bad) {
+		u->bad = 1;
+		return NULL;
+	}
+	rates *r = tn_calloc(1, sizeof *r);
+	wun_count(u, sizeof(tn_churn_rate_row));
+	if (!r || !(r->rows = tn_malloc(n * sizeof *r->rows + pool + 1))) {
+		free(r);
+		u->bad = 1;
+		return NULL;
+	}
+	char *names = (char *)(r->rows + n);
+	for (size_t i = 0; i < n; i++) {
+		wun_raw(u, &r->rows[i], sizeof r->rows[i]);
+		char *g = wun_str(u);
+		size_t len = g ? strlen(g) : 0;
+		memcpy(names, g ? g : "", len + 1);
+		free(g);
+		r->rows[i].group = names;
+		names += len + 1;
+	}
+	r->n = n;
+	return r;
+}
+
+static void pack_surv(const void *d, tn_sbuf *b)
+{
+	const surv *v = d;
+	surv h = *v; /* the pointers are not kept: the same value packs to the same bytes */
+	memset(h.label, 0, sizeof h.label);
+	memset(h.t, 0, sizeof h.t);
+	memset(h.s, 0, sizeof h.s);
+	memset(h.lo, 0, sizeof h.lo);
+	memset(h.hi, 0, sizeof h.hi);
+	h.hx = h.hz = h.atrisk = NULL;
+	wpk_raw(b, &h, sizeof h);
+	for (int g = 0; g < v->ngroups; g++) {
+		wpk_str(b, v->label[g]);
+		wpk_f64s(b, v->t[g], v->np[g]);
+		wpk_f64s(b, v->s[g], v->np[g]);
+		wpk_f64s(b, v->lo[g], v->np[g]);
+		wpk_f64s(b, v->hi[g], v->np[g]);
+	}
+	wpk_f64s(b, v->hx, v->nbins);
+	wpk_f64s(b, v->hz, v->nbins);
+	wpk_f64s(b, v->atrisk, v->nbins);
+}
+static void *unpack_surv(web_unpack *u)
+{
+	surv *v = tn_calloc(1, sizeof *v);
+	if (!v || !wun_raw(u, v, sizeof *v)) {
+		free(v);
+		return NULL;
+	}
+	int ng = v->ngroups;
+	/* the pointers were this process's when kept: none is read */
+	memset(v->label, 0, sizeof v->label);
+	memset(v->t, 0, sizeof v->t);
+	memset(v->s, 0, sizeof v->s);
+	memset(v->lo, 0, sizeof v->lo);
+	memset(v->hi, 0, sizeof v->hi);
+	v->hx = v->hz = v->atrisk = NULL;
+	v->ngroups = 0;
+	if (ng < 0 || ng > MAX_GROUPS || v->attrs < 0 || v->attrs > 16) {
+		u->bad = 1;
+		free(v);
+		return NULL;
+	}
+	for (int g = 0; g < ng && !u->bad; g++) {
+		v->ngroups = g + 1;
+		v->label[g] = wun_str(u);
+		v->t[g] = wun_f64s(u, v->np[g]);
+		v->s[g] = wun_f64s(u, v->np[g]);
+		v->lo[g] = wun_f64s(u, v->np[g]);
+		v->hi[g] = wun_f64s(u, v->np[g]);
+	}
+	v->hx = wun_f64s(u, v->nbins);
+	v->hz = wun_f64s(u, v->nbins);
+	v->atrisk = wun_f64s(u, v->nbins);
+	v->sentence[sizeof v->sentence - 1] = '\0';
+	for (int a = 0; a < v->attrs; a++)
+		v->attr[a][sizeof v->attr[a] - 1] = '\0';
+	if (u->bad) {
+		drop_surv(v);
+		return NULL;
+	}
+	return v;
+}
+
+static void pack_cohorts(const void *d, tn_sbuf *b)
+{
+	const tn_cohorts *co = d;
+	wpk_u64(b, co->ncohorts);
+	wpk_u64(b, co->nages);
+	wpk_u64(b, (uint64_t)co->revenue);
+	wpk_u64(b, (uint64_t)co->period_months);
+	wpk_u64(b, co->base_mrr != NULL);
+	for (size_t i = 0; i < co->ncohorts; i++) {
+		wpk_u64(b, (uint64_t)co->cohort_start[i]);
+		wpk_u64(b, (uint64_t)co->size[i]);
+	}
+	if (co->base_mrr)
+		wpk_f64s(b, co->base_mrr, co->ncohorts);
+	wpk_f64s(b, co->value, co->ncohorts * co->nages);
+}
+static void *unpack_cohorts(web_unpack *u)
+{
+	tn_cohorts *co = tn_calloc(1, sizeof *co);
+	if (!co)
+		return NULL;
+	size_t nc = wun_count(u, 16), na = wun_count(u, 0);
+	co->revenue = (int)wun_u64(u);
+	co->period_months = (int)wun_u64(u);
+	int has_base = wun_u64(u) != 0;
+	if (u->bad || (na && nc > SIZE_MAX / 8 / na) || nc * na > (u->n - u->off) / 8) {
+		u->bad = 1;
+		free(co);
+		return NULL;
+	}
+	co->cohort_start = tn_malloc((nc ? nc : 1) * sizeof *co->cohort_start);
+	co->size = tn_malloc((nc ? nc : 1) * sizeof *co->size);
+	if (!co->cohort_start || !co->size) {
+		u->bad = 1;
+		tn_cohorts_free(co);
+		return NULL;
+	}
+	co->ncohorts = nc;
+	co->nages = na;
+	for (size_t i = 0; i < nc; i++) {
+		co->cohort_start[i] = (tn_time)wun_u64(u);
+		co->size[i] = (long long)wun_u64(u);
+	}
+	if (has_base)
+		co->base_mrr = wun_f64s(u, nc);
+	co->value = wun_f64s(u, nc * na);
+	if (u->bad) {
+		tn_cohorts_free(co);
+		return NULL;
+	}
+	return co;
+}
+
+static void pack_drivers(const void *d, tn_sbuf *b)
+{
+	const drivers *dv = d;
+	wpk_u64(b, dv->p);
+	for (size_t j = 0; j < dv->p; j++) {
+		wpk_str(b, dv->name[j]);
+		wpk_str(b, dv->ref[j]);
+	}
+	wpk_f64s(b, dv->hr, dv->p);
+	wpk_f64s(b, dv->lo, dv->p);
+	wpk_f64s(b, dv->hi, dv->p);
+	wpk_f64s(b, dv->pv, dv->p);
+	wpk_str(b, dv->note);
+}
+static void *unpack_drivers(web_unpack *u)
+{
+	drivers *dv = tn_calloc(1, sizeof *dv);
+	if (!dv)
+		return NULL;
+	size_t p = wun_count(u, 16);
+	if (p) {
+		dv->name = tn_calloc(p, sizeof *dv->name);
+		dv->ref = tn_calloc(p, sizeof *dv->ref);
+		if (!dv->name || !dv->ref)
+			u->bad = 1;
+		else
+			dv->p = p;
+	}
+	for (size_t j = 0; j < dv->p && !u->bad; j++) {
+		dv->name[j] = wun_str(u);
+		dv->ref[j] = wun_str(u);
+	}
+	if (p && !u->bad) {
+		dv->hr = wun_f64s(u, p);
+		dv->lo = wun_f64s(u, p);
+		dv->hi = wun_f64s(u, p);
+		dv->pv = wun_f64s(u, p);
+	}
+	char *note = wun_str(u);
+	snprintf(dv->note, sizeof dv->note, "%s", note ? note : "");
+	free(note);
+	if (u->bad) {
+		drop_drivers(dv);
+		return NULL;
+	}
+	return dv;
+}
+
+static void pack_tables(const void *d, tn_sbuf *b)
+{
+	const tables *t = d;
+	wpk_u64(b, t->n);
+	for (size_t i = 0; i < t->n; i++) {
+		const tn_report_table *rt = &t->t[i];
+		wpk_str(b, rt->title);
+		wpk_str(b, rt->reading);
+		wpk_u64(b, rt->ncols);
+		wpk_u64(b, rt->nrows);
+		for (size_t j = 0; j < rt->ncols; j++)
+			wpk_str(b, rt->cols ? rt->cols[j] : NULL);
+		for (size_t k = 0; k < rt->ncols * rt->nrows; k++)
+			wpk_str(b, rt->cells ? rt->cells[k] : NULL);
+	}
+}
+static void *unpack_tables(web_unpack *u)
+{
+	tables *t = tn_calloc(1, sizeof *t);
+	size_t n = wun_count(u, 32);
+	if (!t || (n && !(t->t = tn_calloc(n, sizeof *t->t)))) {
+		free(t);
+		u->bad = 1;
+		return NULL;
+	}
+	for (size_t i = 0; i < n && !u->bad; i++) {
+		tn_report_table *rt = &t->t[i];
+		t->n = i + 1;
+		rt->title = wun_str(u);
+		rt->reading = wun_str(u);
+		size_t nc = wun_count(u, 8), nr = wun_count(u, 0);
+		if (u->bad || (nc && nr > (u->n - u->off) / 8 / nc)) {
+			u->bad = 1;
+			break;
+		}
+		if ((nc && !(rt->cols = tn_calloc(nc, sizeof *rt->cols))) ||
+		    (nc * nr > 0 && !(rt->cells = tn_calloc(nc * nr, sizeof *rt->cells)))) {
+			u->bad = 1;
+			break;
+		}
+		rt->ncols = nc;
+		rt->nrows = nr;
+		for (size_t j = 0; j < nc; j++)
+			rt->cols[j] = wun_str(u);
+		for (size_t k = 0; k < nc * nr; k++)
+			rt->cells[k] = wun_str(u);
+	}
+	if (u->bad) {
+		drop_tables(t);
+		return NULL;
+	}
+	return t;
+}
+
+static void pack_fb(const void *d, tn_sbuf *b)
+{
+	const fbrows *f = d;
+	wpk_u64(b, f->n);
+	for (size_t i = 0; i < f->n; i++)
+		wpk_raw(b, &f->r[i], sizeof f->r[i]);
+}
+static void *unpack_fb(web_unpack *u)
+{
+	fbrows *f = tn_calloc(1, sizeof *f);
+	size_t n = wun_count(u, sizeof(tn_fb_row));
+	if (!f || !(f->r = tn_malloc((n ? n : 1) * sizeof *f->r))) {
+		free(f);
+		u->bad = 1;
+		return NULL;
+	}
+	for (size_t i = 0; i < n && !u->bad; i++) {
+		wun_raw(u, &f->r[i], sizeof f->r[i]);
+		f->n = i + 1;
+		tn_fb_row *r = &f->r[i];
+		r->segment[sizeof r->segment - 1] = r->period[sizeof r->period - 1] = '\0';
+		r->metric[sizeof r->metric - 1] = r->text[sizeof r->text - 1] = '\0';
+		r->kind[sizeof r->kind - 1] = r->language[sizeof r->language - 1] = '\0';
+	}
+	if (u->bad) {
+		drop_fb(f);
+		return NULL;
+	}
+	return f;
+}
+
+static void pack_who(const void *d, tn_sbuf *b)
+{
+	const who *w = d;
+	wpk_str(b, w->currency);
+	wpk_str(b, w->note);
+	wpk_u64(b, (uint64_t)w->plan_ready);
+	wpk_raw(b, &w->plan, sizeof w->plan);
+	wpk_str(b, w->plan_msg);
+	wpk_u64(b, w->n);
+	for (size_t i = 0; i < w->n; i++) {
+		const risk_row *r = &w->r[i];
+		wpk_str(b, r->id);
+		wpk_str(b, r->plan);
+		wpk_f64(b, r->risk);
+		wpk_f64(b, r->mrr);
+		wpk_f64(b, r->value);
+		wpk_f64(b, r->loss);
+		wpk_f64(b, r->days);
+		wpk_u64(b, (uint64_t)r->action);
+		if (r->why)
+			wpk_raw(b, r->why, 2 * sizeof *r->why);
+		else
+			wpk_u64(b, 0);
+	}
+}
+static void *unpack_who(web_unpack *u)
+{
+	who *w = tn_calloc(1, sizeof *w);
+	if (!w)
+		return NULL;
+	char *cur = wun_str(u), *note = wun_str(u);
+	snprintf(w->currency, sizeof w->currency, "%s", cur ? cur : "");
+	snprintf(w->note, sizeof w->note, "%s", note ? note : "");
+	free(cur);
+	free(note);
+	w->plan_ready = wun_u64(u) == 1;
+	wun_raw(u, &w->plan, sizeof w->plan);
+	char *pm = wun_str(u);
+	snprintf(w->plan_msg, sizeof w->plan_msg, "%s", pm ? pm : "");
+	free(pm);
+	size_t n = wun_count(u, 64);
+	if (!u->bad && !(w->r = tn_calloc(n ? n : 1, sizeof *w->r)))
+		u->bad = 1;
+	for (size_t i = 0; i < n && !u->bad; i++) {
+		risk_row *r = &w->r[i];
+		w->n = i + 1;
+		r->id = wun_str(u);
+		r->plan = wun_str(u);
+		r->risk = wun_f64(u);
+		r->mrr = wun_f64(u);
+		r->value = wun_f64(u);
+		r->loss = wun_f64(u);
+		r->days = wun_f64(u);
+		r->action = (int)wun_u64(u);
+		if (r->action < 0 || r->action >= S_N || !r->id || !r->plan)
+			u->bad = 1;
+		/* the reasons: two messages, or none (length 0) */
+		web_unpack peek = *u;
+		if (wun_u64(&peek) == 0 && !peek.bad)
+			*u = peek;
+		else if ((r->why = tn_calloc(2, sizeof *r->why)) && wun_raw(u, r->why, 2 * sizeof *r->why)) {
+			for (int k = 0; k < 2; k++) {
+				r->why[k].text[0][sizeof r->why[k].text[0] - 1] = '\0';
+				r->why[k].text[1][sizeof r->why[k].text[1] - 1] = '\0';
+				r->why[k].currency[sizeof r->why[k].currency - 1] = '\0';
+			}
+		} else
+			u->bad = 1;
+	}
+	if (u->bad) {
+		drop_who(w);
+		return NULL;
+	}
+	return w;
+}
+
+static void pack_alerts(const void *d, tn_sbuf *b)
+{
+	const alerts *a = d;
+	wpk_u64(b, a->n);
+	for (size_t i = 0; i < a->n; i++)
+		wpk_raw(b, &a->al[i], sizeof a->al[i]);
+}
+static void *unpack_alerts(web_unpack *u)
+{
+	alerts *a = tn_calloc(1, sizeof *a);
+	size_t n = wun_count(u, sizeof(tn_pred_alert));
+	if (!a || !(a->al = tn_malloc((n ? n : 1) * sizeof *a->al))) {
+		free(a);
+		u->bad = 1;
+		return NULL;
+	}
+	for (size_t i = 0; i < n && !u->bad; i++) {
+		wun_raw(u, &a->al[i], sizeof a->al[i]);
+		tn_pred_alert *al = &a->al[i];
+		al->customer[sizeof al->customer - 1] = al->kind[sizeof al->kind - 1] = '\0';
+		al->detail[sizeof al->detail - 1] = '\0';
+		a->n = i + 1;
+	}
+	if (u->bad) {
+		drop_alerts(a);
+		return NULL;
+	}
+	return a;
+}
+
+const web_codec web_codecs[] = {
+	{"summary", make_summary, free, pack_summary, unpack_summary},
+	{"rates", make_rates, drop_rates, pack_rates, unpack_rates},
+	{"survival", make_surv, drop_surv, pack_surv, unpack_surv},
+	{"cohorts", make_cohorts, drop_cohorts, pack_cohorts, unpack_cohorts},
+	{"drivers", make_drivers, drop_drivers, pack_drivers, unpack_drivers},
+	{"insights", make_insights, drop_tables, pack_tables, unpack_tables},
+	{"actions", make_actions, drop_tables, pack_tables, unpack_tables},
+	{"scores", make_scores, drop_fb, pack_fb, unpack_fb},
+	{"exit", make_exit, drop_fb, pack_fb, unpack_fb},
+	{"who", make_who, drop_who, pack_who, unpack_who},
+	{"alerts", make_alerts, drop_alerts, pack_alerts, unpack_alerts},
+	{"dashacts", web_make_done, web_drop_done, web_pack_done, web_unpack_done},
+};
+const size_t web_ncodecs = sizeof web_codecs / sizeof web_codecs[0];

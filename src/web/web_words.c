@@ -362,3 +362,218 @@ void web_alert_detail(const web_ctx *c, const char *detail, char *buf, size_t n)
 		break;
 	}
 }
+
+/* ---- the library's one-line readings and table words ----------------------------------
+ * The report's tables (the insights on /why, the actions on /act) come with
+ * a reading under each -- one English sentence built from a template and a
+ * few values -- and some cells in words.  Each template is matched here
+ * with its values as wildcards ("%s": any non-empty run) and written in
+ * Arabic or Persian with the same values ({1}, {2}, ...), numbers in the
+ * page's digits.  A sentence no template matches is not shown on ar/fa
+ * pages (rather than English). */
+typedef struct reading_tr {
+	const char *en, *ar, *fa;
+} reading_tr;
+
+static const reading_tr readings[] = {
+	/* report_actions.c */
+	{"No offer plan yet: `tenure offers plan` ranks customers by expected profit and keeps a random control "
+	 "group, so the effect can be measured here.",
+	 "لا توجد خطة عروض بعد: يرتّب `tenure offers plan` العملاء حسب الربح المتوقع ويستبقي مجموعة مقارنة عشوائية، "
+	 "ليُقاس الأثر هنا.",
+	 "هنوز برنامهٔ پیشنهادی نیست: `tenure offers plan` مشتریان را به ترتیب سود مورد انتظار مرتب می‌کند و یک گروه "
+	 "کنترل تصادفی نگه می‌دارد تا اثر اینجا سنجیده شود."},
+	{"Offers work: %s% of offered customers left against %s% of the control group.",
+	 "العروض تنجح: غادر {1}٪ من العملاء الذين تلقوا عرضاً مقابل {2}٪ من مجموعة المقارنة.",
+	 "پیشنهادها اثر دارند: {1}٪ از مشتریانِ دارای پیشنهاد رفتند در برابر {2}٪ از گروه کنترل."},
+	{"Offered customers left more often than the control group (%s% vs %s%): rethink the offer.",
+	 "غادر من تلقوا عرضاً أكثر من مجموعة المقارنة ({1}٪ مقابل {2}٪): أعد النظر في العرض.",
+	 "مشتریانِ دارای پیشنهاد بیش از گروه کنترل رفتند ({1}٪ در برابر {2}٪): در پیشنهاد بازنگری کنید."},
+	{"No measurable effect yet: %s% of offered customers left against %s% of the control group (the interval "
+	 "includes zero).",
+	 "لا أثر قابلاً للقياس بعد: غادر {1}٪ ممن تلقوا عرضاً مقابل {2}٪ من مجموعة المقارنة (الفاصل يشمل الصفر).",
+	 "هنوز اثری سنجیدنی نیست: {1}٪ از مشتریانِ دارای پیشنهاد رفتند در برابر {2}٪ از گروه کنترل (بازه صفر را "
+	 "در بر دارد)."},
+	{"No win-back contacts yet: `tenure winback schedule` lists who to contact about 30 days after they leave; "
+	 "`tenure winback record` or `import` logs each contact.",
+	 "لا اتصالات استعادة بعد: يسرد `tenure winback schedule` من يُتصل بهم بعد نحو 30 يوماً من مغادرتهم؛ ويسجّل "
+	 "`tenure winback record` أو `import` كل اتصال.",
+	 "هنوز تماس بازگرداندنی نیست: `tenure winback schedule` فهرست کسانی را می‌دهد که حدود ۳۰ روز پس از رفتن باید "
+	 "با آنها تماس گرفت؛ `tenure winback record` یا `import` هر تماس را ثبت می‌کند."},
+	{"No customer won back yet.", "لم يُستعد أي عميل بعد.", "هنوز هیچ مشتری‌ای بازنگشته است."},
+	{"Campaign \"%s\" wins customers back beyond what its control group shows (%s points): %s per extra customer "
+	 "won back, %s per customer won back in all.",
+	 "الحملة «{1}» تستعيد عملاء أكثر مما تُظهره مجموعة المقارنة ({2} نقطة): {3} لكل عميل إضافي مُستعاد، و{4} "
+	 "لكل عميل مُستعاد إجمالاً.",
+	 "کارزار «{1}» بیش از آنچه گروه کنترلش نشان می‌دهد مشتری بازمی‌گرداند ({2} واحد درصد): {3} برای هر مشتری "
+	 "اضافیِ بازگشته، {4} برای هر مشتری بازگشته در کل."},
+	{"The cheapest way back is campaign \"%s\": %s per customer won back (%s won of %s contacted).",
+	 "أرخص طريق للاستعادة هو الحملة «{1}»: {2} لكل عميل مُستعاد ({3} مُستعاد من {4} تم الاتصال بهم).",
+	 "ارزان‌ترین راه بازگرداندن کارزار «{1}» است: {2} برای هر مشتری بازگشته ({3} بازگشته از {4} تماس)."},
+	{"No loyalty points yet: `tenure points rule` sets how actions earn points, `tenure points earn "
+	 "--from-events` credits them.",
+	 "لا نقاط ولاء بعد: يحدّد `tenure points rule` كيف تكسب الأفعال نقاطاً، ويضيفها `tenure points earn "
+	 "--from-events`.",
+	 "هنوز امتیاز وفاداری نیست: `tenure points rule` تعیین می‌کند کارها چگونه امتیاز می‌گیرند و `tenure points "
+	 "earn --from-events` آنها را ثبت می‌کند."},
+	{"%s customers will lose %s points in the next 30 days unless they use them: remind them (`tenure points "
+	 "at-risk`).",
+	 "سيخسر {1} عميلاً {2} نقطة خلال الثلاثين يوماً القادمة ما لم يستخدموها: ذكّرهم (`tenure points at-risk`).",
+	 "{1} مشتری {2} امتیاز را در ۳۰ روز آینده از دست می‌دهند مگر آنکه خرجشان کنند: یادآوری کنید (`tenure points "
+	 "at-risk`)."},
+	{"%s points outstanding across %s customers; none expire in the next 30 days.",
+	 "{1} نقطة قائمة لدى {2} عميلاً؛ لا ينتهي أي منها خلال الثلاثين يوماً القادمة.",
+	 "{1} امتیاز نزد {2} مشتری مانده است؛ هیچ‌کدام در ۳۰ روز آینده منقضی نمی‌شود."},
+	{"No onboarding milestones mapped: `tenure journey map first_value EVENT_TYPE` (and first_impression, "
+	 "intended_value, extended_value).",
+	 "لم تُربط مراحل التهيئة: `tenure journey map first_value EVENT_TYPE` (وكذلك first_impression و"
+	 "intended_value و extended_value).",
+	 "مراحل آشنایی نگاشته نشده‌اند: `tenure journey map first_value EVENT_TYPE` (و first_impression، "
+	 "intended_value و extended_value)."},
+	{"Customers who reached no milestone churned at %s%; those who reached %s, at %s%: help new customers to "
+	 "their first value.",
+	 "غادر {1}٪ من العملاء الذين لم يبلغوا أي مرحلة، و{3}٪ ممن بلغوا {2}: ساعد العملاء الجدد على بلوغ أول قيمة.",
+	 "از مشتریانی که به هیچ مرحله‌ای نرسیدند {1}٪ رفتند و از آنها که به {2} رسیدند {3}٪: به مشتریان تازه کمک "
+	 "کنید به نخستین ارزش برسند."},
+	/* report_insights.c */
+	{"No survey answers yet: import feedback (kind nps, csat or ces) with `tenure import feedback`.",
+	 "لا إجابات استبيان بعد: استورد الملاحظات (من نوع nps أو csat أو ces) بـ `tenure import feedback`.",
+	 "هنوز پاسخ نظرسنجی نیست: بازخورد (از نوع nps، csat یا ces) را با `tenure import feedback` وارد کنید."},
+	{"All-time NPS is %s; intervals are 95% (docs/feedback.md).",
+	 "مؤشر NPS على مدى كل الفترة {1}؛ الفواصل بمستوى 95٪ (docs/feedback.md).",
+	 "NPS در کل دوره {1} است؛ بازه‌ها ۹۵٪ هستند (docs/feedback.md)."},
+	{"Intervals are 95% (docs/feedback.md).", "الفواصل بمستوى 95٪ (docs/feedback.md).",
+	 "بازه‌ها ۹۵٪ هستند (docs/feedback.md)."},
+	{"No classified answers yet: `tenure feedback classify` sorts the store's text answers into six types and "
+	 "themes; this section then shows them.",
+	 "لا إجابات مصنّفة بعد: يصنّف `tenure feedback classify` الإجابات النصية في ستة أنواع وموضوعات؛ ثم يعرضها "
+	 "هذا القسم.",
+	 "هنوز پاسخ دسته‌بندی‌شده‌ای نیست: `tenure feedback classify` پاسخ‌های متنی را در شش نوع و چند موضوع دسته‌بندی "
+	 "می‌کند؛ سپس این بخش آنها را نشان می‌دهد."},
+	{"Customers who raised \"%s\" (%s) leave %s times as fast as those who did not (95% CI %s to %s): the theme "
+	 "that costs the most customers.",
+	 "العملاء الذين أثاروا «{1}» ({2}) يغادرون أسرع بـ {3} مرة ممن لم يثيروه (فاصل ثقة 95٪ من {4} إلى {5}): "
+	 "الموضوع الذي يكلّف أكثر العملاء.",
+	 "مشتریانی که «{1}» ({2}) را مطرح کردند {3} برابر سریع‌تر از دیگران می‌روند (بازهٔ اطمینان ۹۵٪ از {4} تا "
+	 "{5}): موضوعی که بیشترین مشتری را از دست می‌دهد."},
+	{"No theme is clearly linked to faster churn (every hazard-ratio interval includes 1).",
+	 "لا يرتبط أي موضوع بوضوح بمغادرة أسرع (كل فواصل نسب الخطر تشمل 1).",
+	 "هیچ موضوعی آشکارا با رفتن سریع‌تر پیوند ندارد (همهٔ بازه‌های نسبت خطر ۱ را در بر دارند)."},
+	{"%s theme to fix now: high impact on churn for a low effort.",
+	 "{1} موضوع للإصلاح الآن: أثر كبير على المغادرة بجهد قليل.",
+	 "{1} موضوع برای رفع همین حالا: اثر زیاد بر رفتن با تلاش کم."},
+	{"%s themes to fix now: high impact on churn for a low effort.",
+	 "{1} موضوعات للإصلاح الآن: أثر كبير على المغادرة بجهد قليل.",
+	 "{1} موضوع برای رفع همین حالا: اثر زیاد بر رفتن با تلاش کم."},
+	{"Set the effort of %s theme (`tenure feedback effort THEME low|high`) to place it in the matrix.",
+	 "حدّد جهد {1} موضوع (`tenure feedback effort THEME low|high`) لوضعه في المصفوفة.",
+	 "تلاشِ {1} موضوع را تعیین کنید (`tenure feedback effort THEME low|high`) تا در ماتریس جا بگیرد."},
+	{"Set the effort of %s themes (`tenure feedback effort THEME low|high`) to place them in the matrix.",
+	 "حدّد جهد {1} موضوعاً (`tenure feedback effort THEME low|high`) لوضعها في المصفوفة.",
+	 "تلاشِ {1} موضوع را تعیین کنید (`tenure feedback effort THEME low|high`) تا در ماتریس جا بگیرند."},
+	{"No theme has both a high impact and a low effort.", "لا يوجد موضوع ذو أثر كبير وجهد قليل معاً.",
+	 "هیچ موضوعی هم اثر زیاد و هم تلاش کم ندارد."},
+	{"One answer per language for the %s themes raised most often; `tenure feedback classify` lists them all.",
+	 "إجابة واحدة لكل لغة عن الموضوعات الـ{1} الأكثر تكراراً؛ يسردها `tenure feedback classify` كلها.",
+	 "یک پاسخ برای هر زبان دربارهٔ {1} موضوعِ پرتکرارتر؛ `tenure feedback classify` همه را فهرست می‌کند."},
+	{"No subscriptions yet: import subscriptions and payments.", "لا اشتراكات بعد: استورد الاشتراكات والمدفوعات.",
+	 "هنوز اشتراکی نیست: اشتراک‌ها و پرداخت‌ها را وارد کنید."},
+	{"Most profitable per customer: %s (%s). %s has not paid back its acquisition cost yet (margin 70%, future "
+	 "value discounted 10%/year).",
+	 "الأربح لكل عميل: {1} ({2}). لم يسترد {3} تكلفة اكتسابه بعد (هامش 70٪، والقيمة المستقبلية مخصومة 10٪ "
+	 "سنوياً).",
+	 "سودآورترین به ازای هر مشتری: {1} ({2}). {3} هنوز هزینهٔ جذبش را برنگردانده است (حاشیهٔ ۷۰٪، ارزش آینده با "
+	 "تنزیل ۱۰٪ در سال)."},
+	{"Most profitable per customer: %s (%s); every %s is profitable already (margin 70%, future value discounted "
+	 "10%/year).",
+	 "الأربح لكل عميل: {1} ({2})؛ وكل {3} مربح بالفعل (هامش 70٪، والقيمة المستقبلية مخصومة 10٪ سنوياً).",
+	 "سودآورترین به ازای هر مشتری: {1} ({2})؛ هر {3} هم‌اکنون سودآور است (حاشیهٔ ۷۰٪، ارزش آینده با تنزیل ۱۰٪ "
+	 "در سال)."},
+	{"%s live customers scored by the saved risk model; together they are expected to take %s of future value "
+	 "with them (risk x value). Call the top of this list first.",
+	 "{1} عميلاً نشطاً قيّمهم نموذج الخطر المحفوظ؛ يُتوقع أن يأخذوا معاً {2} من القيمة المستقبلية (الخطر × "
+	 "القيمة). اتصل بأعلى القائمة أولاً.",
+	 "{1} مشتری فعال با مدل خطرِ ذخیره‌شده امتیاز گرفتند؛ انتظار می‌رود روی هم {2} از ارزش آینده را با خود ببرند "
+	 "(خطر × ارزش). نخست با بالای این فهرست تماس بگیرید."},
+	{"%s live customers scored by a risk model trained on the spot (logistic regression on the store's history "
+	 "to 30 days before, as tenure alerts does); together they are expected to take %s of future value with "
+	 "them (risk x value). Call the top of this list first.",
+	 "{1} عميلاً نشطاً قيّمهم نموذج خطر دُرّب في الحال (انحدار لوجستي على تاريخ المخزن حتى 30 يوماً قبل، كما "
+	 "يفعل tenure alerts)؛ يُتوقع أن يأخذوا معاً {2} من القيمة المستقبلية (الخطر × القيمة). اتصل بأعلى "
+	 "القائمة أولاً.",
+	 "{1} مشتری فعال با مدل خطری که همین حالا آموزش دید امتیاز گرفتند (رگرسیون لجستیک روی تاریخچهٔ انباره تا ۳۰ "
+	 "روز پیش، مانند tenure alerts)؛ انتظار می‌رود روی هم {2} از ارزش آینده را با خود ببرند (خطر × ارزش). نخست با "
+	 "بالای این فهرست تماس بگیرید."},
+	{"No risk scores: %s. `tenure predict train --as-of DATE --save m.json` trains a model.",
+	 "لا درجات خطر: {1}. يدرّب `tenure predict train --as-of DATE --save m.json` نموذجاً.",
+	 "امتیاز خطری نیست: {1}. `tenure predict train --as-of DATE --save m.json` مدلی آموزش می‌دهد."},
+	/* cells in words */
+	{"not measurable", "غير قابل للقياس", "سنجیدنی نیست"},
+	{"none", "لا شيء", "هیچ"},
+	{"effort not set", "الجهد غير محدد", "تلاش تعیین نشده"},
+	/* the six feedback types (src/feedback) */
+	{"praise", "إشادة", "تعریف"},
+	{"feature_request", "طلب ميزة", "درخواست قابلیت"},
+	{"usability", "سهولة الاستخدام", "کاربردپذیری"},
+	{"pricing_billing", "التسعير والفوترة", "قیمت و صورت‌حساب"},
+	{"reliability", "الموثوقية", "پایداری"},
+	{"functionality", "الوظائف", "کارکرد"},
+	{"(all themes)", "(كل الموضوعات)", "(همهٔ موضوع‌ها)"},
+	{"%s (%s answers)", "{1} ({2} إجابة)", "{1} ({2} پاسخ)"},
+	{"%s points (%s to %s)", "{1} نقطة ({2} إلى {3})", "{1} واحد درصد ({2} تا {3})"},
+	{"%s points", "{1} نقطة", "{1} واحد درصد"},
+	{"%s to %s", "{1} إلى {2}", "{1} تا {2}"},
+};
+
+#define MAX_CAPS 6
+
+/* Match TEXT against PAT ("%s": a non-empty run); the runs in CAP (start,
+ * length).  Backtracks: the templates are short and few. */
+static int match(const char *pat, const char *text, const char **cs, size_t *cl, int k)
+{
+	while (*pat && !(pat[0] == '%' && pat[1] == 's')) {
+		if (*pat != *text)
+			return 0;
+		pat++, text++;
+	}
+	if (!*pat)
+		return *text == '\0';
+	if (k >= MAX_CAPS)
+		return 0;
+	for (size_t n = 1; text[n - 1]; n++) {
+		cs[k] = text;
+		cl[k] = n;
+		if (match(pat + 2, text + n, cs, cl, k + 1))
+			return 1;
+	}
+	return 0;
+}
+
+int web_reading(const web_ctx *c, const char *en, char *buf, size_t n)
+{
+	if (!en || c->lang == L_EN || n == 0)
+		return 0;
+	for (size_t i = 0; i < sizeof readings / sizeof readings[0]; i++) {
+		const char *cs[MAX_CAPS];
+		size_t cl[MAX_CAPS];
+		if (!match(readings[i].en, en, cs, cl, 0))
+			continue;
+		const char *t = c->lang == L_FA ? readings[i].fa : readings[i].ar;
+		size_t o = 0;
+		for (; *t && o + 1 < n; t++) {
+			if (t[0] == '{' && t[1] >= '1' && t[1] <= '0' + MAX_CAPS && t[2] == '}') {
+				int k = t[1] - '1';
+				char raw[256], loc[512];
+				snprintf(raw, sizeof raw, "%.*s", (int)(cl[k] < sizeof raw ? cl[k] : sizeof raw - 1), cs[k]);
+				web_digits(c, raw, loc, sizeof loc);
+				for (const char *q = loc; *q && o + 1 < n; q++)
+					buf[o++] = *q;
+				t += 2;
+			} else
+				buf[o++] = *t;
+		}
+		buf[o] = '\0';
+		return 1;
+	}
+	return 0;
+}

@@ -265,6 +265,17 @@ async function main() {
     report('starting a campaign queues its contacts; the same name starts once',
            c1 === 'campaign' && c2 === 'campaign-again' && campRows.length === 1 && campRows[0][0] === 'browser-winback' && +campRows[0][2] > 0 && +campRows[0][4] > 0,
            { first: c1, second: c2, rows: campRows });
+    // ---- the plan in force: withdrawn with its button (CSRF checked) ----
+    await page.goto(base + '/act?lang=en', { waitUntil: 'load', timeout: 120000 });
+    const inForce = await page.$eval('[data-plan-in-force]', (e) => e.getAttribute('data-plan-in-force')).catch(() => '');
+    report('/act shows the plan in force with a withdraw button', inForce !== '' && !!(await page.$('#withdraw-plan')), inForce);
+    const wRefused = [await post('/act/plan/withdraw', 'plan=' + inForce),
+                      await post('/act/plan/withdraw', 'csrf=' + '0'.repeat(64) + '&plan=' + inForce)];
+    report('withdrawing without the CSRF token is refused (403)', wRefused.every((x) => x === 403), wRefused);
+    await Promise.all([page.waitForNavigation({ waitUntil: 'load', timeout: 120000 }), page.click('#withdraw-plan')]);
+    const wDone = await page.$eval('[data-done]', (e) => e.getAttribute('data-done')).catch(() => '');
+    report('withdrawing the plan: done, and no plan is in force any more',
+           wDone === 'withdrawn' && !(await page.$('[data-plan-in-force]')) && !(await page.$('#withdraw-plan')), wDone);
     await page.goto(base + '/act?lang=fa&digits=native', { waitUntil: 'load' });
     const faForm = await page.$eval('#approve-plan', (b) => b.textContent).catch(() => '');
     report('the actions are translated (fa)', faForm === 'تأیید این برنامه', faForm);

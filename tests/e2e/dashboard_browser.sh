@@ -76,11 +76,15 @@ check_eq "its offers in the outbox = its offer arm" \
   "$(q "SELECT (SELECT count(*) FROM outbox WHERE event = 'offer' AND idem_key LIKE 'offer:%:approved:%') = (SELECT count(*) FROM offer_assignments a JOIN offer_plan_approvals p ON p.plan_id = a.plan_id WHERE a.arm = 'offer')")" 1
 check_eq "the campaign's contacts recorded and queued once" \
   "$(q "SELECT (SELECT count(*) FROM winback_contacts WHERE campaign = 'browser-winback' AND control = 0) = (SELECT count(*) FROM outbox WHERE idem_key LIKE 'winback:browser-winback:%') AND (SELECT queued FROM campaigns WHERE name = 'browser-winback') > 0")" 1
-check_eq "the audit: plan approved then repeated, campaign started then repeated" \
+check_eq "the audit: plan approved then repeated, campaign started then repeated, plan withdrawn" \
   "$(q "SELECT group_concat(action || '/' || outcome, ' ') FROM (SELECT action, outcome FROM web_audit WHERE outcome IN ('done','repeat') AND action <> 'ack_alert' ORDER BY id)")" \
-  "approve_offer_plan/done approve_offer_plan/repeat start_campaign/done start_campaign/repeat"
+  "approve_offer_plan/done approve_offer_plan/repeat start_campaign/done start_campaign/repeat withdraw_offer_plan/done"
 check_eq "the audit: the refusals without a CSRF token" \
-  "$(q "SELECT count(*) FROM web_audit WHERE outcome = 'refused' AND detail = 'no valid CSRF token'")" 6
+  "$(q "SELECT count(*) FROM web_audit WHERE outcome = 'refused' AND detail = 'no valid CSRF token'")" 8
+check_eq "the audit: two of them a withdrawal" \
+  "$(q "SELECT count(*) FROM web_audit WHERE outcome = 'refused' AND action = 'withdraw_offer_plan'")" 2
+check_eq "the withdrawn plan keeps its approval, withdrawn by the session's key" \
+  "$(q "SELECT count(*) FROM offer_plan_approvals WHERE withdrawn_at IS NOT NULL AND withdrawn_key > 0")" 1
 check_eq "sessions: the store holds hashes only, none left after signing out" "$(q "SELECT count(*) FROM web_sessions")" 0
 
 kill -TERM "$SERVER_PID" 2>/dev/null

@@ -1,0 +1,186 @@
+/*
+ * test_web_persist.c -- the dashboard's kept figures (migration 19,
+ * src/web/web_data.c, web_store.c, web_pages.c): every value the warming
+ * thread computes on a small demo store packs and unpacks to the same bytes;
+ * every truncated blob is refused (never misread); the data version moves
+ * with the data the figures read and not with writes they do not read; the
+ * rows round-trip through dashboard_cache; the library's readings are
+ * written in Arabic and Persian with the page's digits.
+ */
+#include "testutil.h"
+#include "tenure.h"
+#include "tenure/demo.h"
+#include "web/web_internal.h"
+#include "store/db.h"
+
+#include <unistd.h>
+
+static char dir[64], db[96];
+
+static tn_store *demo_store(void)
+{
+	snprintf(dir, sizeof dir, "/tmp/tenure_test_persist_XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(db, sizeof db, "%s/t.db", dir);
+	tn_store *s;
+	tn_error err = {0};
+	assert_int_equal(tn_store_open(db, TN_STORE_CREATE, &s, &err), TN_OK);
+	tn_demo_opts o = {.customers = 300, .months = 6, .seed = 3, .end = 1719705600};
+	tn_demo_result res;
+	assert_int_equal(tn_demo_generate(s, &o, &res, &err), TN_OK);
+	return s;
+}
+
+static void cleanup(tn_store *s)
+{
+	tn_store_close(s);
+	char cmd[200];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static const char *arg_of(const char *kind)
+{
+	return strcmp(kind, "rates") == 0 ? "1|plan" : strcmp(kind, "survival") == 0 ? "plan"
+		     : strcmp(kind, "alerts") == 0 ? "0" : NULL;
+}
+
+static void test_roundtrip(void **state)
+{
+	(void)state;
+	tn_store *s = demo_store();
+	tn_error err = {0};
+	long long v0;
+	assert_int_equal(web_store_data_version(s, &v0, &err), TN_OK);
+	web_make_stamp = v0;
+	for (size_t i = 0; i < web_ncodecs; i++) {
+		const web_codec *cd = &web_codecs[i];
+		void *d = cd->make(s, arg_of(cd->kind), &err);
+		if (!d)
+			fail_msg("%s: %s", cd->kind, err.msg);
+		tn_sbuf a = {0}, b = {0};
+		cd->pack(d, &a);
+		assert_false(a.oom);
+		assert_true(a.len > 0);
+		web_unpack u = {(const unsigned char *)a.p, a.len, 0, 0};
+		void *back = cd->unpack(&u);
+		if (!back || u.bad || u.off != u.n)
+			fail_msg("%s: kept value not read back", cd->kind);
+		cd->pack(back, &b);
+		/* the same bytes: nothing lost or changed on the way */
+		assert_int_equal(a.len, b.len);
+		assert_memory_equal(a.p, b.p, a.len);
+		cd->drop(back);
+		/* every shorter blob is refused; at most 4,000 lengths a value */
+		size_t step = a.len > 4000 ? a.len / 4000 : 1;
+		for (size_t len = 0; len < a.len; len += (len < 512 ? 1 : step)) {
+			web_unpack t = {(const unsigned char *)a.p, len, 0, 0};
+			void *x = cd->unpack(&t);
+			if (x && !t.bad && t.off == t.n)
+				fail_msg("%s: a blob cut at %zu of %zu bytes was read", cd->kind, len, a.len);
+			if (x)
+				cd->drop(x);
+		}
+		/* and through the store */
+		char key[64];
+		snprintf(key, sizeof key, "%s|%s|test", cd->kind, arg_of(cd->kind) ? arg_of(cd->kind) : "");
+		assert_int_equal(web_store_cache_put(s, key, v0, 1.5, 0.25, a.p, a.len, &err), TN_OK);
+		tn_sbuf_free(&a);
+		tn_sbuf_free(&b);
+		cd->drop(d);
+	}
+	web_pages_thread_end();
+	cleanup(s);
+}
+
+static int count_rows(void *ctx, const char *key, long long version, double computed_at, double took,
+		      const void *value, size_t len)
+{
+	(void)key;
+	(void)value;
+	size_t *n = ctx;
+	assert_true(len > 0);
+	assert_true(computed_at == 1.5 && took == 0.25 && version != 0);
+	(*n)++;
+	return 0;
+}
+
+static void exec_sql(tn_store *s, const char *sql)
+{
+	tn_error err = {0};
+	tn_stmt *st = tn_db_prepare(s, sql, &err);
+	assert_non_null(st);
+	assert_int_equal(tn_db_step(st, "test", &err), TN_DB_DONE);
+	tn_db_finalize(st);
+}
+
+static void test_version(void **state)
+{
+	(void)state;
+	tn_store *s = demo_store();
+	tn_error err = {0};
+	long long v0, v1;
+	assert_int_equal(web_store_data_version(s, &v0, &err), TN_OK);
+	assert_int_equal(web_store_data_version(s, &v1, &err), TN_OK);
+	assert_true(v0 == v1);
+	/* writes the figures do not read */
+	assert_int_equal(web_session_save(s, "ab", 1, 10, 20, &err), TN_OK);
+	assert_int_equal(web_audit(s, 1, "ack_alert", "1", "done", "", &err), TN_OK);
+	assert_int_equal(web_store_cache_put(s, "k||x", v0, 1.5, 0.25, "x", 1, &err), TN_OK);
+	assert_int_equal(web_store_data_version(s, &v1, &err), TN_OK);
+	assert_true(v0 == v1);
+	size_t n = 0;
+	assert_int_equal(web_store_cache_each(s, count_rows, &n, &err), TN_OK);
+	assert_int_equal(n, 1);
+	/* a new customer, a cancellation in place: the version moves */
+	exec_sql(s, "INSERT INTO customers(ext_id, signed_up_at, country, channel, attrs) VALUES ('NEW', 1, 'US', 'x', '{}')");
+	assert_int_equal(web_store_data_version(s, &v1, &err), TN_OK);
+	assert_true(v0 != v1);
+	long long v2;
+	exec_sql(s, "UPDATE subscriptions SET cancelled_at = 2000000000 WHERE id = (SELECT min(id) FROM subscriptions)");
+	assert_int_equal(web_store_data_version(s, &v2, &err), TN_OK);
+	assert_true(v2 != v1);
+	/* kept rows move with the dashboard's own write, and are forgotten */
+	assert_int_equal(web_store_cache_rebase(s, v0, v2, &err), TN_OK);
+	assert_int_equal(web_store_cache_forget(s, "k|%", &err), TN_OK);
+	n = 0;
+	assert_int_equal(web_store_cache_each(s, count_rows, &n, &err), TN_OK);
+	assert_int_equal(n, 0);
+	cleanup(s);
+}
+
+static void test_readings(void **state)
+{
+	(void)state;
+	web_ctx c = {0};
+	char buf[1024];
+	c.lang = L_EN;
+	assert_int_equal(web_reading(&c, "No customer won back yet.", buf, sizeof buf), 0);
+	c.lang = L_AR;
+	assert_int_equal(web_reading(&c, "No customer won back yet.", buf, sizeof buf), 1);
+	assert_string_equal(buf, "لم يُستعد أي عميل بعد.");
+	assert_int_equal(web_reading(&c, "Offers work: 12.5% of offered customers left against 20.0% of the control group.",
+				     buf, sizeof buf),
+			 1);
+	assert_string_equal(buf, "العروض تنجح: غادر 12.5٪ من العملاء الذين تلقوا عرضاً مقابل 20.0٪ من مجموعة المقارنة.");
+	c.lang = L_FA;
+	c.native = 1;
+	assert_int_equal(web_reading(&c, "+5.9 points (-33.3 to +14.2)", buf, sizeof buf), 1);
+	assert_non_null(strstr(buf, "۵"));
+	assert_null(strstr(buf, "points"));
+	assert_int_equal(web_reading(&c, "a sentence no template has", buf, sizeof buf), 0);
+	/* a buffer too small is cut, never overrun */
+	char small[8];
+	assert_int_equal(web_reading(&c, "No customer won back yet.", small, sizeof small), 1);
+	assert_true(strlen(small) < sizeof small);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_version),
+		cmocka_unit_test(test_readings),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
