@@ -188,7 +188,7 @@ static int has_word(const char *t, size_t tlen, const char *kw, size_t klen)
 	return 0;
 }
 
-size_t tn_fb_kw_scan(const tn_fb_model *m, const char *t, size_t tlen, unsigned char *hit)
+size_t tn_fb_kw_scan_ref(const tn_fb_model *m, const char *t, size_t tlen, unsigned char *hit)
 {
 	size_t n = 0;
 	for (size_t i = 0; i + 3 <= tlen; i++) {
@@ -214,6 +214,67 @@ size_t tn_fb_kw_scan(const tn_fb_model *m, const char *t, size_t tlen, unsigned 
 				n++;
 			}
 		}
+	}
+	return n;
+}
+
+/* A keyword found at T[i..): the chain K of keywords sharing the first bytes
+ * (W masked as each keyword's head) is walked. */
+static inline size_t kw_chain_hits(const tn_fb_model *m, int32_t k, const char *t, size_t left, uint32_t w,
+				   unsigned char *hit)
+{
+	size_t n = 0;
+	for (; k >= 0; k = m->kw_chain[k]) {
+		const tn_fb_kw *kw = &m->kws[k];
+		if (hit[k] || (w & kw->mask) != kw->head || kw->len > left)
+			continue;
+		if (kw->len <= 4 || memcmp(t + 4, kw->text + 4, kw->len - 4) == 0) {
+			hit[k] = 1;
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Every keyword is at least 3 bytes and starts on a code point (it is
+ * normalised text), so it occurs in T exactly when, at some position, its
+ * first 4 bytes (3 for a 3-byte keyword) equal the text's and the rest
+ * follows.  A position costs one 4-byte load and a filter bit test; the
+ * chains are walked only where a filter bit is set (a keyword's prefix or,
+ * about once in a hundred positions, a hash collision).  Continuation bytes
+ * need no test: no keyword's first byte is one. */
+size_t tn_fb_kw_scan(const tn_fb_model *m, const char *t, size_t tlen, unsigned char *hit)
+{
+	size_t n = 0;
+	if (tlen < 3)
+		return 0;
+	uint32_t m3 = 0;
+	{
+		const unsigned char b[4] = {0xFF, 0xFF, 0xFF, 0};
+		memcpy(&m3, b, 4);
+	}
+	size_t i = 0;
+	if (tlen >= 4) {
+		for (; i + 4 <= tlen; i++) {
+			uint32_t w;
+			memcpy(&w, t + i, 4);
+			unsigned h4 = tn_fb_kw4_hash(w);
+			if (m->kw4_filter[h4 / 64] >> (h4 % 64) & 1)
+				n += kw_chain_hits(m, m->kw4_head[h4 >> 4], t + i, tlen - i, w, hit);
+			if (m->nkw3) {
+				unsigned h3 = tn_fb_kw3_hash(w & m3);
+				if (m->kw3_filter[h3 / 64] >> (h3 % 64) & 1)
+					n += kw_chain_hits(m, m->kw3_head[h3], t + i, tlen - i, w, hit);
+			}
+		}
+	}
+	/* the last position where only a 3-byte keyword fits */
+	if (m->nkw3) {
+		uint32_t w = 0;
+		memcpy(&w, t + i, 3);
+		unsigned h3 = tn_fb_kw3_hash(w & m3);
+		if (m->kw3_filter[h3 / 64] >> (h3 % 64) & 1)
+			n += kw_chain_hits(m, m->kw3_head[h3], t + i, tlen - i, w, hit);
 	}
 	return n;
 }
