@@ -218,17 +218,20 @@ size_t tn_fb_kw_scan_ref(const tn_fb_model *m, const char *t, size_t tlen, unsig
 	return n;
 }
 
-/* A keyword found at T[i..): the chain K of keywords sharing the first bytes
- * (W masked as each keyword's head) is walked. */
-static inline size_t kw_chain_hits(const tn_fb_model *m, int32_t k, const char *t, size_t left, uint32_t w,
-				   unsigned char *hit)
+/* A keyword may start at T[0] (LEFT bytes left): the chain K of keywords
+ * sharing the first bytes is walked, each compared on its first 8 bytes
+ * (W8, the text's next 8 bytes, zeros past its end) and by memcmp only
+ * beyond them. */
+static inline size_t kw_chain_hits(const tn_fb_model *m, int32_t k, const char *t, size_t left, unsigned char *hit)
 {
+	uint64_t w8 = 0;
+	memcpy(&w8, t, left < 8 ? left : 8);
 	size_t n = 0;
 	for (; k >= 0; k = m->kw_chain[k]) {
 		const tn_fb_kw *kw = &m->kws[k];
-		if (hit[k] || (w & kw->mask) != kw->head || kw->len > left)
+		if (hit[k] || (w8 & kw->mask8) != kw->head8 || kw->len > left)
 			continue;
-		if (kw->len <= 4 || memcmp(t + 4, kw->text + 4, kw->len - 4) == 0) {
+		if (kw->len <= 8 || memcmp(t + 8, kw->text + 8, kw->len - 8) == 0) {
 			hit[k] = 1;
 			n++;
 		}
@@ -260,11 +263,11 @@ size_t tn_fb_kw_scan(const tn_fb_model *m, const char *t, size_t tlen, unsigned 
 			memcpy(&w, t + i, 4);
 			unsigned h4 = tn_fb_kw4_hash(w);
 			if (m->kw4_filter[h4 / 64] >> (h4 % 64) & 1)
-				n += kw_chain_hits(m, m->kw4_head[h4 >> 4], t + i, tlen - i, w, hit);
+				n += kw_chain_hits(m, m->kw4_head[h4 >> 4], t + i, tlen - i, hit);
 			if (m->nkw3) {
 				unsigned h3 = tn_fb_kw3_hash(w & m3);
 				if (m->kw3_filter[h3 / 64] >> (h3 % 64) & 1)
-					n += kw_chain_hits(m, m->kw3_head[h3], t + i, tlen - i, w, hit);
+					n += kw_chain_hits(m, m->kw3_head[h3], t + i, tlen - i, hit);
 			}
 		}
 	}
@@ -274,7 +277,7 @@ size_t tn_fb_kw_scan(const tn_fb_model *m, const char *t, size_t tlen, unsigned 
 		memcpy(&w, t + i, 3);
 		unsigned h3 = tn_fb_kw3_hash(w & m3);
 		if (m->kw3_filter[h3 / 64] >> (h3 % 64) & 1)
-			n += kw_chain_hits(m, m->kw3_head[h3], t + i, tlen - i, w, hit);
+			n += kw_chain_hits(m, m->kw3_head[h3], t + i, tlen - i, hit);
 	}
 	return n;
 }
@@ -299,7 +302,9 @@ size_t tn_fb_kw_features(const tn_fb_model *m, const unsigned char *hit, uint32_
 static inline void prefetch_type_row(const tn_fb_model *m, uint32_t f)
 {
 	size_t b = f & (TN_FB_BUCKETS - 1);
-	if (m->tidx)
+	if (m->tsp.blk)
+		__builtin_prefetch(m->tsp.blk + 2 * (b >> 5));
+	else if (m->tidx)
 		__builtin_prefetch(m->tidx + b); /* the rows themselves stay in cache */
 	else
 		__builtin_prefetch(m->logp + b * TN_FB_TROW);
@@ -308,6 +313,10 @@ static inline void prefetch_type_row(const tn_fb_model *m, uint32_t f)
 static inline void prefetch_theme_row(const tn_fb_model *m, int t, uint32_t f)
 {
 	size_t b = f & (TN_FB_THEME_BUCKETS - 1);
+	if (m->thsp[t].blk) {
+		__builtin_prefetch(m->thsp[t].blk + 2 * (b >> 5));
+		return;
+	}
 	if (m->thidx[t]) {
 		__builtin_prefetch(m->thidx[t] + b);
 		return;
@@ -331,6 +340,49 @@ static size_t kw_features_n(const tn_fb_model *m, const unsigned char *hit, size
 				f[nf++] = mix((uint32_t)tn_fb_themes[m->kws[i].theme].type + 1000u, 7);
 		}
 	return nf;
+}
+
+/* Row sums with the running sums in registers: SC[j] += ROWS[IX[i] * W + j]
+ * for i = 0..N-1 in that order, each sum a double as before (a float widens
+ * to a double exactly; vector lanes add as the scalar code did), so the
+ * sums are the same to the bit.  The row numbers are looked up first, in a
+ * pass of independent loads, so that the memory waits overlap and the adds
+ * wait for nothing but each other. */
+typedef double tn_v2d __attribute__((vector_size(16)));
+typedef float tn_v2f __attribute__((vector_size(8)));
+
+static inline tn_v2d widen2(const float *p)
+{
+	tn_v2f x;
+	memcpy(&x, p, sizeof x);
+	return __builtin_convertvector(x, tn_v2d);
+}
+
+static void sum_rows(double *sc, size_t w, const float *rows, const uint32_t *ix, size_t n)
+{
+	if (w == 8) {
+		tn_v2d a0 = {sc[0], sc[1]}, a1 = {sc[2], sc[3]}, a2 = {sc[4], sc[5]}, a3 = {sc[6], sc[7]};
+		for (size_t i = 0; i < n; i++) {
+			const float *lp = rows + (size_t)ix[i] * 8;
+			a0 += widen2(lp);
+			a1 += widen2(lp + 2);
+			a2 += widen2(lp + 4);
+			a3 += widen2(lp + 6);
+		}
+		sc[0] = a0[0], sc[1] = a0[1], sc[2] = a1[0], sc[3] = a1[1];
+		sc[4] = a2[0], sc[5] = a2[1], sc[6] = a3[0], sc[7] = a3[1];
+	} else if (w == 4) {
+		tn_v2d a0 = {sc[0], sc[1]}, a1 = {sc[2], sc[3]};
+		for (size_t i = 0; i < n; i++) {
+			const float *lp = rows + (size_t)ix[i] * 4;
+			a0 += widen2(lp);
+			a1 += widen2(lp + 2);
+		}
+		sc[0] = a0[0], sc[1] = a0[1], sc[2] = a1[0], sc[3] = a1[1];
+	} else
+		for (size_t i = 0; i < n; i++)
+			for (size_t j = 0; j < w; j++)
+				sc[j] += rows[(size_t)ix[i] * w + j];
 }
 
 static void pick_theme(const tn_fb_model *m, const unsigned char *hit, size_t nhit, const uint32_t *f,
@@ -360,12 +412,20 @@ static void pick_theme(const tn_fb_model *m, const unsigned char *hit, size_t nh
 		for (size_t j = 0; j < 8; j++)
 			acc[j] = j < nc ? sc[j] : 0;
 		const uint16_t *idx = m->thidx[t];
+		const tn_fb_sparse *sp = m->thsp[t].blk ? &m->thsp[t] : NULL;
 		const float *rows = m->throws[t];
-		for (size_t i = 0; nc && i < nf; i++) {
+		if (sp && nc) {
+			uint32_t ix[TN_FB_MAX_FEATURES];
+			for (size_t i = 0; i < nf; i++)
+				ix[i] = tn_fb_sparse_row(sp, f[i] & (TN_FB_THEME_BUCKETS - 1));
+			sum_rows(acc, stride, rows, ix, nf);
+		}
+		for (size_t i = 0; !sp && nc && i < nf; i++) {
 			if (i + PREFETCH_AHEAD < nf)
 				prefetch_theme_row(m, t, f[i + PREFETCH_AHEAD]);
-			const float *lp = idx ? rows + (size_t)idx[f[i] & (TN_FB_THEME_BUCKETS - 1)] * stride
-					      : tn_fb_theme_row(m, t, f[i]);
+			uint32_t b = f[i] & (TN_FB_THEME_BUCKETS - 1);
+			const float *lp = sp ? rows + (size_t)tn_fb_sparse_row(sp, b) * stride
+				: idx ? rows + (size_t)idx[b] * stride : tn_fb_theme_row(m, t, f[i]);
 			if (stride == 8)
 				for (size_t j = 0; j < 8; j++)
 					acc[j] += lp[j];
@@ -447,7 +507,12 @@ int tn_fb_classify(const tn_fb_model *m, const char *text, size_t len, tn_fb_res
 	double sc[TN_FB_TROW];
 	for (int k = 0; k < TN_FB_TROW; k++)
 		sc[k] = k < TN_FB_NTYPES ? m->prior[k] : 0;
-	if (m->tidx) {
+	if (m->tsp.blk) {
+		uint32_t ix[TN_FB_MAX_FEATURES];
+		for (size_t i = 0; i < nf; i++)
+			ix[i] = tn_fb_sparse_row(&m->tsp, f[i] & (TN_FB_BUCKETS - 1));
+		sum_rows(sc, TN_FB_TROW, m->trows, ix, nf);
+	} else if (m->tidx) {
 		const uint16_t *idx = m->tidx;
 		const float *rows = m->trows;
 		for (size_t i = 0; i < nf; i++) {
