@@ -20,6 +20,7 @@
 #include "tenure/frame.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +50,7 @@ static inline uint32_t mix(uint32_t a, uint32_t b)
 
 /* 0: separator, 1: word character, 2: a symbol that is a word by itself
  * (emoji), 3: ignored inside a word (apostrophes). */
-static int char_class(int32_t c)
+static int char_class_ref(int32_t c)
 {
 	if (c < 0x80) {
 		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'))
@@ -64,6 +65,25 @@ static int char_class(int32_t c)
 	if (cat == UTF8PROC_CATEGORY_SO)
 		return 2;
 	return 0;
+}
+
+/* char_class for U+0000-07FF, computed once (a utf8proc call per code
+ * point was much of an Arabic or Persian text's features; issue 17). */
+#define CLASS_TABLE 0x800
+static uint8_t class_table[CLASS_TABLE];
+static pthread_once_t class_once = PTHREAD_ONCE_INIT;
+
+static void class_build(void)
+{
+	for (int32_t c = 0; c < CLASS_TABLE; c++)
+		class_table[c] = (uint8_t)char_class_ref(c);
+}
+
+static inline int char_class(int32_t c)
+{
+	if (c < 0x80) /* ASCII without the table (has_word tests bytes before any table is built) */
+		return char_class_ref(c);
+	return c < CLASS_TABLE ? class_table[c] : char_class_ref(c);
 }
 
 static size_t cp_len(unsigned char c)
@@ -121,6 +141,7 @@ static size_t word_features(const char *w, size_t n, uint32_t prev, uint32_t *ou
 
 size_t tn_fb_features(const char *t, size_t len, uint32_t *out, size_t max)
 {
+	pthread_once(&class_once, class_build);
 	const unsigned char *s = (const unsigned char *)t;
 	char word[256];
 	size_t wl = 0, o = 0, i = 0;
@@ -302,9 +323,7 @@ size_t tn_fb_kw_features(const tn_fb_model *m, const unsigned char *hit, uint32_
 static inline void prefetch_type_row(const tn_fb_model *m, uint32_t f)
 {
 	size_t b = f & (TN_FB_BUCKETS - 1);
-	if (m->tsp.blk)
-		__builtin_prefetch(m->tsp.blk + 2 * (b >> 5));
-	else if (m->tidx)
+	if (m->tidx)
 		__builtin_prefetch(m->tidx + b); /* the rows themselves stay in cache */
 	else
 		__builtin_prefetch(m->logp + b * TN_FB_TROW);
@@ -313,10 +332,6 @@ static inline void prefetch_type_row(const tn_fb_model *m, uint32_t f)
 static inline void prefetch_theme_row(const tn_fb_model *m, int t, uint32_t f)
 {
 	size_t b = f & (TN_FB_THEME_BUCKETS - 1);
-	if (m->thsp[t].blk) {
-		__builtin_prefetch(m->thsp[t].blk + 2 * (b >> 5));
-		return;
-	}
 	if (m->thidx[t]) {
 		__builtin_prefetch(m->thidx[t] + b);
 		return;
@@ -385,9 +400,23 @@ static void sum_rows(double *sc, size_t w, const float *rows, const uint32_t *ix
 				sc[j] += rows[(size_t)ix[i] * w + j];
 }
 
+/* snprintf(DST, TN_FB_THEME_MAX, "%s", SRC) without the format parsing */
+static void set_theme(char *dst, const char *src)
+{
+	size_t n = strlen(src);
+	if (n > TN_FB_THEME_MAX - 1)
+		n = TN_FB_THEME_MAX - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 static void pick_theme(const tn_fb_model *m, const unsigned char *hit, size_t nhit, const uint32_t *f,
 		       size_t nf, tn_fb_result *r)
 {
+	int t = r->type;
+	if (m->thidx[t]) /* the row numbers requested while the rest is prepared */
+		for (size_t i = 0; i < nf; i++)
+			__builtin_prefetch(m->thidx[t] + (f[i] & (TN_FB_THEME_BUCKETS - 1)));
 	double kwh[64] = {0}; /* hits per built-in theme (whole numbers: any order gives the same) */
 	for (size_t i = 0, seen = 0; seen < nhit && i < m->nkws; i++)
 		if (hit[i] && ++seen && tn_fb_themes[m->kws[i].theme].type == r->type && m->kws[i].theme < 64)
@@ -401,9 +430,8 @@ static void pick_theme(const tn_fb_model *m, const unsigned char *hit, size_t nh
 			sc[nc] = m->theme_lprior[k];
 			cand[nc++] = k;
 		}
-	int t = r->type;
 	size_t stride = m->theme_stride[t];
-	for (size_t i = 0; nc && i < nf && i < PREFETCH_AHEAD; i++)
+	for (size_t i = 0; !m->thidx[t] && nc && i < nf && i < PREFETCH_AHEAD; i++)
 		prefetch_theme_row(m, t, f[i]);
 	if (stride <= 8) {
 		/* eight running sums held in registers (the padding columns are
@@ -412,20 +440,17 @@ static void pick_theme(const tn_fb_model *m, const unsigned char *hit, size_t nh
 		for (size_t j = 0; j < 8; j++)
 			acc[j] = j < nc ? sc[j] : 0;
 		const uint16_t *idx = m->thidx[t];
-		const tn_fb_sparse *sp = m->thsp[t].blk ? &m->thsp[t] : NULL;
-		const float *rows = m->throws[t];
-		if (sp && nc) {
+		if (idx && nc) {
+			const float *rows = m->throws[t];
 			uint32_t ix[TN_FB_MAX_FEATURES];
 			for (size_t i = 0; i < nf; i++)
-				ix[i] = tn_fb_sparse_row(sp, f[i] & (TN_FB_THEME_BUCKETS - 1));
+				ix[i] = idx[f[i] & (TN_FB_THEME_BUCKETS - 1)];
 			sum_rows(acc, stride, rows, ix, nf);
 		}
-		for (size_t i = 0; !sp && nc && i < nf; i++) {
+		for (size_t i = 0; !idx && nc && i < nf; i++) {
 			if (i + PREFETCH_AHEAD < nf)
 				prefetch_theme_row(m, t, f[i + PREFETCH_AHEAD]);
-			uint32_t b = f[i] & (TN_FB_THEME_BUCKETS - 1);
-			const float *lp = sp ? rows + (size_t)tn_fb_sparse_row(sp, b) * stride
-				: idx ? rows + (size_t)idx[b] * stride : tn_fb_theme_row(m, t, f[i]);
+			const float *lp = tn_fb_theme_row(m, t, f[i]);
 			if (stride == 8)
 				for (size_t j = 0; j < 8; j++)
 					acc[j] += lp[j];
@@ -454,7 +479,7 @@ static void pick_theme(const tn_fb_model *m, const unsigned char *hit, size_t nh
 			best = v, bi = (int)k;
 	}
 	if (bi >= 0) {
-		snprintf(r->theme, sizeof r->theme, "%s", m->theme_name[bi]);
+		set_theme(r->theme, m->theme_name[bi]);
 		return;
 	}
 	/* no theme model for this type: the built-in keywords alone */
@@ -462,7 +487,7 @@ static void pick_theme(const tn_fb_model *m, const unsigned char *hit, size_t nh
 	for (size_t d = 0; d < tn_fb_ntheme_defs && d < 64; d++)
 		if (kwh[d] > bh)
 			bh = kwh[d], bi = (int)d;
-	snprintf(r->theme, sizeof r->theme, "%s", bi >= 0 ? tn_fb_themes[bi].name : "other");
+	set_theme(r->theme, bi >= 0 ? tn_fb_themes[bi].name : "other");
 }
 
 int tn_fb_classify(const tn_fb_model *m, const char *text, size_t len, tn_fb_result *r, tn_error *err)
@@ -481,22 +506,25 @@ int tn_fb_classify(const tn_fb_model *m, const char *text, size_t len, tn_fb_res
 		if (!t)
 			return tn_error_code(err, TN_ERR_INPUT);
 	}
-	r->language = tn_text_detect_lang(text, len);
 	uint32_t f[TN_FB_MAX_FEATURES];
 	unsigned char hit[TN_FB_MAX_KWS];
-	memset(hit, 0, m->nkws);
 	size_t nf = tn_fb_features(t, tlen, f, TN_FB_MAX_FEATURES);
+	/* On a loaded machine the row numbers of the type model (512 KB) are
+	 * mostly out of the caches: every feature's is requested now, and the
+	 * keyword scan, the language and the rules run while they arrive. */
+	for (size_t i = 0; i < nf; i++)
+		prefetch_type_row(m, f[i]);
+	r->language = tn_text_detect_lang(text, len);
+	memset(hit, 0, m->nkws);
 	size_t nhit = tn_fb_kw_scan(m, t, tlen, hit);
 	nf = kw_features_n(m, hit, nhit, f, nf, TN_FB_MAX_FEATURES);
-	for (size_t i = 0; i < nf && i < PREFETCH_AHEAD; i++)
-		prefetch_type_row(m, f[i]);
 	for (size_t i = 0; i < m->nrules; i++)
 		if (has_word(t, tlen, m->rules[i].keyword, m->rules[i].len)) {
 			r->type = m->rules[i].type;
 			r->confidence = 1;
 			r->by_rule = 1;
 			if (m->rules[i].theme[0])
-				snprintf(r->theme, sizeof r->theme, "%s", m->rules[i].theme);
+				set_theme(r->theme, m->rules[i].theme);
 			else
 				pick_theme(m, hit, nhit, f, nf, r);
 			free(heap);
@@ -507,21 +535,11 @@ int tn_fb_classify(const tn_fb_model *m, const char *text, size_t len, tn_fb_res
 	double sc[TN_FB_TROW];
 	for (int k = 0; k < TN_FB_TROW; k++)
 		sc[k] = k < TN_FB_NTYPES ? m->prior[k] : 0;
-	if (m->tsp.blk) {
+	if (m->tidx) {
 		uint32_t ix[TN_FB_MAX_FEATURES];
 		for (size_t i = 0; i < nf; i++)
-			ix[i] = tn_fb_sparse_row(&m->tsp, f[i] & (TN_FB_BUCKETS - 1));
+			ix[i] = m->tidx[f[i] & (TN_FB_BUCKETS - 1)];
 		sum_rows(sc, TN_FB_TROW, m->trows, ix, nf);
-	} else if (m->tidx) {
-		const uint16_t *idx = m->tidx;
-		const float *rows = m->trows;
-		for (size_t i = 0; i < nf; i++) {
-			if (i + PREFETCH_AHEAD < nf)
-				__builtin_prefetch(idx + (f[i + PREFETCH_AHEAD] & (TN_FB_BUCKETS - 1)));
-			const float *lp = rows + (size_t)idx[f[i] & (TN_FB_BUCKETS - 1)] * TN_FB_TROW;
-			for (int k = 0; k < TN_FB_TROW; k++)
-				sc[k] += lp[k];
-		}
 	} else
 		for (size_t i = 0; i < nf; i++) {
 			if (i + PREFETCH_AHEAD < nf)

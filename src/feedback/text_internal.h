@@ -54,30 +54,6 @@ typedef struct tn_fb_kw {
 #define TN_FB_TROW 8
 #define TN_FB_THEME_SLAB (2 * TN_FB_MAX_THEMES) /* floats per bucket over every slice, padding included */
 
-/* A map from bucket to 16-bit row number in 8 bytes per 32 buckets: blk[2j]
- * has bit i set when bucket 32j+i's row is not dense[0] (the common row);
- * such a bucket's row is dense[blk[2j+1] + the set bits below bit i]. */
-typedef struct tn_fb_sparse {
-	uint32_t *blk;
-	uint16_t *dense;
-} tn_fb_sparse;
-
-static inline unsigned tn_fb_popcount32(uint32_t x)
-{
-	/* portable SWAR count (the baseline x86-64 has no popcnt instruction) */
-	x = x - ((x >> 1) & 0x55555555u);
-	x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
-	x = (x + (x >> 4)) & 0x0F0F0F0Fu;
-	return (x * 0x01010101u) >> 24;
-}
-
-static inline unsigned tn_fb_sparse_row(const tn_fb_sparse *s, uint32_t b)
-{
-	uint32_t bits = s->blk[2 * (b >> 5)], rank = s->blk[2 * (b >> 5) + 1], bit = (uint32_t)1 << (b & 31);
-	uint32_t j = rank + tn_fb_popcount32(bits & (bit - 1));
-	return s->dense[bits & bit ? j : 0];
-}
-
 struct tn_fb_model {
 	/* type model: counts[b * NTYPES + k]; log-probabilities after finish in
 	 * logp[b * TN_FB_TROW + k] */
@@ -108,13 +84,6 @@ struct tn_fb_model {
 	uint16_t *thidx[TN_FB_NTYPES]; /* [b] -> row of throws[t] (theme_stride[t] floats each) */
 	float *throws[TN_FB_NTYPES];
 	void *throws_mem[TN_FB_NTYPES];
-	/* The row numbers above again, small enough for the second-level cache
-	 * on a loaded machine (issue 17): most buckets hold the row of zero
-	 * counts, so a bit per bucket says whether it does not, and only those
-	 * buckets keep their row number (tn_fb_sparse_row).  blk NULL when the
-	 * deduplicated tables are not there. */
-	tn_fb_sparse tsp;
-	tn_fb_sparse thsp[TN_FB_NTYPES];
 	/* user rules and the built-in theme keywords */
 	tn_fb_rule *rules;
 	size_t nrules;

@@ -212,53 +212,8 @@ int tn_fb_model_add(tn_fb_model *m, const char *text, size_t len, int type, cons
 	return TN_OK;
 }
 
-static void sparse_free(tn_fb_sparse *s)
-{
-	free(s->blk);
-	free(s->dense);
-	s->blk = NULL;
-	s->dense = NULL;
-}
-
-/* The sparse form of IDX[0..NB) (NB a multiple of 32); leaves S empty when
- * memory is short (the callers then use IDX). */
-static void sparse_build(tn_fb_sparse *s, const uint16_t *idx, size_t nb)
-{
-	sparse_free(s);
-	uint32_t *hist = tn_calloc(65536, sizeof *hist);
-	if (!hist)
-		return;
-	for (size_t b = 0; b < nb; b++)
-		hist[idx[b]]++;
-	uint16_t common = 0;
-	for (size_t r = 1; r < 65536; r++)
-		if (hist[r] > hist[common])
-			common = (uint16_t)r;
-	size_t n = nb - hist[common];
-	free(hist);
-	s->blk = tn_calloc(nb / 32 * 2, sizeof *s->blk);
-	s->dense = tn_malloc((n + 1) * sizeof *s->dense);
-	if (!s->blk || !s->dense) {
-		sparse_free(s);
-		return;
-	}
-	s->dense[0] = common;
-	size_t k = 1;
-	for (size_t j = 0; j < nb / 32; j++) {
-		s->blk[2 * j + 1] = (uint32_t)k;
-		for (size_t i = 0; i < 32; i++)
-			if (idx[j * 32 + i] != common) {
-				s->blk[2 * j] |= (uint32_t)1 << i;
-				s->dense[k++] = idx[j * 32 + i];
-			}
-	}
-}
-
 void tn_fb_model_drop_rows(tn_fb_model *m)
 {
-	sparse_free(&m->tsp);
-	for (int t = 0; t < TN_FB_NTYPES; t++)
-		sparse_free(&m->thsp[t]);
 	free(m->tidx);
 	free(m->trows_mem);
 	m->tidx = NULL;
@@ -361,8 +316,6 @@ void tn_fb_model_finish(tn_fb_model *m)
 	if (nrow)
 		m->trows = alloc_rows(nrow * TN_FB_TROW, &m->trows_mem);
 	if (m->trows)
-		sparse_build(&m->tsp, m->tidx, TN_FB_BUCKETS);
-	if (m->trows)
 		for (size_t r = 0; r < nrow; r++)
 			for (int k = 0; k < TN_FB_NTYPES; k++) {
 				size_t j = (size_t)first[r] * TN_FB_NTYPES + (size_t)k;
@@ -413,7 +366,6 @@ void tn_fb_model_finish(tn_fb_model *m)
 		if (nrow)
 			m->throws[t] = alloc_rows(nrow * m->theme_stride[t], &m->throws_mem[t]);
 		if (m->throws[t]) {
-			sparse_build(&m->thsp[t], m->thidx[t], TN_FB_THEME_BUCKETS);
 			for (size_t r = 0; r < nrow; r++)
 				for (size_t j = 0; j < n; j++)
 					m->throws[t][r * m->theme_stride[t] + j] = (float)(
