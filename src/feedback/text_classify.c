@@ -102,9 +102,11 @@ static int32_t cp_at(const unsigned char *s, size_t n)
 	return (int32_t)(((s[0] & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) | (s[3] & 0x3Fu));
 }
 
-/* Emit the features of one word W (bytes W[0..N), apostrophes removed). */
-static size_t word_features(const char *w, size_t n, uint32_t prev, uint32_t *out, size_t o, size_t max,
-			    uint32_t *hw)
+/* Emit the features of one word W (bytes W[0..N), apostrophes removed),
+ * which sits in a padded buffer: W[-1] is '<' and W[N] is writable (the
+ * '>' mark goes there), so that every character n-gram of "<" w ">" is one
+ * run of bytes and hashes as the same bytes in the same order as before. */
+static size_t word_features(char *w, size_t n, uint32_t prev, uint32_t *out, size_t o, size_t max, uint32_t *hw)
 {
 	uint32_t h = fnv(w, n, 2166136261u);
 	*hw = h;
@@ -112,38 +114,50 @@ static size_t word_features(const char *w, size_t n, uint32_t prev, uint32_t *ou
 		out[o++] = mix(h, 1);
 	if (prev && o < max)
 		out[o++] = mix(mix(prev, h), 2);
-	/* character n-grams over "<" w ">" by code point */
-	size_t off[66];
+	/* character n-grams over "<" w ">" by code point: padded position p
+	 * (0 the "<", then one per code point -- at most 63, the last taking
+	 * the rest of a longer word -- then the ">") starts at byte ps[p] of
+	 * P = w - 1, and ps[total] is the end */
+	const char *pw = w - 1;
+	w[n] = '>';
+	size_t ps[67];
 	size_t ncp = 0;
-	off[ncp++] = 0; /* the "<" mark, virtual */
+	ps[ncp++] = 0;
 	for (size_t i = 0; i < n && ncp < 64; i += cp_len((unsigned char)w[i]))
-		off[ncp++] = i;
-	off[ncp] = n; /* end of the last code point; the ">" mark follows */
-	size_t total = ncp + 1; /* "<" + code points + ">" */
+		ps[ncp++] = 1 + i;
+	ps[ncp] = 1 + n; /* the ">" */
+	size_t total = ncp + 1;
+	ps[total] = n + 2;
 	for (size_t g = 3; g <= 4; g++) {
 		if (total < g)
 			continue;
-		for (size_t s = 0; s + g <= total && o < max; s++) {
-			/* positions s..s+g-1 in the padded word: 0 is "<", total-1 is ">" */
-			uint32_t hh = 2166136261u ^ (uint32_t)g;
-			size_t a = s == 0 ? 0 : off[s];
-			size_t e = s + g >= total ? n : off[s + g];
-			if (s == 0)
-				hh = fnv("<", 1, hh);
-			hh = fnv(w + a, e - a, hh);
-			if (s + g >= total)
-				hh = fnv(">", 1, hh);
-			out[o++] = mix(hh, 3);
-		}
+		uint32_t basis = 2166136261u ^ (uint32_t)g;
+		for (size_t s = 0; s + g <= total && o < max; s++)
+			out[o++] = mix(fnv(pw + ps[s], ps[s + g] - ps[s], basis), 3);
 	}
 	return o;
 }
+
+/* char_class of ASCII, by table */
+static const uint8_t ascii_class[128] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,
+	['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1,
+	['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1,
+	['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
+	['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+	['Y'] = 1, ['Z'] = 1, ['\''] = 3,
+};
+
+#define WORD_MAX 256 /* bytes of a word kept (the rest of a longer word is dropped, as before) */
 
 size_t tn_fb_features(const char *t, size_t len, uint32_t *out, size_t max)
 {
 	pthread_once(&class_once, class_build);
 	const unsigned char *s = (const unsigned char *)t;
-	char word[256];
+	char pad[WORD_MAX + 2], sym[8];
+	char *word = pad + 1; /* pad[0] is the "<" mark, and a byte stays free after the word */
+	pad[0] = sym[0] = '<';
 	size_t wl = 0, o = 0, i = 0;
 	uint32_t prev = 0, hw;
 	while (i <= len && o < max) {
@@ -151,13 +165,21 @@ size_t tn_fb_features(const char *t, size_t len, uint32_t *out, size_t max)
 		size_t n = 1;
 		int cls = 0;
 		if (i < len) {
-			n = cp_len(s[i]);
-			if (i + n > len)
-				n = len - i;
-			c = cp_at(s + i, n);
-			cls = char_class(c);
+			if (s[i] < 0x80) {
+				cls = ascii_class[s[i]];
+				if (cls == 1 && wl + 1 < WORD_MAX) {
+					word[wl++] = (char)s[i++];
+					continue;
+				}
+			} else {
+				n = cp_len(s[i]);
+				if (i + n > len)
+					n = len - i;
+				c = cp_at(s + i, n);
+				cls = char_class(c);
+			}
 		}
-		if (cls == 1 && wl + n < sizeof word) {
+		if (cls == 1 && wl + n < WORD_MAX) {
 			memcpy(word + wl, s + i, n);
 			wl += n;
 		} else if (cls != 3 && cls != 1) {
@@ -167,7 +189,8 @@ size_t tn_fb_features(const char *t, size_t len, uint32_t *out, size_t max)
 				wl = 0;
 			}
 			if (cls == 2) {
-				o = word_features((const char *)s + i, n, prev, out, o, max, &hw);
+				memcpy(sym + 1, s + i, n);
+				o = word_features(sym + 1, n, prev, out, o, max, &hw);
 				prev = hw;
 			}
 		}
