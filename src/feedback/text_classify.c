@@ -285,11 +285,14 @@ static inline size_t kw_chain_hits(const tn_fb_model *m, int32_t k, const char *
 
 /* Every keyword is at least 3 bytes and starts on a code point (it is
  * normalised text), so it occurs in T exactly when, at some position, its
- * first 4 bytes (3 for a 3-byte keyword) equal the text's and the rest
- * follows.  A position costs one 4-byte load and a filter bit test; the
- * chains are walked only where a filter bit is set (a keyword's prefix or,
- * about once in a hundred positions, a hash collision).  Continuation bytes
- * need no test: no keyword's first byte is one. */
+ * first 8 bytes (4 for a keyword of 4 to 7 bytes, 3 for a 3-byte one) equal
+ * the text's and the rest follows.  A position costs a load, a multiply
+ * and a filter bit test per prefix length; the chains are walked only
+ * where a filter bit is set (a keyword's prefix or, about once in a hundred
+ * positions, a hash collision).  Indexing the long keywords by 8 bytes
+ * keeps the Arabic ones (many start with the article al-, 4 bytes) out of
+ * one long chain.  Continuation bytes need no test: no keyword's first
+ * byte is one. */
 size_t tn_fb_kw_scan(const tn_fb_model *m, const char *t, size_t tlen, unsigned char *hit)
 {
 	size_t n = 0;
@@ -300,28 +303,28 @@ size_t tn_fb_kw_scan(const tn_fb_model *m, const char *t, size_t tlen, unsigned 
 		const unsigned char b[4] = {0xFF, 0xFF, 0xFF, 0};
 		memcpy(&m3, b, 4);
 	}
-	size_t i = 0;
-	if (tlen >= 4) {
-		for (; i + 4 <= tlen; i++) {
-			uint32_t w;
+	for (size_t i = 0; i + 3 <= tlen; i++) {
+		size_t left = tlen - i;
+		uint32_t w = 0;
+		if (left >= 8) {
+			uint64_t w8;
+			memcpy(&w8, t + i, 8);
+			unsigned h8 = tn_fb_kw8_hash(w8);
+			if (m->kw8_filter[h8 / 64] >> (h8 % 64) & 1)
+				n += kw_chain_hits(m, m->kw8_head[h8 >> 4], t + i, left, hit);
+		}
+		if (left >= 4) {
 			memcpy(&w, t + i, 4);
 			unsigned h4 = tn_fb_kw4_hash(w);
 			if (m->kw4_filter[h4 / 64] >> (h4 % 64) & 1)
-				n += kw_chain_hits(m, m->kw4_head[h4 >> 4], t + i, tlen - i, hit);
-			if (m->nkw3) {
-				unsigned h3 = tn_fb_kw3_hash(w & m3);
-				if (m->kw3_filter[h3 / 64] >> (h3 % 64) & 1)
-					n += kw_chain_hits(m, m->kw3_head[h3], t + i, tlen - i, hit);
-			}
+				n += kw_chain_hits(m, m->kw4_head[h4 >> 4], t + i, left, hit);
+		} else
+			memcpy(&w, t + i, 3);
+		if (m->nkw3) {
+			unsigned h3 = tn_fb_kw3_hash(w & m3);
+			if (m->kw3_filter[h3 / 64] >> (h3 % 64) & 1)
+				n += kw_chain_hits(m, m->kw3_head[h3], t + i, left, hit);
 		}
-	}
-	/* the last position where only a 3-byte keyword fits */
-	if (m->nkw3) {
-		uint32_t w = 0;
-		memcpy(&w, t + i, 3);
-		unsigned h3 = tn_fb_kw3_hash(w & m3);
-		if (m->kw3_filter[h3 / 64] >> (h3 % 64) & 1)
-			n += kw_chain_hits(m, m->kw3_head[h3], t + i, tlen - i, hit);
 	}
 	return n;
 }

@@ -95,6 +95,8 @@ struct tn_fb_model {
 	 * first 4 bytes, 3-byte keywords by their 3 bytes, each behind a bit
 	 * filter small enough for the first-level cache, so that a text
 	 * position costs one load, a multiply and a bit test. */
+	uint64_t kw8_filter[TN_FB_KW4_BITS / 64]; /* keywords of 8 bytes or more, by their first 8 */
+	int32_t kw8_head[TN_FB_KW_HEADS];
 	uint64_t kw4_filter[TN_FB_KW4_BITS / 64];
 	uint64_t kw3_filter[TN_FB_KW3_BITS / 64];
 	int32_t kw4_head[TN_FB_KW_HEADS], kw3_head[TN_FB_KW_HEADS];
@@ -121,6 +123,7 @@ static inline unsigned tn_fb_kw_key(const char *p)
  * are the top 12 bits of the first and all of the second. */
 static inline unsigned tn_fb_kw4_hash(uint32_t w) { return (w * 0x9E3779B1u) >> 16; }
 static inline unsigned tn_fb_kw3_hash(uint32_t w3) { return (w3 * 0x85EBCA6Bu) >> 20; }
+static inline unsigned tn_fb_kw8_hash(uint64_t w8) { return (unsigned)((w8 * 0x9E3779B97F4A7C15u) >> 48); }
 
 /* Find the built-in keywords in normalised text T: HIT[i] = 1 for keyword i
  * (HIT has m->nkws entries, zeroed by the caller); returns how many.  A

@@ -46,7 +46,7 @@ static int add_keywords(tn_fb_model *m, tn_error *err)
 	m->kw_next = tn_calloc(cap, sizeof *m->kw_next);
 	m->kw_chain = tn_calloc(cap, sizeof *m->kw_chain);
 	for (size_t h = 0; h < TN_FB_KW_HEADS; h++)
-		m->kw_head[h] = m->kw4_head[h] = m->kw3_head[h] = -1;
+		m->kw_head[h] = m->kw8_head[h] = m->kw4_head[h] = m->kw3_head[h] = -1;
 	if (!m->kws || !m->kw_next || !m->kw_chain)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory for theme keywords");
 	for (size_t i = 0; i < tn_fb_ntheme_defs; i++) {
@@ -79,7 +79,11 @@ static int add_keywords(tn_fb_model *m, tn_error *err)
 					memcpy(&kw->mask8, mb8, 8);
 					/* the scan's index: by the first 4 bytes, or the 3 of a 3-byte keyword */
 					int32_t *head;
-					if (len >= 4) {
+					if (len >= 8) {
+						unsigned h8 = tn_fb_kw8_hash(kw->head8);
+						m->kw8_filter[h8 / 64] |= (uint64_t)1 << (h8 % 64);
+						head = &m->kw8_head[h8 >> 4];
+					} else if (len >= 4) {
 						unsigned h4 = tn_fb_kw4_hash(kw->head);
 						m->kw4_filter[h4 / 64] |= (uint64_t)1 << (h4 % 64);
 						head = &m->kw4_head[h4 >> 4];
