@@ -2,7 +2,8 @@
 # bench_speed.sh -- issue 17's two single-core goals measured alone, in CPU
 # seconds (the fair figure on a shared machine) and wall seconds:
 #   classification only (bench/classify_bench.c): model trained, texts held in
-#     memory, then classified REPS times -- goal 500k texts per CPU-second;
+#     memory, then classified REPS times -- goal 500k texts per CPU-second
+#     (also the English texts alone, and the Arabic and Persian ones alone);
 #   the mapped CSV reader on numeric columns (bench/frame_read_bench.c): the
 #     KM file's time,left on one and two threads -- goal 1 GB/s.
 # Sizes: TEXTS=200000 (the held-out texts numbered, as bench/peers.sh makes
@@ -35,6 +36,11 @@ km=$D/km_$CSV_ROWS.csv
       rand() * 500, int(rand() * 40), rand(), int(rand() * 9), int(rand() * 72), rand() * 0.3,
       int(rand() * 5), int(rand() * 11) } }' >"$km.tmp" && mv "$km.tmp" "$km"
 "$D/classify_bench" "$tx" 3 || exit 1
+# the same texts split by script: English (ASCII) alone, Arabic and Persian alone
+LC_ALL=C awk 'NR == 1 || !/[\200-\377]/' "$tx" >"$D/texts_ascii.csv"
+LC_ALL=C awk 'NR == 1 || /[\200-\377]/' "$tx" >"$D/texts_arabic.csv"
+printf 'English only: '; "$D/classify_bench" "$D/texts_ascii.csv" 3 || exit 1
+printf 'Arabic and Persian only: '; "$D/classify_bench" "$D/texts_arabic.csv" 3 || exit 1
 for th in 1 2; do
   "$D/frame_read_bench" "$km" time,left "$th" 5 || exit 1
 done

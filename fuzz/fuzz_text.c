@@ -1,10 +1,12 @@
 /*
  * fuzz_text.c -- libFuzzer target for feedback text: any bytes must be
  * rejected as invalid UTF-8 or give a valid UTF-8 normalisation, a language
- * and a type, never a crash, a hang or a leak.
+ * and a type, never a crash, a hang or a leak; the keyword scan must find
+ * the keywords the reference scan finds.
  */
 #include "tenure/feedback.h"
 #include "tenure/utf8.h"
+#include "feedback/text_internal.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -34,6 +36,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		__builtin_trap();
 	if (out) {
 		if (strlen(out) != n || !tn_utf8_valid(out, n, NULL) || n > 4 * size)
+			__builtin_trap();
+		/* the keyword scan finds what the reference scan finds (issue 17) */
+		unsigned char a[TN_FB_MAX_KWS], b[TN_FB_MAX_KWS];
+		memset(a, 0, model->nkws);
+		memset(b, 0, model->nkws);
+		if (tn_fb_kw_scan(model, out, n, a) != tn_fb_kw_scan_ref(model, out, n, b) ||
+		    memcmp(a, b, model->nkws) != 0)
 			__builtin_trap();
 		int lang = tn_text_detect_lang(s, size);
 		if (lang < 0 || lang >= TN_LANG_COUNT)

@@ -20,6 +20,7 @@
 #include "tenure/frame.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +50,7 @@ static inline uint32_t mix(uint32_t a, uint32_t b)
 
 /* 0: separator, 1: word character, 2: a symbol that is a word by itself
  * (emoji), 3: ignored inside a word (apostrophes). */
-static int char_class(int32_t c)
+static int char_class_ref(int32_t c)
 {
 	if (c < 0x80) {
 		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'))
@@ -64,6 +65,25 @@ static int char_class(int32_t c)
 	if (cat == UTF8PROC_CATEGORY_SO)
 		return 2;
 	return 0;
+}
+
+/* char_class for U+0000-07FF, computed once (a utf8proc call per code
+ * point was much of an Arabic or Persian text's features; issue 17). */
+#define CLASS_TABLE 0x800
+static uint8_t class_table[CLASS_TABLE];
+static pthread_once_t class_once = PTHREAD_ONCE_INIT;
+
+static void class_build(void)
+{
+	for (int32_t c = 0; c < CLASS_TABLE; c++)
+		class_table[c] = (uint8_t)char_class_ref(c);
+}
+
+static inline int char_class(int32_t c)
+{
+	if (c < 0x80) /* ASCII without the table (has_word tests bytes before any table is built) */
+		return char_class_ref(c);
+	return c < CLASS_TABLE ? class_table[c] : char_class_ref(c);
 }
 
 static size_t cp_len(unsigned char c)
@@ -82,9 +102,11 @@ static int32_t cp_at(const unsigned char *s, size_t n)
 	return (int32_t)(((s[0] & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) | (s[3] & 0x3Fu));
 }
 
-/* Emit the features of one word W (bytes W[0..N), apostrophes removed). */
-static size_t word_features(const char *w, size_t n, uint32_t prev, uint32_t *out, size_t o, size_t max,
-			    uint32_t *hw)
+/* Emit the features of one word W (bytes W[0..N), apostrophes removed),
+ * which sits in a padded buffer: W[-1] is '<' and W[N] is writable (the
+ * '>' mark goes there), so that every character n-gram of "<" w ">" is one
+ * run of bytes and hashes as the same bytes in the same order as before. */
+static size_t word_features(char *w, size_t n, uint32_t prev, uint32_t *out, size_t o, size_t max, uint32_t *hw)
 {
 	uint32_t h = fnv(w, n, 2166136261u);
 	*hw = h;
@@ -92,37 +114,50 @@ static size_t word_features(const char *w, size_t n, uint32_t prev, uint32_t *ou
 		out[o++] = mix(h, 1);
 	if (prev && o < max)
 		out[o++] = mix(mix(prev, h), 2);
-	/* character n-grams over "<" w ">" by code point */
-	size_t off[66];
+	/* character n-grams over "<" w ">" by code point: padded position p
+	 * (0 the "<", then one per code point -- at most 63, the last taking
+	 * the rest of a longer word -- then the ">") starts at byte ps[p] of
+	 * P = w - 1, and ps[total] is the end */
+	const char *pw = w - 1;
+	w[n] = '>';
+	size_t ps[67];
 	size_t ncp = 0;
-	off[ncp++] = 0; /* the "<" mark, virtual */
+	ps[ncp++] = 0;
 	for (size_t i = 0; i < n && ncp < 64; i += cp_len((unsigned char)w[i]))
-		off[ncp++] = i;
-	off[ncp] = n; /* end of the last code point; the ">" mark follows */
-	size_t total = ncp + 1; /* "<" + code points + ">" */
+		ps[ncp++] = 1 + i;
+	ps[ncp] = 1 + n; /* the ">" */
+	size_t total = ncp + 1;
+	ps[total] = n + 2;
 	for (size_t g = 3; g <= 4; g++) {
 		if (total < g)
 			continue;
-		for (size_t s = 0; s + g <= total && o < max; s++) {
-			/* positions s..s+g-1 in the padded word: 0 is "<", total-1 is ">" */
-			uint32_t hh = 2166136261u ^ (uint32_t)g;
-			size_t a = s == 0 ? 0 : off[s];
-			size_t e = s + g >= total ? n : off[s + g];
-			if (s == 0)
-				hh = fnv("<", 1, hh);
-			hh = fnv(w + a, e - a, hh);
-			if (s + g >= total)
-				hh = fnv(">", 1, hh);
-			out[o++] = mix(hh, 3);
-		}
+		uint32_t basis = 2166136261u ^ (uint32_t)g;
+		for (size_t s = 0; s + g <= total && o < max; s++)
+			out[o++] = mix(fnv(pw + ps[s], ps[s + g] - ps[s], basis), 3);
 	}
 	return o;
 }
 
+/* char_class of ASCII, by table */
+static const uint8_t ascii_class[128] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,
+	['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1,
+	['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1,
+	['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
+	['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+	['Y'] = 1, ['Z'] = 1, ['\''] = 3,
+};
+
+#define WORD_MAX 256 /* bytes of a word kept (the rest of a longer word is dropped, as before) */
+
 size_t tn_fb_features(const char *t, size_t len, uint32_t *out, size_t max)
 {
+	pthread_once(&class_once, class_build);
 	const unsigned char *s = (const unsigned char *)t;
-	char word[256];
+	char pad[WORD_MAX + 2], sym[8];
+	char *word = pad + 1; /* pad[0] is the "<" mark, and a byte stays free after the word */
+	pad[0] = sym[0] = '<';
 	size_t wl = 0, o = 0, i = 0;
 	uint32_t prev = 0, hw;
 	while (i <= len && o < max) {
@@ -130,13 +165,21 @@ size_t tn_fb_features(const char *t, size_t len, uint32_t *out, size_t max)
 		size_t n = 1;
 		int cls = 0;
 		if (i < len) {
-			n = cp_len(s[i]);
-			if (i + n > len)
-				n = len - i;
-			c = cp_at(s + i, n);
-			cls = char_class(c);
+			if (s[i] < 0x80) {
+				cls = ascii_class[s[i]];
+				if (cls == 1 && wl + 1 < WORD_MAX) {
+					word[wl++] = (char)s[i++];
+					continue;
+				}
+			} else {
+				n = cp_len(s[i]);
+				if (i + n > len)
+					n = len - i;
+				c = cp_at(s + i, n);
+				cls = char_class(c);
+			}
 		}
-		if (cls == 1 && wl + n < sizeof word) {
+		if (cls == 1 && wl + n < WORD_MAX) {
 			memcpy(word + wl, s + i, n);
 			wl += n;
 		} else if (cls != 3 && cls != 1) {
@@ -146,7 +189,8 @@ size_t tn_fb_features(const char *t, size_t len, uint32_t *out, size_t max)
 				wl = 0;
 			}
 			if (cls == 2) {
-				o = word_features((const char *)s + i, n, prev, out, o, max, &hw);
+				memcpy(sym + 1, s + i, n);
+				o = word_features(sym + 1, n, prev, out, o, max, &hw);
 				prev = hw;
 			}
 		}
@@ -188,7 +232,7 @@ static int has_word(const char *t, size_t tlen, const char *kw, size_t klen)
 	return 0;
 }
 
-size_t tn_fb_kw_scan(const tn_fb_model *m, const char *t, size_t tlen, unsigned char *hit)
+size_t tn_fb_kw_scan_ref(const tn_fb_model *m, const char *t, size_t tlen, unsigned char *hit)
 {
 	size_t n = 0;
 	for (size_t i = 0; i + 3 <= tlen; i++) {
@@ -213,6 +257,73 @@ size_t tn_fb_kw_scan(const tn_fb_model *m, const char *t, size_t tlen, unsigned 
 				hit[k] = 1;
 				n++;
 			}
+		}
+	}
+	return n;
+}
+
+/* A keyword may start at T[0] (LEFT bytes left): the chain K of keywords
+ * sharing the first bytes is walked, each compared on its first 8 bytes
+ * (W8, the text's next 8 bytes, zeros past its end) and by memcmp only
+ * beyond them. */
+static inline size_t kw_chain_hits(const tn_fb_model *m, int32_t k, const char *t, size_t left, unsigned char *hit)
+{
+	uint64_t w8 = 0;
+	memcpy(&w8, t, left < 8 ? left : 8);
+	size_t n = 0;
+	for (; k >= 0; k = m->kw_chain[k]) {
+		const tn_fb_kw *kw = &m->kws[k];
+		if (hit[k] || (w8 & kw->mask8) != kw->head8 || kw->len > left)
+			continue;
+		if (kw->len <= 8 || memcmp(t + 8, kw->text + 8, kw->len - 8) == 0) {
+			hit[k] = 1;
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Every keyword is at least 3 bytes and starts on a code point (it is
+ * normalised text), so it occurs in T exactly when, at some position, its
+ * first 8 bytes (4 for a keyword of 4 to 7 bytes, 3 for a 3-byte one) equal
+ * the text's and the rest follows.  A position costs a load, a multiply
+ * and a filter bit test per prefix length; the chains are walked only
+ * where a filter bit is set (a keyword's prefix or, about once in a hundred
+ * positions, a hash collision).  Indexing the long keywords by 8 bytes
+ * keeps the Arabic ones (many start with the article al-, 4 bytes) out of
+ * one long chain.  Continuation bytes need no test: no keyword's first
+ * byte is one. */
+size_t tn_fb_kw_scan(const tn_fb_model *m, const char *t, size_t tlen, unsigned char *hit)
+{
+	size_t n = 0;
+	if (tlen < 3)
+		return 0;
+	uint32_t m3 = 0;
+	{
+		const unsigned char b[4] = {0xFF, 0xFF, 0xFF, 0};
+		memcpy(&m3, b, 4);
+	}
+	for (size_t i = 0; i + 3 <= tlen; i++) {
+		size_t left = tlen - i;
+		uint32_t w = 0;
+		if (left >= 8) {
+			uint64_t w8;
+			memcpy(&w8, t + i, 8);
+			unsigned h8 = tn_fb_kw8_hash(w8);
+			if (m->kw8_filter[h8 / 64] >> (h8 % 64) & 1)
+				n += kw_chain_hits(m, m->kw8_head[h8 >> 4], t + i, left, hit);
+		}
+		if (left >= 4) {
+			memcpy(&w, t + i, 4);
+			unsigned h4 = tn_fb_kw4_hash(w);
+			if (m->kw4_filter[h4 / 64] >> (h4 % 64) & 1)
+				n += kw_chain_hits(m, m->kw4_head[h4 >> 4], t + i, left, hit);
+		} else
+			memcpy(&w, t + i, 3);
+		if (m->nkw3) {
+			unsigned h3 = tn_fb_kw3_hash(w & m3);
+			if (m->kw3_filter[h3 / 64] >> (h3 % 64) & 1)
+				n += kw_chain_hits(m, m->kw3_head[h3], t + i, left, hit);
 		}
 	}
 	return n;
@@ -272,9 +383,66 @@ static size_t kw_features_n(const tn_fb_model *m, const unsigned char *hit, size
 	return nf;
 }
 
+/* Row sums with the running sums in registers: SC[j] += ROWS[IX[i] * W + j]
+ * for i = 0..N-1 in that order, each sum a double as before (a float widens
+ * to a double exactly; vector lanes add as the scalar code did), so the
+ * sums are the same to the bit.  The row numbers are looked up first, in a
+ * pass of independent loads, so that the memory waits overlap and the adds
+ * wait for nothing but each other. */
+typedef double tn_v2d __attribute__((vector_size(16)));
+typedef float tn_v2f __attribute__((vector_size(8)));
+
+static inline tn_v2d widen2(const float *p)
+{
+	tn_v2f x;
+	memcpy(&x, p, sizeof x);
+	return __builtin_convertvector(x, tn_v2d);
+}
+
+static void sum_rows(double *sc, size_t w, const float *rows, const uint32_t *ix, size_t n)
+{
+	if (w == 8) {
+		tn_v2d a0 = {sc[0], sc[1]}, a1 = {sc[2], sc[3]}, a2 = {sc[4], sc[5]}, a3 = {sc[6], sc[7]};
+		for (size_t i = 0; i < n; i++) {
+			const float *lp = rows + (size_t)ix[i] * 8;
+			a0 += widen2(lp);
+			a1 += widen2(lp + 2);
+			a2 += widen2(lp + 4);
+			a3 += widen2(lp + 6);
+		}
+		sc[0] = a0[0], sc[1] = a0[1], sc[2] = a1[0], sc[3] = a1[1];
+		sc[4] = a2[0], sc[5] = a2[1], sc[6] = a3[0], sc[7] = a3[1];
+	} else if (w == 4) {
+		tn_v2d a0 = {sc[0], sc[1]}, a1 = {sc[2], sc[3]};
+		for (size_t i = 0; i < n; i++) {
+			const float *lp = rows + (size_t)ix[i] * 4;
+			a0 += widen2(lp);
+			a1 += widen2(lp + 2);
+		}
+		sc[0] = a0[0], sc[1] = a0[1], sc[2] = a1[0], sc[3] = a1[1];
+	} else
+		for (size_t i = 0; i < n; i++)
+			for (size_t j = 0; j < w; j++)
+				sc[j] += rows[(size_t)ix[i] * w + j];
+}
+
+/* snprintf(DST, TN_FB_THEME_MAX, "%s", SRC) without the format parsing */
+static void set_theme(char *dst, const char *src)
+{
+	size_t n = strlen(src);
+	if (n > TN_FB_THEME_MAX - 1)
+		n = TN_FB_THEME_MAX - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 static void pick_theme(const tn_fb_model *m, const unsigned char *hit, size_t nhit, const uint32_t *f,
 		       size_t nf, tn_fb_result *r)
 {
+	int t = r->type;
+	if (m->thidx[t]) /* the row numbers requested while the rest is prepared */
+		for (size_t i = 0; i < nf; i++)
+			__builtin_prefetch(m->thidx[t] + (f[i] & (TN_FB_THEME_BUCKETS - 1)));
 	double kwh[64] = {0}; /* hits per built-in theme (whole numbers: any order gives the same) */
 	for (size_t i = 0, seen = 0; seen < nhit && i < m->nkws; i++)
 		if (hit[i] && ++seen && tn_fb_themes[m->kws[i].theme].type == r->type && m->kws[i].theme < 64)
@@ -288,9 +456,8 @@ static void pick_theme(const tn_fb_model *m, const unsigned char *hit, size_t nh
 			sc[nc] = m->theme_lprior[k];
 			cand[nc++] = k;
 		}
-	int t = r->type;
 	size_t stride = m->theme_stride[t];
-	for (size_t i = 0; nc && i < nf && i < PREFETCH_AHEAD; i++)
+	for (size_t i = 0; !m->thidx[t] && nc && i < nf && i < PREFETCH_AHEAD; i++)
 		prefetch_theme_row(m, t, f[i]);
 	if (stride <= 8) {
 		/* eight running sums held in registers (the padding columns are
@@ -299,12 +466,17 @@ static void pick_theme(const tn_fb_model *m, const unsigned char *hit, size_t nh
 		for (size_t j = 0; j < 8; j++)
 			acc[j] = j < nc ? sc[j] : 0;
 		const uint16_t *idx = m->thidx[t];
-		const float *rows = m->throws[t];
-		for (size_t i = 0; nc && i < nf; i++) {
+		if (idx && nc) {
+			const float *rows = m->throws[t];
+			uint32_t ix[TN_FB_MAX_FEATURES];
+			for (size_t i = 0; i < nf; i++)
+				ix[i] = idx[f[i] & (TN_FB_THEME_BUCKETS - 1)];
+			sum_rows(acc, stride, rows, ix, nf);
+		}
+		for (size_t i = 0; !idx && nc && i < nf; i++) {
 			if (i + PREFETCH_AHEAD < nf)
 				prefetch_theme_row(m, t, f[i + PREFETCH_AHEAD]);
-			const float *lp = idx ? rows + (size_t)idx[f[i] & (TN_FB_THEME_BUCKETS - 1)] * stride
-					      : tn_fb_theme_row(m, t, f[i]);
+			const float *lp = tn_fb_theme_row(m, t, f[i]);
 			if (stride == 8)
 				for (size_t j = 0; j < 8; j++)
 					acc[j] += lp[j];
@@ -333,7 +505,7 @@ static void pick_theme(const tn_fb_model *m, const unsigned char *hit, size_t nh
 			best = v, bi = (int)k;
 	}
 	if (bi >= 0) {
-		snprintf(r->theme, sizeof r->theme, "%s", m->theme_name[bi]);
+		set_theme(r->theme, m->theme_name[bi]);
 		return;
 	}
 	/* no theme model for this type: the built-in keywords alone */
@@ -341,7 +513,7 @@ static void pick_theme(const tn_fb_model *m, const unsigned char *hit, size_t nh
 	for (size_t d = 0; d < tn_fb_ntheme_defs && d < 64; d++)
 		if (kwh[d] > bh)
 			bh = kwh[d], bi = (int)d;
-	snprintf(r->theme, sizeof r->theme, "%s", bi >= 0 ? tn_fb_themes[bi].name : "other");
+	set_theme(r->theme, bi >= 0 ? tn_fb_themes[bi].name : "other");
 }
 
 int tn_fb_classify(const tn_fb_model *m, const char *text, size_t len, tn_fb_result *r, tn_error *err)
@@ -360,22 +532,25 @@ int tn_fb_classify(const tn_fb_model *m, const char *text, size_t len, tn_fb_res
 		if (!t)
 			return tn_error_code(err, TN_ERR_INPUT);
 	}
-	r->language = tn_text_detect_lang(text, len);
 	uint32_t f[TN_FB_MAX_FEATURES];
 	unsigned char hit[TN_FB_MAX_KWS];
-	memset(hit, 0, m->nkws);
 	size_t nf = tn_fb_features(t, tlen, f, TN_FB_MAX_FEATURES);
+	/* On a loaded machine the row numbers of the type model (512 KB) are
+	 * mostly out of the caches: every feature's is requested now, and the
+	 * keyword scan, the language and the rules run while they arrive. */
+	for (size_t i = 0; i < nf; i++)
+		prefetch_type_row(m, f[i]);
+	r->language = tn_text_detect_lang(text, len);
+	memset(hit, 0, m->nkws);
 	size_t nhit = tn_fb_kw_scan(m, t, tlen, hit);
 	nf = kw_features_n(m, hit, nhit, f, nf, TN_FB_MAX_FEATURES);
-	for (size_t i = 0; i < nf && i < PREFETCH_AHEAD; i++)
-		prefetch_type_row(m, f[i]);
 	for (size_t i = 0; i < m->nrules; i++)
 		if (has_word(t, tlen, m->rules[i].keyword, m->rules[i].len)) {
 			r->type = m->rules[i].type;
 			r->confidence = 1;
 			r->by_rule = 1;
 			if (m->rules[i].theme[0])
-				snprintf(r->theme, sizeof r->theme, "%s", m->rules[i].theme);
+				set_theme(r->theme, m->rules[i].theme);
 			else
 				pick_theme(m, hit, nhit, f, nf, r);
 			free(heap);
@@ -387,15 +562,10 @@ int tn_fb_classify(const tn_fb_model *m, const char *text, size_t len, tn_fb_res
 	for (int k = 0; k < TN_FB_TROW; k++)
 		sc[k] = k < TN_FB_NTYPES ? m->prior[k] : 0;
 	if (m->tidx) {
-		const uint16_t *idx = m->tidx;
-		const float *rows = m->trows;
-		for (size_t i = 0; i < nf; i++) {
-			if (i + PREFETCH_AHEAD < nf)
-				__builtin_prefetch(idx + (f[i + PREFETCH_AHEAD] & (TN_FB_BUCKETS - 1)));
-			const float *lp = rows + (size_t)idx[f[i] & (TN_FB_BUCKETS - 1)] * TN_FB_TROW;
-			for (int k = 0; k < TN_FB_TROW; k++)
-				sc[k] += lp[k];
-		}
+		uint32_t ix[TN_FB_MAX_FEATURES];
+		for (size_t i = 0; i < nf; i++)
+			ix[i] = m->tidx[f[i] & (TN_FB_BUCKETS - 1)];
+		sum_rows(sc, TN_FB_TROW, m->trows, ix, nf);
 	} else
 		for (size_t i = 0; i < nf; i++) {
 			if (i + PREFETCH_AHEAD < nf)

@@ -17,6 +17,8 @@
 #define TN_FB_ALPHA 1.0                /* additive smoothing (Laplace); chosen by 5-fold CV on train.csv */
 #define TN_FB_KW_HEADS 4096             /* keyword index buckets */
 #define TN_FB_MAX_KWS 2048
+#define TN_FB_KW4_BITS (1u << 16)       /* filter bits over the first 4 bytes of keywords */
+#define TN_FB_KW3_BITS (1u << 12)       /* filter bits over 3-byte keywords */
 
 typedef struct tn_fb_theme_def {
 	int type;
@@ -39,6 +41,7 @@ typedef struct tn_fb_kw {
 	size_t len;
 	uint16_t theme; /* index into tn_fb_themes */
 	uint32_t head, mask; /* the first bytes (up to 4) as loaded from memory, to test before memcmp */
+	uint64_t head8, mask8; /* the same for the first 8 bytes */
 } tn_fb_kw;
 
 /* Score table layouts (issue 17: one cache line per feature).  The type
@@ -86,8 +89,19 @@ struct tn_fb_model {
 	size_t nrules;
 	tn_fb_kw *kws;
 	size_t nkws;
-	int32_t kw_head[TN_FB_KW_HEADS]; /* keywords by their first 3 bytes, chained */
+	int32_t kw_head[TN_FB_KW_HEADS]; /* keywords by their first 3 bytes, chained (the reference scan) */
 	int32_t *kw_next;
+	/* The scan's index (issue 17): keywords of 4 bytes or more by their
+	 * first 4 bytes, 3-byte keywords by their 3 bytes, each behind a bit
+	 * filter small enough for the first-level cache, so that a text
+	 * position costs one load, a multiply and a bit test. */
+	uint64_t kw8_filter[TN_FB_KW4_BITS / 64]; /* keywords of 8 bytes or more, by their first 8 */
+	int32_t kw8_head[TN_FB_KW_HEADS];
+	uint64_t kw4_filter[TN_FB_KW4_BITS / 64];
+	uint64_t kw3_filter[TN_FB_KW3_BITS / 64];
+	int32_t kw4_head[TN_FB_KW_HEADS], kw3_head[TN_FB_KW_HEADS];
+	int32_t *kw_chain; /* next keyword of the same 4-byte (3-byte) chain */
+	size_t nkw3;       /* keywords of exactly 3 bytes */
 	int theme_def[TN_FB_MAX_THEMES]; /* built-in theme of the same name, or -1 */
 	size_t ntrain;
 	int dirty; /* counts changed since the log-probabilities were computed */
@@ -104,9 +118,21 @@ static inline unsigned tn_fb_kw_key(const char *p)
 	return ((u[0] * 131u + u[1]) * 131u + u[2]) & (TN_FB_KW_HEADS - 1);
 }
 
+/* The filter hashes: 16 bits of a keyword's first 4 bytes W (as loaded
+ * from memory), 12 bits of its first 3 bytes (W masked); the chain heads
+ * are the top 12 bits of the first and all of the second. */
+static inline unsigned tn_fb_kw4_hash(uint32_t w) { return (w * 0x9E3779B1u) >> 16; }
+static inline unsigned tn_fb_kw3_hash(uint32_t w3) { return (w3 * 0x85EBCA6Bu) >> 20; }
+static inline unsigned tn_fb_kw8_hash(uint64_t w8) { return (unsigned)((w8 * 0x9E3779B97F4A7C15u) >> 48); }
+
 /* Find the built-in keywords in normalised text T: HIT[i] = 1 for keyword i
- * (HIT has m->nkws entries, zeroed by the caller); returns how many. */
+ * (HIT has m->nkws entries, zeroed by the caller); returns how many.  A
+ * keyword is found when it occurs anywhere in T as bytes. */
 size_t tn_fb_kw_scan(const tn_fb_model *m, const char *t, size_t len, unsigned char *hit);
+
+/* The same by the previous index (every byte position probes the chain of
+ * its first 3 bytes), kept as the reference the scan is tested against. */
+size_t tn_fb_kw_scan_ref(const tn_fb_model *m, const char *t, size_t len, unsigned char *hit);
 
 /* Append KW_REPEAT features per keyword hit (the keyword's type). */
 size_t tn_fb_kw_features(const tn_fb_model *m, const unsigned char *hit, uint32_t *f, size_t nf, size_t max);

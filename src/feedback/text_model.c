@@ -44,9 +44,10 @@ static int add_keywords(tn_fb_model *m, tn_error *err)
 		cap = TN_FB_MAX_KWS;
 	m->kws = tn_calloc(cap, sizeof *m->kws);
 	m->kw_next = tn_calloc(cap, sizeof *m->kw_next);
+	m->kw_chain = tn_calloc(cap, sizeof *m->kw_chain);
 	for (size_t h = 0; h < TN_FB_KW_HEADS; h++)
-		m->kw_head[h] = -1;
-	if (!m->kws || !m->kw_next)
+		m->kw_head[h] = m->kw8_head[h] = m->kw4_head[h] = m->kw3_head[h] = -1;
+	if (!m->kws || !m->kw_next || !m->kw_chain)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory for theme keywords");
 	for (size_t i = 0; i < tn_fb_ntheme_defs; i++) {
 		const char *p = tn_fb_themes[i].keywords;
@@ -65,12 +66,35 @@ static int add_keywords(tn_fb_model *m, tn_error *err)
 					m->kw_next[m->nkws] = m->kw_head[h];
 					m->kw_head[h] = (int32_t)m->nkws;
 					tn_fb_kw *kw = &m->kws[m->nkws++];
-					*kw = (tn_fb_kw){k, len, (uint16_t)i, 0, 0};
+					*kw = (tn_fb_kw){k, len, (uint16_t)i, 0, 0, 0, 0};
 					unsigned char hb[4] = {0}, mb[4] = {0};
 					for (size_t j = 0; j < 4 && j < len; j++)
 						hb[j] = (unsigned char)k[j], mb[j] = 0xFF;
 					memcpy(&kw->head, hb, 4);
 					memcpy(&kw->mask, mb, 4);
+					unsigned char hb8[8] = {0}, mb8[8] = {0};
+					for (size_t j = 0; j < 8 && j < len; j++)
+						hb8[j] = (unsigned char)k[j], mb8[j] = 0xFF;
+					memcpy(&kw->head8, hb8, 8);
+					memcpy(&kw->mask8, mb8, 8);
+					/* the scan's index: by the first 4 bytes, or the 3 of a 3-byte keyword */
+					int32_t *head;
+					if (len >= 8) {
+						unsigned h8 = tn_fb_kw8_hash(kw->head8);
+						m->kw8_filter[h8 / 64] |= (uint64_t)1 << (h8 % 64);
+						head = &m->kw8_head[h8 >> 4];
+					} else if (len >= 4) {
+						unsigned h4 = tn_fb_kw4_hash(kw->head);
+						m->kw4_filter[h4 / 64] |= (uint64_t)1 << (h4 % 64);
+						head = &m->kw4_head[h4 >> 4];
+					} else {
+						unsigned h3 = tn_fb_kw3_hash(kw->head);
+						m->kw3_filter[h3 / 64] |= (uint64_t)1 << (h3 % 64);
+						head = &m->kw3_head[h3];
+						m->nkw3++;
+					}
+					m->kw_chain[m->nkws - 1] = *head;
+					*head = (int32_t)(m->nkws - 1);
 				}
 			}
 			p += n + (e != NULL);
@@ -122,6 +146,7 @@ void tn_fb_model_free(tn_fb_model *m)
 		free(m->kws[i].text);
 	free(m->kws);
 	free(m->kw_next);
+	free(m->kw_chain);
 	free(m);
 }
 
