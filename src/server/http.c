@@ -138,7 +138,7 @@ int tn_server_new(const tn_server_opts *o, tn_server **out, tn_error *err)
 	sv->watch_tried = -1e9;
 	/* the read cache needs SQLite's data_version (routes.c do_customer) */
 	if (!o->no_read_cache)
-		sv->reads = readcache_new(o->read_cache ? o->read_cache : (size_t)64 << 20);
+		sv->reads = readcache_new(o->read_cache ? o->read_cache : (size_t)128 << 20);
 	metrics_init(&sv->metrics);
 	atomic_init(&sv->in_flight, 0);
 	*out = sv;
