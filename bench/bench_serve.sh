@@ -17,7 +17,11 @@
 # BG_RATE, BG_CONNS (200 paced connections: a write waits for its group
 # commit, so a paced rate needs many), THREADS (HTTP threads; default the
 # server's), PHASES (default "ingest reads bg"; e.g. PHASES=reads for the
-# read phase alone, on the pristine demo).
+# read phase alone, on the pristine demo), READ_WARM (the reads phase first
+# reads every customer once, in order, stopping after at most READ_WARM
+# seconds, default 300; 0: no warm-up, the phase starts on a cold read cache),
+# READ_THREADS (wrk's threads for the reads, 2).  The reads phase prints the
+# read cache's hits and misses, and wrk's own CPU per request.
 set -eu
 . bench/lib.sh
 INGEST_SECS=${INGEST_SECS:-60}
@@ -27,7 +31,9 @@ INGEST_CONNS=${INGEST_CONNS:-64}
 BG_RATE=${BG_RATE:-50000}
 BG_CONNS=${BG_CONNS:-200}
 PHASES=${PHASES:-ingest reads bg}
-READ_WARM=${READ_WARM:-0}
+READ_WARM=${READ_WARM:-300}
+CUSTOMERS=${CUSTOMERS:-50000} # the demo's (serve_read.lua reads it too)
+export CUSTOMERS
 READ_THREADS=${READ_THREADS:-2}
 phase() { case " $PHASES " in *" $1 "*) return 0 ;; esac; return 1; }
 D=$BENCH_DIR/serve
@@ -101,9 +107,17 @@ fi
 
 if phase reads; then
 if [ "$READ_WARM" -gt 0 ]; then
-  echo "-- reads warm-up: GET /v1/customers/{id} for each customer once, in order ($CONNS connections, at most ${READ_WARM}s)"
+  echo "-- reads warm-up: GET /v1/customers/{id} for each customer once, in order ($CONNS connections, at most ${READ_WARM}s; READ_WARM=0: none)"
   C0=$(cpu); H0=$(hits)
-  TENURE_KEY=$READ ORDER=seq wrk -t1 -c"$CONNS" -d"${READ_WARM}s" -s bench/serve_read.lua "$URL" | grep -E '^reads:|Non-2xx'
+  TENURE_KEY=$READ ORDER=seq wrk -t1 -c"$CONNS" -d"${READ_WARM}s" -s bench/serve_read.lua "$URL" >"$D/warm.txt" &
+  W=$!
+  n0=$(echo "$H0" | awk '{print $1 + $2}')
+  while kill -0 $W 2>/dev/null; do # stop wrk (SIGINT: it reports and exits) once every customer was read
+    sleep 0.5
+    [ $(($(hits | awk '{print $1 + $2}') - n0)) -ge "$CUSTOMERS" ] && { kill -INT $W 2>/dev/null; break; }
+  done
+  wait $W || true
+  grep -E '^reads:|Non-2xx' "$D/warm.txt"
   C1=$(cpu); H1=$(hits)
   echo "warm-up: server CPU per read $(per $(( $(echo "$H1" | cut -d' ' -f1) + $(echo "$H1" | cut -d' ' -f2) - $(echo "$H0" | cut -d' ' -f1) - $(echo "$H0" | cut -d' ' -f2) )) $((C1 - C0))) us; read cache (hits misses bytes) now: $H1"
 fi

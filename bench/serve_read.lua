@@ -1,7 +1,7 @@
 -- serve_read.lua -- wrk script: GET /v1/customers/{id} for random demo customers.
 -- Env: TENURE_KEY (a read key), CUSTOMERS (default 50000), ORDER=seq: each
--- customer once, in order (a warm-up; wrk's threads then share nothing, so
--- run it with -t1), then round again.
+-- customers in order, round and round (bench_serve.sh's warm-up: one thread,
+-- stopped with SIGINT once every customer has been read).
 -- The CUSTOMERS requests are formatted once, in init (before wrk's clock
 -- starts); request() only picks one at random, and no response() callback is
 -- set, so the load generator takes as little of the shared CPU as it can.
@@ -22,7 +22,7 @@ function init(args)
   inited = os.clock() -- the process's CPU seconds once this thread's requests are ready
 end
 
-local seq, next_i = os.getenv("ORDER") == "seq", 0
+local seq, next_i = os.getenv("ORDER") == "seq", 0, 0
 function request()
   if seq then
     next_i = next_i % customers + 1
