@@ -17,7 +17,11 @@
 # BG_RATE, BG_CONNS (200 paced connections: a write waits for its group
 # commit, so a paced rate needs many), THREADS (HTTP threads; default the
 # server's), PHASES (default "ingest reads bg"; e.g. PHASES=reads for the
-# read phase alone, on the pristine demo).
+# read phase alone, on the pristine demo), READ_WARM (the reads phase first
+# reads every customer once, in order, stopping after at most READ_WARM
+# seconds, default 300; 0: no warm-up, the phase starts on a cold read cache),
+# READ_THREADS (wrk's threads for the reads, 2).  The reads phase prints the
+# read cache's hits and misses, and wrk's own CPU per request.
 set -eu
 . bench/lib.sh
 INGEST_SECS=${INGEST_SECS:-60}
@@ -27,6 +31,10 @@ INGEST_CONNS=${INGEST_CONNS:-64}
 BG_RATE=${BG_RATE:-50000}
 BG_CONNS=${BG_CONNS:-200}
 PHASES=${PHASES:-ingest reads bg}
+READ_WARM=${READ_WARM:-300}
+CUSTOMERS=${CUSTOMERS:-50000} # the demo's (serve_read.lua reads it too)
+export CUSTOMERS
+READ_THREADS=${READ_THREADS:-2}
 phase() { case " $PHASES " in *" $1 "*) return 0 ;; esac; return 1; }
 D=$BENCH_DIR/serve
 mkdir -p "$D"
@@ -64,6 +72,9 @@ busiest() { # the thread with the most CPU ticks between snapshots $1 and $2: "t
 rows() { curl -s -H "Authorization: Bearer $READ" "$URL/metrics" | awk '/^tenure_rows_ingested_total/ {print $2}'; }
 reqs() { curl -s -H "Authorization: Bearer $READ" "$URL/metrics" |
   awk '/^tenure_http_requests_total\{route="\/v1\/customers\/\{id\}",status="200"\}/ {s += $2} END {print s + 0}'; }
+hits() { curl -s -H "Authorization: Bearer $READ" "$URL/metrics" |
+  awk '/^tenure_read_cache_(hits_total|misses_total|bytes)/ {v[$1] = $2} END {
+    printf "%d %d %d\n", v["tenure_read_cache_hits_total"], v["tenure_read_cache_misses_total"], v["tenure_read_cache_bytes"]}'; }
 per() { # per N TICKS -> microseconds of CPU per item
   awk -v t="$2" -v n="$1" -v hz="$TICK" 'BEGIN { if (n <= 0) print "n/a"; else printf "%.1f", t / hz * 1e6 / n }'; }
 sample_rss() { # the server's RSS every second for N seconds, into $D/rss.txt
@@ -101,11 +112,27 @@ curl -s -H "Authorization: Bearer $READ" "$URL/metrics" |
 fi
 
 if phase reads; then
-echo "-- reads: GET /v1/customers/{id}, $CONNS connections, ${SECS}s (load $(load))"
-Q0=$(reqs); C0=$(cpu)
-TENURE_KEY=$READ wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s bench/serve_read.lua "$URL" | grep -E '^reads:|Non-2xx'
-Q1=$(reqs); C1=$(cpu)
+if [ "$READ_WARM" -gt 0 ]; then
+  echo "-- reads warm-up: GET /v1/customers/{id} for each customer once, in order ($CONNS connections, at most ${READ_WARM}s; READ_WARM=0: none)"
+  C0=$(cpu); H0=$(hits)
+  TENURE_KEY=$READ ORDER=seq wrk -t1 -c"$CONNS" -d"${READ_WARM}s" -s bench/serve_read.lua "$URL" >"$D/warm.txt" &
+  W=$!
+  n0=$(echo "$H0" | awk '{print $1 + $2}')
+  while kill -0 $W 2>/dev/null; do # stop wrk (SIGINT: it reports and exits) once every customer was read
+    sleep 0.5
+    [ $(($(hits | awk '{print $1 + $2}') - n0)) -ge "$CUSTOMERS" ] && { kill -INT $W 2>/dev/null; break; }
+  done
+  wait $W || true
+  grep -E '^reads:|Non-2xx' "$D/warm.txt"
+  C1=$(cpu); H1=$(hits)
+  echo "warm-up: server CPU per read $(per $(( $(echo "$H1" | cut -d' ' -f1) + $(echo "$H1" | cut -d' ' -f2) - $(echo "$H0" | cut -d' ' -f1) - $(echo "$H0" | cut -d' ' -f2) )) $((C1 - C0))) us; read cache (hits misses bytes) now: $H1"
+fi
+echo "-- reads: GET /v1/customers/{id}, random customers, $CONNS connections, wrk -t$READ_THREADS, ${SECS}s (load $(load))"
+Q0=$(reqs); C0=$(cpu); H0=$(hits)
+TENURE_KEY=$READ wrk -t"$READ_THREADS" -c"$CONNS" -d"${SECS}s" --latency -s bench/serve_read.lua "$URL" | grep -E '^reads|Non-2xx'
+Q1=$(reqs); C1=$(cpu); H1=$(hits)
 echo "server CPU per read: $(per $((Q1 - Q0)) $((C1 - C0))) us (user+sys; load after: $(load))"
+echo "$H0 $H1" | awk '{h = $4 - $1; m = $5 - $2; printf "read cache in the phase: %d hits, %d misses (%.1f%% hits), %.1f MB held\n", h, m, h + m ? 100 * h / (h + m) : 0, $6 / 1048576}'
 fi
 
 if phase bg; then

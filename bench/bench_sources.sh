@@ -11,7 +11,8 @@
 # (bench_serve.sh) -- the ratio shows what verification costs.
 # GROUP_WAIT passes --group-wait to the server (0: the writer never waits for
 # company; compare with the default to see what gathering does on a machine).
-# SECS (default 5) per phase, after a WARM-second (default 2) warm-up on other
+# PHASES (default "appstore stripe") picks the phases; WRK_THREADS (default 2)
+# wrk's threads.  SECS (default 5) per phase, after a WARM-second (default 2) warm-up on other
 # bodies; CONNS connections (default 256).  Besides notifications/s and the
 # latency percentiles it reports the server's CPU per notification (user +
 # system seconds of the server process over the phase / requests): the
@@ -21,6 +22,9 @@ set -eu
 SECS=${SECS:-5}
 WARM=${WARM:-2}
 CONNS=${CONNS:-256}
+PHASES=${PHASES:-appstore stripe}
+WRK_THREADS=${WRK_THREADS:-2}
+export WRK_THREADS
 D=$BENCH_DIR/sources
 rm -rf "$D"
 mkdir -p "$D"
@@ -36,6 +40,7 @@ SIGN="python3 tests/e2e/sources_sign.py"
 # verified, but not applied); the phase's line says if some did
 AR=${AR:-8000}; SR=${SR:-30000}   # the most notifications/s expected
 NA=$(((SECS + WARM) * AR)); NS=$(((SECS + WARM) * SR))
+case " $PHASES " in *" appstore "*) ;; *) NA=1 ;; esac
 t0=$(date +%s.%N)
 $SIGN bench-appstore "$D/certs/bench-leaf.p8" "$D/certs/bench-leaf.pem,$D/certs/bench-inter.pem,$D/certs/bench-root.pem" \
   "$NA" "$D/appstore.all" --app-id 4242 --price 4990 --type DID_RENEW
@@ -61,16 +66,16 @@ done
 [ -n "$PORT" ] || { cat "$D/serve.log" >&2; exit 1; }
 URL=http://127.0.0.1:$PORT
 echo "server: $URL, default HTTP threads (a write waits for its group commit suspended, without a thread);" \
-  "$CONNS connections, ${WARM}s warm-up + ${SECS}s per phase"
+  "$CONNS connections, wrk -t$WRK_THREADS, ${WARM}s warm-up + ${SECS}s per phase"
 cpu() { awk '{print $14 + $15}' /proc/$PID/stat; }   # clock ticks, user + system
 commits() { curl -s -H "Authorization: Bearer $READ" "$URL/metrics" | awk '/^tenure_commit_duration_seconds_count/ {print $2}'; }
 TCK=$(getconf CLK_TCK)
 phase() { # KIND ROUTE WARM_BODIES BODIES
-  ROUTE=$2 BODIES=$3 KIND=$1 wrk -t2 -c"$CONNS" -d"${WARM}s" -s bench/sources_post.lua "$URL" >/dev/null
+  ROUTE=$2 BODIES=$3 KIND=$1 wrk -t"$WRK_THREADS" -c"$CONNS" -d"${WARM}s" -s bench/sources_post.lua "$URL" >/dev/null
   k0=$(commits); c0=$(cpu); l0=$(cut -d' ' -f1 /proc/loadavg)
-  ROUTE=$2 BODIES=$4 KIND=$1 wrk -t2 -c"$CONNS" -d"${SECS}s" -s bench/sources_post.lua "$URL" >"$D/wrk.$1"
+  ROUTE=$2 BODIES=$4 KIND=$1 wrk -t"$WRK_THREADS" -c"$CONNS" -d"${SECS}s" -s bench/sources_post.lua "$URL" >"$D/wrk.$1"
   c1=$(cpu); l1=$(cut -d' ' -f1 /proc/loadavg); k1=$(commits)
-  grep -E "^$1:" "$D/wrk.$1"
+  grep -E "^$1" "$D/wrk.$1"
   n=$(sed -n "s/^$1: \([0-9]*\) requests.*/\1/p" "$D/wrk.$1")
   nb=$(wc -l <"$4")
   [ "$n" -le "$nb" ] || echo "$1: NOTE $((n - nb)) of the $n requests re-sent a body (duplicates): raise AR/SR"
@@ -80,14 +85,18 @@ phase() { # KIND ROUTE WARM_BODIES BODIES
   # the group commits of the phase (the metrics request itself is one more request, not a commit)
   awk -v k=$((k1 - k0)) -v n="$n" 'BEGIN { printf "'"$1"' group commits: %d, %.1f notifications per commit\n", k, k ? n / k : 0 }'
 }
+case " $PHASES " in *" appstore "*)
 echo "-- App Store: POST /v1/webhooks/appstore (ES256 x3, x5c chain cached)"
-phase appstore /v1/webhooks/appstore "$D/appstore.warm" "$D/appstore.jsonl"
+phase appstore /v1/webhooks/appstore "$D/appstore.warm" "$D/appstore.jsonl" ;;
+esac
 # Stripe's timestamps must be under 300 s old: signed now
 $SIGN bench-stripe whsec_bench "$NS" "$D/stripe.all"
 head -n $((WARM * SR)) "$D/stripe.all" >"$D/stripe.warm"
 tail -n +$((WARM * SR + 1)) "$D/stripe.all" >"$D/stripe.tsv"
+case " $PHASES " in *" stripe "*)
 echo "-- Stripe: POST /v1/webhooks/stripe (HMAC-SHA256)"
-phase stripe /v1/webhooks/stripe "$D/stripe.warm" "$D/stripe.tsv"
+phase stripe /v1/webhooks/stripe "$D/stripe.warm" "$D/stripe.tsv" ;;
+esac
 echo "group commits (both phases and warm-ups): $(curl -s -H "Authorization: Bearer $READ" "$URL/metrics" |
   awk '/^tenure_commit_duration_seconds_count/ {c=$2} /^tenure_commit_duration_seconds_sum/ {s=$2} END {printf "%d, %.2f s committing", c, s}')"
 echo "server peak RSS: $(awk '/VmHWM/ {printf "%.0f", $2/1024}' /proc/$PID/status) MB"
@@ -103,7 +112,7 @@ echo "refused (log lines): $(grep -c 'refused' "$D/serve.log" || true)"
 "$TENURE" --db "$D/i.db" sources add stripe --secret whsec_bench >/dev/null 2>&1
 awk -F '\t' -v now="$(date +%s)" '{ b = $2; gsub(/\\/, "\\\\", b); gsub(/"/, "\\\"", b);
   printf "{\"headers\":{\"Stripe-Signature\":\"%s\"},\"body\":\"%s\",\"received_at\":%s}\n", $1, b, now }' "$D/stripe.tsv" >"$D/stripe.jsonl"
-for k in appstore stripe; do
+for k in $PHASES; do
   f=$D/$k.jsonl
   /usr/bin/time -f '%U %e %M' -o "$D/time.$k" "$TENURE" --db "$D/i.db" --quiet import "$k" "$f" >/dev/null
   n=$(wc -l <"$f")

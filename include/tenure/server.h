@@ -44,7 +44,7 @@ typedef struct tn_server_opts {
 	double rate;             /* requests per second per key; 0 = no limit */
 	double burst;            /* bucket size; 0 = max(rate, 1) */
 	size_t max_items;        /* items in one write request; 0 = 100000 */
-	size_t read_cache;       /* bytes of GET /v1/customers/{id} answers kept; 0 = 64 MiB */
+	size_t read_cache;       /* bytes of GET /v1/customers/{id} answers kept; 0 = 128 MiB */
 	int no_read_cache;       /* 1: keep none (--read-cache 0) */
 	size_t fold_rows;        /* fold the events journal at this many rows; 0 = 1000000 */
 	double fold_idle;        /* ... and after this many seconds without writes; 0 = 1, < 0 = never */

@@ -44,7 +44,7 @@ static const char serve_help[] =
 	"  --rate N            requests per second per key (default 0: no limit; 429 above)\n"
 	"  --burst N           requests a key may send at once (default: the rate)\n"
 	"  --read-cache BYTES  GET /v1/customers/{id} answers kept in memory until a\n"
-	"                      commit or the next day as a customer (default 64M; 0: off)\n"
+	"                      commit or the next day as a customer (default 128M; 0: off)\n"
 	"  --fold-rows N       fold the events journal into events at N rows (default\n"
 	"                      1000000; also at shutdown)\n"
 	"  --fold-idle SECONDS ... and after SECONDS without writes (default 1; 0 never)\n"

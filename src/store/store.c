@@ -888,6 +888,24 @@ void tn_store_rollback(tn_store *s)
 /* Savepoints: one request's writes inside the server's group transaction.
  * Buffered events are written at release, so the buffer is empty between
  * savepoints and a rollback to one discards only that request's events. */
+/* SAVEPOINT / RELEASE of the server's writer, once per request of a group:
+ * on SQLite a cached prepared statement (sqlite3_exec parsed the text again
+ * each time: about 4% of a webhook's server CPU); PostgreSQL as before. */
+static const char SQL_SAVEPOINT[] = "SAVEPOINT tn_request";
+static const char SQL_RELEASE[] = "RELEASE tn_request";
+static int exec_cached(tn_store *s, const char *sql, tn_error *err)
+{
+	if (s->pg)
+		return tn_store_exec(s, sql, err);
+	tn_stmt *st = tn_db_cached(s, sql, err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	int rc = tn_db_step(st, sql == SQL_SAVEPOINT ? "opening a request's savepoint" : "releasing a request's savepoint",
+			    err);
+	tn_db_reset(st);
+	return rc == TN_DB_DONE ? TN_OK : tn_error_code(err, TN_ERR_DB);
+}
+
 int tn_store_savepoint(tn_store *s, tn_error *err)
 {
 	if (!s->in_txn)
@@ -896,14 +914,14 @@ int tn_store_savepoint(tn_store *s, tn_error *err)
 	s->sp_max = s->ev_max;
 	s->sp_ncust = s->cmap_loaded ? tn_strmap_count(s->cmap) : SIZE_MAX;
 	s->sp_ntypes = s->types_loaded ? tn_strmap_count(s->types) : SIZE_MAX;
-	return tn_store_exec(s, "SAVEPOINT tn_request", err);
+	return exec_cached(s, SQL_SAVEPOINT, err);
 }
 
 int tn_store_release(tn_store *s, tn_error *err)
 {
 	if (flush_events(s, err))
 		return tn_error_code(err, TN_ERR_DB);
-	return tn_store_exec(s, "RELEASE tn_request", err);
+	return exec_cached(s, SQL_RELEASE, err);
 }
 
 void tn_store_rollback_savepoint(tn_store *s)
