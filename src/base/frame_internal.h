@@ -26,6 +26,10 @@ tn_frame *tn_frame_read_csv_mode(const char *path, const char *const *want, size
  * Returns NULL with *FALLBACK = 1 when the reference reader must read the file
  * (anything unusual, every error but out-of-memory), or with *FALLBACK = 0
  * and err set when out of memory. */
+/* The fast reader's first read window in bytes (frame_fast.c; 0: the
+ * default).  Tests set it small so that records cross window ends. */
+extern size_t tn_frame_fast_window;
+
 tn_frame *tn_frame_read_fast(const char *path, const char *const *want, size_t nwant, int threads,
 			     int *fallback, tn_error *err);
 
