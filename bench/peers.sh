@@ -19,6 +19,8 @@
 #   1M customers takes minutes; its time is scaled to the full size, marked ~).
 #   QUICK=1: 100x smaller sizes and REPS=1, for a check that everything runs.
 #   ONLY="km cox bg import nb cv": run only these workloads (default: all).
+#   TABLE_ONLY=1: measure nothing; print the table (and the limits) from the
+#   runs kept in $BENCH_DIR/peers/*.runs by an earlier (maybe unfinished) run.
 # The machine is printed; it is shared, so note the load average printed too.
 set -u
 cd "$(dirname "$0")/.."
@@ -163,7 +165,7 @@ med() { # med NAME FIELD: the median of the runs' FIELD (1 wall secs, 2 MB, 3 CP
   awk -v f="$2" '{ print $f }' "$D/$1.runs" | sort -g | awk '{ a[NR] = $1 } END { m = int((NR + 1) / 2);
     if (NR % 2) print a[m]; else print (a[m] + a[m + 1]) / 2 }'
 }
-rm -f "$D"/*.runs
+[ "${TABLE_ONLY:-0}" = 1 ] || rm -f "$D"/*.runs
 # the reader alone, for the limits printed under the table (bench/frame_read_bench.c)
 FRB=$D/frame_read_bench
 cc -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -Iinclude -Isrc -o "$FRB" bench/frame_read_bench.c \
@@ -175,6 +177,7 @@ pair() { # pair NAME PREP CMD... (one run; skipped when its workload is not in O
   want "${1%%_*}" || return 0
   run "$@" || true
 }
+[ "${TABLE_ONLY:-0}" = 1 ] && REPS=0
 for i in $(seq 1 "$REPS"); do
   pair km_tenure true "$TENURE" --quiet survival --csv "$km" --time time --event left --by plan
   has_r && pair km_r true Rscript "$D/km.R" "$km"
