@@ -4,7 +4,7 @@
 #   classification only (bench/classify_bench.c): model trained, texts held in
 #     memory, then classified REPS times -- goal 500k texts per CPU-second
 #     (also the English texts alone, and the Arabic and Persian ones alone);
-#   the mapped CSV reader on numeric columns (bench/frame_read_bench.c): the
+#   the fast CSV reader on numeric columns (bench/frame_read_bench.c): the
 #     KM file's time,left on one and two threads -- goal 1 GB/s.
 # Sizes: TEXTS=200000 (the held-out texts numbered, as bench/peers.sh makes
 # them), CSV_ROWS=2000000 (107 MB, peers.sh's KM columns).  The load average

@@ -15,14 +15,18 @@ int tn_parse_double_strtod(const char *s, size_t len, double *out);
 enum tn_frame_mode {
 	TN_FRAME_AUTO = 0,   /* what tn_frame_read_csv does */
 	TN_FRAME_STREAM,     /* the reference: tn_csv record by record */
-	TN_FRAME_FAST_ONE,   /* mapped file, block scanning, one thread */
-	TN_FRAME_FAST_TWO,   /* mapped file, two threads (whatever the file's size) */
+	TN_FRAME_FAST_ONE,   /* frame_fast.c: read window, block scanning, one thread */
+	TN_FRAME_FAST_TWO,   /* frame_fast.c, two threads (whatever the file's size) */
 };
 
 tn_frame *tn_frame_read_csv_mode(const char *path, const char *const *want, size_t nwant, int mode,
 				 tn_error *err);
 
-/* The mapped, two-thread reader (frame_fast.c).  THREADS: 0 auto, 1 or 2.
+/* The fast reader's first read window in bytes (frame_fast.c; 0: the
+ * default).  Tests set it small so that records cross window ends. */
+extern size_t tn_frame_fast_window;
+
+/* The fast, two-thread reader (frame_fast.c).  THREADS: 0 auto, 1 or 2.
  * Returns NULL with *FALLBACK = 1 when the reference reader must read the file
  * (anything unusual, every error but out-of-memory), or with *FALLBACK = 0
  * and err set when out of memory. */
