@@ -767,7 +767,9 @@ static int seen_once(session *ss, raw_value *v, typed_row *t, long line)
 		return oom(ss);
 	int rc = TN_OK;
 	int pg = tn_db_engine(ss->store) == TN_DB_POSTGRES;
-	if (pg) {
+	/* (a file: the server's row API keeps the exact look-up per row, its
+	 * requests being small) */
+	if (pg && !ss->bare) {
 		int maybe = seen_pg(ss, key, klen, line);
 		if (maybe <= 0) {
 			free(key);
@@ -776,8 +778,10 @@ static int seen_once(session *ss, raw_value *v, typed_row *t, long line)
 	}
 	if (!ss->seen) {
 		rc = tn_store_exec(ss->store,
-				   pg	   /* made and emptied by seen_pg_flush, which ran first */
+				   pg && ss->spend_init /* made and emptied by seen_pg_flush, which ran first */
 					   ? "CREATE TEMP TABLE IF NOT EXISTS tn_import_seen(key BYTEA PRIMARY KEY, line BIGINT)"
+				   : pg ? "CREATE TEMP TABLE IF NOT EXISTS tn_import_seen(key BYTEA PRIMARY KEY, line BIGINT); "
+					  "DELETE FROM tn_import_seen"
 					   : "CREATE TEMP TABLE IF NOT EXISTS tn_import_seen(key BLOB PRIMARY KEY, line INTEGER) "
 					     "WITHOUT ROWID; DELETE FROM temp.tn_import_seen",
 				   ss->err);
@@ -1091,7 +1095,7 @@ static int write_row(session *ss, raw_value *v, typed_row *t, const char *attrs,
 	}
 	case TN_KIND_EVENTS: {
 		tn_event_rec r = {TXT("customer"), TIM("occurred_at"), TXT("type"), NUM("amount"), TXT("id")};
-		if (r.id && ss->pipe && tn_db_engine(ss->store) != TN_DB_POSTGRES && pipe_send(ss, line, 1) < 0)
+		if (r.id && ss->pipe && (tn_db_engine(ss->store) != TN_DB_POSTGRES || ss->bare) && pipe_send(ss, line, 1) < 0)
 			return -1; /* the store is this thread's again (seen_once) */
 		if (r.id && (so = seen_once(ss, v, t, line)) <= 0)
 			return so;
@@ -1713,7 +1717,7 @@ int tn_import(tn_store *s, const char *path, const tn_import_opts *o, tn_import_
 	free(ss.cbuf);
 	free(ss.sbuf);
 	free(ss.cline);
-	if (ss.seen || ss.bloom) {
+	if (ss.seen || ss.spend_init) { /* (only when the table was made: a failed DELETE would end a transaction) */
 		tn_db_finalize(ss.seen);
 		tn_db_finalize(ss.seen_line);
 		tn_store_exec(s, "DELETE FROM tn_import_seen", NULL);
@@ -1794,7 +1798,7 @@ void tn_import_rows_free(tn_import_rows *r)
 		return;
 	for (size_t f = 0; f < MAX_FIELDS; f++)
 		free(r->ss.conv[f]);
-	if (r->ss.seen || r->ss.bloom) { /* the keys seen in this request: forget them */
+	if (r->ss.seen || r->ss.spend_init) { /* the keys seen in this request: forget them (when the table was made) */
 		tn_db_finalize(r->ss.seen);
 		tn_db_finalize(r->ss.seen_line);
 		tn_store_exec(r->ss.store, "DELETE FROM tn_import_seen", NULL);
