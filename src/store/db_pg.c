@@ -25,6 +25,7 @@
 #include <ctype.h>
 #include <libpq-fe.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,16 @@ struct tn_pg {
 	int lost_txn; /* the connection dropped inside a transaction: nothing runs until ROLLBACK */
 	int was_txn;  /* a transaction was open when the last call started (snap) */
 	int txn;      /* between our BEGIN and its COMMIT/ROLLBACK (libpq cannot tell once the connection drops) */
+	/* a streaming COPY (tn_pg_copy_stream) left open between the caller's
+	 * calls; ended (settle) before anything else runs on the connection,
+	 * its failure kept for the next statement to report */
+	int copy_open;
+	int copy_code;
+	char *copy_err;
 };
+
+static void settle_quiet(tn_pg *pg);
+static int settle(tn_pg *pg, tn_error *err);
 
 struct tn_pgstmt {
 	tn_pg *pg;
@@ -166,8 +176,11 @@ void tn_pg_close(tn_pg *pg)
 {
 	if (!pg)
 		return;
+	if (pg->copy_open && pg->conn) /* never committed: nothing to keep */
+		PQputCopyEnd(pg->conn, "closed");
 	if (pg->conn)
 		PQfinish(pg->conn);
+	free(pg->copy_err);
 	free(pg->name);
 	free(pg);
 }
@@ -256,6 +269,13 @@ int tn_pg_exec(tn_pg *pg, const char *text, const char *what, tn_error *err)
 static int exec_ddl(tn_pg *pg, const char *sql, const char *what, tn_error *err)
 {
 	int tries = 0;
+	if (strncmp(sql, "ROLLBACK", 8) == 0) { /* an open COPY's failure no longer matters */
+		settle_quiet(pg);
+		free(pg->copy_err);
+		pg->copy_err = NULL;
+	} else if (settle(pg, err)) {
+		return tn_error_code(err, TN_ERR_DB);
+	}
 	if (PQstatus(pg->conn) == CONNECTION_BAD && strncmp(sql, "ROLLBACK", 8) == 0 &&
 	    strncmp(sql, "ROLLBACK TO", 11) != 0) {
 		/* the server rolled the transaction back when the connection
@@ -519,6 +539,8 @@ nomem:
 
 static void end_run(tn_pgstmt *st)
 {
+	if (st->cursor)
+		settle_quiet(st->pg);
 	if (st->cursor && PQstatus(st->pg->conn) == CONNECTION_OK) {
 		char sql[48];
 		snprintf(sql, sizeof sql, "CLOSE tnc%u", st->id);
@@ -554,6 +576,8 @@ void tn_pg_finalize(tn_pgstmt *st)
 		return;
 	if (st->pg)
 		tn_pg_reset(st);
+	if (st->pgen)
+		settle_quiet(st->pg);
 	if (st->pgen && st->pgen == st->pg->gen && PQstatus(st->pg->conn) == CONNECTION_OK &&
 	    PQtransactionStatus(st->pg->conn) != PQTRANS_INERROR) {
 		char sql[48];
@@ -681,6 +705,8 @@ static int fetch(tn_pgstmt *st, const char *what, tn_error *err)
 {
 	char sql[64];
 	snprintf(sql, sizeof sql, "FETCH FORWARD %d FROM tnc%u", TN_PG_BATCH, st->id);
+	if (settle(st->pg, err))
+		return tn_error_code(err, TN_ERR_DB);
 	snap(st->pg);
 	PQclear(st->res);
 	st->res = NULL;
@@ -691,6 +717,8 @@ static int start(tn_pgstmt *st, const char *what, tn_error *err)
 {
 	tn_pg *pg = st->pg;
 	int tries = 0;
+	if (settle(pg, err))
+		return tn_error_code(err, TN_ERR_DB);
 	for (;;) {
 		int idle = conn_idle(pg);
 		PGresult *r;
@@ -807,6 +835,7 @@ int tn_pg_column_count(tn_pgstmt *st)
 	if (st->res)
 		return PQnfields(st->res);
 	/* before the first step: ask the server */
+	settle_quiet(st->pg);
 	if (st->returns_rows && !st->stream && st->pgen != st->pg->gen && ensure_prepared(st, "describing", NULL))
 		return 0;
 	char name[32];
@@ -831,6 +860,7 @@ const char *tn_pg_column_name(tn_pgstmt *st, int i)
 		return PQfname(st->res, i);
 	/* before the first step (a listing's header): describe the query */
 	if (!st->desc) {
+		settle_quiet(st->pg);
 		PGresult *p = PQprepare(st->pg->conn, "", st->sql, st->n, st->type);
 		int ok = PQresultStatus(p) == PGRES_COMMAND_OK;
 		PQclear(p);
@@ -928,6 +958,8 @@ int tn_pg_constraint_failed(tn_pg *pg) { return pg->constraint; }
 
 int tn_pg_copy_begin(tn_pg *pg, const char *sql, tn_error *err)
 {
+	if (settle(pg, err))
+		return tn_error_code(err, TN_ERR_DB);
 	snap(pg);
 	PGresult *r = PQexec(pg->conn, sql);
 	if (PQresultStatus(r) != PGRES_COPY_IN) {
@@ -939,6 +971,86 @@ int tn_pg_copy_begin(tn_pg *pg, const char *sql, tn_error *err)
 	return TN_OK;
 }
 
+/* Wait until every row queued by a streaming COPY has gone to the server
+ * (reading what the server sends meanwhile, so that neither side blocks). */
+static int drain(tn_pg *pg, tn_error *err)
+{
+	for (;;) {
+		int f = PQflush(pg->conn);
+		if (f == 0)
+			return TN_OK;
+		if (f < 0)
+			return fail(pg, NULL, "sending COPY data", err);
+		struct pollfd p = {.fd = PQsocket(pg->conn), .events = POLLOUT | POLLIN};
+		if (poll(&p, 1, -1) < 0)
+			continue; /* EINTR */
+		if ((p.revents & POLLIN) && !PQconsumeInput(pg->conn))
+			return fail(pg, NULL, "sending COPY data", err);
+	}
+}
+
+int tn_pg_copy_stream(tn_pg *pg, const char *sql, tn_error *err)
+{
+	if (tn_pg_copy_begin(pg, sql, err))
+		return tn_error_code(err, TN_ERR_DB);
+	if (PQsetnonblocking(pg->conn, 1) != 0) {
+		PQputCopyEnd(pg->conn, "no non-blocking mode");
+		PGresult *r;
+		while ((r = PQgetResult(pg->conn)))
+			PQclear(r);
+		return fail(pg, NULL, "starting COPY", err);
+	}
+	pg->copy_open = 1;
+	return TN_OK;
+}
+
+int tn_pg_copy_is_open(tn_pg *pg) { return pg->copy_open; }
+
+int tn_pg_copy_queue(tn_pg *pg, const char *buf, size_t len, int wait, tn_error *err)
+{
+	if (wait && drain(pg, err))
+		return tn_error_code(err, TN_ERR_DB);
+	for (;;) {
+		int r = PQputCopyData(pg->conn, buf, (int)len);
+		if (r == 1)
+			return TN_OK;
+		if (r < 0)
+			return fail(pg, NULL, "sending COPY data", err);
+		if (drain(pg, err)) /* the buffer could not grow: send what is queued first */
+			return tn_error_code(err, TN_ERR_DB);
+	}
+}
+
+void tn_pg_copy_poll(tn_pg *pg)
+{
+	if (pg->copy_open && PQflush(pg->conn) > 0)
+		PQconsumeInput(pg->conn); /* a failure shows at the COPY's end */
+}
+
+/* End an open streaming COPY; its failure is kept for settle(). */
+static void settle_quiet(tn_pg *pg)
+{
+	if (!pg->copy_open)
+		return;
+	tn_error e = {0};
+	if (tn_pg_copy_end(pg, NULL, &e) && !pg->copy_err) {
+		pg->copy_err = tn_strdup(e.msg);
+		pg->copy_code = e.code ? e.code : TN_ERR_DB;
+	}
+}
+
+/* Before a statement: end an open COPY, and report its failure (once). */
+static int settle(tn_pg *pg, tn_error *err)
+{
+	settle_quiet(pg);
+	if (!pg->copy_err)
+		return TN_OK;
+	int rc = tn_error_set(err, pg->copy_code, "%s", pg->copy_err);
+	free(pg->copy_err);
+	pg->copy_err = NULL;
+	return rc;
+}
+
 int tn_pg_copy_put(tn_pg *pg, const char *buf, size_t len, tn_error *err)
 {
 	if (PQputCopyData(pg->conn, buf, (int)len) != 1)
@@ -948,6 +1060,18 @@ int tn_pg_copy_put(tn_pg *pg, const char *buf, size_t len, tn_error *err)
 
 int tn_pg_copy_end(tn_pg *pg, long long *rows, tn_error *err)
 {
+	if (pg->copy_open) {
+		pg->copy_open = 0;
+		int drc = drain(pg, err);
+		PQsetnonblocking(pg->conn, 0);
+		if (drc) {
+			PQputCopyEnd(pg->conn, "not all rows were sent");
+			PGresult *r;
+			while ((r = PQgetResult(pg->conn)))
+				PQclear(r);
+			return drc;
+		}
+	}
 	if (PQputCopyEnd(pg->conn, NULL) != 1)
 		return fail(pg, NULL, "ending COPY", err);
 	int rc = TN_OK;

@@ -66,6 +66,17 @@ int tn_pg_constraint_failed(tn_pg *pg);
 int tn_pg_copy_begin(tn_pg *pg, const char *sql, tn_error *err);
 int tn_pg_copy_put(tn_pg *pg, const char *buf, size_t len, tn_error *err);
 int tn_pg_copy_end(tn_pg *pg, long long *rows, tn_error *err);
+/* A streaming COPY (the bulk load's): rows are queued without waiting for
+ * the server and sent while the caller reads on (tn_pg_copy_poll), so that
+ * tenure and the server work at the same time.  tn_pg_copy_queue with WAIT
+ * first waits until what was queued before has gone (memory stays bounded to
+ * one batch).  It stays open across the caller's calls: tn_pg_copy_end ends
+ * it, and so does any other statement on the connection (which then reports
+ * the COPY's failure, if any). */
+int tn_pg_copy_stream(tn_pg *pg, const char *sql, tn_error *err);
+int tn_pg_copy_is_open(tn_pg *pg);
+int tn_pg_copy_queue(tn_pg *pg, const char *buf, size_t len, int wait, tn_error *err);
+void tn_pg_copy_poll(tn_pg *pg);
 
 /* Migrations on PostgreSQL: the SQL run before migration 1 (SQLite's JSON
  * functions for CHECK constraints), and a migration's SQLite DDL turned into

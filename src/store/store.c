@@ -45,7 +45,8 @@ struct tn_store {
 	tn_pg *pg;  /* a PostgreSQL store instead (db NULL) */
 	int cluster; /* shards behind this PostgreSQL coordinator (store/cluster.h), 0 on one node */
 	int cust_batch; /* tn_store_put_customers: 0 not known yet, 1 set-based, 2 set-based with the old
-			 * INSERT trigger writing customer_keys, -1 row by row */
+			 * INSERT trigger writing customer_keys, 3 set-based on one PostgreSQL server,
+			 * -1 row by row */
 	char *path; /* the file, or the URL without its password */
 	int opened_version;
 	int in_txn;
@@ -98,6 +99,7 @@ struct tn_store {
 	void *sort_a, *sort_b, *sort_out;
 	size_t sort_cap;
 	int bulk; /* tn_store_bulk: 1 allowed, 2 the events key is dropped in this transaction, 3 not this time */
+	long long bulk_rows; /* rows copied while the key was dropped (the key build's memory) */
 	/* statements kept prepared by tn_store_cached, keyed by the SQL's address */
 	struct { const char *sql; sqlite3_stmt *st; } stc[TN_STMT_CACHE];
 	size_t nstc;
@@ -1289,14 +1291,20 @@ static void bind_subscription(tn_stmt *st, int b, const void *rows, size_t i, tn
  * sequence).  A coordinator made before the batched path keeps
  * customer_keys by a row trigger on INSERT too: the batch then leaves the
  * key rows to it (a row trigger makes postgres_fdw send the rows one by
- * one, but still within one statement). */
+ * one, but still within one statement).  On one PostgreSQL server (3) the
+ * same statements find the stored ids in customers itself and take new ones
+ * from its identity sequence: one round trip per batch instead of one or
+ * two per row. */
 static int customers_batch_mode(tn_store *s, tn_error *err)
 {
 	if (s->cust_batch)
 		return TN_OK;
 	s->cust_batch = -1;
-	if (!s->cluster)
+	if (!s->cluster) {
+		if (s->pg)
+			s->cust_batch = 3;
 		return TN_OK;
+	}
 	tn_stmt *st = tn_db_prepare(s,
 		"SELECT (SELECT count(*) FROM cluster_shards WHERE kind = 'postgres_fdw'), "
 		"(to_regclass('tn_customers_id') IS NOT NULL)::int, "
@@ -1341,9 +1349,9 @@ int tn_store_put_customers(tn_store *s, const tn_customer_rec *r, size_t n, int 
 	 * rows that differ, so that a re-import writes nothing */
 	char sql[2048];
 	snprintf(sql, sizeof sql,
-		 "UPDATE tn_stage_customers s SET id = k.id, existed = true FROM customer_keys k WHERE k.ext_id = s.ext_id; "
+		 "UPDATE tn_stage_customers s SET id = k.id, existed = true FROM %s k WHERE k.ext_id = s.ext_id; "
 		 "UPDATE tn_stage_customers SET attrs = json(coalesce(attrs, '{}')); "
-		 "UPDATE tn_stage_customers s SET id = o.id FROM (SELECT seq, nextval('tn_customers_id') AS id FROM "
+		 "UPDATE tn_stage_customers s SET id = o.id FROM (SELECT seq, nextval(%s) AS id FROM "
 		 "(SELECT seq FROM tn_stage_customers WHERE NOT existed ORDER BY seq) q) o WHERE s.seq = o.seq; "
 		 "%s"
 		 "INSERT INTO customers(id, ext_id, signed_up_at, country, channel, attrs) "
@@ -1356,6 +1364,8 @@ int tn_store_put_customers(tn_store *s, const tn_customer_rec *r, size_t n, int 
 		 "UPDATE customers c SET signed_up_at = s.signed_up_at, country = s.country, channel = s.channel, "
 		 "attrs = s.attrs FROM tn_stage_customers s "
 		 "WHERE c.id = ANY(ARRAY(SELECT id FROM tn_stage_customers WHERE changed)) AND s.changed AND c.id = s.id",
+		 s->cust_batch == 3 ? "customers" : "customer_keys",
+		 s->cust_batch == 3 ? "pg_get_serial_sequence('customers', 'id')" : "'tn_customers_id'",
 		 s->cust_batch == 1 ? "INSERT INTO customer_keys(ext_id, id) SELECT ext_id, id FROM tn_stage_customers "
 				      "WHERE NOT existed ORDER BY seq; "
 				    : "");
@@ -1675,6 +1685,21 @@ static int bulk_done(tn_store *s, tn_error *err)
 	if (s->bulk != 2)
 		return TN_OK;
 	s->bulk = 3;
+	if (tn_pg_copy_is_open(s->pg)) {
+		long long rows = 0;
+		if (tn_pg_copy_end(s->pg, &rows, err))
+			return tn_error_code(err, TN_ERR_DB);
+	}
+	/* the key is built by one sort: in memory when it fits (about 80 bytes
+	 * a row), so that it is not merged from disk; PostgreSQL's parallel
+	 * workers share it */
+	long long kb = s->bulk_rows * 80 / 1024;
+	s->bulk_rows = 0;
+	kb = kb < 65536 ? 65536 : kb > 1048576 ? 1048576 : kb;
+	char mwm[80];
+	snprintf(mwm, sizeof mwm, "SET LOCAL maintenance_work_mem = '%lldkB'", kb);
+	if (tn_store_exec(s, mwm, err))
+		return tn_error_code(err, TN_ERR_DB);
 	static const char add_key[] = "ALTER TABLE events ADD CONSTRAINT events_pkey "
 				      "PRIMARY KEY (customer_id, occurred_at, type_id, ext_id)";
 	if (tn_store_exec(s, "SAVEPOINT tn_key", err))
@@ -1812,13 +1837,19 @@ static char *put_int(char *p, int64_t v)
 	return p;
 }
 
-/* COPY's text format: tab-separated, \N for NULL, backslash escapes. */
-static int copy_rows(tn_store *s, const char *table, int with_tag, tn_error *err)
+/* COPY's text format: tab-separated, \N for NULL, backslash escapes.
+ * STREAM (the bulk load into events): the COPY stays open across flushes and
+ * the rows are queued without waiting for the server, which parses them
+ * while tenure reads the next batch (tn_pg_copy_stream); bulk_done, or any
+ * other statement, ends it.  Each batch first waits until the previous one
+ * has gone, so that at most one batch sits in memory. */
+static int copy_rows(tn_store *s, const char *table, int with_tag, int stream, tn_error *err)
 {
 	char sql[160];
 	snprintf(sql, sizeof sql, "COPY %s(customer_id, occurred_at, type_id, ext_id, amount%s) FROM STDIN", table,
 		 with_tag ? ", seq, tag" : "");
-	if (tn_pg_copy_begin(s->pg, sql, err))
+	int wait = stream && tn_pg_copy_is_open(s->pg);
+	if (!wait && (stream ? tn_pg_copy_stream(s->pg, sql, err) : tn_pg_copy_begin(s->pg, sql, err)))
 		return tn_error_code(err, TN_ERR_DB);
 	size_t cap = 1 << 20, len = 0;
 	char *buf = tn_malloc(cap);
@@ -1826,12 +1857,14 @@ static int copy_rows(tn_store *s, const char *table, int with_tag, tn_error *err
 		tn_pg_copy_end(s->pg, NULL, NULL);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	}
+#define PUT(b, n) (stream ? tn_pg_copy_queue(s->pg, b, n, wait, err) : tn_pg_copy_put(s->pg, b, n, err))
 	int rc = TN_OK;
 	for (size_t i = 0; i < s->nev && !rc; i++) {
 		const ev_row *e = &s->ev[i];
 		size_t el = strlen(e->eid);
 		if (len + 5 * 24 + 2 * el + 40 > cap) {
-			rc = tn_pg_copy_put(s->pg, buf, len, err);
+			rc = PUT(buf, len);
+			wait = 0;
 			len = 0;
 			if (5 * 24 + 2 * el + 40 > cap) {
 				char *nb = tn_realloc(buf, cap = 5 * 24 + 2 * el + 40);
@@ -1877,8 +1910,16 @@ static int copy_rows(tn_store *s, const char *table, int with_tag, tn_error *err
 		len = (size_t)(p - buf);
 	}
 	if (!rc && len)
-		rc = tn_pg_copy_put(s->pg, buf, len, err);
+		rc = PUT(buf, len);
+#undef PUT
 	free(buf);
+	if (stream) {
+		if (rc)
+			tn_pg_copy_end(s->pg, NULL, NULL);
+		else
+			tn_pg_copy_poll(s->pg);
+		return rc;
+	}
 	long long rows = 0;
 	int erc = tn_pg_copy_end(s->pg, &rows, rc ? NULL : err);
 	return rc ? rc : erc;
@@ -1908,12 +1949,14 @@ static int flush_events_pg(tn_store *s, long long *added, tn_error *err)
 			if (tn_store_exec(s, "ALTER TABLE events DROP CONSTRAINT events_pkey", err))
 				return tn_error_code(err, TN_ERR_DB);
 			s->bulk = 2;
+			s->bulk_rows = 0;
 		}
 	}
 	if (s->bulk == 2 && !own) {
 		/* no key to conflict with: straight in; bulk_done sorts it out */
-		int rc = copy_rows(s, "events", 0, err);
+		int rc = copy_rows(s, "events", 0, 1, err);
 		if (!rc) {
+			s->bulk_rows += (long long)s->nev;
 			*added = (long long)s->nev;
 			if (s->tag_added)
 				for (size_t i = 0; i < s->nev; i++)
@@ -1929,7 +1972,7 @@ static int flush_events_pg(tn_store *s, long long *added, tn_error *err)
 		 * send one row per round trip to the shards (PostgreSQL 15); the
 		 * INSERT ... SELECT from the temporary table goes in batches
 		 * (postgres_fdw batch_size) */
-		if (!s->cluster && copy_rows(s, "events", 0, &quiet) == TN_OK) {
+		if (!s->cluster && copy_rows(s, "events", 0, 0, &quiet) == TN_OK) {
 			*added = (long long)s->nev;
 			if (s->tag_added)
 				for (size_t i = 0; i < s->nev; i++)
@@ -1949,7 +1992,7 @@ static int flush_events_pg(tn_store *s, long long *added, tn_error *err)
 						      "(LIKE events INCLUDING DEFAULTS, seq BIGINT, tag BIGINT); "
 						      "TRUNCATE tn_events_load", err);
 			if (!rc)
-				rc = copy_rows(s, "tn_events_load", 1, err);
+				rc = copy_rows(s, "tn_events_load", 1, 0, err);
 			if (!rc && !s->tag_added) {
 				tn_stmt *st = tn_db_prepare(s, "INSERT INTO events(customer_id, occurred_at, type_id, "
 							       "ext_id, amount) SELECT customer_id, occurred_at, type_id, "
@@ -2275,6 +2318,8 @@ static int ev_push(tn_store *s, int64_t cid, tn_time at, int64_t tid, double amo
 		s->pool_len += n;
 	}
 	s->ev[s->nev++] = (ev_row){cid, at, tid, amount, (const char *)(uintptr_t)off, tag, n ? (uint32_t)(n - 1) : 0};
+	if (s->pg && (s->nev & 4095) == 0)
+		tn_pg_copy_poll(s->pg); /* a streaming COPY's queued rows go on while we read */
 	if (at < s->ev_min)
 		s->ev_min = at;
 	if (at > s->ev_max)

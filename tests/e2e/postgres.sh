@@ -90,6 +90,27 @@ check_eq "bulk: the events key rebuilt" \
   "$(bulkq "SELECT conname FROM pg_constraint WHERE conrelid = 'events'::regclass AND contype = 'p'")" events_pkey
 same_db "bulk: re-import adds nothing" import events dup.csv
 same_db "bulk: summary" summary
+# a bulk load spanning several flushes keeps its COPY open between them
+# (tn_pg_copy_stream); a new event type half-way writes a row between two
+# flushes, which ends the open COPY first and opens another at the next flush
+(cd / && checked pg_psql one "CREATE DATABASE bulk2") >/dev/null 2>&1
+BULK2=$(printf '%s' "$URL" | sed 's|/postgres$|/bulk2|')
+awk 'BEGIN { print "customer,occurred_at,type,amount"; for (i = 0; i < 700000; i++)
+  printf "c%d,%d,%s,%s\n", i % 2 + 1, 1714521600 + i, (i < 400000 ? "early" : "late"), (i % 3 ? i % 100 : "") }' >big.csv
+for db in bulk2.db "$BULK2"; do
+  checked $TENURE --db "$db" --quiet import customers bc.csv >/dev/null 2>&1
+  checked $TENURE --db "$db" --format json import events big.csv >"$(basename "$db" | tr -c 'a-z0-9\n' _).out" 2>&1
+done
+check_contains "bulk over several flushes: all rows added" "$(basename "$BULK2" | tr -c 'a-z0-9\n' _).out" '"added":700000'
+check_eq "bulk over several flushes: the rows and amounts as on SQLite" \
+  "$( (cd / && pg_as "$PG_BIN/psql" -X -q -A -t -h "$PG_DIR_one" -p "$PG_PORT_one" -U tenure -d bulk2 \
+      -c "SELECT count(*), sum(amount)::bigint, count(DISTINCT type_id) FROM events") 2>&1)" \
+  "$(sqlite3 -separator '|' bulk2.db "SELECT count(*), CAST(sum(amount) AS INTEGER), count(DISTINCT type_id) FROM events")"
+check_eq "bulk over several flushes: the events key rebuilt" \
+  "$( (cd / && pg_as "$PG_BIN/psql" -X -q -A -t -h "$PG_DIR_one" -p "$PG_PORT_one" -U tenure -d bulk2 \
+      -c "SELECT conname FROM pg_constraint WHERE conrelid = 'events'::regclass AND contype = 'p'") 2>&1)" events_pkey
+checked $TENURE --db "$BULK2" --format json import events big.csv >again.out 2>&1
+check_contains "bulk over several flushes: re-import adds nothing" again.out '"added":0'
 
 # ---- errors ----
 BAD=$(printf '%s' "$URL" | sed "s|:$PG_PASSWORD@|:wrong-$PG_PASSWORD@|")
