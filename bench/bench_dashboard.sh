@@ -33,17 +33,21 @@ fi
 # the alert inbox's content (once per store)
 [ "$(sqlite3 "$DB" 'SELECT count(*) FROM alerts' 2>/dev/null)" != 0 ] || "$TENURE" --db "$DB" alerts >/dev/null 2>&1
 KEY=$("$TENURE" --db "$DB" keys create --scope admin 2>/dev/null)
-# no wait budget: a page answers at once, with what is cached
-TENURE_WEB_WAIT_MS=0 "$TENURE" --db "$DB" serve --listen 127.0.0.1:0 2>"$BENCH_DIR/dash.log" &
-PID=$!
-PORT=""
-for _ in $(seq 1 600); do
-  PORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9][0-9]*\)$|\1|p' "$BENCH_DIR/dash.log")
-  [ -n "$PORT" ] && break
-  sleep 0.1
-done
-[ -n "$PORT" ] || { echo "bench: the server did not start"; kill "$PID"; exit 1; }
-U="http://127.0.0.1:$PORT"
+# start_server LOG: the server with no wait budget (a page answers at once,
+# with what is cached); sets PID and U once it listens (polled every 20 ms)
+start_server() {
+  TENURE_WEB_WAIT_MS=0 "$TENURE" --db "$DB" serve --listen 127.0.0.1:0 2>"$1" &
+  PID=$!
+  PORT=""
+  for _ in $(seq 1 3000); do
+    PORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9][0-9]*\)$|\1|p' "$1")
+    [ -n "$PORT" ] && break
+    sleep 0.02
+  done
+  [ -n "$PORT" ] || { echo "bench: the server did not start"; kill "$PID"; exit 1; }
+  U="http://127.0.0.1:$PORT"
+}
+start_server "$BENCH_DIR/dash.log"
 C=$(curl -s -D - -o /dev/null --data-urlencode "key=$KEY" "$U/login" | sed -n 's/^Set-Cookie: \(tn_session=[0-9a-f]*\);.*/\1/p')
 timing() { sed -n 's/^Server-Timing: page;dur=\([0-9.]*\).*/\1/p' | tr -d '\r'; }
 cpu_of() { awk '{ printf "%.1f", ($14 + $15) / 100 }' "/proc/$1/stat"; }
@@ -86,15 +90,7 @@ wait "$PID"
 echo "after a restart (kept figures, no wait budget):"
 echo "  kept: $(sqlite3 "$DB" "SELECT count(*) || ' values, ' || (sum(length(value)) / 1024) || ' KB' FROM dashboard_cache")"
 r0=$(date +%s.%N)
-TENURE_WEB_WAIT_MS=0 "$TENURE" --db "$DB" serve --listen 127.0.0.1:0 2>"$BENCH_DIR/dash2.log" &
-PID=$!
-PORT=""
-for _ in $(seq 1 600); do
-  PORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9][0-9]*\)$|\1|p' "$BENCH_DIR/dash2.log")
-  [ -n "$PORT" ] && break
-  sleep 0.02
-done
-U="http://127.0.0.1:$PORT"
+start_server "$BENCH_DIR/dash2.log"
 first=""
 for p in $PAGES; do
   d=$(curl -s -o "$BENCH_DIR/dash.page" -D - -H "Cookie: $C" "$U$p" | timing)
