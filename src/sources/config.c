@@ -13,6 +13,7 @@
 #include <math.h>
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <stdlib.h>
@@ -290,6 +291,7 @@ void tn_sources_free(tn_sources *c)
 		cJSON_Delete(c->v[i].cfg);
 		cJSON_Delete(c->v[i].jwks);
 		X509_STORE_free(c->v[i].store);
+		EVP_MAC_CTX_free(c->v[i].hmac);
 	}
 	for (size_t i = 0; i < c->ncache; i++)
 		EVP_PKEY_free(c->cache[i].leaf);
@@ -328,8 +330,13 @@ static int load_one(src_config *sc, tn_error *err)
 				return tn_error_set(err, TN_ERR_INPUT, "source %lld: a bad authorization hash", (long long)sc->id);
 			sc->auth_hash[i] = (unsigned char)(a * 16 + b);
 		}
-	} else if (sc->kind == TN_SRC_STRIPE && !src_str(sc->cfg, "secret"))
-		return tn_error_set(err, TN_ERR_INPUT, "source %lld: no Stripe secret", (long long)sc->id);
+	} else if (sc->kind == TN_SRC_STRIPE) {
+		const char *secret = src_str(sc->cfg, "secret");
+		if (!secret)
+			return tn_error_set(err, TN_ERR_INPUT, "source %lld: no Stripe secret", (long long)sc->id);
+		/* NULL: stripe.c falls back to the one-shot HMAC */
+		sc->hmac = src_hmac_key(secret, strlen(secret));
+	}
 	return TN_OK;
 }
 

@@ -235,6 +235,34 @@ void src_hmac_sha256(const void *key, size_t klen, const void *msg, size_t mlen,
 		memset(out, 0, 32);
 }
 
+EVP_MAC_CTX *src_hmac_key(const void *key, size_t klen)
+{
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	EVP_MAC_CTX *c = mac ? EVP_MAC_CTX_new(mac) : NULL;
+	EVP_MAC_free(mac); /* the context keeps its own reference */
+	char digest[] = "SHA256";
+	OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
+	if (c && EVP_MAC_init(c, key, klen, params) != 1) {
+		EVP_MAC_CTX_free(c);
+		c = NULL;
+	}
+	return c;
+}
+
+int src_hmac_sha256_2(const EVP_MAC_CTX *k, const void *a, size_t alen, const void *b, size_t blen,
+		      unsigned char out[32])
+{
+	/* EVP_MAC_CTX_dup only reads its argument */
+	EVP_MAC_CTX *c = EVP_MAC_CTX_dup((EVP_MAC_CTX *)k);
+	size_t n = 0;
+	int ok = c && EVP_MAC_update(c, a, alen) == 1 && EVP_MAC_update(c, b, blen) == 1 &&
+		 EVP_MAC_final(c, out, &n, 32) == 1 && n == 32;
+	EVP_MAC_CTX_free(c);
+	if (!ok)
+		memset(out, 0, 32);
+	return ok ? 0 : -1;
+}
+
 void src_sha256(const void *msg, size_t len, unsigned char out[32]) { SHA256(msg, len, out); }
 
 void src_hex(const unsigned char *b, size_t n, char *out)

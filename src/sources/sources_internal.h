@@ -21,6 +21,7 @@
 struct cJSON;
 typedef struct evp_pkey_st EVP_PKEY;
 typedef struct x509_store_st X509_STORE;
+typedef struct evp_mac_ctx_st EVP_MAC_CTX;
 
 #define SRC_MAX_BODY ((size_t)1 << 20)  /* a notification body */
 #define SRC_MAX_TOKEN ((size_t)64 << 10) /* one JWS / JWT */
@@ -55,6 +56,15 @@ int src_rs256_verify(EVP_PKEY *pk, const char *input, size_t len, const unsigned
 /* An RSA public key from a JWK's n and e (base64url). */
 EVP_PKEY *src_rsa_from_jwk(const char *n, const char *e);
 void src_hmac_sha256(const void *key, size_t klen, const void *msg, size_t mlen, unsigned char out[32]);
+/* An HMAC-SHA256 context holding KEY, made once per loaded source (NULL when
+ * OpenSSL cannot make one): the one-shot HMAC() above fetches the digest
+ * and sets the key up again on every call (OpenSSL 3), a sizeable part of a
+ * Stripe webhook's cost.  src_hmac_sha256_2 MACs A then B with a copy of it
+ * (the shared context itself is only read, so HTTP threads use it at once);
+ * 0, or -1 when OpenSSL failed (OUT zeroed). */
+EVP_MAC_CTX *src_hmac_key(const void *key, size_t klen);
+int src_hmac_sha256_2(const EVP_MAC_CTX *k, const void *a, size_t alen, const void *b, size_t blen,
+		      unsigned char out[32]);
 void src_sha256(const void *msg, size_t len, unsigned char out[32]);
 void src_hex(const unsigned char *b, size_t n, char *out); /* lower case, 2n+1 bytes */
 
@@ -82,6 +92,7 @@ typedef struct src_config {
 	X509_STORE *store;   /* appstore: the configured root only */
 	struct cJSON *jwks;  /* googleplay: the keys, or NULL */
 	unsigned char auth_hash[32]; /* revenuecat */
+	EVP_MAC_CTX *hmac;   /* stripe: the secret's HMAC context, or NULL */
 } src_config;
 
 struct tn_sources {

@@ -31,14 +31,20 @@
 
 static int eq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
 
-/* A notification is looked up by its id first, applied, then kept with its
- * outcome in one INSERT: no RETURNING (SQLite builds a temporary table for
- * it) and no second write of the raw body to record the outcome. */
-static const char SQL_SEEN[] = "SELECT 1 FROM source_notifications WHERE kind = ? AND dedupe_key = ?";
+/* A notification is kept first, with the outcome nearly every one has
+ * ("applied"), in one INSERT that is also the duplicate check: the unique
+ * key (kind, dedupe_key) takes the place of a look-up beforehand (one index
+ * probe less per notification, and on PostgreSQL a concurrent writer's copy
+ * waits on the key and is then a duplicate).  It is then applied; the rare
+ * other outcome (stale, stored) is written afterwards by the same key.  No
+ * RETURNING (SQLite builds a temporary table for it) and no second write of
+ * the raw body.  Every caller runs this in a transaction or savepoint it
+ * rolls back on failure, so a notification whose apply fails is not kept. */
 static const char SQL_NOTE[] =
 	"INSERT INTO source_notifications(source_id, kind, dedupe_key, type, received_at, event_at, customer,"
 	" subscription, outcome, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	" ON CONFLICT (kind, dedupe_key) DO NOTHING";
+static const char SQL_NOTE_OUTCOME[] = "UPDATE source_notifications SET outcome = ? WHERE kind = ? AND dedupe_key = ?";
 static const char SQL_OUTCOME[] = "UPDATE source_notifications SET outcome = ? WHERE id = ?";
 static const char SQL_CURRENT[] =
 	"SELECT s.id, s.plan, s.billing_period, s.price, s.currency, s.started_at, s.trial_ends_at, c.ext_id,"
@@ -559,23 +565,8 @@ int tn_sources_store(tn_store *s, const tn_source_note *n, tn_time now, int *out
 	if (!n->dedupe || !n->type || !n->body)
 		return tn_error_set(err, TN_ERR_INPUT, "a notification needs its id, type and body");
 	const char *kind = tn_source_kind_name(n->kind);
-	tn_stmt *st = tn_db_cached(s, SQL_SEEN, err);
+	tn_stmt *st = tn_db_cached(s, SQL_NOTE, err);
 	if (!st)
-		return tn_error_code(err, TN_ERR_DB);
-	tn_db_bind_text(st, 1, kind);
-	tn_db_bind_text(st, 2, n->dedupe);
-	int rc = tn_db_step(st, "looking a notification up", err);
-	tn_db_reset(st);
-	if (rc == TN_DB_ROW) {
-		if (outcome)
-			*outcome = TN_SRC_DUPLICATE;
-		return TN_OK;
-	}
-	if (rc != TN_DB_DONE)
-		return tn_error_code(err, TN_ERR_DB);
-	if ((rc = apply(s, n, &oc, err)))
-		return rc;
-	if (!(st = tn_db_cached(s, SQL_NOTE, err)))
 		return tn_error_code(err, TN_ERR_DB);
 	if (n->source_id)
 		tn_db_bind_int64(st, 1, n->source_id);
@@ -588,18 +579,30 @@ int tn_sources_store(tn_store *s, const tn_source_note *n, tn_time now, int *out
 	tn_db_bind_time(st, 6, n->event_at);
 	tn_db_bind_text(st, 7, n->customer);
 	tn_db_bind_text(st, 8, n->subscription);
-	tn_db_bind_text(st, 9, OUTCOMES[oc]);
+	tn_db_bind_text(st, 9, OUTCOMES[TN_SRC_APPLIED]);
 	tn_db_bind_text(st, 10, n->body);
-	rc = tn_db_step(st, "keeping a notification", err);
+	int rc = tn_db_step(st, "keeping a notification", err);
 	tn_db_reset(st);
 	if (rc != TN_DB_DONE)
 		return tn_error_code(err, TN_ERR_DB);
-	/* another writer kept the same notification between the look-up and here
-	 * (PostgreSQL; SQLite has one writer): fail, so its effect is rolled back
-	 * and the sender's retry finds it a duplicate */
-	if (tn_db_changes(s) != 1)
-		return tn_error_set(err, TN_ERR_DB, "notification %s %s was kept by another writer meanwhile; retry",
-				    kind, n->dedupe);
+	if (tn_db_changes(s) != 1) { /* kept before: the same notification again */
+		if (outcome)
+			*outcome = TN_SRC_DUPLICATE;
+		return TN_OK;
+	}
+	if ((rc = apply(s, n, &oc, err)))
+		return rc;
+	if (oc != TN_SRC_APPLIED) {
+		if (!(st = tn_db_cached(s, SQL_NOTE_OUTCOME, err)))
+			return tn_error_code(err, TN_ERR_DB);
+		tn_db_bind_text(st, 1, OUTCOMES[oc]);
+		tn_db_bind_text(st, 2, kind);
+		tn_db_bind_text(st, 3, n->dedupe);
+		rc = tn_db_step(st, "recording a notification's outcome", err);
+		tn_db_reset(st);
+		if (rc != TN_DB_DONE)
+			return tn_error_code(err, TN_ERR_DB);
+	}
 	if (outcome)
 		*outcome = oc;
 	return TN_OK;

@@ -22,6 +22,12 @@
 
 static int eq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
 
+/* a hex digit's value (either case, as isxdigit and strtoul took it), else -1 */
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
 static int check_signature(const src_config *cfg, const tn_source_request *req, int *refusal, tn_error *err)
 {
 	const char *h = req->signature;
@@ -55,14 +61,16 @@ static int check_signature(const src_config *cfg, const tn_source_request *req, 
 		return src_refuse(refusal, TN_SRC_BAD_SIGNATURE, err, "Stripe-Signature: expected one t=, found %d", ntimes);
 	char tbuf[24];
 	int tl = snprintf(tbuf, sizeof tbuf, "%lld.", t);
-	size_t mlen = (size_t)tl + req->len;
-	char *msg = tn_malloc(mlen + 1);
-	if (!msg)
-		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-	memcpy(msg, tbuf, (size_t)tl);
-	memcpy(msg + tl, req->body, req->len);
-	src_hmac_sha256(secret, strlen(secret), msg, mlen, want);
-	free(msg);
+	if (!cfg->hmac || src_hmac_sha256_2(cfg->hmac, tbuf, (size_t)tl, req->body, req->len, want)) {
+		size_t mlen = (size_t)tl + req->len;
+		char *msg = tn_malloc(mlen + 1);
+		if (!msg)
+			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		memcpy(msg, tbuf, (size_t)tl);
+		memcpy(msg + tl, req->body, req->len);
+		src_hmac_sha256(secret, strlen(secret), msg, mlen, want);
+		free(msg);
+	}
 	for (const char *p = h; *p;) {
 		const char *e = strchr(p, ',');
 		size_t len = e ? (size_t)(e - p) : strlen(p);
@@ -70,13 +78,12 @@ static int check_signature(const src_config *cfg, const tn_source_request *req, 
 			unsigned char got[32];
 			int ok = 1;
 			for (int i = 0; i < 32 && ok; i++) {
-				int hi = isxdigit((unsigned char)p[3 + 2 * i]), lo = isxdigit((unsigned char)p[4 + 2 * i]);
-				if (!hi || !lo) {
+				int hi = hexval(p[3 + 2 * i]), lo = hexval(p[4 + 2 * i]);
+				if (hi < 0 || lo < 0) {
 					ok = 0;
 					break;
 				}
-				char b[3] = {p[3 + 2 * i], p[4 + 2 * i], 0};
-				got[i] = (unsigned char)strtoul(b, NULL, 16);
+				got[i] = (unsigned char)(hi * 16 + lo);
 			}
 			nv1++;
 			if (ok && CRYPTO_memcmp(got, want, 32) == 0)
