@@ -11,7 +11,7 @@ python3-cryptography (Debian) for ECDSA/RSA signing; nothing is downloaded.
   google-token KEY.pem KID AUD EMAIL EXP   print an RS256 OIDC token
   google-push PKG MSGID TYPE TOKEN [MS]    print a Pub/Sub push body
   bench-appstore KEY X5C N OUT      N distinct signed App Store bodies, one per line
-  bench-stripe SECRET N OUT         N distinct Stripe events as SIGNATURE<TAB>BODY lines
+  bench-stripe SECRET N OUT [FIRST] N distinct Stripe events as SIGNATURE<TAB>BODY lines
 """
 import argparse
 import base64
@@ -163,9 +163,10 @@ def main():
             print(stripe_sig(secret, t, f.read()))
     elif cmd == "bench-stripe":
         secret, n, out = sys.argv[2], int(sys.argv[3]), sys.argv[4]
+        first = int(sys.argv[5]) if len(sys.argv) > 5 else 0  # ids from evt_b<FIRST>
         t = int(time.time())
         with open(out, "w") as f:
-            for i in range(n):
+            for i in range(first, first + n):
                 ev = {"id": "evt_b%d" % i, "type": "invoice.paid", "created": t, "object": "event",
                       "data": {"object": {"id": "in_b%d" % i, "customer": "cus_b%d" % (i % 500),
                                           "currency": "usd", "amount_paid": 1999,

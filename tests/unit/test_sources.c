@@ -9,10 +9,12 @@
  */
 #include "testutil.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rsa.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -214,6 +216,42 @@ static void test_stripe_signature(void **state)
 	rq.signature = both;
 	assert_int_equal(tn_sources_verify(c, TN_SRC_STRIPE, &rq, &n, &why, &err), TN_OK);
 	tn_source_note_free(&n);
+	/* the hex digits in either case (as before: isxdigit and strtoul) */
+	char upper[256];
+	snprintf(upper, sizeof upper, "%s", h);
+	for (char *p = strstr(upper, "v1=") + 3; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	rq.signature = upper;
+	assert_int_equal(tn_sources_verify(c, TN_SRC_STRIPE, &rq, &n, &why, &err), TN_OK);
+	tn_source_note_free(&n);
+	/* the source's kept HMAC context signs each body anew: the good header
+	 * on a body one byte off is refused, the next good pair accepted */
+	char *tampered = strdup(body);
+	assert_non_null(tampered);
+	tampered[strlen(tampered) - 6] = '6'; /* amount_paid 500 -> 600 */
+	tn_source_request rt = {.body = tampered, .len = strlen(tampered), .signature = h, .now = now};
+	assert_int_equal(tn_sources_verify(c, TN_SRC_STRIPE, &rt, &n, &why, &err), TN_ERR_INPUT);
+	assert_int_equal(why, TN_SRC_BAD_SIGNATURE);
+	tn_error_clear(&err);
+	char ht[256];
+	stripe_header("whsec_unit", 1700000060, tampered, ht, sizeof ht);
+	rt.signature = ht;
+	assert_int_equal(tn_sources_verify(c, TN_SRC_STRIPE, &rt, &n, &why, &err), TN_OK);
+	assert_near(n.pay_amount, 600, 0);
+	tn_source_note_free(&n);
+	free(tampered);
+	/* the two-part HMAC equals the one-shot one (RFC 4231 test case 2) */
+	unsigned char one[32], two[32];
+	char hex[65];
+	EVP_MAC_CTX *k = src_hmac_key("Jefe", 4);
+	assert_non_null(k);
+	assert_int_equal(src_hmac_sha256_2(k, "what do ya ", 11, "want for nothing?", 17, two), 0);
+	src_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, one);
+	src_hex(two, 32, hex);
+	assert_string_equal(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+	assert_memory_equal(one, two, 32);
+	EVP_MAC_CTX_free(k);
+	rq.signature = h;
 	/* refusals */
 	struct {
 		const char *sig;
@@ -705,6 +743,10 @@ static void test_walk_and_replay(void **state)
 	assert_int_equal(feed(s, TN_SRC_STRIPE, old, 1700009999, &oc), TN_OK);
 	assert_int_equal(oc, TN_SRC_STALE);
 	assert_string_equal(state_of(s, "stripe:sub_w"), "expired|billing|1|expired");
+	/* kept once each, the stale one with its outcome (written after it was kept) */
+	assert_int_equal(count(s, "SELECT count(*) FROM source_notifications WHERE dedupe_key = 'evt_p1'"), 1);
+	assert_int_equal(count(s, "SELECT count(*) FROM source_notifications WHERE dedupe_key = 'evt_old' AND outcome = 'stale'"), 1);
+	assert_int_equal(count(s, "SELECT count(*) FROM source_notifications WHERE dedupe_key = 'evt_p1' AND outcome = 'applied'"), 1);
 	char *before = dump(s);
 	long long n = 0;
 	tn_error err = {0};
