@@ -1,5 +1,5 @@
 #!/bin/sh
-# bench_sources_ab.sh -- A/B of two tenure binaries on Stripe webhooks through
+# ab_sources.sh -- A/B of two tenure binaries on Stripe webhooks through
 # `tenure serve` (bench_sources.sh's Stripe phase), run in alternation so both
 # see the same machine: BASE=/path/to/old/tenure (required) against TENURE
 # (default build/tenure).  Each binary gets its own server and store; both are
@@ -11,10 +11,15 @@
 # system of that server process) and wrk's CPU per request; at the end the
 # median of each side.  On a shared machine the CPU per notification is the
 # figure to compare.  Stripe timestamps must be under 300 s old: everything
-# runs within that after the bodies are signed (defaults: ~2 minutes).
+# runs within that after a round's bodies are signed (defaults: ~3 minutes).
+# Not run by `make bench` (it needs a second binary); without BASE it says so.
+# A baseline from main: git worktree add /tmp/tenure-base main && make -C /tmp/tenure-base build/tenure
 set -eu
 . bench/lib.sh
-: "${BASE:?BASE=/path/to/the/baseline/tenure is required}"
+if [ -z "${BASE:-}" ]; then
+  echo "ab_sources.sh: set BASE=/path/to/the/baseline/tenure (e.g. main's build) to compare it with $TENURE"
+  exit 0
+fi
 SECS=${SECS:-5}
 WARM=${WARM:-2}
 CONNS=${CONNS:-256}
