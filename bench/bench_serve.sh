@@ -69,6 +69,7 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 threads() { for t in /proc/$PID/task/*; do awk '{print FILENAME, $14 + $15}' "$t/stat" 2>/dev/null; done | sed 's|/proc/[0-9]*/task/||; s|/stat||'; }
 busiest() { # the thread with the most CPU ticks between snapshots $1 and $2: "ticks", and the others' sum
   awk 'NR == FNR {a[$1] = $2; next} {d = $2 - a[$1]; t += d; if (d > m) m = d} END {print m + 0, t - m}' "$1" "$2"; }
+foldcpu() { curl -s -H "Authorization: Bearer $READ" "$URL/metrics" | awk '/^tenure_journal_fold_cpu_seconds_total/ {v = $2} END {print v + 0}'; }
 rows() { curl -s -H "Authorization: Bearer $READ" "$URL/metrics" | awk '/^tenure_rows_ingested_total/ {print $2}'; }
 reqs() { curl -s -H "Authorization: Bearer $READ" "$URL/metrics" |
   awk '/^tenure_http_requests_total\{route="\/v1\/customers\/\{id\}",status="200"\}/ {s += $2} END {print s + 0}'; }
@@ -87,16 +88,17 @@ if phase ingest; then
 echo "-- ingest: POST /v1/events, 500 events a request, $INGEST_CONNS connections, ${INGEST_SECS}s (load $(load))"
 sample_rss "$INGEST_SECS" &
 S=$!
-R0=$(rows); C0=$(cpu); B0=$(wbytes); threads >"$D/threads0.txt"
+R0=$(rows); C0=$(cpu); B0=$(wbytes); F0=$(foldcpu); threads >"$D/threads0.txt"
 TENURE_KEY=$INGEST BATCH=500 /usr/bin/time -f '%U %S' -o "$D/wrk_time.txt" wrk -t2 -c"$INGEST_CONNS" \
   -d"${INGEST_SECS}s" --timeout 30s -s bench/serve_ingest.lua "$URL" | grep -E '^ingest:|Non-2xx'
 wait $S
-R1=$(rows); C1=$(cpu); B1=$(wbytes); threads >"$D/threads1.txt"
+R1=$(rows); C1=$(cpu); B1=$(wbytes); F1=$(foldcpu); threads >"$D/threads1.txt"
 awk 'NR == 1 {f = $1} {if ($1 > p) p = $1; l = $1} END {printf "server RSS (MB): first %s, peak %s, last %s (each second: ", f, p, l}' "$D/rss.txt"
 tr '\n' ' ' <"$D/rss.txt" | sed 's/ $//'; echo ")"
 echo "server CPU per event: $(per $((R1 - R0)) $((C1 - C0))) us (user+sys, $((R1 - R0)) events committed)"
 set -- $(busiest "$D/threads0.txt" "$D/threads1.txt")
 echo "  of which the writer thread (the busiest; one core at most): $(per $((R1 - R0)) "$1") us, the other threads (HTTP: parsing, answering): $(per $((R1 - R0)) "$2") us"
+echo "  of the writer's, the journal's fold steps: $(awk -v a="$F0" -v b="$F1" -v n=$((R1 - R0)) 'BEGIN { if (n > 0) printf "%.1f", (b - a) * 1e6 / n; else print "n/a" }') us (tenure_journal_fold_cpu_seconds_total; the fold that a run's last second started may still be under way)"
 echo "load generator (wrk, Lua building the bodies) CPU per event: $(awk -v n=$((R1 - R0)) '{ if (n > 0) printf "%.1f", ($1 + $2) * 1e6 / n; else print "n/a" }' "$D/wrk_time.txt") us (user+sys; it shares the two cores with the server)"
 echo "server disk writes per event: $(awk -v b=$((B1 - B0)) -v n=$((R1 - R0)) 'BEGIN { if (n > 0) printf "%.0f", b / n; else print "n/a" }') bytes (write_bytes of /proc/PID/io: log, checkpoints, journal folds)"
 curl -s -H "Authorization: Bearer $READ" "$URL/metrics" |
