@@ -69,7 +69,8 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 threads() { for t in /proc/$PID/task/*; do awk '{print FILENAME, $14 + $15}' "$t/stat" 2>/dev/null; done | sed 's|/proc/[0-9]*/task/||; s|/stat||'; }
 busiest() { # the thread with the most CPU ticks between snapshots $1 and $2: "ticks", and the others' sum
   awk 'NR == FNR {a[$1] = $2; next} {d = $2 - a[$1]; t += d; if (d > m) m = d} END {print m + 0, t - m}' "$1" "$2"; }
-foldcpu() { curl -s -H "Authorization: Bearer $READ" "$URL/metrics" | awk '/^tenure_journal_fold_cpu_seconds_total/ {v = $2} END {print v + 0}'; }
+foldcpu() { curl -s -H "Authorization: Bearer $READ" "$URL/metrics" | # "CPU-seconds rows"
+  awk '/^tenure_journal_fold_cpu_seconds_total/ {c = $2} /^tenure_journal_fold_rows_total/ {r = $2} END {print c + 0, r + 0}'; }
 rows() { curl -s -H "Authorization: Bearer $READ" "$URL/metrics" | awk '/^tenure_rows_ingested_total/ {print $2}'; }
 reqs() { curl -s -H "Authorization: Bearer $READ" "$URL/metrics" |
   awk '/^tenure_http_requests_total\{route="\/v1\/customers\/\{id\}",status="200"\}/ {s += $2} END {print s + 0}'; }
@@ -98,7 +99,9 @@ tr '\n' ' ' <"$D/rss.txt" | sed 's/ $//'; echo ")"
 echo "server CPU per event: $(per $((R1 - R0)) $((C1 - C0))) us (user+sys, $((R1 - R0)) events committed)"
 set -- $(busiest "$D/threads0.txt" "$D/threads1.txt")
 echo "  of which the writer thread (the busiest; one core at most): $(per $((R1 - R0)) "$1") us, the other threads (HTTP: parsing, answering): $(per $((R1 - R0)) "$2") us"
-echo "  of the writer's, the journal's fold steps: $(awk -v a="$F0" -v b="$F1" -v n=$((R1 - R0)) 'BEGIN { if (n > 0) printf "%.1f", (b - a) * 1e6 / n; else print "n/a" }') us (tenure_journal_fold_cpu_seconds_total; the fold that a run's last second started may still be under way)"
+echo "$F0 $F1" | awk -v n=$((R1 - R0)) '{ c = $3 - $1; r = $4 - $2; pi = "n/a"; pf = "n/a"
+  if (n > 0) pi = sprintf("%.1f", c * 1e6 / n); if (r > 0) pf = sprintf("%.1f", c * 1e6 / r)
+  printf "  of the writer%ss, the journal%ss fold steps: %s us per event ingested; %s us per event folded (%d folded)\n", q, q, pi, pf, r }' q="'"
 echo "load generator (wrk, Lua building the bodies) CPU per event: $(awk -v n=$((R1 - R0)) '{ if (n > 0) printf "%.1f", ($1 + $2) * 1e6 / n; else print "n/a" }' "$D/wrk_time.txt") us (user+sys; it shares the two cores with the server)"
 echo "server disk writes per event: $(awk -v b=$((B1 - B0)) -v n=$((R1 - R0)) 'BEGIN { if (n > 0) printf "%.0f", b / n; else print "n/a" }') bytes (write_bytes of /proc/PID/io: log, checkpoints, journal folds)"
 curl -s -H "Authorization: Bearer $READ" "$URL/metrics" |
