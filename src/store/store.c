@@ -517,6 +517,34 @@ size_t tn_store_journal_keys(const tn_store *s)
 static const char FOLD_CLEAR[] = "DELETE FROM main.meta WHERE key IN ('" JMARK_A "', '" JMARK_B "', "
 				 "'events_fold_upto', 'events_fold_through')";
 
+/* Empty journal tables by SQL (unqualified DELETEs), inside the open
+ * transaction.  Debian builds SQLite with SECURE_DELETE on: every page the
+ * DELETE frees would be zeroed and written out through the log (the whole
+ * table and its index, about 100 bytes an event: a step of seconds).  Every
+ * row was just copied into events in the same transaction, in the same
+ * file, so zeroing the freed copies hides nothing: off for these DELETEs
+ * only, then back to what it was. */
+static int journal_empty(tn_store *s, const char *sql, tn_error *err)
+{
+	int prev = 0;
+	sqlite3_stmt *q = NULL;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA secure_delete", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		prev = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	int rc = prev > 0 ? tn_store_exec(s, "PRAGMA secure_delete = 0", err) : TN_OK;
+	if (rc == TN_OK)
+		rc = tn_store_exec(s, sql, err);
+	if (prev > 0) {
+		char back[40];
+		snprintf(back, sizeof back, "PRAGMA secure_delete = %d", prev);
+		int brc = tn_store_exec(s, back, rc ? NULL : err);
+		if (rc == TN_OK)
+			rc = brc;
+	}
+	return rc;
+}
+
 /* The whole journal (both tables) into events, inside the open
  * transaction; *N moved. */
 static int fold_all(tn_store *s, long long *n, tn_error *err)
@@ -534,7 +562,7 @@ static int fold_all(tn_store *s, long long *n, tn_error *err)
 	*n = rc == TN_DB_DONE ? tn_db_changes(s) : 0;
 	tn_db_finalize(ins);
 	if (rc == TN_DB_DONE)
-		rc = tn_store_exec(s, "DELETE FROM main.events_journal; DELETE FROM main.events_journal_b", err);
+		rc = journal_empty(s, "DELETE FROM main.events_journal; DELETE FROM main.events_journal_b", err);
 	else if (rc == TN_DB_ROW)
 		rc = tn_error_set(err, TN_ERR_DB, "%s: folding the events journal: unexpected row", s->path);
 	if (rc == TN_OK)
@@ -630,7 +658,7 @@ static const char *const FOLD_MOVE[2] = JT_SQL(
 	"INSERT INTO main.events(customer_id, occurred_at, type_id, ext_id, amount) " JSEL,
 	" WHERE customer_id >= ?1 AND customer_id <= ?2 ORDER BY customer_id, occurred_at, type_id, ext_id "
 	"ON CONFLICT DO NOTHING");
-static const char *const FOLD_EMPTY[2] = JT_SQL("DELETE FROM ", "");
+static const char *const FOLD_EMPTY[2] = {"DELETE FROM main.events_journal", "DELETE FROM main.events_journal_b"};
 
 int tn_store_fold_step(tn_store *s, long long chunk, int *done, long long *moved, tn_error *err)
 {
@@ -718,7 +746,7 @@ int tn_store_fold_step(tn_store *s, long long chunk, int *done, long long *moved
 	/* the last step empties the table whole (SQLite's truncation: no
 	 * row-by-row index work) and clears the mark */
 	if (!rc)
-		rc = through == INT64_MAX ? fold_exec(s, FOLD_EMPTY[t], 0, 0, 0, 0, err)
+		rc = through == INT64_MAX ? journal_empty(s, FOLD_EMPTY[t], err)
 					  : fold_exec(s, FOLD_MARK_SET[t], 1, through, 0, 0, err);
 	if (!rc && through == INT64_MAX)
 		rc = fold_exec(s, FOLD_MARK_DEL[t], 0, 0, 0, 0, err);

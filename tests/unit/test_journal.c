@@ -398,6 +398,9 @@ static void test_folds_alternate_tables(void **state)
 	assert_int_equal(expect, 100);
 	const char *tabs[2] = {"SELECT count(*) FROM main.events_journal",
 			       "SELECT count(*) FROM main.events_journal_b"};
+	/* the fold turns secure_delete off for its DELETE only: the
+	 * connection's own setting is back after it (on, here, to see that) */
+	assert_int_equal(count(w, "PRAGMA secure_delete = 1"), 1);
 	for (int fold = 0; fold < 4; fold++) {
 		int done = 0, steps = 0;
 		long long moved_all = 0, before = count(w, "SELECT count(*) FROM main.events");
@@ -424,6 +427,7 @@ static void test_folds_alternate_tables(void **state)
 		assert_int_equal(count(w, tabs[fold % 2]), 0); /* emptied whole */
 		assert_int_equal(count(w, MARKS), 0);
 		assert_int_equal(tn_store_journal_rows(w), count(w, JOURNALED));
+		assert_int_equal(count(w, "PRAGMA secure_delete"), 1);
 	}
 	tn_store_close(w);
 	tn_store *s = open_flags(0);
