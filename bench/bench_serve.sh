@@ -20,7 +20,9 @@
 # read phase alone, on the pristine demo), READ_WARM (the reads phase first
 # reads every customer once, in order, stopping after at most READ_WARM
 # seconds, default 300; 0: no warm-up, the phase starts on a cold read cache),
-# READ_THREADS (wrk's threads for the reads, 2).  The reads phase prints the
+# READ_THREADS (wrk's threads for the reads, 2), FOLD_WAIT (after the ingest,
+# wait at most this many seconds, default 120, for the journal's folds to
+# finish, so the fold's CPU per event folded covers whole folds; 0: no wait).  The reads phase prints the
 # read cache's hits and misses, and wrk's own CPU per request.
 set -eu
 . bench/lib.sh
@@ -35,6 +37,7 @@ READ_WARM=${READ_WARM:-300}
 CUSTOMERS=${CUSTOMERS:-50000} # the demo's (serve_read.lua reads it too)
 export CUSTOMERS
 READ_THREADS=${READ_THREADS:-2}
+FOLD_WAIT=${FOLD_WAIT:-120}
 phase() { case " $PHASES " in *" $1 "*) return 0 ;; esac; return 1; }
 D=$BENCH_DIR/serve
 mkdir -p "$D"
@@ -69,6 +72,8 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 threads() { for t in /proc/$PID/task/*; do awk '{print FILENAME, $14 + $15}' "$t/stat" 2>/dev/null; done | sed 's|/proc/[0-9]*/task/||; s|/stat||'; }
 busiest() { # the thread with the most CPU ticks between snapshots $1 and $2: "ticks", and the others' sum
   awk 'NR == FNR {a[$1] = $2; next} {d = $2 - a[$1]; t += d; if (d > m) m = d} END {print m + 0, t - m}' "$1" "$2"; }
+foldcpu() { curl -s -H "Authorization: Bearer $READ" "$URL/metrics" | # "CPU-seconds rows"
+  awk '/^tenure_journal_fold_cpu_seconds_total/ {c = $2} /^tenure_journal_fold_rows_total/ {r = $2} END {print c + 0, r + 0}'; }
 rows() { curl -s -H "Authorization: Bearer $READ" "$URL/metrics" | awk '/^tenure_rows_ingested_total/ {print $2}'; }
 reqs() { curl -s -H "Authorization: Bearer $READ" "$URL/metrics" |
   awk '/^tenure_http_requests_total\{route="\/v1\/customers\/\{id\}",status="200"\}/ {s += $2} END {print s + 0}'; }
@@ -87,16 +92,30 @@ if phase ingest; then
 echo "-- ingest: POST /v1/events, 500 events a request, $INGEST_CONNS connections, ${INGEST_SECS}s (load $(load))"
 sample_rss "$INGEST_SECS" &
 S=$!
-R0=$(rows); C0=$(cpu); B0=$(wbytes); threads >"$D/threads0.txt"
+R0=$(rows); C0=$(cpu); B0=$(wbytes); F0=$(foldcpu); threads >"$D/threads0.txt"
 TENURE_KEY=$INGEST BATCH=500 /usr/bin/time -f '%U %S' -o "$D/wrk_time.txt" wrk -t2 -c"$INGEST_CONNS" \
   -d"${INGEST_SECS}s" --timeout 30s -s bench/serve_ingest.lua "$URL" | grep -E '^ingest:|Non-2xx'
 wait $S
-R1=$(rows); C1=$(cpu); B1=$(wbytes); threads >"$D/threads1.txt"
+R1=$(rows); C1=$(cpu); B1=$(wbytes); F1=$(foldcpu); threads >"$D/threads1.txt"
 awk 'NR == 1 {f = $1} {if ($1 > p) p = $1; l = $1} END {printf "server RSS (MB): first %s, peak %s, last %s (each second: ", f, p, l}' "$D/rss.txt"
 tr '\n' ' ' <"$D/rss.txt" | sed 's/ $//'; echo ")"
 echo "server CPU per event: $(per $((R1 - R0)) $((C1 - C0))) us (user+sys, $((R1 - R0)) events committed)"
 set -- $(busiest "$D/threads0.txt" "$D/threads1.txt")
 echo "  of which the writer thread (the busiest; one core at most): $(per $((R1 - R0)) "$1") us, the other threads (HTTP: parsing, answering): $(per $((R1 - R0)) "$2") us"
+if [ "$FOLD_WAIT" -gt 0 ]; then # let the fold under way, and the idle fold of the rest, finish (wall time apart)
+  steps() { curl -s -H "Authorization: Bearer $READ" "$URL/metrics" | awk '/^tenure_journal_fold_steps_total/ {print $2}'; }
+  i=0; same=0; last=$(steps)
+  while [ $i -lt $((FOLD_WAIT * 2)) ] && [ $same -lt 10 ]; do
+    sleep 0.5; i=$((i + 1)); now=$(steps)
+    if [ "$now" = "$last" ]; then same=$((same + 1)); else same=0; fi
+    last=$now
+  done
+  F1=$(foldcpu)
+  echo "  (after the ingest, waited $((i / 2)) s for the journal's folds to finish: every ingested event folded)"
+fi
+echo "$F0 $F1" | awk -v n=$((R1 - R0)) '{ c = $3 - $1; r = $4 - $2; pi = "n/a"; pf = "n/a"
+  if (n > 0) pi = sprintf("%.1f", c * 1e6 / n); if (r > 0) pf = sprintf("%.1f", c * 1e6 / r)
+  printf "  of the writer%ss, the journal%ss fold steps: %s us per event ingested; %s us per event folded (%d folded)\n", q, q, pi, pf, r }' q="'"
 echo "load generator (wrk, Lua building the bodies) CPU per event: $(awk -v n=$((R1 - R0)) '{ if (n > 0) printf "%.1f", ($1 + $2) * 1e6 / n; else print "n/a" }' "$D/wrk_time.txt") us (user+sys; it shares the two cores with the server)"
 echo "server disk writes per event: $(awk -v b=$((B1 - B0)) -v n=$((R1 - R0)) 'BEGIN { if (n > 0) printf "%.0f", b / n; else print "n/a" }') bytes (write_bytes of /proc/PID/io: log, checkpoints, journal folds)"
 curl -s -H "Authorization: Bearer $READ" "$URL/metrics" |

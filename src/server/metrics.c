@@ -81,6 +81,14 @@ void metrics_fold(tn_metrics *m, double seconds, int ok)
 	pthread_mutex_unlock(&m->mu);
 }
 
+void metrics_fold_cpu(tn_metrics *m, double cpu_seconds, long long moved)
+{
+	pthread_mutex_lock(&m->mu);
+	m->fold_cpu_seconds += cpu_seconds;
+	m->fold_rows += moved > 0 ? (unsigned long long)moved : 0;
+	pthread_mutex_unlock(&m->mu);
+}
+
 void metrics_fold_step(tn_metrics *m, double seconds)
 {
 	pthread_mutex_lock(&m->mu);
@@ -150,6 +158,11 @@ char *metrics_text(tn_metrics *m, long queue_depth, const metrics_cache *rc, siz
 		    "# HELP tenure_journal_fold_step_max_seconds The longest fold transaction.\n"
 		    "# TYPE tenure_journal_fold_step_max_seconds gauge\ntenure_journal_fold_step_max_seconds %.9g\n",
 		m->folds, m->fold_failures, m->fold_seconds, m->fold_steps, m->fold_step_max);
+	fprintf(fp, "# HELP tenure_journal_fold_cpu_seconds_total The writer thread's CPU time in fold steps.\n"
+		    "# TYPE tenure_journal_fold_cpu_seconds_total counter\ntenure_journal_fold_cpu_seconds_total %.9g\n"
+		    "# HELP tenure_journal_fold_rows_total Events the fold steps moved into the events table.\n"
+		    "# TYPE tenure_journal_fold_rows_total counter\ntenure_journal_fold_rows_total %llu\n",
+		m->fold_cpu_seconds, m->fold_rows);
 	pthread_mutex_unlock(&m->mu);
 	fprintf(fp, "# HELP tenure_read_cache_hits_total GET /v1/customers/{id} answered from the read cache.\n"
 		    "# TYPE tenure_read_cache_hits_total counter\ntenure_read_cache_hits_total %llu\n"

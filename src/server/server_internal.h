@@ -45,6 +45,8 @@ typedef struct tn_metrics {
 	double fold_seconds;
 	unsigned long long fold_steps; /* their transactions (tn_store_fold_step) */
 	double fold_step_max;          /* the longest, seconds */
+	double fold_cpu_seconds;       /* the writer thread's CPU time in fold steps */
+	unsigned long long fold_rows;  /* the rows they moved into events */
 } tn_metrics;
 
 void metrics_init(tn_metrics *m);
@@ -58,6 +60,7 @@ typedef struct metrics_cache {
 } metrics_cache;
 void metrics_fold(tn_metrics *m, double seconds, int ok);
 void metrics_fold_step(tn_metrics *m, double seconds);
+void metrics_fold_cpu(tn_metrics *m, double cpu_seconds, long long moved);
 /* Prometheus text exposition (malloc'ed). */
 char *metrics_text(tn_metrics *m, long queue_depth, const metrics_cache *rc, size_t *len);
 

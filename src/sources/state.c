@@ -371,6 +371,7 @@ int tn_customers_link(tn_store *s, const char *keep, const char *alias, tn_time 
 		{"customer_scores", "UPDATE customer_scores SET customer_id = ?2 WHERE customer_id = ?1"},
 		/* the server's events journal (empty after the fold every CLI open makes) */
 		{"events_journal", "UPDATE events_journal SET customer_id = ?2 WHERE customer_id = ?1"},
+		{"events_journal_b", "UPDATE events_journal_b SET customer_id = ?2 WHERE customer_id = ?1"},
 		{"points_refused", "UPDATE points_refused SET customer_id = ?2 WHERE customer_id = ?1"},
 		/* KEEP is a customer since the earlier of the two sign-ups */
 		{"customers", ("UPDATE customers SET signed_up_at = (SELECT a.signed_up_at FROM customers a WHERE a.id = ?1)"

@@ -55,8 +55,9 @@ struct tn_store {
 	sqlite3_stmt *ins_event_lite; /* the events' INSERT on SQLite (PostgreSQL: COPY) */
 	/* the journaling writer's multi-row INSERTs into events_journal, by
 	 * size (JOURNAL_SIZES), and its probe of the journal for one key */
-	sqlite3_stmt *ins_journal[4], *find_journal;
-	int journal;                  /* events go to events_journal */
+	sqlite3_stmt *ins_journal[2][4], *find_journal[2];
+	int journal;                  /* events go to the journal */
+	int jtab;                     /* ... to this one of its two tables (JTAB) */
 	long long journal_rows;       /* journaled since the last fold */
 	/* the journaling writer's filter of the keys of the events it
 	 * journaled (see "journal keys" below): JKEYS since the current fold
@@ -66,9 +67,10 @@ struct tn_store {
 	uint32_t *jrows;        /* flush_journal's scratch: the rows to write */
 	size_t jrows_cap;
 	/* a chunked fold under way (tn_store_fold_step): 0 none, 1 moving
-	 * customers in chunks, 2 deleting the moved rows */
-	int fold_phase;
-	int64_t fold_upto, fold_through, fold_del;
+	 * the customers of table FOLD_TAB in chunks (the writer appends to the
+	 * other one meanwhile) */
+	int fold_phase, fold_tab;
+	int64_t fold_through;
 	long long fold_start_rows; /* journal_rows when it began */
 	void (*txn_hook)(void *ud, int phase); /* tn_store_txn_hook */
 	void *txn_hook_ud;
@@ -382,21 +384,30 @@ static int open_pg(const char *url, int flags, tn_store **out, tn_error *err)
  * A crash between a commit and its fold leaves rows in the journal: the next
  * open folds them (the server's writer opens without TN_STORE_LIVE). */
 
-/* A chunked fold (tn_store_fold_step) moves the journal's rows with id <=
- * UPTO customer range by customer range, each range in its own short
- * transaction, and records in meta how far it got: the rows with id <=
- * events_fold_upto of customers <= events_fold_through are in events
- * already, and the view leaves them out until they are deleted.  So every
+/* The journal is two tables, events_journal and events_journal_b (JTAB):
+ * the journaling writer appends to one (s->jtab).  A chunked fold
+ * (tn_store_fold_step) turns the writer to the other table, then moves the
+ * first one's rows into events customer range by customer range, each range
+ * in its own short transaction, and records in meta how far it got
+ * (JMARK: the table's customers <= that value are in events already; the
+ * view leaves them out).  Its last step empties the table with an
+ * unqualified DELETE -- SQLite frees the pages whole instead of deleting
+ * row by row through the customer index -- and clears the mark.  So every
  * event is seen exactly once at every moment, and a crash between two
- * chunks leaves a state the next full fold (tn_store_fold) finishes: it
- * moves what is left (rows already moved are kept once) and clears meta. */
+ * steps leaves a state the next full fold (tn_store_fold) finishes: it
+ * moves what is left of both tables (rows already moved are kept once) and
+ * clears the marks. */
+static const char *const JTAB[2] = {"main.events_journal", "main.events_journal_b"};
+#define JMARK_A "events_journal_folded"
+#define JMARK_B "events_journal_b_folded"
+#define JSEL "SELECT customer_id, occurred_at, type_id, ext_id, amount FROM "
+#define JMIN "-9223372036854775807 - 1"
 static const char JOURNAL_VIEW[] =
-	"CREATE TEMP VIEW IF NOT EXISTS events AS "
-	"SELECT customer_id, occurred_at, type_id, ext_id, amount FROM main.events UNION ALL "
-	"SELECT customer_id, occurred_at, type_id, ext_id, amount FROM main.events_journal "
-	"WHERE id > COALESCE((SELECT CAST(value AS INTEGER) FROM main.meta WHERE key = 'events_fold_upto'), 0) "
-	"OR customer_id > COALESCE((SELECT CAST(value AS INTEGER) FROM main.meta WHERE key = "
-	"'events_fold_through'), -9223372036854775807 - 1)";
+	"CREATE TEMP VIEW IF NOT EXISTS events AS " JSEL "main.events UNION ALL " JSEL "main.events_journal "
+	"WHERE customer_id > COALESCE((SELECT CAST(value AS INTEGER) FROM main.meta WHERE key = '" JMARK_A "'), " JMIN
+	") UNION ALL " JSEL "main.events_journal_b "
+	"WHERE customer_id > COALESCE((SELECT CAST(value AS INTEGER) FROM main.meta WHERE key = '" JMARK_B "'), " JMIN
+	")";
 
 static int journal_view(tn_store *s, tn_error *err)
 {
@@ -411,7 +422,9 @@ static int journal_open(tn_store *s, int flags, tn_error *err)
 		return TN_OK;
 	if (flags & TN_STORE_LIVE)
 		return journal_view(s, err);
-	tn_stmt *st = tn_db_prepare(s, "SELECT EXISTS (SELECT 1 FROM main.events_journal)", err);
+	tn_stmt *st = tn_db_prepare(
+		s, "SELECT EXISTS (SELECT 1 FROM main.events_journal) OR EXISTS (SELECT 1 FROM main.events_journal_b)",
+		err);
 	if (!st)
 		return tn_error_code(err, TN_ERR_DB);
 	int rc = tn_db_step(st, "reading the events journal", err);
@@ -461,7 +474,10 @@ static int jkeys_load(tn_store *s, tn_error *err)
 	s->jkeys = s->jkeys_old = NULL;
 	if (!(s->jkeys = tn_u64set_new()))
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-	tn_stmt *st = tn_db_prepare(s, "SELECT customer_id, occurred_at, type_id, ext_id FROM main.events_journal", err);
+	tn_stmt *st = tn_db_prepare(s,
+				    "SELECT customer_id, occurred_at, type_id, ext_id FROM main.events_journal UNION ALL "
+				    "SELECT customer_id, occurred_at, type_id, ext_id FROM main.events_journal_b",
+				    err);
 	if (!st)
 		return tn_error_code(err, TN_ERR_DB);
 	int rc;
@@ -485,6 +501,7 @@ int tn_store_journal(tn_store *s, int on, tn_error *err)
 	if (on && (journal_view(s, err) || jkeys_load(s, err)))
 		return tn_error_code(err, TN_ERR_DB);
 	s->journal = on;
+	s->jtab = 0;
 	return TN_OK;
 }
 
@@ -495,9 +512,41 @@ size_t tn_store_journal_keys(const tn_store *s)
 	return tn_u64set_count(s->jkeys) + tn_u64set_count(s->jkeys_old);
 }
 
-static const char FOLD_CLEAR[] = "DELETE FROM main.meta WHERE key IN ('events_fold_upto', 'events_fold_through')";
+/* the marks of chunked folds, this one's and (events_fold_*) those the
+ * single-table journal before migration 20 left */
+static const char FOLD_CLEAR[] = "DELETE FROM main.meta WHERE key IN ('" JMARK_A "', '" JMARK_B "', "
+				 "'events_fold_upto', 'events_fold_through')";
 
-/* The whole journal into events, inside the open transaction; *N moved. */
+/* Empty journal tables by SQL (unqualified DELETEs), inside the open
+ * transaction.  Debian builds SQLite with SECURE_DELETE on: every page the
+ * DELETE frees would be zeroed and written out through the log (the whole
+ * table and its index, about 100 bytes an event: a step of seconds).  Every
+ * row was just copied into events in the same transaction, in the same
+ * file, so zeroing the freed copies hides nothing: off for these DELETEs
+ * only, then back to what it was. */
+static int journal_empty(tn_store *s, const char *sql, tn_error *err)
+{
+	int prev = 0;
+	sqlite3_stmt *q = NULL;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA secure_delete", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		prev = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	int rc = prev > 0 ? tn_store_exec(s, "PRAGMA secure_delete = 0", err) : TN_OK;
+	if (rc == TN_OK)
+		rc = tn_store_exec(s, sql, err);
+	if (prev > 0) {
+		char back[40];
+		snprintf(back, sizeof back, "PRAGMA secure_delete = %d", prev);
+		int brc = tn_store_exec(s, back, rc ? NULL : err);
+		if (rc == TN_OK)
+			rc = brc;
+	}
+	return rc;
+}
+
+/* The whole journal (both tables) into events, inside the open
+ * transaction; *N moved. */
 static int fold_all(tn_store *s, long long *n, tn_error *err)
 {
 	/* one sorted pass: each page of events is visited once for the whole
@@ -505,7 +554,7 @@ static int fold_all(tn_store *s, long long *n, tn_error *err)
 	 * process, or moved by a chunked fold that did not finish) is kept once */
 	tn_stmt *ins = tn_db_prepare(s,
 				     "INSERT INTO main.events(customer_id, occurred_at, type_id, ext_id, amount) "
-				     "SELECT customer_id, occurred_at, type_id, ext_id, amount FROM main.events_journal "
+				     "SELECT * FROM (" JSEL "main.events_journal UNION ALL " JSEL "main.events_journal_b) "
 				     "WHERE true ORDER BY customer_id, occurred_at, type_id, ext_id "
 				     "ON CONFLICT DO NOTHING",
 				     err);
@@ -513,7 +562,7 @@ static int fold_all(tn_store *s, long long *n, tn_error *err)
 	*n = rc == TN_DB_DONE ? tn_db_changes(s) : 0;
 	tn_db_finalize(ins);
 	if (rc == TN_DB_DONE)
-		rc = tn_store_exec(s, "DELETE FROM main.events_journal", err);
+		rc = journal_empty(s, "DELETE FROM main.events_journal; DELETE FROM main.events_journal_b", err);
 	else if (rc == TN_DB_ROW)
 		rc = tn_error_set(err, TN_ERR_DB, "%s: folding the events journal: unexpected row", s->path);
 	if (rc == TN_OK)
@@ -588,6 +637,29 @@ static int fold_int(tn_store *s, const char *sql, int np, int64_t a, int64_t b, 
 	return rc == TN_DB_ROW || rc == TN_DB_DONE ? TN_OK : rc;
 }
 
+/* The fold's statements on table T (0 or 1). */
+#define JT_SQL(a, b) {a "main.events_journal" b, a "main.events_journal_b" b}
+static const char *const FOLD_MARK_GET[2] = {
+	"SELECT CAST(value AS INTEGER) FROM main.meta WHERE key = '" JMARK_A "'",
+	"SELECT CAST(value AS INTEGER) FROM main.meta WHERE key = '" JMARK_B "'"};
+static const char *const FOLD_MARK_SET[2] = {
+	"INSERT INTO main.meta(key, value) VALUES('" JMARK_A "', CAST(?1 AS TEXT)) "
+	"ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+	"INSERT INTO main.meta(key, value) VALUES('" JMARK_B "', CAST(?1 AS TEXT)) "
+	"ON CONFLICT(key) DO UPDATE SET value = excluded.value"};
+static const char *const FOLD_MARK_DEL[2] = {"DELETE FROM main.meta WHERE key = '" JMARK_A "'",
+					     "DELETE FROM main.meta WHERE key = '" JMARK_B "'"};
+static const char *const FOLD_MIN[2] = JT_SQL("SELECT min(id) FROM ", "");
+static const char *const FOLD_MAX[2] = JT_SQL("SELECT max(id) FROM ", "");
+static const char *const FOLD_ANY[2] = JT_SQL("SELECT EXISTS (SELECT 1 FROM ", ")");
+static const char *const FOLD_NEXT[2] = JT_SQL("SELECT customer_id FROM ",
+					       " WHERE customer_id >= ?1 ORDER BY customer_id LIMIT 1 OFFSET ?2");
+static const char *const FOLD_MOVE[2] = JT_SQL(
+	"INSERT INTO main.events(customer_id, occurred_at, type_id, ext_id, amount) " JSEL,
+	" WHERE customer_id >= ?1 AND customer_id <= ?2 ORDER BY customer_id, occurred_at, type_id, ext_id "
+	"ON CONFLICT DO NOTHING");
+static const char *const FOLD_EMPTY[2] = {"DELETE FROM main.events_journal", "DELETE FROM main.events_journal_b"};
+
 int tn_store_fold_step(tn_store *s, long long chunk, int *done, long long *moved, tn_error *err)
 {
 	*done = 1;
@@ -606,14 +678,12 @@ int tn_store_fold_step(tn_store *s, long long chunk, int *done, long long *moved
 		return tn_error_code(err, TN_ERR_DB);
 	int rc = TN_OK, none = 0;
 	long long n = 0;
-	if (s->fold_phase != 0) {
+	if (s->fold_phase != 0 && s->fold_through != INT64_MIN) {
 		/* a full fold by another connection (an open of the store) ended
-		 * this one: it cleared the mark, and the journal's ids may start
-		 * again from 1 -- the rows up to UPTO are not this fold's any more */
-		int64_t upto;
-		rc = fold_int(s, "SELECT CAST(value AS INTEGER) FROM main.meta WHERE key = 'events_fold_upto'", 0, 0, 0,
-			      &upto, &none, err);
-		if (!rc && s->fold_through != INT64_MIN && (none || upto != s->fold_upto)) {
+		 * this one: it cleared the mark and emptied both tables */
+		int64_t mark;
+		rc = fold_int(s, FOLD_MARK_GET[s->fold_tab], 0, 0, 0, &mark, &none, err);
+		if (!rc && (none || mark != s->fold_through)) {
 			if (tn_store_commit(s, err)) { /* nothing written: ends the read */
 				tn_store_rollback(s);
 				return tn_error_code(err, TN_ERR_DB);
@@ -626,11 +696,17 @@ int tn_store_fold_step(tn_store *s, long long chunk, int *done, long long *moved
 		}
 	}
 	if (!rc && s->fold_phase == 0) {
-		int64_t lo = 0, hi = 0;
-		rc = fold_int(s, "SELECT min(id) FROM main.events_journal", 0, 0, 0, &lo, &none, err);
+		int64_t lo = 0, hi = 0, other = 0;
+		int t = s->jtab;
+		rc = fold_int(s, FOLD_MIN[t], 0, 0, 0, &lo, &none, err);
 		if (!rc && !none)
-			rc = fold_int(s, "SELECT max(id) FROM main.events_journal", 0, 0, 0, &hi, &none, err);
-		if (!rc && (none || hi - lo < chunk)) { /* empty or small: all at once */
+			rc = fold_int(s, FOLD_MAX[t], 0, 0, 0, &hi, &none, err);
+		/* the other table is empty between folds (a crash or a full fold
+		 * by another connection empties both); if not, fold it all */
+		int none2 = 0;
+		if (!rc)
+			rc = fold_int(s, FOLD_ANY[!t], 0, 0, 0, &other, &none2, err);
+		if (!rc && (none || hi - lo < chunk || other)) { /* empty or small: all at once */
 			rc = fold_all(s, &n, err);
 			if (!rc)
 				rc = tn_store_commit(s, err);
@@ -643,12 +719,13 @@ int tn_store_fold_step(tn_store *s, long long chunk, int *done, long long *moved
 				*moved = n;
 			return TN_OK;
 		}
-		/* the journal up to HI is folded; events journaled from now on
-		 * go into a new key set, the old one goes when this fold ends */
+		/* table T is folded; events journaled from now on go into the
+		 * other table and a new key set, the old one goes when this fold
+		 * ends */
 		s->fold_phase = 1;
-		s->fold_upto = hi;
+		s->fold_tab = t;
+		s->jtab = !t;
 		s->fold_through = INT64_MIN;
-		s->fold_del = lo;
 		s->fold_start_rows = s->journal_rows;
 		tn_u64set_free(s->jkeys_old);
 		s->jkeys_old = s->jkeys;
@@ -656,55 +733,33 @@ int tn_store_fold_step(tn_store *s, long long chunk, int *done, long long *moved
 		s->jkeys_hint = tn_u64set_count(s->jkeys_old);
 	}
 	*done = 0;
-	if (!rc && s->fold_phase == 1) {
-		/* the next customers, about CHUNK rows: up to the customer before
-		 * the one at that offset (or that one alone when it has more) */
-		int64_t first = s->fold_through == INT64_MIN ? INT64_MIN : s->fold_through + 1, at, through;
-		rc = fold_int(s, "SELECT customer_id FROM main.events_journal WHERE customer_id >= ?1 "
-				 "ORDER BY customer_id LIMIT 1 OFFSET ?2",
-			      2, first, chunk, &at, &none, err);
-		through = none ? INT64_MAX : at > first ? at - 1 : at;
-		if (!rc)
-			rc = fold_exec(s,
-				       "INSERT INTO main.events(customer_id, occurred_at, type_id, ext_id, amount) "
-				       "SELECT customer_id, occurred_at, type_id, ext_id, amount FROM main.events_journal "
-				       "WHERE customer_id >= ?1 AND customer_id <= ?2 AND id <= ?3 "
-				       "ORDER BY customer_id, occurred_at, type_id, ext_id ON CONFLICT DO NOTHING",
-				       3, first, through, s->fold_upto, err);
-		n = rc ? 0 : tn_db_changes(s);
-		if (!rc)
-			rc = fold_exec(s, "INSERT INTO main.meta(key, value) VALUES('events_fold_upto', CAST(?1 AS TEXT)), "
-					  "('events_fold_through', CAST(?2 AS TEXT)) "
-					  "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-				       2, s->fold_upto, through, 0, err);
-		if (!rc)
-			rc = tn_store_commit(s, err);
-		if (rc) {
-			tn_store_rollback(s);
-			return rc;
-		}
-		if (moved)
-			*moved = n;
-		s->fold_through = through;
-		if (through == INT64_MAX)
-			s->fold_phase = 2;
-		return TN_OK;
-	}
-	/* phase 2: every row up to UPTO is in events and left out by the view:
-	 * delete them, CHUNK ids at a time, and clear the mark with the last */
-	int64_t to = s->fold_del + chunk > s->fold_upto ? s->fold_upto : s->fold_del + chunk;
+	/* the next customers, about CHUNK rows: up to the customer before the
+	 * one at that offset (or that one alone when it has more) */
+	int t = s->fold_tab;
+	int64_t first = s->fold_through == INT64_MIN ? INT64_MIN : s->fold_through + 1, at = 0, through = INT64_MAX;
 	if (!rc)
-		rc = fold_exec(s, "DELETE FROM main.events_journal WHERE id <= ?1", 1, to, 0, 0, err);
-	if (!rc && to == s->fold_upto)
-		rc = tn_store_exec(s, FOLD_CLEAR, err);
+		rc = fold_int(s, FOLD_NEXT[t], 2, first, chunk, &at, &none, err);
+	through = none ? INT64_MAX : at > first ? at - 1 : at;
+	if (!rc)
+		rc = fold_exec(s, FOLD_MOVE[t], 2, first, through, 0, err);
+	n = rc ? 0 : tn_db_changes(s);
+	/* the last step empties the table whole (SQLite's truncation: no
+	 * row-by-row index work) and clears the mark */
+	if (!rc)
+		rc = through == INT64_MAX ? journal_empty(s, FOLD_EMPTY[t], err)
+					  : fold_exec(s, FOLD_MARK_SET[t], 1, through, 0, 0, err);
+	if (!rc && through == INT64_MAX)
+		rc = fold_exec(s, FOLD_MARK_DEL[t], 0, 0, 0, 0, err);
 	if (!rc)
 		rc = tn_store_commit(s, err);
 	if (rc) {
 		tn_store_rollback(s);
 		return rc;
 	}
-	s->fold_del = to + 1;
-	if (to == s->fold_upto) {
+	if (moved)
+		*moved = n;
+	s->fold_through = through;
+	if (through == INT64_MAX) {
 		s->fold_phase = 0;
 		s->journal_rows -= s->fold_start_rows;
 		if (s->journal_rows < 0)
@@ -792,9 +847,11 @@ void tn_store_close(tn_store *s)
 	tn_db_finalize(s->ins_subscription);
 	tn_db_finalize(s->ins_event);
 	sqlite3_finalize(s->ins_event_lite);
-	for (size_t i = 0; i < sizeof s->ins_journal / sizeof *s->ins_journal; i++)
-		sqlite3_finalize(s->ins_journal[i]);
-	sqlite3_finalize(s->find_journal);
+	for (int t = 0; t < 2; t++) {
+		for (size_t i = 0; i < sizeof s->ins_journal[t] / sizeof *s->ins_journal[t]; i++)
+			sqlite3_finalize(s->ins_journal[t][i]);
+		sqlite3_finalize(s->find_journal[t]);
+	}
 	tn_db_finalize(s->ins_payment);
 	tn_db_finalize(s->find_subscription);
 	tn_db_finalize(s->upd_subscription);
@@ -2057,8 +2114,9 @@ static const int JOURNAL_SIZES[4] = {128, 32, 8, 1};
 
 static sqlite3_stmt *journal_insert(tn_store *s, int k, tn_error *err)
 {
-	if (s->ins_journal[k])
-		return s->ins_journal[k];
+	int t = s->jtab;
+	if (s->ins_journal[t][k])
+		return s->ins_journal[t][k];
 	int rows = JOURNAL_SIZES[k];
 	size_t cap = 512 + (size_t)rows * 16;
 	char *sql = tn_malloc(cap);
@@ -2066,28 +2124,28 @@ static sqlite3_stmt *journal_insert(tn_store *s, int k, tn_error *err)
 		tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
-	size_t n = (size_t)snprintf(sql, cap, "INSERT INTO main.events_journal(id, customer_id, occurred_at, type_id, "
+	size_t n = (size_t)snprintf(sql, cap, "INSERT INTO %s(id, customer_id, occurred_at, type_id, "
 					    "ext_id, amount) SELECT column1, column2, column3, column4, column5, "
-					    "column6 FROM (VALUES ");
+					    "column6 FROM (VALUES ",
+				    JTAB[t]);
 	for (int i = 0; i < rows; i++)
 		n += (size_t)snprintf(sql + n, cap - n, "%s(?,?,?,?,?,?)", i ? "," : "");
 	snprintf(sql + n, cap - n, ") AS v WHERE NOT EXISTS (SELECT 1 FROM main.events e WHERE e.customer_id = "
 				   "v.column2 AND e.occurred_at = v.column3 AND e.type_id = v.column4 AND "
 				   "e.ext_id = v.column5)");
-	s->ins_journal[k] = tn_store_prepare(s, sql, err);
+	s->ins_journal[t][k] = tn_store_prepare(s, sql, err);
 	free(sql);
-	return s->ins_journal[k];
+	return s->ins_journal[t][k];
 }
 
-/* 1 when the journal holds E's key, 0 when not, <0 an error. */
-static int journal_has(tn_store *s, const ev_row *e, tn_error *err)
+/* 1 when journal table T holds E's key, 0 when not, <0 an error. */
+static int journal_has(tn_store *s, int t, const ev_row *e, tn_error *err)
 {
-	if (!s->find_journal &&
-	    !(s->find_journal = tn_store_prepare(s, "SELECT 1 FROM main.events_journal WHERE customer_id = ?1 AND "
-						    "occurred_at = ?2 AND type_id = ?3 AND ext_id = ?4",
-						 err)))
+	static const char *const sql[2] = JT_SQL("SELECT 1 FROM ", " WHERE customer_id = ?1 AND occurred_at = ?2 "
+							      "AND type_id = ?3 AND ext_id = ?4");
+	if (!s->find_journal[t] && !(s->find_journal[t] = tn_store_prepare(s, sql[t], err)))
 		return -1;
-	sqlite3_stmt *st = s->find_journal;
+	sqlite3_stmt *st = s->find_journal[t];
 	sqlite3_bind_int64(st, 1, e->cid);
 	sqlite3_bind_int64(st, 2, e->at);
 	sqlite3_bind_int64(st, 3, e->tid);
@@ -2139,9 +2197,9 @@ static int journal_rows(tn_store *s, const uint32_t *rows, size_t n, int64_t nex
 				*added += (long long)size;
 			} else if (ch > 0) {
 				/* some were in events already: the ids tell which were added */
-				sqlite3_stmt *q = tn_store_cached(s, "SELECT id FROM main.events_journal WHERE id >= ?1 AND "
-								     "id < ?2",
-								  err);
+				static const char *const sql[2] = JT_SQL("SELECT id FROM ",
+									 " WHERE id >= ?1 AND id < ?2");
+				sqlite3_stmt *q = tn_store_cached(s, sql[s->jtab], err);
 				if (!q)
 					return tn_error_code(err, TN_ERR_DB);
 				sqlite3_bind_int64(q, 1, next + (int64_t)at);
@@ -2165,8 +2223,8 @@ static int journal_rows(tn_store *s, const uint32_t *rows, size_t n, int64_t nex
 
 static int flush_journal(tn_store *s, long long *added, tn_error *err)
 {
-	/* the ids go on from the journal's largest, and past a fold's mark */
-	sqlite3_stmt *st = tn_store_cached(s, "SELECT max(id) FROM main.events_journal", err);
+	/* the ids go on from the table's largest */
+	sqlite3_stmt *st = tn_store_cached(s, FOLD_MAX[s->jtab], err);
 	if (!st)
 		return tn_error_code(err, TN_ERR_DB);
 	int rc = sqlite3_step(st);
@@ -2174,8 +2232,6 @@ static int flush_journal(tn_store *s, long long *added, tn_error *err)
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW)
 		return tn_store_db_error(s, "reading the events journal", err);
-	if (s->fold_phase != 0 && next <= s->fold_upto)
-		next = s->fold_upto + 1;
 	if (s->jrows_cap < s->nev) {
 		free(s->jrows);
 		s->jrows_cap = 0;
@@ -2201,7 +2257,10 @@ static int flush_journal(tn_store *s, long long *added, tn_error *err)
 			break;
 		}
 		if (added_key == 0 || tn_u64set_has(s->jkeys_old, k)) {
-			int has = journal_has(s, e, err);
+			/* in the table written to, or in the one being folded */
+			int has = journal_has(s, s->jtab, e, err);
+			if (has == 0 && s->fold_phase != 0)
+				has = journal_has(s, s->fold_tab, e, err);
 			if (has < 0) {
 				rc = tn_error_code(err, TN_ERR_DB);
 				break;
@@ -2249,6 +2308,8 @@ static int flush_events(tn_store *s, tn_error *err)
 		      s,
 		      "INSERT OR IGNORE INTO main.events(customer_id, occurred_at, type_id, ext_id, amount) "
 		      "SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM main.events_journal "
+		      "WHERE customer_id = ?1 AND occurred_at = ?2 AND type_id = ?3 AND ext_id = ?4) "
+		      "AND NOT EXISTS (SELECT 1 FROM main.events_journal_b "
 		      "WHERE customer_id = ?1 AND occurred_at = ?2 AND type_id = ?3 AND ext_id = ?4)",
 		      err))) {
 		s->nev = 0;

@@ -529,6 +529,22 @@ const tn_migration tn_store_migrations[] = {
 	"  took REAL NOT NULL,"
 	"  value BLOB NOT NULL);",
 	NULL},
+	/* 20 (ingest): the events journal's second table.  The server appends
+	 * to one while the other is folded into events, so a fold ends by
+	 * emptying its table with an unqualified DELETE (SQLite frees the
+	 * pages whole) instead of deleting the moved rows one by one, each a
+	 * random seek into the journal's customer index (docs/data-model.md,
+	 * "The events journal"). */
+	{20,
+	"CREATE TABLE events_journal_b("
+	"  id INTEGER PRIMARY KEY,"
+	"  customer_id INTEGER NOT NULL,"
+	"  occurred_at INTEGER NOT NULL,"
+	"  type_id INTEGER NOT NULL,"
+	"  ext_id TEXT NOT NULL DEFAULT '',"
+	"  amount REAL);"
+	"CREATE INDEX events_journal_b_customer ON events_journal_b(customer_id, occurred_at);",
+	NULL},
 };
 
 const size_t tn_store_nmigrations = sizeof tn_store_migrations / sizeof tn_store_migrations[0];

@@ -18,7 +18,7 @@ req() {
 count() { sqlite3 "$1" "$2"; }
 # events matching WHERE in the table and in the journal the running server
 # appends to (docs/data-model.md, "The events journal")
-count_events() { sqlite3 "$1" "SELECT (SELECT count(*) FROM events WHERE $2) + (SELECT count(*) FROM events_journal WHERE $2)"; }
+count_events() { sqlite3 "$1" "SELECT (SELECT count(*) FROM events WHERE $2) + (SELECT count(*) FROM events_journal WHERE $2) + (SELECT count(*) FROM events_journal_b WHERE $2)"; }
 
 # ---- keys ----
 check "keys create admin" sh -c "$TENURE --db t.db keys create --scope admin --name ops >admin.key 2>keys.err"

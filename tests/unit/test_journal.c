@@ -263,6 +263,12 @@ static long long put_n(tn_store *w, int ci, const char *prefix, int n)
 }
 
 static const char SEEN[] = "SELECT count(*) FROM events";
+/* both tables of the journal (migration 20) */
+static const char JOURNALED[] = "SELECT (SELECT count(*) FROM main.events_journal) + "
+				"(SELECT count(*) FROM main.events_journal_b)";
+/* the marks of a fold in steps, this one's and the single-table journal's */
+static const char MARKS[] = "SELECT count(*) FROM main.meta WHERE key LIKE 'events_fold_%' OR key LIKE "
+			    "'events_journal%_folded'";
 static const char DISTINCT[] = "SELECT count(*) FROM (SELECT DISTINCT customer_id, occurred_at, type_id, ext_id FROM events)";
 
 /* A fold in steps (tn_store_fold_step): between any two steps a live
@@ -309,9 +315,11 @@ static void test_fold_in_steps(void **state)
 	assert_true(steps >= 4); /* 100 rows in steps of 15: several */
 	assert_int_equal(moved_all, 100);
 	/* what came during the fold waits in the journal, the rest is in events */
-	assert_int_equal(count(w, "SELECT count(*) FROM main.events_journal"), expect - 100);
+	assert_int_equal(count(w, JOURNALED), expect - 100);
+	/* the writer turned to the second table, the folded one was emptied */
+	assert_int_equal(count(w, "SELECT count(*) FROM main.events_journal"), 0);
 	assert_int_equal(count(w, "SELECT count(*) FROM main.events"), 100);
-	assert_int_equal(count(w, "SELECT count(*) FROM main.meta WHERE key LIKE 'events_fold_%'"), 0);
+	assert_int_equal(count(w, MARKS), 0);
 
 	/* a second fold, stopped after two steps: a crash */
 	long long moved = 0;
@@ -320,6 +328,7 @@ static void test_fold_in_steps(void **state)
 	assert_int_equal(tn_store_fold_step(w, 3, &done, &moved, &err), TN_OK);
 	assert_int_equal(done, 0);
 	assert_true(count(w, "SELECT count(*) FROM main.events") > 100);
+	assert_int_equal(count(w, MARKS), 1); /* how far the steps got */
 	assert_int_equal(count(live, SEEN), expect);
 	tn_store_close(w);
 	tn_store *ro = open_flags(TN_STORE_READONLY);
@@ -327,9 +336,9 @@ static void test_fold_in_steps(void **state)
 	assert_int_equal(count(ro, DISTINCT), expect);
 	tn_store_close(ro);
 	tn_store *s = open_flags(0); /* folds the rest */
-	assert_int_equal(count(s, "SELECT count(*) FROM main.events_journal"), 0);
+	assert_int_equal(count(s, JOURNALED), 0);
 	assert_int_equal(count(s, "SELECT count(*) FROM main.events"), expect);
-	assert_int_equal(count(s, "SELECT count(*) FROM main.meta WHERE key LIKE 'events_fold_%'"), 0);
+	assert_int_equal(count(s, MARKS), 0);
 	tn_store_close(s);
 	assert_int_equal(count(live, SEEN), expect);
 	tn_store_close(live);
@@ -352,7 +361,7 @@ static void test_fold_in_steps_overtaken(void **state)
 	assert_int_equal(tn_store_fold_step(w, 15, &done, NULL, &err), TN_OK);
 	assert_int_equal(done, 0);
 	tn_store *cli = open_flags(0); /* folds everything */
-	assert_int_equal(count(cli, "SELECT count(*) FROM main.events_journal"), 0);
+	assert_int_equal(count(cli, JOURNALED), 0);
 	tn_store_close(cli);
 	for (int i = 0; i < 10; i++)
 		assert_int_equal(put_n(w, i, "y", 5), 5);
@@ -368,6 +377,64 @@ static void test_fold_in_steps_overtaken(void **state)
 	tn_store *s = open_flags(0);
 	assert_int_equal(count(s, "SELECT count(*) FROM main.events"), 150);
 	tn_store_close(s);
+	unlink(path);
+}
+
+/* Folds in steps one after another: each turns the writer to the other
+ * table of the journal and ends by emptying the one it folded; events
+ * written during a fold are folded by the next, re-sends stay unchanged
+ * across the turns, and every event is seen once throughout. */
+static void test_folds_alternate_tables(void **state)
+{
+	(void)state;
+	fresh();
+	more_customers();
+	tn_store *w = journaling();
+	tn_store *live = open_flags(TN_STORE_LIVE);
+	tn_error err = {0};
+	long long expect = 0;
+	for (int i = 0; i < 10; i++)
+		expect += put_n(w, i, "a", 10);
+	assert_int_equal(expect, 100);
+	const char *tabs[2] = {"SELECT count(*) FROM main.events_journal",
+			       "SELECT count(*) FROM main.events_journal_b"};
+	/* the fold turns secure_delete off for its DELETE only: the
+	 * connection's own setting is back after it (on, here, to see that) */
+	assert_int_equal(count(w, "PRAGMA secure_delete = 1"), 1);
+	for (int fold = 0; fold < 4; fold++) {
+		int done = 0, steps = 0;
+		long long moved_all = 0, before = count(w, "SELECT count(*) FROM main.events");
+		long long journaled = count(w, JOURNALED);
+		/* between folds the writer's table holds everything, the other none */
+		assert_int_equal(count(w, tabs[fold % 2]), journaled);
+		assert_int_equal(count(w, tabs[!(fold % 2)]), 0);
+		while (!done) {
+			long long moved = 0;
+			assert_int_equal(tn_store_fold_step(w, 5, &done, &moved, &err), TN_OK);
+			moved_all += moved;
+			assert_true(++steps < 60);
+			char prefix[24];
+			snprintf(prefix, sizeof prefix, "f%d-%d", fold, steps);
+			assert_int_equal(put_n(w, steps % 10, prefix, 6), 6);
+			expect += 6;
+			assert_int_equal(put_n(w, (steps + 5) % 10, "a", 10), 0); /* re-send: unchanged */
+			assert_int_equal(count(live, SEEN), expect);
+			assert_int_equal(count(live, DISTINCT), expect);
+		}
+		assert_true(steps >= 3);
+		assert_int_equal(moved_all, journaled);
+		assert_int_equal(count(w, "SELECT count(*) FROM main.events"), before + journaled);
+		assert_int_equal(count(w, tabs[fold % 2]), 0); /* emptied whole */
+		assert_int_equal(count(w, MARKS), 0);
+		assert_int_equal(tn_store_journal_rows(w), count(w, JOURNALED));
+		assert_int_equal(count(w, "PRAGMA secure_delete"), 1);
+	}
+	tn_store_close(w);
+	tn_store *s = open_flags(0);
+	assert_int_equal(count(s, JOURNALED), 0);
+	assert_int_equal(count(s, "SELECT count(*) FROM main.events"), expect);
+	tn_store_close(s);
+	tn_store_close(live);
 	unlink(path);
 }
 
@@ -498,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_crash_between_commit_and_fold),
 		cmocka_unit_test(test_fold_in_steps),
 		cmocka_unit_test(test_fold_in_steps_overtaken),
+		cmocka_unit_test(test_folds_alternate_tables),
 		cmocka_unit_test(test_rolled_back_events_are_new_again),
 		cmocka_unit_test(test_many_rows_by_tag),
 	};

@@ -211,7 +211,8 @@ static void stored(const char *id, char *out, size_t n)
 					     * (docs/data-model.md, "The events journal") */
 					    "SELECT c.ext_id, e.occurred_at, t.name, quote(e.amount) FROM (SELECT * FROM events "
 					    "UNION ALL SELECT customer_id, occurred_at, type_id, ext_id, amount "
-					    "FROM events_journal) e "
+					    "FROM events_journal UNION ALL SELECT customer_id, occurred_at, type_id, "
+					    "ext_id, amount FROM events_journal_b) e "
 					    "JOIN customers c ON c.id = e.customer_id JOIN event_types t ON t.id = e.type_id "
 					    "WHERE e.ext_id = ?1",
 					    -1, &st, NULL),
