@@ -6,6 +6,11 @@
 # instance (tests/e2e/pg.sh; fsync off, as a test instance).
 #   BENCH_PG_EVENTS   events to import (default 1000000)
 #   BENCH_PG_DEMO     demo customers for the analyses (default 2000)
+#   BENCH_PG_BASE     a baseline tenure binary: A/B of the events import,
+#                     alternately in the same instance (default: none)
+#   BENCH_PG_REPS     A/B rounds (default 3)
+#   BENCH_PG_PERF     0: no perf profile of the backend (default 1)
+#   BENCH_PG_ANALYSES 0: skip the analyses on the demo company (default 1)
 . "$(dirname "$0")/lib.sh"
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 . "$REPO/tests/e2e/pg.sh"
@@ -59,20 +64,43 @@ backend_cpu() { # the CPU seconds of this instance's backends (and parallel work
 wal_now() { pg_psql bench "SELECT pg_current_wal_lsn()"; }
 wal_mb() { pg_psql bench "SELECT round(pg_wal_lsn_diff('$2', '$1') / 1048576.0, 1)"; }
 cpu_line() { # WHAT WALL CLIENT-USER CLIENT-SYS BACKEND-CPU WAL-MB (the client: tenure or psql)
-  printf '  %-54s wall %6s s %9s rows/s; client CPU %5s s; backend CPU %5s s (%s rows/s per backend CPU s); WAL %6s MB; load %s\n' \
+  # CPU-s per million rows: the fair figure on a loaded machine (wall rates
+  # depend on what else runs)
+  printf '  %-54s wall %6s s %9s rows/s; client CPU %5s s; backend CPU %5s s; CPU-s per 1M rows: client %s, server %s, all %s; WAL %6s MB; load %s\n' \
     "$1" "$2" "$(rate "$N" "$2")" "$(awk -v a="$3" -v b="$4" 'BEGIN { printf "%.2f", a + b }')" "$5" \
-    "$(rate "$N" "$5")" "$6" "$(cut -d' ' -f1 /proc/loadavg)"
+    "$(awk -v a="$3" -v b="$4" -v n="$N" 'BEGIN { printf "%.2f", (a + b) * 1e6 / n }')" \
+    "$(awk -v a="$5" -v n="$N" 'BEGIN { printf "%.2f", a * 1e6 / n }')" \
+    "$(awk -v a="$3" -v b="$4" -v c="$5" -v n="$N" 'BEGIN { printf "%.2f", (a + b + c) * 1e6 / n }')" \
+    "$6" "$(cut -d' ' -f1 /proc/loadavg)"
 }
 echo "where the time goes: importing $N events into an empty PostgreSQL events table"
-pg_psql bench "TRUNCATE events" >/dev/null
-w0=$(wal_now)
-/usr/bin/time -f '%e %U %S' -o "$W/t.time" "$TENURE" --db "$URL" --quiet import events "$W/events.csv" >/dev/null 2>"$W/t.err" &
-tp=$!
-bcpu=$(backend_cpu "$tp")
-wait "$tp" || { cat "$W/t.err"; exit 1; }
-read -r wall tu ts <"$W/t.time"
-cpu_line "tenure import (COPY, key rebuilt by sort)" "$wall" "$tu" "$ts" "$bcpu" "$(wal_mb "$w0" "$(wal_now)")"
-TWALL=$wall
+tenure_import() { # LABEL BINARY: import the events into the emptied table; sets TWALL, TCPU (client+server)
+  pg_psql bench "TRUNCATE events" >/dev/null
+  w0=$(wal_now)
+  /usr/bin/time -f '%e %U %S' -o "$W/t.time" "$2" --db "$URL" --quiet import events "$W/events.csv" >/dev/null 2>"$W/t.err" &
+  tp=$!
+  bcpu=$(backend_cpu "$tp")
+  wait "$tp" || { cat "$W/t.err"; exit 1; }
+  read -r wall tu ts <"$W/t.time"
+  cpu_line "$1" "$wall" "$tu" "$ts" "$bcpu" "$(wal_mb "$w0" "$(wal_now)")"
+  TWALL=$wall
+  TCPU=$(awk -v a="$tu" -v b="$ts" -v c="$bcpu" -v n="$N" 'BEGIN { printf "%.3f", (a + b + c) * 1e6 / n }')
+}
+# A/B against a baseline binary (BENCH_PG_BASE=path/to/tenure, e.g. main's
+# build): both import the same rows into the same instance, alternately,
+# BENCH_PG_REPS times (default 3), back to back under the same load
+if [ -n "${BENCH_PG_BASE:-}" ]; then
+  echo "  A/B: this build against $BENCH_PG_BASE, alternately"
+  : >"$W/ab"
+  for r in $(seq 1 "${BENCH_PG_REPS:-3}"); do
+    tenure_import "baseline import (run $r)" "$BENCH_PG_BASE"; echo "base $TCPU $TWALL" >>"$W/ab"
+    tenure_import "this build's import (run $r)" "$TENURE"; echo "new $TCPU $TWALL" >>"$W/ab"
+  done
+  med() { grep "^$1 " "$W/ab" | awk -v c="$2" '{print $c}' | sort -n | awk '{a[NR] = $1} END { print a[int((NR + 1) / 2)] }'; }
+  printf '  A/B medians: CPU-s per 1M rows (tenure + server) baseline %s, this build %s (%s of baseline); wall baseline %s s, this build %s s\n' \
+    "$(med base 2)" "$(med new 2)" "$(ratio "$(med new 2)" "$(med base 2)")" "$(med base 3)" "$(med new 3)"
+fi
+tenure_import "tenure import (COPY, key rebuilt by sort)" "$TENURE"
 
 # the bound: psql's own \copy (client side, the same protocol as tenure's
 # COPY FROM STDIN) of the same rows, as text, in the same run
@@ -96,9 +124,13 @@ psql_copy() { # NAME SETUP-SQL COPY-OPTIONS: time psql's \copy into table t, in 
 psql_copy "psql \\copy, bare table (no key)" "CREATE TABLE t (LIKE events)" ""
 psql_copy "psql \\copy, keyed table (the events key)" "CREATE TABLE t (LIKE events INCLUDING ALL)" ""
 psql_copy "psql \\copy, bare, then ADD PRIMARY KEY (tenure's way)" "CREATE TABLE t (LIKE events)" "" &&
-  { s0=$(date +%s.%N); pg_psql bench "ALTER TABLE t ADD PRIMARY KEY (customer_id, occurred_at, type_id, ext_id)" >/dev/null
+  { s0=$(date +%s.%N); _pm=$(head -1 "$PG_DIR_bench/data/postmaster.pid"); _c0=$(awk '{print $16 + $17}' "/proc/$_pm/stat")
+    # with tenure's settings for the key (bulk_done in src/store/store.c)
+    pg_psql bench "SET maintenance_work_mem = '$(( N * 128 / 1024 > 65536 ? N * 128 / 1024 : 65536 ))kB'; SET max_parallel_maintenance_workers = 0; ALTER TABLE t ADD PRIMARY KEY (customer_id, occurred_at, type_id, ext_id)" >/dev/null
     k=$(awk -v a="$s0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }'); AWALL=$(awk -v a="$AWALL" -v b="$k" 'BEGIN { print a + b }')
-    printf '    + ADD PRIMARY KEY: %.2f s (%s rows/s all told)\n' "$k" "$(rate "$N" "$AWALL")"; }
+    sleep 0.3; kc=$(awk -v a="$_c0" '{printf "%.2f", ($16 + $17 - a) / 100}' "/proc/$_pm/stat")
+    printf '    + ADD PRIMARY KEY: %.2f s, server CPU %s s (%s CPU-s per 1M rows); %s rows/s all told\n' "$k" "$kc" \
+      "$(awk -v a="$kc" -v n="$N" 'BEGIN { printf "%.2f", a * 1e6 / n }')" "$(rate "$N" "$AWALL")"; }
 psql_copy "psql \\copy FREEZE, bare, created in the transaction" "CREATE TABLE t (LIKE events)" "WITH (FREEZE)"
 psql_copy "psql \\copy, bare UNLOGGED table (no WAL)" "CREATE UNLOGGED TABLE t (LIKE events)" ""
 pg_psql bench "DROP TABLE IF EXISTS t" >/dev/null
@@ -129,6 +161,7 @@ if [ "${BENCH_PG_PERF:-1}" = 1 ] && command -v perf >/dev/null 2>&1; then
   wait "$tp"
 fi
 
+[ "${BENCH_PG_ANALYSES:-1}" = 0 ] && exit 0
 echo "analyses on the demo company ($D customers, 12 months)"
 pg_psql bench "DROP SCHEMA public CASCADE; CREATE SCHEMA public" >/dev/null 2>&1
 "$TENURE" --db "$W/demo.db" --quiet demo --customers "$D" --months 12 >/dev/null 2>&1

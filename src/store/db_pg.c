@@ -621,6 +621,35 @@ int tn_pg_bind(tn_pgstmt *st, int i, unsigned oid, const char *val, int len, int
 	return TN_OK;
 }
 
+/* A statement prepared with a parameter left for the server to type (a
+ * NULL or a text was bound first) and now bound with a typed value: ask the
+ * server which types it gave them.  When the new binding's types are those
+ * (an integer for a BIGINT column first bound NULL), the statement runs
+ * as prepared -- before, a batch whose first row had a NULL where a later one
+ * had a number was prepared again for nearly every batch.  Returns whether
+ * the prepared statement fits the binding. */
+static int describe_untyped(tn_pgstmt *st)
+{
+	tn_pg *pg = st->pg;
+	for (int i = 0; i < st->n; i++)
+		if (st->used[i] && st->type[i] && st->ptype[i] != st->type[i] && st->ptype[i] != 0)
+			return 0; /* a type given before that differs: prepare again */
+	char name[32];
+	snprintf(name, sizeof name, "tns%u", st->id);
+	PGresult *d = PQdescribePrepared(pg->conn, name);
+	int ok = PQresultStatus(d) == PGRES_COMMAND_OK && PQnparams(d) == st->n;
+	if (ok) {
+		for (int i = 0; i < st->n; i++)
+			st->ptype[i] = PQparamtype(d, i);
+		st->dgen = pg->gen;
+	}
+	PQclear(d);
+	for (int i = 0; ok && i < st->n; i++)
+		if (st->used[i] && st->type[i] && st->ptype[i] != st->type[i])
+			ok = 0;
+	return ok;
+}
+
 /* Prepare on the server unless done with compatible types in this
  * connection's life. */
 static int ensure_prepared(tn_pgstmt *st, const char *what, tn_error *err)
@@ -630,6 +659,8 @@ static int ensure_prepared(tn_pgstmt *st, const char *what, tn_error *err)
 	for (int i = 0; same && i < st->n; i++)
 		if (st->used[i] && st->type[i] && st->ptype[i] != st->type[i])
 			same = 0;
+	if (!same && st->pgen == pg->gen && st->dgen != pg->gen && describe_untyped(st))
+		return TN_OK;
 	if (same)
 		return TN_OK;
 	char name[32];

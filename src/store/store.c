@@ -1268,16 +1268,19 @@ int tn_store_put_customer(tn_store *s, const tn_customer_rec *r, int *outcome, t
 
 /* A multi-row INSERT into staging table TABLE (COLS, NCOLS of them) for
  * rows FROM..FROM+M-1, bound by BIND: one round trip per STAGE_ROWS rows
- * instead of one per row. */
+ * instead of one per row.  The statement for a full chunk is prepared once
+ * per call and run again for every full chunk (*KEEP), so that the server
+ * plans it once, not once per chunk. */
 #define STAGE_ROWS 200
 typedef void (*stage_bind_fn)(tn_stmt *st, int base, const void *rows, size_t i, tn_store *s, int64_t seq);
-static int stage_chunk(tn_store *s, const char *table, const char *cols, int ncols, const void *rows, size_t from,
-		       size_t m, stage_bind_fn bind, tn_error *err)
+static tn_stmt *stage_stmt(tn_store *s, const char *table, const char *cols, int ncols, size_t m, tn_error *err)
 {
 	size_t cap = strlen(table) + strlen(cols) + 64 + m * (size_t)ncols * 8;
 	char *sql = tn_malloc(cap);
-	if (!sql)
-		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	if (!sql) {
+		tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
 	size_t o = (size_t)snprintf(sql, cap, "INSERT INTO %s(%s) VALUES ", table, cols);
 	for (size_t i = 0; i < m; i++) {
 		sql[o++] = i ? ',' : ' ';
@@ -1289,24 +1292,38 @@ static int stage_chunk(tn_store *s, const char *table, const char *cols, int nco
 	sql[o] = '\0';
 	tn_stmt *st = tn_db_prepare(s, sql, err);
 	free(sql);
-	if (!st)
+	return st;
+}
+
+static int stage_chunk(tn_store *s, const char *table, const char *cols, int ncols, const void *rows, size_t from,
+		       size_t m, stage_bind_fn bind, tn_stmt **keep, tn_error *err)
+{
+	tn_stmt *st = keep ? *keep : NULL;
+	if (!st && !(st = stage_stmt(s, table, cols, ncols, m, err)))
 		return tn_error_code(err, TN_ERR_DB);
+	if (keep)
+		*keep = st;
 	for (size_t i = 0; i < m; i++)
 		bind(st, (int)(i * (size_t)ncols), rows, from + i, s, (int64_t)(from + i));
 	int rc = tn_db_step(st, "staging rows", err);
-	tn_db_finalize(st);
+	if (keep)
+		tn_db_reset(st);
+	else
+		tn_db_finalize(st);
 	return rc == TN_DB_DONE ? TN_OK : write_error(s, rc, "staging rows", err);
 }
 
 static int stage_rows(tn_store *s, const char *table, const char *cols, int ncols, const void *rows, size_t n,
 		      stage_bind_fn bind, tn_error *err)
 {
-	for (size_t from = 0; from < n; from += STAGE_ROWS) {
+	tn_stmt *full = NULL;
+	int rc = TN_OK;
+	for (size_t from = 0; from < n && !rc; from += STAGE_ROWS) {
 		size_t m = n - from < STAGE_ROWS ? n - from : STAGE_ROWS;
-		if (stage_chunk(s, table, cols, ncols, rows, from, m, bind, err))
-			return tn_error_code(err, TN_ERR_DB);
+		rc = stage_chunk(s, table, cols, ncols, rows, from, m, bind, m == STAGE_ROWS ? &full : NULL, err);
 	}
-	return TN_OK;
+	tn_db_finalize(full);
+	return rc ? tn_error_code(err, TN_ERR_DB) : TN_OK;
 }
 
 static void bind_customer(tn_stmt *st, int b, const void *rows, size_t i, tn_store *s, int64_t seq)
@@ -1747,14 +1764,19 @@ static int bulk_done(tn_store *s, tn_error *err)
 		if (tn_pg_copy_end(s->pg, &rows, err))
 			return tn_error_code(err, TN_ERR_DB);
 	}
-	/* the key is built by one sort: in memory when it fits (about 80 bytes
-	 * a row), so that it is not merged from disk; PostgreSQL's parallel
-	 * workers share it */
-	long long kb = s->bulk_rows * 80 / 1024;
+	/* the key is built by one sort, in memory when it fits: PostgreSQL's
+	 * in-memory sort of this key takes about 90 bytes a row (trace_sort: 87
+	 * MB for a million rows with empty ext_ids); at 80 bytes a row the sort
+	 * of a million rows spilled to disk.  One process, no parallel workers:
+	 * on two cores the workers (and the leader that merges their runs) cost
+	 * 40-100% more CPU for the same index and were not faster (1M rows: 0.75
+	 * CPU-s in memory alone, 1.1-1.7 in parallel; docs/scaling.md) */
+	long long kb = s->bulk_rows * 128 / 1024;
 	s->bulk_rows = 0;
 	kb = kb < 65536 ? 65536 : kb > 1048576 ? 1048576 : kb;
-	char mwm[80];
-	snprintf(mwm, sizeof mwm, "SET LOCAL maintenance_work_mem = '%lldkB'", kb);
+	char mwm[128];
+	snprintf(mwm, sizeof mwm, "SET LOCAL maintenance_work_mem = '%lldkB'; "
+		 "SET LOCAL max_parallel_maintenance_workers = 0", kb);
 	if (tn_store_exec(s, mwm, err))
 		return tn_error_code(err, TN_ERR_DB);
 	static const char add_key[] = "ALTER TABLE events ADD CONSTRAINT events_pkey "

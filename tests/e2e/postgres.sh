@@ -112,6 +112,28 @@ check_eq "bulk over several flushes: the events key rebuilt" \
 checked $TENURE --db "$BULK2" --format json import events big.csv >again.out 2>&1
 check_contains "bulk over several flushes: re-import adds nothing" again.out '"added":0'
 
+# ---- customers staged in batches: one prepare per batch, not per chunk ----
+# A staging INSERT whose first row binds NULL where a later row binds a number
+# (signed_up_at, country, channel missing now and then) used to be prepared
+# again for nearly every 200-row chunk (a SAVEPOINT, PREPARE, RELEASE and
+# DEALLOCATE each); now it is prepared once per batch of 2,000 and run again,
+# the server's inferred types reused (describe_untyped in db_pg.c).
+(cd / && checked pg_psql one "CREATE DATABASE stage") >/dev/null 2>&1
+(cd / && checked pg_psql one "ALTER DATABASE stage SET log_statement = 'all'") >/dev/null 2>&1
+STAGE=$(printf '%s' "$URL" | sed 's|/postgres$|/stage|')
+awk 'BEGIN { srand(3); print "id,signed_up_at,country,channel"; for (i = 0; i < 10000; i++)
+  printf "s%d,%s,%s,%s\n", i, (rand() < 0.1 ? "" : "2024-01-01T00:00:00Z"), (rand() < 0.3 ? "" : "SA"), (rand() < 0.5 ? "" : "organic") }' >nulls.csv
+checked $TENURE --db stage.db --quiet import customers nulls.csv >/dev/null 2>&1
+l0=$(wc -l <"$PG_DIR_one/log")
+checked $TENURE --db "$STAGE" --quiet import customers nulls.csv >/dev/null 2>&1
+sp=$(tail -n +"$((l0 + 1))" "$PG_DIR_one/log" | grep -c 'statement: SAVEPOINT tn_prepare')
+if [ "$sp" -le 10 ]; then ok "staged customers: prepared at most twice per batch of 2,000 ($sp)"
+else not_ok "staged customers: prepared at most twice per batch of 2,000" "$sp prepares under a savepoint for 10,000 rows"; fi
+check_eq "staged customers with NULLs: the values as on SQLite" \
+  "$( (cd / && pg_as "$PG_BIN/psql" -X -q -A -t -h "$PG_DIR_one" -p "$PG_PORT_one" -U tenure -d stage \
+      -c "SELECT count(*), count(signed_up_at), sum(signed_up_at), count(country), count(channel) FROM customers") 2>&1)" \
+  "$(sqlite3 -separator '|' stage.db "SELECT count(*), count(signed_up_at), sum(signed_up_at), count(country), count(channel) FROM customers")"
+
 # ---- errors ----
 BAD=$(printf '%s' "$URL" | sed "s|:$PG_PASSWORD@|:wrong-$PG_PASSWORD@|")
 fails $TENURE --db "$BAD" summary >bad.out 2>bad.err
