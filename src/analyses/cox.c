@@ -44,10 +44,9 @@ typedef struct cox_data {
 	double *xc;     /* p columns of n: centred covariates in sorted order (column-major) */
 	double *time;   /* sorted */
 	double *status; /* sorted */
-	int *strata;    /* sorted; all 0 when none */
+	int *strata;    /* sorted; NULL when none */
 	size_t ng;      /* tie groups: rows with the same (stratum, time) */
 	size_t *gstart; /* ng + 1: first row of each group, ascending */
-	uint32_t *gid;  /* n: each row's group */
 	unsigned char *gfirst, *glast; /* the group is its stratum's first / last */
 	size_t nch;     /* blocks of COX_CHUNK rows */
 	/* work */
@@ -101,10 +100,21 @@ static void gram_chunk(const cox_data *d, size_t i0, size_t i1, double *out)
 	size_t n = d->n, p = d->p, np = p * (p + 1) / 2;
 	double w[COX_BLOCK], wx[COX_BLOCK];
 	memset(out, 0, np * sizeof *out);
+	size_t lo = 0, hi = d->ng; /* the group of row i0: the last g with gstart[g] <= i0 */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (d->gstart[mid] <= i0)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	size_t g = lo;
 	for (size_t b0 = i0; b0 < i1; b0 += COX_BLOCK) {
 		size_t L = i1 - b0 < COX_BLOCK ? i1 - b0 : COX_BLOCK;
 		for (size_t b = 0; b < L; b++) {
-			size_t i = b0 + b, g = d->gid[i];
+			size_t i = b0 + b;
+			while (d->gstart[g + 1] <= i)
+				g++;
 			w[b] = d->risk[i] * (d->cg[g] - (d->status[i] == 1 ? d->s2g[g] : 0));
 		}
 		size_t L4 = L & ~(size_t)3;
@@ -322,7 +332,6 @@ static void data_free(cox_data *d)
 	free(d->status);
 	free(d->strata);
 	free(d->gstart);
-	free(d->gid);
 	free(d->gfirst);
 	free(d->glast);
 	free(d->eta);
@@ -346,14 +355,13 @@ static int data_build(cox_data *d, const double *time, const double *event, cons
 	d->xc = tn_malloc(n * p * sizeof *d->xc);
 	d->time = tn_malloc(n * sizeof *d->time);
 	d->status = tn_malloc(n * sizeof *d->status);
-	d->strata = tn_malloc(n * sizeof *d->strata);
-	d->gid = tn_malloc(n * sizeof *d->gid);
+	d->strata = strata ? tn_malloc(n * sizeof *d->strata) : NULL;
 	d->eta = tn_malloc(n * sizeof *d->eta);
 	d->risk = tn_malloc(n * sizeof *d->risk);
 	d->part = tn_malloc(d->nch * (p * (p + 1) / 2) * sizeof *d->part);
 	d->a = tn_malloc(p * sizeof *d->a);
 	d->a2 = tn_malloc(p * sizeof *d->a2);
-	if (!keys || !perm || !d->xc || !d->time || !d->status || !d->strata || !d->gid || !d->eta || !d->risk ||
+	if (!keys || !perm || !d->xc || !d->time || !d->status || (strata && !d->strata) || !d->eta || !d->risk ||
 	    !d->part || !d->a || !d->a2)
 		goto nomem;
 	for (size_t i = 0; i < n; i++)
@@ -384,13 +392,13 @@ static int data_build(cox_data *d, const double *time, const double *event, cons
 		uint32_t r = perm[i];
 		d->time[i] = time[r];
 		d->status[i] = event[r];
-		d->strata[i] = strata ? strata[r] : 0;
+		if (strata)
+			d->strata[i] = strata[r];
 		const double *xr = x + (size_t)r * p;
 		for (size_t j = 0; j < p; j++)
 			d->xc[j * n + i] = xr[j] - means[j];
-		if (i == 0 || d->time[i] != d->time[i - 1] || d->strata[i] != d->strata[i - 1])
+		if (i == 0 || d->time[i] != d->time[i - 1] || (strata && d->strata[i] != d->strata[i - 1]))
 			ng++;
-		d->gid[i] = (uint32_t)(ng - 1);
 	}
 	free(perm);
 	perm = NULL;
@@ -402,14 +410,14 @@ static int data_build(cox_data *d, const double *time, const double *event, cons
 	d->s2g = tn_malloc(ng * sizeof *d->s2g);
 	if (!d->gstart || !d->gfirst || !d->glast || !d->cg || !d->s2g)
 		goto nomem;
-	for (size_t i = 0; i < n; i++)
-		if (i == 0 || d->gid[i] != d->gid[i - 1])
-			d->gstart[d->gid[i]] = i;
+	for (size_t i = 0, g = 0; i < n; i++)
+		if (i == 0 || d->time[i] != d->time[i - 1] || (strata && d->strata[i] != d->strata[i - 1]))
+			d->gstart[g++] = i;
 	d->gstart[ng] = n;
 	for (size_t g = 0; g < ng; g++) {
-		int s = d->strata[d->gstart[g]];
-		d->gfirst[g] = g == 0 || d->strata[d->gstart[g - 1]] != s;
-		d->glast[g] = g + 1 == ng || d->strata[d->gstart[g + 1]] != s;
+		int s = strata ? d->strata[d->gstart[g]] : 0;
+		d->gfirst[g] = g == 0 || (strata && d->strata[d->gstart[g - 1]] != s);
+		d->glast[g] = g + 1 == ng || (strata && d->strata[d->gstart[g + 1]] != s);
 	}
 	return TN_OK;
 nomem:
@@ -650,7 +658,12 @@ int tn_cox_fit(const double *time, const double *event, const double *x, size_t 
 	f->lr_p = tn_chisq_upper(f->lr_chisq, (int)p);
 	/* concordance on the centred linear predictor, sorted order */
 	double counts[4];
-	/* d.eta is x'beta at beta from the last pass */
+	/* d.eta is x'beta at beta from the last pass; the pass's work is no
+	 * longer needed (the concordance's arrays are the peak of memory) */
+	free(d.risk);
+	free(d.part);
+	d.risk = NULL;
+	d.part = NULL;
 	rc = tn_cox_concordance(d.time, d.status, d.eta, d.strata, n, &f->concordance, counts, err);
 	f->concordant = counts[0];
 	f->discordant = counts[1];
