@@ -187,6 +187,14 @@ void tn_cox_set_threads(int n) { cox_threads_forced = n; }
 
 /* the chunks split over one or two threads: each chunk's result is the
  * same whichever thread computes it */
+/* two threads for a pass or the copy: forced, or big enough with two cores */
+static int cox_two(size_t n, size_t p)
+{
+	return cox_threads_forced == 2 ||
+	       (cox_threads_forced == 0 && (double)n * (double)(p + 1) * (double)(p + 2) / 2 >= 4e6 &&
+		sysconf(_SC_NPROCESSORS_ONLN) >= 2);
+}
+
 static void cox_run(cox_data *d, const double *beta, int what, int two)
 {
 	cox_job jb[2] = {{d, beta, what, 0, d->nch}, {d, beta, what, d->nch, d->nch}};
@@ -213,9 +221,7 @@ static void cox_run(cox_data *d, const double *beta, int what, int two)
 static double cox_pass(cox_data *d, const double *beta, double *u, double *imat, int efron)
 {
 	size_t n = d->n, p = d->p, np = p * (p + 1) / 2;
-	int two = cox_threads_forced == 2 ||
-		  (cox_threads_forced == 0 && (double)n * (double)(p + 1) * (double)(p + 2) / 2 >= 4e6 &&
-		   sysconf(_SC_NPROCESSORS_ONLN) >= 2);
+	int two = cox_two(n, p);
 	cox_run(d, beta, 0, two);
 	double *a = d->a, *a2 = d->a2;
 	double loglik = 0, denom = 0;
@@ -325,6 +331,37 @@ void tn_cox_free(tn_cox *fit)
 	free(fit);
 }
 
+typedef struct gather_job {
+	cox_data *d;
+	const double *time, *event, *x;
+	const int *strata;
+	const uint32_t *perm;
+	const double *means;
+	size_t i0, i1;
+} gather_job;
+
+/* rows [i0, i1) of the sorted order; the source rows come in time order,
+ * scattered, so fetch a few rows ahead */
+static void *gather_rows(void *arg)
+{
+	gather_job *g = arg;
+	cox_data *d = g->d;
+	size_t n = d->n, p = d->p;
+	for (size_t i = g->i0; i < g->i1; i++) {
+		if (i + 8 < g->i1)
+			__builtin_prefetch(g->x + (size_t)g->perm[i + 8] * p);
+		uint32_t r = g->perm[i];
+		d->time[i] = g->time[r];
+		d->status[i] = g->event[r];
+		if (g->strata)
+			d->strata[i] = g->strata[r];
+		const double *xr = g->x + (size_t)r * p;
+		for (size_t j = 0; j < p; j++)
+			d->xc[j * n + i] = xr[j] - g->means[j];
+	}
+	return NULL;
+}
+
 static void data_free(cox_data *d)
 {
 	free(d->xc);
@@ -383,23 +420,24 @@ static int data_build(cox_data *d, const double *time, const double *event, cons
 			means[j] += x[i * p + j];
 	for (size_t j = 0; j < p; j++)
 		means[j] /= (double)n;
-	/* the sorted, centred copy, a column per covariate; the source rows
-	 * come in time order, so fetch a few rows ahead */
+	/* the sorted, centred copy, a column per covariate: a plain copy, so
+	 * two threads (halves of the rows) give the same result as one */
+	gather_job gj[2] = {{d, time, event, x, strata, perm, means, 0, n}, {d, time, event, x, strata, perm, means, n, n}};
+	pthread_t th;
+	int started = 0;
+	if (cox_two(n, p)) {
+		gj[0].i1 = gj[1].i0 = n / 2;
+		started = pthread_create(&th, NULL, gather_rows, &gj[1]) == 0;
+	}
+	gather_rows(&gj[0]);
+	if (started)
+		pthread_join(th, NULL);
+	else if (gj[1].i0 < gj[1].i1)
+		gather_rows(&gj[1]);
 	size_t ng = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (i + 8 < n)
-			__builtin_prefetch(x + (size_t)perm[i + 8] * p);
-		uint32_t r = perm[i];
-		d->time[i] = time[r];
-		d->status[i] = event[r];
-		if (strata)
-			d->strata[i] = strata[r];
-		const double *xr = x + (size_t)r * p;
-		for (size_t j = 0; j < p; j++)
-			d->xc[j * n + i] = xr[j] - means[j];
+	for (size_t i = 0; i < n; i++)
 		if (i == 0 || d->time[i] != d->time[i - 1] || (strata && d->strata[i] != d->strata[i - 1]))
 			ng++;
-	}
 	free(perm);
 	perm = NULL;
 	d->ng = ng;

@@ -55,7 +55,7 @@ static const char usage[] =
     "  --strata COL       a separate baseline hazard per value of COL\n"
     "  --reference LIST   the reference value of text columns, e.g. plan=monthly\n"
     "                     (repeat the option or separate with commas)\n"
-    "  --timing           print the read and fit times on stderr\n"
+    "  --timing           print the read and fit times (wall and CPU) on stderr\n"
     "  --cause LEVEL      a cause-specific model (competing risks): only leaving for\n"
     "                     this cause is an event, leaving for another cause censors\n"
     "                     (R: coxph(Surv(time, status == LEVEL) ~ ...)); on the store\n"
