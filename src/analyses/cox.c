@@ -36,7 +36,8 @@
 
 #define TN_COX_MAX_P 1000
 
-#define COX_CHUNK 1024 /* rows per block of the information's sums: fixed, so the bits never depend on threads */
+#define COX_CHUNK 1024 /* rows per block of the information's sums: fixed by n and p, so the bits never depend on threads */
+#define COX_PART_MAX ((size_t)1 << 22) /* doubles of the blocks' sums at most (32 MB): larger blocks when p is large */
 #define COX_BLOCK 128  /* rows per inner block (its columns stay in L1) */
 
 typedef struct cox_data {
@@ -48,7 +49,8 @@ typedef struct cox_data {
 	size_t ng;      /* tie groups: rows with the same (stratum, time) */
 	size_t *gstart; /* ng + 1: first row of each group, ascending */
 	unsigned char *gfirst, *glast; /* the group is its stratum's first / last */
-	size_t nch;     /* blocks of COX_CHUNK rows */
+	size_t chunk;   /* rows per block: COX_CHUNK, more when p is large */
+	size_t nch;     /* blocks */
 	/* work */
 	double *eta, *risk; /* n: x'beta and exp(x'beta) per row */
 	double *cg;         /* ng: each group's weight sum_{g' <= g} s1 (its stratum) */
@@ -171,7 +173,7 @@ static void *cox_job_run(void *arg)
 	cox_data *d = jb->d;
 	size_t np = d->p * (d->p + 1) / 2;
 	for (size_t c = jb->c0; c < jb->c1; c++) {
-		size_t i0 = c * COX_CHUNK, i1 = i0 + COX_CHUNK < d->n ? i0 + COX_CHUNK : d->n;
+		size_t i0 = c * d->chunk, i1 = i0 + d->chunk < d->n ? i0 + d->chunk : d->n;
 		if (jb->what == 0)
 			eta_rows(d, jb->beta, i0, i1);
 		else
@@ -386,7 +388,11 @@ static int data_build(cox_data *d, const double *time, const double *event, cons
 	memset(d, 0, sizeof *d);
 	d->n = n;
 	d->p = p;
-	d->nch = (n + COX_CHUNK - 1) / COX_CHUNK;
+	size_t np = p * (p + 1) / 2, maxch = COX_PART_MAX / np > 2 ? COX_PART_MAX / np : 2;
+	d->chunk = COX_CHUNK;
+	if ((n + d->chunk - 1) / d->chunk > maxch)
+		d->chunk = (n + maxch - 1) / maxch;
+	d->nch = (n + d->chunk - 1) / d->chunk;
 	uint64_t *keys = tn_malloc(n * sizeof *keys);
 	uint32_t *perm = tn_malloc(n * sizeof *perm);
 	d->xc = tn_malloc(n * p * sizeof *d->xc);
