@@ -290,8 +290,10 @@ for w in $NOTMET; do
         echo "  ($(med km_tenure 3) CPU-s, of which the read above; the rest is the estimator and the process).  On a loaded"
         echo "  machine the wall ratio also counts the waiting for a core (load printed)." ;;
     cox) echo "- Cox vs R (goal 15x): 15x needs Tenure within $(awk -v p="$(med cox_r 1)" 'BEGIN { printf "%.2f", p / 15 }') s wall here; it took $(med cox_tenure 1) s"
-         echo "  ($(med cox_tenure 3) CPU-s): reading 11 numeric columns writes 8 B per cell to fresh pages (the kernel zeroing"
-         echo "  them is about a third of a many-column read, docs/performance.md), then the Efron fit." ;;
+         echo "  ($(med cox_tenure 3) CPU-s).  Profile of the run (perf, session 5): the kernel zeroing and faulting ~250 MB of"
+         echo "  fresh memory (frame columns, row-major design matrix, the fit's sorted columns) ~27%, the sorted copy 14%,"
+         echo "  the design matrix 10%, CSV parsing of 12 short fields a row 10%, the Newton passes 15% (two threads),"
+         echo "  concordance 6%; next: the fit's columns straight from the frame's (docs/performance.md, Cox)." ;;
     import) echo "- import (goals 1.5M rows/s and 1.2x sqlite3): Tenure's import runs on two threads, reading and checking"
             echo "  (CSV, times, the customer key from a hash map of the store's customers) on one, inserting into the"
             echo "  WITHOUT ROWID events table on the other.  Profile (perf, 1M events): the two halves cost about the"

@@ -6,11 +6,17 @@
  * largest time down, step halving, the convergence rule) is that of R
  * survival's coxfit6.c (Therneau; Therneau & Grambsch 2000, sec. 3.3).
  *
- * One radix sort by (stratum, time) up front; each iteration is then one
- * pass over the rows costing O(n p^2): for every row the risk-set sums
- * denom = sum r, a = sum r x, cmat = sum r x x' (r = exp(eta)) are updated,
- * and at each distinct event time the Efron (or Breslow) terms are added to
- * the log-likelihood, its gradient u and the information imat.
+ * One radix sort by (stratum, time) up front, into a column per covariate;
+ * each iteration then costs O(n p) for x'beta, exp and the risk-set sums
+ * denom = sum r, a = sum r x (r = exp(eta)) from the largest time down, with
+ * the Efron (or Breslow) terms of the log-likelihood, the gradient u and the
+ * a a' part of the information added at each distinct event time; and
+ * O(n p^2) for the rest of the information, sum over event times of
+ * s1 sum_{risk set} r x x' - s2 sum_{events} r x x', regrouped by rows into
+ * one weighted sum sum_i w_i x_i x_i' (cox_pass).  The O(n p^2) part runs in
+ * vector registers over fixed blocks of rows, on two threads when large: the
+ * blocks and the order their sums are added do not depend on the threads, so
+ * one or two threads give the same bits.
  */
 #include "tenure/cox.h"
 #include "base/alloc.h"
@@ -30,188 +36,292 @@
 
 #define TN_COX_MAX_P 1000
 
+#define COX_CHUNK 1024 /* rows per block of the information's sums: fixed by n and p, so the bits never depend on threads */
+#define COX_PART_MAX ((size_t)1 << 22) /* doubles of the blocks' sums at most (32 MB): larger blocks when p is large */
+#define COX_BLOCK 128  /* rows per inner block (its columns stay in L1) */
+
 typedef struct cox_data {
 	size_t n, p;
-	double *x;      /* n x p centred covariates in sorted order */
+	double *xc;     /* p columns of n: centred covariates in sorted order (column-major) */
 	double *time;   /* sorted */
 	double *status; /* sorted */
-	int *strata;    /* sorted; all 0 when none */
+	int *strata;    /* sorted; NULL when none */
+	size_t ng;      /* tie groups: rows with the same (stratum, time) */
+	size_t *gstart; /* ng + 1: first row of each group, ascending */
+	unsigned char *gfirst, *glast; /* the group is its stratum's first / last */
+	size_t chunk;   /* rows per block: COX_CHUNK, more when p is large */
+	size_t nch;     /* blocks */
 	/* work */
-	double *eta, *a, *a2, *cmat, *cmat2;
+	double *eta, *risk; /* n: x'beta and exp(x'beta) per row */
+	double *cg;         /* ng: each group's weight sum_{g' <= g} s1 (its stratum) */
+	double *s2g;        /* ng: Efron's s2 of each group (0 when none) */
+	double *part;       /* nch x p (p + 1) / 2: each block's share of sum w x x' */
+	double *a, *a2;     /* p */
 } cox_data;
 
-/* One pass computes everything for the rows j in [j0, j1) of the gradient U
- * and the information IMAT (lower triangle).  Every entry is its own running
- * sum over the rows in the same order whatever [j0, j1) is, and the scalars
- * (risk, denominators, Efron's s1..s5, the log-likelihood) and the vectors a,
- * a2 are computed in full by every part, the same way: so two parts on two
- * threads give exactly the bits one part gives for all of [0, p).  The second
- * core pays for itself on the O(p^2) per-row update of cmat. */
-typedef struct cox_part {
+/* rows [c0, c1) of chunks: eta and risk per row (each row's sum in j order) */
+static void eta_rows(cox_data *d, const double *beta, size_t i0, size_t i1)
+{
+	size_t n = d->n, p = d->p;
+	double *eta = d->eta;
+	for (size_t i = i0; i < i1; i++)
+		eta[i] = 0;
+	for (size_t j = 0; j < p; j++) {
+		const double *xj = d->xc + j * n;
+		double b = beta[j];
+		for (size_t i = i0; i < i1; i++)
+			eta[i] += xj[i] * b;
+	}
+	for (size_t i = i0; i < i1; i++)
+		d->risk[i] = exp(eta[i]);
+}
+
+/* lanes of two doubles: plain SSE2 registers on x86-64, so the sums stay
+ * in registers; each dot product keeps four partial sums (rows b = 0, 1, 2, 3
+ * mod 4) added in a fixed order, whatever the compiler targets */
+typedef double v2d __attribute__((vector_size(16)));
+
+static inline v2d ld2(const double *p)
+{
+	v2d v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+static inline double lanes(v2d lo, v2d hi)
+{
+	return (lo[0] + lo[1]) + (hi[0] + hi[1]);
+}
+
+/* sum_{rows in [i0, i1)} w x x' (lower triangle, packed by rows j, k <= j)
+ * into OUT, w_i = risk_i (cg of its group - status_i s2 of its group); one
+ * block of COX_BLOCK rows at a time (its columns stay in L1), two pairs
+ * (j, k), (j, k + 1) at a time. */
+static void gram_chunk(const cox_data *d, size_t i0, size_t i1, double *out)
+{
+	size_t n = d->n, p = d->p, np = p * (p + 1) / 2;
+	double w[COX_BLOCK], wx[COX_BLOCK];
+	memset(out, 0, np * sizeof *out);
+	size_t lo = 0, hi = d->ng; /* the group of row i0: the last g with gstart[g] <= i0 */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (d->gstart[mid] <= i0)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	size_t g = lo;
+	for (size_t b0 = i0; b0 < i1; b0 += COX_BLOCK) {
+		size_t L = i1 - b0 < COX_BLOCK ? i1 - b0 : COX_BLOCK;
+		for (size_t b = 0; b < L; b++) {
+			size_t i = b0 + b;
+			while (d->gstart[g + 1] <= i)
+				g++;
+			w[b] = d->risk[i] * (d->cg[g] - (d->status[i] == 1 ? d->s2g[g] : 0));
+		}
+		size_t L4 = L & ~(size_t)3;
+		for (size_t j = 0; j < p; j++) {
+			const double *xj = d->xc + j * n + b0;
+			double *oj = out + j * (j + 1) / 2;
+			for (size_t b = 0; b < L; b++)
+				wx[b] = w[b] * xj[b];
+			size_t k = 0;
+			for (; k + 1 <= j; k += 2) {
+				const double *xk = d->xc + k * n + b0, *xl = xk + n;
+				v2d a0 = {0, 0}, a1 = {0, 0}, c0 = {0, 0}, c1 = {0, 0};
+				for (size_t b = 0; b < L4; b += 4) {
+					v2d w01 = ld2(wx + b), w23 = ld2(wx + b + 2);
+					a0 += w01 * ld2(xk + b);
+					a1 += w23 * ld2(xk + b + 2);
+					c0 += w01 * ld2(xl + b);
+					c1 += w23 * ld2(xl + b + 2);
+				}
+				double s = lanes(a0, a1), t = lanes(c0, c1);
+				for (size_t b = L4; b < L; b++) {
+					s += wx[b] * xk[b];
+					t += wx[b] * xl[b];
+				}
+				oj[k] += s;
+				oj[k + 1] += t;
+			}
+			if (k == j) {
+				const double *xk = d->xc + k * n + b0;
+				v2d a0 = {0, 0}, a1 = {0, 0};
+				for (size_t b = 0; b < L4; b += 4) {
+					a0 += ld2(wx + b) * ld2(xk + b);
+					a1 += ld2(wx + b + 2) * ld2(xk + b + 2);
+				}
+				double s = lanes(a0, a1);
+				for (size_t b = L4; b < L; b++)
+					s += wx[b] * xk[b];
+				oj[k] += s;
+			}
+		}
+	}
+}
+
+typedef struct cox_job {
 	cox_data *d;
 	const double *beta;
-	int efron;
-	size_t j0, j1;
-	double *a, *a2, *cmat, *cmat2; /* work: p, p, p x p, p x p */
-	double *u, *imat;              /* out: p, p x p (rows j0..j1-1) */
-	double loglik;
-} cox_part;
+	int what;       /* 0: eta and risk; 1: the information's blocks */
+	size_t c0, c1;  /* chunks */
+} cox_job;
 
-static void *cox_pass_part(void *arg)
+static void *cox_job_run(void *arg)
 {
-	cox_part *pt = arg;
-	cox_data *d = pt->d;
-	const double *beta = pt->beta;
-	size_t n = d->n, p = d->p, j0 = pt->j0, j1 = pt->j1;
-	double *u = pt->u, *imat = pt->imat, *a = pt->a, *a2 = pt->a2, *cmat = pt->cmat, *cmat2 = pt->cmat2;
-	double loglik = 0;
-	memset(u, 0, p * sizeof *u);
-	memset(imat, 0, p * p * sizeof *imat);
-	double denom = 0;
-	memset(a, 0, p * sizeof *a);
-	memset(cmat, 0, p * p * sizeof *cmat);
-	size_t i = n;
-	while (i > 0) {
-		size_t last = i - 1;
-		if (last + 1 == n || d->strata[last] != d->strata[last + 1]) { /* new stratum */
-			denom = 0;
-			memset(a, 0, p * sizeof *a);
-			memset(cmat, 0, p * p * sizeof *cmat);
-		}
-		/* the tie group: rows with the same time in this stratum */
-		size_t first = last;
-		while (first > 0 && d->time[first - 1] == d->time[last] && d->strata[first - 1] == d->strata[last])
-			first--;
-		double nd = 0, denom2 = 0;
-		memset(a2, 0, p * sizeof *a2);
-		memset(cmat2, 0, p * p * sizeof *cmat2);
-		for (size_t r = first; r <= last; r++) {
-			const double *xr = d->x + r * p;
-			double eta = 0;
-			for (size_t j = 0; j < p; j++)
-				eta += xr[j] * beta[j];
-			double risk = exp(eta);
-			denom += risk;
-			for (size_t j = 0; j < p; j++)
-				a[j] += risk * xr[j];
-			for (size_t j = j0; j < j1; j++) {
-				double rx = risk * xr[j];
-				double *cm = cmat + j * p;
-				for (size_t k = 0; k <= j; k++)
-					cm[k] += rx * xr[k];
-			}
-			if (d->status[r] == 1) {
-				nd++;
-				denom2 += risk;
-				loglik += eta;
-				for (size_t j = 0; j < p; j++)
-					a2[j] += risk * xr[j];
-				for (size_t j = j0; j < j1; j++) {
-					double rx = risk * xr[j];
-					u[j] += xr[j];
-					double *cm = cmat2 + j * p;
-					for (size_t k = 0; k <= j; k++)
-						cm[k] += rx * xr[k];
-				}
-			}
-		}
-		if (nd > 0) {
-			if (!pt->efron || nd == 1) {
-				/* Breslow: nd * log(denom) */
-				loglik -= nd * log(denom);
-				for (size_t j = j0; j < j1; j++) {
-					double abar = a[j] / denom;
-					u[j] -= nd * abar;
-					for (size_t k = 0; k <= j; k++)
-						imat[j * p + k] += nd * (cmat[j * p + k] / denom - abar * a[k] / denom);
-				}
-			} else {
-				/* Efron: the k-th of nd tied deaths sees the tied set's
-				 * risk reduced by k/nd (Efron 1977, eq. 3.1).  Summed over
-				 * k with s1 = sum 1/d2, s2 = sum t/d2, s3 = sum 1/d2^2,
-				 * s4 = sum t/d2^2, s5 = sum t^2/d2^2 (d2 = denom - t denom2,
-				 * t = k/nd), so a tie group costs O(nd + p^2). */
-				double s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0;
-				for (double kk = 0; kk < nd; kk++) {
-					double t = kk / nd, d2 = denom - t * denom2, inv = 1 / d2;
-					loglik -= log(d2);
-					s1 += inv;
-					s2 += t * inv;
-					s3 += inv * inv;
-					s4 += t * inv * inv;
-					s5 += t * t * inv * inv;
-				}
-				for (size_t j = j0; j < j1; j++) {
-					double aj = a[j], a2j = a2[j];
-					u[j] -= aj * s1 - a2j * s2;
-					for (size_t k = 0; k <= j; k++) {
-						double ak = a[k], a2k = a2[k];
-						imat[j * p + k] += cmat[j * p + k] * s1 - cmat2[j * p + k] * s2 -
-								   (aj * ak * s3 - (aj * a2k + a2j * ak) * s4 +
-								    a2j * a2k * s5);
-					}
-				}
-			}
-		}
-		i = first;
+	cox_job *jb = arg;
+	cox_data *d = jb->d;
+	size_t np = d->p * (d->p + 1) / 2;
+	for (size_t c = jb->c0; c < jb->c1; c++) {
+		size_t i0 = c * d->chunk, i1 = i0 + d->chunk < d->n ? i0 + d->chunk : d->n;
+		if (jb->what == 0)
+			eta_rows(d, jb->beta, i0, i1);
+		else
+			gram_chunk(d, i0, i1, d->part + c * np);
 	}
-	pt->loglik = loglik;
 	return NULL;
 }
 
-/* 0: decide (two parts when the pass is big enough and there are two cores) */
+/* 0: decide (two threads when the pass is big enough and there are two cores) */
 static int cox_threads_forced;
 
 void tn_cox_set_threads(int n) { cox_threads_forced = n; }
 
+/* the chunks split over one or two threads: each chunk's result is the
+ * same whichever thread computes it */
+/* two threads for a pass or the copy: forced, or big enough with two cores */
+static int cox_two(size_t n, size_t p)
+{
+	return cox_threads_forced == 2 ||
+	       (cox_threads_forced == 0 && (double)n * (double)(p + 1) * (double)(p + 2) / 2 >= 4e6 &&
+		sysconf(_SC_NPROCESSORS_ONLN) >= 2);
+}
+
+static void cox_run(cox_data *d, const double *beta, int what, int two)
+{
+	cox_job jb[2] = {{d, beta, what, 0, d->nch}, {d, beta, what, d->nch, d->nch}};
+	pthread_t th;
+	int started = 0;
+	if (two && d->nch >= 2) {
+		jb[0].c1 = jb[1].c0 = d->nch / 2;
+		started = pthread_create(&th, NULL, cox_job_run, &jb[1]) == 0;
+	}
+	cox_job_run(&jb[0]);
+	if (started)
+		pthread_join(th, NULL);
+	else if (jb[1].c0 < jb[1].c1)
+		cox_job_run(&jb[1]);
+}
+
 /* Log partial likelihood at BETA; fills U (gradient, p) and IMAT (information,
- * p x p lower triangle filled, then mirrored).  Returns loglik, or NAN when
- * out of memory for the second part's work (then one part ran: same bits). */
+ * p x p).  The risk-set sums of the classic pass (coxfit6) are rearranged:
+ * denom and a = sum r x run over the groups from the largest time down (O(n p)),
+ * while the information's sum over event times of s1 cmat - s2 cmat2 is one
+ * weighted sum over the rows, sum w x x' with w = r (sum of s1 over the
+ * event times at or before the row's - s2 of its own group when it is an
+ * event), computed in fixed blocks of rows on one or two threads. */
 static double cox_pass(cox_data *d, const double *beta, double *u, double *imat, int efron)
 {
-	size_t n = d->n, p = d->p;
-	int two = cox_threads_forced == 2 ||
-		  (cox_threads_forced == 0 && p >= 2 && (double)n * (double)p * (double)(p + 1) / 2 >= 4e6 &&
-		   sysconf(_SC_NPROCESSORS_ONLN) >= 2);
-	cox_part pt[2] = {{d, beta, efron, 0, p, d->a, d->a2, d->cmat, d->cmat2, u, imat, 0},
-			  {d, beta, efron, p, p, NULL, NULL, NULL, NULL, NULL, NULL, 0}};
-	double *w = NULL;
-	if (two && p >= 2) {
-		/* split the triangle's rows so both parts update about as many
-		 * entries: rows [0, J) hold J (J + 1) / 2 of p (p + 1) / 2 */
-		size_t J = 1;
-		while (J < p - 1 && (double)J * (double)(J + 1) < (double)p * (double)(p + 1) / 2)
-			J++;
-		w = tn_malloc((4 * p + 3 * p * p) * sizeof *w);
-		if (w) {
-			pt[0].j1 = J;
-			pt[1].j0 = J;
-			pt[1].a = w;
-			pt[1].a2 = w + p;
-			pt[1].u = w + 2 * p;
-			pt[1].cmat = w + 4 * p;
-			pt[1].cmat2 = w + 4 * p + p * p;
-			pt[1].imat = w + 4 * p + 2 * p * p;
+	size_t n = d->n, p = d->p, np = p * (p + 1) / 2;
+	int two = cox_two(n, p);
+	cox_run(d, beta, 0, two);
+	double *a = d->a, *a2 = d->a2;
+	double loglik = 0, denom = 0;
+	memset(u, 0, p * sizeof *u);
+	memset(imat, 0, p * p * sizeof *imat);
+	for (size_t g = d->ng; g-- > 0;) {
+		if (d->glast[g]) {
+			denom = 0;
+			memset(a, 0, p * sizeof *a);
+		}
+		size_t first = d->gstart[g], end = d->gstart[g + 1];
+		double nd = 0, denom2 = 0;
+		int any = 0;
+		for (size_t r = first; r < end; r++)
+			any |= d->status[r] == 1;
+		for (size_t r = first; r < end; r++)
+			denom += d->risk[r];
+		for (size_t j = 0; j < p; j++) {
+			const double *xj = d->xc + j * n;
+			double s = a[j];
+			for (size_t r = first; r < end; r++)
+				s += d->risk[r] * xj[r];
+			a[j] = s;
+		}
+		d->s2g[g] = 0;
+		d->cg[g] = 0;
+		if (!any)
+			continue;
+		for (size_t r = first; r < end; r++)
+			if (d->status[r] == 1) {
+				nd++;
+				denom2 += d->risk[r];
+				loglik += d->eta[r];
+			}
+		for (size_t j = 0; j < p; j++) {
+			const double *xj = d->xc + j * n;
+			double s = 0, t = 0;
+			for (size_t r = first; r < end; r++)
+				if (d->status[r] == 1) {
+					s += d->risk[r] * xj[r];
+					t += xj[r];
+				}
+			a2[j] = s;
+			u[j] += t;
+		}
+		double s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0;
+		if (!efron || nd == 1) {
+			/* Breslow: nd * log(denom) */
+			loglik -= nd * log(denom);
+			s1 = nd / denom;
+			s3 = nd / denom / denom;
+		} else {
+			/* Efron: the k-th of nd tied deaths sees the tied set's
+			 * risk reduced by k/nd (Efron 1977, eq. 3.1).  Summed over
+			 * k with s1 = sum 1/d2, s2 = sum t/d2, s3 = sum 1/d2^2,
+			 * s4 = sum t/d2^2, s5 = sum t^2/d2^2 (d2 = denom - t denom2,
+			 * t = k/nd), so a tie group costs O(nd + p^2). */
+			for (double kk = 0; kk < nd; kk++) {
+				double t = kk / nd, d2 = denom - t * denom2, inv = 1 / d2;
+				loglik -= log(d2);
+				s1 += inv;
+				s2 += t * inv;
+				s3 += inv * inv;
+				s4 += t * inv * inv;
+				s5 += t * t * inv * inv;
+			}
+		}
+		d->cg[g] = s1;
+		d->s2g[g] = s2;
+		for (size_t j = 0; j < p; j++) {
+			double aj = a[j], a2j = a2[j];
+			u[j] -= aj * s1 - a2j * s2;
+			for (size_t k = 0; k <= j; k++) {
+				double ak = a[k], a2k = a2[k];
+				imat[j * p + k] -= aj * ak * s3 - (aj * a2k + a2j * ak) * s4 + a2j * a2k * s5;
+			}
 		}
 	}
-	pthread_t th;
-	int started = w && pthread_create(&th, NULL, cox_pass_part, &pt[1]) == 0;
-	cox_pass_part(&pt[0]);
-	if (w) {
-		if (started)
-			pthread_join(th, NULL);
-		else
-			cox_pass_part(&pt[1]); /* no thread: here, the same sums */
-		for (size_t j = pt[1].j0; j < p; j++) {
-			u[j] = pt[1].u[j];
-			memcpy(imat + j * p, pt[1].imat + j * p, (j + 1) * sizeof *imat);
-		}
-		free(w);
+	/* each group's weight: s1 summed over the groups at or before it */
+	double c = 0;
+	for (size_t g = 0; g < d->ng; g++) {
+		if (d->gfirst[g])
+			c = 0;
+		c += d->cg[g];
+		d->cg[g] = c;
+	}
+	cox_run(d, beta, 1, two);
+	for (size_t ch = 0; ch < d->nch; ch++) {
+		const double *pt = d->part + ch * np;
+		size_t q = 0;
+		for (size_t j = 0; j < p; j++)
+			for (size_t k = 0; k <= j; k++, q++)
+				imat[j * p + k] += pt[q];
 	}
 	for (size_t j = 0; j < p; j++)
 		for (size_t k = 0; k < j; k++)
 			imat[k * p + j] = imat[j * p + k];
-	return pt[0].loglik;
+	return loglik;
 }
 
 void tn_cox_free(tn_cox *fit)
@@ -223,17 +333,53 @@ void tn_cox_free(tn_cox *fit)
 	free(fit);
 }
 
+typedef struct gather_job {
+	cox_data *d;
+	const double *time, *event, *x;
+	const int *strata;
+	const uint32_t *perm;
+	const double *means;
+	size_t i0, i1;
+} gather_job;
+
+/* rows [i0, i1) of the sorted order; the source rows come in time order,
+ * scattered, so fetch a few rows ahead */
+static void *gather_rows(void *arg)
+{
+	gather_job *g = arg;
+	cox_data *d = g->d;
+	size_t n = d->n, p = d->p;
+	for (size_t i = g->i0; i < g->i1; i++) {
+		if (i + 8 < g->i1)
+			__builtin_prefetch(g->x + (size_t)g->perm[i + 8] * p);
+		uint32_t r = g->perm[i];
+		d->time[i] = g->time[r];
+		d->status[i] = g->event[r];
+		if (g->strata)
+			d->strata[i] = g->strata[r];
+		const double *xr = g->x + (size_t)r * p;
+		for (size_t j = 0; j < p; j++)
+			d->xc[j * n + i] = xr[j] - g->means[j];
+	}
+	return NULL;
+}
+
 static void data_free(cox_data *d)
 {
-	free(d->x);
+	free(d->xc);
 	free(d->time);
 	free(d->status);
 	free(d->strata);
+	free(d->gstart);
+	free(d->gfirst);
+	free(d->glast);
 	free(d->eta);
+	free(d->risk);
+	free(d->cg);
+	free(d->s2g);
+	free(d->part);
 	free(d->a);
 	free(d->a2);
-	free(d->cmat);
-	free(d->cmat2);
 }
 
 static int data_build(cox_data *d, const double *time, const double *event, const double *x, size_t n,
@@ -242,19 +388,24 @@ static int data_build(cox_data *d, const double *time, const double *event, cons
 	memset(d, 0, sizeof *d);
 	d->n = n;
 	d->p = p;
+	size_t np = p * (p + 1) / 2, maxch = COX_PART_MAX / np > 2 ? COX_PART_MAX / np : 2;
+	d->chunk = COX_CHUNK;
+	if ((n + d->chunk - 1) / d->chunk > maxch)
+		d->chunk = (n + maxch - 1) / maxch;
+	d->nch = (n + d->chunk - 1) / d->chunk;
 	uint64_t *keys = tn_malloc(n * sizeof *keys);
 	uint32_t *perm = tn_malloc(n * sizeof *perm);
-	d->x = tn_malloc(n * p * sizeof *d->x);
+	d->xc = tn_malloc(n * p * sizeof *d->xc);
 	d->time = tn_malloc(n * sizeof *d->time);
 	d->status = tn_malloc(n * sizeof *d->status);
-	d->strata = tn_malloc(n * sizeof *d->strata);
+	d->strata = strata ? tn_malloc(n * sizeof *d->strata) : NULL;
 	d->eta = tn_malloc(n * sizeof *d->eta);
+	d->risk = tn_malloc(n * sizeof *d->risk);
+	d->part = tn_malloc(d->nch * (p * (p + 1) / 2) * sizeof *d->part);
 	d->a = tn_malloc(p * sizeof *d->a);
 	d->a2 = tn_malloc(p * sizeof *d->a2);
-	d->cmat = tn_malloc(p * p * sizeof *d->cmat);
-	d->cmat2 = tn_malloc(p * p * sizeof *d->cmat2);
-	if (!keys || !perm || !d->x || !d->time || !d->status || !d->strata || !d->eta || !d->a || !d->a2 ||
-	    !d->cmat || !d->cmat2)
+	if (!keys || !perm || !d->xc || !d->time || !d->status || (strata && !d->strata) || !d->eta || !d->risk ||
+	    !d->part || !d->a || !d->a2)
 		goto nomem;
 	for (size_t i = 0; i < n; i++)
 		keys[i] = tn_radix_dkey(time[i]);
@@ -266,6 +417,8 @@ static int data_build(cox_data *d, const double *time, const double *event, cons
 		if (tn_radix_order_u64(keys, n, perm, 1))
 			goto nomem;
 	}
+	free(keys);
+	keys = NULL;
 	for (size_t j = 0; j < p; j++)
 		means[j] = 0;
 	for (size_t i = 0; i < n; i++)
@@ -273,16 +426,43 @@ static int data_build(cox_data *d, const double *time, const double *event, cons
 			means[j] += x[i * p + j];
 	for (size_t j = 0; j < p; j++)
 		means[j] /= (double)n;
-	for (size_t i = 0; i < n; i++) {
-		uint32_t r = perm[i];
-		d->time[i] = time[r];
-		d->status[i] = event[r];
-		d->strata[i] = strata ? strata[r] : 0;
-		for (size_t j = 0; j < p; j++)
-			d->x[i * p + j] = x[(size_t)r * p + j] - means[j];
+	/* the sorted, centred copy, a column per covariate: a plain copy, so
+	 * two threads (halves of the rows) give the same result as one */
+	gather_job gj[2] = {{d, time, event, x, strata, perm, means, 0, n}, {d, time, event, x, strata, perm, means, n, n}};
+	pthread_t th;
+	int started = 0;
+	if (cox_two(n, p)) {
+		gj[0].i1 = gj[1].i0 = n / 2;
+		started = pthread_create(&th, NULL, gather_rows, &gj[1]) == 0;
 	}
-	free(keys);
+	gather_rows(&gj[0]);
+	if (started)
+		pthread_join(th, NULL);
+	else if (gj[1].i0 < gj[1].i1)
+		gather_rows(&gj[1]);
+	size_t ng = 0;
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || d->time[i] != d->time[i - 1] || (strata && d->strata[i] != d->strata[i - 1]))
+			ng++;
 	free(perm);
+	perm = NULL;
+	d->ng = ng;
+	d->gstart = tn_malloc((ng + 1) * sizeof *d->gstart);
+	d->gfirst = tn_malloc(ng);
+	d->glast = tn_malloc(ng);
+	d->cg = tn_malloc(ng * sizeof *d->cg);
+	d->s2g = tn_malloc(ng * sizeof *d->s2g);
+	if (!d->gstart || !d->gfirst || !d->glast || !d->cg || !d->s2g)
+		goto nomem;
+	for (size_t i = 0, g = 0; i < n; i++)
+		if (i == 0 || d->time[i] != d->time[i - 1] || (strata && d->strata[i] != d->strata[i - 1]))
+			d->gstart[g++] = i;
+	d->gstart[ng] = n;
+	for (size_t g = 0; g < ng; g++) {
+		int s = strata ? d->strata[d->gstart[g]] : 0;
+		d->gfirst[g] = g == 0 || (strata && d->strata[d->gstart[g - 1]] != s);
+		d->glast[g] = g + 1 == ng || (strata && d->strata[d->gstart[g + 1]] != s);
+	}
 	return TN_OK;
 nomem:
 	free(keys);
@@ -361,12 +541,8 @@ static void flag_infinite(tn_cox *f, const double *score, double eps, const cox_
 			any |= !isfinite(inf);
 	}
 	if (!f->converged) {
-		for (size_t i = 0; i < d->n && !any; i++) {
-			double e = 0;
-			for (size_t j = 0; j < p; j++)
-				e += d->x[i * p + j] * f->coef[j];
-			any = e > 500;
-		}
+		for (size_t i = 0; i < d->n && !any; i++) /* the last pass's x'beta, beta = coef */
+			any = d->eta[i] > 500;
 		for (size_t j = 0; j < p; j++)
 			f->infinite[j] = any;
 	}
@@ -526,12 +702,12 @@ int tn_cox_fit(const double *time, const double *event, const double *x, size_t 
 	f->lr_p = tn_chisq_upper(f->lr_chisq, (int)p);
 	/* concordance on the centred linear predictor, sorted order */
 	double counts[4];
-	for (size_t i = 0; i < n; i++) {
-		double e = 0;
-		for (size_t j = 0; j < p; j++)
-			e += d.x[i * p + j] * beta[j];
-		d.eta[i] = e;
-	}
+	/* d.eta is x'beta at beta from the last pass; the pass's work is no
+	 * longer needed (the concordance's arrays are the peak of memory) */
+	free(d.risk);
+	free(d.part);
+	d.risk = NULL;
+	d.part = NULL;
 	rc = tn_cox_concordance(d.time, d.status, d.eta, d.strata, n, &f->concordance, counts, err);
 	f->concordant = counts[0];
 	f->discordant = counts[1];

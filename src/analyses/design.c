@@ -210,9 +210,7 @@ int tn_design_new(const tn_frame *f, const char *const *cols, size_t ncols, cons
 				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 				goto done;
 			}
-			for (size_t r = 0; r < d->n; r++)
-				d->x[r * p + j] = c->num[d->rows[r]];
-			j++;
+			j++; /* its cells: below, all numeric columns in one pass over the rows */
 			continue;
 		}
 		size_t base = j;
@@ -233,6 +231,39 @@ int tn_design_new(const tn_frame *f, const char *const *cols, size_t ncols, cons
 			if (l != ref[k])
 				d->x[r * p + base + (size_t)(l > ref[k] ? l - 1 : l)] = 1;
 		}
+	}
+	if (!rc) {
+		/* numeric columns row by row: each row of x is written once, in
+		 * order (a column at a time would sweep all of x p times) */
+		size_t nnum = 0;
+		for (size_t k = 0; k < ncols; k++)
+			nnum += f->cols[ci[k]].is_numeric != 0;
+		const double **src = tn_malloc((nnum ? nnum : 1) * sizeof *src);
+		size_t *dst = tn_malloc((nnum ? nnum : 1) * sizeof *dst);
+		if (!src || !dst) {
+			free(src);
+			free(dst);
+			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+			goto done;
+		}
+		size_t m = 0, jj = 0;
+		for (size_t k = 0; k < ncols; k++) {
+			const tn_column *c = &f->cols[ci[k]];
+			if (c->is_numeric) {
+				src[m] = c->num;
+				dst[m++] = jj++;
+			} else {
+				jj += nlv[k] > 0 ? (size_t)nlv[k] - 1 : 0;
+			}
+		}
+		for (size_t r = 0; r < d->n; r++) {
+			double *xr = d->x + r * p;
+			size_t fr = d->rows[r];
+			for (size_t q = 0; q < m; q++)
+				xr[dst[q]] = src[q][fr];
+		}
+		free(src);
+		free(dst);
 	}
 done:
 	for (size_t k = 0; lv && k < ncols; k++)

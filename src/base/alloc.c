@@ -10,6 +10,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <stdint.h>
 
 static long fail_countdown; /* > 0: allocations left before the one that fails */
 static int fail_persist;    /* after the failure: keep failing */
@@ -38,19 +40,45 @@ static void *counted(void *p)
 	return p;
 }
 
+/* A large buffer (a frame's column, a design matrix, a sort's keys) asks
+ * for transparent huge pages where the system offers them on request
+ * (/sys/kernel/mm/transparent_hugepage/enabled = madvise): its first touch
+ * then costs one fault per 2 MB instead of one per 4 KB, a fifth to a third
+ * of the CPU of reading a file into columns on a virtual machine.  Only the
+ * whole 2 MB pages inside the buffer are advised; failure changes nothing. */
+#define TN_HUGE_MIN ((size_t)8 << 20)
+#define TN_HUGE_PAGE ((uintptr_t)2 << 20)
+
+static void *huge(void *p, size_t size)
+{
+#ifdef MADV_HUGEPAGE
+	if (p && size >= TN_HUGE_MIN) {
+		uintptr_t a = ((uintptr_t)p + TN_HUGE_PAGE - 1) & ~(TN_HUGE_PAGE - 1);
+		uintptr_t b = ((uintptr_t)p + size) & ~(TN_HUGE_PAGE - 1);
+		if (b > a)
+			(void)madvise((void *)a, b - a, MADV_HUGEPAGE);
+	}
+#else
+	(void)size;
+#endif
+	return p;
+}
+
 void *tn_malloc(size_t size)
 {
-	return counted(inject() ? NULL : malloc(size ? size : 1));
+	return counted(inject() ? NULL : huge(malloc(size ? size : 1), size));
 }
 
 void *tn_calloc(size_t n, size_t size)
 {
-	return counted(inject() ? NULL : calloc(n ? n : 1, size ? size : 1));
+	return counted(inject() ? NULL
+				: huge(calloc(n ? n : 1, size ? size : 1),
+				       n && size && n <= SIZE_MAX / size ? n * size : 0));
 }
 
 void *tn_realloc(void *p, size_t size)
 {
-	return counted(inject() ? NULL : realloc(p, size ? size : 1));
+	return counted(inject() ? NULL : huge(realloc(p, size ? size : 1), size));
 }
 
 unsigned long tn_alloc_failed_count(void)
