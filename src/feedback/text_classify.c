@@ -266,7 +266,8 @@ size_t tn_fb_kw_scan_ref(const tn_fb_model *m, const char *t, size_t tlen, unsig
  * sharing the first bytes is walked, each compared on its first 8 bytes
  * (W8, the text's next 8 bytes, zeros past its end) and by memcmp only
  * beyond them. */
-static inline size_t kw_chain_hits(const tn_fb_model *m, int32_t k, const char *t, size_t left, unsigned char *hit)
+static inline size_t kw_chain_hits(const tn_fb_model *m, int32_t k, const char *t, size_t left, unsigned char *hit,
+				   uint16_t *list, size_t nl)
 {
 	uint64_t w8 = 0;
 	memcpy(&w8, t, left < 8 ? left : 8);
@@ -277,7 +278,7 @@ static inline size_t kw_chain_hits(const tn_fb_model *m, int32_t k, const char *
 			continue;
 		if (kw->len <= 8 || memcmp(t + 8, kw->text + 8, kw->len - 8) == 0) {
 			hit[k] = 1;
-			n++;
+			list[nl + n++] = (uint16_t)k;
 		}
 	}
 	return n;
@@ -293,7 +294,7 @@ static inline size_t kw_chain_hits(const tn_fb_model *m, int32_t k, const char *
  * keeps the Arabic ones (many start with the article al-, 4 bytes) out of
  * one long chain.  Continuation bytes need no test: no keyword's first
  * byte is one. */
-size_t tn_fb_kw_scan(const tn_fb_model *m, const char *t, size_t tlen, unsigned char *hit)
+static size_t kw_scan(const tn_fb_model *m, const char *t, size_t tlen, unsigned char *hit, uint16_t *list)
 {
 	size_t n = 0;
 	if (tlen < 3)
@@ -311,22 +312,28 @@ size_t tn_fb_kw_scan(const tn_fb_model *m, const char *t, size_t tlen, unsigned 
 			memcpy(&w8, t + i, 8);
 			unsigned h8 = tn_fb_kw8_hash(w8);
 			if (m->kw8_filter[h8 / 64] >> (h8 % 64) & 1)
-				n += kw_chain_hits(m, m->kw8_head[h8 >> 4], t + i, left, hit);
+				n += kw_chain_hits(m, m->kw8_head[h8 >> 4], t + i, left, hit, list, n);
 		}
 		if (left >= 4) {
 			memcpy(&w, t + i, 4);
 			unsigned h4 = tn_fb_kw4_hash(w);
 			if (m->kw4_filter[h4 / 64] >> (h4 % 64) & 1)
-				n += kw_chain_hits(m, m->kw4_head[h4 >> 4], t + i, left, hit);
+				n += kw_chain_hits(m, m->kw4_head[h4 >> 4], t + i, left, hit, list, n);
 		} else
 			memcpy(&w, t + i, 3);
 		if (m->nkw3) {
 			unsigned h3 = tn_fb_kw3_hash(w & m3);
 			if (m->kw3_filter[h3 / 64] >> (h3 % 64) & 1)
-				n += kw_chain_hits(m, m->kw3_head[h3], t + i, left, hit);
+				n += kw_chain_hits(m, m->kw3_head[h3], t + i, left, hit, list, n);
 		}
 	}
 	return n;
+}
+
+size_t tn_fb_kw_scan(const tn_fb_model *m, const char *t, size_t tlen, unsigned char *hit)
+{
+	uint16_t list[TN_FB_MAX_KWS];
+	return kw_scan(m, t, tlen, hit, list);
 }
 
 size_t tn_fb_kw_features(const tn_fb_model *m, const unsigned char *hit, uint32_t *f, size_t nf, size_t max)
@@ -369,18 +376,28 @@ static inline void prefetch_theme_row(const tn_fb_model *m, int t, uint32_t f)
 		__builtin_prefetch(p + stride * sizeof(float) - 1);
 }
 
-/* tn_fb_kw_features for NHIT hits: the same features in the same order, the
- * scan stopping at the last hit instead of running over every keyword. */
-static size_t kw_features_n(const tn_fb_model *m, const unsigned char *hit, size_t nhit, uint32_t *f, size_t nf,
+/* tn_fb_kw_features over the hits' keyword numbers LIST[0..NHIT), in
+ * increasing order: the same features in the same order, without a walk
+ * over every keyword's flag (issue 17). */
+static size_t kw_features_n(const tn_fb_model *m, const uint16_t *list, size_t nhit, uint32_t *f, size_t nf,
 			   size_t max)
 {
-	for (size_t i = 0, seen = 0; seen < nhit && i < m->nkws && nf < max; i++)
-		if (hit[i]) {
-			seen++;
-			for (int r = 0; r < KW_REPEAT && nf < max; r++)
-				f[nf++] = mix((uint32_t)tn_fb_themes[m->kws[i].theme].type + 1000u, 7);
-		}
+	for (size_t j = 0; j < nhit && nf < max; j++)
+		for (int r = 0; r < KW_REPEAT && nf < max; r++)
+			f[nf++] = mix((uint32_t)tn_fb_themes[m->kws[list[j]].theme].type + 1000u, 7);
 	return nf;
+}
+
+/* LIST[0..N) in increasing order (a handful of hits: insertion sort) */
+static void sort_hits(uint16_t *list, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		uint16_t v = list[i];
+		size_t j = i;
+		for (; j > 0 && list[j - 1] > v; j--)
+			list[j] = list[j - 1];
+		list[j] = v;
+	}
 }
 
 /* Row sums with the running sums in registers: SC[j] += ROWS[IX[i] * W + j]
@@ -436,7 +453,7 @@ static void set_theme(char *dst, const char *src)
 	dst[n] = '\0';
 }
 
-static void pick_theme(const tn_fb_model *m, const unsigned char *hit, size_t nhit, const uint32_t *f,
+static void pick_theme(const tn_fb_model *m, const uint16_t *list, size_t nhit, const uint32_t *f,
 		       size_t nf, tn_fb_result *r)
 {
 	int t = r->type;
@@ -444,9 +461,11 @@ static void pick_theme(const tn_fb_model *m, const unsigned char *hit, size_t nh
 		for (size_t i = 0; i < nf; i++)
 			__builtin_prefetch(m->thidx[t] + (f[i] & (TN_FB_THEME_BUCKETS - 1)));
 	double kwh[64] = {0}; /* hits per built-in theme (whole numbers: any order gives the same) */
-	for (size_t i = 0, seen = 0; seen < nhit && i < m->nkws; i++)
-		if (hit[i] && ++seen && tn_fb_themes[m->kws[i].theme].type == r->type && m->kws[i].theme < 64)
-			kwh[m->kws[i].theme] += 1;
+	for (size_t j = 0; j < nhit; j++) {
+		const tn_fb_kw *kw = &m->kws[list[j]];
+		if (tn_fb_themes[kw->theme].type == r->type && kw->theme < 64)
+			kwh[kw->theme] += 1;
+	}
 	/* the theme model's scores for the predicted type's themes, feature by
 	 * feature (one cache line or two per feature) */
 	size_t cand[TN_FB_MAX_THEMES], nc = 0;
@@ -522,10 +541,12 @@ int tn_fb_classify(const tn_fb_model *m, const char *text, size_t len, tn_fb_res
 		return tn_error_set(err, TN_ERR_USAGE, "feedback model used before training finished");
 	memset(r, 0, sizeof *r);
 	/* normalised on the stack when it fits (no allocation per text) */
-	char mid[NORM_STACK], nbuf[NORM_STACK];
-	if (tn_text_validate(text, len, err))
+	char nbuf[NORM_STACK];
+	if (len > TN_TEXT_MAX && tn_text_validate(text, len, err))
 		return tn_error_code(err, TN_ERR_INPUT);
-	size_t tlen = tn_text_norm_into(text, len, mid, nbuf, sizeof nbuf);
+	/* the fast path checks the UTF-8 as it goes; the general path
+	 * (tn_text_normalize) validates and reports */
+	size_t tlen = len > TN_TEXT_MAX ? (size_t)-1 : tn_text_norm_into(text, len, NULL, nbuf, sizeof nbuf);
 	char *heap = NULL, *t = nbuf;
 	if (tlen == (size_t)-1) {
 		t = heap = tn_text_normalize(text, len, &tlen, err);
@@ -542,8 +563,10 @@ int tn_fb_classify(const tn_fb_model *m, const char *text, size_t len, tn_fb_res
 		prefetch_type_row(m, f[i]);
 	r->language = tn_text_detect_lang(text, len);
 	memset(hit, 0, m->nkws);
-	size_t nhit = tn_fb_kw_scan(m, t, tlen, hit);
-	nf = kw_features_n(m, hit, nhit, f, nf, TN_FB_MAX_FEATURES);
+	uint16_t list[TN_FB_MAX_KWS];
+	size_t nhit = kw_scan(m, t, tlen, hit, list);
+	sort_hits(list, nhit);
+	nf = kw_features_n(m, list, nhit, f, nf, TN_FB_MAX_FEATURES);
 	for (size_t i = 0; i < m->nrules; i++)
 		if (has_word(t, tlen, m->rules[i].keyword, m->rules[i].len)) {
 			r->type = m->rules[i].type;
@@ -552,7 +575,7 @@ int tn_fb_classify(const tn_fb_model *m, const char *text, size_t len, tn_fb_res
 			if (m->rules[i].theme[0])
 				set_theme(r->theme, m->rules[i].theme);
 			else
-				pick_theme(m, hit, nhit, f, nf, r);
+				pick_theme(m, list, nhit, f, nf, r);
 			free(heap);
 			return TN_OK;
 		}
@@ -583,7 +606,7 @@ int tn_fb_classify(const tn_fb_model *m, const char *text, size_t len, tn_fb_res
 		z += exp((sc[k] - sc[best]) * TN_FB_TEMPER);
 	r->type = best;
 	r->confidence = 1 / z;
-	pick_theme(m, hit, nhit, f, nf, r);
+	pick_theme(m, list, nhit, f, nf, r);
 	free(heap);
 	return TN_OK;
 }

@@ -137,10 +137,11 @@ size_t tn_fb_kw_scan_ref(const tn_fb_model *m, const char *t, size_t len, unsign
 /* Append KW_REPEAT features per keyword hit (the keyword's type). */
 size_t tn_fb_kw_features(const tn_fb_model *m, const unsigned char *hit, uint32_t *f, size_t nf, size_t max);
 
-/* Normalise valid UTF-8 STR[0..LEN) as tn_text_normalize does, into OUT
- * (capacity CAP, NUL-terminated), with MID (capacity CAP) as scratch; no
- * allocation.  Returns the length, or (size_t)-1 when the text needs the
- * general path (a code point outside the fast table, or too long for CAP). */
+/* Normalise STR[0..LEN) as tn_text_normalize does, into OUT (capacity CAP,
+ * NUL-terminated), checking that it is UTF-8 on the way (one pass: issue
+ * 17); no allocation; MID is unused (kept for the callers).  Returns the
+ * length, or (size_t)-1 when the text needs the general path: not valid
+ * UTF-8, a code point outside the fast table, or too long for CAP. */
 size_t tn_text_norm_into(const char *str, size_t len, char *mid, char *out, size_t cap);
 
 /* The general path (utf8proc_map over the whole text), kept as the
