@@ -612,11 +612,69 @@ static void lw_build(void)
 	lw_add(ar_words, sizeof ar_words / sizeof ar_words[0], 2);
 }
 
-static int word_kind(const char *w, size_t n)
+/* Per code point below U+0800, what the detector does with it (issue 17:
+ * one table load instead of range tests, a switch, the fold and the
+ * encoding): LT_AR an Arabic letter (counted, its fold appended to the
+ * word), LT_LATIN a Latin letter, LT_JOIN inside a word (tatweel is an
+ * Arabic letter first; the harakat), the Persian and Arabic weights, and
+ * the fold's UTF-8 (0 bytes: dropped). */
+enum { LT_AR = 1, LT_LATIN = 2, LT_JOIN = 4 };
+typedef struct lang_cp {
+	uint8_t flags, fa, ar; /* fa: 0, 1 or 2; ar: 0, 1 or 2 halves */
+	uint8_t flen;
+	char fb[4];
+} lang_cp;
+static lang_cp lang_tab[0x800];
+static pthread_once_t lang_once = PTHREAD_ONCE_INIT;
+
+static int lang_in_ar(int32_t c)
+{
+	return (c >= 0x0620 && c <= 0x064A) || (c >= 0x066E && c <= 0x06D3) || (c >= 0xFB50 && c <= 0xFDFF) ||
+	       (c >= 0xFE70 && c <= 0xFEFC);
+}
+
+static void lang_build(void)
+{
+	pthread_once(&cp_props_once, cp_props_build);
+	pthread_once(&lw_once, lw_build);
+	for (int32_t c = 0; c < 0x800; c++) {
+		lang_cp *e = &lang_tab[c];
+		if (lang_in_ar(c)) {
+			e->flags = LT_AR;
+			switch (c) {
+			case 0x067E: case 0x0686: case 0x0698: case 0x06AF:
+				e->fa = 2;
+				break;
+			case 0x06A9: case 0x06CC:
+				e->fa = 1;
+				break;
+			case 0x0629: case 0x0649: case 0x0623: case 0x0625:
+				e->ar = 2;
+				break;
+			case 0x064A: case 0x0643:
+				e->ar = 1;
+				break;
+			default:
+				break;
+			}
+			int32_t f = fold_cp(c);
+			if (f > 0)
+				e->flen = (uint8_t)encode(f, e->fb);
+			continue;
+		}
+		if (c < 0x250 && is_letter_cp_ref(c))
+			e->flags |= LT_LATIN;
+		if (c == 0x0640 || (c >= 0x064B && c <= 0x065F))
+			e->flags |= LT_JOIN;
+	}
+}
+
+/* word_kind by the FNV hash H of W already taken */
+static int word_kind_h(uint32_t h, const char *w, size_t n)
 {
 	if (n > 255)
 		return 0;
-	for (unsigned s = lw_hash(w, n); lw_set[s].w; s = (s + 1) & (LW_SLOTS - 1))
+	for (unsigned s = (h ^ (h >> 16)) & (LW_SLOTS - 1); lw_set[s].w; s = (s + 1) & (LW_SLOTS - 1))
 		if (lw_set[s].n == n && memcmp(lw_set[s].w, w, n) == 0)
 			return lw_set[s].kind;
 	return 0;
@@ -632,47 +690,52 @@ int tn_text_detect_lang(const char *str, size_t len)
 		letters += (s[a] | 0x20) >= 'a' && (s[a] | 0x20) <= 'z';
 	if (a == len)
 		return letters ? TN_LANG_EN : TN_LANG_UND;
-	pthread_once(&lw_once, lw_build);
+	pthread_once(&lang_once, lang_build);
+	/* the counts are whole numbers and halves: exact in any order */
 	double latin = 0, arabic = 0, fa = 0, ar = 0;
 	char word[256];
 	size_t wl = 0, wcp = 0;
+	uint32_t h = 2166136261u; /* lw_hash of the word so far */
 	size_t i = 0;
 	for (;;) {
 		int32_t c = 0;
 		int end = i >= len;
-		if (!end)
-			i += decode(s + i, len - i, &c);
-		int in_ar = !end && ((c >= 0x0620 && c <= 0x064A) || (c >= 0x066E && c <= 0x06D3) ||
-				     (c >= 0xFB50 && c <= 0xFDFF) || (c >= 0xFE70 && c <= 0xFEFC));
-		if (in_ar) {
+		lang_cp big = {0};
+		const lang_cp *e = &big;
+		if (!end) {
+			if (s[i] < 0x80)
+				c = s[i++];
+			else
+				i += decode(s + i, len - i, &c);
+			if (c >= 0 && c < 0x800)
+				e = &lang_tab[c];
+			else if (lang_in_ar(c)) { /* the presentation forms: their fold is themselves */
+				big.flags = LT_AR;
+				big.flen = (uint8_t)encode(fold_cp(c), big.fb);
+			} else if (c == 0x200C)
+				big.flags = LT_JOIN;
+		}
+		if (e->flags & LT_AR) {
 			arabic++;
-			switch (c) {
-			case 0x067E: case 0x0686: case 0x0698: case 0x06AF:
-				fa += 2;
-				break;
-			case 0x06A9: case 0x06CC:
-				fa += 1;
-				break;
-			case 0x0629: case 0x0649: case 0x0623: case 0x0625:
-				ar += 1;
-				break;
-			case 0x064A: case 0x0643:
-				ar += 0.5;
-				break;
-			default:
-				break;
+			if (e->fa)
+				fa += e->fa;
+			if (e->ar)
+				ar += e->ar * 0.5;
+			if (e->flen && wl + 4 < sizeof word) {
+				for (size_t k = 0; k < e->flen; k++) {
+					word[wl + k] = e->fb[k];
+					h = (h ^ (unsigned char)e->fb[k]) * 16777619u;
+				}
+				wl += e->flen, wcp++;
 			}
-			int32_t f = fold_cp(c);
-			if (f > 0 && wl + 4 < sizeof word)
-				wl += encode(f, word + wl), wcp++;
 			continue;
 		}
-		if (!end && c < 0x250 && is_letter_cp(c))
+		if (e->flags & LT_LATIN)
 			latin++;
-		if (!end && (c == 0x200C || c == 0x0640 || (c >= 0x064B && c <= 0x065F)))
+		if (e->flags & LT_JOIN)
 			continue; /* inside a word */
 		if (wl) {
-			int kind = word_kind(word, wl);
+			int kind = word_kind_h(h, word, wl);
 			if (kind == 1)
 				fa += 3;
 			else if (kind == 2)
@@ -680,6 +743,7 @@ int tn_text_detect_lang(const char *str, size_t len)
 			else if (wcp > 3 && memcmp(word, "\xD8\xA7\xD9\x84", 4) == 0)
 				ar += 2; /* the article al- */
 			wl = wcp = 0;
+			h = 2166136261u;
 		}
 		if (end)
 			break;
