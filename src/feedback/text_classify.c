@@ -73,8 +73,13 @@ static int char_class_ref(int32_t c)
 static uint8_t class_table[CLASS_TABLE];
 static pthread_once_t class_once = PTHREAD_ONCE_INIT;
 
+static int simd_supported(void);
+static int simd_on = -1; /* -1: not yet decided (class_build decides) */
+
 static void class_build(void)
 {
+	if (simd_on < 0)
+		simd_on = simd_supported();
 	for (int32_t c = 0; c < CLASS_TABLE; c++)
 		class_table[c] = (uint8_t)char_class_ref(c);
 }
@@ -100,6 +105,72 @@ static int32_t cp_at(const unsigned char *s, size_t n)
 	if (n == 3)
 		return (int32_t)(((s[0] & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu));
 	return (int32_t)(((s[0] & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) | (s[3] & 0x3Fu));
+}
+
+/* ---- the character n-grams with AVX-512 (issue 17) -----------------------
+ *
+ * A word's 3- and 4-grams are hashed independently of each other: one
+ * n-gram per 32-bit lane, sixteen at a time, the bytes taken from the
+ * padded word held in one register (VBMI's byte permute), each lane running
+ * the same FNV-1a steps over its own bytes and then mix(h, 3), so every
+ * hash is the scalar one to the bit.  Used when the CPU has AVX-512 F, BW
+ * and VBMI (checked at run time) and the padded word fits in 64 bytes;
+ * tn_fb_simd(0) forces the scalar code (the tests run both). */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define TN_FB_HAVE_AVX512 1
+#include <immintrin.h>
+
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) static void
+ngrams_avx512(const char *pw, size_t plen, const uint32_t *st, const uint32_t *ln, const uint32_t *bs, size_t nn,
+	      uint32_t *out)
+{
+	__m512i word = _mm512_maskz_loadu_epi8(plen >= 64 ? ~0ull : (1ull << plen) - 1, pw);
+	const __m512i prime = _mm512_set1_epi32(16777619), low = _mm512_set1_epi32(0xFF);
+	for (size_t b = 0; b < nn; b += 16) {
+		size_t cnt = nn - b < 16 ? nn - b : 16;
+		__mmask16 km = (__mmask16)((1u << cnt) - 1);
+		__m512i start = _mm512_maskz_loadu_epi32(km, st + b), len = _mm512_maskz_loadu_epi32(km, ln + b);
+		__m512i h = _mm512_maskz_loadu_epi32(km, bs + b);
+		uint32_t maxl = 0;
+		for (size_t j = 0; j < cnt; j++)
+			maxl = ln[b + j] > maxl ? ln[b + j] : maxl;
+		for (uint32_t k = 0; k < maxl; k++) {
+			__m512i kk = _mm512_set1_epi32((int)k);
+			__mmask16 act = _mm512_cmpgt_epu32_mask(len, kk);
+			__m512i byte = _mm512_and_si512(_mm512_permutexvar_epi8(_mm512_add_epi32(start, kk), word), low);
+			h = _mm512_mask_mullo_epi32(h, act, _mm512_xor_si512(h, byte), prime);
+		}
+		/* mix(h, 3) */
+		__m512i t = _mm512_add_epi32(_mm512_add_epi32(_mm512_set1_epi32((int)(3u + 0x7F4A7C15u)),
+							      _mm512_slli_epi32(h, 6)),
+					     _mm512_srli_epi32(h, 2));
+		h = _mm512_xor_si512(_mm512_mullo_epi32(h, _mm512_set1_epi32((int)0x9E3779B1u)), t);
+		h = _mm512_xor_si512(h, _mm512_srli_epi32(h, 15));
+		h = _mm512_mullo_epi32(h, _mm512_set1_epi32(0x2C1B3C6D));
+		h = _mm512_xor_si512(h, _mm512_srli_epi32(h, 12));
+		_mm512_mask_storeu_epi32(out + b, km, h);
+	}
+}
+#endif
+
+static int simd_supported(void)
+{
+#ifdef TN_FB_HAVE_AVX512
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+	       __builtin_cpu_supports("avx512vbmi");
+#else
+	return 0;
+#endif
+}
+
+int tn_fb_simd(int want)
+{
+	pthread_once(&class_once, class_build);
+	int was = simd_on;
+	if (want >= 0) /* a test's switch: not meant to be flipped while other threads classify */
+		simd_on = want && simd_supported();
+	return was;
 }
 
 /* Emit the features of one word W (bytes W[0..N), apostrophes removed),
@@ -128,6 +199,20 @@ static size_t word_features(char *w, size_t n, uint32_t prev, uint32_t *out, siz
 	ps[ncp] = 1 + n; /* the ">" */
 	size_t total = ncp + 1;
 	ps[total] = n + 2;
+#ifdef TN_FB_HAVE_AVX512
+	size_t n3 = total >= 3 ? total - 2 : 0, n4 = total >= 4 ? total - 3 : 0;
+	if (simd_on > 0 && n + 2 <= 64 && n3 && o + n3 + n4 <= max) {
+		/* the same n-grams in the same order: the 3-grams, then the 4-grams */
+		uint32_t st[128], ln[128], bs[128];
+		size_t q = 0;
+		for (size_t s = 0; s < n3; s++, q++)
+			st[q] = (uint32_t)ps[s], ln[q] = (uint32_t)(ps[s + 3] - ps[s]), bs[q] = 2166136261u ^ 3u;
+		for (size_t s = 0; s < n4; s++, q++)
+			st[q] = (uint32_t)ps[s], ln[q] = (uint32_t)(ps[s + 4] - ps[s]), bs[q] = 2166136261u ^ 4u;
+		ngrams_avx512(pw, n + 2, st, ln, bs, q, out + o);
+		return o + q;
+	}
+#endif
 	for (size_t g = 3; g <= 4; g++) {
 		if (total < g)
 			continue;

@@ -111,6 +111,11 @@ struct tn_fb_model {
  * count.  THEME_SET selects the smaller feature set of the theme model. */
 size_t tn_fb_features(const char *t, size_t len, uint32_t *out, size_t max);
 
+/* The vector code (AVX-512 F/BW/VBMI, when the CPU has it): WANT 1 to use
+ * it where the CPU allows, 0 to force the scalar code (same results; the
+ * tests run both), -1 to leave as is.  Returns whether it was in use. */
+int tn_fb_simd(int want);
+
 /* The bucket of a keyword starting at P (at least 3 bytes). */
 static inline unsigned tn_fb_kw_key(const char *p)
 {
