@@ -441,7 +441,9 @@ size_t tn_fb_kw_features(const tn_fb_model *m, const unsigned char *hit, uint32_
 static inline void prefetch_type_row(const tn_fb_model *m, uint32_t f)
 {
 	size_t b = f & (TN_FB_BUCKETS - 1);
-	if (m->tidx)
+	if (m->tmap.bits)
+		__builtin_prefetch(m->tmap.bits + b / 64);
+	else if (m->tidx)
 		__builtin_prefetch(m->tidx + b); /* the rows themselves stay in cache */
 	else
 		__builtin_prefetch(m->logp + b * TN_FB_TROW);
@@ -528,6 +530,37 @@ static void sum_rows(double *sc, size_t w, const float *rows, const uint32_t *ix
 				sc[j] += rows[(size_t)ix[i] * w + j];
 }
 
+/* IX[i] = the row of feature F[i] (masked to the table's buckets) in RM;
+ * the popcount instruction where the CPU has it (the same numbers). */
+static inline __attribute__((always_inline)) void rowmap_ix_body(const tn_fb_rowmap *rm, const uint32_t *f,
+								  size_t n, uint32_t mask, uint32_t *ix)
+{
+	for (size_t i = 0; i < n; i++)
+		ix[i] = tn_fb_rowmap_get(rm, f[i] & mask);
+}
+
+static void rowmap_ix_plain(const tn_fb_rowmap *rm, const uint32_t *f, size_t n, uint32_t mask, uint32_t *ix)
+{
+	rowmap_ix_body(rm, f, n, mask, ix);
+}
+
+#ifdef TN_FB_HAVE_AVX512
+__attribute__((target("popcnt"))) static void rowmap_ix_popcnt(const tn_fb_rowmap *rm, const uint32_t *f,
+								 size_t n, uint32_t mask, uint32_t *ix)
+{
+	rowmap_ix_body(rm, f, n, mask, ix);
+}
+#endif
+
+static void rowmap_ix(const tn_fb_rowmap *rm, const uint32_t *f, size_t n, uint32_t mask, uint32_t *ix)
+{
+#ifdef TN_FB_HAVE_AVX512
+	if (simd_on > 0) /* AVX-512 implies popcnt */
+		return rowmap_ix_popcnt(rm, f, n, mask, ix);
+#endif
+	rowmap_ix_plain(rm, f, n, mask, ix);
+}
+
 /* snprintf(DST, TN_FB_THEME_MAX, "%s", SRC) without the format parsing */
 static void set_theme(char *dst, const char *src)
 {
@@ -542,7 +575,7 @@ static void pick_theme(const tn_fb_model *m, const uint16_t *list, size_t nhit, 
 		       size_t nf, tn_fb_result *r)
 {
 	int t = r->type;
-	if (m->thidx[t]) /* the row numbers requested while the rest is prepared */
+	if (m->thidx[t] && !m->thmap[t].bits) /* the row numbers requested while the rest is prepared */
 		for (size_t i = 0; i < nf; i++)
 			__builtin_prefetch(m->thidx[t] + (f[i] & (TN_FB_THEME_BUCKETS - 1)));
 	double kwh[64] = {0}; /* hits per built-in theme (whole numbers: any order gives the same) */
@@ -573,8 +606,11 @@ static void pick_theme(const tn_fb_model *m, const uint16_t *list, size_t nhit, 
 		if (idx && nc) {
 			const float *rows = m->throws[t];
 			uint32_t ix[TN_FB_MAX_FEATURES];
-			for (size_t i = 0; i < nf; i++)
-				ix[i] = idx[f[i] & (TN_FB_THEME_BUCKETS - 1)];
+			if (m->thmap[t].bits)
+				rowmap_ix(&m->thmap[t], f, nf, TN_FB_THEME_BUCKETS - 1, ix);
+			else
+				for (size_t i = 0; i < nf; i++)
+					ix[i] = idx[f[i] & (TN_FB_THEME_BUCKETS - 1)];
 			sum_rows(acc, stride, rows, ix, nf);
 		}
 		for (size_t i = 0; !idx && nc && i < nf; i++) {
@@ -671,8 +707,11 @@ int tn_fb_classify(const tn_fb_model *m, const char *text, size_t len, tn_fb_res
 		sc[k] = k < TN_FB_NTYPES ? m->prior[k] : 0;
 	if (m->tidx) {
 		uint32_t ix[TN_FB_MAX_FEATURES];
-		for (size_t i = 0; i < nf; i++)
-			ix[i] = m->tidx[f[i] & (TN_FB_BUCKETS - 1)];
+		if (m->tmap.bits)
+			rowmap_ix(&m->tmap, f, nf, TN_FB_BUCKETS - 1, ix);
+		else
+			for (size_t i = 0; i < nf; i++)
+				ix[i] = m->tidx[f[i] & (TN_FB_BUCKETS - 1)];
 		sum_rows(sc, TN_FB_TROW, m->trows, ix, nf);
 	} else
 		for (size_t i = 0; i < nf; i++) {
