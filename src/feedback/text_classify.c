@@ -75,11 +75,16 @@ static pthread_once_t class_once = PTHREAD_ONCE_INIT;
 
 static int simd_supported(void);
 static int simd_on = -1; /* -1: not yet decided (class_build decides) */
+static int popcnt_on;   /* the CPU has the popcount instruction */
 
 static void class_build(void)
 {
 	if (simd_on < 0)
 		simd_on = simd_supported();
+#if defined(__x86_64__) && defined(__GNUC__)
+	__builtin_cpu_init();
+	popcnt_on = __builtin_cpu_supports("popcnt");
+#endif
 	for (int32_t c = 0; c < CLASS_TABLE; c++)
 		class_table[c] = (uint8_t)char_class_ref(c);
 }
@@ -582,7 +587,7 @@ __attribute__((target("popcnt"))) static void rowmap_ix_popcnt(const tn_fb_rowma
 static void rowmap_ix(const tn_fb_rowmap *rm, const uint32_t *f, size_t n, uint32_t mask, uint32_t *ix)
 {
 #ifdef TN_FB_HAVE_AVX512
-	if (simd_on > 0) /* AVX-512 implies popcnt */
+	if (popcnt_on) /* nearly every x86-64 CPU; not a vector instruction, so on in the scalar code too */
 		return rowmap_ix_popcnt(rm, f, n, mask, ix);
 #endif
 	rowmap_ix_plain(rm, f, n, mask, ix);
