@@ -64,8 +64,9 @@ for set in mixed:$tx en:$D/texts_en.csv arfa:$D/texts_arfa.csv; do
   done
   for b in base new scalar; do
     awk -v b="$b" '$1 == b { print $2, $3 }' "$D/$name.out" | sort -n | awk -v b="$b" -v s="$name" '
-      { u[NR] = $1; l[NR] = $2 } END { if (!NR) exit; m = u[int((NR + 1) / 2)]
+      { u[NR] = $1; if (NR == 1 || $2 < lo) lo = $2; if (NR == 1 || $2 > hi) hi = $2 }
+      END { if (!NR) exit; m = u[int((NR + 1) / 2)]
         printf "%-6s %-6s CPU per text: median %.2f us (best %.2f) = %.0fk texts per CPU-second; load %s-%s\n",
-          s, b, m, u[1], 1000 / m, l[1], l[NR] }'
+          s, b, m, u[1], 1000 / m, lo, hi }'
   done
 done
