@@ -4,6 +4,7 @@
  * classifies them REPS times and prints texts per CPU-second and per wall
  * second.  With DUMP=PATH it writes one line per text (type, theme, language,
  * rule flag, confidence in %a) so two builds can be compared on any corpus.
+ * TN_FB_SIMD=0 runs the scalar code instead of the vector code (AVX-512).
  * Usage: classify_bench TEXTS.csv [REPS]
  */
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "tenure/feedback.h"
 #include "tenure/frame.h"
 #include "bench_clock.h"
+#include "feedback/text_internal.h"
 
 
 int main(int argc, char **argv)
@@ -22,6 +24,9 @@ int main(int argc, char **argv)
 		return 2;
 	long reps = argc > 2 ? strtol(argv[2], NULL, 10) : 3;
 	tn_error err = {0};
+	const char *simd = getenv("TN_FB_SIMD");
+	if (simd && *simd)
+		tn_fb_simd(atoi(simd));
 	tn_fb_model *m = tn_fb_model_new(&err);
 	size_t ntrain = 0;
 	if (!m || tn_fb_model_train_csv(m, "data/feedback/train.csv", "text", "type", "theme", &ntrain, &err) ||
@@ -77,8 +82,8 @@ int main(int argc, char **argv)
 		fclose(lp);
 	}
 	printf("classify: %zu texts (%.1f bytes each) x %ld: %.3f CPU-s, %.3f s wall: %.0f texts per CPU-second, "
-	       "%.0f per wall second (%.2f us/text); load %.2f; check %lu\n",
-	       n, (double)bytes / (double)n, reps, cs, ws, total / cs, total / ws, cs / total * 1e6, la[0], sink);
+	       "%.0f per wall second (%.2f us/text); load %.2f; check %lu; simd %d\n",
+	       n, (double)bytes / (double)n, reps, cs, ws, total / cs, total / ws, cs / total * 1e6, la[0], sink, tn_fb_simd(-1));
 	tn_frame_free(f);
 	free(len);
 	tn_fb_model_free(m);

@@ -2,7 +2,9 @@
  * fuzz_text.c -- libFuzzer target for feedback text: any bytes must be
  * rejected as invalid UTF-8 or give a valid UTF-8 normalisation, a language
  * and a type, never a crash, a hang or a leak; the keyword scan must find
- * the keywords the reference scan finds.
+ * the keywords the reference scan finds; the one-pass normaliser gives the
+ * reference's bytes (or declines) and rejects what is not UTF-8; the vector
+ * code (AVX-512, where the CPU has it) and the scalar code classify alike.
  */
 #include "tenure/feedback.h"
 #include "tenure/utf8.h"
@@ -34,6 +36,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *out = tn_text_normalize(s, size, &n, &err);
 	if (!valid != !out)
 		__builtin_trap();
+	static char fast[8192];
+	size_t fl = size < sizeof fast ? tn_text_norm_into(s, size, NULL, fast, sizeof fast) : (size_t)-1;
+	if (fl != (size_t)-1 && (!valid || fl != n || memcmp(fast, out, n) != 0))
+		__builtin_trap(); /* the one pass is the reference's normalisation */
+	if (!valid) {
+		tn_fb_result r;
+		if (tn_fb_classify(model, s, size, &r, &err) == TN_OK)
+			__builtin_trap(); /* not UTF-8: refused */
+		tn_error_clear(&err);
+	}
 	if (out) {
 		if (strlen(out) != n || !tn_utf8_valid(out, n, NULL) || n > 4 * size)
 			__builtin_trap();
@@ -47,10 +59,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int lang = tn_text_detect_lang(s, size);
 		if (lang < 0 || lang >= TN_LANG_COUNT)
 			__builtin_trap();
-		tn_fb_result r;
+		tn_fb_result r, r0;
 		if (tn_fb_classify(model, s, size, &r, &err) || r.type < 0 || r.type >= TN_FB_NTYPES ||
 		    !(r.confidence > 0 && r.confidence <= 1) || !r.theme[0])
 			__builtin_trap();
+		int vec = tn_fb_simd(0);
+		int rc0 = tn_fb_classify(model, s, size, &r0, &err);
+		tn_fb_simd(vec);
+		if (rc0 || memcmp(&r, &r0, sizeof r) != 0)
+			__builtin_trap(); /* the scalar code gives the same result to the bit */
 		free(out);
 	}
 	return 0;

@@ -73,8 +73,18 @@ static int char_class_ref(int32_t c)
 static uint8_t class_table[CLASS_TABLE];
 static pthread_once_t class_once = PTHREAD_ONCE_INIT;
 
+static int simd_supported(void);
+static int simd_on = -1; /* -1: not yet decided (class_build decides) */
+static int popcnt_on;   /* the CPU has the popcount instruction */
+
 static void class_build(void)
 {
+	if (simd_on < 0)
+		simd_on = simd_supported();
+#if defined(__x86_64__) && defined(__GNUC__)
+	__builtin_cpu_init();
+	popcnt_on = __builtin_cpu_supports("popcnt");
+#endif
 	for (int32_t c = 0; c < CLASS_TABLE; c++)
 		class_table[c] = (uint8_t)char_class_ref(c);
 }
@@ -100,6 +110,72 @@ static int32_t cp_at(const unsigned char *s, size_t n)
 	if (n == 3)
 		return (int32_t)(((s[0] & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu));
 	return (int32_t)(((s[0] & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) | (s[3] & 0x3Fu));
+}
+
+/* ---- the character n-grams with AVX-512 (issue 17) -----------------------
+ *
+ * A word's 3- and 4-grams are hashed independently of each other: one
+ * n-gram per 32-bit lane, sixteen at a time, the bytes taken from the
+ * padded word held in one register (VBMI's byte permute), each lane running
+ * the same FNV-1a steps over its own bytes and then mix(h, 3), so every
+ * hash is the scalar one to the bit.  Used when the CPU has AVX-512 F, BW
+ * and VBMI (checked at run time) and the padded word fits in 64 bytes;
+ * tn_fb_simd(0) forces the scalar code (the tests run both). */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define TN_FB_HAVE_AVX512 1
+#include <immintrin.h>
+
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) static void
+ngrams_avx512(const char *pw, size_t plen, const uint32_t *st, const uint32_t *ln, const uint32_t *bs, size_t nn,
+	      uint32_t *out)
+{
+	__m512i word = _mm512_maskz_loadu_epi8(plen >= 64 ? ~0ull : (1ull << plen) - 1, pw);
+	const __m512i prime = _mm512_set1_epi32(16777619), low = _mm512_set1_epi32(0xFF);
+	for (size_t b = 0; b < nn; b += 16) {
+		size_t cnt = nn - b < 16 ? nn - b : 16;
+		__mmask16 km = (__mmask16)((1u << cnt) - 1);
+		__m512i start = _mm512_maskz_loadu_epi32(km, st + b), len = _mm512_maskz_loadu_epi32(km, ln + b);
+		__m512i h = _mm512_maskz_loadu_epi32(km, bs + b);
+		uint32_t maxl = 0;
+		for (size_t j = 0; j < cnt; j++)
+			maxl = ln[b + j] > maxl ? ln[b + j] : maxl;
+		for (uint32_t k = 0; k < maxl; k++) {
+			__m512i kk = _mm512_set1_epi32((int)k);
+			__mmask16 act = _mm512_cmpgt_epu32_mask(len, kk);
+			__m512i byte = _mm512_and_si512(_mm512_permutexvar_epi8(_mm512_add_epi32(start, kk), word), low);
+			h = _mm512_mask_mullo_epi32(h, act, _mm512_xor_si512(h, byte), prime);
+		}
+		/* mix(h, 3) */
+		__m512i t = _mm512_add_epi32(_mm512_add_epi32(_mm512_set1_epi32((int)(3u + 0x7F4A7C15u)),
+							      _mm512_slli_epi32(h, 6)),
+					     _mm512_srli_epi32(h, 2));
+		h = _mm512_xor_si512(_mm512_mullo_epi32(h, _mm512_set1_epi32((int)0x9E3779B1u)), t);
+		h = _mm512_xor_si512(h, _mm512_srli_epi32(h, 15));
+		h = _mm512_mullo_epi32(h, _mm512_set1_epi32(0x2C1B3C6D));
+		h = _mm512_xor_si512(h, _mm512_srli_epi32(h, 12));
+		_mm512_mask_storeu_epi32(out + b, km, h);
+	}
+}
+#endif
+
+static int simd_supported(void)
+{
+#ifdef TN_FB_HAVE_AVX512
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+	       __builtin_cpu_supports("avx512vbmi");
+#else
+	return 0;
+#endif
+}
+
+int tn_fb_simd(int want)
+{
+	pthread_once(&class_once, class_build);
+	int was = simd_on;
+	if (want >= 0) /* a test's switch: not meant to be flipped while other threads classify */
+		simd_on = want && simd_supported();
+	return was;
 }
 
 /* Emit the features of one word W (bytes W[0..N), apostrophes removed),
@@ -128,6 +204,20 @@ static size_t word_features(char *w, size_t n, uint32_t prev, uint32_t *out, siz
 	ps[ncp] = 1 + n; /* the ">" */
 	size_t total = ncp + 1;
 	ps[total] = n + 2;
+#ifdef TN_FB_HAVE_AVX512
+	size_t n3 = total >= 3 ? total - 2 : 0, n4 = total >= 4 ? total - 3 : 0;
+	if (simd_on > 0 && n + 2 <= 64 && n3 && o + n3 + n4 <= max) {
+		/* the same n-grams in the same order: the 3-grams, then the 4-grams */
+		uint32_t st[128], ln[128], bs[128];
+		size_t q = 0;
+		for (size_t s = 0; s < n3; s++, q++)
+			st[q] = (uint32_t)ps[s], ln[q] = (uint32_t)(ps[s + 3] - ps[s]), bs[q] = 2166136261u ^ 3u;
+		for (size_t s = 0; s < n4; s++, q++)
+			st[q] = (uint32_t)ps[s], ln[q] = (uint32_t)(ps[s + 4] - ps[s]), bs[q] = 2166136261u ^ 4u;
+		ngrams_avx512(pw, n + 2, st, ln, bs, q, out + o);
+		return o + q;
+	}
+#endif
 	for (size_t g = 3; g <= 4; g++) {
 		if (total < g)
 			continue;
@@ -266,7 +356,8 @@ size_t tn_fb_kw_scan_ref(const tn_fb_model *m, const char *t, size_t tlen, unsig
  * sharing the first bytes is walked, each compared on its first 8 bytes
  * (W8, the text's next 8 bytes, zeros past its end) and by memcmp only
  * beyond them. */
-static inline size_t kw_chain_hits(const tn_fb_model *m, int32_t k, const char *t, size_t left, unsigned char *hit)
+static inline size_t kw_chain_hits(const tn_fb_model *m, int32_t k, const char *t, size_t left, unsigned char *hit,
+				   uint16_t *list, size_t nl)
 {
 	uint64_t w8 = 0;
 	memcpy(&w8, t, left < 8 ? left : 8);
@@ -277,7 +368,7 @@ static inline size_t kw_chain_hits(const tn_fb_model *m, int32_t k, const char *
 			continue;
 		if (kw->len <= 8 || memcmp(t + 8, kw->text + 8, kw->len - 8) == 0) {
 			hit[k] = 1;
-			n++;
+			list[nl + n++] = (uint16_t)k;
 		}
 	}
 	return n;
@@ -293,7 +384,7 @@ static inline size_t kw_chain_hits(const tn_fb_model *m, int32_t k, const char *
  * keeps the Arabic ones (many start with the article al-, 4 bytes) out of
  * one long chain.  Continuation bytes need no test: no keyword's first
  * byte is one. */
-size_t tn_fb_kw_scan(const tn_fb_model *m, const char *t, size_t tlen, unsigned char *hit)
+static size_t kw_scan(const tn_fb_model *m, const char *t, size_t tlen, unsigned char *hit, uint16_t *list)
 {
 	size_t n = 0;
 	if (tlen < 3)
@@ -311,22 +402,28 @@ size_t tn_fb_kw_scan(const tn_fb_model *m, const char *t, size_t tlen, unsigned 
 			memcpy(&w8, t + i, 8);
 			unsigned h8 = tn_fb_kw8_hash(w8);
 			if (m->kw8_filter[h8 / 64] >> (h8 % 64) & 1)
-				n += kw_chain_hits(m, m->kw8_head[h8 >> 4], t + i, left, hit);
+				n += kw_chain_hits(m, m->kw8_head[h8 >> 4], t + i, left, hit, list, n);
 		}
 		if (left >= 4) {
 			memcpy(&w, t + i, 4);
 			unsigned h4 = tn_fb_kw4_hash(w);
 			if (m->kw4_filter[h4 / 64] >> (h4 % 64) & 1)
-				n += kw_chain_hits(m, m->kw4_head[h4 >> 4], t + i, left, hit);
+				n += kw_chain_hits(m, m->kw4_head[h4 >> 4], t + i, left, hit, list, n);
 		} else
 			memcpy(&w, t + i, 3);
 		if (m->nkw3) {
 			unsigned h3 = tn_fb_kw3_hash(w & m3);
 			if (m->kw3_filter[h3 / 64] >> (h3 % 64) & 1)
-				n += kw_chain_hits(m, m->kw3_head[h3], t + i, left, hit);
+				n += kw_chain_hits(m, m->kw3_head[h3], t + i, left, hit, list, n);
 		}
 	}
 	return n;
+}
+
+size_t tn_fb_kw_scan(const tn_fb_model *m, const char *t, size_t tlen, unsigned char *hit)
+{
+	uint16_t list[TN_FB_MAX_KWS];
+	return kw_scan(m, t, tlen, hit, list);
 }
 
 size_t tn_fb_kw_features(const tn_fb_model *m, const unsigned char *hit, uint32_t *f, size_t nf, size_t max)
@@ -349,7 +446,9 @@ size_t tn_fb_kw_features(const tn_fb_model *m, const unsigned char *hit, uint32_
 static inline void prefetch_type_row(const tn_fb_model *m, uint32_t f)
 {
 	size_t b = f & (TN_FB_BUCKETS - 1);
-	if (m->tidx)
+	if (m->tmap.bits)
+		__builtin_prefetch(m->tmap.bits + b / 64);
+	else if (m->tidx)
 		__builtin_prefetch(m->tidx + b); /* the rows themselves stay in cache */
 	else
 		__builtin_prefetch(m->logp + b * TN_FB_TROW);
@@ -369,18 +468,28 @@ static inline void prefetch_theme_row(const tn_fb_model *m, int t, uint32_t f)
 		__builtin_prefetch(p + stride * sizeof(float) - 1);
 }
 
-/* tn_fb_kw_features for NHIT hits: the same features in the same order, the
- * scan stopping at the last hit instead of running over every keyword. */
-static size_t kw_features_n(const tn_fb_model *m, const unsigned char *hit, size_t nhit, uint32_t *f, size_t nf,
+/* tn_fb_kw_features over the hits' keyword numbers LIST[0..NHIT), in
+ * increasing order: the same features in the same order, without a walk
+ * over every keyword's flag (issue 17). */
+static size_t kw_features_n(const tn_fb_model *m, const uint16_t *list, size_t nhit, uint32_t *f, size_t nf,
 			   size_t max)
 {
-	for (size_t i = 0, seen = 0; seen < nhit && i < m->nkws && nf < max; i++)
-		if (hit[i]) {
-			seen++;
-			for (int r = 0; r < KW_REPEAT && nf < max; r++)
-				f[nf++] = mix((uint32_t)tn_fb_themes[m->kws[i].theme].type + 1000u, 7);
-		}
+	for (size_t j = 0; j < nhit && nf < max; j++)
+		for (int r = 0; r < KW_REPEAT && nf < max; r++)
+			f[nf++] = mix((uint32_t)tn_fb_themes[m->kws[list[j]].theme].type + 1000u, 7);
 	return nf;
+}
+
+/* LIST[0..N) in increasing order (a handful of hits: insertion sort) */
+static void sort_hits(uint16_t *list, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		uint16_t v = list[i];
+		size_t j = i;
+		for (; j > 0 && list[j - 1] > v; j--)
+			list[j] = list[j - 1];
+		list[j] = v;
+	}
 }
 
 /* Row sums with the running sums in registers: SC[j] += ROWS[IX[i] * W + j]
@@ -399,8 +508,35 @@ static inline tn_v2d widen2(const float *p)
 	return __builtin_convertvector(x, tn_v2d);
 }
 
+#ifdef TN_FB_HAVE_AVX512
+/* The same sums with a row of 8 (4) floats widened and added in one
+ * instruction: each lane adds what the scalar code's sum of that column
+ * added, in the same order. */
+__attribute__((target("avx512f"))) static void sum_rows_avx512(double *sc, size_t w, const float *rows,
+							       const uint32_t *ix, size_t n)
+{
+	if (w == 8) {
+		__m512d a = _mm512_loadu_pd(sc);
+		for (size_t i = 0; i < n; i++)
+			a = _mm512_add_pd(a, _mm512_cvtps_pd(_mm256_loadu_ps(rows + (size_t)ix[i] * 8)));
+		_mm512_storeu_pd(sc, a);
+	} else {
+		__m256d a = _mm256_loadu_pd(sc);
+		for (size_t i = 0; i < n; i++)
+			a = _mm256_add_pd(a, _mm256_cvtps_pd(_mm_loadu_ps(rows + (size_t)ix[i] * 4)));
+		_mm256_storeu_pd(sc, a);
+	}
+}
+#endif
+
 static void sum_rows(double *sc, size_t w, const float *rows, const uint32_t *ix, size_t n)
 {
+#ifdef TN_FB_HAVE_AVX512
+	if (simd_on > 0 && (w == 8 || w == 4)) {
+		sum_rows_avx512(sc, w, rows, ix, n);
+		return;
+	}
+#endif
 	if (w == 8) {
 		tn_v2d a0 = {sc[0], sc[1]}, a1 = {sc[2], sc[3]}, a2 = {sc[4], sc[5]}, a3 = {sc[6], sc[7]};
 		for (size_t i = 0; i < n; i++) {
@@ -426,6 +562,37 @@ static void sum_rows(double *sc, size_t w, const float *rows, const uint32_t *ix
 				sc[j] += rows[(size_t)ix[i] * w + j];
 }
 
+/* IX[i] = the row of feature F[i] (masked to the table's buckets) in RM;
+ * the popcount instruction where the CPU has it (the same numbers). */
+static inline __attribute__((always_inline)) void rowmap_ix_body(const tn_fb_rowmap *rm, const uint32_t *f,
+								  size_t n, uint32_t mask, uint32_t *ix)
+{
+	for (size_t i = 0; i < n; i++)
+		ix[i] = tn_fb_rowmap_get(rm, f[i] & mask);
+}
+
+static void rowmap_ix_plain(const tn_fb_rowmap *rm, const uint32_t *f, size_t n, uint32_t mask, uint32_t *ix)
+{
+	rowmap_ix_body(rm, f, n, mask, ix);
+}
+
+#ifdef TN_FB_HAVE_AVX512
+__attribute__((target("popcnt"))) static void rowmap_ix_popcnt(const tn_fb_rowmap *rm, const uint32_t *f,
+								 size_t n, uint32_t mask, uint32_t *ix)
+{
+	rowmap_ix_body(rm, f, n, mask, ix);
+}
+#endif
+
+static void rowmap_ix(const tn_fb_rowmap *rm, const uint32_t *f, size_t n, uint32_t mask, uint32_t *ix)
+{
+#ifdef TN_FB_HAVE_AVX512
+	if (popcnt_on) /* nearly every x86-64 CPU; not a vector instruction, so on in the scalar code too */
+		return rowmap_ix_popcnt(rm, f, n, mask, ix);
+#endif
+	rowmap_ix_plain(rm, f, n, mask, ix);
+}
+
 /* snprintf(DST, TN_FB_THEME_MAX, "%s", SRC) without the format parsing */
 static void set_theme(char *dst, const char *src)
 {
@@ -436,17 +603,19 @@ static void set_theme(char *dst, const char *src)
 	dst[n] = '\0';
 }
 
-static void pick_theme(const tn_fb_model *m, const unsigned char *hit, size_t nhit, const uint32_t *f,
+static void pick_theme(const tn_fb_model *m, const uint16_t *list, size_t nhit, const uint32_t *f,
 		       size_t nf, tn_fb_result *r)
 {
 	int t = r->type;
-	if (m->thidx[t]) /* the row numbers requested while the rest is prepared */
+	if (m->thidx[t] && !m->thmap[t].bits) /* the row numbers requested while the rest is prepared */
 		for (size_t i = 0; i < nf; i++)
 			__builtin_prefetch(m->thidx[t] + (f[i] & (TN_FB_THEME_BUCKETS - 1)));
 	double kwh[64] = {0}; /* hits per built-in theme (whole numbers: any order gives the same) */
-	for (size_t i = 0, seen = 0; seen < nhit && i < m->nkws; i++)
-		if (hit[i] && ++seen && tn_fb_themes[m->kws[i].theme].type == r->type && m->kws[i].theme < 64)
-			kwh[m->kws[i].theme] += 1;
+	for (size_t j = 0; j < nhit; j++) {
+		const tn_fb_kw *kw = &m->kws[list[j]];
+		if (tn_fb_themes[kw->theme].type == r->type && kw->theme < 64)
+			kwh[kw->theme] += 1;
+	}
 	/* the theme model's scores for the predicted type's themes, feature by
 	 * feature (one cache line or two per feature) */
 	size_t cand[TN_FB_MAX_THEMES], nc = 0;
@@ -469,8 +638,11 @@ static void pick_theme(const tn_fb_model *m, const unsigned char *hit, size_t nh
 		if (idx && nc) {
 			const float *rows = m->throws[t];
 			uint32_t ix[TN_FB_MAX_FEATURES];
-			for (size_t i = 0; i < nf; i++)
-				ix[i] = idx[f[i] & (TN_FB_THEME_BUCKETS - 1)];
+			if (m->thmap[t].bits)
+				rowmap_ix(&m->thmap[t], f, nf, TN_FB_THEME_BUCKETS - 1, ix);
+			else
+				for (size_t i = 0; i < nf; i++)
+					ix[i] = idx[f[i] & (TN_FB_THEME_BUCKETS - 1)];
 			sum_rows(acc, stride, rows, ix, nf);
 		}
 		for (size_t i = 0; !idx && nc && i < nf; i++) {
@@ -522,10 +694,12 @@ int tn_fb_classify(const tn_fb_model *m, const char *text, size_t len, tn_fb_res
 		return tn_error_set(err, TN_ERR_USAGE, "feedback model used before training finished");
 	memset(r, 0, sizeof *r);
 	/* normalised on the stack when it fits (no allocation per text) */
-	char mid[NORM_STACK], nbuf[NORM_STACK];
-	if (tn_text_validate(text, len, err))
+	char nbuf[NORM_STACK];
+	if (len > TN_TEXT_MAX && tn_text_validate(text, len, err))
 		return tn_error_code(err, TN_ERR_INPUT);
-	size_t tlen = tn_text_norm_into(text, len, mid, nbuf, sizeof nbuf);
+	/* the fast path checks the UTF-8 as it goes; the general path
+	 * (tn_text_normalize) validates and reports */
+	size_t tlen = len > TN_TEXT_MAX ? (size_t)-1 : tn_text_norm_into(text, len, NULL, nbuf, sizeof nbuf);
 	char *heap = NULL, *t = nbuf;
 	if (tlen == (size_t)-1) {
 		t = heap = tn_text_normalize(text, len, &tlen, err);
@@ -542,8 +716,10 @@ int tn_fb_classify(const tn_fb_model *m, const char *text, size_t len, tn_fb_res
 		prefetch_type_row(m, f[i]);
 	r->language = tn_text_detect_lang(text, len);
 	memset(hit, 0, m->nkws);
-	size_t nhit = tn_fb_kw_scan(m, t, tlen, hit);
-	nf = kw_features_n(m, hit, nhit, f, nf, TN_FB_MAX_FEATURES);
+	uint16_t list[TN_FB_MAX_KWS];
+	size_t nhit = kw_scan(m, t, tlen, hit, list);
+	sort_hits(list, nhit);
+	nf = kw_features_n(m, list, nhit, f, nf, TN_FB_MAX_FEATURES);
 	for (size_t i = 0; i < m->nrules; i++)
 		if (has_word(t, tlen, m->rules[i].keyword, m->rules[i].len)) {
 			r->type = m->rules[i].type;
@@ -552,7 +728,7 @@ int tn_fb_classify(const tn_fb_model *m, const char *text, size_t len, tn_fb_res
 			if (m->rules[i].theme[0])
 				set_theme(r->theme, m->rules[i].theme);
 			else
-				pick_theme(m, hit, nhit, f, nf, r);
+				pick_theme(m, list, nhit, f, nf, r);
 			free(heap);
 			return TN_OK;
 		}
@@ -563,8 +739,11 @@ int tn_fb_classify(const tn_fb_model *m, const char *text, size_t len, tn_fb_res
 		sc[k] = k < TN_FB_NTYPES ? m->prior[k] : 0;
 	if (m->tidx) {
 		uint32_t ix[TN_FB_MAX_FEATURES];
-		for (size_t i = 0; i < nf; i++)
-			ix[i] = m->tidx[f[i] & (TN_FB_BUCKETS - 1)];
+		if (m->tmap.bits)
+			rowmap_ix(&m->tmap, f, nf, TN_FB_BUCKETS - 1, ix);
+		else
+			for (size_t i = 0; i < nf; i++)
+				ix[i] = m->tidx[f[i] & (TN_FB_BUCKETS - 1)];
 		sum_rows(sc, TN_FB_TROW, m->trows, ix, nf);
 	} else
 		for (size_t i = 0; i < nf; i++) {
@@ -583,7 +762,7 @@ int tn_fb_classify(const tn_fb_model *m, const char *text, size_t len, tn_fb_res
 		z += exp((sc[k] - sc[best]) * TN_FB_TEMPER);
 	r->type = best;
 	r->confidence = 1 / z;
-	pick_theme(m, hit, nhit, f, nf, r);
+	pick_theme(m, list, nhit, f, nf, r);
 	free(heap);
 	return TN_OK;
 }

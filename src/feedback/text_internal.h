@@ -52,6 +52,20 @@ typedef struct tn_fb_kw {
  * floats as before, summed in the same order: the predictions are the same
  * to the bit (tests/unit/test_text_same.c). */
 #define TN_FB_TROW 8
+
+/* A bucket -> row number table, compact (issue 17): of the 262,144 type
+ * buckets only some 8% hold a row other than the commonest one (the
+ * features never seen in training), so a bit per bucket says which, and
+ * those buckets' row numbers are kept in bucket order, found by the number
+ * of flagged buckets before (CUM per 64 buckets plus a popcount).  For the
+ * shipped model 32 KB + 16 KB + 42 KB instead of 512 KB: it stays in the
+ * caches on a busy machine where the plain table was evicted. */
+typedef struct tn_fb_rowmap {
+	uint64_t *bits;  /* [b / 64] bit b % 64: bucket b is flagged */
+	uint32_t *cum;   /* [b / 64] flagged buckets before word b / 64 */
+	uint16_t *rows;  /* the rows of the flagged buckets, in bucket order */
+	uint16_t zero;   /* the row of every other bucket */
+} tn_fb_rowmap;
 #define TN_FB_THEME_SLAB (2 * TN_FB_MAX_THEMES) /* floats per bucket over every slice, padding included */
 
 struct tn_fb_model {
@@ -82,6 +96,7 @@ struct tn_fb_model {
 	float *trows;
 	void *trows_mem;
 	uint16_t *thidx[TN_FB_NTYPES]; /* [b] -> row of throws[t] (theme_stride[t] floats each) */
+	tn_fb_rowmap tmap, thmap[TN_FB_NTYPES]; /* tidx and thidx[t] compact; bits NULL when not built */
 	float *throws[TN_FB_NTYPES];
 	void *throws_mem[TN_FB_NTYPES];
 	/* user rules and the built-in theme keywords */
@@ -111,6 +126,11 @@ struct tn_fb_model {
  * count.  THEME_SET selects the smaller feature set of the theme model. */
 size_t tn_fb_features(const char *t, size_t len, uint32_t *out, size_t max);
 
+/* The vector code (AVX-512 F/BW/VBMI, when the CPU has it): WANT 1 to use
+ * it where the CPU allows, 0 to force the scalar code (same results; the
+ * tests run both), -1 to leave as is.  Returns whether it was in use. */
+int tn_fb_simd(int want);
+
 /* The bucket of a keyword starting at P (at least 3 bytes). */
 static inline unsigned tn_fb_kw_key(const char *p)
 {
@@ -137,10 +157,11 @@ size_t tn_fb_kw_scan_ref(const tn_fb_model *m, const char *t, size_t len, unsign
 /* Append KW_REPEAT features per keyword hit (the keyword's type). */
 size_t tn_fb_kw_features(const tn_fb_model *m, const unsigned char *hit, uint32_t *f, size_t nf, size_t max);
 
-/* Normalise valid UTF-8 STR[0..LEN) as tn_text_normalize does, into OUT
- * (capacity CAP, NUL-terminated), with MID (capacity CAP) as scratch; no
- * allocation.  Returns the length, or (size_t)-1 when the text needs the
- * general path (a code point outside the fast table, or too long for CAP). */
+/* Normalise STR[0..LEN) as tn_text_normalize does, into OUT (capacity CAP,
+ * NUL-terminated), checking that it is UTF-8 on the way (one pass: issue
+ * 17); no allocation; MID is unused (kept for the callers).  Returns the
+ * length, or (size_t)-1 when the text needs the general path: not valid
+ * UTF-8, a code point outside the fast table, or too long for CAP. */
 size_t tn_text_norm_into(const char *str, size_t len, char *mid, char *out, size_t cap);
 
 /* The general path (utf8proc_map over the whole text), kept as the
@@ -159,6 +180,19 @@ static inline const float *tn_fb_theme_row(const tn_fb_model *m, int t, uint32_t
 	size_t b = f & (TN_FB_THEME_BUCKETS - 1);
 	return m->thidx[t] ? m->throws[t] + (size_t)m->thidx[t][b] * m->theme_stride[t]
 			   : m->theme_logp + m->theme_off[t] + b * m->theme_stride[t];
+}
+
+/* The row of bucket B in RM (flagged: its rank among the flagged ones). */
+static inline unsigned tn_fb_rowmap_get(const tn_fb_rowmap *rm, size_t b)
+{
+	uint64_t w = rm->bits[b >> 6];
+	unsigned sh = (unsigned)(b & 63);
+	/* without a branch (a feature is seen in training or not at random):
+	 * ROWS has one entry more, so the rank past the last flagged bucket is
+	 * read too */
+	unsigned v = rm->rows[rm->cum[b >> 6] + (unsigned)__builtin_popcountll(w & ((1ull << sh) - 1))];
+	unsigned flag = (unsigned)(w >> sh & 1);
+	return (v & -flag) | (rm->zero & (flag - 1));
 }
 
 /* Free the deduplicated tables (tn_fb_model_finish rebuilds them). */

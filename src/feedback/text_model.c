@@ -216,8 +216,54 @@ int tn_fb_model_add(tn_fb_model *m, const char *text, size_t len, int type, cons
 	return TN_OK;
 }
 
+static void rowmap_free(tn_fb_rowmap *rm)
+{
+	free(rm->bits);
+	free(rm->cum);
+	free(rm->rows);
+	memset(rm, 0, sizeof *rm);
+}
+
+/* RM from the plain table IDX of NB buckets (a multiple of 64); on short
+ * memory RM stays empty and the plain table is used. */
+static void rowmap_build(tn_fb_rowmap *rm, const uint16_t *idx, size_t nb)
+{
+	rowmap_free(rm);
+	size_t *freq = tn_calloc(65536, sizeof *freq);
+	if (!freq)
+		return;
+	for (size_t b = 0; b < nb; b++)
+		freq[idx[b]]++;
+	size_t z = 0;
+	for (size_t r = 1; r < 65536; r++)
+		if (freq[r] > freq[z])
+			z = r;
+	size_t nflag = nb - freq[z];
+	free(freq);
+	rm->bits = tn_calloc(nb / 64, sizeof *rm->bits);
+	rm->cum = tn_malloc(nb / 64 * sizeof *rm->cum);
+	rm->rows = tn_calloc(nflag + 1, sizeof *rm->rows);
+	if (!rm->bits || !rm->cum || !rm->rows) {
+		rowmap_free(rm);
+		return;
+	}
+	rm->zero = (uint16_t)z;
+	size_t k = 0;
+	for (size_t b = 0; b < nb; b++) {
+		if (b % 64 == 0)
+			rm->cum[b / 64] = (uint32_t)k;
+		if (idx[b] != z) {
+			rm->bits[b / 64] |= 1ull << (b % 64);
+			rm->rows[k++] = idx[b];
+		}
+	}
+}
+
 void tn_fb_model_drop_rows(tn_fb_model *m)
 {
+	rowmap_free(&m->tmap);
+	for (int t = 0; t < TN_FB_NTYPES; t++)
+		rowmap_free(&m->thmap[t]);
 	free(m->tidx);
 	free(m->trows_mem);
 	m->tidx = NULL;
@@ -386,6 +432,11 @@ void tn_fb_model_finish(tn_fb_model *m)
 	}
 	free(keys);
 	free(first);
+	if (m->tidx)
+		rowmap_build(&m->tmap, m->tidx, TN_FB_BUCKETS);
+	for (int t = 0; t < TN_FB_NTYPES; t++)
+		if (m->thidx[t])
+			rowmap_build(&m->thmap[t], m->thidx[t], TN_FB_THEME_BUCKETS);
 	for (size_t k = 0; k < m->nthemes; k++) {
 		m->theme_def[k] = -1;
 		for (size_t d = 0; d < tn_fb_ntheme_defs; d++)

@@ -257,6 +257,30 @@ static nm_entry nm_table[NM_ENTRIES];
 static char nm_pool[NM_POOL];
 static pthread_once_t nm_once = PTHREAD_ONCE_INIT;
 
+/* The same table carried through the fold (issue 17: one pass over an
+ * Arabic or Persian text instead of four): for each code point whose map
+ * is context-free, the code points the fold makes of its map, in order
+ * (those the fold drops left out), each with its UTF-8 bytes and the two
+ * properties the fold tests.  Most maps are one code point, kept in the
+ * entry; longer ones (ligatures, compatibility sequences) in nf_pool. */
+typedef struct nf_cp {
+	int32_t c;
+	uint32_t bytes; /* UTF-8 of c as stored in memory (first byte first) */
+	uint8_t len;    /* of bytes */
+	uint8_t props;  /* bit 0: space, bit 1: letter */
+} nf_cp;
+
+typedef struct nf_entry {
+	nf_cp one;     /* the first code point */
+	uint16_t more; /* index in nf_pool of the rest */
+	uint8_t n;     /* code points after the fold (0: all dropped) */
+	uint8_t ok;    /* the map is context-free (nm_entry.ok) */
+} nf_entry;
+
+#define NF_POOL 8192
+static nf_entry nf_table[NM_ENTRIES];
+static nf_cp nf_pool[NF_POOL];
+
 static int nm_index(int32_t c)
 {
 	if (c < 0x800)
@@ -281,9 +305,47 @@ static int nm_joinable(int32_t c)
 	       (c >= 0xA960 && c <= 0xA97F) || (c >= 0xD7B0 && c <= 0xD7FF);
 }
 
+static nf_cp nf_make(int32_t c)
+{
+	nf_cp z = {.c = c};
+	char b[4] = {0};
+	z.len = (uint8_t)encode(c, b);
+	memcpy(&z.bytes, b, 4);
+	z.props = (uint8_t)(is_space_cp(c) | is_letter_cp(c) << 1);
+	return z;
+}
+
+/* Fill E from the map MAP[0..N) (valid UTF-8 from utf8proc); 0 when the
+ * pool is full (the code point then takes the general path). */
+static int nf_fill(nf_entry *e, const unsigned char *map, size_t n, size_t *npool)
+{
+	nf_cp z[256];
+	size_t k = 0;
+	for (size_t i = 0; i < n;) {
+		int32_t c;
+		i += decode(map + i, n - i, &c);
+		c = fold_cp(c);
+		if (c >= 0)
+			z[k++] = nf_make(c);
+	}
+	if (k > 1 && *npool + k - 1 > NF_POOL)
+		return 0;
+	e->n = (uint8_t)k;
+	e->ok = 1;
+	if (k)
+		e->one = z[0];
+	if (k > 1) {
+		e->more = (uint16_t)*npool;
+		memcpy(nf_pool + *npool, z + 1, (k - 1) * sizeof z[0]);
+		*npool += k - 1;
+	}
+	return 1;
+}
+
 static void nm_build(void)
 {
-	size_t pool = 0;
+	pthread_once(&cp_props_once, cp_props_build);
+	size_t pool = 0, npool = 0;
 	static const int32_t lo[] = {0, 0x2000, 0xFB00, 0x1F000}, hi[] = {0x800, 0x2070, 0x10000, 0x1FB00};
 	for (size_t r = 0; r < 4; r++)
 		for (int32_t c = lo[r]; c < hi[r]; c++) {
@@ -307,7 +369,7 @@ static void nm_build(void)
 					ok = 0;
 				i += k > 0 ? k : 1;
 			}
-			if (ok) {
+			if (ok && nf_fill(&nf_table[x], out, (size_t)m, &npool)) {
 				memcpy(nm_pool + pool, out, (size_t)m);
 				e->off = (uint16_t)pool;
 				e->len = (uint8_t)m;
@@ -318,35 +380,76 @@ static void nm_build(void)
 		}
 }
 
-/* The utf8proc map of valid UTF-8 S[0..N) into MID (capacity CAP) by the
- * table; returns its length, or (size_t)-1 if a code point is not in the
- * table or MID is too small. */
-static size_t nm_map(const unsigned char *s, size_t n, char *mid, size_t cap)
+/* One code point of S[0..N) (N >= 1) decoded and checked as tn_utf8_valid
+ * does; returns its length, 0 when the bytes are not valid UTF-8. */
+static inline size_t decode_valid(const unsigned char *s, size_t n, int32_t *cp)
 {
-	pthread_once(&nm_once, nm_build);
-	size_t o = 0;
-	for (size_t i = 0; i < n;) {
-		int32_t c;
-		i += decode(s + i, n - i, &c);
-		int x = nm_index(c);
-		if (x < 0 || !nm_table[x].ok)
-			return (size_t)-1;
-		const nm_entry *e = &nm_table[x];
-		if (o + e->len > cap)
-			return (size_t)-1;
-		if (e->len == 1)
-			mid[o] = nm_pool[e->off];
-		else
-			memcpy(mid + o, nm_pool + e->off, e->len);
-		o += e->len;
+	unsigned c = s[0];
+	if (c < 0x80) {
+		*cp = (int32_t)c;
+		return 1;
 	}
-	return o;
+	if (c >= 0xC2 && c <= 0xDF) {
+		if (n < 2 || (s[1] & 0xC0) != 0x80)
+			return 0;
+		*cp = (int32_t)(((c & 0x1Fu) << 6) | (s[1] & 0x3Fu));
+		return 2;
+	}
+	unsigned lo = 0x80, hi = 0xBF;
+	size_t k;
+	if (c >= 0xE0 && c <= 0xEF) {
+		k = 3;
+		lo = c == 0xE0 ? 0xA0 : 0x80;
+		hi = c == 0xED ? 0x9F : 0xBF;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		k = 4;
+		lo = c == 0xF0 ? 0x90 : 0x80;
+		hi = c == 0xF4 ? 0x8F : 0xBF;
+	} else
+		return 0;
+	if (n < k || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t j = 2; j < k; j++)
+		if ((s[j] & 0xC0) != 0x80)
+			return 0;
+	if (k == 3)
+		*cp = (int32_t)(((c & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu));
+	else
+		*cp = (int32_t)(((c & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) | (s[3] & 0x3Fu));
+	return k;
 }
+
+/* fold_into's step for one code point Z of the folded map */
+#define NF_STEP(z)                                                                 \
+	do {                                                                       \
+		if ((z).props & 1) {                                               \
+			pending_space = o > 0;                                     \
+			break;                                                     \
+		}                                                                  \
+		if (!pending_space && (z).c == p1 && (z).c == p2 && ((z).props & 2)) \
+			break;                                                     \
+		if (pending_space) {                                               \
+			out[o++] = ' ';                                            \
+			pending_space = 0;                                         \
+			p2 = p1, p1 = ' ';                                         \
+		}                                                                  \
+		memcpy(out + o, &(z).bytes, 4);                                    \
+		o += (z).len;                                                      \
+		p2 = p1, p1 = (z).c;                                               \
+	} while (0)
 
 size_t tn_text_norm_into(const char *str, size_t len, char *mid, char *out, size_t cap)
 {
+	(void)mid;
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0;
+	while (i + 8 <= len) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+		if (w & 0x8080808080808080ull)
+			break;
+		i += 8;
+	}
 	while (i < len && s[i] < 0x80)
 		i++;
 	if (i == len) {
@@ -354,12 +457,36 @@ size_t tn_text_norm_into(const char *str, size_t len, char *mid, char *out, size
 			return (size_t)-1;
 		return fold_into(s, len, out, 1);
 	}
-	size_t m = nm_map(s, len, mid, cap);
-	if (m == (size_t)-1 || m + 1 > cap)
-		return (size_t)-1;
-	/* the fold never lengthens the text: each code point's encoding is no
-	 * longer after fold_cp, and a space is written only for a space read */
-	return fold_into((const unsigned char *)mid, m, out, 0);
+	/* Validation, utf8proc's map (by the table), the fold and its
+	 * whitespace and repeat rules in one pass.  The text takes the general
+	 * path when a code point is not in the table or the mapped text would
+	 * not fit CAP - 3 (the output is never longer than the map, and 4 bytes
+	 * are stored per code point). */
+	pthread_once(&nm_once, nm_build);
+	size_t o = 0, m = 0;
+	int32_t p1 = -1, p2 = -1;
+	int pending_space = 0;
+	for (i = 0; i < len;) {
+		int32_t c;
+		size_t k = decode_valid(s + i, len - i, &c);
+		if (!k)
+			return (size_t)-1; /* not UTF-8: the general path reports it */
+		i += k;
+		int x = nm_index(c);
+		if (x < 0 || !nm_table[x].ok)
+			return (size_t)-1;
+		m += nm_table[x].len;
+		if (m + 4 > cap)
+			return (size_t)-1;
+		const nf_entry *e = &nf_table[x];
+		if (e->n == 0)
+			continue;
+		NF_STEP(e->one);
+		for (size_t j = 1; j < e->n; j++)
+			NF_STEP(nf_pool[e->more + j - 1]);
+	}
+	out[o] = '\0';
+	return o;
 }
 
 char *tn_text_normalize_ref(const char *str, size_t len, size_t *outlen, tn_error *err)
@@ -485,11 +612,69 @@ static void lw_build(void)
 	lw_add(ar_words, sizeof ar_words / sizeof ar_words[0], 2);
 }
 
-static int word_kind(const char *w, size_t n)
+/* Per code point below U+0800, what the detector does with it (issue 17:
+ * one table load instead of range tests, a switch, the fold and the
+ * encoding): LT_AR an Arabic letter (counted, its fold appended to the
+ * word), LT_LATIN a Latin letter, LT_JOIN inside a word (tatweel is an
+ * Arabic letter first; the harakat), the Persian and Arabic weights, and
+ * the fold's UTF-8 (0 bytes: dropped). */
+enum { LT_AR = 1, LT_LATIN = 2, LT_JOIN = 4 };
+typedef struct lang_cp {
+	uint8_t flags, fa, ar; /* fa: 0, 1 or 2; ar: 0, 1 or 2 halves */
+	uint8_t flen;
+	char fb[4];
+} lang_cp;
+static lang_cp lang_tab[0x800];
+static pthread_once_t lang_once = PTHREAD_ONCE_INIT;
+
+static int lang_in_ar(int32_t c)
+{
+	return (c >= 0x0620 && c <= 0x064A) || (c >= 0x066E && c <= 0x06D3) || (c >= 0xFB50 && c <= 0xFDFF) ||
+	       (c >= 0xFE70 && c <= 0xFEFC);
+}
+
+static void lang_build(void)
+{
+	pthread_once(&cp_props_once, cp_props_build);
+	pthread_once(&lw_once, lw_build);
+	for (int32_t c = 0; c < 0x800; c++) {
+		lang_cp *e = &lang_tab[c];
+		if (lang_in_ar(c)) {
+			e->flags = LT_AR;
+			switch (c) {
+			case 0x067E: case 0x0686: case 0x0698: case 0x06AF:
+				e->fa = 2;
+				break;
+			case 0x06A9: case 0x06CC:
+				e->fa = 1;
+				break;
+			case 0x0629: case 0x0649: case 0x0623: case 0x0625:
+				e->ar = 2;
+				break;
+			case 0x064A: case 0x0643:
+				e->ar = 1;
+				break;
+			default:
+				break;
+			}
+			int32_t f = fold_cp(c);
+			if (f > 0)
+				e->flen = (uint8_t)encode(f, e->fb);
+			continue;
+		}
+		if (c < 0x250 && is_letter_cp_ref(c))
+			e->flags |= LT_LATIN;
+		if (c == 0x0640 || (c >= 0x064B && c <= 0x065F))
+			e->flags |= LT_JOIN;
+	}
+}
+
+/* word_kind by the FNV hash H of W already taken */
+static int word_kind_h(uint32_t h, const char *w, size_t n)
 {
 	if (n > 255)
 		return 0;
-	for (unsigned s = lw_hash(w, n); lw_set[s].w; s = (s + 1) & (LW_SLOTS - 1))
+	for (unsigned s = (h ^ (h >> 16)) & (LW_SLOTS - 1); lw_set[s].w; s = (s + 1) & (LW_SLOTS - 1))
 		if (lw_set[s].n == n && memcmp(lw_set[s].w, w, n) == 0)
 			return lw_set[s].kind;
 	return 0;
@@ -505,47 +690,52 @@ int tn_text_detect_lang(const char *str, size_t len)
 		letters += (s[a] | 0x20) >= 'a' && (s[a] | 0x20) <= 'z';
 	if (a == len)
 		return letters ? TN_LANG_EN : TN_LANG_UND;
-	pthread_once(&lw_once, lw_build);
+	pthread_once(&lang_once, lang_build);
+	/* the counts are whole numbers and halves: exact in any order */
 	double latin = 0, arabic = 0, fa = 0, ar = 0;
 	char word[256];
 	size_t wl = 0, wcp = 0;
+	uint32_t h = 2166136261u; /* lw_hash of the word so far */
 	size_t i = 0;
 	for (;;) {
 		int32_t c = 0;
 		int end = i >= len;
-		if (!end)
-			i += decode(s + i, len - i, &c);
-		int in_ar = !end && ((c >= 0x0620 && c <= 0x064A) || (c >= 0x066E && c <= 0x06D3) ||
-				     (c >= 0xFB50 && c <= 0xFDFF) || (c >= 0xFE70 && c <= 0xFEFC));
-		if (in_ar) {
+		lang_cp big = {0};
+		const lang_cp *e = &big;
+		if (!end) {
+			if (s[i] < 0x80)
+				c = s[i++];
+			else
+				i += decode(s + i, len - i, &c);
+			if (c >= 0 && c < 0x800)
+				e = &lang_tab[c];
+			else if (lang_in_ar(c)) { /* the presentation forms: their fold is themselves */
+				big.flags = LT_AR;
+				big.flen = (uint8_t)encode(fold_cp(c), big.fb);
+			} else if (c == 0x200C)
+				big.flags = LT_JOIN;
+		}
+		if (e->flags & LT_AR) {
 			arabic++;
-			switch (c) {
-			case 0x067E: case 0x0686: case 0x0698: case 0x06AF:
-				fa += 2;
-				break;
-			case 0x06A9: case 0x06CC:
-				fa += 1;
-				break;
-			case 0x0629: case 0x0649: case 0x0623: case 0x0625:
-				ar += 1;
-				break;
-			case 0x064A: case 0x0643:
-				ar += 0.5;
-				break;
-			default:
-				break;
+			if (e->fa)
+				fa += e->fa;
+			if (e->ar)
+				ar += e->ar * 0.5;
+			if (e->flen && wl + 4 < sizeof word) {
+				for (size_t k = 0; k < e->flen; k++) {
+					word[wl + k] = e->fb[k];
+					h = (h ^ (unsigned char)e->fb[k]) * 16777619u;
+				}
+				wl += e->flen, wcp++;
 			}
-			int32_t f = fold_cp(c);
-			if (f > 0 && wl + 4 < sizeof word)
-				wl += encode(f, word + wl), wcp++;
 			continue;
 		}
-		if (!end && c < 0x250 && is_letter_cp(c))
+		if (e->flags & LT_LATIN)
 			latin++;
-		if (!end && (c == 0x200C || c == 0x0640 || (c >= 0x064B && c <= 0x065F)))
+		if (e->flags & LT_JOIN)
 			continue; /* inside a word */
 		if (wl) {
-			int kind = word_kind(word, wl);
+			int kind = word_kind_h(h, word, wl);
 			if (kind == 1)
 				fa += 3;
 			else if (kind == 2)
@@ -553,6 +743,7 @@ int tn_text_detect_lang(const char *str, size_t len)
 			else if (wcp > 3 && memcmp(word, "\xD8\xA7\xD9\x84", 4) == 0)
 				ar += 2; /* the article al- */
 			wl = wcp = 0;
+			h = 2166136261u;
 		}
 		if (end)
 			break;

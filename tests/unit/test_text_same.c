@@ -13,6 +13,7 @@
 #include "base/rng.h"
 #include "tenure/feedback.h"
 #include "tenure/frame.h"
+#include "feedback/text_internal.h"
 
 #define NTEXTS 3000
 
@@ -103,9 +104,9 @@ static void line_of(const tn_fb_result *res, char *buf, size_t n)
 		 res->by_rule, res->confidence);
 }
 
-static void test_same_predictions(void **state)
+static void same_predictions(int simd)
 {
-	(void)state;
+	tn_fb_simd(simd);
 	make_corpus();
 	tn_fb_model *m = model();
 	const char *out = getenv("TN_WRITE_EXPECTED");
@@ -197,9 +198,9 @@ static size_t put_word(char *buf, size_t len, size_t cap, const char *w, tn_rng 
 	return len + n;
 }
 
-static void test_same_predictions_more(void **state)
+static void same_predictions_more(int simd)
 {
-	(void)state;
+	tn_fb_simd(simd);
 	tn_error err = {0};
 	tn_frame *tr = tn_frame_read_csv("../../data/feedback/train.csv", NULL, 0, &err);
 	tn_frame *ho = tn_frame_read_csv("../../data/feedback/heldout.csv", NULL, 0, &err);
@@ -296,11 +297,78 @@ static void test_same_predictions_more(void **state)
 	tn_frame_free(ho);
 }
 
+/* Both code paths (the vector code where the CPU has AVX-512, and the
+ * scalar code) against the same expected predictions. */
+static void test_same_predictions(void **state)
+{
+	(void)state;
+	same_predictions(1);
+}
+
+static void test_same_predictions_scalar(void **state)
+{
+	(void)state;
+	same_predictions(0);
+}
+
+static void test_same_predictions_more(void **state)
+{
+	(void)state;
+	same_predictions_more(1);
+}
+
+static void test_same_predictions_more_scalar(void **state)
+{
+	(void)state;
+	same_predictions_more(0);
+}
+
+/* The features of random texts by the vector and the scalar code: words of
+ * 1 to 90 bytes (the vector code takes words up to 62 bytes), ASCII,
+ * Arabic, 3- and 4-byte code points, with room for every feature and with
+ * the output cut short at random. */
+static void test_features_simd_scalar(void **state)
+{
+	(void)state;
+	static const char *const pieces[] = {"a", "b", "z", "0", "\u0627", "\u0644", "\u06CC", "\u067E", "\u00E9",
+					     "\u4E2D", "\uFB01", "\U0001F600", " ", " ", "\u2019", "'", "\u0301"};
+	tn_rng r;
+	tn_rng_seed(&r, 17, 23);
+	static uint32_t a[TN_FB_MAX_FEATURES], b[TN_FB_MAX_FEATURES];
+	char t[2048];
+	int vec = tn_fb_simd(-1);
+	for (int k = 0; k < 20000; k++) {
+		size_t len = 0, n = tn_rng_next(&r) % 400;
+		int longw = tn_rng_next(&r) % 4 == 0; /* long words: spaces rare */
+		for (size_t j = 0; j < n; j++) {
+			const char *p = pieces[tn_rng_next(&r) % (sizeof pieces / sizeof pieces[0])];
+			if (longw && p[0] == ' ' && tn_rng_next(&r) % 8)
+				p = "x";
+			size_t pl = strlen(p);
+			if (len + pl >= sizeof t)
+				break;
+			memcpy(t + len, p, pl);
+			len += pl;
+		}
+		size_t max = tn_rng_next(&r) % 3 ? TN_FB_MAX_FEATURES : 1 + tn_rng_next(&r) % 200;
+		tn_fb_simd(1);
+		size_t na = tn_fb_features(t, len, a, max);
+		tn_fb_simd(0);
+		size_t nb = tn_fb_features(t, len, b, max);
+		assert_int_equal(na, nb);
+		assert_memory_equal(a, b, na * sizeof a[0]);
+	}
+	tn_fb_simd(vec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_predictions),
 		cmocka_unit_test(test_same_predictions_more),
+		cmocka_unit_test(test_same_predictions_scalar),
+		cmocka_unit_test(test_same_predictions_more_scalar),
+		cmocka_unit_test(test_features_simd_scalar),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
