@@ -311,7 +311,15 @@ typedef struct tn_customer_parts {
 } tn_customer_parts;
 TN_API int tn_store_customer_parts(tn_store *s, const char *ext_id, tn_time now, tn_customer_parts *p,
 				   tn_time *until, tn_error *err);
-TN_API char *tn_customer_parts_render(const tn_customer_parts *p, const char *value_json, size_t *len);
+/* Where SPANS (NULL, or room for 2 + nmiles) says each mark's text went in
+ * the answer, in the template's order: the answer with each span put back
+ * as its mark is the template again (what the read cache keeps). */
+typedef struct tn_part_span {
+	char mark;
+	uint32_t off, len;
+} tn_part_span;
+TN_API char *tn_customer_parts_render(const tn_customer_parts *p, const char *value_json, size_t *len,
+				      tn_part_span *spans);
 TN_API void tn_customer_parts_free(tn_customer_parts *p);
 /* SQLite's PRAGMA data_version on this connection: a value that changes
  * when another connection (of this process or another) commits a change.

@@ -61,10 +61,12 @@
 typedef struct rc_entry {
 	uint64_t h;          /* tn_hash_str(id) */
 	char *id;            /* NULL: empty */
-	tn_customer_parts p; /* the record in parts (tmpl owned) */
+	tn_customer_parts p; /* the record's times (no template: BODY and SPANS are it) */
 	char *value;         /* the value's JSON, or NULL (null) */
-	char *body;          /* the answer rendered from P and VALUE, or NULL (DIRTY) */
+	char *body;          /* the answer */
 	size_t len;
+	tn_part_span *spans; /* where the value and the times are in BODY */
+	int dirty;           /* P or VALUE moved since BODY was rendered */
 	size_t bytes;        /* what the entry holds, as counted in c->bytes */
 	unsigned long epoch; /* the cache's epoch when the read started */
 	unsigned long vver;  /* the value model's version of VALUE */
@@ -131,6 +133,7 @@ static void entry_clear(readcache *c, rc_entry *e)
 	tn_customer_parts_free(&e->p);
 	free(e->value);
 	free(e->body);
+	free(e->spans);
 	memset(e, 0, sizeof *e);
 }
 
@@ -240,13 +243,8 @@ void readcache_event(readcache *c, const char *id, int64_t at, const char *type)
 				e->p.mile_at[i] = at;
 				moved = 1;
 			}
-		if (moved && e->body) { /* rendered again at its next read */
-			atomic_fetch_sub(&c->bytes, e->len + 1);
-			e->bytes -= e->len + 1;
-			free(e->body);
-			e->body = NULL;
-			e->len = 0;
-		}
+		if (moved) /* rendered again at its next read */
+			e->dirty = 1;
 	}
 	pthread_mutex_unlock(mu);
 }
@@ -272,18 +270,42 @@ void readcache_writer_commit(readcache *c, const tn_store_mark *before, const tn
 	pthread_mutex_unlock(&c->mark_mu);
 }
 
-/* Render E's answer from its parts (lock held); 0 when out of memory. */
+/* Render E's answer again from its body, spans and parts (lock held): the
+ * body with its spans put back as marks is the template.  0 when out of
+ * memory. */
 static int render(readcache *c, rc_entry *e)
 {
+	size_t nsp = 2 + e->p.nmiles, tlen = e->len;
+	for (size_t i = 0; i < nsp; i++)
+		tlen = tlen - e->spans[i].len + 2;
+	char *tmpl = tn_malloc(tlen + 1), *t = tmpl;
+	if (!tmpl)
+		return 0;
+	size_t from = 0;
+	for (size_t i = 0; i < nsp; i++) {
+		memcpy(t, e->body + from, e->spans[i].off - from);
+		t += e->spans[i].off - from;
+		*t++ = TN_PART_MARK;
+		*t++ = e->spans[i].mark;
+		from = e->spans[i].off + e->spans[i].len;
+	}
+	memcpy(t, e->body + from, e->len - from);
+	t[e->len - from] = '\0';
+	e->p.tmpl = tmpl;
 	size_t len;
-	char *b = tn_customer_parts_render(&e->p, e->value, &len);
+	char *b = tn_customer_parts_render(&e->p, e->value, &len, e->spans);
+	e->p.tmpl = NULL;
+	free(tmpl);
 	if (!b)
 		return 0;
+	atomic_fetch_sub(&c->bytes, e->len);
+	atomic_fetch_add(&c->bytes, len);
+	e->bytes = e->bytes - e->len + len;
+	/* (the +1 of the terminator stays counted) */
 	free(e->body);
 	e->body = b;
 	e->len = len;
-	e->bytes += len + 1;
-	atomic_fetch_add(&c->bytes, len + 1);
+	e->dirty = 0;
 	return 1;
 }
 
@@ -309,14 +331,9 @@ int readcache_get(readcache *c, const char *id, unsigned long epoch, unsigned lo
 		atomic_fetch_sub(&c->bytes, old);
 		atomic_fetch_add(&c->bytes, now_len);
 		e->bytes = e->bytes - old + now_len;
-		if (e->body) {
-			atomic_fetch_sub(&c->bytes, e->len + 1);
-			e->bytes -= e->len + 1;
-			free(e->body);
-			e->body = NULL;
-		}
+		e->dirty = 1;
 	}
-	if (e && !e->body && !render(c, e)) {
+	if (e && e->dirty && !render(c, e)) {
 		entry_clear(c, e);
 		e = NULL;
 	}
@@ -333,43 +350,58 @@ int readcache_get(readcache *c, const char *id, unsigned long epoch, unsigned lo
 }
 
 void readcache_put(readcache *c, const char *id, unsigned long epoch, unsigned cv, unsigned long vver,
-		   int64_t until, tn_customer_parts *p, char *value, const char *body, size_t len)
+		   int64_t until, tn_customer_parts *p, char *value)
 {
 	uint64_t h = tn_hash_str(id);
-	size_t need = strlen(id) + 1 + strlen(p->tmpl) + 1 + (value ? strlen(value) + 1 : 0) + len + 1;
+	size_t nsp = 2 + p->nmiles;
+	size_t need = strlen(id) + 1 + (value ? strlen(value) + 1 : 0) + nsp * sizeof(tn_part_span);
 	for (size_t i = 0; i < p->nmiles; i++)
 		need += sizeof(char *) + sizeof(tn_time) + (p->mile_type[i] ? strlen(p->mile_type[i]) + 1 : 0);
-	if (atomic_load(&c->epoch) != epoch || need > c->max_bytes / 16)
+	if (atomic_load(&c->epoch) != epoch || need + strlen(p->tmpl) > c->max_bytes / 16)
 		goto drop; /* already stale; one record does not take the cache */
-	pthread_mutex_t *mu = lock_of(c, h);
-	pthread_mutex_lock(mu);
-	if (atomic_load(&c->cver[cver_of(h)]) != cv) { /* the writer touched it since the read began */
-		pthread_mutex_unlock(mu);
+	/* the answer and where its parts are, rendered outside the lock */
+	tn_part_span *spans = tn_malloc(nsp * sizeof *spans);
+	size_t len = 0;
+	char *body = spans ? tn_customer_parts_render(p, value, &len, spans) : NULL;
+	char *idc = body ? tn_strdup(id) : NULL;
+	if (!idc) {
+		free(spans);
+		free(body);
 		goto drop;
 	}
-	rc_entry *set = set_of(c, h), *e = find(set, h, id);
-	for (size_t k = 0; k < RC_WAYS && !e; k++) /* the same customer's entry, else an empty slot */
-		if (!set[k].id)
-			e = &set[k];
-	if (!e) { /* else the oldest makes way */
-		e = &set[0];
-		for (size_t k = 1; k < RC_WAYS; k++)
-			if (set[k].seq < e->seq)
+	free(p->tmpl); /* BODY and SPANS are the template now */
+	p->tmpl = NULL;
+	need += len + 1;
+	pthread_mutex_t *mu = lock_of(c, h);
+	pthread_mutex_lock(mu);
+	rc_entry *set = set_of(c, h), *e = NULL;
+	if (atomic_load(&c->cver[cver_of(h)]) == cv) { /* else the writer touched it since the read began */
+		e = find(set, h, id);
+		for (size_t k = 0; k < RC_WAYS && !e; k++) /* the same customer's entry, else an empty slot */
+			if (!set[k].id)
 				e = &set[k];
-	}
-	entry_clear(c, e);
-	char *idc = NULL, *bc = NULL;
-	if (atomic_load(&c->bytes) + need <= c->max_bytes && (idc = tn_strdup(id)) && (bc = tn_malloc(len + 1))) {
-		memcpy(bc, body, len);
-		bc[len] = '\0';
-		*e = (rc_entry){h, idc, *p, value, bc, len, need, epoch, vver, until, atomic_fetch_add(&c->seq, 1) + 1};
-		memset(p, 0, sizeof *p); /* the entry's now */
-		value = NULL;
-		atomic_fetch_add(&c->bytes, need);
-	} else {
-		free(idc);
+		if (!e) { /* else the oldest makes way */
+			e = &set[0];
+			for (size_t k = 1; k < RC_WAYS; k++)
+				if (set[k].seq < e->seq)
+					e = &set[k];
+		}
+		entry_clear(c, e);
+		if (atomic_load(&c->bytes) + need <= c->max_bytes) {
+			*e = (rc_entry){.h = h, .id = idc, .p = *p, .value = value, .body = body, .len = len,
+					.spans = spans, .bytes = need, .epoch = epoch, .vver = vver, .until = until,
+					.seq = atomic_fetch_add(&c->seq, 1) + 1};
+			memset(p, 0, sizeof *p); /* the entry's now */
+			value = NULL;
+			idc = body = NULL;
+			spans = NULL;
+			atomic_fetch_add(&c->bytes, need);
+		}
 	}
 	pthread_mutex_unlock(mu);
+	free(idc);
+	free(body);
+	free(spans);
 drop:
 	tn_customer_parts_free(p);
 	free(value);

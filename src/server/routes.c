@@ -262,7 +262,7 @@ static void do_customer(tn_server *sv, const char *id, tn_http_response *rs)
 	reader_give(sv, s);
 	if (st == TN_OK) {
 		size_t len = 0;
-		char *json = tn_customer_parts_render(&p, value, &len);
+		char *json = tn_customer_parts_render(&p, value, &len, NULL);
 		if (!json) {
 			tn_customer_parts_free(&p);
 			free(value);
@@ -274,7 +274,7 @@ static void do_customer(tn_server *sv, const char *id, tn_http_response *rs)
 		rs->body = json;
 		rs->len = len;
 		if (rc)
-			readcache_put(rc, id, epoch, cv, vver, until, &p, value, json, len); /* takes p, value */
+			readcache_put(rc, id, epoch, cv, vver, until, &p, value); /* takes p, value */
 		else {
 			tn_customer_parts_free(&p);
 			free(value);

@@ -237,10 +237,10 @@ void readcache_writer_commit(readcache *c, const tn_store_mark *before, const tn
  * VALUE_FN(UD, ID) gives (malloc'ed JSON or NULL) and is served. */
 int readcache_get(readcache *c, const char *id, unsigned long epoch, unsigned long vver, int64_t now,
 		  char *(*value_fn)(void *ud, const char *id), void *ud, tn_http_response *rs);
-/* Keep ID's answer BODY, read at EPOCH, CV, VVER, served until UNTIL, with
- * its parts P and VALUE (both taken: freed or kept). */
+/* Keep ID's answer, read at EPOCH, CV, VVER, served until UNTIL: its parts P
+ * and VALUE (both taken: freed or kept; the answer is rendered from them). */
 void readcache_put(readcache *c, const char *id, unsigned long epoch, unsigned cv, unsigned long vver,
-		   int64_t until, tn_customer_parts *p, char *value, const char *body, size_t len);
+		   int64_t until, tn_customer_parts *p, char *value);
 void readcache_stats(readcache *c, unsigned long long *hits, unsigned long long *misses, size_t *bytes);
 
 /* What a reader connection last saw of PRAGMA data_version (readcache.c's

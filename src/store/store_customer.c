@@ -216,7 +216,7 @@ int tn_store_customer_json_until(tn_store *s, const char *ext_id, tn_time now, c
 	if (rc)
 		return rc;
 	size_t len;
-	if (!(*json = tn_customer_parts_render(&p, value_json, &len)))
+	if (!(*json = tn_customer_parts_render(&p, value_json, &len, NULL)))
 		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	tn_customer_parts_free(&p);
 	return rc;
@@ -271,8 +271,10 @@ static size_t put_time(char *out, tn_time t)
 	return n + 2;
 }
 
-char *tn_customer_parts_render(const tn_customer_parts *p, const char *value_json, size_t *len)
+char *tn_customer_parts_render(const tn_customer_parts *p, const char *value_json, size_t *len,
+			       tn_part_span *spans)
 {
+	size_t nsp = 0;
 	const char *v = value_json ? value_json : "null";
 	size_t vlen = strlen(v), tlen = strlen(p->tmpl);
 	/* each mark (2 bytes) becomes at most the value or a quoted time (< 40) */
@@ -288,6 +290,7 @@ char *tn_customer_parts_render(const tn_customer_parts *p, const char *value_jso
 		if (!m)
 			break;
 		char k = m[1];
+		char *at = o;
 		if (k == 'V') {
 			memcpy(o, v, vlen);
 			o += vlen;
@@ -297,6 +300,8 @@ char *tn_customer_parts_render(const tn_customer_parts *p, const char *value_jso
 			size_t i = (size_t)(k - 'a');
 			o += put_time(o, i < p->nmiles ? p->mile_at[i] : TN_NO_TIME);
 		}
+		if (spans && nsp < 2 + p->nmiles)
+			spans[nsp++] = (tn_part_span){k, (uint32_t)(at - out), (uint32_t)(o - at)};
 		t = m + 2;
 	}
 	*o = '\0';
