@@ -261,7 +261,12 @@ void readcache_writer_begin(readcache *c, const tn_store_mark *before)
 void readcache_writer_commit(readcache *c, const tn_store_mark *before, const tn_store_mark *after, int global)
 {
 	pthread_mutex_lock(&c->mark_mu);
-	if (global || !before || !after || !c->wmark_known || memcmp(&c->wmark, before, sizeof *before) != 0)
+	/* its transaction began where its last commit left the store, or at a
+	 * header the readers have seen (and bumped the epoch for when it was
+	 * somebody else's): nothing but its own commit to account for */
+	int known = before && ((c->wmark_known && memcmp(&c->wmark, before, sizeof *before) == 0) ||
+			       (c->mark_known && memcmp(&c->mark, before, sizeof *before) == 0));
+	if (global || !after || !known)
 		atomic_fetch_add(&c->epoch, 1);
 	c->wmark_known = after != NULL;
 	if (after)

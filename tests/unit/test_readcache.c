@@ -181,11 +181,22 @@ static void test_epochs(void **state)
 	readcache *c = readcache_new((size_t)1 << 20);
 	assert_non_null(c);
 	tn_store_mark m0 = mark_at(10, 1), m1 = mark_at(11, 1), m2 = mark_at(12, 1), m3 = mark_at(13, 1);
-	tn_store_mark m9 = mark_at(9, 1);
-	/* the writer's first commit (m9 -> m0): its last header is known from now on */
+	tn_store_mark m8 = mark_at(8, 1), m9 = mark_at(9, 1);
+	/* the writer's first commit (m9 -> m0) from a header no reader has seen:
+	 * somebody else's commit may be in it */
+	unsigned long e0 = readcache_epoch_mark(c, &m8);
 	readcache_writer_begin(c, &m9);
 	readcache_writer_commit(c, &m9, &m0, 0);
 	unsigned long e = readcache_epoch_mark(c, &m0);
+	assert_true(e > e0);
+	/* the same from the header the readers saw last: no new epoch */
+	readcache *c2 = readcache_new((size_t)1 << 20);
+	assert_non_null(c2);
+	e0 = readcache_epoch_mark(c2, &m9);
+	readcache_writer_begin(c2, &m9);
+	readcache_writer_commit(c2, &m9, &m0, 0);
+	assert_int_equal(readcache_epoch_mark(c2, &m0), e0);
+	readcache_free(c2);
 	assert_int_equal(readcache_epoch_mark(c, &m0), e); /* the same header: no change */
 	/* the writer's transaction from m0: its commit (m1), seen before it publishes */
 	readcache_writer_begin(c, &m0);
