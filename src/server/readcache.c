@@ -86,6 +86,11 @@ struct readcache {
 	pthread_mutex_t mark_mu; /* the WAL index header last seen (store_change.c) */
 	tn_store_mark mark;
 	int mark_known;
+	/* the same header for the common case (unchanged since the last read)
+	 * without the mutex: a sequence lock (odd while it is rewritten) over a
+	 * copy in atomic words */
+	atomic_uint mseq;
+	atomic_ullong mwords[sizeof(tn_store_mark) / 8];
 	tn_store_mark wmark; /* the header of the writer's last commit (mark_mu) */
 	int wmark_known;
 	tn_store_mark pmark; /* the writer's transaction under way started at this header */
@@ -114,6 +119,9 @@ readcache *readcache_new(size_t max_bytes)
 	for (size_t i = 0; i < RC_LOCKS; i++)
 		pthread_mutex_init(&c->mu[i], NULL);
 	pthread_mutex_init(&c->mark_mu, NULL);
+	atomic_init(&c->mseq, 0);
+	for (size_t i = 0; i < sizeof c->mwords / sizeof c->mwords[0]; i++)
+		atomic_init(&c->mwords[i], 0);
 	atomic_init(&c->bytes, 0);
 	atomic_init(&c->epoch, 1);
 	atomic_init(&c->seq, 0);
@@ -178,8 +186,46 @@ static uint32_t mark_change(const tn_store_mark *m)
 	return v;
 }
 
+_Static_assert(sizeof(tn_store_mark) % 8 == 0, "a mark is whole 64-bit words");
+
+/* The header readers saw last is MARK (mark_mu held): whoever compares
+ * without the mutex sees the epoch moved first. */
+static void keep_mark(readcache *c, const tn_store_mark *mark)
+{
+	c->mark_known = 1;
+	c->mark = *mark;
+	unsigned s = atomic_load_explicit(&c->mseq, memory_order_relaxed);
+	atomic_store_explicit(&c->mseq, s + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	for (size_t i = 0; i < sizeof c->mwords / sizeof c->mwords[0]; i++) {
+		unsigned long long w;
+		memcpy(&w, mark->b + 8 * i, sizeof w);
+		atomic_store_explicit(&c->mwords[i], w, memory_order_relaxed);
+	}
+	atomic_store_explicit(&c->mseq, s + 2, memory_order_release);
+}
+
+/* 1 when MARK is the header readers saw last (a consistent copy, no mutex). */
+static int same_mark(readcache *c, const tn_store_mark *mark)
+{
+	unsigned s = atomic_load_explicit(&c->mseq, memory_order_acquire);
+	if (s == 0 || (s & 1))
+		return 0; /* none yet, or being rewritten */
+	int eq = 1;
+	for (size_t i = 0; i < sizeof c->mwords / sizeof c->mwords[0]; i++) {
+		unsigned long long w;
+		memcpy(&w, mark->b + 8 * i, sizeof w);
+		eq &= atomic_load_explicit(&c->mwords[i], memory_order_relaxed) == w;
+	}
+	atomic_thread_fence(memory_order_acquire);
+	return eq && atomic_load_explicit(&c->mseq, memory_order_relaxed) == s;
+}
+
 unsigned long readcache_epoch_mark(readcache *c, const tn_store_mark *mark)
 {
+	/* the common case: no commit since the last look, no mutex */
+	if (mark && same_mark(c, mark))
+		return atomic_load(&c->epoch);
 	pthread_mutex_lock(&c->mark_mu);
 	if (!mark) {
 		/* a commit under way: the writer's own while it holds the lock */
@@ -198,8 +244,7 @@ unsigned long readcache_epoch_mark(readcache *c, const tn_store_mark *mark)
 			  (c->pending && mark_change(mark) - mark_change(&c->pmark) <= 1);
 		if (!own)
 			atomic_fetch_add(&c->epoch, 1);
-		c->mark_known = 1;
-		c->mark = *mark;
+		keep_mark(c, mark);
 	}
 	unsigned long e = atomic_load(&c->epoch);
 	pthread_mutex_unlock(&c->mark_mu);
