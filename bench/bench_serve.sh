@@ -7,8 +7,10 @@
 #     event;
 #   * reads: GET /v1/customers/{id} for SECS (default 20): requests/s,
 #     p50/p99/p999 (wrk --latency), CPU time per request;
-#   * reads while a background ingest runs at about BG_RATE (default 50,000)
-#     events/s: the reads' p99 and the ingest rate reached.
+#   * reads while a background ingest runs at BG_RATE (default 50,000)
+#     events/s (paced on a fixed schedule, serve_ingest.lua): the reads' own
+#     wrk gives their p99; the ingest rate reached, the server's CPU per
+#     request, each wrk's own CPU and the read cache's hits are printed.
 # Targets (issue 12, docs/api.md): >= 200,000 events/s with flat RSS; >= 20,000
 # reads/s with p99 < 5 ms, p99 < 10 ms during a 50,000 events/s ingest.
 # The machine is shared: the load average is printed with each phase, and the
@@ -130,8 +132,7 @@ curl -s -H "Authorization: Bearer $READ" "$URL/metrics" |
       v["tenure_journal_fold_step_max_seconds"] }'
 fi
 
-if phase reads; then
-if [ "$READ_WARM" -gt 0 ]; then
+warm() { # read every customer once, in order (the read cache's warm-up)
   echo "-- reads warm-up: GET /v1/customers/{id} for each customer once, in order ($CONNS connections, at most ${READ_WARM}s; READ_WARM=0: none)"
   C0=$(cpu); H0=$(hits)
   TENURE_KEY=$READ ORDER=seq wrk -t1 -c"$CONNS" -d"${READ_WARM}s" -s bench/serve_read.lua "$URL" >"$D/warm.txt" &
@@ -145,7 +146,10 @@ if [ "$READ_WARM" -gt 0 ]; then
   grep -E '^reads:|Non-2xx' "$D/warm.txt"
   C1=$(cpu); H1=$(hits)
   echo "warm-up: server CPU per read $(per $(( $(echo "$H1" | cut -d' ' -f1) + $(echo "$H1" | cut -d' ' -f2) - $(echo "$H0" | cut -d' ' -f1) - $(echo "$H0" | cut -d' ' -f2) )) $((C1 - C0))) us; read cache (hits misses bytes) now: $H1"
-fi
+}
+
+if phase reads; then
+[ "$READ_WARM" -gt 0 ] && warm
 echo "-- reads: GET /v1/customers/{id}, random customers, $CONNS connections, wrk -t$READ_THREADS, ${SECS}s (load $(load))"
 Q0=$(reqs); C0=$(cpu); H0=$(hits)
 TENURE_KEY=$READ wrk -t"$READ_THREADS" -c"$CONNS" -d"${SECS}s" --latency -s bench/serve_read.lua "$URL" | grep -E '^reads|Non-2xx'
@@ -155,12 +159,23 @@ echo "$H0 $H1" | awk '{h = $4 - $1; m = $5 - $2; printf "read cache in the phase
 fi
 
 if phase bg; then
-echo "-- reads while ingest runs at about $BG_RATE events/s (load $(load))"
-TENURE_KEY=$INGEST BATCH=500 RATE=$BG_RATE CONNS=$BG_CONNS wrk -t1 -c"$BG_CONNS" -d"${SECS}s" --timeout 30s \
-  -s bench/serve_ingest.lua "$URL" >"$D/ingest_bg.txt" &
+phase reads || [ "$READ_WARM" -le 0 ] || warm
+echo "-- reads while ingest runs at $BG_RATE events/s (paced; $BG_CONNS ingest connections, wrk -t1; reads: $CONNS connections, wrk -t1; ${SECS}s; load $(load))"
+Q0=$(reqs); R0=$(rows); C0=$(cpu); H0=$(hits); threads >"$D/threads0.txt"
+TENURE_KEY=$INGEST BATCH=500 RATE=$BG_RATE CONNS=$BG_CONNS /usr/bin/time -f '%U %S' -o "$D/wrk_bg_time.txt" \
+  wrk -t1 -c"$BG_CONNS" -d"${SECS}s" --timeout 30s -s bench/serve_ingest.lua "$URL" >"$D/ingest_bg.txt" &
 W=$!
-TENURE_KEY=$READ wrk -t1 -c"$CONNS" -d"${SECS}s" --latency -s bench/serve_read.lua "$URL" | grep -E '^reads:|Non-2xx'
+TENURE_KEY=$READ wrk -t1 -c"$CONNS" -d"${SECS}s" --latency -s bench/serve_read.lua "$URL" | grep -E '^reads|Non-2xx'
 wait $W
+Q1=$(reqs); R1=$(rows); C1=$(cpu); H1=$(hits); threads >"$D/threads1.txt"
 sed 's/^ingest:/background ingest:/' "$D/ingest_bg.txt" | grep -E '^background ingest:|Non-2xx'
+echo "background ingest load generator (wrk) CPU per event: $(awk -v n=$((R1 - R0)) '{ if (n > 0) printf "%.1f", ($1 + $2) * 1e6 / n; else print "n/a" }' "$D/wrk_bg_time.txt") us"
+echo "server CPU in the phase: $(awk -v t=$((C1 - C0)) -v hz="$TICK" 'BEGIN {printf "%.2f", t / hz}') s for $((Q1 - Q0)) reads and $((R1 - R0)) events (the two are not separable: $(per $((Q1 - Q0)) $((C1 - C0))) us a read with the events' share included)"
+set -- $(busiest "$D/threads0.txt" "$D/threads1.txt")
+echo "  of which the busiest thread (the writer): $(awk -v t="$1" -v hz="$TICK" 'BEGIN {printf "%.2f", t / hz}') s, the others (HTTP, the value model): $(awk -v t="$2" -v hz="$TICK" 'BEGIN {printf "%.2f", t / hz}') s"
+echo "$H0 $H1" | awk '{h = $4 - $1; m = $5 - $2; printf "read cache in the phase: %d hits, %d misses (%.1f%% hits)\n", h, m, h + m ? 100 * h / (h + m) : 0}'
+curl -s -H "Authorization: Bearer $READ" "$URL/metrics" |
+  awk '/^tenure_journal_fold_steps_total|^tenure_commit_duration_seconds_count/ {printf "%s %s; ", $1, $2} END {print ""}'
+echo "load after: $(load)"
 fi
 echo "server peak RSS: $(awk '/VmHWM/ {printf "%.0f", $2/1024}' /proc/$PID/status) MB"

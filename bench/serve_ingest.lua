@@ -1,9 +1,13 @@
 -- serve_ingest.lua -- wrk script: POST /v1/events with BATCH new events per
 -- request (unique ids per thread and request), customers drawn from the demo.
 -- Env: TENURE_KEY (an ingest key), BATCH (default 500), CUSTOMERS (50000);
--- RATE (events/s, all connections together) with CONNS (their number) paces
--- each connection: it waits CONNS*BATCH/RATE seconds between its requests,
--- so the rate reached is at most RATE (less when a request takes longer).
+-- RATE (events/s, all threads together; WRK_THREADS: wrk's -t, default 1)
+-- paces the requests on a fixed schedule: each thread's k-th request is due
+-- k*BATCH*WRK_THREADS/RATE seconds after its first (wall clock through
+-- LuaJIT's ffi), whichever connection is free to send it, so the rate is
+-- RATE as long as some connection is free (CONNS: enough of them that one
+-- always is, since a write waits for its group commit); a thread behind its
+-- schedule sends at once (and drops a backlog of more than a second).
 local key = os.getenv("TENURE_KEY")
 local batch = tonumber(os.getenv("BATCH") or "500")
 local customers = tonumber(os.getenv("CUSTOMERS") or "50000")
@@ -27,8 +31,20 @@ function init(args)
 end
 
 if rate > 0 then
+  local ffi = require("ffi")
+  ffi.cdef[[ typedef struct { long tv_sec; long tv_nsec; } tn_timespec; int clock_gettime(int, tn_timespec *); ]]
+  local ts = ffi.new("tn_timespec")
+  local function now_ms()
+    ffi.C.clock_gettime(1, ts) -- CLOCK_MONOTONIC
+    return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+  end
+  local interval = 1000 * batch * tonumber(os.getenv("WRK_THREADS") or "1") / rate -- ms
+  local due
   function delay()
-    return math.floor(1000 * conns * batch / rate)
+    local t = now_ms()
+    due = (due or t) + interval
+    if due < t - 1000 then due = t end
+    return due > t and math.floor(due - t) or 0
   end
 end
 

@@ -292,6 +292,35 @@ TN_API int tn_store_customer_json_value(tn_store *s, const char *ext_id, tn_time
  * INT64_MAX when it never would.  For the server's read cache. */
 TN_API int tn_store_customer_json_until(tn_store *s, const char *ext_id, tn_time now, const char *value_json,
 					char **json, tn_time *until, tn_error *err);
+/* The record in parts, for the server's read cache (src/server/readcache.c),
+ * which keeps it and brings it up to date when events arrive or the value
+ * model changes, without reading the store again: TMPL is the JSON with
+ * marks (TN_PART_MARK and a letter) where the value, last_event_at and each
+ * milestone's reached_at go; LAST is the customer's last event time and
+ * MILE_AT[i] the first time of an event of type MILE_TYPE[i] (NULL: no
+ * type), TN_NO_TIME for none.  tn_customer_parts_render makes the answer
+ * (the bytes tn_store_customer_json_until gives); NULL when out of memory. */
+#define TN_PART_MARK '\x01'
+#define TN_PART_MILES 26
+typedef struct tn_customer_parts {
+	char *tmpl;
+	tn_time last;
+	size_t nmiles;
+	char **mile_type;
+	tn_time *mile_at;
+} tn_customer_parts;
+TN_API int tn_store_customer_parts(tn_store *s, const char *ext_id, tn_time now, tn_customer_parts *p,
+				   tn_time *until, tn_error *err);
+/* Where SPANS (NULL, or room for 2 + nmiles) says each mark's text went in
+ * the answer, in the template's order: the answer with each span put back
+ * as its mark is the template again (what the read cache keeps). */
+typedef struct tn_part_span {
+	char mark;
+	uint32_t off, len;
+} tn_part_span;
+TN_API char *tn_customer_parts_render(const tn_customer_parts *p, const char *value_json, size_t *len,
+				      tn_part_span *spans);
+TN_API void tn_customer_parts_free(tn_customer_parts *p);
 /* SQLite's PRAGMA data_version on this connection: a value that changes
  * when another connection (of this process or another) commits a change.
  * TN_ERR_USAGE on PostgreSQL. */

@@ -15,6 +15,7 @@
 #include "web/web.h"
 
 #include <cjson/cJSON.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -201,6 +202,8 @@ static void write_answer(write_job *job, tn_http_response *rs)
 	write_job_free(job);
 }
 
+static char *value_of(void *sv, const char *id) { return value_json(sv, id); }
+
 static void do_customer(tn_server *sv, const char *id, tn_http_response *rs)
 {
 	if (!*id || strchr(id, '/')) {
@@ -218,11 +221,15 @@ static void do_customer(tn_server *sv, const char *id, tn_http_response *rs)
 	tn_store_watch *w = rc ? server_watch(sv) : NULL;
 	if (w) {
 		tn_store_mark mark;
-		int seen = tn_store_watch_read(w, &mark);
+		/* a torn header is a commit writing it: look again a few times
+		 * (two 48-byte copies; only a preempted writer keeps it torn) */
+		int seen = 0;
+		for (int i = 0; i < 4 && !(seen = tn_store_watch_read(w, &mark)); i++)
+			sched_yield();
 		epoch = readcache_epoch_mark(rc, seen ? &mark : NULL);
 		cv = readcache_cver(rc, id);
 		vver = atomic_load(&sv->value_version);
-		if (readcache_get(rc, id, epoch, cv, vver, now, rs))
+		if (readcache_get(rc, id, epoch, vver, now, value_of, sv, rs))
 			return;
 	}
 	reader_seen *seen = NULL;
@@ -242,27 +249,39 @@ static void do_customer(tn_server *sv, const char *id, tn_http_response *rs)
 			epoch = readcache_epoch(rc, changed);
 			cv = readcache_cver(rc, id);
 			vver = atomic_load(&sv->value_version);
-			if (readcache_get(rc, id, epoch, cv, vver, now, rs)) {
+			if (readcache_get(rc, id, epoch, vver, now, value_of, sv, rs)) {
 				reader_give(sv, s);
 				return;
 			}
 		}
 	}
-	char *json = NULL;
 	char *value = s ? value_json(sv, id) : NULL;
 	tn_time until = now;
-	int st = s ? tn_store_customer_json_until(s, id, now, value, &json, &until, &err) : TN_ERR_DB;
-	free(value);
+	tn_customer_parts p;
+	int st = s ? tn_store_customer_parts(s, id, now, &p, &until, &err) : TN_ERR_DB;
 	reader_give(sv, s);
 	if (st == TN_OK) {
+		size_t len = 0;
+		char *json = tn_customer_parts_render(&p, value, &len, NULL);
+		if (!json) {
+			tn_customer_parts_free(&p);
+			free(value);
+			respond_error(rs, 500, NULL, "out of memory", NULL);
+			return;
+		}
 		rs->status = 200;
 		rs->content_type = "application/json";
 		rs->body = json;
-		rs->len = strlen(json);
+		rs->len = len;
 		if (rc)
-			readcache_put(rc, id, epoch, cv, vver, until, json, rs->len);
+			readcache_put(rc, id, epoch, cv, vver, until, &p, value); /* takes p, value */
+		else {
+			tn_customer_parts_free(&p);
+			free(value);
+		}
 		return;
 	}
+	free(value);
 	respond_error(rs, err.code == TN_ERR_NOTFOUND ? 404 : 500, NULL, err.msg, NULL);
 }
 

@@ -212,8 +212,6 @@ void readcache_free(readcache *c);
 /* The epoch to read at: CHANGED (the reader connection's data version moved,
  * or is unknown) starts a new one first.  Take it before the read's snapshot. */
 unsigned long readcache_epoch(readcache *c, int changed);
-/* 1 with RS filled (200) when ID's answer at EPOCH and VVER is kept and NOW
- * is before its end. */
 /* The same from the WAL index's header now (NULL: unknown, a change).  A
  * header the server's writer published for its own commit
  * (readcache_writer_commit) is no change: that commit dropped the answers it
@@ -222,17 +220,30 @@ unsigned long readcache_epoch_mark(readcache *c, const tn_store_mark *mark);
 /* ID's version: moved by the writer's commits that touch ID (take it with
  * the epoch, before the read's snapshot). */
 unsigned readcache_cver(readcache *c, const char *id);
-/* The writer, after a commit that touched ID, before publishing it. */
+/* The writer, after a commit that touched ID, before publishing it: ID's
+ * answer is dropped. */
 void readcache_touch(readcache *c, const char *id);
+/* The same for an event of ID at AT of TYPE the commit added (or found
+ * there): ID's answer is brought up to date (last_event_at, milestones). */
+void readcache_event(readcache *c, const char *id, int64_t at, const char *type);
+/* The writer's transaction took the write lock at header BEFORE (NULL:
+ * unknown): until it publishes, a header one commit on is its own. */
+void readcache_writer_begin(readcache *c, const tn_store_mark *before);
 /* The writer's commit, between marks BEFORE (taken when its transaction
  * took the write lock) and AFTER (after COMMIT); either NULL when unknown.
- * GLOBAL: it may have changed any answer.  A commit by anyone else since the
- * writer's last one (BEFORE is not its last AFTER) also drops every answer. */
+ * GLOBAL: it may have changed any answer (also after a failed commit).  A
+ * commit by anyone else since the writer's last one (BEFORE is not its last
+ * AFTER) also drops every answer. */
 void readcache_writer_commit(readcache *c, const tn_store_mark *before, const tn_store_mark *after, int global);
-int readcache_get(readcache *c, const char *id, unsigned long epoch, unsigned cv, unsigned long vver,
-		  int64_t now, tn_http_response *rs);
+/* 1 with RS filled (200) when ID's answer at EPOCH is kept and NOW is before
+ * its end; an answer of an older value model than VVER takes the value
+ * VALUE_FN(UD, ID) gives (malloc'ed JSON or NULL) and is served. */
+int readcache_get(readcache *c, const char *id, unsigned long epoch, unsigned long vver, int64_t now,
+		  char *(*value_fn)(void *ud, const char *id), void *ud, tn_http_response *rs);
+/* Keep ID's answer, read at EPOCH, CV, VVER, served until UNTIL: its parts P
+ * and VALUE (both taken: freed or kept; the answer is rendered from them). */
 void readcache_put(readcache *c, const char *id, unsigned long epoch, unsigned cv, unsigned long vver,
-		   int64_t until, const char *body, size_t len);
+		   int64_t until, tn_customer_parts *p, char *value);
 void readcache_stats(readcache *c, unsigned long long *hits, unsigned long long *misses, size_t *bytes);
 
 /* What a reader connection last saw of PRAGMA data_version (readcache.c's

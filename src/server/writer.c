@@ -65,9 +65,11 @@ static void writer_txn_hook(void *ud, int phase)
 {
 	tn_server *sv = ud;
 	writer *w = &sv->w;
-	if (phase == 0)
+	if (phase == 0) {
 		w->txn_before_ok = writer_mark(sv, &w->txn_before);
-	else
+		if (sv->reads) /* until published, a header one commit on is ours */
+			readcache_writer_begin(sv->reads, w->txn_before_ok ? &w->txn_before : NULL);
+	} else
 		w->txn_after_ok = writer_mark(sv, &w->txn_after);
 }
 
@@ -429,10 +431,13 @@ static void *writer_main(void *arg)
 				if (!j->fast)
 					global = 1;
 				else
-					for (size_t i = 0; i < j->fast->n; i++)
-						readcache_touch(sv->reads, j->fast->rec[i].customer);
+					for (size_t i = 0; i < j->fast->n; i++) /* their answers brought up to date */
+						readcache_event(sv->reads, j->fast->rec[i].customer, j->fast->rec[i].at,
+								j->fast->rec[i].type);
 			}
 			publish_commit(sv, global);
+		} else if (rc && sv->reads) {
+			publish_commit(sv, 1); /* rolled back: the writer's transaction is over */
 		}
 		metrics_commit(&sv->metrics, server_now() - t0, written, fast);
 

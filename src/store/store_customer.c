@@ -177,8 +177,8 @@ typedef struct type_span {
 } type_span;
 #define TYPE_SPANS 64 /* on the stack; more types go to the heap */
 
-static int customer_json(tn_store *s, const char *ext_id, tn_time now, const char *value_json, char **json,
-			 tn_time *until, tn_error *err);
+static int customer_json(tn_store *s, const char *ext_id, tn_time now, tn_customer_parts *p, tn_time *until,
+			 tn_error *err);
 
 int tn_store_data_version(tn_store *s, int64_t *version, tn_error *err)
 {
@@ -210,6 +210,22 @@ int tn_store_customer_json_value(tn_store *s, const char *ext_id, tn_time now, c
 int tn_store_customer_json_until(tn_store *s, const char *ext_id, tn_time now, const char *value_json,
 				 char **json, tn_time *until, tn_error *err)
 {
+	*json = NULL;
+	tn_customer_parts p;
+	int rc = tn_store_customer_parts(s, ext_id, now, &p, until, err);
+	if (rc)
+		return rc;
+	size_t len;
+	if (!(*json = tn_customer_parts_render(&p, value_json, &len, NULL)))
+		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	tn_customer_parts_free(&p);
+	return rc;
+}
+
+int tn_store_customer_parts(tn_store *s, const char *ext_id, tn_time now, tn_customer_parts *p, tn_time *until,
+			    tn_error *err)
+{
+	memset(p, 0, sizeof *p);
 	*until = now;
 	/* one read transaction: a consistent snapshot, and one lock for all queries */
 	tn_stmt *begin = tn_db_cached(s, "BEGIN", err), *commit = tn_db_cached(s, "COMMIT", err);
@@ -219,21 +235,92 @@ int tn_store_customer_json_until(tn_store *s, const char *ext_id, tn_time now, c
 	tn_db_reset(begin);
 	if (rc != TN_DB_DONE)
 		return tn_store_db_error(s, "reading a customer", err);
-	rc = customer_json(s, ext_id, now, value_json, json, until, err);
+	rc = customer_json(s, ext_id, now, p, until, err);
 	int crc = tn_db_step(commit, "reading the store", err);
 	tn_db_reset(commit);
-	if (crc != TN_DB_DONE && rc == TN_OK) {
-		free(*json);
-		*json = NULL;
+	if (crc != TN_DB_DONE && rc == TN_OK)
 		rc = tn_store_db_error(s, "reading a customer", err);
-	}
+	if (rc)
+		tn_customer_parts_free(p);
 	return rc;
 }
 
-static int customer_json(tn_store *s, const char *ext_id, tn_time now, const char *value_json, char **json,
-			 tn_time *until, tn_error *err)
+void tn_customer_parts_free(tn_customer_parts *p)
 {
-	*json = NULL;
+	free(p->tmpl);
+	for (size_t i = 0; i < p->nmiles; i++)
+		free(p->mile_type[i]);
+	free(p->mile_type);
+	free(p->mile_at);
+	memset(p, 0, sizeof *p);
+}
+
+/* A time as the record writes it: a JSON string, or null. */
+static size_t put_time(char *out, tn_time t)
+{
+	if (t == TN_NO_TIME) {
+		memcpy(out, "null", 4);
+		return 4;
+	}
+	char buf[32];
+	tn_time_format(t, buf, sizeof buf);
+	size_t n = strlen(buf);
+	out[0] = '"';
+	memcpy(out + 1, buf, n);
+	out[n + 1] = '"';
+	return n + 2;
+}
+
+char *tn_customer_parts_render(const tn_customer_parts *p, const char *value_json, size_t *len,
+			       tn_part_span *spans)
+{
+	size_t nsp = 0;
+	const char *v = value_json ? value_json : "null";
+	size_t vlen = strlen(v), tlen = strlen(p->tmpl);
+	/* each mark (2 bytes) becomes at most the value or a quoted time (< 40) */
+	size_t cap = tlen + vlen + 40 * (p->nmiles + 2) + 1;
+	char *out = tn_malloc(cap), *o = out;
+	if (!out)
+		return NULL;
+	for (const char *t = p->tmpl;;) {
+		const char *m = memchr(t, TN_PART_MARK, tlen - (size_t)(t - p->tmpl));
+		size_t n = m ? (size_t)(m - t) : tlen - (size_t)(t - p->tmpl);
+		memcpy(o, t, n);
+		o += n;
+		if (!m)
+			break;
+		char k = m[1];
+		char *at = o;
+		if (k == 'V') {
+			memcpy(o, v, vlen);
+			o += vlen;
+		} else if (k == 'L') {
+			o += put_time(o, p->last);
+		} else { /* a milestone's reached_at */
+			size_t i = (size_t)(k - 'a');
+			o += put_time(o, i < p->nmiles ? p->mile_at[i] : TN_NO_TIME);
+		}
+		if (spans && nsp < 2 + p->nmiles)
+			spans[nsp++] = (tn_part_span){k, (uint32_t)(at - out), (uint32_t)(o - at)};
+		t = m + 2;
+	}
+	*o = '\0';
+	*len = (size_t)(o - out);
+	return out;
+}
+
+/* A mark in the template: TN_PART_MARK then V (the value), L (last_event_at)
+ * or a, b, ... (milestone i's reached_at); raw, so cJSON prints it as is
+ * (a string's control characters are escaped: a mark is never data). */
+static cJSON *mark_item(char k)
+{
+	char m[3] = {TN_PART_MARK, k, '\0'};
+	return cJSON_CreateRaw(m);
+}
+
+static int customer_json(tn_store *s, const char *ext_id, tn_time now, tn_customer_parts *p, tn_time *until,
+			 tn_error *err)
+{
 	tn_stmt *st = tn_db_cached(s,
 					    "SELECT c.id, c.ext_id, c.signed_up_at, c.country, c.channel, c.attrs, "
 					    "(SELECT min(started_at) FROM subscriptions WHERE customer_id = c.id) "
@@ -273,10 +360,9 @@ static int customer_json(tn_store *s, const char *ext_id, tn_time now, const cha
 	double mrr = 0;
 	cJSON *subs = cJSON_AddArrayToObject(o, "subscriptions");
 	cJSON *alerts = cJSON_CreateArray(), *miles = cJSON_CreateArray();
-	cJSON_AddNullToObject(o, "last_event_at");
+	cJSON_AddItemToObject(o, "last_event_at", mark_item('L'));
 	cJSON_AddNullToObject(o, "risk");
-	cJSON *value = value_json ? cJSON_Parse(value_json) : NULL;
-	cJSON_AddItemToObject(o, "value", value ? value : cJSON_CreateNull());
+	cJSON_AddItemToObject(o, "value", mark_item('V'));
 	cJSON_AddNullToObject(o, "points");
 	rc = each_row(s,
 		      tn_db_cached(s,
@@ -309,15 +395,15 @@ static int customer_json(tn_store *s, const char *ext_id, tn_time now, const cha
 				if (last == TN_NO_TIME || hi > last)
 					last = hi;
 				if (nspans == cap) { /* a customer with many event types */
-					type_span *p = tn_malloc(2 * cap * sizeof *p);
-					if (!p) {
+					type_span *grown = tn_malloc(2 * cap * sizeof *grown);
+					if (!grown) {
 						rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 						break;
 					}
-					memcpy(p, spans, nspans * sizeof *p);
+					memcpy(grown, spans, nspans * sizeof *grown);
 					if (spans != stack)
 						free(spans);
-					spans = p;
+					spans = grown;
 					cap *= 2;
 				}
 				spans[nspans++] = (type_span){tn_db_column_int64(ev, 0), tn_db_column_int64(ev, 1)};
@@ -350,11 +436,7 @@ static int customer_json(tn_store *s, const char *ext_id, tn_time now, const cha
 					       "ORDER BY level DESC LIMIT 1) FROM points_balances b WHERE b.customer_id = ?1",
 					       err),
 			      key, points_row, o, NULL, err);
-	if (!rc && last != TN_NO_TIME) {
-		cJSON_DeleteItemFromObject(o, "last_event_at");
-		char buf[32];
-		cJSON_AddStringToObject(o, "last_event_at", tn_time_format(last, buf, sizeof buf));
-	}
+	p->last = last;
 	if (!rc) {
 		/* the journey's milestones with their event type's key (4 rows) */
 		tn_stmt *ms = tn_db_cached(s,
@@ -371,6 +453,25 @@ static int customer_json(tn_store *s, const char *ext_id, tn_time now, const cha
 				cJSON *m = cJSON_CreateObject();
 				add_col(m, "milestone", ms, 0);
 				add_col(m, "event_type", ms, 1);
+				if (p->nmiles == TN_PART_MILES) { /* more than the marks can name */
+					rc = tn_error_set(err, TN_ERR_DB, "more than %d journey milestones", TN_PART_MILES);
+					cJSON_Delete(m);
+					break;
+				}
+				char **nt = tn_realloc(p->mile_type, (p->nmiles + 1) * sizeof *nt);
+				if (nt)
+					p->mile_type = nt;
+				tn_time *na = nt ? tn_realloc(p->mile_at, (p->nmiles + 1) * sizeof *na) : NULL;
+				if (na)
+					p->mile_at = na;
+				const char *et = tn_db_column_text(ms, 1);
+				char *etc = na && et ? tn_strdup(et) : NULL;
+				if (!na || (et && !etc)) {
+					rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+					cJSON_Delete(m);
+					break;
+				}
+				p->mile_type[p->nmiles] = etc;
 				tn_time reached = TN_NO_TIME;
 				if (!tn_db_column_is_null(ms, 2)) {
 					int64_t tid = tn_db_column_int64(ms, 2);
@@ -378,16 +479,13 @@ static int customer_json(tn_store *s, const char *ext_id, tn_time now, const cha
 						if (spans[i].type == tid)
 							reached = spans[i].first;
 				}
-				if (reached == TN_NO_TIME)
-					cJSON_AddNullToObject(m, "reached_at");
-				else {
-					char buf[32];
-					cJSON_AddStringToObject(m, "reached_at", tn_time_format(reached, buf, sizeof buf));
-				}
+				p->mile_at[p->nmiles] = reached;
+				cJSON_AddItemToObject(m, "reached_at", mark_item((char)('a' + p->nmiles)));
+				p->nmiles++;
 				cJSON_AddItemToArray(miles, m);
 			}
 			tn_db_reset(ms);
-			if (step != TN_DB_DONE)
+			if (!rc && step != TN_DB_DONE)
 				rc = tn_store_db_error(s, "reading a customer", err);
 		}
 	}
@@ -404,8 +502,8 @@ static int customer_json(tn_store *s, const char *ext_id, tn_time now, const cha
 	cJSON_AddItemToObject(o, "milestones", miles);
 	cJSON_AddItemToObject(o, "open_alerts", alerts);
 	if (!rc) {
-		*json = cJSON_PrintUnformatted(o);
-		if (!*json)
+		p->tmpl = cJSON_PrintUnformatted(o);
+		if (!p->tmpl)
 			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	}
 	cJSON_Delete(o);
