@@ -130,7 +130,7 @@ static void test_version(void **state)
 	assert_int_equal(web_store_data_version(s, &v1, &err), TN_OK);
 	assert_true(v0 == v1);
 	size_t n = 0;
-	assert_int_equal(web_store_cache_each(s, count_rows, &n, &err), TN_OK);
+	assert_int_equal(web_store_cache_each(s, NULL, count_rows, &n, &err), TN_OK);
 	assert_int_equal(n, 1);
 	/* a new customer, a cancellation in place: the version moves */
 	exec_sql(s, "INSERT INTO customers(ext_id, signed_up_at, country, channel, attrs) VALUES ('NEW', 1, 'US', 'x', '{}')");
@@ -144,7 +144,7 @@ static void test_version(void **state)
 	assert_int_equal(web_store_cache_rebase(s, v0, v2, &err), TN_OK);
 	assert_int_equal(web_store_cache_forget(s, "k|%", &err), TN_OK);
 	n = 0;
-	assert_int_equal(web_store_cache_each(s, count_rows, &n, &err), TN_OK);
+	assert_int_equal(web_store_cache_each(s, NULL, count_rows, &n, &err), TN_OK);
 	assert_int_equal(n, 0);
 	cleanup(s);
 }
