@@ -77,8 +77,9 @@ while :; do
 done
 t1=$(date +%s.%N)
 echo "background computations (wall s, CPU s), in order:"
-sed -n 's/^tenure serve: dashboard \(.*\) computed in \([0-9.]*\) s (\([0-9.]*\) s CPU).*/  \1 \2 \3/p' "$BENCH_DIR/dash.log" |
-  awk '{ printf "  %-22s wall %8.2f s  CPU %7.2f s\n", $1, $2, $3; w += $2; c += $3 } END { printf "  total                  wall %8.2f s  CPU %7.2f s\n", w, c }'
+sed -n -e 's/^tenure serve: dashboard \(.*\) computed in \([0-9.]*\) s (\([0-9.]*\) s CPU); peak RSS \([0-9]*\) MB.*/  \1 \2 \3 \4/p' \
+  -e 's/^tenure serve: dashboard \(.*\) computed in \([0-9.]*\) s (\([0-9.]*\) s CPU).*/  \1 \2 \3/p' "$BENCH_DIR/dash.log" |
+  awk '{ printf "  %-22s wall %8.2f s  CPU %7.2f s%s\n", $1, $2, $3, (NF > 3 ? "  (server peak RSS " $4 " MB after it)" : ""); w += $2; c += $3 } END { printf "  total                  wall %8.2f s  CPU %7.2f s\n", w, c }'
 echo "every page shows its figures after $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s (server CPU so far $(cpu_of "$PID") s)"
 echo "cached, $VIEWS views a page (target $TARGET ms of server time):"
 for p in $PAGES; do

@@ -386,6 +386,21 @@ static void keep(tn_store *s, const char *kind, const char *arg, const void *d, 
 	tn_sbuf_free(&b);
 }
 
+/* The process's peak resident set so far, MB (Linux; 0 when unknown): the
+ * log line of each computation says which one raised it. */
+static long peak_rss_mb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[128];
+	long kb = 0;
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb / 1024;
+}
+
 static void *warm_main(void *p)
 {
 	web_cache *wc = p;
@@ -488,8 +503,8 @@ static void *warm_main(void *p)
 			double took = server_now() - t0;
 			/* one line per computation: what the dashboard costs, in wall
 			 * and CPU seconds (bench/bench_dashboard.sh reads it) */
-			fprintf(stderr, "tenure serve: dashboard %s|%s computed in %.3f s (%.3f s CPU)%s%s\n", kind, arg,
-				took, thread_cpu() - c0, d ? "" : ", failed: ", d ? "" : err.msg);
+			fprintf(stderr, "tenure serve: dashboard %s|%s computed in %.3f s (%.3f s CPU); peak RSS %ld MB%s%s\n",
+				kind, arg, took, thread_cpu() - c0, peak_rss_mb(), d ? "" : ", failed: ", d ? "" : err.msg);
 			/* the version the value was computed on: read before (a write
 			 * during the computation makes it stale, recomputed next) */
 			if (d)

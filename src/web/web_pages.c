@@ -2452,6 +2452,8 @@ static void *unpack_who_tail(web_unpack *u)
 static void attach_who_tail(void *d, void *tail)
 {
 	who *w = d;
+	if (!tail)
+		return;
 	if (w && !w->all && ((who_all *)tail)->n == w->total)
 		w->all = tail;
 	else
@@ -2520,6 +2522,8 @@ static void *unpack_alerts(web_unpack *u)
 static void attach_alerts_tail(void *d, void *tail)
 {
 	alerts *a = d, *t = tail;
+	if (!t)
+		return;
 	if (a && !a->rest && a->n + t->n == a->total)
 		a->rest = t;
 	else
