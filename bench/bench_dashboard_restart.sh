@@ -51,7 +51,14 @@ start() {
   U="http://127.0.0.1:$PORT"
   C=$(curl -s -D - -o /dev/null --data-urlencode "key=$KEY" "$U/login" | sed -n 's/^Set-Cookie: \(tn_session=[0-9a-f]*\);.*/\1/p')
 }
-stop() { kill -TERM "$PID"; wait "$PID"; }
+# stop: SIGTERM, then SIGKILL after 3 s (a server stops when the analysis
+# its background thread is in ends: minutes on a large store)
+stop() {
+  kill -TERM "$PID"
+  for _ in $(seq 1 30); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$PID" 2>/dev/null
+  wait "$PID" 2>/dev/null
+}
 cpu_of() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$1/stat"; }
 view() { # view PATH: "wall cpu state"
   curl -s -o "$BENCH_DIR/dash.page" -D "$BENCH_DIR/dash.hdr" -H "Cookie: $C" "$U$1"

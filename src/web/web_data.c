@@ -510,9 +510,18 @@ static void *warm_main(void *p)
 			if (d)
 				keep(s, kind, has_arg ? arg : NULL, d, stamp, wall_now(), took);
 			pthread_mutex_lock(&wc->mu);
-			if (d)
+			if (d) {
 				put(wc, kind, has_arg ? arg : NULL, make, drop, d, stamp, took);
-			else { /* keep what pages have; try again when the data move */
+				/* the values best computed next (sharing what this one built) */
+				char rel[16][128];
+				size_t nr = web_related(kind, d, rel, 16);
+				for (size_t k = 0; k < nr; k++) {
+					char key[160];
+					make_key(key, sizeof key, kind, rel[k]);
+					if (!find(wc, key))
+						slot(wc, kind, rel[k], make, drop);
+				}
+			} else { /* keep what pages have; try again when the data move */
 				entry *e = slot(wc, kind, has_arg ? arg : NULL, make, drop);
 				if (e) {
 					e->stamp = stamp;

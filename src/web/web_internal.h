@@ -121,6 +121,10 @@ extern const size_t web_nwarm;
  * makers run only on that thread), and its cleanup (web_pages.c). */
 extern _Thread_local long long web_make_stamp;
 void web_pages_thread_end(void);
+/* The values of KIND worth computing right after D (their arguments into
+ * OUT, at most MAX): /when's survival by every other attribute, while the
+ * churn frame they share is in memory (web_pages.c). */
+size_t web_related(const char *kind, const void *d, char (*out)[128], size_t max);
 /* Start the warming thread (once; at the first dashboard request). */
 void web_data_warm(web_ctx *c);
 /* Drop the cached values of KIND (after the dashboard's own write to them). */

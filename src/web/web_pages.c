@@ -569,6 +569,20 @@ static void *make_surv(tn_store *s, const char *by, tn_error *err)
 	return v;
 }
 
+size_t web_related(const char *kind, const void *d, char (*out)[128], size_t max)
+{
+	if (strcmp(kind, "survival") != 0)
+		return 0;
+	/* a "by" the page offers costs milliseconds while the frame is built
+	 * (a new frame is minutes of CPU on a million customers): every one is
+	 * computed and kept, so a filter is served at once, after a restart too */
+	const surv *v = d;
+	size_t n = 0;
+	for (int i = 0; i < v->attrs && n < max; i++)
+		snprintf(out[n++], 128, "%s", v->attr[i]);
+	return n;
+}
+
 static void drop_cohorts(void *p) { tn_cohorts_free(p); }
 static void *make_cohorts(tn_store *s, const char *arg, tn_error *err)
 {
