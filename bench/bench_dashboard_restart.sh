@@ -103,8 +103,9 @@ while [ "$r" -le "$ROUNDS" ]; do
     done
     echo "  all first views done $(awk -v a="$r0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }') s after the start (target $TARGET ms of server time a page)"
     sleep 5
-    sed -n 's/^tenure serve: dashboard kept values loaded in \(.*\)/  kept values loaded in \1/p' "$LOG"
     echo "  server CPU $(cpu_of "$PID") s after 5 s, peak RSS $(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$PID/status") MB"
+    for _ in $(seq 1 120); do grep -q 'kept values loaded in' "$LOG" && break; sleep 1; done
+    sed -n 's/^tenure serve: dashboard kept values loaded in \(.*\)/  kept values (heads, then tails) loaded in \1/p' "$LOG"
     stop
   done
   r=$((r + 1))
