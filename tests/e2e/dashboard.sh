@@ -150,6 +150,10 @@ check_eq "it holds its SHA-256, with an expiry" \
 # above recomputed nothing; the customer ingested did, once
 check_eq "the summary was computed twice: at start and after the ingest" "$(grep -c 'dashboard summary| computed' serve.log)" 2
 check_eq "the insights twice (their feedback labels are no data change)" "$(grep -c 'dashboard insights| computed' serve.log)" 2
+# /when's survival by every other attribute follows the first (the churn
+# frame shared), and is kept
+for _ in $(seq 1 600); do grep -q 'dashboard survival|country computed' serve.log && break; sleep 0.1; done
+check "survival by another attribute computed after the first" grep -q 'dashboard survival|country computed' serve.log
 check_eq "the figures are kept in the store (dashboard_cache)" \
   "$(sqlite3 d.db "SELECT count(*) FROM dashboard_cache WHERE (key LIKE 'summary||%' OR key LIKE 'who||%' OR key LIKE 'drivers||%' OR key LIKE 'survival|plan|%') AND key NOT LIKE '%t' AND length(value) > 0")" 4
 # /who in two rows: the head (the rows a page shows) small, the tail (every
@@ -208,6 +212,8 @@ if TENURE_WEB_WAIT_MS=0 start_server d.db serve4.log; then
   check_eq "the data did not change: nothing kept is recomputed" "$(grep -c 'dashboard \(summary\|insights\|drivers\|who\|survival\)|.* computed' serve4.log)" 0
   check "the log says the kept values were loaded" grep -q "dashboard kept values loaded" serve4.log
   check_eq "every tail came with its head" "$(grep -c 'kept without its tail' serve4.log)" 0
+  check_eq "after a restart, GET /when?by=country" "$(get '/when?by=country' -H "Cookie: tn_session=$A")" 200
+  check_eq "a by= filter is served from the kept figures" "$(grep -c 'data-state="computing"' body.out)" 0
   stop_server
 else
   not_ok "the server restarts with its kept figures" "$(cat serve4.log)"
