@@ -7,12 +7,15 @@
 # compute, they say "being computed"), each background computation's wall
 # and CPU seconds (the server logs them), the time until every page shows
 # its figures, then each page's Server-Timing (ms) over DASH_VIEWS views
-# (default 20) -- p50, p99 and max -- and its bytes; the server's CPU
+# (default 20) -- p50, p99 and max, and the request thread's CPU ms (Server-
+# Timing's cpu) -- and its bytes; the server's CPU
 # seconds and peak RSS; the load average before and after (the machine is
 # shared: CPU seconds are the fair figure).  Peer: none (no other tool serves
 # this dashboard); the targets are 100 ms of server time a page on 50,000
 # customers, 1 s on 1,000,000.
 #   DASH_CUSTOMERS=1000000 DASH_MAX_WAIT=3600 sh bench/bench_dashboard.sh
+# The first views after a restart, A/B against another build, without the
+# cold round: bench/bench_dashboard_restart.sh.
 . bench/lib.sh
 N=${DASH_CUSTOMERS:-50000}
 VIEWS=${DASH_VIEWS:-20}
@@ -50,6 +53,8 @@ start_server() {
 start_server "$BENCH_DIR/dash.log"
 C=$(curl -s -D - -o /dev/null --data-urlencode "key=$KEY" "$U/login" | sed -n 's/^Set-Cookie: \(tn_session=[0-9a-f]*\);.*/\1/p')
 timing() { sed -n 's/^Server-Timing: page;dur=\([0-9.]*\).*/\1/p' | tr -d '\r'; }
+# "wall-ms cpu-ms" of a response's Server-Timing (cpu: the request thread's)
+timing2() { tr -d '\r' | sed -n 's/^Server-Timing: page;dur=\([0-9.]*\)\(, cpu;dur=\([0-9.]*\)\)\{0,1\}.*/\1 \3/p'; }
 cpu_of() { awk '{ printf "%.1f", ($14 + $15) / 100 }' "/proc/$1/stat"; }
 t0=$(date +%s.%N)
 echo "dashboard on $N customers, first view of each page from cold (server ms):"
@@ -72,15 +77,18 @@ while :; do
 done
 t1=$(date +%s.%N)
 echo "background computations (wall s, CPU s), in order:"
-sed -n 's/^tenure serve: dashboard \(.*\) computed in \([0-9.]*\) s (\([0-9.]*\) s CPU).*/  \1 \2 \3/p' "$BENCH_DIR/dash.log" |
-  awk '{ printf "  %-22s wall %8.2f s  CPU %7.2f s\n", $1, $2, $3; w += $2; c += $3 } END { printf "  total                  wall %8.2f s  CPU %7.2f s\n", w, c }'
+sed -n -e 's/^tenure serve: dashboard \(.*\) computed in \([0-9.]*\) s (\([0-9.]*\) s CPU); peak RSS \([0-9]*\) MB.*/  \1 \2 \3 \4/p' \
+  -e 's/^tenure serve: dashboard \(.*\) computed in \([0-9.]*\) s (\([0-9.]*\) s CPU).*/  \1 \2 \3/p' "$BENCH_DIR/dash.log" |
+  awk '{ printf "  %-22s wall %8.2f s  CPU %7.2f s%s\n", $1, $2, $3, (NF > 3 ? "  (server peak RSS " $4 " MB after it)" : ""); w += $2; c += $3 } END { printf "  total                  wall %8.2f s  CPU %7.2f s\n", w, c }'
 echo "every page shows its figures after $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s (server CPU so far $(cpu_of "$PID") s)"
 echo "cached, $VIEWS views a page (target $TARGET ms of server time):"
 for p in $PAGES; do
   bytes=$(curl -s -o /dev/null -w '%{size_download}' -H "Cookie: $C" "$U$p")
   for i in $(seq 1 "$VIEWS"); do
-    curl -s -o /dev/null -D - -H "Cookie: $C" "$U$p" | timing
-  done | sort -n | awk -v p="$p" -v b="$bytes" '{ v[NR] = $1 } END { i = int(NR * 0.99 + 0.999); if (i > NR) i = NR; printf "  %-20s server ms: p50 %.1f  p99 %.1f  max %.1f   %.0f KB\n", p, v[int((NR + 1) / 2)], v[i], v[NR], b / 1024 }'
+    curl -s -o /dev/null -D - -H "Cookie: $C" "$U$p" | timing2
+  done >"$BENCH_DIR/dash.views"
+  cpu=$(awk '{ print $2 }' "$BENCH_DIR/dash.views" | sort -n | awk '{ v[NR] = $1 } END { printf "CPU ms p50 %.2f max %.2f", v[int((NR + 1) / 2)], v[NR] }')
+  sort -n "$BENCH_DIR/dash.views" | awk -v p="$p" -v b="$bytes" -v cpu="$cpu" '{ v[NR] = $1 } END { i = int(NR * 0.99 + 0.999); if (i > NR) i = NR; printf "  %-20s server ms: p50 %.1f  p99 %.1f  max %.1f; %s   %.0f KB\n", p, v[int((NR + 1) / 2)], v[i], v[NR], cpu, b / 1024 }'
 done
 echo "  server CPU $(cpu_of "$PID") s, peak RSS $(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$PID/status") MB (figures taken on a shared, loaded machine)"
 kill -TERM "$PID"
@@ -93,9 +101,9 @@ r0=$(date +%s.%N)
 start_server "$BENCH_DIR/dash2.log"
 first=""
 for p in $PAGES; do
-  d=$(curl -s -o "$BENCH_DIR/dash.page" -D - -H "Cookie: $C" "$U$p" | timing)
+  d=$(curl -s -o "$BENCH_DIR/dash.page" -D - -H "Cookie: $C" "$U$p" | timing2)
   [ -n "$first" ] || first=$(awk -v a="$r0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
-  echo "  $p: first view $d ms of server time ($(grep -q 'data-state="computing"' "$BENCH_DIR/dash.page" && echo "being computed" || echo "figures"))"
+  echo "  $p: first view ${d% *} ms of server time, ${d#* } ms CPU ($(grep -q 'data-state="computing"' "$BENCH_DIR/dash.page" && echo "being computed" || echo "figures"))"
 done
 echo "  from the server's start to the first page with its figures: $first s (target $TARGET ms of server time a page)"
 sed -n 's/^tenure serve: dashboard kept values loaded in \(.*\)/  kept values loaded in \1/p' "$BENCH_DIR/dash2.log"

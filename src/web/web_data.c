@@ -78,8 +78,6 @@ struct web_cache {
 	pthread_mutex_t vmu; /* STORE (the pages' connection, for the version around their own writes) */
 };
 
-#define WEB_FORMAT "2"
-
 web_cache *web_cache_new(const char *db_path)
 {
 	web_cache *wc = tn_calloc(1, sizeof *wc);
@@ -255,32 +253,64 @@ static const web_codec *codec_of(const char *kind)
 }
 
 
+/* A kept row's key "kind|arg|format" ("format" + "t" for a tail row) split
+ * into its parts; the codec of KIND when FORMAT is its layout, else NULL. */
+static const web_codec *parse_key(const char *key, char *kind, size_t nk, char *arg, size_t na, int *tail)
+{
+	const char *bar = strchr(key, '|'), *bar2 = bar ? strrchr(key, '|') : NULL;
+	if (!bar || bar2 == bar || (size_t)(bar - key) >= nk || (size_t)(bar2 - bar - 1) >= na)
+		return NULL;
+	snprintf(kind, nk, "%.*s", (int)(bar - key), key);
+	snprintf(arg, na, "%.*s", (int)(bar2 - bar - 1), bar + 1);
+	const web_codec *cd = codec_of(kind);
+	if (!cd)
+		return NULL;
+	size_t fl = strlen(cd->format);
+	if (strncmp(bar2 + 1, cd->format, fl) != 0)
+		return NULL;
+	*tail = bar2[1 + fl] == 't' && bar2[2 + fl] == '\0';
+	if (bar2[1 + fl] != '\0' && !(*tail && cd->unpack_tail))
+		return NULL;
+	return cd;
+}
+
+/* Only the rows of this build's layouts are read (another build's, kept in
+ * the same store, are left to it). */
+static int want_key(void *ctx, const char *key)
+{
+	(void)ctx;
+	char kind[32], arg[128];
+	int tail;
+	return parse_key(key, kind, sizeof kind, arg, sizeof arg, &tail) != NULL;
+}
+
 /* One kept value (KEY "kind|arg|format"): unpacked and put in the cache
- * with its version and time, unless a page's request made a newer one. */
+ * with its version and time, unless a page's request made a newer one.  A
+ * tail row is attached to its head when the head is of the same version. */
 static int load_one(void *ctx, const char *key, long long version, double computed_at, double took,
 		    const void *value, size_t len)
 {
 	web_cache *wc = ctx;
 	char kind[32], arg[128];
-	const char *bar = strchr(key, '|'), *bar2 = bar ? strrchr(key, '|') : NULL;
-	if (!bar || bar2 == bar || strcmp(bar2 + 1, WEB_FORMAT) != 0 || (size_t)(bar - key) >= sizeof kind ||
-	    (size_t)(bar2 - bar - 1) >= sizeof arg)
-		return 0;
-	snprintf(kind, sizeof kind, "%.*s", (int)(bar - key), key);
-	snprintf(arg, sizeof arg, "%.*s", (int)(bar2 - bar - 1), bar + 1);
-	const web_codec *cd = codec_of(kind);
+	int tail = 0;
+	const web_codec *cd = parse_key(key, kind, sizeof kind, arg, sizeof arg, &tail);
 	if (!cd)
 		return 0;
 	web_make_fn make = cd->make;
 	void (*drop)(void *) = cd->drop;
 	web_unpack u = {value, len, 0, 0};
-	void *d = cd->unpack(&u);
+	/* unpacked outside the lock: pages go on being served */
+	void *d = tail ? cd->unpack_tail(&u) : cd->unpack(&u);
 	if (d && (u.bad || u.off != u.n)) {
-		drop(d);
+		if (tail)
+			cd->attach_tail(NULL, d);
+		else
+			drop(d);
 		d = NULL;
 	}
 	if (!d) {
-		fprintf(stderr, "tenure serve: dashboard %s|%s kept value unreadable; recomputing\n", kind, arg);
+		fprintf(stderr, "tenure serve: dashboard %s|%s kept value%s unreadable; recomputing\n", kind, arg,
+			tail ? "'s tail" : "");
 		return 0;
 	}
 	/* the kinds whose argument is optional keep "" as no argument */
@@ -289,6 +319,15 @@ static int load_one(void *ctx, const char *key, long long version, double comput
 	char k[160];
 	make_key(k, sizeof k, kind, has_arg ? arg : NULL);
 	entry *e = find(wc, k);
+	if (tail) {
+		if (e && e->data && e->stamp == version && !cd->has_tail(e->data)) {
+			cd->attach_tail(e->data, d);
+			pthread_cond_broadcast(&wc->ready);
+		} else
+			cd->attach_tail(NULL, d);
+		pthread_mutex_unlock(&wc->mu);
+		return 0;
+	}
 	if (e && e->data) { /* computed meanwhile */
 		pthread_mutex_unlock(&wc->mu);
 		drop(d);
@@ -301,23 +340,65 @@ static int load_one(void *ctx, const char *key, long long version, double comput
 	return 0;
 }
 
-/* Keep D in the store (the warming thread's connection). */
+/* After the load: a head whose tail was not kept (or not readable) is
+ * served as it is and recomputed (mu held). */
+static void tails_missing(web_cache *wc)
+{
+	for (size_t i = 0; i < wc->n; i++) {
+		const web_codec *cd = codec_of(wc->e[i].kind);
+		if (wc->e[i].data && cd && cd->has_tail && !cd->has_tail(wc->e[i].data)) {
+			fprintf(stderr, "tenure serve: dashboard %s|%s kept without its tail; recomputing\n", wc->e[i].kind,
+				wc->e[i].arg);
+			wc->e[i].stamp = -2;
+		}
+	}
+}
+
+static void keep_row(tn_store *s, const char *key, const tn_sbuf *b, long long version, double computed_at,
+		     double took)
+{
+	tn_error err = {0};
+	if (b->oom)
+		tn_error_set(&err, TN_ERR_NOMEM, "out of memory");
+	if (b->oom || web_store_cache_put(s, key, version, computed_at, took, b->p ? b->p : "", b->len, &err))
+		fprintf(stderr, "tenure serve: dashboard %s not kept: %s\n", key, err.msg);
+}
+
+/* Keep D in the store (the warming thread's connection): the tail first,
+ * so that a head is never kept with an older tail's version only. */
 static void keep(tn_store *s, const char *kind, const char *arg, const void *d, long long version, double computed_at,
 		 double took)
 {
 	const web_codec *cd = codec_of(kind);
 	if (!cd)
 		return;
-	tn_sbuf b = {0};
-	cd->pack(d, &b);
 	char key[200];
-	snprintf(key, sizeof key, "%s|%s|%s", kind, arg ? arg : "", WEB_FORMAT);
-	tn_error err = {0};
-	if (b.oom)
-		tn_error_set(&err, TN_ERR_NOMEM, "out of memory");
-	if (b.oom || web_store_cache_put(s, key, version, computed_at, took, b.p ? b.p : "", b.len, &err))
-		fprintf(stderr, "tenure serve: dashboard %s|%s not kept: %s\n", kind, arg ? arg : "", err.msg);
+	tn_sbuf b = {0};
+	if (cd->pack_tail) {
+		cd->pack_tail(d, &b);
+		snprintf(key, sizeof key, "%s|%s|%st", kind, arg ? arg : "", cd->format);
+		keep_row(s, key, &b, version, computed_at, took);
+		tn_sbuf_free(&b);
+	}
+	cd->pack(d, &b);
+	snprintf(key, sizeof key, "%s|%s|%s", kind, arg ? arg : "", cd->format);
+	keep_row(s, key, &b, version, computed_at, took);
 	tn_sbuf_free(&b);
+}
+
+/* The process's peak resident set so far, MB (Linux; 0 when unknown): the
+ * log line of each computation says which one raised it. */
+static long peak_rss_mb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[128];
+	long kb = 0;
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb / 1024;
 }
 
 static void *warm_main(void *p)
@@ -348,12 +429,13 @@ static void *warm_main(void *p)
 			/* the values kept by the last run, served at once */
 			tn_error err = {0};
 			double t0 = server_now(), c0 = thread_cpu();
-			if (web_store_cache_each(s, load_one, wc, &err))
+			if (web_store_cache_each(s, want_key, load_one, wc, &err))
 				fprintf(stderr, "tenure serve: dashboard: kept values not read: %s\n", err.msg);
 			else
 				fprintf(stderr, "tenure serve: dashboard kept values loaded in %.3f s (%.3f s CPU)\n",
 					server_now() - t0, thread_cpu() - c0);
 			pthread_mutex_lock(&wc->mu);
+			tails_missing(wc);
 			wc->loaded = 1;
 			pthread_cond_broadcast(&wc->ready);
 			pthread_mutex_unlock(&wc->mu);
@@ -421,16 +503,25 @@ static void *warm_main(void *p)
 			double took = server_now() - t0;
 			/* one line per computation: what the dashboard costs, in wall
 			 * and CPU seconds (bench/bench_dashboard.sh reads it) */
-			fprintf(stderr, "tenure serve: dashboard %s|%s computed in %.3f s (%.3f s CPU)%s%s\n", kind, arg,
-				took, thread_cpu() - c0, d ? "" : ", failed: ", d ? "" : err.msg);
+			fprintf(stderr, "tenure serve: dashboard %s|%s computed in %.3f s (%.3f s CPU); peak RSS %ld MB%s%s\n",
+				kind, arg, took, thread_cpu() - c0, peak_rss_mb(), d ? "" : ", failed: ", d ? "" : err.msg);
 			/* the version the value was computed on: read before (a write
 			 * during the computation makes it stale, recomputed next) */
 			if (d)
 				keep(s, kind, has_arg ? arg : NULL, d, stamp, wall_now(), took);
 			pthread_mutex_lock(&wc->mu);
-			if (d)
+			if (d) {
 				put(wc, kind, has_arg ? arg : NULL, make, drop, d, stamp, took);
-			else { /* keep what pages have; try again when the data move */
+				/* the values best computed next (sharing what this one built) */
+				char rel[16][128];
+				size_t nr = web_related(kind, d, rel, 16);
+				for (size_t k = 0; k < nr; k++) {
+					char key[160];
+					make_key(key, sizeof key, kind, rel[k]);
+					if (!find(wc, key))
+						slot(wc, kind, rel[k], make, drop);
+				}
+			} else { /* keep what pages have; try again when the data move */
 				entry *e = slot(wc, kind, has_arg ? arg : NULL, make, drop);
 				if (e) {
 					e->stamp = stamp;

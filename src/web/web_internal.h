@@ -121,6 +121,10 @@ extern const size_t web_nwarm;
  * makers run only on that thread), and its cleanup (web_pages.c). */
 extern _Thread_local long long web_make_stamp;
 void web_pages_thread_end(void);
+/* The values of KIND worth computing right after D (their arguments into
+ * OUT, at most MAX): /when's survival by every other attribute, while the
+ * churn frame they share is in memory (web_pages.c). */
+size_t web_related(const char *kind, const void *d, char (*out)[128], size_t max);
 /* Start the warming thread (once; at the first dashboard request). */
 void web_data_warm(web_ctx *c);
 /* Drop the cached values of KIND (after the dashboard's own write to them). */
@@ -153,12 +157,14 @@ int web_store_cache_rebase(tn_store *s, long long before, long long after, tn_er
 /* Forget the kept values whose key is LIKE the pattern. */
 int web_store_cache_forget(tn_store *s, const char *like, tn_error *err);
 /* Call FN for each kept value, smallest first; FN returns nonzero to stop. */
-int web_store_cache_each(tn_store *s,
+/* WANT (NULL: every key) says which keys to read, before their value is read. */
+int web_store_cache_each(tn_store *s, int (*want)(void *ctx, const char *key),
 			 int (*fn)(void *ctx, const char *key, long long version, double computed_at, double took,
 				   const void *value, size_t len),
 			 void *ctx, tn_error *err);
 /* A value's serialised form: binary, in this build's layout (the key names
- * WEB_FORMAT, so another build's rows are recomputed, never misread). */
+ * the kind's layout, web_codec.format, so another build's rows are recomputed,
+ * never misread). */
 typedef struct web_unpack {
 	const unsigned char *p;
 	size_t n, off;
@@ -178,10 +184,19 @@ double *wun_f64s(web_unpack *u, size_t n); /* allocated, N values */
 size_t wun_count(web_unpack *u, size_t each); /* a count of items of at least EACH bytes that fits */
 typedef struct web_codec {
 	const char *kind;
+	const char *format; /* the kind's layout: kept rows of another layout are not read (recomputed) */
 	web_make_fn make;
 	void (*drop)(void *);
 	void (*pack)(const void *d, tn_sbuf *b);
 	void *(*unpack)(web_unpack *u); /* NULL when U is bad */
+	/* A large value (/who's every live customer, every alert) is kept in
+	 * two rows: the head (what a page shows: small, loaded first after a
+	 * restart) and the tail (the rest, loaded last: only a download or an
+	 * action reads it).  NULL for the kinds kept in one row. */
+	void (*pack_tail)(const void *d, tn_sbuf *b);
+	void *(*unpack_tail)(web_unpack *u);  /* NULL when U is bad */
+	void (*attach_tail)(void *d, void *tail); /* takes TAIL (dropped when D has one) */
+	int (*has_tail)(const void *d);
 } web_codec;
 extern const web_codec web_codecs[];
 /* /act's record of what was done (web_act.c), kept like the analyses */

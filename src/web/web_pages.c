@@ -569,6 +569,20 @@ static void *make_surv(tn_store *s, const char *by, tn_error *err)
 	return v;
 }
 
+size_t web_related(const char *kind, const void *d, char (*out)[128], size_t max)
+{
+	if (strcmp(kind, "survival") != 0)
+		return 0;
+	/* a "by" the page offers costs milliseconds while the frame is built
+	 * (a new frame is minutes of CPU on a million customers): every one is
+	 * computed and kept, so a filter is served at once, after a restart too */
+	const surv *v = d;
+	size_t n = 0;
+	for (int i = 0; i < v->attrs && n < max; i++)
+		snprintf(out[n++], 128, "%s", v->attr[i]);
+	return n;
+}
+
 static void drop_cohorts(void *p) { tn_cohorts_free(p); }
 static void *make_cohorts(tn_store *s, const char *arg, tn_error *err)
 {
@@ -1118,9 +1132,24 @@ typedef struct risk_row {
 	int action; /* S_ACT_* */
 } risk_row;
 
-typedef struct who {
-	risk_row *r;
+/* Every scored live customer, compactly (the offer plan's input, in the
+ * rows' value-at-risk order): the tail of the kept value. */
+typedef struct who_all {
 	size_t n;
+	char *ids;      /* the ids, each ended by '\0' */
+	size_t nids;    /* bytes of IDS */
+	double *risk, *value;
+} who_all;
+
+#define WHO_SHOWN 60
+
+typedef struct who {
+	risk_row *r;  /* the rows a page can show: the top WHO_SHOWN under each sort, in value-at-risk order */
+	size_t n;
+	size_t *top[3]; /* each sort's (risk, value at risk, days to the period's end) rows of R, in order */
+	size_t ntop[3];
+	size_t total; /* the live customers scored */
+	who_all *all; /* every one of them (NULL while a kept tail is being loaded) */
 	int plan_ready; /* the default offer plan's figures (/act), computed with the value */
 	web_plan_figures plan;
 	char plan_msg[TN_ERROR_MSG_MAX]; /* why there are none */
@@ -1128,17 +1157,36 @@ typedef struct who {
 	char note[TN_ERROR_MSG_MAX];
 } who;
 
+static void drop_who_all(void *x)
+{
+	who_all *a = x;
+	if (!a)
+		return;
+	free(a->ids);
+	free(a->risk);
+	free(a->value);
+	free(a);
+}
+
+static void drop_rows(risk_row *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(r[i].id);
+		free(r[i].plan);
+		free(r[i].why);
+	}
+	free(r);
+}
+
 static void drop_who(void *x)
 {
 	who *w = x;
 	if (!w)
 		return;
-	for (size_t i = 0; i < w->n; i++) {
-		free(w->r[i].id);
-		free(w->r[i].plan);
-		free(w->r[i].why);
-	}
-	free(w->r);
+	drop_rows(w->r, w->n);
+	for (int k = 0; k < 3; k++)
+		free(w->top[k]);
+	drop_who_all(w->all);
 	free(w);
 }
 
@@ -1192,6 +1240,7 @@ static void who_plan_figures(who *w)
 		p[k] = r->risk < 0 ? 0 : r->risk > 1 ? 1 : r->risk;
 		v[k++] = isnan(r->value) || r->value < 0 ? 0 : r->value;
 	}
+	/* (W holds every row here: make_who calls it before keeping only the shown ones) */
 	if (!rc)
 		rc = tn_offers_plan(p, v, k, &prm, &plan, &err);
 	free(p);
@@ -1204,6 +1253,124 @@ static void who_plan_figures(who *w)
 				     plan->expected_gain};
 	w->plan_ready = 1;
 	tn_offer_plan_free(plan);
+}
+
+/* the sort of a /who view: 0 risk, 1 value at risk, 2 days to the period's end */
+static _Thread_local const risk_row *who_rows;
+static _Thread_local int who_order;
+static double who_key(const risk_row *r)
+{
+	double k = who_order == 0 ? r->risk : who_order == 1 ? r->loss : -r->days;
+	return isnan(k) ? -INFINITY : k;
+}
+static int cmp_who(const void *a, const void *b)
+{
+	double kx = who_key(&who_rows[*(const size_t *)a]), ky = who_key(&who_rows[*(const size_t *)b]);
+	return (kx < ky) - (kx > ky);
+}
+
+/* The top WHO_SHOWN rows of W under ORDER into TOP (returns how many), as
+ * the page picked them from every row: no page sorts a million rows. */
+static size_t who_top(const who *w, int order, size_t *top)
+{
+	size_t nt = 0;
+	who_rows = w->r;
+	who_order = order;
+	for (size_t k = 0; k < w->n; k++) {
+		if (nt < WHO_SHOWN) {
+			top[nt++] = k;
+			if (nt == WHO_SHOWN)
+				qsort(top, nt, sizeof *top, cmp_who);
+			continue;
+		}
+		if (cmp_who(&k, &top[nt - 1]) < 0) {
+			top[nt - 1] = k;
+			for (size_t q = nt - 1; q > 0 && cmp_who(&top[q], &top[q - 1]) < 0; q--) {
+				size_t t = top[q];
+				top[q] = top[q - 1];
+				top[q - 1] = t;
+			}
+		}
+	}
+	if (nt < WHO_SHOWN)
+		qsort(top, nt, sizeof *top, cmp_who);
+	return nt;
+}
+
+/* After the figures over every row: keep every customer's id, risk and
+ * value compactly (ALL) and only the rows a page can show with their
+ * words (R).  1 on success. */
+static int who_shrink(who *w)
+{
+	who_all *a = tn_calloc(1, sizeof *a);
+	size_t m = w->n ? w->n : 1, nb = 0;
+	for (size_t i = 0; i < w->n; i++)
+		nb += strlen(w->r[i].id) + 1;
+	if (!a || !(a->ids = tn_malloc(nb ? nb : 1)) || !(a->risk = tn_malloc(m * sizeof *a->risk)) ||
+	    !(a->value = tn_malloc(m * sizeof *a->value))) {
+		drop_who_all(a);
+		return 0;
+	}
+	for (size_t i = 0; i < w->n; i++) {
+		size_t l = strlen(w->r[i].id) + 1;
+		memcpy(a->ids + a->nids, w->r[i].id, l);
+		a->nids += l;
+		a->risk[i] = w->r[i].risk;
+		a->value[i] = w->r[i].value;
+	}
+	a->n = w->n;
+	unsigned char *shown = tn_calloc(m, 1);
+	size_t *map = tn_malloc(m * sizeof *map);
+	int ok = shown && map;
+	for (int k = 0; k < 3 && ok; k++) {
+		if (!(w->top[k] = tn_malloc(WHO_SHOWN * sizeof *w->top[k]))) {
+			ok = 0;
+			break;
+		}
+		w->ntop[k] = who_top(w, k, w->top[k]);
+		for (size_t q = 0; q < w->ntop[k]; q++)
+			shown[w->top[k][q]] = 1;
+	}
+	size_t ns = 0;
+	risk_row *r = NULL;
+	if (ok) {
+		for (size_t i = 0; i < w->n; i++)
+			ns += shown[i];
+		ok = (r = tn_calloc(ns ? ns : 1, sizeof *r)) != NULL;
+	}
+	if (!ok) {
+		free(shown);
+		free(map);
+		drop_who_all(a);
+		for (int k = 0; k < 3; k++) {
+			free(w->top[k]);
+			w->top[k] = NULL;
+			w->ntop[k] = 0;
+		}
+		return 0;
+	}
+	size_t j = 0;
+	for (size_t i = 0; i < w->n; i++) {
+		if (shown[i]) {
+			map[i] = j;
+			r[j++] = w->r[i];
+		} else {
+			free(w->r[i].id);
+			free(w->r[i].plan);
+			free(w->r[i].why);
+		}
+	}
+	for (int k = 0; k < 3; k++)
+		for (size_t q = 0; q < w->ntop[k]; q++)
+			w->top[k][q] = map[w->top[k][q]];
+	free(w->r);
+	free(shown);
+	free(map);
+	w->r = r;
+	w->total = w->n;
+	w->n = ns;
+	w->all = a;
+	return 1;
 }
 
 static void *make_who(tn_store *s, const char *arg, tn_error *err)
@@ -1329,6 +1496,11 @@ static void *make_who(tn_store *s, const char *arg, tn_error *err)
 		free(row_of);
 		qsort(w->r, w->n, sizeof *w->r, cmp_loss);
 		who_plan_figures(w);
+		if (!who_shrink(w)) {
+			drop_who(w);
+			w = NULL;
+			tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		}
 	} else
 		snprintf(w->note, sizeof w->note, "%s", e.msg[0] ? e.msg : "no live customers");
 	free(risk);
@@ -1347,8 +1519,14 @@ int web_who_scores(web_ctx *c, tn_scores **out, tn_error *err)
 	who *w = web_data(c, "who", NULL, make_who, drop_who, err);
 	if (!w)
 		return tn_error_code(err, TN_ERR_DB);
+	const who_all *a = w->all;
+	if (!a && w->total) { /* its tail is being loaded after a restart */
+		c->computing++;
+		return tn_error_set(err, TN_ERR_INPUT, "%s", T(c, S_COMPUTING));
+	}
+	size_t n = a ? a->n : 0;
 	tn_scores *sc = tn_calloc(1, sizeof *sc);
-	size_t m = w->n ? w->n : 1;
+	size_t m = n ? n : 1;
 	if (!sc || !(sc->customer = tn_calloc(m, sizeof *sc->customer)) ||
 	    !(sc->p_churn = tn_malloc(m * sizeof *sc->p_churn)) || !(sc->value = tn_malloc(m * sizeof *sc->value)) ||
 	    !(sc->key = tn_calloc(m, sizeof *sc->key)) || !(sc->signed_up_at = tn_malloc(m * sizeof(tn_time))) ||
@@ -1356,18 +1534,18 @@ int web_who_scores(web_ctx *c, tn_scores **out, tn_error *err)
 		tn_scores_free(sc);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	}
-	for (size_t k = 0; k < w->n; k++) {
-		const risk_row *r = &w->r[k];
-		if (isnan(r->risk))
+	const char *id = a ? a->ids : "";
+	for (size_t k = 0; k < n; k++, id += strlen(id) + 1) {
+		if (isnan(a->risk[k]))
 			continue;
 		size_t i = sc->n;
-		if (!(sc->customer[i] = tn_strdup(r->id))) {
+		if (!(sc->customer[i] = tn_strdup(id))) {
 			tn_scores_free(sc);
 			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 		}
 		sc->n++;
-		sc->p_churn[i] = r->risk < 0 ? 0 : r->risk > 1 ? 1 : r->risk;
-		sc->value[i] = isnan(r->value) || r->value < 0 ? 0 : r->value;
+		sc->p_churn[i] = a->risk[k] < 0 ? 0 : a->risk[k] > 1 ? 1 : a->risk[k];
+		sc->value[i] = isnan(a->value[k]) || a->value[k] < 0 ? 0 : a->value[k];
 		sc->signed_up_at[i] = sc->period_end[i] = TN_NO_TIME;
 	}
 	*out = sc;
@@ -1384,21 +1562,6 @@ int web_who_plan(web_ctx *c, web_plan_figures *out, tn_error *err)
 	*out = w->plan;
 	return TN_OK;
 }
-
-static int who_order;
-static int cmp_who(const void *a, const void *b)
-{
-	const risk_row *x = a, *y = b;
-	double kx = who_order == 0 ? x->risk : who_order == 1 ? x->loss : -x->days;
-	double ky = who_order == 0 ? y->risk : who_order == 1 ? y->loss : -y->days;
-	if (isnan(kx))
-		kx = -INFINITY;
-	if (isnan(ky))
-		ky = -INFINITY;
-	return (kx < ky) - (kx > ky);
-}
-
-#define WHO_SHOWN 60
 
 void page_who(web_ctx *c)
 {
@@ -1427,50 +1590,28 @@ void page_who(web_ctx *c)
 		tn_sbuf_printf(&c->html, "</a>");
 	}
 	tn_sbuf_printf(&c->html, "</p>\n");
-	risk_row *top = tn_malloc(WHO_SHOWN * sizeof *top);
-	if (!top)
-		return;
-	/* the top WHO_SHOWN by the chosen order, without sorting everyone */
-	size_t nt = 0;
-	who_order = order;
-	for (size_t k = 0; k < w->n; k++) {
-		if (nt < WHO_SHOWN) {
-			top[nt++] = w->r[k];
-			if (nt == WHO_SHOWN)
-				qsort(top, nt, sizeof *top, cmp_who);
-			continue;
-		}
-		if (cmp_who(&w->r[k], &top[nt - 1]) < 0) {
-			top[nt - 1] = w->r[k];
-			for (size_t q = nt - 1; q > 0 && cmp_who(&top[q], &top[q - 1]) < 0; q--) {
-				risk_row t = top[q];
-				top[q] = top[q - 1];
-				top[q - 1] = t;
-			}
-		}
-	}
-	if (nt < WHO_SHOWN)
-		qsort(top, nt, sizeof *top, cmp_who);
+	/* the top rows under that order, picked when the value was computed */
+	size_t nt = w->ntop[order];
 	cells t = {0};
 	for (size_t i = 0; i < nt; i++) {
-		cell(&t, tn_strdup(top[i].id));
-		cell(&t, tn_strdup(top[i].plan));
-		cell(&t, num(100 * top[i].risk, 1));
-		cell(&t, num(top[i].mrr, 2));
-		cell(&t, num(top[i].loss, 2));
-		cell(&t, num(top[i].days, 0));
+		const risk_row *top = &w->r[w->top[order][i]];
+		cell(&t, tn_strdup(top->id));
+		cell(&t, tn_strdup(top->plan));
+		cell(&t, num(100 * top->risk, 1));
+		cell(&t, num(top->mrr, 2));
+		cell(&t, num(top->loss, 2));
+		cell(&t, num(top->days, 0));
 		char why[700] = "", r1[340] = "", r2[340] = "";
-		if (top[i].why && top[i].why[0].id)
-			web_reason(c, &top[i].why[0], r1, sizeof r1);
-		if (top[i].why && top[i].why[1].id)
-			web_reason(c, &top[i].why[1], r2, sizeof r2);
+		if (top->why && top->why[0].id)
+			web_reason(c, &top->why[0], r1, sizeof r1);
+		if (top->why && top->why[1].id)
+			web_reason(c, &top->why[1], r2, sizeof r2);
 		snprintf(why, sizeof why, "%s%s%s", r1, *r2 ? T(c, S_REASON_SEP) : "", r2);
 		cell(&t, tn_strdup(why));
-		cell(&t, tn_strdup(T(c, top[i].action)));
+		cell(&t, tn_strdup(T(c, top->action)));
 	}
-	free(top);
 	char reading[256];
-	snprintf(reading, sizeof reading, T(c, S_WHO_READ), w->n);
+	snprintf(reading, sizeof reading, T(c, S_WHO_READ), w->total);
 	char h1[64], h2[64];
 	snprintf(h1, sizeof h1, "%s%s%s", T(c, S_MRR), w->currency[0] ? " " : "", w->currency);
 	snprintf(h2, sizeof h2, "%s%s%s", T(c, S_VALUE_AT_RISK), w->currency[0] ? " " : "", w->currency);
@@ -1683,15 +1824,24 @@ void page_act(web_ctx *c)
 #define ALERTS_SHOWN 200
 
 typedef struct alerts {
-	tn_pred_alert *al;
+	tn_pred_alert *al; /* the first N alerts (every one when computed here; the shown ones when kept) */
 	size_t n;
+	size_t total;        /* in the inbox */
+	struct alerts *rest; /* the others, from the kept tail (NULL until loaded) */
 } alerts;
 static void drop_alerts(void *x)
 {
 	alerts *a = x;
-	if (a)
+	if (a) {
 		free(a->al);
+		drop_alerts(a->rest);
+	}
 	free(a);
+}
+/* the alert I of the inbox (I < a->total, the tail loaded) */
+static const tn_pred_alert *alert_at(const alerts *a, size_t i)
+{
+	return i < a->n ? &a->al[i] : &a->rest->al[i - a->n];
 }
 /* ARG: "1" every alert, "0" the open ones */
 static void *make_alerts(tn_store *s, const char *arg, tn_error *err)
@@ -1703,6 +1853,7 @@ static void *make_alerts(tn_store *s, const char *arg, tn_error *err)
 		free(a);
 		return NULL;
 	}
+	a->total = a->n;
 	return a;
 }
 
@@ -1717,7 +1868,7 @@ void page_alerts(web_ctx *c)
 		return;
 	}
 	const tn_pred_alert *al = list->al;
-	size_t n = list->n;
+	size_t n = list->total;
 	char buf[256];
 	snprintf(buf, sizeof buf, T(c, S_ALERTS_READ), n);
 	web_p(c, "reading", buf);
@@ -1789,8 +1940,12 @@ void page_alerts(web_ctx *c)
 	tn_sbuf_printf(b, "</tbody></table></div></section>\n");
 	const char *fmt = web_q(c, "format");
 	int want_csv = fmt && strcmp(fmt, "csv") == 0; /* every alert: only when it is asked for */
+	if (want_csv && list->n < n && !list->rest) { /* the kept tail is being loaded after a restart */
+		c->computing++;
+		want_csv = 0;
+	}
 	for (size_t i = 0; want_csv && i < n; i++) { /* the CSV has every alert */
-		const tn_pred_alert *a = &al[i];
+		const tn_pred_alert *a = alert_at(list, i);
 		char iso[16];
 		int acked = a->acked_at != INT64_MIN, resolved = a->resolved_at != INT64_MIN;
 		tn_sbuf_printf(&c->csv, "%lld,", (long long)a->id);
@@ -2176,6 +2331,7 @@ static void pack_who(const void *d, tn_sbuf *b)
 	wpk_u64(b, (uint64_t)w->plan_ready);
 	wpk_raw(b, &w->plan, sizeof w->plan);
 	wpk_str(b, w->plan_msg);
+	wpk_u64(b, w->total);
 	wpk_u64(b, w->n);
 	for (size_t i = 0; i < w->n; i++) {
 		const risk_row *r = &w->r[i];
@@ -2191,6 +2347,11 @@ static void pack_who(const void *d, tn_sbuf *b)
 			wpk_raw(b, r->why, 2 * sizeof *r->why);
 		else
 			wpk_u64(b, 0);
+	}
+	for (int k = 0; k < 3; k++) {
+		wpk_u64(b, w->ntop[k]);
+		for (size_t q = 0; q < w->ntop[k]; q++)
+			wpk_u64(b, w->top[k][q]);
 	}
 }
 static void *unpack_who(web_unpack *u)
@@ -2208,6 +2369,7 @@ static void *unpack_who(web_unpack *u)
 	char *pm = wun_str(u);
 	snprintf(w->plan_msg, sizeof w->plan_msg, "%s", pm ? pm : "");
 	free(pm);
+	w->total = (size_t)wun_u64(u);
 	size_t n = wun_count(u, 64);
 	if (!u->bad && !(w->r = tn_calloc(n ? n : 1, sizeof *w->r)))
 		u->bad = 1;
@@ -2237,6 +2399,19 @@ static void *unpack_who(web_unpack *u)
 		} else
 			u->bad = 1;
 	}
+	for (int k = 0; k < 3 && !u->bad; k++) {
+		size_t nt = wun_count(u, 8);
+		if (u->bad || nt > WHO_SHOWN || nt > w->n || !(w->top[k] = tn_malloc(WHO_SHOWN * sizeof *w->top[k]))) {
+			u->bad = 1;
+			break;
+		}
+		w->ntop[k] = nt;
+		for (size_t q = 0; q < nt; q++)
+			if ((w->top[k][q] = (size_t)wun_u64(u)) >= w->n)
+				u->bad = 1;
+	}
+	if (!u->bad && w->n > w->total)
+		u->bad = 1;
 	if (u->bad) {
 		drop_who(w);
 		return NULL;
@@ -2244,14 +2419,85 @@ static void *unpack_who(web_unpack *u)
 	return w;
 }
 
+/* the tail: every scored customer's id, risk and value */
+static void pack_who_tail(const void *d, tn_sbuf *b)
+{
+	const who_all *a = ((const who *)d)->all;
+	wpk_u64(b, a ? a->n : 0);
+	wpk_raw(b, a ? a->ids : "", a ? a->nids : 0);
+	if (a) {
+		wpk_f64s(b, a->risk, a->n);
+		wpk_f64s(b, a->value, a->n);
+	}
+}
+static void *unpack_who_tail(web_unpack *u)
+{
+	who_all *a = tn_calloc(1, sizeof *a);
+	size_t n = wun_count(u, 1);
+	size_t nb = wun_count(u, 1);
+	if (!a || u->bad || !(a->ids = tn_malloc(nb ? nb : 1))) {
+		u->bad = 1;
+		drop_who_all(a);
+		return NULL;
+	}
+	const unsigned char *p = u->p + u->off;
+	if (nb)
+		memcpy(a->ids, p, nb);
+	u->off += nb;
+	/* exactly N ids, each ended by '\0' */
+	size_t ends = 0;
+	for (size_t i = 0; i < nb; i++)
+		ends += a->ids[i] == '\0';
+	if (ends != n || (nb && a->ids[nb - 1] != '\0'))
+		u->bad = 1;
+	a->n = n;
+	a->nids = nb;
+	if (!u->bad) {
+		a->risk = wun_f64s(u, n);
+		a->value = wun_f64s(u, n);
+	}
+	if (u->bad || !a->risk || !a->value) {
+		u->bad = 1;
+		drop_who_all(a);
+		return NULL;
+	}
+	return a;
+}
+static void attach_who_tail(void *d, void *tail)
+{
+	who *w = d;
+	if (!tail)
+		return;
+	if (w && !w->all && ((who_all *)tail)->n == w->total)
+		w->all = tail;
+	else
+		drop_who_all(tail);
+}
+static int who_has_tail(const void *d)
+{
+	const who *w = d;
+	return w->all != NULL || w->total == 0;
+}
+
+/* the head: how many, and the shown ones; the tail: the others */
+static void pack_alerts_from(const alerts *a, size_t from, size_t to, tn_sbuf *b)
+{
+	wpk_u64(b, to - from);
+	for (size_t i = from; i < to; i++)
+		wpk_raw(b, alert_at(a, i), sizeof(tn_pred_alert));
+}
 static void pack_alerts(const void *d, tn_sbuf *b)
 {
 	const alerts *a = d;
-	wpk_u64(b, a->n);
-	for (size_t i = 0; i < a->n; i++)
-		wpk_raw(b, &a->al[i], sizeof a->al[i]);
+	wpk_u64(b, a->total);
+	pack_alerts_from(a, 0, a->total < ALERTS_SHOWN ? a->total : ALERTS_SHOWN, b);
 }
-static void *unpack_alerts(web_unpack *u)
+static void pack_alerts_tail(const void *d, tn_sbuf *b)
+{
+	const alerts *a = d;
+	pack_alerts_from(a, a->total < ALERTS_SHOWN ? a->total : ALERTS_SHOWN, a->total, b);
+}
+static void *unpack_alerts_list(web_unpack *u)
 {
 	alerts *a = tn_calloc(1, sizeof *a);
 	size_t n = wun_count(u, sizeof(tn_pred_alert));
@@ -2271,21 +2517,54 @@ static void *unpack_alerts(web_unpack *u)
 		drop_alerts(a);
 		return NULL;
 	}
+	a->total = a->n;
 	return a;
 }
+static void *unpack_alerts(web_unpack *u)
+{
+	size_t total = (size_t)wun_u64(u);
+	alerts *a = u->bad ? NULL : unpack_alerts_list(u);
+	if (a && (total < a->n || (total > a->n && a->n < ALERTS_SHOWN))) {
+		u->bad = 1;
+		drop_alerts(a);
+		return NULL;
+	}
+	if (a)
+		a->total = total;
+	return a;
+}
+static void attach_alerts_tail(void *d, void *tail)
+{
+	alerts *a = d, *t = tail;
+	if (!t)
+		return;
+	if (a && !a->rest && a->n + t->n == a->total)
+		a->rest = t;
+	else
+		drop_alerts(t);
+}
+static int alerts_has_tail(const void *d)
+{
+	const alerts *a = d;
+	return a->n == a->total || a->rest != NULL;
+}
 
+/* A kind's format changes with its layout: rows of another layout are
+ * left unread (and recomputed). */
 const web_codec web_codecs[] = {
-	{"summary", make_summary, free, pack_summary, unpack_summary},
-	{"rates", make_rates, drop_rates, pack_rates, unpack_rates},
-	{"survival", make_surv, drop_surv, pack_surv, unpack_surv},
-	{"cohorts", make_cohorts, drop_cohorts, pack_cohorts, unpack_cohorts},
-	{"drivers", make_drivers, drop_drivers, pack_drivers, unpack_drivers},
-	{"insights", make_insights, drop_tables, pack_tables, unpack_tables},
-	{"actions", make_actions, drop_tables, pack_tables, unpack_tables},
-	{"scores", make_scores, drop_fb, pack_fb, unpack_fb},
-	{"exit", make_exit, drop_fb, pack_fb, unpack_fb},
-	{"who", make_who, drop_who, pack_who, unpack_who},
-	{"alerts", make_alerts, drop_alerts, pack_alerts, unpack_alerts},
-	{"dashacts", web_make_done, web_drop_done, web_pack_done, web_unpack_done},
+	{"summary", "2", make_summary, free, pack_summary, unpack_summary, NULL, NULL, NULL, NULL},
+	{"rates", "2", make_rates, drop_rates, pack_rates, unpack_rates, NULL, NULL, NULL, NULL},
+	{"survival", "2", make_surv, drop_surv, pack_surv, unpack_surv, NULL, NULL, NULL, NULL},
+	{"cohorts", "2", make_cohorts, drop_cohorts, pack_cohorts, unpack_cohorts, NULL, NULL, NULL, NULL},
+	{"drivers", "2", make_drivers, drop_drivers, pack_drivers, unpack_drivers, NULL, NULL, NULL, NULL},
+	{"insights", "2", make_insights, drop_tables, pack_tables, unpack_tables, NULL, NULL, NULL, NULL},
+	{"actions", "2", make_actions, drop_tables, pack_tables, unpack_tables, NULL, NULL, NULL, NULL},
+	{"scores", "2", make_scores, drop_fb, pack_fb, unpack_fb, NULL, NULL, NULL, NULL},
+	{"exit", "2", make_exit, drop_fb, pack_fb, unpack_fb, NULL, NULL, NULL, NULL},
+	{"who", "3", make_who, drop_who, pack_who, unpack_who, pack_who_tail, unpack_who_tail, attach_who_tail,
+	 who_has_tail},
+	{"alerts", "3", make_alerts, drop_alerts, pack_alerts, unpack_alerts, pack_alerts_tail, unpack_alerts_list,
+	 attach_alerts_tail, alerts_has_tail},
+	{"dashacts", "2", web_make_done, web_drop_done, web_pack_done, web_unpack_done, NULL, NULL, NULL, NULL},
 };
 const size_t web_ncodecs = sizeof web_codecs / sizeof web_codecs[0];

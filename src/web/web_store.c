@@ -162,15 +162,18 @@ int web_store_cache_put(tn_store *s, const char *key, long long version, double 
 	return rc;
 }
 
-int web_store_cache_each(tn_store *s,
+int web_store_cache_each(tn_store *s, int (*want)(void *ctx, const char *key),
 			 int (*fn)(void *ctx, const char *key, long long version, double computed_at, double took,
 				   const void *value, size_t len),
 			 void *ctx, tn_error *err)
 {
-	/* the keys, smallest value first (length() reads no blob), then each
-	 * value: a page waiting for a small one is not held up by the largest
-	 * (the /who rows of every live customer) */
-	tn_stmt *st = tn_db_prepare(s, "SELECT key FROM dashboard_cache ORDER BY length(value), key", err);
+	/* the keys, smallest value first (length() reads no blob), the tails
+	 * of the large values last, then each value: a page waiting for a small
+	 * one is not held up by the largest (every live customer's /who
+	 * scores); a tail comes after its head */
+	tn_stmt *st = tn_db_prepare(
+		s, "SELECT key FROM dashboard_cache ORDER BY CASE WHEN key LIKE '%t' THEN 1 ELSE 0 END, length(value), key",
+		err);
 	if (!st)
 		return tn_error_code(err, TN_ERR_DB);
 	char **keys = NULL;
@@ -178,6 +181,8 @@ int web_store_cache_each(tn_store *s,
 	int step, rc = TN_OK;
 	while ((step = tn_db_step(st, "reading the kept dashboard values", err)) == TN_DB_ROW && n < 1000) {
 		const char *k = tn_db_column_text(st, 0);
+		if (want && !want(ctx, k ? k : ""))
+			continue;
 		if (n == cap) {
 			size_t nc = cap ? 2 * cap : 32;
 			char **t = tn_realloc(keys, nc * sizeof *t);
