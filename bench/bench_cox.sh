@@ -15,12 +15,7 @@ REPS=${REPS:-5}
 BASE=${BASE:-}
 [ -x "$TENURE" ] || { echo "bench: build first (make)" >&2; exit 1; }
 cox=$BENCH_DIR/cox_$COX_ROWS.csv
-[ -f "$cox" ] || { awk -v n="$COX_ROWS" 'BEGIN { srand(11); printf "time,left"; for (j = 1; j <= 10; j++) printf ",x%d", j; print "";
-  for (i = 0; i < n; i++) { lp = 0; line = "";
-    for (j = 1; j <= 10; j++) { x = (j % 2) ? int(rand() * 100) / 50 - 1 : (rand() < 0.3);
-      lp += x * (j - 5.5) / 10; line = line "," x }
-    t = int(-log(1 - rand()) / exp(lp) * 120) + 1; e = 1; if (t > 365) { t = 365; e = 0 }
-    print t "," e line } }' >"$cox.tmp" && mv "$cox.tmp" "$cox"; }
+cox_csv "$cox" "$COX_ROWS"
 machine
 echo "Cox Efron, $COX_ROWS rows x 10 covariates ($(du -mL "$cox" | cut -f1) MB); $REPS runs${BASE:+, interleaved with BASE=$BASE}"
 runs=$BENCH_DIR/cox_runs.txt

@@ -24,15 +24,7 @@ MAX_WAIT=${DASH_MAX_WAIT:-5400}
 PAGES="/ /when /why /who /act /alerts /customers/C000204"
 machine
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-DB="$BENCH_DIR/dash-$N.db"
-if [ ! -f "$DB" ]; then
-  if [ "$N" -gt 50000 ] && [ $((N % 50000)) -eq 0 ]; then
-    [ -f "$BENCH_DIR/dash-50000.db" ] || "$TENURE" --db "$BENCH_DIR/dash-50000.db" demo --customers 50000 >/dev/null || exit 1
-    sh bench/replicate_demo.sh "$BENCH_DIR/dash-50000.db" "$DB" $((N / 50000)) || exit 1
-  else
-    "$TENURE" --db "$DB" demo --customers "$N" >/dev/null || exit 1
-  fi
-fi
+dash_store "$N" || exit 1
 # the alert inbox's content (once per store)
 [ "$(sqlite3 "$DB" 'SELECT count(*) FROM alerts' 2>/dev/null)" != 0 ] || "$TENURE" --db "$DB" alerts >/dev/null 2>&1
 KEY=$("$TENURE" --db "$DB" keys create --scope admin 2>/dev/null)

@@ -3,6 +3,9 @@
 #   measure NAME CMD...      run CMD under /usr/bin/time; sets SECS and RSS_MB (peak RSS)
 #   rate N SECS              N / SECS, formatted
 #   ratio A B                A / B, formatted
+#   cox_csv FILE ROWS        the Cox workload's CSV (time, left, 10 covariates), generated once
+#   dash_store N             sets DB to the N-customer demo store of the dashboard benches, built once
+#                            (above 50,000, a multiple of 50,000 is built from copies of the 50k demo)
 # Benchmarks write scratch data under ${BENCH_DIR:-build/bench} (never committed).
 BENCH_DIR=${BENCH_DIR:-$PWD/build/bench}
 TENURE=${TENURE:-$PWD/build/tenure}
@@ -21,3 +24,22 @@ measure() {
 }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s <= 0) s = 0.01; printf "%.0f", n / s }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b <= 0) b = 0.01; printf "%.2f", a / b }'; }
+cox_csv() {
+  [ -f "$1" ] || { awk -v n="$2" 'BEGIN { srand(11); printf "time,left"; for (j = 1; j <= 10; j++) printf ",x%d", j; print "";
+  for (i = 0; i < n; i++) { lp = 0; line = "";
+    for (j = 1; j <= 10; j++) { x = (j % 2) ? int(rand() * 100) / 50 - 1 : (rand() < 0.3);
+      lp += x * (j - 5.5) / 10; line = line "," x }
+    t = int(-log(1 - rand()) / exp(lp) * 120) + 1; e = 1; if (t > 365) { t = 365; e = 0 }
+    print t "," e line } }' >"$1.tmp" && mv "$1.tmp" "$1"; }
+}
+dash_store() {
+  DB="$BENCH_DIR/dash-$1.db"
+  if [ ! -f "$DB" ]; then
+    if [ "$1" -gt 50000 ] && [ $(($1 % 50000)) -eq 0 ]; then
+      [ -f "$BENCH_DIR/dash-50000.db" ] || "$TENURE" --db "$BENCH_DIR/dash-50000.db" demo --customers 50000 >/dev/null || return 1
+      sh bench/replicate_demo.sh "$BENCH_DIR/dash-50000.db" "$DB" $(($1 / 50000)) || return 1
+    else
+      "$TENURE" --db "$DB" demo --customers "$1" >/dev/null || return 1
+    fi
+  fi
+}

@@ -59,12 +59,7 @@ km=$D/km_$KM_ROWS.csv
       rand() * 500, int(rand() * 40), rand(), int(rand() * 9), int(rand() * 72), rand() * 0.3,
       int(rand() * 5), int(rand() * 11) } }' >"$km.tmp" && mv "$km.tmp" "$km"; }
 cox=$D/cox_$COX_ROWS.csv
-[ -f "$cox" ] || { awk -v n="$COX_ROWS" 'BEGIN { srand(11); printf "time,left"; for (j = 1; j <= 10; j++) printf ",x%d", j; print "";
-  for (i = 0; i < n; i++) { lp = 0; line = "";
-    for (j = 1; j <= 10; j++) { x = (j % 2) ? int(rand() * 100) / 50 - 1 : (rand() < 0.3);
-      lp += x * (j - 5.5) / 10; line = line "," x }
-    t = int(-log(1 - rand()) / exp(lp) * 120) + 1; e = 1; if (t > 365) { t = 365; e = 0 }
-    print t "," e line } }' >"$cox.tmp" && mv "$cox.tmp" "$cox"; }
+cox_csv "$cox" "$COX_ROWS"
 bg=$D/bg_$BG_CUSTOMERS.csv
 if [ ! -f "$bg" ] && has_py numpy; then $PY bench/gen_value.py synth "$BG_CUSTOMERS" "$bg"; fi
 ev=$D/events_$EVENTS.csv
