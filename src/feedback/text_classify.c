@@ -75,7 +75,9 @@ static pthread_once_t class_once = PTHREAD_ONCE_INIT;
 
 static int simd_supported(void);
 static int simd_on = -1; /* -1: not yet decided (class_build decides) */
-static int popcnt_on;   /* the CPU has the popcount instruction */
+#if defined(__x86_64__) && defined(__GNUC__)
+static int popcnt_on; /* the CPU has the popcount instruction */
+#endif
 
 static void class_build(void)
 {
