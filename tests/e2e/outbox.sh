@@ -23,7 +23,7 @@ start_receiver() {
   for _ in $(seq 1 300); do [ -s "$name.port" ] && return 0; sleep 0.1; done
   not_ok "receiver $name starts" "$(cat "$name.err")"; exit 1
 }
-q() { sqlite3 "$1" "$2"; }
+q() { sqlite3 -cmd ".timeout 5000" "$1" "$2"; }  # the server may hold the write lock a moment
 
 start_receiver wh webhook wh.port wh.log "$SECRET" fail.flag
 start_receiver smtp smtp smtp.port mail
@@ -242,6 +242,10 @@ check_fails "erase twice" $TENURE --db m.db customers erase "$C2"
 cp base.db s.db
 checked $TENURE --db s.db webhooks add "http://127.0.0.1:$WP2/hook" --events all --secret "$SECRET" >/dev/null
 checked $TENURE --db s.db jobs run --job alerts --as-of 2026-10-01 >/dev/null
+# the scheduler delivers at the wall clock's time: without quiet hours, so that
+# what it queues for customers goes out whatever the hour the test runs at (the
+# default, 21-8 UTC, held them back when the test ran at night)
+check "no quiet hours" $TENURE --db s.db customers quiet-hours 0-0
 P0=$(q s.db "SELECT count(*) FROM outbox WHERE status = 'pending'")
 $TENURE_BIN --db s.db serve --listen 127.0.0.1:0 --scheduler --scheduler-interval 0.5 2>sched.log &
 SPID=$!; PIDS="$PIDS $SPID"
