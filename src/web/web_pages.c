@@ -2004,6 +2004,12 @@ const web_warm_item web_warm[] = {
 	{"drivers", NULL, make_drivers, drop_drivers},  {"scores", NULL, make_scores, drop_fb},
 	{"exit", NULL, make_exit, drop_fb},             {"actions", NULL, make_actions, drop_tables},
 	{"alerts", "0", make_alerts, drop_alerts},
+	/* the overview's other periods, whole and by plan or source: each is
+	 * seconds of CPU on a million customers, more than a page may wait, so
+	 * a period filter is kept ready too (last: the pages' own values first) */
+	{"rates", "3|", make_rates, drop_rates},        {"rates", "3|plan", make_rates, drop_rates},
+	{"rates", "3|channel", make_rates, drop_rates}, {"rates", "12|", make_rates, drop_rates},
+	{"rates", "12|plan", make_rates, drop_rates},   {"rates", "12|channel", make_rates, drop_rates},
 };
 const size_t web_nwarm = sizeof web_warm / sizeof web_warm[0];
 

@@ -154,6 +154,9 @@ check_eq "the insights twice (their feedback labels are no data change)" "$(grep
 # frame shared), and is kept
 for _ in $(seq 1 600); do grep -q 'dashboard survival|country computed' serve.log && break; sleep 0.1; done
 check "survival by another attribute computed after the first" grep -q 'dashboard survival|country computed' serve.log
+# the overview's other periods (by plan and source too) are kept ready, no page asking
+for _ in $(seq 1 600); do grep -q 'dashboard rates|12|channel computed' serve.log && break; sleep 0.1; done
+check "the overview's quarter and year computed ahead" sh -c "grep -q 'dashboard rates|3| computed' serve.log && grep -q 'dashboard rates|12|channel computed' serve.log"
 check_eq "the figures are kept in the store (dashboard_cache)" \
   "$(sqlite3 d.db "SELECT count(*) FROM dashboard_cache WHERE (key LIKE 'summary||%' OR key LIKE 'who||%' OR key LIKE 'drivers||%' OR key LIKE 'survival|plan|%') AND key NOT LIKE '%t' AND length(value) > 0")" 4
 # /who in two rows: the head (the rows a page shows) small, the tail (every
