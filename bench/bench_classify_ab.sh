@@ -39,11 +39,7 @@ cp build/libtenure.a "$D/libbase.a" && ar rcs "$D/libbase.a" "$D"/obj/*.o || exi
 git show "$BASE:bench/classify_bench.c" >"$D/classify_bench_base.c" || exit 1
 $CC -Ibench -I"$D/base_src" -Isrc -o "$D/classify_base" "$D/classify_bench_base.c" "$D/libbase.a" $LIBS || exit 1
 tx=$D/texts_$TEXTS.csv
-[ -f "$tx" ] || awk -v n="$TEXTS" 'NR == 1 { next } { t[m++] = $0 }
-  END { print "text,type,language,theme"
-        for (i = 0; i < n; i++) { r = t[i % m]
-          if (substr(r, 1, 1) == "\"") { sub(/^"/, "\"#" i " ", r); print r } else print "#" i " " r } }' \
-  data/feedback/heldout.csv >"$tx"
+texts_csv "$tx" "$TEXTS"
 LC_ALL=C awk 'NR == 1 || !/[\200-\377]/' "$tx" >"$D/texts_en.csv"
 LC_ALL=C awk 'NR == 1 || /[\200-\377]/' "$tx" >"$D/texts_arfa.csv"
 # the predictions first: both builds must write the same bytes

@@ -28,22 +28,8 @@ dash_store "$N" || exit 1
 # the alert inbox's content (once per store)
 [ "$(sqlite3 "$DB" 'SELECT count(*) FROM alerts' 2>/dev/null)" != 0 ] || "$TENURE" --db "$DB" alerts >/dev/null 2>&1
 KEY=$("$TENURE" --db "$DB" keys create --scope admin 2>/dev/null)
-# start_server LOG: the server with no wait budget (a page answers at once,
-# with what is cached); sets PID and U once it listens (polled every 20 ms)
-start_server() {
-  TENURE_WEB_WAIT_MS=0 "$TENURE" --db "$DB" serve --listen 127.0.0.1:0 2>"$1" &
-  PID=$!
-  PORT=""
-  for _ in $(seq 1 3000); do
-    PORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9][0-9]*\)$|\1|p' "$1")
-    [ -n "$PORT" ] && break
-    sleep 0.02
-  done
-  [ -n "$PORT" ] || { echo "bench: the server did not start"; kill "$PID"; exit 1; }
-  U="http://127.0.0.1:$PORT"
-}
-start_server "$BENCH_DIR/dash.log"
-C=$(curl -s -D - -o /dev/null --data-urlencode "key=$KEY" "$U/login" | sed -n 's/^Set-Cookie: \(tn_session=[0-9a-f]*\);.*/\1/p')
+dash_serve "$TENURE" "$BENCH_DIR/dash.log"
+dash_login
 timing() { sed -n 's/^Server-Timing: page;dur=\([0-9.]*\).*/\1/p' | tr -d '\r'; }
 # "wall-ms cpu-ms" of a response's Server-Timing (cpu: the request thread's)
 timing2() { tr -d '\r' | sed -n 's/^Server-Timing: page;dur=\([0-9.]*\)\(, cpu;dur=\([0-9.]*\)\)\{0,1\}.*/\1 \3/p'; }
@@ -90,7 +76,7 @@ wait "$PID"
 echo "after a restart (kept figures, no wait budget):"
 echo "  kept: $(sqlite3 "$DB" "SELECT count(*) || ' values, ' || (sum(length(value)) / 1024) || ' KB' FROM dashboard_cache")"
 r0=$(date +%s.%N)
-start_server "$BENCH_DIR/dash2.log"
+dash_serve "$TENURE" "$BENCH_DIR/dash2.log"
 first=""
 for p in $PAGES; do
   d=$(curl -s -o "$BENCH_DIR/dash.page" -D - -H "Cookie: $C" "$U$p" | timing2)

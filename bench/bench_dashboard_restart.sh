@@ -31,17 +31,8 @@ KEY=$("$TENURE" --db "$DB" keys create --scope admin 2>/dev/null)
 LOG="$BENCH_DIR/dash-restart.log"
 # start BIN: a server with no wait budget; sets PID, U and C
 start() {
-  TENURE_WEB_WAIT_MS=0 "$1" --db "$DB" serve --listen 127.0.0.1:0 2>"$LOG" &
-  PID=$!
-  PORT=""
-  for _ in $(seq 1 3000); do
-    PORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9][0-9]*\)$|\1|p' "$LOG")
-    [ -n "$PORT" ] && break
-    sleep 0.02
-  done
-  [ -n "$PORT" ] || { echo "bench: the server did not start"; kill "$PID"; exit 1; }
-  U="http://127.0.0.1:$PORT"
-  C=$(curl -s -D - -o /dev/null --data-urlencode "key=$KEY" "$U/login" | sed -n 's/^Set-Cookie: \(tn_session=[0-9a-f]*\);.*/\1/p')
+  dash_serve "$1" "$LOG"
+  dash_login
 }
 # stop: SIGTERM, then SIGKILL after 3 s (a server stops when the analysis
 # its background thread is in ends: minutes on a large store)

@@ -21,11 +21,7 @@ CC="cc -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -Iinclude -Isrc"
 $CC -o "$D/classify_bench" bench/classify_bench.c build/libtenure.a $LIBS || exit 1
 $CC -o "$D/frame_read_bench" bench/frame_read_bench.c build/libtenure.a $LIBS || exit 1
 tx=$D/texts_$TEXTS.csv
-[ -f "$tx" ] || awk -v n="$TEXTS" 'NR == 1 { next } { t[m++] = $0 }
-  END { print "text,type,language,theme"
-        for (i = 0; i < n; i++) { r = t[i % m]
-          if (substr(r, 1, 1) == "\"") { sub(/^"/, "\"#" i " ", r); print r } else print "#" i " " r } }' \
-  data/feedback/heldout.csv >"$tx"
+texts_csv "$tx" "$TEXTS"
 km=$D/km_$CSV_ROWS.csv
 [ -f "$km" ] || awk -v n="$CSV_ROWS" 'BEGIN { srand(7);
   print "id,time,left,plan,age,spend,visits,score,region,tenure_m,discount,tickets,nps";

@@ -6,6 +6,10 @@
 #   cox_csv FILE ROWS        the Cox workload's CSV (time, left, 10 covariates), generated once
 #   dash_store N             sets DB to the N-customer demo store of the dashboard benches, built once
 #                            (above 50,000, a multiple of 50,000 is built from copies of the 50k demo)
+#   texts_csv FILE N         N numbered feedback texts cycled from data/feedback/heldout.csv, made once
+#   dash_serve BIN LOG       BIN serve on DB, no wait budget (a page answers at once with what is
+#                            cached); sets PID and U once it listens (polled every 20 ms)
+#   dash_login               sets C, the session cookie of KEY on U
 # Benchmarks write scratch data under ${BENCH_DIR:-build/bench} (never committed).
 BENCH_DIR=${BENCH_DIR:-$PWD/build/bench}
 TENURE=${TENURE:-$PWD/build/tenure}
@@ -42,4 +46,26 @@ dash_store() {
       "$TENURE" --db "$DB" demo --customers "$1" >/dev/null || return 1
     fi
   fi
+}
+texts_csv() {
+  [ -f "$1" ] || { awk -v n="$2" 'NR == 1 { next } { t[m++] = $0 }
+  END { print "text,type,language,theme"
+        for (i = 0; i < n; i++) { r = t[i % m]
+          if (substr(r, 1, 1) == "\"") { sub(/^"/, "\"#" i " ", r); print r } else print "#" i " " r } }' \
+  data/feedback/heldout.csv >"$1.tmp" && mv "$1.tmp" "$1"; }
+}
+dash_serve() {
+  TENURE_WEB_WAIT_MS=0 "$1" --db "$DB" serve --listen 127.0.0.1:0 2>"$2" &
+  PID=$!
+  PORT=""
+  for _ in $(seq 1 3000); do
+    PORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9][0-9]*\)$|\1|p' "$2")
+    [ -n "$PORT" ] && break
+    sleep 0.02
+  done
+  [ -n "$PORT" ] || { echo "bench: the server did not start"; kill "$PID"; exit 1; }
+  U="http://127.0.0.1:$PORT"
+}
+dash_login() {
+  C=$(curl -s -D - -o /dev/null --data-urlencode "key=$KEY" "$U/login" | sed -n 's/^Set-Cookie: \(tn_session=[0-9a-f]*\);.*/\1/p')
 }

@@ -69,11 +69,7 @@ NCUST=$((EVENTS / 50 > 1000 ? EVENTS / 50 : 1000))
     printf "c%d,%d,%s,%s\n", int(rand() * c), t, (rand() < 0.9 ? "session" : "purchase"), (rand() < 0.1 ? "9.99" : "") } }' >"$ev.tmp" && mv "$ev.tmp" "$ev"; }
 awk -v c="$NCUST" 'BEGIN { print "id,signed_up_at,country,channel"; for (i = 0; i < c; i++) printf "c%d,2024-01-01,SA,organic\n", i }' >"$D/customers.csv"
 tx=$D/texts_$TEXTS.csv
-[ -f "$tx" ] || { awk -v n="$TEXTS" 'NR == 1 { next } { t[m++] = $0 }
-  END { print "text,type,language,theme"
-        for (i = 0; i < n; i++) { r = t[i % m]
-          if (substr(r, 1, 1) == "\"") { sub(/^"/, "\"#" i " ", r); print r } else print "#" i " " r } }' \
-  data/feedback/heldout.csv >"$tx.tmp" && mv "$tx.tmp" "$tx"; }
+texts_csv "$tx" "$TEXTS"
 
 # ---- peers' scripts -----------------------------------------------------------
 cat >"$D/km.R" <<'EOF'
