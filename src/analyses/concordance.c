@@ -35,6 +35,25 @@ static uint32_t bit_sum(const uint32_t *t, size_t i)
 
 /* The reference: the tree walked in time order, one event at a time (the
  * test compares tn_cox_concordance with it). */
+/* RANK[i]: the rank of LP[i] among the scores, equal scores sharing a rank
+ * (0 ..  *TOP); KEYS and ORD are n-long scratch.  Nonzero when the sort
+ * cannot get its memory. */
+static int score_ranks(const double *lp, size_t n, uint64_t *keys, uint32_t *ord, uint32_t *rank, uint32_t *top)
+{
+	for (size_t i = 0; i < n; i++)
+		keys[i] = tn_radix_dkey(lp[i]);
+	if (tn_radix_order_u64(keys, n, ord, 0))
+		return 1;
+	uint32_t r = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && keys[ord[i]] != keys[ord[i - 1]])
+			r++;
+		rank[ord[i]] = r;
+	}
+	*top = r;
+	return 0;
+}
+
 int tn_cox_concordance_tree(const double *time, const double *event, const double *lp, const int *strata,
 			    size_t n, double *concordance, double counts[4], tn_error *err)
 {
@@ -52,17 +71,10 @@ int tn_cox_concordance_tree(const double *time, const double *event, const doubl
 		goto done;
 	}
 	/* ranks of the score, equal scores sharing a rank */
-	for (size_t i = 0; i < n; i++)
-		keys[i] = tn_radix_dkey(lp[i]);
-	if (tn_radix_order_u64(keys, n, ord, 0)) {
+	uint32_t r = 0;
+	if (score_ranks(lp, n, keys, ord, rank, &r)) {
 		rc = tn_error_set(err, TN_ERR_NOMEM, "concordance: cannot sort");
 		goto done;
-	}
-	uint32_t r = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0 && keys[ord[i]] != keys[ord[i - 1]])
-			r++;
-		rank[ord[i]] = r;
 	}
 	size_t m = n ? (size_t)r + 1 : 1;
 	/* order by (stratum, time) */
@@ -198,17 +210,10 @@ int tn_cox_concordance(const double *time, const double *event, const double *lp
 		goto done;
 	}
 	/* ranks of the score, equal scores sharing a rank */
-	for (size_t i = 0; i < n; i++)
-		keys[i] = tn_radix_dkey(lp[i]);
-	if (tn_radix_order_u64(keys, n, ord, 0)) {
+	uint32_t r = 0;
+	if (score_ranks(lp, n, keys, ord, rank, &r)) {
 		rc = tn_error_set(err, TN_ERR_NOMEM, "concordance: cannot sort");
 		goto done;
-	}
-	uint32_t r = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0 && keys[ord[i]] != keys[ord[i - 1]])
-			r++;
-		rank[ord[i]] = r;
 	}
 	/* order by (stratum, time); the Cox fit's rows come sorted already */
 	int sorted = 1;
