@@ -45,10 +45,10 @@ while [ "$i" -lt "$PAIRS" ]; do
   if [ $((i % 2)) -eq 0 ]; then run a "$BASE" "$i"; run b "$TENURE" "$i"; else run b "$TENURE" "$i"; run a "$BASE" "$i"; fi
   i=$((i + 1))
 done
-# the two stores hold the same notifications and payments
-for t in source_notifications payments customers; do
-  ca=$(sqlite3 "$D/a.db" "SELECT count(*) FROM $t"); cb=$(sqlite3 "$D/b.db" "SELECT count(*) FROM $t")
-  [ "$ca" = "$cb" ] || echo "DIFFERENT: $t base $ca rows, new $cb rows"
+# the two stores (the last pair's) hold the same rows
+for t in source_notifications payments customers subscriptions subscription_state source_subscriptions; do
+  ca=$(sqlite3 "$D/a.db" "SELECT * FROM $t ORDER BY rowid" | md5sum); cb=$(sqlite3 "$D/b.db" "SELECT * FROM $t ORDER BY rowid" | md5sum)
+  [ "$ca" = "$cb" ] && echo "same rows in $t: $(sqlite3 "$D/b.db" "SELECT count(*) FROM $t")" || echo "DIFFERENT rows in $t"
 done
 med() { awk -v k="$1" '$1 == k {print $2}' "$D/rows" | sort -n | awk '{v[NR] = $1} END {print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 ma=$(med a); mb=$(med b)
