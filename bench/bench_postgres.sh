@@ -106,11 +106,13 @@ tenure_import "tenure import (COPY, key rebuilt by sort)" "$TENURE"
 # COPY FROM STDIN) of the same rows, as text, in the same run
 eval "pgdir=\$PG_DIR_bench; pgport=\$PG_PORT_bench"
 pg_psql bench "COPY events TO '$pgdir/ev.copy'" >/dev/null
-psql_copy() { # NAME SETUP-SQL COPY-OPTIONS: time psql's \copy into table t, in one transaction with SETUP
+# the same rows in the key's order over the whole load (not per buffer)
+pg_psql bench "COPY (SELECT * FROM events ORDER BY customer_id, occurred_at, type_id, ext_id) TO '$pgdir/ev.sorted'" >/dev/null
+psql_copy() { # NAME SETUP-SQL COPY-OPTIONS [FILE]: time psql's \copy into table t, in one transaction with SETUP
   pg_psql bench "DROP TABLE IF EXISTS t" >/dev/null 2>&1
   w0=$(wal_now)
   (cd / && pg_as /usr/bin/time -f '%e %U %S' -o "$pgdir/p.time" "$PG_BIN/psql" -X -q -1 -h "$pgdir" -p "$pgport" \
-    -U tenure -d postgres -v ON_ERROR_STOP=1 -c "$2" -c "\\copy t FROM '$pgdir/ev.copy' $3") >/dev/null 2>"$W/p.err" &
+    -U tenure -d postgres -v ON_ERROR_STOP=1 -c "$2" -c "\\copy t FROM '${4:-$pgdir/ev.copy}' $3") >/dev/null 2>"$W/p.err" &
   pp=$!
   pc=$(backend_cpu "$pp")
   wait "$pp" || { cat "$W/p.err"; return 1; }
@@ -123,6 +125,10 @@ psql_copy() { # NAME SETUP-SQL COPY-OPTIONS: time psql's \copy into table t, in 
 }
 psql_copy "psql \\copy, bare table (no key)" "CREATE TABLE t (LIKE events)" ""
 psql_copy "psql \\copy, keyed table (the events key)" "CREATE TABLE t (LIKE events INCLUDING ALL)" ""
+# COPY into the keyed table in global key order: every index insert lands on
+# the rightmost leaf (btree's fast path), and the index is built while the
+# rows come in rather than after the last one -- but one WAL record a row
+psql_copy "psql \\copy, keyed table, rows in global key order" "CREATE TABLE t (LIKE events INCLUDING ALL)" "" "$pgdir/ev.sorted"
 psql_copy "psql \\copy, bare, then ADD PRIMARY KEY (tenure's way)" "CREATE TABLE t (LIKE events)" "" &&
   { s0=$(date +%s.%N); _pm=$(head -1 "$PG_DIR_bench/data/postmaster.pid"); _c0=$(awk '{print $16 + $17}' "/proc/$_pm/stat")
     # with tenure's settings for the key (bulk_done in src/store/store.c)
@@ -130,7 +136,15 @@ psql_copy "psql \\copy, bare, then ADD PRIMARY KEY (tenure's way)" "CREATE TABLE
     k=$(awk -v a="$s0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }'); AWALL=$(awk -v a="$AWALL" -v b="$k" 'BEGIN { print a + b }')
     sleep 0.3; kc=$(awk -v a="$_c0" '{printf "%.2f", ($16 + $17 - a) / 100}' "/proc/$_pm/stat")
     printf '    + ADD PRIMARY KEY: %.2f s, server CPU %s s (%s CPU-s per 1M rows); %s rows/s all told\n' "$k" "$kc" \
-      "$(awk -v a="$kc" -v n="$N" 'BEGIN { printf "%.2f", a * 1e6 / n }')" "$(rate "$N" "$AWALL")"; }
+      "$(awk -v a="$kc" -v n="$N" 'BEGIN { printf "%.2f", a * 1e6 / n }')" "$(rate "$N" "$AWALL")"
+    # the same key built by the leader and one parallel worker (two cores)
+    pg_psql bench "ALTER TABLE t DROP CONSTRAINT t_pkey" >/dev/null
+    s0=$(date +%s.%N); _c0=$(awk '{print $16 + $17}' "/proc/$_pm/stat")
+    pg_psql bench "SET maintenance_work_mem = '$(( N * 128 / 1024 > 65536 ? N * 128 / 1024 : 65536 ))kB'; SET max_parallel_maintenance_workers = 1; ALTER TABLE t ADD PRIMARY KEY (customer_id, occurred_at, type_id, ext_id)" >/dev/null
+    k=$(awk -v a="$s0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+    sleep 0.3; kc=$(awk -v a="$_c0" '{printf "%.2f", ($16 + $17 - a) / 100}' "/proc/$_pm/stat")
+    printf '    + the key again with one parallel worker: %.2f s, server CPU %s s (%s CPU-s per 1M rows)\n' "$k" "$kc" \
+      "$(awk -v a="$kc" -v n="$N" 'BEGIN { printf "%.2f", a * 1e6 / n }')"; }
 psql_copy "psql \\copy FREEZE, bare, created in the transaction" "CREATE TABLE t (LIKE events)" "WITH (FREEZE)"
 psql_copy "psql \\copy, bare UNLOGGED table (no WAL)" "CREATE UNLOGGED TABLE t (LIKE events)" ""
 pg_psql bench "DROP TABLE IF EXISTS t" >/dev/null
