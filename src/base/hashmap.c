@@ -4,8 +4,13 @@
  *
  * Layout of tn_strmap: ENT[0..n) holds each key's hash, value and the offset
  * of its text in POOL (NUL-terminated keys back to back); SLOT[0..cap) is the
- * open-addressing table of entry numbers, UINT32_MAX when empty.  Growing
- * rebuilds SLOT from the stored hashes; the keys are not hashed again.
+ * open-addressing table: each slot holds an entry number in its low 32 bits
+ * (UINT32_MAX when empty) and the high 32 bits of that entry's hash (a tag)
+ * in its high 32 bits, so a probe that meets another key's slot usually
+ * rejects it on the tag alone, without reading that entry or its text (two
+ * dependent cache misses each; the slot's position already used the hash's
+ * low bits).  Growing rebuilds SLOT from the stored hashes; the keys are not
+ * hashed again.
  */
 #include "base/hashmap.h"
 #include "base/alloc.h"
@@ -15,6 +20,9 @@
 #include <string.h>
 
 #define EMPTY UINT32_MAX
+#define SLOT_EMPTY UINT64_MAX /* entry number EMPTY */
+#define SLOT_IDX(v) ((uint32_t)(v))
+#define SLOT_OF(h, k) (((h) & 0xffffffff00000000ull) | (uint64_t)(k))
 
 typedef struct entry {
 	uint64_t hash;
@@ -27,8 +35,8 @@ struct tn_strmap {
 	size_t n, ent_cap;
 	char *pool;
 	size_t pool_len, pool_cap;
-	uint32_t *slot;
-	size_t cap; /* a power of two, 0 before the first add */
+	uint64_t *slot; /* tag << 32 | entry number, see above */
+	size_t cap;     /* a power of two, 0 before the first add */
 };
 
 uint64_t tn_hash_fnv1a(const char *s, uint64_t basis)
@@ -71,10 +79,13 @@ static size_t probe(const tn_strmap *m, const char *key, uint64_t h)
 {
 	assert(m->cap && (m->cap & (m->cap - 1)) == 0 && m->n < m->cap);
 	size_t j = h & (m->cap - 1);
-	while (m->slot[j] != EMPTY) {
-		const entry *e = &m->ent[m->slot[j]];
-		if (e->hash == h && strcmp(m->pool + e->off, key) == 0)
-			break;
+	uint64_t v;
+	while (SLOT_IDX(v = m->slot[j]) != EMPTY) {
+		if ((v >> 32) == (h >> 32)) {
+			const entry *e = &m->ent[SLOT_IDX(v)];
+			if (e->hash == h && strcmp(m->pool + e->off, key) == 0)
+				break;
+		}
 		j = (j + 1) & (m->cap - 1);
 	}
 	return j;
@@ -84,21 +95,21 @@ size_t tn_strmap_find(const tn_strmap *m, const char *key)
 {
 	if (!m->n)
 		return TN_STRMAP_NONE;
-	uint32_t k = m->slot[probe(m, key, tn_hash_str(key))];
+	uint32_t k = SLOT_IDX(m->slot[probe(m, key, tn_hash_str(key))]);
 	return k == EMPTY ? TN_STRMAP_NONE : k;
 }
 
 static int rehash(tn_strmap *m, size_t cap)
 {
-	uint32_t *slot = tn_malloc(cap * sizeof *slot);
+	uint64_t *slot = tn_malloc(cap * sizeof *slot);
 	if (!slot)
 		return -1;
-	memset(slot, 0xff, cap * sizeof *slot);
+	memset(slot, 0xff, cap * sizeof *slot); /* SLOT_EMPTY */
 	for (size_t k = 0; k < m->n; k++) {
 		size_t j = m->ent[k].hash & (cap - 1);
-		while (slot[j] != EMPTY)
+		while (SLOT_IDX(slot[j]) != EMPTY)
 			j = (j + 1) & (cap - 1);
-		slot[j] = (uint32_t)k;
+		slot[j] = SLOT_OF(m->ent[k].hash, k);
 	}
 	free(m->slot);
 	m->slot = slot;
@@ -131,9 +142,9 @@ int tn_strmap_add(tn_strmap *m, const char *key, size_t *idx)
 	size_t j = 0;
 	if (m->n) {
 		j = probe(m, key, h);
-		if (m->slot[j] != EMPTY) {
+		if (SLOT_IDX(m->slot[j]) != EMPTY) {
 			if (idx)
-				*idx = m->slot[j];
+				*idx = SLOT_IDX(m->slot[j]);
 			return 0;
 		}
 	}
@@ -151,11 +162,11 @@ int tn_strmap_add(tn_strmap *m, const char *key, size_t *idx)
 			return -1;
 		j = probe(m, key, h);
 	}
-	assert(m->slot[j] == EMPTY);
+	assert(m->slot[j] == SLOT_EMPTY);
 	memcpy(m->pool + m->pool_len, key, len);
 	m->ent[m->n] = (entry){h, m->pool_len, 0};
 	m->pool_len += len;
-	m->slot[j] = (uint32_t)m->n;
+	m->slot[j] = SLOT_OF(h, m->n);
 	if (idx)
 		*idx = m->n;
 	m->n++;
