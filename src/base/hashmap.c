@@ -9,8 +9,11 @@
  * in its high 32 bits, so a probe that meets another key's slot usually
  * rejects it on the tag alone, without reading that entry or its text (two
  * dependent cache misses each; the slot's position already used the hash's
- * low bits).  Growing rebuilds SLOT from the stored hashes; the keys are not
- * hashed again.
+ * low bits).  An entry also holds its key's first 8 bytes (HEAD), so a key
+ * shorter than 8 bytes (customer ids like "c12345") is confirmed without
+ * reading POOL: a found key costs the slot and the entry, two cache misses
+ * instead of three.  Growing rebuilds SLOT from the stored hashes; the keys
+ * are not hashed again.
  */
 #include "base/hashmap.h"
 #include "base/alloc.h"
@@ -26,8 +29,9 @@
 
 typedef struct entry {
 	uint64_t hash;
-	size_t off; /* of the key in pool */
+	uint64_t head; /* the key's first 8 bytes, zero-padded (key_head) */
 	int64_t val;
+	size_t off; /* of the key in pool */
 } entry;
 
 struct tn_strmap {
@@ -74,16 +78,35 @@ void tn_strmap_free(tn_strmap *m)
 size_t tn_strmap_count(const tn_strmap *m) { return m->n; }
 size_t tn_strmap_bytes(const tn_strmap *m) { return m->pool_len; }
 
+/* KEY's first 8 bytes, zero-padded, in memory order (little-endian or
+ * not, the same for every key); *LONG: 1 when KEY has 8 bytes or more (its
+ * head holds no NUL, so it never equals a shorter key's head). */
+static uint64_t key_head(const char *key, int *longk)
+{
+	uint64_t v = 0;
+	unsigned char b[8] = {0};
+	size_t i = 0;
+	for (; i < 8 && key[i]; i++)
+		b[i] = (unsigned char)key[i];
+	memcpy(&v, b, sizeof v);
+	*longk = i == 8;
+	return v;
+}
+
 /* The slot holding KEY (hash H), or the empty slot where it would go. */
 static size_t probe(const tn_strmap *m, const char *key, uint64_t h)
 {
 	assert(m->cap && (m->cap & (m->cap - 1)) == 0 && m->n < m->cap);
+	int longk;
+	uint64_t head = key_head(key, &longk);
 	size_t j = h & (m->cap - 1);
 	uint64_t v;
 	while (SLOT_IDX(v = m->slot[j]) != EMPTY) {
 		if ((v >> 32) == (h >> 32)) {
 			const entry *e = &m->ent[SLOT_IDX(v)];
-			if (e->hash == h && strcmp(m->pool + e->off, key) == 0)
+			/* equal heads of short keys are equal keys; a long key's
+			 * rest is compared in the pool */
+			if (e->hash == h && e->head == head && (!longk || strcmp(m->pool + e->off + 8, key + 8) == 0))
 				break;
 		}
 		j = (j + 1) & (m->cap - 1);
@@ -164,7 +187,8 @@ int tn_strmap_add(tn_strmap *m, const char *key, size_t *idx)
 	}
 	assert(m->slot[j] == SLOT_EMPTY);
 	memcpy(m->pool + m->pool_len, key, len);
-	m->ent[m->n] = (entry){h, m->pool_len, 0};
+	int longk;
+	m->ent[m->n] = (entry){h, key_head(key, &longk), 0, m->pool_len};
 	m->pool_len += len;
 	m->slot[j] = SLOT_OF(h, m->n);
 	if (idx)

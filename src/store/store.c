@@ -104,6 +104,7 @@ struct tn_store {
 	size_t sort_cap;
 	int bulk; /* tn_store_bulk: 1 allowed, 2 the events key is dropped in this transaction, 3 not this time */
 	long long bulk_rows; /* rows copied while the key was dropped (the key build's memory) */
+	int bulk_cache;      /* tn_store_bulk_size raised the page cache */
 	/* statements kept prepared by tn_store_cached, keyed by the SQL's address */
 	struct { const char *sql; sqlite3_stmt *st; } stc[TN_STMT_CACHE];
 	size_t nstc;
@@ -1752,7 +1753,31 @@ static int ev_cmp(const void *a, const void *b)
 	return strcmp(x->eid, y->eid);
 }
 
-void tn_store_bulk(tn_store *s, int on) { s->bulk = on ? 1 : 0; }
+#define TN_WRITER_CACHE_KIB 65536 /* cache_size of a writer (tn_store_open) */
+
+void tn_store_bulk(tn_store *s, int on)
+{
+	s->bulk = on ? 1 : 0;
+	if (!on && s->bulk_cache && s->db) { /* a hint: a failure changes only the speed */
+		char sql[64];
+		snprintf(sql, sizeof sql, "PRAGMA cache_size = -%d", TN_WRITER_CACHE_KIB);
+		sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+		s->bulk_cache = 0;
+	}
+}
+
+void tn_store_bulk_size(tn_store *s, long long bytes)
+{
+	long long kib = bytes / 1024;
+	if (!s->db || s->pg || kib <= TN_WRITER_CACHE_KIB)
+		return;
+	if (kib > 1048576)
+		kib = 1048576;
+	char sql[64];
+	snprintf(sql, sizeof sql, "PRAGMA cache_size = -%lld", kib);
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK) /* a hint, as above */
+		s->bulk_cache = 1;
+}
 
 /* The bulk load's end: build the events key again by sorting.  When the
  * rows hold duplicates, the later copies are deleted first (the first one
