@@ -301,9 +301,10 @@ for w in $NOTMET; do
             echo "  rows, validated and in key order, through one prepared INSERT into the same table with the same"
             echo "  pragmas, one transaction; insert + commit alone): $(med import_floor 3) CPU-s, $(med import_floor 1) s wall, against"
             echo "  $(med import_sqlite 3) CPU-s for sqlite3 .import's whole run into a bare table and $(med import_tenure 3) CPU-s for tenure (both"
-            echo "  threads).  SQLite's own insert is as costly as the shell's whole import: on two free cores tenure's wall"
-            echo "  time is at least the floor, so 1.2x the shell cannot be had through SQLite's API with the key kept;"
-            echo "  its reading thread is below the floor (perf: ~half of tenure's CPU; docs/performance.md, Import)." ;;
+            echo "  threads).  From 1M rows on, SQLite's own insert costs about what the shell's whole import costs (1M:"
+            echo "  ~0.9-1.1 CPU-s each; small files differ by process start-up): on two free cores tenure's wall time is"
+            echo "  at least the floor, so 1.2x the shell cannot be had through SQLite's API with the key kept.  The"
+            echo "  reading thread costs about as much as the writer (perf, docs/performance.md, Import)." ;;
   esac
 done
 echo "(more on where each workload's time goes: docs/performance.md)"
