@@ -1660,6 +1660,8 @@ int tn_import(tn_store *s, const char *path, const tn_import_opts *o, tn_import_
 		return tn_error_set(err, TN_ERR_IO, "%s: cannot write the rejects file: %s", o->rejects_path,
 				    strerror(errno));
 	tn_store_bulk(s, o->kind == TN_KIND_EVENTS);
+	if (o->kind == TN_KIND_EVENTS)
+		tn_store_bulk_size(s, total);
 	/* set-based on PostgreSQL (a coordinator, or one server): one round trip
 	 * per batch instead of one or two per row */
 	int pg_batch = tn_store_cluster(s) > 0 || tn_db_engine(s) == TN_DB_POSTGRES;

@@ -187,6 +187,38 @@ static void test_u64set_clear(void **state)
 	assert_true(tn_u64set_bytes(m) > bytes);
 	assert_true(tn_u64set_room(m) > room);
 	tn_u64set_free(m);
+/* Keys around the 8 bytes an entry holds inline (its head): every prefix of
+ * a 20-byte key, keys equal in their first 8 bytes and different after, and
+ * keys different only at byte 7 -- each found at its own index, none of the
+ * absent neighbours found. */
+static void test_heads(void **state)
+{
+	(void)state;
+	static const char base[] = "abcdefghijklmnopqrst";
+	char keys[64][24];
+	size_t n = 0;
+	for (size_t len = 0; len <= 20; len++)
+		snprintf(keys[n++], sizeof keys[0], "%.*s", (int)len, base);
+	const char *more[] = {"abcdefgX", "abcdefghX", "abcdefghY", "abcdefghXY", "abcdefgh\x01", "xbcdefgh", "a"};
+	for (size_t i = 0; i < sizeof more / sizeof *more; i++)
+		if (strcmp(more[i], "a") != 0) /* "a" is a prefix above: already there */
+			snprintf(keys[n++], sizeof keys[0], "%s", more[i]);
+	tn_strmap *m = tn_strmap_new();
+	for (size_t i = 0; i < n; i++) {
+		size_t idx;
+		assert_int_equal(tn_strmap_add(m, keys[i], &idx), 1);
+		assert_int_equal(idx, i);
+	}
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(tn_strmap_find(m, keys[i]), i);
+		assert_string_equal(tn_strmap_key(m, i), keys[i]);
+	}
+	const char *absent[] = {"abcdefgY", "abcdefghZ", "abcdefghXZ", "abcdefghijklmnopqrsu", "abcdefghijklmnopqrstu",
+				"bbcdefgh", "abcdefg\x02"};
+	for (size_t i = 0; i < sizeof absent / sizeof *absent; i++)
+		assert_int_equal(tn_strmap_find(m, absent[i]), TN_STRMAP_NONE);
+	assert_int_equal(tn_strmap_count(m), n);
+	tn_strmap_free(m);
 }
 
 int main(void)
@@ -195,6 +227,7 @@ int main(void)
 		cmocka_unit_test(test_fnv),	   cmocka_unit_test(test_growth), cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_collisions), cmocka_unit_test(test_rows), cmocka_unit_test(test_u64set),
 		cmocka_unit_test(test_u64set_clear),
+		cmocka_unit_test(test_heads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
