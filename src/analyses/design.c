@@ -162,7 +162,20 @@ static int design_build(const tn_frame *f, const char *const *cols, size_t ncols
 		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 		goto done;
 	}
-	for (size_t r = 0; r < f->nrows; r++) {
+	/* a column at a time first: when no used column has a blank (the
+	 * common case), every row is kept without the row-by-row test */
+	int any_blank = 0;
+	for (size_t k = 0; k < ncols + nreq && !any_blank; k++) {
+		const tn_column *c = &f->cols[ci[k]];
+		for (size_t r = 0; r < f->nrows && !any_blank; r++)
+			any_blank = c->is_numeric ? isnan(c->num[r]) : c->text[r][0] == '\0';
+	}
+	if (!any_blank) {
+		for (size_t r = 0; r < f->nrows; r++)
+			d->rows[r] = r;
+		d->n = f->nrows;
+	}
+	for (size_t r = 0; any_blank && r < f->nrows; r++) {
 		int keep = 1;
 		for (size_t k = 0; k < ncols + nreq && keep; k++)
 			keep = !blank(&f->cols[ci[k]], r);

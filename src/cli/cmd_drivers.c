@@ -104,6 +104,24 @@ static double *take_column(tn_frame *f, int c)
 	return v;
 }
 
+/* Column COL of F on the design's rows (time or event): when every row is
+ * kept and no other use reads the column (the covariates read from the
+ * frame, the OTHER column, the strata), the frame's own array is taken, not
+ * copied: 8 bytes a row less of fresh memory. */
+static int load_numeric(tn_frame *f, const tn_design *ds, const char *col, const char *other, const char *scol,
+			double **out, tn_error *err)
+{
+	int c = tn_frame_find(f, col);
+	int shared = c < 0 || ds->dropped || !ds->cols || !f->cols[c].is_numeric || strcmp(col, other) == 0 ||
+		     (scol && strcmp(col, scol) == 0);
+	for (size_t j = 0; !shared && j < ds->p; j++)
+		shared = ds->cols[j] == c;
+	if (shared)
+		return tn_design_numeric(f, col, ds->rows, ds->n, out, err);
+	*out = take_column(f, c);
+	return TN_OK;
+}
+
 typedef struct drivers_data {
 	tn_design *design;
 	double *time, *event;
@@ -123,7 +141,7 @@ static void drivers_data_free(drivers_data *d)
 
 /* The data: frame F (PATH names it in messages).  COVS NULL means every
  * other numeric column. */
-static int drivers_load_frame(const tn_frame *f, const char *path, const char *tcol, const char *ecol, char **covs,
+static int drivers_load_frame(tn_frame *f, const char *path, const char *tcol, const char *ecol, char **covs,
 			      size_t ncov, const char *scol, char **refs, size_t nrefs, drivers_data *d, tn_error *err)
 {
 	memset(d, 0, sizeof *d);
@@ -156,9 +174,9 @@ static int drivers_load_frame(const tn_frame *f, const char *path, const char *t
 		rc = tn_design_new_cols(f, use, nuse, req, scol ? 3 : 2, (const char *const *)refs, nrefs, &d->design,
 					err);
 	if (!rc)
-		rc = tn_design_numeric(f, tcol, d->design->rows, d->design->n, &d->time, err);
+		rc = load_numeric(f, d->design, tcol, ecol, scol, &d->time, err);
 	if (!rc)
-		rc = tn_design_numeric(f, ecol, d->design->rows, d->design->n, &d->event, err);
+		rc = load_numeric(f, d->design, ecol, tcol, scol, &d->event, err);
 	if (!rc && scol)
 		rc = tn_design_groups(f, scol, d->design->rows, d->design->n, &d->strata, &d->slabels, &d->nstrata,
 				      err);
