@@ -555,6 +555,16 @@ static int check_input(const double *time, const double *event, const cox_src *s
 	if (n < 2 || n >= UINT32_MAX)
 		return tn_error_set(err, TN_ERR_INPUT, "Cox: expected 2 to 2^32 rows, found %zu", n);
 	double ev = 0;
+	int cells = 1; /* check the covariates row by row (the first bad row is named) */
+	if (!src->x) { /* columns: a column at a time first; row by row only when one has a bad value */
+		int bad = 0;
+		for (size_t j = 0; j < p && !bad; j++) {
+			const double *c = src->cols[j];
+			for (size_t i = 0; i < n && !bad; i++)
+				bad = !isfinite(c[src->rows ? src->rows[i] : i]);
+		}
+		cells = bad;
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (!(time[i] >= 0) || !isfinite(time[i]) || (event[i] != 0 && event[i] != 1))
 			return tn_error_set(err, TN_ERR_INPUT, "row %zu: expected time >= 0 and event 0/1, found %g, %g",
@@ -562,7 +572,7 @@ static int check_input(const double *time, const double *event, const cox_src *s
 		if (strata && strata[i] < 0)
 			return tn_error_set(err, TN_ERR_INPUT, "row %zu: negative stratum %d", i + 1, strata[i]);
 		size_t r = src->rows ? src->rows[i] : i;
-		for (size_t j = 0; j < p; j++)
+		for (size_t j = 0; j < p && cells; j++)
 			if (!isfinite(src->x ? src->x[i * p + j] : src->cols[j][r]))
 				return tn_error_set(err, TN_ERR_INPUT, "row %zu: covariate %zu is not a finite number",
 						    i + 1, j + 1);
