@@ -66,6 +66,17 @@ TN_API int tn_cox_fit(const double *time, const double *event, const double *x, 
 		      const int *strata, const tn_cox_opts *opts, tn_cox **out, tn_error *err);
 TN_API void tn_cox_free(tn_cox *fit);
 
+/* The same fit (the same bits) with the covariates as p columns: covariate j
+ * of subject i is COLS[j][ROWS[i]] (ROWS NULL: COLS[j][i]), e.g. a frame's
+ * numeric columns and a design's kept rows, without building x.  With TAKE,
+ * the columns (malloc'ed) become the fit's: each is freed as soon as it is
+ * copied into the fit's sorted order, and all are freed and set to NULL
+ * before the call returns, whatever its result (the peak memory holds the
+ * columns or their sorted copy, not both). */
+TN_API int tn_cox_fit_cols(const double *time, const double *event, double **cols, const size_t *rows, size_t n,
+			   size_t p, const int *strata, const tn_cox_opts *opts, int take, tn_cox **out,
+			   tn_error *err);
+
 /* The fit's warnings, in R's words where R has them: not converged
  * (severe: the estimates are not a maximum), coefficients that may be
  * infinite (each named, from NAMES when not NULL).  TN_OK or TN_ERR_NOMEM. */

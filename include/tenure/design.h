@@ -24,6 +24,7 @@ typedef struct tn_design {
 	double *x;       /* n x p, row-major */
 	size_t *rows;    /* n indices of the kept rows in the frame */
 	size_t dropped;  /* rows dropped for a blank */
+	int *cols;       /* tn_design_new_cols without x: the frame's column of each of the p covariates */
 } tn_design;
 
 /* Build the design for columns COLS (NCOLS names) of F; REQUIRED (NREQ
@@ -34,6 +35,13 @@ typedef struct tn_design {
 TN_API int tn_design_new(const tn_frame *f, const char *const *cols, size_t ncols,
 			 const char *const *required, size_t nreq, const char *const *refs, size_t nrefs,
 			 tn_design **out, tn_error *err);
+/* The same design, but when every covariate is a distinct numeric column, x
+ * is not built (NULL): covariate j of kept row i is the frame's column
+ * COLS[j] at ROWS[i] (for tn_cox_fit_cols: no n x p copy).  Otherwise as
+ * tn_design_new (x built, cols NULL). */
+TN_API int tn_design_new_cols(const tn_frame *f, const char *const *cols, size_t ncols,
+			      const char *const *required, size_t nreq, const char *const *refs, size_t nrefs,
+			      tn_design **out, tn_error *err);
 TN_API void tn_design_free(tn_design *d);
 
 /* Column COL of F on the rows ROWS[0..n) as doubles (a numeric column);

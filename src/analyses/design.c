@@ -113,6 +113,7 @@ void tn_design_free(tn_design *d)
 		free(d->names[j]);
 	free(d->names);
 	free(d->x);
+	free(d->cols);
 	free(d->rows);
 	free(d);
 }
@@ -127,8 +128,8 @@ static int find_cols(const tn_frame *f, const char *const *names, size_t n, int 
 	return TN_OK;
 }
 
-int tn_design_new(const tn_frame *f, const char *const *cols, size_t ncols, const char *const *required,
-		  size_t nreq, const char *const *refs, size_t nrefs, tn_design **out, tn_error *err)
+static int design_build(const tn_frame *f, const char *const *cols, size_t ncols, const char *const *required,
+			size_t nreq, const char *const *refs, size_t nrefs, int no_x, tn_design **out, tn_error *err)
 {
 	*out = NULL;
 	int *ci = tn_calloc(ncols + nreq + 1, sizeof *ci);
@@ -161,7 +162,20 @@ int tn_design_new(const tn_frame *f, const char *const *cols, size_t ncols, cons
 		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 		goto done;
 	}
-	for (size_t r = 0; r < f->nrows; r++) {
+	/* a column at a time first: when no used column has a blank (the
+	 * common case), every row is kept without the row-by-row test */
+	int any_blank = 0;
+	for (size_t k = 0; k < ncols + nreq && !any_blank; k++) {
+		const tn_column *c = &f->cols[ci[k]];
+		for (size_t r = 0; r < f->nrows && !any_blank; r++)
+			any_blank = c->is_numeric ? isnan(c->num[r]) : c->text[r][0] == '\0';
+	}
+	if (!any_blank) {
+		for (size_t r = 0; r < f->nrows; r++)
+			d->rows[r] = r;
+		d->n = f->nrows;
+	}
+	for (size_t r = 0; any_blank && r < f->nrows; r++) {
 		int keep = 1;
 		for (size_t k = 0; k < ncols + nreq && keep; k++)
 			keep = !blank(&f->cols[ci[k]], r);
@@ -195,9 +209,22 @@ int tn_design_new(const tn_frame *f, const char *const *cols, size_t ncols, cons
 		p += nlv[k] > 0 ? (size_t)nlv[k] - 1 : 0;
 	}
 	d->p = p;
+	/* no x when asked and every covariate is a distinct numeric column: the
+	 * caller reads the frame's columns (cols) on the kept rows */
+	for (size_t k = 0; no_x && k < ncols; k++) {
+		no_x = f->cols[ci[k]].is_numeric;
+		for (size_t k2 = 0; no_x && k2 < k; k2++)
+			no_x = ci[k2] != ci[k];
+	}
 	d->names = tn_calloc(p ? p : 1, sizeof *d->names);
-	d->x = tn_calloc((d->n ? d->n : 1) * (p ? p : 1), sizeof *d->x);
-	if (!d->names || !d->x) {
+	if (no_x) {
+		d->cols = tn_malloc((p ? p : 1) * sizeof *d->cols);
+		for (size_t k = 0; d->cols && k < ncols; k++)
+			d->cols[k] = ci[k];
+	} else {
+		d->x = tn_calloc((d->n ? d->n : 1) * (p ? p : 1), sizeof *d->x);
+	}
+	if (!d->names || !(d->x || d->cols)) {
 		rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory for %zu x %zu design", d->n, p);
 		goto done;
 	}
@@ -232,7 +259,7 @@ int tn_design_new(const tn_frame *f, const char *const *cols, size_t ncols, cons
 				d->x[r * p + base + (size_t)(l > ref[k] ? l - 1 : l)] = 1;
 		}
 	}
-	if (!rc) {
+	if (!rc && d->x) {
 		/* numeric columns row by row: each row of x is written once, in
 		 * order (a column at a time would sweep all of x p times) */
 		size_t nnum = 0;
@@ -278,6 +305,18 @@ done:
 	}
 	*out = d;
 	return TN_OK;
+}
+
+int tn_design_new(const tn_frame *f, const char *const *cols, size_t ncols, const char *const *required,
+		  size_t nreq, const char *const *refs, size_t nrefs, tn_design **out, tn_error *err)
+{
+	return design_build(f, cols, ncols, required, nreq, refs, nrefs, 0, out, err);
+}
+
+int tn_design_new_cols(const tn_frame *f, const char *const *cols, size_t ncols, const char *const *required,
+		       size_t nreq, const char *const *refs, size_t nrefs, tn_design **out, tn_error *err)
+{
+	return design_build(f, cols, ncols, required, nreq, refs, nrefs, 1, out, err);
 }
 
 int tn_design_numeric(const tn_frame *f, const char *col, const size_t *rows, size_t n, double **out,

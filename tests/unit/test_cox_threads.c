@@ -62,6 +62,37 @@ static void test_two_threads_same_bits(void **state)
 				tn_cox_set_threads(2);
 				if (tn_cox_fit(t, e, x, n, p, st ? strata : NULL, &o, &f2, &err))
 					fail_msg("two threads: %s", err.msg);
+				/* the same fit from columns (tn_cox_fit_cols, the drivers
+				 * command's path): all rows, or the odd rows of a frame
+				 * twice as long (the even ones NaN, never read); taken */
+				for (int th = 1; th <= 2; th++)
+					for (int sub = 0; sub < 2; sub++) {
+						size_t m = sub ? 2 * n : n, *rows = sub ? tn_malloc(n * sizeof *rows) : NULL;
+						double **cols = tn_malloc(p * sizeof *cols);
+						assert_true(cols && (rows || !sub));
+						for (size_t i = 0; sub && i < n; i++)
+							rows[i] = 2 * i + 1;
+						for (size_t j = 0; j < p; j++) {
+							assert_non_null(cols[j] = tn_malloc(m * sizeof **cols));
+							for (size_t i = 0; i < m; i++)
+								cols[j][i] = !sub ? x[i * p + j] : (i % 2) ? x[(i / 2) * p + j] : NAN;
+						}
+						tn_cox *f3 = NULL;
+						tn_cox_set_threads(th);
+						if (tn_cox_fit_cols(t, e, cols, rows, n, p, st ? strata : NULL, &o, 1, &f3, &err))
+							fail_msg("columns: %s", err.msg);
+						for (size_t j = 0; j < p; j++)
+							assert_null(cols[j]); /* taken: freed */
+						assert_int_equal(f1->iterations, f3->iterations);
+						same("coef (columns)", f1->coef, f3->coef, p, p, ties);
+						same("var (columns)", f1->var, f3->var, p * p, p, ties);
+						same("means (columns)", f1->means, f3->means, p, p, ties);
+						same("loglik (columns)", &f1->loglik, &f3->loglik, 1, p, ties);
+						same("concordance (columns)", &f1->concordance, &f3->concordance, 1, p, ties);
+						tn_cox_free(f3);
+						free(cols);
+						free(rows);
+					}
 				tn_cox_set_threads(0);
 				assert_int_equal(f1->iterations, f2->iterations);
 				assert_true(f1->iterations >= 2); /* the passes after beta = 0 mean something */
@@ -78,6 +109,41 @@ static void test_two_threads_same_bits(void **state)
 		free(x);
 		free(strata);
 	}
+}
+
+/* tn_cox_fit_cols on bad input: the same message as tn_cox_fit (the first
+ * bad row in row order), and the taken columns are freed all the same (ASan
+ * would report them) */
+static void test_cols_error_frees(void **state)
+{
+	(void)state;
+	const size_t n = 50, p = 3;
+	double t[50], e[50], x[150];
+	for (size_t i = 0; i < n; i++) {
+		t[i] = (double)(i % 7) + 1;
+		e[i] = i % 3 != 0;
+		for (size_t j = 0; j < p; j++)
+			x[i * p + j] = (double)((i * 31 + j * 17) % 11) / 5;
+	}
+	x[20 * p + 2] = INFINITY;
+	x[30 * p + 1] = NAN;
+	double **cols = tn_malloc(p * sizeof *cols);
+	assert_non_null(cols);
+	for (size_t j = 0; j < p; j++) {
+		assert_non_null(cols[j] = tn_malloc(n * sizeof **cols));
+		for (size_t i = 0; i < n; i++)
+			cols[j][i] = x[i * p + j];
+	}
+	tn_cox *f = NULL;
+	tn_error e1 = {0}, e2 = {0};
+	assert_int_not_equal(tn_cox_fit(t, e, x, n, p, NULL, NULL, &f, &e1), TN_OK);
+	assert_int_not_equal(tn_cox_fit_cols(t, e, cols, NULL, n, p, NULL, NULL, 1, &f, &e2), TN_OK);
+	assert_null(f);
+	assert_string_equal(e1.msg, e2.msg);
+	assert_non_null(strstr(e2.msg, "row 21: covariate 3"));
+	for (size_t j = 0; j < p; j++)
+		assert_null(cols[j]);
+	free(cols);
 }
 
 /* The merge-sort concordance gives the tree's counts exactly: random data
@@ -140,6 +206,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_two_threads_same_bits),
+		cmocka_unit_test(test_cols_error_frees),
 		cmocka_unit_test(test_concordance_same_as_tree),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
