@@ -572,12 +572,20 @@ int tn_report_insights_scored(tn_store *s, const tn_churn_def *def, tn_time as_o
 		rc = matrix_table(s, &t[2], err);
 	if (!rc)
 		rc = words_table(s, &t[3], err);
-	/* the live value of the scores (the data's end) serves both segmentations */
+	/* one live value (at the data's end: the scores' when given) serves both
+	 * segmentations; a failure is each table's to report, as before */
+	tn_value_retention_result *own = NULL;
 	const tn_value_retention_result *ret = sc && sc->ok ? sc->ret : NULL;
+	if (!rc && !ret) {
+		tn_error e2 = {0};
+		if (tn_value_retention(s, def, TN_NO_TIME, 0.10, &own, &e2) == TN_OK)
+			ret = own;
+	}
 	if (!rc)
 		rc = value_table(s, def, "plan", currency, ret, &t[4], err);
 	if (!rc)
 		rc = value_table(s, def, "channel", currency, ret, &t[5], err);
+	tn_value_retention_free(own);
 	if (!rc)
 		rc = risk_table(s, def, as_of, model_path, currency, sc, &t[6], err);
 	if (rc) {

@@ -2075,12 +2075,16 @@ int action_ack(web_ctx *c, const char *id, tn_error *err)
 	return rc;
 }
 
-/* what the warming thread keeps ready: the insights first (their first run
- * labels the text answers, a write that moves the data stamp) */
+/* what the warming thread keeps ready (after the values a page waits for):
+ * the overview's headline first (the summary, this month's rates: seconds),
+ * then the insights and /who, which share the risk scoring (shared_scores:
+ * freed once both have it).  The insights label the text answers first; the
+ * labels are not in the data version (web_store_data_version), and only
+ * the insights read them, so no value computed before is made stale. */
 const web_warm_item web_warm[] = {
-	{"insights", NULL, make_insights, drop_tables}, {"summary", NULL, make_summary, free},
-	{"rates", "1|", make_rates, drop_rates},        {"rates", "1|plan", make_rates, drop_rates},
-	{"rates", "1|channel", make_rates, drop_rates}, {"who", NULL, make_who, drop_who},
+	{"summary", NULL, make_summary, free},          {"rates", "1|", make_rates, drop_rates},
+	{"rates", "1|plan", make_rates, drop_rates},    {"rates", "1|channel", make_rates, drop_rates},
+	{"insights", NULL, make_insights, drop_tables}, {"who", NULL, make_who, drop_who},
 	{"survival", "plan", make_surv, drop_surv},     {"cohorts", NULL, make_cohorts, drop_cohorts},
 	{"drivers", NULL, make_drivers, drop_drivers},  {"scores", NULL, make_scores, drop_fb},
 	{"exit", NULL, make_exit, drop_fb},             {"actions", NULL, make_actions, drop_tables},
