@@ -974,11 +974,16 @@ static void drop_tables(void *x)
  * `tenure feedback classify` do (a write; the caches refresh once). */
 static void label_feedback(tn_store *s)
 {
-	tn_fb_row *rows = NULL;
-	size_t n = 0, done = 0;
+	size_t done = 0;
 	tn_error err = {0};
-	int have = tn_fb_labels_store(s, &rows, &n, &err) == TN_OK && n > 0;
-	free(rows);
+	/* any label (as tn_fb_labels_store would list one): the first row only,
+	 * not every label sorted (the insights' words table reads them later) */
+	tn_stmt *st = tn_db_prepare(s,
+				    "SELECT 1 FROM feedback_labels l JOIN feedback f ON f.id = l.feedback_id "
+				    "JOIN customers c ON c.id = f.customer_id LIMIT 1",
+				    &err);
+	int have = st && tn_db_step(st, "reading the feedback labels", &err) == TN_DB_ROW;
+	tn_db_finalize(st);
 	if (have)
 		return;
 	char exe[1024];
