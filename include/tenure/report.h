@@ -105,6 +105,40 @@ TN_API int tn_report_causes(tn_store *s, tn_time as_of, tn_report_table **out, s
 TN_API int tn_report_insights(tn_store *s, const tn_churn_def *def, tn_time as_of, const char *model_path,
 			      const char *currency, tn_report_table **out, size_t *n, tn_error *err);
 
+/* The risk scoring of the live customers at an as-of, shared by the report's
+ * "who is about to leave" and the dashboard's /who (one feature build, one
+ * model fit and one scoring instead of one each): F the live customers'
+ * features (tn_pred_features, horizon 30 days), M the model (MODEL_PATH, or
+ * trained on the features at as-of - 30 days), RISK each row's P(leaving).
+ * OK 0: ERR says why (empty: no live customers); a failure is a result,
+ * not an error (tn_report_scores_compute returns TN_OK).  RET, the live
+ * subscribers' value (tn_value_retention, discount 0.10), is the caller's
+ * to fill (or NULL: computed and owned here, OWN_RET). */
+struct tn_frame;
+struct tn_pred_model;
+struct tn_value_retention_result;
+typedef struct tn_report_scores {
+	int ok;
+	tn_error err;
+	struct tn_frame *f;
+	struct tn_pred_model *m;
+	double *risk;
+	struct tn_value_retention_result *ret;
+	int own_ret;
+} tn_report_scores;
+TN_API void tn_report_scores_compute(tn_store *s, tn_time as_of, const char *model_path, tn_report_scores *o);
+/* RET: its value result when it fails (an error is kept in O->err and O->ok
+ * is 0), computed with DEF and AS_OF unless O->ret is set already */
+TN_API void tn_report_scores_value(tn_store *s, const tn_churn_def *def, tn_time as_of, tn_report_scores *o);
+TN_API void tn_report_scores_clear(tn_report_scores *o);
+/* tn_report_insights with the scores given (SC computed at AS_OF, with
+ * MODEL_PATH and its value; NULL: computed here).  AS_OF must then be the
+ * data's end: SC's value also serves the profitability tables (which value
+ * the subscribers at the data's end, tn_value_profitability). */
+TN_API int tn_report_insights_scored(tn_store *s, const tn_churn_def *def, tn_time as_of, const char *model_path,
+				     const char *currency, const tn_report_scores *sc, tn_report_table **out,
+				     size_t *n, tn_error *err);
+
 /* V with DIGITS decimals and thousands separators ("21,272", "-1,234.5";
  * "n/a" for NaN); returns BUF. */
 TN_API char *tn_report_number(double v, int digits, char *buf, size_t n);

@@ -43,5 +43,13 @@ struct tn_churn_def;
 TN_API int tn_summary_get(tn_store *s, tn_time as_of, tn_summary *out, tn_error *err);
 TN_API int tn_summary_get_def(tn_store *s, const struct tn_churn_def *def, tn_time as_of, tn_summary *out,
 			      tn_error *err);
+/* The same, the live subscribers' value (tn_value_retention at AS_OF,
+ * discount 0.10: the revenue at risk) shared with the caller: *RET non-NULL
+ * is used as is (it must be that of DEF and AS_OF); NULL is computed when
+ * needed and left in *RET for the caller to free (the dashboard's /who and
+ * insights read the same result: one scan of the store instead of three). */
+struct tn_value_retention_result;
+TN_API int tn_summary_get_shared(tn_store *s, const struct tn_churn_def *def, tn_time as_of,
+				 struct tn_value_retention_result **ret, tn_summary *out, tn_error *err);
 
 #endif

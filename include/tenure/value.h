@@ -339,6 +339,13 @@ typedef struct tn_value_profit_row {
 TN_API int tn_value_profitability(struct tn_store *s, const struct tn_churn_def *def, const char *by, double margin,
 				  double annual_discount, const char *cost_key, tn_value_profit_row **rows, size_t *n,
 				  struct tn_warnings *warn, tn_error *err);
+/* The same with the live subscribers' value given: RET, tn_value_retention
+ * at the data's end (TN_NO_TIME) with ANNUAL_DISCOUNT, computed once for
+ * several segmentations (NULL: computed here) */
+TN_API int tn_value_profitability_ret(struct tn_store *s, const struct tn_churn_def *def, const char *by,
+				      double margin, double annual_discount, const char *cost_key,
+				      const tn_value_retention_result *ret, tn_value_profit_row **rows, size_t *n,
+				      struct tn_warnings *warn, tn_error *err);
 TN_API void tn_value_profit_free(tn_value_profit_row *rows, size_t n);
 
 #endif

@@ -71,24 +71,36 @@ static int rates(tn_store *s, const tn_churn_def *def, tn_summary *o, tn_error *
 	return TN_OK;
 }
 
-static int at_risk(tn_store *s, const tn_churn_def *def, tn_summary *o, tn_error *err)
+static int at_risk(tn_store *s, const tn_churn_def *def, tn_value_retention_result **shared, tn_summary *o,
+		   tn_error *err)
 {
 	o->revenue_at_risk = 0;
 	if (o->active == 0)
 		return TN_OK;
-	tn_value_retention_result *r = NULL;
+	tn_value_retention_result *r = shared ? *shared : NULL;
 	/* the same call and discount as `tenure value profitability` */
-	int rc = tn_value_retention(s, def, o->as_of, 0.10, &r, err);
-	if (rc)
-		return rc;
+	if (!r) {
+		int rc = tn_value_retention(s, def, o->as_of, 0.10, &r, err);
+		if (rc)
+			return rc;
+		if (shared)
+			*shared = r;
+	}
 	for (size_t i = 0; i < r->nlive; i++)
 		if (!isnan(r->live[i].value) && !isnan(r->live[i].p_churn))
 			o->revenue_at_risk += r->live[i].p_churn * r->live[i].value;
-	tn_value_retention_free(r);
+	if (!shared)
+		tn_value_retention_free(r);
 	return TN_OK;
 }
 
 int tn_summary_get_def(tn_store *s, const tn_churn_def *def, tn_time as_of, tn_summary *o, tn_error *err)
+{
+	return tn_summary_get_shared(s, def, as_of, NULL, o, err);
+}
+
+int tn_summary_get_shared(tn_store *s, const tn_churn_def *def, tn_time as_of, tn_value_retention_result **ret,
+			  tn_summary *o, tn_error *err)
 {
 	TN_ERROR_ENSURE(err);
 	memset(o, 0, sizeof *o);
@@ -105,7 +117,7 @@ int tn_summary_get_def(tn_store *s, const tn_churn_def *def, tn_time as_of, tn_s
 		return TN_OK; /* an empty store */
 	o->month_start = tn_month_start(as_of);
 	double v[2];
-	if (currency(s, o->currency, sizeof o->currency, err) || rates(s, def, o, err) || at_risk(s, def, o, err))
+	if (currency(s, o->currency, sizeof o->currency, err) || rates(s, def, o, err) || at_risk(s, def, ret, o, err))
 		return err->code;
 	if (one_row(s, "SELECT count(*) FROM (SELECT customer_id FROM subscriptions WHERE started_at <= ?1"
 		       " GROUP BY customer_id HAVING count(*) > 1)",

@@ -52,6 +52,13 @@ int tn_value_profitability(tn_store *s, const tn_churn_def *def, const char *by,
 			   double annual_discount, const char *cost_key, tn_value_profit_row **out, size_t *nout,
 			   tn_warnings *warn, tn_error *err)
 {
+	return tn_value_profitability_ret(s, def, by, margin, annual_discount, cost_key, NULL, out, nout, warn, err);
+}
+
+int tn_value_profitability_ret(tn_store *s, const tn_churn_def *def, const char *by, double margin,
+			       double annual_discount, const char *cost_key, const tn_value_retention_result *given,
+			       tn_value_profit_row **out, size_t *nout, tn_warnings *warn, tn_error *err)
+{
 	*out = NULL;
 	*nout = 0;
 	if (!valid_key(by))
@@ -61,17 +68,18 @@ int tn_value_profitability(tn_store *s, const tn_churn_def *def, const char *by,
 		return tn_error_set(err, TN_ERR_USAGE, "--cost-attr: expected an attribute key, found \"%s\"", cost_key);
 	if (!(margin > 0 && margin <= 1))
 		return tn_error_set(err, TN_ERR_USAGE, "--margin: expected a share in (0, 1], found %g", margin);
-	tn_value_retention_result *ret = NULL;
-	int rc = tn_value_retention(s, def, TN_NO_TIME, annual_discount, &ret, err);
-	if (rc)
+	tn_value_retention_result *own = NULL;
+	int rc = TN_OK;
+	if (!given && (rc = tn_value_retention(s, def, TN_NO_TIME, annual_discount, &own, err)))
 		return rc;
+	const tn_value_retention_result *ret = given ? given : own;
 	if (warn && tn_value_retention_warnings(ret, warn)) {
-		tn_value_retention_free(ret);
+		tn_value_retention_free(own);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	}
 	live_ref *live = tn_malloc((ret->nlive ? ret->nlive : 1) * sizeof *live);
 	if (!live) {
-		tn_value_retention_free(ret);
+		tn_value_retention_free(own);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	}
 	size_t nlive = 0;
@@ -142,7 +150,7 @@ int tn_value_profitability(tn_store *s, const tn_churn_def *def, const char *by,
 		rc = tn_store_db_error(s, "reading customers", err);
 	tn_db_finalize(st);
 	free(live);
-	tn_value_retention_free(ret);
+	tn_value_retention_free(own);
 	if (rc) {
 		tn_value_profit_free(rows, n);
 		return rc;

@@ -308,8 +308,8 @@ static int words_table(tn_store *s, tn_report_table *t, tn_error *err)
 
 /* ---- what customers are worth ------------------------------------------------ */
 
-static int value_table(tn_store *s, const tn_churn_def *def, const char *by, const char *cur, tn_report_table *t,
-		       tn_error *err)
+static int value_table(tn_store *s, const tn_churn_def *def, const char *by, const char *cur,
+		       const tn_value_retention_result *ret, tn_report_table *t, tn_error *err)
 {
 	char h[5][64];
 	const char *const cols[] = {"segment", "verdict", "customers", "live subscribers",
@@ -321,7 +321,7 @@ static int value_table(tn_store *s, const tn_churn_def *def, const char *by, con
 	tn_value_profit_row *rows = NULL;
 	size_t n = 0;
 	tn_error e2 = {0};
-	if (tn_value_profitability(s, def, by, margin, 0.10, NULL, &rows, &n, NULL, &e2) != TN_OK)
+	if (tn_value_profitability_ret(s, def, by, margin, 0.10, NULL, ret, &rows, &n, NULL, &e2) != TN_OK)
 		n = 0;
 	char title[96];
 	snprintf(title, sizeof title, "What customers are worth: by %s", by);
@@ -412,8 +412,35 @@ static int risk_model(tn_store *s, tn_time as_of, const char *path, tn_pred_mode
 	return rc;
 }
 
+void tn_report_scores_compute(tn_store *s, tn_time as_of, const char *model_path, tn_report_scores *o)
+{
+	memset(o, 0, sizeof *o);
+	tn_pred_features_opts fo = {.as_of = as_of, .horizon_days = 30};
+	o->ok = tn_pred_features(s, &fo, &o->f, &o->err) == TN_OK && o->f->nrows > 0 &&
+		risk_model(s, as_of, model_path, &o->m, &o->err) == TN_OK &&
+		(o->risk = tn_malloc(o->f->nrows * sizeof *o->risk)) && tn_pred_score(o->m, o->f, o->risk, &o->err) == TN_OK;
+}
+
+void tn_report_scores_value(tn_store *s, const tn_churn_def *def, tn_time as_of, tn_report_scores *o)
+{
+	if (!o->ok || o->ret)
+		return;
+	o->own_ret = 1;
+	o->ok = tn_value_retention(s, def, as_of, 0.10, &o->ret, &o->err) == TN_OK;
+}
+
+void tn_report_scores_clear(tn_report_scores *o)
+{
+	free(o->risk);
+	if (o->own_ret)
+		tn_value_retention_free(o->ret);
+	tn_pred_model_free(o->m);
+	tn_frame_free(o->f);
+	memset(o, 0, sizeof *o);
+}
+
 static int risk_table(tn_store *s, const tn_churn_def *def, tn_time as_of, const char *model_path, const char *cur,
-		      tn_report_table *t, tn_error *err)
+		      const tn_report_scores *given, tn_report_table *t, tn_error *err)
 {
 	char h[3][64];
 	const char *const cols[] = {"customer", "plan", "risk of leaving in 30 days", cur_col(h[0], sizeof h[0], "MRR", cur),
@@ -421,19 +448,21 @@ static int risk_table(tn_store *s, const tn_churn_def *def, tn_time as_of, const
 				    cur_col(h[2], sizeof h[2], "expected loss", cur), "why", NULL};
 	if (tn_report_table_init(t, "Who is about to leave: the customers most worth a call", cols, TOP_RISK))
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-	tn_error e2 = {0};
-	tn_frame *f = NULL;
-	tn_pred_model *m = NULL;
-	tn_value_retention_result *ret = NULL;
-	double *risk = NULL, *contrib = NULL;
+	tn_report_scores own;
+	if (!given) {
+		tn_report_scores_compute(s, as_of, model_path, &own);
+		tn_report_scores_value(s, def, as_of, &own);
+	}
+	const tn_report_scores *sc = given ? given : &own;
+	tn_error e2 = sc->err;
+	const tn_frame *f = sc->f;
+	const tn_pred_model *m = sc->m;
+	const tn_value_retention_result *ret = sc->ret;
+	const double *risk = sc->risk;
+	double *contrib = NULL;
 	ranked *rk = NULL;
 	live_value *lv = NULL;
-	tn_pred_features_opts fo = {.as_of = as_of, .horizon_days = 30};
-	int ok = tn_pred_features(s, &fo, &f, &e2) == TN_OK && f->nrows > 0 &&
-		 risk_model(s, as_of, model_path, &m, &e2) == TN_OK &&
-		 (risk = tn_malloc(f->nrows * sizeof *risk)) && tn_pred_score(m, f, risk, &e2) == TN_OK &&
-		 tn_value_retention(s, def, as_of, 0.10, &ret, &e2) == TN_OK &&
-		 (rk = tn_malloc(f->nrows * sizeof *rk)) && (lv = tn_malloc((ret->nlive + 1) * sizeof *lv));
+	int ok = sc->ok && (rk = tn_malloc(f->nrows * sizeof *rk)) && (lv = tn_malloc((ret->nlive + 1) * sizeof *lv));
 	int ci = f ? tn_frame_find(f, "customer") : -1, pi = f ? tn_frame_find(f, "plan") : -1,
 	    mi = f ? tn_frame_find(f, "mrr") : -1;
 	if (ok && (ci < 0 || f->cols[ci].is_numeric))
@@ -513,18 +542,23 @@ static int risk_table(tn_store *s, const tn_churn_def *def, tn_time as_of, const
 		t->reading = tn_report_fmt("No risk scores: %s. `tenure predict train --as-of DATE --save m.json` "
 					   "trains a model.",
 					   e2.msg[0] ? e2.msg : "no live customers");
-	free(risk);
 	free(contrib);
 	free(rk);
 	free(lv);
-	tn_value_retention_free(ret);
-	tn_pred_model_free(m);
-	tn_frame_free(f);
+	if (!given)
+		tn_report_scores_clear(&own);
 	return TN_OK;
 }
 
 int tn_report_insights(tn_store *s, const tn_churn_def *def, tn_time as_of, const char *model_path,
 		       const char *currency, tn_report_table **out, size_t *n, tn_error *err)
+{
+	return tn_report_insights_scored(s, def, as_of, model_path, currency, NULL, out, n, err);
+}
+
+int tn_report_insights_scored(tn_store *s, const tn_churn_def *def, tn_time as_of, const char *model_path,
+			      const char *currency, const tn_report_scores *sc, tn_report_table **out, size_t *n,
+			      tn_error *err)
 {
 	*out = NULL;
 	*n = 0;
@@ -538,12 +572,22 @@ int tn_report_insights(tn_store *s, const tn_churn_def *def, tn_time as_of, cons
 		rc = matrix_table(s, &t[2], err);
 	if (!rc)
 		rc = words_table(s, &t[3], err);
+	/* one live value (at the data's end: the scores' when given) serves both
+	 * segmentations; a failure is each table's to report, as before */
+	tn_value_retention_result *own = NULL;
+	const tn_value_retention_result *ret = sc && sc->ok ? sc->ret : NULL;
+	if (!rc && !ret) {
+		tn_error e2 = {0};
+		if (tn_value_retention(s, def, TN_NO_TIME, 0.10, &own, &e2) == TN_OK)
+			ret = own;
+	}
 	if (!rc)
-		rc = value_table(s, def, "plan", currency, &t[4], err);
+		rc = value_table(s, def, "plan", currency, ret, &t[4], err);
 	if (!rc)
-		rc = value_table(s, def, "channel", currency, &t[5], err);
+		rc = value_table(s, def, "channel", currency, ret, &t[5], err);
+	tn_value_retention_free(own);
 	if (!rc)
-		rc = risk_table(s, def, as_of, model_path, currency, &t[6], err);
+		rc = risk_table(s, def, as_of, model_path, currency, sc, &t[6], err);
 	if (rc) {
 		tn_report_tables_free(t, NTABLES);
 		return rc;

@@ -96,6 +96,86 @@ static void trouble(web_ctx *c, const tn_error *err)
 	web_p(c, "empty", msg);
 }
 
+/* ---- what several values share (the warming thread's, per data version) -------- */
+
+/* The live subscribers' value (tn_value_retention at the data's end) and the
+ * risk scoring of the live customers (features, model, scores) are read by
+ * the summary (revenue at risk), the insights (who is about to leave) and
+ * /who: each was a full scan of the store (the scoring three, with the
+ * training features) computed again by each.  They are computed once per
+ * data version here and freed when every reader has had them (or the data
+ * move, or the thread ends). */
+enum { SH_SUMMARY = 1, SH_INSIGHTS = 2, SH_WHO = 4 };
+static _Thread_local long long sh_stamp = -2;
+static _Thread_local tn_time sh_as_of;
+static _Thread_local int sh_as_of_set, sh_sc_set, sh_used;
+static _Thread_local tn_value_retention_result *sh_ret;
+static _Thread_local tn_report_scores sh_sc;
+
+static void shared_free(void)
+{
+	tn_report_scores_clear(&sh_sc);
+	tn_value_retention_free(sh_ret);
+	sh_ret = NULL;
+	sh_sc_set = sh_as_of_set = sh_used = 0;
+}
+
+/* the values of another data version are of no use */
+static void shared_check(void)
+{
+	if (sh_stamp != web_make_stamp) {
+		shared_free();
+		sh_stamp = web_make_stamp;
+	}
+}
+
+/* READER has had what it needs: free what no reader still wants */
+static void shared_done(int reader)
+{
+	sh_used |= reader;
+	if ((sh_used & (SH_INSIGHTS | SH_WHO)) == (SH_INSIGHTS | SH_WHO)) {
+		sh_sc.ret = NULL; /* sh_ret's, freed below */
+		tn_report_scores_clear(&sh_sc);
+		sh_sc_set = 0;
+	}
+	if (sh_used == (SH_SUMMARY | SH_INSIGHTS | SH_WHO)) {
+		tn_value_retention_free(sh_ret);
+		sh_ret = NULL;
+	}
+}
+
+/* the data's end (tn_churn_data_end), once per data version */
+static int shared_as_of(tn_store *s, tn_time *as_of, tn_error *err)
+{
+	shared_check();
+	if (!sh_as_of_set) {
+		if (tn_churn_data_end(s, &sh_as_of, err))
+			return err ? err->code : TN_ERR_IO;
+		sh_as_of_set = 1;
+	}
+	*as_of = sh_as_of;
+	return TN_OK;
+}
+
+/* the risk scoring and the value at AS_OF (the data's end), computed once */
+static const tn_report_scores *shared_scores(tn_store *s, const tn_churn_def *d, tn_time as_of)
+{
+	shared_check();
+	if (!sh_sc_set) {
+		tn_report_scores_compute(s, as_of, NULL, &sh_sc);
+		sh_sc_set = 1;
+	}
+	if (sh_sc.ok && !sh_sc.ret) {
+		sh_sc.ret = sh_ret;
+		tn_report_scores_value(s, d, as_of, &sh_sc);
+		if (sh_sc.own_ret) { /* computed here: kept for the summary too */
+			sh_ret = sh_sc.ret;
+			sh_sc.own_ret = 0;
+		}
+	}
+	return &sh_sc;
+}
+
 /* ---- the summary --------------------------------------------------------------- */
 
 static void *make_summary(tn_store *s, const char *arg, tn_error *err)
@@ -106,10 +186,16 @@ static void *make_summary(tn_store *s, const char *arg, tn_error *err)
 		tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
-	if (tn_summary_get(s, TN_NO_TIME, m, err)) {
+	tn_churn_def d;
+	tn_time as_of = TN_NO_TIME;
+	/* the data's end and the live value as the insights and /who read them
+	 * (tn_summary_get computes the same when given none) */
+	if (tn_churn_def_load(s, NULL, &d, err) || shared_as_of(s, &as_of, err) ||
+	    tn_summary_get_shared(s, &d, as_of, &sh_ret, m, err)) {
 		free(m);
 		return NULL;
 	}
+	shared_done(SH_SUMMARY);
 	return m;
 }
 
@@ -470,7 +556,8 @@ static tn_frame *churn_frame(tn_store *s, tn_error *err)
 {
 	if (frame_f && frame_stamp == web_make_stamp)
 		return frame_f;
-	web_pages_thread_end();
+	tn_frame_free(frame_f);
+	frame_f = NULL;
 	tn_churn_def d;
 	if (tn_churn_def_load(s, NULL, &d, err))
 		return NULL;
@@ -482,6 +569,7 @@ static tn_frame *churn_frame(tn_store *s, tn_error *err)
 
 void web_pages_thread_end(void)
 {
+	shared_free();
 	tn_frame_free(frame_f);
 	frame_f = NULL;
 }
@@ -886,11 +974,16 @@ static void drop_tables(void *x)
  * `tenure feedback classify` do (a write; the caches refresh once). */
 static void label_feedback(tn_store *s)
 {
-	tn_fb_row *rows = NULL;
-	size_t n = 0, done = 0;
+	size_t done = 0;
 	tn_error err = {0};
-	int have = tn_fb_labels_store(s, &rows, &n, &err) == TN_OK && n > 0;
-	free(rows);
+	/* any label (as tn_fb_labels_store would list one): the first row only,
+	 * not every label sorted (the insights' words table reads them later) */
+	tn_stmt *st = tn_db_prepare(s,
+				    "SELECT 1 FROM feedback_labels l JOIN feedback f ON f.id = l.feedback_id "
+				    "JOIN customers c ON c.id = f.customer_id LIMIT 1",
+				    &err);
+	int have = st && tn_db_step(st, "reading the feedback labels", &err) == TN_DB_ROW;
+	tn_db_finalize(st);
 	if (have)
 		return;
 	char exe[1024];
@@ -914,14 +1007,16 @@ static void *make_insights(tn_store *s, const char *arg, tn_error *err)
 	 * (its counts and revenue at risk: seconds on 1,000,000 customers) */
 	tn_time as_of = TN_NO_TIME;
 	char currency[4] = "";
-	if (!t || tn_churn_def_load(s, NULL, &d, err) || tn_churn_data_end(s, &as_of, err) ||
+	if (!t || tn_churn_def_load(s, NULL, &d, err) || shared_as_of(s, &as_of, err) ||
 	    (as_of != TN_NO_TIME && tn_store_reporting_currency(s, currency, err)) ||
-	    (as_of != TN_NO_TIME && tn_report_insights(s, &d, as_of, NULL, currency, &t->t, &t->n, err))) {
+	    (as_of != TN_NO_TIME && tn_report_insights_scored(s, &d, as_of, NULL, currency, shared_scores(s, &d, as_of),
+							      &t->t, &t->n, err))) {
 		if (!t)
 			tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 		free(t);
 		return NULL;
 	}
+	shared_done(SH_INSIGHTS);
 	return t;
 }
 
@@ -1381,29 +1476,24 @@ static void *make_who(tn_store *s, const char *arg, tn_error *err)
 		tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
-	tn_summary m;
 	tn_churn_def d;
-	if (tn_summary_get(s, TN_NO_TIME, &m, err) || tn_churn_def_load(s, NULL, &d, err)) {
+	tn_time as_of = TN_NO_TIME;
+	/* the summary's as-of and currency, without the summary */
+	if (tn_churn_def_load(s, NULL, &d, err) || shared_as_of(s, &as_of, err) ||
+	    (as_of != TN_NO_TIME && tn_store_reporting_currency(s, w->currency, err))) {
 		free(w);
 		return NULL;
 	}
-	snprintf(w->currency, sizeof w->currency, "%s", m.currency);
-	if (m.as_of == TN_NO_TIME)
+	if (as_of == TN_NO_TIME)
 		return w;
-	tn_error e = {0};
-	tn_frame *f = NULL, *tr = NULL;
-	tn_pred_model *model = NULL;
-	tn_value_retention_result *ret = NULL;
-	double *risk = NULL;
-	tn_pred_features_opts fo = {.as_of = m.as_of, .horizon_days = 30};
-	tn_pred_features_opts to = {.as_of = m.as_of - 30 * (tn_time)TN_DAY, .horizon_days = 30};
-	tn_pred_spec spec = {"churned", "1", "customer", NULL, 0};
-	tn_pred_options opt = tn_pred_options_default();
-	int ok = tn_pred_features(s, &fo, &f, &e) == TN_OK && f->nrows > 0 &&
-		 tn_pred_features(s, &to, &tr, &e) == TN_OK && tn_pred_train(tr, &spec, &opt, &model, &e) == TN_OK &&
-		 (risk = tn_malloc(f->nrows * sizeof *risk)) && tn_pred_score(model, f, risk, &e) == TN_OK &&
-		 tn_value_retention(s, &d, m.as_of, 0.10, &ret, &e) == TN_OK &&
-		 (w->r = tn_calloc(f->nrows, sizeof *w->r));
+	/* the scores the insights read too (one feature build, fit and scoring) */
+	const tn_report_scores *sc = shared_scores(s, &d, as_of);
+	tn_error e = sc->err;
+	const tn_frame *f = sc->f;
+	const tn_pred_model *model = sc->m;
+	const tn_value_retention_result *ret = sc->ret;
+	const double *risk = sc->risk;
+	int ok = sc->ok && (w->r = tn_calloc(f->nrows, sizeof *w->r));
 	int ci = f ? tn_frame_find(f, "customer") : -1, pi = f ? tn_frame_find(f, "plan") : -1;
 	if (ok && (ci < 0 || f->cols[ci].is_numeric))
 		ok = 0;
@@ -1503,11 +1593,7 @@ static void *make_who(tn_store *s, const char *arg, tn_error *err)
 		}
 	} else
 		snprintf(w->note, sizeof w->note, "%s", e.msg[0] ? e.msg : "no live customers");
-	free(risk);
-	tn_value_retention_free(ret);
-	tn_pred_model_free(model);
-	tn_frame_free(f);
-	tn_frame_free(tr);
+	shared_done(SH_WHO);
 	return w;
 }
 
@@ -1994,12 +2080,16 @@ int action_ack(web_ctx *c, const char *id, tn_error *err)
 	return rc;
 }
 
-/* what the warming thread keeps ready: the insights first (their first run
- * labels the text answers, a write that moves the data stamp) */
+/* what the warming thread keeps ready (after the values a page waits for):
+ * the overview's headline first (the summary, this month's rates: seconds),
+ * then the insights and /who, which share the risk scoring (shared_scores:
+ * freed once both have it).  The insights label the text answers first; the
+ * labels are not in the data version (web_store_data_version), and only
+ * the insights read them, so no value computed before is made stale. */
 const web_warm_item web_warm[] = {
-	{"insights", NULL, make_insights, drop_tables}, {"summary", NULL, make_summary, free},
-	{"rates", "1|", make_rates, drop_rates},        {"rates", "1|plan", make_rates, drop_rates},
-	{"rates", "1|channel", make_rates, drop_rates}, {"who", NULL, make_who, drop_who},
+	{"summary", NULL, make_summary, free},          {"rates", "1|", make_rates, drop_rates},
+	{"rates", "1|plan", make_rates, drop_rates},    {"rates", "1|channel", make_rates, drop_rates},
+	{"insights", NULL, make_insights, drop_tables}, {"who", NULL, make_who, drop_who},
 	{"survival", "plan", make_surv, drop_surv},     {"cohorts", NULL, make_cohorts, drop_cohorts},
 	{"drivers", NULL, make_drivers, drop_drivers},  {"scores", NULL, make_scores, drop_fb},
 	{"exit", NULL, make_exit, drop_fb},             {"actions", NULL, make_actions, drop_tables},

@@ -3,6 +3,7 @@
  * data struct, placeholders when the survival sections are empty. */
 #include "testutil.h"
 #include "tenure.h"
+#include <unistd.h>
 
 static int count(const char *hay, const char *needle)
 {
@@ -145,6 +146,85 @@ static void test_sbuf_and_heatmap(void **state)
 	tn_sbuf_free(&b);
 }
 
+/* The scores, the live value and the profitability computed once and shared
+ * (the dashboard's warming thread: tn_report_scores, tn_summary_get_shared,
+ * tn_value_profitability_ret) give exactly the figures each computes alone. */
+static void test_shared_equals_alone(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/tenure_report_shared_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	remove(path);
+	tn_error err = {0};
+	tn_store *s = NULL;
+	assert_int_equal(tn_store_open(path, TN_STORE_CREATE, &s, &err), TN_OK);
+	tn_demo_opts d;
+	tn_demo_defaults(&d);
+	d.customers = 600;
+	d.months = 8;
+	tn_demo_result dr;
+	assert_int_equal(tn_demo_generate(s, &d, &dr, &err), TN_OK);
+	tn_churn_def def;
+	assert_int_equal(tn_churn_def_load(s, NULL, &def, &err), TN_OK);
+	tn_time as_of = TN_NO_TIME;
+	assert_int_equal(tn_churn_data_end(s, &as_of, &err), TN_OK);
+	/* the summary: alone, then computing the live value for the caller, then reading it */
+	tn_summary a, b, c;
+	tn_value_retention_result *ret = NULL;
+	assert_int_equal(tn_summary_get_def(s, &def, TN_NO_TIME, &a, &err), TN_OK);
+	assert_int_equal(tn_summary_get_shared(s, &def, as_of, &ret, &b, &err), TN_OK);
+	assert_non_null(ret);
+	assert_true(a.revenue_at_risk > 0);
+	assert_true(a.revenue_at_risk == b.revenue_at_risk && a.active == b.active && a.as_of == b.as_of);
+	const tn_value_retention_result *kept = ret;
+	assert_int_equal(tn_summary_get_shared(s, &def, as_of, &ret, &c, &err), TN_OK);
+	assert_ptr_equal(ret, kept); /* read, not computed again */
+	assert_true(a.revenue_at_risk == c.revenue_at_risk);
+	/* the profitability with the value given */
+	tn_value_profit_row *p1 = NULL, *p2 = NULL;
+	size_t n1 = 0, n2 = 0;
+	assert_int_equal(tn_value_profitability(s, &def, "channel", 1, 0.10, NULL, &p1, &n1, NULL, &err), TN_OK);
+	assert_int_equal(tn_value_profitability_ret(s, &def, "channel", 1, 0.10, NULL, ret, &p2, &n2, NULL, &err), TN_OK);
+	assert_true(n1 > 1 && n1 == n2);
+	for (size_t i = 0; i < n1; i++) {
+		assert_string_equal(p1[i].segment, p2[i].segment);
+		assert_true(p1[i].future == p2[i].future && p1[i].at_risk == p2[i].at_risk && p1[i].profit == p2[i].profit);
+	}
+	tn_value_profit_free(p1, n1);
+	tn_value_profit_free(p2, n2);
+	/* the insights: alone, and with the scores computed once */
+	tn_report_scores sc;
+	tn_report_scores_compute(s, as_of, NULL, &sc);
+	assert_true(sc.ok);
+	assert_non_null(sc.f);
+	sc.ret = ret;
+	tn_report_scores_value(s, &def, as_of, &sc);
+	assert_ptr_equal(sc.ret, ret);
+	assert_int_equal(sc.own_ret, 0);
+	tn_report_table *t1 = NULL, *t2 = NULL;
+	size_t m1 = 0, m2 = 0;
+	assert_int_equal(tn_report_insights(s, &def, as_of, NULL, "USD", &t1, &m1, &err), TN_OK);
+	assert_int_equal(tn_report_insights_scored(s, &def, as_of, NULL, "USD", &sc, &t2, &m2, &err), TN_OK);
+	assert_int_equal(m1, m2);
+	size_t cells = 0;
+	for (size_t i = 0; i < m1; i++) {
+		assert_string_equal(t1[i].reading, t2[i].reading);
+		assert_int_equal(t1[i].nrows, t2[i].nrows);
+		for (size_t k = 0; k < t1[i].nrows * t1[i].ncols; k++, cells++)
+			assert_string_equal(t1[i].cells[k], t2[i].cells[k]);
+	}
+	assert_true(cells > 20);
+	assert_int_equal(t1[6].nrows, 12); /* the riskiest customers were scored */
+	tn_report_tables_free(t1, m1);
+	tn_report_tables_free(t2, m2);
+	tn_report_scores_clear(&sc);
+	tn_value_retention_free(ret);
+	tn_store_close(s);
+	remove(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -152,6 +232,7 @@ int main(void)
 		cmocka_unit_test(test_full_report),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_sbuf_and_heatmap),
+		cmocka_unit_test(test_shared_equals_alone),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
