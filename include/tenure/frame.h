@@ -21,12 +21,14 @@ typedef struct tn_column {
 	double *num;     /* nrows values, NaN for blank */
 	char **text;     /* nrows NUL-terminated strings ("" for blank) */
 	size_t nblank;   /* number of blank cells */
+	int pooled;      /* text[] cells live in the frame's pool (may share one copy): never freed one by one */
 } tn_column;
 
 typedef struct tn_frame {
 	char *path;
 	size_t nrows, ncols;
 	tn_column *cols;
+	void *pool;      /* the pooled columns' strings (tn_frame_pool_strdup), freed with the frame */
 } tn_frame;
 
 /* Read PATH.  When WANT is not NULL, only those NWANT columns are kept (in
@@ -37,6 +39,11 @@ TN_API tn_frame *tn_frame_read_csv(const char *path, const char *const *want, si
 				   tn_error *err);
 
 TN_API void tn_frame_free(tn_frame *f);
+
+/* A copy of S (N bytes, then a NUL) in F's pool: no allocation of its own,
+ * freed with the frame.  For the cells of pooled columns (a frame built in
+ * memory, e.g. tn_churn_frame: a million customers' plan, country, ...). */
+TN_API char *tn_frame_pool_strdup(tn_frame *f, const char *s, size_t n);
 
 /* Index of column NAME, or -1. */
 TN_API int tn_frame_find(const tn_frame *f, const char *name);

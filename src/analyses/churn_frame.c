@@ -13,6 +13,7 @@
  */
 #include "tenure/churn.h"
 #include "base/alloc.h"
+#include "base/hashmap.h"
 #include "tenure/frame.h"
 #include "tenure/csv.h"
 
@@ -24,6 +25,10 @@
 
 #define MAX_ROWS 100000000
 #define MAX_ATTRS 32
+#define MAX_COLS (C_FIXED + MAX_ATTRS + 16 + 4)
+/* a column with more distinct values than this is copied, not interned
+ * (its map would cost more than it saves) */
+#define MAX_INTERN ((size_t)1 << 16)
 
 enum { C_CUSTOMER, C_SPELL, C_TIME, C_EVENT, C_REASON, C_PLAN, C_PERIOD, C_PRICE, C_MRR, C_CHANNEL, C_COUNTRY, C_FIXED };
 
@@ -36,6 +41,11 @@ typedef struct fb {
 	size_t nmile;
 	FILE *fp; /* streaming export: rows are written and dropped per customer */
 	const char *path;
+	/* the frame (no FP): text cells in the frame's pool, one copy per
+	 * distinct value of a column (a million rows hold a few plans,
+	 * countries, reasons: 8 bytes a cell instead of a string each) */
+	tn_strmap *seen[MAX_COLS];
+	const char *cust_id; /* the current customer's id in the pool (its spells share it) */
 } fb;
 
 static void write_rows(FILE *fp, const tn_frame *f, size_t from, size_t to);
@@ -73,11 +83,33 @@ static int grow_rows(fb *b, tn_error *err)
 	return TN_OK;
 }
 
-static int set_text(tn_column *c, size_t row, const char *s)
+static int set_text(fb *b, tn_column *c, size_t row, const char *s)
 {
-	c->text[row] = tn_strdup(s ? s : "");
-	if (!s || !*s)
+	if (!s)
+		s = "";
+	if (!*s)
 		c->nblank++;
+	if (!c->pooled) {
+		c->text[row] = tn_strdup(s);
+		return c->text[row] ? 0 : -1;
+	}
+	size_t j = (size_t)(c - b->f->cols);
+	tn_strmap *m = j < MAX_COLS ? b->seen[j] : NULL;
+	if (m && tn_strmap_count(m) < MAX_INTERN) {
+		size_t k;
+		int added = tn_strmap_add(m, s, &k);
+		if (added < 0)
+			return -1;
+		if (!added) {
+			c->text[row] = (char *)(intptr_t)tn_strmap_val(m, k);
+			return 0;
+		}
+		if (!(c->text[row] = tn_frame_pool_strdup(b->f, s, strlen(s))))
+			return -1;
+		tn_strmap_set(m, k, (int64_t)(intptr_t)c->text[row]);
+		return 0;
+	}
+	c->text[row] = tn_frame_pool_strdup(b->f, s, strlen(s));
 	return c->text[row] ? 0 : -1;
 }
 
@@ -126,17 +158,26 @@ static int row_pass(void *ud, const tn_churn_customer *c, tn_error *err)
 		size_t r = f->nrows;
 		const tn_churn_sub *sub = sp->sub >= 0 ? &c->subs[sp->sub] : NULL;
 		tn_column *col = f->cols;
-		int bad = set_text(&col[C_CUSTOMER], r, c->id);
+		int bad = 0;
+		if (col[C_CUSTOMER].pooled) { /* one copy per customer, shared by its spells */
+			if (i == 0)
+				b->cust_id = tn_frame_pool_strdup(f, c->id ? c->id : "", c->id ? strlen(c->id) : 0);
+			col[C_CUSTOMER].text[r] = (char *)b->cust_id;
+			bad = !b->cust_id;
+			if (!c->id || !*c->id)
+				col[C_CUSTOMER].nblank++;
+		} else
+			bad = set_text(b, &col[C_CUSTOMER], r, c->id);
 		col[C_SPELL].num[r] = (double)(i + 1);
 		col[C_TIME].num[r] = (double)(sp->end - sp->start) / TN_DAY;
 		col[C_EVENT].num[r] = sp->churned;
-		bad |= set_text(&col[C_REASON], r, tn_churn_reason_name(sp->reason));
-		bad |= set_text(&col[C_PLAN], r, sub ? sub->plan : NULL);
-		bad |= set_text(&col[C_PERIOD], r, sub ? sub->billing_period : NULL);
+		bad |= set_text(b, &col[C_REASON], r, tn_churn_reason_name(sp->reason));
+		bad |= set_text(b, &col[C_PLAN], r, sub ? sub->plan : NULL);
+		bad |= set_text(b, &col[C_PERIOD], r, sub ? sub->billing_period : NULL);
 		col[C_PRICE].num[r] = sub ? sub->price : NAN;
 		col[C_MRR].num[r] = sub ? sub->mrr : NAN;
-		bad |= set_text(&col[C_CHANNEL], r, c->channel);
-		bad |= set_text(&col[C_COUNTRY], r, c->country);
+		bad |= set_text(b, &col[C_CHANNEL], r, c->channel);
+		bad |= set_text(b, &col[C_COUNTRY], r, c->country);
 		size_t j = C_FIXED;
 		for (size_t k = 0; k < b->nattrs; k++, j++) {
 			const cJSON *x = cJSON_GetObjectItemCaseSensitive(attrs, b->attr_keys[k]);
@@ -148,7 +189,7 @@ static int row_pass(void *ud, const tn_churn_customer *c, tn_error *err)
 				tn_format_double(x->valuedouble, num, sizeof num); /* exact and shortest */
 			else if (cJSON_IsBool(x))
 				v = cJSON_IsTrue(x) ? "true" : "false";
-			bad |= set_text(&col[j], r, v);
+			bad |= set_text(b, &col[j], r, v);
 		}
 		for (size_t k = 0; k < b->nmile; k++, j++) {
 			tn_time m = c->milestone_at[k];
@@ -162,9 +203,9 @@ static int row_pass(void *ud, const tn_churn_customer *c, tn_error *err)
 			for (size_t k = 0; k < c->nsubs && c->subs[k].start <= sp->end; k++)
 				if (c->subs[k].start >= sp->start)
 					last = &c->subs[k];
-			bad |= set_text(&col[j + 1], r, tn_churn_cause_class_name(sp->churned ? sp->cause_class : 0));
-			bad |= set_text(&col[j + 2], r, sp->churned ? sp->cause : NULL);
-			bad |= set_text(&col[j + 3], r, sub ? sub->source : last ? last->source : NULL);
+			bad |= set_text(b, &col[j + 1], r, tn_churn_cause_class_name(sp->churned ? sp->cause_class : 0));
+			bad |= set_text(b, &col[j + 2], r, sp->churned ? sp->cause : NULL);
+			bad |= set_text(b, &col[j + 3], r, sub ? sub->source : last ? last->source : NULL);
 		}
 		if (isnan(col[C_PRICE].num[r])) {
 			col[C_PRICE].nblank++;
@@ -231,6 +272,12 @@ static tn_frame *build(tn_store *s, const tn_churn_def *def, const tn_churn_fram
 		bad |= add_col(f, "churn_cause", 0);
 		bad |= add_col(f, "source", 0);
 	}
+	for (size_t j = 0; !fp && j < f->ncols; j++)
+		if (!f->cols[j].is_numeric) { /* the frame's text columns are pooled */
+			f->cols[j].pooled = 1;
+			if (j != C_CUSTOMER && j < MAX_COLS && !(b.seen[j] = tn_strmap_new()))
+				bad = 1;
+		}
 	if (bad) {
 		tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 		goto fail;
@@ -246,10 +293,14 @@ static tn_frame *build(tn_store *s, const tn_churn_def *def, const tn_churn_fram
 		goto fail;
 	for (size_t k = 0; k < b.nattrs; k++)
 		free(b.attr_keys[k]);
+	for (size_t j = 0; j < MAX_COLS; j++)
+		tn_strmap_free(b.seen[j]);
 	return f;
 fail:
 	for (size_t k = 0; k < b.nattrs; k++)
 		free(b.attr_keys[k]);
+	for (size_t j = 0; j < MAX_COLS; j++)
+		tn_strmap_free(b.seen[j]);
 	tn_frame_free(f);
 	return NULL;
 }

@@ -69,6 +69,35 @@ char *tn_format_double(double x, char *buf, size_t n)
 	return buf;
 }
 
+/* The pool: blocks of at least POOL_BLOCK bytes, chained, never moved (the
+ * cells point into them). */
+#define POOL_BLOCK ((size_t)1 << 20)
+typedef struct pool_block {
+	struct pool_block *next;
+	size_t used, cap;
+	char data[];
+} pool_block;
+
+char *tn_frame_pool_strdup(tn_frame *f, const char *s, size_t n)
+{
+	pool_block *b = f->pool;
+	if (!b || b->cap - b->used < n + 1) {
+		size_t cap = n + 1 > POOL_BLOCK ? n + 1 : POOL_BLOCK;
+		pool_block *nb = tn_malloc(sizeof *nb + cap);
+		if (!nb)
+			return NULL;
+		nb->next = b;
+		nb->used = 0;
+		nb->cap = cap;
+		f->pool = b = nb;
+	}
+	char *d = b->data + b->used;
+	memcpy(d, s, n);
+	d[n] = '\0';
+	b->used += n + 1;
+	return d;
+}
+
 void tn_frame_free(tn_frame *f)
 {
 	if (!f)
@@ -78,10 +107,14 @@ void tn_frame_free(tn_frame *f)
 		free(c->name);
 		free(c->num);
 		if (c->text) {
-			for (size_t i = 0; i < f->nrows; i++)
+			for (size_t i = 0; i < f->nrows && !c->pooled; i++)
 				free(c->text[i]);
 			free(c->text);
 		}
+	}
+	for (pool_block *b = f->pool, *next; b; b = next) {
+		next = b->next;
+		free(b);
 	}
 	free(f->cols);
 	free(f->path);

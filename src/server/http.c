@@ -509,6 +509,7 @@ int tn_server_listen(tn_server *sv, tn_error *err)
 
 void tn_server_quiesce(tn_server *sv)
 {
+	web_stop(sv->web); /* no page will want the dashboard's values: its analysis in progress is cancelled */
 	if (!sv->daemon)
 		return;
 	MHD_socket fd = MHD_quiesce_daemon(sv->daemon);

@@ -15,6 +15,7 @@
 #include "server/server_internal.h"
 #include "base/alloc.h"
 #include "base/hashmap.h"
+#include "store/db.h"
 #include "tenure/json.h"
 #include "tenure/value.h"
 #include "tenure/warn.h"
@@ -111,6 +112,15 @@ done:
 	return rc;
 }
 
+/* Shutdown (value_stop): the model being built fails at its next read of
+ * the store ("cancelled", tn_db_cancel_set), so the server does not wait
+ * for a fit of seconds or minutes; the last model stays. */
+static int value_halted(void *ud)
+{
+	value_state *vs = ud;
+	return __atomic_load_n(&vs->stopping, __ATOMIC_RELAXED);
+}
+
 static void *value_main(void *arg)
 {
 	tn_server *sv = arg;
@@ -131,7 +141,9 @@ static void *value_main(void *arg)
 		tn_store *s = reader_take(sv, &err);
 		value_model *m = NULL;
 		if (s) {
+			tn_db_cancel_set(value_halted, vs);
 			model_build(s, gen, &m, &err); /* a failure leaves the last model (or null) */
+			tn_db_cancel_set(NULL, NULL);
 			reader_give(sv, s);
 		}
 		pthread_mutex_lock(&vs->mu);
@@ -171,7 +183,7 @@ void value_stop(tn_server *sv)
 		return;
 	if (vs->started) {
 		pthread_mutex_lock(&vs->mu);
-		vs->stopping = 1;
+		__atomic_store_n(&vs->stopping, 1, __ATOMIC_RELAXED);
 		pthread_cond_signal(&vs->wake);
 		pthread_mutex_unlock(&vs->mu);
 		pthread_join(vs->thread, NULL);

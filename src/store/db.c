@@ -217,8 +217,35 @@ int tn_db_bind_null(tn_stmt *st, int i)
 	return bound(sqlite3_bind_null(st->st, i));
 }
 
+static _Thread_local int (*cancel_check)(void *);
+static _Thread_local void *cancel_ud;
+
+void tn_db_cancel_set(int (*check)(void *ud), void *ud)
+{
+	cancel_check = check;
+	cancel_ud = ud;
+}
+
+int tn_db_cancelled(void) { return cancel_check && cancel_check(cancel_ud); }
+
+/* SQLite's progress handler runs on the thread stepping the statement: a
+ * nonzero answer interrupts it (SQLITE_INTERRUPT) */
+static int on_progress(void *ud)
+{
+	(void)ud;
+	return tn_db_cancelled();
+}
+
+void tn_db_cancel_watch(tn_store *s)
+{
+	if (!tn_store_pg(s))
+		sqlite3_progress_handler(tn_store_sqlite(s), 10000, on_progress, NULL);
+}
+
 int tn_db_step(tn_stmt *st, const char *what, tn_error *err)
 {
+	if (cancel_check && cancel_check(cancel_ud))
+		return tn_error_set(err, TN_ERR_DB, "%s: %s: cancelled", tn_store_path(st->s), what);
 	if (st->pg)
 		return tn_pg_step(st->pg, what, err);
 	int rc = sqlite3_step(st->st);

@@ -58,6 +58,21 @@ void tn_db_finalize(tn_stmt *st);
 /* Make the statement ready to run again and clear its bindings. */
 void tn_db_reset(tn_stmt *st);
 
+/* Cancellation of long reads (the dashboard's warming thread at shutdown,
+ * src/web/web_data.c).  tn_db_cancel_set installs the calling thread's check
+ * (NULL removes it); while CHECK(UD) returns nonzero every statement this
+ * thread steps fails (TN_ERR_DB, "cancelled"), so an analysis in progress
+ * returns an error within milliseconds, through its ordinary error path.
+ * tn_db_cancel_watch arms S's connection so that one long statement (an
+ * aggregate over every event) stops mid-way too (SQLite: its progress
+ * handler; PostgreSQL: between rows).  Threads without a check never see
+ * it. */
+void tn_db_cancel_set(int (*check)(void *ud), void *ud);
+void tn_db_cancel_watch(tn_store *s);
+/* 1 when the calling thread's check says cancel (for long loops that do not
+ * read the store). */
+int tn_db_cancelled(void);
+
 /* Bind parameter I (1-based).  Each returns TN_OK or TN_ERR_NOMEM/TN_ERR_DB;
  * a failed bind also makes the next tn_db_step fail, so a run of binds may be
  * checked once, at the step. */

@@ -424,6 +424,44 @@ static int journal_view(tn_store *s, tn_error *err)
 	return tn_store_exec(s, JOURNAL_VIEW, err);
 }
 
+char *tn_store_events_scan_sql(tn_store *s, const char *cols, const char *cond, const char *order, tn_error *err)
+{
+	int view = 0;
+	if (!s->pg) { /* does this connection read events through the journal view? */
+		sqlite3_stmt *st = NULL;
+		if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_temp_master WHERE type = 'view' AND name = 'events'",
+				       -1, &st, NULL) != SQLITE_OK) {
+			tn_store_db_error(s, "reading the events view", err);
+			return NULL;
+		}
+		int step = sqlite3_step(st);
+		view = step == SQLITE_ROW;
+		if (step != SQLITE_ROW && step != SQLITE_DONE) {
+			tn_store_db_error(s, "reading the events view", err);
+			sqlite3_finalize(st);
+			return NULL;
+		}
+		sqlite3_finalize(st);
+	}
+	size_t n = 3 * (strlen(cols) + strlen(cond)) + strlen(order) + 1024;
+	char *sql = tn_malloc(n);
+	if (!sql) {
+		tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	if (!view)
+		snprintf(sql, n, "SELECT %s FROM events WHERE %s ORDER BY %s", cols, cond, order);
+	else
+		snprintf(sql, n,
+			 "SELECT %s FROM main.events WHERE %s UNION ALL SELECT %s FROM main.events_journal WHERE (%s) AND "
+			 "customer_id > COALESCE((SELECT CAST(value AS INTEGER) FROM main.meta WHERE key = '" JMARK_A
+			 "'), " JMIN ") UNION ALL SELECT %s FROM main.events_journal_b WHERE (%s) AND "
+			 "customer_id > COALESCE((SELECT CAST(value AS INTEGER) FROM main.meta WHERE key = '" JMARK_B
+			 "'), " JMIN ") ORDER BY %s",
+			 cols, cond, cols, cond, cols, cond, order);
+	return sql;
+}
+
 static int journal_open(tn_store *s, int flags, tn_error *err)
 {
 	if (s->pg)

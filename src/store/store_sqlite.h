@@ -28,6 +28,18 @@ sqlite3_stmt *tn_store_prepare(tn_store *s, const char *sql, tn_error *err);
  * never finalizes it; tn_store_close does. */
 sqlite3_stmt *tn_store_cached(tn_store *s, const char *sql, tn_error *err);
 
+/* The SQL of an ordered scan of the events: SELECT COLS FROM events WHERE
+ * COND ORDER BY ORDER.  ORDER names result columns only (1, 2, 3 or their
+ * names), a prefix of the events' key.  On a connection that reads events
+ * through the journal view (a live one, e.g. the dashboard's), the view is
+ * a UNION ALL that SQLite would sort whole in memory (temp_store = MEMORY:
+ * ~48 bytes an event, GBs on a large store); written as a compound with the
+ * ORDER BY on it, SQLite merges the tables' own orders instead (main.events
+ * in its primary key's, no sort; only the journals' few rows are sorted).
+ * The same rows in the same order.  Free the result with free(); NULL with
+ * err set on failure. */
+char *tn_store_events_scan_sql(tn_store *s, const char *cols, const char *cond, const char *order, tn_error *err);
+
 /* Set err from the handle's current message; returns TN_ERR_DB. */
 int tn_store_db_error(tn_store *s, const char *what, tn_error *err);
 

@@ -66,6 +66,12 @@ int web_new(tn_server *sv, tn_error *err)
 	return TN_OK;
 }
 
+void web_stop(struct tn_web *w)
+{
+	if (w)
+		web_cache_stop(w->cache);
+}
+
 void web_free(struct tn_web *w)
 {
 	if (!w)

@@ -14,6 +14,8 @@ struct tn_web;
 /* Make SV's dashboard state (sessions, the signing secret, the caches). */
 int web_new(tn_server *sv, tn_error *err);
 void web_free(struct tn_web *w);
+/* Shutdown begins: the dashboard's analysis in progress is cancelled. */
+void web_stop(struct tn_web *w);
 
 /* Answer RQ when it is one of the dashboard's paths: 1 and RS filled;
  * 0 when the path is not the dashboard's (the caller answers 404). */

@@ -35,8 +35,10 @@
  */
 #include "web/web_internal.h"
 #include "base/alloc.h"
+#include "store/db.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +73,7 @@ struct web_cache {
 	/* the warming thread */
 	pthread_t thread;
 	int started, stopping, kicked;
+	atomic_int halt; /* shutdown: the computation in progress is cancelled (tn_db_cancel_set) */
 	pthread_mutex_t wmu;
 	pthread_cond_t wake;
 	long long version; /* the data version the warming thread saw last (mu); -1: not read yet */
@@ -100,12 +103,11 @@ void web_cache_free(web_cache *wc)
 {
 	if (!wc)
 		return;
+	web_cache_stop(wc);
 	pthread_mutex_lock(&wc->wmu);
-	wc->stopping = 1;
-	pthread_cond_broadcast(&wc->wake);
 	int started = wc->started;
 	pthread_mutex_unlock(&wc->wmu);
-	if (started) /* it finishes the analysis it is in, then stops */
+	if (started) /* the analysis it is in fails at its next read ("cancelled"), is not kept, and it stops */
 		pthread_join(wc->thread, NULL);
 	for (size_t i = 0; i < wc->n; i++)
 		if (wc->e[i].drop)
@@ -118,6 +120,27 @@ void web_cache_free(web_cache *wc)
 	pthread_mutex_destroy(&wc->vmu);
 	free(wc->db_path);
 	free(wc);
+}
+
+/* Shutdown: no computation starts any more, the one in progress is
+ * cancelled (its reads of the store fail at once), and nothing it made is
+ * kept.  A kept value being written is finished first: the check is armed
+ * only around an analysis, never around keep()'s writes. */
+void web_cache_stop(web_cache *wc)
+{
+	if (!wc)
+		return;
+	pthread_mutex_lock(&wc->wmu);
+	wc->stopping = 1;
+	atomic_store(&wc->halt, 1);
+	pthread_cond_broadcast(&wc->wake);
+	pthread_mutex_unlock(&wc->wmu);
+}
+
+static int halted(void *ud)
+{
+	web_cache *wc = ud;
+	return atomic_load_explicit(&wc->halt, memory_order_relaxed);
 }
 
 static unsigned long long file_stamp(const char *path)
@@ -416,7 +439,9 @@ static void *warm_main(void *p)
 		pthread_mutex_unlock(&wc->wmu);
 		if (!s) {
 			tn_error err = {0};
-			if (tn_store_open(wc->db_path, TN_STORE_LIVE, &s, &err)) {
+			if (tn_store_open(wc->db_path, TN_STORE_LIVE, &s, &err) == TN_OK)
+				tn_db_cancel_watch(s);
+			else {
 				fprintf(stderr, "tenure serve: dashboard: %s\n", err.msg);
 				s = NULL;
 				pthread_mutex_lock(&wc->mu);
@@ -499,8 +524,20 @@ static void *warm_main(void *p)
 			tn_error err = {0};
 			web_make_stamp = stamp;
 			double t0 = server_now(), c0 = thread_cpu();
+			tn_db_cancel_set(halted, wc);
 			void *d = make(s, has_arg ? arg : NULL, &err);
+			tn_db_cancel_set(NULL, NULL);
 			double took = server_now() - t0;
+			if (halted(wc)) {
+				/* cancelled by the shutdown, or finished just then: a value
+				 * made while its reads may have failed half-way is never
+				 * kept nor put (the next start computes it again) */
+				if (d)
+					drop(d);
+				fprintf(stderr, "tenure serve: dashboard %s|%s cancelled after %.3f s (shutdown)\n", kind, arg,
+					took);
+				break;
+			}
 			/* one line per computation: what the dashboard costs, in wall
 			 * and CPU seconds (bench/bench_dashboard.sh reads it) */
 			fprintf(stderr, "tenure serve: dashboard %s|%s computed in %.3f s (%.3f s CPU); peak RSS %ld MB%s%s\n",

@@ -104,6 +104,9 @@ typedef struct web_cache web_cache;
 web_cache *web_cache_new(const char *db_path);
 web_cache *web_cache_of(struct tn_web *w);
 void web_cache_free(web_cache *wc);
+/* Shutdown: cancel the computation in progress (it is not kept) and start
+ * no other; web_cache_free then joins the warming thread at once. */
+void web_cache_stop(web_cache *wc);
 /* The value cached under KEY for the store's current data (computing it
  * with MAKE(ctx, store, arg) when absent or stale); NULL with ERR on failure.
  * The value stays valid while the caller holds the read lock that
