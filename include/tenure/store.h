@@ -243,10 +243,6 @@ TN_API int tn_store_reader(tn_store *s, tn_error *err);
 TN_API int tn_store_journal(tn_store *s, int on, tn_error *err);
 TN_API int tn_store_fold(tn_store *s, long long *moved, tn_error *err);
 TN_API long long tn_store_journal_rows(const tn_store *s);
-/* The journal's key filter made for about N events from the start (the
- * writer's fold threshold), so the first journal's filter never grows by
- * rehashing (later ones are made at the size of the one before).  A hint. */
-TN_API void tn_store_journal_size(tn_store *s, size_t n);
 /* One step of a fold in short transactions, so a writer can run its own
  * transactions between steps: customers range by range (about CHUNK rows
  * each), then the moved rows deleted CHUNK ids at a time.  Readers see

@@ -361,14 +361,3 @@ int tn_u64set_add(tn_u64set *m, uint64_t h)
 	m->n++;
 	return 1;
 }
-
-void tn_u64set_clear(tn_u64set *m)
-{
-	if (!m)
-		return;
-	if (m->slot)
-		memset(m->slot, 0, m->cap * sizeof *m->slot);
-	m->n = 0;
-}
-
-size_t tn_u64set_room(const tn_u64set *m) { return m ? m->cap / 2 : 0; }

@@ -77,11 +77,5 @@ size_t tn_u64set_bytes(const tn_u64set *m);
 int tn_u64set_has(const tn_u64set *m, uint64_t h);
 /* Add H: 1 added, 0 present already, -1 out of memory (the set unchanged). */
 int tn_u64set_add(tn_u64set *m, uint64_t h);
-/* Empty M and keep its table (no free, no new pages to fault in: a set
- * refilled to about its former size, like the server's journal keys, reuses
- * it).  M may be NULL. */
-void tn_u64set_clear(tn_u64set *m);
-/* The number of values M's table holds without growing (0 for NULL). */
-size_t tn_u64set_room(const tn_u64set *m);
 
 #endif

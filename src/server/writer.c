@@ -337,9 +337,6 @@ static void *writer_main(void *arg)
 	double fold_secs = 0;
 	long wait_us = sv->o.group_wait_us ? sv->o.group_wait_us : GROUP_WAIT_US;
 	long last_group = 0;
-	/* the journal's key filter made for a whole journal at once (a fold
-	 * starts after the group that reached FOLD_ROWS): it never rehashes */
-	tn_store_journal_size(w->store, (size_t)fold_rows + GROUP_ROWS);
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		while (!w->head && !w->stopping) {

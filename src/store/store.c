@@ -65,12 +65,7 @@ struct tn_store {
 	 * journaled (see "journal keys" below): JKEYS since the current fold
 	 * began, JKEYS_OLD those of the journal being folded */
 	tn_u64set *jkeys, *jkeys_old;
-	/* the table of a filter no longer needed, kept for the next one
-	 * (jkeys_fresh): the journal's filters are made and dropped at each
-	 * fold, about the same size each time */
-	tn_u64set *jkeys_spare;
-	size_t jkeys_hint;      /* the size of the next filter: the most keys one held, or
-				 * tn_store_journal_size's */
+	size_t jkeys_hint;      /* keys the last filter held: the size of the next */
 	uint32_t *jrows;        /* flush_journal's scratch: the rows to write */
 	size_t jrows_cap;
 	/* a chunked fold under way (tn_store_fold_step): 0 none, 1 moving
@@ -505,46 +500,9 @@ static uint64_t jkey(const ev_row *e)
 	return tn_hash_fnv1a(e->eid, h);
 }
 
-/* An empty filter for about JKEYS_HINT keys: the spare, emptied, when it
- * has room for them (no new pages, RSS stays level across folds), else a
- * new one of that size (NULL: out of memory). */
-static tn_u64set *jkeys_fresh(tn_store *s)
-{
-	tn_u64set *m = s->jkeys_spare;
-	s->jkeys_spare = NULL;
-	if (m && tn_u64set_room(m) >= s->jkeys_hint) {
-		tn_u64set_clear(m);
-		return m;
-	}
-	tn_u64set_free(m);
-	return tn_u64set_new_for(s->jkeys_hint);
-}
-
-/* A filter no longer needed: kept as the spare if larger than the spare. */
-static void jkeys_drop(tn_store *s, tn_u64set *m)
-{
-	if (!m)
-		return;
-	if (tn_u64set_room(m) < tn_u64set_room(s->jkeys_spare)) {
-		tn_u64set_free(m);
-		return;
-	}
-	tn_u64set_free(s->jkeys_spare);
-	s->jkeys_spare = m;
-}
-
-void tn_store_journal_size(tn_store *s, size_t n)
-{
-	s->jkeys_hint = n;
-	if (s->jkeys && tn_u64set_count(s->jkeys) == 0 && tn_u64set_room(s->jkeys) < n) {
-		jkeys_drop(s, s->jkeys); /* made again at its first key, at size N */
-		s->jkeys = NULL;
-	}
-}
-
 static int jkey_add(tn_store *s, uint64_t k)
 {
-	if (!s->jkeys && !(s->jkeys = jkeys_fresh(s)))
+	if (!s->jkeys && !(s->jkeys = tn_u64set_new_for(s->jkeys_hint)))
 		return -1;
 	return tn_u64set_add(s->jkeys, k) < 0 ? -1 : 0;
 }
@@ -552,10 +510,10 @@ static int jkey_add(tn_store *s, uint64_t k)
 /* Load the keys of the rows in the journal (tn_store_journal at start). */
 static int jkeys_load(tn_store *s, tn_error *err)
 {
-	jkeys_drop(s, s->jkeys);
-	jkeys_drop(s, s->jkeys_old);
+	tn_u64set_free(s->jkeys);
+	tn_u64set_free(s->jkeys_old);
 	s->jkeys = s->jkeys_old = NULL;
-	if (!(s->jkeys = jkeys_fresh(s)))
+	if (!(s->jkeys = tn_u64set_new()))
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	tn_stmt *st = tn_db_prepare(s,
 				    "SELECT customer_id, occurred_at, type_id, ext_id FROM main.events_journal UNION ALL "
@@ -659,8 +617,8 @@ static void folded_all(tn_store *s)
 {
 	s->journal_rows = 0;
 	s->fold_phase = 0;
-	jkeys_drop(s, s->jkeys);
-	jkeys_drop(s, s->jkeys_old);
+	tn_u64set_free(s->jkeys);
+	tn_u64set_free(s->jkeys_old);
 	s->jkeys = s->jkeys_old = NULL;
 }
 
@@ -771,7 +729,7 @@ int tn_store_fold_step(tn_store *s, long long chunk, int *done, long long *moved
 				tn_store_rollback(s);
 				return tn_error_code(err, TN_ERR_DB);
 			}
-			jkeys_drop(s, s->jkeys_old);
+			tn_u64set_free(s->jkeys_old);
 			s->jkeys_old = NULL;
 			s->fold_phase = 0;
 			s->journal_rows = 0;
@@ -810,11 +768,10 @@ int tn_store_fold_step(tn_store *s, long long chunk, int *done, long long *moved
 		s->jtab = !t;
 		s->fold_through = INT64_MIN;
 		s->fold_start_rows = s->journal_rows;
-		jkeys_drop(s, s->jkeys_old);
+		tn_u64set_free(s->jkeys_old);
 		s->jkeys_old = s->jkeys;
 		s->jkeys = NULL;
-		if (s->jkeys_hint < tn_u64set_count(s->jkeys_old))
-			s->jkeys_hint = tn_u64set_count(s->jkeys_old);
+		s->jkeys_hint = tn_u64set_count(s->jkeys_old);
 	}
 	*done = 0;
 	/* the next customers, about CHUNK rows: up to the customer before the
@@ -848,7 +805,7 @@ int tn_store_fold_step(tn_store *s, long long chunk, int *done, long long *moved
 		s->journal_rows -= s->fold_start_rows;
 		if (s->journal_rows < 0)
 			s->journal_rows = 0;
-		jkeys_drop(s, s->jkeys_old);
+		tn_u64set_free(s->jkeys_old);
 		s->jkeys_old = NULL;
 		*done = 1;
 	}
@@ -955,7 +912,6 @@ void tn_store_close(tn_store *s)
 	tn_strmap_free(s->types);
 	tn_u64set_free(s->jkeys);
 	tn_u64set_free(s->jkeys_old);
-	tn_u64set_free(s->jkeys_spare);
 	free(s->jrows);
 	free(s->sort_a);
 	free(s->sort_b);
@@ -2398,7 +2354,7 @@ static int flush_journal(tn_store *s, long long *added, tn_error *err)
 		if (i > 0 && ev_cmp(&s->ev[i - 1], e) == 0)
 			continue; /* repeated in the group: its first copy is the one */
 		uint64_t k = jkey(e);
-		if (!s->jkeys && !(s->jkeys = jkeys_fresh(s))) {
+		if (!s->jkeys && !(s->jkeys = tn_u64set_new_for(s->jkeys_hint))) {
 			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 			break;
 		}

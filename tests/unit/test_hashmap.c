@@ -156,37 +156,6 @@ static void test_u64set(void **state)
 	tn_u64set_free(m);
 }
 
-/* tn_u64set_clear empties the set and keeps its table: nothing held after,
- * the same bytes, and refilled to its room without growing */
-static void test_u64set_clear(void **state)
-{
-	(void)state;
-	tn_u64set_clear(NULL);
-	assert_int_equal(tn_u64set_room(NULL), 0);
-	tn_u64set *m = tn_u64set_new_for(3000);
-	assert_non_null(m);
-	size_t room = tn_u64set_room(m), bytes = tn_u64set_bytes(m);
-	assert_true(room >= 3000);
-	for (uint64_t i = 1; i <= room; i++)
-		assert_int_equal(tn_u64set_add(m, tn_hash_mix64(i)), 1);
-	assert_int_equal(tn_u64set_bytes(m), bytes);
-	tn_u64set_clear(m);
-	assert_int_equal(tn_u64set_count(m), 0);
-	assert_int_equal(tn_u64set_bytes(m), bytes);
-	for (uint64_t i = 1; i <= room; i++)
-		assert_int_equal(tn_u64set_has(m, tn_hash_mix64(i)), 0);
-	/* refilled with other values: the old ones stay gone */
-	for (uint64_t i = 1; i <= room; i++)
-		assert_int_equal(tn_u64set_add(m, tn_hash_mix64(i + 7000000)), 1);
-	assert_int_equal(tn_u64set_count(m), room);
-	assert_int_equal(tn_u64set_bytes(m), bytes);
-	assert_int_equal(tn_u64set_has(m, tn_hash_mix64(5)), 0);
-	assert_int_equal(tn_u64set_has(m, tn_hash_mix64(5 + 7000000)), 1);
-	/* one past its room: it grows */
-	assert_int_equal(tn_u64set_add(m, 1), 1);
-	assert_true(tn_u64set_bytes(m) > bytes);
-	assert_true(tn_u64set_room(m) > room);
-	tn_u64set_free(m);
 /* Keys around the 8 bytes an entry holds inline (its head): every prefix of
  * a 20-byte key, keys equal in their first 8 bytes and different after, and
  * keys different only at byte 7 -- each found at its own index, none of the
@@ -226,7 +195,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fnv),	   cmocka_unit_test(test_growth), cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_collisions), cmocka_unit_test(test_rows), cmocka_unit_test(test_u64set),
-		cmocka_unit_test(test_u64set_clear),
 		cmocka_unit_test(test_heads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

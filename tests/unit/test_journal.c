@@ -390,10 +390,6 @@ static void test_folds_alternate_tables(void **state)
 	fresh();
 	more_customers();
 	tn_store *w = journaling();
-	/* the filters made for 300 keys: each fold's new one is the last
-	 * fold's, emptied (a key left in it would make a new event look like a
-	 * re-send only to the filter: the journal's index still decides) */
-	tn_store_journal_size(w, 300);
 	tn_store *live = open_flags(TN_STORE_LIVE);
 	tn_error err = {0};
 	long long expect = 0;
