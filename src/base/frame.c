@@ -78,9 +78,9 @@ typedef struct pool_block {
 	char data[];
 } pool_block;
 
-char *tn_frame_pool_strdup(tn_frame *f, const char *s, size_t n)
+char *tn_frame_pool_put(void **pool, const char *s, size_t n)
 {
-	pool_block *b = f->pool;
+	pool_block *b = *pool;
 	if (!b || b->cap - b->used < n + 1) {
 		size_t cap = n + 1 > POOL_BLOCK ? n + 1 : POOL_BLOCK;
 		pool_block *nb = tn_malloc(sizeof *nb + cap);
@@ -89,13 +89,36 @@ char *tn_frame_pool_strdup(tn_frame *f, const char *s, size_t n)
 		nb->next = b;
 		nb->used = 0;
 		nb->cap = cap;
-		f->pool = b = nb;
+		*pool = b = nb;
 	}
 	char *d = b->data + b->used;
 	memcpy(d, s, n);
 	d[n] = '\0';
 	b->used += n + 1;
 	return d;
+}
+
+char *tn_frame_pool_strdup(tn_frame *f, const char *s, size_t n) { return tn_frame_pool_put(&f->pool, s, n); }
+
+void tn_frame_pool_splice(void **dst, void **src)
+{
+	pool_block *b = *src;
+	if (!b)
+		return;
+	while (b->next)
+		b = b->next;
+	b->next = *dst;
+	*dst = *src;
+	*src = NULL;
+}
+
+void tn_frame_pool_drop(void **pool)
+{
+	for (pool_block *b = *pool, *next; b; b = next) {
+		next = b->next;
+		free(b);
+	}
+	*pool = NULL;
 }
 
 void tn_frame_free(tn_frame *f)
@@ -112,10 +135,7 @@ void tn_frame_free(tn_frame *f)
 			free(c->text);
 		}
 	}
-	for (pool_block *b = f->pool, *next; b; b = next) {
-		next = b->next;
-		free(b);
-	}
+	tn_frame_pool_drop(&f->pool);
 	free(f->cols);
 	free(f->path);
 	free(f);

@@ -96,6 +96,12 @@ typedef struct chunk {
 	size_t *nblank;              /* per column: blank cells (not in a re-read) */
 	char *scratch;               /* unescaped quoted field */
 	size_t scratch_cap;
+	/* the text cells' strings: one pool per chunk (handed to the frame at
+	 * the end, so a cell is never an allocation of its own: 10M cells of a
+	 * plan column were 10M mallocs and ~320 MB), a repeated value stored once
+	 * (INTERN_SLOTS recent values per column) */
+	void *pool;
+	struct interned *intern;
 	int status;
 	/* shared, read-only */
 	const int *colof;  /* field -> frame column, -1 when not kept */
@@ -262,21 +268,38 @@ static void advise_huge(void *p, size_t n)
 #endif
 }
 
-static char *copy_text(const char *s, size_t len)
+/* A text cell's value in chunk CK's pool: the same bytes as a recent cell
+ * of column J give the same pointer (frames are read-only once read). */
+#define INTERN_SLOTS 64
+#define INTERN_MAX 48 /* longer values (ids, free text) are rarely repeated */
+struct interned {
+	const char *p;
+	size_t n;
+};
+
+static char *copy_text(chunk *ck, size_t j, const char *s, size_t len)
 {
 	const char *nul = memchr(s, '\0', len); /* the reference's strdup stops there */
 	size_t n = nul ? (size_t)(nul - s) : len;
-	char *t = tn_malloc(n + 1);
+	if (n > INTERN_MAX)
+		return tn_frame_pool_put(&ck->pool, s, n);
+	uint32_t h = 2166136261u ^ (uint32_t)n;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	struct interned *e = &ck->intern[j * INTERN_SLOTS + (h >> 26)];
+	if (e->p && e->n == n && memcmp(e->p, s, n) == 0)
+		return (char *)e->p;
+	char *t = tn_frame_pool_put(&ck->pool, s, n);
 	if (t) {
-		memcpy(t, s, n);
-		t[n] = '\0';
+		e->p = t;
+		e->n = n;
 	}
 	return t;
 }
 
 /* Render rows [from, to) of column J, numbers so far, as the reference's
  * to_text does ("%.17g", "" for a missing value), in place. */
-static int render_rows(fcol *c, size_t from, size_t to)
+static int render_rows(fcol *c, void **pool, size_t from, size_t to)
 {
 	double *num = c->cells;
 	char **txt = c->cells;
@@ -285,7 +308,7 @@ static int render_rows(fcol *c, size_t from, size_t to)
 		char buf[40] = "";
 		if (!isnan(v))
 			tn_snprintf_c(buf, sizeof buf, "%.17g", v);
-		char *s = tn_strdup(buf);
+		char *s = tn_frame_pool_put(pool, buf, strlen(buf));
 		if (!s) {
 			/* leave the column consistent for freeing: the rest as empty strings */
 			for (size_t k = i; k < to; k++)
@@ -320,13 +343,13 @@ static int put_cell(chunk *ck, size_t j, size_t row, const char *s, size_t len, 
 			return OK;
 		}
 		ck->text[j] = 1; /* rows not rendered are NULL, as free() likes */
-		if (render_rows(c, ck->base, at)) {
+		if (render_rows(c, &ck->pool, ck->base, at)) {
 			((char **)c->cells)[at] = NULL;
 			return NOMEM;
 		}
 		ck->first_text[j] = row;
 	}
-	char *t = blank ? tn_strdup("") : copy_text(s, len);
+	char *t = copy_text(ck, j, s, blank ? 0 : len);
 	if (!t)
 		return NOMEM;
 	((char **)c->cells)[at] = t;
@@ -568,30 +591,13 @@ out:
 	return NULL;
 }
 
-/* Free the text cells of column J in rows [from, to) of the cells. */
-static void free_text_rows(fcol *c, size_t from, size_t to)
-{
-	char **txt = c->cells;
-	for (size_t i = from; i < to; i++)
-		free(txt[i]);
-}
-
-/* Free what chunk CK wrote as text (columns that turned text in it), with
- * the cells of the row it stopped in. */
-static void chunk_free_text(chunk *ck, size_t ncols)
-{
-	for (size_t j = 0; j < ncols; j++)
-		if (ck->text && ck->text[j] && (!ck->active || ck->active[j]))
-			free_text_rows(&ck->cols[j], ck->base,
-				       ck->base + ck->nrows + (ck->cols[j].field < ck->partial));
-}
-
 static int chunk_alloc(chunk *ck, size_t ncols)
 {
 	ck->text = tn_calloc(ncols ? ncols : 1, 1);
 	ck->first_text = tn_calloc(ncols ? ncols : 1, sizeof *ck->first_text);
 	ck->nblank = tn_calloc(ncols ? ncols : 1, sizeof *ck->nblank);
-	return ck->text && ck->first_text && ck->nblank ? 0 : -1;
+	ck->intern = tn_calloc((ncols ? ncols : 1) * INTERN_SLOTS, sizeof *ck->intern);
+	return ck->text && ck->first_text && ck->nblank && ck->intern ? 0 : -1;
 }
 
 static void chunk_release(chunk *ck)
@@ -600,6 +606,9 @@ static void chunk_release(chunk *ck)
 	free(ck->first_text);
 	free(ck->nblank);
 	free(ck->scratch);
+	free(ck->intern);
+	tn_frame_pool_drop(&ck->pool); /* NULL once handed to the frame */
+	ck->intern = NULL;
 	ck->text = NULL;
 	ck->first_text = NULL;
 	ck->nblank = NULL;
@@ -839,14 +848,15 @@ static tn_frame *read_fast(const char *path, const char *const *want, size_t nwa
 			again.text = tn_malloc(f->ncols);
 			again.scratch = NULL;
 			again.scratch_cap = 0;
-			if (!again.text) {
+			again.pool = NULL;
+			again.intern = tn_calloc(f->ncols * INTERN_SLOTS, sizeof *again.intern);
+			if (!again.text || !again.intern) {
 				status = NOMEM;
 			} else {
 				for (size_t j = 0; j < f->ncols; j++) {
 					if (!reread[j])
 						continue;
-					if (ck[1].text[j]) /* its earlier rows were rendered numbers */
-						free_text_rows(&fc[j], ck[1].base, ck[1].base + ck[1].nrows);
+					/* its earlier rows, if rendered numbers, stay in ck[1]'s pool */
 					ck[1].text[j] = 0;
 				}
 				memcpy(again.text, reread, f->ncols); /* text from the first row */
@@ -862,12 +872,12 @@ static tn_frame *read_fast(const char *path, const char *const *want, size_t nwa
 							ck[1].text[j] = 1;
 							ck[1].first_text[j] = 0;
 						}
-				} else {
-					chunk_free_text(&again, f->ncols); /* ck[1] holds no text there */
 				}
-				free(again.text);
-				free(again.scratch);
+				tn_frame_pool_splice(&ck[1].pool, &again.pool); /* its cells are ck[1]'s now */
 			}
+			free(again.text);
+			free(again.scratch);
+			free(again.intern);
 		}
 	}
 	free(reread);
@@ -876,7 +886,7 @@ static tn_frame *read_fast(const char *path, const char *const *want, size_t nwa
 		for (size_t j = 0; j < f->ncols && status == OK; j++) {
 			if (ck[0].text[j] || !ck[1].text[j])
 				continue;
-			if (render_rows(&fc[j], ck[0].base, ck[0].base + ck[0].nrows)) {
+			if (render_rows(&fc[j], &ck[0].pool, ck[0].base, ck[0].base + ck[0].nrows)) {
 				/* rows it did not reach are NULL: free all the others */
 				status = NOMEM;
 			}
@@ -884,9 +894,7 @@ static tn_frame *read_fast(const char *path, const char *const *want, size_t nwa
 			ck[0].first_text[j] = 0;
 		}
 	}
-	if (status != OK) {
-		for (int k = 0; k < nchunks; k++)
-			chunk_free_text(&ck[k], f->ncols);
+	if (status != OK) { /* the chunks' pools go in chunk_release */
 		for (size_t j = 0; j < f->ncols; j++)
 			free(fc[j].cells);
 		free(fc);
@@ -918,11 +926,14 @@ static tn_frame *read_fast(const char *path, const char *const *want, size_t nwa
 		if (text) {
 			c->is_numeric = 0;
 			c->text = fc[j].cells;
+			c->pooled = 1;
 		} else {
 			c->num = fc[j].cells;
 		}
 	}
 	f->nrows = nrows;
+	for (int k = 0; k < nchunks; k++)
+		tn_frame_pool_splice(&f->pool, &ck[k].pool);
 	free(fc);
 	status = OK;
 	*fallback = 0;

@@ -33,4 +33,11 @@ extern size_t tn_frame_fast_window;
 tn_frame *tn_frame_read_fast(const char *path, const char *const *want, size_t nwant, int threads,
 			     int *fallback, tn_error *err);
 
+/* String pools outside a frame (the fast reader's chunks each fill their
+ * own), handed to the frame at the end: a copy of S (N bytes, then a NUL) in
+ * *POOL; SRC's strings moved into DST's pool; all of *POOL freed. */
+char *tn_frame_pool_put(void **pool, const char *s, size_t n);
+void tn_frame_pool_splice(void **dst, void **src);
+void tn_frame_pool_drop(void **pool);
+
 #endif
