@@ -802,6 +802,19 @@ char *wun_str(web_unpack *u)
 	s[len] = '\0';
 	return s;
 }
+int wun_strcpy(web_unpack *u, char *dst, size_t cap)
+{
+	uint64_t len = wun_u64(u);
+	const char *p = u->bad || len >= cap ? NULL : take(u, (size_t)len);
+	if (!p) { /* also a NULL string (UINT64_MAX): a fixed buffer has no NULL */
+		u->bad = 1;
+		dst[0] = '\0';
+		return 0;
+	}
+	memcpy(dst, p, (size_t)len);
+	dst[len] = '\0';
+	return 1;
+}
 size_t wun_count(web_unpack *u, size_t each)
 {
 	uint64_t n = wun_u64(u);

@@ -183,6 +183,9 @@ int wun_raw(web_unpack *u, void *p, size_t n); /* 0 unless exactly N bytes were 
 uint64_t wun_u64(web_unpack *u);
 double wun_f64(web_unpack *u);
 char *wun_str(web_unpack *u);      /* allocated (free()); NULL for a kept NULL or a bad blob */
+/* a string into DST of CAP bytes (what wpk_str kept): 0 and U bad unless it
+ * fits with its '\0' (a NULL string does not) */
+int wun_strcpy(web_unpack *u, char *dst, size_t cap);
 double *wun_f64s(web_unpack *u, size_t n); /* allocated, N values */
 size_t wun_count(web_unpack *u, size_t each); /* a count of items of at least EACH bytes that fits */
 typedef struct web_codec {

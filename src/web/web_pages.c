@@ -2576,11 +2576,22 @@ static int who_has_tail(const void *d)
 }
 
 /* the head: how many, and the shown ones; the tail: the others */
+#define ALERT_PACKED_MIN (9 * 8) /* an alert's fewest bytes kept: six numbers, three string lengths */
 static void pack_alerts_from(const alerts *a, size_t from, size_t to, tn_sbuf *b)
 {
 	wpk_u64(b, to - from);
-	for (size_t i = from; i < to; i++)
-		wpk_raw(b, alert_at(a, i), sizeof(tn_pred_alert));
+	for (size_t i = from; i < to; i++) { /* field by field: no padding, nothing after a string's end */
+		const tn_pred_alert *al = alert_at(a, i);
+		wpk_u64(b, (uint64_t)al->id);
+		wpk_str(b, al->customer);
+		wpk_str(b, al->kind);
+		wpk_u64(b, (uint64_t)al->raised_at);
+		wpk_u64(b, (uint64_t)al->resolved_at);
+		wpk_u64(b, (uint64_t)al->acked_at);
+		wpk_f64(b, al->risk);
+		wpk_str(b, al->detail);
+		wpk_f64(b, al->mrr);
+	}
 }
 static void pack_alerts(const void *d, tn_sbuf *b)
 {
@@ -2596,17 +2607,23 @@ static void pack_alerts_tail(const void *d, tn_sbuf *b)
 static void *unpack_alerts_list(web_unpack *u)
 {
 	alerts *a = tn_calloc(1, sizeof *a);
-	size_t n = wun_count(u, sizeof(tn_pred_alert));
-	if (!a || !(a->al = tn_malloc((n ? n : 1) * sizeof *a->al))) {
+	size_t n = wun_count(u, ALERT_PACKED_MIN);
+	if (!a || !(a->al = tn_calloc(n ? n : 1, sizeof *a->al))) {
 		free(a);
 		u->bad = 1;
 		return NULL;
 	}
 	for (size_t i = 0; i < n && !u->bad; i++) {
-		wun_raw(u, &a->al[i], sizeof a->al[i]);
 		tn_pred_alert *al = &a->al[i];
-		al->customer[sizeof al->customer - 1] = al->kind[sizeof al->kind - 1] = '\0';
-		al->detail[sizeof al->detail - 1] = '\0';
+		al->id = (int64_t)wun_u64(u);
+		wun_strcpy(u, al->customer, sizeof al->customer);
+		wun_strcpy(u, al->kind, sizeof al->kind);
+		al->raised_at = (int64_t)wun_u64(u);
+		al->resolved_at = (int64_t)wun_u64(u);
+		al->acked_at = (int64_t)wun_u64(u);
+		al->risk = wun_f64(u);
+		wun_strcpy(u, al->detail, sizeof al->detail);
+		al->mrr = wun_f64(u);
 		a->n = i + 1;
 	}
 	if (u->bad) {
@@ -2659,7 +2676,7 @@ const web_codec web_codecs[] = {
 	{"exit", "2", make_exit, drop_fb, pack_fb, unpack_fb, NULL, NULL, NULL, NULL},
 	{"who", "3", make_who, drop_who, pack_who, unpack_who, pack_who_tail, unpack_who_tail, attach_who_tail,
 	 who_has_tail},
-	{"alerts", "3", make_alerts, drop_alerts, pack_alerts, unpack_alerts, pack_alerts_tail, unpack_alerts_list,
+	{"alerts", "4", make_alerts, drop_alerts, pack_alerts, unpack_alerts, pack_alerts_tail, unpack_alerts_list,
 	 attach_alerts_tail, alerts_has_tail},
 	{"dashacts", "2", web_make_done, web_drop_done, web_pack_done, web_unpack_done, NULL, NULL, NULL, NULL},
 };
