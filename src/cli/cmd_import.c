@@ -31,7 +31,8 @@ static const char help[] =
 	"  --max-errors N       errors listed before summarising the rest (default 20)\n"
 	"  --reporting-currency CUR  after a good import, make CUR the store's reporting currency\n"
 	"                       (default: the first subscription's currency, else the first payment's, else USD)\n"
-	"Prints one row: kind, file, rows, added, updated, unchanged, rejected, seconds, rows_per_s.\n";
+	"Prints one row: kind, file, rows, added, updated, unchanged, rejected, seconds, rows_per_s;\n"
+	"with --quiet, nothing on success (errors, and how many rows --skip-bad left out, go to stderr).\n";
 
 static void on_error(void *ud, const char *msg)
 {
@@ -158,22 +159,24 @@ int cmd_import(cli_ctx *ctx, int argc, char **argv)
 			cli_fail(&err);
 		return rc == TN_ERR_USAGE ? 2 : 1;
 	}
-	double secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-	const char *cols[] = {"kind", "file", "rows", "added", "updated", "unchanged", "rejected", "seconds",
-			      "rows_per_s"};
-	tn_out *t = tn_out_new(9, cols);
-	tn_out_str(t, tn_kind_name(o.kind));
-	tn_out_str(t, file);
-	tn_out_int(t, res.rows);
-	tn_out_int(t, res.added);
-	tn_out_int(t, res.updated);
-	tn_out_int(t, res.unchanged);
-	tn_out_int(t, res.rejected);
-	tn_out_num(t, secs, 2);
-	tn_out_num(t, secs > 0 ? res.rows / secs : 0, 0);
-	tn_out_print(t, ctx->format, stdout);
-	tn_out_free(t);
-	if (res.rejected)
+	if (!ctx->quiet) { /* --quiet: nothing on stdout on success */
+		double secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+		const char *cols[] = {"kind", "file", "rows", "added", "updated", "unchanged", "rejected", "seconds",
+				      "rows_per_s"};
+		tn_out *t = tn_out_new(9, cols);
+		tn_out_str(t, tn_kind_name(o.kind));
+		tn_out_str(t, file);
+		tn_out_int(t, res.rows);
+		tn_out_int(t, res.added);
+		tn_out_int(t, res.updated);
+		tn_out_int(t, res.unchanged);
+		tn_out_int(t, res.rejected);
+		tn_out_num(t, secs, 2);
+		tn_out_num(t, secs > 0 ? res.rows / secs : 0, 0);
+		tn_out_print(t, ctx->format, stdout);
+		tn_out_free(t);
+	}
+	if (res.rejected) /* rows left out are said, even with --quiet */
 		fprintf(stderr, "tenure: %lld bad row%s written to %s\n", res.rejected, res.rejected == 1 ? "" : "s",
 			o.rejects_path);
 	return 0;

@@ -361,6 +361,8 @@ int cmd_import_source(cli_ctx *ctx, const char *kind_name, const char *file)
 		return bad ? 1 : cli_fail(&err);
 	}
 	tn_store_close(s);
+	if (ctx->quiet) /* --quiet: nothing on stdout on success */
+		return 0;
 	const char *cols[] = {"kind", "file", "notifications", "applied", "duplicate", "stale", "stored"};
 	tn_out *t = tn_out_new(7, cols);
 	tn_out_str(t, kind_name);

@@ -33,7 +33,7 @@ static void usage(FILE *fp)
 	fprintf(fp, "\nGlobal options:\n"
 		    "  --db FILE        the store (SQLite file); default $TENURE_DB or tenure.db\n"
 		    "  --format FMT     table (default), csv or json, for every command that prints data\n"
-		    "  --quiet          no progress messages on stderr\n"
+		    "  --quiet          no progress messages on stderr (import: no output on success)\n"
 		    "  --version        print the version\n\n"
 		    "Documentation: README.md and docs/ in the source tree.\n");
 }
