@@ -2400,6 +2400,28 @@ static int journals_empty(tn_store *s)
 	return r;
 }
 
+/* flush_events' INSERTs: guarded against the events already journaled by a
+ * running server, and bare (see flush_events) */
+static const char SQL_EVENTS_GUARDED[] =
+	"INSERT OR IGNORE INTO main.events(customer_id, occurred_at, type_id, ext_id, amount) "
+	"SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM main.events_journal "
+	"WHERE customer_id = ?1 AND occurred_at = ?2 AND type_id = ?3 AND ext_id = ?4) "
+	"AND NOT EXISTS (SELECT 1 FROM main.events_journal_b "
+	"WHERE customer_id = ?1 AND occurred_at = ?2 AND type_id = ?3 AND ext_id = ?4)";
+static const char SQL_EVENTS_BARE[] =
+	"INSERT OR IGNORE INTO main.events(customer_id, occurred_at, type_id, ext_id, amount) "
+	"VALUES (?1, ?2, ?3, ?4, ?5)";
+/* flush_events' INSERT in SLOT, prepared on first use; on failure the
+ * buffered events are dropped (as a failed write drops them) and NULL. */
+static sqlite3_stmt *events_insert(tn_store *s, sqlite3_stmt **slot, const char *sql, tn_error *err)
+{
+	if (!*slot && !(*slot = tn_store_prepare(s, sql, err))) {
+		s->nev = 0;
+		s->pool_len = 1;
+	}
+	return *slot;
+}
+
 static int flush_events(tn_store *s, tn_error *err)
 {
 	long long n_added = 0;
@@ -2428,38 +2450,16 @@ static int flush_events(tn_store *s, tn_error *err)
 		s->journal_rows += n_added;
 		return jrc;
 	}
-	if (!s->ins_event_lite &&
-	    !(s->ins_event_lite = tn_store_prepare(
-		      s,
-		      "INSERT OR IGNORE INTO main.events(customer_id, occurred_at, type_id, ext_id, amount) "
-		      "SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM main.events_journal "
-		      "WHERE customer_id = ?1 AND occurred_at = ?2 AND type_id = ?3 AND ext_id = ?4) "
-		      "AND NOT EXISTS (SELECT 1 FROM main.events_journal_b "
-		      "WHERE customer_id = ?1 AND occurred_at = ?2 AND type_id = ?3 AND ext_id = ?4)",
-		      err))) {
-		s->nev = 0;
-		s->pool_len = 1;
-		return tn_error_code(err, TN_ERR_DB);
-	}
-	sqlite3_stmt *st = s->ins_event_lite;
 	/* A large flush inside our transaction (BEGIN IMMEDIATE: no other
 	 * connection writes until we commit) into a store whose journal tables
 	 * are empty -- a bulk import with no server journaling -- needs no
 	 * look-ups in them: two index seeks and a third of the statement's
 	 * VDBE work per row saved; the same rows are written. */
-	if (s->in_txn && s->nev >= 4096 && journals_empty(s) == 1) {
-		if (!s->ins_event_bare &&
-		    !(s->ins_event_bare = tn_store_prepare(
-			      s,
-			      "INSERT OR IGNORE INTO main.events(customer_id, occurred_at, type_id, ext_id, amount) "
-			      "VALUES (?1, ?2, ?3, ?4, ?5)",
-			      err))) {
-			s->nev = 0;
-			s->pool_len = 1;
-			return tn_error_code(err, TN_ERR_DB);
-		}
-		st = s->ins_event_bare;
-	}
+	int bare = s->in_txn && s->nev >= 4096 && journals_empty(s) == 1;
+	sqlite3_stmt *st = bare ? events_insert(s, &s->ins_event_bare, SQL_EVENTS_BARE, err)
+				: events_insert(s, &s->ins_event_lite, SQL_EVENTS_GUARDED, err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
 	int rc = TN_OK;
 	for (size_t i = 0; i < s->nev; i++) {
 		const ev_row *e = &s->ev[i];
