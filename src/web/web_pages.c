@@ -2105,11 +2105,61 @@ const size_t web_nwarm = sizeof web_warm / sizeof web_warm[0];
 
 /* ---- the values' serialised forms (kept in the store by web_data.c) -------------- */
 
-static void pack_summary(const void *d, tn_sbuf *b) { wpk_raw(b, d, sizeof(tn_summary)); }
+/* Values are kept field by field (wpk_*): never a struct's raw bytes, whose
+ * padding and bytes after a string's end are not the value's (they differ
+ * from run to run, and would write uninitialised memory to the store). */
+static void pack_summary(const void *d, tn_sbuf *b)
+{
+	const tn_summary *m = d;
+	wpk_u64(b, (uint64_t)m->as_of);
+	wpk_u64(b, (uint64_t)m->month_start);
+	wpk_u64(b, (uint64_t)m->month_partial);
+	wpk_str(b, m->currency);
+	wpk_u64(b, (uint64_t)m->customers);
+	wpk_u64(b, (uint64_t)m->active);
+	wpk_u64(b, (uint64_t)m->paying);
+	wpk_u64(b, (uint64_t)m->trialing);
+	wpk_f64(b, m->mrr);
+	wpk_u64(b, (uint64_t)m->churned);
+	wpk_u64(b, (uint64_t)m->churn_base);
+	wpk_f64(b, m->churn_rate);
+	wpk_f64(b, m->churn_rate_prev);
+	wpk_f64(b, m->nrr);
+	wpk_u64(b, (uint64_t)m->reactivated);
+	wpk_u64(b, (uint64_t)m->events);
+	wpk_u64(b, (uint64_t)m->nps_responses);
+	wpk_f64(b, m->nps);
+	wpk_f64(b, m->revenue_at_risk);
+	wpk_u64(b, (uint64_t)m->exit_answers);
+}
 static void *unpack_summary(web_unpack *u)
 {
-	tn_summary *m = tn_malloc(sizeof *m);
-	if (m && !wun_raw(u, m, sizeof *m)) {
+	tn_summary *m = tn_calloc(1, sizeof *m);
+	if (!m) {
+		u->bad = 1;
+		return NULL;
+	}
+	m->as_of = (tn_time)wun_u64(u);
+	m->month_start = (tn_time)wun_u64(u);
+	m->month_partial = (int)wun_u64(u);
+	wun_strcpy(u, m->currency, sizeof m->currency);
+	m->customers = (long long)wun_u64(u);
+	m->active = (long long)wun_u64(u);
+	m->paying = (long long)wun_u64(u);
+	m->trialing = (long long)wun_u64(u);
+	m->mrr = wun_f64(u);
+	m->churned = (long long)wun_u64(u);
+	m->churn_base = (long long)wun_u64(u);
+	m->churn_rate = wun_f64(u);
+	m->churn_rate_prev = wun_f64(u);
+	m->nrr = wun_f64(u);
+	m->reactivated = (long long)wun_u64(u);
+	m->events = (long long)wun_u64(u);
+	m->nps_responses = (long long)wun_u64(u);
+	m->nps = wun_f64(u);
+	m->revenue_at_risk = wun_f64(u);
+	m->exit_answers = (long long)wun_u64(u);
+	if (u->bad) {
 		free(m);
 		return NULL;
 	}
@@ -2392,25 +2442,44 @@ static void pack_fb(const void *d, tn_sbuf *b)
 {
 	const fbrows *f = d;
 	wpk_u64(b, f->n);
-	for (size_t i = 0; i < f->n; i++)
-		wpk_raw(b, &f->r[i], sizeof f->r[i]);
+	for (size_t i = 0; i < f->n; i++) {
+		const tn_fb_row *r = &f->r[i];
+		wpk_str(b, r->segment);
+		wpk_str(b, r->period);
+		wpk_str(b, r->metric);
+		wpk_u64(b, r->n);
+		wpk_f64(b, r->value);
+		wpk_f64(b, r->lo);
+		wpk_f64(b, r->hi);
+		wpk_f64(b, r->extra);
+		wpk_str(b, r->text);
+		wpk_str(b, r->kind);
+		wpk_str(b, r->language);
+	}
 }
 static void *unpack_fb(web_unpack *u)
 {
 	fbrows *f = tn_calloc(1, sizeof *f);
-	size_t n = wun_count(u, sizeof(tn_fb_row));
-	if (!f || !(f->r = tn_malloc((n ? n : 1) * sizeof *f->r))) {
+	size_t n = wun_count(u, 11 * 8); /* a row's fewest bytes: five numbers, six string lengths */
+	if (!f || !(f->r = tn_calloc(n ? n : 1, sizeof *f->r))) {
 		free(f);
 		u->bad = 1;
 		return NULL;
 	}
 	for (size_t i = 0; i < n && !u->bad; i++) {
-		wun_raw(u, &f->r[i], sizeof f->r[i]);
-		f->n = i + 1;
 		tn_fb_row *r = &f->r[i];
-		r->segment[sizeof r->segment - 1] = r->period[sizeof r->period - 1] = '\0';
-		r->metric[sizeof r->metric - 1] = r->text[sizeof r->text - 1] = '\0';
-		r->kind[sizeof r->kind - 1] = r->language[sizeof r->language - 1] = '\0';
+		f->n = i + 1;
+		wun_strcpy(u, r->segment, sizeof r->segment);
+		wun_strcpy(u, r->period, sizeof r->period);
+		wun_strcpy(u, r->metric, sizeof r->metric);
+		r->n = (size_t)wun_u64(u);
+		r->value = wun_f64(u);
+		r->lo = wun_f64(u);
+		r->hi = wun_f64(u);
+		r->extra = wun_f64(u);
+		wun_strcpy(u, r->text, sizeof r->text);
+		wun_strcpy(u, r->kind, sizeof r->kind);
+		wun_strcpy(u, r->language, sizeof r->language);
 	}
 	if (u->bad) {
 		drop_fb(f);
@@ -2665,15 +2734,15 @@ static int alerts_has_tail(const void *d)
 /* A kind's format changes with its layout: rows of another layout are
  * left unread (and recomputed). */
 const web_codec web_codecs[] = {
-	{"summary", "2", make_summary, free, pack_summary, unpack_summary, NULL, NULL, NULL, NULL},
+	{"summary", "3", make_summary, free, pack_summary, unpack_summary, NULL, NULL, NULL, NULL},
 	{"rates", "2", make_rates, drop_rates, pack_rates, unpack_rates, NULL, NULL, NULL, NULL},
 	{"survival", "2", make_surv, drop_surv, pack_surv, unpack_surv, NULL, NULL, NULL, NULL},
 	{"cohorts", "2", make_cohorts, drop_cohorts, pack_cohorts, unpack_cohorts, NULL, NULL, NULL, NULL},
 	{"drivers", "2", make_drivers, drop_drivers, pack_drivers, unpack_drivers, NULL, NULL, NULL, NULL},
 	{"insights", "2", make_insights, drop_tables, pack_tables, unpack_tables, NULL, NULL, NULL, NULL},
 	{"actions", "2", make_actions, drop_tables, pack_tables, unpack_tables, NULL, NULL, NULL, NULL},
-	{"scores", "2", make_scores, drop_fb, pack_fb, unpack_fb, NULL, NULL, NULL, NULL},
-	{"exit", "2", make_exit, drop_fb, pack_fb, unpack_fb, NULL, NULL, NULL, NULL},
+	{"scores", "3", make_scores, drop_fb, pack_fb, unpack_fb, NULL, NULL, NULL, NULL},
+	{"exit", "3", make_exit, drop_fb, pack_fb, unpack_fb, NULL, NULL, NULL, NULL},
 	{"who", "3", make_who, drop_who, pack_who, unpack_who, pack_who_tail, unpack_who_tail, attach_who_tail,
 	 who_has_tail},
 	{"alerts", "4", make_alerts, drop_alerts, pack_alerts, unpack_alerts, pack_alerts_tail, unpack_alerts_list,
