@@ -46,14 +46,8 @@ start() { # NAME BINARY -> sets PID_NAME, URL_NAME
   "$2" --db "$D/$1.db" sources add stripe --secret whsec_bench >/dev/null 2>&1
   "$2" --db "$D/$1.db" serve --listen 127.0.0.1:0 --per-ip 1024 2>"$D/$1.log" &
   eval "PID_$1=$!"
-  port=""
-  for _ in $(seq 1 100); do
-    port=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)$|\1|p' "$D/$1.log")
-    [ -n "$port" ] && break
-    sleep 0.1
-  done
-  [ -n "$port" ] || { cat "$D/$1.log" >&2; exit 1; }
-  eval "URL_$1=http://127.0.0.1:$port"
+  wait_port "$D/$1.log" $! || exit 1
+  eval "URL_$1=http://127.0.0.1:$PORT"
 }
 start a "$BASE"
 start b "$TENURE"

@@ -28,13 +28,7 @@ READ=$("$TENURE" --db "$D/run.db" keys create --scope read --name bench 2>/dev/n
 "$TENURE" --db "$D/run.db" serve --listen 127.0.0.1:0 --threads 8 2>"$D/serve.log" &
 PID=$!
 trap 'kill -TERM $PID 2>/dev/null; wait $PID 2>/dev/null || true' EXIT
-PORT=""
-for _ in $(seq 1 100); do
-  PORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)$|\1|p' "$D/serve.log")
-  [ -n "$PORT" ] && break
-  sleep 0.1
-done
-[ -n "$PORT" ] || { cat "$D/serve.log" >&2; exit 1; }
+wait_port "$D/serve.log" "$PID" || exit 1
 URL=http://127.0.0.1:$PORT
 peak() { awk '/VmHWM/ {printf "%.0f", $2/1024}' /proc/$PID/status; }
 BEFORE=0

@@ -58,13 +58,7 @@ READ=$("$TENURE" --db "$D/demo.db" keys create --scope read --name bench 2>/dev/
   ${THREADS:+--threads "$THREADS"} 2>"$D/serve.log" &
 PID=$!
 trap 'kill -TERM $PID 2>/dev/null; wait $PID 2>/dev/null || true' EXIT
-PORT=""
-for _ in $(seq 1 100); do
-  PORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)$|\1|p' "$D/serve.log")
-  [ -n "$PORT" ] && break
-  sleep 0.1
-done
-[ -n "$PORT" ] || { cat "$D/serve.log" >&2; exit 1; }
+wait_port "$D/serve.log" "$PID" || exit 1
 URL=http://127.0.0.1:$PORT
 TICK=$(getconf CLK_TCK)
 rss() { awk '/VmRSS/ {printf "%.0f\n", $2/1024}' /proc/$PID/status; }

@@ -57,13 +57,7 @@ READ=$("$TENURE" --db "$D/s.db" keys create --scope read --name bench 2>/dev/nul
 "$TENURE" --db "$D/s.db" serve --listen 127.0.0.1:0 --per-ip 1024 ${GROUP_WAIT:+--group-wait "$GROUP_WAIT"} 2>"$D/serve.log" &
 PID=$!
 trap 'kill -TERM $PID 2>/dev/null; wait $PID 2>/dev/null || true' EXIT
-PORT=""
-for _ in $(seq 1 100); do
-  PORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)$|\1|p' "$D/serve.log")
-  [ -n "$PORT" ] && break
-  sleep 0.1
-done
-[ -n "$PORT" ] || { cat "$D/serve.log" >&2; exit 1; }
+wait_port "$D/serve.log" "$PID" || exit 1
 URL=http://127.0.0.1:$PORT
 echo "server: $URL, default HTTP threads (a write waits for its group commit suspended, without a thread);" \
   "$CONNS connections, wrk -t$WRK_THREADS, ${WARM}s warm-up + ${SECS}s per phase"

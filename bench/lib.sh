@@ -7,8 +7,11 @@
 #   dash_store N             sets DB to the N-customer demo store of the dashboard benches, built once
 #                            (above 50,000, a multiple of 50,000 is built from copies of the 50k demo)
 #   texts_csv FILE N         N numbered feedback texts cycled from data/feedback/heldout.csv, made once
+#   wait_port LOG [PID [SECS]]  wait until LOG (a `tenure serve`'s stderr) says "listening on
+#                            http(s)://127.0.0.1:N" and set PORT; polled every 20 ms for at most SECS
+#                            (60) seconds or until PID exits; else print LOG to stderr, return 1
 #   dash_serve BIN LOG       BIN serve on DB, no wait budget (a page answers at once with what is
-#                            cached); sets PID and U once it listens (polled every 20 ms)
+#                            cached); sets PID and U once it listens (wait_port)
 #   dash_login               sets C, the session cookie of KEY on U
 # Benchmarks write scratch data under ${BENCH_DIR:-build/bench} (never committed).
 BENCH_DIR=${BENCH_DIR:-$PWD/build/bench}
@@ -54,16 +57,24 @@ texts_csv() {
           if (substr(r, 1, 1) == "\"") { sub(/^"/, "\"#" i " ", r); print r } else print "#" i " " r } }' \
   data/feedback/heldout.csv >"$1.tmp" && mv "$1.tmp" "$1"; }
 }
+wait_port() {
+  PORT=""
+  _tries=$((${3:-60} * 50))
+  while [ "$_tries" -gt 0 ]; do
+    PORT=$(sed -n 's|^listening on https\{0,1\}://127.0.0.1:\([0-9][0-9]*\)$|\1|p' "$1" 2>/dev/null)
+    [ -n "$PORT" ] && return 0
+    [ -z "${2:-}" ] || kill -0 "$2" 2>/dev/null || break
+    sleep 0.02
+    _tries=$((_tries - 1))
+  done
+  echo "bench: the server did not start (${1}):" >&2
+  cat "$1" >&2
+  return 1
+}
 dash_serve() {
   TENURE_WEB_WAIT_MS=0 "$1" --db "$DB" serve --listen 127.0.0.1:0 2>"$2" &
   PID=$!
-  PORT=""
-  for _ in $(seq 1 3000); do
-    PORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9][0-9]*\)$|\1|p' "$2")
-    [ -n "$PORT" ] && break
-    sleep 0.02
-  done
-  [ -n "$PORT" ] || { echo "bench: the server did not start"; kill "$PID"; exit 1; }
+  wait_port "$2" "$PID" || { kill "$PID"; exit 1; }
   U="http://127.0.0.1:$PORT"
 }
 dash_login() {
