@@ -2222,60 +2222,67 @@ static void *unpack_rates(web_unpack *u)
 static void pack_surv(const void *d, tn_sbuf *b)
 {
 	const surv *v = d;
-	surv h = *v; /* the pointers are not kept: the same value packs to the same bytes */
-	memset(h.label, 0, sizeof h.label);
-	memset(h.t, 0, sizeof h.t);
-	memset(h.s, 0, sizeof h.s);
-	memset(h.lo, 0, sizeof h.lo);
-	memset(h.hi, 0, sizeof h.hi);
-	h.hx = h.hz = h.atrisk = NULL;
-	wpk_raw(b, &h, sizeof h);
+	wpk_u64(b, (uint64_t)v->ngroups);
 	for (int g = 0; g < v->ngroups; g++) {
 		wpk_str(b, v->label[g]);
+		wpk_f64(b, v->median[g]);
+		wpk_u64(b, (uint64_t)v->n[g]);
+		wpk_u64(b, v->np[g]);
 		wpk_f64s(b, v->t[g], v->np[g]);
 		wpk_f64s(b, v->s[g], v->np[g]);
 		wpk_f64s(b, v->lo[g], v->np[g]);
 		wpk_f64s(b, v->hi[g], v->np[g]);
 	}
+	wpk_u64(b, v->nbins);
 	wpk_f64s(b, v->hx, v->nbins);
 	wpk_f64s(b, v->hz, v->nbins);
 	wpk_f64s(b, v->atrisk, v->nbins);
+	wpk_f64(b, v->from);
+	wpk_f64(b, v->to);
+	wpk_f64(b, v->share);
+	wpk_u64(b, (uint64_t)v->peak);
+	wpk_str(b, v->sentence);
+	wpk_u64(b, (uint64_t)v->attrs);
+	for (int a = 0; a < v->attrs; a++)
+		wpk_str(b, v->attr[a]);
 }
 static void *unpack_surv(web_unpack *u)
 {
 	surv *v = tn_calloc(1, sizeof *v);
-	if (!v || !wun_raw(u, v, sizeof *v)) {
-		free(v);
-		return NULL;
-	}
-	int ng = v->ngroups;
-	/* the pointers were this process's when kept: none is read */
-	memset(v->label, 0, sizeof v->label);
-	memset(v->t, 0, sizeof v->t);
-	memset(v->s, 0, sizeof v->s);
-	memset(v->lo, 0, sizeof v->lo);
-	memset(v->hi, 0, sizeof v->hi);
-	v->hx = v->hz = v->atrisk = NULL;
-	v->ngroups = 0;
-	if (ng < 0 || ng > MAX_GROUPS || v->attrs < 0 || v->attrs > 16) {
+	if (!v) {
 		u->bad = 1;
-		free(v);
 		return NULL;
 	}
-	for (int g = 0; g < ng && !u->bad; g++) {
+	uint64_t ng = wun_u64(u);
+	if (ng > MAX_GROUPS)
+		u->bad = 1;
+	for (int g = 0; g < (int)ng && !u->bad; g++) {
 		v->ngroups = g + 1;
 		v->label[g] = wun_str(u);
+		v->median[g] = wun_f64(u);
+		v->n[g] = (long long)wun_u64(u);
+		v->np[g] = wun_count(u, 4 * sizeof(double));
 		v->t[g] = wun_f64s(u, v->np[g]);
 		v->s[g] = wun_f64s(u, v->np[g]);
 		v->lo[g] = wun_f64s(u, v->np[g]);
 		v->hi[g] = wun_f64s(u, v->np[g]);
 	}
+	v->nbins = wun_count(u, 3 * sizeof(double));
 	v->hx = wun_f64s(u, v->nbins);
 	v->hz = wun_f64s(u, v->nbins);
 	v->atrisk = wun_f64s(u, v->nbins);
-	v->sentence[sizeof v->sentence - 1] = '\0';
-	for (int a = 0; a < v->attrs; a++)
-		v->attr[a][sizeof v->attr[a] - 1] = '\0';
+	v->from = wun_f64(u);
+	v->to = wun_f64(u);
+	v->share = wun_f64(u);
+	v->peak = (long)wun_u64(u);
+	wun_strcpy(u, v->sentence, sizeof v->sentence);
+	uint64_t na = wun_u64(u);
+	if (na > 16)
+		u->bad = 1;
+	for (int a = 0; a < (int)na && !u->bad; a++) {
+		v->attrs = a + 1;
+		wun_strcpy(u, v->attr[a], sizeof v->attr[a]);
+	}
 	if (u->bad) {
 		drop_surv(v);
 		return NULL;
@@ -2736,7 +2743,7 @@ static int alerts_has_tail(const void *d)
 const web_codec web_codecs[] = {
 	{"summary", "3", make_summary, free, pack_summary, unpack_summary, NULL, NULL, NULL, NULL},
 	{"rates", "2", make_rates, drop_rates, pack_rates, unpack_rates, NULL, NULL, NULL, NULL},
-	{"survival", "2", make_surv, drop_surv, pack_surv, unpack_surv, NULL, NULL, NULL, NULL},
+	{"survival", "3", make_surv, drop_surv, pack_surv, unpack_surv, NULL, NULL, NULL, NULL},
 	{"cohorts", "2", make_cohorts, drop_cohorts, pack_cohorts, unpack_cohorts, NULL, NULL, NULL, NULL},
 	{"drivers", "2", make_drivers, drop_drivers, pack_drivers, unpack_drivers, NULL, NULL, NULL, NULL},
 	{"insights", "2", make_insights, drop_tables, pack_tables, unpack_tables, NULL, NULL, NULL, NULL},
