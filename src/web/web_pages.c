@@ -2515,10 +2515,17 @@ static void pack_who(const void *d, tn_sbuf *b)
 		wpk_f64(b, r->loss);
 		wpk_f64(b, r->days);
 		wpk_u64(b, (uint64_t)r->action);
-		if (r->why)
-			wpk_raw(b, r->why, 2 * sizeof *r->why);
-		else
-			wpk_u64(b, 0);
+		wpk_u64(b, r->why ? 2 : 0); /* the two reasons, field by field, or none */
+		for (int k = 0; r->why && k < 2; k++) {
+			const tn_reason_msg *m = &r->why[k];
+			wpk_u64(b, (uint64_t)(int64_t)m->id);
+			wpk_u64(b, (uint64_t)(int64_t)m->flag);
+			for (int q = 0; q < 3; q++)
+				wpk_f64(b, m->v[q]);
+			wpk_str(b, m->text[0]);
+			wpk_str(b, m->text[1]);
+			wpk_str(b, m->currency);
+		}
 	}
 	for (int k = 0; k < 3; k++) {
 		wpk_u64(b, w->ntop[k]);
@@ -2558,17 +2565,20 @@ static void *unpack_who(web_unpack *u)
 		r->action = (int)wun_u64(u);
 		if (r->action < 0 || r->action >= S_N || !r->id || !r->plan)
 			u->bad = 1;
-		/* the reasons: two messages, or none (length 0) */
-		web_unpack peek = *u;
-		if (wun_u64(&peek) == 0 && !peek.bad)
-			*u = peek;
-		else if ((r->why = tn_calloc(2, sizeof *r->why)) && wun_raw(u, r->why, 2 * sizeof *r->why)) {
+		/* the reasons: two messages, or none */
+		uint64_t nwhy = wun_u64(u);
+		if (nwhy == 2 && !u->bad && (r->why = tn_calloc(2, sizeof *r->why))) {
 			for (int k = 0; k < 2; k++) {
-				r->why[k].text[0][sizeof r->why[k].text[0] - 1] = '\0';
-				r->why[k].text[1][sizeof r->why[k].text[1] - 1] = '\0';
-				r->why[k].currency[sizeof r->why[k].currency - 1] = '\0';
+				tn_reason_msg *m = &r->why[k];
+				m->id = (int)(int64_t)wun_u64(u);
+				m->flag = (int)(int64_t)wun_u64(u);
+				for (int q = 0; q < 3; q++)
+					m->v[q] = wun_f64(u);
+				wun_strcpy(u, m->text[0], sizeof m->text[0]);
+				wun_strcpy(u, m->text[1], sizeof m->text[1]);
+				wun_strcpy(u, m->currency, sizeof m->currency);
 			}
-		} else
+		} else if (nwhy != 0)
 			u->bad = 1;
 	}
 	for (int k = 0; k < 3 && !u->bad; k++) {
@@ -2750,7 +2760,7 @@ const web_codec web_codecs[] = {
 	{"actions", "2", make_actions, drop_tables, pack_tables, unpack_tables, NULL, NULL, NULL, NULL},
 	{"scores", "3", make_scores, drop_fb, pack_fb, unpack_fb, NULL, NULL, NULL, NULL},
 	{"exit", "3", make_exit, drop_fb, pack_fb, unpack_fb, NULL, NULL, NULL, NULL},
-	{"who", "3", make_who, drop_who, pack_who, unpack_who, pack_who_tail, unpack_who_tail, attach_who_tail,
+	{"who", "4", make_who, drop_who, pack_who, unpack_who, pack_who_tail, unpack_who_tail, attach_who_tail,
 	 who_has_tail},
 	{"alerts", "4", make_alerts, drop_alerts, pack_alerts, unpack_alerts, pack_alerts_tail, unpack_alerts_list,
 	 attach_alerts_tail, alerts_has_tail},
