@@ -7,7 +7,7 @@
 # bench (peers measured in the same run: sqlite3 shell, R, Python; wrk for the server).
 set -eu
 BUILD="gcc make pkg-config libsqlite3-dev libcjson-dev libutf8proc-dev libnlopt-dev libxgboost-dev libmicrohttpd-dev libssl-dev libcurl4-openssl-dev libpq-dev"
-TEST="libcmocka-dev sqlite3 curl openssl python3-cryptography clang libclang-rt-14-dev r-base-core r-cran-survival python3 locales libc6-dev-arm64-cross groff-base man-db chromium nodejs postgresql-15"
+TEST="libcmocka-dev sqlite3 curl openssl python3-cryptography clang libclang-rt-14-dev r-base-core r-cran-survival python3 locales libc6-dev-arm64-cross groff-base man-db chromium nodejs postgresql-15 faketime"
 BENCH="python3-sklearn python3-xgboost python3-numpy time wrk python3-pandas python3-scipy"
 case "${2:-all}" in
   build) PKGS="$BUILD" ;;
