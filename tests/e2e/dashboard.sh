@@ -161,7 +161,7 @@ check_eq "the figures are kept in the store (dashboard_cache)" \
   "$(sqlite3 d.db "SELECT count(*) FROM dashboard_cache WHERE (key LIKE 'summary||%' OR key LIKE 'who||%' OR key LIKE 'drivers||%' OR key LIKE 'survival|plan|%') AND key NOT LIKE '%t' AND length(value) > 0")" 4
 # /who in two rows: the head (the rows a page shows) small, the tail (every
 # live customer) apart, read after every head at a restart
-check_eq "/who is kept as a head and a tail" "$(sqlite3 d.db "SELECT count(*) FROM dashboard_cache WHERE key IN ('who||3', 'who||3t') AND length(value) > 0")" 2
+check_eq "/who is kept as a head and a tail" "$(sqlite3 d.db "SELECT count(*) FROM dashboard_cache WHERE key IN ('who||4', 'who||4t') AND length(value) > 0")" 2
 kill -TERM "$SERVER_PID" 2>/dev/null
 wait "$SERVER_PID"
 if start_server d.db serve2.log; then
@@ -223,7 +223,7 @@ else
 fi
 
 # ---- a head whose tail is lost: served, and recomputed ----
-check "lose /who's tail" sqlite3 d.db "DELETE FROM dashboard_cache WHERE key = 'who||3t'"
+check "lose /who's tail" sqlite3 d.db "DELETE FROM dashboard_cache WHERE key = 'who||4t'"
 if TENURE_WEB_WAIT_MS=0 start_server d.db serve5.log; then
   U="http://127.0.0.1:$PORT"
   A=$(login "$ADMIN")
