@@ -134,6 +134,46 @@ check_eq "staged customers with NULLs: the values as on SQLite" \
       -c "SELECT count(*), count(signed_up_at), sum(signed_up_at), count(country), count(channel) FROM customers") 2>&1)" \
   "$(sqlite3 -separator '|' stage.db "SELECT count(*), count(signed_up_at), sum(signed_up_at), count(country), count(channel) FROM customers")"
 
+# ---- text order: bytes, as on SQLite, whatever the database's locale ----
+# A database made with a locale collation (initdb's en_US.UTF-8, or here an
+# ICU one) orders text case-blind, punctuation last; SQLite orders by bytes.
+# Every text column is made with COLLATE "C" (tn_pg_ddl; migration 23 for a
+# database made before): customer ids order the same on both, e.g. `points
+# balance` lists equal balances by id.
+(cd / && checked pg_psql one "CREATE DATABASE icu TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'") >/dev/null 2>&1
+ICU=$(printf '%s' "$URL" | sed 's|/postgres$|/icu|')
+icuq() { (cd / && pg_as "$PG_BIN/psql" -X -q -A -t -h "$PG_DIR_one" -p "$PG_PORT_one" -U tenure -d icu -c "$1") 2>&1; }
+check_eq "icu database: a locale order that is not bytes" \
+  "$(icuq "SELECT string_agg(x, ' ' ORDER BY x) FROM (VALUES ('b1'), ('B2'), ('_x'), ('a-1')) v(x)")" "_x a-1 b1 B2"
+printf 'id,signed_up_at\nb1,2024-01-01\nB2,2024-01-01\n_x,2024-01-01\na-1,2024-01-01\nZed,2024-01-01\n\303\251va,2024-01-01\na1,2024-01-01\nA-2,2024-01-01\n' >mixed.csv
+for db in mixed.db "$ICU"; do
+  checked $TENURE --db "$db" --quiet import customers mixed.csv >/dev/null 2>&1
+  for c in b1 B2 _x a-1 Zed "$(printf '\303\251va')" a1 A-2; do
+    checked $TENURE --db "$db" --quiet points grant --customer "$c" --points 5 --key "g-$c" >/dev/null 2>&1
+  done
+done
+same_mixed() { # NAME ARGS...: as same(), on mixed.db and $ICU
+  n=$1; shift
+  checked $TENURE --db mixed.db --format json "$@" >lite.out 2>lite.err
+  checked $TENURE --db "$ICU" --format json "$@" >pg.out 2>pg.err
+  if d=$(python3 "$REPO/tests/e2e/jsoncmp.py" lite.out pg.out); then ok "$n"; else not_ok "$n" "$d"; fi
+}
+same_mixed "icu database: points balance in byte order of ids, as on SQLite" points balance
+check_eq "icu database: the ids in byte order" \
+  "$(python3 -c 'import json,sys; print(" ".join(r["customer"] for r in json.load(open("pg.out"))))')" \
+  "A-2 B2 Zed _x a-1 a1 b1 $(printf '\303\251va')"
+check_eq "icu database: every text column collates \"C\"" \
+  "$(icuq "SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND a.attnum > 0 AND a.atttypid = 'text'::regtype AND a.attcollation <> 'pg_catalog.\"C\"'::regcollation")" 0
+# a database made before migration 23: its columns in the database's
+# collation; the next command migrates them
+icuq "DO \$\$DECLARE r record; BEGIN FOR r IN SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid = 'text'::regtype LOOP EXECUTE format('ALTER TABLE %I ALTER COLUMN %I TYPE text COLLATE \"default\"', r.relname, r.attname); END LOOP; END\$\$; UPDATE tenure_schema SET version = 22" >/dev/null
+check_eq "icu database before migration 23: ids in the locale's order" \
+  "$(icuq "SELECT string_agg(ext_id, ' ' ORDER BY ext_id) FROM customers")" "_x a-1 A-2 a1 b1 B2 $(printf '\303\251va') Zed"
+same_mixed "icu database migrated by 23: points balance as on SQLite" points balance
+check_eq "icu database migrated by 23: every text column collates \"C\"" \
+  "$(icuq "SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND a.attnum > 0 AND a.atttypid = 'text'::regtype AND a.attcollation <> 'pg_catalog.\"C\"'::regcollation")" 0
+check_eq "icu database migrated by 23: the schema version" "$(icuq "SELECT version FROM tenure_schema")" "$($TENURE --db mixed.db --format json schema | python3 -c 'import json,sys; print([r["value"] for r in json.load(sys.stdin) if r["item"] == "schema_version"][0])')"
+
 # ---- errors ----
 BAD=$(printf '%s' "$URL" | sed "s|:$PG_PASSWORD@|:wrong-$PG_PASSWORD@|")
 fails $TENURE --db "$BAD" summary >bad.out 2>bad.err
