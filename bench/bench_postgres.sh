@@ -106,6 +106,8 @@ tenure_import "tenure import (COPY, key rebuilt by sort)" "$TENURE"
 # COPY FROM STDIN) of the same rows, as text, in the same run
 eval "pgdir=\$PG_DIR_bench; pgport=\$PG_PORT_bench"
 pg_psql bench "COPY events TO '$pgdir/ev.copy'" >/dev/null
+# the same rows in COPY's binary format (what tenure's bulk load sends)
+pg_psql bench "COPY events TO '$pgdir/ev.bin' (FORMAT binary)" >/dev/null
 # the same rows in the key's order over the whole load (not per buffer)
 pg_psql bench "COPY (SELECT * FROM events ORDER BY customer_id, occurred_at, type_id, ext_id) TO '$pgdir/ev.sorted'" >/dev/null
 psql_copy() { # NAME SETUP-SQL COPY-OPTIONS [FILE]: time psql's \copy into table t, in one transaction with SETUP
@@ -124,6 +126,7 @@ psql_copy() { # NAME SETUP-SQL COPY-OPTIONS [FILE]: time psql's \copy into table
   return 0
 }
 psql_copy "psql \\copy, bare table (no key)" "CREATE TABLE t (LIKE events)" ""
+psql_copy "psql \\copy binary, bare table (no key)" "CREATE TABLE t (LIKE events)" "(FORMAT binary)" "$pgdir/ev.bin"
 psql_copy "psql \\copy, keyed table (the events key)" "CREATE TABLE t (LIKE events INCLUDING ALL)" ""
 # COPY into the keyed table in global key order: every index insert lands on
 # the rightmost leaf (btree's fast path), and the index is built while the
