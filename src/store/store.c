@@ -2001,26 +2001,7 @@ static char *put_int(char *p, int64_t v)
 	return p + (end - t);
 }
 
-/* COPY's binary format: big-endian integers, each field after its length */
-static char *put_be(char *p, uint64_t v, int bytes)
-{
-	for (int k = bytes - 1; k >= 0; k--)
-		*p++ = (char)(v >> (8 * k));
-	return p;
-}
-
-static char *put_bin_int(char *p, int64_t v)
-{
-	p = put_be(p, 8, 4);
-	return put_be(p, (uint64_t)v, 8);
-}
-
 /* COPY's text format: tab-separated, \N for NULL, backslash escapes.
- * The bulk load into events (STREAM) sends the binary format instead: the
- * server then copies each field as it comes rather than parsing digits
- * (by hand, server-side COPY of 1M rows into the bare table: 0.52-0.83
- * CPU-s as text, 0.55-0.66 binary; docs/scaling.md), and tenure writes
- * fixed-size fields.
  * STREAM (the bulk load into events): the COPY stays open across flushes and
  * the rows are queued without waiting for the server, which parses them
  * while tenure reads the next batch (tn_pg_copy_stream); bulk_done, or any
@@ -2029,9 +2010,8 @@ static char *put_bin_int(char *p, int64_t v)
 static int copy_rows(tn_store *s, const char *table, int with_tag, int stream, tn_error *err)
 {
 	char sql[160];
-	int binary = stream && !with_tag;
-	snprintf(sql, sizeof sql, "COPY %s(customer_id, occurred_at, type_id, ext_id, amount%s) FROM STDIN%s", table,
-		 with_tag ? ", seq, tag" : "", binary ? " (FORMAT binary)" : "");
+	snprintf(sql, sizeof sql, "COPY %s(customer_id, occurred_at, type_id, ext_id, amount%s) FROM STDIN", table,
+		 with_tag ? ", seq, tag" : "");
 	int wait = stream && tn_pg_copy_is_open(s->pg);
 	if (!wait && (stream ? tn_pg_copy_stream(s->pg, sql, err) : tn_pg_copy_begin(s->pg, sql, err)))
 		return tn_error_code(err, TN_ERR_DB);
@@ -2041,53 +2021,11 @@ static int copy_rows(tn_store *s, const char *table, int with_tag, int stream, t
 		tn_pg_copy_end(s->pg, NULL, NULL);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	}
-	if (binary && !wait) { /* the header: signature, flags, no extension; no trailer (EOF ends it) */
-		memcpy(buf, "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0", 19);
-		len = 19;
-	}
 #define PUT(b, n) (stream ? tn_pg_copy_queue(s->pg, b, n, wait, err) : tn_pg_copy_put(s->pg, b, n, err))
 	int rc = TN_OK;
 	for (size_t i = 0; i < s->nev && !rc; i++) {
 		const ev_row *e = &s->ev[i];
 		size_t el = e->elen;
-		if (el > 0x7fffffff) {
-			rc = tn_error_set(err, TN_ERR_INPUT, "an event id of %zu bytes is too long", el);
-			break;
-		}
-		if (binary) { /* 5 fields: 3 bigints, the id, the amount (NULL: length -1) */
-			if (len + 54 + el > cap) {
-				rc = PUT(buf, len);
-				wait = 0;
-				len = 0;
-				if (54 + el > cap) {
-					char *nb = tn_realloc(buf, cap = 54 + el);
-					if (!nb) {
-						rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-						break;
-					}
-					buf = nb;
-				}
-			}
-			char *p = put_be(buf + len, 5, 2);
-			p = put_bin_int(p, e->cid);
-			p = put_bin_int(p, e->at);
-			p = put_bin_int(p, e->tid);
-			p = put_be(p, el, 4);
-			memcpy(p, e->eid, el);
-			p += el;
-			if (isnan(e->amount)) {
-				p = put_be(p, 0xffffffffu, 4);
-			} else {
-				/* +0 for -0, as the text form ("0") stores it */
-				double a = e->amount == 0 ? 0.0 : e->amount;
-				uint64_t bits;
-				memcpy(&bits, &a, 8);
-				p = put_be(p, 8, 4);
-				p = put_be(p, bits, 8);
-			}
-			len = (size_t)(p - buf);
-			continue;
-		}
 		if (len + 5 * 24 + 2 * el + 40 > cap) {
 			rc = PUT(buf, len);
 			wait = 0;
