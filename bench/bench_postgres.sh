@@ -74,10 +74,10 @@ cpu_line() { # WHAT WALL CLIENT-USER CLIENT-SYS BACKEND-CPU WAL-MB (the client: 
     "$6" "$(cut -d' ' -f1 /proc/loadavg)"
 }
 echo "where the time goes: importing $N events into an empty PostgreSQL events table"
-tenure_import() { # LABEL BINARY: import the events into the emptied table; sets TWALL, TCPU (client+server)
-  pg_psql bench "TRUNCATE events" >/dev/null
+tenure_import() { # LABEL BINARY [DATABASE]: import the events into the emptied table; sets TWALL, TCPU (client+server)
+  pg_psql bench "TRUNCATE events" "${3:-postgres}" >/dev/null
   w0=$(wal_now)
-  /usr/bin/time -f '%e %U %S' -o "$W/t.time" "$2" --db "$URL" --quiet import events "$W/events.csv" >/dev/null 2>"$W/t.err" &
+  /usr/bin/time -f '%e %U %S' -o "$W/t.time" "$2" --db "$(printf '%s' "$URL" | sed "s|/postgres\$|/${3:-postgres}|")" --quiet import events "$W/events.csv" >/dev/null 2>"$W/t.err" &
   tp=$!
   bcpu=$(backend_cpu "$tp")
   wait "$tp" || { cat "$W/t.err"; exit 1; }
@@ -91,9 +91,13 @@ tenure_import() { # LABEL BINARY: import the events into the emptied table; sets
 # BENCH_PG_REPS times (default 3), back to back under the same load
 if [ -n "${BENCH_PG_BASE:-}" ]; then
   echo "  A/B: this build against $BENCH_PG_BASE, alternately"
+  # the baseline in its own database of the same instance, made by the
+  # baseline itself (this build's schema may be newer than it knows)
+  pg_psql bench "CREATE DATABASE tn_base" >/dev/null
+  "$BENCH_PG_BASE" --db "$(printf '%s' "$URL" | sed 's|/postgres$|/tn_base|')" --quiet import customers "$W/customers.csv" >/dev/null || exit 1
   : >"$W/ab"
   for r in $(seq 1 "${BENCH_PG_REPS:-3}"); do
-    tenure_import "baseline import (run $r)" "$BENCH_PG_BASE"; echo "base $TCPU $TWALL" >>"$W/ab"
+    tenure_import "baseline import (run $r)" "$BENCH_PG_BASE" tn_base; echo "base $TCPU $TWALL" >>"$W/ab"
     tenure_import "this build's import (run $r)" "$TENURE"; echo "new $TCPU $TWALL" >>"$W/ab"
   done
   med() { grep "^$1 " "$W/ab" | awk -v c="$2" '{print $c}' | sort -n | awk '{a[NR] = $1} END { print a[int((NR + 1) / 2)] }'; }
@@ -106,6 +110,8 @@ tenure_import "tenure import (COPY, key rebuilt by sort)" "$TENURE"
 # COPY FROM STDIN) of the same rows, as text, in the same run
 eval "pgdir=\$PG_DIR_bench; pgport=\$PG_PORT_bench"
 pg_psql bench "COPY events TO '$pgdir/ev.copy'" >/dev/null
+# the same rows in COPY's binary format (what tenure's bulk load sends)
+pg_psql bench "COPY events TO '$pgdir/ev.bin' (FORMAT binary)" >/dev/null
 # the same rows in the key's order over the whole load (not per buffer)
 pg_psql bench "COPY (SELECT * FROM events ORDER BY customer_id, occurred_at, type_id, ext_id) TO '$pgdir/ev.sorted'" >/dev/null
 psql_copy() { # NAME SETUP-SQL COPY-OPTIONS [FILE]: time psql's \copy into table t, in one transaction with SETUP
@@ -124,6 +130,7 @@ psql_copy() { # NAME SETUP-SQL COPY-OPTIONS [FILE]: time psql's \copy into table
   return 0
 }
 psql_copy "psql \\copy, bare table (no key)" "CREATE TABLE t (LIKE events)" ""
+psql_copy "psql \\copy binary, bare table (no key)" "CREATE TABLE t (LIKE events)" "(FORMAT binary)" "$pgdir/ev.bin"
 psql_copy "psql \\copy, keyed table (the events key)" "CREATE TABLE t (LIKE events INCLUDING ALL)" ""
 # COPY into the keyed table in global key order: every index insert lands on
 # the rightmost leaf (btree's fast path), and the index is built while the

@@ -1179,6 +1179,46 @@ static int word_at(const char *s, size_t i, const char *w)
 	return strncasecmp(s + i, w, n) == 0 && !(isalnum((unsigned char)s[i + n]) || s[i + n] == '_');
 }
 
+/* Whether the statement at S makes or alters a table (its TEXT columns
+ * are then given the "C" collation, see tn_pg_ddl). */
+static int table_statement(const char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	if (word_at(s, 0, "ALTER")) {
+		s += 5;
+	} else if (word_at(s, 0, "CREATE")) {
+		s += 6;
+		while (isspace((unsigned char)*s))
+			s++;
+		if (word_at(s, 0, "TEMP") || word_at(s, 0, "TEMPORARY") || word_at(s, 0, "UNLOGGED"))
+			while (*s && !isspace((unsigned char)*s))
+				s++;
+	} else {
+		return 0;
+	}
+	while (isspace((unsigned char)*s))
+		s++;
+	return word_at(s, 0, "TABLE");
+}
+
+/* Whether the TEXT at I in a table statement is a column's type: after the
+ * column's name (or ALTER COLUMN's TYPE), not CAST(x AS TEXT) nor x::TEXT,
+ * and not already given a collation. */
+static int text_column(const char *sql, size_t i, size_t j)
+{
+	size_t b = i;
+	while (b > 0 && isspace((unsigned char)sql[b - 1]))
+		b--;
+	if (b == 0 || !(isalnum((unsigned char)sql[b - 1]) || sql[b - 1] == '_' || sql[b - 1] == '"'))
+		return 0;
+	if (word_before(sql, b, "AS"))
+		return 0;
+	while (isspace((unsigned char)sql[j]))
+		j++;
+	return !word_at(sql, j, "COLLATE") && sql[j] != '[';
+}
+
 char *tn_pg_ddl(const char *sql)
 {
 	size_t n = strlen(sql);
@@ -1186,8 +1226,11 @@ char *tn_pg_ddl(const char *sql)
 	if (!out)
 		return NULL;
 	size_t o = 0;
+	int table = table_statement(sql);
 	for (size_t i = 0; i < n;) {
 		char c = sql[i];
+		if (c == ';') /* the next statement */
+			table = table_statement(sql + i + 1);
 		if (c == '\'' || c == '"' || (c == '$' && sql[i + 1] == '$')) {
 			const char *close = c == '$' ? "$$" : c == '\'' ? "'" : "\"";
 			const char *e = strstr(sql + i + strlen(close), close);
@@ -1223,6 +1266,12 @@ char *tn_pg_ddl(const char *sql)
 			rep = "pg_temp";
 		} else if (word_at(sql, i, "BLOB")) {
 			rep = "BYTEA";
+		} else if (table && word_at(sql, i, "TEXT") && text_column(sql, i, j)) {
+			/* SQLite compares text by its bytes; a database's locale
+			 * collation (en_US.UTF-8, ICU) would order customer ids
+			 * otherwise (`points balance`'s ties): "C" is memcmp, the
+			 * same order on both engines, and the cheapest one */
+			rep = "TEXT COLLATE \"C\"";
 		} else if (word_at(sql, i, "AUTOINCREMENT")) {
 			rep = "";
 		} else if (word_at(sql, i, "WITHOUT")) {

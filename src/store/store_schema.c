@@ -647,6 +647,33 @@ const tn_migration tn_store_migrations[] = {
 	"ALTER TABLE source_notifications_m21 RENAME TO source_notifications;"
 	"CREATE INDEX source_notifications_subscription ON source_notifications(subscription);",
 	"SELECT 1"},
+	/* 22: a placeholder in the pg branch only, so this tree's migrations
+	 * stay numbered 1..N (tn_store_open checks it): the lead puts ingest's
+	 * migration here at merge. */
+	{22, "SELECT 1;", NULL},
+	/* 23 (pg): every text column on PostgreSQL compares with the "C"
+	 * collation, i.e. by bytes, as SQLite's BINARY does: a database made
+	 * with a locale collation (initdb's en_US.UTF-8, an ICU locale) would
+	 * order customer ids differently from SQLite (`points balance` lists
+	 * equal balances by id) and sort text through strcoll.  New tables get
+	 * it from tn_pg_ddl (db_pg.c); this gives it to the columns of a
+	 * database made before (a collation change rewrites no table, but
+	 * rebuilds the indexes on the column: the events key among them).
+	 * Partitions follow their parent (a cluster's coordinator).  SQLite:
+	 * nothing to do. */
+	{23, "SELECT 1;",
+	"DO $$DECLARE r record; BEGIN"
+	"  FOR r IN SELECT c.relname, a.attname FROM pg_attribute a"
+	"    JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+	"    WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispartition"
+	"      AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid = 'text'::regtype"
+	"      AND a.attcollation <> (SELECT oid FROM pg_collation WHERE collname = 'C'"
+	"        AND collnamespace = 'pg_catalog'::regnamespace)"
+	"    ORDER BY c.relname, a.attnum"
+	"  LOOP"
+	"    EXECUTE format('ALTER TABLE %I ALTER COLUMN %I TYPE text COLLATE \"C\"', r.relname, r.attname);"
+	"  END LOOP;"
+	"END$$;"},
 };
 
 const size_t tn_store_nmigrations = sizeof tn_store_migrations / sizeof tn_store_migrations[0];

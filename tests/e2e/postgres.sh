@@ -111,6 +111,29 @@ check_eq "bulk over several flushes: the events key rebuilt" \
       -c "SELECT conname FROM pg_constraint WHERE conrelid = 'events'::regclass AND contype = 'p'") 2>&1)" events_pkey
 checked $TENURE --db "$BULK2" --format json import events big.csv >again.out 2>&1
 check_contains "bulk over several flushes: re-import adds nothing" again.out '"added":0'
+# the bulk load (into an empty table, the key rebuilt) and an import into
+# the non-empty table store the same rows, escaped in COPY's text (ids with a
+# tab, a newline, backslashes, UTF-8, 3,000 bytes; amounts -0, tiny, huge,
+# NULL)
+(cd / && checked pg_psql one "CREATE DATABASE odd1") >/dev/null 2>&1
+(cd / && checked pg_psql one "CREATE DATABASE odd2") >/dev/null 2>&1
+python3 -c '
+rows = ["\"tab\there\",c1,1714521600,odd,-0", "back\\slash\\\\,c1,1714521601,odd,0.0",
+        "\u00e9v\u00e9nement,c2,1714521602,odd,1e300", ",c2,1714521603,odd,0.1", "\"new\nline\",c1,1714521604,odd,-1.5e-300",
+        "x" * 3000 + ",c2,1714521605,odd,-0.0", ",c1,1714521606,odd,", ",c2,1714521607,odd,-12345678901.25"]
+open("odd.csv", "w").write("id,customer,occurred_at,type,amount\n" + "\n".join(rows) + "\n")'
+printf 'customer,occurred_at,type\nc1,1600000000,first\n' >first.csv
+ODD1=$(printf '%s' "$URL" | sed 's|/postgres$|/odd1|'); ODD2=$(printf '%s' "$URL" | sed 's|/postgres$|/odd2|')
+for db in "$ODD1" "$ODD2"; do checked $TENURE --db "$db" --quiet import customers bc.csv >/dev/null 2>&1; done
+checked $TENURE --db "$ODD2" --quiet import events first.csv >/dev/null 2>&1
+for db in "$ODD1" "$ODD2"; do checked $TENURE --db "$db" --quiet import events odd.csv >/dev/null 2>&1; done
+oddq() { (cd / && pg_as "$PG_BIN/psql" -X -q -A -t -h "$PG_DIR_one" -p "$PG_PORT_one" -U tenure -d "$1" -c "$2") 2>&1; }
+ODDQ="COPY (SELECT c.ext_id, e.occurred_at, e.ext_id, e.amount FROM events e JOIN customers c ON c.id = e.customer_id WHERE e.occurred_at > 1700000000 ORDER BY 2) TO STDOUT"
+check_eq "odd rows: the bulk load and the import into a non-empty table store the same" "$(oddq odd1 "$ODDQ" | md5sum)" "$(oddq odd2 "$ODDQ" | md5sum)"
+check_eq "odd rows: ids and amounts as written" \
+  "$(oddq odd1 "SELECT count(*) FILTER (WHERE ext_id = E'tab\\there'), count(*) FILTER (WHERE ext_id = E'back\\\\slash\\\\\\\\'), count(*) FILTER (WHERE ext_id = E'new\\nline'), count(*) FILTER (WHERE ext_id = 'événement' AND amount = 1e300), count(*) FILTER (WHERE length(ext_id) = 3000 AND amount = 0), count(amount), sum(CASE WHEN amount = 0 THEN 1 ELSE 0 END) FROM events")" \
+  "1|1|1|1|1|7|3"
+check_eq "odd rows: no negative zero stored" "$(oddq odd1 "SELECT count(*) FROM events WHERE amount = 0 AND amount::text = '-0'")" 0
 
 # ---- customers staged in batches: one prepare per batch, not per chunk ----
 # A staging INSERT whose first row binds NULL where a later row binds a number
@@ -133,6 +156,46 @@ check_eq "staged customers with NULLs: the values as on SQLite" \
   "$( (cd / && pg_as "$PG_BIN/psql" -X -q -A -t -h "$PG_DIR_one" -p "$PG_PORT_one" -U tenure -d stage \
       -c "SELECT count(*), count(signed_up_at), sum(signed_up_at), count(country), count(channel) FROM customers") 2>&1)" \
   "$(sqlite3 -separator '|' stage.db "SELECT count(*), count(signed_up_at), sum(signed_up_at), count(country), count(channel) FROM customers")"
+
+# ---- text order: bytes, as on SQLite, whatever the database's locale ----
+# A database made with a locale collation (initdb's en_US.UTF-8, or here an
+# ICU one) orders text case-blind, punctuation last; SQLite orders by bytes.
+# Every text column is made with COLLATE "C" (tn_pg_ddl; migration 23 for a
+# database made before): customer ids order the same on both, e.g. `points
+# balance` lists equal balances by id.
+(cd / && checked pg_psql one "CREATE DATABASE icu TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'") >/dev/null 2>&1
+ICU=$(printf '%s' "$URL" | sed 's|/postgres$|/icu|')
+icuq() { (cd / && pg_as "$PG_BIN/psql" -X -q -A -t -h "$PG_DIR_one" -p "$PG_PORT_one" -U tenure -d icu -c "$1") 2>&1; }
+check_eq "icu database: a locale order that is not bytes" \
+  "$(icuq "SELECT string_agg(x, ' ' ORDER BY x) FROM (VALUES ('b1'), ('B2'), ('_x'), ('a-1')) v(x)")" "_x a-1 b1 B2"
+printf 'id,signed_up_at\nb1,2024-01-01\nB2,2024-01-01\n_x,2024-01-01\na-1,2024-01-01\nZed,2024-01-01\n\303\251va,2024-01-01\na1,2024-01-01\nA-2,2024-01-01\n' >mixed.csv
+for db in mixed.db "$ICU"; do
+  checked $TENURE --db "$db" --quiet import customers mixed.csv >/dev/null 2>&1
+  for c in b1 B2 _x a-1 Zed "$(printf '\303\251va')" a1 A-2; do
+    checked $TENURE --db "$db" --quiet points grant --customer "$c" --points 5 --key "g-$c" >/dev/null 2>&1
+  done
+done
+same_mixed() { # NAME ARGS...: as same(), on mixed.db and $ICU
+  n=$1; shift
+  checked $TENURE --db mixed.db --format json "$@" >lite.out 2>lite.err
+  checked $TENURE --db "$ICU" --format json "$@" >pg.out 2>pg.err
+  if d=$(python3 "$REPO/tests/e2e/jsoncmp.py" lite.out pg.out); then ok "$n"; else not_ok "$n" "$d"; fi
+}
+same_mixed "icu database: points balance in byte order of ids, as on SQLite" points balance
+check_eq "icu database: the ids in byte order" \
+  "$(python3 -c 'import json,sys; print(" ".join(r["customer"] for r in json.load(open("pg.out"))))')" \
+  "A-2 B2 Zed _x a-1 a1 b1 $(printf '\303\251va')"
+check_eq "icu database: every text column collates \"C\"" \
+  "$(icuq "SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND a.attnum > 0 AND a.atttypid = 'text'::regtype AND a.attcollation <> 'pg_catalog.\"C\"'::regcollation")" 0
+# a database made before migration 23: its columns in the database's
+# collation; the next command migrates them
+icuq "DO \$\$DECLARE r record; BEGIN FOR r IN SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid = 'text'::regtype LOOP EXECUTE format('ALTER TABLE %I ALTER COLUMN %I TYPE text COLLATE \"default\"', r.relname, r.attname); END LOOP; END\$\$; UPDATE tenure_schema SET version = 22" >/dev/null
+check_eq "icu database before migration 23: ids in the locale's order" \
+  "$(icuq "SELECT string_agg(ext_id, ' ' ORDER BY ext_id) FROM customers")" "_x a-1 A-2 a1 b1 B2 $(printf '\303\251va') Zed"
+same_mixed "icu database migrated by 23: points balance as on SQLite" points balance
+check_eq "icu database migrated by 23: every text column collates \"C\"" \
+  "$(icuq "SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND a.attnum > 0 AND a.atttypid = 'text'::regtype AND a.attcollation <> 'pg_catalog.\"C\"'::regcollation")" 0
+check_eq "icu database migrated by 23: the schema version" "$(icuq "SELECT version FROM tenure_schema")" "$($TENURE --db mixed.db --format json schema | python3 -c 'import json,sys; print([r["value"] for r in json.load(sys.stdin) if r["item"] == "schema_version"][0])')"
 
 # ---- errors ----
 BAD=$(printf '%s' "$URL" | sed "s|:$PG_PASSWORD@|:wrong-$PG_PASSWORD@|")
