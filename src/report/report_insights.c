@@ -310,8 +310,11 @@ static int words_table(tn_store *s, tn_report_table *t, tn_error *err)
 
 /* ---- what customers are worth ------------------------------------------------ */
 
-static int value_table(tn_store *s, const tn_churn_def *def, const char *by, const char *cur,
-		       const tn_value_retention_result *ret, tn_report_table *t, tn_error *err)
+#define VALUE_MARGIN 0.7 /* the share of revenue kept (the tables' readings say 70%) */
+
+/* ROWS, N: the profitability by BY (freed here; N = 0 when it failed) */
+static int value_table(const char *by, const char *cur, tn_value_profit_row *rows, size_t n, tn_report_table *t,
+		       tn_error *err)
 {
 	char h[5][64];
 	const char *const cols[] = {"segment", "verdict", "customers", "live subscribers",
@@ -319,12 +322,7 @@ static int value_table(tn_store *s, const tn_churn_def *def, const char *by, con
 				    cur_col(h[1], sizeof h[1], "future value (CLV)", cur),
 				    cur_col(h[2], sizeof h[2], "value at risk", cur), cur_col(h[3], sizeof h[3], "profit", cur),
 				    cur_col(h[4], sizeof h[4], "profit per customer", cur), NULL};
-	const double margin = 0.7;
-	tn_value_profit_row *rows = NULL;
-	size_t n = 0;
-	tn_error e2 = {0};
-	if (tn_value_profitability_ret(s, def, by, margin, 0.10, NULL, ret, &rows, &n, NULL, &e2) != TN_OK)
-		n = 0;
+	const double margin = VALUE_MARGIN;
 	char title[96];
 	snprintf(title, sizeof title, "What customers are worth: by %s", by);
 	if (tn_report_table_init(t, title, cols, n)) {
@@ -616,10 +614,23 @@ int tn_report_insights_shared(tn_store *s, const tn_churn_def *def, tn_time as_o
 		if (tn_value_retention(s, def, TN_NO_TIME, 0.10, &own, &e2) == TN_OK)
 			ret = own;
 	}
+	/* by plan and by channel: one pass over the customers for both */
+	static const char *const by[2] = {"plan", "channel"};
+	tn_value_profit_row *pr[2] = {NULL, NULL};
+	size_t np[2] = {0, 0};
+	if (!rc) {
+		tn_error e2 = {0};
+		if (tn_value_profitability_many(s, def, by, 2, VALUE_MARGIN, 0.10, NULL, ret, pr, np, NULL, &e2) != TN_OK)
+			np[0] = np[1] = 0;
+	}
 	if (!rc)
-		rc = value_table(s, def, "plan", currency, ret, &t[4], err);
+		rc = value_table(by[0], currency, pr[0], np[0], &t[4], err);
+	else
+		tn_value_profit_free(pr[0], np[0]);
 	if (!rc)
-		rc = value_table(s, def, "channel", currency, ret, &t[5], err);
+		rc = value_table(by[1], currency, pr[1], np[1], &t[5], err);
+	else
+		tn_value_profit_free(pr[1], np[1]);
 	tn_value_retention_free(own);
 	if (!rc)
 		rc = risk_table(s, def, as_of, model_path, currency, sc, &t[6], err);
