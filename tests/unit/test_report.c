@@ -308,6 +308,8 @@ static void test_one_pass_equals_two(void **state)
 	free(h2);
 	free(rows);
 	/* the insights with the frame given: the same tables */
+	tn_report_scores_value(s, &def, as_of, &sc);
+	assert_true(sc.ok);
 	tn_report_table *t1 = NULL, *t2 = NULL;
 	size_t m1 = 0, m2 = 0;
 	assert_int_equal(tn_report_insights_scored(s, &def, as_of, NULL, "USD", &sc, &t1, &m1, &err), TN_OK);
