@@ -229,6 +229,12 @@ TN_API int tn_fb_impact_store(tn_store *s, tn_fb_row **rows, size_t *nrows, tn_e
 struct tn_churn_def;
 TN_API int tn_fb_impact_hazard(tn_store *s, const struct tn_churn_def *def, const tn_fb_row *rows, size_t n,
 			       double *hr, double *lo, double *hi, tn_error *err);
+/* The same on a churn frame F given (tn_churn_frame under DEF as of the
+ * data's end, e.g. one already built for survival): no scan of the store
+ * for the times, only the labels read. */
+struct tn_frame;
+TN_API int tn_fb_impact_hazard_frame(tn_store *s, const struct tn_frame *f, const tn_fb_row *rows, size_t n,
+				     double *hr, double *lo, double *hi, tn_error *err);
 
 /* Exit reasons (kind exit) ranked by count: segment = type, period = theme,
  * n = answers, value = share of exit answers, lo/hi = Wilson 95% interval. */

@@ -138,6 +138,12 @@ TN_API void tn_report_scores_clear(tn_report_scores *o);
 TN_API int tn_report_insights_scored(tn_store *s, const tn_churn_def *def, tn_time as_of, const char *model_path,
 				     const char *currency, const tn_report_scores *sc, tn_report_table **out,
 				     size_t *n, tn_error *err);
+/* The same with the churn frame given too (CHURN: tn_churn_frame under DEF
+ * as of the data's end, e.g. the one survival reads; NULL: built here for
+ * the complaints' hazard ratios). */
+TN_API int tn_report_insights_shared(tn_store *s, const tn_churn_def *def, tn_time as_of, const char *model_path,
+				     const char *currency, const tn_report_scores *sc, const struct tn_frame *churn,
+				     tn_report_table **out, size_t *n, tn_error *err);
 
 /* V with DIGITS decimals and thousands separators ("21,272", "-1,234.5";
  * "n/a" for NaN); returns BUF. */

@@ -346,6 +346,14 @@ TN_API int tn_value_profitability_ret(struct tn_store *s, const struct tn_churn_
 				      double margin, double annual_discount, const char *cost_key,
 				      const tn_value_retention_result *ret, tn_value_profit_row **rows, size_t *n,
 				      struct tn_warnings *warn, tn_error *err);
+/* The same for NBY segmentations BY[0..NBY) (1 to TN_VALUE_PROFIT_MAX_BY)
+ * in one pass over the customers and their payments: OUT[b], NOUT[b] as
+ * tn_value_profitability_ret gives them for BY[b]. */
+#define TN_VALUE_PROFIT_MAX_BY 4
+TN_API int tn_value_profitability_many(struct tn_store *s, const struct tn_churn_def *def, const char *const *by,
+				       size_t nby, double margin, double annual_discount, const char *cost_key,
+				       const tn_value_retention_result *ret, tn_value_profit_row **out, size_t *nout,
+				       struct tn_warnings *warn, tn_error *err);
 TN_API void tn_value_profit_free(tn_value_profit_row *rows, size_t n);
 
 #endif

@@ -143,7 +143,8 @@ static int labelled(tn_store *s, tn_fb_row **rows, size_t *n)
 static const char no_labels[] = "No classified answers yet: `tenure feedback classify` sorts the store's text "
 				"answers into six types and themes; this section then shows them.";
 
-static int types_table(tn_store *s, const tn_churn_def *def, const char *cur, tn_report_table *t, tn_error *err)
+static int types_table(tn_store *s, const tn_churn_def *def, const tn_frame *churn, const char *cur,
+		       tn_report_table *t, tn_error *err)
 {
 	char h6[64];
 	const char *const cols[] = {"type", "theme", "customers raising it", "their churn rate",
@@ -160,7 +161,8 @@ static int types_table(tn_store *s, const tn_churn_def *def, const char *cur, tn
 	}
 	double *hr = n ? tn_malloc(3 * n * sizeof *hr) : NULL;
 	tn_error e2 = {0};
-	if (n && (!hr || tn_fb_impact_hazard(s, def, rows, n, hr, hr + n, hr + 2 * n, &e2) != TN_OK)) {
+	if (n && (!hr || (churn ? tn_fb_impact_hazard_frame(s, churn, rows, n, hr, hr + n, hr + 2 * n, &e2)
+			       : tn_fb_impact_hazard(s, def, rows, n, hr, hr + n, hr + 2 * n, &e2)) != TN_OK)) {
 		free(hr);
 		hr = NULL;
 	}
@@ -308,8 +310,11 @@ static int words_table(tn_store *s, tn_report_table *t, tn_error *err)
 
 /* ---- what customers are worth ------------------------------------------------ */
 
-static int value_table(tn_store *s, const tn_churn_def *def, const char *by, const char *cur,
-		       const tn_value_retention_result *ret, tn_report_table *t, tn_error *err)
+#define VALUE_MARGIN 0.7 /* the share of revenue kept (the tables' readings say 70%) */
+
+/* ROWS, N: the profitability by BY (freed here; N = 0 when it failed) */
+static int value_table(const char *by, const char *cur, tn_value_profit_row *rows, size_t n, tn_report_table *t,
+		       tn_error *err)
 {
 	char h[5][64];
 	const char *const cols[] = {"segment", "verdict", "customers", "live subscribers",
@@ -317,12 +322,7 @@ static int value_table(tn_store *s, const tn_churn_def *def, const char *by, con
 				    cur_col(h[1], sizeof h[1], "future value (CLV)", cur),
 				    cur_col(h[2], sizeof h[2], "value at risk", cur), cur_col(h[3], sizeof h[3], "profit", cur),
 				    cur_col(h[4], sizeof h[4], "profit per customer", cur), NULL};
-	const double margin = 0.7;
-	tn_value_profit_row *rows = NULL;
-	size_t n = 0;
-	tn_error e2 = {0};
-	if (tn_value_profitability_ret(s, def, by, margin, 0.10, NULL, ret, &rows, &n, NULL, &e2) != TN_OK)
-		n = 0;
+	const double margin = VALUE_MARGIN;
 	char title[96];
 	snprintf(title, sizeof title, "What customers are worth: by %s", by);
 	if (tn_report_table_init(t, title, cols, n)) {
@@ -416,6 +416,32 @@ void tn_report_scores_compute(tn_store *s, tn_time as_of, const char *model_path
 {
 	memset(o, 0, sizeof *o);
 	tn_pred_features_opts fo = {.as_of = as_of, .horizon_days = 30};
+	/* A model trained on the spot reads the features at as-of - 30 days
+	 * (risk_model).  When the data end by as-of (the dashboard's and the
+	 * report's default: as-of is the data's end), nothing lies after the
+	 * training labels' window, so both frames come from one pass over the
+	 * store, equal to two passes (tn_pred_features_many; the alert job
+	 * does the same): one churn scan of every customer, event, payment and
+	 * answer instead of two. */
+	tn_time end = TN_NO_TIME;
+	tn_error e2 = {0};
+	if (!model_path && as_of != TN_NO_TIME && tn_churn_data_end(s, &end, &e2) == TN_OK && end != TN_NO_TIME &&
+	    end <= as_of) {
+		tn_time cuts[2] = {as_of - 30 * (tn_time)TN_DAY, as_of};
+		tn_frame *fr[2] = {NULL, NULL};
+		o->ok = tn_pred_features_many(s, &fo, cuts, 2, fr, NULL, &o->err) == TN_OK;
+		o->f = fr[1];
+		if (o->ok && o->f->nrows > 0) {
+			tn_pred_spec spec = {"churned", "1", "customer", NULL, 0};
+			tn_pred_options opt = tn_pred_options_default();
+			o->ok = tn_pred_train(fr[0], &spec, &opt, &o->m, &o->err) == TN_OK;
+		} else
+			o->ok = 0;
+		tn_frame_free(fr[0]);
+		o->ok = o->ok && (o->risk = tn_malloc(o->f->nrows * sizeof *o->risk)) &&
+			tn_pred_score(o->m, o->f, o->risk, &o->err) == TN_OK;
+		return;
+	}
 	o->ok = tn_pred_features(s, &fo, &o->f, &o->err) == TN_OK && o->f->nrows > 0 &&
 		risk_model(s, as_of, model_path, &o->m, &o->err) == TN_OK &&
 		(o->risk = tn_malloc(o->f->nrows * sizeof *o->risk)) && tn_pred_score(o->m, o->f, o->risk, &o->err) == TN_OK;
@@ -560,6 +586,13 @@ int tn_report_insights_scored(tn_store *s, const tn_churn_def *def, tn_time as_o
 			      const char *currency, const tn_report_scores *sc, tn_report_table **out, size_t *n,
 			      tn_error *err)
 {
+	return tn_report_insights_shared(s, def, as_of, model_path, currency, sc, NULL, out, n, err);
+}
+
+int tn_report_insights_shared(tn_store *s, const tn_churn_def *def, tn_time as_of, const char *model_path,
+			      const char *currency, const tn_report_scores *sc, const tn_frame *churn,
+			      tn_report_table **out, size_t *n, tn_error *err)
+{
 	*out = NULL;
 	*n = 0;
 	tn_report_table *t = tn_calloc(NTABLES, sizeof *t);
@@ -567,7 +600,7 @@ int tn_report_insights_scored(tn_store *s, const tn_churn_def *def, tn_time as_o
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	int rc = scores_table(s, &t[0], err);
 	if (!rc)
-		rc = types_table(s, def, currency, &t[1], err);
+		rc = types_table(s, def, churn, currency, &t[1], err);
 	if (!rc)
 		rc = matrix_table(s, &t[2], err);
 	if (!rc)
@@ -581,10 +614,23 @@ int tn_report_insights_scored(tn_store *s, const tn_churn_def *def, tn_time as_o
 		if (tn_value_retention(s, def, TN_NO_TIME, 0.10, &own, &e2) == TN_OK)
 			ret = own;
 	}
+	/* by plan and by channel: one pass over the customers for both */
+	static const char *const by[2] = {"plan", "channel"};
+	tn_value_profit_row *pr[2] = {NULL, NULL};
+	size_t np[2] = {0, 0};
+	if (!rc) {
+		tn_error e2 = {0};
+		if (tn_value_profitability_many(s, def, by, 2, VALUE_MARGIN, 0.10, NULL, ret, pr, np, NULL, &e2) != TN_OK)
+			np[0] = np[1] = 0;
+	}
 	if (!rc)
-		rc = value_table(s, def, "plan", currency, ret, &t[4], err);
+		rc = value_table(by[0], currency, pr[0], np[0], &t[4], err);
+	else
+		tn_value_profit_free(pr[0], np[0]);
 	if (!rc)
-		rc = value_table(s, def, "channel", currency, ret, &t[5], err);
+		rc = value_table(by[1], currency, pr[1], np[1], &t[5], err);
+	else
+		tn_value_profit_free(pr[1], np[1]);
 	tn_value_retention_free(own);
 	if (!rc)
 		rc = risk_table(s, def, as_of, model_path, currency, sc, &t[6], err);

@@ -997,6 +997,16 @@ static void label_feedback(tn_store *s)
 	tn_fb_model_free(m);
 }
 
+/* the churn frame survival and the drivers read (churn_frame): the
+ * complaints' hazard ratios need the same times to churn, so the insights
+ * build it (or find it built) once for all of them; NULL when it fails (the
+ * insights then build their own) */
+static const tn_frame *insights_frame(tn_store *s)
+{
+	tn_error e2 = {0};
+	return churn_frame(s, &e2);
+}
+
 static void *make_insights(tn_store *s, const char *arg, tn_error *err)
 {
 	(void)arg;
@@ -1009,8 +1019,9 @@ static void *make_insights(tn_store *s, const char *arg, tn_error *err)
 	char currency[4] = "";
 	if (!t || tn_churn_def_load(s, NULL, &d, err) || shared_as_of(s, &as_of, err) ||
 	    (as_of != TN_NO_TIME && tn_store_reporting_currency(s, currency, err)) ||
-	    (as_of != TN_NO_TIME && tn_report_insights_scored(s, &d, as_of, NULL, currency, shared_scores(s, &d, as_of),
-							      &t->t, &t->n, err))) {
+	    (as_of != TN_NO_TIME &&
+	     tn_report_insights_shared(s, &d, as_of, NULL, currency, shared_scores(s, &d, as_of), insights_frame(s),
+				       &t->t, &t->n, err))) {
 		if (!t)
 			tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 		free(t);

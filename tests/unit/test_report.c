@@ -225,6 +225,111 @@ static void test_shared_equals_alone(void **state)
 	remove(path);
 }
 
+/* The insights' shortcuts give what the long way gives: the live and the
+ * training features of one pass (as-of = the data's end) score every
+ * customer as two passes do, and the complaints' hazard ratios on a churn
+ * frame given equal those that build their own (read to the last bit). */
+static void test_one_pass_equals_two(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/tenure_report_onepass_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	remove(path);
+	tn_error err = {0};
+	tn_store *s = NULL;
+	assert_int_equal(tn_store_open(path, TN_STORE_CREATE, &s, &err), TN_OK);
+	tn_demo_opts d;
+	tn_demo_defaults(&d);
+	d.customers = 600;
+	d.months = 8;
+	tn_demo_result dr;
+	assert_int_equal(tn_demo_generate(s, &d, &dr, &err), TN_OK);
+	tn_churn_def def;
+	assert_int_equal(tn_churn_def_load(s, NULL, &def, &err), TN_OK);
+	tn_time as_of = TN_NO_TIME;
+	assert_int_equal(tn_churn_data_end(s, &as_of, &err), TN_OK);
+	/* the scores: one pass (tn_report_scores_compute) against two */
+	tn_report_scores sc;
+	tn_report_scores_compute(s, as_of, NULL, &sc);
+	assert_true(sc.ok);
+	tn_pred_features_opts fo = {.as_of = as_of, .horizon_days = 30};
+	tn_frame *live = NULL, *train = NULL;
+	assert_int_equal(tn_pred_features(s, &fo, &live, &err), TN_OK);
+	fo.as_of = as_of - 30 * (tn_time)TN_DAY;
+	assert_int_equal(tn_pred_features(s, &fo, &train, &err), TN_OK);
+	tn_pred_spec spec = {"churned", "1", "customer", NULL, 0};
+	tn_pred_options opt = tn_pred_options_default();
+	tn_pred_model *m = NULL;
+	assert_int_equal(tn_pred_train(train, &spec, &opt, &m, &err), TN_OK);
+	assert_int_equal(live->nrows, sc.f->nrows);
+	assert_true(live->nrows > 50);
+	double *risk = malloc(live->nrows * sizeof *risk);
+	assert_non_null(risk);
+	assert_int_equal(tn_pred_score(m, live, risk, &err), TN_OK);
+	for (size_t i = 0; i < live->nrows; i++)
+		assert_true(risk[i] == sc.risk[i]);
+	free(risk);
+	tn_pred_model_free(m);
+	tn_frame_free(live);
+	tn_frame_free(train);
+	/* an as-of before the data's end: two passes, still scored */
+	tn_report_scores early;
+	tn_report_scores_compute(s, as_of - 20 * (tn_time)TN_DAY, NULL, &early);
+	assert_true(early.ok);
+	tn_report_scores_clear(&early);
+	/* the complaints' hazard ratios, on a frame given or built */
+	tn_fb_model *fm = tn_fb_model_new(&err);
+	if (tn_fb_model_train_csv(fm, "../../data/feedback/train.csv", "text", "type", "theme", NULL, &err))
+		fail_msg("train: %s", err.msg);
+	size_t nl = 0;
+	assert_int_equal(tn_fb_label_store(s, fm, 0, &nl, &err), TN_OK);
+	tn_fb_model_free(fm);
+	tn_fb_row *rows = NULL;
+	size_t n = 0;
+	assert_int_equal(tn_fb_impact_store(s, &rows, &n, &err), TN_OK);
+	assert_true(n > 2);
+	double *h1 = calloc(3 * n, sizeof *h1), *h2 = calloc(3 * n, sizeof *h2);
+	assert_non_null(h1);
+	assert_non_null(h2);
+	assert_int_equal(tn_fb_impact_hazard(s, &def, rows, n, h1, h1 + n, h1 + 2 * n, &err), TN_OK);
+	tn_churn_frame_opts co = {.as_of = TN_NO_TIME};
+	tn_frame *cf = tn_churn_frame(s, &def, &co, &err);
+	assert_non_null(cf);
+	assert_int_equal(tn_fb_impact_hazard_frame(s, cf, rows, n, h2, h2 + n, h2 + 2 * n, &err), TN_OK);
+	size_t fitted = 0;
+	for (size_t i = 0; i < 3 * n; i++) {
+		assert_true(isnan(h1[i]) ? isnan(h2[i]) : h1[i] == h2[i]);
+		fitted += !isnan(h1[i]);
+	}
+	assert_true(fitted > 0);
+	free(h1);
+	free(h2);
+	free(rows);
+	/* the insights with the frame given: the same tables */
+	tn_report_scores_value(s, &def, as_of, &sc);
+	assert_true(sc.ok);
+	tn_report_table *t1 = NULL, *t2 = NULL;
+	size_t m1 = 0, m2 = 0;
+	assert_int_equal(tn_report_insights_scored(s, &def, as_of, NULL, "USD", &sc, &t1, &m1, &err), TN_OK);
+	assert_int_equal(tn_report_insights_shared(s, &def, as_of, NULL, "USD", &sc, cf, &t2, &m2, &err), TN_OK);
+	assert_int_equal(m1, m2);
+	for (size_t i = 0; i < m1; i++) {
+		assert_string_equal(t1[i].reading, t2[i].reading);
+		assert_int_equal(t1[i].nrows, t2[i].nrows);
+		for (size_t k = 0; k < t1[i].nrows * t1[i].ncols; k++)
+			assert_string_equal(t1[i].cells[k], t2[i].cells[k]);
+	}
+	assert_true(t1[1].nrows > 2); /* the complaints' table has rows */
+	tn_report_tables_free(t1, m1);
+	tn_report_tables_free(t2, m2);
+	tn_frame_free(cf);
+	tn_report_scores_clear(&sc);
+	tn_store_close(s);
+	remove(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -233,6 +338,7 @@ int main(void)
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_sbuf_and_heatmap),
 		cmocka_unit_test(test_shared_equals_alone),
+		cmocka_unit_test(test_one_pass_equals_two),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
