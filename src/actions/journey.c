@@ -198,9 +198,13 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 		tn_db_finalize(st);
 		st = NULL;
 	}
-	char cond[256];
-	snprintf(cond, sizeof cond, "type_id IN (%lld, %lld, %lld, %lld) AND occurred_at <= %lld", (long long)tid[0],
-		 (long long)tid[1], (long long)tid[2], (long long)tid[3], (long long)now);
+	/* ORs, not IN (a, b, c, d): SQLite tests a list of more than two
+	 * constants through an ephemeral index, a B-tree look-up per event
+	 * (~20% of this scan's filter) */
+	char cond[320];
+	snprintf(cond, sizeof cond,
+		 "(type_id = %lld OR type_id = %lld OR type_id = %lld OR type_id = %lld) AND occurred_at <= %lld",
+		 (long long)tid[0], (long long)tid[1], (long long)tid[2], (long long)tid[3], (long long)now);
 	char *q = tn_store_events_scan_sql(s, "customer_id, occurred_at, type_id", cond, "customer_id, occurred_at", err);
 	if (!q)
 		goto fail;

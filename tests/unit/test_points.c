@@ -377,6 +377,26 @@ static void test_check_detects_tampering(void **state)
 	assert_int_equal(tn_points_check_run(f.s, &c, &err), TN_OK);
 	assert_int_equal(c.mismatched_balance, 1);
 	assert_int_equal(c.mismatched_lots, 1);
+	assert_int_equal(c.mismatched_fifo, 2);
+	/* a balance with no ledger entry behind it (nor lots): both sums differ */
+	assert_int_equal(tn_store_exec(f.s, "INSERT INTO points_balances(customer_id, balance, earned) VALUES(99, 3, 3)",
+				       &err), TN_OK);
+	assert_int_equal(tn_points_check_run(f.s, &c, &err), TN_OK);
+	assert_int_equal(c.customers, 3);
+	assert_int_equal(c.mismatched_balance, 2);
+	assert_int_equal(c.mismatched_lots, 2);
+	/* a lot no ledger entry made (its id past the last entry), empty: FIFO only */
+	assert_int_equal(tn_store_exec(f.s, "INSERT INTO points_lots(lot_id, customer_id, at, remaining) VALUES(1000, 1, 0, 0)",
+				       &err), TN_OK);
+	assert_int_equal(tn_points_check_run(f.s, &c, &err), TN_OK);
+	assert_int_equal(c.mismatched_lots, 2);
+	assert_int_equal(c.mismatched_fifo, 3);
+	/* a replayed lot missing from points_lots: FIFO, and c1's lots sum (already off) */
+	assert_int_equal(tn_store_exec(f.s, "DELETE FROM points_lots WHERE lot_id = 4", &err), TN_OK);
+	assert_int_equal(tn_points_check_run(f.s, &c, &err), TN_OK);
+	assert_int_equal(c.mismatched_balance, 2);
+	assert_int_equal(c.mismatched_lots, 2);
+	assert_int_equal(c.mismatched_fifo, 4);
 	/* and the ledger refuses to be edited */
 	assert_int_equal(tn_store_exec(f.s, "UPDATE points_ledger SET points = 99 WHERE id = 1", &err), TN_ERR_DB);
 	assert_non_null(strstr(err.msg, "append-only"));
