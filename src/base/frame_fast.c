@@ -709,6 +709,7 @@ static size_t rows_bound(const char *beg, const char *end, size_t nfields)
 #define SAMPLES 16
 #define SAMPLE_MAX ((size_t)64 << 10)
 int tn_frame_fast_underestimate;
+size_t tn_frame_fast_rereads;
 static size_t estimate_rows(int fd, off_t beg, off_t end, size_t bound)
 {
 	size_t range = (size_t)(end - beg), piece = range / (4 * SAMPLES);
@@ -734,7 +735,7 @@ static size_t estimate_rows(int fd, off_t beg, off_t end, size_t bound)
 	if (lines == 0 || bytes == 0)
 		return bound;
 	double est = (double)range * (double)lines / (double)bytes;
-	est = tn_frame_fast_underestimate ? est / 2 : est * 1.02 + 256;
+	est = tn_frame_fast_underestimate ? est / 4 : est * 1.02 + 256;
 	return est < (double)bound ? (size_t)est : bound;
 }
 
@@ -1017,8 +1018,10 @@ tn_frame *tn_frame_read_fast(const char *path, const char *const *want, size_t n
 	int two, over;
 	tn_frame *f = read_fast(path, want, nwant, threads, 0, fallback, &two, &over, err);
 	/* the first half held more rows than estimated: again with the bound */
-	if (!f && *fallback && two && over)
+	if (!f && *fallback && two && over) {
+		tn_frame_fast_rereads++;
 		f = read_fast(path, want, nwant, 2, 1, fallback, &two, &over, err);
+	}
 	/* two halves that did not fit (the split was inside a quoted field) or a
 	 * defect somewhere: one thread tries before the reference reader does */
 	if (!f && *fallback && two)
