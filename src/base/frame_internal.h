@@ -26,6 +26,13 @@ tn_frame *tn_frame_read_csv_mode(const char *path, const char *const *want, size
  * default).  Tests set it small so that records cross window ends. */
 extern size_t tn_frame_fast_window;
 
+/* Tests only: nonzero makes frame_fast.c's estimate of the first half's rows
+ * a quarter of what it should be, so that the read again with the bound
+ * (the path of a file the estimate misses) is taken; tn_frame_fast_rereads
+ * counts those reads (not thread-safe: tests and benches only). */
+extern int tn_frame_fast_underestimate;
+extern size_t tn_frame_fast_rereads;
+
 /* The fast, two-thread reader (frame_fast.c).  THREADS: 0 auto, 1 or 2.
  * Returns NULL with *FALLBACK = 1 when the reference reader must read the file
  * (anything unusual, every error but out-of-memory), or with *FALLBACK = 0

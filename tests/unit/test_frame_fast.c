@@ -198,6 +198,9 @@ static void test_random_files(void **state)
 		/* every other file through a tiny read window (it grows when one
 		 * record does not fit): records and quoted fields cross its ends */
 		tn_frame_fast_window = id % 2 ? 1 + pick(&r, 300) : 0;
+		/* every third file with the first half's rows under-estimated: the
+		 * halves read again with the bound */
+		tn_frame_fast_underestimate = id % 3 == 0;
 		compare_modes(NULL, 0, id);
 		/* a choice of columns, in another order, now and then a missing one */
 		char names[4][16];
@@ -210,6 +213,7 @@ static void test_random_files(void **state)
 		compare_modes(want, nwant, id);
 	}
 	tn_frame_fast_window = 0;
+	tn_frame_fast_underestimate = 0;
 	free(b.p);
 }
 
@@ -230,13 +234,19 @@ static void test_fast_path_taken(void **state)
 	 * the quoted line ends: still the fast path, with the same cells */
 	static const size_t windows[] = {0, 1, 7, 64, 1000};
 	for (size_t w = 0; w < sizeof windows / sizeof *windows; w++) {
-		for (int threads = 1; threads <= 2; threads++) {
+		for (int threads = 1; threads <= 3; threads++) {
+			/* 3: two threads, the first half's rows under-estimated, so
+			 * read again with the bound: still the fast reader */
+			size_t rereads = tn_frame_fast_rereads;
+			tn_frame_fast_underestimate = threads == 3;
 			tn_frame_fast_window = windows[w];
 			tn_error err = {0};
 			int fallback = -1;
-			tn_frame *f = tn_frame_read_fast(path, NULL, 0, threads, &fallback, &err);
+			tn_frame *f = tn_frame_read_fast(path, NULL, 0, threads > 2 ? 2 : threads, &fallback, &err);
 			assert_non_null(f);
 			assert_int_equal(fallback, 0);
+			/* the estimate holds on this even file; the under-estimate does not */
+			assert_int_equal(tn_frame_fast_rereads - rereads, threads == 3 ? 1 : 0);
 			assert_int_equal(f->nrows, 2000);
 			assert_true(f->cols[0].is_numeric && !f->cols[1].is_numeric && f->cols[2].is_numeric);
 			assert_string_equal(f->cols[1].text[1999], "note\n1999");
@@ -245,6 +255,7 @@ static void test_fast_path_taken(void **state)
 		}
 	}
 	tn_frame_fast_window = 0;
+	tn_frame_fast_underestimate = 0;
 	compare_modes(NULL, 0, -1);
 	free(b.p);
 }
