@@ -465,7 +465,7 @@ int tn_server_listen(tn_server *sv, tn_error *err)
 	 * it back on resume (two epoll_ctl a request), and, edge-triggered, reads
 	 * each kept-alive socket once more than needed (a recv giving EAGAIN).
 	 * With poll a suspended connection is just left out of the next poll:
-	 * 6.3 -> 4.1 system calls a Stripe webhook on the HTTP threads (strace
+	 * 6.6 -> 4.0 system calls a Stripe webhook on the HTTP threads (strace
 	 * -c), and 93.3 -> 83.5 us of server CPU a webhook, lower in 4 pairs of
 	 * 4 (bench/ab_sources.sh under load; docs/performance.md).  poll's cost
 	 * grows with the connections a thread holds (at most max_conns / threads,
