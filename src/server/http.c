@@ -3,7 +3,7 @@
  *
  * tn_server_new opens the store in WAL mode and starts the writer;
  * tn_server_listen starts libmicrohttpd with a thread pool polling with
- * poll(2), the connection limits, the per-address limit, the idle timeout and
+ * epoll, the connection limits, the per-address limit, the idle timeout and
  * optionally TLS (GnuTLS inside libmicrohttpd).  A request's body is
  * collected up to max_body (beyond it the rest is read and dropped, and the
  * answer is 413; a Content-Length above it is answered 413 at once), then
@@ -460,17 +460,7 @@ int tn_server_listen(tn_server *sv, tn_error *err)
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	mallopt(M_TOP_PAD, 1 << 20);
 #endif
-	/* poll(2), not epoll: a write waits for its group commit suspended, and
-	 * libmicrohttpd takes a suspended connection out of its epoll set and puts
-	 * it back on resume (two epoll_ctl a request), and, edge-triggered, reads
-	 * each kept-alive socket once more than needed (a recv giving EAGAIN).
-	 * With poll a suspended connection is just left out of the next poll:
-	 * 6.6 -> 4.0 system calls a Stripe webhook on the HTTP threads (strace
-	 * -c), and 93.3 -> 83.5 us of server CPU a webhook, lower in 4 pairs of
-	 * 4 (bench/ab_sources.sh under load; docs/performance.md).  poll's cost
-	 * grows with the connections a thread holds (at most max_conns / threads,
-	 * 256 by default). */
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	int tls = sv->o.tls_cert || sv->o.tls_key;
