@@ -260,6 +260,22 @@ TN_API int tn_store_fold_step(tn_store *s, long long chunk, int *done, long long
 TN_API void tn_store_txn_hook(tn_store *s, void (*fn)(void *ud, int phase), void *ud);
 /* The journaling writer's remembered journal keys (memory use). */
 TN_API size_t tn_store_journal_keys(const tn_store *s);
+/* The journaling writer's filter of every key in events and the journal
+ * (store.c, "events keys"): the keys it holds, or -1 when it is not in use
+ * (not loaded yet, dropped after another connection wrote, or the store past
+ * its bound); *LOADS (may be NULL) the scans that loaded it so far. */
+TN_API long long tn_store_events_filter(const tn_store *s, long long *loads);
+/* Its bound in keys (0: the default, 32,000,000; a Bloom filter of 12 bits
+ * a key, sized for twice the keys it is loaded with: 1.5-6 MB a million
+ * keys); past it the writer probes events' index for every event, as
+ * without it.  Takes effect at the next load or flush. */
+TN_API void tn_store_events_filter_max(tn_store *s, size_t n);
+/* The journaling writer loads that filter in steps between its groups (no
+ * transaction open): _due says whether a step is wanted (a load to begin or
+ * under way), _step reads about ROWS of events' rows, *MORE 1 while the
+ * load goes on.  Until it is loaded the writer probes as without it. */
+TN_API int tn_store_events_filter_due(const tn_store *s);
+TN_API int tn_store_events_filter_step(tn_store *s, long long rows, int *more, tn_error *err);
 /* Inside a transaction: mark a savepoint; release it (writing buffered
  * events); or undo everything since it (and drop buffered events).  One
  * level only: the server wraps each request of a group commit in one. */

@@ -96,7 +96,14 @@ struct readcache {
 	tn_store_mark pmark; /* the writer's transaction under way started at this header */
 	int pending;         /* 1 while it holds the write lock, until it publishes */
 	atomic_uint *cver;
+	/* each slot's tag (tag_of its entry's H, 0 empty), under its set's
+	 * lock: a set's eight in one cache line, so the writer's per-event
+	 * look-up (readcache_event) -- usually of a customer with no entry --
+	 * reads one line, not the eight entries' */
+	uint64_t *tag;
 };
+
+static uint64_t tag_of(uint64_t h) { return h ? h : 1; }
 
 readcache *readcache_new(size_t max_bytes)
 {
@@ -109,8 +116,10 @@ readcache *readcache_new(size_t max_bytes)
 	size_t n = 128;
 	while (n * RC_WAYS < max_bytes / 512 && n < ((size_t)1 << 21))
 		n *= 2;
-	if (!(c->slot = tn_calloc(n * RC_WAYS, sizeof *c->slot)) || !(c->cver = tn_calloc(RC_CVERS, sizeof *c->cver))) {
+	if (!(c->slot = tn_calloc(n * RC_WAYS, sizeof *c->slot)) || !(c->cver = tn_calloc(RC_CVERS, sizeof *c->cver)) ||
+	    !(c->tag = tn_calloc(n * RC_WAYS, sizeof *c->tag))) {
 		free(c->slot);
+		free(c->cver);
 		free(c);
 		return NULL;
 	}
@@ -143,6 +152,7 @@ static void entry_clear(readcache *c, rc_entry *e)
 	free(e->body);
 	free(e->spans);
 	memset(e, 0, sizeof *e);
+	c->tag[e - c->slot] = 0;
 }
 
 void readcache_free(readcache *c)
@@ -156,16 +166,18 @@ void readcache_free(readcache *c)
 	pthread_mutex_destroy(&c->mark_mu);
 	free(c->slot);
 	free(c->cver);
+	free(c->tag);
 	free(c);
 }
 
 /* ID's set (its first slot) and the set's lock. */
 static rc_entry *set_of(const readcache *c, uint64_t h) { return &c->slot[(h & (c->nsets - 1)) * RC_WAYS]; }
 static pthread_mutex_t *lock_of(readcache *c, uint64_t h) { return &c->mu[(h & (c->nsets - 1)) % RC_LOCKS]; }
-static rc_entry *find(rc_entry *set, uint64_t h, const char *id)
+static rc_entry *find(const readcache *c, rc_entry *set, uint64_t h, const char *id)
 {
+	const uint64_t *tag = &c->tag[set - c->slot], t = tag_of(h);
 	for (size_t k = 0; k < RC_WAYS; k++)
-		if (set[k].id && set[k].h == h && strcmp(set[k].id, id) == 0)
+		if (tag[k] == t && set[k].h == h && strcmp(set[k].id, id) == 0)
 			return &set[k];
 	return NULL;
 }
@@ -261,7 +273,7 @@ void readcache_touch(readcache *c, const char *id)
 	pthread_mutex_t *mu = lock_of(c, h);
 	pthread_mutex_lock(mu);
 	atomic_fetch_add(&c->cver[cver_of(h)], 1);
-	rc_entry *e = find(set_of(c, h), h, id);
+	rc_entry *e = find(c, set_of(c, h), h, id);
 	if (e)
 		entry_clear(c, e);
 	pthread_mutex_unlock(mu);
@@ -275,7 +287,7 @@ void readcache_event(readcache *c, const char *id, int64_t at, const char *type)
 	/* under the set's lock: a read keeping its answer (readcache_put) sees
 	 * either the version moved or its entry brought up to date after */
 	atomic_fetch_add(&c->cver[cver_of(h)], 1);
-	rc_entry *e = find(set_of(c, h), h, id);
+	rc_entry *e = find(c, set_of(c, h), h, id);
 	if (e) {
 		int moved = 0;
 		if (e->p.last == TN_NO_TIME || at > e->p.last) {
@@ -366,7 +378,7 @@ int readcache_get(readcache *c, const char *id, unsigned long epoch, unsigned lo
 	pthread_mutex_t *mu = lock_of(c, h);
 	int hit = 0;
 	pthread_mutex_lock(mu);
-	rc_entry *e = find(set_of(c, h), h, id);
+	rc_entry *e = find(c, set_of(c, h), h, id);
 	if (e && (e->epoch != epoch || now >= e->until || e->vver > vver)) {
 		if (e->epoch < epoch || now >= e->until)
 			entry_clear(c, e); /* stale for good: epochs only grow */
@@ -426,7 +438,7 @@ void readcache_put(readcache *c, const char *id, unsigned long epoch, unsigned c
 	pthread_mutex_lock(mu);
 	rc_entry *set = set_of(c, h), *e = NULL;
 	if (atomic_load(&c->cver[cver_of(h)]) == cv) { /* else the writer touched it since the read began */
-		e = find(set, h, id);
+		e = find(c, set, h, id);
 		for (size_t k = 0; k < RC_WAYS && !e; k++) /* the same customer's entry, else an empty slot */
 			if (!set[k].id)
 				e = &set[k];
@@ -441,6 +453,7 @@ void readcache_put(readcache *c, const char *id, unsigned long epoch, unsigned c
 			*e = (rc_entry){.h = h, .id = idc, .p = *p, .value = value, .body = body, .len = len,
 					.spans = spans, .bytes = need, .epoch = epoch, .vver = vver, .until = until,
 					.seq = atomic_fetch_add(&c->seq, 1) + 1};
+			c->tag[e - c->slot] = tag_of(h);
 			memset(p, 0, sizeof *p); /* the entry's now */
 			value = NULL;
 			idc = body = NULL;

@@ -38,6 +38,12 @@
  * holds the writer (and the requests waiting for it) for more than one
  * step (tn_store_fold_step). */
 #define FOLD_CHUNK 50000
+/* The filter of events' keys (store.c, "events keys") is loaded in steps
+ * of about this many rows, between groups and while idle, like a fold: a
+ * request that arrives during a step waits for it (~40 ms idle; 250,000-row
+ * steps held the first writes after a start on a 300,000-event store for
+ * seconds under ASan and load). */
+#define EKEYS_STEP 50000
 /* Gathering a group (docs/api.md, Durability; docs/performance.md): each commit costs
  * a WAL sync and the writing of every page it touched, whatever the group's
  * size, so small writes arriving together (webhooks, outcomes, small ingest
@@ -120,6 +126,26 @@ static int fold_step(tn_server *sv, double *secs)
 		return 0;
 	}
 	return !done;
+}
+
+/* A step of the events keys' filter's load, when one is due.  A failure
+ * only leaves the writer on the probing path; it is the server's first
+ * error as a fold's is.  Returns 1 while the load goes on. */
+static int ekeys_step(tn_server *sv)
+{
+	writer *w = &sv->w;
+	if (!tn_store_events_filter_due(w->store))
+		return 0;
+	tn_error err = {0};
+	int more = 0;
+	if (tn_store_events_filter_step(w->store, EKEYS_STEP, &more, &err)) {
+		pthread_mutex_lock(&w->mu);
+		if (w->first_error.code == TN_OK)
+			tn_error_set(&w->first_error, err.code, "loading the events' keys: %s", err.msg);
+		pthread_mutex_unlock(&w->mu);
+		return 0;
+	}
+	return more;
 }
 
 /* One request inside the open transaction: sets j->status (200, 422, or 500
@@ -337,12 +363,19 @@ static void *writer_main(void *arg)
 	double fold_secs = 0;
 	long wait_us = sv->o.group_wait_us ? sv->o.group_wait_us : GROUP_WAIT_US;
 	long last_group = 0;
+	int ekeys_loading = tn_store_events_filter_due(w->store);
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		while (!w->head && !w->stopping) {
 			if (folding) { /* nothing queued: the fold's next step */
 				pthread_mutex_unlock(&w->mu);
 				folding = fold_step(sv, &fold_secs);
+				pthread_mutex_lock(&w->mu);
+				continue;
+			}
+			if (ekeys_loading) { /* nothing queued: the filter's next step */
+				pthread_mutex_unlock(&w->mu);
+				ekeys_loading = ekeys_step(sv);
 				pthread_mutex_lock(&w->mu);
 				continue;
 			}
@@ -470,6 +503,8 @@ static void *writer_main(void *arg)
 		}
 		if (folding || tn_store_journal_rows(w->store) >= fold_rows)
 			folding = fold_step(sv, &fold_secs);
+		else /* (a reload after another connection's write is due later) */
+			ekeys_loading = ekeys_step(sv) || tn_store_events_filter_due(w->store);
 		pthread_mutex_lock(&w->mu);
 	}
 	pthread_mutex_unlock(&w->mu);

@@ -23,6 +23,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define TN_APPLICATION_ID 0x54454E55 /* "TENU" */
 #define TN_EVENT_BUFFER (1u << 18)
@@ -39,6 +40,24 @@ typedef struct ev_row {
 
 /* A key map's value for a key whose row a savepoint rollback took back. */
 #define KEY_GONE INT64_MIN
+
+/* The journaling writer's filter of events' keys ("events keys" below): a
+ * blocked Bloom filter, 12 bits a key, the 7 bits of a key in one 512-bit
+ * block (one cache line a look-up). */
+typedef struct ebloom {
+	uint64_t *w;
+	size_t nblocks; /* a power of two */
+	size_t n, cap;  /* keys added (that set a bit), keys it was sized for */
+} ebloom;
+
+enum { EKEYS_UNLOADED, EKEYS_LOADING, EKEYS_ON, EKEYS_STALE, EKEYS_OFF };
+
+static void ebloom_free(ebloom *b)
+{
+	if (b)
+		free(b->w);
+	free(b);
+}
 
 struct tn_store {
 	sqlite3 *db;
@@ -109,6 +128,19 @@ struct tn_store {
 	struct { const char *sql; sqlite3_stmt *st; } stc[TN_STMT_CACHE];
 	size_t nstc;
 	void *db_cache; /* db.c's cached statements */
+	/* the journaling writer's filter of every key in events and the
+	 * journal (see "events keys" below) */
+	struct ebloom *ekeys;
+	int ekeys_state;        /* EKEYS_* */
+	int64_t ekeys_dv;       /* PRAGMA data_version when it was last true */
+	double ekeys_retry;     /* a reload after a change by another connection: not before (monotonic s) */
+	double ekeys_load_secs; /* the last load's time (its steps') */
+	int64_t ekeys_through;  /* a load under way: events' customers read up to this one */
+	long long ekeys_loads;  /* loads so far (tn_store_events_filter) */
+	sqlite3_stmt *data_version;
+	sqlite3_stmt *ins_journal_new[2][4]; /* ins_journal without the events probe */
+	size_t ekeys_max;       /* tn_store_events_filter_max; 0: EKEYS_MAX */
+	size_t ekeys_last_n;    /* the keys the last filter held */
 };
 
 int tn_store_schema_latest(void) { return (int)tn_store_nmigrations; }
@@ -541,6 +573,11 @@ int tn_store_journal(tn_store *s, int on, tn_error *err)
 		return TN_OK;
 	if (on && (journal_view(s, err) || jkeys_load(s, err)))
 		return tn_error_code(err, TN_ERR_DB);
+	if (on) { /* the events keys' filter: loaded in steps by the writer (tn_store_events_filter_step) */
+		ebloom_free(s->ekeys);
+		s->ekeys = NULL;
+		s->ekeys_state = EKEYS_UNLOADED;
+	}
 	s->journal = on;
 	s->jtab = 0;
 	return TN_OK;
@@ -893,8 +930,11 @@ void tn_store_close(tn_store *s)
 	for (int t = 0; t < 2; t++) {
 		for (size_t i = 0; i < sizeof s->ins_journal[t] / sizeof *s->ins_journal[t]; i++)
 			sqlite3_finalize(s->ins_journal[t][i]);
+		for (size_t i = 0; i < sizeof s->ins_journal_new[t] / sizeof *s->ins_journal_new[t]; i++)
+			sqlite3_finalize(s->ins_journal_new[t][i]);
 		sqlite3_finalize(s->find_journal[t]);
 	}
+	sqlite3_finalize(s->data_version);
 	tn_db_finalize(s->ins_payment);
 	tn_db_finalize(s->find_subscription);
 	tn_db_finalize(s->upd_subscription);
@@ -912,6 +952,7 @@ void tn_store_close(tn_store *s)
 	tn_strmap_free(s->types);
 	tn_u64set_free(s->jkeys);
 	tn_u64set_free(s->jkeys_old);
+	ebloom_free(s->ekeys);
 	free(s->jrows);
 	free(s->sort_a);
 	free(s->sort_b);
@@ -2219,11 +2260,12 @@ static int flush_events_pg(tn_store *s, long long *added, tn_error *err)
  * added once (its first copy: the buffer is sorted stably). */
 static const int JOURNAL_SIZES[4] = {128, 32, 8, 1};
 
-static sqlite3_stmt *journal_insert(tn_store *s, int k, tn_error *err)
+static sqlite3_stmt *journal_insert(tn_store *s, int k, int probe, tn_error *err)
 {
 	int t = s->jtab;
-	if (s->ins_journal[t][k])
-		return s->ins_journal[t][k];
+	sqlite3_stmt **slot = probe ? &s->ins_journal[t][k] : &s->ins_journal_new[t][k];
+	if (*slot)
+		return *slot;
 	int rows = JOURNAL_SIZES[k];
 	size_t cap = 512 + (size_t)rows * 16;
 	char *sql = tn_malloc(cap);
@@ -2237,12 +2279,14 @@ static sqlite3_stmt *journal_insert(tn_store *s, int k, tn_error *err)
 				    JTAB[t]);
 	for (int i = 0; i < rows; i++)
 		n += (size_t)snprintf(sql + n, cap - n, "%s(?,?,?,?,?,?)", i ? "," : "");
-	snprintf(sql + n, cap - n, ") AS v WHERE NOT EXISTS (SELECT 1 FROM main.events e WHERE e.customer_id = "
-				   "v.column2 AND e.occurred_at = v.column3 AND e.type_id = v.column4 AND "
-				   "e.ext_id = v.column5)");
-	s->ins_journal[t][k] = tn_store_prepare(s, sql, err);
+	snprintf(sql + n, cap - n, "%s",
+		 probe ? ") AS v WHERE NOT EXISTS (SELECT 1 FROM main.events e WHERE e.customer_id = "
+			 "v.column2 AND e.occurred_at = v.column3 AND e.type_id = v.column4 AND "
+			 "e.ext_id = v.column5)"
+		       : ") AS v");
+	*slot = tn_store_prepare(s, sql, err);
 	free(sql);
-	return s->ins_journal[t][k];
+	return *slot;
 }
 
 /* 1 when journal table T holds E's key, 0 when not, <0 an error. */
@@ -2268,13 +2312,14 @@ static int journal_has(tn_store *s, int t, const ev_row *e, tn_error *err)
 }
 
 /* ROWS[0..n) (indices into the buffer) into the journal with ids NEXT on. */
-static int journal_rows(tn_store *s, const uint32_t *rows, size_t n, int64_t next, long long *added, tn_error *err)
+static int journal_rows(tn_store *s, const uint32_t *rows, size_t n, int64_t next, int probe, long long *added,
+			tn_error *err)
 {
 	size_t at = 0;
 	for (int k = 0; k < 4 && at < n; k++) {
 		size_t size = (size_t)JOURNAL_SIZES[k];
 		while (n - at >= size) {
-			sqlite3_stmt *st = journal_insert(s, k, err);
+			sqlite3_stmt *st = journal_insert(s, k, probe, err);
 			if (!st)
 				return tn_error_code(err, TN_ERR_DB);
 			int p = 1;
@@ -2328,6 +2373,262 @@ static int journal_rows(tn_store *s, const uint32_t *rows, size_t n, int64_t nex
 	return TN_OK;
 }
 
+/* ---- events keys --------------------------------------------------------
+ * The journaling writer's filter of the key of every event in events and in
+ * the journal (the fingerprints of jkey), so that a new event -- the usual
+ * case -- goes into the journal without the probe of events' index (the
+ * INSERT's NOT EXISTS: a B-tree descent per event, about a tenth of the
+ * writer's time).  A fingerprint not in the filter: the event is certainly
+ * in neither, and it is written by the INSERT without the probe (and with
+ * no journal look-up); one in the filter (a re-send, a duplicate, or rarely
+ * another key's fingerprint) takes the probing path as before.
+ * - Loaded by one scan of events' and the journal's keys inside a
+ *   transaction of the writer (BEGIN IMMEDIATE: nothing else writes
+ *   meanwhile): at start, and again inside a group's after a change.
+ * - Fed with every key the writer journals (a fold only moves rows from the
+ *   journal into events: their keys are in already).  Keys of rows rolled
+ *   back stay: a superset only costs probes.
+ * - True only while no other connection has written the store: PRAGMA
+ *   data_version, read at each flush, moves when one has (a CLI import,
+ *   `customers link`, `demo`, a fold by a CLI open).  Then the filter is
+ *   dropped, the probing path is taken, and it is loaded again -- not
+ *   before ten times its last load's time has passed, so a store another
+ *   connection writes often costs at most about a tenth more in loads.
+ * - A blocked Bloom filter (ebloom): 12 bits a key, a key's 7 bits in one
+ *   cache line, false "maybe"s about 1% when full.  Loaded at start
+ *   (tn_store_journal), sized for twice what the file may hold (at least
+ *   4M keys): 1.5-6 MB per million keys, the demo's 5.3M events 16 MB.
+ *   When it fills up it is loaded again, twice as large.  Past EKEYS_MAX
+ *   keys (events larger, or grown past it) it is freed and the writer
+ *   keeps the probing path.
+ * - SQLite only (PostgreSQL never journals). */
+#define EKEYS_MAX 32000000
+#define ekeys_max(s) ((s)->ekeys_max ? (s)->ekeys_max : (size_t)EKEYS_MAX)
+
+void tn_store_events_filter_max(tn_store *s, size_t n) { s->ekeys_max = n; }
+
+long long tn_store_events_filter(const tn_store *s, long long *loads)
+{
+	if (loads)
+		*loads = s->ekeys_loads;
+	return s->ekeys_state == EKEYS_ON ? (long long)s->ekeys->n : -1;
+}
+
+static double mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* PRAGMA data_version into *V; 0, or -1 when it could not be read. */
+static int data_version(tn_store *s, int64_t *v)
+{
+	if (!s->data_version &&
+	    sqlite3_prepare_v2(s->db, "PRAGMA data_version", -1, &s->data_version, NULL) != SQLITE_OK) {
+		sqlite3_finalize(s->data_version);
+		s->data_version = NULL;
+		return -1;
+	}
+	int rc = sqlite3_step(s->data_version);
+	*v = rc == SQLITE_ROW ? sqlite3_column_int64(s->data_version, 0) : 0;
+	sqlite3_reset(s->data_version);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static ebloom *ebloom_new(size_t cap)
+{
+	size_t nblocks = 16;
+	while (nblocks * 512 < cap * 12 && nblocks < ((size_t)1 << 32))
+		nblocks *= 2;
+	ebloom *b = tn_calloc(1, sizeof *b);
+	if (b && !(b->w = tn_calloc(nblocks * 8, sizeof *b->w))) {
+		free(b);
+		return NULL;
+	}
+	if (b) {
+		b->nblocks = nblocks;
+		b->cap = cap;
+	}
+	return b;
+}
+
+/* Add K: 1 when it set a bit (K certainly was not in), 0 when every bit
+ * was set already (maybe in). */
+static int ebloom_add(ebloom *b, uint64_t k)
+{
+	uint64_t h = tn_hash_mix64(k), g = tn_hash_mix64(k ^ 0xC2B2AE3D27D4EB4Full);
+	uint64_t *blk = &b->w[(h & (b->nblocks - 1)) * 8];
+	uint64_t miss = 0;
+	for (int i = 0; i < 7; i++, g >>= 9) {
+		unsigned bit = (unsigned)(g & 511);
+		uint64_t m = (uint64_t)1 << (bit & 63);
+		miss |= ~blk[bit >> 6] & m;
+		blk[bit >> 6] |= m;
+	}
+	b->n += miss != 0;
+	return miss != 0;
+}
+
+static void ekeys_drop(tn_store *s, int state)
+{
+	ebloom_free(s->ekeys);
+	s->ekeys = NULL;
+	s->ekeys_state = state;
+}
+
+/* Add the keys SQL's rows give (bound to CUST when >= 0), at most about
+ * ROWS of them and then to the end of the customer under way (ROWS 0: all):
+ * *THROUGH the last customer read whole, *ALL whether the rows ran out.
+ * SQLITE_FULL past the bound. */
+static int ekeys_scan(tn_store *s, const char *sql, int64_t from, long long rows, int64_t *through, int *all)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return SQLITE_ERROR;
+	}
+	sqlite3_bind_int64(st, 1, from);
+	int rc;
+	long long n = 0;
+	*all = 1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t cid = sqlite3_column_int64(st, 0);
+		if (rows > 0 && n >= rows && cid != *through) {
+			*all = 0; /* the next customer: the next step's */
+			rc = SQLITE_DONE;
+			break;
+		}
+		const char *eid = (const char *)sqlite3_column_text(st, 3);
+		ev_row e = {cid, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2), 0, eid ? eid : "", 0,
+			    eid ? (uint32_t)sqlite3_column_bytes(st, 3) : 0};
+		ebloom_add(s->ekeys, jkey(&e));
+		*through = cid;
+		n++;
+		if (s->ekeys->n > ekeys_max(s)) {
+			rc = SQLITE_FULL;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int tn_store_events_filter_due(const tn_store *s)
+{
+	if (!s->journal || s->pg)
+		return 0;
+	return s->ekeys_state == EKEYS_UNLOADED || s->ekeys_state == EKEYS_LOADING ||
+	       (s->ekeys_state == EKEYS_STALE && mono_now() >= s->ekeys_retry);
+}
+
+/* A load goes in steps between the writer's groups (no transaction open),
+ * each reading about ROWS of events' rows in customer order, so a large
+ * store delays no request by more than a step.  Meanwhile the writer
+ * takes the probing path and adds the keys it journals to the filter; the
+ * journal's rows from before the load are read at its first step (a fold
+ * only moves rows from the journal into events).  It is true at the end
+ * only if no other connection has written since it began (data_version
+ * unmoved); else it is dropped and loaded again later. */
+int tn_store_events_filter_step(tn_store *s, long long rows, int *more, tn_error *err)
+{
+	*more = 0;
+	if (!tn_store_events_filter_due(s))
+		return TN_OK;
+	if (s->in_txn)
+		return tn_error_set(err, TN_ERR_DB, "%s: loading the events' keys needs no transaction open", s->path);
+	double t0 = mono_now();
+	int rc = SQLITE_DONE, all = 1;
+	if (s->ekeys_state != EKEYS_LOADING) { /* a new load */
+		ekeys_drop(s, EKEYS_UNLOADED);
+		/* a file this large holds more events than the bound (an event is
+		 * 30-60 bytes of table): off without reading it */
+		int64_t bytes = 0, dv = 0;
+		sqlite3_stmt *ps = NULL;
+		if (sqlite3_prepare_v2(s->db, "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+				       -1, &ps, NULL) == SQLITE_OK &&
+		    sqlite3_step(ps) == SQLITE_ROW)
+			bytes = sqlite3_column_int64(ps, 0);
+		sqlite3_finalize(ps);
+		if (bytes / 64 > (int64_t)ekeys_max(s)) {
+			s->ekeys_state = EKEYS_OFF;
+			return TN_OK;
+		}
+		if (data_version(s, &dv))
+			return tn_store_db_error(s, "reading the data version", err);
+		/* sized for about twice the events the file may hold (32 bytes an
+		 * event at least), at least 4M keys, twice the last filter's,
+		 * within the bound; a filter that fills up is loaded again */
+		size_t cap = (size_t)(bytes / 32) * 2, last = s->ekeys_last_n * 2;
+		if (cap < last)
+			cap = last;
+		if (cap < ((size_t)1 << 22))
+			cap = (size_t)1 << 22;
+		if (cap > ekeys_max(s))
+			cap = ekeys_max(s);
+		if (!(s->ekeys = ebloom_new(cap)))
+			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		s->ekeys_state = EKEYS_LOADING;
+		s->ekeys_dv = dv;
+		s->ekeys_through = INT64_MIN;
+		s->ekeys_load_secs = 0;
+		s->ekeys_loads++;
+		int64_t through = INT64_MIN;
+		rc = ekeys_scan(s, "SELECT customer_id, occurred_at, type_id, ext_id FROM main.events_journal UNION ALL "
+				   "SELECT customer_id, occurred_at, type_id, ext_id FROM main.events_journal_b",
+				0, 0, &through, &all);
+	}
+	if (rc == SQLITE_DONE) {
+		int64_t through = s->ekeys_through;
+		rc = ekeys_scan(s,
+				"SELECT customer_id, occurred_at, type_id, ext_id FROM main.events WHERE customer_id > ?1",
+				s->ekeys_through, rows, &through, &all);
+		s->ekeys_through = through;
+	}
+	s->ekeys_load_secs += mono_now() - t0;
+	if (rc == SQLITE_FULL) { /* too many: the probing path for good */
+		ekeys_drop(s, EKEYS_OFF);
+		return TN_OK;
+	}
+	if (rc != SQLITE_DONE) {
+		ekeys_drop(s, EKEYS_STALE);
+		s->ekeys_retry = mono_now() + 10 * s->ekeys_load_secs;
+		return tn_store_db_error(s, "reading the events' keys", err);
+	}
+	if (!all) {
+		*more = 1;
+		return TN_OK;
+	}
+	int64_t dv;
+	if (data_version(s, &dv))
+		return tn_store_db_error(s, "reading the data version", err);
+	if (dv != s->ekeys_dv) { /* another connection wrote meanwhile */
+		ekeys_drop(s, EKEYS_STALE);
+		s->ekeys_retry = mono_now() + 10 * s->ekeys_load_secs;
+		return TN_OK;
+	}
+	s->ekeys_last_n = s->ekeys->n;
+	s->ekeys_state = EKEYS_ON;
+	return TN_OK;
+}
+
+/* Before a flush (inside the writer's transaction): 1 when the filter is
+ * true now, 0 when the probing path must be taken, <0 an error. */
+static int ekeys_ready(tn_store *s, tn_error *err)
+{
+	if (s->ekeys_state != EKEYS_ON || !s->in_txn)
+		return 0;
+	int64_t dv;
+	if (data_version(s, &dv))
+		return tn_store_db_error(s, "reading the data version", err), -1;
+	if (dv == s->ekeys_dv)
+		return 1;
+	/* another connection wrote: anything may be in events now */
+	ekeys_drop(s, EKEYS_STALE);
+	s->ekeys_retry = mono_now() + 10 * s->ekeys_load_secs;
+	return 0;
+}
+
 static int flush_journal(tn_store *s, long long *added, tn_error *err)
 {
 	/* the ids go on from the table's largest */
@@ -2339,6 +2640,9 @@ static int flush_journal(tn_store *s, long long *added, tn_error *err)
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW)
 		return tn_store_db_error(s, "reading the events journal", err);
+	int sure = ekeys_ready(s, err);
+	if (sure < 0)
+		return tn_error_code(err, TN_ERR_DB);
 	if (s->jrows_cap < s->nev) {
 		free(s->jrows);
 		s->jrows_cap = 0;
@@ -2346,8 +2650,10 @@ static int flush_journal(tn_store *s, long long *added, tn_error *err)
 			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 		s->jrows_cap = s->nev;
 	}
+	/* ROWS: from the front the rows known new (no probe), from the back
+	 * those that may be in events or the journal (probed) */
 	uint32_t *rows = s->jrows;
-	size_t n = 0;
+	size_t n = 0, m = 0;
 	rc = TN_OK;
 	for (size_t i = 0; i < s->nev && !rc; i++) {
 		const ev_row *e = &s->ev[i];
@@ -2363,6 +2669,14 @@ static int flush_journal(tn_store *s, long long *added, tn_error *err)
 			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 			break;
 		}
+		if (s->ekeys_state == EKEYS_LOADING)
+			ebloom_add(s->ekeys, k); /* a load under way: what it will not read */
+		if (sure) {
+			if (ebloom_add(s->ekeys, k)) { /* in neither events nor the journal */
+				rows[n++] = (uint32_t)i;
+				continue;
+			}
+		}
 		if (added_key == 0 || tn_u64set_has(s->jkeys_old, k)) {
 			/* in the table written to, or in the one being folded */
 			int has = journal_has(s, s->jtab, e, err);
@@ -2375,10 +2689,25 @@ static int flush_journal(tn_store *s, long long *added, tn_error *err)
 			if (has)
 				continue; /* journaled already: unchanged */
 		}
-		rows[n++] = (uint32_t)i;
+		rows[s->nev - ++m] = (uint32_t)i;
+	}
+	for (size_t a = s->nev - m, b = s->nev; a + 1 < b; a++, b--) { /* back in key order */
+		uint32_t t = rows[a];
+		rows[a] = rows[b - 1];
+		rows[b - 1] = t;
+	}
+	if (s->ekeys && !rc && s->ekeys->n > ekeys_max(s)) {
+		ekeys_drop(s, EKEYS_OFF); /* grown past its bound: the probing path from now on */
+	} else if (sure && !rc && s->ekeys && s->ekeys->n > s->ekeys->cap) {
+		/* full (its false "maybe"s grow): loaded again, twice as large */
+		s->ekeys_last_n = s->ekeys->n;
+		ekeys_drop(s, EKEYS_STALE);
+		s->ekeys_retry = mono_now() + 10 * s->ekeys_load_secs;
 	}
 	if (!rc)
-		rc = journal_rows(s, rows, n, next, added, err);
+		rc = journal_rows(s, rows, n, next, 0, added, err);
+	if (!rc)
+		rc = journal_rows(s, rows + (s->nev - m), m, next + (int64_t)n, 1, added, err);
 	return rc;
 }
 

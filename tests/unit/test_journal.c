@@ -556,6 +556,129 @@ static void test_many_rows_by_tag(void **state)
 	unlink(path);
 }
 
+/* Load the writer's filter of events' keys, in steps of ROWS rows;
+ * returns the steps taken. */
+static int load_filter(tn_store *w, long long rows)
+{
+	tn_error err = {0};
+	int more = 1, steps = 0;
+	while (more) {
+		if (tn_store_events_filter_step(w, rows, &more, &err))
+			fail_msg("filter: %s", err.msg);
+		steps++;
+	}
+	return steps;
+}
+
+/* Wait (10 s at most) until a reload of the filter is due. */
+static void wait_due(tn_store *w)
+{
+	for (int i = 0; i < 1000 && !tn_store_events_filter_due(w); i++)
+		usleep(10000);
+	assert_int_equal(tn_store_events_filter_due(w), 1);
+}
+
+/* The writer's filter of events' keys (store.c, "events keys"): an event
+ * it says is new skips the probe of events, so each way an event can be
+ * there already must still read as unchanged: an import before the writer
+ * started, a duplicate in one batch, a re-send, a re-send after a fold,
+ * after a restart, an import by another connection while the writer runs
+ * (the filter is dropped and loaded again), one during its load, and a
+ * store past the bound (the probing path for good). */
+static void test_events_filter(void **state)
+{
+	(void)state;
+	fresh();
+	tn_store *imp = open_flags(0);
+	const tn_time t[] = {1700000100, 1700000200, 1700000200, 1700000300, 1700000400, 1700000500,
+			     1700000600, 1700000700, 1700000800};
+	const char *id[] = {"e1", "e2", "e2", "e3", "e4", "e5", "e6", "e7", "e8"};
+	assert_int_equal(put(imp, "a", t, id, 1), 1); /* e1 in the table before the writer */
+	tn_store *w = journaling();
+	long long loads = -1;
+	assert_int_equal(tn_store_events_filter(w, &loads), -1); /* not loaded yet: the probing path */
+	assert_int_equal(loads, 0);
+	assert_int_equal(tn_store_events_filter_due(w), 1);
+	load_filter(w, 1000);
+	assert_int_equal(tn_store_events_filter_due(w), 0);
+	assert_int_equal(tn_store_events_filter(w, &loads), 1); /* e1 */
+	assert_int_equal(loads, 1);
+	/* e1 (imported), e2 twice in one batch */
+	assert_int_equal(put(w, "a", t, id, 3), 1);
+	assert_int_equal(tn_store_events_filter(w, NULL), 2);
+	/* re-sends, and e2 for another customer (another event) */
+	assert_int_equal(put(w, "a", t + 1, id + 1, 2), 0);
+	assert_int_equal(put(w, "a", t, id, 1), 0);
+	assert_int_equal(put(w, "b", t + 1, id + 1, 1), 1);
+	/* across a fold: e2 now in the table */
+	tn_error err = {0};
+	long long moved = -1;
+	assert_int_equal(tn_store_fold(w, &moved, &err), TN_OK);
+	assert_int_equal(moved, 2);
+	assert_int_equal(put(w, "a", t + 1, id + 1, 3), 1); /* e2, e2, e3: e3 new */
+	assert_int_equal(tn_store_events_filter(w, &loads), 4);
+	assert_int_equal(loads, 1); /* its own writes and folds keep it true */
+	/* another connection imports e4 (and e1 again) while the writer runs */
+	const tn_time ti[] = {1700000100, 1700000400};
+	const char *ii[] = {"e1", "e4"};
+	assert_int_equal(put(imp, "a", ti, ii, 2), 1);
+	/* the next flush sees the data version move: the probing path, e4 unchanged */
+	assert_int_equal(put(w, "a", t + 4, id + 4, 2), 1); /* e4, e5: e5 new */
+	assert_int_equal(tn_store_events_filter(w, NULL), -1);
+	wait_due(w); /* past the reload's back-off (ten times the last load) */
+	load_filter(w, 1000);
+	assert_int_equal(tn_store_events_filter(w, &loads), 6); /* a: e1 e2 e3 e4 e5, b: e2 */
+	assert_int_equal(loads, 2);
+	assert_int_equal(put(w, "a", t + 3, id + 3, 4), 1); /* e3, e4, e5, e6: e6 new */
+	assert_int_equal(tn_store_events_filter(w, NULL), 7);
+	/* a restart with rows in the journal (e6) */
+	tn_store_close(w);
+	w = journaling();
+	assert_int_equal(load_filter(w, 1), 2); /* a customer a step: a, then b */
+	assert_int_equal(put(w, "a", t, id, 8), 1); /* e1..e7: e7 new */
+	assert_int_equal(put(w, "a", t + 6, id + 6, 2), 0);
+	assert_int_equal(tn_store_events_filter(w, NULL), 8);
+	/* past the bound: the filter goes, the probing path stays right */
+	tn_store_events_filter_max(w, 8);
+	assert_int_equal(put(w, "a", t + 7, id + 7, 2), 1); /* e8 new: 9 keys, over the bound */
+	assert_int_equal(tn_store_events_filter(w, NULL), -1);
+	assert_int_equal(tn_store_events_filter_due(w), 0);
+	assert_int_equal(put(w, "a", t, id, 9), 0);
+	assert_int_equal(put(w, "b", t + 1, id + 1, 1), 0);
+	tn_store_close(w);
+	/* another connection writes during a load in steps: it is not used */
+	w = journaling();
+	int more = 0;
+	assert_int_equal(tn_store_events_filter_step(w, 1, &more, &err), TN_OK);
+	assert_int_equal(more, 1); /* customer a read, b not yet */
+	assert_int_equal(put(w, "a", t + 8, id + 8, 1), 0); /* e8, journaled before: unchanged (probed) */
+	const char *ib[] = {"e9"};
+	assert_int_equal(put(imp, "b", t, ib, 1), 1); /* b's e9 by another connection */
+	assert_int_equal(tn_store_events_filter_step(w, 1, &more, &err), TN_OK);
+	assert_int_equal(more, 0);
+	assert_int_equal(tn_store_events_filter(w, NULL), -1); /* dropped: reloaded later */
+	assert_int_equal(put(w, "b", t, ib, 1), 0);
+	wait_due(w);
+	load_filter(w, 1000);
+	assert_true(tn_store_events_filter(w, NULL) >= 10);
+	assert_int_equal(put(w, "b", t, ib, 1), 0);
+	tn_store_close(w);
+	/* a store already past the bound at start never loads it */
+	w = journaling();
+	tn_store_events_filter_max(w, 5);
+	load_filter(w, 1000);
+	assert_int_equal(tn_store_events_filter(w, NULL), -1);
+	assert_int_equal(tn_store_events_filter_due(w), 0);
+	assert_int_equal(put(w, "a", t, id, 9), 0);
+	assert_int_equal(put(w, "b", t, id, 2), 1); /* e1 new for b, on the probing path */
+	/* every event once: a (e1..e8), b (e1, e2, e9) */
+	assert_int_equal(count(w, SEEN), 11);
+	assert_int_equal(count(w, DISTINCT), 11);
+	tn_store_close(w);
+	tn_store_close(imp);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -568,6 +691,7 @@ int main(void)
 		cmocka_unit_test(test_folds_alternate_tables),
 		cmocka_unit_test(test_rolled_back_events_are_new_again),
 		cmocka_unit_test(test_many_rows_by_tag),
+		cmocka_unit_test(test_events_filter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
