@@ -647,11 +647,7 @@ const tn_migration tn_store_migrations[] = {
 	"ALTER TABLE source_notifications_m21 RENAME TO source_notifications;"
 	"CREATE INDEX source_notifications_subscription ON source_notifications(subscription);",
 	"SELECT 1"},
-	/* 22: a placeholder in the pg branch only, so this tree's migrations
-	 * stay numbered 1..N (tn_store_open checks it): the lead puts ingest's
-	 * migration here at merge. */
-	{22, "SELECT 1;", NULL},
-	/* 23 (pg): every text column on PostgreSQL compares with the "C"
+	/* 22 (pg): every text column on PostgreSQL compares with the "C"
 	 * collation, i.e. by bytes, as SQLite's BINARY does: a database made
 	 * with a locale collation (initdb's en_US.UTF-8, an ICU locale) would
 	 * order customer ids differently from SQLite (`points balance` lists
@@ -661,7 +657,7 @@ const tn_migration tn_store_migrations[] = {
 	 * rebuilds the indexes on the column: the events key among them).
 	 * Partitions follow their parent (a cluster's coordinator).  SQLite:
 	 * nothing to do. */
-	{23, "SELECT 1;",
+	{22, "SELECT 1;",
 	"DO $$DECLARE r record; BEGIN"
 	"  FOR r IN SELECT c.relname, a.attname FROM pg_attribute a"
 	"    JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace"

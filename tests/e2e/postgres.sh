@@ -160,7 +160,7 @@ check_eq "staged customers with NULLs: the values as on SQLite" \
 # ---- text order: bytes, as on SQLite, whatever the database's locale ----
 # A database made with a locale collation (initdb's en_US.UTF-8, or here an
 # ICU one) orders text case-blind, punctuation last; SQLite orders by bytes.
-# Every text column is made with COLLATE "C" (tn_pg_ddl; migration 23 for a
+# Every text column is made with COLLATE "C" (tn_pg_ddl; migration 22 for a
 # database made before): customer ids order the same on both, e.g. `points
 # balance` lists equal balances by id.
 (cd / && checked pg_psql one "CREATE DATABASE icu TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'") >/dev/null 2>&1
@@ -187,15 +187,15 @@ check_eq "icu database: the ids in byte order" \
   "A-2 B2 Zed _x a-1 a1 b1 $(printf '\303\251va')"
 check_eq "icu database: every text column collates \"C\"" \
   "$(icuq "SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND a.attnum > 0 AND a.atttypid = 'text'::regtype AND a.attcollation <> 'pg_catalog.\"C\"'::regcollation")" 0
-# a database made before migration 23: its columns in the database's
+# a database made before migration 22: its columns in the database's
 # collation; the next command migrates them
-icuq "DO \$\$DECLARE r record; BEGIN FOR r IN SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid = 'text'::regtype LOOP EXECUTE format('ALTER TABLE %I ALTER COLUMN %I TYPE text COLLATE \"default\"', r.relname, r.attname); END LOOP; END\$\$; UPDATE tenure_schema SET version = 22" >/dev/null
-check_eq "icu database before migration 23: ids in the locale's order" \
+icuq "DO \$\$DECLARE r record; BEGIN FOR r IN SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid = 'text'::regtype LOOP EXECUTE format('ALTER TABLE %I ALTER COLUMN %I TYPE text COLLATE \"default\"', r.relname, r.attname); END LOOP; END\$\$; UPDATE tenure_schema SET version = 21" >/dev/null
+check_eq "icu database before migration 22: ids in the locale's order" \
   "$(icuq "SELECT string_agg(ext_id, ' ' ORDER BY ext_id) FROM customers")" "_x a-1 A-2 a1 b1 B2 $(printf '\303\251va') Zed"
-same_mixed "icu database migrated by 23: points balance as on SQLite" points balance
-check_eq "icu database migrated by 23: every text column collates \"C\"" \
+same_mixed "icu database migrated by 22: points balance as on SQLite" points balance
+check_eq "icu database migrated by 22: every text column collates \"C\"" \
   "$(icuq "SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND a.attnum > 0 AND a.atttypid = 'text'::regtype AND a.attcollation <> 'pg_catalog.\"C\"'::regcollation")" 0
-check_eq "icu database migrated by 23: the schema version" "$(icuq "SELECT version FROM tenure_schema")" "$($TENURE --db mixed.db --format json schema | python3 -c 'import json,sys; print([r["value"] for r in json.load(sys.stdin) if r["item"] == "schema_version"][0])')"
+check_eq "icu database migrated by 22: the schema version" "$(icuq "SELECT version FROM tenure_schema")" "$($TENURE --db mixed.db --format json schema | python3 -c 'import json,sys; print([r["value"] for r in json.load(sys.stdin) if r["item"] == "schema_version"][0])')"
 
 # ---- errors ----
 BAD=$(printf '%s' "$URL" | sed "s|:$PG_PASSWORD@|:wrong-$PG_PASSWORD@|")
