@@ -61,6 +61,9 @@ for B in "$@"; do
       echo "FAIL $name$tag: a sanitizer report (exit $rc)"; f=$((f + 1))
     elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
       f=1
+    elif [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+      # a test program that ran no test passed nothing
+      echo "no test ran" >>"$log/$name.out"; f=1
     fi
     passed=$((passed + p)); failed=$((failed + f))
     if [ "$f" -ne 0 ]; then
@@ -73,7 +76,8 @@ for B in "$@"; do
   for s in tests/e2e/*.sh; do
     [ -f "$s" ] || continue
     name=$(basename "$s" .sh)
-    case "$s" in */lib.sh|*/pg.sh) continue ;; esac  # pg.sh: sourced by tests, not one
+    # sourced by tests, not tests themselves
+    case "$s" in */lib.sh|*/pg.sh|*/sources_chain.sh) continue ;; esac
     case "$only" in ""|*"$name"*) ;; *) continue ;; esac
     work=$(mktemp -d)
     (cd "$work" && sh "$OLDPWD/$s") >"$log/$name.out" 2>&1
@@ -85,6 +89,9 @@ for B in "$@"; do
       echo "FAIL e2e/$name$tag: a sanitizer report in the output"; f=$((f + 1))
     elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
       f=1
+    elif [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+      # a script that checked nothing passed nothing
+      echo "not ok - e2e/$name ran no check" >>"$log/$name.out"; f=1
     fi
     passed=$((passed + p)); failed=$((failed + f))
     if [ "$f" -ne 0 ]; then

@@ -6,6 +6,7 @@ python3-cryptography (Debian) for ECDSA/RSA signing; nothing is downloaded.
 
   appstore KEY X5C OPTIONS          print {"signedPayload": JWS} (see --help)
   stripe-sig SECRET T BODYFILE      print the Stripe-Signature header value
+  stripe-sigs SECRET T BODYFILE...  the same for each file, one line each (one python start for many)
   rsa-key OUT.pem                   make an RSA-2048 key
   jwks KEY.pem KID                  print a JWKS with KEY's public half
   google-token KEY.pem KID AUD EMAIL EXP   print an RS256 OIDC token
@@ -161,6 +162,11 @@ def main():
         secret, t, path = sys.argv[2], int(sys.argv[3]), sys.argv[4]
         with open(path, "rb") as f:
             print(stripe_sig(secret, t, f.read()))
+    elif cmd == "stripe-sigs":
+        secret, t = sys.argv[2], int(sys.argv[3])
+        for path in sys.argv[4:]:
+            with open(path, "rb") as f:
+                print(stripe_sig(secret, t, f.read()))
     elif cmd == "bench-stripe":
         secret, n, out = sys.argv[2], int(sys.argv[3]), sys.argv[4]
         first = int(sys.argv[5]) if len(sys.argv) > 5 else 0  # ids from evt_b<FIRST>
