@@ -16,21 +16,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_clock.h"
 #include "tenure.h"
-
-static double cpu_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double wall_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 int main(int argc, char **argv)
 {
@@ -46,7 +33,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ingest_filter: %s\n", err.msg);
 		return 1;
 	}
-	double c0 = cpu_now(), w0 = wall_now();
+	double c0 = bench_cpu(), w0 = bench_now();
 	if (on) {
 		int more = 1;
 		while (more)
@@ -59,13 +46,13 @@ int main(int argc, char **argv)
 		int more = 0;
 		tn_store_events_filter_step(s, 1, &more, &err);
 	}
-	double load_cpu = cpu_now() - c0, load_wall = wall_now() - w0;
+	double load_cpu = bench_cpu() - c0, load_wall = bench_now() - w0;
 	long long keys = tn_store_events_filter(s, NULL);
 	srand(12345);
 	char cust[16], id[48];
 	long long added = 0;
-	c0 = cpu_now();
-	w0 = wall_now();
+	c0 = bench_cpu();
+	w0 = bench_now();
 	for (long done = 0; done < n;) {
 		if (tn_store_begin(s, &err))
 			break;
@@ -89,7 +76,7 @@ int main(int argc, char **argv)
 		if (tn_store_commit(s, &err))
 			goto fail;
 	}
-	double cpu = cpu_now() - c0, wall = wall_now() - w0;
+	double cpu = bench_cpu() - c0, wall = bench_now() - w0;
 	printf("filter %s: %ld events, %lld added; writer CPU %.2f us an event (%.0f events per CPU-second), wall "
 	       "%.0f events/s; the filter's load %.2f CPU-s (%.2f s wall) for %lld keys\n",
 	       on ? "on " : "off", n, added, cpu * 1e6 / (double)n, (double)n / cpu, (double)n / wall, load_cpu,

@@ -146,13 +146,10 @@ static void test_sbuf_and_heatmap(void **state)
 	tn_sbuf_free(&b);
 }
 
-/* The scores, the live value and the profitability computed once and shared
- * (the dashboard's warming thread: tn_report_scores, tn_summary_get_shared,
- * tn_value_profitability_ret) give exactly the figures each computes alone. */
-static void test_shared_equals_alone(void **state)
+/* A 600-customer, 8-month demo store at a fresh PATH (a mkstemp template),
+ * its churn definition and the data's end. */
+static tn_store *small_demo(char *path, tn_churn_def *def, tn_time *as_of)
 {
-	(void)state;
-	char path[] = "/tmp/tenure_report_shared_XXXXXX";
 	int fd = mkstemp(path);
 	assert_true(fd >= 0);
 	close(fd);
@@ -166,10 +163,23 @@ static void test_shared_equals_alone(void **state)
 	d.months = 8;
 	tn_demo_result dr;
 	assert_int_equal(tn_demo_generate(s, &d, &dr, &err), TN_OK);
+	assert_int_equal(tn_churn_def_load(s, NULL, def, &err), TN_OK);
+	*as_of = TN_NO_TIME;
+	assert_int_equal(tn_churn_data_end(s, as_of, &err), TN_OK);
+	return s;
+}
+
+/* The scores, the live value and the profitability computed once and shared
+ * (the dashboard's warming thread: tn_report_scores, tn_summary_get_shared,
+ * tn_value_profitability_ret) give exactly the figures each computes alone. */
+static void test_shared_equals_alone(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/tenure_report_shared_XXXXXX";
+	tn_error err = {0};
 	tn_churn_def def;
-	assert_int_equal(tn_churn_def_load(s, NULL, &def, &err), TN_OK);
-	tn_time as_of = TN_NO_TIME;
-	assert_int_equal(tn_churn_data_end(s, &as_of, &err), TN_OK);
+	tn_time as_of;
+	tn_store *s = small_demo(path, &def, &as_of);
 	/* the summary: alone, then computing the live value for the caller, then reading it */
 	tn_summary a, b, c;
 	tn_value_retention_result *ret = NULL;
@@ -233,23 +243,10 @@ static void test_one_pass_equals_two(void **state)
 {
 	(void)state;
 	char path[] = "/tmp/tenure_report_onepass_XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
-	remove(path);
 	tn_error err = {0};
-	tn_store *s = NULL;
-	assert_int_equal(tn_store_open(path, TN_STORE_CREATE, &s, &err), TN_OK);
-	tn_demo_opts d;
-	tn_demo_defaults(&d);
-	d.customers = 600;
-	d.months = 8;
-	tn_demo_result dr;
-	assert_int_equal(tn_demo_generate(s, &d, &dr, &err), TN_OK);
 	tn_churn_def def;
-	assert_int_equal(tn_churn_def_load(s, NULL, &def, &err), TN_OK);
-	tn_time as_of = TN_NO_TIME;
-	assert_int_equal(tn_churn_data_end(s, &as_of, &err), TN_OK);
+	tn_time as_of;
+	tn_store *s = small_demo(path, &def, &as_of);
 	/* the scores: one pass (tn_report_scores_compute) against two */
 	tn_report_scores sc;
 	tn_report_scores_compute(s, as_of, NULL, &sc);
