@@ -1927,11 +1927,18 @@ int tn_store_flush(tn_store *s, long long *added, tn_error *err)
 /* Sort the buffer by (customer, time) with an LSD radix sort on a packed
  * 64-bit key -- several times faster than qsort here -- then put runs with
  * equal (customer, time) in full key order with an insertion sort (such runs
- * are short).  Returns -1 when the keys do not pack (then qsort is used). */
+ * are short).  When the buffer's times already rise in file order (an export
+ * in time order, the usual case) the key is the customer alone: the sort is
+ * stable, so each customer's rows stay in time order, and the customer's
+ * bits need two passes instead of the five of customer and time (10,000
+ * customers and 262,144 rows 7 s apart: 14 bits against 35).  Digits of up
+ * to 11 bits (2,048 counters, in L1): fewer passes over the buffer than
+ * bytes.  Returns -1 when the keys do not pack (then qsort is used). */
 static int sort_events(tn_store *s)
 {
 	size_t n = s->nev;
 	int64_t cmin = INT64_MAX, cmax = INT64_MIN, tmin = INT64_MAX, tmax = INT64_MIN;
+	int rising = 1;
 	for (size_t i = 0; i < n; i++) {
 		const ev_row *e = &s->ev[i];
 		if (e->cid < cmin)
@@ -1942,10 +1949,12 @@ static int sort_events(tn_store *s)
 			tmin = e->at;
 		if (e->at > tmax)
 			tmax = e->at;
+		if (i && e->at < e[-1].at)
+			rising = 0;
 	}
 	uint64_t crange = (uint64_t)(cmax - cmin), trange = (uint64_t)(tmax - tmin);
 	int tbits = 0;
-	while (tbits < 64 && (trange >> tbits))
+	while (!rising && tbits < 64 && (trange >> tbits))
 		tbits++;
 	int cbits = 0;
 	while (cbits < 64 && (crange >> cbits))
@@ -1973,19 +1982,23 @@ static int sort_events(tn_store *s)
 	}
 	kv *a = s->sort_a, *b = s->sort_b;
 	ev_row *out = s->sort_out;
+	/* rising: tbits is 0, the key is the customer alone */
 	for (size_t i = 0; i < n; i++) {
-		a[i].key = ((uint64_t)(s->ev[i].cid - cmin) << tbits) | (uint64_t)(s->ev[i].at - tmin);
+		a[i].key = ((uint64_t)(s->ev[i].cid - cmin) << tbits) | (rising ? 0 : (uint64_t)(s->ev[i].at - tmin));
 		a[i].idx = (uint32_t)i;
 	}
 	int bits = cbits + tbits;
-	for (int shift = 0; shift < bits; shift += 8) {
-		size_t cnt[257] = {0};
+	int passes = (bits + 10) / 11;
+	int width = passes ? (bits + passes - 1) / passes : 0;
+	uint64_t mask = (1u << width) - 1;
+	for (int shift = 0; shift < bits; shift += width) {
+		size_t cnt[(1 << 11) + 1] = {0};
 		for (size_t i = 0; i < n; i++)
-			cnt[((a[i].key >> shift) & 0xFF) + 1]++;
-		for (int k = 0; k < 256; k++)
+			cnt[((a[i].key >> shift) & mask) + 1]++;
+		for (uint64_t k = 0; k < mask + 1; k++)
 			cnt[k + 1] += cnt[k];
 		for (size_t i = 0; i < n; i++)
-			b[cnt[(a[i].key >> shift) & 0xFF]++] = a[i];
+			b[cnt[(a[i].key >> shift) & mask]++] = a[i];
 		kv *t = a;
 		a = b;
 		b = t;
@@ -1994,11 +2007,11 @@ static int sort_events(tn_store *s)
 		out[i] = s->ev[a[i].idx];
 	/* equal (customer, time): order by type and event id */
 	for (size_t i = 1; i < n; i++) {
-		if (a[i].key != a[i - 1].key)
+		if (out[i].cid != out[i - 1].cid || out[i].at != out[i - 1].at)
 			continue;
 		ev_row x = out[i];
 		size_t j = i;
-		while (j > 0 && a[j - 1].key == a[i].key && ev_cmp(&out[j - 1], &x) > 0) {
+		while (j > 0 && out[j - 1].cid == x.cid && out[j - 1].at == x.at && ev_cmp(&out[j - 1], &x) > 0) {
 			out[j] = out[j - 1];
 			j--;
 		}

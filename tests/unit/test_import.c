@@ -554,10 +554,13 @@ static void test_currencies_converted(void **state)
  * amount -- across several of the writer's batches and more than one store
  * buffer, with rows that carry an id (the writer drained first) and more
  * types than import.c remembers, a new type late in the file; a second
- * import adds nothing; a bad row late in the file leaves nothing written. */
-static void test_events_written_on_a_second_thread(void **state)
+ * import adds nothing; a bad row late in the file leaves nothing written.
+ * RISING: the times rise in file order, four rows a second (the store's
+ * sort then orders by customer alone, store.c's sort_events, and relies on
+ * its stability for the time order and for which of two equal rows comes
+ * first); else they are random. */
+static void events_second_thread(int rising)
 {
-	(void)state;
 	tn_store *s = fresh_store();
 	tn_error err;
 	tn_import_result res;
@@ -579,7 +582,7 @@ static void test_events_written_on_a_second_thread(void **state)
 		unsigned r = (unsigned)(x >> 33);
 		char cust[8], type[16], id[32] = "";
 		snprintf(cust, sizeof cust, "c%u", 1 + r % 3);
-		long long at = 1704067200 + (long long)((r >> 2) % 400000);
+		long long at = 1704067200 + (rising ? i / 4 : (long long)((r >> 2) % 400000));
 		unsigned t = (r >> 20) % 10;
 		if (t < 7)
 			snprintf(type, sizeof type, "%s", t < 5 ? "session" : "purchase");
@@ -670,6 +673,18 @@ static void test_events_written_on_a_second_thread(void **state)
 	tn_store_close(s);
 }
 
+static void test_events_written_on_a_second_thread(void **state)
+{
+	(void)state;
+	events_second_thread(0);
+}
+
+static void test_events_in_time_order(void **state)
+{
+	(void)state;
+	events_second_thread(1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -687,6 +702,7 @@ int main(void)
 		cmocka_unit_test(test_jsonl_line_cap_while_reading),
 		cmocka_unit_test(test_currencies_converted),
 		cmocka_unit_test(test_events_written_on_a_second_thread),
+		cmocka_unit_test(test_events_in_time_order),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
