@@ -352,7 +352,13 @@ killer() { # client C: batches of 20 events until the server dies; log acked ids
 killer 1 & K1=$!
 killer 2 & K2=$!
 killer 3 & K3=$!
-sleep 2
+# kill once something is acknowledged (and more is in flight): a fixed 2 s
+# sleep ended before the first answer on a loaded machine (load ~25)
+for _ in $(seq 1 600); do
+  [ -s acked1.txt ] || [ -s acked2.txt ] || [ -s acked3.txt ] && break
+  sleep 0.1
+done
+sleep 0.5
 kill -KILL "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null
 wait "$K1" "$K2" "$K3"
