@@ -3,8 +3,9 @@
  *
  * tn_server_new opens the store in WAL mode and starts the writer;
  * tn_server_listen starts libmicrohttpd with a thread pool polling with
- * epoll, the connection limits, the per-address limit, the idle timeout and
- * optionally TLS (GnuTLS inside libmicrohttpd).  A request's body is
+ * poll(2) (not epoll: see the flags), the connection limits, the
+ * per-address limit, the idle timeout and optionally TLS (GnuTLS inside
+ * libmicrohttpd).  A request's body is
  * collected up to max_body (beyond it the rest is read and dropped, and the
  * answer is 413; a Content-Length above it is answered 413 at once), then
  * handed with the headers to tn_server_handle.  tn_server_quiesce stops
@@ -460,7 +461,16 @@ int tn_server_listen(tn_server *sv, tn_error *err)
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	mallopt(M_TOP_PAD, 1 << 20);
 #endif
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
+	/* poll(2), not epoll: a webhook waits for its group commit suspended, and
+	 * in epoll mode libmicrohttpd 0.9.75 takes a suspended connection out of
+	 * the thread's epoll set and puts it back on resume (two epoll_ctl) and,
+	 * edge-triggered, reads a kept-alive socket until EAGAIN; with poll a
+	 * suspended connection is simply left out of the next poll.  Measured 4.0
+	 * system calls a Stripe webhook on the HTTP threads against 6.6, and
+	 * 0.89x the server's CPU (docs/performance.md, "Webhooks through the
+	 * server").  The connection counts stay small (a pool of a few threads,
+	 * CONNECTION_LIMIT 1024 spread over them), which poll handles well. */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	int tls = sv->o.tls_cert || sv->o.tls_key;
@@ -512,9 +522,14 @@ void tn_server_quiesce(tn_server *sv)
 	web_stop(sv->web); /* no page will want the dashboard's values: its analysis in progress is cancelled */
 	if (!sv->daemon)
 		return;
+	/* The listening socket is ours once quiesced, but libmicrohttpd's threads
+	 * may still hold it: in poll(2) mode each worker learns of the quiesce
+	 * only when it next wakes (its poll() may be running with the socket in
+	 * its set, or be about to accept() on it).  Closed before
+	 * MHD_stop_daemon, its number could be reused by the next file or socket
+	 * opened while the workers still use it; libmicrohttpd's manual says to
+	 * close it only after MHD_stop_daemon in every threaded mode. */
 	MHD_socket fd = MHD_quiesce_daemon(sv->daemon);
-	if (fd != MHD_INVALID_SOCKET)
-		close(fd);
 	/* finish what is in flight (a write waits for its commit), at most a minute */
 	for (int i = 0; i < 6000 && atomic_load(&sv->in_flight) > 0; i++) {
 		struct timespec ts = {0, 10 * 1000 * 1000};
@@ -522,4 +537,6 @@ void tn_server_quiesce(tn_server *sv)
 	}
 	MHD_stop_daemon(sv->daemon);
 	sv->daemon = NULL;
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
 }

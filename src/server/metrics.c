@@ -115,7 +115,7 @@ static void histogram(FILE *fp, const char *name, const char *label, const unsig
 	}
 }
 
-char *metrics_text(tn_metrics *m, long queue_depth, const metrics_cache *rc, size_t *len)
+char *metrics_text(tn_metrics *m, long queue_depth, long in_flight, const metrics_cache *rc, size_t *len)
 {
 	char *buf = NULL;
 	FILE *fp = open_memstream(&buf, len);
@@ -144,6 +144,11 @@ char *metrics_text(tn_metrics *m, long queue_depth, const metrics_cache *rc, siz
 	fprintf(fp, "# HELP tenure_write_queue_depth Write requests waiting for the writer.\n"
 		    "# TYPE tenure_write_queue_depth gauge\ntenure_write_queue_depth %ld\n",
 		queue_depth);
+	/* what a graceful shutdown waits for (tn_server_quiesce); the e2e test of
+	 * SIGTERM waits for its slow request to show here before it signals */
+	fprintf(fp, "# HELP tenure_http_requests_in_flight Requests whose headers are in and whose answer is not sent.\n"
+		    "# TYPE tenure_http_requests_in_flight gauge\ntenure_http_requests_in_flight %ld\n",
+		in_flight);
 	fputs("# HELP tenure_commit_duration_seconds Time of each group commit (write and sync).\n"
 	      "# TYPE tenure_commit_duration_seconds histogram\n", fp);
 	histogram(fp, "tenure_commit_duration_seconds", "", m->commit_hist, m->commit_seconds, m->commits);

@@ -580,7 +580,7 @@ static const route *dispatch(tn_server *sv, const tn_http_request *rq, tn_http_r
 		pthread_mutex_unlock(&sv->w.mu);
 		metrics_cache mc;
 		readcache_stats(sv->reads, &mc.hits, &mc.misses, &mc.bytes);
-		rs->body = metrics_text(&sv->metrics, depth, &mc, &rs->len);
+		rs->body = metrics_text(&sv->metrics, depth, (long)atomic_load(&sv->in_flight), &mc, &rs->len);
 		rs->status = rs->body ? 200 : 500;
 		rs->content_type = "text/plain; version=0.0.4";
 		if (!rs->body)

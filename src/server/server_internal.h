@@ -62,7 +62,7 @@ void metrics_fold(tn_metrics *m, double seconds, int ok);
 void metrics_fold_step(tn_metrics *m, double seconds);
 void metrics_fold_cpu(tn_metrics *m, double cpu_seconds, long long moved);
 /* Prometheus text exposition (malloc'ed). */
-char *metrics_text(tn_metrics *m, long queue_depth, const metrics_cache *rc, size_t *len);
+char *metrics_text(tn_metrics *m, long queue_depth, long in_flight, const metrics_cache *rc, size_t *len);
 
 /* ---- auth ---- */
 typedef struct key_entry {
