@@ -7,7 +7,7 @@
 # demo (its own BENCH_DIR under $BENCH_DIR/ingest_ab).  Per run: events/s,
 # the server's, the writer thread's and the folds' CPU per event, RSS.  On a
 # shared machine the CPU per event is the figure to compare.
-# Env: INGEST_SECS (default 30), FOLD_WAIT (bench_serve.sh's, 120), ROUNDS.
+# Env: INGEST_SECS (default 30), FOLD_WAIT and SETTLE (bench_serve.sh's), ROUNDS.
 # Not run by `make bench` (it needs a second binary); without BASE it says so.
 # A baseline from main: git worktree add /tmp/tenure-base main && make -C /tmp/tenure-base build/tenure
 set -eu
@@ -26,7 +26,7 @@ run() { # $1 = A|B
   if [ "$1" = A ]; then bin=$BASE; else bin=$NEW; fi
   echo "== $1: $bin (load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%H:%M:%S))"
   TENURE=$bin BENCH_DIR=$D/$1 PHASES=ingest sh bench/bench_serve.sh 2>&1 |
-    grep -E '^ingest:|RSS \(MB\)|CPU per event|writer thread|fold steps:|disk writes|group commits' | sed 's/^/  /'
+    grep -E '^ingest:|settled after|RSS \(MB\)|CPU per event|writer thread|fold steps:|disk writes|group commits' | sed 's/^/  /'
 }
 machine
 i=0

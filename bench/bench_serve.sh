@@ -24,7 +24,9 @@
 # seconds, default 300; 0: no warm-up, the phase starts on a cold read cache),
 # READ_THREADS (wrk's threads for the reads, 2), FOLD_WAIT (after the ingest,
 # wait at most this many seconds, default 120, for the journal's folds to
-# finish, so the fold's CPU per event folded covers whole folds; 0: no wait).  The reads phase prints the
+# finish, so the fold's CPU per event folded covers whole folds; 0: no wait),
+# SETTLE (wait at most this many seconds, default 0, for the server's
+# start-up work -- the events keys' filter -- to end before the phases).  The reads phase prints the
 # read cache's hits and misses, and wrk's own CPU per request.
 set -eu
 . bench/lib.sh
@@ -83,6 +85,16 @@ sample_rss() { # the server's RSS every second for N seconds, into $D/rss.txt
   while [ $i -lt "$1" ]; do rss >>"$D/rss.txt"; sleep 1; i=$((i + 1)); done
 }
 echo "server: $URL, RSS at start $(rss) MB"
+# SETTLE=N: before the phases, wait (N s at most) until the server's CPU
+# stops moving for a second: the writer's start-up work (the events keys'
+# filter, loaded in steps between group commits) done first, so that a
+# loaded machine, where those steps would spread over the whole ingest,
+# measures the ingest the idle machine sees after its first seconds
+if [ "${SETTLE:-0}" -gt 0 ]; then
+  i=0; c0=$(cpu); sleep 1; c1=$(cpu)
+  while [ "$c1" != "$c0" ] && [ $i -lt "$SETTLE" ]; do c0=$c1; sleep 1; c1=$(cpu); i=$((i + 1)); done
+  echo "  (settled after $((i + 1)) s: server CPU $(awk -v t="$c1" -v hz="$TICK" 'BEGIN { printf "%.1f", t / hz }') s so far, RSS $(rss) MB)"
+fi
 
 if phase ingest; then
 echo "-- ingest: POST /v1/events, 500 events a request, $INGEST_CONNS connections, ${INGEST_SECS}s (load $(load))"

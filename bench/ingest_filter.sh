@@ -7,15 +7,21 @@
 # and on, in the order off on, on off, ... (ROUNDS, default 2) so a load that
 # drifts weighs on both.  Prints the writer's CPU per event (the fair figure
 # on a shared machine) and the filter's load.  Needs build/libtenure.a (make).
+# FOLD_ROWS (default 0: none): fold the journal as the server does once it
+# holds that many rows (1000000 is the server's), and print the RSS series.
+# LIB (default build/libtenure.a): the library to link, e.g. main's, for an
+# A/B of two builds (run the script once with each).
 . bench/lib.sh
 NEVENTS=${NEVENTS:-2000000}
 ROUNDS=${ROUNDS:-2}
 CUSTOMERS=${CUSTOMERS:-50000}
 D=$BENCH_DIR/ingest_filter
 mkdir -p "$D"
-[ -f build/libtenure.a ] || { echo "build first: make" >&2; exit 1; }
+LIB=${LIB:-build/libtenure.a}
+FOLD_ROWS=${FOLD_ROWS:-0}
+[ -f "$LIB" ] || { echo "build first: make" >&2; exit 1; }
 cc -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -Iinclude -Isrc -o "$D/ingest_filter" \
-  bench/ingest_filter.c build/libtenure.a -lsqlite3 -lcjson -lutf8proc -lnlopt -lxgboost -lmicrohttpd -lcurl \
+  bench/ingest_filter.c "$LIB" -lsqlite3 -lcjson -lutf8proc -lnlopt -lxgboost -lmicrohttpd -lcurl \
   -lcrypto -lpq -lm -lpthread || exit 1
 [ -f "$D/demo.orig.db" ] || "$TENURE" --db "$D/demo.orig.db" --quiet demo >/dev/null
 machine
@@ -23,7 +29,7 @@ run() {
   rm -f "$D/demo.db" "$D/demo.db-wal" "$D/demo.db-shm"
   cp "$D/demo.orig.db" "$D/demo.db"
   echo "  (load $(cut -d' ' -f1-3 /proc/loadavg))"
-  "$D/ingest_filter" "$D/demo.db" "$1" "$NEVENTS" "$CUSTOMERS"
+  "$D/ingest_filter" "$D/demo.db" "$1" "$NEVENTS" "$CUSTOMERS" "$FOLD_ROWS"
 }
 i=0
 while [ $i -lt "$ROUNDS" ]; do

@@ -85,6 +85,11 @@ struct tn_store {
 	 * began, JKEYS_OLD those of the journal being folded */
 	tn_u64set *jkeys, *jkeys_old;
 	size_t jkeys_hint;      /* keys the last filter held: the size of the next */
+	/* JKEYS and JKEYS_OLD hold every key of the journal (a superset).
+	 * Not kept while the events keys' filter is true, which holds them
+	 * too: they are loaded again from the journal when it is not (see
+	 * "events keys") */
+	int jkeys_ok;
 	uint32_t *jrows;        /* flush_journal's scratch: the rows to write */
 	size_t jrows_cap;
 	/* a chunked fold under way (tn_store_fold_step): 0 none, 1 moving
@@ -523,7 +528,10 @@ static int journal_open(tn_store *s, int flags, tn_error *err)
  * fingerprint) is looked up in the journal's index to be sure.  Keys of
  * rows rolled back, or never written because events had them, may stay in
  * the filter: that only costs a lookup.  The filter of the journal being
- * folded (JKEYS_OLD) is dropped when that fold ends. */
+ * folded (JKEYS_OLD) is dropped when that fold ends.  Neither is kept while
+ * the filter of events' keys ("events keys") is true: it holds the
+ * journal's keys as well (JKEYS_OK 0); they are loaded again from the
+ * journal at the first flush after it stops being true. */
 static uint64_t jkey(const ev_row *e)
 {
 	uint64_t h = tn_hash_mix64((uint64_t)e->cid ^ 0x9E3779B97F4A7C15ull);
@@ -564,6 +572,7 @@ static int jkeys_load(tn_store *s, tn_error *err)
 		}
 	}
 	tn_db_finalize(st);
+	s->jkeys_ok = rc == TN_DB_DONE;
 	return rc == TN_DB_DONE ? TN_OK : rc;
 }
 
@@ -657,6 +666,7 @@ static void folded_all(tn_store *s)
 	tn_u64set_free(s->jkeys);
 	tn_u64set_free(s->jkeys_old);
 	s->jkeys = s->jkeys_old = NULL;
+	s->jkeys_ok = 1; /* an empty journal's keys: none */
 }
 
 int tn_store_fold(tn_store *s, long long *moved, tn_error *err)
@@ -2410,8 +2420,10 @@ static int journal_rows(tn_store *s, const uint32_t *rows, size_t n, int64_t nex
  * - A blocked Bloom filter (ebloom): 12 bits a key, a key's 7 bits in one
  *   cache line, false "maybe"s about 1% when full.  Loaded at start
  *   (tn_store_journal), sized for twice what the file may hold (at least
- *   4M keys): 1.5-6 MB per million keys, the demo's 5.3M events 16 MB.
- *   When it fills up it is loaded again, twice as large.  Past EKEYS_MAX
+ *   4M keys), rounded up to a power of two of blocks, all of which it
+ *   fills (12 bits a key): 1.5-6 MB per million keys, the demo's 5.3M
+ *   events 32 MB, room for 22M keys.  When it fills up it is loaded
+ *   again, twice as large.  Past EKEYS_MAX
  *   keys (events larger, or grown past it) it is freed and the writer
  *   keeps the probing path.
  * - SQLite only (PostgreSQL never journals). */
@@ -2460,8 +2472,14 @@ static ebloom *ebloom_new(size_t cap)
 		return NULL;
 	}
 	if (b) {
+		/* the keys the blocks hold at 12 bits each: the power of two
+		 * rounds CAP up by up to 2x, and a filter sized for CAP alone
+		 * was loaded again (2 CPU-s, and twice the memory) while that
+		 * room was unused */
 		b->nblocks = nblocks;
-		b->cap = cap;
+		b->cap = nblocks * 512 / 12;
+		if (b->cap < cap)
+			b->cap = cap;
 	}
 	return b;
 }
@@ -2656,6 +2674,19 @@ static int flush_journal(tn_store *s, long long *added, tn_error *err)
 	int sure = ekeys_ready(s, err);
 	if (sure < 0)
 		return tn_error_code(err, TN_ERR_DB);
+	if (sure && (s->jkeys || s->jkeys_old)) {
+		/* the filter holds the journal's keys too: the key sets go (up
+		 * to 32 MB each at a million keys, and a tenth of the writer's
+		 * time) until the filter is not true */
+		tn_u64set_free(s->jkeys);
+		tn_u64set_free(s->jkeys_old);
+		s->jkeys = s->jkeys_old = NULL;
+		s->jkeys_hint = 0;
+	}
+	if (sure)
+		s->jkeys_ok = 0;
+	else if (!s->jkeys_ok && jkeys_load(s, err))
+		return tn_error_code(err, TN_ERR_DB);
 	if (s->jrows_cap < s->nev) {
 		free(s->jrows);
 		s->jrows_cap = 0;
@@ -2673,24 +2704,28 @@ static int flush_journal(tn_store *s, long long *added, tn_error *err)
 		if (i > 0 && ev_cmp(&s->ev[i - 1], e) == 0)
 			continue; /* repeated in the group: its first copy is the one */
 		uint64_t k = jkey(e);
-		if (!s->jkeys && !(s->jkeys = tn_u64set_new_for(s->jkeys_hint))) {
-			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-			break;
-		}
-		int added_key = tn_u64set_add(s->jkeys, k);
-		if (added_key < 0) {
-			rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-			break;
-		}
-		if (s->ekeys_state == EKEYS_LOADING)
-			ebloom_add(s->ekeys, k); /* a load under way: what it will not read */
+		/* maybe in the journal: 1 (then looked up there), certainly not: 0 */
+		int maybe = 1;
 		if (sure) {
 			if (ebloom_add(s->ekeys, k)) { /* in neither events nor the journal */
 				rows[n++] = (uint32_t)i;
 				continue;
 			}
+		} else {
+			if (!s->jkeys && !(s->jkeys = tn_u64set_new_for(s->jkeys_hint))) {
+				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+				break;
+			}
+			int added_key = tn_u64set_add(s->jkeys, k);
+			if (added_key < 0) {
+				rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+				break;
+			}
+			if (s->ekeys_state == EKEYS_LOADING)
+				ebloom_add(s->ekeys, k); /* a load under way: what it will not read */
+			maybe = added_key == 0 || tn_u64set_has(s->jkeys_old, k);
 		}
-		if (added_key == 0 || tn_u64set_has(s->jkeys_old, k)) {
+		if (maybe) {
 			/* in the table written to, or in the one being folded */
 			int has = journal_has(s, s->jtab, e, err);
 			if (has == 0 && s->fold_phase != 0)

@@ -618,6 +618,8 @@ static void test_events_filter(void **state)
 	assert_int_equal(put(w, "a", t + 1, id + 1, 3), 1); /* e2, e2, e3: e3 new */
 	assert_int_equal(tn_store_events_filter(w, &loads), 4);
 	assert_int_equal(loads, 1); /* its own writes and folds keep it true */
+	/* while it is true the journal's keys are in it alone (no key sets) */
+	assert_int_equal(tn_store_journal_keys(w), 0);
 	/* another connection imports e4 (and e1 again) while the writer runs */
 	const tn_time ti[] = {1700000100, 1700000400};
 	const char *ii[] = {"e1", "e4"};
@@ -625,6 +627,10 @@ static void test_events_filter(void **state)
 	/* the next flush sees the data version move: the probing path, e4 unchanged */
 	assert_int_equal(put(w, "a", t + 4, id + 4, 2), 1); /* e4, e5: e5 new */
 	assert_int_equal(tn_store_events_filter(w, NULL), -1);
+	/* the journal's key sets are loaded again from the journal: e3, journaled
+	 * while the filter was true, is found there */
+	assert_true(tn_store_journal_keys(w) >= 2);
+	assert_int_equal(put(w, "a", t + 3, id + 3, 1), 0);
 	wait_due(w); /* past the reload's back-off (ten times the last load) */
 	load_filter(w, 1000);
 	assert_int_equal(tn_store_events_filter(w, &loads), 6); /* a: e1 e2 e3 e4 e5, b: e2 */
