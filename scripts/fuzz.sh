@@ -31,7 +31,7 @@ seed=${FUZZ_SEED:-}
 # the executions for target $1 in fuzz/runs.txt
 runs_of() {
 	n=$(awk -v t="$1" '$1 == t { print $2 }' fuzz/runs.txt)
-	[ -n "$n" ] || { echo "fuzz: $1 has no line in fuzz/runs.txt (NAME EXECUTIONS)" >&2; exit 1; }
+	[ -n "$n" ] || { echo "fuzz: $1 has no line in fuzz/runs.txt (NAME EXECUTIONS REPEATABLE)" >&2; exit 1; }
 	echo "$n"
 }
 
@@ -74,9 +74,9 @@ for f in $targets; do
 	echo "fuzz $f: $n executions, seed $seed"
 	run $f build/fuzz/$f.log -runs="$n" -reload=0 $seeds
 	# every seed was read (a name libFuzzer cannot open is skipped without an error)
-	read=$(sed -n 's/^INFO: seed corpus: files: \([0-9]*\).*/\1/p' build/fuzz/$f.log)
-	if [ "${read:-0}" -ne "$nseeds" ]; then
-		echo "fuzz $f: libFuzzer read ${read:-0} of the $nseeds seeds listed in $list" >&2
+	nread=$(sed -n 's/^INFO: seed corpus: files: \([0-9]*\).*/\1/p' build/fuzz/$f.log)
+	if [ "${nread:-0}" -ne "$nseeds" ]; then
+		echo "fuzz $f: libFuzzer read ${nread:-0} of the $nseeds seeds listed in $list" >&2
 		exit 1
 	fi
 	first=$(done_line build/fuzz/$f.log)
