@@ -3,8 +3,9 @@
 #   make test     build with AddressSanitizer + UBSan and run every test
 #   make demo     build, generate the demo company into demo.db, print a summary, write demo.html
 #   make bench    run the benchmarks in bench/ (prints figures and the machine)
-#   make fuzz     build the libFuzzer targets and run each for FUZZ_SECONDS (default 60);
-#                 FUZZ_SEED=N makes the run repeatable (CI sets it, so CI replays a run seen here)
+#   make fuzz     build the libFuzzer targets and replay each for its executions in fuzz/runs.txt (seed
+#                 FUZZ_SEED, default 1), as CI does; FUZZ_SECONDS=S runs each S seconds with a random seed
+#                 instead (long runs); FUZZ_TARGETS="fuzz_csv ..." some only (scripts/fuzz.sh)
 #   make install  install bin/tenure, lib/libtenure.a, include/ and the man page under
 #                 $(DESTDIR)$(PREFIX) (PREFIX defaults to /usr/local)
 #   make deps     install the Debian packages the build, tests and benches need
@@ -18,7 +19,6 @@ INC     := -Iinclude -Isrc $(shell pkg-config --cflags libpq 2>/dev/null || echo
 LIBS    := -lsqlite3 -lcjson -lutf8proc -lnlopt -lxgboost -lmicrohttpd -lcurl -lcrypto -lpq -lm -lpthread
 OPT     := -O2 -g -fvisibility=hidden
 SAN     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
-FUZZ_SECONDS ?= 60
 PREFIX  ?= /usr/local
 DESTDIR ?=
 BINDIR  ?= $(PREFIX)/bin
@@ -107,8 +107,12 @@ demo: all
 bench: all
 	@bench/run.sh
 
-# the library compiled once with the fuzzer's coverage and the sanitizers, linked into each target
-FUZZ_SAN := -g -O1 -fsanitize=address,undefined
+# the library compiled once with the fuzzer's coverage and the sanitizers, linked into each target.  Two things
+# that make what an input covers depend on addresses (ASLR, the size of the environment) are off, so that a replay
+# (scripts/fuzz.sh) is exact: clang's stack-depth feature (the deepest stack offset, which depends on where the
+# stack starts, ASan realigning frames) and UBSan's pointer-overflow check (it compares addresses as integers, and
+# libFuzzer keeps compared integers to put into inputs); `make test`'s build keeps the check
+FUZZ_SAN := -g -O1 -fsanitize=address,undefined -fno-sanitize=pointer-overflow -fno-sanitize-coverage=stack-depth
 FUZZ_OBJ := $(LIB_SRC:src/%.c=build/fuzz/obj/%.o) build/fuzz/obj/gen/web_assets.o
 build/fuzz/obj/gen/web_assets.o: build/gen/web_assets.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -123,15 +127,10 @@ build/fuzz/%: fuzz/%.c build/fuzz/libtenure.a $(HDRS)
 	@mkdir -p $(dir $@)
 	clang $(STD) $(INC) $(CPPFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer $(CFLAGS) $(LDFLAGS) -o $@ $< build/fuzz/libtenure.a $(LIBS) $(LDLIBS)
 
-fuzz: deps-test $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
-	@for f in $(FUZZ_SRC:fuzz/%.c=%); do \
-	  mkdir -p build/fuzz/corpus-$$f; cp fuzz/corpus/$$f/* build/fuzz/corpus-$$f/ 2>/dev/null; \
-	  echo "fuzz $$f for $(FUZZ_SECONDS)s"; \
-	  build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) $(if $(FUZZ_SEED),-seed=$(FUZZ_SEED)) -max_len=4096 -artifact_prefix=build/fuzz/$$f- \
-	    build/fuzz/corpus-$$f >build/fuzz/$$f.log 2>&1 \
-	    || { tail -40 build/fuzz/$$f.log; echo "fuzz $$f: a finding (input saved as build/fuzz/$$f-*)"; exit 1; }; \
-	  grep -E '^(Done|#[0-9]+ *DONE)' build/fuzz/$$f.log | tail -1; \
-	done
+FUZZ_TARGETS ?= $(FUZZ_SRC:fuzz/%.c=%)
+fuzz: deps-test $(FUZZ_TARGETS:%=build/fuzz/%)
+	@FUZZ_TARGETS='$(FUZZ_TARGETS)' FUZZ_SECONDS='$(FUZZ_SECONDS)' FUZZ_SEED='$(FUZZ_SEED)' FUZZ_TWICE='$(FUZZ_TWICE)' \
+	  scripts/fuzz.sh
 
 # the man page, generated from the CLI's own --help texts
 build/tenure.1: build/tenure scripts/manpage.sh
