@@ -23,13 +23,31 @@
 
 enum { TN_COX_EFRON = 0, TN_COX_BRESLOW = 1 };
 
+/* The rows' order by (stratum, time), made once (tn_cox_order_new) for
+ * several fits on the same times and strata and different covariates: each
+ * fit then skips its sort.  A fit checks that the order it is given sorts
+ * its times and strata exactly as its own sort would (O(n)) and refuses it
+ * otherwise, so a stale order is an error, never a different fit. */
+typedef struct tn_cox_order tn_cox_order;
+
 typedef struct tn_cox_opts {
 	int ties;       /* TN_COX_EFRON (default) or TN_COX_BRESLOW */
 	int max_iter;   /* 0 means 20, as coxph */
 	double eps;     /* 0 means 1e-9, as coxph */
 	double conf;    /* 0 means 0.95: the level of lower/upper */
 	const char *const *names; /* optional p covariate names, for error messages */
+	/* nonzero: no concordance (NaN, its counts 0): its two sorts and tree
+	 * are a third of a one-covariate fit, wasted on a caller that shows
+	 * only the ratios; every other field is the same bits */
+	int no_concordance;
+	const tn_cox_order *order; /* optional: the shared sort (above) */
 } tn_cox_opts;
+
+/* The stable order of the rows by (stratum, time) (STRATA NULL: by time).
+ * *OUT is freed with tn_cox_order_free().  TN_ERR_INPUT (a NaN time, a
+ * negative stratum, n >= 2^32), TN_ERR_NOMEM. */
+TN_API int tn_cox_order_new(const double *time, const int *strata, size_t n, tn_cox_order **out, tn_error *err);
+TN_API void tn_cox_order_free(tn_cox_order *o);
 
 typedef struct tn_cox {
 	size_t n, p;          /* subjects, covariates */

@@ -272,6 +272,22 @@ static int make_bounds(agg *a, int months, tn_error *err)
 	return TN_OK;
 }
 
+/* the first pass (earliest start, resolved as-of) into A, or FIRST's when
+ * it was made for this as-of; FIRST (when not NULL) keeps what was read */
+static int first_scan(tn_store *s, const tn_churn_def *def, tn_churn_scan_opts *so, tn_churn_first *first, agg *a,
+		      tn_error *err)
+{
+	if (first && first->known && first->as_of_in == so->as_of) { /* another computation's first scan */
+		a->first = first->first;
+		a->as_of = first->as_of;
+		return TN_OK;
+	}
+	int rc = tn_churn_scan(s, def, so, first_pass, a, &a->as_of, err);
+	if (!rc && first)
+		*first = (tn_churn_first){1, so->as_of, a->first, a->as_of};
+	return rc;
+}
+
 static int check_period(int m, tn_error *err)
 {
 	if (m != TN_PERIOD_MONTH && m != TN_PERIOD_QUARTER && m != TN_PERIOD_YEAR)
@@ -289,7 +305,7 @@ int tn_churn_rate(tn_store *s, const tn_churn_def *def, const tn_churn_rate_opts
 	agg a = {.o = o, .first = INT64_MAX, .def_class = def->cause_class};
 	tn_churn_scan_opts so = {.as_of = o->as_of, .on_progress = o->on_progress, .progress_ud = o->progress_ud};
 	so.want_causes = o->by && (strcmp(o->by, "cause") == 0 || strcmp(o->by, "source") == 0);
-	int rc = tn_churn_scan(s, def, &so, first_pass, &a, &a.as_of, err);
+	int rc = first_scan(s, def, &so, o->first, &a, err);
 	if (rc)
 		return rc;
 	if (a.first == INT64_MAX)
@@ -413,12 +429,18 @@ void tn_cohorts_free(tn_cohorts *c)
 int tn_cohorts_compute(tn_store *s, const tn_churn_def *def, int period_months, int revenue, tn_time as_of,
 		       tn_cohorts **out, tn_error *err)
 {
+	return tn_cohorts_compute_first(s, def, period_months, revenue, as_of, NULL, out, err);
+}
+
+int tn_cohorts_compute_first(tn_store *s, const tn_churn_def *def, int period_months, int revenue, tn_time as_of,
+			     tn_churn_first *first, tn_cohorts **out, tn_error *err)
+{
 	*out = NULL;
 	if (check_period(period_months, err))
 		return TN_ERR_USAGE;
 	agg a = {.first = INT64_MAX};
 	tn_churn_scan_opts so = {.as_of = as_of};
-	int rc = tn_churn_scan(s, def, &so, first_pass, &a, &a.as_of, err);
+	int rc = first_scan(s, def, &so, first, &a, err);
 	if (rc)
 		return rc;
 	tn_cohorts *c = tn_calloc(1, sizeof *c);

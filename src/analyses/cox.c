@@ -6,7 +6,8 @@
  * largest time down, step halving, the convergence rule) is that of R
  * survival's coxfit6.c (Therneau; Therneau & Grambsch 2000, sec. 3.3).
  *
- * One radix sort by (stratum, time) up front, into a column per covariate;
+ * One radix sort by (stratum, time) up front (or the caller's, shared by fits
+ * on the same times: tn_cox_order_new), into a column per covariate;
  * each iteration then costs O(n p) for x'beta, exp and the risk-set sums
  * denom = sum r, a = sum r x (r = exp(eta)) from the largest time down, with
  * the Efron (or Breslow) terms of the log-likelihood, the gradient u and the
@@ -427,8 +428,87 @@ static void data_free(cox_data *d)
 	free(d->a2);
 }
 
+struct tn_cox_order {
+	size_t n;
+	uint32_t *perm;
+};
+
+/* PERM: the stable order of the rows by (stratum, time); KEYS: n-long scratch */
+static int sort_rows(const double *time, const int *strata, size_t n, uint64_t *keys, uint32_t *perm)
+{
+	for (size_t i = 0; i < n; i++)
+		keys[i] = tn_radix_dkey(time[i]);
+	if (tn_radix_order_u64(keys, n, perm, 0))
+		return -1;
+	if (strata) {
+		for (size_t i = 0; i < n; i++)
+			keys[i] = (uint64_t)(uint32_t)strata[i];
+		if (tn_radix_order_u64(keys, n, perm, 1))
+			return -1;
+	}
+	return 0;
+}
+
+/* Whether PERM is exactly sort_rows' order of these rows: (stratum, time's
+ * key, row) strictly ascending -- which also makes it a permutation (n
+ * distinct rows below n) -- so a shared order gives the same bits as a sort */
+static int order_fits(const uint32_t *perm, const double *time, const int *strata, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint32_t b = perm[i];
+		if (b >= n)
+			return 0;
+		if (i == 0)
+			continue;
+		uint32_t a = perm[i - 1];
+		int sa = strata ? strata[a] : 0, sb = strata ? strata[b] : 0;
+		if (sa != sb) {
+			if (sa > sb)
+				return 0;
+			continue;
+		}
+		uint64_t ka = tn_radix_dkey(time[a]), kb = tn_radix_dkey(time[b]);
+		if (ka > kb || (ka == kb && a >= b))
+			return 0;
+	}
+	return 1;
+}
+
+int tn_cox_order_new(const double *time, const int *strata, size_t n, tn_cox_order **out, tn_error *err)
+{
+	*out = NULL;
+	if (n < 1 || n >= UINT32_MAX)
+		return tn_error_set(err, TN_ERR_INPUT, "Cox: expected 1 to 2^32 rows, found %zu", n);
+	for (size_t i = 0; i < n; i++) {
+		if (isnan(time[i]))
+			return tn_error_set(err, TN_ERR_INPUT, "row %zu: the time is not a number", i + 1);
+		if (strata && strata[i] < 0)
+			return tn_error_set(err, TN_ERR_INPUT, "row %zu: negative stratum %d", i + 1, strata[i]);
+	}
+	tn_cox_order *o = tn_calloc(1, sizeof *o);
+	uint64_t *keys = tn_malloc(n * sizeof *keys);
+	if (o)
+		o->perm = tn_malloc(n * sizeof *o->perm);
+	if (!o || !keys || !o->perm || sort_rows(time, strata, n, keys, o->perm)) {
+		free(keys);
+		tn_cox_order_free(o);
+		return tn_error_set(err, TN_ERR_NOMEM, "Cox: out of memory ordering %zu rows", n);
+	}
+	free(keys);
+	o->n = n;
+	*out = o;
+	return TN_OK;
+}
+
+void tn_cox_order_free(tn_cox_order *o)
+{
+	if (o)
+		free(o->perm);
+	free(o);
+}
+
 static int data_build(cox_data *d, const double *time, const double *event, const cox_src *src, size_t n,
-		      size_t p, const int *strata, double *means, tn_error *err)
+		      size_t p, const int *strata, const tn_cox_order *ord, double *means, tn_error *err)
 {
 	memset(d, 0, sizeof *d);
 	d->n = n;
@@ -452,16 +532,19 @@ static int data_build(cox_data *d, const double *time, const double *event, cons
 	if (!keys || !perm || !d->xc || !d->time || !d->status || (strata && !d->strata) || !d->eta || !d->risk ||
 	    !d->part || !d->a || !d->a2)
 		goto nomem;
-	for (size_t i = 0; i < n; i++)
-		keys[i] = tn_radix_dkey(time[i]);
-	if (tn_radix_order_u64(keys, n, perm, 0))
+	if (ord) { /* a shared sort: checked to be this one's, else refused */
+		if (ord->n != n || !order_fits(ord->perm, time, strata, n)) {
+			free(keys);
+			free(perm);
+			data_free(d);
+			return tn_error_set(err, TN_ERR_USAGE,
+					    "Cox: the shared order does not sort these %zu rows' times and strata "
+					    "(it was made for %zu other rows)",
+					    n, ord->n);
+		}
+		memcpy(perm, ord->perm, n * sizeof *perm);
+	} else if (sort_rows(time, strata, n, keys, perm))
 		goto nomem;
-	if (strata) {
-		for (size_t i = 0; i < n; i++)
-			keys[i] = (uint64_t)(uint32_t)strata[i];
-		if (tn_radix_order_u64(keys, n, perm, 1))
-			goto nomem;
-	}
 	for (size_t j = 0; j < p; j++)
 		means[j] = 0;
 	if (src->x) {
@@ -681,7 +764,7 @@ static int cox_fit(const double *time, const double *event, const cox_src *src, 
 		free(imat);
 		return tn_error_set(err, TN_ERR_NOMEM, "Cox: out of memory");
 	}
-	int rc = data_build(&d, time, event, src, n, p, strata, f->means, err);
+	int rc = data_build(&d, time, event, src, n, p, strata, opts ? opts->order : NULL, f->means, err);
 	if (rc) {
 		tn_cox_free(f);
 		free(u);
@@ -795,7 +878,11 @@ static int cox_fit(const double *time, const double *event, const cox_src *src, 
 	free(d.part);
 	d.risk = NULL;
 	d.part = NULL;
-	rc = tn_cox_concordance(d.time, d.status, d.eta, d.strata, n, &f->concordance, counts, err);
+	if (opts && opts->no_concordance) {
+		f->concordance = NAN;
+		memset(counts, 0, sizeof counts);
+	} else
+		rc = tn_cox_concordance(d.time, d.status, d.eta, d.strata, n, &f->concordance, counts, err);
 	f->concordant = counts[0];
 	f->discordant = counts[1];
 	f->tied_risk = counts[2];

@@ -404,7 +404,7 @@ int cmd_drivers(cli_ctx *ctx, int argc, char **argv)
 				"used column)\n",
 			d.design->n, d.design->dropped, d.design->dropped == 1 ? "" : "s");
 	tn_cox_opts o = {strcmp(ties, "breslow") == 0 ? TN_COX_BRESLOW : TN_COX_EFRON, 0, 0, 0,
-			 (const char *const *)d.design->names};
+			 (const char *const *)d.design->names, 0, NULL};
 	tn_cox *fit = NULL;
 	if (xcols)
 		rc = tn_cox_fit_cols(d.time, d.event, xcols, d.design->rows, d.design->n, d.design->p, d.strata, &o, 1,

@@ -144,6 +144,12 @@ int tn_fb_impact_hazard_frame(tn_store *s, const tn_frame *f, const tn_fb_row *r
 		tt[k] = t[ids[k].row];
 		ee[k] = e[ids[k].row];
 	}
+	/* every row's fit has the same times: sort them once; and none shows a
+	 * concordance (tn_cox_opts: a third of each fit) */
+	tn_cox_order *ord = NULL;
+	tn_error oe = {0};
+	if (nids >= 2 && tn_cox_order_new(tt, NULL, nids, &ord, &oe) != TN_OK)
+		ord = NULL; /* each fit sorts, and says what is wrong, as before */
 	for (size_t i = 0; i < n && rc == TN_OK; i++) {
 		memset(x, 0, nids * sizeof *x);
 		int all = strcmp(rows[i].period, "(all)") == 0;
@@ -160,7 +166,7 @@ int tn_fb_impact_hazard_frame(tn_store *s, const tn_frame *f, const tn_fb_row *r
 		if (with == 0 || with == nids)
 			continue;
 		const char *name = "raised";
-		tn_cox_opts o = {TN_COX_EFRON, 0, 0, 0, &name};
+		tn_cox_opts o = {TN_COX_EFRON, 0, 0, 0, &name, 1, ord};
 		tn_cox *fit = NULL;
 		tn_error ce = {0};
 		/* a degenerate fit (not converged, or R's "coefficient may be
@@ -172,6 +178,7 @@ int tn_fb_impact_hazard_frame(tn_store *s, const tn_frame *f, const tn_fb_row *r
 		}
 		tn_cox_free(fit);
 	}
+	tn_cox_order_free(ord);
 done:
 	tn_db_finalize(st);
 	labs_free(labs, nlabs);

@@ -456,25 +456,29 @@ static int journal_view(tn_store *s, tn_error *err)
 	return tn_store_exec(s, JOURNAL_VIEW, err);
 }
 
+/* Whether this connection reads events through the journal view (*VIEW) */
+static int events_view(tn_store *s, int *view, tn_error *err)
+{
+	*view = 0;
+	if (s->pg)
+		return TN_OK;
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_temp_master WHERE type = 'view' AND name = 'events'", -1,
+			       &st, NULL) != SQLITE_OK)
+		return tn_store_db_error(s, "reading the events view", err);
+	int step = sqlite3_step(st), rc = TN_OK;
+	*view = step == SQLITE_ROW;
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		rc = tn_store_db_error(s, "reading the events view", err);
+	sqlite3_finalize(st);
+	return rc;
+}
+
 char *tn_store_events_scan_sql(tn_store *s, const char *cols, const char *cond, const char *order, tn_error *err)
 {
 	int view = 0;
-	if (!s->pg) { /* does this connection read events through the journal view? */
-		sqlite3_stmt *st = NULL;
-		if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_temp_master WHERE type = 'view' AND name = 'events'",
-				       -1, &st, NULL) != SQLITE_OK) {
-			tn_store_db_error(s, "reading the events view", err);
-			return NULL;
-		}
-		int step = sqlite3_step(st);
-		view = step == SQLITE_ROW;
-		if (step != SQLITE_ROW && step != SQLITE_DONE) {
-			tn_store_db_error(s, "reading the events view", err);
-			sqlite3_finalize(st);
-			return NULL;
-		}
-		sqlite3_finalize(st);
-	}
+	if (events_view(s, &view, err))
+		return NULL;
 	size_t n = 3 * (strlen(cols) + strlen(cond)) + strlen(order) + 1024;
 	char *sql = tn_malloc(n);
 	if (!sql) {
@@ -3024,12 +3028,27 @@ int tn_store_data_last(tn_store *s, tn_time *last, tn_error *err)
 	return TN_OK;
 }
 
+/* The events' count.  Through the journal view, count(*) steps every row
+ * through the view's UNION ALL (decoding each: 12.5 s of CPU for 106M
+ * events); each table's own count(*) only walks its B-tree's pages (0.9 s
+ * user + page reads), and the view is exactly the three tables' rows (the
+ * journals' folded customers left out), so their sum is the same count, in
+ * one statement: one snapshot. */
+static const char events_count_view[] =
+	"SELECT (SELECT count(*) FROM main.events) + (SELECT count(*) FROM main.events_journal WHERE customer_id > "
+	"COALESCE((SELECT CAST(value AS INTEGER) FROM main.meta WHERE key = '" JMARK_A "'), " JMIN ")) + "
+	"(SELECT count(*) FROM main.events_journal_b WHERE customer_id > COALESCE((SELECT CAST(value AS INTEGER) "
+	"FROM main.meta WHERE key = '" JMARK_B "'), " JMIN "))";
+
 int tn_store_counts_get(tn_store *s, tn_store_counts *c, tn_error *err)
 {
 	long long first, last;
+	int view = 0;
+	if (events_view(s, &view, err))
+		return tn_error_code(err, TN_ERR_DB);
 	if (count_of(s, "SELECT count(*) FROM customers", &c->customers, err) ||
 	    count_of(s, "SELECT count(*) FROM subscriptions", &c->subscriptions, err) ||
-	    count_of(s, "SELECT count(*) FROM events", &c->events, err) ||
+	    count_of(s, view ? events_count_view : "SELECT count(*) FROM events", &c->events, err) ||
 	    count_of(s, "SELECT count(*) FROM payments", &c->payments, err) ||
 	    count_of(s, "SELECT count(*) FROM feedback", &c->feedback, err) ||
 	    count_of(s, "SELECT min(t) FROM (SELECT min(signed_up_at) t FROM customers UNION ALL "

@@ -45,6 +45,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_ENTRIES 64
 
@@ -464,6 +465,16 @@ static void *warm_main(void *p)
 			wc->loaded = 1;
 			pthread_cond_broadcast(&wc->ready);
 			pthread_mutex_unlock(&wc->mu);
+		}
+		/* tests only (tests/e2e/dashboard.sh): while the file TENURE_WEB_HOLD
+		 * names exists, nothing is computed, so what a page does before its
+		 * figures exist is checked whatever the machine's load (a 400-customer
+		 * round can end before the test's first request) */
+		const char *hold = getenv("TENURE_WEB_HOLD");
+		if (s && hold && *hold && access(hold, F_OK) == 0) {
+			struct timespec ts = {0, 50 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+			continue;
 		}
 		/* the data version, read again when the files moved or every 2 s */
 		long long g = stamp_of(wc->db_path);

@@ -111,9 +111,11 @@ static _Thread_local tn_time sh_as_of;
 static _Thread_local int sh_as_of_set, sh_sc_set, sh_used;
 static _Thread_local tn_value_retention_result *sh_ret;
 static _Thread_local tn_report_scores sh_sc;
+static _Thread_local tn_churn_first sh_first; /* the rates' first scan (tn_churn_rate_opts) */
 
 static void shared_free(void)
 {
+	memset(&sh_first, 0, sizeof sh_first);
 	tn_report_scores_clear(&sh_sc);
 	tn_value_retention_free(sh_ret);
 	sh_ret = NULL;
@@ -155,6 +157,13 @@ static int shared_as_of(tn_store *s, tn_time *as_of, tn_error *err)
 	}
 	*as_of = sh_as_of;
 	return TN_OK;
+}
+
+/* the first scan of the rates and cohorts (tn_churn_first): one for all */
+static tn_churn_first *shared_first(void)
+{
+	shared_check();
+	return &sh_first;
 }
 
 /* the risk scoring and the value at AS_OF (the data's end), computed once */
@@ -231,7 +240,8 @@ static void *make_rates(tn_store *s, const char *arg, tn_error *err)
 		tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
-	tn_churn_rate_opts o = {.period_months = (int)months, .by = *by ? by : NULL, .as_of = TN_NO_TIME};
+	tn_churn_rate_opts o = {.period_months = (int)months, .by = *by ? by : NULL, .as_of = TN_NO_TIME,
+				.first = shared_first()};
 	if (tn_churn_def_load(s, NULL, &d, err) || tn_churn_rate(s, &d, &o, &r->rows, &r->n, err)) {
 		free(r);
 		return NULL;
@@ -677,7 +687,8 @@ static void *make_cohorts(tn_store *s, const char *arg, tn_error *err)
 	(void)arg;
 	tn_churn_def d;
 	tn_cohorts *co = NULL;
-	if (tn_churn_def_load(s, NULL, &d, err) || tn_cohorts_compute(s, &d, TN_PERIOD_MONTH, 0, TN_NO_TIME, &co, err))
+	if (tn_churn_def_load(s, NULL, &d, err) ||
+	    tn_cohorts_compute_first(s, &d, TN_PERIOD_MONTH, 0, TN_NO_TIME, shared_first(), &co, err))
 		return NULL;
 	return co;
 }

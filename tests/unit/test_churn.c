@@ -636,6 +636,84 @@ static void test_causes_from_state_and_derived(void **st)
 	close_store(s);
 }
 
+/* Rates sharing their first scan (tn_churn_first, the dashboard's nine
+ * rates): the same rows, bit for bit, as each computed alone, whichever
+ * period and grouping filled the record; a record for another as-of is not
+ * used; one for this as-of is (a different start changes the periods). */
+static void same_rows(const tn_churn_rate_row *a, size_t na, const tn_churn_rate_row *b, size_t nb)
+{
+	assert_int_equal(na, nb);
+	for (size_t i = 0; i < na; i++) {
+		assert_string_equal(a[i].group ? a[i].group : "", b[i].group ? b[i].group : "");
+		tn_churn_rate_row x = a[i], y = b[i];
+		x.group = y.group = NULL;
+		assert_memory_equal(&x, &y, sizeof x);
+	}
+}
+
+static void test_rate_shared_first(void **state)
+{
+	(void)state;
+	tn_store *s = rate_store();
+	tn_churn_def d;
+	tn_churn_def_default(&d);
+	tn_error err = {0};
+	static const int periods[] = {TN_PERIOD_MONTH, TN_PERIOD_QUARTER, TN_PERIOD_YEAR};
+	static const char *const bys[] = {NULL, "plan", "device", "cause", "source"};
+	tn_churn_first sh = {0};
+	for (int k = 0; k < 2; k++) /* k = 1: every rate from the record */
+		for (size_t p = 0; p < 3; p++)
+			for (size_t b = 0; b < 5; b++) {
+				tn_churn_rate_opts o = {.period_months = periods[p], .by = bys[b], .as_of = TN_NO_TIME};
+				tn_churn_rate_row *r1, *r2;
+				size_t n1, n2;
+				if (tn_churn_rate(s, &d, &o, &r1, &n1, &err))
+					fail_msg("alone: %s", err.msg);
+				o.first = &sh;
+				if (tn_churn_rate(s, &d, &o, &r2, &n2, &err))
+					fail_msg("shared: %s", err.msg);
+				assert_true(sh.known);
+				assert_true(n1 > 0);
+				same_rows(r1, n1, r2, n2);
+				free(r1);
+				free(r2);
+			}
+	assert_int_equal(sh.first, JAN1);
+	/* the cohorts from the same record: the same as alone */
+	for (int rev = 0; rev < 2; rev++) {
+		tn_cohorts *c1 = NULL, *c2 = NULL;
+		if (tn_cohorts_compute(s, &d, TN_PERIOD_MONTH, rev, TN_NO_TIME, &c1, &err) ||
+		    tn_cohorts_compute_first(s, &d, TN_PERIOD_MONTH, rev, TN_NO_TIME, &sh, &c2, &err))
+			fail_msg("cohorts: %s", err.msg);
+		assert_int_equal(c1->ncohorts, c2->ncohorts);
+		assert_int_equal(c1->nages, c2->nages);
+		assert_true(c1->ncohorts > 0);
+		assert_memory_equal(c1->cohort_start, c2->cohort_start, c1->ncohorts * sizeof *c1->cohort_start);
+		assert_memory_equal(c1->size, c2->size, c1->ncohorts * sizeof *c1->size);
+		assert_memory_equal(c1->base_mrr, c2->base_mrr, c1->ncohorts * sizeof *c1->base_mrr);
+		assert_memory_equal(c1->value, c2->value, c1->ncohorts * c1->nages * sizeof *c1->value);
+		tn_cohorts_free(c1);
+		tn_cohorts_free(c2);
+	}
+	/* another as-of: the record is not used (it would start a year early) */
+	tn_churn_first other = {1, JAN1 + D(90), JAN1 - D(365), JAN1 + D(90)};
+	tn_churn_rate_opts o = {.period_months = TN_PERIOD_MONTH, .as_of = TN_NO_TIME, .first = &other};
+	tn_churn_rate_row *r;
+	size_t n, n0;
+	if (tn_churn_rate(s, &d, &o, &r, &n0, &err))
+		fail_msg("%s", err.msg);
+	free(r);
+	assert_int_equal(other.first, JAN1); /* not used: made again for this as-of */
+	assert_true(other.as_of_in == TN_NO_TIME);
+	/* this as-of: used (the year early start adds twelve months) */
+	other.first = JAN1 - D(365);
+	if (tn_churn_rate(s, &d, &o, &r, &n, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(n, n0 + 12);
+	free(r);
+	close_store(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -647,6 +725,7 @@ int main(void)
 		cmocka_unit_test(test_definitions_in_store),
 		cmocka_unit_test(test_rate_and_mrr),
 		cmocka_unit_test(test_cohorts),
+		cmocka_unit_test(test_rate_shared_first),
 		cmocka_unit_test(test_frame_and_csv),
 		cmocka_unit_test(test_causes_from_state_and_derived),
 	};

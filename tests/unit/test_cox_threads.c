@@ -202,12 +202,87 @@ static void test_concordance_same_as_tree(void **state)
 		}
 }
 
+/* A shared sort (tn_cox_order_new) and no concordance give the same bits
+ * as a fit that sorts for itself, for many one-covariate fits on the same
+ * times (the feedback hazards' shortcut), with strata and ties; an order
+ * made for other times or strata is refused, never used. */
+static void test_shared_order_same_bits(void **state)
+{
+	(void)state;
+	tn_rng r;
+	tn_rng_seed(&r, 5, 11);
+	const size_t n = 4000;
+	double *t = tn_malloc(n * sizeof *t), *e = tn_malloc(n * sizeof *e), *x = tn_malloc(n * sizeof *x);
+	int *strata = tn_malloc(n * sizeof *strata);
+	assert_true(t && e && x && strata);
+	for (size_t i = 0; i < n; i++) {
+		t[i] = (double)(tn_rng_next(&r) % 60) + 1; /* many ties */
+		e[i] = tn_rng_u01(tn_rng_next(&r)) < 0.6;
+		strata[i] = (int)(tn_rng_next(&r) % 3);
+	}
+	for (int st = 0; st < 2; st++) {
+		tn_cox_order *ord = NULL;
+		tn_error err = {0};
+		assert_int_equal(tn_cox_order_new(t, st ? strata : NULL, n, &ord, &err), TN_OK);
+		for (int k = 0; k < 6; k++) {
+			for (size_t i = 0; i < n; i++) /* a binary covariate tied to time, as a raised theme */
+				x[i] = tn_rng_u01(tn_rng_next(&r)) < (k + 1) * 0.1 + (t[i] < 20 ? 0.2 : 0);
+			tn_cox_opts o = {0}, os = {0};
+			os.no_concordance = 1;
+			os.order = ord;
+			tn_cox *f1 = NULL, *f2 = NULL;
+			if (tn_cox_fit(t, e, x, n, 1, st ? strata : NULL, &o, &f1, &err))
+				fail_msg("own sort: %s", err.msg);
+			if (tn_cox_fit(t, e, x, n, 1, st ? strata : NULL, &os, &f2, &err))
+				fail_msg("shared sort: %s", err.msg);
+			assert_int_equal(f1->iterations, f2->iterations);
+			assert_int_equal(f1->converged, f2->converged);
+			assert_int_equal(f1->ninfinite, f2->ninfinite);
+			same("coef (shared)", f1->coef, f2->coef, 1, 1, 0);
+			same("var (shared)", f1->var, f2->var, 1, 1, 0);
+			same("lower (shared)", f1->lower, f2->lower, 1, 1, 0);
+			same("upper (shared)", f1->upper, f2->upper, 1, 1, 0);
+			same("pvalue (shared)", f1->pvalue, f2->pvalue, 1, 1, 0);
+			same("loglik (shared)", &f1->loglik, &f2->loglik, 1, 1, 0);
+			same("loglik_null (shared)", &f1->loglik_null, &f2->loglik_null, 1, 1, 0);
+			assert_true(f1->concordance > 0 && f1->concordance < 1);
+			assert_true(isnan(f2->concordance)); /* not computed, and says so */
+			tn_cox_free(f1);
+			tn_cox_free(f2);
+		}
+		/* the order refused: other strata, other times, other n */
+		tn_cox_opts os = {0};
+		os.order = ord;
+		tn_cox *f = NULL;
+		assert_int_equal(tn_cox_fit(t, e, x, n, 1, st ? NULL : strata, &os, &f, &err), TN_ERR_USAGE);
+		assert_null(f);
+		assert_non_null(strstr(err.msg, "shared order"));
+		double keep = t[7];
+		t[7] = 1000;
+		assert_int_equal(tn_cox_fit(t, e, x, n, 1, st ? strata : NULL, &os, &f, &err), TN_ERR_USAGE);
+		t[7] = keep;
+		assert_int_equal(tn_cox_fit(t, e, x, n - 1, 1, st ? strata : NULL, &os, &f, &err), TN_ERR_USAGE);
+		assert_null(f);
+		tn_cox_order_free(ord);
+	}
+	tn_cox_order *o2 = NULL;
+	tn_error err = {0};
+	t[3] = NAN;
+	assert_int_equal(tn_cox_order_new(t, NULL, n, &o2, &err), TN_ERR_INPUT);
+	assert_null(o2);
+	free(t);
+	free(e);
+	free(x);
+	free(strata);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_two_threads_same_bits),
 		cmocka_unit_test(test_cols_error_frees),
 		cmocka_unit_test(test_concordance_same_as_tree),
+		cmocka_unit_test(test_shared_order_same_bits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

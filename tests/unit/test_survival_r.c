@@ -182,7 +182,7 @@ static void run_set(const char *name, const char *const *covs, size_t ncov)
 	const char *ties[] = {"efron", "breslow"};
 	for (int tm = 0; tm < 2; tm++)
 		for (int st = 0; st < 2; st++) {
-			tn_cox_opts o = {tm, 0, 0, 0, NULL};
+			tn_cox_opts o = {tm, 0, 0, 0, NULL, 0, NULL};
 			tn_cox *fit;
 			if (tn_cox_fit(t, e, d->x, d->n, d->p, st ? grp : NULL, &o, &fit, &err))
 				fail_msg("%s: %s", name, err.msg);
