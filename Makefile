@@ -43,7 +43,11 @@ REL_OBJ := $(LIB_SRC:src/%.c=build/obj/%.o) build/obj/gen/web_assets.o
 REL_CLI := $(CLI_SRC:src/cli/%.c=build/obj/cli/%.o)
 SAN_OBJ := $(LIB_SRC:src/%.c=build/asan/obj/%.o) build/asan/obj/gen/web_assets.o
 SAN_CLI := $(CLI_SRC:src/cli/%.c=build/asan/obj/cli/%.o)
-TESTS   := $(TEST_SRC:tests/unit/%.c=build/asan/tests/%)
+UNIT_TESTS := $(TEST_SRC:tests/unit/%.c=build/asan/tests/%)
+# `make test TESTS="serve journal"` runs only the tests whose name is a substring of $(TESTS), as tests/run.sh does
+# (it reads TESTS itself), and builds only those unit programs; without TESTS, every one
+TESTS ?=
+TEST_BINS := $(if $(strip $(TESTS)),$(foreach t,$(UNIT_TESTS),$(if $(findstring $(notdir $(t)),$(TESTS)),$(t))),$(UNIT_TESTS))
 
 .PHONY: all test demo bench fuzz deps deps-build deps-test clean check-style install
 .DEFAULT_GOAL := all
@@ -92,8 +96,9 @@ build/asan/tests/%: tests/unit/%.c build/asan/libtenure.a $(HDRS)
 
 # unit tests and end-to-end tests on the sanitizer build, then the end-to-end
 # tests again on the release build; one "N passed, N failed" line for all
-test: deps-test build/asan/tenure build/tenure $(TESTS) check-style
-	@tests/run.sh build/asan build
+# (TESTS, when given, is passed on as run.sh's filter)
+test: deps-test build/asan/tenure build/tenure $(TEST_BINS) check-style
+	@$(if $(strip $(TESTS)),TESTS='$(strip $(TESTS))' )tests/run.sh build/asan build
 
 check-style:
 	@scripts/checksrc.sh
