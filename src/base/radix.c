@@ -2,7 +2,8 @@
  * radix.c -- least-significant-digit radix sort on 64-bit keys, 16 bits a
  * pass (Knuth, TAOCP vol. 3, 5.2.5).  One read builds all four histograms;
  * a pass whose digit is the same for every key is skipped, so integer-valued
- * times (days) usually sort in two passes.
+ * times (days) usually sort in two passes.  tn_radix_sort_kv sorts (key,
+ * row) pairs whose key's width the caller knows, in passes of up to 11 bits.
  */
 #include "base/radix.h"
 #include "base/alloc.h"
@@ -110,4 +111,25 @@ int tn_radix_order_u64(const uint64_t *keys, size_t n, uint32_t *perm, int init)
 	free(tmp);
 	free(h);
 	return 0;
+}
+
+tn_radix_kv *tn_radix_sort_kv(tn_radix_kv *a, tn_radix_kv *tmp, size_t n, int bits)
+{
+	int passes = (bits + 10) / 11;
+	int width = passes ? (bits + passes - 1) / passes : 0;
+	uint64_t mask = ((uint64_t)1 << width) - 1;
+	tn_radix_kv *b = tmp;
+	for (int shift = 0; shift < bits; shift += width) {
+		size_t cnt[(1 << 11) + 1] = {0};
+		for (size_t i = 0; i < n; i++)
+			cnt[((a[i].key >> shift) & mask) + 1]++;
+		for (uint64_t k = 0; k < mask + 1; k++)
+			cnt[k + 1] += cnt[k];
+		for (size_t i = 0; i < n; i++)
+			b[cnt[(a[i].key >> shift) & mask]++] = a[i];
+		tn_radix_kv *t = a;
+		a = b;
+		b = t;
+	}
+	return a;
 }

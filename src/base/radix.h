@@ -1,6 +1,7 @@
 /*
- * radix.h -- internal: LSD radix sorts on 64-bit keys for the survival code
- * (km.c, cox.c).  Doubles are mapped to order-preserving unsigned keys so
+ * radix.h -- internal: LSD radix sorts on 64-bit keys, for the survival code
+ * (km.c, cox.c, concordance.c, ...) and the store's event buffer (store.c,
+ * sort_events: packed (customer, time) keys with row indexes).  Doubles are mapped to order-preserving unsigned keys so
  * that 10M follow-up times sort in a few linear passes (no comparisons).
  * Not part of the public API.
  */
@@ -26,5 +27,20 @@ int tn_radix_sort_u64(uint64_t *keys, size_t n);
  * (INIT != 0), that order breaks ties (used for a second, major key).
  * Returns 0, or -1 when out of memory or n >= 2^32. */
 int tn_radix_order_u64(const uint64_t *keys, size_t n, uint32_t *perm, int init);
+
+/* A key and the index of its row, tn_radix_sort_kv's element: the rows
+ * themselves (large) are moved once, after the sort. */
+typedef struct {
+	uint64_t key;
+	uint32_t idx;
+} tn_radix_kv;
+
+/* Sort A[0..n) stably by key, every key below 2^BITS (0 <= BITS <= 64), in
+ * ceil(BITS / 11) passes of equal digits of up to 11 bits (2,048 counters,
+ * in L1: fewer passes over the array than bytes).  TMP is scratch of n
+ * elements, the caller's, so that one kept between calls is reused (fresh
+ * pages each time cost page faults).  Returns the array that holds the
+ * result, A or TMP (no copy back); no allocation, cannot fail. */
+tn_radix_kv *tn_radix_sort_kv(tn_radix_kv *a, tn_radix_kv *tmp, size_t n, int bits);
 
 #endif
