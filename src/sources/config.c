@@ -335,7 +335,7 @@ static int load_one(src_config *sc, tn_error *err)
 		if (!secret)
 			return tn_error_set(err, TN_ERR_INPUT, "source %lld: no Stripe secret", (long long)sc->id);
 		/* NULL: stripe.c falls back to the one-shot HMAC */
-		sc->hmac = src_hmac_key(secret, strlen(secret));
+		sc->hmac = src_hmac_key(secret, strlen(secret), &sc->hmac_serial);
 	}
 	return TN_OK;
 }

@@ -59,12 +59,15 @@ void src_hmac_sha256(const void *key, size_t klen, const void *msg, size_t mlen,
 /* An HMAC-SHA256 context holding KEY, made once per loaded source (NULL when
  * OpenSSL cannot make one): the one-shot HMAC() above fetches the digest
  * and sets the key up again on every call (OpenSSL 3), a sizeable part of a
- * Stripe webhook's cost.  src_hmac_sha256_2 MACs A then B with a copy of it
- * (the shared context itself is only read, so HTTP threads use it at once);
- * 0, or -1 when OpenSSL failed (OUT zeroed). */
-EVP_MAC_CTX *src_hmac_key(const void *key, size_t klen);
-int src_hmac_sha256_2(const EVP_MAC_CTX *k, const void *a, size_t alen, const void *b, size_t blen,
-		      unsigned char out[32]);
+ * Stripe webhook's cost.  *SERIAL: a number no other context made by it
+ * has, which tells the per-thread copies apart.  src_hmac_sha256_2 MACs A
+ * then B with the calling thread's copy of K (made from K, whose SERIAL it
+ * is, on the thread's first use of it; the shared context itself is only
+ * read, so HTTP threads use it at once); 0, or -1 when OpenSSL failed (OUT
+ * zeroed). */
+EVP_MAC_CTX *src_hmac_key(const void *key, size_t klen, unsigned long long *serial);
+int src_hmac_sha256_2(const EVP_MAC_CTX *k, unsigned long long serial, const void *a, size_t alen, const void *b,
+		      size_t blen, unsigned char out[32]);
 void src_sha256(const void *msg, size_t len, unsigned char out[32]);
 void src_hex(const unsigned char *b, size_t n, char *out); /* lower case, 2n+1 bytes */
 
@@ -93,6 +96,7 @@ typedef struct src_config {
 	struct cJSON *jwks;  /* googleplay: the keys, or NULL */
 	unsigned char auth_hash[32]; /* revenuecat */
 	EVP_MAC_CTX *hmac;   /* stripe: the secret's HMAC context, or NULL */
+	unsigned long long hmac_serial; /* src_hmac_key's number for it */
 } src_config;
 
 struct tn_sources {

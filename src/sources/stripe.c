@@ -61,7 +61,7 @@ static int check_signature(const src_config *cfg, const tn_source_request *req, 
 		return src_refuse(refusal, TN_SRC_BAD_SIGNATURE, err, "Stripe-Signature: expected one t=, found %d", ntimes);
 	char tbuf[24];
 	int tl = snprintf(tbuf, sizeof tbuf, "%lld.", t);
-	if (!cfg->hmac || src_hmac_sha256_2(cfg->hmac, tbuf, (size_t)tl, req->body, req->len, want)) {
+	if (!cfg->hmac || src_hmac_sha256_2(cfg->hmac, cfg->hmac_serial, tbuf, (size_t)tl, req->body, req->len, want)) {
 		size_t mlen = (size_t)tl + req->len;
 		char *msg = tn_malloc(mlen + 1);
 		if (!msg)

@@ -241,15 +241,33 @@ static void test_stripe_signature(void **state)
 	tn_source_note_free(&n);
 	free(tampered);
 	/* the two-part HMAC equals the one-shot one (RFC 4231 test case 2) */
-	unsigned char one[32], two[32];
+	unsigned char one[32], two[32], three[32];
 	char hex[65];
-	EVP_MAC_CTX *k = src_hmac_key("Jefe", 4);
+	unsigned long long serial = 0, serial2 = 0;
+	EVP_MAC_CTX *k = src_hmac_key("Jefe", 4, &serial);
 	assert_non_null(k);
-	assert_int_equal(src_hmac_sha256_2(k, "what do ya ", 11, "want for nothing?", 17, two), 0);
+	assert_int_equal(src_hmac_sha256_2(k, serial, "what do ya ", 11, "want for nothing?", 17, two), 0);
 	src_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, one);
 	src_hex(two, 32, hex);
 	assert_string_equal(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 	assert_memory_equal(one, two, 32);
+	/* again with the thread's kept copy: reset to the key, not MACing on */
+	memset(two, 0, sizeof two);
+	assert_int_equal(src_hmac_sha256_2(k, serial, "what do ya ", 11, "want for nothing?", 17, two), 0);
+	assert_memory_equal(one, two, 32);
+	/* another key (a reloaded source), even at the freed one's address: its own
+	 * secret, not the kept copy's (RFC 4231 test case 1's key, case 2's data) */
+	EVP_MAC_CTX_free(k);
+	unsigned char key1[20];
+	memset(key1, 0x0b, sizeof key1);
+	k = src_hmac_key(key1, sizeof key1, &serial2);
+	assert_non_null(k);
+	assert_true(serial2 != serial);
+	assert_int_equal(src_hmac_sha256_2(k, serial2, "what do ya ", 11, "want for nothing?", 17, two), 0);
+	src_hmac_sha256(key1, sizeof key1, "what do ya want for nothing?", 28, one);
+	assert_memory_equal(one, two, 32);
+	src_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, three);
+	assert_memory_not_equal(three, two, 32);
 	EVP_MAC_CTX_free(k);
 	rq.signature = h;
 	/* refusals */
