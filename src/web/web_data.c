@@ -18,9 +18,9 @@
  * with their "as of" time, and recomputes only those whose version is not
  * the store's any more.
  *
- * Only the warming thread computes.  It is started by the first dashboard
- * request, computes the values pages asked for and the pages' usual values,
- * and whenever the stamp moves recomputes every cached value; meanwhile pages
+ * Only the warming threads compute.  They are started by the first dashboard
+ * request, compute the values pages asked for and the pages' usual values,
+ * and whenever the stamp moves recompute every cached value; meanwhile pages
  * are served the previous values with their "as of" time, so a page's data
  * never waits for an analysis once it has been computed ("refreshed when data
  * arrive").  A value never computed yet (a new "by" attribute, the first view
@@ -29,6 +29,14 @@
  * other pages go on being served, and then shows "being computed" (with a
  * Refresh header) for what is still missing.  On 1,000,000 customers a cold
  * analysis takes seconds: no page ever computes one under the lock.
+ *
+ * There are two warming threads (TENURE_WEB_THREADS=1 for one), each with
+ * its own read connection: each value belongs to one of them (web_lane,
+ * web_pages.c: those sharing a churn frame or a scoring on one), so no value
+ * is computed twice and each thread goes through its part of the list in
+ * the pages' order.  On a 2-core machine the cold round's wall time is about
+ * the longer lane's CPU instead of the sum.  Only the first thread loads
+ * the kept values; the other waits until they are loaded.
  *
  * One mutex is held while a page is built: pages read cached values without
  * copying them, and the warming thread swaps in a new value only under it.
@@ -48,6 +56,10 @@
 #include <unistd.h>
 
 #define MAX_ENTRIES 64
+#define MAX_LANES 2
+
+int web_nlanes = 1;
+_Thread_local int web_make_lane;
 
 typedef struct entry {
 	char key[160];
@@ -71,9 +83,15 @@ struct web_cache {
 	size_t n;
 	tn_store *store; /* the pages' connection, opened on first use */
 	char *db_path;
-	/* the warming thread */
-	pthread_t thread;
-	int started, stopping, kicked;
+	/* the warming threads, one a lane */
+	struct warmer {
+		struct web_cache *wc;
+		int lane, started, kicked;
+		atomic_int busy; /* it has work, or has not looked yet (set by start under wmu) */
+		pthread_t thread;
+	} w[MAX_LANES];
+	int nlanes, stopping;
+	int round_work; /* something was computed since the last "round done" line (mu) */
 	atomic_int halt; /* shutdown: the computation in progress is cancelled (tn_db_cancel_set) */
 	pthread_mutex_t wmu;
 	pthread_cond_t wake;
@@ -97,6 +115,15 @@ web_cache *web_cache_new(const char *db_path)
 	pthread_cond_init(&wc->wake, NULL);
 	pthread_mutex_init(&wc->vmu, NULL);
 	wc->version = -1;
+	/* two unless TENURE_WEB_THREADS=1 (A/B, and the test that both give the
+	 * same values); read once, before any thread starts */
+	const char *t = getenv("TENURE_WEB_THREADS");
+	wc->nlanes = t && strcmp(t, "1") == 0 ? 1 : MAX_LANES;
+	web_nlanes = wc->nlanes;
+	for (int i = 0; i < MAX_LANES; i++) {
+		wc->w[i].wc = wc;
+		wc->w[i].lane = i;
+	}
 	return wc;
 }
 
@@ -105,11 +132,13 @@ void web_cache_free(web_cache *wc)
 	if (!wc)
 		return;
 	web_cache_stop(wc);
-	pthread_mutex_lock(&wc->wmu);
-	int started = wc->started;
-	pthread_mutex_unlock(&wc->wmu);
-	if (started) /* the analysis it is in fails at its next read ("cancelled"), is not kept, and it stops */
-		pthread_join(wc->thread, NULL);
+	for (int i = 0; i < wc->nlanes; i++) {
+		pthread_mutex_lock(&wc->wmu);
+		int started = wc->w[i].started;
+		pthread_mutex_unlock(&wc->wmu);
+		if (started) /* the analysis it is in fails at its next read ("cancelled"), is not kept, and it stops */
+			pthread_join(wc->w[i].thread, NULL);
+	}
 	for (size_t i = 0; i < wc->n; i++)
 		if (wc->e[i].drop)
 			wc->e[i].drop(wc->e[i].data);
@@ -427,7 +456,9 @@ static long peak_rss_mb(void)
 
 static void *warm_main(void *p)
 {
-	web_cache *wc = p;
+	struct warmer *me = p;
+	web_cache *wc = me->wc;
+	web_make_lane = me->lane;
 	tn_store *s = NULL;
 	long long gate = 0, version = -1;
 	double read_at = 0;
@@ -450,6 +481,22 @@ static void *warm_main(void *p)
 				pthread_cond_broadcast(&wc->ready);
 				pthread_mutex_unlock(&wc->mu);
 			}
+		}
+		if (s && !wc->loaded && me->lane != 0) {
+			/* the first thread loads the kept values: none is computed here meanwhile */
+			pthread_mutex_lock(&wc->mu);
+			if (!wc->loaded) {
+				struct timespec ts;
+				clock_gettime(CLOCK_REALTIME, &ts);
+				ts.tv_nsec += 100 * 1000 * 1000;
+				if (ts.tv_nsec >= 1000000000L) {
+					ts.tv_sec++;
+					ts.tv_nsec -= 1000000000L;
+				}
+				pthread_cond_timedwait(&wc->ready, &wc->mu, &ts);
+			}
+			pthread_mutex_unlock(&wc->mu);
+			continue;
 		}
 		if (s && !wc->loaded) {
 			/* the values kept by the last run, served at once */
@@ -503,7 +550,7 @@ static void *warm_main(void *p)
 		void (*drop)(void *) = NULL;
 		pthread_mutex_lock(&wc->mu);
 		for (size_t i = 0; i < wc->n && !make && stamp != -1; i++)
-			if (!wc->e[i].data && wc->e[i].stamp != stamp) {
+			if (!wc->e[i].data && wc->e[i].stamp != stamp && web_lane(wc->e[i].kind) == me->lane) {
 				snprintf(kind, sizeof kind, "%s", wc->e[i].kind);
 				snprintf(arg, sizeof arg, "%s", wc->e[i].arg);
 				has_arg = wc->e[i].has_arg;
@@ -514,7 +561,7 @@ static void *warm_main(void *p)
 			char key[160];
 			make_key(key, sizeof key, web_warm[i].kind, web_warm[i].arg);
 			entry *e = find(wc, key);
-			if (!e || e->stamp != stamp) {
+			if ((!e || e->stamp != stamp) && web_lane(web_warm[i].kind) == me->lane) {
 				snprintf(kind, sizeof kind, "%s", web_warm[i].kind);
 				snprintf(arg, sizeof arg, "%s", web_warm[i].arg ? web_warm[i].arg : "");
 				has_arg = web_warm[i].arg != NULL;
@@ -523,13 +570,28 @@ static void *warm_main(void *p)
 			}
 		}
 		for (size_t i = 0; i < wc->n && !make && stamp != -1; i++)
-			if (wc->e[i].stamp != stamp) {
+			if (wc->e[i].stamp != stamp && web_lane(wc->e[i].kind) == me->lane) {
 				snprintf(kind, sizeof kind, "%s", wc->e[i].kind);
 				snprintf(arg, sizeof arg, "%s", wc->e[i].arg);
 				has_arg = wc->e[i].has_arg;
 				make = wc->e[i].make;
 				drop = wc->e[i].drop;
 			}
+		/* the round is done when every thread has found nothing to do:
+		 * one line says so (bench/bench_dashboard_cold.sh, the tests) */
+		me->busy = make && s;
+		if (me->busy)
+			wc->round_work = 1;
+		else if (wc->round_work) {
+			int any = 0;
+			for (int i = 0; i < wc->nlanes; i++)
+				any |= wc->w[i].busy;
+			if (!any) {
+				wc->round_work = 0;
+				fprintf(stderr, "tenure serve: dashboard round done: every value is current (%d warming thread%s)\n",
+					wc->nlanes, wc->nlanes > 1 ? "s" : "");
+			}
+		}
 		pthread_mutex_unlock(&wc->mu);
 		if (make && s) {
 			tn_error err = {0};
@@ -551,8 +613,12 @@ static void *warm_main(void *p)
 			}
 			/* one line per computation: what the dashboard costs, in wall
 			 * and CPU seconds (bench/bench_dashboard.sh reads it) */
-			fprintf(stderr, "tenure serve: dashboard %s|%s computed in %.3f s (%.3f s CPU); peak RSS %ld MB%s%s\n",
-				kind, arg, took, thread_cpu() - c0, peak_rss_mb(), d ? "" : ", failed: ", d ? "" : err.msg);
+			char who[24] = "";
+			if (wc->nlanes > 1)
+				snprintf(who, sizeof who, " [thread %d]", me->lane + 1);
+			fprintf(stderr, "tenure serve: dashboard %s|%s computed in %.3f s (%.3f s CPU); peak RSS %ld MB%s%s%s\n",
+				kind, arg, took, thread_cpu() - c0, peak_rss_mb(), who, d ? "" : ", failed: ",
+				d ? "" : err.msg);
 			/* the version the value was computed on: read before (a write
 			 * during the computation makes it stale, recomputed next) */
 			if (d)
@@ -584,13 +650,13 @@ static void *warm_main(void *p)
 		/* nothing to do: look at the version again in a second (or when a
 		 * page wants a value) */
 		pthread_mutex_lock(&wc->wmu);
-		if (!wc->stopping && !wc->kicked) {
+		if (!wc->stopping && !me->kicked) {
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_sec += 1;
 			pthread_cond_timedwait(&wc->wake, &wc->wmu, &ts);
 		}
-		wc->kicked = 0;
+		me->kicked = 0;
 		pthread_mutex_unlock(&wc->wmu);
 	}
 	web_pages_thread_end();
@@ -601,9 +667,17 @@ static void *warm_main(void *p)
 static void start(web_cache *wc)
 {
 	pthread_mutex_lock(&wc->wmu);
-	if (!wc->started && !wc->stopping && pthread_create(&wc->thread, NULL, warm_main, wc) == 0)
-		wc->started = 1;
-	wc->kicked = 1;
+	for (int i = 0; i < wc->nlanes; i++) {
+		struct warmer *w = &wc->w[i];
+		if (!w->started && !wc->stopping) {
+			w->busy = 1; /* until it has found nothing to do */
+			if (pthread_create(&w->thread, NULL, warm_main, w) == 0)
+				w->started = 1;
+			else
+				w->busy = 0;
+		}
+		w->kicked = 1;
+	}
 	pthread_cond_broadcast(&wc->wake);
 	pthread_mutex_unlock(&wc->wmu);
 }

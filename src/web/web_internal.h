@@ -123,6 +123,12 @@ extern const size_t web_nwarm;
 /* The data stamp the warming thread computes for (set before each MAKE;
  * makers run only on that thread), and its cleanup (web_pages.c). */
 extern _Thread_local long long web_make_stamp;
+/* The warming threads (1 or 2, TENURE_WEB_THREADS; web_data.c), which one
+ * computes KIND (web_pages.c; 0 with one thread), and the lane of the
+ * thread a MAKE runs on. */
+extern int web_nlanes;
+int web_lane(const char *kind);
+extern _Thread_local int web_make_lane;
 void web_pages_thread_end(void);
 /* The values of KIND worth computing right after D (their arguments into
  * OUT, at most MAX): /when's survival by every other attribute, while the

@@ -131,16 +131,32 @@ static void shared_check(void)
 	}
 }
 
+/* The readers computed on this thread (web_lane): with two warming
+ * threads the summary is on the other one, and this thread's copy of the
+ * live value is freed when the insights and /who have had it. */
+static int lane_readers(void)
+{
+	int r = 0;
+	if (web_lane("summary") == web_make_lane)
+		r |= SH_SUMMARY;
+	if (web_lane("insights") == web_make_lane)
+		r |= SH_INSIGHTS;
+	if (web_lane("who") == web_make_lane)
+		r |= SH_WHO;
+	return r;
+}
+
 /* READER has had what it needs: free what no reader still wants */
 static void shared_done(int reader)
 {
 	sh_used |= reader;
-	if ((sh_used & (SH_INSIGHTS | SH_WHO)) == (SH_INSIGHTS | SH_WHO)) {
+	int want = lane_readers();
+	if ((sh_used & (SH_INSIGHTS | SH_WHO)) == (want & (SH_INSIGHTS | SH_WHO))) {
 		sh_sc.ret = NULL; /* sh_ret's, freed below */
 		tn_report_scores_clear(&sh_sc);
 		sh_sc_set = 0;
 	}
-	if (sh_used == (SH_SUMMARY | SH_INSIGHTS | SH_WHO)) {
+	if ((sh_used & want) == want) {
 		tn_value_retention_free(sh_ret);
 		sh_ret = NULL;
 	}
@@ -2124,6 +2140,27 @@ const web_warm_item web_warm[] = {
 	{"rates", "12|plan", make_rates, drop_rates},   {"rates", "12|channel", make_rates, drop_rates},
 };
 const size_t web_nwarm = sizeof web_warm / sizeof web_warm[0];
+
+/* Which warming thread computes KIND when there are two (web_data.c): the
+ * values that share what one computation built stay on one thread (its
+ * thread-local shared values above): the insights, /who, survival and the
+ * drivers share the churn frame and the risk scoring (lane 1, ~98 s of CPU
+ * on 1,000,000 customers); the exit reasons read the text answers' labels
+ * that the insights write on a first start, so they follow the insights on
+ * their thread; the summary, the rates and cohorts (their first scan), the
+ * feedback scores, actions and alerts are lane 0 (~75 s).  The only work
+ * done on both is the data's end and the live subscribers' value (summary
+ * and insights each compute it). */
+int web_lane(const char *kind)
+{
+	static const char *const one[] = {"insights", "who", "survival", "drivers", "exit"};
+	if (web_nlanes < 2)
+		return 0;
+	for (size_t i = 0; i < sizeof one / sizeof one[0]; i++)
+		if (strcmp(kind, one[i]) == 0)
+			return 1;
+	return 0;
+}
 
 /* ---- the values' serialised forms (kept in the store by web_data.c) -------------- */
 
