@@ -369,9 +369,17 @@ int tn_customers_link(tn_store *s, const char *keep, const char *alias, tn_time 
 		{"customer_scores", ("DELETE FROM customer_scores WHERE customer_id = ?1 AND EXISTS (SELECT 1 FROM"
 				     " customer_scores k WHERE k.customer_id = ?2)")},
 		{"customer_scores", "UPDATE customer_scores SET customer_id = ?2 WHERE customer_id = ?1"},
-		/* the server's events journal (empty after the fold every CLI open makes) */
-		{"events_journal", "UPDATE events_journal SET customer_id = ?2 WHERE customer_id = ?1"},
-		{"events_journal_b", "UPDATE events_journal_b SET customer_id = ?2 WHERE customer_id = ?1"},
+		/* the server's events journal (empty after the fold every CLI open
+		 * makes); its index starts with the generation, id >> 16 (store.c,
+		 * JGENS): one seek per generation */
+		{"events_journal", ("UPDATE events_journal SET customer_id = ?2 WHERE (id >> 16) IN (WITH RECURSIVE"
+				    " g(v) AS (SELECT min(id) >> 16 FROM events_journal UNION ALL SELECT v + 1 FROM g"
+				    " WHERE v < (SELECT max(id) >> 16 FROM events_journal)) SELECT v FROM g)"
+				    " AND customer_id = ?1")},
+		{"events_journal_b", ("UPDATE events_journal_b SET customer_id = ?2 WHERE (id >> 16) IN (WITH"
+				      " RECURSIVE g(v) AS (SELECT min(id) >> 16 FROM events_journal_b UNION ALL SELECT"
+				      " v + 1 FROM g WHERE v < (SELECT max(id) >> 16 FROM events_journal_b)) SELECT v"
+				      " FROM g) AND customer_id = ?1")},
 		{"points_refused", "UPDATE points_refused SET customer_id = ?2 WHERE customer_id = ?1"},
 		/* KEEP is a customer since the earlier of the two sign-ups */
 		{"customers", ("UPDATE customers SET signed_up_at = (SELECT a.signed_up_at FROM customers a WHERE a.id = ?1)"
