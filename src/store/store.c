@@ -446,7 +446,7 @@ static const char *const JTAB[2] = {"main.events_journal", "main.events_journal_
 #define JMARK_B "events_journal_b_folded"
 #define JSEL "SELECT customer_id, occurred_at, type_id, ext_id, amount FROM "
 #define JMIN "-9223372036854775807 - 1"
-/* The journal's generations (migration 24): a journal table's index is on
+/* The journal's generations (migration 23): a journal table's index is on
  * (id >> 16, customer_id, occurred_at), and the writer gives ids in rising
  * order, so a group commit adds its entries to the newest generation's
  * part of the index alone (at most 65,536 entries, a few hundred leaves)

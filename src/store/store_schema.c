@@ -670,10 +670,7 @@ const tn_migration tn_store_migrations[] = {
 	"    EXECUTE format('ALTER TABLE %I ALTER COLUMN %I TYPE text COLLATE \"C\"', r.relname, r.attname);"
 	"  END LOOP;"
 	"END$$;"},
-	/* 23: taken by another branch of this session (this entry is its
-	 * place until the merge brings it). */
-	{23, "SELECT 1;", "SELECT 1"},
-	/* 24 (ingest): the journal tables' index by generation (docs/data-model.md,
+	/* 23: the journal tables' index by generation (docs/data-model.md,
 	 * "The events journal"): (id >> 16, customer_id, occurred_at) instead of
 	 * (customer_id, occurred_at).  The writer's ids rise, so a group commit
 	 * writes into the newest generation's part of the index only (a few
@@ -683,7 +680,7 @@ const tn_migration tn_store_migrations[] = {
 	 * generation (store.c, JGENS).  Rows already in the journal keep their
 	 * ids and are indexed by the new key.  PostgreSQL never journals, but
 	 * its tables follow the schema. */
-	{24,
+	{23,
 	"DROP INDEX events_journal_customer;"
 	"DROP INDEX events_journal_b_customer;"
 	"CREATE INDEX events_journal_gen ON events_journal(id >> 16, customer_id, occurred_at);"

@@ -573,7 +573,7 @@ static void test_many_rows_by_tag(void **state)
 	unlink(path);
 }
 
-/* The journal's index by generation (migration 24: id >> 16 first): a
+/* The journal's index by generation (migration 23: id >> 16 first): a
  * look-up by customer seeks once per generation, so rows in several
  * generations -- here ids 1-5 and 200,000-200,005, generations 0 and 3
  * with two empty ones between -- must all be seen by a live reader's per-customer

@@ -1,4 +1,4 @@
-/* test_store_m24.c -- migration 24 (src/store/store_schema.c): the events
+/* test_store_m23.c -- migration 23 (src/store/store_schema.c): the events
  * journal's tables are indexed by generation, (id >> 16, customer_id,
  * occurred_at), instead of (customer_id, occurred_at).  A store at the
  * version before, with rows in both journal tables (a server killed before
@@ -20,7 +20,7 @@ extern const struct {
 
 /* the migration's position, found by its SQL so that renumbering at merge
  * does not move the test */
-static int m24_index(void)
+static int m23_index(void)
 {
 	int at = -1;
 	for (int i = 0; i < tn_store_schema_latest(); i++)
@@ -62,7 +62,7 @@ static long long count_s(tn_store *s, const char *sql)
 	return n;
 }
 
-/* A store as the version before migration 24 left it: customers 1-3, two
+/* A store as the version before migration 23 left it: customers 1-3, two
  * events in events, journal rows in two generations of events_journal
  * (ids 1-3 and 70,000-70,001) and in events_journal_b, one of them also in
  * events (kept once by the fold) */
@@ -71,7 +71,7 @@ static void make_old_store(const char *path)
 	sqlite3 *db;
 	unlink(path);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	int before = m24_index();
+	int before = m23_index();
 	for (int i = 0; i < before; i++)
 		exec_ok(db, tn_store_migrations[i].sql);
 	char pragma[128];
@@ -102,7 +102,7 @@ static void test_live_then_fold(void **state)
 {
 	(void)state;
 	char path[64];
-	snprintf(path, sizeof path, "/tmp/tenure_m24_%ld.db", (long)getpid());
+	snprintf(path, sizeof path, "/tmp/tenure_m23_%ld.db", (long)getpid());
 	make_old_store(path);
 	/* a live open migrates and reads through the view without folding */
 	tn_error err = {0};
