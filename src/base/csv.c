@@ -23,6 +23,10 @@ struct tn_csv {
 	int owns_fp;
 	char *name;
 	char delim;
+	/* the bytes that end a run of plain bytes in an unquoted field (the
+	 * delimiter, CR, LF, quote): one table look-up a byte in the scan
+	 * instead of four comparisons */
+	unsigned char stop[256];
 	/* input window */
 	char *in;          /* read buffer (or the caller's memory) */
 	size_t in_len, in_pos;
@@ -48,6 +52,7 @@ static tn_csv *csv_new(const char *name, char delim, tn_error *err)
 	}
 	r->name = tn_strdup(name);
 	r->delim = delim;
+	r->stop[(unsigned char)delim] = r->stop['\n'] = r->stop['\r'] = r->stop['"'] = 1;
 	r->line = 1;
 	r->rec_cap = 4096;
 	r->rec = tn_malloc(r->rec_cap);
@@ -134,10 +139,9 @@ static int refill(tn_csv *r, tn_error *err)
 	return r->in_len > 0;
 }
 
-static int rec_reserve(tn_csv *r, size_t extra, tn_error *err)
+/* The record buffer's growth, out of the per-field path (rec_reserve). */
+static int rec_grow(tn_csv *r, size_t extra, tn_error *err)
 {
-	if (r->rec_len + extra <= r->rec_cap)
-		return 0;
 	size_t cap = r->rec_cap;
 	while (cap < r->rec_len + extra)
 		cap *= 2;
@@ -154,24 +158,35 @@ static int rec_reserve(tn_csv *r, size_t extra, tn_error *err)
 	return 0;
 }
 
-static int begin_field(tn_csv *r, tn_error *err)
+static inline int rec_reserve(tn_csv *r, size_t extra, tn_error *err)
 {
-	if (r->nfields == r->fields_cap) {
-		if (r->fields_cap >= TN_CSV_MAX_FIELDS)
-			return tn_error_set(err, TN_ERR_INPUT, "%s:%ld: more than %d fields in a record",
-					    r->name, r->rec_line, TN_CSV_MAX_FIELDS),
-			       -1;
-		size_t cap = r->fields_cap * 2;
-		size_t *s = tn_realloc(r->starts, cap * sizeof *s);
-		if (s)
-			r->starts = s;
-		long *l = tn_realloc(r->lines, cap * sizeof *l);
-		if (l)
-			r->lines = l;
-		if (!s || !l)
-			return tn_error_set(err, TN_ERR_NOMEM, "out of memory"), -1;
-		r->fields_cap = cap;
-	}
+	return r->rec_len + extra <= r->rec_cap ? 0 : rec_grow(r, extra, err);
+}
+
+/* The field arrays' growth, out of the per-field path (begin_field). */
+static int fields_grow(tn_csv *r, tn_error *err)
+{
+	if (r->fields_cap >= TN_CSV_MAX_FIELDS)
+		return tn_error_set(err, TN_ERR_INPUT, "%s:%ld: more than %d fields in a record",
+				    r->name, r->rec_line, TN_CSV_MAX_FIELDS),
+		       -1;
+	size_t cap = r->fields_cap * 2;
+	size_t *s = tn_realloc(r->starts, cap * sizeof *s);
+	if (s)
+		r->starts = s;
+	long *l = tn_realloc(r->lines, cap * sizeof *l);
+	if (l)
+		r->lines = l;
+	if (!s || !l)
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory"), -1;
+	r->fields_cap = cap;
+	return 0;
+}
+
+static inline int begin_field(tn_csv *r, tn_error *err)
+{
+	if (r->nfields == r->fields_cap && fields_grow(r, err))
+		return -1;
 	r->starts[r->nfields] = r->rec_len;
 	r->lines[r->nfields] = r->line;
 	r->nfields++;
@@ -242,7 +257,8 @@ restart:
 			/* fast path: copy a run of plain bytes */
 			const char *q = p;
 			const char d = r->delim;
-			while (q < end && *q != d && *q != '\n' && *q != '\r' && *q != '"')
+			const unsigned char *stop = r->stop;
+			while (q < end && !stop[(unsigned char)*q])
 				q++;
 			size_t n = (size_t)(q - p);
 			if (n) {

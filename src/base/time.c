@@ -76,8 +76,12 @@ int tn_time_parse(const char *s, size_t len, tn_time *out)
 	 * 20240230 is an error, never the Unix second 20240230 of 1970). */
 	const char *q = p + (*p == '-' || *p == '+');
 	const char *r = q;
+	/* the value accumulated in the same pass (one loop a digit, not two:
+	 * a time a row on every import); unsigned, so that a long run of
+	 * digits wraps harmlessly before it is refused below */
+	uint64_t uv = 0;
 	while (r < end && *r >= '0' && *r <= '9')
-		r++;
+		uv = uv * 10 + (uint64_t)(*r++ - '0');
 	if (r == end && r > q) {
 		if (r - q == 8 && q == p) {
 			int y = 0, m = 0, d = 0;
@@ -93,9 +97,7 @@ int tn_time_parse(const char *s, size_t len, tn_time *out)
 		}
 		if (r - q > 12) /* beyond year 33658: not a plausible time */
 			return -1;
-		int64_t v = 0;
-		for (const char *t = q; t < r; t++)
-			v = v * 10 + (*t - '0');
+		int64_t v = (int64_t)uv; /* at most 12 digits: no overflow */
 		*out = *p == '-' ? -v : v;
 		return 0;
 	}

@@ -372,6 +372,24 @@ static void test_nul_bytes_refused(void **state)
 	/* the id used to be cut to "ab" */
 	expect_refused(s, TN_KIND_CUSTOMERS, "c_nul.csv", "c_nul.csv:2:1: id: expected text without NUL bytes",
 		       "customers", 0);
+	/* longer values: check_row tests plain ASCII eight bytes a step, and a
+	 * NUL (or a byte >= 0x80) inside a step must still be found, at the right
+	 * byte */
+	static const char nul8[] = "id,country\nabcdefghij\0klmnopq,SA\nxyz\0wvutsrq,SA\n";
+	fp = fopen(path_in("c_nul8.csv"), "wb");
+	assert_non_null(fp);
+	fwrite(nul8, 1, sizeof nul8 - 1, fp);
+	fclose(fp);
+	expect_refused(s, TN_KIND_CUSTOMERS, "c_nul8.csv",
+		       "c_nul8.csv:2:1: id: expected text without NUL bytes, found a NUL byte at byte 11 of the value",
+		       "customers", 0);
+	if (nerrors < 2 || !strstr(errors[1], "c_nul8.csv:3:1: id: expected text without NUL bytes, found a NUL byte "
+					       "at byte 4 of the value"))
+		fail_msg("expected the second row's NUL at byte 4, found \"%s\"", nerrors >= 2 ? errors[1] : "");
+	write_file("c_hi8.csv", "id,country\nabcdefghijk\xE9lmnop,SA\n");
+	expect_refused(s, TN_KIND_CUSTOMERS, "c_hi8.csv",
+		       "c_hi8.csv:2:1: id: expected UTF-8 text, found the invalid byte 0xE9 at byte 12 of the value",
+		       "customers", 0);
 	write_file("c_nul.jsonl", "{\"id\":\"ab\\u0000cd\"}\n");
 	expect_refused(s, TN_KIND_CUSTOMERS, "c_nul.jsonl", "c_nul.jsonl:1:10: expected text without NUL",
 		       "customers", 0);
