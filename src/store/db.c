@@ -349,6 +349,19 @@ long long tn_db_changes(tn_store *s)
 	return pg ? tn_pg_changes(pg) : sqlite3_changes64(tn_store_sqlite(s));
 }
 
+long long tn_db_data_version(tn_store *s)
+{
+	if (tn_store_pg(s))
+		return -1;
+	tn_error err = {0};
+	tn_stmt *st = tn_db_cached(s, "PRAGMA data_version", &err);
+	if (!st)
+		return -1;
+	long long v = tn_db_step_row(st, "reading the data version counter", &err) == TN_OK ? tn_db_column_int64(st, 0) : -1;
+	tn_db_reset(st);
+	return v;
+}
+
 int tn_db_engine(const tn_store *s)
 {
 	return tn_store_pg((tn_store *)s) ? TN_DB_POSTGRES : TN_DB_SQLITE;

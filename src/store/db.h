@@ -114,6 +114,12 @@ int tn_db_column_bytes(tn_stmt *st, int i);
 /* Rows changed by the last INSERT/UPDATE/DELETE on this store. */
 long long tn_db_changes(tn_store *s);
 
+/* A number that changes whenever another connection (of this process or
+ * another) has committed to the store since the last call: SQLite's
+ * PRAGMA data_version, exact and costing no scan.  -1 where the engine has
+ * no such counter (PostgreSQL) or it cannot be read: poll then. */
+long long tn_db_data_version(tn_store *s);
+
 /* Which engine is behind the store: for the rare SQL that differs (keep such
  * branches in src/store/, never in an analysis). */
 enum { TN_DB_SQLITE = 1, TN_DB_POSTGRES = 2 };

@@ -2,7 +2,8 @@
  * test_db.c -- the SQL interface under the store (src/store/db.h) and the
  * subscription state it writes (src/store/store_state.c): binds and columns
  * round-trip, NULLs are NULL, errors are errors (never the end of the rows),
- * cached statements are reused, and a state is added / unchanged / updated.
+ * cached statements are reused, a state is added / unchanged / updated, and
+ * the data version counter moves on another connection's commit only.
  */
 #include "testutil.h"
 
@@ -153,11 +154,38 @@ static void test_subscription_state(void **state)
 	unlink(path);
 }
 
+/* The dashboard's warming threads read the data version again only when
+ * this counter moves (src/web/web_data.c): it must move on another
+ * connection's commit, and only then. */
+static void test_data_version(void **state)
+{
+	(void)state;
+	char path[256];
+	tn_store *a = open_temp(path, sizeof path);
+	tn_store *b = NULL;
+	tn_error err = {0};
+	assert_int_equal(tn_store_open(path, 0, &b, &err), TN_OK);
+	long long v0 = tn_db_data_version(a);
+	assert_true(v0 != -1);
+	assert_true(tn_db_data_version(a) == v0); /* nothing committed: the same */
+	assert_int_equal(tn_store_exec(b, "CREATE TABLE dv(i INTEGER)", &err), TN_OK);
+	long long v1 = tn_db_data_version(a);
+	assert_true(v1 != v0); /* another connection committed */
+	assert_int_equal(tn_store_exec(a, "INSERT INTO dv VALUES (1)", &err), TN_OK);
+	assert_true(tn_db_data_version(a) == v1); /* its own commit: not another's */
+	assert_int_equal(tn_store_exec(b, "INSERT INTO dv VALUES (2)", &err), TN_OK);
+	assert_true(tn_db_data_version(a) != v1);
+	tn_store_close(b);
+	tn_store_close(a);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_subscription_state),
+		cmocka_unit_test(test_data_version),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
