@@ -365,8 +365,8 @@ static void enqueue(tn_server *sv, write_job *j)
  * is churned by the page cache's pages, the group commits' parsed rows
  * and the fold steps' temporaries: measured over a 150 s ingest, its
  * arena's bytes in use stayed flat (73 -> 70 MB) while the memory it held
- * rose 75 -> 80 MB and the server's RSS crept up 150 -> 165 MB, then +68
- * MB with the folds after the ingest (docs/performance.md, session 28).
+ * rose 75 -> 80 MB and the server's RSS crept up 150 -> 165 MB and stayed
+ * there (docs/performance.md, session 28).
  * malloc_trim(0) walks every arena's free chunks and madvises their whole
  * pages away: RSS follows the bytes in use.  Once a second bounds its own
  * cost (a walk of the free lists, and at most a second's worth of freed
