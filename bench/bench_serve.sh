@@ -7,6 +7,10 @@
 #     event;
 #   * reads: GET /v1/customers/{id} for SECS (default 20): requests/s,
 #     p50/p99/p999 (wrk --latency), CPU time per request;
+#   * paced reads: GET /v1/customers/{id} open loop at READ_RATE (default
+#     20,000) requests/s over PACED_CONNS (128) connections (serve_read.lua
+#     RATE): achieved rate, p50/p90/p99/p99.9/max, and how many requests left
+#     more than 1 ms behind their slot (coordinated omission), with a verdict;
 #   * reads while a background ingest runs at BG_RATE (default 50,000)
 #     events/s (paced on a fixed schedule, serve_ingest.lua): the reads' own
 #     wrk gives their p99; the ingest rate reached, the server's CPU per
