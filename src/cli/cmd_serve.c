@@ -46,7 +46,7 @@ static const char serve_help[] =
 	"  --read-cache BYTES  GET /v1/customers/{id} answers kept in memory until a\n"
 	"                      commit or the next day as a customer (default 128M; 0: off)\n"
 	"  --fold-rows N       fold the events journal into events at N rows (default\n"
-	"                      1000000; also at shutdown)\n"
+	"                      2000000; also at shutdown)\n"
 	"  --fold-idle SECONDS ... and after SECONDS without writes (default 1; 0 never)\n"
 	"  --group-wait MICROSECONDS  when writes come together, wait up to this long\n"
 	"                      for more before a group commit (default 300; 0 never)\n"
