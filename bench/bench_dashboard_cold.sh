@@ -48,6 +48,9 @@ round() { # round BIN TAG: prints "TAG kind|arg cpu" lines into $BENCH_DIR/cold.
   done
   wall=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
   rss=$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$PID/status")
+  # since session 28 the warming connections map the file (tn_store_scan_mmap): its pages count in
+  # the RSS but are the kernel's page cache; the anonymous part (the process's own heap) is the cost
+  rss="$rss MB$(awk '/RssAnon/ { a = $2 } /RssFile/ { f = $2 } END { printf " (at the end: anon %.0f MB, file %.0f MB)", a / 1024, f / 1024 }' "/proc/$PID/status")"
   kill -TERM "$PID"; wait "$PID"
   sed -n 's/^tenure serve: dashboard \([^ ]*\) computed in [0-9.]* s (\([0-9.]*\) s CPU).*/\1 \2/p' \
     "$BENCH_DIR/cold-$2.log" >"$BENCH_DIR/cold.$2"
@@ -55,7 +58,7 @@ round() { # round BIN TAG: prints "TAG kind|arg cpu" lines into $BENCH_DIR/cold.
   # values of the (first) warming thread; its wall time polled each second
   awk -v tag="$2" -v wall="$wall" -v rss="$rss" -v hw="${hw:-?}" '
     { c += $2 } $1 ~ /^(summary\||rates\|1\|)/ { h += $2 }
-    END { printf "  %-6s cold round: CPU %7.2f s (headline ready after %.2f s CPU, wall ~%s s), wall %.1f s, peak RSS %s MB\n", tag, c, h, hw, wall, rss }' \
+    END { printf "  %-6s cold round: CPU %7.2f s (headline ready after %.2f s CPU, wall ~%s s), wall %.1f s, peak RSS %s\n", tag, c, h, hw, wall, rss }' \
     "$BENCH_DIR/cold.$2"
   rm -f "$DB" "$DB-wal" "$DB-shm"
 }

@@ -229,6 +229,11 @@ TN_API int tn_store_exec(tn_store *s, const char *sql, tn_error *err);
 TN_API int tn_store_wal(tn_store *s, tn_error *err);
 /* Make this connection a reader: it refuses writes. */
 TN_API int tn_store_reader(tn_store *s, tn_error *err);
+/* A hint for a connection that scans whole tables again and again (the
+ * dashboard's warming threads): read the file through a memory map (up to
+ * SQLite's limit, 2 GB on Debian) instead of a read() per page.  Nothing on
+ * PostgreSQL; a failure changes only the speed. */
+TN_API void tn_store_scan_mmap(tn_store *s);
 
 /* The events journal (docs/data-model.md, "The events journal"; SQLite
  * only -- on PostgreSQL events are written straight to the table and these

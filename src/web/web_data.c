@@ -471,8 +471,11 @@ static void *warm_main(void *p)
 		pthread_mutex_unlock(&wc->wmu);
 		if (!s) {
 			tn_error err = {0};
-			if (tn_store_open(wc->db_path, TN_STORE_LIVE, &s, &err) == TN_OK)
+			if (tn_store_open(wc->db_path, TN_STORE_LIVE, &s, &err) == TN_OK) {
 				tn_db_cancel_watch(s);
+				/* its scans read the whole store again and again (see there) */
+				tn_store_scan_mmap(s);
+			}
 			else {
 				fprintf(stderr, "tenure serve: dashboard: %s\n", err.msg);
 				s = NULL;

@@ -3,7 +3,9 @@
  * subscription state it writes (src/store/store_state.c): binds and columns
  * round-trip, NULLs are NULL, errors are errors (never the end of the rows),
  * cached statements are reused, a state is added / unchanged / updated, and
- * the data version counter moves on another connection's commit only.
+ * the data version counter moves on another connection's commit only, and a
+ * memory-mapped scanning connection reads what others commit, through a
+ * checkpoint and a VACUUM that shrinks the file.
  */
 #include "testutil.h"
 
@@ -180,12 +182,65 @@ static void test_data_version(void **state)
 	unlink(path);
 }
 
+static long long one_int(tn_store *s, const char *sql)
+{
+	tn_error err = {0};
+	tn_stmt *st = tn_db_prepare(s, sql, &err);
+	assert_non_null(st);
+	assert_int_equal(tn_db_step(st, "reading", &err), TN_DB_ROW);
+	long long v = tn_db_column_int64(st, 0);
+	tn_db_finalize(st);
+	return v;
+}
+
+/* The dashboard's warming connections read the file through a memory map
+ * (tn_store_scan_mmap); the HTTP readers do not.  The mapped connection must
+ * see every commit of another connection, also once checkpointed into the
+ * file and after a VACUUM made the file shorter than the mapping. */
+static void test_scan_mmap(void **state)
+{
+	(void)state;
+	char path[256];
+	tn_store *w = open_temp(path, sizeof path);
+	tn_store *m = NULL, *r = NULL;
+	tn_error err = {0};
+	assert_int_equal(tn_store_wal(w, &err), TN_OK);
+	assert_int_equal(tn_store_exec(w, "CREATE TABLE big(i INTEGER PRIMARY KEY, pad TEXT)", &err), TN_OK);
+	assert_int_equal(tn_store_open(path, 0, &m, &err), TN_OK);
+	assert_int_equal(tn_store_open(path, 0, &r, &err), TN_OK);
+	assert_int_equal(tn_store_reader(r, &err), TN_OK);
+	tn_store_scan_mmap(m);
+	assert_true(one_int(m, "PRAGMA mmap_size") > 0);
+	assert_true(one_int(r, "PRAGMA mmap_size") == 0);
+	assert_true(one_int(m, "SELECT count(*) FROM big") == 0);
+	/* ~4 MB of rows, then into the file itself */
+	assert_int_equal(tn_store_exec(w,
+				       "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) "
+				       "INSERT INTO big SELECT i, printf('%0200d', i) FROM n",
+				       &err),
+			 TN_OK);
+	assert_true(one_int(m, "SELECT count(*) FROM big") == 20000);
+	assert_int_equal(tn_store_exec(w, "PRAGMA wal_checkpoint(TRUNCATE)", &err), TN_OK);
+	assert_true(one_int(m, "SELECT sum(i) FROM big WHERE pad LIKE '%9'") == 20008000);
+	assert_true(one_int(m, "SELECT sum(length(pad)) FROM big") == 4000000);
+	/* the file shrinks under the mapping */
+	assert_int_equal(tn_store_exec(w, "DELETE FROM big WHERE i > 10", &err), TN_OK);
+	assert_int_equal(tn_store_exec(w, "VACUUM", &err), TN_OK);
+	assert_true(one_int(m, "SELECT count(*) FROM big") == 10);
+	assert_true(one_int(m, "SELECT sum(i) FROM big") == 55);
+	tn_store_close(r);
+	tn_store_close(m);
+	tn_store_close(w);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_subscription_state),
 		cmocka_unit_test(test_data_version),
+		cmocka_unit_test(test_scan_mmap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
