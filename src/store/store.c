@@ -26,7 +26,6 @@
 #include <string.h>
 #include <time.h>
 
-#define TN_APPLICATION_ID 0x54454E55 /* "TENU" */
 #define TN_EVENT_BUFFER (1u << 18)
 #define TN_STMT_CACHE 24
 

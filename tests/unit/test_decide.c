@@ -7,6 +7,7 @@
  * credited once) and the routes through tn_server_handle.
  */
 #include "actions_fixture.h"
+#include "store_util.h"
 #include "tenure/decide.h"
 #include "tenure/server.h"
 #include "tenure/outbox.h"
@@ -521,17 +522,6 @@ static void decide_ok(tn_decider *d, const char *c, tn_decision *dec)
 		fail_msg("decide %s: %s", c, err.msg);
 }
 
-static long count_of(fixture *f, const char *sql)
-{
-	tn_error err = {0};
-	tn_stmt *st = tn_db_prepare(f->s, sql, &err);
-	assert_non_null(st);
-	assert_int_equal(tn_db_step_row(st, "test", &err), TN_OK);
-	long n = (long)tn_db_column_int64(st, 0);
-	tn_db_finalize(st);
-	return n;
-}
-
 static void test_plan(void **state)
 {
 	(void)state;
@@ -599,8 +589,9 @@ static void test_plan(void **state)
 	assert_int_equal(nres, 1);
 	assert_int_equal(res[0].items, 1);
 	assert_int_equal(res[0].queued, 1);
-	assert_int_equal(count_of(&f, "SELECT count(*) FROM outbox WHERE event = 'offer'"), 1);
-	assert_int_equal(count_of(&f, "SELECT count(*) FROM outbox WHERE idem_key LIKE 'offer:c0:approved:2024-01-24%'"), 1);
+	assert_int_equal(store_count(f.s, "SELECT count(*) FROM outbox WHERE event = 'offer'"), 1);
+	assert_int_equal(
+		store_count(f.s, "SELECT count(*) FROM outbox WHERE idem_key LIKE 'offer:c0:approved:2024-01-24%'"), 1);
 
 	/* withdrawn: the pending offer suppressed, decisions by the default rules */
 	int64_t w = 0;
@@ -609,7 +600,7 @@ static void test_plan(void **state)
 	assert_int_equal(tn_offer_plan_withdraw(f.s, 7, 0, T0, &w, &sup, &err), TN_OK);
 	assert_int_equal(w, 7);
 	assert_int_equal(sup, 1);
-	assert_int_equal(count_of(&f, "SELECT count(*) FROM outbox WHERE status = 'suppressed'"), 1);
+	assert_int_equal(store_count(f.s, "SELECT count(*) FROM outbox WHERE status = 'suppressed'"), 1);
 	assert_int_equal(tn_offer_plan_withdraw(f.s, 0, 0, T0, &w, &sup, &err), TN_ERR_NOTFOUND);
 	assert_int_equal(tn_offer_plan_in_force(f.s, &pf, &err), TN_OK);
 	assert_int_equal(pf.plan_id, 0);

@@ -4,7 +4,7 @@
  * Persian kept byte for byte, invalid bytes refused), JSON Lines, --map, and
  * the schema's version rules.
  */
-#include "testutil.h"
+#include "store_util.h"
 #include "tenure.h"
 
 #include <sqlite3.h>
@@ -274,13 +274,8 @@ static void test_schema_versions(void **state)
 	assert_null(s);
 
 	/* a version-1 file is upgraded to the latest schema */
-	extern const struct { int version; const char *sql, *pg; } tn_store_migrations[];
-	unlink(path_in("t.db"));
-	sqlite3_open(path_in("t.db"), &db);
-	assert_int_equal(sqlite3_exec(db, tn_store_migrations[0].sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_exec(db, "PRAGMA user_version = 1; PRAGMA application_id = 1413828181;"
-			 "INSERT INTO customers(ext_id) VALUES ('old')",
-		     NULL, NULL, NULL);
+	db = old_store_open(path_in("t.db"), 1);
+	exec_ok(db, "INSERT INTO customers(ext_id) VALUES ('old')");
 	sqlite3_close(db);
 	tn_error_clear(&err);
 	assert_int_equal(tn_store_open(path_in("t.db"), 0, &s, &err), TN_OK);

@@ -8,7 +8,7 @@
  * with journaled rows (a crash between commit and fold) is folded by the
  * next open; a read-only open reads through the journal without writing.
  */
-#include "testutil.h"
+#include "store_util.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -26,18 +26,6 @@ static tn_store *open_flags(int flags)
 	if (rc)
 		fail_msg("open: %s", err.msg);
 	return s;
-}
-
-static long long count(tn_store *s, const char *sql)
-{
-	tn_error err = {0};
-	tn_stmt *st = tn_db_prepare(s, sql, &err);
-	if (!st)
-		fail_msg("%s: %s", sql, err.msg);
-	assert_int_equal(tn_db_step(st, "counting", &err), TN_DB_ROW);
-	long long n = tn_db_column_int64(st, 0);
-	tn_db_finalize(st);
-	return n;
 }
 
 /* a store with customers a and b, nothing else */
@@ -93,24 +81,24 @@ static void test_journal_then_fold_at_open(void **state)
 	assert_int_equal(put(w, "a", at, id, 3), 3);
 	assert_int_equal(tn_store_journal_rows(w), 3);
 	/* appended to the journal, not to the clustered table */
-	assert_int_equal(count(w, "SELECT count(*) FROM main.events_journal"), 3);
-	assert_int_equal(count(w, "SELECT count(*) FROM main.events"), 0);
+	assert_int_equal(store_count(w, "SELECT count(*) FROM main.events_journal"), 3);
+	assert_int_equal(store_count(w, "SELECT count(*) FROM main.events"), 0);
 	/* the journaling connection and a live one see all three */
-	assert_int_equal(count(w, "SELECT count(*) FROM events"), 3);
+	assert_int_equal(store_count(w, "SELECT count(*) FROM events"), 3);
 	tn_store *live = open_flags(TN_STORE_LIVE);
-	assert_int_equal(count(live, "SELECT count(*) FROM events"), 3);
-	assert_int_equal(count(live, "SELECT count(*) FROM main.events_journal"), 3);
+	assert_int_equal(store_count(live, "SELECT count(*) FROM events"), 3);
+	assert_int_equal(store_count(live, "SELECT count(*) FROM main.events_journal"), 3);
 	tn_store_counts c;
 	tn_error err = {0};
 	assert_int_equal(tn_store_counts_get(live, &c, &err), TN_OK);
 	assert_int_equal(c.events, 3);
 	/* a plain open (a CLI command) folds first, then reads the table */
 	tn_store *cli = open_flags(0);
-	assert_int_equal(count(cli, "SELECT count(*) FROM main.events_journal"), 0);
-	assert_int_equal(count(cli, "SELECT count(*) FROM events"), 3);
-	assert_int_equal(count(cli, "SELECT count(*) FROM main.events"), 3);
+	assert_int_equal(store_count(cli, "SELECT count(*) FROM main.events_journal"), 0);
+	assert_int_equal(store_count(cli, "SELECT count(*) FROM events"), 3);
+	assert_int_equal(store_count(cli, "SELECT count(*) FROM main.events"), 3);
 	/* the live connection still sees every event exactly once */
-	assert_int_equal(count(live, "SELECT count(*) FROM events"), 3);
+	assert_int_equal(store_count(live, "SELECT count(*) FROM events"), 3);
 	tn_store_close(cli);
 	tn_store_close(live);
 	tn_store_close(w);
@@ -135,10 +123,10 @@ static void test_dedupe_across_journal_and_table(void **state)
 	assert_int_equal(put(w, "a", t2 + 1, i2 + 1, 1), 0);
 	/* the same id for another customer is another event */
 	assert_int_equal(put(w, "b", t2 + 1, i2 + 1, 1), 1);
-	assert_int_equal(count(w, "SELECT count(*) FROM main.events_journal"), 2);
+	assert_int_equal(store_count(w, "SELECT count(*) FROM main.events_journal"), 2);
 	/* an import of e2 while it is journaled does not write it twice */
 	assert_int_equal(put(imp, "a", t2 + 1, i2 + 1, 1), 0);
-	assert_int_equal(count(w, "SELECT count(*) FROM events"), 3);
+	assert_int_equal(store_count(w, "SELECT count(*) FROM events"), 3);
 	/* a row that reached both (written to the table behind the store's
 	 * back) is kept once by the fold */
 	tn_error err = {0};
@@ -152,9 +140,9 @@ static void test_dedupe_across_journal_and_table(void **state)
 	assert_int_equal(tn_store_fold(w, &moved, &err), TN_OK);
 	assert_int_equal(moved, 1); /* (a, e2); (b, e2) was there already */
 	assert_int_equal(tn_store_journal_rows(w), 0);
-	assert_int_equal(count(w, "SELECT count(*) FROM main.events_journal"), 0);
-	assert_int_equal(count(w, "SELECT count(*) FROM main.events"), 3);
-	assert_int_equal(count(w, "SELECT count(DISTINCT customer_id || '/' || ext_id) FROM main.events"), 3);
+	assert_int_equal(store_count(w, "SELECT count(*) FROM main.events_journal"), 0);
+	assert_int_equal(store_count(w, "SELECT count(*) FROM main.events"), 3);
+	assert_int_equal(store_count(w, "SELECT count(DISTINCT customer_id || '/' || ext_id) FROM main.events"), 3);
 	/* folding an empty journal moves nothing */
 	assert_int_equal(tn_store_fold(w, &moved, &err), TN_OK);
 	assert_int_equal(moved, 0);
@@ -199,8 +187,8 @@ static void test_fold_keeps_values(void **state)
 	assert_int_equal(tn_db_column_int64(q, 4), before[3]);
 	assert_near(tn_db_column_double(q, 3), amount, 1e-9);
 	tn_db_finalize(q);
-	assert_int_equal(count(w, "SELECT count(*) FROM main.events"), 500);
-	assert_int_equal(count(w, "SELECT count(*) FROM main.events_journal"), 0);
+	assert_int_equal(store_count(w, "SELECT count(*) FROM main.events"), 500);
+	assert_int_equal(store_count(w, "SELECT count(*) FROM main.events_journal"), 0);
 	tn_store_close(w);
 	unlink(path);
 }
@@ -218,12 +206,12 @@ static void test_crash_between_commit_and_fold(void **state)
 	assert_int_equal(put(w, "b", at, id, 2), 2);
 	tn_store_close(w); /* no fold: what SIGKILL leaves behind */
 	tn_store *ro = open_flags(TN_STORE_READONLY);
-	assert_int_equal(count(ro, "SELECT count(*) FROM events"), 2);
-	assert_int_equal(count(ro, "SELECT count(*) FROM main.events_journal"), 2);
+	assert_int_equal(store_count(ro, "SELECT count(*) FROM events"), 2);
+	assert_int_equal(store_count(ro, "SELECT count(*) FROM main.events_journal"), 2);
 	tn_store_close(ro);
 	tn_store *s = open_flags(0);
-	assert_int_equal(count(s, "SELECT count(*) FROM main.events_journal"), 0);
-	assert_int_equal(count(s, "SELECT count(*) FROM main.events WHERE ext_id IN ('k1', 'k2')"), 2);
+	assert_int_equal(store_count(s, "SELECT count(*) FROM main.events_journal"), 0);
+	assert_int_equal(store_count(s, "SELECT count(*) FROM main.events WHERE ext_id IN ('k1', 'k2')"), 2);
 	tn_store_close(s);
 	unlink(path);
 }
@@ -297,7 +285,7 @@ static void test_fold_in_steps(void **state)
 	for (int i = 0; i < 10; i++)
 		assert_int_equal(put_n(w, i, "x", 10), 10);
 	tn_store *live = open_flags(TN_STORE_LIVE);
-	assert_int_equal(count(live, SEEN), 100);
+	assert_int_equal(store_count(live, SEEN), 100);
 	long long expect = 100, moved_all = 0;
 	int steps = 0, done = 0;
 	tn_error err = {0};
@@ -307,9 +295,9 @@ static void test_fold_in_steps(void **state)
 		moved_all += moved;
 		steps++;
 		assert_true(steps < 50);
-		assert_int_equal(count(live, SEEN), expect);
-		assert_int_equal(count(live, DISTINCT), expect);
-		assert_int_equal(count(w, SEEN), expect);
+		assert_int_equal(store_count(live, SEEN), expect);
+		assert_int_equal(store_count(live, DISTINCT), expect);
+		assert_int_equal(store_count(w, SEEN), expect);
 		assert_int_equal(counted(live), expect); /* mid-fold: both tables, a mark */
 		/* a re-send of customer 0's (folded first) and of customer 9's
 		 * (folded last) events: nothing new */
@@ -321,43 +309,43 @@ static void test_fold_in_steps(void **state)
 		assert_int_equal(put_n(w, 0, prefix, 2), 2);
 		assert_int_equal(put_n(w, 9, prefix, 2), 2);
 		expect += 4;
-		assert_int_equal(count(live, SEEN), expect);
-		assert_int_equal(count(live, DISTINCT), expect);
+		assert_int_equal(store_count(live, SEEN), expect);
+		assert_int_equal(store_count(live, DISTINCT), expect);
 	}
 	assert_true(steps >= 4); /* 100 rows in steps of 15: several */
 	assert_int_equal(moved_all, 100);
 	/* what came during the fold waits in the journal, the rest is in events */
-	assert_int_equal(count(w, JOURNALED), expect - 100);
+	assert_int_equal(store_count(w, JOURNALED), expect - 100);
 	/* the writer turned to the second table, the folded one was emptied */
-	assert_int_equal(count(w, "SELECT count(*) FROM main.events_journal"), 0);
-	assert_int_equal(count(w, "SELECT count(*) FROM main.events"), 100);
-	assert_int_equal(count(w, MARKS), 0);
+	assert_int_equal(store_count(w, "SELECT count(*) FROM main.events_journal"), 0);
+	assert_int_equal(store_count(w, "SELECT count(*) FROM main.events"), 100);
+	assert_int_equal(store_count(w, MARKS), 0);
 
 	/* a second fold, stopped once its steps have moved some rows but not
 	 * all: a crash (a step takes a range of customer ids, and the first
 	 * ones -- a, b -- have nothing journaled) */
 	long long moved = 0;
-	for (int k = 0; count(w, "SELECT count(*) FROM main.events") == 100; k++) {
+	for (int k = 0; store_count(w, "SELECT count(*) FROM main.events") == 100; k++) {
 		assert_true(k < 20);
 		assert_int_equal(tn_store_fold_step(w, 3, &done, &moved, &err), TN_OK);
 		assert_int_equal(done, 0);
 	}
-	assert_true(count(w, "SELECT count(*) FROM main.events") > 100);
-	assert_true(count(w, JOURNALED) > 0);
-	assert_int_equal(count(w, MARKS), 1); /* how far the steps got */
-	assert_int_equal(count(live, SEEN), expect);
+	assert_true(store_count(w, "SELECT count(*) FROM main.events") > 100);
+	assert_true(store_count(w, JOURNALED) > 0);
+	assert_int_equal(store_count(w, MARKS), 1); /* how far the steps got */
+	assert_int_equal(store_count(live, SEEN), expect);
 	assert_int_equal(counted(live), expect);
 	tn_store_close(w);
 	tn_store *ro = open_flags(TN_STORE_READONLY);
-	assert_int_equal(count(ro, SEEN), expect);
-	assert_int_equal(count(ro, DISTINCT), expect);
+	assert_int_equal(store_count(ro, SEEN), expect);
+	assert_int_equal(store_count(ro, DISTINCT), expect);
 	tn_store_close(ro);
 	tn_store *s = open_flags(0); /* folds the rest */
-	assert_int_equal(count(s, JOURNALED), 0);
-	assert_int_equal(count(s, "SELECT count(*) FROM main.events"), expect);
-	assert_int_equal(count(s, MARKS), 0);
+	assert_int_equal(store_count(s, JOURNALED), 0);
+	assert_int_equal(store_count(s, "SELECT count(*) FROM main.events"), expect);
+	assert_int_equal(store_count(s, MARKS), 0);
 	tn_store_close(s);
-	assert_int_equal(count(live, SEEN), expect);
+	assert_int_equal(store_count(live, SEEN), expect);
 	tn_store_close(live);
 	unlink(path);
 }
@@ -378,21 +366,21 @@ static void test_fold_in_steps_overtaken(void **state)
 	assert_int_equal(tn_store_fold_step(w, 15, &done, NULL, &err), TN_OK);
 	assert_int_equal(done, 0);
 	tn_store *cli = open_flags(0); /* folds everything */
-	assert_int_equal(count(cli, JOURNALED), 0);
+	assert_int_equal(store_count(cli, JOURNALED), 0);
 	tn_store_close(cli);
 	for (int i = 0; i < 10; i++)
 		assert_int_equal(put_n(w, i, "y", 5), 5);
 	assert_int_equal(put_n(w, 3, "x", 10), 0); /* folded by the other: still known */
-	assert_int_equal(count(w, SEEN), 150);
+	assert_int_equal(store_count(w, SEEN), 150);
 	for (int steps = 0; !done; steps++) {
 		assert_true(steps < 50);
 		assert_int_equal(tn_store_fold_step(w, 15, &done, NULL, &err), TN_OK);
-		assert_int_equal(count(w, SEEN), 150);
-		assert_int_equal(count(w, DISTINCT), 150);
+		assert_int_equal(store_count(w, SEEN), 150);
+		assert_int_equal(store_count(w, DISTINCT), 150);
 	}
 	tn_store_close(w);
 	tn_store *s = open_flags(0);
-	assert_int_equal(count(s, "SELECT count(*) FROM main.events"), 150);
+	assert_int_equal(store_count(s, "SELECT count(*) FROM main.events"), 150);
 	tn_store_close(s);
 	unlink(path);
 }
@@ -417,14 +405,14 @@ static void test_folds_alternate_tables(void **state)
 			       "SELECT count(*) FROM main.events_journal_b"};
 	/* the fold turns secure_delete off for its DELETE only: the
 	 * connection's own setting is back after it (on, here, to see that) */
-	assert_int_equal(count(w, "PRAGMA secure_delete = 1"), 1);
+	assert_int_equal(store_count(w, "PRAGMA secure_delete = 1"), 1);
 	for (int fold = 0; fold < 4; fold++) {
 		int done = 0, steps = 0;
-		long long moved_all = 0, before = count(w, "SELECT count(*) FROM main.events");
-		long long journaled = count(w, JOURNALED);
+		long long moved_all = 0, before = store_count(w, "SELECT count(*) FROM main.events");
+		long long journaled = store_count(w, JOURNALED);
 		/* between folds the writer's table holds everything, the other none */
-		assert_int_equal(count(w, tabs[fold % 2]), journaled);
-		assert_int_equal(count(w, tabs[!(fold % 2)]), 0);
+		assert_int_equal(store_count(w, tabs[fold % 2]), journaled);
+		assert_int_equal(store_count(w, tabs[!(fold % 2)]), 0);
 		while (!done) {
 			long long moved = 0;
 			assert_int_equal(tn_store_fold_step(w, 5, &done, &moved, &err), TN_OK);
@@ -435,21 +423,21 @@ static void test_folds_alternate_tables(void **state)
 			assert_int_equal(put_n(w, steps % 10, prefix, 6), 6);
 			expect += 6;
 			assert_int_equal(put_n(w, (steps + 5) % 10, "a", 10), 0); /* re-send: unchanged */
-			assert_int_equal(count(live, SEEN), expect);
-			assert_int_equal(count(live, DISTINCT), expect);
+			assert_int_equal(store_count(live, SEEN), expect);
+			assert_int_equal(store_count(live, DISTINCT), expect);
 		}
 		assert_true(steps >= 3);
 		assert_int_equal(moved_all, journaled);
-		assert_int_equal(count(w, "SELECT count(*) FROM main.events"), before + journaled);
-		assert_int_equal(count(w, tabs[fold % 2]), 0); /* emptied whole */
-		assert_int_equal(count(w, MARKS), 0);
-		assert_int_equal(tn_store_journal_rows(w), count(w, JOURNALED));
-		assert_int_equal(count(w, "PRAGMA secure_delete"), 1);
+		assert_int_equal(store_count(w, "SELECT count(*) FROM main.events"), before + journaled);
+		assert_int_equal(store_count(w, tabs[fold % 2]), 0); /* emptied whole */
+		assert_int_equal(store_count(w, MARKS), 0);
+		assert_int_equal(tn_store_journal_rows(w), store_count(w, JOURNALED));
+		assert_int_equal(store_count(w, "PRAGMA secure_delete"), 1);
 	}
 	tn_store_close(w);
 	tn_store *s = open_flags(0);
-	assert_int_equal(count(s, JOURNALED), 0);
-	assert_int_equal(count(s, "SELECT count(*) FROM main.events"), expect);
+	assert_int_equal(store_count(s, JOURNALED), 0);
+	assert_int_equal(store_count(s, "SELECT count(*) FROM main.events"), expect);
 	tn_store_close(s);
 	tn_store_close(live);
 	unlink(path);
@@ -488,7 +476,7 @@ static void test_rolled_back_events_are_new_again(void **state)
 	const tn_time at[] = {1700000500, 1700000500};
 	const char *id[] = {"r1", "r2"};
 	assert_int_equal(put(w, "a", at, id, 2), 1); /* r1 known, r2 new */
-	assert_int_equal(count(w, SEEN), 2);
+	assert_int_equal(store_count(w, SEEN), 2);
 	tn_store_close(w);
 	unlink(path);
 }
@@ -551,24 +539,24 @@ static void test_many_rows_by_tag(void **state)
 	assert_int_equal(added[1], 150);
 	assert_int_equal(added[2], 10);
 	assert_int_equal(tn_store_journal_rows(w), 360);
-	assert_int_equal(count(w, "SELECT count(*) FROM main.events_journal"), 360);
-	assert_int_equal(count(w, "SELECT count(*) FROM events"), 460);
-	assert_int_equal(count(w, "SELECT count(*) FROM (SELECT DISTINCT customer_id, ext_id FROM events)"), 460);
+	assert_int_equal(store_count(w, "SELECT count(*) FROM main.events_journal"), 360);
+	assert_int_equal(store_count(w, "SELECT count(*) FROM events"), 460);
+	assert_int_equal(store_count(w, "SELECT count(*) FROM (SELECT DISTINCT customer_id, ext_id FROM events)"), 460);
 	/* the values went in with the right rows (time and amount follow the id) */
-	assert_int_equal(count(w, "SELECT count(*) FROM main.events_journal WHERE occurred_at - 1700000000 <> "
+	assert_int_equal(store_count(w, "SELECT count(*) FROM main.events_journal WHERE occurred_at - 1700000000 <> "
 				  "CAST(substr(ext_id, 2) AS INTEGER) OR (amount IS NULL) <> "
 				  "(CAST(substr(ext_id, 2) AS INTEGER) % 2 = 1)"),
 			 0);
 	group_of_three(w, added);
 	assert_int_equal(added[0] + added[1] + added[2], 0);
-	assert_int_equal(count(w, "SELECT count(*) FROM events"), 460);
+	assert_int_equal(store_count(w, "SELECT count(*) FROM events"), 460);
 	tn_error err = {0};
 	long long moved = -1;
 	assert_int_equal(tn_store_fold(w, &moved, &err), TN_OK);
 	assert_int_equal(moved, 360);
 	group_of_three(w, added); /* after the fold: events says it */
 	assert_int_equal(added[0] + added[1] + added[2], 0);
-	assert_int_equal(count(w, "SELECT count(*) FROM events"), 460);
+	assert_int_equal(store_count(w, "SELECT count(*) FROM events"), 460);
 	tn_store_close(w);
 	unlink(path);
 }
@@ -595,11 +583,11 @@ static void test_generations(void **state)
 				    &err),
 			 TN_OK);
 	assert_int_equal(put_n(w, 3, "g3", 5), 5);
-	assert_int_equal(count(w, "SELECT count(DISTINCT id >> 16) FROM main.events_journal"), 2);
+	assert_int_equal(store_count(w, "SELECT count(DISTINCT id >> 16) FROM main.events_journal"), 2);
 	tn_store *live = open_flags(TN_STORE_LIVE);
 	const char *by_customer = "SELECT count(*) FROM events WHERE customer_id = (SELECT id FROM customers WHERE "
 				  "ext_id = 'c3')";
-	assert_int_equal(count(live, by_customer), 11);
+	assert_int_equal(store_count(live, by_customer), 11);
 	char *plan = NULL;
 	{
 		tn_stmt *st = tn_db_prepare(live, "EXPLAIN QUERY PLAN SELECT max(occurred_at) FROM events WHERE "
@@ -631,11 +619,11 @@ static void test_generations(void **state)
 		long long moved = 0;
 		assert_int_equal(tn_store_fold_step(w, 2, &done, &moved, &err), TN_OK);
 		moved_all += moved;
-		assert_int_equal(count(live, by_customer), 11);
+		assert_int_equal(store_count(live, by_customer), 11);
 		assert_true(++steps < 50);
 	}
 	assert_int_equal(moved_all, 11);
-	assert_int_equal(count(w, JOURNALED), 0);
+	assert_int_equal(store_count(w, JOURNALED), 0);
 	assert_int_equal(put_n(w, 3, "g3", 5), 0);
 	tn_store_close(live);
 	tn_store_close(w);
@@ -764,8 +752,8 @@ static void test_events_filter(void **state)
 	assert_int_equal(put(w, "a", t, id, 9), 0);
 	assert_int_equal(put(w, "b", t, id, 2), 1); /* e1 new for b, on the probing path */
 	/* every event once: a (e1..e8), b (e1, e2, e9) */
-	assert_int_equal(count(w, SEEN), 11);
-	assert_int_equal(count(w, DISTINCT), 11);
+	assert_int_equal(store_count(w, SEEN), 11);
+	assert_int_equal(store_count(w, DISTINCT), 11);
 	tn_store_close(w);
 	tn_store_close(imp);
 	unlink(path);

@@ -6,7 +6,7 @@
  * injection), the MIME message, queueing (one row per destination, a key
  * queued once, consent and quiet hours), retry and dead letters, erasure.
  */
-#include "testutil.h"
+#include "store_util.h"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -173,17 +173,6 @@ static void test_mime(void **state)
 			 TN_ERR_INPUT);
 }
 
-static long count(tn_store *s, const char *sql)
-{
-	tn_error err = {0};
-	tn_stmt *st = tn_db_prepare(s, sql, &err);
-	assert_non_null(st);
-	assert_int_equal(tn_db_step_row(st, "count", &err), TN_OK);
-	long n = (long)tn_db_column_int64(st, 0);
-	tn_db_finalize(st);
-	return n;
-}
-
 static void test_queue(void **state)
 {
 	(void)state;
@@ -218,15 +207,15 @@ static void test_queue(void **state)
 	assert_int_equal(tn_outbox_enqueue(s, "nope", "k", 2, "{}", noon, &q, NULL), TN_ERR_USAGE);
 	assert_int_equal(tn_outbox_enqueue(s, "alert", "k", 2, "[1]", noon, &q, NULL), TN_ERR_INPUT);
 	assert_int_equal(tn_store_commit(s, &err), TN_OK);
-	assert_int_equal(count(s, "SELECT count(*) FROM outbox WHERE channel = 'email' AND address = 'c1@example.com'"
-				  " AND payload LIKE '%\"language\":\"fa\"%'"),
+	assert_int_equal(store_count(s, "SELECT count(*) FROM outbox WHERE channel = 'email'"
+					" AND address = 'c1@example.com' AND payload LIKE '%\"language\":\"fa\"%'"),
 			 1);
 	/* quiet hours: c2 is at UTC; at 23:00 UTC the offer waits for 08:00 UTC */
 	tn_time late = 1767225600 + 23 * 3600;
 	assert_int_equal(tn_store_begin(s, &err), TN_OK);
 	assert_int_equal(tn_outbox_enqueue(s, "offer", "offer:c2:1", 2, "{}", late, &q, &err), TN_OK);
 	assert_int_equal(tn_store_commit(s, &err), TN_OK);
-	assert_int_equal(count(s, "SELECT next_attempt_at - 1767225600 FROM outbox WHERE idem_key LIKE 'offer:c2:1%'"),
+	assert_int_equal(store_count(s, "SELECT next_attempt_at - 1767225600 FROM outbox WHERE idem_key LIKE 'offer:c2:1%'"),
 			 32 * 3600);
 	/* consent: refused e-mail gives a suppressed row */
 	assert_int_equal(tn_consent_set(s, "c1", "email", 0, "test", noon, &err), TN_OK);
@@ -235,7 +224,8 @@ static void test_queue(void **state)
 	assert_int_equal(tn_store_begin(s, &err), TN_OK);
 	assert_int_equal(tn_outbox_enqueue(s, "winback", "winback:c1:2", 1, "{}", noon, &q, &err), TN_OK);
 	assert_int_equal(tn_store_commit(s, &err), TN_OK);
-	assert_int_equal(count(s, "SELECT count(*) FROM outbox WHERE idem_key = 'winback:c1:2/email' AND status = 'suppressed'"),
+	assert_int_equal(store_count(s, "SELECT count(*) FROM outbox WHERE idem_key = 'winback:c1:2/email'"
+					" AND status = 'suppressed'"),
 			 1);
 	/* retry and dead letters */
 	assert_int_equal(tn_store_exec(s, "UPDATE outbox SET status = 'dead', attempts = 8 WHERE id IN (1, 2)", &err),
@@ -243,7 +233,7 @@ static void test_queue(void **state)
 	long n = 0;
 	assert_int_equal(tn_outbox_retry(s, 1, noon, &n, &err), TN_OK);
 	assert_int_equal(n, 1);
-	assert_int_equal(count(s, "SELECT attempts FROM outbox WHERE id = 1"), 0);
+	assert_int_equal(store_count(s, "SELECT attempts FROM outbox WHERE id = 1"), 0);
 	assert_int_equal(tn_outbox_retry(s, 0, noon, &n, &err), TN_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(tn_outbox_retry(s, 999, noon, &n, NULL), TN_ERR_NOTFOUND);
@@ -257,9 +247,10 @@ static void test_queue(void **state)
 	badtok[0] = badtok[0] == 'a' ? 'b' : 'a';
 	assert_int_equal(tn_unsubscribe(s, "c2", "email", badtok, noon, NULL), TN_ERR_INPUT);
 	assert_int_equal(tn_unsubscribe(s, "c1", "email", tok, noon, NULL), TN_ERR_INPUT);
-	assert_int_equal(count(s, "SELECT count(*) FROM consent WHERE customer_id = 2"), 0);
+	assert_int_equal(store_count(s, "SELECT count(*) FROM consent WHERE customer_id = 2"), 0);
 	assert_int_equal(tn_unsubscribe(s, "c2", "email", tok, noon, &err), TN_OK);
-	assert_int_equal(count(s, "SELECT count(*) FROM consent WHERE customer_id = 2 AND channel = 'email' AND granted = 0"),
+	assert_int_equal(store_count(s, "SELECT count(*) FROM consent WHERE customer_id = 2 AND channel = 'email'"
+					" AND granted = 0"),
 			 1);
 	/* erasure */
 	assert_int_equal(tn_store_exec(s,
@@ -271,13 +262,15 @@ static void test_queue(void **state)
 	assert_int_equal(tn_customer_erase(s, "c1", noon, &r, &err), TN_OK);
 	assert_string_equal(r.new_id, "erased-1");
 	assert_int_equal(r.feedback, 1);
-	assert_int_equal(count(s, "SELECT count(*) FROM customers WHERE ext_id = 'c1'"), 0);
-	assert_int_equal(count(s, "SELECT count(*) FROM customers WHERE id = 1 AND attrs = '{}' AND country = 'IR'"), 1);
-	assert_int_equal(count(s, "SELECT count(*) FROM feedback WHERE customer_id = 1 AND answer IS NULL AND score = 3"), 1);
-	assert_int_equal(count(s, "SELECT count(*) FROM outbox WHERE customer_id = 1 AND (payload <> '{}' OR address IS NOT NULL"
-				  " OR status = 'pending')"),
+	assert_int_equal(store_count(s, "SELECT count(*) FROM customers WHERE ext_id = 'c1'"), 0);
+	assert_int_equal(
+		store_count(s, "SELECT count(*) FROM customers WHERE id = 1 AND attrs = '{}' AND country = 'IR'"), 1);
+	assert_int_equal(
+		store_count(s, "SELECT count(*) FROM feedback WHERE customer_id = 1 AND answer IS NULL AND score = 3"), 1);
+	assert_int_equal(store_count(s, "SELECT count(*) FROM outbox WHERE customer_id = 1"
+					" AND (payload <> '{}' OR address IS NOT NULL OR status = 'pending')"),
 			 0);
-	assert_int_equal(count(s, "SELECT count(*) FROM consent WHERE customer_id = 1 AND granted = 0"), 3);
+	assert_int_equal(store_count(s, "SELECT count(*) FROM consent WHERE customer_id = 1 AND granted = 0"), 3);
 	assert_int_equal(tn_customer_erase(s, "c1", noon, &r, NULL), TN_ERR_NOTFOUND);
 	tn_store_close(s);
 	unlink(path);

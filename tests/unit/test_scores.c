@@ -2,7 +2,7 @@
  * customer_scores and risk_scores carried over; the nightly refresh writes
  * customer_scores (risk, value, reasons) and decisions, alerts and the
  * customer read (GET /v1/customers/{id}) use it. */
-#include "testutil.h"
+#include "store_util.h"
 #include "tenure/decide.h"
 #include "tenure/demo.h"
 #include "tenure/outbox.h"
@@ -10,24 +10,6 @@
 #include "tenure/time.h"
 
 #include <cjson/cJSON.h>
-#include <sqlite3.h>
-#include <unistd.h>
-
-extern const struct {
-	int version;
-	const char *sql, *pg;
-} tn_store_migrations[];
-
-static char *temp_path(const char *stem)
-{
-	static char p[64];
-	snprintf(p, sizeof p, "/tmp/%s_XXXXXX", stem);
-	int fd = mkstemp(p);
-	assert_true(fd >= 0);
-	close(fd);
-	unlink(p);
-	return p;
-}
 
 static double one_num(sqlite3 *db, const char *sql)
 {
@@ -43,31 +25,15 @@ static void test_migration_carries_rows(void **state)
 {
 	(void)state;
 	char path[64];
-	snprintf(path, sizeof path, "%s", temp_path("tenure_scores_mig"));
-	sqlite3 *db;
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	temp_path(path, sizeof path, "tenure_scores_mig");
 	/* a store as the previous release left it: the migrations before the
-	 * one that unifies the score tables (found by its SQL, so later
-	 * migrations do not move it) */
-	int before = -1;
-	for (int i = 0; i < tn_store_schema_latest(); i++)
-		if (strstr(tn_store_migrations[i].sql, "scores_unified"))
-			before = i;
-	assert_true(before > 0);
-	for (int i = 0; i < before; i++)
-		assert_int_equal(sqlite3_exec(db, tn_store_migrations[i].sql, NULL, NULL, NULL), SQLITE_OK);
-	char pragma[128];
-	snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d; PRAGMA application_id = 1413828181", before);
-	assert_int_equal(sqlite3_exec(db, pragma, NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(
-		sqlite3_exec(db,
-			     "INSERT INTO customers(id, ext_id) VALUES (1,'both_newer_risk'),(2,'decide_only'),"
-			     "(3,'risk_only'),(4,'both_older_risk');"
-			     "INSERT INTO customer_scores VALUES (1, 0.2, 100, 'model', 1000),(2, 0.3, 200, 'file', 1000),"
-			     "(4, 0.4, 400, 'model', 5000);"
-			     "INSERT INTO risk_scores VALUES (1, 2000, 0.6),(3, 3000, 1.5),(4, 4000, 0.9);",
-			     NULL, NULL, NULL),
-		SQLITE_OK);
+	 * one that unifies the score tables */
+	sqlite3 *db = old_store_open(path, migration_index("scores_unified"));
+	exec_ok(db, "INSERT INTO customers(id, ext_id) VALUES (1,'both_newer_risk'),(2,'decide_only'),"
+		    "(3,'risk_only'),(4,'both_older_risk');"
+		    "INSERT INTO customer_scores VALUES (1, 0.2, 100, 'model', 1000),(2, 0.3, 200, 'file', 1000),"
+		    "(4, 0.4, 400, 'model', 5000);"
+		    "INSERT INTO risk_scores VALUES (1, 2000, 0.6),(3, 3000, 1.5),(4, 4000, 0.9);");
 	sqlite3_close(db);
 	tn_error err = {0};
 	tn_store *s;
@@ -98,7 +64,7 @@ static void test_refresh_writes_the_one_table(void **state)
 {
 	(void)state;
 	char path[64];
-	snprintf(path, sizeof path, "%s", temp_path("tenure_scores_jobs"));
+	temp_path(path, sizeof path, "tenure_scores_jobs");
 	tn_error err = {0};
 	tn_store *s;
 	assert_int_equal(tn_store_open(path, TN_STORE_CREATE, &s, &err), TN_OK);

@@ -7,7 +7,7 @@
  * replay that must give exactly the same state.  tests/e2e/sources.sh does
  * the App Store chain with the openssl CLI and the real server.
  */
-#include "testutil.h"
+#include "store_util.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -96,17 +96,6 @@ static const char *state_of(tn_store *s, const char *ext)
 		snprintf(buf, sizeof buf, "(none)");
 	tn_db_finalize(st);
 	return buf;
-}
-
-static long long count(tn_store *s, const char *sql)
-{
-	tn_error err = {0};
-	tn_stmt *st = tn_db_prepare(s, sql, &err);
-	assert_non_null(st);
-	assert_int_equal(tn_db_step_row(st, "count", &err), TN_OK);
-	long long v = tn_db_column_int64(st, 0);
-	tn_db_finalize(st);
-	return v;
 }
 
 /* ---- base64 ---------------------------------------------------------------- */
@@ -327,7 +316,7 @@ static void test_revenuecat_auth(void **state)
 	rq.authorization = NULL;
 	assert_int_equal(tn_sources_verify(c, TN_SRC_REVENUECAT, &rq, &n, &why, &err), TN_ERR_INPUT);
 	/* the store keeps no Authorization value */
-	assert_int_equal(count(s, "SELECT count(*) FROM sources WHERE instr(config, 'xyz') > 0"), 0);
+	assert_int_equal(store_count(s, "SELECT count(*) FROM sources WHERE instr(config, 'xyz') > 0"), 0);
 	tn_sources_free(c);
 	tn_store_close(s);
 }
@@ -549,10 +538,10 @@ static void walk_appstore(tn_store *s)
 			fail_msg("App Store step %zu %s/%s: got %s, want %s", i, APPSTORE[i].type,
 				 APPSTORE[i].subtype ? APPSTORE[i].subtype : "", got, APPSTORE[i].want);
 	}
-	assert_int_equal(count(s, "SELECT count(*) FROM payments WHERE status = 'refunded' AND amount = 4.99"), 1);
-	assert_int_equal(count(s, "SELECT count(*) FROM payments WHERE status = 'failed'"), 2);
+	assert_int_equal(store_count(s, "SELECT count(*) FROM payments WHERE status = 'refunded' AND amount = 4.99"), 1);
+	assert_int_equal(store_count(s, "SELECT count(*) FROM payments WHERE status = 'failed'"), 2);
 	/* the auto-renew-off instant of the last cancelling (step 35) was cleared by re-enabling */
-	assert_int_equal(count(s, "SELECT count(*) FROM subscription_state WHERE auto_renew_off_at IS NOT NULL"), 1);
+	assert_int_equal(store_count(s, "SELECT count(*) FROM subscription_state WHERE auto_renew_off_at IS NOT NULL"), 1);
 }
 
 static void walk_googleplay(tn_store *s)
@@ -645,7 +634,7 @@ static void walk_stripe(tn_store *s)
 		if (strcmp(got, S[i].want) != 0)
 			fail_msg("Stripe step %zu %s: got %s, want %s", i, S[i].type, got, S[i].want);
 	}
-	assert_int_equal(count(s, "SELECT count(*) FROM subscriptions WHERE ext_id = 'stripe:sub_w' AND "
+	assert_int_equal(store_count(s, "SELECT count(*) FROM subscriptions WHERE ext_id = 'stripe:sub_w' AND "
 				  "billing_period = 'quarter' AND price = 12 AND currency = 'EUR'"),
 			 1);
 	const char *pays[] = {
@@ -663,10 +652,10 @@ static void walk_stripe(tn_store *s)
 		assert_int_equal(feed(s, TN_SRC_STRIPE, pays[i], 1700000000, &oc), TN_OK);
 		assert_int_equal(oc, i < 4 ? TN_SRC_APPLIED : TN_SRC_STORED);
 	}
-	assert_int_equal(count(s, "SELECT count(*) FROM payments p JOIN customers c ON c.id = p.customer_id WHERE "
+	assert_int_equal(store_count(s, "SELECT count(*) FROM payments p JOIN customers c ON c.id = p.customer_id WHERE "
 				  "c.ext_id = 'cus_w'"),
 			 4);
-	assert_int_equal(count(s, "SELECT CAST(sum(amount) AS INTEGER) FROM payments WHERE ext_id LIKE 'stripe:%' AND "
+	assert_int_equal(store_count(s, "SELECT CAST(sum(amount) AS INTEGER) FROM payments WHERE ext_id LIKE 'stripe:%' AND "
 				  "status = 'refunded'"),
 			 18);
 }
@@ -716,7 +705,7 @@ static void walk_revenuecat(tn_store *s)
 		if (strcmp(got, R[i].want) != 0)
 			fail_msg("RevenueCat step %zu {%s}: got %s, want %s", i, R[i].fields, got, R[i].want);
 		if (i == 9) /* PRODUCT_CHANGE: the new product (later events name it as product_id) */
-			assert_int_equal(count(s, "SELECT count(*) FROM subscriptions WHERE ext_id = 'revenuecat:ot-rc' "
+			assert_int_equal(store_count(s, "SELECT count(*) FROM subscriptions WHERE ext_id = 'revenuecat:ot-rc' "
 						  "AND plan = 'pro_yearly' AND billing_period = 'year'"),
 					 1);
 	}
@@ -762,14 +751,14 @@ static void test_walk_and_replay(void **state)
 	assert_int_equal(oc, TN_SRC_STALE);
 	assert_string_equal(state_of(s, "stripe:sub_w"), "expired|billing|1|expired");
 	/* kept once each, the stale one with its outcome (written after it was kept) */
-	assert_int_equal(count(s, "SELECT count(*) FROM source_notifications WHERE dedupe_key = 'evt_p1'"), 1);
-	assert_int_equal(count(s, "SELECT count(*) FROM source_notifications WHERE dedupe_key = 'evt_old' AND outcome = 'stale'"), 1);
-	assert_int_equal(count(s, "SELECT count(*) FROM source_notifications WHERE dedupe_key = 'evt_p1' AND outcome = 'applied'"), 1);
+	assert_int_equal(store_count(s, "SELECT count(*) FROM source_notifications WHERE dedupe_key = 'evt_p1'"), 1);
+	assert_int_equal(store_count(s, "SELECT count(*) FROM source_notifications WHERE dedupe_key = 'evt_old' AND outcome = 'stale'"), 1);
+	assert_int_equal(store_count(s, "SELECT count(*) FROM source_notifications WHERE dedupe_key = 'evt_p1' AND outcome = 'applied'"), 1);
 	char *before = dump(s);
 	long long n = 0;
 	tn_error err = {0};
 	assert_int_equal(tn_sources_replay(s, &n, &err), TN_OK);
-	assert_int_equal(n, count(s, "SELECT count(*) FROM source_notifications"));
+	assert_int_equal(n, store_count(s, "SELECT count(*) FROM source_notifications"));
 	char *after = dump(s);
 	assert_string_equal(before, after);
 	free(before);

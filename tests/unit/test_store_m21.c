@@ -4,64 +4,17 @@
  * written).  The rebuilt tables must refuse and accept exactly what they
  * did, and a store at the version before keeps its rows, columns, indexes
  * and foreign keys. */
-#include "testutil.h"
-#include "tenure/store.h"
-
-#include <sqlite3.h>
-#include <unistd.h>
-
-extern const struct {
-	int version;
-	const char *sql, *pg;
-} tn_store_migrations[];
+#include "store_util.h"
 
 static const char *const TABLES[] = {"subscriptions", "subscription_state", "source_subscriptions", "payments",
 				     "source_notifications"};
 #define NTABLES (sizeof TABLES / sizeof TABLES[0])
 
-/* the migration's position, found by its SQL so that renumbering at merge
- * does not move the test */
-static int m21_index(void)
-{
-	int at = -1;
-	for (int i = 0; i < tn_store_schema_latest(); i++)
-		if (strstr(tn_store_migrations[i].sql, "subscriptions_m21"))
-			at = i;
-	assert_true(at > 0);
-	return at;
-}
-
-static void temp_path(char *p, size_t n, const char *stem)
-{
-	snprintf(p, n, "/tmp/%s_XXXXXX", stem);
-	int fd = mkstemp(p);
-	assert_true(fd >= 0);
-	close(fd);
-	unlink(p);
-}
-
-static void exec_ok(sqlite3 *db, const char *sql)
-{
-	char *msg = NULL;
-	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-	if (rc != SQLITE_OK)
-		fprintf(stderr, "%s: %s\n", sql, msg ? msg : "?");
-	sqlite3_free(msg);
-	assert_int_equal(rc, SQLITE_OK);
-}
-
 /* A store as the version before migration 21 left it, with rows in every
  * rebuilt table (and their parents) */
 static void make_old_store(const char *path)
 {
-	sqlite3 *db;
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	int before = m21_index();
-	for (int i = 0; i < before; i++)
-		exec_ok(db, tn_store_migrations[i].sql);
-	char pragma[128];
-	snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d; PRAGMA application_id = 1413828181", before);
-	exec_ok(db, pragma);
+	sqlite3 *db = old_store_open(path, migration_index("subscriptions_m21"));
 	exec_ok(db, "PRAGMA foreign_keys = ON;"
 		    "INSERT INTO customers(id, ext_id) VALUES (1,'a'),(2,'b'),(3,'c');"
 		    "INSERT INTO sources(id, kind, name, config, created_at) VALUES (1,'stripe','s','{}',10),"

@@ -5,62 +5,7 @@
  * its fold), must come out with the new indexes, no old one, and every
  * journaled row seen once: through a live connection's view (per customer,
  * through the new index) and after the fold a writable open makes. */
-#include "testutil.h"
-#include "tenure/store.h"
-
-#include <sqlite3.h>
-#include <unistd.h>
-
-#include "store/db.h"
-
-extern const struct {
-	int version;
-	const char *sql, *pg;
-} tn_store_migrations[];
-
-/* the migration's position, found by its SQL so that renumbering at merge
- * does not move the test */
-static int m23_index(void)
-{
-	int at = -1;
-	for (int i = 0; i < tn_store_schema_latest(); i++)
-		if (strstr(tn_store_migrations[i].sql, "events_journal_gen"))
-			at = i;
-	assert_true(at > 0);
-	return at;
-}
-
-static void exec_ok(sqlite3 *db, const char *sql)
-{
-	char *msg = NULL;
-	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-	if (rc != SQLITE_OK)
-		fprintf(stderr, "%s: %s\n", sql, msg ? msg : "?");
-	sqlite3_free(msg);
-	assert_int_equal(rc, SQLITE_OK);
-}
-
-static long long count(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	long long n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
-}
-
-static long long count_s(tn_store *s, const char *sql)
-{
-	tn_error err = {0};
-	tn_stmt *st = tn_db_prepare(s, sql, &err);
-	if (!st)
-		fail_msg("%s: %s", sql, err.msg);
-	assert_int_equal(tn_db_step(st, "counting", &err), TN_DB_ROW);
-	long long n = tn_db_column_int64(st, 0);
-	tn_db_finalize(st);
-	return n;
-}
+#include "store_util.h"
 
 /* A store as the version before migration 23 left it: customers 1-3, two
  * events in events, journal rows in two generations of events_journal
@@ -68,15 +13,7 @@ static long long count_s(tn_store *s, const char *sql)
  * events (kept once by the fold) */
 static void make_old_store(const char *path)
 {
-	sqlite3 *db;
-	unlink(path);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	int before = m23_index();
-	for (int i = 0; i < before; i++)
-		exec_ok(db, tn_store_migrations[i].sql);
-	char pragma[128];
-	snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d; PRAGMA application_id = 1413828181", before);
-	exec_ok(db, pragma);
+	sqlite3 *db = old_store_open(path, migration_index("events_journal_gen"));
 	exec_ok(db, "INSERT INTO customers(id, ext_id) VALUES (1,'a'),(2,'b'),(3,'c');"
 		    "INSERT INTO event_types(id, name) VALUES (1,'session');"
 		    "INSERT INTO events(customer_id, occurred_at, type_id, ext_id, amount) VALUES (1,10,1,'e1',NULL),"
@@ -87,8 +24,8 @@ static void make_old_store(const char *path)
 		    "INSERT INTO events_journal_b(id, customer_id, occurred_at, type_id, ext_id, amount) VALUES"
 		    "  (1,3,30,1,'k1',NULL),(2,1,31,1,'k2',4.0);");
 	/* the old indexes are there (else this test would prove nothing) */
-	assert_int_equal(count(db, "SELECT count(*) FROM sqlite_schema WHERE name IN ('events_journal_customer',"
-				   "'events_journal_b_customer')"),
+	assert_int_equal(sql_count(db, "SELECT count(*) FROM sqlite_schema WHERE name IN ('events_journal_customer',"
+				       "'events_journal_b_customer')"),
 			 2);
 	sqlite3_close(db);
 }
@@ -109,28 +46,26 @@ static void test_live_then_fold(void **state)
 	tn_store *live = NULL;
 	if (tn_store_open(path, TN_STORE_LIVE, &live, &err))
 		fail_msg("open: %s", err.msg);
-	assert_int_equal(count_s(live, "SELECT count(*) FROM main.events_journal"), 5);
-	assert_int_equal(count_s(live, "SELECT count(*) FROM events"), 9); /* e2 twice until the fold */
-	assert_int_equal(count_s(live, "SELECT count(*) FROM events WHERE customer_id = 1"), 4);
-	assert_int_equal(count_s(live, "SELECT count(*) FROM events WHERE customer_id = 3"), 2);
-	assert_int_equal(count_s(live, NEW_INDEXES), 2);
-	assert_int_equal(count_s(live, OLD_INDEXES), 0);
+	assert_int_equal(store_count(live, "SELECT count(*) FROM main.events_journal"), 5);
+	assert_int_equal(store_count(live, "SELECT count(*) FROM events"), 9); /* e2 twice until the fold */
+	assert_int_equal(store_count(live, "SELECT count(*) FROM events WHERE customer_id = 1"), 4);
+	assert_int_equal(store_count(live, "SELECT count(*) FROM events WHERE customer_id = 3"), 2);
+	assert_int_equal(store_count(live, NEW_INDEXES), 2);
+	assert_int_equal(store_count(live, OLD_INDEXES), 0);
 	tn_store_close(live);
 	/* a writable open folds: every row once */
 	tn_store *s = NULL;
 	if (tn_store_open(path, 0, &s, &err))
 		fail_msg("open: %s", err.msg);
-	assert_int_equal(count_s(s, "SELECT count(*) FROM main.events_journal"), 0);
-	assert_int_equal(count_s(s, "SELECT count(*) FROM main.events_journal_b"), 0);
-	assert_int_equal(count_s(s, "SELECT count(*) FROM main.events"), 8);
-	assert_int_equal(count_s(s, "SELECT count(*) FROM main.events WHERE customer_id = 2 AND amount = 2.5"), 1);
+	assert_int_equal(store_count(s, "SELECT count(*) FROM main.events_journal"), 0);
+	assert_int_equal(store_count(s, "SELECT count(*) FROM main.events_journal_b"), 0);
+	assert_int_equal(store_count(s, "SELECT count(*) FROM main.events"), 8);
+	assert_int_equal(store_count(s, "SELECT count(*) FROM main.events WHERE customer_id = 2 AND amount = 2.5"), 1);
 	tn_store_close(s);
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	char want[32];
-	snprintf(want, sizeof want, "%d", tn_store_schema_latest());
-	assert_int_equal(count(db, "PRAGMA user_version"), atoi(want));
-	assert_int_equal(count(db, NEW_INDEXES), 2);
+	assert_int_equal(sql_count(db, "PRAGMA user_version"), tn_store_schema_latest());
+	assert_int_equal(sql_count(db, NEW_INDEXES), 2);
 	sqlite3_close(db);
 	unlink(path);
 }
