@@ -30,22 +30,8 @@ function init(args)
   math.randomseed(tid * 7919 + os.time())
 end
 
-if rate > 0 then
-  local ffi = require("ffi")
-  ffi.cdef[[ typedef struct { long tv_sec; long tv_nsec; } tn_timespec; int clock_gettime(int, tn_timespec *); ]]
-  local ts = ffi.new("tn_timespec")
-  local function now_ms()
-    ffi.C.clock_gettime(1, ts) -- CLOCK_MONOTONIC
-    return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
-  end
-  local interval = 1000 * batch * tonumber(os.getenv("WRK_THREADS") or "1") / rate -- ms
-  local due
-  function delay()
-    local t = now_ms()
-    due = (due or t) + interval
-    if due < t - 1000 then due = t end
-    return due > t and math.floor(due - t) or 0
-  end
+if rate > 0 then -- a backlog of more than a second is dropped
+  delay = dofile("bench/pace.lua")(1000 * batch * tonumber(os.getenv("WRK_THREADS") or "1") / rate, nil, 1000) -- ms
 end
 
 function request()

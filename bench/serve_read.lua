@@ -36,24 +36,14 @@ local seq, next_i = os.getenv("ORDER") == "seq", 0, 0
 local rate = tonumber(os.getenv("RATE") or "0")
 late_n, late_max, sent = 0, 0, 0 -- globals of the thread's state: done() reads them with thread:get
 if rate > 0 then
-  local ffi = require("ffi")
-  ffi.cdef[[ typedef struct { long tv_sec; long tv_nsec; } tn_timespec; int clock_gettime(int, tn_timespec *); ]]
-  local ts = ffi.new("tn_timespec")
-  local function now_ms()
-    ffi.C.clock_gettime(1, ts) -- CLOCK_MONOTONIC
-    return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
-  end
-  local interval = 1000 * tonumber(os.getenv("WRK_THREADS") or "1") / rate -- ms
-  local due
-  function delay()
-    local t = now_ms()
-    due = (due or t) + interval
-    sent = sent + 1
-    if due < t - 1 then -- behind schedule by more than wrk's 1 ms tick
+  local paced = dofile("bench/pace.lua")(1000 * tonumber(os.getenv("WRK_THREADS") or "1") / rate, -- ms
+    function(behind) -- sent behind schedule by more than wrk's 1 ms tick
       late_n = late_n + 1
-      if t - due > late_max then late_max = t - due end
-    end
-    return due > t and math.floor(due - t) or 0
+      if behind > late_max then late_max = behind end
+    end)
+  function delay()
+    sent = sent + 1
+    return paced()
   end
 end
 function request()
