@@ -26,7 +26,7 @@ run() { # $1 = A|B
   if [ "$1" = A ]; then bin=$BASE; else bin=$NEW; fi
   echo "== $1: $bin (load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%H:%M:%S))"
   TENURE=$bin BENCH_DIR=$D/$1 PHASES=ingest sh bench/bench_serve.sh 2>&1 |
-    grep -E '^ingest:|settled after|RSS \(MB\)|CPU per event|writer thread|fold steps:|disk writes|group commits' | sed 's/^/  /'
+    grep -E '^ingest:|settled after|RSS \(MB\)|RSS verdict|CPU per event|writer thread|fold steps:|disk writes|group commits' | sed 's/^/  /'
 }
 machine
 i=0

@@ -229,6 +229,10 @@ TN_API int tn_store_exec(tn_store *s, const char *sql, tn_error *err);
 TN_API int tn_store_wal(tn_store *s, tn_error *err);
 /* Make this connection a reader: it refuses writes. */
 TN_API int tn_store_reader(tn_store *s, tn_error *err);
+/* tn_store_reader for a connection that only makes one pass over whole
+ * tables (the server's value refit): a 1 MiB page cache instead of 8 MiB,
+ * since a page read once gains nothing from staying cached. */
+TN_API int tn_store_reader_scan(tn_store *s, tn_error *err);
 /* A hint for a connection that scans whole tables again and again (the
  * dashboard's warming threads): read the file through a memory map (up to
  * SQLite's limit, 2 GB on Debian) instead of a read() per page.  Nothing on

@@ -36,6 +36,13 @@ double server_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+void server_trim(void)
+{
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+}
+
 /* ---- reader connections ----------------------------------------------------- */
 
 tn_store *reader_take_seen(tn_server *sv, reader_seen **seen, tn_error *err)

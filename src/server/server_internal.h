@@ -294,6 +294,10 @@ tn_store_watch *server_watch(tn_server *sv);
 tn_store *reader_take_seen(tn_server *sv, reader_seen **seen, tn_error *err);
 void reader_give(tn_server *sv, tn_store *s);
 double server_now(void);
+/* malloc_trim(0) on glibc (nothing elsewhere): every arena's free pages back
+ * to the kernel, so RSS follows the bytes in use (writer.c says why a heap
+ * keeps them otherwise). */
+void server_trim(void);
 
 /* ---- ingest ---- */
 /* The fast path for events (ingest_fast.c): 1 parsed into FE (free with

@@ -11,6 +11,15 @@
  * server's generation), at most once every VALUE_REFRESH seconds, so that a
  * steady ingest does not keep a core busy refitting.  docs/api.md says when
  * the value is null.
+ *
+ * Memory (issue 12: the server's RSS flat under a steady ingest): a refit
+ * reads the purchase events on a connection of its own, opened at the first
+ * refit and kept until shutdown, with a 1 MiB page cache
+ * (tn_store_reader_scan): on a pooled reader the scan filled that reader's
+ * 8 MiB cache, which the next refit found stale and filled again, ~8 MB
+ * coming and going every VALUE_REFRESH, and it evicted the customer pages
+ * the HTTP threads read.  After each refit the freed fit arrays go back to
+ * the kernel (server_trim) rather than waiting for the writer's next trim.
  */
 #include "server/server_internal.h"
 #include "base/alloc.h"
@@ -65,6 +74,10 @@ static int model_build(tn_store *s, unsigned long gen, value_model **out, tn_err
 	tn_time cal = tn_value_txns_last_day(t);
 	if ((rc = tn_value_summarize(t, cal, 7, &sum, err)))
 		goto done;
+	/* the rows are summed up: free them (3.2 MB and their ids' map on the
+	 * demo) before the fit, the scores and the new model are built */
+	tn_value_txns_free(t);
+	t = NULL;
 	tn_value_summary_drop_unobserved(sum);
 	tn_value_fit tf, gf;
 	tn_error ferr = {0};
@@ -125,6 +138,7 @@ static void *value_main(void *arg)
 {
 	tn_server *sv = arg;
 	value_state *vs = &sv->value;
+	tn_store *conn = NULL; /* the refit's own connection (see the top) */
 	pthread_mutex_lock(&vs->mu);
 	while (!vs->stopping) {
 		unsigned long gen = atomic_load(&sv->generation);
@@ -138,13 +152,21 @@ static void *value_main(void *arg)
 		}
 		pthread_mutex_unlock(&vs->mu);
 		tn_error err = {0};
-		tn_store *s = reader_take(sv, &err);
+		if (!conn && tn_store_open(sv->db_path, TN_STORE_LIVE, &conn, &err) == TN_OK &&
+		    tn_store_reader_scan(conn, &err) != TN_OK) {
+			tn_store_close(conn);
+			conn = NULL;
+		}
 		value_model *m = NULL;
-		if (s) {
+		if (conn) {
 			tn_db_cancel_set(value_halted, vs);
-			model_build(s, gen, &m, &err); /* a failure leaves the last model (or null) */
+			/* a failure leaves the last model (or null); the connection is
+			 * opened afresh for the next refit, whatever state it was left in */
+			if (model_build(conn, gen, &m, &err) != TN_OK) {
+				tn_store_close(conn);
+				conn = NULL;
+			}
 			tn_db_cancel_set(NULL, NULL);
-			reader_give(sv, s);
 		}
 		pthread_mutex_lock(&vs->mu);
 		vs->built = 1;
@@ -159,8 +181,14 @@ static void *value_main(void *arg)
 			if (old && --old->refs == 0)
 				model_free(old);
 		}
+		/* the fit's arrays and the old model are freed: their pages back to
+		 * the kernel now (not under the lock: the walk takes a few ms) */
+		pthread_mutex_unlock(&vs->mu);
+		server_trim();
+		pthread_mutex_lock(&vs->mu);
 	}
 	pthread_mutex_unlock(&vs->mu);
+	tn_store_close(conn);
 	return NULL;
 }
 

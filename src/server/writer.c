@@ -19,9 +19,6 @@
 #include <stdlib.h>
 #include <time.h>
 #include <string.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 #define MAX_DETAILS 100
 #define GROUP_ROWS 200000 /* rows in one group commit at most */
@@ -379,9 +376,7 @@ static void enqueue(tn_server *sv, write_job *j)
 
 static void trim_heaps(double *last)
 {
-#ifdef __GLIBC__
-	malloc_trim(0);
-#endif
+	server_trim();
 	*last = server_now();
 }
 

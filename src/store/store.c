@@ -1163,6 +1163,26 @@ int tn_store_reader(tn_store *s, tn_error *err)
 	return tn_store_exec(s, "PRAGMA query_only = 1; PRAGMA cache_size = -8192", err);
 }
 
+/* The page cache of a one-pass scanner (tn_store_reader_scan): the scan
+ * reads each page of the table it walks once, so a cache only pays for the
+ * pages it comes back to -- the interior pages of the tables it looks rows
+ * up in by key (the value refit: customers by rowid, one lookup a purchase).
+ * 1 MiB holds 256 pages of 4 KiB: the 4 interior pages of the 50,000-customer
+ * demo's customers table (dbstat) with room for ~60 times as many customers,
+ * plus the cursors' paths.  Measured on the demo (session 29): the same
+ * 24,762 read() calls a refit as with the readers' 8 MiB, 12% less CPU. */
+#define TN_SCAN_CACHE_KIB 1024
+
+int tn_store_reader_scan(tn_store *s, tn_error *err)
+{
+	int rc = tn_store_reader(s, err);
+	if (rc || s->pg)
+		return rc;
+	char sql[64];
+	snprintf(sql, sizeof sql, "PRAGMA cache_size = -%d", TN_SCAN_CACHE_KIB);
+	return tn_store_exec(s, sql, err);
+}
+
 void tn_store_scan_mmap(tn_store *s)
 {
 	/* Each page a scan misses in the page cache costs a pread() system call
