@@ -270,6 +270,42 @@ static void test_gg(void **state)
 	tn_frame_free(f);
 }
 
+/* ---- summary: the order of the rows ----------------------------------------- */
+
+/* tn_value_summarize orders the rows by customer and day (a radix
+ * permutation): days before 1970 (negative) sort first, and a customer's
+ * purchases on one day count as one, whatever order the rows come in. */
+static void test_summary_order(void **state)
+{
+	(void)state;
+	tn_error err = {0};
+	tn_value_txns *t = tn_value_txns_new();
+	assert_non_null(t);
+	/* b: days 14, -7, 14 (two rows on day 14); a: days 3, 1 */
+	assert_int_equal(tn_value_txns_add(t, "b", 14 * TN_DAY + 5, 2.0, &err), TN_OK);
+	assert_int_equal(tn_value_txns_add(t, "a", 3 * TN_DAY, 10.0, &err), TN_OK);
+	assert_int_equal(tn_value_txns_add(t, "b", -7 * TN_DAY, 1.0, &err), TN_OK);
+	assert_int_equal(tn_value_txns_add(t, "a", 1 * TN_DAY, 20.0, &err), TN_OK);
+	assert_int_equal(tn_value_txns_add(t, "b", 14 * TN_DAY, 4.0, &err), TN_OK);
+	tn_value_summary *s;
+	assert_int_equal(tn_value_summarize(t, 21 * TN_DAY, 7, &s, &err), TN_OK);
+	assert_int_equal(s->n, 2);
+	assert_string_equal(s->id[0], "a");
+	assert_near(s->x[0], 1, 0);
+	assert_near(s->t_x[0], 2.0 / 7, 1e-12);
+	assert_near(s->T[0], 20.0 / 7, 1e-12);
+	assert_near(s->monetary[0], 10.0, 0);
+	assert_near(s->revenue[0], 30.0, 0);
+	assert_string_equal(s->id[1], "b");
+	assert_near(s->x[1], 1, 0);
+	assert_near(s->t_x[1], 3, 1e-12);
+	assert_near(s->T[1], 4, 1e-12);
+	assert_near(s->monetary[1], 6.0, 0);
+	assert_near(s->first[1], -7.0 * TN_DAY, 0);
+	tn_value_summary_free(s);
+	tn_value_txns_free(t);
+}
+
 /* ---- summary from the CDNOW log -------------------------------------------- */
 
 static void test_summary(void **state)
@@ -457,7 +493,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_logaddexp), cmocka_unit_test(test_hyp2f1), cmocka_unit_test(test_sbg),
 		cmocka_unit_test(test_bgnbd),     cmocka_unit_test(test_pnbd),   cmocka_unit_test(test_gg),
-		cmocka_unit_test(test_summary),   cmocka_unit_test(test_store),  cmocka_unit_test(test_segments),
+		cmocka_unit_test(test_summary),
+		cmocka_unit_test(test_summary_order),   cmocka_unit_test(test_store),  cmocka_unit_test(test_segments),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
