@@ -43,6 +43,7 @@
  */
 #include "web/web_internal.h"
 #include "base/alloc.h"
+#include "base/thread.h"
 #include "store/db.h"
 
 #include <math.h>
@@ -459,6 +460,10 @@ static void *warm_main(void *p)
 	struct warmer *me = p;
 	web_cache *wc = me->wc;
 	web_make_lane = me->lane;
+	/* pages' requests first: the warming yields the core to them (base/thread.h) */
+	char name[24];
+	snprintf(name, sizeof name, "tn-warm%d", me->lane + 1);
+	tn_thread_background(name);
 	tn_store *s = NULL;
 	long long gate = 0, version = -1, seen = -1;
 	double read_at = 0;
