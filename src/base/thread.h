@@ -3,7 +3,8 @@
  *
  * tn_thread_background() is called first thing by each thread that does
  * background work in `tenure serve` (the value model's refit, the
- * dashboard's warming threads, the scheduler's jobs): it names the thread
+ * scheduler's jobs; not yet the dashboard's warming threads: see
+ * web_data.c warm_main): it names the thread
  * and lowers its CPU priority to TN_BACKGROUND_NICE, so that on a busy
  * machine the HTTP threads and the writer (whose folds must keep up with
  * ingest) run first.  The threads such a thread starts (an analysis's
@@ -14,7 +15,7 @@
  * shares a busy core by weight, 1024 at nice 0, 110 at nice 10, 15 at nice
  * 19, 3 for SCHED_IDLE.  Against one busy request thread, nice 10 still gets
  * ~10 % of the core, so under a sustained ingest the value model is still
- * refitted and the dashboard still warms (slower); nice 19 (~1.4 %) and
+ * refitted (later); nice 19 (~1.4 %) and
  * SCHED_IDLE (~0.3 %) would starve them for as long as the load lasts.  On
  * an idle core the priority changes nothing: the background work runs at
  * full speed.  docs/api.md (Performance) has the measurements.
