@@ -6,6 +6,7 @@
  */
 #include "actions_cli.h"
 #include "cli.h"
+#include "base/thread.h"
 #include "cli/scheduler.h"
 #include "tenure/outbox.h"
 
@@ -686,6 +687,8 @@ typedef struct sched {
 static void *sched_main(void *ud)
 {
 	sched *sc = ud;
+	/* the nightly jobs are batch work: requests first (base/thread.h) */
+	tn_thread_background("tn-scheduler");
 	for (;;) {
 		tn_error err = {0};
 		tn_store *s;

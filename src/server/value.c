@@ -24,6 +24,7 @@
 #include "server/server_internal.h"
 #include "base/alloc.h"
 #include "base/hashmap.h"
+#include "base/thread.h"
 #include "store/db.h"
 #include "tenure/json.h"
 #include "tenure/value.h"
@@ -139,6 +140,7 @@ static void *value_main(void *arg)
 	tn_server *sv = arg;
 	value_state *vs = &sv->value;
 	tn_store *conn = NULL; /* the refit's own connection (see the top) */
+	tn_thread_background("tn-value"); /* requests first (base/thread.h) */
 	pthread_mutex_lock(&vs->mu);
 	while (!vs->stopping) {
 		unsigned long gen = atomic_load(&sv->generation);

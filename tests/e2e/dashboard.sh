@@ -100,6 +100,11 @@ check_contains "the filter is kept in the links" body.out 'href="/when?period=qu
 check_eq "an unknown customer" "$(get /customers/nobody -H "Cookie: tn_session=$S")" 200
 check_contains "an unknown customer says so" body.out "Not found."
 
+# the value model's thread yields the cores to the requests; the warming threads
+# (started by the pages above) keep the server's priority for now
+# (docs/dashboard.md, "The warming and the CPU priority")
+check_background_nice "the value model's thread at nice +10, the others (the warming threads too) unchanged" "$SERVER_PID" tn-value
+
 # ---- cached, refreshed when data arrive ----
 get /who -H "Cookie: tn_session=$S" >/dev/null
 t=$(sed -n 's/^Server-Timing: page;dur=\([0-9.]*\).*/\1/p' hdr.out | tr -d '\r')
@@ -118,6 +123,19 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 check_eq "the overview refreshes when data arrive" "$n2" "$((n1 + 1))"
+# and the rest of that round: the insights (thread 2) recomputed, then "round
+# done" after the last computation.  The counts below and the restart that
+# recomputes nothing need it finished: on a loaded machine it can end later
+# than the overview's refresh, so wait for it (at most 300 s) rather than
+# assume it
+for _ in $(seq 1 1200); do
+  done_at=$(grep -n 'dashboard round done' serve.log | tail -1 | cut -d: -f1)
+  last_at=$(grep -n 'dashboard .* computed in' serve.log | tail -1 | cut -d: -f1)
+  [ "$(grep -c 'dashboard insights| computed' serve.log)" -ge 2 ] && [ -n "$done_at" ] && [ "$done_at" -gt "${last_at:-0}" ] && break
+  sleep 0.25
+done
+check "the round after the ingest ends (round done after the insights' second computation)" \
+  sh -c "[ $(grep -c 'dashboard insights| computed' serve.log) -ge 2 ] && [ ${done_at:-0} -gt ${last_at:-0} ]"
 
 # ---- CSRF, admin, acknowledge ----
 get /alerts -H "Cookie: tn_session=$S" >/dev/null

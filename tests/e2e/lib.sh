@@ -80,3 +80,23 @@ start_server() {
 }
 # stop_server: SIGTERM (graceful shutdown) and wait for it
 stop_server() { kill -TERM "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID"; }
+# check_background_nice LABEL PID NAME...: each thread named NAME (base/thread.h)
+# runs at the nice value of PID's main thread + 10 (at most 19), and every
+# other thread at the main thread's, read from /proc/PID/task/TID/stat
+# (field 19; the fields after the ")" that ends the name)
+check_background_nice() {
+  label=$1; pid=$2; shift 2
+  main=$(sed 's/.*) //' "/proc/$pid/stat" | cut -d' ' -f17)
+  want=$((main + 10)); [ "$want" -gt 19 ] && want=19
+  got=""; bad=""
+  for t in /proc/"$pid"/task/*; do
+    c=$(cat "$t/comm" 2>/dev/null) || continue
+    n=$(sed 's/.*) //' "$t/stat" 2>/dev/null | cut -d' ' -f17) || continue
+    case " $* " in
+      *" $c "*) got="$got $c=$n"; [ "$n" = "$want" ] || bad="$bad $c=$n" ;;
+      *) case "$c" in tn-*) ;; *) [ "$n" = "$main" ] || bad="$bad $c=$n" ;; esac ;;
+    esac
+  done
+  for nm in "$@"; do case "$got " in *" $nm="*) ;; *) bad="$bad $nm:missing" ;; esac; done
+  if [ -z "$bad" ]; then ok "$label"; else not_ok "$label" "want $* at nice $want, the others at $main; wrong:$bad"; fi
+}

@@ -43,6 +43,8 @@ if ! start_server t.db serve.log --max-body 64k --max-depth 8; then
   not_ok "server starts" "$(cat serve.log)"; exit 1
 fi
 ok "server starts on a free port ($PORT)"
+# the value model's refit yields the cores to the requests and the writer (docs/api.md, Performance)
+check_background_nice "the value model's thread runs at nice +10, the others unchanged" "$SERVER_PID" tn-value
 check_contains "listening line" serve.log "listening on http://127.0.0.1:$PORT"
 check_eq "healthz needs no key" "$(req GET /healthz '')" 200
 check_contains "healthz body" resp.json '"status":"ok"'
@@ -286,7 +288,9 @@ line=$(grep -m1 '"clv":[0-9]' scores.json)
 vc=$(echo "$line" | sed 's/.*"customer":"\([^"]*\)".*/\1/')
 want=$(echo "$line" | sed 's/.*"clv":\([^,}]*\).*/\1/')
 got=""
-for _ in $(seq 1 100); do
+# the model is fitted by a thread at a lower priority than the requests
+# (base/thread.h): on a loaded machine give it up to 120 s, not 20
+for _ in $(seq 1 600); do
   req GET "/v1/customers/$vc" "$VK" >/dev/null
   got=$(sed -n 's/.*"value":{"clv":\([^,}]*\).*/\1/p' resp.json)
   [ -n "$got" ] && break
