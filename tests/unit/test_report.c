@@ -235,6 +235,18 @@ static void test_shared_equals_alone(void **state)
 	remove(path);
 }
 
+/* A and B, tables of the insights, cell for cell the same */
+static void same_tables(const tn_report_table *a, size_t na, const tn_report_table *b, size_t nb)
+{
+	assert_int_equal(na, nb);
+	for (size_t i = 0; i < na; i++) {
+		assert_string_equal(a[i].reading, b[i].reading);
+		assert_int_equal(a[i].nrows, b[i].nrows);
+		for (size_t k = 0; k < a[i].nrows * a[i].ncols; k++)
+			assert_string_equal(a[i].cells[k], b[i].cells[k]);
+	}
+}
+
 /* tn_report_insights_wait's scores: computed when asked for, on a
  * connection of their own (counted: asked for once) */
 typedef struct late_scores {
@@ -334,13 +346,7 @@ static void test_one_pass_equals_two(void **state)
 	size_t m1 = 0, m2 = 0;
 	assert_int_equal(tn_report_insights_scored(s, &def, as_of, NULL, "USD", &sc, &t1, &m1, &err), TN_OK);
 	assert_int_equal(tn_report_insights_shared(s, &def, as_of, NULL, "USD", &sc, cf, &t2, &m2, &err), TN_OK);
-	assert_int_equal(m1, m2);
-	for (size_t i = 0; i < m1; i++) {
-		assert_string_equal(t1[i].reading, t2[i].reading);
-		assert_int_equal(t1[i].nrows, t2[i].nrows);
-		for (size_t k = 0; k < t1[i].nrows * t1[i].ncols; k++)
-			assert_string_equal(t1[i].cells[k], t2[i].cells[k]);
-	}
+	same_tables(t1, m1, t2, m2);
 	assert_true(t1[1].nrows > 2); /* the complaints' table has rows */
 	/* the scores asked for once, when needed (tn_report_insights_wait), and
 	 * computed on another connection to the same store meanwhile, as the
@@ -352,13 +358,7 @@ static void test_one_pass_equals_two(void **state)
 			 TN_OK);
 	assert_int_equal(ls.calls, 1);
 	assert_true(ls.sc.ok);
-	assert_int_equal(m1, m3);
-	for (size_t i = 0; i < m1; i++) {
-		assert_string_equal(t1[i].reading, t3[i].reading);
-		assert_int_equal(t1[i].nrows, t3[i].nrows);
-		for (size_t k = 0; k < t1[i].nrows * t1[i].ncols; k++)
-			assert_string_equal(t1[i].cells[k], t3[i].cells[k]);
-	}
+	same_tables(t1, m1, t3, m3);
 	assert_true(t3[6].nrows > 0); /* the risk table read the late scores */
 	tn_report_tables_free(t3, m3);
 	tn_report_scores_clear(&ls.sc);
