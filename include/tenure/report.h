@@ -144,6 +144,15 @@ TN_API int tn_report_insights_scored(tn_store *s, const tn_churn_def *def, tn_ti
 TN_API int tn_report_insights_shared(tn_store *s, const tn_churn_def *def, tn_time as_of, const char *model_path,
 				     const char *currency, const tn_report_scores *sc, const struct tn_frame *churn,
 				     tn_report_table **out, size_t *n, tn_error *err);
+/* The same with the scores asked for only when a table needs them: GET_SC(UD)
+ * is called once, after the survey, complaint, matrix and words tables (which
+ * do not read them), and returns SC (NULL: computed here).  A caller can so
+ * compute the scores on another connection meanwhile (the dashboard,
+ * web_pages.c); the tables are those of tn_report_insights_shared. */
+typedef const tn_report_scores *(*tn_report_scores_wait)(void *ud);
+TN_API int tn_report_insights_wait(tn_store *s, const tn_churn_def *def, tn_time as_of, const char *model_path,
+				   const char *currency, tn_report_scores_wait get_sc, void *ud,
+				   const struct tn_frame *churn, tn_report_table **out, size_t *n, tn_error *err);
 
 /* V with DIGITS decimals and thousands separators ("21,272", "-1,234.5";
  * "n/a" for NaN); returns BUF. */

@@ -589,9 +589,19 @@ int tn_report_insights_scored(tn_store *s, const tn_churn_def *def, tn_time as_o
 	return tn_report_insights_shared(s, def, as_of, model_path, currency, sc, NULL, out, n, err);
 }
 
+static const tn_report_scores *given_scores(void *ud) { return ud; }
+
 int tn_report_insights_shared(tn_store *s, const tn_churn_def *def, tn_time as_of, const char *model_path,
 			      const char *currency, const tn_report_scores *sc, const tn_frame *churn,
 			      tn_report_table **out, size_t *n, tn_error *err)
+{
+	return tn_report_insights_wait(s, def, as_of, model_path, currency, given_scores, (void *)sc, churn, out, n,
+				       err);
+}
+
+int tn_report_insights_wait(tn_store *s, const tn_churn_def *def, tn_time as_of, const char *model_path,
+			    const char *currency, tn_report_scores_wait get_sc, void *ud, const tn_frame *churn,
+			    tn_report_table **out, size_t *n, tn_error *err)
 {
 	*out = NULL;
 	*n = 0;
@@ -605,6 +615,9 @@ int tn_report_insights_shared(tn_store *s, const tn_churn_def *def, tn_time as_o
 		rc = matrix_table(s, &t[2], err);
 	if (!rc)
 		rc = words_table(s, &t[3], err);
+	/* the tables above do not read the scores: asked for now (also after a
+	 * failure, so a caller computing them elsewhere is always answered) */
+	const tn_report_scores *sc = get_sc(ud);
 	/* one live value (at the data's end: the scores' when given) serves both
 	 * segmentations; a failure is each table's to report, as before */
 	tn_value_retention_result *own = NULL;

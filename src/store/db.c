@@ -226,6 +226,12 @@ void tn_db_cancel_set(int (*check)(void *ud), void *ud)
 	cancel_ud = ud;
 }
 
+void tn_db_cancel_get(int (**check)(void *ud), void **ud)
+{
+	*check = cancel_check;
+	*ud = cancel_ud;
+}
+
 int tn_db_cancelled(void) { return cancel_check && cancel_check(cancel_ud); }
 
 /* SQLite's progress handler runs on the thread stepping the statement: a

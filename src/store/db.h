@@ -68,6 +68,9 @@ void tn_db_reset(tn_stmt *st);
  * handler; PostgreSQL: between rows).  Threads without a check never see
  * it. */
 void tn_db_cancel_set(int (*check)(void *ud), void *ud);
+/* The calling thread's check and its UD (NULL: none), for a helper thread
+ * working for it to install with tn_db_cancel_set. */
+void tn_db_cancel_get(int (**check)(void *ud), void **ud);
 void tn_db_cancel_watch(tn_store *s);
 /* 1 when the calling thread's check says cancel (for long loops that do not
  * read the store). */

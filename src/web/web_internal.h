@@ -123,6 +123,11 @@ extern const size_t web_nwarm;
 /* The data stamp the warming thread computes for (set before each MAKE;
  * makers run only on that thread), and its cleanup (web_pages.c). */
 extern _Thread_local long long web_make_stamp;
+/* The CPU seconds of helper threads a MAKE ran for its value (the
+ * insights' scoring, web_pages.c), zeroed before each MAKE and counted in
+ * its logged CPU; web_thread_cpu() is the calling thread's CPU seconds. */
+extern _Thread_local double web_make_helper_cpu;
+double web_thread_cpu(void);
 /* The warming threads (1 or 2, TENURE_WEB_THREADS; web_data.c), which one
  * computes KIND (web_pages.c; 0 with one thread), and the lane of the
  * thread a MAKE runs on. */

@@ -9,6 +9,7 @@
  */
 #include "testutil.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include "store/db.h"
@@ -197,6 +198,63 @@ static long long one_int(tn_store *s, const char *sql)
  * (tn_store_scan_mmap); the HTTP readers do not.  The mapped connection must
  * see every commit of another connection, also once checkpointed into the
  * file and after a VACUUM made the file shorter than the mapping. */
+/* tn_db_cancel_get hands the calling thread's check to a helper thread (the
+ * dashboard's scoring, web_pages.c): with it installed, the helper's
+ * statements are cancelled when the check says so; without it, not. */
+static int always(void *ud) { return *(int *)ud; }
+typedef struct helper {
+	int (*check)(void *);
+	void *ud;
+	int install, cancelled, stepped;
+} helper;
+static void *helper_run(void *arg)
+{
+	helper *h = arg;
+	h->stepped = -1;
+	char path[] = "/tmp/tenure_db_cancel_XXXXXX";
+	int fd = mkstemp(path);
+	close(fd);
+	remove(path);
+	tn_store *s = NULL;
+	tn_error err = {0};
+	if (tn_store_open(path, TN_STORE_CREATE, &s, &err) == TN_OK) {
+		if (h->install)
+			tn_db_cancel_set(h->check, h->ud);
+		h->cancelled = tn_db_cancelled();
+		tn_stmt *st = tn_db_prepare(s, "SELECT 1", &err);
+		h->stepped = st && tn_db_step(st, "one row", &err) == TN_DB_ROW;
+		tn_db_finalize(st);
+		tn_store_close(s);
+	}
+	remove(path);
+	tn_db_cancel_set(NULL, NULL);
+	return NULL;
+}
+static void test_cancel_get(void **state)
+{
+	(void)state;
+	int on = 1;
+	tn_db_cancel_set(always, &on);
+	helper h = {0};
+	tn_db_cancel_get(&h.check, &h.ud);
+	assert_ptr_equal(h.check, always);
+	assert_ptr_equal(h.ud, &on);
+	tn_db_cancel_set(NULL, NULL);
+	for (int install = 0; install < 2; install++) {
+		h.install = install;
+		pthread_t th;
+		assert_int_equal(pthread_create(&th, NULL, helper_run, &h), 0);
+		pthread_join(th, NULL);
+		assert_int_equal(h.cancelled, install);
+		assert_int_equal(h.stepped, !install);
+	}
+	int (*none)(void *) = always;
+	void *ud = &on;
+	tn_db_cancel_get(&none, &ud); /* this thread's: none installed */
+	assert_true(none == NULL);
+	assert_null(ud);
+}
+
 static void test_scan_mmap(void **state)
 {
 	(void)state;
@@ -241,6 +299,7 @@ int main(void)
 		cmocka_unit_test(test_subscription_state),
 		cmocka_unit_test(test_data_version),
 		cmocka_unit_test(test_scan_mmap),
+		cmocka_unit_test(test_cancel_get),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
