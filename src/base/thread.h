@@ -3,8 +3,7 @@
  *
  * tn_thread_background() is called first thing by each thread that does
  * background work in `tenure serve` (the value model's refit, the
- * scheduler's jobs; not yet the dashboard's warming threads: see
- * web_data.c warm_main): it names the thread
+ * scheduler's jobs, the dashboard's two warming threads): it names the thread
  * and lowers its CPU priority to TN_BACKGROUND_NICE, so that on a busy
  * machine the HTTP threads and the writer (whose folds must keep up with
  * ingest) run first.  The threads such a thread starts (an analysis's

@@ -191,10 +191,12 @@ static int session_store(web_ctx *c, int op, const web_session *se)
 	tn_error err = {0};
 	char h[65];
 	hex(se->id_hash, 32, h);
-	long long before = web_data_stamp(c);
+	long long before = web_data_write_begin(c);
 	tn_store *s = web_store_open(c, &err);
-	if (!s)
+	if (!s) {
+		web_data_write_abandon(c);
 		return -1;
+	}
 	int rc = op ? web_session_save(s, h, se->key_id, (int64_t)wall(), (int64_t)se->expires, &err)
 		    : web_session_delete(s, h, &err);
 	tn_store_close(s);
@@ -262,7 +264,7 @@ static int session_find(web_ctx *c, const char *cookie, web_session *out)
 		return -1;
 	int64_t key_id = 0, expires = 0;
 	int in_store = 0;
-	long long before = web_data_stamp(c);
+	long long before = web_data_write_begin(c);
 	int rc = web_session_load(s, hx, (int64_t)now, &key_id, &expires, &in_store, &err);
 	tn_store_close(s);
 	web_data_own_write(c, before); /* an expired row may have been deleted */

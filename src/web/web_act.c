@@ -388,9 +388,10 @@ int action_approve_plan(web_ctx *c, int64_t key_id, int *repeat, char *msg, size
 	web_data_end(c);
 	if (rc)
 		return rc;
-	long long before = web_data_stamp(c);
+	long long before = web_data_write_begin(c);
 	tn_store *s = web_store_open(c, err);
 	if (!s) {
+		web_data_write_abandon(c);
 		tn_scores_free(sc);
 		return tn_error_code(err, TN_ERR_DB);
 	}
@@ -521,10 +522,12 @@ int action_start_campaign(web_ctx *c, int64_t key_id, int *repeat, char *msg, si
 		snprintf(msg, n, "%s", T(c, S_BAD_FORM));
 		return tn_error_set(err, TN_ERR_USAGE, "%s", msg);
 	}
-	long long before = web_data_stamp(c);
+	long long before = web_data_write_begin(c);
 	tn_store *s = web_store_open(c, err);
-	if (!s)
+	if (!s) {
+		web_data_write_abandon(c);
 		return tn_error_code(err, TN_ERR_DB);
+	}
 	tn_time now = 0;
 	tn_winback_due *due = NULL;
 	size_t nd = 0;
@@ -640,10 +643,12 @@ int action_withdraw_plan(web_ctx *c, int64_t key_id, char *msg, size_t n, tn_err
 		snprintf(msg, n, "%s", T(c, S_BAD_FORM));
 		return tn_error_set(err, TN_ERR_USAGE, "%s", msg);
 	}
-	long long before = web_data_stamp(c);
+	long long before = web_data_write_begin(c);
 	tn_store *s = web_store_open(c, err);
-	if (!s)
+	if (!s) {
+		web_data_write_abandon(c);
 		return tn_error_code(err, TN_ERR_DB);
+	}
 	int64_t withdrawn = 0;
 	long suppressed = 0;
 	char target[48], detail[96];
@@ -676,7 +681,7 @@ void web_audit_refused(web_ctx *c, int64_t key_id, const char *path, const char 
 	if (!action)
 		return;
 	tn_error err = {0};
-	long long before = web_data_stamp(c);
+	long long before = web_data_write_begin(c);
 	tn_store *s = web_store_open(c, &err);
 	if (!s || web_audit(s, key_id, action, path, "refused", why, &err))
 		fprintf(stderr, "tenure: dashboard audit: %s\n", err.msg);

@@ -43,6 +43,7 @@
  */
 #include "web/web_internal.h"
 #include "base/alloc.h"
+#include "base/thread.h"
 #include "store/db.h"
 
 #include <math.h>
@@ -92,6 +93,11 @@ struct web_cache {
 	} w[MAX_LANES];
 	int nlanes, stopping;
 	int round_work; /* something was computed since the last "round done" line (mu) */
+	/* pages' own writes in progress, from web_data_write_begin to their
+	 * rebase (mu): while one is, a warming thread computes nothing (see
+	 * warm_main) */
+	int own_writes;
+	unsigned long own_write_gen; /* web_data_write_begin calls so far (mu) */
 	atomic_int halt; /* shutdown: the computation in progress is cancelled (tn_db_cancel_set) */
 	pthread_mutex_t wmu;
 	pthread_cond_t wake;
@@ -192,7 +198,7 @@ static long long stamp_of(const char *db_path)
 }
 
 /* The data version read on the pages' connection (-1 when it cannot be read). */
-long long web_data_stamp(web_ctx *c)
+static long long web_data_stamp(web_ctx *c)
 {
 	web_cache *wc = web_cache_of(c->w);
 	long long v = -1;
@@ -204,6 +210,24 @@ long long web_data_stamp(web_ctx *c)
 		v = -1;
 	pthread_mutex_unlock(&wc->vmu);
 	return v;
+}
+
+long long web_data_write_begin(web_ctx *c)
+{
+	web_cache *wc = web_cache_of(c->w);
+	pthread_mutex_lock(&wc->mu);
+	wc->own_writes++;
+	wc->own_write_gen++;
+	pthread_mutex_unlock(&wc->mu);
+	return web_data_stamp(c);
+}
+
+void web_data_write_abandon(web_ctx *c)
+{
+	web_cache *wc = web_cache_of(c->w);
+	pthread_mutex_lock(&wc->mu);
+	wc->own_writes--;
+	pthread_mutex_unlock(&wc->mu);
 }
 
 void web_data_begin(web_ctx *c) { pthread_mutex_lock(&web_cache_of(c->w)->mu); }
@@ -460,13 +484,10 @@ static void *warm_main(void *p)
 	struct warmer *me = p;
 	web_cache *wc = me->wc;
 	web_make_lane = me->lane;
-	/* not at a lower priority (base/thread.h) although it is background work:
-	 * it made a race visible -- a warming thread that reads the new data
-	 * version between a page's own write and web_data_own_write's rebase
-	 * recomputes what the rebase keeps (tests/e2e/dashboard.sh's counts, 3 of
-	 * 13 runs under load; 1 of 5 at the normal priority too); to be done
-	 * with that race fixed (docs/dashboard.md, "The warming and the CPU
-	 * priority") */
+	/* background work: the requests first (base/thread.h).  The warming
+	 * waits for the pages' own writes (own_writes), so a slower warming
+	 * cannot read a page's write before its rebase and redo what it keeps. */
+	tn_thread_background(me->lane == 0 ? "tn-warm1" : "tn-warm2");
 	tn_store *s = NULL;
 	long long gate = 0, version = -1, seen = -1;
 	double read_at = 0;
@@ -541,6 +562,9 @@ static void *warm_main(void *p)
 		 * ~20 maxima, some by a scan: 0.2-0.3 s of CPU on 1,000,000
 		 * customers, so polling it kept an idle server's warming threads
 		 * 10-15% busy each. */
+		pthread_mutex_lock(&wc->mu);
+		unsigned long writes0 = wc->own_write_gen; /* see page_writing below */
+		pthread_mutex_unlock(&wc->mu);
 		long long g = stamp_of(wc->db_path);
 		long long dv = s ? tn_db_data_version(s) : -1;
 		if (s && (g != gate || dv != seen || version == -1 || (dv == -1 && server_now() - read_at >= 2.0))) {
@@ -559,8 +583,22 @@ static void *warm_main(void *p)
 		}
 		long long stamp = version;
 		pthread_mutex_lock(&wc->mu);
-		wc->version = version;
+		/* a page's own write in progress, or one that began since the
+		 * version was read: the version may count it while the values it
+		 * leaves valid are not rebased yet (web_data_own_write), or be
+		 * the one from before it while they are; computing now would
+		 * redo them for nothing.  A write ends in milliseconds: look
+		 * again then (its commit moved the connection's data_version, so
+		 * the version is read again). */
+		int page_writing = wc->own_writes > 0 || wc->own_write_gen != writes0;
+		if (!page_writing)
+			wc->version = version;
 		pthread_mutex_unlock(&wc->mu);
+		if (page_writing) {
+			struct timespec ts = {0, 5 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+			continue;
+		}
 		/* one missing or stale value at a time: those a page waits for
 		 * first, then the usual ones, then the other stale ones */
 		char kind[32] = "", arg[128] = "";
@@ -780,14 +818,17 @@ void web_data_own_write(web_ctx *c, long long before)
 {
 	web_cache *wc = web_cache_of(c->w);
 	long long after = web_data_stamp(c);
-	if (before == -1 || after == -1 || after == before)
+	if (before == -1 || after == -1 || after == before) {
+		web_data_write_abandon(c);
 		return;
+	}
 	pthread_mutex_lock(&wc->mu);
 	for (size_t i = 0; i < wc->n; i++)
 		if (wc->e[i].stamp == before)
 			wc->e[i].stamp = after;
 	if (wc->version == before)
 		wc->version = after;
+	wc->own_writes--; /* rebased: the warming may look again */
 	pthread_mutex_unlock(&wc->mu);
 	/* and the kept ones, so that a restart does not recompute them */
 	tn_error err = {0};

@@ -152,10 +152,15 @@ double web_wait_budget(void);
 void web_data_end(web_ctx *c);
 void *web_data(web_ctx *c, const char *kind, const char *arg, web_make_fn make, void (*drop)(void *),
 	       tn_error *err);
-/* After the dashboard's own write (an acknowledged alert), keep the cached
- * analyses: they do not read what was written. */
+/* The dashboard's own writes (an acknowledged alert, a session): BEGIN
+ * before the write returns the data version before it; after the write,
+ * OWN_WRITE keeps the cached analyses (they do not read what was written) by
+ * moving them to the new version; a write that does not happen (an error
+ * before it) calls ABANDON instead.  Between the two the warming threads
+ * compute nothing, so they never redo what the rebase keeps. */
+long long web_data_write_begin(web_ctx *c);
 void web_data_own_write(web_ctx *c, long long stamp_before);
-long long web_data_stamp(web_ctx *c);
+void web_data_write_abandon(web_ctx *c);
 /* A writable connection to the server's store for one action (caller closes). */
 tn_store *web_store_open(web_ctx *c, tn_error *err);
 

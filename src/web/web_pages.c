@@ -2216,10 +2216,12 @@ int action_ack(web_ctx *c, const char *id, tn_error *err)
 	long long v = strtoll(id, &end, 10);
 	if (!*id || *end || v <= 0)
 		return tn_error_set(err, TN_ERR_USAGE, "not an alert id");
-	long long before = web_data_stamp(c);
+	long long before = web_data_write_begin(c);
 	tn_store *s = web_store_open(c, err);
-	if (!s)
+	if (!s) {
+		web_data_write_abandon(c);
 		return tn_error_code(err, TN_ERR_DB);
+	}
 	tn_time now = (tn_time)time(NULL);
 	int rc = tn_pred_alerts_ack(s, (int64_t)v, now, err);
 	char target[40];
@@ -2231,7 +2233,8 @@ int action_ack(web_ctx *c, const char *id, tn_error *err)
 	if (!rc) { /* the analyses did not read the alert: keep them; the inbox did */
 		web_data_own_write(c, before);
 		web_data_forget(c, "alerts");
-	}
+	} else
+		web_data_write_abandon(c);
 	return rc;
 }
 

@@ -100,10 +100,10 @@ check_contains "the filter is kept in the links" body.out 'href="/when?period=qu
 check_eq "an unknown customer" "$(get /customers/nobody -H "Cookie: tn_session=$S")" 200
 check_contains "an unknown customer says so" body.out "Not found."
 
-# the value model's thread yields the cores to the requests; the warming threads
-# (started by the pages above) keep the server's priority for now
-# (docs/dashboard.md, "The warming and the CPU priority")
-check_background_nice "the value model's thread at nice +10, the others (the warming threads too) unchanged" "$SERVER_PID" tn-value
+# the value model's thread and the warming threads (started by the pages
+# above) yield the cores to the requests (docs/dashboard.md, "The warming and
+# the CPU priority")
+check_background_nice "the value model's and the warming threads at nice +10, the others unchanged" "$SERVER_PID" tn-value tn-warm1 tn-warm2
 
 # ---- cached, refreshed when data arrive ----
 get /who -H "Cookie: tn_session=$S" >/dev/null
