@@ -155,6 +155,15 @@ typedef struct writer {
 	 * after its commit (readcache_writer_commit); *_ok 0 when unknown */
 	tn_store_mark txn_before, txn_after;
 	int txn_before_ok, txn_after_ok;
+	/* the sync apart (writer.c): groups committed and not yet synced, in
+	 * commit order, for the syncer thread; their jobs' count (in flight
+	 * but not queued: gather counts them) */
+	int sync_fd;            /* the log's descriptor, -1: the commit syncs */
+	pthread_t syncer;
+	int syncer_started, sync_stop;
+	pthread_cond_t sync_work;
+	write_job *sync_head, *sync_tail;
+	long syncing;
 } writer;
 
 int writer_start(tn_server *sv, tn_error *err);
