@@ -6,10 +6,10 @@
  * savepoint through import's row checks (tn_import_row_json, so the rules and
  * messages are import's), rolls a request back to its savepoint when a row is
  * bad (422 with every bad row) and commits the group once.  Only after COMMIT
- * has returned -- WAL with synchronous=FULL: the log is synced -- are the
- * requests answered, so an acknowledged write survives SIGKILL or power loss.
- * If the commit fails every request of the group gets 500 and nothing of it
- * is kept.
+ * has returned and the log has been synced (on SQLite by the syncer thread,
+ * "The sync apart" below; on PostgreSQL by its own commit) are the requests
+ * answered, so an acknowledged write survives SIGKILL or power loss.  If the
+ * commit or the sync fails every request of the group gets 500.
  */
 #include "server/server_internal.h"
 #include "base/alloc.h"
@@ -436,6 +436,7 @@ static void *syncer_main(void *arg)
 {
 	tn_server *sv = arg;
 	writer *w = &sv->w;
+	int bad = 0; /* the errno of the first failed sync */
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		while (!w->sync_head && !w->sync_stop)
@@ -445,18 +446,25 @@ static void *syncer_main(void *arg)
 		write_job *list = w->sync_head;
 		w->sync_head = w->sync_tail = NULL;
 		pthread_mutex_unlock(&w->mu);
-		int bad = fdatasync(w->sync_fd) ? errno : 0;
+		/* a failed sync fails every later group too: the kernel may
+		 * have dropped the pages it could not write, so a later sync
+		 * can succeed with a hole in the log, and a crash keeps the
+		 * log only up to that hole (its checksums are chained) */
+		int was = bad;
+		if (!bad)
+			bad = fdatasync(w->sync_fd) ? errno : 0;
 		long n = 0;
 		for (write_job *j = list; j; j = j->next) {
 			n++;
 			if (bad && j->status == 200) {
 				j->status = 500;
 				snprintf(j->message, sizeof j->message,
-					 "committed but the log could not be synced to disk (it may not survive a crash): %s",
+					 "committed but the log could not be synced to disk (it may not survive a crash;"
+					 " restart the server): %s",
 					 strerror(bad));
 			}
 		}
-		if (bad) {
+		if (bad && !was) {
 			pthread_mutex_lock(&w->mu);
 			if (w->first_error.code == TN_OK)
 				tn_error_set(&w->first_error, TN_ERR_IO, "syncing the write-ahead log: %s", strerror(bad));
@@ -676,8 +684,11 @@ int writer_start(tn_server *sv, tn_error *err)
 	pthread_cond_init(&w->gather, &ca);
 	pthread_condattr_destroy(&ca);
 	if (w->sync_fd >= 0) {
-		if (pthread_create(&w->syncer, NULL, syncer_main, sv) != 0)
+		if (pthread_create(&w->syncer, NULL, syncer_main, sv) != 0) {
+			close(w->sync_fd);
+			w->sync_fd = -1;
 			return tn_error_set(err, TN_ERR_IO, "cannot start the writer's sync thread");
+		}
 		w->syncer_started = 1;
 	}
 	if (pthread_create(&w->thread, NULL, writer_main, sv) != 0) {
@@ -747,6 +758,10 @@ void writer_stop(tn_server *sv)
 	if (w->syncer_started) /* the writer told it to stop once it had answered all */
 		pthread_join(w->syncer, NULL);
 	w->syncer_started = 0;
+	/* what the writer committed after the last group (the shutdown's fold)
+	 * is on disk too when the server stops */
+	if (w->sync_fd >= 0 && fdatasync(w->sync_fd) && w->first_error.code == TN_OK)
+		tn_error_set(&w->first_error, TN_ERR_IO, "syncing the write-ahead log at shutdown: %s", strerror(errno));
 	if (w->sync_fd >= 0)
 		close(w->sync_fd);
 	w->sync_fd = -1;
