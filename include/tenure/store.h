@@ -225,7 +225,8 @@ TN_API int tn_store_exec(tn_store *s, const char *sql, tn_error *err);
 /* ---- the server's operations (tenure serve) ----------------------------- */
 
 /* Put the file in WAL mode with synchronous=FULL (every commit is durable when
- * it returns; readers on other connections never wait for the writer). */
+ * it returns; readers on other connections never wait for the writer;
+ * tn_store_wal_sync_apart changes that for `tenure serve`'s writer). */
 TN_API int tn_store_wal(tn_store *s, tn_error *err);
 /* The writer of `tenure serve` syncs the log itself, apart from the commit
  * (src/server/writer.c, "The sync apart"): on a WAL store this connection's

@@ -123,8 +123,9 @@ typedef struct write_job {
 	int answered;
 	char message[TN_ERROR_MSG_MAX + 64];
 	int done;
-	/* asynchronous jobs (the HTTP layer): called by the writer thread once the
-	 * job is answered; the job must not be touched by the writer after it */
+	/* asynchronous jobs (the HTTP layer): called by the writer thread (or
+	 * the syncer, writer.c) once the job is answered; the job must not be
+	 * touched by them after it */
 	void (*on_done)(struct write_job *job);
 	void *ud;
 	const void *route;      /* routes.c: the route, for the answer's metrics */

@@ -421,7 +421,7 @@ static void answer_group(writer *w, write_job *group, long synced)
  * (synchronous=FULL), and the writer -- the one thread every write goes
  * through -- waited for the disk before it took the next group: for Stripe
  * webhooks that wait was ~60% of the writer's time (strace: 891 fdatasync,
- * 4.4 s of ~7 s; docs/performance.md, session 29).  Now the writer's
+ * 4.4 s of ~7 s; docs/performance.md, "Session 29 (sync)").  Now the writer's
  * commits do not sync (synchronous=NORMAL) and this thread syncs the log
  * (fdatasync of its own descriptor of the -wal file: the sync is the
  * file's, whoever wrote it) and then answers every group committed before
