@@ -5,10 +5,9 @@
  * A server owns one writer connection, run by one writer thread that puts the
  * writes of many requests into one transaction (group commit; each request in
  * its own savepoint, so one bad request does not undo the others), and a pool
- * of reader connections used by the HTTP threads.  The store is in WAL mode;
- * a write is acknowledged only after its transaction is committed and a
- * syncer thread has synced the log (writer.c, "The sync apart"), hence
- * durable.  HTTP is GNU libmicrohttpd (thread pool with
+ * of reader connections used by the HTTP threads.  The store is in WAL mode
+ * with synchronous=FULL: a write is acknowledged only after its transaction
+ * is committed, hence durable.  HTTP is GNU libmicrohttpd (thread pool with
  * epoll, optional TLS); the request handler itself (tn_server_handle) needs no
  * socket, which is how fuzz/fuzz_http.c drives it.
  */

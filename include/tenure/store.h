@@ -225,17 +225,8 @@ TN_API int tn_store_exec(tn_store *s, const char *sql, tn_error *err);
 /* ---- the server's operations (tenure serve) ----------------------------- */
 
 /* Put the file in WAL mode with synchronous=FULL (every commit is durable when
- * it returns; readers on other connections never wait for the writer;
- * tn_store_wal_sync_apart changes that for `tenure serve`'s writer). */
+ * it returns; readers on other connections never wait for the writer). */
 TN_API int tn_store_wal(tn_store *s, tn_error *err);
-/* The writer of `tenure serve` syncs the log itself, apart from the commit
- * (src/server/writer.c, "The sync apart"): on a WAL store this connection's
- * commits stop syncing (synchronous=NORMAL: the log is still synced before
- * every checkpoint) and *fd is a descriptor of the log file, which the
- * caller must fdatasync after a commit before it calls that commit durable
- * (and close).  *fd -1 (and nothing changed) on PostgreSQL or a store
- * without a file. */
-TN_API int tn_store_wal_sync_apart(tn_store *s, int *fd, tn_error *err);
 /* Make this connection a reader: it refuses writes. */
 TN_API int tn_store_reader(tn_store *s, tn_error *err);
 /* A hint for a connection that scans whole tables again and again (the

@@ -123,9 +123,8 @@ typedef struct write_job {
 	int answered;
 	char message[TN_ERROR_MSG_MAX + 64];
 	int done;
-	/* asynchronous jobs (the HTTP layer): called by the writer thread (or
-	 * the syncer, writer.c) once the job is answered; the job must not be
-	 * touched by them after it */
+	/* asynchronous jobs (the HTTP layer): called by the writer thread once the
+	 * job is answered; the job must not be touched by the writer after it */
 	void (*on_done)(struct write_job *job);
 	void *ud;
 	const void *route;      /* routes.c: the route, for the answer's metrics */
@@ -156,15 +155,6 @@ typedef struct writer {
 	 * after its commit (readcache_writer_commit); *_ok 0 when unknown */
 	tn_store_mark txn_before, txn_after;
 	int txn_before_ok, txn_after_ok;
-	/* the sync apart (writer.c): groups committed and not yet synced, in
-	 * commit order, for the syncer thread; their jobs' count (in flight
-	 * but not queued: gather counts them) */
-	int sync_fd;            /* the log's descriptor, -1: the commit syncs */
-	pthread_t syncer;
-	int syncer_started, sync_stop;
-	pthread_cond_t sync_work;
-	write_job *sync_head, *sync_tail;
-	long syncing;
 } writer;
 
 int writer_start(tn_server *sv, tn_error *err);

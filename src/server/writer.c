@@ -6,10 +6,10 @@
  * savepoint through import's row checks (tn_import_row_json, so the rules and
  * messages are import's), rolls a request back to its savepoint when a row is
  * bad (422 with every bad row) and commits the group once.  Only after COMMIT
- * has returned and the log has been synced (on SQLite by the syncer thread,
- * "The sync apart" below; on PostgreSQL by its own commit) are the requests
- * answered, so an acknowledged write survives SIGKILL or power loss.  If the
- * commit or the sync fails every request of the group gets 500.
+ * has returned -- WAL with synchronous=FULL: the log is synced -- are the
+ * requests answered, so an acknowledged write survives SIGKILL or power loss.
+ * If the commit fails every request of the group gets 500 and nothing of it
+ * is kept.
  */
 #include "server/server_internal.h"
 #include "base/alloc.h"
@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <time.h>
 #include <string.h>
-#include <unistd.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -319,7 +318,7 @@ static int gathered(tn_server *sv)
 {
 	writer *w = &sv->w;
 	return w->stopping || w->queued >= GATHER_JOBS || w->qbytes >= GATHER_BYTES ||
-	       w->queued + w->syncing >= (long)atomic_load(&sv->in_flight);
+	       w->queued >= (long)atomic_load(&sv->in_flight);
 }
 
 /* Wait (w->mu held) up to WAIT_US for more jobs before a group is taken, when
@@ -384,97 +383,6 @@ static void trim_heaps(double *last)
 	malloc_trim(0);
 #endif
 	*last = server_now();
-}
-
-/* Answer GROUP's jobs (a list; SYNCED of them were counted in w->syncing). */
-static void answer_group(writer *w, write_job *group, long synced)
-{
-	pthread_mutex_lock(&w->mu);
-	w->syncing -= synced;
-	write_job *async = NULL;
-	for (write_job *j = group; j;) {
-		write_job *next = j->next;
-		w->depth--;
-		if (j->on_done) {
-			/* answered already: a failure is the server's first error */
-			if (j->answered && j->status != 200 && w->first_error.code == TN_OK)
-				tn_error_set(&w->first_error, TN_ERR_DB, "a decision was not stored: %s", j->message);
-			j->next = async;
-			async = j;
-		} else {
-			j->done = 1;
-		}
-		j = next;
-	}
-	pthread_cond_broadcast(&w->done);
-	pthread_mutex_unlock(&w->mu);
-	/* the HTTP layer's jobs: resume their connections (a job may be
-	 * freed as soon as its callback returns) */
-	for (write_job *j = async; j;) {
-		write_job *next = j->next;
-		j->on_done(j);
-		j = next;
-	}
-}
-
-/* The sync apart.  A group commit used to sync the log inside COMMIT
- * (synchronous=FULL), and the writer -- the one thread every write goes
- * through -- waited for the disk before it took the next group: for Stripe
- * webhooks that wait was ~60% of the writer's time (strace: 891 fdatasync,
- * 4.4 s of ~7 s; docs/performance.md, "Session 29 (sync)").  Now the writer's
- * commits do not sync (synchronous=NORMAL) and this thread syncs the log
- * (fdatasync of its own descriptor of the -wal file: the sync is the
- * file's, whoever wrote it) and then answers every group committed before
- * the sync began, while the writer applies the next group.  A job is still
- * answered 200 only once its commit is on disk; what changes is that a
- * reader can see a group's rows a sync before its senders hear 200.  SQLite
- * still syncs the log before a checkpoint copies it into the database, and
- * a commit lost with an unsynced tail of the log is lost whole with every
- * commit after it (the log's checksums are chained), so a crash leaves a
- * prefix of the acknowledged and unacknowledged commits, never a hole. */
-static void *syncer_main(void *arg)
-{
-	tn_server *sv = arg;
-	writer *w = &sv->w;
-	int bad = 0; /* the errno of the first failed sync */
-	pthread_mutex_lock(&w->mu);
-	for (;;) {
-		while (!w->sync_head && !w->sync_stop)
-			pthread_cond_wait(&w->sync_work, &w->mu);
-		if (!w->sync_head)
-			break; /* stopping, and every group answered */
-		write_job *list = w->sync_head;
-		w->sync_head = w->sync_tail = NULL;
-		pthread_mutex_unlock(&w->mu);
-		/* a failed sync fails every later group too: the kernel may
-		 * have dropped the pages it could not write, so a later sync
-		 * can succeed with a hole in the log, and a crash keeps the
-		 * log only up to that hole (its checksums are chained) */
-		int was = bad;
-		if (!bad)
-			bad = fdatasync(w->sync_fd) ? errno : 0;
-		long n = 0;
-		for (write_job *j = list; j; j = j->next) {
-			n++;
-			if (bad && j->status == 200) {
-				j->status = 500;
-				snprintf(j->message, sizeof j->message,
-					 "committed but the log could not be synced to disk (it may not survive a crash;"
-					 " restart the server): %s",
-					 strerror(bad));
-			}
-		}
-		if (bad && !was) {
-			pthread_mutex_lock(&w->mu);
-			if (w->first_error.code == TN_OK)
-				tn_error_set(&w->first_error, TN_ERR_IO, "syncing the write-ahead log: %s", strerror(bad));
-			pthread_mutex_unlock(&w->mu);
-		}
-		answer_group(w, list, n);
-		pthread_mutex_lock(&w->mu);
-	}
-	pthread_mutex_unlock(&w->mu);
-	return NULL;
 }
 
 static void *writer_main(void *arg)
@@ -609,26 +517,32 @@ static void *writer_main(void *arg)
 		}
 		metrics_commit(&sv->metrics, server_now() - t0, written, fast);
 
-		if (rc == TN_OK && w->sync_fd >= 0) {
-			/* durable once the syncer has synced the log: it answers */
-			pthread_mutex_lock(&w->mu);
-			for (write_job *j = group; j; j = j->next)
-				w->syncing++;
-			if (w->sync_tail)
-				w->sync_tail->next = group;
-			else
-				w->sync_head = group;
-			w->sync_tail = last;
-			pthread_cond_signal(&w->sync_work);
-			pthread_mutex_unlock(&w->mu);
-		} else {
-			if (rc) {
-				pthread_mutex_lock(&w->mu);
-				if (w->first_error.code == TN_OK)
-					w->first_error = err;
-				pthread_mutex_unlock(&w->mu);
+		pthread_mutex_lock(&w->mu);
+		if (rc && w->first_error.code == TN_OK)
+			w->first_error = err;
+		write_job *async = NULL;
+		for (write_job *j = group; j;) {
+			write_job *next = j->next;
+			w->depth--;
+			if (j->on_done) {
+				/* answered already: a failure is the server's first error */
+				if (j->answered && j->status != 200 && w->first_error.code == TN_OK)
+					tn_error_set(&w->first_error, TN_ERR_DB, "a decision was not stored: %s", j->message);
+				j->next = async;
+				async = j;
+			} else {
+				j->done = 1;
 			}
-			answer_group(w, group, 0);
+			j = next;
+		}
+		pthread_cond_broadcast(&w->done);
+		pthread_mutex_unlock(&w->mu);
+		/* the HTTP layer's jobs: resume their connections (a job may be
+		 * freed as soon as its callback returns) */
+		for (write_job *j = async; j;) {
+			write_job *next = j->next;
+			j->on_done(j);
+			j = next;
 		}
 		if (folding || tn_store_journal_rows(w->store) >= fold_rows)
 			folding = fold_step(sv, &fold_secs);
@@ -655,27 +569,15 @@ static void *writer_main(void *arg)
 			pthread_mutex_unlock(&w->mu);
 		}
 	}
-	/* the syncer answers what is left and stops */
-	pthread_mutex_lock(&w->mu);
-	w->sync_stop = 1;
-	pthread_cond_signal(&w->sync_work);
-	pthread_mutex_unlock(&w->mu);
 	return NULL;
 }
 
 int writer_start(tn_server *sv, tn_error *err)
 {
 	writer *w = &sv->w;
-	w->sync_fd = -1;
-	w->sync_head = w->sync_tail = NULL;
-	w->syncing = 0;
-	w->sync_stop = 0;
-	if (tn_store_wal_sync_apart(w->store, &w->sync_fd, err))
-		return err->code;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->work, NULL);
 	pthread_cond_init(&w->done, NULL);
-	pthread_cond_init(&w->sync_work, NULL);
 	w->txn_before_ok = w->txn_after_ok = 0;
 	tn_store_txn_hook(w->store, writer_txn_hook, sv);
 	pthread_condattr_t ca;
@@ -683,25 +585,8 @@ int writer_start(tn_server *sv, tn_error *err)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&w->gather, &ca);
 	pthread_condattr_destroy(&ca);
-	if (w->sync_fd >= 0) {
-		if (pthread_create(&w->syncer, NULL, syncer_main, sv) != 0) {
-			close(w->sync_fd);
-			w->sync_fd = -1;
-			return tn_error_set(err, TN_ERR_IO, "cannot start the writer's sync thread");
-		}
-		w->syncer_started = 1;
-	}
-	if (pthread_create(&w->thread, NULL, writer_main, sv) != 0) {
-		if (w->syncer_started) {
-			pthread_mutex_lock(&w->mu);
-			w->sync_stop = 1;
-			pthread_cond_signal(&w->sync_work);
-			pthread_mutex_unlock(&w->mu);
-			pthread_join(w->syncer, NULL);
-			w->syncer_started = 0;
-		}
+	if (pthread_create(&w->thread, NULL, writer_main, sv) != 0)
 		return tn_error_set(err, TN_ERR_IO, "cannot start the writer thread");
-	}
 	w->started = 1;
 	return TN_OK;
 }
@@ -755,17 +640,6 @@ void writer_stop(tn_server *sv)
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
 	w->started = 0;
-	if (w->syncer_started) /* the writer told it to stop once it had answered all */
-		pthread_join(w->syncer, NULL);
-	w->syncer_started = 0;
-	/* what the writer committed after the last group (the shutdown's fold)
-	 * is on disk too when the server stops */
-	if (w->sync_fd >= 0 && fdatasync(w->sync_fd) && w->first_error.code == TN_OK)
-		tn_error_set(&w->first_error, TN_ERR_IO, "syncing the write-ahead log at shutdown: %s", strerror(errno));
-	if (w->sync_fd >= 0)
-		close(w->sync_fd);
-	w->sync_fd = -1;
-	pthread_cond_destroy(&w->sync_work);
 	pthread_cond_destroy(&w->gather);
 	pthread_cond_destroy(&w->work);
 	pthread_cond_destroy(&w->done);

@@ -19,14 +19,12 @@
 #include "tenure.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #define TN_EVENT_BUFFER (1u << 18)
 #define TN_STMT_CACHE 24
@@ -1178,30 +1176,6 @@ void tn_store_scan_mmap(tn_store *s)
 	 * SQLITE_MAX_MMAP_SIZE; past it pages are read as before. */
 	if (s && s->db && !s->pg)
 		sqlite3_exec(s->db, "PRAGMA mmap_size = 1099511627776", NULL, NULL, NULL);
-}
-
-int tn_store_wal_sync_apart(tn_store *s, int *fd, tn_error *err)
-{
-	*fd = -1;
-	if (s->pg)
-		return TN_OK;
-	const char *db = sqlite3_db_filename(s->db, "main");
-	if (!db || !*db)
-		return TN_OK; /* in memory or temporary: no file to sync */
-	/* a read opens the log (a WAL connection creates it on its first read) */
-	if (tn_store_exec(s, "PRAGMA user_version", err))
-		return tn_error_code(err, TN_ERR_DB);
-	const char *wal = sqlite3_filename_wal(db);
-	int f = wal ? open(wal, O_RDWR | O_CLOEXEC) : -1;
-	if (f < 0)
-		return tn_error_set(err, TN_ERR_IO, "%s: cannot open the write-ahead log to sync it: %s", wal ? wal : db,
-				    strerror(errno));
-	if (tn_store_exec(s, "PRAGMA synchronous = NORMAL", err)) {
-		close(f);
-		return tn_error_code(err, TN_ERR_DB);
-	}
-	*fd = f;
-	return TN_OK;
 }
 
 int tn_store_wal(tn_store *s, tn_error *err)
