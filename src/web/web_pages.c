@@ -1166,8 +1166,7 @@ static void *make_insights(tn_store *s, const char *arg, tn_error *err)
 							    insights_frame(s), &t->t, &t->n, err))) {
 		if (!t)
 			tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-		if (!rc && as_of != TN_NO_TIME)
-			shared_scores(s, &d, as_of); /* the helper joined, its result kept */
+		scoring_join(); /* the helper (if started) joined, its result kept; nothing computed on failure */
 		free(t);
 		return NULL;
 	}
