@@ -2489,9 +2489,10 @@ static int journal_rows(tn_store *s, const uint32_t *rows, size_t n, int64_t nex
  *   cache line, false "maybe"s about 1% when full.  Loaded at start
  *   (tn_store_journal), sized for twice what the file may hold (at least
  *   4M keys), rounded up to a power of two of blocks, all of which it
- *   fills (12 bits a key): 1.5-6 MB per million keys, the demo's 5.3M
- *   events 32 MB, room for 22M keys.  When it fills up it is loaded
- *   again, twice as large.  Past EKEYS_MAX
+ *   fills (12 bits a key): 1.5-6 MB per million keys; past a quarter of
+ *   EKEYS_MAX it is sized for EKEYS_MAX at once (the demo's 200 MB file:
+ *   64 MB, room for the bound).  When it fills up it is loaded again,
+ *   twice as large.  Past EKEYS_MAX
  *   keys (events larger, or grown past it) it is freed and the writer
  *   keeps the probing path.
  * - SQLite only (PostgreSQL never journals). */
@@ -2663,7 +2664,17 @@ int tn_store_events_filter_step(tn_store *s, long long rows, int *more, tn_error
 			cap = last;
 		if (cap < ((size_t)1 << 22))
 			cap = (size_t)1 << 22;
-		if (cap > ekeys_max(s))
+		/* Past a quarter of the bound, at the bound at once.  Why: the
+		 * filter fills up under a sustained ingest, and its reload is a
+		 * step of the server's RSS (the new filter, twice as large) and a
+		 * scan of every event again on the writer while the ingest runs.
+		 * The demo's 200 MB file got 2^19 blocks (32 MB, room for 22.4M
+		 * keys), full after ~15M new events: 67 s at 224,000 events/s, so
+		 * a 120 s ingest stepped up by 32-64 MB (docs/performance.md,
+		 * "Session 30 (rss)").  The bound's filter (64 MB) fills only
+		 * where the filter is given up anyway; a small store keeps a
+		 * small filter, whose reloads are small and quick. */
+		if (cap > ekeys_max(s) / 4)
 			cap = ekeys_max(s);
 		if (!(s->ekeys = ebloom_new(cap)))
 			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
