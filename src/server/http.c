@@ -139,10 +139,10 @@ int tn_server_new(const tn_server_opts *o, tn_server **out, tn_error *err)
 	 * a 64 MB heap never reaches; only the main arena's top is cut back
 	 * to the bone.  The writer's arena (its 64 MiB page cache, the
 	 * groups' rows, the fold steps' temporaries) left a free top that
-	 * ratcheted up with the transients' high-water mark: at ~125,000
-	 * events/s its arena grew 82 -> 99 MB over 150 s while its bytes in
-	 * use stayed at 77 MB, and RSS with it (docs/performance.md, "Session
-	 * 30 (rss)").  In the main arena that top is trimmed each second.  The
+	 * ratcheted up with the transients' high-water mark: at ~122,000
+	 * events/s the arenas grew 82 -> 97 MB in 115 s while the bytes in
+	 * use stayed at 77 MB, and RSS with them (docs/performance.md,
+	 * "Session 30 (rss)").  In the main arena that top is trimmed each second.  The
 	 * HTTP threads' small blocks come from their per-thread caches
 	 * (tcache) without the arena's lock. */
 	mallopt(M_ARENA_MAX, 1);
