@@ -142,9 +142,10 @@ int tn_server_new(const tn_server_opts *o, tn_server **out, tn_error *err)
 	 * ratcheted up with the transients' high-water mark: at ~122,000
 	 * events/s the arenas grew 82 -> 97 MB in 115 s while the bytes in
 	 * use stayed at 77 MB, and RSS with them (docs/performance.md,
-	 * "Session 30 (rss)").  In the main arena that top is trimmed each second.  The
-	 * HTTP threads' small blocks come from their per-thread caches
-	 * (tcache) without the arena's lock. */
+	 * "Session 30 (rss)").  In the main arena that top is trimmed each
+	 * second.  The cost: the HTTP threads share the arena's lock for the
+	 * blocks their per-thread caches (tcache) do not hold; a cached read
+	 * took ~1.13x main's CPU under load 12-24 (the same session). */
 	mallopt(M_ARENA_MAX, 1);
 #endif
 	tn_server *sv = tn_calloc(1, sizeof *sv);
