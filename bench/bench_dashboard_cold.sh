@@ -5,7 +5,8 @@
 # A/B against another build: DASH_BASE=<its tenure binary> (default: this
 # build only).  Each round runs on a fresh copy of the store with no kept
 # values; with DASH_BASE the two builds alternate (A B A B ..., DASH_ROUNDS
-# rounds each, default 1) so both see the same load.  Printed per round: each
+# rounds each, default 1; DASH_THIS_FIRST=1 starts with this build) so both
+# see the same load; the kept rows of each pair are compared byte for byte.  Printed per round: each
 # computation's CPU seconds (the warming thread's, from the server's log),
 # the total, the CPU until the overview's headline (summary and this month's
 # rates) is ready, the wall time and the server's peak RSS.  CPU seconds are
@@ -60,13 +61,17 @@ round() { # round BIN TAG: prints "TAG kind|arg cpu" lines into $BENCH_DIR/cold.
     { c += $2 } $1 ~ /^(summary\||rates\|1\|)/ { h += $2 }
     END { printf "  %-6s cold round: CPU %7.2f s (headline ready after %.2f s CPU, wall ~%s s), wall %.1f s, peak RSS %s\n", tag, c, h, hw, wall, rss }' \
     "$BENCH_DIR/cold.$2"
+  # the kept rows, for the A/B's byte comparison below (a change must not alter a value)
+  sqlite3 "$DB" "SELECT key, version, hex(value) FROM dashboard_cache ORDER BY key" >"$BENCH_DIR/cold-$2.rows"
   rm -f "$DB" "$DB-wal" "$DB-shm"
 }
 echo "cold rounds on $N customers:"
 i=1
 while [ "$i" -le "$ROUNDS" ]; do
+  # DASH_THIS_FIRST=1: this build's round first (alternate the order between runs: the load drifts)
+  [ -n "$DASH_THIS_FIRST" ] && round "$TENURE" "this$i"
   [ -n "$DASH_BASE" ] && round "$DASH_BASE" "base$i"
-  round "$TENURE" "this$i"
+  [ -n "$DASH_THIS_FIRST" ] || round "$TENURE" "this$i"
   i=$((i + 1))
 done
 echo "CPU s per computation (round 1):"
@@ -79,5 +84,16 @@ if [ -n "$DASH_BASE" ]; then
     "$BENCH_DIR/cold.base1" "$BENCH_DIR/cold.this1"
 else
   awk '{ printf "  %-28s %9.3f\n", $1, $2; s += $2 } END { printf "  %-28s %9.3f\n", "total", s }' "$BENCH_DIR/cold.this1"
+fi
+if [ -n "$DASH_BASE" ]; then
+  i=1
+  while [ "$i" -le "$ROUNDS" ]; do
+    if cmp -s "$BENCH_DIR/cold-base$i.rows" "$BENCH_DIR/cold-this$i.rows"; then
+      echo "kept rows, round $i: identical ($(wc -l <"$BENCH_DIR/cold-this$i.rows") rows)"
+    else
+      echo "kept rows, round $i: DIFFER ($BENCH_DIR/cold-base$i.rows, $BENCH_DIR/cold-this$i.rows)"
+    fi
+    i=$((i + 1))
+  done
 fi
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: CPU seconds are the fair figure)"

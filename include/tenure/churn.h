@@ -172,7 +172,8 @@ typedef struct tn_churn_scan_opts {
 TN_API int tn_churn_data_end(tn_store *s, tn_time *out, tn_error *err);
 
 /* Stream the store.  Only what DEF's rules need is read (events only for
- * inactivity/defection/milestones, payments only for failed payments).
+ * inactivity/defection/milestones -- only the milestones' types when the
+ * rules read no activity -- payments only for failed payments).
  * *as_of_out (if not NULL) receives the as-of instant used. */
 TN_API int tn_churn_scan(tn_store *s, const tn_churn_def *def, const tn_churn_scan_opts *opts,
 			 tn_churn_customer_fn fn, void *ud, tn_time *as_of_out, tn_error *err);

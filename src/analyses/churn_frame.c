@@ -14,6 +14,7 @@
 #include "tenure/churn.h"
 #include "base/alloc.h"
 #include "base/hashmap.h"
+#include "store/db.h"
 #include "tenure/frame.h"
 #include "tenure/csv.h"
 
@@ -113,10 +114,10 @@ static int set_text(fb *b, tn_column *c, size_t row, const char *s)
 	return c->text[row] ? 0 : -1;
 }
 
-static int attr_pass(void *ud, const tn_churn_customer *c, tn_error *err)
+/* The attribute keys of one customer's ATTRS not seen yet, appended in order. */
+static int attr_keys_add(fb *b, const char *attrs, tn_error *err)
 {
-	fb *b = ud;
-	cJSON *o = cJSON_Parse(c->attrs ? c->attrs : "{}");
+	cJSON *o = cJSON_Parse(attrs ? attrs : "{}");
 	const cJSON *x;
 	int rc = TN_OK;
 	if (!o) /* the store holds only valid JSON objects (a CHECK): out of memory */
@@ -243,7 +244,29 @@ static tn_frame *build(tn_store *s, const tn_churn_def *def, const tn_churn_fram
 	fb b = {.o = &opts, .nmile = opts.nmilestones, .fp = fp, .path = path};
 	tn_churn_scan_opts so = {.as_of = o->as_of, .on_progress = o->on_progress, .progress_ud = o->progress_ud};
 	tn_frame *f = NULL;
-	if (tn_churn_scan(s, def, &so, attr_pass, &b, &so.as_of, err))
+	/* The frame's columns: every attribute key, in the order the customers
+	 * (by key, as the scan walks them) first use them.  Read from the
+	 * customers alone: a whole churn scan for it (subscriptions, spells, and
+	 * the events under an inactivity rule) was ~10 s of CPU on 1,000,000
+	 * customers.  The as-of is resolved once, as the scan would, so that a
+	 * commit between here and the scan does not move it. */
+	if (tn_churn_def_check(def, err))
+		goto fail;
+	if (so.as_of == TN_NO_TIME) {
+		if (tn_churn_data_end(s, &so.as_of, err))
+			goto fail;
+		if (so.as_of == TN_NO_TIME)
+			so.as_of = 0;
+	}
+	tn_stmt *ast = tn_db_prepare(s, "SELECT attrs FROM customers ORDER BY id", err);
+	if (!ast)
+		goto fail;
+	int step, arc = TN_OK;
+	while ((step = tn_db_step(ast, "reading the customers' attributes", err)) == TN_DB_ROW)
+		if ((arc = attr_keys_add(&b, tn_db_column_text(ast, 0), err)))
+			break;
+	tn_db_finalize(ast);
+	if (arc || tn_db_step_end(step, err))
 		goto fail;
 	f = tn_calloc(1, sizeof *f);
 	if (!f || !(f->cols = tn_calloc(C_FIXED + b.nattrs + b.nmile + 4, sizeof *f->cols)) ||

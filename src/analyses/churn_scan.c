@@ -48,7 +48,8 @@ typedef struct scan {
 	/* event type id -> flags: bit 0 activity, bit 1+k milestone k */
 	uint32_t *tflags;
 	size_t ntflags;
-	int all_types_activity;
+	int activity;           /* the rules read activity (inactivity, defection, or spells without cancellations) */
+	int all_types_activity; /* every event type is activity (activity, and no types named) */
 	size_t nmilestones;
 	/* interned strings */
 	char *intern[MAX_INTERN];
@@ -215,7 +216,7 @@ static int load_types(scan *sc, const tn_churn_scan_opts *o, tn_error *err)
 		uint32_t fl = sc->all_types_activity ? 1u : 0u;
 		for (size_t i = 0; i < d->ntypes; i++)
 			if (strcmp(d->types[i], name) == 0)
-				fl |= 1u, found[i] = 1;
+				fl |= sc->activity ? 1u : 0u, found[i] = 1;
 		for (size_t k = 0; k < sc->nmilestones; k++)
 			if (strcmp(o->milestones[k], name) == 0)
 				fl |= 2u << k;
@@ -698,7 +699,14 @@ int tn_churn_scan(tn_store *s, const tn_churn_def *def, const tn_churn_scan_opts
 	sc.causes = o->want_causes || def->cause_class;
 	int need_events = def->inactive_days > 0 || def->defection_window > 0 || o->nmilestones > 0 ||
 			  (!def->cancelled && def->failed_payment);
-	sc.all_types_activity = def->ntypes == 0;
+	/* Activity (the events' instants, sc.ev_t) is read only by the
+	 * inactivity and defection rules and, without the cancellation rule, to
+	 * start a spell.  A scan that reads events only for milestones (the
+	 * churn frame under the default definition) then asks the store for the
+	 * milestones' types alone instead of every event: on 1,000,000 customers
+	 * ~100M rows handed over and kept per customer, for ~1M used. */
+	sc.activity = def->inactive_days > 0 || def->defection_window > 0 || !def->cancelled;
+	sc.all_types_activity = sc.activity && def->ntypes == 0;
 	if ((rc = cur_open(&sc, &sc.cu,
 			   "SELECT id, ext_id, signed_up_at, country, channel, attrs FROM customers ORDER BY id",
 			   err)) ||

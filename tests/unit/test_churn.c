@@ -495,6 +495,65 @@ static void test_frame_and_csv(void **state)
 	close_store(s);
 }
 
+/* Milestones under a definition that reads no activity (the default,
+ * cancellations only): the scan asks the store for the milestones' types
+ * alone; the first instant of each is the same as when every event is read
+ * (an inactivity rule), and the spells are the cancellation rule's.  The
+ * frame's attribute columns come from every customer, in key order, also
+ * those with no subscription. */
+static int collect_milestone(void *ud, const tn_churn_customer *c, tn_error *err)
+{
+	(void)err;
+	got *g = ud;
+	size_t n = strlen(g->buf);
+	snprintf(g->buf + n, sizeof g->buf - n, "%s:%g:%zu ", c->id,
+		 c->milestone_at[0] == TN_NO_TIME ? -1.0 : (double)(c->milestone_at[0] - JAN1) / TN_DAY, c->nspells);
+	return TN_OK;
+}
+
+static void test_milestones_without_activity(void **state)
+{
+	(void)state;
+	tn_store *s = new_store();
+	customer(s, "a", JAN1, "{\"device\":\"ios\"}");
+	customer(s, "b", JAN1, "{\"age\":\"30s\",\"device\":\"web\"}");
+	sub(s, "a", "basic", "month", 10, JAN1, TN_NO_TIME, JAN1 + D(40), JAN1 + D(40), "cancelled");
+	event(s, "a", JAN1 + D(1), "session");
+	event(s, "a", JAN1 + D(3), "onboarding_complete");
+	event(s, "a", JAN1 + D(5), "onboarding_complete");
+	event(s, "b", JAN1 + D(2), "session");
+	event(s, "b", JAN1 + D(4), "onboarding_complete");
+	done_writing(s);
+	static const char *const miles[] = {"onboarding_complete"};
+	tn_churn_scan_opts o = {.as_of = JAN1 + D(60), .milestones = miles, .nmilestones = 1};
+	tn_churn_def d;
+	tn_churn_def_default(&d);
+	got g;
+	memset(&g, 0, sizeof g);
+	tn_error err = {0};
+	if (tn_churn_scan(s, &d, &o, collect_milestone, &g, NULL, &err))
+		fail_msg("%s", err.msg);
+	assert_string_equal(g.buf, "a:3:1 b:4:0 "); /* b: no subscription, no spell under cancellations */
+	tn_churn_def idle = {.inactive_days = 30};
+	snprintf(idle.name, sizeof idle.name, "idle");
+	memset(&g, 0, sizeof g);
+	if (tn_churn_scan(s, &idle, &o, collect_milestone, &g, NULL, &err))
+		fail_msg("%s", err.msg);
+	assert_string_equal(g.buf, "a:3:1 b:4:1 "); /* activity starts b's spell */
+	tn_churn_frame_opts fo = {.as_of = JAN1 + D(60)};
+	tn_frame *f = tn_churn_frame(s, &d, &fo, &err);
+	if (!f)
+		fail_msg("%s", err.msg);
+	assert_int_equal(f->nrows, 1);
+	assert_int_equal(tn_frame_find(f, "attr_device"), 11);
+	assert_int_equal(tn_frame_find(f, "attr_age"), 12); /* b's key, though b has no row */
+	int on = tn_frame_find(f, "reached_onboarding_complete");
+	assert_true(on >= 0);
+	assert_near(f->cols[on].num[0], 1, 0);
+	tn_frame_free(f);
+	close_store(s);
+}
+
 /* --by keeps groups apart and whole: a numeric attribute used to print with
  * %g (1234567 and 1234568 both "1.23457e+06", one group) and names were cut
  * at 63 bytes. */
@@ -727,6 +786,7 @@ int main(void)
 		cmocka_unit_test(test_cohorts),
 		cmocka_unit_test(test_rate_shared_first),
 		cmocka_unit_test(test_frame_and_csv),
+		cmocka_unit_test(test_milestones_without_activity),
 		cmocka_unit_test(test_causes_from_state_and_derived),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
