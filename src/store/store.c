@@ -2256,12 +2256,12 @@ static int copy_rows(tn_store *s, tn_pg *pg, const char *table, const unsigned c
 }
 
 /* ---- events on a cluster: straight into the shards -----------------------
- * Through the coordinator, events cost about 14 CPU-s a million rows on the
+ * Through the coordinator, a million events cost about 2 CPU-s on the
  * coordinator's backend (the temporary table, the INSERT ... SELECT routed
- * to the foreign partitions, postgres_fdw's parameters as text) and 4 on
- * each shard (INSERTs of 1,000 rows with the key checked row by row): 47k
- * rows/s against 490k into one server by COPY (docs/scaling.md, Session
- * 30).  A bulk import (tn_store_bulk) on a postgres_fdw coordinator
+ * to the foreign partitions, postgres_fdw's parameters as text) and 3 on
+ * each shard (INSERTs of 1,000 rows, the key checked row by row), in
+ * batches the coordinator waits for one by one: 33-50k rows/s against 490k
+ * into one server by COPY (docs/scaling.md, Session 30).  A bulk import (tn_store_bulk) on a postgres_fdw coordinator
  * therefore opens connections of its own to the shards, with the foreign
  * servers' options (tn_cluster_connect), asks the coordinator which shard
  * each customer's rows go to (satisfies_hash_partition: the partitions'
