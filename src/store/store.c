@@ -2334,7 +2334,8 @@ static int shards_route(tn_store *s, tn_error *err)
 		s->route_cap = s->nev;
 	}
 	/* the buffer is sorted by customer: its distinct ids, in order */
-	size_t cap = 2 + s->nev * 22, len = 0, nd = 0;
+	/* put_int writes 25 bytes whatever the number's length: room for the last */
+	size_t cap = 32 + s->nev * 22, len = 0, nd = 0;
 	char *arr = tn_malloc(cap);
 	int64_t *ids = tn_malloc(s->nev * sizeof *ids);
 	unsigned char *shard = tn_malloc(s->nev);
