@@ -135,11 +135,13 @@ typedef struct shard_url {
 	char *shown; /* the URL without its password */
 } shard_url;
 
+/* the libpq parameters a shard URL may give: the server's, the user's */
+static const char *const server_keys[] = {"host", "hostaddr", "port", "dbname", "sslmode", "sslrootcert",
+					  "sslcrl", "connect_timeout", "target_session_attrs", NULL};
+static const char *const user_keys[] = {"user", "password", "sslcert", "sslkey", NULL};
+
 static int parse_url(const char *url, size_t k, shard_url *out, tn_error *err)
 {
-	static const char *const server_keys[] = {"host", "hostaddr", "port", "dbname", "sslmode", "sslrootcert",
-						  "sslcrl", "connect_timeout", "target_session_attrs", NULL};
-	static const char *const user_keys[] = {"user", "password", "sslcert", "sslkey", NULL};
 	memset(out, 0, sizeof *out);
 	if (!(out->shown = tn_pg_redact(url)))
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
@@ -631,4 +633,95 @@ fail:
 	*out = NULL;
 	*n = 0;
 	return tn_error_code(err, TN_ERR_DB);
+}
+
+/* KEY one of the libpq parameters cluster init put into the foreign
+ * server's or the user mapping's options (the others are postgres_fdw's). */
+static int libpq_key(const char *key)
+{
+	for (int i = 0; server_keys[i]; i++)
+		if (strcmp(key, server_keys[i]) == 0)
+			return 1;
+	for (int i = 0; user_keys[i]; i++)
+		if (strcmp(key, user_keys[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Append "key='value' " to BUF (CAP bytes), quoted as libpq reads it. */
+static int add_conninfo(char *buf, size_t cap, const char *k, const char *v)
+{
+	size_t l = strlen(buf);
+	int n = snprintf(buf + l, cap - l, "%s='", k);
+	if (n < 0 || (size_t)n >= cap - l)
+		return -1;
+	l += (size_t)n;
+	for (const char *c = v; *c; c++) {
+		if (l + 4 >= cap)
+			return -1;
+		if (*c == '\\' || *c == '\'')
+			buf[l++] = '\\';
+		buf[l++] = *c;
+	}
+	buf[l++] = '\'';
+	buf[l++] = ' ';
+	buf[l] = '\0';
+	return 0;
+}
+
+int tn_cluster_connect(tn_store *s, tn_pg ***out, int *n, tn_error *err)
+{
+	*out = NULL;
+	*n = 0;
+	long long mod = 0;
+	if (query_int(s, "SELECT count(*) FROM cluster_shards WHERE kind = 'postgres_fdw'", "reading the cluster's shards",
+		      &mod, err))
+		return tn_error_code(err, TN_ERR_DB);
+	if (mod <= 0 || mod > TN_CLUSTER_MAX_SHARDS)
+		return tn_error_set(err, TN_ERR_DB, "%s: not a postgres_fdw coordinator", tn_store_path(s));
+	char(*info)[4096] = tn_calloc((size_t)mod, sizeof *info);
+	tn_pg **pg = tn_calloc((size_t)mod, sizeof *pg);
+	if (!info || !pg) {
+		free(info);
+		free(pg);
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	}
+	/* the mapping's options are readable by its own user (and superusers):
+	 * the user cluster init ran as */
+	tn_stmt *st = tn_db_prepare(s,
+		"SELECT cs.remainder, cs.modulus, o.k, o.v FROM cluster_shards cs "
+		"JOIN pg_foreign_server fs ON fs.srvname = cs.server, LATERAL ("
+		"  SELECT option_name, option_value FROM pg_options_to_table(fs.srvoptions)"
+		"  UNION ALL SELECT option_name, option_value FROM pg_user_mappings um, pg_options_to_table(um.umoptions)"
+		"  WHERE um.srvid = fs.oid AND um.usename = current_user) o(k, v) "
+		"WHERE cs.kind = 'postgres_fdw' ORDER BY cs.remainder", err);
+	int rc = st ? TN_OK : tn_error_code(err, TN_ERR_DB), step = TN_DB_DONE;
+	while (!rc && (step = tn_db_step(st, "reading the shards' connection options", err)) == TN_DB_ROW) {
+		long long r = tn_db_column_int64(st, 0), m = tn_db_column_int64(st, 1);
+		const char *k = tn_db_column_text(st, 2), *v = tn_db_column_text(st, 3);
+		if (m != mod || r < 0 || r >= mod || !k || !v)
+			rc = tn_error_set(err, TN_ERR_DB, "%s: the cluster's shards are not remainders 0 to %lld of %lld",
+					  tn_store_path(s), mod - 1, mod);
+		else if (libpq_key(k) && add_conninfo(info[r], sizeof info[r], k, v))
+			rc = tn_error_set(err, TN_ERR_DB, "%s: shard %lld: its connection options are too long",
+					  tn_store_path(s), r + 1);
+	}
+	tn_db_finalize(st);
+	if (!rc && step != TN_DB_DONE)
+		rc = tn_error_code(err, TN_ERR_DB);
+	for (long long r = 0; r < mod && !rc; r++) {
+		char name[64];
+		snprintf(name, sizeof name, "shard %lld (tn_shard_%lld)", r + 1, r);
+		rc = tn_pg_open(info[r], name, &pg[r], err);
+	}
+	free(info);
+	if (rc) {
+		for (long long r = 0; r < mod; r++)
+			tn_pg_close(pg[r]);
+		free(pg);
+		return tn_error_code(err, TN_ERR_DB);
+	}
+	*out = pg;
+	*n = (int)mod;
+	return TN_OK;
 }

@@ -30,4 +30,14 @@ int tn_store_put_customers(tn_store *s, const tn_customer_rec *r, size_t n, int 
  * INSERT of the new ones and an UPDATE of only the changed ones. */
 int tn_store_put_subscriptions(tn_store *s, const tn_subscription_rec *r, size_t n, int *outcomes, tn_error *err);
 
+/* Open a connection of our own to each shard of a postgres_fdw
+ * coordinator, with the coordinator's own settings for it (the foreign
+ * server's connection options and the current user's mapping: only the
+ * libpq ones), so that the events import can COPY straight into the shards
+ * (store.c, "events on a cluster").  (*OUT)[r] is the shard of hash
+ * remainder r, *N the modulus.  Close each with tn_pg_close, free the
+ * array. */
+struct tn_pg;
+int tn_cluster_connect(tn_store *s, struct tn_pg ***out, int *n, tn_error *err);
+
 #endif

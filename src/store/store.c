@@ -130,6 +130,16 @@ struct tn_store {
 	void *sort_a, *sort_b, *sort_out;
 	size_t sort_cap;
 	int bulk; /* tn_store_bulk: 1 allowed, 2 the events key is dropped in this transaction, 3 not this time */
+	/* a postgres_fdw coordinator's bulk events import: our own connections
+	 * to the shards ("events on a cluster" below) */
+	tn_pg **shard;       /* [remainder], nshard of them, opened on first use */
+	int nshard;
+	int shard_txn;       /* the shards' transactions are open (begun by the first flush) */
+	int shard_off;       /* the shards could not be reached from here: postgres_fdw's way */
+	unsigned char *shard_stream; /* [k]: the shard's events key is dropped, rows stream in */
+	long long *shard_rows;       /* [k]: rows streamed (the key build's memory) */
+	unsigned char *route;        /* [i]: the shard of buffered event i */
+	size_t route_cap;
 	long long bulk_rows; /* rows copied while the key was dropped (the key build's memory) */
 	int bulk_cache;      /* tn_store_bulk_size raised the page cache */
 	/* statements kept prepared by tn_store_cached, keyed by the SQL's address */
@@ -978,6 +988,12 @@ void tn_store_close(tn_store *s)
 		return;
 	if (s->in_txn)
 		tn_store_rollback(s);
+	for (int k = 0; k < s->nshard; k++)
+		tn_pg_close(s->shard[k]);
+	free(s->shard);
+	free(s->shard_stream);
+	free(s->shard_rows);
+	free(s->route);
 	tn_db_finalize(s->ins_customer);
 	tn_db_finalize(s->ins_subscription);
 	tn_db_finalize(s->ins_event);
@@ -1048,10 +1064,14 @@ void tn_store_txn_hook(tn_store *s, void (*fn)(void *ud, int phase), void *ud)
 static int update_bounds(tn_store *s, tn_error *err);
 static int flush_events(tn_store *s, tn_error *err);
 static int bulk_done(tn_store *s, tn_error *err);
+static int shards_done(tn_store *s, tn_error *err);
+static int shards_commit(tn_store *s, tn_error *err);
+static void shards_rollback(tn_store *s);
 
 int tn_store_commit(tn_store *s, tn_error *err)
 {
-	if (flush_events(s, err) || bulk_done(s, err) || update_bounds(s, err))
+	if (flush_events(s, err) || bulk_done(s, err) || shards_done(s, err) || update_bounds(s, err) ||
+	    shards_commit(s, err))
 		return tn_error_code(err, TN_ERR_DB);
 	if (s->bulk)
 		s->bulk = 1;
@@ -1071,6 +1091,7 @@ void tn_store_rollback(tn_store *s)
 	s->pool_len = s->pool ? 1 : 0;
 	s->ev_min = INT64_MAX;
 	s->ev_max = INT64_MIN;
+	shards_rollback(s);
 	if (s->in_txn)
 		tn_store_exec(s, "ROLLBACK", NULL);
 	s->in_txn = 0;
@@ -1950,6 +1971,23 @@ void tn_store_bulk_size(tn_store *s, long long bytes)
 		s->bulk_cache = 1;
 }
 
+static const char SQL_EVENTS_KEY[] = "ALTER TABLE events ADD CONSTRAINT events_pkey "
+				     "PRIMARY KEY (customer_id, occurred_at, type_id, ext_id)";
+/* the later copies of a repeated event; the first one stays, as SQLite's
+ * INSERT OR IGNORE keeps it */
+static const char SQL_EVENTS_REPEATS[] = "DELETE FROM events e USING (SELECT ctid AS c, row_number() OVER "
+					 "(PARTITION BY customer_id, occurred_at, type_id, ext_id ORDER BY ctid) AS rn "
+					 "FROM events) d WHERE e.ctid = d.c AND d.rn > 1";
+
+/* maintenance_work_mem for the key of ROWS rows (see bulk_done), as SQL */
+static void key_memory(char *sql, size_t cap, long long rows)
+{
+	long long kb = rows * 128 / 1024;
+	kb = kb < 65536 ? 65536 : kb > 1048576 ? 1048576 : kb;
+	snprintf(sql, cap, "SET LOCAL maintenance_work_mem = '%lldkB'; "
+		 "SET LOCAL max_parallel_maintenance_workers = 0", kb);
+}
+
 /* The bulk load's end: build the events key again by sorting.  When the
  * rows hold duplicates, the later copies are deleted first (the first one
  * stays, as SQLite's INSERT OR IGNORE keeps it) and no longer count as
@@ -1971,16 +2009,12 @@ static int bulk_done(tn_store *s, tn_error *err)
 	 * on two cores the workers (and the leader that merges their runs) cost
 	 * 40-100% more CPU for the same index and were not faster (1M rows: 0.75
 	 * CPU-s in memory alone, 1.1-1.7 in parallel; docs/scaling.md) */
-	long long kb = s->bulk_rows * 128 / 1024;
-	s->bulk_rows = 0;
-	kb = kb < 65536 ? 65536 : kb > 1048576 ? 1048576 : kb;
 	char mwm[128];
-	snprintf(mwm, sizeof mwm, "SET LOCAL maintenance_work_mem = '%lldkB'; "
-		 "SET LOCAL max_parallel_maintenance_workers = 0", kb);
+	key_memory(mwm, sizeof mwm, s->bulk_rows);
+	s->bulk_rows = 0;
 	if (tn_store_exec(s, mwm, err))
 		return tn_error_code(err, TN_ERR_DB);
-	static const char add_key[] = "ALTER TABLE events ADD CONSTRAINT events_pkey "
-				      "PRIMARY KEY (customer_id, occurred_at, type_id, ext_id)";
+	static const char *const add_key = SQL_EVENTS_KEY;
 	if (tn_store_exec(s, "SAVEPOINT tn_key", err))
 		return tn_error_code(err, TN_ERR_DB);
 	if (tn_store_exec(s, add_key, NULL) == TN_OK)
@@ -1989,9 +2023,7 @@ static int bulk_done(tn_store *s, tn_error *err)
 		return tn_store_exec(s, add_key, err); /* the error, once more, with its message */
 	if (tn_store_exec(s, "ROLLBACK TO tn_key", err))
 		return tn_error_code(err, TN_ERR_DB);
-	tn_stmt *st = tn_db_prepare(s, "DELETE FROM events e USING (SELECT ctid AS c, row_number() OVER "
-				       "(PARTITION BY customer_id, occurred_at, type_id, ext_id ORDER BY ctid) AS rn "
-				       "FROM events) d WHERE e.ctid = d.c AND d.rn > 1", err);
+	tn_stmt *st = tn_db_prepare(s, SQL_EVENTS_REPEATS, err);
 	int rc = st ? tn_db_step(st, "removing repeated events", err) : TN_ERR_DB;
 	if (rc == TN_DB_DONE) {
 		rc = TN_OK;
@@ -2010,6 +2042,8 @@ int tn_store_flush(tn_store *s, long long *added, tn_error *err)
 	int rc = flush_events(s, err);
 	if (!rc)
 		rc = bulk_done(s, err);
+	if (!rc)
+		rc = shards_done(s, err);
 	if (added)
 		*added = s->ev_added;
 	s->ev_added = 0;
@@ -2136,23 +2170,26 @@ static char *put_int(char *p, int64_t v)
  * while tenure reads the next batch (tn_pg_copy_stream); bulk_done, or any
  * other statement, ends it.  Each batch first waits until the previous one
  * has gone, so that at most one batch sits in memory. */
-static int copy_rows(tn_store *s, const char *table, int with_tag, int stream, tn_error *err)
+static int copy_rows(tn_store *s, tn_pg *pg, const char *table, const unsigned char *route, int shard, int with_tag,
+		     int stream, tn_error *err)
 {
 	char sql[160];
 	snprintf(sql, sizeof sql, "COPY %s(customer_id, occurred_at, type_id, ext_id, amount%s) FROM STDIN", table,
 		 with_tag ? ", seq, tag" : "");
-	int wait = stream && tn_pg_copy_is_open(s->pg);
-	if (!wait && (stream ? tn_pg_copy_stream(s->pg, sql, err) : tn_pg_copy_begin(s->pg, sql, err)))
+	int wait = stream && tn_pg_copy_is_open(pg);
+	if (!wait && (stream ? tn_pg_copy_stream(pg, sql, err) : tn_pg_copy_begin(pg, sql, err)))
 		return tn_error_code(err, TN_ERR_DB);
 	size_t cap = 1 << 20, len = 0;
 	char *buf = tn_malloc(cap);
 	if (!buf) {
-		tn_pg_copy_end(s->pg, NULL, NULL);
+		tn_pg_copy_end(pg, NULL, NULL);
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	}
-#define PUT(b, n) (stream ? tn_pg_copy_queue(s->pg, b, n, wait, err) : tn_pg_copy_put(s->pg, b, n, err))
+#define PUT(b, n) (stream ? tn_pg_copy_queue(pg, b, n, wait, err) : tn_pg_copy_put(pg, b, n, err))
 	int rc = TN_OK;
 	for (size_t i = 0; i < s->nev && !rc; i++) {
+		if (route && route[i] != shard)
+			continue;
 		const ev_row *e = &s->ev[i];
 		size_t el = e->elen;
 		if (len + 5 * 24 + 2 * el + 40 > cap) {
@@ -2208,14 +2245,290 @@ static int copy_rows(tn_store *s, const char *table, int with_tag, int stream, t
 	free(buf);
 	if (stream) {
 		if (rc)
-			tn_pg_copy_end(s->pg, NULL, NULL);
+			tn_pg_copy_end(pg, NULL, NULL);
 		else
-			tn_pg_copy_poll(s->pg);
+			tn_pg_copy_poll(pg);
 		return rc;
 	}
 	long long rows = 0;
-	int erc = tn_pg_copy_end(s->pg, &rows, rc ? NULL : err);
+	int erc = tn_pg_copy_end(pg, &rows, rc ? NULL : err);
 	return rc ? rc : erc;
+}
+
+/* ---- events on a cluster: straight into the shards -----------------------
+ * Through the coordinator, a million events cost about 2 CPU-s on the
+ * coordinator's backend (the temporary table, the INSERT ... SELECT routed
+ * to the foreign partitions, postgres_fdw's parameters as text) and 3 on
+ * each shard (INSERTs of 1,000 rows, the key checked row by row), in
+ * batches the coordinator waits for one by one: 33-50k rows/s against 490k
+ * into one server by COPY (docs/scaling.md, Session 30).  A bulk import (tn_store_bulk) on a postgres_fdw coordinator
+ * therefore opens connections of its own to the shards, with the foreign
+ * servers' options (tn_cluster_connect), asks the coordinator which shard
+ * each customer's rows go to (satisfies_hash_partition: the partitions'
+ * own hash, never a copy of it), and COPYs each shard's rows into its
+ * events table as the single node does: an empty shard loses its key and
+ * takes the rows streamed, its key rebuilt (repeats removed) at the end;
+ * a shard with events takes each buffer by COPY in a savepoint, and when a
+ * row is already there, through a temporary table with ON CONFLICT DO
+ * NOTHING.  The shards' transactions commit just before the coordinator's,
+ * in the order postgres_fdw commits its own (not two-phase either).  When a
+ * shard cannot be reached from here (its address is the coordinator's
+ * view), the import goes through the coordinator as before. */
+
+/* one value of a one-row query on a shard */
+static int shard_int(tn_pg *pg, const char *sql, const char *what, long long *out, tn_error *err)
+{
+	tn_pgstmt *st = tn_pg_prepare(pg, sql, 0, err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	int rc = tn_pg_step(st, what, err);
+	*out = rc == TN_DB_ROW ? tn_pg_column_int64(st, 0) : 0;
+	tn_pg_finalize(st);
+	return rc == TN_DB_ROW ? TN_OK : rc == TN_DB_DONE ? tn_error_set(err, TN_ERR_DB, "%s: no answer", what) : rc;
+}
+
+/* The first flush of a transaction: connections (once per store), each
+ * shard's transaction, and an empty shard's key dropped. */
+static int shards_begin(tn_store *s, tn_error *err)
+{
+	if (!s->shard) {
+		tn_error cerr;
+		tn_error_clear(&cerr);
+		if (tn_cluster_connect(s, &s->shard, &s->nshard, &cerr)) {
+			if (cerr.code == TN_ERR_NOMEM)
+				return tn_error_set(err, TN_ERR_NOMEM, "%s", cerr.msg);
+			s->shard_off = 1; /* postgres_fdw's way: the coordinator reaches them */
+			return TN_OK;
+		}
+		s->shard_stream = tn_calloc((size_t)s->nshard, 1);
+		s->shard_rows = tn_calloc((size_t)s->nshard, sizeof *s->shard_rows);
+		if (!s->shard_stream || !s->shard_rows)
+			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	}
+	s->shard_txn = 1;
+	for (int k = 0; k < s->nshard; k++) {
+		tn_pg *pg = s->shard[k];
+		long long any = 0;
+		if (tn_pg_exec(pg, "BEGIN", "beginning the import on the shard", err) ||
+		    shard_int(pg, "SELECT count(*) FROM (SELECT 1 FROM events LIMIT 1) x", "looking at the shard's events",
+			      &any, err))
+			return tn_error_code(err, TN_ERR_DB);
+		s->shard_stream[k] = !any;
+		s->shard_rows[k] = 0;
+		if (!any && tn_pg_exec(pg, "ALTER TABLE events DROP CONSTRAINT events_pkey", "dropping the events key", err))
+			return tn_error_code(err, TN_ERR_DB);
+	}
+	return TN_OK;
+}
+
+/* s->route[i] = the shard of buffered event i, from the coordinator's
+ * hash partitioning of events (one query a buffer, its distinct
+ * customers). */
+static int shards_route(tn_store *s, tn_error *err)
+{
+	if (s->route_cap < s->nev) {
+		unsigned char *nr = tn_realloc(s->route, s->nev);
+		if (!nr)
+			return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		s->route = nr;
+		s->route_cap = s->nev;
+	}
+	/* the buffer is sorted by customer: its distinct ids, in order */
+	/* put_int writes 25 bytes whatever the number's length: room for the last */
+	size_t cap = 32 + s->nev * 22, len = 0, nd = 0;
+	char *arr = tn_malloc(cap);
+	int64_t *ids = tn_malloc(s->nev * sizeof *ids);
+	unsigned char *shard = tn_malloc(s->nev);
+	int rc = arr && ids && shard ? TN_OK : tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	if (!rc) {
+		arr[len++] = '{';
+		for (size_t i = 0; i < s->nev; i++)
+			if (i == 0 || s->ev[i].cid != s->ev[i - 1].cid) {
+				if (nd)
+					arr[len++] = ',';
+				len = (size_t)(put_int(arr + len, s->ev[i].cid) - arr);
+				ids[nd++] = s->ev[i].cid;
+			}
+		arr[len++] = '}';
+		arr[len] = '\0';
+	}
+	tn_stmt *st = rc ? NULL
+			 : tn_db_prepare(s, "SELECT x, r FROM unnest(?1::bigint[]) x, generate_series(0, ?2::int - 1) r "
+					    "WHERE satisfies_hash_partition('events'::regclass, ?2::int, r, x)", err);
+	if (!rc && !st)
+		rc = tn_error_code(err, TN_ERR_DB);
+	int step = TN_DB_DONE;
+	size_t got = 0;
+	if (!rc) {
+		tn_db_bind_text(st, 1, arr);
+		tn_db_bind_int64(st, 2, s->nshard);
+		memset(shard, 0xff, nd);
+		while ((step = tn_db_step(st, "finding the customers' shards", err)) == TN_DB_ROW) {
+			int64_t x = tn_db_column_int64(st, 0), r = tn_db_column_int64(st, 1);
+			/* ids is sorted: binary search */
+			size_t lo = 0, hi = nd;
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				if (ids[mid] < x)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			if (lo < nd && ids[lo] == x && r >= 0 && r < s->nshard && shard[lo] == 0xff) {
+				shard[lo] = (unsigned char)r;
+				got++;
+			}
+		}
+		if (step != TN_DB_DONE)
+			rc = tn_error_code(err, TN_ERR_DB);
+		else if (got != nd)
+			rc = tn_error_set(err, TN_ERR_DB, "internal: %zu of %zu customers have no shard", nd - got, nd);
+	}
+	tn_db_finalize(st);
+	if (!rc)
+		for (size_t i = 0, d = 0; i < s->nev; i++) {
+			if (i && s->ev[i].cid != s->ev[i - 1].cid)
+				d++;
+			s->route[i] = shard[d];
+		}
+	free(arr);
+	free(ids);
+	free(shard);
+	return rc;
+}
+
+/* The buffer into the shards; *ADDED the rows added (a streaming shard's
+ * repeats are taken off at shards_done). */
+static int shards_flush(tn_store *s, long long *added, tn_error *err)
+{
+	if (!s->shard_txn && shards_begin(s, err))
+		return tn_error_code(err, TN_ERR_DB);
+	if (s->shard_off)
+		return TN_OK;
+	if (shards_route(s, err))
+		return tn_error_code(err, TN_ERR_DB);
+	long long *count = tn_calloc((size_t)s->nshard, sizeof *count);
+	if (!count)
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < s->nev; i++)
+		count[s->route[i]]++;
+	int rc = TN_OK;
+	/* the streaming shards first: they parse while the others are sent */
+	for (int k = 0; k < s->nshard && !rc; k++)
+		if (s->shard_stream[k] && count[k]) {
+			rc = copy_rows(s, s->shard[k], "events", s->route, k, 0, 1, err);
+			s->shard_rows[k] += count[k];
+			*added += count[k];
+		}
+	for (int k = 0; k < s->nshard && !rc; k++) {
+		tn_pg *pg = s->shard[k];
+		if (s->shard_stream[k] || !count[k])
+			continue;
+		if (tn_pg_exec(pg, "SAVEPOINT tn_copy", "running SAVEPOINT", err))
+			rc = tn_error_code(err, TN_ERR_DB);
+		tn_error quiet;
+		tn_error_clear(&quiet);
+		if (rc) {
+		} else if (copy_rows(s, pg, "events", s->route, k, 0, 0, &quiet) == TN_OK) {
+			*added += count[k];
+			rc = tn_pg_exec(pg, "RELEASE tn_copy", "running RELEASE", err);
+		} else if (!tn_pg_constraint_failed(pg)) {
+			rc = tn_error_set(err, quiet.code ? quiet.code : TN_ERR_DB, "%s", quiet.msg);
+		} else if (tn_pg_exec(pg, "ROLLBACK TO tn_copy; RELEASE tn_copy", "running ROLLBACK", err) ||
+			   tn_pg_exec(pg, "CREATE TEMP TABLE IF NOT EXISTS tn_events_load "
+				      "(LIKE events INCLUDING DEFAULTS, seq BIGINT, tag BIGINT); TRUNCATE tn_events_load",
+				      "making the shard's load table", err) ||
+			   copy_rows(s, pg, "tn_events_load", s->route, k, 1, 0, err)) {
+			rc = tn_error_code(err, TN_ERR_DB);
+		} else {
+			/* seq: the row's place in the sorted buffer, so that of two
+			 * equal rows the first is the one added (as on SQLite) */
+			tn_pgstmt *st = tn_pg_prepare(pg, "INSERT INTO events(customer_id, occurred_at, type_id, ext_id, "
+							  "amount) SELECT customer_id, occurred_at, type_id, ext_id, amount "
+							  "FROM tn_events_load ORDER BY seq ON CONFLICT DO NOTHING", 0, err);
+			int step = st ? tn_pg_step(st, "writing events", err) : TN_ERR_DB;
+			if (step == TN_DB_DONE)
+				*added += tn_pg_changes(pg);
+			else
+				rc = tn_error_code(err, TN_ERR_DB);
+			tn_pg_finalize(st);
+			if (!rc)
+				rc = tn_pg_exec(pg, "TRUNCATE tn_events_load", "running TRUNCATE", err);
+		}
+	}
+	free(count);
+	return rc;
+}
+
+/* The streaming shards' COPY ended and their key built again (repeats
+ * removed first, no longer counted as added). */
+static int shards_done(tn_store *s, tn_error *err)
+{
+	for (int k = 0; k < s->nshard && s->shard_txn; k++) {
+		tn_pg *pg = s->shard[k];
+		if (!s->shard_stream[k])
+			continue;
+		s->shard_stream[k] = 0; /* the key is back: later buffers go by savepoint */
+		long long rows = 0;
+		if (tn_pg_copy_is_open(pg) && tn_pg_copy_end(pg, &rows, err))
+			return tn_error_code(err, TN_ERR_DB);
+		char mwm[128];
+		key_memory(mwm, sizeof mwm, s->shard_rows[k]);
+		if (tn_pg_exec(pg, mwm, "setting the key build's memory", err) ||
+		    tn_pg_exec(pg, "SAVEPOINT tn_key", "running SAVEPOINT", err))
+			return tn_error_code(err, TN_ERR_DB);
+		if (tn_pg_exec(pg, SQL_EVENTS_KEY, "building the events key", NULL) == TN_OK) {
+			if (tn_pg_exec(pg, "RELEASE tn_key", "running RELEASE", err))
+				return tn_error_code(err, TN_ERR_DB);
+			continue;
+		}
+		if (!tn_pg_constraint_failed(pg))
+			return tn_pg_exec(pg, SQL_EVENTS_KEY, "building the events key", err); /* the error, with its message */
+		if (tn_pg_exec(pg, "ROLLBACK TO tn_key", "running ROLLBACK", err))
+			return tn_error_code(err, TN_ERR_DB);
+		tn_pgstmt *st = tn_pg_prepare(pg, SQL_EVENTS_REPEATS, 0, err);
+		int step = st ? tn_pg_step(st, "removing repeated events", err) : TN_ERR_DB;
+		if (step == TN_DB_DONE)
+			s->ev_added -= tn_pg_changes(pg);
+		tn_pg_finalize(st);
+		if (step != TN_DB_DONE)
+			return tn_error_code(err, TN_ERR_DB);
+		if (tn_pg_exec(pg, SQL_EVENTS_KEY, "building the events key", err) ||
+		    tn_pg_exec(pg, "RELEASE tn_key", "running RELEASE", err))
+			return tn_error_code(err, TN_ERR_DB);
+	}
+	return TN_OK;
+}
+
+/* Commit the shards' parts, just before the coordinator's commit; a
+ * failure leaves the shards not yet committed to tn_store_rollback. */
+static int shards_commit(tn_store *s, tn_error *err)
+{
+	if (!s->shard_txn)
+		return TN_OK;
+	for (int k = 0; k < s->nshard; k++) {
+		if (s->shard_stream[k])
+			return tn_error_set(err, TN_ERR_DB, "internal: a shard's events key was not built again");
+		if (tn_pg_in_txn(s->shard[k]) && tn_pg_exec(s->shard[k], "COMMIT", "committing on the shard", err))
+			return tn_error_code(err, TN_ERR_DB);
+	}
+	s->shard_txn = 0;
+	return TN_OK;
+}
+
+static void shards_rollback(tn_store *s)
+{
+	if (!s->shard_txn)
+		return;
+	for (int k = 0; k < s->nshard; k++) {
+		tn_pg *pg = s->shard[k];
+		if (tn_pg_copy_is_open(pg))
+			tn_pg_copy_end(pg, NULL, NULL);
+		if (tn_pg_in_txn(pg))
+			tn_pg_exec(pg, "ROLLBACK", "rolling back on the shard", NULL);
+		s->shard_stream[k] = 0;
+	}
+	s->shard_txn = 0;
 }
 
 /* Write the buffer with COPY straight into events; when a row is already
@@ -2228,6 +2541,11 @@ static int flush_events_pg(tn_store *s, long long *added, tn_error *err)
 	int own = !s->in_txn;
 	if (own && tn_store_exec(s, "BEGIN", err))
 		return tn_error_code(err, TN_ERR_DB);
+	if (s->cluster && s->bulk && !own && !s->tag_added && !s->shard_off) {
+		int rc = shards_flush(s, added, err);
+		if (rc || !s->shard_off)
+			return rc;
+	}
 	if (s->bulk == 1 && !own && !s->cluster) { /* a coordinator's events are foreign partitions */
 		/* the bulk load's first flush: an empty table loses its key
 		 * until bulk_done */
@@ -2247,7 +2565,7 @@ static int flush_events_pg(tn_store *s, long long *added, tn_error *err)
 	}
 	if (s->bulk == 2 && !own) {
 		/* no key to conflict with: straight in; bulk_done sorts it out */
-		int rc = copy_rows(s, "events", 0, 1, err);
+		int rc = copy_rows(s, s->pg, "events", NULL, 0, 0, 1, err);
 		if (!rc) {
 			s->bulk_rows += (long long)s->nev;
 			*added = (long long)s->nev;
@@ -2265,7 +2583,7 @@ static int flush_events_pg(tn_store *s, long long *added, tn_error *err)
 		 * send one row per round trip to the shards (PostgreSQL 15); the
 		 * INSERT ... SELECT from the temporary table goes in batches
 		 * (postgres_fdw batch_size) */
-		if (!s->cluster && copy_rows(s, "events", 0, 0, &quiet) == TN_OK) {
+		if (!s->cluster && copy_rows(s, s->pg, "events", NULL, 0, 0, 0, &quiet) == TN_OK) {
 			*added = (long long)s->nev;
 			if (s->tag_added)
 				for (size_t i = 0; i < s->nev; i++)
@@ -2285,7 +2603,7 @@ static int flush_events_pg(tn_store *s, long long *added, tn_error *err)
 						      "(LIKE events INCLUDING DEFAULTS, seq BIGINT, tag BIGINT); "
 						      "TRUNCATE tn_events_load", err);
 			if (!rc)
-				rc = copy_rows(s, "tn_events_load", 1, 0, err);
+				rc = copy_rows(s, s->pg, "tn_events_load", NULL, 0, 1, 0, err);
 			if (!rc && !s->tag_added) {
 				tn_stmt *st = tn_db_prepare(s, "INSERT INTO events(customer_id, occurred_at, type_id, "
 							       "ext_id, amount) SELECT customer_id, occurred_at, type_id, "

@@ -181,6 +181,35 @@ lacks "not pushed: the churn scan's tn_money (cohorts, churn rate)" plan.out "tn
 plan "SELECT e.customer_id, count(*) FROM events e JOIN event_types t ON t.id = e.type_id WHERE t.name = 'session' GROUP BY e.customer_id"
 has "not pushed: a join with a coordinator table ships the rows" plan.out "Remote SQL: SELECT customer_id, type_id FROM public.events"
 
+# ---- a bulk events import into empty shards: COPY straight into each shard
+# (store.c, "events on a cluster"): repeats inside the file stored once, the
+# shards' keys built again, the same counts as SQLite, again adds nothing ----
+for n in c2 t0 t1; do
+  if ! pg_start $n; then not_ok "start postgresql $n" "see above"; exit 0; fi
+done
+check "a second cluster" $TENURE --db "$PG_URL_c2" --quiet cluster init --shards "$PG_URL_t0,$PG_URL_t1"
+awk 'BEGIN { print "id,signed_up_at"; for (i = 0; i < 300; i++) printf "d%d,2025-01-01\n", i }' >d_cust.csv
+awk 'BEGIN { srand(5); print "customer,occurred_at,type,amount"; for (i = 0; i < 5000; i++)
+  printf "d%d,%d,%s,%s\n", int(rand() * 300), 1735689600 + int(rand() * 400), (i % 3 ? "session" : "buy"), (i % 4 ? "" : "2.5") }' >d_ev.csv
+for db in direct.db "$PG_URL_c2"; do
+  checked $TENURE --db "$db" --quiet import customers d_cust.csv >/dev/null
+done
+checked $TENURE --db direct.db --format json import events d_ev.csv >d_lite.json
+checked $TENURE --db "$PG_URL_c2" --format json import events d_ev.csv >d_pg.json
+check_eq "events into empty shards: the same added/unchanged as sqlite" "$(counts d_pg.json)" "$(counts d_lite.json)"
+check_eq "events into empty shards: every row once" \
+  "$(($(pg_psql t0 "SELECT count(*) FROM events") + $(pg_psql t1 "SELECT count(*) FROM events")))" \
+  "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["added"])' d_lite.json)"
+for k in 0 1; do
+  check_eq "events into empty shards: shard $k has its key again" \
+    "$(pg_psql t$k "SELECT count(*) FROM pg_constraint WHERE conname = 'events_pkey'")" "1"
+  check_eq "events into empty shards: shard $k holds only its customers' events" \
+    "$(pg_psql t$k "SELECT count(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.id = e.customer_id)")" "0"
+done
+checked $TENURE --db "$PG_URL_c2" --format json import events d_ev.csv >d_again.json
+check_contains "events into the shards again: nothing added" d_again.json '"added":0'
+pg_stop c2; pg_stop t0; pg_stop t1
+
 # ---- a shard that is down ----
 pg_stop s1
 fails $TENURE --db "$C" --format json churn rate >down.out 2>down.err
