@@ -74,6 +74,7 @@ static inline void fuzz_server_start(void)
 			    .value_refresh = -1};
 	if (tn_server_new(&o, &server, &err))
 		__builtin_trap();
+	tn_server_settle(server); /* the writer's first load of the event-key filter, before the first input */
 	atexit(fuzz_cleanup);
 }
 
