@@ -69,9 +69,12 @@ static inline tn_store *fuzz_store_new(const char *name)
 
 /* The server on DB (small limits, so the fuzzer reaches them), removed at exit.
  * The writer's timed work is off (no fold of the journal after a second
- * without writes, no wait for company before a commit), so what an input
- * covers does not depend on how long the fuzzer took to send the next one
- * (scripts/fuzz.sh replays a run by its number of executions). */
+ * without writes, no wait for company before a commit) and so is the value
+ * model's thread (its rebuilds come when they will: the value is null), so
+ * what an input covers does not depend on how long the fuzzer took to send
+ * the next one (scripts/fuzz.sh replays a run by its number of executions);
+ * the targets call tn_server_settle after each input, so the writer's idle
+ * work for it is done before the next. */
 static inline void fuzz_server_start(void)
 {
 	tn_error err = {0};
