@@ -33,12 +33,15 @@ static void fuzz_cleanup(void)
 
 /* What the server reads besides the input, pinned (before anything is
  * stored), so that an input covers the same in every run: the clock at
- * 2026-07-01T12:00:00Z (a day after the demo data's end) and the random bytes
+ * 2026-07-01T12:00:00Z (a day after the demo data's end), the monotonic clock
+ * stopped when STOP_MONO (not for fuzz_web: its pages would wait for every
+ * figure, 16 instead of ~200 inputs a second), and the random bytes
  * of keys, session and CSRF tokens and the decider's sampler from a fixed
  * seed.  Only here: the product's keys stay from the OS (base/rng.h). */
-static inline void fuzz_pin(void)
+static inline void fuzz_pin(int stop_mono)
 {
 	tn_now_pin(1782907200);
+	tn_mono_pin(stop_mono);
 	tn_random_pin(0x7e4e5eed);
 	/* SQLite's own generator (the WAL's salts, which it compares with
 	 * memcmp: libFuzzer keeps compared bytes to put into inputs), seeded from
@@ -51,7 +54,7 @@ static inline tn_store *fuzz_store_new(const char *name)
 {
 	tn_error err = {0};
 	tn_store *s;
-	fuzz_pin();
+	fuzz_pin(1);
 	snprintf(db, sizeof db, "/tmp/tenure_fuzz_%s_%d.db", name, (int)getpid());
 	unlink(db);
 	if (tn_store_open(db, TN_STORE_CREATE, &s, &err) || tn_store_begin(s, &err))

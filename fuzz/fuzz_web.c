@@ -57,7 +57,7 @@ static void setup(void)
 {
 	tn_error err = {0};
 	tn_store *s;
-	fuzz_pin();
+	fuzz_pin(0);
 	snprintf(db, sizeof db, "/tmp/tenure_fuzz_web_%d.db", (int)getpid());
 	unlink(db);
 	int64_t id;

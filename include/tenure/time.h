@@ -53,9 +53,13 @@ TN_API tn_time tn_now(void);
 /* Seconds of the monotonic clock, for durations and the ages of caches
  * (the server's key cache, read cache, reloads; timings in metrics). */
 TN_API double tn_mono(void);
-/* Tests and fuzz targets only: pin tn_now() at T and stop tn_mono() (INT64_MIN,
- * the store's TN_NO_TIME: both clocks again), so that a run's dates, caps,
- * cache reloads and timings do not depend on when and how fast it runs. */
+/* Tests and fuzz targets only: pin tn_now() at T (INT64_MIN, the store's
+ * TN_NO_TIME: the clock again), so that a run's dates and caps do not depend
+ * on when it runs; and stop tn_mono() (STOP 1; 0: the clock again), so that
+ * cache reloads and timings do not depend on how fast it runs (a wait with
+ * a budget, such as a dashboard page's for its figures, then waits until
+ * what it waits for comes). */
 TN_API void tn_now_pin(tn_time t);
+TN_API void tn_mono_pin(int stop);
 
 #endif

@@ -21,11 +21,16 @@ tn_time tn_now(void)
 
 void tn_now_pin(tn_time t) { atomic_store_explicit(&now_pinned, t, memory_order_relaxed); }
 
+/* tn_mono_pin(1): tn_mono stands still */
+static _Atomic int mono_stopped;
+
+void tn_mono_pin(int stop) { atomic_store_explicit(&mono_stopped, stop != 0, memory_order_relaxed); }
+
 double tn_mono(void)
 {
 	/* pinned: stands still (a value no real uptime has, far from 0 so
 	 * that "now - 0 >= a limit" still holds once) */
-	if (atomic_load_explicit(&now_pinned, memory_order_relaxed) != INT64_MIN)
+	if (atomic_load_explicit(&mono_stopped, memory_order_relaxed))
 		return 1e6;
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -64,8 +64,10 @@ static void test_now_pin(void **state)
 	double m0 = tn_mono();
 	tn_now_pin(1782907200);
 	assert_int_equal(tn_now(), 1782907200);
+	tn_mono_pin(1);
 	double m1 = tn_mono();
 	assert_true(tn_mono() == m1);
+	tn_mono_pin(0);
 	tn_now_pin(INT64_MIN);
 	assert_true(tn_now() >= t0);
 	assert_true(tn_mono() >= m0);
