@@ -116,7 +116,9 @@ bench: all
 # that make what an input covers depend on addresses (ASLR, the size of the environment) are off, so that a replay
 # (scripts/fuzz.sh) is exact: clang's stack-depth feature (the deepest stack offset, which depends on where the
 # stack starts, ASan realigning frames) and UBSan's pointer-overflow check (it compares addresses as integers, and
-# libFuzzer keeps compared integers to put into inputs); `make test`'s build keeps the check
+# libFuzzer keeps compared integers to put into inputs); `make test`'s build keeps the check.  The targets are
+# linked at a fixed address (-no-pie): the importer's spec look-up hashes its string literals' addresses
+# (import.c, spec_index), so under a PIE's random base which names collide differed from run to run
 FUZZ_SAN := -g -O1 -fsanitize=address,undefined -fno-sanitize=pointer-overflow -fno-sanitize-coverage=stack-depth
 FUZZ_OBJ := $(LIB_SRC:src/%.c=build/fuzz/obj/%.o) build/fuzz/obj/gen/web_assets.o
 build/fuzz/obj/gen/web_assets.o: build/gen/web_assets.c $(HDRS)
@@ -130,7 +132,7 @@ build/fuzz/libtenure.a: $(FUZZ_OBJ)
 	ar rcs $@ $^
 build/fuzz/%: fuzz/%.c build/fuzz/libtenure.a $(HDRS)
 	@mkdir -p $(dir $@)
-	clang $(STD) $(INC) $(CPPFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer $(CFLAGS) $(LDFLAGS) -o $@ $< build/fuzz/libtenure.a $(LIBS) $(LDLIBS)
+	clang $(STD) $(INC) $(CPPFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -no-pie $(CFLAGS) $(LDFLAGS) -o $@ $< build/fuzz/libtenure.a $(LIBS) $(LDLIBS)
 
 FUZZ_TARGETS ?= $(FUZZ_SRC:fuzz/%.c=%)
 fuzz: deps-test $(FUZZ_TARGETS:%=build/fuzz/%)

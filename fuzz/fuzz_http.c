@@ -59,6 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	};
 	tn_http_response rs;
 	tn_server_handle(server, &rq, &rs);
+	tn_server_settle(server);
 	if (rs.status < 200 || rs.status > 599 || (rs.len && !rs.body))
 		__builtin_trap();
 	tn_http_response_free(&rs);

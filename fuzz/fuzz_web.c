@@ -28,6 +28,7 @@ static void call(const char *method, const char *path, const char *const *q, siz
 	tn_http_request rq = {.method = method, .path = path, .query = q, .nquery = nq, .cookie = ck, .body = body,
 			      .body_len = blen, .content_type = "application/x-www-form-urlencoded"};
 	tn_server_handle(server, &rq, rs);
+	tn_server_settle(server);
 }
 
 /* sign in: the session cookie and its CSRF token */
@@ -56,6 +57,7 @@ static void setup(void)
 {
 	tn_error err = {0};
 	tn_store *s;
+	fuzz_pin(0);
 	snprintf(db, sizeof db, "/tmp/tenure_fuzz_web_%d.db", (int)getpid());
 	unlink(db);
 	int64_t id;

@@ -19,8 +19,9 @@
 #  - no output directory (the inputs an earlier run added would be other seeds) and -reload=0 (libFuzzer rereads
 #    its corpus directories once a second otherwise);
 #  - a build whose coverage does not depend on addresses (FUZZ_SAN in the Makefile);
-#  - targets whose coverage depends on the input alone, not on the clock, a thread's timing or random bytes:
-#    fuzz/runs.txt marks the three server targets, which cannot be, as not repeatable.
+#  - targets whose coverage depends on the input alone, not on the clock, a thread's timing or random bytes
+#    (the server targets pin them, fuzz/fuzz_server.h): fuzz/runs.txt marks fuzz_web, whose dashboard threads
+#    still compute beside the requests, as not repeatable.
 set -eu
 cd "$(dirname "$0")/.."
 targets=${FUZZ_TARGETS:-$(ls fuzz/fuzz_*.c | sed 's|^fuzz/||; s|\.c$||')}

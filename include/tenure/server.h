@@ -50,6 +50,8 @@ typedef struct tn_server_opts {
 	double fold_idle;        /* ... and after this many seconds without writes; 0 = 1, < 0 = never */
 	long group_wait_us;      /* microseconds the writer waits for more writes before a commit when other requests are
 				  * in flight and the last group had company; 0 = 300, < 0 = never (writer.c) */
+	double value_refresh;    /* seconds between rebuilds of the value model (value.c); 0 = 60, < 0 = no model
+				  * (the value is null): no thread of its own */
 	tn_server_run_fn run;    /* NULL: the analysis routes answer 501 */
 	void *run_ud;
 } tn_server_opts;
@@ -63,6 +65,12 @@ TN_API int tn_server_listen(tn_server *sv, tn_error *err);
 TN_API unsigned tn_server_port(const tn_server *sv);
 /* Graceful stop: stop accepting, finish the requests in flight, stop HTTP. */
 TN_API void tn_server_quiesce(tn_server *sv);
+/* Wait until the writer has nothing queued and has done its idle work (the
+ * event-key filter's steps, returning freed memory): what the requests
+ * answered so far left it to do.  With fold_idle < 0 nothing else wakes it,
+ * so what the next request meets does not depend on when it comes (the
+ * fuzz targets call it after each input). */
+TN_API void tn_server_settle(tn_server *sv);
 /* Stop the writer after it has committed every queued write, close
  * everything.  Returns the first commit error the writer met, if any. */
 TN_API int tn_server_free(tn_server *sv, tn_error *err);

@@ -44,4 +44,22 @@ TN_API int tn_as_of_parse(const char *s, size_t len, tn_time *out);
 TN_API tn_time tn_month_start(tn_time t);
 TN_API tn_time tn_add_months(tn_time t, int k);
 
+/* The wall clock's "now" in seconds since 1970: every product reading of the
+ * current instant goes through it (sessions, caps, decision and outcome
+ * times, dates on pages), so one hook moves them all.  It reads time(), so
+ * libfaketime (tests/clock.sh) still moves it; `--now` / `--as-of` options
+ * pass their instant instead of calling it. */
+TN_API tn_time tn_now(void);
+/* Seconds of the monotonic clock, for durations and the ages of caches
+ * (the server's key cache, read cache, reloads; timings in metrics). */
+TN_API double tn_mono(void);
+/* Tests and fuzz targets only: pin tn_now() at T (INT64_MIN, the store's
+ * TN_NO_TIME: the clock again), so that a run's dates and caps do not depend
+ * on when it runs; and stop tn_mono() (STOP 1; 0: the clock again), so that
+ * cache reloads and timings do not depend on how fast it runs (a wait with
+ * a budget, such as a dashboard page's for its figures, then waits until
+ * what it waits for comes). */
+TN_API void tn_now_pin(tn_time t);
+TN_API void tn_mono_pin(int stop);
+
 #endif

@@ -520,9 +520,16 @@ int tn_decider_load(tn_store *s, tn_decider **out, tn_error *err)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
 	}
 	pthread_mutex_init(&d->mu, NULL);
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	tn_rng_seed(&d->rng, (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20), (uint64_t)getpid());
+	/* the sampler's seed from the one random source (base/rng.h), which a
+	 * fuzz target pins; the clock and pid would differ from run to run */
+	uint64_t seed;
+	if (tn_random_bytes(&seed, sizeof seed)) {
+		pthread_mutex_destroy(&d->mu);
+		tn_strmap_free(d->ids);
+		free(d);
+		return tn_error_set(err, TN_ERR_IO, "cannot get random bytes for the decider's sampler");
+	}
+	tn_rng_seed(&d->rng, seed, 0);
 	tn_stmt *q = NULL;
 	tn_scores *est = NULL;
 	int rc = tn_decide_settings_get(s, &d->set, err);
@@ -621,7 +628,7 @@ int tn_decider_load(tn_store *s, tn_decider **out, tn_error *err)
 				err)))
 		rc = tn_error_code(err, TN_ERR_DB);
 	if (rc == TN_OK)
-		tn_db_bind_time(q, 1, (tn_time)time(NULL) - (tn_time)(maxcap * 86400) - 86400);
+		tn_db_bind_time(q, 1, tn_now() - (tn_time)(maxcap * 86400) - 86400);
 	while (rc == TN_OK) {
 		int r = tn_db_step(q, "reading decisions", err);
 		if (r == TN_DB_DONE)

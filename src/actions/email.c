@@ -12,7 +12,7 @@
 #include <cjson/cJSON.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
+#include "base/rng.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -432,7 +432,7 @@ int tn_email_build(const char *from, const char *to, const char *lang, const cha
 	int rtl = strcmp(lang, "ar") == 0 || strcmp(lang, "fa") == 0;
 	unsigned char rnd[12];
 	char boundary[64];
-	if (RAND_bytes(rnd, sizeof rnd) != 1)
+	if (tn_random_bytes(rnd, sizeof rnd))
 		return tn_error_set(err, TN_ERR_IO, "e-mail: no random bytes for the MIME boundary");
 	int w = snprintf(boundary, sizeof boundary, "=_tenure_");
 	for (size_t i = 0; i < sizeof rnd; i++)
@@ -504,7 +504,7 @@ static int secret_get(tn_store *s, int create, char **secret, tn_error *err)
 	if (rc || *secret || !create)
 		return rc;
 	unsigned char raw[32];
-	if (RAND_bytes(raw, sizeof raw) != 1)
+	if (tn_random_bytes(raw, sizeof raw))
 		return tn_error_set(err, TN_ERR_IO, "cannot get random bytes for the unsubscribe secret");
 	char hex[65];
 	for (int i = 0; i < 32; i++)
@@ -731,7 +731,7 @@ int ob_email_message(tn_store *s, const char *event, const char *key, const char
 		rc = ob_hmac_hex("tenure-message-id", 17, key, strlen(key), hex, err);
 	if (!rc) {
 		snprintf(mid, sizeof mid, "%.32s@tenure.invalid", hex);
-		rc = tn_email_build(from, to, lang, subj, text, html, u.p, mid, (tn_time)time(NULL), mime, err);
+		rc = tn_email_build(from, to, lang, subj, text, html, u.p, mid, tn_now(), mime, err);
 	}
 	if (!rc) {
 		*from_addr = tn_strdup(faddr);

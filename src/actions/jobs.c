@@ -218,7 +218,7 @@ static int job_refresh(jctx *j, tn_error *err)
 				  " reasons) VALUES (?1, ?2, ?3, 'refresh', ?4, ?5, ?6) ON CONFLICT (customer_id) DO UPDATE"
 				  " SET p_churn = excluded.p_churn, value = excluded.value, source = excluded.source,"
 				  " scored_at = excluded.scored_at, as_of = excluded.as_of, reasons = excluded.reasons";
-	tn_time now = (tn_time)time(NULL);
+	tn_time now = tn_now();
 	size_t batch = (size_t)j->o->batch * 50;
 	for (size_t i = 0; !rc && i < f->nrows; i++) {
 		if (i % REFRESH_BLOCK == 0) {
@@ -668,7 +668,7 @@ static int failed_recently(tn_store *s, const char *job, tn_time as_of, double w
 	tn_db_bind_text(st, 1, job);
 	int rc = tn_db_step(st, "reading job runs", err);
 	*recent = rc == TN_DB_ROW && strcmp(tn_db_column_text(st, 0), "failed") == 0 &&
-		  tn_db_column_time(st, 1) == as_of && (double)((tn_time)time(NULL) - tn_db_column_time(st, 2)) < wait;
+		  tn_db_column_time(st, 1) == as_of && (double)(tn_now() - tn_db_column_time(st, 2)) < wait;
 	tn_db_reset(st);
 	return rc == TN_DB_ROW || rc == TN_DB_DONE ? TN_OK : rc;
 }
@@ -698,7 +698,7 @@ static int run_start(tn_store *s, const char *job, tn_time as_of, tn_time from, 
 			tn_db_bind_text(st, 1, job);
 			tn_db_bind_time(st, 2, as_of);
 			tn_db_bind_time(st, 3, from);
-			tn_db_bind_time(st, 4, (tn_time)time(NULL));
+			tn_db_bind_time(st, 4, tn_now());
 			int r = tn_db_step(st, "starting a job run", err);
 			if (r == TN_DB_ROW) {
 				*run_id = tn_db_column_int64(st, 0);
@@ -725,7 +725,7 @@ static int run_finish(tn_store *s, const char *job, int64_t run_id, int ok, long
 	int rc = st ? TN_OK : tn_error_code(err, TN_ERR_DB);
 	if (!rc) {
 		tn_db_bind_text(st, 1, ok ? "ok" : "failed");
-		tn_db_bind_time(st, 2, (tn_time)time(NULL));
+		tn_db_bind_time(st, 2, tn_now());
 		tn_db_bind_int64(st, 3, items);
 		tn_db_bind_text(st, 4, detail);
 		tn_db_bind_double(st, 5, seconds);

@@ -15,7 +15,6 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -705,7 +704,7 @@ static int setup_transfer(tn_store *s, const tn_outbox_opts *o, const char *smtp
 		}
 		char sig[TN_SIGNATURE_MAX], line[TN_SIGNATURE_MAX + 32];
 		size_t len = strlen(m->payload);
-		if (tn_webhook_sign(m->secret ? m->secret : "", (int64_t)time(NULL), m->payload, len, sig, err))
+		if (tn_webhook_sign(m->secret ? m->secret : "", (int64_t)tn_now(), m->payload, len, sig, err))
 			return tn_error_code(err, TN_ERR_IO);
 		struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
 		snprintf(line, sizeof line, "Tenure-Signature: %s", sig);
@@ -856,11 +855,11 @@ int tn_outbox_deliver(tn_store *s, const tn_outbox_opts *o, tn_outbox_run *run, 
 	curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)o->concurrency);
 	tn_rng rng;
 	uint64_t seed = 0;
-	if (RAND_bytes((unsigned char *)&seed, sizeof seed) != 1)
-		seed = (uint64_t)time(NULL);
+	if (tn_random_bytes(&seed, sizeof seed))
+		seed = (uint64_t)tn_now();
 	tn_rng_seed(&rng, seed, 7);
 	while (!rc && !(o->stop && *o->stop)) {
-		tn_time now = o->now != TN_NO_TIME ? o->now : (tn_time)time(NULL);
+		tn_time now = o->now != TN_NO_TIME ? o->now : tn_now();
 		msg *v;
 		size_t n;
 		rc = claim(s, o, now, &v, &n, err);
@@ -901,7 +900,7 @@ int tn_outbox_deliver(tn_store *s, const tn_outbox_opts *o, tn_outbox_run *run, 
 				curl_multi_remove_handle(multi, v[i].h);
 		/* the outcome is recorded with the clock after the transfers, so that a
 		 * retry's wait counts from the failure */
-		tn_time after = o->now != TN_NO_TIME ? o->now : (tn_time)time(NULL);
+		tn_time after = o->now != TN_NO_TIME ? o->now : tn_now();
 		if (!rc)
 			rc = record(s, o, v, n, after, &rng, run, err);
 		for (size_t i = 0; i < n; i++)

@@ -4,6 +4,39 @@
 #include "base/rng.h"
 
 #include <assert.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <string.h>
+
+/* tn_random_pin's stream (pinned == 0: the OS's bytes) */
+static pthread_mutex_t pin_mu = PTHREAD_MUTEX_INITIALIZER;
+static int pinned;
+static uint64_t pin_state;
+
+int tn_random_bytes(void *buf, size_t n)
+{
+	pthread_mutex_lock(&pin_mu);
+	int p = pinned;
+	if (p) {
+		unsigned char *b = buf;
+		for (size_t i = 0; i < n; i += 8) {
+			uint64_t x = tn_rng_splitmix64(&pin_state);
+			memcpy(b + i, &x, n - i < 8 ? n - i : 8);
+		}
+	}
+	pthread_mutex_unlock(&pin_mu);
+	if (p)
+		return 0;
+	return n > (size_t)INT32_MAX || RAND_bytes(buf, (int)n) != 1 ? -1 : 0;
+}
+
+void tn_random_pin(uint64_t seed)
+{
+	pthread_mutex_lock(&pin_mu);
+	pinned = 1;
+	pin_state = seed;
+	pthread_mutex_unlock(&pin_mu);
+}
 
 uint64_t tn_rng_splitmix64(uint64_t *x)
 {

@@ -14,6 +14,7 @@
 #ifndef TN_RNG_H
 #define TN_RNG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Advance the SplitMix64 state *X and return the next 64-bit output. */
@@ -33,5 +34,16 @@ uint64_t tn_rng_next(tn_rng *r);
 double tn_rng_unif(tn_rng *r);
 /* Uniform in [0, 1) from 64 random bits X (53 bits of it). */
 double tn_rng_u01(uint64_t x);
+
+/* N cryptographically random bytes into BUF (OpenSSL's RAND_bytes, seeded
+ * by the kernel): API keys, session tokens, CSRF tokens, message ids, the
+ * seeds of the server's samplers.  0, or -1 when none could be had (the
+ * caller says what it needed them for). */
+int tn_random_bytes(void *buf, size_t n);
+/* Fuzz targets only (fuzz/fuzz_server.h): tn_random_bytes gives the
+ * SplitMix64 stream of SEED instead, so a run's keys and tokens, and what
+ * libFuzzer learns from comparing them, are the same in every run.  Never
+ * called by the product: its keys stay from the OS. */
+void tn_random_pin(uint64_t seed);
 
 #endif

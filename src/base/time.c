@@ -5,7 +5,37 @@
  */
 #include "tenure/time.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
+#include <time.h>
+
+/* INT64_MIN: not pinned (tn_now_pin).  Atomic: the server's threads read it
+ * while a fuzz target may set it. */
+static _Atomic int64_t now_pinned = INT64_MIN;
+
+tn_time tn_now(void)
+{
+	int64_t p = atomic_load_explicit(&now_pinned, memory_order_relaxed);
+	return p != INT64_MIN ? p : (tn_time)time(NULL);
+}
+
+void tn_now_pin(tn_time t) { atomic_store_explicit(&now_pinned, t, memory_order_relaxed); }
+
+/* tn_mono_pin(1): tn_mono stands still */
+static _Atomic int mono_stopped;
+
+void tn_mono_pin(int stop) { atomic_store_explicit(&mono_stopped, stop != 0, memory_order_relaxed); }
+
+double tn_mono(void)
+{
+	/* pinned: stands still (a value no real uptime has, far from 0 so
+	 * that "now - 0 >= a limit" still holds once) */
+	if (atomic_load_explicit(&mono_stopped, memory_order_relaxed))
+		return 1e6;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 int64_t tn_days_from_civil(int y, int m, int d)
 {

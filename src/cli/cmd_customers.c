@@ -28,7 +28,7 @@ int cmd_customers_link(cli_ctx *ctx, int argc, char **argv)
 	long long moved = 0;
 	if (tn_store_open(ctx->db_path, 0, &s, &err))
 		return cli_fail(&err);
-	int rc = tn_customers_link(s, argv[1], argv[2], (tn_time)time(NULL), &moved, &err);
+	int rc = tn_customers_link(s, argv[1], argv[2], tn_now(), &moved, &err);
 	tn_store_close(s);
 	if (rc)
 		return cli_fail(&err);

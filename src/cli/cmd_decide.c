@@ -84,7 +84,7 @@ static int cat_add(cli_ctx *ctx, int argc, char **argv)
 	if (act_open(ctx, &s))
 		return 1;
 	int64_t id = 0;
-	int rc = tn_catalogue_add(s, &o, (tn_time)time(NULL), &id, &err) ? cli_fail(&err) : 0;
+	int rc = tn_catalogue_add(s, &o, tn_now(), &id, &err) ? cli_fail(&err) : 0;
 	if (!rc && !ctx->quiet)
 		fprintf(stderr, "added offer %s (id %lld)\n", name, (long long)id);
 	tn_store_close(s);
@@ -149,7 +149,7 @@ static int cat_remove(cli_ctx *ctx, int argc, char **argv)
 	if (act_open(ctx, &s))
 		return 1;
 	tn_error err = {0};
-	int rc = tn_catalogue_remove(s, name, (tn_time)time(NULL), &err) ? cli_fail(&err) : 0;
+	int rc = tn_catalogue_remove(s, name, tn_now(), &err) ? cli_fail(&err) : 0;
 	tn_store_close(s);
 	return rc;
 }
@@ -366,7 +366,7 @@ static int surveys_add(cli_ctx *ctx, int argc, char **argv)
 	}
 	tn_error err = {0};
 	int64_t id = 0;
-	int rc = tn_survey_add(s, &d, (tn_time)time(NULL), &id, &err) ? cli_fail(&err) : 0;
+	int rc = tn_survey_add(s, &d, tn_now(), &id, &err) ? cli_fail(&err) : 0;
 	if (!rc && !ctx->quiet)
 		fprintf(stderr, "added survey %s (id %lld)\n", name, (long long)id);
 	free(questions);

@@ -338,7 +338,7 @@ int fbcli_fixed(cli_ctx *ctx, int argc, char **argv)
 	tn_store *s;
 	if (tn_store_open(ctx->db_path, 0, &s, &err))
 		return cli_fail(&err);
-	int rc = tn_fb_set_fixed(s, theme, undo ? TN_NO_TIME : (tn_time)time(NULL), &err);
+	int rc = tn_fb_set_fixed(s, theme, undo ? TN_NO_TIME : tn_now(), &err);
 	tn_store_close(s);
 	return rc ? cli_fail(&err) : 0;
 }

@@ -101,7 +101,7 @@ static int keys_revoke(cli_ctx *ctx, int argc, char **argv)
 	tn_store *s;
 	if (tn_store_open(ctx->db_path, 0, &s, &err))
 		return cli_fail(&err);
-	int rc = tn_store_key_revoke(s, id, (tn_time)time(NULL), &err);
+	int rc = tn_store_key_revoke(s, id, tn_now(), &err);
 	tn_store_close(s);
 	if (rc)
 		return cli_fail(&err);

@@ -500,7 +500,7 @@ static int do_force(cli_ctx *ctx, int argc, char **argv)
 	long suppressed = -1;
 	if (!rc && withdraw) {
 		int64_t done = 0;
-		rc = tn_offer_plan_withdraw(s, plan, 0, (tn_time)time(NULL), &done, &suppressed, &err);
+		rc = tn_offer_plan_withdraw(s, plan, 0, tn_now(), &done, &suppressed, &err);
 	}
 	if (rc)
 		rc = cli_fail(&err);

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static tn_time now_clock(void) { return (tn_time)time(NULL); }
+static tn_time now_clock(void) { return tn_now(); }
 
 static char *time_text(tn_time t, char *buf, size_t n)
 {
@@ -559,7 +559,7 @@ static const char jobs_help[] =
 
 static tn_time yesterday_end(void)
 {
-	return tn_day_end((tn_time)time(NULL) - 86400);
+	return tn_day_end(tn_now() - 86400);
 }
 
 static int jobs_run(cli_ctx *ctx, int argc, char **argv)

@@ -95,7 +95,7 @@ static int parse(const char *cmd, int argc, char **argv, popt *o, const char **p
 
 static int get_at(const char *cmd, const char *s, tn_time *at)
 {
-	*at = (tn_time)time(NULL);
+	*at = tn_now();
 	return s ? act_time(cmd, "--at", s, at) : 0;
 }
 
@@ -198,7 +198,7 @@ static int do_import(cli_ctx *ctx, tn_store *s, const char *path, const popt *o)
 	char **strs = calloc((size_t)batch * 4, sizeof *strs);
 	long applied = 0, dup = 0, refused = 0, rows = 0;
 	size_t k = 0;
-	tn_time wall = (tn_time)time(NULL);
+	tn_time wall = tn_now();
 	rc = ops && strs ? 0 : 1;
 	while (!rc) {
 		int more = tn_csv_next(r, &err);

@@ -131,7 +131,7 @@ static int sources_add(cli_ctx *ctx, int argc, char **argv)
 	int64_t id = 0;
 	rc = tn_store_open(ctx->db_path, TN_STORE_CREATE, &s, &err);
 	if (!rc)
-		rc = tn_sources_add(s, &sp, (tn_time)time(NULL), &id, &err);
+		rc = tn_sources_add(s, &sp, tn_now(), &id, &err);
 	tn_store_close(s);
 	free(rootbuf);
 	free(jwksbuf);
@@ -194,7 +194,7 @@ static int sources_remove(cli_ctx *ctx, int argc, char **argv)
 	tn_store *s;
 	if (tn_store_open(ctx->db_path, 0, &s, &err))
 		return cli_fail(&err);
-	int rc = tn_sources_remove(s, id, (tn_time)time(NULL), &err);
+	int rc = tn_sources_remove(s, id, tn_now(), &err);
 	tn_store_close(s);
 	if (rc)
 		return cli_fail(&err);
@@ -285,7 +285,7 @@ int cmd_import_source(cli_ctx *ctx, const char *kind_name, const char *file)
 	}
 	long long lines = 0, counts[5] = {0};
 	int bad = 0;
-	tn_time now = (tn_time)time(NULL);
+	tn_time now = tn_now();
 	char *p = NULL;
 	size_t cap = 0;
 	ssize_t got;
@@ -337,7 +337,7 @@ int cmd_import_source(cli_ctx *ctx, const char *kind_name, const char *file)
 			if (rc == TN_OK && outcome >= 1 && outcome <= 4)
 				counts[outcome]++;
 		}
-		now = (tn_time)time(NULL);
+		now = tn_now();
 		if (rc) {
 			fprintf(stderr, "%s:%ld: %s\n", file, line, e.msg);
 			bad = 1;

@@ -43,7 +43,7 @@ static int do_record(cli_ctx *ctx, int argc, char **argv)
 {
 	tn_winback_contact c = {0};
 	const char *reached = NULL;
-	c.at = (tn_time)time(NULL);
+	c.at = tn_now();
 	const cli_option opts[] = {
 		{"--control", CLI_FLAG, &c.control, 0, 0, NULL},
 		{"--customer", CLI_STR, &c.customer, 0, 0, NULL},

@@ -1,6 +1,6 @@
 /*
  * auth.c -- API keys: a key is "tn_" and 64 hex digits (256 bits from
- * OpenSSL's RAND_bytes, seeded by the kernel's getrandom).  The store keeps
+ * OpenSSL's RAND_bytes through tn_random_bytes, seeded by the kernel's getrandom).  The store keeps
  * its SHA-256 (include/tenure/store.h, api_keys); a request's key is hashed
  * and compared with every valid key's hash with CRYPTO_memcmp, which takes
  * the same time whatever the bytes.  Keys are read from the store at most
@@ -11,7 +11,7 @@
 #include "base/alloc.h"
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
+#include "base/rng.h"
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +37,7 @@ int tn_key_create(tn_store *s, const char *scope, const char *name, char *key, i
 		return tn_error_set(err, TN_ERR_USAGE, "--name: at most %zu characters",
 				    sizeof ((tn_api_key *)0)->name - 1);
 	unsigned char raw[32];
-	if (RAND_bytes(raw, sizeof raw) != 1)
+	if (tn_random_bytes(raw, sizeof raw))
 		return tn_error_set(err, TN_ERR_IO, "cannot get random bytes for a key (OpenSSL RAND_bytes failed)");
 	static const char hex[] = "0123456789abcdef";
 	memcpy(key, "tn_", 3);
@@ -52,7 +52,7 @@ int tn_key_create(tn_store *s, const char *scope, const char *name, char *key, i
 	snprintf(k.scope, sizeof k.scope, "%s", scope);
 	snprintf(k.prefix, sizeof k.prefix, "%.10s", key);
 	SHA256((const unsigned char *)key, TN_KEY_LEN, k.hash);
-	k.created_at = (tn_time)time(NULL);
+	k.created_at = tn_now();
 	k.revoked_at = TN_NO_TIME;
 	return tn_store_key_add(s, &k, id, err);
 }

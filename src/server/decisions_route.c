@@ -68,7 +68,7 @@ static int count_surveys(tn_store *s, long *n, double *danger_from, int *danger_
 	if (want_danger && !*danger_done) {
 		double from = NAN, to, share;
 		tn_error e2 = {0};
-		if (tn_offers_danger_window(s, (tn_time)time(NULL), &from, &to, &share, &e2) == TN_OK)
+		if (tn_offers_danger_window(s, tn_now(), &from, &to, &share, &e2) == TN_OK)
 			*danger_from = from;
 		*danger_done = 1;
 	}
@@ -281,7 +281,7 @@ static void do_decide(tn_server *sv, const tn_http_request *rq, tn_http_response
 		cJSON_Delete(body);
 		return;
 	}
-	tn_time now = (tn_time)time(NULL);
+	tn_time now = tn_now();
 	tn_decision dec;
 	int rc = tn_decide(st->d, customer, moment, now, &dec, &err);
 	if (rc == TN_ERR_NOTFOUND) { /* added to the store after the load? */
@@ -415,7 +415,7 @@ static void do_outcome(tn_server *sv, const char *rest, const tn_http_request *r
 	cJSON *body = parse_object(rq, allowed, rs);
 	if (!body)
 		return;
-	outcome_job job = {.id = id, .outcome = str_field(body, "outcome"), .at = (tn_time)time(NULL)};
+	outcome_job job = {.id = id, .outcome = str_field(body, "outcome"), .at = tn_now()};
 	if (!job.outcome) {
 		respond_error(rs, 422, NULL, "outcome: required (shown, accepted, declined or survey_answered)", NULL);
 		cJSON_Delete(body);
@@ -485,7 +485,7 @@ static void do_survey(tn_server *sv, const char *rest, tn_http_response *rs)
 	tn_survey_def survey;
 	int found = 0;
 	int64_t invitation = 0;
-	tn_time now = (tn_time)time(NULL);
+	tn_time now = tn_now();
 	int rc = s ? customer_key(s, customer, &key, &err) : err.code;
 	if (rc == TN_OK && key <= 0)
 		rc = tn_error_set(&err, TN_ERR_NOTFOUND, "no customer '%s'", customer);
@@ -532,7 +532,7 @@ int decisions_feedback_apply(tn_store *s, void *rows, tn_error *err)
 		const char *customer = str_field(it, "customer"), *kind = str_field(it, "kind");
 		if (!customer || !kind)
 			continue;
-		tn_time at = (tn_time)time(NULL);
+		tn_time at = tn_now();
 		cJSON *g = cJSON_GetObjectItemCaseSensitive(it, "given_at");
 		tn_time t;
 		if (cJSON_IsString(g) && tn_time_parse(g->valuestring, strlen(g->valuestring), &t) == TN_OK)

@@ -29,12 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-double server_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+double server_now(void) { return tn_mono(); }
 
 void server_trim(void)
 {
@@ -179,7 +174,7 @@ int tn_server_new(const tn_server_opts *o, tn_server **out, tn_error *err)
 		return tn_error_code(err, TN_ERR_NOMEM);
 	if (writer_start(sv, err))
 		return tn_error_code(err, TN_ERR_IO);
-	return value_start(sv, err);
+	return o->value_refresh < 0 ? TN_OK : value_start(sv, err);
 }
 
 int tn_server_free(tn_server *sv, tn_error *err)

@@ -211,7 +211,7 @@ static void do_customer(tn_server *sv, const char *id, tn_http_response *rs)
 		return;
 	}
 	tn_error err = {0};
-	tn_time now = (tn_time)time(NULL);
+	tn_time now = tn_now();
 	/* the read cache (readcache.c): has anything been committed since the
 	 * last look?  Then no kept answer is served.  The epoch and the value
 	 * model's version are taken before the read's own snapshot. */

@@ -149,6 +149,8 @@ typedef struct writer {
 	size_t qbytes;
 	int gathering;
 	pthread_cond_t gather;
+	int idle;               /* waiting for work, its idle work done (tn_server_settle) */
+	pthread_cond_t idled;
 	tn_store *store;
 	tn_error first_error;   /* the first commit failure */
 	/* the WAL index header when the writer's transaction took the lock and

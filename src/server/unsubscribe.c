@@ -34,7 +34,7 @@ void do_unsubscribe(tn_server *sv, const tn_http_request *rq, tn_http_response *
 	if (!rc)
 		rc = tn_store_open(sv->db_path, 0, &s, &err);
 	if (!rc)
-		rc = tn_unsubscribe(s, c, ch, t, (tn_time)time(NULL), &err);
+		rc = tn_unsubscribe(s, c, ch, t, tn_now(), &err);
 	if (s)
 		tn_store_close(s);
 	int status = !rc ? 200 : err.code == TN_ERR_INPUT || err.code == TN_ERR_NOTFOUND ? 400 : 500;

@@ -145,7 +145,8 @@ static void *value_main(void *arg)
 	while (!vs->stopping) {
 		unsigned long gen = atomic_load(&sv->generation);
 		double now = server_now();
-		if (vs->built && (gen == vs->built_gen || now - vs->built_at < VALUE_REFRESH)) {
+		double refresh = sv->o.value_refresh > 0 ? sv->o.value_refresh : VALUE_REFRESH;
+		if (vs->built && (gen == vs->built_gen || now - vs->built_at < refresh)) {
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_sec += 1;

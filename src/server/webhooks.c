@@ -187,7 +187,7 @@ int webhook_prepare(tn_server *sv, int kind, const tn_http_request *rq, tn_http_
 				 .len = rq->body ? rq->body_len : 0,
 				 .authorization = rq->authorization,
 				 .signature = rq->signature,
-				 .now = (tn_time)time(NULL)};
+				 .now = tn_now()};
 	int refusal = 0;
 	int rc = tn_sources_verify(l->c, kind, &req, &j->note, &refusal, &err);
 	unref(sv->webhooks, l);

@@ -346,7 +346,7 @@ static int record_shards(tn_store *s, const char *kind, shard_url *u, size_t n, 
 			tn_db_bind_null(st, 4);
 			tn_db_bind_null(st, 5);
 		}
-		tn_db_bind_int64(st, 6, (int64_t)time(NULL));
+		tn_db_bind_int64(st, 6, (int64_t)tn_now());
 		int r = tn_db_step(st, "recording the shards", err);
 		tn_db_reset(st);
 		if (r != TN_DB_DONE)

@@ -22,7 +22,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
+#include "base/rng.h"
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,7 +153,7 @@ static void hex(const unsigned char *p, size_t n, char *out)
 
 /* ---- sessions ----------------------------------------------------------------- */
 
-static double wall(void) { return (double)time(NULL); }
+static double wall(void) { return (double)tn_now(); }
 
 /* The session's CSRF token: HMAC-SHA256 keyed by its token SID (64 hex). */
 static void session_csrf(const char *sid, char *csrf)
@@ -211,7 +211,7 @@ static int session_store(web_ctx *c, int op, const web_session *se)
 static int session_new(web_ctx *c, int64_t key_id, char *sid)
 {
 	unsigned char raw[32];
-	if (RAND_bytes(raw, sizeof raw) != 1)
+	if (tn_random_bytes(raw, sizeof raw))
 		return -1;
 	hex(raw, sizeof raw, sid);
 	OPENSSL_cleanse(raw, sizeof raw);

@@ -232,7 +232,7 @@ static void campaign_section(web_ctx *c, int admin)
 		return;
 	}
 	char name[40];
-	time_t t = time(NULL);
+	time_t t = (time_t)tn_now();
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	strftime(name, sizeof name, "winback-%Y-%m-%d", &tm);
@@ -345,7 +345,7 @@ static int store_now(tn_store *s, tn_time *now, tn_error *err)
 	tn_error e = {0};
 	int rc = tn_actions_now(s, now, &e);
 	if (rc == TN_ERR_NOTFOUND) {
-		*now = (tn_time)time(NULL);
+		*now = tn_now();
 		return TN_OK;
 	}
 	if (rc && err)
@@ -441,7 +441,7 @@ int action_approve_plan(web_ctx *c, int64_t key_id, int *repeat, char *msg, size
 	rc = exec1(s,
 		   "INSERT INTO offer_plan_approvals(plan_id, approved_at, key_id, queued) VALUES (?1, ?2, ?3, 0)"
 		   " ON CONFLICT (plan_id) DO NOTHING",
-		   id, (int64_t)time(NULL), key_id, err);
+		   id, (int64_t)tn_now(), key_id, err);
 	*repeat = !rc && tn_db_changes(s) == 0;
 	long queued = 0;
 	for (size_t r = 0; !rc && !*repeat && r < plan->n; r++) {
@@ -555,7 +555,7 @@ int action_start_campaign(web_ctx *c, int64_t key_id, int *repeat, char *msg, si
 		goto out;
 	}
 	tn_db_bind_text(st, 1, name);
-	tn_db_bind_int64(st, 2, (int64_t)time(NULL));
+	tn_db_bind_int64(st, 2, (int64_t)tn_now());
 	tn_db_bind_int64(st, 3, key_id);
 	tn_db_bind_text(st, 4, params);
 	free(params);
@@ -653,7 +653,7 @@ int action_withdraw_plan(web_ctx *c, int64_t key_id, char *msg, size_t n, tn_err
 	long suppressed = 0;
 	char target[48], detail[96];
 	snprintf(target, sizeof target, "plan %lld", (long long)plan);
-	int rc = tn_offer_plan_withdraw(s, (int64_t)plan, key_id, (tn_time)time(NULL), &withdrawn, &suppressed, err);
+	int rc = tn_offer_plan_withdraw(s, (int64_t)plan, key_id, tn_now(), &withdrawn, &suppressed, err);
 	if (rc == TN_OK) {
 		snprintf(detail, sizeof detail, "%ld pending offers suppressed", suppressed);
 		rc = web_audit(s, key_id, "withdraw_offer_plan", target, "done", detail, err);

@@ -2221,7 +2221,7 @@ int action_ack(web_ctx *c, const char *id, tn_error *err)
 		web_data_write_abandon(c);
 		return tn_error_code(err, TN_ERR_DB);
 	}
-	tn_time now = (tn_time)time(NULL);
+	tn_time now = tn_now();
 	int rc = tn_pred_alerts_ack(s, (int64_t)v, now, err);
 	char target[40];
 	snprintf(target, sizeof target, "alert:%lld", v);

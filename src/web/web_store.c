@@ -81,7 +81,7 @@ int web_audit(tn_store *s, int64_t key_id, const char *action, const char *targe
 				    err);
 	if (!st)
 		return tn_error_code(err, TN_ERR_DB);
-	tn_db_bind_int64(st, 1, (int64_t)time(NULL));
+	tn_db_bind_int64(st, 1, (int64_t)tn_now());
 	tn_db_bind_int64(st, 2, key_id);
 	tn_db_bind_text(st, 3, action);
 	tn_db_bind_text(st, 4, target ? target : "");

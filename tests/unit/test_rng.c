@@ -83,12 +83,30 @@ static void test_uniform(void **state)
 	assert_true(tn_rng_u01(UINT64_MAX) < 1);
 }
 
+/* the OS's bytes until pinned (two draws differ); pinned, the same stream
+ * for the same seed (last: nothing unpins it) */
+static void test_random_bytes(void **state)
+{
+	(void)state;
+	unsigned char a[33], b[33], c[33];
+	assert_int_equal(tn_random_bytes(a, sizeof a), 0);
+	assert_int_equal(tn_random_bytes(b, sizeof b), 0);
+	assert_true(memcmp(a, b, sizeof a) != 0);
+	tn_random_pin(7);
+	assert_int_equal(tn_random_bytes(a, sizeof a), 0);
+	assert_int_equal(tn_random_bytes(b, sizeof b), 0);
+	tn_random_pin(7);
+	assert_int_equal(tn_random_bytes(c, sizeof c), 0);
+	assert_memory_equal(a, c, sizeof a);
+	assert_true(memcmp(a, b, sizeof a) != 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_splitmix_vectors), cmocka_unit_test(test_xoshiro_vectors),
 		cmocka_unit_test(test_seed_stream),	 cmocka_unit_test(test_reproducible),
-		cmocka_unit_test(test_uniform),
+		cmocka_unit_test(test_uniform),	 cmocka_unit_test(test_random_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

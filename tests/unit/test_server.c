@@ -160,6 +160,25 @@ static void test_writes(void **state)
 	assert_int_equal(tn_server_free(sv, NULL), TN_OK);
 }
 
+/* value_refresh < 0: no value model (the value is null, no thread);
+ * tn_server_settle returns once the writer is idle after the writes */
+static void test_settle_no_value(void **state)
+{
+	(void)state;
+	tn_server_opts o = {.db_path = db, .max_body = 4096, .max_depth = 4, .fold_idle = -1, .value_refresh = -1};
+	tn_server *sv = NULL;
+	tn_error err = {0};
+	if (tn_server_new(&o, &sv, &err))
+		fail_msg("tn_server_new: %s", err.msg);
+	tn_server_settle(sv);
+	assert_int_equal(req(sv, "POST", "/v1/customers", ingest, "[{\"id\":\"settle1\"}]"), 200);
+	tn_server_settle(sv);
+	tn_server_settle(sv);
+	assert_int_equal(req(sv, "GET", "/v1/customers/settle1", reader, NULL), 200);
+	assert_non_null(strstr(body, "\"value\":null"));
+	assert_int_equal(tn_server_free(sv, NULL), TN_OK);
+}
+
 static void *writer_thread(void *arg)
 {
 	call *c = arg;
@@ -332,7 +351,7 @@ static void test_rate_and_revoke(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_routes_and_keys), cmocka_unit_test(test_bodies), cmocka_unit_test(test_writes),
+		cmocka_unit_test(test_routes_and_keys), cmocka_unit_test(test_bodies), cmocka_unit_test(test_writes), cmocka_unit_test(test_settle_no_value),
 		cmocka_unit_test(test_group_commit),    cmocka_unit_test(test_fast_path),
 		cmocka_unit_test(test_rate_and_revoke),
 	};

@@ -55,12 +55,31 @@ static void test_civil_roundtrip(void **state)
 	assert_int_equal(tn_add_months(1709285400, -3), parse("2023-12-01"));
 }
 
+/* tn_now reads the clock until pinned, tn_mono stands still while pinned */
+static void test_now_pin(void **state)
+{
+	(void)state;
+	tn_time t0 = tn_now();
+	assert_true(t0 > 1700000000); /* after 2023: the clock, not a pin */
+	double m0 = tn_mono();
+	tn_now_pin(1782907200);
+	assert_int_equal(tn_now(), 1782907200);
+	tn_mono_pin(1);
+	double m1 = tn_mono();
+	assert_true(tn_mono() == m1);
+	tn_mono_pin(0);
+	tn_now_pin(INT64_MIN);
+	assert_true(tn_now() >= t0);
+	assert_true(tn_mono() >= m0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_formats),
 		cmocka_unit_test(test_rejects),
 		cmocka_unit_test(test_civil_roundtrip),
+		cmocka_unit_test(test_now_pin),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
