@@ -9,6 +9,7 @@
  */
 #include "actions/actions_internal.h"
 #include "base/alloc.h"
+#include "base/radix.h"
 #include "store/store_sqlite.h"
 
 #include <math.h>
@@ -110,22 +111,6 @@ void tn_journey_free(tn_journey *j)
 	free(j);
 }
 
-/* Position of customer key ID in the sorted IDS[0..n), or -1.  Keys are
- * looked up, not used as indices: an array sized by the largest key took
- * gigabytes for sparse keys. */
-static int64_t index_of(const int64_t *ids, size_t n, int64_t id)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (ids[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && ids[lo] == id ? (int64_t)lo : -1;
-}
-
 int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 {
 	*out = NULL;
@@ -216,7 +201,7 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 	while ((step = tn_db_step(st, "reading events", err)) == TN_DB_ROW) {
 		int64_t id = tn_db_column_int64(st, 0);
 		if (id != last_id)
-			row = index_of(ids, j->n, id), last_id = id;
+			row = tn_sorted_find_i64(ids, j->n, id), last_id = id;
 		if (row < 0)
 			continue;
 		tn_time t = tn_db_column_int64(st, 1);
@@ -240,7 +225,7 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 	tn_db_bind_int64(st, 1, now);
 	while ((step = tn_db_step(st, "reading subscriptions", err)) == TN_DB_ROW) {
 		int64_t id = tn_db_column_int64(st, 0);
-		int64_t at = index_of(ids, j->n, id);
+		int64_t at = tn_sorted_find_i64(ids, j->n, id);
 		if (at < 0)
 			continue;
 		j->has_subs[at] = 1;

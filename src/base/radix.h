@@ -19,6 +19,23 @@ static inline uint64_t tn_radix_dkey(double d)
 	return (v.u >> 63) ? ~v.u : (v.u | 0x8000000000000000ull);
 }
 
+/* The position of KEY in SORTED[0..n) (ascending; the first of equal keys),
+ * or -1: the one binary search over sorted ids (journey.c's customers, the
+ * cluster import's routing), so keys are looked up, never used as indexes
+ * (an array sized by the largest id takes gigabytes for sparse ids). */
+static inline int64_t tn_sorted_find_i64(const int64_t *sorted, size_t n, int64_t key)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (sorted[mid] < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && sorted[lo] == key ? (int64_t)lo : -1;
+}
+
 /* Sort KEYS[0..n) ascending in place.  Returns 0, or -1 when out of memory. */
 int tn_radix_sort_u64(uint64_t *keys, size_t n);
 

@@ -2365,17 +2365,9 @@ static int shards_route(tn_store *s, tn_error *err)
 		memset(shard, 0xff, nd);
 		while ((step = tn_db_step(st, "finding the customers' shards", err)) == TN_DB_ROW) {
 			int64_t x = tn_db_column_int64(st, 0), r = tn_db_column_int64(st, 1);
-			/* ids is sorted: binary search */
-			size_t lo = 0, hi = nd;
-			while (lo < hi) {
-				size_t mid = lo + (hi - lo) / 2;
-				if (ids[mid] < x)
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
-			if (lo < nd && ids[lo] == x && r >= 0 && r < s->nshard && shard[lo] == 0xff) {
-				shard[lo] = (unsigned char)r;
+			int64_t at = tn_sorted_find_i64(ids, nd, x); /* ids is sorted */
+			if (at >= 0 && r >= 0 && r < s->nshard && shard[at] == 0xff) {
+				shard[at] = (unsigned char)r;
 				got++;
 			}
 		}
