@@ -1602,11 +1602,16 @@ int tn_store_put_customers(tn_store *s, const tn_customer_rec *r, size_t n, int 
 	}
 	if (n == 0)
 		return TN_OK;
+	/* TRUNCATE, not DELETE, between batches: a temporary table is never
+	 * vacuumed, so each DELETE (and each UPDATE below) left its dead rows in
+	 * the heap that the next batch's statements scan -- quadratic: 1M
+	 * customers into PostgreSQL stalled at ~4.5 s a 2,000-row batch
+	 * (docs/scaling.md, "Session 30") */
 	if (load_customers(s, err) ||
 	    tn_store_exec(s, "CREATE TEMP TABLE IF NOT EXISTS tn_stage_customers(seq BIGINT PRIMARY KEY, ext_id TEXT, "
 			     "signed_up_at BIGINT, country TEXT, channel TEXT, attrs TEXT, id BIGINT, "
 			     "existed BOOLEAN NOT NULL DEFAULT false, changed BOOLEAN NOT NULL DEFAULT false); "
-			     "DELETE FROM tn_stage_customers", err))
+			     "TRUNCATE tn_stage_customers", err))
 		return tn_error_code(err, TN_ERR_DB);
 	if (stage_rows(s, "tn_stage_customers", "seq, ext_id, signed_up_at, country, channel, attrs", 6, r, n,
 		       bind_customer, err))
@@ -1767,7 +1772,7 @@ int tn_store_put_subscriptions(tn_store *s, const tn_subscription_rec *r, size_t
 			     "currency TEXT, started_at BIGINT, trial_ends_at BIGINT, current_period_end BIGINT, "
 			     "cancelled_at BIGINT, cancel_reason TEXT, status TEXT, id BIGINT, "
 			     "changed BOOLEAN NOT NULL DEFAULT false); "
-			     "DELETE FROM tn_stage_subscriptions", err))
+			     "TRUNCATE tn_stage_subscriptions", err))
 		return tn_error_code(err, TN_ERR_DB);
 	for (size_t i = 0; i < n; i++) { /* every customer stored (the row is the one refused) */
 		int64_t cid;
