@@ -125,24 +125,6 @@ void reader_give(tn_server *sv, tn_store *s)
 int tn_server_new(const tn_server_opts *o, tn_server **out, tn_error *err)
 {
 	*out = NULL;
-#ifdef __GLIBC__
-	/* One malloc arena for every thread, before the first thread starts
-	 * (glibc fixes the arena limit at the first arena a thread asks for).
-	 * Why: malloc_trim(0) (server_trim, the writer's once a second) gives
-	 * back the free pages inside an arena's chunks, but the free top of a
-	 * thread's own arena only past M_TRIM_THRESHOLD (64 MB, below), which
-	 * a 64 MB heap never reaches; only the main arena's top is cut back
-	 * to the bone.  The writer's arena (its 64 MiB page cache, the
-	 * groups' rows, the fold steps' temporaries) left a free top that
-	 * ratcheted up with the transients' high-water mark: at ~122,000
-	 * events/s the arenas grew 82 -> 97 MB in 115 s while the bytes in
-	 * use stayed at 77 MB, and RSS with them (docs/performance.md,
-	 * "Session 30 (rss)").  In the main arena that top is trimmed each
-	 * second.  The cost: the HTTP threads share the arena's lock for the
-	 * blocks their per-thread caches (tcache) do not hold; a cached read
-	 * took ~1.13x main's CPU under load 12-24 (the same session). */
-	mallopt(M_ARENA_MAX, 1);
-#endif
 	tn_server *sv = tn_calloc(1, sizeof *sv);
 	if (!sv)
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
