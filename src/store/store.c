@@ -675,12 +675,13 @@ static int fold_all(tn_store *s, long long *n, tn_error *err)
 {
 	/* one sorted pass: each page of events is visited once for the whole
 	 * journal; a row already in events (imported meanwhile by another
-	 * process, or moved by a chunked fold that did not finish) is kept once */
+	 * process, or moved by a chunked fold that did not finish) is kept once;
+	 * OR IGNORE: no statement journal holding a copy of every page of events
+	 * it changes (FOLD_MOVE says why) */
 	tn_stmt *ins = tn_db_prepare(s,
-				     "INSERT INTO main.events(customer_id, occurred_at, type_id, ext_id, amount) "
+				     "INSERT OR IGNORE INTO main.events(customer_id, occurred_at, type_id, ext_id, amount) "
 				     "SELECT * FROM (" JSEL "main.events_journal UNION ALL " JSEL "main.events_journal_b) "
-				     "WHERE true ORDER BY customer_id, occurred_at, type_id, ext_id "
-				     "ON CONFLICT DO NOTHING",
+				     "ORDER BY customer_id, occurred_at, type_id, ext_id",
 				     err);
 	int rc = ins ? tn_db_step(ins, "folding the events journal", err) : TN_ERR_DB;
 	*n = rc == TN_DB_DONE ? tn_db_changes(s) : 0;
@@ -783,13 +784,26 @@ static const char *const FOLD_ANY[2] = JT_SQL("SELECT EXISTS (SELECT 1 FROM ", "
  * the span that holds about a step's rows were the folded table's rows
  * spread evenly over the ids (the last step takes whatever is left). */
 static const char FOLD_CUSTOMERS[] = "SELECT min(id), max(id) FROM main.customers";
+/* The move is INSERT OR IGNORE, not ON CONFLICT DO NOTHING: the same rows
+ * stored (the journal's columns are NOT NULL like events', and a key
+ * already in events is skipped either way), but with DO NOTHING the NOT
+ * NULL checks keep their default ABORT, so SQLite opens a statement journal
+ * for the INSERT inside the step's transaction and copies into it every
+ * page of events the step changes -- in memory, with temp_store = MEMORY,
+ * and without bound.  A step touches a range of events' leaves that grows
+ * with the table and with the step's span of customers: +3-7 MB a step
+ * during a 60 s ingest (rising with the run), +100 MB for the steps of the
+ * idle fold of a small journal after it, whose span is a third of the
+ * customers (the server's 204-306 MB peak RSS against ~190 MB sampled;
+ * docs/performance.md, session 31).  OR IGNORE cannot abort, so there is no
+ * statement journal: the step's transaction is all there is to roll back. */
 static const char *const FOLD_MOVE[2] = {
-	"INSERT INTO main.events(customer_id, occurred_at, type_id, ext_id, amount) " JSEL "main.events_journal"
-	" WHERE " JGEN_A " AND customer_id >= ?1 AND customer_id <= ?2 "
-	"ORDER BY customer_id, occurred_at, type_id, ext_id ON CONFLICT DO NOTHING",
-	"INSERT INTO main.events(customer_id, occurred_at, type_id, ext_id, amount) " JSEL "main.events_journal_b"
-	" WHERE " JGEN_B " AND customer_id >= ?1 AND customer_id <= ?2 "
-	"ORDER BY customer_id, occurred_at, type_id, ext_id ON CONFLICT DO NOTHING"};
+	"INSERT OR IGNORE INTO main.events(customer_id, occurred_at, type_id, ext_id, amount) " JSEL
+	"main.events_journal WHERE " JGEN_A " AND customer_id >= ?1 AND customer_id <= ?2 "
+	"ORDER BY customer_id, occurred_at, type_id, ext_id",
+	"INSERT OR IGNORE INTO main.events(customer_id, occurred_at, type_id, ext_id, amount) " JSEL
+	"main.events_journal_b WHERE " JGEN_B " AND customer_id >= ?1 AND customer_id <= ?2 "
+	"ORDER BY customer_id, occurred_at, type_id, ext_id"};
 static const char *const FOLD_EMPTY[2] = {"DELETE FROM main.events_journal", "DELETE FROM main.events_journal_b"};
 
 int tn_store_fold_step(tn_store *s, long long chunk, int *done, long long *moved, tn_error *err)
