@@ -5,8 +5,10 @@
 # build/tenure), ROUNDS (default 2) rounds in the order A B, B A, ... so a
 # load that drifts weighs on both alike.  Each run gets a fresh copy of the
 # demo (its own BENCH_DIR under $BENCH_DIR/ingest_ab).  Per run: events/s,
-# the server's, the writer thread's and the folds' CPU per event, RSS.  On a
-# shared machine the CPU per event is the figure to compare.
+# the server's, the writer thread's and the folds' CPU per event, RSS each
+# second and its peak (VmHWM, after the folds: a spike between two samples
+# shows there).  On a shared machine the CPU per event is the figure to
+# compare.
 # Env: INGEST_SECS (default 30), FOLD_WAIT and SETTLE (bench_serve.sh's), ROUNDS.
 # Not run by `make bench` (it needs a second binary); without BASE it says so.
 # A baseline from main: git worktree add /tmp/tenure-base main && make -C /tmp/tenure-base build/tenure
@@ -26,7 +28,7 @@ run() { # $1 = A|B
   if [ "$1" = A ]; then bin=$BASE; else bin=$NEW; fi
   echo "== $1: $bin (load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%H:%M:%S))"
   TENURE=$bin BENCH_DIR=$D/$1 PHASES=ingest sh bench/bench_serve.sh 2>&1 |
-    grep -E '^ingest:|settled after|RSS \(MB\)|RSS verdict|CPU per event|writer thread|fold steps:|disk writes|group commits' | sed 's/^/  /'
+    grep -E '^ingest:|settled after|RSS \(MB\)|RSS verdict|CPU per event|writer thread|fold steps:|disk writes|group commits|peak RSS' | sed 's/^/  /'
 }
 machine
 i=0
