@@ -785,8 +785,10 @@ static const char *const FOLD_ANY[2] = JT_SQL("SELECT EXISTS (SELECT 1 FROM ", "
  * spread evenly over the ids (the last step takes whatever is left). */
 static const char FOLD_CUSTOMERS[] = "SELECT min(id), max(id) FROM main.customers";
 /* The move is INSERT OR IGNORE, not ON CONFLICT DO NOTHING: the same rows
- * stored (the journal's columns are NOT NULL like events', and a key
- * already in events is skipped either way), but with DO NOTHING the NOT
+ * stored (the journal's key columns are NOT NULL like events', checked by
+ * SQLite when the rows were journaled, so the only row OR IGNORE can skip
+ * is one whose key events holds, which DO NOTHING skipped too: nothing is
+ * dropped silently), but with DO NOTHING the NOT
  * NULL checks keep their default ABORT, so SQLite opens a statement journal
  * for the INSERT inside the step's transaction and copies into it every
  * page of events the step changes -- in memory, with temp_store = MEMORY,
