@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "store/db.h"
+#include <sqlite3.h>
 #include "tenure.h"
 
 static char path[256];
@@ -759,8 +760,91 @@ static void test_events_filter(void **state)
 	unlink(path);
 }
 
+/* A fold step holds no copy of the pages of events it changes (session 31):
+ * its INSERT ... ON CONFLICT DO NOTHING used to open a statement journal --
+ * in memory, temp_store = MEMORY -- holding every page of events the step
+ * touched, which for a small journal spread over every customer is nearly
+ * every leaf of events (+100 MB a step on a 20M-event store).  Here: 200,000
+ * events over 2,000 customers, a journal of one event a customer folded in
+ * steps of 1,000 rows, so the first step touches the leaves of half the
+ * customers.  With events' pages already cached, what SQLite allocates
+ * during the step is its sort and a few split pages: measured 0.09 MB,
+ * against 2.1 MB with the statement journal.  (SQLite's memory statistics
+ * are on in this program: main.) */
+static void test_fold_step_holds_no_page_copies(void **state)
+{
+	(void)state;
+	fresh();
+	enum { NCUST = 2000, PER = 100 };
+	tn_store *s = open_flags(0);
+	tn_error err = {0};
+	assert_int_equal(tn_store_begin(s, &err), TN_OK);
+	for (int i = 0; i < NCUST; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "m%d", i);
+		tn_customer_rec c = {.id = id, .signed_up_at = 1700000000};
+		int outcome = 0;
+		assert_int_equal(tn_store_put_customer(s, &c, &outcome, &err), TN_OK);
+	}
+	for (int i = 0; i < NCUST; i++)
+		for (int k = 0; k < PER; k++) {
+			char cust[16], eid[24];
+			snprintf(cust, sizeof cust, "m%d", i);
+			snprintf(eid, sizeof eid, "e-%d", k);
+			tn_event_rec e = {.customer = cust, .at = 1700000000 + 2 * k, .type = "session", .amount = NAN,
+					  .id = eid};
+			if (tn_store_put_event(s, &e, &err))
+				fail_msg("put: %s", err.msg);
+		}
+	long long added = 0;
+	assert_int_equal(tn_store_flush(s, &added, &err), TN_OK);
+	assert_int_equal(tn_store_commit(s, &err), TN_OK);
+	assert_int_equal(added, NCUST * PER);
+	tn_store_close(s);
+
+	tn_store *w = journaling();
+	assert_int_equal(tn_store_begin(w, &err), TN_OK);
+	for (int i = 0; i < NCUST; i++) { /* one new event each, between two old ones */
+		char cust[16];
+		snprintf(cust, sizeof cust, "m%d", i);
+		tn_event_rec e = {.customer = cust, .at = 1700000000 + 2 * (i % PER) + 1, .type = "session",
+				  .amount = NAN, .id = "j"};
+		if (tn_store_put_event(w, &e, &err))
+			fail_msg("put: %s", err.msg);
+	}
+	assert_int_equal(tn_store_flush(w, &added, &err), TN_OK);
+	assert_int_equal(tn_store_commit(w, &err), TN_OK);
+	assert_int_equal(added, NCUST);
+	/* every page of events in the writer's cache first */
+	assert_int_equal(store_count(w, "SELECT count(*) FROM main.events"), NCUST * PER);
+	sqlite3_int64 cur = 0, hi = 0;
+	sqlite3_status64(SQLITE_STATUS_MEMORY_USED, &cur, &hi, 1);
+	assert_true(cur > 0); /* the statistics are on */
+	int done = 0;
+	long long moved = 0;
+	assert_int_equal(tn_store_fold_step(w, 1000, &done, &moved, &err), TN_OK);
+	assert_int_equal(done, 0);
+	assert_true(moved > 500);
+	sqlite3_int64 cur1 = 0, hi1 = 0;
+	sqlite3_status64(SQLITE_STATUS_MEMORY_USED, &cur1, &hi1, 0);
+	if (hi1 - cur > 512 * 1024)
+		fail_msg("a fold step of %lld rows took %.2f MB of SQLite's memory at its peak", moved,
+			 (double)(hi1 - cur) / 1048576.0);
+	while (!done)
+		assert_int_equal(tn_store_fold_step(w, 1000, &done, &moved, &err), TN_OK);
+	assert_int_equal(store_count(w, "SELECT count(*) FROM main.events"), NCUST * PER + NCUST);
+	assert_int_equal(store_count(w, JOURNALED), 0);
+	tn_store_close(w);
+	unlink(path);
+}
+
 int main(void)
 {
+	/* SQLite's memory statistics on, before any store turns them off (they
+	 * are off in the product for speed; test_fold_step_holds_no_page_copies
+	 * reads them) */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 1);
+	sqlite3_initialize();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_journal_then_fold_at_open),
 		cmocka_unit_test(test_dedupe_across_journal_and_table),
@@ -773,6 +857,7 @@ int main(void)
 		cmocka_unit_test(test_many_rows_by_tag),
 		cmocka_unit_test(test_events_filter),
 		cmocka_unit_test(test_generations),
+		cmocka_unit_test(test_fold_step_holds_no_page_copies),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
