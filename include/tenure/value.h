@@ -213,6 +213,8 @@ typedef struct tn_value_read_opts {
 TN_API int tn_value_txns_read(const char *path, const tn_value_read_opts *o, tn_value_txns **out,
 			      tn_error *err);
 struct tn_store;
+/* The event type whose events are the value model's transactions. */
+#define TN_VALUE_PURCHASE_TYPE "purchase"
 /* Events of type "purchase" (amount in `amount`) from the store, keyed by the
  * customer's ext_id. */
 TN_API int tn_value_txns_from_store(struct tn_store *s, tn_value_txns **out, tn_error *err);

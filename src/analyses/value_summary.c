@@ -320,7 +320,7 @@ int tn_value_txns_from_store(struct tn_store *s, tn_value_txns **out, tn_error *
 					    "SELECT c.ext_id, e.occurred_at, e.amount FROM events e"
 					    " JOIN event_types et ON et.id = e.type_id"
 					    " JOIN customers c ON c.id = e.customer_id"
-					    " WHERE et.name = 'purchase'",
+					    " WHERE et.name = '" TN_VALUE_PURCHASE_TYPE "'",
 					    err);
 	if (!st)
 		return tn_error_code(err, TN_ERR_DB);
@@ -528,7 +528,7 @@ int tn_value_store_has_purchases(struct tn_store *s, int *yes, tn_error *err)
 	*yes = 0;
 	tn_stmt *st = tn_db_prepare(s,
 					    "SELECT EXISTS (SELECT 1 FROM events e JOIN event_types et ON et.id = e.type_id"
-					    " WHERE et.name = 'purchase')",
+					    " WHERE et.name = '" TN_VALUE_PURCHASE_TYPE "')",
 					    err);
 	if (!st)
 		return tn_error_code(err, TN_ERR_DB);

@@ -135,6 +135,7 @@ int tn_server_new(const tn_server_opts *o, tn_server **out, tn_error *err)
 	pthread_mutex_init(&sv->keys.mu, NULL);
 	pthread_mutex_init(&sv->analyses.mu, NULL);
 	atomic_init(&sv->generation, 0);
+	atomic_init(&sv->value_generation, 0);
 	atomic_init(&sv->value_version, 0);
 	atomic_init(&sv->watch, NULL);
 	pthread_mutex_init(&sv->watch_mu, NULL);

@@ -89,6 +89,14 @@ void metrics_fold_cpu(tn_metrics *m, double cpu_seconds, long long moved)
 	pthread_mutex_unlock(&m->mu);
 }
 
+void metrics_value_refit(tn_metrics *m, double seconds)
+{
+	pthread_mutex_lock(&m->mu);
+	m->value_refits++;
+	m->value_refit_seconds += seconds;
+	pthread_mutex_unlock(&m->mu);
+}
+
 void metrics_fold_step(tn_metrics *m, double seconds)
 {
 	pthread_mutex_lock(&m->mu);
@@ -168,6 +176,11 @@ char *metrics_text(tn_metrics *m, long queue_depth, long in_flight, const metric
 		    "# HELP tenure_journal_fold_rows_total Events the fold steps moved into the events table.\n"
 		    "# TYPE tenure_journal_fold_rows_total counter\ntenure_journal_fold_rows_total %llu\n",
 		m->fold_cpu_seconds, m->fold_rows);
+	fprintf(fp, "# HELP tenure_value_refits_total Builds of the customers' value model (after purchases arrive).\n"
+		    "# TYPE tenure_value_refits_total counter\ntenure_value_refits_total %llu\n"
+		    "# HELP tenure_value_refit_seconds_total Time spent building the value model.\n"
+		    "# TYPE tenure_value_refit_seconds_total counter\ntenure_value_refit_seconds_total %.9g\n",
+		m->value_refits, m->value_refit_seconds);
 	pthread_mutex_unlock(&m->mu);
 	fprintf(fp, "# HELP tenure_read_cache_hits_total GET /v1/customers/{id} answered from the read cache.\n"
 		    "# TYPE tenure_read_cache_hits_total counter\ntenure_read_cache_hits_total %llu\n"

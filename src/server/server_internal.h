@@ -47,6 +47,8 @@ typedef struct tn_metrics {
 	double fold_step_max;          /* the longest, seconds */
 	double fold_cpu_seconds;       /* the writer thread's CPU time in fold steps */
 	unsigned long long fold_rows;  /* the rows they moved into events */
+	unsigned long long value_refits; /* the value model's builds (value.c), failed ones too */
+	double value_refit_seconds;
 } tn_metrics;
 
 void metrics_init(tn_metrics *m);
@@ -60,6 +62,7 @@ typedef struct metrics_cache {
 } metrics_cache;
 void metrics_fold(tn_metrics *m, double seconds, int ok);
 void metrics_fold_step(tn_metrics *m, double seconds);
+void metrics_value_refit(tn_metrics *m, double seconds);
 void metrics_fold_cpu(tn_metrics *m, double cpu_seconds, long long moved);
 /* Prometheus text exposition (malloc'ed). */
 char *metrics_text(tn_metrics *m, long queue_depth, long in_flight, const metrics_cache *rc, size_t *len);
@@ -281,6 +284,9 @@ struct tn_server {
 	tn_metrics metrics;
 	struct decide_state *decide; /* decisions_route.c: the decider, loaded on first use */
 	atomic_ulong generation; /* bumped by each commit that changed data */
+	/* bumped by each commit that may have changed the value model's input
+	 * (value.c): any change but events of other types than purchases */
+	atomic_ulong value_generation;
 	acache analyses;
 	value_state value;
 	struct webhooks *webhooks; /* webhooks.c: the loaded sources */

@@ -143,7 +143,7 @@ static void *value_main(void *arg)
 	tn_thread_background("tn-value"); /* requests first (base/thread.h) */
 	pthread_mutex_lock(&vs->mu);
 	while (!vs->stopping) {
-		unsigned long gen = atomic_load(&sv->generation);
+		unsigned long gen = atomic_load(&sv->value_generation);
 		double now = server_now();
 		double refresh = sv->o.value_refresh > 0 ? sv->o.value_refresh : VALUE_REFRESH;
 		if (vs->built && (gen == vs->built_gen || now - vs->built_at < refresh)) {
@@ -161,6 +161,7 @@ static void *value_main(void *arg)
 			conn = NULL;
 		}
 		value_model *m = NULL;
+		double t0 = server_now();
 		if (conn) {
 			tn_db_cancel_set(value_halted, vs);
 			/* a failure leaves the last model (or null); the connection is
@@ -171,6 +172,7 @@ static void *value_main(void *arg)
 			}
 			tn_db_cancel_set(NULL, NULL);
 		}
+		metrics_value_refit(&sv->metrics, server_now() - t0);
 		pthread_mutex_lock(&vs->mu);
 		vs->built = 1;
 		vs->built_gen = gen;

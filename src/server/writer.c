@@ -13,6 +13,7 @@
  */
 #include "server/server_internal.h"
 #include "base/alloc.h"
+#include "tenure/value.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -94,6 +95,32 @@ static void publish_commit(tn_server *sv, int global)
 	readcache_writer_commit(sv->reads, w->txn_before_ok ? &w->txn_before : NULL,
 				w->txn_after_ok ? &w->txn_after : NULL, global);
 	w->txn_before_ok = w->txn_after_ok = 0;
+}
+
+/* 1 when a committed job may have changed what the value model reads (the
+ * purchase events, value.c): any job but events of other types.  A steady
+ * ingest of app activity then starts no refit: before, each minute's refit
+ * of an unchanged model cost seconds of CPU and ~6-9 MB of arrays for its
+ * duration (docs/performance.md, Session 31). */
+static int job_touches_value(const write_job *j)
+{
+	if (j->kind != TN_KIND_EVENTS || j->apply || j->answer)
+		return 1;
+	if (j->fast) {
+		for (size_t i = 0; i < j->fast->n; i++)
+			if (!j->fast->rec[i].type || strcmp(j->fast->rec[i].type, TN_VALUE_PURCHASE_TYPE) == 0)
+				return 1;
+		return 0;
+	}
+	if (!cJSON_IsArray(j->rows))
+		return 1;
+	const cJSON *row;
+	cJSON_ArrayForEach(row, j->rows) {
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(row, "type");
+		if (!cJSON_IsString(t) || strcmp(t->valuestring, TN_VALUE_PURCHASE_TYPE) == 0)
+			return 1;
+	}
+	return 0;
 }
 
 /* One step of the fold under way, or the first of a new one (between
@@ -480,13 +507,16 @@ static void *writer_main(void *arg)
 			rc = tn_store_commit(w->store, &err);
 		if (rc)
 			tn_store_rollback(w->store); /* nothing of the group is kept */
-		int changed = 0;
+		int changed = 0, value_changed = 0;
 		unsigned long long fast = 0;
 		for (write_job *j = group; j; j = j->next) {
 			if (!rc && j->status == 200 && j->fast)
 				fast += (unsigned long long)j->fast->n;
-			if (!rc && j->status == 200 && (j->res.added > 0 || j->updated > 0))
+			if (!rc && j->status == 200 && (j->res.added > 0 || j->updated > 0)) {
 				changed = 1;
+				if (!value_changed)
+					value_changed = job_touches_value(j);
+			}
 			if (rc && j->status == 200) {
 				j->status = 500;
 				snprintf(j->message, sizeof j->message, "the commit failed, nothing was written: %s",
@@ -497,6 +527,8 @@ static void *writer_main(void *arg)
 		}
 		if (changed) /* the analysis routes' cached answers are stale now */
 			atomic_fetch_add(&sv->generation, 1);
+		if (value_changed)
+			atomic_fetch_add(&sv->value_generation, 1);
 		if (!rc && sv->reads) {
 			/* the read cache: the fast path's customers are known; any
 			 * other write may have touched anyone */
