@@ -122,7 +122,7 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 	rc = TN_ERR_DB; /* the status of a jump to fail */
 	tn_journey *j = tn_calloc(1, sizeof *j);
 	int64_t *ids = NULL; /* the loaded customers' keys, ascending */
-	char *jq = NULL;     /* the journal's part of the events (tn_store_journal_scan_sql) */
+	char *jq = NULL;     /* the events' part scanned (tn_store_events_seek_sql) */
 	tn_stmt *st = NULL;
 	if (!j)
 		goto nomem;
@@ -166,18 +166,19 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 	 * finds a frequent type within a few rows, and a rare one costs one
 	 * walk of the customer's events inside SQLite, with nothing handed over
 	 * (a type the store has never seen is not looked up).  The customer's
-	 * row brings its four instants along. */
+	 * row brings its four instants along.  Where the store says not to
+	 * seek (PostgreSQL), the scan stays. */
 	char cond[320];
 	snprintf(cond, sizeof cond,
 		 "(type_id = %lld OR type_id = %lld OR type_id = %lld OR type_id = %lld) AND occurred_at <= %lld",
 		 (long long)tid[0], (long long)tid[1], (long long)tid[2], (long long)tid[3], (long long)now);
 	const char *events = NULL;
-	if (!(jq = tn_store_journal_scan_sql(s, &events, "customer_id, occurred_at, type_id", cond,
-					     "customer_id, occurred_at", err)))
+	if (!(jq = tn_store_events_seek_sql(s, &events, "customer_id, occurred_at, type_id", cond,
+					   "customer_id, occurred_at", err)))
 		goto fail;
 	char first[TN_MS_COUNT][320], q[1536];
 	for (int m = 0; m < TN_MS_COUNT; m++)
-		if (tid[m] < 0) /* no event of that type in the store */
+		if (tid[m] < 0 || !events) /* no event of that type in the store, or no seek: the scan below */
 			snprintf(first[m], sizeof first[m], "CAST(NULL AS BIGINT)");
 		else
 			snprintf(first[m], sizeof first[m],
@@ -210,13 +211,14 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 		goto fail;
 	tn_db_finalize(st);
 	st = NULL;
-	/* a live connection's journal: the events not yet folded into the
-	 * events' table, scanned (few) and merged in as minima */
+	/* the rest, merged in as minima: a live connection's journal (the
+	 * events not yet folded into the events' table, few), or every event
+	 * of the four types in key order where there was no seek */
 	if (*jq) {
 		if (!(st = tn_db_prepare(s, jq, err)))
 			goto fail;
 		int64_t last_id = INT64_MIN, row = -1;
-		while ((step = tn_db_step(st, "reading the events journal", err)) == TN_DB_ROW) {
+		while ((step = tn_db_step(st, "reading events", err)) == TN_DB_ROW) {
 			int64_t id = tn_db_column_int64(st, 0);
 			if (id != last_id)
 				row = tn_sorted_find_i64(ids, j->n, id), last_id = id;

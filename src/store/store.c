@@ -534,11 +534,13 @@ char *tn_store_events_scan_sql(tn_store *s, const char *cols, const char *cond, 
 	return sql;
 }
 
-char *tn_store_journal_scan_sql(tn_store *s, const char **table, const char *cols, const char *cond, const char *order,
-				tn_error *err)
+char *tn_store_events_seek_sql(tn_store *s, const char **table, const char *cols, const char *cond, const char *order,
+			       tn_error *err)
 {
+	*table = NULL;
+	if (s->pg) /* a cluster's events are foreign tables: a look-up per customer, a remote query each */
+		return tn_store_events_scan_sql(s, cols, cond, order, err);
 	int view = 0;
-	*table = "events";
 	if (events_view(s, &view, err))
 		return NULL;
 	size_t n = view ? 2 * (strlen(cols) + strlen(cond)) + strlen(order) + 2048 : 1;
@@ -548,10 +550,9 @@ char *tn_store_journal_scan_sql(tn_store *s, const char **table, const char *col
 		return NULL;
 	}
 	*sql = 0;
-	if (view) {
-		*table = "main.events";
+	*table = view ? "main.events" : "events";
+	if (view)
 		snprintf(sql, n, JOURNAL_PARTS " ORDER BY %s", cols, cond, cols, cond, order);
-	}
 	return sql;
 }
 
