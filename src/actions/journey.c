@@ -111,6 +111,30 @@ void tn_journey_free(tn_journey *j)
 	free(j);
 }
 
+typedef struct jrow {
+	int64_t cid, ty;
+	tn_time t;
+} jrow;
+
+/* An event (customer CID, instant T, type TY) found apart from the look-ups:
+ * it moves a milestone earlier if it is at/after signup and before what the
+ * look-up found.  LAST[2] (customer, row; start with INT64_MIN) saves the
+ * search while rows come customer by customer. */
+static void reach(tn_journey *j, const int64_t *ids, const int64_t tid[TN_MS_COUNT], int64_t last[2], int64_t cid,
+		  tn_time t, int64_t ty)
+{
+	if (cid != last[0])
+		last[1] = tn_sorted_find_i64(ids, j->n, cid), last[0] = cid;
+	int64_t row = last[1];
+	if (row < 0 || t < j->signed_up_at[row])
+		return;
+	for (int m = 0; m < TN_MS_COUNT; m++) {
+		tn_time *r = &j->reached[(size_t)row * TN_MS_COUNT + (size_t)m];
+		if (ty == tid[m] && (*r == TN_NO_TIME || t < *r))
+			*r = t;
+	}
+}
+
 int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 {
 	*out = NULL;
@@ -123,6 +147,8 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 	tn_journey *j = tn_calloc(1, sizeof *j);
 	int64_t *ids = NULL; /* the loaded customers' keys, ascending */
 	char *jq = NULL;     /* the events' part scanned (tn_store_events_seek_sql) */
+	jrow *jr = NULL;     /* the journal's rows, read before the look-ups */
+	size_t njr = 0;
 	tn_stmt *st = NULL;
 	if (!j)
 		goto nomem;
@@ -176,6 +202,33 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 	if (!(jq = tn_store_events_seek_sql(s, &events, "customer_id, occurred_at, type_id", cond,
 					   "customer_id, occurred_at", err)))
 		goto fail;
+	/* The journal's rows are read before the look-ups, not after: they are
+	 * separate statements, so separate snapshots, and a fold committed
+	 * between them moves rows from the journal into the events' table.
+	 * Read in this order such a row is seen twice (harmless for a minimum);
+	 * in the other order it could be seen by neither. */
+	if (events && *jq) {
+		if (!(st = tn_db_prepare(s, jq, err)))
+			goto fail;
+		size_t cap_jr = 0;
+		while ((step = tn_db_step(st, "reading the events journal", err)) == TN_DB_ROW) {
+			if (njr == cap_jr) {
+				size_t nc = cap_jr ? cap_jr * 2 : 256;
+				jrow *t = tn_realloc(jr, nc * sizeof *t);
+				if (!t)
+					goto nomem;
+				jr = t;
+				cap_jr = nc;
+			}
+			jr[njr].cid = tn_db_column_int64(st, 0);
+			jr[njr].t = tn_db_column_int64(st, 1);
+			jr[njr++].ty = tn_db_column_int64(st, 2);
+		}
+		if (tn_db_step_end( step, err))
+			goto fail;
+		tn_db_finalize(st);
+		st = NULL;
+	}
 	char first[TN_MS_COUNT][320], q[1536];
 	for (int m = 0; m < TN_MS_COUNT; m++)
 		if (tid[m] < 0 || !events) /* no event of that type in the store, or no seek: the scan below */
@@ -211,29 +264,17 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 		goto fail;
 	tn_db_finalize(st);
 	st = NULL;
-	/* the rest, merged in as minima: a live connection's journal (the
-	 * events not yet folded into the events' table, few), or every event
-	 * of the four types in key order where there was no seek */
-	if (*jq) {
+	/* the rest, merged in as minima: the journal's rows read above, or
+	 * every event of the four types in key order where there was no seek */
+	int64_t last[2] = {INT64_MIN, -1};
+	for (size_t k = 0; k < njr; k++)
+		reach(j, ids, tid, last, jr[k].cid, jr[k].t, jr[k].ty);
+	if (!events) {
 		if (!(st = tn_db_prepare(s, jq, err)))
 			goto fail;
-		int64_t last_id = INT64_MIN, row = -1;
-		while ((step = tn_db_step(st, "reading events", err)) == TN_DB_ROW) {
-			int64_t id = tn_db_column_int64(st, 0);
-			if (id != last_id)
-				row = tn_sorted_find_i64(ids, j->n, id), last_id = id;
-			if (row < 0)
-				continue;
-			tn_time t = tn_db_column_int64(st, 1);
-			int64_t ty = tn_db_column_int64(st, 2);
-			if (t < j->signed_up_at[row])
-				continue;
-			for (int m = 0; m < TN_MS_COUNT; m++) {
-				tn_time *r = &j->reached[(size_t)row * TN_MS_COUNT + (size_t)m];
-				if (ty == tid[m] && (*r == TN_NO_TIME || t < *r))
-					*r = t;
-			}
-		}
+		while ((step = tn_db_step(st, "reading events", err)) == TN_DB_ROW)
+			reach(j, ids, tid, last, tn_db_column_int64(st, 0), tn_db_column_int64(st, 1),
+			      tn_db_column_int64(st, 2));
 		if (tn_db_step_end( step, err))
 			goto fail;
 		tn_db_finalize(st);
@@ -241,6 +282,8 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 	}
 	free(jq);
 	jq = NULL;
+	free(jr);
+	jr = NULL;
 	/* live as of now: started by then, and not ended (cancelled or expired) by then */
 	if (!(st = tn_db_prepare(s,
 				    "SELECT customer_id, max(CASE WHEN status IN ('cancelled','expired') AND "
@@ -276,6 +319,7 @@ nomem:
 fail:
 	tn_db_finalize(st);
 	free(jq);
+	free(jr);
 	free(ids);
 	tn_journey_free(j);
 	tn_journey_types_free(types);
