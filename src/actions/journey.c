@@ -111,6 +111,30 @@ void tn_journey_free(tn_journey *j)
 	free(j);
 }
 
+typedef struct jrow {
+	int64_t cid, ty;
+	tn_time t;
+} jrow;
+
+/* An event (customer CID, instant T, type TY) found apart from the look-ups:
+ * it moves a milestone earlier if it is at/after signup and before what the
+ * look-up found.  LAST[2] (customer, row; start with INT64_MIN) saves the
+ * search while rows come customer by customer. */
+static void reach(tn_journey *j, const int64_t *ids, const int64_t tid[TN_MS_COUNT], int64_t last[2], int64_t cid,
+		  tn_time t, int64_t ty)
+{
+	if (cid != last[0])
+		last[1] = tn_sorted_find_i64(ids, j->n, cid), last[0] = cid;
+	int64_t row = last[1];
+	if (row < 0 || t < j->signed_up_at[row])
+		return;
+	for (int m = 0; m < TN_MS_COUNT; m++) {
+		tn_time *r = &j->reached[(size_t)row * TN_MS_COUNT + (size_t)m];
+		if (ty == tid[m] && (*r == TN_NO_TIME || t < *r))
+			*r = t;
+	}
+}
+
 int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 {
 	*out = NULL;
@@ -122,6 +146,9 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 	rc = TN_ERR_DB; /* the status of a jump to fail */
 	tn_journey *j = tn_calloc(1, sizeof *j);
 	int64_t *ids = NULL; /* the loaded customers' keys, ascending */
+	char *jq = NULL;     /* the events' part scanned (tn_store_events_seek_sql) */
+	jrow *jr = NULL;     /* the journal's rows, read before the look-ups */
+	size_t njr = 0;
 	tn_stmt *st = NULL;
 	if (!j)
 		goto nomem;
@@ -141,34 +168,7 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 	    !(j->furthest = tn_malloc(cap * sizeof *j->furthest)) || !(j->churned = tn_calloc(cap, sizeof *j->churned)) ||
 	    !(j->has_subs = tn_calloc(cap, sizeof *j->has_subs)))
 		goto nomem;
-	if (!(st = tn_db_prepare(s, "SELECT id, ext_id, signed_up_at FROM customers WHERE signed_up_at IS NOT NULL "
-				       "AND signed_up_at <= ? ORDER BY id",
-				    err)))
-		goto fail;
-	tn_db_bind_int64(st, 1, now);
-	while ((step = tn_db_step(st, "reading customers", err)) == TN_DB_ROW && j->n < cap) {
-		int64_t id = tn_db_column_int64(st, 0);
-		ids[j->n] = id; /* ORDER BY id: ascending */
-		if (!(j->customer[j->n] = tn_strdup(tn_db_column_text(st, 1))))
-			goto nomem;
-		j->signed_up_at[j->n] = tn_db_column_int64(st, 2);
-		for (int m = 0; m < TN_MS_COUNT; m++)
-			j->reached[j->n * TN_MS_COUNT + (size_t)m] = TN_NO_TIME;
-		j->n++;
-	}
-	if (step == TN_DB_ROW) { /* more rows than counted a moment ago */
-		tn_error_set(err, TN_ERR_DB, "%s: customers were added while reading them; run again",
-			     tn_store_path(s));
-		goto fail;
-	}
-	if (tn_db_step_end( step, err))
-		goto fail;
-	tn_db_finalize(st);
-	/* first event of each milestone's type at/after signup: one scan of the
-	 * events in their clustered (customer, time) order, no sort -- written
-	 * by the store so that a live connection's journal view is merged, not
-	 * sorted whole in memory (a GROUP BY over the view was: ~48 bytes an
-	 * event, GBs on 1,000,000 customers) */
+	/* the milestones' event types (an unknown type: none reached) */
 	int64_t tid[TN_MS_COUNT];
 	for (int m = 0; m < TN_MS_COUNT; m++) {
 		tid[m] = -1;
@@ -183,38 +183,107 @@ int tn_journey_load(tn_store *s, tn_time now, tn_journey **out, tn_error *err)
 		tn_db_finalize(st);
 		st = NULL;
 	}
-	/* ORs, not IN (a, b, c, d): SQLite tests a list of more than two
-	 * constants through an ephemeral index, a B-tree look-up per event
-	 * (~20% of this scan's filter) */
+	/* The first event of each milestone's type at/after signup, looked up
+	 * per customer inside the store: a seek on the events' key (customer,
+	 * time) from the signup on, stopping at the type's first row.  Until
+	 * session 31 every event of the four types was scanned and handed to C
+	 * in key order (~104M rows on 1,000,000 customers, 72% of them sessions,
+	 * each stepped, read and skipped after the customer's first); a seek
+	 * finds a frequent type within a few rows, and a rare one costs one
+	 * walk of the customer's events inside SQLite, with nothing handed over
+	 * (a type the store has never seen is not looked up).  The customer's
+	 * row brings its four instants along.  Where the store says not to
+	 * seek (PostgreSQL), the scan stays. */
 	char cond[320];
 	snprintf(cond, sizeof cond,
 		 "(type_id = %lld OR type_id = %lld OR type_id = %lld OR type_id = %lld) AND occurred_at <= %lld",
 		 (long long)tid[0], (long long)tid[1], (long long)tid[2], (long long)tid[3], (long long)now);
-	char *q = tn_store_events_scan_sql(s, "customer_id, occurred_at, type_id", cond, "customer_id, occurred_at", err);
-	if (!q)
+	const char *events = NULL;
+	if (!(jq = tn_store_events_seek_sql(s, &events, "customer_id, occurred_at, type_id", cond,
+					   "customer_id, occurred_at", err)))
 		goto fail;
-	st = tn_db_prepare(s, q, err);
-	free(q);
-	if (!st)
+	/* The journal's rows are read before the look-ups, not after: they are
+	 * separate statements, so separate snapshots, and a fold committed
+	 * between them moves rows from the journal into the events' table.
+	 * Read in this order such a row is seen twice (harmless for a minimum);
+	 * in the other order it could be seen by neither. */
+	if (events && *jq) {
+		if (!(st = tn_db_prepare(s, jq, err)))
+			goto fail;
+		size_t cap_jr = 0;
+		while ((step = tn_db_step(st, "reading the events journal", err)) == TN_DB_ROW) {
+			if (njr == cap_jr) {
+				size_t nc = cap_jr ? cap_jr * 2 : 256;
+				jrow *t = tn_realloc(jr, nc * sizeof *t);
+				if (!t)
+					goto nomem;
+				jr = t;
+				cap_jr = nc;
+			}
+			jr[njr].cid = tn_db_column_int64(st, 0);
+			jr[njr].t = tn_db_column_int64(st, 1);
+			jr[njr++].ty = tn_db_column_int64(st, 2);
+		}
+		if (tn_db_step_end( step, err))
+			goto fail;
+		tn_db_finalize(st);
+		st = NULL;
+	}
+	char first[TN_MS_COUNT][320], q[1536];
+	for (int m = 0; m < TN_MS_COUNT; m++)
+		if (tid[m] < 0 || !events) /* no event of that type in the store, or no seek: the scan below */
+			snprintf(first[m], sizeof first[m], "CAST(NULL AS BIGINT)");
+		else
+			snprintf(first[m], sizeof first[m],
+				 "(SELECT e.occurred_at FROM %s e WHERE e.customer_id = c.id AND e.occurred_at >= "
+				 "c.signed_up_at AND e.occurred_at <= ?1 AND e.type_id = %lld ORDER BY e.occurred_at LIMIT 1)",
+				 events, (long long)tid[m]);
+	snprintf(q, sizeof q,
+		 "SELECT c.id, c.ext_id, c.signed_up_at, %s, %s, %s, %s FROM customers c WHERE c.signed_up_at IS NOT NULL "
+		 "AND c.signed_up_at <= ?1 ORDER BY c.id",
+		 first[0], first[1], first[2], first[3]);
+	if (!(st = tn_db_prepare(s, q, err)))
 		goto fail;
-	int64_t last_id = INT64_MIN, row = -1;
-	while ((step = tn_db_step(st, "reading events", err)) == TN_DB_ROW) {
+	tn_db_bind_int64(st, 1, now);
+	while ((step = tn_db_step(st, "reading customers", err)) == TN_DB_ROW && j->n < cap) {
 		int64_t id = tn_db_column_int64(st, 0);
-		if (id != last_id)
-			row = tn_sorted_find_i64(ids, j->n, id), last_id = id;
-		if (row < 0)
-			continue;
-		tn_time t = tn_db_column_int64(st, 1);
-		int64_t ty = tn_db_column_int64(st, 2);
-		if (t < j->signed_up_at[row])
-			continue;
-		for (int m = 0; m < TN_MS_COUNT; m++) /* the first in time order is the min */
-			if (ty == tid[m] && j->reached[(size_t)row * TN_MS_COUNT + (size_t)m] == TN_NO_TIME)
-				j->reached[(size_t)row * TN_MS_COUNT + (size_t)m] = t;
+		ids[j->n] = id; /* ORDER BY id: ascending */
+		if (!(j->customer[j->n] = tn_strdup(tn_db_column_text(st, 1))))
+			goto nomem;
+		j->signed_up_at[j->n] = tn_db_column_int64(st, 2);
+		for (int m = 0; m < TN_MS_COUNT; m++)
+			j->reached[j->n * TN_MS_COUNT + (size_t)m] = tn_db_column_time(st, 3 + m);
+		j->n++;
+	}
+	if (step == TN_DB_ROW) { /* more rows than counted a moment ago */
+		tn_error_set(err, TN_ERR_DB, "%s: customers were added while reading them; run again",
+			     tn_store_path(s));
+		goto fail;
 	}
 	if (tn_db_step_end( step, err))
 		goto fail;
 	tn_db_finalize(st);
+	st = NULL;
+	/* the rest, merged in as minima: the journal's rows read above, or
+	 * every event of the four types in key order where there was no seek */
+	int64_t last[2] = {INT64_MIN, -1};
+	for (size_t k = 0; k < njr; k++)
+		reach(j, ids, tid, last, jr[k].cid, jr[k].t, jr[k].ty);
+	if (!events) {
+		if (!(st = tn_db_prepare(s, jq, err)))
+			goto fail;
+		while ((step = tn_db_step(st, "reading events", err)) == TN_DB_ROW)
+			reach(j, ids, tid, last, tn_db_column_int64(st, 0), tn_db_column_int64(st, 1),
+			      tn_db_column_int64(st, 2));
+		if (tn_db_step_end( step, err))
+			goto fail;
+		tn_db_finalize(st);
+		st = NULL;
+	}
+	free(jq);
+	jq = NULL;
+	free(jr);
+	jr = NULL;
 	/* live as of now: started by then, and not ended (cancelled or expired) by then */
 	if (!(st = tn_db_prepare(s,
 				    "SELECT customer_id, max(CASE WHEN status IN ('cancelled','expired') AND "
@@ -249,6 +318,8 @@ nomem:
 	rc = tn_error_set(err, TN_ERR_NOMEM, "out of memory loading the journey");
 fail:
 	tn_db_finalize(st);
+	free(jq);
+	free(jr);
 	free(ids);
 	tn_journey_free(j);
 	tn_journey_types_free(types);

@@ -482,6 +482,14 @@ static const char JOURNAL_VIEW[] =
 	"WHERE " JGEN_B " AND +customer_id > COALESCE((SELECT CAST(value AS INTEGER) FROM main.meta WHERE key = '" JMARK_B
 	"'), " JMIN ")";
 
+/* The journal's two tables as the view reads them (the rows not yet folded),
+ * each with a caller's columns and condition: "%s" cols, cond, cols, cond */
+#define JOURNAL_PARTS                                                                                          \
+	"SELECT %s FROM main.events_journal WHERE (%s) AND " JGEN_A " AND +customer_id > COALESCE((SELECT "     \
+	"CAST(value AS INTEGER) FROM main.meta WHERE key = '" JMARK_A "'), " JMIN ") UNION ALL SELECT %s FROM " \
+	"main.events_journal_b WHERE (%s) AND " JGEN_B " AND +customer_id > COALESCE((SELECT CAST(value AS "    \
+	"INTEGER) FROM main.meta WHERE key = '" JMARK_B "'), " JMIN ")"
+
 static int journal_view(tn_store *s, tn_error *err)
 {
 	if (s->pg)
@@ -521,13 +529,30 @@ char *tn_store_events_scan_sql(tn_store *s, const char *cols, const char *cond, 
 	if (!view)
 		snprintf(sql, n, "SELECT %s FROM events WHERE %s ORDER BY %s", cols, cond, order);
 	else
-		snprintf(sql, n,
-			 "SELECT %s FROM main.events WHERE %s UNION ALL SELECT %s FROM main.events_journal WHERE (%s) AND "
-			 JGEN_A " AND +customer_id > COALESCE((SELECT CAST(value AS INTEGER) FROM main.meta WHERE key = '" JMARK_A
-			 "'), " JMIN ") UNION ALL SELECT %s FROM main.events_journal_b WHERE (%s) AND " JGEN_B " AND "
-			 "+customer_id > COALESCE((SELECT CAST(value AS INTEGER) FROM main.meta WHERE key = '" JMARK_B
-			 "'), " JMIN ") ORDER BY %s",
-			 cols, cond, cols, cond, cols, cond, order);
+		snprintf(sql, n, "SELECT %s FROM main.events WHERE %s UNION ALL " JOURNAL_PARTS " ORDER BY %s", cols, cond,
+			 cols, cond, cols, cond, order);
+	return sql;
+}
+
+char *tn_store_events_seek_sql(tn_store *s, const char **table, const char *cols, const char *cond, const char *order,
+			       tn_error *err)
+{
+	*table = NULL;
+	if (s->pg) /* a cluster's events are foreign tables: a look-up per customer, a remote query each */
+		return tn_store_events_scan_sql(s, cols, cond, order, err);
+	int view = 0;
+	if (events_view(s, &view, err))
+		return NULL;
+	size_t n = view ? 2 * (strlen(cols) + strlen(cond)) + strlen(order) + 2048 : 1;
+	char *sql = tn_malloc(n);
+	if (!sql) {
+		tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	*sql = 0;
+	*table = view ? "main.events" : "events";
+	if (view)
+		snprintf(sql, n, JOURNAL_PARTS " ORDER BY %s", cols, cond, cols, cond, order);
 	return sql;
 }
 

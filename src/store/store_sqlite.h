@@ -40,6 +40,22 @@ sqlite3_stmt *tn_store_cached(tn_store *s, const char *sql, tn_error *err);
  * err set on failure. */
 char *tn_store_events_scan_sql(tn_store *s, const char *cols, const char *cond, const char *order, tn_error *err);
 
+/* The same rows in two parts, for a reader that can seek events by their
+ * key (a correlated look-up per customer) rather than scan them all.  On
+ * SQLite *TABLE is the events' own table to seek in ("main.events" on a
+ * connection that reads through the journal view -- a look-up through the
+ * view's UNION ALL would not be a seek -- "events" otherwise) and the
+ * result is the SQL of an ordered scan of the journal's rows that the view
+ * adds (few: those not yet folded), written as tn_store_events_scan_sql
+ * writes it, or an empty string without a view.  On PostgreSQL *TABLE is
+ * NULL (do not seek: a cluster's events are foreign tables, where a look-up
+ * per customer is a remote query each) and the result is the whole scan,
+ * tn_store_events_scan_sql's.  Either way the rows sought in *TABLE plus
+ * the scan's are tn_store_events_scan_sql's.  Free the result with free();
+ * NULL with err set on failure. */
+char *tn_store_events_seek_sql(tn_store *s, const char **table, const char *cols, const char *cond, const char *order,
+			       tn_error *err);
+
 /* Set err from the handle's current message; returns TN_ERR_DB. */
 int tn_store_db_error(tn_store *s, const char *what, tn_error *err);
 

@@ -2,6 +2,7 @@
  * (conversion, median days, monthly cohorts), churn by furthest milestone,
  * stuck customers, and the milestone map. */
 #include "actions_fixture.h"
+#include "store_util.h"
 
 static void build(fixture *f)
 {
@@ -162,12 +163,80 @@ static void test_sparse_customer_keys(void **state)
 	fx_close(&f);
 }
 
+/* A live connection (the dashboard's) reads events through the journal: the
+ * milestones are looked up per customer in the events' table and the rows
+ * journaled but not yet folded are merged in (session 31).  The journaled
+ * rows move milestones earlier (j0's session), add one (j1's
+ * onboarding_complete), and change nothing when later (j2's second
+ * session) or before signup (j4's); the live connection's journey equals
+ * the one read after the fold. */
+static void test_journal_not_yet_folded(void **state)
+{
+	(void)state;
+	fixture f;
+	fx_open(&f);
+	build(&f);
+	tn_store_close(f.s);
+	tn_error err = {0};
+	tn_store *w = NULL, *live = NULL;
+	assert_int_equal(tn_store_open(f.path, 0, &w, &err), TN_OK);
+	assert_int_equal(tn_store_wal(w, &err), TN_OK);
+	assert_int_equal(tn_store_journal(w, 1, &err), TN_OK);
+	assert_int_equal(tn_store_begin(w, &err), TN_OK);
+	const struct {
+		const char *cust, *type;
+		tn_time at;
+	} ev[] = {{"j0", "session", T0 + 1800},
+		  {"j1", "onboarding_complete", T0 + 6 * DAY},
+		  {"j2", "session", T0 + 3 * DAY},
+		  {"j4", "feature_use", T0 - 2 * DAY}};
+	for (size_t i = 0; i < sizeof ev / sizeof ev[0]; i++) {
+		tn_event_rec e = {.customer = ev[i].cust, .at = ev[i].at, .type = ev[i].type, .amount = NAN};
+		if (tn_store_put_event(w, &e, &err))
+			fail_msg("put: %s", err.msg);
+	}
+	long long added = -1;
+	assert_int_equal(tn_store_flush(w, &added, &err), TN_OK);
+	assert_int_equal(tn_store_commit(w, &err), TN_OK);
+	assert_int_equal(added, 4);
+	assert_int_equal(tn_store_journal_rows(w), 4);
+	assert_int_equal(tn_store_open(f.path, TN_STORE_LIVE, &live, &err), TN_OK);
+	tn_journey *j = NULL, *k = NULL;
+	if (tn_journey_load(live, T0 + 40 * DAY, &j, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(store_count(live, "SELECT count(*) FROM main.events_journal"), 4); /* still not folded */
+	assert_int_equal(j->n, 6);
+	assert_int_equal(j->reached[0 * TN_MS_COUNT + 0], T0 + 1800);	 /* j0: the journal's earlier session */
+	assert_int_equal(j->reached[0 * TN_MS_COUNT + 1], T0 + 2 * DAY); /* j0: the table's feature_use */
+	assert_int_equal(j->reached[1 * TN_MS_COUNT + 2], T0 + 6 * DAY); /* j1: reached in the journal only */
+	assert_int_equal(j->furthest[1], 2);
+	assert_int_equal(j->reached[2 * TN_MS_COUNT + 0], T0 + 2 * DAY); /* j2: the table's, earlier */
+	assert_int_equal(j->reached[4 * TN_MS_COUNT + 1], TN_NO_TIME);	 /* j4: before signup */
+	tn_store_close(live);
+	tn_store_close(w);
+	assert_int_equal(tn_store_open(f.path, 0, &f.s, &err), TN_OK); /* a plain open folds */
+	assert_int_equal(store_count(f.s, "SELECT count(*) FROM main.events_journal"), 0);
+	if (tn_journey_load(f.s, T0 + 40 * DAY, &k, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(k->n, j->n);
+	for (size_t i = 0; i < j->n; i++) {
+		assert_string_equal(k->customer[i], j->customer[i]);
+		assert_int_equal(k->furthest[i], j->furthest[i]);
+		for (int m = 0; m < TN_MS_COUNT; m++)
+			assert_int_equal(k->reached[i * TN_MS_COUNT + (size_t)m], j->reached[i * TN_MS_COUNT + (size_t)m]);
+	}
+	tn_journey_free(j);
+	tn_journey_free(k);
+	fx_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_funnel_churn_stuck),
 		cmocka_unit_test(test_map),
 		cmocka_unit_test(test_sparse_customer_keys),
+		cmocka_unit_test(test_journal_not_yet_folded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
