@@ -3,17 +3,20 @@
 127.0.0.1 that counts the bytes each way (bench_cluster.sh puts it between
 the coordinator and a shard to measure what the shard sends).  Writes the
 port it listens on to LISTEN_PORT_FILE, and after every closed connection
-"BYTES_FROM_TARGET BYTES_TO_TARGET" to COUNTS_FILE (cumulative)."""
+"BYTES_FROM_TARGET BYTES_TO_TARGET OPEN_CONNECTIONS" to COUNTS_FILE (the
+bytes cumulative; rewritten at every connection opened and closed, so that
+a reader waits for OPEN_CONNECTIONS 0 before it takes the bytes)."""
 import asyncio
 import sys
 
 port_file, target_port, counts_file = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 down = up = 0
+open_conns = 0
 
 
 def save():
     with open(counts_file + ".tmp", "w") as f:
-        f.write(f"{down} {up}\n")
+        f.write(f"{down} {up} {open_conns}\n")
     import os
     os.replace(counts_file + ".tmp", counts_file)
 
@@ -41,12 +44,16 @@ async def pipe(reader, writer, direction):
 
 
 async def handle(creader, cwriter):
+    global open_conns
     try:
         treader, twriter = await asyncio.open_connection("127.0.0.1", target_port)
     except OSError:
         cwriter.close()
         return
+    open_conns += 1
+    save()
     await asyncio.gather(pipe(creader, twriter, "up"), pipe(treader, cwriter, "down"))
+    open_conns -= 1
     save()
 
 
