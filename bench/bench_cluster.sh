@@ -5,10 +5,15 @@
 # the cluster), then `churn rate`, `survival` and `predict features`, and the
 # bytes the shards sent to the coordinator for each, counted by a TCP relay
 # (bench/byteproxy.py) put between the coordinator and each shard.
-# The relay is in the timed run of each cluster command (one run, not two):
-# measured in session 31 (docs/scaling.md, "Session 31 (bench)"), it added
-# RELAY_OVERHEAD_SEE_DOCS to the cluster's wall time, less than the noise of
-# the shared machine, and a second run of each command cost as much again.
+# By default the relay is in the timed run of each cluster command (one run,
+# not two). Measured in session 31 (docs/scaling.md, "Session 31 (bench)";
+# 100,000 customers / 2,000,000 events, 3 alternating rounds, load 6-11): the
+# relay (threads, blocking sockets) added to the median wall 1% (`survival`),
+# 17% (`churn rate`) and 19% (`predict features`, whose cursors make many
+# small round trips: 2.3-3.5 CPU-s of the relays), where a second run of each
+# command costs 100% more; each timed cluster row prints the relays' CPU
+# seconds, so that their share is visible. BENCH_CLUSTER_RELAY=second times
+# the cluster without it, as before.
 # PostgreSQL instances are local ones (tests/e2e/pg.sh: fsync off,
 # shared_buffers 64MB), all on this machine: the "network" is loopback.
 #   BENCH_CLUSTER_CUSTOMERS  customers (default 10000; the issue's size: 1000000)
@@ -58,8 +63,11 @@ echo "size: $NC customers, $NC subscriptions, $NE events (BENCH_CLUSTER_CUSTOMER
 pg_available || { echo "bench_cluster: PostgreSQL 15 is not installed (scripts/deps.sh install test)"; exit 1; }
 PROXIES=""
 trap 'for p in $PROXIES; do kill "$p" 2>/dev/null; done; pg_stop_all' EXIT
-# no timeout anywhere below counts wall time across a pause (kill -STOP of
-# the process group): the waits are bounded by iterations of short sleeps
+# A pause of the bench's process group (kill -STOP -PGID, then -CONT) stops
+# tenure and the generator, not the PostgreSQL servers nor the relays (each in
+# a session of its own): no timeout counts wall time across it (the waits
+# below are bounded by iterations of short sleeps). A row timed across a pause
+# has the pause in its wall time, not in its CPU seconds.
 
 if [ -n "$KEEP" ]; then
   W=$KEEP
@@ -172,7 +180,11 @@ measure_cpu() {
 for k in 0 1; do
   eval "port=\$PG_PORT_s$k"
   rm -f "$W/proxy$k.port" "$W/proxy$k.counts"
-  python3 "$REPO/bench/byteproxy.py" "$W/proxy$k.port" "$port" "$W/proxy$k.counts" &
+  # in a session of its own, like the postmasters: a pause of the bench's
+  # process group (kill -STOP) must not stop a relay between the coordinator
+  # and a shard, where a connection being made would meet the foreign
+  # servers' connect_timeout (10 s)
+  setsid python3 "$REPO/bench/byteproxy.py" "$W/proxy$k.port" "$port" "$W/proxy$k.counts" &
   PROXIES="$PROXIES $!"
   eval "RPID$k=$!"
 done
@@ -234,14 +246,15 @@ fi
 printf '  %-48s %16s %16s %16s %7s\n' command sqlite postgresql cluster ratio
 while read -r cmd; do
   for t in sqlite postgresql cluster; do
-    if [ $t = cluster ]; then tt=$(total) || exit 1; set -- $tt; d0=$1; fi
+    if [ $t = cluster ]; then tt=$(total) || exit 1; set -- $tt; d0=$1; rc0=$(relay_cpu); fi
     # shellcheck disable=SC2086
     measure_cpu "$cmd $t" "$TENURE" --db "$(url $t)" --format json $cmd || exit 1
     eval "T_$t=\$SECS; C_$t=\$CPU"
     cp "$BENCH_DIR/.out" "$W/out.$t"
   done
   mb=""
-  [ "$RELAY" = timed ] && { tt=$(total) || exit 1; set -- $tt; mb=$(awk -v a="$1" -v b="$d0" 'BEGIN { printf "; %.1f MB from the shards", (a - b) / 1e6 }'); }
+  [ "$RELAY" = timed ] && { tt=$(total) || exit 1; set -- $tt
+    mb=$(awk -v a="$1" -v b="$d0" -v c="$(relay_cpu)" -v c0="$rc0" 'BEGIN { printf "; %.1f MB from the shards, the relays %.2f CPU-s", (a - b) / 1e6, c - c0 }'); }
   same=same
   for t in postgresql cluster; do python3 "$REPO/tests/e2e/jsoncmp.py" "$W/out.sqlite" "$W/out.$t" >/dev/null 2>&1 || same="DIFFERENT ($t)"; done
   printf '  %-48s %7.2f [%5.2f] %7.2f [%5.2f] %7.2f [%5.2f] %7s  (%s output%s; load %s, %s)\n' "$cmd" \
