@@ -63,6 +63,8 @@ echo "size: $NC customers, $NC subscriptions, $NE events (BENCH_CLUSTER_CUSTOMER
 pg_available || { echo "bench_cluster: PostgreSQL 15 is not installed (scripts/deps.sh install test)"; exit 1; }
 PROXIES=""
 trap 'for p in $PROXIES; do kill "$p" 2>/dev/null; done; pg_stop_all' EXIT
+# stopped by a signal (kill -TERM -PGID), the servers are stopped all the same
+trap 'exit 1' INT TERM HUP
 # A pause of the bench's process group (kill -STOP -PGID, then -CONT) stops
 # tenure and the generator, not the PostgreSQL servers nor the relays (each in
 # a session of its own): no timeout counts wall time across it (the waits
