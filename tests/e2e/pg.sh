@@ -5,9 +5,14 @@
 # password (scram-sha-256) over TCP, so that tests can check wrong-password
 # errors.
 #   pg_available                 0 when the server binaries are installed
-#   pg_start NAME                start instance NAME; sets PG_URL_<NAME> (with
-#                                the password), PG_PORT_<NAME>, PG_DIR_<NAME>
+#   pg_start NAME [DIR]          start instance NAME; sets PG_URL_<NAME> (with
+#                                the password), PG_PORT_<NAME>, PG_DIR_<NAME>.
+#                                With DIR, the instance lives in DIR and is kept:
+#                                made there the first time, started again on its
+#                                data (and its password, DIR/pw) on a fresh free
+#                                port after (a bench that resumes later)
 #   pg_stop NAME                 stop it (fast shutdown) and remove its directory
+#                                (a DIR given to pg_start is kept)
 #   pg_stop_all                  stop every instance this shell started
 #   pg_psql NAME SQL [DB]        run SQL through psql as the superuser (database postgres)
 # The superuser is "tenure", its password $PG_PASSWORD (default made here).
@@ -37,14 +42,27 @@ pg_free_port() {
 
 pg_start() {
   name=$1
-  dir=$(mktemp -d "${TMPDIR:-/tmp}/tenure-pg-$name.XXXXXX") || return 1
+  keep=""
+  if [ -n "${2:-}" ]; then
+    dir=$2; keep=1
+    mkdir -p "$dir" || return 1
+  else
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/tenure-pg-$name.XXXXXX") || return 1
+  fi
   chmod 755 "$dir"
   [ "$(id -u)" -eq 0 ] && chown "$(pg_user)" "$dir"
-  printf '%s\n' "$PG_PASSWORD" >"$dir/pw"
-  [ "$(id -u)" -eq 0 ] && chown "$(pg_user)" "$dir/pw"
-  if ! pg_as "$PG_BIN/initdb" -D "$dir/data" -U tenure --pwfile="$dir/pw" --auth-local=trust \
-      --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1; then
-    cat "$dir/initdb.log" >&2; return 1
+  if [ -n "$keep" ] && [ -f "$dir/data/PG_VERSION" ]; then
+    # a kept instance: its superuser's password is the one it was made with
+    pw=$(cat "$dir/pw") || return 1
+  else
+    pw=$PG_PASSWORD
+    rm -rf "$dir/data"
+    printf '%s\n' "$pw" >"$dir/pw"
+    [ "$(id -u)" -eq 0 ] && chown "$(pg_user)" "$dir/pw"
+    if ! pg_as "$PG_BIN/initdb" -D "$dir/data" -U tenure --pwfile="$dir/pw" --auth-local=trust \
+        --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1; then
+      cat "$dir/initdb.log" >&2; return 1
+    fi
   fi
   for _ in 1 2 3 4 5; do
     port=$(pg_free_port)
@@ -53,9 +71,10 @@ pg_start() {
     if pg_as "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 60 \
         -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60 -c shared_buffers=64MB" \
         start >"$dir/pg_ctl.out" 2>&1; then
-      eval "PG_URL_$name=\"postgresql://tenure:$PG_PASSWORD@127.0.0.1:$port/postgres\""
+      eval "PG_URL_$name=\"postgresql://tenure:$pw@127.0.0.1:$port/postgres\""
       eval "PG_PORT_$name=$port"
       eval "PG_DIR_$name=\"$dir\""
+      eval "PG_KEEP_$name=$keep"
       PG_STARTED="$PG_STARTED $name"
       return 0
     fi
@@ -68,7 +87,8 @@ pg_stop() {
   eval "dir=\${PG_DIR_$1:-}"
   [ -n "$dir" ] || return 0
   pg_as "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1
-  rm -rf "$dir"
+  eval "keep=\${PG_KEEP_$1:-}"
+  [ -n "$keep" ] || rm -rf "$dir"
   eval "PG_DIR_$1="
 }
 
