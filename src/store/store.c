@@ -1808,8 +1808,15 @@ int tn_store_put_subscriptions(tn_store *s, const tn_subscription_rec *r, size_t
 	}
 	if (n == 0)
 		return TN_OK;
+	/* ext_id COLLATE "default", not the "C" tn_pg_ddl gives every other
+	 * TEXT column: the candidates' ARRAY(SELECT ext_id ...) below is a
+	 * parameter of the foreign scans on a cluster, and postgres_fdw sends
+	 * no condition whose parameter has a non-default collation -- each
+	 * batch then fetched every subscription of the shards and filtered it
+	 * on the coordinator (the import quadratic: docs/scaling.md, session
+	 * 31).  Text equality is byte equality under both collations. */
 	if (tn_store_exec(s, "CREATE TEMP TABLE IF NOT EXISTS tn_stage_subscriptions(seq BIGINT PRIMARY KEY, "
-			     "customer_id BIGINT, ext_id TEXT, plan TEXT, billing_period TEXT, price DOUBLE PRECISION, "
+			     "customer_id BIGINT, ext_id TEXT COLLATE \"default\", plan TEXT, billing_period TEXT, price DOUBLE PRECISION, "
 			     "currency TEXT, started_at BIGINT, trial_ends_at BIGINT, current_period_end BIGINT, "
 			     "cancelled_at BIGINT, cancel_reason TEXT, status TEXT, id BIGINT, "
 			     "changed BOOLEAN NOT NULL DEFAULT false); "
