@@ -226,6 +226,10 @@ typedef struct session {
 	 * strcmp a row, 7% of the import's instructions */
 	const char *idx_name[32];
 	int idx_of[32];
+	/* events from a pipe (size unknown): the bytes read so far, and the
+	 * size the store's page cache was last raised for (see pipe_send) */
+	long long read_bytes, cache_for;
+	int size_unknown;
 } session;
 
 #define CUST_BATCH 2000
@@ -994,6 +998,16 @@ static int pipe_send(session *ss, long line, int wait)
 	pthread_mutex_lock(&p->mu);
 	while (p->busy)
 		pthread_cond_wait(&p->cv, &p->mu);
+	/* Input of unknown size (a pipe): the page cache grows with what has
+	 * been read, as a file's is sized from its length at the start
+	 * (tn_store_bulk_size), doubling at most -- so 100M events streamed
+	 * into SQLite do not go through the writer's 64 MiB cache once the
+	 * events key outgrows it.  Here the writer is idle: nothing else
+	 * touches the store. */
+	if (ss->size_unknown && ss->read_bytes >= 2 * ss->cache_for) {
+		tn_store_bulk_size(ss->store, ss->read_bytes);
+		ss->cache_for = ss->read_bytes;
+	}
 	if (p->nfill && p->rc == TN_OK) {
 		ev_keys *t = p->work;
 		p->work = p->fill;
@@ -1326,6 +1340,7 @@ static int csv_attrs(session *ss, tn_csv *r, const char *given, char **out)
 
 static void progress(session *ss, long long done, long long total)
 {
+	ss->read_bytes = done;
 	if (ss->o->on_progress)
 		ss->o->on_progress(ss->o->ud, done, total);
 }
@@ -1722,6 +1737,8 @@ int tn_import(tn_store *s, const char *path, const tn_import_opts *o, tn_import_
 	tn_store_bulk(s, o->kind == TN_KIND_EVENTS);
 	if (o->kind == TN_KIND_EVENTS)
 		tn_store_bulk_size(s, total);
+	ss.size_unknown = o->kind == TN_KIND_EVENTS && total == 0;
+	ss.cache_for = 32LL << 20; /* below the writer's own 64 MiB: no raise */
 	/* set-based on PostgreSQL (a coordinator, or one server): one round trip
 	 * per batch instead of one or two per row */
 	int pg_batch = tn_store_cluster(s) > 0 || tn_db_engine(s) == TN_DB_POSTGRES;
