@@ -14,6 +14,9 @@
 # this dashboard); the targets are 100 ms of server time a page on 50,000
 # customers, 1 s on 1,000,000.
 #   DASH_CUSTOMERS=1000000 DASH_MAX_WAIT=3600 sh bench/bench_dashboard.sh
+# Then new data arrive through the API (DASH_NEW_DATA events, default 500; 0:
+# skip): each page's server time while the values are recomputed, and the
+# refresh's wall and CPU time.
 # The first views after a restart, A/B against another build, without the
 # cold round: bench/bench_dashboard_restart.sh.
 . bench/lib.sh
@@ -69,6 +72,43 @@ for p in $PAGES; do
   sort -n "$BENCH_DIR/dash.views" | awk -v p="$p" -v b="$bytes" -v cpu="$cpu" '{ v[NR] = $1 } END { i = int(NR * 0.99 + 0.999); if (i > NR) i = NR; printf "  %-20s server ms: p50 %.1f  p99 %.1f  max %.1f; %s   %.0f KB\n", p, v[int((NR + 1) / 2)], v[i], v[NR], cpu, b / 1024 }'
 done
 echo "  server CPU $(cpu_of "$PID") s, peak RSS $(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$PID/status") MB (figures taken on a shared, loaded machine)"
+# New data arrive (DASH_NEW_DATA events, default 500, through POST /v1/events,
+# one for each of as many customers, at the present instant): the data version
+# moves and the warming threads recompute every value; meanwhile each page is
+# served the previous figures with their "computed at" time.  Printed: each
+# page's server time while the refresh runs (p50, p99, max over as many views
+# as fit in it), then the refresh's wall time (from the POST to the server's
+# next "round done" line) and CPU (its values' lines).
+NEW=${DASH_NEW_DATA:-500}
+if [ "$NEW" -gt 0 ]; then
+  r_before=$(grep -c 'dashboard round done' "$BENCH_DIR/dash.log")
+  c_before=$(grep -c ' computed in ' "$BENCH_DIR/dash.log")
+  now=$(date +%s)
+  sqlite3 "$DB" "SELECT ext_id FROM customers ORDER BY id LIMIT $NEW" |
+    awk -v t="$now" 'BEGIN { printf "[" } { printf "%s{\"customer\":\"%s\",\"occurred_at\":%d,\"type\":\"session\",\"id\":\"bench-new-%d\"}", (NR > 1 ? "," : ""), $1, t, NR } END { print "]" }' >"$BENCH_DIR/dash.new.json"
+  n0=$(date +%s.%N)
+  ans=$(curl -s -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' --data-binary @"$BENCH_DIR/dash.new.json" "$U/v1/events")
+  echo "after new data ($NEW events posted: $ans), the pages while the refresh runs (server ms):"
+  : >"$BENCH_DIR/dash.during"
+  while [ "$(grep -c 'dashboard round done' "$BENCH_DIR/dash.log")" -le "$r_before" ]; do
+    for p in $PAGES; do
+      curl -s -o "$BENCH_DIR/dash.page" -D - -H "Cookie: $C" "$U$p" | timing2 | sed "s|^|$p |" >>"$BENCH_DIR/dash.during"
+      grep -q 'data-state="computing"' "$BENCH_DIR/dash.page" && echo "  $p said \"being computed\" during the refresh"
+    done
+    sleep 1
+    if awk -v a="$n0" -v b="$(date +%s.%N)" -v m="$MAX_WAIT" 'BEGIN { exit !(b - a > m) }'; then
+      echo "  refresh not done after $MAX_WAIT s"; break
+    fi
+  done
+  n1=$(date +%s.%N)
+  for p in $PAGES; do
+    awk -v p="$p" '$1 == p { print $2 }' "$BENCH_DIR/dash.during" | sort -n | awk -v p="$p" '{ v[NR] = $1 } END { if (!NR) exit
+      i = int(NR * 0.99 + 0.999); if (i > NR) i = NR; printf "  %-20s %3d views: p50 %.1f  p99 %.1f  max %.1f\n", p, NR, v[int((NR + 1) / 2)], v[i], v[NR] }'
+  done
+  sed -n 's/^tenure serve: dashboard \(.*\) computed in \([0-9.]*\) s (\([0-9.]*\) s CPU).*/\1 \2 \3/p' "$BENCH_DIR/dash.log" |
+    awk -v skip="$c_before" -v w="$(awk -v a="$n0" -v b="$n1" 'BEGIN { printf "%.1f", b - a }')" 'NR > skip { n++; c += $3 }
+      END { printf "  refreshed: every value current %s s after the POST (%d values recomputed, %.2f s of CPU)\n", w, n, c }'
+fi
 kill -TERM "$PID"
 wait "$PID"
 # a restart: the figures kept in the store (dashboard_cache) are served at

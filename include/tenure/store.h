@@ -250,6 +250,19 @@ TN_API void tn_store_scan_mmap(tn_store *s);
  * tn_store_journal_rows is the number this connection has journaled since
  * its last fold. */
 TN_API int tn_store_journal(tn_store *s, int on, tn_error *err);
+/* The highest id the journal has given, as one SQL value (NULL when it never
+ * held a row): its two tables' largest, or the mark the last fold that
+ * emptied a table left in meta.  New rows' ids go on from it, so it rises
+ * with every event journaled and a fold -- the same events, moved -- leaves
+ * it as it was: the dashboard's data version reads it (web_store.c), so a
+ * fold recomputes nothing.  Portable SQL (the version is read on PostgreSQL
+ * too, where the journal stays empty). */
+#define TN_STORE_JOURNAL_HIGH_KEY "events_journal_high"
+#define TN_STORE_JOURNAL_HIGH_SQL                                                                                  \
+	"SELECT max(hi) FROM (SELECT max(id) AS hi FROM events_journal UNION ALL SELECT max(id) FROM "            \
+	"events_journal_b UNION ALL SELECT CAST(value AS BIGINT) FROM meta WHERE key = '" TN_STORE_JOURNAL_HIGH_KEY \
+	"') j"
+
 TN_API int tn_store_fold(tn_store *s, long long *moved, tn_error *err);
 TN_API long long tn_store_journal_rows(const tn_store *s);
 /* One step of a fold in short transactions, so a writer can run its own

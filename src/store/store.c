@@ -673,8 +673,17 @@ static const char FOLD_CLEAR[] = "DELETE FROM main.meta WHERE key IN ('" JMARK_A
  * row was just copied into events in the same transaction, in the same
  * file, so zeroing the freed copies hides nothing: off for these DELETEs
  * only, then back to what it was. */
+/* Before a table is emptied: the highest id given, kept in meta, so that
+ * ids go on from it (flush_journal) and TN_STORE_JOURNAL_HIGH_SQL does not
+ * move with the fold. */
+static const char JOURNAL_HIGH_KEEP[] = "INSERT INTO main.meta(key, value) SELECT '" TN_STORE_JOURNAL_HIGH_KEY
+					"', CAST(h AS TEXT) FROM (SELECT (" TN_STORE_JOURNAL_HIGH_SQL ") AS h) t WHERE h IS NOT NULL "
+					"ON CONFLICT(key) DO UPDATE SET value = excluded.value";
+
 static int journal_empty(tn_store *s, const char *sql, tn_error *err)
 {
+	if (tn_store_exec(s, JOURNAL_HIGH_KEEP, err))
+		return tn_error_code(err, TN_ERR_DB);
 	int prev = 0;
 	sqlite3_stmt *q = NULL;
 	if (sqlite3_prepare_v2(s->db, "PRAGMA secure_delete", -1, &q, NULL) == SQLITE_OK &&
@@ -802,6 +811,7 @@ static const char *const FOLD_MARK_DEL[2] = {"DELETE FROM main.meta WHERE key = 
 					     "DELETE FROM main.meta WHERE key = '" JMARK_B "'"};
 static const char *const FOLD_MIN[2] = JT_SQL("SELECT min(id) FROM ", "");
 static const char *const FOLD_MAX[2] = JT_SQL("SELECT max(id) FROM ", "");
+static const char JOURNAL_HIGH[] = TN_STORE_JOURNAL_HIGH_SQL;
 static const char *const FOLD_ANY[2] = JT_SQL("SELECT EXISTS (SELECT 1 FROM ", ")");
 /* The range of customer ids (customers' rowids: two look-ups).  The
  * journal's index starts with the generation, so the customer at a given
@@ -3101,8 +3111,8 @@ static int ekeys_ready(tn_store *s, tn_error *err)
 
 static int flush_journal(tn_store *s, long long *added, tn_error *err)
 {
-	/* the ids go on from the table's largest */
-	sqlite3_stmt *st = tn_store_cached(s, FOLD_MAX[s->jtab], err);
+	/* the ids go on from the largest ever given (a fold leaves its mark) */
+	sqlite3_stmt *st = tn_store_cached(s, JOURNAL_HIGH, err);
 	if (!st)
 		return tn_error_code(err, TN_ERR_DB);
 	int rc = sqlite3_step(st);

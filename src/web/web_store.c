@@ -96,7 +96,8 @@ int web_audit(tn_store *s, int64_t key_id, const char *action, const char *targe
 
 /* What the dashboard's analyses read, as indexed maxima (no scan): the
  * newest row of each table they read (a new customer, subscription,
- * payment, answer, alert, journaled event in either journal table, plan,
+ * payment, answer, alert, journaled event -- the highest id the journal has
+ * given, which a fold leaves as it is: the same events, moved --, plan,
  * campaign, contact or points entry), the events' first and last instants the writers keep in
  * meta, the data's end, the latest cancellation and period end (a
  * cancellation or a renewal updates a subscription in place), the
@@ -109,7 +110,7 @@ int web_audit(tn_store *s, int64_t key_id, const char *action, const char *targe
 static const char version_sql[] =
 	"SELECT (SELECT max(id) FROM customers), (SELECT max(id) FROM subscriptions), "
 	"(SELECT max(id) FROM payments), (SELECT max(id) FROM feedback), (SELECT max(id) FROM alerts), "
-	"(SELECT max(id) FROM events_journal), (SELECT max(id) FROM events_journal_b), (SELECT max(id) FROM offer_plans), (SELECT max(id) FROM campaigns), "
+	"(" TN_STORE_JOURNAL_HIGH_SQL "), (SELECT max(id) FROM offer_plans), (SELECT max(id) FROM campaigns), "
 	"(SELECT max(id) FROM winback_contacts), (SELECT max(id) FROM points_ledger), "
 	"(SELECT max(cancelled_at) FROM subscriptions), (SELECT max(current_period_end) FROM subscriptions), "
 	"(SELECT max(value) FROM meta WHERE key = 'events_last'), (SELECT max(value) FROM meta WHERE key = 'events_first'), "

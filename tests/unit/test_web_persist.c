@@ -8,12 +8,13 @@
  * rows round-trip through dashboard_cache; the library's readings are
  * written in Arabic and Persian with the page's digits.
  */
-#include "testutil.h"
+#include "store_util.h"
 #include "tenure.h"
 #include "tenure/demo.h"
 #include "web/web_internal.h"
 #include "store/db.h"
 
+#include <math.h>
 #include <unistd.h>
 
 static char dir[64], db[96];
@@ -254,12 +255,13 @@ static void test_version(void **state)
 	assert_int_equal(web_store_data_version(s, &v2, &err), TN_OK);
 	assert_true(v2 != v1);
 	/* an event journaled by the server, in either of the journal's two
-	 * tables (the writer turns to events_journal_b after a fold) */
+	 * tables (the writer turns to events_journal_b after a fold; its ids go
+	 * on from the highest given: test_version_across_folds) */
 	long long v3, v4;
 	exec_sql(s, "INSERT INTO events_journal(customer_id, occurred_at, type_id) VALUES (1, 1700000000, 1)");
 	assert_int_equal(web_store_data_version(s, &v3, &err), TN_OK);
 	assert_true(v3 != v2);
-	exec_sql(s, "INSERT INTO events_journal_b(customer_id, occurred_at, type_id) VALUES (1, 1700000001, 1)");
+	exec_sql(s, "INSERT INTO events_journal_b(id, customer_id, occurred_at, type_id) VALUES (2, 1, 1700000001, 1)");
 	assert_int_equal(web_store_data_version(s, &v4, &err), TN_OK);
 	assert_true(v4 != v3);
 	exec_sql(s, "DELETE FROM events_journal");
@@ -270,6 +272,72 @@ static void test_version(void **state)
 	n = 0;
 	assert_int_equal(web_store_cache_each(s, NULL, count_rows, &n, &err), TN_OK);
 	assert_int_equal(n, 0);
+	cleanup(s);
+}
+
+/* Journal NE events of customer CID (ext ids PREFIX-i) through the
+ * journaling writer W, in one transaction. */
+static void journal_events(tn_store *w, const char *cid, const char *prefix, int ne)
+{
+	tn_error err = {0};
+	assert_int_equal(tn_store_begin(w, &err), TN_OK);
+	for (int i = 0; i < ne; i++) {
+		char id[32];
+		snprintf(id, sizeof id, "%s-%d", prefix, i);
+		tn_event_rec e = {.customer = cid, .at = 1719000000 + i, .type = "session", .amount = NAN, .id = id};
+		if (tn_store_put_event(w, &e, &err))
+			fail_msg("journal: %s", err.msg);
+	}
+	long long added = -1;
+	assert_int_equal(tn_store_flush(w, &added, &err), TN_OK);
+	assert_int_equal(tn_store_commit(w, &err), TN_OK);
+	assert_int_equal(added, ne);
+}
+
+/* A fold moves journaled events into the events table: the same data, so
+ * the version stays (else every fold after an ingest -- one a second
+ * burst -- recomputed every figure a second time); events journaled after
+ * a fold move it again, though the emptied table gives ids from its start
+ * no more (the journal's highest id is kept in meta). */
+static void test_version_across_folds(void **state)
+{
+	(void)state;
+	tn_store *s = demo_store();
+	tn_store_close(s);
+	tn_store *w = NULL, *live = NULL;
+	tn_error err = {0};
+	assert_int_equal(tn_store_open(db, 0, &w, &err), TN_OK);
+	assert_int_equal(tn_store_wal(w, &err), TN_OK);
+	assert_int_equal(tn_store_journal(w, 1, &err), TN_OK);
+	assert_int_equal(tn_store_open(db, TN_STORE_LIVE, &live, &err), TN_OK);
+	long long v0, v1, v2, v3, v4;
+	assert_int_equal(web_store_data_version(live, &v0, &err), TN_OK);
+	journal_events(w, "C000001", "a", 40);
+	assert_int_equal(web_store_data_version(live, &v1, &err), TN_OK);
+	assert_true(v1 != v0);
+	/* a fold in steps (the server's), then nothing new: the same version */
+	int done = 0, steps = 0;
+	while (!done) {
+		long long moved = 0;
+		assert_int_equal(tn_store_fold_step(w, 10, &done, &moved, &err), TN_OK);
+		assert_true(++steps < 50);
+	}
+	assert_int_equal(store_count(w, "SELECT count(*) FROM main.events_journal"), 0);
+	assert_int_equal(web_store_data_version(live, &v2, &err), TN_OK);
+	assert_true(v2 == v1);
+	/* as many new events after it: the version moves (the same count of
+	 * rows in the emptied table must not give the same mark) */
+	journal_events(w, "C000002", "b", 40);
+	assert_int_equal(web_store_data_version(live, &v3, &err), TN_OK);
+	assert_true(v3 != v2);
+	assert_true(store_count(w, "SELECT min(id) FROM main.events_journal_b") > 40);
+	/* the full fold (at shutdown, at the next open) keeps it too */
+	assert_int_equal(tn_store_fold(w, NULL, &err), TN_OK);
+	assert_int_equal(web_store_data_version(live, &v4, &err), TN_OK);
+	assert_true(v4 == v3);
+	tn_store_close(live);
+	tn_store_close(w);
+	assert_int_equal(tn_store_open(db, 0, &s, &err), TN_OK);
 	cleanup(s);
 }
 
@@ -304,6 +372,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_version),
+		cmocka_unit_test(test_version_across_folds),
 		cmocka_unit_test(test_readings),
 		cmocka_unit_test(test_alerts_blob),
 	};
