@@ -81,6 +81,8 @@ echo "  server CPU $(cpu_of "$PID") s, peak RSS $(awk '/VmHWM/ { printf "%.0f", 
 # next "round done" line) and CPU (its values' lines).
 NEW=${DASH_NEW_DATA:-500}
 if [ "$NEW" -gt 0 ]; then
+  # the first round ended (the other attributes' survival come after the pages' values)
+  while ! grep -q 'dashboard round done' "$BENCH_DIR/dash.log"; do sleep 1; done
   r_before=$(grep -c 'dashboard round done' "$BENCH_DIR/dash.log")
   c_before=$(grep -c ' computed in ' "$BENCH_DIR/dash.log")
   now=$(date +%s)

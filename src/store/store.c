@@ -1847,16 +1847,23 @@ int tn_store_put_subscriptions(tn_store *s, const tn_subscription_rec *r, size_t
 	 * started_at and plan) among the candidates read at once: those with
 	 * one of the ids, those of the batch's customers (both pushed to the
 	 * shards); then the new rows in one INSERT, the differing ones in one
-	 * UPDATE */
+	 * UPDATE.  The match is two equality joins (hashed), not one join on
+	 * "id matches OR customer, start and plan match": PostgreSQL can only
+	 * run that as a nested loop testing every staged row against every
+	 * candidate (2,000 x 2,000 a batch: ~1 s of the coordinator's CPU, most
+	 * of a batch through a cluster; docs/scaling.md, session 31). */
 	int rc = tn_store_exec(s,
 		"UPDATE tn_stage_subscriptions s SET id = m.id FROM ("
-		"  SELECT DISTINCT ON (b.seq) b.seq, x.id FROM tn_stage_subscriptions b JOIN ("
+		"  WITH x AS MATERIALIZED ("
 		"    SELECT id, ext_id, customer_id, started_at, plan FROM subscriptions"
 		"     WHERE ext_id = ANY(ARRAY(SELECT ext_id FROM tn_stage_subscriptions WHERE ext_id IS NOT NULL))"
-		"        OR customer_id = ANY(ARRAY(SELECT customer_id FROM tn_stage_subscriptions))) x"
-		"   ON (b.ext_id IS NOT NULL AND x.ext_id = b.ext_id)"
-		"   OR (x.customer_id = b.customer_id AND x.started_at = b.started_at AND x.plan = b.plan)"
-		"  ORDER BY b.seq, (b.ext_id IS NOT NULL AND x.ext_id = b.ext_id) DESC, x.id) m "
+		"        OR customer_id = ANY(ARRAY(SELECT customer_id FROM tn_stage_subscriptions)))"
+		"  SELECT DISTINCT ON (seq) seq, id FROM ("
+		"    SELECT b.seq, x.id, 0 AS by_key FROM tn_stage_subscriptions b JOIN x ON x.ext_id = b.ext_id"
+		"    UNION ALL"
+		"    SELECT b.seq, x.id, 1 FROM tn_stage_subscriptions b JOIN x ON x.customer_id = b.customer_id"
+		"       AND x.started_at = b.started_at AND x.plan = b.plan) c"
+		"  ORDER BY seq, by_key, id) m "
 		"WHERE s.seq = m.seq; "
 		"INSERT INTO subscriptions(customer_id, ext_id, plan, billing_period, price, currency, started_at, "
 		"trial_ends_at, current_period_end, cancelled_at, cancel_reason, status) "
