@@ -137,7 +137,7 @@ awk -v n="$NE" -v nc="$NC" -v bytes="$W/events.bytes" -v prog="\$1" 'function st
   BEGIN { srand(7); h = "customer,occurred_at,type,amount"; print h; b = length(h) + 1; step = int(n / 20); if (step < 1) step = 1; stamp(0)
   for (i = 1; i <= n; i++) { l = sprintf("c%d,%d,%s,", int(rand() * nc), 1704067200 + int(rand() * 70000000), (i % 10 ? "session" : "feature_use")); print l; b += length(l) + 1
     if (i % step == 0) stamp(i) }
-  print b >bytes }'
+  printf "%.0f\n", b >bytes }'
 EOF
   # the rate of each quarter of an events import, from its progress file
   quarters() {
