@@ -15,11 +15,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CUSTOMERS_CTE \
-	"WITH cust AS (SELECT c.id, " CHURNED_SQL " AS churned, " \
+/* Each customer's churn flag and revenue (succeeded payments), from the
+ * customers row c. */
+#define CUST_COLS \
+	"c.id, " CHURNED_SQL " AS churned, " \
 	"COALESCE((SELECT SUM(tn_money(p.amount, p.currency, p.paid_at)) FROM payments p WHERE p.customer_id = c.id AND p.status = 'succeeded'), 0) " \
-	"AS revenue FROM customers c), " \
-	"tot AS (SELECT COUNT(*) AS n, COALESCE(SUM(churned), 0) AS k FROM cust) "
+	"AS revenue"
+/* the labelled answers outside exit surveys (the impact's rows) */
+#define IMPACT_LABELS "FROM feedback_labels l JOIN feedback f ON f.id = l.feedback_id WHERE f.kind <> 'exit'"
+/* The impact's customers: those with such a label only.  The statement uses
+ * them twice, so SQLite materializes them, and with every customer it summed
+ * every customer's payments for the few it looks up (on 200,000 customers,
+ * 1.1-1.3 -> 0.6-0.8 s of CPU: docs/dashboard.md, "Session 32 (ins)").  A
+ * customer's row is the same whichever customers are listed, and the sums
+ * below add the same customers' values in the same order (the labels drive
+ * them).  TOT, the churn rate of the rest, counts every customer. */
+#define IMPACT_CTE \
+	"WITH cust AS (SELECT " CUST_COLS " FROM customers c WHERE c.id IN (SELECT f.customer_id " IMPACT_LABELS ")), " \
+	"tot AS (SELECT COUNT(*) AS n, COALESCE(SUM(" CHURNED_SQL "), 0) AS k FROM customers c) "
 
 tn_fb_row *tn_fb_row_push(rowvec *r, tn_error *err)
 {
@@ -121,16 +134,15 @@ static int impact_row(tn_stmt *st, rowvec *out, tn_error *err)
 int tn_fb_impact_store(tn_store *s, tn_fb_row **rows, size_t *nrows, tn_error *err)
 {
 	static const char sql[] =
-		CUSTOMERS_CTE
+		IMPACT_CTE
 		"SELECT * FROM ("
 		"SELECT lab.type AS ty, lab.theme AS th, COUNT(*) AS cn, SUM(cust.churned) AS ck, SUM(cust.revenue), "
-		"tot.n, tot.k FROM (SELECT DISTINCT l.type, l.theme, f.customer_id FROM feedback_labels l JOIN feedback "
-		"f ON f.id = l.feedback_id WHERE f.kind <> 'exit') lab JOIN cust ON cust.id = lab.customer_id, tot "
+		"tot.n, tot.k FROM (SELECT DISTINCT l.type, l.theme, f.customer_id " IMPACT_LABELS ") lab "
+		"JOIN cust ON cust.id = lab.customer_id, tot "
 		"GROUP BY lab.type, lab.theme, tot.n, tot.k "
 		"UNION ALL "
 		"SELECT lab.type, '(all)', COUNT(*), SUM(cust.churned), SUM(cust.revenue), tot.n, tot.k FROM "
-		"(SELECT DISTINCT l.type, f.customer_id FROM feedback_labels l JOIN feedback f ON f.id = l.feedback_id "
-		"WHERE f.kind <> 'exit') "
+		"(SELECT DISTINCT l.type, f.customer_id " IMPACT_LABELS ") "
 		"lab JOIN cust ON cust.id = lab.customer_id, tot GROUP BY lab.type, tot.n, tot.k) "
 		"ORDER BY ty, th = '(all)' DESC, ck DESC, cn DESC, th";
 	return run_report(s, sql, NULL, impact_row, rows, nrows, err);
@@ -183,7 +195,7 @@ static int cmp_double(const void *a, const void *b)
 int tn_fb_matrix_store(tn_store *s, tn_fb_row **rows, size_t *nrows, tn_error *err)
 {
 	static const char sql[] =
-		CUSTOMERS_CTE
+		"WITH cust AS (SELECT " CUST_COLS " FROM customers c) "
 		"SELECT lab.theme, (SELECT l3.type FROM feedback_labels l3 WHERE l3.theme = lab.theme GROUP BY l3.type "
 		"ORDER BY COUNT(*) DESC LIMIT 1), COUNT(*), SUM(cust.churned), COALESCE(ft.effort, ''), "
 		"SUM(cust.revenue) FROM (SELECT DISTINCT l.theme, f.customer_id FROM feedback_labels l JOIN feedback f "
