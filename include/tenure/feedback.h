@@ -214,6 +214,11 @@ typedef struct tn_fb_row {
  * cancelled or expired) vs stayed.  *rows is malloc'd; the caller frees it. */
 TN_API int tn_fb_scores_store(tn_store *s, const char *by, const char *period, tn_fb_row **rows,
 			      size_t *nrows, tn_error *err);
+/* The overall NPS, CSAT and CES alone (OUT[0], [1], [2]): the same figures as
+ * tn_fb_scores_store's rows for segment and period "all" (an OUT with n 0
+ * where it has none), without reading the other answers, the churn flags
+ * or the custom questions (the report's survey table, report_insights.c). */
+TN_API int tn_fb_scores_all(tn_store *s, tn_fb_score out[3], tn_error *err);
 
 /* Impact per type and theme of the labelled answers (tn_fb_label_store
  * first; answers given in exit surveys are left out): customers affected
