@@ -9,6 +9,7 @@
 #include "base/alloc.h"
 #include "store/db.h"
 #include "store/store_sqlite.h"
+#include "base/hashmap.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -281,6 +282,87 @@ int tn_fb_labels_store(tn_store *s, tn_fb_row **rows, size_t *nrows, tn_error *e
 		"FROM feedback_labels l JOIN feedback f ON f.id = l.feedback_id JOIN customers c ON c.id = "
 		"f.customer_id ORDER BY f.given_at, f.id";
 	return run_report(s, sql, NULL, label_row, rows, nrows, err);
+}
+
+/* the rows and order of tn_fb_labels_store, for the two below */
+#define LABELS_FROM \
+	"FROM feedback_labels l JOIN feedback f ON f.id = l.feedback_id JOIN customers c ON c.id = f.customer_id "
+
+int tn_fb_label_themes(tn_store *s, tn_fb_row **rows, size_t *nrows, tn_error *err)
+{
+	static const char sql[] =
+		"SELECT l.theme " LABELS_FROM "WHERE l.type <> 'praise' AND l.theme <> '' ORDER BY f.given_at, f.id";
+	*rows = NULL;
+	*nrows = 0;
+	tn_strmap *m = tn_strmap_new();
+	tn_stmt *st = m ? tn_db_prepare(s, sql, err) : NULL;
+	if (!st) {
+		tn_strmap_free(m);
+		return m ? tn_error_code(err, TN_ERR_DB) : tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	}
+	int rc, status = TN_OK;
+	while ((rc = tn_db_step(st, "reading feedback labels", err)) == TN_DB_ROW) {
+		char theme[sizeof((tn_fb_row *)0)->period]; /* as tn_fb_labels_store's rows hold it */
+		snprintf(theme, sizeof theme, "%s", tn_fb_col_text(st, 0));
+		size_t k;
+		if (tn_strmap_add(m, theme, &k) < 0) {
+			status = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+			break;
+		}
+		tn_strmap_set(m, k, tn_strmap_val(m, k) + 1);
+	}
+	if (status == TN_OK)
+		status = step_done(s, st, rc, err);
+	else
+		tn_db_finalize(st);
+	rowvec out = {0};
+	for (size_t k = 0; status == TN_OK && k < tn_strmap_count(m); k++) {
+		tn_fb_row *r = tn_fb_row_push(&out, err);
+		if (!r) {
+			status = tn_error_code(err, TN_ERR_NOMEM);
+			break;
+		}
+		snprintf(r->period, sizeof r->period, "%s", tn_strmap_key(m, k));
+		r->n = (size_t)tn_strmap_val(m, k);
+	}
+	tn_strmap_free(m);
+	if (status) {
+		free(out.v);
+		return status;
+	}
+	*rows = out.v;
+	*nrows = out.n;
+	return TN_OK;
+}
+
+int tn_fb_label_first(tn_store *s, const char *theme, const char *language, tn_fb_row *row, int *found,
+		      tn_error *err)
+{
+	/* a top-1 sort of the theme's labels (its index), not every label */
+	static const char sql[] =
+		"SELECT c.ext_id, f.kind, l.type, l.theme, l.language, l.confidence, l.by_rule, f.given_at, f.answer "
+		LABELS_FROM "WHERE l.theme = ?1 AND l.language = ?2 AND f.answer <> '' ORDER BY f.given_at, f.id LIMIT 1";
+	*found = 0;
+	tn_stmt *st = tn_db_prepare(s, sql, err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_text(st, 1, theme);
+	tn_db_bind_text(st, 2, language);
+	rowvec out = {0};
+	int rc, status = TN_OK;
+	while ((rc = tn_db_step(st, "reading feedback labels", err)) == TN_DB_ROW)
+		if ((status = label_row(st, &out, err)) != TN_OK)
+			break;
+	if (status == TN_OK)
+		status = step_done(s, st, rc, err);
+	else
+		tn_db_finalize(st);
+	if (status == TN_OK && out.n > 0) {
+		*row = out.v[0];
+		*found = 1;
+	}
+	free(out.v);
+	return status;
 }
 
 static int set_theme(tn_store *s, const char *sql, const char *theme, const char *text, tn_time t, tn_error *err)
