@@ -233,6 +233,42 @@ static void test_store_impact(void **state)
 	assert_near(x->hi, 20, 0);          /* c2's payment; no one else's */
 	assert_near(x->extra, 0, 0);
 	free(r);
+	/* the words table's reads give what the labels list gives: the
+	 * complaint themes (praise left out) counted in first-listed order, and
+	 * each theme's first answer in a language */
+	tn_fb_row *lab, *th, one;
+	size_t nlab, nth;
+	int found;
+	assert_int_equal(tn_fb_labels_store(s, &lab, &nlab, &err), TN_OK);
+	assert_int_equal(tn_fb_label_themes(s, &th, &nth, &err), TN_OK);
+	size_t want = 0;
+	for (size_t i = 0; i < nlab; i++) {
+		if (!lab[i].period[0] || strcmp(lab[i].segment, "praise") == 0)
+			continue;
+		size_t k;
+		for (k = 0; k < i && (!lab[k].period[0] || strcmp(lab[k].segment, "praise") == 0 ||
+				      strcmp(lab[k].period, lab[i].period) != 0);
+		     k++)
+			;
+		if (k < i)
+			continue; /* counted at its first row */
+		size_t cnt = 0;
+		for (size_t j = i; j < nlab; j++)
+			cnt += strcmp(lab[j].period, lab[i].period) == 0 && strcmp(lab[j].segment, "praise") != 0;
+		assert_true(want < nth);
+		assert_string_equal(th[want].period, lab[i].period);
+		assert_int_equal(th[want].n, cnt);
+		want++;
+		assert_int_equal(tn_fb_label_first(s, lab[i].period, lab[i].language, &one, &found, &err), TN_OK);
+		assert_true(found);
+		assert_int_equal(memcmp(&one, &lab[i], sizeof one), 0);
+	}
+	assert_int_equal(nth, want);
+	assert_true(want >= 2);
+	assert_int_equal(tn_fb_label_first(s, th[0].period, "xx", &one, &found, &err), TN_OK);
+	assert_false(found);
+	free(th);
+	free(lab);
 	assert_int_equal(tn_fb_exit_reasons_store(s, &r, &n, &err), TN_OK);
 	assert_int_equal(n, 2);
 	assert_int_equal(r[0].n, 1);
