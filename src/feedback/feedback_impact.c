@@ -196,7 +196,13 @@ static int cmp_double(const void *a, const void *b)
 int tn_fb_matrix_store(tn_store *s, tn_fb_row **rows, size_t *nrows, tn_error *err)
 {
 	static const char sql[] =
-		"WITH cust AS (SELECT " CUST_COLS " FROM customers c) "
+		/* every customer, and TOT though the statement does not read it:
+		 * PostgreSQL then counts two uses of CUST and materializes it, so
+		 * its plan and its revenue sums' order are the ones it always had
+		 * (without TOT it folds CUST in and the sums move in their last
+		 * bits); SQLite drops the unused TOT either way */
+		"WITH cust AS (SELECT " CUST_COLS " FROM customers c), "
+		"tot AS (SELECT COUNT(*) AS n, COALESCE(SUM(churned), 0) AS k FROM cust) "
 		"SELECT lab.theme, (SELECT l3.type FROM feedback_labels l3 WHERE l3.theme = lab.theme GROUP BY l3.type "
 		"ORDER BY COUNT(*) DESC LIMIT 1), COUNT(*), SUM(cust.churned), COALESCE(ft.effort, ''), "
 		"SUM(cust.revenue) FROM (SELECT DISTINCT l.theme, f.customer_id FROM feedback_labels l JOIN feedback f "
