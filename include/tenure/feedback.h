@@ -214,6 +214,11 @@ typedef struct tn_fb_row {
  * cancelled or expired) vs stayed.  *rows is malloc'd; the caller frees it. */
 TN_API int tn_fb_scores_store(tn_store *s, const char *by, const char *period, tn_fb_row **rows,
 			      size_t *nrows, tn_error *err);
+/* The overall NPS, CSAT and CES alone (OUT[0], [1], [2]): the same figures as
+ * tn_fb_scores_store's rows for segment and period "all" (an OUT with n 0
+ * where it has none), without reading the other answers, the churn flags
+ * or the custom questions (the report's survey table, report_insights.c). */
+TN_API int tn_fb_scores_all(tn_store *s, tn_fb_score out[3], tn_error *err);
 
 /* Impact per type and theme of the labelled answers (tn_fb_label_store
  * first; answers given in exit surveys are left out): customers affected
@@ -258,6 +263,16 @@ TN_API int tn_fb_follow_up_store(tn_store *s, const char *theme, tn_fb_row **row
  * period = theme, language, value = confidence, lo = 1 when a rule decided,
  * extra = given_at, text = the answer (cut at 255 bytes). */
 TN_API int tn_fb_labels_store(tn_store *s, tn_fb_row **rows, size_t *nrows, tn_error *err);
+/* The complaint themes of those labels (praise and labels without a theme
+ * left out), each with its number of labelled answers (n; the theme in
+ * period), in the order tn_fb_labels_store first lists each.  *rows is
+ * malloc'd; the caller frees it. */
+TN_API int tn_fb_label_themes(tn_store *s, tn_fb_row **rows, size_t *nrows, tn_error *err);
+/* The first of those labels (tn_fb_labels_store's order) with theme THEME,
+ * language LANGUAGE and an answer, as tn_fb_labels_store gives it, into *ROW;
+ * *FOUND 0 when there is none. */
+TN_API int tn_fb_label_first(tn_store *s, const char *theme, const char *language, tn_fb_row *row, int *found,
+			     tn_error *err);
 
 /* Effort of THEME ("low" or "high") for the impact/effort matrix, and the
  * "fixed" mark (FIXED_AT, or TN_NO_TIME to clear). */

@@ -73,8 +73,23 @@ static void eta_rows(cox_data *d, const double *beta, size_t i0, size_t i1)
 		for (size_t i = i0; i < i1; i++)
 			eta[i] += xj[i] * b;
 	}
-	for (size_t i = i0; i < i1; i++)
-		d->risk[i] = exp(eta[i]);
+	/* exp of the last two distinct values kept: a covariate with few levels
+	 * (a 0/1 flag: the feedback hazard's 30 fits) repeats them, and exp of
+	 * an equal value is the same bits (+0 and -0 both give 1) */
+	double e0 = NAN, r0 = NAN, e1 = NAN, r1 = NAN;
+	for (size_t i = i0; i < i1; i++) {
+		double v = eta[i];
+		if (v == e0)
+			d->risk[i] = r0;
+		else if (v == e1)
+			d->risk[i] = r1;
+		else {
+			e1 = e0;
+			r1 = r0;
+			e0 = v;
+			r0 = d->risk[i] = exp(v);
+		}
+	}
 }
 
 /* lanes of two doubles: plain SSE2 registers on x86-64, so the sums stay

@@ -9,17 +9,31 @@
 #include "base/alloc.h"
 #include "store/db.h"
 #include "store/store_sqlite.h"
+#include "base/hashmap.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define CUSTOMERS_CTE \
-	"WITH cust AS (SELECT c.id, " CHURNED_SQL " AS churned, " \
+/* Each customer's churn flag and revenue (succeeded payments), from the
+ * customers row c. */
+#define CUST_COLS \
+	"c.id, " CHURNED_SQL " AS churned, " \
 	"COALESCE((SELECT SUM(tn_money(p.amount, p.currency, p.paid_at)) FROM payments p WHERE p.customer_id = c.id AND p.status = 'succeeded'), 0) " \
-	"AS revenue FROM customers c), " \
-	"tot AS (SELECT COUNT(*) AS n, COALESCE(SUM(churned), 0) AS k FROM cust) "
+	"AS revenue"
+/* the labelled answers outside exit surveys (the impact's rows) */
+#define IMPACT_LABELS "FROM feedback_labels l JOIN feedback f ON f.id = l.feedback_id WHERE f.kind <> 'exit'"
+/* The impact's customers: those with such a label only.  The statement uses
+ * them twice, so SQLite materializes them, and with every customer it summed
+ * every customer's payments for the few it looks up (on 200,000 customers,
+ * 1.1-1.3 -> 0.6-0.8 s of CPU: docs/dashboard.md, "Session 32 (ins)").  A
+ * customer's row is the same whichever customers are listed, and the sums
+ * below add the same customers' values in the same order (the labels drive
+ * them).  TOT, the churn rate of the rest, counts every customer. */
+#define IMPACT_CTE \
+	"WITH cust AS (SELECT " CUST_COLS " FROM customers c WHERE c.id IN (SELECT f.customer_id " IMPACT_LABELS ")), " \
+	"tot AS (SELECT COUNT(*) AS n, COALESCE(SUM(" CHURNED_SQL "), 0) AS k FROM customers c) "
 
 tn_fb_row *tn_fb_row_push(rowvec *r, tn_error *err)
 {
@@ -121,16 +135,15 @@ static int impact_row(tn_stmt *st, rowvec *out, tn_error *err)
 int tn_fb_impact_store(tn_store *s, tn_fb_row **rows, size_t *nrows, tn_error *err)
 {
 	static const char sql[] =
-		CUSTOMERS_CTE
+		IMPACT_CTE
 		"SELECT * FROM ("
 		"SELECT lab.type AS ty, lab.theme AS th, COUNT(*) AS cn, SUM(cust.churned) AS ck, SUM(cust.revenue), "
-		"tot.n, tot.k FROM (SELECT DISTINCT l.type, l.theme, f.customer_id FROM feedback_labels l JOIN feedback "
-		"f ON f.id = l.feedback_id WHERE f.kind <> 'exit') lab JOIN cust ON cust.id = lab.customer_id, tot "
+		"tot.n, tot.k FROM (SELECT DISTINCT l.type, l.theme, f.customer_id " IMPACT_LABELS ") lab "
+		"JOIN cust ON cust.id = lab.customer_id, tot "
 		"GROUP BY lab.type, lab.theme, tot.n, tot.k "
 		"UNION ALL "
 		"SELECT lab.type, '(all)', COUNT(*), SUM(cust.churned), SUM(cust.revenue), tot.n, tot.k FROM "
-		"(SELECT DISTINCT l.type, f.customer_id FROM feedback_labels l JOIN feedback f ON f.id = l.feedback_id "
-		"WHERE f.kind <> 'exit') "
+		"(SELECT DISTINCT l.type, f.customer_id " IMPACT_LABELS ") "
 		"lab JOIN cust ON cust.id = lab.customer_id, tot GROUP BY lab.type, tot.n, tot.k) "
 		"ORDER BY ty, th = '(all)' DESC, ck DESC, cn DESC, th";
 	return run_report(s, sql, NULL, impact_row, rows, nrows, err);
@@ -183,7 +196,13 @@ static int cmp_double(const void *a, const void *b)
 int tn_fb_matrix_store(tn_store *s, tn_fb_row **rows, size_t *nrows, tn_error *err)
 {
 	static const char sql[] =
-		CUSTOMERS_CTE
+		/* every customer, and TOT though the statement does not read it:
+		 * PostgreSQL then counts two uses of CUST and materializes it, so
+		 * its plan and its revenue sums' order are the ones it always had
+		 * (without TOT it folds CUST in and the sums move in their last
+		 * bits); SQLite drops the unused TOT either way */
+		"WITH cust AS (SELECT " CUST_COLS " FROM customers c), "
+		"tot AS (SELECT COUNT(*) AS n, COALESCE(SUM(churned), 0) AS k FROM cust) "
 		"SELECT lab.theme, (SELECT l3.type FROM feedback_labels l3 WHERE l3.theme = lab.theme GROUP BY l3.type "
 		"ORDER BY COUNT(*) DESC LIMIT 1), COUNT(*), SUM(cust.churned), COALESCE(ft.effort, ''), "
 		"SUM(cust.revenue) FROM (SELECT DISTINCT l.theme, f.customer_id FROM feedback_labels l JOIN feedback f "
@@ -269,6 +288,87 @@ int tn_fb_labels_store(tn_store *s, tn_fb_row **rows, size_t *nrows, tn_error *e
 		"FROM feedback_labels l JOIN feedback f ON f.id = l.feedback_id JOIN customers c ON c.id = "
 		"f.customer_id ORDER BY f.given_at, f.id";
 	return run_report(s, sql, NULL, label_row, rows, nrows, err);
+}
+
+/* the rows and order of tn_fb_labels_store, for the two below */
+#define LABELS_FROM \
+	"FROM feedback_labels l JOIN feedback f ON f.id = l.feedback_id JOIN customers c ON c.id = f.customer_id "
+
+int tn_fb_label_themes(tn_store *s, tn_fb_row **rows, size_t *nrows, tn_error *err)
+{
+	static const char sql[] =
+		"SELECT l.theme " LABELS_FROM "WHERE l.type <> 'praise' AND l.theme <> '' ORDER BY f.given_at, f.id";
+	*rows = NULL;
+	*nrows = 0;
+	tn_strmap *m = tn_strmap_new();
+	tn_stmt *st = m ? tn_db_prepare(s, sql, err) : NULL;
+	if (!st) {
+		tn_strmap_free(m);
+		return m ? tn_error_code(err, TN_ERR_DB) : tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	}
+	int rc, status = TN_OK;
+	while ((rc = tn_db_step(st, "reading feedback labels", err)) == TN_DB_ROW) {
+		char theme[sizeof((tn_fb_row *)0)->period]; /* as tn_fb_labels_store's rows hold it */
+		snprintf(theme, sizeof theme, "%s", tn_fb_col_text(st, 0));
+		size_t k;
+		if (tn_strmap_add(m, theme, &k) < 0) {
+			status = tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+			break;
+		}
+		tn_strmap_set(m, k, tn_strmap_val(m, k) + 1);
+	}
+	if (status == TN_OK)
+		status = step_done(s, st, rc, err);
+	else
+		tn_db_finalize(st);
+	rowvec out = {0};
+	for (size_t k = 0; status == TN_OK && k < tn_strmap_count(m); k++) {
+		tn_fb_row *r = tn_fb_row_push(&out, err);
+		if (!r) {
+			status = tn_error_code(err, TN_ERR_NOMEM);
+			break;
+		}
+		snprintf(r->period, sizeof r->period, "%s", tn_strmap_key(m, k));
+		r->n = (size_t)tn_strmap_val(m, k);
+	}
+	tn_strmap_free(m);
+	if (status) {
+		free(out.v);
+		return status;
+	}
+	*rows = out.v;
+	*nrows = out.n;
+	return TN_OK;
+}
+
+int tn_fb_label_first(tn_store *s, const char *theme, const char *language, tn_fb_row *row, int *found,
+		      tn_error *err)
+{
+	/* a top-1 sort of the theme's labels (its index), not every label */
+	static const char sql[] =
+		"SELECT c.ext_id, f.kind, l.type, l.theme, l.language, l.confidence, l.by_rule, f.given_at, f.answer "
+		LABELS_FROM "WHERE l.theme = ?1 AND l.language = ?2 AND f.answer <> '' ORDER BY f.given_at, f.id LIMIT 1";
+	*found = 0;
+	tn_stmt *st = tn_db_prepare(s, sql, err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	tn_db_bind_text(st, 1, theme);
+	tn_db_bind_text(st, 2, language);
+	rowvec out = {0};
+	int rc, status = TN_OK;
+	while ((rc = tn_db_step(st, "reading feedback labels", err)) == TN_DB_ROW)
+		if ((status = label_row(st, &out, err)) != TN_OK)
+			break;
+	if (status == TN_OK)
+		status = step_done(s, st, rc, err);
+	else
+		tn_db_finalize(st);
+	if (status == TN_OK && out.n > 0) {
+		*row = out.v[0];
+		*found = 1;
+	}
+	free(out.v);
+	return status;
 }
 
 static int set_theme(tn_store *s, const char *sql, const char *theme, const char *text, tn_time t, tn_error *err)

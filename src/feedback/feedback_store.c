@@ -378,3 +378,44 @@ int tn_fb_scores_store(tn_store *s, const char *by, const char *period, tn_fb_ro
 	return TN_OK;
 }
 
+
+int tn_fb_scores_all(tn_store *s, tn_fb_score out[3], tn_error *err)
+{
+	/* tn_fb_scores_store's statement (segment and period "all") with only
+	 * the three surveys' rows: the same join and scan, so the same rows in
+	 * the same order -- which the CES's running mean depends on, ties of
+	 * given_at included (SQLite's sorter keeps the scan's order among equal
+	 * keys, and a subset of the rows keeps their order) */
+	static const char sql[] = "SELECT f.kind, f.score FROM feedback f JOIN customers c ON c.id = f.customer_id "
+				  "WHERE f.kind IN ('nps','csat','ces') ORDER BY f.given_at";
+	static const char *const kinds[3] = {"nps", "csat", "ces"};
+	dvec v[3] = {{0}};
+	int rc, status = TN_OK;
+	tn_stmt *st = tn_db_prepare(s, sql, err);
+	if (!st)
+		return tn_error_code(err, TN_ERR_DB);
+	while ((rc = tn_db_step(st, "reading survey scores", err)) == TN_DB_ROW) {
+		double score = tn_db_column_is_null(st, 1) ? NAN : tn_db_column_double0(st, 1);
+		if (isnan(score))
+			continue;
+		const char *kind = tn_fb_col_text(st, 0);
+		for (size_t m = 0; m < 3; m++)
+			if (strcmp(kind, kinds[m]) == 0 && dpush(&v[m], score)) {
+				status = tn_error_set(err, TN_ERR_NOMEM, "out of memory for scores");
+				break;
+			}
+		if (status)
+			break;
+	}
+	if (status == TN_OK && rc != TN_DB_DONE)
+		status = tn_store_db_error(s, "reading survey scores", err);
+	tn_db_finalize(st);
+	if (status == TN_OK) {
+		tn_fb_nps(v[0].v, v[0].n, &out[0]);
+		tn_fb_csat(v[1].v, v[1].n, &out[1]);
+		tn_fb_ces(v[2].v, v[2].n, &out[2]);
+	}
+	for (size_t m = 0; m < 3; m++)
+		free(v[m].v);
+	return status;
+}

@@ -86,43 +86,36 @@ static int scores_table(tn_store *s, tn_report_table *t, tn_error *err)
 	static const char *const cols[] = {"survey", "score", "95% interval", "answers", "reads as", NULL};
 	if (tn_report_table_init(t, "What customers say: survey scores", cols, 3))
 		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-	tn_fb_row *rows = NULL;
-	size_t n = 0;
+	tn_fb_score sc[3];
 	tn_error e2 = {0};
-	if (tn_fb_scores_store(s, NULL, NULL, &rows, &n, &e2) != TN_OK)
-		n = 0;
-	static const char *const metric[] = {"nps", "csat", "ces"};
+	int have = tn_fb_scores_all(s, sc, &e2) == TN_OK;
 	static const char *const label[] = {"NPS (0-10, promoters - detractors)", "CSAT (share of 4-5 of 5)",
 					    "CES (1-7, mean effort)"};
 	double nps = NAN;
-	for (int m = 0; m < 3; m++)
-		for (size_t i = 0; i < n; i++) {
-			const tn_fb_row *r = &rows[i];
-			if (strcmp(r->segment, "all") != 0 || strcmp(r->period, "all") != 0 ||
-			    strcmp(r->metric, metric[m]) != 0 || r->n == 0)
-				continue;
-			char **c = t->cells + t->nrows * t->ncols;
-			c[0] = tn_strdup(label[m]);
-			if (m == 0) {
-				nps = r->value;
-				c[1] = tn_report_fmt("%+.1f", r->value);
-				c[2] = tn_report_fmt("%+.1f to %+.1f", r->lo, r->hi);
-				c[4] = tn_strdup(r->value > 30 ? "good" : r->value > 0 ? "more promoters than detractors"
-										  : "more detractors than promoters");
-			} else if (m == 1) {
-				c[1] = tn_report_fmt("%.1f%%", r->value);
-				c[2] = tn_report_fmt("%.1f%% to %.1f%%", r->lo, r->hi);
-				c[4] = tn_strdup(r->value >= 80 ? "satisfied" : "room to improve");
-			} else {
-				c[1] = tn_report_fmt("%.2f", r->value);
-				c[2] = tn_report_fmt("%.2f to %.2f", r->lo, r->hi);
-				c[4] = tn_strdup("lower is easier");
-			}
-			c[3] = tn_report_fmt("%zu", r->n);
-			t->nrows++;
-			break;
+	for (int m = 0; m < 3 && have; m++) {
+		const tn_fb_score *r = &sc[m];
+		if (r->n == 0)
+			continue;
+		char **c = t->cells + t->nrows * t->ncols;
+		c[0] = tn_strdup(label[m]);
+		if (m == 0) {
+			nps = r->value;
+			c[1] = tn_report_fmt("%+.1f", r->value);
+			c[2] = tn_report_fmt("%+.1f to %+.1f", r->lo, r->hi);
+			c[4] = tn_strdup(r->value > 30 ? "good" : r->value > 0 ? "more promoters than detractors"
+									  : "more detractors than promoters");
+		} else if (m == 1) {
+			c[1] = tn_report_fmt("%.1f%%", r->value);
+			c[2] = tn_report_fmt("%.1f%% to %.1f%%", r->lo, r->hi);
+			c[4] = tn_strdup(r->value >= 80 ? "satisfied" : "room to improve");
+		} else {
+			c[1] = tn_report_fmt("%.2f", r->value);
+			c[2] = tn_report_fmt("%.2f to %.2f", r->lo, r->hi);
+			c[4] = tn_strdup("lower is easier");
 		}
-	free(rows);
+		c[3] = tn_report_fmt("%zu", r->n);
+		t->nrows++;
+	}
 	t->reading = t->nrows == 0 ? tn_strdup("No survey answers yet: import feedback (kind nps, csat or ces) with "
 					    "`tenure import feedback`.")
 		     : !isnan(nps) ? tn_report_fmt("All-time NPS is %+.1f; intervals are 95%% (docs/feedback.md).", nps)
@@ -247,27 +240,17 @@ static int matrix_table(tn_store *s, tn_report_table *t, tn_error *err)
 static int words_table(tn_store *s, tn_report_table *t, tn_error *err)
 {
 	static const char *const cols[] = {"theme", "type", "language", "in their words", NULL};
+	/* answers per theme (praise left out), in the order each theme is first
+	 * raised; then the themes raised most often (the first of equals) */
 	tn_fb_row *rows = NULL;
 	size_t n = 0;
 	tn_error e2 = {0};
-	if (tn_fb_labels_store(s, &rows, &n, &e2) != TN_OK)
+	if (tn_fb_label_themes(s, &rows, &n, &e2) != TN_OK)
 		n = 0;
-	/* answers per theme (praise left out), then the themes raised most often */
 	enum { MAXT = 256 };
-	const char *all[MAXT];
-	size_t allc[MAXT], na = 0;
-	for (size_t i = 0; i < n; i++) {
-		const char *th = rows[i].period;
-		if (!*th || strcmp(rows[i].segment, "praise") == 0)
-			continue;
-		size_t k;
-		for (k = 0; k < na && strcmp(all[k], th) != 0; k++)
-			;
-		if (k == na && na < MAXT)
-			all[na] = th, allc[na++] = 0;
-		if (k < na)
-			allc[k]++;
-	}
+	size_t allc[MAXT], na = n < MAXT ? n : MAXT;
+	for (size_t k = 0; k < na; k++)
+		allc[k] = rows[k].n;
 	char theme[WORDS_THEMES][64];
 	size_t count[WORDS_THEMES] = {0}, nt = 0;
 	for (; nt < WORDS_THEMES && nt < na; nt++) {
@@ -277,30 +260,29 @@ static int words_table(tn_store *s, tn_report_table *t, tn_error *err)
 				best = k;
 		if (!allc[best])
 			break;
-		snprintf(theme[nt], sizeof theme[nt], "%s", all[best]);
+		snprintf(theme[nt], sizeof theme[nt], "%s", rows[best].period);
 		count[nt] = allc[best];
 		allc[best] = 0;
 	}
-	static const char *const langs[] = {"en", "ar", "fa"};
-	if (tn_report_table_init(t, "What customers say: in their own words", cols, nt * 3)) {
-		free(rows);
-		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
-	}
-	for (size_t k = 0; k < nt; k++)
-		for (size_t l = 0; l < 3; l++)
-			for (size_t i = 0; i < n; i++) {
-				const tn_fb_row *r = &rows[i];
-				if (strcmp(r->period, theme[k]) != 0 || strcmp(r->language, langs[l]) != 0 || !r->text[0])
-					continue;
-				char **c = t->cells + t->nrows * t->ncols;
-				c[0] = tn_report_fmt("%s (%zu answers)", theme[k], count[k]);
-				c[1] = tn_strdup(r->segment);
-				c[2] = tn_strdup(r->language);
-				c[3] = tn_strdup(r->text);
-				t->nrows++;
-				break;
-			}
 	free(rows);
+	static const char *const langs[] = {"en", "ar", "fa"};
+	if (tn_report_table_init(t, "What customers say: in their own words", cols, nt * 3))
+		return tn_error_set(err, TN_ERR_NOMEM, "out of memory");
+	/* each the first answer of its theme and language (one look-up each, not
+	 * every label read and sorted) */
+	for (size_t k = 0; k < nt; k++)
+		for (size_t l = 0; l < 3; l++) {
+			tn_fb_row r;
+			int found = 0;
+			if (tn_fb_label_first(s, theme[k], langs[l], &r, &found, &e2) != TN_OK || !found || !r.text[0])
+				continue;
+			char **c = t->cells + t->nrows * t->ncols;
+			c[0] = tn_report_fmt("%s (%zu answers)", theme[k], count[k]);
+			c[1] = tn_strdup(r.segment);
+			c[2] = tn_strdup(r.language);
+			c[3] = tn_strdup(r.text);
+			t->nrows++;
+		}
 	t->reading = t->nrows ? tn_report_fmt("One answer per language for the %zu themes raised most often; "
 					      "`tenure feedback classify` lists them all.",
 					      nt)

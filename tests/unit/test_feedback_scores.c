@@ -1,6 +1,7 @@
 /* test_feedback_scores.c -- NPS, CSAT, CES and Wilson on hand-computed data,
- * and the store reports (scores by segment/period, churned vs stayed,
- * labels, impact, exit reasons, matrix, effort, fixed, follow-up). */
+ * and the store reports (scores by segment/period, churned vs stayed, the
+ * overall scores alone, labels, impact, exit reasons, matrix, effort, fixed,
+ * follow-up). */
 #include "testutil.h"
 #include "tenure/feedback.h"
 
@@ -156,6 +157,49 @@ static void test_store_scores(void **state)
 	unlink(db_path);
 }
 
+/* tn_fb_scores_all gives the bits of tn_fb_scores_store's overall rows: the
+ * CES is a running mean, so the answers must come in the same order, ties of
+ * given_at (answers of several customers in one second) included */
+static void test_store_scores_all(void **state)
+{
+	(void)state;
+	tn_store *s = make_store();
+	tn_error err = {0};
+	const char *ids[] = {"c1", "c2", "c3", "c4"};
+	tn_time t0 = 1735689600 + 86400 * 100;
+	for (int i = 0; i < 600; i++) {
+		char ext[16];
+		snprintf(ext, sizeof ext, "t%d", i);
+		/* three answers a second, from customers in a changing order, and
+		 * scores that differ within a second (a few absent) */
+		const char *kind = i % 5 == 0 ? "nps" : i % 5 == 1 ? "csat" : "ces";
+		double score = i % 37 == 0 ? NAN : i % 5 == 0 ? (double)(i * 7 % 11) : i % 5 == 1 ? (double)(1 + i * 3 % 5)
+											  : 1 + (i * 13 % 7) + 0.1 * (i % 3);
+		tn_feedback_rec r = {ids[(i * 7 + i / 3) % 4], t0 + i / 3, kind, score, NULL, NULL, ext};
+		if (tn_store_put_feedback(s, &r, NULL, &err))
+			fail_msg("put feedback %d: %s", i, err.msg);
+	}
+	tn_fb_row *r;
+	size_t n;
+	if (tn_fb_scores_store(s, NULL, NULL, &r, &n, &err))
+		fail_msg("scores: %s", err.msg);
+	tn_fb_score sc[3];
+	if (tn_fb_scores_all(s, sc, &err))
+		fail_msg("scores all: %s", err.msg);
+	static const char *const metric[3] = {"nps", "csat", "ces"};
+	for (int m = 0; m < 3; m++) {
+		const tn_fb_row *x = find(r, n, "all", "all", metric[m]);
+		assert_int_equal(sc[m].n, x->n);
+		if (memcmp(&sc[m].value, &x->value, sizeof x->value) || memcmp(&sc[m].lo, &x->lo, sizeof x->lo) ||
+		    memcmp(&sc[m].hi, &x->hi, sizeof x->hi))
+			fail_msg("%s: %.17g (%.17g to %.17g) alone, %.17g (%.17g to %.17g) in the report", metric[m],
+				 sc[m].value, sc[m].lo, sc[m].hi, x->value, x->lo, x->hi);
+	}
+	free(r);
+	tn_store_close(s);
+	unlink(db_path);
+}
+
 static void test_store_impact(void **state)
 {
 	(void)state;
@@ -186,7 +230,45 @@ static void test_store_impact(void **state)
 	assert_int_equal(x->n, 1);
 	assert_near(x->value, 0, 0);        /* the customer who asked for a feature stayed */
 	assert_near(x->lo, 2.0 / 3, 1e-12); /* of the other 3 customers, c1 and c3 churned */
+	assert_near(x->hi, 20, 0);          /* c2's payment; no one else's */
+	assert_near(x->extra, 0, 0);
 	free(r);
+	/* the words table's reads give what the labels list gives: the
+	 * complaint themes (praise left out) counted in first-listed order, and
+	 * each theme's first answer in a language */
+	tn_fb_row *lab, *th, one;
+	size_t nlab, nth;
+	int found;
+	assert_int_equal(tn_fb_labels_store(s, &lab, &nlab, &err), TN_OK);
+	assert_int_equal(tn_fb_label_themes(s, &th, &nth, &err), TN_OK);
+	size_t want = 0;
+	for (size_t i = 0; i < nlab; i++) {
+		if (!lab[i].period[0] || strcmp(lab[i].segment, "praise") == 0)
+			continue;
+		size_t k;
+		for (k = 0; k < i && (!lab[k].period[0] || strcmp(lab[k].segment, "praise") == 0 ||
+				      strcmp(lab[k].period, lab[i].period) != 0);
+		     k++)
+			;
+		if (k < i)
+			continue; /* counted at its first row */
+		size_t cnt = 0;
+		for (size_t j = i; j < nlab; j++)
+			cnt += strcmp(lab[j].period, lab[i].period) == 0 && strcmp(lab[j].segment, "praise") != 0;
+		assert_true(want < nth);
+		assert_string_equal(th[want].period, lab[i].period);
+		assert_int_equal(th[want].n, cnt);
+		want++;
+		assert_int_equal(tn_fb_label_first(s, lab[i].period, lab[i].language, &one, &found, &err), TN_OK);
+		assert_true(found);
+		assert_int_equal(memcmp(&one, &lab[i], sizeof one), 0);
+	}
+	assert_int_equal(nth, want);
+	assert_true(want >= 2);
+	assert_int_equal(tn_fb_label_first(s, th[0].period, "xx", &one, &found, &err), TN_OK);
+	assert_false(found);
+	free(th);
+	free(lab);
 	assert_int_equal(tn_fb_exit_reasons_store(s, &r, &n, &err), TN_OK);
 	assert_int_equal(n, 2);
 	assert_int_equal(r[0].n, 1);
@@ -224,6 +306,7 @@ int main(void)
 		cmocka_unit_test(test_nps),
 		cmocka_unit_test(test_csat_ces_wilson),
 		cmocka_unit_test(test_store_scores),
+		cmocka_unit_test(test_store_scores_all),
 		cmocka_unit_test(test_store_impact),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
