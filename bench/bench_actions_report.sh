@@ -19,8 +19,7 @@ echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 dash_store "$N" || exit 1
 D=$BENCH_DIR/actions_report
 mkdir -p "$D"
-LIBS="-lsqlite3 -lcjson -lutf8proc -lnlopt -lxgboost -lmicrohttpd -lcurl -lcrypto -lpq -lm -lpthread"
-build() { cc -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -Iinclude bench/actions_report_bench.c "$1" $LIBS -o "$2"; }
+build() { bench_link bench/actions_report_bench.c "$1" "$2"; }
 build build/libtenure.a "$D/this" || exit 1
 BUILDS="this"
 if [ -n "${BASE_LIB:-}" ]; then build "$BASE_LIB" "$D/base" || exit 1; BUILDS="base this"; fi

@@ -21,11 +21,10 @@ SCALAR=${SCALAR:-0}
 D=$BENCH_DIR/classify_ab
 mkdir -p "$D/base_src/feedback" "$D/obj"
 machine
-LIBS="-lsqlite3 -lcjson -lutf8proc -lnlopt -lxgboost -lmicrohttpd -lcurl -lcrypto -lpq -lm -lpthread"
 CC="cc -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g -fvisibility=hidden -Iinclude $(pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)"
 [ -f build/libtenure.a ] || { echo "bench_classify_ab: build/libtenure.a missing (make build/tenure)" >&2; exit 1; }
 # B: the working tree's library; A: the same with BASE's classifier
-$CC -Isrc -o "$D/classify_new" bench/classify_bench.c build/libtenure.a $LIBS || exit 1
+$CC -Isrc -o "$D/classify_new" bench/classify_bench.c build/libtenure.a $TN_LIBS || exit 1
 rm -f "$D"/obj/*.o "$D"/base_src/feedback/*
 for f in $(git ls-tree --name-only "$BASE" src/feedback/); do
   git show "$BASE:$f" >"$D/base_src/feedback/$(basename "$f")" || exit 1
@@ -37,7 +36,7 @@ done
 cp build/libtenure.a "$D/libbase.a" && ar rcs "$D/libbase.a" "$D"/obj/*.o || exit 1
 # classify_bench.c as of BASE (the tree's may use the new switch)
 git show "$BASE:bench/classify_bench.c" >"$D/classify_bench_base.c" || exit 1
-$CC -Ibench -I"$D/base_src" -Isrc -o "$D/classify_base" "$D/classify_bench_base.c" "$D/libbase.a" $LIBS || exit 1
+$CC -Ibench -I"$D/base_src" -Isrc -o "$D/classify_base" "$D/classify_bench_base.c" "$D/libbase.a" $TN_LIBS || exit 1
 tx=$D/texts_$TEXTS.csv
 texts_csv "$tx" "$TEXTS"
 LC_ALL=C awk 'NR == 1 || !/[\200-\377]/' "$tx" >"$D/texts_en.csv"

@@ -16,10 +16,9 @@ TEXTS=${TEXTS:-200000}
 CSV_ROWS=${CSV_ROWS:-2000000}
 D=$BENCH_DIR/speed
 mkdir -p "$D"
-LIBS="-lsqlite3 -lcjson -lutf8proc -lnlopt -lxgboost -lmicrohttpd -lcurl -lcrypto -lpq -lm -lpthread"
 CC="cc -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -Iinclude -Isrc"
-$CC -o "$D/classify_bench" bench/classify_bench.c build/libtenure.a $LIBS || exit 1
-$CC -o "$D/frame_read_bench" bench/frame_read_bench.c build/libtenure.a $LIBS || exit 1
+$CC -o "$D/classify_bench" bench/classify_bench.c build/libtenure.a $TN_LIBS || exit 1
+$CC -o "$D/frame_read_bench" bench/frame_read_bench.c build/libtenure.a $TN_LIBS || exit 1
 tx=$D/texts_$TEXTS.csv
 texts_csv "$tx" "$TEXTS"
 km=$D/km_$CSV_ROWS.csv

@@ -29,6 +29,11 @@ measure() {
   SECS=$(awk '{print $1}' "$BENCH_DIR/.time")
   RSS_MB=$(awk '{printf "%.1f", $2/1024}' "$BENCH_DIR/.time")
 }
+# The libraries a bench program (bench/*.c) links with libtenure.a, and the
+# link itself: bench_link SRC LIB OUT (LIB: this build's build/libtenure.a,
+# or another build's for an A/B)
+TN_LIBS="-lsqlite3 -lcjson -lutf8proc -lnlopt -lxgboost -lmicrohttpd -lcurl -lcrypto -lpq -lm -lpthread"
+bench_link() { cc -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -Iinclude "$1" "$2" $TN_LIBS -o "$3"; }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s <= 0) s = 0.01; printf "%.0f", n / s }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b <= 0) b = 0.01; printf "%.2f", a / b }'; }
 cox_csv() {
